@@ -1,0 +1,374 @@
+// The declarative table of actions: one parser per action name and one formatter per action type.
+// Anything not in the table becomes an `unsupported` node with its text, never dropped.
+import { FlowSyntaxError, syntaxError } from './errors.ts';
+import { formatFieldValue, lookupField, parseFieldValue } from './fields.ts';
+import { splitTopLevel } from './text.ts';
+import type { Action, ActionType, CtArg, FieldRef, LearnSpec } from './types.ts';
+import {
+  formatInt,
+  formatIpv4,
+  formatMac,
+  formatPortRef,
+  parseBig,
+  parseIpv4Only,
+  parseMacOnly,
+  parsePortRef,
+  parseUint,
+} from './values.ts';
+
+const REF = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
+
+export function parseFieldRef(text: string): FieldRef {
+  const m = REF.exec(text);
+  if (!m) {
+    // A bare field name (`reg0`, `vlan_vid`) refers to the whole field.
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) {
+      const def = lookupField(text);
+      return def ? { field: def.name, name: text, bare: true } : { name: text, bare: true };
+    }
+    syntaxError(`"${text}" is not a field reference`, text);
+  }
+  const def = lookupField(m[1]!);
+  const ref: FieldRef = { name: m[1]! };
+  if (def) ref.field = def.name;
+  if (m[2] !== undefined) {
+    ref.start = Number(m[2]);
+    ref.end = m[3] !== undefined ? Number(m[3]) : ref.start;
+    if (m[3] === undefined) ref.single = true;
+    if (ref.end < ref.start) syntaxError(`bit range ${text} is reversed`, text);
+    if (def && ref.end >= def.bits) syntaxError(`bit range ${text} exceeds the ${def.bits}-bit field`, text);
+  }
+  return ref;
+}
+
+export function formatFieldRef(r: FieldRef): string {
+  if (r.bare) return r.name;
+  if (r.start === undefined) return `${r.name}[]`;
+  return r.single ? `${r.name}[${r.start}]` : `${r.name}[${r.start}..${r.end}]`;
+}
+
+function arrow(text: string, what: string): [string, string] {
+  const i = text.lastIndexOf('->');
+  if (i < 0) syntaxError(`${what}: expected "src->dst" in "${text}"`, text);
+  return [text.slice(0, i), text.slice(i + 2)];
+}
+
+type Parser = (arg: string | undefined, paren: boolean) => Action;
+
+function need(arg: string | undefined, name: string): string {
+  if (arg === undefined || arg === '') syntaxError(`${name} needs an argument`, name);
+  return arg;
+}
+
+function noArg(name: string, a: Action): Parser {
+  return (arg) => {
+    if (arg !== undefined) syntaxError(`${name} takes no argument`, `${name}:${arg}`);
+    return a;
+  };
+}
+
+function parseCt(arg: string): CtArg[] {
+  return splitTopLevel(arg, ',')
+    .filter((s) => s !== '')
+    .map((s): CtArg => {
+      if (s === 'commit' || s === 'force') return { kind: 'flag', name: s };
+      if (s.startsWith('zone=')) {
+        const z = s.slice(5);
+        return { kind: 'zone', zone: /^(0x)?[0-9a-fA-F]+$/.test(z) ? parseUint(z, 16, 'ct zone') : parseFieldRef(z) };
+      }
+      if (s.startsWith('table=')) return { kind: 'table', table: parseUint(s.slice(6), 8, 'ct table') };
+      if (s.startsWith('alg=')) return { kind: 'alg', alg: s.slice(4) };
+      if (s === 'nat' || s.startsWith('nat(')) return { kind: 'nat', text: s };
+      if (s.startsWith('exec(') && s.endsWith(')')) return { kind: 'exec', actions: parseActions(s.slice(5, -1)) };
+      return { kind: 'other', text: s };
+    });
+}
+
+function formatCtArg(a: CtArg): string {
+  switch (a.kind) {
+    case 'flag':
+      return a.name;
+    case 'zone':
+      return `zone=${typeof a.zone === 'number' ? a.zone : formatFieldRef(a.zone)}`;
+    case 'table':
+      return `table=${a.table}`;
+    case 'alg':
+      return `alg=${a.alg}`;
+    case 'nat':
+    case 'other':
+      return a.text;
+    case 'exec':
+      return `exec(${formatActions(a.actions)})`;
+  }
+}
+
+const LEARN_KEYS = new Set([
+  'table',
+  'idle_timeout',
+  'hard_timeout',
+  'priority',
+  'cookie',
+  'fin_idle_timeout',
+  'fin_hard_timeout',
+  'limit',
+  'result_dst',
+]);
+const LEARN_FLAGS = new Set(['send_flow_rem', 'delete_learned']);
+
+function refOrText(s: string): FieldRef | string {
+  return REF.test(s) ? parseFieldRef(s) : s;
+}
+
+function parseLearn(arg: string): LearnSpec[] {
+  return splitTopLevel(arg, ',')
+    .filter((s) => s !== '')
+    .map((s): LearnSpec => {
+      if (LEARN_FLAGS.has(s)) return { kind: 'flag', name: s };
+      if (s.startsWith('load:')) {
+        const [src, dst] = arrow(s.slice(5), 'learn load');
+        return { kind: 'load', src: refOrText(src), dst: parseFieldRef(dst) };
+      }
+      if (s.startsWith('output:')) return { kind: 'output', src: parseFieldRef(s.slice(7)) };
+      const eq = s.indexOf('=');
+      if (eq > 0 && LEARN_KEYS.has(s.slice(0, eq))) return { kind: 'kv', key: s.slice(0, eq), value: s.slice(eq + 1) };
+      if (eq > 0) return { kind: 'match', dst: refOrText(s.slice(0, eq)), src: refOrText(s.slice(eq + 1)) };
+      return { kind: 'match', dst: refOrText(s) };
+    });
+}
+
+function fmtRefOrText(x: FieldRef | string): string {
+  return typeof x === 'string' ? x : formatFieldRef(x);
+}
+
+function formatLearnSpec(s: LearnSpec): string {
+  switch (s.kind) {
+    case 'flag':
+      return s.name;
+    case 'kv':
+      return `${s.key}=${s.value}`;
+    case 'load':
+      return `load:${fmtRefOrText(s.src)}->${formatFieldRef(s.dst)}`;
+    case 'output':
+      return `output:${formatFieldRef(s.src)}`;
+    case 'match':
+      return s.src === undefined ? fmtRefOrText(s.dst) : `${fmtRefOrText(s.dst)}=${fmtRefOrText(s.src)}`;
+  }
+}
+
+/** Action name → parser. The argument is what follows `name:` or sits inside `name(...)`. */
+const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
+  [
+    'output',
+    (arg) => {
+      const a = need(arg, 'output');
+      if (a.includes('[')) return { type: 'output_reg', src: parseFieldRef(a) };
+      return { type: 'output', port: parsePortRef(a, 'output'), bare: false };
+    },
+  ],
+  ['NORMAL', noArg('NORMAL', { type: 'normal' })],
+  ['FLOOD', noArg('FLOOD', { type: 'flood' })],
+  ['ALL', noArg('ALL', { type: 'all' })],
+  ['LOCAL', noArg('LOCAL', { type: 'local' })],
+  ['IN_PORT', noArg('IN_PORT', { type: 'in_port' })],
+  ['drop', noArg('drop', { type: 'drop' })],
+  [
+    'CONTROLLER',
+    (arg) =>
+      arg === undefined
+        ? { type: 'controller', text: 'CONTROLLER' }
+        : { type: 'controller', text: `CONTROLLER:${arg}`, maxLen: parseUint(arg, 16, 'CONTROLLER max_len') },
+  ],
+  [
+    'controller',
+    (arg, paren) =>
+      arg === undefined
+        ? { type: 'controller', text: 'controller' }
+        : paren
+          ? { type: 'controller', text: `controller(${arg})`, args: splitTopLevel(arg, ',') }
+          : { type: 'controller', text: `controller:${arg}`, maxLen: parseUint(arg, 16, 'controller max_len') },
+  ],
+  ['mod_vlan_vid', (arg) => ({ type: 'mod_vlan_vid', vid: parseUint(need(arg, 'mod_vlan_vid'), 12, 'mod_vlan_vid') })],
+  ['mod_vlan_pcp', (arg) => ({ type: 'mod_vlan_pcp', pcp: parseUint(need(arg, 'mod_vlan_pcp'), 3, 'mod_vlan_pcp') })],
+  ['strip_vlan', noArg('strip_vlan', { type: 'strip_vlan' })],
+  ['pop_vlan', noArg('pop_vlan', { type: 'pop_vlan' })],
+  [
+    'push_vlan',
+    (arg) => ({ type: 'push_vlan', ethertype: parseUint(need(arg, 'push_vlan'), 16, 'push_vlan ethertype') }),
+  ],
+  [
+    'set_field',
+    (arg) => {
+      const [v, d] = arrow(need(arg, 'set_field'), 'set_field');
+      const dst = parseFieldRef(d);
+      const def = dst.field ? lookupField(dst.field) : undefined;
+      if (!def) throw new FlowSyntaxError(`set_field: unknown field "${d}"`, d);
+      return { type: 'set_field', value: parseFieldValue({ ...def, maskable: true }, v), dst };
+    },
+  ],
+  [
+    'load',
+    (arg) => {
+      const [v, d] = arrow(need(arg, 'load'), 'load');
+      return { type: 'load', value: parseBig(v, 128, 'load value'), hex: v.startsWith('0x'), dst: parseFieldRef(d) };
+    },
+  ],
+  [
+    'move',
+    (arg) => {
+      const [s, d] = arrow(need(arg, 'move'), 'move');
+      return { type: 'move', src: parseFieldRef(s), dst: parseFieldRef(d) };
+    },
+  ],
+  [
+    'resubmit',
+    (arg, paren) => {
+      const a = need(arg, 'resubmit');
+      if (!paren) return { type: 'resubmit', port: parsePortRef(a, 'resubmit'), ct: false, paren: false };
+      const parts = a.split(',');
+      if (parts.length < 2 || parts.length > 3) syntaxError(`resubmit(${a}): expected (port,table[,ct])`, a);
+      const ct = parts[2] === 'ct';
+      if (parts.length === 3 && !ct) syntaxError(`resubmit(${a}): third argument must be ct`, a);
+      return {
+        type: 'resubmit',
+        ...(parts[0] ? { port: parsePortRef(parts[0], 'resubmit') } : {}),
+        ...(parts[1] ? { table: parseUint(parts[1], 8, 'resubmit table') } : {}),
+        ct,
+        paren: true,
+      };
+    },
+  ],
+  ['goto_table', (arg) => ({ type: 'goto_table', table: parseUint(need(arg, 'goto_table'), 8, 'goto_table') })],
+  ['ct', (arg) => ({ type: 'ct', args: arg === undefined ? [] : parseCt(arg) })],
+  ['learn', (arg) => ({ type: 'learn', specs: parseLearn(need(arg, 'learn')), text: arg ?? '' })],
+  [
+    'conjunction',
+    (arg) => {
+      const m = /^(\d+),(\d+)\/(\d+)$/.exec(need(arg, 'conjunction'));
+      if (!m) syntaxError(`conjunction(${arg}): expected (id,k/n)`, arg ?? '');
+      const clause = Number(m[2]);
+      const nClauses = Number(m[3]);
+      if (nClauses < 2 || nClauses > 64 || clause < 1 || clause > nClauses)
+        syntaxError(`conjunction(${arg}): clause k/n needs 1 ≤ k ≤ n and 2 ≤ n ≤ 64`, arg ?? '');
+      return { type: 'conjunction', id: parseUint(m[1]!, 32, 'conjunction id'), clause, nClauses };
+    },
+  ],
+  [
+    'note',
+    (arg) => {
+      const a = arg ?? '';
+      if (!/^([0-9a-fA-F]{2}(\.?[0-9a-fA-F]{2})*)?$/.test(a)) syntaxError(`note:${a}: expected hex bytes`, a);
+      return { type: 'note', hex: a };
+    },
+  ],
+  ['mod_dl_src', (arg) => ({ type: 'mod_dl_src', mac: parseMacOnly(need(arg, 'mod_dl_src'), 'mod_dl_src') })],
+  ['mod_dl_dst', (arg) => ({ type: 'mod_dl_dst', mac: parseMacOnly(need(arg, 'mod_dl_dst'), 'mod_dl_dst') })],
+  ['mod_nw_src', (arg) => ({ type: 'mod_nw_src', ip: parseIpv4Only(need(arg, 'mod_nw_src'), 'mod_nw_src') })],
+  ['mod_nw_dst', (arg) => ({ type: 'mod_nw_dst', ip: parseIpv4Only(need(arg, 'mod_nw_dst'), 'mod_nw_dst') })],
+  ['mod_nw_tos', (arg) => ({ type: 'mod_nw_tos', tos: parseUint(need(arg, 'mod_nw_tos'), 8, 'mod_nw_tos') })],
+  ['mod_tp_src', (arg) => ({ type: 'mod_tp_src', port: parseUint(need(arg, 'mod_tp_src'), 16, 'mod_tp_src') })],
+  ['mod_tp_dst', (arg) => ({ type: 'mod_tp_dst', port: parseUint(need(arg, 'mod_tp_dst'), 16, 'mod_tp_dst') })],
+  ['dec_ttl', noArg('dec_ttl', { type: 'dec_ttl' })],
+  [
+    'enqueue',
+    (arg, paren) => {
+      const parts = need(arg, 'enqueue').split(paren ? ',' : ':');
+      if (parts.length !== 2) syntaxError(`enqueue: expected port and queue in "${arg}"`, arg ?? '');
+      return {
+        type: 'enqueue',
+        port: parsePortRef(parts[0]!, 'enqueue'),
+        queue: parseUint(parts[1]!, 32, 'enqueue queue'),
+        paren,
+      };
+    },
+  ],
+  ['set_queue', (arg) => ({ type: 'set_queue', queue: parseUint(need(arg, 'set_queue'), 32, 'set_queue') })],
+  ['pop_queue', noArg('pop_queue', { type: 'pop_queue' })],
+]);
+
+type Formatters = { [T in ActionType]: (a: Extract<Action, { type: T }>) => string };
+
+const FORMAT: Formatters = {
+  output: (a) => (a.bare ? formatPortRef(a.port) : `output:${formatPortRef(a.port)}`),
+  output_reg: (a) => `output:${formatFieldRef(a.src)}`,
+  normal: () => 'NORMAL',
+  flood: () => 'FLOOD',
+  all: () => 'ALL',
+  local: () => 'LOCAL',
+  in_port: () => 'IN_PORT',
+  drop: () => 'drop',
+  controller: (a) => a.text,
+  mod_vlan_vid: (a) => `mod_vlan_vid:${a.vid}`,
+  mod_vlan_pcp: (a) => `mod_vlan_pcp:${a.pcp}`,
+  strip_vlan: () => 'strip_vlan',
+  pop_vlan: () => 'pop_vlan',
+  push_vlan: (a) => `push_vlan:0x${a.ethertype.toString(16)}`,
+  set_field: (a) => `set_field:${formatFieldValue(a.value)}->${formatFieldRef(a.dst)}`,
+  load: (a) => `load:${formatInt(a.value, { hex: a.hex, pad: 0 })}->${formatFieldRef(a.dst)}`,
+  move: (a) => `move:${formatFieldRef(a.src)}->${formatFieldRef(a.dst)}`,
+  resubmit: (a) =>
+    a.paren
+      ? `resubmit(${a.port ? formatPortRef(a.port) : ''},${a.table ?? ''}${a.ct ? ',ct' : ''})`
+      : `resubmit:${a.port ? formatPortRef(a.port) : ''}`,
+  goto_table: (a) => `goto_table:${a.table}`,
+  ct: (a) => (a.args.length === 0 ? 'ct' : `ct(${a.args.map(formatCtArg).join(',')})`),
+  learn: (a) => `learn(${a.specs.map(formatLearnSpec).join(',')})`,
+  conjunction: (a) => `conjunction(${a.id},${a.clause}/${a.nClauses})`,
+  note: (a) => `note:${a.hex}`,
+  mod_dl_src: (a) => `mod_dl_src:${formatMac(a.mac)}`,
+  mod_dl_dst: (a) => `mod_dl_dst:${formatMac(a.mac)}`,
+  mod_nw_src: (a) => `mod_nw_src:${formatIpv4(a.ip)}`,
+  mod_nw_dst: (a) => `mod_nw_dst:${formatIpv4(a.ip)}`,
+  mod_nw_tos: (a) => `mod_nw_tos:${a.tos}`,
+  mod_tp_src: (a) => `mod_tp_src:${a.port}`,
+  mod_tp_dst: (a) => `mod_tp_dst:${a.port}`,
+  dec_ttl: () => 'dec_ttl',
+  enqueue: (a) =>
+    a.paren ? `enqueue(${formatPortRef(a.port)},${a.queue})` : `enqueue:${formatPortRef(a.port)}:${a.queue}`,
+  set_queue: (a) => `set_queue:${a.queue}`,
+  pop_queue: () => 'pop_queue',
+  unsupported: (a) => a.text,
+};
+
+export function formatAction(a: Action): string {
+  return (FORMAT[a.type] as (x: Action) => string)(a);
+}
+
+export function formatActions(actions: readonly Action[]): string {
+  return actions.length === 0 ? 'drop' : actions.map(formatAction).join(',');
+}
+
+/** Action names the table models (for docs and the simulator's coverage report). */
+export const MODELLED_ACTIONS: readonly string[] = [...PARSERS.keys()];
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+
+export function parseAction(text: string): Action {
+  if (/^\d+$/.test(text)) return { type: 'output', port: { kind: 'number', n: parseUint(text, 32, 'output') }, bare: true };
+  const m = NAME.exec(text);
+  if (!m) syntaxError(`cannot read action "${text}"`, text);
+  const name = m[0];
+  const rest = text.slice(name.length);
+  let arg: string | undefined;
+  let paren = false;
+  if (rest === '') arg = undefined;
+  else if (rest[0] === ':') arg = rest.slice(1);
+  else if (rest[0] === '(' && rest.endsWith(')')) {
+    arg = rest.slice(1, -1);
+    paren = true;
+  } else syntaxError(`cannot read action "${text}"`, text);
+  const parser = PARSERS.get(name);
+  if (!parser) return { type: 'unsupported', name, text };
+  return parser(arg, paren);
+}
+
+/** Parse an action list (`mod_vlan_vid:1,NORMAL`). An empty list is an error; `drop` is explicit. */
+export function parseActions(text: string): Action[] {
+  if (text === '') syntaxError('empty action list', text);
+  const parts = splitTopLevel(text, ',');
+  const out: Action[] = [];
+  for (const p of parts) {
+    if (p === '') syntaxError(`empty action in "${text}"`, text);
+    out.push(parseAction(p));
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+/** A flow text that is not valid flow syntax. `column` is 1-based within the flow text when known. */
+export class FlowSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly text: string,
+    readonly column?: number,
+  ) {
+    super(message);
+    this.name = 'FlowSyntaxError';
+  }
+}
+
+export function syntaxError(message: string, text: string): never {
+  throw new FlowSyntaxError(message, text);
+}

@@ -1,0 +1,213 @@
+// The declarative table of match fields: one row per field drives parsing, formatting and (in the
+// dataplane) matching. Names follow ovs-fields(7); `nxm`/`oxm` are the names used in field
+// references (load/move/learn) and accepted as match keys.
+import { syntaxError } from './errors.ts';
+import type { FieldValue } from './types.ts';
+import {
+  formatFlags,
+  formatIntValue,
+  formatIpv4Value,
+  formatIpv6Value,
+  formatMacValue,
+  formatPortRef,
+  parseBigValue,
+  parseFlags,
+  parseIntValue,
+  parseIpv4,
+  parseIpv6,
+  parseMac,
+  parsePortRef,
+} from './values.ts';
+
+export type FieldKind = 'int' | 'big' | 'mac' | 'ipv4' | 'ipv6' | 'port' | 'ct_state' | 'tcp_flags' | 'frag';
+
+export interface FieldDef {
+  name: string;
+  kind: FieldKind;
+  bits: number;
+  maskable: boolean;
+  aliases: readonly string[];
+  nxm?: string;
+  oxm?: string;
+  /** Required dl_type / nw_proto for the field to be meaningful (ovs-fields "prerequisites"). */
+  prereq?: 'vlan' | 'ip' | 'ipv6' | 'arp' | 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmp6' | 'l4';
+}
+
+export const CT_STATE_FLAGS = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'] as const;
+export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'] as const;
+export const FRAG_VALUES = ['no', 'yes', 'first', 'later', 'not_later'] as const;
+
+type Row = [name: string, kind: FieldKind, bits: number, maskable: boolean, aliases?: string, nxm?: string, prereq?: FieldDef['prereq']];
+
+// name, kind, bits, maskable, aliases (space separated), nxm/oxm name, prerequisite
+const ROWS: Row[] = [
+  ['in_port', 'port', 32, false, 'in_port_oxm', 'NXM_OF_IN_PORT'],
+  ['dl_src', 'mac', 48, true, 'eth_src', 'NXM_OF_ETH_SRC'],
+  ['dl_dst', 'mac', 48, true, 'eth_dst', 'NXM_OF_ETH_DST'],
+  ['dl_type', 'int', 16, false, 'eth_type', 'NXM_OF_ETH_TYPE'],
+  ['vlan_tci', 'int', 16, true, '', 'NXM_OF_VLAN_TCI'],
+  ['dl_vlan', 'int', 16, false, ''],
+  ['dl_vlan_pcp', 'int', 8, false, ''],
+  ['vlan_vid', 'int', 16, true, '', 'OXM_OF_VLAN_VID'],
+  ['vlan_pcp', 'int', 8, false, '', 'OXM_OF_VLAN_PCP'],
+  ['nw_src', 'ipv4', 32, true, 'ip_src', 'NXM_OF_IP_SRC', 'ip'],
+  ['nw_dst', 'ipv4', 32, true, 'ip_dst', 'NXM_OF_IP_DST', 'ip'],
+  ['nw_proto', 'int', 8, false, 'ip_proto', 'NXM_OF_IP_PROTO', 'ip'],
+  ['nw_tos', 'int', 8, false, '', 'NXM_OF_IP_TOS', 'ip'],
+  ['ip_dscp', 'int', 8, false, '', 'OXM_OF_IP_DSCP', 'ip'],
+  ['nw_ecn', 'int', 8, false, 'ip_ecn', 'NXM_NX_IP_ECN', 'ip'],
+  ['nw_ttl', 'int', 8, false, '', 'NXM_NX_IP_TTL', 'ip'],
+  ['nw_frag', 'frag', 8, true, 'ip_frag', 'NXM_NX_IP_FRAG', 'ip'],
+  ['arp_op', 'int', 16, false, '', 'NXM_OF_ARP_OP', 'arp'],
+  ['arp_spa', 'ipv4', 32, true, '', 'NXM_OF_ARP_SPA', 'arp'],
+  ['arp_tpa', 'ipv4', 32, true, '', 'NXM_OF_ARP_TPA', 'arp'],
+  ['arp_sha', 'mac', 48, true, '', 'NXM_NX_ARP_SHA', 'arp'],
+  ['arp_tha', 'mac', 48, true, '', 'NXM_NX_ARP_THA', 'arp'],
+  ['tp_src', 'int', 16, true, '', 'NXM_OF_TCP_SRC', 'l4'],
+  ['tp_dst', 'int', 16, true, '', 'NXM_OF_TCP_DST', 'l4'],
+  ['tcp_src', 'int', 16, true, '', 'OXM_OF_TCP_SRC', 'tcp'],
+  ['tcp_dst', 'int', 16, true, '', 'OXM_OF_TCP_DST', 'tcp'],
+  ['udp_src', 'int', 16, true, '', 'NXM_OF_UDP_SRC', 'udp'],
+  ['udp_dst', 'int', 16, true, '', 'NXM_OF_UDP_DST', 'udp'],
+  ['sctp_src', 'int', 16, true, '', 'OXM_OF_SCTP_SRC', 'sctp'],
+  ['sctp_dst', 'int', 16, true, '', 'OXM_OF_SCTP_DST', 'sctp'],
+  ['tcp_flags', 'tcp_flags', 16, true, '', 'NXM_NX_TCP_FLAGS', 'tcp'],
+  ['icmp_type', 'int', 8, false, 'icmpv4_type', 'NXM_OF_ICMP_TYPE', 'icmp'],
+  ['icmp_code', 'int', 8, false, 'icmpv4_code', 'NXM_OF_ICMP_CODE', 'icmp'],
+  ['ipv6_src', 'ipv6', 128, true, '', 'NXM_NX_IPV6_SRC', 'ipv6'],
+  ['ipv6_dst', 'ipv6', 128, true, '', 'NXM_NX_IPV6_DST', 'ipv6'],
+  ['ipv6_label', 'int', 20, true, '', 'NXM_NX_IPV6_LABEL', 'ipv6'],
+  ['icmpv6_type', 'int', 8, false, '', 'NXM_NX_ICMPV6_TYPE', 'icmp6'],
+  ['icmpv6_code', 'int', 8, false, '', 'NXM_NX_ICMPV6_CODE', 'icmp6'],
+  ['nd_target', 'ipv6', 128, true, '', 'NXM_NX_ND_TARGET', 'icmp6'],
+  ['nd_sll', 'mac', 48, true, '', 'NXM_NX_ND_SLL', 'icmp6'],
+  ['nd_tll', 'mac', 48, true, '', 'NXM_NX_ND_TLL', 'icmp6'],
+  ['metadata', 'big', 64, true, '', 'OXM_OF_METADATA'],
+  ['tun_id', 'big', 64, true, 'tunnel_id', 'NXM_NX_TUN_ID'],
+  ['tun_src', 'ipv4', 32, true, '', 'NXM_NX_TUN_IPV4_SRC'],
+  ['tun_dst', 'ipv4', 32, true, '', 'NXM_NX_TUN_IPV4_DST'],
+  ['pkt_mark', 'int', 32, true, '', 'NXM_NX_PKT_MARK'],
+  ['skb_priority', 'int', 32, false, ''],
+  ['ct_state', 'ct_state', 32, true, '', 'NXM_NX_CT_STATE'],
+  ['ct_zone', 'int', 16, false, '', 'NXM_NX_CT_ZONE'],
+  ['ct_mark', 'int', 32, true, '', 'NXM_NX_CT_MARK'],
+  ['ct_label', 'big', 128, true, '', 'NXM_NX_CT_LABEL'],
+  ['ct_nw_proto', 'int', 8, false, ''],
+  ['conj_id', 'int', 32, false, ''],
+  ['recirc_id', 'int', 32, false, ''],
+  ['dp_hash', 'int', 32, true, ''],
+  ['actset_output', 'port', 32, false, ''],
+  ['mpls_label', 'int', 20, false, '', 'OXM_OF_MPLS_LABEL'],
+  ['mpls_tc', 'int', 3, false, '', 'OXM_OF_MPLS_TC'],
+  ['mpls_bos', 'int', 1, false, '', 'OXM_OF_MPLS_BOS'],
+];
+
+for (let i = 0; i < 16; i++) ROWS.push([`reg${i}`, 'int', 32, true, '', `NXM_NX_REG${i}`]);
+for (let i = 0; i < 8; i++) ROWS.push([`xreg${i}`, 'big', 64, true, '', `OXM_OF_PKT_REG${i}`]);
+for (let i = 0; i < 4; i++) ROWS.push([`xxreg${i}`, 'big', 128, true, '', `NXM_NX_XXREG${i}`]);
+
+export const FIELDS: ReadonlyMap<string, FieldDef> = (() => {
+  const m = new Map<string, FieldDef>();
+  for (const [name, kind, bits, maskable, aliases, nxm, prereq] of ROWS) {
+    const def: FieldDef = {
+      name,
+      kind,
+      bits,
+      maskable,
+      aliases: aliases ? aliases.split(' ') : [],
+      ...(nxm?.startsWith('NXM') ? { nxm } : {}),
+      ...(nxm?.startsWith('OXM') ? { oxm: nxm } : {}),
+      ...(prereq ? { prereq } : {}),
+    };
+    m.set(name, def);
+    for (const a of def.aliases) m.set(a, def);
+    if (nxm) m.set(nxm, def);
+  }
+  // The other spelling of fields whose NXM and OXM names both exist.
+  const extra: [string, string][] = [
+    ['OXM_OF_IN_PORT', 'in_port'],
+    ['OXM_OF_ETH_SRC', 'dl_src'],
+    ['OXM_OF_ETH_DST', 'dl_dst'],
+    ['OXM_OF_ETH_TYPE', 'dl_type'],
+    ['OXM_OF_IPV4_SRC', 'nw_src'],
+    ['OXM_OF_IPV4_DST', 'nw_dst'],
+    ['OXM_OF_IP_PROTO', 'nw_proto'],
+    ['OXM_OF_UDP_SRC', 'udp_src'],
+    ['OXM_OF_UDP_DST', 'udp_dst'],
+    ['OXM_OF_TUNNEL_ID', 'tun_id'],
+  ];
+  for (const [alias, name] of extra) m.set(alias, m.get(name)!);
+  return m;
+})();
+
+export function lookupField(name: string): FieldDef | undefined {
+  return FIELDS.get(name);
+}
+
+/** Protocol shorthands: what each one means for dl_type / nw_proto. */
+export const SHORTHANDS: ReadonlyMap<string, { dl_type: number; nw_proto?: number }> = new Map([
+  ['ip', { dl_type: 0x0800 }],
+  ['ipv4', { dl_type: 0x0800 }],
+  ['ipv6', { dl_type: 0x86dd }],
+  ['icmp', { dl_type: 0x0800, nw_proto: 1 }],
+  ['icmp6', { dl_type: 0x86dd, nw_proto: 58 }],
+  ['tcp', { dl_type: 0x0800, nw_proto: 6 }],
+  ['tcp6', { dl_type: 0x86dd, nw_proto: 6 }],
+  ['udp', { dl_type: 0x0800, nw_proto: 17 }],
+  ['udp6', { dl_type: 0x86dd, nw_proto: 17 }],
+  ['sctp', { dl_type: 0x0800, nw_proto: 132 }],
+  ['sctp6', { dl_type: 0x86dd, nw_proto: 132 }],
+  ['arp', { dl_type: 0x0806 }],
+  ['rarp', { dl_type: 0x8035 }],
+  ['mpls', { dl_type: 0x8847 }],
+  ['mplsm', { dl_type: 0x8848 }],
+]);
+
+export function parseFieldValue(def: FieldDef, text: string): FieldValue {
+  const what = def.name;
+  switch (def.kind) {
+    case 'int':
+      return parseIntValue(text, def.bits, def.maskable, what);
+    case 'big':
+      return parseBigValue(text, def.bits, def.maskable, what);
+    case 'mac':
+      return parseMac(text, def.maskable, what);
+    case 'ipv4':
+      return parseIpv4(text, def.maskable, what);
+    case 'ipv6':
+      return parseIpv6(text, def.maskable, what);
+    case 'port':
+      return { t: 'port', port: parsePortRef(text, what) };
+    case 'ct_state':
+      return text.startsWith('+') || text.startsWith('-')
+        ? parseFlags(text, CT_STATE_FLAGS, what)
+        : parseIntValue(text, 32, true, what);
+    case 'tcp_flags':
+      return text.startsWith('+') || text.startsWith('-')
+        ? parseFlags(text, TCP_FLAGS, what)
+        : parseIntValue(text, 16, true, what);
+    case 'frag':
+      if (!(FRAG_VALUES as readonly string[]).includes(text)) syntaxError(`${what}: unknown value "${text}"`, text);
+      return { t: 'enum', v: text };
+  }
+}
+
+export function formatFieldValue(v: FieldValue): string {
+  switch (v.t) {
+    case 'int':
+    case 'big':
+      return formatIntValue(v);
+    case 'mac':
+      return formatMacValue(v);
+    case 'ipv4':
+      return formatIpv4Value(v);
+    case 'ipv6':
+      return formatIpv6Value(v);
+    case 'port':
+      return formatPortRef(v.port);
+    case 'flags':
+      return formatFlags(v);
+    case 'enum':
+      return v.v;
+  }
+}

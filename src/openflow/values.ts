@@ -1,0 +1,290 @@
+// Parse and format the value kinds of flow syntax. Formatting reproduces what ovs-ofctl prints.
+import { syntaxError } from './errors.ts';
+import type {
+  BigValue,
+  FlagsValue,
+  IntFormat,
+  IntValue,
+  Ipv4Value,
+  Ipv6Value,
+  MacValue,
+  PortRef,
+  ReservedPort,
+} from './types.ts';
+
+const DEC = /^[0-9]+$/;
+const HEX = /^0x[0-9a-fA-F]+$/;
+
+function fmtOf(text: string): IntFormat {
+  return text.length > 1 && (text[1] === 'x' || text[1] === 'X')
+    ? { hex: true, pad: text.length > 3 && text[2] === '0' ? text.length - 2 : 0 }
+    : { hex: false, pad: 0 };
+}
+
+/** An unsigned integer of at most `bits` bits (≤ 32), decimal or 0x hex. */
+export function parseUint(text: string, bits: number, what: string): number {
+  if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n > 2 ** bits - 1) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
+  return n;
+}
+
+export function parseBig(text: string, bits: number, what: string): bigint {
+  if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
+  const n = BigInt(text);
+  if (n >= 1n << BigInt(bits)) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
+  return n;
+}
+
+export function parseIntValue(text: string, bits: number, maskable: boolean, what: string): IntValue {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { t: 'int', v: parseUint(text, bits, what), fmt: fmtOf(text) };
+  if (!maskable) syntaxError(`${what} cannot be masked`, text);
+  const vt = text.slice(0, slash);
+  const mt = text.slice(slash + 1);
+  return {
+    t: 'int',
+    v: parseUint(vt, bits, what),
+    m: parseUint(mt, bits, what),
+    fmt: fmtOf(vt),
+    mfmt: fmtOf(mt),
+  };
+}
+
+export function parseBigValue(text: string, bits: number, maskable: boolean, what: string): BigValue {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { t: 'big', v: parseBig(text, bits, what), fmt: fmtOf(text) };
+  if (!maskable) syntaxError(`${what} cannot be masked`, text);
+  const vt = text.slice(0, slash);
+  const mt = text.slice(slash + 1);
+  return { t: 'big', v: parseBig(vt, bits, what), m: parseBig(mt, bits, what), fmt: fmtOf(vt), mfmt: fmtOf(mt) };
+}
+
+export function formatInt(v: number | bigint, fmt: IntFormat): string {
+  if (!fmt.hex) return v.toString();
+  const h = v.toString(16);
+  return `0x${fmt.pad > h.length ? h.padStart(fmt.pad, '0') : h}`;
+}
+
+export function formatIntValue(x: IntValue | BigValue): string {
+  const v = formatInt(x.v, x.fmt);
+  return x.m === undefined ? v : `${v}/${formatInt(x.m, x.mfmt ?? x.fmt)}`;
+}
+
+const MAC = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
+
+export function parseMacOnly(text: string, what: string): number {
+  if (!MAC.test(text)) syntaxError(`${what}: "${text}" is not a MAC address`, text);
+  let n = 0;
+  for (const part of text.split(':')) n = n * 256 + Number.parseInt(part, 16);
+  return n;
+}
+
+export function parseMac(text: string, maskable: boolean, what: string): MacValue {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { t: 'mac', v: parseMacOnly(text, what) };
+  if (!maskable) syntaxError(`${what} cannot be masked`, text);
+  return { t: 'mac', v: parseMacOnly(text.slice(0, slash), what), m: parseMacOnly(text.slice(slash + 1), what) };
+}
+
+export function formatMac(n: number): string {
+  const parts: string[] = [];
+  for (let i = 5; i >= 0; i--) parts.push((Math.floor(n / 2 ** (8 * i)) % 256).toString(16).padStart(2, '0'));
+  return parts.join(':');
+}
+
+export function formatMacValue(x: MacValue): string {
+  return x.m === undefined ? formatMac(x.v) : `${formatMac(x.v)}/${formatMac(x.m)}`;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export function parseIpv4Only(text: string, what: string): number {
+  const m = IPV4.exec(text);
+  if (!m) syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const b = Number(m[i]);
+    if (b > 255) syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
+    n = n * 256 + b;
+  }
+  return n;
+}
+
+export function prefixToMask4(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+}
+
+export function parseIpv4(text: string, maskable: boolean, what: string): Ipv4Value {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { t: 'ipv4', v: parseIpv4Only(text, what) };
+  if (!maskable) syntaxError(`${what} cannot be masked`, text);
+  const v = parseIpv4Only(text.slice(0, slash), what);
+  const mt = text.slice(slash + 1);
+  if (DEC.test(mt)) {
+    const len = Number(mt);
+    if (len > 32) syntaxError(`${what}: prefix /${mt} is longer than 32`, text);
+    return { t: 'ipv4', v, m: prefixToMask4(len), prefix: len };
+  }
+  return { t: 'ipv4', v, m: parseIpv4Only(mt, what) };
+}
+
+export function formatIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+export function formatIpv4Value(x: Ipv4Value): string {
+  if (x.m === undefined) return formatIpv4(x.v);
+  return x.prefix !== undefined ? `${formatIpv4(x.v)}/${x.prefix}` : `${formatIpv4(x.v)}/${formatIpv4(x.m)}`;
+}
+
+export function parseIpv6Only(text: string, what: string): bigint {
+  const bad = (): never => syntaxError(`${what}: "${text}" is not an IPv6 address`, text);
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) bad();
+  let head = text;
+  let tail = '';
+  const dbl = text.indexOf('::');
+  if (dbl >= 0) {
+    head = text.slice(0, dbl);
+    tail = text.slice(dbl + 2);
+    if (tail.includes('::')) bad();
+  }
+  const groups = (s: string): number[] => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    parts.forEach((p, i) => {
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseIpv4Only(p, what);
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) bad();
+        out.push(Number.parseInt(p, 16));
+      }
+    });
+    return out;
+  };
+  const h = groups(head);
+  const t = groups(tail);
+  if (dbl < 0 ? h.length !== 8 : h.length + t.length > 7) bad();
+  const all = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  let n = 0n;
+  for (const g of all) n = (n << 16n) | BigInt(g);
+  return n;
+}
+
+export function parseIpv6(text: string, maskable: boolean, what: string): Ipv6Value {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { t: 'ipv6', v: parseIpv6Only(text, what) };
+  if (!maskable) syntaxError(`${what} cannot be masked`, text);
+  const v = parseIpv6Only(text.slice(0, slash), what);
+  const mt = text.slice(slash + 1);
+  if (DEC.test(mt)) {
+    const len = Number(mt);
+    if (len > 128) syntaxError(`${what}: prefix /${mt} is longer than 128`, text);
+    const m = len === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - len)) - 1n);
+    return { t: 'ipv6', v, m, prefix: len };
+  }
+  return { t: 'ipv6', v, m: parseIpv6Only(mt, what) };
+}
+
+/** RFC 5952 text: lowercase, longest run of ≥ 2 zero groups compressed. */
+export function formatIpv6(n: bigint): string {
+  const g: number[] = [];
+  for (let i = 7; i >= 0; i--) g.push(Number((n >> BigInt(16 * i)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export function formatIpv6Value(x: Ipv6Value): string {
+  if (x.m === undefined) return formatIpv6(x.v);
+  return x.prefix !== undefined ? `${formatIpv6(x.v)}/${x.prefix}` : `${formatIpv6(x.v)}/${formatIpv6(x.m)}`;
+}
+
+export const RESERVED_PORTS: ReadonlySet<string> = new Set<ReservedPort>([
+  'LOCAL',
+  'IN_PORT',
+  'NORMAL',
+  'FLOOD',
+  'ALL',
+  'CONTROLLER',
+  'ANY',
+  'NONE',
+  'TABLE',
+]);
+
+/** A port as flow syntax writes it: number, reserved name, plain or quoted name. */
+export function parsePortRef(text: string, what: string): PortRef {
+  if (DEC.test(text) || HEX.test(text)) return { kind: 'number', n: parseUint(text, 32, what) };
+  if (RESERVED_PORTS.has(text)) return { kind: 'reserved', name: text as ReservedPort };
+  if (text.startsWith('"')) {
+    if (text.length < 2 || !text.endsWith('"')) syntaxError(`${what}: unterminated quoted port name`, text);
+    return { kind: 'name', name: unquote(text), quoted: true };
+  }
+  if (text === '') syntaxError(`${what}: missing port`, text);
+  return { kind: 'name', name: text, quoted: false };
+}
+
+export function formatPortRef(p: PortRef): string {
+  switch (p.kind) {
+    case 'number':
+      return String(p.n);
+    case 'reserved':
+      return p.name;
+    case 'name':
+      return p.quoted ? quote(p.name) : p.name;
+  }
+}
+
+/** C-style quoted string as OVS prints it ("we\"ird"). */
+export function unquote(text: string): string {
+  let out = '';
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i]!;
+    if (c === '\\' && i + 1 < text.length - 1) {
+      const n = text[++i]!;
+      out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+    } else out += c;
+  }
+  return out;
+}
+
+export function quote(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+export function parseFlags(text: string, known: readonly string[], what: string): FlagsValue {
+  const flags: { name: string; on: boolean }[] = [];
+  const re = /([+-])([a-z_]+)/y;
+  let i = 0;
+  while (i < text.length) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) syntaxError(`${what}: cannot read flags at "${text.slice(i)}"`, text);
+    if (!known.includes(m[2]!)) syntaxError(`${what}: unknown flag "${m[2]}"`, text);
+    flags.push({ name: m[2]!, on: m[1] === '+' });
+    i = re.lastIndex;
+  }
+  if (flags.length === 0) syntaxError(`${what}: empty flags`, text);
+  return { t: 'flags', flags };
+}
+
+export function formatFlags(x: FlagsValue): string {
+  return x.flags.map((f) => `${f.on ? '+' : '-'}${f.name}`).join('');
+}

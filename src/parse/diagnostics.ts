@@ -1,0 +1,85 @@
+// Parser results: a typed value plus diagnostics with line numbers. Parsers never throw on bad
+// input; the source that reads files decides what a `corrupt` diagnostic means (exit 2, or a
+// warning with --lenient).
+
+export type Severity =
+  /** The file is not what its name says: truncated, binary, garbage. */
+  | 'corrupt'
+  /** OVS itself printed an error or log line in place of data: a fact about the host, not bad input. */
+  | 'ovs'
+  /** Readable, but something is missing or unusual. */
+  | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** 1-based line in the file; 0 for the file as a whole. */
+  line: number;
+  code: string;
+  message: string;
+  /** The offending text, cut to a readable length. */
+  text?: string;
+}
+
+export interface Parsed<T> {
+  value: T;
+  diagnostics: Diagnostic[];
+}
+
+export const MAX_LINE = 1024 * 1024;
+
+export function clip(s: string, n = 120): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+export function diag(severity: Severity, line: number, code: string, message: string, text?: string): Diagnostic {
+  return text === undefined ? { severity, line, code, message } : { severity, line, code, message, text: clip(text) };
+}
+
+/**
+ * Split text into lines after checks every text format shares: binary content and over-long lines
+ * are corrupt. Returns null lines when the text cannot be read at all.
+ */
+export function splitLines(text: string): { lines: string[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    const line = countLines(text, nul);
+    diagnostics.push(diag('corrupt', line, 'binary', 'binary data (NUL byte) in a text file'));
+    return { lines: [], diagnostics };
+  }
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    diagnostics.push(diag('corrupt', countLines(text, bad), 'binary', 'bytes that are not UTF-8 text'));
+    return { lines: [], diagnostics };
+  }
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.length > MAX_LINE) {
+      diagnostics.push(diag('corrupt', i + 1, 'line-too-long', `line is ${l.length} characters (limit ${MAX_LINE})`));
+      return { lines: [], diagnostics };
+    }
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  return { lines, diagnostics };
+}
+
+function countLines(text: string, upto: number): number {
+  let n = 1;
+  for (let i = 0; i < upto; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** OVS's vlog line: `2026-11-25T13:01:42Z|00001|module|LEVEL|message`. */
+export const VLOG = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|[\w-]+\|(EMER|ERR|WARN|INFO|DBG)\|/;
+
+/** An error printed by an OVS utility (`ovs-ofctl: br: failed to connect...`). */
+export const OVS_TOOL_ERROR = /^(ovs-vsctl|ovs-ofctl|ovs-appctl|ovsdb-client|ovs-dpctl|ovsdb-tool): /;
+
+/** Lines OVS prints in place of data: returns a diagnostic or undefined. */
+export function ovsMessage(line: string, n: number): Diagnostic | undefined {
+  if (VLOG.test(line)) return diag('ovs', n, 'ovs-log', 'OVS log line in the output', line);
+  if (OVS_TOOL_ERROR.test(line)) return diag('ovs', n, 'ovs-error', line.trim());
+  return undefined;
+}

@@ -1,0 +1,93 @@
+// `ovs-ofctl dump-flows <br>` in every form: NXST_FLOW (OF1.0, idle_age/hard_age), OFPST_FLOW
+// (OF1.3+), --no-stats, --names (no header), headerless pastes; with OVS's own errors, log lines
+// and `***decode error***` blocks kept as diagnostics.
+import { FlowSyntaxError } from '../openflow/errors.ts';
+import { parseFlow } from '../openflow/flow.ts';
+import type { Flow } from '../openflow/types.ts';
+import { type Diagnostic, diag, type Parsed, ovsMessage, splitLines } from './diagnostics.ts';
+
+export type OpenFlowVersion = 'OpenFlow10' | 'OpenFlow11' | 'OpenFlow12' | 'OpenFlow13' | 'OpenFlow14' | 'OpenFlow15';
+
+export interface DumpedFlow {
+  flow: Flow;
+  /** 1-based line in the file. */
+  line: number;
+  /** The line as printed, without its leading indentation. */
+  text: string;
+}
+
+export interface FlowDump {
+  /** From the header line; undefined for headerless output. */
+  version?: OpenFlowVersion;
+  header?: string;
+  flows: DumpedFlow[];
+  /** False when OVS stopped early (decode error, connection failure): flows may be missing. */
+  complete: boolean;
+}
+
+const HEADER = /^(NXST|OFPST)_FLOW reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\):$/;
+const HEX_DUMP = /^[0-9a-f]{8} {1,2}[0-9a-f ]{2,}/;
+
+export interface DumpFlowsOptions {
+  /** The command always prints a header (default form with statistics): an empty file is corrupt. */
+  expectOutput?: boolean;
+}
+
+export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parsed<FlowDump> {
+  const { lines, diagnostics } = splitLines(text);
+  const dump: FlowDump = { flows: [], complete: diagnostics.length === 0 };
+  if (diagnostics.length > 0) return { value: dump, diagnostics };
+  let inDecodeError = false;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const n = i + 1;
+    if (raw.trim() === '') continue;
+    if (inDecodeError) {
+      if (HEX_DUMP.test(raw)) continue;
+      inDecodeError = false;
+    }
+    if (raw.includes('actions=')) {
+      const t = raw.trim();
+      try {
+        dump.flows.push({ flow: parseFlow(t), line: n, text: t });
+      } catch (e) {
+        if (!(e instanceof FlowSyntaxError)) throw e;
+        const last = i === lines.length - 1 && !text.endsWith('\n');
+        diagnostics.push(
+          diag('corrupt', n, last ? 'truncated' : 'bad-flow', last ? `flow cut off: ${e.message}` : e.message, t),
+        );
+      }
+      continue;
+    }
+    const h = HEADER.exec(raw);
+    if (h) {
+      dump.header = raw;
+      dump.version = h[2] ? (`OpenFlow1${h[2]}` as OpenFlowVersion) : 'OpenFlow10';
+      continue;
+    }
+    if (raw.includes('***decode error')) {
+      diagnostics.push(diag('ovs', n, 'decode-error', 'ovs-ofctl could not decode a flow; later flows are missing (use the -O OpenFlow13 dump)', raw));
+      dump.complete = false;
+      inDecodeError = true;
+      continue;
+    }
+    const m = ovsMessage(raw, n);
+    if (m) {
+      if (m.code === 'ovs-error') dump.complete = false;
+      diagnostics.push(m);
+      continue;
+    }
+    const last = i === lines.length - 1 && !text.endsWith('\n');
+    diagnostics.push(
+      diag('corrupt', n, last ? 'truncated' : 'not-a-flow', last ? 'line cut off before "actions="' : 'not a flow line', raw),
+    );
+  }
+  if (lines.length === 0 && opts.expectOutput)
+    diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
+  if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
+  return { value: dump, diagnostics };
+}
+
+export function hasCorrupt(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'corrupt');
+}
