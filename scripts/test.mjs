@@ -26,9 +26,13 @@ const out = 'tmp/vitest-report.json';
 rmSync(out, { force: true });
 const extra = process.argv.slice(2);
 console.log('\n== tests: vitest run');
-const v = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...extra], {
-  stdio: 'inherit',
-});
+const v = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...extra],
+  {
+    stdio: 'inherit',
+  },
+);
 try {
   const report = JSON.parse(readFileSync(out, 'utf8'));
   passed += report.numPassedTests;

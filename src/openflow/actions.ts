@@ -74,12 +74,16 @@ function parseCt(arg: string): CtArg[] {
       if (s === 'commit' || s === 'force') return { kind: 'flag', name: s };
       if (s.startsWith('zone=')) {
         const z = s.slice(5);
-        return { kind: 'zone', zone: /^(0x)?[0-9a-fA-F]+$/.test(z) ? parseUint(z, 16, 'ct zone') : parseFieldRef(z) };
+        return {
+          kind: 'zone',
+          zone: /^(0x)?[0-9a-fA-F]+$/.test(z) ? parseUint(z, 16, 'ct zone') : parseFieldRef(z),
+        };
       }
       if (s.startsWith('table=')) return { kind: 'table', table: parseUint(s.slice(6), 8, 'ct table') };
       if (s.startsWith('alg=')) return { kind: 'alg', alg: s.slice(4) };
       if (s === 'nat' || s.startsWith('nat(')) return { kind: 'nat', text: s };
-      if (s.startsWith('exec(') && s.endsWith(')')) return { kind: 'exec', actions: parseActions(s.slice(5, -1)) };
+      if (s.startsWith('exec(') && s.endsWith(')'))
+        return { kind: 'exec', actions: parseActions(s.slice(5, -1)) };
       return { kind: 'other', text: s };
     });
 }
@@ -130,7 +134,8 @@ function parseLearn(arg: string): LearnSpec[] {
       }
       if (s.startsWith('output:')) return { kind: 'output', src: parseFieldRef(s.slice(7)) };
       const eq = s.indexOf('=');
-      if (eq > 0 && LEARN_KEYS.has(s.slice(0, eq))) return { kind: 'kv', key: s.slice(0, eq), value: s.slice(eq + 1) };
+      if (eq > 0 && LEARN_KEYS.has(s.slice(0, eq)))
+        return { kind: 'kv', key: s.slice(0, eq), value: s.slice(eq + 1) };
       if (eq > 0) return { kind: 'match', dst: refOrText(s.slice(0, eq)), src: refOrText(s.slice(eq + 1)) };
       return { kind: 'match', dst: refOrText(s) };
     });
@@ -185,10 +190,20 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
         ? { type: 'controller', text: 'controller' }
         : paren
           ? { type: 'controller', text: `controller(${arg})`, args: splitTopLevel(arg, ',') }
-          : { type: 'controller', text: `controller:${arg}`, maxLen: parseUint(arg, 16, 'controller max_len') },
+          : {
+              type: 'controller',
+              text: `controller:${arg}`,
+              maxLen: parseUint(arg, 16, 'controller max_len'),
+            },
   ],
-  ['mod_vlan_vid', (arg) => ({ type: 'mod_vlan_vid', vid: parseUint(need(arg, 'mod_vlan_vid'), 12, 'mod_vlan_vid') })],
-  ['mod_vlan_pcp', (arg) => ({ type: 'mod_vlan_pcp', pcp: parseUint(need(arg, 'mod_vlan_pcp'), 3, 'mod_vlan_pcp') })],
+  [
+    'mod_vlan_vid',
+    (arg) => ({ type: 'mod_vlan_vid', vid: parseUint(need(arg, 'mod_vlan_vid'), 12, 'mod_vlan_vid') }),
+  ],
+  [
+    'mod_vlan_pcp',
+    (arg) => ({ type: 'mod_vlan_pcp', pcp: parseUint(need(arg, 'mod_vlan_pcp'), 3, 'mod_vlan_pcp') }),
+  ],
   ['strip_vlan', noArg('strip_vlan', { type: 'strip_vlan' })],
   ['pop_vlan', noArg('pop_vlan', { type: 'pop_vlan' })],
   [
@@ -209,7 +224,12 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     'load',
     (arg) => {
       const [v, d] = arrow(need(arg, 'load'), 'load');
-      return { type: 'load', value: parseBig(v, 128, 'load value'), hex: v.startsWith('0x'), dst: parseFieldRef(d) };
+      return {
+        type: 'load',
+        value: parseBig(v, 128, 'load value'),
+        hex: v.startsWith('0x'),
+        dst: parseFieldRef(d),
+      };
     },
   ],
   [
@@ -237,7 +257,10 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
       };
     },
   ],
-  ['goto_table', (arg) => ({ type: 'goto_table', table: parseUint(need(arg, 'goto_table'), 8, 'goto_table') })],
+  [
+    'goto_table',
+    (arg) => ({ type: 'goto_table', table: parseUint(need(arg, 'goto_table'), 8, 'goto_table') }),
+  ],
   ['ct', (arg) => ({ type: 'ct', args: arg === undefined ? [] : parseCt(arg) })],
   ['learn', (arg) => ({ type: 'learn', specs: parseLearn(need(arg, 'learn')), text: arg ?? '' })],
   [
@@ -265,8 +288,14 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['mod_nw_src', (arg) => ({ type: 'mod_nw_src', ip: parseIpv4Only(need(arg, 'mod_nw_src'), 'mod_nw_src') })],
   ['mod_nw_dst', (arg) => ({ type: 'mod_nw_dst', ip: parseIpv4Only(need(arg, 'mod_nw_dst'), 'mod_nw_dst') })],
   ['mod_nw_tos', (arg) => ({ type: 'mod_nw_tos', tos: parseUint(need(arg, 'mod_nw_tos'), 8, 'mod_nw_tos') })],
-  ['mod_tp_src', (arg) => ({ type: 'mod_tp_src', port: parseUint(need(arg, 'mod_tp_src'), 16, 'mod_tp_src') })],
-  ['mod_tp_dst', (arg) => ({ type: 'mod_tp_dst', port: parseUint(need(arg, 'mod_tp_dst'), 16, 'mod_tp_dst') })],
+  [
+    'mod_tp_src',
+    (arg) => ({ type: 'mod_tp_src', port: parseUint(need(arg, 'mod_tp_src'), 16, 'mod_tp_src') }),
+  ],
+  [
+    'mod_tp_dst',
+    (arg) => ({ type: 'mod_tp_dst', port: parseUint(need(arg, 'mod_tp_dst'), 16, 'mod_tp_dst') }),
+  ],
   ['dec_ttl', noArg('dec_ttl', { type: 'dec_ttl' })],
   [
     'enqueue',
@@ -343,7 +372,8 @@ export const MODELLED_ACTIONS: readonly string[] = [...PARSERS.keys()];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
 export function parseAction(text: string): Action {
-  if (/^\d+$/.test(text)) return { type: 'output', port: { kind: 'number', n: parseUint(text, 32, 'output') }, bare: true };
+  if (/^\d+$/.test(text))
+    return { type: 'output', port: { kind: 'number', n: parseUint(text, 32, 'output') }, bare: true };
   const m = NAME.exec(text);
   if (!m) syntaxError(`cannot read action "${text}"`, text);
   const name = m[0];

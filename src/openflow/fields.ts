@@ -37,7 +37,15 @@ export const CT_STATE_FLAGS = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat',
 export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'] as const;
 export const FRAG_VALUES = ['no', 'yes', 'first', 'later', 'not_later'] as const;
 
-type Row = [name: string, kind: FieldKind, bits: number, maskable: boolean, aliases?: string, nxm?: string, prereq?: FieldDef['prereq']];
+type Row = [
+  name: string,
+  kind: FieldKind,
+  bits: number,
+  maskable: boolean,
+  aliases?: string,
+  nxm?: string,
+  prereq?: FieldDef['prereq'],
+];
 
 // name, kind, bits, maskable, aliases (space separated), nxm/oxm name, prerequisite
 const ROWS: Row[] = [
@@ -187,7 +195,8 @@ export function parseFieldValue(def: FieldDef, text: string): FieldValue {
         ? parseFlags(text, TCP_FLAGS, what)
         : parseIntValue(text, 16, true, what);
     case 'frag':
-      if (!(FRAG_VALUES as readonly string[]).includes(text)) syntaxError(`${what}: unknown value "${text}"`, text);
+      if (!(FRAG_VALUES as readonly string[]).includes(text))
+        syntaxError(`${what}: unknown value "${text}"`, text);
       return { t: 'enum', v: text };
   }
 }

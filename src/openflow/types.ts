@@ -49,7 +49,16 @@ export interface Ipv6Value {
 }
 
 /** Reserved OpenFlow port names ovs-ofctl accepts and prints. */
-export type ReservedPort = 'LOCAL' | 'IN_PORT' | 'NORMAL' | 'FLOOD' | 'ALL' | 'CONTROLLER' | 'ANY' | 'NONE' | 'TABLE';
+export type ReservedPort =
+  | 'LOCAL'
+  | 'IN_PORT'
+  | 'NORMAL'
+  | 'FLOOD'
+  | 'ALL'
+  | 'CONTROLLER'
+  | 'ANY'
+  | 'NONE'
+  | 'TABLE';
 
 export type PortRef =
   | { kind: 'number'; n: number }
@@ -74,7 +83,15 @@ export interface EnumValue {
   v: string;
 }
 
-export type FieldValue = IntValue | BigValue | MacValue | Ipv4Value | Ipv6Value | PortValue | FlagsValue | EnumValue;
+export type FieldValue =
+  | IntValue
+  | BigValue
+  | MacValue
+  | Ipv4Value
+  | Ipv6Value
+  | PortValue
+  | FlagsValue
+  | EnumValue;
 
 export type MatchItem =
   /** `ip`, `udp`, `arp`...: a protocol shorthand, kept as written. */
@@ -157,7 +174,12 @@ export type Action =
 export type ActionType = Action['type'];
 
 /** Flags ovs-ofctl prints between the statistics and the match. */
-export type FlowFlag = 'send_flow_rem' | 'check_overlap' | 'reset_counts' | 'no_packet_counts' | 'no_byte_counts';
+export type FlowFlag =
+  | 'send_flow_rem'
+  | 'check_overlap'
+  | 'reset_counts'
+  | 'no_packet_counts'
+  | 'no_byte_counts';
 
 export interface FlowStats {
   /** Seconds, and how many decimals were printed (277625.02s vs 47.220s). */

@@ -25,7 +25,8 @@ function fmtOf(text: string): IntFormat {
 export function parseUint(text: string, bits: number, what: string): number {
   if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n > 2 ** bits - 1) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
+  if (!Number.isSafeInteger(n) || n > 2 ** bits - 1)
+    syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
   return n;
 }
 
@@ -57,7 +58,13 @@ export function parseBigValue(text: string, bits: number, maskable: boolean, wha
   if (!maskable) syntaxError(`${what} cannot be masked`, text);
   const vt = text.slice(0, slash);
   const mt = text.slice(slash + 1);
-  return { t: 'big', v: parseBig(vt, bits, what), m: parseBig(mt, bits, what), fmt: fmtOf(vt), mfmt: fmtOf(mt) };
+  return {
+    t: 'big',
+    v: parseBig(vt, bits, what),
+    m: parseBig(mt, bits, what),
+    fmt: fmtOf(vt),
+    mfmt: fmtOf(mt),
+  };
 }
 
 export function formatInt(v: number | bigint, fmt: IntFormat): string {
@@ -84,7 +91,11 @@ export function parseMac(text: string, maskable: boolean, what: string): MacValu
   const slash = text.indexOf('/');
   if (slash < 0) return { t: 'mac', v: parseMacOnly(text, what) };
   if (!maskable) syntaxError(`${what} cannot be masked`, text);
-  return { t: 'mac', v: parseMacOnly(text.slice(0, slash), what), m: parseMacOnly(text.slice(slash + 1), what) };
+  return {
+    t: 'mac',
+    v: parseMacOnly(text.slice(0, slash), what),
+    m: parseMacOnly(text.slice(slash + 1), what),
+  };
 }
 
 export function formatMac(n: number): string {

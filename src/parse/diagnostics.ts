@@ -31,8 +31,16 @@ export function clip(s: string, n = 120): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
 }
 
-export function diag(severity: Severity, line: number, code: string, message: string, text?: string): Diagnostic {
-  return text === undefined ? { severity, line, code, message } : { severity, line, code, message, text: clip(text) };
+export function diag(
+  severity: Severity,
+  line: number,
+  code: string,
+  message: string,
+  text?: string,
+): Diagnostic {
+  return text === undefined
+    ? { severity, line, code, message }
+    : { severity, line, code, message, text: clip(text) };
 }
 
 /**
@@ -57,7 +65,9 @@ export function splitLines(text: string): { lines: string[]; diagnostics: Diagno
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.length > MAX_LINE) {
-      diagnostics.push(diag('corrupt', i + 1, 'line-too-long', `line is ${l.length} characters (limit ${MAX_LINE})`));
+      diagnostics.push(
+        diag('corrupt', i + 1, 'line-too-long', `line is ${l.length} characters (limit ${MAX_LINE})`),
+      );
       return { lines: [], diagnostics };
     }
     if (l.endsWith('\r')) lines[i] = l.slice(0, -1);

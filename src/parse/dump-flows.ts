@@ -4,9 +4,15 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import type { Flow } from '../openflow/types.ts';
-import { type Diagnostic, diag, type Parsed, ovsMessage, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 
-export type OpenFlowVersion = 'OpenFlow10' | 'OpenFlow11' | 'OpenFlow12' | 'OpenFlow13' | 'OpenFlow14' | 'OpenFlow15';
+export type OpenFlowVersion =
+  | 'OpenFlow10'
+  | 'OpenFlow11'
+  | 'OpenFlow12'
+  | 'OpenFlow13'
+  | 'OpenFlow14'
+  | 'OpenFlow15';
 
 export interface DumpedFlow {
   flow: Flow;
@@ -54,7 +60,13 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
         if (!(e instanceof FlowSyntaxError)) throw e;
         const last = i === lines.length - 1 && !text.endsWith('\n');
         diagnostics.push(
-          diag('corrupt', n, last ? 'truncated' : 'bad-flow', last ? `flow cut off: ${e.message}` : e.message, t),
+          diag(
+            'corrupt',
+            n,
+            last ? 'truncated' : 'bad-flow',
+            last ? `flow cut off: ${e.message}` : e.message,
+            t,
+          ),
         );
       }
       continue;
@@ -66,7 +78,15 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
       continue;
     }
     if (raw.includes('***decode error')) {
-      diagnostics.push(diag('ovs', n, 'decode-error', 'ovs-ofctl could not decode a flow; later flows are missing (use the -O OpenFlow13 dump)', raw));
+      diagnostics.push(
+        diag(
+          'ovs',
+          n,
+          'decode-error',
+          'ovs-ofctl could not decode a flow; later flows are missing (use the -O OpenFlow13 dump)',
+          raw,
+        ),
+      );
       dump.complete = false;
       inDecodeError = true;
       continue;
@@ -79,7 +99,13 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
     }
     const last = i === lines.length - 1 && !text.endsWith('\n');
     diagnostics.push(
-      diag('corrupt', n, last ? 'truncated' : 'not-a-flow', last ? 'line cut off before "actions="' : 'not a flow line', raw),
+      diag(
+        'corrupt',
+        n,
+        last ? 'truncated' : 'not-a-flow',
+        last ? 'line cut off before "actions="' : 'not a flow line',
+        raw,
+      ),
     );
   }
   if (lines.length === 0 && opts.expectOutput)

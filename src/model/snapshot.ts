@@ -1,0 +1,164 @@
+// The Snapshot: everything a case tells about its hosts, each fact with its evidence. One JSON-able
+// value (bigints in flows are rendered by toJson) that trace, diagnose and the web page share.
+import type { Flow } from '../openflow/types.ts';
+import type { Diagnostic } from '../parse/diagnostics.ts';
+import type { OpenFlowVersion } from '../parse/dump-flows.ts';
+import type { Evidence, Fact } from './evidence.ts';
+
+export type VlanMode = 'access' | 'trunk' | 'native-tagged' | 'native-untagged' | 'dot1q-tunnel';
+
+export interface OfctlPortState {
+  /** The name as ovs-ofctl printed it (cut to 15 bytes). */
+  name: string;
+  addr: string;
+  config: string[];
+  state: string[];
+  from: Evidence;
+}
+
+export interface Interface {
+  name: string;
+  uuid?: string;
+  /** '' for a system (netdev) interface, else internal, patch, vxlan... */
+  type: Fact<string>;
+  /** null when OVSDB holds no number yet (`[]`); -1 when OVS could not open the device. */
+  ofport: Fact<number | null>;
+  options: Fact<Record<string, string>>;
+  externalIds: Fact<Record<string, string>>;
+  error?: { text: string; from: Evidence };
+  mac?: string;
+  linkState?: string;
+  adminState?: string;
+  /** What `ovs-ofctl show` says of the port (misleading for internal ports moved to a namespace). */
+  ofctl?: OfctlPortState;
+  from: Evidence[];
+}
+
+export interface Port {
+  name: string;
+  uuid?: string;
+  /** null: no tag. */
+  tag: Fact<number | null>;
+  trunks: Fact<number[]>;
+  /** null: not set (OVS then treats a port with a tag as access, without as trunk). */
+  vlanMode: Fact<VlanMode | null>;
+  externalIds: Fact<Record<string, string>>;
+  otherConfig: Fact<Record<string, string>>;
+  interfaces: Interface[];
+  from: Evidence[];
+}
+
+export interface FlowEntry {
+  flow: Flow;
+  /** The line as dumped, for quoting. */
+  text: string;
+  from: Evidence;
+}
+
+export interface BridgeFlows {
+  file: string;
+  version?: OpenFlowVersion;
+  entries: FlowEntry[];
+  /** False when OVS stopped early or lines were unreadable: flows may be missing. */
+  complete: boolean;
+  /** Other dumps of the same bridge that were not used, and why. */
+  alternatives: { file: string; why: string }[];
+}
+
+export interface Bridge {
+  name: string;
+  uuid?: string;
+  failMode: Fact<'secure' | 'standalone' | null>;
+  datapathType: Fact<string | null>;
+  protocols: Fact<string[]>;
+  controllers: string[];
+  dpid?: string;
+  ports: Port[];
+  flows: Fact<BridgeFlows>;
+  from: Evidence[];
+}
+
+export interface Address {
+  family: 'inet' | 'inet6';
+  address: string;
+  prefixlen: number;
+  from: Evidence;
+}
+
+export interface NetDevice {
+  name: string;
+  peer?: string;
+  mac?: string;
+  flags: string[];
+  up: boolean;
+  operstate?: string;
+  mtu?: number;
+  addresses: Address[];
+  from: Evidence;
+}
+
+export interface Namespace {
+  name: string;
+  id?: number;
+  /** Undefined when the case lists the namespace but not its devices. */
+  devices?: NetDevice[];
+  from: Evidence[];
+}
+
+export interface Host {
+  name: string;
+  ovsVersion?: string;
+  domid?: number;
+  bridges: Bridge[];
+  /** Interfaces OVSDB knows (e.g. from a monitor) whose bridge the case does not show. */
+  unplacedInterfaces: Interface[];
+  namespaces: Namespace[];
+  /** Devices of the host's own (root) namespace, when collected. */
+  devices?: NetDevice[];
+  /** Files read for this host (relative to the case). */
+  files: string[];
+  /** Files present but not used (unknown command names). */
+  ignored: string[];
+  /** What is missing for a complete picture, in words. */
+  gaps: string[];
+}
+
+export interface LinkEnd {
+  host: string;
+  iface: string;
+}
+
+export interface Link {
+  a: LinkEnd;
+  b: LinkEnd;
+  from: Evidence;
+  /** Inferred (XenServer vif<domid>.<n> ↔ eth<n>) rather than listed. */
+  inferred: boolean;
+}
+
+export interface FileDiagnostic extends Diagnostic {
+  file: string;
+}
+
+export interface Snapshot {
+  /** The case directory (or live target list) this was built from. */
+  source: string;
+  hosts: Host[];
+  links: Link[];
+  diagnostics: FileDiagnostic[];
+}
+
+/** JSON text of a snapshot or anything holding flows: bigints become hex strings. */
+export function toJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), indent);
+}
+
+export function findBridge(host: Host, name: string): Bridge | undefined {
+  return host.bridges.find((b) => b.name === name);
+}
+
+export function findPort(host: Host, name: string): { bridge: Bridge; port: Port } | undefined {
+  for (const bridge of host.bridges)
+    for (const port of bridge.ports) if (port.name === name) return { bridge, port };
+  return undefined;
+}

@@ -1,0 +1,25 @@
+// What the network parsers (ifconfig, ip addr in its forms) produce: one shape for all of them.
+
+export interface ParsedAddress {
+  family: 'inet' | 'inet6';
+  address: string;
+  prefixlen: number;
+  line: number;
+}
+
+export interface ParsedNetDevice {
+  name: string;
+  /** `tap0@if5`: the peer after @ when printed. */
+  peer?: string;
+  index?: number;
+  mac?: string;
+  /** Interface flags as printed (UP, BROADCAST, LOWER_UP, RUNNING...). */
+  flags: string[];
+  /** Administratively up (flag UP). */
+  up: boolean;
+  /** Operational state (`state UP`, `operstate`) when printed. */
+  operstate?: string;
+  mtu?: number;
+  addresses: ParsedAddress[];
+  line: number;
+}

@@ -1,0 +1,110 @@
+// `ovs-ofctl show <br>` (OF1.0: ports inline after `actions:`; OF1.3+: ports in a separate
+// OFPST_PORT_DESC reply) and `ovs-ofctl dump-ports-desc <br>`. Names here are cut to 15 bytes and
+// lose non-ASCII (reference/parse-notes.md): map ports by number against OVSDB data.
+import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+
+export interface OfctlPort {
+  /** OpenFlow port number, or 'LOCAL' for the bridge's own port. */
+  ofport: number | 'LOCAL';
+  name: string;
+  addr: string;
+  config: string[];
+  state: string[];
+  current?: string[];
+  speedMbps?: number;
+  line: number;
+}
+
+export interface OfctlShow {
+  dpid?: string;
+  /** e.g. OpenFlow10, OpenFlow13 (from the reply header). */
+  version?: string;
+  nTables?: number;
+  ports: OfctlPort[];
+}
+
+const FEATURES = /^OFPT_FEATURES_REPLY(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\): dpid:([0-9a-f]{16})$/;
+const PORT_DESC = /^OFPST_PORT_DESC reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\):$/;
+const PORT = /^(\d+|LOCAL)\((.*)\): addr:([0-9a-f]{2}(?::[0-9a-f]{2}){5})$/;
+const PROP = /^(config|state|current|advertised|supported|peer):\s*(.*)$/;
+const SPEED = /^speed: (\d+) Mbps now, (\d+) Mbps max$/;
+const IGNORED = /^(n_tables:|capabilities:|actions:|OFPT_GET_CONFIG_REPLY)/;
+
+export function parseOfctlShow(text: string): Parsed<OfctlShow> {
+  const { lines, diagnostics } = splitLines(text);
+  const show: OfctlShow = { ports: [] };
+  if (diagnostics.length > 0) return { value: show, diagnostics };
+  let port: OfctlPort | undefined;
+  let data = false;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const n = i + 1;
+    const t = raw.trim();
+    if (t === '') continue;
+    let m = FEATURES.exec(t);
+    if (m) {
+      data = true;
+      show.dpid = m[2]!;
+      show.version = m[1] ? `OpenFlow1${m[1]}` : 'OpenFlow10';
+      continue;
+    }
+    if (PORT_DESC.test(t)) {
+      data = true;
+      continue;
+    }
+    if (IGNORED.test(t)) {
+      const nt = /^n_tables:(\d+)/.exec(t);
+      if (nt) show.nTables = Number(nt[1]);
+      continue;
+    }
+    m = PORT.exec(t);
+    if (m) {
+      data = true;
+      port = {
+        ofport: m[1] === 'LOCAL' ? 'LOCAL' : Number(m[1]),
+        name: m[2]!,
+        addr: m[3]!,
+        config: [],
+        state: [],
+        line: n,
+      };
+      show.ports.push(port);
+      continue;
+    }
+    m = PROP.exec(t);
+    if (m && port) {
+      const words = m[2]!.split(/\s+/).filter((w) => w !== '' && w !== '0');
+      if (m[1] === 'config') port.config = words;
+      else if (m[1] === 'state') port.state = words;
+      else if (m[1] === 'current') port.current = words;
+      continue;
+    }
+    m = SPEED.exec(t);
+    if (m && port) {
+      port.speedMbps = Number(m[1]);
+      continue;
+    }
+    const om = ovsMessage(t, n);
+    if (om) {
+      diagnostics.push(om);
+      continue;
+    }
+    const last = i === lines.length - 1 && !text.endsWith('\n');
+    diagnostics.push(
+      diag(
+        'corrupt',
+        n,
+        last ? 'truncated' : 'not-ofctl-show',
+        last ? 'line cut off' : 'not an ovs-ofctl show line',
+        raw,
+      ),
+    );
+  }
+  if (!data && !diagnostics.some((d) => d.severity === 'ovs'))
+    diagnostics.push(
+      diag('corrupt', 0, 'empty', 'no OFPT_FEATURES_REPLY or port list: not ovs-ofctl show output'),
+    );
+  return { value: show, diagnostics };
+}
+
+export type { Diagnostic };

@@ -1,0 +1,196 @@
+// `ovs-vsctl show`: a tree of Manager / Bridge / Controller / Port / Interface with `key: value`
+// lines. Parsed by relative indentation, so excerpts pasted without the UUID line (the seed) or
+// re-indented work too. vlan_mode is never printed here (see reference/trace-notes.md §1).
+
+import { unquote } from '../openflow/values.ts';
+import { atomText, type Datum, mapOf } from '../ovsdb/datum.ts';
+import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
+import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+
+export interface ShowInterface {
+  name: string;
+  line: number;
+  type?: string;
+  options: Record<string, string>;
+  error?: string;
+  /** Other `key: value` lines, as printed. */
+  other: Record<string, string>;
+}
+
+export interface ShowPort {
+  name: string;
+  line: number;
+  tag?: number;
+  trunks?: number[];
+  interfaces: ShowInterface[];
+  other: Record<string, string>;
+}
+
+export interface ShowController {
+  target: string;
+  line: number;
+  isConnected?: boolean;
+}
+
+export interface ShowBridge {
+  name: string;
+  line: number;
+  failMode?: string;
+  datapathType?: string;
+  controllers: ShowController[];
+  ports: ShowPort[];
+  other: Record<string, string>;
+}
+
+export interface VsctlShow {
+  uuid?: string;
+  managers: ShowController[];
+  bridges: ShowBridge[];
+  ovsVersion?: string;
+}
+
+const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NODE = /^(Manager|Bridge|Controller|Port|Interface) (.+)$/;
+const KV = /^([a-z_]+): ?(.*)$/;
+
+function nameOf(text: string): string {
+  return text.startsWith('"') && text.endsWith('"') && text.length >= 2 ? unquote(text) : text;
+}
+
+type Frame =
+  | { kind: 'root'; indent: number }
+  | { kind: 'Manager' | 'Controller'; indent: number; node: ShowController }
+  | { kind: 'Bridge'; indent: number; node: ShowBridge }
+  | { kind: 'Port'; indent: number; node: ShowPort }
+  | { kind: 'Interface'; indent: number; node: ShowInterface };
+
+export function parseVsctlShow(text: string): Parsed<VsctlShow> {
+  const { lines, diagnostics } = splitLines(text);
+  const show: VsctlShow = { managers: [], bridges: [] };
+  if (diagnostics.length > 0) return { value: show, diagnostics };
+  const stack: Frame[] = [{ kind: 'root', indent: -1 }];
+  let sawData = false;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const n = i + 1;
+    const t = raw.trim();
+    if (t === '') continue;
+    const indent = raw.length - raw.trimStart().length;
+    if (UUID_LINE.test(t) && indent === 0) {
+      show.uuid = t;
+      continue;
+    }
+    const om = ovsMessage(t, n);
+    if (om) {
+      diagnostics.push(om);
+      continue;
+    }
+    while (stack.length > 1 && stack[stack.length - 1]!.indent >= indent) stack.pop();
+    const top = stack[stack.length - 1]!;
+    const node = NODE.exec(t);
+    if (node) {
+      sawData = true;
+      const kind = node[1] as Frame['kind'];
+      const name = nameOf(node[2]!);
+      const bad = (): void => {
+        diagnostics.push(diag('corrupt', n, 'misplaced', `${kind} line outside its parent`, raw));
+      };
+      if (kind === 'Bridge') {
+        const b: ShowBridge = { name, line: n, controllers: [], ports: [], other: {} };
+        show.bridges.push(b);
+        stack.push({ kind, indent, node: b });
+      } else if (kind === 'Manager') {
+        const m: ShowController = { target: name, line: n };
+        show.managers.push(m);
+        stack.push({ kind, indent, node: m });
+      } else if (kind === 'Controller') {
+        if (top.kind !== 'Bridge') bad();
+        else {
+          const c: ShowController = { target: name, line: n };
+          top.node.controllers.push(c);
+          stack.push({ kind, indent, node: c });
+        }
+      } else if (kind === 'Port') {
+        if (top.kind !== 'Bridge') bad();
+        else {
+          const p: ShowPort = { name, line: n, interfaces: [], other: {} };
+          top.node.ports.push(p);
+          stack.push({ kind, indent, node: p });
+        }
+      } else if (kind === 'Interface') {
+        if (top.kind !== 'Port') bad();
+        else {
+          const f: ShowInterface = { name, line: n, options: {}, other: {} };
+          top.node.interfaces.push(f);
+          stack.push({ kind, indent, node: f });
+        }
+      }
+      continue;
+    }
+    const kv = KV.exec(t);
+    if (!kv) {
+      const last = i === lines.length - 1 && !text.endsWith('\n');
+      diagnostics.push(
+        diag(
+          'corrupt',
+          n,
+          last ? 'truncated' : 'not-show',
+          last ? 'line cut off' : 'not an ovs-vsctl show line',
+          raw,
+        ),
+      );
+      continue;
+    }
+    sawData = true;
+    const key = kv[1]!;
+    const value = kv[2]!;
+    let datum: Datum;
+    try {
+      datum = parseTextDatum(value);
+    } catch (e) {
+      if (!(e instanceof TextDatumError)) throw e;
+      diagnostics.push(diag('corrupt', n, 'bad-value', `${key}: ${e.message}`, raw));
+      continue;
+    }
+    const str = Array.isArray(datum) && (datum[0] === 'set' || datum[0] === 'map') ? value : atomText(datum);
+    switch (top.kind) {
+      case 'root':
+        if (key === 'ovs_version') show.ovsVersion = str;
+        else diagnostics.push(diag('warning', n, 'unknown-key', `unknown top-level key "${key}"`, raw));
+        break;
+      case 'Manager':
+      case 'Controller':
+        if (key === 'is_connected') top.node.isConnected = str === 'true';
+        break;
+      case 'Bridge':
+        if (key === 'fail_mode') top.node.failMode = str;
+        else if (key === 'datapath_type') top.node.datapathType = str;
+        else top.node.other[key] = value;
+        break;
+      case 'Port':
+        if (key === 'tag') {
+          const v = Number(str);
+          if (!Number.isInteger(v) || v < 0 || v > 4095)
+            diagnostics.push(diag('corrupt', n, 'bad-value', `tag "${value}" is not a VLAN id`, raw));
+          else top.node.tag = v;
+        } else if (key === 'trunks') {
+          const items = Array.isArray(datum) && datum[0] === 'set' ? datum[1] : [datum];
+          top.node.trunks = items.map((a) => Number(atomText(a as never)));
+        } else top.node.other[key] = value;
+        break;
+      case 'Interface':
+        if (key === 'type') top.node.type = str;
+        else if (key === 'options') top.node.options = mapOf(datum);
+        else if (key === 'error') top.node.error = str;
+        else top.node.other[key] = value;
+        break;
+    }
+  }
+  if (!sawData && !show.uuid && !diagnostics.some((d) => d.severity === 'ovs'))
+    diagnostics.push(
+      diag('corrupt', 0, 'empty', 'empty file: ovs-vsctl show always prints the database UUID'),
+    );
+  return { value: show, diagnostics };
+}
+
+export type { Diagnostic };

@@ -1,0 +1,147 @@
+// Row-oriented OVSDB outputs: `ovs-vsctl list <table>` (text records), `ovs-vsctl --format=json
+// list <table>`, and `ovsdb-client dump` (one text table per OVSDB table). All give rows in RFC
+// 7047 notation with the line each row (and each column, for text records) came from.
+import { asDatum, type Row } from '../ovsdb/datum.ts';
+import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
+import { diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { cellDatum, readTables } from './ovsdb-table.ts';
+
+export interface SourcedRow {
+  table: string;
+  uuid: string;
+  row: Row;
+  line: number;
+  /** Line of each column where the format has one line per column. */
+  columnLines?: Record<string, number>;
+}
+
+const KV = /^([A-Za-z_][A-Za-z0-9_:-]*)\s*: (.*)$/;
+
+/** `ovs-vsctl list <table>` text records: `column : value`, records separated by blank lines. */
+export function parseVsctlList(text: string, table: string): Parsed<SourcedRow[]> {
+  if (text.trimStart().startsWith('{')) return parseVsctlListJson(text, table);
+  const { lines, diagnostics } = splitLines(text);
+  const rows: SourcedRow[] = [];
+  let cur: SourcedRow | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const n = i + 1;
+    if (l.trim() === '') {
+      cur = undefined;
+      continue;
+    }
+    const om = ovsMessage(l.trim(), n);
+    if (om) {
+      diagnostics.push(om);
+      continue;
+    }
+    const m = KV.exec(l);
+    if (!m) {
+      const last = i === lines.length - 1 && !text.endsWith('\n');
+      diagnostics.push(
+        diag(
+          'corrupt',
+          n,
+          last ? 'truncated' : 'not-list',
+          last ? 'line cut off' : 'not a "column : value" line',
+          l,
+        ),
+      );
+      continue;
+    }
+    if (!cur) {
+      cur = { table, uuid: '', row: {}, line: n, columnLines: {} };
+      rows.push(cur);
+    }
+    const col = m[1]!;
+    try {
+      const d = parseTextDatum(m[2]!);
+      if (col === '_uuid')
+        cur.uuid = typeof d === 'string' ? d : Array.isArray(d) && d[0] === 'uuid' ? d[1] : String(d);
+      else cur.row[col] = d;
+      cur.columnLines![col] = n;
+    } catch (e) {
+      if (!(e instanceof TextDatumError)) throw e;
+      const last = i === lines.length - 1 && !text.endsWith('\n');
+      diagnostics.push(diag('corrupt', n, last ? 'truncated' : 'bad-value', `${col}: ${e.message}`, l));
+    }
+  }
+  for (const r of rows) if (r.uuid === '') r.uuid = `${table}@${r.line}`;
+  return { value: rows, diagnostics };
+}
+
+/** `ovs-vsctl --format=json list <table>`: {"data":[[...]],"headings":[...]}, compact or --pretty. */
+export function parseVsctlListJson(text: string, table: string): Parsed<SourcedRow[]> {
+  const { diagnostics } = splitLines(text);
+  if (diagnostics.length > 0) return { value: [], diagnostics };
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    const pos = /position (\d+)/.exec(String(e));
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : 1;
+    return {
+      value: [],
+      diagnostics: [diag('corrupt', line, 'bad-json', `not valid JSON: ${(e as Error).message}`)],
+    };
+  }
+  const o = obj as { data?: unknown; headings?: unknown };
+  if (!Array.isArray(o.data) || !Array.isArray(o.headings) || !o.headings.every((h) => typeof h === 'string'))
+    return {
+      value: [],
+      diagnostics: [diag('corrupt', 1, 'bad-json', 'expected {"data":[...],"headings":[...]}')],
+    };
+  const headings = o.headings as string[];
+  const rows: SourcedRow[] = [];
+  (o.data as unknown[]).forEach((cells, k) => {
+    if (!Array.isArray(cells) || cells.length !== headings.length) {
+      diagnostics.push(
+        diag('corrupt', 1, 'bad-json', `row ${k + 1} does not have ${headings.length} values`),
+      );
+      return;
+    }
+    const r: SourcedRow = { table, uuid: `${table}#${k + 1}`, row: {}, line: 1 };
+    headings.forEach((h, c) => {
+      const d = asDatum(cells[c]);
+      if (d === undefined)
+        diagnostics.push(diag('corrupt', 1, 'bad-json', `row ${k + 1} column ${h}: not an OVSDB value`));
+      else if (h === '_uuid') r.uuid = Array.isArray(d) ? String(d[1]) : String(d);
+      else r.row[h] = d;
+    });
+    rows.push(r);
+  });
+  return { value: rows, diagnostics };
+}
+
+/** `ovsdb-client dump`: `<Table> table` titles, each followed by a text table with `_uuid`. */
+export function parseOvsdbDump(text: string): Parsed<SourcedRow[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const rows: SourcedRow[] = [];
+  const { tables, stray } = readTables(lines.map((l, i) => (ovsMessage(l.trim(), i + 1) ? '' : l)));
+  lines.forEach((l, i) => {
+    const om = ovsMessage(l.trim(), i + 1);
+    if (om) diagnostics.push(om);
+  });
+  for (const s of stray) {
+    if (ovsMessage(lines[s]!.trim(), s + 1)) continue;
+    diagnostics.push(diag('corrupt', s + 1, 'not-dump', 'not ovsdb-client dump output', lines[s]));
+  }
+  for (const t of tables) {
+    const table = t.title ?? 'unknown';
+    if (!t.title)
+      diagnostics.push(diag('warning', t.line, 'no-title', 'table without a "<name> table" title'));
+    const ui = t.headings.indexOf('_uuid');
+    for (const r of t.rows) {
+      const row: Row = {};
+      t.headings.forEach((h, k) => {
+        if (k === ui) return;
+        const d = cellDatum(r.cells[k] ?? '', r.line, h, diagnostics);
+        if (d !== undefined) row[h] = d;
+      });
+      rows.push({ table, uuid: ui >= 0 ? r.cells[ui]! : `${table}@${r.line}`, row, line: r.line });
+    }
+  }
+  if (lines.length === 0)
+    diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: ovsdb-client dump prints every table'));
+  return { value: rows, diagnostics };
+}

@@ -1,0 +1,293 @@
+// Builds a Snapshot from a case directory (design.md): one folder per host, each a sosreport tree,
+// a sosreport archive or a flat folder of sosreport-named files, plus links.txt.
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, sep } from 'node:path';
+import { ev } from '../model/evidence.ts';
+import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
+import type { Row } from '../ovsdb/datum.ts';
+import { parseConfDb } from '../parse/conf-db.ts';
+import type { Diagnostic, Parsed } from '../parse/diagnostics.ts';
+import { parseDumpFlows } from '../parse/dump-flows.ts';
+import { parseIfconfig } from '../parse/ifconfig.ts';
+import { parseIpAddr } from '../parse/ip-addr.ts';
+import { parseIpNetns } from '../parse/ip-netns.ts';
+import { parseLinks } from '../parse/links.ts';
+import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
+import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
+import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
+import { InputError } from './errors.ts';
+import { classify, type FileKind } from './file-kinds.ts';
+import { HostBuilder, type RowStore } from './host-builder.ts';
+
+export interface ReadOptions {
+  /** Corrupt files become warnings instead of an error. */
+  lenient?: boolean;
+}
+
+const ARCHIVE = /\.(tar\.xz|tar\.gz|tgz|tar\.bz2|tar)$/;
+const CONF_DB_PATHS = [
+  'etc/openvswitch/conf.db',
+  'var/lib/openvswitch/conf.db',
+  'usr/local/etc/openvswitch/conf.db',
+];
+const MAX_FILES = 20000;
+
+/** Default values of the columns the model reads: conf.db rows omit columns at their default. */
+const DEFAULTS: Record<string, Row> = {
+  Bridge: { fail_mode: ['set', []], datapath_type: '', protocols: ['set', []], ports: ['set', []] },
+  Port: {
+    tag: ['set', []],
+    trunks: ['set', []],
+    vlan_mode: ['set', []],
+    external_ids: ['map', []],
+    other_config: ['map', []],
+    interfaces: ['set', []],
+  },
+  Interface: {
+    type: '',
+    ofport: ['set', []],
+    options: ['map', []],
+    external_ids: ['map', []],
+    error: ['set', []],
+  },
+};
+
+interface HostFile {
+  path: string;
+  rel: string;
+  kind: FileKind;
+}
+
+function walk(dir: string, out: string[], depth = 0): void {
+  if (depth > 12 || out.length > MAX_FILES) return;
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    if (st.isDirectory()) walk(p, out, depth + 1);
+    else if (st.isFile()) out.push(p);
+  }
+}
+
+function unpack(archive: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vifpath-sos-'));
+  try {
+    execFileSync('tar', ['-xf', archive, '-C', dir, '--no-same-owner', '--no-same-permissions'], {
+      stdio: 'pipe',
+    });
+  } catch (e) {
+    throw new InputError(
+      `cannot unpack archive: ${
+        String((e as { stderr?: Buffer }).stderr ?? e)
+          .trim()
+          .split('\n')[0]
+      }`,
+      archive,
+    );
+  }
+  return dir;
+}
+
+/** Resolve a host's folder: itself, or an archive inside it / beside it. */
+function hostRoot(path: string): string {
+  if (statSync(path).isFile()) return unpack(path);
+  const entries = readdirSync(path);
+  if (entries.length === 1 && ARCHIVE.test(entries[0]!)) return unpack(join(path, entries[0]!));
+  return path;
+}
+
+function isSosTree(dir: string): boolean {
+  return (
+    existsSync(join(dir, 'sos_commands')) ||
+    readdirSync(dir).some((e) => e.startsWith('sosreport-') && existsSync(join(dir, e, 'sos_commands')))
+  );
+}
+
+export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
+  if (!existsSync(caseDir)) throw new InputError('no such case directory or file', caseDir);
+  const diagnostics: FileDiagnostic[] = [];
+  const hosts: Host[] = [];
+  let hostDirs: { name: string; path: string }[];
+  if (statSync(caseDir).isFile() || isSosTree(caseDir)) {
+    // A single sosreport: one host named after it.
+    hostDirs = [{ name: basename(caseDir).replace(ARCHIVE, ''), path: caseDir }];
+  } else {
+    hostDirs = readdirSync(caseDir)
+      .sort()
+      .filter((e) => !e.startsWith('.'))
+      .map((e) => ({ name: e.replace(ARCHIVE, ''), path: join(caseDir, e) }))
+      .filter((h) => statSync(h.path).isDirectory() || ARCHIVE.test(h.path));
+  }
+  for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics));
+  const links = readLinks(caseDir, hosts, diagnostics);
+  const snapshot: Snapshot = { source: caseDir, hosts, links, diagnostics };
+  const bad = diagnostics.find((d) => d.severity === 'corrupt');
+  if (bad && !opts.lenient) {
+    throw new InputError(
+      `${bad.message}${bad.text ? ` [${bad.text}]` : ''} (use --lenient to read the rest)`,
+      bad.file,
+      bad.line || undefined,
+    );
+  }
+  return snapshot;
+}
+
+function readHost(name: string, path: string, caseDir: string, diagnostics: FileDiagnostic[]): Host {
+  const root = hostRoot(path);
+  const b = new HostBuilder(name, diagnostics);
+  const all: string[] = [];
+  walk(root, all);
+  const files: HostFile[] = [];
+  const base = root === path ? caseDir : root;
+  for (const p of all) {
+    const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));
+    const bn = basename(p);
+    let kind = classify(bn);
+    if (kind?.kind === 'conf-db') {
+      const r = relative(root, p).split(sep).join('/');
+      if (r !== 'conf.db' && !CONF_DB_PATHS.some((c) => r.endsWith(c))) kind = undefined;
+    }
+    if (kind) files.push({ path: p, rel, kind });
+    else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
+  }
+  void base;
+  const push = (file: string, ds: readonly Diagnostic[]): void => {
+    for (const d of ds) diagnostics.push({ ...d, file });
+  };
+  const text = (f: HostFile): string => readFileSync(f.path, 'utf8');
+  // 1. OVSDB rows, least to most current: conf.db, ovsdb-client dump, ovs-vsctl list.
+  const store: RowStore = new Map();
+  const addRows = (rows: SourcedRow[], file: string, defaults: boolean): void => {
+    for (const r of rows) {
+      let t = store.get(r.table);
+      if (!t) {
+        t = new Map();
+        store.set(r.table, t);
+      }
+      const row = defaults ? { ...(DEFAULTS[r.table] ?? {}), ...r.row } : r.row;
+      t.set(r.uuid, { row, from: ev(file, r.line) });
+    }
+  };
+  const order = ['conf-db', 'ovsdb-dump', 'vsctl-list'];
+  for (const kind of order)
+    for (const f of files.filter((x) => x.kind.kind === kind)) {
+      b.host.files.push(f.rel);
+      if (f.kind.kind === 'conf-db') {
+        const r = parseConfDb(readFileSync(f.path));
+        push(f.rel, r.diagnostics);
+        const rows: SourcedRow[] = [];
+        for (const [table, tr] of r.value.tables)
+          for (const [uuid, row] of tr)
+            rows.push({ table, uuid, row, line: r.value.rowLines.get(table)?.get(uuid) ?? 0 });
+        addRows(rows, f.rel, true);
+      } else if (f.kind.kind === 'ovsdb-dump') {
+        const r = parseOvsdbDump(text(f));
+        push(f.rel, r.diagnostics);
+        addRows(r.value, f.rel, false);
+      } else if (f.kind.kind === 'vsctl-list') {
+        const r = parseVsctlList(text(f), f.kind.table);
+        push(f.rel, r.diagnostics);
+        addRows(r.value, f.rel, false);
+      }
+    }
+  b.applyRows(store);
+  // 2. The rest, in authority order.
+  const run = <T>(f: HostFile, parsed: Parsed<T>, apply: (v: T) => void): void => {
+    b.host.files.push(f.rel);
+    push(f.rel, parsed.diagnostics);
+    apply(parsed.value);
+  };
+  for (const f of files) {
+    const k = f.kind;
+    if (k.kind === 'vsctl-show') run(f, parseVsctlShow(text(f)), (v) => b.applyShow(v, f.rel));
+  }
+  for (const f of files) {
+    const k = f.kind;
+    if (k.kind === 'monitor')
+      run(f, parseOvsdbMonitor(text(f)), (v) => b.applyMonitor(k.table, v.events, f.rel));
+  }
+  for (const f of files) {
+    const k = f.kind;
+    if (k.kind === 'ofctl-show') run(f, parseOfctlShow(text(f)), (v) => b.applyOfctlShow(k.bridge, v, f.rel));
+  }
+  for (const f of files) {
+    const k = f.kind;
+    if (k.kind === 'dump-flows')
+      run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats }), (v) =>
+        b.applyFlows(k.bridge, v, f.rel, k.version),
+      );
+    else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
+    else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
+    else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
+    else if (k.kind === 'xen-domid') {
+      b.host.files.push(f.rel);
+      const t = text(f).trim();
+      if (/^\d+$/.test(t)) b.host.domid = Number(t);
+      else
+        diagnostics.push({
+          file: f.rel,
+          line: 1,
+          severity: 'corrupt',
+          code: 'bad-domid',
+          message: 'expected a domid number',
+          text: t.slice(0, 40),
+        });
+    }
+  }
+  if (files.length === 0) b.host.gaps.push('no file vifpath can read in this host folder');
+  return b.finish();
+}
+
+function readLinks(caseDir: string, hosts: Host[], diagnostics: FileDiagnostic[]): Link[] {
+  const links: Link[] = [];
+  const lp = join(caseDir, 'links.txt');
+  if (existsSync(lp) && statSync(lp).isFile()) {
+    const r = parseLinks(readFileSync(lp, 'utf8'));
+    for (const d of r.diagnostics) diagnostics.push({ ...d, file: 'links.txt' });
+    for (const l of r.value) {
+      for (const e of [l.a, l.b])
+        if (!hosts.some((h) => h.name === e.host))
+          diagnostics.push({
+            file: 'links.txt',
+            line: l.line,
+            severity: 'warning',
+            code: 'unknown-host',
+            message: `no host folder "${e.host}" in the case`,
+          });
+      links.push({ a: l.a, b: l.b, from: ev('links.txt', l.line), inferred: false });
+    }
+  }
+  // XenServer: Dom0's vif<domid>.<n> is the DomU's eth<n>.
+  for (const domu of hosts) {
+    if (domu.domid === undefined) continue;
+    for (const dom0 of hosts) {
+      if (dom0 === domu) continue;
+      for (const br of dom0.bridges)
+        for (const p of br.ports) {
+          const m = /^vif(\d+)\.(\d+)$/.exec(p.name);
+          if (!m || Number(m[1]) !== domu.domid) continue;
+          const iface = `eth${m[2]}`;
+          if (
+            links.some(
+              (l) =>
+                (l.a.host === dom0.name && l.a.iface === p.name) ||
+                (l.b.host === dom0.name && l.b.iface === p.name),
+            )
+          )
+            continue;
+          const domidFile =
+            domu.files.find((f) => f.endsWith('xenstore-read_domid')) ?? 'xenstore-read_domid';
+          links.push({
+            a: { host: dom0.name, iface: p.name },
+            b: { host: domu.name, iface },
+            from: ev(domidFile, 1),
+            inferred: true,
+          });
+        }
+    }
+  }
+  return links;
+}

@@ -1,0 +1,515 @@
+// Merges what each file of one host says into the Host model. Sources are applied from the most to
+// the least authoritative: OVSDB rows (ovs-vsctl list, ovsdb-client dump, conf.db), then
+// `ovs-vsctl show`, then `ovsdb-client monitor`, then `ovs-ofctl show`. A later source fills what
+// is unknown and adds its evidence when it agrees; when it disagrees the earlier value stays and
+// the conflict is reported.
+import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.ts';
+import type {
+  Bridge,
+  BridgeFlows,
+  FileDiagnostic,
+  Host,
+  Interface,
+  NetDevice,
+  Port,
+  VlanMode,
+} from '../model/snapshot.ts';
+import { intSet, mapOf, optInt, optString, type Row, uuidSet } from '../ovsdb/datum.ts';
+import type { FlowDump } from '../parse/dump-flows.ts';
+import type { ParsedNamespace } from '../parse/ip-netns.ts';
+import type { ParsedNetDevice } from '../parse/net-types.ts';
+import type { OfctlShow } from '../parse/ovs-ofctl-show.ts';
+import type { VsctlShow } from '../parse/ovs-vsctl-show.ts';
+import type { MonitorEvent } from '../parse/ovsdb-client-monitor.ts';
+import { monitorState } from '../parse/ovsdb-client-monitor.ts';
+
+export interface RowWithEvidence {
+  row: Row;
+  from: Evidence;
+}
+
+/** table → uuid → row, from the OVSDB row sources of one host. */
+export type RowStore = Map<string, Map<string, RowWithEvidence>>;
+
+const OFPP_LOCAL = 65534;
+const VLAN_MODES: readonly string[] = ['access', 'trunk', 'native-tagged', 'native-untagged', 'dot1q-tunnel'];
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class HostBuilder {
+  readonly host: Host;
+  private readonly diags: FileDiagnostic[];
+
+  constructor(name: string, diags: FileDiagnostic[]) {
+    this.host = {
+      name,
+      bridges: [],
+      unplacedInterfaces: [],
+      namespaces: [],
+      files: [],
+      ignored: [],
+      gaps: [],
+    };
+    this.diags = diags;
+  }
+
+  /** Set a fact: fill when unknown, add evidence when equal, report when different. */
+  private fact<T>(cur: Fact<T>, value: T, e: Evidence, what: string): Fact<T> {
+    if (!cur.known) return known(value, e);
+    if (same(cur.value, value)) {
+      if (!cur.from.some((x) => x.file === e.file && x.line === e.line)) cur.from.push(e);
+      return cur;
+    }
+    this.diags.push({
+      file: e.file,
+      line: e.line,
+      severity: 'warning',
+      code: 'conflict',
+      message: `${what} is ${JSON.stringify(value)} here but ${JSON.stringify(cur.value)} in ${cur.from[0]?.file}:${cur.from[0]?.line}; keeping the latter`,
+    });
+    return cur;
+  }
+
+  bridge(name: string, e?: Evidence): Bridge {
+    let b = this.host.bridges.find((x) => x.name === name);
+    if (!b) {
+      b = {
+        name,
+        failMode: unknown('no OVSDB data for this bridge'),
+        datapathType: unknown('no OVSDB data for this bridge'),
+        protocols: unknown('no OVSDB Bridge row'),
+        controllers: [],
+        ports: [],
+        flows: unknown('no ovs-ofctl dump-flows output for this bridge'),
+        from: [],
+      };
+      this.host.bridges.push(b);
+    }
+    if (e && !b.from.some((x) => x.file === e.file && x.line === e.line)) b.from.push(e);
+    return b;
+  }
+
+  private newPort(name: string, why: string): Port {
+    return {
+      name,
+      tag: unknown(why),
+      trunks: unknown(why),
+      vlanMode: unknown(why),
+      externalIds: unknown(why),
+      otherConfig: unknown(why),
+      interfaces: [],
+      from: [],
+    };
+  }
+
+  private newInterface(name: string, why: string): Interface {
+    return {
+      name,
+      type: unknown(why),
+      ofport: unknown(why),
+      options: unknown(why),
+      externalIds: unknown(why),
+      from: [],
+    };
+  }
+
+  private findPort(name: string): { bridge: Bridge; port: Port } | undefined {
+    for (const bridge of this.host.bridges)
+      for (const port of bridge.ports) if (port.name === name) return { bridge, port };
+    return undefined;
+  }
+
+  private findInterface(name: string): Interface | undefined {
+    for (const b of this.host.bridges)
+      for (const p of b.ports) for (const i of p.interfaces) if (i.name === name) return i;
+    return this.host.unplacedInterfaces.find((i) => i.name === name);
+  }
+
+  private port(bridge: Bridge, name: string, why: string): Port {
+    let p = bridge.ports.find((x) => x.name === name);
+    if (!p) {
+      p = this.newPort(name, why);
+      bridge.ports.push(p);
+    }
+    return p;
+  }
+
+  private iface(port: Port, name: string, why: string): Interface {
+    let i = port.interfaces.find((x) => x.name === name);
+    if (!i) {
+      const k = this.host.unplacedInterfaces.findIndex((x) => x.name === name);
+      i = k >= 0 ? this.host.unplacedInterfaces.splice(k, 1)[0]! : this.newInterface(name, why);
+      port.interfaces.push(i);
+    }
+    return i;
+  }
+
+  /** OVSDB rows: Open_vSwitch, Bridge → Port → Interface by UUID reference. */
+  applyRows(store: RowStore): void {
+    const ovs = [...(store.get('Open_vSwitch')?.values() ?? [])][0];
+    if (ovs) {
+      const v = optString(ovs.row.ovs_version);
+      if (v) this.host.ovsVersion = v;
+    }
+    const ports = store.get('Port') ?? new Map<string, RowWithEvidence>();
+    const ifaces = store.get('Interface') ?? new Map<string, RowWithEvidence>();
+    const placedPorts = new Set<string>();
+    const placedIfaces = new Set<string>();
+    for (const [buuid, br] of store.get('Bridge') ?? []) {
+      const name = optString(br.row.name);
+      if (!name) continue;
+      const b = this.bridge(name, br.from);
+      b.uuid = buuid;
+      const fm = optString(br.row.fail_mode);
+      b.failMode = this.fact(
+        b.failMode,
+        fm === 'secure' || fm === 'standalone' ? fm : null,
+        br.from,
+        `bridge ${name} fail_mode`,
+      );
+      if ('datapath_type' in br.row)
+        b.datapathType = this.fact(
+          b.datapathType,
+          optString(br.row.datapath_type) || null,
+          br.from,
+          `bridge ${name} datapath_type`,
+        );
+      if ('protocols' in br.row) b.protocols = known(uuidSet(br.row.protocols), br.from);
+      const dpid = optString(br.row.datapath_id);
+      if (dpid) b.dpid = dpid;
+      for (const puuid of uuidSet(br.row.ports)) {
+        const pr = ports.get(puuid);
+        if (!pr) continue;
+        placedPorts.add(puuid);
+        this.applyPortRow(b, puuid, pr, ifaces, placedIfaces);
+      }
+    }
+    // Ports and interfaces without a Bridge row: placed later by `ovs-vsctl show` if the case has it.
+    for (const [puuid, pr] of ports) {
+      if (placedPorts.has(puuid)) continue;
+      this.pendingPortRows.set(optString(pr.row.name) ?? puuid, { uuid: puuid, pr, ifaces, placedIfaces });
+    }
+    for (const [iuuid, ir] of ifaces) {
+      if (placedIfaces.has(iuuid)) continue;
+      const name = optString(ir.row.name);
+      if (!name) continue;
+      this.pendingIfaceRows.set(name, { uuid: iuuid, ir });
+    }
+  }
+
+  private pendingPortRows = new Map<
+    string,
+    { uuid: string; pr: RowWithEvidence; ifaces: Map<string, RowWithEvidence>; placedIfaces: Set<string> }
+  >();
+  private pendingIfaceRows = new Map<string, { uuid: string; ir: RowWithEvidence }>();
+
+  private applyPortRow(
+    b: Bridge,
+    puuid: string,
+    pr: RowWithEvidence,
+    ifaces: Map<string, RowWithEvidence>,
+    placedIfaces: Set<string>,
+  ): void {
+    const name = optString(pr.row.name) ?? puuid;
+    const p = this.port(b, name, 'no OVSDB Port row');
+    p.uuid = puuid;
+    p.from.push(pr.from);
+    const what = `port ${name}`;
+    if ('tag' in pr.row) p.tag = this.fact(p.tag, optInt(pr.row.tag), pr.from, `${what} tag`);
+    if ('trunks' in pr.row) p.trunks = this.fact(p.trunks, intSet(pr.row.trunks), pr.from, `${what} trunks`);
+    if ('vlan_mode' in pr.row) {
+      const vm = optString(pr.row.vlan_mode);
+      p.vlanMode = this.fact(
+        p.vlanMode,
+        vm && VLAN_MODES.includes(vm) ? (vm as VlanMode) : null,
+        pr.from,
+        `${what} vlan_mode`,
+      );
+    }
+    if ('external_ids' in pr.row) p.externalIds = known(mapOf(pr.row.external_ids), pr.from);
+    if ('other_config' in pr.row) p.otherConfig = known(mapOf(pr.row.other_config), pr.from);
+    for (const iuuid of uuidSet(pr.row.interfaces)) {
+      const ir = ifaces.get(iuuid);
+      if (!ir) continue;
+      placedIfaces.add(iuuid);
+      this.applyIfaceRow(p, iuuid, ir);
+    }
+  }
+
+  private applyIfaceRow(p: Port, iuuid: string, ir: RowWithEvidence): void {
+    const name = optString(ir.row.name) ?? iuuid;
+    const i = this.iface(p, name, 'no OVSDB Interface row');
+    i.uuid = iuuid;
+    i.from.push(ir.from);
+    this.interfaceFacts(i, ir.row, ir.from);
+  }
+
+  private interfaceFacts(i: Interface, row: Row, e: Evidence): void {
+    const what = `interface ${i.name}`;
+    if ('type' in row) i.type = this.fact(i.type, optString(row.type) ?? '', e, `${what} type`);
+    if ('ofport' in row) i.ofport = this.fact(i.ofport, optInt(row.ofport), e, `${what} ofport`);
+    if ('options' in row) i.options = known(mapOf(row.options), e);
+    if ('external_ids' in row) i.externalIds = known(mapOf(row.external_ids), e);
+    const err = optString(row.error);
+    if (err) i.error = { text: err, from: e };
+    const mac = optString(row.mac_in_use);
+    if (mac) i.mac = mac;
+    const ls = optString(row.link_state);
+    if (ls) i.linkState = ls;
+    const as = optString(row.admin_state);
+    if (as) i.adminState = as;
+  }
+
+  applyShow(show: VsctlShow, file: string): void {
+    if (show.ovsVersion && !this.host.ovsVersion) this.host.ovsVersion = show.ovsVersion;
+    const why = 'ovs-vsctl show does not print it';
+    for (const sb of show.bridges) {
+      const e = ev(file, sb.line);
+      const b = this.bridge(sb.name, e);
+      b.failMode = this.fact(
+        b.failMode,
+        sb.failMode === 'secure' || sb.failMode === 'standalone' ? sb.failMode : null,
+        e,
+        `bridge ${sb.name} fail_mode`,
+      );
+      b.datapathType = this.fact(
+        b.datapathType,
+        sb.datapathType ?? null,
+        e,
+        `bridge ${sb.name} datapath_type`,
+      );
+      for (const c of sb.controllers) if (!b.controllers.includes(c.target)) b.controllers.push(c.target);
+      for (const sp of sb.ports) {
+        const pe = ev(file, sp.line);
+        const pending = this.pendingPortRows.get(sp.name);
+        if (pending) {
+          this.pendingPortRows.delete(sp.name);
+          this.applyPortRow(b, pending.uuid, pending.pr, pending.ifaces, pending.placedIfaces);
+        }
+        const elsewhere = this.findPort(sp.name);
+        if (elsewhere && elsewhere.bridge !== b) {
+          this.diags.push({
+            file,
+            line: sp.line,
+            severity: 'warning',
+            code: 'conflict',
+            message: `port ${sp.name} is on ${sb.name} here but on ${elsewhere.bridge.name} in other evidence`,
+          });
+          continue;
+        }
+        const p = this.port(b, sp.name, why);
+        if (!p.from.some((x) => x.file === file)) p.from.push(pe);
+        p.tag = this.fact(p.tag, sp.tag ?? null, pe, `port ${sp.name} tag`);
+        p.trunks = this.fact(p.trunks, sp.trunks ?? [], pe, `port ${sp.name} trunks`);
+        if (!p.vlanMode.known)
+          p.vlanMode = unknown('ovs-vsctl show never prints vlan_mode; collect `ovs-vsctl list port`');
+        for (const si of sp.interfaces) {
+          const ie = ev(file, si.line);
+          const pi = this.pendingIfaceRows.get(si.name);
+          const i = this.iface(p, si.name, why);
+          if (pi) {
+            this.pendingIfaceRows.delete(si.name);
+            i.uuid = pi.uuid;
+            i.from.push(pi.ir.from);
+            this.interfaceFacts(i, pi.ir.row, pi.ir.from);
+          }
+          if (!i.from.some((x) => x.file === file)) i.from.push(ie);
+          i.type = this.fact(i.type, si.type ?? '', ie, `interface ${si.name} type`);
+          i.options = this.fact(i.options, si.options, ie, `interface ${si.name} options`);
+          if (si.error && !i.error) i.error = { text: si.error, from: ie };
+        }
+      }
+    }
+  }
+
+  /** Rows left without a bridge after every structured source: kept as unplaced interfaces. */
+  finishRows(): void {
+    for (const [name, { uuid, ir }] of this.pendingIfaceRows) {
+      if (this.findInterface(name)) continue;
+      const i = this.newInterface(name, 'no OVSDB Interface row');
+      i.uuid = uuid;
+      i.from.push(ir.from);
+      this.interfaceFacts(i, ir.row, ir.from);
+      this.host.unplacedInterfaces.push(i);
+    }
+    this.pendingIfaceRows.clear();
+  }
+
+  applyMonitor(table: string | undefined, events: readonly MonitorEvent[], file: string): void {
+    if (table !== undefined && table !== 'Interface' && table !== 'Port' && table !== 'Bridge') return;
+    for (const [uuid, { row, line, table: t }] of monitorState(events)) {
+      const tbl = t ?? table;
+      const name = optString(row.name);
+      if (!name) continue;
+      const e = ev(file, line);
+      if (tbl === 'Interface') {
+        let i = this.findInterface(name);
+        if (!i) {
+          i = this.newInterface(name, 'only monitored columns are known');
+          this.host.unplacedInterfaces.push(i);
+        }
+        i.uuid ??= uuid;
+        i.from.push(e);
+        this.interfaceFacts(i, row, e);
+      } else if (tbl === 'Port') {
+        const found = this.findPort(name);
+        if (!found) continue;
+        const p = found.port;
+        p.from.push(e);
+        if ('tag' in row) p.tag = this.fact(p.tag, optInt(row.tag), e, `port ${name} tag`);
+        if ('trunks' in row) p.trunks = this.fact(p.trunks, intSet(row.trunks), e, `port ${name} trunks`);
+      }
+    }
+  }
+
+  applyOfctlShow(bridgeName: string, show: OfctlShow, file: string): void {
+    const b = this.bridge(bridgeName, ev(file, 0));
+    if (show.dpid) b.dpid ??= show.dpid;
+    const why = 'only ovs-ofctl show lists this port';
+    for (const op of show.ports) {
+      const e = ev(file, op.line);
+      const n = op.ofport === 'LOCAL' ? OFPP_LOCAL : op.ofport;
+      const name = op.ofport === 'LOCAL' ? bridgeName : op.name;
+      let i: Interface | undefined;
+      for (const p of b.ports)
+        for (const x of p.interfaces) if (x.ofport.known && x.ofport.value === n) i = x;
+      if (!i) {
+        // Names are cut to 15 bytes: match a longer OVSDB name by its prefix.
+        for (const p of b.ports)
+          for (const x of p.interfaces)
+            if (x.name === name || (name.length === 15 && x.name.startsWith(name))) i = x;
+      }
+      if (!i) {
+        const unplaced = this.host.unplacedInterfaces.find((x) => x.name === name);
+        const p = this.port(b, name, why);
+        p.from.push(e);
+        i = this.iface(p, unplaced?.name ?? name, why);
+      }
+      i.ofport = this.fact(i.ofport, n, e, `interface ${i.name} ofport`);
+      if (!i.from.some((x) => x.file === file)) i.from.push(e);
+      i.ofctl = { name: op.name, addr: op.addr, config: op.config, state: op.state, from: e };
+    }
+  }
+
+  applyFlows(bridgeName: string, dump: FlowDump, file: string, version: string | undefined): void {
+    const b = this.bridge(bridgeName);
+    const flows: BridgeFlows = {
+      file,
+      ...(dump.version
+        ? { version: dump.version }
+        : version
+          ? { version: version as BridgeFlows['version'] & string }
+          : {}),
+      entries: dump.flows.map((f) => ({ flow: f.flow, text: f.text, from: ev(file, f.line) })),
+      complete: dump.complete,
+      alternatives: [],
+    };
+    const cur = b.flows;
+    if (!cur.known) {
+      b.flows = known(flows, ev(file, 0));
+      return;
+    }
+    // Prefer a complete dump, then the OpenFlow 1.1+ one (trace-notes §4: OF1.0 misprints actions).
+    const better =
+      (flows.complete && !cur.value.complete) ||
+      (flows.complete === cur.value.complete && rank(flows) > rank(cur.value));
+    if (better) {
+      flows.alternatives = [
+        ...cur.value.alternatives,
+        { file: cur.value.file, why: whyNot(cur.value, flows) },
+      ];
+      b.flows = known(flows, ev(file, 0));
+    } else cur.value.alternatives.push({ file, why: whyNot(flows, cur.value) });
+  }
+
+  applyNamespaces(list: readonly ParsedNamespace[], file: string): void {
+    for (const ns of list) {
+      const n = this.namespace(ns.name);
+      if (ns.id !== undefined) n.id = ns.id;
+      n.from.push(ev(file, ns.line));
+    }
+  }
+
+  namespace(name: string): Host['namespaces'][number] {
+    let n = this.host.namespaces.find((x) => x.name === name);
+    if (!n) {
+      n = { name, from: [] };
+      this.host.namespaces.push(n);
+    }
+    return n;
+  }
+
+  applyDevices(ns: string | undefined, devices: readonly ParsedNetDevice[], file: string): void {
+    const list: NetDevice[] = devices.map((d) => ({
+      name: d.name,
+      ...(d.peer ? { peer: d.peer } : {}),
+      ...(d.mac ? { mac: d.mac } : {}),
+      flags: d.flags,
+      up: d.up,
+      ...(d.operstate ? { operstate: d.operstate } : {}),
+      ...(d.mtu !== undefined ? { mtu: d.mtu } : {}),
+      addresses: d.addresses.map((a) => ({
+        family: a.family,
+        address: a.address,
+        prefixlen: a.prefixlen,
+        from: ev(file, a.line),
+      })),
+      from: ev(file, d.line),
+    }));
+    if (ns === undefined) {
+      this.host.devices = mergeDevices(this.host.devices, list);
+      return;
+    }
+    const n = this.namespace(ns);
+    n.devices = mergeDevices(n.devices, list);
+    if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
+  }
+
+  /** Say what a fuller picture would need. */
+  finish(): Host {
+    this.finishRows();
+    const h = this.host;
+    for (const b of h.bridges) {
+      if (!b.flows.known)
+        h.gaps.push(
+          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${b.name}\`)`,
+        );
+      if (!b.failMode.known) h.gaps.push(`bridge ${b.name}: fail_mode unknown (collect \`ovs-vsctl show\`)`);
+      const untagKnown = b.ports.filter((p) => !p.tag.known).map((p) => p.name);
+      if (untagKnown.length > 0)
+        h.gaps.push(
+          `bridge ${b.name}: tag unknown for ${untagKnown.join(', ')} (collect \`ovs-vsctl list port\`)`,
+        );
+    }
+    for (const ns of h.namespaces)
+      if (!ns.devices)
+        h.gaps.push(
+          `namespace ${ns.name}: devices not collected (\`ip netns exec ${ns.name} ip -d address show\`)`,
+        );
+    return h;
+  }
+}
+
+function rank(f: BridgeFlows): number {
+  return f.version ? Number(f.version.slice(-1)) : 0;
+}
+
+function whyNot(loser: BridgeFlows, winner: BridgeFlows): string {
+  if (!loser.complete && winner.complete) return 'incomplete (OVS stopped early or lines were unreadable)';
+  return `same flows in ${winner.version ?? 'OpenFlow10'} spelling preferred (OpenFlow 1.0 dumps misprint 1.1+ actions)`;
+}
+
+function mergeDevices(cur: NetDevice[] | undefined, add: NetDevice[]): NetDevice[] {
+  if (!cur) return add;
+  for (const d of add) {
+    const ex = cur.find((x) => x.name === d.name);
+    if (!ex) cur.push(d);
+    else
+      for (const a of d.addresses)
+        if (!ex.addresses.some((x) => x.address === a.address && x.prefixlen === a.prefixlen))
+          ex.addresses.push(a);
+  }
+  return cur;
+}
