@@ -110,10 +110,11 @@ export function formatFlow(f: Flow): string {
   if (st.n_bytes !== undefined) s += `n_bytes=${st.n_bytes}, `;
   if (f.idle_timeout !== undefined) s += `idle_timeout=${f.idle_timeout}, `;
   if (f.hard_timeout !== undefined) s += `hard_timeout=${f.hard_timeout}, `;
+  // OVS prints flags (OF1.3+ only) before importance; idle/hard_age only exist in OF1.0 dumps.
+  for (const fl of f.flags) s += `${fl} `;
+  if (f.importance !== undefined) s += `importance=${f.importance}, `;
   if (st.idle_age !== undefined) s += `idle_age=${st.idle_age}, `;
   if (st.hard_age !== undefined) s += `hard_age=${st.hard_age}, `;
-  if (f.importance !== undefined) s += `importance=${f.importance}, `;
-  for (const fl of f.flags) s += `${fl} `;
   s += formatFlowMatch(f);
   if (s !== '' && !s.endsWith(' ')) s += ' ';
   return `${s}actions=${formatActions(f.actions)}`;

@@ -3,7 +3,7 @@
 // 7047 notation with the line each row (and each column, for text records) came from.
 import { asDatum, type Row } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
-import { diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 import { cellDatum, readTables } from './ovsdb-table.ts';
 
 export interface SourcedRow {
@@ -21,9 +21,22 @@ const KV = /^([A-Za-z_][A-Za-z0-9_:-]*)\s*: (.*)$/;
 export function parseVsctlList(text: string, table: string): Parsed<SourcedRow[]> {
   if (text.trimStart().startsWith('{')) return parseVsctlListJson(text, table);
   const { lines, diagnostics } = splitLines(text);
+  const rows = readRecords(lines, 0, lines.length, table, diagnostics, text.endsWith('\n'));
+  return { value: rows, diagnostics };
+}
+
+/** Records of lines [from, to): the list format shared by `ovs-vsctl list` and `ovsdb-client -f list dump`. */
+function readRecords(
+  lines: readonly string[],
+  from: number,
+  to: number,
+  table: string,
+  diagnostics: Diagnostic[],
+  endsWithNewline: boolean,
+): SourcedRow[] {
   const rows: SourcedRow[] = [];
   let cur: SourcedRow | undefined;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = from; i < to; i++) {
     const l = lines[i]!;
     const n = i + 1;
     if (l.trim() === '') {
@@ -35,9 +48,9 @@ export function parseVsctlList(text: string, table: string): Parsed<SourcedRow[]
       diagnostics.push(om);
       continue;
     }
+    const last = i === lines.length - 1 && !endsWithNewline;
     const m = KV.exec(l);
     if (!m) {
-      const last = i === lines.length - 1 && !text.endsWith('\n');
       diagnostics.push(
         diag(
           'corrupt',
@@ -62,12 +75,11 @@ export function parseVsctlList(text: string, table: string): Parsed<SourcedRow[]
       cur.columnLines![col] = n;
     } catch (e) {
       if (!(e instanceof TextDatumError)) throw e;
-      const last = i === lines.length - 1 && !text.endsWith('\n');
       diagnostics.push(diag('corrupt', n, last ? 'truncated' : 'bad-value', `${col}: ${e.message}`, l));
     }
   }
   for (const r of rows) if (r.uuid === '') r.uuid = `${table}@${r.line}`;
-  return { value: rows, diagnostics };
+  return rows;
 }
 
 /** `ovs-vsctl --format=json list <table>`: {"data":[[...]],"headings":[...]}, compact or --pretty. */
@@ -117,6 +129,26 @@ export function parseVsctlListJson(text: string, table: string): Parsed<SourcedR
 export function parseOvsdbDump(text: string): Parsed<SourcedRow[]> {
   const { lines, diagnostics } = splitLines(text);
   const rows: SourcedRow[] = [];
+  if (lines.some((l) => /^_uuid\s+: /.test(l))) {
+    // `ovsdb-client -f list dump`: a title line per table, then list records.
+    const titles = lines.flatMap((l, i) => (/^\S+ table$/.test(l) ? [i] : []));
+    if (titles[0] !== 0)
+      diagnostics.push(diag('corrupt', 1, 'not-dump', 'expected a "<Table> table" title first', lines[0]));
+    titles.forEach((start, k) => {
+      const table = lines[start]!.replace(/ table$/, '');
+      rows.push(
+        ...readRecords(
+          lines,
+          start + 1,
+          titles[k + 1] ?? lines.length,
+          table,
+          diagnostics,
+          text.endsWith('\n'),
+        ),
+      );
+    });
+    return { value: rows, diagnostics };
+  }
   const { tables, stray } = readTables(lines.map((l, i) => (ovsMessage(l.trim(), i + 1) ? '' : l)));
   lines.forEach((l, i) => {
     const om = ovsMessage(l.trim(), i + 1);

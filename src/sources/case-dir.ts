@@ -217,7 +217,7 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
     const k = f.kind;
     if (k.kind === 'dump-flows')
       run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats }), (v) =>
-        b.applyFlows(k.bridge, v, f.rel, k.version),
+        b.applyFlows(k.bridge, v, f.rel, k.version, { noStats: k.noStats, names: k.names }),
       );
     else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
     else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));

@@ -6,7 +6,7 @@ export type FileKind =
   | { kind: 'vsctl-show' }
   | { kind: 'vsctl-list'; table: string }
   | { kind: 'ofctl-show'; bridge: string; version?: string }
-  | { kind: 'dump-flows'; bridge: string; version?: string; noStats: boolean }
+  | { kind: 'dump-flows'; bridge: string; version?: string; noStats: boolean; names: boolean }
   | { kind: 'monitor'; table?: string }
   | { kind: 'ovsdb-dump' }
   | { kind: 'conf-db' }
@@ -52,6 +52,7 @@ const ROWS: Row[] = [
       kind: 'dump-flows',
       bridge: m[3]!,
       noStats: `${m[2]}${m[4]}`.includes('--no-stats'),
+      names: `${m[2]}${m[4]}`.includes('--names'),
       ...(m[1] ? { version: m[1] } : {}),
     }),
   ],

@@ -393,7 +393,13 @@ export class HostBuilder {
     }
   }
 
-  applyFlows(bridgeName: string, dump: FlowDump, file: string, version: string | undefined): void {
+  applyFlows(
+    bridgeName: string,
+    dump: FlowDump,
+    file: string,
+    version: string | undefined,
+    style: DumpStyle,
+  ): void {
     const b = this.bridge(bridgeName);
     const flows: BridgeFlows = {
       file,
@@ -406,15 +412,14 @@ export class HostBuilder {
       complete: dump.complete,
       alternatives: [],
     };
+    this.styles.set(flows, style);
     const cur = b.flows;
     if (!cur.known) {
       b.flows = known(flows, ev(file, 0));
       return;
     }
     // Prefer a complete dump, then the OpenFlow 1.1+ one (trace-notes §4: OF1.0 misprints actions).
-    const better =
-      (flows.complete && !cur.value.complete) ||
-      (flows.complete === cur.value.complete && rank(flows) > rank(cur.value));
+    const better = this.score(flows) > this.score(cur.value);
     if (better) {
       flows.alternatives = [
         ...cur.value.alternatives,
@@ -467,6 +472,14 @@ export class HostBuilder {
     if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
   }
 
+  private readonly styles = new WeakMap<BridgeFlows, DumpStyle>();
+
+  /** Complete first, then OpenFlow 1.1+ (trace-notes §4), then with counters, then port numbers. */
+  private score(f: BridgeFlows): number {
+    const st = this.styles.get(f);
+    return (f.complete ? 1000 : 0) + rank(f) * 10 + (st?.noStats ? 0 : 2) + (st?.names ? 0 : 1);
+  }
+
   /** Say what a fuller picture would need. */
   finish(): Host {
     this.finishRows();
@@ -496,9 +509,17 @@ function rank(f: BridgeFlows): number {
   return f.version ? Number(f.version.slice(-1)) : 0;
 }
 
+/** How a dump was asked for: statistics make counters available; numbers need no name lookup. */
+export interface DumpStyle {
+  noStats: boolean;
+  names: boolean;
+}
+
 function whyNot(loser: BridgeFlows, winner: BridgeFlows): string {
   if (!loser.complete && winner.complete) return 'incomplete (OVS stopped early or lines were unreadable)';
-  return `same flows in ${winner.version ?? 'OpenFlow10'} spelling preferred (OpenFlow 1.0 dumps misprint 1.1+ actions)`;
+  if (rank(loser) < rank(winner))
+    return `${winner.version} dump preferred (OpenFlow 1.0 dumps misprint 1.1+ actions)`;
+  return `${winner.file} preferred (counters and port numbers)`;
 }
 
 function mergeDevices(cur: NetDevice[] | undefined, add: NetDevice[]): NetDevice[] {

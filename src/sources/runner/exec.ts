@@ -1,0 +1,57 @@
+// Running a command is data: {argv, rc, stdout, stderr, durationMs}. argv arrays only; nothing
+// ever goes through a shell.
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  argv: string[];
+  rc: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  input?: string;
+  cwd?: string;
+}
+
+export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const [cmd, ...args] = argv;
+  if (!cmd) return Promise.reject(new Error('exec: empty argv'));
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.timeoutMs ? { timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    child.on('close', (rc, signal) =>
+      resolve({
+        argv: [...argv],
+        rc,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        durationMs: performance.now() - start,
+      }),
+    );
+  });
+}
+
+/** Like exec, but a non-zero exit is an error carrying the command and its stderr. */
+export async function execOk(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const r = await exec(argv, opts);
+  if (r.rc !== 0)
+    throw new Error(`${argv.join(' ')} exited ${r.rc ?? r.signal}: ${r.stderr.trim().slice(0, 500)}`);
+  return r;
+}
