@@ -3,7 +3,7 @@
 /** How an integer was written, so formatting gives back the same text. */
 export interface IntFormat {
   hex: boolean;
-  /** Hex digits written (0x0000 → 4); 0 when unpadded or decimal. */
+  /** Hex digits written (0x0000 → 4, 0x3 → 1); 0 for decimal. */
   pad: number;
 }
 

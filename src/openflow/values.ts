@@ -17,7 +17,7 @@ const HEX = /^0x[0-9a-fA-F]+$/;
 
 function fmtOf(text: string): IntFormat {
   return text.length > 1 && (text[1] === 'x' || text[1] === 'X')
-    ? { hex: true, pad: text.length > 3 && text[2] === '0' ? text.length - 2 : 0 }
+    ? { hex: true, pad: text.length - 2 }
     : { hex: false, pad: 0 };
 }
 

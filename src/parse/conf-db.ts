@@ -75,7 +75,9 @@ function applyDiff(old: Datum | undefined, diff: Datum, ty: ColumnType | undefin
     if (s.has(key(a))) s.delete(key(a));
     else s.set(key(a), a);
   }
-  return ['set', [...s.values()]];
+  const out = [...s.values()];
+  // RFC 7047: a one-element set is written as the element itself, as ovs-vsctl prints it.
+  return out.length === 1 ? out[0]! : ['set', out];
 }
 
 export function parseConfDb(data: Uint8Array): Parsed<ConfDb> {

@@ -62,6 +62,10 @@ export function splitLines(text: string): { lines: string[]; diagnostics: Diagno
   }
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  else if (text !== '')
+    diagnostics.push(
+      diag('warning', lines.length, 'no-final-newline', 'no newline at the end: the output may be cut off'),
+    );
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.length > MAX_LINE) {
@@ -92,4 +96,8 @@ export function ovsMessage(line: string, n: number): Diagnostic | undefined {
   if (VLOG.test(line)) return diag('ovs', n, 'ovs-log', 'OVS log line in the output', line);
   if (OVS_TOOL_ERROR.test(line)) return diag('ovs', n, 'ovs-error', line.trim());
   return undefined;
+}
+
+export function hasCorrupt(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'corrupt');
 }

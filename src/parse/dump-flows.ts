@@ -4,7 +4,7 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import type { Flow } from '../openflow/types.ts';
-import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 
 export type OpenFlowVersion =
   | 'OpenFlow10'
@@ -41,8 +41,8 @@ export interface DumpFlowsOptions {
 
 export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parsed<FlowDump> {
   const { lines, diagnostics } = splitLines(text);
-  const dump: FlowDump = { flows: [], complete: diagnostics.length === 0 };
-  if (diagnostics.length > 0) return { value: dump, diagnostics };
+  const dump: FlowDump = { flows: [], complete: !hasCorrupt(diagnostics) };
+  if (!dump.complete) return { value: dump, diagnostics };
   let inDecodeError = false;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
@@ -55,7 +55,15 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
     if (raw.includes('actions=')) {
       const t = raw.trim();
       try {
-        dump.flows.push({ flow: parseFlow(t), line: n, text: t });
+        const flow = parseFlow(t);
+        // A last line without its newline that reads as unknown syntax was most likely cut off.
+        if (i === lines.length - 1 && !text.endsWith('\n') && hasUnsupported(flow)) {
+          diagnostics.push(
+            diag('corrupt', n, 'truncated', 'last flow cut off (no newline, unknown syntax at the end)', t),
+          );
+          continue;
+        }
+        dump.flows.push({ flow, line: n, text: t });
       } catch (e) {
         if (!(e instanceof FlowSyntaxError)) throw e;
         const last = i === lines.length - 1 && !text.endsWith('\n');
@@ -114,6 +122,6 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
   return { value: dump, diagnostics };
 }
 
-export function hasCorrupt(diags: readonly Diagnostic[]): boolean {
-  return diags.some((d) => d.severity === 'corrupt');
+function hasUnsupported(f: Flow): boolean {
+  return f.actions.some((a) => a.type === 'unsupported') || f.match.some((m) => m.kind === 'unsupported');
 }

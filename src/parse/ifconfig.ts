@@ -1,6 +1,6 @@
 // net-tools `ifconfig`: the old layout (`tap0 Link encap:Ethernet  HWaddr ..`, `inet addr:`), as in
 // the seed, and the newer one (`tap0: flags=4163<UP,...>  mtu 1500`, `inet 10.0.0.2  netmask ..`).
-import { diag, type Parsed, splitLines } from './diagnostics.ts';
+import { diag, hasCorrupt, type Parsed, splitLines } from './diagnostics.ts';
 import type { ParsedNetDevice } from './net-types.ts';
 
 const OLD_HEAD = /^(\S+?)\s+Link encap:(.*?)(?:\s+HWaddr ([0-9a-fA-F:]{17}))?\s*$/;
@@ -80,7 +80,7 @@ export function parseIfconfig(text: string): Parsed<ParsedNetDevice[]> {
     if (m) dev.mac = m[1]!;
     // RX/TX counters and the rest carry nothing the diagnosis uses.
   });
-  if (out.length === 0 && diagnostics.length === 0)
+  if (out.length === 0 && !hasCorrupt(diagnostics))
     diagnostics.push(diag('corrupt', 0, 'empty', 'no interfaces: ifconfig always lists at least lo'));
   return { value: out, diagnostics };
 }

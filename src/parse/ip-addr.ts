@@ -1,6 +1,6 @@
 // iproute2 addresses: `ip address show` / `ip -d address` (blocks), `ip -o addr` (one line per
 // address, `\` joins continuation), `ip -j addr` (JSON).
-import { diag, type Parsed, splitLines } from './diagnostics.ts';
+import { diag, hasCorrupt, type Parsed, splitLines } from './diagnostics.ts';
 import type { ParsedNetDevice } from './net-types.ts';
 
 const HEAD = /^(\d+): ([^:@\s]+)(?:@(\S+?))?: <([A-Z_,-]*)> (.*)$/;
@@ -91,7 +91,7 @@ export function parseIpAddr(text: string): Parsed<ParsedNetDevice[]> {
       });
     // valid_lft, -d details (veth, openvswitch, numtxqueues...) carry nothing we use.
   });
-  if (out.length === 0 && diagnostics.length === 0)
+  if (out.length === 0 && !hasCorrupt(diagnostics))
     diagnostics.push(diag('corrupt', 0, 'empty', 'no interfaces: ip address always lists at least lo'));
   return { value: out, diagnostics };
 }

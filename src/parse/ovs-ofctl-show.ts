@@ -1,7 +1,7 @@
 // `ovs-ofctl show <br>` (OF1.0: ports inline after `actions:`; OF1.3+: ports in a separate
 // OFPST_PORT_DESC reply) and `ovs-ofctl dump-ports-desc <br>`. Names here are cut to 15 bytes and
 // lose non-ASCII (reference/parse-notes.md): map ports by number against OVSDB data.
-import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 
 export interface OfctlPort {
   /** OpenFlow port number, or 'LOCAL' for the bridge's own port. */
@@ -33,7 +33,7 @@ const IGNORED = /^(n_tables:|capabilities:|actions:|OFPT_GET_CONFIG_REPLY)/;
 export function parseOfctlShow(text: string): Parsed<OfctlShow> {
   const { lines, diagnostics } = splitLines(text);
   const show: OfctlShow = { ports: [] };
-  if (diagnostics.length > 0) return { value: show, diagnostics };
+  if (hasCorrupt(diagnostics)) return { value: show, diagnostics };
   let port: OfctlPort | undefined;
   let data = false;
   for (let i = 0; i < lines.length; i++) {

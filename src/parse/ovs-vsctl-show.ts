@@ -5,7 +5,7 @@
 import { unquote } from '../openflow/values.ts';
 import { atomText, type Datum, mapOf } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
-import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 
 export interface ShowInterface {
   name: string;
@@ -67,7 +67,7 @@ type Frame =
 export function parseVsctlShow(text: string): Parsed<VsctlShow> {
   const { lines, diagnostics } = splitLines(text);
   const show: VsctlShow = { managers: [], bridges: [] };
-  if (diagnostics.length > 0) return { value: show, diagnostics };
+  if (hasCorrupt(diagnostics)) return { value: show, diagnostics };
   const stack: Frame[] = [{ kind: 'root', indent: -1 }];
   let sawData = false;
   for (let i = 0; i < lines.length; i++) {

@@ -2,7 +2,7 @@
 // initial / insert / delete rows, and old+new row pairs for a modification) or --format=json (one
 // JSON object per update). OVS's log lines (fatal_signal on exit) become diagnostics.
 import { asDatum, type Row } from '../ovsdb/datum.ts';
-import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 import { cellDatum, readTables } from './ovsdb-table.ts';
 
 export type MonitorAction = 'initial' | 'insert' | 'delete' | 'modify';
@@ -41,7 +41,7 @@ function rowFrom(headings: string[], cells: (unknown | undefined)[]): Row {
 export function parseOvsdbMonitor(text: string): Parsed<MonitorOutput> {
   const { lines, diagnostics } = splitLines(text);
   const out: MonitorOutput = { columns: [], events: [] };
-  if (diagnostics.length > 0) return { value: out, diagnostics };
+  if (hasCorrupt(diagnostics)) return { value: out, diagnostics };
   const textLines: string[] = [];
   // JSON form: each line one object; everything else goes to the table reader.
   for (let i = 0; i < lines.length; i++) {

@@ -3,7 +3,7 @@
 // 7047 notation with the line each row (and each column, for text records) came from.
 import { asDatum, type Row } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
-import { type Diagnostic, diag, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
 import { cellDatum, readTables } from './ovsdb-table.ts';
 
 export interface SourcedRow {
@@ -85,7 +85,7 @@ function readRecords(
 /** `ovs-vsctl --format=json list <table>`: {"data":[[...]],"headings":[...]}, compact or --pretty. */
 export function parseVsctlListJson(text: string, table: string): Parsed<SourcedRow[]> {
   const { diagnostics } = splitLines(text);
-  if (diagnostics.length > 0) return { value: [], diagnostics };
+  if (hasCorrupt(diagnostics)) return { value: [], diagnostics };
   let obj: unknown;
   try {
     obj = JSON.parse(text);

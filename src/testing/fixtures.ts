@@ -1,0 +1,29 @@
+// Locating fixture files for tests: our own captures beside the parsers, the shared reference
+// captures, and the seed example.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const OWN_FIXTURES = join(ROOT, 'src/parse/fixtures');
+export const SEED_CASE = join(ROOT, 'examples/xenserver-seed');
+/** ../shared/reference/fixtures when the checkout sits beside it; copied into the repo otherwise. */
+export const REFERENCE_FIXTURES = join(ROOT, 'src/parse/fixtures/reference');
+
+export function walkFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir).sort()) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...walkFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+export function read(p: string): string {
+  return readFileSync(p, 'utf8');
+}
+
+/** Every fixture file whose base name matches `re`. */
+export function fixtureFiles(re: RegExp): string[] {
+  return [...walkFiles(OWN_FIXTURES), ...walkFiles(SEED_CASE)].filter((p) => re.test(p.split('/').pop()!));
+}
