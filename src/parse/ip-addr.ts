@@ -103,6 +103,8 @@ interface JsonAddr {
 }
 
 export function parseIpAddrJson(text: string): Parsed<ParsedNetDevice[]> {
+  const pre = splitLines(text);
+  if (hasCorrupt(pre.diagnostics)) return { value: [], diagnostics: pre.diagnostics };
   let arr: unknown;
   try {
     arr = JSON.parse(text);
@@ -117,7 +119,7 @@ export function parseIpAddrJson(text: string): Parsed<ParsedNetDevice[]> {
       value: [],
       diagnostics: [diag('corrupt', 1, 'bad-json', 'expected a JSON array of interfaces')],
     };
-  const diagnostics = [];
+  const diagnostics = pre.diagnostics;
   const out: ParsedNetDevice[] = [];
   for (const [k, x] of arr.entries()) {
     const o = x as Record<string, unknown>;
