@@ -369,21 +369,24 @@ export function formatActions(actions: readonly Action[]): string {
 /** Action names the table models (for docs and the simulator's coverage report). */
 export const MODELLED_ACTIONS: readonly string[] = [...PARSERS.keys()];
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parseAction(text: string): Action {
-  if (/^\d+$/.test(text))
+  const c0 = text.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57) {
+    // A bare port number is output to it (OF1.0 syntax).
     return { type: 'output', port: { kind: 'number', n: parseUint(text, 32, 'output') }, bare: true };
-  const m = NAME.exec(text);
-  if (!m) syntaxError(`cannot read action "${text}"`, text);
-  const name = m[0];
-  const rest = text.slice(name.length);
+  }
+  let i = 0;
+  for (let c = c0; i < text.length && c !== 58 && c !== 40; c = text.charCodeAt(++i));
+  const name = text.slice(0, i);
+  if (!NAME.test(name)) syntaxError(`cannot read action "${text}"`, text);
   let arg: string | undefined;
   let paren = false;
-  if (rest === '') arg = undefined;
-  else if (rest[0] === ':') arg = rest.slice(1);
-  else if (rest[0] === '(' && rest.endsWith(')')) {
-    arg = rest.slice(1, -1);
+  if (i === text.length) arg = undefined;
+  else if (text.charCodeAt(i) === 58) arg = text.slice(i + 1);
+  else if (text.endsWith(')')) {
+    arg = text.slice(i + 1, -1);
     paren = true;
   } else syntaxError(`cannot read action "${text}"`, text);
   const parser = PARSERS.get(name);

@@ -15,25 +15,70 @@ import type {
 const DEC = /^[0-9]+$/;
 const HEX = /^0x[0-9a-fA-F]+$/;
 
+// Shared, never mutated: most values are written in one of a handful of formats.
+const DEC_FMT: IntFormat = Object.freeze({ hex: false, pad: 0 });
+const HEX_FMTS: IntFormat[] = Array.from({ length: 33 }, (_, i) => Object.freeze({ hex: true, pad: i }));
+
 function fmtOf(text: string): IntFormat {
-  return text.length > 1 && (text[1] === 'x' || text[1] === 'X')
-    ? { hex: true, pad: text.length - 2 }
-    : { hex: false, pad: 0 };
+  return text.charCodeAt(1) === 120
+    ? (HEX_FMTS[text.length - 2] ?? { hex: true, pad: text.length - 2 })
+    : DEC_FMT;
 }
 
-/** An unsigned integer of at most `bits` bits (≤ 32), decimal or 0x hex. */
+/**
+ * Value of a decimal or 0x-hex integer written in `text`, or -1 when it is not one or needs more
+ * than 52 bits (callers then take the exact BigInt path). Hand-rolled: this is the parser's hot loop.
+ */
+export function uintOf(text: string): number {
+  const n = text.length;
+  if (n === 0) return -1;
+  let v = 0;
+  if (n > 2 && text.charCodeAt(0) === 48 && text.charCodeAt(1) === 120) {
+    if (n - 2 > 13) return -1;
+    for (let i = 2; i < n; i++) {
+      const c = text.charCodeAt(i);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  if (n > 15) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** An unsigned integer of at most `bits` bits (≤ 52), decimal or 0x hex. */
 export function parseUint(text: string, bits: number, what: string): number {
-  if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n > 2 ** bits - 1)
+  const n = uintOf(text);
+  if (n < 0) {
+    if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
     syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
+  }
+  if (n > 2 ** bits - 1) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
   return n;
 }
 
+const LIMITS = new Map<number, bigint>();
+
 export function parseBig(text: string, bits: number, what: string): bigint {
+  const small = uintOf(text);
+  if (small >= 0 && bits >= 52) return BigInt(small);
   if (!DEC.test(text) && !HEX.test(text)) syntaxError(`${what}: "${text}" is not a number`, text);
   const n = BigInt(text);
-  if (n >= 1n << BigInt(bits)) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
+  let limit = LIMITS.get(bits);
+  if (limit === undefined) {
+    limit = 1n << BigInt(bits);
+    LIMITS.set(bits, limit);
+  }
+  if (n >= limit) syntaxError(`${what}: ${text} does not fit in ${bits} bits`, text);
   return n;
 }
 
@@ -81,10 +126,29 @@ export function formatIntValue(x: IntValue | BigValue): string {
 const MAC = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
 
 export function parseMacOnly(text: string, what: string): number {
+  // Fast path for the canonical xx:xx:xx:xx:xx:xx form.
+  if (text.length === 17) {
+    let n = 0;
+    for (let i = 0; i < 17; i += 3) {
+      const hi = hexDigit(text.charCodeAt(i));
+      const lo = hexDigit(text.charCodeAt(i + 1));
+      if (hi < 0 || lo < 0 || (i < 15 && text.charCodeAt(i + 2) !== 58))
+        syntaxError(`${what}: "${text}" is not a MAC address`, text);
+      n = n * 256 + hi * 16 + lo;
+    }
+    return n;
+  }
   if (!MAC.test(text)) syntaxError(`${what}: "${text}" is not a MAC address`, text);
   let n = 0;
   for (const part of text.split(':')) n = n * 256 + Number.parseInt(part, 16);
   return n;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 export function parseMac(text: string, maskable: boolean, what: string): MacValue {
@@ -108,18 +172,28 @@ export function formatMacValue(x: MacValue): string {
   return x.m === undefined ? formatMac(x.v) : `${formatMac(x.v)}/${formatMac(x.m)}`;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 export function parseIpv4Only(text: string, what: string): number {
-  const m = IPV4.exec(text);
-  if (!m) syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
+  // Fast path: four decimal octets.
   let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const b = Number(m[i]);
-    if (b > 255) syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
-    n = n * 256 + b;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let ok = text.length <= 15;
+  for (let i = 0; ok && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      ok = digits > 0 && octet <= 255;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + c - 48;
+      digits++;
+    } else ok = false;
   }
-  return n;
+  if (ok && dots === 3 && digits > 0 && octet <= 255) return n * 256 + octet;
+  return syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
 }
 
 export function prefixToMask4(len: number): number {
