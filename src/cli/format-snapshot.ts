@@ -72,6 +72,13 @@ function hostLines(h: Host, c: Colors): string[] {
       `    ${h.unplacedInterfaces.map((i) => `${i.name} (ofport ${factText(i.ofport, (v) => (v === null ? '[]' : String(v)))})`).join(', ')}`,
     );
   }
+  if (h.devices) {
+    const devs = h.devices.map((d) => {
+      const a = d.addresses.filter((x) => x.family === 'inet').map((x) => `${x.address}/${x.prefixlen}`);
+      return `${d.name}${d.up ? '' : ' (down)'}${a.length ? ` ${a.join(' ')}` : ''}`;
+    });
+    out.push(`  devices: ${devs.join(', ')}`);
+  }
   for (const ns of h.namespaces) {
     out.push(`  namespace ${ns.name}${ns.id !== undefined ? ` (id ${ns.id})` : ''}`);
     if (!ns.devices) out.push(`    ${c.dim('devices not collected')}`);

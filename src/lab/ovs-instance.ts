@@ -12,6 +12,8 @@ export interface OvsInstanceOptions {
   netns?: string;
   /** `--enable-dummy=override`: dummy netdevs, no kernel devices at all (OVS's own test-suite mode). */
   dummy?: boolean;
+  /** The namespace exists already and belongs to the caller (the lab): do not create or delete it. */
+  existingNetns?: boolean;
 }
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
@@ -20,7 +22,13 @@ export class OvsInstance {
   private constructor(
     readonly dir: string,
     readonly netns: string | undefined,
+    private readonly ownsNetns: boolean,
   ) {}
+
+  /** Handle on an instance started earlier (by another process). */
+  static attach(opts: { dir: string; netns?: string }): OvsInstance {
+    return new OvsInstance(opts.dir, opts.netns, false);
+  }
 
   get run(): string {
     return join(this.dir, 'run');
@@ -59,20 +67,21 @@ export class OvsInstance {
   ofctl(...args: string[]): Promise<string> {
     return this.ok(['ovs-ofctl', ...args]);
   }
+  /** Plain `ovs-appctl` finds the daemon through $OVS_RUNDIR/ovs-vswitchd.pid. */
   appctl(...args: string[]): Promise<string> {
-    return this.ok(['ovs-appctl', '-t', join(this.run, 'ovs-vswitchd.ctl'), ...args]);
+    return this.ok(['ovs-appctl', ...args]);
   }
 
   static async start(opts: OvsInstanceOptions): Promise<OvsInstance> {
     for (const tool of ['/usr/sbin/ovs-vswitchd', '/usr/sbin/ovsdb-server', '/usr/bin/ovs-vsctl'])
       if (!existsSync(tool))
         throw new Error(`${tool} is missing: install openvswitch-switch (npm test does this as root)`);
-    const inst = new OvsInstance(opts.dir, opts.netns);
+    const inst = new OvsInstance(opts.dir, opts.netns, !opts.existingNetns);
     mkdirSync(join(opts.dir, 'run'), { recursive: true });
     mkdirSync(join(opts.dir, 'log'), { recursive: true });
     rmSync(inst.db, { force: true });
     try {
-      if (opts.netns) {
+      if (opts.netns && !opts.existingNetns) {
         await execOk(['ip', 'netns', 'add', opts.netns]);
         await execOk(['ip', 'netns', 'exec', opts.netns, 'ip', 'link', 'set', 'lo', 'up']);
       }
@@ -83,8 +92,8 @@ export class OvsInstance {
           inst.db,
           `--remote=punix:${inst.dbSock}`,
           '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
-          `--unixctl=${join(inst.run, 'ovsdb-server.ctl')}`,
-          `--pidfile=${join(inst.run, 'ovsdb-server.pid')}`,
+          // Default control socket and pidfile under $OVS_RUNDIR, so plain ovs-appctl reaches them.
+          '--pidfile',
           `--log-file=${join(opts.dir, 'log', 'ovsdb-server.log')}`,
           '--detach',
         ]),
@@ -94,8 +103,7 @@ export class OvsInstance {
         inst.wrap([
           'ovs-vswitchd',
           `unix:${inst.dbSock}`,
-          `--unixctl=${join(inst.run, 'ovs-vswitchd.ctl')}`,
-          `--pidfile=${join(inst.run, 'ovs-vswitchd.pid')}`,
+          '--pidfile',
           `--log-file=${join(opts.dir, 'log', 'ovs-vswitchd.log')}`,
           ...(opts.dummy ? ['--enable-dummy=override', '--disable-system'] : []),
           '--detach',
@@ -125,7 +133,7 @@ export class OvsInstance {
       }
       rmSync(pidFile, { force: true });
     }
-    if (this.netns) await exec(['ip', 'netns', 'del', this.netns]);
+    if (this.netns && this.ownsNetns) await exec(['ip', 'netns', 'del', this.netns]);
   }
 }
 

@@ -1,0 +1,502 @@
+// The lab: the seed's XenServer Dom0 + devstack DomU + VM rebuilt on the distribution's Open
+// vSwitch (userspace netdev datapath) in network namespaces, one private ovsdb-server +
+// ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
+// on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exec, execOk } from '../sources/runner/exec.ts';
+import { OvsInstance } from './ovs-instance.ts';
+import { type LabState, type Renewal, readState, writeState } from './state.ts';
+import {
+  DOMU_VIF,
+  hosts,
+  NET_ID,
+  NS_DEV,
+  QDHCP,
+  type ScenarioSpec,
+  scenario as scenarioByName,
+  TAP,
+  TAP_IP,
+  TAP_MAC,
+  VM_IP,
+  VM_MAC,
+  VM_VIF,
+} from './topology.ts';
+
+export const DEFAULT_DIR = '/run/vifpath-lab';
+export type LabHost = 'dom0' | 'domu' | 'vm' | 'qdhcp';
+export const LAB_HOSTS: readonly LabHost[] = ['dom0', 'domu', 'vm', 'qdhcp'];
+
+export class LabError extends Error {}
+
+export interface UpOptions {
+  dir?: string;
+  scenario?: string;
+  /** dhclient's `timeout` in seconds: a failing scenario costs about this much. */
+  dhcpTimeout?: number;
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0)
+    throw new LabError('the lab needs root (network namespaces, veth, OVS daemons): run it with sudo');
+  for (const t of ['/usr/sbin/ovs-vswitchd', '/usr/sbin/dnsmasq', '/sbin/dhclient', '/usr/bin/ip'])
+    if (!existsSync(t))
+      throw new LabError(
+        `${t} is missing: install openvswitch-switch dnsmasq-base isc-dhcp-client iproute2 (npm test does it as root)`,
+      );
+}
+
+/** The live lab in `dir`: its state and the handles to reach each emulated host. */
+export class Lab {
+  private constructor(readonly state: LabState) {}
+
+  static open(dir = DEFAULT_DIR): Lab {
+    const s = readState(dir);
+    if (!s) throw new LabError(`no lab in ${dir} (start one with \`vifpath lab up\`)`);
+    return new Lab(s);
+  }
+
+  get dir(): string {
+    return this.state.dir;
+  }
+  get spec(): ScenarioSpec {
+    const s = scenarioByName(this.state.scenario);
+    if (!s) throw new LabError(`unknown scenario ${this.state.scenario} in ${this.dir}`);
+    return s;
+  }
+  ns(host: LabHost): string {
+    return host === 'qdhcp' ? `${this.state.prefix}-${QDHCP}` : `${this.state.prefix}-${host}`;
+  }
+  ovs(host: 'dom0' | 'domu'): OvsInstance {
+    return OvsInstance.attach({ dir: join(this.dir, host), netns: this.ns(host) });
+  }
+  /** argv that runs `argv` on an emulated host: its namespace, and its OVS for dom0/domu. */
+  wrap(host: LabHost, argv: readonly string[]): string[] {
+    if (host === 'dom0' || host === 'domu') return this.ovs(host).wrap(argv);
+    return ['ip', 'netns', 'exec', this.ns(host), ...argv];
+  }
+  dhcpDir(): string {
+    return join(this.dir, 'neutron/dhcp', NET_ID);
+  }
+  dnsmasqLog(): string {
+    return join(this.dir, 'dnsmasq.log');
+  }
+  /** The DHCP port's device inside the qdhcp namespace. */
+  dhcpDev(): string {
+    return this.spec.vethDhcpPort ? NS_DEV : TAP;
+  }
+
+  save(): void {
+    writeState(this.state);
+  }
+
+  static async up(opts: UpOptions = {}): Promise<Lab> {
+    requireRoot();
+    const dir = opts.dir ?? DEFAULT_DIR;
+    const spec = scenarioByName(opts.scenario ?? 'healthy');
+    if (!spec) throw new LabError(`unknown scenario "${opts.scenario}" (see \`vifpath lab list\`)`);
+    if (readState(dir))
+      throw new LabError(`a lab already exists in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+    const t0 = performance.now();
+    const lab = new Lab({
+      version: 1,
+      prefix: `vl${randomBytes(3).toString('hex')}`,
+      dir,
+      scenario: spec.name,
+      createdAt: new Date().toISOString(),
+      namespaces: [],
+      pids: {},
+      ready: false,
+      timings: {},
+      renewals: [],
+    });
+    lab.save();
+    try {
+      await lab.build(spec, opts.dhcpTimeout ?? 6);
+      lab.state.ready = true;
+      lab.state.timings.upMs = Math.round(performance.now() - t0);
+      lab.save();
+    } catch (e) {
+      await down(dir);
+      throw e;
+    }
+    return lab;
+  }
+
+  private async addNs(host: LabHost): Promise<void> {
+    const ns = this.ns(host);
+    this.state.namespaces.push(ns);
+    this.save();
+    await execOk(['ip', 'netns', 'add', ns]);
+    await execOk(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+  }
+
+  private in(host: LabHost, ...argv: string[]): Promise<unknown> {
+    return execOk(['ip', 'netns', 'exec', this.ns(host), ...argv]);
+  }
+
+  private async build(spec: ScenarioSpec, dhcpTimeout: number): Promise<void> {
+    // Namespaces first (recorded before creation), then the OVS daemons inside dom0 and domu.
+    for (const h of LAB_HOSTS) await this.addNs(h);
+    const inst: Record<'dom0' | 'domu', OvsInstance> = {
+      dom0: await OvsInstance.start({
+        dir: join(this.dir, 'dom0'),
+        netns: this.ns('dom0'),
+        existingNetns: true,
+      }),
+      domu: await OvsInstance.start({
+        dir: join(this.dir, 'domu'),
+        netns: this.ns('domu'),
+        existingNetns: true,
+      }),
+    };
+    for (const h of ['dom0', 'domu'] as const) this.recordPids(join(this.dir, h, 'run'));
+    // Wires: DomU eth1 is Dom0's vif15.1; the VM's eth0 is Dom0's vif16.0. Both ends are created
+    // directly inside their namespaces, so no name is ever visible in the host's namespace.
+    await execOk([
+      'ip',
+      'link',
+      'add',
+      'name',
+      DOMU_VIF,
+      'netns',
+      this.ns('dom0'),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth1',
+      'netns',
+      this.ns('domu'),
+    ]);
+    await execOk([
+      'ip',
+      'link',
+      'add',
+      'name',
+      VM_VIF,
+      'netns',
+      this.ns('dom0'),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      this.ns('vm'),
+    ]);
+    await this.in('vm', 'ip', 'link', 'set', 'eth0', 'address', VM_MAC);
+    for (const [h, dev] of [
+      ['dom0', DOMU_VIF],
+      ['dom0', VM_VIF],
+      ['domu', 'eth1'],
+      ['vm', 'eth0'],
+    ] as const)
+      await this.in(h, 'ip', 'link', 'set', dev, 'up');
+    if (spec.vethDhcpPort) {
+      await execOk([
+        'ip',
+        'link',
+        'add',
+        'name',
+        TAP,
+        'netns',
+        this.ns('domu'),
+        'type',
+        'veth',
+        'peer',
+        'name',
+        NS_DEV,
+        'netns',
+        this.ns('qdhcp'),
+      ]);
+      await this.in('domu', 'ip', 'link', 'set', TAP, 'up');
+    }
+    // Bridges, ports (numbers pinned to the seed's with ofport_request), flows.
+    for (const hs of hosts(spec)) {
+      const ovs = inst[hs.name];
+      for (const b of hs.bridges) {
+        await ovs.vsctl(
+          '--',
+          'add-br',
+          b.name,
+          '--',
+          'set',
+          'bridge',
+          b.name,
+          'datapath_type=netdev',
+          'fail_mode=secure',
+        );
+        for (const p of b.ports) {
+          const args = ['--', 'add-port', b.name, p.name];
+          if (p.tag !== undefined) args.push(`tag=${p.tag}`);
+          args.push('--', 'set', 'interface', p.name, `ofport_request=${p.ofport}`);
+          if (p.type) args.push(`type=${p.type}`);
+          if (p.peer) args.push(`options:peer=${p.peer}`);
+          for (const [k, v] of Object.entries(p.externalIds ?? {})) args.push(`external_ids:${k}=${v}`);
+          await ovs.vsctl(...args);
+        }
+        await ovs.ofctl('del-flows', b.name);
+        for (const f of b.flows) await ovs.ofctl('add-flow', b.name, f);
+      }
+    }
+    // The DHCP port: an internal port moved into the qdhcp namespace (or the veth end already there).
+    const dev = this.dhcpDev();
+    if (!spec.vethDhcpPort) {
+      await waitFor(
+        async () =>
+          (await exec(['ip', 'netns', 'exec', this.ns('domu'), 'ip', 'link', 'show', TAP])).rc === 0,
+        `${TAP} to appear`,
+      );
+      await this.in('domu', 'ip', 'link', 'set', TAP, 'netns', this.ns('qdhcp'));
+    }
+    await this.in('qdhcp', 'ip', 'link', 'set', dev, 'address', TAP_MAC);
+    await this.in('qdhcp', 'ip', 'addr', 'add', `${TAP_IP}/24`, 'dev', dev);
+    if (spec.tapUp) await this.in('qdhcp', 'ip', 'link', 'set', dev, 'up');
+    // dnsmasq the way the Neutron DHCP agent runs it: static range, hosts file per network.
+    mkdirSync(this.dhcpDir(), { recursive: true });
+    writeFileSync(
+      join(this.dhcpDir(), 'host'),
+      `${VM_MAC},host-${VM_IP.replace(/\./g, '-')}.openstacklocal,${VM_IP}\n`,
+    );
+    writeFileSync(join(this.dhcpDir(), 'opts'), 'tag:tag0,option:router,10.0.0.1\n');
+    writeFileSync(join(this.dhcpDir(), 'interface'), `${dev}\n`);
+    writeFileSync(join(this.dhcpDir(), 'leases'), '');
+    writeFileSync(this.dnsmasqLog(), '');
+    if (spec.dnsmasq) await this.startDnsmasq(dev);
+    // The VM boots and asks for a lease, like a cloud image.
+    this.writeDhclientFiles(dhcpTimeout);
+    const r = await this.renew();
+    if (r.lease) this.state.timings.firstLeaseMs = r.durationMs;
+  }
+
+  private async startDnsmasq(dev: string): Promise<void> {
+    const d = this.dhcpDir();
+    await this.in(
+      'qdhcp',
+      'dnsmasq',
+      '--no-hosts',
+      '--no-resolv',
+      '--strict-order',
+      '--bind-interfaces',
+      `--interface=${dev}`,
+      '--except-interface=lo',
+      `--pid-file=${join(d, 'pid')}`,
+      `--dhcp-hostsfile=${join(d, 'host')}`,
+      `--dhcp-optsfile=${join(d, 'opts')}`,
+      `--dhcp-leasefile=${join(d, 'leases')}`,
+      '--dhcp-range=set:tag0,10.0.0.0,static,86400s',
+      '--dhcp-lease-max=256',
+      '--conf-file=',
+      '--domain=openstacklocal',
+      '--log-dhcp',
+      `--log-facility=${this.dnsmasqLog()}`,
+    );
+    await waitFor(
+      async () => existsSync(join(d, 'pid')) && readFileSync(join(d, 'pid'), 'utf8').trim() !== '',
+      'dnsmasq pid file',
+    );
+    this.state.pids[readFileSync(join(d, 'pid'), 'utf8').trim()] = 'dnsmasq';
+    this.save();
+  }
+
+  private writeDhclientFiles(timeout: number): void {
+    const vm = join(this.dir, 'vm');
+    mkdirSync(vm, { recursive: true });
+    // Short timeouts: a failing scenario costs `timeout` seconds, not minutes.
+    writeFileSync(
+      join(vm, 'dhclient.conf'),
+      `timeout ${timeout};\nretry 60;\ninitial-interval 1;\nrequest subnet-mask, broadcast-address, routers, domain-name-servers, domain-name, interface-mtu;\n`,
+    );
+    // Our own dhclient-script: logs and sets the address; the stock one rewrites the host's /etc.
+    const script = join(vm, 'dhclient-script');
+    writeFileSync(
+      script,
+      '#!/bin/sh\necho "$(date +%T.%N) reason=$reason iface=$interface new_ip=$new_ip_address server=$new_dhcp_server_identifier" >> "$(dirname "$0")/script.log"\ncase "$reason" in BOUND|RENEW|REBIND|REBOOT) ip addr add "$new_ip_address/24" dev "$interface" 2>/dev/null ;; esac\nexit 0\n',
+    );
+    chmodSync(script, 0o755);
+  }
+
+  /** Ask for a lease again (like `ifup eth0` in the VM) and record the outcome. */
+  async renew(): Promise<Renewal> {
+    const vm = join(this.dir, 'vm');
+    await this.stopDhclient();
+    await this.in('vm', 'ip', 'addr', 'flush', 'dev', 'eth0');
+    rmSync(join(vm, 'dhclient.leases'), { force: true });
+    const logStart = existsSync(this.dnsmasqLog()) ? statSync(this.dnsmasqLog()).size : 0;
+    const startedAt = new Date().toISOString();
+    const t0 = performance.now();
+    const r = await exec(
+      [
+        'ip',
+        'netns',
+        'exec',
+        this.ns('vm'),
+        'dhclient',
+        '-1',
+        '-v',
+        '-cf',
+        join(vm, 'dhclient.conf'),
+        '-sf',
+        join(vm, 'dhclient-script'),
+        '-pf',
+        join(vm, 'dhclient.pid'),
+        '-lf',
+        join(vm, 'dhclient.leases'),
+        'eth0',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const durationMs = Math.round(performance.now() - t0);
+    const output = (r.stdout + r.stderr)
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/^(Internet Systems|Copyright|All rights|For info)/.test(l));
+    const bound = output.map((l) => /^bound to (\S+)/.exec(l)).find(Boolean);
+    if (bound && existsSync(join(vm, 'dhclient.pid'))) {
+      this.state.pids[readFileSync(join(vm, 'dhclient.pid'), 'utf8').trim()] = 'dhclient';
+    }
+    const log = existsSync(this.dnsmasqLog()) ? readFileSync(this.dnsmasqLog(), 'utf8').slice(logStart) : '';
+    const count = (re: RegExp): number => log.split('\n').filter((l) => re.test(l)).length;
+    const renewal: Renewal = {
+      startedAt,
+      durationMs,
+      lease: bound ? bound[1]! : null,
+      rc: r.rc,
+      output,
+      discovers: output.filter((l) => l.startsWith('DHCPDISCOVER')).length,
+      dnsmasq: { discovers: count(/DHCPDISCOVER\(/), offers: count(/DHCPOFFER\(/), acks: count(/DHCPACK\(/) },
+    };
+    this.state.renewals.push(renewal);
+    this.save();
+    return renewal;
+  }
+
+  private async stopDhclient(): Promise<void> {
+    for (const [pid, what] of Object.entries(this.state.pids))
+      if (what === 'dhclient') {
+        killOurs(Number(pid), this.dir);
+        delete this.state.pids[pid];
+      }
+    rmSync(join(this.dir, 'vm', 'dhclient.pid'), { force: true });
+  }
+
+  private recordPids(runDir: string): void {
+    for (const d of ['ovsdb-server', 'ovs-vswitchd']) {
+      const f = join(runDir, `${d}.pid`);
+      if (existsSync(f)) this.state.pids[readFileSync(f, 'utf8').trim()] = d;
+    }
+    this.save();
+  }
+}
+
+async function waitFor(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new LabError(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Kill a pid only if its command line names our lab directory (pids get reused). */
+function killOurs(pid: number, dir: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return false;
+  }
+  if (!cmdline.includes(dir)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // Zombies (the container's init may not reap) count as gone.
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Everything of the lab in `dir` that still exists: for `down` and for tests. */
+export async function leftovers(dir: string, prefix?: string): Promise<string[]> {
+  const out: string[] = [];
+  const s = readState(dir);
+  const pre = prefix ?? s?.prefix;
+  if (pre) {
+    const ns = (await exec(['ip', 'netns', 'list'])).stdout;
+    for (const l of ns.split('\n')) {
+      const name = l.split(' ')[0] ?? '';
+      if (name.startsWith(`${pre}-`)) out.push(`namespace ${name}`);
+    }
+  }
+  for (const [pid, what] of Object.entries(s?.pids ?? {}))
+    if (alive(Number(pid)) && pidIsOurs(Number(pid), dir)) out.push(`process ${pid} (${what})`);
+  for (const p of pidFiles(dir)) {
+    const pid = Number(readFileSync(p, 'utf8').trim());
+    if (alive(pid) && pidIsOurs(pid, dir)) out.push(`process ${pid} (${p})`);
+  }
+  if (existsSync(dir)) out.push(`directory ${dir}`);
+  return [...new Set(out)];
+}
+
+function pidIsOurs(pid: number, dir: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(dir);
+  } catch {
+    return false;
+  }
+}
+
+function pidFiles(dir: string): string[] {
+  const c = [
+    join(dir, 'dom0/run/ovs-vswitchd.pid'),
+    join(dir, 'dom0/run/ovsdb-server.pid'),
+    join(dir, 'domu/run/ovs-vswitchd.pid'),
+    join(dir, 'domu/run/ovsdb-server.pid'),
+    join(dir, 'neutron/dhcp', NET_ID, 'pid'),
+    join(dir, 'vm/dhclient.pid'),
+  ];
+  return c.filter((p) => existsSync(p));
+}
+
+/**
+ * Remove every process (by pid, only ours), namespace and file the lab in `dir` made. Works on a
+ * half-built or crashed lab; never touches anything not recorded or not carrying its prefix.
+ */
+export async function down(dir = DEFAULT_DIR): Promise<{ removed: string[] }> {
+  requireRoot();
+  const s = readState(dir);
+  const removed: string[] = [];
+  const pids = new Set<number>();
+  for (const pid of Object.keys(s?.pids ?? {})) pids.add(Number(pid));
+  for (const p of pidFiles(dir)) pids.add(Number(readFileSync(p, 'utf8').trim()));
+  for (const pid of pids) if (killOurs(pid, dir)) removed.push(`process ${pid}`);
+  for (const pid of pids)
+    for (let i = 0; i < 100 && alive(pid) && pidIsOurs(pid, dir); i++)
+      await new Promise((r) => setTimeout(r, 10));
+  if (s) {
+    const list = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
+    const ours = new Set([...s.namespaces, ...list.filter((n) => n.startsWith(`${s.prefix}-`))]);
+    for (const ns of ours) {
+      if (!list.includes(ns)) continue;
+      // Deleting a namespace destroys the veth ends in it, and their peers elsewhere.
+      const r = await exec(['ip', 'netns', 'del', ns]);
+      if (r.rc === 0) removed.push(`namespace ${ns}`);
+    }
+  }
+  if (existsSync(dir) && (s || existsSync(join(dir, 'dom0')) || existsSync(join(dir, 'domu')))) {
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(`directory ${dir}`);
+  }
+  return { removed };
+}
