@@ -1,0 +1,342 @@
+// OpenFlow tables compiled once per bridge for fast lookups: tuple space search as in OVS's own
+// classifier (one hash table per set of matched fields+masks, visited by falling max priority),
+// with equal-priority overlaps reported as ambiguous instead of resolved silently, and
+// conjunctive matches (conjunction(id,k/n) + conj_id=id) resolved as OVS does.
+import { CT_STATE_FLAGS } from '../openflow/fields.ts';
+import type { Flow, MatchItem, PortRef } from '../openflow/types.ts';
+import type { FlowEntry } from '../model/snapshot.ts';
+import type { Packet } from './packet.ts';
+
+type Getter = (p: Packet) => number;
+type BigGetter = (p: Packet) => bigint;
+
+interface Check {
+  id: string;
+  get: Getter;
+  mask: number;
+  value: number;
+}
+
+interface BigCheck {
+  id: string;
+  get: BigGetter;
+  mask: bigint;
+  value: bigint;
+}
+
+export interface CompiledFlow {
+  entry: FlowEntry;
+  flow: Flow;
+  priority: number;
+  /** Every action is conjunction(...): a clause, not a rule of its own. */
+  conjunctive: { id: number; clause: number; nClauses: number }[] | null;
+  /** Match items the model cannot evaluate (the flow is treated as not matching). */
+  unsupported: string[];
+  checks: Check[];
+  bigChecks: BigCheck[];
+}
+
+interface Subtable {
+  signature: string;
+  checks: Check[];
+  bigChecks: BigCheck[];
+  maxPriority: number;
+  buckets: Map<string, CompiledFlow[]>;
+}
+
+export interface CompiledTable {
+  id: number;
+  subtables: Subtable[];
+  hasConjunctive: boolean;
+  size: number;
+}
+
+export interface LookupResult {
+  flow?: CompiledFlow;
+  /** Other flows of the same priority that match too: OpenFlow leaves the winner undefined. */
+  ambiguous: CompiledFlow[];
+  /** conj_id set by a completed conjunction, when that is how the flow was found. */
+  conjId?: number;
+}
+
+const U32 = 0xffffffff;
+const hi24 = (n: number): number => Math.floor(n / 0x1000000);
+const lo24 = (n: number): number => n % 0x1000000;
+const tagged = (p: Packet): boolean => p.vlans.length > 0;
+
+/** field → how to read it from the packet (numbers ≤ 32 bits; MACs split in two 24-bit halves). */
+const GETTERS: Record<string, Getter> = {
+  dl_type: (p) => p.dl_type,
+  dl_vlan: (p) => (tagged(p) ? p.vlans[0]!.vid : 0xffff),
+  dl_vlan_pcp: (p) => (tagged(p) ? p.vlans[0]!.pcp : 0x100),
+  vlan_tci: (p) => (tagged(p) ? 0x1000 | (p.vlans[0]!.pcp << 13) | p.vlans[0]!.vid : 0),
+  vlan_vid: (p) => (tagged(p) ? 0x1000 | p.vlans[0]!.vid : 0),
+  vlan_pcp: (p) => (tagged(p) ? p.vlans[0]!.pcp : 0x100),
+  nw_src: (p) => p.nw_src,
+  nw_dst: (p) => p.nw_dst,
+  nw_proto: (p) => p.nw_proto,
+  nw_tos: (p) => p.nw_tos,
+  ip_dscp: (p) => p.nw_tos >> 2,
+  nw_ecn: (p) => p.nw_tos & 3,
+  nw_ttl: (p) => p.nw_ttl,
+  nw_frag: () => 0,
+  arp_op: (p) => p.arp_op,
+  arp_spa: (p) => p.arp_spa,
+  arp_tpa: (p) => p.arp_tpa,
+  tp_src: (p) => p.tp_src,
+  tp_dst: (p) => p.tp_dst,
+  tcp_src: (p) => p.tp_src,
+  tcp_dst: (p) => p.tp_dst,
+  udp_src: (p) => p.tp_src,
+  udp_dst: (p) => p.tp_dst,
+  sctp_src: (p) => p.tp_src,
+  sctp_dst: (p) => p.tp_dst,
+  icmp_type: (p) => p.tp_src,
+  icmp_code: (p) => p.tp_dst,
+  icmpv6_type: (p) => p.tp_src,
+  icmpv6_code: (p) => p.tp_dst,
+  tcp_flags: () => 0,
+  pkt_mark: (p) => p.pkt_mark,
+  ct_state: (p) => p.ct_state,
+  ct_zone: (p) => p.ct_zone,
+  ct_mark: (p) => p.ct_mark,
+  conj_id: (p) => p.conj_id,
+  in_port: (p) => p.in_port,
+};
+for (let i = 0; i < 16; i++) GETTERS[`reg${i}`] = (p) => p.regs[i]!;
+
+const BIG_GETTERS: Record<string, BigGetter> = {
+  metadata: (p) => p.metadata,
+  tun_id: (p) => p.tun_id,
+  ipv6_src: (p) => p.ipv6_src,
+  ipv6_dst: (p) => p.ipv6_dst,
+};
+
+const MAC_FIELDS: Record<string, (p: Packet) => number> = {
+  dl_src: (p) => p.dl_src,
+  dl_dst: (p) => p.dl_dst,
+  arp_sha: (p) => p.arp_sha,
+  arp_tha: (p) => p.arp_tha,
+};
+
+export const CT_BITS: Record<string, number> = Object.fromEntries(CT_STATE_FLAGS.map((f, i) => [f, 1 << i]));
+
+/** Resolves a port written in a flow (number, name) to its OpenFlow number on this bridge. */
+export type PortResolver = (ref: PortRef) => number | undefined;
+
+function compileItem(m: MatchItem, resolve: PortResolver, checks: Check[], big: BigCheck[], unsupported: string[]): void {
+  if (m.kind === 'unsupported') {
+    unsupported.push(m.text);
+    return;
+  }
+  if (m.kind === 'shorthand') {
+    const sh = SHORT[m.name];
+    if (!sh) {
+      unsupported.push(m.name);
+      return;
+    }
+    checks.push({ id: 'dl_type', get: GETTERS.dl_type!, mask: 0xffff, value: sh[0] });
+    if (sh[1] !== undefined) checks.push({ id: 'nw_proto', get: GETTERS.nw_proto!, mask: 0xff, value: sh[1] });
+    return;
+  }
+  const v = m.value;
+  const f = m.field;
+  if (v.t === 'port') {
+    const n = resolve(v.port);
+    if (n === undefined) {
+      unsupported.push(`${m.name}=${v.port.kind === 'name' ? v.port.name : JSON.stringify(v.port)} (no such port on the bridge)`);
+      return;
+    }
+    checks.push({ id: f, get: GETTERS.in_port!, mask: U32, value: n });
+    return;
+  }
+  if (v.t === 'mac') {
+    const get = MAC_FIELDS[f];
+    if (!get) return void unsupported.push(m.name);
+    const mask = v.m ?? 0xffffffffffff;
+    checks.push({ id: `${f}.hi`, get: (p) => hi24(get(p)), mask: hi24(mask), value: hi24(v.v) & hi24(mask) });
+    checks.push({ id: `${f}.lo`, get: (p) => lo24(get(p)), mask: lo24(mask), value: lo24(v.v) & lo24(mask) });
+    return;
+  }
+  if (v.t === 'flags') {
+    if (f !== 'ct_state') return void unsupported.push(`${m.name} flags`);
+    let mask = 0;
+    let value = 0;
+    for (const fl of v.flags) {
+      const bit = CT_BITS[fl.name] ?? 0;
+      mask |= bit;
+      if (fl.on) value |= bit;
+    }
+    checks.push({ id: f, get: GETTERS.ct_state!, mask, value });
+    return;
+  }
+  if (v.t === 'enum') {
+    // nw_frag: the traced packet is never a fragment.
+    const never = v.v === 'yes' || v.v === 'first' || v.v === 'later';
+    checks.push({ id: f, get: GETTERS.nw_frag!, mask: 3, value: never ? 1 : 0 });
+    return;
+  }
+  if (v.t === 'int' || v.t === 'ipv4') {
+    const get = GETTERS[f];
+    if (!get) return void unsupported.push(m.name);
+    const full = f === 'dl_vlan' ? 0xffff : U32;
+    const mask = (v.m ?? full) >>> 0;
+    // dl_vlan_pcp / vlan_pcp only match tagged frames: the getter says 0x100 when untagged.
+    const pcpMask = f === 'dl_vlan_pcp' || f === 'vlan_pcp' ? 0x1ff : mask;
+    checks.push({ id: f, get, mask: pcpMask, value: (v.v & pcpMask) >>> 0 });
+    return;
+  }
+  if (v.t === 'big' || v.t === 'ipv6') {
+    const get = BIG_GETTERS[f];
+    if (!get) return void unsupported.push(m.name);
+    const mask = v.m ?? (1n << 128n) - 1n;
+    big.push({ id: f, get, mask, value: v.v & mask });
+    return;
+  }
+  unsupported.push(m.name);
+}
+
+const SHORT: Record<string, [number, number?]> = {
+  ip: [0x0800],
+  ipv4: [0x0800],
+  ipv6: [0x86dd],
+  icmp: [0x0800, 1],
+  icmp6: [0x86dd, 58],
+  tcp: [0x0800, 6],
+  tcp6: [0x86dd, 6],
+  udp: [0x0800, 17],
+  udp6: [0x86dd, 17],
+  sctp: [0x0800, 132],
+  sctp6: [0x86dd, 132],
+  arp: [0x0806],
+  rarp: [0x8035],
+  mpls: [0x8847],
+  mplsm: [0x8848],
+};
+
+export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFlow {
+  const checks: Check[] = [];
+  const bigChecks: BigCheck[] = [];
+  const unsupported: string[] = [];
+  for (const m of entry.flow.match) compileItem(m, resolve, checks, bigChecks, unsupported);
+  const acts = entry.flow.actions;
+  const conj = acts.length > 0 && acts.every((a) => a.type === 'conjunction') ? acts.map((a) => (a.type === 'conjunction' ? { id: a.id, clause: a.clause, nClauses: a.nClauses } : { id: 0, clause: 0, nClauses: 0 })) : null;
+  // Merge duplicate checks of one field (udp + nw_proto=17) so the signature is canonical.
+  const merged = new Map<string, Check>();
+  for (const c of checks) {
+    const prev = merged.get(c.id);
+    if (prev) merged.set(c.id, { ...prev, mask: (prev.mask | c.mask) >>> 0, value: (prev.value | c.value) >>> 0 });
+    else merged.set(c.id, c);
+  }
+  const sorted = [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { entry, flow: entry.flow, priority: entry.flow.priority, conjunctive: conj, unsupported, checks: sorted, bigChecks };
+}
+
+function signature(f: CompiledFlow): string {
+  return [...f.checks.map((c) => `${c.id}/${c.mask}`), ...f.bigChecks.map((c) => `${c.id}/${c.mask}`)].join(',');
+}
+
+function keyOf(checks: Check[], big: BigCheck[], p: Packet): string {
+  let k = '';
+  for (const c of checks) k += `${(c.get(p) & c.mask) >>> 0},`;
+  for (const c of big) k += `${c.get(p) & c.mask},`;
+  return k;
+}
+
+function flowKey(f: CompiledFlow): string {
+  let k = '';
+  for (const c of f.checks) k += `${c.value},`;
+  for (const c of f.bigChecks) k += `${c.value},`;
+  return k;
+}
+
+export function compileTable(id: number, flows: CompiledFlow[]): CompiledTable {
+  const subs = new Map<string, Subtable>();
+  for (const f of flows) {
+    if (f.unsupported.length > 0) continue;
+    const sig = signature(f);
+    let s = subs.get(sig);
+    if (!s) {
+      s = { signature: sig, checks: f.checks, bigChecks: f.bigChecks, maxPriority: -1, buckets: new Map() };
+      subs.set(sig, s);
+    }
+    s.maxPriority = Math.max(s.maxPriority, f.priority);
+    const k = flowKey(f);
+    const b = s.buckets.get(k);
+    if (b) {
+      b.push(f);
+      b.sort((x, y) => y.priority - x.priority);
+    } else s.buckets.set(k, [f]);
+  }
+  return {
+    id,
+    subtables: [...subs.values()].sort((a, b) => b.maxPriority - a.maxPriority),
+    hasConjunctive: flows.some((f) => f.conjunctive),
+    size: flows.length,
+  };
+}
+
+/** Every flow matching `p`, highest priority first (used when conjunctions are involved). */
+function allMatches(t: CompiledTable, p: Packet): CompiledFlow[] {
+  const out: CompiledFlow[] = [];
+  for (const s of t.subtables) {
+    const b = s.buckets.get(keyOf(s.checks, s.bigChecks, p));
+    if (b) out.push(...b);
+  }
+  return out.sort((a, b) => b.priority - a.priority);
+}
+
+function bestOf(t: CompiledTable, p: Packet, skipConjunctive: boolean): LookupResult {
+  let best: CompiledFlow | undefined;
+  const ambiguous: CompiledFlow[] = [];
+  for (const s of t.subtables) {
+    if (best && s.maxPriority < best.priority) break;
+    const b = s.buckets.get(keyOf(s.checks, s.bigChecks, p));
+    if (!b) continue;
+    for (const f of b) {
+      if (skipConjunctive && f.conjunctive) continue;
+      if (!best || f.priority > best.priority) {
+        best = f;
+        ambiguous.length = 0;
+      } else if (f.priority === best.priority && f !== best) ambiguous.push(f);
+      break;
+    }
+  }
+  return best ? { flow: best, ambiguous } : { ambiguous };
+}
+
+export function lookup(t: CompiledTable, p: Packet): LookupResult {
+  if (!t.hasConjunctive) return bestOf(t, p, false);
+  const all = allMatches(t, p);
+  const plain = bestOf(t, p, true);
+  const floor = plain.flow?.priority ?? -1;
+  // A conjunction completes at priority P when every clause 1..n has a matching flow at P.
+  const byPrio = new Map<number, Map<number, { n: number; seen: Set<number> }>>();
+  for (const f of all) {
+    if (!f.conjunctive || f.priority <= floor) continue;
+    let m = byPrio.get(f.priority);
+    if (!m) {
+      m = new Map();
+      byPrio.set(f.priority, m);
+    }
+    for (const c of f.conjunctive) {
+      let e = m.get(c.id);
+      if (!e) {
+        e = { n: c.nClauses, seen: new Set() };
+        m.set(c.id, e);
+      }
+      e.seen.add(c.clause);
+    }
+  }
+  for (const prio of [...byPrio.keys()].sort((a, b) => b - a)) {
+    for (const [id, e] of byPrio.get(prio)!) {
+      if (e.seen.size < e.n) continue;
+      const saved = p.conj_id;
+      p.conj_id = id;
+      const r = bestOf(t, p, true);
+      p.conj_id = saved;
+      if (r.flow && r.flow.priority >= floor) return { ...r, conjId: id };
+    }
+  }
+  return plain;
+}

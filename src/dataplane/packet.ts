@@ -1,0 +1,258 @@
+// The packet a trace walks: Ethernet with a VLAN stack, IPv4/IPv6, ARP, L4 ports, and the
+// pipeline's registers and metadata. Plain numbers (bigint for 64/128-bit fields).
+import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
+import { FlowSyntaxError } from '../openflow/errors.ts';
+import { formatIpv4, formatMac, parseIpv4Only, parseMacOnly } from '../openflow/values.ts';
+import { splitTopLevel } from '../openflow/text.ts';
+
+export interface Vlan {
+  tpid: number;
+  vid: number;
+  pcp: number;
+}
+
+export interface Packet {
+  /** OpenFlow port the packet entered the current bridge on. */
+  in_port: number;
+  dl_src: number;
+  dl_dst: number;
+  /** Outermost first. */
+  vlans: Vlan[];
+  dl_type: number;
+  nw_src: number;
+  nw_dst: number;
+  nw_proto: number;
+  nw_tos: number;
+  nw_ttl: number;
+  tp_src: number;
+  tp_dst: number;
+  arp_op: number;
+  arp_spa: number;
+  arp_tpa: number;
+  arp_sha: number;
+  arp_tha: number;
+  ipv6_src: bigint;
+  ipv6_dst: bigint;
+  regs: number[];
+  metadata: bigint;
+  tun_id: bigint;
+  pkt_mark: number;
+  ct_state: number;
+  ct_zone: number;
+  ct_mark: number;
+  conj_id: number;
+}
+
+export function emptyPacket(): Packet {
+  return {
+    in_port: 0,
+    dl_src: 0,
+    dl_dst: 0,
+    vlans: [],
+    dl_type: 0,
+    nw_src: 0,
+    nw_dst: 0,
+    nw_proto: 0,
+    nw_tos: 0,
+    nw_ttl: 0,
+    tp_src: 0,
+    tp_dst: 0,
+    arp_op: 0,
+    arp_spa: 0,
+    arp_tpa: 0,
+    arp_sha: 0,
+    arp_tha: 0,
+    ipv6_src: 0n,
+    ipv6_dst: 0n,
+    regs: new Array(16).fill(0),
+    metadata: 0n,
+    tun_id: 0n,
+    pkt_mark: 0,
+    ct_state: 0,
+    ct_zone: 0,
+    ct_mark: 0,
+    conj_id: 0,
+  };
+}
+
+export function clonePacket(p: Packet): Packet {
+  return { ...p, vlans: p.vlans.map((v) => ({ ...v })), regs: [...p.regs] };
+}
+
+export const BROADCAST = 0xffffffffffff;
+
+/** Presets: what a DHCP client and server put on the wire. */
+export function preset(name: string, mac: number, serverMac = 0xfa163ee346c1, serverIp = 0x0a000002, clientIp = 0x0a000003): Packet {
+  const p = emptyPacket();
+  p.dl_type = 0x0800;
+  p.nw_proto = 17;
+  p.nw_ttl = 64;
+  switch (name) {
+    case 'dhcp-discover':
+    case 'dhcp-request':
+      p.dl_src = mac;
+      p.dl_dst = BROADCAST;
+      p.nw_src = 0;
+      p.nw_dst = 0xffffffff;
+      p.tp_src = 68;
+      p.tp_dst = 67;
+      return p;
+    case 'dhcp-offer':
+    case 'dhcp-ack':
+      p.dl_src = serverMac;
+      p.dl_dst = mac;
+      p.nw_src = serverIp;
+      p.nw_dst = clientIp;
+      p.tp_src = 67;
+      p.tp_dst = 68;
+      return p;
+    default:
+      throw new FlowSyntaxError(`unknown packet preset "${name}" (dhcp-discover, dhcp-request, dhcp-offer, dhcp-ack)`, name);
+  }
+}
+
+export const PRESETS = ['dhcp-discover', 'dhcp-request', 'dhcp-offer', 'dhcp-ack'] as const;
+
+/**
+ * ofproto/trace style field list: `udp,dl_src=..,dl_dst=..,nw_src=..,udp_src=68,dl_vlan=5`.
+ * `in_port` is returned separately (a name or number, resolved against the bridge).
+ */
+export function parsePacketSpec(text: string, base: Packet = emptyPacket()): { packet: Packet; inPort?: string } {
+  const p = clonePacket(base);
+  let inPort: string | undefined;
+  for (const tok of splitTopLevel(text, ',')) {
+    if (tok === '') continue;
+    const eq = tok.indexOf('=');
+    const key = eq < 0 ? tok : tok.slice(0, eq);
+    const val = eq < 0 ? '' : tok.slice(eq + 1);
+    const sh = SHORTHANDS.get(key);
+    if (eq < 0 && sh) {
+      p.dl_type = sh.dl_type;
+      if (sh.nw_proto !== undefined) p.nw_proto = sh.nw_proto;
+      continue;
+    }
+    if (key === 'in_port') {
+      inPort = val;
+      continue;
+    }
+    if (key === 'dl_vlan' || key === 'vlan_vid') {
+      const vid = Number(val) & 0xfff;
+      if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid, pcp: 0 });
+      else p.vlans[0]!.vid = vid;
+      continue;
+    }
+    if (key === 'dl_vlan_pcp' || key === 'vlan_pcp') {
+      if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid: 0, pcp: Number(val) });
+      else p.vlans[0]!.pcp = Number(val);
+      continue;
+    }
+    const def = lookupField(key);
+    if (!def) throw new FlowSyntaxError(`unknown packet field "${key}"`, text);
+    const v = parseFieldValue({ ...def, maskable: false }, val);
+    if (!setPacketField(p, def.name, v.t === 'big' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : 0)) {
+      throw new FlowSyntaxError(`packet field "${key}" cannot be set in a trace`, text);
+    }
+  }
+  return { packet: p, ...(inPort !== undefined ? { inPort } : {}) };
+}
+
+const REG = /^reg(\d+)$/;
+
+/** Set one field by canonical name; false for fields the packet model does not carry. */
+export function setPacketField(p: Packet, field: string, v: number | bigint): boolean {
+  const n = typeof v === 'bigint' ? Number(v & 0xffffffffffffn) : v;
+  const r = REG.exec(field);
+  if (r) {
+    p.regs[Number(r[1])] = n >>> 0;
+    return true;
+  }
+  switch (field) {
+    case 'dl_src':
+    case 'dl_dst':
+    case 'dl_type':
+    case 'nw_src':
+    case 'nw_dst':
+    case 'nw_proto':
+    case 'nw_tos':
+    case 'nw_ttl':
+    case 'tp_src':
+    case 'tp_dst':
+    case 'arp_op':
+    case 'arp_spa':
+    case 'arp_tpa':
+    case 'arp_sha':
+    case 'arp_tha':
+    case 'pkt_mark':
+    case 'ct_state':
+    case 'ct_zone':
+    case 'ct_mark':
+    case 'conj_id':
+      p[field] = n;
+      return true;
+    case 'udp_src':
+    case 'tcp_src':
+    case 'sctp_src':
+    case 'icmp_type':
+      p.tp_src = n;
+      return true;
+    case 'udp_dst':
+    case 'tcp_dst':
+    case 'sctp_dst':
+    case 'icmp_code':
+      p.tp_dst = n;
+      return true;
+    case 'ip_dscp':
+      p.nw_tos = (n << 2) & 0xfc;
+      return true;
+    case 'ipv6_src':
+    case 'ipv6_dst':
+    case 'metadata':
+    case 'tun_id':
+      p[field] = BigInt(v);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The packet as ofproto/trace prints a flow (the fields that are set). */
+export function formatPacket(p: Packet, inPort?: string): string {
+  const parts: string[] = [];
+  const proto =
+    p.dl_type === 0x0800
+      ? p.nw_proto === 17
+        ? 'udp'
+        : p.nw_proto === 6
+          ? 'tcp'
+          : p.nw_proto === 1
+            ? 'icmp'
+            : 'ip'
+      : p.dl_type === 0x0806
+        ? 'arp'
+        : p.dl_type === 0x86dd
+          ? 'ipv6'
+          : undefined;
+  if (proto) parts.push(proto);
+  if (inPort !== undefined) parts.push(`in_port=${inPort}`);
+  if (p.vlans.length === 0) parts.push('vlan_tci=0x0000');
+  else for (const v of p.vlans) parts.push(`dl_vlan=${v.vid}${v.pcp ? `,dl_vlan_pcp=${v.pcp}` : ''}`);
+  parts.push(`dl_src=${formatMac(p.dl_src)}`, `dl_dst=${formatMac(p.dl_dst)}`);
+  if (!proto) parts.push(`dl_type=0x${p.dl_type.toString(16).padStart(4, '0')}`);
+  if (p.dl_type === 0x0800) {
+    parts.push(`nw_src=${formatIpv4(p.nw_src)}`, `nw_dst=${formatIpv4(p.nw_dst)}`);
+    if (p.nw_proto === 17 || p.nw_proto === 6) parts.push(`tp_src=${p.tp_src}`, `tp_dst=${p.tp_dst}`);
+  }
+  p.regs.forEach((r, i) => {
+    if (r) parts.push(`reg${i}=0x${r.toString(16)}`);
+  });
+  if (p.metadata) parts.push(`metadata=0x${p.metadata.toString(16)}`);
+  return parts.join(',');
+}
+
+export function macOf(text: string): number {
+  return parseMacOnly(text, 'mac');
+}
+
+export function ipOf(text: string): number {
+  return parseIpv4Only(text, 'ip');
+}

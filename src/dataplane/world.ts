@@ -1,0 +1,194 @@
+// What the trace engine knows of the case: every bridge with its compiled tables and ports, the
+// patch and wire connections between them, and the endpoints (namespaces, host devices). Facts
+// the case lacks are filled by explicit, printed assumptions.
+import type { Bridge, Host, Interface, Port, Snapshot, VlanMode } from '../model/snapshot.ts';
+import type { PortRef } from '../openflow/types.ts';
+import { type CompiledTable, compileFlow, compileTable } from './classifier.ts';
+
+export const OFPP_LOCAL = 65534;
+
+export interface PortVlan {
+  tag: number | null;
+  trunks: number[];
+  mode: VlanMode;
+  /** Why the config is assumed, when it is. */
+  assumed?: string;
+}
+
+export interface RtPort {
+  name: string;
+  ofport: number;
+  port?: Port;
+  iface?: Interface;
+  vlan: PortVlan;
+  /** Patch peer name, when known or inferred. */
+  peer?: string;
+  peerAssumed?: string;
+  local: boolean;
+}
+
+export interface RtBridge {
+  host: string;
+  name: string;
+  bridge?: Bridge;
+  /** null: no flow dump; NORMAL is assumed. */
+  tables: Map<number, CompiledTable> | null;
+  tablesSource?: string;
+  failMode: 'secure' | 'standalone' | 'unknown';
+  ports: Map<number, RtPort>;
+  byName: Map<string, RtPort>;
+  /** Not in the case at all: inferred from Neutron naming. */
+  inferred?: string;
+  /** Flows whose match the model cannot evaluate, by table. */
+  unsupported: string[];
+}
+
+export interface World {
+  snapshot: Snapshot;
+  bridges: RtBridge[];
+  /** host → interface name → bridge port. */
+  ifaces: Map<string, Map<string, { bridge: RtBridge; port: RtPort }>>;
+  hosts: Map<string, Host>;
+  assumptions: string[];
+}
+
+function portVlan(p: Port | undefined, name: string): PortVlan {
+  if (!p || !p.tag.known) {
+    return { tag: null, trunks: [], mode: 'trunk', assumed: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)` };
+  }
+  const tag = p.tag.value;
+  const trunks = p.trunks.known ? p.trunks.value : [];
+  let mode: VlanMode;
+  let assumed: string | undefined;
+  if (p.vlanMode.known && p.vlanMode.value) mode = p.vlanMode.value;
+  else {
+    mode = tag !== null ? 'access' : 'trunk';
+    if (!p.vlanMode.known && tag !== null && trunks.length > 0)
+      assumed = `port ${name}: vlan_mode unknown with tag and trunks; treated as access (OVS's default)`;
+  }
+  return { tag, trunks, mode, ...(assumed ? { assumed } : {}) };
+}
+
+export function buildWorld(snapshot: Snapshot): World {
+  const w: World = { snapshot, bridges: [], ifaces: new Map(), hosts: new Map(), assumptions: [] };
+  for (const h of snapshot.hosts) {
+    w.hosts.set(h.name, h);
+    const imap = new Map<string, { bridge: RtBridge; port: RtPort }>();
+    w.ifaces.set(h.name, imap);
+    for (const b of h.bridges) {
+      const rb: RtBridge = {
+        host: h.name,
+        name: b.name,
+        bridge: b,
+        tables: null,
+        failMode: b.failMode.known ? (b.failMode.value ?? 'standalone') : 'unknown',
+        ports: new Map(),
+        byName: new Map(),
+        unsupported: [],
+      };
+      for (const p of b.ports) {
+        for (const i of p.interfaces) {
+          const of = i.ofport.known ? i.ofport.value : null;
+          if (of === null || of < 0) continue;
+          const rp: RtPort = {
+            name: i.name,
+            ofport: of,
+            port: p,
+            iface: i,
+            vlan: portVlan(p, p.name),
+            local: of === OFPP_LOCAL,
+            ...(i.options.known && i.options.value.peer ? { peer: i.options.value.peer } : {}),
+          };
+          rb.ports.set(of, rp);
+          rb.byName.set(i.name, rp);
+          imap.set(i.name, { bridge: rb, port: rp });
+        }
+      }
+      w.bridges.push(rb);
+    }
+    inferPatches(w, h.name);
+  }
+  for (const rb of w.bridges) compileBridge(rb);
+  return w;
+}
+
+function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
+  return (ref) => {
+    if (ref.kind === 'number') return ref.n;
+    if (ref.kind === 'reserved') return ref.name === 'LOCAL' ? OFPP_LOCAL : undefined;
+    return rb.byName.get(ref.name)?.ofport;
+  };
+}
+
+function compileBridge(rb: RtBridge): void {
+  const b = rb.bridge;
+  if (!b || !b.flows.known) return;
+  const byTable = new Map<number, ReturnType<typeof compileFlow>[]>();
+  const resolve = resolver(rb);
+  for (const e of b.flows.value.entries) {
+    const cf = compileFlow(e, resolve);
+    if (cf.unsupported.length > 0) rb.unsupported.push(`${e.text}: ${cf.unsupported.join(', ')}`);
+    let l = byTable.get(e.flow.table);
+    if (!l) {
+      l = [];
+      byTable.set(e.flow.table, l);
+    }
+    l.push(cf);
+  }
+  rb.tables = new Map([...byTable].map(([t, l]) => [t, compileTable(t, l)]));
+  rb.tablesSource = b.flows.value.file;
+}
+
+/**
+ * Patch ports the case only half shows. Neutron names the pair int-<bridge> / phy-<bridge>: a
+ * port named so, of unknown type, is taken as that patch (said out loud); a peer named by a known
+ * patch port is its other end; a bridge named by int-<bridge> but absent from the case is
+ * inferred (its flows unknown, NORMAL assumed) when one wire of the host has no OVS port.
+ */
+function inferPatches(w: World, host: string): void {
+  const imap = w.ifaces.get(host)!;
+  const bridges = w.bridges.filter((b) => b.host === host);
+  for (const rb of bridges)
+    for (const rp of rb.ports.values()) {
+      if (rp.peer || rp.local) continue;
+      const known = rp.iface?.type.known ? rp.iface.type.value : undefined;
+      if (known !== undefined && known !== 'patch') continue;
+      // Named as the peer of a known patch port?
+      for (const [, other] of imap)
+        if (other.port.peer === rp.name && other.port !== rp) {
+          rp.peer = other.port.name;
+          rp.peerAssumed = `port ${rb.name}:${rp.name}: type unknown; taken as the patch peer of ${other.bridge.name}:${other.port.name} (its options:peer names it)`;
+        }
+      if (rp.peer) continue;
+      const m = /^(int|phy)-(.+)$/.exec(rp.name);
+      if (!m) continue;
+      rp.peer = `${m[1] === 'int' ? 'phy' : 'int'}-${m[2]}`;
+      rp.peerAssumed = `port ${rb.name}:${rp.name}: type unknown; assumed a patch port to ${rp.peer} (Neutron names the pair int-<bridge>/phy-<bridge>)`;
+      if (m[1] === 'int' && !imap.has(rp.peer)) {
+        // The other bridge is not in the case: infer it with its patch end and the host's unplaced wire.
+        const name = m[2]!;
+        const wires = w.snapshot.links
+          .flatMap((l) => [l.a, l.b])
+          .filter((e) => e.host === host && !imap.has(e.iface))
+          .map((e) => e.iface);
+        const why = `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL; collect \`ovs-vsctl show\` and \`ovs-ofctl -O OpenFlow13 dump-flows ${name}\` on ${host}`;
+        const nb: RtBridge = { host, name, tables: null, failMode: 'unknown', ports: new Map(), byName: new Map(), inferred: why, unsupported: [] };
+        const trunk: PortVlan = { tag: null, trunks: [], mode: 'trunk', assumed: `ports of the inferred bridge ${name}: treated as ports without tag` };
+        const patch: RtPort = { name: rp.peer, ofport: 1, vlan: trunk, peer: rp.name, local: false };
+        nb.ports.set(1, patch);
+        nb.byName.set(patch.name, patch);
+        imap.set(patch.name, { bridge: nb, port: patch });
+        if (wires.length === 1) {
+          const up: RtPort = { name: wires[0]!, ofport: 2, vlan: trunk, local: false };
+          nb.ports.set(2, up);
+          nb.byName.set(up.name, up);
+          imap.set(up.name, { bridge: nb, port: up });
+        }
+        w.bridges.push(nb);
+      }
+    }
+}
+
+export function findBridgeRt(w: World, host: string, name: string): RtBridge | undefined {
+  return w.bridges.find((b) => b.host === host && b.name === name);
+}
