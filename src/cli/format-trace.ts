@@ -7,13 +7,23 @@ function stepLine(s: Step, c: Colors): string[] {
   switch (s.kind) {
     case 'bridge': {
       const title = `${s.host}: bridge("${s.bridge}") in_port=${s.inPort}`;
-      return ['', `${pad}${c.bold(title)}`, `${pad}${'-'.repeat(title.length)}`, `${pad}${c.dim(`packet: ${s.packet}`)}`, ...(s.inferred ? [`${pad}${c.yellow(`(inferred: ${s.inferred})`)}`] : [])];
+      return [
+        '',
+        `${pad}${c.bold(title)}`,
+        `${pad}${'-'.repeat(title.length)}`,
+        `${pad}${c.dim(`packet: ${s.packet}`)}`,
+        ...(s.inferred ? [`${pad}${c.yellow(`(inferred: ${s.inferred})`)}`] : []),
+      ];
     }
     case 'table':
       if (s.flow)
         return [
           `${pad}${String(s.table).padStart(2)}. ${s.flow.rule}${s.flow.n_packets !== undefined ? c.dim(`  (n_packets=${s.flow.n_packets}, ${s.flow.file}:${s.flow.line})`) : c.dim(`  (${s.flow.file}:${s.flow.line})`)}`,
-          ...(s.ambiguous ? [`${pad}    ${c.yellow(`ambiguous: also matches at the same priority: ${s.ambiguous.join(' | ')}`)}`] : []),
+          ...(s.ambiguous
+            ? [
+                `${pad}    ${c.yellow(`ambiguous: also matches at the same priority: ${s.ambiguous.join(' | ')}`)}`,
+              ]
+            : []),
         ];
       return [`${pad}${String(s.table).padStart(2)}. ${c.yellow(s.miss ?? 'miss')}`];
     case 'action':
@@ -21,7 +31,9 @@ function stepLine(s: Step, c: Colors): string[] {
     case 'normal':
       return [`${pad}-> ${s.text}`];
     case 'output':
-      return [`${pad}${c.green(`=> output ${s.port}${s.vlan === null ? ' untagged' : ` vlan ${s.vlan}`}: ${s.endpoint}`)}`];
+      return [
+        `${pad}${c.green(`=> output ${s.port}${s.vlan === null ? ' untagged' : ` vlan ${s.vlan}`}: ${s.endpoint}`)}`,
+      ];
     case 'drop':
       return [`${pad}${c.red(`x ${s.reason}`)}`];
     case 'cross':
@@ -30,13 +42,18 @@ function stepLine(s: Step, c: Colors): string[] {
 }
 
 export function formatTrace(t: TraceResult, c: Colors): string {
-  const out: string[] = [`Trace of ${t.start.packet}`, `from ${t.start.host}:${t.start.port} (bridge ${t.start.bridge})`];
+  const out: string[] = [
+    `Trace of ${t.start.packet}`,
+    `from ${t.start.host}:${t.start.port} (bridge ${t.start.bridge})`,
+  ];
   for (const s of t.hops) out.push(...stepLine(s, c));
   out.push('');
   const verdict = t.verdict === 'delivered' ? c.green('DELIVERED') : c.red(t.verdict.toUpperCase());
   out.push(`Verdict: ${verdict}`);
   for (const o of t.outputs.filter((x) => !x.local))
-    out.push(`  reaches ${o.host}:${o.bridge}:${o.port} ${o.vlan === null ? 'untagged' : `vlan ${o.vlan}`} -> ${o.endpoint}`);
+    out.push(
+      `  reaches ${o.host}:${o.bridge}:${o.port} ${o.vlan === null ? 'untagged' : `vlan ${o.vlan}`} -> ${o.endpoint}`,
+    );
   if (t.drop)
     out.push(
       `  dropped on ${t.drop.host} ${t.drop.bridge}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}: ${t.drop.flow ?? t.drop.reason}${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}`,

@@ -1,15 +1,15 @@
 // Command line: argument parsing and printing only; the work is in the library.
 import { Command, CommanderError } from 'commander';
+import { traceCommand } from '../dataplane/run.ts';
+import { TraceInputError } from '../dataplane/trace.ts';
 import { LabError } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
+import { FlowSyntaxError } from '../openflow/errors.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { colors } from './colors.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
-import { traceCommand } from '../dataplane/run.ts';
-import { TraceInputError } from '../dataplane/trace.ts';
-import { FlowSyntaxError } from '../openflow/errors.ts';
 import { labCommands } from './lab-commands.ts';
 
 /** Exit codes (design.md): 0 fine, 1 problem found / packet dropped, 2 bad input or usage. */
@@ -37,16 +37,21 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     .description('walk a packet through every flow table, NORMAL switch, patch port and host on its path')
     .argument('<case>', 'case directory or sosreport')
     .requiredOption('--from <host:port>', 'where the packet enters, e.g. dom0:vif16.0')
-    .requiredOption('--packet <fields|preset>', 'dhcp-discover, dhcp-offer, ... or ofproto/trace fields (udp,dl_src=...,udp_dst=67)')
+    .requiredOption(
+      '--packet <fields|preset>',
+      'dhcp-discover, dhcp-offer, ... or ofproto/trace fields (udp,dl_src=...,udp_dst=67)',
+    )
     .option('--mac <mac>', "the VM's MAC for presets (default: the port's attached-mac)")
     .option('--json', 'print the trace as JSON')
     .option('--lenient', 'report corrupt files as warnings and read the rest')
-    .action((c: string, o: { from: string; packet: string; mac?: string; json?: boolean; lenient?: boolean }) => {
-      const s = readCase(c, { lenient: o.lenient ?? false });
-      const t = traceCommand(s, o.from, o.packet, o.mac);
-      out(`${o.json ? toJson(t) : formatTrace(t, colors(true))}\n`);
-      if (t.verdict !== 'delivered') setExit(EXIT.problem);
-    });
+    .action(
+      (c: string, o: { from: string; packet: string; mac?: string; json?: boolean; lenient?: boolean }) => {
+        const s = readCase(c, { lenient: o.lenient ?? false });
+        const t = traceCommand(s, o.from, o.packet, o.mac);
+        out(`${o.json ? toJson(t) : formatTrace(t, colors(true))}\n`);
+        if (t.verdict !== 'delivered') setExit(EXIT.problem);
+      },
+    );
   labCommands(p, out, setExit);
   return p;
 }

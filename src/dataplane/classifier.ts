@@ -2,9 +2,10 @@
 // classifier (one hash table per set of matched fields+masks, visited by falling max priority),
 // with equal-priority overlaps reported as ambiguous instead of resolved silently, and
 // conjunctive matches (conjunction(id,k/n) + conj_id=id) resolved as OVS does.
+
+import type { FlowEntry } from '../model/snapshot.ts';
 import { CT_STATE_FLAGS } from '../openflow/fields.ts';
 import type { Flow, MatchItem, PortRef } from '../openflow/types.ts';
-import type { FlowEntry } from '../model/snapshot.ts';
 import type { Packet } from './packet.ts';
 
 type Getter = (p: Packet) => number;
@@ -124,7 +125,13 @@ export const CT_BITS: Record<string, number> = Object.fromEntries(CT_STATE_FLAGS
 /** Resolves a port written in a flow (number, name) to its OpenFlow number on this bridge. */
 export type PortResolver = (ref: PortRef) => number | undefined;
 
-function compileItem(m: MatchItem, resolve: PortResolver, checks: Check[], big: BigCheck[], unsupported: string[]): void {
+function compileItem(
+  m: MatchItem,
+  resolve: PortResolver,
+  checks: Check[],
+  big: BigCheck[],
+  unsupported: string[],
+): void {
   if (m.kind === 'unsupported') {
     unsupported.push(m.text);
     return;
@@ -136,7 +143,8 @@ function compileItem(m: MatchItem, resolve: PortResolver, checks: Check[], big: 
       return;
     }
     checks.push({ id: 'dl_type', get: GETTERS.dl_type!, mask: 0xffff, value: sh[0] });
-    if (sh[1] !== undefined) checks.push({ id: 'nw_proto', get: GETTERS.nw_proto!, mask: 0xff, value: sh[1] });
+    if (sh[1] !== undefined)
+      checks.push({ id: 'nw_proto', get: GETTERS.nw_proto!, mask: 0xff, value: sh[1] });
     return;
   }
   const v = m.value;
@@ -144,7 +152,9 @@ function compileItem(m: MatchItem, resolve: PortResolver, checks: Check[], big: 
   if (v.t === 'port') {
     const n = resolve(v.port);
     if (n === undefined) {
-      unsupported.push(`${m.name}=${v.port.kind === 'name' ? v.port.name : JSON.stringify(v.port)} (no such port on the bridge)`);
+      unsupported.push(
+        `${m.name}=${v.port.kind === 'name' ? v.port.name : JSON.stringify(v.port)} (no such port on the bridge)`,
+      );
       return;
     }
     checks.push({ id: f, get: GETTERS.in_port!, mask: U32, value: n });
@@ -220,20 +230,38 @@ export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFl
   const unsupported: string[] = [];
   for (const m of entry.flow.match) compileItem(m, resolve, checks, bigChecks, unsupported);
   const acts = entry.flow.actions;
-  const conj = acts.length > 0 && acts.every((a) => a.type === 'conjunction') ? acts.map((a) => (a.type === 'conjunction' ? { id: a.id, clause: a.clause, nClauses: a.nClauses } : { id: 0, clause: 0, nClauses: 0 })) : null;
+  const conj =
+    acts.length > 0 && acts.every((a) => a.type === 'conjunction')
+      ? acts.map((a) =>
+          a.type === 'conjunction'
+            ? { id: a.id, clause: a.clause, nClauses: a.nClauses }
+            : { id: 0, clause: 0, nClauses: 0 },
+        )
+      : null;
   // Merge duplicate checks of one field (udp + nw_proto=17) so the signature is canonical.
   const merged = new Map<string, Check>();
   for (const c of checks) {
     const prev = merged.get(c.id);
-    if (prev) merged.set(c.id, { ...prev, mask: (prev.mask | c.mask) >>> 0, value: (prev.value | c.value) >>> 0 });
+    if (prev)
+      merged.set(c.id, { ...prev, mask: (prev.mask | c.mask) >>> 0, value: (prev.value | c.value) >>> 0 });
     else merged.set(c.id, c);
   }
   const sorted = [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { entry, flow: entry.flow, priority: entry.flow.priority, conjunctive: conj, unsupported, checks: sorted, bigChecks };
+  return {
+    entry,
+    flow: entry.flow,
+    priority: entry.flow.priority,
+    conjunctive: conj,
+    unsupported,
+    checks: sorted,
+    bigChecks,
+  };
 }
 
 function signature(f: CompiledFlow): string {
-  return [...f.checks.map((c) => `${c.id}/${c.mask}`), ...f.bigChecks.map((c) => `${c.id}/${c.mask}`)].join(',');
+  return [...f.checks.map((c) => `${c.id}/${c.mask}`), ...f.bigChecks.map((c) => `${c.id}/${c.mask}`)].join(
+    ',',
+  );
 }
 
 function keyOf(checks: Check[], big: BigCheck[], p: Packet): string {

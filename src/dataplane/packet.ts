@@ -1,9 +1,10 @@
 // The packet a trace walks: Ethernet with a VLAN stack, IPv4/IPv6, ARP, L4 ports, and the
 // pipeline's registers and metadata. Plain numbers (bigint for 64/128-bit fields).
-import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
+
 import { FlowSyntaxError } from '../openflow/errors.ts';
-import { formatIpv4, formatMac, parseIpv4Only, parseMacOnly } from '../openflow/values.ts';
+import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
 import { splitTopLevel } from '../openflow/text.ts';
+import { formatIpv4, formatMac, parseIpv4Only, parseMacOnly } from '../openflow/values.ts';
 
 export interface Vlan {
   tpid: number;
@@ -82,7 +83,13 @@ export function clonePacket(p: Packet): Packet {
 export const BROADCAST = 0xffffffffffff;
 
 /** Presets: what a DHCP client and server put on the wire. */
-export function preset(name: string, mac: number, serverMac = 0xfa163ee346c1, serverIp = 0x0a000002, clientIp = 0x0a000003): Packet {
+export function preset(
+  name: string,
+  mac: number,
+  serverMac = 0xfa163ee346c1,
+  serverIp = 0x0a000002,
+  clientIp = 0x0a000003,
+): Packet {
   const p = emptyPacket();
   p.dl_type = 0x0800;
   p.nw_proto = 17;
@@ -107,7 +114,10 @@ export function preset(name: string, mac: number, serverMac = 0xfa163ee346c1, se
       p.tp_dst = 68;
       return p;
     default:
-      throw new FlowSyntaxError(`unknown packet preset "${name}" (dhcp-discover, dhcp-request, dhcp-offer, dhcp-ack)`, name);
+      throw new FlowSyntaxError(
+        `unknown packet preset "${name}" (dhcp-discover, dhcp-request, dhcp-offer, dhcp-ack)`,
+        name,
+      );
   }
 }
 
@@ -117,7 +127,10 @@ export const PRESETS = ['dhcp-discover', 'dhcp-request', 'dhcp-offer', 'dhcp-ack
  * ofproto/trace style field list: `udp,dl_src=..,dl_dst=..,nw_src=..,udp_src=68,dl_vlan=5`.
  * `in_port` is returned separately (a name or number, resolved against the bridge).
  */
-export function parsePacketSpec(text: string, base: Packet = emptyPacket()): { packet: Packet; inPort?: string } {
+export function parsePacketSpec(
+  text: string,
+  base: Packet = emptyPacket(),
+): { packet: Packet; inPort?: string } {
   const p = clonePacket(base);
   let inPort: string | undefined;
   for (const tok of splitTopLevel(text, ',')) {

@@ -1,7 +1,7 @@
 // Trace entry point from user input: `host:port`, a preset or field list, an optional MAC.
 import { findPort, type Snapshot } from '../model/snapshot.ts';
-import { macOf, parsePacketSpec, PRESETS, preset } from './packet.ts';
-import { type TraceResult, TraceInputError, trace } from './trace.ts';
+import { macOf, PRESETS, parsePacketSpec, preset } from './packet.ts';
+import { TraceInputError, type TraceResult, trace } from './trace.ts';
 import { buildWorld } from './world.ts';
 
 const PLACEHOLDER_MAC = 0xfa163e000001;
@@ -12,7 +12,10 @@ export function traceCommand(s: Snapshot, from: string, packet: string, mac?: st
   const host = from.slice(0, i);
   const port = from.slice(i + 1);
   const h = s.hosts.find((x) => x.name === host);
-  if (!h) throw new TraceInputError(`--from: no host "${host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`);
+  if (!h)
+    throw new TraceInputError(
+      `--from: no host "${host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
+    );
   const w = buildWorld(s);
   const [name, ...rest] = packet.split(',');
   let notes: string[] = [];
@@ -25,7 +28,9 @@ export function traceCommand(s: Snapshot, from: string, packet: string, mac?: st
       if (attached) m = macOf(attached);
       else {
         m = PLACEHOLDER_MAC;
-        notes = [`the VM's MAC is not in the case (no attached-mac on ${port}); fa:16:3e:00:00:01 used (give --mac)`];
+        notes = [
+          `the VM's MAC is not in the case (no attached-mac on ${port}); fa:16:3e:00:00:01 used (give --mac)`,
+        ];
       }
     }
     p = parsePacketSpec(rest.join(','), preset(name!, m)).packet;

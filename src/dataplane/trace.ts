@@ -12,8 +12,24 @@ export const MAX_DEPTH = 64;
 export const MAX_RESUBMITS = 4096;
 
 export type Step =
-  | { kind: 'bridge'; host: string; bridge: string; inPort: string; packet: string; depth: number; inferred?: string }
-  | { kind: 'table'; table: number; depth: number; flow?: { rule: string; text: string; n_packets?: number; file: string; line: number }; miss?: string; ambiguous?: string[]; conjId?: number }
+  | {
+      kind: 'bridge';
+      host: string;
+      bridge: string;
+      inPort: string;
+      packet: string;
+      depth: number;
+      inferred?: string;
+    }
+  | {
+      kind: 'table';
+      table: number;
+      depth: number;
+      flow?: { rule: string; text: string; n_packets?: number; file: string; line: number };
+      miss?: string;
+      ambiguous?: string[];
+      conjId?: number;
+    }
   | { kind: 'action'; text: string; depth: number; note?: string }
   | { kind: 'normal'; depth: number; vlan?: number; text: string }
   | { kind: 'output'; depth: number; port: string; vlan: number | null; endpoint: string }
@@ -69,14 +85,34 @@ function assume(ctx: Ctx, text: string | undefined): void {
 export function trace(w: World, host: string, portName: string, packet: Packet): TraceResult {
   const hit = w.ifaces.get(host)?.get(portName);
   if (!hit) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
-  const ctx: Ctx = { w, steps: [], outputs: [], drops: [], assumptions: new Set(), unsupported: new Set(), resubmits: 0 };
-  for (const b of w.bridges) if (b.unsupported.length) for (const u of b.unsupported) ctx.unsupported.add(`${b.host}:${b.name}: flow not evaluated (unsupported match) ${u}`);
+  const ctx: Ctx = {
+    w,
+    steps: [],
+    outputs: [],
+    drops: [],
+    assumptions: new Set(),
+    unsupported: new Set(),
+    resubmits: 0,
+  };
+  for (const b of w.bridges)
+    if (b.unsupported.length)
+      for (const u of b.unsupported)
+        ctx.unsupported.add(`${b.host}:${b.name}: flow not evaluated (unsupported match) ${u}`);
   const p = clonePacket(packet);
   enterBridge(ctx, hit.bridge, hit.port, p, 0);
   const real = ctx.outputs.filter((o) => !o.local);
-  const verdict = real.length > 0 ? 'delivered' : ctx.outputs.length > 0 && ctx.drops.length === 0 ? 'local-only' : 'dropped';
+  const verdict =
+    real.length > 0
+      ? 'delivered'
+      : ctx.outputs.length > 0 && ctx.drops.length === 0
+        ? 'local-only'
+        : 'dropped';
   // The drop that matters: the last one recorded on the deepest path (where the packet got furthest).
-  const drop = ctx.drops.length ? ctx.drops.reduce((a, b) => (b.table !== null && a.table === null ? b : a.flow === null && b.flow !== null ? b : a)) : null;
+  const drop = ctx.drops.length
+    ? ctx.drops.reduce((a, b) =>
+        b.table !== null && a.table === null ? b : a.flow === null && b.flow !== null ? b : a,
+      )
+    : null;
   return {
     verdict,
     outputs: ctx.outputs,
@@ -94,15 +130,37 @@ export class TraceInputError extends Error {}
 function enterBridge(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, depth: number): void {
   if (depth >= MAX_DEPTH) {
     ctx.steps.push({ kind: 'drop', depth, reason: 'over max translation depth 64 (patch/resubmit loop?)' });
-    ctx.drops.push({ host: rb.host, bridge: rb.name, table: null, flow: null, reason: 'over max translation depth' });
+    ctx.drops.push({
+      host: rb.host,
+      bridge: rb.name,
+      table: null,
+      flow: null,
+      reason: 'over max translation depth',
+    });
     return;
   }
   p.in_port = inPort.ofport;
-  ctx.steps.push({ kind: 'bridge', host: rb.host, bridge: rb.name, inPort: inPort.name, packet: formatPacket(p, inPort.name), depth, ...(rb.inferred ? { inferred: rb.inferred } : {}) });
+  ctx.steps.push({
+    kind: 'bridge',
+    host: rb.host,
+    bridge: rb.name,
+    inPort: inPort.name,
+    packet: formatPacket(p, inPort.name),
+    depth,
+    ...(rb.inferred ? { inferred: rb.inferred } : {}),
+  });
   assume(ctx, rb.inferred);
   if (!rb.tables) {
-    assume(ctx, `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` (Neutron's default); collect \`ovs-ofctl -O OpenFlow13 dump-flows ${rb.name}\``);
-    ctx.steps.push({ kind: 'table', table: 0, depth, miss: 'no flow dump: assumed priority=0 actions=NORMAL' });
+    assume(
+      ctx,
+      `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` (Neutron's default); collect \`ovs-ofctl -O OpenFlow13 dump-flows ${rb.name}\``,
+    );
+    ctx.steps.push({
+      kind: 'table',
+      table: 0,
+      depth,
+      miss: 'no flow dump: assumed priority=0 actions=NORMAL',
+    });
     normal(ctx, rb, inPort, p, depth + 1);
     return;
   }
@@ -122,12 +180,21 @@ function runTable(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, table: numb
   const f = r.flow;
   if (r.conjId !== undefined) p.conj_id = r.conjId;
   const amb = r.ambiguous.map((a) => formatFlowRule(a.flow));
-  if (amb.length) ctx.assumptions.add(`${rb.host}:${rb.name} table ${table}: equal-priority flows overlap (${[formatFlowRule(f.flow), ...amb].join(' | ')}); OpenFlow leaves the winner undefined, the first in the dump was used`);
+  if (amb.length)
+    ctx.assumptions.add(
+      `${rb.host}:${rb.name} table ${table}: equal-priority flows overlap (${[formatFlowRule(f.flow), ...amb].join(' | ')}); OpenFlow leaves the winner undefined, the first in the dump was used`,
+    );
   ctx.steps.push({
     kind: 'table',
     table,
     depth,
-    flow: { rule: formatFlowRule(f.flow), text: f.entry.text, ...(f.flow.stats.n_packets !== undefined ? { n_packets: f.flow.stats.n_packets } : {}), file: f.entry.from.file, line: f.entry.from.line },
+    flow: {
+      rule: formatFlowRule(f.flow),
+      text: f.entry.text,
+      ...(f.flow.stats.n_packets !== undefined ? { n_packets: f.flow.stats.n_packets } : {}),
+      file: f.entry.from.file,
+      line: f.entry.from.line,
+    },
     ...(amb.length ? { ambiguous: amb } : {}),
     ...(r.conjId !== undefined ? { conjId: r.conjId } : {}),
   });
@@ -147,7 +214,16 @@ function dropFlow(ctx: Ctx, rb: RtBridge, f: CompiledFlow, table: number, depth:
   });
 }
 
-function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledFlow, actions: readonly Action[], table: number, depth: number): void {
+function execute(
+  ctx: Ctx,
+  rb: RtBridge,
+  inPort: RtPort,
+  p: Packet,
+  f: CompiledFlow,
+  actions: readonly Action[],
+  table: number,
+  depth: number,
+): void {
   if (actions.length === 0 || (actions.length === 1 && actions[0]!.type === 'drop')) {
     dropFlow(ctx, rb, f, table, depth);
     return;
@@ -194,11 +270,19 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
       case 'flood':
       case 'all':
         ctx.steps.push({ kind: 'action', text, depth });
-        for (const port of rb.ports.values()) if (port.ofport !== p.in_port && port.ofport !== OFPP_LOCAL) emit(ctx, rb, port.ofport, clonePacket(p), depth + 1);
-        if (a.type === 'all' || p.in_port !== OFPP_LOCAL) emit(ctx, rb, OFPP_LOCAL, clonePacket(p), depth + 1);
+        // Every port but the input one, the bridge's LOCAL port included.
+        for (const port of rb.ports.values())
+          if (port.ofport !== p.in_port && port.ofport !== OFPP_LOCAL)
+            emit(ctx, rb, port.ofport, clonePacket(p), depth + 1);
+        if (p.in_port !== OFPP_LOCAL) emit(ctx, rb, OFPP_LOCAL, clonePacket(p), depth + 1);
         break;
       case 'controller':
-        ctx.steps.push({ kind: 'action', text, depth, note: 'sent to the controller (what it does next is not modelled)' });
+        ctx.steps.push({
+          kind: 'action',
+          text,
+          depth,
+          note: 'sent to the controller (what it does next is not modelled)',
+        });
         ctx.unsupported.add(`${rb.host}:${rb.name}: ${text}: the controller's reaction is not modelled`);
         break;
       case 'mod_vlan_vid':
@@ -224,7 +308,8 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
       case 'set_field': {
         const field = a.dst.field ?? a.dst.name;
         const v = a.value;
-        const num = v.t === 'big' || v.t === 'ipv6' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : undefined;
+        const num =
+          v.t === 'big' || v.t === 'ipv6' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : undefined;
         if (field === 'vlan_vid' && typeof num === 'number') {
           if (p.vlans.length) p.vlans[0]!.vid = num & 0xfff;
           else p.vlans.unshift({ tpid: 0x8100, vid: num & 0xfff, pcp: 0 });
@@ -256,7 +341,13 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
         ctx.resubmits++;
         if (ctx.resubmits > MAX_RESUBMITS || depth >= MAX_DEPTH) {
           ctx.steps.push({ kind: 'drop', depth, reason: 'over max translation depth / resubmit limit' });
-          ctx.drops.push({ host: rb.host, bridge: rb.name, table, flow: formatFlowRule(f.flow), reason: 'resubmit limit' });
+          ctx.drops.push({
+            host: rb.host,
+            bridge: rb.name,
+            table,
+            flow: formatFlowRule(f.flow),
+            reason: 'resubmit limit',
+          });
           return;
         }
         ctx.steps.push({ kind: 'action', text, depth });
@@ -265,7 +356,10 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
           const n = portNumber(rb, a.port);
           if (n !== undefined) p.in_port = n;
         }
-        if (a.ct) ctx.unsupported.add(`${rb.host}:${rb.name}: resubmit(,${a.table},ct): the conntrack original tuple is not modelled`);
+        if (a.ct)
+          ctx.unsupported.add(
+            `${rb.host}:${rb.name}: resubmit(,${a.table},ct): the conntrack original tuple is not modelled`,
+          );
         runTable(ctx, rb, inPort, p, a.table ?? table, depth + 1);
         p.in_port = saved;
         break;
@@ -276,8 +370,15 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
         return;
       case 'ct': {
         const tableArg = a.args.find((x) => x.kind === 'table');
-        ctx.steps.push({ kind: 'action', text, depth, note: 'conntrack assumed: ct_state=+trk+new (a first packet)' });
-        ctx.assumptions.add(`${rb.host}:${rb.name}: ${text}: connection tracking is not modelled; the packet is assumed a new connection (ct_state=+new+trk)`);
+        ctx.steps.push({
+          kind: 'action',
+          text,
+          depth,
+          note: 'conntrack assumed: ct_state=+trk+new (a first packet)',
+        });
+        ctx.assumptions.add(
+          `${rb.host}:${rb.name}: ${text}: connection tracking is not modelled; the packet is assumed a new connection (ct_state=+new+trk)`,
+        );
         if (tableArg && tableArg.kind === 'table') {
           const q = clonePacket(p);
           q.ct_state = 0x21;
@@ -286,8 +387,15 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
         break;
       }
       case 'learn':
-        ctx.steps.push({ kind: 'action', text: 'learn(...)', depth, note: 'adds a flow; not modelled (no learned flows assumed)' });
-        ctx.assumptions.add(`${rb.host}:${rb.name}: learn() actions are not executed; flows they would add are absent from the trace`);
+        ctx.steps.push({
+          kind: 'action',
+          text: 'learn(...)',
+          depth,
+          note: 'adds a flow; not modelled (no learned flows assumed)',
+        });
+        ctx.assumptions.add(
+          `${rb.host}:${rb.name}: learn() actions are not executed; flows they would add are absent from the trace`,
+        );
         break;
       case 'conjunction':
       case 'note':
@@ -326,7 +434,13 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
       case 'dec_ttl':
         if (p.dl_type === 0x0800 && p.nw_ttl <= 1) {
           ctx.steps.push({ kind: 'drop', depth, reason: 'dec_ttl: TTL exceeded' });
-          ctx.drops.push({ host: rb.host, bridge: rb.name, table, flow: formatFlowRule(f.flow), reason: 'TTL exceeded' });
+          ctx.drops.push({
+            host: rb.host,
+            bridge: rb.name,
+            table,
+            flow: formatFlowRule(f.flow),
+            reason: 'TTL exceeded',
+          });
           return;
         }
         if (p.dl_type === 0x0800) p.nw_ttl--;
@@ -334,7 +448,9 @@ function execute(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, f: CompiledF
         break;
       case 'unsupported':
         ctx.steps.push({ kind: 'action', text, depth, note: 'NOT MODELLED: ignored' });
-        ctx.unsupported.add(`${rb.host}:${rb.name}: action ${text} is not modelled; the trace continued without it`);
+        ctx.unsupported.add(
+          `${rb.host}:${rb.name}: action ${text} is not modelled; the trace continued without it`,
+        );
         break;
     }
   }
@@ -422,7 +538,10 @@ function includes(v: RtPort['vlan'], vlan: number): boolean {
       return v.trunks.length === 0 || v.trunks.includes(vlan);
     case 'native-tagged':
     case 'native-untagged':
-      return vlan === v.tag || v.trunks.length === 0 || v.trunks.includes(vlan);
+      // OVS forces the native VLAN into the trunks and never trunks VLAN 0 on such a port.
+      if (vlan === v.tag) return true;
+      if (vlan === 0) return false;
+      return v.trunks.length === 0 || v.trunks.includes(vlan);
     default:
       return false;
   }
@@ -435,15 +554,24 @@ function inputVlan(port: RtPort, p: Packet): { vlan: number } | { drop: string }
   switch (v.mode) {
     case 'access':
       if (vid !== 0)
-        return { drop: `dropping VLAN ${vid} tagged packet received on port ${port.name} configured as VLAN ${v.tag ?? 0} access port` };
+        return {
+          drop: `dropping VLAN ${vid} tagged packet received on port ${port.name} configured as VLAN ${v.tag ?? 0} access port`,
+        };
       return { vlan: v.tag ?? 0 };
     case 'trunk':
-      if (v.trunks.length && !v.trunks.includes(vid)) return { drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}` };
+      if (v.trunks.length && !v.trunks.includes(vid))
+        return {
+          drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}`,
+        };
       return { vlan: vid };
     case 'native-tagged':
     case 'native-untagged':
-      if (vid === 0) return { vlan: v.tag ?? 0 };
-      if (v.trunks.length && !v.trunks.includes(vid)) return { drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}` };
+      // The native VLAN counts as trunked (OVS adds the tag to the port's trunk bitmap).
+      if (vid === 0 || vid === v.tag) return { vlan: v.tag ?? 0 };
+      if (v.trunks.length && !v.trunks.includes(vid))
+        return {
+          drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}`,
+        };
       return { vlan: vid };
     default:
       return { drop: `vlan_mode ${v.mode} of port ${port.name} is not modelled` };
@@ -454,7 +582,13 @@ function normal(ctx: Ctx, rb: RtBridge, _inPortArg: RtPort, p: Packet, depth: nu
   const inPort = rb.ports.get(p.in_port);
   if (!inPort) {
     ctx.steps.push({ kind: 'normal', depth, text: `input port ${p.in_port} unknown: cannot switch` });
-    ctx.drops.push({ host: rb.host, bridge: rb.name, table: null, flow: null, reason: `NORMAL: input port ${p.in_port} unknown` });
+    ctx.drops.push({
+      host: rb.host,
+      bridge: rb.name,
+      table: null,
+      flow: null,
+      reason: `NORMAL: input port ${p.in_port} unknown`,
+    });
     return;
   }
   assume(ctx, inPort.vlan.assumed);
@@ -465,8 +599,15 @@ function normal(ctx: Ctx, rb: RtBridge, _inPortArg: RtPort, p: Packet, depth: nu
     return;
   }
   const vlan = iv.vlan;
-  ctx.assumptions.add('NORMAL: no MAC learning table in the case; frames flood as if no address were learned (collect `ovs-appctl fdb/show <bridge>`)');
-  ctx.steps.push({ kind: 'normal', depth, vlan, text: `VLAN ${vlan}: no learned MAC for destination, flooding` });
+  ctx.assumptions.add(
+    'NORMAL: no MAC learning table in the case; frames flood as if no address were learned (collect `ovs-appctl fdb/show <bridge>`)',
+  );
+  ctx.steps.push({
+    kind: 'normal',
+    depth,
+    vlan,
+    text: `VLAN ${vlan}: no learned MAC for destination, flooding`,
+  });
   for (const port of rb.ports.values()) {
     if (port.ofport === p.in_port) continue;
     if (!port.local) assume(ctx, port.vlan.assumed);
@@ -489,25 +630,62 @@ function emit(ctx: Ctx, rb: RtBridge, ofport: number, p: Packet, depth: number):
   if (!port) {
     const name = ofport === OFPP_LOCAL ? rb.name : `#${ofport}`;
     const local = ofport === OFPP_LOCAL;
-    ctx.steps.push({ kind: 'output', depth, port: name, vlan, endpoint: local ? 'bridge LOCAL port' : 'port not in the case' });
-    ctx.outputs.push({ host: rb.host, bridge: rb.name, port: name, vlan, endpoint: local ? 'bridge LOCAL port' : 'unknown', local });
+    ctx.steps.push({
+      kind: 'output',
+      depth,
+      port: name,
+      vlan,
+      endpoint: local ? 'bridge LOCAL port' : 'port not in the case',
+    });
+    ctx.outputs.push({
+      host: rb.host,
+      bridge: rb.name,
+      port: name,
+      vlan,
+      endpoint: local ? 'bridge LOCAL port' : 'unknown',
+      local,
+    });
     return;
   }
   if (port.local) {
     ctx.steps.push({ kind: 'output', depth, port: port.name, vlan, endpoint: 'bridge LOCAL port' });
-    ctx.outputs.push({ host: rb.host, bridge: rb.name, port: port.name, vlan, endpoint: 'bridge LOCAL port', local: true });
+    ctx.outputs.push({
+      host: rb.host,
+      bridge: rb.name,
+      port: port.name,
+      vlan,
+      endpoint: 'bridge LOCAL port',
+      local: true,
+    });
     return;
   }
   if (port.peer) {
     const peer = ctx.w.ifaces.get(rb.host)?.get(port.peer);
     if (!peer) {
-      ctx.steps.push({ kind: 'drop', depth, reason: `patch ${port.name}: peer ${port.peer} not found on ${rb.host}` });
-      ctx.drops.push({ host: rb.host, bridge: rb.name, table: null, flow: null, reason: `patch port ${port.name} has no peer ${port.peer} on ${rb.host}` });
+      ctx.steps.push({
+        kind: 'drop',
+        depth,
+        reason: `patch ${port.name}: peer ${port.peer} not found on ${rb.host}`,
+      });
+      ctx.drops.push({
+        host: rb.host,
+        bridge: rb.name,
+        table: null,
+        flow: null,
+        reason: `patch port ${port.name} has no peer ${port.peer} on ${rb.host}`,
+      });
       return;
     }
     assume(ctx, port.peerAssumed);
     assume(ctx, peer.port.peerAssumed);
-    ctx.steps.push({ kind: 'cross', depth, via: 'patch', from: `${rb.name}:${port.name}`, to: `${peer.bridge.name}:${peer.port.name}`, ...(port.peerAssumed ? { assumed: port.peerAssumed } : {}) });
+    ctx.steps.push({
+      kind: 'cross',
+      depth,
+      via: 'patch',
+      from: `${rb.name}:${port.name}`,
+      to: `${peer.bridge.name}:${peer.port.name}`,
+      ...(port.peerAssumed ? { assumed: port.peerAssumed } : {}),
+    });
     // Crossing a patch port starts a new pipeline: registers and metadata are cleared.
     p.regs.fill(0);
     p.metadata = 0n;
@@ -516,35 +694,75 @@ function emit(ctx: Ctx, rb: RtBridge, ofport: number, p: Packet, depth: number):
     return;
   }
   // A wire to another host?
-  const link = ctx.w.snapshot.links.find((l) => (l.a.host === rb.host && l.a.iface === port.name) || (l.b.host === rb.host && l.b.iface === port.name));
+  const link = ctx.w.snapshot.links.find(
+    (l) =>
+      (l.a.host === rb.host && l.a.iface === port.name) || (l.b.host === rb.host && l.b.iface === port.name),
+  );
   if (link) {
     const far = link.a.host === rb.host && link.a.iface === port.name ? link.b : link.a;
     const remote = ctx.w.ifaces.get(far.host)?.get(far.iface);
-    ctx.steps.push({ kind: 'cross', depth, via: 'wire', from: `${rb.host}:${port.name}`, to: `${far.host}:${far.iface}` });
+    ctx.steps.push({
+      kind: 'cross',
+      depth,
+      via: 'wire',
+      from: `${rb.host}:${port.name}`,
+      to: `${far.host}:${far.iface}`,
+    });
     if (remote) {
       enterBridge(ctx, remote.bridge, remote.port, p, depth + 1);
       return;
     }
-    const endpoint = endpointOf(ctx, far.host, far.iface);
-    ctx.steps.push({ kind: 'output', depth, port: port.name, vlan, endpoint });
-    ctx.outputs.push({ host: rb.host, bridge: rb.name, port: port.name, vlan, endpoint, local: false });
+    deliver(ctx, rb, port, vlan, far.host, far.iface, depth);
     return;
   }
-  const endpoint = endpointOf(ctx, rb.host, port.name);
-  ctx.steps.push({ kind: 'output', depth, port: port.name, vlan, endpoint });
-  ctx.outputs.push({ host: rb.host, bridge: rb.name, port: port.name, vlan, endpoint, local: false });
+  deliver(ctx, rb, port, vlan, rb.host, port.name, depth);
 }
 
-function endpointOf(ctx: Ctx, host: string, dev: string): string {
+/** The frame leaves OVS for a device: delivered, unless the device is down. */
+function deliver(
+  ctx: Ctx,
+  rb: RtBridge,
+  port: RtPort,
+  vlan: number | null,
+  host: string,
+  dev: string,
+  depth: number,
+): void {
+  const e = endpointOf(ctx, host, dev);
+  if (e.down) {
+    const reason = `${e.text} is DOWN: the frame is not received`;
+    ctx.steps.push({ kind: 'drop', depth, reason });
+    ctx.drops.push({ host: rb.host, bridge: rb.name, table: null, flow: null, reason });
+    return;
+  }
+  ctx.steps.push({ kind: 'output', depth, port: port.name, vlan, endpoint: e.text });
+  ctx.outputs.push({ host: rb.host, bridge: rb.name, port: port.name, vlan, endpoint: e.text, local: false });
+}
+
+function endpointOf(ctx: Ctx, host: string, dev: string): { text: string; down: boolean } {
   const h = ctx.w.hosts.get(host);
-  for (const ns of h?.namespaces ?? []) {
-    const d = ns.devices?.find((x) => x.name === dev);
-    if (d) {
+  const inNs = (name: string): { text: string; down: boolean } | undefined => {
+    for (const ns of h?.namespaces ?? []) {
+      const d = ns.devices?.find((x) => x.name === name);
+      if (!d) continue;
       const a = d.addresses.filter((x) => x.family === 'inet').map((x) => `${x.address}/${x.prefixlen}`);
-      return `namespace ${ns.name} device ${dev}${d.up ? '' : ' (DOWN)'}${a.length ? ` ${a.join(' ')}` : ''}`;
+      return { text: `namespace ${ns.name} device ${name}${a.length ? ` ${a.join(' ')}` : ''}`, down: !d.up };
+    }
+    return undefined;
+  };
+  const direct = inNs(dev);
+  if (direct) return direct;
+  const d = h?.devices?.find((x) => x.name === dev);
+  // Neutron's ovs_use_veth: tap<id> on the bridge, ns-<id> in the namespace.
+  if (dev.startsWith('tap')) {
+    const peer = inNs(`ns-${dev.slice(3)}`);
+    if (peer) {
+      ctx.assumptions.add(
+        `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${d?.peer ? `; ip link shows ${dev}@${d.peer}` : ''})`,
+      );
+      return { text: `${peer.text} (veth peer of ${dev})`, down: peer.down || (d ? !d.up : false) };
     }
   }
-  const d = h?.devices?.find((x) => x.name === dev);
-  if (d) return `host ${host} device ${dev}${d.up ? '' : ' (DOWN)'}`;
-  return `host ${host} ${dev} (nothing in the case says what is behind it)`;
+  if (d) return { text: `host ${host} device ${dev}`, down: !d.up };
+  return { text: `host ${host} ${dev} (nothing in the case says what is behind it)`, down: false };
 }

@@ -54,7 +54,12 @@ export interface World {
 
 function portVlan(p: Port | undefined, name: string): PortVlan {
   if (!p || !p.tag.known) {
-    return { tag: null, trunks: [], mode: 'trunk', assumed: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)` };
+    return {
+      tag: null,
+      trunks: [],
+      mode: 'trunk',
+      assumed: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)`,
+    };
   }
   const tag = p.tag.value;
   const trunks = p.trunks.known ? p.trunks.value : [];
@@ -172,8 +177,22 @@ function inferPatches(w: World, host: string): void {
           .filter((e) => e.host === host && !imap.has(e.iface))
           .map((e) => e.iface);
         const why = `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL; collect \`ovs-vsctl show\` and \`ovs-ofctl -O OpenFlow13 dump-flows ${name}\` on ${host}`;
-        const nb: RtBridge = { host, name, tables: null, failMode: 'unknown', ports: new Map(), byName: new Map(), inferred: why, unsupported: [] };
-        const trunk: PortVlan = { tag: null, trunks: [], mode: 'trunk', assumed: `ports of the inferred bridge ${name}: treated as ports without tag` };
+        const nb: RtBridge = {
+          host,
+          name,
+          tables: null,
+          failMode: 'unknown',
+          ports: new Map(),
+          byName: new Map(),
+          inferred: why,
+          unsupported: [],
+        };
+        const trunk: PortVlan = {
+          tag: null,
+          trunks: [],
+          mode: 'trunk',
+          assumed: `ports of the inferred bridge ${name}: treated as ports without tag`,
+        };
         const patch: RtPort = { name: rp.peer, ofport: 1, vlan: trunk, peer: rp.name, local: false };
         nb.ports.set(1, patch);
         nb.byName.set(patch.name, patch);

@@ -2,6 +2,7 @@
 // vSwitch (userspace netdev datapath) in network namespaces, one private ovsdb-server +
 // ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
 // on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -325,6 +326,8 @@ export class Lab {
     await this.in('vm', 'ip', 'addr', 'flush', 'dev', 'eth0');
     rmSync(join(vm, 'dhclient.leases'), { force: true });
     const logStart = existsSync(this.dnsmasqLog()) ? statSync(this.dnsmasqLog()).size : 0;
+    const capName = `captures/renew-${this.state.renewals.length + 1}-${this.dhcpDev()}.pcap`;
+    const cap = await this.startCapture(join(this.dir, capName));
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     const r = await exec(
@@ -349,6 +352,7 @@ export class Lab {
       { timeoutMs: 120_000 },
     );
     const durationMs = Math.round(performance.now() - t0);
+    const tapClientPackets = await cap.stop();
     const output = (r.stdout + r.stderr)
       .split('\n')
       .filter((l) => l.trim() !== '' && !/^(Internet Systems|Copyright|All rights|For info)/.test(l));
@@ -366,10 +370,61 @@ export class Lab {
       output,
       discovers: output.filter((l) => l.startsWith('DHCPDISCOVER')).length,
       dnsmasq: { discovers: count(/DHCPDISCOVER\(/), offers: count(/DHCPOFFER\(/), acks: count(/DHCPACK\(/) },
+      tapClientPackets,
+      ...(tapClientPackets !== null ? { tapPcap: capName } : {}),
     };
     this.state.renewals.push(renewal);
     this.save();
     return renewal;
+  }
+
+  /** tcpdump on the DHCP port in the qdhcp namespace, for DHCP client packets (udp dst port 67). */
+  private async startCapture(file: string): Promise<{ stop: () => Promise<number | null> }> {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const argv = [
+      'ip',
+      'netns',
+      'exec',
+      this.ns('qdhcp'),
+      'tcpdump',
+      '-i',
+      this.dhcpDev(),
+      '-n',
+      '-U',
+      '--immediate-mode',
+      '-w',
+      file,
+      'udp dst port 67',
+    ];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let exited = false;
+    const closed = new Promise<void>((r) =>
+      child.on('close', () => {
+        exited = true;
+        r();
+      }),
+    );
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    if (child.pid) this.state.pids[String(child.pid)] = 'tcpdump';
+    // Wait until tcpdump listens (or gave up: a device that is down cannot be captured on).
+    await waitFor(() => exited || stderr.includes('listening on'), 'tcpdump to start', 5000).catch(
+      () => undefined,
+    );
+    return {
+      stop: async () => {
+        if (!exited) {
+          await new Promise((r) => setTimeout(r, 100));
+          child.kill('SIGTERM');
+        }
+        await closed;
+        if (child.pid) delete this.state.pids[String(child.pid)];
+        if (!stderr.includes('listening on') || !existsSync(file)) return null;
+        return pcapCount(readFileSync(file));
+      },
+    };
   }
 
   private async stopDhclient(): Promise<void> {
@@ -388,6 +443,20 @@ export class Lab {
     }
     this.save();
   }
+}
+
+/** Packets in a classic pcap file (tcpdump -w): the record headers are counted. */
+function pcapCount(buf: Buffer): number {
+  if (buf.length < 24) return 0;
+  const le = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
+  let off = 24;
+  let n = 0;
+  while (off + 16 <= buf.length) {
+    const incl = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
+    off += 16 + incl;
+    if (off <= buf.length) n++;
+  }
+  return n;
 }
 
 async function waitFor(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {

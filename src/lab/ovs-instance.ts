@@ -53,6 +53,14 @@ export class OvsInstance {
       : ['env', ...envArgs, ...argv];
   }
 
+  /**
+   * Run without entering the namespace: enough for utilities that only talk to the daemons' unix
+   * sockets (ovs-appctl, ovs-vsctl, ovs-ofctl), and much cheaper for thousands of calls.
+   */
+  direct(argv: readonly string[], timeoutMs = 30_000): Promise<ExecResult> {
+    return exec(argv, { env: this.env, timeoutMs });
+  }
+
   exec(argv: readonly string[], timeoutMs = 30_000): Promise<ExecResult> {
     return exec(this.wrap(argv), { timeoutMs });
   }

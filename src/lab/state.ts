@@ -14,6 +14,14 @@ export interface Renewal {
   discovers: number;
   /** What dnsmasq logged during this attempt. */
   dnsmasq: { discovers: number; offers: number; acks: number };
+  /**
+   * DHCP client packets (udp dst port 67) tcpdump saw on the DHCP port inside the qdhcp
+   * namespace during this attempt: the ground truth for "the DISCOVER reached the tap".
+   * null when tcpdump could not capture there (device down).
+   */
+  tapClientPackets: number | null;
+  /** The capture file, relative to the lab directory. */
+  tapPcap?: string;
 }
 
 export interface LabState {
