@@ -1,6 +1,6 @@
 // Trace entry point from user input: `host:port`, a preset or field list, an optional MAC.
 import { findPort, type Snapshot } from '../model/snapshot.ts';
-import { macOf, PRESETS, parsePacketSpec, preset } from './packet.ts';
+import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
 import { TraceInputError, type TraceResult, trace } from './trace.ts';
 import { buildWorld } from './world.ts';
 
@@ -19,7 +19,7 @@ export function traceCommand(s: Snapshot, from: string, packet: string, mac?: st
   const w = buildWorld(s);
   const [name, ...rest] = packet.split(',');
   let notes: string[] = [];
-  let p;
+  let p: Packet;
   if ((PRESETS as readonly string[]).includes(name!)) {
     let m = mac ? macOf(mac) : undefined;
     if (m === undefined) {

@@ -53,7 +53,7 @@ export interface World {
 }
 
 function portVlan(p: Port | undefined, name: string): PortVlan {
-  if (!p || !p.tag.known) {
+  if (!p?.tag.known) {
     return {
       tag: null,
       trunks: [],
@@ -127,7 +127,7 @@ function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
 
 function compileBridge(rb: RtBridge): void {
   const b = rb.bridge;
-  if (!b || !b.flows.known) return;
+  if (!b?.flows.known) return;
   const byTable = new Map<number, ReturnType<typeof compileFlow>[]>();
   const resolve = resolver(rb);
   for (const e of b.flows.value.entries) {
