@@ -4,7 +4,9 @@
 // conjunctive matches (conjunction(id,k/n) + conj_id=id) resolved as OVS does.
 
 import type { FlowEntry } from '../model/snapshot.ts';
+import { formatAction } from '../openflow/actions.ts';
 import { CT_STATE_FLAGS } from '../openflow/fields.ts';
+import { formatFlowRule } from '../openflow/flow.ts';
 import type { Flow, MatchItem, PortRef } from '../openflow/types.ts';
 import type { Packet } from './packet.ts';
 
@@ -28,6 +30,10 @@ interface BigCheck {
 export interface CompiledFlow {
   entry: FlowEntry;
   flow: Flow;
+  /** `priority=…,match actions=…` as dumped: computed once, quoted by every trace. */
+  rule: string;
+  /** Text of each action, in order. */
+  actionTexts: string[];
   priority: number;
   /** Every action is conjunction(...): a clause, not a rule of its own. */
   conjunctive: { id: number; clause: number; nClauses: number }[] | null;
@@ -42,7 +48,7 @@ interface Subtable {
   checks: Check[];
   bigChecks: BigCheck[];
   maxPriority: number;
-  buckets: Map<string, CompiledFlow[]>;
+  buckets: Map<string | number, CompiledFlow[]>;
 }
 
 export interface CompiledTable {
@@ -250,6 +256,8 @@ export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFl
   return {
     entry,
     flow: entry.flow,
+    rule: formatFlowRule(entry.flow),
+    actionTexts: entry.flow.actions.map(formatAction),
     priority: entry.flow.priority,
     conjunctive: conj,
     unsupported,
@@ -264,14 +272,17 @@ function signature(f: CompiledFlow): string {
   );
 }
 
-function keyOf(checks: Check[], big: BigCheck[], p: Packet): string {
+// Keys: a number when a subtable checks one field (the common case: in_port, reg5), else a string.
+function keyOf(checks: Check[], big: BigCheck[], p: Packet): string | number {
+  if (checks.length === 1 && big.length === 0) return (checks[0]!.get(p) & checks[0]!.mask) >>> 0;
   let k = '';
   for (const c of checks) k += `${(c.get(p) & c.mask) >>> 0},`;
   for (const c of big) k += `${c.get(p) & c.mask},`;
   return k;
 }
 
-function flowKey(f: CompiledFlow): string {
+function flowKey(f: CompiledFlow): string | number {
+  if (f.checks.length === 1 && f.bigChecks.length === 0) return f.checks[0]!.value >>> 0;
   let k = '';
   for (const c of f.checks) k += `${c.value},`;
   for (const c of f.bigChecks) k += `${c.value},`;

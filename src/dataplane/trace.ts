@@ -2,13 +2,14 @@
 // hosts, recording a typed tree of steps (like ofproto/trace, across hosts). Every default it
 // assumes and every action or field it does not model is recorded and printed.
 import { formatAction } from '../openflow/actions.ts';
-import { formatFlowRule } from '../openflow/flow.ts';
 import type { Action, FieldRef } from '../openflow/types.ts';
 import { type CompiledFlow, lookup } from './classifier.ts';
 import { clonePacket, formatPacket, type Packet, setPacketField } from './packet.ts';
 import { OFPP_LOCAL, type RtBridge, type RtPort, type World } from './world.ts';
 
 export const MAX_DEPTH = 64;
+const NO_FDB =
+  'NORMAL: no MAC learning table in the case; frames flood as if no address were learned (collect `ovs-appctl fdb/show <bridge>`)';
 export const MAX_RESUBMITS = 4096;
 
 export type Step =
@@ -127,6 +128,23 @@ export function trace(w: World, host: string, portName: string, packet: Packet):
 
 export class TraceInputError extends Error {}
 
+export interface Endpoint {
+  text: string;
+  down: boolean;
+  /** What had to be assumed to find it. */
+  assumption?: string;
+}
+
+const FLOOD_TEXT = new Map<number, string>();
+function floodText(vlan: number): string {
+  let t = FLOOD_TEXT.get(vlan);
+  if (t === undefined) {
+    t = `VLAN ${vlan}: no learned MAC for destination, flooding`;
+    FLOOD_TEXT.set(vlan, t);
+  }
+  return t;
+}
+
 function enterBridge(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, depth: number): void {
   if (depth >= MAX_DEPTH) {
     ctx.steps.push({ kind: 'drop', depth, reason: 'over max translation depth 64 (patch/resubmit loop?)' });
@@ -179,17 +197,17 @@ function runTable(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, table: numb
   }
   const f = r.flow;
   if (r.conjId !== undefined) p.conj_id = r.conjId;
-  const amb = r.ambiguous.map((a) => formatFlowRule(a.flow));
+  const amb = r.ambiguous.map((a) => a.rule);
   if (amb.length)
     ctx.assumptions.add(
-      `${rb.host}:${rb.name} table ${table}: equal-priority flows overlap (${[formatFlowRule(f.flow), ...amb].join(' | ')}); OpenFlow leaves the winner undefined, the first in the dump was used`,
+      `${rb.host}:${rb.name} table ${table}: equal-priority flows overlap (${[f.rule, ...amb].join(' | ')}); OpenFlow leaves the winner undefined, the first in the dump was used`,
     );
   ctx.steps.push({
     kind: 'table',
     table,
     depth,
     flow: {
-      rule: formatFlowRule(f.flow),
+      rule: f.rule,
       text: f.entry.text,
       ...(f.flow.stats.n_packets !== undefined ? { n_packets: f.flow.stats.n_packets } : {}),
       file: f.entry.from.file,
@@ -207,7 +225,7 @@ function dropFlow(ctx: Ctx, rb: RtBridge, f: CompiledFlow, table: number, depth:
     host: rb.host,
     bridge: rb.name,
     table,
-    flow: formatFlowRule(f.flow),
+    flow: f.rule,
     ...(f.flow.stats.n_packets !== undefined ? { n_packets: f.flow.stats.n_packets } : {}),
     reason: 'dropped by a flow',
     evidence: f.entry.from,
@@ -228,8 +246,9 @@ function execute(
     dropFlow(ctx, rb, f, table, depth);
     return;
   }
-  for (const a of actions) {
-    const text = formatAction(a);
+  for (let ai = 0; ai < actions.length; ai++) {
+    const a = actions[ai]!;
+    const text = actions === f.flow.actions ? f.actionTexts[ai]! : formatAction(a);
     switch (a.type) {
       case 'drop':
         dropFlow(ctx, rb, f, table, depth);
@@ -265,7 +284,7 @@ function execute(
         break;
       case 'normal':
         ctx.steps.push({ kind: 'action', text, depth });
-        normal(ctx, rb, inPort, clonePacket(p), depth + 1);
+        normal(ctx, rb, inPort, p, depth + 1); // NORMAL copies the packet per output; p is left as it was
         break;
       case 'flood':
       case 'all':
@@ -345,7 +364,7 @@ function execute(
             host: rb.host,
             bridge: rb.name,
             table,
-            flow: formatFlowRule(f.flow),
+            flow: f.rule,
             reason: 'resubmit limit',
           });
           return;
@@ -438,7 +457,7 @@ function execute(
             host: rb.host,
             bridge: rb.name,
             table,
-            flow: formatFlowRule(f.flow),
+            flow: f.rule,
             reason: 'TTL exceeded',
           });
           return;
@@ -599,18 +618,16 @@ function normal(ctx: Ctx, rb: RtBridge, _inPortArg: RtPort, p: Packet, depth: nu
     return;
   }
   const vlan = iv.vlan;
-  ctx.assumptions.add(
-    'NORMAL: no MAC learning table in the case; frames flood as if no address were learned (collect `ovs-appctl fdb/show <bridge>`)',
-  );
+  ctx.assumptions.add(NO_FDB);
   ctx.steps.push({
     kind: 'normal',
     depth,
     vlan,
-    text: `VLAN ${vlan}: no learned MAC for destination, flooding`,
+    text: floodText(vlan),
   });
   for (const port of rb.ports.values()) {
     if (port.ofport === p.in_port) continue;
-    if (!port.local) assume(ctx, port.vlan.assumed);
+    if (port.vlan.assumed && !port.local) ctx.assumptions.add(port.vlan.assumed);
     const v = port.local ? ({ tag: null, trunks: [], mode: 'trunk' } as RtPort['vlan']) : port.vlan;
     if (!includes(v, vlan)) continue;
     const q = clonePacket(p);
@@ -728,7 +745,13 @@ function deliver(
   dev: string,
   depth: number,
 ): void {
-  const e = endpointOf(ctx, host, dev);
+  const key = `${host}\u0000${dev}`;
+  let e = ctx.w.endpoints.get(key);
+  if (!e) {
+    e = endpointOf(ctx, host, dev);
+    ctx.w.endpoints.set(key, e);
+  }
+  if (e.assumption) ctx.assumptions.add(e.assumption);
   if (e.down) {
     const reason = `${e.text} is DOWN: the frame is not received`;
     ctx.steps.push({ kind: 'drop', depth, reason });
@@ -739,7 +762,7 @@ function deliver(
   ctx.outputs.push({ host: rb.host, bridge: rb.name, port: port.name, vlan, endpoint: e.text, local: false });
 }
 
-function endpointOf(ctx: Ctx, host: string, dev: string): { text: string; down: boolean } {
+function endpointOf(ctx: Ctx, host: string, dev: string): Endpoint {
   const h = ctx.w.hosts.get(host);
   const inNs = (name: string): { text: string; down: boolean } | undefined => {
     for (const ns of h?.namespaces ?? []) {
@@ -757,10 +780,11 @@ function endpointOf(ctx: Ctx, host: string, dev: string): { text: string; down: 
   if (dev.startsWith('tap')) {
     const peer = inNs(`ns-${dev.slice(3)}`);
     if (peer) {
-      ctx.assumptions.add(
-        `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${d?.peer ? `; ip link shows ${dev}@${d.peer}` : ''})`,
-      );
-      return { text: `${peer.text} (veth peer of ${dev})`, down: peer.down || (d ? !d.up : false) };
+      return {
+        text: `${peer.text} (veth peer of ${dev})`,
+        down: peer.down || (d ? !d.up : false),
+        assumption: `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${d?.peer ? `; ip link shows ${dev}@${d.peer}` : ''})`,
+      };
     }
   }
   if (d) return { text: `host ${host} device ${dev}`, down: !d.up };

@@ -50,6 +50,8 @@ export interface World {
   ifaces: Map<string, Map<string, { bridge: RtBridge; port: RtPort }>>;
   hosts: Map<string, Host>;
   assumptions: string[];
+  /** Where each device leads, worked out once per world (traces ask again and again). */
+  endpoints: Map<string, { text: string; down: boolean; assumption?: string }>;
 }
 
 function portVlan(p: Port | undefined, name: string): PortVlan {
@@ -75,7 +77,14 @@ function portVlan(p: Port | undefined, name: string): PortVlan {
 }
 
 export function buildWorld(snapshot: Snapshot): World {
-  const w: World = { snapshot, bridges: [], ifaces: new Map(), hosts: new Map(), assumptions: [] };
+  const w: World = {
+    snapshot,
+    bridges: [],
+    ifaces: new Map(),
+    hosts: new Map(),
+    assumptions: [],
+    endpoints: new Map(),
+  };
   for (const h of snapshot.hosts) {
     w.hosts.set(h.name, h);
     const imap = new Map<string, { bridge: RtBridge; port: RtPort }>();

@@ -162,10 +162,12 @@ export function parseMac(text: string, maskable: boolean, what: string): MacValu
   };
 }
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function formatMac(n: number): string {
-  const parts: string[] = [];
-  for (let i = 5; i >= 0; i--) parts.push((Math.floor(n / 2 ** (8 * i)) % 256).toString(16).padStart(2, '0'));
-  return parts.join(':');
+  const hi = Math.floor(n / 0x1000000);
+  const lo = n % 0x1000000;
+  return `${HEX2[hi >>> 16]}:${HEX2[(hi >>> 8) & 255]}:${HEX2[hi & 255]}:${HEX2[lo >>> 16]}:${HEX2[(lo >>> 8) & 255]}:${HEX2[lo & 255]}`;
 }
 
 export function formatMacValue(x: MacValue): string {

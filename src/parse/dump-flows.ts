@@ -31,7 +31,8 @@ export interface FlowDump {
   complete: boolean;
 }
 
-const HEADER = /^(NXST|OFPST)_FLOW reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\):$/;
+// Large dumps come as several replies, each with its header; all but the last say flags=[more].
+const HEADER = /^(NXST|OFPST)_FLOW reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\):(?: flags=\[more\])?$/;
 const HEX_DUMP = /^[0-9a-f]{8} {1,2}[0-9a-f ]{2,}/;
 
 export interface DumpFlowsOptions {

@@ -57,6 +57,15 @@ describe('ovs-ofctl dump-flows', () => {
     expect(of14.value.flows[2]!.flow).toMatchObject({ importance: 3, flags: ['reset_counts'] });
   });
 
+  it('reads a large dump split over several replies (flags=[more])', () => {
+    const line = ' cookie=0x0, duration=1.5s, table=0, n_packets=0, n_bytes=0, priority=5 actions=NORMAL';
+    const text = `OFPST_FLOW reply (OF1.3) (xid=0x2): flags=[more]\n${line}\n${line}\nOFPST_FLOW reply (OF1.3) (xid=0x2):\n${line}\n`;
+    const r = parseDumpFlows(text);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value.flows).toHaveLength(3);
+    expect(r.value.version).toBe('OpenFlow13');
+  });
+
   it('turns an OpenFlow13-only bridge error into OVS diagnostics, not corruption', () => {
     const r = parseDumpFlows(own('ovs-ofctl_dump-flows_br-of13'), { expectOutput: true });
     expect(r.value.flows).toEqual([]);
