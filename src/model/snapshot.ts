@@ -97,12 +97,46 @@ export interface NetDevice {
   from: Evidence;
 }
 
+export interface Listener {
+  proto: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  process?: string;
+  from: Evidence;
+}
+
 export interface Namespace {
   name: string;
   id?: number;
   /** Undefined when the case lists the namespace but not its devices. */
   devices?: NetDevice[];
+  /** Listening sockets (netstat/ss), when collected. */
+  sockets?: Listener[];
+  /** Per device: is transmit checksum offload on (ethtool -k)? */
+  offloads?: Record<string, { txChecksum?: boolean; from: Evidence }>;
+  /** iptables-save: rule count and Neutron's CHECKSUM fill rule for DHCP replies, when present. */
+  iptables?: { rules: number; checksumFill?: Evidence & { text: string }; from: Evidence };
   from: Evidence[];
+}
+
+/** The Neutron DHCP agent's view of one network (var/lib/neutron/dhcp/<net>/). */
+export interface DhcpNetwork {
+  net: string;
+  hosts?: { mac: string; ip?: string; name?: string; from: Evidence }[];
+  files: string[];
+}
+
+export interface DhcpLog {
+  file: string;
+  events: { type: string; iface: string; mac?: string; ip?: string; from: Evidence }[];
+}
+
+export interface DhcpClient {
+  file: string;
+  discovers: number;
+  offers: number;
+  lease: string | null;
+  badChecksums?: number;
 }
 
 export interface Host {
@@ -115,6 +149,9 @@ export interface Host {
   namespaces: Namespace[];
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];
+  dhcpNetworks: DhcpNetwork[];
+  dnsmasqLog?: DhcpLog;
+  dhcpClient?: DhcpClient;
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

@@ -16,6 +16,14 @@ import { parseIpNetns } from '../parse/ip-netns.ts';
 import { parseLinks } from '../parse/links.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import {
+  parseDhclient,
+  parseDhcpHosts,
+  parseDnsmasqLog,
+  parseEthtoolK,
+  parseIptablesSave,
+  parseSockets,
+} from '../parse/services.ts';
 import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import { InputError } from './errors.ts';
@@ -150,6 +158,8 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
       const r = relative(root, p).split(sep).join('/');
       if (r !== 'conf.db' && !CONF_DB_PATHS.some((c) => r.endsWith(c))) kind = undefined;
     }
+    const dh = /(?:^|\/)var\/lib\/neutron\/dhcp\/([^/]+)\/host$/.exec(relative(root, p).split(sep).join('/'));
+    if (dh) kind = { kind: 'dhcp-hosts', net: dh[1]! };
     if (kind) files.push({ path: p, rel, kind });
     else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
   }
@@ -222,6 +232,12 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
     else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
     else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
+    else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
+    else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));
+    else if (k.kind === 'iptables') run(f, parseIptablesSave(text(f)), (v) => b.applyIptables(k.ns, v, f.rel));
+    else if (k.kind === 'dhcp-hosts') run(f, parseDhcpHosts(text(f)), (v) => b.applyDhcpHosts(k.net, v, f.rel));
+    else if (k.kind === 'dnsmasq-log') run(f, parseDnsmasqLog(text(f)), (v) => b.applyDnsmasqLog(v, f.rel));
+    else if (k.kind === 'dhclient') run(f, parseDhclient(text(f)), (v) => b.applyDhclient(v, f.rel));
     else if (k.kind === 'xen-domid') {
       b.host.files.push(f.rel);
       const t = text(f).trim();

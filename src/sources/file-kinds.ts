@@ -13,7 +13,13 @@ export type FileKind =
   | { kind: 'ip-netns' }
   | { kind: 'ifconfig'; ns?: string }
   | { kind: 'ip-addr'; ns?: string }
-  | { kind: 'xen-domid' };
+  | { kind: 'xen-domid' }
+  | { kind: 'sockets'; ns?: string }
+  | { kind: 'ethtool-k'; ns?: string; dev: string }
+  | { kind: 'iptables'; ns?: string }
+  | { kind: 'dnsmasq-log' }
+  | { kind: 'dhclient' }
+  | { kind: 'dhcp-hosts'; net: string };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -75,6 +81,12 @@ const ROWS: Row[] = [
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
+  [/^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/, (m) => ({ kind: 'sockets', ns: m[1]! })],
+  [/^ip_netns_exec_(.+?)_ethtool_-k_(.+)$/, (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
+  [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
+  [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],
+  [/^dnsmasq.*\.log$/, () => ({ kind: 'dnsmasq-log' })],
+  [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
 ];
 
 /** Classify by base name; undefined for files vifpath does not read. */

@@ -1,0 +1,146 @@
+// The DHCP side of a case: sockets in a namespace (`netstat -W -neopa`, `ss -peaonmi`), offloads
+// (`ethtool -k`), `iptables-save`, the Neutron DHCP agent's hosts file, dnsmasq's log and a DHCP
+// client's output. Pure parsers: text in, typed value plus diagnostics out.
+import { diag, type Parsed, splitLines } from './diagnostics.ts';
+
+export interface Listener {
+  proto: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  process?: string;
+  line: number;
+}
+
+const NETSTAT = /^(udp6?|tcp6?)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s+(?:LISTEN\s+)?.*?(?:(\d+)\/(\S+))?\s+(?:off|on|keepalive)/;
+const SS = /^(udp|tcp)\s+(?:UNCONN|LISTEN)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s*(?:users:\(\("([^"]+)")?/;
+
+/** Listening sockets from netstat or ss output (other socket families are skipped). */
+export function parseSockets(text: string): Parsed<Listener[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: Listener[] = [];
+  lines.forEach((l, i) => {
+    const m = NETSTAT.exec(l);
+    if (m) {
+      out.push({ proto: m[1]!.startsWith('udp') ? 'udp' : 'tcp', address: m[2]!, port: Number(m[3]), ...(m[5] ? { process: m[5] } : {}), line: i + 1 });
+      return;
+    }
+    const s = SS.exec(l);
+    if (s) out.push({ proto: s[1] as 'udp' | 'tcp', address: s[2]!, port: Number(s[3]), ...(s[4] ? { process: s[4] } : {}), line: i + 1 });
+  });
+  if (lines.length > 0 && !/^(Active|Netid|Proto)/.test(lines[0]!))
+    diagnostics.push(diag('corrupt', 1, 'not-sockets', 'not netstat or ss output', lines[0]));
+  return { value: out, diagnostics };
+}
+
+export interface Offloads {
+  device: string;
+  txChecksum?: boolean;
+  rxChecksum?: boolean;
+  line: number;
+}
+
+export function parseEthtoolK(text: string): Parsed<Offloads> {
+  const { lines, diagnostics } = splitLines(text);
+  const head = /^Features for (\S+):$/.exec(lines[0] ?? '');
+  const v: Offloads = { device: head?.[1] ?? '', line: 1 };
+  if (!head && lines.length > 0) diagnostics.push(diag('corrupt', 1, 'not-ethtool', 'expected "Features for <dev>:"', lines[0]));
+  lines.forEach((l, i) => {
+    const m = /^(tx|rx)-checksumming: (on|off)/.exec(l);
+    if (m) {
+      if (m[1] === 'tx') {
+        v.txChecksum = m[2] === 'on';
+        v.line = i + 1;
+      } else v.rxChecksum = m[2] === 'on';
+    }
+  });
+  return { value: v, diagnostics };
+}
+
+export interface IptablesInfo {
+  rules: number;
+  /** A mangle rule that fills UDP checksums toward the DHCP client (Neutron adds it for veth ports). */
+  checksumFill?: { line: number; text: string };
+}
+
+export function parseIptablesSave(text: string): Parsed<IptablesInfo> {
+  const { lines, diagnostics } = splitLines(text);
+  const v: IptablesInfo = { rules: 0 };
+  lines.forEach((l, i) => {
+    if (l.startsWith('-A ')) v.rules++;
+    if (/-j CHECKSUM\b.*--checksum-fill/.test(l) && /--dport 68\b/.test(l)) v.checksumFill = { line: i + 1, text: l };
+    else if (!/^(#|\*|:|-A |COMMIT)/.test(l) && l.trim() !== '') diagnostics.push(diag('corrupt', i + 1, 'not-iptables', 'not iptables-save output', l));
+  });
+  return { value: v, diagnostics };
+}
+
+export interface DhcpHostEntry {
+  mac: string;
+  ip?: string;
+  name?: string;
+  line: number;
+}
+
+/** dnsmasq --dhcp-hostsfile as the Neutron DHCP agent writes it: `mac,name,ip` (ip may be [v6]). */
+export function parseDhcpHosts(text: string): Parsed<DhcpHostEntry[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: DhcpHostEntry[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() === '' || l.startsWith('#')) return;
+    const parts = l.split(',');
+    const mac = parts[0]!.toLowerCase();
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) {
+      diagnostics.push(diag('corrupt', i + 1, 'bad-host', 'expected "mac,name,ip"', l));
+      return;
+    }
+    const ip = parts.find((p) => /^\d+\.\d+\.\d+\.\d+$/.test(p) || /^\[.*\]$/.test(p));
+    const name = parts.find((p, k) => k > 0 && p !== ip && !p.startsWith('set:') && p !== '');
+    out.push({ mac, ...(ip ? { ip } : {}), ...(name ? { name } : {}), line: i + 1 });
+  });
+  return { value: out, diagnostics };
+}
+
+export interface DhcpLogEvent {
+  type: 'DHCPDISCOVER' | 'DHCPOFFER' | 'DHCPREQUEST' | 'DHCPACK' | 'DHCPNAK';
+  iface: string;
+  mac?: string;
+  ip?: string;
+  line: number;
+}
+
+export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: DhcpLogEvent[] = [];
+  lines.forEach((l, i) => {
+    const m = /(DHCPDISCOVER|DHCPOFFER|DHCPREQUEST|DHCPACK|DHCPNAK)\(([^)]+)\)\s*(.*)$/.exec(l);
+    if (!m) return;
+    const rest = m[3]!.trim().split(/\s+/);
+    const mac = rest.find((w) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(w));
+    const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
+    out.push({ type: m[1] as DhcpLogEvent['type'], iface: m[2]!, ...(mac ? { mac: mac.toLowerCase() } : {}), ...(ip ? { ip } : {}), line: i + 1 });
+  });
+  return { value: out, diagnostics };
+}
+
+export interface DhcpClientOutput {
+  discovers: number;
+  offers: number;
+  lease: string | null;
+  badChecksums?: number;
+  noOffers?: number;
+}
+
+/** dhclient -v output (the VM's console, or the lab's record). */
+export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
+  const { lines, diagnostics } = splitLines(text);
+  const v: DhcpClientOutput = { discovers: 0, offers: 0, lease: null };
+  lines.forEach((l, i) => {
+    if (l.startsWith('DHCPDISCOVER')) v.discovers++;
+    else if (l.startsWith('DHCPOFFER')) v.offers++;
+    const b = /^bound to (\S+)/.exec(l);
+    if (b) v.lease = b[1]!;
+    const c = /(\d+) bad udp checksums in \d+ packets/.exec(l);
+    if (c) v.badChecksums = Number(c[1]);
+    if (l.startsWith('No DHCPOFFERS received')) v.noOffers = i + 1;
+  });
+  return { value: v, diagnostics };
+}
