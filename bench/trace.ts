@@ -51,7 +51,7 @@ try {
       'set',
       'interface',
       `tap${i}`,
-      'ofport_request=' + (i + 10),
+      `ofport_request=${i + 10}`,
     );
   await ovs.vsctl(...args);
   const file = join(dir, 'flows');

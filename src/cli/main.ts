@@ -2,12 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
+import { diagnose } from '../doctor/diagnose.ts';
 import { LabError } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { colors } from './colors.ts';
+import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
@@ -31,6 +33,22 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       for (const c of cases) {
         const s = readCase(c, { lenient: o.lenient ?? false });
         out(`${o.json ? toJson(s) : formatSnapshot(s, colors(true))}\n`);
+      }
+    });
+  p.command('diagnose')
+    .description('name the cause of a DHCP failure, with the evidence and the fix')
+    .argument('<case...>', 'case directory or sosreport')
+    .option('--vm <port|mac|iface-id>', 'only this VM port')
+    .option('--json', 'print the diagnosis as JSON')
+    .option('--lenient', 'report corrupt files as warnings and read the rest')
+    .option('--exit-zero', 'exit 0 even when a problem is found (for demos and scripts that read the output)')
+    .action((cases: string[], o: { vm?: string; json?: boolean; lenient?: boolean; exitZero?: boolean }) => {
+      for (const c of cases) {
+        const d = diagnose(readCase(c, { lenient: o.lenient ?? false }), o.vm ? { vm: o.vm } : {});
+        out(
+          `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
+        );
+        if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
       }
     });
   p.command('trace')

@@ -2,11 +2,16 @@
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
 import { TraceInputError, type TraceResult, trace } from './trace.ts';
-import { buildWorld } from './world.ts';
+import { buildWorld, type World } from './world.ts';
 
 const PLACEHOLDER_MAC = 0xfa163e000001;
 
 export function traceCommand(s: Snapshot, from: string, packet: string, mac?: string): TraceResult {
+  return runTrace(s, buildWorld(s), from, packet, mac);
+}
+
+/** The same, on a world built once (diagnose traces several packets). */
+export function runTrace(s: Snapshot, w: World, from: string, packet: string, mac?: string): TraceResult {
   const i = from.indexOf(':');
   if (i <= 0) throw new TraceInputError(`--from "${from}": expected <host>:<port>, e.g. dom0:vif16.0`);
   const host = from.slice(0, i);
@@ -16,7 +21,6 @@ export function traceCommand(s: Snapshot, from: string, packet: string, mac?: st
     throw new TraceInputError(
       `--from: no host "${host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
     );
-  const w = buildWorld(s);
   const [name, ...rest] = packet.split(',');
   let notes: string[] = [];
   let p: Packet;

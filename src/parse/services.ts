@@ -11,7 +11,8 @@ export interface Listener {
   line: number;
 }
 
-const NETSTAT = /^(udp6?|tcp6?)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s+(?:LISTEN\s+)?.*?(?:(\d+)\/(\S+))?\s+(?:off|on|keepalive)/;
+const NETSTAT =
+  /^(udp6?|tcp6?)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s+(?:LISTEN\s+)?.*?(?:(\d+)\/(\S+))?\s+(?:off|on|keepalive)/;
 const SS = /^(udp|tcp)\s+(?:UNCONN|LISTEN)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s*(?:users:\(\("([^"]+)")?/;
 
 /** Listening sockets from netstat or ss output (other socket families are skipped). */
@@ -21,11 +22,24 @@ export function parseSockets(text: string): Parsed<Listener[]> {
   lines.forEach((l, i) => {
     const m = NETSTAT.exec(l);
     if (m) {
-      out.push({ proto: m[1]!.startsWith('udp') ? 'udp' : 'tcp', address: m[2]!, port: Number(m[3]), ...(m[5] ? { process: m[5] } : {}), line: i + 1 });
+      out.push({
+        proto: m[1]!.startsWith('udp') ? 'udp' : 'tcp',
+        address: m[2]!,
+        port: Number(m[3]),
+        ...(m[5] ? { process: m[5] } : {}),
+        line: i + 1,
+      });
       return;
     }
     const s = SS.exec(l);
-    if (s) out.push({ proto: s[1] as 'udp' | 'tcp', address: s[2]!, port: Number(s[3]), ...(s[4] ? { process: s[4] } : {}), line: i + 1 });
+    if (s)
+      out.push({
+        proto: s[1] as 'udp' | 'tcp',
+        address: s[2]!,
+        port: Number(s[3]),
+        ...(s[4] ? { process: s[4] } : {}),
+        line: i + 1,
+      });
   });
   if (lines.length > 0 && !/^(Active|Netid|Proto)/.test(lines[0]!))
     diagnostics.push(diag('corrupt', 1, 'not-sockets', 'not netstat or ss output', lines[0]));
@@ -43,7 +57,8 @@ export function parseEthtoolK(text: string): Parsed<Offloads> {
   const { lines, diagnostics } = splitLines(text);
   const head = /^Features for (\S+):$/.exec(lines[0] ?? '');
   const v: Offloads = { device: head?.[1] ?? '', line: 1 };
-  if (!head && lines.length > 0) diagnostics.push(diag('corrupt', 1, 'not-ethtool', 'expected "Features for <dev>:"', lines[0]));
+  if (!head && lines.length > 0)
+    diagnostics.push(diag('corrupt', 1, 'not-ethtool', 'expected "Features for <dev>:"', lines[0]));
   lines.forEach((l, i) => {
     const m = /^(tx|rx)-checksumming: (on|off)/.exec(l);
     if (m) {
@@ -67,8 +82,10 @@ export function parseIptablesSave(text: string): Parsed<IptablesInfo> {
   const v: IptablesInfo = { rules: 0 };
   lines.forEach((l, i) => {
     if (l.startsWith('-A ')) v.rules++;
-    if (/-j CHECKSUM\b.*--checksum-fill/.test(l) && /--dport 68\b/.test(l)) v.checksumFill = { line: i + 1, text: l };
-    else if (!/^(#|\*|:|-A |COMMIT)/.test(l) && l.trim() !== '') diagnostics.push(diag('corrupt', i + 1, 'not-iptables', 'not iptables-save output', l));
+    if (/-j CHECKSUM\b.*--checksum-fill/.test(l) && /--dport 68\b/.test(l))
+      v.checksumFill = { line: i + 1, text: l };
+    else if (!/^(#|\*|:|-A |COMMIT)/.test(l) && l.trim() !== '')
+      diagnostics.push(diag('corrupt', i + 1, 'not-iptables', 'not iptables-save output', l));
   });
   return { value: v, diagnostics };
 }
@@ -116,7 +133,13 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
     const rest = m[3]!.trim().split(/\s+/);
     const mac = rest.find((w) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(w));
     const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
-    out.push({ type: m[1] as DhcpLogEvent['type'], iface: m[2]!, ...(mac ? { mac: mac.toLowerCase() } : {}), ...(ip ? { ip } : {}), line: i + 1 });
+    out.push({
+      type: m[1] as DhcpLogEvent['type'],
+      iface: m[2]!,
+      ...(mac ? { mac: mac.toLowerCase() } : {}),
+      ...(ip ? { ip } : {}),
+      line: i + 1,
+    });
   });
   return { value: out, diagnostics };
 }

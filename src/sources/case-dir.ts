@@ -16,6 +16,8 @@ import { parseIpNetns } from '../parse/ip-netns.ts';
 import { parseLinks } from '../parse/links.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
+import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import {
   parseDhclient,
   parseDhcpHosts,
@@ -24,8 +26,6 @@ import {
   parseIptablesSave,
   parseSockets,
 } from '../parse/services.ts';
-import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
-import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import { InputError } from './errors.ts';
 import { classify, type FileKind } from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
@@ -234,8 +234,10 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
     else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
     else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));
-    else if (k.kind === 'iptables') run(f, parseIptablesSave(text(f)), (v) => b.applyIptables(k.ns, v, f.rel));
-    else if (k.kind === 'dhcp-hosts') run(f, parseDhcpHosts(text(f)), (v) => b.applyDhcpHosts(k.net, v, f.rel));
+    else if (k.kind === 'iptables')
+      run(f, parseIptablesSave(text(f)), (v) => b.applyIptables(k.ns, v, f.rel));
+    else if (k.kind === 'dhcp-hosts')
+      run(f, parseDhcpHosts(text(f)), (v) => b.applyDhcpHosts(k.net, v, f.rel));
     else if (k.kind === 'dnsmasq-log') run(f, parseDnsmasqLog(text(f)), (v) => b.applyDnsmasqLog(v, f.rel));
     else if (k.kind === 'dhclient') run(f, parseDhclient(text(f)), (v) => b.applyDhclient(v, f.rel));
     else if (k.kind === 'xen-domid') {

@@ -81,7 +81,10 @@ const ROWS: Row[] = [
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
-  [/^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/, (m) => ({ kind: 'sockets', ns: m[1]! })],
+  [
+    /^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/,
+    (m) => ({ kind: 'sockets', ns: m[1]! }),
+  ],
   [/^ip_netns_exec_(.+?)_ethtool_-k_(.+)$/, (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
   [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
   [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],

@@ -20,9 +20,16 @@ import type { ParsedNamespace } from '../parse/ip-netns.ts';
 import type { ParsedNetDevice } from '../parse/net-types.ts';
 import type { OfctlShow } from '../parse/ovs-ofctl-show.ts';
 import type { VsctlShow } from '../parse/ovs-vsctl-show.ts';
-import type { DhcpClientOutput, DhcpHostEntry, DhcpLogEvent, IptablesInfo, Listener, Offloads } from '../parse/services.ts';
 import type { MonitorEvent } from '../parse/ovsdb-client-monitor.ts';
 import { monitorState } from '../parse/ovsdb-client-monitor.ts';
+import type {
+  DhcpClientOutput,
+  DhcpHostEntry,
+  DhcpLogEvent,
+  IptablesInfo,
+  Listener,
+  Offloads,
+} from '../parse/services.ts';
 
 export interface RowWithEvidence {
   row: Row;
@@ -485,21 +492,38 @@ export class HostBuilder {
   applySockets(ns: string | undefined, ls: readonly Listener[], file: string): void {
     if (ns === undefined) return;
     const n = this.namespace(ns);
-    n.sockets = [...(n.sockets ?? []), ...ls.map((l) => ({ proto: l.proto, address: l.address, port: l.port, ...(l.process ? { process: l.process } : {}), from: ev(file, l.line) }))];
+    n.sockets = [
+      ...(n.sockets ?? []),
+      ...ls.map((l) => ({
+        proto: l.proto,
+        address: l.address,
+        port: l.port,
+        ...(l.process ? { process: l.process } : {}),
+        from: ev(file, l.line),
+      })),
+    ];
     if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
   }
 
   applyOffloads(ns: string | undefined, o: Offloads, file: string): void {
     if (ns === undefined || !o.device) return;
     const n = this.namespace(ns);
-    n.offloads = { ...(n.offloads ?? {}), [o.device]: { ...(o.txChecksum !== undefined ? { txChecksum: o.txChecksum } : {}), from: ev(file, o.line) } };
+    n.offloads = {
+      ...(n.offloads ?? {}),
+      [o.device]: {
+        ...(o.txChecksum !== undefined ? { txChecksum: o.txChecksum } : {}),
+        from: ev(file, o.line),
+      },
+    };
   }
 
   applyIptables(ns: string | undefined, v: IptablesInfo, file: string): void {
     if (ns === undefined) return;
     this.namespace(ns).iptables = {
       rules: v.rules,
-      ...(v.checksumFill ? { checksumFill: { file, line: v.checksumFill.line, text: v.checksumFill.text } } : {}),
+      ...(v.checksumFill
+        ? { checksumFill: { file, line: v.checksumFill.line, text: v.checksumFill.text } }
+        : {}),
       from: ev(file, 0),
     };
   }
@@ -511,18 +535,35 @@ export class HostBuilder {
       this.host.dhcpNetworks.push(n);
     }
     n.files.push(file);
-    n.hosts = entries.map((e) => ({ mac: e.mac, ...(e.ip ? { ip: e.ip } : {}), ...(e.name ? { name: e.name } : {}), from: ev(file, e.line) }));
+    n.hosts = entries.map((e) => ({
+      mac: e.mac,
+      ...(e.ip ? { ip: e.ip } : {}),
+      ...(e.name ? { name: e.name } : {}),
+      from: ev(file, e.line),
+    }));
   }
 
   applyDnsmasqLog(events: readonly DhcpLogEvent[], file: string): void {
     this.host.dnsmasqLog = {
       file,
-      events: events.map((e) => ({ type: e.type, iface: e.iface, ...(e.mac ? { mac: e.mac } : {}), ...(e.ip ? { ip: e.ip } : {}), from: ev(file, e.line) })),
+      events: events.map((e) => ({
+        type: e.type,
+        iface: e.iface,
+        ...(e.mac ? { mac: e.mac } : {}),
+        ...(e.ip ? { ip: e.ip } : {}),
+        from: ev(file, e.line),
+      })),
     };
   }
 
   applyDhclient(v: DhcpClientOutput, file: string): void {
-    this.host.dhcpClient = { file, discovers: v.discovers, offers: v.offers, lease: v.lease, ...(v.badChecksums !== undefined ? { badChecksums: v.badChecksums } : {}) };
+    this.host.dhcpClient = {
+      file,
+      discovers: v.discovers,
+      offers: v.offers,
+      lease: v.lease,
+      ...(v.badChecksums !== undefined ? { badChecksums: v.badChecksums } : {}),
+    };
   }
 
   /** Say what a fuller picture would need. */

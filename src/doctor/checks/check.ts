@@ -1,0 +1,13 @@
+import type { DoctorContext } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
+
+/** One check: an id, a title, and a pure function from the context to findings. */
+export interface Check {
+  id: string;
+  title: string;
+  run(ctx: DoctorContext): Finding[];
+}
+
+export function evid(text: string, from?: { file: string; line: number }): EvidenceItem {
+  return from ? { text, file: from.file, ...(from.line ? { line: from.line } : {}) } : { text };
+}

@@ -1,0 +1,52 @@
+// DHCP port as a veth pair with transmit checksum offload on and no CHECKSUM fill rule: replies
+// leave with partial UDP checksums and the client drops every OFFER.
+import type { Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+
+export const checksum: Check = {
+  id: 'checksum',
+  title: 'UDP checksum of DHCP replies',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const srv of ctx.servers) {
+      const off = srv.ns.offloads?.[srv.device.name];
+      if (!srv.veth || !off?.txChecksum) continue;
+      if (srv.ns.iptables?.checksumFill) continue;
+      const offers = srv.host.dnsmasqLog?.events.filter((e) => e.type === 'DHCPOFFER') ?? [];
+      const client = ctx.snapshot.hosts.map((h) => h.dhcpClient).find(Boolean);
+      const lost = offers.length > 0 && client !== undefined && client.offers === 0;
+      out.push({
+        code: 'dhcp-reply-checksum',
+        severity: lost || srv.ns.iptables ? 'error' : 'warning',
+        subject: `${srv.host.name}:${srv.ns.name}:${srv.device.name}`,
+        message: `DHCP replies leave ${srv.device.name} (a veth) with transmit checksum offload on and no CHECKSUM fill rule: clients drop them for a bad UDP checksum${lost ? `; dnsmasq sent ${offers.length} OFFER(s) and the client received none` : ''}`,
+        rootCause:
+          'with ovs_use_veth the kernel leaves UDP checksums to the veth peer, which OVS forwards unfinished (userspace datapath) — Neutron adds an iptables CHECKSUM --checksum-fill rule for this',
+        evidence: [
+          evid(`tx-checksumming: on for ${srv.device.name}`, off.from),
+          evid(
+            srv.ns.iptables
+              ? `iptables-save in ${srv.ns.name} has ${srv.ns.iptables.rules} rules, no CHECKSUM --checksum-fill for udp dport 68`
+              : 'iptables-save of the namespace not in the case',
+            srv.ns.iptables?.from,
+          ),
+          ...(offers[0] ? [evid(`dnsmasq logged ${offers.length} DHCPOFFER`, offers[0].from)] : []),
+          ...(client
+            ? [
+                evid(
+                  `the client saw ${client.offers} OFFER${client.badChecksums ? ` and ${client.badChecksums} bad udp checksums` : ''}`,
+                  { file: client.file, line: 0 },
+                ),
+              ]
+            : []),
+        ],
+        fix: [
+          `ip netns exec ${srv.ns.name} iptables -t mangle -A POSTROUTING -o ${srv.device.name} -p udp --dport 68 -j CHECKSUM --checksum-fill`,
+          `# or turn the offload off: ip netns exec ${srv.ns.name} ethtool -K ${srv.device.name} tx off`,
+        ],
+      });
+    }
+    return out;
+  },
+};

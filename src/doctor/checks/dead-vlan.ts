@@ -1,0 +1,35 @@
+// Tag 4095 is Neutron's DEAD_VLAN: the agent could not bind the port (and pairs the tag with an
+// in_port drop flow, since tag 4095 alone does not stop NORMAL).
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+import { dropEvidence, dropText } from './drop-evidence.ts';
+
+export const deadVlan: Check = {
+  id: 'dead-vlan',
+  title: 'VM port on the dead VLAN (4095)',
+  run(ctx) {
+    return ctx.vms
+      .filter((vm) => vm.port.tag.known && vm.port.tag.value === 4095)
+      .map((vm) => {
+        const t = ctx.discover.get(vm);
+        return {
+          code: 'dead-vlan',
+          severity: 'error' as const,
+          subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+          message: `${vm.port.name} is tagged 4095 (Neutron's dead VLAN) on ${vm.bridge.name}${t && t.verdict !== 'delivered' ? `; its DISCOVER ${dropText(t)}` : ''}`,
+          rootCause:
+            'the L2 agent could not bind the port (no network/segment for it, or the binding failed): see the agent log for the port id',
+          evidence: [
+            evid(`port ${vm.port.name} tag 4095`, vm.port.tag.known ? vm.port.tag.from[0] : undefined),
+            ...(t ? dropEvidence(t, 'its DHCP DISCOVER') : []),
+          ],
+          fix: [
+            '# on the agent host: find why binding failed',
+            `grep -E "${vm.port.interfaces[0]?.externalIds.known ? (vm.port.interfaces[0].externalIds.value['iface-id'] ?? vm.port.name) : vm.port.name}|binding_failed|Port .* was not found" /var/log/neutron/openvswitch-agent.log`,
+            'openstack port show <port-id> -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it',
+            'systemctl restart neutron-openvswitch-agent',
+          ],
+        };
+      });
+  },
+};

@@ -1,0 +1,36 @@
+// A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
+import type { Check } from './check.ts';
+import { dropEvidence } from './drop-evidence.ts';
+
+const DHCP = /udp.*(tp_(?:src|dst)|udp_(?:src|dst))=6[78]\b|(tp_(?:src|dst)|udp_(?:src|dst))=6[78]\b.*udp/;
+
+export const dhcpDropFlow: Check = {
+  id: 'dhcp-drop-flow',
+  title: 'a flow drops DHCP',
+  run(ctx) {
+    const out = [];
+    for (const vm of ctx.vms)
+      for (const [what, t] of [
+        ['DISCOVER', ctx.discover.get(vm)],
+        ['OFFER', ctx.offer.get(vm)],
+      ] as const) {
+        const d = t?.drop;
+        if (!t || t.verdict === 'delivered' || !d?.flow || !DHCP.test(d.flow)) continue;
+        out.push({
+          code: 'dhcp-drop-flow',
+          severity: 'error' as const,
+          subject: `${d.host}:${d.bridge}`,
+          message: `a flow on ${d.host} ${d.bridge} drops DHCP: the ${what} for ${vm.port.name} hits \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`,
+          rootCause:
+            'a security-group or firewall rule blocks DHCP (Neutron always allows udp 68→67 from the port and 67→68 to it)',
+          evidence: dropEvidence(t, `the DHCP ${what}`),
+          fix: [
+            `# find who installed it (cookie) and the security group rules of the port`,
+            `ovs-ofctl -O OpenFlow13 dump-flows ${d.bridge} | grep -E "tp_(src|dst)=6[78]"`,
+            `# remove it (after fixing its source, or it comes back): ovs-ofctl --strict del-flows ${d.bridge} '${d.flow.replace(/ actions=.*$/, '')}'`,
+          ],
+        });
+      }
+    return out;
+  },
+};

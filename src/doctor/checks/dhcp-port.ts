@@ -1,0 +1,74 @@
+// The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
+import type { Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+
+export const dhcpPort: Check = {
+  id: 'dhcp-port',
+  title: 'DHCP namespace and port',
+  run(ctx) {
+    const out: Finding[] = [];
+    if (ctx.servers.length === 0) {
+      const nss = ctx.snapshot.hosts.flatMap((h) => h.namespaces.map((n) => `${h.name}:${n.name}`));
+      out.push({
+        code: 'dhcp-namespace-missing',
+        severity: nss.some((n) => n.includes(':qdhcp-')) ? 'warning' : 'error',
+        subject: 'DHCP server',
+        message: nss.some((n) => n.includes(':qdhcp-'))
+          ? 'a qdhcp namespace is listed but its devices are not in the case'
+          : 'no qdhcp namespace in the case: the DHCP agent has no server for this network here (or the network node was not collected)',
+        evidence: nss.length
+          ? [evid(`namespaces seen: ${nss.join(', ')}`)]
+          : [evid('no `ip netns` output in the case')],
+        fix: [
+          '# on the network node:',
+          'ip netns',
+          'ip netns exec qdhcp-<network-id> ip -d address show',
+          'openstack network agent list --agent-type dhcp',
+        ],
+      });
+      return out;
+    }
+    for (const srv of ctx.servers) {
+      const subject = `${srv.host.name}:${srv.ns.name}:${srv.device.name}`;
+      if (!srv.device.up)
+        out.push({
+          code: 'dhcp-port-down',
+          severity: 'error',
+          subject,
+          message: `the DHCP port ${srv.device.name} is DOWN inside ${srv.ns.name}: frames switched to it are never received`,
+          rootCause: 'the DHCP agent did not (re)plug its port, or someone set it down',
+          evidence: [evid(`${srv.device.name} is not UP`, srv.device.from)],
+          fix: [
+            `ip netns exec ${srv.ns.name} ip link set ${srv.device.name} up`,
+            'systemctl restart neutron-dhcp-agent',
+          ],
+        });
+      if (!srv.ovs)
+        out.push({
+          code: 'dhcp-port-not-on-bridge',
+          severity: 'error',
+          subject,
+          message: `${srv.device.name} is in ${srv.ns.name} but no OVS bridge of ${srv.host.name} has its port`,
+          evidence: [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from)],
+          fix: [
+            `ovs-vsctl show   # on ${srv.host.name}: is the tap on br-int?`,
+            'systemctl restart neutron-dhcp-agent',
+          ],
+        });
+      else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === null)
+        out.push({
+          code: 'dhcp-port-untagged',
+          severity: 'error',
+          subject,
+          message: `the DHCP port ${srv.ovs.port.name} has no VLAN tag on ${srv.ovs.bridge.name}`,
+          evidence: [evid(`port ${srv.ovs.port.name} has no tag`, srv.ovs.port.tag.from[0])],
+          fix: [
+            `ovs-vsctl set Port ${srv.ovs.port.name} tag=<local VLAN>`,
+            'systemctl restart neutron-openvswitch-agent',
+          ],
+        });
+    }
+    return out;
+  },
+};

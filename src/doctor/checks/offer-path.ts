@@ -1,0 +1,30 @@
+// The way back: an OFFER from the DHCP port to the VM, traced like the DISCOVER.
+import type { Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { dropEvidence, dropText } from './drop-evidence.ts';
+
+export const offerPath: Check = {
+  id: 'offer-path',
+  title: 'OFFER from the DHCP port back to the VM',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const vm of ctx.vms) {
+      const d = ctx.discover.get(vm);
+      const o = ctx.offer.get(vm);
+      if (!o || !d || d.verdict !== 'delivered') continue;
+      const back = o.outputs.some((x) => x.host === vm.host.name && x.port === vm.port.name);
+      if (back) continue;
+      out.push({
+        code: 'offer-dropped',
+        severity: 'error',
+        subject: `${vm.host.name}:${vm.port.name}`,
+        message: `the DISCOVER reaches the DHCP server but an OFFER back to ${vm.port.name} ${dropText(o)}`,
+        evidence: dropEvidence(o, 'the DHCP OFFER'),
+        fix: [
+          '# compare the return-path translation flows (local VLAN ↔ segmentation id) on every bridge of the path',
+        ],
+      });
+    }
+    return out;
+  },
+};

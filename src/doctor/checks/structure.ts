@@ -1,0 +1,68 @@
+// Broken plumbing anywhere on the path: a patch port whose peer is missing, an interface OVS
+// could not open, a secure bridge without flows.
+import type { Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+
+export const structure: Check = {
+  id: 'structure',
+  title: 'patch peers, interface errors, secure bridges without flows',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const h of ctx.snapshot.hosts) {
+      const names = new Set(
+        h.bridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => i.name))),
+      );
+      for (const b of h.bridges) {
+        if (
+          b.failMode.known &&
+          b.failMode.value === 'secure' &&
+          b.flows.known &&
+          b.flows.value.entries.length === 0 &&
+          b.flows.value.complete
+        )
+          out.push({
+            code: 'secure-bridge-no-flows',
+            severity: 'error',
+            subject: `${h.name}:${b.name}`,
+            message: `${b.name} is fail_mode secure and has no flows: it drops everything`,
+            evidence: [
+              evid(`fail_mode secure`, b.failMode.from[0]),
+              evid('empty flow dump', { file: b.flows.value.file, line: 0 }),
+            ],
+            fix: ['systemctl restart neutron-openvswitch-agent   # reinstalls the flows'],
+          });
+        for (const p of b.ports)
+          for (const i of p.interfaces) {
+            const peer = i.options.known ? i.options.value.peer : undefined;
+            if (i.type.known && i.type.value === 'patch' && peer && !names.has(peer) && h.bridges.length > 1)
+              out.push({
+                code: 'patch-peer-missing',
+                severity: 'warning',
+                subject: `${h.name}:${b.name}:${i.name}`,
+                message: `patch port ${i.name} names peer ${peer}, which no bridge in the case has`,
+                evidence: [evid(`options:peer=${peer}`, i.options.known ? i.options.from[0] : undefined)],
+                fix: [
+                  `ovs-vsctl show   # on ${h.name}: does ${peer} exist? (a misnamed peer leaves the patch dead)`,
+                ],
+              });
+            if (i.error || (i.ofport.known && i.ofport.value === -1))
+              out.push({
+                code: 'interface-error',
+                severity: 'warning',
+                subject: `${h.name}:${b.name}:${i.name}`,
+                message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}`,
+                evidence: [
+                  evid(
+                    i.error ? `error "${i.error.text}"` : 'ofport -1',
+                    i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
+                  ),
+                ],
+                fix: [`ip link show ${i.name}   # the device must exist before ovs-vsctl add-port`],
+              });
+          }
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,65 @@
+// The segmentation id a frame carries between hosts differs from the one the far side translates
+// back to its local VLAN: the translation flows disagree.
+import type { Flow } from '../../openflow/types.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+import { dropEvidence } from './drop-evidence.ts';
+
+function vlanOf(f: Flow): number | undefined {
+  const m = f.match.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
+  return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
+}
+
+export const vlanMismatch: Check = {
+  id: 'vlan-mismatch',
+  title: 'VLAN / segmentation id translation mismatch',
+  run(ctx) {
+    const out = [];
+    for (const vm of ctx.vms) {
+      const t = ctx.discover.get(vm);
+      const d = t?.drop;
+      if (
+        !t ||
+        t.verdict === 'delivered' ||
+        !d?.flow ||
+        !/^priority=\d+,in_port=\S+ actions=drop$/.test(d.flow)
+      )
+        continue;
+      // The frame's VLAN as it entered the dropping bridge, and what that bridge's flows expect.
+      const entry = [...t.hops]
+        .reverse()
+        .find((h) => h.kind === 'bridge' && h.host === d.host && h.bridge === d.bridge);
+      const arrived = entry && entry.kind === 'bridge' ? /dl_vlan=(\d+)/.exec(entry.packet)?.[1] : undefined;
+      if (arrived === undefined) continue;
+      const br = ctx.snapshot.hosts.find((h) => h.name === d.host)?.bridges.find((b) => b.name === d.bridge);
+      const inPort = /in_port=(\S+) /.exec(d.flow)?.[1];
+      const expected = br?.flows.known
+        ? br.flows.value.entries.filter(
+            (e) => e.text.includes(`in_port=${inPort},`) && vlanOf(e.flow) !== undefined,
+          )
+        : [];
+      if (expected.length === 0 || expected.some((e) => vlanOf(e.flow) === Number(arrived))) continue;
+      out.push({
+        code: 'vlan-mismatch',
+        severity: 'error' as const,
+        subject: `${d.host}:${d.bridge}`,
+        message: `the DISCOVER reaches ${d.host} ${d.bridge} tagged ${arrived}, but its flows translate only VLAN ${expected.map((e) => vlanOf(e.flow)).join(', ')} from that port, so it dies at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`,
+        rootCause:
+          "the hosts disagree on the network's segmentation id (or the physical network mapping): the sender translates to one id, the receiver expects another",
+        evidence: [
+          evid(`the frame carries VLAN ${arrived} on the wire into ${d.host}`),
+          ...expected.map((e) =>
+            evid(`${d.host} ${d.bridge} expects: ${e.text.replace(/^.*?priority=/, 'priority=')}`, e.from),
+          ),
+          ...dropEvidence(t, 'the DHCP DISCOVER'),
+        ],
+        fix: [
+          "# compare the network's segmentation id with the bridge_mappings / provider network on both hosts",
+          'openstack network show <network> -c provider:segmentation_id -c provider:physical_network',
+          `# then restart the L2 agents so both sides re-install the translation flows: systemctl restart neutron-openvswitch-agent`,
+        ],
+      });
+    }
+    return out;
+  },
+};

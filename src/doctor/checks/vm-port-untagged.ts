@@ -1,0 +1,94 @@
+// The seed: the VM's port has no VLAN tag on the integration bridge, so the physical bridge's
+// flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
+import { where } from '../../model/evidence.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+import { dropEvidence, dropText } from './drop-evidence.ts';
+
+export const vmPortUntagged: Check = {
+  id: 'vm-port-untagged',
+  title: 'VM port without VLAN tag on the integration bridge',
+  run(ctx) {
+    const out = [];
+    for (const vm of ctx.vms) {
+      const t = ctx.discover.get(vm);
+      if (!vm.port.tag.known || vm.port.tag.value !== null || !t || t.verdict === 'delivered') continue;
+      const iface = vm.port.interfaces[0];
+      const ev = [evid(`port ${vm.port.name} on ${vm.bridge.name} has no tag`, vm.port.tag.from[0])];
+      if (iface?.ofport.known && iface.ofport.value !== null)
+        ev.push(
+          evid(
+            `it exists in OVSDB with ofport ${iface.ofport.value}: OVS created it, so the agent had something to process`,
+            iface.ofport.from[0],
+          ),
+        );
+      const ids = iface?.externalIds;
+      if (ids?.known)
+        ev.push(
+          evid(
+            ids.value['iface-id']
+              ? `external_ids iface-id=${ids.value['iface-id']} (Nova plugged it)`
+              : 'no external_ids:iface-id on the interface',
+          ),
+        );
+      else
+        ev.push(
+          evid('the case has no external_ids for it (no `ovs-vsctl list interface`): agent metadata unknown'),
+        );
+      ev.push(...dropEvidence(t, `its DHCP DISCOVER (untagged, VLAN 0 on ${vm.bridge.name})`));
+      // The local VLAN the flows expect: the dl_vlan of the translation flow beside the drop.
+      const local = localVlan(ctx, t.drop?.host, t.drop?.bridge, t.drop?.flow ?? undefined);
+      if (local !== undefined)
+        ev.push(
+          evid(
+            `the flows on ${t.drop!.bridge} pass only local VLAN ${local} from that port (mod_vlan_vid to the segmentation id)`,
+          ),
+        );
+      out.push({
+        code: 'vm-port-untagged',
+        severity: 'error' as const,
+        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+        message: `${vm.port.name} has no VLAN tag on ${vm.bridge.name}, so its DISCOVER ${dropText(t)}`,
+        rootCause:
+          'the port exists in OVSDB with an ofport but was never tagged, so the L2 agent never processed it (its OVSDB monitor did not report the new port): check the monitor, restart the agent or switch it to polling',
+        evidence: ev,
+        fix: [
+          `# now, on ${vm.host.name}: give the port its local VLAN (what the agent would have done)`,
+          `ovs-vsctl set Port ${vm.port.name} tag=${local ?? '<local VLAN of the network>'}`,
+          '# durably, on the host running neutron-openvswitch-agent:',
+          'systemctl restart neutron-openvswitch-agent   # devstack: restart q-agt',
+          '# if new ports keep being missed, stop relying on the OVSDB monitor: in openvswitch_agent.ini [agent] set minimize_polling = False',
+          `# and check that the monitor sees new ports on ${vm.host.name}: ovsdb-client monitor Interface name,ofport`,
+        ],
+      });
+      void where;
+    }
+    return out;
+  },
+};
+
+/** dl_vlan of the higher-priority flow from the same in_port on the dropping bridge. */
+function localVlan(
+  ctx: Parameters<Check['run']>[0],
+  host?: string,
+  bridge?: string,
+  dropFlow?: string,
+): number | undefined {
+  if (!host || !bridge || !dropFlow) return undefined;
+  const inPort = /in_port=([^,\s]+)/.exec(dropFlow)?.[1];
+  const b = ctx.snapshot.hosts.find((h) => h.name === host)?.bridges.find((x) => x.name === bridge);
+  if (!b?.flows.known || !inPort) return undefined;
+  for (const e of b.flows.value.entries) {
+    const m = e.flow.match;
+    const ip = m.find((x) => x.kind === 'field' && x.field === 'in_port');
+    const vl = m.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
+    if (
+      ip?.kind === 'field' &&
+      vl?.kind === 'field' &&
+      vl.value.t === 'int' &&
+      JSON.stringify(ip.value).includes(inPort)
+    )
+      return vl.value.v;
+  }
+  return undefined;
+}

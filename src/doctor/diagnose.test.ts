@@ -1,0 +1,95 @@
+// Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
+// collected from real OVS/dnsmasq/dhclient by the global lab setup).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCase } from '../sources/case-dir.ts';
+import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { labResult } from '../testing/lab-cases.ts';
+import { diagnose } from './diagnose.ts';
+
+const BIN = join(ROOT, 'bin/vifpath.mjs');
+
+describe('the seed case', () => {
+  const d = diagnose(readCase(SEED_CASE));
+
+  it('names the direct cause, where, and the root cause', () => {
+    expect(d.healthy).toBe(false);
+    expect(d.verdict).toBe(
+      'vif16.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3 at `priority=2,in_port=2 actions=drop` (n_packets=7); the port exists in OVSDB with an ofport but was never tagged, so the L2 agent never processed it (its OVSDB monitor did not report the new port): check the monitor, restart the agent or switch it to polling',
+    );
+    const f = d.findings[0]!;
+    expect(f.code).toBe('vm-port-untagged');
+    expect(f.evidence).toContainEqual({
+      text: 'port vif16.0 on xapi5 has no tag',
+      file: 'dom0/ovs-vsctl_show',
+      line: 6,
+    });
+    expect(f.evidence.find((e) => e.file === 'dom0/ovs-ofctl_dump-flows_xapi3')).toMatchObject({ line: 4 });
+    expect(
+      f.evidence.find((e) => e.file === 'dom0/ovsdb-client_monitor_Interface_name_ofport'),
+    ).toMatchObject({ line: 9 });
+    expect(f.fix).toContain('ovs-vsctl set Port vif16.0 tag=1');
+    expect(f.fix.join('\n')).toMatch(/minimize_polling = False/);
+  });
+
+  it('says what to collect next, on which host', () => {
+    expect(d.collect).toContain(
+      'dom0: bridge xapi5: no flow dump (collect `ovs-ofctl -O OpenFlow13 dump-flows xapi5`)',
+    );
+  });
+
+  it('npm start prints the seed conclusion and exits 0; diagnose alone exits 1; --json has the contract', () => {
+    const start = spawnSync('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(start.status).toBe(0);
+    expect(start.stdout.split('\n')[0]).toMatch(
+      /^PROBLEM: vif16\.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3/,
+    );
+    const r = spawnSync('node', [BIN, 'diagnose', SEED_CASE, '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j.findings[0]).sort()).toEqual([
+      'code',
+      'evidence',
+      'fix',
+      'message',
+      'rootCause',
+      'severity',
+      'subject',
+    ]);
+    expect(typeof j.verdict).toBe('string');
+  }, 60_000);
+});
+
+const EXPECTED: Record<string, string | null> = {
+  healthy: null,
+  'seed-missing-tag': 'vm-port-untagged',
+  'dead-vlan': 'dead-vlan',
+  'vlan-mismatch': 'vlan-mismatch',
+  'dnsmasq-down': 'dnsmasq-not-running',
+  'dhcp-tap-down': 'dhcp-port-down',
+  checksum: 'dhcp-reply-checksum',
+  'sg-drop': 'dhcp-drop-flow',
+};
+
+describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
+  it(code ? `is diagnosed as ${code}` : 'is diagnosed healthy', () => {
+    const r = labResult(name);
+    expect(r.ok).toBe(true);
+    const d = diagnose(readCase(r.caseDir));
+    if (code === null) {
+      expect(d.healthy).toBe(true);
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.verdict).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
+    } else {
+      expect(d.healthy).toBe(false);
+      expect(d.findings[0]!.code).toBe(code);
+      expect(d.findings[0]!.evidence.length).toBeGreaterThan(0);
+      expect(d.findings[0]!.fix.length).toBeGreaterThan(0);
+    }
+  });
+});
