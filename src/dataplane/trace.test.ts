@@ -116,6 +116,25 @@ describe.each(SCENARIOS.map((s) => [s.name] as const))(
   },
 );
 
+describe('NORMAL with the MAC table of the case (fdb/show)', () => {
+  it('the OFFER in the healthy lab follows learned ports all the way back to the VM', () => {
+    const t = traceCommand(
+      readCase(labResult('healthy').caseDir),
+      'domu:tap7b39ecad-81',
+      'dhcp-offer,dl_src=fa:16:3e:e3:46:c1',
+      'fa:16:3e:11:22:33',
+    );
+    expect(t.verdict).toBe('delivered');
+    expect(t.outputs.filter((o) => !o.local)).toEqual([
+      expect.objectContaining({ host: 'dom0', port: 'vif16.0', vlan: null, endpoint: 'host vm device eth0' }),
+    ]);
+    const learned = t.hops.filter(
+      (h) => h.kind === 'normal' && h.text.includes('forwarding to learned port'),
+    );
+    expect(learned.length).toBe(4);
+  });
+});
+
 describe('behaviours the simulator must not hide', () => {
   const oneBridge = (flows: string[]): string => {
     const d = mkdtempSync(join(tmpdir(), 'vifpath-trace-'));

@@ -618,15 +618,45 @@ function normal(ctx: Ctx, rb: RtBridge, _inPortArg: RtPort, p: Packet, depth: nu
     return;
   }
   const vlan = iv.vlan;
-  ctx.assumptions.add(NO_FDB);
-  ctx.steps.push({
-    kind: 'normal',
-    depth,
-    vlan,
-    text: floodText(vlan),
-  });
+  // Unicast to a MAC the bridge has learned goes to that port only (fdb/show at collection time).
+  const multicast = Math.floor(p.dl_dst / 0x10000000000) & 1;
+  let only: number | undefined;
+  if (!rb.fdb) ctx.assumptions.add(NO_FDB);
+  else if (!multicast) {
+    const hit = rb.fdb.entries.get(`${vlan}/${p.dl_dst}`);
+    if (hit) {
+      if (hit.port === p.in_port) {
+        ctx.steps.push({
+          kind: 'normal',
+          depth,
+          vlan,
+          text: `learned port is input port (${rb.fdb.file}:${hit.line}): dropping`,
+        });
+        ctx.drops.push({
+          host: rb.host,
+          bridge: rb.name,
+          table: null,
+          flow: null,
+          reason: 'NORMAL: destination MAC learned on the input port',
+        });
+        return;
+      }
+      only = hit.port;
+      ctx.assumptions.add(
+        `${rb.host}:${rb.name}: NORMAL used the MAC table collected in ${rb.fdb.file} (entries age out; it is the state at collection time)`,
+      );
+      ctx.steps.push({
+        kind: 'normal',
+        depth,
+        vlan,
+        text: `VLAN ${vlan}: forwarding to learned port ${rb.ports.get(hit.port)?.name ?? hit.port} (${rb.fdb.file}:${hit.line})`,
+      });
+    }
+  }
+  if (only === undefined) ctx.steps.push({ kind: 'normal', depth, vlan, text: floodText(vlan) });
   for (const port of rb.ports.values()) {
     if (port.ofport === p.in_port) continue;
+    if (only !== undefined && port.ofport !== only) continue;
     if (port.vlan.assumed && !port.local) ctx.assumptions.add(port.vlan.assumed);
     const v = port.local ? ({ tag: null, trunks: [], mode: 'trunk' } as RtPort['vlan']) : port.vlan;
     if (!includes(v, vlan)) continue;

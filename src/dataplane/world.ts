@@ -41,6 +41,8 @@ export interface RtBridge {
   inferred?: string;
   /** Flows whose match the model cannot evaluate, by table. */
   unsupported: string[];
+  /** NORMAL's MAC table from `ovs-appctl fdb/show`: `vlan/mac` → OpenFlow port. */
+  fdb?: { file: string; entries: Map<string, { port: number; line: number }> };
 }
 
 export interface World {
@@ -99,6 +101,16 @@ export function buildWorld(snapshot: Snapshot): World {
         ports: new Map(),
         byName: new Map(),
         unsupported: [],
+        ...(b.fdb
+          ? {
+              fdb: {
+                file: b.fdb.file,
+                entries: new Map(
+                  b.fdb.entries.map((e) => [`${e.vlan}/${e.mac}`, { port: e.port, line: e.from.line }]),
+                ),
+              },
+            }
+          : {}),
       };
       for (const p of b.ports) {
         for (const i of p.interfaces) {

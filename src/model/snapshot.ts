@@ -75,6 +75,8 @@ export interface Bridge {
   dpid?: string;
   ports: Port[];
   flows: Fact<BridgeFlows>;
+  /** NORMAL's MAC table at collection time (`ovs-appctl fdb/show`), when collected. */
+  fdb?: { file: string; entries: { port: number; vlan: number; mac: number; from: Evidence }[] };
   from: Evidence[];
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OWN_FIXTURES, read, SEED_CASE } from '../testing/fixtures.ts';
 import { parseConfDb } from './conf-db.ts';
 import { parseDumpFlows } from './dump-flows.ts';
+import { parseFdbShow } from './fdb-show.ts';
 import { parseIfconfig } from './ifconfig.ts';
 import { parseIpAddr } from './ip-addr.ts';
 import { parseIpNetns } from './ip-netns.ts';
@@ -276,6 +277,24 @@ describe('ovsdb-client monitor', () => {
       [{ tag: 1 }, 4095, ['set', []]],
       [{ tag: 4095, trunks: ['set', []] }, 2, ['set', [1, 2]]],
     ]);
+  });
+});
+
+describe('ovs-appctl fdb/show', () => {
+  it('reads port, VLAN, MAC and age', () => {
+    const r = parseFdbShow(
+      read(join(REF, 'healthy/dom0/sos_commands/openvswitch/ovs-appctl_fdb.show_xapi2')),
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value).toEqual([
+      { port: 2, vlan: 1041, mac: 'fa:16:3e:aa:bb:cc', age: 18, line: 2 },
+      { port: 1, vlan: 1041, mac: 'fa:16:3e:11:22:33', age: 16, line: 3 },
+      { port: 2, vlan: 0, mac: 'fe:4b:cf:76:d8:d0', age: 14, line: 4 },
+    ]);
+    expect(parseFdbShow(' port  VLAN  MAC                Age\ngarbage\n').diagnostics[0]).toMatchObject({
+      severity: 'corrupt',
+      line: 2,
+    });
   });
 });
 

@@ -19,7 +19,8 @@ export type FileKind =
   | { kind: 'iptables'; ns?: string }
   | { kind: 'dnsmasq-log' }
   | { kind: 'dhclient' }
-  | { kind: 'dhcp-hosts'; net: string };
+  | { kind: 'dhcp-hosts'; net: string }
+  | { kind: 'fdb'; bridge: string };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -81,6 +82,7 @@ const ROWS: Row[] = [
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
+  [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
   [
     /^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/,
     (m) => ({ kind: 'sockets', ns: m[1]! }),

@@ -14,8 +14,10 @@ import type {
   Port,
   VlanMode,
 } from '../model/snapshot.ts';
+import { parseMacOnly } from '../openflow/values.ts';
 import { intSet, mapOf, optInt, optString, type Row, uuidSet } from '../ovsdb/datum.ts';
 import type { FlowDump } from '../parse/dump-flows.ts';
+import type { FdbEntry } from '../parse/fdb-show.ts';
 import type { ParsedNamespace } from '../parse/ip-netns.ts';
 import type { ParsedNetDevice } from '../parse/net-types.ts';
 import type { OfctlShow } from '../parse/ovs-ofctl-show.ts';
@@ -487,6 +489,19 @@ export class HostBuilder {
   private score(f: BridgeFlows): number {
     const st = this.styles.get(f);
     return (f.complete ? 1000 : 0) + rank(f) * 10 + (st?.noStats ? 0 : 2) + (st?.names ? 0 : 1);
+  }
+
+  applyFdb(bridgeName: string, entries: readonly FdbEntry[], file: string): void {
+    const b = this.bridge(bridgeName);
+    b.fdb = {
+      file,
+      entries: entries.map((e) => ({
+        port: e.port === 'LOCAL' ? 65534 : e.port,
+        vlan: e.vlan,
+        mac: parseMacOnly(e.mac, 'mac'),
+        from: ev(file, e.line),
+      })),
+    };
   }
 
   applySockets(ns: string | undefined, ls: readonly Listener[], file: string): void {
