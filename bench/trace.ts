@@ -18,17 +18,7 @@ const PEER = Number(process.env.BENCH_PEER_TRACES ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'vifpath-bench-trace-'));
 const ovs = await OvsInstance.start({ dir, dummy: true, netns: `vpb${process.pid}` });
 try {
-  const args = [
-    '--',
-    'add-br',
-    'br-int',
-    '--',
-    'set',
-    'bridge',
-    'br-int',
-    'datapath_type=netdev',
-    'fail_mode=secure',
-  ];
+  const args = OvsInstance.addBridgeArgs('br-int', 'fail_mode=secure');
   args.push(
     '--',
     'add-port',

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OvsInstance } from '../lab/ovs-instance.ts';
+import { OvsInstance } from '../lab/ovs-instance.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { splitTopLevel } from '../openflow/text.ts';
 import { readCase } from '../sources/case-dir.ts';
@@ -15,18 +15,7 @@ export async function loadCase(ovs: OvsInstance, c: GenCase): Promise<void> {
   const existing = (await ovs.vsctl('list-br')).split('\n').filter(Boolean);
   for (const br of existing) await ovs.vsctl('del-br', br);
   for (const b of c.bridges) {
-    const args = [
-      '--',
-      'add-br',
-      b.name,
-      '--',
-      'set',
-      'bridge',
-      b.name,
-      'datapath_type=netdev',
-      'fail_mode=secure',
-      'protocols=OpenFlow10,OpenFlow13',
-    ];
+    const args = OvsInstance.addBridgeArgs(b.name, 'fail_mode=secure', 'protocols=OpenFlow10,OpenFlow13');
     for (const p of b.ports) {
       args.push(
         '--',

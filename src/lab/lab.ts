@@ -155,38 +155,8 @@ export class Lab {
     for (const h of ['dom0', 'domu'] as const) this.recordPids(join(this.dir, h, 'run'));
     // Wires: DomU eth1 is Dom0's vif15.1; the VM's eth0 is Dom0's vif16.0. Both ends are created
     // directly inside their namespaces, so no name is ever visible in the host's namespace.
-    await execOk([
-      'ip',
-      'link',
-      'add',
-      'name',
-      DOMU_VIF,
-      'netns',
-      this.ns('dom0'),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth1',
-      'netns',
-      this.ns('domu'),
-    ]);
-    await execOk([
-      'ip',
-      'link',
-      'add',
-      'name',
-      VM_VIF,
-      'netns',
-      this.ns('dom0'),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      this.ns('vm'),
-    ]);
+    await veth(DOMU_VIF, this.ns('dom0'), 'eth1', this.ns('domu'));
+    await veth(VM_VIF, this.ns('dom0'), 'eth0', this.ns('vm'));
     await this.in('vm', 'ip', 'link', 'set', 'eth0', 'address', VM_MAC);
     for (const [h, dev] of [
       ['dom0', DOMU_VIF],
@@ -196,39 +166,14 @@ export class Lab {
     ] as const)
       await this.in(h, 'ip', 'link', 'set', dev, 'up');
     if (spec.vethDhcpPort) {
-      await execOk([
-        'ip',
-        'link',
-        'add',
-        'name',
-        TAP,
-        'netns',
-        this.ns('domu'),
-        'type',
-        'veth',
-        'peer',
-        'name',
-        NS_DEV,
-        'netns',
-        this.ns('qdhcp'),
-      ]);
+      await veth(TAP, this.ns('domu'), NS_DEV, this.ns('qdhcp'));
       await this.in('domu', 'ip', 'link', 'set', TAP, 'up');
     }
     // Bridges, ports (numbers pinned to the seed's with ofport_request), flows.
     for (const hs of hosts(spec)) {
       const ovs = inst[hs.name];
       for (const b of hs.bridges) {
-        await ovs.vsctl(
-          '--',
-          'add-br',
-          b.name,
-          '--',
-          'set',
-          'bridge',
-          b.name,
-          'datapath_type=netdev',
-          'fail_mode=secure',
-        );
+        await ovs.vsctl(...OvsInstance.addBridgeArgs(b.name, 'fail_mode=secure'));
         for (const p of b.ports) {
           const args = ['--', 'add-port', b.name, p.name];
           if (p.tag !== undefined) args.push(`tag=${p.tag}`);
@@ -457,6 +402,26 @@ function pcapCount(buf: Buffer): number {
     if (off <= buf.length) n++;
   }
   return n;
+}
+
+/** A veth pair whose ends are created directly inside their namespaces (never in the host's). */
+function veth(a: string, nsA: string, b: string, nsB: string): Promise<unknown> {
+  return execOk([
+    'ip',
+    'link',
+    'add',
+    'name',
+    a,
+    'netns',
+    nsA,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    b,
+    'netns',
+    nsB,
+  ]);
 }
 
 async function waitFor(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {

@@ -2,7 +2,7 @@
 // native-VLAN and dead-VLAN ports, patch to a physical bridge, a tunnel bridge with learn, the
 // firewall tables 0/23/24/60/71/72/73/82/94 with ct and conjunctions, and an OpenFlow 1.3-only
 // bridge. Used to capture real fixtures and by the tests that compare our parsers with OVS.
-import type { OvsInstance } from './ovs-instance.ts';
+import { OvsInstance } from './ovs-instance.ts';
 
 export const COOKIE = '0x9bf3d60450c2ae94';
 
@@ -103,42 +103,10 @@ export const BR_OF13_FLOWS = [
 export async function buildNeutronBridges(ovs: OvsInstance): Promise<void> {
   const v = (...a: string[]): Promise<string> => ovs.vsctl(...a);
   await v(
-    '--',
-    'add-br',
-    'br-int',
-    '--',
-    'set',
-    'bridge',
-    'br-int',
-    'datapath_type=netdev',
-    'fail_mode=secure',
-    '--',
-    'add-br',
-    'br-phys',
-    '--',
-    'set',
-    'bridge',
-    'br-phys',
-    'datapath_type=netdev',
-    'fail_mode=secure',
-    '--',
-    'add-br',
-    'br-tun',
-    '--',
-    'set',
-    'bridge',
-    'br-tun',
-    'datapath_type=netdev',
-    'fail_mode=secure',
-    '--',
-    'add-br',
-    'br-of13',
-    '--',
-    'set',
-    'bridge',
-    'br-of13',
-    'datapath_type=netdev',
-    'protocols=OpenFlow13',
+    ...OvsInstance.addBridgeArgs('br-int', 'fail_mode=secure'),
+    ...OvsInstance.addBridgeArgs('br-phys', 'fail_mode=secure'),
+    ...OvsInstance.addBridgeArgs('br-tun', 'fail_mode=secure'),
+    ...OvsInstance.addBridgeArgs('br-of13', 'protocols=OpenFlow13'),
   );
   const internal = (br: string, port: string, ...extra: string[]): Promise<string> =>
     v('--', 'add-port', br, port, ...extra, '--', 'set', 'interface', port, 'type=internal');

@@ -25,6 +25,11 @@ export class OvsInstance {
     private readonly ownsNetns: boolean,
   ) {}
 
+  /** ovs-vsctl arguments that add a userspace (netdev) bridge with the given Bridge settings. */
+  static addBridgeArgs(name: string, ...settings: string[]): string[] {
+    return ['--', 'add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', ...settings];
+  }
+
   /** Handle on an instance started earlier (by another process). */
   static attach(opts: { dir: string; netns?: string }): OvsInstance {
     return new OvsInstance(opts.dir, opts.netns, false);

@@ -39,24 +39,3 @@ export function splitTopLevel(text: string, seps: string): string[] {
   out.push(text.slice(start));
   return out;
 }
-
-/** True when brackets and quotes in `text` are balanced. */
-export function balanced(text: string): boolean {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quoted) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) quoted = false;
-      continue;
-    }
-    if (c === QUOTE) quoted = true;
-    else if (c === LPAREN || c === LBRACK || c === LBRACE) depth++;
-    else if (c === RPAREN || c === RBRACK || c === RBRACE) {
-      depth--;
-      if (depth < 0) return false;
-    }
-  }
-  return depth === 0 && !quoted;
-}

@@ -101,3 +101,19 @@ export function ovsMessage(line: string, n: number): Diagnostic | undefined {
 export function hasCorrupt(diags: readonly Diagnostic[]): boolean {
   return diags.some((d) => d.severity === 'corrupt');
 }
+
+/**
+ * A line the format cannot read: `truncated` when it is the last line and the file lacks its final
+ * newline (the output was cut), else `code` with `message`.
+ */
+export function unreadable(
+  lines: readonly string[],
+  i: number,
+  text: string,
+  code: string,
+  message: string,
+  cutMessage = 'line cut off',
+): Diagnostic {
+  const last = i === lines.length - 1 && !text.endsWith('\n');
+  return diag('corrupt', i + 1, last ? 'truncated' : code, last ? cutMessage : message, lines[i]);
+}

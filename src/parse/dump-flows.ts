@@ -4,7 +4,7 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import type { Flow } from '../openflow/types.ts';
-import { diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import { diag, hasCorrupt, ovsMessage, type Parsed, splitLines, unreadable } from './diagnostics.ts';
 
 export type OpenFlowVersion =
   | 'OpenFlow10'
@@ -106,15 +106,8 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
       diagnostics.push(m);
       continue;
     }
-    const last = i === lines.length - 1 && !text.endsWith('\n');
     diagnostics.push(
-      diag(
-        'corrupt',
-        n,
-        last ? 'truncated' : 'not-a-flow',
-        last ? 'line cut off before "actions="' : 'not a flow line',
-        raw,
-      ),
+      unreadable(lines, i, text, 'not-a-flow', 'not a flow line', 'line cut off before "actions="'),
     );
   }
   if (lines.length === 0 && opts.expectOutput)

@@ -1,6 +1,6 @@
 // iproute2 addresses: `ip address show` / `ip -d address` (blocks), `ip -o addr` (one line per
 // address, `\` joins continuation), `ip -j addr` (JSON).
-import { diag, hasCorrupt, type Parsed, splitLines } from './diagnostics.ts';
+import { diag, hasCorrupt, type Parsed, splitLines, unreadable } from './diagnostics.ts';
 import type { ParsedNetDevice } from './net-types.ts';
 
 const HEAD = /^(\d+): ([^:@\s]+)(?:@(\S+?))?: <([A-Z_,-]*)> (.*)$/;
@@ -59,16 +59,7 @@ export function parseIpAddr(text: string): Parsed<ParsedNetDevice[]> {
         if (lk) dev.mac = lk[1]!;
         return;
       }
-      const last = i === lines.length - 1 && !text.endsWith('\n');
-      diagnostics.push(
-        diag(
-          'corrupt',
-          n,
-          last ? 'truncated' : 'not-ip-addr',
-          last ? 'line cut off' : 'not an ip address line',
-          l,
-        ),
-      );
+      diagnostics.push(unreadable(lines, i, text, 'not-ip-addr', 'not an ip address line'));
       return;
     }
     if (!dev) {

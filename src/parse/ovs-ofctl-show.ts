@@ -1,7 +1,15 @@
 // `ovs-ofctl show <br>` (OF1.0: ports inline after `actions:`; OF1.3+: ports in a separate
 // OFPST_PORT_DESC reply) and `ovs-ofctl dump-ports-desc <br>`. Names here are cut to 15 bytes and
 // lose non-ASCII (reference/parse-notes.md): map ports by number against OVSDB data.
-import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import {
+  type Diagnostic,
+  diag,
+  hasCorrupt,
+  ovsMessage,
+  type Parsed,
+  splitLines,
+  unreadable,
+} from './diagnostics.ts';
 
 export interface OfctlPort {
   /** OpenFlow port number, or 'LOCAL' for the bridge's own port. */
@@ -89,16 +97,7 @@ export function parseOfctlShow(text: string): Parsed<OfctlShow> {
       diagnostics.push(om);
       continue;
     }
-    const last = i === lines.length - 1 && !text.endsWith('\n');
-    diagnostics.push(
-      diag(
-        'corrupt',
-        n,
-        last ? 'truncated' : 'not-ofctl-show',
-        last ? 'line cut off' : 'not an ovs-ofctl show line',
-        raw,
-      ),
-    );
+    diagnostics.push(unreadable(lines, i, text, 'not-ofctl-show', 'not an ovs-ofctl show line'));
   }
   if (!data && !diagnostics.some((d) => d.severity === 'ovs'))
     diagnostics.push(

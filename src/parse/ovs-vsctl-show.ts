@@ -5,7 +5,15 @@
 import { unquote } from '../openflow/values.ts';
 import { atomText, type Datum, mapOf } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
-import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import {
+  type Diagnostic,
+  diag,
+  hasCorrupt,
+  ovsMessage,
+  type Parsed,
+  splitLines,
+  unreadable,
+} from './diagnostics.ts';
 
 export interface ShowInterface {
   name: string;
@@ -129,16 +137,7 @@ export function parseVsctlShow(text: string): Parsed<VsctlShow> {
     }
     const kv = KV.exec(t);
     if (!kv) {
-      const last = i === lines.length - 1 && !text.endsWith('\n');
-      diagnostics.push(
-        diag(
-          'corrupt',
-          n,
-          last ? 'truncated' : 'not-show',
-          last ? 'line cut off' : 'not an ovs-vsctl show line',
-          raw,
-        ),
-      );
+      diagnostics.push(unreadable(lines, i, text, 'not-show', 'not an ovs-vsctl show line'));
       continue;
     }
     sawData = true;

@@ -2,7 +2,15 @@
 // initial / insert / delete rows, and old+new row pairs for a modification) or --format=json (one
 // JSON object per update). OVS's log lines (fatal_signal on exit) become diagnostics.
 import { asDatum, type Row } from '../ovsdb/datum.ts';
-import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import {
+  type Diagnostic,
+  diag,
+  hasCorrupt,
+  ovsMessage,
+  type Parsed,
+  splitLines,
+  unreadable,
+} from './diagnostics.ts';
 import { cellDatum, readTables } from './ovsdb-table.ts';
 
 export type MonitorAction = 'initial' | 'insert' | 'delete' | 'modify';
@@ -59,16 +67,7 @@ export function parseOvsdbMonitor(text: string): Parsed<MonitorOutput> {
   }
   const { tables, stray } = readTables(textLines);
   for (const s of stray) {
-    const last = s === lines.length - 1 && !text.endsWith('\n');
-    diagnostics.push(
-      diag(
-        'corrupt',
-        s + 1,
-        last ? 'truncated' : 'not-monitor',
-        last ? 'line cut off' : 'not ovsdb-client monitor output',
-        lines[s],
-      ),
-    );
+    diagnostics.push(unreadable(lines, s, text, 'not-monitor', 'not ovsdb-client monitor output'));
   }
   for (const t of tables) {
     if (t.headings[0] !== 'row' || t.headings[1] !== 'action') {

@@ -3,7 +3,15 @@
 // 7047 notation with the line each row (and each column, for text records) came from.
 import { asDatum, type Row } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
-import { type Diagnostic, diag, hasCorrupt, ovsMessage, type Parsed, splitLines } from './diagnostics.ts';
+import {
+  type Diagnostic,
+  diag,
+  hasCorrupt,
+  ovsMessage,
+  type Parsed,
+  splitLines,
+  unreadable,
+} from './diagnostics.ts';
 import { cellDatum, readTables } from './ovsdb-table.ts';
 
 export interface SourcedRow {
@@ -52,13 +60,7 @@ function readRecords(
     const m = KV.exec(l);
     if (!m) {
       diagnostics.push(
-        diag(
-          'corrupt',
-          n,
-          last ? 'truncated' : 'not-list',
-          last ? 'line cut off' : 'not a "column : value" line',
-          l,
-        ),
+        unreadable(lines, i, endsWithNewline ? '\n' : '', 'not-list', 'not a "column : value" line'),
       );
       continue;
     }
