@@ -1,10 +1,12 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
-import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
 import { labResult } from '../testing/lab-cases.ts';
 import { diagnose } from './diagnose.ts';
 
@@ -63,6 +65,34 @@ describe('the seed case', () => {
     ]);
     expect(typeof j.verdict).toBe('string');
   }, 60_000);
+});
+
+describe('the reference lab captures (shared/reference/fixtures)', () => {
+  const asCase = (scenario: string): string => {
+    const d = mkdtempSync(join(tmpdir(), 'vifpath-ref-'));
+    for (const h of ['dom0', 'domu'])
+      cpSync(join(OWN_FIXTURES, 'reference', scenario, h), join(d, h), { recursive: true });
+    // Their README: Dom0's vif2.1 is DomU's eth1.
+    writeFileSync(join(d, 'links.txt'), 'dom0:vif2.1 domu:eth1\n');
+    return d;
+  };
+
+  it('seed-failure: vif16.0 untagged on xapi1, dropped on xapi2 by the in_port drop flow', () => {
+    const d = diagnose(readCase(asCase('seed-failure')));
+    expect(d.findings[0]).toMatchObject({ code: 'vm-port-untagged', subject: 'dom0:xapi1:vif16.0' });
+    expect(d.verdict).toMatch(
+      /^vif16\.0 has no VLAN tag on xapi1, so its DISCOVER dies on dom0 xapi2 at `priority=2,in_port=1 actions=drop` \(n_packets=\d+\)/,
+    );
+    expect(d.findings[0]!.evidence[0]).toMatchObject({
+      file: 'dom0/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port',
+    });
+    expect(d.findings[0]!.evidence[0]!.line).toBeGreaterThan(1);
+  });
+
+  it('healthy: healthy', () => {
+    const d = diagnose(readCase(asCase('healthy')));
+    expect(d.healthy).toBe(true);
+  });
 });
 
 const EXPECTED: Record<string, string | null> = {

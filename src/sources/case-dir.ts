@@ -179,7 +179,11 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
         store.set(r.table, t);
       }
       const row = defaults ? { ...(DEFAULTS[r.table] ?? {}), ...r.row } : r.row;
-      t.set(r.uuid, { row, from: ev(file, r.line) });
+      t.set(r.uuid, {
+        row,
+        from: ev(file, r.line),
+        ...(r.columnLines ? { columnLines: r.columnLines } : {}),
+      });
     }
   };
   const order = ['conf-db', 'ovsdb-dump', 'vsctl-list'];

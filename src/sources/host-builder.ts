@@ -36,6 +36,14 @@ import type {
 export interface RowWithEvidence {
   row: Row;
   from: Evidence;
+  /** Line of each column where the format has one (ovs-vsctl list). */
+  columnLines?: Record<string, number>;
+}
+
+/** Evidence for one column of a row: its own line when known, else the row's. */
+function colEv(r: RowWithEvidence, col: string): Evidence {
+  const l = r.columnLines?.[col];
+  return l ? ev(r.from.file, l) : r.from;
 }
 
 /** table → uuid → row, from the OVSDB row sources of one host. */
@@ -228,8 +236,9 @@ export class HostBuilder {
     p.uuid = puuid;
     p.from.push(pr.from);
     const what = `port ${name}`;
-    if ('tag' in pr.row) p.tag = this.fact(p.tag, optInt(pr.row.tag), pr.from, `${what} tag`);
-    if ('trunks' in pr.row) p.trunks = this.fact(p.trunks, intSet(pr.row.trunks), pr.from, `${what} trunks`);
+    if ('tag' in pr.row) p.tag = this.fact(p.tag, optInt(pr.row.tag), colEv(pr, 'tag'), `${what} tag`);
+    if ('trunks' in pr.row)
+      p.trunks = this.fact(p.trunks, intSet(pr.row.trunks), colEv(pr, 'trunks'), `${what} trunks`);
     if ('vlan_mode' in pr.row) {
       const vm = optString(pr.row.vlan_mode);
       p.vlanMode = this.fact(
@@ -254,17 +263,18 @@ export class HostBuilder {
     const i = this.iface(p, name, 'no OVSDB Interface row');
     i.uuid = iuuid;
     i.from.push(ir.from);
-    this.interfaceFacts(i, ir.row, ir.from);
+    this.interfaceFacts(i, ir.row, ir.from, ir.columnLines);
   }
 
-  private interfaceFacts(i: Interface, row: Row, e: Evidence): void {
+  private interfaceFacts(i: Interface, row: Row, e: Evidence, lines?: Record<string, number>): void {
+    const at = (c: string): Evidence => (lines?.[c] ? ev(e.file, lines[c]) : e);
     const what = `interface ${i.name}`;
-    if ('type' in row) i.type = this.fact(i.type, optString(row.type) ?? '', e, `${what} type`);
-    if ('ofport' in row) i.ofport = this.fact(i.ofport, optInt(row.ofport), e, `${what} ofport`);
-    if ('options' in row) i.options = known(mapOf(row.options), e);
-    if ('external_ids' in row) i.externalIds = known(mapOf(row.external_ids), e);
+    if ('type' in row) i.type = this.fact(i.type, optString(row.type) ?? '', at('type'), `${what} type`);
+    if ('ofport' in row) i.ofport = this.fact(i.ofport, optInt(row.ofport), at('ofport'), `${what} ofport`);
+    if ('options' in row) i.options = known(mapOf(row.options), at('options'));
+    if ('external_ids' in row) i.externalIds = known(mapOf(row.external_ids), at('external_ids'));
     const err = optString(row.error);
-    if (err) i.error = { text: err, from: e };
+    if (err) i.error = { text: err, from: at('error') };
     const mac = optString(row.mac_in_use);
     if (mac) i.mac = mac;
     const ls = optString(row.link_state);
