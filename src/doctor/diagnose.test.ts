@@ -1,7 +1,7 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,23 @@ describe('the seed case', () => {
     ).toMatchObject({ line: 9 });
     expect(f.fix).toContain('ovs-vsctl set Port vif16.0 tag=1');
     expect(f.fix.join('\n')).toMatch(/minimize_polling = False/);
+  });
+
+  it("cites the agent's minimize_polling when the case has its config", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-seed-agent-'));
+    cpSync(SEED_CASE, dir, { recursive: true });
+    const ini = join(dir, 'domu/etc/neutron/plugins/ml2');
+    mkdirSync(ini, { recursive: true });
+    writeFileSync(
+      join(ini, 'openvswitch_agent.ini'),
+      '[DEFAULT]\n\n[agent]\nminimize_polling = True\npolling_interval = 2\n\n[ovs]\nbridge_mappings = physnet1:br-eth1\n',
+    );
+    const f = diagnose(readCase(dir)).findings[0]!;
+    expect(f.evidence).toContainEqual({
+      text: "domu's OVS agent has minimize_polling = True: it learns about new ports only from its OVSDB monitor",
+      file: 'domu/etc/neutron/plugins/ml2/openvswitch_agent.ini',
+      line: 4,
+    });
   });
 
   it('says what to collect next, on which host', () => {

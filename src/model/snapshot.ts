@@ -152,6 +152,14 @@ export interface Host {
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];
   dhcpNetworks: DhcpNetwork[];
+  /** The Neutron OVS agent's configuration, when the case has it (etc/neutron/...ini). */
+  agentConfig?: {
+    file: string;
+    bridgeMappings?: { value: Record<string, string>; line: number };
+    minimizePolling?: { value: boolean; line: number };
+    pollingInterval?: { value: number; line: number };
+    integrationBridge?: { value: string; line: number };
+  };
   dnsmasqLog?: DhcpLog;
   dhcpClient?: DhcpClient;
   /** Files read for this host (relative to the case). */

@@ -7,6 +7,7 @@ import { parseConfDb } from './conf-db.ts';
 import { parseDumpFlows } from './dump-flows.ts';
 import { parseFdbShow } from './fdb-show.ts';
 import { parseIfconfig } from './ifconfig.ts';
+import { agentConfigOf, parseIni } from './ini.ts';
 import { parseIpAddr } from './ip-addr.ts';
 import { parseIpNetns } from './ip-netns.ts';
 import { parseOfctlShow } from './ovs-ofctl-show.ts';
@@ -277,6 +278,20 @@ describe('ovsdb-client monitor', () => {
       [{ tag: 1 }, 4095, ['set', []]],
       [{ tag: 4095, trunks: ['set', []] }, 2, ['set', [1, 2]]],
     ]);
+  });
+});
+
+describe('agent configuration (ini)', () => {
+  it('reads bridge_mappings, minimize_polling and polling_interval with their lines', () => {
+    const r = parseIni(
+      '# comment\n[DEFAULT]\ndebug = True\n\n[agent]\nminimize_polling = False\npolling_interval = 5\n[ovs]\nbridge_mappings = physnet1:br-eth1,physnet2:br-ex\n',
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(agentConfigOf(r.value)).toEqual({
+      minimizePolling: { value: false, line: 6 },
+      pollingInterval: { value: 5, line: 7 },
+      bridgeMappings: { value: { physnet1: 'br-eth1', physnet2: 'br-ex' }, line: 9 },
+    });
   });
 });
 

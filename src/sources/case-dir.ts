@@ -12,6 +12,7 @@ import type { Diagnostic, Parsed } from '../parse/diagnostics.ts';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseFdbShow } from '../parse/fdb-show.ts';
 import { parseIfconfig } from '../parse/ifconfig.ts';
+import { agentConfigOf, parseIni } from '../parse/ini.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
 import { parseLinks } from '../parse/links.ts';
@@ -237,6 +238,13 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
     else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
     else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
+    else if (k.kind === 'agent-config')
+      run(f, parseIni(text(f)), (v) => {
+        const c = agentConfigOf(v);
+        // ml2_conf.ini and openvswitch_agent.ini may both exist: keep what each says.
+        b.host.agentConfig = { ...(b.host.agentConfig ?? {}), ...c, file: b.host.agentConfig?.file ?? f.rel };
+        if (Object.keys(c).length > 0) b.host.agentConfig.file = f.rel;
+      });
     else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
     else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
     else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));

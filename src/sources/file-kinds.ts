@@ -20,7 +20,8 @@ export type FileKind =
   | { kind: 'dnsmasq-log' }
   | { kind: 'dhclient' }
   | { kind: 'dhcp-hosts'; net: string }
-  | { kind: 'fdb'; bridge: string };
+  | { kind: 'fdb'; bridge: string }
+  | { kind: 'agent-config' };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -91,6 +92,7 @@ const ROWS: Row[] = [
   [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
   [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],
   [/^dnsmasq.*\.log$/, () => ({ kind: 'dnsmasq-log' })],
+  [/^(?:openvswitch_agent|ml2_conf|ovs_neutron_plugin)\.ini$/, () => ({ kind: 'agent-config' })],
   [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
 ];
 

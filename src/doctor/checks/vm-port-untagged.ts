@@ -37,6 +37,27 @@ export const vmPortUntagged: Check = {
         );
       ev.push(...dropEvidence(t, `its DHCP DISCOVER (untagged, VLAN 0 on ${vm.bridge.name})`));
       // The local VLAN the flows expect: the dl_vlan of the translation flow beside the drop.
+      // The agent's own configuration: does it rely on the OVSDB monitor to see new ports?
+      for (const h of ctx.snapshot.hosts) {
+        const c = h.agentConfig;
+        if (!c) continue;
+        if (c.minimizePolling)
+          ev.push(
+            evid(
+              c.minimizePolling.value
+                ? `${h.name}'s OVS agent has minimize_polling = True: it learns about new ports only from its OVSDB monitor`
+                : `${h.name}'s OVS agent has minimize_polling = False: it polls every ${c.pollingInterval?.value ?? 2} s, so a missed port points elsewhere (RPC, binding)`,
+              { file: c.file, line: c.minimizePolling.line },
+            ),
+          );
+        else
+          ev.push(
+            evid(
+              `${h.name}'s OVS agent config does not set minimize_polling: the default (True) relies on the OVSDB monitor`,
+              { file: c.file, line: 0 },
+            ),
+          );
+      }
       const local = localVlan(ctx, t.drop?.host, t.drop?.bridge, t.drop?.flow ?? undefined);
       if (local !== undefined)
         ev.push(

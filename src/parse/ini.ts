@@ -1,0 +1,69 @@
+// oslo.config ini files (neutron.conf, openvswitch_agent.ini, ml2_conf.ini): sections, `key = value`,
+// `#`/`;` comments. Values keep their text; the caller interprets them.
+import { diag, type Parsed, splitLines } from './diagnostics.ts';
+
+export interface IniValue {
+  value: string;
+  line: number;
+}
+
+export type Ini = Record<string, Record<string, IniValue>>;
+
+export function parseIni(text: string): Parsed<Ini> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: Ini = {};
+  let section = 'DEFAULT';
+  lines.forEach((l, i) => {
+    const t = l.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith(';')) return;
+    const s = /^\[([^\]]+)\]$/.exec(t);
+    if (s) {
+      section = s[1]!;
+      out[section] ??= {};
+      return;
+    }
+    const kv = /^([A-Za-z0-9_.-]+)\s*[=:]\s*(.*)$/.exec(t);
+    if (!kv) {
+      // oslo allows continuation lines indented under a key: keep them with the previous value.
+      diagnostics.push(diag('warning', i + 1, 'ini-line', 'not a "key = value" line', l));
+      return;
+    }
+    out[section] ??= {};
+    out[section]![kv[1]!] = { value: kv[2]!.trim(), line: i + 1 };
+  });
+  return { value: out, diagnostics };
+}
+
+/** What the Neutron OVS agent's configuration says about port detection and physnets. */
+export interface AgentConfig {
+  bridgeMappings?: { value: Record<string, string>; line: number };
+  minimizePolling?: { value: boolean; line: number };
+  pollingInterval?: { value: number; line: number };
+  integrationBridge?: { value: string; line: number };
+}
+
+export function agentConfigOf(ini: Ini): AgentConfig {
+  const c: AgentConfig = {};
+  const get = (sections: string[], key: string): IniValue | undefined => {
+    for (const s of sections) if (ini[s]?.[key]) return ini[s]![key];
+    return undefined;
+  };
+  const bm = get(['ovs', 'OVS'], 'bridge_mappings');
+  if (bm)
+    c.bridgeMappings = {
+      value: Object.fromEntries(
+        bm.value
+          .split(',')
+          .map((p) => p.trim().split(':'))
+          .filter((p) => p.length === 2) as [string, string][],
+      ),
+      line: bm.line,
+    };
+  const mp = get(['agent', 'AGENT'], 'minimize_polling');
+  if (mp) c.minimizePolling = { value: /^(true|1|yes|on)$/i.test(mp.value), line: mp.line };
+  const pi = get(['agent', 'AGENT'], 'polling_interval');
+  if (pi && /^\d+$/.test(pi.value)) c.pollingInterval = { value: Number(pi.value), line: pi.line };
+  const ib = get(['ovs', 'OVS'], 'integration_bridge');
+  if (ib) c.integrationBridge = { value: ib.value, line: ib.line };
+  return c;
+}
