@@ -1,12 +1,15 @@
 // Command line: argument parsing and printing only; the work is in the library.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { analyze, describeExchange } from '../capture/analyze.ts';
 import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { LabError } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
 import { FlowSyntaxError } from '../openflow/errors.ts';
-import { readCase } from '../sources/case-dir.ts';
+import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { colors } from './colors.ts';
 import { formatDiagnosis } from './format-diagnosis.ts';
@@ -42,14 +45,52 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     .option('--json', 'print the diagnosis as JSON')
     .option('--lenient', 'report corrupt files as warnings and read the rest')
     .option('--exit-zero', 'exit 0 even when a problem is found (for demos and scripts that read the output)')
-    .action((cases: string[], o: { vm?: string; json?: boolean; lenient?: boolean; exitZero?: boolean }) => {
-      for (const c of cases) {
-        const d = diagnose(readCase(c, { lenient: o.lenient ?? false }), o.vm ? { vm: o.vm } : {});
-        out(
-          `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
-        );
-        if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
+    .option('--pcap <host:file...>', 'packet captures taken on a host of the case (e.g. vm:eth0.pcap)')
+    .action(
+      (
+        cases: string[],
+        o: { vm?: string; json?: boolean; lenient?: boolean; exitZero?: boolean; pcap?: string[] },
+      ) => {
+        for (const c of cases) {
+          const snap = readCase(c, { lenient: o.lenient ?? false });
+          addCaptures(snap, o.pcap ?? []);
+          const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
+          out(
+            `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
+          );
+          if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
+        }
+      },
+    );
+  const cap = p.command('capture').description('DHCP in packet captures (pcap, pcapng)');
+  cap
+    .command('analyze')
+    .description(
+      'per transaction id: which DHCP messages were seen at which capture point, VLAN, checksums, where it stops',
+    )
+    .argument('<file...>', 'capture files; name a point with point=file (default: the file name)')
+    .option('--json', 'print the analysis as JSON')
+    .action((files: string[], o: { json?: boolean }) => {
+      const inputs = files.map((f) => {
+        const eq = f.indexOf('=');
+        const file = eq > 0 ? f.slice(eq + 1) : f;
+        if (!existsSync(file)) throw new InputError('no such capture file', file);
+        return {
+          bytes: readFileSync(file),
+          file,
+          point: eq > 0 ? f.slice(0, eq) : basename(file).replace(/\.pcap(ng)?$/, ''),
+        };
+      });
+      const a = analyze(inputs);
+      const bad = a.diagnostics.find((d) => d.severity === 'corrupt');
+      if (bad) throw new InputError(bad.message, bad.file, bad.line || undefined);
+      if (o.json) out(`${toJson(a)}\n`);
+      else {
+        out(`${a.frames} frames in ${inputs.length} capture(s), ${a.exchanges.length} DHCP exchange(s)\n`);
+        for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
+        for (const d of a.diagnostics) out(`  ${d.severity}: ${d.file}:${d.line}: ${d.message}\n`);
       }
+      if (a.exchanges.some((e) => !e.lease)) setExit(EXIT.problem);
     });
   p.command('trace')
     .description('walk a packet through every flow table, NORMAL switch, patch port and host on its path')

@@ -85,6 +85,15 @@ export async function collect(lab: Lab, out: string): Promise<string[]> {
   await collectNet(lab, 'vm', vm);
   const last = lab.state.renewals.at(-1);
   if (last) writeFileSync(join(vm, 'dhclient_-1_-v_eth0'), `${last.output.join('\n')}\n`);
+  // The last attempt's captures, where tcpdump ran (name: the interface it listened on).
+  if (last?.vmPcap) {
+    mkdirSync(join(vm, 'capture'), { recursive: true });
+    copyFileSync(join(lab.dir, last.vmPcap), join(vm, 'capture/eth0.pcap'));
+  }
+  if (last?.tapPcap) {
+    mkdirSync(join(domu, 'capture'), { recursive: true });
+    copyFileSync(join(lab.dir, last.tapPcap), join(domu, 'capture', `${dev}.pcap`));
+  }
   const leases = join(lab.dir, 'vm/dhclient.leases');
   if (existsSync(leases)) writeFileSync(join(vm, 'dhclient.leases'), readFileSync(leases));
   writeFileSync(

@@ -273,6 +273,15 @@ export class Lab {
     const logStart = existsSync(this.dnsmasqLog()) ? statSync(this.dnsmasqLog()).size : 0;
     const capName = `captures/renew-${this.state.renewals.length + 1}-${this.dhcpDev()}.pcap`;
     const cap = await this.startCapture(join(this.dir, capName));
+    // The VM's side too (both directions): where OFFERs arrive, after the datapath, so their
+    // checksums are what the client really gets.
+    const vmCapName = `captures/renew-${this.state.renewals.length + 1}-vm-eth0.pcap`;
+    const vmCap = await this.startCapture(
+      join(this.dir, vmCapName),
+      'vm',
+      'eth0',
+      'udp port 67 or udp port 68',
+    );
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     const r = await exec(
@@ -298,6 +307,7 @@ export class Lab {
     );
     const durationMs = Math.round(performance.now() - t0);
     const tapClientPackets = await cap.stop();
+    const vmPackets = await vmCap.stop();
     const output = (r.stdout + r.stderr)
       .split('\n')
       .filter((l) => l.trim() !== '' && !/^(Internet Systems|Copyright|All rights|For info)/.test(l));
@@ -317,6 +327,7 @@ export class Lab {
       dnsmasq: { discovers: count(/DHCPDISCOVER\(/), offers: count(/DHCPOFFER\(/), acks: count(/DHCPACK\(/) },
       tapClientPackets,
       ...(tapClientPackets !== null ? { tapPcap: capName } : {}),
+      ...(vmPackets !== null ? { vmPcap: vmCapName } : {}),
     };
     this.state.renewals.push(renewal);
     this.save();
@@ -324,22 +335,28 @@ export class Lab {
   }
 
   /** tcpdump on the DHCP port in the qdhcp namespace, for DHCP client packets (udp dst port 67). */
-  private async startCapture(file: string): Promise<{ stop: () => Promise<number | null> }> {
+  private async startCapture(
+    file: string,
+    host: LabHost = 'qdhcp',
+    dev = this.dhcpDev(),
+    filter = 'udp dst port 67',
+  ): Promise<{ stop: () => Promise<number | null> }> {
     mkdirSync(join(file, '..'), { recursive: true });
+    // --immediate-mode: without it packets wait in the kernel ring and are lost when we stop tcpdump.
     const argv = [
       'ip',
       'netns',
       'exec',
-      this.ns('qdhcp'),
+      this.ns(host),
       'tcpdump',
       '-i',
-      this.dhcpDev(),
+      dev,
       '-n',
       '-U',
       '--immediate-mode',
       '-w',
       file,
-      'udp dst port 67',
+      filter,
     ];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

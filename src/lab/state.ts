@@ -22,6 +22,8 @@ export interface Renewal {
   tapClientPackets: number | null;
   /** The capture file, relative to the lab directory. */
   tapPcap?: string;
+  /** DHCP both ways on the VM's eth0 during this attempt. */
+  vmPcap?: string;
 }
 
 export interface LabState {

@@ -1,5 +1,6 @@
 // The Snapshot: everything a case tells about its hosts, each fact with its evidence. One JSON-able
 // value (bigints in flows are rendered by toJson) that trace, diagnose and the web page share.
+import type { DhcpSighting } from '../capture/analyze.ts';
 import type { Flow } from '../openflow/types.ts';
 import type { Diagnostic } from '../parse/diagnostics.ts';
 import type { OpenFlowVersion } from '../parse/dump-flows.ts';
@@ -152,6 +153,8 @@ export interface Host {
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];
   dhcpNetworks: DhcpNetwork[];
+  /** DHCP seen in the host's packet captures (`<name>.pcap`, name = the capture point). */
+  captures?: { file: string; point: string; sightings: DhcpSighting[] }[];
   /** The Neutron OVS agent's configuration, when the case has it (etc/neutron/...ini). */
   agentConfig?: {
     file: string;

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
+import { dhcpSightings } from '../capture/analyze.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
@@ -245,7 +246,13 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
         b.host.agentConfig = { ...(b.host.agentConfig ?? {}), ...c, file: b.host.agentConfig?.file ?? f.rel };
         if (Object.keys(c).length > 0) b.host.agentConfig.file = f.rel;
       });
-    else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
+    else if (k.kind === 'capture') {
+      b.host.files.push(f.rel);
+      const point = `${name}:${k.name}`;
+      const r = dhcpSightings(readFileSync(f.path), f.rel, point);
+      for (const d of r.diagnostics) diagnostics.push(d);
+      b.host.captures = [...(b.host.captures ?? []), { file: f.rel, point, sightings: r.sightings }];
+    } else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
     else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
     else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));
     else if (k.kind === 'iptables')
@@ -322,4 +329,30 @@ function readLinks(caseDir: string, hosts: Host[], diagnostics: FileDiagnostic[]
     }
   }
   return links;
+}
+
+/** `diagnose --pcap host:file`: captures taken outside the case, attached to a host of it. */
+export function addCaptures(s: Snapshot, specs: readonly string[]): void {
+  for (const spec of specs) {
+    const i = spec.indexOf(':');
+    const host = s.hosts.find((h) => h.name === spec.slice(0, i));
+    const file = spec.slice(i + 1);
+    if (i <= 0 || !host)
+      throw new InputError(
+        `--pcap wants <host>:<file> with a host of the case (${s.hosts.map((h) => h.name).join(', ')})`,
+        spec,
+      );
+    if (!existsSync(file)) throw new InputError('no such capture file', file);
+    const r = dhcpSightings(
+      readFileSync(file),
+      file,
+      `${host.name}:${basename(file).replace(/\.pcap(ng)?$/, '')}`,
+    );
+    const bad = r.diagnostics.find((d) => d.severity === 'corrupt');
+    if (bad) throw new InputError(bad.message, file, bad.line || undefined);
+    host.captures = [
+      ...(host.captures ?? []),
+      { file, point: `${host.name}:${basename(file).replace(/\.pcap(ng)?$/, '')}`, sightings: r.sightings },
+    ];
+  }
 }

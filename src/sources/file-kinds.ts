@@ -21,7 +21,8 @@ export type FileKind =
   | { kind: 'dhclient' }
   | { kind: 'dhcp-hosts'; net: string }
   | { kind: 'fdb'; bridge: string }
-  | { kind: 'agent-config' };
+  | { kind: 'agent-config' }
+  | { kind: 'capture'; name: string };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -83,6 +84,7 @@ const ROWS: Row[] = [
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
+  [/^(.+)\.pcap(?:ng)?$/, (m) => ({ kind: 'capture', name: m[1]! })],
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
   [
     /^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/,

@@ -9,13 +9,20 @@ export const checksum: Check = {
   title: 'UDP checksum of DHCP replies',
   run(ctx) {
     const out: Finding[] = [];
+    // Captures are the strongest evidence: replies that reached a client with a bad UDP checksum.
+    const badReplies = ctx.snapshot.hosts.flatMap((h) =>
+      (h.captures ?? []).flatMap((c) =>
+        c.sightings.filter((x) => (x.type === 'OFFER' || x.type === 'ACK') && x.udpChecksum === 'bad'),
+      ),
+    );
     for (const srv of ctx.servers) {
       const off = srv.ns.offloads?.[srv.device.name];
-      if (!srv.veth || !off?.txChecksum) continue;
-      if (srv.ns.iptables?.checksumFill) continue;
+      if ((!srv.veth || !off?.txChecksum || srv.ns.iptables?.checksumFill) && badReplies.length === 0)
+        continue;
       const offers = srv.host.dnsmasqLog?.events.filter((e) => e.type === 'DHCPOFFER') ?? [];
       const client = ctx.snapshot.hosts.map((h) => h.dhcpClient).find(Boolean);
-      const lost = offers.length > 0 && client !== undefined && client.offers === 0;
+      const lost =
+        (offers.length > 0 && client !== undefined && client.offers === 0) || badReplies.length > 0;
       out.push({
         code: 'dhcp-reply-checksum',
         severity: lost || srv.ns.iptables ? 'error' : 'warning',
@@ -24,7 +31,9 @@ export const checksum: Check = {
         rootCause:
           'with ovs_use_veth the kernel leaves UDP checksums to the veth peer, which OVS forwards unfinished (userspace datapath) — Neutron adds an iptables CHECKSUM --checksum-fill rule for this',
         evidence: [
-          evid(`tx-checksumming: on for ${srv.device.name}`, off.from),
+          ...(off
+            ? [evid(`tx-checksumming: ${off.txChecksum ? 'on' : 'off'} for ${srv.device.name}`, off.from)]
+            : []),
           evid(
             srv.ns.iptables
               ? `iptables-save in ${srv.ns.name} has ${srv.ns.iptables.rules} rules, no CHECKSUM --checksum-fill for udp dport 68`
@@ -40,6 +49,15 @@ export const checksum: Check = {
                 ),
               ]
             : []),
+          ...badReplies.slice(0, 3).map((x) =>
+            evid(
+              `${x.type} xid 0x${x.xid.toString(16)} arrived at ${x.point} with a BAD UDP checksum (frame ${x.frame})`,
+              {
+                file: x.file,
+                line: x.frame,
+              },
+            ),
+          ),
         ],
         fix: [
           `ip netns exec ${srv.ns.name} iptables -t mangle -A POSTROUTING -o ${srv.device.name} -p udp --dport 68 -j CHECKSUM --checksum-fill`,
