@@ -52,6 +52,37 @@ describe('the seed case', () => {
     });
   });
 
+  it("reads the agent's log: a port it never processed, a port it could not find", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-seed-log-'));
+    cpSync(SEED_CASE, dir, { recursive: true });
+    mkdirSync(join(dir, 'domu/var/log/neutron'), { recursive: true });
+    const log = join(dir, 'domu/var/log/neutron/openvswitch-agent.log');
+    const line = (msg: string): string =>
+      `2026-11-25 12:00:00.000 4242 INFO neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] ${msg}`;
+    writeFileSync(
+      log,
+      `${line('Port 7b39ecad-8148-4c5e-9a0b-5b0a6c1d2e3f updated. Details: {}')}\n${line('Assigning 1 as local vlan for net-id=49a623fd-c168-4f27-ad82-946bfb6df3d7')}\n`,
+    );
+    let f = diagnose(readCase(dir)).findings[0]!;
+    expect(f.evidence.map((e) => e.text)).toContain(
+      "domu's agent log (2 port events) never mentions vif16.0: the agent never saw the port",
+    );
+    writeFileSync(
+      log,
+      `${line('Port 3f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10 was not found on the integration bridge and will therefore not be processed')}\n`,
+    );
+    const iface = join(dir, 'dom0/ovs-vsctl_-t_5_list_interface');
+    writeFileSync(
+      iface,
+      'name                : vif16.0\nexternal_ids        : {attached-mac="fa:16:3e:11:22:33", iface-id="3f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10"}\nofport              : 2\n',
+    );
+    f = diagnose(readCase(dir)).findings[0]!;
+    expect(f.evidence.find((e) => e.text.includes('did not find it'))).toMatchObject({
+      file: 'domu/var/log/neutron/openvswitch-agent.log',
+      line: 1,
+    });
+  });
+
   it('says what to collect next, on which host', () => {
     expect(d.collect).toContain(
       'dom0: bridge xapi5: no flow dump (collect `ovs-ofctl -O OpenFlow13 dump-flows xapi5`)',

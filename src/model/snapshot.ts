@@ -153,6 +153,8 @@ export interface Host {
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];
   dhcpNetworks: DhcpNetwork[];
+  /** The Neutron OVS agent's log lines about ports, when the case has the log. */
+  agentLog?: { file: string; events: { kind: string; subject: string; text: string; from: Evidence }[] };
   /** DHCP seen in the host's packet captures (`<name>.pcap`, name = the capture point). */
   captures?: { file: string; point: string; sightings: DhcpSighting[] }[];
   /** The Neutron OVS agent's configuration, when the case has it (etc/neutron/...ini). */

@@ -167,3 +167,37 @@ export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
   });
   return { value: v, diagnostics };
 }
+
+export interface AgentLogEvent {
+  kind: 'processing' | 'updated' | 'not-on-bridge' | 'binding-failed' | 'local-vlan' | 'monitor-output';
+  /** The port id (Neutron port uuid) or, for monitor output, the text it names. */
+  subject: string;
+  text: string;
+  line: number;
+}
+
+// Messages of neutron's ovs_neutron_agent (ovs_neutron_agent.py) that tell whether a port was seen.
+const AGENT_PATTERNS: [AgentLogEvent['kind'], RegExp][] = [
+  ['processing', /Processing port:? ([0-9a-f-]{36})/],
+  ['updated', /Port ([0-9a-f-]{36}) updated\. Details:/],
+  ['not-on-bridge', /Port ([0-9a-f-]{36}) was not found on the integration bridge/],
+  ['binding-failed', /Device ([0-9a-f-]{36}) not defined on plugin or binding failed/],
+  ['local-vlan', /Assigning (\d+) as local vlan for net-id=([0-9a-f-]{36})/],
+  ['monitor-output', /Output received from (?:ovsdb monitor|\[.*ovsdb-client.*\]): (.*)$/],
+];
+
+/** The Neutron OVS agent's log: the lines that say which ports it processed or could not. */
+export function parseAgentLog(text: string): Parsed<AgentLogEvent[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: AgentLogEvent[] = [];
+  lines.forEach((l, i) => {
+    for (const [kind, re] of AGENT_PATTERNS) {
+      const m = re.exec(l);
+      if (m) {
+        out.push({ kind, subject: m[1]!, text: l.length > 300 ? `${l.slice(0, 300)}…` : l, line: i + 1 });
+        break;
+      }
+    }
+  });
+  return { value: out, diagnostics };
+}

@@ -22,6 +22,7 @@ import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import {
+  parseAgentLog,
   parseDhclient,
   parseDhcpHosts,
   parseDnsmasqLog,
@@ -252,7 +253,14 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
       const r = dhcpSightings(readFileSync(f.path), f.rel, point);
       for (const d of r.diagnostics) diagnostics.push(d);
       b.host.captures = [...(b.host.captures ?? []), { file: f.rel, point, sightings: r.sightings }];
-    } else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
+    } else if (k.kind === 'agent-log')
+      run(f, parseAgentLog(text(f)), (v) => {
+        b.host.agentLog = {
+          file: f.rel,
+          events: v.map((e) => ({ kind: e.kind, subject: e.subject, text: e.text, from: ev(f.rel, e.line) })),
+        };
+      });
+    else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
     else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
     else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));
     else if (k.kind === 'iptables')

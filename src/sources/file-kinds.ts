@@ -22,7 +22,8 @@ export type FileKind =
   | { kind: 'dhcp-hosts'; net: string }
   | { kind: 'fdb'; bridge: string }
   | { kind: 'agent-config' }
-  | { kind: 'capture'; name: string };
+  | { kind: 'capture'; name: string }
+  | { kind: 'agent-log' };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -94,6 +95,10 @@ const ROWS: Row[] = [
   [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
   [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],
   [/^dnsmasq.*\.log$/, () => ({ kind: 'dnsmasq-log' })],
+  [
+    /^(?:neutron-)?openvswitch-agent\.log$|^(?:screen-)?q-agt\.log$|^neutron-openvswitch-agent\.log$/,
+    () => ({ kind: 'agent-log' }),
+  ],
   [/^(?:openvswitch_agent|ml2_conf|ovs_neutron_plugin)\.ini$/, () => ({ kind: 'agent-config' })],
   [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
 ];

@@ -37,6 +37,39 @@ export const vmPortUntagged: Check = {
         );
       ev.push(...dropEvidence(t, `its DHCP DISCOVER (untagged, VLAN 0 on ${vm.bridge.name})`));
       // The local VLAN the flows expect: the dl_vlan of the translation flow beside the drop.
+      // The agent's log: did it ever process this port (by Neutron port id), or see it in its monitor?
+      const portId = ids?.known ? ids.value['iface-id'] : undefined;
+      for (const h of ctx.snapshot.hosts) {
+        const log = h.agentLog;
+        if (!log) continue;
+        const about = log.events.filter(
+          (e) =>
+            (portId && e.subject === portId) ||
+            (e.kind === 'monitor-output' && e.subject.includes(`"${vm.port.name}"`)),
+        );
+        const notFound = about.find((e) => e.kind === 'not-on-bridge');
+        if (notFound)
+          ev.push(
+            evid(
+              `${h.name}'s agent looked for the port on its integration bridge and did not find it: ${notFound.text}`,
+              notFound.from,
+            ),
+          );
+        else if (about.length === 0)
+          ev.push(
+            evid(
+              `${h.name}'s agent log (${log.events.length} port events) never mentions ${portId ?? vm.port.name}: the agent never saw the port`,
+              { file: log.file, line: 0 },
+            ),
+          );
+        else
+          ev.push(
+            evid(
+              `${h.name}'s agent log mentions the port ${about.length} time(s), last: ${about[about.length - 1]!.text}`,
+              about[about.length - 1]!.from,
+            ),
+          );
+      }
       // The agent's own configuration: does it rely on the OVSDB monitor to see new ports?
       for (const h of ctx.snapshot.hosts) {
         const c = h.agentConfig;
