@@ -30,6 +30,19 @@ export interface DoctorContext {
   offer: Map<VmPort, TraceResult>;
 }
 
+/**
+ * Did the DISCOVER reach a DHCP server (not merely some port)? Without a known server, any
+ * delivery counts: the case cannot say more.
+ */
+export function reachedServer(ctx: DoctorContext, vm: VmPort): boolean {
+  const t = ctx.discover.get(vm);
+  if (!t) return false;
+  if (ctx.servers.length === 0) return t.verdict === 'delivered';
+  return t.outputs.some((o) =>
+    ctx.servers.some((s) => o.endpoint.startsWith(`namespace ${s.ns.name} device ${s.device.name}`)),
+  );
+}
+
 function ovsPortOf(h: Host, name: string): { bridge: Bridge; port: Port } | undefined {
   for (const b of h.bridges)
     for (const p of b.ports)

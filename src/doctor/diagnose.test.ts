@@ -1,7 +1,7 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +140,30 @@ describe('the reference lab captures (shared/reference/fixtures)', () => {
   it('healthy: healthy', () => {
     const d = diagnose(readCase(asCase('healthy')));
     expect(d.healthy).toBe(true);
+  });
+});
+
+describe('the DHCP port in another VLAN than the network', () => {
+  it('is named, with the tag and the VLAN the frame arrives in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-taptag-'));
+    cpSync(labResult('healthy').caseDir, dir, { recursive: true });
+    const f = join(dir, 'domu/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port');
+    const text = readFileSync(f, 'utf8');
+    // Retag the DHCP port's row: the record that names tap7b39ecad-81.
+    const records = text
+      .split('\n\n')
+      .map((r) =>
+        r.includes('name                : tap7b39ecad-81')
+          ? r.replace(/^tag\s+: 1$/m, 'tag                 : 2')
+          : r,
+      );
+    writeFileSync(f, records.join('\n\n'));
+    const d = diagnose(readCase(dir));
+    expect(d.healthy).toBe(false);
+    const m = d.findings.find((x) => x.code === 'dhcp-port-vlan-mismatch')!;
+    expect(m.message).toBe(
+      'the DISCOVER from vif16.0 reaches br-int in VLAN 1, but the DHCP port tap7b39ecad-81 is tagged 2',
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import { offerPath } from './checks/offer-path.ts';
 import { structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
-import { buildContext } from './context.ts';
+import { buildContext, reachedServer } from './context.ts';
 import type { Diagnosis, Finding } from './finding.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
@@ -48,7 +48,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   // A DISCOVER that dies for a reason no check names is still a finding: say where.
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);
-    if (!t || t.verdict === 'delivered' || findings.some((f) => f.severity === 'error')) continue;
+    if (!t || reachedServer(ctx, vm) || findings.some((f) => f.severity === 'error')) continue;
     findings.push({
       code: 'discover-dropped',
       severity: 'error',
@@ -64,7 +64,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   }
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0];
-  const healthy = errors.length === 0 && ctx.vms.length > 0;
+  const healthy = errors.length === 0 && ctx.vms.length > 0 && ctx.vms.every((vm) => reachedServer(ctx, vm));
   const verdict = first
     ? `${first.message}${first.rootCause ? `; ${first.rootCause}` : ''}`
     : healthy

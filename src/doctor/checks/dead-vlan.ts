@@ -1,5 +1,6 @@
 // Tag 4095 is Neutron's DEAD_VLAN: the agent could not bind the port (and pairs the tag with an
 // in_port drop flow, since tag 4095 alone does not stop NORMAL).
+import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
@@ -16,7 +17,7 @@ export const deadVlan: Check = {
           code: 'dead-vlan',
           severity: 'error' as const,
           subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-          message: `${vm.port.name} is tagged 4095 (Neutron's dead VLAN) on ${vm.bridge.name}${t && t.verdict !== 'delivered' ? `; its DISCOVER ${dropText(t)}` : ''}`,
+          message: `${vm.port.name} is tagged 4095 (Neutron's dead VLAN) on ${vm.bridge.name}${t && !reachedServer(ctx, vm) ? `; its DISCOVER ${dropText(t)}` : ''}`,
           rootCause:
             'the L2 agent could not bind the port (no network/segment for it, or the binding failed): see the agent log for the port id',
           evidence: [

@@ -1,4 +1,5 @@
 // A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
+import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { dropEvidence } from './drop-evidence.ts';
 
@@ -15,7 +16,13 @@ export const dhcpDropFlow: Check = {
         ['OFFER', ctx.offer.get(vm)],
       ] as const) {
         const d = t?.drop;
-        if (!t || t.verdict === 'delivered' || !d?.flow || !DHCP.test(d.flow)) continue;
+        if (
+          !t ||
+          (what === 'DISCOVER' ? reachedServer(ctx, vm) : t.verdict === 'delivered') ||
+          !d?.flow ||
+          !DHCP.test(d.flow)
+        )
+          continue;
         out.push({
           code: 'dhcp-drop-flow',
           severity: 'error' as const,

@@ -1,4 +1,6 @@
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
+
+import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -56,7 +58,36 @@ export const dhcpPort: Check = {
             'systemctl restart neutron-dhcp-agent',
           ],
         });
-      else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === null)
+      else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value !== null) {
+        // Frames for the network reach the DHCP port's bridge in one VLAN; is the port in it?
+        const tag = srv.ovs.port.tag.value;
+        for (const vm of ctx.vms) {
+          const t = ctx.discover.get(vm);
+          if (!t || reachedServer(ctx, vm)) continue;
+          const seen = new Set<number>();
+          let inBridge = false;
+          for (const h of t.hops) {
+            if (h.kind === 'bridge') inBridge = h.host === srv.host.name && h.bridge === srv.ovs.bridge.name;
+            else if (inBridge && h.kind === 'normal' && h.vlan !== undefined) seen.add(h.vlan);
+          }
+          if (seen.size === 0 || seen.has(tag)) continue;
+          out.push({
+            code: 'dhcp-port-vlan-mismatch',
+            severity: 'error',
+            subject,
+            message: `the DISCOVER from ${vm.port.name} reaches ${srv.ovs.bridge.name} in VLAN ${[...seen].join(', ')}, but the DHCP port ${srv.ovs.port.name} is tagged ${tag}`,
+            rootCause:
+              "the DHCP port's local VLAN and the translation flows of the network disagree (stale tag after an agent restart, or two agents)",
+            evidence: [
+              evid(`port ${srv.ovs.port.name} tag ${tag}`, srv.ovs.port.tag.from[0]),
+              evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${[...seen].join(', ')}`),
+            ],
+            fix: [
+              'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # both re-derive the local VLAN of the network',
+            ],
+          });
+        }
+      } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === null)
         out.push({
           code: 'dhcp-port-untagged',
           severity: 'error',

@@ -1,4 +1,6 @@
 // The way back: an OFFER from the DHCP port to the VM, traced like the DISCOVER.
+
+import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
@@ -11,7 +13,7 @@ export const offerPath: Check = {
     for (const vm of ctx.vms) {
       const d = ctx.discover.get(vm);
       const o = ctx.offer.get(vm);
-      if (!o || !d || d.verdict !== 'delivered') continue;
+      if (!o || !d || !reachedServer(ctx, vm)) continue;
       const back = o.outputs.some((x) => x.host === vm.host.name && x.port === vm.port.name);
       if (back) continue;
       out.push({

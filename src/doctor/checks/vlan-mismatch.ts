@@ -1,6 +1,7 @@
 // The segmentation id a frame carries between hosts differs from the one the far side translates
 // back to its local VLAN: the translation flows disagree.
 import type { Flow } from '../../openflow/types.ts';
+import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence } from './drop-evidence.ts';
@@ -18,12 +19,7 @@ export const vlanMismatch: Check = {
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       const d = t?.drop;
-      if (
-        !t ||
-        t.verdict === 'delivered' ||
-        !d?.flow ||
-        !/^priority=\d+,in_port=\S+ actions=drop$/.test(d.flow)
-      )
+      if (!t || reachedServer(ctx, vm) || !d?.flow || !/^priority=\d+,in_port=\S+ actions=drop$/.test(d.flow))
         continue;
       // The frame's VLAN as it entered the dropping bridge, and what that bridge's flows expect.
       const entry = [...t.hops]

@@ -1,6 +1,7 @@
 // The seed: the VM's port has no VLAN tag on the integration bridge, so the physical bridge's
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
 import { where } from '../../model/evidence.ts';
+import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
@@ -12,7 +13,7 @@ export const vmPortUntagged: Check = {
     const out = [];
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
-      if (!vm.port.tag.known || vm.port.tag.value !== null || !t || t.verdict === 'delivered') continue;
+      if (!vm.port.tag.known || vm.port.tag.value !== null || !t || reachedServer(ctx, vm)) continue;
       const iface = vm.port.interfaces[0];
       const ev = [evid(`port ${vm.port.name} on ${vm.bridge.name} has no tag`, vm.port.tag.from[0])];
       if (iface?.ofport.known && iface.ofport.value !== null)
