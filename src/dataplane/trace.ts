@@ -122,11 +122,49 @@ export function trace(w: World, host: string, portName: string, packet: Packet):
     hops: ctx.steps,
     assumptions: [...ctx.assumptions],
     unsupported: [...ctx.unsupported],
-    start: { host, bridge: hit.bridge.name, port: portName, packet: formatPacket(packet, portName) },
+    start: new Start(host, hit.bridge.name, portName, clonePacket(packet)),
   };
 }
 
 export class TraceInputError extends Error {}
+
+/**
+ * Packet texts are rendered when read (text output, JSON), not while tracing: most traces in a
+ * diagnosis or a benchmark are never printed, and formatting is the costliest part of a hop.
+ */
+class BridgeStep {
+  readonly kind = 'bridge' as const;
+  constructor(
+    readonly host: string,
+    readonly bridge: string,
+    readonly inPort: string,
+    private readonly pkt: Packet,
+    readonly depth: number,
+    readonly inferred?: string,
+  ) {}
+  get packet(): string {
+    return formatPacket(this.pkt, this.inPort);
+  }
+  toJSON(): object {
+    const { kind, host, bridge, inPort, packet, depth, inferred } = this;
+    return { kind, host, bridge, inPort, packet, depth, ...(inferred ? { inferred } : {}) };
+  }
+}
+
+class Start {
+  constructor(
+    readonly host: string,
+    readonly bridge: string,
+    readonly port: string,
+    private readonly pkt: Packet,
+  ) {}
+  get packet(): string {
+    return formatPacket(this.pkt, this.port);
+  }
+  toJSON(): object {
+    return { host: this.host, bridge: this.bridge, port: this.port, packet: this.packet };
+  }
+}
 
 export interface Endpoint {
   text: string;
@@ -158,15 +196,7 @@ function enterBridge(ctx: Ctx, rb: RtBridge, inPort: RtPort, p: Packet, depth: n
     return;
   }
   p.in_port = inPort.ofport;
-  ctx.steps.push({
-    kind: 'bridge',
-    host: rb.host,
-    bridge: rb.name,
-    inPort: inPort.name,
-    packet: formatPacket(p, inPort.name),
-    depth,
-    ...(rb.inferred ? { inferred: rb.inferred } : {}),
-  });
+  ctx.steps.push(new BridgeStep(rb.host, rb.name, inPort.name, clonePacket(p), depth, rb.inferred));
   assume(ctx, rb.inferred);
   if (!rb.tables) {
     assume(
