@@ -273,7 +273,8 @@ export class Lab {
     const logStart = existsSync(this.dnsmasqLog()) ? statSync(this.dnsmasqLog()).size : 0;
     // Datapath flows cached before a flow-table change are revalidated asynchronously; a DHCP
     // attempt right after a change could still hit them. Purge them so it sees the tables as they are.
-    for (const h of ['dom0', 'domu'] as const) await execOk(this.wrap(h, ['ovs-appctl', 'revalidator/purge']));
+    for (const h of ['dom0', 'domu'] as const)
+      await execOk(this.wrap(h, ['ovs-appctl', 'revalidator/purge']));
     const capName = `captures/renew-${this.state.renewals.length + 1}-${this.dhcpDev()}.pcap`;
     const cap = await this.startCapture(join(this.dir, capName));
     // The VM's side too (both directions): where OFFERs arrive, after the datapath, so their
