@@ -153,7 +153,6 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
   const all: string[] = [];
   walk(root, all);
   const files: HostFile[] = [];
-  const base = root === path ? caseDir : root;
   for (const p of all) {
     const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));
     const bn = basename(p);
@@ -167,7 +166,6 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
     if (kind) files.push({ path: p, rel, kind });
     else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
   }
-  void base;
   const push = (file: string, ds: readonly Diagnostic[]): void => {
     for (const d of ds) diagnostics.push({ ...d, file });
   };

@@ -1,6 +1,5 @@
 // The seed: the VM's port has no VLAN tag on the integration bridge, so the physical bridge's
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
-import { where } from '../../model/evidence.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -116,7 +115,6 @@ export const vmPortUntagged: Check = {
           `# and check that the monitor sees new ports on ${vm.host.name}: ovsdb-client monitor Interface name,ofport`,
         ],
       });
-      void where;
     }
     return out;
   },
