@@ -75,7 +75,21 @@ function fold(s: number): number {
   return s;
 }
 
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const UTF8 = new TextDecoder();
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX2[b[i]!];
+  return s;
+}
+
+// Module-level helpers: closures created per packet cost more than the decoding itself.
+function ipList(v: Uint8Array, len: number): string[] {
+  const out: string[] = [];
+  for (let k = 0; k + 4 <= len; k += 4) out.push(ip4(v, k));
+  return out;
+}
 
 export function decodeFrame(frame: Frame): Decoded {
   const b = frame.data;
@@ -182,35 +196,33 @@ export function decodeDhcp(b: Uint8Array, index: number): DhcpMessage {
       throw new DecodeError(
         `frame ${index}: DHCP option ${code} announces ${len} bytes, ${v.length} present`,
       );
-    const ips = (): string[] => Array.from({ length: Math.floor(len / 4) }, (_, k) => ip4(v, 4 * k));
-    const text = (): string => new TextDecoder().decode(v);
     switch (code) {
       case 53:
         if (TYPES[v[0]!]) m.type = TYPES[v[0]!];
         break;
       case 54:
-        m.serverId = ips()[0];
+        if (len >= 4) m.serverId = ip4(v, 0);
         break;
       case 50:
-        m.requestedIp = ips()[0];
+        if (len >= 4) m.requestedIp = ip4(v, 0);
         break;
       case 51:
         if (len === 4) m.leaseTime = ((v[0]! << 24) >>> 0) + (v[1]! << 16) + (v[2]! << 8) + v[3]!;
         break;
       case 1:
-        m.subnetMask = ips()[0];
+        if (len >= 4) m.subnetMask = ip4(v, 0);
         break;
       case 3:
-        m.routers = ips();
+        m.routers = ipList(v, len);
         break;
       case 6:
-        m.dns = ips();
+        m.dns = ipList(v, len);
         break;
       case 12:
-        m.hostname = text();
+        m.hostname = UTF8.decode(v);
         break;
       case 15:
-        m.domain = text();
+        m.domain = UTF8.decode(v);
         break;
       case 55:
         m.paramList = Array.from(v);

@@ -19,7 +19,9 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-export function readCapture(bytes: Uint8Array): Parsed<Frame[]> {
+export function readCapture(input: Uint8Array): Parsed<Frame[]> {
+  // A plain Uint8Array view: subarrays of a Node Buffer are Buffers, several times costlier to make.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length < 4)
     return {
       value: [],
