@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { analyze, describeExchange } from '../capture/analyze.ts';
+import { captureLive } from '../capture/live.ts';
 import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
-import { LabError } from '../lab/lab.ts';
+import { LAB_HOSTS, Lab, LabError, type LabHost } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
@@ -92,6 +93,61 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       }
       if (a.exchanges.some((e) => !e.lease)) setExit(EXIT.problem);
     });
+  cap
+    .command('live')
+    .description(
+      'tcpdump at several points at once, retrying a point until its interface exists; say where the exchange stops',
+    )
+    .requiredOption(
+      '--point <host:iface...>',
+      'capture points: local:<iface>, <netns>:<iface>, or with --lab dom0|domu|vm|qdhcp:<iface>',
+    )
+    .option('--lab <dir>', 'points are hosts of the lab in this state directory')
+    .option('--renew', 'with --lab: make the VM ask for a lease while capturing')
+    .option('--seconds <n>', 'how long to capture (and to retry missing interfaces)', '10')
+    .option('-o, --out <dir>', 'where to keep the pcaps', 'vifpath-capture')
+    .option('--json', 'print the analysis as JSON')
+    .action(
+      async (o: {
+        point: string[];
+        lab?: string;
+        renew?: boolean;
+        seconds: string;
+        out: string;
+        json?: boolean;
+      }) => {
+        const lab = o.lab ? Lab.open(o.lab) : undefined;
+        const points = o.point.map((spec) => {
+          const i = spec.lastIndexOf(':');
+          if (i <= 0) throw new InputError('a point is <host>:<iface>', spec);
+          const host = spec.slice(0, i);
+          const dev = spec.slice(i + 1);
+          const prefix = lab
+            ? ['ip', 'netns', 'exec', lab.ns(host as LabHost)]
+            : host === 'local'
+              ? []
+              : ['ip', 'netns', 'exec', host];
+          if (lab && !(LAB_HOSTS as readonly string[]).includes(host))
+            throw new InputError(`not a lab host (${LAB_HOSTS.join(', ')})`, spec);
+          return { name: spec, prefix, dev };
+        });
+        const a = await captureLive(points, {
+          dir: o.out,
+          seconds: Number(o.seconds),
+          ...(lab && o.renew ? { during: async () => void (await lab.renew()) } : {}),
+        });
+        if (o.json) out(`${toJson(a)}\n`);
+        else {
+          out(
+            `${a.frames} frames at ${a.files.length} point(s) (pcaps in ${o.out}), ${a.exchanges.length} DHCP exchange(s)\n`,
+          );
+          for (const m of a.missed)
+            out(`  ${m}: could not capture (interface missing or down the whole time)\n`);
+          for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
+        }
+        if (a.exchanges.length === 0 || a.exchanges.some((e) => !e.lease)) setExit(EXIT.problem);
+      },
+    );
   p.command('trace')
     .description('walk a packet through every flow table, NORMAL switch, patch port and host on its path')
     .argument('<case>', 'case directory or sosreport')

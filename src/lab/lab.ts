@@ -2,10 +2,10 @@
 // vSwitch (userspace netdev datapath) in network namespaces, one private ovsdb-server +
 // ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
 // on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTcpdump } from '../capture/tcpdump.ts';
 import { exec, execOk } from '../sources/runner/exec.ts';
 import { OvsInstance } from './ovs-instance.ts';
 import { type LabState, type Renewal, readState, writeState } from './state.ts';
@@ -338,57 +338,20 @@ export class Lab {
     return renewal;
   }
 
-  /** tcpdump on the DHCP port in the qdhcp namespace, for DHCP client packets (udp dst port 67). */
+  /** tcpdump on one lab host; returns the number of packets it captured (null: it could not listen). */
   private async startCapture(
     file: string,
     host: LabHost = 'qdhcp',
     dev = this.dhcpDev(),
     filter = 'udp dst port 67',
   ): Promise<{ stop: () => Promise<number | null> }> {
-    mkdirSync(join(file, '..'), { recursive: true });
-    // --immediate-mode: without it packets wait in the kernel ring and are lost when we stop tcpdump.
-    const argv = [
-      'ip',
-      'netns',
-      'exec',
-      this.ns(host),
-      'tcpdump',
-      '-i',
-      dev,
-      '-n',
-      '-U',
-      '--immediate-mode',
-      '-w',
-      file,
-      filter,
-    ];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let exited = false;
-    const closed = new Promise<void>((r) =>
-      child.on('close', () => {
-        exited = true;
-        r();
-      }),
-    );
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    if (child.pid) this.state.pids[String(child.pid)] = 'tcpdump';
-    // Wait until tcpdump listens (or gave up: a device that is down cannot be captured on).
-    await waitFor(() => exited || stderr.includes('listening on'), 'tcpdump to start', 5000).catch(
-      () => undefined,
-    );
+    const t = await startTcpdump(['ip', 'netns', 'exec', this.ns(host)], dev, file, filter);
+    if (t.pid) this.state.pids[String(t.pid)] = 'tcpdump';
     return {
       stop: async () => {
-        if (!exited) {
-          await new Promise((r) => setTimeout(r, 100));
-          child.kill('SIGTERM');
-        }
-        await closed;
-        if (child.pid) delete this.state.pids[String(child.pid)];
-        if (!stderr.includes('listening on') || !existsSync(file)) return null;
-        return pcapCount(readFileSync(file));
+        const bytes = await t.stop();
+        if (t.pid) delete this.state.pids[String(t.pid)];
+        return bytes ? pcapCount(Buffer.from(bytes)) : null;
       },
     };
   }
