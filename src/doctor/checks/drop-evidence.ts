@@ -1,5 +1,8 @@
 // Shared reading of a trace's drop: the flow, its counters and where it was found.
 import type { TraceResult } from '../../dataplane/trace.ts';
+import type { FlowEntry, Snapshot } from '../../model/snapshot.ts';
+import { formatFieldValue } from '../../openflow/fields.ts';
+import type { Flow } from '../../openflow/types.ts';
 import type { EvidenceItem } from '../finding.ts';
 import { evid } from './check.ts';
 
@@ -23,4 +26,31 @@ export function dropText(t: TraceResult): string {
   return d.flow
     ? `dies on ${d.host} ${d.bridge} at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`
     : `dies on ${d.host} ${d.bridge}: ${d.reason}`;
+}
+
+/** The dl_vlan a flow matches, if it matches one. */
+export function vlanOf(f: Flow): number | undefined {
+  const m = f.match.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
+  return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
+}
+
+function inPortOf(f: Flow): string | undefined {
+  const m = f.match.find((x) => x.kind === 'field' && x.field === 'in_port');
+  return m?.kind === 'field' ? formatFieldValue(m.value) : undefined;
+}
+
+/**
+ * The VLAN translation flows beside a trace's drop: flows of the dropping bridge that match the
+ * same in_port as the dropping flow and a dl_vlan (the VLANs that port may bring in).
+ */
+export function translationFlows(s: Snapshot, t: TraceResult): FlowEntry[] {
+  const d = t.drop;
+  const b = s.hosts.find((h) => h.name === d?.host)?.bridges.find((x) => x.name === d?.bridge);
+  if (!d?.evidence || !b?.flows.known) return [];
+  const dropping = b.flows.value.entries.find(
+    (e) => e.from.file === d.evidence!.file && e.from.line === d.evidence!.line,
+  );
+  const port = dropping && inPortOf(dropping.flow);
+  if (port === undefined) return [];
+  return b.flows.value.entries.filter((e) => inPortOf(e.flow) === port && vlanOf(e.flow) !== undefined);
 }

@@ -1,15 +1,9 @@
 // The segmentation id a frame carries between hosts differs from the one the far side translates
 // back to its local VLAN: the translation flows disagree.
-import type { Flow } from '../../openflow/types.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence } from './drop-evidence.ts';
-
-function vlanOf(f: Flow): number | undefined {
-  const m = f.match.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
-  return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
-}
+import { dropEvidence, translationFlows, vlanOf } from './drop-evidence.ts';
 
 export const vlanMismatch: Check = {
   id: 'vlan-mismatch',
@@ -27,13 +21,7 @@ export const vlanMismatch: Check = {
         .find((h) => h.kind === 'bridge' && h.host === d.host && h.bridge === d.bridge);
       const arrived = entry && entry.kind === 'bridge' ? /dl_vlan=(\d+)/.exec(entry.packet)?.[1] : undefined;
       if (arrived === undefined) continue;
-      const br = ctx.snapshot.hosts.find((h) => h.name === d.host)?.bridges.find((b) => b.name === d.bridge);
-      const inPort = /in_port=(\S+) /.exec(d.flow)?.[1];
-      const expected = br?.flows.known
-        ? br.flows.value.entries.filter(
-            (e) => e.text.includes(`in_port=${inPort},`) && vlanOf(e.flow) !== undefined,
-          )
-        : [];
+      const expected = translationFlows(ctx.snapshot, t);
       if (expected.length === 0 || expected.some((e) => vlanOf(e.flow) === Number(arrived))) continue;
       out.push({
         code: 'vlan-mismatch',

@@ -3,7 +3,7 @@
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence, dropText } from './drop-evidence.ts';
+import { dropEvidence, dropText, translationFlows, vlanOf } from './drop-evidence.ts';
 
 export const vmPortUntagged: Check = {
   id: 'vm-port-untagged',
@@ -91,7 +91,8 @@ export const vmPortUntagged: Check = {
             ),
           );
       }
-      const local = localVlan(ctx, t.drop?.host, t.drop?.bridge, t.drop?.flow ?? undefined);
+      const first = translationFlows(ctx.snapshot, t)[0];
+      const local = first ? vlanOf(first.flow) : undefined;
       if (local !== undefined)
         ev.push(
           evid(
@@ -119,29 +120,3 @@ export const vmPortUntagged: Check = {
     return out;
   },
 };
-
-/** dl_vlan of the higher-priority flow from the same in_port on the dropping bridge. */
-function localVlan(
-  ctx: Parameters<Check['run']>[0],
-  host?: string,
-  bridge?: string,
-  dropFlow?: string,
-): number | undefined {
-  if (!host || !bridge || !dropFlow) return undefined;
-  const inPort = /in_port=([^,\s]+)/.exec(dropFlow)?.[1];
-  const b = ctx.snapshot.hosts.find((h) => h.name === host)?.bridges.find((x) => x.name === bridge);
-  if (!b?.flows.known || !inPort) return undefined;
-  for (const e of b.flows.value.entries) {
-    const m = e.flow.match;
-    const ip = m.find((x) => x.kind === 'field' && x.field === 'in_port');
-    const vl = m.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
-    if (
-      ip?.kind === 'field' &&
-      vl?.kind === 'field' &&
-      vl.value.t === 'int' &&
-      JSON.stringify(ip.value).includes(inPort)
-    )
-      return vl.value.v;
-  }
-  return undefined;
-}
