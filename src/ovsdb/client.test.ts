@@ -1,0 +1,425 @@
+// The OVSDB client against a real ovsdb-server (Open_vSwitch schema), over unix and tcp.
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exec } from '../sources/runner/exec.ts';
+import { ROOT } from '../testing/fixtures.ts';
+import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
+import { createTestNet, type TestNet } from '../testing/test-net.ts';
+import type { RowChange } from './cache.ts';
+import { type Monitor, OvsdbClient, TransactionError } from './client.ts';
+import { ProtocolError } from './jsonrpc.ts';
+import { rowsOf } from './vswitch.ts';
+
+export const HOSTILE = [
+  ';rm -rf /',
+  '$(reboot)',
+  '`id`',
+  `it's "quoted"`,
+  'new\nline',
+  'tab\there',
+  'ünïcødé-端口',
+  'x'.repeat(255),
+  '-n',
+  '--help',
+];
+
+const DIR = join(ROOT, 'tmp/ovsdb-client-test');
+let srv: TestOvsdbServer;
+
+beforeAll(async () => {
+  srv = await TestOvsdbServer.create(DIR);
+});
+afterAll(async () => {
+  await srv?.stop();
+});
+
+function waitFor<T>(f: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      const v = f();
+      if (v !== undefined) resolve(v);
+      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+/** Insert a bridge with one port+interface per name, in one transaction. */
+async function addBridge(c: OvsdbClient, bridge: string, ports: string[]): Promise<void> {
+  const ops = ports.flatMap((name, i) => [
+    { op: 'insert' as const, table: 'Interface', row: { name, type: 'internal' }, 'uuid-name': `i${i}` },
+    {
+      op: 'insert' as const,
+      table: 'Port',
+      row: { name, interfaces: ['named-uuid', `i${i}`], tag: i + 1 },
+      'uuid-name': `p${i}`,
+    },
+  ]);
+  await c.transact(
+    'Open_vSwitch',
+    ...ops,
+    {
+      op: 'insert',
+      table: 'Bridge',
+      row: { name: bridge, ports: ['set', ports.map((_, i) => ['named-uuid', `p${i}`])] },
+      'uuid-name': 'br',
+    },
+    {
+      op: 'mutate',
+      table: 'Open_vSwitch',
+      where: [],
+      mutations: [['bridges', 'insert', ['set', [['named-uuid', 'br']]]]],
+    },
+    { op: 'comment', comment: `vifpath test: add ${bridge}` },
+  );
+}
+
+describe('OVSDB client against ovsdb-server', () => {
+  it('list_dbs, get_schema, echo', async () => {
+    const c = await OvsdbClient.connect(srv.remote);
+    expect(await c.listDbs()).toContain('Open_vSwitch');
+    const s = await c.getSchema('Open_vSwitch');
+    expect(s.tables.get('Port')?.get('tag')).toMatchObject({ key: 'integer', min: 0, max: 1 });
+    expect(await c.echo('ping', 7)).toEqual(['ping', 7]);
+    await c.close();
+  });
+
+  it('hostile names travel untouched: our transact → real ovs-vsctl, and back through select', async () => {
+    const c = await OvsdbClient.connect(srv.remote);
+    await addBridge(c, 'br-hostile', HOSTILE);
+    const r = await exec([
+      'ovs-vsctl',
+      `--db=${srv.remote}`,
+      '--format=json',
+      '--columns=name,tag',
+      'list',
+      'Port',
+    ]);
+    const rows = (JSON.parse(r.stdout) as { data: [string, number][] }).data;
+    const byName = new Map(rows.map(([n, t]) => [n, t]));
+    for (const [i, n] of HOSTILE.entries()) expect(byName.get(n)).toBe(i + 1);
+    const sel = await c.transact('Open_vSwitch', {
+      op: 'select',
+      table: 'Interface',
+      where: [],
+      columns: ['name'],
+    });
+    const names = new Set(sel[0]!.rows!.map((x) => x.name));
+    for (const n of HOSTILE) expect(names.has(n)).toBe(true);
+    await c.close();
+  });
+
+  for (const method of ['monitor', 'monitor_cond', 'monitor_cond_since'] as const)
+    it(`${method}: initial rows, insert, modify (scalar, set, map), delete`, async () => {
+      const c = await OvsdbClient.connect(srv.remote);
+      const m = await c.monitor(
+        'Open_vSwitch',
+        { Port: {}, Interface: { columns: ['name', 'ofport'] } },
+        method,
+      );
+      expect(m.method).toBe(method);
+      const seen: RowChange[] = [];
+      m.on('change', (ch) => seen.push(...ch));
+      const name = `p-${method}`;
+      await addBridge(c, `br-${method}`, [name]);
+      const port = await waitFor(() => rowsOf(m.rows, 'Port').find((p) => p.name === name), 'the insert');
+      expect(port.tag).toBe(1);
+      await c.transact(
+        'Open_vSwitch',
+        {
+          op: 'update',
+          table: 'Port',
+          where: [['name', '==', name]],
+          row: { tag: 42, trunks: ['set', [5, 6]] },
+        },
+        {
+          op: 'mutate',
+          table: 'Port',
+          where: [['name', '==', name]],
+          mutations: [
+            [
+              'external_ids',
+              'insert',
+              [
+                'map',
+                [
+                  ['iface-id', 'abc'],
+                  ['attached-mac', 'fa:16:3e:00:00:01'],
+                ],
+              ],
+            ],
+          ],
+        },
+      );
+      await waitFor(
+        () => (rowsOf(m.rows, 'Port').find((p) => p.name === name)?.tag === 42 ? true : undefined),
+        'the tag',
+      );
+      await c.transact(
+        'Open_vSwitch',
+        {
+          op: 'mutate',
+          table: 'Port',
+          where: [['name', '==', name]],
+          mutations: [['trunks', 'delete', ['set', [5]]]],
+        },
+        {
+          op: 'update',
+          table: 'Port',
+          where: [['name', '==', name]],
+          row: { external_ids: ['map', [['iface-id', 'xyz']]] },
+        },
+      );
+      const after = await waitFor(
+        () =>
+          rowsOf(m.rows, 'Port').find(
+            (p) => p.name === name && p.trunks.length === 1 && p.externalIds['iface-id'] === 'xyz',
+          ),
+        'the set and map diffs',
+      );
+      expect(after.trunks).toEqual([6]);
+      expect(after.externalIds).toEqual({ 'iface-id': 'xyz' });
+      // Our replica equals what the server returns to a plain select.
+      const sel = await c.transact('Open_vSwitch', {
+        op: 'select',
+        table: 'Port',
+        where: [['name', '==', name]],
+      });
+      const row = sel[0]!.rows![0]!;
+      expect(row.tag).toBe(42);
+      expect(after.uuid).toBe((row._uuid as [string, string])[1]);
+      await c.transact(
+        'Open_vSwitch',
+        { op: 'delete', table: 'Port', where: [['name', '==', name]] },
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['name', '==', `br-${method}`]],
+          mutations: [['ports', 'delete', ['set', [['uuid', after.uuid]]]]],
+        },
+      );
+      await waitFor(
+        () => (rowsOf(m.rows, 'Port').some((p) => p.name === name) ? undefined : true),
+        'the delete',
+      );
+      expect(seen.some((ch) => ch.table === 'Port' && ch.new === null && ch.old !== null)).toBe(true);
+      expect(seen.some((ch) => ch.table === 'Interface' && ch.old === null)).toBe(true);
+      await m.cancel();
+      await c.close();
+    });
+
+  it('monitor_cond filters rows by condition', async () => {
+    const c = await OvsdbClient.connect(srv.remote);
+    await addBridge(c, 'br-cond', ['cond-a', 'cond-b']);
+    const m = await c.monitor(
+      'Open_vSwitch',
+      { Port: { where: [['name', '==', 'cond-b']] } },
+      'monitor_cond',
+    );
+    expect(rowsOf(m.rows, 'Port').map((p) => p.name)).toEqual(['cond-b']);
+    await c.close();
+  });
+
+  it('wait, assert, abort and transaction errors name the failing operation', async () => {
+    const c = await OvsdbClient.connect(srv.remote);
+    await addBridge(c, 'br-wait', ['w1']);
+    await c.transact('Open_vSwitch', {
+      op: 'wait',
+      table: 'Port',
+      where: [['name', '==', 'w1']],
+      columns: ['tag'],
+      until: '==',
+      rows: [{ tag: 1 }],
+      timeout: 0,
+    });
+    const failed = await c
+      .transact('Open_vSwitch', {
+        op: 'wait',
+        table: 'Port',
+        where: [['name', '==', 'w1']],
+        columns: ['tag'],
+        until: '==',
+        rows: [{ tag: 99 }],
+        timeout: 0,
+      })
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TransactionError);
+    expect((failed as TransactionError).error).toBe('timed out');
+    const aborted = await c.transact('Open_vSwitch', { op: 'abort' }).catch((e: unknown) => e);
+    expect((aborted as TransactionError).error).toBe('aborted');
+    const notOwner = await c
+      .transact('Open_vSwitch', { op: 'assert', lock: 'vifpath_l' })
+      .catch((e: unknown) => e);
+    expect((notOwner as TransactionError).error).toBe('not owner');
+    await c.close();
+  });
+
+  it('lock, steal (the loser is told), unlock', async () => {
+    const a = await OvsdbClient.connect(srv.remote);
+    const b = await OvsdbClient.connect(srv.remote);
+    expect(await a.lock('vifpath_agent')).toBe(true);
+    await a.transact('Open_vSwitch', { op: 'assert', lock: 'vifpath_agent' });
+    expect(await b.lock('vifpath_agent')).toBe(false);
+    // A pending request must be withdrawn before stealing (the server says so otherwise).
+    await b.unlock('vifpath_agent');
+    const stolen = new Promise<string>((r) => a.once('stolen', r));
+    expect(await b.steal('vifpath_agent')).toBe(true);
+    expect(await stolen).toBe('vifpath_agent');
+    const lost = await a
+      .transact('Open_vSwitch', { op: 'assert', lock: 'vifpath_agent' })
+      .catch((e: unknown) => e);
+    expect((lost as TransactionError).error).toBe('not owner');
+    await b.unlock('vifpath_agent');
+    await a.unlock('vifpath_agent');
+    expect(await a.lock('vifpath_agent')).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it('ovsdb-server killed mid-monitor, rows changed while it was down: after resync the view equals the server', async () => {
+    const dir = join(ROOT, 'tmp/ovsdb-client-restart');
+    const s = await TestOvsdbServer.create(dir);
+    try {
+      const c = await OvsdbClient.connect(s.remote, { reconnect: true, minBackoffMs: 20, maxBackoffMs: 200 });
+      const setup = await OvsdbClient.connect(s.remote);
+      await addBridge(setup, 'br-r', ['keep', 'drop', 'retag']);
+      await setup.close();
+      const m = await c.monitor('Open_vSwitch', { Port: {}, Interface: {}, Bridge: {} });
+      await waitFor(() => (rowsOf(m.rows, 'Port').length === 3 ? true : undefined), 'initial rows');
+      const dropUuid = rowsOf(m.rows, 'Port').find((p) => p.name === 'drop')!.uuid;
+      const resynced = new Promise<[Monitor, RowChange[]]>((r) => c.once('resync', (mm, ch) => r([mm, ch])));
+      await s.kill();
+      await s.offlineTransact([
+        { op: 'delete', table: 'Port', where: [['name', '==', 'drop']] },
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['name', '==', 'br-r']],
+          mutations: [['ports', 'delete', ['set', [['uuid', dropUuid]]]]],
+        },
+        { op: 'update', table: 'Port', where: [['name', '==', 'retag']], row: { tag: 4095 } },
+        { op: 'insert', table: 'Interface', row: { name: 'new;$(x)' }, 'uuid-name': 'i' },
+        {
+          op: 'insert',
+          table: 'Port',
+          row: { name: 'new;$(x)', interfaces: ['named-uuid', 'i'] },
+          'uuid-name': 'p',
+        },
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['name', '==', 'br-r']],
+          mutations: [['ports', 'insert', ['set', [['named-uuid', 'p']]]]],
+        },
+      ]);
+      await s.start();
+      const [, changes] = await resynced;
+      expect(c.reconnects).toBe(1);
+      const byName = (ch: RowChange): string => String((ch.new ?? ch.old)?.name);
+      expect(
+        changes
+          .filter((ch) => ch.table === 'Port')
+          .map((ch) => [byName(ch), ch.old !== null, ch.new !== null])
+          .sort(),
+      ).toEqual([
+        ['drop', true, false],
+        ['new;$(x)', false, true],
+        ['retag', true, true],
+      ]);
+      // Our replica equals a fresh client's select of every monitored table.
+      const fresh = await OvsdbClient.connect(s.remote);
+      for (const table of ['Port', 'Interface', 'Bridge'] as const) {
+        const sel = await fresh.transact('Open_vSwitch', { op: 'select', table, where: [] });
+        const server = sel[0]!.rows!.map((r) => (r._uuid as [string, string])[1]).sort();
+        expect([...m.table(table).keys()].sort()).toEqual(server);
+      }
+      const ports = rowsOf(m.rows, 'Port');
+      expect(ports.find((p) => p.name === 'retag')?.tag).toBe(4095);
+      expect(rowsOf(m.rows, 'Bridge')[0]!.ports.sort()).toEqual(ports.map((p) => p.uuid).sort());
+      await fresh.close();
+      await c.close();
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('OVSDB client over tcp (a namespace joined by a veth)', () => {
+  let net: TestNet;
+  let tsrv: TestOvsdbServer;
+  beforeAll(async () => {
+    net = await createTestNet();
+    tsrv = await TestOvsdbServer.create(join(ROOT, 'tmp/ovsdb-client-tcp'), {
+      prefix: net.inNs,
+      remotes: [`ptcp:6640:${net.nsAddr}`],
+    });
+  });
+  afterAll(async () => {
+    await tsrv?.stop();
+    await net?.teardown();
+  });
+  it('transact and monitor over tcp', async () => {
+    const c = await OvsdbClient.connect(`tcp:${net.nsAddr}:6640`);
+    const m = await c.monitor('Open_vSwitch', { Bridge: { columns: ['name'] } });
+    await addBridge(c, 'br-tcp', ['tcp-port']);
+    await waitFor(() => rowsOf(m.rows, 'Bridge').find((b) => b.name === 'br-tcp'), 'the bridge over tcp');
+    await c.close();
+  });
+});
+
+describe('OVSDB client against a hostile server', () => {
+  let server: Server;
+  let port = 0;
+  let script: (send: (s: string) => void) => void = () => undefined;
+  const got: string[] = [];
+  beforeAll(async () => {
+    // An in-process peer stands in for a broken or malicious server (no real one misbehaves on demand).
+    server = createServer((sock) => {
+      sock.on('data', (b) => got.push(b.toString()));
+      script((s) => sock.write(s));
+    });
+    await new Promise<void>((r) => server.listen({ path: join(ROOT, 'tmp/hostile-ovsdb.sock') }, r));
+    port = 1;
+  });
+  afterAll(() => server?.close());
+
+  it('answers the server echo, and fails cleanly on garbage', async () => {
+    expect(port).toBe(1);
+    got.length = 0;
+    script = (send) => send('{"method":"echo","params":["hi"],"id":"echo"}');
+    const c = await OvsdbClient.connect(`unix:${join(ROOT, 'tmp/hostile-ovsdb.sock')}`);
+    await waitFor(() => (got.join('').includes('"result":["hi"]') ? true : undefined), 'our echo reply');
+    expect(JSON.parse(got.join(''))).toEqual({ result: ['hi'], error: null, id: 'echo' });
+    await c.close();
+
+    script = (send) => setTimeout(() => send('{"id":1,"result":{"not":"a list"},"error":null}'), 20);
+    const c2 = await OvsdbClient.connect(`unix:${join(ROOT, 'tmp/hostile-ovsdb.sock')}`);
+    await expect(c2.listDbs()).rejects.toBeInstanceOf(ProtocolError);
+    await c2.close();
+
+    script = (send) => setTimeout(() => send('{"id":1,"result":[]}{garbage}'), 20);
+    const c3 = await OvsdbClient.connect(`unix:${join(ROOT, 'tmp/hostile-ovsdb.sock')}`);
+    const errors: Error[] = [];
+    c3.on('error', (e) => errors.push(e));
+    expect(await c3.listDbs()).toEqual([]);
+    await waitFor(() => (c3.isConnected ? undefined : true), 'the drop');
+    expect(errors.some((e) => e instanceof ProtocolError)).toBe(true);
+    await c3.close();
+
+    script = (send) =>
+      setTimeout(
+        () =>
+          send('{"method":"update2","params":["vifpath-1",{"Port":{"not-a-uuid":{"insert":{}}}}],"id":null}'),
+        20,
+      );
+    const c4 = await OvsdbClient.connect(`unix:${join(ROOT, 'tmp/hostile-ovsdb.sock')}`);
+    const e4: Error[] = [];
+    c4.on('error', (e) => e4.push(e));
+    await waitFor(() => (c4.isConnected ? true : undefined), 'connection');
+    await c4.close();
+    expect(e4.every((e) => e instanceof Error)).toBe(true);
+  });
+});

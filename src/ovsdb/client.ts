@@ -1,0 +1,382 @@
+// An OVSDB client (RFC 7047 plus ovsdb-server(7)'s monitor_cond / monitor_cond_since) with
+// reconnection: when the connection drops it retries with exponential backoff, re-issues every
+// monitor and lock, and reports what changed while it was away as ordinary row changes, so a
+// consumer's view equals the server's after every resync.
+import { EventEmitter } from 'node:events';
+import { applyUpdate, applyUpdate2, diffReplicas, type Replica, type RowChange } from './cache.ts';
+import { ConnectionClosed, type Json, JsonRpcConnection, OvsdbError, ProtocolError } from './jsonrpc.ts';
+import { openRemote, parseRemote, type Remote, remoteText, type SslFiles } from './remote.ts';
+import { type DbSchema, parseSchema } from './schema.ts';
+
+export type Condition = [column: string, fn: string, value: Json];
+export type Where = Condition[];
+export type Operation =
+  | { op: 'insert'; table: string; row: Record<string, Json>; 'uuid-name'?: string; uuid?: string }
+  | { op: 'select'; table: string; where: Where; columns?: string[] }
+  | { op: 'update'; table: string; where: Where; row: Record<string, Json> }
+  | { op: 'mutate'; table: string; where: Where; mutations: [string, string, Json][] }
+  | { op: 'delete'; table: string; where: Where }
+  | {
+      op: 'wait';
+      table: string;
+      where: Where;
+      columns: string[];
+      until: '==' | '!=';
+      rows: Record<string, Json>[];
+      timeout?: number;
+    }
+  | { op: 'commit'; durable: boolean }
+  | { op: 'abort' }
+  | { op: 'comment'; comment: string }
+  | { op: 'assert'; lock: string };
+
+export interface OpResult {
+  uuid?: ['uuid', string];
+  rows?: Record<string, Json>[];
+  count?: number;
+  error?: string;
+  details?: string;
+}
+
+/** A transaction failed: which operation and why (RFC 7047 §4.1.3 result array). */
+export class TransactionError extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: string,
+    readonly details: string | undefined,
+    readonly results: (OpResult | null)[],
+  ) {
+    super(`transact: operation ${index}: ${error}${details ? `: ${details}` : ''}`);
+  }
+}
+
+export type MonitorMethod = 'monitor' | 'monitor_cond' | 'monitor_cond_since';
+export interface MonitorRequest {
+  columns?: string[];
+  where?: Where;
+  select?: { initial?: boolean; insert?: boolean; delete?: boolean; modify?: boolean };
+}
+
+export interface ClientOptions {
+  reconnect?: boolean;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  connectTimeoutMs?: number;
+  /** Send an echo after this long without traffic; drop the connection if the next interval is silent too. */
+  probeIntervalMs?: number;
+  ssl?: SslFiles;
+  maxMessageBytes?: number;
+}
+
+interface MonitorEvents {
+  change: [changes: RowChange[]];
+}
+
+/** A live monitor: its replica of the rows, kept current; 'change' after every update and resync. */
+export class Monitor extends EventEmitter<MonitorEvents> {
+  readonly rows: Replica = new Map();
+  lastTxnId: string | undefined;
+  cancelled = false;
+  constructor(
+    readonly client: OvsdbClient,
+    readonly id: string,
+    readonly db: string,
+    readonly requests: Record<string, MonitorRequest>,
+    public method: MonitorMethod,
+    readonly schema: DbSchema,
+  ) {
+    super();
+  }
+  table(name: string): Map<string, Record<string, import('./datum.ts').Datum>> {
+    return this.rows.get(name) ?? new Map();
+  }
+  cancel(): Promise<void> {
+    return this.client.monitorCancel(this);
+  }
+}
+
+interface ClientEvents {
+  connect: [];
+  disconnect: [error: Error | undefined];
+  resync: [monitor: Monitor, changes: RowChange[]];
+  locked: [lock: string];
+  stolen: [lock: string];
+  error: [error: Error];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export class OvsdbClient extends EventEmitter<ClientEvents> {
+  private conn: JsonRpcConnection | undefined;
+  private readonly monitors = new Map<string, Monitor>();
+  private readonly locks = new Set<string>();
+  private readonly schemas = new Map<string, DbSchema>();
+  private closing = false;
+  private nextMonitor = 1;
+  private probe: NodeJS.Timeout | undefined;
+  private connected: Promise<void> | undefined;
+  reconnects = 0;
+
+  private constructor(
+    readonly remote: Remote,
+    private readonly opts: ClientOptions,
+  ) {
+    super();
+    // An unhandled 'error' event would crash the process; errors also surface through calls.
+    this.on('error', () => undefined);
+  }
+
+  static async connect(remote: string | Remote, opts: ClientOptions = {}): Promise<OvsdbClient> {
+    const c = new OvsdbClient(typeof remote === 'string' ? parseRemote(remote) : remote, opts);
+    await c.open();
+    return c;
+  }
+
+  get isConnected(): boolean {
+    return this.conn !== undefined && !this.conn.isClosed;
+  }
+
+  private async open(): Promise<void> {
+    const sock = await openRemote(this.remote, this.opts.connectTimeoutMs ?? 5000, this.opts.ssl);
+    const conn = new JsonRpcConnection(sock, this.opts.maxMessageBytes);
+    this.conn = conn;
+    conn.on('notification', (m, p) => this.onNotification(m, p));
+    conn.on('close', (e) => this.onClose(conn, e));
+    this.startProbe(conn);
+    this.emit('connect');
+  }
+
+  private startProbe(conn: JsonRpcConnection): void {
+    const every = this.opts.probeIntervalMs;
+    if (!every) return;
+    clearInterval(this.probe);
+    let outstanding = false;
+    this.probe = setInterval(() => {
+      if (conn.isClosed) return;
+      const idle = Date.now() - conn.lastReceived;
+      if (idle < every) {
+        outstanding = false;
+        return;
+      }
+      if (outstanding) {
+        conn.close(); // silent for two intervals: treat as dead, reconnect
+        return;
+      }
+      outstanding = true;
+      conn.request('echo', []).catch(() => undefined);
+    }, every);
+    this.probe.unref();
+  }
+
+  private onClose(conn: JsonRpcConnection, e: Error | undefined): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    clearInterval(this.probe);
+    this.emit('disconnect', e);
+    if (e) this.emit('error', e);
+    if (this.closing || !this.opts.reconnect) return;
+    this.connected = this.reconnectLoop();
+    this.connected.catch(() => undefined);
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    let backoff = this.opts.minBackoffMs ?? 100;
+    const max = this.opts.maxBackoffMs ?? 8000;
+    while (!this.closing) {
+      await sleep(backoff);
+      if (this.closing) return;
+      try {
+        await this.open();
+        this.reconnects++;
+        await this.resync();
+        return;
+      } catch (e) {
+        this.conn?.close();
+        this.emit('error', e as Error);
+        backoff = Math.min(max, backoff * 2);
+      }
+    }
+  }
+
+  /** After a reconnect: every monitor starts over (or continues from its last transaction). */
+  private async resync(): Promise<void> {
+    for (const m of this.monitors.values()) {
+      if (m.cancelled) continue;
+      const before: Replica = new Map([...m.rows].map(([t, rows]) => [t, new Map(rows)]));
+      const fresh = await this.startMonitor(m, true);
+      const changes = fresh ?? diffReplicas(before, m.rows);
+      this.emit('resync', m, changes);
+      if (changes.length) m.emit('change', changes);
+    }
+    for (const l of this.locks) await this.call('lock', [l]).catch(() => undefined);
+  }
+
+  private call(method: string, params: Json[]): Promise<Json> {
+    const c = this.conn;
+    if (!c || c.isClosed)
+      return Promise.reject(new ConnectionClosed(`${method}: not connected to ${remoteText(this.remote)}`));
+    return c.request(method, params);
+  }
+
+  /** Wait until connected again (immediately when connected). */
+  async ready(): Promise<void> {
+    if (this.isConnected) return;
+    if (this.connected) await this.connected;
+  }
+
+  async listDbs(): Promise<string[]> {
+    const r = await this.call('list_dbs', []);
+    if (!Array.isArray(r) || !r.every((x) => typeof x === 'string'))
+      throw new ProtocolError('list_dbs: not a list of names');
+    return r as string[];
+  }
+
+  async getSchema(db: string): Promise<DbSchema> {
+    const cached = this.schemas.get(db);
+    if (cached) return cached;
+    const s = parseSchema(await this.call('get_schema', [db]));
+    this.schemas.set(db, s);
+    return s;
+  }
+
+  async echo(...payload: Json[]): Promise<Json[]> {
+    const r = await this.call('echo', payload);
+    if (!Array.isArray(r)) throw new ProtocolError('echo: reply is not an array');
+    return r;
+  }
+
+  async transact(db: string, ...ops: Operation[]): Promise<(OpResult | null)[]> {
+    const r = await this.call('transact', [db, ...(ops as unknown as Json[])]);
+    if (!Array.isArray(r)) throw new ProtocolError('transact: result is not an array');
+    const results = r as (OpResult | null)[];
+    results.forEach((x, i) => {
+      if (x !== null && (typeof x !== 'object' || Array.isArray(x)))
+        throw new ProtocolError(`transact: result ${i} is not an object`);
+    });
+    const bad = results.findIndex((x) => x !== null && typeof x.error === 'string');
+    if (bad >= 0) {
+      const e = results[bad]!;
+      throw new TransactionError(bad, e.error!, e.details, results);
+    }
+    return results;
+  }
+
+  /**
+   * Start a monitor. 'auto' picks monitor_cond_since, then monitor_cond, then monitor, by what
+   * the server accepts.
+   */
+  async monitor(
+    db: string,
+    requests: Record<string, MonitorRequest>,
+    method: MonitorMethod | 'auto' = 'auto',
+  ): Promise<Monitor> {
+    const schema = await this.getSchema(db);
+    const id = `vifpath-${this.nextMonitor++}`;
+    const order: MonitorMethod[] =
+      method === 'auto' ? ['monitor_cond_since', 'monitor_cond', 'monitor'] : [method];
+    for (const [i, meth] of order.entries()) {
+      const m = new Monitor(this, id, db, requests, meth, schema);
+      try {
+        this.monitors.set(id, m);
+        await this.startMonitor(m, false);
+        return m;
+      } catch (e) {
+        this.monitors.delete(id);
+        const unknown = e instanceof OvsdbError && /unknown method/.test(e.message);
+        if (!unknown || i === order.length - 1) throw e;
+      }
+    }
+    throw new Error('unreachable');
+  }
+
+  /**
+   * Issue the monitor request. On a resync, monitor_cond_since asks only for what changed since
+   * the last transaction seen; the returned changes are then those (undefined: compute a diff).
+   */
+  private async startMonitor(m: Monitor, resync: boolean): Promise<RowChange[] | undefined> {
+    const reqs: Record<string, Json> = {};
+    for (const [t, r] of Object.entries(m.requests)) {
+      const q: Record<string, Json> = {};
+      if (r.columns) q.columns = r.columns;
+      if (r.select) q.select = r.select;
+      if (r.where && m.method !== 'monitor') q.where = r.where;
+      reqs[t] = q;
+    }
+    const params: Json[] = [m.db, m.id, reqs];
+    if (m.method === 'monitor_cond_since') params.push(resync && m.lastTxnId ? m.lastTxnId : ZERO_UUID);
+    const r = await this.call(m.method, params);
+    if (m.method === 'monitor_cond_since') {
+      if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'boolean' || typeof r[1] !== 'string')
+        throw new ProtocolError('monitor_cond_since: result is not [found, last-txn-id, updates]');
+      m.lastTxnId = r[1];
+      if (resync && r[0]) return applyUpdate2(m.rows, r[2]!, m.schema);
+      m.rows.clear();
+      const changes = applyUpdate2(m.rows, r[2]!, m.schema);
+      if (!resync && changes.length) m.emit('change', changes);
+      return undefined;
+    }
+    m.rows.clear();
+    const changes = m.method === 'monitor' ? applyUpdate(m.rows, r) : applyUpdate2(m.rows, r, m.schema);
+    if (!resync && changes.length) m.emit('change', changes);
+    return undefined;
+  }
+
+  async monitorCancel(m: Monitor): Promise<void> {
+    m.cancelled = true;
+    this.monitors.delete(m.id);
+    if (this.isConnected) await this.call('monitor_cancel', [m.id]);
+  }
+
+  async lock(id: string): Promise<boolean> {
+    this.locks.add(id);
+    return this.lockResult('lock', await this.call('lock', [id]));
+  }
+  async steal(id: string): Promise<boolean> {
+    this.locks.add(id);
+    return this.lockResult('steal', await this.call('steal', [id]));
+  }
+  async unlock(id: string): Promise<void> {
+    this.locks.delete(id);
+    await this.call('unlock', [id]);
+  }
+  private lockResult(method: string, r: Json): boolean {
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.locked !== 'boolean')
+      throw new ProtocolError(`${method}: result has no "locked"`);
+    return r.locked;
+  }
+
+  private onNotification(method: string, params: Json[]): void {
+    try {
+      if (method === 'update' || method === 'update2' || method === 'update3') {
+        const m = typeof params[0] === 'string' ? this.monitors.get(params[0]) : undefined;
+        if (!m) return; // a monitor we cancelled
+        let changes: RowChange[];
+        if (method === 'update') changes = applyUpdate(m.rows, params[1] ?? null);
+        else if (method === 'update2') changes = applyUpdate2(m.rows, params[1] ?? null, m.schema);
+        else {
+          if (typeof params[1] !== 'string') throw new ProtocolError('update3 without a transaction id');
+          m.lastTxnId = params[1];
+          changes = applyUpdate2(m.rows, params[2] ?? null, m.schema);
+        }
+        if (changes.length) m.emit('change', changes);
+      } else if (method === 'locked' || method === 'stolen') {
+        if (typeof params[0] === 'string') this.emit(method, params[0]);
+      }
+    } catch (e) {
+      // A malformed update leaves the replica untrustworthy: drop the link and resync.
+      this.emit('error', e as Error);
+      this.conn?.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.probe);
+    this.conn?.close();
+    this.conn = undefined;
+  }
+}
