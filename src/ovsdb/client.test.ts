@@ -4,25 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec } from '../sources/runner/exec.ts';
 import { ROOT } from '../testing/fixtures.ts';
+import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { createTestNet, type TestNet } from '../testing/test-net.ts';
 import type { RowChange } from './cache.ts';
-import { type Monitor, OvsdbClient, TransactionError } from './client.ts';
+import { type Monitor, type Operation, OvsdbClient, TransactionError } from './client.ts';
 import { ProtocolError } from './jsonrpc.ts';
 import { rowsOf } from './vswitch.ts';
-
-export const HOSTILE = [
-  ';rm -rf /',
-  '$(reboot)',
-  '`id`',
-  `it's "quoted"`,
-  'new\nline',
-  'tab\there',
-  'ünïcødé-端口',
-  'x'.repeat(255),
-  '-n',
-  '--help',
-];
 
 const DIR = join(ROOT, 'tmp/ovsdb-client-test');
 let srv: TestOvsdbServer;
@@ -48,8 +36,8 @@ function waitFor<T>(f: () => T | undefined, what: string, ms = 10_000): Promise<
 }
 
 /** Insert a bridge with one port+interface per name, in one transaction. */
-async function addBridge(c: OvsdbClient, bridge: string, ports: string[]): Promise<void> {
-  const ops = ports.flatMap((name, i) => [
+async function addBridge(c: OvsdbClient, bridge: string, ports: readonly string[]): Promise<void> {
+  const ops = ports.flatMap((name, i): Operation[] => [
     { op: 'insert' as const, table: 'Interface', row: { name, type: 'internal' }, 'uuid-name': `i${i}` },
     {
       op: 'insert' as const,
@@ -89,7 +77,7 @@ describe('OVSDB client against ovsdb-server', () => {
 
   it('hostile names travel untouched: our transact → real ovs-vsctl, and back through select', async () => {
     const c = await OvsdbClient.connect(srv.remote);
-    await addBridge(c, 'br-hostile', HOSTILE);
+    await addBridge(c, 'br-hostile', HOSTILE_NAMES);
     const r = await exec([
       'ovs-vsctl',
       `--db=${srv.remote}`,
@@ -100,7 +88,7 @@ describe('OVSDB client against ovsdb-server', () => {
     ]);
     const rows = (JSON.parse(r.stdout) as { data: [string, number][] }).data;
     const byName = new Map(rows.map(([n, t]) => [n, t]));
-    for (const [i, n] of HOSTILE.entries()) expect(byName.get(n)).toBe(i + 1);
+    for (const [i, n] of HOSTILE_NAMES.entries()) expect(byName.get(n)).toBe(i + 1);
     const sel = await c.transact('Open_vSwitch', {
       op: 'select',
       table: 'Interface',
@@ -108,7 +96,7 @@ describe('OVSDB client against ovsdb-server', () => {
       columns: ['name'],
     });
     const names = new Set(sel[0]!.rows!.map((x) => x.name));
-    for (const n of HOSTILE) expect(names.has(n)).toBe(true);
+    for (const n of HOSTILE_NAMES) expect(names.has(n)).toBe(true);
     await c.close();
   });
 
