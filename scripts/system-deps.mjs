@@ -1,6 +1,7 @@
 // Installs the Debian packages the test suite needs when they are missing (as root), otherwise
 // stops with the list. Tests never skip for a missing dependency: this is where it gets fixed.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Debian package -> a file it installs, used to tell whether it is present. */
 export const PACKAGES = {
@@ -16,7 +17,13 @@ export const PACKAGES = {
   iproute2: '/usr/bin/ip',
   iptables: '/usr/sbin/iptables-save',
   'xz-utils': '/usr/bin/xz',
+  // ssh runner tests: sshd runs only inside a namespace a test created, never as a host service.
+  'openssh-server': '/usr/sbin/sshd',
+  'openssh-client': '/usr/bin/ssh',
+  sudo: '/usr/bin/sudo',
 };
+
+const POLICY = '/usr/sbin/policy-rc.d';
 
 function present(file) {
   return spawnSync('test', ['-e', file]).status === 0;
@@ -37,10 +44,21 @@ export function ensureSystemDeps() {
   console.error(`installing missing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    stdio: 'inherit',
-    env,
-  });
+  // policy-rc.d exit 101: packages must not start their services (sshd on port 22, the
+  // system's OVS); tests start private daemons themselves.
+  const ownPolicy = !existsSync(POLICY);
+  if (ownPolicy)
+    writeFileSync(POLICY, '#!/bin/sh\n# vifpath: no service starts during test setup\nexit 101\n', {
+      mode: 0o755,
+    });
+  try {
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: 'inherit',
+      env,
+    });
+  } finally {
+    if (ownPolicy) rmSync(POLICY, { force: true });
+  }
   const still = Object.entries(PACKAGES).filter(([, file]) => !present(file));
   if (still.length > 0) {
     console.error(`still missing after apt-get install: ${still.map(([p, f]) => `${p} (${f})`).join(', ')}`);

@@ -8,7 +8,7 @@ import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { LAB_HOSTS, Lab, LabError, type LabHost } from '../lab/lab.ts';
-import { toJson } from '../model/snapshot.ts';
+import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
@@ -17,52 +17,106 @@ import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
+import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
 
 /** Exit codes (design.md): 0 fine, 1 problem found / packet dropped, 2 bad input or usage. */
 export const EXIT = { ok: 0, problem: 1, input: 2 } as const;
+
+/** Case directories one by one, or all live targets collected into one case. */
+async function snapshots(
+  args: readonly string[],
+  o: LiveOptions & { lenient?: boolean; keep?: string },
+): Promise<{ snap: Snapshot }[]> {
+  if (!liveArgs(args)) return args.map((c) => ({ snap: readCase(c, { lenient: o.lenient ?? false }) }));
+  const c = await collectLive(args, o, o.keep);
+  try {
+    // What the hosts gave is read like any case; a command's own error text is a diagnostic.
+    const snap = readCase(c.dir, { lenient: o.lenient ?? false });
+    return [{ snap: { ...snap, source: o.keep ?? args.join(' ') } }];
+  } finally {
+    dropTemporary(c);
+  }
+}
 
 function program(out: (s: string) => void, setExit: (code: number) => void): Command {
   const p = new Command('vifpath')
     .description('why does this VM get no IP from DHCP on Open vSwitch + Neutron, and what fixes it')
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
-  p.command('snapshot')
-    .description(
-      'read a case directory (or sosreport) and print what it tells: hosts, bridges, ports, flows, namespaces',
-    )
-    .argument('<case...>', 'case directory, sosreport folder or archive')
-    .option('--json', 'print the Snapshot as JSON')
-    .option('--lenient', 'report corrupt files as warnings and read the rest')
-    .action((cases: string[], o: { json?: boolean; lenient?: boolean }) => {
-      for (const c of cases) {
-        const s = readCase(c, { lenient: o.lenient ?? false });
-        out(`${o.json ? toJson(s) : formatSnapshot(s, colors(true))}\n`);
-      }
-    });
-  p.command('diagnose')
-    .description('name the cause of a DHCP failure, with the evidence and the fix')
-    .argument('<case...>', 'case directory or sosreport')
-    .option('--vm <port|mac|iface-id>', 'only this VM port')
-    .option('--json', 'print the diagnosis as JSON')
-    .option('--lenient', 'report corrupt files as warnings and read the rest')
-    .option('--exit-zero', 'exit 0 even when a problem is found (for demos and scripts that read the output)')
-    .option('--pcap <host:file...>', 'packet captures taken on a host of the case (e.g. vm:eth0.pcap)')
-    .action(
-      (
-        cases: string[],
-        o: { vm?: string; json?: boolean; lenient?: boolean; exitZero?: boolean; pcap?: string[] },
-      ) => {
-        for (const c of cases) {
-          const snap = readCase(c, { lenient: o.lenient ?? false });
-          addCaptures(snap, o.pcap ?? []);
-          const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
-          out(
-            `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
-          );
-          if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
-        }
+  liveOptions(
+    p
+      .command('snapshot')
+      .description(
+        'read a case directory, sosreport or live hosts and print what they tell: hosts, bridges, ports, flows, namespaces',
+      )
+      .argument(
+        '<case...>',
+        'case directory, sosreport folder or archive; or live targets (local, netns:NS, ssh://user@host, lab:HOST)',
+      )
+      .option('--json', 'print the Snapshot as JSON')
+      .option('--lenient', 'report corrupt files as warnings and read the rest')
+      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here'),
+  ).action(async (cases: string[], o: LiveOptions & { json?: boolean; lenient?: boolean; keep?: string }) => {
+    for (const { snap } of await snapshots(cases, o))
+      out(`${o.json ? toJson(snap) : formatSnapshot(snap, colors(true))}\n`);
+  });
+  liveOptions(
+    p
+      .command('diagnose')
+      .description('name the cause of a DHCP failure, with the evidence and the fix')
+      .argument('<case...>', 'case directory or sosreport; or live targets that together form one case')
+      .option('--vm <port|mac|iface-id>', 'only this VM port')
+      .option('--json', 'print the diagnosis as JSON')
+      .option('--lenient', 'report corrupt files as warnings and read the rest')
+      .option(
+        '--exit-zero',
+        'exit 0 even when a problem is found (for demos and scripts that read the output)',
+      )
+      .option('--pcap <host:file...>', 'packet captures taken on a host of the case (e.g. vm:eth0.pcap)')
+      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here'),
+  ).action(
+    async (
+      cases: string[],
+      o: LiveOptions & {
+        vm?: string;
+        json?: boolean;
+        lenient?: boolean;
+        exitZero?: boolean;
+        pcap?: string[];
+        keep?: string;
       },
+    ) => {
+      for (const { snap } of await snapshots(cases, o)) {
+        addCaptures(snap, o.pcap ?? []);
+        const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
+        out(
+          `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
+        );
+        if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
+      }
+    },
+  );
+  liveOptions(
+    p
+      .command('collect')
+      .description(
+        'run on live hosts what sosreport would, and write a case directory (sosreport-named files per host, links.txt)',
+      )
+      .argument(
+        '<target...>',
+        'local, netns:NS, ssh://[user@]host[:port], lab:HOST; name=target names the host folder; ?sudo',
+      )
+      .requiredOption('-o, --out <dir>', 'the case directory to write'),
+  ).action(async (targets: string[], o: LiveOptions & { out: string }) => {
+    if (!liveArgs(targets))
+      throw new InputError('collect reads live targets, not case directories', targets[0]);
+    const c = await collectLive(targets, o, o.out);
+    const ok = c.results.filter((r) => r.ok).length;
+    out(
+      `collected ${ok}/${c.results.length} hosts into ${o.out}: ${c.results.map((r) => `${r.name} (${r.ok ? `${r.files} files` : 'failed'})`).join(', ')}\n`,
     );
+    if (ok < c.results.length) setExit(EXIT.problem);
+  });
   const cap = p.command('capture').description('DHCP in packet captures (pcap, pcapng)');
   cap
     .command('analyze')

@@ -32,6 +32,7 @@ import type {
   Listener,
   Offloads,
 } from '../parse/services.ts';
+import { sosName } from './file-kinds.ts';
 
 export interface RowWithEvidence {
   row: Row;
@@ -385,8 +386,21 @@ export class HostBuilder {
     }
   }
 
-  applyOfctlShow(bridgeName: string, show: OfctlShow, file: string): void {
-    const b = this.bridge(bridgeName, ev(file, 0));
+  /**
+   * The bridge a per-bridge file is about. Its name comes from the file name, which sosreport
+   * mangled (`$(x)` → `_x_`): an exact match first, else the one bridge whose mangled name matches.
+   */
+  private bridgeOfFile(fileBridge: string, e?: Evidence): Bridge {
+    if (!this.host.bridges.some((x) => x.name === fileBridge)) {
+      const m = this.host.bridges.filter((x) => sosName([x.name]) === fileBridge);
+      if (m.length === 1) return this.bridge(m[0]!.name, e);
+    }
+    return this.bridge(fileBridge, e);
+  }
+
+  applyOfctlShow(fileBridge: string, show: OfctlShow, file: string): void {
+    const b = this.bridgeOfFile(fileBridge, ev(file, 0));
+    const bridgeName = b.name;
     if (show.dpid) b.dpid ??= show.dpid;
     const why = 'only ovs-ofctl show lists this port';
     for (const op of show.ports) {
@@ -421,7 +435,7 @@ export class HostBuilder {
     version: string | undefined,
     style: DumpStyle,
   ): void {
-    const b = this.bridge(bridgeName);
+    const b = this.bridgeOfFile(bridgeName);
     const flows: BridgeFlows = {
       file,
       ...(dump.version
@@ -501,8 +515,8 @@ export class HostBuilder {
     return (f.complete ? 1000 : 0) + rank(f) * 10 + (st?.noStats ? 0 : 2) + (st?.names ? 0 : 1);
   }
 
-  applyFdb(bridgeName: string, entries: readonly FdbEntry[], file: string): void {
-    const b = this.bridge(bridgeName);
+  applyFdb(fileBridge: string, entries: readonly FdbEntry[], file: string): void {
+    const b = this.bridgeOfFile(fileBridge);
     b.fdb = {
       file,
       entries: entries.map((e) => ({

@@ -15,9 +15,10 @@ export interface TestNet {
   teardown(): Promise<void>;
 }
 
-export async function createTestNet(): Promise<TestNet> {
+/** existingNs: join that namespace (owned by someone else, e.g. a lab host) instead of creating one. */
+export async function createTestNet(existingNs?: string): Promise<TestNet> {
   const id = randomBytes(3).toString('hex');
-  const ns = `vptn${id}`;
+  const ns = existingNs ?? `vptn${id}`;
   const a = `vpa${id}`;
   const b = `vpb${id}`;
   // A /30 from 100.64.0.0/10 (shared address space, never routed here), chosen per net.
@@ -27,10 +28,10 @@ export async function createTestNet(): Promise<TestNet> {
   const nsAddr = `${base}.2`;
   const teardown = async (): Promise<void> => {
     await exec(['ip', 'link', 'del', a]);
-    await exec(['ip', 'netns', 'del', ns]);
+    if (!existingNs) await exec(['ip', 'netns', 'del', ns]);
   };
   try {
-    await execOk(['ip', 'netns', 'add', ns]);
+    if (!existingNs) await execOk(['ip', 'netns', 'add', ns]);
     await execOk(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
     await execOk(['ip', 'link', 'set', b, 'netns', ns]);
     await execOk(['ip', 'addr', 'add', `${hostAddr}/30`, 'dev', a]);

@@ -33,7 +33,19 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // Not installed: report it the way a shell would (127), so callers treat every host alike.
+      if (e.code === 'ENOENT')
+        resolve({
+          argv: [...argv],
+          rc: 127,
+          signal: null,
+          stdout: '',
+          stderr: `${cmd}: command not found\n`,
+          durationMs: performance.now() - start,
+        });
+      else reject(e);
+    });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     child.on('close', (rc, signal) =>
       resolve({

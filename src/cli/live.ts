@@ -1,0 +1,104 @@
+// Live targets on the command line → collection sources; collection with a progress line on
+// stderr. Shared by `collect`, `snapshot` and `diagnose`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_DIR, Lab } from '../lab/lab.ts';
+import { LAB_SOURCE_HOSTS, type LabSourceHost, labSource } from '../lab/targets.ts';
+import { collectCase, type HostResult, type HostSource } from '../sources/collect.ts';
+import { InputError } from '../sources/errors.ts';
+import { isLiveTarget, parseTarget, runnerFor } from '../sources/targets.ts';
+
+export interface LiveOptions {
+  sshConfig?: string;
+  identity?: string;
+  sudo?: boolean;
+  labDir?: string;
+  timeout?: string;
+  concurrency?: string;
+}
+
+export function liveOptions(c: Command): Command {
+  return c
+    .option('--ssh-config <file>', 'ssh client configuration for ssh:// targets (ssh -F)')
+    .option('-i, --identity <file>', 'private key for ssh:// targets (ssh -i)')
+    .option('--sudo', 'run every command with sudo -n on every target')
+    .option('--lab-dir <dir>', 'state directory of the lab for lab:HOST targets', DEFAULT_DIR)
+    .option('--timeout <s>', 'give up on a host after this many seconds', '300')
+    .option('--concurrency <n>', 'hosts collected at once', '4');
+}
+
+/** All live targets, or none (a case directory): mixing them is a usage error. */
+export function liveArgs(args: readonly string[]): boolean {
+  const live = args.filter(isLiveTarget);
+  if (live.length > 0 && live.length < args.length)
+    throw new InputError(
+      'give either live targets (local, netns:NAME, ssh://host, lab:HOST) or case directories, not both',
+      args.find((a) => !isLiveTarget(a)),
+    );
+  return live.length > 0;
+}
+
+export function sourcesFor(args: readonly string[], o: LiveOptions): HostSource[] {
+  let lab: Lab | undefined;
+  const sshArgs = [...(o.sshConfig ? ['-F', o.sshConfig] : []), ...(o.identity ? ['-i', o.identity] : [])];
+  return args.map((a) => {
+    const t = parseTarget(a);
+    if (t.spec.kind === 'lab') {
+      const host = t.spec.host as LabSourceHost;
+      if (!LAB_SOURCE_HOSTS.includes(host))
+        throw new InputError(`not a lab host (${LAB_SOURCE_HOSTS.join(', ')})`, a);
+      lab ??= Lab.open(o.labDir ?? DEFAULT_DIR);
+      return labSource(lab, host, t.name ?? host);
+    }
+    return { ...(t.name ? { name: t.name } : {}), runner: runnerFor(t, { sshArgs, sudo: o.sudo ?? false }) };
+  });
+}
+
+function progressLine(done: number, total: number, r: HostResult): string {
+  const width = 20;
+  const bar = '#'.repeat(Math.round((done / total) * width)).padEnd(width, '.');
+  const what = r.ok
+    ? `${r.name}: ${r.files} files, ${r.commands} commands in ${(r.ms / 1000).toFixed(1)} s`
+    : `${r.name}: FAILED: ${r.error}`;
+  return `[${bar}] ${done}/${total} hosts  ${what}`;
+}
+
+/** Collect the targets into `out` (a temporary directory when not given). */
+export async function collectLive(
+  args: readonly string[],
+  o: LiveOptions,
+  out?: string,
+): Promise<{ dir: string; results: HostResult[]; temporary: boolean }> {
+  const sources = sourcesFor(args, o);
+  const dir = out ?? mkdtempSync(join(tmpdir(), 'vifpath-live-'));
+  const tty = process.stderr.isTTY === true;
+  let ok = false;
+  try {
+    const results = await collectCase(sources, dir, {
+      hostTimeoutMs: Number(o.timeout ?? 300) * 1000,
+      concurrency: Math.max(1, Number(o.concurrency ?? 4)),
+      progress: (done, total, r) =>
+        process.stderr.write(
+          tty
+            ? `\r\x1b[K${progressLine(done, total, r)}${done === total ? '\n' : ''}`
+            : `${progressLine(done, total, r)}\n`,
+        ),
+    });
+    for (const r of results.filter((x) => !x.ok))
+      process.stderr.write(`vifpath: ${r.label}: not collected: ${r.error}\n`);
+    for (const r of results.filter((x) => x.ok && x.missing.length))
+      process.stderr.write(`vifpath: ${r.name}: not installed there: ${r.missing.join(', ')}\n`);
+    if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
+    ok = true;
+    return { dir, results, temporary: out === undefined };
+  } finally {
+    for (const s of sources) await s.runner.close();
+    if (!ok && out === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function dropTemporary(c: { dir: string; temporary: boolean }): void {
+  if (c.temporary) rmSync(c.dir, { recursive: true, force: true });
+}

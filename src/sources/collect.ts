@@ -1,0 +1,317 @@
+// Live collection: run on each host what sosreport's openvswitch/networking/neutron plugins run
+// (plus per-namespace sockets, iptables and offloads), and write the outputs under sosreport
+// names into a case directory. A live snapshot or diagnosis reads that directory back with
+// readCase, so live and offline share one code path.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseIpAddr } from '../parse/ip-addr.ts';
+import { parseIpNetns } from '../parse/ip-netns.ts';
+import { readCase } from './case-dir.ts';
+import { InputError } from './errors.ts';
+import { sosName } from './file-kinds.ts';
+import type { ExecResult } from './runner/exec.ts';
+import { isMissingCommand, isTransportFailure, NETNS, type Runner } from './runner/runner.ts';
+
+export interface HostSource {
+  /** Folder name in the case; default: what `hostname` prints there. */
+  name?: string;
+  runner: Runner;
+  /** A runner inside one of the host's namespaces (default: `ip netns exec NS` on the host). */
+  inNamespace?: (ns: string) => Runner;
+  /** The host's namespaces, when its own `ip netns` is not the truth (the lab). */
+  namespaces?: readonly string[];
+  /** Files the host keeps elsewhere than a real one would: path (or directory) prefix → real path. */
+  paths?: Readonly<Record<string, string>>;
+  /** false: the host has no Open vSwitch of its own (do not ask the machine's default one). */
+  ovs?: boolean;
+  /** Files written as given (case-relative path → text): what an emulated host cannot answer itself. */
+  emulated?: Readonly<Record<string, string>>;
+}
+
+export interface CollectOptions {
+  /** Per command. */
+  commandTimeoutMs?: number;
+  /** Per host, all commands together: a host past it is reported and left with what it gave. */
+  hostTimeoutMs?: number;
+  /** Hosts collected at the same time. */
+  concurrency?: number;
+  /** Called as hosts finish (for a progress bar). */
+  progress?: (done: number, total: number, last: HostResult) => void;
+}
+
+export interface HostResult {
+  name: string;
+  label: string;
+  ok: boolean;
+  error?: string;
+  files: number;
+  commands: number;
+  missing: string[];
+  ms: number;
+}
+
+const OVS_DIR = 'sos_commands/openvswitch';
+const NET_DIR = 'sos_commands/networking';
+
+/** What sos's openvswitch plugin runs once per host, then per bridge. */
+const OVS_COMMANDS: string[][] = [
+  ['ovs-vsctl', '-t', '5', 'show'],
+  ['ovs-vsctl', '-t', '5', 'list-br'],
+  ['ovs-vsctl', '-t', '5', 'list', 'Open_vSwitch'],
+  ['ovs-vsctl', '-t', '5', 'list', 'bridge'],
+  ['ovs-vsctl', '-t', '5', 'list', 'port'],
+  ['ovs-vsctl', '-t', '5', 'list', 'interface'],
+  ['ovs-vsctl', '-t', '5', 'list', 'controller'],
+  ['ovs-vsctl', '-t', '5', 'list', 'manager'],
+  ['ovs-appctl', 'dpif/show'],
+  ['ovs-appctl', 'dpctl/dump-flows', '-m'],
+];
+const BRIDGE_COMMANDS = (br: string): string[][] => [
+  ['ovs-ofctl', 'show', br],
+  ['ovs-ofctl', 'dump-flows', br],
+  ['ovs-ofctl', '-O', 'OpenFlow13', 'show', br],
+  ['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', br],
+  ['ovs-ofctl', 'dump-ports', br],
+  ['ovs-appctl', 'fdb/show', br],
+];
+const NET_COMMANDS: string[][] = [
+  ['ip', '-d', 'address'],
+  ['ip', '-s', '-d', 'link'],
+  ['ip', 'route', 'show', 'table', 'all'],
+];
+const NS_COMMANDS: string[][] = [
+  ['ip', '-d', 'address', 'show'],
+  ['ip', 'route', 'show', 'table', 'all'],
+  ['iptables-save'],
+  ['ss', '-peaonmi'],
+];
+/** Copied whole, at their own path (sos copies files, it does not run cat). */
+const FILES = [
+  '/etc/openvswitch/conf.db',
+  '/var/lib/openvswitch/conf.db',
+  '/etc/neutron/plugins/ml2/openvswitch_agent.ini',
+  '/etc/neutron/plugins/ml2/ml2_conf.ini',
+  '/etc/neutron/dhcp_agent.ini',
+];
+/** Logs: the last lines are what a DHCP failure of today needs. */
+const LOGS = [
+  '/var/log/neutron/openvswitch-agent.log',
+  '/var/log/neutron/neutron-openvswitch-agent.log',
+  '/var/log/neutron/dnsmasq.log',
+];
+const LOG_LINES = '20000';
+const DHCP_DIR = '/var/lib/neutron/dhcp';
+const DHCP_FILES = ['host', 'opts', 'leases', 'pid'];
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+class HostTimeout extends Error {}
+
+class HostCollector {
+  readonly log: string[] = [];
+  readonly missing = new Set<string>();
+  files = 0;
+  commands = 0;
+  private readonly deadline: number;
+
+  constructor(
+    private readonly src: HostSource,
+    private readonly root: string,
+    private readonly opts: CollectOptions,
+  ) {
+    this.deadline = Date.now() + (opts.hostTimeoutMs ?? 300_000);
+  }
+
+  async run(runner: Runner, argv: string[]): Promise<ExecResult> {
+    const left = this.deadline - Date.now();
+    if (left <= 0) throw new HostTimeout(`timed out after ${this.opts.hostTimeoutMs ?? 300_000} ms`);
+    this.commands++;
+    const r = await runner.run(argv, { timeoutMs: Math.min(left, this.opts.commandTimeoutMs ?? 30_000) });
+    this.log.push(
+      `rc=${r.rc ?? r.signal} ${Math.round(r.durationMs)}ms ${runner.label}: ${JSON.stringify(argv)}`,
+    );
+    if (isTransportFailure(r, runner))
+      throw new Error(`${runner.label}: ssh failed (exit 255): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+    if (isMissingCommand(r)) this.missing.add(argv[0]!);
+    return r;
+  }
+
+  write(rel: string, text: string): void {
+    const p = join(this.root, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+    this.files++;
+  }
+
+  /** Run and keep the output (stdout then stderr, as sos does) unless the command is not there. */
+  async save(runner: Runner, argv: string[], dir: string, name = sosName(argv)): Promise<ExecResult> {
+    const r = await this.run(runner, argv);
+    if (!isMissingCommand(r)) this.write(join(dir, name), r.stdout + r.stderr);
+    return r;
+  }
+
+  real(path: string): string {
+    for (const [from, to] of Object.entries(this.src.paths ?? {}))
+      if (path === from || path.startsWith(`${from}/`)) return to + path.slice(from.length);
+    return path;
+  }
+
+  async copy(path: string, tail = false): Promise<void> {
+    const argv = tail ? ['tail', '-n', LOG_LINES, '--', this.real(path)] : ['cat', '--', this.real(path)];
+    const r = await this.run(this.src.runner, argv);
+    if (r.rc === 0) this.write(path.slice(1), r.stdout);
+  }
+}
+
+async function collectOvs(c: HostCollector, runner: Runner): Promise<void> {
+  const show = await c.save(runner, OVS_COMMANDS[0]!, OVS_DIR);
+  // Not installed, or no database to talk to: show's own error text says which; stop there.
+  if (show.rc !== 0) return;
+  const brs = await c.save(runner, OVS_COMMANDS[1]!, OVS_DIR);
+  for (const argv of OVS_COMMANDS.slice(2)) await c.save(runner, argv, OVS_DIR);
+  const bridges = brs.rc === 0 ? brs.stdout.split('\n').filter((b) => b.length > 0) : [];
+  for (const br of bridges) for (const argv of BRIDGE_COMMANDS(br)) await c.save(runner, argv, OVS_DIR);
+  for (const f of FILES.slice(0, 2)) await c.copy(f);
+}
+
+async function collectNetworking(c: HostCollector, src: HostSource): Promise<void> {
+  const runner = src.runner;
+  for (const argv of NET_COMMANDS) await c.save(runner, argv, NET_DIR);
+  let namespaces = src.namespaces ? [...src.namespaces] : [];
+  if (src.namespaces) c.write(join(NET_DIR, 'ip_netns'), namespaces.map((n) => `${n}\n`).join(''));
+  else {
+    const r = await c.save(runner, ['ip', 'netns'], NET_DIR);
+    if (r.rc === 0) namespaces = parseIpNetns(r.stdout).value.map((n) => n.name);
+  }
+  for (const ns of namespaces.filter((n) => SAFE_NAME.test(n)).slice(0, 200)) {
+    const inNs = src.inNamespace?.(ns) ?? runner.within(NETNS(ns), `${runner.label} netns ${ns}`);
+    const dir = join(NET_DIR, 'namespaces', ns);
+    const name = (argv: string[]): string => sosName(['ip', 'netns', 'exec', ns, ...argv]);
+    let devices: string[] = [];
+    for (const argv of NS_COMMANDS) {
+      const r = await c.save(inNs, argv, dir, name(argv));
+      if (argv[0] === 'ip' && argv[2] === 'address' && r.rc === 0)
+        devices = parseIpAddr(r.stdout)
+          .value.map((d) => d.name)
+          .filter((d) => d !== 'lo' && SAFE_NAME.test(d));
+    }
+    for (const dev of devices.slice(0, 20))
+      await c.save(inNs, ['ethtool', '-k', dev], dir, name(['ethtool', '-k', dev]));
+  }
+}
+
+async function collectNeutron(c: HostCollector, src: HostSource): Promise<void> {
+  for (const f of FILES.slice(2)) await c.copy(f);
+  for (const f of LOGS) await c.copy(f, true);
+  const ls = await c.run(src.runner, ['ls', '-1', '--', c.real(DHCP_DIR)]);
+  if (ls.rc !== 0) return;
+  for (const net of ls.stdout
+    .split('\n')
+    .filter((n) => SAFE_NAME.test(n))
+    .slice(0, 500))
+    for (const f of DHCP_FILES) await c.copy(`${DHCP_DIR}/${net}/${f}`);
+}
+
+/** Collect one host into `root` (created). Never throws: a failing host is a result. */
+export async function collectHost(
+  src: HostSource,
+  root: string,
+  opts: CollectOptions = {},
+): Promise<HostResult> {
+  const t0 = performance.now();
+  const c = new HostCollector(src, root, opts);
+  const result = (ok: boolean, error?: string): HostResult => ({
+    name: src.name ?? root,
+    label: src.runner.label,
+    ok,
+    ...(error ? { error } : {}),
+    files: c.files,
+    commands: c.commands,
+    missing: [...c.missing].sort(),
+    ms: Math.round(performance.now() - t0),
+  });
+  try {
+    mkdirSync(root, { recursive: true });
+    const id = await c.run(src.runner, ['uname', '-n']);
+    if (id.rc !== 0)
+      throw new Error(`${src.runner.label}: cannot run commands: ${id.stderr.trim().slice(0, 300)}`);
+    c.write('hostname', id.stdout);
+    if (src.ovs !== false) await collectOvs(c, src.runner);
+    await collectNetworking(c, src);
+    const domid = await c.run(src.runner, ['xenstore-read', 'domid']);
+    if (domid.rc === 0) c.write('sos_commands/xen/xenstore-read_domid', domid.stdout);
+    await collectNeutron(c, src);
+    for (const [rel, text] of Object.entries(src.emulated ?? {})) c.write(rel, text);
+    return result(true);
+  } catch (e) {
+    return result(false, (e as Error).message);
+  } finally {
+    c.write('vifpath-collect.log', `${c.log.join('\n')}\n`);
+  }
+}
+
+function hostName(text: string, taken: Set<string>): string {
+  let base =
+    text
+      .trim()
+      .split('.')[0]!
+      .replace(/[^A-Za-z0-9_-]/g, '_')
+      .slice(0, 63) || 'host';
+  if (base.startsWith('.')) base = `h${base}`;
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * Collect several hosts into one case directory, `concurrency` at a time, then write links.txt
+ * with the wires the case implies (XenServer: Dom0's vif<domid>.<n> is domain <domid>'s eth<n>).
+ */
+export async function collectCase(
+  sources: readonly HostSource[],
+  out: string,
+  opts: CollectOptions = {},
+): Promise<HostResult[]> {
+  if (existsSync(out) && readdirSync(out).length > 0)
+    throw new InputError(
+      'the case directory exists and is not empty: choose a new one (nothing is overwritten)',
+      out,
+    );
+  mkdirSync(out, { recursive: true });
+  const taken = new Set(sources.map((s) => s.name).filter((n): n is string => n !== undefined));
+  const results: HostResult[] = new Array(sources.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= sources.length) return;
+      const src = sources[i]!;
+      // Unnamed hosts get a temporary folder, renamed after `hostname` answers.
+      const tmpName = src.name ?? `.collecting-${i}`;
+      const r = await collectHost(src, join(out, tmpName), opts);
+      if (!src.name) {
+        const hn = join(out, tmpName, 'hostname');
+        const name = hostName(existsSync(hn) ? readFileSync(hn, 'utf8') : `host${i + 1}`, taken);
+        renameSync(join(out, tmpName), join(out, name));
+        r.name = name;
+      }
+      results[i] = r;
+      opts.progress?.(++done, sources.length, r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, sources.length) }, worker));
+  writeLinks(out);
+  return results;
+}
+
+function writeLinks(out: string): void {
+  const snap = readCase(out, { lenient: true });
+  const lines = ['# written by vifpath collect: wires between the hosts of this case'];
+  for (const l of snap.links.filter((x) => x.inferred))
+    lines.push(
+      `# inferred from ${l.from.file} (XenServer domid)`,
+      `${l.a.host}:${l.a.iface} ${l.b.host}:${l.b.iface}`,
+    );
+  writeFileSync(join(out, 'links.txt'), `${lines.join('\n')}\n`);
+}

@@ -1,0 +1,139 @@
+// Where a command runs: this machine, a namespace on it, with sudo, or another host over the
+// system's ssh client. Every runner takes an argv array. Only ssh needs a command line (the remote
+// sshd hands it to the login shell), so argv is quoted word by word there and nowhere else.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ExecOptions, type ExecResult, exec } from './exec.ts';
+
+export interface Runner {
+  /** How to reach the host, for messages (`ssh://root@dom0`, `local`, `netns:qdhcp-…`). */
+  readonly label: string;
+  run(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** The same host, with `prefix` put in front of every command (`ip netns exec NS`, `sudo -n --`). */
+  within(prefix: readonly string[], label: string): Runner;
+  close(): Promise<void>;
+}
+
+/** POSIX shell quoting of one word: safe characters bare, everything else in single quotes. */
+export function shellWord(s: string): string {
+  if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line sshd will hand to the remote shell for this argv. */
+export function remoteCommand(argv: readonly string[]): string {
+  return argv.map(shellWord).join(' ');
+}
+
+export const NETNS = (ns: string): string[] => ['ip', 'netns', 'exec', ns];
+export const SUDO = ['sudo', '-n', '--'];
+
+export class LocalRunner implements Runner {
+  constructor(
+    private readonly prefix: readonly string[] = [],
+    readonly label = 'local',
+  ) {}
+  run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return exec([...this.prefix, ...argv], opts).then((r) => ({ ...r, argv: [...argv] }));
+  }
+  within(prefix: readonly string[], label: string): Runner {
+    return new LocalRunner([...this.prefix, ...prefix], label);
+  }
+  async close(): Promise<void> {}
+}
+
+export interface SshDestination {
+  user?: string;
+  host: string;
+  port?: number;
+}
+
+/**
+ * ssh with one master connection per host (ControlMaster), so a collection of a hundred commands
+ * pays for one handshake. BatchMode: never prompt; a host that wants a password fails fast.
+ */
+export class SshRunner implements Runner {
+  private readonly controlDir: string;
+  private readonly shared: { closed: boolean };
+  constructor(
+    readonly dest: SshDestination,
+    private readonly sshArgs: readonly string[] = [],
+    private readonly prefix: readonly string[] = [],
+    readonly label = `ssh://${dest.user ? `${dest.user}@` : ''}${dest.host}${dest.port ? `:${dest.port}` : ''}`,
+    controlDir?: string,
+    shared?: { closed: boolean },
+  ) {
+    this.controlDir = controlDir ?? mkdtempSync(join(tmpdir(), 'vifpath-ssh-'));
+    this.shared = shared ?? { closed: false };
+  }
+
+  /** The ssh argv for a remote command (exported for tests: what exactly leaves this machine). */
+  sshArgv(argv: readonly string[]): string[] {
+    return [
+      'ssh',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${join(this.controlDir, '%C')}`,
+      '-o',
+      'ControlPersist=60',
+      '-o',
+      'ConnectTimeout=10',
+      ...(this.dest.port ? ['-p', String(this.dest.port)] : []),
+      ...this.sshArgs,
+      ...(this.dest.user ? ['-l', this.dest.user] : []),
+      '--',
+      this.dest.host,
+      remoteCommand([...this.prefix, ...argv]),
+    ];
+  }
+
+  run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return exec(this.sshArgv(argv), opts).then((r) => ({ ...r, argv: [...argv] }));
+  }
+
+  within(prefix: readonly string[], label: string): Runner {
+    return new SshRunner(
+      this.dest,
+      this.sshArgs,
+      [...this.prefix, ...prefix],
+      label,
+      this.controlDir,
+      this.shared,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.shared.closed) return;
+    this.shared.closed = true;
+    await exec(
+      [
+        'ssh',
+        '-o',
+        `ControlPath=${join(this.controlDir, '%C')}`,
+        ...(this.dest.port ? ['-p', String(this.dest.port)] : []),
+        ...this.sshArgs,
+        ...(this.dest.user ? ['-l', this.dest.user] : []),
+        '-O',
+        'exit',
+        '--',
+        this.dest.host,
+      ],
+      { timeoutMs: 5000 },
+    );
+    rmSync(this.controlDir, { recursive: true, force: true });
+  }
+}
+
+/** ssh exits 255 for its own failures (unreachable, refused, authentication). */
+export function isTransportFailure(r: ExecResult, runner: Runner): boolean {
+  return runner instanceof SshRunner && r.rc === 255;
+}
+
+/** The command itself is not installed on the host (shell 127, or spawn ENOENT locally). */
+export function isMissingCommand(r: ExecResult): boolean {
+  return r.rc === 127 || (r.rc === 255 && /No such file or directory/.test(r.stderr) && r.stdout === '');
+}
