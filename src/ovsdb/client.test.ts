@@ -1,4 +1,5 @@
 // The OVSDB client against a real ovsdb-server (Open_vSwitch schema), over unix and tcp.
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { ROOT } from '../testing/fixtures.ts';
 import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { createTestNet, type TestNet } from '../testing/test-net.ts';
+import { makeTestPki, type TestPki } from '../testing/test-pki.ts';
 import type { RowChange } from './cache.ts';
 import { type Monitor, type Operation, OvsdbClient, TransactionError } from './client.ts';
 import { ProtocolError } from './jsonrpc.ts';
@@ -335,14 +337,24 @@ describe('OVSDB client against ovsdb-server', () => {
   });
 });
 
-describe('OVSDB client over tcp (a namespace joined by a veth)', () => {
+describe('OVSDB client over tcp and ssl (a namespace joined by a veth)', () => {
   let net: TestNet;
   let tsrv: TestOvsdbServer;
+  let pki: TestPki;
   beforeAll(async () => {
     net = await createTestNet();
+    const pkiDir = join(ROOT, 'tmp/ovsdb-client-pki');
+    rmSync(pkiDir, { recursive: true, force: true });
+    mkdirSync(pkiDir, { recursive: true });
+    pki = await makeTestPki(pkiDir);
     tsrv = await TestOvsdbServer.create(join(ROOT, 'tmp/ovsdb-client-tcp'), {
       prefix: net.inNs,
-      remotes: [`ptcp:6640:${net.nsAddr}`],
+      remotes: [`ptcp:6640:${net.nsAddr}`, `pssl:6641:${net.nsAddr}`],
+      extra: [
+        `--private-key=${pki.server.key}`,
+        `--certificate=${pki.server.cert}`,
+        `--ca-cert=${pki.caCert}`,
+      ],
     });
   });
   afterAll(async () => {
@@ -355,6 +367,14 @@ describe('OVSDB client over tcp (a namespace joined by a veth)', () => {
     await addBridge(c, 'br-tcp', ['tcp-port']);
     await waitFor(() => rowsOf(m.rows, 'Bridge').find((b) => b.name === 'br-tcp'), 'the bridge over tcp');
     await c.close();
+  });
+  it('transact and monitor over ssl with certificates; without them it refuses to connect', async () => {
+    const c = await OvsdbClient.connect(`ssl:${net.nsAddr}:6641`, { ssl: pki.clientPem() });
+    const m = await c.monitor('Open_vSwitch', { Bridge: { columns: ['name'] } });
+    await addBridge(c, 'br-ssl', ['ssl-port']);
+    await waitFor(() => rowsOf(m.rows, 'Bridge').find((b) => b.name === 'br-ssl'), 'the bridge over ssl');
+    await c.close();
+    await expect(OvsdbClient.connect(`ssl:${net.nsAddr}:6641`)).rejects.toThrow(/ssl needs/);
   });
 });
 
