@@ -186,12 +186,21 @@ describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
     if (code === null) {
       expect(d.healthy).toBe(true);
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      // dnsmasq's lease file shows it answered the VM through ACK.
+      expect(d.findings.find((f) => f.code === 'dhcp-lease-held')?.message).toMatch(
+        /leased 10\.0\.0\.3 to fa:16:3e:11:22:33/,
+      );
       expect(d.verdict).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
     } else {
       expect(d.healthy).toBe(false);
       expect(d.findings[0]!.code).toBe(code);
       expect(d.findings[0]!.evidence.length).toBeGreaterThan(0);
       expect(d.findings[0]!.fix.length).toBeGreaterThan(0);
+      if (name === 'dnsmasq-down') {
+        // dnsmasq was killed: the agent's pid file names a process that has no socket.
+        expect(d.findings[0]!.rootCause).toMatch(/pid \d+\) but it died/);
+        expect(d.findings[0]!.evidence.some((e) => e.file?.endsWith('/pid') && e.line === 1)).toBe(true);
+      }
     }
   });
 });

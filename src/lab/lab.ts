@@ -210,7 +210,21 @@ export class Lab {
     writeFileSync(join(this.dhcpDir(), 'interface'), `${dev}\n`);
     writeFileSync(join(this.dhcpDir(), 'leases'), '');
     writeFileSync(this.dnsmasqLog(), '');
-    if (spec.dnsmasq) await this.startDnsmasq(dev);
+    if (spec.dnsmasq !== 'absent') await this.startDnsmasq(dev);
+    if (spec.dnsmasq === 'crashed') {
+      // SIGKILL: dnsmasq cannot remove its pid file, as after a crash or the OOM killer.
+      const pid = Number(readFileSync(join(this.dhcpDir(), 'pid'), 'utf8').trim());
+      process.kill(pid, 'SIGKILL');
+      // Gone, or a zombie waiting for a parent that may never reap it (PID 1 in a container).
+      const dead = (): boolean => {
+        try {
+          return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+        } catch {
+          return true;
+        }
+      };
+      await waitFor(async () => dead(), 'dnsmasq to die');
+    }
     // The VM boots and asks for a lease, like a cloud image.
     this.writeDhclientFiles(dhcpTimeout);
     const r = await this.renew();

@@ -50,7 +50,8 @@ export interface ScenarioSpec {
   /** Segmentation id DomU's br-int translates from (Dom0 always uses SEG_ID). */
   domuSegId: number;
   extraDom0Flows: string[];
-  dnsmasq: boolean;
+  /** running; crashed: started by the agent, then killed, its pid file left behind; absent. */
+  dnsmasq: 'running' | 'crashed' | 'absent';
   tapUp: boolean;
   /** DHCP port as a veth pair (neutron ovs_use_veth) with tx checksum offload left on. */
   vethDhcpPort: boolean;
@@ -60,7 +61,7 @@ const base: Omit<ScenarioSpec, 'name' | 'description' | 'expectLease'> = {
   vmTag: LOCAL_VLAN,
   domuSegId: SEG_ID,
   extraDom0Flows: [],
-  dnsmasq: true,
+  dnsmasq: 'running',
   tapUp: true,
   vethDhcpPort: false,
 };
@@ -97,9 +98,9 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     ...base,
     name: 'dnsmasq-down',
-    description: 'no dnsmasq in the qdhcp namespace',
+    description: 'dnsmasq died in the qdhcp namespace (killed; its pid file is left behind)',
     expectLease: false,
-    dnsmasq: false,
+    dnsmasq: 'crashed',
   },
   {
     ...base,

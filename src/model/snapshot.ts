@@ -126,6 +126,12 @@ export interface Namespace {
 export interface DhcpNetwork {
   net: string;
   hosts?: { mac: string; ip?: string; name?: string; from: Evidence }[];
+  /** dnsmasq's leases: what it handed out (expiry in seconds since the epoch). */
+  leases?: { mac: string; ip: string; expiry: number; hostname?: string; from: Evidence }[];
+  /** DHCP options the agent configured (router, dns-server, ...), per tag. */
+  opts?: { tag?: string; option: string; value: string; from: Evidence }[];
+  /** The pid file's process id (dnsmasq, as the agent last started it). */
+  pid?: { pid: number; from: Evidence };
   files: string[];
 }
 

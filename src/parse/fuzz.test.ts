@@ -16,8 +16,10 @@ import { parseOfctlShow } from './ovs-ofctl-show.ts';
 import { parseVsctlShow } from './ovs-vsctl-show.ts';
 import { parseOvsdbMonitor } from './ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList } from './ovsdb-rows.ts';
+import { parseDhcpHosts, parseDhcpLeases, parseDhcpOpts, parsePidFile } from './services.ts';
 
 const OWN = join(OWN_FIXTURES, 'ovs31-neutron/sos_commands');
+const DHCP = join(OWN_FIXTURES, 'lab-dhcp/var/lib/neutron/dhcp/49a623fd-c168-4f27-ad82-946bfb6df3d7');
 
 type TextParser = (t: string) => Parsed<unknown>;
 const PARSERS: [string, TextParser, string][] = [
@@ -45,6 +47,10 @@ const PARSERS: [string, TextParser, string][] = [
   ['ip addr', parseIpAddr, read(join(OWN, 'networking/ip_-d_address'))],
   ['ip -j addr', parseIpAddr, read(join(OWN, 'networking/ip_-j_addr'))],
   ['links', parseLinks, read(join(SEED_CASE, 'links.txt'))],
+  ['dhcp leases', parseDhcpLeases, read(join(DHCP, 'leases'))],
+  ['dhcp opts', parseDhcpOpts, read(join(DHCP, 'opts'))],
+  ['dhcp hosts', parseDhcpHosts, read(join(DHCP, 'host'))],
+  ['pid file', parsePidFile, read(join(DHCP, 'pid'))],
 ];
 
 function checkDiagnostics(diags: Diagnostic[], text: string): void {
@@ -103,7 +109,11 @@ describe.each(PARSERS)('%s parser on bad input', (_name, parse, good) => {
 
   it('binary content, NUL bytes and a line over 1 MiB are corrupt with a line number', () => {
     const withNul = `${good.slice(0, 10)}\0${good.slice(10)}`;
-    expect(parse(withNul).diagnostics[0]).toMatchObject({ severity: 'corrupt', code: 'binary', line: 1 });
+    expect(parse(withNul).diagnostics[0]).toMatchObject({
+      severity: 'corrupt',
+      code: 'binary',
+      line: good.slice(0, 10).split('\n').length,
+    });
     const long = `${good}${'x'.repeat(MAX_LINE + 1)}\n`;
     const d = parse(long).diagnostics[0]!;
     expect(d).toMatchObject({ severity: 'corrupt', code: 'line-too-long' });

@@ -14,6 +14,7 @@ import { parseOfctlShow } from './ovs-ofctl-show.ts';
 import { parseVsctlShow } from './ovs-vsctl-show.ts';
 import { monitorState, parseOvsdbMonitor } from './ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList } from './ovsdb-rows.ts';
+import { parseDhcpLeases, parseDhcpOpts, parsePidFile } from './services.ts';
 
 const OWN = join(OWN_FIXTURES, 'ovs31-neutron/sos_commands/openvswitch');
 const OWN_NET = join(OWN_FIXTURES, 'ovs31-neutron/sos_commands/networking');
@@ -381,5 +382,31 @@ describe('namespaces and addresses', () => {
       address: '10.0.0.2',
       prefixlen: 24,
     });
+  });
+});
+
+describe('the DHCP agent files dnsmasq reads and writes (lab fixture)', () => {
+  const dir = join(OWN_FIXTURES, 'lab-dhcp/var/lib/neutron/dhcp/49a623fd-c168-4f27-ad82-946bfb6df3d7');
+  it('leases: expiry, MAC, address, hostname; the DUID line of DHCPv6 skipped', () => {
+    const r = parseDhcpLeases(`${read(join(dir, 'leases'))}duid 00:01:00:01:2c:aa\n`);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value).toEqual([
+      { expiry: 1795711408, mac: 'fa:16:3e:11:22:33', ip: '10.0.0.3', hostname: 'host-10-0-0-3', line: 1 },
+    ]);
+    expect(parseDhcpLeases('garbage\n').diagnostics[0]).toMatchObject({ severity: 'corrupt', line: 1 });
+  });
+  it('opts: tag, option name or number, value', () => {
+    expect(parseDhcpOpts(read(join(dir, 'opts'))).value).toEqual([
+      { tag: 'tag0', option: 'router', value: '10.0.0.1', line: 1 },
+    ]);
+    expect(parseDhcpOpts('tag:subnet-1,3,10.0.0.1\noption:dns-server,10.0.0.2,10.0.0.3\n').value).toEqual([
+      { tag: 'subnet-1', option: '3', value: '10.0.0.1', line: 1 },
+      { option: 'dns-server', value: '10.0.0.2,10.0.0.3', line: 2 },
+    ]);
+  });
+  it('pid file', () => {
+    expect(parsePidFile(read(join(dir, 'pid'))).value).toBe(27348);
+    expect(parsePidFile('').value).toBeUndefined();
+    expect(parsePidFile('abc\n').diagnostics.map((d) => d.code)).toEqual(['bad-pid']);
   });
 });

@@ -116,6 +116,84 @@ export function parseDhcpHosts(text: string): Parsed<DhcpHostEntry[]> {
   return { value: out, diagnostics };
 }
 
+/** dnsmasq's lease file (--dhcp-leasefile): `<expiry> <mac> <ip> <hostname|*> <client-id|*>`. */
+export interface DhcpLease {
+  expiry: number;
+  mac: string;
+  ip: string;
+  hostname?: string;
+  line: number;
+}
+
+export function parseDhcpLeases(text: string): Parsed<DhcpLease[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: DhcpLease[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() === '' || l.startsWith('duid ')) return; // the DHCPv6 server DUID line
+    const m =
+      /^(\d+) ((?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}|\*|[0-9a-fA-F:-]+) (\S+) (\S+)(?: (\S+))?$/.exec(
+        l.trim(),
+      );
+    if (!m) {
+      diagnostics.push(diag('corrupt', i + 1, 'bad-lease', 'expected "expiry mac ip hostname client-id"', l));
+      return;
+    }
+    out.push({
+      expiry: Number(m[1]),
+      mac: m[2]!.toLowerCase().replace(/-/g, ':'),
+      ip: m[3]!,
+      ...(m[4] !== '*' ? { hostname: m[4]! } : {}),
+      line: i + 1,
+    });
+  });
+  return { value: out, diagnostics };
+}
+
+/** The DHCP agent's opts file: `tag:<tag>,option:<name>,<value>` (or a number for the option). */
+export interface DhcpOpt {
+  tag?: string;
+  option: string;
+  value: string;
+  line: number;
+}
+
+export function parseDhcpOpts(text: string): Parsed<DhcpOpt[]> {
+  const { lines, diagnostics } = splitLines(text);
+  const out: DhcpOpt[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() === '' || l.startsWith('#')) return;
+    const parts = l.split(',');
+    const tag = parts[0]?.startsWith('tag:') ? parts.shift()!.slice(4) : undefined;
+    const opt = parts.shift();
+    if (!opt || !/^(?:option6?:[\w-]+|\d+)$/.test(opt)) {
+      diagnostics.push(diag('corrupt', i + 1, 'bad-opt', 'expected "tag:<tag>,option:<name>,<value>"', l));
+      return;
+    }
+    out.push({
+      ...(tag ? { tag } : {}),
+      option: opt.replace(/^option6?:/, ''),
+      value: parts.join(','),
+      line: i + 1,
+    });
+  });
+  return { value: out, diagnostics };
+}
+
+/** A pid file: one process id. */
+export function parsePidFile(text: string): Parsed<number | undefined> {
+  const { lines, diagnostics } = splitLines(text);
+  const t = (lines[0] ?? '').trim();
+  lines.forEach((l, i) => {
+    if (i > 0 && l.trim() !== '')
+      diagnostics.push(diag('corrupt', i + 1, 'bad-pid', 'a pid file holds one line', l));
+  });
+  if (!/^\d+$/.test(t)) {
+    if (t !== '') diagnostics.push(diag('corrupt', 1, 'bad-pid', 'expected a process id', t));
+    return { value: undefined, diagnostics };
+  }
+  return { value: Number(t), diagnostics };
+}
+
 export interface DhcpLogEvent {
   type: 'DHCPDISCOVER' | 'DHCPOFFER' | 'DHCPREQUEST' | 'DHCPACK' | 'DHCPNAK';
   iface: string;

@@ -25,9 +25,12 @@ import {
   parseAgentLog,
   parseDhclient,
   parseDhcpHosts,
+  parseDhcpLeases,
+  parseDhcpOpts,
   parseDnsmasqLog,
   parseEthtoolK,
   parseIptablesSave,
+  parsePidFile,
   parseSockets,
 } from '../parse/services.ts';
 import { InputError } from './errors.ts';
@@ -46,6 +49,12 @@ const CONF_DB_PATHS = [
   'usr/local/etc/openvswitch/conf.db',
 ];
 const MAX_FILES = 20000;
+const DHCP_FILE_KINDS = {
+  host: 'dhcp-hosts',
+  leases: 'dhcp-leases',
+  opts: 'dhcp-opts',
+  pid: 'dhcp-pid',
+} as const;
 
 /** Default values of the columns the model reads: conf.db rows omit columns at their default. */
 const DEFAULTS: Record<string, Row> = {
@@ -161,8 +170,11 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
       const r = relative(root, p).split(sep).join('/');
       if (r !== 'conf.db' && !CONF_DB_PATHS.some((c) => r.endsWith(c))) kind = undefined;
     }
-    const dh = /(?:^|\/)var\/lib\/neutron\/dhcp\/([^/]+)\/host$/.exec(relative(root, p).split(sep).join('/'));
-    if (dh) kind = { kind: 'dhcp-hosts', net: dh[1]! };
+    // The DHCP agent's per-network files have generic names: only their place says what they are.
+    const dh = /(?:^|\/)var\/lib\/neutron\/dhcp\/([^/]+)\/(host|leases|opts|pid)$/.exec(
+      relative(root, p).split(sep).join('/'),
+    );
+    if (dh) kind = { kind: DHCP_FILE_KINDS[dh[2] as keyof typeof DHCP_FILE_KINDS], net: dh[1]! };
     if (kind) files.push({ path: p, rel, kind });
     else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
   }
@@ -265,6 +277,10 @@ function readHost(name: string, path: string, caseDir: string, diagnostics: File
       run(f, parseIptablesSave(text(f)), (v) => b.applyIptables(k.ns, v, f.rel));
     else if (k.kind === 'dhcp-hosts')
       run(f, parseDhcpHosts(text(f)), (v) => b.applyDhcpHosts(k.net, v, f.rel));
+    else if (k.kind === 'dhcp-leases')
+      run(f, parseDhcpLeases(text(f)), (v) => b.applyDhcpLeases(k.net, v, f.rel));
+    else if (k.kind === 'dhcp-opts') run(f, parseDhcpOpts(text(f)), (v) => b.applyDhcpOpts(k.net, v, f.rel));
+    else if (k.kind === 'dhcp-pid') run(f, parsePidFile(text(f)), (v) => b.applyDhcpPid(k.net, v, f.rel));
     else if (k.kind === 'dnsmasq-log') run(f, parseDnsmasqLog(text(f)), (v) => b.applyDnsmasqLog(v, f.rel));
     else if (k.kind === 'dhclient') run(f, parseDhclient(text(f)), (v) => b.applyDhclient(v, f.rel));
     else if (k.kind === 'xen-domid') {

@@ -20,6 +20,9 @@ export type FileKind =
   | { kind: 'dnsmasq-log' }
   | { kind: 'dhclient' }
   | { kind: 'dhcp-hosts'; net: string }
+  | { kind: 'dhcp-leases'; net: string }
+  | { kind: 'dhcp-opts'; net: string }
+  | { kind: 'dhcp-pid'; net: string }
   | { kind: 'fdb'; bridge: string }
   | { kind: 'agent-config' }
   | { kind: 'capture'; name: string }

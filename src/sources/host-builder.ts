@@ -7,6 +7,7 @@ import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.
 import type {
   Bridge,
   BridgeFlows,
+  DhcpNetwork,
   FileDiagnostic,
   Host,
   Interface,
@@ -27,7 +28,9 @@ import { monitorState } from '../parse/ovsdb-client-monitor.ts';
 import type {
   DhcpClientOutput,
   DhcpHostEntry,
+  DhcpLease,
   DhcpLogEvent,
+  DhcpOpt,
   IptablesInfo,
   Listener,
   Offloads,
@@ -567,13 +570,42 @@ export class HostBuilder {
     };
   }
 
-  applyDhcpHosts(net: string, entries: readonly DhcpHostEntry[], file: string): void {
+  private dhcpNetwork(net: string, file: string): DhcpNetwork {
     let n = this.host.dhcpNetworks.find((x) => x.net === net);
     if (!n) {
       n = { net, files: [] };
       this.host.dhcpNetworks.push(n);
     }
     n.files.push(file);
+    return n;
+  }
+
+  applyDhcpLeases(net: string, leases: readonly DhcpLease[], file: string): void {
+    this.dhcpNetwork(net, file).leases = leases.map((l) => ({
+      mac: l.mac,
+      ip: l.ip,
+      expiry: l.expiry,
+      ...(l.hostname ? { hostname: l.hostname } : {}),
+      from: ev(file, l.line),
+    }));
+  }
+
+  applyDhcpOpts(net: string, opts: readonly DhcpOpt[], file: string): void {
+    this.dhcpNetwork(net, file).opts = opts.map((o) => ({
+      ...(o.tag ? { tag: o.tag } : {}),
+      option: o.option,
+      value: o.value,
+      from: ev(file, o.line),
+    }));
+  }
+
+  applyDhcpPid(net: string, pid: number | undefined, file: string): void {
+    const n = this.dhcpNetwork(net, file);
+    if (pid !== undefined) n.pid = { pid, from: ev(file, 1) };
+  }
+
+  applyDhcpHosts(net: string, entries: readonly DhcpHostEntry[], file: string): void {
+    const n = this.dhcpNetwork(net, file);
     n.hosts = entries.map((e) => ({
       mac: e.mac,
       ...(e.ip ? { ip: e.ip } : {}),
