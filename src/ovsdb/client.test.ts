@@ -201,6 +201,38 @@ describe('OVSDB client against ovsdb-server', () => {
       await c.close();
     });
 
+  it('typed Open_vSwitch, Bridge, Controller and Manager rows; commit', async () => {
+    await srv.vsctl(
+      'add-br',
+      'br-typed',
+      '--',
+      'set-controller',
+      'br-typed',
+      'tcp:127.0.0.1:6653',
+      '--',
+      'set-manager',
+      'ptcp:6640:127.0.0.1',
+      '--',
+      'set',
+      'bridge',
+      'br-typed',
+      'fail_mode=secure',
+      'protocols=OpenFlow10,OpenFlow13',
+    );
+    const c = await OvsdbClient.connect(srv.remote);
+    const m = await c.monitor('Open_vSwitch', { Open_vSwitch: {}, Bridge: {}, Controller: {}, Manager: {} });
+    const br = rowsOf(m.rows, 'Bridge').find((b) => b.name === 'br-typed')!;
+    expect(br).toMatchObject({ failMode: 'secure', protocols: ['OpenFlow10', 'OpenFlow13'] });
+    const ctl = rowsOf(m.rows, 'Controller').find((x) => br.controller.includes(x.uuid))!;
+    expect(ctl).toMatchObject({ target: 'tcp:127.0.0.1:6653', isConnected: false });
+    const ovs = rowsOf(m.rows, 'Open_vSwitch')[0]!;
+    expect(ovs.bridges).toContain(br.uuid);
+    const mgr = rowsOf(m.rows, 'Manager').find((x) => ovs.managerOptions.includes(x.uuid))!;
+    expect(mgr.target).toBe('ptcp:6640:127.0.0.1');
+    await c.transact('Open_vSwitch', { op: 'comment', comment: 'durable' }, { op: 'commit', durable: false });
+    await c.close();
+  });
+
   it('monitor_cond filters rows by condition', async () => {
     const c = await OvsdbClient.connect(srv.remote);
     await addBridge(c, 'br-cond', ['cond-a', 'cond-b']);

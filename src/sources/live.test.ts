@@ -140,6 +140,7 @@ describe('ssh runner and collect against a real sshd and OVS', () => {
 
   it('a host that cannot be reached is reported; the others are collected', async () => {
     const out = join(dir, 'partial');
+    rmSync(join(dir, 'slow'), { recursive: true, force: true });
     const results = await collectCase(
       [
         {
