@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, Lab } from '../lab/lab.ts';
 import { execOk } from '../sources/runner/exec.ts';
+import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { captureLive } from './live.ts';
 
@@ -50,11 +51,59 @@ describe('capture live', () => {
     );
   }, 60_000);
 
+  // --vm: the points come from the hosts themselves; before the fix below.
+  it('the seed: DISCOVERs at the VM and its vif, never at the DHCP tap; the drop flow counted them', () => {
+    const r = spawnSync(
+      'node',
+      [
+        join(ROOT, 'bin/vifpath.mjs'),
+        'capture',
+        'live',
+        '--vm',
+        'vif16.0',
+        'lab:dom0',
+        'lab:domu',
+        'lab:vm',
+        '--lab-dir',
+        dir,
+        '--renew',
+        '--path',
+        '--seconds',
+        '8',
+        '-o',
+        join(out, 'auto'),
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    const a = JSON.parse(r.stdout) as {
+      points: string[];
+      exchanges: { sightings: { type: string; point: string }[] }[];
+      flows: {
+        direction: string;
+        host: string;
+        bridge: string;
+        rule: string;
+        before?: number;
+        after?: number;
+      }[];
+    };
+    expect(a.points).toEqual(['dom0:vif16.0', 'vm:eth0', 'domu:tap7b39ecad-81']);
+    const seen = new Set(
+      a.exchanges.flatMap((e) => e.sightings.filter((s) => s.type === 'DISCOVER').map((s) => s.point)),
+    );
+    expect(seen).toEqual(new Set(['dom0:vif16.0', 'vm:eth0']));
+    const drop = a.flows.find((f) => f.direction === 'DISCOVER' && f.rule.endsWith('actions=drop'))!;
+    expect(drop).toMatchObject({ host: 'dom0', bridge: 'xapi3', rule: 'priority=2,in_port=2 actions=drop' });
+    expect(drop.after! - drop.before!).toBeGreaterThan(0);
+  }, 90_000);
+
   it('after the fix, the whole exchange is seen at every point', async () => {
     await execOk(lab.wrap('dom0', ['ovs-vsctl', 'set', 'port', 'vif16.0', 'tag=1']));
     const points = ['vm:eth0', 'dom0:vif16.0', 'domu:eth1', 'qdhcp:tap7b39ecad-81'].map((p) => {
       const [h, dev] = p.split(':') as ['vm' | 'dom0' | 'domu' | 'qdhcp', string];
-      return { name: p, prefix: ['ip', 'netns', 'exec', lab.ns(h)], dev };
+      return { name: p, runner: new LocalRunner(NETNS(lab.ns(h))), dev };
     });
     const a = await captureLive(points, {
       dir: out,
@@ -92,7 +141,7 @@ describe('capture live', () => {
       await execOk(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'late0', 'up']);
       await execOk(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'late1', 'up']);
     })();
-    const a = await captureLive([{ name: 'vm:late0', prefix: ['ip', 'netns', 'exec', ns], dev: 'late0' }], {
+    const a = await captureLive([{ name: 'vm:late0', runner: new LocalRunner(NETNS(ns)), dev: 'late0' }], {
       dir: out,
       seconds: 4,
     });

@@ -2,14 +2,15 @@
 // interface exists, as the seed's author did for the new VM's vif), optionally while something
 // triggers DHCP, then the exchanges correlated by xid across the points.
 import { join } from 'node:path';
+import { LocalRunner, type Runner } from '../sources/runner/runner.ts';
 import { analyze, type CaptureAnalysis } from './analyze.ts';
 import { startTcpdump, type Tcpdump } from './tcpdump.ts';
 
 export interface CapturePoint {
   /** How the point is named in the output (`dom0:vif16.0`). */
   name: string;
-  /** argv prefix that enters the point's namespace ([] for this host's own). */
-  prefix: string[];
+  /** Where tcpdump runs: the host (and namespace) of the point. */
+  runner: Runner;
   dev: string;
 }
 
@@ -32,7 +33,12 @@ export async function captureLive(
   let stopRetry = false;
   // First try every point; the ones whose interface is not there yet keep retrying in the background.
   const tryStart = async (i: number): Promise<void> => {
-    const t = await startTcpdump(points[i]!.prefix, points[i]!.dev, files[i]!, undefined, 1000);
+    const p = points[i]!;
+    const t = await startTcpdump(p.runner, p.dev, files[i]!, {
+      waitMs: 1000,
+      toFile: p.runner instanceof LocalRunner,
+      maxSeconds: opts.seconds + 60,
+    });
     if (t.listening) running[i] = t;
     else await t.stop();
   };

@@ -1,30 +1,56 @@
-// One tcpdump writing a pcap, started through an argv prefix (`ip netns exec <ns>`, a lab host):
-// it is up when tcpdump says "listening on"; stopping it waits for the file to be complete.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// One tcpdump on some host (a Runner: local, a namespace, a lab host, ssh), writing pcap to its
+// stdout, which lands in a local file: the same for every kind of host. It is up when tcpdump
+// says "listening on"; stopping it waits for the stream to end.
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Runner } from '../sources/runner/runner.ts';
 
 export interface Tcpdump {
   pid?: number;
   /** Listening (false when the interface did not exist or was down). */
   listening: boolean;
+  /** Why it is not listening (tcpdump's own words). */
+  error?: string;
   /** Stop and return the capture, or null when tcpdump never listened. */
   stop(): Promise<Uint8Array | null>;
 }
 
 export const DHCP_FILTER = 'udp port 67 or udp port 68 or (vlan and (udp port 67 or udp port 68))';
 
+export interface TcpdumpOptions {
+  filter?: string;
+  /** How long to wait for "listening on". */
+  waitMs?: number;
+  /** tcpdump ends by itself after this long, even if the link to it (ssh) is gone. */
+  maxSeconds?: number;
+  /**
+   * The runner shares this filesystem (local, namespace, lab): tcpdump writes the file itself and
+   * runs without the `timeout` wrapper, so its own pid and command line (with the file) are what
+   * a crash cleanup finds. Otherwise the pcap streams back over the runner's stdout.
+   */
+  toFile?: boolean;
+}
+
 export async function startTcpdump(
-  prefix: readonly string[],
+  runner: Runner,
   dev: string,
   file: string,
-  filter = DHCP_FILTER,
-  waitMs = 5000,
+  opts: TcpdumpOptions = {},
 ): Promise<Tcpdump> {
   mkdirSync(dirname(file), { recursive: true });
   // --immediate-mode: without it packets wait in the kernel ring and are lost when tcpdump stops.
-  const argv = [...prefix, 'tcpdump', '-i', dev, '-n', '-U', '--immediate-mode', '-w', file, filter];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  // -U with -w -: every packet is flushed down the pipe as it is captured.
+  const tcpdump = ['tcpdump', '-i', dev, '-n', '-U', '--immediate-mode', '-w', opts.toFile ? file : '-'];
+  const argv = opts.toFile
+    ? [...tcpdump, opts.filter ?? DHCP_FILTER]
+    : ['timeout', String(opts.maxSeconds ?? 600), ...tcpdump, opts.filter ?? DHCP_FILTER];
+  const child = runner.start(argv);
+  let flushed: Promise<void> = Promise.resolve();
+  if (!opts.toFile) {
+    const sink = createWriteStream(file);
+    child.stdout?.pipe(sink);
+    flushed = new Promise<void>((r) => sink.on('close', () => r()));
+  }
   let stderr = '';
   let exited = false;
   const closed = new Promise<void>((r) =>
@@ -34,22 +60,25 @@ export async function startTcpdump(
     }),
   );
   child.on('error', () => undefined);
-  child.stderr.on('data', (b: Buffer) => {
+  child.stderr?.on('data', (b: Buffer) => {
     stderr += b.toString();
   });
-  const end = Date.now() + waitMs;
+  const end = Date.now() + (opts.waitMs ?? 5000);
   while (!exited && !stderr.includes('listening on') && Date.now() < end)
     await new Promise((r) => setTimeout(r, 20));
   const listening = stderr.includes('listening on');
+  const error = listening ? undefined : stderr.trim().split('\n').pop() || 'tcpdump did not start listening';
   return {
     ...(child.pid ? { pid: child.pid } : {}),
     listening,
+    ...(error ? { error } : {}),
     stop: async () => {
       if (!exited) {
         await new Promise((r) => setTimeout(r, 100));
         child.kill('SIGTERM');
       }
       await closed;
+      await flushed;
       return listening && existsSync(file) ? readFileSync(file) : null;
     },
   };

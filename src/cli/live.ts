@@ -70,8 +70,10 @@ export async function collectLive(
   args: readonly string[],
   o: LiveOptions,
   out?: string,
+  /** Given: use these and leave them open (the caller runs more on the hosts, then closes them). */
+  given?: readonly HostSource[],
 ): Promise<{ dir: string; results: HostResult[]; temporary: boolean }> {
-  const sources = sourcesFor(args, o);
+  const sources = given ?? sourcesFor(args, o);
   const dir = out ?? mkdtempSync(join(tmpdir(), 'vifpath-live-'));
   const tty = process.stderr.isTTY === true;
   let ok = false;
@@ -94,7 +96,7 @@ export async function collectLive(
     ok = true;
     return { dir, results, temporary: out === undefined };
   } finally {
-    for (const s of sources) await s.runner.close();
+    if (!given) for (const s of sources) await s.runner.close();
     if (!ok && out === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }

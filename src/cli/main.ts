@@ -1,26 +1,23 @@
 // Command line: argument parsing and printing only; the work is in the library.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { analyze, describeExchange } from '../capture/analyze.ts';
-import { captureLive } from '../capture/live.ts';
 import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
-import { LAB_HOSTS, Lab, LabError, type LabHost } from '../lab/lab.ts';
+import { LabError } from '../lab/lab.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
+import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
+import { EXIT } from './exit.ts';
 import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
 import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
 
-/** Exit codes (design.md): 0 fine, 1 problem found / packet dropped, 2 bad input or usage. */
-export const EXIT = { ok: 0, problem: 1, input: 2 } as const;
+export { EXIT };
 
 /** Case directories one by one, or all live targets collected into one case. */
 async function snapshots(
@@ -117,91 +114,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     );
     if (ok < c.results.length) setExit(EXIT.problem);
   });
-  const cap = p.command('capture').description('DHCP in packet captures (pcap, pcapng)');
-  cap
-    .command('analyze')
-    .description(
-      'per transaction id: which DHCP messages were seen at which capture point, VLAN, checksums, where it stops',
-    )
-    .argument('<file...>', 'capture files; name a point with point=file (default: the file name)')
-    .option('--json', 'print the analysis as JSON')
-    .action((files: string[], o: { json?: boolean }) => {
-      const inputs = files.map((f) => {
-        const eq = f.indexOf('=');
-        const file = eq > 0 ? f.slice(eq + 1) : f;
-        if (!existsSync(file)) throw new InputError('no such capture file', file);
-        return {
-          bytes: readFileSync(file),
-          file,
-          point: eq > 0 ? f.slice(0, eq) : basename(file).replace(/\.pcap(ng)?$/, ''),
-        };
-      });
-      const a = analyze(inputs);
-      const bad = a.diagnostics.find((d) => d.severity === 'corrupt');
-      if (bad) throw new InputError(bad.message, bad.file, bad.line || undefined);
-      if (o.json) out(`${toJson(a)}\n`);
-      else {
-        out(`${a.frames} frames in ${inputs.length} capture(s), ${a.exchanges.length} DHCP exchange(s)\n`);
-        for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
-        for (const d of a.diagnostics) out(`  ${d.severity}: ${d.file}:${d.line}: ${d.message}\n`);
-      }
-      if (a.exchanges.some((e) => !e.lease)) setExit(EXIT.problem);
-    });
-  cap
-    .command('live')
-    .description(
-      'tcpdump at several points at once, retrying a point until its interface exists; say where the exchange stops',
-    )
-    .requiredOption(
-      '--point <host:iface...>',
-      'capture points: local:<iface>, <netns>:<iface>, or with --lab dom0|domu|vm|qdhcp:<iface>',
-    )
-    .option('--lab <dir>', 'points are hosts of the lab in this state directory')
-    .option('--renew', 'with --lab: make the VM ask for a lease while capturing')
-    .option('--seconds <n>', 'how long to capture (and to retry missing interfaces)', '10')
-    .option('-o, --out <dir>', 'where to keep the pcaps', 'vifpath-capture')
-    .option('--json', 'print the analysis as JSON')
-    .action(
-      async (o: {
-        point: string[];
-        lab?: string;
-        renew?: boolean;
-        seconds: string;
-        out: string;
-        json?: boolean;
-      }) => {
-        const lab = o.lab ? Lab.open(o.lab) : undefined;
-        const points = o.point.map((spec) => {
-          const i = spec.lastIndexOf(':');
-          if (i <= 0) throw new InputError('a point is <host>:<iface>', spec);
-          const host = spec.slice(0, i);
-          const dev = spec.slice(i + 1);
-          const prefix = lab
-            ? ['ip', 'netns', 'exec', lab.ns(host as LabHost)]
-            : host === 'local'
-              ? []
-              : ['ip', 'netns', 'exec', host];
-          if (lab && !(LAB_HOSTS as readonly string[]).includes(host))
-            throw new InputError(`not a lab host (${LAB_HOSTS.join(', ')})`, spec);
-          return { name: spec, prefix, dev };
-        });
-        const a = await captureLive(points, {
-          dir: o.out,
-          seconds: Number(o.seconds),
-          ...(lab && o.renew ? { during: async () => void (await lab.renew()) } : {}),
-        });
-        if (o.json) out(`${toJson(a)}\n`);
-        else {
-          out(
-            `${a.frames} frames at ${a.files.length} point(s) (pcaps in ${o.out}), ${a.exchanges.length} DHCP exchange(s)\n`,
-          );
-          for (const m of a.missed)
-            out(`  ${m}: could not capture (interface missing or down the whole time)\n`);
-          for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
-        }
-        if (a.exchanges.length === 0 || a.exchanges.some((e) => !e.lease)) setExit(EXIT.problem);
-      },
-    );
+  captureCommands(p, out, setExit);
   p.command('trace')
     .description('walk a packet through every flow table, NORMAL switch, patch port and host on its path')
     .argument('<case>', 'case directory or sosreport')

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { exec, execOk } from '../sources/runner/exec.ts';
+import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
 import { OvsInstance } from './ovs-instance.ts';
 import { type LabState, type Renewal, readState, writeState } from './state.ts';
 import {
@@ -359,7 +360,7 @@ export class Lab {
     dev = this.dhcpDev(),
     filter = 'udp dst port 67',
   ): Promise<{ stop: () => Promise<number | null> }> {
-    const t = await startTcpdump(['ip', 'netns', 'exec', this.ns(host)], dev, file, filter);
+    const t = await startTcpdump(new LocalRunner(NETNS(this.ns(host))), dev, file, { filter, toFile: true });
     if (t.pid) this.state.pids[String(t.pid)] = 'tcpdump';
     return {
       stop: async () => {

@@ -102,6 +102,8 @@ const LOGS = [
 const LOG_LINES = '20000';
 const DHCP_DIR = '/var/lib/neutron/dhcp';
 const DHCP_FILES = ['host', 'opts', 'leases', 'pid'];
+/** Commands only some hosts have (XenStore exists in Xen guests): their absence is not news. */
+const OPTIONAL = new Set(['xenstore-read']);
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 class HostTimeout extends Error {}
@@ -131,7 +133,7 @@ class HostCollector {
     );
     if (isTransportFailure(r, runner))
       throw new Error(`${runner.label}: ssh failed (exit 255): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-    if (isMissingCommand(r)) this.missing.add(argv[0]!);
+    if (isMissingCommand(r) && !OPTIONAL.has(argv[0]!)) this.missing.add(argv[0]!);
     return r;
   }
 

@@ -1,6 +1,7 @@
 // Where a command runs: this machine, a namespace on it, with sudo, or another host over the
 // system's ssh client. Every runner takes an argv array. Only ssh needs a command line (the remote
 // sshd hands it to the login shell), so argv is quoted word by word there and nowhere else.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ export interface Runner {
   /** How to reach the host, for messages (`ssh://root@dom0`, `local`, `netns:qdhcp-…`). */
   readonly label: string;
   run(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Start a long-running command (tcpdump) with stdout and stderr as pipes. */
+  start(argv: readonly string[]): ChildProcess;
   /** The same host, with `prefix` put in front of every command (`ip netns exec NS`, `sudo -n --`). */
   within(prefix: readonly string[], label: string): Runner;
   close(): Promise<void>;
@@ -36,6 +39,10 @@ export class LocalRunner implements Runner {
   ) {}
   run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return exec([...this.prefix, ...argv], opts).then((r) => ({ ...r, argv: [...argv] }));
+  }
+  start(argv: readonly string[]): ChildProcess {
+    const full = [...this.prefix, ...argv];
+    return spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   }
   within(prefix: readonly string[], label: string): Runner {
     return new LocalRunner([...this.prefix, ...prefix], label);
@@ -93,6 +100,11 @@ export class SshRunner implements Runner {
 
   run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return exec(this.sshArgv(argv), opts).then((r) => ({ ...r, argv: [...argv] }));
+  }
+
+  start(argv: readonly string[]): ChildProcess {
+    const a = this.sshArgv(argv);
+    return spawn(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   within(prefix: readonly string[], label: string): Runner {

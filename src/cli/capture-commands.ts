@@ -1,0 +1,232 @@
+// `vifpath capture analyze|live`: argument handling and printing; the work is in src/capture.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { analyze, describeExchange } from '../capture/analyze.ts';
+import { type CapturePoint, captureLive } from '../capture/live.ts';
+import { type CapturePlan, CapturePlanError, planCapture, pointName } from '../capture/plan.ts';
+import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
+import { toJson } from '../model/snapshot.ts';
+import { readCase } from '../sources/case-dir.ts';
+import type { HostSource } from '../sources/collect.ts';
+import { InputError } from '../sources/errors.ts';
+import { flowCounters } from '../sources/flow-counters.ts';
+import { LocalRunner, NETNS, type Runner } from '../sources/runner/runner.ts';
+import { EXIT_PROBLEM } from './exit.ts';
+import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions, sourcesFor } from './live.ts';
+
+interface LiveCaptureOptions extends LiveOptions {
+  point?: string[];
+  vm?: string;
+  dhcpNs?: string;
+  path?: boolean;
+  lab?: string;
+  renew?: boolean;
+  seconds: string;
+  out: string;
+  json?: boolean;
+}
+
+export interface CounterChange {
+  direction: string;
+  host: string;
+  bridge: string;
+  table: number;
+  rule: string;
+  before?: number;
+  after?: number;
+}
+
+/** `--point host:iface` (the older form): this machine, a namespace, or a lab host. */
+function explicitPoints(specs: readonly string[], lab: Lab | undefined): CapturePoint[] {
+  return specs.map((spec) => {
+    const i = spec.lastIndexOf(':');
+    if (i <= 0) throw new InputError('a point is <host>:<iface>', spec);
+    const host = spec.slice(0, i);
+    const dev = spec.slice(i + 1);
+    if (lab && !(LAB_HOSTS as readonly string[]).includes(host))
+      throw new InputError(`not a lab host (${LAB_HOSTS.join(', ')})`, spec);
+    const runner = lab
+      ? new LocalRunner(NETNS(lab.ns(host as LabHost)), spec)
+      : host === 'local'
+        ? new LocalRunner([], spec)
+        : new LocalRunner(NETNS(host), spec);
+    return { name: spec, runner, dev };
+  });
+}
+
+function runnerOf(
+  sources: readonly HostSource[],
+  names: readonly string[],
+  host: string,
+  ns?: string,
+): Runner | undefined {
+  const i = names.indexOf(host);
+  const src = sources[i];
+  if (!src) return undefined;
+  if (!ns) return src.runner;
+  return src.inNamespace?.(ns) ?? src.runner.within(NETNS(ns), `${src.runner.label} netns ${ns}`);
+}
+
+async function counters(
+  plan: CapturePlan,
+  sources: readonly HostSource[],
+  names: readonly string[],
+): Promise<CounterChange[]> {
+  const now = new Map<string, Map<string, number>>();
+  for (const key of new Set(plan.flows.map((f) => `${f.host}\0${f.bridge}`))) {
+    const [host, bridge] = key.split('\0') as [string, string];
+    const r = runnerOf(sources, names, host);
+    if (r) now.set(key, await flowCounters(r, bridge));
+  }
+  return plan.flows.map((f) => ({
+    direction: f.direction,
+    host: f.host,
+    bridge: f.bridge,
+    table: f.table,
+    rule: f.rule,
+    ...(f.n_packets !== undefined ? { before: f.n_packets } : {}),
+    ...(now.get(`${f.host}\0${f.bridge}`)?.has(f.rule)
+      ? { after: now.get(`${f.host}\0${f.bridge}`)!.get(f.rule)! }
+      : {}),
+  }));
+}
+
+export function captureCommands(p: Command, out: (s: string) => void, setExit: (code: number) => void): void {
+  const cap = p.command('capture').description('DHCP in packet captures (pcap, pcapng)');
+  cap
+    .command('analyze')
+    .description(
+      'per transaction id: which DHCP messages were seen at which capture point, VLAN, checksums, where it stops',
+    )
+    .argument('<file...>', 'capture files; name a point with point=file (default: the file name)')
+    .option('--json', 'print the analysis as JSON')
+    .action((files: string[], o: { json?: boolean }) => {
+      const inputs = files.map((f) => {
+        const eq = f.indexOf('=');
+        const file = eq > 0 ? f.slice(eq + 1) : f;
+        if (!existsSync(file)) throw new InputError('no such capture file', file);
+        return {
+          bytes: readFileSync(file),
+          file,
+          point: eq > 0 ? f.slice(0, eq) : basename(file).replace(/\.pcap(ng)?$/, ''),
+        };
+      });
+      const a = analyze(inputs);
+      const bad = a.diagnostics.find((d) => d.severity === 'corrupt');
+      if (bad) throw new InputError(bad.message, bad.file, bad.line || undefined);
+      if (o.json) out(`${toJson(a)}\n`);
+      else {
+        out(`${a.frames} frames in ${inputs.length} capture(s), ${a.exchanges.length} DHCP exchange(s)\n`);
+        for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
+        for (const d of a.diagnostics) out(`  ${d.severity}: ${d.file}:${d.line}: ${d.message}\n`);
+      }
+      if (a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
+    });
+  liveOptions(
+    cap
+      .command('live')
+      .description(
+        "tcpdump at several points at once (the VM's vif, the DHCP tap, the wires between), retrying a point until its interface exists; say where the exchange stops and which flows counted it",
+      )
+      .argument('[target...]', 'with --vm: the hosts (local, netns:NS, ssh://user@host, lab:HOST)')
+      .option(
+        '--vm <[host:]port|mac|iface-id>',
+        "capture where this VM's DHCP goes: its port, the DHCP server, (--path) every wire",
+      )
+      .option('--dhcp-ns <qdhcp-…>', 'with --vm: the DHCP namespace to capture in (default: the one found)')
+      .option('--path', 'with --vm: also both ends of every wire the DISCOVER crosses')
+      .option(
+        '--point <host:iface...>',
+        'explicit points: local:<iface>, <netns>:<iface>, or with --lab dom0|domu|vm|qdhcp:<iface>',
+      )
+      .option('--lab <dir>', 'with --point: points are hosts of the lab in this state directory')
+      .option('--renew', 'a lab is involved: make its VM ask for a lease while capturing')
+      .option('--seconds <n>', 'how long to capture (and to retry missing interfaces)', '10')
+      .option('-o, --out <dir>', 'where to keep the pcaps', 'vifpath-capture'),
+  )
+    .option('--json', 'print the analysis as JSON')
+    .action(async (targets: string[], o: LiveCaptureOptions) => {
+      if (!o.vm === !o.point) throw new InputError('give either --vm (with targets) or --point');
+      let points: CapturePoint[];
+      let lab: Lab | undefined;
+      let plan: CapturePlan | undefined;
+      let sources: HostSource[] = [];
+      let names: string[] = [];
+      if (o.point) {
+        lab = o.lab ? Lab.open(o.lab) : undefined;
+        points = explicitPoints(o.point, lab);
+      } else {
+        if (targets.length === 0 || !liveArgs(targets))
+          throw new InputError(
+            '--vm needs the live hosts to look at (e.g. lab:dom0 lab:domu, ssh://root@dom0)',
+          );
+        sources = sourcesFor(targets, o);
+        if (targets.some((t) => /(?:^|=)lab:/.test(t))) lab = Lab.open(o.labDir ?? DEFAULT_DIR);
+        const c = await collectLive(targets, o, undefined, sources);
+        names = c.results.map((r) => r.name);
+        try {
+          plan = planCapture(readCase(c.dir, { lenient: true }), o.vm!, {
+            ...(o.dhcpNs ? { dhcpNs: o.dhcpNs } : {}),
+            path: o.path ?? false,
+          });
+        } catch (e) {
+          if (e instanceof CapturePlanError) throw new InputError(e.message);
+          throw e;
+        } finally {
+          dropTemporary(c);
+        }
+        points = [];
+        for (const pt of plan.points) {
+          const runner = runnerOf(sources, names, pt.host, pt.ns);
+          if (runner) points.push({ name: pointName(pt), runner, dev: pt.dev });
+          else
+            plan.notes.push(
+              `${pointName(pt)} (${pt.why}): host ${pt.host} is not among the targets, not captured`,
+            );
+        }
+      }
+      try {
+        const a = await captureLive(points, {
+          dir: o.out,
+          seconds: Number(o.seconds),
+          ...(lab && o.renew ? { during: async () => void (await lab.renew()) } : {}),
+        });
+        const flows = plan ? await counters(plan, sources, names) : [];
+        if (o.json) out(`${toJson({ ...a, ...(plan ? { plan, flows } : {}) })}\n`);
+        else {
+          for (const n of plan?.notes ?? []) out(`note: ${n}\n`);
+          out(
+            `${a.frames} frames at ${a.files.length} point(s) (pcaps in ${o.out}), ${a.exchanges.length} DHCP exchange(s)\n`,
+          );
+          for (const m of a.missed)
+            out(`  ${m}: could not capture (interface missing or down the whole time)\n`);
+          for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
+          // Where the DISCOVERs died, by the flow that counted them during the capture.
+          for (const f of flows)
+            if (
+              /actions=drop$/.test(f.rule) &&
+              f.before !== undefined &&
+              f.after !== undefined &&
+              f.after > f.before
+            )
+              out(
+                `the ${f.direction} stops at ${f.host} ${f.bridge} table ${f.table}: \`${f.rule}\` counted +${f.after - f.before} packets during the capture\n`,
+              );
+          if (flows.length) {
+            out('flows on the path (n_packets when collected → after the capture):\n');
+            for (const f of flows) {
+              const delta =
+                f.before !== undefined && f.after !== undefined ? ` (+${f.after - f.before})` : '';
+              out(
+                `  ${f.direction.padEnd(8)} ${f.host} ${f.bridge} table ${f.table}: ${f.rule}  ${f.before ?? '?'} → ${f.after ?? '?'}${delta}\n`,
+              );
+            }
+          }
+        }
+        if (a.exchanges.length === 0 || a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
+      } finally {
+        for (const s of sources) await s.runner.close();
+      }
+    });
+}
