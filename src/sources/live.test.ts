@@ -234,4 +234,30 @@ describe('diagnose live targets on a running lab', () => {
     expect(codes(lab1)).toEqual(codes(ssh1));
     expect(lab1.verdict).toMatch(/vif16\.0.*no VLAN tag|vif16\.0/);
   });
+
+  it('capture live over ssh: the pcap of dom0:vif16.0 streams back and is correlated with the lab points', async () => {
+    const r = await cli(
+      'capture',
+      'live',
+      '--vm',
+      'vif16.0',
+      `dom0=${sshd.target()}`,
+      'lab:domu',
+      'lab:vm',
+      '--lab-dir',
+      dir,
+      '--renew',
+      '--seconds',
+      '8',
+      '-o',
+      join(ROOT, 'tmp/live-lab-capture'),
+      '--ssh-config',
+      sshd.clientConfig,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/DISCOVER x\d+ seen at dom0:vif16\.0; never at domu:tap7b39ecad-81/);
+    expect(r.out).toMatch(
+      /the DISCOVER stops at dom0 xapi3 table 0: `priority=2,in_port=2 actions=drop` counted \+\d+/,
+    );
+  }, 60_000);
 });

@@ -76,17 +76,14 @@ export class SshRunner implements Runner {
   }
 
   /** The ssh argv for a remote command (exported for tests: what exactly leaves this machine). */
-  sshArgv(argv: readonly string[]): string[] {
+  sshArgv(argv: readonly string[], mux = true): string[] {
     return [
       'ssh',
       '-o',
       'BatchMode=yes',
-      '-o',
-      'ControlMaster=auto',
-      '-o',
-      `ControlPath=${join(this.controlDir, '%C')}`,
-      '-o',
-      'ControlPersist=60',
+      ...(mux
+        ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(this.controlDir, '%C')}`, '-o', 'ControlPersist=60']
+        : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']),
       '-o',
       'ConnectTimeout=10',
       ...(this.dest.port ? ['-p', String(this.dest.port)] : []),
@@ -102,8 +99,12 @@ export class SshRunner implements Runner {
     return exec(this.sshArgv(argv), opts).then((r) => ({ ...r, argv: [...argv] }));
   }
 
+  /**
+   * Its own connection, not the shared master: through the master, our pipes would be handed to
+   * the master process and stay open after we stop the client, so the stream would never end.
+   */
   start(argv: readonly string[]): ChildProcess {
-    const a = this.sshArgv(argv);
+    const a = this.sshArgv(argv, false);
     return spawn(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
