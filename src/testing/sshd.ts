@@ -1,7 +1,7 @@
 // A private sshd inside a test namespace (reached over the test's veth), with throwaway keys:
 // the far end of the ssh runner in tests. Optional environment for the sessions (SetEnv), so a
 // "remote host" can be a private OVS instance that plain ovs-* commands reach.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execOk } from '../sources/runner/exec.ts';
 import { createTestNet, type TestNet } from './test-net.ts';
@@ -45,6 +45,9 @@ export async function startSshd(
       'MaxSessions 50',
       'MaxStartups 50',
       'LogLevel ERROR',
+      // Sessions whose client vanished with the test's link end by themselves.
+      'ClientAliveInterval 5',
+      'ClientAliveCountMax 2',
       // HOME elsewhere: root's own ~/.bashrc here (bash reads it for ssh commands) is slow and not ours.
       `SetEnv HOME=${dir} ${env.join(' ')}`.trimEnd(),
       '',
@@ -82,7 +85,10 @@ export async function startSshd(
   ]);
   const stop = async (): Promise<void> => {
     try {
-      process.kill(Number(readFileSync(pid, 'utf8').trim()), 'SIGTERM');
+      const listener = Number(readFileSync(pid, 'utf8').trim());
+      // The sessions first (children of the listener), or they outlive it.
+      for (const child of childrenOf(listener)) killQuietly(child);
+      killQuietly(listener);
     } catch {
       // not running
     }
@@ -96,4 +102,27 @@ export async function startSshd(
     target: (user = 'root') => `ssh://${user}@${net.nsAddr}`,
     stop,
   };
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(e), ...childrenOf(Number(e)));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 }

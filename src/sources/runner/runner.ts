@@ -82,7 +82,14 @@ export class SshRunner implements Runner {
       '-o',
       'BatchMode=yes',
       ...(mux
-        ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(this.controlDir, '%C')}`, '-o', 'ControlPersist=60']
+        ? [
+            '-o',
+            'ControlMaster=auto',
+            '-o',
+            `ControlPath=${join(this.controlDir, '%C')}`,
+            '-o',
+            'ControlPersist=60',
+          ]
         : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']),
       '-o',
       'ConnectTimeout=10',
