@@ -202,3 +202,26 @@ describe('containers and bad input', () => {
     );
   });
 });
+
+describe('Linux cooked captures from real `tcpdump -i any` (src/capture/fixtures)', () => {
+  const FIX = join(ROOT, 'src/capture/fixtures');
+  it('SLL2 in the qdhcp namespace and SLL in the VM: one full exchange seen at both', () => {
+    const sll2 = bytes(join(FIX, 'qdhcp-any-sll2.pcap'));
+    const sll = bytes(join(FIX, 'vm-any-sll.pcap'));
+    expect(new Set(readCapture(sll2).value.map((f) => f.linktype))).toEqual(new Set([276]));
+    expect(new Set(readCapture(sll).value.map((f) => f.linktype))).toEqual(new Set([113]));
+    const a = analyze([
+      { bytes: sll2, file: 'qdhcp-any-sll2.pcap', point: 'qdhcp' },
+      { bytes: sll, file: 'vm-any-sll.pcap', point: 'vm' },
+    ]);
+    expect(a.diagnostics).toEqual([]);
+    expect(a.exchanges).toHaveLength(1);
+    const e = a.exchanges[0]!;
+    expect(e).toMatchObject({ clientMac: 'fa:16:3e:11:22:33', last: 'ACK', lease: '10.0.0.3' });
+    for (const t of ['DISCOVER', 'OFFER', 'REQUEST', 'ACK'])
+      expect(new Set(e.sightings.filter((s) => s.type === t).map((s) => s.point))).toEqual(
+        new Set(['qdhcp', 'vm']),
+      );
+    expect(e.sightings.every((s) => s.udpChecksum === 'ok')).toBe(true);
+  });
+});
