@@ -1,8 +1,19 @@
 // DHCP exchanges from one or more captures: per transaction id, what was seen where and when,
 // with VLAN and checksum state, and where the exchange stops.
+
+import { formatIpv4 } from '../openflow/values.ts';
 import type { Diagnostic } from '../parse/diagnostics.ts';
-import { DecodeError, type DhcpType, decodeFrame } from './decode.ts';
-import { readCapture } from './pcap.ts';
+import {
+  BootpFields,
+  DecodeError,
+  type DhcpType,
+  Headers,
+  isDhcpPorts,
+  macAt,
+  readBootp,
+  readHeaders,
+} from './decode.ts';
+import { type RecordVisitor, scanCapture } from './pcap.ts';
 
 export interface DhcpSighting {
   point: string;
@@ -11,8 +22,8 @@ export interface DhcpSighting {
   xid: number;
   clientMac: string;
   vlan: number | null;
-  serverId?: string;
-  offered?: string;
+  serverId?: string | undefined;
+  offered?: string | undefined;
   udpChecksum: string;
   /** Frame number in its file. */
   frame: number;
@@ -47,38 +58,105 @@ const ORDER: (DhcpType | 'BOOTP')[] = [
   'INFORM',
 ];
 
+/**
+ * Collects sightings record by record, where each lies in the file: headers and BOOTP read into
+ * reused scratch objects, only the sighting's own strings made (no Frame, no view per packet).
+ */
+class SightingCollector implements RecordVisitor {
+  readonly sightings: DhcpSighting[] = [];
+  readonly diagnostics: (Diagnostic & { file: string })[] = [];
+  frames = 0;
+  private readonly h = new Headers();
+  private readonly f = new BootpFields();
+  // A capture repeats the same few MACs and addresses: one string each, not one per packet.
+  private readonly macs = new Map<number, string>();
+  private readonly ips = new Map<number, string>();
+  private macString(b: Uint8Array, o: number): string {
+    const n =
+      b[o]! * 0x10000000000 +
+      b[o + 1]! * 0x100000000 +
+      ((b[o + 2]! << 24) >>> 0) +
+      (b[o + 3]! << 16) +
+      (b[o + 4]! << 8) +
+      b[o + 5]!;
+    let m = this.macs.get(n);
+    if (m === undefined) {
+      m = macAt(b, o);
+      if (this.macs.size < 65536) this.macs.set(n, m);
+    }
+    return m;
+  }
+  private ipString(n: number): string {
+    let s = this.ips.get(n);
+    if (s === undefined) {
+      s = formatIpv4(n);
+      if (this.ips.size < 65536) this.ips.set(n, s);
+    }
+    return s;
+  }
+  constructor(
+    private readonly file: string,
+    private readonly point: string,
+  ) {}
+  record(
+    b: Uint8Array,
+    linktype: number,
+    start: number,
+    end: number,
+    ts: number,
+    _orig: number,
+    _iface: number,
+    index: number,
+  ): void {
+    this.frames++;
+    const h = this.h;
+    const f = this.f;
+    try {
+      readHeaders(b, start, end, linktype, index, h);
+      if (!isDhcpPorts(h)) return;
+      readBootp(b, h.udp + 8, h.udpEnd, index, f);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.diagnostics.push({
+        severity: 'warning',
+        line: index,
+        code: 'undecodable',
+        message: e.message,
+        file: this.file,
+      });
+      return;
+    }
+    const sid = f.serverId;
+    // Every field always present (undefined when absent): one object shape for all sightings.
+    this.sightings.push({
+      point: this.point,
+      ts,
+      type: f.type ?? 'BOOTP',
+      xid: f.xid,
+      clientMac: this.macString(b, f.chaddr),
+      vlan: h.vlans.length ? h.vlans[0]! : null,
+      serverId:
+        sid >= 0
+          ? this.ipString(((b[sid]! << 24) >>> 0) + (b[sid + 1]! << 16) + (b[sid + 2]! << 8) + b[sid + 3]!)
+          : undefined,
+      offered: f.op === 2 && f.yiaddr !== 0 ? this.ipString(f.yiaddr) : undefined,
+      udpChecksum: h.udpChecksum,
+      frame: index,
+      file: this.file,
+    });
+  }
+}
+
 /** DHCP messages in one capture file; undecodable frames become diagnostics (never exceptions). */
 export function dhcpSightings(
   bytes: Uint8Array,
   file: string,
   point: string,
 ): { sightings: DhcpSighting[]; frames: number; diagnostics: (Diagnostic & { file: string })[] } {
-  const r = readCapture(bytes);
-  const diagnostics = r.diagnostics.map((d) => ({ ...d, file }));
-  const sightings: DhcpSighting[] = [];
-  for (const f of r.value) {
-    try {
-      const d = decodeFrame(f);
-      if (!d.dhcp) continue;
-      sightings.push({
-        point,
-        ts: f.ts,
-        type: d.dhcp.type ?? 'BOOTP',
-        xid: d.dhcp.xid,
-        clientMac: d.dhcp.clientMac,
-        vlan: d.vlans[0] ?? null,
-        ...(d.dhcp.serverId ? { serverId: d.dhcp.serverId } : {}),
-        ...(d.dhcp.op === 2 && d.dhcp.yiaddr !== '0.0.0.0' ? { offered: d.dhcp.yiaddr } : {}),
-        udpChecksum: d.udp?.checksum ?? 'none',
-        frame: f.index,
-        file,
-      });
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      diagnostics.push({ severity: 'warning', line: f.index, code: 'undecodable', message: e.message, file });
-    }
-  }
-  return { sightings, frames: r.value.length, diagnostics };
+  const c = new SightingCollector(file, point);
+  const read = scanCapture(bytes, c);
+  const diagnostics = [...read.map((d) => ({ ...d, file })), ...c.diagnostics];
+  return { sightings: c.sightings, frames: c.frames, diagnostics };
 }
 
 export function analyze(inputs: { bytes: Uint8Array; file: string; point: string }[]): CaptureAnalysis {

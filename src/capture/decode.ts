@@ -91,79 +91,184 @@ function ipList(v: Uint8Array, len: number): string[] {
   return out;
 }
 
-export function decodeFrame(frame: Frame): Decoded {
-  const b = frame.data;
+/**
+ * The numbers of one frame's headers, read where the frame lies (`b[start, end)`), checksums
+ * verified; strings are made by whoever needs them. One object is reused frame after frame.
+ */
+export class Headers {
+  /** Offset of the source / destination MAC, -1 when the link layer has none (cooked captures). */
+  srcMac = -1;
+  dstMac = -1;
+  readonly vlans: number[] = [];
+  etype = 0;
+  /** IPv4 header offset, -1 when not IPv4. */
+  ip = -1;
+  ipOk = false;
+  fragment = false;
+  proto = 0;
+  /** UDP header offset, -1 when not (the first fragment of) UDP. */
+  udp = -1;
+  /** End of the UDP payload within the capture. */
+  udpEnd = 0;
+  udpChecksum: ChecksumState = 'none';
+  sport = 0;
+  dport = 0;
+}
+
+/** Fill `h` from the frame at b[start, end); a malformed frame is a DecodeError. */
+export function readHeaders(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  linktype: number,
+  index: number,
+  h: Headers,
+): void {
   let off: number;
-  let src = '';
-  let dst = '';
   let etype: number;
-  if (frame.linktype === LINKTYPE_ETHERNET) {
-    if (b.length < 14)
-      throw new DecodeError(`frame ${frame.index}: ${b.length} bytes, shorter than an Ethernet header`);
-    dst = mac(b, 0);
-    src = mac(b, 6);
-    etype = (b[12]! << 8) | b[13]!;
-    off = 14;
-  } else if (frame.linktype === LINKTYPE_LINUX_SLL) {
-    if (b.length < 16) throw new DecodeError(`frame ${frame.index}: shorter than a cooked (SLL) header`);
-    if (((b[4]! << 8) | b[5]!) >= 6) src = mac(b, 6);
-    etype = (b[14]! << 8) | b[15]!;
-    off = 16;
-  } else if (frame.linktype === LINKTYPE_LINUX_SLL2) {
-    if (b.length < 20) throw new DecodeError(`frame ${frame.index}: shorter than a cooked (SLL2) header`);
-    etype = (b[0]! << 8) | b[1]!;
-    if (b[11]! >= 6) src = mac(b, 12);
-    off = 20;
+  h.srcMac = -1;
+  h.dstMac = -1;
+  h.vlans.length = 0;
+  h.ip = -1;
+  h.udp = -1;
+  const len = end - start;
+  if (linktype === LINKTYPE_ETHERNET) {
+    if (len < 14) throw new DecodeError(`frame ${index}: ${len} bytes, shorter than an Ethernet header`);
+    h.dstMac = start;
+    h.srcMac = start + 6;
+    etype = (b[start + 12]! << 8) | b[start + 13]!;
+    off = start + 14;
+  } else if (linktype === LINKTYPE_LINUX_SLL) {
+    if (len < 16) throw new DecodeError(`frame ${index}: shorter than a cooked (SLL) header`);
+    if (((b[start + 4]! << 8) | b[start + 5]!) >= 6) h.srcMac = start + 6;
+    etype = (b[start + 14]! << 8) | b[start + 15]!;
+    off = start + 16;
+  } else if (linktype === LINKTYPE_LINUX_SLL2) {
+    if (len < 20) throw new DecodeError(`frame ${index}: shorter than a cooked (SLL2) header`);
+    etype = (b[start]! << 8) | b[start + 1]!;
+    if (b[start + 11]! >= 6) h.srcMac = start + 12;
+    off = start + 20;
   } else
     throw new DecodeError(
-      `frame ${frame.index}: link type ${frame.linktype} is not supported (Ethernet, Linux SLL, SLL2)`,
+      `frame ${index}: link type ${linktype} is not supported (Ethernet, Linux SLL, SLL2)`,
     );
-  const vlans: number[] = [];
   while (etype === 0x8100 || etype === 0x88a8) {
-    if (off + 4 > b.length) throw new DecodeError(`frame ${frame.index}: VLAN tag cut off`);
-    vlans.push(((b[off]! << 8) | b[off + 1]!) & 0xfff);
+    if (off + 4 > end) throw new DecodeError(`frame ${index}: VLAN tag cut off`);
+    h.vlans.push(((b[off]! << 8) | b[off + 1]!) & 0xfff);
     etype = (b[off + 2]! << 8) | b[off + 3]!;
     off += 4;
   }
-  const d: Decoded = { frame, src, dst, vlans };
-  if (etype !== 0x0800) return d;
-  if (off + 20 > b.length) throw new DecodeError(`frame ${frame.index}: IPv4 header cut off`);
+  h.etype = etype;
+  if (etype !== 0x0800) return;
+  if (off + 20 > end) throw new DecodeError(`frame ${index}: IPv4 header cut off`);
   const ihl = (b[off]! & 0x0f) * 4;
-  if (b[off]! >> 4 !== 4 || ihl < 20 || off + ihl > b.length)
-    throw new DecodeError(`frame ${frame.index}: not a valid IPv4 header`);
+  if (b[off]! >> 4 !== 4 || ihl < 20 || off + ihl > end)
+    throw new DecodeError(`frame ${index}: not a valid IPv4 header`);
+  h.ip = off;
   const totalLen = (b[off + 2]! << 8) | b[off + 3]!;
   const flags = (b[off + 6]! << 8) | b[off + 7]!;
-  const fragment = (flags & 0x2000) !== 0 || (flags & 0x1fff) !== 0;
-  const proto = b[off + 9]!;
-  const ipOk = fold(sum16(b, off, off + ihl)) === 0xffff;
-  d.ip = {
-    src: ip4(b, off + 12),
-    dst: ip4(b, off + 16),
-    proto,
-    ttl: b[off + 8]!,
-    checksum: ipOk ? 'ok' : 'bad',
-    fragment,
-  };
-  if (proto !== 17 || (fragment && (flags & 0x1fff) !== 0)) return d;
+  h.fragment = (flags & 0x2000) !== 0 || (flags & 0x1fff) !== 0;
+  h.proto = b[off + 9]!;
+  h.ipOk = fold(sum16(b, off, off + ihl)) === 0xffff;
+  if (h.proto !== 17 || (flags & 0x1fff) !== 0) return;
   const u = off + ihl;
-  if (u + 8 > b.length) throw new DecodeError(`frame ${frame.index}: UDP header cut off`);
+  if (u + 8 > end) throw new DecodeError(`frame ${index}: UDP header cut off`);
   const ulen = (b[u + 4]! << 8) | b[u + 5]!;
-  const end = Math.min(b.length, u + ulen, off + totalLen);
+  const uend = Math.min(end, u + ulen, off + totalLen);
   const stored = (b[u + 6]! << 8) | b[u + 7]!;
-  let checksum: ChecksumState;
-  if (stored === 0) checksum = 'none';
-  else if (end < u + ulen) checksum = 'partial';
+  if (stored === 0) h.udpChecksum = 'none';
+  else if (uend < u + ulen) h.udpChecksum = 'partial';
   else {
-    let s = sum16(b, off + 12, off + 20);
-    s += 17 + ulen;
-    s = sum16(b, u, u + ulen, s);
-    checksum = fold(s) === 0xffff ? 'ok' : 'bad';
+    let sum = sum16(b, off + 12, off + 20);
+    sum += 17 + ulen;
+    sum = sum16(b, u, u + ulen, sum);
+    h.udpChecksum = fold(sum) === 0xffff ? 'ok' : 'bad';
   }
-  d.udp = { src: (b[u]! << 8) | b[u + 1]!, dst: (b[u + 2]! << 8) | b[u + 3]!, checksum };
-  const isDhcp = (d.udp.src === 67 || d.udp.src === 68) && (d.udp.dst === 67 || d.udp.dst === 68);
-  if (isDhcp) d.dhcp = decodeDhcp(b.subarray(u + 8, end), frame.index);
+  h.udp = u;
+  h.udpEnd = uend;
+  h.sport = (b[u]! << 8) | b[u + 1]!;
+  h.dport = (b[u + 2]! << 8) | b[u + 3]!;
+}
+
+export function isDhcpPorts(h: Headers): boolean {
+  return h.udp >= 0 && (h.sport === 67 || h.sport === 68) && (h.dport === 67 || h.dport === 68);
+}
+
+export function decodeFrame(frame: Frame): Decoded {
+  const b = frame.data;
+  const h = new Headers();
+  readHeaders(b, 0, b.length, frame.linktype, frame.index, h);
+  const d: Decoded = {
+    frame,
+    src: h.srcMac >= 0 ? mac(b, h.srcMac) : '',
+    dst: h.dstMac >= 0 ? mac(b, h.dstMac) : '',
+    vlans: [...h.vlans],
+  };
+  if (h.ip < 0) return d;
+  d.ip = {
+    src: ip4(b, h.ip + 12),
+    dst: ip4(b, h.ip + 16),
+    proto: h.proto,
+    ttl: b[h.ip + 8]!,
+    checksum: h.ipOk ? 'ok' : 'bad',
+    fragment: h.fragment,
+  };
+  if (h.udp < 0) return d;
+  d.udp = { src: h.sport, dst: h.dport, checksum: h.udpChecksum };
+  if (isDhcpPorts(h)) d.dhcp = decodeDhcp(b.subarray(h.udp + 8, h.udpEnd), frame.index);
   return d;
 }
+
+/**
+ * What a DHCP sighting needs from the BOOTP message at b[start, end), every option's length
+ * checked as decodeDhcp does: op, xid, message type, client MAC offset, server id, yiaddr.
+ */
+export class BootpFields {
+  op = 0;
+  xid = 0;
+  type: DhcpType | undefined = undefined;
+  /** Offset of chaddr. */
+  chaddr = 0;
+  yiaddr = 0;
+  /** -1 when option 54 is absent. */
+  serverId = -1;
+}
+
+export function readBootp(b: Uint8Array, start: number, end: number, index: number, f: BootpFields): void {
+  if (end - start < 240)
+    throw new DecodeError(`frame ${index}: BOOTP message of ${end - start} bytes (at least 240)`);
+  const op = b[start]!;
+  if (op !== 1 && op !== 2)
+    throw new DecodeError(`frame ${index}: BOOTP op ${op} is neither request nor reply`);
+  f.op = op;
+  f.xid = ((b[start + 4]! << 24) >>> 0) + (b[start + 5]! << 16) + (b[start + 6]! << 8) + b[start + 7]!;
+  f.chaddr = start + 28;
+  f.yiaddr = ((b[start + 16]! << 24) >>> 0) + (b[start + 17]! << 16) + (b[start + 18]! << 8) + b[start + 19]!;
+  f.type = undefined;
+  f.serverId = -1;
+  if (b[start + 236] !== 99 || b[start + 237] !== 130 || b[start + 238] !== 83 || b[start + 239] !== 99)
+    return;
+  let o = start + 240;
+  while (o < end) {
+    const code = b[o]!;
+    if (code === 0) {
+      o++;
+      continue;
+    }
+    if (code === 255) break;
+    if (o + 1 >= end) throw new DecodeError(`frame ${index}: DHCP option ${code} cut off`);
+    const len = b[o + 1]!;
+    if (o + 2 + len > end)
+      throw new DecodeError(
+        `frame ${index}: DHCP option ${code} announces ${len} bytes, ${end - o - 2} present`,
+      );
+    if (code === 53 && len >= 1) f.type = TYPES[b[o + 2]!];
+    else if (code === 54 && len >= 4) f.serverId = o + 2;
+    o += 2 + len;
+  }
+}
+
+export { mac as macAt };
 
 export function decodeDhcp(b: Uint8Array, index: number): DhcpMessage {
   if (b.length < 240)

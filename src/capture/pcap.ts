@@ -19,23 +19,58 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-export function readCapture(input: Uint8Array): Parsed<Frame[]> {
-  // A plain Uint8Array view: subarrays of a Node Buffer are Buffers, several times costlier to make.
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (bytes.length < 4)
-    return {
-      value: [],
-      diagnostics: [diag('corrupt', 0, 'empty', 'not a capture: shorter than any file header')],
-    };
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magicLE = dv.getUint32(0, true);
-  if (magicLE === 0x0a0d0d0a) return readPcapng(bytes, dv);
-  return readPcap(bytes, dv);
+/**
+ * Receives each record where it lies in the file (`bytes[start, end)`), so a consumer that only
+ * needs a few fields of each packet never makes a Frame or a view per packet.
+ */
+export interface RecordVisitor {
+  record(
+    bytes: Uint8Array,
+    linktype: number,
+    start: number,
+    end: number,
+    ts: number,
+    origLen: number,
+    iface: number,
+    index: number,
+  ): void;
 }
 
-function readPcap(bytes: Uint8Array, dv: DataView): Parsed<Frame[]> {
+class FrameCollector implements RecordVisitor {
+  readonly frames: Frame[] = [];
+  record(
+    bytes: Uint8Array,
+    linktype: number,
+    start: number,
+    end: number,
+    ts: number,
+    origLen: number,
+    iface: number,
+    index: number,
+  ): void {
+    this.frames.push({ ts, linktype, iface, data: bytes.subarray(start, end), origLen, index });
+  }
+}
+
+export function readCapture(input: Uint8Array): Parsed<Frame[]> {
+  const c = new FrameCollector();
+  const diagnostics = scanCapture(input, c);
+  return { value: c.frames, diagnostics };
+}
+
+/** Walk every record of a pcap or pcapng file; returns what is cut or malformed. */
+export function scanCapture(input: Uint8Array, v: RecordVisitor): Diagnostic[] {
+  // A plain Uint8Array view: subarrays of a Node Buffer are Buffers, several times costlier to make.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (bytes.length < 4) return [diag('corrupt', 0, 'empty', 'not a capture: shorter than any file header')];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magicLE = dv.getUint32(0, true);
+  if (magicLE === 0x0a0d0d0a) return readPcapng(bytes, dv, v);
+  return readPcap(bytes, dv, v);
+}
+
+function readPcap(bytes: Uint8Array, dv: DataView, v: RecordVisitor): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const frames: Frame[] = [];
   const m = dv.getUint32(0, true);
   let le: boolean;
   let nano: boolean;
@@ -45,13 +80,8 @@ function readPcap(bytes: Uint8Array, dv: DataView): Parsed<Frame[]> {
   } else if (m === 0xd4c3b2a1 || m === 0x4d3cb2a1) {
     le = false;
     nano = m === 0x4d3cb2a1;
-  } else
-    return {
-      value: [],
-      diagnostics: [diag('corrupt', 0, 'not-pcap', `unknown capture file magic 0x${m.toString(16)}`)],
-    };
-  if (bytes.length < 24)
-    return { value: [], diagnostics: [diag('corrupt', 0, 'truncated', 'pcap file header cut off')] };
+  } else return [diag('corrupt', 0, 'not-pcap', `unknown capture file magic 0x${m.toString(16)}`)];
+  if (bytes.length < 24) return [diag('corrupt', 0, 'truncated', 'pcap file header cut off')];
   const linktype = dv.getUint32(20, le) & 0x0fffffff;
   let off = 24;
   let index = 0;
@@ -82,22 +112,14 @@ function readPcap(bytes: Uint8Array, dv: DataView): Parsed<Frame[]> {
       );
       break;
     }
-    frames.push({
-      ts: sec + frac / (nano ? 1e9 : 1e6),
-      linktype,
-      iface: 0,
-      data: bytes.subarray(off + 16, off + 16 + incl),
-      origLen: orig,
-      index,
-    });
+    v.record(bytes, linktype, off + 16, off + 16 + incl, sec + frac / (nano ? 1e9 : 1e6), orig, 0, index);
     off += 16 + incl;
   }
-  return { value: frames, diagnostics };
+  return diagnostics;
 }
 
-function readPcapng(bytes: Uint8Array, dv: DataView): Parsed<Frame[]> {
+function readPcapng(bytes: Uint8Array, dv: DataView, v: RecordVisitor): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const frames: Frame[] = [];
   let le = true;
   let off = 0;
   let index = 0;
@@ -168,30 +190,25 @@ function readPcapng(bytes: Uint8Array, dv: DataView): Parsed<Frame[]> {
         if (28 + incl > len - 4)
           diagnostics.push(diag('corrupt', index, 'bad-block', `block ${index}: packet runs past its block`));
         else
-          frames.push({
-            ts: (hi * 2 ** 32 + lo) * iface.tsres,
-            linktype: iface.linktype,
-            iface: ifi,
-            data: bytes.subarray(off + 28, off + 28 + incl),
-            origLen: orig,
+          v.record(
+            bytes,
+            iface.linktype,
+            off + 28,
+            off + 28 + incl,
+            (hi * 2 ** 32 + lo) * iface.tsres,
+            orig,
+            ifi,
             index,
-          });
+          );
       } else {
         const orig = dv.getUint32(off + 8, le);
         const incl = Math.min(orig, len - 16);
-        frames.push({
-          ts: 0,
-          linktype: iface.linktype,
-          iface: 0,
-          data: bytes.subarray(off + 12, off + 12 + incl),
-          origLen: orig,
-          index,
-        });
+        v.record(bytes, iface.linktype, off + 12, off + 12 + incl, 0, orig, 0, index);
       }
     }
     off += len;
   }
-  return { value: frames, diagnostics };
+  return diagnostics;
 }
 
 /** A classic little-endian pcap file (what tcpdump -w writes) from Ethernet frames. */
