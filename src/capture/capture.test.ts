@@ -203,6 +203,70 @@ describe('containers and bad input', () => {
   });
 });
 
+describe('the analysis path and the full decoder agree', () => {
+  it('on every frame of every fixture capture, and on mutated frames (property)', () => {
+    const files = [
+      ...[
+        'healthy/pcap/vm16-eth0-dhcp.pcap',
+        'healthy/pcap/domu-eth1-vlan1041.pcap',
+        'seed-failure/pcap/vm16-eth0-all.pcap',
+      ].map((f) => join(REF, f)),
+      join(ROOT, 'src/capture/fixtures/qdhcp-any-sll2.pcap'),
+      join(ROOT, 'src/capture/fixtures/vm-any-sll.pcap'),
+    ];
+    const frames = files.flatMap((f) => readCapture(bytes(f)).value);
+    // What a sighting says, from the full decoder (undefined: not a DHCP message, or undecodable).
+    const viaDecode = (fr: (typeof frames)[number]): unknown => {
+      try {
+        const d = decodeFrame(fr);
+        if (!d.dhcp) return undefined;
+        return {
+          type: d.dhcp.type ?? 'BOOTP',
+          xid: d.dhcp.xid,
+          clientMac: d.dhcp.clientMac,
+          vlan: d.vlans[0] ?? null,
+          serverId: d.dhcp.serverId,
+          offered: d.dhcp.op === 2 && d.dhcp.yiaddr !== '0.0.0.0' ? d.dhcp.yiaddr : undefined,
+          udpChecksum: d.udp?.checksum,
+        };
+      } catch {
+        return undefined;
+      }
+    };
+    const viaAnalyze = (fr: (typeof frames)[number]): unknown => {
+      const s = dhcpSightings(writePcap([{ ts: 0, data: fr.data }], fr.linktype), 'f', 'p').sightings[0];
+      return s
+        ? {
+            type: s.type,
+            xid: s.xid,
+            clientMac: s.clientMac,
+            vlan: s.vlan,
+            serverId: s.serverId,
+            offered: s.offered,
+            udpChecksum: s.udpChecksum,
+          }
+        : undefined;
+    };
+    expect(frames.filter((f) => viaDecode(f) !== undefined).length).toBeGreaterThan(20);
+    for (const f of frames) expect(viaAnalyze(f)).toEqual(viaDecode(f));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: frames.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (k, at, v) => {
+          const fr = frames[k]!;
+          const data = Uint8Array.from(fr.data);
+          data[at % data.length] = v;
+          const m = { ...fr, data };
+          expect(viaAnalyze(m)).toEqual(viaDecode(m));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('Linux cooked captures from real `tcpdump -i any` (src/capture/fixtures)', () => {
   const FIX = join(ROOT, 'src/capture/fixtures');
   it('SLL2 in the qdhcp namespace and SLL in the VM: one full exchange seen at both', () => {
