@@ -1,13 +1,14 @@
 // DHCP exchanges from one or more captures: per transaction id, what was seen where and when,
 // with VLAN and checksum state, and where the exchange stops.
 
-import { formatIpv4 } from '../openflow/values.ts';
 import type { Diagnostic } from '../parse/diagnostics.ts';
 import {
   BootpFields,
   DecodeError,
   type DhcpType,
   Headers,
+  ipv4At,
+  ipv4String,
   isDhcpPorts,
   macAt,
   readBootp,
@@ -68,32 +69,6 @@ class SightingCollector implements RecordVisitor {
   frames = 0;
   private readonly h = new Headers();
   private readonly f = new BootpFields();
-  // A capture repeats the same few MACs and addresses: one string each, not one per packet.
-  private readonly macs = new Map<number, string>();
-  private readonly ips = new Map<number, string>();
-  private macString(b: Uint8Array, o: number): string {
-    const n =
-      b[o]! * 0x10000000000 +
-      b[o + 1]! * 0x100000000 +
-      ((b[o + 2]! << 24) >>> 0) +
-      (b[o + 3]! << 16) +
-      (b[o + 4]! << 8) +
-      b[o + 5]!;
-    let m = this.macs.get(n);
-    if (m === undefined) {
-      m = macAt(b, o);
-      if (this.macs.size < 65536) this.macs.set(n, m);
-    }
-    return m;
-  }
-  private ipString(n: number): string {
-    let s = this.ips.get(n);
-    if (s === undefined) {
-      s = formatIpv4(n);
-      if (this.ips.size < 65536) this.ips.set(n, s);
-    }
-    return s;
-  }
   constructor(
     private readonly file: string,
     private readonly point: string,
@@ -133,13 +108,10 @@ class SightingCollector implements RecordVisitor {
       ts,
       type: f.type ?? 'BOOTP',
       xid: f.xid,
-      clientMac: this.macString(b, f.chaddr),
+      clientMac: macAt(b, f.chaddr),
       vlan: h.vlans.length ? h.vlans[0]! : null,
-      serverId:
-        sid >= 0
-          ? this.ipString(((b[sid]! << 24) >>> 0) + (b[sid + 1]! << 16) + (b[sid + 2]! << 8) + b[sid + 3]!)
-          : undefined,
-      offered: f.op === 2 && f.yiaddr !== 0 ? this.ipString(f.yiaddr) : undefined,
+      serverId: sid >= 0 ? ipv4At(b, sid) : undefined,
+      offered: f.op === 2 && f.yiaddr !== 0 ? ipv4String(f.yiaddr) : undefined,
       udpChecksum: h.udpChecksum,
       frame: index,
       file: this.file,

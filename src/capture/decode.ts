@@ -20,23 +20,23 @@ export type ChecksumState = 'ok' | 'bad' | 'none' | 'partial';
 export interface DhcpMessage {
   op: 1 | 2;
   xid: number;
-  type?: DhcpType;
+  type?: DhcpType | undefined;
   clientMac: string;
   yiaddr: string;
   ciaddr: string;
-  serverId?: string;
-  requestedIp?: string;
-  leaseTime?: number;
-  subnetMask?: string;
-  routers?: string[];
-  dns?: string[];
-  hostname?: string;
-  domain?: string;
-  paramList?: number[];
-  maxSize?: number;
-  clientId?: string;
-  relayAgent?: string;
-  classlessRoutes?: string;
+  serverId?: string | undefined;
+  requestedIp?: string | undefined;
+  leaseTime?: number | undefined;
+  subnetMask?: string | undefined;
+  routers?: string[] | undefined;
+  dns?: string[] | undefined;
+  hostname?: string | undefined;
+  domain?: string | undefined;
+  paramList?: number[] | undefined;
+  maxSize?: number | undefined;
+  clientId?: string | undefined;
+  relayAgent?: string | undefined;
+  classlessRoutes?: string | undefined;
   /** Options the table does not decode, kept raw (code → hex). */
   unknown: Record<number, string>;
 }
@@ -53,14 +53,37 @@ export interface Decoded {
 
 export class DecodeError extends Error {}
 
+// A capture repeats the same few MACs and addresses: one string each, not one per packet
+// (bounded: emptied when full).
+const CACHE_MAX = 65536;
+const ipStrings = new Map<number, string>();
+const macStrings = new Map<number, string>();
+
+/** The dotted form of an address held as a number, from the cache. */
+export function ipv4String(n: number): string {
+  let s = ipStrings.get(n);
+  if (s === undefined) {
+    s = formatIpv4(n);
+    if (ipStrings.size >= CACHE_MAX) ipStrings.clear();
+    ipStrings.set(n, s);
+  }
+  return s;
+}
+
 function ip4(b: Uint8Array, o: number): string {
-  return formatIpv4(((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!);
+  return ipv4String(((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!);
 }
 
 function mac(b: Uint8Array, o: number): string {
   let n = 0;
   for (let i = 0; i < 6; i++) n = n * 256 + b[o + i]!;
-  return formatMac(n);
+  let s = macStrings.get(n);
+  if (s === undefined) {
+    s = formatMac(n);
+    if (macStrings.size >= CACHE_MAX) macStrings.clear();
+    macStrings.set(n, s);
+  }
+  return s;
 }
 
 function sum16(b: Uint8Array, start: number, end: number, acc = 0): number {
@@ -78,16 +101,16 @@ function fold(s: number): number {
 const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const UTF8 = new TextDecoder();
 
-function hex(b: Uint8Array): string {
+function hex(b: Uint8Array, o: number, len: number): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX2[b[i]!];
+  for (let i = o; i < o + len; i++) s += HEX2[b[i]!];
   return s;
 }
 
 // Module-level helpers: closures created per packet cost more than the decoding itself.
-function ipList(v: Uint8Array, len: number): string[] {
+function ipList(b: Uint8Array, o: number, len: number): string[] {
   const out: string[] = [];
-  for (let k = 0; k + 4 <= len; k += 4) out.push(ip4(v, k));
+  for (let k = 0; k + 4 <= len; k += 4) out.push(ip4(b, o + k));
   return out;
 }
 
@@ -215,7 +238,7 @@ export function decodeFrame(frame: Frame): Decoded {
   };
   if (h.udp < 0) return d;
   d.udp = { src: h.sport, dst: h.dport, checksum: h.udpChecksum };
-  if (isDhcpPorts(h)) d.dhcp = decodeDhcp(b.subarray(h.udp + 8, h.udpEnd), frame.index);
+  if (isDhcpPorts(h)) d.dhcp = decodeDhcp(b, frame.index, h.udp + 8, h.udpEnd);
   return d;
 }
 
@@ -268,84 +291,106 @@ export function readBootp(b: Uint8Array, start: number, end: number, index: numb
   }
 }
 
-export { mac as macAt };
+export { ip4 as ipv4At, mac as macAt };
 
-export function decodeDhcp(b: Uint8Array, index: number): DhcpMessage {
-  if (b.length < 240)
-    throw new DecodeError(`frame ${index}: BOOTP message of ${b.length} bytes (at least 240)`);
-  const op = b[0]!;
+const NO_UNKNOWN: Record<number, string> = Object.freeze({});
+
+/** The BOOTP/DHCP message at b[start, end) (the whole array by default). Offsets, no views. */
+export function decodeDhcp(b: Uint8Array, index: number, start = 0, end = b.length): DhcpMessage {
+  if (end - start < 240)
+    throw new DecodeError(`frame ${index}: BOOTP message of ${end - start} bytes (at least 240)`);
+  const op = b[start]!;
   if (op !== 1 && op !== 2)
     throw new DecodeError(`frame ${index}: BOOTP op ${op} is neither request nor reply`);
-  const xid = ((b[4]! << 24) >>> 0) + (b[5]! << 16) + (b[6]! << 8) + b[7]!;
+  const xid = ((b[start + 4]! << 24) >>> 0) + (b[start + 5]! << 16) + (b[start + 6]! << 8) + b[start + 7]!;
+  // Every field present from the start (undefined until an option fills it): one object shape
+  // for all messages, whichever options they carry. `unknown` is made on first use.
   const m: DhcpMessage = {
     op,
     xid,
-    clientMac: mac(b, 28),
-    yiaddr: ip4(b, 16),
-    ciaddr: ip4(b, 12),
-    unknown: {},
+    type: undefined,
+    clientMac: mac(b, start + 28),
+    yiaddr: ip4(b, start + 16),
+    ciaddr: ip4(b, start + 12),
+    serverId: undefined,
+    requestedIp: undefined,
+    leaseTime: undefined,
+    subnetMask: undefined,
+    routers: undefined,
+    dns: undefined,
+    hostname: undefined,
+    domain: undefined,
+    paramList: undefined,
+    maxSize: undefined,
+    clientId: undefined,
+    relayAgent: undefined,
+    classlessRoutes: undefined,
+    unknown: NO_UNKNOWN,
   };
-  if (b[236] !== 99 || b[237] !== 130 || b[238] !== 83 || b[239] !== 99) return m; // plain BOOTP
-  let o = 240;
-  while (o < b.length) {
+  if (b[start + 236] !== 99 || b[start + 237] !== 130 || b[start + 238] !== 83 || b[start + 239] !== 99)
+    return m; // plain BOOTP
+  let o = start + 240;
+  while (o < end) {
     const code = b[o]!;
     if (code === 0) {
       o++;
       continue;
     }
     if (code === 255) break;
-    if (o + 1 >= b.length) throw new DecodeError(`frame ${index}: DHCP option ${code} cut off`);
+    if (o + 1 >= end) throw new DecodeError(`frame ${index}: DHCP option ${code} cut off`);
     const len = b[o + 1]!;
-    const v = b.subarray(o + 2, o + 2 + len);
-    if (v.length < len)
-      throw new DecodeError(
-        `frame ${index}: DHCP option ${code} announces ${len} bytes, ${v.length} present`,
-      );
+    const v = o + 2;
+    if (v + len > end)
+      throw new DecodeError(`frame ${index}: DHCP option ${code} announces ${len} bytes, ${end - v} present`);
     switch (code) {
       case 53:
-        if (TYPES[v[0]!]) m.type = TYPES[v[0]!];
+        if (len >= 1 && TYPES[b[v]!]) m.type = TYPES[b[v]!];
         break;
       case 54:
-        if (len >= 4) m.serverId = ip4(v, 0);
+        if (len >= 4) m.serverId = ip4(b, v);
         break;
       case 50:
-        if (len >= 4) m.requestedIp = ip4(v, 0);
+        if (len >= 4) m.requestedIp = ip4(b, v);
         break;
       case 51:
-        if (len === 4) m.leaseTime = ((v[0]! << 24) >>> 0) + (v[1]! << 16) + (v[2]! << 8) + v[3]!;
+        if (len === 4) m.leaseTime = ((b[v]! << 24) >>> 0) + (b[v + 1]! << 16) + (b[v + 2]! << 8) + b[v + 3]!;
         break;
       case 1:
-        if (len >= 4) m.subnetMask = ip4(v, 0);
+        if (len >= 4) m.subnetMask = ip4(b, v);
         break;
       case 3:
-        m.routers = ipList(v, len);
+        m.routers = ipList(b, v, len);
         break;
       case 6:
-        m.dns = ipList(v, len);
+        m.dns = ipList(b, v, len);
         break;
       case 12:
-        m.hostname = UTF8.decode(v);
+        m.hostname = UTF8.decode(b.subarray(v, v + len));
         break;
       case 15:
-        m.domain = UTF8.decode(v);
+        m.domain = UTF8.decode(b.subarray(v, v + len));
         break;
-      case 55:
-        m.paramList = Array.from(v);
+      case 55: {
+        const list: number[] = [];
+        for (let k = v; k < v + len; k++) list.push(b[k]!);
+        m.paramList = list;
         break;
+      }
       case 57:
-        if (len === 2) m.maxSize = (v[0]! << 8) | v[1]!;
+        if (len === 2) m.maxSize = (b[v]! << 8) | b[v + 1]!;
         break;
       case 61:
-        m.clientId = hex(v);
+        m.clientId = hex(b, v, len);
         break;
       case 82:
-        m.relayAgent = hex(v);
+        m.relayAgent = hex(b, v, len);
         break;
       case 121:
-        m.classlessRoutes = hex(v);
+        m.classlessRoutes = hex(b, v, len);
         break;
       default:
-        m.unknown[code] = hex(v);
+        if (m.unknown === NO_UNKNOWN) m.unknown = {};
+        m.unknown[code] = hex(b, v, len);
     }
     o += 2 + len;
   }
