@@ -94,6 +94,10 @@ export async function collectLive(
       process.stderr.write(`vifpath: ${r.name}: not installed there: ${r.missing.join(', ')}\n`);
     if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
     ok = true;
+    if (out === undefined)
+      process.stderr.write(
+        'vifpath: evidence paths below are in a temporary case, removed at exit: --keep DIR keeps it\n',
+      );
     return { dir, results, temporary: out === undefined };
   } finally {
     if (!given) for (const s of sources) await s.runner.close();

@@ -12,6 +12,9 @@ export const dhcpPort: Check = {
     const out: Finding[] = [];
     if (ctx.servers.length === 0) {
       const nss = ctx.snapshot.hosts.flatMap((h) => h.namespaces.map((n) => `${h.name}:${n.name}`));
+      const netnsFiles = ctx.snapshot.hosts.flatMap((h) =>
+        h.files.filter((f) => /(?:^|\/)ip_netns(?:_list)?$/.test(f)).map((file) => ({ host: h.name, file })),
+      );
       out.push({
         code: 'dhcp-namespace-missing',
         severity: nss.some((n) => n.includes(':qdhcp-')) ? 'warning' : 'error',
@@ -21,7 +24,11 @@ export const dhcpPort: Check = {
           : 'no qdhcp namespace in the case: the DHCP agent has no server for this network here (or the network node was not collected)',
         evidence: nss.length
           ? [evid(`namespaces seen: ${nss.join(', ')}`)]
-          : [evid('no `ip netns` output in the case')],
+          : netnsFiles.length
+            ? netnsFiles.map((f) =>
+                evid(`\`ip netns\` lists no namespace on ${f.host}`, { file: f.file, line: 0 }),
+              )
+            : [evid('no `ip netns` output in the case')],
         fix: [
           '# on the network node:',
           'ip netns',
