@@ -163,7 +163,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
           );
         sources = sourcesFor(targets, o);
         if (targets.some((t) => /(?:^|=)lab:/.test(t))) lab = Lab.open(o.labDir ?? DEFAULT_DIR);
-        const c = await collectLive(targets, o, undefined, sources);
+        const c = await collectLive(targets, o, undefined, sources, false);
         names = c.results.map((r) => r.name);
         try {
           plan = planCapture(readCase(c.dir, { lenient: true }), o.vm!, {

@@ -72,6 +72,8 @@ export async function collectLive(
   out?: string,
   /** Given: use these and leave them open (the caller runs more on the hosts, then closes them). */
   given?: readonly HostSource[],
+  /** Say that evidence paths point into a temporary case (snapshot, diagnose print them). */
+  announceTemporary = true,
 ): Promise<{ dir: string; results: HostResult[]; temporary: boolean }> {
   const sources = given ?? sourcesFor(args, o);
   const dir = out ?? mkdtempSync(join(tmpdir(), 'vifpath-live-'));
@@ -94,7 +96,7 @@ export async function collectLive(
       process.stderr.write(`vifpath: ${r.name}: not installed there: ${r.missing.join(', ')}\n`);
     if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
     ok = true;
-    if (out === undefined)
+    if (out === undefined && announceTemporary)
       process.stderr.write(
         'vifpath: evidence paths below are in a temporary case, removed at exit: --keep DIR keeps it\n',
       );
