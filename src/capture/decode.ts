@@ -255,6 +255,8 @@ export class BootpFields {
   yiaddr = 0;
   /** -1 when option 54 is absent. */
   serverId = -1;
+  /** Offset of the first DHCP option, -1 for plain BOOTP (no magic cookie). */
+  options = -1;
 }
 
 export function readBootp(b: Uint8Array, start: number, end: number, index: number, f: BootpFields): void {
@@ -269,8 +271,10 @@ export function readBootp(b: Uint8Array, start: number, end: number, index: numb
   f.yiaddr = ((b[start + 16]! << 24) >>> 0) + (b[start + 17]! << 16) + (b[start + 18]! << 8) + b[start + 19]!;
   f.type = undefined;
   f.serverId = -1;
+  f.options = -1;
   if (b[start + 236] !== 99 || b[start + 237] !== 130 || b[start + 238] !== 83 || b[start + 239] !== 99)
     return;
+  f.options = start + 240;
   let o = start + 240;
   while (o < end) {
     const code = b[o]!;
@@ -294,23 +298,21 @@ export function readBootp(b: Uint8Array, start: number, end: number, index: numb
 export { ip4 as ipv4At, mac as macAt };
 
 const NO_UNKNOWN: Record<number, string> = Object.freeze({});
+const SCRATCH = new BootpFields();
 
 /** The BOOTP/DHCP message at b[start, end) (the whole array by default). Offsets, no views. */
 export function decodeDhcp(b: Uint8Array, index: number, start = 0, end = b.length): DhcpMessage {
-  if (end - start < 240)
-    throw new DecodeError(`frame ${index}: BOOTP message of ${end - start} bytes (at least 240)`);
-  const op = b[start]!;
-  if (op !== 1 && op !== 2)
-    throw new DecodeError(`frame ${index}: BOOTP op ${op} is neither request nor reply`);
-  const xid = ((b[start + 4]! << 24) >>> 0) + (b[start + 5]! << 16) + (b[start + 6]! << 8) + b[start + 7]!;
+  // readBootp checks the message and every option's length; the walk below only reads values.
+  const f = SCRATCH;
+  readBootp(b, start, end, index, f);
   // Every field present from the start (undefined until an option fills it): one object shape
   // for all messages, whichever options they carry. `unknown` is made on first use.
   const m: DhcpMessage = {
-    op,
-    xid,
-    type: undefined,
-    clientMac: mac(b, start + 28),
-    yiaddr: ip4(b, start + 16),
+    op: f.op as 1 | 2,
+    xid: f.xid,
+    type: f.type,
+    clientMac: mac(b, f.chaddr),
+    yiaddr: ipv4String(f.yiaddr),
     ciaddr: ip4(b, start + 12),
     serverId: undefined,
     requestedIp: undefined,
@@ -327,9 +329,8 @@ export function decodeDhcp(b: Uint8Array, index: number, start = 0, end = b.leng
     classlessRoutes: undefined,
     unknown: NO_UNKNOWN,
   };
-  if (b[start + 236] !== 99 || b[start + 237] !== 130 || b[start + 238] !== 83 || b[start + 239] !== 99)
-    return m; // plain BOOTP
-  let o = start + 240;
+  if (f.options < 0) return m; // plain BOOTP
+  let o = f.options;
   while (o < end) {
     const code = b[o]!;
     if (code === 0) {
@@ -337,14 +338,10 @@ export function decodeDhcp(b: Uint8Array, index: number, start = 0, end = b.leng
       continue;
     }
     if (code === 255) break;
-    if (o + 1 >= end) throw new DecodeError(`frame ${index}: DHCP option ${code} cut off`);
     const len = b[o + 1]!;
     const v = o + 2;
-    if (v + len > end)
-      throw new DecodeError(`frame ${index}: DHCP option ${code} announces ${len} bytes, ${end - v} present`);
     switch (code) {
-      case 53:
-        if (len >= 1 && TYPES[b[v]!]) m.type = TYPES[b[v]!];
+      case 53: // the message type: read by readBootp
         break;
       case 54:
         if (len >= 4) m.serverId = ip4(b, v);
