@@ -4,6 +4,7 @@
 // consumer's view equals the server's after every resync.
 import { EventEmitter } from 'node:events';
 import { applyUpdate, applyUpdate2, diffReplicas, type Replica, type RowChange } from './cache.ts';
+import type { Row } from './datum.ts';
 import { ConnectionClosed, type Json, JsonRpcConnection, OvsdbError, ProtocolError } from './jsonrpc.ts';
 import { openRemote, parseRemote, type Remote, remoteText, type SslFiles } from './remote.ts';
 import { type DbSchema, parseSchema } from './schema.ts';
@@ -87,7 +88,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   ) {
     super();
   }
-  table(name: string): Map<string, Record<string, import('./datum.ts').Datum>> {
+  table(name: string): Map<string, Row> {
     return this.rows.get(name) ?? new Map();
   }
   cancel(): Promise<void> {
