@@ -1,6 +1,6 @@
 // bench/ovsdb: monitor latency, from sending the transaction that inserts a Port to the moment
-// the monitor holds the new row, over N inserts (default 1,000): our OVSDB client's monitor
-// against an `ovsdb-client monitor` process watching the same server, same run, same writer.
+// the monitor holds the new row, over N inserts (default 1,000): our OVSDB client's monitor and
+// an `ovsdb-client monitor` process watching the same server at the same time, same writer.
 // One insert at a time, so each latency is one notification's trip, not a queue's.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,40 +30,23 @@ async function insertPort(w: OvsdbClient, name: string): Promise<void> {
   );
 }
 
-/** Insert N ports; `seen(name)` resolves when the observer holds that row. */
-async function run(w: OvsdbClient, prefix: string, seen: (name: string) => Promise<void>): Promise<number[]> {
-  const lat: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const name = `${prefix}${String(i).padStart(6, '0')}`;
-    const t0 = performance.now();
-    const got = seen(name);
-    await insertPort(w, name);
-    await got;
-    lat.push(performance.now() - t0);
-  }
-  return lat;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'vifpath-bench-ovsdb-'));
 const srv = await TestOvsdbServer.create(join(dir, 'db'));
 try {
   await srv.vsctl('add-br', 'br-int');
   const writer = await OvsdbClient.connect(srv.remote);
 
-  // Ours.
+  // Both watch the same server at once; each insert is timed to the moment each one holds it.
   const ours = await OvsdbClient.connect(srv.remote);
   const m = await ours.monitor('Open_vSwitch', { Port: { columns: ['name'] } });
-  let want: { name: string; done: () => void } | undefined;
+  let wantOurs: { name: string; done: () => void } | undefined;
   m.on('change', (changes) => {
     for (const c of changes)
-      if (want && c.new && c.new.name === want.name) {
-        want.done();
-        want = undefined;
+      if (wantOurs && c.new && c.new.name === wantOurs.name) {
+        wantOurs.done();
+        wantOurs = undefined;
       }
   });
-  const oursLat = await run(writer, 'vp', (name) => new Promise<void>((done) => (want = { name, done })));
-  await ours.close();
-
   // ovsdb-client monitor: a row is "held" when its line reaches our end of the pipe.
   const child = spawn(
     'ovsdb-client',
@@ -87,8 +70,22 @@ try {
   });
   await ready; // the initial dump arrived: the monitor is registered
   buf = '';
-  const peerLat = await run(writer, 'oc', (name) => new Promise<void>((done) => (wantPeer = { name, done })));
+  const oursLat: number[] = [];
+  const peerLat: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const name = `p${String(i).padStart(6, '0')}`;
+    const t0 = performance.now();
+    const a = new Promise<void>((done) => (wantOurs = { name, done })).then(() =>
+      oursLat.push(performance.now() - t0),
+    );
+    const b = new Promise<void>((done) => (wantPeer = { name, done })).then(() =>
+      peerLat.push(performance.now() - t0),
+    );
+    await insertPort(writer, name);
+    await Promise.all([a, b]);
+  }
   child.kill();
+  await ours.close();
   await writer.close();
 
   const line = (who: string, xs: number[]): string =>
