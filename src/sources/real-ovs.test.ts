@@ -14,20 +14,12 @@ import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { parseVsctlList } from '../parse/ovsdb-rows.ts';
+import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
 import { readCase } from './case-dir.ts';
 import { sosName } from './file-kinds.ts';
 
-const HOSTILE = [
-  ';rm -rf /',
-  '$(reboot)',
-  '`id`',
-  'we"ird',
-  'back\\slash',
-  'sp ace',
-  "it's",
-  'ünïcødé-pørt-名前',
-  'x'.repeat(200),
-];
+// The shared list, less the names with control characters, which `ovs-vsctl show` cannot print on one line.
+const HOSTILE = HOSTILE_NAMES.filter((n) => !/[\n\t]/.test(n));
 const BRIDGES = ['br-int', 'br-phys', 'br-tun', 'br-of13', 'br-hostile'];
 
 let ovs: OvsInstance;
