@@ -98,6 +98,8 @@ const LOGS = [
   '/var/log/neutron/openvswitch-agent.log',
   '/var/log/neutron/neutron-openvswitch-agent.log',
   '/var/log/neutron/dnsmasq.log',
+  // devstack (the seed's DomU) writes the agent's screen log here
+  '/opt/stack/logs/q-agt.log',
 ];
 const LOG_LINES = '20000';
 const DHCP_DIR = '/var/lib/neutron/dhcp';
