@@ -8,7 +8,7 @@ import { type CapturePlan, CapturePlanError, planCapture, pointName } from '../c
 import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
-import type { HostSource } from '../sources/collect.ts';
+import { type HostSource, namespaceRunner } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
 import { LocalRunner, NETNS, type Runner } from '../sources/runner/runner.ts';
@@ -65,7 +65,7 @@ function runnerOf(
   const src = sources[i];
   if (!src) return undefined;
   if (!ns) return src.runner;
-  return src.inNamespace?.(ns) ?? src.runner.within(NETNS(ns), `${src.runner.label} netns ${ns}`);
+  return namespaceRunner(src, ns);
 }
 
 async function counters(

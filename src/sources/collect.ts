@@ -177,6 +177,11 @@ async function collectOvs(c: HostCollector, runner: Runner): Promise<void> {
   for (const f of FILES.slice(0, 2)) await c.copy(f);
 }
 
+/** A runner inside one of the source host's namespaces (the source's own mapping first). */
+export function namespaceRunner(src: HostSource, ns: string): Runner {
+  return src.inNamespace?.(ns) ?? src.runner.within(NETNS(ns), `${src.runner.label} netns ${ns}`);
+}
+
 async function collectNetworking(c: HostCollector, src: HostSource): Promise<void> {
   const runner = src.runner;
   for (const argv of NET_COMMANDS) await c.save(runner, argv, NET_DIR);
@@ -187,7 +192,7 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
     if (r.rc === 0) namespaces = parseIpNetns(r.stdout).value.map((n) => n.name);
   }
   for (const ns of namespaces.filter((n) => SAFE_NAME.test(n)).slice(0, 200)) {
-    const inNs = src.inNamespace?.(ns) ?? runner.within(NETNS(ns), `${runner.label} netns ${ns}`);
+    const inNs = namespaceRunner(src, ns);
     const dir = join(NET_DIR, 'namespaces', ns);
     const name = (argv: string[]): string => sosName(['ip', 'netns', 'exec', ns, ...argv]);
     let devices: string[] = [];
