@@ -18,11 +18,24 @@ import {
 
 const REF = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
 
+// References repeat on every flow that loads a register: one frozen node per text.
+const refs = new Map<string, FieldRef>();
+
 export function parseFieldRef(text: string): FieldRef {
+  let ref = refs.get(text);
+  if (ref === undefined) {
+    ref = Object.freeze(readFieldRef(text));
+    if (refs.size >= 10_000) refs.clear();
+    refs.set(text, ref);
+  }
+  return ref;
+}
+
+function readFieldRef(text: string): FieldRef {
   const m = REF.exec(text);
   if (!m) {
     // A bare field name (`reg0`, `vlan_vid`) refers to the whole field.
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) {
+    if (isName(text, 0, text.length)) {
       const def = lookupField(text);
       return def ? { field: def.name, name: text, bare: true } : { name: text, bare: true };
     }
@@ -39,6 +52,17 @@ export function parseFieldRef(text: string): FieldRef {
     if (def && ref.end >= def.bits) syntaxError(`bit range ${text} exceeds the ${def.bits}-bit field`, text);
   }
   return ref;
+}
+
+/** text[start, end) is an identifier: [A-Za-z_][A-Za-z0-9_]*. */
+function isName(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+    if (!letter && !(i > start && c >= 48 && c <= 57)) return false;
+  }
+  return true;
 }
 
 export function formatFieldRef(r: FieldRef): string {
@@ -369,8 +393,6 @@ export function formatActions(actions: readonly Action[]): string {
 /** Action names the table models (for docs and the simulator's coverage report). */
 export const MODELLED_ACTIONS: readonly string[] = [...PARSERS.keys()];
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 export function parseAction(text: string): Action {
   const c0 = text.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {
@@ -379,8 +401,8 @@ export function parseAction(text: string): Action {
   }
   let i = 0;
   for (let c = c0; i < text.length && c !== 58 && c !== 40; c = text.charCodeAt(++i));
+  if (!isName(text, 0, i)) syntaxError(`cannot read action "${text}"`, text);
   const name = text.slice(0, i);
-  if (!NAME.test(name)) syntaxError(`cannot read action "${text}"`, text);
   let arg: string | undefined;
   let paren = false;
   if (i === text.length) arg = undefined;
@@ -394,6 +416,20 @@ export function parseAction(text: string): Action {
   return parser(arg, paren);
 }
 
+// Single actions repeat across otherwise different lists (`resubmit(,71)`, the same ct(...)):
+// one node per text. Bounded; nodes are never mutated.
+const actionNodes = new Map<string, Action>();
+
+function sharedAction(text: string): Action {
+  let a = actionNodes.get(text);
+  if (a === undefined) {
+    a = parseAction(text);
+    if (actionNodes.size >= 100_000) actionNodes.clear();
+    actionNodes.set(text, a);
+  }
+  return a;
+}
+
 /** Parse an action list (`mod_vlan_vid:1,NORMAL`). An empty list is an error; `drop` is explicit. */
 export function parseActions(text: string): Action[] {
   if (text === '') syntaxError('empty action list', text);
@@ -401,7 +437,13 @@ export function parseActions(text: string): Action[] {
   const out: Action[] = [];
   for (const p of parts) {
     if (p === '') syntaxError(`empty action in "${text}"`, text);
-    out.push(parseAction(p));
+    out.push(sharedAction(p));
   }
   return out;
+}
+
+/** Forget shared field references and actions (a benchmark's cold parse). */
+export function resetActionSharing(): void {
+  refs.clear();
+  actionNodes.clear();
 }

@@ -1,13 +1,16 @@
 // One flow line, as `ovs-ofctl dump-flows` prints it (any form: with or without statistics, OF1.0
 // or OF1.3, --names) or as `ovs-ofctl add-flow` takes it. parseFlow ∘ formatFlow is the identity
 // on what OVS prints.
-import { formatActions, parseActions } from './actions.ts';
+import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
-import { formatMatchItem, parseMatchItem } from './match.ts';
+import { formatMatchItem } from './match.ts';
+import { matchItemAt, sharedActions } from './shared-nodes.ts';
 import { splitTopLevel } from './text.ts';
-import type { Action, BigValue, Flow, FlowFlag, MatchItem } from './types.ts';
+import type { BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
-import { formatIntValue, parseBigValue, parseUint, uintOf } from './values.ts';
+import { formatIntValue, parseBigValue, parseUint, uintAt } from './values.ts';
+
+export { resetFlowSharing } from './shared-nodes.ts';
 
 const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
   'send_flow_rem',
@@ -17,74 +20,132 @@ const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
   'no_byte_counts',
 ]);
 
+// Most flows have no statistics (--no-stats, add-flow text) and no flags: they share these.
+const NO_STATS: FlowStats = Object.freeze({});
+const NO_FLAGS = Object.freeze([]) as unknown as FlowFlag[];
+
 function findActions(line: string): number {
   let i = line.indexOf('actions=');
   while (i > 0 && line[i - 1] !== ' ' && line[i - 1] !== ',') i = line.indexOf('actions=', i + 1);
   return i;
 }
 
-// Dumps repeat the same match tokens and action lists many times over (neutron installs the same
-// rules per port): equal text gets one shared, immutable AST node, which saves the allocation and
-// the garbage collector's work on large dumps. Bounded; holds only successfully parsed text.
-const SHARE_MAX = 100_000;
-const matchShare = new Map<string, MatchItem>();
-const actionShare = new Map<string, Action[]>();
-
-/** Forget shared nodes (benchmarks measure a cold parse; tests check independence). */
-export function resetFlowSharing(): void {
-  matchShare.clear();
-  actionShare.clear();
-  lastCookieText = '';
-}
-
-function sharedMatchItem(tok: string): MatchItem {
-  let m = matchShare.get(tok);
-  if (m === undefined) {
-    m = parseMatchItem(tok);
-    if (matchShare.size >= SHARE_MAX) matchShare.clear();
-    matchShare.set(tok, m);
-  }
-  return m;
-}
-
-function sharedActions(text: string): Action[] {
-  let a = actionShare.get(text);
-  if (a === undefined) {
-    // Frozen: the list is shared by every flow with this text.
-    a = Object.freeze(parseActions(text)) as Action[];
-    if (actionShare.size >= SHARE_MAX) actionShare.clear();
-    actionShare.set(text, a);
-  }
-  return a;
-}
-
 // The cookie is the same on most flows of a dump: remember the last one parsed.
 let lastCookieText = '';
 let lastCookie: BigValue | undefined;
 
-function cookieOf(val: string): BigValue {
-  if (val !== lastCookieText || !lastCookie) {
+function cookieAt(line: string, vs: number, end: number): BigValue {
+  if (!lastCookie || end - vs !== lastCookieText.length || !line.startsWith(lastCookieText, vs)) {
+    const val = line.slice(vs, end);
     lastCookie = parseBigValue(val, 64, true, 'cookie');
     lastCookieText = val;
   }
   return lastCookie;
 }
 
-/** Seconds of `278700.004s`, and the decimals printed. */
-function durationOf(val: string, tok: string): [number, number] {
-  const n = val.length;
-  if (n < 2 || val.charCodeAt(n - 1) !== 115) syntaxError(`duration "${val}" is not N.NNNs`, tok);
-  const dot = val.indexOf('.');
-  const int = uintOf(dot < 0 ? val.slice(0, -1) : val.slice(0, dot));
-  const frac = dot < 0 ? '' : val.slice(dot + 1, -1);
-  const f = frac === '' ? 0 : uintOf(frac);
-  if (int < 0 || f < 0 || (dot >= 0 && frac === '')) syntaxError(`duration "${val}" is not N.NNNs`, tok);
-  return [int + f / 10 ** frac.length, frac.length];
+/** An unsigned value of at most `bits` bits at line[vs, end); the general parser says what is wrong. */
+function uintIn(line: string, vs: number, end: number, bits: number, what: string): number {
+  const n = uintAt(line, vs, end);
+  return n >= 0 && n <= 2 ** bits - 1 ? n : parseUint(line.slice(vs, end), bits, what);
 }
 
-function statOf(val: string, key: string): number {
-  const n = uintOf(val);
-  return n >= 0 ? n : parseUint(val, 64, key);
+/** Seconds of `278700.004s`, and the decimals printed. */
+function durationAt(line: string, vs: number, end: number): [number, number] {
+  const bad = (): never =>
+    syntaxError(`duration "${line.slice(vs, end)}" is not N.NNNs`, line.slice(vs, end));
+  if (end - vs < 2 || line.charCodeAt(end - 1) !== 115) bad();
+  const dot = line.indexOf('.', vs);
+  const hasDot = dot >= 0 && dot < end;
+  const int = uintAt(line, vs, hasDot ? dot : end - 1);
+  const digits = hasDot ? end - 1 - dot - 1 : 0;
+  const f = digits === 0 ? 0 : uintAt(line, dot + 1, end - 1);
+  if (int < 0 || f < 0 || (hasDot && digits === 0)) bad();
+  return [int + f / 10 ** digits, digits];
+}
+
+function statsOf(f: Flow): FlowStats {
+  // All six from the start: one object shape, all of it in the object (see the Flow literal).
+  if (f.stats === NO_STATS)
+    f.stats = {
+      duration: undefined,
+      durationDigits: undefined,
+      n_packets: undefined,
+      n_bytes: undefined,
+      idle_age: undefined,
+      hard_age: undefined,
+    };
+  return f.stats;
+}
+
+type StatKey = 'n_packets' | 'n_bytes' | 'idle_age' | 'hard_age';
+type HeaderField = (f: Flow, line: string, vs: number, end: number) => void;
+
+function stat(key: StatKey): HeaderField {
+  return (f, line, vs, end) => {
+    const n = uintAt(line, vs, end);
+    statsOf(f)[key] = n >= 0 ? n : parseUint(line.slice(vs, end), 64, key);
+  };
+}
+
+function u16(key: 'idle_timeout' | 'hard_timeout' | 'importance'): HeaderField {
+  return (f, line, vs, end) => {
+    f[key] = uintIn(line, vs, end, 16, key);
+  };
+}
+
+/** What ovs-ofctl prints before the match: key → how it sets the flow. The rest is match. */
+const HEADER: ReadonlyMap<string, HeaderField> = new Map<string, HeaderField>([
+  [
+    'cookie',
+    (f, line, vs, end) => {
+      f.cookie = cookieAt(line, vs, end);
+    },
+  ],
+  [
+    'duration',
+    (f, line, vs, end) => {
+      const st = statsOf(f);
+      [st.duration, st.durationDigits] = durationAt(line, vs, end);
+    },
+  ],
+  [
+    'table',
+    (f, line, vs, end) => {
+      f.table = uintIn(line, vs, end, 8, 'table');
+      f.tableShown = true;
+    },
+  ],
+  ['n_packets', stat('n_packets')],
+  ['n_bytes', stat('n_bytes')],
+  ['idle_age', stat('idle_age')],
+  ['hard_age', stat('hard_age')],
+  ['idle_timeout', u16('idle_timeout')],
+  ['hard_timeout', u16('hard_timeout')],
+  ['importance', u16('importance')],
+  [
+    'priority',
+    (f, line, vs, end) => {
+      f.priority = uintIn(line, vs, end, 16, 'priority');
+      f.priorityShown = true;
+    },
+  ],
+]);
+
+// The match items of the flow being parsed; copied out at the end at their exact count.
+const scratch: MatchItem[] = [];
+
+/** One `key[=value]` token at line[start, end): header field, flag or match item. */
+function token(f: Flow, line: string, start: number, eq: number, slash: number, end: number): void {
+  const header = HEADER.get(eq < 0 ? line.slice(start, end) : line.slice(start, eq));
+  if (header !== undefined) header(f, line, eq < 0 ? end : eq + 1, end);
+  else if (eq < 0 && FLAGS.has(line.slice(start, end))) {
+    if (f.flags === NO_FLAGS) f.flags = [];
+    f.flags.push(line.slice(start, end) as FlowFlag);
+  } else scratch.push(matchItemAt(line, start, eq, slash, end));
+}
+
+function withColumn(e: unknown, line: string, column: number): unknown {
+  return e instanceof FlowSyntaxError ? new FlowSyntaxError(e.message, line, column) : e;
 }
 
 /** Parse one flow. Throws FlowSyntaxError (with the column) on text that is not a flow. */
@@ -92,90 +153,62 @@ export function parseFlow(text: string): Flow {
   const line = text.trim();
   const ai = findActions(line);
   if (ai < 0) syntaxError('no "actions=" in flow', line);
+  // Every property from the start (one object shape, no out-of-object property store for a
+  // cookie set later); absent optional ones stay undefined, which JSON and toEqual omit.
   const flow: Flow = {
+    cookie: undefined,
     table: 0,
     tableShown: false,
     priority: DEFAULT_PRIORITY,
     priorityShown: false,
-    stats: {},
-    flags: [],
+    stats: NO_STATS,
+    idle_timeout: undefined,
+    hard_timeout: undefined,
+    importance: undefined,
+    flags: NO_FLAGS,
     match: [],
     actions: [],
   };
+  scratch.length = 0;
   // Quoted names and parentheses can hold separators: split those carefully, the rest by hand.
-  const head = line.slice(0, ai);
-  const nested = head.includes('"') || head.includes('(');
-  const tokens = nested ? splitTopLevel(head, ', ') : undefined;
-  let k = 0;
-  let i = 0;
-  for (;;) {
-    let tok: string;
-    if (tokens) {
-      if (k >= tokens.length) break;
-      tok = tokens[k++]!;
-    } else {
-      while (i < ai && (line.charCodeAt(i) === 44 || line.charCodeAt(i) === 32)) i++;
-      if (i >= ai) break;
-      let j = i;
-      for (let c = line.charCodeAt(j); j < ai && c !== 44 && c !== 32; c = line.charCodeAt(++j));
-      tok = line.slice(i, j);
-      i = j;
-    }
-    if (tok === '') continue;
-    const eq = tok.indexOf('=');
-    const key = eq < 0 ? tok : tok.slice(0, eq);
-    const val = eq < 0 ? '' : tok.slice(eq + 1);
-    try {
-      switch (key) {
-        case 'cookie':
-          flow.cookie = cookieOf(val);
-          break;
-        case 'duration':
-          [flow.stats.duration, flow.stats.durationDigits] = durationOf(val, tok);
-          break;
-        case 'table':
-          flow.table = parseUint(val, 8, 'table');
-          flow.tableShown = true;
-          break;
-        case 'n_packets':
-          flow.stats.n_packets = statOf(val, key);
-          break;
-        case 'n_bytes':
-          flow.stats.n_bytes = statOf(val, key);
-          break;
-        case 'idle_age':
-          flow.stats.idle_age = statOf(val, key);
-          break;
-        case 'hard_age':
-          flow.stats.hard_age = statOf(val, key);
-          break;
-        case 'idle_timeout':
-          flow.idle_timeout = parseUint(val, 16, key);
-          break;
-        case 'hard_timeout':
-          flow.hard_timeout = parseUint(val, 16, key);
-          break;
-        case 'importance':
-          flow.importance = parseUint(val, 16, key);
-          break;
-        case 'priority':
-          flow.priority = parseUint(val, 16, 'priority');
-          flow.priorityShown = true;
-          break;
-        default:
-          if (eq < 0 && FLAGS.has(key)) flow.flags.push(key as FlowFlag);
-          else flow.match.push(sharedMatchItem(tok));
+  const q = line.indexOf('"');
+  const p = line.indexOf('(');
+  if ((q >= 0 && q < ai) || (p >= 0 && p < ai)) {
+    for (const tok of splitTopLevel(line.slice(0, ai), ', ')) {
+      if (tok === '') continue;
+      const eq = tok.indexOf('=');
+      try {
+        token(flow, tok, 0, eq, eq < 0 ? -1 : tok.indexOf('/', eq), tok.length);
+      } catch (e) {
+        throw withColumn(e, line, line.indexOf(tok) + 1);
       }
-    } catch (e) {
-      if (e instanceof FlowSyntaxError) throw new FlowSyntaxError(e.message, line, line.indexOf(tok) + 1);
-      throw e;
+    }
+  } else {
+    let i = 0;
+    for (;;) {
+      let c = line.charCodeAt(i);
+      while (i < ai && (c === 44 || c === 32)) c = line.charCodeAt(++i);
+      if (i >= ai) break;
+      const start = i;
+      let eq = -1;
+      let slash = -1;
+      for (; i < ai && c !== 44 && c !== 32; c = line.charCodeAt(++i)) {
+        if (c === 61) {
+          if (eq < 0) eq = i;
+        } else if (c === 47 && eq >= 0 && slash < 0) slash = i;
+      }
+      try {
+        token(flow, line, start, eq, slash, i);
+      } catch (e) {
+        throw withColumn(e, line, start + 1);
+      }
     }
   }
+  flow.match = scratch.slice();
   try {
     flow.actions = sharedActions(line.slice(ai + 8));
   } catch (e) {
-    if (e instanceof FlowSyntaxError) throw new FlowSyntaxError(e.message, line, ai + 9);
-    throw e;
+    throw withColumn(e, line, ai + 9);
   }
   return flow;
 }

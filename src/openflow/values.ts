@@ -20,9 +20,13 @@ const DEC_FMT: IntFormat = Object.freeze({ hex: false, pad: 0 });
 const HEX_FMTS: IntFormat[] = Array.from({ length: 33 }, (_, i) => Object.freeze({ hex: true, pad: i }));
 
 function fmtOf(text: string): IntFormat {
-  return text.charCodeAt(1) === 120
-    ? (HEX_FMTS[text.length - 2] ?? { hex: true, pad: text.length - 2 })
-    : DEC_FMT;
+  return text.charCodeAt(1) === 120 ? hexFmt(text.length - 2) : DEC_FMT;
+}
+
+/** The shared format of a value written with `pad` hex digits, or in decimal when pad < 0. */
+export function hexFmt(pad: number): IntFormat {
+  if (pad < 0) return DEC_FMT;
+  return HEX_FMTS[pad] ?? { hex: true, pad };
 }
 
 /**
@@ -30,12 +34,17 @@ function fmtOf(text: string): IntFormat {
  * than 52 bits (callers then take the exact BigInt path). Hand-rolled: this is the parser's hot loop.
  */
 export function uintOf(text: string): number {
-  const n = text.length;
-  if (n === 0) return -1;
+  return uintAt(text, 0, text.length);
+}
+
+/** uintOf for text[start, end), without cutting the text out. */
+export function uintAt(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n <= 0) return -1;
   let v = 0;
-  if (n > 2 && text.charCodeAt(0) === 48 && text.charCodeAt(1) === 120) {
+  if (n > 2 && text.charCodeAt(start) === 48 && text.charCodeAt(start + 1) === 120) {
     if (n - 2 > 13) return -1;
-    for (let i = 2; i < n; i++) {
+    for (let i = start + 2; i < end; i++) {
       const c = text.charCodeAt(i);
       let d: number;
       if (c >= 48 && c <= 57) d = c - 48;
@@ -47,7 +56,7 @@ export function uintOf(text: string): number {
     return v;
   }
   if (n > 15) return -1;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i) - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
@@ -126,21 +135,23 @@ export function formatIntValue(x: IntValue | BigValue): string {
 const MAC = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
 
 export function parseMacOnly(text: string, what: string): number {
-  // Fast path for the canonical xx:xx:xx:xx:xx:xx form.
-  if (text.length === 17) {
-    let n = 0;
-    for (let i = 0; i < 17; i += 3) {
-      const hi = hexDigit(text.charCodeAt(i));
-      const lo = hexDigit(text.charCodeAt(i + 1));
-      if (hi < 0 || lo < 0 || (i < 15 && text.charCodeAt(i + 2) !== 58))
-        syntaxError(`${what}: "${text}" is not a MAC address`, text);
-      n = n * 256 + hi * 16 + lo;
-    }
-    return n;
-  }
+  const fast = text.length === 17 ? macAt(text, 0) : -1;
+  if (fast >= 0) return fast;
   if (!MAC.test(text)) syntaxError(`${what}: "${text}" is not a MAC address`, text);
   let n = 0;
   for (const part of text.split(':')) n = n * 256 + Number.parseInt(part, 16);
+  return n;
+}
+
+/** The canonical xx:xx:xx:xx:xx:xx address at text[start, start + 17), or -1. */
+export function macAt(text: string, start: number): number {
+  let n = 0;
+  for (let i = start; i < start + 17; i += 3) {
+    const hi = hexDigit(text.charCodeAt(i));
+    const lo = hexDigit(text.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0 || (i < start + 15 && text.charCodeAt(i + 2) !== 58)) return -1;
+    n = n * 256 + hi * 16 + lo;
+  }
   return n;
 }
 
@@ -175,16 +186,22 @@ export function formatMacValue(x: MacValue): string {
 }
 
 export function parseIpv4Only(text: string, what: string): number {
-  // Fast path: four decimal octets.
+  const n = ipv4At(text, 0, text.length);
+  if (n >= 0) return n;
+  return syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
+}
+
+/** Four decimal octets at text[start, end), or -1. */
+export function ipv4At(text: string, start: number, end: number): number {
+  if (end - start > 15) return -1;
   let n = 0;
   let octet = 0;
   let digits = 0;
   let dots = 0;
-  let ok = text.length <= 15;
-  for (let i = 0; ok && i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      ok = digits > 0 && octet <= 255;
+      if (digits === 0 || octet > 255) return -1;
       n = n * 256 + octet;
       octet = 0;
       digits = 0;
@@ -192,10 +209,9 @@ export function parseIpv4Only(text: string, what: string): number {
     } else if (c >= 48 && c <= 57 && digits < 3) {
       octet = octet * 10 + c - 48;
       digits++;
-    } else ok = false;
+    } else return -1;
   }
-  if (ok && dots === 3 && digits > 0 && octet <= 255) return n * 256 + octet;
-  return syntaxError(`${what}: "${text}" is not an IPv4 address`, text);
+  return dots === 3 && digits > 0 && octet <= 255 ? n * 256 + octet : -1;
 }
 
 export function prefixToMask4(len: number): number {

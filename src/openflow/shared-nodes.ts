@@ -1,0 +1,208 @@
+// Shared, immutable AST nodes for large dumps. Neutron installs the same rules per port, so a dump
+// repeats match items and action lists many times over: equal input gets one node, which saves the
+// allocation and, above all, the garbage collector's copying of what a parse keeps (on a 200k-flow
+// dump that copying costs more than the parsing). Bounded; holds only successfully parsed input.
+//
+// The common value kinds (port numbers, integers, canonical MACs, IPv4 with or without /len) are
+// read straight from the line and looked up by their numeric value, so no substring is cut or
+// hashed for them; everything else goes through the table-driven parseMatchItem, shared by text.
+// The two paths give equal nodes (checked by a property test).
+import { parseActions, resetActionSharing } from './actions.ts';
+import { FIELDS, type FieldDef } from './fields.ts';
+import { parseMatchItem } from './match.ts';
+import type { Action, FieldValue, MatchItem } from './types.ts';
+import { hexFmt, ipv4At, macAt, prefixToMask4, uintAt } from './values.ts';
+
+const SHARE_MAX = 100_000;
+
+/** A field as spelled in a dump (`in_port`, `NXM_OF_IN_PORT`...); `id` tags its nodes in `numeric`. */
+interface Spelling {
+  def: FieldDef;
+  name: string;
+  id: number;
+  /** Largest value the field holds. */
+  max: number;
+}
+
+const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
+  [...FIELDS].map(([name, def], id) => [name, { def, name, id, max: 2 ** def.bits - 1 }]),
+);
+
+/**
+ * Nodes by (spelling id, numeric key), open addressing over a typed array: a Map would box every
+ * 48-bit MAC or tagged key into a heap number just to look it up. Grows by doubling up to twice
+ * `capacity` slots; at `capacity` nodes it starts over empty.
+ */
+class NumericNodes {
+  private mask = 0;
+  /** Slot i: key at 2i, spelling id + 1 at 2i + 1 (0 = empty). */
+  private keys = new Float64Array(0);
+  private nodes: (MatchItem | undefined)[] = [];
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    this.resize(1024);
+  }
+
+  private resize(slots: number): void {
+    const { keys, nodes } = this;
+    this.mask = slots - 1;
+    this.keys = new Float64Array(slots * 2);
+    this.nodes = new Array<MatchItem | undefined>(slots).fill(undefined);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (n === undefined) continue;
+      const id = keys[2 * i + 1]! - 1;
+      const j = this.slot(id, keys[2 * i]!);
+      this.keys[2 * j] = keys[2 * i]!;
+      this.keys[2 * j + 1] = id + 1;
+      this.nodes[j] = n;
+    }
+  }
+
+  private slot(id: number, key: number): number {
+    let h = Math.imul((key >>> 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1), 0x85ebca6b) ^ id;
+    h = Math.imul(h ^ (h >>> 15), 0xcc9e2d51);
+    let i = (h ^ (h >>> 13)) & this.mask;
+    for (;;) {
+      const tag = this.keys[2 * i + 1]!;
+      if (tag === 0 || (tag === id + 1 && this.keys[2 * i] === key)) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  get(id: number, key: number): MatchItem | undefined {
+    return this.nodes[this.slot(id, key)];
+  }
+
+  set(id: number, key: number, node: MatchItem): void {
+    if (this.size >= this.capacity) this.clear();
+    else if (2 * (this.size + 1) > this.nodes.length) this.resize(this.nodes.length * 2);
+    const i = this.slot(id, key);
+    if (this.nodes[i] === undefined) this.size++;
+    this.keys[2 * i] = key;
+    this.keys[2 * i + 1] = id + 1;
+    this.nodes[i] = node;
+  }
+
+  clear(): void {
+    if (this.size === 0) return;
+    this.nodes = [];
+    this.size = 0;
+    this.resize(1024);
+  }
+}
+
+const numeric = new NumericNodes(SHARE_MAX);
+const byText = new Map<string, MatchItem>();
+const actionLists = new Map<string, Action[]>();
+
+/** Forget shared nodes (benchmarks measure a cold parse; tests check independence). */
+export function resetFlowSharing(): void {
+  byText.clear();
+  actionLists.clear();
+  numeric.clear();
+  resetActionSharing();
+}
+
+const P32 = 2 ** 32;
+
+/**
+ * The match item written at line[start, end), with `=` at `eq` (or -1) and the first `/` of the
+ * value at `slash` (or -1). Throws FlowSyntaxError like parseMatchItem.
+ */
+export function matchItemAt(line: string, start: number, eq: number, slash: number, end: number): MatchItem {
+  if (eq > 0) {
+    const sp = SPELLINGS.get(line.slice(start, eq));
+    if (sp !== undefined) {
+      const item = numericItem(sp, line, eq + 1, slash, end);
+      if (item !== undefined) return item;
+    }
+  }
+  const tok = line.slice(start, end);
+  let m = byText.get(tok);
+  if (m === undefined) {
+    m = parseMatchItem(tok);
+    if (byText.size >= SHARE_MAX) byText.clear();
+    byText.set(tok, m);
+  }
+  return m;
+}
+
+/** The shared node for a value of a common kind, or undefined to take the general path. */
+function numericItem(
+  sp: Spelling,
+  line: string,
+  vs: number,
+  slash: number,
+  end: number,
+): MatchItem | undefined {
+  const def = sp.def;
+  let key: number;
+  let value: FieldValue;
+  switch (def.kind) {
+    case 'port': {
+      if (slash >= 0) return undefined;
+      const n = uintAt(line, vs, end);
+      if (n < 0 || n > 0xffffffff) return undefined;
+      key = n;
+      const hit = numeric.get(sp.id, key);
+      if (hit !== undefined) return hit;
+      value = { t: 'port', port: { kind: 'number', n } };
+      break;
+    }
+    case 'int': {
+      if (slash >= 0) return undefined;
+      const n = uintAt(line, vs, end);
+      if (n < 0 || n > sp.max) return undefined;
+      const pad = line.charCodeAt(vs + 1) === 120 ? end - vs - 2 : -1;
+      key = n + (pad + 1) * P32;
+      const hit = numeric.get(sp.id, key);
+      if (hit !== undefined) return hit;
+      value = { t: 'int', v: n, fmt: hexFmt(pad) };
+      break;
+    }
+    case 'mac': {
+      if (slash >= 0 || end - vs !== 17) return undefined;
+      const n = macAt(line, vs);
+      if (n < 0) return undefined;
+      key = n;
+      const hit = numeric.get(sp.id, key);
+      if (hit !== undefined) return hit;
+      value = { t: 'mac', v: n };
+      break;
+    }
+    case 'ipv4': {
+      const n = ipv4At(line, vs, slash < 0 ? end : slash);
+      if (n < 0) return undefined;
+      let len = -1;
+      if (slash >= 0) {
+        if (!def.maskable) return undefined;
+        len = uintAt(line, slash + 1, end);
+        // Only a plain decimal /len (not 0x.., not a dotted mask) takes this path.
+        if (len < 0 || len > 32 || line.charCodeAt(slash + 2) === 120 || end - slash > 3) return undefined;
+      }
+      key = n + (len + 1) * P32;
+      const hit = numeric.get(sp.id, key);
+      if (hit !== undefined) return hit;
+      value = len < 0 ? { t: 'ipv4', v: n } : { t: 'ipv4', v: n, m: prefixToMask4(len), prefix: len };
+      break;
+    }
+    default:
+      return undefined;
+  }
+  const item: MatchItem = { kind: 'field', field: def.name, name: sp.name, value };
+  numeric.set(sp.id, key, item);
+  return item;
+}
+
+/** The action list `text` (everything after `actions=`), shared and frozen. */
+export function sharedActions(text: string): Action[] {
+  let a = actionLists.get(text);
+  if (a === undefined) {
+    a = Object.freeze(parseActions(text)) as Action[];
+    if (actionLists.size >= SHARE_MAX) actionLists.clear();
+    actionLists.set(text, a);
+  }
+  return a;
+}
