@@ -136,12 +136,14 @@ const scratch: MatchItem[] = [];
 
 /** One `key[=value]` token at line[start, end): header field, flag or match item. */
 function token(f: Flow, line: string, start: number, eq: number, slash: number, end: number): void {
-  const header = HEADER.get(eq < 0 ? line.slice(start, end) : line.slice(start, eq));
+  // One key string for both lookups: V8 keeps its hash for the second.
+  const key = eq < 0 ? line.slice(start, end) : line.slice(start, eq);
+  const header = HEADER.get(key);
   if (header !== undefined) header(f, line, eq < 0 ? end : eq + 1, end);
-  else if (eq < 0 && FLAGS.has(line.slice(start, end))) {
+  else if (eq < 0 && FLAGS.has(key)) {
     if (f.flags === NO_FLAGS) f.flags = [];
-    f.flags.push(line.slice(start, end) as FlowFlag);
-  } else scratch.push(matchItemAt(line, start, eq, slash, end));
+    f.flags.push(key as FlowFlag);
+  } else scratch.push(matchItemAt(line, start, eq, slash, end, key));
 }
 
 function withColumn(e: unknown, line: string, column: number): unknown {

@@ -109,11 +109,19 @@ const P32 = 2 ** 32;
 
 /**
  * The match item written at line[start, end), with `=` at `eq` (or -1) and the first `/` of the
- * value at `slash` (or -1). Throws FlowSyntaxError like parseMatchItem.
+ * value at `slash` (or -1); `key` is line[start, eq) when the caller has cut it already. Throws
+ * FlowSyntaxError like parseMatchItem.
  */
-export function matchItemAt(line: string, start: number, eq: number, slash: number, end: number): MatchItem {
+export function matchItemAt(
+  line: string,
+  start: number,
+  eq: number,
+  slash: number,
+  end: number,
+  key = eq > 0 ? line.slice(start, eq) : '',
+): MatchItem {
   if (eq > 0) {
-    const sp = SPELLINGS.get(line.slice(start, eq));
+    const sp = SPELLINGS.get(key);
     if (sp !== undefined) {
       const item = numericItem(sp, line, eq + 1, slash, end);
       if (item !== undefined) return item;
