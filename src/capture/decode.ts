@@ -1,5 +1,6 @@
 // Frame → Ethernet, 802.1Q stack, IPv4 (checksum, fragments noted), UDP (checksum with the pseudo
 // header) and DHCP/BOOTP with its options. Typed results; a malformed frame is a typed error.
+import { BoundedMemo } from '../memo/bounded-memo.ts';
 import { formatIpv4, formatMac } from '../openflow/values.ts';
 import { type Frame, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './pcap.ts';
 
@@ -55,19 +56,12 @@ export class DecodeError extends Error {}
 
 // A capture repeats the same few MACs and addresses: one string each, not one per packet
 // (bounded: emptied when full).
-const CACHE_MAX = 65536;
-const ipStrings = new Map<number, string>();
-const macStrings = new Map<number, string>();
+const ipStrings = new BoundedMemo(65536, formatIpv4);
+const macStrings = new BoundedMemo(65536, formatMac);
 
 /** The dotted form of an address held as a number, from the cache. */
 export function ipv4String(n: number): string {
-  let s = ipStrings.get(n);
-  if (s === undefined) {
-    s = formatIpv4(n);
-    if (ipStrings.size >= CACHE_MAX) ipStrings.clear();
-    ipStrings.set(n, s);
-  }
-  return s;
+  return ipStrings.get(n);
 }
 
 function ip4(b: Uint8Array, o: number): string {
@@ -77,13 +71,7 @@ function ip4(b: Uint8Array, o: number): string {
 function mac(b: Uint8Array, o: number): string {
   let n = 0;
   for (let i = 0; i < 6; i++) n = n * 256 + b[o + i]!;
-  let s = macStrings.get(n);
-  if (s === undefined) {
-    s = formatMac(n);
-    if (macStrings.size >= CACHE_MAX) macStrings.clear();
-    macStrings.set(n, s);
-  }
-  return s;
+  return macStrings.get(n);
 }
 
 function sum16(b: Uint8Array, start: number, end: number, acc = 0): number {

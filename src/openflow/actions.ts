@@ -1,5 +1,6 @@
 // The declarative table of actions: one parser per action name and one formatter per action type.
 // Anything not in the table becomes an `unsupported` node with its text, never dropped.
+import { BoundedMemo } from '../memo/bounded-memo.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatFieldValue, lookupField, parseFieldValue } from './fields.ts';
 import { splitTopLevel } from './text.ts';
@@ -19,16 +20,10 @@ import {
 const REF = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
 
 // References repeat on every flow that loads a register: one frozen node per text.
-const refs = new Map<string, FieldRef>();
+const refs = new BoundedMemo(10_000, (text: string): FieldRef => Object.freeze(readFieldRef(text)));
 
 export function parseFieldRef(text: string): FieldRef {
-  let ref = refs.get(text);
-  if (ref === undefined) {
-    ref = Object.freeze(readFieldRef(text));
-    if (refs.size >= 10_000) refs.clear();
-    refs.set(text, ref);
-  }
-  return ref;
+  return refs.get(text);
 }
 
 function readFieldRef(text: string): FieldRef {
@@ -418,17 +413,7 @@ export function parseAction(text: string): Action {
 
 // Single actions repeat across otherwise different lists (`resubmit(,71)`, the same ct(...)):
 // one node per text. Bounded; nodes are never mutated.
-const actionNodes = new Map<string, Action>();
-
-function sharedAction(text: string): Action {
-  let a = actionNodes.get(text);
-  if (a === undefined) {
-    a = parseAction(text);
-    if (actionNodes.size >= 100_000) actionNodes.clear();
-    actionNodes.set(text, a);
-  }
-  return a;
-}
+const actionNodes = new BoundedMemo(100_000, parseAction);
 
 /** Parse an action list (`mod_vlan_vid:1,NORMAL`). An empty list is an error; `drop` is explicit. */
 export function parseActions(text: string): Action[] {
@@ -437,7 +422,7 @@ export function parseActions(text: string): Action[] {
   const out: Action[] = [];
   for (const p of parts) {
     if (p === '') syntaxError(`empty action in "${text}"`, text);
-    out.push(sharedAction(p));
+    out.push(actionNodes.get(p));
   }
   return out;
 }

@@ -49,17 +49,20 @@ function uintIn(line: string, vs: number, end: number, bits: number, what: strin
   return n >= 0 && n <= 2 ** bits - 1 ? n : parseUint(line.slice(vs, end), bits, what);
 }
 
+function badDuration(line: string, vs: number, end: number): never {
+  const val = line.slice(vs, end);
+  return syntaxError(`duration "${val}" is not N.NNNs`, val);
+}
+
 /** Seconds of `278700.004s`, and the decimals printed. */
 function durationAt(line: string, vs: number, end: number): [number, number] {
-  const bad = (): never =>
-    syntaxError(`duration "${line.slice(vs, end)}" is not N.NNNs`, line.slice(vs, end));
-  if (end - vs < 2 || line.charCodeAt(end - 1) !== 115) bad();
+  if (end - vs < 2 || line.charCodeAt(end - 1) !== 115) badDuration(line, vs, end);
   const dot = line.indexOf('.', vs);
   const hasDot = dot >= 0 && dot < end;
   const int = uintAt(line, vs, hasDot ? dot : end - 1);
   const digits = hasDot ? end - 1 - dot - 1 : 0;
   const f = digits === 0 ? 0 : uintAt(line, dot + 1, end - 1);
-  if (int < 0 || f < 0 || (hasDot && digits === 0)) bad();
+  if (int < 0 || f < 0 || (hasDot && digits === 0)) badDuration(line, vs, end);
   return [int + f / 10 ** digits, digits];
 }
 

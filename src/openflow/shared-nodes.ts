@@ -7,6 +7,7 @@
 // read straight from the line and looked up by their numeric value, so no substring is cut or
 // hashed for them; everything else goes through the table-driven parseMatchItem, shared by text.
 // The two paths give equal nodes (checked by a property test).
+import { BoundedMemo } from '../memo/bounded-memo.ts';
 import { parseActions, resetActionSharing } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { parseMatchItem } from './match.ts';
@@ -94,8 +95,12 @@ class NumericNodes {
 }
 
 const numeric = new NumericNodes(SHARE_MAX);
-const byText = new Map<string, MatchItem>();
-const actionLists = new Map<string, Action[]>();
+const byText = new BoundedMemo(SHARE_MAX, parseMatchItem);
+// Frozen: the list is shared by every flow with this text.
+const actionLists = new BoundedMemo(
+  SHARE_MAX,
+  (text: string) => Object.freeze(parseActions(text)) as Action[],
+);
 
 /** Forget shared nodes (benchmarks measure a cold parse; tests check independence). */
 export function resetFlowSharing(): void {
@@ -127,14 +132,7 @@ export function matchItemAt(
       if (item !== undefined) return item;
     }
   }
-  const tok = line.slice(start, end);
-  let m = byText.get(tok);
-  if (m === undefined) {
-    m = parseMatchItem(tok);
-    if (byText.size >= SHARE_MAX) byText.clear();
-    byText.set(tok, m);
-  }
-  return m;
+  return byText.get(line.slice(start, end));
 }
 
 /** The shared node for a value of a common kind, or undefined to take the general path. */
@@ -206,11 +204,5 @@ function numericItem(
 
 /** The action list `text` (everything after `actions=`), shared and frozen. */
 export function sharedActions(text: string): Action[] {
-  let a = actionLists.get(text);
-  if (a === undefined) {
-    a = Object.freeze(parseActions(text)) as Action[];
-    if (actionLists.size >= SHARE_MAX) actionLists.clear();
-    actionLists.set(text, a);
-  }
-  return a;
+  return actionLists.get(text);
 }
