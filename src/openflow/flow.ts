@@ -96,8 +96,11 @@ function u16(key: 'idle_timeout' | 'hard_timeout' | 'importance'): HeaderField {
   };
 }
 
-/** What ovs-ofctl prints before the match: key → how it sets the flow. The rest is match. */
-const HEADER: ReadonlyMap<string, HeaderField> = new Map<string, HeaderField>([
+/**
+ * What ovs-ofctl prints before the match, in its order: key → how it sets the flow. The rest is
+ * match. A list, not a map: headerAt compares a few lengths instead of cutting and hashing a key.
+ */
+const HEADER: readonly [string, HeaderField][] = [
   [
     'cookie',
     (f, line, vs, end) => {
@@ -132,18 +135,27 @@ const HEADER: ReadonlyMap<string, HeaderField> = new Map<string, HeaderField>([
       f.priorityShown = true;
     },
   ],
-]);
+];
 
 // The match items of the flow being parsed; copied out at the end at their exact count.
 const scratch: MatchItem[] = [];
 
 /** One `key[=value]` token at line[start, end): header field, flag or match item. */
+/** The header field whose key is line[start, keyEnd), found without cutting the key out. */
+function headerAt(line: string, start: number, keyEnd: number): HeaderField | undefined {
+  const len = keyEnd - start;
+  for (const [name, set] of HEADER) if (name.length === len && line.startsWith(name, start)) return set;
+  return undefined;
+}
+
 function token(f: Flow, line: string, start: number, eq: number, slash: number, end: number): void {
-  // One key string for both lookups: V8 keeps its hash for the second.
+  const header = headerAt(line, start, eq < 0 ? end : eq);
+  if (header !== undefined) {
+    header(f, line, eq < 0 ? end : eq + 1, end);
+    return;
+  }
   const key = eq < 0 ? line.slice(start, end) : line.slice(start, eq);
-  const header = HEADER.get(key);
-  if (header !== undefined) header(f, line, eq < 0 ? end : eq + 1, end);
-  else if (eq < 0 && FLAGS.has(key)) {
+  if (eq < 0 && FLAGS.has(key)) {
     if (f.flags === NO_FLAGS) f.flags = [];
     f.flags.push(key as FlowFlag);
   } else scratch.push(matchItemAt(line, start, eq, slash, end, key));
