@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlowSyntaxError } from './errors.ts';
-import { parseFlow } from './flow.ts';
+import { parseFlow, resetFlowSharing } from './flow.ts';
 import { parseMatchItem } from './match.ts';
-import { matchItemAt, resetFlowSharing } from './shared-nodes.ts';
+import { matchItemAt } from './shared-nodes.ts';
 import type { MatchItem } from './types.ts';
 
 /** What a parser made of a token: the node, or the error class and message. */

@@ -102,8 +102,8 @@ const actionLists = new BoundedMemo(
   (text: string) => Object.freeze(parseActions(text)) as Action[],
 );
 
-/** Forget shared nodes (benchmarks measure a cold parse; tests check independence). */
-export function resetFlowSharing(): void {
+/** Forget shared nodes (flow.ts's resetFlowSharing, which also forgets the last cookie). */
+export function resetSharedNodes(): void {
   byText.clear();
   actionLists.clear();
   numeric.clear();
