@@ -36,8 +36,9 @@ export interface RecordVisitor {
   ): void;
 }
 
-class FrameCollector implements RecordVisitor {
-  readonly frames: Frame[] = [];
+/** A RecordVisitor that hands each record on as a Frame (a view of the record's bytes). */
+export class FrameVisitor implements RecordVisitor {
+  constructor(private readonly onFrame: (f: Frame) => void) {}
   record(
     bytes: Uint8Array,
     linktype: number,
@@ -48,14 +49,14 @@ class FrameCollector implements RecordVisitor {
     iface: number,
     index: number,
   ): void {
-    this.frames.push({ ts, linktype, iface, data: bytes.subarray(start, end), origLen, index });
+    this.onFrame({ ts, linktype, iface, data: bytes.subarray(start, end), origLen, index });
   }
 }
 
 export function readCapture(input: Uint8Array): Parsed<Frame[]> {
-  const c = new FrameCollector();
-  const diagnostics = scanCapture(input, c);
-  return { value: c.frames, diagnostics };
+  const frames: Frame[] = [];
+  const diagnostics = scanCapture(input, new FrameVisitor((f) => frames.push(f)));
+  return { value: frames, diagnostics };
 }
 
 /** Walk every record of a pcap or pcapng file; returns what is cut or malformed. */
