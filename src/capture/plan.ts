@@ -2,13 +2,15 @@
 // server's device inside its qdhcp namespace and, with `path`, both ends of every wire the
 // DISCOVER crosses; and which flows the DISCOVER and the OFFER hit (their counters are read
 // again after the capture, to say which flow saw the packets).
+
 import { runTrace } from '../dataplane/run.ts';
 import type { Step, TraceResult } from '../dataplane/trace.ts';
 import { buildWorld } from '../dataplane/world.ts';
 import { findServers, findVms } from '../doctor/context.ts';
+import { VifpathError } from '../errors/errors.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
-export class CapturePlanError extends Error {}
+export class CapturePlanError extends VifpathError {}
 
 export interface PlannedPoint {
   host: string;

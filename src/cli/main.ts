@@ -1,11 +1,10 @@
 // Command line: argument parsing and printing only; the work is in the library.
 import { Command, CommanderError } from 'commander';
 import { traceCommand } from '../dataplane/run.ts';
-import { TraceInputError } from '../dataplane/trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
+import { VifpathError } from '../errors/errors.ts';
 import { LabError } from '../lab/lab.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
-import { FlowSyntaxError } from '../openflow/errors.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { captureCommands } from './capture-commands.ts';
@@ -153,17 +152,9 @@ export async function main(
       // Help and version are not errors; usage mistakes are exit 2.
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
     }
-    if (e instanceof LabError) {
-      process.stderr.write(`vifpath lab: ${e.message}\n`);
-      return EXIT.input;
-    }
-    if (e instanceof TraceInputError || e instanceof FlowSyntaxError) {
-      process.stderr.write(`vifpath: ${e.message}\n`);
-      return EXIT.input;
-    }
-    if (e instanceof InputError) {
-      process.stderr.write(`vifpath: ${e.oneLine()}\n`);
-      return EXIT.input;
+    if (e instanceof VifpathError) {
+      process.stderr.write(`vifpath${e instanceof LabError ? ' lab' : ''}: ${e.oneLine()}\n`);
+      return e.exit;
     }
     throw e;
   }

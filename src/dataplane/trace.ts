@@ -1,6 +1,7 @@
 // The trace engine: walks a packet through flow tables, NORMAL, patch ports and wires between
 // hosts, recording a typed tree of steps (like ofproto/trace, across hosts). Every default it
 // assumes and every action or field it does not model is recorded and printed.
+import { VifpathError } from '../errors/errors.ts';
 import { formatAction } from '../openflow/actions.ts';
 import type { Action, FieldRef } from '../openflow/types.ts';
 import { type CompiledFlow, lookup } from './classifier.ts';
@@ -126,7 +127,7 @@ export function trace(w: World, host: string, portName: string, packet: Packet):
   };
 }
 
-export class TraceInputError extends Error {}
+export class TraceInputError extends VifpathError {}
 
 /**
  * Packet texts are rendered when read (text output, JSON), not while tracing: most traces in a

@@ -2,10 +2,12 @@
 // vSwitch (userspace netdev datapath) in network namespaces, one private ovsdb-server +
 // ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
 // on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
+
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTcpdump } from '../capture/tcpdump.ts';
+import { VifpathError } from '../errors/errors.ts';
 import { exec, execOk } from '../sources/runner/exec.ts';
 import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
 import { OvsInstance } from './ovs-instance.ts';
@@ -30,7 +32,7 @@ export const DEFAULT_DIR = '/run/vifpath-lab';
 export type LabHost = 'dom0' | 'domu' | 'vm' | 'qdhcp';
 export const LAB_HOSTS: readonly LabHost[] = ['dom0', 'domu', 'vm', 'qdhcp'];
 
-export class LabError extends Error {}
+export class LabError extends VifpathError {}
 
 export interface UpOptions {
   dir?: string;
