@@ -4,8 +4,8 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { down, Lab } from '../src/lab/lab.ts';
-import { exec } from '../src/sources/runner/exec.ts';
-import { LocalRunner, NETNS } from '../src/sources/runner/runner.ts';
+import { exec } from '../src/runner/exec.ts';
+import { LocalRunner, NETNS } from '../src/runner/runner.ts';
 
 const dir = '/tmp/vifpath-sll-fixtures';
 const out = join(import.meta.dirname, '../src/capture/fixtures');

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, Lab } from '../lab/lab.ts';
-import { execOk } from '../sources/runner/exec.ts';
-import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
+import { execOk } from '../runner/exec.ts';
+import { LocalRunner, NETNS } from '../runner/runner.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { captureLive } from './live.ts';
 

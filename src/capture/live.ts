@@ -2,7 +2,7 @@
 // interface exists, as the seed's author did for the new VM's vif), optionally while something
 // triggers DHCP, then the exchanges correlated by xid across the points.
 import { join } from 'node:path';
-import { LocalRunner, type Runner } from '../sources/runner/runner.ts';
+import { LocalRunner, type Runner } from '../runner/runner.ts';
 import { analyze, type CaptureAnalysis } from './analyze.ts';
 import { startTcpdump, type Tcpdump } from './tcpdump.ts';
 

@@ -3,7 +3,7 @@
 // says "listening on"; stopping it waits for the stream to end.
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Runner } from '../sources/runner/runner.ts';
+import type { Runner } from '../runner/runner.ts';
 
 export interface Tcpdump {
   pid?: number;

@@ -7,11 +7,11 @@ import { type CapturePoint, captureLive } from '../capture/live.ts';
 import { type CapturePlan, CapturePlanError, planCapture, pointName } from '../capture/plan.ts';
 import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
 import { toJson } from '../model/snapshot.ts';
+import { LocalRunner, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
-import { LocalRunner, NETNS, type Runner } from '../sources/runner/runner.ts';
 import { EXIT_PROBLEM } from './exit.ts';
 import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions, sourcesFor } from './live.ts';
 

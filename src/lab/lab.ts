@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
-import { exec, execOk } from '../sources/runner/exec.ts';
-import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
+import { exec, execOk } from '../runner/exec.ts';
+import { LocalRunner, NETNS } from '../runner/runner.ts';
 import { OvsInstance } from './ovs-instance.ts';
 import { type LabState, type Renewal, readState, writeState } from './state.ts';
 import {

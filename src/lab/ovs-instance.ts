@@ -3,7 +3,7 @@
 // need real OVS. Never touches the host's own OVS (own rundir, db socket, unixctl paths).
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ExecResult, exec, execOk } from '../sources/runner/exec.ts';
+import { type ExecResult, exec, execOk } from '../runner/exec.ts';
 
 export interface OvsInstanceOptions {
   /** Directory for db, sockets, pids and logs (created). */

@@ -2,8 +2,8 @@
 // ssh reads them, with the lab's namespaces and file locations mapped to what the emulated host
 // would show (`qdhcp-…` instead of the lab's prefixed namespace, /etc/openvswitch/conf.db, ...).
 import { join } from 'node:path';
+import { LocalRunner, NETNS } from '../runner/runner.ts';
 import type { HostSource } from '../sources/collect.ts';
-import { LocalRunner, NETNS } from '../sources/runner/runner.ts';
 import type { Lab } from './lab.ts';
 import { DOMU_DOMID, QDHCP, VM_DOMID } from './topology.ts';
 

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec } from '../sources/runner/exec.ts';
+import { exec } from '../runner/exec.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';

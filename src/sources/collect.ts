@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { dirname, join } from 'node:path';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
+import type { ExecResult } from '../runner/exec.ts';
+import { isMissingCommand, isTransportFailure, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
 import { sosName } from './file-kinds.ts';
-import type { ExecResult } from './runner/exec.ts';
-import { isMissingCommand, isTransportFailure, NETNS, type Runner } from './runner/runner.ts';
 
 export interface HostSource {
   /** Folder name in the case; default: what `hostname` prints there. */

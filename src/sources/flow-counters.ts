@@ -2,7 +2,7 @@
 // match and actions as OVS prints them), so counters before and after a capture line up.
 import { formatFlowRule } from '../openflow/flow.ts';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
-import type { Runner } from './runner/runner.ts';
+import type { Runner } from '../runner/runner.ts';
 
 export async function flowCounters(runner: Runner, bridge: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();

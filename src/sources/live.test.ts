@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { Lab } from '../lab/lab.ts';
 import { OvsInstance } from '../lab/ovs-instance.ts';
+import { exec } from '../runner/exec.ts';
+import { LocalRunner, remoteCommand, SshRunner } from '../runner/runner.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
 import { startSshd, type TestSshd } from '../testing/sshd.ts';
 import { readCase } from './case-dir.ts';
 import { collectCase } from './collect.ts';
-import { exec } from './runner/exec.ts';
-import { LocalRunner, remoteCommand, SshRunner } from './runner/runner.ts';
 import { parseTarget } from './targets.ts';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string }> {

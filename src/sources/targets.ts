@@ -2,8 +2,8 @@
 // `lab:HOST` (a host of the running lab), each optionally `name=` first (the host's name in the
 // case) and `?sudo` last. Anything else is a case directory or sosreport.
 import { existsSync } from 'node:fs';
+import { LocalRunner, NETNS, type Runner, SshRunner, SUDO } from '../runner/runner.ts';
 import { InputError } from './errors.ts';
-import { LocalRunner, NETNS, type Runner, SshRunner, SUDO } from './runner/runner.ts';
 
 export type TargetSpec =
   | { kind: 'local' }

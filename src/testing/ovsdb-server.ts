@@ -2,7 +2,7 @@
 // tests and bench/ovsdb talk to. It can be killed and restarted on the same database file.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { exec, execOk } from '../sources/runner/exec.ts';
+import { exec, execOk } from '../runner/exec.ts';
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 

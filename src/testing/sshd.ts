@@ -3,7 +3,7 @@
 // "remote host" can be a private OVS instance that plain ovs-* commands reach.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execOk } from '../sources/runner/exec.ts';
+import { execOk } from '../runner/exec.ts';
 import { createTestNet, type TestNet } from './test-net.ts';
 
 export interface TestSshd {

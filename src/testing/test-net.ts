@@ -2,7 +2,7 @@
 // client here and a server "elsewhere" (ovsdb-server over tcp/ssl, sshd): traffic stays on a
 // link the test created and is gone after teardown.
 import { randomBytes } from 'node:crypto';
-import { exec, execOk } from '../sources/runner/exec.ts';
+import { exec, execOk } from '../runner/exec.ts';
 
 export interface TestNet {
   ns: string;

@@ -2,7 +2,7 @@
 // ends to present one), made with the openssl command line, valid for a day.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execOk } from '../sources/runner/exec.ts';
+import { execOk } from '../runner/exec.ts';
 
 export interface Pair {
   key: string;
