@@ -1,7 +1,11 @@
 // DHCP exchanges from one or more captures: per transaction id, what was seen where and when,
 // with VLAN and checksum state, and where the exchange stops.
 
-import type { Diagnostic } from '../parse/diagnostics.ts';
+import type { DhcpSighting } from '../model/capture.ts';
+import type { Diagnostic } from '../model/diagnostic.ts';
+
+export type { DhcpSighting } from '../model/capture.ts';
+
 import {
   BootpFields,
   DecodeError,
@@ -15,21 +19,6 @@ import {
   readHeaders,
 } from './decode.ts';
 import { type RecordVisitor, scanCapture } from './pcap.ts';
-
-export interface DhcpSighting {
-  point: string;
-  ts: number;
-  type: DhcpType | 'BOOTP';
-  xid: number;
-  clientMac: string;
-  vlan: number | null;
-  serverId?: string | undefined;
-  offered?: string | undefined;
-  udpChecksum: string;
-  /** Frame number in its file. */
-  frame: number;
-  file: string;
-}
 
 export interface Exchange {
   xid: number;

@@ -1,10 +1,12 @@
 // The Snapshot: everything a case tells about its hosts, each fact with its evidence. One JSON-able
 // value (bigints in flows are rendered by toJson) that trace, diagnose and the web page share.
-import type { DhcpSighting } from '../capture/analyze.ts';
-import type { Flow } from '../openflow/types.ts';
-import type { Diagnostic } from '../parse/diagnostics.ts';
-import type { OpenFlowVersion } from '../parse/dump-flows.ts';
+import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
+import type { DhcpSighting } from './capture.ts';
+import type { FileDiagnostic } from './diagnostic.ts';
 import type { Evidence, Fact } from './evidence.ts';
+
+export type { DhcpSighting } from './capture.ts';
+export type { Diagnostic, FileDiagnostic } from './diagnostic.ts';
 
 export type VlanMode = 'access' | 'trunk' | 'native-tagged' | 'native-untagged' | 'dot1q-tunnel';
 
@@ -192,10 +194,6 @@ export interface Link {
   from: Evidence;
   /** Inferred (XenServer vif<domid>.<n> ↔ eth<n>) rather than listed. */
   inferred: boolean;
-}
-
-export interface FileDiagnostic extends Diagnostic {
-  file: string;
 }
 
 export interface Snapshot {

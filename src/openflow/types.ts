@@ -1,5 +1,14 @@
 // The typed AST of OpenFlow flow syntax as ovs-ofctl prints and accepts it.
 
+/** The protocol a dump was taken in (`-O OpenFlow13`, or the reply header's `(OF1.3)`). */
+export type OpenFlowVersion =
+  | 'OpenFlow10'
+  | 'OpenFlow11'
+  | 'OpenFlow12'
+  | 'OpenFlow13'
+  | 'OpenFlow14'
+  | 'OpenFlow15';
+
 /** How an integer was written, so formatting gives back the same text. */
 export interface IntFormat {
   hex: boolean;

@@ -2,23 +2,9 @@
 // input; the source that reads files decides what a `corrupt` diagnostic means (exit 2, or a
 // warning with --lenient).
 
-export type Severity =
-  /** The file is not what its name says: truncated, binary, garbage. */
-  | 'corrupt'
-  /** OVS itself printed an error or log line in place of data: a fact about the host, not bad input. */
-  | 'ovs'
-  /** Readable, but something is missing or unusual. */
-  | 'warning';
+import type { Diagnostic, Severity } from '../model/diagnostic.ts';
 
-export interface Diagnostic {
-  severity: Severity;
-  /** 1-based line in the file; 0 for the file as a whole. */
-  line: number;
-  code: string;
-  message: string;
-  /** The offending text, cut to a readable length. */
-  text?: string;
-}
+export type { Diagnostic, FileDiagnostic, Severity } from '../model/diagnostic.ts';
 
 export interface Parsed<T> {
   value: T;

@@ -3,16 +3,10 @@
 // and `***decode error***` blocks kept as diagnostics.
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
-import type { Flow } from '../openflow/types.ts';
+import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
 import { diag, hasCorrupt, ovsMessage, type Parsed, splitLines, unreadable } from './diagnostics.ts';
 
-export type OpenFlowVersion =
-  | 'OpenFlow10'
-  | 'OpenFlow11'
-  | 'OpenFlow12'
-  | 'OpenFlow13'
-  | 'OpenFlow14'
-  | 'OpenFlow15';
+export type { OpenFlowVersion } from '../openflow/types.ts';
 
 export interface DumpedFlow {
   flow: Flow;
