@@ -1,6 +1,7 @@
 // One error vocabulary (design.md exit codes): every error vifpath raises on purpose carries the
 // exit code it means and, when it concerns input, the file and line. main.ts maps it; anything
 // else that escapes is a bug and keeps its stack trace.
+import { escapeControl } from '../text/escape.ts';
 
 /** 0 fine; 1 a problem proven / packet dropped; 2 bad input, usage, a limit, not root, a missing tool; 3 undecided. */
 export const EXIT = { ok: 0, problem: 1, input: 2, undecided: 3 } as const;
@@ -17,10 +18,10 @@ export class VifpathError extends Error {
     this.name = new.target.name;
   }
 
-  /** `file:line: message`, the one line the CLI prints. */
+  /** `file:line: message`, the one line the CLI prints (control characters from input made visible). */
   oneLine(): string {
-    if (!this.file) return this.message;
-    return `${this.file}${this.line ? `:${this.line}` : ''}: ${this.message}`;
+    if (!this.file) return escapeControl(this.message);
+    return escapeControl(`${this.file}${this.line ? `:${this.line}` : ''}: ${this.message}`);
   }
 }
 
