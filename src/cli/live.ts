@@ -9,6 +9,7 @@ import { LAB_SOURCE_HOSTS, type LabSourceHost, labSource } from '../lab/targets.
 import { collectCase, type HostResult, type HostSource } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { isLiveTarget, parseTarget, runnerFor } from '../sources/targets.ts';
+import { escapeControl as e } from '../text/escape.ts';
 
 export interface LiveOptions {
   sshConfig?: string;
@@ -56,13 +57,35 @@ export function sourcesFor(args: readonly string[], o: LiveOptions): HostSource[
   });
 }
 
+/**
+ * A number option: finite, within [min, max], an integer when asked. `--timeout abc` used to become
+ * NaN and switch every timeout off; nonsense is a usage error (exit 2) naming the option.
+ */
+export function numberOption(
+  flag: string,
+  text: string,
+  limits: { min: number; max: number; integer?: boolean },
+): number {
+  const v = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(v) || v < limits.min || v > limits.max || (limits.integer && !Number.isInteger(v)))
+    throw new InputError(
+      `${flag} wants ${limits.integer ? 'a whole number' : 'a number'} from ${limits.min} to ${limits.max}, not "${text}"`,
+    );
+  return v;
+}
+
+/** Per-host timeout: up to a day. */
+export const MAX_TIMEOUT_S = 86_400;
+/** Hosts at once: ssh masters and file descriptors per host, sized for fleets of a few thousand. */
+export const MAX_CONCURRENCY = 256;
+
 function progressLine(done: number, total: number, r: HostResult): string {
   const width = 20;
   const bar = '#'.repeat(Math.round((done / total) * width)).padEnd(width, '.');
   const what = r.ok
     ? `${r.name}: ${r.files} files, ${r.commands} commands in ${(r.ms / 1000).toFixed(1)} s`
     : `${r.name}: FAILED: ${r.error}`;
-  return `[${bar}] ${done}/${total} hosts  ${what}`;
+  return `[${bar}] ${done}/${total} hosts  ${e(what)}`;
 }
 
 /** Collect the targets into `out` (a temporary directory when not given). */
@@ -75,14 +98,20 @@ export async function collectLive(
   /** Say that evidence paths point into a temporary case (snapshot, diagnose print them). */
   announceTemporary = true,
 ): Promise<{ dir: string; results: HostResult[]; temporary: boolean }> {
+  const timeoutS = numberOption('--timeout', o.timeout ?? '300', { min: 1, max: MAX_TIMEOUT_S });
+  const concurrency = numberOption('--concurrency', o.concurrency ?? '4', {
+    min: 1,
+    max: MAX_CONCURRENCY,
+    integer: true,
+  });
   const sources = given ?? sourcesFor(args, o);
   const dir = out ?? mkdtempSync(join(tmpdir(), 'vifpath-live-'));
   const tty = process.stderr.isTTY === true;
   let ok = false;
   try {
     const results = await collectCase(sources, dir, {
-      hostTimeoutMs: Number(o.timeout ?? 300) * 1000,
-      concurrency: Math.max(1, Number(o.concurrency ?? 4)),
+      hostTimeoutMs: timeoutS * 1000,
+      concurrency,
       progress: (done, total, r) =>
         process.stderr.write(
           tty
@@ -91,9 +120,9 @@ export async function collectLive(
         ),
     });
     for (const r of results.filter((x) => !x.ok))
-      process.stderr.write(`vifpath: ${r.label}: not collected: ${r.error}\n`);
+      process.stderr.write(`vifpath: ${e(`${r.label}: not collected: ${r.error}`)}\n`);
     for (const r of results.filter((x) => x.ok && x.missing.length))
-      process.stderr.write(`vifpath: ${r.name}: not installed there: ${r.missing.join(', ')}\n`);
+      process.stderr.write(`vifpath: ${e(`${r.name}: not installed there: ${r.missing.join(', ')}`)}\n`);
     if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
     ok = true;
     if (out === undefined && announceTemporary)

@@ -9,6 +9,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Set when stdout + stderr passed `maxOutputBytes`: the command was killed, the output cut there. */
+  overflow?: number;
 }
 
 export interface ExecOptions {
@@ -16,6 +18,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   input?: string;
   cwd?: string;
+  /**
+   * Kill the command once stdout and stderr together pass this many bytes and say so in the
+   * result (`overflow`): one runaway command (a 600 MB dump) must not take the heap with it.
+   */
+  maxOutputBytes?: number;
 }
 
 export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -31,8 +38,23 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    const cap = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+    let bytes = 0;
+    let overflow = false;
+    const take = (into: Buffer[]) => (b: Buffer) => {
+      if (overflow) return;
+      const room = cap - bytes;
+      bytes += b.length;
+      if (b.length <= room) {
+        into.push(b);
+        return;
+      }
+      into.push(b.subarray(0, Math.max(0, room)));
+      overflow = true;
+      child.kill('SIGKILL');
+    };
+    child.stdout?.on('data', take(out));
+    child.stderr?.on('data', take(err));
     child.on('error', (e: NodeJS.ErrnoException) => {
       // Not installed: report it the way a shell would (127), so callers treat every host alike.
       if (e.code === 'ENOENT')
@@ -55,6 +77,7 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         durationMs: performance.now() - start,
+        ...(overflow ? { overflow: cap } : {}),
       }),
     );
   });

@@ -4,6 +4,7 @@
 // readCase, so live and offline share one code path.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { LimitError } from '../errors/errors.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
 import type { ExecResult } from '../runner/exec.ts';
@@ -35,6 +36,8 @@ export interface CollectOptions {
   hostTimeoutMs?: number;
   /** Hosts collected at the same time. */
   concurrency?: number;
+  /** Per command, stdout and stderr together (default COLLECT_MAX_OUTPUT_BYTES). */
+  maxOutputBytes?: number;
   /** Called as hosts finish (for a progress bar). */
   progress?: (done: number, total: number, last: HostResult) => void;
 }
@@ -66,14 +69,27 @@ const OVS_COMMANDS: string[][] = [
   ['ovs-appctl', 'dpif/show'],
   ['ovs-appctl', 'dpctl/dump-flows', '-m'],
 ];
+/**
+ * Per bridge. A bridge's name is data from the host: `--` ends ovs-ofctl's options so a bridge named
+ * `--log-file=/tmp/x` is a bridge, not an option. ovs-appctl stops reading its own options at the
+ * command and hands every later word to the daemon (a `--` would reach the daemon as an argument),
+ * so its bridge goes bare. The file is named as sos names it, without the `--`.
+ */
 const BRIDGE_COMMANDS = (br: string): string[][] => [
-  ['ovs-ofctl', 'show', br],
-  ['ovs-ofctl', 'dump-flows', br],
-  ['ovs-ofctl', '-O', 'OpenFlow13', 'show', br],
-  ['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', br],
-  ['ovs-ofctl', 'dump-ports', br],
+  ['ovs-ofctl', 'show', '--', br],
+  ['ovs-ofctl', 'dump-flows', '--', br],
+  ['ovs-ofctl', '-O', 'OpenFlow13', 'show', '--', br],
+  ['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', '--', br],
+  ['ovs-ofctl', 'dump-ports', '--', br],
   ['ovs-appctl', 'fdb/show', br],
 ];
+/** Bridge names exactly as OVSDB holds them (list-br prints a newline inside a name as a line break). */
+const BRIDGE_NAMES = ['ovs-vsctl', '-t', '5', '--format=json', '--columns=name', 'list', 'bridge'];
+/**
+ * Output kept per command (stdout and stderr together). A 200,000-flow dump-flows is about 40 MB;
+ * past this the host fails with this limit named and the other hosts are kept.
+ */
+export const COLLECT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 const NET_COMMANDS: string[][] = [
   ['ip', '-d', 'address'],
   ['ip', '-s', '-d', 'link'],
@@ -129,10 +145,18 @@ class HostCollector {
     const left = this.deadline - Date.now();
     if (left <= 0) throw new HostTimeout(`timed out after ${this.opts.hostTimeoutMs ?? 300_000} ms`);
     this.commands++;
-    const r = await runner.run(argv, { timeoutMs: Math.min(left, this.opts.commandTimeoutMs ?? 30_000) });
+    const max = this.opts.maxOutputBytes ?? COLLECT_MAX_OUTPUT_BYTES;
+    const r = await runner.run(argv, {
+      timeoutMs: Math.min(left, this.opts.commandTimeoutMs ?? 30_000),
+      maxOutputBytes: max,
+    });
     this.log.push(
-      `rc=${r.rc ?? r.signal} ${Math.round(r.durationMs)}ms ${runner.label}: ${JSON.stringify(argv)}`,
+      `rc=${r.rc ?? r.signal} ${Math.round(r.durationMs)}ms ${runner.label}: ${JSON.stringify(argv)}${r.overflow ? ` (stopped: output over ${max} bytes)` : ''}`,
     );
+    if (r.overflow)
+      throw new LimitError(
+        `${runner.label}: \`${argv.join(' ')}\` printed more than ${max} bytes (the collector's per-command output limit, COLLECT_MAX_OUTPUT_BYTES): this host is not collected; collect that output by hand into the case`,
+      );
     if (isTransportFailure(r, runner))
       throw new Error(`${runner.label}: ssh failed (exit 255): ${r.stderr.trim().split('\n').pop() ?? ''}`);
     if (isMissingCommand(r) && !OPTIONAL.has(argv[0]!)) this.missing.add(argv[0]!);
@@ -147,7 +171,12 @@ class HostCollector {
   }
 
   /** Run and keep the output (stdout then stderr, as sos does) unless the command is not there. */
-  async save(runner: Runner, argv: string[], dir: string, name = sosName(argv)): Promise<ExecResult> {
+  async save(
+    runner: Runner,
+    argv: string[],
+    dir: string,
+    name = sosName(argv.filter((a) => a !== '--')),
+  ): Promise<ExecResult> {
     const r = await this.run(runner, argv);
     if (!isMissingCommand(r)) this.write(join(dir, name), r.stdout + r.stderr);
     return r;
@@ -172,9 +201,26 @@ async function collectOvs(c: HostCollector, runner: Runner): Promise<void> {
   if (show.rc !== 0) return;
   const brs = await c.save(runner, OVS_COMMANDS[1]!, OVS_DIR);
   for (const argv of OVS_COMMANDS.slice(2)) await c.save(runner, argv, OVS_DIR);
-  const bridges = brs.rc === 0 ? brs.stdout.split('\n').filter((b) => b.length > 0) : [];
+  const bridges = await bridgeNames(c, runner, brs);
   for (const br of bridges) for (const argv of BRIDGE_COMMANDS(br)) await c.save(runner, argv, OVS_DIR);
   for (const f of FILES.slice(0, 2)) await c.copy(f);
+}
+
+/** The bridges' names as OVSDB holds them; list-br's lines when the JSON form is not available. */
+async function bridgeNames(c: HostCollector, runner: Runner, listBr: ExecResult): Promise<string[]> {
+  const r = await c.run(runner, BRIDGE_NAMES);
+  if (r.rc === 0) {
+    try {
+      const data = (JSON.parse(r.stdout) as { data?: unknown }).data;
+      if (Array.isArray(data))
+        return data
+          .map((row) => (Array.isArray(row) ? row[0] : undefined))
+          .filter((n) => typeof n === 'string');
+    } catch {
+      // fall back to list-br below
+    }
+  }
+  return listBr.rc === 0 ? listBr.stdout.split('\n').filter((b) => b.length > 0) : [];
 }
 
 /** A runner inside one of the source host's namespaces (the source's own mapping first). */
