@@ -21,6 +21,8 @@ export const PACKAGES = {
   'openssh-server': '/usr/sbin/sshd',
   'openssh-client': '/usr/bin/ssh',
   sudo: '/usr/bin/sudo',
+  // web tests: playwright-core drives Debian's browser (never a downloaded one).
+  chromium: '/usr/bin/chromium',
 };
 
 const POLICY = '/usr/sbin/policy-rc.d';
