@@ -15,6 +15,7 @@ import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
 import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import { watchCommands } from './watch-commands.ts';
 
 export { EXIT };
 
@@ -134,6 +135,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       },
     );
   labCommands(p, out, setExit);
+  watchCommands(p, out, setExit);
   return p;
 }
 

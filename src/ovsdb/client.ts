@@ -65,6 +65,8 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Send an echo after this long without traffic; drop the connection if the next interval is silent too. */
   probeIntervalMs?: number;
+  /** A request unanswered this long fails, and the connection is dropped (and reconnected). */
+  requestTimeoutMs?: number;
   ssl?: SslFiles;
   maxMessageBytes?: number;
 }
@@ -120,6 +122,8 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   private nextMonitor = 1;
   private probe: NodeJS.Timeout | undefined;
   private connected: Promise<void> | undefined;
+  /** The one reconnect loop running, if any: a failure inside it never starts a second one. */
+  private reconnecting = false;
   reconnects = 0;
 
   private constructor(
@@ -179,28 +183,42 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     clearInterval(this.probe);
     this.emit('disconnect', e);
     if (e) this.emit('error', e);
-    if (this.closing || !this.opts.reconnect) return;
+    if (this.closing || !this.opts.reconnect || this.reconnecting) return;
     this.connected = this.reconnectLoop();
     this.connected.catch(() => undefined);
   }
 
   private async reconnectLoop(): Promise<void> {
+    this.reconnecting = true;
     let backoff = this.opts.minBackoffMs ?? 100;
     const max = this.opts.maxBackoffMs ?? 8000;
-    while (!this.closing) {
-      await sleep(backoff);
-      if (this.closing) return;
-      try {
-        await this.open();
-        this.reconnects++;
-        await this.resync();
-        return;
-      } catch (e) {
-        this.conn?.close();
-        this.emit('error', e as Error);
+    try {
+      while (!this.closing) {
+        await sleep(backoff);
+        if (this.closing) return;
+        try {
+          await this.open();
+          this.reconnects++;
+          await this.resync();
+          if (this.isConnected) return;
+        } catch (e) {
+          this.conn?.close();
+          this.emit('error', e as Error);
+        }
         backoff = Math.min(max, backoff * 2);
       }
+    } finally {
+      this.reconnecting = false;
     }
+  }
+
+  /**
+   * Drop the connection on purpose and reconnect at once: every monitor starts over from the
+   * server's rows (a full resync), as restarting a client would. Needs `reconnect`.
+   */
+  resyncNow(): void {
+    if (!this.opts.reconnect) throw new Error('resyncNow needs a client made with reconnect: true');
+    this.conn?.close();
   }
 
   /** After a reconnect: every monitor starts over (or continues from its last transaction). */
@@ -220,7 +238,24 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const c = this.conn;
     if (!c || c.isClosed)
       return Promise.reject(new ConnectionClosed(`${method}: not connected to ${remoteText(this.remote)}`));
-    return c.request(method, params);
+    const ms = this.opts.requestTimeoutMs;
+    if (!ms) return c.request(method, params);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ConnectionClosed(`${method}: no answer from ${remoteText(this.remote)} within ${ms} ms`));
+        c.close(); // a request without an answer means the link is stuck: start over
+      }, ms);
+      c.request(method, params).then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
   }
 
   /** Wait until connected again (immediately when connected). */

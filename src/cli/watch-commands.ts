@@ -1,0 +1,246 @@
+// `vifpath watch` (stuck-port watchdog) and `vifpath agent` (the lab's L2 agent): argument
+// handling and printing only; the work is in src/watch and src/lab/agent.ts.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { EXIT, VifpathError } from '../errors/errors.ts';
+import { DEFAULT_DIR } from '../lab/lab.ts';
+import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
+import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
+
+export const LOCAL_DB = '/var/run/openvswitch/db.sock';
+const AGENT_INI = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+
+class WatchError extends VifpathError {}
+
+/** The Neutron OVS agent's polling_interval (seconds) from its config, when this host has one. */
+export function agentPollingInterval(ini: string): number | undefined {
+  let section = '';
+  for (const raw of ini.split('\n')) {
+    const l = raw.trim();
+    const s = /^\[(.+)\]$/.exec(l);
+    if (s) section = s[1]!.trim();
+    const m = /^polling_interval\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(l);
+    if (m && section === 'agent') return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** `[name=]unix:PATH | tcp:H:P | ssl:H:P | local | lab:dom0|domu` → a watched host. */
+export function watchHost(arg: string, labDir: string): WatchHost {
+  const eq = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
+  const body = eq ? eq[2]! : arg;
+  const named = (n: string, remote: string, graceMs?: number): WatchHost => ({
+    name: eq ? eq[1]! : n,
+    remote,
+    ...(graceMs !== undefined ? { graceMs } : {}),
+  });
+  if (body === 'local') {
+    if (!existsSync(LOCAL_DB))
+      throw new WatchError(`${arg}: no ovsdb-server socket at ${LOCAL_DB} (give unix:PATH or tcp:HOST:PORT)`);
+    let grace: number | undefined;
+    try {
+      const p = agentPollingInterval(readFileSync(AGENT_INI, 'utf8'));
+      if (p !== undefined) grace = 3 * p * 1000;
+    } catch {
+      // no agent config here: the default grace
+    }
+    return named('local', `unix:${LOCAL_DB}`, grace);
+  }
+  const lab = /^lab:(dom0|domu)$/.exec(body);
+  if (lab) {
+    const sock = join(labDir, lab[1]!, 'run', 'db.sock');
+    if (!existsSync(sock)) throw new WatchError(`${arg}: no lab OVSDB at ${sock} (is the lab up? --lab-dir)`);
+    return named(lab[1]!, `unix:${sock}`);
+  }
+  if (body.startsWith('ssh://'))
+    throw new WatchError(
+      `${arg}: watch does not tunnel over ssh itself yet: forward the socket (ssh -N -L /tmp/h.sock:${LOCAL_DB} host) and watch unix:/tmp/h.sock`,
+    );
+  try {
+    const r = parseRemote(body);
+    return named(r.kind === 'unix' ? 'local' : r.host, remoteText(r));
+  } catch (e) {
+    if (e instanceof RemoteError)
+      throw new WatchError(
+        `${arg}: not an OVSDB endpoint (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, local, lab:dom0)`,
+      );
+    throw e;
+  }
+}
+
+function seconds(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0)
+    throw new WatchError(`${what}: not a number of seconds: ${JSON.stringify(v)}`);
+  return Math.round(n * 1000);
+}
+
+function listen(addr: string, w: Watcher): Promise<Server> {
+  const m = /^(?:(\[[0-9a-fA-F:]+\]|[^:]+):)?(\d{1,5})$/.exec(addr);
+  if (!m) throw new WatchError(`--metrics ${addr}: give ADDRESS:PORT, e.g. 127.0.0.1:9477`);
+  const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  const srv = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/metrics' || req.url === '/')) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(w.metrics());
+    } else {
+      res.writeHead(404).end('not found\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', (e) => reject(new WatchError(`--metrics ${addr}: ${e.message}`)));
+    srv.listen(Number(m[2]), host, () => resolve(srv));
+  });
+}
+
+/** Run the hook with the alert as JSON on stdin; its failures are reported, never fatal. */
+function runHook(cmd: string, a: Alert): void {
+  const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'] });
+  child.on('error', (e) => process.stderr.write(`vifpath watch: --exec: ${e.message}\n`));
+  child.on('close', (rc) => {
+    if (rc !== 0)
+      process.stderr.write(`vifpath watch: --exec exited ${rc} for ${a.kind} ${a.port ?? a.host}\n`);
+  });
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(`${JSON.stringify(a)}\n`);
+}
+
+interface WatchCliOptions {
+  grace?: string;
+  poll: string;
+  probe: string;
+  canary?: string;
+  nudge?: boolean;
+  nudgeInterval: string;
+  exec?: string;
+  json?: boolean;
+  once?: boolean;
+  metrics?: string;
+  state?: string;
+  labDir: string;
+  sslKey?: string;
+  sslCert?: string;
+  sslCa?: string;
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export function watchCommands(
+  program: Command,
+  out: (s: string) => void,
+  setExit: (code: number) => void,
+): void {
+  program
+    .command('watch')
+    .description(
+      'alert when a VM port stays untagged, at VLAN 4095, with ofport -1 or an interface error past a grace period, or loses its tag; checks its own OVSDB monitor',
+    )
+    .argument('<endpoint...>', '[name=]unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, local, lab:dom0, lab:domu')
+    .option(
+      '--grace <s>',
+      "alert after this long (default: 3 x the agent's polling_interval when known, else 10)",
+    )
+    .option(
+      '--poll <s>',
+      'read-only poll compared with the monitor (deaf-monitor check and fallback); 0: off',
+      '2',
+    )
+    .option('--probe <s>', 'echo keepalive on the monitor connection', '5')
+    .option(
+      '--canary <s>',
+      'write a vifpath key to Open_vSwitch external_ids this often and expect the monitor to report it (the only write; removed on exit)',
+    )
+    .option(
+      '--nudge',
+      "touch a stuck port's Interface external_ids so the agent's own monitor reports it again (logged, rate-limited)",
+    )
+    .option('--nudge-interval <s>', 'at most one nudge per port this often', '60')
+    .option('--exec <cmd>', 'run this shell command for every alert, the alert as JSON on stdin')
+    .option('--json', 'one JSON object per line')
+    .option('--once', 'print the ports stuck now (waiting past the grace) and exit: 0 none, 1 some')
+    .option('--metrics <addr:port>', 'serve Prometheus metrics here (e.g. 127.0.0.1:9477)')
+    .option(
+      '--state <file>',
+      'remember alerts here: after a restart a port still stuck is alerted again as a repeat',
+    )
+    .option('--lab-dir <dir>', 'state directory of the lab for lab:HOST endpoints', DEFAULT_DIR)
+    .option('--ssl-key <file>', 'ssl: endpoints: private key (PEM)')
+    .option('--ssl-cert <file>', 'ssl: endpoints: its certificate')
+    .option('--ssl-ca <file>', 'ssl: endpoints: CA certificate of the server')
+    .action(async (endpoints: string[], o: WatchCliOptions) => {
+      const hosts = endpoints.map((e) => watchHost(e, o.labDir));
+      const names = new Set<string>();
+      for (const h of hosts) {
+        if (names.has(h.name))
+          throw new WatchError(`two endpoints are named ${h.name}: name them (dom0=unix:…)`);
+        names.add(h.name);
+      }
+      let ssl: SslFiles | undefined;
+      if (o.sslKey || o.sslCert || o.sslCa) {
+        if (!o.sslKey || !o.sslCert || !o.sslCa)
+          throw new WatchError('ssl needs --ssl-key, --ssl-cert and --ssl-ca');
+        ssl = { key: readFileSync(o.sslKey), cert: readFileSync(o.sslCert), ca: readFileSync(o.sslCa) };
+      }
+      // A grace from the command line beats what a host's agent config says.
+      if (o.grace !== undefined) for (const h of hosts) delete h.graceMs;
+      const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : alertLine(a)}\n`);
+      const w = new Watcher(hosts, {
+        graceMs: o.grace !== undefined ? seconds(o.grace, '--grace') : 10_000,
+        pollMs: o.once ? 0 : seconds(o.poll, '--poll'),
+        probeMs: seconds(o.probe, '--probe') || 5000,
+        ...(o.canary && !o.once ? { canaryMs: seconds(o.canary, '--canary') } : {}),
+        ...(o.nudge ? { nudge: true, nudgeIntervalMs: seconds(o.nudgeInterval, '--nudge-interval') } : {}),
+        ...(o.state ? { stateFile: o.state } : {}),
+        ...(ssl ? { ssl } : {}),
+        onAlert: (a) => {
+          if (o.once && a.kind !== 'stuck' && a.kind !== 'lost-tag' && a.kind !== 'nudge') return;
+          print(a);
+          if (o.exec) runHook(o.exec, a);
+        },
+      });
+      try {
+        await w.start();
+      } catch (e) {
+        await w.stop().catch(() => undefined);
+        throw new WatchError(`cannot watch: ${(e as Error).message}`);
+      }
+      if (o.once) {
+        for (;;) {
+          const left = w.lastDue() - Date.now();
+          if (left < 0) break;
+          await new Promise((r) => setTimeout(r, left + 5));
+        }
+        const stuck = w.waiting().alerted;
+        await w.stop();
+        if (stuck.length === 0)
+          out(o.json ? '' : `no stuck VM port on ${hosts.map((h) => h.name).join(', ')}\n`);
+        setExit(stuck.length ? EXIT.problem : EXIT.ok);
+        return;
+      }
+      const srv = o.metrics ? await listen(o.metrics, w) : undefined;
+      if (srv) {
+        const a = srv.address();
+        if (a && typeof a === 'object')
+          process.stderr.write(`vifpath watch: metrics on http://${a.address}:${a.port}/metrics\n`);
+      }
+      process.stderr.write(
+        `vifpath watch: watching ${hosts.map((h) => `${h.name} (${h.remote})`).join(', ')}\n`,
+      );
+      await untilSignal();
+      srv?.close();
+      await w.stop();
+    });
+}

@@ -1,0 +1,339 @@
+// watch against a real ovsdb-server: stuck, bound and lost-tag ports, a deaf monitor caught by the
+// poll and by the canary, an ovsdb-server kill -9 + restart, nudge seen by ovsdb-client monitor
+// (the way Neutron's agent watches), and the CLI: --once exit codes, --exec, --metrics, bad
+// endpoints, kill -9 of watch itself (the alert repeated, marked as a repeat).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.ts';
+import { ROOT } from '../testing/fixtures.ts';
+import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
+import { isVmPort } from './port-role.ts';
+import { StallProxy } from './stall-proxy.ts';
+import { type Alert, Watcher, type WatchOptions } from './watcher.ts';
+
+const DIR = join(ROOT, 'tmp/watch-test');
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+let n = 0;
+
+beforeAll(() => {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(DIR, { recursive: true });
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+async function server(): Promise<TestOvsdbServer> {
+  const s = await TestOvsdbServer.create(join(DIR, `db${++n}`));
+  cleanups.push(() => s.stop());
+  await s.vsctl('add-br', 'br-int');
+  return s;
+}
+
+function waitFor<T>(f: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      const v = f();
+      if (v !== undefined && v !== false) resolve(v);
+      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+const NEUTRON = (id: string): string[] => [
+  `external_ids:iface-id=${id}`,
+  'external_ids:attached-mac=fa:16:3e:00:00:01',
+  `external_ids:vm-uuid=vm-${id}`,
+];
+
+/** ovs-vsctl add-port with Neutron's keys; tag when given. */
+function addVm(s: TestOvsdbServer, name: string, tag?: number, ext = NEUTRON(`id-${name}`)): Promise<string> {
+  return s.vsctl(
+    'add-port',
+    'br-int',
+    name,
+    ...(tag !== undefined ? [`tag=${tag}`] : []),
+    '--',
+    'set',
+    'interface',
+    name,
+    ...ext,
+  );
+}
+
+async function watcher(
+  hosts: ConstructorParameters<typeof Watcher>[0],
+  o: Partial<WatchOptions> = {},
+): Promise<{ w: Watcher; alerts: Alert[] }> {
+  const alerts: Alert[] = [];
+  const w = new Watcher(hosts, { graceMs: 300, pollMs: 0, onAlert: (a) => alerts.push(a), ...o });
+  cleanups.push(() => w.stop());
+  await w.start();
+  return { w, alerts };
+}
+
+const find = (alerts: Alert[], kind: string, port?: string): Alert | undefined =>
+  alerts.find((a) => a.kind === kind && (port === undefined || a.port === port));
+
+describe('port role', () => {
+  it.each([
+    ['vif16.0', {}, true],
+    ['vif0.1', {}, false],
+    ['vif16.0x', {}, false],
+    ['qvo3f1c9a2e-7b', { 'iface-id': 'x', 'attached-mac': 'm', 'vm-uuid': 'v' }, true],
+    ['tap3f1c9a2e-7b', { 'iface-id': 'x', 'attached-mac': 'm', 'xs-vif-uuid': 'v' }, true],
+    ['tap7b39ecad-81', { 'iface-id': 'x', 'attached-mac': 'm', 'iface-status': 'active' }, false],
+    ['eth1', { 'vm-uuid': 'v' }, false],
+  ])('%s %j → %s', (name, externalIds, vm) => {
+    expect(isVmPort({ name, externalIds })).toBe(vm);
+  });
+});
+
+describe('watch (library) against ovsdb-server', () => {
+  it('alerts a stuck VM port after the grace, says when it is bound, and when a bound port loses its tag', async () => {
+    const s = await server();
+    await addVm(s, 'qvo-bound', 5);
+    await s.vsctl(
+      'add-port',
+      'br-int',
+      'tap-dhcp',
+      '--',
+      'set',
+      'interface',
+      'tap-dhcp',
+      'external_ids:iface-id=d',
+      'external_ids:attached-mac=m',
+    );
+    await s.vsctl('add-port', 'br-int', 'vif0.1');
+    const { w, alerts } = await watcher([{ name: 'h1', remote: s.remote }]);
+    const t0 = Date.now();
+    await addVm(s, 'vif7.0');
+    const stuck = await waitFor(() => find(alerts, 'stuck', 'vif7.0'), 'stuck alert');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // never before the grace
+    expect(stuck).toMatchObject({
+      host: 'h1',
+      ifaceId: 'id-vif7.0',
+      waitingFor: ['tag (untagged)'],
+      evidence: { bridge: 'br-int', tag: null },
+    });
+    expect(stuck.waitingMs).toBeGreaterThanOrEqual(300);
+    expect(w.metrics()).toContain('vifpath_watch_ports{host="h1",state="stuck"} 1');
+    await s.vsctl('set', 'port', 'vif7.0', 'tag=3');
+    const bound = await waitFor(() => find(alerts, 'bound', 'vif7.0'), 'bound');
+    expect(bound.evidence).toMatchObject({ tag: 3 });
+    await s.vsctl('set', 'port', 'qvo-bound', 'tag=4095');
+    const lost = await waitFor(() => find(alerts, 'lost-tag', 'qvo-bound'), 'lost-tag');
+    expect(lost.waitingFor).toEqual(['a usable tag (4095 is the dead VLAN)']);
+    // The DHCP tap (no VM id) and Dom0's own vif0.1 are not VM ports: never alerted.
+    expect(alerts.filter((a) => a.port === 'tap-dhcp' || a.port === 'vif0.1')).toEqual([]);
+    const m = w.metrics();
+    expect(m).toContain('vifpath_watch_bind_latency_seconds_count 1');
+    expect(m).toContain('vifpath_watch_ports{host="h1",state="seen"} 2');
+  });
+
+  it('a monitor that drops updates (echo still answered) is called deaf by the poll; the port is still alerted; resync recovers it', async () => {
+    const s = await server();
+    const proxy = await StallProxy.start(join(DIR, `proxy${++n}.sock`), s.sock);
+    cleanups.push(() => proxy.close());
+    const { w, alerts } = await watcher([{ name: 'h', remote: s.remote, monitorRemote: proxy.remote }], {
+      pollMs: 150,
+      graceMs: 400,
+    });
+    proxy.setMode('drop-updates');
+    const t0 = Date.now();
+    await addVm(s, 'vif9.0');
+    const deaf = await waitFor(() => find(alerts, 'monitor-deaf'), 'monitor-deaf');
+    const detectMs = Date.parse(deaf.at) - t0;
+    expect(deaf.message).toMatch(/has not reported it/);
+    // The port reached watch through the polls although the monitor never said a word of it.
+    expect(proxy.dropped).toBeGreaterThan(0);
+    const stuck = await waitFor(() => find(alerts, 'stuck', 'vif9.0'), 'stuck via polls');
+    expect(stuck.waitingFor).toEqual(['tag (untagged)']);
+    const ok = await waitFor(
+      () => alerts.find((a) => a.kind === 'monitor-ok' && alerts.indexOf(a) > alerts.indexOf(deaf)),
+      'monitor-ok',
+    );
+    expect(ok.message).toMatch(/resync/);
+    expect(w.eyes.get('h')?.deafEpisodes).toBeGreaterThanOrEqual(1);
+    console.log(`deaf monitor detected ${detectMs} ms after the missed change (poll 150 ms)`);
+  });
+
+  it('on a quiet system the canary catches a deaf monitor, and its key is removed on stop', async () => {
+    const s = await server();
+    const proxy = await StallProxy.start(join(DIR, `proxy${++n}.sock`), s.sock);
+    cleanups.push(() => proxy.close());
+    const { w, alerts } = await watcher([{ name: 'q', remote: s.remote, monitorRemote: proxy.remote }], {
+      canaryMs: 150,
+    });
+    await waitFor(() => w.eyes.get('q')?.canaryRttMs !== undefined, 'a canary round trip');
+    expect(w.metrics()).toMatch(/vifpath_watch_canary_rtt_seconds\{host="q"\} \d/);
+    expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).toContain('vifpath-canary-');
+    proxy.setMode('drop-updates');
+    const deaf = await waitFor(() => find(alerts, 'monitor-deaf'), 'canary deafness');
+    expect(deaf.message).toMatch(/canary .* never reported/);
+    await w.stop();
+    expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).not.toContain('vifpath-canary');
+  });
+
+  it('survives ovsdb-server kill -9 + restart: a port added while it was down is alerted after the resync', async () => {
+    const s = await server();
+    const { alerts } = await watcher([{ name: 'r', remote: s.remote }], { pollMs: 200 });
+    await addVm(s, 'vif3.0');
+    await waitFor(() => find(alerts, 'stuck', 'vif3.0'), 'stuck before the restart');
+    await s.kill();
+    await waitFor(() => find(alerts, 'monitor-down'), 'monitor-down');
+    await s.offlineTransact([
+      { op: 'insert', table: 'Interface', row: { name: 'vif4.0' }, 'uuid-name': 'i' },
+      {
+        op: 'insert',
+        table: 'Port',
+        row: { name: 'vif4.0', interfaces: ['named-uuid', 'i'] },
+        'uuid-name': 'p',
+      },
+      {
+        op: 'mutate',
+        table: 'Bridge',
+        where: [['name', '==', 'br-int']],
+        mutations: [['ports', 'insert', ['set', [['named-uuid', 'p']]]]],
+      },
+    ]);
+    await s.start();
+    await waitFor(() => find(alerts, 'stuck', 'vif4.0'), 'stuck after the restart');
+    // vif3.0's alert stands (same waiting episode): not alerted twice by the same watch.
+    expect(alerts.filter((a) => a.kind === 'stuck' && a.port === 'vif3.0')).toHaveLength(1);
+  });
+
+  it('--nudge touches the stuck Interface: a Neutron-style `ovsdb-client monitor Interface name,ofport,external_ids` reports it', async () => {
+    const s = await server();
+    const peer = spawn(
+      'ovsdb-client',
+      ['monitor', s.remote, 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    cleanups.push(() => peer.kill('SIGKILL'));
+    let seen = '';
+    peer.stdout.on('data', (b: Buffer) => {
+      seen += b.toString();
+    });
+    await waitFor(() => seen.length > 0, 'ovsdb-client monitor initial rows');
+    const { alerts } = await watcher([{ name: 'n', remote: s.remote }], {
+      nudge: true,
+      nudgeIntervalMs: 60_000,
+    });
+    await addVm(s, 'vif5.0');
+    const nudge = await waitFor(() => find(alerts, 'nudge', 'vif5.0'), 'nudge');
+    expect(nudge.message).toMatch(/^nudged: set Interface external_ids:vifpath-nudge=/);
+    await waitFor(() => seen.includes('vifpath-nudge'), 'the peer monitor reporting the nudge');
+    // Rate limit: one nudge per port per interval.
+    expect(alerts.filter((a) => a.kind === 'nudge')).toHaveLength(1);
+  });
+});
+
+function cli(args: string[]): {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/vifpath.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    return exit;
+  });
+  return { child, out: () => out, err: () => err, exit };
+}
+
+describe('vifpath watch (CLI)', () => {
+  it('bad endpoints: exit 2 with one line', async () => {
+    const runs = ['bogus', 'tcp:host', 'lab:vm', 'ssh://root@dom0', 'unix:/nonexistent/db.sock'].map((bad) =>
+      cli(['watch', bad, '--once']),
+    );
+    for (const r of runs) {
+      expect(await r.exit).toBe(2);
+      expect(r.err().trim().split('\n')).toHaveLength(1);
+      expect(r.err()).toMatch(/^vifpath: /);
+    }
+  });
+
+  it('--once: exit 1 and the stuck port as JSON; exit 0 when every VM port is bound; --exec gets each alert on stdin', async () => {
+    const s = await server();
+    await addVm(s, 'vif6.0', 1);
+    const ok: string[] = [];
+    expect(await main(['watch', `dom0=${s.remote}`, '--once', '--grace', '0.2'], (x) => ok.push(x))).toBe(0);
+    expect(ok.join('')).toMatch(/no stuck VM port on dom0/);
+    await addVm(s, 'vif6.1');
+    const hook = join(DIR, 'hook.jsonl');
+    const out: string[] = [];
+    const code = await main(
+      ['watch', `dom0=${s.remote}`, '--once', '--grace', '0.2', '--json', '--exec', `cat >> '${hook}'`],
+      (x) => out.push(x),
+    );
+    expect(code).toBe(1);
+    const a = JSON.parse(out.join('').trim()) as Alert;
+    expect(a).toMatchObject({ kind: 'stuck', host: 'dom0', port: 'vif6.1', ifaceId: 'id-vif6.1' });
+    await waitFor(() => existsSync(hook) && readFileSync(hook, 'utf8').includes('\n'), 'the hook');
+    expect(JSON.parse(readFileSync(hook, 'utf8'))).toEqual(a);
+  });
+
+  it('--metrics serves Prometheus text; SIGTERM exits 0', async () => {
+    const s = await server();
+    await addVm(s, 'vif8.0');
+    const r = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--metrics', '127.0.0.1:0']);
+    const port = await waitFor(
+      () => /metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(r.err())?.[1],
+      'metrics address',
+    );
+    await waitFor(() => r.out().includes('STUCK h vif8.0'), 'stuck line');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toContain('vifpath_watch_ports{host="h",state="stuck"} 1');
+    expect(text).toContain('vifpath_watch_monitor_state{host="h",state="ok"} 1');
+    expect(text).toContain('# TYPE vifpath_watch_bind_latency_seconds histogram');
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  });
+
+  it('kill -9 of watch: the restarted watch alerts the still-stuck port again, marked as a repeat, and a port stuck meanwhile', async () => {
+    const s = await server();
+    const state = join(DIR, `state${++n}.json`);
+    await addVm(s, 'vif10.0');
+    const a = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--json', '--state', state]);
+    await waitFor(() => a.out().includes('"vif10.0"'), 'first alert');
+    a.child.kill('SIGKILL');
+    await a.exit;
+    await addVm(s, 'vif11.0'); // while no watch runs
+    const b = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--json', '--state', state]);
+    const lines = (): Alert[] =>
+      b
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Alert);
+    await waitFor(
+      () => lines().some((x) => x.port === 'vif11.0') && lines().some((x) => x.port === 'vif10.0'),
+      'both alerts',
+    );
+    expect(lines().find((x) => x.port === 'vif10.0')).toMatchObject({ kind: 'stuck', repeat: true });
+    expect(lines().find((x) => x.port === 'vif11.0')?.repeat).toBeUndefined();
+    b.child.kill('SIGTERM');
+    expect(await b.exit).toBe(0);
+  });
+});
