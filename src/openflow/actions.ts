@@ -4,13 +4,15 @@ import { BoundedMemo } from '../memo/bounded-memo.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatFieldValue, lookupField, parseFieldValue } from './fields.ts';
 import { splitTopLevel } from './text.ts';
-import type { Action, ActionType, CtArg, FieldRef, LearnSpec } from './types.ts';
+import type { Action, ActionType, ArgsActionName, CtArg, FieldRef, LearnSpec, PortRef } from './types.ts';
 import {
   formatInt,
+  formatIntValue,
   formatIpv4,
   formatMac,
   formatPortRef,
   parseBig,
+  parseBigValue,
   parseIpv4Only,
   parseMacOnly,
   parsePortRef,
@@ -32,19 +34,21 @@ function readFieldRef(text: string): FieldRef {
     // A bare field name (`reg0`, `vlan_vid`) refers to the whole field.
     if (isName(text, 0, text.length)) {
       const def = lookupField(text);
-      return def ? { field: def.name, name: text, bare: true } : { name: text, bare: true };
+      if (def) return { field: def.name, name: text, bare: true };
+      syntaxError(`"${text}" is not a field OVS knows`, text);
     }
     syntaxError(`"${text}" is not a field reference`, text);
   }
   const def = lookupField(m[1]!);
-  const ref: FieldRef = { name: m[1]! };
-  if (def) ref.field = def.name;
+  // A name that is no field (`NXM_NX`, a dump cut in the middle of `NXM_NX_REG0[]`) is broken text.
+  if (!def) syntaxError(`"${m[1]}" is not a field OVS knows`, text);
+  const ref: FieldRef = { name: m[1]!, field: def.name };
   if (m[2] !== undefined) {
     ref.start = Number(m[2]);
     ref.end = m[3] !== undefined ? Number(m[3]) : ref.start;
     if (m[3] === undefined) ref.single = true;
     if (ref.end < ref.start) syntaxError(`bit range ${text} is reversed`, text);
-    if (def && ref.end >= def.bits) syntaxError(`bit range ${text} exceeds the ${def.bits}-bit field`, text);
+    if (ref.end >= def.bits) syntaxError(`bit range ${text} exceeds the ${def.bits}-bit field`, text);
   }
   return ref;
 }
@@ -72,7 +76,7 @@ function arrow(text: string, what: string): [string, string] {
   return [text.slice(0, i), text.slice(i + 2)];
 }
 
-type Parser = (arg: string | undefined, paren: boolean) => Action;
+type Parser = (arg: string | undefined, paren: boolean, dst?: string) => Action;
 
 function need(arg: string | undefined, name: string): string {
   if (arg === undefined || arg === '') syntaxError(`${name} needs an argument`, name);
@@ -179,12 +183,53 @@ function formatLearnSpec(s: LearnSpec): string {
   }
 }
 
+const MPLS_BITS = { label: 20, tc: 3, ttl: 8 } as const;
+
+const ARGS_ACTIONS: readonly ArgsActionName[] = [
+  'sample',
+  'fin_timeout',
+  'bundle',
+  'bundle_load',
+  'multipath',
+  'encap',
+  'decap',
+];
+
+/** Which argument of an args action is a field it writes (bundle_load's 5th, multipath's 6th). */
+const ARGS_DST: Partial<Record<ArgsActionName, number>> = { bundle_load: 4, multipath: 5 };
+
+function argsAction(name: ArgsActionName, arg: string | undefined, paren: boolean): Action {
+  if (!paren && !(name === 'decap' && arg === undefined))
+    syntaxError(`${name} takes its arguments in parentheses`, arg ?? name);
+  const args = arg === undefined || arg === '' ? [] : splitTopLevel(arg, ',');
+  if (name !== 'decap' && args.length === 0) syntaxError(`${name} needs arguments`, name);
+  const di = ARGS_DST[name];
+  if (di === undefined) return { type: 'args', name, args };
+  if (args.length <= di) syntaxError(`${name}(${arg}): expected at least ${di + 1} arguments`, arg ?? '');
+  return { type: 'args', name, args, dst: parseFieldRef(args[di]!) };
+}
+
+function outputTrunc(a: string): Action {
+  let port: PortRef | undefined;
+  let maxLen: number | undefined;
+  for (const kv of a.split(',')) {
+    const eq = kv.indexOf('=');
+    const k = kv.slice(0, eq);
+    if (k === 'port') port = parsePortRef(kv.slice(eq + 1), 'output port');
+    else if (k === 'max_len') maxLen = parseUint(kv.slice(eq + 1), 32, 'output max_len');
+    else syntaxError(`output(${a}): unknown key "${kv}"`, a);
+  }
+  if (!port || maxLen === undefined) syntaxError(`output(${a}): expected port=P,max_len=N`, a);
+  return { type: 'output_trunc', port, maxLen };
+}
+
 /** Action name → parser. The argument is what follows `name:` or sits inside `name(...)`. */
 const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [
     'output',
-    (arg) => {
+    (arg, paren) => {
       const a = need(arg, 'output');
+      if (paren) return outputTrunc(a);
       if (a.includes('[')) return { type: 'output_reg', src: parseFieldRef(a) };
       return { type: 'output', port: parsePortRef(a, 'output'), bare: false };
     },
@@ -315,7 +360,80 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     'mod_tp_dst',
     (arg) => ({ type: 'mod_tp_dst', port: parseUint(need(arg, 'mod_tp_dst'), 16, 'mod_tp_dst') }),
   ],
-  ['dec_ttl', noArg('dec_ttl', { type: 'dec_ttl' })],
+  [
+    'dec_ttl',
+    (arg, paren) => {
+      if (arg === undefined) return { type: 'dec_ttl' };
+      if (!paren) syntaxError(`dec_ttl:${arg}: controller ids go in parentheses`, arg);
+      const ids = arg === '' ? [] : arg.split(',').map((x) => parseUint(x.trim(), 16, 'dec_ttl id'));
+      return { type: 'dec_ttl', ids };
+    },
+  ],
+  [
+    'check_pkt_larger',
+    (arg, paren, dst) => {
+      if (!paren || dst === undefined)
+        syntaxError('check_pkt_larger: expected check_pkt_larger(len)->dst', arg ?? '');
+      const d = parseFieldRef(dst);
+      return {
+        type: 'check_pkt_larger',
+        len: parseUint(need(arg, 'check_pkt_larger'), 16, 'check_pkt_larger'),
+        dst: d,
+      };
+    },
+  ],
+  ['clone', (arg) => ({ type: 'clone', actions: parseActions(need(arg, 'clone')) })],
+  ['write_actions', (arg) => ({ type: 'write_actions', actions: parseActions(need(arg, 'write_actions')) })],
+  ['ct_clear', noArg('ct_clear', { type: 'ct_clear' })],
+  ['clear_actions', noArg('clear_actions', { type: 'clear_actions' })],
+  ['exit', noArg('exit', { type: 'exit' })],
+  ['dec_mpls_ttl', noArg('dec_mpls_ttl', { type: 'dec_mpls_ttl' })],
+  ['debug_recirc', noArg('debug_recirc', { type: 'debug', name: 'debug_recirc' })],
+  ['debug_slow', noArg('debug_slow', { type: 'debug', name: 'debug_slow' })],
+  ['group', (arg) => ({ type: 'group', group: parseUint(need(arg, 'group'), 32, 'group') })],
+  ['meter', (arg) => ({ type: 'meter', meter: parseUint(need(arg, 'meter'), 32, 'meter') })],
+  [
+    'push_mpls',
+    (arg) => ({ type: 'push_mpls', ethertype: parseUint(need(arg, 'push_mpls'), 16, 'push_mpls ethertype') }),
+  ],
+  [
+    'pop_mpls',
+    (arg) => ({ type: 'pop_mpls', ethertype: parseUint(need(arg, 'pop_mpls'), 16, 'pop_mpls ethertype') }),
+  ],
+  ...(['label', 'tc', 'ttl'] as const).map((field): [string, Parser] => [
+    `set_mpls_${field}`,
+    (arg, paren) => ({
+      type: 'set_mpls',
+      field,
+      value: parseUint(need(arg, `set_mpls_${field}`), MPLS_BITS[field], `set_mpls_${field}`),
+      paren,
+    }),
+  ]),
+  [
+    'set_tunnel',
+    (arg) => ({ type: 'set_tunnel', id: parseBig(need(arg, 'set_tunnel'), 32, 'set_tunnel'), wide: false }),
+  ],
+  [
+    'set_tunnel64',
+    (arg) => ({
+      type: 'set_tunnel',
+      id: parseBig(need(arg, 'set_tunnel64'), 64, 'set_tunnel64'),
+      wide: true,
+    }),
+  ],
+  ['mod_nw_ecn', (arg) => ({ type: 'mod_nw_ecn', ecn: parseUint(need(arg, 'mod_nw_ecn'), 2, 'mod_nw_ecn') })],
+  ['mod_nw_ttl', (arg) => ({ type: 'mod_nw_ttl', ttl: parseUint(need(arg, 'mod_nw_ttl'), 8, 'mod_nw_ttl') })],
+  ['delete_field', (arg) => ({ type: 'delete_field', field: parseFieldRef(need(arg, 'delete_field')) })],
+  [
+    'write_metadata',
+    (arg) => ({
+      type: 'write_metadata',
+      value: parseBigValue(need(arg, 'write_metadata'), 64, true, 'write_metadata'),
+    }),
+  ],
+  ['push', (arg) => ({ type: 'stack', op: 'push', ref: parseFieldRef(need(arg, 'push')) })],
+  ['pop', (arg) => ({ type: 'stack', op: 'pop', ref: parseFieldRef(need(arg, 'pop')) })],
+  ...ARGS_ACTIONS.map((name): [string, Parser] => [name, (arg, paren) => argsAction(name, arg, paren)]),
   [
     'enqueue',
     (arg, paren) => {
@@ -369,7 +487,28 @@ const FORMAT: Formatters = {
   mod_nw_tos: (a) => `mod_nw_tos:${a.tos}`,
   mod_tp_src: (a) => `mod_tp_src:${a.port}`,
   mod_tp_dst: (a) => `mod_tp_dst:${a.port}`,
-  dec_ttl: () => 'dec_ttl',
+  dec_ttl: (a) => (a.ids ? `dec_ttl(${a.ids.join(',')})` : 'dec_ttl'),
+  check_pkt_larger: (a) => `check_pkt_larger(${a.len})->${formatFieldRef(a.dst)}`,
+  clone: (a) => `clone(${formatActions(a.actions)})`,
+  write_actions: (a) => `write_actions(${formatActions(a.actions)})`,
+  ct_clear: () => 'ct_clear',
+  clear_actions: () => 'clear_actions',
+  exit: () => 'exit',
+  dec_mpls_ttl: () => 'dec_mpls_ttl',
+  debug: (a) => a.name,
+  group: (a) => `group:${a.group}`,
+  meter: (a) => `meter:${a.meter}`,
+  output_trunc: (a) => `output(port=${formatPortRef(a.port)},max_len=${a.maxLen})`,
+  args: (a) => `${a.name}(${a.args.join(',')})`,
+  push_mpls: (a) => `push_mpls:0x${a.ethertype.toString(16)}`,
+  pop_mpls: (a) => `pop_mpls:0x${a.ethertype.toString(16)}`,
+  set_mpls: (a) => (a.paren ? `set_mpls_${a.field}(${a.value})` : `set_mpls_${a.field}:${a.value}`),
+  set_tunnel: (a) => `set_tunnel${a.wide ? '64' : ''}:0x${a.id.toString(16)}`,
+  mod_nw_ecn: (a) => `mod_nw_ecn:${a.ecn}`,
+  mod_nw_ttl: (a) => `mod_nw_ttl:${a.ttl}`,
+  delete_field: (a) => `delete_field:${formatFieldRef(a.field)}`,
+  write_metadata: (a) => `write_metadata:${formatIntValue(a.value)}`,
+  stack: (a) => `${a.op}:${formatFieldRef(a.ref)}`,
   enqueue: (a) =>
     a.paren ? `enqueue(${formatPortRef(a.port)},${a.queue})` : `enqueue:${formatPortRef(a.port)}:${a.queue}`,
   set_queue: (a) => `set_queue:${a.queue}`,
@@ -400,15 +539,58 @@ export function parseAction(text: string): Action {
   const name = text.slice(0, i);
   let arg: string | undefined;
   let paren = false;
+  let dst: string | undefined;
   if (i === text.length) arg = undefined;
   else if (text.charCodeAt(i) === 58) arg = text.slice(i + 1);
-  else if (text.endsWith(')')) {
-    arg = text.slice(i + 1, -1);
+  else {
+    const close = matchingParen(text, i);
+    if (close < 0) syntaxError(`unbalanced parentheses in "${text}"`, text);
+    arg = text.slice(i + 1, close);
     paren = true;
-  } else syntaxError(`cannot read action "${text}"`, text);
+    if (close !== text.length - 1) {
+      // `check_pkt_larger(100)->NXM_NX_REG0[10]`: a destination after the parentheses.
+      if (!text.startsWith('->', close + 1)) syntaxError(`cannot read action "${text}"`, text);
+      dst = text.slice(close + 3);
+    }
+  }
   const parser = PARSERS.get(name);
+  // Well-formed but not in the table: kept verbatim; the simulator reports it as unsupported.
   if (!parser) return { type: 'unsupported', name, text };
-  return parser(arg, paren);
+  if (dst !== undefined && name !== 'check_pkt_larger') syntaxError(`cannot read action "${text}"`, text);
+  return parser(arg, paren, dst);
+}
+
+/** Index of the `)` closing the `(` at text[open], skipping quoted text; -1 when there is none. */
+function matchingParen(text: string, open: number): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 92) i++;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === 40) depth++;
+    else if (c === 41 && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Parentheses of an action list balance (outside quotes). */
+function balanced(text: string): boolean {
+  if (text.indexOf('(') < 0 && text.indexOf(')') < 0) return true;
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 92) i++;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === 40) depth++;
+    else if (c === 41 && --depth < 0) return false;
+  }
+  return depth === 0 && !quoted;
 }
 
 // Single actions repeat across otherwise different lists (`resubmit(,71)`, the same ct(...)):
@@ -418,6 +600,7 @@ const actionNodes = new BoundedMemo(100_000, parseAction);
 /** Parse an action list (`mod_vlan_vid:1,NORMAL`). An empty list is an error; `drop` is explicit. */
 export function parseActions(text: string): Action[] {
   if (text === '') syntaxError('empty action list', text);
+  if (!balanced(text)) syntaxError(`unbalanced parentheses in "${text}"`, text);
   const parts = splitTopLevel(text, ',');
   const out: Action[] = [];
   for (const p of parts) {

@@ -19,7 +19,19 @@ import {
   parsePortRef,
 } from './values.ts';
 
-export type FieldKind = 'int' | 'big' | 'mac' | 'ipv4' | 'ipv6' | 'port' | 'ct_state' | 'tcp_flags' | 'frag';
+export type FieldKind =
+  | 'int'
+  | 'big'
+  | 'mac'
+  | 'ipv4'
+  | 'ipv6'
+  | 'port'
+  | 'ct_state'
+  | 'tcp_flags'
+  | 'tun_flags'
+  | 'frag'
+  /** Kept as written (`packet_type=(1,0x800)`): matched by nobody here, never misread. */
+  | 'text';
 
 export interface FieldDef {
   name: string;
@@ -30,11 +42,25 @@ export interface FieldDef {
   nxm?: string;
   oxm?: string;
   /** Required dl_type / nw_proto for the field to be meaningful (ovs-fields "prerequisites"). */
-  prereq?: 'vlan' | 'ip' | 'ipv6' | 'arp' | 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmp6' | 'l4';
+  prereq?:
+    | 'vlan'
+    | 'ip'
+    | 'ipv6'
+    | 'arp'
+    | 'tcp'
+    | 'udp'
+    | 'sctp'
+    | 'icmp'
+    | 'icmp6'
+    | 'l4'
+    | 'ct'
+    | 'mpls'
+    | 'nsh';
 }
 
 export const CT_STATE_FLAGS = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'] as const;
 export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'] as const;
+export const TUN_FLAGS = ['oam'] as const;
 export const FRAG_VALUES = ['no', 'yes', 'first', 'later', 'not_later'] as const;
 
 type Row = [
@@ -108,11 +134,44 @@ const ROWS: Row[] = [
   ['mpls_label', 'int', 20, false, '', 'OXM_OF_MPLS_LABEL'],
   ['mpls_tc', 'int', 3, false, '', 'OXM_OF_MPLS_TC'],
   ['mpls_bos', 'int', 1, false, '', 'OXM_OF_MPLS_BOS'],
+  // The rest of ovs-fields(7) (OVS 3.1): tunnels, conntrack tuple, MPLS TTL, NSH, ND extensions.
+  ['tun_ipv6_src', 'ipv6', 128, true, '', 'NXM_NX_TUN_IPV6_SRC'],
+  ['tun_ipv6_dst', 'ipv6', 128, true, '', 'NXM_NX_TUN_IPV6_DST'],
+  ['tun_gbp_id', 'int', 16, true, '', 'NXM_NX_TUN_GBP_ID'],
+  ['tun_gbp_flags', 'int', 8, true, '', 'NXM_NX_TUN_GBP_FLAGS'],
+  ['tun_erspan_ver', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_VER'],
+  ['tun_erspan_idx', 'int', 32, true, '', 'NXOXM_ET_ERSPAN_IDX'],
+  ['tun_erspan_dir', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_DIR'],
+  ['tun_erspan_hwid', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_HWID'],
+  ['tun_gtpu_flags', 'int', 8, true, '', 'NXOXM_ET_GTPU_FLAGS'],
+  ['tun_gtpu_msgtype', 'int', 8, true, '', 'NXOXM_ET_GTPU_MSGTYPE'],
+  ['tun_flags', 'tun_flags', 16, true, '', 'NXM_NX_TUN_FLAGS'],
+  ['packet_type', 'text', 32, false, '', 'OXM_OF_PACKET_TYPE'],
+  ['ct_nw_src', 'ipv4', 32, true, '', 'NXM_NX_CT_NW_SRC', 'ct'],
+  ['ct_nw_dst', 'ipv4', 32, true, '', 'NXM_NX_CT_NW_DST', 'ct'],
+  ['ct_ipv6_src', 'ipv6', 128, true, '', 'NXM_NX_CT_IPV6_SRC', 'ct'],
+  ['ct_ipv6_dst', 'ipv6', 128, true, '', 'NXM_NX_CT_IPV6_DST', 'ct'],
+  ['ct_tp_src', 'int', 16, true, '', 'NXM_NX_CT_TP_SRC', 'ct'],
+  ['ct_tp_dst', 'int', 16, true, '', 'NXM_NX_CT_TP_DST', 'ct'],
+  ['mpls_ttl', 'int', 8, false, '', 'NXM_NX_MPLS_TTL', 'mpls'],
+  ['nsh_flags', 'int', 8, true, '', 'NXOXM_NSH_FLAGS', 'nsh'],
+  ['nsh_ttl', 'int', 8, false, '', 'NXOXM_NSH_TTL', 'nsh'],
+  ['nsh_mdtype', 'int', 8, false, '', 'NXOXM_NSH_MDTYPE', 'nsh'],
+  ['nsh_np', 'int', 8, false, '', 'NXOXM_NSH_NP', 'nsh'],
+  ['nsh_spi', 'int', 32, false, 'nsp', 'NXOXM_NSH_SPI', 'nsh'],
+  ['nsh_si', 'int', 8, false, 'nsi', 'NXOXM_NSH_SI', 'nsh'],
+  ['nsh_c1', 'int', 32, true, 'nshc1', 'NXOXM_NSH_C1', 'nsh'],
+  ['nsh_c2', 'int', 32, true, 'nshc2', 'NXOXM_NSH_C2', 'nsh'],
+  ['nsh_c3', 'int', 32, true, 'nshc3', 'NXOXM_NSH_C3', 'nsh'],
+  ['nsh_c4', 'int', 32, true, 'nshc4', 'NXOXM_NSH_C4', 'nsh'],
+  ['nd_reserved', 'int', 32, false, '', 'ERICOXM_OF_ICMPV6_ND_RESERVED', 'icmp6'],
+  ['nd_options_type', 'int', 8, false, '', 'ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE', 'icmp6'],
 ];
 
 for (let i = 0; i < 16; i++) ROWS.push([`reg${i}`, 'int', 32, true, '', `NXM_NX_REG${i}`]);
 for (let i = 0; i < 8; i++) ROWS.push([`xreg${i}`, 'big', 64, true, '', `OXM_OF_PKT_REG${i}`]);
 for (let i = 0; i < 4; i++) ROWS.push([`xxreg${i}`, 'big', 128, true, '', `NXM_NX_XXREG${i}`]);
+for (let i = 0; i < 64; i++) ROWS.push([`tun_metadata${i}`, 'big', 992, true, '', `NXM_NX_TUN_METADATA${i}`]);
 
 export const FIELDS: ReadonlyMap<string, FieldDef> = (() => {
   const m = new Map<string, FieldDef>();
@@ -123,8 +182,8 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = (() => {
       bits,
       maskable,
       aliases: aliases ? aliases.split(' ') : [],
-      ...(nxm?.startsWith('NXM') ? { nxm } : {}),
-      ...(nxm?.startsWith('OXM') ? { oxm: nxm } : {}),
+      ...(nxm && !nxm.includes('OXM') ? { nxm } : {}),
+      ...(nxm?.includes('OXM') ? { oxm: nxm } : {}),
       ...(prereq ? { prereq } : {}),
     };
     m.set(name, def);
@@ -143,6 +202,30 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = (() => {
     ['OXM_OF_UDP_SRC', 'udp_src'],
     ['OXM_OF_UDP_DST', 'udp_dst'],
     ['OXM_OF_TUNNEL_ID', 'tun_id'],
+    ['OXM_OF_IPV6_SRC', 'ipv6_src'],
+    ['OXM_OF_IPV6_DST', 'ipv6_dst'],
+    ['OXM_OF_IPV6_FLABEL', 'ipv6_label'],
+    ['OXM_OF_IP_ECN', 'nw_ecn'],
+    ['OXM_OF_ARP_OP', 'arp_op'],
+    ['OXM_OF_ARP_SPA', 'arp_spa'],
+    ['OXM_OF_ARP_TPA', 'arp_tpa'],
+    ['OXM_OF_ARP_SHA', 'arp_sha'],
+    ['OXM_OF_ARP_THA', 'arp_tha'],
+    ['ONFOXM_ET_TCP_FLAGS', 'tcp_flags'],
+    ['OXM_OF_TCP_FLAGS', 'tcp_flags'],
+    ['OXM_OF_ICMPV4_TYPE', 'icmp_type'],
+    ['OXM_OF_ICMPV4_CODE', 'icmp_code'],
+    ['OXM_OF_ICMPV6_TYPE', 'icmpv6_type'],
+    ['OXM_OF_ICMPV6_CODE', 'icmpv6_code'],
+    ['OXM_OF_IPV6_ND_TARGET', 'nd_target'],
+    ['OXM_OF_IPV6_ND_SLL', 'nd_sll'],
+    ['OXM_OF_IPV6_ND_TLL', 'nd_tll'],
+    ['ONFOXM_ET_ACTSET_OUTPUT', 'actset_output'],
+    ['OXM_OF_ACTSET_OUTPUT', 'actset_output'],
+    ['NXM_NX_CONJ_ID', 'conj_id'],
+    ['NXM_NX_CT_NW_PROTO', 'ct_nw_proto'],
+    ['NXM_NX_DP_HASH', 'dp_hash'],
+    ['NXM_NX_RECIRC_ID', 'recirc_id'],
   ];
   for (const [alias, name] of extra) m.set(alias, m.get(name)!);
   return m;
@@ -194,6 +277,15 @@ export function parseFieldValue(def: FieldDef, text: string): FieldValue {
       return text.startsWith('+') || text.startsWith('-')
         ? parseFlags(text, TCP_FLAGS, what)
         : parseIntValue(text, 16, true, what);
+    case 'tun_flags':
+      // `+oam-...` to match, `oam` (flag names joined by `|`) as set_field prints a value.
+      if (text.startsWith('+') || text.startsWith('-')) return parseFlags(text, TUN_FLAGS, what);
+      if (text.split('|').every((f) => (TUN_FLAGS as readonly string[]).includes(f)))
+        return { t: 'enum', v: text };
+      return parseIntValue(text, 16, true, what);
+    case 'text':
+      if (text === '') syntaxError(`${what} needs a value`, text);
+      return { t: 'enum', v: text };
     case 'frag':
       if (!(FRAG_VALUES as readonly string[]).includes(text))
         syntaxError(`${what}: unknown value "${text}"`, text);

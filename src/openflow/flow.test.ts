@@ -109,18 +109,12 @@ describe('flow syntax: real flows', () => {
   });
 
   it('keeps unknown actions and match keys as typed unsupported nodes', () => {
-    const f = parseFlow(
-      'priority=1,frobnicate=3 actions=write_metadata:0x1/0xff,sample(probability=10),NORMAL',
-    );
+    const f = parseFlow('priority=1,frobnicate=3 actions=frob_meta:0x1/0xff,frob(probability=10),NORMAL');
     expect(f.match).toContainEqual({ kind: 'unsupported', text: 'frobnicate=3' });
-    expect(f.actions[0]).toEqual({
-      type: 'unsupported',
-      name: 'write_metadata',
-      text: 'write_metadata:0x1/0xff',
-    });
-    expect(f.actions[1]).toEqual({ type: 'unsupported', name: 'sample', text: 'sample(probability=10)' });
+    expect(f.actions[0]).toEqual({ type: 'unsupported', name: 'frob_meta', text: 'frob_meta:0x1/0xff' });
+    expect(f.actions[1]).toEqual({ type: 'unsupported', name: 'frob', text: 'frob(probability=10)' });
     expect(formatFlow(f)).toBe(
-      'priority=1,frobnicate=3 actions=write_metadata:0x1/0xff,sample(probability=10),NORMAL',
+      'priority=1,frobnicate=3 actions=frob_meta:0x1/0xff,frob(probability=10),NORMAL',
     );
   });
 

@@ -173,7 +173,38 @@ export type Action =
   | { type: 'mod_nw_tos'; tos: number }
   | { type: 'mod_tp_src'; port: number }
   | { type: 'mod_tp_dst'; port: number }
-  | { type: 'dec_ttl' }
+  /** `dec_ttl` or `dec_ttl(id,...)`: the controller ids to notify when the TTL runs out. */
+  | { type: 'dec_ttl'; ids?: number[] }
+  /** `check_pkt_larger(len)->dst`: sets the 1-bit dst when the packet is longer than len. */
+  | { type: 'check_pkt_larger'; len: number; dst: FieldRef }
+  /** Runs its actions on a copy of the packet; the original continues unchanged. */
+  | { type: 'clone'; actions: Action[] }
+  | { type: 'ct_clear' }
+  | { type: 'group'; group: number }
+  | { type: 'meter'; meter: number }
+  /** `output(port=P,max_len=N)`: output truncated to N bytes. */
+  | { type: 'output_trunc'; port: PortRef; maxLen: number }
+  /** sample(...), fin_timeout(...), bundle(...), bundle_load(...), multipath(...), encap(...), decap(...):
+   * parsed into their arguments (as printed) but not simulated. */
+  | { type: 'args'; name: ArgsActionName; args: string[]; dst?: FieldRef }
+  | { type: 'push_mpls'; ethertype: number }
+  | { type: 'pop_mpls'; ethertype: number }
+  /** set_mpls_label / set_mpls_tc / set_mpls_ttl; `paren` when printed as `set_mpls_ttl(10)`. */
+  | { type: 'set_mpls'; field: 'label' | 'tc' | 'ttl'; value: number; paren: boolean }
+  | { type: 'dec_mpls_ttl' }
+  /** set_tunnel:ID (32-bit form) or set_tunnel64:ID. */
+  | { type: 'set_tunnel'; id: bigint; wide: boolean }
+  | { type: 'mod_nw_ecn'; ecn: number }
+  | { type: 'mod_nw_ttl'; ttl: number }
+  | { type: 'delete_field'; field: FieldRef }
+  | { type: 'write_metadata'; value: BigValue }
+  /** push:ref / pop:ref on the field stack. */
+  | { type: 'stack'; op: 'push' | 'pop'; ref: FieldRef }
+  /** write_actions(...) (OpenFlow 1.1+ action set). */
+  | { type: 'write_actions'; actions: Action[] }
+  | { type: 'clear_actions' }
+  | { type: 'exit' }
+  | { type: 'debug'; name: 'debug_recirc' | 'debug_slow' }
   | { type: 'enqueue'; port: PortRef; queue: number; paren: boolean }
   | { type: 'set_queue'; queue: number }
   | { type: 'pop_queue' }
@@ -181,6 +212,15 @@ export type Action =
   | { type: 'unsupported'; name: string; text: string };
 
 export type ActionType = Action['type'];
+
+export type ArgsActionName =
+  | 'sample'
+  | 'fin_timeout'
+  | 'bundle'
+  | 'bundle_load'
+  | 'multipath'
+  | 'encap'
+  | 'decap';
 
 /** Flags ovs-ofctl prints between the statistics and the match. */
 export type FlowFlag =

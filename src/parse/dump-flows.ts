@@ -4,7 +4,15 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
-import { diag, hasCorrupt, ovsMessage, type Parsed, splitLines, unreadable } from './diagnostics.ts';
+import {
+  type Diagnostic,
+  diag,
+  hasCorrupt,
+  ovsMessage,
+  type Parsed,
+  splitLines,
+  unreadable,
+} from './diagnostics.ts';
 
 export type { OpenFlowVersion } from '../openflow/types.ts';
 
@@ -53,24 +61,18 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
         const flow = parseFlow(t);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
         if (i === lines.length - 1 && !text.endsWith('\n') && hasUnsupported(flow)) {
-          diagnostics.push(
-            diag('corrupt', n, 'truncated', 'last flow cut off (no newline, unknown syntax at the end)', t),
-          );
+          diagnostics.push(cutOff(n, 'last flow cut off (no newline, unknown syntax at the end)', t));
+          dump.complete = false;
           continue;
         }
         dump.flows.push({ flow, line: n, text: t });
       } catch (e) {
         if (!(e instanceof FlowSyntaxError)) throw e;
         const last = i === lines.length - 1 && !text.endsWith('\n');
-        diagnostics.push(
-          diag(
-            'corrupt',
-            n,
-            last ? 'truncated' : 'bad-flow',
-            last ? `flow cut off: ${e.message}` : e.message,
-            t,
-          ),
-        );
+        if (last) {
+          diagnostics.push(cutOff(n, `last flow cut off: ${e.message}`, t));
+          dump.complete = false;
+        } else diagnostics.push(diag('corrupt', n, 'bad-flow', e.message, t));
       }
       continue;
     }
@@ -100,9 +102,12 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
       diagnostics.push(m);
       continue;
     }
-    diagnostics.push(
-      unreadable(lines, i, text, 'not-a-flow', 'not a flow line', 'line cut off before "actions="'),
-    );
+    if (i === lines.length - 1 && !text.endsWith('\n')) {
+      diagnostics.push(cutOff(n, 'last line cut off before "actions="', raw));
+      dump.complete = false;
+      continue;
+    }
+    diagnostics.push(unreadable(lines, i, text, 'not-a-flow', 'not a flow line'));
   }
   if (lines.length === 0 && opts.expectOutput)
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
@@ -112,4 +117,12 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
 
 function hasUnsupported(f: Flow): boolean {
   return f.actions.some((a) => a.type === 'unsupported') || f.match.some((m) => m.kind === 'unsupported');
+}
+
+/**
+ * The dump ends inside a record (last line without its newline, not a whole flow): what precedes
+ * is used, the dump is incomplete (not corrupt), and whatever depends on the rest says so.
+ */
+function cutOff(line: number, message: string, text: string): Diagnostic {
+  return diag('warning', line, 'truncated', `${message}: the dump is incomplete`, text);
 }

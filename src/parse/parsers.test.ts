@@ -94,7 +94,10 @@ describe('ovs-ofctl dump-flows', () => {
     const full = seed('dom0/ovs-ofctl_dump-flows_xapi3');
     const cut = full.slice(0, full.lastIndexOf('actions=') + 6);
     const r = parseDumpFlows(cut);
-    expect(r.diagnostics.find((d) => d.severity === 'corrupt')).toMatchObject({ line: 4, code: 'truncated' });
+    // Cut inside a record: incomplete, not corrupt.
+    expect(r.diagnostics.find((d) => d.code === 'truncated')).toMatchObject({ line: 4, severity: 'warning' });
+    expect(r.value.complete).toBe(false);
+    expect(r.value.flows).toHaveLength(2);
     const g = parseDumpFlows(`${full}this is not a flow\n`);
     expect(g.diagnostics).toEqual([
       expect.objectContaining({ severity: 'corrupt', line: 5, code: 'not-a-flow' }),
@@ -408,5 +411,41 @@ describe('the DHCP agent files dnsmasq reads and writes (lab fixture)', () => {
     expect(parsePidFile(read(join(dir, 'pid'))).value).toBe(27348);
     expect(parsePidFile('').value).toBeUndefined();
     expect(parsePidFile('abc\n').diagnostics.map((d) => d.code)).toEqual(['bad-pid']);
+  });
+});
+
+describe('dump-flows: cut in the middle of a record (real strings)', () => {
+  const head =
+    'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=5.1s, table=0, n_packets=0, n_bytes=0, idle_age=5, priority=0 actions=NORMAL\n';
+  it.each([
+    ' cookie=0x0, table=0, priority=3,in_port=1,dl_vlan=1 actions=mod_vlan_vid:2,load:0x2->NXM_NX',
+    ' cookie=0x0, table=0, priority=3,in_port=1 actions=clone(output:1',
+    ' cookie=0x0, table=0, priority=3,in_port=1 actions=resubm',
+    ' cookie=0x0, table=0, priority=3,in_port=1 act',
+  ])('%s', (last) => {
+    const r = parseDumpFlows(`${head}${last}`);
+    expect(r.value.complete).toBe(false);
+    expect(r.value.flows).toHaveLength(1);
+    expect(r.diagnostics.filter((d) => d.severity === 'corrupt')).toEqual([]);
+    expect(r.diagnostics).toContainEqual(expect.objectContaining({ code: 'truncated', line: 3 }));
+  });
+  it('the same broken record with its newline is corrupt (not a cut)', () => {
+    const r = parseDumpFlows(`${head} priority=3 actions=load:0x2->NXM_NX\n`);
+    expect(r.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: 'corrupt', code: 'bad-flow', line: 3 }),
+    );
+  });
+  it('valid actions ovs-ofctl prints never cost the dump', () => {
+    const r = parseDumpFlows(
+      `${head} priority=5,ip actions=dec_ttl(1,2,3),check_pkt_larger(100)->NXM_NX_REG0[10],frobnicate(1),NORMAL\n`,
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value.complete).toBe(true);
+    expect(r.value.flows[1]!.flow.actions.map((a) => a.type)).toEqual([
+      'dec_ttl',
+      'check_pkt_larger',
+      'unsupported',
+      'normal',
+    ]);
   });
 });

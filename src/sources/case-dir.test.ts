@@ -136,12 +136,29 @@ describe('sosreport trees and the reference lab', () => {
 });
 
 describe('bad input', () => {
-  it('a truncated dump is one error naming file and line; --lenient reads the rest', () => {
+  it('a dump cut inside a record is incomplete, not corrupt: read, marked, named by file and line', () => {
     const d = scratch();
     cpSync(SEED_CASE, d, { recursive: true });
     writeFileSync(
       join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
-      'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 act',
+      'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 actions=drop\n cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=5, priority=3,in_port=1 actions=load:0x2->NXM_NX',
+    );
+    const s = readCase(d);
+    const xapi3 = findBridge(s.hosts[0]!, 'xapi3')!;
+    expect(xapi3.flows.known && xapi3.flows.value.complete).toBe(false);
+    expect(xapi3.flows.known && xapi3.flows.value.entries).toHaveLength(1);
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({ file: 'dom0/ovs-ofctl_dump-flows_xapi3', line: 3, code: 'truncated' }),
+    );
+    expect(findPort(s.hosts[0]!, 'vif16.0')!.port.tag.known).toBe(true);
+  });
+
+  it('a broken record inside a dump is one error naming file and line; --lenient reads the rest', () => {
+    const d = scratch();
+    cpSync(SEED_CASE, d, { recursive: true });
+    writeFileSync(
+      join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+      'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 actions=clone(drop\n',
     );
     let err: unknown;
     try {
