@@ -2,9 +2,14 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { collect } from '../lab/collect.ts';
-import { DEFAULT_DIR, down, LAB_HOSTS, Lab, LabError, type LabHost, leftovers } from '../lab/lab.ts';
+import { DEFAULT_DIR, down, LAB_HOSTS, Lab, LabError, type LabHost, labDir, leftovers } from '../lab/lab.ts';
 import type { Renewal } from '../lab/state.ts';
 import { SCENARIOS } from '../lab/topology.ts';
+import { escapeControl as e } from '../text/escape.ts';
+import { numberOption } from './live.ts';
+
+/** dhclient gives up after this many seconds at most. */
+const MAX_DHCP_TIMEOUT_S = 600;
 
 function renewalLine(r: Renewal): string {
   const got = r.lease ? `lease ${r.lease}` : 'NO lease';
@@ -39,7 +44,12 @@ export function labCommands(
     .option(...dirOpt)
     .option('--dhcp-timeout <s>', "dhclient's timeout in seconds", '6')
     .action(async (o: { scenario: string; dir: string; dhcpTimeout: string }) => {
-      const l = await Lab.up({ dir: o.dir, scenario: o.scenario, dhcpTimeout: Number(o.dhcpTimeout) });
+      const dhcpTimeout = numberOption('--dhcp-timeout', o.dhcpTimeout, {
+        min: 1,
+        max: MAX_DHCP_TIMEOUT_S,
+        integer: true,
+      });
+      const l = await Lab.up({ dir: o.dir, scenario: o.scenario, dhcpTimeout });
       out(
         `lab ${l.state.prefix} up in ${((l.state.timings.upMs ?? 0) / 1000).toFixed(2)} s: scenario ${l.state.scenario} (${l.spec.description})\n`,
       );
@@ -56,8 +66,12 @@ export function labCommands(
       out(
         r.removed.length
           ? `removed ${r.removed.length}: ${r.removed.join(', ')}\n`
-          : `nothing of a lab in ${o.dir}\n`,
+          : `nothing of a lab in ${labDir(o.dir)}\n`,
       );
+      if (r.kept.length)
+        out(
+          `kept (not made by the lab): ${e(r.kept.slice(0, 20).join(', '))}${r.kept.length > 20 ? ', …' : ''}\n`,
+        );
       const left = await leftovers(o.dir);
       if (left.length) {
         out(`still present: ${left.join(', ')}\n`);

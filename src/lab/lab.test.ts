@@ -131,7 +131,7 @@ describe('a live lab: exec, renew, the seed fix, crash recovery', () => {
     // Wait until daemons run (pids recorded), then kill the CLI mid-build.
     for (let i = 0; i < 500; i++) {
       const s = readState(crashDir);
-      if (s && Object.keys(s.pids).length >= 2) break;
+      if (s && s.processes.length >= 2) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     child.kill('SIGKILL');

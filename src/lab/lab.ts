@@ -3,15 +3,37 @@
 // ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
 // on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
 
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
+import { onInterrupt } from '../runner/cleanup.ts';
 import { exec, execOk } from '../runner/exec.ts';
 import { LocalRunner, NETNS } from '../runner/runner.ts';
 import { OvsInstance } from './ovs-instance.ts';
-import { type LabState, type Renewal, readState, writeState } from './state.ts';
+import {
+  type LabProcess,
+  type LabState,
+  LOCK_FILE,
+  PREFIX,
+  type Renewal,
+  readState as readStateFile,
+  STATE_FILE,
+  StateError,
+  writeState,
+} from './state.ts';
 import {
   DOMU_VIF,
   hosts,
@@ -33,6 +55,23 @@ export type LabHost = 'dom0' | 'domu' | 'vm' | 'qdhcp';
 export const LAB_HOSTS: readonly LabHost[] = ['dom0', 'domu', 'vm', 'qdhcp'];
 
 export class LabError extends VifpathError {}
+
+/** The lab's record, or a LabError (exit 2) when state.json cannot be trusted: nothing is removed then. */
+function readState(dir: string): LabState | undefined {
+  try {
+    return readStateFile(dir);
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    throw new LabError(
+      `${join(dir, STATE_FILE)} is not a record this lab can trust (${e.message}): nothing was removed. ${manualCleanup(dir, e.prefixHint)}`,
+    );
+  }
+}
+
+/** The directory of a lab, absolute (a relative --dir is relative to where vifpath runs). */
+export function labDir(dir = DEFAULT_DIR): string {
+  return resolve(dir);
+}
 
 export interface UpOptions {
   dir?: string;
@@ -56,6 +95,7 @@ export class Lab {
   private constructor(readonly state: LabState) {}
 
   static open(dir = DEFAULT_DIR): Lab {
+    dir = labDir(dir);
     const s = readState(dir);
     if (!s) throw new LabError(`no lab in ${dir} (start one with \`vifpath lab up\`)`);
     return new Lab(s);
@@ -97,38 +137,102 @@ export class Lab {
 
   static async up(opts: UpOptions = {}): Promise<Lab> {
     requireRoot();
-    const dir = opts.dir ?? DEFAULT_DIR;
+    const dir = labDir(opts.dir);
     const spec = scenarioByName(opts.scenario ?? 'healthy');
     if (!spec) throw new LabError(`unknown scenario "${opts.scenario}" (see \`vifpath lab list\`)`);
-    if (readState(dir))
-      throw new LabError(`a lab already exists in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+    const emptyOrNew = (): void => {
+      if (!existsSync(dir)) return;
+      if (!statSync(dir).isDirectory()) throw new LabError(`${dir} exists and is not a directory`);
+      if (existsSync(join(dir, STATE_FILE)))
+        throw new LabError(`a lab already exists in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+      const other = readdirSync(dir).filter((e) => e !== LOCK_FILE);
+      if (other.length > 0)
+        throw new LabError(
+          `${dir} is not empty (${other.length} entries, e.g. ${other[0]}): the lab builds only in a new or empty directory, so that \`down\` removes exactly what it made`,
+        );
+    };
+    emptyOrNew();
+    const createdDir = !existsSync(dir);
+    if (createdDir) mkdirSync(dir, { recursive: true });
+    const release = takeLock(dir);
     const t0 = performance.now();
-    const lab = new Lab({
-      version: 1,
-      prefix: `vl${randomBytes(3).toString('hex')}`,
-      dir,
-      scenario: spec.name,
-      createdAt: new Date().toISOString(),
-      namespaces: [],
-      pids: {},
-      ready: false,
-      timings: {},
-      renewals: [],
+    let lab: Lab;
+    try {
+      emptyOrNew();
+      lab = new Lab({
+        version: 2,
+        prefix: await uniquePrefix(),
+        dir,
+        createdDir,
+        files: [STATE_FILE],
+        scenario: spec.name,
+        createdAt: new Date().toISOString(),
+        namespaces: [],
+        processes: [],
+        ready: false,
+        timings: {},
+        renewals: [],
+      });
+      lab.save();
+    } catch (e) {
+      release();
+      if (createdDir) rmdirSync(dir);
+      throw e;
+    }
+    // Interrupted (Ctrl-C, kill): stop building, tear down what was built, then die of the signal.
+    let finished: () => void = () => {};
+    const done = new Promise<void>((r) => {
+      finished = r;
     });
-    lab.save();
+    const unhook = onInterrupt(async () => {
+      lab.aborted = true;
+      await done;
+    });
     try {
       await lab.build(spec, opts.dhcpTimeout ?? 6);
       lab.state.ready = true;
       lab.state.timings.upMs = Math.round(performance.now() - t0);
       lab.save();
     } catch (e) {
-      await down(dir);
-      throw e;
+      await teardown(lab.state);
+      release();
+      if (createdDir && readdirSync(dir).length === 0) rmdirSync(dir);
+      throw lab.aborted ? new LabError(`lab up interrupted: everything it built in ${dir} was removed`) : e;
+    } finally {
+      unhook();
+      release();
+      finished();
     }
     return lab;
   }
 
+  /** Set by a signal: the build stops at its next step. */
+  aborted = false;
+  private step(): void {
+    if (this.aborted) throw new LabError('interrupted');
+  }
+  /** Record a path (relative to the lab directory) before creating it. */
+  private own(rel: string): string {
+    if (!this.state.files.includes(rel)) {
+      this.state.files.push(rel);
+      this.save();
+    }
+    return join(this.dir, rel);
+  }
+  /** Record a process the lab started, by pid, start time and exact command line. */
+  private recordProcess(pid: number, what: string): void {
+    const id = procIdentity(pid);
+    if (!id) return;
+    this.state.processes = this.state.processes.filter((p) => p.pid !== pid);
+    this.state.processes.push({ pid, ...id, what });
+    this.save();
+  }
+  private forgetProcess(pid: number): void {
+    this.state.processes = this.state.processes.filter((p) => p.pid !== pid);
+  }
+
   private async addNs(host: LabHost): Promise<void> {
+    this.step();
     const ns = this.ns(host);
     this.state.namespaces.push(ns);
     this.save();
@@ -137,23 +241,29 @@ export class Lab {
   }
 
   private in(host: LabHost, ...argv: string[]): Promise<unknown> {
+    this.step();
     return execOk(['ip', 'netns', 'exec', this.ns(host), ...argv]);
   }
 
   private async build(spec: ScenarioSpec, dhcpTimeout: number): Promise<void> {
     // Namespaces first (recorded before creation), then the OVS daemons inside dom0 and domu.
     for (const h of LAB_HOSTS) await this.addNs(h);
+    this.own('dom0');
+    this.own('domu');
+    this.step();
     const inst: Record<'dom0' | 'domu', OvsInstance> = {
       dom0: await OvsInstance.start({
         dir: join(this.dir, 'dom0'),
         netns: this.ns('dom0'),
         existingNetns: true,
       }),
-      domu: await OvsInstance.start({
-        dir: join(this.dir, 'domu'),
-        netns: this.ns('domu'),
-        existingNetns: true,
-      }),
+      domu: await this.afterStep(() =>
+        OvsInstance.start({
+          dir: join(this.dir, 'domu'),
+          netns: this.ns('domu'),
+          existingNetns: true,
+        }),
+      ),
     };
     for (const h of ['dom0', 'domu'] as const) this.recordPids(join(this.dir, h, 'run'));
     // Wires: DomU eth1 is Dom0's vif15.1; the VM's eth0 is Dom0's vif16.0. Both ends are created
@@ -178,6 +288,7 @@ export class Lab {
       for (const b of hs.bridges) {
         await ovs.vsctl(...OvsInstance.addBridgeArgs(b.name, 'fail_mode=secure'));
         for (const p of b.ports) {
+          this.step();
           const args = ['--', 'add-port', b.name, p.name];
           if (p.tag !== undefined) args.push(`tag=${p.tag}`);
           args.push('--', 'set', 'interface', p.name, `ofport_request=${p.ofport}`);
@@ -204,6 +315,7 @@ export class Lab {
     await this.in('qdhcp', 'ip', 'addr', 'add', `${TAP_IP}/24`, 'dev', dev);
     if (spec.tapUp) await this.in('qdhcp', 'ip', 'link', 'set', dev, 'up');
     // dnsmasq the way the Neutron DHCP agent runs it: static range, hosts file per network.
+    this.own('neutron');
     mkdirSync(this.dhcpDir(), { recursive: true });
     writeFileSync(
       join(this.dhcpDir(), 'host'),
@@ -212,7 +324,7 @@ export class Lab {
     writeFileSync(join(this.dhcpDir(), 'opts'), 'tag:tag0,option:router,10.0.0.1\n');
     writeFileSync(join(this.dhcpDir(), 'interface'), `${dev}\n`);
     writeFileSync(join(this.dhcpDir(), 'leases'), '');
-    writeFileSync(this.dnsmasqLog(), '');
+    writeFileSync(this.own('dnsmasq.log'), '');
     if (spec.dnsmasq !== 'absent') await this.startDnsmasq(dev);
     if (spec.dnsmasq === 'crashed') {
       // SIGKILL: dnsmasq cannot remove its pid file, as after a crash or the OOM killer.
@@ -255,17 +367,18 @@ export class Lab {
       '--domain=openstacklocal',
       '--log-dhcp',
       `--log-facility=${this.dnsmasqLog()}`,
+      // It would drop to nobody, who cannot read its files under a private (0700) --dir.
+      '--user=root',
     );
     await waitFor(
       async () => existsSync(join(d, 'pid')) && readFileSync(join(d, 'pid'), 'utf8').trim() !== '',
       'dnsmasq pid file',
     );
-    this.state.pids[readFileSync(join(d, 'pid'), 'utf8').trim()] = 'dnsmasq';
-    this.save();
+    this.recordProcess(Number(readFileSync(join(d, 'pid'), 'utf8').trim()), 'dnsmasq');
   }
 
   private writeDhclientFiles(timeout: number): void {
-    const vm = join(this.dir, 'vm');
+    const vm = this.own('vm');
     mkdirSync(vm, { recursive: true });
     // Short timeouts: a failing scenario costs `timeout` seconds, not minutes.
     writeFileSync(
@@ -292,6 +405,8 @@ export class Lab {
     // attempt right after a change could still hit them. Purge them so it sees the tables as they are.
     for (const h of ['dom0', 'domu'] as const)
       await execOk(this.wrap(h, ['ovs-appctl', 'revalidator/purge']));
+    this.step();
+    this.own('captures');
     const capName = `captures/renew-${this.state.renewals.length + 1}-${this.dhcpDev()}.pcap`;
     const cap = await this.startCapture(join(this.dir, capName));
     // The VM's side too (both directions): where OFFERs arrive, after the datapath, so their
@@ -333,9 +448,8 @@ export class Lab {
       .split('\n')
       .filter((l) => l.trim() !== '' && !/^(Internet Systems|Copyright|All rights|For info)/.test(l));
     const bound = output.map((l) => /^bound to (\S+)/.exec(l)).find(Boolean);
-    if (bound && existsSync(join(vm, 'dhclient.pid'))) {
-      this.state.pids[readFileSync(join(vm, 'dhclient.pid'), 'utf8').trim()] = 'dhclient';
-    }
+    if (bound && existsSync(join(vm, 'dhclient.pid')))
+      this.recordProcess(Number(readFileSync(join(vm, 'dhclient.pid'), 'utf8').trim()), 'dhclient');
     const log = existsSync(this.dnsmasqLog()) ? readFileSync(this.dnsmasqLog(), 'utf8').slice(logStart) : '';
     const count = (re: RegExp): number => log.split('\n').filter((l) => re.test(l)).length;
     const renewal: Renewal = {
@@ -363,31 +477,34 @@ export class Lab {
     filter = 'udp dst port 67',
   ): Promise<{ stop: () => Promise<number | null> }> {
     const t = await startTcpdump(new LocalRunner(NETNS(this.ns(host))), dev, file, { filter, toFile: true });
-    if (t.pid) this.state.pids[String(t.pid)] = 'tcpdump';
+    if (t.pid) this.recordProcess(t.pid, 'tcpdump');
     return {
       stop: async () => {
         const bytes = await t.stop();
-        if (t.pid) delete this.state.pids[String(t.pid)];
+        if (t.pid) this.forgetProcess(t.pid);
         return bytes ? pcapCount(Buffer.from(bytes)) : null;
       },
     };
   }
 
   private async stopDhclient(): Promise<void> {
-    for (const [pid, what] of Object.entries(this.state.pids))
-      if (what === 'dhclient') {
-        killOurs(Number(pid), this.dir);
-        delete this.state.pids[pid];
-      }
+    for (const p of this.state.processes.filter((x) => x.what === 'dhclient')) {
+      killRecorded(p);
+      this.forgetProcess(p.pid);
+    }
     rmSync(join(this.dir, 'vm', 'dhclient.pid'), { force: true });
   }
 
   private recordPids(runDir: string): void {
     for (const d of ['ovsdb-server', 'ovs-vswitchd']) {
       const f = join(runDir, `${d}.pid`);
-      if (existsSync(f)) this.state.pids[readFileSync(f, 'utf8').trim()] = d;
+      if (existsSync(f)) this.recordProcess(Number(readFileSync(f, 'utf8').trim()), d);
     }
-    this.save();
+  }
+
+  private async afterStep<T>(f: () => Promise<T>): Promise<T> {
+    this.step();
+    return f();
   }
 }
 
@@ -434,22 +551,71 @@ async function waitFor(cond: () => Promise<boolean> | boolean, what: string, ms 
   throw new LabError(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-/** Kill a pid only if its command line names our lab directory (pids get reused). */
-function killOurs(pid: number, dir: string): boolean {
-  if (!Number.isInteger(pid) || pid <= 1) return false;
-  let cmdline: string;
+/** A process as /proc shows it now: start time (clock ticks since boot) and exact argv. */
+function procIdentity(pid: number): { startTime: number; cmdline: string[] } | undefined {
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTime = Number(rest[22 - 3]);
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (raw === '') return undefined; // a zombie or a kernel thread
+    return { startTime, cmdline: raw.replace(/\0$/, '').split('\0') };
   } catch {
-    return false;
+    return undefined;
   }
-  if (!cmdline.includes(dir)) return false;
+}
+
+/** The recorded process is still the one the lab started: same start time, same exact command line. */
+function isRecorded(p: LabProcess): boolean {
+  const id = procIdentity(p.pid);
+  return (
+    id !== undefined &&
+    id.startTime === p.startTime &&
+    id.cmdline.length === p.cmdline.length &&
+    id.cmdline.every((a, i) => a === p.cmdline[i])
+  );
+}
+
+function killRecorded(p: LabProcess): boolean {
+  if (!isRecorded(p)) return false;
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(p.pid, 'SIGKILL');
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Daemons whose pid file is in the lab's own tree but that were not recorded yet (`up` killed
+ * between starting one and recording it): taken only when one argv word is exactly the path that
+ * makes it this lab's (its database, socket or pid file), never by substring.
+ */
+function unrecordedDaemons(s: LabState): LabProcess[] {
+  const d = s.dir;
+  const marks: [string, string, string][] = [];
+  for (const h of ['dom0', 'domu'])
+    if (s.files.includes(h))
+      marks.push(
+        [join(d, h, 'run/ovsdb-server.pid'), join(d, h, 'conf.db'), 'ovsdb-server'],
+        [join(d, h, 'run/ovs-vswitchd.pid'), `unix:${join(d, h, 'run/db.sock')}`, 'ovs-vswitchd'],
+      );
+  if (s.files.includes('neutron')) {
+    const pf = join(d, 'neutron/dhcp', NET_ID, 'pid');
+    marks.push([pf, `--pid-file=${pf}`, 'dnsmasq']);
+  }
+  if (s.files.includes('vm'))
+    marks.push([join(d, 'vm/dhclient.pid'), join(d, 'vm/dhclient.pid'), 'dhclient']);
+  const out: LabProcess[] = [];
+  for (const [file, word, what] of marks) {
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    const id = procIdentity(pid);
+    if (id?.cmdline.includes(word) && !s.processes.some((p) => p.pid === pid)) out.push({ pid, ...id, what });
+  }
+  return out;
 }
 
 function alive(pid: number): boolean {
@@ -462,76 +628,155 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Everything of the lab in `dir` that still exists: for `down` and for tests. */
-export async function leftovers(dir: string, prefix?: string): Promise<string[]> {
-  const out: string[] = [];
-  const s = readState(dir);
-  const pre = prefix ?? s?.prefix;
-  if (pre) {
-    const ns = (await exec(['ip', 'netns', 'list'])).stdout;
-    for (const l of ns.split('\n')) {
-      const name = l.split(' ')[0] ?? '';
-      if (name.startsWith(`${pre}-`)) out.push(`namespace ${name}`);
-    }
-  }
-  for (const [pid, what] of Object.entries(s?.pids ?? {}))
-    if (alive(Number(pid)) && pidIsOurs(Number(pid), dir)) out.push(`process ${pid} (${what})`);
-  for (const p of pidFiles(dir)) {
-    const pid = Number(readFileSync(p, 'utf8').trim());
-    if (alive(pid) && pidIsOurs(pid, dir)) out.push(`process ${pid} (${p})`);
-  }
-  if (existsSync(dir)) out.push(`directory ${dir}`);
-  return [...new Set(out)];
+async function netnsList(): Promise<string[]> {
+  return (await exec(['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n !== '');
 }
 
-function pidIsOurs(pid: number, dir: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(dir);
-  } catch {
-    return false;
+/** A prefix no namespace on this machine uses yet. */
+async function uniquePrefix(): Promise<string> {
+  const names = await netnsList();
+  for (;;) {
+    const p = `vl${randomBytes(3).toString('hex')}`;
+    if (!names.some((n) => n.startsWith(`${p}-`))) return p;
   }
-}
-
-function pidFiles(dir: string): string[] {
-  const c = [
-    join(dir, 'dom0/run/ovs-vswitchd.pid'),
-    join(dir, 'dom0/run/ovsdb-server.pid'),
-    join(dir, 'domu/run/ovs-vswitchd.pid'),
-    join(dir, 'domu/run/ovsdb-server.pid'),
-    join(dir, 'neutron/dhcp', NET_ID, 'pid'),
-    join(dir, 'vm/dhclient.pid'),
-  ];
-  return c.filter((p) => existsSync(p));
 }
 
 /**
- * Remove every process (by pid, only ours), namespace and file the lab in `dir` made. Works on a
- * half-built or crashed lab; never touches anything not recorded or not carrying its prefix.
+ * Exclusive right to work on `dir` (up, down): a lock file holding our pid and start time. A lock
+ * whose holder is gone (killed mid-`up`) is taken over.
  */
-export async function down(dir = DEFAULT_DIR): Promise<{ removed: string[] }> {
-  requireRoot();
-  const s = readState(dir);
-  const removed: string[] = [];
-  const pids = new Set<number>();
-  for (const pid of Object.keys(s?.pids ?? {})) pids.add(Number(pid));
-  for (const p of pidFiles(dir)) pids.add(Number(readFileSync(p, 'utf8').trim()));
-  for (const pid of pids) if (killOurs(pid, dir)) removed.push(`process ${pid}`);
-  for (const pid of pids)
-    for (let i = 0; i < 100 && alive(pid) && pidIsOurs(pid, dir); i++)
-      await new Promise((r) => setTimeout(r, 10));
-  if (s) {
-    const list = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
-    const ours = new Set([...s.namespaces, ...list.filter((n) => n.startsWith(`${s.prefix}-`))]);
-    for (const ns of ours) {
-      if (!list.includes(ns)) continue;
-      // Deleting a namespace destroys the veth ends in it, and their peers elsewhere.
-      const r = await exec(['ip', 'netns', 'del', ns]);
-      if (r.rc === 0) removed.push(`namespace ${ns}`);
+function takeLock(dir: string): () => void {
+  const p = join(dir, LOCK_FILE);
+  const me = JSON.stringify({ pid: process.pid, startTime: procIdentity(process.pid)?.startTime ?? 0 });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(p, me, { flag: 'wx' });
+      return () => {
+        if (existsSync(p) && readFileSync(p, 'utf8') === me) rmSync(p, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder: { pid?: unknown; startTime?: unknown } = {};
+      try {
+        holder = JSON.parse(readFileSync(p, 'utf8'));
+      } catch {
+        // unreadable: treat as stale
+      }
+      const id = typeof holder.pid === 'number' ? procIdentity(holder.pid) : undefined;
+      if (id && id.startTime === holder.startTime)
+        throw new LabError(
+          `another \`vifpath lab\` (pid ${holder.pid}) is working on ${dir}: wait for it to finish`,
+        );
+      rmSync(p, { force: true });
     }
   }
-  if (existsSync(dir) && (s || existsSync(join(dir, 'dom0')) || existsSync(join(dir, 'domu')))) {
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(`directory ${dir}`);
+  throw new LabError(`could not lock ${dir}`);
+}
+
+/** Shell commands for what looks like a lab in `dir`, when its record cannot be trusted (never run). */
+function manualCleanup(dir: string, prefix: string | undefined): string {
+  const cmds: string[] = [];
+  if (prefix && PREFIX.test(prefix)) {
+    const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+    for (const l of list.split('\n')) {
+      const n = l.split(' ')[0] ?? '';
+      if (n.startsWith(`${prefix}-`)) cmds.push(`ip netns del ${n}`);
+    }
   }
-  return { removed };
+  const probe: LabState = {
+    version: 2,
+    prefix: prefix ?? 'vl000000',
+    dir,
+    createdDir: false,
+    files: ['dom0', 'domu', 'neutron', 'vm'],
+    scenario: '',
+    createdAt: '',
+    namespaces: [],
+    processes: [],
+    ready: false,
+    timings: {},
+    renewals: [],
+  };
+  for (const p of unrecordedDaemons(probe)) cmds.push(`kill ${p.pid}  # ${p.what}`);
+  cmds.push(`then look at ${dir} and remove it yourself`);
+  return `To clean up by hand: ${cmds.join('; ')}`;
+}
+
+/** Remove exactly what the record lists: its processes (still the same ones), namespaces, files. */
+async function teardown(s: LabState): Promise<string[]> {
+  const removed: string[] = [];
+  const procs = [...s.processes, ...unrecordedDaemons(s)];
+  for (const p of procs) if (killRecorded(p)) removed.push(`process ${p.pid} (${p.what})`);
+  for (const p of procs) for (let i = 0; i < 200 && alive(p.pid) && isRecorded(p); i++) await sleep(10);
+  const list = await netnsList();
+  for (const ns of s.namespaces) {
+    if (!list.includes(ns)) continue;
+    // Deleting a namespace destroys the veth ends in it, and their peers elsewhere.
+    const r = await exec(['ip', 'netns', 'del', ns]);
+    if (r.rc === 0) removed.push(`namespace ${ns}`);
+  }
+  for (const rel of [...s.files].reverse()) {
+    if (rel === STATE_FILE) continue;
+    const p = join(s.dir, rel);
+    if (!existsSync(p)) continue;
+    rmSync(p, { recursive: true, force: true });
+    removed.push(`${rel}`);
+  }
+  // The record last: a teardown cut short can be run again.
+  rmSync(join(s.dir, STATE_FILE), { force: true });
+  return removed;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Everything of the lab in `dir` that still exists: for `down` and for tests. */
+export async function leftovers(dir: string, prefix?: string): Promise<string[]> {
+  dir = labDir(dir);
+  const out: string[] = [];
+  let s: LabState | undefined;
+  try {
+    s = readStateFile(dir);
+  } catch {
+    s = undefined;
+  }
+  const pre = prefix ?? s?.prefix;
+  if (pre) for (const n of await netnsList()) if (n.startsWith(`${pre}-`)) out.push(`namespace ${n}`);
+  if (s) {
+    for (const p of [...s.processes, ...unrecordedDaemons(s)])
+      if (alive(p.pid) && isRecorded(p)) out.push(`process ${p.pid} (${p.what})`);
+    for (const rel of s.files) if (existsSync(join(dir, rel))) out.push(`file ${join(dir, rel)}`);
+  }
+  if (existsSync(dir) && (s?.createdDir ?? true)) out.push(`directory ${dir}`);
+  return [...new Set(out)];
+}
+
+/**
+ * Remove every process (by pid, start time and exact command line), namespace and file the lab in
+ * `dir` recorded; the directory itself only when `up` created it and it is empty then. Works on a
+ * half-built or crashed lab. A record it cannot trust: exit 2, nothing removed.
+ */
+export async function down(dirArg = DEFAULT_DIR): Promise<{ removed: string[]; kept: string[] }> {
+  requireRoot();
+  const dir = labDir(dirArg);
+  if (!existsSync(dir)) return { removed: [], kept: [] };
+  const release = takeLock(dir);
+  try {
+    const s = readState(dir);
+    if (!s) return { removed: [], kept: readdirSync(dir).filter((e) => e !== LOCK_FILE) };
+    const removed = await teardown(s);
+    release();
+    const kept = readdirSync(dir);
+    if (s.createdDir && kept.length === 0) {
+      rmdirSync(dir);
+      removed.push(`directory ${dir}`);
+    }
+    return { removed, kept };
+  } finally {
+    release();
+  }
 }
