@@ -1,10 +1,10 @@
 // Builds a Snapshot from a case directory (design.md): one folder per host, each a sosreport tree,
 // a sosreport archive or a flat folder of sosreport-named files, plus links.txt.
-import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { dhcpSightings } from '../capture/analyze.ts';
+import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
@@ -33,6 +33,7 @@ import {
   parsePidFile,
   parseSockets,
 } from '../parse/services.ts';
+import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
 import { classify, type FileKind } from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
@@ -40,6 +41,34 @@ import { HostBuilder, type RowStore } from './host-builder.ts';
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
   lenient?: boolean;
+  /** Override the archive limits (tests; otherwise the VIFPATH_ARCHIVE_MAX_* variables or the defaults). */
+  archiveLimits?: Partial<ArchiveLimits>;
+}
+
+export interface ArchiveLimits {
+  memberBytes: number;
+  totalBytes: number;
+  members: number;
+}
+/** One member of a sosreport archive: a conf.db or a log is rarely over 100 MB. */
+export const ARCHIVE_MAX_MEMBER_BYTES = 512 * 1024 * 1024;
+/** Everything unpacked from one archive (it goes to the temporary folder). */
+export const ARCHIVE_MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024;
+/** Members of one archive (a full sosreport with proc and sys has some tens of thousands). */
+export const ARCHIVE_MAX_MEMBERS = 1_000_000;
+
+function archiveLimits(opts: ReadOptions): ArchiveLimits {
+  const env = (name: string, dflt: number): number => {
+    const v = process.env[name];
+    return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : dflt;
+  };
+  return {
+    memberBytes:
+      opts.archiveLimits?.memberBytes ?? env('VIFPATH_ARCHIVE_MAX_MEMBER_BYTES', ARCHIVE_MAX_MEMBER_BYTES),
+    totalBytes:
+      opts.archiveLimits?.totalBytes ?? env('VIFPATH_ARCHIVE_MAX_TOTAL_BYTES', ARCHIVE_MAX_TOTAL_BYTES),
+    members: opts.archiveLimits?.members ?? env('VIFPATH_ARCHIVE_MAX_MEMBERS', ARCHIVE_MAX_MEMBERS),
+  };
 }
 
 const ARCHIVE = /\.(tar\.xz|tar\.gz|tgz|tar\.bz2|tar)$/;
@@ -93,13 +122,78 @@ function walk(dir: string, out: string[], depth = 0): void {
   }
 }
 
-function unpack(archive: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vifpath-sos-'));
+/**
+ * Unpack a sosreport archive into a temporary folder (removed after the host is read, and at exit or
+ * on a signal). Its listing is checked first: a member over the per-member limit, a total over the
+ * total limit or too many members is a LimitError naming the member and the limit, before anything
+ * is written; with --lenient an oversized member is left out with a warning and the rest is read.
+ */
+function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
+  const lim = archiveLimits(opts);
+  const list = spawnSync('tar', ['-tvf', archive, '--numeric-owner'], {
+    encoding: 'utf8',
+    maxBuffer: Math.min(lim.members, ARCHIVE_MAX_MEMBERS) * 512 + 1024 * 1024,
+  });
+  if (list.error && (list.error as NodeJS.ErrnoException).code === 'ENOBUFS')
+    throw new LimitError(
+      `the archive lists more than ${lim.members} members (ARCHIVE_MAX_MEMBERS; set VIFPATH_ARCHIVE_MAX_MEMBERS to read it)`,
+      archive,
+    );
+  if (list.status !== 0)
+    throw new InputError(`cannot unpack archive: ${(list.stderr ?? '').trim().split('\n')[0]}`, archive);
+  const excluded: string[] = [];
+  let total = 0;
+  let members = 0;
+  // GNU tar: `-rw-r--r-- 0/0   1048576 2024-01-01 00:00 name` (devices show `major,minor`).
+  for (const line of list.stdout.split('\n')) {
+    const m = /^(\S)\S*\s+\S+\s+(\d+|\d+,\s*\d+)\s+\S+\s+\S+\s(.*)$/.exec(line);
+    if (!m) continue;
+    if (++members > lim.members)
+      throw new LimitError(
+        `the archive has more than ${lim.members} members (ARCHIVE_MAX_MEMBERS; set VIFPATH_ARCHIVE_MAX_MEMBERS to read it)`,
+        archive,
+      );
+    if (m[1] !== '-') continue;
+    const size = Number(m[2]);
+    const name = m[3]!;
+    if (size > lim.memberBytes) {
+      const what = `archive member ${name} is ${size} bytes, over the per-member limit of ${lim.memberBytes} (ARCHIVE_MAX_MEMBER_BYTES; set VIFPATH_ARCHIVE_MAX_MEMBER_BYTES to read it)`;
+      if (!opts.lenient) throw new LimitError(what, archive);
+      excluded.push(name);
+      diagnostics.push({
+        file: basename(archive),
+        line: 0,
+        severity: 'warning',
+        code: 'archive-limit',
+        message: `${what}: left out`,
+      });
+      continue;
+    }
+    total += size;
+    if (total > lim.totalBytes)
+      throw new LimitError(
+        `the archive unpacks to more than ${lim.totalBytes} bytes (at member ${name}; ARCHIVE_MAX_TOTAL_BYTES; set VIFPATH_ARCHIVE_MAX_TOTAL_BYTES to read it)`,
+        archive,
+      );
+  }
+  const dir = tempDir('vifpath-sos-');
   try {
-    execFileSync('tar', ['-xf', archive, '-C', dir, '--no-same-owner', '--no-same-permissions'], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      'tar',
+      [
+        '-xf',
+        archive,
+        '-C',
+        dir,
+        '--no-same-owner',
+        '--no-same-permissions',
+        '--no-wildcards',
+        ...excluded.map((n) => `--exclude=${n}`),
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (e) {
+    removeTempDir(dir);
     throw new InputError(
       `cannot unpack archive: ${
         String((e as { stderr?: Buffer }).stderr ?? e)
@@ -113,10 +207,11 @@ function unpack(archive: string): string {
 }
 
 /** Resolve a host's folder: itself, or an archive inside it / beside it. */
-function hostRoot(path: string): string {
-  if (statSync(path).isFile()) return unpack(path);
+function hostRoot(path: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
+  if (statSync(path).isFile()) return unpack(path, opts, diagnostics);
   const entries = readdirSync(path);
-  if (entries.length === 1 && ARCHIVE.test(entries[0]!)) return unpack(join(path, entries[0]!));
+  if (entries.length === 1 && ARCHIVE.test(entries[0]!))
+    return unpack(join(path, entries[0]!), opts, diagnostics);
   return path;
 }
 
@@ -142,7 +237,7 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
       .map((e) => ({ name: e.replace(ARCHIVE, ''), path: join(caseDir, e) }))
       .filter((h) => statSync(h.path).isDirectory() || ARCHIVE.test(h.path));
   }
-  for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics));
+  for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics, opts));
   const links = readLinks(caseDir, hosts, diagnostics);
   const snapshot: Snapshot = { source: caseDir, hosts, links, diagnostics };
   const bad = diagnostics.find((d) => d.severity === 'corrupt');
@@ -156,8 +251,29 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   return snapshot;
 }
 
-function readHost(name: string, path: string, caseDir: string, diagnostics: FileDiagnostic[]): Host {
-  const root = hostRoot(path);
+function readHost(
+  name: string,
+  path: string,
+  caseDir: string,
+  diagnostics: FileDiagnostic[],
+  opts: ReadOptions,
+): Host {
+  const root = hostRoot(path, opts, diagnostics);
+  try {
+    return readHostAt(root, name, path, caseDir, diagnostics);
+  } finally {
+    // An unpacked archive is read whole by now: nothing is left in the temporary folder.
+    if (root !== path) removeTempDir(root);
+  }
+}
+
+function readHostAt(
+  root: string,
+  name: string,
+  path: string,
+  caseDir: string,
+  diagnostics: FileDiagnostic[],
+): Host {
   const b = new HostBuilder(name, diagnostics);
   const all: string[] = [];
   walk(root, all);
