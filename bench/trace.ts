@@ -2,12 +2,14 @@
 // `ovs-appctl ofproto/trace` on the same table loaded into a real ovs-vswitchd, same run.
 // Run with a larger young generation (npm run bench:trace passes --max-semi-space-size=32): with
 // V8's default sizing the same code measured anywhere from 48k to 213k traces/s between runs.
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { snapshotOf } from '../src/dataplane/oracle.ts';
+import { snapshotOf } from '../src/testing/oracle.ts';
 import { parsePacketSpec } from '../src/dataplane/packet.ts';
 import { trace } from '../src/dataplane/trace.ts';
+import { nodesOf } from '../src/dataplane/tree.ts';
 import { buildWorld } from '../src/dataplane/world.ts';
 import { OvsInstance } from '../src/lab/ovs-instance.ts';
 import { neutronDump } from './neutron-dump.ts';
@@ -73,7 +75,7 @@ try {
   });
   const parsed = packets.map((p) => ({ port: p.port, packet: parsePacketSpec(p.spec).packet }));
   const sample = trace(w, 'h', parsed[0]!.port, parsed[0]!.packet);
-  const tables = sample.hops.filter((h) => h.kind === 'table').length;
+  const tables = nodesOf(sample.tree, 'table').length;
   for (let i = 0; i < 2000; i++) trace(w, 'h', parsed[i % 256]!.port, parsed[i % 256]!.packet);
   // Median of three rounds: one round is short enough for a garbage collection to skew it.
   const rounds: number[] = [];

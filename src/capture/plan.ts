@@ -3,11 +3,19 @@
 // DISCOVER crosses; and which flows the DISCOVER and the OFFER hit (their counters are read
 // again after the capture, to say which flow saw the packets).
 
+import {
+  discoverProbe,
+  matchedFlows,
+  offerProbe,
+  serverTargets,
+  vmTarget,
+  wiresCrossed,
+} from '../dataplane/probes.ts';
 import { runTrace } from '../dataplane/run.ts';
-import type { Step, TraceResult } from '../dataplane/trace.ts';
+import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld } from '../dataplane/world.ts';
-import { findServers, findVms } from '../doctor/context.ts';
 import { VifpathError } from '../errors/errors.ts';
+import { findServers, findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
 export class CapturePlanError extends VifpathError {}
@@ -26,6 +34,8 @@ export interface PathFlow {
   bridge: string;
   table: number;
   rule: string;
+  /** The flow drops what it matches (its actions are empty or `drop`). */
+  drops: boolean;
   n_packets?: number;
   file: string;
   line: number;
@@ -44,23 +54,17 @@ export function pointName(p: PlannedPoint): string {
 }
 
 function flowsOf(t: TraceResult, direction: PathFlow['direction']): PathFlow[] {
-  const out: PathFlow[] = [];
-  let at: Extract<Step, { kind: 'bridge' }> | undefined;
-  for (const s of t.hops) {
-    if (s.kind === 'bridge') at = s;
-    else if (s.kind === 'table' && s.flow && at)
-      out.push({
-        direction,
-        host: at.host,
-        bridge: at.bridge,
-        table: s.table,
-        rule: s.flow.rule,
-        ...(s.flow.n_packets !== undefined ? { n_packets: s.flow.n_packets } : {}),
-        file: s.flow.file,
-        line: s.flow.line,
-      });
-  }
-  return out;
+  return matchedFlows(t).map((f) => ({
+    direction,
+    host: f.host,
+    bridge: f.bridge,
+    table: f.table,
+    rule: f.rule,
+    drops: f.entry.flow.actions.every((a) => a.type === 'drop'),
+    ...(f.entry.flow.stats.n_packets !== undefined ? { n_packets: f.entry.flow.stats.n_packets } : {}),
+    file: f.entry.from.file,
+    line: f.entry.from.line,
+  }));
 }
 
 /**
@@ -124,23 +128,29 @@ export function planCapture(
   const flows: PathFlow[] = [];
   if (vm) {
     const world = buildWorld(s);
-    const discover = runTrace(s, world, `${vm.host.name}:${vm.port.name}`, 'dhcp-discover', vm.mac);
+    const discover = runTrace(s, world, {
+      from: `${vm.host.name}:${vm.port.name}`,
+      packet: discoverProbe(vm),
+      targets: serverTargets(servers),
+    });
     flows.push(...flowsOf(discover, 'DISCOVER'));
     if (opts.path)
-      for (const step of discover.hops)
-        if (step.kind === 'cross' && step.via === 'wire')
-          for (const end of [step.from, step.to]) {
-            const i = end.indexOf(':');
-            const p = { host: end.slice(0, i), dev: end.slice(i + 1), why: 'a wire on the DISCOVER path' };
-            if (!points.some((x) => x.host === p.host && x.dev === p.dev && !x.ns)) points.push(p);
-          }
-    if (srv?.ovs) {
-      const ip = srv.device.addresses.find((a) => a.family === 'inet')?.address;
-      const spec = `dhcp-offer${srv.device.mac ? `,dl_src=${srv.device.mac}` : ''}${ip ? `,nw_src=${ip}` : ''}`;
+      for (const w of wiresCrossed(discover))
+        for (const end of [w.from, w.to]) {
+          const p = { host: end.host, dev: end.iface, why: 'a wire on the DISCOVER path' };
+          if (!points.some((x) => x.host === p.host && x.dev === p.dev && !x.ns)) points.push(p);
+        }
+    if (srv?.ovs)
       flows.push(
-        ...flowsOf(runTrace(s, world, `${srv.host.name}:${srv.ovs.port.name}`, spec, vm.mac), 'OFFER'),
+        ...flowsOf(
+          runTrace(s, world, {
+            from: `${srv.host.name}:${srv.ovs.port.name}`,
+            packet: offerProbe(vm, srv),
+            targets: vmTarget(vm),
+          }),
+          'OFFER',
+        ),
       );
-    }
   }
   return {
     vm: vmAt,

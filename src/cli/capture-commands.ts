@@ -33,6 +33,7 @@ export interface CounterChange {
   bridge: string;
   table: number;
   rule: string;
+  drops: boolean;
   before?: number;
   after?: number;
 }
@@ -85,6 +86,7 @@ async function counters(
     bridge: f.bridge,
     table: f.table,
     rule: f.rule,
+    drops: f.drops,
     ...(f.n_packets !== undefined ? { before: f.n_packets } : {}),
     ...(now.get(`${f.host}\0${f.bridge}`)?.has(f.rule)
       ? { after: now.get(`${f.host}\0${f.bridge}`)!.get(f.rule)! }
@@ -204,12 +206,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
           for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
           // Where the DISCOVERs died, by the flow that counted them during the capture.
           for (const f of flows)
-            if (
-              /actions=drop$/.test(f.rule) &&
-              f.before !== undefined &&
-              f.after !== undefined &&
-              f.after > f.before
-            )
+            if (f.drops && f.before !== undefined && f.after !== undefined && f.after > f.before)
               out(
                 `the ${f.direction} stops at ${f.host} ${f.bridge} table ${f.table}: \`${f.rule}\` counted +${f.after - f.before} packets during the capture\n`,
               );

@@ -1,70 +1,108 @@
-// Text rendering of a trace, in the spirit of ofproto/trace, across hosts.
-import type { Step, TraceResult } from '../dataplane/trace.ts';
+// Text printers of the one trace tree, in the spirit of ofproto/trace (detailed) and ovn-trace's
+// --summary: the same tree, pruned differently. Names from input are escaped for the terminal.
+import { formatPacket } from '../dataplane/packet.ts';
+import { endpointText, ruleText, type TraceNode, type TraceResult, targetText } from '../dataplane/tree.ts';
+import { escapeControl as esc } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
 
-function stepLine(s: Step, c: Colors): string[] {
-  const pad = '  '.repeat(s.depth);
-  switch (s.kind) {
-    case 'bridge': {
-      const title = `${s.host}: bridge("${s.bridge}") in_port=${s.inPort}`;
-      return [
-        '',
-        `${pad}${c.bold(title)}`,
-        `${pad}${'-'.repeat(title.length)}`,
-        `${pad}${c.dim(`packet: ${s.packet}`)}`,
-        ...(s.inferred ? [`${pad}${c.yellow(`(inferred: ${s.inferred})`)}`] : []),
-      ];
-    }
-    case 'table':
-      if (s.flow)
-        return [
-          `${pad}${String(s.table).padStart(2)}. ${s.flow.rule}${s.flow.n_packets !== undefined ? c.dim(`  (n_packets=${s.flow.n_packets}, ${s.flow.file}:${s.flow.line})`) : c.dim(`  (${s.flow.file}:${s.flow.line})`)}`,
-          ...(s.ambiguous
-            ? [
-                `${pad}    ${c.yellow(`ambiguous: also matches at the same priority: ${s.ambiguous.join(' | ')}`)}`,
-              ]
-            : []),
-        ];
-      return [`${pad}${String(s.table).padStart(2)}. ${c.yellow(s.miss ?? 'miss')}`];
-    case 'action':
-      return [`${pad}${s.text}${s.note ? c.dim(`  -> ${s.note}`) : ''}`];
-    case 'normal':
-      return [`${pad}-> ${s.text}`];
-    case 'output':
-      return [
-        `${pad}${c.green(`=> output ${s.port}${s.vlan === null ? ' untagged' : ` vlan ${s.vlan}`}: ${s.endpoint}`)}`,
-      ];
-    case 'drop':
-      return [`${pad}${c.red(`x ${s.reason}`)}`];
-    case 'cross':
-      return [`${pad}~> ${s.via === 'patch' ? 'patch' : 'wire'} ${s.from} -> ${s.to}`];
-  }
+function counters(n: {
+  flow: { flow: { stats: { n_packets?: number } }; from: { file: string; line: number } };
+}): string {
+  const s = n.flow.flow.stats;
+  return `${s.n_packets !== undefined ? `n_packets=${s.n_packets}, ` : ''}${esc(n.flow.from.file)}:${n.flow.from.line}`;
 }
 
-export function formatTrace(t: TraceResult, c: Colors): string {
+function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: boolean): void {
+  const pad = '  '.repeat(depth);
+  let next = depth + 1;
+  switch (n.kind) {
+    case 'bridge': {
+      const title = `${esc(n.host)}: bridge("${esc(n.bridge)}") in_port=${esc(n.inPort)}`;
+      out.push('', `${pad}${c.bold(title)}`);
+      if (!summary) {
+        out.push(
+          `${pad}${'-'.repeat(title.length)}`,
+          `${pad}${c.dim(`packet: ${esc(formatPacket(n.packet, n.inPort))}`)}`,
+        );
+        if (n.inferred) out.push(`${pad}${c.yellow(`(inferred: ${esc(n.inferred)})`)}`);
+      }
+      break;
+    }
+    case 'table':
+      if (n.assumedNormal)
+        out.push(
+          `${pad}${String(n.table).padStart(2)}. ${c.yellow('no flow dump: assumed priority=0 actions=NORMAL')}`,
+        );
+      else if (n.flow) {
+        out.push(
+          `${pad}${String(n.table).padStart(2)}. ${esc(n.rule ?? ruleText(n.flow))}${c.dim(`  (${counters({ flow: n.flow })})`)}`,
+        );
+        if (n.ambiguous)
+          out.push(
+            `${pad}    ${c.yellow(`ambiguous: also matches at the same priority: ${n.ambiguous.map((a) => esc(ruleText(a))).join(' | ')}`)}`,
+          );
+      } else out.push(`${pad}${String(n.table).padStart(2)}. ${c.yellow('no flow matches (table miss)')}`);
+      break;
+    case 'action':
+      // An explicit drop prints as its drop line only.
+      if ((summary && !n.note) || n.action.type === 'drop') next = depth;
+      else out.push(`${pad}${esc(n.text)}${n.note ? c.dim(`  -> ${n.note}`) : ''}`);
+      break;
+    case 'normal':
+      out.push(`${pad}-> ${esc(n.text)}`);
+      break;
+    case 'patch':
+      out.push(
+        `${pad}~> patch ${esc(n.from.bridge)}:${esc(n.from.port)} -> ${esc(n.to.bridge)}:${esc(n.to.port)}`,
+      );
+      break;
+    case 'wire':
+      out.push(
+        `${pad}~> wire ${esc(n.from.host)}:${esc(n.from.iface)} -> ${esc(n.to.host)}:${esc(n.to.iface)}`,
+      );
+      break;
+    case 'output':
+      out.push(
+        `${pad}${c.green(`=> output ${esc(n.port)}${n.vlan === null ? ' untagged' : ` vlan ${n.vlan}`}: ${esc(endpointText(n.endpoint))}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
+      );
+      return;
+    case 'drop':
+      out.push(
+        `${pad}${c.red(`x ${n.reason.code === 'drop-flow' ? 'drop' : esc(n.reason.text)}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
+      );
+      return;
+    case 'unsupported':
+      out.push(`${pad}${c.yellow(`? ${esc(n.text)}`)}`);
+      return;
+  }
+  for (const ch of n.children) lines(ch, next, c, out, summary);
+}
+
+export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } = {}): string {
   const out: string[] = [
-    `Trace of ${t.start.packet}`,
-    `from ${t.start.host}:${t.start.port} (bridge ${t.start.bridge})`,
+    `Trace of ${esc(formatPacket(t.start.packet, t.start.port))}`,
+    `from ${esc(t.start.host)}:${esc(t.start.port)} (bridge ${esc(t.start.bridge)}); target: ${esc(targetText(t.target))}`,
   ];
-  for (const s of t.hops) out.push(...stepLine(s, c));
+  lines(t.tree, 0, c, out, o.summary ?? false);
   out.push('');
-  const verdict = t.verdict === 'delivered' ? c.green('DELIVERED') : c.red(t.verdict.toUpperCase());
-  out.push(`Verdict: ${verdict}`);
-  for (const o of t.outputs.filter((x) => !x.local))
-    out.push(
-      `  reaches ${o.host}:${o.bridge}:${o.port} ${o.vlan === null ? 'untagged' : `vlan ${o.vlan}`} -> ${o.endpoint}`,
-    );
+  const v = t.verdict.toUpperCase();
+  out.push(
+    `Verdict: ${t.verdict === 'delivered' ? c.green(v) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}`,
+  );
+  for (const e of t.reached) out.push(`  reaches ${esc(endpointText(e))}`);
   if (t.drop)
     out.push(
-      `  dropped on ${t.drop.host} ${t.drop.bridge}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}: ${t.drop.flow ?? t.drop.reason}${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}`,
+      `  dropped on ${esc(t.drop.host)} ${esc(t.drop.bridge)}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}: ${esc(t.drop.flow ?? t.drop.reason.text)}${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}`,
     );
+  for (const u of t.uncertain) out.push(`  ${c.yellow('not proven:')} ${esc(u.text)}`);
   if (t.assumptions.length) {
-    out.push('Assumptions (what the case did not say):');
-    for (const a of t.assumptions) out.push(`  - ${a}`);
+    out.push('Assumptions (what the case did not say, and what would settle it):');
+    for (const a of t.assumptions)
+      out.push(`  - ${esc(a.text)}${a.remedy ? c.dim(`  [collect: ${esc(a.remedy)}]`) : ''}`);
   }
   if (t.unsupported.length) {
     out.push('Not modelled (reported, never silently ignored):');
-    for (const u of t.unsupported) out.push(`  - ${u}`);
+    for (const u of t.unsupported) out.push(`  - ${esc(u.host)}:${esc(u.bridge)}: ${esc(u.text)}`);
   }
   return out.join('\n');
 }

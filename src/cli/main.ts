@@ -1,6 +1,7 @@
 // Command line: argument parsing and printing only; the work is in the library.
 import { Command, CommanderError } from 'commander';
 import { traceCommand } from '../dataplane/run.ts';
+import { traceJson } from '../dataplane/trace-json.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { LabError } from '../lab/lab.ts';
@@ -124,14 +125,42 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       'dhcp-discover, dhcp-offer, ... or ofproto/trace fields (udp,dl_src=...,udp_dst=67)',
     )
     .option('--mac <mac>', "the VM's MAC for presets (default: the port's attached-mac)")
+    .option(
+      '--to <host:port|namespace...>',
+      'where the packet should arrive (default for the DHCP presets: the DHCP servers for a DISCOVER, the VM port for an OFFER)',
+    )
+    .option('--any', 'no target: ask what ofproto/trace asks (does the packet leave on any port)')
+    .option('--summary', 'print the path only (bridges, tables, decisions, ends), not every action')
     .option('--json', 'print the trace as JSON')
     .option('--lenient', 'report corrupt files as warnings and read the rest')
     .action(
-      (c: string, o: { from: string; packet: string; mac?: string; json?: boolean; lenient?: boolean }) => {
+      (
+        c: string,
+        o: {
+          from: string;
+          packet: string;
+          mac?: string;
+          to?: string[];
+          any?: boolean;
+          summary?: boolean;
+          json?: boolean;
+          lenient?: boolean;
+        },
+      ) => {
         const s = readCase(c, { lenient: o.lenient ?? false });
-        const t = traceCommand(s, o.from, o.packet, o.mac);
-        out(`${o.json ? toJson(t) : formatTrace(t, colors(true))}\n`);
-        if (t.verdict !== 'delivered') setExit(EXIT.problem);
+        const t = traceCommand(s, {
+          from: o.from,
+          packet: o.packet,
+          ...(o.mac ? { mac: o.mac } : {}),
+          ...(o.to ? { to: o.to } : {}),
+          ...(o.any ? { targets: null } : {}),
+        });
+        out(
+          `${o.json ? toJson(traceJson(t)) : formatTrace(t, colors(true), { summary: o.summary ?? false })}\n`,
+        );
+        setExit(
+          t.verdict === 'delivered' ? EXIT.ok : t.verdict === 'dropped' ? EXIT.problem : EXIT.undecided,
+        );
       },
     );
   labCommands(p, out, setExit);

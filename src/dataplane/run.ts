@@ -1,48 +1,93 @@
-// Trace entry point from user input: `host:port`, a preset or field list, an optional MAC.
+// Trace entry point from user input: `host:port`, a preset or field list (or a Packet value), an
+// optional MAC and target. The DHCP presets get their target by default: the case's DHCP server
+// namespaces for a DISCOVER/REQUEST, the VM's port for an OFFER/ACK.
+import { findServers, findVms } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
-import { TraceInputError, type TraceResult, trace } from './trace.ts';
+import { TraceInputError, trace } from './trace.ts';
+import type { Assumption, TargetSpec, TraceResult } from './tree.ts';
 import { buildWorld, type World } from './world.ts';
 
 const PLACEHOLDER_MAC = 0xfa163e000001;
 
-export function traceCommand(s: Snapshot, from: string, packet: string, mac?: string): TraceResult {
-  return runTrace(s, buildWorld(s), from, packet, mac);
+export interface TraceRequest {
+  /** `<host>:<port>` where the packet enters. */
+  from: string;
+  /** A preset (`dhcp-discover[,fields]`), ofproto/trace fields, or a Packet built by the caller. */
+  packet: string | Packet;
+  mac?: string;
+  /** `<host>:<port|namespace|device>`, several allowed; [] = no target (ofproto/trace's question). */
+  to?: string[];
+  /** Targets given as data (diagnose); wins over `to`. */
+  targets?: TargetSpec[] | null;
+}
+
+export function traceCommand(s: Snapshot, r: TraceRequest): TraceResult {
+  return runTrace(s, buildWorld(s), r);
+}
+
+function splitAt(what: string, text: string, example: string): { host: string; name: string } {
+  const i = text.indexOf(':');
+  if (i <= 0 || i === text.length - 1)
+    throw new TraceInputError(`${what} "${text}": expected <host>:<port>, e.g. ${example}`);
+  return { host: text.slice(0, i), name: text.slice(i + 1) };
 }
 
 /** The same, on a world built once (diagnose traces several packets). */
-export function runTrace(s: Snapshot, w: World, from: string, packet: string, mac?: string): TraceResult {
-  const i = from.indexOf(':');
-  if (i <= 0) throw new TraceInputError(`--from "${from}": expected <host>:<port>, e.g. dom0:vif16.0`);
-  const host = from.slice(0, i);
-  const port = from.slice(i + 1);
+export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
+  const { host, name: port } = splitAt('--from', r.from, 'dom0:vif16.0');
   const h = s.hosts.find((x) => x.name === host);
   if (!h)
     throw new TraceInputError(
       `--from: no host "${host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
     );
-  const [name, ...rest] = packet.split(',');
-  let notes: string[] = [];
+  const notes: Assumption[] = [];
   let p: Packet;
-  if ((PRESETS as readonly string[]).includes(name!)) {
-    let m = mac ? macOf(mac) : undefined;
-    if (m === undefined) {
-      const ids = findPort(h, port)?.port.interfaces[0]?.externalIds;
-      const attached = ids?.known ? ids.value['attached-mac'] : undefined;
-      if (attached) m = macOf(attached);
-      else {
-        m = PLACEHOLDER_MAC;
-        notes = [
-          `the VM's MAC is not in the case (no attached-mac on ${port}); fa:16:3e:00:00:01 used (give --mac)`,
-        ];
+  let kind: 'request' | 'reply' | undefined;
+  let mac = r.mac;
+  if (typeof r.packet !== 'string') p = r.packet;
+  else {
+    const [name, ...rest] = r.packet.split(',');
+    if ((PRESETS as readonly string[]).includes(name!)) {
+      kind = name === 'dhcp-discover' || name === 'dhcp-request' ? 'request' : 'reply';
+      let m = mac ? macOf(mac) : undefined;
+      if (m === undefined) {
+        const ids = findPort(h, port)?.port.interfaces[0]?.externalIds;
+        const attached = ids?.known ? ids.value['attached-mac'] : undefined;
+        if (attached && kind === 'request') {
+          m = macOf(attached);
+          mac = attached;
+        } else {
+          m = PLACEHOLDER_MAC;
+          notes.push({
+            code: 'vm-mac',
+            text: `the VM's MAC is not in the case${kind === 'request' ? ` (no attached-mac on ${port})` : ''}; fa:16:3e:00:00:01 used`,
+            remedy: '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
+          });
+        }
       }
-    }
-    p = parsePacketSpec(rest.join(','), preset(name!, m)).packet;
-  } else {
-    const parsed = parsePacketSpec(packet);
-    p = parsed.packet;
+      p = parsePacketSpec(rest.join(','), preset(name!, m)).packet;
+    } else p = parsePacketSpec(r.packet).packet;
   }
-  const t = trace(w, host, port, p);
-  t.assumptions.unshift(...notes);
-  return t;
+  let targets: TargetSpec[] | null = null;
+  let located = true;
+  if (r.targets !== undefined) targets = r.targets;
+  else if (r.to?.length) targets = r.to.map((t) => splitAt('--to', t, 'domu:qdhcp-49a623fd-…'));
+  else if (kind === 'request') {
+    // The DHCP servers of the case; none located = the server is somewhere the case does not show.
+    const servers = findServers(s);
+    targets = servers.map((x) => ({ host: x.host.name, name: x.ns.name }));
+    located = servers.length > 0;
+  } else if (kind === 'reply') {
+    const vms = findVms(s).filter((v) => !mac || !v.mac || v.mac.toLowerCase() === mac.toLowerCase());
+    targets = vms.map((v) => ({ host: v.host.name, name: v.port.name }));
+    located = vms.length > 0;
+  }
+  if (targets)
+    for (const t of targets)
+      if (!s.hosts.some((x) => x.name === t.host))
+        throw new TraceInputError(
+          `--to: no host "${t.host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
+        );
+  return trace(w, host, port, p, { target: targets, targetLocated: located, assumptions: notes });
 }

@@ -4,6 +4,8 @@
 import type { Bridge, Host, Interface, Port, Snapshot, VlanMode } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
 import { type CompiledTable, compileFlow, compileTable } from './classifier.ts';
+import type { ResolvedEndpoint } from './trace.ts';
+import type { Assumption } from './tree.ts';
 
 export const OFPP_LOCAL = 65534;
 
@@ -12,7 +14,7 @@ export interface PortVlan {
   trunks: number[];
   mode: VlanMode;
   /** Why the config is assumed, when it is. */
-  assumed?: string;
+  assumed?: Assumption;
 }
 
 export interface RtPort {
@@ -23,7 +25,7 @@ export interface RtPort {
   vlan: PortVlan;
   /** Patch peer name, when known or inferred. */
   peer?: string;
-  peerAssumed?: string;
+  peerAssumed?: Assumption;
   local: boolean;
 }
 
@@ -33,14 +35,16 @@ export interface RtBridge {
   bridge?: Bridge;
   /** null: no flow dump; NORMAL is assumed. */
   tables: Map<number, CompiledTable> | null;
-  tablesSource?: string;
-  failMode: 'secure' | 'standalone' | 'unknown';
   ports: Map<number, RtPort>;
   byName: Map<string, RtPort>;
   /** Not in the case at all: inferred from Neutron naming. */
-  inferred?: string;
-  /** Flows whose match the model cannot evaluate, by table. */
+  inferred?: Assumption;
+  /** Flows whose match the model cannot evaluate. */
   unsupported: string[];
+  /** table → the highest priority of a flow there the model cannot evaluate. */
+  unsupportedTop: Map<number, number>;
+  /** The flow dump was cut short or held unreadable lines: why (traces crossing it are not proven). */
+  incomplete?: string;
   /** NORMAL's MAC table from `ovs-appctl fdb/show`: `vlan/mac` → OpenFlow port. */
   fdb?: { file: string; entries: Map<string, { port: number; line: number }> };
 }
@@ -51,9 +55,10 @@ export interface World {
   /** host → interface name → bridge port. */
   ifaces: Map<string, Map<string, { bridge: RtBridge; port: RtPort }>>;
   hosts: Map<string, Host>;
-  assumptions: string[];
+  /** `host\0iface` → the far end of its wire (links.txt or inferred), both directions. */
+  links: Map<string, { host: string; iface: string }>;
   /** Where each device leads, worked out once per world (traces ask again and again). */
-  endpoints: Map<string, { text: string; down: boolean; assumption?: string }>;
+  endpoints: Map<string, ResolvedEndpoint>;
 }
 
 function portVlan(p: Port | undefined, name: string): PortVlan {
@@ -62,18 +67,26 @@ function portVlan(p: Port | undefined, name: string): PortVlan {
       tag: null,
       trunks: [],
       mode: 'trunk',
-      assumed: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)`,
+      assumed: {
+        code: 'port-vlan-unknown',
+        text: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)`,
+        remedy: `ovs-vsctl list port ${name}`,
+      },
     };
   }
   const tag = p.tag.value;
   const trunks = p.trunks.known ? p.trunks.value : [];
   let mode: VlanMode;
-  let assumed: string | undefined;
+  let assumed: Assumption | undefined;
   if (p.vlanMode.known && p.vlanMode.value) mode = p.vlanMode.value;
   else {
     mode = tag !== null ? 'access' : 'trunk';
     if (!p.vlanMode.known && tag !== null && trunks.length > 0)
-      assumed = `port ${name}: vlan_mode unknown with tag and trunks; treated as access (OVS's default)`;
+      assumed = {
+        code: 'vlan-mode-unknown',
+        text: `port ${name}: vlan_mode unknown with tag and trunks; treated as access (OVS's default)`,
+        remedy: `ovs-vsctl get port ${name} vlan_mode`,
+      };
   }
   return { tag, trunks, mode, ...(assumed ? { assumed } : {}) };
 }
@@ -84,9 +97,13 @@ export function buildWorld(snapshot: Snapshot): World {
     bridges: [],
     ifaces: new Map(),
     hosts: new Map(),
-    assumptions: [],
+    links: new Map(),
     endpoints: new Map(),
   };
+  for (const l of snapshot.links) {
+    w.links.set(`${l.a.host}\u0000${l.a.iface}`, l.b);
+    w.links.set(`${l.b.host}\u0000${l.b.iface}`, l.a);
+  }
   for (const h of snapshot.hosts) {
     w.hosts.set(h.name, h);
     const imap = new Map<string, { bridge: RtBridge; port: RtPort }>();
@@ -97,10 +114,10 @@ export function buildWorld(snapshot: Snapshot): World {
         name: b.name,
         bridge: b,
         tables: null,
-        failMode: b.failMode.known ? (b.failMode.value ?? 'standalone') : 'unknown',
         ports: new Map(),
         byName: new Map(),
         unsupported: [],
+        unsupportedTop: new Map(),
         ...(b.fdb
           ? {
               fdb: {
@@ -153,7 +170,11 @@ function compileBridge(rb: RtBridge): void {
   const resolve = resolver(rb);
   for (const e of b.flows.value.entries) {
     const cf = compileFlow(e, resolve);
-    if (cf.unsupported.length > 0) rb.unsupported.push(`${e.text}: ${cf.unsupported.join(', ')}`);
+    if (cf.unsupported.length > 0) {
+      rb.unsupported.push(`${e.text}: ${cf.unsupported.join(', ')}`);
+      const t = e.flow.table;
+      rb.unsupportedTop.set(t, Math.max(rb.unsupportedTop.get(t) ?? -1, e.flow.priority));
+    }
     let l = byTable.get(e.flow.table);
     if (!l) {
       l = [];
@@ -162,7 +183,8 @@ function compileBridge(rb: RtBridge): void {
     l.push(cf);
   }
   rb.tables = new Map([...byTable].map(([t, l]) => [t, compileTable(t, l)]));
-  rb.tablesSource = b.flows.value.file;
+  if (!b.flows.value.complete)
+    rb.incomplete = `${rb.host}:${rb.name}: the flow dump ${b.flows.value.file} is incomplete (cut short or unreadable lines): flows may be missing`;
 }
 
 /**
@@ -183,13 +205,21 @@ function inferPatches(w: World, host: string): void {
       for (const [, other] of imap)
         if (other.port.peer === rp.name && other.port !== rp) {
           rp.peer = other.port.name;
-          rp.peerAssumed = `port ${rb.name}:${rp.name}: type unknown; taken as the patch peer of ${other.bridge.name}:${other.port.name} (its options:peer names it)`;
+          rp.peerAssumed = {
+            code: 'patch-inferred',
+            text: `port ${rb.name}:${rp.name}: type unknown; taken as the patch peer of ${other.bridge.name}:${other.port.name} (its options:peer names it)`,
+            remedy: `ovs-vsctl list interface ${rp.name}   # on ${host}`,
+          };
         }
       if (rp.peer) continue;
       const m = /^(int|phy)-(.+)$/.exec(rp.name);
       if (!m) continue;
       rp.peer = `${m[1] === 'int' ? 'phy' : 'int'}-${m[2]}`;
-      rp.peerAssumed = `port ${rb.name}:${rp.name}: type unknown; assumed a patch port to ${rp.peer} (Neutron names the pair int-<bridge>/phy-<bridge>)`;
+      rp.peerAssumed = {
+        code: 'patch-inferred',
+        text: `port ${rb.name}:${rp.name}: type unknown; assumed a patch port to ${rp.peer} (Neutron names the pair int-<bridge>/phy-<bridge>)`,
+        remedy: `ovs-vsctl list interface ${rp.name}   # on ${host}`,
+      };
       if (m[1] === 'int' && !imap.has(rp.peer)) {
         // The other bridge is not in the case: infer it with its patch end and the host's unplaced wire.
         const name = m[2]!;
@@ -197,22 +227,30 @@ function inferPatches(w: World, host: string): void {
           .flatMap((l) => [l.a, l.b])
           .filter((e) => e.host === host && !imap.has(e.iface))
           .map((e) => e.iface);
-        const why = `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL; collect \`ovs-vsctl show\` and \`ovs-ofctl -O OpenFlow13 dump-flows ${name}\` on ${host}`;
+        const why: Assumption = {
+          code: 'bridge-inferred',
+          text: `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL`,
+          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${name}   # on ${host}`,
+        };
         const nb: RtBridge = {
           host,
           name,
           tables: null,
-          failMode: 'unknown',
           ports: new Map(),
           byName: new Map(),
           inferred: why,
           unsupported: [],
+          unsupportedTop: new Map(),
         };
         const trunk: PortVlan = {
           tag: null,
           trunks: [],
           mode: 'trunk',
-          assumed: `ports of the inferred bridge ${name}: treated as ports without tag`,
+          assumed: {
+            code: 'port-vlan-unknown',
+            text: `ports of the inferred bridge ${name}: treated as ports without tag`,
+            remedy: `ovs-vsctl show   # on ${host}`,
+          },
         };
         const patch: RtPort = { name: rp.peer, ofport: 1, vlan: trunk, peer: rp.name, local: false };
         nb.ports.set(1, patch);
@@ -227,8 +265,4 @@ function inferPatches(w: World, host: string): void {
         w.bridges.push(nb);
       }
     }
-}
-
-export function findBridgeRt(w: World, host: string, name: string): RtBridge | undefined {
-  return w.bridges.find((b) => b.host === host && b.name === name);
 }

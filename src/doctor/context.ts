@@ -1,25 +1,14 @@
 // What every check needs: the snapshot, the trace world, the VM ports, the DHCP servers, and the
 // DISCOVER / OFFER traces between them (computed once).
+
+import { discoverProbe, offerProbe, serverTargets, vmTarget } from '../dataplane/probes.ts';
 import { runTrace } from '../dataplane/run.ts';
 import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld, type World } from '../dataplane/world.ts';
-import type { Bridge, Host, Namespace, NetDevice, Port, Snapshot } from '../model/snapshot.ts';
+import { type DhcpServer, findServers, findVms, type VmPort } from '../model/roles.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 
-export interface VmPort {
-  host: Host;
-  bridge: Bridge;
-  port: Port;
-  mac?: string;
-}
-
-export interface DhcpServer {
-  host: Host;
-  ns: Namespace;
-  device: NetDevice;
-  /** The OVS port the server hangs off (the tap itself, or the tap end of a veth pair). */
-  ovs?: { bridge: Bridge; port: Port };
-  veth: boolean;
-}
+export type { DhcpServer, VmPort };
 
 export interface DoctorContext {
   snapshot: Snapshot;
@@ -30,76 +19,9 @@ export interface DoctorContext {
   offer: Map<VmPort, TraceResult>;
 }
 
-/**
- * Did the DISCOVER reach a DHCP server (not merely some port)? Without a known server, any
- * delivery counts: the case cannot say more.
- */
+/** Did the DISCOVER reach a DHCP server of the case (the trace's target), proven? */
 export function reachedServer(ctx: DoctorContext, vm: VmPort): boolean {
-  const t = ctx.discover.get(vm);
-  if (!t) return false;
-  if (ctx.servers.length === 0) return t.verdict === 'delivered';
-  return t.outputs.some((o) =>
-    ctx.servers.some((s) => o.endpoint.startsWith(`namespace ${s.ns.name} device ${s.device.name}`)),
-  );
-}
-
-function ovsPortOf(h: Host, name: string): { bridge: Bridge; port: Port } | undefined {
-  for (const b of h.bridges)
-    for (const p of b.ports)
-      if (p.name === name || p.interfaces.some((i) => i.name === name)) return { bridge: b, port: p };
-  return undefined;
-}
-
-/** VM ports: XenServer vif<domid>.<n>, or ports carrying Neutron's attached-mac; not wires to other hosts of the case. */
-export function findVms(s: Snapshot, filter?: string): VmPort[] {
-  // Wires between two OVS ports are uplinks (DomU's eth1 as Dom0's vif15.1); a wire to a plain
-  // device (a VM's eth0) leaves the VM port a VM port.
-  const isOvsPort = (host: string, name: string): boolean =>
-    s.hosts.some(
-      (h) =>
-        h.name === host &&
-        h.bridges.some((b) =>
-          b.ports.some((p) => p.name === name || p.interfaces.some((i) => i.name === name)),
-        ),
-    );
-  const uplinks = s.links.filter((l) => isOvsPort(l.a.host, l.a.iface) && isOvsPort(l.b.host, l.b.iface));
-  const wired = new Set(uplinks.flatMap((l) => [`${l.a.host}:${l.a.iface}`, `${l.b.host}:${l.b.iface}`]));
-  const out: VmPort[] = [];
-  for (const h of s.hosts) {
-    const inNs = new Set(h.namespaces.flatMap((n) => (n.devices ?? []).map((d) => d.name)));
-    for (const b of h.bridges)
-      for (const p of b.ports) {
-        const i = p.interfaces[0];
-        const ids = i?.externalIds.known ? i.externalIds.value : {};
-        const mac = ids['attached-mac'];
-        const xen = /^vif\d+\.\d+$/.test(p.name);
-        if (!xen && !mac) continue;
-        if (
-          wired.has(`${h.name}:${p.name}`) ||
-          inNs.has(p.name) ||
-          (/^tap/.test(p.name) && inNs.has(`ns-${p.name.slice(3)}`))
-        )
-          continue;
-        if (filter && filter !== p.name && filter !== mac && filter !== ids['iface-id']) continue;
-        out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
-      }
-  }
-  return out;
-}
-
-export function findServers(s: Snapshot): DhcpServer[] {
-  const out: DhcpServer[] = [];
-  for (const h of s.hosts)
-    for (const ns of h.namespaces) {
-      if (!ns.name.startsWith('qdhcp-')) continue;
-      for (const d of ns.devices ?? []) {
-        if (d.name === 'lo') continue;
-        const veth = d.name.startsWith('ns-');
-        const ovs = ovsPortOf(h, veth ? `tap${d.name.slice(3)}` : d.name);
-        out.push({ host: h, ns, device: d, veth, ...(ovs ? { ovs } : {}) });
-      }
-    }
-  return out;
+  return ctx.discover.get(vm)?.verdict === 'delivered';
 }
 
 export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
@@ -109,13 +31,24 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
   const discover = new Map<VmPort, TraceResult>();
   const offer = new Map<VmPort, TraceResult>();
   for (const vm of vms) {
-    discover.set(vm, runTrace(s, world, `${vm.host.name}:${vm.port.name}`, 'dhcp-discover', vm.mac));
+    discover.set(
+      vm,
+      runTrace(s, world, {
+        from: `${vm.host.name}:${vm.port.name}`,
+        packet: discoverProbe(vm),
+        targets: serverTargets(servers),
+      }),
+    );
     const srv = servers[0];
-    if (srv?.ovs) {
-      const ip = srv.device.addresses.find((a) => a.family === 'inet')?.address;
-      const spec = `dhcp-offer${srv.device.mac ? `,dl_src=${srv.device.mac}` : ''}${ip ? `,nw_src=${ip}` : ''}`;
-      offer.set(vm, runTrace(s, world, `${srv.host.name}:${srv.ovs.port.name}`, spec, vm.mac));
-    }
+    if (srv?.ovs)
+      offer.set(
+        vm,
+        runTrace(s, world, {
+          from: `${srv.host.name}:${srv.ovs.port.name}`,
+          packet: offerProbe(vm, srv),
+          targets: vmTarget(vm),
+        }),
+      );
   }
   return { snapshot: s, world, vms, servers, discover, offer };
 }

@@ -53,9 +53,15 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       code: 'discover-dropped',
       severity: 'error',
       subject: `${vm.host.name}:${vm.port.name}`,
-      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `dropped on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` by \`${t.drop.flow}\`` : `: ${t.drop.reason}`}` : 'no output'}`,
-      evidence: t.drop?.evidence
-        ? [{ text: t.drop.flow ?? t.drop.reason, file: t.drop.evidence.file, line: t.drop.evidence.line }]
+      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `dropped on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` by \`${t.drop.flow}\`` : `: ${t.drop.reason.text}`}` : 'no output'}`,
+      evidence: t.drop?.entry
+        ? [
+            {
+              text: t.drop.flow ?? t.drop.reason.text,
+              file: t.drop.entry.from.file,
+              line: t.drop.entry.from.line,
+            },
+          ]
         : [],
       fix: [
         `vifpath trace <case> --from ${vm.host.name}:${vm.port.name} --packet dhcp-discover   # the full path`,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Renewal } from '../lab/state.ts';
 import { ROOT } from './fixtures.ts';
 
-export const LAB_CASES = join(ROOT, 'tmp/lab-cases');
+/** Per run (the global setup names it in the environment the test workers inherit), so two runs never share it. */
+export const LAB_CASES = process.env.VIFPATH_LAB_CASES ?? join(ROOT, 'tmp/lab-cases');
 
 export interface LabResult {
   scenario: string;

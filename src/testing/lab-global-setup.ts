@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { collect } from '../lab/collect.ts';
 import { down, Lab, leftovers } from '../lab/lab.ts';
 import { SCENARIOS } from '../lab/topology.ts';
-import { LAB_CASES, type LabResult } from './lab-cases.ts';
+import { ROOT } from './fixtures.ts';
+import type { LabResult } from './lab-cases.ts';
+
+// One directory per vitest run: concurrent runs (two terminals, a helper) never clobber each other.
+const LAB_CASES = join(ROOT, 'tmp', `lab-cases-${process.pid}`);
 
 async function one(name: string): Promise<LabResult> {
   const dir = join('/tmp', `vifpath-test-lab-${process.pid}-${name}`);
@@ -35,7 +39,8 @@ async function one(name: string): Promise<LabResult> {
   return r;
 }
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => void> {
+  process.env.VIFPATH_LAB_CASES = LAB_CASES;
   rmSync(LAB_CASES, { recursive: true, force: true });
   mkdirSync(LAB_CASES, { recursive: true });
   const t0 = performance.now();
@@ -44,4 +49,5 @@ export default async function setup(): Promise<void> {
     join(LAB_CASES, 'results.json'),
     `${JSON.stringify({ totalMs: Math.round(performance.now() - t0), results }, null, 2)}\n`,
   );
+  return () => rmSync(LAB_CASES, { recursive: true, force: true });
 }

@@ -1,3 +1,4 @@
+import { nodesOf } from '../../dataplane/tree.ts';
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
 import { reachedServer } from '../context.ts';
@@ -72,11 +73,9 @@ export const dhcpPort: Check = {
           const t = ctx.discover.get(vm);
           if (!t || reachedServer(ctx, vm)) continue;
           const seen = new Set<number>();
-          let inBridge = false;
-          for (const h of t.hops) {
-            if (h.kind === 'bridge') inBridge = h.host === srv.host.name && h.bridge === srv.ovs.bridge.name;
-            else if (inBridge && h.kind === 'normal' && h.vlan !== undefined) seen.add(h.vlan);
-          }
+          for (const n of nodesOf(t.tree, 'normal'))
+            if (n.host === srv.host.name && n.bridge === srv.ovs.bridge.name && n.vlan !== undefined)
+              seen.add(n.vlan);
           if (seen.size === 0 || seen.has(tag)) continue;
           out.push({
             code: 'dhcp-port-vlan-mismatch',

@@ -14,10 +14,10 @@ export function dropEvidence(t: TraceResult, what: string): EvidenceItem[] {
     return [
       evid(
         `${what} is dropped on ${where} by \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`,
-        d.evidence,
+        d.entry?.from,
       ),
     ];
-  return [evid(`${what} is dropped on ${where}: ${d.reason}`)];
+  return [evid(`${what} is dropped on ${where}: ${d.reason.text}`)];
 }
 
 export function dropText(t: TraceResult): string {
@@ -25,13 +25,23 @@ export function dropText(t: TraceResult): string {
   if (!d) return 'is not delivered';
   return d.flow
     ? `dies on ${d.host} ${d.bridge} at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`
-    : `dies on ${d.host} ${d.bridge}: ${d.reason}`;
+    : `dies on ${d.host} ${d.bridge}: ${d.reason.text}`;
 }
 
 /** The dl_vlan a flow matches, if it matches one. */
 export function vlanOf(f: Flow): number | undefined {
   const m = f.match.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
   return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
+}
+
+/** `priority=N,in_port=P actions=drop`: Neutron's per-port drop (the only match is the port). */
+export function isPortDrop(f: Flow): boolean {
+  return (
+    f.match.length === 1 &&
+    inPortOf(f) !== undefined &&
+    f.actions.length === 1 &&
+    f.actions[0]!.type === 'drop'
+  );
 }
 
 function inPortOf(f: Flow): string | undefined {
@@ -46,11 +56,8 @@ function inPortOf(f: Flow): string | undefined {
 export function translationFlows(s: Snapshot, t: TraceResult): FlowEntry[] {
   const d = t.drop;
   const b = s.hosts.find((h) => h.name === d?.host)?.bridges.find((x) => x.name === d?.bridge);
-  if (!d?.evidence || !b?.flows.known) return [];
-  const dropping = b.flows.value.entries.find(
-    (e) => e.from.file === d.evidence!.file && e.from.line === d.evidence!.line,
-  );
-  const port = dropping && inPortOf(dropping.flow);
+  if (!d?.entry || !b?.flows.known) return [];
+  const port = inPortOf(d.entry.flow);
   if (port === undefined) return [];
   return b.flows.value.entries.filter((e) => inPortOf(e.flow) === port && vlanOf(e.flow) !== undefined);
 }

@@ -1,9 +1,11 @@
 // The segmentation id a frame carries between hosts differs from the one the far side translates
 // back to its local VLAN: the translation flows disagree.
+
+import { bridgeOf } from '../../dataplane/tree.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence, translationFlows, vlanOf } from './drop-evidence.ts';
+import { dropEvidence, isPortDrop, translationFlows, vlanOf } from './drop-evidence.ts';
 
 export const vlanMismatch: Check = {
   id: 'vlan-mismatch',
@@ -13,16 +15,12 @@ export const vlanMismatch: Check = {
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       const d = t?.drop;
-      if (!t || reachedServer(ctx, vm) || !d?.flow || !/^priority=\d+,in_port=\S+ actions=drop$/.test(d.flow))
-        continue;
+      if (!t || reachedServer(ctx, vm) || !d?.entry || !isPortDrop(d.entry.flow)) continue;
       // The frame's VLAN as it entered the dropping bridge, and what that bridge's flows expect.
-      const entry = [...t.hops]
-        .reverse()
-        .find((h) => h.kind === 'bridge' && h.host === d.host && h.bridge === d.bridge);
-      const arrived = entry && entry.kind === 'bridge' ? /dl_vlan=(\d+)/.exec(entry.packet)?.[1] : undefined;
+      const arrived = bridgeOf(t.tree, d.node)?.packet.vlans[0]?.vid;
       if (arrived === undefined) continue;
       const expected = translationFlows(ctx.snapshot, t);
-      if (expected.length === 0 || expected.some((e) => vlanOf(e.flow) === Number(arrived))) continue;
+      if (expected.length === 0 || expected.some((e) => vlanOf(e.flow) === arrived)) continue;
       out.push({
         code: 'vlan-mismatch',
         severity: 'error' as const,

@@ -1,5 +1,5 @@
 // Random bridges, ports, flows and packets for differential tests against a real ovs-vswitchd:
-// two bridges joined by a patch pair, ports with every VLAN mode, flow tables with masks,
+// two bridges joined by a patch pair (half the cases a chain of three), ports with every VLAN mode, flow tables with masks,
 // overlapping priorities, VLAN push/pop/mod, resubmit chains and goto_table. Deterministic per seed.
 
 export function rng(seed: number): () => number {
@@ -156,15 +156,34 @@ function actions(
 
 export function randomCase(seed: number): GenCase {
   const r = rng(seed);
-  const mk = (br: string, prefix: string, n: number, patch: string, peer: string): GenBridge => {
+  const mk = (br: string, prefix: string, n: number, patches: [string, string][]): GenBridge => {
     const ports: GenPort[] = [];
     for (let i = 1; i <= n; i++) ports.push({ name: `${prefix}${i}`, ofport: i, vlanArgs: vlanArgs(r) });
-    ports.push({ name: patch, ofport: n + 1, vlanArgs: r() < 0.6 ? [] : vlanArgs(r), patchPeer: peer });
+    for (const [patch, peer] of patches)
+      ports.push({
+        name: patch,
+        ofport: ports.length + 1,
+        vlanArgs: r() < 0.6 ? [] : vlanArgs(r),
+        patchPeer: peer,
+      });
     return { name: br, ports, flows: [] };
   };
-  const a = mk('bra', 'a', 3 + Math.floor(r() * 2), 'pa', 'pb');
-  const b = mk('brb', 'b', 2 + Math.floor(r() * 2), 'pb', 'pa');
-  for (const br of [a, b]) {
+  // Half the cases chain a third bridge behind brb: floods cross two patch pairs.
+  const chain = r() < 0.5;
+  const a = mk('bra', 'a', 3 + Math.floor(r() * 2), [['pa', 'pb']]);
+  const b = mk(
+    'brb',
+    'b',
+    2 + Math.floor(r() * 2),
+    chain
+      ? [
+          ['pb', 'pa'],
+          ['pbc', 'pcb'],
+        ]
+      : [['pb', 'pa']],
+  );
+  const bridges = chain ? [a, b, mk('brc', 'c', 2, [['pcb', 'pbc']])] : [a, b];
+  for (const br of bridges) {
     const maxTable = 1 + Math.floor(r() * 3);
     const used = new Set<string>();
     for (let t = 0; t <= maxTable; t++) {
@@ -183,7 +202,7 @@ export function randomCase(seed: number): GenCase {
       if (r() < 0.7) br.flows.push(`table=${t},priority=0,actions=${t === 0 ? 'NORMAL' : 'drop'}`);
     }
   }
-  return { seed, bridges: [a, b] };
+  return { seed, bridges };
 }
 
 export function randomPackets(seed: number, c: GenCase, n: number): GenPacket[] {

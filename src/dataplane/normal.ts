@@ -1,0 +1,159 @@
+// NORMAL: OVS's L2 switch with its VLAN rules (reference/ovs-semantics.md §1): the input VLAN
+// from the ingress port's config, the MAC table when the case has one, flooding otherwise, and
+// the output tag per port mode.
+import { clonePacket, type Packet } from './packet.ts';
+import { assume, drop, type Engine, emit } from './trace.ts';
+import type { TraceNode } from './tree.ts';
+import type { PortVlan, RtBridge, RtPort } from './world.ts';
+
+function includes(v: PortVlan, vlan: number): boolean {
+  switch (v.mode) {
+    case 'access':
+      return (v.tag ?? 0) === vlan;
+    case 'trunk':
+      return v.trunks.length === 0 || v.trunks.includes(vlan);
+    case 'native-tagged':
+    case 'native-untagged':
+      // OVS forces the native VLAN into the trunks and never trunks VLAN 0 on such a port.
+      if (vlan === v.tag) return true;
+      if (vlan === 0) return false;
+      return v.trunks.length === 0 || v.trunks.includes(vlan);
+    default:
+      return false;
+  }
+}
+
+/** The VLAN the frame belongs to on input, or a reason to drop it. */
+function inputVlan(port: RtPort, p: Packet): { vlan: number } | { drop: string } {
+  const vid = p.vlans[0]?.vid ?? 0;
+  const v = port.vlan;
+  switch (v.mode) {
+    case 'access':
+      if (vid !== 0)
+        return {
+          drop: `dropping VLAN ${vid} tagged packet received on port ${port.name} configured as VLAN ${v.tag ?? 0} access port`,
+        };
+      return { vlan: v.tag ?? 0 };
+    case 'trunk':
+      if (v.trunks.length && !v.trunks.includes(vid))
+        return {
+          drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}`,
+        };
+      return { vlan: vid };
+    case 'native-tagged':
+    case 'native-untagged':
+      // The native VLAN counts as trunked (OVS adds the tag to the port's trunk bitmap).
+      if (vid === 0 || vid === v.tag) return { vlan: v.tag ?? 0 };
+      if (v.trunks.length && !v.trunks.includes(vid))
+        return {
+          drop: `dropping VLAN ${vid} packet received on port ${port.name} not configured for trunking VLAN ${vid}`,
+        };
+      return { vlan: vid };
+    default:
+      return { drop: `vlan_mode ${v.mode} of port ${port.name} is not modelled` };
+  }
+}
+
+const LOCAL_VLAN: PortVlan = { tag: null, trunks: [], mode: 'trunk' };
+
+/** Switch `p` (which entered `rb` on p.in_port); NORMAL copies the packet per output, p is left as it was. */
+export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packet, depth: number): void {
+  const inPort = rb.ports.get(p.in_port);
+  if (!inPort) {
+    drop(e, out, rb, null, {
+      code: 'unknown-input-port',
+      text: `NORMAL: input port ${p.in_port} unknown: cannot switch`,
+    });
+    return;
+  }
+  assume(e, inPort.vlan.assumed);
+  const iv = inputVlan(inPort, p);
+  if ('drop' in iv) {
+    const node: TraceNode = {
+      kind: 'normal',
+      host: rb.host,
+      bridge: rb.name,
+      decision: 'rejected',
+      text: iv.drop,
+      children: [],
+    };
+    out.push(node);
+    drop(e, node.children, rb, null, { code: 'vlan-filter', text: `NORMAL: ${iv.drop}` });
+    return;
+  }
+  const vlan = iv.vlan;
+  // Unicast to a MAC the bridge has learned goes to that port only (fdb/show at collection time).
+  const multicast = Math.floor(p.dl_dst / 0x10000000000) & 1;
+  let only: number | undefined;
+  let node: Extract<TraceNode, { kind: 'normal' }> | undefined;
+  if (!rb.fdb)
+    assume(e, {
+      code: 'no-fdb',
+      text: 'NORMAL: no MAC learning table in the case; frames flood as if no address were learned',
+      remedy: 'ovs-appctl fdb/show <bridge>',
+    });
+  else if (!multicast) {
+    const hit = rb.fdb.entries.get(`${vlan}/${p.dl_dst}`);
+    if (hit) {
+      const fdb = { file: rb.fdb.file, line: hit.line };
+      if (hit.port === p.in_port) {
+        const n: TraceNode = {
+          kind: 'normal',
+          host: rb.host,
+          bridge: rb.name,
+          vlan,
+          decision: 'rejected',
+          text: `learned port is input port (${rb.fdb.file}:${hit.line}): dropping`,
+          fdb,
+          children: [],
+        };
+        out.push(n);
+        drop(e, n.children, rb, null, {
+          code: 'learned-on-input',
+          text: 'NORMAL: destination MAC learned on the input port',
+        });
+        return;
+      }
+      only = hit.port;
+      assume(e, {
+        code: 'fdb-age',
+        text: `${rb.host}:${rb.name}: NORMAL used the MAC table collected in ${rb.fdb.file} (entries age out; it is the state at collection time)`,
+        remedy: `ovs-appctl fdb/show ${rb.name}   # again, at the time of the failure`,
+      });
+      node = {
+        kind: 'normal',
+        host: rb.host,
+        bridge: rb.name,
+        vlan,
+        decision: 'learned',
+        text: `VLAN ${vlan}: forwarding to learned port ${rb.ports.get(hit.port)?.name ?? hit.port} (${rb.fdb.file}:${hit.line})`,
+        fdb,
+        children: [],
+      };
+    }
+  }
+  if (!node)
+    node = {
+      kind: 'normal',
+      host: rb.host,
+      bridge: rb.name,
+      vlan,
+      decision: 'flood',
+      text: `VLAN ${vlan}: no learned MAC for destination, flooding`,
+      children: [],
+    };
+  out.push(node);
+  for (const port of rb.ports.values()) {
+    if (port.ofport === p.in_port) continue;
+    if (only !== undefined && port.ofport !== only) continue;
+    if (!port.local) assume(e, port.vlan.assumed);
+    const v = port.local ? LOCAL_VLAN : port.vlan;
+    if (!includes(v, vlan)) continue;
+    const q = clonePacket(p);
+    // The output tag: stripped on access ports (and native-untagged for its own VLAN), else the frame's VLAN.
+    q.vlans.shift();
+    const untagged = v.mode === 'access' || (v.mode === 'native-untagged' && vlan === v.tag) || vlan === 0;
+    if (!untagged) q.vlans.unshift({ tpid: 0x8100, vid: vlan, pcp: p.vlans[0]?.pcp ?? 0 });
+    emit(e, node.children, rb, port.ofport, q, depth + 1);
+  }
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SCENARIOS } from '../lab/topology.ts';
+import { readCase } from '../sources/case-dir.ts';
+import { labResult } from '../testing/lab-cases.ts';
+import { traceCommand } from './run.ts';
+import { nodesOf } from './tree.ts';
+
+describe.each(SCENARIOS.map((s) => [s.name] as const))(
+  'lab scenario %s: the trace agrees with the real capture',
+  (name) => {
+    it('DISCOVER reaches the DHCP port in the trace exactly when tcpdump saw it there', () => {
+      const r = labResult(name);
+      expect(r.ok).toBe(true);
+      const t = traceCommand(readCase(r.caseDir), { from: 'dom0:vif16.0', packet: 'dhcp-discover' });
+      const reachedInTrace = t.reached.some(
+        (e) => e.kind === 'namespace' && e.namespace.startsWith('qdhcp-'),
+      );
+      expect(t.verdict).toBe(reachedInTrace ? 'delivered' : 'dropped');
+      const reallySeen = (r.renewal!.tapClientPackets ?? 0) > 0;
+      expect({ name, reached: reachedInTrace }).toEqual({ name, reached: reallySeen });
+      if (!reachedInTrace) expect(t.drop ?? t.drops[0]).toBeTruthy();
+    });
+  },
+);
+
+describe('NORMAL with the MAC table of the case (fdb/show)', () => {
+  it('the OFFER in the healthy lab follows learned ports all the way back to the VM', () => {
+    const t = traceCommand(readCase(labResult('healthy').caseDir), {
+      from: 'domu:tap7b39ecad-81',
+      packet: 'dhcp-offer,dl_src=fa:16:3e:e3:46:c1',
+      mac: 'fa:16:3e:11:22:33',
+    });
+    expect(t.verdict).toBe('delivered');
+    expect(t.outputs.filter((o) => o.endpoint.kind !== 'local')).toEqual([
+      {
+        host: 'dom0',
+        bridge: 'xapi1',
+        port: 'vif16.0',
+        vlan: null,
+        endpoint: { kind: 'vm', host: 'vm', device: 'eth0' },
+      },
+    ]);
+    const learned = nodesOf(t.tree, 'normal').filter((n) => n.decision === 'learned');
+    expect(learned.length).toBe(4);
+  });
+});

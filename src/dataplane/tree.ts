@@ -1,0 +1,377 @@
+// The trace as data, in the spirit of OVN's ovn-trace: the simulator only appends typed nodes to
+// one tree; verdicts, the doctor, the text and JSON printers and the web page read that tree.
+// Nothing downstream parses text the trace produced.
+import type { FlowEntry } from '../model/snapshot.ts';
+import type { Action } from '../openflow/types.ts';
+import type { Packet } from './packet.ts';
+
+/** What a trace assumed because the case did not say, and the command that would settle it. */
+export interface Assumption {
+  code: AssumptionCode;
+  text: string;
+  /** The command (or step) that would replace the assumption with evidence. */
+  remedy?: string;
+}
+
+export type AssumptionCode =
+  | 'no-flow-dump'
+  | 'no-fdb'
+  | 'fdb-age'
+  | 'port-vlan-unknown'
+  | 'vlan-mode-unknown'
+  | 'patch-inferred'
+  | 'bridge-inferred'
+  | 'ambiguous-flows'
+  | 'conntrack'
+  | 'learn'
+  | 'veth-peer'
+  | 'vm-mac'
+  | 'packet-length'
+  | 'behind-port-unknown';
+
+export type DropCode =
+  | 'table-miss'
+  | 'drop-flow'
+  | 'no-output'
+  | 'vlan-filter'
+  | 'depth-limit'
+  | 'unsupported-action'
+  | 'port-down'
+  | 'patch-peer-missing'
+  | 'ttl-exceeded'
+  | 'unknown-input-port'
+  | 'learned-on-input'
+  | 'no-such-port';
+
+export interface DropReason {
+  code: DropCode;
+  text: string;
+}
+
+/** Where a branch ends: the typed answer to "where did the frame go". */
+export type Endpoint =
+  /** The bridge's LOCAL port (the host's own stack). */
+  | { kind: 'local'; host: string; bridge: string }
+  /** An OVS port with nothing in the case behind it. */
+  | { kind: 'port'; host: string; bridge: string; port: string }
+  /** A device inside a network namespace (a qdhcp tap, or its veth peer). */
+  | {
+      kind: 'namespace';
+      host: string;
+      namespace: string;
+      device: string;
+      addresses: string[];
+      /** The OVS-side veth end, when the device is the namespace end of a pair. */
+      veth?: string;
+    }
+  /** A device of the host that is not an OVS port and not in a namespace. */
+  | { kind: 'device'; host: string; device: string }
+  /** A device on another host of the case reached over a wire that ends there (a VM's eth0). */
+  | { kind: 'vm'; host: string; device: string }
+  /** A wire to a host the case does not hold. */
+  | { kind: 'uncollected'; host: string; iface: string; from: { host: string; port: string } };
+
+export interface PortAt {
+  host: string;
+  bridge: string;
+  port: string;
+}
+
+/** Why what follows on a branch is not proven by the evidence (it inherits to every leaf below). */
+export interface Uncertainty {
+  code: 'unsupported-action' | 'unsupported-match' | 'dump-incomplete' | 'controller';
+  text: string;
+}
+
+export type TraceNode =
+  | {
+      kind: 'bridge';
+      host: string;
+      bridge: string;
+      inPort: string;
+      packet: Packet;
+      inferred?: string;
+      children: TraceNode[];
+    }
+  | {
+      kind: 'table';
+      host: string;
+      bridge: string;
+      table: number;
+      /** The matched flow, by reference; null on a miss or when no dump exists (NORMAL assumed). */
+      flow: FlowEntry | null;
+      /** `priority=…,match actions=…` of the matched flow (the classifier's canonical text). */
+      rule?: string;
+      /** No flow dump for the bridge: the lookup is the assumed `priority=0 actions=NORMAL`. */
+      assumedNormal?: boolean;
+      ambiguous?: FlowEntry[];
+      conjId?: number;
+      before: Packet;
+      after?: Packet;
+      children: TraceNode[];
+    }
+  | {
+      kind: 'action';
+      action: Action;
+      /** The action as dumped. */
+      text: string;
+      note?: string;
+      children: TraceNode[];
+    }
+  | {
+      kind: 'normal';
+      host: string;
+      bridge: string;
+      vlan?: number;
+      decision: 'flood' | 'learned' | 'rejected';
+      text: string;
+      /** The fdb/show line that decided a learned forward. */
+      fdb?: { file: string; line: number };
+      children: TraceNode[];
+    }
+  | { kind: 'patch'; from: PortAt; to: PortAt; assumed?: string; children: TraceNode[] }
+  | {
+      kind: 'wire';
+      from: { host: string; iface: string };
+      to: { host: string; iface: string };
+      children: TraceNode[];
+    }
+  | {
+      kind: 'output';
+      host: string;
+      bridge: string;
+      port: string;
+      vlan: number | null;
+      endpoint: Endpoint;
+      uncertain?: Uncertainty;
+    }
+  | {
+      kind: 'drop';
+      host: string;
+      bridge: string;
+      table: number | null;
+      reason: DropReason;
+      flow?: FlowEntry;
+      uncertain?: Uncertainty;
+    }
+  | { kind: 'unsupported'; host: string; bridge: string; text: string };
+
+export type NodeKind = TraceNode['kind'];
+export type OutputNode = Extract<TraceNode, { kind: 'output' }>;
+export type DropNode = Extract<TraceNode, { kind: 'drop' }>;
+
+export interface TargetSpec {
+  host: string;
+  /** An OVS port, a namespace, or a device (in a namespace or on the host). */
+  name: string;
+}
+
+export interface Unsupported {
+  host: string;
+  bridge: string;
+  text: string;
+}
+
+export interface Output {
+  host: string;
+  bridge: string;
+  port: string;
+  vlan: number | null;
+  endpoint: Endpoint;
+}
+
+export interface Drop {
+  host: string;
+  bridge: string;
+  table: number | null;
+  reason: DropReason;
+  /** The dropping flow (explicit drop, TTL, depth), by reference. */
+  entry?: FlowEntry;
+  /** Its match and actions as dumped, without cookie, duration and counters. */
+  flow: string | null;
+  n_packets?: number;
+  uncertain?: Uncertainty;
+  /** The drop node in the tree. */
+  node: DropNode;
+}
+
+export type Verdict = 'delivered' | 'dropped' | 'incomplete';
+
+export interface TraceResult {
+  verdict: Verdict;
+  /** What the verdict answers: null = ofproto/trace's question (any output). */
+  target: TargetSpec[] | null;
+  start: { host: string; bridge: string; port: string; packet: Packet };
+  tree: TraceNode;
+  outputs: Output[];
+  reached: Endpoint[];
+  /** The dead branch that matters (closest to the target); null when delivered. */
+  drop: Drop | null;
+  drops: Drop[];
+  /** Branches whose end the evidence does not prove (unsupported action, cut dump, uncollected host). */
+  uncertain: Uncertainty[];
+  assumptions: Assumption[];
+  unsupported: Unsupported[];
+}
+
+/** Every node, depth first, with its depth in the tree. */
+export function* walk(n: TraceNode, depth = 0): Generator<{ node: TraceNode; depth: number }> {
+  yield { node: n, depth };
+  if ('children' in n) for (const c of n.children) yield* walk(c, depth + 1);
+}
+
+export function nodesOf<K extends NodeKind>(t: TraceNode, kind: K): Extract<TraceNode, { kind: K }>[] {
+  const out: Extract<TraceNode, { kind: K }>[] = [];
+  for (const { node } of walk(t)) if (node.kind === kind) out.push(node as Extract<TraceNode, { kind: K }>);
+  return out;
+}
+
+/** Does this endpoint (or the OVS port it hangs off) answer to the target? */
+export function endpointIs(o: Output, t: TargetSpec): boolean {
+  const e = o.endpoint;
+  if (o.host === t.host && o.port === t.name) return true;
+  switch (e.kind) {
+    case 'namespace':
+      return e.host === t.host && (e.namespace === t.name || e.device === t.name || e.veth === t.name);
+    case 'vm':
+    case 'device':
+      return e.host === t.host && e.device === t.name;
+    case 'port':
+      return e.host === t.host && e.port === t.name;
+    case 'local':
+      return e.host === t.host && e.bridge === t.name;
+    case 'uncollected':
+      return e.host === t.host && e.iface === t.name;
+  }
+}
+
+/** A leaf that leaves the evidence toward the unknown (nothing known behind it). */
+function leavesEvidence(o: Output): boolean {
+  return o.endpoint.kind === 'uncollected' || o.endpoint.kind === 'port';
+}
+
+export function dropOf(d: DropNode): Drop {
+  return {
+    host: d.host,
+    bridge: d.bridge,
+    table: d.table,
+    reason: d.reason,
+    flow: d.flow ? ruleText(d.flow) : null,
+    ...(d.flow ? { entry: d.flow } : {}),
+    ...(d.flow?.flow.stats.n_packets !== undefined ? { n_packets: d.flow.flow.stats.n_packets } : {}),
+    ...(d.uncertain ? { uncertain: d.uncertain } : {}),
+    node: d,
+  };
+}
+
+/** The nodes from the root down to `target` (both included), or [] when it is not in the tree. */
+export function pathTo(root: TraceNode, target: TraceNode): TraceNode[] {
+  if (root === target) return [root];
+  if ('children' in root)
+    for (const c of root.children) {
+      const p = pathTo(c, target);
+      if (p.length) return [root, ...p];
+    }
+  return [];
+}
+
+/** The bridge node a node sits in (the packet as it entered that bridge). */
+export function bridgeOf(root: TraceNode, n: TraceNode): Extract<TraceNode, { kind: 'bridge' }> | undefined {
+  const path = pathTo(root, n);
+  for (let i = path.length - 1; i >= 0; i--) {
+    const x = path[i]!;
+    if (x.kind === 'bridge') return x;
+  }
+  return undefined;
+}
+
+let ruleFormatter: (e: FlowEntry) => string = (e) => e.text;
+/** The flow formatter (set by the engine: tree.ts stays free of the openflow printer's imports). */
+export function setRuleFormatter(f: (e: FlowEntry) => string): void {
+  ruleFormatter = f;
+}
+export function ruleText(e: FlowEntry): string {
+  return ruleFormatter(e);
+}
+
+/**
+ * The verdict over every branch. Without a target it is ofproto/trace's: delivered when a branch
+ * outputs (the evidence proving it), else incomplete when a branch's end is not proven, else
+ * dropped. With a target: delivered only when a proven branch reaches it; incomplete when a
+ * branch that could reach it is not proven (or, when the target is not located in the case,
+ * leaves the evidence toward the unknown); else dropped, with the dead branch closest to it.
+ */
+export function judge(
+  tree: TraceNode,
+  target: TargetSpec[] | null,
+  located: boolean,
+): Pick<TraceResult, 'verdict' | 'outputs' | 'reached' | 'drop' | 'drops' | 'uncertain'> {
+  const outs: OutputNode[] = nodesOf(tree, 'output');
+  const dropNodes = nodesOf(tree, 'drop');
+  const outputs: Output[] = outs.map((o) => ({
+    host: o.host,
+    bridge: o.bridge,
+    port: o.port,
+    vlan: o.vlan,
+    endpoint: o.endpoint,
+  }));
+  const reached: Endpoint[] = [];
+  const seen = new Set<string>();
+  for (const o of outputs) {
+    const k = JSON.stringify(o.endpoint);
+    if (!seen.has(k)) {
+      seen.add(k);
+      reached.push(o.endpoint);
+    }
+  }
+  const drops = dropNodes.map(dropOf);
+  const uncertain: Uncertainty[] = [];
+  for (const n of [...outs, ...dropNodes])
+    if (n.uncertain && !uncertain.some((u) => u.text === n.uncertain!.text)) uncertain.push(n.uncertain);
+  const proven = outs.filter((o) => !o.uncertain);
+  let verdict: Verdict;
+  if (!target) {
+    verdict = proven.length > 0 ? 'delivered' : uncertain.length > 0 ? 'incomplete' : 'dropped';
+  } else {
+    const hits = (o: OutputNode): boolean => target.some((t) => endpointIs(o, t));
+    if (proven.some(hits)) verdict = 'delivered';
+    else if (
+      outs.some((o) => o.uncertain && (hits(o) || !located)) ||
+      dropNodes.some((d) => d.uncertain) ||
+      (!located && outs.some((o) => leavesEvidence(o)))
+    )
+      verdict = 'incomplete';
+    else verdict = 'dropped';
+  }
+  const targetHosts = new Set(target?.map((t) => t.host) ?? []);
+  const score = (d: Drop, i: number): number =>
+    (targetHosts.has(d.host) ? 1000 : 0) + (d.entry ? 100 : d.table !== null ? 50 : 0) + i / 1000;
+  let drop: Drop | null = null;
+  if (verdict !== 'delivered' && drops.length)
+    drop = drops.reduce((a, b, i) => (score(b, i) > score(a, drops.indexOf(a)) ? b : a));
+  return { verdict, outputs, reached, drop, drops, uncertain };
+}
+
+/** One line for an endpoint, as the printers and findings say it. */
+export function endpointText(e: Endpoint): string {
+  switch (e.kind) {
+    case 'local':
+      return `${e.host} bridge ${e.bridge} LOCAL port`;
+    case 'port':
+      return `${e.host} ${e.bridge} port ${e.port} (nothing in the case says what is behind it)`;
+    case 'namespace':
+      return `${e.host} namespace ${e.namespace} device ${e.device}${e.addresses.length ? ` ${e.addresses.join(' ')}` : ''}${e.veth ? ` (veth peer of ${e.veth})` : ''}`;
+    case 'device':
+      return `${e.host} device ${e.device}`;
+    case 'vm':
+      return `host ${e.host} device ${e.device}`;
+    case 'uncollected':
+      return `host ${e.host} (not in the case) ${e.iface}, wired to ${e.from.host}:${e.from.port}`;
+  }
+}
+
+export function targetText(t: TargetSpec[] | null): string {
+  if (!t) return 'any output';
+  if (t.length === 0) return 'none located in the case';
+  return t.map((x) => `${x.host}:${x.name}`).join(', ');
+}

@@ -1,0 +1,70 @@
+// diagnose on the cases the lab global setup collected from real OVS, one per scenario.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCase } from '../sources/case-dir.ts';
+import { labResult } from '../testing/lab-cases.ts';
+import { diagnose } from './diagnose.ts';
+
+describe('the DHCP port in another VLAN than the network', () => {
+  it('is named, with the tag and the VLAN the frame arrives in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-taptag-'));
+    cpSync(labResult('healthy').caseDir, dir, { recursive: true });
+    const f = join(dir, 'domu/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port');
+    const text = readFileSync(f, 'utf8');
+    // Retag the DHCP port's row: the record that names tap7b39ecad-81.
+    const records = text
+      .split('\n\n')
+      .map((r) =>
+        r.includes('name                : tap7b39ecad-81')
+          ? r.replace(/^tag\s+: 1$/m, 'tag                 : 2')
+          : r,
+      );
+    writeFileSync(f, records.join('\n\n'));
+    const d = diagnose(readCase(dir));
+    expect(d.healthy).toBe(false);
+    const m = d.findings.find((x) => x.code === 'dhcp-port-vlan-mismatch')!;
+    expect(m.message).toBe(
+      'the DISCOVER from vif16.0 reaches br-int in VLAN 1, but the DHCP port tap7b39ecad-81 is tagged 2',
+    );
+  });
+});
+
+const EXPECTED: Record<string, string | null> = {
+  healthy: null,
+  'seed-missing-tag': 'vm-port-untagged',
+  'dead-vlan': 'dead-vlan',
+  'vlan-mismatch': 'vlan-mismatch',
+  'dnsmasq-down': 'dnsmasq-not-running',
+  'dhcp-tap-down': 'dhcp-port-down',
+  checksum: 'dhcp-reply-checksum',
+  'sg-drop': 'dhcp-drop-flow',
+};
+
+describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
+  it(code ? `is diagnosed as ${code}` : 'is diagnosed healthy', () => {
+    const r = labResult(name);
+    expect(r.ok).toBe(true);
+    const d = diagnose(readCase(r.caseDir));
+    if (code === null) {
+      expect(d.healthy).toBe(true);
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      // dnsmasq's lease file shows it answered the VM through ACK.
+      expect(d.findings.find((f) => f.code === 'dhcp-lease-held')?.message).toMatch(
+        /leased 10\.0\.0\.3 to fa:16:3e:11:22:33/,
+      );
+      expect(d.verdict).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
+    } else {
+      expect(d.healthy).toBe(false);
+      expect(d.findings[0]!.code).toBe(code);
+      expect(d.findings[0]!.evidence.length).toBeGreaterThan(0);
+      expect(d.findings[0]!.fix.length).toBeGreaterThan(0);
+      if (name === 'dnsmasq-down') {
+        // dnsmasq was killed: the agent's pid file names a process that has no socket.
+        expect(d.findings[0]!.rootCause).toMatch(/pid \d+\) but it died/);
+        expect(d.findings[0]!.evidence.some((e) => e.file?.endsWith('/pid') && e.line === 1)).toBe(true);
+      }
+    }
+  });
+});
