@@ -576,7 +576,13 @@ function matchingParen(text: string, open: number): number {
   return -1;
 }
 
-/** Parentheses of an action list balance (outside quotes). */
+/**
+ * Parentheses nested deeper than this in one action list (`ct(commit,exec(ct(commit,exec(…`) are a
+ * syntax error, not a recursion that overflows the stack: OVS itself nests ct/clone a few levels.
+ */
+export const ACTIONS_MAX_DEPTH = 64;
+
+/** Parentheses of an action list balance (outside quotes); nesting past ACTIONS_MAX_DEPTH is refused. */
 function balanced(text: string): boolean {
   if (text.indexOf('(') < 0 && text.indexOf(')') < 0) return true;
   let depth = 0;
@@ -587,8 +593,13 @@ function balanced(text: string): boolean {
       if (c === 92) i++;
       else if (c === 34) quoted = false;
     } else if (c === 34) quoted = true;
-    else if (c === 40) depth++;
-    else if (c === 41 && --depth < 0) return false;
+    else if (c === 40) {
+      if (++depth > ACTIONS_MAX_DEPTH)
+        syntaxError(
+          `actions nested more than ${ACTIONS_MAX_DEPTH} parentheses deep (ACTIONS_MAX_DEPTH): not read`,
+          text.length > 200 ? `${text.slice(0, 200)}…` : text,
+        );
+    } else if (c === 41 && --depth < 0) return false;
   }
   return depth === 0 && !quoted;
 }
