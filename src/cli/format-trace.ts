@@ -68,7 +68,7 @@ function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: b
       return;
     case 'drop':
       out.push(
-        `${pad}${c.red(`x ${n.reason.code === 'drop-flow' ? 'drop' : esc(n.reason.text)}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
+        `${pad}${c.red(`x ${n.reason.code === 'drop-flow' || n.reason.code === 'table-miss' ? 'drop' : esc(n.reason.text)}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
       );
       return;
     case 'unsupported':

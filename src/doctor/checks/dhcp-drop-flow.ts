@@ -1,9 +1,9 @@
 // A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
+import { formatFlowMatch } from '../../openflow/flow.ts';
+import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
-import { dropEvidence } from './drop-evidence.ts';
-
-const DHCP = /udp.*(tp_(?:src|dst)|udp_(?:src|dst))=6[78]\b|(tp_(?:src|dst)|udp_(?:src|dst))=6[78]\b.*udp/;
+import { dropEvidence, matchesDhcp } from './drop-evidence.ts';
 
 export const dhcpDropFlow: Check = {
   id: 'dhcp-drop-flow',
@@ -19,8 +19,8 @@ export const dhcpDropFlow: Check = {
         if (
           !t ||
           (what === 'DISCOVER' ? reachedServer(ctx, vm) : t.verdict === 'delivered') ||
-          !d?.flow ||
-          !DHCP.test(d.flow)
+          !d?.entry ||
+          !matchesDhcp(d.entry.flow)
         )
           continue;
         out.push({
@@ -33,8 +33,8 @@ export const dhcpDropFlow: Check = {
           evidence: dropEvidence(t, `the DHCP ${what}`),
           fix: [
             `# find who installed it (cookie) and the security group rules of the port`,
-            `ovs-ofctl -O OpenFlow13 dump-flows ${d.bridge} | grep -E "tp_(src|dst)=6[78]"`,
-            `# remove it (after fixing its source, or it comes back): ovs-ofctl --strict del-flows ${d.bridge} '${d.flow.replace(/ actions=.*$/, '')}'`,
+            `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(d.bridge)} | grep -E 'tp_(src|dst)=6[78]'`,
+            `# remove it (after fixing its source, or it comes back): ovs-ofctl -O OpenFlow13 --strict del-flows ${shellWord(d.bridge)} ${shellWord(`table=${d.entry.flow.table},${formatFlowMatch(d.entry.flow)}`)}`,
           ],
         });
       }

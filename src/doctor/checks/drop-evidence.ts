@@ -34,6 +34,27 @@ export function vlanOf(f: Flow): number | undefined {
   return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
 }
 
+const DHCP_PORTS = new Set([67, 68]);
+const L4_PORT_FIELDS = new Set(['tp_src', 'tp_dst', 'udp_src', 'udp_dst']);
+
+/** The flow matches UDP to or from a DHCP port (67/68), by its parsed match. */
+export function matchesDhcp(f: Flow): boolean {
+  const udp = f.match.some(
+    (m) =>
+      (m.kind === 'shorthand' && (m.name === 'udp' || m.name === 'udp6')) ||
+      (m.kind === 'field' && m.field === 'nw_proto' && m.value.t === 'int' && m.value.v === 17),
+  );
+  const port = f.match.some(
+    (m) =>
+      m.kind === 'field' &&
+      L4_PORT_FIELDS.has(m.field) &&
+      m.value.t === 'int' &&
+      m.value.m === undefined &&
+      DHCP_PORTS.has(m.value.v),
+  );
+  return udp && port;
+}
+
 /** `priority=N,in_port=P actions=drop`: Neutron's per-port drop (the only match is the port). */
 export function isPortDrop(f: Flow): boolean {
   return (

@@ -1,7 +1,7 @@
 // The segmentation id a frame carries between hosts differs from the one the far side translates
 // back to its local VLAN: the translation flows disagree.
 
-import { bridgeOf } from '../../dataplane/tree.ts';
+import { bridgeOf, ruleText } from '../../dataplane/tree.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -31,7 +31,7 @@ export const vlanMismatch: Check = {
         evidence: [
           evid(`the frame carries VLAN ${arrived} on the wire into ${d.host}`),
           ...expected.map((e) =>
-            evid(`${d.host} ${d.bridge} expects: ${e.text.replace(/^.*?priority=/, 'priority=')}`, e.from),
+            evid(`${d.host} ${d.bridge} expects: ${ruleText(e)}`, e.from),
           ),
           ...dropEvidence(t, 'the DHCP DISCOVER'),
         ],
