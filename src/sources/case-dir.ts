@@ -33,9 +33,18 @@ import {
   parsePidFile,
   parseSockets,
 } from '../parse/services.ts';
+import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
-import { classify, type FileKind } from './file-kinds.ts';
+import {
+  CRITICAL,
+  classify,
+  type FileKind,
+  namespaceOfName,
+  type SniffedKind,
+  sniff,
+  VERBATIM,
+} from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
 
 export interface ReadOptions {
@@ -108,8 +117,76 @@ const DEFAULTS: Record<string, Row> = {
 interface HostFile {
   path: string;
   rel: string;
-  kind: FileKind;
+  kind: FileKind | SniffedKind;
+  /** Recognised by content (a pasted output), not by its name. */
+  sniffed?: boolean;
 }
+
+/** Pasted outputs are read by content up to this size; bigger unknown files are not opened. */
+const MAX_SNIFF_BYTES = 8 * 1024 * 1024;
+
+/** A file outside a sosreport's own tree whose name says nothing: is it an output we read? */
+function sniffFile(p: string, rel: string): SniffedKind | undefined {
+  if (/(?:^|\/)sos_(?:commands|logs|reports)\/|(?:^|\/)(?:proc|sys|etc|var|usr|run)\//.test(rel))
+    return undefined;
+  if (/\.(?:tar|xz|gz|bz2|tgz|zip|json\.gz|pcapng?|png|jpe?g|html?)$/i.test(p)) return undefined;
+  const st = statSync(p);
+  if (st.size === 0 || st.size > MAX_SNIFF_BYTES) return undefined;
+  const buf = readFileSync(p);
+  if (buf.subarray(0, 4096).includes(0)) return undefined;
+  const k = sniff(buf.toString('utf8'));
+  if (!k) return undefined;
+  const bn = basename(p);
+  const ns = namespaceOfName(bn);
+  if (ns && (k.kind === 'ip-addr' || k.kind === 'ifconfig' || k.kind === 'sockets' || k.kind === 'iptables'))
+    return { ...k, ns };
+  return k;
+}
+
+/** Words a pasted file's name uses for the command, not the bridge (`flows-xapi3.txt` → xapi3). */
+const COMMAND_WORDS = new Set([
+  'ovs',
+  'ofctl',
+  'ovs-ofctl',
+  'dump',
+  'flows',
+  'flow',
+  'dump-flows',
+  'dumpflows',
+  'show',
+  'ofctl-show',
+  'openflow10',
+  'openflow13',
+  'openflow14',
+  'openflow15',
+  'of10',
+  'of13',
+  'of14',
+  'of15',
+  'o',
+  'txt',
+  'log',
+  'out',
+  'output',
+  'no-stats',
+  'names',
+  'ports',
+  'desc',
+  'dump-ports-desc',
+]);
+
+function bridgeInName(baseName: string): string | undefined {
+  const words = baseName
+    .replace(/\.(?:txt|log|out)$/i, '')
+    .split(
+      /[_.]+|-(?=(?:flows|show|dump|ofctl|of1\d|openflow1\d)\b)|(?<=\b(?:flows|show|dump|ofctl|of1\d|openflow1\d))-/i,
+    )
+    .filter((w) => w !== '' && !COMMAND_WORDS.has(w.toLowerCase()));
+  return words.length === 1 && /^[A-Za-z0-9][\w.-]{0,62}$/.test(words[0]!) ? words[0] : undefined;
+}
+
+const EXPECTED =
+  'expected a sosreport (tree or .tar.xz/.tar.gz/.tar.bz2), or outputs such as ovs-vsctl_-t_5_show, ovs-ofctl_dump-flows_<bridge>, ovs-ofctl_show_<bridge>, ip_-d_address, ip_netns, conf.db — by sosreport name or pasted with any name';
 
 function walk(dir: string, out: string[], depth = 0): void {
   if (depth > 12 || out.length > MAX_FILES) return;
@@ -238,6 +315,17 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
       .filter((h) => statSync(h.path).isDirectory() || ARCHIVE.test(h.path));
   }
   for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics, opts));
+  // Nothing readable anywhere is bad input, never an empty case with a verdict; a folder that is
+  // no host beside readable ones (saved traces, notes) is a warning and not a host.
+  const unreadable = new Set(diagnostics.filter((d) => d.code === 'nothing-readable').map((d) => d.file));
+  const readable = hosts.filter((h) => h.files.length > 0);
+  if (readable.length === 0 && !opts.lenient) {
+    const where = hostDirs.length === 1 ? hostDirs[0]!.path : caseDir;
+    throw new InputError(`nothing readable in ${where} (${EXPECTED})`);
+  }
+  if (readable.length > 0 && unreadable.size > 0)
+    for (let i = hosts.length - 1; i >= 0; i--)
+      if (hosts[i]!.files.length === 0 && hosts[i]!.ignored.length > 0) hosts.splice(i, 1);
   const links = readLinks(caseDir, hosts, diagnostics);
   const snapshot: Snapshot = { source: caseDir, hosts, links, diagnostics };
   const bad = diagnostics.find((d) => d.severity === 'corrupt');
@@ -260,7 +348,7 @@ function readHost(
 ): Host {
   const root = hostRoot(path, opts, diagnostics);
   try {
-    return readHostAt(root, name, path, caseDir, diagnostics);
+    return readHostAt(root, name, path, caseDir, diagnostics, opts);
   } finally {
     // An unpacked archive is read whole by now: nothing is left in the temporary folder.
     if (root !== path) removeTempDir(root);
@@ -273,6 +361,7 @@ function readHostAt(
   path: string,
   caseDir: string,
   diagnostics: FileDiagnostic[],
+  _opts: ReadOptions,
 ): Host {
   const b = new HostBuilder(name, diagnostics);
   const all: string[] = [];
@@ -291,13 +380,46 @@ function readHostAt(
       relative(root, p).split(sep).join('/'),
     );
     if (dh) kind = { kind: DHCP_FILE_KINDS[dh[2] as keyof typeof DHCP_FILE_KINDS], net: dh[1]! };
+    if (kind?.kind === 'aux') kind = undefined;
+    const sniffed = kind ? undefined : sniffFile(p, relative(root, p).split(sep).join('/'));
     if (kind) files.push({ path: p, rel, kind });
+    else if (sniffed) files.push({ path: p, rel, kind: sniffed, sniffed: true });
     else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
   }
+  // A folder with files of which none is readable: readCase decides (bad input when no host of
+  // the case is readable, else a warning); an empty folder is not a host.
+  if (files.length === 0 && all.length > 0) {
+    const where = root === path ? relative(caseDir, path) || path : basename(path);
+    diagnostics.push({
+      file: where,
+      line: 0,
+      severity: 'warning',
+      code: 'nothing-readable',
+      message: `nothing readable in this host folder (${EXPECTED})`,
+    });
+  }
+  // What each file said, by file: auxiliary files (not OVS state, not the DHCP agent's) that
+  // cannot be read are skipped with a warning; only the files the verdict needs are corrupt.
+  const kindOf = new Map<string, HostFile>();
+  for (const f of files) kindOf.set(f.rel, f);
   const push = (file: string, ds: readonly Diagnostic[]): void => {
-    for (const d of ds) diagnostics.push({ ...d, file });
+    const f = kindOf.get(file);
+    const aux = f !== undefined && !CRITICAL.has(f.kind.kind);
+    for (const d of ds)
+      diagnostics.push(
+        aux && d.severity === 'corrupt'
+          ? { ...d, severity: 'warning', message: `${d.message} (auxiliary output: skipped)`, file }
+          : { ...d, file },
+      );
   };
-  const text = (f: HostFile): string => readFileSync(f.path, 'utf8');
+  // Another tool's error lines are diagnostics; the rest of the text is read as usual.
+  const text = (f: HostFile): string => {
+    const raw = readFileSync(f.path, 'utf8');
+    if (VERBATIM.has(f.kind.kind)) return raw;
+    const t = stripToolErrors(raw);
+    push(f.rel, t.diagnostics);
+    return t.text;
+  };
   // 1. OVSDB rows, least to most current: conf.db, ovsdb-client dump, ovs-vsctl list.
   const store: RowStore = new Map();
   const addRows = (rows: SourcedRow[], file: string, defaults: boolean): void => {
@@ -353,17 +475,52 @@ function readHostAt(
     if (k.kind === 'monitor')
       run(f, parseOvsdbMonitor(text(f)), (v) => b.applyMonitor(k.table, v.events, f.rel));
   }
+  // A pasted per-bridge output names its bridge in its file name (`flows-xapi3.txt`), or is the
+  // only one of its kind beside the one `ovs-ofctl show` that does; else it stays unplaced.
+  const bridgeOf = (f: HostFile, bridge: string | undefined): string | undefined => {
+    if (bridge !== undefined) return bridge;
+    const bn = basename(f.path);
+    const named = b.host.bridges
+      .map((x) => x.name)
+      .filter((n) =>
+        new RegExp(`(?:^|[^A-Za-z0-9])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:$|[^A-Za-z0-9])`).test(
+          bn,
+        ),
+      )
+      .sort((x, y) => y.length - x.length);
+    if (named[0] !== undefined) return named[0];
+    const fromName = bridgeInName(bn);
+    if (fromName !== undefined) return fromName;
+    const shows = files.filter((x) => x.kind.kind === 'ofctl-show' && x.kind.bridge !== undefined);
+    const same = files.filter((x) => x.kind.kind === f.kind.kind && x.sniffed);
+    if (f.kind.kind === 'dump-flows' && shows.length === 1 && same.length === 1)
+      return (shows[0]!.kind as { bridge: string }).bridge;
+    b.host.files.push(f.rel);
+    diagnostics.push({
+      file: f.rel,
+      line: 0,
+      severity: 'warning',
+      code: 'bridge-unknown',
+      message: `an ${f.kind.kind === 'dump-flows' ? 'ovs-ofctl dump-flows' : 'ovs-ofctl show'} output, but neither its name nor the case says which bridge it is about: not used (name the file after the bridge, e.g. ovs-ofctl_dump-flows_br-int)`,
+    });
+    return undefined;
+  };
   for (const f of files) {
     const k = f.kind;
-    if (k.kind === 'ofctl-show') run(f, parseOfctlShow(text(f)), (v) => b.applyOfctlShow(k.bridge, v, f.rel));
+    if (k.kind !== 'ofctl-show') continue;
+    const br = bridgeOf(f, k.bridge);
+    if (br !== undefined) run(f, parseOfctlShow(text(f)), (v) => b.applyOfctlShow(br, v, f.rel));
   }
   for (const f of files) {
     const k = f.kind;
-    if (k.kind === 'dump-flows')
-      run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats }), (v) =>
-        b.applyFlows(k.bridge, v, f.rel, k.version, { noStats: k.noStats, names: k.names }),
-      );
-    else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
+    if (k.kind === 'dump-flows') {
+      const br = bridgeOf(f, k.bridge);
+      const version = 'version' in k ? k.version : undefined;
+      if (br !== undefined)
+        run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats && !f.sniffed }), (v) =>
+          b.applyFlows(br, v, f.rel, version, { noStats: k.noStats, names: k.names }),
+        );
+    } else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
     else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'agent-config')

@@ -11,7 +11,15 @@ import type { ExecResult } from '../runner/exec.ts';
 import { isMissingCommand, isTransportFailure, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
-import { sosName } from './file-kinds.ts';
+import {
+  bridgeCommands,
+  type CollectedCommand,
+  deviceCommands,
+  NET_COMMANDS as REGISTRY_NET_COMMANDS,
+  NS_COMMANDS as REGISTRY_NS_COMMANDS,
+  OVS_COMMANDS as REGISTRY_OVS_COMMANDS,
+  sosName,
+} from './file-kinds.ts';
 
 export interface HostSource {
   /** Folder name in the case; default: what `hostname` prints there. */
@@ -57,32 +65,16 @@ const OVS_DIR = 'sos_commands/openvswitch';
 const NET_DIR = 'sos_commands/networking';
 
 /** What sos's openvswitch plugin runs once per host, then per bridge. */
-const OVS_COMMANDS: string[][] = [
-  ['ovs-vsctl', '-t', '5', 'show'],
-  ['ovs-vsctl', '-t', '5', 'list-br'],
-  ['ovs-vsctl', '-t', '5', 'list', 'Open_vSwitch'],
-  ['ovs-vsctl', '-t', '5', 'list', 'bridge'],
-  ['ovs-vsctl', '-t', '5', 'list', 'port'],
-  ['ovs-vsctl', '-t', '5', 'list', 'interface'],
-  ['ovs-vsctl', '-t', '5', 'list', 'controller'],
-  ['ovs-vsctl', '-t', '5', 'list', 'manager'],
-  ['ovs-appctl', 'dpif/show'],
-  ['ovs-appctl', 'dpctl/dump-flows', '-m'],
-];
+// The argv lists live in file-kinds.ts beside the rows that read their files (one registry).
+const argvs = (cs: readonly CollectedCommand[]): string[][] => cs.map((c) => [...c.argv]);
+const OVS_COMMANDS: string[][] = argvs(REGISTRY_OVS_COMMANDS);
 /**
  * Per bridge. A bridge's name is data from the host: `--` ends ovs-ofctl's options so a bridge named
  * `--log-file=/tmp/x` is a bridge, not an option. ovs-appctl stops reading its own options at the
  * command and hands every later word to the daemon (a `--` would reach the daemon as an argument),
  * so its bridge goes bare. The file is named as sos names it, without the `--`.
  */
-const BRIDGE_COMMANDS = (br: string): string[][] => [
-  ['ovs-ofctl', 'show', '--', br],
-  ['ovs-ofctl', 'dump-flows', '--', br],
-  ['ovs-ofctl', '-O', 'OpenFlow13', 'show', '--', br],
-  ['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', '--', br],
-  ['ovs-ofctl', 'dump-ports', '--', br],
-  ['ovs-appctl', 'fdb/show', br],
-];
+const BRIDGE_COMMANDS = (br: string): string[][] => argvs(bridgeCommands(br));
 /** Bridge names exactly as OVSDB holds them (list-br prints a newline inside a name as a line break). */
 const BRIDGE_NAMES = ['ovs-vsctl', '-t', '5', '--format=json', '--columns=name', 'list', 'bridge'];
 /**
@@ -90,17 +82,8 @@ const BRIDGE_NAMES = ['ovs-vsctl', '-t', '5', '--format=json', '--columns=name',
  * past this the host fails with this limit named and the other hosts are kept.
  */
 export const COLLECT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
-const NET_COMMANDS: string[][] = [
-  ['ip', '-d', 'address'],
-  ['ip', '-s', '-d', 'link'],
-  ['ip', 'route', 'show', 'table', 'all'],
-];
-const NS_COMMANDS: string[][] = [
-  ['ip', '-d', 'address', 'show'],
-  ['ip', 'route', 'show', 'table', 'all'],
-  ['iptables-save'],
-  ['ss', '-peaonmi'],
-];
+const NET_COMMANDS: string[][] = argvs(REGISTRY_NET_COMMANDS);
+const NS_COMMANDS: string[][] = argvs(REGISTRY_NS_COMMANDS);
 /** Copied whole, at their own path (sos copies files, it does not run cat). */
 const FILES = [
   '/etc/openvswitch/conf.db',
@@ -250,7 +233,7 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
           .filter((d) => d !== 'lo' && SAFE_NAME.test(d));
     }
     for (const dev of devices.slice(0, 20))
-      await c.save(inNs, ['ethtool', '-k', dev], dir, name(['ethtool', '-k', dev]));
+      for (const { argv } of deviceCommands(dev)) await c.save(inNs, [...argv], dir, name([...argv]));
   }
 }
 

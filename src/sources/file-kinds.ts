@@ -1,9 +1,15 @@
-// Which parser reads a file, from its sosreport-style name (sos `_mangle_command`: binary's
-// directory stripped, runs of characters outside [A-Za-z0-9_./-] → `_`, `/` → `.`).
-// A declarative table: first matching row wins.
+// Which parser reads a file: from its sosreport-style name (sos `_mangle_command`: binary's
+// directory stripped, runs of characters outside [A-Za-z0-9_./-] → `_`, `/` → `.`; snap-packaged
+// OVS commands keep their snap prefix, `openstack-hypervisor.ovs-vsctl_-t_5_show`), else from its
+// content (pasted outputs saved as `vsctl-show.txt`, `flows-xapi3.txt`, `ip_a`).
+// Declarative tables: first matching row wins. The commands the collector runs are declared here
+// too, each with the kind the reader will give its file, so what is collected and what is read
+// cannot drift (file-kinds.test.ts checks every one).
 
 export type FileKind =
   | { kind: 'vsctl-show' }
+  /** Collected for completeness or for a later issue; not read. */
+  | { kind: 'aux' }
   | { kind: 'vsctl-list'; table: string }
   | { kind: 'ofctl-show'; bridge: string; version?: string }
   | { kind: 'dump-flows'; bridge: string; version?: string; noStats: boolean; names: boolean }
@@ -39,7 +45,7 @@ const TABLES: Record<string, string> = {
 
 const OPT = '(?:_--?[A-Za-z][A-Za-z0-9-]*(?:_[A-Za-z0-9]+)?)*';
 const IFCONFIG = 'ifconfig(?:_-a)?';
-const IPADDR = 'ip(?:_-[a-z])*_(?:addr|address)(?:_show)?';
+const IPADDR = 'ip(?:_-[a-z0-9]+)*_(?:a|addr|address)(?:_(?:show|list|ls))?';
 
 type Row = [RegExp, (m: RegExpExecArray) => FileKind | undefined];
 
@@ -106,10 +112,17 @@ const ROWS: Row[] = [
   [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
 ];
 
+/**
+ * Prefixes snap-packaged OVS puts before each command (sos openvswitch plugin: `openstack-hypervisor.`
+ * for Sunbeam's hypervisor snap; ovn_host/microovn: `microovn.`).
+ */
+const SNAP_PREFIX = /^(?:openstack-hypervisor|microovn|microstack)\./;
+
 /** Classify by base name; undefined for files vifpath does not read. */
 export function classify(baseName: string): FileKind | undefined {
+  const name = baseName.replace(SNAP_PREFIX, '');
   for (const [re, make] of ROWS) {
-    const m = re.exec(baseName);
+    const m = re.exec(name);
     if (m) {
       const k = make(m);
       if (k) return k;
@@ -126,4 +139,154 @@ export function sosName(argv: readonly string[]): string {
     .replace(/\//g, '.')
     .replace(/^[ ._-]+|[ ._-]+$/g, '')
     .slice(0, 255);
+}
+
+/**
+ * Kinds the verdict depends on (design.md: OVS state and the DHCP agent's files): only these can
+ * make a case corrupt. Any other file that cannot be read is skipped with a warning.
+ */
+export const CRITICAL: ReadonlySet<FileKind['kind']> = new Set([
+  'vsctl-show',
+  'vsctl-list',
+  'ofctl-show',
+  'dump-flows',
+  'monitor',
+  'ovsdb-dump',
+  'conf-db',
+  'dhcp-hosts',
+  'dhcp-leases',
+  'dhcp-opts',
+  'dhcp-pid',
+]);
+
+/** Kinds whose text is a log or a file, not a command's output: no tool-error lines to strip. */
+export const VERBATIM: ReadonlySet<FileKind['kind']> = new Set([
+  'conf-db',
+  'capture',
+  'dnsmasq-log',
+  'agent-log',
+  'agent-config',
+  'dhcp-hosts',
+  'dhcp-leases',
+  'dhcp-opts',
+  'dhcp-pid',
+  'dhclient',
+]);
+
+/** What a pasted file's own name says about the bridge it is about, if anything. */
+export type SniffedKind =
+  | Exclude<FileKind, { kind: 'ofctl-show' } | { kind: 'dump-flows' }>
+  | { kind: 'ofctl-show'; bridge?: string }
+  | { kind: 'dump-flows'; bridge?: string; noStats: boolean; names: boolean };
+
+const VSCTL_LIST_TABLE: [RegExp, string][] = [
+  [/^ovs_version\s+:/m, 'Open_vSwitch'],
+  [/^datapath_type\s+:/m, 'Bridge'],
+  [/^ofport\s+:/m, 'Interface'],
+  [/^(?:tag|trunks|vlan_mode)\s+:/m, 'Port'],
+];
+
+/**
+ * Recognise a command's output by what it holds (the first lines that are not blank): for files
+ * whose name says nothing (`vsctl-show.txt`, `flows.txt`, `ip_a`). Undefined when unsure.
+ */
+export function sniff(text: string): SniffedKind | undefined {
+  const head = text.slice(0, 64 * 1024);
+  const lines = head
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
+  const first = lines[0]?.trim() ?? '';
+  if (first === '') return undefined;
+  if (/^(?:NXST|OFPST)_FLOW reply\b/.test(first)) return { kind: 'dump-flows', noStats: false, names: false };
+  if (/^OFPT_FEATURES_REPLY\b/.test(first) || /^OFPST_PORT_DESC reply\b/.test(first))
+    return { kind: 'ofctl-show' };
+  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(first);
+  if (
+    (isUuid || /^Bridge \S/.test(first)) &&
+    lines.some((l) => /^\s+Bridge \S/.test(l) || /^Bridge \S/.test(l)) &&
+    lines.some((l) => /^\s+(?:Port|Interface) \S/.test(l))
+  )
+    return { kind: 'vsctl-show' };
+  const flowLines = lines.slice(0, 20).filter((l) => /(?:^|[ ,])actions=/.test(l));
+  if (flowLines.length > 0 && flowLines.length >= Math.min(lines.length, 20) / 2) {
+    const stats = flowLines.some((l) => /\bn_packets=/.test(l));
+    return { kind: 'dump-flows', noStats: !stats, names: false };
+  }
+  if (/^_uuid\s+: [0-9a-f-]{36}$/.test(first)) {
+    for (const [re, table] of VSCTL_LIST_TABLE) if (re.test(head)) return { kind: 'vsctl-list', table };
+    return undefined;
+  }
+  if (/^\d+: [^:\s]+(?:@\S+)?: <[A-Z_,-]*> /.test(first)) return { kind: 'ip-addr' };
+  if (/^\[\{"ifindex":/.test(first)) return { kind: 'ip-addr' };
+  if (/^\S+: flags=\d+<[A-Z_,]*>\s+mtu \d+$/.test(first) || /^\S+\s+Link encap:/.test(first))
+    return { kind: 'ifconfig' };
+  if (lines.every((l) => /^(?:qdhcp|qrouter|qlbaas|snat|fip|ovnmeta)-\S+(?: \(id: \d+\))?$/.test(l)))
+    return { kind: 'ip-netns' };
+  if (/^# Generated by iptables-save/.test(first) || /^\*(?:filter|mangle|nat|raw)$/.test(first))
+    return { kind: 'iptables' };
+  return undefined;
+}
+
+/** The namespace a pasted file's name says (`ip netns exec qdhcp-X ip a` saved under its command). */
+export function namespaceOfName(baseName: string): string | undefined {
+  return /(?:^|[_ ])exec[_ ]((?:qdhcp|qrouter|snat|fip|ovnmeta)-[0-9a-f-]+)/.exec(baseName)?.[1];
+}
+
+// --- What the collector runs: each command with the kind the reader gives its file. ---
+
+export interface CollectedCommand {
+  argv: readonly string[];
+  /** What classify() makes of the file this command's output is written to. */
+  reads: FileKind['kind'];
+}
+
+/** Once per host: what sos's openvswitch plugin runs before its per-bridge loop. */
+export const OVS_COMMANDS: readonly CollectedCommand[] = [
+  { argv: ['ovs-vsctl', '-t', '5', 'show'], reads: 'vsctl-show' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list-br'], reads: 'aux' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'Open_vSwitch'], reads: 'vsctl-list' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'bridge'], reads: 'vsctl-list' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'port'], reads: 'vsctl-list' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'interface'], reads: 'vsctl-list' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'controller'], reads: 'vsctl-list' },
+  { argv: ['ovs-vsctl', '-t', '5', 'list', 'manager'], reads: 'vsctl-list' },
+  { argv: ['ovs-appctl', 'dpif/show'], reads: 'aux' },
+  { argv: ['ovs-appctl', 'dpctl/dump-flows', '-m'], reads: 'aux' },
+];
+
+/**
+ * Per bridge (the bridge name is the last word). A bridge's name is data from the host: `--` ends
+ * ovs-ofctl's options; ovs-appctl hands every word after its command to the daemon, so its bridge
+ * goes bare. Files are named as sos names them, without the `--` (sosName of the argv without it).
+ */
+export function bridgeCommands(br: string): CollectedCommand[] {
+  return [
+    { argv: ['ovs-ofctl', 'show', '--', br], reads: 'ofctl-show' },
+    { argv: ['ovs-ofctl', 'dump-flows', '--', br], reads: 'dump-flows' },
+    { argv: ['ovs-ofctl', '-O', 'OpenFlow13', 'show', '--', br], reads: 'ofctl-show' },
+    { argv: ['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', '--', br], reads: 'dump-flows' },
+    { argv: ['ovs-ofctl', 'dump-ports', '--', br], reads: 'aux' },
+    { argv: ['ovs-appctl', 'fdb/show', br], reads: 'fdb' },
+  ];
+}
+
+/** The host's own (root) namespace. */
+export const NET_COMMANDS: readonly CollectedCommand[] = [
+  { argv: ['ip', '-d', 'address'], reads: 'ip-addr' },
+  { argv: ['ip', '-s', '-d', 'link'], reads: 'aux' },
+  { argv: ['ip', 'route', 'show', 'table', 'all'], reads: 'aux' },
+];
+
+/** Per namespace, written as `ip netns exec NS <argv>`. */
+export const NS_COMMANDS: readonly CollectedCommand[] = [
+  { argv: ['ip', '-d', 'address', 'show'], reads: 'ip-addr' },
+  { argv: ['ip', 'route', 'show', 'table', 'all'], reads: 'aux' },
+  { argv: ['iptables-save'], reads: 'iptables' },
+  { argv: ['ss', '-peaonmi'], reads: 'sockets' },
+];
+
+/** Per namespace device. */
+export function deviceCommands(dev: string): CollectedCommand[] {
+  return [{ argv: ['ethtool', '-k', dev], reads: 'ethtool-k' }];
 }

@@ -1,0 +1,125 @@
+// What is collected is what is read: every command the collector runs writes a file the reader
+// classifies as the kind the registry says. Plus the names sos gives (3.x, 4.x, snap prefixes) and
+// pasted outputs recognised by content.
+import { describe, expect, it } from 'vitest';
+import {
+  bridgeCommands,
+  classify,
+  deviceCommands,
+  NET_COMMANDS,
+  NS_COMMANDS,
+  OVS_COMMANDS,
+  sniff,
+  sosName,
+} from './file-kinds.ts';
+
+const kindOf = (name: string): string => classify(name)?.kind ?? 'unread';
+const fileOf = (argv: readonly string[]): string => sosName(argv.filter((a) => a !== '--'));
+
+describe('collector and reader share one registry', () => {
+  const all = [
+    ...OVS_COMMANDS.map((c) => ({ ...c, file: fileOf(c.argv) })),
+    ...bridgeCommands('br-int').map((c) => ({ ...c, file: fileOf(c.argv) })),
+    ...NET_COMMANDS.map((c) => ({ ...c, file: fileOf(c.argv) })),
+    ...NS_COMMANDS.map((c) => ({ ...c, file: fileOf(['ip', 'netns', 'exec', 'qdhcp-1', ...c.argv]) })),
+    ...deviceCommands('tap1').map((c) => ({
+      ...c,
+      file: fileOf(['ip', 'netns', 'exec', 'qdhcp-1', ...c.argv]),
+    })),
+  ];
+  it.each(all)('$file', ({ file, reads }) => {
+    expect(reads === 'aux' ? ['aux', 'unread'] : [reads]).toContain(kindOf(file));
+  });
+  it('per-bridge files name the bridge', () => {
+    for (const c of bridgeCommands('br-int').filter((x) => x.reads !== 'aux'))
+      expect(classify(fileOf(c.argv))).toMatchObject({ bridge: 'br-int' });
+  });
+});
+
+describe('sos names (sos/report/plugins openvswitch.py, networking.py)', () => {
+  it.each([
+    ['ovs-vsctl_-t_5_show', 'vsctl-show'],
+    ['openstack-hypervisor.ovs-vsctl_-t_5_show', 'vsctl-show'],
+    ['openstack-hypervisor.ovs-vsctl_-t_5_list_interface', 'vsctl-list'],
+    ['openstack-hypervisor.ovs-ofctl_-O_OpenFlow13_dump-flows_br-int', 'dump-flows'],
+    ['openstack-hypervisor.ovs-ofctl_show_br-int', 'ofctl-show'],
+    ['microovn.ovs-vsctl_list-br', 'unread'],
+    ['ovs-vsctl_list_Open_vSwitch', 'vsctl-list'],
+    ['ovs-ofctl_dump-ports-desc_br-int', 'ofctl-show'],
+    ['ip_-d_address', 'ip-addr'],
+    ['ip_address', 'ip-addr'],
+    ['ip_-o_addr', 'ip-addr'],
+    ['ip_netns_exec_qdhcp-9c1f_ip_-d_address_show', 'ip-addr'],
+    ['ip_netns_exec_qdhcp-9c1f_ip_address_show', 'ip-addr'],
+    ['ip_netns_exec_qdhcp-9c1f_ip_a', 'ip-addr'],
+    ['ip_netns_exec_qdhcp-9c1f_ip_addr_list', 'ip-addr'],
+    ['ip_netns_exec_qdhcp-9c1f_netstat_-W_-neopa', 'sockets'],
+    ['ip_netns_exec_qdhcp-9c1f_netstat_-s', 'sockets'],
+    ['ip_netns_exec_qdhcp-9c1f_ss_-peaonmi', 'sockets'],
+    ['ip_netns_exec_qdhcp-9c1f_iptables-save', 'iptables'],
+    ['ip_netns_exec_qdhcp-9c1f_ip_route_show_table_all', 'unread'],
+  ])('%s → %s', (name, kind) => {
+    expect(kindOf(name)).toBe(kind);
+  });
+  it('a snap-packaged dump keeps its bridge and version', () => {
+    expect(classify('openstack-hypervisor.ovs-ofctl_-O_OpenFlow13_dump-flows_br-int')).toMatchObject({
+      bridge: 'br-int',
+      version: 'OpenFlow13',
+    });
+  });
+});
+
+describe('pasted outputs recognised by content', () => {
+  it.each([
+    [
+      'ovs-vsctl show (Sunbeam docs, snap OVS)',
+      'f9b527db-207c-453d-bcda-482610541462\n    Bridge br-ex\n        datapath_type: system\n        Port br-ex\n            Interface br-ex\n                type: internal\n',
+      'vsctl-show',
+    ],
+    [
+      'dump-flows with header',
+      'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 actions=drop\n',
+      'dump-flows',
+    ],
+    [
+      'dump-flows pasted without header',
+      ' cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, priority=2,in_port=2 actions=drop\n priority=0 actions=NORMAL\n',
+      'dump-flows',
+    ],
+    [
+      'ovs-ofctl show',
+      'OFPT_FEATURES_REPLY (xid=0x2): dpid:0000a6b1e4c2f94b\nn_tables:254, n_buffers:0\n',
+      'ofctl-show',
+    ],
+    [
+      'ip a',
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n',
+      'ip-addr',
+    ],
+    [
+      'ifconfig (net-tools 2)',
+      'eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.0.5  netmask 255.255.255.0\n',
+      'ifconfig',
+    ],
+    ['ifconfig (old net-tools)', 'eth0      Link encap:Ethernet  HWaddr fa:16:3e:aa:bb:cc\n', 'ifconfig'],
+    [
+      'ip netns',
+      'qdhcp-7b39ecad-8e33-4ad2-9d6c-7e8e5f1d2a11 (id: 1)\nqrouter-1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b (id: 0)\n',
+      'ip-netns',
+    ],
+    [
+      'ovs-vsctl list interface',
+      '_uuid               : 6a1c7a2e-0b8c-4d5e-9f10-111213141516\nofport              : 3\n',
+      'vsctl-list',
+    ],
+  ])('%s', (_what, text, kind) => {
+    expect(sniff(text)?.kind).toBe(kind);
+  });
+  it.each([
+    'hello\nworld\n',
+    '# notes about the case\n',
+    'exec of "netstat" failed: No such file or directory\n',
+  ])('not an output: %j', (text) => {
+    expect(sniff(text)).toBeUndefined();
+  });
+});
