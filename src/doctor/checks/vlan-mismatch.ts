@@ -30,9 +30,7 @@ export const vlanMismatch: Check = {
           "the hosts disagree on the network's segmentation id (or the physical network mapping): the sender translates to one id, the receiver expects another",
         evidence: [
           evid(`the frame carries VLAN ${arrived} on the wire into ${d.host}`),
-          ...expected.map((e) =>
-            evid(`${d.host} ${d.bridge} expects: ${ruleText(e)}`, e.from),
-          ),
+          ...expected.map((e) => evid(`${d.host} ${d.bridge} expects: ${ruleText(e)}`, e.from)),
           ...dropEvidence(t, 'the DHCP DISCOVER'),
         ],
         fix: [
