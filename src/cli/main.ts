@@ -17,6 +17,7 @@ import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
 import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
 import { watchCommands } from './watch-commands.ts';
+import { webCommands } from './web-commands.ts';
 
 export { EXIT };
 
@@ -165,6 +166,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     );
   labCommands(p, out, setExit);
   watchCommands(p, out, setExit);
+  webCommands(p, out, setExit);
   return p;
 }
 

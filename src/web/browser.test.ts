@@ -1,0 +1,242 @@
+// The page in a real browser: playwright-core driving Debian's chromium (installed by the test
+// command, never downloaded), against `vifpath serve` started as the CLI starts it, on 127.0.0.1;
+// then the report file opened from file:// with every network request refused. Screenshots are
+// kept in tmp/web-artifacts/.
+/// <reference lib="dom" />
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED, writeBigCase } from './testing/big-case.ts';
+import { launchChromium } from './testing/browser.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin', 'vifpath.mjs');
+const ARTIFACTS = join(ROOT, 'tmp', 'web-artifacts');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let tmp: string;
+let server: ChildProcess;
+let base: string;
+let browser: Browser;
+const dialogs: string[] = [];
+
+/** Starts `vifpath serve … --port 0` and returns the URL it prints. */
+function startServer(cases: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [BIN, 'serve', ...cases, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve({ proc, url: m[1]! });
+    });
+    proc.stderr!.on('data', (d) => {
+      err += d;
+    });
+    proc.on('exit', (code) => reject(new Error(`vifpath serve exited ${code}: ${err}`)));
+  });
+}
+
+async function open(url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+  expect(await page.evaluate(() => document.body.dataset.rendered)).toBe('1');
+  return page;
+}
+
+/** Graph facts, read from cytoscape's model of what is drawn. */
+function graph(page: Page) {
+  return page.evaluate(() => {
+    const cy = (
+      window as unknown as {
+        vifpath: { cy: { nodes: (s?: string) => { map: <T>(f: (n: Node) => T) => T[] } } };
+      }
+    ).vifpath.cy;
+    type Node = { data: (k: string) => string; hasClass: (c: string) => boolean };
+    return cy.nodes().map((n) => ({
+      kind: n.data('kind'),
+      name: n.data('name'),
+      host: n.data('host'),
+      label: n.data('label'),
+      path: n.hasClass('path'),
+      drop: n.hasClass('drop'),
+    }));
+  });
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'vifpath-browser-'));
+  const bad = join(tmp, 'bad');
+  writeBigCase(bad, { ports: 2 });
+  writeFileSync(
+    join(bad, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+    'NXST_FLOW reply (xid=0x4):\n\u0000\u0001garbage\n',
+  );
+  const hostile = join(tmp, 'hostile');
+  writeBigCase(hostile, { ports: 3, extraNames: [HOSTILE, '</script><script>alert(2)</script>'] });
+  const big = join(tmp, 'big');
+  writeBigCase(big, { ports: 1000 });
+  ({ proc: server, url: base } = await startServer([SEED, bad, hostile, big]));
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('vifpath serve in chromium', () => {
+  it('shows the seed: hosts, bridges, ports, and vif16.0 with "no tag"', async () => {
+    const page = await open(`${base}c/0/`);
+    const nodes = await graph(page);
+    const names = (kind: string) => nodes.filter((n) => n.kind === kind).map((n) => n.name);
+    expect(names('host')).toEqual(expect.arrayContaining(['dom0', 'domu']));
+    expect(names('bridge')).toEqual(expect.arrayContaining(['xapi5', 'xapi3', 'br-int']));
+    expect(names('port')).toEqual(
+      expect.arrayContaining(['vif16.0', 'int-xapi3', 'phy-xapi3', 'tap7b39ecad-81']),
+    );
+    expect(nodes.find((n) => n.name === 'vif16.0')!.label).toBe('vif16.0\nno tag');
+    await page.click('#ports-box summary');
+    const row = page.locator('#ports-body tr', { hasText: 'vif16.0' });
+    await expect(row.locator('td.tag').textContent()).resolves.toBe('no tag');
+    await expect(page.locator('#verdict').textContent()).resolves.toBe('problem');
+    await expect(page.locator('#findings').textContent()).resolves.toContain(
+      'vif16.0 has no VLAN tag on xapi5',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'seed.png') });
+    await page.close();
+  });
+
+  it('traces from dom0:vif16.0 and marks the drop at xapi3 with n_packets=7', async () => {
+    const page = await open(`${base}c/0/`);
+    await page.fill('#trace-from', 'dom0:vif16.0');
+    await page.selectOption('#trace-packet', 'dhcp-discover');
+    await page.evaluate(() => {
+      document.body.dataset.traceDone = '';
+    });
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('dropped');
+    const drop = await page.locator('#trace-drop').textContent();
+    expect(drop).toContain('dom0 xapi3');
+    expect(drop).toContain('priority=2,in_port=2 actions=drop');
+    expect(drop).toContain('n_packets=7');
+    const path = await page.locator('#trace-path').textContent();
+    expect(path).toMatch(
+      /^dom0:vif16\.0 → \[dom0 xapi5\] → int-xapi3 ⇢ phy-xapi3 → \[dom0 xapi3\] ✕ dropped on dom0 xapi3/,
+    );
+    const nodes = await graph(page);
+    const xapi3 = nodes.find((n) => n.kind === 'bridge' && n.name === 'xapi3')!;
+    expect(xapi3.drop).toBe(true);
+    expect(xapi3.label).toContain('n_packets=7');
+    expect(nodes.filter((n) => n.drop).map((n) => n.name)).toEqual(['xapi3']);
+    for (const name of ['vif16.0', 'xapi5', 'int-xapi3', 'phy-xapi3', 'xapi3'])
+      expect(nodes.find((n) => n.name === name)!.path, name).toBe(true);
+    expect(nodes.find((n) => n.name === 'br-int')!.path).toBe(false);
+    // The dropping flow is marked in xapi3's flow table, which the trace selected.
+    await expect(page.locator('#flow-bridge option:checked').textContent()).resolves.toContain('dom0 xapi3');
+    await expect(page.locator('#flows-body tr.matched').first().textContent()).resolves.toContain(
+      'actions=drop',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'seed-trace.png') });
+    await page.close();
+  });
+
+  it('gives a bad case an error page naming file and line, and the server stays up', async () => {
+    const page = await browser.newPage();
+    const r = await page.goto(`${base}c/1/`);
+    expect(r!.status()).toBe(422);
+    await expect(page.locator('#load-error').textContent()).resolves.toContain(
+      'dom0/ovs-ofctl_dump-flows_xapi3',
+    );
+    await page.close();
+    const again = await open(`${base}c/0/`);
+    await again.close();
+  });
+
+  it('shows hostile names as text, in the graph, the tables and search', async () => {
+    const page = await open(`${base}c/2/`);
+    await page.fill('#search', 'img');
+    await expect(page.locator('#search-results').textContent()).resolves.toContain(HOSTILE);
+    await page.click('#ports-box summary');
+    await page.fill('#port-filter', 'onerror');
+    await expect(page.locator('#ports-body').textContent()).resolves.toContain(HOSTILE);
+    expect((await graph(page)).map((n) => n.name)).toContain(HOSTILE);
+    expect(await page.locator('img').count()).toBe(0);
+    await page.fill('#trace-from', 'dom0:</script><script>alert(2)</script>');
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]');
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  it('loads a 1,000-port case focused on the VM: its path, its drop, the table view', async () => {
+    const page = await open(`${base}c/3/`);
+    const nodes = await graph(page);
+    expect(nodes.length).toBeLessThan(60);
+    expect(nodes.find((n) => n.name === 'vif16.0')!.path).toBe(true);
+    expect(nodes.find((n) => n.kind === 'bridge' && n.name === 'xapi3')!.drop).toBe(true);
+    await expect(page.locator('#ports-box').getAttribute('open')).resolves.not.toBeNull();
+    const count = /^(\d+) of (\d+)$/.exec((await page.locator('#port-count').textContent()) ?? '')!;
+    expect(Number(count[1])).toBeGreaterThan(1000); // every port of the case is in the table
+    expect(count[1]).toBe(count[2]);
+    await expect(page.locator('#trace-drop').textContent()).resolves.toContain('n_packets=7');
+    // Search by name brings a port into the focused graph.
+    await page.fill('#search', 'vif612.0');
+    await page.locator('#search-results a').first().click();
+    await page.waitForFunction(() =>
+      (
+        window as unknown as {
+          vifpath: {
+            cy: { nodes: () => { some: (f: (n: { data: (k: string) => string }) => boolean) => boolean } };
+          };
+        }
+      ).vifpath.cy
+        .nodes()
+        .some((n) => n.data('name') === 'vif612.0'),
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'big.png') });
+    await page.close();
+  });
+});
+
+describe('vifpath report in chromium, offline', () => {
+  it('shows the seed graph, verdict, findings and the path with its drop, fetching nothing', async () => {
+    const file = join(tmp, 'report.html');
+    execFileSync(process.execPath, [BIN, 'report', SEED, '-o', file]);
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, offline: true });
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+    });
+    await page.route(/^(?!file:|data:)/, (route) => route.abort());
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.rendered)).toBe('1');
+    const nodes = await graph(page);
+    expect(nodes.find((n) => n.name === 'vif16.0')!.label).toBe('vif16.0\nno tag');
+    const xapi3 = nodes.find((n) => n.kind === 'bridge' && n.name === 'xapi3')!;
+    expect(xapi3.drop).toBe(true);
+    expect(xapi3.label).toContain('n_packets=7');
+    await expect(page.locator('#verdict').textContent()).resolves.toBe('problem');
+    await expect(page.locator('#trace-path').textContent()).resolves.toContain('✕ dropped on dom0 xapi3');
+    await expect(page.locator('#trace-drop').textContent()).resolves.toContain('n_packets=7');
+    await page.screenshot({ path: join(ARTIFACTS, 'report.png') });
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+});

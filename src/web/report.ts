@@ -1,0 +1,35 @@
+// `vifpath report`: the page as one self-contained HTML file (scripts, styles and data inlined;
+// nothing fetched when opened), with the DISCOVER of every VM port traced beforehand, since a
+// file has no server to trace on demand.
+import { traceCommand } from '../dataplane/run.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { type DiagnosisJson, type TraceJson, traceJson } from './adapt.ts';
+import { reportPage } from './page.ts';
+import { loadCase } from './server.ts';
+import type { View } from './view.ts';
+
+export interface ReportData {
+  view: View;
+  diagnosis: DiagnosisJson;
+  /** `"<host>:<port> dhcp-discover"` → that trace. */
+  traces: Record<string, TraceJson>;
+  generated: string;
+}
+
+/** At most this many VM ports get a precomputed trace (the one under investigation always does). */
+export const REPORT_TRACES = 200;
+
+export function reportData(snap: Snapshot, o: { vm?: string; now?: Date } = {}): ReportData {
+  const { view, diagnosis } = loadCase(snap, o.vm);
+  const froms = [
+    ...new Set([...(view.focus ? [view.focus] : []), ...view.vms.map((v) => `${v.host}:${v.port}`)]),
+  ].slice(0, REPORT_TRACES);
+  const traces: Record<string, TraceJson> = {};
+  for (const from of froms)
+    traces[`${from} dhcp-discover`] = traceJson(traceCommand(snap, { from, packet: 'dhcp-discover' }));
+  return { view, diagnosis, traces, generated: (o.now ?? new Date()).toISOString() };
+}
+
+export function buildReport(snap: Snapshot, o: { vm?: string; now?: Date } = {}): string {
+  return reportPage(reportData(snap, o));
+}

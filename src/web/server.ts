@@ -1,0 +1,217 @@
+// `vifpath serve`: node:http on 127.0.0.1. Read-only: GET and HEAD only, every answer computed from
+// the case as read (a trace is simulated, never sent). Each case is read on first use; a case that
+// cannot be read gets an error page and is tried again on the next request, the server stays up.
+//
+// API (the JSON the CLI prints; the page uses nothing else):
+//   GET /c/<n>/api/snapshot            = vifpath snapshot <case> --json
+//   GET /c/<n>/api/diagnosis           = vifpath diagnose <case> --json  (verdict, headline, findings, collectNext)
+//   GET /c/<n>/api/trace?from=host:port&packet=dhcp-discover|dhcp-offer|fields[&mac=M]
+//                                      = vifpath trace <case> --from … --packet … --json
+//   GET /c/<n>/api/view                the topology graph, flow tables and finding → element links the page draws
+//   GET /c/<n>/                        the page;  GET /  the page of the only case, or the list of cases
+//   GET /assets/<name>                 the page's scripts and styles (cytoscape, elkjs, app.js, app.css)
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { traceCommand } from '../dataplane/run.ts';
+import { diagnose } from '../doctor/diagnose.ts';
+import { VifpathError } from '../errors/errors.ts';
+import { type Snapshot, toJson } from '../model/snapshot.ts';
+import { type DiagnosisJson, diagnosisJson, traceJson } from './adapt.ts';
+import { ASSETS, asset, errorPage, escapeHtml, servedPage } from './page.ts';
+import { buildView, type View } from './view.ts';
+
+export interface CaseSource {
+  /** What the case is called on the page (its directory, or the live targets). */
+  name: string;
+  /** Reads the case; throws a VifpathError (file and line) when it cannot. */
+  load: () => Snapshot;
+}
+
+export interface ServeOptions {
+  port?: number;
+  /** Default 127.0.0.1. Anything else needs `allowRemote` (the CLI's explicit `--listen`). */
+  host?: string;
+  allowRemote?: boolean;
+  vm?: string;
+}
+
+interface Loaded {
+  snap: Snapshot;
+  diagnosis: DiagnosisJson;
+  view: View;
+}
+
+export class ServeError extends VifpathError {}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Everything the page needs from one case, computed once. */
+export function loadCase(snap: Snapshot, vm?: string): Loaded {
+  const diagnosis = diagnosisJson(diagnose(snap, vm ? { vm } : {}));
+  return { snap, diagnosis, view: buildView(snap, diagnosis, vm ? { vm } : {}) };
+}
+
+export interface Running {
+  server: Server;
+  url: string;
+  close: () => Promise<void>;
+}
+
+export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}): Promise<Running> {
+  const host = o.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !o.allowRemote)
+    throw new ServeError(
+      `refusing to listen on ${host}: the page shows the whole case to anyone who can reach it; give --listen ${host} to mean it`,
+    );
+  const loaded = new Map<number, Loaded>();
+  const get = (i: number): Loaded => {
+    let l = loaded.get(i);
+    if (!l) {
+      l = loadCase(cases[i]!.load(), o.vm);
+      loaded.set(i, l);
+    }
+    return l;
+  };
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res, cases, get);
+    } catch (e) {
+      // A bug must not take the server down; the answer says what happened.
+      send(res, 500, 'application/json', JSON.stringify({ error: String((e as Error).message ?? e) }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${shown}:${addr.port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+};
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; worker-src blob:";
+
+/** Answers the request (true: answered, so handlers can `return send(...)`). */
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  extra: Record<string, string> = {},
+): true {
+  res.writeHead(status, {
+    ...HEADERS,
+    'content-type': `${type}; charset=utf-8`,
+    'content-length': Buffer.byteLength(body),
+    ...extra,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+  return true;
+}
+
+function json(res: ServerResponse, status: number, value: unknown): true {
+  return send(res, status, 'application/json', typeof value === 'string' ? value : toJson(value));
+}
+
+function errorText(e: unknown): string {
+  return e instanceof VifpathError ? e.oneLine() : String((e as Error)?.message ?? e);
+}
+
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cases: readonly CaseSource[],
+  get: (i: number) => Loaded,
+): true {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: GET and HEAD only' }), {
+      allow: 'GET, HEAD',
+    });
+    return true;
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (path === '/favicon.ico') {
+    res.writeHead(204, HEADERS);
+    res.end();
+    return true;
+  }
+  if (path.startsWith('/assets/')) {
+    const name = path.slice('/assets/'.length);
+    const a = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+    if (!a) return send(res, 404, 'text/plain', 'no such asset');
+    return send(res, 200, a.type, asset(name));
+  }
+  if (path === '/') {
+    if (cases.length === 1) {
+      res.writeHead(302, { ...HEADERS, location: '/c/0/' });
+      res.end();
+      return true;
+    }
+    const items = cases.map((c, i) => `<li><a href="/c/${i}/">${escapeHtml(c.name)}</a></li>`).join('');
+    return send(
+      res,
+      200,
+      'text/html',
+      `<!doctype html><meta charset="utf-8"><title>vifpath</title><h1>vifpath</h1><ul>${items}</ul>`,
+    );
+  }
+  const m = /^\/c\/(\d+)(\/.*)?$/.exec(path);
+  const i = m ? Number(m[1]) : -1;
+  if (!m || i >= cases.length) return send(res, 404, 'text/plain', 'not found');
+  const rest = m[2] ?? '';
+  if (rest === '') {
+    res.writeHead(302, { ...HEADERS, location: `/c/${i}/` });
+    res.end();
+    return true;
+  }
+  const isApi = rest.startsWith('/api/');
+  let l: Loaded;
+  try {
+    l = get(i);
+  } catch (e) {
+    const msg = errorText(e);
+    if (isApi) return json(res, 422, { error: msg });
+    return send(res, 422, 'text/html', errorPage(cases[i]!.name, msg));
+  }
+  switch (rest) {
+    case '/':
+      return send(res, 200, 'text/html', servedPage(), { 'content-security-policy': PAGE_CSP });
+    case '/api/view':
+      return json(res, 200, l.view);
+    case '/api/diagnosis':
+      return json(res, 200, l.diagnosis);
+    case '/api/snapshot':
+      return json(res, 200, l.snap);
+    case '/api/trace': {
+      const from = url.searchParams.get('from');
+      const packet = url.searchParams.get('packet') ?? 'dhcp-discover';
+      const mac = url.searchParams.get('mac') || undefined;
+      if (!from) return json(res, 400, { error: 'from=<host>:<port> is required' });
+      try {
+        return json(res, 200, traceJson(traceCommand(l.snap, { from, packet, ...(mac ? { mac } : {}) })));
+      } catch (e) {
+        if (e instanceof VifpathError) return json(res, 400, { error: errorText(e) });
+        throw e;
+      }
+    }
+    default:
+      return send(res, 404, 'text/plain', 'not found');
+  }
+}
