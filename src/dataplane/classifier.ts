@@ -8,6 +8,7 @@ import { formatAction } from '../openflow/actions.ts';
 import { CT_STATE_FLAGS } from '../openflow/fields.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import type { Flow, MatchItem, PortRef } from '../openflow/types.ts';
+import { FIELD_ACCESS } from './fields.ts';
 import type { Packet } from './packet.ts';
 
 type Getter = (p: Packet) => number;
@@ -69,62 +70,18 @@ export interface LookupResult {
 const U32 = 0xffffffff;
 const hi24 = (n: number): number => Math.floor(n / 0x1000000);
 const lo24 = (n: number): number => n % 0x1000000;
-const tagged = (p: Packet): boolean => p.vlans.length > 0;
 
-/** field → how to read it from the packet (numbers ≤ 32 bits; MACs split in two 24-bit halves). */
-const GETTERS: Record<string, Getter> = {
-  dl_type: (p) => p.dl_type,
-  dl_vlan: (p) => (tagged(p) ? p.vlans[0]!.vid : 0xffff),
-  dl_vlan_pcp: (p) => (tagged(p) ? p.vlans[0]!.pcp : 0x100),
-  vlan_tci: (p) => (tagged(p) ? 0x1000 | (p.vlans[0]!.pcp << 13) | p.vlans[0]!.vid : 0),
-  vlan_vid: (p) => (tagged(p) ? 0x1000 | p.vlans[0]!.vid : 0),
-  vlan_pcp: (p) => (tagged(p) ? p.vlans[0]!.pcp : 0x100),
-  nw_src: (p) => p.nw_src,
-  nw_dst: (p) => p.nw_dst,
-  nw_proto: (p) => p.nw_proto,
-  nw_tos: (p) => p.nw_tos,
-  ip_dscp: (p) => p.nw_tos >> 2,
-  nw_ecn: (p) => p.nw_tos & 3,
-  nw_ttl: (p) => p.nw_ttl,
-  nw_frag: () => 0,
-  arp_op: (p) => p.arp_op,
-  arp_spa: (p) => p.arp_spa,
-  arp_tpa: (p) => p.arp_tpa,
-  tp_src: (p) => p.tp_src,
-  tp_dst: (p) => p.tp_dst,
-  tcp_src: (p) => p.tp_src,
-  tcp_dst: (p) => p.tp_dst,
-  udp_src: (p) => p.tp_src,
-  udp_dst: (p) => p.tp_dst,
-  sctp_src: (p) => p.tp_src,
-  sctp_dst: (p) => p.tp_dst,
-  icmp_type: (p) => p.tp_src,
-  icmp_code: (p) => p.tp_dst,
-  icmpv6_type: (p) => p.tp_src,
-  icmpv6_code: (p) => p.tp_dst,
-  tcp_flags: () => 0,
-  pkt_mark: (p) => p.pkt_mark,
-  ct_state: (p) => p.ct_state,
-  ct_zone: (p) => p.ct_zone,
-  ct_mark: (p) => p.ct_mark,
-  conj_id: (p) => p.conj_id,
-  in_port: (p) => p.in_port,
-};
-for (let i = 0; i < 16; i++) GETTERS[`reg${i}`] = (p) => p.regs[i]!;
-
-const BIG_GETTERS: Record<string, BigGetter> = {
-  metadata: (p) => p.metadata,
-  tun_id: (p) => p.tun_id,
-  ipv6_src: (p) => p.ipv6_src,
-  ipv6_dst: (p) => p.ipv6_dst,
-};
-
-const MAC_FIELDS: Record<string, (p: Packet) => number> = {
-  dl_src: (p) => p.dl_src,
-  dl_dst: (p) => p.dl_dst,
-  arp_sha: (p) => p.arp_sha,
-  arp_tha: (p) => p.arp_tha,
-};
+// Readers from fields.ts's one table: numbers ≤ 32 bits, 64/128-bit fields as bigints, and the
+// 48-bit MAC fields split in two 24-bit halves by the checks below.
+const MACS = new Set(['dl_src', 'dl_dst', 'arp_sha', 'arp_tha']);
+const GETTERS: Record<string, Getter> = {};
+const BIG_GETTERS: Record<string, BigGetter> = {};
+const MAC_FIELDS: Record<string, (p: Packet) => number> = {};
+for (const [name, a] of FIELD_ACCESS) {
+  if (a.big) BIG_GETTERS[name] = a.big;
+  else if (a.num && MACS.has(name)) MAC_FIELDS[name] = a.num;
+  else if (a.num) GETTERS[name] = a.num;
+}
 
 export const CT_BITS: Record<string, number> = Object.fromEntries(CT_STATE_FLAGS.map((f, i) => [f, 1 << i]));
 

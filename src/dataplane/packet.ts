@@ -4,7 +4,8 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
 import { splitTopLevel } from '../openflow/text.ts';
-import { formatIpv4, formatMac, parseIpv4Only, parseMacOnly } from '../openflow/values.ts';
+import { formatIpv4, formatMac, parseMacOnly } from '../openflow/values.ts';
+import { writeField } from './fields.ts';
 
 export interface Vlan {
   tpid: number;
@@ -200,63 +201,9 @@ export function parsePacketSpec(
   return { packet: p, ...(inPort !== undefined ? { inPort } : {}) };
 }
 
-const REG = /^reg(\d+)$/;
-
-/** Set one field by canonical name; false for fields the packet model does not carry. */
+/** Set one field by canonical name (fields.ts's table); false for fields the packet model does not carry. */
 export function setPacketField(p: Packet, field: string, v: number | bigint): boolean {
-  const n = typeof v === 'bigint' ? Number(v & 0xffffffffffffn) : v;
-  const r = REG.exec(field);
-  if (r) {
-    p.regs[Number(r[1])] = n >>> 0;
-    return true;
-  }
-  switch (field) {
-    case 'dl_src':
-    case 'dl_dst':
-    case 'dl_type':
-    case 'nw_src':
-    case 'nw_dst':
-    case 'nw_proto':
-    case 'nw_tos':
-    case 'nw_ttl':
-    case 'tp_src':
-    case 'tp_dst':
-    case 'arp_op':
-    case 'arp_spa':
-    case 'arp_tpa':
-    case 'arp_sha':
-    case 'arp_tha':
-    case 'pkt_mark':
-    case 'ct_state':
-    case 'ct_zone':
-    case 'ct_mark':
-    case 'conj_id':
-      p[field] = n;
-      return true;
-    case 'udp_src':
-    case 'tcp_src':
-    case 'sctp_src':
-    case 'icmp_type':
-      p.tp_src = n;
-      return true;
-    case 'udp_dst':
-    case 'tcp_dst':
-    case 'sctp_dst':
-    case 'icmp_code':
-      p.tp_dst = n;
-      return true;
-    case 'ip_dscp':
-      p.nw_tos = (n << 2) & 0xfc;
-      return true;
-    case 'ipv6_src':
-    case 'ipv6_dst':
-    case 'metadata':
-    case 'tun_id':
-      p[field] = BigInt(v);
-      return true;
-    default:
-      return false;
-  }
+  return writeField(p, field, typeof v === 'bigint' ? v : BigInt(v));
 }
 
 /** The packet as ofproto/trace prints a flow (the fields that are set). */
@@ -295,8 +242,4 @@ export function formatPacket(p: Packet, inPort?: string): string {
 
 export function macOf(text: string): number {
   return parseMacOnly(text, 'mac');
-}
-
-export function ipOf(text: string): number {
-  return parseIpv4Only(text, 'ip');
 }

@@ -524,9 +524,6 @@ export function formatActions(actions: readonly Action[]): string {
   return actions.length === 0 ? 'drop' : actions.map(formatAction).join(',');
 }
 
-/** Action names the table models (for docs and the simulator's coverage report). */
-export const MODELLED_ACTIONS: readonly string[] = [...PARSERS.keys()];
-
 export function parseAction(text: string): Action {
   const c0 = text.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {

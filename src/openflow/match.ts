@@ -24,9 +24,3 @@ export function formatMatchItem(m: MatchItem): string {
       return m.text;
   }
 }
-
-/** The canonical field a match item constrains, for lookups (`dl_vlan` for `dl_vlan=5`). */
-export function matchField(items: readonly MatchItem[], field: string): MatchItem | undefined {
-  for (const m of items) if (m.kind === 'field' && m.field === field) return m;
-  return undefined;
-}

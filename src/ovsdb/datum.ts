@@ -11,10 +11,6 @@ export type Row = Record<string, Datum>;
 /** table → uuid → row */
 export type Tables = Map<string, Map<string, Row>>;
 
-export function isUuid(d: unknown): d is Uuid {
-  return Array.isArray(d) && d.length === 2 && d[0] === 'uuid' && typeof d[1] === 'string';
-}
-
 function isAtom(d: unknown): d is Atom {
   if (typeof d === 'string' || typeof d === 'boolean') return true;
   if (typeof d === 'number') return Number.isFinite(d);

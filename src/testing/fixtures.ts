@@ -7,7 +7,6 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const OWN_FIXTURES = join(ROOT, 'src/parse/fixtures');
 export const SEED_CASE = join(ROOT, 'examples/xenserver-seed');
 /** ../shared/reference/fixtures when the checkout sits beside it; copied into the repo otherwise. */
-export const REFERENCE_FIXTURES = join(ROOT, 'src/parse/fixtures/reference');
 
 export function walkFiles(dir: string): string[] {
   const out: string[] = [];

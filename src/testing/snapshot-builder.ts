@@ -93,6 +93,7 @@ function port(host: string, b: string, p: PortSpec, line: number): Port {
     externalIds: known({}, f),
     otherConfig: known({}, f),
     interfaces: [iface],
+    from: [f],
   };
 }
 
