@@ -96,6 +96,8 @@ const ROWS: Row[] = [
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
   [/^(.+)\.pcap(?:ng)?$/, (m) => ({ kind: 'capture', name: m[1]! })],
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
+  // netstat -s (protocol counters) and -agn (multicast groups): no sockets listed, not read.
+  [/^(?:ip_netns_exec_.+?_)?netstat_-(?:s|W_-agn|agn)$/, () => ({ kind: 'aux' })],
   [
     /^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/,
     (m) => ({ kind: 'sockets', ns: m[1]! }),
