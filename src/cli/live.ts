@@ -1,11 +1,9 @@
 // Live targets on the command line → collection sources; collection with a progress line on
 // stderr. Shared by `collect`, `snapshot` and `diagnose`.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DIR, Lab } from '../lab/lab.ts';
 import { LAB_SOURCE_HOSTS, type LabSourceHost, labSource } from '../lab/targets.ts';
+import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { collectCase, type HostResult, type HostSource } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { isLiveTarget, parseTarget, runnerFor } from '../sources/targets.ts';
@@ -105,7 +103,8 @@ export async function collectLive(
     integer: true,
   });
   const sources = given ?? sourcesFor(args, o);
-  const dir = out ?? mkdtempSync(join(tmpdir(), 'vifpath-live-'));
+  // Temporary: removed at exit, on error and on Ctrl-C (it used to stay in /tmp after an interrupt).
+  const dir = out ?? tempDir('vifpath-live-');
   const tty = process.stderr.isTTY === true;
   let ok = false;
   try {
@@ -132,10 +131,10 @@ export async function collectLive(
     return { dir, results, temporary: out === undefined };
   } finally {
     if (!given) for (const s of sources) await s.runner.close();
-    if (!ok && out === undefined) rmSync(dir, { recursive: true, force: true });
+    if (!ok && out === undefined) removeTempDir(dir);
   }
 }
 
 export function dropTemporary(c: { dir: string; temporary: boolean }): void {
-  if (c.temporary) rmSync(c.dir, { recursive: true, force: true });
+  if (c.temporary) removeTempDir(c.dir);
 }

@@ -2,9 +2,8 @@
 // system's ssh client. Every runner takes an argv array. Only ssh needs a command line (the remote
 // sshd hands it to the login shell), so argv is quoted word by word there and nowhere else.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onInterrupt, removeTempDir, tempDir } from './cleanup.ts';
 import { type ExecOptions, type ExecResult, exec } from './exec.ts';
 
 export interface Runner {
@@ -61,18 +60,28 @@ export interface SshDestination {
  * pays for one handshake. BatchMode: never prompt; a host that wants a password fails fast.
  */
 export class SshRunner implements Runner {
-  private readonly controlDir: string;
-  private readonly shared: { closed: boolean };
+  private readonly shared: { closed: boolean; controlDir?: string; unhook?: () => void };
   constructor(
     readonly dest: SshDestination,
     private readonly sshArgs: readonly string[] = [],
     private readonly prefix: readonly string[] = [],
     readonly label = `ssh://${dest.user ? `${dest.user}@` : ''}${dest.host}${dest.port ? `:${dest.port}` : ''}`,
-    controlDir?: string,
-    shared?: { closed: boolean },
+    shared?: { closed: boolean; controlDir?: string; unhook?: () => void },
   ) {
-    this.controlDir = controlDir ?? mkdtempSync(join(tmpdir(), 'vifpath-ssh-'));
     this.shared = shared ?? { closed: false };
+  }
+
+  /**
+   * The master connection's socket folder, made on first use (a runner built for a target list
+   * that fails to parse further on never makes one) and removed by close, at exit or on a signal.
+   */
+  private get controlDir(): string {
+    if (this.shared.controlDir === undefined) {
+      this.shared.controlDir = tempDir('vifpath-ssh-');
+      // Ctrl-C: end the master connection too, or it outlives us by ControlPersist.
+      this.shared.unhook = onInterrupt(() => this.close());
+    }
+    return this.shared.controlDir;
   }
 
   /** The ssh argv for a remote command (exported for tests: what exactly leaves this machine). */
@@ -116,24 +125,20 @@ export class SshRunner implements Runner {
   }
 
   within(prefix: readonly string[], label: string): Runner {
-    return new SshRunner(
-      this.dest,
-      this.sshArgs,
-      [...this.prefix, ...prefix],
-      label,
-      this.controlDir,
-      this.shared,
-    );
+    return new SshRunner(this.dest, this.sshArgs, [...this.prefix, ...prefix], label, this.shared);
   }
 
   async close(): Promise<void> {
     if (this.shared.closed) return;
     this.shared.closed = true;
+    const dir = this.shared.controlDir;
+    if (dir === undefined) return;
+    this.shared.unhook?.();
     await exec(
       [
         'ssh',
         '-o',
-        `ControlPath=${join(this.controlDir, '%C')}`,
+        `ControlPath=${join(dir, '%C')}`,
         ...(this.dest.port ? ['-p', String(this.dest.port)] : []),
         ...this.sshArgs,
         ...(this.dest.user ? ['-l', this.dest.user] : []),
@@ -144,7 +149,7 @@ export class SshRunner implements Runner {
       ],
       { timeoutMs: 5000 },
     );
-    rmSync(this.controlDir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
