@@ -6,8 +6,12 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, VifpathError } from '../errors/errors.ts';
+import { LabAgent, type NetworkMap } from '../lab/agent.ts';
 import { DEFAULT_DIR } from '../lab/lab.ts';
+import { OvsInstance } from '../lab/ovs-instance.ts';
+import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
+import { execOk } from '../runner/exec.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
@@ -143,6 +147,7 @@ export function watchCommands(
   out: (s: string) => void,
   setExit: (code: number) => void,
 ): void {
+  agentCommand(program, out);
   program
     .command('watch')
     .description(
@@ -242,5 +247,101 @@ export function watchCommands(
       await untilSignal();
       srv?.close();
       await w.stop();
+    });
+}
+
+interface AgentCliOptions {
+  integrationBridge?: string;
+  physicalBridge?: string;
+  intPatch?: string;
+  phyPatch?: string;
+  network?: string[];
+  port?: string[];
+  poll: string;
+  canary?: string;
+  labDir: string;
+}
+
+function pairs(xs: readonly string[] | undefined, what: string): [string, string][] {
+  return (xs ?? []).map((x) => {
+    const i = x.indexOf('=');
+    if (i <= 0 || i === x.length - 1) throw new WatchError(`${what} ${x}: give KEY=VALUE`);
+    return [x.slice(0, i), x.slice(i + 1)];
+  });
+}
+
+export function agentCommand(program: Command, out: (s: string) => void): void {
+  program
+    .command('agent')
+    .description(
+      "the lab's L2 agent (not Neutron's): tags new VM ports with their network's local VLAN and installs the VLAN translation flows",
+    )
+    .argument(
+      '<endpoint>',
+      "lab:dom0 (the lab's names as defaults) or unix:PATH of an OVS whose ovs-vswitchd shares its OVS_RUNDIR",
+    )
+    .option('--integration-bridge <name>', 'where the VM ports are (lab: xapi5)')
+    .option('--physical-bridge <name>', 'toward the wire (lab: xapi3)')
+    .option('--int-patch <name>', 'patch port on the integration bridge (lab: int-xapi3)')
+    .option('--phy-patch <name>', 'its peer on the physical bridge (lab: phy-xapi3)')
+    .option(
+      '--network <name=segid...>',
+      `networks and their segmentation ids (lab: tenant=${SEG_ID}); the first is the default`,
+    )
+    .option('--port <iface-id=network...>', 'ports of other networks than the default')
+    .option('--poll <s>', "polling fallback while its monitor is deaf (0: none, like the seed's agent)", '2')
+    .option('--canary <s>', 'its own canary in Open_vSwitch external_ids')
+    .option('--lab-dir <dir>', 'state directory of the lab', DEFAULT_DIR)
+    .action(async (endpoint: string, o: AgentCliOptions) => {
+      const lab = endpoint === 'lab:dom0';
+      const h = watchHost(endpoint, o.labDir);
+      const nets = pairs(o.network, '--network');
+      const networks: Record<string, number> = {};
+      for (const [k, v] of nets) {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 4094)
+          throw new WatchError(`--network ${k}=${v}: not a VLAN id`);
+        networks[k] = n;
+      }
+      if (nets.length === 0 && lab) networks.tenant = SEG_ID;
+      const def = nets[0]?.[0] ?? (lab ? 'tenant' : undefined);
+      const need = (v: string | undefined, labValue: string, opt: string): string => {
+        const x = v ?? (lab ? labValue : undefined);
+        if (!x) throw new WatchError(`agent ${endpoint}: ${opt} is needed`);
+        return x;
+      };
+      const map: NetworkMap = {
+        integrationBridge: need(o.integrationBridge, 'xapi5', '--integration-bridge'),
+        physicalBridge: need(o.physicalBridge, 'xapi3', '--physical-bridge'),
+        intPatch: need(o.intPatch, 'int-xapi3', '--int-patch'),
+        phyPatch: need(o.phyPatch, 'phy-xapi3', '--phy-patch'),
+        networks,
+        ports: Object.fromEntries(pairs(o.port, '--port')),
+        ...(def ? { defaultNetwork: def } : {}),
+      };
+      if (Object.keys(networks).length === 0)
+        throw new WatchError(`agent ${endpoint}: --network NAME=SEGID is needed`);
+      // ovs-ofctl finds ovs-vswitchd through OVS_RUNDIR: the directory of the db socket.
+      const sock = h.remote.startsWith('unix:') ? h.remote.slice(5) : undefined;
+      if (!sock)
+        throw new WatchError(`agent ${endpoint}: needs a local unix: endpoint (it runs ovs-ofctl there)`);
+      const env = OvsInstance.attach({ dir: join(sock, '..', '..') }).env;
+      env.OVS_RUNDIR = join(sock, '..');
+      const agent = new LabAgent({
+        remote: h.remote,
+        map,
+        pollMs: seconds(o.poll, '--poll'),
+        ...(o.canary ? { canaryMs: seconds(o.canary, '--canary') } : {}),
+        ofctl: async (args) => void (await execOk(['ovs-ofctl', ...args], { env })),
+        log: (l) => out(`${l}\n`),
+      });
+      try {
+        await agent.start();
+      } catch (e) {
+        await agent.stop().catch(() => undefined);
+        throw new WatchError(`agent: ${(e as Error).message}`);
+      }
+      await untilSignal();
+      await agent.stop();
     });
 }

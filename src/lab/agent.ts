@@ -6,9 +6,10 @@
 // keeps its tag (and lends it to its network), a wrong one is retagged. Not a Neutron replacement:
 // networks come from a map, not from a Neutron server.
 import type { Replica } from '../ovsdb/cache.ts';
+import type { Operation } from '../ovsdb/client.ts';
 import { rowsOf } from '../ovsdb/vswitch.ts';
 import { DB, HostEyes } from '../watch/eyes.ts';
-import { isVmPort } from '../watch/port-role.ts';
+import { awaitsBinding } from '../watch/port-role.ts';
 
 export interface NetworkMap {
   integrationBridge: string;
@@ -147,7 +148,7 @@ export class LabAgent {
     for (const p of rowsOf(view, 'Port')) {
       if (!onBridge.has(p.uuid)) continue;
       const i = p.interfaces.map((u) => ifaces.get(u)).find(Boolean);
-      if (!isVmPort({ name: i?.name ?? p.name, externalIds: i?.externalIds ?? {} })) continue;
+      if (!awaitsBinding({ name: i?.name ?? p.name, externalIds: i?.externalIds ?? {} })) continue;
       out.push({ uuid: p.uuid, name: p.name, tag: p.tag, net: this.networkOf(i?.externalIds['iface-id']) });
     }
     return out;
@@ -161,6 +162,7 @@ export class LabAgent {
         if (p.net && p.tag !== null && p.tag >= 1 && p.tag <= 4094 && !this.localVlan.has(p.net)) {
           if (![...this.localVlan.values()].includes(p.tag)) this.localVlan.set(p.net, p.tag);
         }
+    const updates: { uuid: string; name: string; tag: number | null; local: number; net: string }[] = [];
     for (const p of ports) {
       if (!p.net || this.opts.map.networks[p.net] === undefined) continue;
       const local = this.allocate(p.net);
@@ -170,15 +172,26 @@ export class LabAgent {
         continue;
       }
       if (this.written.get(p.uuid) === local) continue;
-      this.written.set(p.uuid, local);
-      await this.eyes.pollClient!.transact(DB, {
-        op: 'update',
-        table: 'Port',
-        where: [['_uuid', '==', ['uuid', p.uuid]]],
-        row: { tag: local },
-      });
-      this.bindings.push({ port: p.name, tag: local, network: p.net, via, at: Date.now() });
-      this.log(`bound ${p.name} to ${p.net}: tag ${local} (was ${p.tag ?? 'untagged'}; via ${via})`);
+      updates.push({ uuid: p.uuid, name: p.name, tag: p.tag, local, net: p.net });
+    }
+    if (updates.length === 0) return;
+    // Every port of this pass in one transaction (a burst of new ports costs one round trip).
+    await this.eyes.pollClient!.transact(
+      DB,
+      ...updates.map(
+        (u): Operation => ({
+          op: 'update',
+          table: 'Port',
+          where: [['_uuid', '==', ['uuid', u.uuid]]],
+          row: { tag: u.local },
+        }),
+      ),
+    );
+    const at = Date.now();
+    for (const u of updates) {
+      this.written.set(u.uuid, u.local);
+      this.bindings.push({ port: u.name, tag: u.local, network: u.net, via, at });
+      this.log(`bound ${u.name} to ${u.net}: tag ${u.local} (was ${u.tag ?? 'untagged'}; via ${via})`);
     }
   }
 

@@ -87,6 +87,7 @@ export class HostEyes extends EventEmitter<EyesEvents> {
   private readonly versions = new Map<string, number>();
   private pending = new Map<string, { version: number; since: number }>();
   private timers: NodeJS.Timeout[] = [];
+  private confirm: NodeJS.Timeout | undefined;
   private stopped = false;
   private polling = false;
   private canarySeq = 0;
@@ -112,7 +113,7 @@ export class HostEyes extends EventEmitter<EyesEvents> {
     const common = {
       reconnect: true,
       minBackoffMs: 100,
-      maxBackoffMs: 2000,
+      maxBackoffMs: 1000,
       ...(o.ssl ? { ssl: o.ssl } : {}),
     };
     this.monitorClient = await OvsdbClient.connect(o.monitorRemote ?? o.remote, {
@@ -219,6 +220,15 @@ export class HostEyes extends EventEmitter<EyesEvents> {
           } else next.set(k, { version, since: now });
         }
       }
+      // A new difference is checked again after half an interval: deafness is told within 1.5 polls.
+      if (!deaf && [...next.values()].some((p) => p.since === now) && !this.confirm)
+        this.confirm = setTimeout(
+          () => {
+            this.confirm = undefined;
+            this.poll().catch(() => undefined);
+          },
+          Math.max(1, Math.floor((this.opts.pollMs ?? 0) / 2)),
+        );
       this.pending = next;
       if (this.state === 'down') {
         this.emit('view', null);
@@ -279,6 +289,7 @@ export class HostEyes extends EventEmitter<EyesEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.confirm);
     while (this.polling) await sleep(5);
     if (this.opts.canaryMs && this.pollClient?.isConnected)
       await this.writeCanary(null).catch(() => undefined);

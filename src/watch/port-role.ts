@@ -21,3 +21,11 @@ export function isVmPort(p: PortRoleInput): boolean {
   const m = XEN_VIF.exec(p.name);
   return m !== null && Number(m[1]) !== 0;
 }
+
+/**
+ * A VM port the L2 agent is expected to bind: a VM port that carries Neutron's iface-id. A guest
+ * vif without one (DomU's own vif15.1 on the physical bridge, a trunk by design) is nobody's to tag.
+ */
+export function awaitsBinding(p: PortRoleInput): boolean {
+  return isVmPort(p) && Boolean(p.externalIds['iface-id']);
+}

@@ -5,11 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
-import { isVmPort } from './port-role.ts';
+import { awaitsBinding, isVmPort } from './port-role.ts';
 import { StallProxy } from './stall-proxy.ts';
 import { type Alert, Watcher, type WatchOptions } from './watcher.ts';
 
@@ -92,6 +92,7 @@ describe('port role', () => {
     ['eth1', { 'vm-uuid': 'v' }, false],
   ])('%s %j → %s', (name, externalIds, vm) => {
     expect(isVmPort({ name, externalIds })).toBe(vm);
+    expect(awaitsBinding({ name, externalIds })).toBe(vm && 'iface-id' in externalIds);
   });
 });
 
@@ -111,6 +112,7 @@ describe('watch (library) against ovsdb-server', () => {
       'external_ids:attached-mac=m',
     );
     await s.vsctl('add-port', 'br-int', 'vif0.1');
+    await s.vsctl('add-port', 'br-int', 'vif15.1'); // a guest's vif without Neutron's iface-id: a trunk, nobody's to tag
     const { w, alerts } = await watcher([{ name: 'h1', remote: s.remote }]);
     const t0 = Date.now();
     await addVm(s, 'vif7.0');
@@ -130,8 +132,8 @@ describe('watch (library) against ovsdb-server', () => {
     await s.vsctl('set', 'port', 'qvo-bound', 'tag=4095');
     const lost = await waitFor(() => find(alerts, 'lost-tag', 'qvo-bound'), 'lost-tag');
     expect(lost.waitingFor).toEqual(['a usable tag (4095 is the dead VLAN)']);
-    // The DHCP tap (no VM id) and Dom0's own vif0.1 are not VM ports: never alerted.
-    expect(alerts.filter((a) => a.port === 'tap-dhcp' || a.port === 'vif0.1')).toEqual([]);
+    // The DHCP tap (no VM id), Dom0's own vif0.1 and the iface-id-less vif15.1: never alerted.
+    expect(alerts.filter((a) => ['tap-dhcp', 'vif0.1', 'vif15.1'].includes(a.port ?? ''))).toEqual([]);
     const m = w.metrics();
     expect(m).toContain('vifpath_watch_bind_latency_seconds_count 1');
     expect(m).toContain('vifpath_watch_ports{host="h1",state="seen"} 2');
@@ -189,7 +191,12 @@ describe('watch (library) against ovsdb-server', () => {
     await s.kill();
     await waitFor(() => find(alerts, 'monitor-down'), 'monitor-down');
     await s.offlineTransact([
-      { op: 'insert', table: 'Interface', row: { name: 'vif4.0' }, 'uuid-name': 'i' },
+      {
+        op: 'insert',
+        table: 'Interface',
+        row: { name: 'vif4.0', external_ids: ['map', [['iface-id', 'id-vif4.0']]] },
+        'uuid-name': 'i',
+      },
       {
         op: 'insert',
         table: 'Port',
@@ -264,13 +271,20 @@ function cli(args: string[]): {
 
 describe('vifpath watch (CLI)', () => {
   it('bad endpoints: exit 2 with one line', async () => {
-    const runs = ['bogus', 'tcp:host', 'lab:vm', 'ssh://root@dom0', 'unix:/nonexistent/db.sock'].map((bad) =>
-      cli(['watch', bad, '--once']),
-    );
-    for (const r of runs) {
-      expect(await r.exit).toBe(2);
-      expect(r.err().trim().split('\n')).toHaveLength(1);
-      expect(r.err()).toMatch(/^vifpath: /);
+    const bad = ['bogus', 'tcp:host', 'lab:vm', 'ssh://root@dom0', 'unix:/nonexistent/db.sock'];
+    for (const argv of [...bad.map((b) => ['watch', b, '--once']), ['agent', 'unix:/nonexistent/db.sock']]) {
+      const err: string[] = [];
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+        err.push(String(s));
+        return true;
+      });
+      try {
+        expect(await main(argv, () => undefined)).toBe(2);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(err.join('').trim().split('\n')).toHaveLength(1);
+      expect(err.join('')).toMatch(/^vifpath: /);
     }
   });
 
@@ -330,7 +344,9 @@ describe('vifpath watch (CLI)', () => {
     await waitFor(
       () => lines().some((x) => x.port === 'vif11.0') && lines().some((x) => x.port === 'vif10.0'),
       'both alerts',
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}: watch printed ${JSON.stringify(b.out())} ${JSON.stringify(b.err())}`);
+    });
     expect(lines().find((x) => x.port === 'vif10.0')).toMatchObject({ kind: 'stuck', repeat: true });
     expect(lines().find((x) => x.port === 'vif11.0')?.repeat).toBeUndefined();
     b.child.kill('SIGTERM');

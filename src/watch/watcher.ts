@@ -9,7 +9,7 @@ import type { Replica } from '../ovsdb/cache.ts';
 import type { SslFiles } from '../ovsdb/remote.ts';
 import { type InterfaceRow, type PortRow, rowsOf } from '../ovsdb/vswitch.ts';
 import { type EyesOptions, type EyesState, HostEyes } from './eyes.ts';
-import { isVmPort } from './port-role.ts';
+import { awaitsBinding } from './port-role.ts';
 
 export type AlertKind =
   | 'stuck'
@@ -136,7 +136,16 @@ export class Watcher {
       };
       const e = new HostEyes(o);
       this.eyes.set(h.name, e);
-      e.on('view', () => this.evaluate(h));
+      // A burst of updates is evaluated once, not once per row.
+      let queued = false;
+      e.on('view', () => {
+        if (queued) return;
+        queued = true;
+        setImmediate(() => {
+          queued = false;
+          this.evaluate(h);
+        });
+      });
       e.on('state', (s, detail) => this.onState(h.name, s, detail));
       await e.start();
       this.evaluate(h);
@@ -183,7 +192,7 @@ export class Watcher {
     const seen = new Set<string>();
     for (const p of rowsOf(view, 'Port')) {
       const i = p.interfaces.map((u) => ifaces.get(u)).find(Boolean);
-      if (!isVmPort({ name: i?.name ?? p.name, externalIds: i?.externalIds ?? {} })) continue;
+      if (!awaitsBinding({ name: i?.name ?? p.name, externalIds: i?.externalIds ?? {} })) continue;
       const key = `${h.name}/${p.uuid}`;
       seen.add(key);
       let t = this.tracks.get(key);
