@@ -70,18 +70,15 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
     } else p = parsePacketSpec(r.packet).packet;
   }
   let targets: TargetSpec[] | null = null;
-  let located = true;
   if (r.targets !== undefined) targets = r.targets;
   else if (r.to?.length) targets = r.to.map((t) => splitAt('--to', t, 'domu:qdhcp-49a623fd-…'));
   else if (kind === 'request') {
-    // The DHCP servers of the case; none located = the server is somewhere the case does not show.
+    // The DHCP servers of the case ([] when none is: then nothing counts as reaching one).
     const servers = findServers(s);
     targets = servers.map((x) => ({ host: x.host.name, name: x.ns.name }));
-    located = servers.length > 0;
   } else if (kind === 'reply') {
     const vms = findVms(s).filter((v) => !mac || !v.mac || v.mac.toLowerCase() === mac.toLowerCase());
     targets = vms.map((v) => ({ host: v.host.name, name: v.port.name }));
-    located = vms.length > 0;
   }
   if (targets)
     for (const t of targets)
@@ -89,5 +86,5 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
         throw new TraceInputError(
           `--to: no host "${t.host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
         );
-  return trace(w, host, port, p, { target: targets, targetLocated: located, assumptions: notes });
+  return trace(w, host, port, p, { target: targets, assumptions: notes });
 }

@@ -99,8 +99,6 @@ function output(
 export interface TraceOptions {
   /** Where the packet should arrive; null asks ofproto/trace's question (any output). */
   target?: TargetSpec[] | null;
-  /** Whether the target is somewhere in the case (else leaving the evidence is incomplete). */
-  targetLocated?: boolean;
   /** Assumptions made before the walk (the VM's MAC). */
   assumptions?: Assumption[];
 }
@@ -130,7 +128,7 @@ export function trace(
   const tree = root[0]!;
   const target = o.target ?? null;
   return {
-    ...judge(tree, target, o.targetLocated ?? target !== null),
+    ...judge(tree, target),
     target,
     start: { host, bridge: hit.bridge.name, port: portName, packet: clonePacket(packet) },
     tree,

@@ -298,13 +298,12 @@ export function ruleText(e: FlowEntry): string {
  * The verdict over every branch. Without a target it is ofproto/trace's: delivered when a branch
  * outputs (the evidence proving it), else incomplete when a branch's end is not proven, else
  * dropped. With a target: delivered only when a proven branch reaches it; incomplete when a
- * branch that could reach it is not proven (or, when the target is not located in the case,
- * leaves the evidence toward the unknown); else dropped, with the dead branch closest to it.
+ * branch is not proven or leaves the evidence (a port with nothing known behind it, a host the
+ * case lacks: the target may lie beyond); else dropped, with the dead branch closest to it.
  */
 export function judge(
   tree: TraceNode,
   target: TargetSpec[] | null,
-  located: boolean,
 ): Pick<TraceResult, 'verdict' | 'outputs' | 'reached' | 'drop' | 'drops' | 'uncertain'> {
   const outs: OutputNode[] = nodesOf(tree, 'output');
   const dropNodes = nodesOf(tree, 'drop');
@@ -336,9 +335,9 @@ export function judge(
     const hits = (o: OutputNode): boolean => target.some((t) => endpointIs(o, t));
     if (proven.some(hits)) verdict = 'delivered';
     else if (
-      outs.some((o) => o.uncertain && (hits(o) || !located)) ||
+      outs.some((o) => o.uncertain) ||
       dropNodes.some((d) => d.uncertain) ||
-      (!located && outs.some((o) => leavesEvidence(o)))
+      outs.some((o) => leavesEvidence(o))
     )
       verdict = 'incomplete';
     else verdict = 'dropped';

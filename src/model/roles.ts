@@ -26,40 +26,128 @@ function ovsPortOf(h: Host, name: string): { bridge: Bridge; port: Port } | unde
   return undefined;
 }
 
-/** VM ports: XenServer vif<domid>.<n>, or ports carrying Neutron's attached-mac; not wires to other hosts of the case. */
+export type BridgeRole = 'integration' | 'physical' | 'tunnel' | 'unknown';
+
+/**
+ * What Neutron's OVS agent makes of a bridge, from evidence: the agent's config (integration_bridge,
+ * bridge_mappings), its naming (br-int, br-tun), or its patch pairs (the integration bridge holds
+ * int-<phys>, the physical bridge phy-<phys>; br-tun holds patch-int). Used to tell VM ports from
+ * uplinks and to say which assumptions touch a bridge the agent programs.
+ */
+export function bridgeRole(h: Host, b: Bridge): { role: BridgeRole; why: string } {
+  const c = h.agentConfig;
+  if (c?.integrationBridge?.value === b.name)
+    return { role: 'integration', why: `integration_bridge in ${c.file}` };
+  if (c?.bridgeMappings && Object.values(c.bridgeMappings.value).includes(b.name))
+    return { role: 'physical', why: `bridge_mappings in ${c.file}` };
+  if (b.name === 'br-int') return { role: 'integration', why: 'named br-int' };
+  if (b.name === 'br-tun') return { role: 'tunnel', why: 'named br-tun' };
+  const names = b.ports.map((p) => p.name);
+  if (names.some((n) => n === 'patch-tun' || n.startsWith('int-')))
+    return {
+      role: 'integration',
+      why: `holds ${names.find((n) => n === 'patch-tun' || n.startsWith('int-'))} (the agent's patch to a physical or tunnel bridge)`,
+    };
+  if (names.some((n) => n.startsWith('phy-')))
+    return {
+      role: 'physical',
+      why: `holds ${names.find((n) => n.startsWith('phy-'))} (the agent's patch from the integration bridge)`,
+    };
+  if (names.includes('patch-int')) return { role: 'tunnel', why: 'holds patch-int' };
+  if (
+    b.ports.some((p) =>
+      p.interfaces.some((i) => i.type.known && ['vxlan', 'gre', 'geneve'].includes(i.type.value)),
+    )
+  )
+    return { role: 'tunnel', why: 'holds tunnel ports' };
+  return { role: 'unknown', why: 'no agent config, Neutron name or patch pair says what it is' };
+}
+
+export type PortRole = 'vm' | 'uplink' | 'patch' | 'service' | 'local' | 'unknown';
+
+const XEN_VIF = /^vif(\d+)\.(\d+)$/;
+const NEUTRON_VM_NAME = /^(tap|qvo)[0-9a-f]{8}-[0-9a-f]{2}$/;
+
+/**
+ * The one rule for port roles (watch shares it): a VM port carries Neutron's binding keys
+ * (iface-id and attached-mac with vm-uuid or xs-vif-uuid) or Neutron's naming (tap/qvo<id>, or a
+ * XenServer guest vif<domid>.<n> whose domid is neither Dom0's nor a host of the case), on a bridge
+ * that is not a physical or tunnel bridge; an uplink is a port on a physical or tunnel bridge, a
+ * trunk, or a wire to a host of the case that runs OVS; a service port is a DHCP/router device in a
+ * namespace. Anything else is unknown, and nothing is advised for it.
+ */
+export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: PortRole; why: string } {
+  const i = p.interfaces[0];
+  if (i?.ofport.known && i.ofport.value === 65534) return { role: 'local', why: "the bridge's own port" };
+  const type = i?.type.known ? i.type.value : undefined;
+  if (type === 'patch' || (i?.options.known && i.options.value.peer))
+    return { role: 'patch', why: 'a patch port' };
+  if (type === undefined && /^(int|phy)-/.test(p.name))
+    return { role: 'patch', why: "Neutron's patch naming" };
+  if (type && ['vxlan', 'gre', 'geneve', 'stt'].includes(type))
+    return { role: 'uplink', why: `a ${type} tunnel port` };
+  const inNs = h.namespaces.some((n) =>
+    (n.devices ?? []).some(
+      (d) => d.name === p.name || (p.name.startsWith('tap') && d.name === `ns-${p.name.slice(3)}`),
+    ),
+  );
+  if (inNs) return { role: 'service', why: 'its device is in a namespace (DHCP or router)' };
+  const br = bridgeRole(h, b);
+  if (br.role === 'physical' || br.role === 'tunnel')
+    return { role: 'uplink', why: `on ${b.name}, a ${br.role} bridge (${br.why})` };
+  if (p.trunks.known && p.trunks.value.length > 0) return { role: 'uplink', why: 'it trunks VLANs' };
+  const wire = s.links.find(
+    (l) => (l.a.host === h.name && l.a.iface === p.name) || (l.b.host === h.name && l.b.iface === p.name),
+  );
+  if (wire) {
+    const far = wire.a.host === h.name && wire.a.iface === p.name ? wire.b : wire.a;
+    const fh = s.hosts.find((x) => x.name === far.host);
+    if (
+      fh &&
+      fh.bridges.some((fb) =>
+        fb.ports.some((fp) => fp.name === far.iface || fp.interfaces.some((fi) => fi.name === far.iface)),
+      )
+    )
+      return { role: 'uplink', why: `wired to ${far.host}:${far.iface}, an OVS port` };
+  }
+  const ids = i?.externalIds.known ? i.externalIds.value : {};
+  if (ids['iface-id'] && ids['attached-mac'] && (ids['vm-uuid'] || ids['xs-vif-uuid']))
+    return {
+      role: 'vm',
+      why: `Neutron binding keys (iface-id ${ids['iface-id']}, attached-mac ${ids['attached-mac']})`,
+    };
+  const xen = XEN_VIF.exec(p.name);
+  if (xen) {
+    const domid = Number(xen[1]);
+    if (domid === 0) return { role: 'unknown', why: 'vif0.* belongs to Dom0 itself' };
+    const owner = s.hosts.find((x) => x.domid === domid);
+    if (owner) return { role: 'uplink', why: `domid ${domid} is ${owner.name}, a host of the case` };
+    return { role: 'vm', why: `a XenServer guest vif (domid ${domid}, not a host of the case)` };
+  }
+  if (NEUTRON_VM_NAME.test(p.name)) return { role: 'vm', why: "Neutron's VM port naming" };
+  if (ids['attached-mac']) return { role: 'vm', why: `external_ids:attached-mac ${ids['attached-mac']}` };
+  return { role: 'unknown', why: 'no Neutron external_ids or naming, no uplink evidence' };
+}
+
+/** VM ports (portRole 'vm'); `filter` matches a port name, MAC (any letter case) or iface-id. */
 export function findVms(s: Snapshot, filter?: string): VmPort[] {
-  // Wires between two OVS ports are uplinks (DomU's eth1 as Dom0's vif15.1); a wire to a plain
-  // device (a VM's eth0) leaves the VM port a VM port.
-  const isOvsPort = (host: string, name: string): boolean =>
-    s.hosts.some(
-      (h) =>
-        h.name === host &&
-        h.bridges.some((b) =>
-          b.ports.some((p) => p.name === name || p.interfaces.some((i) => i.name === name)),
-        ),
-    );
-  const uplinks = s.links.filter((l) => isOvsPort(l.a.host, l.a.iface) && isOvsPort(l.b.host, l.b.iface));
-  const wired = new Set(uplinks.flatMap((l) => [`${l.a.host}:${l.a.iface}`, `${l.b.host}:${l.b.iface}`]));
   const out: VmPort[] = [];
-  for (const h of s.hosts) {
-    const inNs = new Set(h.namespaces.flatMap((n) => (n.devices ?? []).map((d) => d.name)));
+  const f = filter?.toLowerCase();
+  for (const h of s.hosts)
     for (const b of h.bridges)
       for (const p of b.ports) {
-        const i = p.interfaces[0];
-        const ids = i?.externalIds.known ? i.externalIds.value : {};
+        if (portRole(s, h, b, p).role !== 'vm') continue;
+        const ids = p.interfaces[0]?.externalIds.known ? p.interfaces[0].externalIds.value : {};
         const mac = ids['attached-mac'];
-        const xen = /^vif\d+\.\d+$/.test(p.name);
-        if (!xen && !mac) continue;
         if (
-          wired.has(`${h.name}:${p.name}`) ||
-          inNs.has(p.name) ||
-          (/^tap/.test(p.name) && inNs.has(`ns-${p.name.slice(3)}`))
+          f &&
+          f !== p.name.toLowerCase() &&
+          f !== mac?.toLowerCase() &&
+          f !== ids['iface-id']?.toLowerCase()
         )
           continue;
-        if (filter && filter !== p.name && filter !== mac && filter !== ids['iface-id']) continue;
         out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
       }
-  }
   return out;
 }
 
