@@ -1020,6 +1020,12 @@
     });
   }
 
+  /** Milliseconds since navigation at the end of each start-up phase (bench/web prints them). */
+  api.phases = {};
+  const phase = (name) => {
+    api.phases[name] = Math.round(performance.now());
+  };
+
   async function start() {
     const inline = document.getElementById('vifpath-data');
     try {
@@ -1034,21 +1040,28 @@
         [state.view, state.diagnosis] = await Promise.all([getJson('api/view'), getJson('api/diagnosis')]);
         if (state.view.focus) trace = await runTrace(state.view.focus, 'dhcp-discover').catch(() => null);
       }
+      phase('data');
       indexView(state.view);
+      phase('index');
       renderHeader();
       renderFindings();
+      phase('findings');
       renderFlowBridges();
       renderPorts();
+      phase('ports');
       fillTraceForm();
+      phase('traceForm');
       state.trace = trace;
       const big = state.view.nodes.length > BIG;
       $('ports-box').open = big;
       if (big) await showFocus([]);
       else await showWhole();
+      phase('graph');
       if (trace) {
         renderTrace(trace);
         await markTrace(trace, false);
       }
+      phase('trace');
       renderFlows();
       api.rendered = true;
       api.renderedAt = performance.now();
