@@ -265,6 +265,22 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     (arg) => ({ type: 'mod_vlan_vid', vid: parseUint(need(arg, 'mod_vlan_vid'), 12, 'mod_vlan_vid') }),
   ],
   [
+    'set_vlan_vid',
+    (arg) => ({
+      type: 'mod_vlan_vid',
+      vid: parseUint(need(arg, 'set_vlan_vid'), 12, 'set_vlan_vid'),
+      spelling: 'set_vlan_vid',
+    }),
+  ],
+  [
+    'set_vlan_pcp',
+    (arg) => ({
+      type: 'mod_vlan_pcp',
+      pcp: parseUint(need(arg, 'set_vlan_pcp'), 3, 'set_vlan_pcp'),
+      spelling: 'set_vlan_pcp',
+    }),
+  ],
+  [
     'mod_vlan_pcp',
     (arg) => ({ type: 'mod_vlan_pcp', pcp: parseUint(need(arg, 'mod_vlan_pcp'), 3, 'mod_vlan_pcp') }),
   ],
@@ -463,8 +479,8 @@ const FORMAT: Formatters = {
   in_port: () => 'IN_PORT',
   drop: () => 'drop',
   controller: (a) => a.text,
-  mod_vlan_vid: (a) => `mod_vlan_vid:${a.vid}`,
-  mod_vlan_pcp: (a) => `mod_vlan_pcp:${a.pcp}`,
+  mod_vlan_vid: (a) => `${a.spelling ?? 'mod_vlan_vid'}:${a.vid}`,
+  mod_vlan_pcp: (a) => `${a.spelling ?? 'mod_vlan_pcp'}:${a.pcp}`,
   strip_vlan: () => 'strip_vlan',
   pop_vlan: () => 'pop_vlan',
   push_vlan: (a) => `push_vlan:0x${a.ethertype.toString(16)}`,

@@ -170,7 +170,8 @@ describe('flow syntax: real flows', () => {
 
   it('round-trips every flow line of every real dump in the fixtures', () => {
     let n = 0;
-    for (const file of fixtureFiles(/dump-flows/)) {
+    // ovs-ofctl dumps only (`ovs-appctl bridge/dump-flows` prints another format, which is not read).
+    for (const file of fixtureFiles(/^(?:openstack-hypervisor\.)?ovs-ofctl_.*dump-flows/)) {
       const r = parseDumpFlows(read(file));
       for (const f of r.value.flows) {
         expect(formatFlow(f.flow), `${file}:${f.line}`).toBe(f.text);
@@ -178,7 +179,7 @@ describe('flow syntax: real flows', () => {
         n++;
       }
     }
-    expect(n).toBeGreaterThan(150);
+    expect(n).toBeGreaterThan(500);
   });
 });
 

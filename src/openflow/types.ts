@@ -152,8 +152,9 @@ export type Action =
   | { type: 'in_port' }
   | { type: 'drop' }
   | { type: 'controller'; text: string; maxLen?: number; args?: string[] }
-  | { type: 'mod_vlan_vid'; vid: number }
-  | { type: 'mod_vlan_pcp'; pcp: number }
+  /** `spelling` when printed the OpenFlow 1.1 way (`set_vlan_vid:2` in an `-O OpenFlow11` dump). */
+  | { type: 'mod_vlan_vid'; vid: number; spelling?: 'set_vlan_vid' }
+  | { type: 'mod_vlan_pcp'; pcp: number; spelling?: 'set_vlan_pcp' }
   | { type: 'strip_vlan' }
   | { type: 'pop_vlan' }
   | { type: 'push_vlan'; ethertype: number }
