@@ -12,6 +12,8 @@ import { OvsInstance } from '../lab/ovs-instance.ts';
 import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
 import { execOk } from '../runner/exec.ts';
+import { parseTarget } from '../sources/targets.ts';
+import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
@@ -32,8 +34,11 @@ export function agentPollingInterval(ini: string): number | undefined {
   return undefined;
 }
 
-/** `[name=]unix:PATH | tcp:H:P | ssl:H:P | local | lab:dom0|domu` → a watched host. */
-export function watchHost(arg: string, labDir: string): WatchHost {
+/** `[name=]unix:PATH | tcp:H:P | ssl:H:P | local | lab:dom0|domu | ssh://…` → a watched host. */
+export function watchHost(
+  arg: string,
+  labDir: string,
+): WatchHost & { ssh?: { user?: string; host: string; port?: number } } {
   const eq = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
   const body = eq ? eq[2]! : arg;
   const named = (n: string, remote: string, graceMs?: number): WatchHost => ({
@@ -59,10 +64,14 @@ export function watchHost(arg: string, labDir: string): WatchHost {
     if (!existsSync(sock)) throw new WatchError(`${arg}: no lab OVSDB at ${sock} (is the lab up? --lab-dir)`);
     return named(lab[1]!, `unix:${sock}`);
   }
-  if (body.startsWith('ssh://'))
-    throw new WatchError(
-      `${arg}: watch does not tunnel over ssh itself yet: forward the socket (ssh -N -L /tmp/h.sock:${LOCAL_DB} host) and watch unix:/tmp/h.sock`,
-    );
+  if (body.startsWith('ssh://')) {
+    const t = parseTarget(body);
+    if (t.spec.kind !== 'ssh' || t.sudo)
+      throw new WatchError(
+        `${arg}: give ssh://[user@]host[:port] (a forwarded socket cannot sudo: log in as a user that can open it)`,
+      );
+    return { ...named(t.spec.host, ''), ssh: t.spec };
+  }
   try {
     const r = parseRemote(body);
     return named(r.kind === 'unix' ? 'local' : r.host, remoteText(r));
@@ -128,6 +137,9 @@ interface WatchCliOptions {
   sslKey?: string;
   sslCert?: string;
   sslCa?: string;
+  sshConfig?: string;
+  identity?: string;
+  remoteDb: string;
 }
 
 function untilSignal(): Promise<string> {
@@ -182,6 +194,9 @@ export function watchCommands(
       'remember alerts here: after a restart a port still stuck is alerted again as a repeat',
     )
     .option('--lab-dir <dir>', 'state directory of the lab for lab:HOST endpoints', DEFAULT_DIR)
+    .option('--ssh-config <file>', 'ssh:// endpoints: ssh client configuration (ssh -F)')
+    .option('-i, --identity <file>', 'ssh:// endpoints: private key (ssh -i)')
+    .option('--remote-db <path>', 'ssh:// endpoints: the db socket on the remote host', LOCAL_DB)
     .option('--ssl-key <file>', 'ssl: endpoints: private key (PEM)')
     .option('--ssl-cert <file>', 'ssl: endpoints: its certificate')
     .option('--ssl-ca <file>', 'ssl: endpoints: CA certificate of the server')
@@ -201,52 +216,78 @@ export function watchCommands(
       }
       // A grace from the command line beats what a host's agent config says.
       if (o.grace !== undefined) for (const h of hosts) delete h.graceMs;
-      const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : alertLine(a)}\n`);
-      const w = new Watcher(hosts, {
-        graceMs: o.grace !== undefined ? seconds(o.grace, '--grace') : 10_000,
-        pollMs: o.once ? 0 : seconds(o.poll, '--poll'),
-        probeMs: seconds(o.probe, '--probe') || 5000,
-        ...(o.canary && !o.once ? { canaryMs: seconds(o.canary, '--canary') } : {}),
-        ...(o.nudge ? { nudge: true, nudgeIntervalMs: seconds(o.nudgeInterval, '--nudge-interval') } : {}),
-        ...(o.state ? { stateFile: o.state } : {}),
-        ...(ssl ? { ssl } : {}),
-        onAlert: (a) => {
-          if (o.once && a.kind !== 'stuck' && a.kind !== 'lost-tag' && a.kind !== 'nudge') return;
-          print(a);
-          if (o.exec) runHook(o.exec, a);
-        },
-      });
+      // ssh endpoints: one forwarded socket each, closed whatever happens.
+      const forwards: SshForward[] = [];
+      const sshArgs = [
+        ...(o.sshConfig ? ['-F', o.sshConfig] : []),
+        ...(o.identity ? ['-i', o.identity] : []),
+      ];
       try {
-        await w.start();
+        for (const h of hosts)
+          if (h.ssh) {
+            const f = await forwardOvsdb(h.ssh, o.remoteDb, sshArgs);
+            forwards.push(f);
+            h.remote = f.remote;
+          }
       } catch (e) {
-        await w.stop().catch(() => undefined);
+        for (const f of forwards) await f.close();
         throw new WatchError(`cannot watch: ${(e as Error).message}`);
       }
-      if (o.once) {
-        for (;;) {
-          const left = w.lastDue() - Date.now();
-          if (left < 0) break;
-          await new Promise((r) => setTimeout(r, left + 5));
+      try {
+        await run(hosts);
+      } finally {
+        for (const f of forwards) await f.close();
+      }
+      async function run(hosts: WatchHost[]): Promise<void> {
+        const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : alertLine(a)}\n`);
+        const w = new Watcher(hosts, {
+          graceMs: o.grace !== undefined ? seconds(o.grace, '--grace') : 10_000,
+          pollMs: o.once ? 0 : seconds(o.poll, '--poll'),
+          probeMs: seconds(o.probe, '--probe') || 5000,
+          ...(o.canary && !o.once ? { canaryMs: seconds(o.canary, '--canary') } : {}),
+          ...(o.nudge ? { nudge: true, nudgeIntervalMs: seconds(o.nudgeInterval, '--nudge-interval') } : {}),
+          ...(o.state ? { stateFile: o.state } : {}),
+          ...(ssl ? { ssl } : {}),
+          onAlert: (a) => {
+            if (o.once && a.kind !== 'stuck' && a.kind !== 'lost-tag' && a.kind !== 'nudge') return;
+            print(a);
+            if (o.exec) runHook(o.exec, a);
+          },
+        });
+        try {
+          await w.start();
+        } catch (e) {
+          await w.stop().catch(() => undefined);
+          throw new WatchError(
+            `cannot watch: ${(e as Error).message}${forwards.length ? ` (over ssh: is ${o.remoteDb} the OVSDB socket there? --remote-db)` : ''}`,
+          );
         }
-        const stuck = w.waiting().alerted;
+        if (o.once) {
+          for (;;) {
+            const left = w.lastDue() - Date.now();
+            if (left < 0) break;
+            await new Promise((r) => setTimeout(r, left + 5));
+          }
+          const stuck = w.waiting().alerted;
+          await w.stop();
+          if (stuck.length === 0)
+            out(o.json ? '' : `no stuck VM port on ${hosts.map((h) => h.name).join(', ')}\n`);
+          setExit(stuck.length ? EXIT.problem : EXIT.ok);
+          return;
+        }
+        const srv = o.metrics ? await listen(o.metrics, w) : undefined;
+        if (srv) {
+          const a = srv.address();
+          if (a && typeof a === 'object')
+            process.stderr.write(`vifpath watch: metrics on http://${a.address}:${a.port}/metrics\n`);
+        }
+        process.stderr.write(
+          `vifpath watch: watching ${hosts.map((h) => `${h.name} (${h.remote})`).join(', ')}\n`,
+        );
+        await untilSignal();
+        srv?.close();
         await w.stop();
-        if (stuck.length === 0)
-          out(o.json ? '' : `no stuck VM port on ${hosts.map((h) => h.name).join(', ')}\n`);
-        setExit(stuck.length ? EXIT.problem : EXIT.ok);
-        return;
       }
-      const srv = o.metrics ? await listen(o.metrics, w) : undefined;
-      if (srv) {
-        const a = srv.address();
-        if (a && typeof a === 'object')
-          process.stderr.write(`vifpath watch: metrics on http://${a.address}:${a.port}/metrics\n`);
-      }
-      process.stderr.write(
-        `vifpath watch: watching ${hosts.map((h) => `${h.name} (${h.remote})`).join(', ')}\n`,
-      );
-      await untilSignal();
-      srv?.close();
-      await w.stop();
     });
 }
 

@@ -271,7 +271,7 @@ function cli(args: string[]): {
 
 describe('vifpath watch (CLI)', () => {
   it('bad endpoints: exit 2 with one line', async () => {
-    const bad = ['bogus', 'tcp:host', 'lab:vm', 'ssh://root@dom0', 'unix:/nonexistent/db.sock'];
+    const bad = ['bogus', 'tcp:host', 'lab:vm', 'ssh://root@dom0?sudo', 'unix:/nonexistent/db.sock'];
     for (const argv of [...bad.map((b) => ['watch', b, '--once']), ['agent', 'unix:/nonexistent/db.sock']]) {
       const err: string[] = [];
       const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
