@@ -5,14 +5,36 @@ import type { Colors } from './colors.ts';
 
 export function formatDiagnosis(d: Diagnosis, c: Colors): string {
   const out: string[] = [];
-  out.push(d.healthy ? c.green(`HEALTHY: ${e(d.verdict)}`) : c.bold(c.red(`PROBLEM: ${e(d.verdict)}`)));
+  const head = d.headline.replace(/^(healthy|undecided): /, '');
+  out.push(
+    d.verdict === 'healthy'
+      ? c.green(`HEALTHY: ${e(head)}`)
+      : d.verdict === 'problem'
+        ? c.bold(c.red(`PROBLEM: ${e(head)}`))
+        : c.bold(c.yellow(`UNDECIDED: ${e(head)}`)),
+  );
+  if (d.paths.length) {
+    out.push('', 'Paths (as the flows say):');
+    for (const p of d.paths) {
+      out.push(
+        `  ${e(p.vm)}: DISCOVER ${p.discover.verdict}${p.discover.drop ? ` at ${e(p.discover.drop)}` : ''}`,
+      );
+      if (p.offer)
+        out.push(
+          `  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${p.offer.drop ? ` at ${e(p.offer.drop)}` : ''}`,
+        );
+    }
+  }
   for (const f of d.findings) {
     out.push('');
     const sev =
       f.severity === 'error' ? c.red('error') : f.severity === 'warning' ? c.yellow('warning') : 'info';
-    out.push(`[${sev}] ${c.bold(e(f.code))} (${e(f.subject)})`);
+    out.push(
+      `[${sev}] ${c.bold(e(f.code))} (${e(f.subject)})${f.role && f.role !== 'cause' ? c.dim(` ${f.role}`) : ''}`,
+    );
     out.push(`  ${e(f.message)}`);
-    if (f.rootCause) out.push(`  root cause: ${e(f.rootCause)}`);
+    if (f.rootCause) out.push(`  ${f.confirm ? 'probable root cause' : 'root cause'}: ${e(f.rootCause)}`);
+    if (f.confirm) out.push(`  to confirm: ${e(f.confirm)}`);
     if (f.evidence.length) {
       out.push('  evidence:');
       for (const v of f.evidence)
@@ -23,9 +45,9 @@ export function formatDiagnosis(d: Diagnosis, c: Colors): string {
       for (const x of f.fix) out.push(`    ${x.startsWith('#') ? c.dim(e(x)) : e(x)}`);
     }
   }
-  if (d.collect.length) {
-    out.push('', 'To be sure, collect next:');
-    for (const x of d.collect) out.push(`  - ${e(x)}`);
+  if (d.collectNext.length) {
+    out.push('', d.verdict === 'undecided' ? 'To decide, collect next:' : 'To be sure, collect next:');
+    for (const x of d.collectNext) out.push(`  - ${e(x)}`);
   }
   return out.join('\n');
 }

@@ -85,13 +85,15 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         keep?: string;
       },
     ) => {
+      let worst: number = EXIT.ok;
       for (const { snap } of await snapshots(cases, o)) {
         addCaptures(snap, o.pcap ?? []);
         const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
-        out(
-          `${o.json ? toJson({ verdict: d.verdict, healthy: d.healthy, findings: d.findings, collect: d.collect }) : formatDiagnosis(d, colors(true))}\n`,
-        );
-        if (!d.healthy && !o.exitZero) setExit(EXIT.problem);
+        out(`${o.json ? toJson(d) : formatDiagnosis(d, colors(true))}\n`);
+        // The worst verdict of the cases decides: problem 1 over undecided 3 over healthy 0.
+        if (!o.exitZero && d.verdict !== 'healthy')
+          setExit(d.verdict === 'problem' || worst === EXIT.problem ? EXIT.problem : EXIT.undecided);
+        if (d.verdict === 'problem') worst = EXIT.problem;
       }
     },
   );

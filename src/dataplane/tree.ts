@@ -245,9 +245,12 @@ export function endpointIs(o: Output, t: TargetSpec): boolean {
   }
 }
 
-/** A leaf that leaves the evidence toward the unknown (nothing known behind it). */
+/**
+ * A leaf that leaves the evidence toward the unknown: a port or a host device with nothing known
+ * behind it (a NIC, a veth to elsewhere), a host the case lacks.
+ */
 function leavesEvidence(o: Output): boolean {
-  return o.endpoint.kind === 'uncollected' || o.endpoint.kind === 'port';
+  return o.endpoint.kind === 'uncollected' || o.endpoint.kind === 'port' || o.endpoint.kind === 'device';
 }
 
 export function dropOf(d: DropNode): Drop {

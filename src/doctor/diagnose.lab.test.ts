@@ -23,7 +23,7 @@ describe('the DHCP port in another VLAN than the network', () => {
       );
     writeFileSync(f, records.join('\n\n'));
     const d = diagnose(readCase(dir));
-    expect(d.healthy).toBe(false);
+    expect(d.verdict).toBe('problem');
     const m = d.findings.find((x) => x.code === 'dhcp-port-vlan-mismatch')!;
     expect(m.message).toBe(
       'the DISCOVER from vif16.0 reaches br-int in VLAN 1, but the DHCP port tap7b39ecad-81 is tagged 2',
@@ -48,15 +48,15 @@ describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
     expect(r.ok).toBe(true);
     const d = diagnose(readCase(r.caseDir));
     if (code === null) {
-      expect(d.healthy).toBe(true);
+      expect(d.verdict).toBe('healthy');
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
       // dnsmasq's lease file shows it answered the VM through ACK.
       expect(d.findings.find((f) => f.code === 'dhcp-lease-held')?.message).toMatch(
         /leased 10\.0\.0\.3 to fa:16:3e:11:22:33/,
       );
-      expect(d.verdict).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
+      expect(d.headline).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
     } else {
-      expect(d.healthy).toBe(false);
+      expect(d.verdict).toBe('problem');
       expect(d.findings[0]!.code).toBe(code);
       expect(d.findings[0]!.evidence.length).toBeGreaterThan(0);
       expect(d.findings[0]!.fix.length).toBeGreaterThan(0);

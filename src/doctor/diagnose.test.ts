@@ -1,7 +1,7 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ describe('the seed case', () => {
   const d = diagnose(readCase(SEED_CASE));
 
   it('names the direct cause, where, and the root cause', () => {
-    expect(d.healthy).toBe(false);
-    expect(d.verdict).toBe(
+    expect(d.verdict).toBe('problem');
+    expect(d.headline).toBe(
       'vif16.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3 at `priority=2,in_port=2 actions=drop` (n_packets=7); the port exists in OVSDB with an ofport but was never tagged, so the L2 agent never processed it (its OVSDB monitor did not report the new port): check the monitor, restart the agent or switch it to polling',
     );
     const f = d.findings[0]!;
@@ -83,7 +83,7 @@ describe('the seed case', () => {
   });
 
   it('says what to collect next, on which host', () => {
-    expect(d.collect).toContain(
+    expect(d.collectNext).toContain(
       'dom0: bridge xapi5: no flow dump (collect `ovs-ofctl -O OpenFlow13 dump-flows xapi5`)',
     );
   });
@@ -106,11 +106,14 @@ describe('the seed case', () => {
       'evidence',
       'fix',
       'message',
+      'role',
       'rootCause',
       'severity',
       'subject',
     ]);
-    expect(typeof j.verdict).toBe('string');
+    expect(j).toMatchObject({ case: SEED_CASE, verdict: 'problem' });
+    expect(j.headline).toMatch(/^vif16\.0 has no VLAN tag on xapi5/);
+    expect(j.collectNext.length).toBeGreaterThan(0);
   }, 60_000);
 });
 
@@ -127,7 +130,8 @@ describe('the reference lab captures (shared/reference/fixtures)', () => {
   it('seed-failure: vif16.0 untagged on xapi1, dropped on xapi2 by the in_port drop flow', () => {
     const d = diagnose(readCase(asCase('seed-failure')));
     expect(d.findings[0]).toMatchObject({ code: 'vm-port-untagged', subject: 'dom0:xapi1:vif16.0' });
-    expect(d.verdict).toMatch(
+    expect(d.verdict).toBe('problem');
+    expect(d.headline).toMatch(
       /^vif16\.0 has no VLAN tag on xapi1, so its DISCOVER dies on dom0 xapi2 at `priority=2,in_port=1 actions=drop` \(n_packets=\d+\)/,
     );
     expect(d.findings[0]!.evidence[0]).toMatchObject({
@@ -138,6 +142,13 @@ describe('the reference lab captures (shared/reference/fixtures)', () => {
 
   it('healthy: healthy', () => {
     const d = diagnose(readCase(asCase('healthy')));
-    expect(d.healthy).toBe(true);
+    expect(d.verdict).toBe('healthy');
+    // Without the wire, the path leaves what the case shows at vif2.1: undecided, and vif2.1 (DomU's
+    // uplink on the physical bridge) is never taken for a VM port nor advised a tag.
+    const dir = asCase('healthy');
+    rmSync(join(dir, 'links.txt'));
+    const u = diagnose(readCase(dir));
+    expect(u.verdict).toBe('undecided');
+    expect(JSON.stringify(u)).not.toMatch(/set Port vif2\.1/);
   });
 });

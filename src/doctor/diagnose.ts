@@ -1,8 +1,15 @@
-// Diagnose: run every check, put the direct cause and where it happens first, then the root
-// cause, then what to collect when the evidence cannot decide.
+// Diagnose: run every check, then decide among three verdicts. problem: a fault on the path is
+// proven (its root cause may be only probable, and is labelled so); healthy: the DISCOVER reaches
+// a DHCP server and the OFFER the VM, proven, resting on no assumption about a bridge the agent
+// programs, and nothing in the case contradicts it; undecided: what is known, where the paths
+// go, and exactly what to collect. Unknown is never broken: a gap is never an error.
+import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
+import { bridgeRole } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { shellWord } from '../runner/runner.ts';
 import type { Check } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
+import { contradictions } from './checks/contradiction.ts';
 import { deadVlan } from './checks/dead-vlan.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
@@ -12,7 +19,7 @@ import { structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
-import type { Diagnosis, Finding } from './finding.ts';
+import type { Diagnosis, Finding, PathSummary } from './finding.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
 export const CHECKS: readonly Check[] = [
@@ -25,41 +32,43 @@ export const CHECKS: readonly Check[] = [
   checksum,
   offerPath,
   structure,
+  contradictions,
 ];
 
 export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const ctx = buildContext(s, opts.vm);
   const findings: Finding[] = [];
-  for (const c of CHECKS) findings.push(...c.run(ctx));
-  const collect = [...new Set(s.hosts.flatMap((h) => h.gaps.map((g) => `${h.name}: ${g}`)))];
+  for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
   if (ctx.vms.length === 0)
     findings.push({
       code: 'no-vm-port',
+      role: 'gap',
       severity: 'warning',
       subject: 'VM',
       message: opts.vm
-        ? `no VM port matches "${opts.vm}" (a port name, MAC or iface-id)`
-        : 'no VM port found (XenServer vif<domid>.<n> or a port with external_ids:attached-mac)',
+        ? `no VM port matches "${opts.vm}" (a port name, MAC or iface-id)${knownPorts(s)}`
+        : `no port of the case is proven a VM port (Neutron's external_ids iface-id/attached-mac, or a guest vif)${knownPorts(s)}`,
       evidence: [],
       fix: [
         'ovs-vsctl list interface   # on the compute node: shows attached-mac and iface-id of each VM port',
       ],
     });
-  // A DISCOVER that dies for a reason no check names is still a finding: say where.
+  // A DISCOVER proven to die for a reason no check names is still a fault: say where.
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);
-    if (!t || reachedServer(ctx, vm) || findings.some((f) => f.severity === 'error')) continue;
+    if (!t || t.verdict !== 'dropped' || findings.some((f) => f.severity === 'error' && f.evidence.length))
+      continue;
     findings.push({
       code: 'discover-dropped',
+      role: 'cause',
       severity: 'error',
       subject: `${vm.host.name}:${vm.port.name}`,
-      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `dropped on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` by \`${t.drop.flow}\`` : `: ${t.drop.reason.text}`}` : 'no output'}`,
-      evidence: t.drop?.entry
+      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `it dies on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` at \`${t.drop.flow}\`${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}` : `: ${t.drop.reason.text}`}` : 'no branch reaches one'}`,
+      evidence: t.drop
         ? [
             {
               text: t.drop.flow ?? t.drop.reason.text,
-              file: t.drop.entry.from.file,
-              line: t.drop.entry.from.line,
+              ...(t.drop.entry ? { file: t.drop.entry.from.file, line: t.drop.entry.from.line } : {}),
             },
           ]
         : [],
@@ -68,13 +77,166 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       ],
     });
   }
-  const errors = findings.filter((f) => f.severity === 'error');
-  const first = errors[0];
-  const healthy = errors.length === 0 && ctx.vms.length > 0 && ctx.vms.every((vm) => reachedServer(ctx, vm));
-  const verdict = first
-    ? `${first.message}${first.rootCause ? `; ${first.rootCause}` : ''}`
-    : healthy
-      ? `healthy: the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${ctx.servers.map((x) => `${x.ns.name} ${x.device.name}`).join(', ') || 'a DHCP port'} and the OFFER comes back`
-      : 'undecided: see the findings and what to collect';
-  return { verdict, healthy, findings, collect };
+  // A finding without evidence is never an error.
+  for (const f of findings) {
+    if (f.severity === 'error' && f.evidence.length === 0) {
+      f.severity = 'warning';
+      f.role = 'observation';
+    }
+    f.role ??= f.severity === 'error' ? 'cause' : 'observation';
+  }
+  // Proven causes first, then consequences, observations, gaps; within a role, the check order.
+  const rank = { cause: 0, consequence: 1, observation: 2, gap: 3 } as const;
+  const sev = { error: 0, warning: 1, info: 2 } as const;
+  findings.sort((a, b) => rank[a.role!] - rank[b.role!] || sev[a.severity] - sev[b.severity]);
+
+  const paths: PathSummary[] = ctx.vms.map((vm) => ({
+    vm: `${vm.host.name}:${vm.port.name}`,
+    discover: pathOf(ctx.discover.get(vm)!),
+    ...(ctx.offer.get(vm) ? { offer: pathOf(ctx.offer.get(vm)!) } : {}),
+  }));
+  const causes = findings.filter((f) => f.severity === 'error');
+  const contradicted = findings.some((f) => f.code === 'contradicted');
+  const leaning = riskyAssumptions(ctx);
+  const provenPaths =
+    ctx.vms.length > 0 &&
+    ctx.vms.every((vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered');
+  if (causes.length) {
+    const f = causes[0]!;
+    const collectNext = whatToCollect(ctx, findings, false);
+    return {
+      case: s.source,
+      verdict: 'problem',
+      headline: `${f.message}${f.rootCause ? `; ${f.confirm ? 'probable root cause: ' : ''}${f.rootCause}` : ''}`,
+      findings,
+      paths,
+      collectNext,
+    };
+  }
+  if (provenPaths && !contradicted && leaning.length === 0)
+    return {
+      case: s.source,
+      verdict: 'healthy',
+      headline: `healthy: the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${ctx.servers.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
+      findings,
+      paths,
+      collectNext: whatToCollect(ctx, findings, false),
+    };
+  for (const a of leaning)
+    findings.push({
+      code: 'assumed-neutron-bridge',
+      role: 'gap',
+      severity: 'warning',
+      subject: a.subject,
+      message: `the paths rest on an assumption about ${a.subject}, a bridge the agent programs: ${a.text}`,
+      evidence: [],
+      fix: a.remedy ? [a.remedy] : [],
+    });
+  const collectNext = whatToCollect(ctx, findings, true);
+  return {
+    case: s.source,
+    verdict: 'undecided',
+    headline: undecidedHeadline(ctx, paths, contradicted, leaning.length > 0),
+    findings,
+    paths,
+    collectNext,
+  };
+}
+
+function knownPorts(s: Snapshot): string {
+  const names = s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`)));
+  if (names.length === 0) return '';
+  return `; ports in the case: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, … (${names.length})` : ''}`;
+}
+
+function pathOf(t: TraceResult): PathSummary['discover'] {
+  return {
+    verdict: t.verdict,
+    reached: t.reached.map(endpointText),
+    ...(t.drop ? { drop: `${t.drop.host} ${t.drop.bridge}: ${t.drop.flow ?? t.drop.reason.text}` } : {}),
+  };
+}
+
+/** Assumptions the traces made about bridges the agent programs: a verdict may not rest on them. */
+function riskyAssumptions(
+  ctx: ReturnType<typeof buildContext>,
+): { subject: string; text: string; remedy?: string }[] {
+  const out = new Map<string, { subject: string; text: string; remedy?: string }>();
+  const add = (subject: string, text: string, remedy?: string): void => {
+    if (!out.has(text)) out.set(text, { subject, text, ...(remedy ? { remedy } : {}) });
+  };
+  for (const t of [...ctx.discover.values(), ...ctx.offer.values()]) {
+    // A bridge without a flow dump that the agent programs: its flows are not NORMAL.
+    for (const n of nodesOf(t.tree, 'table')) {
+      if (!n.assumedNormal) continue;
+      const h = ctx.snapshot.hosts.find((x) => x.name === n.host);
+      const b = h?.bridges.find((x) => x.name === n.bridge);
+      const role = h && b ? bridgeRole(h, b) : undefined;
+      if (role && role.role !== 'unknown')
+        add(
+          `${n.host}:${n.bridge}`,
+          `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
+          `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(n.bridge)}   # on ${n.host}`,
+        );
+    }
+    for (const a of t.assumptions)
+      if (
+        a.code === 'bridge-inferred' ||
+        a.code === 'ambiguous-flows' ||
+        a.code === 'conntrack' ||
+        a.code === 'learn' ||
+        a.code === 'port-vlan-unknown' ||
+        a.code === 'vlan-mode-unknown'
+      )
+        add(a.code, a.text, a.remedy);
+  }
+  return [...out.values()];
+}
+
+/** Host gaps first (they name host and command); when undecided, also where the paths leave the case. */
+function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[], deep: boolean): string[] {
+  const out: string[] = [];
+  const add = (x: string): void => {
+    if (!out.includes(x)) out.push(x);
+  };
+  for (const h of ctx.snapshot.hosts) for (const g of h.gaps) add(`${h.name}: ${g}`);
+  for (const f of findings) if (f.role === 'gap') for (const x of f.fix) add(x);
+  if (!deep) return out;
+  for (const t of ctx.discover.values())
+    for (const e of t.reached)
+      if (e.kind === 'uncollected')
+        add(`${e.host}: the host behind ${e.from.host}:${e.from.port} (a sosreport, or \`vifpath collect\`)`);
+      else if (e.kind === 'port')
+        add(
+          `${e.host}: what is behind ${e.bridge} port ${e.port} (a wire in links.txt, or the host it leads to)`,
+        );
+      else if (e.kind === 'device')
+        add(`${e.host}: what is behind device ${e.device} (a wire in links.txt, or the host it leads to)`);
+  for (const t of [...ctx.discover.values(), ...ctx.offer.values()])
+    for (const a of t.assumptions) if (a.remedy && a.code !== 'behind-port-unknown') add(a.remedy);
+  return out;
+}
+
+function undecidedHeadline(
+  ctx: ReturnType<typeof buildContext>,
+  paths: PathSummary[],
+  contradicted: boolean,
+  leaning: boolean,
+): string {
+  if (ctx.vms.length === 0)
+    return 'undecided: no VM port is proven in the case, so no DHCP path can be traced';
+  if (ctx.servers.length === 0)
+    return `undecided: no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
+  if (contradicted)
+    return 'undecided: the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
+  const p =
+    paths.find((x) => x.discover.verdict !== 'delivered') ??
+    paths.find((x) => x.offer?.verdict !== 'delivered');
+  if (p && p.discover.verdict !== 'delivered')
+    return `undecided: the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
+  if (p)
+    return `undecided: the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port in the case'})`;
+  if (leaning)
+    return 'undecided: the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
+  return 'undecided: see the findings and what to collect';
 }

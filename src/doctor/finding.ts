@@ -1,5 +1,5 @@
-// Findings are data: a code, a severity, the subject, what is wrong, the evidence that proves it
-// (facts with file:line, flows with counters, trace hops) and the fix as exact commands.
+// Findings are data: a code, a role, a severity, the subject, what is wrong, the evidence that
+// proves it (facts with file:line, flows with counters, trace nodes) and the fix as exact commands.
 
 export interface EvidenceItem {
   text: string;
@@ -7,21 +7,44 @@ export interface EvidenceItem {
   line?: number;
 }
 
+/**
+ * cause: a proven fault (or its root cause); consequence: follows from a cause named elsewhere;
+ * observation: true and relevant, not a fault by itself; gap: what the case does not say.
+ */
+export type FindingRole = 'cause' | 'consequence' | 'observation' | 'gap';
+
 export interface Finding {
   code: string;
+  /** Defaults from the severity: error → cause, else observation. */
+  role?: FindingRole;
   severity: 'error' | 'warning' | 'info';
   subject: string;
   message: string;
   evidence: EvidenceItem[];
   fix: string[];
-  /** The probable root cause behind the direct one, when known. */
+  /** The root cause behind the direct one, when known. */
   rootCause?: string;
+  /** The root cause is probable, not proven: what would confirm it. */
+  confirm?: string;
+}
+
+export type Verdict = 'healthy' | 'problem' | 'undecided';
+
+/** Per VM: where its DISCOVER and OFFER go, as the traces say. */
+export interface PathSummary {
+  vm: string;
+  discover: { verdict: string; reached: string[]; drop?: string };
+  offer?: { verdict: string; reached: string[]; drop?: string };
 }
 
 export interface Diagnosis {
-  verdict: string;
-  healthy: boolean;
+  /** The case directory or live target list. */
+  case: string;
+  verdict: Verdict;
+  /** The best-proven cause and where it happens (problem), what is proven (healthy), or what is known and missing (undecided). */
+  headline: string;
   findings: Finding[];
-  /** What to collect next when the evidence cannot decide. */
-  collect: string[];
+  paths: PathSummary[];
+  /** What to collect (or where to capture) next, most useful first. */
+  collectNext: string[];
 }

@@ -120,8 +120,10 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
   if (xen) {
     const domid = Number(xen[1]);
     if (domid === 0) return { role: 'unknown', why: 'vif0.* belongs to Dom0 itself' };
+    // The DomU that runs the agent (it has bridges of its own) plugs in through its vif: an uplink.
     const owner = s.hosts.find((x) => x.domid === domid);
-    if (owner) return { role: 'uplink', why: `domid ${domid} is ${owner.name}, a host of the case` };
+    if (owner && owner.bridges.length > 0)
+      return { role: 'uplink', why: `domid ${domid} is ${owner.name}, a host of the case running OVS` };
     return { role: 'vm', why: `a XenServer guest vif (domid ${domid}, not a host of the case)` };
   }
   if (NEUTRON_VM_NAME.test(p.name)) return { role: 'vm', why: "Neutron's VM port naming" };

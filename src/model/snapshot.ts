@@ -139,7 +139,7 @@ export interface DhcpNetwork {
 
 export interface DhcpLog {
   file: string;
-  events: { type: string; iface: string; mac?: string; ip?: string; from: Evidence }[];
+  events: { type: string; iface: string; mac?: string; ip?: string; note?: string; from: Evidence }[];
 }
 
 export interface DhcpClient {

@@ -199,6 +199,8 @@ export interface DhcpLogEvent {
   iface: string;
   mac?: string;
   ip?: string;
+  /** What dnsmasq said besides addresses: `no address available`, `ignored`, `no address configured`. */
+  note?: string;
   line: number;
 }
 
@@ -211,11 +213,13 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
     const rest = m[3]!.trim().split(/\s+/);
     const mac = rest.find((w) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(w));
     const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
+    const note = rest.filter((w) => w !== mac && w !== ip && /^[a-z]+$/.test(w)).join(' ');
     out.push({
       type: m[1] as DhcpLogEvent['type'],
       iface: m[2]!,
       ...(mac ? { mac: mac.toLowerCase() } : {}),
       ...(ip ? { ip } : {}),
+      ...(note ? { note } : {}),
       line: i + 1,
     });
   });

@@ -622,6 +622,7 @@ export class HostBuilder {
         iface: e.iface,
         ...(e.mac ? { mac: e.mac } : {}),
         ...(e.ip ? { ip: e.ip } : {}),
+        ...(e.note ? { note: e.note } : {}),
         from: ev(file, e.line),
       })),
     };

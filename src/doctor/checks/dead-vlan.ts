@@ -1,5 +1,6 @@
 // Tag 4095 is Neutron's DEAD_VLAN: the agent could not bind the port (and pairs the tag with an
 // in_port drop flow, since tag 4095 alone does not stop NORMAL).
+import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -13,6 +14,8 @@ export const deadVlan: Check = {
       .filter((vm) => vm.port.tag.known && vm.port.tag.value === 4095)
       .map((vm) => {
         const t = ctx.discover.get(vm);
+        const ids = vm.port.interfaces[0]?.externalIds;
+        const portId = ids?.known ? ids.value['iface-id'] : undefined;
         return {
           code: 'dead-vlan',
           severity: 'error' as const,
@@ -26,9 +29,9 @@ export const deadVlan: Check = {
           ],
           fix: [
             '# on the agent host: find why binding failed',
-            `grep -E "${vm.port.interfaces[0]?.externalIds.known ? (vm.port.interfaces[0].externalIds.value['iface-id'] ?? vm.port.name) : vm.port.name}|binding_failed|Port .* was not found" /var/log/neutron/openvswitch-agent.log`,
-            'openstack port show <port-id> -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it',
-            'systemctl restart neutron-openvswitch-agent',
+            `grep -E ${shellWord(`${portId ?? vm.port.name}|binding_failed|Port .* was not found`)} /var/log/neutron/openvswitch-agent.log`,
+            `openstack port show ${portId ? shellWord(portId) : '<port-id: the case has no iface-id for it>'} -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it`,
+            'systemctl restart neutron-openvswitch-agent   # changes state',
           ],
         };
       });

@@ -1,6 +1,7 @@
 import { nodesOf } from '../../dataplane/tree.ts';
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
+import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -12,29 +13,51 @@ export const dhcpPort: Check = {
   run(ctx) {
     const out: Finding[] = [];
     if (ctx.servers.length === 0) {
-      const nss = ctx.snapshot.hosts.flatMap((h) => h.namespaces.map((n) => `${h.name}:${n.name}`));
-      const netnsFiles = ctx.snapshot.hosts.flatMap((h) =>
-        h.files.filter((f) => /(?:^|\/)ip_netns(?:_list)?$/.test(f)).map((file) => ({ host: h.name, file })),
+      // Missing only where it should be: a host whose DHCP agent keeps state for a network
+      // (var/lib/neutron/dhcp/<net>) and whose `ip netns` was collected, without qdhcp-<net>.
+      for (const h of ctx.snapshot.hosts) {
+        const netns = h.files.find((f) => /(?:^|\/)ip_netns(?:_list)?$/.test(f));
+        if (!netns) continue;
+        for (const net of h.dhcpNetworks) {
+          if (h.namespaces.some((n) => n.name === `qdhcp-${net.net}`)) continue;
+          out.push({
+            code: 'dhcp-namespace-missing',
+            role: 'cause',
+            severity: 'error',
+            subject: `${h.name}:qdhcp-${net.net}`,
+            message: `${h.name}'s DHCP agent keeps state for network ${net.net}, but \`ip netns\` on ${h.name} has no qdhcp-${net.net}: the network has no DHCP server there`,
+            rootCause:
+              'the DHCP agent failed to set the network up (see its log), or the namespace was deleted under it',
+            evidence: [
+              evid(`agent state for ${net.net}`, { file: net.files[0] ?? h.name, line: 0 }),
+              evid(`\`ip netns\` lists ${h.namespaces.length} namespace(s), no qdhcp-${net.net}`, {
+                file: netns,
+                line: 0,
+              }),
+            ],
+            fix: [
+              `grep ${shellWord(net.net)} /var/log/neutron/dhcp-agent.log | tail   # on ${h.name}`,
+              'systemctl restart neutron-dhcp-agent   # changes state: recreates the namespace',
+            ],
+          });
+        }
+      }
+      if (out.length) return out;
+      const listed = ctx.snapshot.hosts.flatMap((h) =>
+        h.namespaces.filter((n) => n.name.startsWith('qdhcp-')).map((n) => `${h.name}:${n.name}`),
       );
       out.push({
-        code: 'dhcp-namespace-missing',
-        severity: nss.some((n) => n.includes(':qdhcp-')) ? 'warning' : 'error',
+        code: 'dhcp-server-not-in-case',
+        role: 'gap',
+        severity: 'warning',
         subject: 'DHCP server',
-        message: nss.some((n) => n.includes(':qdhcp-'))
-          ? 'a qdhcp namespace is listed but its devices are not in the case'
-          : 'no qdhcp namespace in the case: the DHCP agent has no server for this network here (or the network node was not collected)',
-        evidence: nss.length
-          ? [evid(`namespaces seen: ${nss.join(', ')}`)]
-          : netnsFiles.length
-            ? netnsFiles.map((f) =>
-                evid(`\`ip netns\` lists no namespace on ${f.host}`, { file: f.file, line: 0 }),
-              )
-            : [evid('no `ip netns` output in the case')],
+        message: listed.length
+          ? `a qdhcp namespace is listed (${listed.join(', ')}) but its devices are not in the case`
+          : 'the case holds no DHCP server (no qdhcp namespace with a device): the host running the DHCP agent was not collected, or it has none for this network',
+        evidence: [],
         fix: [
-          '# on the network node:',
-          'ip netns',
-          'ip netns exec qdhcp-<network-id> ip -d address show',
-          'openstack network agent list --agent-type dhcp',
+          'openstack network agent list --agent-type dhcp   # which host serves the network',
+          'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
         ],
       });
       return out;
@@ -50,8 +73,8 @@ export const dhcpPort: Check = {
           rootCause: 'the DHCP agent did not (re)plug its port, or someone set it down',
           evidence: [evid(`${srv.device.name} is not UP`, srv.device.from)],
           fix: [
-            `ip netns exec ${srv.ns.name} ip link set ${srv.device.name} up`,
-            'systemctl restart neutron-dhcp-agent',
+            `ip netns exec ${shellWord(srv.ns.name)} ip link set ${shellWord(srv.device.name)} up   # changes state`,
+            'systemctl restart neutron-dhcp-agent   # changes state',
           ],
         });
       if (!srv.ovs)
@@ -101,8 +124,9 @@ export const dhcpPort: Check = {
           message: `the DHCP port ${srv.ovs.port.name} has no VLAN tag on ${srv.ovs.bridge.name}`,
           evidence: [evid(`port ${srv.ovs.port.name} has no tag`, srv.ovs.port.tag.from[0])],
           fix: [
-            `ovs-vsctl set Port ${srv.ovs.port.name} tag=<local VLAN>`,
-            'systemctl restart neutron-openvswitch-agent',
+            "# the agent tags the DHCP port with the network's local VLAN when it processes it:",
+            'systemctl restart neutron-openvswitch-agent   # changes state',
+            `ovs-vsctl --columns=name,tag,other_config list Port ${shellWord(srv.ovs.port.name)}   # on ${srv.host.name}: its net_uuid, to compare with the network's other ports`,
           ],
         });
     }

@@ -1,5 +1,6 @@
 // The seed: the VM's port has no VLAN tag on the integration bridge, so the physical bridge's
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
+import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -91,14 +92,39 @@ export const vmPortUntagged: Check = {
             ),
           );
       }
-      const first = translationFlows(ctx.snapshot, t)[0];
-      const local = first ? vlanOf(first.flow) : undefined;
-      if (local !== undefined)
+      // The tag to set comes from evidence or not at all: the local VLANs the translation flows
+      // beside the drop pass from that port. Exactly one network on the bridge determines it.
+      const flows = translationFlows(ctx.snapshot, t);
+      const locals = [
+        ...new Set(flows.map((f) => vlanOf(f.flow)).filter((v): v is number => v !== undefined)),
+      ];
+      const local = locals.length === 1 ? locals[0] : undefined;
+      if (locals.length === 1)
         ev.push(
           evid(
-            `the flows on ${t.drop!.bridge} pass only local VLAN ${local} from that port (mod_vlan_vid to the segmentation id)`,
+            `the flows on ${t.drop!.bridge} pass only local VLAN ${local} from that port (one network on the bridge): the tag is ${local}`,
+            flows[0]!.from,
           ),
         );
+      else if (locals.length > 1)
+        ev.push(
+          evid(
+            `the flows on ${t.drop!.bridge} pass local VLANs ${locals.join(', ')} from that port: several networks, the case does not say which is this VM's`,
+            flows[0]!.from,
+          ),
+        );
+      const q = shellWord(vm.port.name);
+      const tagFix =
+        local !== undefined
+          ? [
+              `# now, on ${vm.host.name}: give the port its local VLAN (what the agent would have done; changes state)`,
+              `ovs-vsctl set Port ${q} tag=${local}`,
+            ]
+          : [
+              `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')})` : ''}: find the port's network, then the local VLAN the agent gave it`,
+              `openstack port show ${shellWord(portId ?? vm.port.name)} -c network_id`,
+              `ovs-vsctl --columns=name,tag,other_config find Port other_config:net_uuid=<network_id>   # on ${vm.host.name}: the tag of the network's other ports`,
+            ];
       out.push({
         code: 'vm-port-untagged',
         severity: 'error' as const,
@@ -108,10 +134,9 @@ export const vmPortUntagged: Check = {
           'the port exists in OVSDB with an ofport but was never tagged, so the L2 agent never processed it (its OVSDB monitor did not report the new port): check the monitor, restart the agent or switch it to polling',
         evidence: ev,
         fix: [
-          `# now, on ${vm.host.name}: give the port its local VLAN (what the agent would have done)`,
-          `ovs-vsctl set Port ${vm.port.name} tag=${local ?? '<local VLAN of the network>'}`,
-          '# durably, on the host running neutron-openvswitch-agent:',
-          'systemctl restart neutron-openvswitch-agent   # devstack: restart q-agt',
+          ...tagFix,
+          '# durably, on the host running neutron-openvswitch-agent (it reprocesses every port; with the OVS firewall driver a hand-set tag alone does not restore the port flows):',
+          'systemctl restart neutron-openvswitch-agent   # changes state; devstack: restart q-agt',
           '# if new ports keep being missed, stop relying on the OVSDB monitor: in openvswitch_agent.ini [agent] set minimize_polling = False',
           `# and check that the monitor sees new ports on ${vm.host.name}: ovsdb-client monitor Interface name,ofport`,
         ],

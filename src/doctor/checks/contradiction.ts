@@ -1,0 +1,95 @@
+// Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
+// captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
+// cause; a client that got no OFFER while the traces deliver both ways makes healthy impossible.
+import { shellWord } from '../../runner/runner.ts';
+import { reachedServer } from '../context.ts';
+import type { Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+
+export const contradictions: Check = {
+  id: 'contradiction',
+  title: 'what the hosts saw against what the flows say',
+  run(ctx) {
+    const out: Finding[] = [];
+    const macs = new Set(ctx.vms.flatMap((v) => (v.mac ? [v.mac.toLowerCase()] : [])));
+    // dnsmasq saw the DISCOVER and refused it.
+    for (const h of ctx.snapshot.hosts)
+      for (const e of h.dnsmasqLog?.events ?? [])
+        if (
+          e.type === 'DHCPDISCOVER' &&
+          e.note &&
+          /no address|ignored/.test(e.note) &&
+          (!e.mac || macs.size === 0 || macs.has(e.mac))
+        )
+          out.push({
+            code: 'dnsmasq-refused',
+            role: 'cause',
+            severity: 'error',
+            subject: `${h.name}:${e.iface}`,
+            message: `dnsmasq received the DISCOVER${e.mac ? ` from ${e.mac}` : ''} on ${e.iface} and answered nothing: "${e.note}"`,
+            rootCause: e.note.includes('no address')
+              ? 'dnsmasq has no address for this client: no host entry it can read for the MAC (an unreadable or stale hosts file, e.g. after `cannot read …/host: Permission denied`) and no dynamic range'
+              : 'dnsmasq ignores this client (a host entry with `ignore`, or a tag without a range)',
+            confirm: `look in dnsmasq's log for 'cannot read' and check the hosts file: grep -n ${shellWord(e.mac ?? '<mac>')} /var/lib/neutron/dhcp/*/host`,
+            evidence: [evid(`DHCPDISCOVER(${e.iface})${e.mac ? ` ${e.mac}` : ''} ${e.note}`, e.from)],
+            fix: [
+              'systemctl restart neutron-dhcp-agent   # changes state: rewrites the hosts file and reloads dnsmasq',
+            ],
+          });
+    // The traces deliver both ways, but the client or the server says otherwise.
+    const delivered = ctx.vms.filter(
+      (vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered',
+    );
+    if (delivered.length === 0) return out;
+    const seen: { text: string; from?: { file: string; line: number } }[] = [];
+    // A client that got its lease settles it: the exchange worked (whatever a capture missed).
+    if (ctx.snapshot.hosts.some((h) => h.dhcpClient?.lease)) return out;
+    const serverHosts = new Set(ctx.servers.map((x) => x.host.name));
+    for (const h of ctx.snapshot.hosts) {
+      const c = h.dhcpClient;
+      if (c && c.lease === null && c.discovers > 0)
+        seen.push({
+          text: `${h.name}'s DHCP client sent ${c.discovers} DISCOVER(s) and ${c.offers === 0 ? 'received no OFFER' : `received ${c.offers} OFFER(s) but no lease`}`,
+          from: { file: c.file, line: 0 },
+        });
+      const log = h.dnsmasqLog;
+      if (
+        log &&
+        macs.size > 0 &&
+        !log.events.some((e) => e.type === 'DHCPDISCOVER' && e.mac && macs.has(e.mac))
+      )
+        seen.push({
+          text: `dnsmasq's log on ${h.name} (${log.events.length} DHCP lines) never shows a DISCOVER from ${[...macs].join(', ')}`,
+          from: { file: log.file, line: 0 },
+        });
+      // At the server a capture may see only what it receives; the client's side is what counts.
+      if (!serverHosts.has(h.name))
+        for (const cap of h.captures ?? [])
+          if (
+            cap.sightings.some((x) => x.type === 'DISCOVER') &&
+            !cap.sightings.some((x) => x.type === 'OFFER' || x.type === 'ACK')
+          )
+            seen.push({
+              text: `the capture at ${cap.point} shows DISCOVERs and no OFFER`,
+              from: { file: cap.file, line: 0 },
+            });
+    }
+    if (seen.length === 0) return out;
+    const vm = delivered[0]!;
+    const srv = ctx.servers[0];
+    out.push({
+      code: 'contradicted',
+      role: 'observation',
+      severity: 'warning',
+      subject: `${vm.host.name}:${vm.port.name}`,
+      message: `the flows deliver the DISCOVER to the DHCP server and the OFFER back to ${vm.port.name}, but what the hosts saw says the exchange fails`,
+      evidence: seen.map((x) => evid(x.text, x.from)),
+      fix: [
+        '# capture at both ends to see where the exchange stops (read-only):',
+        `vifpath capture live ${shellWord(`${vm.host.name}=ssh://root@${vm.host.name}`)}${srv && srv.host !== vm.host ? ` ${shellWord(`${srv.host.name}=ssh://root@${srv.host.name}`)}` : ''} --vm ${shellWord(vm.port.name)} --path --seconds 60 -o ./capture`,
+      ],
+    });
+    return out;
+  },
+};
