@@ -50,8 +50,8 @@ async function open(url: string): Promise<Page> {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  await page.goto(url);
-  await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+  await page.goto(url, { timeout: 120_000 });
+  await page.waitForSelector('body[data-rendered]', { timeout: 120_000 });
   expect(await page.evaluate(() => document.body.dataset.rendered)).toBe('1');
   return page;
 }

@@ -35,6 +35,11 @@ export interface ServeOptions {
   vm?: string;
 }
 
+interface Getter {
+  snap: (i: number) => Snapshot;
+  full: (i: number) => Loaded;
+}
+
 interface Loaded {
   snap: Snapshot;
   diagnosis: DiagnosisJson;
@@ -65,14 +70,28 @@ export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}):
     throw new ServeError(
       `refusing to listen on ${host}: the page shows the whole case to anyone who can reach it; give --listen ${host} to mean it`,
     );
+  // Reading a case is quick and says whether it is readable; diagnosing it (a trace per VM) is
+  // not, so the page is answered once the case is read and the diagnosis waits for the API.
+  const snaps = new Map<number, Snapshot>();
   const loaded = new Map<number, Loaded>();
-  const get = (i: number): Loaded => {
-    let l = loaded.get(i);
-    if (!l) {
-      l = loadCase(cases[i]!.load(), o.vm);
-      loaded.set(i, l);
+  const snap = (i: number): Snapshot => {
+    let x = snaps.get(i);
+    if (!x) {
+      x = cases[i]!.load();
+      snaps.set(i, x);
     }
-    return l;
+    return x;
+  };
+  const get: Getter = {
+    snap,
+    full: (i) => {
+      let l = loaded.get(i);
+      if (!l) {
+        l = loadCase(snap(i), o.vm);
+        loaded.set(i, l);
+      }
+      return l;
+    },
   };
   const server = createServer((req, res) => {
     try {
@@ -133,12 +152,7 @@ function errorText(e: unknown): string {
   return e instanceof VifpathError ? e.oneLine() : String((e as Error)?.message ?? e);
 }
 
-function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  cases: readonly CaseSource[],
-  get: (i: number) => Loaded,
-): true {
+function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseSource[], get: Getter): true {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: GET and HEAD only' }), {
       allow: 'GET, HEAD',
@@ -182,9 +196,8 @@ function handle(
     return true;
   }
   const isApi = rest.startsWith('/api/');
-  let l: Loaded;
   try {
-    l = get(i);
+    get.snap(i);
   } catch (e) {
     const msg = errorText(e);
     if (isApi) return json(res, 422, { error: msg });
@@ -194,18 +207,22 @@ function handle(
     case '/':
       return send(res, 200, 'text/html', servedPage(), { 'content-security-policy': PAGE_CSP });
     case '/api/view':
-      return json(res, 200, l.view);
+      return json(res, 200, get.full(i).view);
     case '/api/diagnosis':
-      return json(res, 200, l.diagnosis);
+      return json(res, 200, get.full(i).diagnosis);
     case '/api/snapshot':
-      return json(res, 200, l.snap);
+      return json(res, 200, get.snap(i));
     case '/api/trace': {
       const from = url.searchParams.get('from');
       const packet = url.searchParams.get('packet') ?? 'dhcp-discover';
       const mac = url.searchParams.get('mac') || undefined;
       if (!from) return json(res, 400, { error: 'from=<host>:<port> is required' });
       try {
-        return json(res, 200, traceJson(traceCommand(l.snap, { from, packet, ...(mac ? { mac } : {}) })));
+        return json(
+          res,
+          200,
+          traceJson(traceCommand(get.snap(i), { from, packet, ...(mac ? { mac } : {}) })),
+        );
       } catch (e) {
         if (e instanceof VifpathError) return json(res, 400, { error: errorText(e) });
         throw e;
