@@ -133,24 +133,21 @@ export function planCapture(
       packet: discoverProbe(vm),
       targets: serverTargets(servers),
     });
-    flows.push(...flowsOf(discover, 'DISCOVER'));
+    for (const f of flowsOf(discover, 'DISCOVER')) flows.push(f);
     if (opts.path)
       for (const w of wiresCrossed(discover))
         for (const end of [w.from, w.to]) {
           const p = { host: end.host, dev: end.iface, why: 'a wire on the DISCOVER path' };
           if (!points.some((x) => x.host === p.host && x.dev === p.dev && !x.ns)) points.push(p);
         }
-    if (srv?.ovs)
-      flows.push(
-        ...flowsOf(
-          runTrace(s, world, {
-            from: `${srv.host.name}:${srv.ovs.port.name}`,
-            packet: offerProbe(vm, srv),
-            targets: vmTarget(vm),
-          }),
-          'OFFER',
-        ),
-      );
+    if (srv?.ovs) {
+      const offer = runTrace(s, world, {
+        from: `${srv.host.name}:${srv.ovs.port.name}`,
+        packet: offerProbe(vm, srv),
+        targets: vmTarget(vm),
+      });
+      for (const f of flowsOf(offer, 'OFFER')) flows.push(f);
+    }
   }
   return {
     vm: vmAt,

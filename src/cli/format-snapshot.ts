@@ -66,7 +66,7 @@ function bridgeLines(b: Bridge, c: Colors): string[] {
 function hostLines(h: Host, c: Colors): string[] {
   const out: string[] = [];
   out.push(c.bold(`host ${e(h.name)}`) + (h.ovsVersion ? `  (Open vSwitch ${e(h.ovsVersion)})` : ''));
-  for (const b of h.bridges) out.push(...bridgeLines(b, c));
+  for (const b of h.bridges) for (const l of bridgeLines(b, c)) out.push(l);
   if (h.unplacedInterfaces.length > 0) {
     out.push('  interfaces in OVSDB on no bridge the case shows:');
     out.push(
@@ -103,7 +103,7 @@ export function formatSnapshot(s: Snapshot, c: Colors): string {
   out.push(`snapshot of ${e(s.source)}: ${s.hosts.length} host(s), ${nfiles} file(s) read`);
   out.push('');
   for (const h of s.hosts) {
-    out.push(...hostLines(h, c));
+    for (const l of hostLines(h, c)) out.push(l);
     out.push('');
   }
   if (s.links.length > 0) {

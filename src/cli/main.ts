@@ -5,6 +5,7 @@ import { traceJson } from '../dataplane/trace-json.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { LabError } from '../lab/lab.ts';
+import { writeJson } from '../model/json-stream.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
@@ -56,8 +57,12 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       .option('--lenient', 'report corrupt files as warnings and read the rest')
       .option('--keep <dir>', 'live targets: keep what was collected as a case directory here'),
   ).action(async (cases: string[], o: LiveOptions & { json?: boolean; lenient?: boolean; keep?: string }) => {
-    for (const { snap } of await snapshots(cases, o))
-      out(`${o.json ? toJson(snap) : formatSnapshot(snap, colors(true))}\n`);
+    for (const { snap } of await snapshots(cases, o)) {
+      // JSON piece by piece: a big snapshot's JSON is larger than one string may be.
+      if (o.json) writeJson(snap, out);
+      else out(formatSnapshot(snap, colors(true)));
+      out('\n');
+    }
   });
   liveOptions(
     p

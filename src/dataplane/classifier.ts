@@ -277,7 +277,7 @@ function allMatches(t: CompiledTable, p: Packet): CompiledFlow[] {
   const out: CompiledFlow[] = [];
   for (const s of t.subtables) {
     const b = s.buckets.get(keyOf(s.checks, s.bigChecks, p));
-    if (b) out.push(...b);
+    if (b) for (const f of b) out.push(f);
   }
   return out.sort((a, b) => b.priority - a.priority);
 }

@@ -138,16 +138,15 @@ export function parseOvsdbDump(text: string): Parsed<SourcedRow[]> {
       diagnostics.push(diag('corrupt', 1, 'not-dump', 'expected a "<Table> table" title first', lines[0]));
     titles.forEach((start, k) => {
       const table = lines[start]!.replace(/ table$/, '');
-      rows.push(
-        ...readRecords(
-          lines,
-          start + 1,
-          titles[k + 1] ?? lines.length,
-          table,
-          diagnostics,
-          text.endsWith('\n'),
-        ),
+      const records = readRecords(
+        lines,
+        start + 1,
+        titles[k + 1] ?? lines.length,
+        table,
+        diagnostics,
+        text.endsWith('\n'),
       );
+      for (const r of records) rows.push(r);
     });
     return { value: rows, diagnostics };
   }

@@ -12,7 +12,7 @@ export function walkFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir).sort()) {
     const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...walkFiles(p));
+    if (statSync(p).isDirectory()) for (const f of walkFiles(p)) out.push(f);
     else out.push(p);
   }
   return out;
