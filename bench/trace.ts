@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { snapshotOf } from '../src/testing/oracle.ts';
 import { parsePacketSpec } from '../src/dataplane/packet.ts';
 import { trace } from '../src/dataplane/trace.ts';
 import { nodesOf } from '../src/dataplane/tree.ts';
 import { buildWorld } from '../src/dataplane/world.ts';
 import { OvsInstance } from '../src/lab/ovs-instance.ts';
+import { snapshotOf } from '../src/testing/oracle.ts';
 import { neutronDump } from './neutron-dump.ts';
 
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 10_200);

@@ -55,8 +55,10 @@ describe('snapshot and diagnose print a hostile port name escaped (JSON stays ex
   it('diagnose text: verdict, finding, evidence, fix and collect lines are escaped', () => {
     const text = formatDiagnosis(
       {
-        verdict: `port ${hostile} has no tag`,
-        healthy: false,
+        case: hostile,
+        verdict: 'problem',
+        headline: `port ${hostile} has no tag`,
+        paths: [{ vm: hostile, discover: { verdict: 'dropped', reached: [hostile], drop: hostile } }],
         findings: [
           {
             code: 'untagged-port',
@@ -68,11 +70,11 @@ describe('snapshot and diagnose print a hostile port name escaped (JSON stays ex
             fix: [`ovs-vsctl set port '${hostile}' tag=1`, `# ${hostile}`],
           },
         ],
-        collect: [hostile],
+        collectNext: [hostile],
       },
       plain,
     );
     expect(text).not.toMatch(terminalActive);
-    expect(text.split('\\x1b[2J')).toHaveLength(10);
+    expect(text.split('\\x1b[2J')).toHaveLength(12); // 11 places print it, the path lines included
   });
 });
