@@ -61,6 +61,11 @@ function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: b
         `${pad}~> wire ${esc(n.from.host)}:${esc(n.from.iface)} -> ${esc(n.to.host)}:${esc(n.to.iface)}`,
       );
       break;
+    case 'tunnel':
+      out.push(
+        `${pad}~> tunnel ${esc(n.from.type)} ${esc(n.from.host)}:${esc(n.from.port)} ${esc(n.from.local_ip)} -> ${esc(n.from.remote_ip)} key ${esc(n.from.key)}${n.from.dst_port !== undefined ? ` udp ${n.from.dst_port}` : ''}${n.to ? ` -> ${esc(n.to.host)}:${esc(n.to.bridge)}:${esc(n.to.port)}` : ''}`,
+      );
+      break;
     case 'output':
       out.push(
         `${pad}${c.green(`=> output ${esc(n.port)}${n.vlan === null ? ' untagged' : ` vlan ${n.vlan}`}: ${esc(endpointText(n.endpoint))}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,

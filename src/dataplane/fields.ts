@@ -48,6 +48,8 @@ type NumKey =
   | 'arp_sha'
   | 'arp_tha'
   | 'pkt_mark'
+  | 'tun_src'
+  | 'tun_dst'
   | 'ct_state'
   | 'ct_zone'
   | 'ct_mark'
@@ -95,6 +97,8 @@ export const FIELD_ACCESS: ReadonlyMap<string, FieldAccess> = (() => {
     ['nw_proto', plain('nw_proto', 8)],
     ['nw_ttl', plain('nw_ttl', 8)],
     ['pkt_mark', plain('pkt_mark', 32)],
+    ['tun_src', plain('tun_src', 32)],
+    ['tun_dst', plain('tun_dst', 32)],
     ['ct_state', plain('ct_state', 32)],
     ['ct_zone', plain('ct_zone', 16)],
     ['ct_mark', plain('ct_mark', 32)],

@@ -38,6 +38,9 @@ export interface Packet {
   regs: number[];
   metadata: bigint;
   tun_id: bigint;
+  /** Outer IPv4 source/destination of the tunnel the packet arrived on (0: none). */
+  tun_src: number;
+  tun_dst: number;
   pkt_mark: number;
   ct_state: number;
   ct_zone: number;
@@ -69,6 +72,8 @@ export function emptyPacket(): Packet {
     regs: new Array(16).fill(0),
     metadata: 0n,
     tun_id: 0n,
+    tun_src: 0,
+    tun_dst: 0,
     pkt_mark: 0,
     ct_state: 0,
     ct_zone: 0,
@@ -104,6 +109,8 @@ export function clonePacket(p: Packet): Packet {
     regs: p.regs.slice(),
     metadata: p.metadata,
     tun_id: p.tun_id,
+    tun_src: p.tun_src,
+    tun_dst: p.tun_dst,
     pkt_mark: p.pkt_mark,
     ct_state: p.ct_state,
     ct_zone: p.ct_zone,
@@ -224,6 +231,9 @@ export function formatPacket(p: Packet, inPort?: string): string {
           ? 'ipv6'
           : undefined;
   if (proto) parts.push(proto);
+  if (p.tun_id) parts.push(`tun_id=0x${p.tun_id.toString(16)}`);
+  if (p.tun_src) parts.push(`tun_src=${formatIpv4(p.tun_src)}`);
+  if (p.tun_dst) parts.push(`tun_dst=${formatIpv4(p.tun_dst)}`);
   if (inPort !== undefined) parts.push(`in_port=${inPort}`);
   if (p.vlans.length === 0) parts.push('vlan_tci=0x0000');
   else for (const v of p.vlans) parts.push(`dl_vlan=${v.vid}${v.pcp ? `,dl_vlan_pcp=${v.pcp}` : ''}`);

@@ -75,6 +75,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
       };
     case 'patch':
     case 'wire':
+    case 'tunnel':
       return { ...n, children: n.children.map((c) => nodeJson(c, inPort)) };
     case 'output':
       return { ...n };

@@ -21,6 +21,7 @@ import {
   type Uncertainty,
   type Unsupported,
 } from './tree.ts';
+import { tunnelOut } from './tunnel.ts';
 import { OFPP_LOCAL, type RtBridge, type RtPort, type World } from './world.ts';
 
 export type { Drop, Endpoint, Output, TraceNode, TraceResult } from './tree.ts';
@@ -59,7 +60,7 @@ export function unsupported(e: Engine, rb: RtBridge, text: string): void {
 export function drop(
   e: Engine,
   out: TraceNode[],
-  rb: RtBridge,
+  rb: Pick<RtBridge, 'host' | 'name'>,
   table: number | null,
   reason: DropReason,
   flow?: FlowEntry,
@@ -320,6 +321,10 @@ export function emit(
     p.metadata = 0n;
     p.conj_id = 0;
     enterBridge(e, node.children, peer.bridge, peer.port, p, depth + 1);
+    return;
+  }
+  if (port.tunnel) {
+    tunnelOut(e, out, rb, port, p, depth);
     return;
   }
   const link = e.w.links.get(`${rb.host}\u0000${port.name}`);

@@ -27,7 +27,10 @@ export type AssumptionCode =
   | 'veth-peer'
   | 'vm-mac'
   | 'packet-length'
-  | 'behind-port-unknown';
+  | 'behind-port-unknown'
+  | 'underlay'
+  | 'underlay-owner'
+  | 'tunnel-inferred';
 
 export type DropCode =
   | 'table-miss'
@@ -41,7 +44,13 @@ export type DropCode =
   | 'ttl-exceeded'
   | 'unknown-input-port'
   | 'learned-on-input'
-  | 'no-such-port';
+  | 'no-such-port'
+  /** Output to a tunnel whose local_ip the sending host does not have (OVS: "native tunnel routing failed"). */
+  | 'tunnel-route'
+  /** The remote host has no tunnel port for (type, key, remote=our local_ip): "receive tunnel port not found". */
+  | 'tunnel-port-not-found'
+  /** A flow-based option (`remote_ip=flow`, `key=flow`) the flows never set. */
+  | 'tunnel-flow-unset';
 
 export interface DropReason {
   code: DropCode;
@@ -69,7 +78,31 @@ export type Endpoint =
   /** A device on another host of the case reached over a wire that ends there (a VM's eth0). */
   | { kind: 'vm'; host: string; device: string }
   /** A wire to a host the case does not hold. */
-  | { kind: 'uncollected'; host: string; iface: string; from: { host: string; port: string } };
+  | { kind: 'uncollected'; host: string; iface: string; from: { host: string; port: string } }
+  /** A tunnel to an underlay address no host of the case is known to own (an uncollected host). */
+  | { kind: 'beyond-tunnel'; remote_ip: string; tunnel: TunnelType; key: string; from: PortAt };
+
+export type TunnelType =
+  | 'vxlan'
+  | 'gre'
+  | 'geneve'
+  | 'stt'
+  | 'erspan'
+  | 'ip6gre'
+  | 'gtpu'
+  | 'bareudp'
+  | 'lisp';
+
+/** The sending end of a tunnel hop: the port, the outer addresses and the key (VNI / GRE key) as hex. */
+export interface TunnelFrom extends PortAt {
+  type: TunnelType;
+  local_ip: string;
+  remote_ip: string;
+  /** `0x3e9`: the VNI (VXLAN, Geneve) or GRE key the packet carries on the underlay. */
+  key: string;
+  /** UDP destination port for UDP-based tunnels (VXLAN 4789, Geneve 6081); absent for GRE. */
+  dst_port?: number;
+}
 
 export interface PortAt {
   host: string;
@@ -136,6 +169,12 @@ export type TraceNode =
       to: { host: string; iface: string };
       children: TraceNode[];
     }
+  /**
+   * Output to a tunnel port: encapsulation on `from`, the underlay (not simulated, an assumption),
+   * decapsulation on `to` (the remote host's tunnel port that accepts it), or null when the packet
+   * does not get that far (its children then end in a drop or a beyond-tunnel output).
+   */
+  | { kind: 'tunnel'; from: TunnelFrom; to: PortAt | null; children: TraceNode[] }
   | {
       kind: 'output';
       host: string;
@@ -242,15 +281,19 @@ export function endpointIs(o: Output, t: TargetSpec): boolean {
       return e.host === t.host && e.bridge === t.name;
     case 'uncollected':
       return e.host === t.host && e.iface === t.name;
+    case 'beyond-tunnel':
+      return false;
   }
 }
 
-/**
- * A leaf that leaves the evidence toward the unknown: a port or a host device with nothing known
- * behind it (a NIC, a veth to elsewhere), a host the case lacks.
- */
+/** A leaf that leaves the evidence toward the unknown (nothing known behind it). */
 function leavesEvidence(o: Output): boolean {
-  return o.endpoint.kind === 'uncollected' || o.endpoint.kind === 'port' || o.endpoint.kind === 'device';
+  return (
+    o.endpoint.kind === 'uncollected' ||
+    o.endpoint.kind === 'port' ||
+    o.endpoint.kind === 'device' ||
+    o.endpoint.kind === 'beyond-tunnel'
+  );
 }
 
 export function dropOf(d: DropNode): Drop {
@@ -369,6 +412,8 @@ export function endpointText(e: Endpoint): string {
       return `host ${e.host} device ${e.device}`;
     case 'uncollected':
       return `host ${e.host} (not in the case) ${e.iface}, wired to ${e.from.host}:${e.from.port}`;
+    case 'beyond-tunnel':
+      return `beyond ${e.from.port} to ${e.remote_ip} (${e.tunnel} key ${e.key}; no host of the case owns ${e.remote_ip}: not collected)`;
   }
 }
 

@@ -6,6 +6,13 @@ import type { PortRef } from '../openflow/types.ts';
 import { type CompiledTable, compileFlow, compileTable } from './classifier.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
+import {
+  buildUnderlay,
+  type HostUnderlay,
+  type TunnelConfig,
+  tunnelConfig,
+  type UnderlayOwner,
+} from './tunnel.ts';
 
 export const OFPP_LOCAL = 65534;
 
@@ -26,6 +33,8 @@ export interface RtPort {
   /** Patch peer name, when known or inferred. */
   peer?: string;
   peerAssumed?: Assumption;
+  /** A VXLAN/GRE/Geneve port: its type, addresses and keys. */
+  tunnel?: TunnelConfig;
   local: boolean;
 }
 
@@ -59,6 +68,10 @@ export interface World {
   links: Map<string, { host: string; iface: string }>;
   /** Where each device leads, worked out once per world (traces ask again and again). */
   endpoints: Map<string, ResolvedEndpoint>;
+  /** host → its underlay addresses (the ends of its tunnels). */
+  underlay: Map<string, HostUnderlay>;
+  /** IPv4 address → the host of the case that owns it (tunnels go there). */
+  owners: Map<string, UnderlayOwner>;
 }
 
 function portVlan(p: Port | undefined, name: string): PortVlan {
@@ -99,6 +112,8 @@ export function buildWorld(snapshot: Snapshot): World {
     hosts: new Map(),
     links: new Map(),
     endpoints: new Map(),
+    underlay: new Map(),
+    owners: new Map(),
   };
   for (const l of snapshot.links) {
     w.links.set(`${l.a.host}\u0000${l.a.iface}`, l.b);
@@ -133,6 +148,7 @@ export function buildWorld(snapshot: Snapshot): World {
         for (const i of p.interfaces) {
           const of = i.ofport.known ? i.ofport.value : null;
           if (of === null || of < 0) continue;
+          const tunnel = tunnelConfig(h.name, i.name, i);
           const rp: RtPort = {
             name: i.name,
             ofport: of,
@@ -141,6 +157,7 @@ export function buildWorld(snapshot: Snapshot): World {
             vlan: portVlan(p, p.name),
             local: of === OFPP_LOCAL,
             ...(i.options.known && i.options.value.peer ? { peer: i.options.value.peer } : {}),
+            ...(tunnel ? { tunnel } : {}),
           };
           rb.ports.set(of, rp);
           rb.byName.set(i.name, rp);
@@ -152,6 +169,7 @@ export function buildWorld(snapshot: Snapshot): World {
     inferPatches(w, h.name);
   }
   for (const rb of w.bridges) compileBridge(rb);
+  buildUnderlay(w);
   return w;
 }
 
@@ -198,7 +216,7 @@ function inferPatches(w: World, host: string): void {
   const bridges = w.bridges.filter((b) => b.host === host);
   for (const rb of bridges)
     for (const rp of rb.ports.values()) {
-      if (rp.peer || rp.local) continue;
+      if (rp.peer || rp.local || rp.tunnel) continue;
       const known = rp.iface?.type.known ? rp.iface.type.value : undefined;
       if (known !== undefined && known !== 'patch') continue;
       // Named as the peer of a known patch port?

@@ -172,6 +172,12 @@ export interface Host {
     minimizePolling?: { value: boolean; line: number };
     pollingInterval?: { value: number; line: number };
     integrationBridge?: { value: string; line: number };
+    /** [ovs] local_ip: the underlay address the host's tunnels start from. */
+    localIp?: { value: string; line: number };
+    /** [agent] tunnel_types; [] when set empty (no overlay on this host). */
+    tunnelTypes?: { value: string[]; line: number };
+    l2Population?: { value: boolean; line: number };
+    arpResponder?: { value: boolean; line: number };
   };
   dnsmasqLog?: DhcpLog;
   dhcpClient?: DhcpClient;

@@ -40,6 +40,12 @@ export interface AgentConfig {
   minimizePolling?: { value: boolean; line: number };
   pollingInterval?: { value: number; line: number };
   integrationBridge?: { value: string; line: number };
+  /** [ovs] local_ip: the underlay address the host's tunnels start from. */
+  localIp?: { value: string; line: number };
+  /** [agent] tunnel_types (vxlan, gre, geneve); an empty list means no tunnels. */
+  tunnelTypes?: { value: string[]; line: number };
+  l2Population?: { value: boolean; line: number };
+  arpResponder?: { value: boolean; line: number };
 }
 
 export function agentConfigOf(ini: Ini): AgentConfig {
@@ -65,5 +71,24 @@ export function agentConfigOf(ini: Ini): AgentConfig {
   if (pi && /^\d+$/.test(pi.value)) c.pollingInterval = { value: Number(pi.value), line: pi.line };
   const ib = get(['ovs', 'OVS'], 'integration_bridge');
   if (ib) c.integrationBridge = { value: ib.value, line: ib.line };
+  const li = get(['ovs', 'OVS'], 'local_ip');
+  if (li?.value) c.localIp = { value: li.value, line: li.line };
+  const tt = get(['agent', 'AGENT'], 'tunnel_types');
+  if (tt)
+    c.tunnelTypes = {
+      value: tt.value
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+      line: tt.line,
+    };
+  const bool = (v: IniValue): { value: boolean; line: number } => ({
+    value: /^(true|1|yes|on)$/i.test(v.value),
+    line: v.line,
+  });
+  const l2 = get(['agent', 'AGENT'], 'l2_population');
+  if (l2) c.l2Population = bool(l2);
+  const ar = get(['agent', 'AGENT'], 'arp_responder');
+  if (ar) c.arpResponder = bool(ar);
   return c;
 }

@@ -1,0 +1,324 @@
+// Tunnels between hosts (VXLAN, GRE, Geneve): output to a tunnel port encapsulates the frame with
+// the port's key and outer addresses; the underlay carries it to the host that owns remote_ip; the
+// tunnel port there whose remote_ip is our local_ip (or `remote_ip=flow`) receives it with tun_id,
+// tun_src and tun_dst set, exactly as OVS's receive-side lookup (ofproto/tunnel.c tnl_find) does.
+// The underlay between the two hosts is not simulated: that is printed as an assumption.
+import type { Host, Interface } from '../model/snapshot.ts';
+import { formatIpv4 } from '../openflow/values.ts';
+import type { Packet } from './packet.ts';
+import { assume, drop, type Engine, enterBridge } from './trace.ts';
+import type { Assumption, TraceNode, TunnelType } from './tree.ts';
+import type { RtBridge, RtPort, World } from './world.ts';
+
+export const TUNNEL_TYPES: readonly TunnelType[] = [
+  'vxlan',
+  'gre',
+  'geneve',
+  'stt',
+  'erspan',
+  'ip6gre',
+  'gtpu',
+  'bareudp',
+  'lisp',
+];
+
+const DEFAULT_UDP: Partial<Record<TunnelType, number>> = { vxlan: 4789, geneve: 6081, stt: 7471, gtpu: 2152 };
+
+/** A tunnel interface as OVS configures it: a value, `flow`, or absent for each option. */
+export interface TunnelConfig {
+  type: TunnelType;
+  /** IPv4 dotted quad, 'flow', or undefined (not set: OVS refuses such a port). */
+  remoteIp?: string;
+  localIp?: string;
+  /** in_key / out_key after `key` applies to both: a number (as bigint) or 'flow'. */
+  inKey: bigint | 'flow';
+  outKey: bigint | 'flow';
+  dstPort?: number;
+  /** Said out loud when the config is read from the port's name (Neutron's `vxlan-<hex ip>`). */
+  inferred?: Assumption;
+}
+
+function keyOf(v: string | undefined): bigint | 'flow' {
+  if (v === undefined || v === '') return 0n;
+  if (v === 'flow') return 'flow';
+  try {
+    return BigInt(v);
+  } catch {
+    return 0n;
+  }
+}
+
+/** Neutron's get_tunnel_name(): `<type>-` + the remote IPv4 as 8 hex digits. */
+export function neutronTunnelName(type: string, remoteIp: string): string {
+  return `${type}-${remoteIp
+    .split('.')
+    .map((x) => Number(x).toString(16).padStart(2, '0'))
+    .join('')}`;
+}
+
+/** The tunnel config of an interface, or undefined when it is not a tunnel. */
+export function tunnelConfig(host: string, name: string, i: Interface | undefined): TunnelConfig | undefined {
+  const type = i?.type.known ? i.type.value : undefined;
+  if (type !== undefined) {
+    if (!(TUNNEL_TYPES as readonly string[]).includes(type)) return undefined;
+    const o = i?.options.known ? i.options.value : {};
+    const key = o.key;
+    const dst = o.dst_port ? Number(o.dst_port) : DEFAULT_UDP[type as TunnelType];
+    return {
+      type: type as TunnelType,
+      ...(o.remote_ip ? { remoteIp: o.remote_ip } : {}),
+      ...(o.local_ip ? { localIp: o.local_ip } : {}),
+      inKey: keyOf(o.in_key ?? key),
+      outKey: keyOf(o.out_key ?? key),
+      ...(dst !== undefined && Number.isFinite(dst) ? { dstPort: dst } : {}),
+    };
+  }
+  // Type unknown (the case has only ovs-ofctl show): Neutron's naming says type and remote.
+  const m = /^(vxlan|gre|geneve)-([0-9a-f]{8})$/.exec(name);
+  if (!m) return undefined;
+  const n = Number.parseInt(m[2]!, 16);
+  const remote = formatIpv4(n);
+  const t = m[1] as TunnelType;
+  return {
+    type: t,
+    remoteIp: remote,
+    inKey: 'flow',
+    outKey: 'flow',
+    ...(DEFAULT_UDP[t] ? { dstPort: DEFAULT_UDP[t] } : {}),
+    inferred: {
+      code: 'tunnel-inferred',
+      text: `${host}:${name}: type and options unknown; taken as a ${t} tunnel to ${remote} with key=flow (Neutron's ${t}-<hex remote ip> naming)`,
+      remedy: `ovs-vsctl list interface ${name}   # on ${host}`,
+    },
+  };
+}
+
+/** Who owns an underlay address, and how we know. */
+export interface UnderlayOwner {
+  host: string;
+  /** Set when ownership is not proven by the host's own `ip addr` (agent config, tunnel options). */
+  assumed?: Assumption;
+}
+
+export interface HostUnderlay {
+  /** True when the host's root-namespace addresses are in the case (ip addr / ifconfig). */
+  addressesKnown: boolean;
+  addresses: Set<string>;
+}
+
+function inetOf(h: Host): Set<string> {
+  const s = new Set<string>();
+  for (const d of h.devices ?? [])
+    for (const a of d.addresses) if (a.family === 'inet' && !a.address.startsWith('127.')) s.add(a.address);
+  return s;
+}
+
+/** Underlay addresses of every host: ip addr when collected, else the agent's local_ip, else its tunnels' local_ip. */
+export function buildUnderlay(w: World): void {
+  for (const h of w.hosts.values()) {
+    const addrs = inetOf(h);
+    const addressesKnown = h.devices !== undefined && h.devices.length > 0;
+    w.underlay.set(h.name, { addressesKnown, addresses: addrs });
+    if (addressesKnown) {
+      for (const a of addrs) if (!w.owners.has(a)) w.owners.set(a, { host: h.name });
+      continue;
+    }
+    const li = h.agentConfig?.localIp;
+    if (li) {
+      if (!w.owners.has(li.value))
+        w.owners.set(li.value, {
+          host: h.name,
+          assumed: {
+            code: 'underlay-owner',
+            text: `${h.name}'s addresses are not in the case; taken to own ${li.value} (local_ip in ${h.agentConfig!.file}:${li.line})`,
+            remedy: `ip -o address   # on ${h.name}`,
+          },
+        });
+      continue;
+    }
+    for (const rb of w.bridges)
+      if (rb.host === h.name)
+        for (const rp of rb.ports.values()) {
+          const l = rp.tunnel?.localIp;
+          if (l && l !== 'flow' && !w.owners.has(l))
+            w.owners.set(l, {
+              host: h.name,
+              assumed: {
+                code: 'underlay-owner',
+                text: `${h.name}'s addresses are not in the case; taken to own ${l} (options:local_ip of its tunnel ${rp.name})`,
+                remedy: `ip -o address   # on ${h.name}`,
+              },
+            });
+        }
+  }
+}
+
+const hex = (k: bigint): string => `0x${k.toString(16)}`;
+
+/** The sending host's source address for a tunnel without local_ip: the agent's local_ip, else its only address. */
+function sourceOf(w: World, host: string, remote: string): string | undefined {
+  const h = w.hosts.get(host);
+  const li = h?.agentConfig?.localIp?.value;
+  if (li) return li;
+  const u = w.underlay.get(host);
+  if (!u) return undefined;
+  // The address in the same /24 as the remote, else any non-loopback one.
+  const prefix = remote.split('.').slice(0, 3).join('.');
+  const addrs = [...u.addresses].filter((a) => !a.startsWith('127.'));
+  return addrs.find((a) => a.startsWith(`${prefix}.`)) ?? (addrs.length === 1 ? addrs[0] : undefined);
+}
+
+/** The remote host's tunnel port that accepts (type, key, src, dst), OVS's tnl_find order: exact remote first, then remote_ip=flow. */
+function receivePort(
+  w: World,
+  host: string,
+  type: TunnelType,
+  key: bigint,
+  src: string,
+  dst: string,
+  dstPort: number | undefined,
+): { bridge: RtBridge; port: RtPort } | undefined {
+  const cands: { bridge: RtBridge; port: RtPort; rank: number }[] = [];
+  for (const rb of w.bridges) {
+    if (rb.host !== host) continue;
+    for (const rp of rb.ports.values()) {
+      const t = rp.tunnel;
+      if (!t || t.type !== type) continue;
+      if (t.dstPort !== dstPort) continue;
+      if (t.inKey !== 'flow' && t.inKey !== key) continue;
+      if (t.localIp && t.localIp !== 'flow' && t.localIp !== dst) continue;
+      if (t.remoteIp === src) cands.push({ bridge: rb, port: rp, rank: t.inKey === 'flow' ? 1 : 0 });
+      else if (t.remoteIp === 'flow') cands.push({ bridge: rb, port: rp, rank: t.inKey === 'flow' ? 3 : 2 });
+    }
+  }
+  cands.sort((a, b) => a.rank - b.rank);
+  return cands[0];
+}
+
+/** Output to a tunnel port: encapsulate, cross the underlay, enter the remote host's bridge. */
+export function tunnelOut(
+  e: Engine,
+  out: TraceNode[],
+  rb: RtBridge,
+  port: RtPort,
+  p: Packet,
+  depth: number,
+): void {
+  const t = port.tunnel!;
+  assume(e, t.inferred);
+  const key = t.outKey === 'flow' ? p.tun_id : t.outKey;
+  const remote = t.remoteIp === 'flow' ? (p.tun_dst ? formatIpv4(p.tun_dst) : undefined) : t.remoteIp;
+  if (!remote) {
+    drop(e, out, rb, null, {
+      code: 'tunnel-flow-unset',
+      text: `${port.name} has remote_ip=${t.remoteIp ?? '(none)'} and the flows set no tun_dst: OVS cannot send it`,
+    });
+    return;
+  }
+  const u = e.w.underlay.get(rb.host);
+  let local = t.localIp === 'flow' ? (p.tun_src ? formatIpv4(p.tun_src) : undefined) : t.localIp;
+  const node: Extract<TraceNode, { kind: 'tunnel' }> = {
+    kind: 'tunnel',
+    from: {
+      host: rb.host,
+      bridge: rb.name,
+      port: port.name,
+      type: t.type,
+      local_ip: local ?? sourceOf(e.w, rb.host, remote) ?? '?',
+      remote_ip: remote,
+      key: hex(key),
+      ...(t.dstPort !== undefined ? { dst_port: t.dstPort } : {}),
+    },
+    to: null,
+    children: [],
+  };
+  out.push(node);
+  // OVS: a tunnel with a source address needs a local route for it ("native tunnel routing failed").
+  if (local && u?.addressesKnown && !u.addresses.has(local)) {
+    drop(e, node.children, rb, null, {
+      code: 'tunnel-route',
+      text: `${port.name}: local_ip ${local} is not an address of ${rb.host} (its ip addr shows ${[...u.addresses].join(', ') || 'none'}): OVS cannot route the tunnel ("native tunnel routing failed"), nothing is sent`,
+    });
+    return;
+  }
+  local ??= node.from.local_ip !== '?' ? node.from.local_ip : undefined;
+  const owner = e.w.owners.get(remote);
+  if (!owner) {
+    e.leaves++;
+    node.children.push({
+      kind: 'output',
+      host: rb.host,
+      bridge: rb.name,
+      port: port.name,
+      vlan: p.vlans[0]?.vid ?? null,
+      endpoint: {
+        kind: 'beyond-tunnel',
+        remote_ip: remote,
+        tunnel: t.type,
+        key: hex(key),
+        from: { host: rb.host, bridge: rb.name, port: port.name },
+      },
+      ...(e.uncertain ? { uncertain: e.uncertain } : {}),
+    });
+    return;
+  }
+  assume(e, owner.assumed);
+  // The sender's address: stated by local_ip, else the address of the host that the peer names.
+  let src = local;
+  if (!src) {
+    const peerNames = [...e.w.owners].filter(([, o]) => o.host === rb.host).map(([a]) => a);
+    src = peerNames.length === 1 ? peerNames[0] : undefined;
+  }
+  assume(e, {
+    code: 'underlay',
+    text: `the underlay carries ${t.type} ${src ?? rb.host} -> ${remote}${t.dstPort !== undefined ? ` (UDP ${t.dstPort})` : ''} (not simulated: routes, ARP, firewalls on the path)`,
+    remedy: `tcpdump -ni <underlay iface> ${t.type === 'gre' ? 'ip proto 47' : `udp port ${t.dstPort ?? 4789}`}   # on ${rb.host} and ${owner.host}`,
+  });
+  const recv = src
+    ? receivePort(e.w, owner.host, t.type, key, src, remote, t.dstPort)
+    : receivePortAnySource(e.w, owner.host, rb.host, t.type, key, remote, t.dstPort);
+  const ownerBridge = e.w.bridges.find(
+    (b) => b.host === owner.host && [...b.ports.values()].some((x) => x.tunnel),
+  );
+  if (!recv) {
+    drop(e, node.children, ownerBridge ?? { host: owner.host, name: '(datapath)' }, null, {
+      code: 'tunnel-port-not-found',
+      text: `${owner.host} has no ${t.type} port for this packet (key ${hex(key)}, from ${src ?? '?'} to ${remote}): OVS drops it ("receive tunnel port not found")`,
+    });
+    return;
+  }
+  node.to = { host: owner.host, bridge: recv.bridge.name, port: recv.port.name };
+  assume(e, recv.port.tunnel?.inferred);
+  // Decapsulated: a new pipeline with the tunnel metadata set.
+  p.regs.fill(0);
+  p.metadata = 0n;
+  p.conj_id = 0;
+  p.tun_id = key;
+  p.tun_src = src ? ipv4(src) : 0;
+  p.tun_dst = ipv4(remote);
+  enterBridge(e, node.children, recv.bridge, recv.port, p, depth + 1);
+}
+
+/** No known source address: accept a port on the remote whose remote_ip is any address the sender owns. */
+function receivePortAnySource(
+  w: World,
+  host: string,
+  sender: string,
+  type: TunnelType,
+  key: bigint,
+  dst: string,
+  dstPort: number | undefined,
+): { bridge: RtBridge; port: RtPort } | undefined {
+  for (const [a, o] of w.owners)
+    if (o.host === sender) {
+      const r = receivePort(w, host, type, key, a, dst, dstPort);
+      if (r) return r;
+    }
+  return undefined;
+}
+
+export function ipv4(s: string): number {
+  const p = s.split('.').map(Number);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return 0;
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
