@@ -1,7 +1,7 @@
 // watch over ssh: a real sshd in a test namespace, the system ssh client forwarding a local unix
 // socket to the host's db.sock; a stuck port on that host is alerted like a local one.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
@@ -46,7 +46,15 @@ describe('vifpath watch ssh://', () => {
       '0.2',
       '--json',
     ];
-    expect(await main(['watch', `compute1=${sshd.target()}`, ...args], (s) => out.push(s))).toBe(1);
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    const code = await main(['watch', `compute1=${sshd.target()}`, ...args], (s) => out.push(s)).finally(() =>
+      spy.mockRestore(),
+    );
+    expect({ code, out, err }).toMatchObject({ code: 1 });
     const a = JSON.parse(out.join('').trim()) as Alert;
     expect(a).toMatchObject({ kind: 'stuck', host: 'compute1', port: 'vif21.0', ifaceId: 'id-21' });
     // The same host, a socket that is not there: ssh's forward fails, one line, exit 2.

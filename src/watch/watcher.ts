@@ -296,6 +296,9 @@ export class Watcher {
     const now = Date.now();
     const kind: AlertKind = t.everBound ? 'lost-tag' : 'stuck';
     t.alerted = true;
+    // Saved before it is printed: a kill -9 in between makes the next run repeat it (marked as a
+    // repeat), never lose it.
+    this.saveNow();
     this.emit(
       this.portAlert(
         t,
@@ -304,7 +307,6 @@ export class Watcher {
         `${kind === 'stuck' ? 'stuck' : 'lost its tag'} for ${fmtMs(now - t.waitingSince)}, waiting for ${t.reasons.join(', ')}`,
       ),
     );
-    this.saveNow();
     if (this.opts.nudge) {
       void this.nudge(t);
       t.nudgeTimer = setInterval(() => void this.nudge(t), this.opts.nudgeIntervalMs ?? 60_000);
