@@ -1,0 +1,93 @@
+// The overlay checks on the Neutron overlay as data: each failure of ovs-tunnels.md §7 the case can
+// show is named with its cause and evidence; the healthy overlay gives none of them.
+import { describe, expect, it } from 'vitest';
+import { type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
+import { buildSnapshot } from '../../testing/snapshot-builder.ts';
+import { diagnose } from '../diagnose.ts';
+
+const OVERLAY_CODES = new Set([
+  'tunnel-port-missing',
+  'tunnel-flood-missing',
+  'tunnel-local-ip',
+  'tunnel-receiver-missing',
+  'tunnel-remote-unknown',
+  'tunnel-vlan-map',
+  'tunnel-types-empty',
+]);
+
+function run(o: OverlayOptions = {}) {
+  const c = overlayCase(o);
+  const d = diagnose(buildSnapshot(c.hosts, c.links), { vm: 'fa:16:3e:11:22:33' });
+  return { d, overlay: d.findings.filter((f) => OVERLAY_CODES.has(f.code)) };
+}
+
+describe('overlay checks', () => {
+  it('healthy VXLAN: no overlay finding, the DISCOVER reaches the server', () => {
+    const { d, overlay } = run();
+    expect(overlay).toEqual([]);
+    expect(d.paths[0]?.discover.verdict).toBe('delivered');
+  });
+
+  const cases: [string, OverlayOptions, string, string, RegExp][] = [
+    [
+      'F1 tunnel port missing',
+      { noTunnelTo: 'network' },
+      'tunnel-port-missing',
+      'compute1:br-tun',
+      /no tunnel to network \(172\.16\.0\.13\)/,
+    ],
+    [
+      'F2 flood flow lacks the tunnel',
+      { floodWithout: 'network' },
+      'tunnel-flood-missing',
+      'compute1:br-tun:vxlan-ac10000d',
+      /flood flow for VLAN 1/,
+    ],
+    [
+      'F3 local_ip not on the host',
+      { tunnelLocalIp: '172.16.0.21' },
+      'tunnel-local-ip',
+      'compute1:br-tun:vxlan-ac10000d',
+      /local_ip 172\.16\.0\.21, which compute1 does not have/,
+    ],
+    [
+      'F4 remote_ip nobody has',
+      { remoteIp: '172.16.0.99' },
+      'tunnel-remote-unknown',
+      'compute1:br-tun:vxlan-ac10000d',
+      /remote_ip 172\.16\.0\.99.*name says 172\.16\.0\.13/,
+    ],
+    [
+      'F6 receiver expects another peer',
+      { receiverRemote: '172.16.0.21' },
+      'tunnel-receiver-missing',
+      'network:br-tun',
+      /no vxlan port with remote_ip 172\.16\.0\.11/,
+    ],
+    [
+      'F8 tun_id mapped to a stale VLAN',
+      { tunToVlan: 6 },
+      'tunnel-vlan-map',
+      'network:br-tun',
+      /maps it to local VLAN 6, but the DHCP port tapd4a1b2c3-e5 has tag 5/,
+    ],
+    [
+      'GRE F8',
+      { type: 'gre', tunToVlan: 6 },
+      'tunnel-vlan-map',
+      'network:br-tun',
+      /table 3 maps it to local VLAN 6/,
+    ],
+  ];
+  for (const [name, o, code, subject, msg] of cases)
+    it(`${name}: ${code}`, () => {
+      const { d, overlay } = run(o);
+      expect(d.verdict).not.toBe('healthy');
+      const f = overlay.find((x) => x.code === code);
+      expect(f, JSON.stringify(d.findings.map((x) => x.code))).toBeDefined();
+      expect(f!.subject).toBe(subject);
+      expect(f!.message).toMatch(msg);
+      expect(f!.evidence.some((e) => e.file)).toBe(true);
+      expect(f!.fix.length).toBeGreaterThan(0);
+    });
+});
