@@ -15,6 +15,7 @@ import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
 import { offerPath } from './checks/offer-path.ts';
+import { OVERLAY_CHECKS } from './checks/overlay.ts';
 import { structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
@@ -27,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   deadVlan,
   dhcpDropFlow,
   vlanMismatch,
+  ...OVERLAY_CHECKS,
   dhcpPort,
   dnsmasq,
   checksum,
