@@ -1,5 +1,6 @@
 // Text rendering of a diagnosis: the verdict first, then each finding with its evidence and fix.
 import type { Diagnosis } from '../doctor/finding.ts';
+import { shellWord } from '../runner/runner.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
 
@@ -49,5 +50,12 @@ export function formatDiagnosis(d: Diagnosis, c: Colors): string {
     out.push('', d.verdict === 'undecided' ? 'To decide, collect next:' : 'To be sure, collect next:');
     for (const x of d.collectNext) out.push(`  - ${e(x)}`);
   }
+  // The one-file picture to attach to a ticket (the same case, as the operator gave it).
+  out.push(
+    '',
+    c.dim(
+      `Picture (topology, path, findings in one HTML file): vifpath report ${e(d.case.split(' ').map(shellWord).join(' '))} -o report.html`,
+    ),
+  );
   return out.join('\n');
 }

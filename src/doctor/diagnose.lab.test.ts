@@ -52,7 +52,7 @@ describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
       // dnsmasq's lease file shows it answered the VM through ACK.
       expect(d.findings.find((f) => f.code === 'dhcp-lease-held')?.message).toMatch(
-        /leased 10\.0\.0\.3 to fa:16:3e:11:22:33/,
+        /lease file holds 10\.0\.0\.3 for fa:16:3e:11:22:33/,
       );
       expect(d.headline).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
     } else {

@@ -1,4 +1,5 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
+import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -11,6 +12,25 @@ export const dnsmasq: Check = {
     for (const srv of ctx.servers) {
       const socks = srv.ns.sockets;
       if (socks && !socks.some((l) => l.proto === 'udp' && l.port === 67)) {
+        // Running but not bound to :67 (ss/netstat shows dnsmasq with other sockets), or not running.
+        const own = socks.filter((l) => /dnsmasq/.test(l.process ?? ''));
+        if (own.length) {
+          out.push({
+            code: 'dnsmasq-not-bound',
+            role: 'cause',
+            severity: 'error',
+            subject: `${srv.host.name}:${srv.ns.name}`,
+            message: `dnsmasq runs in ${srv.ns.name} (${own.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}) but is not bound to udp port 67: it serves no DHCP there`,
+            rootCause:
+              'dnsmasq was started without a DHCP range for this subnet (the subnet has enable_dhcp off, or its options failed), or another process holds :67',
+            confirm: `ip netns exec ${shellWord(srv.ns.name)} cat /proc/$(pgrep -f ${shellWord(`dnsmasq.*${srv.ns.name.slice(6)}`)})/cmdline | tr '\\0' ' '   # look for --dhcp-range`,
+            evidence: own.map((l) =>
+              evid(`dnsmasq listens on ${l.proto} ${l.address}:${l.port}, not udp :67`, l.from),
+            ),
+            fix: ['systemctl restart neutron-dhcp-agent   # changes state'],
+          });
+          continue;
+        }
         // The agent's pid file for this network: present means dnsmasq was started and died.
         const net = srv.host.dhcpNetworks.find((n) => `qdhcp-${n.net}` === srv.ns.name);
         const pid = net?.pid;
@@ -35,9 +55,45 @@ export const dnsmasq: Check = {
           ],
           fix: [
             'grep -i dnsmasq /var/log/neutron/dhcp-agent.log | tail',
-            'systemctl restart neutron-dhcp-agent',
+            'systemctl restart neutron-dhcp-agent   # changes state',
           ],
         });
+      }
+    }
+    // Bound, and its log says whether it answered this VM: DISCOVER without OFFER is a server that
+    // hears and does not answer; OFFER/ACK is a server that answered (the fault is elsewhere).
+    for (const vm of ctx.vms) {
+      if (!vm.mac) continue;
+      const mac = vm.mac.toLowerCase();
+      for (const h of ctx.snapshot.hosts) {
+        const ev = h.dnsmasqLog?.events.filter((e) => e.mac === mac) ?? [];
+        const disc = ev.filter((e) => e.type === 'DHCPDISCOVER');
+        const answers = ev.filter((e) => e.type === 'DHCPOFFER' || e.type === 'DHCPACK');
+        if (answers.length)
+          out.push({
+            code: 'dnsmasq-answered',
+            role: 'observation',
+            severity: 'info',
+            subject: `${h.name}:${answers[0]!.iface}`,
+            message: `dnsmasq's log on ${h.name} shows it answered ${vm.mac} (${answers.map((e) => e.type).join(', ')}): the server side works, look at the way back and the client`,
+            evidence: answers
+              .slice(-3)
+              .map((e) => evid(`${e.type}(${e.iface}) ${e.ip ?? ''} ${e.mac}`, e.from)),
+            fix: [],
+          });
+        else if (disc.length && !disc.some((e) => e.note))
+          out.push({
+            code: 'dnsmasq-not-answering',
+            role: 'cause',
+            severity: 'error',
+            subject: `${h.name}:${disc[0]!.iface}`,
+            message: `dnsmasq on ${h.name} received ${disc.length} DISCOVER(s) from ${vm.mac} and answered none`,
+            rootCause:
+              'dnsmasq has no usable entry or range for the MAC (hosts file not synced, or the subnet has no DHCP range)',
+            confirm: `grep -in ${shellWord(mac)} /var/lib/neutron/dhcp/*/host   # on ${h.name}`,
+            evidence: disc.slice(-3).map((e) => evid(`DHCPDISCOVER(${e.iface}) ${e.mac}`, e.from)),
+            fix: ['systemctl restart neutron-dhcp-agent   # changes state: resyncs the hosts file'],
+          });
       }
     }
     for (const vm of ctx.vms) {
@@ -52,7 +108,8 @@ export const dnsmasq: Check = {
                 code: 'dhcp-lease-held',
                 severity: 'info',
                 subject: `${h.name}:${net.net}`,
-                message: `dnsmasq leased ${l.ip} to ${vm.mac} (${vm.port.name}), ${l.expiry === 0 ? 'with no expiry' : `valid until ${new Date(l.expiry * 1000).toISOString()}`}: it has answered this VM through ACK`,
+                role: 'observation',
+                message: `dnsmasq's lease file holds ${l.ip} for ${vm.mac} (${vm.port.name}), ${l.expiry === 0 ? 'with no expiry' : `expiring ${new Date(l.expiry * 1000).toISOString()}`}: dnsmasq answered this MAC through ACK at some time (the file does not say when; an old lease proves nothing about today)`,
                 evidence: [evid(`${l.expiry} ${l.mac} ${l.ip}`, l.from)],
                 fix: [],
               });

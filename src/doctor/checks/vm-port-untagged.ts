@@ -14,6 +14,19 @@ export const vmPortUntagged: Check = {
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       if (!vm.port.tag.known || vm.port.tag.value !== null || !t || reachedServer(ctx, vm)) continue;
+      // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
+      if (t.verdict !== 'dropped') {
+        out.push({
+          code: 'vm-port-untagged',
+          role: 'observation' as const,
+          severity: 'warning' as const,
+          subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+          message: `${vm.port.name} has no VLAN tag on ${vm.bridge.name}; where its DISCOVER goes is not proven by the case (${t.uncertain[0]?.text ?? 'it leaves what the case shows'})`,
+          evidence: [evid(`port ${vm.port.name} on ${vm.bridge.name} has no tag`, vm.port.tag.from[0])],
+          fix: [],
+        });
+        continue;
+      }
       const iface = vm.port.interfaces[0];
       const ev = [evid(`port ${vm.port.name} on ${vm.bridge.name} has no tag`, vm.port.tag.from[0])];
       if (iface?.ofport.known && iface.ofport.value !== null)

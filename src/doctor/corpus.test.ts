@@ -1,0 +1,319 @@
+// A corpus of cases operators bring, hand-made from real outputs (the seed example, the reference
+// lab captures in shared/reference/fixtures), each with the verdict, the leading finding and the
+// exit code diagnose must give. Unknown is never broken; a fault is named only when proven; a
+// fix never holds a value the evidence does not determine.
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { colors } from '../cli/colors.ts';
+import { formatDiagnosis } from '../cli/format-diagnosis.ts';
+import { EXIT } from '../errors/errors.ts';
+import { toJson } from '../model/snapshot.ts';
+import { readCase } from '../sources/case-dir.ts';
+import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { diagnose } from './diagnose.ts';
+import type { Diagnosis } from './finding.ts';
+
+const REF = join(OWN_FIXTURES, 'reference');
+const tmp: string[] = [];
+afterAll(() => {
+  for (const d of tmp) rmSync(d, { recursive: true, force: true });
+});
+
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vifpath-corpus-'));
+  tmp.push(d);
+  return d;
+}
+const edit = (f: string, from: string | RegExp, to: string): void => {
+  const t = readFileSync(f, 'utf8');
+  const n = t.replace(from, to);
+  if (n === t) throw new Error(`corpus edit did not apply to ${f}: ${from}`);
+  writeFileSync(f, n);
+};
+
+/** The seed example, optionally changed. */
+function seed(change?: (d: string) => void): string {
+  const d = dir();
+  cpSync(SEED_CASE, d, { recursive: true });
+  change?.(d);
+  return d;
+}
+const tagVif16 = (d: string, tag: number): void =>
+  edit(join(d, 'dom0/ovs-vsctl_show'), '    Port "vif16.0"\n', `    Port "vif16.0"\n        tag: ${tag}\n`);
+
+/** A reference lab capture (sosreport trees), with the hosts asked for and links.txt when given. */
+function ref(scenario: string, hosts: string[], links: string | null, change?: (d: string) => void): string {
+  const d = dir();
+  for (const h of hosts) cpSync(join(REF, scenario, h), join(d, h), { recursive: true });
+  if (links) writeFileSync(join(d, 'links.txt'), links);
+  change?.(d);
+  return d;
+}
+const REF_NS = 'qdhcp-5f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10';
+
+interface Row {
+  name: string;
+  build: () => string;
+  verdict: Diagnosis['verdict'];
+  /** The leading finding's code (undefined: none, or not asserted). */
+  code?: string;
+  check?: (d: Diagnosis) => void;
+}
+
+const exitOf = (d: Diagnosis): number =>
+  d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
+
+const CORPUS: Row[] = [
+  {
+    name: 'the seed: untagged VM port, DISCOVER dies at the in_port drop on xapi3',
+    build: () => seed(),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+    check: (d) => expect(d.findings[0]!.fix).toContain('ovs-vsctl set Port vif16.0 tag=1'),
+  },
+  {
+    name: 'the seed with vif16.0 tagged 1: the path delivers, but on unknown tags of br-int ports',
+    build: () => seed((d) => tagVif16(d, 1)),
+    verdict: 'undecided',
+    check: (d) => expect(d.findings.map((f) => f.code)).toContain('assumed-neutron-bridge'),
+  },
+  {
+    name: 'reference healthy lab with its wire: healthy',
+    build: () => ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n'),
+    verdict: 'healthy',
+  },
+  {
+    name: 'reference healthy lab without links.txt: undecided, and vif2.1 (an uplink) is never tagged',
+    build: () => ref('healthy', ['dom0', 'domu'], null),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(JSON.stringify(d)).not.toMatch(/Port vif2\.1/);
+      expect(d.collectNext.join('\n')).toMatch(/what is behind device vif2\.1/);
+    },
+  },
+  {
+    name: 'reference seed-failure lab: untagged VM port on xapi1',
+    build: () => ref('seed-failure', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n'),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+  },
+  {
+    name: 'single host, healthy compute node whose DHCP server lives elsewhere: undecided, no error',
+    build: () => ref('healthy', ['dom0'], null),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.headline).toMatch(/no DHCP server/);
+      expect(d.findings.map((f) => f.code)).toContain('dhcp-server-not-in-case');
+    },
+  },
+  {
+    name: "single host with the seed's proven drop: still a problem (the fault is on this host)",
+    build: () =>
+      seed((d) => {
+        rmSync(join(d, 'domu'), { recursive: true });
+        writeFileSync(join(d, 'links.txt'), '');
+      }),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+  },
+  {
+    name: 'pasted outputs with the names an operator gives them: read by content, same verdict',
+    build: () =>
+      seed((d) => {
+        const ren = (h: string, from: string, to: string): void =>
+          renameSync(join(d, h, from), join(d, h, to));
+        ren('dom0', 'ovs-vsctl_show', 'vsctl-show.txt');
+        ren('dom0', 'ovs-ofctl_dump-flows_xapi3', 'flows-xapi3.txt');
+        ren('dom0', 'ovs-ofctl_show_xapi3', 'ofctl-show.txt');
+      }),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+  },
+  {
+    name: 'two networks on one bridge: the tag is not determined, candidates and how to decide',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          '  cookie=0x0, duration=276117.558s, table=0, n_packets=3, n_bytes=300, idle_age=16859, hard_age=65534, priority=4,in_port=2,dl_vlan=2 actions=mod_vlan_vid:1042,NORMAL\n',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+    check: (d) => {
+      const fix = d.findings[0]!.fix.join('\n');
+      expect(fix).not.toMatch(/set Port .* tag=/);
+      expect(fix).toMatch(/candidates: 1, 2/);
+      expect(fix).toMatch(/openstack port show/);
+    },
+  },
+  {
+    name: 'dead VLAN 4095: the dead-vlan cause leads',
+    build: () => seed((d) => tagVif16(d, 4095)),
+    verdict: 'problem',
+    code: 'dead-vlan',
+  },
+  {
+    name: 'dnsmasq alive but not bound to udp/67',
+    build: () =>
+      seed((d) => {
+        tagVif16(d, 1);
+        writeFileSync(
+          join(d, 'domu/ip_netns_exec_qdhcp-49a623fd-c168-4f27-ad82-946bfb6df3d7_netstat_-W_-neopa'),
+          'Active Internet connections (servers and established)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       User       Inode      PID/Program name     Timer\ntcp        0      0 10.0.0.2:53             0.0.0.0:*               LISTEN      0          12345      4242/dnsmasq         off (0.00/0/0)\nudp        0      0 10.0.0.2:53             0.0.0.0:*                           0          12346      4242/dnsmasq         off (0.00/0/0)\n',
+        );
+      }),
+    verdict: 'problem',
+    code: 'dnsmasq-not-bound',
+  },
+  {
+    name: "contradicting dhclient output: the flows deliver, the VM's client got no OFFER",
+    build: () =>
+      ref('healthy', ['dom0', 'domu', 'vm16'], 'dom0:vif2.1 domu:eth1\ndom0:vif16.0 vm16:eth0\n', (d) => {
+        const f = join(d, 'vm16/dhclient_-1_-v_eth0.txt');
+        writeFileSync(
+          f,
+          `${readFileSync(f, 'utf8').split('DHCPOFFER')[0]}DHCPDISCOVER on eth0 to 255.255.255.255 port 67 interval 2\nNo DHCPOFFERS received.\n`,
+        );
+      }),
+    verdict: 'undecided',
+    check: (d) => {
+      const c = d.findings.find((f) => f.code === 'contradicted')!;
+      expect(c.evidence[0]!.text).toMatch(/received no OFFER/);
+      expect(c.fix.join('\n')).toMatch(/vifpath capture live .* --vm vif16\.0/);
+    },
+  },
+  {
+    name: 'dnsmasq saw the DISCOVER and had no address for it',
+    build: () =>
+      ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', (d) =>
+        appendFileSync(
+          join(d, 'domu/dnsmasq.log'),
+          'Nov 25 13:00:01 dnsmasq-dhcp[7364]: DHCPDISCOVER(tap5f1c9a2e-7b) fa:16:3e:11:22:33 no address available\n',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'dnsmasq-refused',
+  },
+  {
+    name: 'a flow dump cut in the middle of a record: the drop it would prove is not proven',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          '  cookie=0x0, duration=2.0s, table=0, n_packets=0, n_bytes=0, priority=9,in_port=2 actions=load:0x2->NXM_NX',
+        ),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.paths[0]!.discover.verdict).toBe('incomplete');
+    },
+  },
+  {
+    name: 'a secure bridge with no flows drops everything',
+    build: () =>
+      ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', (d) => {
+        for (const f of ['ovs-ofctl_-O_OpenFlow13_dump-flows_xapi2', 'ovs-ofctl_dump-flows_xapi2'])
+          writeFileSync(
+            join(d, 'dom0/sos_commands/openvswitch', f),
+            f.includes('OpenFlow13')
+              ? 'OFPST_FLOW reply (OF1.3) (xid=0x2):\n'
+              : 'NXST_FLOW reply (xid=0x4):\n',
+          );
+      }),
+    verdict: 'problem',
+    code: 'secure-bridge-no-flows',
+  },
+  {
+    name: 'the DHCP port is DOWN inside its namespace',
+    build: () =>
+      ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', (d) =>
+        edit(
+          join(d, `domu/sos_commands/networking/ip_netns_exec_${REF_NS}_ip_address_show`),
+          /(tap5f1c9a2e-7b[^<]*<)[^>]*>/,
+          '$1BROADCAST,MULTICAST>',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'dhcp-port-down',
+  },
+  {
+    name: 'no VM port in the case: undecided, the ports it knows listed',
+    build: () => ref('healthy', ['domu'], null),
+    verdict: 'undecided',
+    code: 'no-vm-port',
+    check: (d) => expect(d.findings[0]!.message).toMatch(/ports in the case: domu:/),
+  },
+];
+
+describe('the corpus: verdict, leading finding and exit code', () => {
+  it.each(CORPUS.map((r) => [r.name, r] as const))('%s', (_n, row) => {
+    const d = diagnose(readCase(row.build()));
+    expect({ verdict: d.verdict, exit: exitOf(d) }).toEqual({
+      verdict: row.verdict,
+      exit: row.verdict === 'healthy' ? 0 : row.verdict === 'problem' ? 1 : 3,
+    });
+    if (row.code) expect(d.findings[0]?.code).toBe(row.code);
+    // Never more certain than the evidence: an error always cites evidence; fixes are quoted.
+    for (const f of d.findings) if (f.severity === 'error') expect(f.evidence.length).toBeGreaterThan(0);
+    // The JSON document round-trips with the contract's fields.
+    const j = JSON.parse(JSON.stringify(d));
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining(['case', 'verdict', 'headline', 'findings', 'collectNext']),
+    );
+    row.check?.(d);
+  });
+});
+
+describe('fixes are safe to paste', () => {
+  it('a hostile Neutron port id is quoted for sh in every fix that names it', () => {
+    const id = "3f1c9a2e;touch x'y";
+    const d = diagnose(
+      readCase(
+        seed((c) => {
+          appendFileSync(
+            join(c, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+            '  cookie=0x0, duration=1.0s, table=0, n_packets=3, n_bytes=300, priority=4,in_port=2,dl_vlan=2 actions=mod_vlan_vid:1042,NORMAL\n',
+          );
+          writeFileSync(
+            join(c, 'dom0/ovs-vsctl_-t_5_list_interface'),
+            `name                : vif16.0\nexternal_ids        : {attached-mac="fa:16:3e:11:22:33", iface-id="${id.replace(/'/g, "'")}"}\nofport              : 2\n`,
+          );
+        }),
+      ),
+    );
+    const fixes = d.findings.flatMap((f) => f.fix).filter((x) => x.includes('3f1c9a2e'));
+    expect(fixes.length).toBeGreaterThan(0);
+    for (const x of fixes) expect(x).toContain(`'3f1c9a2e;touch x'\\''y'`);
+  });
+});
+
+describe('golden', () => {
+  const golden = (name: string, text: string): void => {
+    const f = join(ROOT, 'src/doctor/golden', name);
+    mkdirSync(join(f, '..'), { recursive: true });
+    if (process.env.UPDATE_GOLDEN || !existsSync(f)) writeFileSync(f, text);
+    expect(text).toBe(readFileSync(f, 'utf8'));
+  };
+  it('the seed diagnosis, text and JSON', () => {
+    const d = diagnose(readCase(SEED_CASE));
+    // The case path is the checkout's: written as <root> so the golden holds in any clone.
+    const at = (t: string): string => t.replaceAll(ROOT, '<root>');
+    golden('seed-diagnosis.txt', at(`${formatDiagnosis(d, colors(false))}\n`));
+    golden('seed-diagnosis.json', at(`${toJson(d)}\n`));
+  });
+});
