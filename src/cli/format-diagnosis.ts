@@ -6,7 +6,7 @@ import type { Colors } from './colors.ts';
 
 export function formatDiagnosis(d: Diagnosis, c: Colors): string {
   const out: string[] = [];
-  const head = d.headline.replace(/^(healthy|undecided): /, '');
+  const head = d.headline;
   out.push(
     d.verdict === 'healthy'
       ? c.green(`HEALTHY: ${e(head)}`)

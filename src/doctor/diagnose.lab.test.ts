@@ -54,7 +54,7 @@ describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
       expect(d.findings.find((f) => f.code === 'dhcp-lease-held')?.message).toMatch(
         /lease file holds 10\.0\.0\.3 for fa:16:3e:11:22:33/,
       );
-      expect(d.headline).toMatch(/^healthy: the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
+      expect(d.headline).toMatch(/^the DHCP DISCOVER from vif16\.0 reaches qdhcp-49a623fd/);
     } else {
       expect(d.verdict).toBe('problem');
       expect(d.findings[0]!.code).toBe(code);

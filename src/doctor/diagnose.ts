@@ -119,7 +119,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
     return {
       case: s.source,
       verdict: 'healthy',
-      headline: `healthy: the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${ctx.servers.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
+      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${ctx.servers.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
       findings,
       paths,
       collectNext: whatToCollect(ctx, findings, false),
@@ -225,20 +225,19 @@ function undecidedHeadline(
   contradicted: boolean,
   leaning: boolean,
 ): string {
-  if (ctx.vms.length === 0)
-    return 'undecided: no VM port is proven in the case, so no DHCP path can be traced';
+  if (ctx.vms.length === 0) return 'no VM port is proven in the case, so no DHCP path can be traced';
   if (ctx.servers.length === 0)
-    return `undecided: no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
+    return `no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
   if (contradicted)
-    return 'undecided: the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
+    return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
   const p =
     paths.find((x) => x.discover.verdict !== 'delivered') ??
     paths.find((x) => x.offer?.verdict !== 'delivered');
   if (p && p.discover.verdict !== 'delivered')
-    return `undecided: the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
+    return `the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
   if (p)
-    return `undecided: the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port in the case'})`;
+    return `the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port in the case'})`;
   if (leaning)
-    return 'undecided: the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
-  return 'undecided: see the findings and what to collect';
+    return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
+  return 'see the findings and what to collect';
 }
