@@ -13,8 +13,44 @@ export interface EvidenceItem {
  */
 export type FindingRole = 'cause' | 'consequence' | 'observation' | 'gap';
 
+/** Every finding code diagnose can give (one check module owns each; adding one is a type change). */
+export type FindingCode =
+  | 'assumed-neutron-bridge'
+  | 'contradicted'
+  | 'dead-vlan'
+  | 'dhcp-drop-flow'
+  | 'dhcp-lease-held'
+  | 'dhcp-namespace-missing'
+  | 'dhcp-port-down'
+  | 'dhcp-port-not-on-bridge'
+  | 'dhcp-port-untagged'
+  | 'dhcp-port-vlan-mismatch'
+  | 'dhcp-reply-checksum'
+  | 'dhcp-server-not-in-case'
+  | 'discover-dropped'
+  | 'dnsmasq-answered'
+  | 'dnsmasq-no-host-entry'
+  | 'dnsmasq-not-answering'
+  | 'dnsmasq-not-bound'
+  | 'dnsmasq-not-running'
+  | 'dnsmasq-refused'
+  | 'interface-error'
+  | 'no-vm-port'
+  | 'offer-dropped'
+  | 'patch-peer-missing'
+  | 'secure-bridge-no-flows'
+  | 'tunnel-flood-missing'
+  | 'tunnel-local-ip'
+  | 'tunnel-port-missing'
+  | 'tunnel-receiver-missing'
+  | 'tunnel-remote-unknown'
+  | 'tunnel-types-empty'
+  | 'tunnel-vlan-map'
+  | 'vlan-mismatch'
+  | 'vm-port-untagged';
+
 export interface Finding {
-  code: string;
+  code: FindingCode;
   /** Defaults from the severity: error → cause, else observation. */
   role?: FindingRole;
   severity: 'error' | 'warning' | 'info';

@@ -2,6 +2,7 @@
 import { formatFlowMatch } from '../../openflow/flow.ts';
 import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
+import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { dropEvidence, matchesDhcp } from './drop-evidence.ts';
 
@@ -9,7 +10,7 @@ export const dhcpDropFlow: Check = {
   id: 'dhcp-drop-flow',
   title: 'a flow drops DHCP',
   run(ctx) {
-    const out = [];
+    const out: Finding[] = [];
     for (const vm of ctx.vms)
       for (const [what, t] of [
         ['DISCOVER', ctx.discover.get(vm)],

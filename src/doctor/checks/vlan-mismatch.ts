@@ -3,6 +3,7 @@
 
 import { bridgeOf, ruleText } from '../../dataplane/tree.ts';
 import { reachedServer } from '../context.ts';
+import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, isPortDrop, translationFlows, vlanOf } from './drop-evidence.ts';
@@ -11,7 +12,7 @@ export const vlanMismatch: Check = {
   id: 'vlan-mismatch',
   title: 'VLAN / segmentation id translation mismatch',
   run(ctx) {
-    const out = [];
+    const out: Finding[] = [];
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       const d = t?.drop;

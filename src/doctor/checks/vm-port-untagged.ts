@@ -2,6 +2,7 @@
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
 import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
+import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, dropText, translationFlows, vlanOf } from './drop-evidence.ts';
@@ -10,7 +11,7 @@ export const vmPortUntagged: Check = {
   id: 'vm-port-untagged',
   title: 'VM port without VLAN tag on the integration bridge',
   run(ctx) {
-    const out = [];
+    const out: Finding[] = [];
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       if (!vm.port.tag.known || vm.port.tag.value !== null || !t || reachedServer(ctx, vm)) continue;
