@@ -34,7 +34,7 @@ describe('NORMAL with the MAC table of the case (fdb/show)', () => {
     expect(t.outputs.filter((o) => o.endpoint.kind !== 'local')).toEqual([
       {
         host: 'dom0',
-        bridge: 'xapi1',
+        bridge: 'xapi5',
         port: 'vif16.0',
         vlan: null,
         endpoint: { kind: 'vm', host: 'vm', device: 'eth0' },
