@@ -1,6 +1,7 @@
 // DHCP exchanges from one or more captures: per transaction id, what was seen where and when,
 // with VLAN and checksum state, and where the exchange stops.
 
+import { LimitError } from '../errors/errors.ts';
 import type { DhcpSighting } from '../model/capture.ts';
 import type { Diagnostic } from '../model/diagnostic.ts';
 
@@ -18,15 +19,29 @@ import {
   readBootp,
   readHeaders,
 } from './decode.ts';
-import { type RecordVisitor, scanCapture } from './pcap.ts';
+import { type RecordVisitor, scanCapture, scanCaptureFile } from './pcap.ts';
 
 export interface Exchange {
   xid: number;
   clientMac: string;
+  /** The earliest sightings by time, at most CAPTURE_SIGHTINGS_PER_EXCHANGE of them. */
   sightings: DhcpSighting[];
+  /** Every sighting of this xid, also those not kept in `sightings`. */
+  sightingCount: number;
+  /** Per message type: how often seen, at which points (in the order first seen), VLAN, bad checksums. */
+  seen: TypeSummary[];
   /** The furthest message type seen, in DHCP order. */
   last: DhcpType | 'BOOTP';
   lease?: string;
+}
+
+export interface TypeSummary {
+  type: DhcpType | 'BOOTP';
+  count: number;
+  points: string[];
+  /** VLAN of the earliest of them (null: untagged). */
+  vlan: number | null;
+  badChecksumAt: string[];
 }
 
 export interface CaptureAnalysis {
@@ -48,19 +63,32 @@ const ORDER: (DhcpType | 'BOOTP')[] = [
   'INFORM',
 ];
 
+/** Sightings kept per transaction (the rest are counted in its summary). */
+export const CAPTURE_SIGHTINGS_PER_EXCHANGE = 16;
+/** Transactions one analysis follows (~2 KB each): past it the captures are too broad to read per xid. */
+export const CAPTURE_MAX_EXCHANGES = 200_000;
+/** Undecodable-frame warnings kept per file (the rest are counted in one more warning). */
+export const CAPTURE_MAX_WARNINGS_PER_FILE = 100;
+
+export interface CaptureLimits {
+  exchanges?: number;
+  sightingsPerExchange?: number;
+}
+
 /**
- * Collects sightings record by record, where each lies in the file: headers and BOOTP read into
+ * Reads sightings record by record, where each lies in the file: headers and BOOTP read into
  * reused scratch objects, only the sighting's own strings made (no Frame, no view per packet).
  */
-class SightingCollector implements RecordVisitor {
-  readonly sightings: DhcpSighting[] = [];
+class SightingReader implements RecordVisitor {
   readonly diagnostics: (Diagnostic & { file: string })[] = [];
   frames = 0;
+  private undecodable = 0;
   private readonly h = new Headers();
   private readonly f = new BootpFields();
   constructor(
     private readonly file: string,
     private readonly point: string,
+    private readonly onSighting: (s: DhcpSighting) => void,
   ) {}
   record(
     b: Uint8Array,
@@ -81,18 +109,19 @@ class SightingCollector implements RecordVisitor {
       readBootp(b, h.udp + 8, h.udpEnd, index, f);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.diagnostics.push({
-        severity: 'warning',
-        line: index,
-        code: 'undecodable',
-        message: e.message,
-        file: this.file,
-      });
+      if (++this.undecodable <= CAPTURE_MAX_WARNINGS_PER_FILE)
+        this.diagnostics.push({
+          severity: 'warning',
+          line: index,
+          code: 'undecodable',
+          message: e.message,
+          file: this.file,
+        });
       return;
     }
     const sid = f.serverId;
     // Every field always present (undefined when absent): one object shape for all sightings.
-    this.sightings.push({
+    this.onSighting({
       point: this.point,
       ts,
       type: f.type ?? 'BOOTP',
@@ -106,6 +135,21 @@ class SightingCollector implements RecordVisitor {
       file: this.file,
     });
   }
+  /** Warnings, with one for the undecodable frames past CAPTURE_MAX_WARNINGS_PER_FILE. */
+  finish(read: Diagnostic[]): (Diagnostic & { file: string })[] {
+    const out = read.map((d) => ({ ...d, file: this.file }));
+    for (const d of this.diagnostics) out.push(d);
+    const more = this.undecodable - CAPTURE_MAX_WARNINGS_PER_FILE;
+    if (more > 0)
+      out.push({
+        severity: 'warning',
+        line: 0,
+        code: 'undecodable',
+        message: `${more} more undecodable frames (only the first ${CAPTURE_MAX_WARNINGS_PER_FILE} are listed: CAPTURE_MAX_WARNINGS_PER_FILE)`,
+        file: this.file,
+      });
+    return out;
+  }
 }
 
 /** DHCP messages in one capture file; undecodable frames become diagnostics (never exceptions). */
@@ -114,40 +158,163 @@ export function dhcpSightings(
   file: string,
   point: string,
 ): { sightings: DhcpSighting[]; frames: number; diagnostics: (Diagnostic & { file: string })[] } {
-  const c = new SightingCollector(file, point);
+  const sightings: DhcpSighting[] = [];
+  const c = new SightingReader(file, point, (s) => sightings.push(s));
   const read = scanCapture(bytes, c);
-  const diagnostics = [...read.map((d) => ({ ...d, file })), ...c.diagnostics];
-  return { sightings: c.sightings, frames: c.frames, diagnostics };
+  return { sightings, frames: c.frames, diagnostics: c.finish(read) };
 }
 
-export function analyze(inputs: { bytes: Uint8Array; file: string; point: string }[]): CaptureAnalysis {
-  const all: DhcpSighting[] = [];
+const rank = (t: DhcpType | 'BOOTP'): number => ORDER.indexOf(t);
+
+interface TypeAcc {
+  count: number;
+  /** point → earliest time seen there. */
+  points: Map<string, number>;
+  vlan: number | null;
+  vlanTs: number;
+  bad: Map<string, number>;
+}
+
+interface Acc {
+  xid: number;
+  /** Order of arrival of the earliest sighting (ties in time keep the input order). */
+  firstTs: number;
+  firstSeq: number;
+  clientMac: string;
+  count: number;
+  sample: { s: DhcpSighting; seq: number }[];
+  types: Map<DhcpType | 'BOOTP', TypeAcc>;
+  ack?: { ts: number; seq: number; offered: string | undefined };
+}
+
+const before = (ts: number, seq: number, ts2: number, seq2: number): boolean =>
+  ts < ts2 || (ts === ts2 && seq < seq2);
+
+/**
+ * Per-xid summaries of DHCP sightings fed one at a time: memory grows with the transactions
+ * (at most CAPTURE_MAX_EXCHANGES) and never with the frames.
+ */
+export class ExchangeTable {
+  private readonly byXid = new Map<number, Acc>();
+  private seq = 0;
+  private readonly maxExchanges: number;
+  private readonly perExchange: number;
+  constructor(limits: CaptureLimits = {}) {
+    this.maxExchanges = limits.exchanges ?? CAPTURE_MAX_EXCHANGES;
+    this.perExchange = limits.sightingsPerExchange ?? CAPTURE_SIGHTINGS_PER_EXCHANGE;
+  }
+
+  add(s: DhcpSighting): void {
+    const seq = this.seq++;
+    let a = this.byXid.get(s.xid);
+    if (!a) {
+      if (this.byXid.size >= this.maxExchanges)
+        throw new LimitError(
+          `more than ${this.maxExchanges} DHCP transactions (CAPTURE_MAX_EXCHANGES): capture or filter only the VM's DHCP, e.g. tcpdump -r IN -w OUT 'ether host <mac> and udp port 67'`,
+          s.file,
+          s.frame,
+        );
+      a = {
+        xid: s.xid,
+        firstTs: s.ts,
+        firstSeq: seq,
+        clientMac: s.clientMac,
+        count: 0,
+        sample: [],
+        types: new Map(),
+      };
+      this.byXid.set(s.xid, a);
+    } else if (before(s.ts, seq, a.firstTs, a.firstSeq)) {
+      a.firstTs = s.ts;
+      a.firstSeq = seq;
+      a.clientMac = s.clientMac;
+    }
+    a.count++;
+    // Keep the earliest sightings: replace the latest kept one when this one is earlier.
+    if (a.sample.length < this.perExchange) a.sample.push({ s, seq });
+    else {
+      let late = 0;
+      for (let i = 1; i < a.sample.length; i++)
+        if (before(a.sample[late]!.s.ts, a.sample[late]!.seq, a.sample[i]!.s.ts, a.sample[i]!.seq)) late = i;
+      const l = a.sample[late]!;
+      if (before(s.ts, seq, l.s.ts, l.seq)) a.sample[late] = { s, seq };
+    }
+    let t = a.types.get(s.type);
+    if (!t) {
+      t = { count: 0, points: new Map(), vlan: s.vlan, vlanTs: s.ts, bad: new Map() };
+      a.types.set(s.type, t);
+    } else if (s.ts < t.vlanTs) {
+      t.vlan = s.vlan;
+      t.vlanTs = s.ts;
+    }
+    t.count++;
+    const p = t.points.get(s.point);
+    if (p === undefined || s.ts < p) t.points.set(s.point, s.ts);
+    if (s.udpChecksum === 'bad') {
+      const b = t.bad.get(s.point);
+      if (b === undefined || s.ts < b) t.bad.set(s.point, s.ts);
+    }
+    if (s.type === 'ACK' && (!a.ack || before(s.ts, seq, a.ack.ts, a.ack.seq)))
+      a.ack = { ts: s.ts, seq, offered: s.offered };
+  }
+
+  /** The exchanges, earliest first. */
+  exchanges(): Exchange[] {
+    const byTime = (m: Map<string, number>): string[] => [...m].sort((x, y) => x[1] - y[1]).map(([p]) => p);
+    const accs = [...this.byXid.values()].sort((x, y) =>
+      before(x.firstTs, x.firstSeq, y.firstTs, y.firstSeq) ? -1 : 1,
+    );
+    return accs.map((a) => {
+      let last: DhcpType | 'BOOTP' = 'BOOTP';
+      for (const t of a.types.keys()) if (rank(t) > rank(last)) last = t;
+      const seen = ORDER.filter((t) => a.types.has(t)).map((type) => {
+        const t = a.types.get(type)!;
+        return { type, count: t.count, points: byTime(t.points), vlan: t.vlan, badChecksumAt: byTime(t.bad) };
+      });
+      return {
+        xid: a.xid,
+        clientMac: a.clientMac,
+        sightings: a.sample.sort((x, y) => (before(x.s.ts, x.seq, y.s.ts, y.seq) ? -1 : 1)).map((x) => x.s),
+        sightingCount: a.count,
+        seen,
+        last,
+        ...(a.ack?.offered ? { lease: a.ack.offered } : {}),
+      };
+    });
+  }
+}
+
+export function analyze(
+  inputs: { bytes: Uint8Array; file: string; point: string }[],
+  limits: CaptureLimits = {},
+): CaptureAnalysis {
+  const table = new ExchangeTable(limits);
   const diagnostics: CaptureAnalysis['diagnostics'] = [];
   let frames = 0;
   for (const i of inputs) {
-    const r = dhcpSightings(i.bytes, i.file, i.point);
-    all.push(...r.sightings);
-    diagnostics.push(...r.diagnostics);
-    frames += r.frames;
+    const c = new SightingReader(i.file, i.point, (s) => table.add(s));
+    const read = scanCapture(i.bytes, c);
+    for (const d of c.finish(read)) diagnostics.push(d);
+    frames += c.frames;
   }
-  const byXid = new Map<number, DhcpSighting[]>();
-  for (const s of all.sort((a, b) => a.ts - b.ts)) {
-    const l = byXid.get(s.xid) ?? [];
-    l.push(s);
-    byXid.set(s.xid, l);
+  return { exchanges: table.exchanges(), points: inputs.map((i) => i.point), frames, diagnostics };
+}
+
+/** analyze on capture files read piece by piece: memory bounded whatever the files' sizes. */
+export function analyzeFiles(
+  inputs: { path: string; file: string; point: string }[],
+  limits: CaptureLimits = {},
+): CaptureAnalysis {
+  const table = new ExchangeTable(limits);
+  const diagnostics: CaptureAnalysis['diagnostics'] = [];
+  let frames = 0;
+  for (const i of inputs) {
+    const c = new SightingReader(i.file, i.point, (s) => table.add(s));
+    const read = scanCaptureFile(i.path, c);
+    for (const d of c.finish(read)) diagnostics.push(d);
+    frames += c.frames;
   }
-  const exchanges = [...byXid].map(([xid, s]) => {
-    const last = s.reduce((a, x) => (ORDER.indexOf(x.type) > ORDER.indexOf(a) ? x.type : a), s[0]!.type);
-    const ack = s.find((x) => x.type === 'ACK');
-    return {
-      xid,
-      clientMac: s[0]!.clientMac,
-      sightings: s,
-      last,
-      ...(ack?.offered ? { lease: ack.offered } : {}),
-    };
-  });
-  return { exchanges, points: inputs.map((i) => i.point), frames, diagnostics };
+  return { exchanges: table.exchanges(), points: inputs.map((i) => i.point), frames, diagnostics };
 }
 
 /** One line per exchange: where each message type was seen, and where it stops. */
@@ -155,14 +322,10 @@ export function describeExchange(e: Exchange, points: string[]): string[] {
   const out = [
     `xid 0x${e.xid.toString(16).padStart(8, '0')} client ${e.clientMac}: last ${e.last}${e.lease ? `, lease ${e.lease}` : ''}`,
   ];
-  for (const t of ORDER) {
-    const seen = e.sightings.filter((s) => s.type === t);
-    if (!seen.length) continue;
-    const at = [...new Set(seen.map((s) => s.point))];
-    const missing = points.filter((p) => !at.includes(p));
-    const bad = seen.filter((s) => s.udpChecksum === 'bad').map((s) => s.point);
+  for (const t of e.seen) {
+    const missing = points.filter((p) => !t.points.includes(p));
     out.push(
-      `  ${t.padEnd(8)} x${seen.length} seen at ${at.join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${seen[0]!.vlan !== null ? ` (vlan ${seen[0]!.vlan})` : ''}${bad.length ? `; BAD UDP checksum at ${[...new Set(bad)].join(', ')}` : ''}`,
+      `  ${t.type.padEnd(8)} x${t.count} seen at ${t.points.join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,
     );
   }
   return out;

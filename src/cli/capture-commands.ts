@@ -1,11 +1,12 @@
 // `vifpath capture analyze|live`: argument handling and printing; the work is in src/capture.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { analyze, describeExchange } from '../capture/analyze.ts';
+import { analyzeFiles, describeExchange } from '../capture/analyze.ts';
 import { type CapturePoint, captureLive } from '../capture/live.ts';
 import { type CapturePlan, CapturePlanError, planCapture, pointName } from '../capture/plan.ts';
 import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
+import { writeJson } from '../model/json-stream.ts';
 import { toJson } from '../model/snapshot.ts';
 import { LocalRunner, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from '../sources/case-dir.ts';
@@ -108,17 +109,21 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         const eq = f.indexOf('=');
         const file = eq > 0 ? f.slice(eq + 1) : f;
         if (!existsSync(file)) throw new InputError('no such capture file', file);
+        if (!statSync(file).isFile()) throw new InputError('not a capture file (a folder?)', file);
         return {
-          bytes: readFileSync(file),
+          path: file,
           file,
           point: eq > 0 ? f.slice(0, eq) : basename(file).replace(/\.pcap(ng)?$/, ''),
         };
       });
-      const a = analyze(inputs);
+      // Read piece by piece into per-xid summaries; the JSON is written piece by piece too.
+      const a = analyzeFiles(inputs);
       const bad = a.diagnostics.find((d) => d.severity === 'corrupt');
       if (bad) throw new InputError(bad.message, bad.file, bad.line || undefined);
-      if (o.json) out(`${toJson(a)}\n`);
-      else {
+      if (o.json) {
+        writeJson(a, out);
+        out('\n');
+      } else {
         out(`${a.frames} frames in ${inputs.length} capture(s), ${a.exchanges.length} DHCP exchange(s)\n`);
         for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
         for (const d of a.diagnostics) out(`  ${d.severity}: ${d.file}:${d.line}: ${d.message}\n`);
