@@ -68,6 +68,28 @@ export type PortRole = 'vm' | 'uplink' | 'patch' | 'service' | 'local' | 'unknow
 const XEN_VIF = /^vif(\d+)\.(\d+)$/;
 const NEUTRON_VM_NAME = /^(tap|qvo)[0-9a-f]{8}-[0-9a-f]{2}$/;
 
+/** Neutron's binding keys on an Interface: iface-id and attached-mac with the hypervisor's vm-uuid or XenServer's xs-vif-uuid. */
+export function hasVmBindingKeys(ids: Readonly<Record<string, string>>): boolean {
+  return Boolean(ids['iface-id'] && ids['attached-mac'] && (ids['vm-uuid'] || ids['xs-vif-uuid']));
+}
+
+/** The domid of a XenServer guest vif as Dom0 names it (`vif<domid>.<n>`), or undefined. */
+export function xenVifDomid(name: string): number | undefined {
+  const m = XEN_VIF.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The rule on a port's own facts (name and external_ids), for callers that see only OVSDB rows
+ * (watch, the lab agent): Neutron's binding keys, or a XenServer guest vif with a domid other
+ * than Dom0's. portRole() adds what a whole case tells (bridge roles, wires, the DomU's domid).
+ */
+export function vmByOwnFacts(name: string, ids: Readonly<Record<string, string>>): boolean {
+  if (hasVmBindingKeys(ids)) return true;
+  const domid = xenVifDomid(name);
+  return domid !== undefined && domid !== 0;
+}
+
 /**
  * The one rule for port roles (watch shares it): a VM port carries Neutron's binding keys
  * (iface-id and attached-mac with vm-uuid or xs-vif-uuid) or Neutron's naming (tap/qvo<id>, or a
@@ -111,14 +133,13 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
       return { role: 'uplink', why: `wired to ${far.host}:${far.iface}, an OVS port` };
   }
   const ids = i?.externalIds.known ? i.externalIds.value : {};
-  if (ids['iface-id'] && ids['attached-mac'] && (ids['vm-uuid'] || ids['xs-vif-uuid']))
+  if (hasVmBindingKeys(ids))
     return {
       role: 'vm',
       why: `Neutron binding keys (iface-id ${ids['iface-id']}, attached-mac ${ids['attached-mac']})`,
     };
-  const xen = XEN_VIF.exec(p.name);
-  if (xen) {
-    const domid = Number(xen[1]);
+  const domid = xenVifDomid(p.name);
+  if (domid !== undefined) {
     if (domid === 0) return { role: 'unknown', why: 'vif0.* belongs to Dom0 itself' };
     // The DomU that runs the agent (it has bridges of its own) plugs in through its vif: an uplink.
     const owner = s.hosts.find((x) => x.domid === domid);

@@ -1,7 +1,6 @@
-// Which OVS ports are VM ports: the one rule watch, the lab agent (and diagnose, later) share.
-
-/** A XenServer guest vif as Dom0 names it: `vif<domid>.<device>`; domid 0 is Dom0 itself. */
-const XEN_VIF = /^vif(\d+)\.(\d+)$/;
+// Which OVS ports are VM ports, on OVSDB rows alone: model/roles.ts's rule (diagnose adds what a
+// whole case tells: bridge roles, wires, the DomU's domid).
+import { vmByOwnFacts } from '../model/roles.ts';
 
 export interface PortRoleInput {
   /** The Interface's (or Port's) name. */
@@ -16,10 +15,7 @@ export interface PortRoleInput {
  * other than 0. DHCP and router taps carry iface-id/attached-mac but no VM id: not VM ports.
  */
 export function isVmPort(p: PortRoleInput): boolean {
-  const x = p.externalIds;
-  if (x['iface-id'] && x['attached-mac'] && (x['vm-uuid'] || x['xs-vif-uuid'])) return true;
-  const m = XEN_VIF.exec(p.name);
-  return m !== null && Number(m[1]) !== 0;
+  return vmByOwnFacts(p.name, p.externalIds);
 }
 
 /**
