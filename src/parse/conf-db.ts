@@ -4,8 +4,9 @@
 // transactions with "_is_diff": true, where set columns hold the symmetric difference and map
 // columns the changed pairs (ovsdb_datum_apply_diff).
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type Atom, asDatum, type Datum, type Row, type Tables } from '../ovsdb/datum.ts';
-import { type Diagnostic, diag, type Parsed } from './diagnostics.ts';
+import { clip, type Diagnostic, diag, type Parsed } from './diagnostics.ts';
 
 export interface ConfDb {
   schemaName: string;
@@ -80,16 +81,56 @@ function applyDiff(old: Datum | undefined, diff: Datum, ty: ColumnType | undefin
   return out.length === 1 ? out[0]! : ['set', out];
 }
 
-export function parseConfDb(data: Uint8Array): Parsed<ConfDb> {
+/** Largest record (schema or transaction) read, in bytes: a bigger one is a `limit` diagnostic. */
+export const CONF_DB_MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** Bytes looked at for a record header line (`OVSDB JSON <len> <sha1>` is under 100). */
+const HEADER_WINDOW = 256;
+
+/** Where the records come from: the bytes in memory, or a file read record by record. */
+interface RecordSource {
+  size: number;
+  bytes(pos: number, len: number): Buffer;
+}
+
+export interface ConfDbLimits {
+  maxRecordBytes?: number;
+}
+
+export function parseConfDb(data: Uint8Array, limits: ConfDbLimits = {}): Parsed<ConfDb> {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return parseRecords({ size: buf.length, bytes: (p, n) => buf.subarray(p, p + n) }, limits);
+}
+
+/** parseConfDb on a file, holding one record at a time (never the whole file). */
+export function parseConfDbFile(path: string, limits: ConfDbLimits = {}): Parsed<ConfDb> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = (pos: number, len: number): Buffer => {
+      const b = Buffer.allocUnsafe(Math.max(0, Math.min(len, size - pos)));
+      let got = 0;
+      while (got < b.length) {
+        const n = readSync(fd, b, got, b.length - got, pos + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return b.subarray(0, got);
+    };
+    return parseRecords({ size, bytes }, limits);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseRecords(src: RecordSource, limits: ConfDbLimits): Parsed<ConfDb> {
+  const maxRecord = limits.maxRecordBytes ?? CONF_DB_MAX_RECORD_BYTES;
   const diagnostics: Diagnostic[] = [];
   const db: ConfDb = { schemaName: '', tables: new Map(), rowLines: new Map(), records: 0 };
   let types = new Map<string, Map<string, ColumnType>>();
   let off = 0;
   let line = 1;
-  if (buf.length === 0)
-    return { value: db, diagnostics: [diag('corrupt', 0, 'empty', 'empty database file')] };
-  if (buf.subarray(0, 14).toString('latin1') === 'OVSDB CLUSTER ')
+  if (src.size === 0) return { value: db, diagnostics: [diag('corrupt', 0, 'empty', 'empty database file')] };
+  if (src.bytes(0, 14).toString('latin1') === 'OVSDB CLUSTER ')
     return {
       value: db,
       diagnostics: [
@@ -101,36 +142,45 @@ export function parseConfDb(data: Uint8Array): Parsed<ConfDb> {
         ),
       ],
     };
-  while (off < buf.length) {
-    const nl = buf.indexOf(10, off);
-    const headText = buf.subarray(off, nl < 0 ? Math.min(buf.length, off + 200) : nl).toString('latin1');
-    const h = HEADER.exec(headText);
-    if (!h || nl < 0) {
+  while (off < src.size) {
+    const win = src.bytes(off, HEADER_WINDOW);
+    const wnl = win.indexOf(10);
+    const atEnd = off + win.length >= src.size;
+    const headText = win.subarray(0, wnl < 0 ? Math.min(win.length, 200) : wnl).toString('latin1');
+    const h = wnl < 0 ? null : HEADER.exec(headText);
+    if (!h) {
+      const cut = wnl < 0 && atEnd;
       diagnostics.push(
         diag(
           'corrupt',
           line,
-          nl < 0 ? 'truncated' : 'bad-record',
-          nl < 0 ? 'record header cut off' : 'not an "OVSDB JSON <len> <sha1>" record header',
+          cut ? 'truncated' : 'bad-record',
+          cut ? 'record header cut off' : 'not an "OVSDB JSON <len> <sha1>" record header',
           headText,
         ),
       );
       break;
     }
     const len = Number(h[1]);
-    const start = nl + 1;
-    if (start + len > buf.length) {
+    const start = off + wnl + 1;
+    if (len > maxRecord) {
       diagnostics.push(
         diag(
           'corrupt',
           line,
-          'truncated',
-          `record of ${len} bytes cut off after ${buf.length - start} bytes`,
+          'limit',
+          `record of ${len} bytes is over the ${maxRecord}-byte limit on a conf.db record (CONF_DB_MAX_RECORD_BYTES); compact the database (ovsdb-tool compact) or give \`ovsdb-client dump\` output instead`,
         ),
       );
       break;
     }
-    const body = buf.subarray(start, start + len);
+    if (start + len > src.size) {
+      diagnostics.push(
+        diag('corrupt', line, 'truncated', `record of ${len} bytes cut off after ${src.size - start} bytes`),
+      );
+      break;
+    }
+    const body = src.bytes(start, len);
     const sha = createHash('sha1').update(body).digest('hex');
     if (sha !== h[2]) {
       diagnostics.push(
@@ -151,38 +201,67 @@ export function parseConfDb(data: Uint8Array): Parsed<ConfDb> {
       break;
     }
     if (db.records === 0) {
-      const s = rec as { name?: unknown; version?: unknown };
-      if (typeof s.name !== 'string') {
-        diagnostics.push(diag('corrupt', line + 1, 'no-schema', 'first record is not a database schema'));
+      const problem = schemaProblem(rec);
+      if (problem) {
+        diagnostics.push(
+          diag('corrupt', line + 1, 'no-schema', `first record is not a database schema: ${problem}`),
+        );
         break;
       }
+      const s = rec as { name: string; version?: unknown };
       db.schemaName = s.name;
       if (typeof s.version === 'string') db.schemaVersion = s.version;
       types = columnTypes(rec);
-    } else applyTxn(db, rec, types, line + 1, diagnostics);
+    } else if (!applyTxn(db, rec, types, line + 1, diagnostics)) break;
     db.records++;
     // Count the lines the record spans so diagnostics point at the right place.
-    for (let i = off; i < start + len; i++) if (buf[i] === 10) line++;
+    line++;
+    for (let i = 0; i < body.length; i++) if (body[i] === 10) line++;
     off = start + len;
   }
   return { value: db, diagnostics };
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What makes `rec` not a schema (`{name, tables: {T: {columns: {C: {type}}}}}`), or undefined. */
+function schemaProblem(rec: unknown): string | undefined {
+  if (!isObject(rec) || typeof rec.name !== 'string') return 'no "name"';
+  if (!isObject(rec.tables)) return '"tables" is not an object';
+  for (const [t, def] of Object.entries(rec.tables)) {
+    if (!isObject(def) || !isObject(def.columns)) return `table ${clip(t, 40)} has no "columns" object`;
+    for (const [c, cdef] of Object.entries(def.columns))
+      if (!isObject(cdef)) return `column ${clip(t, 40)}.${clip(c, 40)} is not an object`;
+  }
+  return undefined;
+}
+
+/** Replay one transaction; false (with a corrupt diagnostic) when its shape is not a transaction's. */
 function applyTxn(
   db: ConfDb,
   rec: unknown,
   types: Map<string, Map<string, ColumnType>>,
   line: number,
   diagnostics: Diagnostic[],
-): void {
-  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
-    diagnostics.push(diag('corrupt', line, 'bad-txn', 'transaction record is not a JSON object'));
-    return;
-  }
-  const isDiff = (rec as Record<string, unknown>)._is_diff === true;
-  for (const [table, rows] of Object.entries(rec as Record<string, unknown>)) {
+): boolean {
+  const bad = (code: string, message: string): false => {
+    diagnostics.push(diag('corrupt', line, code, message));
+    return false;
+  };
+  if (!isObject(rec)) return bad('bad-txn', 'transaction record is not a JSON object');
+  const isDiff = rec._is_diff === true;
+  // Shape first, in one pass over the record, before anything is applied: {table: {uuid: row|null}}
+  // with every row an object of columns (a string row would be replayed character by character).
+  for (const [table, rows] of Object.entries(rec)) {
     if (table.startsWith('_')) continue;
-    if (typeof rows !== 'object' || rows === null) continue;
+    if (!isObject(rows)) return bad('bad-txn', `table ${clip(table, 40)}: rows are not a JSON object`);
+    for (const [uuid, r] of Object.entries(rows))
+      if (r !== null && !isObject(r))
+        return bad('bad-row', `${clip(table, 40)} row ${clip(uuid, 40)} is not a JSON object or null`);
+  }
+  for (const [table, rows] of Object.entries(rec)) {
+    if (table.startsWith('_')) continue;
     let t = db.tables.get(table);
     if (!t) {
       t = new Map();
@@ -191,7 +270,7 @@ function applyTxn(
     }
     const lines = db.rowLines.get(table)!;
     const cols = types.get(table);
-    for (const [uuid, r] of Object.entries(rows as Record<string, unknown>)) {
+    for (const [uuid, r] of Object.entries(rows as Record<string, Record<string, unknown> | null>)) {
       if (r === null) {
         t.delete(uuid);
         lines.delete(uuid);
@@ -199,11 +278,16 @@ function applyTxn(
       }
       const prev = t.get(uuid);
       const row: Row = prev ? { ...prev } : {};
-      for (const [c, v] of Object.entries(r as Record<string, unknown>)) {
+      for (const [c, v] of Object.entries(r)) {
         const d = asDatum(v);
         if (d === undefined) {
           diagnostics.push(
-            diag('corrupt', line, 'bad-value', `${table} ${uuid} column ${c}: not an OVSDB value`),
+            diag(
+              'corrupt',
+              line,
+              'bad-value',
+              `${clip(table, 40)} ${clip(uuid, 40)} column ${clip(c, 40)}: not an OVSDB value`,
+            ),
           );
           continue;
         }
@@ -213,4 +297,5 @@ function applyTxn(
       lines.set(uuid, line);
     }
   }
+  return true;
 }

@@ -8,7 +8,7 @@ import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
-import { parseConfDb } from '../parse/conf-db.ts';
+import { parseConfDbFile } from '../parse/conf-db.ts';
 import type { Diagnostic, Parsed } from '../parse/diagnostics.ts';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseFdbShow } from '../parse/fdb-show.ts';
@@ -46,6 +46,7 @@ import {
   VERBATIM,
 } from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
+import { resolvesInside, walkHost } from './walk.ts';
 
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
@@ -86,7 +87,6 @@ const CONF_DB_PATHS = [
   'var/lib/openvswitch/conf.db',
   'usr/local/etc/openvswitch/conf.db',
 ];
-const MAX_FILES = 20000;
 const DHCP_FILE_KINDS = {
   host: 'dhcp-hosts',
   leases: 'dhcp-leases',
@@ -187,17 +187,6 @@ function bridgeInName(baseName: string): string | undefined {
 
 const EXPECTED =
   'expected a sosreport (tree or .tar.xz/.tar.gz/.tar.bz2), or outputs such as ovs-vsctl_-t_5_show, ovs-ofctl_dump-flows_<bridge>, ovs-ofctl_show_<bridge>, ip_-d_address, ip_netns, conf.db — by sosreport name or pasted with any name';
-
-function walk(dir: string, out: string[], depth = 0): void {
-  if (depth > 12 || out.length > MAX_FILES) return;
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) continue;
-    if (st.isDirectory()) walk(p, out, depth + 1);
-    else if (st.isFile()) out.push(p);
-  }
-}
 
 /**
  * Unpack a sosreport archive into a temporary folder (removed after the host is read, and at exit or
@@ -312,6 +301,20 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
       .sort()
       .filter((e) => !e.startsWith('.'))
       .map((e) => ({ name: e.replace(ARCHIVE, ''), path: join(caseDir, e) }))
+      // A symbolic link out of the case is never followed (a case from elsewhere saying `dom0 -> /`).
+      .filter((h) => {
+        if (!lstatSync(h.path).isSymbolicLink() || resolvesInside(caseDir, h.path)) return true;
+        const host = ARCHIVE.test(h.path) || (existsSync(h.path) && statSync(h.path).isDirectory());
+        if (host)
+          diagnostics.push({
+            file: relative(caseDir, h.path),
+            line: 0,
+            severity: 'warning',
+            code: 'symlink-out',
+            message: 'a symbolic link out of the case: not followed',
+          });
+        return false;
+      })
       .filter((h) => statSync(h.path).isDirectory() || ARCHIVE.test(h.path));
   }
   for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics, opts));
@@ -365,7 +368,8 @@ function readHostAt(
 ): Host {
   const b = new HostBuilder(name, diagnostics);
   const all: string[] = [];
-  walk(root, all);
+  const where = root === path ? relative(caseDir, path) || path : basename(path);
+  for (const p of walkHost(root, { where, lenient: _opts.lenient ?? false, diagnostics })) all.push(p);
   const files: HostFile[] = [];
   for (const p of all) {
     const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));
@@ -442,7 +446,7 @@ function readHostAt(
     for (const f of files.filter((x) => x.kind.kind === kind)) {
       b.host.files.push(f.rel);
       if (f.kind.kind === 'conf-db') {
-        const r = parseConfDb(readFileSync(f.path));
+        const r = parseConfDbFile(f.path);
         push(f.rel, r.diagnostics);
         const rows: SourcedRow[] = [];
         for (const [table, tr] of r.value.tables)
@@ -578,7 +582,7 @@ function readHostAt(
 function readLinks(caseDir: string, hosts: Host[], diagnostics: FileDiagnostic[]): Link[] {
   const links: Link[] = [];
   const lp = join(caseDir, 'links.txt');
-  if (existsSync(lp) && statSync(lp).isFile()) {
+  if (existsSync(lp) && statSync(lp).isFile() && resolvesInside(caseDir, lp)) {
     const r = parseLinks(readFileSync(lp, 'utf8'));
     for (const d of r.diagnostics) diagnostics.push({ ...d, file: 'links.txt' });
     for (const l of r.value) {

@@ -1,0 +1,118 @@
+// The case reader's file walk is bounded (issue 19 item 4): the 20,000-file limit cut off
+// silently and counted a sosreport's proc/ and sys/. Now proc/ and sys/ of a sosreport are never
+// walked, the file count and depth are named limits (LimitError, exit 2; a warning under
+// --lenient), and no symbolic link is followed out of the case.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../cli/main.ts';
+import { LimitError } from '../errors/errors.ts';
+import type { FileDiagnostic } from '../model/diagnostic.ts';
+import { SEED_CASE } from '../testing/fixtures.ts';
+import { readCase } from './case-dir.ts';
+import { CASE_MAX_DEPTH, walkHost } from './walk.ts';
+
+describe('case file walk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-walk-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const files = (root: string, paths: string[]): void => {
+    for (const p of paths) {
+      mkdirSync(join(root, p, '..'), { recursive: true });
+      writeFileSync(join(root, p), 'x\n');
+    }
+  };
+
+  it("a sosreport's proc/ and sys/ are never walked nor counted", () => {
+    const root = join(dir, 'sos');
+    files(root, [
+      'sos_commands/openvswitch/ovs-vsctl_-t_5_show',
+      'etc/openvswitch/conf.db',
+      ...Array.from({ length: 50 }, (_, i) => `proc/${i}/status`),
+      ...Array.from({ length: 50 }, (_, i) => `sys/class/net/eth${i}/mtu`),
+      'deeper/proc/kept',
+    ]);
+    const diagnostics: FileDiagnostic[] = [];
+    const got = walkHost(root, { where: 'h', lenient: false, limits: { files: 3 }, diagnostics });
+    expect(got.map((p) => relative(root, p))).toEqual([
+      'deeper/proc/kept',
+      'etc/openvswitch/conf.db',
+      'sos_commands/openvswitch/ovs-vsctl_-t_5_show',
+    ]);
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('more files than the limit: LimitError naming folder and CASE_MAX_FILES; --lenient warns and keeps the first', () => {
+    const root = join(dir, 'many');
+    files(
+      root,
+      Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, '0')}`),
+    );
+    const diagnostics: FileDiagnostic[] = [];
+    let err: unknown;
+    try {
+      walkHost(root, { where: 'h', lenient: false, limits: { files: 20 }, diagnostics });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).exit).toBe(2);
+    expect((err as LimitError).oneLine()).toBe(
+      "h: more than 20 files in this host folder (CASE_MAX_FILES; a sosreport's proc/ and sys/ are not counted): give the host's sosreport or only the outputs vifpath reads, or set VIFPATH_CASE_MAX_FILES (use --lenient to read the rest)",
+    );
+    const got = walkHost(root, { where: 'h', lenient: true, limits: { files: 20 }, diagnostics });
+    expect(got).toHaveLength(20);
+    expect(diagnostics).toMatchObject([{ file: 'h', severity: 'warning', code: 'limit' }]);
+  });
+
+  it('folders deeper than CASE_MAX_DEPTH: LimitError naming the folder; --lenient skips it', () => {
+    const root = join(dir, 'deep');
+    const deep = Array.from({ length: CASE_MAX_DEPTH + 2 }, (_, i) => `d${i}`).join('/');
+    files(root, ['top', `${deep}/bottom`]);
+    expect(() => walkHost(root, { where: 'h', lenient: false, diagnostics: [] })).toThrow(
+      new RegExp(`nested more than ${CASE_MAX_DEPTH} levels below the host folder \\(CASE_MAX_DEPTH`),
+    );
+    const diagnostics: FileDiagnostic[] = [];
+    const got = walkHost(root, { where: 'h', lenient: true, diagnostics });
+    expect(got.map((p) => relative(root, p))).toEqual(['top']);
+    expect(diagnostics).toMatchObject([
+      { file: `h/${Array.from({ length: CASE_MAX_DEPTH + 1 }, (_, i) => `d${i}`).join('/')}`, code: 'limit' },
+    ]);
+  });
+
+  it('symbolic links: none followed inside a host, none out of the case; a host linked inside the case is read', async () => {
+    const outside = join(dir, 'outside');
+    cpSync(join(SEED_CASE, 'domu'), join(outside, 'elsewhere'), { recursive: true });
+    writeFileSync(join(outside, 'links.txt'), 'dom0:vif16.0 elsewhere:eth1\n');
+    const c = join(dir, 'case');
+    cpSync(join(SEED_CASE, 'dom0'), join(c, 'dom0'), { recursive: true });
+    cpSync(join(SEED_CASE, 'domu'), join(c, 'real-domu'), { recursive: true });
+    symlinkSync(join(c, 'real-domu'), join(c, 'domu'));
+    symlinkSync(join(outside, 'elsewhere'), join(c, 'elsewhere'));
+    symlinkSync(join(outside, 'elsewhere'), join(c, 'dom0', 'more'));
+    symlinkSync(join(outside, 'links.txt'), join(c, 'links.txt'));
+    const s = readCase(c);
+    expect(s.hosts.map((h) => h.name)).toEqual(['dom0', 'domu', 'real-domu']);
+    expect(s.links).toEqual([]);
+    expect(s.hosts[0]!.files.some((f) => f.includes('more'))).toBe(false);
+    expect(s.diagnostics).toMatchObject([{ file: 'elsewhere', severity: 'warning', code: 'symlink-out' }]);
+  });
+
+  it('the file limit through the CLI: exit 2, one line', async () => {
+    const c = join(dir, 'cli');
+    cpSync(join(SEED_CASE, 'dom0'), join(c, 'dom0'), { recursive: true });
+    const saved = process.env.VIFPATH_CASE_MAX_FILES;
+    process.env.VIFPATH_CASE_MAX_FILES = '2';
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['snapshot', c], () => {})).toBe(2);
+      expect(err.mock.calls.map((x) => String(x[0]))).toEqual([
+        "vifpath: dom0: more than 2 files in this host folder (CASE_MAX_FILES; a sosreport's proc/ and sys/ are not counted): give the host's sosreport or only the outputs vifpath reads, or set VIFPATH_CASE_MAX_FILES (use --lenient to read the rest)\n",
+      ]);
+    } finally {
+      err.mockRestore();
+      if (saved === undefined) delete process.env.VIFPATH_CASE_MAX_FILES;
+      else process.env.VIFPATH_CASE_MAX_FILES = saved;
+    }
+  });
+});
