@@ -18,6 +18,10 @@ export interface LiveOptions {
   concurrency?: string;
 }
 
+/** The one help text of --links (snapshot, diagnose, serve, report). */
+export const LINKS_HELP =
+  "wires between the hosts, one `hostA:iface hostB:iface` a line (links.txt format): for sosreports given together, or instead of a case directory's links.txt";
+
 export function liveOptions(c: Command): Command {
   return c
     .option('--ssh-config <file>', 'ssh client configuration for ssh:// targets (ssh -F)')

@@ -9,6 +9,7 @@ import { writeJson } from '../model/json-stream.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
+import { readInputs } from '../sources/inputs.ts';
 import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
 import { EXIT } from './exit.ts';
@@ -16,22 +17,27 @@ import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
-import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
 import { watchCommands } from './watch-commands.ts';
 import { webCommands } from './web-commands.ts';
 
 export { EXIT };
 
-/** Case directories one by one, or all live targets collected into one case. */
+/**
+ * Case directories one by one; sosreports, host folders and sos collect bundles together as one
+ * case (sources/inputs.ts); or all live targets collected into one case.
+ */
 async function snapshots(
   args: readonly string[],
-  o: LiveOptions & { lenient?: boolean; keep?: string },
+  o: LiveOptions & { lenient?: boolean; keep?: string; links?: string },
 ): Promise<{ snap: Snapshot }[]> {
-  if (!liveArgs(args)) return args.map((c) => ({ snap: readCase(c, { lenient: o.lenient ?? false }) }));
+  const links = o.links !== undefined ? { links: o.links } : {};
+  if (!liveArgs(args))
+    return readInputs(args, { lenient: o.lenient ?? false, ...links }).map((snap) => ({ snap }));
   const c = await collectLive(args, o, o.keep);
   try {
     // What the hosts gave is read like any case; a command's own error text is a diagnostic.
-    const snap = readCase(c.dir, { lenient: o.lenient ?? false });
+    const snap = readCase(c.dir, { lenient: o.lenient ?? false, ...links });
     return [{ snap: { ...snap, source: o.keep ?? args.join(' ') } }];
   } finally {
     dropTemporary(c);
@@ -51,19 +57,25 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       )
       .argument(
         '<case...>',
-        'case directory, sosreport folder or archive; or live targets (local, netns:NS, ssh://user@host, lab:HOST)',
+        'case directories (each its own case); or sosreports (archives, trees), host folders and sos collect bundles (together one case, hosts named by their hostname files; NAME=PATH names one); or live targets (local, netns:NS, ssh://user@host, lab:HOST)',
       )
       .option('--json', 'print the Snapshot as JSON')
       .option('--lenient', 'report corrupt files as warnings and read the rest')
-      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here'),
-  ).action(async (cases: string[], o: LiveOptions & { json?: boolean; lenient?: boolean; keep?: string }) => {
-    for (const { snap } of await snapshots(cases, o)) {
-      // JSON piece by piece: a big snapshot's JSON is larger than one string may be.
-      if (o.json) writeJson(snap, out);
-      else out(formatSnapshot(snap, colors(true)));
-      out('\n');
-    }
-  });
+      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here')
+      .option('--links <file>', LINKS_HELP),
+  ).action(
+    async (
+      cases: string[],
+      o: LiveOptions & { json?: boolean; lenient?: boolean; keep?: string; links?: string },
+    ) => {
+      for (const { snap } of await snapshots(cases, o)) {
+        // JSON piece by piece: a big snapshot's JSON is larger than one string may be.
+        if (o.json) writeJson(snap, out);
+        else out(formatSnapshot(snap, colors(true)));
+        out('\n');
+      }
+    },
+  );
   liveOptions(
     p
       .command('diagnose')
@@ -77,7 +89,8 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         'exit 0 even when a problem is found (for demos and scripts that read the output)',
       )
       .option('--pcap <host:file...>', 'packet captures taken on a host of the case (e.g. vm:eth0.pcap)')
-      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here'),
+      .option('--keep <dir>', 'live targets: keep what was collected as a case directory here')
+      .option('--links <file>', LINKS_HELP),
   ).action(
     async (
       cases: string[],

@@ -4,21 +4,26 @@ import type { Command } from 'commander';
 import type { Snapshot } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
+import { planCases } from '../sources/inputs.ts';
 import { buildReport } from '../web/report.ts';
 import { type CaseSource, serve } from '../web/server.ts';
-import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
 
-/** Case directories, read on demand one by one; or live targets collected now into one case. */
+/**
+ * Case directories, read on demand one by one (sosreports, host folders and sos collect bundles
+ * together are one case); or live targets collected now into one case.
+ */
 async function sources(
   args: readonly string[],
-  o: LiveOptions & { lenient?: boolean },
+  o: LiveOptions & { lenient?: boolean; links?: string },
 ): Promise<CaseSource[]> {
   const lenient = o.lenient ?? false;
-  if (!liveArgs(args)) return args.map((c) => ({ name: c, load: () => readCase(c, { lenient }) }));
+  const links = o.links !== undefined ? { links: o.links } : {};
+  if (!liveArgs(args)) return planCases(args, { lenient, ...links });
   const c = await collectLive(args, o, undefined);
   let snap: Snapshot;
   try {
-    snap = { ...readCase(c.dir, { lenient }), source: args.join(' ') };
+    snap = { ...readCase(c.dir, { lenient, ...links }), source: args.join(' ') };
   } finally {
     dropTemporary(c);
   }
@@ -38,8 +43,9 @@ export function webCommands(
       )
       .argument(
         '<case...>',
-        'case directories or sosreports (each its own page); or live targets forming one case',
+        'case directories (each its own page); or sosreports, host folders and sos collect bundles (together one case); or live targets forming one case',
       )
+      .option('--links <file>', LINKS_HELP)
       .option('--port <n>', 'TCP port (0: any free port)', '8018')
       .option(
         '--listen <addr>',
@@ -50,7 +56,7 @@ export function webCommands(
   ).action(
     async (
       cases: string[],
-      o: LiveOptions & { port: string; listen?: string; vm?: string; lenient?: boolean },
+      o: LiveOptions & { port: string; listen?: string; vm?: string; lenient?: boolean; links?: string },
     ) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -75,18 +81,27 @@ export function webCommands(
       .description(
         'write the page as one self-contained HTML file (works offline, no server): attach it to a ticket',
       )
-      .argument('<case...>', 'case directory or sosreport; or live targets forming one case')
+      .argument(
+        '<case...>',
+        'case directory; or sosreports, host folders and sos collect bundles (together one case); or live targets forming one case',
+      )
       .requiredOption('-o, --out <file>', 'the HTML file to write')
+      .option('--links <file>', LINKS_HELP)
       .option('--vm <port|mac|iface-id>', 'the VM port to focus on')
       .option('--lenient', 'report corrupt files as warnings and read the rest'),
-  ).action(async (cases: string[], o: LiveOptions & { out: string; vm?: string; lenient?: boolean }) => {
-    const src = await sources(cases, o);
-    if (src.length !== 1)
-      throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
-    const html = buildReport(src[0]!.load(), o.vm ? { vm: o.vm } : {});
-    writeFileSync(o.out, html);
-    out(
-      `vifpath: wrote ${o.out} (${Math.round(html.length / 1024)} KiB; open it in a browser, no server needed)\n`,
-    );
-  });
+  ).action(
+    async (
+      cases: string[],
+      o: LiveOptions & { out: string; vm?: string; lenient?: boolean; links?: string },
+    ) => {
+      const src = await sources(cases, o);
+      if (src.length !== 1)
+        throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
+      const html = buildReport(src[0]!.load(), o.vm ? { vm: o.vm } : {});
+      writeFileSync(o.out, html);
+      out(
+        `vifpath: wrote ${o.out} (${Math.round(html.length / 1024)} KiB; open it in a browser, no server needed)\n`,
+      );
+    },
+  );
 }

@@ -53,6 +53,20 @@ export interface ReadOptions {
   lenient?: boolean;
   /** Override the archive limits (tests; otherwise the VIFPATH_ARCHIVE_MAX_* variables or the defaults). */
   archiveLimits?: Partial<ArchiveLimits>;
+  /**
+   * The case's hosts, given one by one (sosreports and host folders named on the command line, a
+   * `sos collect` bundle's nodes) instead of the folders of `caseDir`: see sources/inputs.ts.
+   */
+  hosts?: readonly CaseHost[];
+  /** The wires: this file instead of `<case>/links.txt`; null: none (hosts given one by one). */
+  links?: string | null;
+}
+
+/** A host of the case: its folder or archive, and its name (or how to find it once unpacked). */
+export interface CaseHost {
+  path: string;
+  /** A name, or a function of the host's root (its unpacked archive) that decides it. */
+  name: string | ((root: string) => string);
 }
 
 export interface ArchiveLimits {
@@ -81,7 +95,7 @@ function archiveLimits(opts: ReadOptions): ArchiveLimits {
   };
 }
 
-const ARCHIVE = /\.(tar\.xz|tar\.gz|tgz|tar\.bz2|tar)$/;
+export const ARCHIVE = /\.(tar\.xz|tar\.gz|tgz|tar\.bz2|tar)$/;
 const CONF_DB_PATHS = [
   'etc/openvswitch/conf.db',
   'var/lib/openvswitch/conf.db',
@@ -194,7 +208,7 @@ const EXPECTED =
  * total limit or too many members is a LimitError naming the member and the limit, before anything
  * is written; with --lenient an oversized member is left out with a warning and the rest is read.
  */
-function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
+export function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
   const lim = archiveLimits(opts);
   const list = spawnSync('tar', ['-tvf', archive, '--numeric-owner'], {
     encoding: 'utf8',
@@ -281,7 +295,7 @@ function hostRoot(path: string, opts: ReadOptions, diagnostics: FileDiagnostic[]
   return path;
 }
 
-function isSosTree(dir: string): boolean {
+export function isSosTree(dir: string): boolean {
   return (
     existsSync(join(dir, 'sos_commands')) ||
     readdirSync(dir).some((e) => e.startsWith('sosreport-') && existsSync(join(dir, e, 'sos_commands')))
@@ -292,8 +306,9 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   if (!existsSync(caseDir)) throw new InputError('no such case directory or file', caseDir);
   const diagnostics: FileDiagnostic[] = [];
   const hosts: Host[] = [];
-  let hostDirs: { name: string; path: string }[];
-  if (statSync(caseDir).isFile() || isSosTree(caseDir)) {
+  let hostDirs: readonly CaseHost[];
+  if (opts.hosts) hostDirs = opts.hosts;
+  else if (statSync(caseDir).isFile() || isSosTree(caseDir)) {
     // A single sosreport: one host named after it.
     hostDirs = [{ name: basename(caseDir).replace(ARCHIVE, ''), path: caseDir }];
   } else {
@@ -329,7 +344,7 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   if (readable.length > 0 && unreadable.size > 0)
     for (let i = hosts.length - 1; i >= 0; i--)
       if (hosts[i]!.files.length === 0 && hosts[i]!.ignored.length > 0) hosts.splice(i, 1);
-  const links = readLinks(caseDir, hosts, diagnostics);
+  const links = readLinks(caseDir, hosts, diagnostics, opts.links);
   const snapshot: Snapshot = { source: caseDir, hosts, links, diagnostics };
   const bad = diagnostics.find((d) => d.severity === 'corrupt');
   if (bad && !opts.lenient) {
@@ -343,7 +358,7 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
 }
 
 function readHost(
-  name: string,
+  nameOf: CaseHost['name'],
   path: string,
   caseDir: string,
   diagnostics: FileDiagnostic[],
@@ -351,6 +366,7 @@ function readHost(
 ): Host {
   const root = hostRoot(path, opts, diagnostics);
   try {
+    const name = typeof nameOf === 'string' ? nameOf : nameOf(root);
     return readHostAt(root, name, path, caseDir, diagnostics, opts);
   } finally {
     // An unpacked archive is read whole by now: nothing is left in the temporary folder.
@@ -579,23 +595,35 @@ function readHostAt(
   return b.finish();
 }
 
-function readLinks(caseDir: string, hosts: Host[], diagnostics: FileDiagnostic[]): Link[] {
+function readLinks(
+  caseDir: string,
+  hosts: Host[],
+  diagnostics: FileDiagnostic[],
+  /** --links FILE (read wherever it is), or null: no wires given. */
+  given?: string | null,
+): Link[] {
   const links: Link[] = [];
-  const lp = join(caseDir, 'links.txt');
-  if (existsSync(lp) && statSync(lp).isFile() && resolvesInside(caseDir, lp)) {
+  const lp = given ?? join(caseDir, 'links.txt');
+  const file = given ?? 'links.txt';
+  if (
+    given !== null &&
+    existsSync(lp) &&
+    statSync(lp).isFile() &&
+    (given !== undefined || resolvesInside(caseDir, lp))
+  ) {
     const r = parseLinks(readFileSync(lp, 'utf8'));
-    for (const d of r.diagnostics) diagnostics.push({ ...d, file: 'links.txt' });
+    for (const d of r.diagnostics) diagnostics.push({ ...d, file });
     for (const l of r.value) {
       for (const e of [l.a, l.b])
         if (!hosts.some((h) => h.name === e.host))
           diagnostics.push({
-            file: 'links.txt',
+            file,
             line: l.line,
             severity: 'warning',
             code: 'unknown-host',
             message: `no host folder "${e.host}" in the case`,
           });
-      links.push({ a: l.a, b: l.b, from: ev('links.txt', l.line), inferred: false });
+      links.push({ a: l.a, b: l.b, from: ev(file, l.line), inferred: false });
     }
   }
   // XenServer: Dom0's vif<domid>.<n> is the DomU's eth<n>.

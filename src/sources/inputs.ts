@@ -1,0 +1,215 @@
+// What the command line names, as cases. A case directory (a folder of host folders) is a case of
+// its own, as always. Sosreports (archives or trees), host folders and `sos collect` bundles given
+// together form ONE case: each host named by the sosreport's own hostname file (the first label, as
+// live targets are named by `hostname`), else by its folder or archive name; `NAME=PATH` names a
+// host explicitly. Two inputs that are the same host are bad input (exit 2), never merged or
+// renamed behind the operator's back. Wires come from `--links FILE`.
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import type { FileDiagnostic, Snapshot } from '../model/snapshot.ts';
+import { removeTempDir } from '../runner/cleanup.ts';
+import { ARCHIVE, type CaseHost, isSosTree, type ReadOptions, readCase, unpack } from './case-dir.ts';
+import { InputError } from './errors.ts';
+import { sosHostName } from './host-name.ts';
+
+export interface InputOptions extends ReadOptions {
+  /** `--links FILE`: the wires between the hosts. */
+  links?: string;
+}
+
+/** One case to read: its name (what `diagnose --json` calls it) and how to read it. */
+export interface PlannedCase {
+  name: string;
+  load: () => Snapshot;
+}
+
+type Input =
+  | { kind: 'case'; path: string }
+  | { kind: 'host'; path: string; name?: string }
+  | { kind: 'bundle'; path: string; name?: string };
+
+/** `dom0=path`: an explicit host name (only when `dom0=path` is not itself a path). */
+const NAMED = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})=(.+)$/s;
+
+/** What sos collect writes beside the nodes' sosreports (sos/collector/__init__.py). */
+const BUNDLE_MARKERS = ['sos_logs', 'sos_reports'];
+const SOSREPORT = /^sosreport-/;
+
+function isDir(p: string): boolean {
+  return statSync(p).isDirectory();
+}
+
+/** A folder that sos collect wrote (unpacked): node sosreports beside sos_logs/ or sos_reports/. */
+export function isCollectBundle(dir: string): boolean {
+  if (!isDir(dir)) return false;
+  const entries = readdirSync(dir);
+  return (
+    entries.some((e) => SOSREPORT.test(e) && (ARCHIVE.test(e) || isDir(join(dir, e)))) &&
+    (entries.some((e) => BUNDLE_MARKERS.includes(e) && isDir(join(dir, e))) ||
+      basename(dir).startsWith('sos-collector-'))
+  );
+}
+
+/** The folder of an unpacked bundle archive that holds the nodes: itself or its one top folder. */
+function bundleRoot(dir: string): string {
+  if (isCollectBundle(dir)) return dir;
+  const subs = readdirSync(dir).filter((e) => !e.startsWith('.') && isDir(join(dir, e)));
+  for (const s of subs) if (isCollectBundle(join(dir, s))) return join(dir, s);
+  throw new InputError(
+    'not a sos collect bundle: no sosreport-* archives beside sos_logs/ or sos_reports/',
+    dir,
+  );
+}
+
+/** A folder that is one host: a sosreport tree, or a flat folder of files (no sub-folders, no archives). */
+function isHostFolder(dir: string): boolean {
+  if (isSosTree(dir)) return true;
+  const entries = readdirSync(dir).filter((e) => !e.startsWith('.'));
+  return (
+    entries.length > 0 &&
+    entries.every((e) => {
+      const st = lstatSync(join(dir, e));
+      return st.isFile() && !ARCHIVE.test(e);
+    })
+  );
+}
+
+function classify(arg: string): Input {
+  let path = arg;
+  let name: string | undefined;
+  const m = NAMED.exec(arg);
+  if (m && !existsSync(arg)) {
+    name = m[1]!;
+    path = m[2]!;
+  }
+  if (!existsSync(path)) throw new InputError('no such case directory, sosreport or file', path);
+  if (!isDir(path)) {
+    // sos collect names its tarball sos-collector-…; a sosreport is sosreport-…; else look inside.
+    if (basename(path).startsWith('sos-collector-'))
+      return { kind: 'bundle', path, ...(name ? { name } : {}) };
+    return { kind: 'host', path, ...(name ? { name } : {}) };
+  }
+  if (isCollectBundle(path)) return { kind: 'bundle', path, ...(name ? { name } : {}) };
+  if (isHostFolder(path) || name !== undefined) return { kind: 'host', path, ...(name ? { name } : {}) };
+  return { kind: 'case', path };
+}
+
+/** The name a host gets when nothing inside says it: its folder or archive name. */
+const folderName = (path: string): string => basename(path).replace(ARCHIVE, '');
+
+/** The hosts of one case given one by one: names decided as each is opened, duplicates refused. */
+class HostNames {
+  private readonly taken = new Map<string, string>();
+  constructor(explicit: readonly { name: string; path: string }[]) {
+    for (const e of explicit) this.claim(e.name, e.path, 'named on the command line');
+  }
+  private claim(name: string, path: string, how: string): string {
+    const other = this.taken.get(name);
+    if (other !== undefined)
+      throw new InputError(
+        `two inputs are host "${name}" (${how}): ${other} and ${path}; give each host once, or name them on the command line: NAME=PATH`,
+        path,
+      );
+    this.taken.set(name, path);
+    return name;
+  }
+  /** For readCase: the sosreport's own hostname file, else the folder or archive name. */
+  namer(path: string, explicit: string | undefined): CaseHost['name'] {
+    if (explicit !== undefined) return explicit;
+    return (root: string) => {
+      const own = sosHostName(root);
+      return own
+        ? this.claim(own.name, path, `by its ${own.file}`)
+        : this.claim(folderName(path), path, 'by its folder or archive name: no hostname file in it');
+    };
+  }
+}
+
+/** The nodes of a bundle folder: its sosreport archives and trees (sos_logs/, sos_reports/ are not hosts). */
+function bundleHosts(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .filter((e) => SOSREPORT.test(e) && !e.endsWith('.sha256') && !e.endsWith('.md5'))
+    .map((e) => join(dir, e))
+    .filter((p) => (isDir(p) ? isSosTree(p) : ARCHIVE.test(p)));
+}
+
+/** The folder evidence paths are relative to: the inputs' common parent. */
+function commonDir(paths: readonly string[]): string {
+  const parts = paths.map((p) => dirname(resolve(p)).split(sep));
+  const first = parts[0]!;
+  let n = first.length;
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && i < p.length && p[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join(sep) || sep;
+}
+
+/** Read hosts and bundles as one case (bundle archives unpacked here, removed once read). */
+function readTogether(inputs: readonly Input[], name: string, opts: InputOptions): Snapshot {
+  const unpacked: string[] = [];
+  const diagnostics: FileDiagnostic[] = [];
+  try {
+    const hosts: { path: string; name?: string }[] = [];
+    for (const i of inputs) {
+      if (i.kind === 'host') hosts.push({ path: i.path, ...(i.name ? { name: i.name } : {}) });
+      else if (i.kind === 'bundle') {
+        let dir = i.path;
+        if (!isDir(dir)) {
+          dir = unpack(dir, opts, diagnostics);
+          unpacked.push(dir);
+        }
+        const nodes = bundleHosts(bundleRoot(dir));
+        if (nodes.length === 0)
+          throw new InputError('a sos collect bundle without any node sosreport (sosreport-*)', i.path);
+        for (const n of nodes) hosts.push({ path: n });
+      }
+    }
+    const names = new HostNames(
+      hosts.filter((h) => h.name !== undefined) as { name: string; path: string }[],
+    );
+    const where = (p: string): string => {
+      for (const u of unpacked) if (p.startsWith(u + sep)) return p.slice(u.length + 1);
+      return p;
+    };
+    const snap = readCase(commonDir(hosts.map((h) => h.path)), {
+      ...opts,
+      hosts: hosts.map((h) => ({ path: h.path, name: names.namer(where(h.path), h.name) })),
+      links: opts.links ?? null,
+    });
+    return { ...snap, source: name, diagnostics: [...diagnostics, ...snap.diagnostics] };
+  } finally {
+    for (const u of unpacked) removeTempDir(u);
+  }
+}
+
+/**
+ * The cases the arguments name. Case directories: one case each (as `readCase`). Everything else
+ * (sosreports, host folders, sos collect bundles): together one case named by the arguments.
+ * Mixing both is a usage error.
+ */
+export function planCases(args: readonly string[], opts: InputOptions = {}): PlannedCase[] {
+  if (opts.links !== undefined && !(existsSync(opts.links) && statSync(opts.links).isFile()))
+    throw new InputError('--links: no such file', opts.links);
+  const inputs = args.map(classify);
+  const cases = inputs.filter((i) => i.kind === 'case');
+  if (cases.length === inputs.length)
+    return cases.map((c) => ({
+      name: c.path,
+      load: () => readCase(c.path, opts),
+    }));
+  if (cases.length > 0)
+    throw new InputError(
+      'give case directories (each its own case) or sosreports, host folders and sos collect bundles (together one case), not both',
+      cases[0]!.path,
+    );
+  const name = args.join(' ');
+  return [{ name, load: () => readTogether(inputs, name, opts) }];
+}
+
+/** Every case the arguments name, read now. */
+export function readInputs(args: readonly string[], opts: InputOptions = {}): Snapshot[] {
+  return planCases(args, opts).map((c) => c.load());
+}
