@@ -4,16 +4,13 @@
 // fix never holds a value the evidence does not determine.
 import {
   appendFileSync,
-  cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
@@ -21,47 +18,15 @@ import { formatDiagnosis } from '../cli/format-diagnosis.ts';
 import { EXIT } from '../errors/errors.ts';
 import { toJson } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
-import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { cleanupCases, edit, REF_NS, refCase, seedCase, tagSeedVif16 } from '../testing/case-edits.ts';
+import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
 import { diagnose } from './diagnose.ts';
 import type { Diagnosis } from './finding.ts';
 
-const REF = join(OWN_FIXTURES, 'reference');
-const tmp: string[] = [];
-afterAll(() => {
-  for (const d of tmp) rmSync(d, { recursive: true, force: true });
-});
-
-function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'vifpath-corpus-'));
-  tmp.push(d);
-  return d;
-}
-const edit = (f: string, from: string | RegExp, to: string): void => {
-  const t = readFileSync(f, 'utf8');
-  const n = t.replace(from, to);
-  if (n === t) throw new Error(`corpus edit did not apply to ${f}: ${from}`);
-  writeFileSync(f, n);
-};
-
-/** The seed example, optionally changed. */
-function seed(change?: (d: string) => void): string {
-  const d = dir();
-  cpSync(SEED_CASE, d, { recursive: true });
-  change?.(d);
-  return d;
-}
-const tagVif16 = (d: string, tag: number): void =>
-  edit(join(d, 'dom0/ovs-vsctl_show'), '    Port "vif16.0"\n', `    Port "vif16.0"\n        tag: ${tag}\n`);
-
-/** A reference lab capture (sosreport trees), with the hosts asked for and links.txt when given. */
-function ref(scenario: string, hosts: string[], links: string | null, change?: (d: string) => void): string {
-  const d = dir();
-  for (const h of hosts) cpSync(join(REF, scenario, h), join(d, h), { recursive: true });
-  if (links) writeFileSync(join(d, 'links.txt'), links);
-  change?.(d);
-  return d;
-}
-const REF_NS = 'qdhcp-5f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10';
+afterAll(cleanupCases);
+const seed = seedCase;
+const tagVif16 = tagSeedVif16;
+const ref = refCase;
 
 interface Row {
   name: string;

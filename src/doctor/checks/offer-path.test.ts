@@ -1,0 +1,33 @@
+// offer-path alone: the DISCOVER arrives, the OFFER does not come back.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCase } from '../../sources/case-dir.ts';
+import { cleanupCases, edit, REF_LINKS, refCase } from '../../testing/case-edits.ts';
+import { buildContext } from '../context.ts';
+import type { Check } from './check.ts';
+
+afterAll(cleanupCases);
+const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
+
+import { offerPath } from './offer-path.ts';
+
+describe('offer-path', () => {
+  it("DomU's br-eth1 lost its return translation: the OFFER dies on the way back", () => {
+    const f = run(
+      offerPath,
+      refCase('healthy', ['dom0', 'domu'], REF_LINKS, (d) => {
+        for (const file of ['ovs-ofctl_dump-flows_br-eth1', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-eth1'])
+          edit(
+            join(d, 'domu/sos_commands/openvswitch', file),
+            /priority=4,in_port=1,dl_vlan=1 actions=\S+/,
+            'priority=4,in_port=1,dl_vlan=1 actions=drop',
+          );
+      }),
+    );
+    expect(f.map((x) => x.code)).toEqual(['offer-dropped']);
+    expect(f[0]!.evidence[0]!.file).toMatch(/dump-flows_br-eth1$/);
+  });
+  it('the healthy lab: nothing', () => {
+    expect(run(offerPath, refCase('healthy', ['dom0', 'domu'], REF_LINKS))).toEqual([]);
+  });
+});
