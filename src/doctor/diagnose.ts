@@ -79,6 +79,9 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       ],
     });
   }
+  // What the readers said of the input: a cut dump, another tool's error text, a file not read.
+  // Never a fault by itself; the traces that depend on a cut dump are already unproven.
+  findings.push(...inputNotes(s));
   // A finding without evidence is never an error.
   for (const f of findings) {
     if (f.severity === 'error' && f.evidence.length === 0) {
@@ -143,6 +146,42 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
     paths,
     collectNext,
   };
+}
+
+const MAX_INPUT_NOTES = 12;
+
+function inputNotes(s: Snapshot): Finding[] {
+  const notes = s.diagnostics;
+  const byFile = new Map<string, typeof notes>();
+  for (const d of notes) byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
+  const out: Finding[] = [];
+  for (const [file, ds] of byFile) {
+    if (out.length === MAX_INPUT_NOTES) {
+      out.push({
+        code: 'input-note',
+        role: 'gap',
+        severity: 'info',
+        subject: 'input',
+        message: `${byFile.size - MAX_INPUT_NOTES} more file(s) with reader notes: \`vifpath snapshot <case>\` lists them all`,
+        evidence: [],
+        fix: [],
+      });
+      break;
+    }
+    const d = ds[0]!;
+    out.push({
+      code: 'input-note',
+      role: d.severity === 'ovs' ? 'observation' : 'gap',
+      severity: d.severity === 'warning' || d.severity === 'corrupt' ? 'warning' : 'info',
+      subject: file,
+      message: `${d.message}${ds.length > 1 ? ` (and ${ds.length - 1} more note(s) in this file)` : ''}`,
+      evidence: ds
+        .slice(0, 3)
+        .map((x) => ({ text: x.text ?? x.code, file, ...(x.line ? { line: x.line } : {}) })),
+      fix: [],
+    });
+  }
+  return out;
 }
 
 function knownPorts(s: Snapshot): string {
