@@ -7,6 +7,7 @@ import type { FlowEntry } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
+import { learnTargets } from './learned.ts';
 import { normalSwitch } from './normal.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import {
@@ -235,6 +236,15 @@ export function runTable(
       code: 'unsupported-match',
       text: `${rb.host}:${rb.name} table ${table}: a flow with a match the simulator does not evaluate (priority ${unsure}) could have matched`,
     };
+  // A table that learn() writes to, with nothing learned in the dump: a learned flow that would
+  // outrank what matched (or the miss) is unknown, so the lookup is an assumption.
+  const learn = learnTargets(rb.bridge)?.get(table);
+  if (learn && learn.learned === 0 && (r.flow?.priority ?? -1) < learn.priority)
+    assume(e, {
+      code: 'learn',
+      text: `${rb.host}:${rb.name} table ${table}: learn() writes flows here (priority ${learn.priority}) and the dump holds none; taken as nothing learned${r.flow ? ` (the lookup falls to \`${r.flow.rule}\`)` : ''}`,
+      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${rb.name} table=${table}   # on ${rb.host}, after traffic: learned flows appear`,
+    });
   try {
     if (!r.flow) {
       // Table miss: OpenFlow 1.3+ and OVS drop (no controller); a standalone bridge's NORMAL is a real flow in dumps.

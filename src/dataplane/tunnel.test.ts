@@ -55,7 +55,8 @@ describe('VXLAN across hosts (Neutron br-tun)', () => {
     const c2 = nodesOf(t.tree, 'bridge').find((b) => b.host === 'compute2' && b.bridge === 'br-int')!;
     expect(c2.packet.vlans[0]?.vid).toBe(2);
     expect(t.assumptions.map((a) => a.code)).toContain('underlay');
-    expect(t.assumptions.map((a) => a.code)).toContain('learn');
+    // learn() in table 10 writes table 20, which the DISCOVER (broadcast, table 22) never looks up.
+    expect(t.assumptions.map((a) => a.code)).not.toContain('learn');
   });
 
   it('the OFFER comes back over the l2pop unicast flow of network table 20', () => {
@@ -71,6 +72,35 @@ describe('VXLAN across hosts (Neutron br-tun)', () => {
     expect(tun[0]!.from).toMatchObject({ host: 'network', port: 'vxlan-ac10000b', remote_ip: '172.16.0.11' });
     expect(tun[0]!.to).toEqual({ host: 'compute1', bridge: 'br-tun', port: 'vxlan-ac10000d' });
     expect(t.reached).toContainEqual({ kind: 'vm', host: 'vm1', device: 'eth0' });
+  });
+
+  it('table 20 without learned flows is an assumption only where a learned flow could outrank the match', () => {
+    const c = overlayCase();
+    const net = c.hosts.find((h) => h.name === 'network')!;
+    const brTun = net.bridges!.find((b) => b.name === 'br-tun')!;
+    const offer = () =>
+      traceCommand(buildSnapshot(c.hosts, c.links), {
+        from: `network:${DHCP_TAP}`,
+        packet: 'dhcp-offer',
+        mac: VM.vm1.mac,
+      });
+    // The l2pop unicast flow (priority 2) outranks any learned flow (priority 1): no assumption.
+    expect(offer().assumptions.map((a) => a.code)).not.toContain('learn');
+    // Without it the lookup falls to priority 0 (flood via table 22): what was learned matters.
+    brTun.flows = brTun.flows!.filter((f) => !f.startsWith('table=20,priority=2'));
+    const t = offer();
+    expect(t.verdict).toBe('delivered');
+    const a = t.assumptions.find((x) => x.code === 'learn')!;
+    expect(a.text).toContain(
+      'network:br-tun table 20: learn() writes flows here (priority 1) and the dump holds none',
+    );
+    // A learned flow in the dump is evidence: used, no assumption.
+    brTun.flows.push(
+      'table=20,hard_timeout=300,priority=1,vlan_tci=0x0005/0x0fff,dl_dst=fa:16:3e:11:22:33 actions=load:0->NXM_OF_VLAN_TCI[],load:0x3e9->NXM_NX_TUN_ID[],output:vxlan-ac10000b',
+    );
+    const u = offer();
+    expect(u.assumptions.map((x) => x.code)).not.toContain('learn');
+    expect(nodesOf(u.tree, 'tunnel').map((n) => n.from.port)).toEqual(['vxlan-ac10000b']);
   });
 
   it('GRE: gre-<hex> ports, table 3, no UDP port', () => {
