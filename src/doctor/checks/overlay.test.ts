@@ -79,6 +79,11 @@ describe('overlay checks', () => {
       /table 3 maps it to local VLAN 6/,
     ],
   ];
+  it('F4 names the wrong remote_ip, not a missing port', () => {
+    const { overlay } = run({ remoteIp: '172.16.0.99' });
+    expect(overlay.map((f) => f.code)).toEqual(['tunnel-remote-unknown']);
+  });
+
   for (const [name, o, code, subject, msg] of cases)
     it(`${name}: ${code}`, () => {
       const { d, overlay } = run(o);

@@ -1,6 +1,7 @@
 // The VM's host has no tunnel to the host of the DHCP server (l2population never created it), or
 // has one that the flood flow of br-tun table 22 leaves out: the DISCOVER never enters the tunnel.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
+import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import type { Flow } from '../../openflow/types.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -32,6 +33,12 @@ export const tunnelMissing: Check = {
         seen.add(key);
         const toSrv = mine.filter((x) => x.cfg.remoteIp && addrs.includes(x.cfg.remoteIp));
         const others = mine.map((x) => evid(`${x.iface.name}: remote_ip=${x.cfg.remoteIp ?? '?'}`, x.from));
+        // A port named for the server's host (Neutron's <type>-<hex ip>) that points elsewhere is
+        // tunnel-remote's finding, not a missing port.
+        const misnamed = mine.some((x) =>
+          addrs.some((a) => neutronTunnelName(x.cfg.type, a) === x.iface.name),
+        );
+        if (toSrv.length === 0 && misnamed) continue;
         if (toSrv.length === 0) {
           out.push({
             code: 'tunnel-port-missing',
