@@ -9,6 +9,9 @@ const LAB_FILES = [
   'src/capture/capture.lab.test.ts',
 ];
 
+// Both projects fail when the run leaves a vifpath-* temporary folder or a lab namespace behind.
+const LEFTOVERS = 'src/testing/leftovers-setup.ts';
+
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -21,11 +24,16 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: [...LAB_FILES, '**/node_modules/**'],
+          globalSetup: [LEFTOVERS],
         },
       },
       {
         extends: true,
-        test: { name: 'lab', include: LAB_FILES, globalSetup: ['src/testing/lab-global-setup.ts'] },
+        test: {
+          name: 'lab',
+          include: LAB_FILES,
+          globalSetup: [LEFTOVERS, 'src/testing/lab-global-setup.ts'],
+        },
       },
     ],
   },
