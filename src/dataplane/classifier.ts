@@ -31,10 +31,10 @@ interface BigCheck {
 export interface CompiledFlow {
   entry: FlowEntry;
   flow: Flow;
-  /** `priority=…,match actions=…` as dumped: computed once, quoted by every trace. */
-  rule: string;
-  /** Text of each action, in order. */
-  actionTexts: string[];
+  /** `priority=…,match actions=…` as dumped: made on first use (most flows are never quoted), then kept. */
+  readonly rule: string;
+  /** Text of each action, in order (made on first use). */
+  readonly actionTexts: string[];
   priority: number;
   /** Every action is conjunction(...): a clause, not a rule of its own. */
   conjunctive: { id: number; clause: number; nClauses: number }[] | null;
@@ -42,6 +42,29 @@ export interface CompiledFlow {
   unsupported: string[];
   checks: Check[];
   bigChecks: BigCheck[];
+}
+
+/** A compiled flow whose texts are printed when a trace first quotes it. */
+class Compiled implements CompiledFlow {
+  private ruleText: string | undefined;
+  private actions: string[] | undefined;
+  constructor(
+    readonly entry: FlowEntry,
+    readonly flow: Flow,
+    readonly priority: number,
+    readonly conjunctive: { id: number; clause: number; nClauses: number }[] | null,
+    readonly unsupported: string[],
+    readonly checks: Check[],
+    readonly bigChecks: BigCheck[],
+  ) {}
+  get rule(): string {
+    if (this.ruleText === undefined) this.ruleText = formatFlowRule(this.flow);
+    return this.ruleText;
+  }
+  get actionTexts(): string[] {
+    if (this.actions === undefined) this.actions = this.flow.actions.map(formatAction);
+    return this.actions;
+  }
 }
 
 interface Subtable {
@@ -76,11 +99,14 @@ const lo24 = (n: number): number => n % 0x1000000;
 const MACS = new Set(['dl_src', 'dl_dst', 'arp_sha', 'arp_tha']);
 const GETTERS: Record<string, Getter> = {};
 const BIG_GETTERS: Record<string, BigGetter> = {};
-const MAC_FIELDS: Record<string, (p: Packet) => number> = {};
+/** The 48-bit MAC fields as two 24-bit halves: one getter per half and field, shared by every flow. */
+const MAC_HALVES: Record<string, [Getter, Getter]> = {};
 for (const [name, a] of FIELD_ACCESS) {
   if (a.big) BIG_GETTERS[name] = a.big;
-  else if (a.num && MACS.has(name)) MAC_FIELDS[name] = a.num;
-  else if (a.num) GETTERS[name] = a.num;
+  else if (a.num && MACS.has(name)) {
+    const get = a.num;
+    MAC_HALVES[name] = [(p) => hi24(get(p)), (p) => lo24(get(p))];
+  } else if (a.num) GETTERS[name] = a.num;
 }
 
 export const CT_BITS: Record<string, number> = Object.fromEntries(CT_STATE_FLAGS.map((f, i) => [f, 1 << i]));
@@ -124,11 +150,11 @@ function compileItem(
     return;
   }
   if (v.t === 'mac') {
-    const get = MAC_FIELDS[f];
-    if (!get) return void unsupported.push(m.name);
+    const halves = MAC_HALVES[f];
+    if (!halves) return void unsupported.push(m.name);
     const mask = v.m ?? 0xffffffffffff;
-    checks.push({ id: `${f}.hi`, get: (p) => hi24(get(p)), mask: hi24(mask), value: hi24(v.v) & hi24(mask) });
-    checks.push({ id: `${f}.lo`, get: (p) => lo24(get(p)), mask: lo24(mask), value: lo24(v.v) & lo24(mask) });
+    checks.push({ id: `${f}.hi`, get: halves[0], mask: hi24(mask), value: hi24(v.v) & hi24(mask) });
+    checks.push({ id: `${f}.lo`, get: halves[1], mask: lo24(mask), value: lo24(v.v) & lo24(mask) });
     return;
   }
   if (v.t === 'flags') {
@@ -187,12 +213,45 @@ const SHORT: Record<string, [number, number?]> = {
   mplsm: [0x8848],
 };
 
+/**
+ * Why the model cannot evaluate match item `m` on this bridge, or undefined when it can: the same
+ * rule compileItem applies, without building any check (world.ts lists a bridge's unsupported
+ * flows before compiling its tables, which it does table by table when a trace first visits them).
+ */
+export function unsupportedItem(m: MatchItem, resolve: PortResolver): string | undefined {
+  if (m.kind === 'unsupported') return m.text;
+  if (m.kind === 'shorthand') return SHORT[m.name] ? undefined : m.name;
+  const v = m.value;
+  const f = m.field;
+  switch (v.t) {
+    case 'port':
+      return resolve(v.port) === undefined
+        ? `${m.name}=${v.port.kind === 'name' ? v.port.name : JSON.stringify(v.port)} (no such port on the bridge)`
+        : undefined;
+    case 'mac':
+      return MAC_HALVES[f] ? undefined : m.name;
+    case 'flags':
+      return f === 'ct_state' ? undefined : `${m.name} flags`;
+    case 'enum':
+      return undefined;
+    case 'int':
+    case 'ipv4':
+      return GETTERS[f] ? undefined : m.name;
+    case 'big':
+    case 'ipv6':
+      return BIG_GETTERS[f] ? undefined : m.name;
+    default:
+      return m.name;
+  }
+}
+
 export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFlow {
   const checks: Check[] = [];
   const bigChecks: BigCheck[] = [];
   const unsupported: string[] = [];
-  for (const m of entry.flow.match) compileItem(m, resolve, checks, bigChecks, unsupported);
-  const acts = entry.flow.actions;
+  const flow = entry.flow;
+  for (const m of flow.match) compileItem(m, resolve, checks, bigChecks, unsupported);
+  const acts = flow.actions;
   const conj =
     acts.length > 0 && acts.every((a) => a.type === 'conjunction')
       ? acts.map((a) =>
@@ -202,31 +261,23 @@ export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFl
         )
       : null;
   // Merge duplicate checks of one field (udp + nw_proto=17) so the signature is canonical.
-  const merged = new Map<string, Check>();
+  const sorted: Check[] = [];
   for (const c of checks) {
-    const prev = merged.get(c.id);
-    if (prev)
-      merged.set(c.id, { ...prev, mask: (prev.mask | c.mask) >>> 0, value: (prev.value | c.value) >>> 0 });
-    else merged.set(c.id, c);
+    const i = sorted.findIndex((x) => x.id === c.id);
+    if (i >= 0) {
+      const prev = sorted[i]!;
+      sorted[i] = { ...prev, mask: (prev.mask | c.mask) >>> 0, value: (prev.value | c.value) >>> 0 };
+    } else sorted.push(c);
   }
-  const sorted = [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return {
-    entry,
-    flow: entry.flow,
-    rule: formatFlowRule(entry.flow),
-    actionTexts: entry.flow.actions.map(formatAction),
-    priority: entry.flow.priority,
-    conjunctive: conj,
-    unsupported,
-    checks: sorted,
-    bigChecks,
-  };
+  sorted.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return new Compiled(entry, flow, flow.priority, conj, unsupported, sorted, bigChecks);
 }
 
 function signature(f: CompiledFlow): string {
-  return [...f.checks.map((c) => `${c.id}/${c.mask}`), ...f.bigChecks.map((c) => `${c.id}/${c.mask}`)].join(
-    ',',
-  );
+  let s = '';
+  for (const c of f.checks) s += `${c.id}/${c.mask},`;
+  for (const c of f.bigChecks) s += `${c.id}/${c.mask},`;
+  return s;
 }
 
 // Keys: a number when a subtable checks one field (the common case: in_port, reg5), else a string.
@@ -259,11 +310,12 @@ export function compileTable(id: number, flows: CompiledFlow[]): CompiledTable {
     s.maxPriority = Math.max(s.maxPriority, f.priority);
     const k = flowKey(f);
     const b = s.buckets.get(k);
-    if (b) {
-      b.push(f);
-      b.sort((x, y) => y.priority - x.priority);
-    } else s.buckets.set(k, [f]);
+    if (b) b.push(f);
+    else s.buckets.set(k, [f]);
   }
+  // Highest priority first; a stable sort keeps dump order among equals (the first one wins).
+  for (const s of subs.values())
+    for (const b of s.buckets.values()) if (b.length > 1) b.sort((x, y) => y.priority - x.priority);
   return {
     id,
     subtables: [...subs.values()].sort((a, b) => b.maxPriority - a.maxPriority),

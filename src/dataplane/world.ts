@@ -1,9 +1,24 @@
 // What the trace engine knows of the case: every bridge with its compiled tables and ports, the
 // patch and wire connections between them, and the endpoints (namespaces, host devices). Facts
 // the case lacks are filled by explicit, printed assumptions.
-import type { Bridge, Host, Interface, Port, Snapshot, VlanMode } from '../model/snapshot.ts';
+import type {
+  Bridge,
+  BridgeFlows,
+  FlowEntry,
+  Host,
+  Interface,
+  Port,
+  Snapshot,
+  VlanMode,
+} from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
-import { type CompiledTable, compileFlow, compileTable } from './classifier.ts';
+import {
+  type CompiledTable,
+  compileFlow,
+  compileTable,
+  type PortResolver,
+  unsupportedItem,
+} from './classifier.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
 import {
@@ -43,7 +58,7 @@ export interface RtBridge {
   name: string;
   bridge?: Bridge;
   /** null: no flow dump; NORMAL is assumed. */
-  tables: Map<number, CompiledTable> | null;
+  tables: Tables | null;
   ports: Map<number, RtPort>;
   byName: Map<string, RtPort>;
   /** Not in the case at all: inferred from Neutron naming. */
@@ -168,7 +183,7 @@ export function buildWorld(snapshot: Snapshot): World {
     }
     inferPatches(w, h.name);
   }
-  for (const rb of w.bridges) compileBridge(rb);
+  for (const rb of w.bridges) lazyFlows(rb);
   buildUnderlay(w);
   return w;
 }
@@ -181,28 +196,86 @@ function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
   };
 }
 
-function compileBridge(rb: RtBridge): void {
+/** What a trace asks of a bridge's flows: one table, compiled. */
+export interface Tables {
+  get(table: number): CompiledTable | undefined;
+}
+
+/** A bridge's tables, each compiled when a trace first looks into it (most tables no trace visits). */
+class LazyTables implements Tables {
+  private readonly compiled = new Map<number, CompiledTable>();
+  constructor(
+    private readonly pending: Map<number, FlowEntry[]>,
+    private readonly resolve: PortResolver,
+  ) {}
+
+  get(table: number): CompiledTable | undefined {
+    const t = this.compiled.get(table);
+    if (t) return t;
+    const entries = this.pending.get(table);
+    if (!entries) return undefined;
+    const flows = new Array<ReturnType<typeof compileFlow>>(entries.length);
+    for (let i = 0; i < entries.length; i++) flows[i] = compileFlow(entries[i]!, this.resolve);
+    const c = compileTable(table, flows);
+    this.compiled.set(table, c);
+    this.pending.delete(table);
+    return c;
+  }
+}
+
+/**
+ * A bridge's flows are looked at when a trace first enters the bridge (a fleet's world has
+ * thousands nobody visits): `tables`, `unsupported` and `unsupportedTop` are getters until then.
+ */
+function lazyFlows(rb: RtBridge): void {
   const b = rb.bridge;
   if (!b?.flows.known) return;
-  const byTable = new Map<number, ReturnType<typeof compileFlow>[]>();
+  const flows = b.flows.value;
+  if (!flows.complete)
+    rb.incomplete = `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;
+  const keys = ['tables', 'unsupported', 'unsupportedTop'] as const;
+  const prepare = (): void => {
+    for (const k of keys) delete rb[k];
+    prepareFlows(rb, flows);
+  };
+  for (const k of keys)
+    Object.defineProperty(rb, k, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        prepare();
+        return rb[k];
+      },
+    });
+}
+
+/** Group the flows by table and list those whose match the model cannot evaluate; compile nothing yet. */
+function prepareFlows(rb: RtBridge, flows: BridgeFlows): void {
+  const byTable = new Map<number, FlowEntry[]>();
   const resolve = resolver(rb);
-  for (const e of b.flows.value.entries) {
-    const cf = compileFlow(e, resolve);
-    if (cf.unsupported.length > 0) {
-      rb.unsupported.push(`${e.text}: ${cf.unsupported.join(', ')}`);
-      const t = e.flow.table;
-      rb.unsupportedTop.set(t, Math.max(rb.unsupportedTop.get(t) ?? -1, e.flow.priority));
+  rb.unsupported = [];
+  rb.unsupportedTop = new Map();
+  for (const e of flows.entries) {
+    const f = e.flow;
+    let why: string[] | undefined;
+    for (const m of f.match) {
+      const u = unsupportedItem(m, resolve);
+      if (u === undefined) continue;
+      if (why) why.push(u);
+      else why = [u];
     }
-    let l = byTable.get(e.flow.table);
+    if (why) {
+      rb.unsupported.push(`${e.text}: ${why.join(', ')}`);
+      rb.unsupportedTop.set(f.table, Math.max(rb.unsupportedTop.get(f.table) ?? -1, f.priority));
+    }
+    let l = byTable.get(f.table);
     if (!l) {
       l = [];
-      byTable.set(e.flow.table, l);
+      byTable.set(f.table, l);
     }
-    l.push(cf);
+    l.push(e);
   }
-  rb.tables = new Map([...byTable].map(([t, l]) => [t, compileTable(t, l)]));
-  if (!b.flows.value.complete)
-    rb.incomplete = `${rb.host}:${rb.name}: the flow dump ${b.flows.value.file} is incomplete (cut short or unreadable lines): flows may be missing`;
+  rb.tables = new LazyTables(byTable, resolve);
 }
 
 /**

@@ -1,6 +1,7 @@
 // One flow line, as `ovs-ofctl dump-flows` prints it (any form: with or without statistics, OF1.0
 // or OF1.3, --names) or as `ovs-ofctl add-flow` takes it. parseFlow ∘ formatFlow is the identity
 // on what OVS prints.
+import { ownString } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem } from './match.ts';
@@ -42,7 +43,7 @@ function cookieAt(line: string, vs: number, end: number): BigValue {
   if (!lastCookie || end - vs !== lastCookieText.length || !line.startsWith(lastCookieText, vs)) {
     const val = line.slice(vs, end);
     lastCookie = parseBigValue(val, 64, true, 'cookie');
-    lastCookieText = val;
+    lastCookieText = ownString(val);
   }
   return lastCookie;
 }
@@ -161,7 +162,7 @@ function token(f: Flow, line: string, start: number, eq: number, slash: number, 
   const key = eq < 0 ? line.slice(start, end) : line.slice(start, eq);
   if (eq < 0 && FLAGS.has(key)) {
     if (f.flags === NO_FLAGS) f.flags = [];
-    f.flags.push(key as FlowFlag);
+    f.flags.push(ownString(key) as FlowFlag);
   } else scratch.push(matchItemAt(line, start, eq, slash, end, key));
 }
 

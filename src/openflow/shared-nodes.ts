@@ -7,7 +7,7 @@
 // read straight from the line and looked up by their numeric value, so no substring is cut or
 // hashed for them; everything else goes through the table-driven parseMatchItem, shared by text.
 // The two paths give equal nodes (checked by a property test).
-import { BoundedMemo } from '../memo/bounded-memo.ts';
+import { BoundedMemo, ownString } from '../memo/bounded-memo.ts';
 import { parseActions, resetActionSharing } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { parseMatchItem } from './match.ts';
@@ -95,11 +95,13 @@ class NumericNodes {
 }
 
 const numeric = new NumericNodes(SHARE_MAX);
-const byText = new BoundedMemo(SHARE_MAX, parseMatchItem);
+// Keys and nodes are made from an own copy of the text: a node must not keep its dump alive.
+const byText = new BoundedMemo(SHARE_MAX, parseMatchItem, ownString);
 // Frozen: the list is shared by every flow with this text.
 const actionLists = new BoundedMemo(
   SHARE_MAX,
   (text: string) => Object.freeze(parseActions(text)) as Action[],
+  ownString,
 );
 
 /** Forget shared nodes (flow.ts's resetFlowSharing, which also forgets the last cookie). */
