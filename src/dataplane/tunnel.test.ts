@@ -1,9 +1,12 @@
 // Tunnels in the trace: encapsulation at a VXLAN/GRE port, the remote host found by its underlay
 // address, its tunnel port found the way OVS's receive lookup does, the decapsulated packet with
 // tun_id/tun_src/tun_dst; and each way the overlay breaks, on the Neutron overlay as data.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
 import { formatTrace } from '../cli/format-trace.ts';
+import { readCase } from '../sources/case-dir.ts';
+import { ROOT } from '../testing/fixtures.ts';
 import { DHCP_TAP, type OverlayOptions, overlayCase, QDHCP, VM } from '../testing/overlay-case.ts';
 import { buildSnapshot } from '../testing/snapshot-builder.ts';
 import { formatPacket } from './packet.ts';
@@ -147,6 +150,30 @@ describe('hosts the case does not hold', () => {
         .filter((r) => r.kind === 'beyond-tunnel')
         .map((r) => r.kind === 'beyond-tunnel' && r.remote_ip),
     ).toEqual(['172.16.0.12', '172.16.0.13']);
+  });
+});
+
+describe('a published compute-node sosreport (canonical/hotsos test data, src/parse/fixtures/field)', () => {
+  it('the DISCOVER of its VM crosses br-tun into both VXLAN tunnels with VNI 0x4d1, beyond which the case ends', async () => {
+    const s = await readCase(join(ROOT, 'src/parse/fixtures/field/hotsos-openstack'));
+    const t = traceCommand(s, { from: 'compute:tap0e778df8-ca', packet: 'dhcp-discover' });
+    expect(
+      nodesOf(t.tree, 'tunnel').map((n) => [
+        n.from.port,
+        n.from.local_ip,
+        n.from.remote_ip,
+        n.from.key,
+        n.to,
+      ]),
+    ).toEqual([
+      ['vxlan-0a000072', '10.0.0.128', '10.0.0.114', '0x4d1', null],
+      ['vxlan-0a000085', '10.0.0.128', '10.0.0.133', '0x4d1', null],
+    ]);
+    expect(t.reached).toContainEqual(
+      expect.objectContaining({ kind: 'beyond-tunnel', remote_ip: '10.0.0.133' }),
+    );
+    // The network nodes are not in the case: not dropped, not delivered.
+    expect(t.verdict).toBe('incomplete');
   });
 });
 
