@@ -34,8 +34,12 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      ...(opts.timeoutMs ? { timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
     });
+    // Our own timer, not spawn's `timeout`: Node clears that one on 'exit' only, and a command that
+    // is not installed (ENOENT) never exits, so its timer kept the process alive for the whole
+    // timeout after the work was done (`collect local` idled 30 s on a missing xenstore-read).
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    const done = (): void => clearTimeout(timer);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const cap = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
@@ -56,6 +60,7 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     child.stdout?.on('data', take(out));
     child.stderr?.on('data', take(err));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      done();
       // Not installed: report it the way a shell would (127), so callers treat every host alike.
       if (e.code === 'ENOENT')
         resolve({
@@ -69,7 +74,8 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
       else reject(e);
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
-    child.on('close', (rc, signal) =>
+    child.on('close', (rc, signal) => {
+      done();
       resolve({
         argv: [...argv],
         rc,
@@ -78,8 +84,8 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
         stderr: Buffer.concat(err).toString('utf8'),
         durationMs: performance.now() - start,
         ...(overflow ? { overflow: cap } : {}),
-      }),
-    );
+      });
+    });
   });
 }
 
