@@ -3,6 +3,7 @@
 // the handler table in actions.ts, NORMAL by normal.ts, fields are read and written through
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
+import { portRole } from '../model/roles.ts';
 import type { FlowEntry } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { execute } from './actions.ts';
@@ -440,14 +441,19 @@ function endpointOf(
       };
     }
   }
+  // What the port is (a VM's, an uplink, ...) says whether the unknown behind it could lead on.
+  const role =
+    rb.bridge && port.port && host === rb.host
+      ? portRole(w.snapshot, h, rb.bridge, port.port).role
+      : 'unknown';
   if (d)
     return {
-      endpoint: wired ? { kind: 'vm', host, device: dev } : { kind: 'device', host, device: dev },
+      endpoint: wired ? { kind: 'vm', host, device: dev } : { kind: 'device', host, device: dev, role },
       ...(d.up ? {} : { down: `${host} ${dev}` }),
     };
   if (wired) return { endpoint: { kind: 'vm', host, device: dev } };
   return {
-    endpoint: { kind: 'port', host: rb.host, bridge: rb.name, port: port.name },
+    endpoint: { kind: 'port', host: rb.host, bridge: rb.name, port: port.name, role },
     assumption: {
       code: 'behind-port-unknown',
       text: `${host}:${port.name}: nothing in the case says what is behind this port`,

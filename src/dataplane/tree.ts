@@ -1,6 +1,7 @@
 // The trace as data, in the spirit of OVN's ovn-trace: the simulator only appends typed nodes to
 // one tree; verdicts, the doctor, the text and JSON printers and the web page read that tree.
 // Nothing downstream parses text the trace produced.
+import type { PortRole } from '../model/roles.ts';
 import type { FlowEntry } from '../model/snapshot.ts';
 import type { Action } from '../openflow/types.ts';
 import type { Packet } from './packet.ts';
@@ -62,7 +63,7 @@ export type Endpoint =
   /** The bridge's LOCAL port (the host's own stack). */
   | { kind: 'local'; host: string; bridge: string }
   /** An OVS port with nothing in the case behind it. */
-  | { kind: 'port'; host: string; bridge: string; port: string }
+  | { kind: 'port'; host: string; bridge: string; port: string; role: PortRole }
   /** A device inside a network namespace (a qdhcp tap, or its veth peer). */
   | {
       kind: 'namespace';
@@ -74,7 +75,7 @@ export type Endpoint =
       veth?: string;
     }
   /** A device of the host that is not an OVS port and not in a namespace. */
-  | { kind: 'device'; host: string; device: string }
+  | { kind: 'device'; host: string; device: string; role: PortRole }
   /** A device on another host of the case reached over a wire that ends there (a VM's eth0). */
   | { kind: 'vm'; host: string; device: string }
   /** A wire to a host the case does not hold. */
@@ -288,12 +289,10 @@ export function endpointIs(o: Output, t: TargetSpec): boolean {
 
 /** A leaf that leaves the evidence toward the unknown (nothing known behind it). */
 function leavesEvidence(o: Output): boolean {
-  return (
-    o.endpoint.kind === 'uncollected' ||
-    o.endpoint.kind === 'port' ||
-    o.endpoint.kind === 'device' ||
-    o.endpoint.kind === 'beyond-tunnel'
-  );
+  const e = o.endpoint;
+  // A VM's port or a router/DHCP namespace's leads to no other switch: not a way on to the target.
+  if (e.kind === 'port' || e.kind === 'device') return e.role === 'uplink' || e.role === 'unknown';
+  return e.kind === 'uncollected' || e.kind === 'beyond-tunnel';
 }
 
 export function dropOf(d: DropNode): Drop {

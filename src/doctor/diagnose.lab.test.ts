@@ -1,15 +1,17 @@
 // diagnose on the cases the lab global setup collected from real OVS, one per scenario.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
+import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
 import { labResult } from '../testing/lab-cases.ts';
 import { diagnose } from './diagnose.ts';
 
+afterAll(cleanupCases);
+
 describe('the DHCP port in another VLAN than the network', () => {
   it('is named, with the tag and the VLAN the frame arrives in', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vifpath-taptag-'));
+    const dir = tmpCase();
     cpSync(labResult('healthy').caseDir, dir, { recursive: true });
     const f = join(dir, 'domu/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port');
     const text = readFileSync(f, 'utf8');

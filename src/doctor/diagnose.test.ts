@@ -1,13 +1,15 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
+import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
 import { diagnose } from './diagnose.ts';
+
+afterAll(cleanupCases);
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 
@@ -35,7 +37,7 @@ describe('the seed case', () => {
   });
 
   it("cites the agent's minimize_polling when the case has its config", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vifpath-seed-agent-'));
+    const dir = tmpCase();
     cpSync(SEED_CASE, dir, { recursive: true });
     const ini = join(dir, 'domu/etc/neutron/plugins/ml2');
     mkdirSync(ini, { recursive: true });
@@ -52,7 +54,7 @@ describe('the seed case', () => {
   });
 
   it("reads the agent's log: a port it never processed, a port it could not find", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vifpath-seed-log-'));
+    const dir = tmpCase();
     cpSync(SEED_CASE, dir, { recursive: true });
     mkdirSync(join(dir, 'domu/var/log/neutron'), { recursive: true });
     const log = join(dir, 'domu/var/log/neutron/openvswitch-agent.log');
@@ -119,7 +121,7 @@ describe('the seed case', () => {
 
 describe('the reference lab captures (shared/reference/fixtures)', () => {
   const asCase = (scenario: string): string => {
-    const d = mkdtempSync(join(tmpdir(), 'vifpath-ref-'));
+    const d = tmpCase();
     for (const h of ['dom0', 'domu'])
       cpSync(join(OWN_FIXTURES, 'reference', scenario, h), join(d, h), { recursive: true });
     // Their README: Dom0's vif2.1 is DomU's eth1.

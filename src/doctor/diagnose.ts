@@ -133,7 +133,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       role: 'gap',
       severity: 'warning',
       subject: a.subject,
-      message: `the paths rest on an assumption about ${a.subject}, a bridge the agent programs: ${a.text}`,
+      message: `the paths rest on what the case does not prove: ${a.text}`,
       evidence: [],
       fix: a.remedy ? [a.remedy] : [],
     });
@@ -229,7 +229,7 @@ function riskyAssumptions(
         a.code === 'port-vlan-unknown' ||
         a.code === 'vlan-mode-unknown'
       )
-        add(a.code, a.text, a.remedy);
+        add('trace', a.text, a.remedy);
   }
   return [...out.values()];
 }

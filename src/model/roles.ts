@@ -67,6 +67,7 @@ export type PortRole = 'vm' | 'uplink' | 'patch' | 'service' | 'local' | 'unknow
 
 const XEN_VIF = /^vif(\d+)\.(\d+)$/;
 const NEUTRON_VM_NAME = /^(tap|qvo)[0-9a-f]{8}-[0-9a-f]{2}$/;
+const NEUTRON_SERVICE_NAME = /^(qr|qg|sg|fg|ha|rfp|fpr)-[0-9a-f]{8}-[0-9a-f]{2}$/;
 
 /** Neutron's binding keys on an Interface: iface-id and attached-mac with the hypervisor's vm-uuid or XenServer's xs-vif-uuid. */
 export function hasVmBindingKeys(ids: Readonly<Record<string, string>>): boolean {
@@ -148,6 +149,11 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
     return { role: 'vm', why: `a XenServer guest vif (domid ${domid}, not a host of the case)` };
   }
   if (NEUTRON_VM_NAME.test(p.name)) return { role: 'vm', why: "Neutron's VM port naming" };
+  if (NEUTRON_SERVICE_NAME.test(p.name))
+    return {
+      role: 'service',
+      why: "Neutron's router port naming (its device lives in a qrouter/snat/fip namespace)",
+    };
   if (ids['attached-mac']) return { role: 'vm', why: `external_ids:attached-mac ${ids['attached-mac']}` };
   return { role: 'unknown', why: 'no Neutron external_ids or naming, no uplink evidence' };
 }

@@ -61,7 +61,7 @@ describe('snapshot and diagnose print a hostile port name escaped (JSON stays ex
         paths: [{ vm: hostile, discover: { verdict: 'dropped', reached: [hostile], drop: hostile } }],
         findings: [
           {
-            code: 'untagged-port',
+            code: 'vm-port-untagged',
             severity: 'error',
             subject: hostile,
             message: hostile,
@@ -75,6 +75,6 @@ describe('snapshot and diagnose print a hostile port name escaped (JSON stays ex
       plain,
     );
     expect(text).not.toMatch(terminalActive);
-    expect(text.split('\\x1b[2J')).toHaveLength(12); // 11 places print it, the path lines included
+    expect(text.split('\\x1b[2J')).toHaveLength(13); // 12 places print it: path lines and the report command included
   });
 });

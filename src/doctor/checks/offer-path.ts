@@ -14,8 +14,8 @@ export const offerPath: Check = {
       const d = ctx.discover.get(vm);
       const o = ctx.offer.get(vm);
       if (!o || !d || !reachedServer(ctx, vm)) continue;
-      const back = o.outputs.some((x) => x.host === vm.host.name && x.port === vm.port.name);
-      if (back) continue;
+      // Only a proven drop is a fault; an OFFER path that leaves the case is the undecided headline's.
+      if (o.verdict !== 'dropped') continue;
       out.push({
         code: 'offer-dropped',
         severity: 'error',
