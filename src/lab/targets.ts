@@ -15,12 +15,15 @@ const domid = (id: number): Record<string, string> => ({ 'sos_commands/xen/xenst
 
 export function labSource(lab: Lab, host: LabSourceHost, name: string = host): HostSource {
   const runner = new LocalRunner(lab.wrap(host, []), `lab:${host}`);
-  if (host === 'vm') return { name, runner, ovs: false, namespaces: [], emulated: domid(VM_DOMID) };
+  // Only the lab's own files: never this machine's conf.db, agent config, logs or DHCP files.
+  if (host === 'vm')
+    return { name, runner, ovs: false, namespaces: [], emulated: domid(VM_DOMID), mappedFilesOnly: true };
   if (host === 'dom0')
     return {
       name,
       runner,
       namespaces: [],
+      mappedFilesOnly: true,
       paths: { '/etc/openvswitch/conf.db': join(lab.dir, host, 'conf.db') },
     };
   return {
@@ -33,6 +36,7 @@ export function labSource(lab: Lab, host: LabSourceHost, name: string = host): H
         `lab:${ns}`,
       ),
     emulated: domid(DOMU_DOMID),
+    mappedFilesOnly: true,
     paths: {
       '/etc/openvswitch/conf.db': join(lab.dir, host, 'conf.db'),
       '/var/lib/neutron/dhcp': join(lab.dir, 'neutron/dhcp'),

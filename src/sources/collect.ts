@@ -31,6 +31,12 @@ export interface HostSource {
   namespaces?: readonly string[];
   /** Files the host keeps elsewhere than a real one would: path (or directory) prefix → real path. */
   paths?: Readonly<Record<string, string>>;
+  /**
+   * An emulated host (the lab's): a file is there only where `paths` maps it. Its runner runs on
+   * this machine, so an unmapped path would read this machine's own /var/lib/openvswitch/conf.db,
+   * agent config, logs or DHCP files as if they were the emulated host's.
+   */
+  mappedFilesOnly?: boolean;
   /** false: the host has no Open vSwitch of its own (do not ask the machine's default one). */
   ovs?: boolean;
   /** Files written as given (case-relative path → text): what an emulated host cannot answer itself. */
@@ -165,14 +171,17 @@ class HostCollector {
     return r;
   }
 
-  real(path: string): string {
+  /** Where the host keeps `path` (undefined: an emulated host that has no such file). */
+  real(path: string): string | undefined {
     for (const [from, to] of Object.entries(this.src.paths ?? {}))
       if (path === from || path.startsWith(`${from}/`)) return to + path.slice(from.length);
-    return path;
+    return this.src.mappedFilesOnly ? undefined : path;
   }
 
   async copy(path: string, tail = false): Promise<void> {
-    const argv = tail ? ['tail', '-n', LOG_LINES, '--', this.real(path)] : ['cat', '--', this.real(path)];
+    const real = this.real(path);
+    if (real === undefined) return;
+    const argv = tail ? ['tail', '-n', LOG_LINES, '--', real] : ['cat', '--', real];
     const r = await this.run(this.src.runner, argv);
     if (r.rc === 0) this.write(path.slice(1), r.stdout);
   }
@@ -240,7 +249,9 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
 async function collectNeutron(c: HostCollector, src: HostSource): Promise<void> {
   for (const f of FILES.slice(2)) await c.copy(f);
   for (const f of LOGS) await c.copy(f, true);
-  const ls = await c.run(src.runner, ['ls', '-1', '--', c.real(DHCP_DIR)]);
+  const dhcpDir = c.real(DHCP_DIR);
+  if (dhcpDir === undefined) return;
+  const ls = await c.run(src.runner, ['ls', '-1', '--', dhcpDir]);
   if (ls.rc !== 0) return;
   for (const net of ls.stdout
     .split('\n')
