@@ -37,7 +37,14 @@ export interface Exchange {
 
 export interface TypeSummary {
   type: DhcpType | 'BOOTP';
+  /** Sightings: a message seen at three points counts three. */
   count: number;
+  /**
+   * Messages (the client's retransmissions): a message is seen once per point, and each
+   * retransmission carries its own `secs`; so at least the sightings at the busiest point and at
+   * least the distinct `secs` values. This is the `x4` of `DISCOVER x4`.
+   */
+  messages: number;
   points: string[];
   /** VLAN of the earliest of them (null: untagged). */
   vlan: number | null;
@@ -67,6 +74,8 @@ const ORDER: (DhcpType | 'BOOTP')[] = [
 export const CAPTURE_SIGHTINGS_PER_EXCHANGE = 16;
 /** Transactions one analysis follows (~2 KB each): past it the captures are too broad to read per xid. */
 export const CAPTURE_MAX_EXCHANGES = 200_000;
+/** DHCP messages of one capture in a case (each is kept in the Snapshot). */
+export const CAPTURE_MAX_SIGHTINGS = 200_000;
 /** Undecodable-frame warnings kept per file (the rest are counted in one more warning). */
 export const CAPTURE_MAX_WARNINGS_PER_FILE = 100;
 
@@ -133,6 +142,7 @@ class SightingReader implements RecordVisitor {
       udpChecksum: h.udpChecksum,
       frame: index,
       file: this.file,
+      secs: f.secs,
     });
   }
   /** Warnings, with one for the undecodable frames past CAPTURE_MAX_WARNINGS_PER_FILE. */
@@ -164,10 +174,46 @@ export function dhcpSightings(
   return { sightings, frames: c.frames, diagnostics: c.finish(read) };
 }
 
+/**
+ * dhcpSightings on a file read piece by piece, keeping at most `maxSightings` (the case reader's
+ * captures, every sighting in the Snapshot): past it a corrupt `limit` diagnostic, which the case
+ * reader turns into exit 2 or, with --lenient, a warning with the sightings before it.
+ */
+export function dhcpSightingsFile(
+  path: string,
+  file: string,
+  point: string,
+  maxSightings = CAPTURE_MAX_SIGHTINGS,
+): { sightings: DhcpSighting[]; frames: number; diagnostics: (Diagnostic & { file: string })[] } {
+  const sightings: DhcpSighting[] = [];
+  let over: DhcpSighting | undefined;
+  const c = new SightingReader(file, point, (s) => {
+    if (sightings.length < maxSightings) sightings.push(s);
+    else over ??= s;
+  });
+  const diagnostics = c.finish(scanCaptureFile(path, c));
+  if (over)
+    diagnostics.unshift({
+      severity: 'corrupt',
+      line: over.frame,
+      code: 'limit',
+      message: `more than ${maxSightings} DHCP messages in one capture (CAPTURE_MAX_SIGHTINGS): capture only the VM's DHCP, e.g. tcpdump -r IN -w OUT 'ether host <mac> and udp port 67'`,
+      file,
+    });
+  return { sightings, frames: c.frames, diagnostics };
+}
+
 const rank = (t: DhcpType | 'BOOTP'): number => ORDER.indexOf(t);
+
+/** Distinct `secs` values remembered per message type of one exchange (memory per exchange stays small). */
+const MAX_SECS_PER_TYPE = 64;
 
 interface TypeAcc {
   count: number;
+  /** point → sightings there. */
+  perPoint: Map<string, number>;
+  /** Distinct `secs` values (at most MAX_SECS_PER_TYPE). */
+  secs: Set<number>;
   /** point → earliest time seen there. */
   points: Map<string, number>;
   vlan: number | null;
@@ -241,13 +287,15 @@ export class ExchangeTable {
     }
     let t = a.types.get(s.type);
     if (!t) {
-      t = { count: 0, points: new Map(), vlan: s.vlan, vlanTs: s.ts, bad: new Map() };
+      t = { count: 0, perPoint: new Map(), secs: new Set(), points: new Map(), vlan: s.vlan, vlanTs: s.ts, bad: new Map() };
       a.types.set(s.type, t);
     } else if (s.ts < t.vlanTs) {
       t.vlan = s.vlan;
       t.vlanTs = s.ts;
     }
     t.count++;
+    t.perPoint.set(s.point, (t.perPoint.get(s.point) ?? 0) + 1);
+    if (s.secs !== undefined && t.secs.size < MAX_SECS_PER_TYPE) t.secs.add(s.secs);
     const p = t.points.get(s.point);
     if (p === undefined || s.ts < p) t.points.set(s.point, s.ts);
     if (s.udpChecksum === 'bad') {
@@ -269,7 +317,14 @@ export class ExchangeTable {
       for (const t of a.types.keys()) if (rank(t) > rank(last)) last = t;
       const seen = ORDER.filter((t) => a.types.has(t)).map((type) => {
         const t = a.types.get(type)!;
-        return { type, count: t.count, points: byTime(t.points), vlan: t.vlan, badChecksumAt: byTime(t.bad) };
+        return {
+          type,
+          count: t.count,
+          messages: Math.max(t.secs.size, ...t.perPoint.values()),
+          points: byTime(t.points),
+          vlan: t.vlan,
+          badChecksumAt: byTime(t.bad),
+        };
       });
       return {
         xid: a.xid,
@@ -325,7 +380,7 @@ export function describeExchange(e: Exchange, points: string[]): string[] {
   for (const t of e.seen) {
     const missing = points.filter((p) => !t.points.includes(p));
     out.push(
-      `  ${t.type.padEnd(8)} x${t.count} seen at ${t.points.join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,
+      `  ${t.type.padEnd(8)} x${t.messages} seen at ${t.points.join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,
     );
   }
   return out;

@@ -14,6 +14,8 @@ import {
   CAPTURE_MAX_WARNINGS_PER_FILE,
   CAPTURE_SIGHTINGS_PER_EXCHANGE,
   describeExchange,
+  dhcpSightings,
+  dhcpSightingsFile,
 } from './analyze.ts';
 import {
   CAPTURE_MAX_BLOCK_BYTES,
@@ -107,7 +109,9 @@ describe('capture analyze within limits', () => {
       expect(e.sightings[0]!.frame).toBe(e.xid + 1);
     }
     // (the xid rewrite leaves the UDP checksums wrong, which the summary reports)
-    expect(describeExchange(a.exchanges[0]!, a.points)[1]).toMatch(/^ {2}DISCOVER x\d+ seen at vm; BAD UDP checksum at vm$/);
+    expect(describeExchange(a.exchanges[0]!, a.points)[1]).toMatch(
+      /^ {2}DISCOVER x\d+ seen at vm; BAD UDP checksum at vm$/,
+    );
     // Read from the file piece by piece (47 MB, windows of 4 MiB) or whole in memory: the same.
     expect(analyze([{ bytes, file, point: 'vm' }])).toEqual(a);
   });
@@ -127,6 +131,25 @@ describe('capture analyze within limits', () => {
       );
     }
     expect(analyzeFiles([{ path: file, file, point: 'vm' }], { exchanges: 101 }).exchanges).toHaveLength(101);
+  });
+
+  it("a case's capture keeps at most CAPTURE_MAX_SIGHTINGS: past it a corrupt limit diagnostic", () => {
+    const file = join(dir, 'case.pcap');
+    writeFileSync(file, writePcap(dhcpFrames(30, 3)));
+    const r = dhcpSightingsFile(file, 'h/eth0.pcap', 'h:eth0', 20);
+    expect(r.sightings).toHaveLength(20);
+    expect(r.frames).toBe(30);
+    expect(r.diagnostics[0]).toEqual({
+      severity: 'corrupt',
+      line: 21,
+      code: 'limit',
+      message:
+        "more than 20 DHCP messages in one capture (CAPTURE_MAX_SIGHTINGS): capture only the VM's DHCP, e.g. tcpdump -r IN -w OUT 'ether host <mac> and udp port 67'",
+      file: 'h/eth0.pcap',
+    });
+    expect(dhcpSightingsFile(file, 'f', 'p').sightings).toEqual(
+      dhcpSightings(readFileSync(file), 'f', 'p').sightings,
+    );
   });
 
   it('undecodable frames: the first CAPTURE_MAX_WARNINGS_PER_FILE are listed, the rest counted', () => {

@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
-import { dhcpSightings } from '../capture/analyze.ts';
+import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
@@ -46,7 +46,7 @@ import {
   VERBATIM,
 } from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
-import { resolvesInside, walkHost } from './walk.ts';
+import { readText, resolvesInside, walkHost } from './walk.ts';
 
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
@@ -434,7 +434,7 @@ function readHostAt(
   };
   // Another tool's error lines are diagnostics; the rest of the text is read as usual.
   const text = (f: HostFile): string => {
-    const raw = readFileSync(f.path, 'utf8');
+    const raw = readText(f.path, f.rel, _opts.lenient ?? false, (d) => push(f.rel, [d]));
     if (VERBATIM.has(f.kind.kind)) return raw;
     const t = stripToolErrors(raw);
     push(f.rel, t.diagnostics);
@@ -553,7 +553,7 @@ function readHostAt(
     else if (k.kind === 'capture') {
       b.host.files.push(f.rel);
       const point = `${name}:${k.name}`;
-      const r = dhcpSightings(readFileSync(f.path), f.rel, point);
+      const r = dhcpSightingsFile(f.path, f.rel, point);
       for (const d of r.diagnostics) diagnostics.push(d);
       b.host.captures = [...(b.host.captures ?? []), { file: f.rel, point, sightings: r.sightings }];
     } else if (k.kind === 'agent-log')
@@ -670,11 +670,7 @@ export function addCaptures(s: Snapshot, specs: readonly string[]): void {
         spec,
       );
     if (!existsSync(file)) throw new InputError('no such capture file', file);
-    const r = dhcpSightings(
-      readFileSync(file),
-      file,
-      `${host.name}:${basename(file).replace(/\.pcap(ng)?$/, '')}`,
-    );
+    const r = dhcpSightingsFile(file, file, `${host.name}:${basename(file).replace(/\.pcap(ng)?$/, '')}`);
     const bad = r.diagnostics.find((d) => d.severity === 'corrupt');
     if (bad) throw new InputError(bad.message, file, bad.line || undefined);
     host.captures = [

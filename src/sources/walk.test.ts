@@ -98,6 +98,31 @@ describe('case file walk', () => {
     expect(s.diagnostics).toMatchObject([{ file: 'elsewhere', severity: 'warning', code: 'symlink-out' }]);
   });
 
+  it('a text file over CASE_MAX_TEXT_BYTES: exit 2 naming it; --lenient warns and reads the rest', async () => {
+    const c = join(dir, 'text');
+    cpSync(SEED_CASE, c, { recursive: true });
+    const saved = process.env.VIFPATH_CASE_MAX_TEXT_BYTES;
+    process.env.VIFPATH_CASE_MAX_TEXT_BYTES = '400';
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['snapshot', c], () => {})).toBe(2);
+      expect(err.mock.calls.map((x) => String(x[0]))).toEqual([
+        expect.stringMatching(
+          /^vifpath: dom[0u]\/[^:]+: \d+ bytes, over the 400-byte limit on one text file \(CASE_MAX_TEXT_BYTES; set VIFPATH_CASE_MAX_TEXT_BYTES to read it\) \(use --lenient to read the rest\)\n$/,
+        ),
+      ]);
+      const s = readCase(c, { lenient: true });
+      expect(s.diagnostics.filter((d) => d.code === 'limit').map((d) => d.file)).toContain(
+        'dom0/ovsdb-client_monitor_Interface_name_ofport',
+      );
+      expect(s.hosts.map((h) => h.name)).toEqual(['dom0', 'domu']);
+    } finally {
+      err.mockRestore();
+      if (saved === undefined) delete process.env.VIFPATH_CASE_MAX_TEXT_BYTES;
+      else process.env.VIFPATH_CASE_MAX_TEXT_BYTES = saved;
+    }
+  });
+
   it('the file limit through the CLI: exit 2, one line', async () => {
     const c = join(dir, 'cli');
     cpSync(join(SEED_CASE, 'dom0'), join(c, 'dom0'), { recursive: true });

@@ -3,15 +3,17 @@
 // trees (tens of thousands of files vifpath never reads), with a cap on the files and the depth.
 // A limit hit is a LimitError naming the folder, the limit and what to do (exit 2), or with
 // --lenient a warning and the walk goes on with what it has.
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LimitError } from '../errors/errors.ts';
-import type { FileDiagnostic } from '../model/diagnostic.ts';
+import type { Diagnostic, FileDiagnostic } from '../model/diagnostic.ts';
 
 /** Files in one host folder (a full sosreport without proc/ and sys/ holds some thousands). */
 export const CASE_MAX_FILES = 200_000;
 /** Folder levels below a host folder (a sosreport's deepest path vifpath reads is 6 below its root). */
 export const CASE_MAX_DEPTH = 16;
+/** One text output read whole (a dump of about a million flows; V8's strings end near 512 MiB). */
+export const CASE_MAX_TEXT_BYTES = 256 * 1024 * 1024;
 /** Trees of a sosreport's root that are never walked. */
 const SOS_SKIPPED = new Set(['proc', 'sys']);
 
@@ -108,4 +110,18 @@ export function resolvesInside(dir: string, p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A text file of the case, read whole when it is within CASE_MAX_TEXT_BYTES; a bigger one is a
+ * LimitError naming it (exit 2) or, with --lenient, a warning and nothing read.
+ */
+export function readText(path: string, rel: string, lenient: boolean, warn: (d: Diagnostic) => void): string {
+  const max = envLimit('VIFPATH_CASE_MAX_TEXT_BYTES', CASE_MAX_TEXT_BYTES);
+  const size = statSync(path).size;
+  if (size <= max) return readFileSync(path, 'utf8');
+  const what = `${size} bytes, over the ${max}-byte limit on one text file (CASE_MAX_TEXT_BYTES; set VIFPATH_CASE_MAX_TEXT_BYTES to read it)`;
+  if (!lenient) throw new LimitError(`${what} (use --lenient to read the rest)`, rel);
+  warn({ severity: 'warning', line: 0, code: 'limit', message: `${what}: not read` });
+  return '';
 }
