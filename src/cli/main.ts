@@ -13,6 +13,7 @@ import { readInputs } from '../sources/inputs.ts';
 import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
 import { EXIT } from './exit.ts';
+import { allVms, fleetVmCase } from './fleet-commands.ts';
 import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
@@ -82,6 +83,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       .description('name the cause of a DHCP failure, with the evidence and the fix')
       .argument('<case...>', 'case directory or sosreport; or live targets that together form one case')
       .option('--vm <port|mac|iface-id>', 'only this VM port')
+      .option('--all-vms', 'one line per VM (verdict, headline), the whole fleet, on every core')
       .option('--json', 'print the diagnosis as JSON')
       .option('--lenient', 'report corrupt files as warnings and read the rest')
       .option(
@@ -96,6 +98,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       cases: string[],
       o: LiveOptions & {
         vm?: string;
+        allVms?: boolean;
         json?: boolean;
         lenient?: boolean;
         exitZero?: boolean;
@@ -103,8 +106,15 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         keep?: string;
       },
     ) => {
+      if (o.allVms) {
+        if (o.vm) throw new InputError('--all-vms and --vm exclude each other', '--all-vms');
+        const read = async (): Promise<Snapshot[]> => (await snapshots(cases, o)).map((c) => c.snap);
+        return allVms(cases, o, read, out, setExit);
+      }
       let worst: number = EXIT.ok;
-      for (const { snap } of await snapshots(cases, o)) {
+      // A fleet's case directory: read only the hosts the VM's paths need.
+      const fleet = o.vm ? fleetVmCase(cases, o, o.vm) : undefined;
+      for (const { snap } of fleet ? [{ snap: fleet }] : await snapshots(cases, o)) {
         addCaptures(snap, o.pcap ?? []);
         const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
         out(`${o.json ? toJson(d) : formatDiagnosis(d, colors(true))}\n`);

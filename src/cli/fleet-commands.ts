@@ -1,0 +1,106 @@
+// `diagnose --all-vms` and the fleet path of `diagnose --vm` (doctor/fleet.ts does the work):
+// argument checks and printing only.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { diagnose } from '../doctor/diagnose.ts';
+import type { Verdict } from '../doctor/finding.ts';
+import {
+  diagnoseFleet,
+  FLEET_MIN_HOSTS,
+  type FleetDiagnosis,
+  fleetIndex,
+  fleetVerdict,
+  hostFolderCount,
+  readHosts,
+  vmHosts,
+} from '../doctor/fleet.ts';
+import { findVms } from '../model/roles.ts';
+import { type Snapshot, toJson } from '../model/snapshot.ts';
+import { isSosTree } from '../sources/case-dir.ts';
+import { isCollectBundle } from '../sources/inputs.ts';
+import { escapeControl as e } from '../text/escape.ts';
+import { EXIT } from './exit.ts';
+
+/** The one case directory (a folder of host folders) the arguments name, if that is what they are. */
+export function caseDirArg(args: readonly string[], o: { links?: string }): string | undefined {
+  if (args.length !== 1 || o.links !== undefined) return undefined;
+  const d = args[0]!;
+  if (!existsSync(d) || !statSync(d).isDirectory() || isSosTree(d) || isCollectBundle(d)) return undefined;
+  const subs = readdirSync(d).filter((x) => !x.startsWith('.'));
+  return subs.some((x) => statSync(join(d, x)).isDirectory()) ? d : undefined;
+}
+
+/**
+ * `diagnose --vm` on a fleet (a case directory of FLEET_MIN_HOSTS host folders or more): only the
+ * hosts the VM's paths need are read. undefined: not a fleet, or no host mentions the VM (the
+ * whole case is read, and diagnose says what it finds).
+ */
+export function fleetVmCase(
+  args: readonly string[],
+  o: { links?: string; lenient?: boolean },
+  vm: string,
+): Snapshot | undefined {
+  const dir = caseDirArg(args, o);
+  if (!dir || hostFolderCount(dir) < FLEET_MIN_HOSTS) return undefined;
+  const ix = fleetIndex(dir);
+  const hosts = vmHosts(ix, vm);
+  if (!hosts) return undefined;
+  return { ...readHosts(ix, hosts, o.lenient ? { lenient: true } : {}), source: dir };
+}
+
+const exitOf = (v: Verdict): number =>
+  v === 'problem' ? EXIT.problem : v === 'undecided' ? EXIT.undecided : EXIT.ok;
+
+/** The line of one VM in `--all-vms` text output. */
+function vmLine(v: FleetDiagnosis['vms'][number]): string {
+  return `${v.verdict.toUpperCase().padEnd(9)} ${e(v.host)}:${e(v.vm)}  ${e(v.headline)}`;
+}
+
+/** `diagnose --all-vms`: one line per VM (or one JSON document), exit 0 / 1 / 3 over them all. */
+export async function allVms(
+  args: readonly string[],
+  o: { links?: string; lenient?: boolean; json?: boolean; exitZero?: boolean },
+  read: () => Promise<Snapshot[]>,
+  out: (s: string) => void,
+  setExit: (code: number) => void,
+): Promise<void> {
+  const dir = caseDirArg(args, o);
+  let d: FleetDiagnosis;
+  if (dir) {
+    const tty = process.stderr.isTTY;
+    let shown = -1;
+    d = await diagnoseFleet(dir, {
+      ...(o.lenient ? { lenient: true } : {}),
+      onProgress: (done, total, vms) => {
+        // A line that rewrites itself on a terminal; else a line per tenth of the fleet.
+        const tenth = Math.floor((done * 10) / total);
+        if (tty) process.stderr.write(`\rdiagnosing: ${done}/${total} hosts, ${vms} VMs`);
+        else if (tenth !== shown) process.stderr.write(`diagnosing: ${done}/${total} hosts, ${vms} VMs\n`);
+        shown = tenth;
+      },
+    });
+    if (tty) process.stderr.write('\n');
+  } else {
+    // Sosreports, bundles, live targets: the case is read whole, each VM diagnosed on it.
+    const vms: FleetDiagnosis['vms'] = [];
+    let source = args.join(' ');
+    for (const s of await read()) {
+      source = s.source;
+      for (const vm of findVms(s)) {
+        const ids = vm.port.interfaces[0]?.externalIds.known ? vm.port.interfaces[0].externalIds.value : {};
+        const r = diagnose(s, { vm: ids['iface-id'] ?? vm.mac ?? vm.port.name });
+        vms.push({ vm: vm.port.name, host: vm.host.name, verdict: r.verdict, headline: r.headline });
+      }
+    }
+    d = { case: source, vms };
+  }
+  if (o.json) out(`${toJson(d)}\n`);
+  else {
+    for (const v of d.vms) out(`${vmLine(v)}\n`);
+    const n = (v: Verdict): number => d.vms.filter((x) => x.verdict === v).length;
+    out(
+      `${d.vms.length} VMs: ${n('problem')} problem, ${n('undecided')} undecided, ${n('healthy')} healthy\n`,
+    );
+  }
+  if (!o.exitZero) setExit(exitOf(fleetVerdict(d)));
+}
