@@ -5,6 +5,7 @@ import { collect } from '../lab/collect.ts';
 import { DEFAULT_DIR, down, LAB_HOSTS, Lab, LabError, type LabHost, labDir, leftovers } from '../lab/lab.ts';
 import type { Renewal } from '../lab/state.ts';
 import { SCENARIOS } from '../lab/topology.ts';
+import { OVERLAY_HOSTS, OVERLAY_SCENARIOS, OverlayLab, type OverlayScenario } from '../lab/vxlan.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import { numberOption } from './live.ts';
 
@@ -35,15 +36,38 @@ export function labCommands(
       else
         for (const s of SCENARIOS)
           out(`${s.name.padEnd(18)} ${s.expectLease ? 'lease   ' : 'no lease'}  ${s.description}\n`);
+      if (!o.json)
+        out(
+          `--topology vxlan|gre (compute1, compute2, network; ../shared/reference/ovs-tunnels.md): ${OVERLAY_SCENARIOS.join(', ')}\n`,
+        );
     });
 
   lab
     .command('up')
     .description('build the lab for a scenario; the VM asks for a lease as it boots')
     .option('--scenario <name>', 'which scenario (see `lab list`)', 'healthy')
+    .option(
+      '--topology <name>',
+      'seed (XenServer), or vxlan / gre (Neutron overlay between three hosts)',
+      'seed',
+    )
     .option(...dirOpt)
     .option('--dhcp-timeout <s>', "dhclient's timeout in seconds", '6')
-    .action(async (o: { scenario: string; dir: string; dhcpTimeout: string }) => {
+    .action(async (o: { scenario: string; topology: string; dir: string; dhcpTimeout: string }) => {
+      if (o.topology === 'vxlan' || o.topology === 'gre') {
+        const l = await OverlayLab.up({
+          dir: o.dir,
+          type: o.topology,
+          scenario: o.scenario as OverlayScenario,
+        });
+        out(
+          `lab ${l.prefix} up in ${((l.upMs ?? 0) / 1000).toFixed(2)} s: ${l.type} overlay, scenario ${l.scenario}\n`,
+        );
+        const r = await l.lease('vm1');
+        out(`vm1 DHCP: ${r.ok ? `lease ${r.address}` : 'NO lease'} after ${(r.ms / 1000).toFixed(2)} s\n`);
+        return;
+      }
+      if (o.topology !== 'seed') throw new LabError(`unknown topology "${o.topology}": seed, vxlan or gre`);
       const dhcpTimeout = numberOption('--dhcp-timeout', o.dhcpTimeout, {
         min: 1,
         max: MAX_DHCP_TIMEOUT_S,
@@ -62,6 +86,12 @@ export function labCommands(
     .description('remove every process, namespace and file of the lab (also after a crash)')
     .option(...dirOpt)
     .action(async (o: { dir: string }) => {
+      if (OverlayLab.isOverlay(o.dir)) {
+        const l = OverlayLab.attach(o.dir);
+        await l.down();
+        out(`removed overlay lab ${l.prefix} (namespaces ${l.prefix}-*, its OVS instances and files)\n`);
+        return;
+      }
       const r = await down(o.dir);
       out(
         r.removed.length
@@ -85,6 +115,24 @@ export function labCommands(
     .option(...dirOpt)
     .option('--json', 'machine-readable')
     .action((o: { dir: string; json?: boolean }) => {
+      if (OverlayLab.isOverlay(o.dir)) {
+        const l = OverlayLab.attach(o.dir);
+        const st = {
+          prefix: l.prefix,
+          type: l.type,
+          scenario: l.scenario,
+          upMs: l.upMs,
+          namespaces: Object.fromEntries(
+            [...OVERLAY_HOSTS, 'underlay', 'qdhcp', 'vm1', 'vm2'].map((h) => [h, l.ns(h)]),
+          ),
+        };
+        out(
+          o.json
+            ? `${JSON.stringify(st, null, 2)}\n`
+            : `overlay lab ${l.prefix} in ${l.dir}: ${l.type}, scenario ${l.scenario}\n`,
+        );
+        return;
+      }
       const l = Lab.open(o.dir);
       if (o.json) {
         out(
@@ -106,6 +154,12 @@ export function labCommands(
     .description('make the VM ask for a lease again (like `ifup eth0`) and report the outcome')
     .option(...dirOpt)
     .action(async (o: { dir: string }) => {
+      if (OverlayLab.isOverlay(o.dir)) {
+        const r = await OverlayLab.attach(o.dir).lease('vm1');
+        out(`vm1 DHCP: ${r.ok ? `lease ${r.address}` : 'NO lease'} after ${(r.ms / 1000).toFixed(2)} s\n`);
+        for (const line of r.output.trimEnd().split('\n')) out(`  ${line}\n`);
+        return;
+      }
       const l = Lab.open(o.dir);
       const r = await l.renew();
       out(`${renewalLine(r)}\n`);
@@ -118,6 +172,14 @@ export function labCommands(
     .argument('<case-dir>')
     .option(...dirOpt)
     .action(async (caseDir: string, o: { dir: string }) => {
+      if (OverlayLab.isOverlay(o.dir)) {
+        const l = OverlayLab.attach(o.dir);
+        await l.collect(caseDir);
+        out(
+          `case written to ${caseDir} (hosts compute1, compute2, network, vm1, vm2; ${l.type}, scenario ${l.scenario})\n`,
+        );
+        return;
+      }
       const l = Lab.open(o.dir);
       await collect(l, caseDir);
       out(`case written to ${caseDir} (hosts dom0, domu, vm; scenario ${l.state.scenario})\n`);

@@ -6,7 +6,7 @@
 // there): the tunnel IP on br-phy's internal port, `arp off` on the underlay veth, neighbours
 // warmed before the first DISCOVER. Scenarios break it the way the reference's failures do.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, execOk } from '../runner/exec.ts';
 import { LocalRunner, NETNS } from '../runner/runner.ts';
@@ -78,9 +78,31 @@ export interface LeaseResult {
   address?: string;
 }
 
+/** What `lab up --topology vxlan|gre` leaves in its directory for the commands that follow. */
+export const OVERLAY_STATE = 'overlay.json';
+interface OverlayState {
+  prefix: string;
+  type: OverlayType;
+  scenario: OverlayScenario;
+  dnsmasqPid?: number;
+  upMs?: number;
+}
+/** Entries of the lab directory that the overlay lab creates (down removes these, nothing else). */
+const OWN_ENTRIES = [
+  ...OVERLAY_HOSTS,
+  'vm1',
+  'vm2',
+  'neutron',
+  'dnsmasq.log',
+  'dhclient.conf',
+  'dhclient-script.sh',
+  OVERLAY_STATE,
+];
+
 export class OverlayLab {
   readonly inst = new Map<OverlayHostName, OvsInstance>();
   private dnsmasqPid?: number;
+  upMs?: number;
   private constructor(
     readonly type: OverlayType,
     readonly scenario: OverlayScenario,
@@ -132,16 +154,36 @@ export class OverlayLab {
     rmSync(f, { force: true });
   }
 
+  static isOverlay(dir: string): boolean {
+    return existsSync(join(dir, OVERLAY_STATE));
+  }
+
+  /** The lab a previous `up` left in `dir`. */
+  static attach(dir: string): OverlayLab {
+    const st = JSON.parse(readFileSync(join(dir, OVERLAY_STATE), 'utf8')) as OverlayState;
+    if (!/^vx[0-9a-f]{6}$/.test(st.prefix) || !OVERLAY_SCENARIOS.includes(st.scenario))
+      throw new Error(`${join(dir, OVERLAY_STATE)}: not an overlay lab state`);
+    const lab = new OverlayLab(st.type === 'gre' ? 'gre' : 'vxlan', st.scenario, st.prefix, dir);
+    for (const h of OVERLAY_HOSTS)
+      lab.inst.set(h, OvsInstance.attach({ dir: join(dir, h), netns: lab.ns(h) }));
+    if (st.dnsmasqPid) lab.dnsmasqPid = st.dnsmasqPid;
+    if (st.upMs !== undefined) lab.upMs = st.upMs;
+    return lab;
+  }
+
   static async up(o: OverlayLabOptions = {}): Promise<OverlayLab> {
     const prefix = o.prefix ?? `vx${randomBytes(3).toString('hex')}`;
-    const lab = new OverlayLab(
-      o.type ?? 'vxlan',
-      o.scenario ?? 'healthy',
-      prefix,
-      o.dir ?? `/tmp/vifpath-${prefix}`,
-    );
+    const scenario = o.scenario ?? 'healthy';
+    if (!OVERLAY_SCENARIOS.includes(scenario))
+      throw new Error(`unknown overlay scenario "${scenario}": one of ${OVERLAY_SCENARIOS.join(', ')}`);
+    const dir = o.dir ?? `/tmp/vifpath-${prefix}`;
+    if (existsSync(join(dir, OVERLAY_STATE)) || existsSync(join(dir, 'state.json')))
+      throw new Error(`a lab is already up in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+    const lab = new OverlayLab(o.type ?? 'vxlan', scenario, prefix, dir);
     mkdirSync(lab.dir, { recursive: true });
+    const t0 = performance.now();
     try {
+      lab.save();
       await lab.build();
       await lab.break(lab.scenario);
       await lab.warm();
@@ -149,7 +191,20 @@ export class OverlayLab {
       await lab.down();
       throw e;
     }
+    lab.upMs = performance.now() - t0;
+    lab.save();
     return lab;
+  }
+
+  private save(): void {
+    const st: OverlayState = {
+      prefix: this.prefix,
+      type: this.type,
+      scenario: this.scenario,
+      ...(this.dnsmasqPid ? { dnsmasqPid: this.dnsmasqPid } : {}),
+      ...(this.upMs !== undefined ? { upMs: Math.round(this.upMs) } : {}),
+    };
+    writeFileSync(join(this.dir, OVERLAY_STATE), `${JSON.stringify(st, null, 2)}\n`);
   }
 
   private learn(h: OverlayHostName): string {
@@ -394,6 +449,7 @@ export class OverlayLab {
       `--log-facility=${join(this.dir, 'dnsmasq.log')}`,
     );
     this.dnsmasqPid = Number(readFileSync(join(d, 'pid'), 'utf8').trim());
+    this.save();
     writeFileSync(join(this.dir, 'dhclient.conf'), 'timeout 12;\nretry 5;\ninitial-interval 1;\n');
     writeFileSync(
       join(this.dir, 'dhclient-script.sh'),
@@ -548,12 +604,16 @@ export class OverlayLab {
       );
       if (!r.ok) throw new Error(`collecting ${h}: ${r.error}`);
     }
-    for (const [name, v] of Object.entries(OVERLAY_VMS)) {
+    // The VMs: what their own namespace shows (no OVS), and what dhclient printed.
+    for (const name of Object.keys(OVERLAY_VMS)) {
       const d = join(out, name);
-      mkdirSync(d, { recursive: true });
+      const r = await collectHost(
+        { name, runner: new LocalRunner(NETNS(this.ns(name)), `lab:${name}`), ovs: false, namespaces: [] },
+        d,
+      );
+      if (!r.ok) throw new Error(`collecting ${name}: ${r.error}`);
       const o = join(this.dir, name, 'dhclient.out');
       if (existsSync(o)) writeFileSync(join(d, 'dhclient_-1_-v_eth0'), readFileSync(o));
-      void v;
     }
     writeFileSync(
       join(out, 'links.txt'),
@@ -580,9 +640,17 @@ export class OverlayLab {
       } catch {
         // gone
       }
+    for (const h of OVERLAY_HOSTS)
+      if (!this.inst.has(h))
+        this.inst.set(h, OvsInstance.attach({ dir: join(this.dir, h), netns: this.ns(h) }));
     for (const i of this.inst.values()) await i.stop();
     for (const n of [...OVERLAY_HOSTS, 'underlay', 'qdhcp', ...Object.keys(OVERLAY_VMS)])
       await exec(['ip', 'netns', 'del', this.ns(n)]);
-    rmSync(this.dir, { recursive: true, force: true });
+    for (const x of OWN_ENTRIES) rmSync(join(this.dir, x), { recursive: true, force: true });
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // not empty: something else lives there
+    }
   }
 }
