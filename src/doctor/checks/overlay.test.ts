@@ -1,6 +1,9 @@
 // The overlay checks on the Neutron overlay as data: each failure of ovs-tunnels.md §7 the case can
 // show is named with its cause and evidence; the healthy overlay gives none of them.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCase } from '../../sources/case-dir.ts';
+import { ROOT } from '../../testing/fixtures.ts';
 import { type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
 import { buildSnapshot } from '../../testing/snapshot-builder.ts';
 import { diagnose } from '../diagnose.ts';
@@ -20,6 +23,28 @@ function run(o: OverlayOptions = {}) {
   const d = diagnose(buildSnapshot(c.hosts, c.links), { vm: 'fa:16:3e:11:22:33' });
   return { d, overlay: d.findings.filter((f) => OVERLAY_CODES.has(f.code)) };
 }
+
+describe('the overlay examples (collected from the real lab)', () => {
+  it('examples/vxlan-healthy is healthy: both VMs reach the server over the tunnels and back', async () => {
+    const d = diagnose(await readCase(join(ROOT, 'examples/vxlan-healthy')));
+    expect(d.verdict).toBe('healthy');
+    expect(d.paths.map((p) => [p.vm, p.discover.verdict, p.offer?.verdict])).toEqual([
+      ['compute1:tap7f3e1c2a-9b', 'delivered', 'delivered'],
+      ['compute2:tap9c8b7a6d-5e', 'delivered', 'delivered'],
+    ]);
+  });
+  it('examples/vxlan-tunport: the missing tunnel is the headline, with the port list as evidence', async () => {
+    const d = diagnose(await readCase(join(ROOT, 'examples/vxlan-tunport')), { vm: 'fa:16:3e:11:22:33' });
+    expect(d.verdict).toBe('problem');
+    const f = d.findings.find((x) => x.code === 'tunnel-port-missing')!;
+    expect(d.headline).toContain('compute1 has no tunnel to network (172.16.0.13)');
+    expect(f.evidence).toContainEqual({
+      text: 'vxlan-ac10000c: remote_ip=172.16.0.12',
+      file: 'compute1/sos_commands/openvswitch/ovs-vsctl_-t_5_list_interface',
+      line: expect.any(Number),
+    });
+  });
+});
 
 describe('overlay checks', () => {
   it('healthy VXLAN: no overlay finding, the DISCOVER reaches the server', () => {
