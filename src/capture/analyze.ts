@@ -287,7 +287,15 @@ export class ExchangeTable {
     }
     let t = a.types.get(s.type);
     if (!t) {
-      t = { count: 0, perPoint: new Map(), secs: new Set(), points: new Map(), vlan: s.vlan, vlanTs: s.ts, bad: new Map() };
+      t = {
+        count: 0,
+        perPoint: new Map(),
+        secs: new Set(),
+        points: new Map(),
+        vlan: s.vlan,
+        vlanTs: s.ts,
+        bad: new Map(),
+      };
       a.types.set(s.type, t);
     } else if (s.ts < t.vlanTs) {
       t.vlan = s.vlan;

@@ -237,6 +237,8 @@ export function decodeFrame(frame: Frame): Decoded {
 export class BootpFields {
   op = 0;
   xid = 0;
+  /** Seconds since the client began (a retransmission carries a later value). */
+  secs = 0;
   type: DhcpType | undefined = undefined;
   /** Offset of chaddr. */
   chaddr = 0;
@@ -255,6 +257,7 @@ export function readBootp(b: Uint8Array, start: number, end: number, index: numb
     throw new DecodeError(`frame ${index}: BOOTP op ${op} is neither request nor reply`);
   f.op = op;
   f.xid = ((b[start + 4]! << 24) >>> 0) + (b[start + 5]! << 16) + (b[start + 6]! << 8) + b[start + 7]!;
+  f.secs = (b[start + 8]! << 8) + b[start + 9]!;
   f.chaddr = start + 28;
   f.yiaddr = ((b[start + 16]! << 24) >>> 0) + (b[start + 17]! << 16) + (b[start + 18]! << 8) + b[start + 19]!;
   f.type = undefined;

@@ -23,4 +23,6 @@ export interface DhcpSighting {
   /** Frame number in its file. */
   frame: number;
   file: string;
+  /** BOOTP `secs`: seconds since the client began; each retransmission its own (absent: not read). */
+  secs?: number | undefined;
 }
