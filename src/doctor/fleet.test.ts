@@ -1,0 +1,73 @@
+// A generated fleet (src/testing/fleet-case.ts) with units broken on purpose: `diagnose --all-vms`
+// names exactly those VMs, with the cause each was given, and `--vm` reads only the VM's group.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
+import { ROOT } from '../testing/fixtures.ts';
+import { type Breakage, computeName, networkName, unitMac, writeFleet } from '../testing/fleet-case.ts';
+import { diagnoseFleet, fleetIndex, readHosts, vmHosts } from './fleet.ts';
+
+afterAll(cleanupCases);
+
+const BIN = join(ROOT, 'bin/vifpath.mjs');
+const BROKEN = new Map<number, Breakage>([
+  [2, 'untagged'],
+  [7, 'dead-vlan'],
+  [11, 'no-host-entry'],
+  [12, 'untagged'],
+]);
+const CAUSE: Record<Breakage, RegExp> = {
+  untagged: /^vif16\.0 has no VLAN tag on xapi1/,
+  'dead-vlan': /^vif16\.0 is tagged 4095 \(Neutron's dead VLAN\)/,
+  'no-host-entry': /^dnsmasq's hosts file for network \S+ has no entry for fa:16:3e:00:00:0b/,
+};
+
+const dir = tmpCase();
+const vms = writeFleet(dir, { units: 14, flowsPerDump: 200, broken: BROKEN });
+
+describe('a generated fleet of 28 hosts', () => {
+  it('--all-vms --json: the broken VMs are problems with their cause, every other VM is healthy; exit 1', () => {
+    const r = spawnSync('node', [BIN, 'diagnose', dir, '--all-vms', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/diagnosing: 28\/28 hosts, 14 VMs/);
+    const d = JSON.parse(r.stdout) as {
+      case: string;
+      vms: { vm: string; host: string; verdict: string; headline: string }[];
+    };
+    expect(d.case).toBe(dir);
+    expect(d.vms.map((v) => `${v.host}:${v.vm}`)).toEqual(vms.map((v) => `${v.host}:${v.port}`));
+    for (const [i, v] of vms.entries()) {
+      const got = d.vms[i]!;
+      if (v.broken) {
+        expect(got.verdict, v.host).toBe('problem');
+        expect(got.headline, v.host).toMatch(CAUSE[v.broken]);
+      } else expect(got.verdict, `${v.host}: ${got.headline}`).toBe('healthy');
+    }
+  });
+
+  it('--all-vms text: one line per VM and a count; the same in one thread as with workers', async () => {
+    const r = spawnSync('node', [BIN, 'diagnose', dir, '--all-vms'], { encoding: 'utf8' });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(15);
+    expect(lines[2]).toMatch(/^PROBLEM {3}c0003:vif16\.0 {2}vif16\.0 has no VLAN tag/);
+    expect(lines[14]).toBe('14 VMs: 4 problem, 0 undecided, 10 healthy');
+    const one = await diagnoseFleet(dir, { workers: 0 });
+    const two = await diagnoseFleet(dir, { workers: 2 });
+    expect(two).toEqual(one);
+  });
+
+  it("--vm reads only the hosts of the VM's group, and diagnoses it as the whole case would", () => {
+    const ix = fleetIndex(dir);
+    expect(vmHosts(ix, unitMac(7).toUpperCase())).toEqual([computeName(7), networkName(7)]);
+    expect(vmHosts(ix, 'fa:16:3e:99:99:99')).toBeUndefined();
+    expect(readHosts(ix, vmHosts(ix, unitMac(7))!).hosts.map((h) => h.name)).toEqual([
+      computeName(7),
+      networkName(7),
+    ]);
+    const r = spawnSync('node', [BIN, 'diagnose', dir, '--vm', unitMac(7), '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    const d = JSON.parse(r.stdout) as { verdict: string; headline: string };
+    expect(d.headline).toMatch(CAUSE['dead-vlan']);
+  });
+});
