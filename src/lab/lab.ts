@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dhcpSightings } from '../capture/analyze.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { onInterrupt } from '../runner/cleanup.ts';
@@ -442,7 +443,8 @@ export class Lab {
       { timeoutMs: 120_000 },
     );
     const durationMs = Math.round(performance.now() - t0);
-    const tapClientPackets = await cap.stop();
+    const tapBytes = await cap.stop();
+    const tapClientPackets = tapBytes === null ? null : clientMessages(tapBytes, capName);
     const vmPackets = await vmCap.stop();
     const output = (r.stdout + r.stderr)
       .split('\n')
@@ -469,20 +471,23 @@ export class Lab {
     return renewal;
   }
 
-  /** tcpdump on one lab host; returns the number of packets it captured (null: it could not listen). */
+  /**
+   * tcpdump on one lab host (by default the DHCP port, both ways: the DISCOVERs that arrive and the
+   * OFFERs dnsmasq sends); returns what it captured (null: it could not listen).
+   */
   private async startCapture(
     file: string,
     host: LabHost = 'qdhcp',
     dev = this.dhcpDev(),
-    filter = 'udp dst port 67',
-  ): Promise<{ stop: () => Promise<number | null> }> {
+    filter = 'udp port 67 or udp port 68',
+  ): Promise<{ stop: () => Promise<Uint8Array | null> }> {
     const t = await startTcpdump(new LocalRunner(NETNS(this.ns(host))), dev, file, { filter, toFile: true });
     if (t.pid) this.recordProcess(t.pid, 'tcpdump');
     return {
       stop: async () => {
         const bytes = await t.stop();
         if (t.pid) this.forgetProcess(t.pid);
-        return bytes ? pcapCount(Buffer.from(bytes)) : null;
+        return bytes ?? null;
       },
     };
   }
@@ -508,18 +513,10 @@ export class Lab {
   }
 }
 
-/** Packets in a classic pcap file (tcpdump -w): the record headers are counted. */
-function pcapCount(buf: Buffer): number {
-  if (buf.length < 24) return 0;
-  const le = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
-  let off = 24;
-  let n = 0;
-  while (off + 16 <= buf.length) {
-    const incl = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
-    off += 16 + incl;
-    if (off <= buf.length) n++;
-  }
-  return n;
+/** The client's DHCP messages in a capture (what reached the server's port), not the replies. */
+function clientMessages(bytes: Uint8Array, file: string): number {
+  const client = new Set(['DISCOVER', 'REQUEST', 'DECLINE', 'RELEASE', 'INFORM']);
+  return dhcpSightings(bytes, file, 'qdhcp').sightings.filter((s) => client.has(s.type)).length;
 }
 
 /** A veth pair whose ends are created directly inside their namespaces (never in the host's). */

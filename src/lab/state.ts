@@ -15,7 +15,7 @@ export interface Renewal {
   /** What dnsmasq logged during this attempt. */
   dnsmasq: { discovers: number; offers: number; acks: number };
   /**
-   * DHCP client packets (udp dst port 67) tcpdump saw on the DHCP port inside the qdhcp
+   * DHCP client messages (DISCOVER, REQUEST, ...) tcpdump saw on the DHCP port inside the qdhcp
    * namespace during this attempt: the ground truth for "the DISCOVER reached the tap".
    * null when tcpdump could not capture there (device down).
    */
