@@ -36,10 +36,13 @@ function install(): void {
   for (const s of SIGNALS) process.on(s, onSignal);
 }
 
-/** A new directory under the system's temporary folder, removed when the process ends however it ends. */
-export function tempDir(prefix: string): string {
+/**
+ * A new directory under the system's temporary folder (or `base`), removed when the process ends
+ * however it ends.
+ */
+export function tempDir(prefix: string, base: string = tmpdir()): string {
   install();
-  const d = mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(base, prefix));
   dirs.add(d);
   return d;
 }

@@ -2,6 +2,7 @@
 // system's ssh client. Every runner takes an argv array. Only ssh needs a command line (the remote
 // sshd hands it to the login shell), so argv is quoted word by word there and nowhere else.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt, removeTempDir, tempDir } from './cleanup.ts';
 import { type ExecOptions, type ExecResult, exec } from './exec.ts';
@@ -77,7 +78,9 @@ export class SshRunner implements Runner {
    */
   private get controlDir(): string {
     if (this.shared.controlDir === undefined) {
-      this.shared.controlDir = tempDir('vifpath-ssh-');
+      // A unix socket path holds 108 bytes; ssh adds the 40-character %C and a 17-character
+      // temporary suffix: a long TMPDIR would make every ssh fail, so then /tmp it is.
+      this.shared.controlDir = tempDir('vifpath-ssh-', tmpdir().length > 30 ? '/tmp' : tmpdir());
       // Ctrl-C: end the master connection too, or it outlives us by ControlPersist.
       this.shared.unhook = onInterrupt(() => this.close());
     }

@@ -46,7 +46,10 @@ function otherRuns(): number {
 
 export default function setup(): () => void {
   const saved = process.env.TMPDIR;
-  const runTmp = mkdtempSync(join(saved ?? tmpdir(), 'vitest-run-'));
+  // One folder per run: both projects' setups run in one process, the second must not nest.
+  const runTmp = mkdtempSync(
+    join(saved?.includes('/vitest-run-') ? join(saved, '..') : (saved ?? tmpdir()), 'vitest-run-'),
+  );
   // Like /tmp: anyone may write (dnsmasq drops to nobody), the sticky bit keeps owners apart.
   chmodSync(runTmp, 0o1777);
   process.env.TMPDIR = runTmp;
