@@ -344,6 +344,22 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   if (readable.length > 0 && unreadable.size > 0)
     for (let i = hosts.length - 1; i >= 0; i--)
       if (hosts[i]!.files.length === 0 && hosts[i]!.ignored.length > 0) hosts.splice(i, 1);
+  // A folder of packet captures only (a reference case's pcap/) is no host: its captures would be
+  // taken for that "host"'s own interfaces. Said, and left to --pcap <host>:<file>.
+  if (readable.length > 1)
+    for (let i = hosts.length - 1; i >= 0; i--) {
+      const h = hosts[i]!;
+      const caps = h.captures?.length ?? 0;
+      if (caps === 0 || caps !== h.files.length) continue;
+      hosts.splice(i, 1);
+      diagnostics.push({
+        file: h.name,
+        line: 0,
+        severity: 'warning',
+        code: 'captures-only',
+        message: `${caps} packet capture(s) and nothing else: not a host of the case (give them to diagnose with --pcap <host>:<file>)`,
+      });
+    }
   const links = readLinks(caseDir, hosts, diagnostics, opts.links);
   const snapshot: Snapshot = { source: caseDir, hosts, links, diagnostics };
   const bad = diagnostics.find((d) => d.severity === 'corrupt');
