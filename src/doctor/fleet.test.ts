@@ -24,7 +24,7 @@ const CAUSE: Record<Breakage, RegExp> = {
 };
 
 const dir = tmpCase();
-const vms = writeFleet(dir, { units: 14, flowsPerDump: 200, broken: BROKEN });
+const vms = writeFleet(dir, { units: 14, flowsPerDump: 320, broken: BROKEN });
 
 describe('a generated fleet of 28 hosts', () => {
   it('--all-vms --json: the broken VMs are problems with their cause, every other VM is healthy; exit 1', () => {
@@ -61,9 +61,18 @@ describe('a generated fleet of 28 hosts', () => {
     const ix = fleetIndex(dir);
     expect(vmHosts(ix, unitMac(7).toUpperCase())).toEqual([computeName(7), networkName(7)]);
     expect(vmHosts(ix, 'fa:16:3e:99:99:99')).toBeUndefined();
-    expect(readHosts(ix, vmHosts(ix, unitMac(7))!).hosts.map((h) => h.name)).toEqual([
-      computeName(7),
-      networkName(7),
+    const s = readHosts(ix, vmHosts(ix, unitMac(7))!);
+    expect(s.hosts.map((h) => h.name)).toEqual([computeName(7), networkName(7)]);
+    // sos's two forms of each dump: the complete OpenFlow 1.3 one is read, the big 1.0 one is not.
+    const xapi2 = s.hosts[0]!.bridges.find((b) => b.name === 'xapi2')!.flows;
+    expect(xapi2.known && xapi2.value.file).toBe(
+      `${computeName(7)}/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_xapi2`,
+    );
+    expect(xapi2.known && xapi2.value.alternatives).toEqual([
+      {
+        file: `${computeName(7)}/sos_commands/openvswitch/ovs-ofctl_dump-flows_xapi2`,
+        why: `not read: ${computeName(7)}/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_xapi2 is complete and preferred`,
+      },
     ]);
     const r = spawnSync('node', [BIN, 'diagnose', dir, '--vm', unitMac(7), '--json'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(1);

@@ -136,6 +136,9 @@ interface HostFile {
   sniffed?: boolean;
 }
 
+/** A worse form of a bridge's dump is not read when a better one is complete and it is this big. */
+const SKIP_DUMP_BYTES = 64 * 1024;
+
 /** Pasted outputs are read by content up to this size; bigger unknown files are not opened. */
 const MAX_SNIFF_BYTES = 8 * 1024 * 1024;
 
@@ -547,15 +550,54 @@ function readHostAt(
     const br = bridgeOf(f, k.bridge);
     if (br !== undefined) run(f, parseOfctlShow(text(f)), (v) => b.applyOfctlShow(br, v, f.rel));
   }
+  // sos keeps each bridge's dump in two forms (OpenFlow 1.0 and 1.3): the one its name says is best
+  // is read first, and once it is complete a big form its name says is worse is not read at all (on
+  // a fleet that halves the parsing); it is listed among the alternatives, unread. Small ones are
+  // still read for what OVS says in them (a version negotiation error).
+  type DumpKind = Extract<FileKind | SniffedKind, { kind: 'dump-flows' }>;
+  const nameScore = (k: DumpKind, version: string | undefined): number =>
+    (version ? Number(version.slice(-1)) : 0) * 10 + (k.noStats ? 0 : 2) + (k.names ? 0 : 1);
+  const named = files.filter(
+    (f) => f.kind.kind === 'dump-flows' && !f.sniffed && f.kind.bridge !== undefined,
+  );
+  const done = new Set<HostFile>();
+  const complete = new Map<string, { file: string; score: number }>();
+  const readFlows = (f: HostFile, k: DumpKind, br: string): void => {
+    done.add(f);
+    const version = 'version' in k ? k.version : undefined;
+    run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats && !f.sniffed }), (v) => {
+      b.applyFlows(br, v, f.rel, version, { noStats: k.noStats, names: k.names });
+      const score = nameScore(k, v.version ?? version);
+      if (v.complete && score > (complete.get(br)?.score ?? -1)) complete.set(br, { file: f.rel, score });
+    });
+  };
   for (const f of files) {
     const k = f.kind;
     if (k.kind === 'dump-flows') {
       const br = bridgeOf(f, k.bridge);
-      const version = 'version' in k ? k.version : undefined;
-      if (br !== undefined)
-        run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats && !f.sniffed }), (v) =>
-          b.applyFlows(br, v, f.rel, version, { noStats: k.noStats, names: k.names }),
-        );
+      if (br === undefined || done.has(f)) continue;
+      let best: HostFile | undefined;
+      for (const g of named) {
+        const gk = g.kind as DumpKind;
+        if (gk.bridge !== br) continue;
+        const gs = nameScore(gk, 'version' in gk ? gk.version : undefined);
+        if (
+          !best ||
+          gs > nameScore(best.kind as DumpKind, 'version' in best.kind ? best.kind.version : undefined)
+        )
+          best = g;
+      }
+      if (best && best !== f && !done.has(best)) readFlows(best, best.kind as DumpKind, br);
+      const w = complete.get(br);
+      if (
+        w &&
+        !f.sniffed &&
+        nameScore(k, 'version' in k ? k.version : undefined) < w.score &&
+        statSync(f.path).size > SKIP_DUMP_BYTES
+      ) {
+        done.add(f);
+        b.skipFlows(br, f.rel, `not read: ${w.file} is complete and preferred`);
+      } else readFlows(f, k, br);
     } else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
     else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
     else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));

@@ -468,6 +468,12 @@ export class HostBuilder {
     } else cur.value.alternatives.push({ file, why: whyNot(flows, cur.value) });
   }
 
+  /** A dump of the bridge that was not read because a better one is complete. */
+  skipFlows(bridgeName: string, file: string, why: string): void {
+    const b = this.bridgeOfFile(bridgeName);
+    if (b.flows.known) b.flows.value.alternatives.push({ file, why });
+  }
+
   applyNamespaces(list: readonly ParsedNamespace[], file: string): void {
     for (const ns of list) {
       const n = this.namespace(ns.name);
