@@ -163,6 +163,7 @@ describe.skipIf(!isRoot)('tunnel output vs real ofproto/trace (userspace datapat
   it(`agrees on tunnel remote, key and plain outputs for ${CASES * PACKETS} random traces (seed ${SEED0})`, async () => {
     let compared = 0;
     let tunnelled = 0;
+    let skipped = 0;
     const mismatches: string[] = [];
     for (let k = 0; k < CASES; k++) {
       const seed = SEED0 + k;
@@ -224,6 +225,12 @@ describe.skipIf(!isRoot)('tunnel output vs real ofproto/trace (userspace datapat
               : `${o.port}/${o.vlan ?? '-'}`,
           )
           .sort();
+        // A resubmit loop the generator made: OVS drops the whole translation there (as the main
+        // differential, not compared).
+        if (/over max translation depth|over 4096 resubmit actions/.test(reals[j]!)) {
+          skipped++;
+          continue;
+        }
         const real = realOutcome(reals[j]!, ports);
         compared++;
         if (mine.some((x) => x.includes(':'))) tunnelled++;
@@ -234,9 +241,10 @@ describe.skipIf(!isRoot)('tunnel output vs real ofproto/trace (userspace datapat
       }
     }
     console.log(
-      `tunnel differential: ${compared} traces compared (${tunnelled} with tunnel output), ${mismatches.length} mismatches (seeds ${SEED0}..${SEED0 + CASES - 1})`,
+      `tunnel differential: ${compared} traces compared (${tunnelled} with tunnel output), ${skipped} skipped (resubmit loops), ${mismatches.length} mismatches (seeds ${SEED0}..${SEED0 + CASES - 1})`,
     );
     expect(mismatches.slice(0, 3)).toEqual([]);
     expect(tunnelled).toBeGreaterThan(compared / 4);
+    expect(compared).toBeGreaterThanOrEqual(Math.floor(CASES * PACKETS * 0.8));
   }, 600_000);
 });
