@@ -62,9 +62,9 @@ try {
   const snap = await snapshotOf(ovs, ['br-int']);
   const n = snap.hosts[0]!.bridges[0]!.flows;
   const loaded = n.known ? n.value.entries.length : 0;
+  // Tables are compiled when a trace first looks into them: time the world and one trace.
   const t0 = performance.now();
   const w = buildWorld(snap);
-  const compileMs = performance.now() - t0;
   const packets = Array.from({ length: 256 }, (_, i) => {
     const port = 1 + (i % PORTS);
     const mac = `fa:16:3e:00:${(port >> 8).toString(16).padStart(2, '0')}:${(port & 255).toString(16).padStart(2, '0')}`;
@@ -75,6 +75,7 @@ try {
   });
   const parsed = packets.map((p) => ({ port: p.port, packet: parsePacketSpec(p.spec).packet }));
   const sample = trace(w, 'h', parsed[0]!.port, parsed[0]!.packet);
+  const compileMs = performance.now() - t0;
   const tables = nodesOf(sample.tree, 'table').length;
   for (let i = 0; i < 2000; i++) trace(w, 'h', parsed[i % 256]!.port, parsed[i % 256]!.packet);
   // Median of three rounds: one round is short enough for a garbage collection to skew it.
@@ -96,7 +97,7 @@ try {
     `trace, neutron-style br-int with ${loaded} flows loaded from a real dump (node ${process.version})`,
   );
   console.log(
-    `  tables compiled in ${compileMs.toFixed(0)} ms; each DISCOVER visits ${tables} tables and ends with ${sample.outputs.length} outputs (${sample.verdict})`,
+    `  world built and the visited tables compiled by the first trace in ${compileMs.toFixed(0)} ms; each DISCOVER visits ${tables} tables and ends with ${sample.outputs.length} outputs (${sample.verdict})`,
   );
   console.log(
     `  vifpath in-process        : ${Math.round(ours).toLocaleString('en')} traces/s (median of 3 rounds of ${OURS} DHCP DISCOVERs from ${PORTS} ports)`,
