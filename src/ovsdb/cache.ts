@@ -54,22 +54,57 @@ function eachRow(updates: Json, f: (table: string, uuid: string, u: Record<strin
     }
 }
 
+/**
+ * Make the changes real, only once the whole update has been read: a malformed update throws
+ * before it touches the replica, so a consumer never sees half of one.
+ */
+function commit(r: Replica, changes: RowChange[]): RowChange[] {
+  for (const c of changes) {
+    if (c.new) tableOf(r, c.table).set(c.uuid, c.new);
+    else r.get(c.table)?.delete(c.uuid);
+  }
+  return changes;
+}
+
 /** Apply an RFC 7047 `update`: "new" carries every monitored column, "old" only changed ones. */
 export function applyUpdate(r: Replica, updates: Json): RowChange[] {
   const out: RowChange[] = [];
   eachRow(updates, (table, uuid, u) => {
-    const rows = tableOf(r, table);
-    const old = rows.get(uuid) ?? null;
-    if (u.new === undefined || u.new === null) {
-      rows.delete(uuid);
-      out.push({ table, uuid, old, new: null });
-    } else {
-      const row = { ...(old ?? {}), ...toRow(u.new, `${table} ${uuid} new`) };
-      rows.set(uuid, row);
-      out.push({ table, uuid, old, new: row });
-    }
+    const old = r.get(table)?.get(uuid) ?? null;
+    if (u.new === undefined || u.new === null) out.push({ table, uuid, old, new: null });
+    else out.push({ table, uuid, old, new: { ...(old ?? {}), ...toRow(u.new, `${table} ${uuid} new`) } });
   });
-  return out;
+  return commit(r, out);
+}
+
+/**
+ * A Map keyed by atoms as RFC 7047 compares them (a uuid is not the string of its text), without
+ * building a key string per atom: primitives key themselves, uuids and named-uuids their text in
+ * maps of their own. Order is kept within each kind (a column holds one kind).
+ */
+class AtomMap<V> {
+  private readonly prim = new Map<string | number | boolean, V>();
+  private readonly uuid = new Map<string, V>();
+  private readonly named = new Map<string, V>();
+  private slot(a: Atom): [Map<string | number | boolean, V>, string | number | boolean] {
+    if (!Array.isArray(a)) return [this.prim, a];
+    return [a[0] === 'uuid' ? this.uuid : this.named, a[1]];
+  }
+  get(a: Atom): V | undefined {
+    const [m, k] = this.slot(a);
+    return m.get(k);
+  }
+  set(a: Atom, v: V): void {
+    const [m, k] = this.slot(a);
+    m.set(k, v);
+  }
+  delete(a: Atom): boolean {
+    const [m, k] = this.slot(a);
+    return m.delete(k);
+  }
+  values(): V[] {
+    return [...this.prim.values(), ...this.uuid.values(), ...this.named.values()];
+  }
 }
 
 function same(a: Atom, b: Atom): boolean {
@@ -87,52 +122,48 @@ function pairs(d: Datum | undefined): [Atom, Atom][] {
   return Array.isArray(d) && d[0] === 'map' ? (d[1] as [Atom, Atom][]) : [];
 }
 
-/** ovsdb-server(7): a set diff toggles elements; a map diff adds, removes (same value) or replaces. */
-function applyDiff(kind: 'scalar' | 'set' | 'map', old: Datum | undefined, diff: Datum): Datum {
+/**
+ * ovsdb-server(7): a set diff toggles elements; a map diff adds, removes (same value) or replaces.
+ * Linear in the sizes of the old value and the diff (keyed by atom); order is kept: surviving
+ * elements where they were, new ones appended (per kind of atom).
+ */
+export function applyDiff(kind: 'scalar' | 'set' | 'map', old: Datum | undefined, diff: Datum): Datum {
   if (kind === 'scalar') return diff;
   if (kind === 'set') {
-    const cur = [...items(old)];
-    for (const a of items(diff)) {
-      const i = cur.findIndex((c) => same(c, a));
-      if (i >= 0) cur.splice(i, 1);
-      else cur.push(a);
-    }
-    return ['set', cur];
+    const cur = new AtomMap<Atom>();
+    for (const a of items(old)) cur.set(a, a);
+    for (const a of items(diff)) if (!cur.delete(a)) cur.set(a, a);
+    return ['set', cur.values()];
   }
-  const cur = [...pairs(old)];
+  const cur = new AtomMap<[Atom, Atom]>();
+  for (const p of pairs(old)) cur.set(p[0], p);
   for (const [k, v] of pairs(diff)) {
-    const i = cur.findIndex(([ck]) => same(ck, k));
-    if (i < 0) cur.push([k, v]);
-    else if (same(cur[i]![1], v)) cur.splice(i, 1);
-    else cur[i] = [k, v];
+    const had = cur.get(k);
+    if (had === undefined) cur.set(k, [k, v]);
+    else if (same(had[1], v)) cur.delete(k);
+    else cur.set(k, [k, v]); // replacing keeps the pair's place
   }
-  return ['map', cur];
+  return ['map', cur.values()];
 }
 
 /** Apply `update2` table-updates (also the third element of `update3`). */
 export function applyUpdate2(r: Replica, updates: Json, schema: DbSchema): RowChange[] {
   const out: RowChange[] = [];
   eachRow(updates, (table, uuid, u) => {
-    const rows = tableOf(r, table);
-    const old = rows.get(uuid) ?? null;
+    const old = r.get(table)?.get(uuid) ?? null;
     const cols = schema.tables.get(table);
-    if ('delete' in u) {
-      rows.delete(uuid);
-      out.push({ table, uuid, old, new: null });
-    } else if ('initial' in u || 'insert' in u) {
-      const row = toRow(u.initial ?? u.insert, `${table} ${uuid}`);
-      rows.set(uuid, row);
-      out.push({ table, uuid, old, new: row });
-    } else if ('modify' in u) {
+    if ('delete' in u) out.push({ table, uuid, old, new: null });
+    else if ('initial' in u || 'insert' in u)
+      out.push({ table, uuid, old, new: toRow(u.initial ?? u.insert, `${table} ${uuid}`) });
+    else if ('modify' in u) {
       if (!old) throw new ProtocolError(`modify of unknown row ${table} ${uuid}`);
       const diff = toRow(u.modify, `${table} ${uuid} modify`);
       const row: Row = { ...old };
       for (const [c, d] of Object.entries(diff)) row[c] = applyDiff(columnKind(cols?.get(c)), old[c], d);
-      rows.set(uuid, row);
       out.push({ table, uuid, old, new: row });
     } else throw new ProtocolError(`row-update2 ${table} ${uuid} has no initial/insert/delete/modify`);
   });
-  return out;
+  return commit(r, out);
 }
 
 /** Same row content; `_version` is ignored (a restarted server assigns new ones). */

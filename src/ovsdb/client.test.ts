@@ -6,12 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec } from '../runner/exec.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
+import { BRIDGE_UUID, HOSTILE_SCHEMA, type HostileMode, HostileOvsdb } from '../testing/hostile-ovsdb.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { createTestNet, type TestNet } from '../testing/test-net.ts';
 import { makeTestPki, type TestPki } from '../testing/test-pki.ts';
-import type { RowChange } from './cache.ts';
-import { type Monitor, type Operation, OvsdbClient, TransactionError } from './client.ts';
-import { ProtocolError } from './jsonrpc.ts';
+import { applyDiff, applyUpdate2, type Replica, type RowChange } from './cache.ts';
+import {
+  type ClientOptions,
+  type Monitor,
+  type Operation,
+  OVSDB_REQUEST_TIMEOUT_MS,
+  OvsdbClient,
+  TransactionError,
+} from './client.ts';
+import { type Json, ProtocolError } from './jsonrpc.ts';
+import { parseSchema } from './schema.ts';
 import { rowsOf } from './vswitch.ts';
 
 const DIR = join(ROOT, 'tmp/ovsdb-client-test');
@@ -461,5 +470,281 @@ describe('OVSDB client against a hostile server', () => {
     await waitFor(() => (c4.isConnected ? true : undefined), 'connection');
     await c4.close();
     expect(e4.every((e) => e instanceof Error)).toBe(true);
+  });
+});
+
+// A misbehaving server (src/testing/hostile-ovsdb.ts) on a unix socket: every assertion is a
+// count — connections, sockets open at once, attempts and their delays, bytes held — never a time.
+describe('OVSDB client against a misbehaving server', () => {
+  const HDIR = join(ROOT, 'tmp/ovsdb-hostile-test');
+  let h: HostileOvsdb;
+  beforeAll(async () => {
+    rmSync(HDIR, { recursive: true, force: true });
+    mkdirSync(HDIR, { recursive: true });
+    h = await HostileOvsdb.start(join(HDIR, 'h.sock'));
+  });
+  afterAll(async () => {
+    await h?.close();
+    rmSync(HDIR, { recursive: true, force: true });
+  });
+
+  const MIN = 5;
+  const MAX = 40;
+  /** The delays of one loop that doubles from MIN and stays at MAX: [5, 10, 20, 40, 40, ...]. */
+  const oneLoop = (n: number) => Array.from({ length: n }, (_, i) => Math.min(MAX, MIN * 2 ** i));
+
+  /** A client with a live monitor on a well-behaved server, which then turns `mode` and drops it. */
+  async function turned(mode: HostileMode, opts: ClientOptions = {}) {
+    h.mode = 'ok';
+    const c = await OvsdbClient.connect(h.remote, {
+      reconnect: true,
+      minBackoffMs: MIN,
+      maxBackoffMs: MAX,
+      requestTimeoutMs: 100,
+      ...opts,
+    });
+    const m = await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'ports'] } });
+    const delays: number[] = [];
+    const errors: Error[] = [];
+    const changes: RowChange[][] = [];
+    c.on('reconnecting', (_, ms) => delays.push(ms));
+    c.on('error', (e) => errors.push(e));
+    m.on('change', (ch) => changes.push(ch));
+    await waitFor(() => (h.open === 1 ? true : undefined), 'one socket');
+    const accepted0 = h.accepted;
+    h.maxOpen = h.open;
+    h.mode = mode;
+    h.dropAll();
+    return { c, m, delays, errors, changes, accepted0 };
+  }
+
+  const bridgeNames = (m: Monitor) => [...m.table('Bridge').values()].map((r) => r.name);
+
+  async function closeAndCount(c: OvsdbClient): Promise<void> {
+    await c.close();
+    // close() resolves once the loop has ended: nothing can open a socket any more.
+    const attempts = c.attempts;
+    await waitFor(() => (h.open === 0 ? true : undefined), 'every socket closed');
+    expect(c.attempts).toBe(attempts);
+  }
+
+  it('closing during every resync: one reconnect loop, one socket at a time, doubling delays', async () => {
+    const { c, m, delays, changes, accepted0 } = await turned('close-on-monitor');
+    await waitFor(() => (c.attempts >= 10 ? true : undefined), 'ten attempts');
+    await closeAndCount(c);
+    // Exactly one loop: a second one would interleave its own delays from MIN.
+    expect(delays).toEqual(oneLoop(delays.length));
+    expect(h.maxOpen).toBe(1);
+    // One socket per attempt, no more.
+    expect(h.accepted - accepted0).toBeLessThanOrEqual(c.attempts);
+    expect(h.count('monitor_cond_since')).toBeGreaterThanOrEqual(c.attempts - 1);
+    // The replica is as it was before the server went bad, and nobody was told otherwise.
+    expect(bridgeNames(m)).toEqual(['br-int']);
+    expect(changes).toEqual([]);
+  });
+
+  it('a server that never answers: requests time out, the link is retried with bounded delays, then recovers', async () => {
+    const { c, m, delays, errors } = await turned('never-answer');
+    await waitFor(() => (c.attempts >= 6 ? true : undefined), 'six attempts');
+    await expect(c.listDbs()).rejects.toThrow(/(no answer from unix:.* within 100 ms|not connected)/);
+    expect(errors.some((e) => /monitor_cond_since: no answer .* within 100 ms/.test(e.message))).toBe(true);
+    expect(delays).toEqual(oneLoop(delays.length));
+    expect(h.maxOpen).toBe(1);
+    h.mode = 'ok';
+    await waitFor(() => (c.isConnected && c.reconnects > 0 ? true : undefined), 'the recovery');
+    await c.ready();
+    expect(await c.listDbs()).toEqual(['Open_vSwitch']);
+    expect(bridgeNames(m)).toEqual(['br-int']);
+    await closeAndCount(c);
+  });
+
+  it('answers to other ids are ignored: the request times out, the link is dropped, one socket at a time', async () => {
+    const { c, delays } = await turned('wrong-ids');
+    await waitFor(() => (c.attempts >= 4 ? true : undefined), 'four attempts');
+    expect(h.count('monitor_cond_since')).toBeGreaterThanOrEqual(3);
+    expect(delays).toEqual(oneLoop(delays.length));
+    expect(h.maxOpen).toBe(1);
+    await closeAndCount(c);
+  });
+
+  it('malformed monitor replies leave the replica untouched and are retried with bounded delays', async () => {
+    const { c, m, delays, errors, changes } = await turned('malformed-monitor');
+    await waitFor(() => (c.attempts >= 6 ? true : undefined), 'six attempts');
+    expect(errors.some((e) => e instanceof ProtocolError)).toBe(true);
+    expect(delays).toEqual(oneLoop(delays.length));
+    expect(h.maxOpen).toBe(1);
+    expect(bridgeNames(m)).toEqual(['br-int']);
+    expect(changes).toEqual([]);
+    h.mode = 'ok';
+    await waitFor(() => (c.isConnected ? true : undefined), 'the recovery');
+    await c.ready();
+    expect(bridgeNames(m)).toEqual(['br-int']);
+    await closeAndCount(c);
+  });
+
+  for (const mode of ['endless-string', 'endless-value'] as const) {
+    it(`${mode}: the reply hits OVSDB_MAX_MESSAGE_BYTES and the link closes, never holding more`, async () => {
+      h.mode = mode;
+      const LIMIT = 256 * 1024;
+      // No request timeout: only the size limit can end this.
+      const c = await OvsdbClient.connect(h.remote, { maxMessageBytes: LIMIT, requestTimeoutMs: 0 });
+      const errors: Error[] = [];
+      c.on('error', (e) => errors.push(e));
+      const sent0 = h.bytesSent;
+      const e = await c.listDbs().then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      expect(e).toBeInstanceOf(ProtocolError);
+      expect(e?.message).toMatch(/OVSDB_MAX_MESSAGE_BYTES \(262144 bytes\)/);
+      expect(c.isConnected).toBe(false);
+      expect(c.incomingHighWater).toBeLessThanOrEqual(LIMIT);
+      expect(c.incomingHighWater).toBeGreaterThan(LIMIT / 2);
+      // The server did send more than the limit: the limit is what stopped us.
+      await waitFor(
+        () => (h.bytesSent - sent0 > LIMIT ? true : undefined),
+        'the server to send past the limit',
+      );
+      await closeAndCount(c);
+    });
+  }
+
+  it('endless string with reconnect: every connection stops at the limit; one socket at a time', async () => {
+    const LIMIT = 128 * 1024;
+    const { c, delays } = await turned('endless-string', { maxMessageBytes: LIMIT, requestTimeoutMs: 0 });
+    await waitFor(() => (c.attempts >= 4 ? true : undefined), 'four attempts');
+    await closeAndCount(c);
+    expect(delays).toEqual(oneLoop(delays.length));
+    expect(h.maxOpen).toBe(1);
+    expect(c.incomingHighWater).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('a server that floods echo requests and never reads: the link closes at OVSDB_MAX_UNSENT_BYTES', async () => {
+    h.mode = 'echo-flood';
+    const LIMIT = 64 * 1024;
+    const c = await OvsdbClient.connect(h.remote, { maxUnsentBytes: LIMIT });
+    let most = 0;
+    const gone = new Promise<Error | undefined>((r) => c.on('disconnect', r));
+    const sample = setInterval(() => {
+      most = Math.max(most, c.buffered.unsent);
+    }, 1);
+    const e = await gone;
+    clearInterval(sample);
+    expect(e?.message).toMatch(/OVSDB_MAX_UNSENT_BYTES \(65536 bytes\)/);
+    // One echo reply (~1 KB) past the limit at most.
+    expect(most).toBeLessThanOrEqual(LIMIT + 2048);
+    await closeAndCount(c);
+  });
+
+  it('close() while a reconnect is waiting or connecting ends it: no socket opens afterwards', async () => {
+    const { c } = await turned('close-on-monitor', { minBackoffMs: 1, maxBackoffMs: 1 });
+    await waitFor(() => (c.attempts >= 3 ? true : undefined), 'three attempts');
+    await closeAndCount(c);
+    expect(c.isConnected).toBe(false);
+  });
+
+  it('requests time out by default (OVSDB_REQUEST_TIMEOUT_MS)', () => {
+    expect(OVSDB_REQUEST_TIMEOUT_MS).toBeGreaterThan(0);
+    expect(Number.isFinite(OVSDB_REQUEST_TIMEOUT_MS)).toBe(true);
+  });
+});
+
+describe('update2 diffs of big sets and maps', () => {
+  const SCHEMA = parseSchema(HOSTILE_SCHEMA as unknown as Json);
+  const uuid = (i: number): ['uuid', string] => [
+    'uuid',
+    `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+  ];
+  const ROW = BRIDGE_UUID;
+
+  it('a ~1 MB modify of a 20,000-element set toggles exactly its elements, in order', () => {
+    const N = 20_000;
+    const r: Replica = new Map([
+      [
+        'Bridge',
+        new Map([[ROW, { name: 'br', ports: ['set', Array.from({ length: N }, (_, i) => uuid(i))] }]]),
+      ],
+    ]);
+    // Remove every even element, add N/2 new ones.
+    const diff = [
+      ...Array.from({ length: N / 2 }, (_, i) => uuid(2 * i)),
+      ...Array.from({ length: N / 2 }, (_, i) => uuid(N + i)),
+    ];
+    const upd = { Bridge: { [ROW]: { modify: { ports: ['set', diff] } } } };
+    expect(JSON.stringify(upd).length).toBeGreaterThan(900_000);
+    const [ch] = applyUpdate2(r, upd as unknown as Json, SCHEMA);
+    const want = [
+      ...Array.from({ length: N / 2 }, (_, i) => uuid(2 * i + 1)),
+      ...Array.from({ length: N / 2 }, (_, i) => uuid(N + i)),
+    ];
+    expect(r.get('Bridge')!.get(ROW)!.ports).toEqual(['set', want]);
+    expect(ch!.new!.ports).toEqual(['set', want]);
+    expect((ch!.old!.ports as [string, unknown[]])[1]).toHaveLength(N);
+    expect(ch!.new!.name).toBe('br');
+  });
+
+  it('a big map modify adds, removes (same value) and replaces in place', () => {
+    const N = 30_000;
+    const r: Replica = new Map([
+      [
+        'Bridge',
+        new Map([[ROW, { external_ids: ['map', Array.from({ length: N }, (_, i) => [`k${i}`, `v${i}`])] }]]),
+      ],
+    ]);
+    const diff = Array.from({ length: N }, (_, i) =>
+      i % 3 === 0 ? [`k${i}`, `w${i}`] : i % 3 === 1 ? [`k${i}`, `v${i}`] : [`n${i}`, `x${i}`],
+    );
+    applyUpdate2(
+      r,
+      { Bridge: { [ROW]: { modify: { external_ids: ['map', diff] } } } } as unknown as Json,
+      SCHEMA,
+    );
+    const got = r.get('Bridge')!.get(ROW)!.external_ids as ['map', [string, string][]];
+    const want: [string, string][] = [];
+    for (let i = 0; i < N; i++)
+      if (i % 3 === 0) want.push([`k${i}`, `w${i}`]);
+      else if (i % 3 === 2) want.push([`k${i}`, `v${i}`]);
+    for (let i = 0; i < N; i++) if (i % 3 === 2) want.push([`n${i}`, `x${i}`]);
+    expect(got).toEqual(['map', want]);
+  });
+
+  it('atoms compare as RFC 7047 says: 1, "1", true and a uuid of the same text are four elements', () => {
+    const u = '00000000-0000-4000-8000-000000000001';
+    expect(applyDiff('set', ['set', [1, '1', true, u]], ['set', [['uuid', u], '1']])).toEqual([
+      'set',
+      [1, true, u, ['uuid', u]],
+    ]);
+    expect(
+      applyDiff(
+        'map',
+        [
+          'map',
+          [
+            [1, 'a'],
+            ['1', 'b'],
+          ],
+        ],
+        [
+          'map',
+          [
+            ['1', 'b'],
+            [1, 'c'],
+          ],
+        ],
+      ),
+    ).toEqual(['map', [[1, 'c']]]);
+  });
+
+  it('a malformed update changes nothing (no half-applied update)', () => {
+    const r: Replica = new Map([['Bridge', new Map([[ROW, { name: 'br', ports: ['set', [uuid(1)]] }]])]]);
+    const before = JSON.stringify([...r.get('Bridge')!]);
+    const bad = {
+      Bridge: {
+        [ROW]: { modify: { ports: ['set', [uuid(2)]] } },
+        [uuid(9)[1]]: { insert: { name: ['not', 'a datum'] } },
+      },
+    };
+    expect(() => applyUpdate2(r, bad as unknown as Json, SCHEMA)).toThrow(ProtocolError);
+    expect(JSON.stringify([...r.get('Bridge')!])).toBe(before);
   });
 });

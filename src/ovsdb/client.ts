@@ -65,11 +65,20 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Send an echo after this long without traffic; drop the connection if the next interval is silent too. */
   probeIntervalMs?: number;
-  /** A request unanswered this long fails, and the connection is dropped (and reconnected). */
+  /**
+   * A request unanswered this long fails, and the connection is dropped (and reconnected).
+   * Default OVSDB_REQUEST_TIMEOUT_MS; 0 waits for ever. A transaction's `wait` timeouts are added.
+   */
   requestTimeoutMs?: number;
   ssl?: SslFiles;
+  /** Largest message accepted from the server (default OVSDB_MAX_MESSAGE_BYTES); past it the link is dropped. */
   maxMessageBytes?: number;
+  /** Most bytes left unsent to a server that does not read (default OVSDB_MAX_UNSENT_BYTES). */
+  maxUnsentBytes?: number;
 }
+
+/** How long a request waits for its answer unless ClientOptions.requestTimeoutMs says otherwise. */
+export const OVSDB_REQUEST_TIMEOUT_MS = 60_000;
 
 interface MonitorEvents {
   change: [changes: RowChange[]];
@@ -100,15 +109,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
 interface ClientEvents {
   connect: [];
+  /** The reconnect loop waits delayMs before its attempt-th attempt (counted over the client's life). */
+  reconnecting: [attempt: number, delayMs: number];
   disconnect: [error: Error | undefined];
   resync: [monitor: Monitor, changes: RowChange[]];
   locked: [lock: string];
   stolen: [lock: string];
   error: [error: Error];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -124,7 +131,17 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   private connected: Promise<void> | undefined;
   /** The one reconnect loop running, if any: a failure inside it never starts a second one. */
   private reconnecting = false;
+  /** The delay before the next attempt (0: not backing off). Kept across loops; see onClose. */
+  private backoff = 0;
+  /** When the current connection became usable (connected and resynced), if it did. */
+  private usableSince: number | undefined;
+  /** Cuts short the reconnect loop's sleep and a connection attempt in progress, on close(). */
+  private readonly abandon = new AbortController();
+  private wake: (() => void) | undefined;
+  /** Successful reconnections, and reconnection attempts (successful or not). */
   reconnects = 0;
+  attempts = 0;
+  private pastHighWater = 0;
 
   private constructor(
     readonly remote: Remote,
@@ -138,6 +155,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   static async connect(remote: string | Remote, opts: ClientOptions = {}): Promise<OvsdbClient> {
     const c = new OvsdbClient(typeof remote === 'string' ? parseRemote(remote) : remote, opts);
     await c.open();
+    c.usableSince = Date.now();
     return c;
   }
 
@@ -145,9 +163,27 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     return this.conn !== undefined && !this.conn.isClosed;
   }
 
+  /** Bytes the connection holds now: of an unfinished incoming message, and unsent. */
+  get buffered(): { incoming: number; unsent: number } {
+    return this.conn?.buffered ?? { incoming: 0, unsent: 0 };
+  }
+  /** The most bytes of an unfinished incoming message held at once, over every connection so far. */
+  get incomingHighWater(): number {
+    return Math.max(this.pastHighWater, this.conn?.incomingHighWater ?? 0);
+  }
+
   private async open(): Promise<void> {
-    const sock = await openRemote(this.remote, this.opts.connectTimeoutMs ?? 5000, this.opts.ssl);
-    const conn = new JsonRpcConnection(sock, this.opts.maxMessageBytes);
+    const sock = await openRemote(
+      this.remote,
+      this.opts.connectTimeoutMs ?? 5000,
+      this.opts.ssl,
+      this.abandon.signal,
+    );
+    if (this.closing) {
+      sock.destroy();
+      throw new ConnectionClosed(`${remoteText(this.remote)}: client closed`);
+    }
+    const conn = new JsonRpcConnection(sock, this.opts.maxMessageBytes, this.opts.maxUnsentBytes);
     this.conn = conn;
     conn.on('notification', (m, p) => this.onNotification(m, p));
     conn.on('close', (e) => this.onClose(conn, e));
@@ -178,11 +214,16 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   }
 
   private onClose(conn: JsonRpcConnection, e: Error | undefined): void {
+    this.pastHighWater = Math.max(this.pastHighWater, conn.incomingHighWater);
     if (this.conn !== conn) return;
     this.conn = undefined;
     clearInterval(this.probe);
     this.emit('disconnect', e);
     if (e) this.emit('error', e);
+    // A usable connection that lasted at least the last delay ends the backing off (as OVS's
+    // reconnect.c does); one that drops at once (a flapping server) keeps doubling it.
+    if (this.usableSince !== undefined && Date.now() - this.usableSince >= this.backoff) this.backoff = 0;
+    this.usableSince = undefined;
     if (this.closing || !this.opts.reconnect || this.reconnecting) return;
     this.connected = this.reconnectLoop();
     this.connected.catch(() => undefined);
@@ -190,26 +231,45 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
 
   private async reconnectLoop(): Promise<void> {
     this.reconnecting = true;
-    let backoff = this.opts.minBackoffMs ?? 100;
+    const min = this.opts.minBackoffMs ?? 100;
     const max = this.opts.maxBackoffMs ?? 8000;
     try {
       while (!this.closing) {
-        await sleep(backoff);
+        this.backoff = this.backoff ? Math.min(max, this.backoff * 2) : min;
+        this.attempts++;
+        this.emit('reconnecting', this.attempts, this.backoff);
+        await this.sleep(this.backoff);
         if (this.closing) return;
         try {
           await this.open();
           this.reconnects++;
           await this.resync();
-          if (this.isConnected) return;
+          if (this.isConnected) {
+            this.usableSince = Date.now();
+            return;
+          }
         } catch (e) {
           this.conn?.close();
-          this.emit('error', e as Error);
+          if (!this.closing) this.emit('error', e as Error);
         }
-        backoff = Math.min(max, backoff * 2);
       }
     } finally {
       this.reconnecting = false;
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
   }
 
   /**
@@ -234,12 +294,13 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     for (const l of this.locks) await this.call('lock', [l]).catch(() => undefined);
   }
 
-  private call(method: string, params: Json[]): Promise<Json> {
+  private call(method: string, params: Json[], extraMs = 0): Promise<Json> {
     const c = this.conn;
     if (!c || c.isClosed)
       return Promise.reject(new ConnectionClosed(`${method}: not connected to ${remoteText(this.remote)}`));
-    const ms = this.opts.requestTimeoutMs;
-    if (!ms) return c.request(method, params);
+    const base = this.opts.requestTimeoutMs ?? OVSDB_REQUEST_TIMEOUT_MS;
+    if (!base) return c.request(method, params);
+    const ms = base + extraMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new ConnectionClosed(`${method}: no answer from ${remoteText(this.remote)} within ${ms} ms`));
@@ -286,7 +347,9 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   }
 
   async transact(db: string, ...ops: Operation[]): Promise<(OpResult | null)[]> {
-    const r = await this.call('transact', [db, ...(ops as unknown as Json[])]);
+    // A `wait` may hold the answer back for its own timeout: the request waits that much longer.
+    const waits = ops.map((o) => (o.op === 'wait' && typeof o.timeout === 'number' ? o.timeout : 0));
+    const r = await this.call('transact', [db, ...(ops as unknown as Json[])], Math.max(0, ...waits));
     if (!Array.isArray(r)) throw new ProtocolError('transact: result is not an array');
     const results = r as (OpResult | null)[];
     results.forEach((x, i) => {
@@ -345,18 +408,25 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const params: Json[] = [m.db, m.id, reqs];
     if (m.method === 'monitor_cond_since') params.push(resync && m.lastTxnId ? m.lastTxnId : ZERO_UUID);
     const r = await this.call(m.method, params);
+    // The replica changes only once the whole reply has been read (a malformed one leaves it as
+    // it was, and the resync is tried again); so does the transaction id it continues from.
+    let updates: Json = r;
     if (m.method === 'monitor_cond_since') {
       if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'boolean' || typeof r[1] !== 'string')
         throw new ProtocolError('monitor_cond_since: result is not [found, last-txn-id, updates]');
-      m.lastTxnId = r[1];
-      if (resync && r[0]) return applyUpdate2(m.rows, r[2]!, m.schema);
-      m.rows.clear();
-      const changes = applyUpdate2(m.rows, r[2]!, m.schema);
-      if (!resync && changes.length) m.emit('change', changes);
-      return undefined;
+      if (resync && r[0]) {
+        const changes = applyUpdate2(m.rows, r[2]!, m.schema);
+        m.lastTxnId = r[1];
+        return changes;
+      }
+      updates = r[2]!;
     }
+    const fresh: Replica = new Map();
+    const changes =
+      m.method === 'monitor' ? applyUpdate(fresh, updates) : applyUpdate2(fresh, updates, m.schema);
+    if (m.method === 'monitor_cond_since') m.lastTxnId = (r as Json[])[1] as string;
     m.rows.clear();
-    const changes = m.method === 'monitor' ? applyUpdate(m.rows, r) : applyUpdate2(m.rows, r, m.schema);
+    for (const [t, rows] of fresh) m.rows.set(t, rows);
     if (!resync && changes.length) m.emit('change', changes);
     return undefined;
   }
@@ -395,8 +465,8 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
         else if (method === 'update2') changes = applyUpdate2(m.rows, params[1] ?? null, m.schema);
         else {
           if (typeof params[1] !== 'string') throw new ProtocolError('update3 without a transaction id');
-          m.lastTxnId = params[1];
           changes = applyUpdate2(m.rows, params[2] ?? null, m.schema);
+          m.lastTxnId = params[1];
         }
         if (changes.length) m.emit('change', changes);
       } else if (method === 'locked' || method === 'stolen') {
@@ -409,10 +479,14 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /** Close the connection and end the reconnect loop: once this resolves, no socket is open or opening. */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.probe);
+    this.abandon.abort();
+    this.wake?.();
     this.conn?.close();
     this.conn = undefined;
+    await this.connected?.catch(() => undefined);
   }
 }

@@ -41,7 +41,69 @@ describe('JSON stream framing', () => {
     expect(() => new JsonStreamSplitter().push(Buffer.from('HTTP/1.1 200 OK'))).toThrow(FramingError);
     expect(() => new JsonStreamSplitter().push(Buffer.from('{}]'))).toThrow(/unbalanced|expected/);
     const s = new JsonStreamSplitter(1000);
-    expect(() => s.push(Buffer.from(`{"a":"${'x'.repeat(2000)}`))).toThrow(/larger than 1000/);
+    expect(() => s.push(Buffer.from(`{"a":"${'x'.repeat(2000)}`))).toThrow(
+      /larger than OVSDB_MAX_MESSAGE_BYTES \(1000 bytes\)/,
+    );
+  });
+
+  it('an endless string or value trickled in hits OVSDB_MAX_MESSAGE_BYTES; what is held never exceeds it', () => {
+    for (const [head, chunk] of [
+      ['{"id":1,"result":"', 'x'.repeat(100)],
+      ['{"id":1,"result":[', '0,'.repeat(50)],
+    ] as const) {
+      const s = new JsonStreamSplitter(10_000);
+      s.push(Buffer.from(head));
+      let fed = head.length;
+      let error: unknown;
+      for (let i = 0; i < 1000 && error === undefined; i++) {
+        try {
+          s.push(Buffer.from(chunk));
+          fed += chunk.length;
+        } catch (e) {
+          error = e;
+        }
+      }
+      expect(error).toBeInstanceOf(FramingError);
+      expect(String(error)).toMatch(/OVSDB_MAX_MESSAGE_BYTES \(10000 bytes\)/);
+      expect(fed).toBeLessThanOrEqual(10_000);
+      expect(s.highWater).toBeLessThanOrEqual(10_000);
+      expect(s.pending).toBeLessThanOrEqual(10_000);
+    }
+  });
+
+  it('a message of exactly the limit passes; one byte more, whole in one read, does not', () => {
+    const msg = (n: number) => {
+      const t = `{"a":"${'x'.repeat(n)}"}`;
+      return Buffer.from(t);
+    };
+    const exact = msg(1000 - 8);
+    expect(exact.length).toBe(1000);
+    expect(new JsonStreamSplitter(1000).push(exact)).toHaveLength(1);
+    const s = new JsonStreamSplitter(1000);
+    expect(s.push(exact.subarray(0, 500))).toEqual([]);
+    expect(s.push(exact.subarray(500))).toHaveLength(1);
+    expect(() => new JsonStreamSplitter(1000).push(msg(1000 - 7))).toThrow(FramingError);
+  });
+
+  it('nesting deeper than OVSDB_MAX_DEPTH is refused before it is parsed', () => {
+    expect(() => new JsonStreamSplitter(1e6, 64).push(Buffer.from(`{"a":${'['.repeat(64)}`))).toThrow(
+      /OVSDB_MAX_DEPTH \(64\)/,
+    );
+    // 63 brackets inside the object: 64 levels, accepted.
+    const ok = `{"a":${'['.repeat(63)}${']'.repeat(63)}}`;
+    expect(new JsonStreamSplitter(1e6, 64).push(Buffer.from(ok))).toEqual([ok]);
+  });
+
+  it('a connection fed an endless string closes with a ProtocolError naming the limit', async () => {
+    const peer = new PassThrough();
+    const c = new JsonRpcConnection(peer, 5000);
+    const closed = new Promise<Error | undefined>((r) => c.on('close', r));
+    peer.emit('data', Buffer.from('{"id":1,"result":"'));
+    for (let i = 0; i < 100 && !c.isClosed; i++) peer.emit('data', Buffer.from('y'.repeat(100)));
+    const e = await closed;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e?.message).toMatch(/OVSDB_MAX_MESSAGE_BYTES \(5000 bytes\)/);
+    expect(c.incomingHighWater).toBeLessThanOrEqual(5000);
   });
 
   it('a hostile peer (fuzz) only ever closes the connection with a typed error', async () => {

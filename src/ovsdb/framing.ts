@@ -5,6 +5,15 @@
 
 export class FramingError extends Error {}
 
+/**
+ * The most bytes one message may take before it ends (a peer trickling an endless string or an
+ * endless value hits this, and the connection is closed): 64 MiB, far above any Open_vSwitch
+ * database's monitor reply. ClientOptions.maxMessageBytes overrides it.
+ */
+export const OVSDB_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** The deepest nesting of brackets in one message (OVSDB's own need ~10 levels). */
+export const OVSDB_MAX_DEPTH = 128;
+
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const LBRACK = 0x5b;
@@ -23,9 +32,14 @@ export class JsonStreamSplitter {
   private inString = false;
   private escaped = false;
   private started = false;
+  /** The most bytes of an unfinished message ever held at once. */
+  highWater = 0;
 
   /** maxMessage: a peer that never closes its object cannot make us buffer without bound. */
-  constructor(private readonly maxMessage = 64 * 1024 * 1024) {}
+  constructor(
+    private readonly maxMessage = OVSDB_MAX_MESSAGE_BYTES,
+    private readonly maxDepth = OVSDB_MAX_DEPTH,
+  ) {}
 
   /** Feed bytes; returns the complete messages' texts in order. Throws FramingError on garbage. */
   push(data: Buffer): string[] {
@@ -52,12 +66,15 @@ export class JsonStreamSplitter {
         continue;
       }
       if (b === QUOTE) this.inString = true;
-      else if (b === LBRACE || b === LBRACK) this.depth++;
-      else if (b === RBRACE || b === RBRACK) {
+      else if (b === LBRACE || b === LBRACK) {
+        if (++this.depth > this.maxDepth)
+          throw new FramingError(`message nested deeper than OVSDB_MAX_DEPTH (${this.maxDepth})`);
+      } else if (b === RBRACE || b === RBRACK) {
         this.depth--;
         if (this.depth < 0) throw new FramingError('unbalanced closing bracket');
         if (this.depth === 0) {
           const piece = data.subarray(from, i + 1);
+          if (this.size + piece.length > this.maxMessage) throw this.tooBig();
           const whole = this.chunks.length ? Buffer.concat([...this.chunks, piece]) : piece;
           out.push(whole.toString('utf8'));
           this.chunks = [];
@@ -69,13 +86,18 @@ export class JsonStreamSplitter {
     }
     if (this.started && from < data.length) {
       const rest = data.subarray(from);
+      // Checked before keeping anything: what is held never exceeds the limit.
+      if (this.size + rest.length > this.maxMessage) throw this.tooBig();
       this.size += rest.length;
-      if (this.size > this.maxMessage)
-        throw new FramingError(`message larger than ${this.maxMessage} bytes without ending`);
+      this.highWater = Math.max(this.highWater, this.size);
       // Copy: the caller may reuse its buffer.
       this.chunks.push(Buffer.from(rest));
     }
     return out;
+  }
+
+  private tooBig(): FramingError {
+    return new FramingError(`message larger than OVSDB_MAX_MESSAGE_BYTES (${this.maxMessage} bytes)`);
   }
 
   /** Bytes of an unfinished message (at close time: a truncated message). */

@@ -3,7 +3,13 @@
 // here, so an idle connection survives the server's inactivity probe.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type FramingError, JsonStreamSplitter } from './framing.ts';
+import { type FramingError, JsonStreamSplitter, OVSDB_MAX_MESSAGE_BYTES } from './framing.ts';
+
+/**
+ * The most bytes we let wait unsent for a peer that does not read (echo replies to a server that
+ * floods echo requests): past it the connection is dropped. 64 MiB; ClientOptions.maxUnsentBytes.
+ */
+export const OVSDB_MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -46,7 +52,8 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
 
   constructor(
     private readonly stream: Duplex,
-    maxMessage?: number,
+    maxMessage: number = OVSDB_MAX_MESSAGE_BYTES,
+    private readonly maxUnsent: number = OVSDB_MAX_UNSENT_BYTES,
   ) {
     super();
     this.splitter = new JsonStreamSplitter(maxMessage);
@@ -57,6 +64,15 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Bytes held now: of an unfinished incoming message, and written but not yet sent. */
+  get buffered(): { incoming: number; unsent: number } {
+    return { incoming: this.splitter.pending, unsent: this.stream.writableLength };
+  }
+  /** The most bytes of an unfinished incoming message ever held. */
+  get incomingHighWater(): number {
+    return this.splitter.highWater;
   }
 
   request(method: string, params: Json[]): Promise<Json> {
@@ -78,7 +94,17 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
   }
 
   private write(msg: Json): void {
-    if (!this.closed) this.stream.write(JSON.stringify(msg));
+    if (this.closed) return;
+    // A peer that does not read: stop before our side holds more than the limit.
+    if (this.stream.writableLength > this.maxUnsent) {
+      this.fail(
+        new ProtocolError(
+          `peer is not reading: more than OVSDB_MAX_UNSENT_BYTES (${this.maxUnsent} bytes) unsent`,
+        ),
+      );
+      return;
+    }
+    this.stream.write(JSON.stringify(msg));
   }
 
   private onData(b: Buffer): void {
@@ -92,6 +118,7 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
       return;
     }
     for (const t of texts) {
+      if (this.closed) return; // failed on an earlier message of this read
       let msg: unknown;
       try {
         msg = JSON.parse(t);

@@ -31,9 +31,18 @@ export function remoteText(r: Remote): string {
   return `${r.kind}:${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`;
 }
 
-/** Connect, or fail within timeoutMs. */
-export function openRemote(r: Remote, timeoutMs: number, ssl?: SslFiles): Promise<Socket> {
+/** Connect, or fail within timeoutMs (or when `signal` aborts: the socket is destroyed). */
+export function openRemote(
+  r: Remote,
+  timeoutMs: number,
+  ssl?: SslFiles,
+  signal?: AbortSignal,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new RemoteError(`${remoteText(r)}: connection abandoned`));
+      return;
+    }
     let sock: Socket;
     const ready = r.kind === 'ssl' ? 'secureConnect' : 'connect';
     if (r.kind === 'unix') sock = netConnect({ path: r.path });
@@ -53,17 +62,26 @@ export function openRemote(r: Remote, timeoutMs: number, ssl?: SslFiles): Promis
         checkServerIdentity: () => undefined,
       });
     }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(new RemoteError(`${remoteText(r)}: connection abandoned`));
+    };
     const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       reject(new RemoteError(`${remoteText(r)}: no connection within ${timeoutMs} ms`));
     }, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.once(ready, () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.setNoDelay?.(true);
       resolve(sock);
     });
     sock.once('error', (e) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       reject(new RemoteError(`${remoteText(r)}: ${e.message}`));
     });
   });
