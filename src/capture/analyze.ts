@@ -49,6 +49,8 @@ export interface TypeSummary {
   /** VLAN of the earliest of them (null: untagged). */
   vlan: number | null;
   badChecksumAt: string[];
+  /** Points where it was seen inside a tunnel (the underlay), with the VNI / GRE key. */
+  tunnels?: { point: string; type: 'vxlan' | 'gre'; key: number }[];
 }
 
 export interface CaptureAnalysis {
@@ -143,6 +145,7 @@ class SightingReader implements RecordVisitor {
       frame: index,
       file: this.file,
       secs: f.secs,
+      tunnel: h.tunnel ? { type: h.tunnel, key: h.tunKey, dst: ipv4At(b, h.outerIp + 16) } : undefined,
     });
   }
   /** Warnings, with one for the undecodable frames past CAPTURE_MAX_WARNINGS_PER_FILE. */
@@ -219,6 +222,8 @@ interface TypeAcc {
   vlan: number | null;
   vlanTs: number;
   bad: Map<string, number>;
+  /** point → the tunnel it was first seen in there. */
+  tun: Map<string, { type: 'vxlan' | 'gre'; key: number }>;
 }
 
 interface Acc {
@@ -295,6 +300,7 @@ export class ExchangeTable {
         vlan: s.vlan,
         vlanTs: s.ts,
         bad: new Map(),
+        tun: new Map(),
       };
       a.types.set(s.type, t);
     } else if (s.ts < t.vlanTs) {
@@ -302,10 +308,13 @@ export class ExchangeTable {
       t.vlanTs = s.ts;
     }
     t.count++;
-    t.perPoint.set(s.point, (t.perPoint.get(s.point) ?? 0) + 1);
+    // On an underlay one message is seen once per tunnel it is flooded into: count per destination.
+    const pk = s.tunnel ? `${s.point}\u0000${s.tunnel.dst}` : s.point;
+    t.perPoint.set(pk, (t.perPoint.get(pk) ?? 0) + 1);
     if (s.secs !== undefined && t.secs.size < MAX_SECS_PER_TYPE) t.secs.add(s.secs);
     const p = t.points.get(s.point);
     if (p === undefined || s.ts < p) t.points.set(s.point, s.ts);
+    if (s.tunnel && !t.tun.has(s.point)) t.tun.set(s.point, { type: s.tunnel.type, key: s.tunnel.key });
     if (s.udpChecksum === 'bad') {
       const b = t.bad.get(s.point);
       if (b === undefined || s.ts < b) t.bad.set(s.point, s.ts);
@@ -332,6 +341,7 @@ export class ExchangeTable {
           points: byTime(t.points),
           vlan: t.vlan,
           badChecksumAt: byTime(t.bad),
+          ...(t.tun.size ? { tunnels: [...t.tun].map(([point, x]) => ({ point, ...x })) } : {}),
         };
       });
       return {
@@ -387,8 +397,12 @@ export function describeExchange(e: Exchange, points: string[]): string[] {
   ];
   for (const t of e.seen) {
     const missing = points.filter((p) => !t.points.includes(p));
+    const at = (p: string): string => {
+      const x = t.tunnels?.find((y) => y.point === p);
+      return x ? `${p} in ${x.type === 'vxlan' ? `VXLAN VNI ${x.key}` : `GRE key ${x.key}`}` : p;
+    };
     out.push(
-      `  ${t.type.padEnd(8)} x${t.messages} seen at ${t.points.join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,
+      `  ${t.type.padEnd(8)} x${t.messages} seen at ${t.points.map(at).join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,
     );
   }
   return out;

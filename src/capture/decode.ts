@@ -46,7 +46,10 @@ export interface Decoded {
   frame: Frame;
   src: string;
   dst: string;
+  /** Inner VLANs when the frame was decapsulated. */
   vlans: number[];
+  /** The VXLAN/GRE encapsulation the frame was taken out of (src/dst: the outer IPv4 addresses). */
+  tunnel?: { type: 'vxlan' | 'gre'; key: number; src: string; dst: string };
   ip?: { src: string; dst: string; proto: number; ttl: number; checksum: 'ok' | 'bad'; fragment: boolean };
   udp?: { src: number; dst: number; checksum: ChecksumState };
   dhcp?: DhcpMessage;
@@ -124,6 +127,12 @@ export class Headers {
   udpChecksum: ChecksumState = 'none';
   sport = 0;
   dport = 0;
+  /** The frame was decapsulated: VXLAN (UDP 4789) or GRE carrying Ethernet (0x6558); '' when not. */
+  tunnel: '' | 'vxlan' | 'gre' = '';
+  /** The VNI (VXLAN) or GRE key (0 when the GRE header has none). */
+  tunKey = 0;
+  /** Offset of the outer IPv4 header (its addresses), when decapsulated. */
+  outerIp = -1;
 }
 
 /** Fill `h` from the frame at b[start, end); a malformed frame is a DecodeError. */
@@ -142,6 +151,9 @@ export function readHeaders(
   h.vlans.length = 0;
   h.ip = -1;
   h.udp = -1;
+  h.tunnel = '';
+  h.tunKey = 0;
+  h.outerIp = -1;
   const len = end - start;
   if (linktype === LINKTYPE_ETHERNET) {
     if (len < 14) throw new DecodeError(`frame ${index}: ${len} bytes, shorter than an Ethernet header`);
@@ -163,6 +175,11 @@ export function readHeaders(
     throw new DecodeError(
       `frame ${index}: link type ${linktype} is not supported (Ethernet, Linux SLL, SLL2)`,
     );
+  readL3(b, off, etype, end, index, h);
+}
+
+/** From the first EtherType on: VLAN tags, IPv4, UDP; one level of VXLAN/GRE is decapsulated. */
+function readL3(b: Uint8Array, off: number, etype: number, end: number, index: number, h: Headers): void {
   while (etype === 0x8100 || etype === 0x88a8) {
     if (off + 4 > end) throw new DecodeError(`frame ${index}: VLAN tag cut off`);
     h.vlans.push(((b[off]! << 8) | b[off + 1]!) & 0xfff);
@@ -181,6 +198,23 @@ export function readHeaders(
   h.fragment = (flags & 0x2000) !== 0 || (flags & 0x1fff) !== 0;
   h.proto = b[off + 9]!;
   h.ipOk = fold(sum16(b, off, off + ihl)) === 0xffff;
+  // GRE carrying Ethernet (Neutron's GRE tunnels): flags C/K/S say which optional words follow.
+  if (h.proto === 47 && (flags & 0x1fff) === 0 && !h.tunnel && off + ihl + 4 <= end) {
+    const g = off + ihl;
+    const gflags = (b[g]! << 8) | b[g + 1]!;
+    const gproto = (b[g + 2]! << 8) | b[g + 3]!;
+    let inner = g + 4;
+    if (gflags & 0x8000) inner += 4;
+    let key = 0;
+    if (gflags & 0x2000) {
+      if (inner + 4 > end) throw new DecodeError(`frame ${index}: GRE key cut off`);
+      key = ((b[inner]! << 24) >>> 0) + (b[inner + 1]! << 16) + (b[inner + 2]! << 8) + b[inner + 3]!;
+      inner += 4;
+    }
+    if (gflags & 0x1000) inner += 4;
+    if (gproto === 0x6558 && inner + 14 <= end) decapsulate(b, inner, end, index, h, 'gre', key, off);
+    return;
+  }
   if (h.proto !== 17 || (flags & 0x1fff) !== 0) return;
   const u = off + ihl;
   if (u + 8 > end) throw new DecodeError(`frame ${index}: UDP header cut off`);
@@ -199,6 +233,32 @@ export function readHeaders(
   h.udpEnd = uend;
   h.sport = (b[u]! << 8) | b[u + 1]!;
   h.dport = (b[u + 2]! << 8) | b[u + 3]!;
+  // VXLAN (RFC 7348): 8 bytes, the I flag set, the VNI in bytes 4-6, then the inner Ethernet frame.
+  if (h.dport === 4789 && !h.tunnel && u + 8 + 8 + 14 <= uend && (b[u + 8]! & 0x08) !== 0) {
+    const vni = (b[u + 12]! << 16) | (b[u + 13]! << 8) | b[u + 14]!;
+    decapsulate(b, u + 16, uend, index, h, 'vxlan', vni, off);
+  }
+}
+
+function decapsulate(
+  b: Uint8Array,
+  inner: number,
+  end: number,
+  index: number,
+  h: Headers,
+  kind: 'vxlan' | 'gre',
+  key: number,
+  outerIp: number,
+): void {
+  h.tunnel = kind;
+  h.tunKey = key;
+  h.outerIp = outerIp;
+  h.dstMac = inner;
+  h.srcMac = inner + 6;
+  h.vlans.length = 0;
+  h.ip = -1;
+  h.udp = -1;
+  readL3(b, inner + 14, (b[inner + 12]! << 8) | b[inner + 13]!, end, index, h);
 }
 
 export function isDhcpPorts(h: Headers): boolean {
@@ -214,6 +274,16 @@ export function decodeFrame(frame: Frame): Decoded {
     src: h.srcMac >= 0 ? mac(b, h.srcMac) : '',
     dst: h.dstMac >= 0 ? mac(b, h.dstMac) : '',
     vlans: [...h.vlans],
+    ...(h.tunnel
+      ? {
+          tunnel: {
+            type: h.tunnel,
+            key: h.tunKey,
+            src: ip4(b, h.outerIp + 12),
+            dst: ip4(b, h.outerIp + 16),
+          },
+        }
+      : {}),
   };
   if (h.ip < 0) return d;
   d.ip = {

@@ -25,4 +25,6 @@ export interface DhcpSighting {
   file: string;
   /** BOOTP `secs`: seconds since the client began; each retransmission its own (absent: not read). */
   secs?: number | undefined;
+  /** Seen inside a VXLAN/GRE packet on the underlay: the tunnel type and its VNI / GRE key. */
+  tunnel?: { type: 'vxlan' | 'gre'; key: number; dst: string } | undefined;
 }
