@@ -1,7 +1,8 @@
 // bench/ovsdb-hostile: the OVSDB client against a misbehaving server (src/testing/hostile-ovsdb.ts)
 // for BENCH_SECONDS (default 5) per behaviour — connections the server accepted, sockets open at
 // once, the client's reconnects and the most bytes it ever held of an unfinished message — and the
-// time to apply a ~1 MB update2 modify of a big set and of a big map.
+// time to apply a ~1 MB update2 modify of a big set and of a big map. BENCH_MODES=a,b picks
+// behaviours; BENCH_REQUEST_TIMEOUT_MS (default 200, 0 = none).
 // OVSDB_SRC=<dir holding client.ts and cache.ts> runs another version of the client (before/after).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { type HostileMode, HostileOvsdb } from '../src/testing/hostile-ovsdb.ts'
 
 const SRC = resolve(process.env.OVSDB_SRC ?? join(import.meta.dirname, '../src/ovsdb'));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** The client's request timeout (0: none, so only the size limit ends an endless reply). */
+const REQUEST_TIMEOUT_MS = Number(process.env.BENCH_REQUEST_TIMEOUT_MS ?? 200);
 const { OvsdbClient } = (await import(join(SRC, 'client.ts'))) as typeof import('../src/ovsdb/client.ts');
 const { applyUpdate2 } = (await import(join(SRC, 'cache.ts'))) as typeof import('../src/ovsdb/cache.ts');
 const { parseSchema } = (await import(join(SRC, 'schema.ts'))) as typeof import('../src/ovsdb/schema.ts');
@@ -31,7 +34,7 @@ async function hostile(mode: HostileMode): Promise<string> {
       reconnect: true,
       minBackoffMs: 100,
       maxBackoffMs: 1000,
-      requestTimeoutMs: 200,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
     });
     await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'ports'] } });
     let disconnects = 0;
