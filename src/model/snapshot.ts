@@ -181,6 +181,12 @@ export interface Host {
   };
   dnsmasqLog?: DhcpLog;
   dhcpClient?: DhcpClient;
+  /** The host's own iptables-save: rule count and rules that drop tunnel traffic (the underlay). */
+  iptables?: {
+    rules: number;
+    tunnelDrops: { tunnel: 'vxlan' | 'geneve' | 'gre'; text: string; from: Evidence }[];
+    from: Evidence;
+  };
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

@@ -75,13 +75,31 @@ export interface IptablesInfo {
   rules: number;
   /** A mangle rule that fills UDP checksums toward the DHCP client (Neutron adds it for veth ports). */
   checksumFill?: { line: number; text: string };
+  /** filter rules that DROP/REJECT tunnel traffic (UDP 4789/8472/6081, GRE): an underlay firewall. */
+  tunnelDrops?: { line: number; text: string; tunnel: 'vxlan' | 'geneve' | 'gre' }[];
 }
 
 export function parseIptablesSave(text: string): Parsed<IptablesInfo> {
   const { lines, diagnostics } = splitLines(text);
   const v: IptablesInfo = { rules: 0 };
+  let table = '';
   lines.forEach((l, i) => {
+    if (l.startsWith('*')) table = l.slice(1).trim();
     if (l.startsWith('-A ')) v.rules++;
+    if (table === 'filter' && /^-A (INPUT|FORWARD)\b/.test(l) && /-j (DROP|REJECT)\b/.test(l)) {
+      const udp = /-p udp\b/.test(l) ? /--dport (4789|8472|6081)\b/.exec(l) : null;
+      const tunnel = udp
+        ? udp[1] === '6081'
+          ? 'geneve'
+          : 'vxlan'
+        : /-p (gre|47)\b/.test(l)
+          ? 'gre'
+          : undefined;
+      if (tunnel) {
+        v.tunnelDrops ??= [];
+        v.tunnelDrops.push({ line: i + 1, text: l, tunnel });
+      }
+    }
     if (/-j CHECKSUM\b.*--checksum-fill/.test(l) && /--dport 68\b/.test(l))
       v.checksumFill = { line: i + 1, text: l };
     else if (!/^(#|\*|:|-A |COMMIT)/.test(l) && l.trim() !== '')

@@ -104,6 +104,7 @@ const ROWS: Row[] = [
   ],
   [/^ip_netns_exec_(.+?)_ethtool_-k_(.+)$/, (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
   [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
+  [/^iptables-save$/, () => ({ kind: 'iptables' })],
   [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],
   [/^dnsmasq.*\.log$/, () => ({ kind: 'dnsmasq-log' })],
   [
@@ -278,6 +279,8 @@ export const NET_COMMANDS: readonly CollectedCommand[] = [
   { argv: ['ip', '-d', 'address'], reads: 'ip-addr' },
   { argv: ['ip', '-s', '-d', 'link'], reads: 'aux' },
   { argv: ['ip', 'route', 'show', 'table', 'all'], reads: 'aux' },
+  // The host's firewall: what the underlay of its tunnels passes.
+  { argv: ['iptables-save'], reads: 'iptables' },
 ];
 
 /** Per namespace, written as `ip netns exec NS <argv>`. */

@@ -567,7 +567,18 @@ export class HostBuilder {
   }
 
   applyIptables(ns: string | undefined, v: IptablesInfo, file: string): void {
-    if (ns === undefined) return;
+    if (ns === undefined) {
+      this.host.iptables = {
+        rules: v.rules,
+        tunnelDrops: (v.tunnelDrops ?? []).map((d) => ({
+          tunnel: d.tunnel,
+          text: d.text,
+          from: ev(file, d.line),
+        })),
+        from: ev(file, 0),
+      };
+      return;
+    }
     this.namespace(ns).iptables = {
       rules: v.rules,
       ...(v.checksumFill
