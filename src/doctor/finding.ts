@@ -46,6 +46,7 @@ export type FindingCode =
   | 'tunnel-receiver-missing'
   | 'tunnel-remote-unknown'
   | 'tunnel-types-empty'
+  | 'tunnel-underlay-drop'
   | 'tunnel-vlan-map'
   | 'vlan-mismatch'
   | 'vm-port-untagged';

@@ -2,6 +2,7 @@
 // show is named with its cause and evidence; the healthy overlay gives none of them.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseIptablesSave } from '../../parse/services.ts';
 import { readCase } from '../../sources/case-dir.ts';
 import { ROOT } from '../../testing/fixtures.ts';
 import { type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
@@ -104,6 +105,35 @@ describe('overlay checks', () => {
       /table 3 maps it to local VLAN 6/,
     ],
   ];
+  it('F7 the underlay firewall drops VXLAN: the flows deliver, the iptables-save rule is the cause', () => {
+    const ipt = parseIptablesSave(
+      '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p udp -m udp --dport 4789 -j DROP\n-A INPUT -p gre -j REJECT\n-A OUTPUT -p udp --dport 4789 -j DROP\nCOMMIT\n',
+    );
+    expect(ipt.value.tunnelDrops).toEqual([
+      { line: 4, text: '-A FORWARD -p udp -m udp --dport 4789 -j DROP', tunnel: 'vxlan' },
+      { line: 5, text: '-A INPUT -p gre -j REJECT', tunnel: 'gre' },
+    ]);
+    const c = overlayCase();
+    const s = buildSnapshot(c.hosts, c.links);
+    s.hosts.find((h) => h.name === 'network')!.iptables = {
+      rules: 3,
+      tunnelDrops: ipt.value.tunnelDrops!.map((d) => ({
+        tunnel: d.tunnel,
+        text: d.text,
+        from: { file: 'network/iptables-save', line: d.line },
+      })),
+      from: { file: 'network/iptables-save', line: 0 },
+    };
+    const d = diagnose(s, { vm: 'fa:16:3e:11:22:33' });
+    const f = d.findings.filter((x) => x.code === 'tunnel-underlay-drop');
+    // Only the VXLAN rule: the case has no GRE tunnel.
+    expect(f.map((x) => x.evidence[0])).toEqual([
+      { text: '-A FORWARD -p udp -m udp --dport 4789 -j DROP', file: 'network/iptables-save', line: 4 },
+    ]);
+    expect(f[0]!.fix[0]).toMatch(/^iptables -D FORWARD -p udp -m udp --dport 4789 -j DROP /);
+    expect(d.verdict).toBe('problem');
+  });
+
   it('F4 names the wrong remote_ip, not a missing port', () => {
     const { overlay } = run({ remoteIp: '172.16.0.99' });
     expect(overlay.map((f) => f.code)).toEqual(['tunnel-remote-unknown']);

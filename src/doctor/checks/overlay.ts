@@ -5,6 +5,7 @@ import { tunnelEndpoints } from './tunnel-endpoints.ts';
 import { tunnelMissing } from './tunnel-missing.ts';
 import { tunnelRemote } from './tunnel-remote.ts';
 import { tunnelTypes } from './tunnel-types.ts';
+import { tunnelUnderlay } from './tunnel-underlay.ts';
 import { tunnelVlanMap } from './tunnel-vlan-map.ts';
 
 export const OVERLAY_CHECKS: readonly Check[] = [
@@ -12,5 +13,6 @@ export const OVERLAY_CHECKS: readonly Check[] = [
   tunnelEndpoints,
   tunnelRemote,
   tunnelVlanMap,
+  tunnelUnderlay,
   tunnelTypes,
 ];
