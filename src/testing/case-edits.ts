@@ -4,6 +4,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Check } from '../doctor/checks/check.ts';
+import { buildContext } from '../doctor/context.ts';
+import type { Finding } from '../doctor/finding.ts';
+import { readCase } from '../sources/case-dir.ts';
 import { OWN_FIXTURES, SEED_CASE } from './fixtures.ts';
 
 const made: string[] = [];
@@ -67,4 +71,9 @@ export function refVmMac(d: string, mac = 'fa:16:3e:11:22:33'): void {
     `external_ids        : {attached-mac="${mac}"}`,
   );
   writeFileSync(f, records.join('\n\n'));
+}
+
+/** One check alone on a case directory: its findings. */
+export function runCheck(c: Check, dir: string): Finding[] {
+  return c.run(buildContext(readCase(dir)));
 }

@@ -1,16 +1,12 @@
 // contradictions alone: what the hosts saw against what the flows say.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, REF_LINKS, refCase } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCases, REF_LINKS, refCase, runCheck as run } from '../../testing/case-edits.ts';
 import { contradictions } from './contradiction.ts';
+
+afterAll(cleanupCases);
 
 const LINKS = `${REF_LINKS}dom0:vif16.0 vm16:eth0\n`;
 

@@ -1,13 +1,10 @@
+// dead-vlan alone: tag 4095 on a VM port, with the drop that proves its DISCOVER dies.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
+import { cleanupCases, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
 
 import { deadVlan } from './dead-vlan.ts';
+
+afterAll(cleanupCases);
 
 describe('dead-vlan', () => {
   it('tag 4095: an error citing the tag and the drop flow', () => {

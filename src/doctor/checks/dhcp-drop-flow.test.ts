@@ -1,16 +1,12 @@
 // dhcp-drop-flow alone: a flow matching DHCP by its parsed match, with a strict del-flows quoted for sh.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
 
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCases, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
 import { dhcpDropFlow } from './dhcp-drop-flow.ts';
+
+afterAll(cleanupCases);
 
 const SG =
   '  cookie=0x0, duration=5.0s, table=0, n_packets=3, n_bytes=900, priority=50,udp,tp_src=68,tp_dst=67 actions=drop\n';

@@ -1,15 +1,11 @@
 // dhcp-port alone: the server's port down, not on a bridge; a server not in the case is a gap.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, edit, REF_LINKS, REF_NS, refCase } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
+import { cleanupCases, edit, REF_LINKS, REF_NS, refCase, runCheck as run } from '../../testing/case-edits.ts';
 
 import { dhcpPort } from './dhcp-port.ts';
+
+afterAll(cleanupCases);
 
 describe('dhcp-port', () => {
   it('the tap DOWN in its namespace: an error naming the device line', () => {

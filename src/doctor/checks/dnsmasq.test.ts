@@ -1,16 +1,19 @@
 // dnsmasq alone: not bound to udp 67, answered (from its log), an old lease as an observation.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, REF_LINKS, refCase, refVmMac, seedCase } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
 
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  cleanupCases,
+  REF_LINKS,
+  refCase,
+  refVmMac,
+  runCheck as run,
+  seedCase,
+} from '../../testing/case-edits.ts';
 import { dnsmasq } from './dnsmasq.ts';
+
+afterAll(cleanupCases);
 
 describe('dnsmasq', () => {
   it('running with :53 only: not bound to udp 67', () => {

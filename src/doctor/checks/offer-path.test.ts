@@ -1,15 +1,11 @@
 // offer-path alone: the DISCOVER arrives, the OFFER does not come back.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, edit, REF_LINKS, refCase } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
+import { cleanupCases, edit, REF_LINKS, refCase, runCheck as run } from '../../testing/case-edits.ts';
 
 import { offerPath } from './offer-path.ts';
+
+afterAll(cleanupCases);
 
 describe('offer-path', () => {
   it("DomU's br-eth1 lost its return translation: the OFFER dies on the way back", () => {

@@ -1,16 +1,12 @@
 // structure alone: a secure bridge without flows, a patch peer no bridge has.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, REF_LINKS, refCase } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
 
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCases, REF_LINKS, refCase, runCheck as run } from '../../testing/case-edits.ts';
 import { structure } from './structure.ts';
+
+afterAll(cleanupCases);
 
 describe('structure', () => {
   it('a secure bridge with an empty dump drops everything', () => {

@@ -1,15 +1,11 @@
 // vlan-mismatch alone: the frame arrives in one segmentation id, the receiver translates another.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, edit, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
+import { cleanupCases, edit, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
 
 import { vlanMismatch } from './vlan-mismatch.ts';
+
+afterAll(cleanupCases);
 
 describe('vlan-mismatch', () => {
   it('DomU translates 1042 where Dom0 sends 1041', () => {

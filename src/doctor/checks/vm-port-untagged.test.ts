@@ -1,16 +1,12 @@
 // vm-port-untagged alone: the cause only with a proven drop, the tag only when determined.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
-import { buildContext } from '../context.ts';
-import type { Check } from './check.ts';
-
-afterAll(cleanupCases);
-const run = (c: Check, dir: string) => c.run(buildContext(readCase(dir)));
 
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCases, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
 import { vmPortUntagged } from './vm-port-untagged.ts';
+
+afterAll(cleanupCases);
 
 describe('vm-port-untagged', () => {
   it.each([
