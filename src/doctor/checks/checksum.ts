@@ -1,5 +1,6 @@
 // DHCP port as a veth pair with transmit checksum offload on and no CHECKSUM fill rule: replies
 // leave with partial UDP checksums and the client drops every OFFER.
+import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -60,8 +61,8 @@ export const checksum: Check = {
           ),
         ],
         fix: [
-          `ip netns exec ${srv.ns.name} iptables -t mangle -A POSTROUTING -o ${srv.device.name} -p udp --dport 68 -j CHECKSUM --checksum-fill`,
-          `# or turn the offload off: ip netns exec ${srv.ns.name} ethtool -K ${srv.device.name} tx off`,
+          `ip netns exec ${shellWord(srv.ns.name)} iptables -t mangle -A POSTROUTING -o ${shellWord(srv.device.name)} -p udp --dport 68 -j CHECKSUM --checksum-fill   # changes state (the DHCP agent adds this rule itself when it manages the namespace)`,
+          `# or turn the offload off: ip netns exec ${shellWord(srv.ns.name)} ethtool -K ${shellWord(srv.device.name)} tx off`,
         ],
       });
     }
