@@ -72,6 +72,7 @@ describe.skipIf(!isRoot)('overlay lab (real OVS)', () => {
   const broken: [OverlayScenario, string][] = [
     ['tunport', 'tunnel-port-missing'],
     ['rxremote', 'tunnel-receiver-missing'],
+    ['udpdrop', 'tunnel-underlay-drop'],
   ];
   for (const [scenario, code] of broken)
     it(`${scenario}: no lease, and the collected case is diagnosed ${code}`, async () => {

@@ -604,6 +604,17 @@ export class OverlayLab {
       );
       if (!r.ok) throw new Error(`collecting ${h}: ${r.error}`);
     }
+    // The underlay (the Linux bridge the tunnels cross): its addresses and its firewall.
+    const ul = await collectHost(
+      {
+        name: 'underlay',
+        runner: new LocalRunner(NETNS(this.ns('underlay')), 'lab:underlay'),
+        ovs: false,
+        namespaces: [],
+      },
+      join(out, 'underlay'),
+    );
+    if (!ul.ok) throw new Error(`collecting underlay: ${ul.error}`);
     // The VMs: what their own namespace shows (no OVS), and what dhclient printed.
     for (const name of Object.keys(OVERLAY_VMS)) {
       const d = join(out, name);
