@@ -75,7 +75,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
           ]
         : [],
       fix: [
-        `vifpath trace <case> --from ${vm.host.name}:${vm.port.name} --packet dhcp-discover   # the full path`,
+        `vifpath trace ${shellWord(s.source)} --from ${shellWord(`${vm.host.name}:${vm.port.name}`)} --packet dhcp-discover   # the full path`,
       ],
     });
   }

@@ -130,7 +130,7 @@ export const dnsmasq: Check = {
             ],
             fix: [
               'systemctl restart neutron-dhcp-agent   # resyncs every network',
-              `grep ${vm.mac} /var/lib/neutron/dhcp/${net.net}/host`,
+              `grep -i ${shellWord(vm.mac)} ${shellWord(`/var/lib/neutron/dhcp/${net.net}/host`)}`,
             ],
           });
         }

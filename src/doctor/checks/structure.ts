@@ -1,5 +1,6 @@
 // Broken plumbing anywhere on the path: a patch port whose peer is missing, an interface OVS
 // could not open, a secure bridge without flows.
+import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -58,7 +59,9 @@ export const structure: Check = {
                     i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
                   ),
                 ],
-                fix: [`ip link show ${i.name}   # the device must exist before ovs-vsctl add-port`],
+                fix: [
+                  `ip link show ${shellWord(i.name)}   # the device must exist before ovs-vsctl add-port`,
+                ],
               });
           }
       }
