@@ -86,7 +86,7 @@ export const dhcpPort: Check = {
           evidence: [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from)],
           fix: [
             `ovs-vsctl show   # on ${srv.host.name}: is the tap on br-int?`,
-            'systemctl restart neutron-dhcp-agent',
+            'systemctl restart neutron-dhcp-agent   # changes state',
           ],
         });
       else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value !== null) {
@@ -112,7 +112,7 @@ export const dhcpPort: Check = {
               evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${[...seen].join(', ')}`),
             ],
             fix: [
-              'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # both re-derive the local VLAN of the network',
+              'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # changes state: both re-derive the local VLAN of the network',
             ],
           });
         }

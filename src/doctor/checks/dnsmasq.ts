@@ -129,7 +129,7 @@ export const dnsmasq: Check = {
               ),
             ],
             fix: [
-              'systemctl restart neutron-dhcp-agent   # resyncs every network',
+              'systemctl restart neutron-dhcp-agent   # changes state: resyncs every network',
               `grep -i ${shellWord(vm.mac)} ${shellWord(`/var/lib/neutron/dhcp/${net.net}/host`)}`,
             ],
           });

@@ -31,7 +31,7 @@ export const structure: Check = {
               evid(`fail_mode secure`, b.failMode.from[0]),
               evid('empty flow dump', { file: b.flows.value.file, line: 0 }),
             ],
-            fix: ['systemctl restart neutron-openvswitch-agent   # reinstalls the flows'],
+            fix: ['systemctl restart neutron-openvswitch-agent   # changes state: reinstalls the flows'],
           });
         for (const p of b.ports)
           for (const i of p.interfaces) {
