@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { collect } from '../lab/collect.ts';
 import { DEFAULT_DIR, down, LAB_HOSTS, Lab, LabError, type LabHost, labDir, leftovers } from '../lab/lab.ts';
-import type { Renewal } from '../lab/state.ts';
+import type { LatePortOutcome, Renewal } from '../lab/state.ts';
 import { SCENARIOS } from '../lab/topology.ts';
 import { OVERLAY_HOSTS, OVERLAY_SCENARIOS, OverlayLab, type OverlayScenario } from '../lab/vxlan.ts';
 import { escapeControl as e } from '../text/escape.ts';
@@ -15,6 +15,14 @@ const MAX_DHCP_TIMEOUT_S = 600;
 function renewalLine(r: Renewal): string {
   const got = r.lease ? `lease ${r.lease}` : 'NO lease';
   return `${got} after ${(r.durationMs / 1000).toFixed(2)} s (dhclient rc ${r.rc}, ${r.discovers} DISCOVER sent; dnsmasq logged ${r.dnsmasq.discovers} DISCOVER, ${r.dnsmasq.offers} OFFER, ${r.dnsmasq.acks} ACK)`;
+}
+
+function latePortLine(p: LatePortOutcome): string {
+  const got =
+    p.tag !== null
+      ? `tagged ${p.tag} by the agent ${p.bindMs} ms after the plug`
+      : `still UNTAGGED ${(p.waitedMs / 1000).toFixed(2)} s after the plug`;
+  return `vif16.0 plugged after boot at ${p.pluggedAt}: ${got} (agent pid ${p.agentPid}, monitor ${p.agentMonitor === 'deaf' ? 'deaf: every update dropped' : 'ok'}, no polling fallback; log ${p.agentLog})`;
 }
 
 export function labCommands(
@@ -77,6 +85,7 @@ export function labCommands(
       out(
         `lab ${l.state.prefix} up in ${((l.state.timings.upMs ?? 0) / 1000).toFixed(2)} s: scenario ${l.state.scenario} (${l.spec.description})\n`,
       );
+      if (l.state.latePort) out(`${latePortLine(l.state.latePort)}\n`);
       const r = l.state.renewals.at(-1);
       if (r) out(`VM DHCP at boot: ${renewalLine(r)}\n`);
     });
@@ -145,6 +154,7 @@ export function labCommands(
       );
       out(`  ${l.spec.description}\n`);
       for (const h of LAB_HOSTS) out(`  ${h.padEnd(6)} namespace ${l.ns(h)}\n`);
+      if (l.state.latePort) out(`  ${latePortLine(l.state.latePort)}\n`);
       for (const [i, r] of l.state.renewals.entries())
         out(`  DHCP #${i + 1} at ${r.startedAt}: ${renewalLine(r)}\n`);
     });
@@ -176,7 +186,7 @@ export function labCommands(
         const l = OverlayLab.attach(o.dir);
         await l.collect(caseDir);
         out(
-          `case written to ${caseDir} (hosts compute1, compute2, network, vm1, vm2; ${l.type}, scenario ${l.scenario})\n`,
+          `case written to ${caseDir} (hosts compute1, compute2, network, underlay, vm1, vm2; ${l.type}, scenario ${l.scenario})\n`,
         );
         return;
       }
