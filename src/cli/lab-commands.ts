@@ -46,7 +46,7 @@ export function labCommands(
           out(`${s.name.padEnd(18)} ${s.expectLease ? 'lease   ' : 'no lease'}  ${s.description}\n`);
       if (!o.json)
         out(
-          `--topology vxlan|gre (compute1, compute2, network; ../shared/reference/ovs-tunnels.md): ${OVERLAY_SCENARIOS.join(', ')}\n`,
+          `--topology vxlan|gre|geneve (compute1, compute2, network; ../shared/reference/ovs-tunnels.md): ${OVERLAY_SCENARIOS.join(', ')}\n`,
         );
     });
 
@@ -56,13 +56,13 @@ export function labCommands(
     .option('--scenario <name>', 'which scenario (see `lab list`)', 'healthy')
     .option(
       '--topology <name>',
-      'seed (XenServer), or vxlan / gre (Neutron overlay between three hosts)',
+      'seed (XenServer), or vxlan / gre / geneve (Neutron overlay between three hosts)',
       'seed',
     )
     .option(...dirOpt)
     .option('--dhcp-timeout <s>', "dhclient's timeout in seconds", '6')
     .action(async (o: { scenario: string; topology: string; dir: string; dhcpTimeout: string }) => {
-      if (o.topology === 'vxlan' || o.topology === 'gre') {
+      if (o.topology === 'vxlan' || o.topology === 'gre' || o.topology === 'geneve') {
         const l = await OverlayLab.up({
           dir: o.dir,
           type: o.topology,
@@ -75,7 +75,8 @@ export function labCommands(
         out(`vm1 DHCP: ${r.ok ? `lease ${r.address}` : 'NO lease'} after ${(r.ms / 1000).toFixed(2)} s\n`);
         return;
       }
-      if (o.topology !== 'seed') throw new LabError(`unknown topology "${o.topology}": seed, vxlan or gre`);
+      if (o.topology !== 'seed')
+        throw new LabError(`unknown topology "${o.topology}": seed, vxlan, gre or geneve`);
       const dhcpTimeout = numberOption('--dhcp-timeout', o.dhcpTimeout, {
         min: 1,
         max: MAX_DHCP_TIMEOUT_S,

@@ -1,7 +1,7 @@
 // `vifpath watch` (stuck-port watchdog) and `vifpath agent` (the lab's L2 agent): argument
 // handling and printing only; the work is in src/watch and src/lab/agent.ts.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -14,6 +14,7 @@ import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/re
 import { execOk } from '../runner/exec.ts';
 import { parseTarget } from '../sources/targets.ts';
 import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
+import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
@@ -301,6 +302,8 @@ interface AgentCliOptions {
   poll: string;
   canary?: string;
   labDir: string;
+  pidFile?: string;
+  deafMonitor?: string;
 }
 
 function pairs(xs: readonly string[] | undefined, what: string): [string, string][] {
@@ -333,6 +336,11 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
     .option('--poll <s>', "polling fallback while its monitor is deaf (0: none, like the seed's agent)", '2')
     .option('--canary <s>', 'its own canary in Open_vSwitch external_ids')
     .option('--lab-dir <dir>', 'state directory of the lab', DEFAULT_DIR)
+    .option('--pid-file <file>', 'write its pid here once it runs (removed on a clean exit)')
+    .option(
+      '--deaf-monitor <socket>',
+      "lab: its monitor connects through a proxy listening here that drops every update notification (echo and replies pass): the seed's silently deaf monitor",
+    )
     .action(async (endpoint: string, o: AgentCliOptions) => {
       const lab = endpoint === 'lab:dom0';
       const h = watchHost(endpoint, o.labDir);
@@ -368,8 +376,11 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         throw new WatchError(`agent ${endpoint}: needs a local unix: endpoint (it runs ovs-ofctl there)`);
       const env = OvsInstance.attach({ dir: join(sock, '..', '..') }).env;
       env.OVS_RUNDIR = join(sock, '..');
+      const proxy = o.deafMonitor ? await StallProxy.start(o.deafMonitor, sock) : undefined;
+      proxy?.setMode('drop-updates');
       const agent = new LabAgent({
         remote: h.remote,
+        ...(proxy ? { monitorRemote: proxy.remote } : {}),
         map,
         pollMs: seconds(o.poll, '--poll'),
         ...(o.canary ? { canaryMs: seconds(o.canary, '--canary') } : {}),
@@ -380,9 +391,17 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         await agent.start();
       } catch (e) {
         await agent.stop().catch(() => undefined);
+        await proxy?.close();
         throw new WatchError(`agent: ${(e as Error).message}`);
       }
+      if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
+      const poll = seconds(o.poll, '--poll');
+      out(
+        `${new Date().toISOString()} agent: started on ${h.remote} (monitor ${proxy ? `through ${proxy.remote}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
+      );
       await untilSignal();
       await agent.stop();
+      await proxy?.close();
+      if (o.pidFile) rmSync(o.pidFile, { force: true });
     });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCENARIOS } from '../lab/topology.ts';
+import { BOOT_SCENARIOS as SCENARIOS } from '../lab/topology.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { labResult } from '../testing/lab-cases.ts';
 import { traceCommand } from './run.ts';

@@ -11,7 +11,7 @@ import { ROOT } from '../testing/fixtures.ts';
 import { labResult, labResults } from '../testing/lab-cases.ts';
 import { down, Lab, leftovers } from './lab.ts';
 import { readState } from './state.ts';
-import { SCENARIOS, TAP, VM_VIF } from './topology.ts';
+import { BOOT_SCENARIOS as SCENARIOS, TAP, VM_VIF } from './topology.ts';
 
 describe.each(SCENARIOS.map((s) => [s.name, s] as const))('scenario %s', (name, spec) => {
   const r = labResult(name);

@@ -3,12 +3,14 @@
 // ovs-vswitchd per emulated host, with a real dnsmasq and a real dhclient. Healthy or broken
 // on purpose (topology.ts), so every verdict vifpath gives can be checked against reality.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmdirSync,
@@ -17,6 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dhcpSightings } from '../capture/analyze.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
@@ -48,6 +51,7 @@ import {
   TAP_MAC,
   VM_IP,
   VM_MAC,
+  VM_PORT_EXTERNAL_IDS,
   VM_VIF,
 } from './topology.ts';
 
@@ -56,6 +60,13 @@ export type LabHost = 'dom0' | 'domu' | 'vm' | 'qdhcp';
 export const LAB_HOSTS: readonly LabHost[] = ['dom0', 'domu', 'vm', 'qdhcp'];
 
 export class LabError extends VifpathError {}
+
+/** The vifpath entry point: the late-port scenarios run `vifpath agent` as a process of the lab. */
+const VIFPATH_BIN = fileURLToPath(new URL('../../bin/vifpath.mjs', import.meta.url));
+/** How long `up` waits for the agent to tag a late port (it takes milliseconds when its monitor works). */
+export const LATE_PORT_WAIT_MS = 2000;
+/** The agent's files, relative to the lab directory. */
+const AGENT_DIR = 'agent';
 
 /** The lab's record, or a LabError (exit 2) when state.json cannot be trusted: nothing is removed then. */
 function readState(dir: string): LabState | undefined {
@@ -341,10 +352,97 @@ export class Lab {
       };
       await waitFor(async () => dead(), 'dnsmasq to die');
     }
+    if (spec.latePort) await this.plugLate(inst.dom0, spec.latePort.agentMonitor);
     // The VM boots and asks for a lease, like a cloud image.
     this.writeDhclientFiles(dhcpTimeout);
     const r = await this.renew();
     if (r.lease) this.state.timings.firstLeaseMs = r.durationMs;
+  }
+
+  /**
+   * Late-port scenarios: start the lab's L2 agent as a process of the lab (recorded like every other
+   * one, so `down` stops it), its monitor straight to dom0's ovsdb-server or through a proxy that
+   * drops every update (`deaf`); then plug vif16.0 untagged, as XAPI/Nova do after boot, and record
+   * what the agent made of it within LATE_PORT_WAIT_MS.
+   */
+  private async plugLate(dom0: OvsInstance, monitor: 'ok' | 'deaf'): Promise<void> {
+    this.step();
+    const dir = this.own(AGENT_DIR);
+    mkdirSync(dir, { recursive: true });
+    const log = join(dir, 'agent.log');
+    const pidFile = join(dir, 'agent.pid');
+    const argv = [
+      VIFPATH_BIN,
+      'agent',
+      'lab:dom0',
+      '--lab-dir',
+      this.dir,
+      '--poll',
+      '0',
+      `--pid-file=${pidFile}`,
+      ...(monitor === 'deaf' ? [`--deaf-monitor=${join(dir, 'monitor.sock')}`] : []),
+    ];
+    const fd = openSync(log, 'a');
+    let pid: number | undefined;
+    try {
+      // Its own process group: it outlives `lab up` and a Ctrl-C in its terminal; `down` kills it.
+      const child = spawn(process.execPath, argv, { detached: true, stdio: ['ignore', fd, fd] });
+      child.on('error', () => undefined);
+      child.unref();
+      pid = child.pid;
+    } finally {
+      closeSync(fd);
+    }
+    const logText = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    if (!pid) throw new LabError(`could not start the lab agent (${logText().trim() || 'no output'})`);
+    // Recorded at once (libuv returns from spawn after the exec), and again once it runs.
+    this.recordProcess(pid, 'agent');
+    await waitFor(
+      () => {
+        if (!alive(pid)) throw new LabError(`the lab agent exited: ${logText().trim().split('\n').at(-1)}`);
+        return / agent: started/.test(logText());
+      },
+      'the lab agent to start',
+      30_000,
+    );
+    this.recordProcess(pid, 'agent');
+    this.step();
+    const pluggedAt = new Date().toISOString();
+    const t0 = performance.now();
+    await dom0.vsctl(
+      'add-port',
+      'xapi5',
+      VM_VIF,
+      '--',
+      'set',
+      'interface',
+      VM_VIF,
+      'ofport_request=2',
+      ...Object.entries(VM_PORT_EXTERNAL_IDS).map(([k, v]) => `external_ids:${k}=${v}`),
+    );
+    let tag: number | null = null;
+    let bindMs: number | null = null;
+    for (;;) {
+      const t = (await dom0.vsctl('get', 'port', VM_VIF, 'tag')).trim();
+      if (t !== '[]') {
+        tag = Number(t);
+        bindMs = Math.round(performance.now() - t0);
+        break;
+      }
+      if (performance.now() - t0 >= LATE_PORT_WAIT_MS) break;
+      this.step();
+      await sleep(20);
+    }
+    this.state.latePort = {
+      agentMonitor: monitor,
+      agentPid: pid,
+      agentLog: `${AGENT_DIR}/agent.log`,
+      pluggedAt,
+      tag,
+      bindMs,
+      waitedMs: Math.round(performance.now() - t0),
+    };
+    this.save();
   }
 
   private async startDnsmasq(dev: string): Promise<void> {
@@ -605,6 +703,10 @@ function unrecordedDaemons(s: LabState): LabProcess[] {
   }
   if (s.files.includes('vm'))
     marks.push([join(d, 'vm/dhclient.pid'), join(d, 'vm/dhclient.pid'), 'dhclient']);
+  if (s.files.includes(AGENT_DIR)) {
+    const pf = join(d, AGENT_DIR, 'agent.pid');
+    marks.push([pf, `--pid-file=${pf}`, 'agent']);
+  }
   const out: LabProcess[] = [];
   for (const [file, word, what] of marks) {
     if (!existsSync(file)) continue;
@@ -688,7 +790,7 @@ function manualCleanup(dir: string, prefix: string | undefined): string {
     prefix: prefix ?? 'vl000000',
     dir,
     createdDir: false,
-    files: ['dom0', 'domu', 'neutron', 'vm'],
+    files: ['dom0', 'domu', 'neutron', 'vm', AGENT_DIR],
     scenario: '',
     createdAt: '',
     namespaces: [],

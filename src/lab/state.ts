@@ -36,6 +36,21 @@ export interface LabProcess {
   what: string;
 }
 
+/** A late-port scenario's outcome: the VM port plugged after boot and what the lab's agent did with it. */
+export interface LatePortOutcome {
+  agentMonitor: 'ok' | 'deaf';
+  /** The agent process (also in processes while it runs). */
+  agentPid: number;
+  /** The agent's output, relative to the lab directory. */
+  agentLog: string;
+  pluggedAt: string;
+  /** The port's tag when the lab stopped waiting (null: untagged). */
+  tag: number | null;
+  /** Plug → tag visible, or null when no tag came within waitedMs. */
+  bindMs: number | null;
+  waitedMs: number;
+}
+
 export interface LabState {
   version: 2;
   prefix: string;
@@ -54,6 +69,8 @@ export interface LabState {
   ready: boolean;
   timings: { upMs?: number; firstLeaseMs?: number };
   renewals: Renewal[];
+  /** Late-port scenarios only. */
+  latePort?: LatePortOutcome;
 }
 
 export const STATE_FILE = 'state.json';

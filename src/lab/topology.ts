@@ -55,6 +55,13 @@ export interface ScenarioSpec {
   tapUp: boolean;
   /** DHCP port as a veth pair (neutron ovs_use_veth) with tx checksum offload left on. */
   vethDhcpPort: boolean;
+  /**
+   * The VM port is not there at boot: the lab starts its L2 agent (`vifpath agent`, no polling
+   * fallback, like the seed's), then plugs vif16.0 untagged the way XAPI/Nova do, and the agent
+   * binds it. `deaf`: the agent's monitor goes through a StallProxy that drops every update
+   * notification (echo and replies still pass), the seed's silently deaf monitor.
+   */
+  latePort?: { agentMonitor: 'ok' | 'deaf' };
 }
 
 const base: Omit<ScenarioSpec, 'name' | 'description' | 'expectLease'> = {
@@ -118,6 +125,23 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   },
   {
     ...base,
+    name: 'late-port',
+    description:
+      "vif16.0 is plugged after boot, untagged; the lab's L2 agent tags it through its monitor: the VM gets 10.0.0.3",
+    expectLease: true,
+    latePort: { agentMonitor: 'ok' },
+  },
+  {
+    ...base,
+    name: 'monitor-deaf',
+    description:
+      "the seed's cause for real: vif16.0 is plugged after boot but the agent's OVSDB monitor silently drops updates (no polling fallback): it stays untagged",
+    expectLease: false,
+    vmTag: null,
+    latePort: { agentMonitor: 'deaf' },
+  },
+  {
+    ...base,
     name: 'sg-drop',
     description: 'a security-group style flow on xapi5 drops DHCP (udp 67/68)',
     expectLease: false,
@@ -128,9 +152,24 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   },
 ];
 
+/**
+ * The scenarios whose whole system exists at boot: what the lab project's global setup builds once
+ * per run. The late-port ones (an agent process, a port plugged after boot) are built by
+ * src/lab/agent.test.ts, which also watches them live.
+ */
+export const BOOT_SCENARIOS: readonly ScenarioSpec[] = SCENARIOS.filter((s) => !s.latePort);
+
 export function scenario(name: string): ScenarioSpec | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
+
+/** What XAPI/Nova put on the VM's port (xs-vif-uuid: XenServer's VIF record). */
+export const VM_PORT_EXTERNAL_IDS: Readonly<Record<string, string>> = {
+  'iface-id': VM_PORT_ID,
+  'attached-mac': VM_MAC,
+  'iface-status': 'active',
+  'xs-vif-uuid': '0f3a2c1e-0000-4000-8000-000000000016',
+};
 
 export function hosts(s: ScenarioSpec): HostSpec[] {
   const vmPort: PortSpec = {
@@ -146,7 +185,11 @@ export function hosts(s: ScenarioSpec): HostSpec[] {
         {
           // XenServer's integration bridge for the tenant network ("xapiX").
           name: 'xapi5',
-          ports: [{ name: 'int-xapi3', ofport: 1, type: 'patch', peer: 'phy-xapi3' }, vmPort],
+          // A late port is plugged after boot (lab.ts), not here.
+          ports: [
+            { name: 'int-xapi3', ofport: 1, type: 'patch', peer: 'phy-xapi3' },
+            ...(s.latePort ? [] : [vmPort]),
+          ],
           flows: [
             `priority=3,in_port=int-xapi3,dl_vlan=${SEG_ID},actions=mod_vlan_vid:${LOCAL_VLAN},NORMAL`,
             'priority=2,in_port=int-xapi3,actions=drop',
