@@ -261,8 +261,14 @@ export function* walk(n: TraceNode, depth = 0): Generator<{ node: TraceNode; dep
 }
 
 export function nodesOf<K extends NodeKind>(t: TraceNode, kind: K): Extract<TraceNode, { kind: K }>[] {
+  // Depth first, in tree order, without a generator or recursion (big floods make big trees).
   const out: Extract<TraceNode, { kind: K }>[] = [];
-  for (const { node } of walk(t)) if (node.kind === kind) out.push(node as Extract<TraceNode, { kind: K }>);
+  const stack: TraceNode[] = [t];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.kind === kind) out.push(n as Extract<TraceNode, { kind: K }>);
+    if ('children' in n) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
   return out;
 }
 
@@ -284,6 +290,25 @@ export function endpointIs(o: Output, t: TargetSpec): boolean {
       return e.host === t.host && e.iface === t.name;
     case 'beyond-tunnel':
       return false;
+  }
+}
+
+/** One string per distinct endpoint (a flood reaches the same ones many times; JSON.stringify is slow). */
+function endpointKey(e: Endpoint): string {
+  switch (e.kind) {
+    case 'local':
+      return `l\0${e.host}\0${e.bridge}`;
+    case 'port':
+      return `p\0${e.host}\0${e.bridge}\0${e.port}`;
+    case 'namespace':
+      return `n\0${e.host}\0${e.namespace}\0${e.device}`;
+    case 'device':
+    case 'vm':
+      return `${e.kind}\0${e.host}\0${e.device}`;
+    case 'uncollected':
+      return `u\0${e.host}\0${e.iface}\0${e.from.host}\0${e.from.port}`;
+    default:
+      return JSON.stringify(e);
   }
 }
 
@@ -362,7 +387,7 @@ export function judge(
   const reached: Endpoint[] = [];
   const seen = new Set<string>();
   for (const o of outputs) {
-    const k = JSON.stringify(o.endpoint);
+    const k = endpointKey(o.endpoint);
     if (!seen.has(k)) {
       seen.add(k);
       reached.push(o.endpoint);
