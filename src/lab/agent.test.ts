@@ -1,12 +1,14 @@
 // The lab L2 agent: reconcile on start (a correct port keeps its tag) against ovsdb-server, and
-// the issue's two lab scenarios on the real lab with the VM's dhclient as the judge:
-// late-port (a VM port created after boot is tagged by the agent, the VM leases) and
-// monitor-deaf (the agent's monitor silently loses updates: the port stays untagged, no lease,
-// watch reports the stuck port while its own canary stays healthy; with the polling fallback the
-// agent binds it by polling and the VM leases).
-import { mkdirSync, rmSync } from 'node:fs';
+// the issue's two registered lab scenarios on the real lab (`Lab.up({scenario})`, what `vifpath
+// lab up --scenario late-port|monitor-deaf` runs) with the VM's dhclient as the judge: late-port
+// (the lab's agent process tags the VM port plugged after boot, the VM leases) and monitor-deaf
+// (the agent's monitor silently loses updates: the port stays untagged, no lease, watch reports the
+// stuck port while its own canary stays healthy; with the polling fallback an agent binds it by
+// polling and the VM leases). `lab status --json` carries the outcome, `lab down` stops the agent.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.ts';
 import type { RowChange } from '../ovsdb/cache.ts';
 import { OvsdbClient } from '../ovsdb/client.ts';
 import { execOk } from '../runner/exec.ts';
@@ -16,7 +18,8 @@ import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, Watcher } from '../watch/watcher.ts';
 import { type AgentOptions, LabAgent, type NetworkMap } from './agent.ts';
 import { down, Lab, leftovers } from './lab.ts';
-import { SEG_ID, VM_MAC, VM_PORT_ID, VM_VIF } from './topology.ts';
+import type { LabState } from './state.ts';
+import { SEG_ID, VM_PORT_EXTERNAL_IDS, VM_PORT_ID, VM_VIF } from './topology.ts';
 
 function waitFor<T>(
   f: () => T | undefined | false | Promise<T | undefined | false>,
@@ -107,10 +110,10 @@ describe('lab agent reconcile (ovsdb-server)', () => {
   });
 });
 
-describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient; root)', () => {
-  const dir = join('/tmp', `vifpath-test-agent-${process.pid}`);
-  let lab: Lab;
-  let prefix: string | undefined;
+describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient, the agent process; root)', () => {
+  const dirOf = (s: string): string => join('/tmp', `vifpath-test-agent-${process.pid}-${s}`);
+  const labs: Record<string, Lab> = {};
+  const prefixes: Record<string, string> = {};
   const cleanups: (() => Promise<unknown>)[] = [];
   const map: NetworkMap = {
     integrationBridge: 'xapi5',
@@ -120,15 +123,15 @@ describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient;
     networks: { tenant: SEG_ID },
     defaultNetwork: 'tenant',
   };
-  const agentOpts = (o: Partial<AgentOptions>): AgentOptions => ({
+  const agentOpts = (lab: Lab, o: Partial<AgentOptions>): AgentOptions => ({
     remote: `unix:${lab.ovs('dom0').dbSock}`,
     map,
     pollMs: 0,
     ofctl: async (args) => void (await execOk(['ovs-ofctl', ...args], { env: lab.ovs('dom0').env })),
     ...o,
   });
-  /** The VM port appears after boot, untagged, the way Nova/XAPI plug it. */
-  const plug = (): Promise<string> =>
+  /** The VM port plugged again, untagged, the way the lab plugs it after boot. */
+  const plug = (lab: Lab): Promise<string> =>
     lab
       .ovs('dom0')
       .vsctl(
@@ -140,47 +143,86 @@ describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient;
         'interface',
         VM_VIF,
         'ofport_request=2',
-        `external_ids:iface-id=${VM_PORT_ID}`,
-        `external_ids:attached-mac=${VM_MAC}`,
-        'external_ids:xs-vif-uuid=0f3a2c1e-0000-4000-8000-000000000016',
+        ...Object.entries(VM_PORT_EXTERNAL_IDS).map(([k, v]) => `external_ids:${k}=${v}`),
       );
-  const unplug = (): Promise<string> => lab.ovs('dom0').vsctl('--if-exists', 'del-port', 'xapi5', VM_VIF);
-  const tag = async (): Promise<string> => (await lab.ovs('dom0').vsctl('get', 'port', VM_VIF, 'tag')).trim();
+  const unplug = (lab: Lab): Promise<string> =>
+    lab.ovs('dom0').vsctl('--if-exists', 'del-port', 'xapi5', VM_VIF);
+  const tag = async (lab: Lab): Promise<string> =>
+    (await lab.ovs('dom0').vsctl('get', 'port', VM_VIF, 'tag')).trim();
+  /** What `vifpath lab status --json` says. */
+  const status = async (dir: string): Promise<LabState & { expectLease: boolean }> => {
+    const out: string[] = [];
+    expect(await main(['lab', 'status', '--dir', dir, '--json'], (x) => out.push(x))).toBe(0);
+    return JSON.parse(out.join(''));
+  };
+  const alive = (pid: number): boolean => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
 
   beforeAll(async () => {
-    mkdirSync(dir, { recursive: true });
-    rmSync(dir, { recursive: true, force: true });
-    lab = await Lab.up({ dir, scenario: 'healthy', dhcpTimeout: 2 });
-    prefix = lab.state.prefix;
-    await unplug(); // boot without the VM's port: it comes later
+    // Both labs at once: each waits on its own DHCP client and agent more than on the CPU.
+    await Promise.all(
+      ['late-port', 'monitor-deaf'].map(async (s) => {
+        const lab = await Lab.up({ dir: dirOf(s), scenario: s, dhcpTimeout: 2 });
+        labs[s] = lab;
+        prefixes[s] = lab.state.prefix;
+      }),
+    );
   });
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await down(dir);
-    expect(await leftovers(dir, prefix)).toEqual([]);
+    for (const s of ['late-port', 'monitor-deaf']) {
+      await down(dirOf(s));
+      expect(await leftovers(dirOf(s), prefixes[s])).toEqual([]);
+    }
   });
 
-  it('late-port: the agent tags a VM port created after boot and the VM leases', async () => {
-    const agent = new LabAgent(agentOpts({}));
-    cleanups.push(() => agent.stop());
-    await agent.start();
-    const t0 = Date.now();
-    await plug();
-    await waitFor(async () => (await tag()) === '1', 'the agent to tag the port');
-    const bindMs = Date.now() - t0;
-    expect(agent.bindings.at(-1)).toMatchObject({ port: VM_VIF, tag: 1, via: 'monitor' });
-    const r = await lab.renew();
-    expect(r.lease).toBe('10.0.0.3');
-    console.log(
-      `late-port: plug → tag visible ${bindMs} ms (incl. ovs-vsctl round trips); dhclient lease in ${r.durationMs} ms`,
-    );
-    await agent.stop();
-    await unplug();
+  it('late-port: the lab agent tags vif16.0 plugged after boot, the VM leases; status --json says so; lab down stops the agent', async () => {
+    const dir = dirOf('late-port');
+    const st = await status(dir);
+    expect(st).toMatchObject({
+      scenario: 'late-port',
+      ready: true,
+      expectLease: true,
+      latePort: { agentMonitor: 'ok', tag: 1 },
+    });
+    expect(st.latePort!.bindMs).toBeGreaterThanOrEqual(0);
+    expect(st.renewals.map((r) => r.lease)).toEqual(['10.0.0.3']);
+    const agent = st.processes.find((p) => p.what === 'agent')!;
+    expect(agent.pid).toBe(st.latePort!.agentPid);
+    expect(agent.cmdline).toContain('agent');
+    expect(alive(agent.pid)).toBe(true);
+    const log = readFileSync(join(dir, st.latePort!.agentLog), 'utf8');
+    expect(log).toMatch(/ agent: bound vif16\.0 to tenant: tag 1 \(was untagged; via monitor\)/);
+    console.log(`late-port: plug → tag ${st.latePort!.bindMs} ms; lease in ${st.renewals[0]!.durationMs} ms`);
+    const out: string[] = [];
+    expect(await main(['lab', 'down', '--dir', dir], (x) => out.push(x))).toBe(0);
+    expect(out.join('')).toContain(`process ${agent.pid} (agent)`);
+    expect(alive(agent.pid)).toBe(false);
   });
 
   it('monitor-deaf: the port stays untagged, no lease, watch alerts it with a healthy canary; the polling fallback binds it and the VM leases', async () => {
-    const proxy = await StallProxy.start(join(dir, 'agent-monitor.sock'), lab.ovs('dom0').dbSock);
-    cleanups.push(() => proxy.close());
+    const lab = labs['monitor-deaf']!;
+    const st = await status(lab.dir);
+    expect(st).toMatchObject({
+      scenario: 'monitor-deaf',
+      expectLease: false,
+      latePort: { agentMonitor: 'deaf', tag: null, bindMs: null },
+    });
+    expect(st.renewals).toHaveLength(1);
+    expect(st.renewals[0]).toMatchObject({ lease: null, dnsmasq: { discovers: 0 } });
+    expect(st.renewals[0]!.discovers).toBeGreaterThan(0);
+    expect(alive(st.latePort!.agentPid)).toBe(true);
+    // The agent process is up and its monitor connected; it never heard of the port.
+    const log = readFileSync(join(lab.dir, st.latePort!.agentLog), 'utf8');
+    expect(log).toMatch(/ agent: started .*which drops every update/);
+    expect(log).not.toMatch(/ bound /);
+    expect(await tag(lab)).toBe('[]');
+
     const alerts: Alert[] = [];
     const w = new Watcher([{ name: 'dom0', remote: `unix:${lab.ovs('dom0').dbSock}` }], {
       graceMs: 1000,
@@ -190,48 +232,45 @@ describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient;
     });
     cleanups.push(() => w.stop());
     await w.start();
-    // The seed's agent: a monitor that silently stops delivering, and no polling fallback.
-    const deaf = new LabAgent(agentOpts({ monitorRemote: proxy.remote, pollMs: 0 }));
-    await deaf.start();
-    proxy.setMode('drop-updates');
-    const t0 = Date.now();
-    await plug();
     const stuck = await waitFor(
       () => alerts.find((a) => a.kind === 'stuck' && a.port === VM_VIF),
       'watch: stuck',
     );
-    const alertMs = Date.parse(stuck.at) - t0;
     expect(stuck).toMatchObject({
       host: 'dom0',
       ifaceId: VM_PORT_ID,
       waitingFor: ['tag (untagged)'],
       evidence: { bridge: 'xapi5', tag: null, ofport: 2 },
     });
-    expect(await tag()).toBe('[]');
-    expect(deaf.bindings).toEqual([]);
-    const r = await lab.renew();
-    expect(r.lease).toBeNull();
-    expect(r.discovers).toBeGreaterThan(0);
-    // watch's own eyes were fine all along: canary round trips, never deaf.
-    expect(w.eyes.get('dom0')?.canaryRttMs).toBeDefined();
+    // watch's own eyes are fine all along: canary round trips, never deaf.
+    await waitFor(() => w.eyes.get('dom0')?.canaryRttMs !== undefined, 'a canary round trip');
     expect(alerts.filter((a) => a.kind === 'monitor-deaf')).toEqual([]);
-    await deaf.stop();
+    expect(await tag(lab)).toBe('[]');
+    await w.stop();
 
     // The same deaf monitor, with the polling fallback: the poll sees the port, the agent binds it.
-    await unplug();
-    const fallback = new LabAgent(agentOpts({ monitorRemote: proxy.remote, pollMs: 300 }));
+    await unplug(lab);
+    const proxy = await StallProxy.start(
+      join(lab.dir, 'agent', 'fallback-monitor.sock'),
+      lab.ovs('dom0').dbSock,
+    );
+    cleanups.push(() => proxy.close());
+    proxy.setMode('drop-updates');
+    const fallback = new LabAgent(agentOpts(lab, { monitorRemote: proxy.remote, pollMs: 300 }));
     cleanups.push(() => fallback.stop());
     await fallback.start();
     const t1 = Date.now();
-    await plug();
-    await waitFor(async () => (await tag()) === '1', 'the fallback to tag the port');
+    await plug(lab);
+    await waitFor(async () => (await tag(lab)) === '1', 'the fallback to tag the port');
     const fallbackMs = Date.now() - t1;
     expect(fallback.bindings.at(-1)).toMatchObject({ port: VM_VIF, tag: 1, via: 'poll' });
     expect(fallback.eyes.deafEpisodes).toBeGreaterThanOrEqual(1);
+    expect(proxy.dropped).toBeGreaterThan(0);
     const r2 = await lab.renew();
     expect(r2.lease).toBe('10.0.0.3');
     console.log(
-      `monitor-deaf: watch alerted the stuck port ${alertMs} ms after plug (grace 1000 ms); fallback (poll 300 ms) tagged it ${fallbackMs} ms after plug; lease in ${r2.durationMs} ms`,
+      `monitor-deaf: fallback (poll 300 ms) tagged it ${fallbackMs} ms after plug; lease in ${r2.durationMs} ms`,
     );
+    await fallback.stop();
   });
 });
