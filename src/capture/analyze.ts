@@ -50,7 +50,7 @@ export interface TypeSummary {
   vlan: number | null;
   badChecksumAt: string[];
   /** Points where it was seen inside a tunnel (the underlay), with the VNI / GRE key. */
-  tunnels?: { point: string; type: 'vxlan' | 'gre'; key: number }[];
+  tunnels?: { point: string; type: 'vxlan' | 'gre' | 'geneve'; key: number }[];
 }
 
 export interface CaptureAnalysis {
@@ -223,7 +223,7 @@ interface TypeAcc {
   vlanTs: number;
   bad: Map<string, number>;
   /** point → the tunnel it was first seen in there. */
-  tun: Map<string, { type: 'vxlan' | 'gre'; key: number }>;
+  tun: Map<string, { type: 'vxlan' | 'gre' | 'geneve'; key: number }>;
 }
 
 interface Acc {
@@ -399,7 +399,8 @@ export function describeExchange(e: Exchange, points: string[]): string[] {
     const missing = points.filter((p) => !t.points.includes(p));
     const at = (p: string): string => {
       const x = t.tunnels?.find((y) => y.point === p);
-      return x ? `${p} in ${x.type === 'vxlan' ? `VXLAN VNI ${x.key}` : `GRE key ${x.key}`}` : p;
+      const what = x?.type === 'vxlan' ? 'VXLAN VNI' : x?.type === 'geneve' ? 'Geneve VNI' : 'GRE key';
+      return x ? `${p} in ${what} ${x.key}` : p;
     };
     out.push(
       `  ${t.type.padEnd(8)} x${t.messages} seen at ${t.points.map(at).join(', ')}${missing.length ? `; never at ${missing.join(', ')}` : ''}${t.vlan !== null ? ` (vlan ${t.vlan})` : ''}${t.badChecksumAt.length ? `; BAD UDP checksum at ${t.badChecksumAt.join(', ')}` : ''}`,

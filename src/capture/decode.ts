@@ -49,7 +49,7 @@ export interface Decoded {
   /** Inner VLANs when the frame was decapsulated. */
   vlans: number[];
   /** The VXLAN/GRE encapsulation the frame was taken out of (src/dst: the outer IPv4 addresses). */
-  tunnel?: { type: 'vxlan' | 'gre'; key: number; src: string; dst: string };
+  tunnel?: { type: 'vxlan' | 'gre' | 'geneve'; key: number; src: string; dst: string };
   ip?: { src: string; dst: string; proto: number; ttl: number; checksum: 'ok' | 'bad'; fragment: boolean };
   udp?: { src: number; dst: number; checksum: ChecksumState };
   dhcp?: DhcpMessage;
@@ -127,8 +127,8 @@ export class Headers {
   udpChecksum: ChecksumState = 'none';
   sport = 0;
   dport = 0;
-  /** The frame was decapsulated: VXLAN (UDP 4789) or GRE carrying Ethernet (0x6558); '' when not. */
-  tunnel: '' | 'vxlan' | 'gre' = '';
+  /** The frame was decapsulated: VXLAN (UDP 4789), Geneve (UDP 6081) or GRE carrying Ethernet; '' when not. */
+  tunnel: '' | 'vxlan' | 'gre' | 'geneve' = '';
   /** The VNI (VXLAN) or GRE key (0 when the GRE header has none). */
   tunKey = 0;
   /** Offset of the outer IPv4 header (its addresses), when decapsulated. */
@@ -238,6 +238,13 @@ function readL3(b: Uint8Array, off: number, etype: number, end: number, index: n
     const vni = (b[u + 12]! << 16) | (b[u + 13]! << 8) | b[u + 14]!;
     decapsulate(b, u + 16, uend, index, h, 'vxlan', vni, off);
   }
+  // Geneve (RFC 8926): 8 bytes plus options (length in 4-byte words), protocol 0x6558 = Ethernet.
+  if (h.dport === 6081 && !h.tunnel && u + 16 <= uend && b[u + 8]! >> 6 === 0) {
+    const inner = u + 16 + (b[u + 8]! & 0x3f) * 4;
+    const proto = (b[u + 10]! << 8) | b[u + 11]!;
+    const vni = (b[u + 12]! << 16) | (b[u + 13]! << 8) | b[u + 14]!;
+    if (proto === 0x6558 && inner + 14 <= uend) decapsulate(b, inner, uend, index, h, 'geneve', vni, off);
+  }
 }
 
 function decapsulate(
@@ -246,7 +253,7 @@ function decapsulate(
   end: number,
   index: number,
   h: Headers,
-  kind: 'vxlan' | 'gre',
+  kind: 'vxlan' | 'gre' | 'geneve',
   key: number,
   outerIp: number,
 ): void {

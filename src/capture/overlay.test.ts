@@ -59,6 +59,24 @@ describe('DHCP inside VXLAN/GRE on the underlay', () => {
     ]);
   });
 
+  it('Geneve (UDP 6081): the VNI after the options', () => {
+    const pts = [
+      ['vm1', 'vm1'],
+      ['network-ul', 'network-underlay'],
+      ['qdhcp', 'qdhcp'],
+    ] as const;
+    const a = analyze(
+      pts.map(([point, f]) => ({
+        bytes: readFileSync(join(DIR, `geneve-healthy-${f}.pcap`)),
+        file: f,
+        point,
+      })),
+    );
+    expect(describeExchange(a.exchanges[0]!, a.points)[1]).toBe(
+      '  DISCOVER x1 seen at vm1, network-ul in Geneve VNI 1001, qdhcp',
+    );
+  });
+
   it("receiver without the sender's tunnel: seen on both underlay legs, never at the tap; flooded to two tunnels, counted once", () => {
     const a = run('vxlan-rxremote');
     expect(describeExchange(a.exchanges[0]!, a.points)[1]).toBe(

@@ -13,7 +13,7 @@ import { LocalRunner, NETNS } from '../runner/runner.ts';
 import { collectHost } from '../sources/collect.ts';
 import { OvsInstance } from './ovs-instance.ts';
 
-export type OverlayType = 'vxlan' | 'gre';
+export type OverlayType = 'vxlan' | 'gre' | 'geneve';
 export type OverlayHostName = 'compute1' | 'compute2' | 'network';
 export const OVERLAY_HOSTS: readonly OverlayHostName[] = ['compute1', 'compute2', 'network'];
 export const UNDERLAY_IP: Record<OverlayHostName, string> = {
@@ -117,7 +117,8 @@ export class OverlayLab {
     return `${this.type}-${hexIp(ip)}`;
   }
   private get tunTable(): number {
-    return this.type === 'vxlan' ? 4 : 3;
+    // neutron's VXLAN_TUN_TO_LV 4, GRE_TUN_TO_LV 3, GENEVE_TUN_TO_LV 6.
+    return this.type === 'vxlan' ? 4 : this.type === 'gre' ? 3 : 6;
   }
   private others(h: OverlayHostName): OverlayHostName[] {
     return OVERLAY_HOSTS.filter((x) => x !== h);
@@ -163,7 +164,8 @@ export class OverlayLab {
     const st = JSON.parse(readFileSync(join(dir, OVERLAY_STATE), 'utf8')) as OverlayState;
     if (!/^vx[0-9a-f]{6}$/.test(st.prefix) || !OVERLAY_SCENARIOS.includes(st.scenario))
       throw new Error(`${join(dir, OVERLAY_STATE)}: not an overlay lab state`);
-    const lab = new OverlayLab(st.type === 'gre' ? 'gre' : 'vxlan', st.scenario, st.prefix, dir);
+    const type = st.type === 'gre' || st.type === 'geneve' ? st.type : 'vxlan';
+    const lab = new OverlayLab(type, st.scenario, st.prefix, dir);
     for (const h of OVERLAY_HOSTS)
       lab.inst.set(h, OvsInstance.attach({ dir: join(dir, h), netns: lab.ns(h) }));
     if (st.dnsmasqPid) lab.dnsmasqPid = st.dnsmasqPid;
@@ -501,7 +503,9 @@ export class OverlayLab {
           'iptables',
           '-A',
           'FORWARD',
-          ...(this.type === 'vxlan' ? ['-p', 'udp', '--dport', '4789'] : ['-p', 'gre']),
+          ...(this.type === 'gre'
+            ? ['-p', 'gre']
+            : ['-p', 'udp', '--dport', this.type === 'vxlan' ? '4789' : '6081']),
           '-j',
           'DROP',
         );

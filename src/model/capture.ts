@@ -26,5 +26,5 @@ export interface DhcpSighting {
   /** BOOTP `secs`: seconds since the client began; each retransmission its own (absent: not read). */
   secs?: number | undefined;
   /** Seen inside a VXLAN/GRE packet on the underlay: the tunnel type and its VNI / GRE key. */
-  tunnel?: { type: 'vxlan' | 'gre'; key: number; dst: string } | undefined;
+  tunnel?: { type: 'vxlan' | 'gre' | 'geneve'; key: number; dst: string } | undefined;
 }
