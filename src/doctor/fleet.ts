@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ExitCode, VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseLinks } from '../parse/links.ts';
@@ -246,7 +247,9 @@ export function indexFromPlain(p: PlainIndex): FleetIndex {
 }
 
 export type FleetRequest = { chunk: string[][] } | { done: true };
-export type FleetReply = { results: FleetVmResult[]; hosts: number } | { error: string };
+export type FleetReply =
+  | { results: FleetVmResult[]; hosts: number }
+  | { error: string; exit?: ExitCode; file?: string; line?: number };
 
 export interface FleetOptions extends ReadOptions {
   /** Worker threads (default: one per core); 0 or 1 diagnoses in this thread. */
@@ -278,20 +281,28 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
       links: ix.links,
     };
     let next = 0;
+    const pool: InstanceType<typeof Worker>[] = [];
     await new Promise<void>((resolve, reject) => {
       let running = workers;
+      // The first failure ends the run: every worker is stopped, the error is the command's.
+      const fail = (e: Error): void => {
+        reject(e);
+        for (const w of pool) void w.terminate();
+      };
       for (let i = 0; i < workers; i++) {
         const w = new Worker(new URL('./fleet-worker.mjs', import.meta.url), {
           workerData: { index: plain, read },
         });
+        pool.push(w);
         const feed = (): void => {
           const c = cs[next++];
           w.postMessage(c ? ({ chunk: c } satisfies FleetRequest) : ({ done: true } satisfies FleetRequest));
         };
         w.on('message', (m: FleetReply) => {
           if ('error' in m) {
-            reject(new Error(m.error));
-            void w.terminate();
+            fail(
+              m.exit !== undefined ? new VifpathError(m.error, m.exit, m.file, m.line) : new Error(m.error),
+            );
             return;
           }
           results.push(...m.results);
@@ -299,7 +310,7 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
           o.onProgress?.(done, total, results.length);
           feed();
         });
-        w.on('error', reject);
+        w.on('error', fail);
         w.on('exit', () => {
           if (--running === 0) resolve();
         });
