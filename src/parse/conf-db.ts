@@ -86,6 +86,13 @@ export const CONF_DB_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 /** Bytes looked at for a record header line (`OVSDB JSON <len> <sha1>` is under 100). */
 const HEADER_WINDOW = 256;
 
+/**
+ * The last record cut off (the file ends inside it): what precedes is the database as it was one
+ * transaction earlier, as ovsdb-server itself reads such a file. Incomplete, not corrupt.
+ */
+const TRUNCATED_DB = (what: string): string =>
+  `${what}: the last transaction is missing, the database is read as it was before it`;
+
 /** Where the records come from: the bytes in memory, or a file read record by record. */
 interface RecordSource {
   size: number;
@@ -151,13 +158,9 @@ function parseRecords(src: RecordSource, limits: ConfDbLimits): Parsed<ConfDb> {
     if (!h) {
       const cut = wnl < 0 && atEnd;
       diagnostics.push(
-        diag(
-          'corrupt',
-          line,
-          cut ? 'truncated' : 'bad-record',
-          cut ? 'record header cut off' : 'not an "OVSDB JSON <len> <sha1>" record header',
-          headText,
-        ),
+        cut
+          ? diag('warning', line, 'truncated', TRUNCATED_DB('record header cut off'), headText)
+          : diag('corrupt', line, 'bad-record', 'not an "OVSDB JSON <len> <sha1>" record header', headText),
       );
       break;
     }
@@ -176,7 +179,12 @@ function parseRecords(src: RecordSource, limits: ConfDbLimits): Parsed<ConfDb> {
     }
     if (start + len > src.size) {
       diagnostics.push(
-        diag('corrupt', line, 'truncated', `record of ${len} bytes cut off after ${src.size - start} bytes`),
+        diag(
+          'warning',
+          line,
+          'truncated',
+          TRUNCATED_DB(`record of ${len} bytes cut off after ${src.size - start} bytes`),
+        ),
       );
       break;
     }

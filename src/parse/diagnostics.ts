@@ -90,7 +90,8 @@ export function hasCorrupt(diags: readonly Diagnostic[]): boolean {
 
 /**
  * A line the format cannot read: `truncated` when it is the last line and the file lacks its final
- * newline (the output was cut), else `code` with `message`.
+ * newline (the output was cut: a warning, the output is incomplete, not corrupt), else a corrupt
+ * `code` with `message`.
  */
 export function unreadable(
   lines: readonly string[],
@@ -101,5 +102,7 @@ export function unreadable(
   cutMessage = 'line cut off',
 ): Diagnostic {
   const last = i === lines.length - 1 && !text.endsWith('\n');
-  return diag('corrupt', i + 1, last ? 'truncated' : code, last ? cutMessage : message, lines[i]);
+  return last
+    ? diag('warning', i + 1, 'truncated', `${cutMessage}: the output is incomplete`, lines[i])
+    : diag('corrupt', i + 1, code, message, lines[i]);
 }

@@ -12,6 +12,7 @@ import {
   type Parsed,
   splitLines,
   unreadable,
+  VLOG,
 } from './diagnostics.ts';
 
 export type { OpenFlowVersion } from '../openflow/types.ts';
@@ -46,14 +47,20 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
   const { lines, diagnostics } = splitLines(text);
   const dump: FlowDump = { flows: [], complete: !hasCorrupt(diagnostics) };
   if (!dump.complete) return { value: dump, diagnostics };
-  let inDecodeError = false;
+  // OVS prints a decode error as a block: the `***decode error: X***` line, the message's hex dump,
+  // and its log lines; the block is one diagnostic at its first line.
+  let block: { d: Diagnostic; last: number } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const n = i + 1;
     if (raw.trim() === '') continue;
-    if (inDecodeError) {
-      if (HEX_DUMP.test(raw)) continue;
-      inDecodeError = false;
+    if (block) {
+      if (HEX_DUMP.test(raw) || VLOG.test(raw)) {
+        block.last = n;
+        block.d.message = decodeMessage(block.d.line, n);
+        continue;
+      }
+      block = undefined;
     }
     if (raw.includes('actions=')) {
       const t = raw.trim();
@@ -82,18 +89,11 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
       dump.version = h[2] ? (`OpenFlow1${h[2]}` as OpenFlowVersion) : 'OpenFlow10';
       continue;
     }
-    if (raw.includes('***decode error')) {
-      diagnostics.push(
-        diag(
-          'ovs',
-          n,
-          'decode-error',
-          'ovs-ofctl could not decode a flow; later flows are missing (use the -O OpenFlow13 dump)',
-          raw,
-        ),
-      );
+    if (raw.includes('***decode error') || raw.includes('***parse error***')) {
+      const d = diag('ovs', n, 'decode-error', decodeMessage(n, n), raw);
+      diagnostics.push(d);
       dump.complete = false;
-      inDecodeError = true;
+      block = { d, last: n };
       continue;
     }
     const m = ovsMessage(raw, n);
@@ -113,6 +113,10 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
   return { value: dump, diagnostics };
+}
+
+function decodeMessage(first: number, last: number): string {
+  return `ovs-ofctl could not decode a flow${last > first ? ` (its error block: lines ${first}-${last})` : ''}; later flows are missing (use the -O OpenFlow13 dump)`;
 }
 
 function hasUnsupported(f: Flow): boolean {

@@ -84,9 +84,18 @@ export function parseOvsdbMonitor(text: string): Parsed<MonitorOutput> {
         ? sliced
         : { ...sliced, cells: byWords(lines[sliced.line - 1]!, t.headings.length) };
       const [uuid, action] = r.cells;
+      const cellDiags: Diagnostic[] = [];
       const cells = r.cells.map((c, k) =>
-        k < 2 ? undefined : cellDatum(c, r.line, t.headings[k]!, diagnostics),
+        k < 2 ? undefined : cellDatum(c, r.line, t.headings[k]!, cellDiags),
       );
+      // The last row without its newline, unreadable: the output was cut there (incomplete).
+      if (cellDiags.length > 0 && r.line === lines.length && !text.endsWith('\n')) {
+        diagnostics.push(
+          diag('warning', r.line, 'truncated', 'row cut off: the output is incomplete', lines[r.line - 1]),
+        );
+        continue;
+      }
+      for (const d of cellDiags) diagnostics.push(d);
       const row = rowFrom(t.headings, cells);
       if (action === 'old' && uuid && UUID.test(uuid)) {
         pendingOld = { uuid, row, line: r.line };
@@ -110,17 +119,28 @@ export function parseOvsdbMonitor(text: string): Parsed<MonitorOutput> {
       }
       const last = r.line === lines.length && !text.endsWith('\n');
       diagnostics.push(
-        diag(
-          'corrupt',
-          r.line,
-          last ? 'truncated' : 'bad-row',
-          last ? 'row cut off' : `unexpected monitor row (action "${action}")`,
-          lines[r.line - 1],
-        ),
+        last
+          ? diag('warning', r.line, 'truncated', 'row cut off: the output is incomplete', lines[r.line - 1])
+          : diag(
+              'corrupt',
+              r.line,
+              'bad-row',
+              `unexpected monitor row (action "${action}")`,
+              lines[r.line - 1],
+            ),
       );
     }
     if (pendingOld)
-      diagnostics.push(diag('corrupt', pendingOld.line, 'truncated', '"old" row without its "new" row'));
+      diagnostics.push(
+        !text.endsWith('\n') && text !== ''
+          ? diag(
+              'warning',
+              pendingOld.line,
+              'truncated',
+              '"old" row cut off before its "new" row: the output is incomplete',
+            )
+          : diag('corrupt', pendingOld.line, 'truncated', '"old" row without its "new" row'),
+      );
   }
   if (out.events.length === 0 && tables.length === 0 && !diagnostics.some((d) => d.severity !== 'warning'))
     diagnostics.push(

@@ -77,7 +77,11 @@ function readRecords(
       cur.columnLines![col] = n;
     } catch (e) {
       if (!(e instanceof TextDatumError)) throw e;
-      diagnostics.push(diag('corrupt', n, last ? 'truncated' : 'bad-value', `${col}: ${e.message}`, l));
+      diagnostics.push(
+        last
+          ? diag('warning', n, 'truncated', `${col}: value cut off: the output is incomplete`, l)
+          : diag('corrupt', n, 'bad-value', `${col}: ${e.message}`, l),
+      );
     }
   }
   for (const r of rows) if (r.uuid === '') r.uuid = `${table}@${r.line}`;
@@ -157,8 +161,9 @@ export function parseOvsdbDump(text: string): Parsed<SourcedRow[]> {
   });
   for (const s of stray) {
     if (ovsMessage(lines[s]!.trim(), s + 1)) continue;
-    diagnostics.push(diag('corrupt', s + 1, 'not-dump', 'not ovsdb-client dump output', lines[s]));
+    diagnostics.push(unreadable(lines, s, text, 'not-dump', 'not ovsdb-client dump output'));
   }
+  const cut = !text.endsWith('\n') && text !== '' ? lines.length : 0;
   for (const t of tables) {
     const table = t.title ?? 'unknown';
     if (!t.title)
@@ -166,11 +171,20 @@ export function parseOvsdbDump(text: string): Parsed<SourcedRow[]> {
     const ui = t.headings.indexOf('_uuid');
     for (const r of t.rows) {
       const row: Row = {};
+      const cellDiags: Diagnostic[] = [];
       t.headings.forEach((h, k) => {
         if (k === ui) return;
-        const d = cellDatum(r.cells[k] ?? '', r.line, h, diagnostics);
+        const d = cellDatum(r.cells[k] ?? '', r.line, h, cellDiags);
         if (d !== undefined) row[h] = d;
       });
+      // The last row without its newline, unreadable: the dump was cut there (incomplete).
+      if (cellDiags.length > 0 && r.line === cut) {
+        diagnostics.push(
+          diag('warning', r.line, 'truncated', 'row cut off: the output is incomplete', lines[r.line - 1]),
+        );
+        continue;
+      }
+      for (const d of cellDiags) diagnostics.push(d);
       rows.push({ table, uuid: ui >= 0 ? r.cells[ui]! : `${table}@${r.line}`, row, line: r.line });
     }
   }

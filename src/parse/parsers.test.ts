@@ -84,10 +84,33 @@ describe('ovs-ofctl dump-flows', () => {
     const r = parseDumpFlows(text);
     expect(r.value.flows).toHaveLength(1);
     expect(r.value.complete).toBe(false);
-    expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([
-      ['decode-error', 3],
-      ['ovs-log', 6],
+    // The block (error line, hex dump, OVS's log line) is one diagnostic naming its first line.
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.text])).toEqual([
+      ['decode-error', 3, '***decode error: OFPBAC_BAD_VENDOR_TYPE***'],
     ]);
+    expect(r.diagnostics[0]!.message).toContain('lines 3-6');
+  });
+
+  it('a decode error block with several hex and log lines is one diagnostic; the next reply is read', () => {
+    const text = [
+      'OFPST_FLOW reply (OF1.3) (xid=0x2): flags=[more]',
+      ' cookie=0x0, duration=1.5s, table=0, n_packets=0, n_bytes=0, priority=5 actions=NORMAL',
+      '***decode error: OFPBAC_BAD_EXPERIMENTER***',
+      '00000000  04 13 00 58 00 00 00 02-00 01 00 00 00 00 00 00 |...X............|',
+      '00000010  00 48 00 00 00 00 00 00-00 00 00 00 00 00 00 00 |.H..............|',
+      '00000020  00 00 00 00 00 00 00 00-00 00 00 00 00 00 00 00 |................|',
+      '2026-11-25T10:00:00Z|00001|ofp_actions|WARN|unknown Nicira action subtype 254',
+      '2026-11-25T10:00:00Z|00002|ofp_actions|WARN|bad action at offset 0 (OFPBAC_BAD_EXPERIMENTER)',
+      'OFPST_FLOW reply (OF1.3) (xid=0x2):',
+      ' cookie=0x0, duration=1.5s, table=1, n_packets=0, n_bytes=0, priority=0 actions=drop',
+      '',
+    ].join('\n');
+    const r = parseDumpFlows(text);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ severity: 'ovs', code: 'decode-error', line: 3 });
+    expect(r.diagnostics[0]!.message).toContain('lines 3-8');
+    expect(r.value.flows.map((f) => f.line)).toEqual([2, 10]);
+    expect(r.value.complete).toBe(false);
   });
 
   it('flags a truncated last flow and a garbage line with file lines', () => {
@@ -229,10 +252,10 @@ describe('OVSDB rows: ovs-vsctl list (text, json), ovsdb-client dump (table, lis
     const flipped = Buffer.from(db);
     flipped[db.length - 10] = flipped[db.length - 10]! ^ 1;
     expect(parseConfDb(flipped).diagnostics[0]).toMatchObject({ severity: 'corrupt', code: 'bad-sha1' });
-    expect(parseConfDb(db.subarray(0, db.length - 7)).diagnostics[0]).toMatchObject({
-      severity: 'corrupt',
-      code: 'truncated',
-    });
+    // Cut inside its last record: incomplete (the database before that transaction), not corrupt.
+    const cut = parseConfDb(db.subarray(0, db.length - 7));
+    expect(cut.diagnostics[0]).toMatchObject({ severity: 'warning', code: 'truncated' });
+    expect(cut.value.records).toBe(parseConfDb(db).value.records - 1);
   });
 });
 

@@ -29,12 +29,14 @@ export function toolErrorCode(line: string): string | undefined {
 
 /**
  * Blank out tool-error lines (keeping every other line at its number) and say what they were.
- * `data` is whether any other non-empty line is left; `partial` when output preceded the error.
+ * `data` is whether any other non-empty line is left; `partial` is the line of the first error that
+ * followed output (the command stopped part way: what it had not printed yet is missing).
  */
 export function stripToolErrors(text: string): {
   text: string;
   diagnostics: Diagnostic[];
   data: boolean;
+  partial?: number;
 } {
   // Cheap exit: nothing that can start an error line.
   if (!/exec of|command not found|Error: |Cannot open|namespace|: |Permission denied|timed out/.test(text))
@@ -43,6 +45,7 @@ export function stripToolErrors(text: string): {
   const diagnostics: Diagnostic[] = [];
   let data = false;
   let seenData = false;
+  let partial: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.replace(/\r$/, '');
     if (l.trim() === '') continue;
@@ -63,8 +66,9 @@ export function stripToolErrors(text: string): {
         l,
       ),
     );
+    if (seenData) partial ??= i + 1;
     lines[i] = '';
   }
   if (diagnostics.length === 0) return { text, diagnostics, data };
-  return { text: lines.join('\n'), diagnostics, data };
+  return { text: lines.join('\n'), diagnostics, data, ...(partial !== undefined ? { partial } : {}) };
 }

@@ -8,44 +8,24 @@ import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
-import { parseConfDbFile } from '../parse/conf-db.ts';
-import type { Diagnostic, Parsed } from '../parse/diagnostics.ts';
-import { parseDumpFlows } from '../parse/dump-flows.ts';
-import { parseFdbShow } from '../parse/fdb-show.ts';
-import { parseIfconfig } from '../parse/ifconfig.ts';
-import { agentConfigOf, parseIni } from '../parse/ini.ts';
-import { parseIpAddr } from '../parse/ip-addr.ts';
-import { parseIpNetns } from '../parse/ip-netns.ts';
+import type { Diagnostic } from '../parse/diagnostics.ts';
 import { parseLinks } from '../parse/links.ts';
-import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
-import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
-import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
-import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
-import {
-  parseAgentLog,
-  parseDhclient,
-  parseDhcpHosts,
-  parseDhcpLeases,
-  parseDhcpOpts,
-  parseDnsmasqLog,
-  parseEthtoolK,
-  parseIptablesSave,
-  parsePidFile,
-  parseSockets,
-} from '../parse/services.ts';
+import type { SourcedRow } from '../parse/ovsdb-rows.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
-import {
-  CRITICAL,
-  classify,
-  type FileKind,
-  namespaceOfName,
-  type SniffedKind,
-  sniff,
-  VERBATIM,
-} from './file-kinds.ts';
+import { CRITICAL, classify, namespaceOfName, type SniffedKind, sniff, VERBATIM } from './file-kinds.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
+import {
+  type DumpState,
+  type HostFile,
+  type Kind,
+  PHASES,
+  READERS,
+  type ReadContext,
+  type Reader,
+  ROW_ORDER,
+} from './readers.ts';
 import { readText, resolvesInside, walkHost } from './walk.ts';
 
 export interface ReadOptions {
@@ -127,14 +107,6 @@ const DEFAULTS: Record<string, Row> = {
     error: ['set', []],
   },
 };
-
-interface HostFile {
-  path: string;
-  rel: string;
-  kind: FileKind | SniffedKind;
-  /** Recognised by content (a pasted output), not by its name. */
-  sniffed?: boolean;
-}
 
 /** A worse form of a bridge's dump is not read when a better one is complete and it is this big. */
 const SKIP_DUMP_BYTES = 64 * 1024;
@@ -451,17 +423,9 @@ function readHostAt(
           : { ...d, file },
       );
   };
-  // Another tool's error lines are diagnostics; the rest of the text is read as usual.
-  const text = (f: HostFile): string => {
-    const raw = readText(f.path, f.rel, _opts.lenient ?? false, (d) => push(f.rel, [d]));
-    if (VERBATIM.has(f.kind.kind)) return raw;
-    const t = stripToolErrors(raw);
-    push(f.rel, t.diagnostics);
-    return t.text;
-  };
-  // 1. OVSDB rows, least to most current: conf.db, ovsdb-client dump, ovs-vsctl list.
+  // OVSDB rows are gathered through the rows phase and applied at its end.
   const store: RowStore = new Map();
-  const addRows = (rows: SourcedRow[], file: string, defaults: boolean): void => {
+  const addRows = (rows: readonly SourcedRow[], file: string, defaults: boolean): void => {
     for (const r of rows) {
       let t = store.get(r.table);
       if (!t) {
@@ -476,44 +440,6 @@ function readHostAt(
       });
     }
   };
-  const order = ['conf-db', 'ovsdb-dump', 'vsctl-list'];
-  for (const kind of order)
-    for (const f of files.filter((x) => x.kind.kind === kind)) {
-      b.host.files.push(f.rel);
-      if (f.kind.kind === 'conf-db') {
-        const r = parseConfDbFile(f.path);
-        push(f.rel, r.diagnostics);
-        const rows: SourcedRow[] = [];
-        for (const [table, tr] of r.value.tables)
-          for (const [uuid, row] of tr)
-            rows.push({ table, uuid, row, line: r.value.rowLines.get(table)?.get(uuid) ?? 0 });
-        addRows(rows, f.rel, true);
-      } else if (f.kind.kind === 'ovsdb-dump') {
-        const r = parseOvsdbDump(text(f));
-        push(f.rel, r.diagnostics);
-        addRows(r.value, f.rel, false);
-      } else if (f.kind.kind === 'vsctl-list') {
-        const r = parseVsctlList(text(f), f.kind.table);
-        push(f.rel, r.diagnostics);
-        addRows(r.value, f.rel, false);
-      }
-    }
-  b.applyRows(store);
-  // 2. The rest, in authority order.
-  const run = <T>(f: HostFile, parsed: Parsed<T>, apply: (v: T) => void): void => {
-    b.host.files.push(f.rel);
-    push(f.rel, parsed.diagnostics);
-    apply(parsed.value);
-  };
-  for (const f of files) {
-    const k = f.kind;
-    if (k.kind === 'vsctl-show') run(f, parseVsctlShow(text(f)), (v) => b.applyShow(v, f.rel));
-  }
-  for (const f of files) {
-    const k = f.kind;
-    if (k.kind === 'monitor')
-      run(f, parseOvsdbMonitor(text(f)), (v) => b.applyMonitor(k.table, v.events, f.rel));
-  }
   // A pasted per-bridge output names its bridge in its file name (`flows-xapi3.txt`), or is the
   // only one of its kind beside the one `ovs-ofctl show` that does; else it stays unplaced.
   const bridgeOf = (f: HostFile, bridge: string | undefined): string | undefined => {
@@ -544,110 +470,63 @@ function readHostAt(
     });
     return undefined;
   };
-  for (const f of files) {
-    const k = f.kind;
-    if (k.kind !== 'ofctl-show') continue;
-    const br = bridgeOf(f, k.bridge);
-    if (br !== undefined) run(f, parseOfctlShow(text(f)), (v) => b.applyOfctlShow(br, v, f.rel));
-  }
-  // sos keeps each bridge's dump in two forms (OpenFlow 1.0 and 1.3): the one its name says is best
-  // is read first, and once it is complete a big form its name says is worse is not read at all (on
-  // a fleet that halves the parsing); it is listed among the alternatives, unread. Small ones are
-  // still read for what OVS says in them (a version negotiation error).
-  type DumpKind = Extract<FileKind | SniffedKind, { kind: 'dump-flows' }>;
-  const nameScore = (k: DumpKind, version: string | undefined): number =>
-    (version ? Number(version.slice(-1)) : 0) * 10 + (k.noStats ? 0 : 2) + (k.names ? 0 : 1);
-  const named = files.filter(
-    (f) => f.kind.kind === 'dump-flows' && !f.sniffed && f.kind.bridge !== undefined,
-  );
-  const done = new Set<HostFile>();
-  const complete = new Map<string, { file: string; score: number }>();
-  const readFlows = (f: HostFile, k: DumpKind, br: string): void => {
-    done.add(f);
-    const version = 'version' in k ? k.version : undefined;
-    run(f, parseDumpFlows(text(f), { expectOutput: !k.noStats && !f.sniffed }), (v) => {
-      b.applyFlows(br, v, f.rel, version, { noStats: k.noStats, names: k.names });
-      const score = nameScore(k, v.version ?? version);
-      if (v.complete && score > (complete.get(br)?.score ?? -1)) complete.set(br, { file: f.rel, score });
-    });
+  const dumps: DumpState = {
+    named: files.filter((f) => f.kind.kind === 'dump-flows' && !f.sniffed && f.kind.bridge !== undefined),
+    done: new Set(),
+    complete: new Map(),
+    skipBytes: SKIP_DUMP_BYTES,
+    size: (f) => statSync(f.path).size,
   };
-  for (const f of files) {
-    const k = f.kind;
-    if (k.kind === 'dump-flows') {
-      const br = bridgeOf(f, k.bridge);
-      if (br === undefined || done.has(f)) continue;
-      let best: HostFile | undefined;
-      for (const g of named) {
-        const gk = g.kind as DumpKind;
-        if (gk.bridge !== br) continue;
-        const gs = nameScore(gk, 'version' in gk ? gk.version : undefined);
-        if (
-          !best ||
-          gs > nameScore(best.kind as DumpKind, 'version' in best.kind ? best.kind.version : undefined)
-        )
-          best = g;
-      }
-      if (best && best !== f && !done.has(best)) readFlows(best, best.kind as DumpKind, br);
-      const w = complete.get(br);
-      if (
-        w &&
-        !f.sniffed &&
-        nameScore(k, 'version' in k ? k.version : undefined) < w.score &&
-        statSync(f.path).size > SKIP_DUMP_BYTES
-      ) {
-        done.add(f);
-        b.skipFlows(br, f.rel, `not read: ${w.file} is complete and preferred`);
-      } else readFlows(f, k, br);
-    } else if (k.kind === 'ip-netns') run(f, parseIpNetns(text(f)), (v) => b.applyNamespaces(v, f.rel));
-    else if (k.kind === 'ifconfig') run(f, parseIfconfig(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
-    else if (k.kind === 'ip-addr') run(f, parseIpAddr(text(f)), (v) => b.applyDevices(k.ns, v, f.rel));
-    else if (k.kind === 'agent-config')
-      run(f, parseIni(text(f)), (v) => {
-        const c = agentConfigOf(v);
-        // ml2_conf.ini and openvswitch_agent.ini may both exist: keep what each says.
-        b.host.agentConfig = { ...(b.host.agentConfig ?? {}), ...c, file: b.host.agentConfig?.file ?? f.rel };
-        if (Object.keys(c).length > 0) b.host.agentConfig.file = f.rel;
-      });
-    else if (k.kind === 'capture') {
-      b.host.files.push(f.rel);
-      const point = `${name}:${k.name}`;
-      const r = dhcpSightingsFile(f.path, f.rel, point);
-      for (const d of r.diagnostics) diagnostics.push(d);
-      b.host.captures = [...(b.host.captures ?? []), { file: f.rel, point, sightings: r.sightings }];
-    } else if (k.kind === 'agent-log')
-      run(f, parseAgentLog(text(f)), (v) => {
-        b.host.agentLog = {
-          file: f.rel,
-          events: v.map((e) => ({ kind: e.kind, subject: e.subject, text: e.text, from: ev(f.rel, e.line) })),
-        };
-      });
-    else if (k.kind === 'fdb') run(f, parseFdbShow(text(f)), (v) => b.applyFdb(k.bridge, v, f.rel));
-    else if (k.kind === 'sockets') run(f, parseSockets(text(f)), (v) => b.applySockets(k.ns, v, f.rel));
-    else if (k.kind === 'ethtool-k') run(f, parseEthtoolK(text(f)), (v) => b.applyOffloads(k.ns, v, f.rel));
-    else if (k.kind === 'iptables')
-      run(f, parseIptablesSave(text(f)), (v) => b.applyIptables(k.ns, v, f.rel));
-    else if (k.kind === 'dhcp-hosts')
-      run(f, parseDhcpHosts(text(f)), (v) => b.applyDhcpHosts(k.net, v, f.rel));
-    else if (k.kind === 'dhcp-leases')
-      run(f, parseDhcpLeases(text(f)), (v) => b.applyDhcpLeases(k.net, v, f.rel));
-    else if (k.kind === 'dhcp-opts') run(f, parseDhcpOpts(text(f)), (v) => b.applyDhcpOpts(k.net, v, f.rel));
-    else if (k.kind === 'dhcp-pid') run(f, parsePidFile(text(f)), (v) => b.applyDhcpPid(k.net, v, f.rel));
-    else if (k.kind === 'dnsmasq-log') run(f, parseDnsmasqLog(text(f)), (v) => b.applyDnsmasqLog(v, f.rel));
-    else if (k.kind === 'dhclient') run(f, parseDhclient(text(f)), (v) => b.applyDhclient(v, f.rel));
-    else if (k.kind === 'xen-domid') {
-      b.host.files.push(f.rel);
-      const t = text(f).trim();
-      if (/^\d+$/.test(t)) b.host.domid = Number(t);
-      else
-        diagnostics.push({
-          file: f.rel,
-          line: 1,
-          severity: 'corrupt',
-          code: 'bad-domid',
-          message: 'expected a domid number',
-          text: t.slice(0, 40),
-        });
+  // Each file through its kind's reader (sources/readers.ts), phase by phase.
+  const read = (f: HostFile): void => {
+    const rd = READERS[f.kind.kind] as Reader<Kind, unknown>;
+    let partial: number | undefined;
+    let stripped: string | undefined;
+    const x: ReadContext = {
+      host: name,
+      b,
+      file: f,
+      diagnostics,
+      dumps,
+      text: () => {
+        if (stripped !== undefined) return stripped;
+        const raw = readText(f.path, f.rel, _opts.lenient ?? false, (d) => push(f.rel, [d]));
+        if (VERBATIM.has(f.kind.kind)) stripped = raw;
+        else {
+          // Another tool's error lines are diagnostics; the rest of the text is read as usual.
+          const t = stripToolErrors(raw);
+          push(f.rel, t.diagnostics);
+          partial = t.partial;
+          stripped = t.text;
+        }
+        return stripped;
+      },
+      partial: () => partial,
+      bridgeOf: (bridge) => bridgeOf(f, bridge),
+      addRows: (rows, defaults) => addRows(rows, f.rel, defaults),
+      read,
+    };
+    const parsed = rd.parse(x, f.kind);
+    if (!parsed) return;
+    b.host.files.push(f.rel);
+    push(f.rel, parsed.diagnostics);
+    rd.apply(parsed.value, x, f.kind);
+    // An OVS state output cut short (its last record unfinished, or a tool error after part of
+    // it): what precedes is used, and the host says what is missing. A dump says it in its flows.
+    if (!CRITICAL.has(f.kind.kind) || f.kind.kind === 'dump-flows') return;
+    const cut = parsed.diagnostics.find((d) => d.code === 'truncated')?.line ?? partial;
+    if (cut !== undefined)
+      b.host.gaps.push(
+        `${f.rel} is cut short at line ${cut}: what the command would have printed after it is missing`,
+      );
+  };
+  for (const phase of PHASES) {
+    if (phase === 'rows') {
+      for (const kind of ROW_ORDER) for (const f of files) if (f.kind.kind === kind) read(f);
+      b.applyRows(store);
+      continue;
     }
+    for (const f of files) if (READERS[f.kind.kind].phase === phase) read(f);
   }
   if (files.length === 0) b.host.gaps.push('no file vifpath can read in this host folder');
   return b.finish();

@@ -1,0 +1,132 @@
+// The reader table (one entry per file kind, phases explicit) and outputs cut short: by a tool's
+// error after part of the output, or by a last record without its newline. Incomplete, not corrupt.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findBridge, findPort } from '../model/snapshot.ts';
+import { OWN_FIXTURES, SEED_CASE } from '../testing/fixtures.ts';
+import { readCase } from './case-dir.ts';
+import { PHASES, READERS, ROW_ORDER } from './readers.ts';
+
+const tmp: string[] = [];
+afterEach(() => {
+  for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function seedCopy(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vifpath-readers-'));
+  tmp.push(d);
+  cpSync(SEED_CASE, d, { recursive: true });
+  return d;
+}
+const OVS31 = join(OWN_FIXTURES, 'ovs31-neutron/sos_commands/openvswitch');
+
+describe('the reader table', () => {
+  it('has a reader for every kind; the phases run rows, vsctl show, monitor, ofctl show, the rest', () => {
+    expect([...PHASES]).toEqual(['rows', 'vsctl-show', 'monitor', 'ofctl-show', 'rest']);
+    for (const k of ROW_ORDER) expect(READERS[k].phase).toBe('rows');
+    expect(READERS['vsctl-show'].phase).toBe('vsctl-show');
+    expect(READERS.monitor.phase).toBe('monitor');
+    expect(READERS['ofctl-show'].phase).toBe('ofctl-show');
+    expect(READERS['dump-flows'].phase).toBe('rest');
+    expect(READERS.aux.phase).toBe('never');
+    // A kind without a reader does not compile:
+    const { aux: _aux, ...rest } = READERS;
+    // @ts-expect-error aux has no reader in `rest`
+    const incomplete: typeof READERS = rest;
+    expect(Object.keys(incomplete)).not.toContain('aux');
+  });
+
+  it('reads the seed as before: rows and show first, so the monitor and ofctl show find their ports', () => {
+    const s = readCase(SEED_CASE);
+    const dom0 = s.hosts.find((h) => h.name === 'dom0')!;
+    expect(findPort(dom0, 'vif16.0')!.port.tag).toMatchObject({ known: true, value: null });
+    const xapi3 = findBridge(dom0, 'xapi3')!;
+    expect(xapi3.flows.known && xapi3.flows.value.entries.length).toBe(3);
+    expect(xapi3.flows.known && xapi3.flows.value.complete).toBe(true);
+    expect(s.diagnostics.filter((d) => d.severity === 'corrupt')).toEqual([]);
+  });
+});
+
+describe('output kept before a tool error is incomplete where it matters', () => {
+  it('a dump-flows cut by an error line: its flows are kept, the dump is incomplete', () => {
+    const d = seedCopy();
+    const f = join(d, 'dom0/ovs-ofctl_dump-flows_xapi3');
+    const lines = readFileSync(f, 'utf8').split('\n');
+    writeFileSync(f, `${lines.slice(0, 3).join('\n')}\nCommand timed out after 300s\n`);
+    const s = readCase(d);
+    const xapi3 = findBridge(s.hosts.find((h) => h.name === 'dom0')!, 'xapi3')!;
+    expect(xapi3.flows.known && xapi3.flows.value.entries.length).toBe(2);
+    expect(xapi3.flows.known && xapi3.flows.value.complete).toBe(false);
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({
+        file: 'dom0/ovs-ofctl_dump-flows_xapi3',
+        severity: 'tool',
+        code: 'timeout',
+        line: 4,
+      }),
+    );
+  });
+
+  it('an ovs-vsctl list cut by an error line: rows before it are read, the host says what is missing', () => {
+    const d = seedCopy();
+    const list = readFileSync(join(OVS31, 'ovs-vsctl_-t_5_list_port'), 'utf8');
+    const two = list.split('\n\n').slice(0, 2).join('\n\n');
+    const cutAt = two.split('\n').length + 1;
+    writeFileSync(join(d, 'dom0/ovs-vsctl_-t_5_list_port'), `${two}\novs-vsctl: Permission denied\n`);
+    const s = readCase(d);
+    const dom0 = s.hosts.find((h) => h.name === 'dom0')!;
+    expect(s.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
+    expect(dom0.gaps).toContainEqual(
+      `dom0/ovs-vsctl_-t_5_list_port is cut short at line ${cutAt}: what the command would have printed after it is missing`,
+    );
+  });
+});
+
+describe('a cut last line (no newline, unparseable) is incomplete, not corrupt, in every OVS parser', () => {
+  it('ovs-vsctl list: the record before is kept, the cut value is a truncated warning and a gap', () => {
+    const d = seedCopy();
+    const list = readFileSync(join(OVS31, 'ovs-vsctl_-t_5_list_port'), 'utf8');
+    const at = list.indexOf('external_ids        : {', list.indexOf('\n\n'));
+    const text = `${list.slice(0, at)}external_ids        : {"attached-mac"="fa:16`;
+    writeFileSync(join(d, 'dom0/ovs-vsctl_-t_5_list_port'), text);
+    const s = readCase(d);
+    const n = text.split('\n').length;
+    expect(s.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({
+        file: 'dom0/ovs-vsctl_-t_5_list_port',
+        severity: 'warning',
+        code: 'truncated',
+        line: n,
+      }),
+    );
+    expect(s.hosts.find((h) => h.name === 'dom0')!.gaps.join('\n')).toContain(
+      `ovs-vsctl_-t_5_list_port is cut short at line ${n}`,
+    );
+  });
+
+  it('ovsdb-client monitor: a row cut off at the end is a warning', () => {
+    const d = seedCopy();
+    const f = join(d, 'dom0/ovsdb-client_monitor_Interface_name_ofport');
+    const full = readFileSync(f, 'utf8');
+    writeFileSync(f, full.slice(0, full.trimEnd().length - 6));
+    const s = readCase(d);
+    expect(s.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({ file: 'dom0/ovsdb-client_monitor_Interface_name_ofport', code: 'truncated' }),
+    );
+  });
+
+  it('conf.db cut inside its last record: the database before that transaction, a warning and a gap', () => {
+    const d = seedCopy();
+    const db = readFileSync(join(OWN_FIXTURES, 'ovs31-neutron/etc/openvswitch/conf.db'));
+    mkdirSync(join(d, 'other/etc/openvswitch'), { recursive: true });
+    writeFileSync(join(d, 'other/etc/openvswitch/conf.db'), db.subarray(0, db.length - 7));
+    const s = readCase(d);
+    const other = s.hosts.find((h) => h.name === 'other')!;
+    expect(s.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
+    expect(other.bridges.length).toBeGreaterThan(0);
+    expect(other.gaps.some((g) => g.startsWith('other/etc/openvswitch/conf.db is cut short'))).toBe(true);
+  });
+});

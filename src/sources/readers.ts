@@ -1,0 +1,329 @@
+// How each kind of file is read into a host: one entry per FileKind kind, `{ phase, parse, apply }`.
+// The table is a mapped type over FileKind['kind'], so a kind without a reader is a type error.
+// `parse` turns the file into a value (undefined: not read, e.g. a dump of an unknown bridge);
+// `apply` puts that value into the host. The phases say the order the host is built in.
+import { dhcpSightingsFile } from '../capture/analyze.ts';
+import { ev } from '../model/evidence.ts';
+import type { FileDiagnostic } from '../model/snapshot.ts';
+import { parseConfDbFile } from '../parse/conf-db.ts';
+import { diag, type Parsed } from '../parse/diagnostics.ts';
+import { type FlowDump, parseDumpFlows } from '../parse/dump-flows.ts';
+import { parseFdbShow } from '../parse/fdb-show.ts';
+import { parseIfconfig } from '../parse/ifconfig.ts';
+import { agentConfigOf, parseIni } from '../parse/ini.ts';
+import { parseIpAddr } from '../parse/ip-addr.ts';
+import { parseIpNetns } from '../parse/ip-netns.ts';
+import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
+import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
+import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
+import {
+  parseAgentLog,
+  parseDhclient,
+  parseDhcpHosts,
+  parseDhcpLeases,
+  parseDhcpOpts,
+  parseDnsmasqLog,
+  parseEthtoolK,
+  parseIptablesSave,
+  parsePidFile,
+  parseSockets,
+} from '../parse/services.ts';
+import type { FileKind, SniffedKind } from './file-kinds.ts';
+import type { HostBuilder } from './host-builder.ts';
+
+export type Kind = FileKind['kind'];
+export type KindOf<K extends Kind> = Extract<FileKind | SniffedKind, { kind: K }>;
+
+export interface HostFile {
+  path: string;
+  rel: string;
+  kind: FileKind | SniffedKind;
+  /** Recognised by content (a pasted output), not by its name. */
+  sniffed?: boolean;
+}
+
+/**
+ * The order a host is built in, explicit: OVSDB rows first (they create bridges, ports and
+ * interfaces; within the phase least to most current, ROW_ORDER), then `ovs-vsctl show`, then
+ * the monitor's events, then `ovs-ofctl show` (port numbers; it also names the bridges pasted
+ * dumps are placed on), then everything else in file order.
+ */
+export const PHASES = ['rows', 'vsctl-show', 'monitor', 'ofctl-show', 'rest'] as const;
+export type Phase = (typeof PHASES)[number] | 'never';
+/** Within the rows phase: conf.db, then ovsdb-client dump, then ovs-vsctl list (the freshest). */
+export const ROW_ORDER: readonly Kind[] = ['conf-db', 'ovsdb-dump', 'vsctl-list'];
+
+/** What a reader may use of the host being read. */
+export interface ReadContext {
+  host: string;
+  b: HostBuilder;
+  file: HostFile;
+  /** The file's text, another tool's error lines blanked out (reported once). */
+  text(): string;
+  /** The line of a tool error that followed output (the command stopped part way), after text(). */
+  partial(): number | undefined;
+  /** Diagnostics that keep their severity whatever the file's kind (a capture's are its own). */
+  diagnostics: FileDiagnostic[];
+  /** The bridge a per-bridge output is about (its name, the file name, the case); undefined: said. */
+  bridgeOf(bridge: string | undefined): string | undefined;
+  /** OVSDB rows gathered for HostBuilder.applyRows at the end of the rows phase. */
+  addRows(rows: readonly SourcedRow[], defaults: boolean): void;
+  /** Dump selection state shared by a host's dump-flows files. */
+  dumps: DumpState;
+  /** Read another file now (a bridge's preferred dump before the one at hand). */
+  read(f: HostFile): void;
+}
+
+export interface DumpState {
+  /** Dumps named after their bridge (sosreport names), the candidates for "best form". */
+  named: HostFile[];
+  done: Set<HostFile>;
+  complete: Map<string, { file: string; score: number }>;
+  /** Above this size a worse form is not parsed once a better one is complete. */
+  skipBytes: number;
+  size(f: HostFile): number;
+}
+
+export interface Reader<K extends Kind, V> {
+  phase: Phase;
+  /** Whether the text is another tool's output (tool error lines stripped) or a file read verbatim. */
+  parse(x: ReadContext, k: KindOf<K>): Parsed<V> | undefined;
+  apply(v: V, x: ReadContext, k: KindOf<K>): void;
+}
+
+type Readers = { [K in Kind]: Reader<K, unknown> };
+
+/** One entry; V is inferred from parse, checked against apply. */
+function reader<K extends Kind, V>(
+  phase: Phase,
+  parse: (x: ReadContext, k: KindOf<K>) => Parsed<V> | undefined,
+  apply: (v: V, x: ReadContext, k: KindOf<K>) => void,
+): Reader<K, unknown> {
+  return { phase, parse, apply } as Reader<K, unknown>;
+}
+
+type DumpKind = KindOf<'dump-flows'>;
+const nameScore = (k: DumpKind, version: string | undefined): number =>
+  (version ? Number(version.slice(-1)) : 0) * 10 + (k.noStats ? 0 : 2) + (k.names ? 0 : 1);
+const versionOf = (k: DumpKind): string | undefined => ('version' in k ? k.version : undefined);
+
+/**
+ * sos keeps each bridge's dump in two forms (OpenFlow 1.0 and 1.3): the one its name says is best
+ * is read first, and once it is complete a big form its name says is worse is not read at all (on
+ * a fleet that halves the parsing); it is listed among the alternatives, unread. Small ones are
+ * still read for what OVS says in them (a version negotiation error).
+ */
+function parseFlowsFile(
+  x: ReadContext,
+  k: DumpKind,
+): Parsed<{ dump: FlowDump; bridge: string; version?: string }> | undefined {
+  const f = x.file;
+  const s = x.dumps;
+  const br = x.bridgeOf(k.bridge);
+  if (br === undefined || s.done.has(f)) return undefined;
+  let best: HostFile | undefined;
+  for (const g of s.named) {
+    const gk = g.kind as DumpKind;
+    if (gk.bridge !== br) continue;
+    if (
+      !best ||
+      nameScore(gk, versionOf(gk)) > nameScore(best.kind as DumpKind, versionOf(best.kind as DumpKind))
+    )
+      best = g;
+  }
+  if (best && best !== f && !s.done.has(best)) x.read(best);
+  s.done.add(f);
+  const w = s.complete.get(br);
+  if (w && !f.sniffed && nameScore(k, versionOf(k)) < w.score && s.size(f) > s.skipBytes) {
+    x.b.skipFlows(br, f.rel, `not read: ${w.file} is complete and preferred`);
+    return undefined;
+  }
+  const r = parseDumpFlows(x.text(), { expectOutput: !k.noStats && !f.sniffed });
+  const version = versionOf(k);
+  return {
+    value: { dump: r.value, bridge: br, ...(version ? { version } : {}) },
+    diagnostics: r.diagnostics,
+  };
+}
+
+export const READERS: Readers = {
+  // Collected for completeness, never read (classify's callers drop these files).
+  aux: reader<'aux', undefined>(
+    'never',
+    () => undefined,
+    () => {},
+  ),
+  // --- OVSDB rows, least to most current (ROW_ORDER) ---
+  'conf-db': reader(
+    'rows',
+    (x) => parseConfDbFile(x.file.path),
+    (db, x) => {
+      const rows: SourcedRow[] = [];
+      for (const [table, tr] of db.tables)
+        for (const [uuid, row] of tr)
+          rows.push({ table, uuid, row, line: db.rowLines.get(table)?.get(uuid) ?? 0 });
+      x.addRows(rows, true);
+    },
+  ),
+  'ovsdb-dump': reader(
+    'rows',
+    (x) => parseOvsdbDump(x.text()),
+    (rows, x) => x.addRows(rows, false),
+  ),
+  'vsctl-list': reader(
+    'rows',
+    (x, k) => parseVsctlList(x.text(), k.table),
+    (rows, x) => x.addRows(rows, false),
+  ),
+  'vsctl-show': reader(
+    'vsctl-show',
+    (x) => parseVsctlShow(x.text()),
+    (v, x) => x.b.applyShow(v, x.file.rel),
+  ),
+  monitor: reader(
+    'monitor',
+    (x) => parseOvsdbMonitor(x.text()),
+    (v, x, k) => x.b.applyMonitor(k.table, v.events, x.file.rel),
+  ),
+  'ofctl-show': reader(
+    'ofctl-show',
+    (x, k) => {
+      const br = x.bridgeOf(k.bridge);
+      if (br === undefined) return undefined;
+      const r = parseOfctlShow(x.text());
+      return { value: { show: r.value, bridge: br }, diagnostics: r.diagnostics };
+    },
+    (v, x) => x.b.applyOfctlShow(v.bridge, v.show, x.file.rel),
+  ),
+  // --- the rest, in file order ---
+  'dump-flows': reader('rest', parseFlowsFile, (v, x, k) => {
+    const f = x.file;
+    // A tool's error after part of the dump (a sos timeout, permission denied): flows are missing.
+    if (x.partial() !== undefined) v.dump.complete = false;
+    x.b.applyFlows(v.bridge, v.dump, f.rel, v.version, { noStats: k.noStats, names: k.names });
+    const score = nameScore(k, v.dump.version ?? v.version);
+    if (v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
+      x.dumps.complete.set(v.bridge, { file: f.rel, score });
+  }),
+  'ip-netns': reader(
+    'rest',
+    (x) => parseIpNetns(x.text()),
+    (v, x) => x.b.applyNamespaces(v, x.file.rel),
+  ),
+  ifconfig: reader(
+    'rest',
+    (x) => parseIfconfig(x.text()),
+    (v, x, k) => x.b.applyDevices(k.ns, v, x.file.rel),
+  ),
+  'ip-addr': reader(
+    'rest',
+    (x) => parseIpAddr(x.text()),
+    (v, x, k) => x.b.applyDevices(k.ns, v, x.file.rel),
+  ),
+  'agent-config': reader(
+    'rest',
+    (x) => parseIni(x.text()),
+    (v, x) => {
+      const b = x.b;
+      const c = agentConfigOf(v);
+      // ml2_conf.ini and openvswitch_agent.ini may both exist: keep what each says.
+      b.host.agentConfig = {
+        ...(b.host.agentConfig ?? {}),
+        ...c,
+        file: b.host.agentConfig?.file ?? x.file.rel,
+      };
+      if (Object.keys(c).length > 0) b.host.agentConfig.file = x.file.rel;
+    },
+  ),
+  capture: reader(
+    'rest',
+    (x, k) => {
+      const point = `${x.host}:${k.name}`;
+      const r = dhcpSightingsFile(x.file.path, x.file.rel, point);
+      // A capture's own diagnostics (a structurally broken file is corrupt) keep their severity.
+      for (const d of r.diagnostics) x.diagnostics.push(d);
+      return { value: { point, sightings: r.sightings }, diagnostics: [] };
+    },
+    (v, x) => {
+      x.b.host.captures = [...(x.b.host.captures ?? []), { file: x.file.rel, ...v }];
+    },
+  ),
+  'agent-log': reader(
+    'rest',
+    (x) => parseAgentLog(x.text()),
+    (v, x) => {
+      const file = x.file.rel;
+      x.b.host.agentLog = {
+        file,
+        events: v.map((e) => ({ kind: e.kind, subject: e.subject, text: e.text, from: ev(file, e.line) })),
+      };
+    },
+  ),
+  fdb: reader(
+    'rest',
+    (x) => parseFdbShow(x.text()),
+    (v, x, k) => x.b.applyFdb(k.bridge, v, x.file.rel),
+  ),
+  sockets: reader(
+    'rest',
+    (x) => parseSockets(x.text()),
+    (v, x, k) => x.b.applySockets(k.ns, v, x.file.rel),
+  ),
+  'ethtool-k': reader(
+    'rest',
+    (x) => parseEthtoolK(x.text()),
+    (v, x, k) => x.b.applyOffloads(k.ns, v, x.file.rel),
+  ),
+  iptables: reader(
+    'rest',
+    (x) => parseIptablesSave(x.text()),
+    (v, x, k) => x.b.applyIptables(k.ns, v, x.file.rel),
+  ),
+  'dhcp-hosts': reader(
+    'rest',
+    (x) => parseDhcpHosts(x.text()),
+    (v, x, k) => x.b.applyDhcpHosts(k.net, v, x.file.rel),
+  ),
+  'dhcp-leases': reader(
+    'rest',
+    (x) => parseDhcpLeases(x.text()),
+    (v, x, k) => x.b.applyDhcpLeases(k.net, v, x.file.rel),
+  ),
+  'dhcp-opts': reader(
+    'rest',
+    (x) => parseDhcpOpts(x.text()),
+    (v, x, k) => x.b.applyDhcpOpts(k.net, v, x.file.rel),
+  ),
+  'dhcp-pid': reader(
+    'rest',
+    (x) => parsePidFile(x.text()),
+    (v, x, k) => x.b.applyDhcpPid(k.net, v, x.file.rel),
+  ),
+  'dnsmasq-log': reader(
+    'rest',
+    (x) => parseDnsmasqLog(x.text()),
+    (v, x) => x.b.applyDnsmasqLog(v, x.file.rel),
+  ),
+  dhclient: reader(
+    'rest',
+    (x) => parseDhclient(x.text()),
+    (v, x) => x.b.applyDhclient(v, x.file.rel),
+  ),
+  'xen-domid': reader(
+    'rest',
+    (x): Parsed<number | undefined> => {
+      const t = x.text().trim();
+      if (/^\d+$/.test(t)) return { value: Number(t), diagnostics: [] };
+      // Kept corrupt (not an auxiliary warning): the wires between hosts rest on it.
+      x.diagnostics.push({
+        file: x.file.rel,
+        ...diag('corrupt', 1, 'bad-domid', 'expected a domid number', t.slice(0, 40)),
+      });
+      return { value: undefined, diagnostics: [] };
+    },
+    (v, x) => {
+      if (v !== undefined) x.b.host.domid = v;
+    },
+  ),
+};
