@@ -15,7 +15,17 @@ export interface Tcpdump {
   stop(): Promise<Uint8Array | null>;
 }
 
-export const DHCP_FILTER = 'udp port 67 or udp port 68 or (vlan and (udp port 67 or udp port 68))';
+/**
+ * DHCP, also inside VXLAN/Geneve (UDP 4789/6081: inner Ethernet at udp[16], IPv4 with a 20-byte
+ * header) and GRE with a key (Ethernet at 8 bytes past the outer IP header), so an underlay point
+ * keeps only the tunnelled DHCP. The vlan clause comes last: after `vlan`, pcap-filter shifts every
+ * offset that follows.
+ */
+export const DHCP_FILTER =
+  'udp port 67 or udp port 68' +
+  ' or ((udp dst port 4789 or udp dst port 6081) and udp[28:2] = 0x0800 and udp[39] = 17 and (udp[52:2] = 67 or udp[52:2] = 68))' +
+  ' or (ip proto 47 and ip[((ip[0] & 0xf) << 2) + 2:2] = 0x6558 and ip[((ip[0] & 0xf) << 2) + 31] = 17 and (ip[((ip[0] & 0xf) << 2) + 44:2] = 67 or ip[((ip[0] & 0xf) << 2) + 44:2] = 68))' +
+  ' or (vlan and (udp port 67 or udp port 68))';
 
 export interface TcpdumpOptions {
   filter?: string;
