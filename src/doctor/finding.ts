@@ -41,6 +41,7 @@ export type FindingCode =
   | 'patch-peer-missing'
   | 'secure-bridge-no-flows'
   | 'tunnel-flood-missing'
+  | 'tunnel-key-unmapped'
   | 'tunnel-local-ip'
   | 'tunnel-port-missing'
   | 'tunnel-receiver-missing'

@@ -39,6 +39,8 @@ export interface OverlayOptions {
   remoteIp?: string;
   /** F6: network's tunnel from compute1 expects this remote_ip. */
   receiverRemote?: string;
+  /** compute1's flood flow sets this tun_id instead of the segment's. */
+  floodKey?: number;
   /** F8: network's table 3/4 maps the segment to this VLAN. */
   tunToVlan?: number;
   /** Omit ip addr of the hosts (underlay known only from tunnels / agent config). */
@@ -104,7 +106,7 @@ function hostSpec(h: OverlayHost, o: OverlayOptions): HostSpec {
     'table=21,priority=0 actions=goto_table:22',
     ...(flood.length
       ? [
-          `table=22,priority=1,dl_vlan=${lv} actions=pop_vlan,set_field:0x3e9->tun_id,${flood.map((t) => `output:${t}`).join(',')}`,
+          `table=22,priority=1,dl_vlan=${lv} actions=pop_vlan,set_field:${h === 'compute1' && o.floodKey !== undefined ? o.floodKey : '0x3e9'}->tun_id,${flood.map((t) => `output:${t}`).join(',')}`,
         ]
       : []),
     'table=22,priority=0 actions=drop',

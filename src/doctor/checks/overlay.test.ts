@@ -12,6 +12,7 @@ import { diagnose } from '../diagnose.ts';
 const OVERLAY_CODES = new Set([
   'tunnel-port-missing',
   'tunnel-flood-missing',
+  'tunnel-key-unmapped',
   'tunnel-local-ip',
   'tunnel-receiver-missing',
   'tunnel-remote-unknown',
@@ -91,6 +92,13 @@ describe('overlay checks', () => {
       /no vxlan port with remote_ip 172\.16\.0\.11/,
     ],
     [
+      'flood flow sets a key the receiver does not map',
+      { floodKey: 1002 },
+      'tunnel-key-unmapped',
+      'network:br-tun',
+      /sends the DISCOVER with vxlan key 0x3ea, but network br-tun table 4 maps only 0x3e9/,
+    ],
+    [
       'F8 tun_id mapped to a stale VLAN',
       { tunToVlan: 6 },
       'tunnel-vlan-map',
@@ -143,7 +151,7 @@ describe('overlay checks', () => {
     it(`${name}: ${code}`, () => {
       const { d, overlay } = run(o);
       expect(d.verdict).not.toBe('healthy');
-      const f = overlay.find((x) => x.code === code);
+      const f = overlay.find((x) => x.code === code && x.subject === subject);
       expect(f, JSON.stringify(d.findings.map((x) => x.code))).toBeDefined();
       expect(f!.subject).toBe(subject);
       expect(f!.message).toMatch(msg);

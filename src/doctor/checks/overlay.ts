@@ -2,6 +2,7 @@
 // built, then the tunnel whose ends do not meet, then the receiver's mapping, then configuration.
 import type { Check } from './check.ts';
 import { tunnelEndpoints } from './tunnel-endpoints.ts';
+import { tunnelKey } from './tunnel-key.ts';
 import { tunnelMissing } from './tunnel-missing.ts';
 import { tunnelRemote } from './tunnel-remote.ts';
 import { tunnelTypes } from './tunnel-types.ts';
@@ -12,6 +13,7 @@ export const OVERLAY_CHECKS: readonly Check[] = [
   tunnelMissing,
   tunnelEndpoints,
   tunnelRemote,
+  tunnelKey,
   tunnelVlanMap,
   tunnelUnderlay,
   tunnelTypes,
