@@ -11,6 +11,7 @@ import type { Row } from '../ovsdb/datum.ts';
 import type { Diagnostic } from '../parse/diagnostics.ts';
 import { parseLinks } from '../parse/links.ts';
 import type { SourcedRow } from '../parse/ovsdb-rows.ts';
+import { repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
@@ -481,6 +482,7 @@ function readHostAt(
   const read = (f: HostFile): void => {
     const rd = READERS[f.kind.kind] as Reader<Kind, unknown>;
     let partial: number | undefined;
+    let excerpt: number | undefined;
     let stripped: string | undefined;
     const x: ReadContext = {
       host: name,
@@ -498,10 +500,18 @@ function readHostAt(
           push(f.rel, t.diagnostics);
           partial = t.partial;
           stripped = t.text;
+          // A pasted output (not one sos wrote): what the paste did to it is undone first.
+          if (f.sniffed || (!/(?:^|\/)sos_commands\//.test(f.rel) && stripped.length <= MAX_SNIFF_BYTES)) {
+            const r = repairPaste(stripped, { flows: f.kind.kind === 'dump-flows' });
+            push(f.rel, r.diagnostics);
+            excerpt = r.excerpt;
+            stripped = r.text;
+          }
         }
         return stripped;
       },
       partial: () => partial,
+      excerpt: () => excerpt,
       bridgeOf: (bridge) => bridgeOf(f, bridge),
       addRows: (rows, defaults) => addRows(rows, f.rel, defaults),
       read,
@@ -518,6 +528,10 @@ function readHostAt(
     if (cut !== undefined)
       b.host.gaps.push(
         `${f.rel} is cut short at line ${cut}: what the command would have printed after it is missing`,
+      );
+    if (excerpt !== undefined)
+      b.host.gaps.push(
+        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown`,
       );
   };
   for (const phase of PHASES) {

@@ -3,7 +3,7 @@
 // `parse` turns the file into a value (undefined: not read, e.g. a dump of an unknown bridge);
 // `apply` puts that value into the host. The phases say the order the host is built in.
 import { dhcpSightingsFile } from '../capture/analyze.ts';
-import { ev } from '../model/evidence.ts';
+import { ev, unknown } from '../model/evidence.ts';
 import type { FileDiagnostic } from '../model/snapshot.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { diag, type Parsed } from '../parse/diagnostics.ts';
@@ -63,6 +63,8 @@ export interface ReadContext {
   text(): string;
   /** The line of a tool error that followed output (the command stopped part way), after text(). */
   partial(): number | undefined;
+  /** The first elision line of a pasted excerpt (`...`, `[snip]`), after text(). */
+  excerpt(): number | undefined;
   /** Diagnostics that keep their severity whatever the file's kind (a capture's are its own). */
   diagnostics: FileDiagnostic[];
   /** The bridge a per-bridge output is about (its name, the file name, the case); undefined: said. */
@@ -179,7 +181,17 @@ export const READERS: Readers = {
   'vsctl-show': reader(
     'vsctl-show',
     (x) => parseVsctlShow(x.text()),
-    (v, x) => x.b.applyShow(v, x.file.rel),
+    (v, x) => {
+      x.b.applyShow(v, x.file.rel);
+      if (x.excerpt() === undefined) return;
+      // An excerpt asserts no default: a bridge shown without fail_mode may have it in a line left out.
+      for (const sb of v.bridges) {
+        const br = x.b.host.bridges.find((b) => b.name === sb.name);
+        if (sb.failMode !== undefined || !br?.failMode.known || br.failMode.value !== null) continue;
+        if (br.failMode.from.every((e) => e.file === x.file.rel))
+          br.failMode = unknown(`${x.file.rel} is an excerpt: fail_mode may be in a line it leaves out`);
+      }
+    },
   ),
   monitor: reader(
     'monitor',
@@ -200,7 +212,8 @@ export const READERS: Readers = {
   'dump-flows': reader('rest', parseFlowsFile, (v, x, k) => {
     const f = x.file;
     // A tool's error after part of the dump (a sos timeout, permission denied): flows are missing.
-    if (x.partial() !== undefined) v.dump.complete = false;
+    // So does an excerpt (`...`, `[snip]`): what it leaves out is unknown.
+    if (x.partial() !== undefined || x.excerpt() !== undefined) v.dump.complete = false;
     x.b.applyFlows(v.bridge, v.dump, f.rel, v.version, { noStats: k.noStats, names: k.names });
     const score = nameScore(k, v.dump.version ?? v.version);
     if (v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
