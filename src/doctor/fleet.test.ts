@@ -63,6 +63,11 @@ describe('a generated fleet of 28 hosts', () => {
     expect(vmHosts(ix, 'fa:16:3e:99:99:99')).toBeUndefined();
     const s = readHosts(ix, vmHosts(ix, unitMac(7))!);
     expect(s.hosts.map((h) => h.name)).toEqual([computeName(7), networkName(7)]);
+    // Its wire, and no word about the wires of hosts not read this time.
+    expect(s.links.map((l) => `${l.a.host}:${l.a.iface} ${l.b.host}:${l.b.iface}`)).toEqual([
+      `${computeName(7)}:vif2.1 ${networkName(7)}:eth1`,
+    ]);
+    expect(s.diagnostics.filter((d) => d.code === 'unknown-host')).toEqual([]);
     // sos's two forms of each dump: the complete OpenFlow 1.3 one is read, the big 1.0 one is not.
     const xapi2 = s.hosts[0]!.bridges.find((b) => b.name === 'xapi2')!.flows;
     expect(xapi2.known && xapi2.value.file).toBe(

@@ -4,14 +4,12 @@
 // only its group: the hosts wired to its host, plus the DHCP servers' hosts when the group has
 // none; bridges are compiled on demand by the trace (dataplane/world.ts). `--all-vms` diagnoses the
 // groups one after the other, a few at a time per worker thread, one line per VM.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ExitCode, VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseLinks } from '../parse/links.ts';
-import { removeTempDir } from '../runner/cleanup.ts';
 import { ARCHIVE, type ReadOptions, readCase } from '../sources/case-dir.ts';
 import { diagnose } from './diagnose.ts';
 import type { Verdict } from './finding.ts';
@@ -35,7 +33,8 @@ export interface FleetIndex {
   hosts: FleetHost[];
   /** Connected components of links.txt; a host without wires is a group of its own. */
   groups: string[][];
-  links: { a: string; b: string; line: string }[];
+  /** links.txt's wires by host, with their line numbers. */
+  links: { a: string; b: string; n: number }[];
 }
 
 function walk(dir: string, out: string[], depth = 0): void {
@@ -88,11 +87,9 @@ export function fleetIndex(caseDir: string): FleetIndex {
   const byName = new Map(hosts.map((h) => [h.name.replace(ARCHIVE, ''), h]));
   const links: FleetIndex['links'] = [];
   const lf = join(caseDir, 'links.txt');
-  if (existsSync(lf)) {
-    const lines = readFileSync(lf, 'utf8').split('\n');
-    for (const l of parseLinks(lines.join('\n')).value)
-      links.push({ a: l.a.host, b: l.b.host, line: lines[l.line - 1]! });
-  }
+  if (existsSync(lf))
+    for (const l of parseLinks(readFileSync(lf, 'utf8')).value)
+      links.push({ a: l.a.host, b: l.b.host, n: l.line });
   // Union-find over the wires.
   const parent = new Map<string, string>();
   const find = (x: string): string => {
@@ -131,30 +128,29 @@ export function vmHosts(ix: FleetIndex, filter: string): string[] | undefined {
   return [...out];
 }
 
-/** Read only `hosts` of the case (with the wires between them). */
+/**
+ * Read only `hosts` of the case, with the wires between them: links.txt's other lines name hosts
+ * of the fleet that are simply not read this time, which is no warning.
+ */
 export function readHosts(ix: FleetIndex, hosts: readonly string[], opts: ReadOptions = {}): Snapshot {
   const want = new Set(hosts);
-  const dir = mkdtempSync(join(tmpdir(), 'vifpath-fleet-'));
-  try {
-    const lf = join(dir, 'links.txt');
-    writeFileSync(
-      lf,
-      ix.links
-        .filter((l) => want.has(l.a) && want.has(l.b))
-        .map((l) => `${l.line}\n`)
-        .join(''),
-    );
-    const hs = ix.hosts
-      .filter((h) => want.has(h.name.replace(ARCHIVE, '')))
-      .map((h) => ({ name: h.name.replace(ARCHIVE, ''), path: h.path }));
-    const s = readCase(ix.caseDir, { ...opts, hosts: hs, links: lf });
-    // The wires file is our own temporary: its diagnostics and evidence name the case's links.txt.
-    for (const d of s.diagnostics) if (d.file === lf) d.file = 'links.txt';
-    for (const l of s.links) if (l.from.file === lf) l.from = { ...l.from, file: 'links.txt' };
-    return s;
-  } finally {
-    removeTempDir(dir);
-  }
+  const fleet = new Set(ix.hosts.map((h) => h.name.replace(ARCHIVE, '')));
+  const elsewhere = new Set(
+    ix.links
+      .filter((l) => fleet.has(l.a) && fleet.has(l.b) && !(want.has(l.a) && want.has(l.b)))
+      .map((l) => l.n),
+  );
+  const hs = ix.hosts
+    .filter((h) => want.has(h.name.replace(ARCHIVE, '')))
+    .map((h) => ({ name: h.name.replace(ARCHIVE, ''), path: h.path }));
+  const s = readCase(ix.caseDir, { ...opts, hosts: hs });
+  return {
+    ...s,
+    links: s.links.filter((l) => want.has(l.a.host) && want.has(l.b.host)),
+    diagnostics: s.diagnostics.filter(
+      (d) => !(d.code === 'unknown-host' && d.file === 'links.txt' && elsewhere.has(d.line)),
+    ),
+  };
 }
 
 export interface FleetVmResult {
