@@ -1,12 +1,14 @@
 // watch against a real ovsdb-server: stuck, bound and lost-tag ports, a deaf monitor caught by the
 // poll and by the canary, an ovsdb-server kill -9 + restart, nudge seen by ovsdb-client monitor
-// (the way Neutron's agent watches), and the CLI: --once exit codes, --exec, --metrics, bad
-// endpoints, kill -9 of watch itself (the alert repeated, marked as a repeat).
+// (the way Neutron's agent watches), ofport -1 and interface errors (set in the database, and made by
+// a real ovs-vswitchd that cannot open a device), and the CLI: --once exit codes, --exec, --metrics,
+// --nudge, bad endpoints, kill -9 of watch itself (the alert repeated, marked as a repeat).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
+import { OvsInstance } from '../lab/ovs-instance.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { awaitsBinding, isVmPort } from './port-role.ts';
@@ -244,6 +246,131 @@ describe('watch (library) against ovsdb-server', () => {
   });
 });
 
+/** The alerts about one port, as kinds in order. */
+const kindsOf = (alerts: Alert[], port: string): string[] =>
+  alerts.filter((a) => a.port === port).map((a) => a.kind);
+
+const OFPORT = 'an ofport (-1: OVS could not open the device)';
+
+describe('watch: ofport -1 and interface errors', () => {
+  it('a tagged port with ofport -1, and one with an interface error: each alerted once after the grace, then bound when cleared', async () => {
+    const s = await server();
+    const { alerts } = await watcher([{ name: 'e', remote: s.remote }], { graceMs: 300 });
+    const err = 'could not open network device vif13.0 (No such device)';
+    await s.vsctl(
+      'add-port',
+      'br-int',
+      'vif12.0',
+      'tag=1',
+      '--',
+      'set',
+      'interface',
+      'vif12.0',
+      'ofport=-1',
+      ...NEUTRON('id-12'),
+    );
+    await s.vsctl(
+      'add-port',
+      'br-int',
+      'vif13.0',
+      'tag=1',
+      '--',
+      'set',
+      'interface',
+      'vif13.0',
+      `error="${err}"`,
+      ...NEUTRON('id-13'),
+    );
+    const a12 = await waitFor(() => find(alerts, 'stuck', 'vif12.0'), 'vif12.0 stuck');
+    const a13 = await waitFor(() => find(alerts, 'stuck', 'vif13.0'), 'vif13.0 stuck');
+    expect(a12).toMatchObject({
+      ifaceId: 'id-12',
+      waitingFor: [OFPORT],
+      evidence: { tag: 1, ofport: -1, error: null },
+    });
+    expect(a13).toMatchObject({
+      ifaceId: 'id-13',
+      waitingFor: [`no interface error (${err})`],
+      evidence: { tag: 1, error: err },
+    });
+    await s.vsctl('set', 'interface', 'vif12.0', 'ofport=2');
+    await s.vsctl('clear', 'interface', 'vif13.0', 'error');
+    await waitFor(() => find(alerts, 'bound', 'vif12.0') && find(alerts, 'bound', 'vif13.0'), 'both bound');
+    expect(kindsOf(alerts, 'vif12.0')).toEqual(['stuck', 'bound']);
+    expect(kindsOf(alerts, 'vif13.0')).toEqual(['stuck', 'bound']);
+  });
+
+  it('cleared within the grace: seen waiting for them, never alerted', async () => {
+    const s = await server();
+    const { w, alerts } = await watcher([{ name: 'g', remote: s.remote }], { graceMs: 600_000 });
+    await s.vsctl(
+      'add-port',
+      'br-int',
+      'vif12.1',
+      'tag=1',
+      '--',
+      'set',
+      'interface',
+      'vif12.1',
+      'ofport=-1',
+      ...NEUTRON('id-12'),
+    );
+    await s.vsctl(
+      'add-port',
+      'br-int',
+      'vif13.1',
+      'tag=1',
+      '--',
+      'set',
+      'interface',
+      'vif13.1',
+      'error="boom"',
+      ...NEUTRON('id-13'),
+    );
+    const waiting = await waitFor(() => {
+      const all = w.waiting().all;
+      return all.length === 2 && all;
+    }, 'both waiting');
+    expect(Object.fromEntries(waiting.map((a) => [a.port, a.waitingFor]))).toEqual({
+      'vif12.1': [OFPORT],
+      'vif13.1': ['no interface error (boom)'],
+    });
+    await s.vsctl('set', 'interface', 'vif12.1', 'ofport=3');
+    await s.vsctl('clear', 'interface', 'vif13.1', 'error');
+    await waitFor(() => w.waiting().all.length === 0, 'nothing waiting');
+    expect(alerts.filter((a) => a.port !== undefined)).toEqual([]);
+  });
+
+  it('real ovs-vswitchd: a VM port whose device does not exist gets ofport -1 and an error from OVS; watch alerts both, once', async () => {
+    const ovs = await OvsInstance.start({ dir: join(DIR, `ovs${++n}`), netns: `vpw${process.pid}` });
+    cleanups.push(() => ovs.stop());
+    await ovs.vsctl('add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev');
+    const { alerts } = await watcher([{ name: 'v', remote: `unix:${ovs.dbSock}` }], { graceMs: 300 });
+    await ovs.vsctl(
+      'add-port',
+      'br-int',
+      'vif17.0',
+      'tag=1',
+      '--',
+      'set',
+      'interface',
+      'vif17.0',
+      ...NEUTRON('id-17'),
+    );
+    const a = await waitFor(() => find(alerts, 'stuck', 'vif17.0'), 'vif17.0 stuck').catch(
+      async (e: Error) => {
+        throw new Error(
+          `${e.message}: alerts ${JSON.stringify(alerts)}; ${await ovs.vsctl('--columns=name,ofport,error,external_ids', 'list', 'interface')}`,
+        );
+      },
+    );
+    expect(a.waitingFor?.[0]).toBe(OFPORT);
+    expect(a.waitingFor?.[1]).toMatch(/^no interface error \(could not open network device vif17\.0/);
+    expect(a.evidence).toMatchObject({ tag: 1, ofport: -1 });
+    expect(kindsOf(alerts, 'vif17.0')).toEqual(['stuck']);
+  });
+});
+
 function cli(args: string[]): {
   child: ChildProcess;
   out: () => string;
@@ -323,6 +450,61 @@ describe('vifpath watch (CLI)', () => {
     expect(text).toContain('# TYPE vifpath_watch_bind_latency_seconds histogram');
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
+  });
+
+  it('--nudge: the stuck port is alerted, then nudged once (rate limit), and a Neutron-style monitor sees it; without the flag nothing is written', async () => {
+    const s = await server();
+    await addVm(s, 'vif18.0');
+    const ext = async (): Promise<string> => s.vsctl('get', 'interface', 'vif18.0', 'external_ids');
+    // Read-only without the flag: the stuck alert, and no key written.
+    const plain = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--json']);
+    await waitFor(() => plain.out().includes('"stuck"'), 'stuck without --nudge');
+    plain.child.kill('SIGTERM');
+    expect(await plain.exit).toBe(0);
+    expect(await ext()).not.toContain('vifpath-nudge');
+    const peer = spawn(
+      'ovsdb-client',
+      ['monitor', s.remote, 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    cleanups.push(() => peer.kill('SIGKILL'));
+    let seen = '';
+    peer.stdout.on('data', (b: Buffer) => {
+      seen += b.toString();
+    });
+    await waitFor(() => seen.length > 0, 'ovsdb-client monitor initial rows');
+    const r = cli([
+      'watch',
+      `h=${s.remote}`,
+      '--grace',
+      '0.1',
+      '--json',
+      '--nudge',
+      '--nudge-interval',
+      '600',
+    ]);
+    const lines = (): Alert[] =>
+      r
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Alert);
+    await waitFor(() => lines().some((a) => a.kind === 'nudge'), 'the nudge line');
+    await waitFor(() => seen.includes('vifpath-nudge'), 'the peer monitor reporting the nudge');
+    expect(await ext()).toContain('vifpath-nudge');
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+    // The port's alerts, in order (the host's own monitor-ok line at start aside); nothing at stop.
+    expect(lines().at(-1)?.kind).toBe('nudge');
+    expect(
+      lines()
+        .filter((a) => a.port !== undefined)
+        .map((a) => [a.kind, a.port]),
+    ).toEqual([
+      ['stuck', 'vif18.0'],
+      ['nudge', 'vif18.0'],
+    ]);
+    expect(lines().at(-1)!.message).toMatch(/^nudged: set Interface external_ids:vifpath-nudge=/);
   });
 
   it('kill -9 of watch: the restarted watch alerts the still-stuck port again, marked as a repeat, and a port stuck meanwhile', async () => {

@@ -98,6 +98,17 @@ export function waitingFor(p: PortRow, i: InterfaceRow | undefined): string[] {
   return out;
 }
 
+/**
+ * lost-tag: a port bound before now waits for a usable tag again. A bound port that only waits for
+ * its device (ofport -1, an interface error: what ovs-vswitchd writes just after a tagged port is
+ * added) has not lost its tag: stuck.
+ */
+function kindOf(t: { everBound: boolean; reasons: string[] }): 'stuck' | 'lost-tag' {
+  return t.everBound && t.reasons.some((r) => r.startsWith('tag ') || r.startsWith('a usable tag'))
+    ? 'lost-tag'
+    : 'stuck';
+}
+
 export class Watcher {
   readonly eyes = new Map<string, HostEyes>();
   private readonly tracks = new Map<string, Track>();
@@ -153,9 +164,9 @@ export class Watcher {
   }
 
   private onState(host: string, s: EyesState, detail: string): void {
-    if (s === 'connecting') return;
+    // Stopping closes the monitor itself: that is no alert (nor an --exec hook run).
+    if (s === 'connecting' || this.stopped) return;
     const kind: AlertKind = s === 'deaf' ? 'monitor-deaf' : s === 'down' ? 'monitor-down' : 'monitor-ok';
-    if (kind === 'monitor-ok' && this.stopped) return;
     this.emit({
       kind,
       at: new Date().toISOString(),
@@ -294,7 +305,7 @@ export class Watcher {
     )
       return;
     const now = Date.now();
-    const kind: AlertKind = t.everBound ? 'lost-tag' : 'stuck';
+    const kind: AlertKind = kindOf(t);
     t.alerted = true;
     // Saved before it is printed: a kill -9 in between makes the next run repeat it (marked as a
     // repeat), never lose it.
@@ -335,7 +346,7 @@ export class Watcher {
     const mk = (t: Track): Alert =>
       this.portAlert(
         t,
-        t.everBound ? 'lost-tag' : 'stuck',
+        kindOf(t),
         now,
         `waiting ${fmtMs(now - t.waitingSince!)} for ${t.reasons.join(', ')}`,
       );
