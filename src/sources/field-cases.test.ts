@@ -70,3 +70,22 @@ describe('hotsos Sunbeam hypervisor (snap OVS: openstack-hypervisor. names, OVN 
     expect(brEx.flows.known && brEx.flows.value.file).toMatch(/-O_OpenFlow1[345]_dump-flows_br-ex$/);
   });
 });
+
+describe('openvswitch/ovs-issues#141 (OVS 2.3.0, quoted names, a port OpenFlow does not list)', () => {
+  const s = readCase(join(FIELD, 'ovs-issues-141'));
+  const h = s.hosts[0]!;
+  it('pasted outputs with their own names, recognised by content, the bridge from the file name', () => {
+    expect(s.diagnostics).toEqual([]);
+    expect(h.files).toEqual(['host/vsctl-show.txt', 'host/ofctl-show-clients0.txt']);
+    expect(h.ovsVersion).toBe('2.3.0');
+    expect(h.bridges.map((b) => [b.name, b.ports.map((p) => p.name)])).toEqual([
+      ['servers0', ['router0', 'servers0']],
+      ['clients0', ['clients0', 'router1']],
+    ]);
+    expect(findBridge(h, 'clients0')!.dpid).toBe('00007e5eb4927447');
+  });
+  it('ofctl show lists only LOCAL: clients0 is 65534, router1 has no OpenFlow port number', () => {
+    expect(findPort(h, 'clients0')!.port.interfaces[0]!.ofport).toMatchObject({ known: true, value: 65534 });
+    expect(findPort(h, 'router1')!.port.interfaces[0]!.ofport.known).toBe(false);
+  });
+});
