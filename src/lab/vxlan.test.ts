@@ -1,7 +1,7 @@
 // The overlay lab on real Open vSwitch (userspace datapath, one ovs-vswitchd per host in its own
 // namespace): the VM gets a real lease across the VXLAN/GRE tunnel when healthy and none when the
 // overlay is broken; the case collected from it is traced across the tunnel and diagnosed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { runTrace } from '../dataplane/run.ts';
 import { nodesOf } from '../dataplane/tree.ts';
 import { buildWorld } from '../dataplane/world.ts';
 import { diagnose } from '../doctor/diagnose.ts';
+import { exec } from '../runner/exec.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { OVERLAY_QDHCP, OVERLAY_VMS, OverlayLab, type OverlayScenario, type OverlayType } from './vxlan.ts';
 
@@ -25,6 +26,20 @@ async function withLab<T>(
     return await f(lab);
   } finally {
     await lab.down();
+    // Nothing of it is left: no process runs from its directory, no namespace has its prefix.
+    const procs = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(lab.dir);
+        } catch {
+          return false;
+        }
+      });
+    expect(procs).toEqual([]);
+    const ns = (await exec(['ip', 'netns', 'list'])).stdout;
+    expect(ns).not.toContain(lab.prefix);
+    expect(existsSync(lab.dir)).toBe(false);
   }
 }
 

@@ -559,17 +559,10 @@ export class OverlayLab {
       { timeoutMs: 60_000 },
     );
     const ms = performance.now() - t0;
+    // dhclient -1 forks a daemon once bound and writes its pid file just after: wait for it, stop it.
     const pidFile = join(d, 'dhclient.pid');
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      if (pid > 1)
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // gone
-        }
-      rmSync(pidFile, { force: true });
-    }
+    for (let i = 0; i < 40 && r.rc === 0 && !existsSync(pidFile); i++) await sleep(50);
+    await stopPidFile(pidFile);
     const output = `${r.stdout}${r.stderr}`;
     writeFileSync(join(d, 'dhclient.out'), output);
     const bound = /bound to (\S+)/.exec(output);
@@ -640,15 +633,7 @@ export class OverlayLab {
 
   /** Everything this lab started and created, by pid and by name; safe to call twice. */
   async down(): Promise<void> {
-    for (const vm of Object.keys(OVERLAY_VMS)) {
-      const pf = join(this.dir, vm, 'dhclient.pid');
-      if (existsSync(pf))
-        try {
-          process.kill(Number(readFileSync(pf, 'utf8').trim()), 'SIGTERM');
-        } catch {
-          // gone
-        }
-    }
+    for (const vm of Object.keys(OVERLAY_VMS)) await stopPidFile(join(this.dir, vm, 'dhclient.pid'));
     if (this.dnsmasqPid && this.dnsmasqPid > 1)
       try {
         process.kill(this.dnsmasqPid, 'SIGTERM');
@@ -668,4 +653,36 @@ export class OverlayLab {
       // not empty: something else lives there
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** SIGTERM the process a pid file names, wait for it (dhclient takes up to a second), then SIGKILL. */
+async function stopPidFile(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 60 && alive(); i++) await sleep(50);
+  if (alive())
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
 }
