@@ -269,6 +269,8 @@ export function watchCommands(
             if (left < 0) break;
             await new Promise((r) => setTimeout(r, left + 5));
           }
+          // Every port past its grace is alerted now, whether or not its timer has run yet.
+          w.fireDue();
           const stuck = w.waiting().alerted;
           await w.stop();
           if (stuck.length === 0)

@@ -435,6 +435,24 @@ describe('vifpath watch (CLI)', () => {
     expect(JSON.parse(readFileSync(hook, 'utf8'))).toEqual(a);
   });
 
+  it('--once decides by the clock: a grace timer that runs late (time lost after watch read the clock) still exits 1', async () => {
+    const s = await server();
+    await addVm(s, 'vif23.0');
+    // What a GC pause or a busy CPU does between reading the clock and arming the grace timer
+    // (the ssh test once exited 0 so): this run's grace timers run 100 ms late.
+    const real = globalThis.setTimeout;
+    const spy = vi
+      .spyOn(globalThis, 'setTimeout')
+      .mockImplementation(((fn: () => void, ms?: number, ...rest: unknown[]) =>
+        real(fn, String(fn).includes('this.fire') ? (ms ?? 0) + 100 : ms, ...rest)) as typeof setTimeout);
+    const out: string[] = [];
+    const code = await main(['watch', `h=${s.remote}`, '--once', '--grace', '0.2', '--json'], (x) =>
+      out.push(x),
+    ).finally(() => spy.mockRestore());
+    expect({ code, out }).toMatchObject({ code: 1 });
+    expect(JSON.parse(out.join('').trim())).toMatchObject({ kind: 'stuck', port: 'vif23.0' });
+  });
+
   it('--metrics serves Prometheus text; SIGTERM exits 0', async () => {
     const s = await server();
     await addVm(s, 'vif8.0');

@@ -353,6 +353,20 @@ export class Watcher {
     return { alerted: all.filter((t) => t.alerted).map(mk), all: all.map(mk) };
   }
 
+  /**
+   * Alert now every waiting port whose grace has passed, its timer run or not: --once decides by
+   * the clock. (Its wait ends a few ms after the last port is due, but a grace timer is armed after
+   * the clock was read: time lost in between — GC, a busy CPU — made the timer run after --once had
+   * looked, and a stuck port exited 0.)
+   */
+  fireDue(now = Date.now()): void {
+    for (const [key, t] of this.tracks) {
+      if (t.waitingSince === undefined || t.alerted) continue;
+      const h = this.hosts.find((x) => x.name === t.host);
+      if (h && t.waitingSince + this.graceOf(h) <= now && this.tracks.get(key) === t) this.fire(t);
+    }
+  }
+
   /** The latest moment a currently waiting port becomes due (for --once). */
   lastDue(): number {
     let due = 0;
