@@ -16,6 +16,7 @@ import { dpPorts, snapshotOf } from '../testing/oracle.ts';
 import { rng } from '../testing/random-case.ts';
 import { parsePacketSpec } from './packet.ts';
 import { trace } from './trace.ts';
+import { receivePort } from './tunnel.ts';
 import { buildWorld } from './world.ts';
 
 const CASES = Number(process.env.VIFPATH_TUNDIFF_CASES ?? 12);
@@ -246,5 +247,95 @@ describe.skipIf(!isRoot)('tunnel output vs real ofproto/trace (userspace datapat
     expect(mismatches.slice(0, 3)).toEqual([]);
     expect(tunnelled).toBeGreaterThan(compared / 4);
     expect(compared).toBeGreaterThanOrEqual(Math.floor(CASES * PACKETS * 0.8));
+  }, 600_000);
+
+  it(`finds the receiving tunnel port as OVS does, for ${CASES * PACKETS} packets from the underlay (seed ${SEED0})`, async () => {
+    // Datapath-syntax traces look the OpenFlow tunnel port up from (type, src, dst, key), as for a
+    // received packet; the simulator's receivePort answers the same question.
+    let compared = 0;
+    let found = 0;
+    const mismatches: string[] = [];
+    for (let k = 0; k < CASES; k++) {
+      const seed = SEED0 + 1000 + k;
+      const r = rng(seed);
+      const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+      const c = genCase(seed);
+      // Some ports accept any peer (remote_ip=flow), one per type at most.
+      const flowTypes = new Set<string>();
+      for (const t of c.tunnels)
+        if (r() < 0.25 && !flowTypes.has(t.type)) {
+          flowTypes.add(t.type);
+          t.opts = t.opts.map((o) => (o.startsWith('options:remote_ip=') ? 'options:remote_ip=flow' : o));
+        }
+      await ovs.vsctl('--if-exists', 'del-br', 'br-tun');
+      const args = [
+        ...OvsInstance.addBridgeArgs('br-tun', 'fail_mode=secure', 'protocols=OpenFlow10,OpenFlow13'),
+      ];
+      for (const t of c.tunnels)
+        args.push(
+          '--',
+          'add-port',
+          'br-tun',
+          t.name,
+          '--',
+          'set',
+          'interface',
+          t.name,
+          `type=${t.type}`,
+          `ofport_request=${t.ofport}`,
+          ...t.opts,
+        );
+      await ovs.vsctl(...args);
+      const snap = await snapshotOf(ovs, []);
+      const w = buildWorld(snap);
+      const tnl = new Map<string, number>();
+      for (const l of (await ovs.appctl('tnl/ports/show')).split('\n')) {
+        const m = /^(vxlan_sys_\d+|gre_sys) \((\d+)\)/.exec(l.trim());
+        if (m) tnl.set(m[1]!.startsWith('gre') ? 'gre' : 'vxlan', Number(m[2]));
+      }
+      const byOfport = new Map(c.tunnels.map((t) => [t.ofport, t.name]));
+      const probes = Array.from({ length: PACKETS }, () => {
+        const type = pick(c.tunnels).type;
+        return {
+          type,
+          src: pick([...REMOTES, '172.16.0.99']),
+          dst: r() < 0.85 ? LOCAL : '172.16.0.21',
+          key: pick(KEYS),
+        };
+      });
+      const reals: string[] = [];
+      for (let i = 0; i < probes.length; i += 6) {
+        const batch = probes.slice(i, i + 6).map((p) => {
+          const tun = `tunnel(tun_id=0x${p.key.toString(16)},src=${p.src},dst=${p.dst},ttl=64,${p.type === 'vxlan' ? 'tp_dst=4789,' : ''}flags(+key))`;
+          const flow = `${tun},in_port(${tnl.get(p.type)}),eth(src=fa:16:3e:00:00:09,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800),ipv4(src=0.0.0.0,dst=255.255.255.255,proto=17,tos=0,ttl=64,frag=no),udp(src=68,dst=67)`;
+          return ovs.direct(['ovs-appctl', 'ofproto/trace', 'ovs-netdev', flow]);
+        });
+        for (const x of await Promise.all(batch)) reals.push(`${x.stdout}${x.stderr}`);
+      }
+      for (const [j, p] of probes.entries()) {
+        const out = reals[j]!;
+        const m = /^Flow: .*?\bin_port=(\d+)/m.exec(out);
+        const real = m
+          ? (byOfport.get(Number(m[1])) ?? `ofport${m[1]}`)
+          : out.includes('no OpenFlow tunnel port')
+            ? null
+            : `?${out.slice(0, 80)}`;
+        const ours =
+          receivePort(w, 'h', p.type, BigInt(p.key), p.src, p.dst, p.type === 'vxlan' ? 4789 : undefined)
+            ?.port.name ?? null;
+        compared++;
+        if (real) found++;
+        if (real !== ours)
+          mismatches.push(
+            `seed ${seed} ${p.type} key ${p.key} ${p.src}->${p.dst}: real ${real}, ours ${ours}; tunnels ${c.tunnels.map((t) => `${t.name}=${t.type} ${t.opts.join(' ')}`).join('; ')}`,
+          );
+      }
+    }
+    console.log(
+      `tunnel receive differential: ${compared} packets, ${found} found a port in OVS, ${mismatches.length} mismatches`,
+    );
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(found).toBeGreaterThan(compared / 5);
+    expect(found).toBeLessThan(compared);
   }, 600_000);
 });

@@ -169,7 +169,7 @@ function sourceOf(w: World, host: string, remote: string): string | undefined {
 }
 
 /** The remote host's tunnel port that accepts (type, key, src, dst), OVS's tnl_find order: exact remote first, then remote_ip=flow. */
-function receivePort(
+export function receivePort(
   w: World,
   host: string,
   type: TunnelType,
