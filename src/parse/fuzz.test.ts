@@ -138,7 +138,9 @@ describe('conf.db on bad input', () => {
           const r = parseConfDb(buf);
           // Corrupt, or a last record cut off (incomplete: a warning).
           for (const d of r.diagnostics)
-            expect(d.severity === 'corrupt' || (d.severity === 'warning' && d.code === 'truncated')).toBe(true);
+            expect(d.severity === 'corrupt' || (d.severity === 'warning' && d.code === 'truncated')).toBe(
+              true,
+            );
           if (buf.length !== db.length || !buf.equals(db)) {
             // Anything but the whole file or a prefix ending exactly on a record boundary is flagged.
             const ok = r.diagnostics.length === 0;
