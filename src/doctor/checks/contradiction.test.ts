@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupCases, REF_LINKS, refCase, runCheck as run } from '../../testing/case-edits.ts';
+import { ROOT } from '../../testing/fixtures.ts';
 import { contradictions } from './contradiction.ts';
 
 afterAll(cleanupCases);
@@ -36,5 +37,8 @@ describe('contradiction', () => {
   });
   it('a client with its lease: nothing contradicts', () => {
     expect(run(contradictions, refCase('healthy', ['dom0', 'domu', 'vm16'], LINKS))).toEqual([]);
+  });
+  it("two VMs, one client's output: never pinned on the other VM; a VM that never asked is no contrary", () => {
+    expect(run(contradictions, join(ROOT, 'examples/vxlan-healthy'))).toEqual([]);
   });
 });

@@ -42,54 +42,72 @@ export const contradictions: Check = {
       (vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered',
     );
     if (delivered.length === 0) return out;
-    const seen: { text: string; from?: { file: string; line: number } }[] = [];
-    // A client that got its lease settles it: the exchange worked (whatever a capture missed).
-    if (ctx.snapshot.hosts.some((h) => h.dhcpClient?.lease)) return out;
+    // What a host saw is this VM's only when the host is the VM (wired to its port) or the case
+    // has one VM: a client's output is never pinned on another VM.
     const serverHosts = new Set(ctx.servers.map((x) => x.host.name));
-    for (const h of ctx.snapshot.hosts) {
-      const c = h.dhcpClient;
-      if (c && c.lease === null && c.discovers > 0)
-        seen.push({
-          text: `${h.name}'s DHCP client sent ${c.discovers} DISCOVER(s) and ${c.offers === 0 ? 'received no OFFER' : `received ${c.offers} OFFER(s) but no lease`}`,
-          from: { file: c.file, line: 0 },
-        });
-      const log = h.dnsmasqLog;
-      if (
-        log &&
-        macs.size > 0 &&
-        !log.events.some((e) => e.type === 'DHCPDISCOVER' && e.mac && macs.has(e.mac))
-      )
-        seen.push({
-          text: `dnsmasq's log on ${h.name} (${log.events.length} DHCP lines) never shows a DISCOVER from ${[...macs].join(', ')}`,
-          from: { file: log.file, line: 0 },
-        });
-      // At the server a capture may see only what it receives; the client's side is what counts.
-      if (!serverHosts.has(h.name))
-        for (const cap of h.captures ?? [])
-          if (
-            cap.sightings.some((x) => x.type === 'DISCOVER') &&
-            !cap.sightings.some((x) => x.type === 'OFFER' || x.type === 'ACK')
-          )
+    const single = ctx.vms.length === 1;
+    const clientHosts = (vm: (typeof delivered)[number]): Set<string> => {
+      const out = new Set<string>([vm.host.name]);
+      for (const l of ctx.snapshot.links)
+        for (const [me, far] of [
+          [l.a, l.b],
+          [l.b, l.a],
+        ] as const)
+          if (me.host === vm.host.name && me.iface === vm.port.name) out.add(far.host);
+      return out;
+    };
+    for (const vm of delivered) {
+      const mine = clientHosts(vm);
+      const hosts = ctx.snapshot.hosts.filter((h) => single || mine.has(h.name));
+      // A client of this VM that got its lease settles it: the exchange worked (whatever a capture missed).
+      if (hosts.some((h) => h.dhcpClient?.lease)) continue;
+      const seen: { text: string; from?: { file: string; line: number } }[] = [];
+      for (const h of hosts) {
+        const c = h.dhcpClient;
+        if (c && c.lease === null && c.discovers > 0)
+          seen.push({
+            text: `${h.name}'s DHCP client sent ${c.discovers} DISCOVER(s) and ${c.offers === 0 ? 'received no OFFER' : `received ${c.offers} OFFER(s) but no lease`}`,
+            from: { file: c.file, line: 0 },
+          });
+        // At the server a capture may see only what it receives; the client's side is what counts.
+        if (!serverHosts.has(h.name))
+          for (const cap of h.captures ?? [])
+            if (
+              cap.sightings.some((x) => x.type === 'DISCOVER') &&
+              !cap.sightings.some((x) => x.type === 'OFFER' || x.type === 'ACK')
+            )
+              seen.push({
+                text: `the capture at ${cap.point} shows DISCOVERs and no OFFER`,
+                from: { file: cap.file, line: 0 },
+              });
+      }
+      // dnsmasq never logging this MAC counts only beside a sign that the VM asked (its client's
+      // output, a capture of its DISCOVERs): a VM that has not asked since the log began is no contrary.
+      const mac = vm.mac?.toLowerCase();
+      if (seen.length > 0)
+        for (const h of ctx.snapshot.hosts) {
+          const log = h.dnsmasqLog;
+          if (log && mac && !log.events.some((e) => e.type === 'DHCPDISCOVER' && e.mac === mac))
             seen.push({
-              text: `the capture at ${cap.point} shows DISCOVERs and no OFFER`,
-              from: { file: cap.file, line: 0 },
+              text: `dnsmasq's log on ${h.name} (${log.events.length} DHCP lines) never shows a DISCOVER from ${mac}`,
+              from: { file: log.file, line: 0 },
             });
+        }
+      if (seen.length === 0) continue;
+      const srv = ctx.servers[0];
+      out.push({
+        code: 'contradicted',
+        role: 'observation',
+        severity: 'warning',
+        subject: `${vm.host.name}:${vm.port.name}`,
+        message: `the flows deliver the DISCOVER to the DHCP server and the OFFER back to ${vm.port.name}, but what the hosts saw says the exchange fails`,
+        evidence: seen.map((x) => evid(x.text, x.from)),
+        fix: [
+          '# capture at both ends to see where the exchange stops (read-only):',
+          `vifpath capture live ${shellWord(`${vm.host.name}=ssh://root@${vm.host.name}`)}${srv && srv.host !== vm.host ? ` ${shellWord(`${srv.host.name}=ssh://root@${srv.host.name}`)}` : ''} --vm ${shellWord(vm.port.name)} --path --seconds 60 -o ./capture`,
+        ],
+      });
     }
-    if (seen.length === 0) return out;
-    const vm = delivered[0]!;
-    const srv = ctx.servers[0];
-    out.push({
-      code: 'contradicted',
-      role: 'observation',
-      severity: 'warning',
-      subject: `${vm.host.name}:${vm.port.name}`,
-      message: `the flows deliver the DISCOVER to the DHCP server and the OFFER back to ${vm.port.name}, but what the hosts saw says the exchange fails`,
-      evidence: seen.map((x) => evid(x.text, x.from)),
-      fix: [
-        '# capture at both ends to see where the exchange stops (read-only):',
-        `vifpath capture live ${shellWord(`${vm.host.name}=ssh://root@${vm.host.name}`)}${srv && srv.host !== vm.host ? ` ${shellWord(`${srv.host.name}=ssh://root@${srv.host.name}`)}` : ''} --vm ${shellWord(vm.port.name)} --path --seconds 60 -o ./capture`,
-      ],
-    });
     return out;
   },
 };
