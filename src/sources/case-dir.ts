@@ -577,35 +577,33 @@ function readLinks(
       links.push({ a: l.a, b: l.b, from: ev(file, l.line), inferred: false });
     }
   }
-  // XenServer: Dom0's vif<domid>.<n> is the DomU's eth<n>.
-  for (const domu of hosts) {
-    if (domu.domid === undefined) continue;
-    for (const dom0 of hosts) {
-      if (dom0 === domu) continue;
-      for (const br of dom0.bridges)
-        for (const p of br.ports) {
-          const m = /^vif(\d+)\.(\d+)$/.exec(p.name);
-          if (!m || Number(m[1]) !== domu.domid) continue;
-          const iface = `eth${m[2]}`;
-          if (
-            links.some(
-              (l) =>
-                (l.a.host === dom0.name && l.a.iface === p.name) ||
-                (l.b.host === dom0.name && l.b.iface === p.name),
-            )
-          )
-            continue;
+  // XenServer: Dom0's vif<domid>.<n> is the DomU's eth<n>. One pass over the ports with the
+  // domids and the wired ends in maps: linear in hosts + ports + links (2,000 hosts took 75 s
+  // when every DomU scanned every host's ports and every link).
+  const byDomid = new Map<number, Host[]>();
+  for (const h of hosts)
+    if (h.domid !== undefined) byDomid.set(h.domid, [...(byDomid.get(h.domid) ?? []), h]);
+  if (byDomid.size === 0) return links;
+  const wired = new Set<string>();
+  for (const l of links) wired.add(`${l.a.host}\0${l.a.iface}`).add(`${l.b.host}\0${l.b.iface}`);
+  for (const dom0 of hosts)
+    for (const br of dom0.bridges)
+      for (const p of br.ports) {
+        const m = /^vif(\d+)\.(\d+)$/.exec(p.name);
+        if (!m) continue;
+        for (const domu of byDomid.get(Number(m[1])) ?? []) {
+          if (domu === dom0 || wired.has(`${dom0.name}\0${p.name}`)) continue;
           const domidFile =
             domu.files.find((f) => f.endsWith('xenstore-read_domid')) ?? 'xenstore-read_domid';
+          wired.add(`${dom0.name}\0${p.name}`);
           links.push({
             a: { host: dom0.name, iface: p.name },
-            b: { host: domu.name, iface },
+            b: { host: domu.name, iface: `eth${m[2]}` },
             from: ev(domidFile, 1),
             inferred: true,
           });
         }
-    }
-  }
+      }
   return links;
 }
 
