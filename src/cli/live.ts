@@ -126,6 +126,9 @@ export async function collectLive(
       process.stderr.write(`vifpath: ${e(`${r.label}: not collected: ${r.error}`)}\n`);
     for (const r of results.filter((x) => x.ok && x.missing.length))
       process.stderr.write(`vifpath: ${e(`${r.name}: not installed there: ${r.missing.join(', ')}`)}\n`);
+    for (const r of results.filter((x) => x.ok))
+      for (const what of r.skipped)
+        process.stderr.write(`vifpath: ${e(`${r.name}: not collected: ${what}`)}\n`);
     if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
     ok = true;
     if (out === undefined && announceTemporary)

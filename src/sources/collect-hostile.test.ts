@@ -136,3 +136,37 @@ describe('collect with hostile bridge names, local and over ssh', () => {
     );
   });
 });
+
+describe('collect with hostile namespace and device names', () => {
+  it('never hands a name outside [A-Za-z0-9_.-] to a tool; each one left out is said', async () => {
+    const asked: string[] = [];
+    const root = mkdtempSync(join(tmpdir(), 'vifpath-test-hostile-ns-'));
+    try {
+      // `echo` as the host: every command "succeeds" and prints its own argv, which no parser reads.
+      const echo = new LocalRunner(['echo'], 'echo-host');
+      const namespaces = ['qdhcp-ok', ...HOSTILE_NAMES];
+      const r = await collectHost(
+        {
+          name: 'h',
+          runner: echo,
+          namespaces,
+          ovs: false,
+          inNamespace: (ns) => {
+            asked.push(ns);
+            return echo;
+          },
+        },
+        root,
+      );
+      expect(r.ok).toBe(true);
+      expect(asked).toContain('qdhcp-ok');
+      for (const ns of asked) expect(ns).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/);
+      const left = namespaces.filter((n) => !asked.includes(n));
+      expect(left.length).toBeGreaterThan(0);
+      for (const n of left) expect(r.skipped.some((x) => x.includes(JSON.stringify(n)))).toBe(true);
+      expect(readFileSync(join(root, 'vifpath-collect.log'), 'utf8')).toContain('skipped: namespace ');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -64,6 +64,8 @@ export interface HostResult {
   files: number;
   commands: number;
   missing: string[];
+  /** What the collector left out on purpose, said (names it will not pass to a tool, caps). */
+  skipped: string[];
   ms: number;
 }
 
@@ -112,12 +114,21 @@ const DHCP_FILES = ['host', 'opts', 'leases', 'pid'];
 /** Commands only some hosts have (XenStore exists in Xen guests): their absence is not news. */
 const OPTIONAL = new Set(['xenstore-read']);
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Namespaces collected per host, and devices per namespace: beyond them, said and skipped. */
+const MAX_NAMESPACES = 200;
+const MAX_NS_DEVICES = 20;
 
 class HostTimeout extends Error {}
 
 class HostCollector {
   readonly log: string[] = [];
   readonly missing = new Set<string>();
+  readonly skipped: string[] = [];
+  /** Leave something out, out loud: in the result and in vifpath-collect.log. */
+  skip(what: string): void {
+    this.skipped.push(what);
+    this.log.push(`skipped: ${what}`);
+  }
   files = 0;
   commands = 0;
   private readonly deadline: number;
@@ -229,7 +240,17 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
     const r = await c.save(runner, ['ip', 'netns'], NET_DIR);
     if (r.rc === 0) namespaces = parseIpNetns(r.stdout).value.map((n) => n.name);
   }
-  for (const ns of namespaces.filter((n) => SAFE_NAME.test(n)).slice(0, 200)) {
+  // Names outside SAFE_NAME are never handed to `ip netns exec` (no name may read as an option).
+  for (const n of namespaces.filter((x) => !SAFE_NAME.test(x)))
+    c.skip(
+      `namespace ${JSON.stringify(n)}: its name has characters outside [A-Za-z0-9_.-]; collect it by hand`,
+    );
+  const safeNs = namespaces.filter((n) => SAFE_NAME.test(n));
+  if (safeNs.length > MAX_NAMESPACES)
+    c.skip(
+      `${safeNs.length - MAX_NAMESPACES} namespace(s) past the first ${MAX_NAMESPACES} (MAX_NAMESPACES); collect them by hand`,
+    );
+  for (const ns of safeNs.slice(0, MAX_NAMESPACES)) {
     const inNs = namespaceRunner(src, ns);
     const dir = join(NET_DIR, 'namespaces', ns);
     const name = (argv: string[]): string => sosName(['ip', 'netns', 'exec', ns, ...argv]);
@@ -239,9 +260,18 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
       if (argv[0] === 'ip' && argv[2] === 'address' && r.rc === 0)
         devices = parseIpAddr(r.stdout)
           .value.map((d) => d.name)
-          .filter((d) => d !== 'lo' && SAFE_NAME.test(d));
+          .filter((d) => d !== 'lo');
     }
-    for (const dev of devices.slice(0, 20))
+    for (const d of devices.filter((x) => !SAFE_NAME.test(x)))
+      c.skip(
+        `${ns}: device ${JSON.stringify(d)}: its name has characters outside [A-Za-z0-9_.-]; ethtool not run for it`,
+      );
+    devices = devices.filter((d) => SAFE_NAME.test(d));
+    if (devices.length > MAX_NS_DEVICES)
+      c.skip(
+        `${ns}: ${devices.length - MAX_NS_DEVICES} device(s) past the first ${MAX_NS_DEVICES}: ethtool not run for them`,
+      );
+    for (const dev of devices.slice(0, MAX_NS_DEVICES))
       for (const { argv } of deviceCommands(dev)) await c.save(inNs, [...argv], dir, name([...argv]));
   }
 }
@@ -276,6 +306,7 @@ export async function collectHost(
     files: c.files,
     commands: c.commands,
     missing: [...c.missing].sort(),
+    skipped: c.skipped,
     ms: Math.round(performance.now() - t0),
   });
   try {
