@@ -547,6 +547,7 @@
           break;
         case 'tunnel':
           add(portId(n.from.host, n.from.bridge, n.from.port));
+          if (n.to) add(portId(n.to.host, n.to.bridge, n.to.port));
           break;
         case 'output':
           if (flood && (n.endpoint?.kind === 'port' || n.endpoint?.kind === 'local')) break;
@@ -666,6 +667,8 @@
         return `${e.host} ${e.device}`;
       case 'uncollected':
         return `${e.host} ${e.iface} (not collected)`;
+      case 'beyond-tunnel':
+        return `beyond ${e.tunnel} to ${e.remote_ip} key ${e.key} (no host of the case)`;
       default:
         return e.text || `${e.host} ${e.port || ''}`;
     }
@@ -691,7 +694,9 @@
           lastPort = n.to.iface;
           break;
         case 'tunnel':
-          parts.push(`tunnel ${n.from.host} → ${n.to.host}`);
+          parts.push(
+            `${n.from.type ?? 'tunnel'} ${n.from.host} → ${n.to ? n.to.host : `${n.from.remote_ip} (not in the case)`}${n.from.key ? ` key ${n.from.key}` : ''}`,
+          );
           break;
         case 'output':
           parts.push(`${n.port}${n.vlan === null ? '' : ` (VLAN ${n.vlan})`} → ${endpointText(n.endpoint)}`);
@@ -731,7 +736,7 @@
         text = `wire ${n.from.host}:${n.from.iface} ═ ${n.to.host}:${n.to.iface}`;
         break;
       case 'tunnel':
-        text = `tunnel ${n.from.host} → ${n.to.host}`;
+        text = `${n.from.type ?? 'tunnel'} ${n.from.host}:${n.from.port} ${n.from.local_ip} → ${n.from.remote_ip}${n.from.key ? ` key ${n.from.key}` : ''} → ${n.to ? `${n.to.host}:${n.to.bridge}:${n.to.port}` : 'no host of the case'}`;
         break;
       case 'output':
         text = `output ${n.port}${n.vlan === null ? ' untagged' : ` VLAN ${n.vlan}`} → ${endpointText(n.endpoint)}`;
