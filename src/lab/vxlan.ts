@@ -6,7 +6,7 @@
 // there): the tunnel IP on br-phy's internal port, `arp off` on the underlay veth, neighbours
 // warmed before the first DISCOVER. Scenarios break it the way the reference's failures do.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, execOk } from '../runner/exec.ts';
 import { LocalRunner, NETNS } from '../runner/runner.ts';
@@ -644,6 +644,9 @@ export class OverlayLab {
       if (!this.inst.has(h))
         this.inst.set(h, OvsInstance.attach({ dir: join(this.dir, h), netns: this.ns(h) }));
     for (const i of this.inst.values()) await i.stop();
+    // Whatever still runs with an argument inside this lab's own directory (a dhclient daemon that
+    // forked after its pid file was read, a dnsmasq slow to exit) is this lab's: stop it too.
+    await stopAll(processesUnder(this.dir));
     for (const n of [...OVERLAY_HOSTS, 'underlay', 'qdhcp', ...Object.keys(OVERLAY_VMS)])
       await exec(['ip', 'netns', 'del', this.ns(n)]);
     for (const x of OWN_ENTRIES) rmSync(join(this.dir, x), { recursive: true, force: true });
@@ -659,12 +662,42 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Processes with an argument inside `dir` (the lab's own, unique directory). */
+function processesUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      // `--pid-file=<dir>/…` counts too: an argument naming a path inside the directory.
+      if (argv.some((a) => a === dir || a.includes(`${dir}/`))) out.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function stopAll(pids: number[]): Promise<void> {
+  for (const pid of pids) await stopPid(pid);
+}
+
 /** SIGTERM the process a pid file names, wait for it (dhclient takes up to a second), then SIGKILL. */
 async function stopPidFile(file: string): Promise<void> {
   if (!existsSync(file)) return;
-  const pid = Number(readFileSync(file, 'utf8').trim());
+  // The daemon writes its pid file just after it forks: an empty read means "not yet", not "none".
+  let pid = Number.NaN;
+  for (let i = 0; i < 20; i++) {
+    pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 1) break;
+    await sleep(50);
+  }
   rmSync(file, { force: true });
   if (!Number.isInteger(pid) || pid <= 1) return;
+  await stopPid(pid);
+}
+
+async function stopPid(pid: number): Promise<void> {
   const alive = (): boolean => {
     try {
       process.kill(pid, 0);
