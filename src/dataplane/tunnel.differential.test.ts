@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OvsInstance } from '../lab/ovs-instance.ts';
 import { exec, execOk } from '../runner/exec.ts';
+import { needRoot } from '../testing/fixtures.ts';
 import { dpPorts, snapshotOf } from '../testing/oracle.ts';
 import { rng } from '../testing/random-case.ts';
 import { parsePacketSpec } from './packet.ts';
@@ -22,7 +23,6 @@ import { buildWorld } from './world.ts';
 const CASES = Number(process.env.VIFPATH_TUNDIFF_CASES ?? 12);
 const PACKETS = Number(process.env.VIFPATH_TUNDIFF_PACKETS ?? 25);
 const SEED0 = Number(process.env.VIFPATH_TUNDIFF_SEED ?? 20261129);
-const isRoot = process.getuid?.() === 0;
 
 const LOCAL = '172.16.0.11';
 const REMOTES = ['172.16.0.12', '172.16.0.13', '172.16.0.14', '172.16.0.15'];
@@ -120,7 +120,7 @@ let dir: string;
 const ns = `vptun${process.pid}`;
 
 beforeAll(async () => {
-  if (!isRoot) return;
+  needRoot();
   dir = mkdtempSync(join(tmpdir(), 'vifpath-tundiff-'));
   ovs = await OvsInstance.start({ dir, netns: ns });
   await execOk([
@@ -160,7 +160,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot)('tunnel output vs real ofproto/trace (userspace datapath)', () => {
+describe('tunnel output vs real ofproto/trace (userspace datapath)', () => {
   it(`agrees on tunnel remote, key and plain outputs for ${CASES * PACKETS} random traces (seed ${SEED0})`, async () => {
     let compared = 0;
     let tunnelled = 0;

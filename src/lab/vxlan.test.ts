@@ -4,13 +4,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrace } from '../dataplane/run.ts';
 import { nodesOf } from '../dataplane/tree.ts';
 import { buildWorld } from '../dataplane/world.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { exec } from '../runner/exec.ts';
 import { readCase } from '../sources/case-dir.ts';
+import { needRoot } from '../testing/fixtures.ts';
 import { OVERLAY_QDHCP, OVERLAY_VMS, OverlayLab, type OverlayScenario, type OverlayType } from './vxlan.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vifpath-vxlan-test-'));
@@ -43,9 +44,8 @@ async function withLab<T>(
   }
 }
 
-const isRoot = process.getuid?.() === 0;
-
-describe.skipIf(!isRoot)('overlay lab (real OVS)', () => {
+describe('overlay lab (real OVS)', () => {
+  beforeAll(needRoot);
   it('healthy VXLAN: vm1 leases across the tunnel; the collected case traces the DISCOVER over VNI 0x3e9 to the qdhcp tap', async () => {
     await withLab('vxlan', 'healthy', async (lab) => {
       const r = await lab.lease('vm1');

@@ -26,3 +26,9 @@ export function read(p: string): string {
 export function fixtureFiles(re: RegExp): string[] {
   return [...walkFiles(OWN_FIXTURES), ...walkFiles(SEED_CASE)].filter((p) => re.test(p.split('/').pop()!));
 }
+
+/** Real OVS in network namespaces needs root: without it a test fails saying so (never skips). */
+export function needRoot(): void {
+  if (process.getuid?.() !== 0)
+    throw new Error('this test runs real OVS in network namespaces: run the suite as root');
+}

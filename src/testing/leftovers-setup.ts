@@ -2,7 +2,8 @@
 // test process gets a temporary folder of its own as TMPDIR, so what this run made is told apart
 // from what other runs on the machine make; at the end the run fails if a vifpath-* folder is left
 // in it (or a /tmp/vifpath-*-<pid>-* folder of the lab's), or a network namespace with the lab's
-// prefix `vl` appeared during the run and is still there.
+// prefix `vl` appeared during the run and is still there, or a daemon (ovs, dnsmasq, tcpdump,
+// dhclient) started during the run still runs with an argument under /tmp.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,23 @@ function labNamespaces(): Set<string> {
   } catch {
     return new Set();
   }
+}
+
+/** The daemons the lab and the tests start (ovs, dnsmasq, tcpdump, dhclient) with an argument under /tmp. */
+const DAEMONS = /^(?:.*\/)?(?:ovs-vswitchd|ovsdb-server|dnsmasq|tcpdump|dhclient)$/;
+function tmpDaemons(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv[0] && DAEMONS.test(argv[0]) && argv.some((a) => a.includes('/tmp/')))
+        out.set(Number(p), argv.join(' '));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 /** Other vitest runs alive on this machine (their namespaces are not this run's to judge). */
@@ -54,6 +72,7 @@ export default function setup(): () => void {
   chmodSync(runTmp, 0o1777);
   process.env.TMPDIR = runTmp;
   const nsBefore = labNamespaces();
+  const daemonsBefore = tmpDaemons();
   return () => {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
@@ -66,12 +85,18 @@ export default function setup(): () => void {
     const ns = [...labNamespaces()].filter((n) => !nsBefore.has(n));
     rmSync(runTmp, { recursive: true, force: true });
     const problems = [...left, ...labDirs].map((d) => `temporary folder left behind: ${d}`);
-    if (ns.length > 0) {
+    // A daemon that started during the run and still runs from /tmp (a lab's dhclient or dnsmasq).
+    const daemons = [...tmpDaemons()]
+      .filter(([pid]) => !daemonsBefore.has(pid))
+      .map(([pid, a]) => `${pid} ${a}`);
+    if (ns.length > 0 || daemons.length > 0) {
       const others = otherRuns();
-      if (others === 0) problems.push(`network namespaces left behind: ${ns.join(', ')}`);
-      else
+      if (others === 0) {
+        if (ns.length > 0) problems.push(`network namespaces left behind: ${ns.join(', ')}`);
+        for (const d of daemons) problems.push(`process left behind: ${d}`);
+      } else
         process.stderr.write(
-          `leftovers: namespaces ${ns.join(', ')} appeared during the run; ${others} other test run(s) on this machine may own them\n`,
+          `leftovers: ${[...ns, ...daemons].join(', ')} appeared during the run; ${others} other test run(s) on this machine may own them\n`,
         );
     }
     if (problems.length > 0) {
