@@ -1,10 +1,12 @@
 // Shared facts for the overlay checks: the tunnel interfaces of a host with their options and
 // evidence, and the underlay addresses the case proves each host owns.
+
+import { nodesOf, type TraceNode } from '../../dataplane/tree.ts';
 import type { TunnelConfig } from '../../dataplane/tunnel.ts';
 import { tunnelConfig } from '../../dataplane/tunnel.ts';
 import type { Evidence } from '../../model/evidence.ts';
 import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
-import type { DoctorContext } from '../context.ts';
+import type { DoctorContext, VmPort } from '../context.ts';
 
 export interface TunnelIface {
   host: Host;
@@ -43,3 +45,16 @@ export function optionsText(t: TunnelIface): string {
 }
 
 export const RESTART_AGENT = 'systemctl restart neutron-openvswitch-agent';
+
+/** Every tunnel hop of every DISCOVER that does not reach its server: where overlay checks look. */
+export function tunnelHopsOfFailedDiscovers(
+  ctx: DoctorContext,
+): { vm: VmPort; n: Extract<TraceNode, { kind: 'tunnel' }> }[] {
+  const out: { vm: VmPort; n: Extract<TraceNode, { kind: 'tunnel' }> }[] = [];
+  for (const vm of ctx.vms) {
+    const t = ctx.discover.get(vm);
+    if (!t || t.verdict === 'delivered') continue;
+    for (const n of nodesOf(t.tree, 'tunnel')) out.push({ vm, n });
+  }
+  return out;
+}

@@ -1,11 +1,13 @@
-// The DISCOVER enters a tunnel but the tunnel's ends do not meet: the sender's local_ip is not an
-// address of its host (OVS: "native tunnel routing failed", nothing is sent), or the receiving host
-// has no tunnel port for the sender's address (OVS: "receive tunnel port not found", dropped).
-import { nodesOf } from '../../dataplane/tree.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { addressesOf, optionsText, RESTART_AGENT, tunnelsOf } from './overlay-facts.ts';
+import {
+  addressesOf,
+  optionsText,
+  RESTART_AGENT,
+  tunnelHopsOfFailedDiscovers,
+  tunnelsOf,
+} from './overlay-facts.ts';
 
 export const tunnelEndpoints: Check = {
   id: 'tunnel-endpoints',
@@ -13,71 +15,67 @@ export const tunnelEndpoints: Check = {
   run(ctx) {
     const out: Finding[] = [];
     const seen = new Set<string>();
-    for (const vm of ctx.vms) {
-      const t = ctx.discover.get(vm);
-      if (!t || t.verdict === 'delivered') continue;
-      for (const n of nodesOf(t.tree, 'tunnel')) {
-        const d = n.children.find((c) => c.kind === 'drop');
-        if (d?.kind !== 'drop') continue;
-        const k = `${d.reason.code}\u0000${n.from.host}\u0000${n.from.port}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const h = ctx.snapshot.hosts.find((x) => x.name === n.from.host)!;
-        const tp = tunnelsOf(h).find((x) => x.iface.name === n.from.port);
-        const portEv = tp ? [evid(`${tp.iface.name}: ${optionsText(tp)}`, tp.from)] : [];
-        const li = h.agentConfig?.localIp;
-        const agentEv = li
-          ? [evid(`local_ip = ${li.value}`, { file: h.agentConfig!.file, line: li.line })]
-          : [];
-        if (d.reason.code === 'tunnel-route') {
-          const addrs = addressesOf(ctx, h.name);
-          const dev = h.devices?.find((x) => x.addresses.some((a) => addrs.includes(a.address)));
-          out.push({
-            code: 'tunnel-local-ip',
-            severity: 'error',
-            subject: `${h.name}:${n.from.bridge}:${n.from.port}`,
-            message: `${n.from.port} sends from local_ip ${n.from.local_ip}, which ${h.name} does not have (${addrs.join(', ') || 'no address'}): OVS cannot route the tunnel and sends nothing to ${n.from.remote_ip}`,
-            rootCause:
-              li && li.value === n.from.local_ip
-                ? `the OVS agent's local_ip (${li.value}) is not an address of ${h.name}: every tunnel it creates starts from it`
-                : 'the tunnel port was created with a local_ip the host no longer has (address changed or moved)',
-            evidence: [
-              ...portEv,
-              ...agentEv,
-              ...(dev
-                ? [
-                    evid(
-                      `${dev.name}: ${dev.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(' ')}`,
-                      dev.from,
-                    ),
-                  ]
-                : []),
-            ],
-            fix: [
-              `# set [ovs] local_ip in ${h.agentConfig?.file ?? 'openvswitch_agent.ini'} to the host's underlay address (${addrs.join(' or ') || '?'}), then`,
-              `${RESTART_AGENT}   # on ${h.name}: recreates its tunnels with that source (and the peers' tunnels towards it)`,
-            ],
-          });
-        } else if (d.reason.code === 'tunnel-port-not-found') {
-          const rh = ctx.snapshot.hosts.find((x) => x.name === d.host);
-          const theirs = rh ? tunnelsOf(rh).filter((x) => x.cfg.type === n.from.type) : [];
-          out.push({
-            code: 'tunnel-receiver-missing',
-            severity: 'error',
-            subject: `${d.host}:${d.bridge}`,
-            message: `${n.from.host} sends ${n.from.type} key ${n.from.key} from ${n.from.local_ip} to ${n.from.remote_ip}, but ${d.host} has no ${n.from.type} port with remote_ip ${n.from.local_ip} (or flow): OVS drops it on arrival ("receive tunnel port not found" in ${d.host}'s ovs-vswitchd.log)`,
-            rootCause: `${d.host}'s tunnel towards ${n.from.host} points at another address: the two agents disagree on ${n.from.host}'s local_ip`,
-            evidence: [
-              ...portEv,
-              evid(`${d.host}'s ${n.from.type} ports:`),
-              ...theirs.map((x) => evid(`${x.iface.name}: ${optionsText(x)}`, x.from)),
-            ],
-            fix: [
-              `grep 'receive tunnel port not found' /var/log/openvswitch/ovs-vswitchd.log   # on ${d.host}: one line per packet`,
-              `${RESTART_AGENT}   # on ${d.host} (after fixing local_ip on ${n.from.host} if it is the one that changed)`,
-            ],
-          });
-        }
+    for (const { n } of tunnelHopsOfFailedDiscovers(ctx)) {
+      const d = n.children.find((c) => c.kind === 'drop');
+      if (d?.kind !== 'drop') continue;
+      const k = `${d.reason.code}\u0000${n.from.host}\u0000${n.from.port}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const h = ctx.snapshot.hosts.find((x) => x.name === n.from.host)!;
+      const tp = tunnelsOf(h).find((x) => x.iface.name === n.from.port);
+      const portEv = tp ? [evid(`${tp.iface.name}: ${optionsText(tp)}`, tp.from)] : [];
+      const li = h.agentConfig?.localIp;
+      const agentEv = li
+        ? [evid(`local_ip = ${li.value}`, { file: h.agentConfig!.file, line: li.line })]
+        : [];
+      if (d.reason.code === 'tunnel-route') {
+        const addrs = addressesOf(ctx, h.name);
+        const dev = h.devices?.find((x) => x.addresses.some((a) => addrs.includes(a.address)));
+        out.push({
+          code: 'tunnel-local-ip',
+          severity: 'error',
+          subject: `${h.name}:${n.from.bridge}:${n.from.port}`,
+          message: `${n.from.port} sends from local_ip ${n.from.local_ip}, which ${h.name} does not have (${addrs.join(', ') || 'no address'}): OVS cannot route the tunnel and sends nothing to ${n.from.remote_ip}`,
+          rootCause:
+            li && li.value === n.from.local_ip
+              ? `the OVS agent's local_ip (${li.value}) is not an address of ${h.name}: every tunnel it creates starts from it`
+              : 'the tunnel port was created with a local_ip the host no longer has (address changed or moved)',
+          evidence: [
+            ...portEv,
+            ...agentEv,
+            ...(dev
+              ? [
+                  evid(
+                    `${dev.name}: ${dev.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(' ')}`,
+                    dev.from,
+                  ),
+                ]
+              : []),
+          ],
+          fix: [
+            `# set [ovs] local_ip in ${h.agentConfig?.file ?? 'openvswitch_agent.ini'} to the host's underlay address (${addrs.join(' or ') || '?'}), then`,
+            `${RESTART_AGENT}   # on ${h.name}: recreates its tunnels with that source (and the peers' tunnels towards it)`,
+          ],
+        });
+      } else if (d.reason.code === 'tunnel-port-not-found') {
+        const rh = ctx.snapshot.hosts.find((x) => x.name === d.host);
+        const theirs = rh ? tunnelsOf(rh).filter((x) => x.cfg.type === n.from.type) : [];
+        out.push({
+          code: 'tunnel-receiver-missing',
+          severity: 'error',
+          subject: `${d.host}:${d.bridge}`,
+          message: `${n.from.host} sends ${n.from.type} key ${n.from.key} from ${n.from.local_ip} to ${n.from.remote_ip}, but ${d.host} has no ${n.from.type} port with remote_ip ${n.from.local_ip} (or flow): OVS drops it on arrival ("receive tunnel port not found" in ${d.host}'s ovs-vswitchd.log)`,
+          rootCause: `${d.host}'s tunnel towards ${n.from.host} points at another address: the two agents disagree on ${n.from.host}'s local_ip`,
+          evidence: [
+            ...portEv,
+            evid(`${d.host}'s ${n.from.type} ports:`),
+            ...theirs.map((x) => evid(`${x.iface.name}: ${optionsText(x)}`, x.from)),
+          ],
+          fix: [
+            `grep 'receive tunnel port not found' /var/log/openvswitch/ovs-vswitchd.log   # on ${d.host}: one line per packet`,
+            `${RESTART_AGENT}   # on ${d.host} (after fixing local_ip on ${n.from.host} if it is the one that changed)`,
+          ],
+        });
       }
     }
     return out;
