@@ -15,6 +15,7 @@ export interface DoctorContext {
   world: World;
   vms: VmPort[];
   servers: DhcpServer[];
+  /** Per VM whose port the world holds (see traceable). */
   discover: Map<VmPort, TraceResult>;
   offer: Map<VmPort, TraceResult>;
 }
@@ -24,6 +25,15 @@ export function reachedServer(ctx: DoctorContext, vm: VmPort): boolean {
   return ctx.discover.get(vm)?.verdict === 'delivered';
 }
 
+/**
+ * Can a trace start at this port? The world holds a port only with its OpenFlow port number, which
+ * pasted `ovs-vsctl show` and `dump-flows` do not give (`ovs-ofctl show` does): such a VM or
+ * server is not traced, and the host's gaps say what to collect.
+ */
+export function traceable(world: World, host: string, port: string): boolean {
+  return world.ifaces.get(host)?.has(port) ?? false;
+}
+
 export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
   const world = buildWorld(s);
   const vms = findVms(s, vmFilter);
@@ -31,6 +41,7 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
   const discover = new Map<VmPort, TraceResult>();
   const offer = new Map<VmPort, TraceResult>();
   for (const vm of vms) {
+    if (!traceable(world, vm.host.name, vm.port.name)) continue;
     discover.set(
       vm,
       runTrace(s, world, {
@@ -40,7 +51,7 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
       }),
     );
     const srv = servers[0];
-    if (srv?.ovs)
+    if (srv?.ovs && traceable(world, srv.host.name, srv.ovs.port.name))
       offer.set(
         vm,
         runTrace(s, world, {

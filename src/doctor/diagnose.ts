@@ -95,11 +95,14 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const sev = { error: 0, warning: 1, info: 2 } as const;
   findings.sort((a, b) => rank[a.role!] - rank[b.role!] || sev[a.severity] - sev[b.severity]);
 
-  const paths: PathSummary[] = ctx.vms.map((vm) => ({
-    vm: `${vm.host.name}:${vm.port.name}`,
-    discover: pathOf(ctx.discover.get(vm)!),
-    ...(ctx.offer.get(vm) ? { offer: pathOf(ctx.offer.get(vm)!) } : {}),
-  }));
+  const paths: PathSummary[] = ctx.vms.map((vm) => {
+    const d = ctx.discover.get(vm);
+    return {
+      vm: `${vm.host.name}:${vm.port.name}`,
+      discover: d ? pathOf(d) : { verdict: NOT_TRACED, reached: [] },
+      ...(ctx.offer.get(vm) ? { offer: pathOf(ctx.offer.get(vm)!) } : {}),
+    };
+  });
   const causes = findings.filter((f) => f.severity === 'error');
   const contradicted = findings.some((f) => f.code === 'contradicted');
   const leaning = riskyAssumptions(ctx);
@@ -190,6 +193,9 @@ function knownPorts(s: Snapshot): string {
   return `; ports in the case: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, … (${names.length})` : ''}`;
 }
 
+/** A VM whose port has no OpenFlow port number in the case: its DISCOVER cannot be traced. */
+const NOT_TRACED = 'not traced';
+
 function pathOf(t: TraceResult): PathSummary['discover'] {
   return {
     verdict: t.verdict,
@@ -265,6 +271,9 @@ function undecidedHeadline(
   leaning: boolean,
 ): string {
   if (ctx.vms.length === 0) return 'no VM port is proven in the case, so no DHCP path can be traced';
+  const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
+  if (untraced)
+    return `the DISCOVER from ${untraced.vm} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${ctx.servers.length === 0 ? '; no DHCP server (qdhcp namespace) is in the case either' : ''}`;
   if (ctx.servers.length === 0)
     return `no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
   if (contradicted)
@@ -275,7 +284,7 @@ function undecidedHeadline(
   if (p && p.discover.verdict !== 'delivered')
     return `the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
   if (p)
-    return `the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port in the case'})`;
+    return `the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port with an OpenFlow port number in the case'})`;
   if (leaning)
     return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
   return 'see the findings and what to collect';

@@ -97,7 +97,8 @@ export function vmByOwnFacts(name: string, ids: Readonly<Record<string, string>>
  * XenServer guest vif<domid>.<n> whose domid is neither Dom0's nor a host of the case), on a bridge
  * that is not a physical or tunnel bridge; an uplink is a port on a physical or tunnel bridge, a
  * trunk, or a wire to a host of the case that runs OVS; a service port is a DHCP/router device in a
- * namespace. Anything else is unknown, and nothing is advised for it.
+ * namespace, or an OVS internal port named tap<id> (the DHCP agent's). Anything else is unknown,
+ * and nothing is advised for it.
  */
 export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: PortRole; why: string } {
   const i = p.interfaces[0];
@@ -148,6 +149,13 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
       return { role: 'uplink', why: `domid ${domid} is ${owner.name}, a host of the case running OVS` };
     return { role: 'vm', why: `a XenServer guest vif (domid ${domid}, not a host of the case)` };
   }
+  // The DHCP agent's device: Neutron's tap naming on an OVS internal port (a VM's tap is a tun/tap
+  // or veth device the hypervisor creates), moved into a qdhcp namespace the case may not show.
+  if (NEUTRON_VM_NAME.test(p.name) && p.name.startsWith('tap') && type === 'internal')
+    return {
+      role: 'service',
+      why: "an OVS internal port named tap<id>: the DHCP agent's device (a VM's tap is not internal)",
+    };
   if (NEUTRON_VM_NAME.test(p.name)) return { role: 'vm', why: "Neutron's VM port naming" };
   if (NEUTRON_SERVICE_NAME.test(p.name))
     return {

@@ -113,6 +113,11 @@ describe('pasted outputs recognised by content', () => {
       '_uuid               : 6a1c7a2e-0b8c-4d5e-9f10-111213141516\nofport              : 3\n',
       'vsctl-list',
     ],
+    [
+      'ss -ano -4 in a qdhcp namespace (field case study-notes-vxlan-network)',
+      'Netid            State             Recv-Q            Send-Q                         Local Address:Port                       Peer Address:Port           Process\nudp              UNCONN            0                 0                                    0.0.0.0:67                              0.0.0.0:*\n',
+      'sockets',
+    ],
   ])('%s', (_what, text, kind) => {
     expect(sniff(text)?.kind).toBe(kind);
   });

@@ -666,6 +666,11 @@ export class HostBuilder {
           `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${b.name}\`)`,
         );
       if (!b.failMode.known) h.gaps.push(`bridge ${b.name}: fail_mode unknown (collect \`ovs-vsctl show\`)`);
+      // Pasted `ovs-vsctl show` and dump-flows name ports but give no OpenFlow numbers: no trace
+      // can start at or reach a port of this bridge.
+      const ifaces = b.ports.flatMap((p) => p.interfaces);
+      if (ifaces.length > 0 && ifaces.every((i) => !i.ofport.known))
+        h.gaps.push(`bridge ${b.name}: OpenFlow port numbers unknown (collect \`ovs-ofctl show ${b.name}\`)`);
       const untagKnown = b.ports.filter((p) => !p.tag.known).map((p) => p.name);
       if (untagKnown.length > 0)
         h.gaps.push(

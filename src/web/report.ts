@@ -2,6 +2,7 @@
 // nothing fetched when opened), with the DISCOVER of every VM port traced beforehand, since a
 // file has no server to trace on demand.
 import { traceCommand } from '../dataplane/run.ts';
+import { TraceInputError } from '../dataplane/trace.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type DiagnosisJson, type TraceJson, traceJson } from './adapt.ts';
 import { reportPage } from './page.ts';
@@ -26,7 +27,13 @@ export function reportData(snap: Snapshot, o: { vm?: string; now?: Date } = {}):
   ].slice(0, REPORT_TRACES);
   const traces: Record<string, TraceJson> = {};
   for (const from of froms)
-    traces[`${from} dhcp-discover`] = traceJson(traceCommand(snap, { from, packet: 'dhcp-discover' }));
+    try {
+      traces[`${from} dhcp-discover`] = traceJson(traceCommand(snap, { from, packet: 'dhcp-discover' }));
+    } catch (e) {
+      // A VM port without an OpenFlow port number in the case (pasted `ovs-vsctl show`) cannot be
+      // traced: the page says the report holds no trace of it, the diagnosis says why.
+      if (!(e instanceof TraceInputError)) throw e;
+    }
   return { view, diagnosis, traces, generated: (o.now ?? new Date()).toISOString() };
 }
 

@@ -46,6 +46,8 @@ export const dhcpPort: Check = {
       const listed = ctx.snapshot.hosts.flatMap((h) =>
         h.namespaces.filter((n) => n.name.startsWith('qdhcp-')).map((n) => `${h.name}:${n.name}`),
       );
+      // A host whose DHCP agent files are in the case, without its namespaces: name it and the network.
+      const agents = ctx.snapshot.hosts.flatMap((h) => h.dhcpNetworks.map((net) => ({ h, net })));
       out.push({
         code: 'dhcp-server-not-in-case',
         role: 'gap',
@@ -53,12 +55,21 @@ export const dhcpPort: Check = {
         subject: 'DHCP server',
         message: listed.length
           ? `a qdhcp namespace is listed (${listed.join(', ')}) but its devices are not in the case`
-          : 'the case holds no DHCP server (no qdhcp namespace with a device): the host running the DHCP agent was not collected, or it has none for this network',
-        evidence: [],
-        fix: [
-          'openstack network agent list --agent-type dhcp   # which host serves the network',
-          'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
-        ],
+          : agents.length
+            ? `the case holds the DHCP agent's files (${agents.map(({ h, net }) => `${h.name}: network ${net.net}`).join(', ')}) but no qdhcp namespace with a device: that host's namespaces were not collected`
+            : 'the case holds no DHCP server (no qdhcp namespace with a device): the host running the DHCP agent was not collected, or it has none for this network',
+        evidence: agents.map(({ h, net }) =>
+          evid(`DHCP agent state for network ${net.net}`, { file: net.files[0] ?? h.name, line: 0 }),
+        ),
+        fix: agents.length
+          ? agents.map(
+              ({ h, net }) =>
+                `ip netns; ip netns exec ${shellWord(`qdhcp-${net.net}`)} ip -d address show   # on ${h.name}`,
+            )
+          : [
+              'openstack network agent list --agent-type dhcp   # which host serves the network',
+              'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
+            ],
       });
       return out;
     }
