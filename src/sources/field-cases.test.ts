@@ -1,9 +1,13 @@
-// Real sosreports published by others (src/parse/fixtures/field/PROVENANCE.md), read as cases
-// without --lenient; every expectation below was checked by hand against the files.
+// Real outputs published by others (sosreports and pasted command outputs: src/parse/fixtures/field/
+// PROVENANCE.md), read as cases without --lenient; every expectation below was checked by hand
+// against the files.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBridge, findPort } from '../model/snapshot.ts';
+import { diagnose } from '../doctor/diagnose.ts';
+import { findVms, portRole } from '../model/roles.ts';
+import { findBridge, findPort, type Host } from '../model/snapshot.ts';
 import { OWN_FIXTURES } from '../testing/fixtures.ts';
+import { reportData } from '../web/report.ts';
 import { readCase } from './case-dir.ts';
 
 const FIELD = join(OWN_FIXTURES, 'field');
@@ -87,5 +91,176 @@ describe('openvswitch/ovs-issues#141 (OVS 2.3.0, quoted names, a port OpenFlow d
   it('ofctl show lists only LOCAL: clients0 is 65534, router1 has no OpenFlow port number', () => {
     expect(findPort(h, 'clients0')!.port.interfaces[0]!.ofport).toMatchObject({ known: true, value: 65534 });
     expect(findPort(h, 'router1')!.port.interfaces[0]!.ofport.known).toBe(false);
+  });
+});
+
+/** Flows of a bridge whose dumped text holds every one of `parts`. */
+function flowsWith(h: Host, bridge: string, ...parts: string[]) {
+  const f = findBridge(h, bridge)!.flows;
+  return f.known ? f.value.entries.filter((e) => parts.every((x) => e.text.includes(x))) : [];
+}
+
+const QDHCP = 'qdhcp-6ee86f5e-5d22-4c00-a2cd-6622ec856e17';
+
+describe('9506hqwy/openstack_study_notes vxlan network: a controller with the qdhcp namespace (OVS 3.3.1, pasted outputs)', () => {
+  const s = readCase(join(FIELD, 'study-notes-vxlan-network'));
+  const h = s.hosts[0]!;
+  it('reads the pasted outputs by content; ovs-dpctl show, list-tunnels and ip route are not read', () => {
+    expect(s.diagnostics).toEqual([]);
+    expect(h.name).toBe('controller');
+    expect(h.ovsVersion).toBe('3.3.1');
+    expect(h.files.length).toBe(10);
+    expect(h.ignored.sort()).toEqual([
+      'controller/dpctl-show.txt',
+      `controller/ip_netns_exec_${QDHCP}_ip_route.txt`,
+      'controller/list-tunnels.txt',
+    ]);
+    expect(h.bridges.map((b) => b.name)).toEqual(['br-tun', 'br-provider', 'br-mgmt', 'br-int']);
+    for (const b of h.bridges) expect(b.failMode).toMatchObject({ known: true, value: 'secure' });
+    const counts = h.bridges.map((b) => [b.name, b.flows.known && b.flows.value.entries.length]);
+    expect(counts).toEqual([
+      ['br-tun', 13],
+      ['br-provider', 4],
+      ['br-mgmt', 2],
+      ['br-int', 29],
+    ]);
+    for (const b of h.bridges) expect(b.flows.known && b.flows.value.complete).toBe(true);
+  });
+  it('br-int: three internal tap ports with their local VLANs; the patch pairs and the VXLAN port', () => {
+    const tags = ['tap183c56bb-b2', 'tap2dac2cf0-61', 'tap52b1b85b-8e'].map((n) => {
+      const p = findPort(h, n)!;
+      expect(p.bridge.name).toBe('br-int');
+      expect(p.port.interfaces[0]!.type).toMatchObject({ known: true, value: 'internal' });
+      return p.port.tag.known && p.port.tag.value;
+    });
+    expect(tags).toEqual([1, 3, 2]);
+    const patch = findPort(h, 'patch-tun')!.port.interfaces[0]!;
+    expect(patch.options.known && patch.options.value.peer).toBe('patch-int');
+    const vx = findPort(h, 'vxlan-ac10001f')!;
+    expect(vx.bridge.name).toBe('br-tun');
+    const o = vx.port.interfaces[0]!.options;
+    expect(o.known && o.value).toMatchObject({
+      local_ip: '172.16.0.11',
+      remote_ip: '172.16.0.31',
+      in_key: 'flow',
+      out_key: 'flow',
+    });
+  });
+  it('br-tun maps local VLAN 3 to VNI 239 (0xef) both ways', () => {
+    expect(flowsWith(h, 'br-tun', 'table=4,', 'tun_id=0xef', 'mod_vlan_vid:3').length).toBe(1);
+    const out = flowsWith(h, 'br-tun', 'table=22,', 'dl_vlan=3', 'load:0xef->NXM_NX_TUN_ID[]');
+    expect(out.map((e) => e.flow.stats.n_packets)).toEqual([11]);
+  });
+  it('the qdhcp namespace: the DHCP port with its addresses, and udp :67 bound (ss -ano -4, read by content)', () => {
+    expect(h.namespaces.map((n) => n.name)).toEqual([QDHCP]);
+    const ns = h.namespaces[0]!;
+    const tap = ns.devices!.find((d) => d.name === 'tap2dac2cf0-61')!;
+    expect(tap).toMatchObject({ mac: 'fa:16:3e:e9:26:5b', mtu: 1450, up: true });
+    expect(
+      tap.addresses!.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefixlen}`),
+    ).toEqual(['169.254.169.254/32', '192.168.101.1/24']);
+    expect(ns.sockets!.length).toBe(8);
+    expect(ns.sockets!.some((l) => l.proto === 'udp' && l.address === '0.0.0.0' && l.port === 67)).toBe(true);
+    expect(h.devices!.length).toBe(11);
+  });
+  it('no VM here: the internal taps are the DHCP agent’s ports; undecided, asking for OpenFlow port numbers', () => {
+    for (const n of ['tap183c56bb-b2', 'tap52b1b85b-8e', 'tap2dac2cf0-61']) {
+      const p = findPort(h, n)!;
+      expect(portRole(s, h, p.bridge, p.port).role).toBe('service');
+    }
+    expect(findVms(s)).toEqual([]);
+    expect(h.gaps).toContain(
+      'bridge br-int: OpenFlow port numbers unknown (collect `ovs-ofctl show br-int`)',
+    );
+    const d = diagnose(s);
+    expect(d.verdict).toBe('undecided');
+    expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(d.findings.map((f) => f.code)).toEqual(['no-vm-port']);
+  });
+});
+
+describe('9506hqwy/openstack_study_notes vxlan instance: the VM’s compute node and the DHCP agent’s files (OVS 3.3.1)', () => {
+  const s = readCase(join(FIELD, 'study-notes-vxlan-instance'));
+  const [compute, controller] = s.hosts as [Host, Host];
+  it('two hosts: the compute node’s pasted outputs, the controller’s var/lib/neutron/dhcp files', () => {
+    expect(s.diagnostics).toEqual([]);
+    expect(s.hosts.map((x) => x.name)).toEqual(['compute', 'controller']);
+    expect(compute.ovsVersion).toBe('3.3.1');
+    expect(compute.ignored.sort()).toEqual([
+      'compute/dpctl-show.txt',
+      'compute/list-tunnels.txt',
+      'compute/tcpdump-n-e-i-eth0.txt',
+      'compute/tcpdump-n-e-i-vxlan_sys_4789.txt',
+    ]);
+    expect(compute.bridges.map((b) => [b.name, b.flows.known && b.flows.value.entries.length])).toEqual([
+      ['br-mgmt', 2],
+      ['br-int', 76],
+      ['br-tun', 14],
+      ['br-provider', 4],
+    ]);
+    for (const b of compute.bridges) expect(b.flows.known && b.flows.value.complete).toBe(true);
+    expect(controller.bridges).toEqual([]);
+    expect(controller.ignored).toEqual([
+      'controller/var/lib/neutron/dhcp/6ee86f5e-5d22-4c00-a2cd-6622ec856e17/addn_hosts',
+    ]);
+  });
+  it('the VM port on VLAN 3; two stale ports whose devices are gone (OVS’s error kept)', () => {
+    const vm = findPort(compute, 'tap648437e1-0d')!;
+    expect(vm.port.tag).toMatchObject({ known: true, value: 3 });
+    expect(vm.port.interfaces[0]!.type).toMatchObject({ known: true, value: '' });
+    expect(compute.devices!.find((d) => d.name === 'tap648437e1-0d')!.mac).toBe('fe:16:3e:61:21:c6');
+    const stale = ['tap0ab9a23c-99', 'tap635485ff-6c'].map((n) => {
+      const p = findPort(compute, n)!;
+      return [p.port.tag.known && p.port.tag.value, p.port.interfaces[0]!.error?.text];
+    });
+    expect(stale).toEqual([
+      [1, 'could not open network device tap0ab9a23c-99 (No such device)'],
+      [2, 'could not open network device tap635485ff-6c (No such device)'],
+    ]);
+    const o = findPort(compute, 'vxlan-ac10000b')!.port.interfaces[0]!.options;
+    expect(o.known && o.value).toMatchObject({ local_ip: '172.16.0.31', remote_ip: '172.16.0.11' });
+  });
+  it('the counters say the VM asked and was answered: DISCOVER/REQUEST out, the reply delivered', () => {
+    const asked = flowsWith(compute, 'br-int', 'table=71,', 'nw_src=0.0.0.0,tp_src=68,tp_dst=67');
+    expect(asked.map((e) => e.flow.stats.n_packets)).toEqual([2]);
+    const answered = flowsWith(compute, 'br-int', 'table=81,', 'udp,reg5=0x4,tp_src=67,tp_dst=68');
+    expect(answered.map((e) => e.flow.stats.n_packets)).toEqual([2]);
+    // br-tun learned the DHCP port's MAC behind the tunnel to the controller, VNI 239.
+    const learned = flowsWith(compute, 'br-tun', 'table=20,', 'dl_dst=fa:16:3e:e9:26:5b');
+    expect(learned.map((e) => e.flow.hard_timeout)).toEqual([300]);
+    expect(learned[0]!.text).toContain('load:0xef->NXM_NX_TUN_ID[],output:"vxlan-ac10000b"');
+  });
+  it('the DHCP agent’s host entry and lease for the VM’s MAC', () => {
+    const net = controller.dhcpNetworks[0]!;
+    expect(net.net).toBe('6ee86f5e-5d22-4c00-a2cd-6622ec856e17');
+    expect(net.hosts!.map((x) => [x.mac, x.ip])).toEqual([['fa:16:3e:61:21:c6', '192.168.101.85']]);
+    expect(net.leases!.map((x) => [x.mac, x.ip, x.expiry])).toEqual([
+      ['fa:16:3e:61:21:c6', '192.168.101.85', 1715960522],
+    ]);
+  });
+  it('diagnose: undecided (no OpenFlow port numbers, no qdhcp namespace), never a problem; the stale ports are observations', () => {
+    expect(findVms(s).map((v) => v.port.name)).toEqual([
+      'tap648437e1-0d',
+      'tap0ab9a23c-99',
+      'tap635485ff-6c',
+    ]);
+    const d = diagnose(s);
+    expect(d.verdict).toBe('undecided');
+    expect(d.paths.map((p) => p.discover.verdict)).toEqual(['not traced', 'not traced', 'not traced']);
+    expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(d.findings.map((f) => [f.code, f.role])).toEqual([
+      ['interface-error', 'observation'],
+      ['interface-error', 'observation'],
+      ['dhcp-server-not-in-case', 'gap'],
+    ]);
+    expect(d.collectNext).toContain(
+      'compute: bridge br-int: OpenFlow port numbers unknown (collect `ovs-ofctl show br-int`)',
+    );
+    expect(d.collectNext).toContain(`ip netns; ip netns exec ${QDHCP} ip -d address show   # on controller`);
+  });
+  it('vifpath report builds: no precomputed trace for ports without an OpenFlow port number', () => {
+    const r = reportData(s, { now: new Date(0) });
+    expect(r.diagnosis.verdict).toBe('undecided');
+    expect(r.traces).toEqual({});
   });
 });
