@@ -10,6 +10,7 @@ import { type ExitCode, VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseLinks } from '../parse/links.ts';
+import { projectPath } from '../paths.ts';
 import { ARCHIVE, type ReadOptions, readCase } from '../sources/case-dir.ts';
 import { diagnose } from './diagnose.ts';
 import type { Verdict } from './finding.ts';
@@ -286,7 +287,7 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
         for (const w of pool) void w.terminate();
       };
       for (let i = 0; i < workers; i++) {
-        const w = new Worker(new URL('./fleet-worker.mjs', import.meta.url), {
+        const w = new Worker(projectPath('src', 'doctor', 'fleet-worker.mjs'), {
           workerData: { index: plain, read },
         });
         pool.push(w);

@@ -19,10 +19,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dhcpSightings } from '../capture/analyze.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
+import { projectPath } from '../paths.ts';
 import { onInterrupt } from '../runner/cleanup.ts';
 import { exec, execOk } from '../runner/exec.ts';
 import { LocalRunner, NETNS } from '../runner/runner.ts';
@@ -62,7 +62,7 @@ export const LAB_HOSTS: readonly LabHost[] = ['dom0', 'domu', 'vm', 'qdhcp'];
 export class LabError extends VifpathError {}
 
 /** The vifpath entry point: the late-port scenarios run `vifpath agent` as a process of the lab. */
-const VIFPATH_BIN = fileURLToPath(new URL('../../bin/vifpath.mjs', import.meta.url));
+const VIFPATH_BIN = projectPath('bin', 'vifpath.mjs');
 /** How long `up` waits for the agent to tag a late port (it takes milliseconds when its monitor works). */
 export const LATE_PORT_WAIT_MS = 2000;
 /** The agent's files, relative to the lab directory. */

@@ -3,11 +3,11 @@
 // name from the case is written into this markup: the script sets every text.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectPath } from '../paths.ts';
 
 const require = createRequire(import.meta.url);
-const HERE = dirname(fileURLToPath(import.meta.url));
+const HERE = projectPath('src', 'web');
 
 /** Everything the page loads, by the name it is served under: vendored libraries from node_modules, our own from assets/. */
 export const ASSETS: Record<string, { file: string; type: string }> = {
