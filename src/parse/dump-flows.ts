@@ -25,11 +25,11 @@ export interface DumpedFlow {
   text: string;
 }
 
-export interface FlowDump {
+export interface FlowDump<E = DumpedFlow> {
   /** From the header line; undefined for headerless output. */
   version?: OpenFlowVersion;
   header?: string;
-  flows: DumpedFlow[];
+  flows: E[];
   /** False when OVS stopped early (decode error, connection failure): flows may be missing. */
   complete: boolean;
 }
@@ -43,9 +43,25 @@ export interface DumpFlowsOptions {
   expectOutput?: boolean;
 }
 
-export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parsed<FlowDump> {
+const dumped = (flow: Flow, line: number, text: string): DumpedFlow => ({ flow, line, text });
+
+export function parseDumpFlows(text: string, opts?: DumpFlowsOptions): Parsed<FlowDump>;
+/**
+ * `entry` makes what the dump keeps of each flow: the Snapshot's entry straight away, so that a
+ * 200k-flow dump does not first build (and the garbage collector copy) an intermediate per flow.
+ */
+export function parseDumpFlows<E>(
+  text: string,
+  opts: DumpFlowsOptions,
+  entry: (flow: Flow, line: number, text: string) => E,
+): Parsed<FlowDump<E>>;
+export function parseDumpFlows<E>(
+  text: string,
+  opts: DumpFlowsOptions = {},
+  entry = dumped as unknown as (flow: Flow, line: number, text: string) => E,
+): Parsed<FlowDump<E>> {
   const { lines, diagnostics } = splitLines(text);
-  const dump: FlowDump = { flows: [], complete: !hasCorrupt(diagnostics) };
+  const dump: FlowDump<E> = { flows: [], complete: !hasCorrupt(diagnostics) };
   if (!dump.complete) return { value: dump, diagnostics };
   // OVS prints a decode error as a block: the `***decode error: X***` line, the message's hex dump,
   // and its log lines; the block is one diagnostic at its first line.
@@ -72,7 +88,7 @@ export function parseDumpFlows(text: string, opts: DumpFlowsOptions = {}): Parse
           dump.complete = false;
           continue;
         }
-        dump.flows.push({ flow, line: n, text: t });
+        dump.flows.push(entry(flow, n, t));
       } catch (e) {
         if (!(e instanceof FlowSyntaxError)) throw e;
         const last = i === lines.length - 1 && !text.endsWith('\n');

@@ -4,7 +4,7 @@
 // is unknown and adds its evidence when it agrees; when it disagrees the earlier value stays and
 // the conflict is reported.
 import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.ts';
-import { DumpEntry } from '../model/flow-entry.ts';
+import type { DumpEntry } from '../model/flow-entry.ts';
 import type {
   Bridge,
   BridgeFlows,
@@ -434,7 +434,7 @@ export class HostBuilder {
 
   applyFlows(
     bridgeName: string,
-    dump: FlowDump,
+    dump: FlowDump<DumpEntry>,
     file: string,
     version: string | undefined,
     style: DumpStyle,
@@ -447,7 +447,7 @@ export class HostBuilder {
         : version
           ? { version: version as BridgeFlows['version'] & string }
           : {}),
-      entries: dump.flows.map((f) => new DumpEntry(f.flow, file, f.line)),
+      entries: dump.flows,
       complete: dump.complete,
       alternatives: [],
     };

@@ -4,6 +4,7 @@
 // `apply` puts that value into the host. The phases say the order the host is built in.
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { ev, unknown } from '../model/evidence.ts';
+import { DumpEntry } from '../model/flow-entry.ts';
 import type { FileDiagnostic } from '../model/snapshot.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { diag, type Parsed } from '../parse/diagnostics.ts';
@@ -119,7 +120,7 @@ const versionOf = (k: DumpKind): string | undefined => ('version' in k ? k.versi
 function parseFlowsFile(
   x: ReadContext,
   k: DumpKind,
-): Parsed<{ dump: FlowDump; bridge: string; version?: string }> | undefined {
+): Parsed<{ dump: FlowDump<DumpEntry>; bridge: string; version?: string }> | undefined {
   const f = x.file;
   const s = x.dumps;
   const br = x.bridgeOf(k.bridge);
@@ -141,7 +142,11 @@ function parseFlowsFile(
     x.b.skipFlows(br, f.rel, `not read: ${w.file} is complete and preferred`);
     return undefined;
   }
-  const r = parseDumpFlows(x.text(), { expectOutput: !k.noStats && !f.sniffed });
+  const r = parseDumpFlows(
+    x.text(),
+    { expectOutput: !k.noStats && !f.sniffed },
+    (flow, line) => new DumpEntry(flow, f.rel, line),
+  );
   const version = versionOf(k);
   return {
     value: { dump: r.value, bridge: br, ...(version ? { version } : {}) },
