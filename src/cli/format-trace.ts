@@ -72,6 +72,11 @@ function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: b
       );
       return;
     case 'drop':
+      // Not a dead branch: the trace cannot follow a port whose OpenFlow number is unknown.
+      if (n.reason.code === 'ofport-unknown') {
+        out.push(`${pad}${c.yellow(`~ not followed: ${esc(n.reason.text)}`)}`);
+        return;
+      }
       out.push(
         `${pad}${c.red(`x ${n.reason.code === 'drop-flow' || n.reason.code === 'table-miss' ? 'drop' : esc(n.reason.text)}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
       );

@@ -6,14 +6,17 @@ import type { Action, ActionType } from '../openflow/types.ts';
 import type { CompiledFlow } from './classifier.ts';
 import { readBits, writeBits, writeField } from './fields.ts';
 import { normalSwitch } from './normal.ts';
+import { unnumbered } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import {
   assume,
   drop,
   type Engine,
   emit,
+  floodUnnumbered,
   MAX_DEPTH,
   MAX_RESUBMITS,
+  notFollowed,
   portNumber,
   runTable,
   unsupported,
@@ -63,7 +66,21 @@ const none = (): undefined => undefined;
 
 function output(fr: Frame, port: { kind: string; n?: number; name?: string }): undefined {
   const n = portNumber(fr.rb, port);
-  if (n === undefined) fr.node.note = 'no such port on the bridge';
+  const hidden =
+    n === undefined && port.kind === 'name'
+      ? unnumbered(fr.rb.bridge).find((u) => u.iface.name === port.name)?.iface.name
+      : undefined;
+  if (hidden !== undefined) {
+    fr.node.note = 'OpenFlow port number unknown: not followed';
+    notFollowed(
+      fr.e,
+      fr.node.children,
+      fr.rb,
+      `output to ${hidden}: its OpenFlow port number unknown, not followed`,
+      `${fr.rb.host}:${fr.rb.name}: ${hidden} has no OpenFlow port number in the case: where the packet goes from there is not traced`,
+      [hidden],
+    );
+  } else if (n === undefined) fr.node.note = 'no such port on the bridge';
   else if (n === fr.p.in_port) fr.node.note = 'skipping output to input port';
   else out(fr, n);
   return undefined;
@@ -317,6 +334,7 @@ function flood(fr: Frame): undefined {
   for (const port of fr.rb.ports.values())
     if (port.ofport !== fr.p.in_port && port.ofport !== OFPP_LOCAL) out(fr, port.ofport);
   if (fr.p.in_port !== OFPP_LOCAL) out(fr, OFPP_LOCAL);
+  floodUnnumbered(fr.e, fr.node.children, fr.rb);
   return undefined;
 }
 

@@ -1,8 +1,10 @@
 // NORMAL: OVS's L2 switch with its VLAN rules (reference/ovs-semantics.md §1): the input VLAN
 // from the ingress port's config, the MAC table when the case has one, flooding otherwise, and
 // the output tag per port mode.
+import type { Port } from '../model/snapshot.ts';
+import { unnumbered } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
-import { assume, drop, type Engine, emit } from './trace.ts';
+import { assume, drop, type Engine, emit, floodUnnumbered } from './trace.ts';
 import type { TraceNode } from './tree.ts';
 import type { PortVlan, RtBridge, RtPort } from './world.ts';
 
@@ -156,4 +158,18 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
     if (!untagged) q.vlans.unshift({ tpid: 0x8100, vid: vlan, pcp: p.vlans[0]?.pcp ?? 0 });
     emit(e, node.children, rb, port.ofport, q, depth + 1);
   }
+  // Ports the case names without a number: the flood (or the learned port) may be one of them.
+  if (only === undefined) floodUnnumbered(e, node.children, rb, (port) => mayCarry(port, vlan));
+  else if (!rb.ports.has(only) && unnumbered(rb.bridge).length)
+    emit(e, node.children, rb, only, clonePacket(p), depth + 1);
+}
+
+/** Could this port (of unknown OpenFlow number) get a frame of `vlan`? Unknown config: yes. */
+function mayCarry(port: Port, vlan: number): boolean {
+  if (!port.tag.known) return true;
+  const tag = port.tag.value;
+  const mode =
+    port.vlanMode.known && port.vlanMode.value ? port.vlanMode.value : tag !== null ? 'access' : 'trunk';
+  const trunks = port.trunks.known ? port.trunks.value : [];
+  return includes({ tag, trunks, mode }, vlan);
 }

@@ -4,12 +4,22 @@
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
-import type { FlowEntry } from '../model/snapshot.ts';
+import type { FlowEntry, Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
 import { learnTargets } from './learned.ts';
 import { normalSwitch } from './normal.ts';
+import {
+  findInterface,
+  ifaceError,
+  isUnnumbered,
+  noOpenFlowPort,
+  ofportAssumption,
+  ofportUncertainty,
+  portList,
+  unnumbered,
+} from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import {
   type Assumption,
@@ -115,7 +125,6 @@ export function trace(
   o: TraceOptions = {},
 ): TraceResult {
   const hit = w.ifaces.get(host)?.get(portName);
-  if (!hit) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
   const e: Engine = {
     w,
     assumptions: new Map(),
@@ -127,17 +136,108 @@ export function trace(
   };
   for (const a of o.assumptions ?? []) assume(e, a);
   const root: TraceNode[] = [];
-  enterBridge(e, root, hit.bridge, hit.port, clonePacket(packet), 0);
+  let bridge: string;
+  if (hit) {
+    enterBridge(e, root, hit.bridge, hit.port, clonePacket(packet), 0);
+    bridge = hit.bridge.name;
+  } else bridge = enterUnnumbered(e, root, host, portName, packet);
   const tree = root[0]!;
   const target = o.target ?? null;
   return {
     ...judge(tree, target),
     target,
-    start: { host, bridge: hit.bridge.name, port: portName, packet: clonePacket(packet) },
+    start: { host, bridge, port: portName, packet: clonePacket(packet) },
     tree,
     assumptions: [...e.assumptions.values()],
     unsupported: [...e.unsupported.values()],
   };
+}
+
+/**
+ * The start port is not in the world: a port the case names without its OpenFlow port number
+ * (pasted `ovs-vsctl show`) is not traced, an unproven leaf says why and the assumption which
+ * command gives the number; a port the case does not hold at all, or one OVS gave no OpenFlow
+ * port, is bad input. Returns the port's bridge.
+ */
+function enterUnnumbered(
+  e: Engine,
+  out: TraceNode[],
+  host: string,
+  portName: string,
+  packet: Packet,
+): string {
+  const found = findInterface(e.w.hosts.get(host), portName);
+  if (!found) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
+  const { bridge, iface } = found;
+  // A port named by its Port record whose one interface is named otherwise.
+  const alias = e.w.ifaces.get(host)?.get(iface.name);
+  if (alias) {
+    enterBridge(e, out, alias.bridge, alias.port, clonePacket(packet), 0);
+    return alias.bridge.name;
+  }
+  if (!isUnnumbered(found))
+    throw new TraceInputError(
+      `OVS port "${portName}" on host ${host} is not an OpenFlow port (${noOpenFlowPort(found)})${ifaceError(iface)}: no packet enters there`,
+    );
+  const rb = { host, name: bridge.name };
+  const node: TraceNode = {
+    kind: 'bridge',
+    host,
+    bridge: bridge.name,
+    inPort: portName,
+    packet: clonePacket(packet),
+    children: [],
+  };
+  out.push(node);
+  notFollowed(
+    e,
+    node.children,
+    rb,
+    `in_port ${portName}: OpenFlow port number unknown, not traced`,
+    `${host}:${portName} is a port of ${bridge.name}${ifaceError(iface)} but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced`,
+    [portName],
+  );
+  return bridge.name;
+}
+
+/**
+ * A branch the trace cannot follow because a port's OpenFlow number is unknown: an unproven leaf
+ * (never a drop the verdict rests on) and the command that gives the numbers.
+ */
+export function notFollowed(
+  e: Engine,
+  out: TraceNode[],
+  rb: Pick<RtBridge, 'host' | 'name'>,
+  text: string,
+  why: string,
+  ports: readonly string[],
+): void {
+  assume(e, ofportAssumption(rb.host, rb.name, ports));
+  const saved = e.uncertain;
+  e.uncertain ??= ofportUncertainty(why);
+  drop(e, out, rb, null, { code: 'ofport-unknown', text });
+  e.uncertain = saved;
+}
+
+/** A flood also goes to the bridge's ports without a known number (those `mayGet` accepts): say so. */
+export function floodUnnumbered(
+  e: Engine,
+  out: TraceNode[],
+  rb: RtBridge,
+  mayGet: (port: Port) => boolean = () => true,
+): void {
+  const missed = unnumbered(rb.bridge)
+    .filter((u) => mayGet(u.port))
+    .map((u) => u.iface.name);
+  if (missed.length)
+    notFollowed(
+      e,
+      out,
+      rb,
+      `flood to ${portList(missed)}: OpenFlow port numbers unknown, not followed`,
+      `${rb.host}:${rb.name}: the flood also goes to ${portList(missed)}, whose OpenFlow port numbers the case does not give`,
+      missed,
+    );
 }
 
 export function enterBridge(
@@ -302,6 +402,18 @@ export function emit(
       output(e, out, rb, port?.name ?? rb.name, vlan, { kind: 'local', host: rb.host, bridge: rb.name });
       return;
     }
+    const missed = unnumbered(rb.bridge).map((u) => u.iface.name);
+    if (missed.length) {
+      notFollowed(
+        e,
+        out,
+        rb,
+        `output to port ${ofport}: not a port the case numbers on ${rb.name}, not followed`,
+        `${rb.host}:${rb.name}: output to port ${ofport}, which may be ${missed.length === 1 ? '' : 'one of '}${portList(missed)} (OpenFlow port numbers unknown)`,
+        missed,
+      );
+      return;
+    }
     drop(e, out, rb, null, {
       code: 'no-such-port',
       text: `output to port ${ofport}, which the case does not show on ${rb.name}`,
@@ -310,6 +422,18 @@ export function emit(
   }
   if (port.peer) {
     const peer = e.w.ifaces.get(rb.host)?.get(port.peer);
+    const hidden = peer ? undefined : findInterface(e.w.hosts.get(rb.host), port.peer);
+    if (hidden && isUnnumbered(hidden)) {
+      notFollowed(
+        e,
+        out,
+        { host: rb.host, name: hidden.bridge.name },
+        `patch port ${port.name} to ${hidden.bridge.name}:${port.peer}: its OpenFlow port number unknown, not followed`,
+        `${rb.host}: the patch peer ${hidden.bridge.name}:${port.peer} of ${rb.name}:${port.name} has no OpenFlow port number in the case: ${hidden.bridge.name}'s flows cannot be looked up`,
+        [port.peer],
+      );
+      return;
+    }
     if (!peer) {
       drop(e, out, rb, null, {
         code: 'patch-peer-missing',
@@ -350,6 +474,19 @@ export function emit(
     const remote = e.w.ifaces.get(link.host)?.get(link.iface);
     if (remote) {
       enterBridge(e, node.children, remote.bridge, remote.port, p, depth + 1);
+      return;
+    }
+    // An OVS port at the far end, whose number the case does not give: not a device reached.
+    const hidden = findInterface(e.w.hosts.get(link.host), link.iface);
+    if (hidden && isUnnumbered(hidden)) {
+      notFollowed(
+        e,
+        node.children,
+        { host: link.host, name: hidden.bridge.name },
+        `wire to ${link.host}:${link.iface}: its OpenFlow port number unknown, not followed`,
+        `${link.host}:${link.iface} is a port of ${hidden.bridge.name} without an OpenFlow port number in the case: ${hidden.bridge.name}'s flows cannot be looked up`,
+        [link.iface],
+      );
       return;
     }
     deliver(e, node.children, rb, port, vlan, link.host, link.iface, true);

@@ -31,7 +31,9 @@ export type AssumptionCode =
   | 'behind-port-unknown'
   | 'underlay'
   | 'underlay-owner'
-  | 'tunnel-inferred';
+  | 'tunnel-inferred'
+  /** A port the case names without its OpenFlow port number (pasted `ovs-vsctl show`). */
+  | 'ofport-unknown';
 
 export type DropCode =
   | 'table-miss'
@@ -51,7 +53,9 @@ export type DropCode =
   /** The remote host has no tunnel port for (type, key, remote=our local_ip): "receive tunnel port not found". */
   | 'tunnel-port-not-found'
   /** A flow-based option (`remote_ip=flow`, `key=flow`) the flows never set. */
-  | 'tunnel-flow-unset';
+  | 'tunnel-flow-unset'
+  /** The packet goes to (or enters) a port whose OpenFlow port number the case does not give: not followed. */
+  | 'ofport-unknown';
 
 export interface DropReason {
   code: DropCode;
@@ -113,7 +117,7 @@ export interface PortAt {
 
 /** Why what follows on a branch is not proven by the evidence (it inherits to every leaf below). */
 export interface Uncertainty {
-  code: 'unsupported-action' | 'unsupported-match' | 'dump-incomplete' | 'controller';
+  code: 'unsupported-action' | 'unsupported-match' | 'dump-incomplete' | 'controller' | 'ofport-unknown';
   text: string;
 }
 
@@ -415,9 +419,11 @@ export function judge(
   const targetHosts = new Set(target?.map((t) => t.host) ?? []);
   const score = (d: Drop, i: number): number =>
     (targetHosts.has(d.host) ? 1000 : 0) + (d.entry ? 100 : d.table !== null ? 50 : 0) + i / 1000;
+  // A branch not followed for want of a port number is no dead branch: never the drop that matters.
+  const dead = drops.filter((d) => d.reason.code !== 'ofport-unknown');
   let drop: Drop | null = null;
-  if (verdict !== 'delivered' && drops.length)
-    drop = drops.reduce((a, b, i) => (score(b, i) > score(a, drops.indexOf(a)) ? b : a));
+  if (verdict !== 'delivered' && dead.length)
+    drop = dead.reduce((a, b, i) => (score(b, i) > score(a, dead.indexOf(a)) ? b : a));
   return { verdict, outputs, reached, drop, drops, uncertain };
 }
 

@@ -5,8 +5,9 @@
 // The underlay between the two hosts is not simulated: that is printed as an assumption.
 import type { Host, Interface } from '../model/snapshot.ts';
 import { formatIpv4 } from '../openflow/values.ts';
+import { unnumbered } from './ofports.ts';
 import type { Packet } from './packet.ts';
-import { assume, drop, type Engine, enterBridge } from './trace.ts';
+import { assume, drop, type Engine, enterBridge, notFollowed } from './trace.ts';
 import type { Assumption, TraceNode, TunnelType } from './tree.ts';
 import type { RtBridge, RtPort, World } from './world.ts';
 
@@ -280,6 +281,24 @@ export function tunnelOut(
   const ownerBridge = e.w.bridges.find(
     (b) => b.host === owner.host && [...b.ports.values()].some((x) => x.tunnel),
   );
+  // Tunnel ports of that type without a known OpenFlow number: one of them may receive it.
+  const hidden = recv
+    ? []
+    : (e.w.hosts.get(owner.host)?.bridges ?? [])
+        .flatMap((b) => unnumbered(b))
+        .filter((u) => u.iface.type.known && u.iface.type.value === t.type);
+  if (hidden.length) {
+    const names = hidden.map((u) => u.iface.name);
+    notFollowed(
+      e,
+      node.children,
+      { host: owner.host, name: hidden[0]!.bridge.name },
+      `${owner.host}: ${t.type} port ${names.join(', ')} without an OpenFlow port number: not followed`,
+      `${owner.host} has ${t.type} ports (${names.join(', ')}) whose OpenFlow port numbers the case does not give: which one receives the packet, and what its bridge's flows do, is not traced`,
+      names,
+    );
+    return;
+  }
   if (!recv) {
     drop(e, node.children, ownerBridge ?? { host: owner.host, name: '(datapath)' }, null, {
       code: 'tunnel-port-not-found',

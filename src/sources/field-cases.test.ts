@@ -258,9 +258,19 @@ describe('9506hqwy/openstack_study_notes vxlan instance: the VM’s compute node
     );
     expect(d.collectNext).toContain(`ip netns; ip netns exec ${QDHCP} ip -d address show   # on controller`);
   });
-  it('vifpath report builds: no precomputed trace for ports without an OpenFlow port number', () => {
+  it('vifpath report builds: the precomputed traces of ports without an OpenFlow port number are undecided, with the command', () => {
     const r = reportData(s, { now: new Date(0) });
     expect(r.diagnosis.verdict).toBe('undecided');
-    expect(r.traces).toEqual({});
+    const t = r.traces['compute:tap648437e1-0d dhcp-discover'] as {
+      verdict: string;
+      drop: unknown;
+      assumptions: { code: string; remedy?: string }[];
+    };
+    expect(Object.keys(r.traces)).toHaveLength(3);
+    expect(t.verdict).toBe('incomplete');
+    expect(t.drop).toBeNull();
+    expect(t.assumptions.filter((a) => a.code === 'ofport-unknown').map((a) => a.remedy)).toEqual([
+      'ovs-ofctl show br-int   # on compute: the OpenFlow port numbers',
+    ]);
   });
 });

@@ -30,8 +30,9 @@ export function reportData(snap: Snapshot, o: { vm?: string; now?: Date } = {}):
     try {
       traces[`${from} dhcp-discover`] = traceJson(traceCommand(snap, { from, packet: 'dhcp-discover' }));
     } catch (e) {
-      // A VM port without an OpenFlow port number in the case (pasted `ovs-vsctl show`) cannot be
-      // traced: the page says the report holds no trace of it, the diagnosis says why.
+      // A VM port OVS gave no OpenFlow port (ofport -1, or absent from `ovs-ofctl show`) cannot
+      // be traced: the page says the report holds no trace of it, the diagnosis says why. One whose
+      // number the case does not give (pasted `ovs-vsctl show`) has its undecided trace.
       if (!(e instanceof TraceInputError)) throw e;
     }
   return { view, diagnosis, traces, generated: (o.now ?? new Date()).toISOString() };

@@ -567,7 +567,8 @@
     const out = [];
     const visit = (n, table) => {
       if (n.kind === 'table') table = n;
-      if (n.kind === 'drop') out.push({ node: n, table });
+      // A branch not followed (a port's OpenFlow number unknown) is no dead branch.
+      if (n.kind === 'drop' && n.reason.code !== 'ofport-unknown') out.push({ node: n, table });
       for (const c of n.children || []) visit(c, table);
     };
     visit(tree, null);
@@ -702,6 +703,10 @@
           parts.push(`${n.port}${n.vlan === null ? '' : ` (VLAN ${n.vlan})`} → ${endpointText(n.endpoint)}`);
           break;
         case 'drop': {
+          if (n.reason.code === 'ofport-unknown') {
+            parts.push(`⋯ not followed: ${n.reason.text}`);
+            break;
+          }
           const t = [...branch].reverse().find((x) => x.kind === 'table');
           const f = n.flow || t?.flow;
           parts.push(
@@ -742,7 +747,10 @@
         text = `output ${n.port}${n.vlan === null ? ' untagged' : ` VLAN ${n.vlan}`} → ${endpointText(n.endpoint)}`;
         break;
       case 'drop':
-        text = `✕ drop on ${n.host} ${n.bridge}: ${n.reason.text}${n.flow ? ` — ${flowText(n.flow)}` : ''}`;
+        text =
+          n.reason.code === 'ofport-unknown'
+            ? `⋯ not followed on ${n.host} ${n.bridge}: ${n.reason.text}`
+            : `✕ drop on ${n.host} ${n.bridge}: ${n.reason.text}${n.flow ? ` — ${flowText(n.flow)}` : ''}`;
         break;
       default:
         text = n.text || n.kind;
@@ -804,6 +812,18 @@
                   `${x.node.host} ${x.node.bridge}: ${x.node.reason.text}${f ? ` — ${ruleOf(f)} (n_packets=${f.n_packets ?? '?'})` : ''}`,
                 );
               }),
+            ),
+          )
+        : null,
+      t.uncertain?.length
+        ? el(
+            'details',
+            { class: 'uncertain', open: true },
+            el('summary', {}, `not proven (${t.uncertain.length})`),
+            el(
+              'ul',
+              {},
+              t.uncertain.map((u) => el('li', {}, u.text)),
             ),
           )
         : null,

@@ -1,0 +1,90 @@
+// Ports the case names without their OpenFlow port number. Pasted `ovs-vsctl show` and
+// `ovs-ofctl dump-flows` outputs name every port but number none (`ovs-ofctl show <bridge>` does),
+// and the trace world holds a port only with its number (flows match and output by number). A
+// trace that starts at such a port, or sends the packet to one, cannot know what happens there:
+// it is not followed, the branch is not proven, and the assumption names the command that gives
+// the numbers. A port known to have no number (OVSDB `[]`, -1: OVS could not open the device, or
+// absent from the bridge's `ovs-ofctl show` in the case, which lists every OpenFlow port) is a
+// fact, not an unknown.
+import type { Bridge, Host, Interface, Port } from '../model/snapshot.ts';
+import { shellWord } from '../runner/runner.ts';
+import type { Assumption, Uncertainty } from './tree.ts';
+
+export interface Unnumbered {
+  bridge: Bridge;
+  port: Port;
+  iface: Interface;
+}
+
+const cache = new WeakMap<Bridge, Unnumbered[]>();
+
+/** Was the bridge's `ovs-ofctl show` read? It lists every OpenFlow port, LOCAL always. */
+function ofctlShown(b: Bridge): boolean {
+  return b.ports.some((p) => p.interfaces.some((i) => i.ofctl));
+}
+
+/** The interfaces of a bridge whose OpenFlow port number the case does not give. */
+export function unnumbered(b: Bridge | undefined): Unnumbered[] {
+  if (!b) return [];
+  let l = cache.get(b);
+  if (!l) {
+    l = [];
+    if (!ofctlShown(b))
+      for (const port of b.ports)
+        for (const iface of port.interfaces) if (!iface.ofport.known) l.push({ bridge: b, port, iface });
+    cache.set(b, l);
+  }
+  return l;
+}
+
+export function isUnnumbered(u: Unnumbered): boolean {
+  return unnumbered(u.bridge).some((x) => x.iface === u.iface);
+}
+
+/** Why a port the world does not hold has no OpenFlow port, when the case says so. */
+export function noOpenFlowPort(u: Unnumbered): string {
+  const o = u.iface.ofport;
+  if (!o.known) return `\`ovs-ofctl show ${u.bridge.name}\` in the case does not list it`;
+  return o.value === null
+    ? 'OVSDB ofport is [], none assigned'
+    : `ofport ${o.value}: OVS could not open the device`;
+}
+
+/** An interface (or single-interface port) of the host by name, whatever its ofport. */
+export function findInterface(h: Host | undefined, name: string): Unnumbered | undefined {
+  for (const bridge of h?.bridges ?? [])
+    for (const port of bridge.ports)
+      for (const iface of port.interfaces)
+        if (iface.name === name || (port.name === name && port.interfaces.length === 1))
+          return { bridge, port, iface };
+  return undefined;
+}
+
+/** The command that gives a bridge's OpenFlow port numbers. */
+export function ofportRemedy(host: string, bridge: string): string {
+  return `ovs-ofctl show ${shellWord(bridge)}   # on ${host}: the OpenFlow port numbers`;
+}
+
+function names(l: readonly string[]): string {
+  return l.length > 6 ? `${l.slice(0, 6).join(', ')}, … (${l.length})` : l.join(', ');
+}
+
+/** What the trace did not follow, said once per bridge and ports. */
+export function ofportAssumption(host: string, bridge: string, ports: readonly string[]): Assumption {
+  return {
+    code: 'ofport-unknown',
+    text: `${host}:${bridge}: the case gives no OpenFlow port number for ${names(ports)} (\`ovs-vsctl show\` and \`dump-flows\` do not give ${ports.length === 1 ? 'it' : 'them'}); the trace does not follow the packet through ${ports.length === 1 ? 'it' : 'them'}`,
+    remedy: ofportRemedy(host, bridge),
+  };
+}
+
+export function ofportUncertainty(text: string): Uncertainty {
+  return { code: 'ofport-unknown', text };
+}
+
+/** The interface's own error (a device OVS could not open), for messages. */
+export function ifaceError(i: Interface): string {
+  return i.error ? ` (OVSDB error: ${i.error.text})` : '';
+}
+
+export { names as portList };
