@@ -34,24 +34,11 @@ export function diag(
  * are corrupt. Returns null lines when the text cannot be read at all.
  */
 export function splitLines(text: string): { lines: string[]; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
-  const nul = text.indexOf('\0');
-  if (nul >= 0) {
-    const line = countLines(text, nul);
-    diagnostics.push(diag('corrupt', line, 'binary', 'binary data (NUL byte) in a text file'));
-    return { lines: [], diagnostics };
-  }
-  const bad = text.indexOf('\uFFFD');
-  if (bad >= 0) {
-    diagnostics.push(diag('corrupt', countLines(text, bad), 'binary', 'bytes that are not UTF-8 text'));
-    return { lines: [], diagnostics };
-  }
+  const diagnostics = binaryCheck(text);
+  if (diagnostics.length > 0) return { lines: [], diagnostics };
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  else if (text !== '')
-    diagnostics.push(
-      diag('warning', lines.length, 'no-final-newline', 'no newline at the end: the output may be cut off'),
-    );
+  else if (text !== '') diagnostics.push(noFinalNewline(lines.length));
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.length > MAX_LINE) {
@@ -63,6 +50,21 @@ export function splitLines(text: string): { lines: string[]; diagnostics: Diagno
     if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
   }
   return { lines, diagnostics };
+}
+
+/** The text is not text (a NUL byte, bytes that are not UTF-8): one corrupt diagnostic, else none. */
+export function binaryCheck(text: string): Diagnostic[] {
+  const nul = text.indexOf('\0');
+  if (nul >= 0)
+    return [diag('corrupt', countLines(text, nul), 'binary', 'binary data (NUL byte) in a text file')];
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) return [diag('corrupt', countLines(text, bad), 'binary', 'bytes that are not UTF-8 text')];
+  return [];
+}
+
+/** splitLines' warning for a text whose last line (`lines` lines in all) lacks its newline. */
+export function noFinalNewline(lines: number): Diagnostic {
+  return diag('warning', lines, 'no-final-newline', 'no newline at the end: the output may be cut off');
 }
 
 function countLines(text: string, upto: number): number {

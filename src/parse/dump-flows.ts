@@ -5,13 +5,13 @@ import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
 import {
+  binaryCheck,
   type Diagnostic,
   diag,
-  hasCorrupt,
+  MAX_LINE,
+  noFinalNewline,
   ovsMessage,
   type Parsed,
-  splitLines,
-  unreadable,
   VLOG,
 } from './diagnostics.ts';
 
@@ -60,15 +60,31 @@ export function parseDumpFlows<E>(
   opts: DumpFlowsOptions = {},
   entry = dumped as unknown as (flow: Flow, line: number, text: string) => E,
 ): Parsed<FlowDump<E>> {
-  const { lines, diagnostics } = splitLines(text);
-  const dump: FlowDump<E> = { flows: [], complete: !hasCorrupt(diagnostics) };
+  const diagnostics = binaryCheck(text);
+  const dump: FlowDump<E> = { flows: [], complete: diagnostics.length === 0 };
   if (!dump.complete) return { value: dump, diagnostics };
+  const cut = text !== '' && !text.endsWith('\n');
+  if (cut) diagnostics.push(noFinalNewline(0)); // its line, the last one, is set at the end
   // OVS prints a decode error as a block: the `***decode error: X***` line, the message's hex dump,
   // and its log lines; the block is one diagnostic at its first line.
   let block: { d: Diagnostic; last: number } | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const n = i + 1;
+  // Line by line, not split: a 200k-line array of substrings lives as long as the parse, which
+  // makes the garbage collector copy every line once more.
+  let n = 0;
+  for (let pos = 0; pos < text.length; ) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    n++;
+    if (eol - pos > MAX_LINE) {
+      diagnostics.push(
+        diag('corrupt', n, 'line-too-long', `line is ${eol - pos} characters (limit ${MAX_LINE})`),
+      );
+      return { value: { flows: [], complete: false }, diagnostics };
+    }
+    const raw = text.slice(pos, text.charCodeAt(eol - 1) === 13 && eol > pos ? eol - 1 : eol);
+    pos = eol + 1;
+    // The last line, when the file lacks its final newline: the output may have been cut there.
+    const last = cut && pos > text.length;
     if (raw.trim() === '') continue;
     if (block) {
       if (HEX_DUMP.test(raw) || VLOG.test(raw)) {
@@ -83,7 +99,7 @@ export function parseDumpFlows<E>(
       try {
         const flow = parseFlow(t);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
-        if (i === lines.length - 1 && !text.endsWith('\n') && hasUnsupported(flow)) {
+        if (last && hasUnsupported(flow)) {
           diagnostics.push(cutOff(n, 'last flow cut off (no newline, unknown syntax at the end)', t));
           dump.complete = false;
           continue;
@@ -91,7 +107,6 @@ export function parseDumpFlows<E>(
         dump.flows.push(entry(flow, n, t));
       } catch (e) {
         if (!(e instanceof FlowSyntaxError)) throw e;
-        const last = i === lines.length - 1 && !text.endsWith('\n');
         if (last) {
           diagnostics.push(cutOff(n, `last flow cut off: ${e.message}`, t));
           dump.complete = false;
@@ -118,14 +133,15 @@ export function parseDumpFlows<E>(
       diagnostics.push(m);
       continue;
     }
-    if (i === lines.length - 1 && !text.endsWith('\n')) {
+    if (last) {
       diagnostics.push(cutOff(n, 'last line cut off before "actions="', raw));
       dump.complete = false;
       continue;
     }
-    diagnostics.push(unreadable(lines, i, text, 'not-a-flow', 'not a flow line'));
+    diagnostics.push(diag('corrupt', n, 'not-a-flow', 'not a flow line', raw));
   }
-  if (lines.length === 0 && opts.expectOutput)
+  if (cut) diagnostics[0]!.line = n;
+  if (n === 0 && opts.expectOutput)
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
   return { value: dump, diagnostics };
