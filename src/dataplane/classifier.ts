@@ -39,24 +39,28 @@ export interface CompiledFlow {
   /** Every action is conjunction(...): a clause, not a rule of its own. */
   conjunctive: { id: number; clause: number; nClauses: number }[] | null;
   /** Match items the model cannot evaluate (the flow is treated as not matching). */
-  unsupported: string[];
-  checks: Check[];
-  bigChecks: BigCheck[];
+  unsupported: readonly string[];
 }
 
-/** A compiled flow whose texts are printed when a trace first quotes it. */
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * A compiled flow whose texts are printed when a trace first quotes it. It keeps no checks of its
+ * own: its subtable holds the fields and masks, its bucket key the values (a 50k-flow table then
+ * costs some 150 bytes a flow instead of 700).
+ */
 class Compiled implements CompiledFlow {
   private ruleText: string | undefined;
   private actions: string[] | undefined;
   constructor(
     readonly entry: FlowEntry,
-    readonly flow: Flow,
     readonly priority: number,
     readonly conjunctive: { id: number; clause: number; nClauses: number }[] | null,
-    readonly unsupported: string[],
-    readonly checks: Check[],
-    readonly bigChecks: BigCheck[],
+    readonly unsupported: readonly string[],
   ) {}
+  get flow(): Flow {
+    return this.entry.flow;
+  }
   get rule(): string {
     if (this.ruleText === undefined) this.ruleText = formatFlowRule(this.flow);
     return this.ruleText;
@@ -72,7 +76,8 @@ interface Subtable {
   checks: Check[];
   bigChecks: BigCheck[];
   maxPriority: number;
-  buckets: Map<string | number, CompiledFlow[]>;
+  /** By key: one flow, or several, highest priority first (most keys have one flow). */
+  buckets: Map<string | number, CompiledFlow | CompiledFlow[]>;
 }
 
 export interface CompiledTable {
@@ -245,22 +250,15 @@ export function unsupportedItem(m: MatchItem, resolve: PortResolver): string | u
   }
 }
 
-export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFlow {
+/** A flow's checks, merged per field (udp + nw_proto=17) and sorted by field: its subtable's signature. */
+function checksOf(
+  flow: Flow,
+  resolve: PortResolver,
+): { checks: Check[]; bigChecks: BigCheck[]; unsupported: string[] } {
   const checks: Check[] = [];
   const bigChecks: BigCheck[] = [];
   const unsupported: string[] = [];
-  const flow = entry.flow;
   for (const m of flow.match) compileItem(m, resolve, checks, bigChecks, unsupported);
-  const acts = flow.actions;
-  const conj =
-    acts.length > 0 && acts.every((a) => a.type === 'conjunction')
-      ? acts.map((a) =>
-          a.type === 'conjunction'
-            ? { id: a.id, clause: a.clause, nClauses: a.nClauses }
-            : { id: 0, clause: 0, nClauses: 0 },
-        )
-      : null;
-  // Merge duplicate checks of one field (udp + nw_proto=17) so the signature is canonical.
   const sorted: Check[] = [];
   for (const c of checks) {
     const i = sorted.findIndex((x) => x.id === c.id);
@@ -270,13 +268,24 @@ export function compileFlow(entry: FlowEntry, resolve: PortResolver): CompiledFl
     } else sorted.push(c);
   }
   sorted.sort((a, b) => (a.id < b.id ? -1 : 1));
-  return new Compiled(entry, flow, flow.priority, conj, unsupported, sorted, bigChecks);
+  return { checks: sorted, bigChecks, unsupported };
 }
 
-function signature(f: CompiledFlow): string {
+function conjunctiveOf(flow: Flow): { id: number; clause: number; nClauses: number }[] | null {
+  const acts = flow.actions;
+  return acts.length > 0 && acts.every((a) => a.type === 'conjunction')
+    ? acts.map((a) =>
+        a.type === 'conjunction'
+          ? { id: a.id, clause: a.clause, nClauses: a.nClauses }
+          : { id: 0, clause: 0, nClauses: 0 },
+      )
+    : null;
+}
+
+function signature(checks: Check[], big: BigCheck[]): string {
   let s = '';
-  for (const c of f.checks) s += `${c.id}/${c.mask},`;
-  for (const c of f.bigChecks) s += `${c.id}/${c.mask},`;
+  for (const c of checks) s += `${c.id}/${c.mask},`;
+  for (const c of big) s += `${c.id}/${c.mask},`;
   return s;
 }
 
@@ -289,38 +298,52 @@ function keyOf(checks: Check[], big: BigCheck[], p: Packet): string | number {
   return k;
 }
 
-function flowKey(f: CompiledFlow): string | number {
-  if (f.checks.length === 1 && f.bigChecks.length === 0) return f.checks[0]!.value >>> 0;
+function flowKey(checks: Check[], big: BigCheck[]): string | number {
+  if (checks.length === 1 && big.length === 0) return checks[0]!.value >>> 0;
   let k = '';
-  for (const c of f.checks) k += `${c.value},`;
-  for (const c of f.bigChecks) k += `${c.value},`;
+  for (const c of checks) k += `${c.value},`;
+  for (const c of big) k += `${c.value},`;
   return k;
 }
 
-export function compileTable(id: number, flows: CompiledFlow[]): CompiledTable {
+const asList = (b: CompiledFlow | CompiledFlow[]): CompiledFlow[] => (Array.isArray(b) ? b : [b]);
+
+/** One table of a bridge, compiled from its dumped flows (in dump order). */
+export function compileTable(
+  id: number,
+  entries: readonly FlowEntry[],
+  resolve: PortResolver,
+): CompiledTable {
   const subs = new Map<string, Subtable>();
-  for (const f of flows) {
-    if (f.unsupported.length > 0) continue;
-    const sig = signature(f);
+  let hasConjunctive = false;
+  for (const entry of entries) {
+    const flow = entry.flow;
+    const { checks, bigChecks, unsupported } = checksOf(flow, resolve);
+    const conj = conjunctiveOf(flow);
+    if (conj) hasConjunctive = true;
+    const f = new Compiled(entry, flow.priority, conj, unsupported.length > 0 ? unsupported : NONE);
+    if (unsupported.length > 0) continue;
+    const sig = signature(checks, bigChecks);
     let s = subs.get(sig);
     if (!s) {
-      s = { signature: sig, checks: f.checks, bigChecks: f.bigChecks, maxPriority: -1, buckets: new Map() };
+      s = { signature: sig, checks, bigChecks, maxPriority: -1, buckets: new Map() };
       subs.set(sig, s);
     }
     s.maxPriority = Math.max(s.maxPriority, f.priority);
-    const k = flowKey(f);
+    const k = flowKey(checks, bigChecks);
     const b = s.buckets.get(k);
-    if (b) b.push(f);
-    else s.buckets.set(k, [f]);
+    if (b === undefined) s.buckets.set(k, f);
+    else if (Array.isArray(b)) b.push(f);
+    else s.buckets.set(k, [b, f]);
   }
   // Highest priority first; a stable sort keeps dump order among equals (the first one wins).
   for (const s of subs.values())
-    for (const b of s.buckets.values()) if (b.length > 1) b.sort((x, y) => y.priority - x.priority);
+    for (const b of s.buckets.values()) if (Array.isArray(b)) b.sort((x, y) => y.priority - x.priority);
   return {
     id,
     subtables: [...subs.values()].sort((a, b) => b.maxPriority - a.maxPriority),
-    hasConjunctive: flows.some((f) => f.conjunctive),
-    size: flows.length,
+    hasConjunctive,
+    size: entries.length,
   };
 }
 
@@ -329,7 +352,7 @@ function allMatches(t: CompiledTable, p: Packet): CompiledFlow[] {
   const out: CompiledFlow[] = [];
   for (const s of t.subtables) {
     const b = s.buckets.get(keyOf(s.checks, s.bigChecks, p));
-    if (b) for (const f of b) out.push(f);
+    if (b) for (const f of asList(b)) out.push(f);
   }
   return out.sort((a, b) => b.priority - a.priority);
 }
@@ -341,7 +364,7 @@ function bestOf(t: CompiledTable, p: Packet, skipConjunctive: boolean): LookupRe
     if (best && s.maxPriority < best.priority) break;
     const b = s.buckets.get(keyOf(s.checks, s.bigChecks, p));
     if (!b) continue;
-    for (const f of b) {
+    for (const f of asList(b)) {
       if (skipConjunctive && f.conjunctive) continue;
       if (!best || f.priority > best.priority) {
         best = f;

@@ -12,13 +12,7 @@ import type {
   VlanMode,
 } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
-import {
-  type CompiledTable,
-  compileFlow,
-  compileTable,
-  type PortResolver,
-  unsupportedItem,
-} from './classifier.ts';
+import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
 import {
@@ -214,9 +208,7 @@ class LazyTables implements Tables {
     if (t) return t;
     const entries = this.pending.get(table);
     if (!entries) return undefined;
-    const flows = new Array<ReturnType<typeof compileFlow>>(entries.length);
-    for (let i = 0; i < entries.length; i++) flows[i] = compileFlow(entries[i]!, this.resolve);
-    const c = compileTable(table, flows);
+    const c = compileTable(table, entries, this.resolve);
     this.compiled.set(table, c);
     this.pending.delete(table);
     return c;
