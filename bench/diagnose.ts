@@ -94,6 +94,10 @@ const load = (): string => {
   return `load average ${l[0]} ${l[1]} ${l[2]}`;
 };
 
+// The first run after a source change bundles src/ (bin/vifpath.mjs): not part of any timing.
+run(['diagnose', join(import.meta.dirname, '..', 'examples', 'xenserver-seed')]);
+const startup = medianRun(['diagnose', join(import.meta.dirname, '..', 'examples', 'xenserver-seed')]);
+
 console.log(
   `diagnose, the seed case + ${FLOWS.toLocaleString('en')} generated flows on each of its 2 bridges, one cold process per run, median of ${RUNS} (node ${process.version}; ${load()})`,
 );
@@ -117,6 +121,9 @@ for (const shape of SHAPES) {
     const rAll = median(reps.map((r) => r.start + r.load + r.trace));
     const perFlow = (d.mb * 1024 * 1024) / (2 * FLOWS);
     console.log(`${shape} shape:`);
+    console.log(
+      `  vifpath diagnose of the seed alone (start-up and the case): ${startup.s.toFixed(2)} s, peak RSS ${startup.mb.toFixed(0)} MB`,
+    );
     console.log(
       `  vifpath diagnose        : ${d.s.toFixed(2)} s, peak RSS ${d.mb.toFixed(0)} MB (${perFlow.toFixed(0)} bytes per flow)   [${d.all}]`,
     );

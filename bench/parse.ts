@@ -122,5 +122,5 @@ console.log(
   `  ovs.flow --no-stats form : ${Math.round(peer).toLocaleString('en')} flows/s (${py.flows} flows in ${py.seconds.toFixed(2)} s)`,
 );
 console.log(
-  `  ratio vifpath / ovs.flow : ${(ours / peer).toFixed(1)}x   (targets: >= 1,000,000 flows/s and >= 30x)`,
+  `  ratio vifpath / ovs.flow : ${(ours / peer).toFixed(1)}x   (targets, issue 20: parse >= 50% of the object floor and >= 10x ovs.flow)`,
 );
