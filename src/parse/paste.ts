@@ -1,10 +1,11 @@
 // What a paste does to a command's output, undone before the output's own parser reads it: a web
 // page's HTML escapes (`&quot;`, `&gt;`), elision lines marking an excerpt (`...`, `[snip]`), every
 // line indented by the same extra spaces or tab (a ticket, a chat), and dump-flows records wrapped
-// over two lines by a terminal or a ticket at 80 or 100 columns. Line numbers are kept: a removed
+// over several lines by a terminal or a ticket at any width. Line numbers are kept: a removed
 // line is blanked, a rejoined record sits on its first line and its continuation is blanked.
 // Never guessed: an escape that is not consistent over the whole file is refused (corrupt), and a
-// wrapped record is rejoined only when the result parses as one flow.
+// wrapped record is rejoined only when the result parses as one flow, else refused (corrupt),
+// never read as several flows.
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { parseFlow } from '../openflow/flow.ts';
 import { type Diagnostic, diag, VLOG } from './diagnostics.ts';
@@ -14,6 +15,8 @@ export interface Repaired {
   diagnostics: Diagnostic[];
   /** The first elision line: the output is an excerpt, what it leaves out stays unknown. */
   excerpt?: number;
+  /** The first line of a wrapped dump record refused (not rejoinable): flows are missing. */
+  refused?: number;
 }
 
 /** A line that stands for lines left out. */
@@ -92,8 +95,13 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
     );
   }
   // 4. Wrapped dump-flows records.
-  if (opts.flows) rejoinFlows(lines, diagnostics);
-  return { text: lines.join('\n'), diagnostics, ...(excerpt !== undefined ? { excerpt } : {}) };
+  const refused = opts.flows ? rejoinFlows(lines, diagnostics) : undefined;
+  return {
+    text: lines.join('\n'),
+    diagnostics,
+    ...(excerpt !== undefined ? { excerpt } : {}),
+    ...(refused !== undefined ? { refused } : {}),
+  };
 }
 
 function decodeEntity(e: string): string {
@@ -149,59 +157,172 @@ function parsesWhole(t: string): boolean {
 
 const indent = (l: string): number => /^[ \t]*/.exec(l)![0].length;
 
-/** Join parts as a terminal broke them (nothing lost) or as a ticket wrapped them (a space lost). */
-function joins(parts: readonly string[]): string[] {
-  let out = [parts[0]!];
-  for (const p of parts.slice(1)) {
-    const q = p.trimStart();
-    out = out.flatMap((o) => [o + q, `${o} ${q}`]);
-  }
-  return out;
-}
+/** Lines one record may be wrapped over (a 2,500-character flow folded at 40 columns). */
+export const MAX_WRAPPED_LINES = 64;
+/** Joins tried per wrapped record before it is refused. */
+const MAX_JOINS = 512;
 
 /**
- * A record broken over lines by a terminal or a ticket (80 or 100 columns): its continuation lines
- * sit at the margin, less indented than records (which ovs-ofctl prints with a leading space);
- * where indentation says nothing, a part without `actions=` goes with the next line. Rejoined only
- * when the result parses whole as one flow; else left for the parser to refuse.
+ * How the parts of a wrapped record join, most likely first. At each break a space was lost (a
+ * ticket or mail client wraps at a blank and drops it) or nothing was (a terminal cuts at the
+ * column). Blanks kept at either side of a break say a space; otherwise a part as long as the
+ * longest part says a cut (nothing lost), a shorter one a wrap at a blank. Alternatives flip the
+ * fewest breaks first, up to MAX_JOINS candidates in all.
  */
-function rejoinFlows(lines: string[], diagnostics: Diagnostic[]): void {
-  for (let i = 0; i < lines.length; i++) {
-    const a = lines[i]!;
-    // The common case first: a record and the next line each with their actions.
-    if (a.includes('actions=') && (lines[i + 1]?.includes('actions=') ?? true)) continue;
-    if (notRecord(a)) continue;
-    const k = indent(a);
-    const parts = [a];
-    const at = [i];
-    for (let j = i + 1; j < lines.length && parts.length < 5; j++) {
-      const b = lines[j]!;
-      if (b.trim() === '') continue;
-      if (notRecord(b)) break;
-      // A part without actions= is never a whole record: the next line goes on with it.
-      const open = !parts.some((p) => p.includes('actions='));
-      const cont = k > 0 ? indent(b) < k || open : parts.length === 1 && (open || !b.includes('actions='));
-      if (!cont) break;
-      parts.push(b);
-      at.push(j);
+function* joins(parts: readonly string[]): Generator<string> {
+  const breaks = parts.length - 1;
+  const width = Math.max(...parts.slice(0, -1).map((p) => p.length));
+  const pref: string[] = [];
+  const open: number[] = [];
+  for (let j = 0; j < breaks; j++) {
+    const l = parts[j]!;
+    const r = parts[j + 1]!;
+    if (/[ \t]\r?$/.test(l) || /^[ \t]/.test(r)) pref.push(' ');
+    else {
+      pref.push(l.length >= width ? '' : ' ');
+      open.push(j);
     }
-    if (parts.length === 1) continue;
-    // The longest span that parses whole as one record.
-    for (let n = parts.length; n >= 2; n--) {
-      const joined = joins(parts.slice(0, n)).find((c) => c.split('actions=').length === 2 && parsesWhole(c));
-      if (joined === undefined) continue;
-      lines[i] = joined;
-      for (const j of at.slice(1, n)) lines[j] = '';
+  }
+  const build = (flip: ReadonlySet<number>): string => {
+    let out = parts[0]!.trimEnd();
+    for (let j = 0; j < breaks; j++) {
+      const sep = flip.has(j) ? (pref[j] === '' ? ' ' : '') : pref[j]!;
+      out += sep + parts[j + 1]!.trim();
+    }
+    return out;
+  };
+  // Subsets of the uncertain breaks by size: 0 flips, then 1, then 2, ...
+  let tried = 0;
+  for (let k = 0; k <= open.length; k++) {
+    const idx = Array.from({ length: k }, (_, n) => n);
+    for (;;) {
+      if (tried++ === MAX_JOINS) return;
+      yield build(new Set(idx.map((n) => open[n]!)));
+      let m = k - 1;
+      while (m >= 0 && idx[m] === open.length - k + m) m--;
+      if (m < 0) break;
+      idx[m]!++;
+      for (let n = m + 1; n < k; n++) idx[n] = idx[n - 1]! + 1;
+    }
+  }
+}
+
+const HEADER_START = /^\s*(?:NXST|OFPST)_FLOW reply\b/;
+const HEADER = /^(?:NXST|OFPST)_FLOW reply(?: \(OF1\.\d\))? \(xid=0x[0-9a-f]+\):(?: flags=\[more\])?$/;
+
+/** The dump's header line wrapped (at under 40 columns): rejoined when whole, else left. */
+function rejoinHeader(lines: string[], i: number, diagnostics: Diagnostic[]): void {
+  const parts = [lines[i]!];
+  const at = [i];
+  for (let j = i + 1; j < lines.length && parts.length < 8; j++) {
+    const b = lines[j]!;
+    if (b.trim() === '') continue;
+    if (b.includes('actions=') || indent(b) > 0) break;
+    parts.push(b);
+    at.push(j);
+    for (const c of joins(parts)) {
+      if (!HEADER.test(c.trim())) continue;
+      lines[i] = c;
+      for (const k of at.slice(1)) lines[k] = '';
       diagnostics.push(
         diag(
           'warning',
           i + 1,
           'rejoined',
-          `a record wrapped over lines ${i + 1}-${at[n - 1]! + 1} (a paste): rejoined`,
-          joined,
+          `the header wrapped over lines ${i + 1}-${j + 1} (a paste): rejoined`,
+          c,
         ),
       );
-      break;
+      return;
     }
   }
+}
+
+/**
+ * A record broken over lines by a terminal or a ticket (any width): its continuation lines sit at
+ * the margin, less indented than records (which ovs-ofctl prints with a leading space); where
+ * indentation says nothing, a part without `actions=` goes on with the next line, and after it a
+ * line without `actions=` that does not start a record (`cookie=`, `duration=`). Rejoined when the
+ * result parses whole as one flow. Lines taken for one wrapped record that rejoin into no flow, or
+ * over more than MAX_WRAPPED_LINES lines, are refused (corrupt, named by their first line) and
+ * blanked: never read as flows of their own, `--lenient` included. Returns the first refused line.
+ */
+function rejoinFlows(lines: string[], diagnostics: Diagnostic[]): number | undefined {
+  let refused: number | undefined;
+  // The text ends without its newline: its last record may be cut there (the dump parser says so).
+  const cutAtEnd = lines.length > 0 && lines[lines.length - 1] !== '';
+  for (let i = 0; i < lines.length; i++) {
+    const a = lines[i]!;
+    // The common case first: a record and the next line each with their actions.
+    if (a.includes('actions=') && (lines[i + 1]?.includes('actions=') ?? true)) continue;
+    if (HEADER_START.test(a) && !HEADER.test(a.trim())) {
+      rejoinHeader(lines, i, diagnostics);
+      continue;
+    }
+    if (notRecord(a)) continue;
+    const k = indent(a);
+    const parts = [a];
+    const at = [i];
+    // A part without actions= is never a whole record: the next line goes on with it (the word
+    // itself may be cut: `a` / `ctions=`).
+    let open = !a.includes('actions=');
+    for (let j = i + 1; j < lines.length; j++) {
+      const b = lines[j]!;
+      if (b.trim() === '') continue;
+      if (notRecord(b)) break;
+      const cont =
+        k > 0
+          ? indent(b) < k || open
+          : open || (!b.includes('actions=') && !/^(?:cookie|duration)=/.test(b.trimStart()));
+      if (!cont) break;
+      open &&= !`${parts[parts.length - 1]!.trim().slice(-8)}${b.trim()}`.includes('actions=');
+      parts.push(b);
+      at.push(j);
+    }
+    if (parts.length === 1) continue;
+    const last = at[at.length - 1]!;
+    const span = `${i + 1}-${last + 1}`;
+    const tooLong = parts.length > MAX_WRAPPED_LINES;
+    let done = false;
+    // The longest span that parses whole as one record. Lines at the margin under an indented
+    // record are its continuation for sure: all of them, or none (a record left out of a rejoined
+    // head would read as a shorter flow); without indentation a new record may have been taken in.
+    const least = k > 0 ? parts.length : 2;
+    for (let n = tooLong ? 0 : parts.length; n >= least && !done; n--) {
+      for (const c of joins(parts.slice(0, n))) {
+        if (c.split('actions=').length !== 2 || !parsesWhole(c)) continue;
+        lines[i] = c;
+        for (const j of at.slice(1, n)) lines[j] = '';
+        diagnostics.push(
+          diag(
+            'warning',
+            i + 1,
+            'rejoined',
+            `a record wrapped over lines ${i + 1}-${at[n - 1]! + 1} (a paste): rejoined`,
+            c,
+          ),
+        );
+        done = true;
+        break;
+      }
+    }
+    if (done) continue;
+    // A record cut at the end of the text: the dump parser reads its last line as cut off.
+    if (cutAtEnd && last === lines.length - 1 && !tooLong) continue;
+    diagnostics.push(
+      diag(
+        'corrupt',
+        i + 1,
+        'wrapped-unreadable',
+        tooLong
+          ? `a record wrapped over more than ${MAX_WRAPPED_LINES} lines from here (a paste): not read, paste the dump unwrapped`
+          : `lines ${span} are one record wrapped over several lines (a paste) that rejoins into no flow: not read, paste the dump unwrapped`,
+        a,
+      ),
+    );
+    refused ??= i + 1;
+    for (const j of at) lines[j] = '';
+    i = last;
+  }
+  return refused;
 }

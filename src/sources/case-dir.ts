@@ -505,6 +505,8 @@ function readHostAt(
             const r = repairPaste(stripped, { flows: f.kind.kind === 'dump-flows' });
             push(f.rel, r.diagnostics);
             excerpt = r.excerpt;
+            // A wrapped dump record refused (blanked, never read as flows): flows are missing.
+            partial ??= r.refused;
             stripped = r.text;
           }
         }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Bridge, findBridge, findPort, type Host } from '../model/snapshot.ts';
-import { repairPaste } from '../parse/paste.ts';
+import { MAX_WRAPPED_LINES, repairPaste } from '../parse/paste.ts';
 import { OWN_FIXTURES } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
@@ -127,10 +127,10 @@ describe('repairPaste table', () => {
       { text: `${FLOW}\n\n\n`, codes: ['rejoined'] },
     ],
     [
-      'a continuation that makes no flow is left for the parser to refuse',
+      'a continuation that makes no flow: the record refused whole, neither line read',
       `${FLOW}\nxyz(\n`,
       true,
-      { text: `${FLOW}\nxyz(\n`, codes: [] },
+      { text: '\n\n', codes: ['wrapped-unreadable'] },
     ],
     ['not a dump: no rejoining', `${FLOW.slice(0, 40)}\n${FLOW.slice(40)}\n`, false, { codes: [] }],
   ])('%s', (_name, input, flows, want) => {
@@ -138,5 +138,144 @@ describe('repairPaste table', () => {
     if (want.text !== undefined) expect(r.text).toBe(want.text);
     expect(r.diagnostics.map((d) => d.code)).toEqual(want.codes);
     expect(r.excerpt).toBe(want.excerpt);
+  });
+});
+
+// Issue 15 item 2: a dump whose records were wrapped over several lines is rejoined or refused,
+// never read as extra flows. Real neutron flows (hotsos br-tun's learn(), an OVS firewall
+// ct(commit,…,exec(…))), folded as a terminal does (`fold -w`: cut at the column, nothing lost) and
+// as a ticket or mail client does (`fold -s`: wrapped at a blank, the blank lost).
+const termFold = (line: string, w: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < line.length; i += w) out.push(line.slice(i, i + w));
+  return out;
+};
+const wordWrap = (line: string, w: number): string[] => {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > w) {
+    const at = rest.slice(0, w).lastIndexOf(' ');
+    const cut = at > 0 ? at + 1 : w;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut);
+  }
+  return [...out, rest];
+};
+const foldText = (text: string, f: (l: string) => string[]): string =>
+  text
+    .split('\n')
+    .flatMap((l) => (l === '' ? [l] : f(l)))
+    .join('\n');
+const TUN_DUMP = readFileSync(
+  join(
+    OWN_FIXTURES,
+    'field/hotsos-openstack/compute/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow14_dump-flows_br-tun',
+  ),
+  'utf8',
+);
+const LEARN = TUN_DUMP.split('\n').find((l) => l.includes('learn('))!;
+const CT =
+  ' cookie=0x565d7680690eea02, duration=54.230s, table=72, n_packets=12, n_bytes=1234, idle_age=71, priority=77,ct_state=+est-rel-rpl,ct_zone=0x1,ct_mark=0x1,reg5=0x9 actions=ct(commit,zone=NXM_NX_REG6[0..15],exec(load:0->NXM_NX_CT_MARK[])),load:0x1->NXM_NX_REG5[],resubmit(,73),resubmit(,93)';
+const HEAD = 'OFPST_FLOW reply (OF1.4) (xid=0x2):';
+
+describe('wrapped dump records: rejoined at any width, or refused', () => {
+  it.each<[string, number, 'terminal' | 'ticket', string]>([
+    ['learn()', 80, 'terminal', LEARN],
+    ['learn()', 40, 'terminal', LEARN],
+    ['learn()', 20, 'terminal', LEARN],
+    ['learn()', 40, 'ticket', LEARN],
+    ['ct(commit,…,exec(…))', 80, 'terminal', CT],
+    ['ct(commit,…,exec(…))', 40, 'terminal', CT],
+    ['ct(commit,…,exec(…))', 40, 'ticket', CT],
+  ])('%s folded at %i columns (%s): one flow, as dumped', (_n, w, how, flow) => {
+    const lines = how === 'terminal' ? termFold(flow, w) : wordWrap(flow, w);
+    expect(lines.length).toBeGreaterThan(w === 80 ? 3 : 5);
+    const r = repairPaste(`${HEAD}\n${FLOW}\n${lines.join('\n')}\n${FLOW}\n`, { flows: true });
+    expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([['rejoined', 3]]);
+    const got = r.text.split('\n');
+    // A ticket's wrap loses the blank after a comma of the statistics: the same flow.
+    expect(got[2]!.trim().replace(/, /g, ',')).toBe(flow.trim().replace(/, /g, ','));
+    expect(got.slice(3, 2 + lines.length).every((l) => l === '')).toBe(true);
+    expect(got[2 + lines.length]).toBe(FLOW);
+  });
+
+  it.each<[number, 'terminal' | 'ticket']>(
+    [20, 33, 40, 57, 72, 80, 100].flatMap((w) => [
+      [w, 'terminal'],
+      [w, 'ticket'],
+    ]),
+  )('the real hotsos br-tun dump folded at %i columns (%s): the same 39 flows', (w, how) => {
+    const text = foldText(TUN_DUMP, (l) => (how === 'terminal' ? termFold(l, w) : wordWrap(l, w)));
+    const d = mkdtempSync(join(tmpdir(), 'vifpath-wrapped-'));
+    try {
+      mkdirSync(join(d, 'compute'));
+      writeFileSync(join(d, 'compute/flows-br-tun.txt'), text);
+      writeFileSync(
+        join(d, 'compute/vsctl-show.txt'),
+        readFileSync(join(HERE, 'reindented/compute/vsctl-show.txt'), 'utf8'),
+      );
+      const h = readCase(d).hosts[0]!;
+      const b = findBridge(h, 'br-tun');
+      expect(texts(b)).toEqual(texts(findBridge(REAL, 'br-tun')));
+      expect(b!.flows.known && b!.flows.value.complete).toBe(true);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a wrapped record that rejoins into no flow is refused whole, never read as flows', () => {
+    // Cut after `ip,`: `ip actions=drop` alone is a valid flow (priority 32768, every IP packet).
+    const bad = ` cookie=0x1, duration=1.0s, table=0, n_packets=0, n_bytes=0, priority=10,ip,\nip actions=drop,(`;
+    const r = repairPaste(`${HEAD}\n${FLOW}\n${bad}\n${FLOW}\n`, { flows: true });
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({ code: 'wrapped-unreadable', severity: 'corrupt', line: 3 }),
+    ]);
+    expect(r.refused).toBe(3);
+    expect(r.text).toBe(`${HEAD}\n${FLOW}\n\n\n${FLOW}\n`);
+  });
+
+  it(`a record wrapped over more than ${MAX_WRAPPED_LINES} lines is refused, never read as flows`, () => {
+    const long = ` cookie=0x1, duration=1.0s, table=0, n_packets=0, n_bytes=0, priority=1 actions=${Array.from({ length: 40 }, (_, i) => `load:0x${i}->NXM_NX_REG0[]`).join(',')},output:1`;
+    const lines = termFold(long, 15);
+    expect(lines.length).toBeGreaterThan(MAX_WRAPPED_LINES);
+    const r = repairPaste(`${HEAD}\n${lines.join('\n')}\n${FLOW}\n`, { flows: true });
+    expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([['wrapped-unreadable', 2]]);
+    expect(r.text.split('\n').filter((l) => l !== '')).toEqual([HEAD, FLOW]);
+  });
+
+  describe('in a case', () => {
+    const tmp: string[] = [];
+    afterEach(() => {
+      for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+    });
+    const caseWith = (dump: string): string => {
+      const d = mkdtempSync(join(tmpdir(), 'vifpath-wrapped-'));
+      tmp.push(d);
+      mkdirSync(join(d, 'compute'));
+      writeFileSync(join(d, 'compute/flows-br-int.txt'), dump);
+      writeFileSync(
+        join(d, 'compute/vsctl-show.txt'),
+        'Bridge br-int\n    Port br-int\n        Interface br-int\n',
+      );
+      return d;
+    };
+    const broken = `${HEAD}\n${FLOW}\n cookie=0x1, duration=1.0s, table=0, n_packets=0, n_bytes=0, priority=10,ip,\nip actions=drop,(\n`;
+    it('refused: exit 2 naming file and line', () => {
+      let err: unknown;
+      try {
+        readCase(caseWith(broken));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect(err).toMatchObject({ file: 'compute/flows-br-int.txt', line: 3 });
+      expect((err as Error).message).toMatch(/^lines 3-4 are one record wrapped/);
+    });
+    it('--lenient: the other flows read, the dump incomplete, no flow from the fragments', () => {
+      const s = readCase(caseWith(broken), { lenient: true });
+      const b = findBridge(s.hosts[0]!, 'br-int')!;
+      expect(texts(b)).toEqual([FLOW.trim()]);
+      expect(b.flows.known && b.flows.value.complete).toBe(false);
+    });
   });
 });
