@@ -165,19 +165,24 @@ const MAX_JOINS = 512;
 /**
  * How the parts of a wrapped record join, most likely first. At each break a space was lost (a
  * ticket or mail client wraps at a blank and drops it) or nothing was (a terminal cuts at the
- * column). Blanks kept at either side of a break say a space; otherwise a part as long as the
- * longest part says a cut (nothing lost), a shorter one a wrap at a blank. Alternatives flip the
- * fewest breaks first, up to MAX_JOINS candidates in all.
+ * column). Blanks kept at either side of a break say a space; a break in the actions (which hold
+ * no blank) lost nothing; otherwise a part as long as the longest part says a cut (nothing lost),
+ * a shorter one a wrap at a blank. Alternatives flip the fewest of those last breaks first, up to
+ * MAX_JOINS candidates in all.
  */
 function* joins(parts: readonly string[]): Generator<string> {
   const breaks = parts.length - 1;
   const width = Math.max(...parts.slice(0, -1).map((p) => p.length));
   const pref: string[] = [];
   const open: number[] = [];
+  let head = '';
   for (let j = 0; j < breaks; j++) {
     const l = parts[j]!;
     const r = parts[j + 1]!;
+    head += l.trim();
     if (/[ \t]\r?$/.test(l) || /^[ \t]/.test(r)) pref.push(' ');
+    // ovs-ofctl prints no blank in actions: a break after `actions=` lost nothing.
+    else if (head.includes('actions=')) pref.push('');
     else {
       pref.push(l.length >= width ? '' : ' ');
       open.push(j);

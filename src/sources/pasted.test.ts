@@ -223,6 +223,17 @@ describe('wrapped dump records: rejoined at any width, or refused', () => {
     }
   });
 
+  it('a record cut before ` actions=drop` over 7 lines: one flow, not a match-all drop of its own', () => {
+    // Before: the 5-line limit left ` actions=drop` to be read as a flow (priority 32768, every packet).
+    const flow =
+      ' cookie=0x565d7680690eea02, duration=54.230s, table=82, n_packets=0, n_bytes=0, idle_age=71, priority=70,conj_id=9,ct_state=+new-est,reg5=0x9,ip actions=drop';
+    const lines = termFold(flow, 24);
+    expect(lines).toHaveLength(7);
+    expect(lines[6]).toBe(' actions=drop');
+    const r = repairPaste(`${HEAD}\n${lines.join('\n')}\n`, { flows: true });
+    expect(r.text.split('\n').filter((l) => l !== '')).toEqual([HEAD, flow]);
+  });
+
   it('a wrapped record that rejoins into no flow is refused whole, never read as flows', () => {
     // Cut after `ip,`: `ip actions=drop` alone is a valid flow (priority 32768, every IP packet).
     const bad = ` cookie=0x1, duration=1.0s, table=0, n_packets=0, n_bytes=0, priority=10,ip,\nip actions=drop,(`;
