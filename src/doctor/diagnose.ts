@@ -58,7 +58,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   // A DISCOVER proven to die for a reason no check names is still a fault: say where.
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);
-    if (!t || t.verdict !== 'dropped' || findings.some((f) => f.severity === 'error' && f.evidence.length))
+    if (t?.verdict !== 'dropped' || findings.some((f) => f.severity === 'error' && f.evidence.length))
       continue;
     findings.push({
       code: 'discover-dropped',

@@ -127,8 +127,7 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
     const far = wire.a.host === h.name && wire.a.iface === p.name ? wire.b : wire.a;
     const fh = s.hosts.find((x) => x.name === far.host);
     if (
-      fh &&
-      fh.bridges.some((fb) =>
+      fh?.bridges.some((fb) =>
         fb.ports.some((fp) => fp.name === far.iface || fp.interfaces.some((fi) => fi.name === far.iface)),
       )
     )
