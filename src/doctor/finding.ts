@@ -34,6 +34,7 @@ export type FindingCode =
   | 'dnsmasq-not-bound'
   | 'dnsmasq-not-running'
   | 'dnsmasq-refused'
+  | 'excerpt-unknown'
   | 'input-note'
   | 'interface-error'
   | 'no-vm-port'

@@ -193,6 +193,44 @@ export interface Host {
   ignored: string[];
   /** What is missing for a complete picture, in words. */
   gaps: string[];
+  /**
+   * Outputs the case holds only as excerpts (a paste with `...` or `[snip]` lines): their facts
+   * are used, what they leave out is unknown, so no check asserts its absence. Absent: none.
+   */
+  excerpts?: Excerpt[];
+}
+
+/**
+ * What an excerpt lists, so what its absence no longer proves: `ovsdb` the host's bridges, ports
+ * and interfaces (set only when no whole `ovs-vsctl show`, ovsdb-client dump or conf.db is in the
+ * case), `ofctl-show` a bridge's OpenFlow ports, `flows` a bridge's flows (its BridgeFlows is
+ * incomplete too), `netns` the namespaces, `devices` a namespace's (or the host's) devices and
+ * addresses, `sockets` its listeners, `iptables` its rules, `dhcp-agent` a network's files of the
+ * DHCP agent, `log` a log's lines, `other` anything else.
+ */
+export type ExcerptOf =
+  | 'ovsdb'
+  | 'ofctl-show'
+  | 'flows'
+  | 'netns'
+  | 'devices'
+  | 'sockets'
+  | 'iptables'
+  | 'dhcp-agent'
+  | 'log'
+  | 'other';
+
+export interface Excerpt {
+  of: ExcerptOf;
+  file: string;
+  /** The first elision line. */
+  line: number;
+  /** The bridge (ofctl-show, flows), namespace (devices, sockets, iptables; none: the host's own) or network (dhcp-agent). */
+  bridge?: string;
+  ns?: string;
+  net?: string;
+  /** The command whose whole output settles what the excerpt leaves out. */
+  collect: string;
 }
 
 export interface LinkEnd {
@@ -223,6 +261,16 @@ export function toJson(value: unknown, indent = 2): string {
 
 export function findBridge(host: Host, name: string): Bridge | undefined {
   return host.bridges.find((b) => b.name === name);
+}
+
+/**
+ * The host's excerpt of that kind of output, if any: what it leaves out is unknown. scope: the
+ * bridge, namespace or network the output is about (null: the host's own namespace; undefined: any).
+ */
+export function findExcerpt(h: Host, of: ExcerptOf, scope?: string | null): Excerpt | undefined {
+  return h.excerpts?.find(
+    (x) => x.of === of && (scope === undefined || (x.bridge ?? x.ns ?? x.net ?? null) === scope),
+  );
 }
 
 export function findPort(host: Host, name: string): { bridge: Bridge; port: Port } | undefined {

@@ -15,6 +15,8 @@ export interface Repaired {
   diagnostics: Diagnostic[];
   /** The first elision line: the output is an excerpt, what it leaves out stays unknown. */
   excerpt?: number;
+  /** Every elision line, in order (from the first, `excerpt`). */
+  elisions?: number[];
   /** The first line of a wrapped dump record refused (not rejoinable): flows are missing. */
   refused?: number;
 }
@@ -27,13 +29,15 @@ const ENTITY = /&(?:quot|lt|gt|amp|apos|nbsp|#\d{1,6}|#x[0-9a-f]{1,6});/gi;
 export interface RepairOptions {
   /** The text is an ovs-ofctl dump-flows: rejoin wrapped records. */
   flows?: boolean;
+  /** A log or a service's file, read verbatim: only its elision lines are looked for. */
+  elisionsOnly?: boolean;
 }
 
 export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
   const diagnostics: Diagnostic[] = [];
   let t = text;
   // 1. HTML escapes, only when the whole file is consistently escaped.
-  if (t.includes('&') && /&(?:quot|lt|gt|amp|#\d+|#x[0-9a-f]+);/i.test(t)) {
+  if (!opts.elisionsOnly && t.includes('&') && /&(?:quot|lt|gt|amp|#\d+|#x[0-9a-f]+);/i.test(t)) {
     const lines = t.split('\n');
     const entityAt = lines.findIndex((l) => /&(?:quot|lt|gt|amp|#\d+|#x[0-9a-f]+);/i.test(l));
     const rawAt = lines.findIndex((l) => /[<>]/.test(l) || (/&quot;/i.test(t) && l.includes('"')));
@@ -62,12 +66,13 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
   }
   const lines = t.split('\n');
   // 2. Elision lines: the output is an excerpt.
-  let excerpt: number | undefined;
+  const elisions: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!ELISION.test(lines[i]!)) continue;
-    excerpt ??= i + 1;
+    elisions.push(i + 1);
     lines[i] = '';
   }
+  const excerpt = elisions[0];
   if (excerpt !== undefined)
     diagnostics.push(
       diag(
@@ -77,6 +82,8 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
         'an excerpt (lines were left out here): its facts are used, what it does not show stays unknown',
       ),
     );
+  if (opts.elisionsOnly)
+    return { text: lines.join('\n'), diagnostics, ...(excerpt !== undefined ? { excerpt, elisions } : {}) };
   // 3. Every line indented by the same extra whitespace.
   // (A headerless dump's records have one space of their own.)
   let prefix = commonIndent(lines);
@@ -99,7 +106,7 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
   return {
     text: lines.join('\n'),
     diagnostics,
-    ...(excerpt !== undefined ? { excerpt } : {}),
+    ...(excerpt !== undefined ? { excerpt, elisions } : {}),
     ...(refused !== undefined ? { refused } : {}),
   };
 }

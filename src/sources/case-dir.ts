@@ -19,6 +19,7 @@ import { CRITICAL, classify, namespaceOfName, type SniffedKind, sniff, VERBATIM 
 import { HostBuilder, type RowStore } from './host-builder.ts';
 import {
   type DumpState,
+  excerptOf,
   type HostFile,
   type Kind,
   PHASES,
@@ -483,6 +484,7 @@ function readHostAt(
     const rd = READERS[f.kind.kind] as Reader<Kind, unknown>;
     let partial: number | undefined;
     let excerpt: number | undefined;
+    let elisions: readonly number[] = [];
     let stripped: string | undefined;
     const x: ReadContext = {
       host: name,
@@ -493,8 +495,18 @@ function readHostAt(
       text: () => {
         if (stripped !== undefined) return stripped;
         const raw = readText(f.path, f.rel, _opts.lenient ?? false, (d) => push(f.rel, [d]));
-        if (VERBATIM.has(f.kind.kind)) stripped = raw;
-        else {
+        const pasted = f.sniffed || (!/(?:^|\/)sos_commands\//.test(f.rel) && raw.length <= MAX_SNIFF_BYTES);
+        if (VERBATIM.has(f.kind.kind)) {
+          stripped = raw;
+          // A pasted log or agent file read verbatim may still be an excerpt (`...`, `[snip]`).
+          if (pasted) {
+            const r = repairPaste(raw, { elisionsOnly: true });
+            push(f.rel, r.diagnostics);
+            excerpt = r.excerpt;
+            elisions = r.elisions ?? [];
+            stripped = r.text;
+          }
+        } else {
           // Another tool's error lines are diagnostics; the rest of the text is read as usual.
           const t = stripToolErrors(raw);
           push(f.rel, t.diagnostics);
@@ -505,6 +517,7 @@ function readHostAt(
             const r = repairPaste(stripped, { flows: f.kind.kind === 'dump-flows' });
             push(f.rel, r.diagnostics);
             excerpt = r.excerpt;
+            elisions = r.elisions ?? [];
             // A wrapped dump record refused (blanked, never read as flows): flows are missing.
             partial ??= r.refused;
             stripped = r.text;
@@ -514,6 +527,7 @@ function readHostAt(
       },
       partial: () => partial,
       excerpt: () => excerpt,
+      elisions: () => elisions,
       bridgeOf: (bridge) => bridgeOf(f, bridge),
       addRows: (rows, defaults) => addRows(rows, f.rel, defaults),
       read,
@@ -523,19 +537,26 @@ function readHostAt(
     b.host.files.push(f.rel);
     push(f.rel, parsed.diagnostics);
     rd.apply(parsed.value, x, f.kind);
+    const cut = parsed.diagnostics.find((d) => d.code === 'truncated')?.line ?? partial;
+    // The host's bridges, ports and interfaces, whole: an excerpt of them hides nothing then.
+    if (WHOLE_INVENTORY.has(f.kind.kind) && excerpt === undefined && cut === undefined) wholeInventory = true;
+    // An excerpt: the host says which output, so that no check asserts what it leaves out.
+    const spec =
+      excerpt === undefined ? undefined : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind));
+    if (spec) b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: excerpt! }];
     // An OVS state output cut short (its last record unfinished, or a tool error after part of
     // it): what precedes is used, and the host says what is missing. A dump says it in its flows.
     if (!CRITICAL.has(f.kind.kind) || f.kind.kind === 'dump-flows') return;
-    const cut = parsed.diagnostics.find((d) => d.code === 'truncated')?.line ?? partial;
     if (cut !== undefined)
       b.host.gaps.push(
         `${f.rel} is cut short at line ${cut}: what the command would have printed after it is missing`,
       );
-    if (excerpt !== undefined)
+    if (spec)
       b.host.gaps.push(
-        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown`,
+        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
       );
   };
+  let wholeInventory = false;
   for (const phase of PHASES) {
     if (phase === 'rows') {
       for (const kind of ROW_ORDER) for (const f of files) if (f.kind.kind === kind) read(f);
@@ -545,7 +566,27 @@ function readHostAt(
     for (const f of files) if (READERS[f.kind.kind].phase === phase) read(f);
   }
   if (files.length === 0) b.host.gaps.push('no file vifpath can read in this host folder');
+  // The host's bridges, ports and interfaces are known only from excerpts when no whole output
+  // lists them: an excerpted `ovs-ofctl show` (ports by name) counts then too.
+  if (wholeInventory && b.host.excerpts) {
+    b.host.excerpts = b.host.excerpts.filter((e) => e.of !== 'ovsdb');
+    if (b.host.excerpts.length === 0) delete b.host.excerpts;
+  } else if (b.host.excerpts && !b.host.excerpts.some((e) => e.of === 'ovsdb')) {
+    const ports = b.host.excerpts.find((e) => e.of === 'ofctl-show');
+    if (ports)
+      b.host.excerpts.push({ of: 'ovsdb', file: ports.file, line: ports.line, collect: 'ovs-vsctl show' });
+  }
   return b.finish();
+}
+
+/** Outputs that list every bridge, port and interface of the host. */
+const WHOLE_INVENTORY: ReadonlySet<string> = new Set(['vsctl-show', 'conf-db', 'ovsdb-dump']);
+
+/** The bridge a per-bridge output was placed on (as its reader resolved it). */
+function bridgeOfValue(value: unknown, k: HostFile['kind']): string | undefined {
+  const v = value as { bridge?: unknown } | undefined;
+  if (typeof v?.bridge === 'string') return v.bridge;
+  return 'bridge' in k ? k.bridge : undefined;
 }
 
 function readLinks(

@@ -66,7 +66,7 @@ describe('pasted outputs damaged as the field damages them', () => {
       expect.objectContaining({ file: 'compute/flows-br-int.txt', code: 'excerpt', line: 7 }),
     );
     expect(h.gaps).toContain(
-      'compute/vsctl-show.txt is an excerpt (lines left out at line 17): what it does not show is unknown',
+      'compute/vsctl-show.txt is an excerpt (lines left out at line 17): what it does not show is unknown (collect the whole `ovs-vsctl show`)',
     );
     // br-ex shows no fail_mode in the real output either, but an excerpt asserts no default.
     expect(findBridge(h, 'br-ex')!.failMode.known).toBe(false);

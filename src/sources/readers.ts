@@ -3,9 +3,9 @@
 // `parse` turns the file into a value (undefined: not read, e.g. a dump of an unknown bridge);
 // `apply` puts that value into the host. The phases say the order the host is built in.
 import { dhcpSightingsFile } from '../capture/analyze.ts';
-import { ev, unknown } from '../model/evidence.ts';
+import { ev, type Fact, unknown } from '../model/evidence.ts';
 import { DumpEntry } from '../model/flow-entry.ts';
-import type { FileDiagnostic } from '../model/snapshot.ts';
+import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { diag, type Parsed } from '../parse/diagnostics.ts';
 import { type FlowDump, parseDumpFlows } from '../parse/dump-flows.ts';
@@ -15,7 +15,13 @@ import { agentConfigOf, parseIni } from '../parse/ini.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
-import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import {
+  parseVsctlShow,
+  type ShowBridge,
+  type ShowInterface,
+  type ShowPort,
+  type VsctlShow,
+} from '../parse/ovs-vsctl-show.ts';
 import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import {
@@ -30,6 +36,7 @@ import {
   parsePidFile,
   parseSockets,
 } from '../parse/services.ts';
+import { shellWord } from '../runner/runner.ts';
 import type { FileKind, SniffedKind } from './file-kinds.ts';
 import type { HostBuilder } from './host-builder.ts';
 
@@ -66,6 +73,8 @@ export interface ReadContext {
   partial(): number | undefined;
   /** The first elision line of a pasted excerpt (`...`, `[snip]`), after text(). */
   excerpt(): number | undefined;
+  /** Every elision line of a pasted excerpt, after text(). */
+  elisions(): readonly number[];
   /** Diagnostics that keep their severity whatever the file's kind (a capture's are its own). */
   diagnostics: FileDiagnostic[];
   /** The bridge a per-bridge output is about (its name, the file name, the case); undefined: said. */
@@ -154,6 +163,117 @@ function parseFlowsFile(
   };
 }
 
+/**
+ * An excerpted `ovs-vsctl show` asserts no default it may have left out. No bridge shown without
+ * fail_mode is taken as having none. And ovs-vsctl prints a record's own lines before its
+ * children (a bridge's controller, fail_mode, datapath_type before its ports; a port's tag and
+ * trunks before its interfaces; an interface's type before its options): the elided lines may be
+ * the trailing own lines of the last record before an elision that shows no child before it, so
+ * those defaults (datapath_type, tag, trunks, type, options) stay unknown unless other evidence
+ * gives them. Records further up the tree lost at most children: the host's excerpts say so.
+ */
+function unknownWhereCut(v: VsctlShow, x: ReadContext): void {
+  const file = x.file.rel;
+  const why = (what: string): string => `${file} is an excerpt: ${what} may be in a line it leaves out`;
+  const only = <T>(f: Fact<T>): boolean => f.known && f.from.every((e) => e.file === file);
+  const bridges = new Set<ShowBridge>();
+  const ports = new Set<ShowPort>();
+  const ifaces = new Set<ShowInterface>();
+  for (const e of x.elisions()) {
+    const sb = v.bridges.findLast((b) => b.line < e);
+    const sp = sb?.ports.findLast((p) => p.line < e);
+    if (!sp) {
+      if (sb) bridges.add(sb);
+      continue;
+    }
+    const si = sp.interfaces.findLast((i) => i.line < e);
+    if (si) ifaces.add(si);
+    else ports.add(sp);
+  }
+  const h = x.b.host;
+  for (const sb of v.bridges) {
+    const br = h.bridges.find((b) => b.name === sb.name);
+    if (!br) continue;
+    if (sb.failMode === undefined && only(br.failMode)) br.failMode = unknown(why('fail_mode'));
+    if (bridges.has(sb) && sb.datapathType === undefined && only(br.datapathType))
+      br.datapathType = unknown(why('datapath_type'));
+  }
+  for (const sp of ports) {
+    const p = h.bridges.flatMap((b) => b.ports).find((q) => q.name === sp.name);
+    if (!p) continue;
+    if (sp.tag === undefined && only(p.tag)) p.tag = unknown(why(`port ${sp.name}'s tag`));
+    if (sp.trunks === undefined && only(p.trunks)) p.trunks = unknown(why(`port ${sp.name}'s trunks`));
+  }
+  for (const si of ifaces) {
+    const i = h.bridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces)).find((j) => j.name === si.name);
+    if (!i) continue;
+    const noOptions = Object.keys(si.options).length === 0;
+    if (si.type === undefined && noOptions && only(i.type))
+      i.type = unknown(why(`interface ${si.name}'s type`));
+    if (noOptions && only(i.options)) i.options = unknown(why(`interface ${si.name}'s options`));
+  }
+}
+
+/**
+ * What an excerpt of a file of this kind lists (so what its absence no longer proves), and the
+ * command whose whole output settles it.
+ */
+export function excerptOf(
+  k: FileKind | SniffedKind,
+  rel: string,
+  bridge: string | undefined,
+): Omit<Excerpt, 'file' | 'line'> {
+  const inNs = (ns: string | undefined, cmd: string): string =>
+    ns ? `ip netns exec ${shellWord(ns)} ${cmd}` : cmd;
+  const nsOf = (ns: string | undefined): { ns?: string } => (ns ? { ns } : {});
+  const br = bridge ? { bridge } : {};
+  switch (k.kind) {
+    case 'vsctl-show':
+    case 'monitor':
+      return { of: 'ovsdb', collect: 'ovs-vsctl show' };
+    case 'vsctl-list':
+      return { of: 'ovsdb', collect: `ovs-vsctl list ${k.table.toLowerCase()}` };
+    case 'ovsdb-dump':
+      return { of: 'ovsdb', collect: 'ovsdb-client dump' };
+    case 'ofctl-show':
+      return { of: 'ofctl-show', ...br, collect: `ovs-ofctl show ${shellWord(bridge ?? '<bridge>')}` };
+    case 'dump-flows':
+      return {
+        of: 'flows',
+        ...br,
+        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(bridge ?? '<bridge>')}`,
+      };
+    case 'ip-netns':
+      return { of: 'netns', collect: 'ip netns' };
+    case 'ifconfig':
+    case 'ip-addr':
+      return { of: 'devices', ...nsOf(k.ns), collect: inNs(k.ns, 'ip -d address show') };
+    case 'sockets':
+      return { of: 'sockets', ...nsOf(k.ns), collect: inNs(k.ns, 'ss -peaonmi') };
+    case 'iptables':
+      return { of: 'iptables', ...nsOf(k.ns), collect: inNs(k.ns, 'iptables-save') };
+    case 'dhcp-hosts':
+    case 'dhcp-leases':
+    case 'dhcp-opts':
+    case 'dhcp-pid': {
+      const name = { 'dhcp-hosts': 'host', 'dhcp-leases': 'leases', 'dhcp-opts': 'opts', 'dhcp-pid': 'pid' }[
+        k.kind
+      ];
+      return {
+        of: 'dhcp-agent',
+        net: k.net,
+        collect: `cat ${shellWord(`/var/lib/neutron/dhcp/${k.net}/${name}`)}`,
+      };
+    }
+    case 'dnsmasq-log':
+    case 'agent-log':
+    case 'dhclient':
+      return { of: 'log', collect: `the whole log (${rel})` };
+    default:
+      return { of: 'other', collect: `the whole output (${rel})` };
+  }
+}
+
 export const READERS: Readers = {
   // Collected for completeness, never read (classify's callers drop these files).
   aux: reader<'aux', undefined>(
@@ -189,13 +309,7 @@ export const READERS: Readers = {
     (v, x) => {
       x.b.applyShow(v, x.file.rel);
       if (x.excerpt() === undefined) return;
-      // An excerpt asserts no default: a bridge shown without fail_mode may have it in a line left out.
-      for (const sb of v.bridges) {
-        const br = x.b.host.bridges.find((b) => b.name === sb.name);
-        if (sb.failMode !== undefined || !br?.failMode.known || br.failMode.value !== null) continue;
-        if (br.failMode.from.every((e) => e.file === x.file.rel))
-          br.failMode = unknown(`${x.file.rel} is an excerpt: fail_mode may be in a line it leaves out`);
-      }
+      unknownWhereCut(v, x);
     },
   ),
   monitor: reader(

@@ -1,5 +1,7 @@
 // DHCP port as a veth pair with transmit checksum offload on and no CHECKSUM fill rule: replies
 // leave with partial UDP checksums and the client drops every OFFER.
+
+import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -20,13 +22,16 @@ export const checksum: Check = {
       const off = srv.ns.offloads?.[srv.device.name];
       if ((!srv.veth || !off?.txChecksum || srv.ns.iptables?.checksumFill) && badReplies.length === 0)
         continue;
+      // An excerpt of the rules does not show the fill rule absent: as if not collected.
+      const rulesCut = srv.ns.iptables ? findExcerpt(srv.host, 'iptables', srv.ns.name) : undefined;
+      const rulesWhole = srv.ns.iptables !== undefined && rulesCut === undefined;
       const offers = srv.host.dnsmasqLog?.events.filter((e) => e.type === 'DHCPOFFER') ?? [];
       const client = ctx.snapshot.hosts.map((h) => h.dhcpClient).find(Boolean);
       const lost =
         (offers.length > 0 && client !== undefined && client.offers === 0) || badReplies.length > 0;
       out.push({
         code: 'dhcp-reply-checksum',
-        severity: lost || srv.ns.iptables ? 'error' : 'warning',
+        severity: lost || rulesWhole ? 'error' : 'warning',
         subject: `${srv.host.name}:${srv.ns.name}:${srv.device.name}`,
         message: `DHCP replies leave ${srv.device.name} (a veth) with transmit checksum offload on and no CHECKSUM fill rule: clients drop them for a bad UDP checksum${lost ? `; dnsmasq sent ${offers.length} OFFER(s) and the client received none` : ''}`,
         rootCause:
@@ -37,7 +42,7 @@ export const checksum: Check = {
             : []),
           evid(
             srv.ns.iptables
-              ? `iptables-save in ${srv.ns.name} has ${srv.ns.iptables.rules} rules, no CHECKSUM --checksum-fill for udp dport 68`
+              ? `iptables-save in ${srv.ns.name} has ${srv.ns.iptables.rules} rules, no CHECKSUM --checksum-fill for udp dport 68${rulesCut ? ` in what the excerpt shows (lines left out at line ${rulesCut.line})` : ''}`
               : 'iptables-save of the namespace not in the case',
             srv.ns.iptables?.from,
           ),
@@ -61,6 +66,9 @@ export const checksum: Check = {
           ),
         ],
         fix: [
+          ...(rulesCut
+            ? [`${rulesCut.collect}   # on ${srv.host.name}: the whole output, not an excerpt`]
+            : []),
           `ip netns exec ${shellWord(srv.ns.name)} iptables -t mangle -A POSTROUTING -o ${shellWord(srv.device.name)} -p udp --dport 68 -j CHECKSUM --checksum-fill   # changes state (the DHCP agent adds this rule itself when it manages the namespace)`,
           `# or turn the offload off: ip netns exec ${shellWord(srv.ns.name)} ethtool -K ${shellWord(srv.device.name)} tx off`,
         ],

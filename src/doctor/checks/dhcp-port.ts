@@ -1,11 +1,14 @@
 import { nodesOf } from '../../dataplane/tree.ts';
+
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
+import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
 
 export const dhcpPort: Check = {
   id: 'dhcp-port',
@@ -18,8 +21,22 @@ export const dhcpPort: Check = {
       for (const h of ctx.snapshot.hosts) {
         const netns = h.files.find((f) => /(?:^|\/)ip_netns(?:_list)?$/.test(f));
         if (!netns) continue;
+        const hidden = findExcerpt(h, 'netns');
         for (const net of h.dhcpNetworks) {
           if (h.namespaces.some((n) => n.name === `qdhcp-${net.net}`)) continue;
+          if (hidden) {
+            out.push(
+              excerptGap(
+                h,
+                hidden,
+                `${h.name}:qdhcp-${net.net}`,
+                `${h.name}'s DHCP agent keeps state for network ${net.net}, and \`ip netns\` shows no qdhcp-${net.net}`,
+                `whether the namespace exists`,
+                [evid(`agent state for ${net.net}`, { file: net.files[0] ?? h.name, line: 0 })],
+              ),
+            );
+            continue;
+          }
           out.push({
             code: 'dhcp-namespace-missing',
             role: 'cause',
@@ -42,7 +59,7 @@ export const dhcpPort: Check = {
           });
         }
       }
-      if (out.length) return out;
+      if (out.some((f) => f.code === 'dhcp-namespace-missing')) return out;
       const listed = ctx.snapshot.hosts.flatMap((h) =>
         h.namespaces.filter((n) => n.name.startsWith('qdhcp-')).map((n) => `${h.name}:${n.name}`),
       );
@@ -88,7 +105,19 @@ export const dhcpPort: Check = {
             'systemctl restart neutron-dhcp-agent   # changes state',
           ],
         });
-      if (!srv.ovs)
+      const hidden = findExcerpt(srv.host, 'ovsdb');
+      if (!srv.ovs && hidden)
+        out.push(
+          excerptGap(
+            srv.host,
+            hidden,
+            subject,
+            `${srv.device.name} is in ${srv.ns.name} and no OVS bridge of ${srv.host.name} in the case has its port`,
+            `whether it is on a bridge`,
+            [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from)],
+          ),
+        );
+      else if (!srv.ovs)
         out.push({
           code: 'dhcp-port-not-on-bridge',
           severity: 'error',

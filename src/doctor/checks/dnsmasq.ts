@@ -1,8 +1,16 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
+
+import { type Excerpt, findExcerpt, type Host } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
+
+/** The host's dnsmasq log, when the case holds it only as an excerpt. */
+function logCut(h: Host): Excerpt | undefined {
+  return h.excerpts?.find((x) => x.of === 'log' && x.file === h.dnsmasqLog?.file);
+}
 
 export const dnsmasq: Check = {
   id: 'dnsmasq',
@@ -11,7 +19,23 @@ export const dnsmasq: Check = {
     const out: Finding[] = [];
     for (const srv of ctx.servers) {
       const socks = srv.ns.sockets;
-      if (socks && !socks.some((l) => l.proto === 'udp' && l.port === 67)) {
+      const noDhcp = socks !== undefined && !socks.some((l) => l.proto === 'udp' && l.port === 67);
+      // The :67 listener may be in a line the excerpt leaves out.
+      const hidden = findExcerpt(srv.host, 'sockets', srv.ns.name);
+      if (noDhcp && hidden) {
+        out.push(
+          excerptGap(
+            srv.host,
+            hidden,
+            `${srv.host.name}:${srv.ns.name}`,
+            `the listening sockets of ${srv.ns.name} show none on udp port 67`,
+            'whether dnsmasq listens there',
+            socks[0] ? [evid(`${socks.length} listening sockets, none on udp :67`, socks[0].from)] : [],
+          ),
+        );
+        continue;
+      }
+      if (socks && noDhcp) {
         // Running but not bound to :67 (ss/netstat shows dnsmasq with other sockets), or not running.
         const own = socks.filter((l) => /dnsmasq/.test(l.process ?? ''));
         if (own.length) {
@@ -81,6 +105,17 @@ export const dnsmasq: Check = {
               .map((e) => evid(`${e.type}(${e.iface}) ${e.ip ?? ''} ${e.mac}`, e.from)),
             fix: [],
           });
+        else if (disc.length && !disc.some((e) => e.note) && logCut(h))
+          out.push(
+            excerptGap(
+              h,
+              logCut(h)!,
+              `${h.name}:${disc[0]!.iface}`,
+              `dnsmasq's log on ${h.name} shows ${disc.length} DISCOVER(s) from ${vm.mac} and no answer`,
+              'whether it answered',
+              disc.slice(-3).map((e) => evid(`DHCPDISCOVER(${e.iface}) ${e.mac}`, e.from)),
+            ),
+          );
         else if (disc.length && !disc.some((e) => e.note))
           out.push({
             code: 'dnsmasq-not-answering',
@@ -116,6 +151,25 @@ export const dnsmasq: Check = {
       for (const h of ctx.snapshot.hosts)
         for (const net of h.dhcpNetworks) {
           if (!net.hosts || net.hosts.some((e) => e.mac === vm.mac!.toLowerCase())) continue;
+          const hosts = net.hosts;
+          const hidden = h.excerpts?.find(
+            (x) =>
+              x.of === 'dhcp-agent' &&
+              x.net === net.net &&
+              (hosts.length === 0 || hosts.some((e) => e.from.file === x.file)),
+          );
+          if (hidden) {
+            out.push(
+              excerptGap(
+                h,
+                hidden,
+                `${h.name}:${net.net}`,
+                `dnsmasq's hosts file for network ${net.net} shows no entry for ${vm.mac} (${vm.port.name})`,
+                'whether it has one',
+              ),
+            );
+            continue;
+          }
           out.push({
             code: 'dnsmasq-no-host-entry',
             severity: 'error',

@@ -1,9 +1,12 @@
 // Broken plumbing anywhere on the path: a patch port whose peer is missing, an interface OVS
 // could not open, a secure bridge without flows.
+
+import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
 
 export const structure: Check = {
   id: 'structure',
@@ -11,6 +14,7 @@ export const structure: Check = {
   run(ctx) {
     const out: Finding[] = [];
     for (const h of ctx.snapshot.hosts) {
+      const hidden = findExcerpt(h, 'ovsdb');
       const names = new Set(
         h.bridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => i.name))),
       );
@@ -36,13 +40,28 @@ export const structure: Check = {
         for (const p of b.ports)
           for (const i of p.interfaces) {
             const peer = i.options.known ? i.options.value.peer : undefined;
-            if (i.type.known && i.type.value === 'patch' && peer && !names.has(peer) && h.bridges.length > 1)
+            const peerEv = evid(`options:peer=${peer}`, i.options.known ? i.options.from[0] : undefined);
+            const dangling =
+              i.type.known && i.type.value === 'patch' && peer && !names.has(peer) && h.bridges.length > 1;
+            // The peer may be on a bridge, or be a port, that an excerpt leaves out.
+            if (dangling && hidden)
+              out.push(
+                excerptGap(
+                  h,
+                  hidden,
+                  `${h.name}:${b.name}:${i.name}`,
+                  `patch port ${i.name} names peer ${peer}, which no bridge in the case shows`,
+                  `whether ${peer} exists`,
+                  [peerEv],
+                ),
+              );
+            else if (dangling)
               out.push({
                 code: 'patch-peer-missing',
                 severity: 'warning',
                 subject: `${h.name}:${b.name}:${i.name}`,
                 message: `patch port ${i.name} names peer ${peer}, which no bridge in the case has`,
-                evidence: [evid(`options:peer=${peer}`, i.options.known ? i.options.from[0] : undefined)],
+                evidence: [peerEv],
                 fix: [
                   `ovs-vsctl show   # on ${h.name}: does ${peer} exist? (a misnamed peer leaves the patch dead)`,
                 ],

@@ -2,11 +2,13 @@
 // has one that the flood flow of br-tun table 22 leaves out: the DISCOVER never enters the tunnel.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
+import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { vlanOf } from './drop-evidence.ts';
+import { excerptGap } from './excerpt.ts';
 import { addressesOf, RESTART_AGENT, tunnelsOf } from './overlay-facts.ts';
 
 export const tunnelMissing: Check = {
@@ -39,6 +41,21 @@ export const tunnelMissing: Check = {
           addrs.some((a) => neutronTunnelName(x.cfg.type, a) === x.iface.name),
         );
         if (toSrv.length === 0 && misnamed) continue;
+        // A tunnel to that host may be a port the excerpt leaves out.
+        const hidden = findExcerpt(vm.host, 'ovsdb');
+        if (toSrv.length === 0 && hidden) {
+          out.push(
+            excerptGap(
+              vm.host,
+              hidden,
+              `${vm.host.name}:${mine[0]!.bridge.name}`,
+              `${vm.host.name} shows no tunnel to ${srv.host.name} (${addrs.join(', ')}), where the DHCP server ${srv.ns.name} is`,
+              `whether it has one`,
+              others,
+            ),
+          );
+          continue;
+        }
         if (toSrv.length === 0) {
           out.push({
             code: 'tunnel-port-missing',

@@ -1,9 +1,11 @@
 // A tunnel whose remote_ip no host of the case owns while its Neutron name (vxlan-<hex ip>) names a
 // host that is in the case: the port points nowhere, frames for that host vanish on the underlay.
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
+import { findExcerpt } from '../../model/snapshot.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
 import { optionsText, RESTART_AGENT, tunnelsOf } from './overlay-facts.ts';
 
 export const tunnelRemote: Check = {
@@ -21,6 +23,23 @@ export const tunnelRemote: Check = {
           ? [...ctx.world.owners].find(([a]) => neutronTunnelName(tp.cfg.type, a) === tp.iface.name)
           : undefined;
         if (!meant) continue; // an uncollected host: not a fault the case proves
+        // The address may be in lines an excerpt of a host's addresses leaves out.
+        const cut = ctx.snapshot.hosts
+          .map((x) => ({ x, e: findExcerpt(x, 'devices', null) }))
+          .find((c) => c.e !== undefined);
+        if (cut) {
+          out.push(
+            excerptGap(
+              cut.x,
+              cut.e!,
+              `${h.name}:${tp.bridge.name}:${tp.iface.name}`,
+              `${tp.iface.name} on ${h.name} sends to remote_ip ${r}, which no host of the case shows`,
+              `whether ${cut.x.name} owns it`,
+              [evid(`${tp.iface.name}: ${optionsText(tp)}`, tp.from)],
+            ),
+          );
+          continue;
+        }
         out.push({
           code: 'tunnel-remote-unknown',
           severity: 'error',
