@@ -2,9 +2,11 @@
 // Entry point. The TypeScript sources run as they are: no build step to forget. Loading some 200
 // modules through tsx's loader costs about 0.5 s on every command, so the first run after any
 // change of src/ bundles them with esbuild (tsx's own compiler) into bin/.vifpath-cli.mjs, and
-// later runs load that one file while it is newer than every source. Anything wrong with the
+// later runs load that one file while its first line names the sources it was made from (a hash
+// of their content: file times lie after `cp -p`, `rsync -a` or `tar x`). Anything wrong with the
 // bundle (an unwritable folder, esbuild missing) falls back to tsx: never a reason to fail.
-import { readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,31 +14,50 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // In bin/, like this file: modules find the project's files from their own folder's parent
 // (src/paths.ts), which is the same folder for src/*/ and bin/.
 const BUNDLE = join(ROOT, 'bin', '.vifpath-cli.mjs');
+const MARK = '// vifpath-bundle of ';
 
-/** Newest modification time (ms) of the sources and the package's manifest. */
-function newestSource() {
-  let newest = statSync(join(ROOT, 'package.json')).mtimeMs;
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+/** Hash of what the bundle is made of: every source file (not tests, fixtures, goldens) and package.json. */
+function sourceHash() {
+  const h = createHash('sha1');
+  const walk = (dir, rel) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(?:ts|mjs|js|json)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+      if (e.isDirectory()) {
+        if (e.name !== 'fixtures' && e.name !== 'golden') walk(p, `${rel}/${e.name}`);
+      } else if (/\.(?:ts|mjs|js|json)$/.test(e.name) && !e.name.endsWith('.test.ts')) {
+        h.update(`${rel}/${e.name}\0`);
+        h.update(readFileSync(p));
+        h.update('\0');
+      }
     }
   };
-  walk(join(ROOT, 'src'));
-  return newest;
+  walk(join(ROOT, 'src'), 'src');
+  h.update(readFileSync(join(ROOT, 'package.json')));
+  return h.digest('hex');
+}
+
+/** The hash on the bundle's first line, or '' when there is no bundle. */
+function bundleHash() {
+  let fd;
+  try {
+    fd = openSync(BUNDLE, 'r');
+    const buf = Buffer.alloc(MARK.length + 40);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const head = buf.toString('utf8', 0, n);
+    return head.startsWith(MARK) ? head.slice(MARK.length) : '';
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 async function loadMain() {
   if (process.env.VIFPATH_NO_BUNDLE !== '1') {
     try {
-      // Whole milliseconds: a file's time set from a Date keeps no more.
-      const newest = Math.floor(newestSource());
-      let built = -1;
-      try {
-        built = statSync(BUNDLE).mtimeMs;
-      } catch {}
-      if (built < newest) {
+      const hash = sourceHash();
+      if (bundleHash() !== hash) {
         const { build } = await import('esbuild');
         const tmp = `${BUNDLE}.${process.pid}.tmp`;
         try {
@@ -48,10 +69,9 @@ async function loadMain() {
             target: 'node20',
             packages: 'external',
             outfile: tmp,
+            banner: { js: `${MARK}${hash}` },
             logLevel: 'silent',
           });
-          // Dated as the sources it was made from: a source saved during the build is newer.
-          utimesSync(tmp, new Date(), newest / 1000);
           renameSync(tmp, BUNDLE);
         } finally {
           rmSync(tmp, { force: true });

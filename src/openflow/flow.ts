@@ -6,7 +6,7 @@ import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem } from './match.ts';
 import { matchItemAt, resetSharedNodes, sharedActions } from './shared-nodes.ts';
-import { splitTopLevel } from './text.ts';
+import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
 import { formatIntValue, parseBigValue, parseUint, uintAt } from './values.ts';
@@ -23,11 +23,26 @@ const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
 const NO_STATS: FlowStats = Object.freeze({});
 const NO_FLAGS = Object.freeze([]) as unknown as FlowFlag[];
 
-function findActions(line: string): number {
-  let i = line.indexOf('actions=');
-  while (i > 0 && line[i - 1] !== ' ' && line[i - 1] !== ',') i = line.indexOf('actions=', i + 1);
-  return i;
+/** `actions=` in src[s, e) that starts a word, or -1. */
+function findActions(src: string, s: number, e: number): number {
+  let i = src.indexOf('actions=', s);
+  while (i > s && i + 8 <= e) {
+    const c = src.charCodeAt(i - 1);
+    if (c === 32 || c === 44) break;
+    i = src.indexOf('actions=', i + 1);
+  }
+  return i >= 0 && i + 8 <= e ? i : -1;
 }
+
+/** Whether src holds `word` at `at` (no substring made, unlike startsWith's slow path). */
+function wordAt(src: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (src.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+// Asked once per line of a dump read in place: each searches the dump once in all.
+const QUOTE = new NextOccurrence('"');
+const PAREN = new NextOccurrence('(');
 
 // The cookie is the same on most flows of a dump: remember the last one parsed.
 let lastCookieText = '';
@@ -40,7 +55,7 @@ export function resetFlowSharing(): void {
 }
 
 function cookieAt(line: string, vs: number, end: number): BigValue {
-  if (!lastCookie || end - vs !== lastCookieText.length || !line.startsWith(lastCookieText, vs)) {
+  if (!lastCookie || end - vs !== lastCookieText.length || !wordAt(line, vs, lastCookieText)) {
     const val = line.slice(vs, end);
     lastCookie = parseBigValue(val, 64, true, 'cookie');
     lastCookieText = ownString(val);
@@ -158,7 +173,7 @@ for (const h of HEADER) {
 function headerAt(line: string, start: number, keyEnd: number): HeaderField | undefined {
   const hs = HEADER_BY_LEN[keyEnd - start];
   if (hs === undefined) return undefined;
-  for (let k = 0; k < hs.length; k++) if (line.startsWith(hs[k]![0], start)) return hs[k]![1];
+  for (let k = 0; k < hs.length; k++) if (wordAt(line, start, hs[k]![0])) return hs[k]![1];
   return undefined;
 }
 
@@ -181,11 +196,29 @@ function withColumn(e: unknown, line: string, column: number): unknown {
   return e instanceof FlowSyntaxError ? new FlowSyntaxError(e.message, line, column) : e;
 }
 
+/** parseFlowAt is done with the text it read in place: keep nothing of it. */
+export function releaseFlowText(): void {
+  QUOTE.reset();
+  PAREN.reset();
+}
+
 /** Parse one flow. Throws FlowSyntaxError (with the column) on text that is not a flow. */
 export function parseFlow(text: string): Flow {
   const line = text.trim();
-  const ai = findActions(line);
-  if (ai < 0) syntaxError('no "actions=" in flow', line);
+  try {
+    return parseFlowAt(line, 0, line.length);
+  } finally {
+    releaseFlowText();
+  }
+}
+
+/**
+ * Parse the flow at src[s, e) (no surrounding blanks): a dump's line read in place, without cutting
+ * it out of the dump. Throws FlowSyntaxError with the column within the flow text.
+ */
+export function parseFlowAt(src: string, s: number, e: number): Flow {
+  const ai = findActions(src, s, e);
+  if (ai < 0) syntaxError('no "actions=" in flow', src.slice(s, e));
   // Every property from the start (one object shape, no out-of-object property store for a
   // cookie set later); absent optional ones stay undefined, which JSON and toEqual omit.
   const flow: Flow = {
@@ -204,44 +237,43 @@ export function parseFlow(text: string): Flow {
   };
   scratch.length = 0;
   // Quoted names and parentheses can hold separators: split those carefully, the rest by hand.
-  const q = line.indexOf('"');
-  const p = line.indexOf('(');
-  if ((q >= 0 && q < ai) || (p >= 0 && p < ai)) {
-    for (const tok of splitTopLevel(line.slice(0, ai), ', ')) {
+  if (QUOTE.within(src, s, ai) || PAREN.within(src, s, ai)) {
+    const line = src.slice(s, e);
+    for (const tok of splitTopLevel(src.slice(s, ai), ', ')) {
       if (tok === '') continue;
       const eq = tok.indexOf('=');
       try {
         token(flow, tok, 0, eq, eq < 0 ? -1 : tok.indexOf('/', eq), tok.length);
-      } catch (e) {
-        throw withColumn(e, line, line.indexOf(tok) + 1);
+      } catch (err) {
+        throw withColumn(err, line, line.indexOf(tok) + 1);
       }
     }
   } else {
-    let i = 0;
+    let i = s;
     for (;;) {
-      let c = line.charCodeAt(i);
-      while (i < ai && (c === 44 || c === 32)) c = line.charCodeAt(++i);
+      let c = src.charCodeAt(i);
+      while (i < ai && (c === 44 || c === 32)) c = src.charCodeAt(++i);
       if (i >= ai) break;
       const start = i;
       let eq = -1;
       let slash = -1;
-      for (; i < ai && c !== 44 && c !== 32; c = line.charCodeAt(++i)) {
+      for (; i < ai && c !== 44 && c !== 32; c = src.charCodeAt(++i)) {
         if (c === 61) {
           if (eq < 0) eq = i;
         } else if (c === 47 && eq >= 0 && slash < 0) slash = i;
       }
       try {
-        token(flow, line, start, eq, slash, i);
-      } catch (e) {
-        throw withColumn(e, line, start + 1);
+        token(flow, src, start, eq, slash, i);
+      } catch (err) {
+        throw withColumn(err, src.slice(s, e), start - s + 1);
       }
     }
   }
   flow.match = scratch.slice();
   try {
-    flow.actions = sharedActions(line.slice(ai + 8));
-  } catch (e) {
-    throw withColumn(e, line, ai + 9);
+    flow.actions = sharedActions(src.slice(ai + 8, e));
+  } catch (err) {
+    throw withColumn(err, src.slice(s, e), ai - s + 9);
   }
   return flow;
 }

@@ -39,3 +39,33 @@ export function splitTopLevel(text: string, seps: string): string[] {
   out.push(text.slice(start));
   return out;
 }
+
+/**
+ * Whether `word` occurs within src[s, e), for a text read line by line with growing s: the next
+ * occurrence is remembered, so a word absent from most lines costs one search of the text in all
+ * rather than one to its end per line.
+ */
+export class NextOccurrence {
+  private src = '';
+  /** Where the last search started, and what it found (-1: nothing from there on). */
+  private from = 0;
+  private at = -1;
+  constructor(private readonly word: string) {}
+
+  within(src: string, s: number, e: number): boolean {
+    // A new text, or the same one read again from an earlier line: search afresh.
+    if (src !== this.src || s < this.from || (this.at !== -1 && this.at < s)) {
+      this.src = src;
+      this.from = s;
+      this.at = src.indexOf(this.word, s);
+    }
+    return this.at >= s && this.at + this.word.length <= e;
+  }
+
+  /** Let go of the text (a dump of 40 MB is not kept alive by a search). */
+  reset(): void {
+    this.src = '';
+    this.from = 0;
+    this.at = -1;
+  }
+}

@@ -2,7 +2,8 @@
 // (OF1.3+), --no-stats, --names (no header), headerless pastes; with OVS's own errors, log lines
 // and `***decode error***` blocks kept as diagnostics.
 import { FlowSyntaxError } from '../openflow/errors.ts';
-import { parseFlow } from '../openflow/flow.ts';
+import { parseFlowAt, releaseFlowText } from '../openflow/flow.ts';
+import { NextOccurrence } from '../openflow/text.ts';
 import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
 import {
   binaryCheck,
@@ -43,8 +44,6 @@ export interface DumpFlowsOptions {
   expectOutput?: boolean;
 }
 
-const dumped = (flow: Flow, line: number, text: string): DumpedFlow => ({ flow, line, text });
-
 export function parseDumpFlows(text: string, opts?: DumpFlowsOptions): Parsed<FlowDump>;
 /**
  * `entry` makes what the dump keeps of each flow: the Snapshot's entry straight away, so that a
@@ -53,15 +52,28 @@ export function parseDumpFlows(text: string, opts?: DumpFlowsOptions): Parsed<Fl
 export function parseDumpFlows<E>(
   text: string,
   opts: DumpFlowsOptions,
-  entry: (flow: Flow, line: number, text: string) => E,
+  entry: (flow: Flow, line: number) => E,
 ): Parsed<FlowDump<E>>;
 export function parseDumpFlows<E>(
   text: string,
   opts: DumpFlowsOptions = {},
-  entry = dumped as unknown as (flow: Flow, line: number, text: string) => E,
-): Parsed<FlowDump<E>> {
+  entry?: (flow: Flow, line: number) => E,
+): Parsed<FlowDump<E | DumpedFlow>> {
+  try {
+    return readDump(text, opts, entry);
+  } finally {
+    releaseFlowText();
+  }
+}
+
+function readDump<E>(
+  text: string,
+  opts: DumpFlowsOptions,
+  entry: ((flow: Flow, line: number) => E) | undefined,
+): Parsed<FlowDump<E | DumpedFlow>> {
+  const ACTIONS = new NextOccurrence('actions=');
   const diagnostics = binaryCheck(text);
-  const dump: FlowDump<E> = { flows: [], complete: diagnostics.length === 0 };
+  const dump: FlowDump<E | DumpedFlow> = { flows: [], complete: diagnostics.length === 0 };
   if (!dump.complete) return { value: dump, diagnostics };
   const cut = text !== '' && !text.endsWith('\n');
   if (cut) diagnostics.push(noFinalNewline(0)); // its line, the last one, is set at the end
@@ -81,12 +93,18 @@ export function parseDumpFlows<E>(
       );
       return { value: { flows: [], complete: false }, diagnostics };
     }
-    const raw = text.slice(pos, text.charCodeAt(eol - 1) === 13 && eol > pos ? eol - 1 : eol);
+    const start = pos;
     pos = eol + 1;
     // The last line, when the file lacks its final newline: the output may have been cut there.
     const last = cut && pos > text.length;
-    if (raw.trim() === '') continue;
+    // The line without its surrounding blanks (what trim() would leave), read in place.
+    let s = start;
+    let e = eol;
+    while (s < e && isBlank(text.charCodeAt(s))) s++;
+    while (e > s && isBlank(text.charCodeAt(e - 1))) e--;
+    if (s === e) continue;
     if (block) {
+      const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
       if (HEX_DUMP.test(raw) || VLOG.test(raw)) {
         block.last = n;
         block.d.message = decodeMessage(block.d.line, n);
@@ -94,26 +112,29 @@ export function parseDumpFlows<E>(
       }
       block = undefined;
     }
-    if (raw.includes('actions=')) {
-      const t = raw.trim();
+    if (ACTIONS.within(text, s, e)) {
       try {
-        const flow = parseFlow(t);
+        const flow = parseFlowAt(text, s, e);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
         if (last && hasUnsupported(flow)) {
-          diagnostics.push(cutOff(n, 'last flow cut off (no newline, unknown syntax at the end)', t));
+          diagnostics.push(
+            cutOff(n, 'last flow cut off (no newline, unknown syntax at the end)', text.slice(s, e)),
+          );
           dump.complete = false;
           continue;
         }
-        dump.flows.push(entry(flow, n, t));
-      } catch (e) {
-        if (!(e instanceof FlowSyntaxError)) throw e;
+        dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
+      } catch (err) {
+        if (!(err instanceof FlowSyntaxError)) throw err;
+        const t = text.slice(s, e);
         if (last) {
-          diagnostics.push(cutOff(n, `last flow cut off: ${e.message}`, t));
+          diagnostics.push(cutOff(n, `last flow cut off: ${err.message}`, t));
           dump.complete = false;
-        } else diagnostics.push(diag('corrupt', n, 'bad-flow', e.message, t));
+        } else diagnostics.push(diag('corrupt', n, 'bad-flow', err.message, t));
       }
       continue;
     }
+    const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
     const h = HEADER.exec(raw);
     if (h) {
       dump.header = raw;
@@ -145,6 +166,23 @@ export function parseDumpFlows<E>(
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
   return { value: dump, diagnostics };
+}
+
+/** What String.prototype.trim removes. */
+function isBlank(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 function decodeMessage(first: number, last: number): string {
