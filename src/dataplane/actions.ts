@@ -68,7 +68,8 @@ function output(fr: Frame, port: { kind: string; n?: number; name?: string }): u
   const n = portNumber(fr.rb, port);
   const hidden =
     n === undefined && port.kind === 'name'
-      ? unnumbered(fr.rb.bridge).find((u) => u.iface.name === port.name)?.iface.name
+      ? unnumbered(fr.rb.bridge, fr.e.w.hosts.get(fr.rb.host)).find((u) => u.iface.name === port.name)?.iface
+          .name
       : undefined;
   if (hidden !== undefined) {
     fr.node.note = 'OpenFlow port number unknown: not followed';

@@ -160,7 +160,7 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
   }
   // Ports the case names without a number: the flood (or the learned port) may be one of them.
   if (only === undefined) floodUnnumbered(e, node.children, rb, (port) => mayCarry(port, vlan));
-  else if (!rb.ports.has(only) && unnumbered(rb.bridge).length)
+  else if (!rb.ports.has(only) && unnumbered(rb.bridge, e.w.hosts.get(rb.host)).length)
     emit(e, node.children, rb, only, clonePacket(p), depth + 1);
 }
 

@@ -5,8 +5,8 @@
 // it is not followed, the branch is not proven, and the assumption names the command that gives
 // the numbers. A port known to have no number (OVSDB `[]`, -1: OVS could not open the device, or
 // absent from the bridge's `ovs-ofctl show` in the case, which lists every OpenFlow port) is a
-// fact, not an unknown.
-import type { Bridge, Host, Interface, Port } from '../model/snapshot.ts';
+// fact, not an unknown, unless that `ovs-ofctl show` is an excerpt.
+import { type Bridge, findExcerpt, type Host, type Interface, type Port } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 import type { Assumption, Uncertainty } from './tree.ts';
 
@@ -14,31 +14,37 @@ export interface Unnumbered {
   bridge: Bridge;
   port: Port;
   iface: Interface;
+  /** The bridge's host, when known (an excerpt of its `ovs-ofctl show` lists only some ports). */
+  host?: Host;
 }
 
 const cache = new WeakMap<Bridge, Unnumbered[]>();
 
-/** Was the bridge's `ovs-ofctl show` read? It lists every OpenFlow port, LOCAL always. */
-function ofctlShown(b: Bridge): boolean {
+/**
+ * Was the bridge's `ovs-ofctl show` read whole? It lists every OpenFlow port, LOCAL always; an
+ * excerpt of it (a paste with `...`) may leave out a port that has a number.
+ */
+function ofctlShown(b: Bridge, h: Host | undefined): boolean {
+  if (h && findExcerpt(h, 'ofctl-show', b.name)) return false;
   return b.ports.some((p) => p.interfaces.some((i) => i.ofctl));
 }
 
-/** The interfaces of a bridge whose OpenFlow port number the case does not give. */
-export function unnumbered(b: Bridge | undefined): Unnumbered[] {
-  if (!b) return [];
+/** The interfaces of a bridge (of host h) whose OpenFlow port number the case does not give. */
+export function unnumbered(b: Bridge | undefined, h?: Host): Unnumbered[] {
+  if (!b || ofctlShown(b, h)) return [];
   let l = cache.get(b);
   if (!l) {
     l = [];
-    if (!ofctlShown(b))
-      for (const port of b.ports)
-        for (const iface of port.interfaces) if (!iface.ofport.known) l.push({ bridge: b, port, iface });
+    for (const port of b.ports)
+      for (const iface of port.interfaces)
+        if (!iface.ofport.known) l.push({ bridge: b, port, iface, ...(h ? { host: h } : {}) });
     cache.set(b, l);
   }
   return l;
 }
 
 export function isUnnumbered(u: Unnumbered): boolean {
-  return unnumbered(u.bridge).some((x) => x.iface === u.iface);
+  return unnumbered(u.bridge, u.host).some((x) => x.iface === u.iface);
 }
 
 /** Why a port the world does not hold has no OpenFlow port, when the case says so. */
@@ -56,7 +62,7 @@ export function findInterface(h: Host | undefined, name: string): Unnumbered | u
     for (const port of bridge.ports)
       for (const iface of port.interfaces)
         if (iface.name === name || (port.name === name && port.interfaces.length === 1))
-          return { bridge, port, iface };
+          return { bridge, port, iface, ...(h ? { host: h } : {}) };
   return undefined;
 }
 

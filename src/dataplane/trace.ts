@@ -4,7 +4,7 @@
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
-import type { FlowEntry, Port } from '../model/snapshot.ts';
+import { type Excerpt, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
@@ -219,6 +219,31 @@ export function notFollowed(
   e.uncertain = saved;
 }
 
+/**
+ * A drop that rests on an absence (no patch peer, no such port, no receiving tunnel port) from an
+ * output the case holds only as an excerpt: what is missing may be in the lines it leaves out, so
+ * the branch is not proven, and the assumption names the whole output to collect.
+ */
+export function excerptDrop(
+  e: Engine,
+  out: TraceNode[],
+  rb: Pick<RtBridge, 'host' | 'name'>,
+  x: Excerpt,
+  what: string,
+  reason: DropReason,
+): void {
+  const why = `${x.file} is an excerpt (lines left out at line ${x.line}): ${what} may be in what it leaves out`;
+  assume(e, {
+    code: 'excerpt',
+    text: `${rb.host}: ${why}`,
+    remedy: `${x.collect}   # on ${rb.host}: the whole output`,
+  });
+  const saved = e.uncertain;
+  e.uncertain ??= { code: 'excerpt', text: `${rb.host}: ${why}` };
+  drop(e, out, rb, null, reason);
+  e.uncertain = saved;
+}
+
 /** A flood also goes to the bridge's ports without a known number (those `mayGet` accepts): say so. */
 export function floodUnnumbered(
   e: Engine,
@@ -226,7 +251,7 @@ export function floodUnnumbered(
   rb: RtBridge,
   mayGet: (port: Port) => boolean = () => true,
 ): void {
-  const missed = unnumbered(rb.bridge)
+  const missed = unnumbered(rb.bridge, e.w.hosts.get(rb.host))
     .filter((u) => mayGet(u.port))
     .map((u) => u.iface.name);
   if (missed.length)
@@ -402,7 +427,7 @@ export function emit(
       output(e, out, rb, port?.name ?? rb.name, vlan, { kind: 'local', host: rb.host, bridge: rb.name });
       return;
     }
-    const missed = unnumbered(rb.bridge).map((u) => u.iface.name);
+    const missed = unnumbered(rb.bridge, e.w.hosts.get(rb.host)).map((u) => u.iface.name);
     if (missed.length) {
       notFollowed(
         e,
@@ -414,10 +439,14 @@ export function emit(
       );
       return;
     }
-    drop(e, out, rb, null, {
+    const reason: DropReason = {
       code: 'no-such-port',
       text: `output to port ${ofport}, which the case does not show on ${rb.name}`,
-    });
+    };
+    const h = e.w.hosts.get(rb.host);
+    const cut = h && (findExcerpt(h, 'ofctl-show', rb.name) ?? findExcerpt(h, 'ovsdb'));
+    if (cut) excerptDrop(e, out, rb, cut, `port ${ofport}`, reason);
+    else drop(e, out, rb, null, reason);
     return;
   }
   if (port.peer) {
@@ -435,10 +464,14 @@ export function emit(
       return;
     }
     if (!peer) {
-      drop(e, out, rb, null, {
+      const reason: DropReason = {
         code: 'patch-peer-missing',
         text: `patch port ${port.name} has no peer ${port.peer} on ${rb.host}`,
-      });
+      };
+      const h = e.w.hosts.get(rb.host);
+      const cut = h && findExcerpt(h, 'ovsdb');
+      if (cut) excerptDrop(e, out, rb, cut, `the patch peer ${port.peer}`, reason);
+      else drop(e, out, rb, null, reason);
       return;
     }
     assume(e, port.peerAssumed);

@@ -33,7 +33,9 @@ export type AssumptionCode =
   | 'underlay-owner'
   | 'tunnel-inferred'
   /** A port the case names without its OpenFlow port number (pasted `ovs-vsctl show`). */
-  | 'ofport-unknown';
+  | 'ofport-unknown'
+  /** What a drop rests on may be in the part an output pasted as an excerpt leaves out. */
+  | 'excerpt';
 
 export type DropCode =
   | 'table-miss'
@@ -117,7 +119,14 @@ export interface PortAt {
 
 /** Why what follows on a branch is not proven by the evidence (it inherits to every leaf below). */
 export interface Uncertainty {
-  code: 'unsupported-action' | 'unsupported-match' | 'dump-incomplete' | 'controller' | 'ofport-unknown';
+  code:
+    | 'unsupported-action'
+    | 'unsupported-match'
+    | 'dump-incomplete'
+    | 'controller'
+    | 'ofport-unknown'
+    /** The drop rests on an absence from an output the case holds only as an excerpt. */
+    | 'excerpt';
   text: string;
 }
 

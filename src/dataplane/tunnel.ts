@@ -3,12 +3,12 @@
 // tunnel port there whose remote_ip is our local_ip (or `remote_ip=flow`) receives it with tun_id,
 // tun_src and tun_dst set, exactly as OVS's receive-side lookup (ofproto/tunnel.c tnl_find) does.
 // The underlay between the two hosts is not simulated: that is printed as an assumption.
-import type { Host, Interface } from '../model/snapshot.ts';
+import { findExcerpt, type Host, type Interface } from '../model/snapshot.ts';
 import { formatIpv4 } from '../openflow/values.ts';
 import { unnumbered } from './ofports.ts';
 import type { Packet } from './packet.ts';
-import { assume, drop, type Engine, enterBridge, notFollowed } from './trace.ts';
-import type { Assumption, TraceNode, TunnelType } from './tree.ts';
+import { assume, drop, type Engine, enterBridge, excerptDrop, notFollowed } from './trace.ts';
+import type { Assumption, DropReason, TraceNode, TunnelType } from './tree.ts';
 import type { RtBridge, RtPort, World } from './world.ts';
 
 export const TUNNEL_TYPES: readonly TunnelType[] = [
@@ -236,10 +236,13 @@ export function tunnelOut(
   out.push(node);
   // OVS: a tunnel with a source address needs a local route for it ("native tunnel routing failed").
   if (local && u?.addressesKnown && !u.addresses.has(local)) {
-    drop(e, node.children, rb, null, {
+    const reason: DropReason = {
       code: 'tunnel-route',
       text: `${port.name}: local_ip ${local} is not an address of ${rb.host} (its ip addr shows ${[...u.addresses].join(', ') || 'none'}): OVS cannot route the tunnel ("native tunnel routing failed"), nothing is sent`,
-    });
+    };
+    const cut = findExcerpt(e.w.hosts.get(rb.host)!, 'devices', null);
+    if (cut) excerptDrop(e, node.children, rb, cut, `address ${local}`, reason);
+    else drop(e, node.children, rb, null, reason);
     return;
   }
   local ??= node.from.local_ip !== '?' ? node.from.local_ip : undefined;
@@ -282,10 +285,11 @@ export function tunnelOut(
     (b) => b.host === owner.host && [...b.ports.values()].some((x) => x.tunnel),
   );
   // Tunnel ports of that type without a known OpenFlow number: one of them may receive it.
+  const ownerHost = e.w.hosts.get(owner.host);
   const hidden = recv
     ? []
-    : (e.w.hosts.get(owner.host)?.bridges ?? [])
-        .flatMap((b) => unnumbered(b))
+    : (ownerHost?.bridges ?? [])
+        .flatMap((b) => unnumbered(b, ownerHost))
         .filter((u) => u.iface.type.known && u.iface.type.value === t.type);
   if (hidden.length) {
     const names = hidden.map((u) => u.iface.name);
@@ -300,10 +304,14 @@ export function tunnelOut(
     return;
   }
   if (!recv) {
-    drop(e, node.children, ownerBridge ?? { host: owner.host, name: '(datapath)' }, null, {
+    const at = ownerBridge ?? { host: owner.host, name: '(datapath)' };
+    const reason: DropReason = {
       code: 'tunnel-port-not-found',
       text: `${owner.host} has no ${t.type} port for this packet (key ${hex(key)}, from ${src ?? '?'} to ${remote}): OVS drops it ("receive tunnel port not found")`,
-    });
+    };
+    const cut = findExcerpt(e.w.hosts.get(owner.host)!, 'ovsdb');
+    if (cut) excerptDrop(e, node.children, at, cut, `a ${t.type} port for ${src ?? rb.host}`, reason);
+    else drop(e, node.children, at, null, reason);
     return;
   }
   node.to = { host: owner.host, bridge: recv.bridge.name, port: recv.port.name };

@@ -543,17 +543,18 @@ function readHostAt(
     // An excerpt: the host says which output, so that no check asserts what it leaves out.
     const spec =
       excerpt === undefined ? undefined : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind));
-    if (spec) b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: excerpt! }];
+    if (spec) {
+      b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: excerpt! }];
+      b.host.gaps.push(
+        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
+      );
+    }
     // An OVS state output cut short (its last record unfinished, or a tool error after part of
     // it): what precedes is used, and the host says what is missing. A dump says it in its flows.
     if (!CRITICAL.has(f.kind.kind) || f.kind.kind === 'dump-flows') return;
     if (cut !== undefined)
       b.host.gaps.push(
         `${f.rel} is cut short at line ${cut}: what the command would have printed after it is missing`,
-      );
-    if (spec)
-      b.host.gaps.push(
-        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
       );
   };
   let wholeInventory = false;

@@ -1,6 +1,8 @@
+import { findExcerpt } from '../../model/snapshot.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
 import {
   addressesOf,
   optionsText,
@@ -28,6 +30,22 @@ export const tunnelEndpoints: Check = {
       const agentEv = li
         ? [evid(`local_ip = ${li.value}`, { file: h.agentConfig!.file, line: li.line })]
         : [];
+      // The address, or the receiving port, may be in the part an excerpt leaves out.
+      const rh = ctx.snapshot.hosts.find((x) => x.name === d.host);
+      const cut =
+        d.reason.code === 'tunnel-route'
+          ? { on: h, x: findExcerpt(h, 'devices', null), q: `whether ${h.name} has ${n.from.local_ip}` }
+          : d.reason.code === 'tunnel-port-not-found' && rh
+            ? {
+                on: rh,
+                x: findExcerpt(rh, 'ovsdb'),
+                q: `whether ${rh.name} has a port for ${n.from.local_ip}`,
+              }
+            : undefined;
+      if (cut?.x) {
+        out.push(excerptGap(cut.on, cut.x, `${d.host}:${d.bridge}`, d.reason.text, cut.q, portEv));
+        continue;
+      }
       if (d.reason.code === 'tunnel-route') {
         const addrs = addressesOf(ctx, h.name);
         const dev = h.devices?.find((x) => x.addresses.some((a) => addrs.includes(a.address)));
@@ -58,7 +76,6 @@ export const tunnelEndpoints: Check = {
           ],
         });
       } else if (d.reason.code === 'tunnel-port-not-found') {
-        const rh = ctx.snapshot.hosts.find((x) => x.name === d.host);
         const theirs = rh ? tunnelsOf(rh).filter((x) => x.cfg.type === n.from.type) : [];
         out.push({
           code: 'tunnel-receiver-missing',
