@@ -11,6 +11,7 @@ import type {
   Snapshot,
   VlanMode,
 } from '../model/snapshot.ts';
+import { findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
 import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
 import type { ResolvedEndpoint } from './trace.ts';
@@ -177,7 +178,7 @@ export function buildWorld(snapshot: Snapshot): World {
     }
     inferPatches(w, h.name);
   }
-  for (const rb of w.bridges) lazyFlows(rb);
+  for (const rb of w.bridges) lazyFlows(rb, w.hosts.get(rb.host));
   buildUnderlay(w);
   return w;
 }
@@ -219,12 +220,15 @@ class LazyTables implements Tables {
  * A bridge's flows are looked at when a trace first enters the bridge (a fleet's world has
  * thousands nobody visits): `tables`, `unsupported` and `unsupportedTop` are getters until then.
  */
-function lazyFlows(rb: RtBridge): void {
+function lazyFlows(rb: RtBridge, host: Host | undefined): void {
   const b = rb.bridge;
   if (!b?.flows.known) return;
   const flows = b.flows.value;
+  const excerpt = host && findExcerpt(host, 'flows', rb.name);
   if (!flows.complete)
-    rb.incomplete = `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;
+    rb.incomplete = excerpt
+      ? `${rb.host}:${rb.name}: the flow dump ${flows.file} is an excerpt (lines left out at line ${excerpt.line}): flows may be missing (collect \`${excerpt.collect}\`)`
+      : `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;
   const keys = ['tables', 'unsupported', 'unsupportedTop'] as const;
   const prepare = (): void => {
     for (const k of keys) delete rb[k];
