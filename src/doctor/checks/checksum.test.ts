@@ -5,7 +5,7 @@ import { buildSnapshot } from '../../testing/snapshot-builder.ts';
 import { buildContext } from '../context.ts';
 import { checksum } from './checksum.ts';
 
-function server(opts: { tx: boolean; fill: boolean }) {
+function server(opts: { tx: boolean; fill: boolean; excerpt?: boolean }) {
   const s = buildSnapshot([
     {
       name: 'net',
@@ -44,10 +44,27 @@ function server(opts: { tx: boolean; fill: boolean }) {
       : {}),
     from: { file: 'net/ip_netns_exec_qdhcp-n1_iptables-save', line: 0 },
   };
+  if (opts.excerpt)
+    s.hosts[0]!.excerpts = [
+      {
+        of: 'iptables',
+        ns: 'qdhcp-n1',
+        file: 'net/ip_netns_exec_qdhcp-n1_iptables-save',
+        line: 5,
+        collect: 'ip netns exec qdhcp-n1 iptables-save',
+      },
+    ];
   return checksum.run(buildContext(s));
 }
 
 describe('checksum', () => {
+  it('an excerpted iptables-save does not prove the CHECKSUM fill rule absent: a warning, not an error', () => {
+    const cut = server({ tx: true, fill: false, excerpt: true });
+    expect(cut.map((x) => [x.code, x.severity])).toEqual([['dhcp-reply-checksum', 'warning']]);
+    expect(cut[0]!.fix[0]).toBe(
+      'ip netns exec qdhcp-n1 iptables-save   # on net: the whole output, not an excerpt',
+    );
+  });
   it('veth + tx offload on + no fill rule: an error citing the ethtool line, fixes quoted and marked', () => {
     const f = server({ tx: true, fill: false });
     expect(f.map((x) => [x.code, x.severity])).toEqual([['dhcp-reply-checksum', 'error']]);

@@ -21,11 +21,9 @@ import {
 import { ROOT } from '../../testing/fixtures.ts';
 import { type OverlayHost, type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
 import { buildSnapshot } from '../../testing/snapshot-builder.ts';
-import { buildContext } from '../context.ts';
 import { diagnose } from '../diagnose.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
-import { checksum } from './checksum.ts';
 import { dhcpPort } from './dhcp-port.ts';
 import { dnsmasq } from './dnsmasq.ts';
 import { structure } from './structure.ts';
@@ -186,50 +184,6 @@ describe('an absence in an excerpt is unknown; the same output whole proves it',
     });
     expect(readCase(d).hosts[0]!.excerpts?.map((x) => x.of)).toEqual(['flows']);
     expect(codes(run(structure, d))).toEqual(['patch-peer-missing']);
-  });
-
-  it('an excerpted iptables-save does not prove the CHECKSUM fill rule absent: a warning, not an error', () => {
-    const [whole, cut] = [false, true].map((excerpt) => {
-      const s = buildSnapshot([
-        {
-          name: 'net',
-          bridges: [
-            {
-              name: 'br-int',
-              ports: [
-                { name: 'tap0123abcd-ef', ofport: 1, tag: 1, type: '' },
-                {
-                  name: 'tapaaaabbbb-01',
-                  ofport: 2,
-                  tag: 1,
-                  type: '',
-                  ids: { 'iface-id': 'p1', 'attached-mac': 'fa:16:3e:00:00:09', 'vm-uuid': 'v1' },
-                },
-              ],
-              flows: ['priority=0 actions=NORMAL'],
-            },
-          ],
-          namespaces: [
-            { name: 'qdhcp-n1', devices: [{ name: 'ns-0123abcd-ef', addresses: ['10.0.0.2/24'] }] },
-          ],
-        },
-      ]);
-      const h = s.hosts[0]!;
-      const ns = h.namespaces[0]!;
-      const file = 'net/ip_netns_exec_qdhcp-n1_iptables-save';
-      ns.offloads = { 'ns-0123abcd-ef': { txChecksum: true, from: { file: 'net/ethtool', line: 3 } } };
-      ns.iptables = { rules: 4, from: { file, line: 0 } };
-      if (excerpt)
-        h.excerpts = [
-          { of: 'iptables', ns: 'qdhcp-n1', file, line: 5, collect: 'ip netns exec qdhcp-n1 iptables-save' },
-        ];
-      return checksum.run(buildContext(s));
-    });
-    expect(whole!.map((x) => [x.code, x.severity])).toEqual([['dhcp-reply-checksum', 'error']]);
-    expect(cut!.map((x) => [x.code, x.severity])).toEqual([['dhcp-reply-checksum', 'warning']]);
-    expect(cut![0]!.fix[0]).toBe(
-      'ip netns exec qdhcp-n1 iptables-save   # on net: the whole output, not an excerpt',
-    );
   });
 });
 
