@@ -41,3 +41,76 @@ export class BoundedMemo<K, V> {
 export function ownString(s: string): string {
   return ` ${s}`.slice(1);
 }
+
+/**
+ * BoundedMemo for keys that are ranges of a larger text (a dump line's tokens and action lists):
+ * looked up by a hash of the characters in place, so a hit cuts no substring and hashes nothing
+ * V8 would hash again. Open addressing; at `max` entries it starts over empty. The key kept on a
+ * miss is an own copy (ownString), as in BoundedMemo.
+ */
+export class TextMemo<V> {
+  private keys: (string | undefined)[] = [];
+  private hashes = new Int32Array(0);
+  private values: (V | undefined)[] = [];
+  private mask = 0;
+  private size = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly make: (key: string) => V,
+  ) {
+    this.clear();
+  }
+
+  /** The value for src[a, b), made from an own copy of it on first sight. `make` may throw. */
+  get(src: string, a: number, b: number): V {
+    let h = 0x811c9dc5 | 0;
+    for (let i = a; i < b; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+    const len = b - a;
+    let i = h & this.mask;
+    for (let k = this.keys[i]; k !== undefined; k = this.keys[i]) {
+      if (this.hashes[i] === h && k.length === len && sameText(src, a, k)) return this.values[i]!;
+      i = (i + 1) & this.mask;
+    }
+    const key = ownString(src.slice(a, b));
+    const v = this.make(key);
+    if (this.size >= this.max) this.clear();
+    else if (2 * (this.size + 1) > this.keys.length) this.grow();
+    this.insert(key, h, v);
+    return v;
+  }
+
+  private insert(key: string, h: number, v: V): void {
+    let i = h & this.mask;
+    while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
+    this.keys[i] = key;
+    this.hashes[i] = h;
+    this.values[i] = v;
+    this.size++;
+  }
+
+  private grow(): void {
+    const { keys, hashes, values } = this;
+    this.alloc(keys.length * 2);
+    this.size = 0;
+    for (let j = 0; j < keys.length; j++)
+      if (keys[j] !== undefined) this.insert(keys[j]!, hashes[j]!, values[j]!);
+  }
+
+  private alloc(slots: number): void {
+    this.keys = new Array<string | undefined>(slots).fill(undefined);
+    this.values = new Array<V | undefined>(slots).fill(undefined);
+    this.hashes = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  clear(): void {
+    this.alloc(1024);
+    this.size = 0;
+  }
+}
+
+function sameText(src: string, at: number, key: string): boolean {
+  for (let k = 0; k < key.length; k++) if (src.charCodeAt(at + k) !== key.charCodeAt(k)) return false;
+  return true;
+}

@@ -185,11 +185,15 @@ function token(f: Flow, line: string, start: number, eq: number, slash: number, 
     header(f, line, eq < 0 ? end : eq + 1, end);
     return;
   }
-  const key = eq < 0 ? line.slice(start, end) : line.slice(start, eq);
-  if (eq < 0 && FLAGS.has(key)) {
-    if (f.flags === NO_FLAGS) f.flags = [];
-    f.flags.push(ownString(key) as FlowFlag);
-  } else scratch.push(matchItemAt(line, start, eq, slash, end, key));
+  if (eq < 0) {
+    const key = line.slice(start, end);
+    if (FLAGS.has(key)) {
+      if (f.flags === NO_FLAGS) f.flags = [];
+      f.flags.push(ownString(key) as FlowFlag);
+      return;
+    }
+  }
+  scratch.push(matchItemAt(line, start, eq, slash, end));
 }
 
 function withColumn(e: unknown, line: string, column: number): unknown {
@@ -271,7 +275,7 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
   }
   flow.match = scratch.slice();
   try {
-    flow.actions = sharedActions(src.slice(ai + 8, e));
+    flow.actions = sharedActions(src, ai + 8, e);
   } catch (err) {
     throw withColumn(err, src.slice(s, e), ai - s + 9);
   }

@@ -7,7 +7,7 @@
 // read straight from the line and looked up by their numeric value, so no substring is cut or
 // hashed for them; everything else goes through the table-driven parseMatchItem, shared by text.
 // The two paths give equal nodes (checked by a property test).
-import { BoundedMemo, ownString } from '../memo/bounded-memo.ts';
+import { TextMemo } from '../memo/bounded-memo.ts';
 import { parseActions, resetActionSharing } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { parseMatchItem } from './match.ts';
@@ -96,18 +96,17 @@ class NumericNodes {
 
 const numeric = new NumericNodes(SHARE_MAX);
 // Keys and nodes are made from an own copy of the text: a node must not keep its dump alive.
-const byText = new BoundedMemo(SHARE_MAX, parseMatchItem, ownString);
+const byText = new TextMemo(SHARE_MAX, parseMatchItem);
 // Frozen: the list is shared by every flow with this text.
-const actionLists = new BoundedMemo(
-  SHARE_MAX,
-  (text: string) => Object.freeze(parseActions(text)) as Action[],
-  ownString,
-);
+const actionLists = new TextMemo(SHARE_MAX, (text: string) => Object.freeze(parseActions(text)) as Action[]);
+// A field's spelling found from the dump's characters (no key cut per token); null: not a field.
+const spellings = new TextMemo(SHARE_MAX, (name: string) => SPELLINGS.get(name) ?? null);
 
 /** Forget shared nodes (flow.ts's resetFlowSharing, which also forgets the last cookie). */
 export function resetSharedNodes(): void {
   byText.clear();
   actionLists.clear();
+  spellings.clear();
   numeric.clear();
   resetActionSharing();
 }
@@ -119,22 +118,15 @@ const P32 = 2 ** 32;
  * value at `slash` (or -1); `key` is line[start, eq) when the caller has cut it already. Throws
  * FlowSyntaxError like parseMatchItem.
  */
-export function matchItemAt(
-  line: string,
-  start: number,
-  eq: number,
-  slash: number,
-  end: number,
-  key = eq > 0 ? line.slice(start, eq) : '',
-): MatchItem {
+export function matchItemAt(line: string, start: number, eq: number, slash: number, end: number): MatchItem {
   if (eq > 0) {
-    const sp = SPELLINGS.get(key);
-    if (sp !== undefined) {
+    const sp = spellings.get(line, start, eq);
+    if (sp !== null) {
       const item = numericItem(sp, line, eq + 1, slash, end);
       if (item !== undefined) return item;
     }
   }
-  return byText.get(line.slice(start, end));
+  return byText.get(line, start, end);
 }
 
 /** The shared node for a value of a common kind, or undefined to take the general path. */
@@ -204,7 +196,7 @@ function numericItem(
   return item;
 }
 
-/** The action list `text` (everything after `actions=`), shared and frozen. */
-export function sharedActions(text: string): Action[] {
-  return actionLists.get(text);
+/** The action list at src[a, b) (everything after `actions=`), shared and frozen. */
+export function sharedActions(src: string, a: number, b: number): Action[] {
+  return actionLists.get(src, a, b);
 }
