@@ -1,6 +1,7 @@
 // Another tool's error text in place of (or after) its output, as collected files hold it: sos and
 // our collector keep stderr with stdout. Such lines are facts about the host (the tool was missing,
 // the namespace was gone), never corrupt input; the partial output before them is still read.
+import { NextOccurrence } from '../openflow/text.ts';
 import { type Diagnostic, diag } from './diagnostics.ts';
 
 /** One row per error form the field writes; first match wins. */
@@ -94,23 +95,18 @@ export function stripToolErrors(text: string): {
  * occurrence is remembered, so the whole text is searched once per word, not once per line.
  */
 class Cues {
-  private readonly next = new Map<string, number>();
+  private readonly colon = new NextOccurrence(': ');
+  private readonly denied = new NextOccurrence('Permission denied');
+  private readonly timedOut = new NextOccurrence('timed out');
+  private readonly flow = new NextOccurrence('actions=');
   constructor(private readonly text: string) {}
 
-  private within(word: string, start: number, end: number): boolean {
-    let i = this.next.get(word) ?? -2;
-    if (i !== -1 && i < start) {
-      i = this.text.indexOf(word, start);
-      this.next.set(word, i);
-    }
-    return i >= 0 && i + word.length <= end;
-  }
-
   maybeError(start: number, end: number): boolean {
+    const t = this.text;
     const any =
-      this.within(': ', start, end) ||
-      this.within('Permission denied', start, end) ||
-      this.within('timed out', start, end);
-    return any && !this.within('actions=', start, end);
+      this.colon.within(t, start, end) ||
+      this.denied.within(t, start, end) ||
+      this.timedOut.within(t, start, end);
+    return any && !this.flow.within(t, start, end);
   }
 }
