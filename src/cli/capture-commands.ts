@@ -15,6 +15,7 @@ import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
 import { EXIT_PROBLEM } from './exit.ts';
 import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions, sourcesFor } from './live.ts';
+import { checkOutputDir } from './out-paths.ts';
 
 interface LiveCaptureOptions extends LiveOptions {
   point?: string[];
@@ -155,6 +156,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
     .option('--json', 'print the analysis as JSON')
     .action(async (targets: string[], o: LiveCaptureOptions) => {
       if (!o.vm === !o.point) throw new InputError('give either --vm (with targets) or --point');
+      checkOutputDir('-o', o.out);
       let points: CapturePoint[];
       let lab: Lab | undefined;
       let plan: CapturePlan | undefined;

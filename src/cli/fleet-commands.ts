@@ -13,10 +13,11 @@ import {
   hostFolderCount,
   readHosts,
   vmHosts,
+  withServers,
 } from '../doctor/fleet.ts';
 import { findVms } from '../model/roles.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
-import { isSosTree } from '../sources/case-dir.ts';
+import { ARCHIVE, isSosTree } from '../sources/case-dir.ts';
 import { isCollectBundle } from '../sources/inputs.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import { EXIT } from './exit.ts';
@@ -43,7 +44,16 @@ export function fleetVmCase(
   const dir = caseDirArg(args, o);
   if (!dir || hostFolderCount(dir) < FLEET_MIN_HOSTS) return undefined;
   const ix = fleetIndex(dir);
-  const hosts = vmHosts(ix, vm);
+  // host:port names its host: that host's group (another host's outputs may mention the port too).
+  const colon = vm.indexOf(':');
+  const named = ix.hosts.find(
+    (h) =>
+      colon > 0 &&
+      h.name.replace(ARCHIVE, '') === vm.slice(0, colon) &&
+      h.ovsdbText().includes(vm.slice(colon + 1).toLowerCase()),
+  );
+  const group = named && ix.groups.find((g) => g.includes(vm.slice(0, colon)));
+  const hosts = group ? withServers(ix, group) : vmHosts(ix, vm);
   if (!hosts) return undefined;
   return { ...readHosts(ix, hosts, o.lenient ? { lenient: true } : {}), source: dir };
 }
@@ -65,11 +75,11 @@ export async function allVms(
   setExit: (code: number) => void,
 ): Promise<void> {
   const dir = caseDirArg(args, o);
-  let d: FleetDiagnosis;
+  let docs: FleetDiagnosis[];
   if (dir) {
     const tty = process.stderr.isTTY;
     let shown = -1;
-    d = await diagnoseFleet(dir, {
+    const d = await diagnoseFleet(dir, {
       ...(o.lenient ? { lenient: true } : {}),
       onProgress: (done, total, vms) => {
         // A line that rewrites itself on a terminal; else a line per tenth of the fleet.
@@ -80,27 +90,32 @@ export async function allVms(
       },
     });
     if (tty) process.stderr.write('\n');
+    docs = [d];
   } else {
-    // Sosreports, bundles, live targets: the case is read whole, each VM diagnosed on it.
-    const vms: FleetDiagnosis['vms'] = [];
-    let source = args.join(' ');
+    // Sosreports, bundles, live targets, several case directories: each case read whole, each of
+    // its VMs diagnosed on it (named host:port, which names exactly that port).
+    docs = [];
     for (const s of await read()) {
-      source = s.source;
+      const vms: FleetDiagnosis['vms'] = [];
       for (const vm of findVms(s)) {
-        const ids = vm.port.interfaces[0]?.externalIds.known ? vm.port.interfaces[0].externalIds.value : {};
-        const r = diagnose(s, { vm: ids['iface-id'] ?? vm.mac ?? vm.port.name });
+        const r = diagnose(s, { vm: `${vm.host.name}:${vm.port.name}` });
         vms.push({ vm: vm.port.name, host: vm.host.name, verdict: r.verdict, headline: r.headline });
       }
+      docs.push({ case: s.source, vms });
     }
-    d = { case: source, vms };
   }
-  if (o.json) out(`${toJson(d)}\n`);
-  else {
-    for (const v of d.vms) out(`${vmLine(v)}\n`);
-    const n = (v: Verdict): number => d.vms.filter((x) => x.verdict === v).length;
-    out(
-      `${d.vms.length} VMs: ${n('problem')} problem, ${n('undecided')} undecided, ${n('healthy')} healthy\n`,
-    );
+  // Several cases: one document per case, one a line (JSON Lines); in text, a header per case.
+  const many = docs.length > 1;
+  for (const [i, d] of docs.entries()) {
+    if (o.json) out(`${many ? JSON.stringify(d) : toJson(d)}\n`);
+    else {
+      if (many) out(`${i ? '\n' : ''}== case ${i + 1}/${docs.length}: ${e(d.case)}\n`);
+      for (const v of d.vms) out(`${vmLine(v)}\n`);
+      const n = (v: Verdict): number => d.vms.filter((x) => x.verdict === v).length;
+      out(
+        `${d.vms.length} VMs: ${n('problem')} problem, ${n('undecided')} undecided, ${n('healthy')} healthy\n`,
+      );
+    }
   }
-  if (!o.exitZero) setExit(exitOf(fleetVerdict(d)));
+  if (!o.exitZero) setExit(exitOf(fleetVerdict({ case: '', vms: docs.flatMap((d) => d.vms) })));
 }

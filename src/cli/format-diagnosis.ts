@@ -4,7 +4,15 @@ import { shellWord } from '../runner/runner.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
 
-export function formatDiagnosis(d: Diagnosis, c: Colors): string {
+export interface FormatOptions {
+  /**
+   * The arguments of `vifpath report` that show the same case as diagnosed (inputs and the options
+   * that selected it: --vm, --links, ...). Default: the case as one word.
+   */
+  report?: readonly string[];
+}
+
+export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}): string {
   const out: string[] = [];
   const head = d.headline;
   out.push(
@@ -36,9 +44,11 @@ export function formatDiagnosis(d: Diagnosis, c: Colors): string {
     out.push(`  ${e(f.message)}`);
     if (f.rootCause) out.push(`  ${f.confirm ? 'probable root cause' : 'root cause'}: ${e(f.rootCause)}`);
     if (f.confirm) out.push(`  to confirm: ${e(f.confirm)}`);
-    if (f.evidence.length) {
+    // Evidence that says nothing is not printed (a blank bullet).
+    const evidence = f.evidence.filter((v) => v.text.trim() !== '');
+    if (evidence.length) {
       out.push('  evidence:');
-      for (const v of f.evidence)
+      for (const v of evidence)
         out.push(`    - ${e(v.text)}${v.file ? c.dim(`  [${e(v.file)}${v.line ? `:${v.line}` : ''}]`) : ''}`);
     }
     if (f.fix.length) {
@@ -54,7 +64,7 @@ export function formatDiagnosis(d: Diagnosis, c: Colors): string {
   out.push(
     '',
     c.dim(
-      `Picture (topology, path, findings in one HTML file): vifpath report ${e(d.case.split(' ').map(shellWord).join(' '))} -o report.html`,
+      `Picture (topology, path, findings in one HTML file): vifpath report ${e((o.report ?? [d.case]).map(shellWord).join(' '))} -o report.html`,
     ),
   );
   return out.join('\n');

@@ -8,6 +8,7 @@ import { SCENARIOS } from '../lab/topology.ts';
 import { OVERLAY_HOSTS, OVERLAY_SCENARIOS, OverlayLab, type OverlayScenario } from '../lab/vxlan.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import { numberOption } from './live.ts';
+import { checkOutputDir } from './out-paths.ts';
 
 /** dhclient gives up after this many seconds at most. */
 const MAX_DHCP_TIMEOUT_S = 600;
@@ -62,6 +63,7 @@ export function labCommands(
     .option(...dirOpt)
     .option('--dhcp-timeout <s>', "dhclient's timeout in seconds", '6')
     .action(async (o: { scenario: string; topology: string; dir: string; dhcpTimeout: string }) => {
+      checkOutputDir('--dir', o.dir);
       if (o.topology === 'vxlan' || o.topology === 'gre' || o.topology === 'geneve') {
         const l = await OverlayLab.up({
           dir: o.dir,
@@ -183,6 +185,7 @@ export function labCommands(
     .argument('<case-dir>')
     .option(...dirOpt)
     .action(async (caseDir: string, o: { dir: string }) => {
+      checkOutputDir('the case folder', caseDir);
       if (OverlayLab.isOverlay(o.dir)) {
         const l = OverlayLab.attach(o.dir);
         await l.collect(caseDir);

@@ -4,12 +4,13 @@ import { traceCommand } from '../dataplane/run.ts';
 import { traceJson } from '../dataplane/trace-json.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
-import { LabError } from '../lab/lab.ts';
+import { DEFAULT_DIR, LabError } from '../lab/lab.ts';
 import { writeJson } from '../model/json-stream.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
-import { readInputs } from '../sources/inputs.ts';
+import { checkCaseFile, readInputs } from '../sources/inputs.ts';
+import { escapeControl as esc } from '../text/escape.ts';
 import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
 import { EXIT } from './exit.ts';
@@ -19,6 +20,7 @@ import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
 import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import { checkOutputDir, isSystemError, systemErrorLine } from './out-paths.ts';
 import { watchCommands } from './watch-commands.ts';
 import { webCommands } from './web-commands.ts';
 
@@ -26,23 +28,64 @@ export { EXIT };
 
 /**
  * Case directories one by one; sosreports, host folders and sos collect bundles together as one
- * case (sources/inputs.ts); or all live targets collected into one case.
+ * case (sources/inputs.ts); or all live targets collected into one case. `args`: the inputs that
+ * name this case again (its own directory; all the inputs read together; --keep's directory).
  */
 async function snapshots(
   args: readonly string[],
   o: LiveOptions & { lenient?: boolean; keep?: string; links?: string },
-): Promise<{ snap: Snapshot }[]> {
+): Promise<{ snap: Snapshot; args: readonly string[]; live: boolean }[]> {
   const links = o.links !== undefined ? { links: o.links } : {};
-  if (!liveArgs(args))
-    return readInputs(args, { lenient: o.lenient ?? false, ...links }).map((snap) => ({ snap }));
+  if (!liveArgs(args)) {
+    const snaps = readInputs(args, { lenient: o.lenient ?? false, ...links });
+    return snaps.map((snap, i) => ({
+      snap,
+      args: snaps.length === args.length && snaps.length > 1 ? [args[i]!] : args,
+      live: false,
+    }));
+  }
+  if (o.keep !== undefined) checkOutputDir('--keep', o.keep);
   const c = await collectLive(args, o, o.keep);
   try {
     // What the hosts gave is read like any case; a command's own error text is a diagnostic.
     const snap = readCase(c.dir, { lenient: o.lenient ?? false, ...links });
-    return [{ snap: { ...snap, source: o.keep ?? args.join(' ') } }];
+    return [
+      {
+        snap: { ...snap, source: o.keep ?? args.join(' ') },
+        args: o.keep !== undefined ? [o.keep] : args,
+        live: o.keep === undefined,
+      },
+    ];
   } finally {
     dropTemporary(c);
   }
+}
+
+/** `vifpath report` arguments that show what diagnose looked at: the case and the options that chose it. */
+function reportArgs(
+  c: { args: readonly string[]; live: boolean },
+  o: LiveOptions & { vm?: string; links?: string; lenient?: boolean },
+): string[] {
+  return [
+    ...c.args,
+    ...(o.vm !== undefined ? ['--vm', o.vm] : []),
+    ...(o.links !== undefined ? ['--links', o.links] : []),
+    ...(o.lenient ? ['--lenient'] : []),
+    // Live targets collected again: reached the same way.
+    ...(c.live && o.sshConfig !== undefined ? ['--ssh-config', o.sshConfig] : []),
+    ...(c.live && o.identity !== undefined ? ['-i', o.identity] : []),
+    ...(c.live && o.sudo ? ['--sudo'] : []),
+    ...(c.live && o.labDir !== undefined && o.labDir !== DEFAULT_DIR ? ['--lab-dir', o.labDir] : []),
+  ];
+}
+
+/**
+ * Several cases' documents: one per case, one a line (JSON Lines: `jq` reads them as it read one,
+ * and each line parses alone). One case: its document as always (indented).
+ */
+function jsonDocument(value: unknown, many: boolean, out: (s: string) => void): void {
+  writeJson(value, out, many ? 0 : 2);
+  out('\n');
 }
 
 function program(out: (s: string) => void, setExit: (code: number) => void): Command {
@@ -69,11 +112,11 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       cases: string[],
       o: LiveOptions & { json?: boolean; lenient?: boolean; keep?: string; links?: string },
     ) => {
-      for (const { snap } of await snapshots(cases, o)) {
+      const all = await snapshots(cases, o);
+      for (const { snap } of all) {
         // JSON piece by piece: a big snapshot's JSON is larger than one string may be.
-        if (o.json) writeJson(snap, out);
-        else out(formatSnapshot(snap, colors(true)));
-        out('\n');
+        if (o.json) jsonDocument(snap, all.length > 1, out);
+        else out(`${formatSnapshot(snap, colors(true))}\n`);
       }
     },
   );
@@ -114,10 +157,20 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       let worst: number = EXIT.ok;
       // A fleet's case directory: read only the hosts the VM's paths need.
       const fleet = o.vm ? fleetVmCase(cases, o, o.vm) : undefined;
-      for (const { snap } of fleet ? [{ snap: fleet }] : await snapshots(cases, o)) {
+      const all = fleet ? [{ snap: fleet, args: cases, live: false }] : await snapshots(cases, o);
+      for (const [i, c] of all.entries()) {
+        const snap = c.snap;
         addCaptures(snap, o.pcap ?? []);
         const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
-        out(`${o.json ? toJson(d) : formatDiagnosis(d, colors(true))}\n`);
+        if (o.json) jsonDocument(d, all.length > 1, out);
+        else {
+          // Several cases: each begins with its name (the verdict line follows).
+          if (all.length > 1)
+            out(
+              `${i ? '\n' : ''}${colors(true).bold(`== case ${i + 1}/${all.length}: ${esc(snap.source)}`)}\n`,
+            );
+          out(`${formatDiagnosis(d, colors(true), { report: reportArgs(c, o) })}\n`);
+        }
         // The worst verdict of the cases decides: problem 1 over undecided 3 over healthy 0.
         if (!o.exitZero && d.verdict !== 'healthy')
           setExit(d.verdict === 'problem' || worst === EXIT.problem ? EXIT.problem : EXIT.undecided);
@@ -139,6 +192,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
   ).action(async (targets: string[], o: LiveOptions & { out: string }) => {
     if (!liveArgs(targets))
       throw new InputError('collect reads live targets, not case directories', targets[0]);
+    checkOutputDir('-o', o.out);
     const c = await collectLive(targets, o, o.out);
     const ok = c.results.filter((r) => r.ok).length;
     out(
@@ -178,6 +232,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
           lenient?: boolean;
         },
       ) => {
+        checkCaseFile(c);
         const s = readCase(c, { lenient: o.lenient ?? false });
         const t = traceCommand(s, {
           from: o.from,
@@ -218,6 +273,12 @@ export async function main(
     if (e instanceof VifpathError) {
       process.stderr.write(`vifpath${e instanceof LabError ? ' lab' : ''}: ${e.oneLine()}\n`);
       return e.exit;
+    }
+    // What the system refused (a path that cannot be written, a port in use) that no check caught
+    // first: one line naming the path, exit 2, not a stack trace.
+    if (isSystemError(e)) {
+      process.stderr.write(`vifpath: ${esc(systemErrorLine(e))}\n`);
+      return EXIT.input;
     }
     throw e;
   }

@@ -16,6 +16,7 @@ import { parseTarget } from '../sources/targets.ts';
 import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
 import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
+import { checkOutputFile } from './out-paths.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
 const AGENT_INI = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
@@ -202,6 +203,7 @@ export function watchCommands(
     .option('--ssl-cert <file>', 'ssl: endpoints: its certificate')
     .option('--ssl-ca <file>', 'ssl: endpoints: CA certificate of the server')
     .action(async (endpoints: string[], o: WatchCliOptions) => {
+      if (o.state !== undefined) checkOutputFile('--state', o.state, 'watch.json');
       const hosts = endpoints.map((e) => watchHost(e, o.labDir));
       const names = new Set<string>();
       for (const h of hosts) {
@@ -344,6 +346,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       "lab: its monitor connects through a proxy listening here that drops every update notification (echo and replies pass): the seed's silently deaf monitor",
     )
     .action(async (endpoint: string, o: AgentCliOptions) => {
+      if (o.pidFile !== undefined) checkOutputFile('--pid-file', o.pidFile, 'agent.pid');
       const lab = endpoint === 'lab:dom0';
       const h = watchHost(endpoint, o.labDir);
       const nets = pairs(o.network, '--network');

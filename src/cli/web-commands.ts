@@ -1,6 +1,9 @@
 // `vifpath serve` and `vifpath report`: argument handling and printing; the work is in src/web.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { unknownVm } from '../doctor/diagnose.ts';
+import { VifpathError } from '../errors/errors.ts';
+import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
@@ -8,6 +11,7 @@ import { planCases } from '../sources/inputs.ts';
 import { buildReport } from '../web/report.ts';
 import { type CaseSource, serve } from '../web/server.ts';
 import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import { checkOutputFile, isSystemError, listenError, systemErrorLine } from './out-paths.ts';
 
 /**
  * Case directories, read on demand one by one (sosreports, host folders and sos collect bundles
@@ -28,6 +32,26 @@ async function sources(
     dropTemporary(c);
   }
   return [{ name: args.join(' '), load: () => snap }];
+}
+
+/**
+ * serve --vm: a name no case holds is bad input now (the page would only say so on first use).
+ * Cases are read once here and kept for the server; one that cannot be read is left to its page.
+ */
+function checkVm(src: CaseSource[], vm: string): void {
+  let first: Snapshot | undefined;
+  for (const [i, c] of src.entries()) {
+    let snap: Snapshot;
+    try {
+      snap = c.load();
+    } catch {
+      continue;
+    }
+    src[i] = { name: c.name, load: () => snap };
+    if (findVms(snap, vm).length) return;
+    first ??= snap;
+  }
+  if (first) throw unknownVm(first, vm);
 }
 
 export function webCommands(
@@ -58,14 +82,23 @@ export function webCommands(
       cases: string[],
       o: LiveOptions & { port: string; listen?: string; vm?: string; lenient?: boolean; links?: string },
     ) => {
-      const port = Number(o.port);
+      const port = /^\s*\d+\s*$/.test(o.port) ? Number(o.port) : Number.NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new InputError(`--port ${o.port}: not a port`);
-      const running = await serve(await sources(cases, o), {
-        port,
-        ...(o.listen ? { host: o.listen, allowRemote: true } : {}),
-        ...(o.vm ? { vm: o.vm } : {}),
-      });
+        throw new InputError(`--port ${o.port}: not a port (0 to 65535; 0: any free port)`);
+      const src = await sources(cases, o);
+      if (o.vm) checkVm(src, o.vm);
+      const host = o.listen ?? '127.0.0.1';
+      let running: Awaited<ReturnType<typeof serve>>;
+      try {
+        running = await serve(src, {
+          port,
+          ...(o.listen ? { host: o.listen, allowRemote: true } : {}),
+          ...(o.vm ? { vm: o.vm } : {}),
+        });
+      } catch (e) {
+        if (e instanceof VifpathError) throw e;
+        throw listenError(e, { port: '--port', host: '--listen' }, host, port);
+      }
       out(`vifpath: serving ${cases.join(' ')} on ${running.url} (read-only; Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
@@ -94,11 +127,18 @@ export function webCommands(
       cases: string[],
       o: LiveOptions & { out: string; vm?: string; lenient?: boolean; links?: string },
     ) => {
+      // Before reading the case: a report that cannot be written is known now.
+      checkOutputFile('-o', o.out, 'report.html');
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
       const html = buildReport(src[0]!.load(), o.vm ? { vm: o.vm } : {});
-      writeFileSync(o.out, html);
+      try {
+        writeFileSync(o.out, html);
+      } catch (e) {
+        if (!isSystemError(e)) throw e;
+        throw new InputError(`-o ${o.out}: cannot write the report: ${systemErrorLine(e)}`);
+      }
       out(
         `vifpath: wrote ${o.out} (${Math.round(html.length / 1024)} KiB; open it in a browser, no server needed)\n`,
       );

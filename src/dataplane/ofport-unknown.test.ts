@@ -65,7 +65,8 @@ describe('vifpath trace --from a port: exit codes and what it says', () => {
       name: 'a port the case does not hold: bad input, one line',
       args: [STUDY, '--from', 'compute:tapdeadbeef-00', '--packet', 'dhcp-discover'],
       exit: 2,
-      stderr: /^vifpath: no OVS port "tapdeadbeef-00" on host compute in this case\n$/,
+      stderr:
+        /^vifpath: no OVS port "tapdeadbeef-00" on host compute in this case; nearest: compute:[^\n]*\n$/,
     },
     {
       name: 'a host the case does not hold: bad input',

@@ -3,6 +3,8 @@
 // namespaces for a DISCOVER/REQUEST, the VM's port for an OFFER/ACK.
 import { findServers, findVms } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
+import { nameList, nearest } from '../text/nearest.ts';
+import { findInterface } from './ofports.ts';
 import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
 import { TraceInputError, trace } from './trace.ts';
 import type { Assumption, TargetSpec, TraceResult } from './tree.ts';
@@ -86,5 +88,48 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
         throw new TraceInputError(
           `--to: no host "${t.host}" in the case (hosts: ${s.hosts.map((x) => x.name).join(', ')})`,
         );
+  // A name the user typed that the case does not hold is bad input, said before any walk.
+  if (r.targets === undefined && r.to?.length)
+    for (const t of targets ?? []) {
+      const known = targetNames(s, t.host);
+      if (known.has(t.name)) continue;
+      const near = nearest(
+        t.name,
+        [...known].map((n) => `${t.host}:${n}`),
+      );
+      throw new TraceInputError(
+        `--to: nothing named "${t.name}" on host ${t.host} in this case (a port, bridge, namespace or device); nearest: ${nameList(near, known.size)}`,
+      );
+    }
+  if (!w.ifaces.get(host)?.has(port) && !findInterface(h, port)) {
+    const ports = h.bridges.flatMap((b) => b.ports.map((x) => `${host}:${x.name}`));
+    throw new TraceInputError(
+      `no OVS port "${port}" on host ${host} in this case${ports.length ? `; nearest: ${nameList(nearest(port, ports), ports.length)}` : ''}`,
+    );
+  }
   return trace(w, host, port, p, { target: targets, assumptions: notes });
+}
+
+/** Every name a --to on `host` can mean (tree.ts endpointIs): ports, bridges, namespaces, devices, wire ends. */
+function targetNames(s: Snapshot, host: string): Set<string> {
+  const out = new Set<string>();
+  const h = s.hosts.find((x) => x.name === host);
+  for (const b of h?.bridges ?? []) {
+    out.add(b.name);
+    for (const p of b.ports) {
+      out.add(p.name);
+      for (const i of p.interfaces) out.add(i.name);
+    }
+  }
+  for (const i of h?.unplacedInterfaces ?? []) out.add(i.name);
+  for (const ns of h?.namespaces ?? []) {
+    out.add(ns.name);
+    for (const d of ns.devices ?? []) {
+      out.add(d.name);
+      if (d.peer) out.add(d.peer);
+    }
+  }
+  for (const d of h?.devices ?? []) out.add(d.name);
+  for (const l of s.links) for (const e of [l.a, l.b]) if (e.host === host) out.add(e.iface);
+  return out;
 }

@@ -4,9 +4,11 @@
 // programs, and nothing in the case contradicts it; undecided: what is known, where the paths
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
+import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
+import { nameList, nearest } from '../text/nearest.ts';
 import type { Check } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
@@ -37,9 +39,30 @@ export const CHECKS: readonly Check[] = [
   contradictions,
 ];
 
+/** A --vm that names no port of the case (findVms found none): exit 2, the nearest names listed. */
+export function unknownVm(s: Snapshot, vm: string): VifpathError {
+  const all = s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`)));
+  return new VifpathError(
+    `--vm ${shellWord(vm)}: no port of the case has this name, host:port, MAC or iface-id (MACs and iface-ids come from \`ovs-vsctl list interface\`)${all.length ? `; nearest: ${nameList(nearest(vm, all), all.length)}` : '; the case has no OVS port'}`,
+  );
+}
+
 export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const ctx = buildContext(s, opts.vm);
+  // A --vm that names no port of the case is bad input, with the names it could have meant.
+  if (opts.vm !== undefined && ctx.vms.length === 0) throw unknownVm(s, opts.vm);
   const findings: Finding[] = [];
+  for (const vm of ctx.vms)
+    if (vm.named)
+      findings.push({
+        code: 'vm-port-named',
+        role: 'observation',
+        severity: 'info',
+        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+        message: `${vm.host.name}:${vm.port.name} is taken as the VM port because you named it (--vm ${shellWord(opts.vm!)}); by itself it is not recognised as one (${vm.named})`,
+        evidence: [],
+        fix: [],
+      });
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
   if (ctx.vms.length === 0)
     findings.push({
@@ -47,9 +70,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       role: 'gap',
       severity: 'warning',
       subject: 'VM',
-      message: opts.vm
-        ? `no VM port matches "${opts.vm}" (a port name, MAC or iface-id)${knownPorts(s)}`
-        : `no port of the case is proven a VM port (Neutron's external_ids iface-id/attached-mac, or a guest vif)${knownPorts(s)}`,
+      message: `no port of the case is proven a VM port (Neutron's external_ids iface-id/attached-mac, or a guest vif)${knownPorts(s)}`,
       evidence: [],
       fix: [
         'ovs-vsctl list interface   # on the compute node: shows attached-mac and iface-id of each VM port',
@@ -178,9 +199,11 @@ function inputNotes(s: Snapshot): Finding[] {
       severity: d.severity === 'warning' || d.severity === 'corrupt' ? 'warning' : 'info',
       subject: file,
       message: `${d.message}${ds.length > 1 ? ` (and ${ds.length - 1} more note(s) in this file)` : ''}`,
-      evidence: ds
-        .slice(0, 3)
-        .map((x) => ({ text: x.text ?? x.code, file, ...(x.line ? { line: x.line } : {}) })),
+      // What the line says, else what the note says (the first note's is the message): never blank.
+      evidence: ds.slice(0, 3).flatMap((x, i) => {
+        const text = x.text?.trim() ? x.text : i > 0 ? x.message : undefined;
+        return text ? [{ text, file, ...(x.line ? { line: x.line } : {}) }] : [];
+      }),
       fix: [],
     });
   }

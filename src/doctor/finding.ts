@@ -51,6 +51,7 @@ export type FindingCode =
   | 'tunnel-underlay-drop'
   | 'tunnel-vlan-map'
   | 'vlan-mismatch'
+  | 'vm-port-named'
   | 'vm-port-untagged';
 
 export interface Finding {

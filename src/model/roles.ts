@@ -8,6 +8,8 @@ export interface VmPort {
   bridge: Bridge;
   port: Port;
   mac?: string;
+  /** Not recognised as a VM port (its role and why), taken as one because the operator named it. */
+  named?: string;
 }
 
 export interface DhcpServer {
@@ -165,23 +167,48 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
   return { role: 'unknown', why: 'no Neutron external_ids or naming, no uplink evidence' };
 }
 
-/** VM ports (portRole 'vm'); `filter` matches a port name, MAC (any letter case) or iface-id. */
-export function findVms(s: Snapshot, filter?: string): VmPort[] {
+/**
+ * The ports `spec` names, whatever their role: a port (or its interface) name, `host:port`, its
+ * attached-mac or iface-id (any letter case).
+ */
+export function portsNamed(s: Snapshot, spec: string): VmPort[] {
   const out: VmPort[] = [];
-  const f = filter?.toLowerCase();
+  const f = spec.toLowerCase();
+  for (const h of s.hosts)
+    for (const b of h.bridges)
+      for (const p of b.ports) {
+        const ids = p.interfaces[0]?.externalIds.known ? p.interfaces[0].externalIds.value : {};
+        const mac = ids['attached-mac'];
+        if (
+          f === p.name.toLowerCase() ||
+          f === `${h.name}:${p.name}`.toLowerCase() ||
+          p.interfaces.some((i) => f === i.name.toLowerCase() || f === `${h.name}:${i.name}`.toLowerCase()) ||
+          f === mac?.toLowerCase() ||
+          f === ids['iface-id']?.toLowerCase()
+        )
+          out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
+      }
+  return out;
+}
+
+/**
+ * VM ports (portRole 'vm'). With `filter` (see portsNamed): the VM ports it names; when it names
+ * only ports not recognised as VM ports, those, each with why it is not one (`named`): the
+ * operator named it, so it is taken as the VM port, and said so.
+ */
+export function findVms(s: Snapshot, filter?: string): VmPort[] {
+  if (filter !== undefined) {
+    const named = portsNamed(s, filter).map((v) => ({ v, role: portRole(s, v.host, v.bridge, v.port) }));
+    const vms = named.filter((x) => x.role.role === 'vm').map((x) => x.v);
+    return vms.length ? vms : named.map((x) => ({ ...x.v, named: `${x.role.role} port: ${x.role.why}` }));
+  }
+  const out: VmPort[] = [];
   for (const h of s.hosts)
     for (const b of h.bridges)
       for (const p of b.ports) {
         if (portRole(s, h, b, p).role !== 'vm') continue;
         const ids = p.interfaces[0]?.externalIds.known ? p.interfaces[0].externalIds.value : {};
         const mac = ids['attached-mac'];
-        if (
-          f &&
-          f !== p.name.toLowerCase() &&
-          f !== mac?.toLowerCase() &&
-          f !== ids['iface-id']?.toLowerCase()
-        )
-          continue;
         out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
       }
   return out;

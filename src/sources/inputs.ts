@@ -4,7 +4,7 @@
 // live targets are named by `hostname`), else by its folder or archive name; `NAME=PATH` names a
 // host explicitly. Two inputs that are the same host are bad input (exit 2), never merged or
 // renamed behind the operator's back. Wires come from `--links FILE`.
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { FileDiagnostic, Snapshot } from '../model/snapshot.ts';
 import { removeTempDir } from '../runner/cleanup.ts';
@@ -74,6 +74,42 @@ function isHostFolder(dir: string): boolean {
   );
 }
 
+/** tar (ustar at 257), gzip, xz, bzip2, zstd: what a sosreport or sos collect archive starts with. */
+function looksLikeArchive(path: string): boolean {
+  const head = Buffer.alloc(262);
+  let n = 0;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    n = readSync(fd, head, 0, head.length, 0);
+  } catch {
+    return true; // unreadable: let the reader say why
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const b = head.subarray(0, n);
+  const starts = (...xs: number[]): boolean => xs.every((x, i) => b[i] === x);
+  return (
+    starts(0x1f, 0x8b) ||
+    starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) ||
+    starts(0x42, 0x5a, 0x68) ||
+    starts(0x28, 0xb5, 0x2f, 0xfd) ||
+    b.toString('latin1', 257, 262) === 'ustar'
+  );
+}
+
+/**
+ * A file given where a case is expected must be an archive (a sosreport, a sos collect tarball),
+ * by its name or its first bytes: any other file (links.txt, one pasted output) is bad input
+ * saying what is expected, not a failed unpack.
+ */
+export function checkCaseFile(path: string): void {
+  if (!existsSync(path) || isDir(path) || ARCHIVE.test(path) || looksLikeArchive(path)) return;
+  throw new InputError(
+    `${path} is a file, not a case folder, sosreport archive or sos collect bundle (expected a case folder with one folder per host, a sosreport tree or .tar.xz/.tar.gz/.tar.bz2 archive, or a folder of command outputs${basename(path) === 'links.txt' ? `; the case is its folder, ${dirname(path)}` : ''})`,
+  );
+}
+
 function classify(arg: string): Input {
   let path = arg;
   let name: string | undefined;
@@ -83,6 +119,7 @@ function classify(arg: string): Input {
     path = m[2]!;
   }
   if (!existsSync(path)) throw new InputError('no such case directory, sosreport or file', path);
+  checkCaseFile(path);
   if (!isDir(path)) {
     // sos collect names its tarball sos-collector-…; a sosreport is sosreport-…; else look inside.
     if (basename(path).startsWith('sos-collector-'))

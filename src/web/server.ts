@@ -207,9 +207,17 @@ function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseS
     case '/':
       return send(res, 200, 'text/html', servedPage(), { 'content-security-policy': PAGE_CSP });
     case '/api/view':
-      return json(res, 200, get.full(i).view);
-    case '/api/diagnosis':
-      return json(res, 200, get.full(i).diagnosis);
+    case '/api/diagnosis': {
+      // Diagnosing can refuse the case too (a --vm this case does not hold): said, not a 500.
+      let l: Loaded;
+      try {
+        l = get.full(i);
+      } catch (e) {
+        if (e instanceof VifpathError) return json(res, 422, { error: errorText(e) });
+        throw e;
+      }
+      return json(res, 200, rest === '/api/view' ? l.view : l.diagnosis);
+    }
     case '/api/snapshot':
       return json(res, 200, get.snap(i));
     case '/api/trace': {

@@ -219,7 +219,9 @@ export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } =
     }
   }
   // VMs: a node beside each VM port.
-  const vmPorts = findVms(s);
+  // The one --vm names (by name, host:port, MAC or iface-id): a VM even when only named so.
+  const named = opts.vm !== undefined ? findVms(s, opts.vm) : [];
+  const vmPorts = [...findVms(s), ...named.filter((v) => v.named)];
   const vms: VmRef[] = [];
   for (const vm of vmPorts) {
     const pid = portIds.get(`${vm.host.name}\u0000${vm.port.name}`);
@@ -309,7 +311,7 @@ export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } =
   const findingTargets = d.findings.map((f) => targetsOf(f, s, byKey));
   const errorVm = d.findings.find((f) => f.severity === 'error')?.subject;
   const wanted = opts.vm
-    ? vms.find((v) => v.port === opts.vm || v.mac === opts.vm || `${v.host}:${v.port}` === opts.vm)
+    ? vms.find((v) => named.some((n) => n.host.name === v.host && n.port.name === v.port))
     : (vms.find((v) => errorVm !== undefined && (errorVm.endsWith(`:${v.port}`) || errorVm === v.port)) ??
       vms[0]);
   return {

@@ -125,6 +125,33 @@ describe('server', () => {
     expect((await get('/c/0/api/view')).status).toBe(200);
   });
 
+  it('--vm: any form of a port focuses it; a case that does not hold it says so (422), not a 500', async () => {
+    const snap = readCase(SEED);
+    for (const vm of ['dom0:vif16.0', 'vif16.0', 'VIF16.0'])
+      expect(loadCase(snap, vm).view.focus, vm).toBe('dom0:vif16.0');
+    // A port the roles do not take for a VM's, named: focused, drawn with its VM, said in the findings.
+    const named = loadCase(snap, 'domu:tap7b39ecad-81');
+    expect(named.view.focus).toBe('domu:tap7b39ecad-81');
+    expect(named.diagnosis.findings.map((f) => f.code)).toContain('vm-port-named');
+    const two = await serve(
+      [
+        { name: SEED, load: () => readCase(SEED) },
+        { name: 'vxlan', load: () => readCase(join(SEED, '../vxlan-healthy')) },
+      ],
+      { vm: 'dom0:vif16.0' },
+    );
+    try {
+      expect((await fetch(new URL('/c/0/api/view', two.url))).status).toBe(200);
+      const r = await fetch(new URL('/c/1/api/diagnosis', two.url));
+      expect(r.status).toBe(422);
+      expect(((await r.json()) as { error: string }).error).toMatch(
+        /^--vm dom0:vif16\.0: no port of the case/,
+      );
+    } finally {
+      await two.close();
+    }
+  });
+
   it('refuses to listen beyond loopback unless told to', async () => {
     await expect(serve([], { host: '0.0.0.0' })).rejects.toThrow(/--listen/);
     const r = await serve([], { host: '0.0.0.0', allowRemote: true });

@@ -1,0 +1,155 @@
+// Where a command writes (report -o, collect -o, capture live -o, lab up --dir, lab collect, --keep,
+// watch --state, agent --pid-file) and where it listens (serve --port/--listen, watch --metrics):
+// checked before any work, and what the system still refuses later said on one line, exit 2 —
+// never a stack trace.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { VifpathError } from '../errors/errors.ts';
+import { InputError } from '../sources/errors.ts';
+
+/** The nearest folder of `path` that exists (itself when it does). */
+function existingAncestor(path: string): string {
+  let p = path;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A file to write: not a folder, in a folder that exists and can be written. `example`: a file name to suggest. */
+export function checkOutputFile(flag: string, path: string, example: string): void {
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new InputError(`${flag} ${path} is a folder: give a file to write, e.g. ${join(path, example)}`);
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    const up = existingAncestor(dir);
+    throw new InputError(
+      statSync(up).isDirectory()
+        ? `${flag} ${path}: folder ${dir} does not exist: create it first (mkdir -p) or write elsewhere`
+        : `${flag} ${path}: ${up} is a file, not a folder: write elsewhere`,
+    );
+  }
+  if (!statSync(dir).isDirectory())
+    throw new InputError(`${flag} ${path}: ${dir} is not a folder: write elsewhere`);
+  if (!writable(dir))
+    throw new InputError(`${flag} ${path}: cannot write in ${dir} (permission denied): write elsewhere`);
+  if (existsSync(path) && !writableFile(path))
+    throw new InputError(
+      `${flag} ${path}: the file exists and cannot be written (permission denied): write elsewhere`,
+    );
+}
+
+function writableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A folder to write into: a folder or nothing yet (made with its parents), never a file. */
+export function checkOutputDir(flag: string, path: string): void {
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory())
+      throw new InputError(
+        `${flag} ${path} is a file, not a folder: give a folder to write into (it is made when missing)`,
+      );
+    if (!writable(path))
+      throw new InputError(`${flag} ${path}: cannot write in this folder (permission denied)`);
+    return;
+  }
+  const up = existingAncestor(path);
+  if (!statSync(up).isDirectory())
+    throw new InputError(`${flag} ${path}: ${up} is a file, not a folder: write elsewhere`);
+  if (!writable(up)) throw new InputError(`${flag} ${path}: cannot create it in ${up} (permission denied)`);
+}
+
+/** A Node system error (fs, net, child_process): code, syscall, path, address, port. */
+interface SystemError extends Error {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+}
+
+export function isSystemError(e: unknown): e is SystemError {
+  return (
+    e instanceof Error &&
+    typeof (e as SystemError).code === 'string' &&
+    /^E[A-Z0-9]+$/.test((e as SystemError).code) &&
+    (typeof (e as SystemError).syscall === 'string' || typeof (e as SystemError).path === 'string')
+  );
+}
+
+const WHAT: Record<string, string> = {
+  EISDIR: 'is a folder, a file was expected',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'already exists',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files (raise ulimit -n)',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+};
+
+/** Why a server could not listen on host:port, and what to do: one line. */
+export function listenError(
+  e: unknown,
+  flag: { port: string; host: string },
+  host: string,
+  port: number,
+): VifpathError {
+  const code = isSystemError(e) ? e.code : '';
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new InputError(
+        `cannot listen on ${at}: the port is in use: choose another with ${flag.port} N, or ${flag.port} 0 for any free port`,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new InputError(
+        port < 1024
+          ? `cannot listen on ${at}: ports below 1024 need root: choose ${flag.port} 1024 or higher (${flag.port} 0: any free port)`
+          : `cannot listen on ${at}: permission denied: choose another ${flag.port}`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new InputError(
+        `cannot listen on ${at}: ${host} is not an address of this machine: give ${flag.host} one of its addresses (ip -br address), or 127.0.0.1`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new InputError(
+        `cannot listen on ${at}: no such host or address "${host}": give ${flag.host} an IP address of this machine`,
+      );
+    default:
+      return new InputError(`cannot listen on ${at}: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/** One line for a system error nothing caught before main: the path (or address) and what failed. */
+export function systemErrorLine(e: SystemError): string {
+  const what = WHAT[e.code] ?? e.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/, '');
+  if (e.path)
+    return `${e.path}${e.dest ? ` -> ${e.dest}` : ''}: ${what} (${e.code}, ${e.syscall ?? 'system call'})`;
+  if (e.address !== undefined)
+    return `${e.address}${e.port !== undefined ? `:${e.port}` : ''}: ${what} (${e.code})`;
+  return `${e.syscall ?? 'system call'}: ${what} (${e.code})`;
+}
