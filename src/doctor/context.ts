@@ -7,6 +7,7 @@ import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld, type World } from '../dataplane/world.ts';
 import { type DhcpServer, findServers, findVms, type VmPort } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { provenDelivered } from './proof.ts';
 
 export type { DhcpServer, VmPort };
 
@@ -20,9 +21,13 @@ export interface DoctorContext {
   offer: Map<VmPort, TraceResult>;
 }
 
-/** Did the DISCOVER reach a DHCP server of the case (the trace's target), proven? */
+/**
+ * Did the DISCOVER reach a DHCP server of the case (the trace's target), proven? A branch that
+ * arrives only past a step the case does not show (NORMAL assumed where the agent's flows decide,
+ * see proof.ts) does not count: the checks of the path then still look for what stops it.
+ */
 export function reachedServer(ctx: DoctorContext, vm: VmPort): boolean {
-  return ctx.discover.get(vm)?.verdict === 'delivered';
+  return provenDelivered(ctx.world, ctx.discover.get(vm));
 }
 
 /**

@@ -5,7 +5,7 @@
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
-import { bridgeRole } from '../model/roles.ts';
+import { bridgeRole, portRole, xenVifDomid } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
@@ -23,6 +23,7 @@ import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
 import type { Diagnosis, Finding, PathSummary } from './finding.ts';
+import { provenDelivered, provenDropped, whyUnproven } from './proof.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
 export const CHECKS: readonly Check[] = [
@@ -79,7 +80,11 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   // A DISCOVER proven to die for a reason no check names is still a fault: say where.
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);
-    if (t?.verdict !== 'dropped' || findings.some((f) => f.severity === 'error' && f.evidence.length))
+    if (
+      !t ||
+      !provenDropped(ctx.world, t) ||
+      findings.some((f) => f.severity === 'error' && f.evidence.length)
+    )
       continue;
     findings.push({
       code: 'discover-dropped',
@@ -116,20 +121,31 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const sev = { error: 0, warning: 1, info: 2 } as const;
   findings.sort((a, b) => rank[a.role!] - rank[b.role!] || sev[a.severity] - sev[b.severity]);
 
+  // Where a path would cross between hosts the case does not join (no wire, no tunnel), it is
+  // not traced, and what to write in links.txt is asked for.
+  const unjoined = new Set<string>();
   const paths: PathSummary[] = ctx.vms.map((vm) => {
     const d = ctx.discover.get(vm);
+    const o = ctx.offer.get(vm);
+    const srv = ctx.servers[0];
     return {
       vm: `${vm.host.name}:${vm.port.name}`,
-      discover: d ? pathOf(d) : { verdict: NOT_TRACED, reached: [] },
-      ...(ctx.offer.get(vm) ? { offer: pathOf(ctx.offer.get(vm)!) } : {}),
+      discover: d
+        ? pathOf(ctx, d, vm.host.name, srv?.host.name, unjoined)
+        : { verdict: NOT_TRACED, reached: [] },
+      ...(o ? { offer: pathOf(ctx, o, srv?.host.name, vm.host.name, unjoined) } : {}),
     };
   });
+  for (const pair of unjoined) {
+    const [a, b] = pair.split('\u0000') as [string, string];
+    findings.push(noWire(ctx, a, b));
+  }
   const causes = findings.filter((f) => f.severity === 'error');
   const contradicted = findings.some((f) => f.code === 'contradicted');
   const leaning = riskyAssumptions(ctx);
   const provenPaths =
     ctx.vms.length > 0 &&
-    ctx.vms.every((vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered');
+    ctx.vms.every((vm) => reachedServer(ctx, vm) && provenDelivered(ctx.world, ctx.offer.get(vm)));
   if (causes.length) {
     const f = causes[0]!;
     const collectNext = whatToCollect(ctx, findings, false);
@@ -219,11 +235,109 @@ function knownPorts(s: Snapshot): string {
 /** A VM whose port has no OpenFlow port number in the case: its DISCOVER cannot be traced. */
 const NOT_TRACED = 'not traced';
 
-function pathOf(t: TraceResult): PathSummary['discover'] {
+/**
+ * A trace's path as the doctor may state it: 'dropped' or 'delivered' only when proven
+ * (proof.ts), else 'incomplete'; an incomplete path from host `from` to host `to` that nothing in
+ * the case joins is 'not traced' (the pair is added to `unjoined`).
+ */
+function pathOf(
+  ctx: ReturnType<typeof buildContext>,
+  t: TraceResult,
+  from: string | undefined,
+  to: string | undefined,
+  unjoined: Set<string>,
+): PathSummary['discover'] {
+  const verdict = whyUnproven(ctx.world, t) === undefined ? t.verdict : 'incomplete';
+  const drop = t.drop
+    ? { drop: `${t.drop.host} ${t.drop.bridge}: ${t.drop.flow ?? t.drop.reason.text}` }
+    : {};
+  const reached = t.reached.map(endpointText);
+  if (verdict === 'incomplete' && from && to && from !== to && !joined(ctx, t, from, to)) {
+    unjoined.add(`${from}\u0000${to}`);
+    return { verdict: `${NOT_TRACED}: no wire ${from}→${to} (links.txt)`, reached, ...drop };
+  }
+  return { verdict, reached, ...drop };
+}
+
+/** Does the case join hosts a and b: a wire path (links.txt, inferred XenServer wires), or a tunnel the trace took? */
+function joined(ctx: ReturnType<typeof buildContext>, t: TraceResult, a: string, b: string): boolean {
+  if (nodesOf(t.tree, 'tunnel').some((n) => n.to?.host === b || n.from.host === b)) return true;
+  if (nodesOf(t.tree, 'wire').some((n) => n.to.host === b || n.from.host === b)) return true;
+  const seen = new Set([a]);
+  const todo = [a];
+  while (todo.length) {
+    const h = todo.pop()!;
+    for (const l of ctx.snapshot.links) {
+      const far = l.a.host === h ? l.b.host : l.b.host === h ? l.a.host : undefined;
+      if (far === undefined || seen.has(far)) continue;
+      if (far === b) return true;
+      seen.add(far);
+      todo.push(far);
+    }
+  }
+  // A tunnel port of one host toward an address the other owns.
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const owned = new Set([...ctx.world.owners].filter(([, o]) => o.host === y).map(([ip]) => ip));
+    if (
+      ctx.world.bridges.some(
+        (rb) =>
+          rb.host === x &&
+          [...rb.ports.values()].some((p) => p.tunnel?.remoteIp && owned.has(p.tunnel.remoteIp)),
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
+/** The gap: the path between two hosts is not in the case; what to write in links.txt. */
+function noWire(ctx: ReturnType<typeof buildContext>, a: string, b: string): Finding {
+  // Ports of either host that lead out with nothing in the case behind them: the wire's candidate ends.
+  const ends = (host: string): string[] => {
+    const h = ctx.snapshot.hosts.find((x) => x.name === host);
+    if (!h) return [];
+    const wired = new Set(
+      ctx.snapshot.links
+        .flatMap((l) => [l.a, l.b])
+        .filter((e) => e.host === host)
+        .map((e) => e.iface),
+    );
+    return h.bridges.flatMap((br) =>
+      br.ports
+        .filter((p) => {
+          const i = p.interfaces[0];
+          const type = i?.type.known ? i.type.value : undefined;
+          return (
+            !wired.has(p.name) &&
+            portRole(ctx.snapshot, h, br, p).role === 'uplink' &&
+            !(type && ['vxlan', 'gre', 'geneve', 'stt'].includes(type))
+          );
+        })
+        .map((p) => p.name),
+    );
+  };
+  const cands = [...ends(a).map((x) => `${a}:${x}`), ...ends(b).map((x) => `${b}:${x}`)];
+  const xen = ctx.snapshot.hosts.some((h) =>
+    h.bridges.some((br) => br.ports.some((p) => xenVifDomid(p.name) !== undefined)),
+  );
   return {
-    verdict: t.verdict,
-    reached: t.reached.map(endpointText),
-    ...(t.drop ? { drop: `${t.drop.host} ${t.drop.bridge}: ${t.drop.flow ?? t.drop.reason.text}` } : {}),
+    code: 'wire-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${a}→${b}`,
+    message: `the path from ${a} to ${b} is not traced: the case has no wire (or tunnel) joining them${cands.length ? `; ports with nothing known behind them: ${cands.join(', ')}` : ''}`,
+    evidence: [],
+    fix: [
+      `links.txt: add the line \`${a}:<iface> ${b}:<iface>\`   # the wire between ${a} and ${b} (or give it with --links FILE)`,
+      ...(xen
+        ? [
+            "# XenServer: Dom0's vif<domid>.<n> is the DomU's eth<n>; in the DomU, `xenstore-read domid` gives its domid (or save it as the DomU's xenstore-read_domid file)",
+          ]
+        : []),
+    ],
   };
 }
 
@@ -269,6 +383,12 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
   const add = (x: string): void => {
     if (!out.includes(x)) out.push(x);
   };
+  // Undecided: first what would settle a path whose verdict rests on a step the case does not show.
+  if (deep)
+    for (const t of [...ctx.discover.values(), ...ctx.offer.values()]) {
+      const u = whyUnproven(ctx.world, t);
+      if (u) add(u.remedy);
+    }
   for (const h of ctx.snapshot.hosts) for (const g of h.gaps) add(`${h.name}: ${g}`);
   for (const f of findings) if (f.role === 'gap') for (const x of f.fix) add(x);
   if (!deep) return out;
@@ -304,6 +424,30 @@ function undecidedHeadline(
   const p =
     paths.find((x) => x.discover.verdict !== 'delivered') ??
     paths.find((x) => x.offer?.verdict !== 'delivered');
+  const vm = p ? ctx.vms[paths.indexOf(p)] : undefined;
+  // A path whose verdict rests on a step the case does not show: where, on what, what settles it.
+  for (const [what, t] of [
+    ['discover', vm && p?.discover.verdict !== 'delivered' ? ctx.discover.get(vm) : undefined],
+    ['offer', vm ? ctx.offer.get(vm) : undefined],
+  ] as const) {
+    if (!t || p?.[what]?.verdict.startsWith(NOT_TRACED)) continue;
+    const u = whyUnproven(ctx.world, t);
+    if (!u) continue;
+    const whose = what === 'discover' ? `the DISCOVER from ${p!.vm}` : `the OFFER back to ${p!.vm}`;
+    const claim =
+      t.verdict === 'delivered'
+        ? 'arrives'
+        : t.drop
+          ? `would die on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` at \`${t.drop.flow}\`` : ''}`
+          : 'would not arrive';
+    return `${whose} ${claim}, but that rests on what the case does not show: ${u.text}; collect \`${u.remedy}\``;
+  }
+  for (const [what, x] of [
+    ['DISCOVER from', p?.discover],
+    ['OFFER back to', p?.offer],
+  ] as const)
+    if (x?.verdict.startsWith(`${NOT_TRACED}:`))
+      return `the ${what} ${p!.vm} is ${x.verdict.replace(/ \(links\.txt\)$/, '')}: write the wire between the hosts in links.txt${x.drop ? ` (as the case stands it ends at ${x.drop})` : ''}`;
   if (p && p.discover.verdict !== 'delivered')
     return `the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
   if (p)

@@ -52,7 +52,8 @@ export type FindingCode =
   | 'tunnel-vlan-map'
   | 'vlan-mismatch'
   | 'vm-port-named'
-  | 'vm-port-untagged';
+  | 'vm-port-untagged'
+  | 'wire-unknown';
 
 export interface Finding {
   code: FindingCode;

@@ -1,7 +1,7 @@
 // Tag 4095 is Neutron's DEAD_VLAN: the agent could not bind the port (and pairs the tag with an
 // in_port drop flow, since tag 4095 alone does not stop NORMAL).
 import { shellWord } from '../../runner/runner.ts';
-import { reachedServer } from '../context.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
@@ -13,19 +13,21 @@ export const deadVlan: Check = {
     return ctx.vms
       .filter((vm) => vm.port.tag.known && vm.port.tag.value === 4095)
       .map((vm) => {
+        // The port's tag is the proven fault; where its DISCOVER dies is said only when proven.
         const t = ctx.discover.get(vm);
+        const dead = t && provenDropped(ctx.world, t) ? t : undefined;
         const ids = vm.port.interfaces[0]?.externalIds;
         const portId = ids?.known ? ids.value['iface-id'] : undefined;
         return {
           code: 'dead-vlan',
           severity: 'error' as const,
           subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-          message: `${vm.port.name} is tagged 4095 (Neutron's dead VLAN) on ${vm.bridge.name}${t && !reachedServer(ctx, vm) ? `; its DISCOVER ${dropText(t)}` : ''}`,
+          message: `${vm.port.name} is tagged 4095 (Neutron's dead VLAN) on ${vm.bridge.name}${dead ? `; its DISCOVER ${dropText(dead)}` : ''}`,
           rootCause:
             'the L2 agent could not bind the port (no network/segment for it, or the binding failed): see the agent log for the port id',
           evidence: [
             evid(`port ${vm.port.name} tag 4095`, vm.port.tag.known ? vm.port.tag.from[0] : undefined),
-            ...(t ? dropEvidence(t, 'its DHCP DISCOVER') : []),
+            ...(dead ? dropEvidence(dead, 'its DHCP DISCOVER') : []),
           ],
           fix: [
             '# on the agent host: find why binding failed',

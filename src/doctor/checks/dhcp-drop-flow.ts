@@ -1,8 +1,8 @@
 // A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
 import { formatFlowMatch } from '../../openflow/flow.ts';
 import { shellWord } from '../../runner/runner.ts';
-import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { dropEvidence, matchesDhcp } from './drop-evidence.ts';
 
@@ -16,14 +16,11 @@ export const dhcpDropFlow: Check = {
         ['DISCOVER', ctx.discover.get(vm)],
         ['OFFER', ctx.offer.get(vm)],
       ] as const) {
-        const d = t?.drop;
-        if (
-          !t ||
-          (what === 'DISCOVER' ? reachedServer(ctx, vm) : t.verdict === 'delivered') ||
-          !d?.entry ||
-          !matchesDhcp(d.entry.flow)
-        )
-          continue;
+        // A drop on one branch is the cause only when every branch is proven dead: another one may
+        // leave the case (or rest on a step it does not show) and arrive.
+        if (!t || !provenDropped(ctx.world, t)) continue;
+        const d = t.drop;
+        if (!d?.entry || !matchesDhcp(d.entry.flow)) continue;
         out.push({
           code: 'dhcp-drop-flow',
           severity: 'error' as const,

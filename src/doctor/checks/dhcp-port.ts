@@ -4,8 +4,8 @@ import { nodesOf } from '../../dataplane/tree.ts';
 
 import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
-import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -134,7 +134,9 @@ export const dhcpPort: Check = {
         const tag = srv.ovs.port.tag.value;
         for (const vm of ctx.vms) {
           const t = ctx.discover.get(vm);
-          if (!t || reachedServer(ctx, vm)) continue;
+          // Only when no branch of the DISCOVER may arrive: the VLAN NORMAL used here is then the
+          // one the network's flows give (not one an assumed NORMAL upstream left unchanged).
+          if (!t || !provenDropped(ctx.world, t)) continue;
           const seen = new Set<number>();
           for (const n of nodesOf(t.tree, 'normal'))
             if (n.host === srv.host.name && n.bridge === srv.ovs.bridge.name && n.vlan !== undefined)

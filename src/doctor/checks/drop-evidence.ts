@@ -65,7 +65,8 @@ export function isPortDrop(f: Flow): boolean {
   );
 }
 
-function inPortOf(f: Flow): string | undefined {
+/** The in_port a flow matches, as dumped (a number or a port name). */
+export function inPortOf(f: Flow): string | undefined {
   const m = f.match.find((x) => x.kind === 'field' && x.field === 'in_port');
   return m?.kind === 'field' ? formatFieldValue(m.value) : undefined;
 }

@@ -2,6 +2,7 @@
 
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
 
@@ -14,8 +15,9 @@ export const offerPath: Check = {
       const d = ctx.discover.get(vm);
       const o = ctx.offer.get(vm);
       if (!o || !d || !reachedServer(ctx, vm)) continue;
-      // Only a proven drop is a fault; an OFFER path that leaves the case is the undecided headline's.
-      if (o.verdict !== 'dropped') continue;
+      // Only a proven drop is a fault; an OFFER path that leaves the case (or rests on a step the
+      // case does not show) is the undecided headline's.
+      if (!provenDropped(ctx.world, o)) continue;
       out.push({
         code: 'offer-dropped',
         severity: 'error',

@@ -6,7 +6,8 @@ import type { TunnelConfig } from '../../dataplane/tunnel.ts';
 import { tunnelConfig } from '../../dataplane/tunnel.ts';
 import type { Evidence } from '../../model/evidence.ts';
 import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
-import type { DoctorContext, VmPort } from '../context.ts';
+import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
+import { unprovenAt } from '../proof.ts';
 
 export interface TunnelIface {
   host: Host;
@@ -46,15 +47,19 @@ export function optionsText(t: TunnelIface): string {
 
 export const RESTART_AGENT = 'systemctl restart neutron-openvswitch-agent';
 
-/** Every tunnel hop of every DISCOVER that does not reach its server: where overlay checks look. */
+/**
+ * Every tunnel hop of every DISCOVER that does not reach its server: where overlay checks look.
+ * A hop the trace reached only through a step the case does not show (NORMAL assumed on a tunnel
+ * bridge floods to every tunnel port, with no key) is not one the DISCOVER is known to take.
+ */
 export function tunnelHopsOfFailedDiscovers(
   ctx: DoctorContext,
 ): { vm: VmPort; n: Extract<TraceNode, { kind: 'tunnel' }> }[] {
   const out: { vm: VmPort; n: Extract<TraceNode, { kind: 'tunnel' }> }[] = [];
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);
-    if (!t || t.verdict === 'delivered') continue;
-    for (const n of nodesOf(t.tree, 'tunnel')) out.push({ vm, n });
+    if (!t || reachedServer(ctx, vm)) continue;
+    for (const n of nodesOf(t.tree, 'tunnel')) if (!unprovenAt(ctx.world, t, n)) out.push({ vm, n });
   }
   return out;
 }

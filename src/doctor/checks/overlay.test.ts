@@ -1,13 +1,17 @@
 // The overlay checks on the Neutron overlay as data: each failure of ovs-tunnels.md §7 the case can
 // show is named with its cause and evidence; the healthy overlay gives none of them.
+
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../parse/services.ts';
 import { readCase } from '../../sources/case-dir.ts';
+import { cleanupCases, runCheck as run2, tmpCase } from '../../testing/case-edits.ts';
 import { ROOT } from '../../testing/fixtures.ts';
 import { type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
 import { buildSnapshot } from '../../testing/snapshot-builder.ts';
 import { diagnose } from '../diagnose.ts';
+import { dhcpPort } from './dhcp-port.ts';
 
 const OVERLAY_CODES = new Set([
   'tunnel-port-missing',
@@ -158,4 +162,57 @@ describe('overlay checks', () => {
       expect(f!.evidence.some((e) => e.file)).toBe(true);
       expect(f!.fix.length).toBeGreaterThan(0);
     });
+});
+
+/** examples/<name> copied, with `files` of `host` removed (both dump-flows spellings given). */
+function exampleWithout(name: string, host: string, files: string[]): string {
+  const d = tmpCase();
+  cpSync(join(ROOT, 'examples', name), d, { recursive: true });
+  for (const f of files) rmSync(join(d, host, 'sos_commands/openvswitch', f));
+  return d;
+}
+const BR_TUN_DUMPS = ['ovs-ofctl_dump-flows_br-tun', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-tun'];
+
+describe('a br-tun without its flow dump: NORMAL assumed there proves nothing', () => {
+  afterAll(cleanupCases);
+  it("the VM's host: no key mismatch from the key 0x0 NORMAL leaves (the F-case above stays raised)", () => {
+    const d = diagnose(readCase(exampleWithout('vxlan-healthy', 'compute1', BR_TUN_DUMPS)));
+    expect(d.verdict).toBe('undecided');
+    expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
+  });
+  it("the DHCP server's host: the VLAN NORMAL leaves is not the network's, no stale-tag claim", () => {
+    const c = exampleWithout('vxlan-healthy', 'network', BR_TUN_DUMPS);
+    expect(run2(dhcpPort, c)).toEqual([]);
+    expect(diagnose(readCase(c)).verdict).toBe('undecided');
+  });
+  it('the DHCP port really in another VLAN (its tag changed, dumps whole): dhcp-port-vlan-mismatch stays', () => {
+    const c = exampleWithout('vxlan-healthy', 'network', []);
+    const f = join(c, 'network/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port');
+    writeFileSync(
+      f,
+      readFileSync(f, 'utf8')
+        .split('\n\n')
+        .map((r) =>
+          r.includes('name                : tapd4a1b2c3-e5')
+            ? r.replace(/^tag\s+: 5$/m, 'tag                 : 7')
+            : r,
+        )
+        .join('\n\n'),
+    );
+    const m = run2(dhcpPort, c).filter((x) => x.code === 'dhcp-port-vlan-mismatch');
+    expect(m.map((x) => x.message)).toContain(
+      'the DISCOVER from tap7f3e1c2a-9b reaches br-int in VLAN 5, but the DHCP port tapd4a1b2c3-e5 is tagged 7',
+    );
+  });
+  it('a relay through a br-tun assumed NORMAL is no way to the server: the missing tunnel stays the cause', () => {
+    // vxlan-tunport: compute1 has no tunnel to network; with compute2's br-tun assumed NORMAL the
+    // trace relays compute1's DISCOVER through compute2 to network (Neutron's br-tun never does).
+    const d = diagnose(readCase(exampleWithout('vxlan-tunport', 'compute2', BR_TUN_DUMPS)), {
+      vm: 'fa:16:3e:11:22:33',
+    });
+    expect(d.verdict).toBe('problem');
+    expect(d.findings[0]!.code).toBe('tunnel-port-missing');
+    expect(d.findings.map((f) => f.code)).not.toContain('tunnel-key-unmapped');
+  });
 });

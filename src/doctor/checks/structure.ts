@@ -4,6 +4,7 @@
 import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
+import { peerRemedy, unplaced } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -55,7 +56,25 @@ export const structure: Check = {
                   [peerEv],
                 ),
               );
-            else if (dangling)
+            else if (dangling && unplaced(h, peer)) {
+              // OVSDB has the peer, the case does not show its bridge: a gap, not a dead patch.
+              const pi = unplaced(h, peer)!;
+              out.push({
+                code: 'patch-peer-missing',
+                role: 'gap',
+                severity: 'warning',
+                subject: `${h.name}:${b.name}:${i.name}`,
+                message: `patch port ${i.name} names peer ${peer}, which ${h.name}'s OVSDB has${pi.ofport.known && pi.ofport.value !== null ? ` (ofport ${pi.ofport.value})` : ''} on a bridge the case does not show: the patch is not followed`,
+                evidence: [
+                  peerEv,
+                  evid(
+                    `${peer}${pi.ofport.known && pi.ofport.value !== null ? ` ofport ${pi.ofport.value}` : ''}`,
+                    pi.ofport.known ? pi.ofport.from[0] : pi.from[0],
+                  ),
+                ],
+                fix: [peerRemedy(h, peer)],
+              });
+            } else if (dangling)
               out.push({
                 code: 'patch-peer-missing',
                 severity: 'warning',

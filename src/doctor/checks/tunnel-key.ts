@@ -3,6 +3,7 @@
 // tun_id the receiver does not map (segmentation ids disagree, or a stale flow on the sender).
 import { nodesOf, ruleText, type TraceNode, walk } from '../../dataplane/tree.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped, unprovenAt } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { RESTART_AGENT } from './overlay-facts.ts';
@@ -17,14 +18,16 @@ export const tunnelKey: Check = {
     const seen = new Set<string>();
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
-      if (!t || t.verdict === 'delivered') continue;
+      // A drop on one branch is the cause only when no branch of the DISCOVER may arrive.
+      if (!t || !provenDropped(ctx.world, t)) continue;
       // The DHCP server's host first: that is the branch the verdict is about.
       const onServer = (x: { to: { host: string } | null }): number =>
         x.to && ctx.servers.some((s) => s.host.name === x.to!.host) ? 0 : 1;
       for (const n of nodesOf(t.tree, 'tunnel').sort((a, b) => onServer(a) - onServer(b))) {
         const to = n.to;
         const table = TUN_TO_LV[n.from.type];
-        if (!to || table === undefined) continue;
+        // The key must be the one the sender's flows set, not one an assumed NORMAL left.
+        if (!to || table === undefined || unprovenAt(ctx.world, t, n)) continue;
         // The drop in the receiver's TUN_TO_LV table, in this tunnel's subtree.
         let dropped: Extract<TraceNode, { kind: 'drop' }> | undefined;
         for (const { node } of walk(n))

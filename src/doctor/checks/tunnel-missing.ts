@@ -4,6 +4,7 @@ import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
+import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -19,7 +20,7 @@ export const tunnelMissing: Check = {
     const seen = new Set<string>();
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
-      if (!t || t.verdict === 'delivered') continue;
+      if (!t || reachedServer(ctx, vm)) continue;
       const mine = tunnelsOf(vm.host);
       if (mine.length === 0) continue; // not an overlay host
       const tunnelled = new Set(

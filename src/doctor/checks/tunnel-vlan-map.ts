@@ -2,6 +2,7 @@
 // (table 4 VXLAN, 3 GRE, 6 Geneve) maps its tun_id to a local VLAN that is not the DHCP port's tag.
 import { ruleText, type TraceNode, walk } from '../../dataplane/tree.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { RESTART_AGENT, tunnelHopsOfFailedDiscovers } from './overlay-facts.ts';
@@ -12,8 +13,9 @@ export const tunnelVlanMap: Check = {
   run(ctx) {
     const out: Finding[] = [];
     const seen = new Set<string>();
-    for (const { n } of tunnelHopsOfFailedDiscovers(ctx)) {
-      if (!n.to) continue;
+    for (const { vm, n } of tunnelHopsOfFailedDiscovers(ctx)) {
+      // A drop on one branch is the cause only when no branch of the DISCOVER may arrive.
+      if (!n.to || !provenDropped(ctx.world, ctx.discover.get(vm))) continue;
       const srv = ctx.servers.find((s) => s.host.name === n.to!.host);
       const tag = srv?.ovs?.port.tag.known ? srv.ovs.port.tag.value : null;
       if (!srv || tag === null || tag === undefined) continue;

@@ -1,9 +1,9 @@
 // vm-port-untagged alone: the cause only with a proven drop, the tag only when determined.
 
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupCases, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
+import { cleanupCases, edit, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
 import { vmPortUntagged } from './vm-port-untagged.ts';
 
 afterAll(cleanupCases);
@@ -29,10 +29,39 @@ describe('vm-port-untagged', () => {
       'warning',
       null,
     ],
+    [
+      "xapi3's flow dump missing: the path rests on NORMAL where the agent translates, an observation, no fix",
+      () => seedCase((d) => rmSync(join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'))),
+      'warning',
+      null,
+    ],
+    [
+      "xapi3's show missing (phy-xapi3 only in the OVSDB monitor): an observation, no fix",
+      () => seedCase((d) => rmSync(join(d, 'dom0/ovs-ofctl_show_xapi3'))),
+      'warning',
+      null,
+    ],
   ] as const)('%s', (_n, build, severity, fix) => {
     const f = run(vmPortUntagged, build());
     expect(f[0]?.severity ?? null).toBe(severity);
     if (fix) expect(f[0]!.fix).toContain(fix);
     else if (f[0]) expect(f[0].fix).toEqual([]);
+  });
+});
+
+describe("the tag to set comes from the VM's own bridge", () => {
+  it("a drop proven on another host's bridge: the cause, but no tag value (that host's VLANs are not the VM bridge's)", () => {
+    // xapi3 without its in_port drop: the untagged frame leaves over the wire and dies on DomU's br-int,
+    // whose in_port=1 flows match the wire VLAN 1041, not a local VLAN of xapi5.
+    const f = run(
+      vmPortUntagged,
+      seedCase((d) =>
+        edit(join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'), /^.*priority=2,in_port=2 actions=drop\n/m, ''),
+      ),
+    );
+    expect(f[0]!.severity).toBe('error');
+    expect(f[0]!.message).toMatch(/dies on domu br-int at `priority=2,in_port=1 actions=drop`/);
+    expect(f[0]!.fix.join('\n')).not.toMatch(/set Port .* tag=/);
+    expect(f[0]!.fix.join('\n')).toMatch(/the tag cannot be told from the case/);
   });
 });

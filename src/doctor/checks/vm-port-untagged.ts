@@ -1,11 +1,14 @@
 // The seed: the VM's port has no VLAN tag on the integration bridge, so the physical bridge's
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
+
+import type { TraceResult } from '../../dataplane/tree.ts';
 import { shellWord } from '../../runner/runner.ts';
-import { reachedServer } from '../context.ts';
+import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped, unprovenSteps } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence, dropText, translationFlows, vlanOf } from './drop-evidence.ts';
+import { dropEvidence, dropText, inPortOf, translationFlows, vlanOf } from './drop-evidence.ts';
 
 export const vmPortUntagged: Check = {
   id: 'vm-port-untagged',
@@ -16,13 +19,14 @@ export const vmPortUntagged: Check = {
       const t = ctx.discover.get(vm);
       if (!vm.port.tag.known || vm.port.tag.value !== null || !t || reachedServer(ctx, vm)) continue;
       // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
-      if (t.verdict !== 'dropped') {
+      if (!provenDropped(ctx.world, t)) {
+        const why = unprovenSteps(ctx.world, t)[0]?.text ?? t.uncertain[0]?.text;
         out.push({
           code: 'vm-port-untagged',
           role: 'observation' as const,
           severity: 'warning' as const,
           subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-          message: `${vm.port.name} has no VLAN tag on ${vm.bridge.name}; where its DISCOVER goes is not proven by the case (${t.uncertain[0]?.text ?? 'it leaves what the case shows'})`,
+          message: `${vm.port.name} has no VLAN tag on ${vm.bridge.name}; where its DISCOVER goes is not proven by the case (${why ?? 'it leaves what the case shows'})`,
           evidence: [evid(`port ${vm.port.name} on ${vm.bridge.name} has no tag`, vm.port.tag.from[0])],
           fix: [],
         });
@@ -106,9 +110,11 @@ export const vmPortUntagged: Check = {
             ),
           );
       }
-      // The tag to set comes from evidence or not at all: the local VLANs the translation flows
-      // beside the drop pass from that port. Exactly one network on the bridge determines it.
-      const flows = translationFlows(ctx.snapshot, t);
+      // The tag to set comes from evidence or not at all: the local VLANs of the VM's own bridge,
+      // which only the translation flows fed by that bridge carry (the drop's in_port is the patch
+      // from it, on the VM's host). Another host's flows carry its own local VLANs or the wire's.
+      // Exactly one network there determines it.
+      const flows = fedBy(ctx, vm, t) ? translationFlows(ctx.snapshot, t) : [];
       const locals = [
         ...new Set(flows.map((f) => vlanOf(f.flow)).filter((v): v is number => v !== undefined)),
       ];
@@ -159,3 +165,18 @@ export const vmPortUntagged: Check = {
     return out;
   },
 };
+
+/**
+ * Is the drop on a bridge of the VM's host, at an in_port that is the patch from the VM's own
+ * bridge? Then the dl_vlan its translation flows match are that bridge's local VLANs.
+ */
+function fedBy(ctx: DoctorContext, vm: VmPort, t: TraceResult): boolean {
+  const d = t.drop;
+  if (!d?.entry || d.host !== vm.host.name) return false;
+  const rb = ctx.world.bridges.find((b) => b.host === d.host && b.name === d.bridge);
+  const port = inPortOf(d.entry.flow);
+  if (!rb || port === undefined) return false;
+  const rp = /^\d+$/.test(port) ? rb.ports.get(Number(port)) : rb.byName.get(port);
+  const peer = rp?.peer ? ctx.world.ifaces.get(d.host)?.get(rp.peer) : undefined;
+  return peer?.bridge.name === vm.bridge.name;
+}

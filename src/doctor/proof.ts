@@ -1,0 +1,218 @@
+// What a trace proves, as the doctor may use it. The trace engine fills what the case does not
+// say with printed assumptions and walks on; a verdict may rest on some of them and not on others.
+// A DISCOVER (or OFFER) is proven dead only when every branch of it dies on steps the case shows:
+//
+// - NORMAL assumed on a bridge without a flow dump is what Neutron's agent itself programs only
+//   where it switches with NORMAL: the integration bridge for frames of its own VM and DHCP ports
+//   (the port's OVSDB tag, which the case shows, gives the VLAN), a physical bridge for frames
+//   from its uplink (`priority=0 actions=NORMAL`), and a bridge no evidence gives a role. Where
+//   the agent's flows translate or filter — a physical bridge entered from the integration patch
+//   (local VLAN → segmentation id, `in_port=phy-… actions=drop`), the integration bridge entered
+//   from a physical or tunnel patch (segmentation id → local VLAN, `in_port=int-… actions=drop`),
+//   every tunnel bridge (tun_id ⇄ local VLAN) — NORMAL assumes away exactly what decides the
+//   branch, and nothing past it is proof.
+// - Two flows of one priority matching the packet: which one OVS takes is not known.
+// - A patch peer the case lists in OVSDB (with its port number) without saying which bridge holds
+//   it: the patch is not known to be dead, only not followed.
+//
+// A step like that anywhere in the tree makes a 'dropped' trace unproven (the branch through it
+// may be the one that arrives); on the path to one node, it makes what that node says unproven.
+import { endpointIs, nodesOf, type TraceNode, type TraceResult } from '../dataplane/tree.ts';
+import type { World } from '../dataplane/world.ts';
+import { type BridgeRole, bridgeRole } from '../model/roles.ts';
+import type { Host, Interface, Snapshot } from '../model/snapshot.ts';
+import { shellWord } from '../runner/runner.ts';
+
+/** One step a trace took on what the case does not show, and what would settle it. */
+export interface Unproven {
+  /** `host:bridge` the step is on. */
+  subject: string;
+  text: string;
+  /** The command that gives the missing evidence. */
+  remedy: string;
+}
+
+type BridgeNode = Extract<TraceNode, { kind: 'bridge' }>;
+type NodeKind = TraceNode['kind'];
+
+interface TraceProof {
+  /** Every unproven step in the tree, in tree order, one per text. */
+  all: Unproven[];
+  /** Per node under (or at) an unproven step: the first such step on its path from the root. */
+  below: Map<TraceNode, Unproven>;
+}
+
+const proofs = new WeakMap<TraceResult, TraceProof>();
+
+function roleOf(s: Snapshot, host: string, bridge: string, inferred: boolean): BridgeRole {
+  // A bridge the world inferred (absent from the case) is inferred from int-<bridge>: a physical one.
+  if (inferred) return 'physical';
+  const h = s.hosts.find((x) => x.name === host);
+  const b = h?.bridges.find((x) => x.name === bridge);
+  return h && b ? bridgeRole(h, b).role : 'unknown';
+}
+
+/** NORMAL assumed where the agent's flows would decide the branch (see the header). */
+function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefined): Unproven | undefined {
+  const role = roleOf(s, br.host, br.bridge, br.inferred !== undefined);
+  const fromPatch = entered === 'patch';
+  const where = fromPatch
+    ? `a frame from the patch ${br.inPort}`
+    : entered === 'tunnel'
+      ? `a frame from a tunnel`
+      : `a frame from ${br.inPort}`;
+  if (role === 'unknown') return undefined;
+  if (role === 'integration' && !fromPatch) return undefined;
+  if (role === 'physical' && !fromPatch && entered !== 'tunnel') return undefined;
+  const what =
+    role === 'tunnel'
+      ? 'its flows map local VLANs and tunnel keys'
+      : role === 'physical'
+        ? 'its flows translate the local VLAN to the segmentation id, or drop it'
+        : 'its flows translate the segmentation id to the local VLAN, or drop it';
+  return {
+    subject: `${br.host}:${br.bridge}`,
+    text: `${br.host}:${br.bridge} ${br.inferred ? 'is not in the case (inferred) and has' : 'has'} no flow dump: NORMAL was assumed for ${where}, where the agent programs the ${role} bridge (${what})`,
+    remedy: br.inferred
+      ? `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(br.bridge)}   # on ${br.host}`
+      : `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(br.bridge)}   # on ${br.host}`,
+  };
+}
+
+/**
+ * A patch of the dropping bridge whose peer OVSDB lists (with its port number) without the case
+ * showing the bridge that holds it: the patch is not known to be dead.
+ */
+function unplacedPeer(w: World, d: Extract<TraceNode, { kind: 'drop' }>): Unproven | undefined {
+  if (d.reason.code !== 'patch-peer-missing') return undefined;
+  const h = w.hosts.get(d.host);
+  const rb = w.bridges.find((b) => b.host === d.host && b.name === d.bridge);
+  if (!h || !rb) return undefined;
+  for (const rp of rb.ports.values()) {
+    if (!rp.peer || w.ifaces.get(d.host)?.has(rp.peer)) continue;
+    const i = unplaced(h, rp.peer);
+    if (!i) continue;
+    const of = i.ofport.known && i.ofport.value !== null ? ` with ofport ${i.ofport.value}` : '';
+    const at = i.from[0] ? ` (${i.from[0].file}${i.from[0].line ? `:${i.from[0].line}` : ''})` : '';
+    return {
+      subject: `${d.host}:${d.bridge}`,
+      text: `${rp.peer}, the peer of patch port ${d.bridge}:${rp.name}, is in ${d.host}'s OVSDB${of}${at}, but the case does not show which bridge holds it`,
+      remedy: peerRemedy(h, rp.peer),
+    };
+  }
+  return undefined;
+}
+
+/** An interface OVSDB lists on the host without the case showing its bridge. */
+export function unplaced(h: Host, name: string): Interface | undefined {
+  return h.unplacedInterfaces.find((x) => x.name === name);
+}
+
+/** The command that places a port on its bridge: the port list of a bridge the case shows without one. */
+export function peerRemedy(h: Host, peer: string): string {
+  const portless = h.bridges.filter((b) => b.ports.length === 0).map((b) => b.name);
+  // Neutron names the physical bridge's end phy-<bridge>.
+  const named = /^phy-(.+)$/.exec(peer)?.[1];
+  const b = named && portless.includes(named) ? named : portless.length === 1 ? portless[0] : undefined;
+  return b
+    ? `ovs-ofctl show ${shellWord(b)}   # on ${h.name}: its ports with their numbers (is ${peer} one?)`
+    : `ovs-vsctl port-to-br ${shellWord(peer)}; ovs-vsctl show   # on ${h.name}`;
+}
+
+function proofOf(w: World, t: TraceResult): TraceProof {
+  const s = w.snapshot;
+  const cached = proofs.get(t);
+  if (cached) return cached;
+  const all: Unproven[] = [];
+  const below = new Map<TraceNode, Unproven>();
+  const add = (u: Unproven): void => {
+    if (!all.some((x) => x.text === u.text)) all.push(u);
+  };
+  // Depth first without recursion (big floods make big trees): node, its parent's kind, the
+  // bridge it sits in and how that bridge was entered, and the first unproven step above it.
+  const stack: {
+    n: TraceNode;
+    parent?: NodeKind;
+    br?: BridgeNode;
+    entered?: NodeKind;
+    above?: Unproven;
+  }[] = [{ n: t.tree }];
+  while (stack.length) {
+    const { n, parent, br: inBridge, entered: inEntered, above } = stack.pop()!;
+    let br = inBridge;
+    let entered = inEntered;
+    let here: Unproven | undefined;
+    if (n.kind === 'bridge') {
+      br = n;
+      entered = parent;
+    } else if (n.kind === 'table' && n.assumedNormal && br) here = assumedNormal(s, br, entered);
+    else if (n.kind === 'table' && n.ambiguous?.length)
+      here = {
+        subject: `${n.host}:${n.bridge}`,
+        text: `${n.host}:${n.bridge} table ${n.table}: ${n.ambiguous.length + 1} flows of one priority match the packet; which one OVS takes is not known`,
+        remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}`,
+      };
+    else if (n.kind === 'drop') here = unplacedPeer(w, n);
+    if (here) add(here);
+    const first = above ?? here;
+    if (first) below.set(n, first);
+    if ('children' in n)
+      for (let i = n.children.length - 1; i >= 0; i--)
+        stack.push({
+          n: n.children[i]!,
+          parent: n.kind,
+          ...(br ? { br } : {}),
+          ...(entered ? { entered } : {}),
+          ...(first ? { above: first } : {}),
+        });
+  }
+  const p = { all, below };
+  proofs.set(t, p);
+  return p;
+}
+
+/** Every step of the trace that rests on what the case does not show (see the header). */
+export function unprovenSteps(w: World, t: TraceResult): Unproven[] {
+  return proofOf(w, t).all;
+}
+
+/** The first unproven step on the path from the root to `n` (n included), if any. */
+export function unprovenAt(w: World, t: TraceResult, n: TraceNode): Unproven | undefined {
+  return proofOf(w, t).below.get(n);
+}
+
+/**
+ * The trace proves the packet arrives: a branch reaches its target on steps the case shows (the
+ * trace's own 'delivered' asks only that the branch's end is not uncertain).
+ */
+export function provenDelivered(w: World, t: TraceResult | undefined): boolean {
+  if (t?.verdict !== 'delivered' || !t.target) return false;
+  const p = proofOf(w, t);
+  const target = t.target;
+  return nodesOf(t.tree, 'output').some(
+    (o) => !o.uncertain && !p.below.has(o) && target.some((x) => endpointIs(o, x)),
+  );
+}
+
+/**
+ * Why the trace's own verdict is not proof, when it is not: for 'dropped' the first unproven step
+ * anywhere, for 'delivered' the first on the branches that arrive. Undefined: the verdict stands
+ * (or is 'incomplete' already, for reasons the trace says itself).
+ */
+export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
+  if (t.verdict === 'dropped') return unprovenSteps(w, t)[0];
+  if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
+  const p = proofOf(w, t);
+  const target = t.target;
+  for (const o of nodesOf(t.tree, 'output'))
+    if (!o.uncertain && target.some((x) => endpointIs(o, x)) && p.below.has(o)) return p.below.get(o);
+  return undefined;
+}
+
+/**
+ * The trace proves the packet dies: every branch is dead (the trace's own 'dropped': none leaves
+ * the evidence, none is uncertain, none reaches the target) and no branch rests on an unproven step.
+ */
+export function provenDropped(w: World, t: TraceResult | undefined): boolean {
+  return t?.verdict === 'dropped' && unprovenSteps(w, t).length === 0;
+}
