@@ -26,7 +26,8 @@ export function neutronDump(nFlows: number, stats: boolean, seed = 1): string[] 
     const rules: [number, number, string, string][] = [
       [0, 10, `arp,in_port=${ofport}`, 'resubmit(,24)'],
       [0, 10, `icmp6,in_port=${ofport},icmp_type=136`, 'resubmit(,24)'],
-      [0, 3, `in_port=1,dl_vlan=${1000 + vlan}`, `mod_vlan_vid:${vlan},resubmit(,60)`],
+      // The provider VLAN: 12 bits, as OVS prints it (1001..4094, then from 1 again).
+      [0, 3, `in_port=1,dl_vlan=${((vlan + 999) % 4094) + 1}`, `mod_vlan_vid:${vlan},resubmit(,60)`],
       [24, 2, `arp,in_port=${ofport},arp_spa=${ip}`, 'resubmit(,60)'],
       [
         60,

@@ -11,10 +11,12 @@ import {
   formatIpv4,
   formatMac,
   formatPortRef,
+  OFPP_MAX,
   parseBig,
   parseBigValue,
   parseIpv4Only,
   parseMacOnly,
+  parsePortNumber,
   parsePortRef,
   parseUint,
 } from './values.ts';
@@ -215,7 +217,7 @@ function outputTrunc(a: string): Action {
   for (const kv of a.split(',')) {
     const eq = kv.indexOf('=');
     const k = kv.slice(0, eq);
-    if (k === 'port') port = parsePortRef(kv.slice(eq + 1), 'output port');
+    if (k === 'port') port = parsePortRef(kv.slice(eq + 1), 'output port', OFPP_MAX);
     else if (k === 'max_len') maxLen = parseUint(kv.slice(eq + 1), 32, 'output max_len');
     else syntaxError(`output(${a}): unknown key "${kv}"`, a);
   }
@@ -231,7 +233,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
       const a = need(arg, 'output');
       if (paren) return outputTrunc(a);
       if (a.includes('[')) return { type: 'output_reg', src: parseFieldRef(a) };
-      return { type: 'output', port: parsePortRef(a, 'output'), bare: false };
+      return { type: 'output', port: parsePortRef(a, 'output', OFPP_MAX), bare: false };
     },
   ],
   ['NORMAL', noArg('NORMAL', { type: 'normal' })],
@@ -304,12 +306,13 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     'load',
     (arg) => {
       const [v, d] = arrow(need(arg, 'load'), 'load');
-      return {
-        type: 'load',
-        value: parseBig(v, 128, 'load value'),
-        hex: v.startsWith('0x'),
-        dst: parseFieldRef(d),
-      };
+      const value = parseBig(v, 128, 'load value');
+      const dst = parseFieldRef(d);
+      // OVS refuses a value wider than what it loads ("value 0x10 does not fit into 4 bits").
+      const width = dst.start === undefined ? lookupField(dst.field!)!.bits : dst.end! - dst.start + 1;
+      if (width < 128 && value >> BigInt(width) !== 0n)
+        syntaxError(`load:${v}->${d}: ${v} does not fit in the ${width} bits it loads (OVS refuses it)`, v);
+      return { type: 'load', value, hex: v.startsWith('0x'), dst };
     },
   ],
   [
@@ -367,7 +370,16 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['mod_dl_dst', (arg) => ({ type: 'mod_dl_dst', mac: parseMacOnly(need(arg, 'mod_dl_dst'), 'mod_dl_dst') })],
   ['mod_nw_src', (arg) => ({ type: 'mod_nw_src', ip: parseIpv4Only(need(arg, 'mod_nw_src'), 'mod_nw_src') })],
   ['mod_nw_dst', (arg) => ({ type: 'mod_nw_dst', ip: parseIpv4Only(need(arg, 'mod_nw_dst'), 'mod_nw_dst') })],
-  ['mod_nw_tos', (arg) => ({ type: 'mod_nw_tos', tos: parseUint(need(arg, 'mod_nw_tos'), 8, 'mod_nw_tos') })],
+  [
+    'mod_nw_tos',
+    (arg) => {
+      const tos = parseUint(need(arg, 'mod_nw_tos'), 8, 'mod_nw_tos');
+      // The low 2 bits are ECN (mod_nw_ecn): OVS refuses them here ("not a valid TOS").
+      if (tos & 3)
+        syntaxError(`mod_nw_tos:${arg}: not a valid TOS (its low 2 bits are ECN; OVS refuses it)`, arg!);
+      return { type: 'mod_nw_tos', tos };
+    },
+  ],
   [
     'mod_tp_src',
     (arg) => ({ type: 'mod_tp_src', port: parseUint(need(arg, 'mod_tp_src'), 16, 'mod_tp_src') }),
@@ -457,7 +469,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
       if (parts.length !== 2) syntaxError(`enqueue: expected port and queue in "${arg}"`, arg ?? '');
       return {
         type: 'enqueue',
-        port: parsePortRef(parts[0]!, 'enqueue'),
+        port: parsePortRef(parts[0]!, 'enqueue', OFPP_MAX),
         queue: parseUint(parts[1]!, 32, 'enqueue queue'),
         paren,
       };
@@ -544,7 +556,11 @@ export function parseAction(text: string): Action {
   const c0 = text.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {
     // A bare port number is output to it (OF1.0 syntax).
-    return { type: 'output', port: { kind: 'number', n: parseUint(text, 32, 'output') }, bare: true };
+    return {
+      type: 'output',
+      port: { kind: 'number', n: parsePortNumber(text, 'output', OFPP_MAX) },
+      bare: true,
+    };
   }
   let i = 0;
   for (let c = c0; i < text.length && c !== 58 && c !== 40; c = text.charCodeAt(++i));
@@ -627,10 +643,17 @@ export function parseActions(text: string): Action[] {
   if (!balanced(text)) syntaxError(`unbalanced parentheses in "${text}"`, text);
   const parts = splitTopLevel(text, ',');
   const out: Action[] = [];
+  let drops = 0;
   for (const p of parts) {
     if (p === '') syntaxError(`empty action in "${text}"`, text);
-    out.push(actionNodes.get(p));
+    const a = actionNodes.get(p);
+    if (a.type === 'drop') drops++;
+    out.push(a);
   }
+  // OVS 3.x: `drop` is the whole list or absent (`drop,drop` reads as drop); ovs-ofctl refuses
+  // "drop,NORMAL" ("drop" must not be accompanied by any other action or instruction).
+  if (drops > 0 && drops < out.length)
+    syntaxError(`"drop" must not be accompanied by any other action (OVS 3.x refuses "${text}")`, text);
   return out;
 }
 

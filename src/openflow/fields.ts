@@ -36,7 +36,20 @@ export type FieldKind =
 export interface FieldDef {
   name: string;
   kind: FieldKind;
+  /**
+   * The field's width as ovs-fields(7) (OVS 3.1) gives it, counting only the bits that may be
+   * nonzero (dl_vlan 12, vlan_pcp 3, ip_dscp 6): what a match or set_field value and a bit
+   * reference (`OXM_OF_VLAN_VID[0..11]`) may use. ovs-ofctl keeps only these bits of a wider value
+   * that fits the field's bytes (`dl_vlan=5000` is installed, and printed, as `dl_vlan=904`), so
+   * a dump never holds one: such a value is a syntax error, never read either way.
+   */
   bits: number;
+  /** A value may use more bits than a reference: vlan_vid's OFPVID_PRESENT (0x1000) → 13. */
+  valueBits?: number;
+  /** One value beyond `bits` that OVS reads: dl_vlan's 0xffff (OFP10_VLAN_NONE, no tag). */
+  noTag?: number;
+  /** Bits a value must leave zero: nw_tos's ECN bits (0x3); OVS clears them (`nw_tos=3` → `nw_tos=0`). */
+  zeroBits?: number;
   maskable: boolean;
   aliases: readonly string[];
   nxm?: string;
@@ -80,18 +93,18 @@ const ROWS: Row[] = [
   ['dl_dst', 'mac', 48, true, 'eth_dst', 'NXM_OF_ETH_DST'],
   ['dl_type', 'int', 16, false, 'eth_type', 'NXM_OF_ETH_TYPE'],
   ['vlan_tci', 'int', 16, true, '', 'NXM_OF_VLAN_TCI'],
-  ['dl_vlan', 'int', 16, false, ''],
-  ['dl_vlan_pcp', 'int', 8, false, ''],
-  ['vlan_vid', 'int', 16, true, '', 'OXM_OF_VLAN_VID'],
-  ['vlan_pcp', 'int', 8, false, '', 'OXM_OF_VLAN_PCP'],
+  ['dl_vlan', 'int', 12, false, ''],
+  ['dl_vlan_pcp', 'int', 3, false, ''],
+  ['vlan_vid', 'int', 12, true, '', 'OXM_OF_VLAN_VID'],
+  ['vlan_pcp', 'int', 3, false, '', 'OXM_OF_VLAN_PCP'],
   ['nw_src', 'ipv4', 32, true, 'ip_src', 'NXM_OF_IP_SRC', 'ip'],
   ['nw_dst', 'ipv4', 32, true, 'ip_dst', 'NXM_OF_IP_DST', 'ip'],
   ['nw_proto', 'int', 8, false, 'ip_proto', 'NXM_OF_IP_PROTO', 'ip'],
   ['nw_tos', 'int', 8, false, '', 'NXM_OF_IP_TOS', 'ip'],
-  ['ip_dscp', 'int', 8, false, '', 'OXM_OF_IP_DSCP', 'ip'],
-  ['nw_ecn', 'int', 8, false, 'ip_ecn', 'NXM_NX_IP_ECN', 'ip'],
+  ['ip_dscp', 'int', 6, false, '', 'OXM_OF_IP_DSCP', 'ip'],
+  ['nw_ecn', 'int', 2, false, 'ip_ecn', 'NXM_NX_IP_ECN', 'ip'],
   ['nw_ttl', 'int', 8, false, '', 'NXM_NX_IP_TTL', 'ip'],
-  ['nw_frag', 'frag', 8, true, 'ip_frag', 'NXM_NX_IP_FRAG', 'ip'],
+  ['nw_frag', 'frag', 2, true, 'ip_frag', 'NXM_NX_IP_FRAG', 'ip'],
   ['arp_op', 'int', 16, false, '', 'NXM_OF_ARP_OP', 'arp'],
   ['arp_spa', 'ipv4', 32, true, '', 'NXM_OF_ARP_SPA', 'arp'],
   ['arp_tpa', 'ipv4', 32, true, '', 'NXM_OF_ARP_TPA', 'arp'],
@@ -105,7 +118,7 @@ const ROWS: Row[] = [
   ['udp_dst', 'int', 16, true, '', 'NXM_OF_UDP_DST', 'udp'],
   ['sctp_src', 'int', 16, true, '', 'OXM_OF_SCTP_SRC', 'sctp'],
   ['sctp_dst', 'int', 16, true, '', 'OXM_OF_SCTP_DST', 'sctp'],
-  ['tcp_flags', 'tcp_flags', 16, true, '', 'NXM_NX_TCP_FLAGS', 'tcp'],
+  ['tcp_flags', 'tcp_flags', 12, true, '', 'NXM_NX_TCP_FLAGS', 'tcp'],
   ['icmp_type', 'int', 8, false, 'icmpv4_type', 'NXM_OF_ICMP_TYPE', 'icmp'],
   ['icmp_code', 'int', 8, false, 'icmpv4_code', 'NXM_OF_ICMP_CODE', 'icmp'],
   ['ipv6_src', 'ipv6', 128, true, '', 'NXM_NX_IPV6_SRC', 'ipv6'],
@@ -139,13 +152,13 @@ const ROWS: Row[] = [
   ['tun_ipv6_dst', 'ipv6', 128, true, '', 'NXM_NX_TUN_IPV6_DST'],
   ['tun_gbp_id', 'int', 16, true, '', 'NXM_NX_TUN_GBP_ID'],
   ['tun_gbp_flags', 'int', 8, true, '', 'NXM_NX_TUN_GBP_FLAGS'],
-  ['tun_erspan_ver', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_VER'],
-  ['tun_erspan_idx', 'int', 32, true, '', 'NXOXM_ET_ERSPAN_IDX'],
-  ['tun_erspan_dir', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_DIR'],
-  ['tun_erspan_hwid', 'int', 8, true, '', 'NXOXM_ET_ERSPAN_HWID'],
+  ['tun_erspan_ver', 'int', 4, true, '', 'NXOXM_ET_ERSPAN_VER'],
+  ['tun_erspan_idx', 'int', 20, true, '', 'NXOXM_ET_ERSPAN_IDX'],
+  ['tun_erspan_dir', 'int', 1, true, '', 'NXOXM_ET_ERSPAN_DIR'],
+  ['tun_erspan_hwid', 'int', 6, true, '', 'NXOXM_ET_ERSPAN_HWID'],
   ['tun_gtpu_flags', 'int', 8, true, '', 'NXOXM_ET_GTPU_FLAGS'],
   ['tun_gtpu_msgtype', 'int', 8, true, '', 'NXOXM_ET_GTPU_MSGTYPE'],
-  ['tun_flags', 'tun_flags', 16, true, '', 'NXM_NX_TUN_FLAGS'],
+  ['tun_flags', 'tun_flags', 1, true, '', 'NXM_NX_TUN_FLAGS'],
   ['packet_type', 'text', 32, false, '', 'OXM_OF_PACKET_TYPE'],
   ['ct_nw_src', 'ipv4', 32, true, '', 'NXM_NX_CT_NW_SRC', 'ct'],
   ['ct_nw_dst', 'ipv4', 32, true, '', 'NXM_NX_CT_NW_DST', 'ct'],
@@ -158,7 +171,7 @@ const ROWS: Row[] = [
   ['nsh_ttl', 'int', 8, false, '', 'NXOXM_NSH_TTL', 'nsh'],
   ['nsh_mdtype', 'int', 8, false, '', 'NXOXM_NSH_MDTYPE', 'nsh'],
   ['nsh_np', 'int', 8, false, '', 'NXOXM_NSH_NP', 'nsh'],
-  ['nsh_spi', 'int', 32, false, 'nsp', 'NXOXM_NSH_SPI', 'nsh'],
+  ['nsh_spi', 'int', 24, false, 'nsp', 'NXOXM_NSH_SPI', 'nsh'],
   ['nsh_si', 'int', 8, false, 'nsi', 'NXOXM_NSH_SI', 'nsh'],
   ['nsh_c1', 'int', 32, true, 'nshc1', 'NXOXM_NSH_C1', 'nsh'],
   ['nsh_c2', 'int', 32, true, 'nshc2', 'NXOXM_NSH_C2', 'nsh'],
@@ -167,6 +180,13 @@ const ROWS: Row[] = [
   ['nd_reserved', 'int', 32, false, '', 'ERICOXM_OF_ICMPV6_ND_RESERVED', 'icmp6'],
   ['nd_options_type', 'int', 8, false, '', 'ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE', 'icmp6'],
 ];
+
+// What the widths above do not say (see FieldDef).
+const SPECIAL: Record<string, Pick<FieldDef, 'valueBits' | 'noTag' | 'zeroBits'>> = {
+  vlan_vid: { valueBits: 13 },
+  dl_vlan: { noTag: 0xffff },
+  nw_tos: { zeroBits: 0x3 },
+};
 
 for (let i = 0; i < 16; i++) ROWS.push([`reg${i}`, 'int', 32, true, '', `NXM_NX_REG${i}`]);
 for (let i = 0; i < 8; i++) ROWS.push([`xreg${i}`, 'big', 64, true, '', `OXM_OF_PKT_REG${i}`]);
@@ -186,6 +206,8 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = (() => {
       ...(nxm?.includes('OXM') ? { oxm: nxm } : {}),
       ...(prereq ? { prereq } : {}),
     };
+    const extra = SPECIAL[name];
+    if (extra) Object.assign(def, extra);
     m.set(name, def);
     for (const a of def.aliases) m.set(a, def);
     if (nxm) m.set(nxm, def);
@@ -257,8 +279,24 @@ export const SHORTHANDS: ReadonlyMap<string, { dl_type: number; nw_proto?: numbe
 export function parseFieldValue(def: FieldDef, text: string): FieldValue {
   const what = def.name;
   switch (def.kind) {
-    case 'int':
-      return parseIntValue(text, def.bits, def.maskable, what);
+    case 'int': {
+      if (def.noTag !== undefined) {
+        const x = parseIntValue(text, 16, def.maskable, what);
+        if (x.v > 2 ** def.bits - 1 && x.v !== def.noTag)
+          syntaxError(
+            `${what}: ${text} does not fit in ${def.bits} bits (0..${2 ** def.bits - 1}, or ${def.noTag} for no VLAN): ovs-ofctl never prints it (add-flow keeps the low ${def.bits} bits, ${x.v & (2 ** def.bits - 1)})`,
+            text,
+          );
+        return x;
+      }
+      const x = parseIntValue(text, def.valueBits ?? def.bits, def.maskable, what);
+      if (def.zeroBits !== undefined && (x.v & def.zeroBits) !== 0)
+        syntaxError(
+          `${what}: ${text} sets bits the field does not hold (0x${def.zeroBits.toString(16)}): ovs-ofctl never prints it (add-flow clears them: ${x.v & ~def.zeroBits})`,
+          text,
+        );
+      return x;
+    }
     case 'big':
       return parseBigValue(text, def.bits, def.maskable, what);
     case 'mac':
@@ -276,13 +314,13 @@ export function parseFieldValue(def: FieldDef, text: string): FieldValue {
     case 'tcp_flags':
       return text.startsWith('+') || text.startsWith('-')
         ? parseFlags(text, TCP_FLAGS, what)
-        : parseIntValue(text, 16, true, what);
+        : parseIntValue(text, def.bits, true, what);
     case 'tun_flags':
       // `+oam-...` to match, `oam` (flag names joined by `|`) as set_field prints a value.
       if (text.startsWith('+') || text.startsWith('-')) return parseFlags(text, TUN_FLAGS, what);
       if (text.split('|').every((f) => (TUN_FLAGS as readonly string[]).includes(f)))
         return { t: 'enum', v: text };
-      return parseIntValue(text, 16, true, what);
+      return parseIntValue(text, def.bits, true, what);
     case 'text':
       if (text === '') syntaxError(`${what} needs a value`, text);
       return { t: 'enum', v: text };

@@ -193,7 +193,8 @@ describe('flow syntax: properties', () => {
   const ip = fc.array(u(8), { minLength: 4, maxLength: 4 }).map((b) => b.join('.'));
   const matchItem = fc.oneof(
     fc.constantFrom('ip', 'udp', 'arp', 'tcp6', 'icmp'),
-    hexOrDec(16).map((v) => `in_port=${Number(v) + 1}`),
+    // Port numbers are decimal, below OpenFlow 1.0's OFPP_MAX (0xff00).
+    fc.integer({ min: 0, max: 0xfeff }).map((v) => `in_port=${v}`),
     u(12).map((v) => `dl_vlan=${v}`),
     fc
       .tuple(u(16), u(16))
@@ -245,12 +246,22 @@ describe('flow syntax: properties', () => {
       'note:aa.bb',
     ),
   );
+  // What ovs-ofctl prints: each field once (the shorthands set dl_type and nw_proto, dl_vlan and
+  // vlan_tci share the TCI), `drop` alone.
+  const fieldOf = (item: string): string => {
+    const k = item.split('=')[0]!;
+    return /^(ip|udp|arp|tcp6|icmp)$/.test(k) ? 'dl_type' : k === 'dl_vlan' ? 'vlan_tci' : k;
+  };
   const flowText = fc
     .record({
       table: fc.option(fc.integer({ min: 0, max: 254 }), { nil: undefined }),
       priority: fc.option(u(16), { nil: undefined }),
-      match: fc.array(matchItem, { maxLength: 5 }),
-      actions: fc.array(action, { minLength: 1, maxLength: 5 }),
+      match: fc.uniqueArray(matchItem, { maxLength: 5, selector: fieldOf }),
+      actions: fc
+        .array(action, { minLength: 1, maxLength: 5 })
+        .map((l) =>
+          l.length > 1 && l.some((a) => a !== 'drop') ? l.filter((a) => a !== 'drop') : l.slice(0, 1),
+        ),
     })
     .map(({ table, priority, match, actions }) => {
       const head = [...(priority !== undefined ? [`priority=${priority}`] : []), ...match].join(',');

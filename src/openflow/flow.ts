@@ -4,7 +4,7 @@
 import { ownString } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
-import { formatMatchItem } from './match.ts';
+import { conflictingItems, formatMatchItem } from './match.ts';
 import { matchItemAt, resetSharedNodes, sharedActions } from './shared-nodes.ts';
 import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
@@ -271,6 +271,14 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
       } catch (err) {
         throw withColumn(err, src.slice(s, e), start - s + 1);
       }
+    }
+  }
+  // A field given twice with different values (rare: checked once the line is read).
+  if (scratch.length > 1) {
+    const c = conflictingItems(scratch);
+    if (c !== undefined) {
+      const at = src.lastIndexOf(formatMatchItem(c.item), ai);
+      throw new FlowSyntaxError(c.message, src.slice(s, e), at >= s ? at - s + 1 : undefined);
     }
   }
   flow.match = scratch.slice();

@@ -12,7 +12,7 @@ import { parseActions, resetActionSharing } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { parseMatchItem } from './match.ts';
 import type { Action, FieldValue, MatchItem } from './types.ts';
-import { hexFmt, ipv4At, macAt, prefixToMask4, uintAt } from './values.ts';
+import { hexFmt, ipv4At, macAt, PORT_NAMED_MIN, prefixToMask4, uintAt } from './values.ts';
 
 const SHARE_MAX = 100_000;
 
@@ -21,12 +21,23 @@ interface Spelling {
   def: FieldDef;
   name: string;
   id: number;
-  /** Largest value the field holds. */
+  /** Largest value the field holds (others take the general path, which says what is wrong). */
   max: number;
+  /** Bits a value must leave zero (nw_tos's ECN bits); 0 for most fields. */
+  zero: number;
 }
 
 const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
-  [...FIELDS].map(([name, def], id) => [name, { def, name, id, max: 2 ** def.bits - 1 }]),
+  [...FIELDS].map(([name, def], id) => [
+    name,
+    {
+      def,
+      name,
+      id,
+      max: 2 ** (def.valueBits ?? def.bits) - 1,
+      zero: def.zeroBits ?? 0,
+    },
+  ]),
 );
 
 /**
@@ -143,8 +154,10 @@ function numericItem(
   switch (def.kind) {
     case 'port': {
       if (slash >= 0) return undefined;
+      // Decimal only: OVS reads `0x3` as a port name.
+      if (line.charCodeAt(vs + 1) === 120) return undefined;
       const n = uintAt(line, vs, end);
-      if (n < 0 || n > 0xffffffff) return undefined;
+      if (n < 0 || n >= PORT_NAMED_MIN) return undefined;
       key = n;
       const hit = numeric.get(sp.id, key);
       if (hit !== undefined) return hit;
@@ -154,7 +167,7 @@ function numericItem(
     case 'int': {
       if (slash >= 0) return undefined;
       const n = uintAt(line, vs, end);
-      if (n < 0 || n > sp.max) return undefined;
+      if (n < 0 || n > sp.max || (n & sp.zero) !== 0) return undefined;
       const pad = line.charCodeAt(vs + 1) === 120 ? end - vs - 2 : -1;
       key = n + (pad + 1) * P32;
       const hit = numeric.get(sp.id, key);

@@ -332,9 +332,52 @@ export const RESERVED_PORTS: ReadonlySet<string> = new Set<ReservedPort>([
   'TABLE',
 ]);
 
-/** A port as flow syntax writes it: number, reserved name, plain or quoted name. */
-export function parsePortRef(text: string, what: string): PortRef {
-  if (DEC.test(text) || HEX.test(text)) return { kind: 'number', n: parseUint(text, 32, what) };
+/**
+ * OpenFlow 1.0's OFPP_MAX: ports are numbered below it. OVS (3.1) still reads 0xff00..0xfff6 as
+ * port numbers (and prints them so; it refuses output to them), reads 0xfff7..0xffff as the
+ * reserved ports it prints by name (UNSET, IN_PORT ... LOCAL, ANY), OpenFlow 1.1's 0xffffff00 and
+ * up as their 1.0 counterparts, and refuses every other number from 65536 on.
+ */
+export const OFPP_MAX = 0xff00;
+/** The first number OVS prints by name (OFPP_UNSET): no number from here on is in what it prints. */
+export const PORT_NAMED_MIN = 0xfff7;
+
+const RESERVED_BY_NUMBER = [
+  'UNSET',
+  'IN_PORT',
+  'TABLE',
+  'NORMAL',
+  'FLOOD',
+  'ALL',
+  'CONTROLLER',
+  'LOCAL',
+  'ANY',
+];
+
+/**
+ * A port number in decimal, as ovs-ofctl prints and reads it, below `limit`: PORT_NAMED_MIN for a
+ * port matched or resubmitted from, OFPP_MAX for one output to.
+ */
+export function parsePortNumber(text: string, what: string, limit = PORT_NAMED_MIN): number {
+  if (!DEC.test(text)) syntaxError(`${what}: "${text}" is not a port number`, text);
+  const n = uintOf(text);
+  if (n >= 0 && n < limit) return n;
+  // OpenFlow 1.1's reserved numbers (0xffffff00 and up) are read as their 1.0 counterparts.
+  const m = n >= 0xffffff00 && n <= 0xffffffff ? n - 0xffff0000 : n;
+  let why = 'OVS refuses it';
+  if (m >= PORT_NAMED_MIN && m <= 0xffff)
+    why = `OVS reads it as ${RESERVED_BY_NUMBER[m - PORT_NAMED_MIN]}, and prints it so`;
+  else if (m >= OFPP_MAX && m <= 0xffff)
+    why = `it is in OpenFlow 1.0's reserved range (${OFPP_MAX}..65535): OVS refuses output to it`;
+  return syntaxError(`${what}: port ${text} is not below ${limit}: ${why}`, text);
+}
+
+/**
+ * A port as flow syntax writes it: number, reserved name, plain or quoted name. Numbers are decimal:
+ * OVS reads `0x3` as the name of a port (and quotes such a name when it prints it: `"0x3"`).
+ */
+export function parsePortRef(text: string, what: string, limit = PORT_NAMED_MIN): PortRef {
+  if (DEC.test(text)) return { kind: 'number', n: parsePortNumber(text, what, limit) };
   if (RESERVED_PORTS.has(text)) return { kind: 'reserved', name: text as ReservedPort };
   if (text.startsWith('"')) {
     if (text.length < 2 || !text.endsWith('"')) syntaxError(`${what}: unterminated quoted port name`, text);
