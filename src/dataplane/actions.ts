@@ -14,6 +14,7 @@ import {
   type Engine,
   emit,
   floodUnnumbered,
+  ignoredAction,
   MAX_DEPTH,
   MAX_RESUBMITS,
   notFollowed,
@@ -38,14 +39,23 @@ export interface Frame {
 /** `stop`: the rest of the action list is not executed (drop, goto_table). */
 type Handler<K extends ActionType> = (fr: Frame, a: Extract<Action, { type: K }>) => undefined | 'stop';
 
+/** Where the flow running the action is: `file:line`. */
+function at(fr: Frame): string {
+  return `${fr.f.entry.from.file}:${fr.f.entry.from.line}`;
+}
+
 function notModelled(fr: Frame, what: string): void {
   fr.node.note = 'not modelled: ignored';
-  unsupported(fr.e, fr.rb, `${fr.node.text}: ${what}; ignored`);
-  if (!fr.e.uncertain)
-    fr.e.uncertain = {
-      code: 'unsupported-action',
-      text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} is not modelled`,
-    };
+  unsupported(
+    fr.e,
+    fr.rb,
+    `${fr.node.text} (${at(fr)}): ${what}; ignored, what follows it is not proven`,
+    fr.f.entry.from,
+  );
+  ignoredAction(fr.e, {
+    code: 'unsupported-action',
+    text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} is not modelled (${at(fr)})`,
+  });
 }
 
 function out(fr: Frame, n: number): void {
@@ -318,12 +328,16 @@ export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
 /** An action the simulator does not model and that may change where the packet goes. */
 function unmodelled(fr: Frame, why: string): undefined {
   fr.node.note = 'NOT MODELLED: ignored';
-  unsupported(fr.e, fr.rb, `action ${fr.node.text} is not modelled (${why}); the trace continued without it`);
-  if (!fr.e.uncertain)
-    fr.e.uncertain = {
-      code: 'unsupported-action',
-      text: `${fr.rb.host}:${fr.rb.name}: action ${fr.node.text} is not modelled`,
-    };
+  unsupported(
+    fr.e,
+    fr.rb,
+    `action ${fr.node.text} (${at(fr)}) is not modelled (${why}); the trace went on without it, and what follows it is not proven`,
+    fr.f.entry.from,
+  );
+  ignoredAction(fr.e, {
+    code: 'unsupported-action',
+    text: `${fr.rb.host}:${fr.rb.name}: action ${fr.node.text} is not modelled (${why}; ${at(fr)})`,
+  });
   return undefined;
 }
 

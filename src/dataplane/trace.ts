@@ -57,15 +57,35 @@ export interface Engine {
   leaves: number;
   /** An `exit` action ran: the rest of this bridge's pipeline is skipped. */
   exited: boolean;
+  /**
+   * The first action of this bridge's pipeline the model ignored (unknown, unmodelled): it may
+   * have output the packet, so the pipeline's "no output" is not proven either.
+   */
+  ignored: Uncertainty | undefined;
 }
 
 export function assume(e: Engine, a: Assumption | undefined): void {
   if (a && !e.assumptions.has(a.text)) e.assumptions.set(a.text, a);
 }
 
-export function unsupported(e: Engine, rb: RtBridge, text: string): void {
+export function unsupported(e: Engine, rb: RtBridge, text: string, from?: FlowEntry['from']): void {
   const k = `${rb.host}\u0000${rb.name}\u0000${text}`;
-  if (!e.unsupported.has(k)) e.unsupported.set(k, { host: rb.host, bridge: rb.name, text });
+  if (!e.unsupported.has(k))
+    e.unsupported.set(k, {
+      host: rb.host,
+      bridge: rb.name,
+      text,
+      ...(from ? { from: { file: from.file, line: from.line } } : {}),
+    });
+}
+
+/**
+ * An action ran that the model ignores: what follows it on this branch is not proven (the rest of
+ * its list and all it leads to: see execute), nor is a "no output" of the bridge's pipeline.
+ */
+export function ignoredAction(e: Engine, u: Uncertainty): void {
+  e.uncertain ??= u;
+  e.ignored ??= u;
 }
 
 /** Append a drop leaf. */
@@ -133,6 +153,7 @@ export function trace(
     uncertain: undefined,
     leaves: 0,
     exited: false,
+    ignored: undefined,
   };
   for (const a of o.assumptions ?? []) assume(e, a);
   const root: TraceNode[] = [];
@@ -295,7 +316,9 @@ export function enterBridge(
   for (const u of rb.unsupported) unsupported(e, rb, `flow not evaluated (unsupported match) ${u}`);
   const saved = e.uncertain;
   const savedExit = e.exited;
+  const savedIgnored = e.ignored;
   e.exited = false;
+  e.ignored = undefined;
   if (rb.incomplete && !e.uncertain) e.uncertain = { code: 'dump-incomplete', text: rb.incomplete };
   try {
     if (!rb.tables) {
@@ -323,14 +346,20 @@ export function enterBridge(
     const before = e.leaves;
     runTable(e, node.children, rb, p, 0, depth);
     // Actions that output nothing (and drop nothing explicitly) drop the packet: OVS's "no output".
-    if (e.leaves === before)
+    // Not proven when an action the model ignored ran: it may have output the packet.
+    if (e.leaves === before) {
+      e.uncertain ??= e.ignored;
       drop(e, node.children, rb, 0, {
         code: 'no-output',
-        text: 'the actions output nothing: the packet is dropped',
+        text: e.ignored
+          ? 'the actions the model follows output nothing (an action it ignores may output the packet)'
+          : 'the actions output nothing: the packet is dropped',
       });
+    }
   } finally {
     e.uncertain = saved;
     e.exited = savedExit;
+    e.ignored = savedIgnored;
   }
 }
 

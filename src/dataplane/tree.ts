@@ -223,6 +223,8 @@ export interface Unsupported {
   host: string;
   bridge: string;
   text: string;
+  /** The flow that holds it, when it is one: file and line of the dump. */
+  from?: { file: string; line: number };
 }
 
 export interface Output {
