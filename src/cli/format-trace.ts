@@ -1,7 +1,14 @@
 // Text printers of the one trace tree, in the spirit of ofproto/trace (detailed) and ovn-trace's
 // --summary: the same tree, pruned differently. Names from input are escaped for the terminal.
 import { formatPacket } from '../dataplane/packet.ts';
-import { endpointText, ruleText, type TraceNode, type TraceResult, targetText } from '../dataplane/tree.ts';
+import {
+  endpointText,
+  isNotFollowed,
+  ruleText,
+  type TraceNode,
+  type TraceResult,
+  targetText,
+} from '../dataplane/tree.ts';
 import { escapeControl as esc } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
 
@@ -72,8 +79,9 @@ function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: b
       );
       return;
     case 'drop':
-      // Not a dead branch: the trace cannot follow a port whose OpenFlow number is unknown.
-      if (n.reason.code === 'ofport-unknown') {
+      // Not a dead branch: the trace cannot follow a port whose OpenFlow number is unknown, or
+      // into a bridge the case does not show.
+      if (isNotFollowed(n.reason)) {
         out.push(`${pad}${c.yellow(`~ not followed: ${esc(n.reason.text)}`)}`);
         return;
       }

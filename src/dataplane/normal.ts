@@ -4,7 +4,7 @@
 import type { Port } from '../model/snapshot.ts';
 import { unnumbered } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
-import { assume, drop, type Engine, emit, floodUnnumbered } from './trace.ts';
+import { assume, drop, type Engine, emit, floodUnnumbered, notShown } from './trace.ts';
 import type { TraceNode } from './tree.ts';
 import type { PortVlan, RtBridge, RtPort } from './world.ts';
 
@@ -158,6 +158,16 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
     if (!untagged) q.vlans.unshift({ tpid: 0x8100, vid: vlan, pcp: p.vlans[0]?.pcp ?? 0 });
     emit(e, node.children, rb, port.ofport, q, depth + 1);
   }
+  // An inferred bridge with no port known but the patch: the flood goes to ports the case lacks.
+  if (rb.portsUnknown && only === undefined)
+    notShown(
+      e,
+      node.children,
+      rb,
+      'bridge-ports-unknown',
+      `flood on ${rb.name}: bridge ${rb.name} is inferred (not in the case), its ports unknown`,
+      { text: rb.portsUnknown.text, remedy: rb.portsUnknown.remedy! },
+    );
   // Ports the case names without a number: the flood (or the learned port) may be one of them.
   if (only === undefined) floodUnnumbered(e, node.children, rb, (port) => mayCarry(port, vlan));
   else if (!rb.ports.has(only) && unnumbered(rb.bridge, e.w.hosts.get(rb.host)).length)

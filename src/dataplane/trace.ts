@@ -34,7 +34,7 @@ import {
   type Unsupported,
 } from './tree.ts';
 import { tunnelOut } from './tunnel.ts';
-import { OFPP_LOCAL, type RtBridge, type RtPort, type World } from './world.ts';
+import { OFPP_LOCAL, peerRemedy, type RtBridge, type RtPort, type World } from './world.ts';
 
 export type { Drop, Endpoint, Output, TraceNode, TraceResult } from './tree.ts';
 
@@ -237,6 +237,26 @@ export function notFollowed(
   const saved = e.uncertain;
   e.uncertain ??= ofportUncertainty(why);
   drop(e, out, rb, null, { code: 'ofport-unknown', text });
+  e.uncertain = saved;
+}
+
+/**
+ * A branch the trace cannot follow because the bridge it goes to is not in the case (an unplaced
+ * patch peer, an inferred bridge's unknown ports): an unproven leaf (never a dead branch), and the
+ * assumption names what to collect. `gap` is carried on the leaf's reason for the doctor.
+ */
+export function notShown(
+  e: Engine,
+  out: TraceNode[],
+  rb: Pick<RtBridge, 'host' | 'name'>,
+  code: 'patch-peer-unplaced' | 'bridge-ports-unknown',
+  text: string,
+  gap: { text: string; remedy: string },
+): void {
+  assume(e, { code: code === 'patch-peer-unplaced' ? code : 'bridge-inferred', ...gap });
+  const saved = e.uncertain;
+  e.uncertain ??= { code, text: gap.text };
+  drop(e, out, rb, null, { code, text, gap });
   e.uncertain = saved;
 }
 
@@ -492,6 +512,25 @@ export function emit(
       );
       return;
     }
+    if (!peer && port.peerUnplaced) {
+      // OVSDB has the peer, the case does not show its bridge: a gap, not a dead patch.
+      const h = e.w.hosts.get(rb.host)!;
+      const i = port.peerUnplaced;
+      const of = i.ofport.known && i.ofport.value !== null ? ` with ofport ${i.ofport.value}` : '';
+      const at = i.from[0] ? ` (${i.from[0].file}${i.from[0].line ? `:${i.from[0].line}` : ''})` : '';
+      notShown(
+        e,
+        out,
+        rb,
+        'patch-peer-unplaced',
+        `patch port ${port.name} to ${port.peer}: ${port.peer} is in ${rb.host}'s OVSDB on a bridge the case does not show`,
+        {
+          text: `${port.peer}, the peer of patch port ${rb.name}:${port.name}, is in ${rb.host}'s OVSDB${of}${at}, but the case does not show which bridge holds it`,
+          remedy: peerRemedy(h, port.peer),
+        },
+      );
+      return;
+    }
     if (!peer) {
       const reason: DropReason = {
         code: 'patch-peer-missing',
@@ -548,6 +587,19 @@ export function emit(
         `wire to ${link.host}:${link.iface}: its OpenFlow port number unknown, not followed`,
         `${link.host}:${link.iface} is a port of ${hidden.bridge.name} without an OpenFlow port number in the case: ${hidden.bridge.name}'s flows cannot be looked up`,
         [link.iface],
+      );
+      return;
+    }
+    // A device of the far host that may be the uplink of a bridge inferred there with unknown ports.
+    const up = e.w.bridges.find((b) => b.host === link.host && b.uplinkCandidates?.includes(link.iface));
+    if (up?.portsUnknown?.remedy) {
+      notShown(
+        e,
+        node.children,
+        up,
+        'bridge-ports-unknown',
+        `wire to ${link.host}:${link.iface}: it may be the uplink of ${up.name}, inferred (not in the case), its ports unknown`,
+        { text: up.portsUnknown.text, remedy: up.portsUnknown.remedy },
       );
       return;
     }

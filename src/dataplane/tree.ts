@@ -35,7 +35,9 @@ export type AssumptionCode =
   /** A port the case names without its OpenFlow port number (pasted `ovs-vsctl show`). */
   | 'ofport-unknown'
   /** What a drop rests on may be in the part an output pasted as an excerpt leaves out. */
-  | 'excerpt';
+  | 'excerpt'
+  /** A patch peer OVSDB lists on a bridge the case does not show. */
+  | 'patch-peer-unplaced';
 
 export type DropCode =
   | 'table-miss'
@@ -57,11 +59,38 @@ export type DropCode =
   /** A flow-based option (`remote_ip=flow`, `key=flow`) the flows never set. */
   | 'tunnel-flow-unset'
   /** The packet goes to (or enters) a port whose OpenFlow port number the case does not give: not followed. */
-  | 'ofport-unknown';
+  | 'ofport-unknown'
+  /** Through a patch whose peer OVSDB lists on a bridge the case does not show: not followed. */
+  | 'patch-peer-unplaced'
+  /**
+   * Into a bridge inferred from an int-<bridge> patch port with no port known but the patch (a
+   * flood on it, or a wire to a device that may be its uplink): not followed.
+   */
+  | 'bridge-ports-unknown';
+
+/**
+ * Leaves of branches the trace does not follow (the case does not show where they go): unproven,
+ * never a dead branch, never the drop a verdict rests on.
+ */
+const NOT_FOLLOWED: ReadonlySet<DropCode> = new Set<DropCode>([
+  'ofport-unknown',
+  'patch-peer-unplaced',
+  'bridge-ports-unknown',
+]);
+
+export function isNotFollowed(r: DropReason): boolean {
+  return NOT_FOLLOWED.has(r.code);
+}
 
 export interface DropReason {
   code: DropCode;
   text: string;
+  /**
+   * A branch not followed because a bridge it goes to is not in the case (an unplaced patch peer,
+   * an inferred bridge's ports): what the case lacks, and the command that gives it. The doctor
+   * takes it as an unproven step (src/doctor/proof.ts).
+   */
+  gap?: { text: string; remedy: string };
 }
 
 /** Where a branch ends: the typed answer to "where did the frame go". */
@@ -126,7 +155,11 @@ export interface Uncertainty {
     | 'controller'
     | 'ofport-unknown'
     /** The drop rests on an absence from an output the case holds only as an excerpt. */
-    | 'excerpt';
+    | 'excerpt'
+    /** A patch peer OVSDB lists on a bridge the case does not show: the patch is not followed. */
+    | 'patch-peer-unplaced'
+    /** An inferred bridge whose ports (but the patch) are unknown: what it does is not followed. */
+    | 'bridge-ports-unknown';
   text: string;
 }
 
@@ -430,8 +463,8 @@ export function judge(
   const targetHosts = new Set(target?.map((t) => t.host) ?? []);
   const score = (d: Drop, i: number): number =>
     (targetHosts.has(d.host) ? 1000 : 0) + (d.entry ? 100 : d.table !== null ? 50 : 0) + i / 1000;
-  // A branch not followed for want of a port number is no dead branch: never the drop that matters.
-  const dead = drops.filter((d) => d.reason.code !== 'ofport-unknown');
+  // A branch not followed (a port number, a bridge the case lacks) is no dead branch: never the drop that matters.
+  const dead = drops.filter((d) => !isNotFollowed(d.reason));
   let drop: Drop | null = null;
   if (verdict !== 'delivered' && dead.length)
     drop = dead.reduce((a, b, i) => (score(b, i) > score(a, dead.indexOf(a)) ? b : a));

@@ -13,6 +13,7 @@ import type {
 } from '../model/snapshot.ts';
 import { findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
+import { shellWord } from '../runner/runner.ts';
 import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
@@ -43,6 +44,11 @@ export interface RtPort {
   /** Patch peer name, when known or inferred. */
   peer?: string;
   peerAssumed?: Assumption;
+  /**
+   * The peer is on no bridge the case shows, but the host's OVSDB lists it (an `ovsdb-client
+   * monitor` or `ovs-vsctl list` row): a bridge the case lacks holds it. Not a dead patch: a gap.
+   */
+  peerUnplaced?: Interface;
   /** A VXLAN/GRE/Geneve port: its type, addresses and keys. */
   tunnel?: TunnelConfig;
   local: boolean;
@@ -58,6 +64,13 @@ export interface RtBridge {
   byName: Map<string, RtPort>;
   /** Not in the case at all: inferred from Neutron naming. */
   inferred?: Assumption;
+  /**
+   * An inferred bridge with no known port but its patch (no uplink either): where it forwards a
+   * packet is unknown, not nowhere. Why, and the command that lists its ports.
+   */
+  portsUnknown?: Assumption;
+  /** With portsUnknown: the host's wires without an OVS port, any of which may be its uplink. */
+  uplinkCandidates?: string[];
   /** Flows whose match the model cannot evaluate. */
   unsupported: string[];
   /** table → the highest priority of a flow there the model cannot evaluate. */
@@ -177,6 +190,7 @@ export function buildWorld(snapshot: Snapshot): World {
       w.bridges.push(rb);
     }
     inferPatches(w, h.name);
+    placePeers(w, h);
   }
   for (const rb of w.bridges) lazyFlows(rb, w.hosts.get(rb.host));
   buildUnderlay(w);
@@ -274,6 +288,40 @@ function prepareFlows(rb: RtBridge, flows: BridgeFlows): void {
   rb.tables = new LazyTables(byTable, resolve);
 }
 
+/** An interface OVSDB lists on the host without the case showing its bridge. */
+export function unplaced(h: Host, name: string): Interface | undefined {
+  return h.unplacedInterfaces.find((x) => x.name === name);
+}
+
+/** The command that places a port on its bridge: the port list of a bridge the case shows without one. */
+export function peerRemedy(h: Host, peer: string): string {
+  const portless = h.bridges.filter((b) => b.ports.length === 0).map((b) => b.name);
+  // Neutron names the physical bridge's end phy-<bridge>.
+  const named = /^phy-(.+)$/.exec(peer)?.[1];
+  const b = named && portless.includes(named) ? named : portless.length === 1 ? portless[0] : undefined;
+  return b
+    ? `ovs-ofctl show ${shellWord(b)}   # on ${h.name}: its ports with their numbers (is ${peer} one?)`
+    : `ovs-vsctl port-to-br ${shellWord(peer)}; ovs-vsctl show   # on ${h.name}`;
+}
+
+/**
+ * Patch ports whose peer no bridge of the case shows while the host's OVSDB lists it (with its
+ * port number, as a monitor does): the bridge that holds it is missing from the case (its
+ * `ovs-ofctl show`, its part of `ovs-vsctl show`). The trace does not follow them and says so;
+ * the doctor takes the same mark (one rule).
+ */
+function placePeers(w: World, h: Host): void {
+  if (h.unplacedInterfaces.length === 0) return;
+  const imap = w.ifaces.get(h.name)!;
+  for (const rb of w.bridges)
+    if (rb.host === h.name)
+      for (const rp of rb.ports.values()) {
+        if (!rp.peer || imap.has(rp.peer)) continue;
+        const i = unplaced(h, rp.peer);
+        if (i) rp.peerUnplaced = i;
+      }
+}
+
 /**
  * Patch ports the case only half shows. Neutron names the pair int-<bridge> / phy-<bridge>: a
  * port named so, of unknown type, is taken as that patch (said out loud); a peer named by a known
@@ -348,6 +396,13 @@ function inferPatches(w: World, host: string): void {
           nb.ports.set(2, up);
           nb.byName.set(up.name, up);
           imap.set(up.name, { bridge: nb, port: up });
+        } else {
+          if (wires.length > 1) nb.uplinkCandidates = wires;
+          nb.portsUnknown = {
+            code: 'bridge-inferred',
+            text: `bridge ${host}:${name} is inferred (not in the case) and no port of it is known but the patch ${rp.peer}${wires.length > 1 ? ` (${wires.length} wires of the host have no OVS port: ${wires.join(', ')}; which is its uplink is not known)` : ' (no wire of the case ends at a device of the host outside OVS: its uplink is not known)'}: the packet is not followed through it`,
+            remedy: `ovs-vsctl show   # on ${host}: the ports of ${name}`,
+          };
         }
         w.bridges.push(nb);
       }

@@ -434,6 +434,8 @@ function undecidedHeadline(
     const u = whyUnproven(ctx.world, t);
     if (!u) continue;
     const whose = what === 'discover' ? `the DISCOVER from ${p!.vm}` : `the OFFER back to ${p!.vm}`;
+    if (t.verdict === 'incomplete')
+      return `${whose} is not followed to its end: ${u.text}; collect \`${u.remedy}\``;
     const claim =
       t.verdict === 'delivered'
         ? 'arrives'

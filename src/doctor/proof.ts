@@ -12,15 +12,17 @@
 //   every tunnel bridge (tun_id ⇄ local VLAN) — NORMAL assumes away exactly what decides the
 //   branch, and nothing past it is proof.
 // - Two flows of one priority matching the packet: which one OVS takes is not known.
-// - A patch peer the case lists in OVSDB (with its port number) without saying which bridge holds
-//   it: the patch is not known to be dead, only not followed.
+// - A branch the trace itself did not follow into a bridge the case does not show (a patch peer
+//   OVSDB lists without the case showing its bridge, an inferred bridge whose ports are unknown):
+//   the trace marks the leaf (its reason's `gap`, world.ts decides) and is 'incomplete' already;
+//   the step is named here so the doctor says what to collect.
 //
 // A step like that anywhere in the tree makes a 'dropped' trace unproven (the branch through it
 // may be the one that arrives); on the path to one node, it makes what that node says unproven.
 import { endpointIs, nodesOf, type TraceNode, type TraceResult } from '../dataplane/tree.ts';
 import type { World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole } from '../model/roles.ts';
-import type { Host, Interface, Snapshot } from '../model/snapshot.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 
 /** One step a trace took on what the case does not show, and what would settle it. */
@@ -79,46 +81,6 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
   };
 }
 
-/**
- * A patch of the dropping bridge whose peer OVSDB lists (with its port number) without the case
- * showing the bridge that holds it: the patch is not known to be dead.
- */
-function unplacedPeer(w: World, d: Extract<TraceNode, { kind: 'drop' }>): Unproven | undefined {
-  if (d.reason.code !== 'patch-peer-missing') return undefined;
-  const h = w.hosts.get(d.host);
-  const rb = w.bridges.find((b) => b.host === d.host && b.name === d.bridge);
-  if (!h || !rb) return undefined;
-  for (const rp of rb.ports.values()) {
-    if (!rp.peer || w.ifaces.get(d.host)?.has(rp.peer)) continue;
-    const i = unplaced(h, rp.peer);
-    if (!i) continue;
-    const of = i.ofport.known && i.ofport.value !== null ? ` with ofport ${i.ofport.value}` : '';
-    const at = i.from[0] ? ` (${i.from[0].file}${i.from[0].line ? `:${i.from[0].line}` : ''})` : '';
-    return {
-      subject: `${d.host}:${d.bridge}`,
-      text: `${rp.peer}, the peer of patch port ${d.bridge}:${rp.name}, is in ${d.host}'s OVSDB${of}${at}, but the case does not show which bridge holds it`,
-      remedy: peerRemedy(h, rp.peer),
-    };
-  }
-  return undefined;
-}
-
-/** An interface OVSDB lists on the host without the case showing its bridge. */
-export function unplaced(h: Host, name: string): Interface | undefined {
-  return h.unplacedInterfaces.find((x) => x.name === name);
-}
-
-/** The command that places a port on its bridge: the port list of a bridge the case shows without one. */
-export function peerRemedy(h: Host, peer: string): string {
-  const portless = h.bridges.filter((b) => b.ports.length === 0).map((b) => b.name);
-  // Neutron names the physical bridge's end phy-<bridge>.
-  const named = /^phy-(.+)$/.exec(peer)?.[1];
-  const b = named && portless.includes(named) ? named : portless.length === 1 ? portless[0] : undefined;
-  return b
-    ? `ovs-ofctl show ${shellWord(b)}   # on ${h.name}: its ports with their numbers (is ${peer} one?)`
-    : `ovs-vsctl port-to-br ${shellWord(peer)}; ovs-vsctl show   # on ${h.name}`;
-}
-
 function proofOf(w: World, t: TraceResult): TraceProof {
   const s = w.snapshot;
   const cached = proofs.get(t);
@@ -152,7 +114,9 @@ function proofOf(w: World, t: TraceResult): TraceProof {
         text: `${n.host}:${n.bridge} table ${n.table}: ${n.ambiguous.length + 1} flows of one priority match the packet; which one OVS takes is not known`,
         remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}`,
       };
-    else if (n.kind === 'drop') here = unplacedPeer(w, n);
+    else if (n.kind === 'drop' && n.reason.gap)
+      // A branch the trace did not follow into a bridge the case does not show (it marks it).
+      here = { subject: `${n.host}:${n.bridge}`, text: n.reason.gap.text, remedy: n.reason.gap.remedy };
     if (here) add(here);
     const first = above ?? here;
     if (first) below.set(n, first);
@@ -196,16 +160,25 @@ export function provenDelivered(w: World, t: TraceResult | undefined): boolean {
 
 /**
  * Why the trace's own verdict is not proof, when it is not: for 'dropped' the first unproven step
- * anywhere, for 'delivered' the first on the branches that arrive. Undefined: the verdict stands
- * (or is 'incomplete' already, for reasons the trace says itself).
+ * anywhere, for 'delivered' the first on the branches that arrive, for 'incomplete' the first
+ * branch the trace did not follow into a bridge the case does not show (its reason's `gap`).
+ * Undefined: the verdict stands (or is 'incomplete' for other reasons the trace says itself).
  */
 export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   if (t.verdict === 'dropped') return unprovenSteps(w, t)[0];
+  // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect.
+  if (t.verdict === 'incomplete') return notShownStep(t);
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
   const target = t.target;
   for (const o of nodesOf(t.tree, 'output'))
     if (!o.uncertain && target.some((x) => endpointIs(o, x)) && p.below.has(o)) return p.below.get(o);
+  return undefined;
+}
+
+/** The first branch the trace did not follow into a bridge the case does not show. */
+function notShownStep(t: TraceResult): Unproven | undefined {
+  for (const d of t.drops) if (d.reason.gap) return { subject: `${d.host}:${d.bridge}`, ...d.reason.gap };
   return undefined;
 }
 

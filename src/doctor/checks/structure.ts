@@ -1,10 +1,10 @@
 // Broken plumbing anywhere on the path: a patch port whose peer is missing, an interface OVS
 // could not open, a secure bridge without flows.
 
+import { peerRemedy, unplaced } from '../../dataplane/world.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
-import { peerRemedy, unplaced } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';

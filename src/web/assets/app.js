@@ -563,12 +563,17 @@
     visit(tree, true);
     return out;
   }
+  // Leaves of branches the trace does not follow (src/dataplane/tree.ts isNotFollowed): not dead.
+  const NOT_FOLLOWED = new Set(['ofport-unknown', 'patch-peer-unplaced', 'bridge-ports-unknown']);
+  function notFollowed(n) {
+    return NOT_FOLLOWED.has(n.reason.code);
+  }
   function drops(tree) {
     const out = [];
     const visit = (n, table) => {
       if (n.kind === 'table') table = n;
-      // A branch not followed (a port's OpenFlow number unknown) is no dead branch.
-      if (n.kind === 'drop' && n.reason.code !== 'ofport-unknown') out.push({ node: n, table });
+      // A branch not followed (a port's OpenFlow number, a bridge the case lacks) is no dead branch.
+      if (n.kind === 'drop' && !notFollowed(n)) out.push({ node: n, table });
       for (const c of n.children || []) visit(c, table);
     };
     visit(tree, null);
@@ -703,7 +708,7 @@
           parts.push(`${n.port}${n.vlan === null ? '' : ` (VLAN ${n.vlan})`} → ${endpointText(n.endpoint)}`);
           break;
         case 'drop': {
-          if (n.reason.code === 'ofport-unknown') {
+          if (notFollowed(n)) {
             parts.push(`⋯ not followed: ${n.reason.text}`);
             break;
           }
@@ -747,10 +752,9 @@
         text = `output ${n.port}${n.vlan === null ? ' untagged' : ` VLAN ${n.vlan}`} → ${endpointText(n.endpoint)}`;
         break;
       case 'drop':
-        text =
-          n.reason.code === 'ofport-unknown'
-            ? `⋯ not followed on ${n.host} ${n.bridge}: ${n.reason.text}`
-            : `✕ drop on ${n.host} ${n.bridge}: ${n.reason.text}${n.flow ? ` — ${flowText(n.flow)}` : ''}`;
+        text = notFollowed(n)
+          ? `⋯ not followed on ${n.host} ${n.bridge}: ${n.reason.text}`
+          : `✕ drop on ${n.host} ${n.bridge}: ${n.reason.text}${n.flow ? ` — ${flowText(n.flow)}` : ''}`;
         break;
       default:
         text = n.text || n.kind;
