@@ -142,7 +142,7 @@ describe('actions added with the field vocabulary (one parser row + one handler 
   it('ct_clear, set_tunnel, mod_nw_ttl, write_metadata change the packet', () => {
     const t = run([
       'priority=10 actions=ct_clear,set_tunnel:0x64,mod_nw_ttl:9,write_metadata:0x5/0xff,resubmit(,1)',
-      'table=1,priority=5,tun_id=0x64,metadata=0x5/0xff,nw_ttl=9 actions=output:2',
+      'table=1,priority=5,ip,tun_id=0x64,metadata=0x5/0xff,nw_ttl=9 actions=output:2',
     ]);
     expect(t.outputs.map((o) => o.port)).toEqual(['p2']);
   });

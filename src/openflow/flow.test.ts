@@ -247,7 +247,7 @@ describe('flow syntax: properties', () => {
     ),
   );
   // What ovs-ofctl prints: each field once (the shorthands set dl_type and nw_proto, dl_vlan and
-  // vlan_tci share the TCI), `drop` alone.
+  // vlan_tci share the TCI), `drop` alone...
   const fieldOf = (item: string): string => {
     const k = item.split('=')[0]!;
     return /^(ip|udp|arp|tcp6|icmp)$/.test(k) ? 'dl_type' : k === 'dl_vlan' ? 'vlan_tci' : k;
@@ -256,7 +256,12 @@ describe('flow syntax: properties', () => {
     .record({
       table: fc.option(fc.integer({ min: 0, max: 254 }), { nil: undefined }),
       priority: fc.option(u(16), { nil: undefined }),
-      match: fc.uniqueArray(matchItem, { maxLength: 5, selector: fieldOf }),
+      // ... and the protocol of an L3/L4 field (OVS leaves the field out without one).
+      match: fc
+        .uniqueArray(matchItem, { maxLength: 5, selector: fieldOf })
+        .map((m) =>
+          m.some((x) => /^(nw|tp)_/.test(x)) && !m.some((x) => fieldOf(x) === 'dl_type') ? ['udp', ...m] : m,
+        ),
       actions: fc
         .array(action, { minLength: 1, maxLength: 5 })
         .map((l) =>

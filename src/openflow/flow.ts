@@ -4,7 +4,7 @@
 import { ownString } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
-import { conflictingItems, formatMatchItem } from './match.ts';
+import { formatMatchItem, matchError } from './match.ts';
 import { matchItemAt, resetSharedNodes, sharedActions } from './shared-nodes.ts';
 import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
@@ -157,8 +157,10 @@ const HEADER: readonly [string, HeaderField][] = [
   ],
 ];
 
-// The match items of the flow being parsed; copied out at the end at their exact count.
+// The match items of the flow being parsed; copied out at the end at their exact count. And each
+// one's code for matchError, recorded as it is read.
 const scratch: MatchItem[] = [];
+let codes = new Int32Array(64);
 
 // HEADER by key length: most tokens are match items, turned away by one array read (a for-of
 // over destructured pairs here cost a third of the parse of a dump with statistics).
@@ -193,7 +195,13 @@ function token(f: Flow, line: string, start: number, eq: number, slash: number, 
       return;
     }
   }
-  scratch.push(matchItemAt(line, start, eq, slash, end));
+  const at = scratch.length;
+  if (at === codes.length) {
+    const wider = new Int32Array(2 * at);
+    wider.set(codes);
+    codes = wider;
+  }
+  scratch.push(matchItemAt(line, start, eq, slash, end, codes, at));
 }
 
 function withColumn(e: unknown, line: string, column: number): unknown {
@@ -273,9 +281,10 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
       }
     }
   }
-  // A field given twice with different values (rare: checked once the line is read).
-  if (scratch.length > 1) {
-    const c = conflictingItems(scratch);
+  // A field without its prerequisite, or given twice with different values (checked once the
+  // line is read).
+  if (scratch.length > 0) {
+    const c = matchError(scratch, codes);
     if (c !== undefined) {
       const at = src.lastIndexOf(formatMatchItem(c.item), ai);
       throw new FlowSyntaxError(c.message, src.slice(s, e), at >= s ? at - s + 1 : undefined);

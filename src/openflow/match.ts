@@ -50,43 +50,108 @@ const SHARED_SLOTS: readonly (readonly string[])[] = [
 ];
 const VLAN_SLOT_FIELD = 'vlan_tci';
 
-/** Canonical field name → slot number (fields sharing bits share one). */
+// ---- A field without its prerequisite. OVS (3.1) leaves a field out of the match when the flow
+// does not name the protocol it belongs to ("normalization changed ofp_match", logged at INFO
+// only): `tp_dst=67 actions=drop` is installed, and printed, as `actions=drop`, which drops every
+// packet. Only the plainest case is refused here: no dl_type at all (no shorthand, dl_type or
+// packet_type), where OVS leaves out every field of these prerequisites. With a dl_type that does
+// not fit (`ip,tp_dst=67`, `arp,nw_tos=4`) OVS also leaves the field out, but it reads others as
+// another field (`arp,nw_src` is arp_spa, `ip,arp_tpa` nw_dst): not checked.
+const NEEDS_DL_TYPE: ReadonlySet<string> = new Set([
+  'ip',
+  'ipv6',
+  'arp',
+  'tcp',
+  'udp',
+  'sctp',
+  'icmp',
+  'icmp6',
+  'l4',
+  'mpls',
+]);
+
+/**
+ * Canonical field name → slot number (fields sharing bits share one) times 2, plus 1 when OVS
+ * drops the field from a flow that names no dl_type.
+ */
 const SLOT: ReadonlyMap<string, number> = (() => {
   const m = new Map<string, number>();
-  for (const def of FIELDS.values()) if (!m.has(def.name)) m.set(def.name, m.size);
+  let n = 0;
+  for (const def of FIELDS.values()) if (!m.has(def.name)) m.set(def.name, 2 * n++);
   for (const group of SHARED_SLOTS) for (const f of group) m.set(f, m.get(group[0]!)!);
+  for (const def of FIELDS.values())
+    if (def.prereq && NEEDS_DL_TYPE.has(def.prereq)) m.set(def.name, m.get(def.name)! | 1);
   return m;
 })();
-const DL_TYPE = SLOT.get('dl_type')!;
-const NW_PROTO = SLOT.get('nw_proto')!;
-const VLAN = SLOT.get(VLAN_SLOT_FIELD)!;
+const DL_TYPE = SLOT.get('dl_type')! >> 1;
+const NW_PROTO = SLOT.get('nw_proto')! >> 1;
+const VLAN = SLOT.get(VLAN_SLOT_FIELD)! >> 1;
+const PACKET_TYPE = SLOT.get('packet_type')! >> 1;
+
+/** An item's code for matchError: a field's SLOT code; these for the rest. */
+export const CODE_UNKNOWN = -1;
+export const CODE_SHORTHAND = -2;
+
+/** The code of a field (by canonical name): what the parser records as it reads the item. */
+export function fieldCode(field: string): number {
+  return SLOT.get(field) ?? CODE_UNKNOWN;
+}
+
+function codeOf(it: MatchItem): number {
+  return it.kind === 'field' ? fieldCode(it.field) : it.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
+}
+
+/** Whether a shorthand sets nw_proto (tcp, udp6, icmp...), told by its letters: no lookup per flow. */
+function setsNwProto(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c === 116 || c === 117 || c === 115 || (c === 105 && name.charCodeAt(1) === 99);
+}
+for (const [name, sh] of SHORTHANDS)
+  if (setsNwProto(name) !== (sh.nw_proto !== undefined)) throw new Error(`setsNwProto is wrong for ${name}`);
 
 // Per item: its slot, and a second one (a shorthand with nw_proto); -1 for none. Reused.
 let slotA = new Int32Array(64);
 let slotB = new Int32Array(64);
 
 /**
- * Two items of `items` that set one field (or shared bits) to different values, as an error
- * message and the later item; undefined when every field is set once (or again to the same value).
- * No allocation unless two items share a slot.
+ * What makes a flow's match one OVS would not print: a field without its prerequisite (no dl_type
+ * at all), or two items that set one field (or shared bits) to different values; as an error
+ * message and the item to blame. Undefined when there is none. `codes` holds each item's code as
+ * the parser recorded it (fieldCode, CODE_SHORTHAND), so that this costs no lookup per item;
+ * without it they are looked up. No allocation unless two items share a slot.
  */
-export function conflictingItems(
+export function matchError(
   items: readonly MatchItem[],
+  codes?: Int32Array,
 ): { message: string; item: MatchItem } | undefined {
   const n = items.length;
-  if (n < 2) return undefined;
   if (n > slotA.length) {
     slotA = new Int32Array(n * 2);
     slotB = new Int32Array(n * 2);
   }
+  let needs = -1;
+  let typed = false;
   for (let i = 0; i < n; i++) {
-    const it = items[i]!;
+    const code = codes === undefined ? codeOf(items[i]!) : codes[i]!;
     slotB[i] = -1;
-    if (it.kind === 'field') slotA[i] = SLOT.get(it.field) ?? -1;
-    else if (it.kind === 'shorthand') {
+    if (code >= 0) {
+      const slot = code >> 1;
+      slotA[i] = slot;
+      if (code & 1 && needs < 0) needs = i;
+      if (slot === DL_TYPE || slot === PACKET_TYPE) typed = true;
+    } else if (code === CODE_SHORTHAND) {
+      typed = true;
       slotA[i] = DL_TYPE;
-      if (SHORTHANDS.get(it.name)?.nw_proto !== undefined) slotB[i] = NW_PROTO;
+      if (setsNwProto((items[i] as Extract<MatchItem, { kind: 'shorthand' }>).name)) slotB[i] = NW_PROTO;
     } else slotA[i] = -1;
+  }
+  if (needs >= 0 && !typed) {
+    const it = items[needs] as Extract<MatchItem, { kind: 'field' }>;
+    const prereq = lookupField(it.field)!.prereq!;
+    return {
+      message: `${formatMatchItem(it)} without the protocol it belongs to (${PREREQ_TEXT[prereq] ?? prereq}): OVS leaves ${it.field} out of the match ("normalization changed ofp_match"), so ovs-ofctl never prints it`,
+      item: it,
+    };
   }
   for (let j = 1; j < n; j++) {
     const a2 = slotA[j]!;
@@ -106,6 +171,13 @@ export function conflictingItems(
   }
   return undefined;
 }
+
+const PREREQ_TEXT: Record<string, string> = {
+  ip: 'ip or ipv6',
+  l4: 'tcp, udp or sctp',
+  icmp: 'icmp',
+  icmp6: 'icmp6',
+};
 
 /** What an item sets in a slot: bits (value and mask), or a key for values that are no bits. */
 type Claim = { v: bigint; m: bigint } | { key: string };

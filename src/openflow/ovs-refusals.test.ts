@@ -3,7 +3,8 @@
 // would install; and `add-flow` then `dump-flows` on a dummy-datapath bridge, which agreed), and
 // what the parser does with it. The rule: a line the parser reads means what OVS reads it as;
 // text OVS refuses, and text it accepts only by reading it otherwise (a field given twice with
-// different values: the last wins; a value wider than the field: its low bits), is a syntax
+// different values: the last wins; a value wider than the field: its low bits; a field without
+// the protocol it belongs to: left out), is a syntax
 // error (a dump holding it is corrupt: exit 2 naming file and line, --lenient reads the rest).
 // The same value twice, which OVS reads as once, is read as once. A well-formed action OVS does
 // not know (`dr0p`) is an unsupported node, as ever: the trace reports it and proves nothing past it.
@@ -80,6 +81,23 @@ const TABLE: [text: string, ovs: Ovs, ours: Ours][] = [
   ['in_port=65527 actions=drop', { prints: 'in_port=UNSET actions=drop' }, /OVS reads it as UNSET/],
   ['in_port=4294967294 actions=drop', { prints: 'in_port=LOCAL actions=drop' }, /OVS reads it as LOCAL/],
   ['actions=output:4294967294', { prints: 'actions=LOCAL' }, /OVS reads it as LOCAL/],
+  // A field without the protocol it belongs to: OVS leaves it out of the match (logging
+  // "normalization changed ofp_match" at INFO), so the flow matches what the field would not.
+  // Refused when the flow names no dl_type at all.
+  ['tp_dst=67 actions=drop', { prints: 'actions=drop' }, /tp_dst=67 without the protocol it belongs to/],
+  ['nw_src=1.2.3.4 actions=drop', { prints: 'actions=drop' }, /without the protocol/],
+  ['nw_proto=17 actions=drop', { prints: 'actions=drop' }, /without the protocol/],
+  ['icmp_type=8 actions=drop', { prints: 'actions=drop' }, /without the protocol/],
+  ['arp_tpa=1.2.3.4 actions=drop', { prints: 'actions=drop' }, /without the protocol/],
+  ['udp,tp_dst=67 actions=drop', { prints: 'udp,tp_dst=67 actions=drop' }, 'reads'],
+  ['dl_type=0x0800,nw_src=1.2.3.4 actions=drop', { prints: 'ip,nw_src=1.2.3.4 actions=drop' }, 'reads'],
+  [
+    'packet_type=(1,0x800),nw_src=1.2.3.4 actions=drop',
+    { prints: 'packet_type=(1,0x800),nw_src=1.2.3.4 actions=drop' },
+    'reads',
+  ],
+  // Not checked (yet): a dl_type the field does not fit. OVS leaves tp_dst out here too.
+  ['ip,tp_dst=67 actions=drop', { prints: 'ip actions=drop' }, 'reads'],
   // Refused by OVS.
   [
     'actions=drop,NORMAL',

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlowSyntaxError } from './errors.ts';
 import { parseFlow, resetFlowSharing } from './flow.ts';
-import { parseMatchItem } from './match.ts';
+import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
 import { matchItemAt } from './shared-nodes.ts';
 import type { MatchItem } from './types.ts';
 
@@ -16,9 +16,18 @@ function outcome(f: () => MatchItem): MatchItem | string {
   }
 }
 
+const codes = new Int32Array(1);
+
 function fastPath(tok: string): MatchItem {
   const eq = tok.indexOf('=');
-  return matchItemAt(tok, 0, eq, eq < 0 ? -1 : tok.indexOf('/', eq), tok.length);
+  const item = matchItemAt(tok, 0, eq, eq < 0 ? -1 : tok.indexOf('/', eq), tok.length, codes, 0);
+  // The code recorded as the item is read is the one matchError would look up.
+  expect(codes[0]).toBe(codeOfItem(item));
+  return item;
+}
+
+function codeOfItem(it: MatchItem): number {
+  return it.kind === 'field' ? fieldCode(it.field) : it.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
 }
 
 describe('shared match nodes', () => {

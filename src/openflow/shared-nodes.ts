@@ -10,7 +10,7 @@
 import { TextMemo } from '../memo/bounded-memo.ts';
 import { parseActions, resetActionSharing } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
-import { parseMatchItem } from './match.ts';
+import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
 import type { Action, FieldValue, MatchItem } from './types.ts';
 import { hexFmt, ipv4At, macAt, PORT_NAMED_MIN, prefixToMask4, uintAt } from './values.ts';
 
@@ -25,6 +25,8 @@ interface Spelling {
   max: number;
   /** Bits a value must leave zero (nw_tos's ECN bits); 0 for most fields. */
   zero: number;
+  /** Its code for matchError (slot, prerequisite). */
+  code: number;
 }
 
 const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
@@ -36,6 +38,7 @@ const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
       id,
       max: 2 ** (def.valueBits ?? def.bits) - 1,
       zero: def.zeroBits ?? 0,
+      code: fieldCode(def.name),
     },
   ]),
 );
@@ -126,18 +129,30 @@ const P32 = 2 ** 32;
 
 /**
  * The match item written at line[start, end), with `=` at `eq` (or -1) and the first `/` of the
- * value at `slash` (or -1); `key` is line[start, eq) when the caller has cut it already. Throws
- * FlowSyntaxError like parseMatchItem.
+ * value at `slash` (or -1); its code for matchError goes to codes[at]. Throws FlowSyntaxError like
+ * parseMatchItem.
  */
-export function matchItemAt(line: string, start: number, eq: number, slash: number, end: number): MatchItem {
+export function matchItemAt(
+  line: string,
+  start: number,
+  eq: number,
+  slash: number,
+  end: number,
+  codes: Int32Array,
+  at: number,
+): MatchItem {
   if (eq > 0) {
     const sp = spellings.get(line, start, eq);
     if (sp !== null) {
+      codes[at] = sp.code;
       const item = numericItem(sp, line, eq + 1, slash, end);
       if (item !== undefined) return item;
-    }
+    } else codes[at] = CODE_UNKNOWN;
+    return byText.get(line, start, end);
   }
-  return byText.get(line, start, end);
+  const item = byText.get(line, start, end);
+  codes[at] = item.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
+  return item;
 }
 
 /** The shared node for a value of a common kind, or undefined to take the general path. */
