@@ -119,7 +119,18 @@ export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
   all: (fr) => flood(fr),
   controller: (fr) => {
     fr.node.note = 'sent to the controller (what it does next is not modelled)';
-    unsupported(fr.e, fr.rb, `${fr.node.text}: the controller's reaction is not modelled`);
+    unsupported(
+      fr.e,
+      fr.rb,
+      `${fr.node.text} (${at(fr)}): the controller's reaction is not modelled`,
+      fr.f.entry.from,
+    );
+    // The packet goes on unchanged (what follows is as proven as before), but the controller may
+    // send it out again: that the pipeline outputs nothing is no proven drop.
+    fr.e.ignored ??= {
+      code: 'controller',
+      text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} (${at(fr)}) sends the packet to the controller, whose reaction the case does not show`,
+    };
     return undefined;
   },
   mod_vlan_vid: (fr, a) => void setVid(fr.p, a.vid),

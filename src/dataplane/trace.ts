@@ -79,6 +79,11 @@ export function unsupported(e: Engine, rb: RtBridge, text: string, from?: FlowEn
     });
 }
 
+/** What the actions run so far set (read through a call: the compiler keeps no stale narrowing). */
+function ignoredIn(e: Engine): Uncertainty | undefined {
+  return e.ignored;
+}
+
 /**
  * An action ran that the model ignores: what follows it on this branch is not proven (the rest of
  * its list and all it leads to: see execute), nor is a "no output" of the bridge's pipeline.
@@ -368,12 +373,16 @@ export function enterBridge(
     // Actions that output nothing (and drop nothing explicitly) drop the packet: OVS's "no output".
     // Not proven when an action the model ignored ran: it may have output the packet.
     if (e.leaves === before) {
-      e.uncertain ??= e.ignored;
+      const ignored = ignoredIn(e);
+      e.uncertain ??= ignored;
       drop(e, node.children, rb, 0, {
         code: 'no-output',
-        text: e.ignored
-          ? 'the actions the model follows output nothing (an action it ignores may output the packet)'
-          : 'the actions output nothing: the packet is dropped',
+        text:
+          ignored?.code === 'controller'
+            ? 'the actions output nothing but to the controller (which may send the packet on)'
+            : ignored
+              ? 'the actions the model follows output nothing (an action it ignores may output the packet)'
+              : 'the actions output nothing: the packet is dropped',
       });
     }
   } finally {

@@ -2,7 +2,8 @@
 // drop, well-formed, so an unsupported node by design, never fatal) proves nothing from where it
 // runs on: not the rest of its list, not what that leads to, and not the "no output" of its
 // bridge's pipeline (the action may be what outputs the packet). It is listed with the file and
-// line of its flow, in the tree, the text and the JSON.
+// line of its flow, in the tree, the text and the JSON. CONTROLLER leaves the packet as it is,
+// but the controller may send it on: the pipeline's "no output" is not proven after it either.
 import { spawnSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,24 @@ describe('an action the simulator does not model', () => {
     const t = traceOf(['priority=5,in_port=2 actions=frob,resubmit(,7)']);
     expect(t.verdict).toBe('incomplete');
     expect(nodesOf(t.tree, 'drop')).toMatchObject([{ reason: { code: 'table-miss' }, uncertain: {} }]);
+  });
+
+  it('CONTROLLER alone: the controller may send the packet on, so the drop is not proven', () => {
+    const t = traceOf(['priority=5,in_port=2 actions=CONTROLLER:65535']);
+    expect(t.verdict).toBe('incomplete');
+    expect(nodesOf(t.tree, 'drop')).toMatchObject([
+      {
+        reason: { code: 'no-output', text: expect.stringContaining('but to the controller') },
+        uncertain: { code: 'controller', text: expect.stringContaining(`CONTROLLER:65535 (${DUMP}:2)`) },
+      },
+    ]);
+    expect(t.unsupported[0]).toMatchObject({ from: { file: DUMP, line: 2 } });
+  });
+
+  it('CONTROLLER beside an output: the output is as proven as without it', () => {
+    const t = traceOf(['priority=5,in_port=2 actions=CONTROLLER:65535,LOCAL']);
+    expect(t.verdict).toBe('delivered');
+    expect(t.uncertain).toEqual([]);
   });
 
   it('without one, actions that output nothing are a proven drop', () => {
