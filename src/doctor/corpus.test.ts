@@ -302,26 +302,17 @@ const CORPUS: Row[] = [
       expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows xapi3   # on dom0');
     },
   },
-  {
-    // Was 'problem' tunnel-key-unmapped (key 0x0 from br-tun's assumed NORMAL), restart agents.
-    name: "the VXLAN lab without compute1's br-tun dumps: undecided, the dump asked for",
-    build: () => example('vxlan-healthy', (d) => rmDumps(d, 'compute1', 'br-tun')),
-    verdict: 'undecided',
-    check: (d) => {
+  // Were 'problem', restart agents: tunnel-key-unmapped (compute1: key 0x0 from br-tun's assumed
+  // NORMAL) and dhcp-port-vlan-mismatch (network: "stale tag").
+  ...(['compute1', 'network'] as const).map((host) => ({
+    name: `the VXLAN lab without ${host}'s br-tun dumps: undecided, the dump asked for`,
+    build: () => example('vxlan-healthy', (d) => rmDumps(d, host, 'br-tun')),
+    verdict: 'undecided' as const,
+    check: (d: Diagnosis) => {
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
-      expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
+      expect(d.collectNext[0]).toBe(`ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on ${host}`);
     },
-  },
-  {
-    // Was 'problem' dhcp-port-vlan-mismatch ("stale tag"), restart agents.
-    name: "the VXLAN lab without the network node's br-tun dumps: undecided, the dump asked for",
-    build: () => example('vxlan-healthy', (d) => rmDumps(d, 'network', 'br-tun')),
-    verdict: 'undecided',
-    check: (d) => {
-      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
-      expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on network');
-    },
-  },
+  })),
   {
     name: "the VXLAN lab without the network node's br-int dumps: undecided (as before)",
     build: () => example('vxlan-healthy', (d) => rmDumps(d, 'network', 'br-int')),
