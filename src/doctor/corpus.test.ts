@@ -62,6 +62,16 @@ function rmDumps(d: string, host: string, bridge: string): void {
 }
 
 /** A case directory, or a sosreport / sos collect bundle (one case). */
+/** The seed with dom0's outputs saved under the names an operator gives pastes; `show`: the ofctl show's. */
+function pasted(show: string): string {
+  return seed((d) => {
+    const ren = (from: string, to: string): void => renameSync(join(d, 'dom0', from), join(d, 'dom0', to));
+    ren('ovs-vsctl_show', 'vsctl-show.txt');
+    ren('ovs-ofctl_dump-flows_xapi3', 'flows-xapi3.txt');
+    ren('ovs-ofctl_show_xapi3', show);
+  });
+}
+
 function read(p: string) {
   return p.endsWith('.tar') ? readInputs([p])[0]! : readCase(p);
 }
@@ -125,14 +135,7 @@ const CORPUS: Row[] = [
   },
   {
     name: 'pasted outputs with the names an operator gives them: read by content, same verdict',
-    build: () =>
-      seed((d) => {
-        const ren = (h: string, from: string, to: string): void =>
-          renameSync(join(d, h, from), join(d, h, to));
-        ren('dom0', 'ovs-vsctl_show', 'vsctl-show.txt');
-        ren('dom0', 'ovs-ofctl_dump-flows_xapi3', 'flows-xapi3.txt');
-        ren('dom0', 'ovs-ofctl_show_xapi3', 'ofctl-show-xapi3.txt');
-      }),
+    build: () => pasted('ofctl-show-xapi3.txt'),
     verdict: 'problem',
     code: 'vm-port-untagged',
     check: (d) => expect(d.headline).toMatch(/dies on dom0 xapi3 at `priority=2,in_port=2 actions=drop`/),
@@ -142,14 +145,7 @@ const CORPUS: Row[] = [
     // cannot tell which bridge ofctl-show.txt is about and leaves it out, so xapi3's ports are not
     // in the case, while the OVSDB monitor lists phy-xapi3 with ofport 2. A gap, not a dead patch.
     name: 'pasted outputs, the ovs-ofctl show named without its bridge: undecided, the show asked for',
-    build: () =>
-      seed((d) => {
-        const ren = (h: string, from: string, to: string): void =>
-          renameSync(join(d, h, from), join(d, h, to));
-        ren('dom0', 'ovs-vsctl_show', 'vsctl-show.txt');
-        ren('dom0', 'ovs-ofctl_dump-flows_xapi3', 'flows-xapi3.txt');
-        ren('dom0', 'ovs-ofctl_show_xapi3', 'ofctl-show.txt');
-      }),
+    build: () => pasted('ofctl-show.txt'),
     verdict: 'undecided',
     check: (d) => {
       expect(d.headline).toMatch(/phy-xapi3, the peer of patch port xapi5:int-xapi3, is in dom0's OVSDB/);
