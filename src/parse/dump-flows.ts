@@ -72,6 +72,19 @@ function readDump<E>(
   entry: ((flow: Flow, line: number) => E) | undefined,
 ): Parsed<FlowDump<E | DumpedFlow>> {
   const ACTIONS = new NextOccurrence('actions=');
+  // One warning per unmodelled action or match, at its first flow, with how many flows have it.
+  const odd = new Map<string, { d: Diagnostic; n: number }>();
+  const unmodelled = (what: string, line: number, flowText: string): void => {
+    const seen = odd.get(what);
+    if (seen) {
+      seen.n++;
+      seen.d.message = unmodelledMessage(what, seen.n);
+      return;
+    }
+    const d = diag('warning', line, 'unsupported', unmodelledMessage(what, 1), flowText);
+    odd.set(what, { d, n: 1 });
+    diagnostics.push(d);
+  };
   const diagnostics = binaryCheck(text);
   const dump: FlowDump<E | DumpedFlow> = { flows: [], complete: diagnostics.length === 0 };
   if (!dump.complete) return { value: dump, diagnostics };
@@ -123,6 +136,8 @@ function readDump<E>(
           dump.complete = false;
           continue;
         }
+        const odd = unsupportedOf(flow);
+        if (odd !== undefined) unmodelled(odd, n, text.slice(s, e));
         dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
       } catch (err) {
         if (!(err instanceof FlowSyntaxError)) throw err;
@@ -187,6 +202,23 @@ function isBlank(c: number): boolean {
 
 function decodeMessage(first: number, last: number): string {
   return `ovs-ofctl could not decode a flow${last > first ? ` (its error block: lines ${first}-${last})` : ''}; later flows are missing (use the -O OpenFlow13 dump)`;
+}
+
+/** The first action or match item of the flow the simulator does not model, as written. */
+function unsupportedOf(f: Flow): string | undefined {
+  for (let i = 0; i < f.actions.length; i++) {
+    const a = f.actions[i]!;
+    if (a.type === 'unsupported') return `action ${a.text}`;
+  }
+  for (let i = 0; i < f.match.length; i++) {
+    const m = f.match[i]!;
+    if (m.kind === 'unsupported') return `match ${m.text}`;
+  }
+  return undefined;
+}
+
+function unmodelledMessage(what: string, flows: number): string {
+  return `${what} is not modelled${flows > 1 ? ` (${flows} flows, this is the first)` : ''}: a trace through such a flow lists it and proves nothing past it`;
 }
 
 function hasUnsupported(f: Flow): boolean {
