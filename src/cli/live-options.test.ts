@@ -1,6 +1,7 @@
 // CLI numbers are validated: `--timeout abc` used to become NaN and switch every timeout off.
 import { describe, expect, it } from 'vitest';
 import { VifpathError } from '../errors/errors.ts';
+import { thrown } from '../testing/thrown.ts';
 import { MAX_CONCURRENCY, MAX_TIMEOUT_S, numberOption } from './live.ts';
 
 describe('numberOption', () => {
@@ -24,13 +25,11 @@ describe('numberOption', () => {
       '1.5.2',
       `${MAX_TIMEOUT_S + 1}`,
     ]) {
-      let err: unknown;
-      try {
-        numberOption('--timeout', bad, { min: 1, max: MAX_TIMEOUT_S });
-      } catch (x) {
-        err = x;
-      }
-      expect(err, bad).toBeInstanceOf(VifpathError);
+      const err = thrown(
+        () => numberOption('--timeout', bad, { min: 1, max: MAX_TIMEOUT_S }),
+        VifpathError,
+        bad,
+      );
       expect((err as VifpathError).exit).toBe(2);
       expect((err as VifpathError).message).toContain(
         `--timeout wants a number from 1 to ${MAX_TIMEOUT_S}, not "${bad}"`,

@@ -94,6 +94,23 @@ function genCase(seed: number): { tunnels: TunPort[]; flows: string[]; packets: 
 }
 
 /** tnl_push headers (type:remote:key) and plain datapath outputs from ofproto/trace's datapath actions. */
+/** ovs-vsctl arguments adding the case's tunnel ports to br-tun at their OpenFlow numbers. */
+function tunnelPortArgs(tunnels: TunPort[]): string[] {
+  return tunnels.flatMap((t) => [
+    '--',
+    'add-port',
+    'br-tun',
+    t.name,
+    '--',
+    'set',
+    'interface',
+    t.name,
+    `type=${t.type}`,
+    `ofport_request=${t.ofport}`,
+    ...t.opts,
+  ]);
+}
+
 function realOutcome(stdout: string, ports: Map<number, string>): { outs: string[]; raw: string } {
   const raw = stdout.split('\n').find((l) => l.startsWith('Datapath actions: ')) ?? '';
   let acts = raw.slice('Datapath actions: '.length);
@@ -188,20 +205,7 @@ describe('tunnel output vs real ofproto/trace (userspace datapath)', () => {
           'type=internal',
           `ofport_request=${i + 1}`,
         );
-      for (const t of c.tunnels)
-        args.push(
-          '--',
-          'add-port',
-          'br-tun',
-          t.name,
-          '--',
-          'set',
-          'interface',
-          t.name,
-          `type=${t.type}`,
-          `ofport_request=${t.ofport}`,
-          ...t.opts,
-        );
+      args.push(...tunnelPortArgs(c.tunnels));
       await ovs.vsctl(...args);
       const f = join(dir, 'flows');
       writeFileSync(f, `${c.flows.join('\n')}\n`);
@@ -271,20 +275,7 @@ describe('tunnel output vs real ofproto/trace (userspace datapath)', () => {
       const args = [
         ...OvsInstance.addBridgeArgs('br-tun', 'fail_mode=secure', 'protocols=OpenFlow10,OpenFlow13'),
       ];
-      for (const t of c.tunnels)
-        args.push(
-          '--',
-          'add-port',
-          'br-tun',
-          t.name,
-          '--',
-          'set',
-          'interface',
-          t.name,
-          `type=${t.type}`,
-          `ofport_request=${t.ofport}`,
-          ...t.opts,
-        );
+      args.push(...tunnelPortArgs(c.tunnels));
       await ovs.vsctl(...args);
       const snap = await snapshotOf(ovs, []);
       const w = buildWorld(snap);

@@ -19,7 +19,7 @@ import { type Alert, Watcher } from '../watch/watcher.ts';
 import { type AgentOptions, LabAgent, type NetworkMap } from './agent.ts';
 import { down, Lab, leftovers } from './lab.ts';
 import type { LabState } from './state.ts';
-import { SEG_ID, VM_PORT_EXTERNAL_IDS, VM_PORT_ID, VM_VIF } from './topology.ts';
+import { PLUG_VM_PORT, SEG_ID, VM_PORT_ID, VM_VIF } from './topology.ts';
 
 function waitFor<T>(
   f: () => T | undefined | false | Promise<T | undefined | false>,
@@ -131,20 +131,7 @@ describe('lab scenarios late-port and monitor-deaf (real OVS, dnsmasq, dhclient,
     ...o,
   });
   /** The VM port plugged again, untagged, the way the lab plugs it after boot. */
-  const plug = (lab: Lab): Promise<string> =>
-    lab
-      .ovs('dom0')
-      .vsctl(
-        'add-port',
-        'xapi5',
-        VM_VIF,
-        '--',
-        'set',
-        'interface',
-        VM_VIF,
-        'ofport_request=2',
-        ...Object.entries(VM_PORT_EXTERNAL_IDS).map(([k, v]) => `external_ids:${k}=${v}`),
-      );
+  const plug = (lab: Lab): Promise<string> => lab.ovs('dom0').vsctl(...PLUG_VM_PORT);
   const unplug = (lab: Lab): Promise<string> =>
     lab.ovs('dom0').vsctl('--if-exists', 'del-port', 'xapi5', VM_VIF);
   const tag = async (lab: Lab): Promise<string> =>

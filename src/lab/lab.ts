@@ -43,6 +43,7 @@ import {
   hosts,
   NET_ID,
   NS_DEV,
+  PLUG_VM_PORT,
   QDHCP,
   type ScenarioSpec,
   scenario as scenarioByName,
@@ -51,7 +52,6 @@ import {
   TAP_MAC,
   VM_IP,
   VM_MAC,
-  VM_PORT_EXTERNAL_IDS,
   VM_VIF,
 } from './topology.ts';
 
@@ -409,17 +409,7 @@ export class Lab {
     this.step();
     const pluggedAt = new Date().toISOString();
     const t0 = performance.now();
-    await dom0.vsctl(
-      'add-port',
-      'xapi5',
-      VM_VIF,
-      '--',
-      'set',
-      'interface',
-      VM_VIF,
-      'ofport_request=2',
-      ...Object.entries(VM_PORT_EXTERNAL_IDS).map(([k, v]) => `external_ids:${k}=${v}`),
-    );
+    await dom0.vsctl(...PLUG_VM_PORT);
     let tag: number | null = null;
     let bindMs: number | null = null;
     for (;;) {

@@ -171,6 +171,19 @@ export const VM_PORT_EXTERNAL_IDS: Readonly<Record<string, string>> = {
   'xs-vif-uuid': '0f3a2c1e-0000-4000-8000-000000000016',
 };
 
+/** ovs-vsctl arguments plugging the VM's port into Dom0's xapi5 untagged, as XAPI does after boot. */
+export const PLUG_VM_PORT: readonly string[] = [
+  'add-port',
+  'xapi5',
+  VM_VIF,
+  '--',
+  'set',
+  'interface',
+  VM_VIF,
+  'ofport_request=2',
+  ...Object.entries(VM_PORT_EXTERNAL_IDS).map(([k, v]) => `external_ids:${k}=${v}`),
+];
+
 export function hosts(s: ScenarioSpec): HostSpec[] {
   const vmPort: PortSpec = {
     name: VM_VIF,

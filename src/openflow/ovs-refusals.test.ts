@@ -12,6 +12,7 @@
 // the suite fails), so the OVS column cannot drift from what OVS does.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../testing/thrown.ts';
 import { FlowSyntaxError } from './errors.ts';
 import { formatFlow, parseFlow } from './flow.ts';
 
@@ -146,13 +147,7 @@ describe('flow text OVS 3.1.0 would not print', () => {
       expect(formatFlow(parseFlow(text))).toBe(text);
       return;
     }
-    let err: unknown;
-    try {
-      parseFlow(text);
-    } catch (e) {
-      err = e;
-    }
-    expect(err, text).toBeInstanceOf(FlowSyntaxError);
+    const err = thrown(() => parseFlow(text), FlowSyntaxError, text);
     expect((err as Error).message).toMatch(ours);
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LimitError } from '../errors/errors.ts';
 import { SEED_CASE } from '../testing/fixtures.ts';
+import { thrown } from '../testing/thrown.ts';
 import { readCase } from './case-dir.ts';
 
 describe('sosreport archives: limits and no leftovers', () => {
@@ -48,13 +49,7 @@ describe('sosreport archives: limits and no leftovers', () => {
   });
 
   it('a member over the per-member limit: LimitError naming member, size and limit; nothing unpacked', () => {
-    let err: unknown;
-    try {
-      readCase(caseDir, { archiveLimits: { memberBytes: 1024 * 1024 } });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(LimitError);
+    const err = thrown(() => readCase(caseDir, { archiveLimits: { memberBytes: 1024 * 1024 } }), LimitError);
     const e = err as LimitError;
     expect(e.exit).toBe(2);
     expect(e.oneLine()).toBe(

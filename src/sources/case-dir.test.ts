@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBridge, findPort, toJson } from '../model/snapshot.ts';
 import { OWN_FIXTURES, SEED_CASE } from '../testing/fixtures.ts';
+import { thrown } from '../testing/thrown.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
 
@@ -160,13 +161,7 @@ describe('bad input', () => {
       join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
       'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 actions=clone(drop\n',
     );
-    let err: unknown;
-    try {
-      readCase(d);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(InputError);
+    const err = thrown(() => readCase(d), InputError);
     expect((err as InputError).oneLine()).toMatch(/^dom0\/ovs-ofctl_dump-flows_xapi3:2: /);
     const s = readCase(d, { lenient: true });
     const xapi3 = findBridge(s.hosts[0]!, 'xapi3')!;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBridge, findPort } from '../model/snapshot.ts';
 import { SEED_CASE } from '../testing/fixtures.ts';
+import { thrown } from '../testing/thrown.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
 
@@ -143,13 +144,7 @@ describe('nothing readable', () => {
     const d = scratch();
     put(d, 'host1/readme.md', '# nothing here\n');
     put(d, 'host1/sos_commands/openvswitch/ovs-appctl_coverage.show', 'Event coverage\n');
-    let err: unknown;
-    try {
-      readCase(d);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(InputError);
+    const err = thrown(() => readCase(d), InputError);
     expect((err as InputError).message).toMatch(/^nothing readable in .* \(expected .*ovs-vsctl_-t_5_show/);
   });
   it('beside readable hosts, such a folder is a warning and not a host', () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Bridge, findBridge, findPort, type Host } from '../model/snapshot.ts';
 import { MAX_WRAPPED_LINES, repairPaste } from '../parse/paste.ts';
 import { OWN_FIXTURES } from '../testing/fixtures.ts';
+import { thrown } from '../testing/thrown.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
 
@@ -87,13 +88,7 @@ describe('what is refused, never guessed', () => {
     const t = readFileSync(join(HERE, 'html/compute/vsctl-show.txt'), 'utf8').split('\n');
     t[1] = t[1]!.replace(/&quot;/g, '"');
     writeFileSync(join(d, 'compute/vsctl-show.txt'), t.join('\n'));
-    let err: unknown;
-    try {
-      readCase(d);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(InputError);
+    const err = thrown(() => readCase(d), InputError);
     expect(err).toMatchObject({ file: 'compute/vsctl-show.txt', line: 2 });
     expect((err as Error).message).toMatch(/^HTML-escaped in part/);
   });
@@ -272,13 +267,7 @@ describe('wrapped dump records: rejoined at any width, or refused', () => {
     };
     const broken = `${HEAD}\n${FLOW}\n cookie=0x1, duration=1.0s, table=0, n_packets=0, n_bytes=0, priority=10,ip,\nip actions=drop,(\n`;
     it('refused: exit 2 naming file and line', () => {
-      let err: unknown;
-      try {
-        readCase(caseWith(broken));
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(InputError);
+      const err = thrown(() => readCase(caseWith(broken)), InputError);
       expect(err).toMatchObject({ file: 'compute/flows-br-int.txt', line: 3 });
       expect((err as Error).message).toMatch(/^lines 3-4 are one record wrapped/);
     });

@@ -10,6 +10,7 @@ import { main } from '../cli/main.ts';
 import { LimitError } from '../errors/errors.ts';
 import type { FileDiagnostic } from '../model/diagnostic.ts';
 import { SEED_CASE } from '../testing/fixtures.ts';
+import { thrown } from '../testing/thrown.ts';
 import { readCase } from './case-dir.ts';
 import { CASE_MAX_DEPTH, walkHost } from './walk.ts';
 
@@ -49,13 +50,10 @@ describe('case file walk', () => {
       Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, '0')}`),
     );
     const diagnostics: FileDiagnostic[] = [];
-    let err: unknown;
-    try {
-      walkHost(root, { where: 'h', lenient: false, limits: { files: 20 }, diagnostics });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(LimitError);
+    const err = thrown(
+      () => walkHost(root, { where: 'h', lenient: false, limits: { files: 20 }, diagnostics }),
+      LimitError,
+    );
     expect((err as LimitError).exit).toBe(2);
     expect((err as LimitError).oneLine()).toBe(
       "h: more than 20 files in this host folder (CASE_MAX_FILES; a sosreport's proc/ and sys/ are not counted): give the host's sosreport or only the outputs vifpath reads, or set VIFPATH_CASE_MAX_FILES (use --lenient to read the rest)",
