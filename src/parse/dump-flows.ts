@@ -89,7 +89,9 @@ function readDump<E>(
   const dump: FlowDump<E | DumpedFlow> = { flows: [], complete: diagnostics.length === 0 };
   if (!dump.complete) return { value: dump, diagnostics };
   const cut = text !== '' && !text.endsWith('\n');
-  if (cut) diagnostics.push(noFinalNewline(0)); // its line, the last one, is set at the end
+  // Its line, the last one, is known at the end.
+  const unterminated = cut ? noFinalNewline(0) : undefined;
+  if (unterminated) diagnostics.push(unterminated);
   // OVS prints a decode error as a block: the `***decode error: X***` line, the message's hex dump,
   // and its log lines; the block is one diagnostic at its first line.
   let block: { d: Diagnostic; last: number } | undefined;
@@ -128,15 +130,15 @@ function readDump<E>(
     if (ACTIONS.within(text, s, e)) {
       try {
         const flow = parseFlowAt(text, s, e);
+        const odd = unsupportedOf(flow);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
-        if (last && hasUnsupported(flow)) {
+        if (last && odd !== undefined) {
           diagnostics.push(
             cutOff(n, 'last flow cut off (no newline, unknown syntax at the end)', text.slice(s, e)),
           );
           dump.complete = false;
           continue;
         }
-        const odd = unsupportedOf(flow);
         if (odd !== undefined) unmodelled(odd, n, text.slice(s, e));
         dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
       } catch (err) {
@@ -176,7 +178,7 @@ function readDump<E>(
     }
     diagnostics.push(diag('corrupt', n, 'not-a-flow', 'not a flow line', raw));
   }
-  if (cut) diagnostics[0]!.line = n;
+  if (unterminated) unterminated.line = n;
   if (n === 0 && opts.expectOutput)
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
@@ -219,10 +221,6 @@ function unsupportedOf(f: Flow): string | undefined {
 
 function unmodelledMessage(what: string, flows: number): string {
   return `${what} is not modelled${flows > 1 ? ` (${flows} flows, this is the first)` : ''}: a trace through such a flow lists it and proves nothing past it`;
-}
-
-function hasUnsupported(f: Flow): boolean {
-  return f.actions.some((a) => a.type === 'unsupported') || f.match.some((m) => m.kind === 'unsupported');
 }
 
 /**
