@@ -53,13 +53,18 @@ export class NextOccurrence {
   constructor(private readonly word: string) {}
 
   within(src: string, s: number, e: number): boolean {
+    return this.indexWithin(src, s, e) >= 0;
+  }
+
+  /** Where the word starts within src[s, e), or -1. */
+  indexWithin(src: string, s: number, e: number): number {
     // A new text, or the same one read again from an earlier line: search afresh.
     if (src !== this.src || s < this.from || (this.at !== -1 && this.at < s)) {
       this.src = src;
       this.from = s;
       this.at = src.indexOf(this.word, s);
     }
-    return this.at >= s && this.at + this.word.length <= e;
+    return this.at >= s && this.at + this.word.length <= e ? this.at : -1;
   }
 
   /** Let go of the text (a dump of 40 MB is not kept alive by a search). */
