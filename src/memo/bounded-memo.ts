@@ -64,8 +64,14 @@ export class TextMemo<V> {
 
   /** The value for src[a, b), made from an own copy of it on first sight. `make` may throw. */
   get(src: string, a: number, b: number): V {
-    let h = 0x811c9dc5 | 0;
-    for (let i = a; i < b; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+    return this.getHashed(src, a, b, textHash(src, a, b));
+  }
+
+  /**
+   * get, for a caller that hashed src[a, b) while it scanned it (h: textHash's value, each
+   * character folded in as h = Math.imul(h ^ c, TEXT_HASH_PRIME) from TEXT_HASH_BASIS).
+   */
+  getHashed(src: string, a: number, b: number, h: number): V {
     const len = b - a;
     let i = h & this.mask;
     for (let k = this.keys[i]; k !== undefined; k = this.keys[i]) {
@@ -108,6 +114,16 @@ export class TextMemo<V> {
     this.alloc(1024);
     this.size = 0;
   }
+}
+
+/** FNV-1a over UTF-16 code units: what TextMemo hashes a key with. */
+export const TEXT_HASH_BASIS = 0x811c9dc5 | 0;
+export const TEXT_HASH_PRIME = 0x01000193;
+
+export function textHash(src: string, a: number, b: number): number {
+  let h = TEXT_HASH_BASIS;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ src.charCodeAt(i), TEXT_HASH_PRIME);
+  return h;
 }
 
 function sameText(src: string, at: number, key: string): boolean {

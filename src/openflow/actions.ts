@@ -1,6 +1,6 @@
 // The declarative table of actions: one parser per action name and one formatter per action type.
 // Anything not in the table becomes an `unsupported` node with its text, never dropped.
-import { BoundedMemo } from '../memo/bounded-memo.ts';
+import { BoundedMemo, TextMemo } from '../memo/bounded-memo.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatFieldValue, lookupField, parseFieldValue } from './fields.ts';
 import { splitTopLevel } from './text.ts';
@@ -635,7 +635,20 @@ function balanced(text: string): boolean {
 
 // Single actions repeat across otherwise different lists (`resubmit(,71)`, the same ct(...)):
 // one node per text. Bounded; nodes are never mutated.
-const actionNodes = new BoundedMemo(100_000, parseAction);
+const actionNodes = new TextMemo(100_000, parseAction);
+
+/**
+ * The shared node of the one action written at src[a, b), h its textHash (a flow's action list
+ * read in place, split by its caller): parseAction's node, and its errors.
+ */
+export function actionNodeAt(src: string, a: number, b: number, h: number): Action {
+  return actionNodes.getHashed(src, a, b, h);
+}
+
+/** parseActions' refusal of `drop` with other actions in the list `text`. */
+export function dropWithOthers(text: string): never {
+  return syntaxError(`"drop" must not be accompanied by any other action (OVS 3.x refuses "${text}")`, text);
+}
 
 /** Parse an action list (`mod_vlan_vid:1,NORMAL`). An empty list is an error; `drop` is explicit. */
 export function parseActions(text: string): Action[] {
@@ -646,14 +659,13 @@ export function parseActions(text: string): Action[] {
   let drops = 0;
   for (const p of parts) {
     if (p === '') syntaxError(`empty action in "${text}"`, text);
-    const a = actionNodes.get(p);
+    const a = actionNodes.get(p, 0, p.length);
     if (a.type === 'drop') drops++;
     out.push(a);
   }
   // OVS 3.x: `drop` is the whole list or absent (`drop,drop` reads as drop); ovs-ofctl refuses
   // "drop,NORMAL" ("drop" must not be accompanied by any other action or instruction).
-  if (drops > 0 && drops < out.length)
-    syntaxError(`"drop" must not be accompanied by any other action (OVS 3.x refuses "${text}")`, text);
+  if (drops > 0 && drops < out.length) dropWithOthers(text);
   return out;
 }
 

@@ -1,13 +1,13 @@
 // One flow line, as `ovs-ofctl dump-flows` prints it (any form: with or without statistics, OF1.0
 // or OF1.3, --names) or as `ovs-ofctl add-flow` takes it. parseFlow ∘ formatFlow is the identity
 // on what OVS prints.
-import { ownString } from '../memo/bounded-memo.ts';
+import { ownString, TEXT_HASH_BASIS, TEXT_HASH_PRIME, textHash } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem, matchError } from './match.ts';
-import { matchItemAt, resetSharedNodes, sharedActions } from './shared-nodes.ts';
+import { matchItemHashed, resetSharedNodes, sharedActions } from './shared-nodes.ts';
 import { NextOccurrence, splitTopLevel } from './text.ts';
-import type { BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
+import type { Action, BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
 import { formatIntValue, parseBigValue, parseUint, uintAt } from './values.ts';
 
@@ -22,6 +22,9 @@ const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
 // Most flows have no statistics (--no-stats, add-flow text) and no flags: they share these.
 const NO_STATS: FlowStats = Object.freeze({});
 const NO_FLAGS = Object.freeze([]) as unknown as FlowFlag[];
+// What a flow's match and actions are until the line is read (never what a parse returns).
+const NO_MATCH = Object.freeze([]) as unknown as MatchItem[];
+const NO_ACTIONS = Object.freeze([]) as unknown as Action[];
 
 /** `actions=` in src[s, e) that starts a word, or -1. */
 function findActions(src: string, s: number, e: number): number {
@@ -157,37 +160,56 @@ const HEADER: readonly [string, HeaderField][] = [
   ],
 ];
 
-// The match items of the flow being parsed; copied out at the end at their exact count. And each
-// one's code for matchError, recorded as it is read.
+// The match items of the flow being parsed (the first `items` of scratch; copied out at the end at
+// their exact count: setting an array's length to 0 lets go of its store, which push then grows
+// anew per flow). And each one's code for matchError, recorded as it is read.
 const scratch: MatchItem[] = [];
+let items = 0;
 let codes = new Int32Array(64);
 
-// HEADER by key length: most tokens are match items, turned away by one array read (a for-of
-// over destructured pairs here cost a third of the parse of a dump with statistics).
-const HEADER_BY_LEN: (readonly [string, HeaderField])[][] = [];
-for (const h of HEADER) {
-  const same = HEADER_BY_LEN[h[0].length] ?? [];
-  same.push(h);
-  HEADER_BY_LEN[h[0].length] = same;
+// HEADER by key length, each with the textHash of its key: most tokens are match items, turned
+// away by one array read and a comparison of hashes the tokenizer computed as it read the key.
+const HEADER_BY_LEN: { key: string; hash: number; set: HeaderField }[][] = [];
+for (const [key, set] of HEADER) {
+  const same = HEADER_BY_LEN[key.length] ?? [];
+  same.push({ key, hash: textHash(key, 0, key.length), set });
+  HEADER_BY_LEN[key.length] = same;
 }
 
-/** The header field whose key is line[start, keyEnd), found without cutting the key out. */
-function headerAt(line: string, start: number, keyEnd: number): HeaderField | undefined {
+/** The header field whose key is line[start, keyEnd) (hk its textHash), found without cutting it out. */
+function headerAt(line: string, start: number, keyEnd: number, hk: number): HeaderField | undefined {
   const hs = HEADER_BY_LEN[keyEnd - start];
   if (hs === undefined) return undefined;
-  for (let k = 0; k < hs.length; k++) if (wordAt(line, start, hs[k]![0])) return hs[k]![1];
+  for (let k = 0; k < hs.length; k++) {
+    const h = hs[k]!;
+    if (h.hash === hk && wordAt(line, start, h.key)) return h.set;
+  }
   return undefined;
 }
 
-/** One `key[=value]` token at line[start, end): header field, flag or match item. */
+// The flags' names are 12 to 16 characters long: a shorter word (ip, arp, tcp...) is none.
+const FLAG_MIN = Math.min(...[...FLAGS].map((x) => x.length));
 
-function token(f: Flow, line: string, start: number, eq: number, slash: number, end: number): void {
-  const header = headerAt(line, start, eq < 0 ? end : eq);
+/**
+ * One `key[=value]` token at line[start, end): header field, flag or match item. hk is the
+ * textHash of its key (the whole token when it has no `=`), ht that of the whole token.
+ */
+function token(
+  f: Flow,
+  line: string,
+  start: number,
+  eq: number,
+  slash: number,
+  end: number,
+  hk: number,
+  ht: number,
+): void {
+  const header = headerAt(line, start, eq < 0 ? end : eq, hk);
   if (header !== undefined) {
     header(f, line, eq < 0 ? end : eq + 1, end);
     return;
   }
-  if (eq < 0) {
+  if (eq < 0 && end - start >= FLAG_MIN) {
     const key = line.slice(start, end);
     if (FLAGS.has(key)) {
       if (f.flags === NO_FLAGS) f.flags = [];
@@ -195,13 +217,14 @@ function token(f: Flow, line: string, start: number, eq: number, slash: number, 
       return;
     }
   }
-  const at = scratch.length;
+  const at = items;
   if (at === codes.length) {
     const wider = new Int32Array(2 * at);
     wider.set(codes);
     codes = wider;
   }
-  scratch.push(matchItemAt(line, start, eq, slash, end, codes, at));
+  scratch[at] = matchItemHashed(line, start, eq, slash, end, hk, ht, codes, at);
+  items = at + 1;
 }
 
 function withColumn(e: unknown, line: string, column: number): unknown {
@@ -244,18 +267,28 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
     hard_timeout: undefined,
     importance: undefined,
     flags: NO_FLAGS,
-    match: [],
-    actions: [],
+    match: NO_MATCH,
+    actions: NO_ACTIONS,
   };
-  scratch.length = 0;
+  items = 0;
   // Quoted names and parentheses can hold separators: split those carefully, the rest by hand.
   if (QUOTE.within(src, s, ai) || PAREN.within(src, s, ai)) {
     const line = src.slice(s, e);
     for (const tok of splitTopLevel(src.slice(s, ai), ', ')) {
       if (tok === '') continue;
       const eq = tok.indexOf('=');
+      const ht = textHash(tok, 0, tok.length);
       try {
-        token(flow, tok, 0, eq, eq < 0 ? -1 : tok.indexOf('/', eq), tok.length);
+        token(
+          flow,
+          tok,
+          0,
+          eq,
+          eq < 0 ? -1 : tok.indexOf('/', eq),
+          tok.length,
+          eq < 0 ? ht : textHash(tok, 0, eq),
+          ht,
+        );
       } catch (err) {
         throw withColumn(err, line, line.indexOf(tok) + 1);
       }
@@ -269,13 +302,20 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
       const start = i;
       let eq = -1;
       let slash = -1;
+      // The token's textHash, and its key's (what precedes the first `=`), as it is read.
+      let h = TEXT_HASH_BASIS;
+      let hk = 0;
       for (; i < ai && c !== 44 && c !== 32; c = src.charCodeAt(++i)) {
         if (c === 61) {
-          if (eq < 0) eq = i;
+          if (eq < 0) {
+            eq = i;
+            hk = h;
+          }
         } else if (c === 47 && eq >= 0 && slash < 0) slash = i;
+        h = Math.imul(h ^ c, TEXT_HASH_PRIME);
       }
       try {
-        token(flow, src, start, eq, slash, i);
+        token(flow, src, start, eq, slash, i, eq < 0 ? h : hk, h);
       } catch (err) {
         throw withColumn(err, src.slice(s, e), start - s + 1);
       }
@@ -283,14 +323,14 @@ export function parseFlowAt(src: string, s: number, e: number): Flow {
   }
   // A field without its prerequisite, or given twice with different values (checked once the
   // line is read).
-  if (scratch.length > 0) {
-    const c = matchError(scratch, codes);
+  if (items > 0) {
+    const c = matchError(scratch, codes, items);
     if (c !== undefined) {
       const at = src.lastIndexOf(formatMatchItem(c.item), ai);
       throw new FlowSyntaxError(c.message, src.slice(s, e), at >= s ? at - s + 1 : undefined);
     }
   }
-  flow.match = scratch.slice();
+  flow.match = scratch.slice(0, items);
   try {
     flow.actions = sharedActions(src, ai + 8, e);
   } catch (err) {

@@ -118,13 +118,14 @@ let slotB = new Int32Array(64);
  * at all), or two items that set one field (or shared bits) to different values; as an error
  * message and the item to blame. Undefined when there is none. `codes` holds each item's code as
  * the parser recorded it (fieldCode, CODE_SHORTHAND), so that this costs no lookup per item;
- * without it they are looked up. No allocation unless two items share a slot.
+ * without it they are looked up. Only the first `n` items are the match. No allocation unless two
+ * items share a slot.
  */
 export function matchError(
   items: readonly MatchItem[],
   codes?: Int32Array,
+  n = items.length,
 ): { message: string; item: MatchItem } | undefined {
-  const n = items.length;
   if (n > slotA.length) {
     slotA = new Int32Array(n * 2);
     slotB = new Int32Array(n * 2);

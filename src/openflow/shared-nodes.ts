@@ -7,8 +7,14 @@
 // read straight from the line and looked up by their numeric value, so no substring is cut or
 // hashed for them; everything else goes through the table-driven parseMatchItem, shared by text.
 // The two paths give equal nodes (checked by a property test).
-import { TextMemo } from '../memo/bounded-memo.ts';
-import { parseActions, resetActionSharing } from './actions.ts';
+import { TEXT_HASH_BASIS, TEXT_HASH_PRIME, TextMemo, textHash } from '../memo/bounded-memo.ts';
+import {
+  ACTIONS_MAX_DEPTH,
+  actionNodeAt,
+  dropWithOthers,
+  parseActions,
+  resetActionSharing,
+} from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
 import type { Action, FieldValue, MatchItem } from './types.ts';
@@ -122,6 +128,8 @@ export function resetSharedNodes(): void {
   actionLists.clear();
   spellings.clear();
   numeric.clear();
+  listsByNodes.clear();
+  partNodes.length = 0;
   resetActionSharing();
 }
 
@@ -141,16 +149,35 @@ export function matchItemAt(
   codes: Int32Array,
   at: number,
 ): MatchItem {
+  const ht = textHash(line, start, end);
+  return matchItemHashed(line, start, eq, slash, end, eq < 0 ? ht : textHash(line, start, eq), ht, codes, at);
+}
+
+/**
+ * matchItemAt for a tokenizer that hashed the token as it read it: hk is the textHash of
+ * line[start, eq) (of the whole token when eq < 0), ht that of line[start, end).
+ */
+export function matchItemHashed(
+  line: string,
+  start: number,
+  eq: number,
+  slash: number,
+  end: number,
+  hk: number,
+  ht: number,
+  codes: Int32Array,
+  at: number,
+): MatchItem {
   if (eq > 0) {
-    const sp = spellings.get(line, start, eq);
+    const sp = spellings.getHashed(line, start, eq, hk);
     if (sp !== null) {
       codes[at] = sp.code;
       const item = numericItem(sp, line, eq + 1, slash, end);
       if (item !== undefined) return item;
     } else codes[at] = CODE_UNKNOWN;
-    return byText.get(line, start, end);
+    return byText.getHashed(line, start, end, ht);
   }
-  const item = byText.get(line, start, end);
+  const item = byText.getHashed(line, start, end, ht);
   codes[at] = item.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
   return item;
 }
@@ -224,7 +251,152 @@ function numericItem(
   return item;
 }
 
+// ---- Action lists. Most are read in place: one scan splits the list at its top-level commas and
+// hashes each action; each action's node comes from the action memo (actions.ts), and the list from
+// a table keyed by its sequence of nodes, so a new list costs no substrings, no split array and no
+// key of its own. Lists this scan does not take (quotes, braces, anything parseActions refuses)
+// go through parseActions by their text, which says what is wrong.
+
+// The scanned actions of the list being read: start, end and textHash of each.
+let partStart = new Int32Array(16);
+let partEnd = new Int32Array(16);
+let partHash = new Int32Array(16);
+const partNodes: Action[] = [];
+
+function morePartRoom(): void {
+  const n = partStart.length * 2;
+  const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+    const b = new Int32Array(n);
+    b.set(a);
+    return b;
+  };
+  partStart = grow(partStart);
+  partEnd = grow(partEnd);
+  partHash = grow(partHash);
+}
+
+/**
+ * Split src[a, b) into actions as parseActions would (splitTopLevel at commas, after `balanced`),
+ * into partStart/partEnd/partHash; their count, or -1 for a list to leave to parseActions: empty,
+ * an empty action, quotes or braces, parentheses that do not balance or nest too deep, or a comma
+ * inside brackets of a list without parentheses (splitTopLevel's fast path splits there).
+ */
+function splitActionsAt(src: string, a: number, b: number): number {
+  if (a >= b) return -1;
+  let n = 0;
+  let start = a;
+  let h = TEXT_HASH_BASIS;
+  let parens = 0; // balanced(): ( and ) only
+  let depth = 0; // splitTopLevel: ( and [, never below 0
+  let opened = false;
+  let nestedCommas = 0;
+  for (let i = a; i < b; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 44) {
+      if (depth === 0) {
+        if (i === start) return -1;
+        if (n === partStart.length) morePartRoom();
+        partStart[n] = start;
+        partEnd[n] = i;
+        partHash[n++] = h;
+        start = i + 1;
+        h = TEXT_HASH_BASIS;
+        continue;
+      }
+      nestedCommas++;
+    } else if (c === 40) {
+      if (++parens > ACTIONS_MAX_DEPTH) return -1;
+      depth++;
+      opened = true;
+    } else if (c === 41) {
+      if (--parens < 0) return -1;
+      if (depth > 0) depth--;
+    } else if (c === 91) depth++;
+    else if (c === 93) {
+      if (depth > 0) depth--;
+    } else if (c === 34 || c === 123 || c === 125) return -1;
+    h = Math.imul(h ^ c, TEXT_HASH_PRIME);
+  }
+  if (parens !== 0 || start === b || (nestedCommas > 0 && !opened)) return -1;
+  if (n === partStart.length) morePartRoom();
+  partStart[n] = start;
+  partEnd[n] = b;
+  partHash[n++] = h;
+  return n;
+}
+
+/** Frozen action lists by their nodes (identity), open addressing on a hash of the nodes' texts. */
+class ListsByNodes {
+  private mask = 0;
+  private hashes = new Int32Array(0);
+  private lists: (Action[] | undefined)[] = [];
+  private size = 0;
+
+  constructor(private readonly max: number) {
+    this.clear();
+  }
+
+  /** The list of nodes[0, n) (h: their hash), made from a copy on first sight. */
+  get(nodes: Action[], n: number, h: number): Action[] {
+    let i = h & this.mask;
+    for (let l = this.lists[i]; l !== undefined; l = this.lists[i]) {
+      if (this.hashes[i] === h && l.length === n && sameNodes(l, nodes, n)) return l;
+      i = (i + 1) & this.mask;
+    }
+    const list = Object.freeze(nodes.slice(0, n)) as Action[];
+    if (this.size >= this.max) this.clear();
+    else if (2 * (this.size + 1) > this.lists.length) this.grow();
+    this.insert(list, h);
+    return list;
+  }
+
+  private insert(list: Action[], h: number): void {
+    let i = h & this.mask;
+    while (this.lists[i] !== undefined) i = (i + 1) & this.mask;
+    this.lists[i] = list;
+    this.hashes[i] = h;
+    this.size++;
+  }
+
+  private grow(): void {
+    const { hashes, lists } = this;
+    this.alloc(lists.length * 2);
+    this.size = 0;
+    for (let j = 0; j < lists.length; j++) if (lists[j] !== undefined) this.insert(lists[j]!, hashes[j]!);
+  }
+
+  private alloc(slots: number): void {
+    this.lists = new Array<Action[] | undefined>(slots).fill(undefined);
+    this.hashes = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  clear(): void {
+    this.alloc(1024);
+    this.size = 0;
+  }
+}
+
+function sameNodes(l: readonly Action[], nodes: readonly Action[], n: number): boolean {
+  for (let k = 0; k < n; k++) if (l[k] !== nodes[k]) return false;
+  return true;
+}
+
+const listsByNodes = new ListsByNodes(SHARE_MAX);
+
 /** The action list at src[a, b) (everything after `actions=`), shared and frozen. */
 export function sharedActions(src: string, a: number, b: number): Action[] {
-  return actionLists.get(src, a, b);
+  const n = splitActionsAt(src, a, b);
+  if (n < 0) return actionLists.get(src, a, b);
+  let h = TEXT_HASH_BASIS;
+  let drops = 0;
+  for (let k = 0; k < n; k++) {
+    // In order: the first action parseAction refuses is the error, as in parseActions.
+    const node = actionNodeAt(src, partStart[k]!, partEnd[k]!, partHash[k]!);
+    if (node.type === 'drop') drops++;
+    partNodes[k] = node;
+    h = Math.imul(h ^ partHash[k]!, TEXT_HASH_PRIME);
+  }
+  if (drops > 0 && drops < n) dropWithOthers(src.slice(a, b));
+  return listsByNodes.get(partNodes, n, h);
 }
