@@ -34,8 +34,10 @@ export { EXIT };
 async function snapshots(
   args: readonly string[],
   o: LiveOptions & { lenient?: boolean; keep?: string; links?: string },
+  /** Big dumps read as indexes (diagnose): see ReadOptions.lazyFlows. */
+  lazyFlows = false,
 ): Promise<{ snap: Snapshot; args: readonly string[]; live: boolean }[]> {
-  const links = o.links !== undefined ? { links: o.links } : {};
+  const links = { ...(o.links !== undefined ? { links: o.links } : {}), lazyFlows };
   if (!liveArgs(args)) {
     const snaps = readInputs(args, { lenient: o.lenient ?? false, ...links });
     return snaps.map((snap, i) => ({
@@ -157,7 +159,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       let worst: number = EXIT.ok;
       // A fleet's case directory: read only the hosts the VM's paths need.
       const fleet = o.vm ? fleetVmCase(cases, o, o.vm) : undefined;
-      const all = fleet ? [{ snap: fleet, args: cases, live: false }] : await snapshots(cases, o);
+      const all = fleet ? [{ snap: fleet, args: cases, live: false }] : await snapshots(cases, o, true);
       for (const [i, c] of all.entries()) {
         const snap = c.snap;
         addCaptures(snap, o.pcap ?? []);
@@ -233,7 +235,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         },
       ) => {
         checkCaseFile(c);
-        const s = readCase(c, { lenient: o.lenient ?? false });
+        const s = readCase(c, { lenient: o.lenient ?? false, lazyFlows: true });
         const t = traceCommand(s, {
           from: o.from,
           packet: o.packet,

@@ -1,6 +1,7 @@
 // The tables learn() actions write to (Neutron's br-tun: table 10 learns into table 20), per bridge:
 // the learned flows' priority and how many such flows the dump holds. A lookup there that a learned
 // flow could outrank, with none in the dump, is an assumption (trace.ts runTable).
+import { learningCandidates, tableFlows } from '../model/flows.ts';
 import type { Bridge } from '../model/snapshot.ts';
 
 export interface LearnTarget {
@@ -16,8 +17,8 @@ export function learnTargets(b: Bridge | undefined): Map<number, LearnTarget> | 
   let m = cache.get(b);
   if (m) return m;
   m = new Map();
-  const entries = b.flows.value.entries;
-  for (const e of entries)
+  const flows = b.flows.value;
+  for (const e of learningCandidates(flows))
     for (const a of e.flow.actions) {
       if (a.type !== 'learn') continue;
       const kv = (k: string): string | undefined => {
@@ -29,9 +30,8 @@ export function learnTargets(b: Bridge | undefined): Map<number, LearnTarget> | 
       const priority = Number(kv('priority') ?? 32768);
       if (!Number.isInteger(table) || !Number.isInteger(priority) || m.has(table)) continue;
       let learned = 0;
-      for (const x of entries)
+      for (const x of tableFlows(flows, table))
         if (
-          x.flow.table === table &&
           x.flow.priority === priority &&
           (x.flow.hard_timeout !== undefined || x.flow.idle_timeout !== undefined)
         )

@@ -400,7 +400,7 @@ export function runTable(
   table: number,
   depth: number,
 ): void {
-  const t = rb.tables?.get(table);
+  const t = rb.tables?.get(table, p);
   const r = t ? lookup(t, p) : { ambiguous: [] };
   const node: Extract<TraceNode, { kind: 'table' }> = {
     kind: 'table',
@@ -414,7 +414,9 @@ export function runTable(
   out.push(node);
   const saved = e.uncertain;
   // A flow the model cannot evaluate at this priority or above could have matched instead.
-  const unsure = rb.unsupportedTop.get(table);
+  // Read from an index, the table says its own (the bridge's list is empty).
+  for (const u of t?.unsupported ?? []) unsupported(e, rb, `flow not evaluated (unsupported match) ${u}`);
+  const unsure = t?.unsupportedTop ?? rb.unsupportedTop.get(table);
   if (unsure !== undefined && unsure >= (r.flow?.priority ?? -1) && !e.uncertain)
     e.uncertain = {
       code: 'unsupported-match',

@@ -5,6 +5,7 @@ import type {
   Bridge,
   BridgeFlows,
   FlowEntry,
+  FlowLookup,
   Host,
   Interface,
   Port,
@@ -15,6 +16,8 @@ import { findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
 import { shellWord } from '../runner/runner.ts';
 import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
+import { FIELD_ACCESS } from './fields.ts';
+import type { Packet } from './packet.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
 import {
@@ -205,9 +208,19 @@ function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
   };
 }
 
-/** What a trace asks of a bridge's flows: one table, compiled. */
+/** What a trace asks of a bridge's flows: one table, compiled (as far as packet `p` can tell, the flows it can match). */
 export interface Tables {
-  get(table: number): CompiledTable | undefined;
+  get(table: number, p: Packet): UnsureTable | undefined;
+}
+
+/**
+ * A compiled table; read from an index, with what the model cannot evaluate among its flows
+ * (else the bridge's `unsupported` lists it for all tables).
+ */
+export interface UnsureTable extends CompiledTable {
+  unsupported?: string[];
+  /** The highest priority of those flows. */
+  unsupportedTop?: number;
 }
 
 /** A bridge's tables, each compiled when a trace first looks into it (most tables no trace visits). */
@@ -218,7 +231,7 @@ class LazyTables implements Tables {
     private readonly resolve: PortResolver,
   ) {}
 
-  get(table: number): CompiledTable | undefined {
+  get(table: number, _p: Packet): CompiledTable | undefined {
     const t = this.compiled.get(table);
     if (t) return t;
     const entries = this.pending.get(table);
@@ -228,6 +241,51 @@ class LazyTables implements Tables {
     this.pending.delete(table);
     return c;
   }
+}
+
+/**
+ * A big dump's tables (BridgeFlows.lookup): a table is compiled from the flows a packet from its
+ * in_port, with its VLAN, can match, parsed then (a 50k-flow table 0 of per-port flows compiles a few).
+ */
+class IndexedTables implements Tables {
+  private readonly compiled = new Map<string, UnsureTable>();
+  constructor(
+    private readonly lookup: FlowLookup,
+    private readonly resolve: PortResolver,
+  ) {}
+
+  get(table: number, p: Packet): UnsureTable | undefined {
+    const vlan = DL_VLAN.num!(p);
+    const k = `${table}/${p.in_port}/${vlan}`;
+    const t = this.compiled.get(k);
+    if (t) return t;
+    const entries = this.lookup.table(table, p.in_port, vlan);
+    if (entries.length === 0) return undefined;
+    const c: UnsureTable = compileTable(table, entries, this.resolve);
+    for (const e of entries) {
+      const why = unsupportedMatch(e, this.resolve);
+      if (!why) continue;
+      c.unsupported ??= [];
+      c.unsupported.push(why);
+      c.unsupportedTop = Math.max(c.unsupportedTop ?? -1, e.flow.priority);
+    }
+    this.compiled.set(k, c);
+    return c;
+  }
+}
+
+const DL_VLAN = FIELD_ACCESS.get('dl_vlan')!;
+
+/** The flow and what in its match the model cannot evaluate, or undefined when it can. */
+function unsupportedMatch(e: FlowEntry, resolve: PortResolver): string | undefined {
+  let why: string[] | undefined;
+  for (const m of e.flow.match) {
+    const u = unsupportedItem(m, resolve);
+    if (u === undefined) continue;
+    if (why) why.push(u);
+    else why = [u];
+  }
+  return why ? `${e.text}: ${why.join(', ')}` : undefined;
 }
 
 /**
@@ -265,17 +323,16 @@ function prepareFlows(rb: RtBridge, flows: BridgeFlows): void {
   const resolve = resolver(rb);
   rb.unsupported = [];
   rb.unsupportedTop = new Map();
+  // An index: each table says its own when compiled.
+  if (flows.lookup) {
+    rb.tables = new IndexedTables(flows.lookup, resolve);
+    return;
+  }
   for (const e of flows.entries) {
     const f = e.flow;
-    let why: string[] | undefined;
-    for (const m of f.match) {
-      const u = unsupportedItem(m, resolve);
-      if (u === undefined) continue;
-      if (why) why.push(u);
-      else why = [u];
-    }
+    const why = unsupportedMatch(e, resolve);
     if (why) {
-      rb.unsupported.push(`${e.text}: ${why.join(', ')}`);
+      rb.unsupported.push(why);
       rb.unsupportedTop.set(f.table, Math.max(rb.unsupportedTop.get(f.table) ?? -1, f.priority));
     }
     let l = byTable.get(f.table);

@@ -58,10 +58,33 @@ export interface FlowEntry {
   from: Evidence;
 }
 
+/**
+ * A big dump read as an index (src/parse/flow-index.ts): each line's place, table and in_port are
+ * known, its flow is parsed (and checked) when something asks for it. Its flows, in dump order.
+ */
+export interface FlowLookup {
+  /** How many flow lines the dump has. */
+  readonly count: number;
+  /** How many of them have been parsed so far. */
+  readonly parsed: number;
+  /**
+   * The flows of `table`; with `inPort` (and `vlan`, 0xffff for none), only those a packet from that
+   * OpenFlow port (with that VLAN) can match.
+   */
+  table(table: number, inPort?: number, vlan?: number): FlowEntry[];
+  /** The flows whose match says in_port=`port` (as written), any table, and those naming a port. */
+  withInPort(port: string): FlowEntry[];
+  /** The flows with a learn() action. */
+  learning(): FlowEntry[];
+}
+
 export interface BridgeFlows {
   file: string;
   version?: OpenFlowVersion;
+  /** Every flow (with `lookup`, parsing the whole dump on first use: prefer the helpers of model/flows.ts). */
   entries: FlowEntry[];
+  /** A big dump read lazily (diagnose, trace): not part of the JSON. */
+  lookup?: FlowLookup;
   /** False when OVS stopped early or lines were unreadable: flows may be missing. */
   complete: boolean;
   /** Other dumps of the same bridge that were not used, and why. */

@@ -40,6 +40,34 @@ export function splitTopLevel(text: string, seps: string): string[] {
   return out;
 }
 
+// Set while lines of a text are read in no order (a dump's index parsing what a trace asks for):
+// remembering the next occurrence pays only when lines come in order, and a search from a line
+// back in the text for a word it lacks would run to the text's end every time.
+let linesInAnyOrder = false;
+
+/** Run `fn`, whose NextOccurrence searches look at each line alone. */
+export function readingLinesInAnyOrder<T>(fn: () => T): T {
+  const was = linesInAnyOrder;
+  linesInAnyOrder = true;
+  try {
+    return fn();
+  } finally {
+    linesInAnyOrder = was;
+  }
+}
+
+/** Where `word` starts within src[s, e), or -1: a search of those characters only. */
+function localIndex(src: string, word: string, s: number, e: number): number {
+  const c0 = word.charCodeAt(0);
+  const last = e - word.length;
+  outer: for (let i = s; i <= last; i++) {
+    if (src.charCodeAt(i) !== c0) continue;
+    for (let k = 1; k < word.length; k++) if (src.charCodeAt(i + k) !== word.charCodeAt(k)) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 /**
  * Whether `word` occurs within src[s, e), for a text read line by line with growing s: the next
  * occurrence is remembered, so a word absent from most lines costs one search of the text in all
@@ -58,6 +86,7 @@ export class NextOccurrence {
 
   /** Where the word starts within src[s, e), or -1. */
   indexWithin(src: string, s: number, e: number): number {
+    if (linesInAnyOrder) return localIndex(src, this.word, s, e);
     // A new text, or the same one read again from an earlier line: search afresh.
     if (src !== this.src || s < this.from || (this.at !== -1 && this.at < s)) {
       this.src = src;

@@ -15,6 +15,7 @@ import {
   type Parsed,
   VLOG,
 } from './diagnostics.ts';
+import { FlowIndex, LAZY_DUMP_BYTES } from './flow-index.ts';
 
 export type { OpenFlowVersion } from '../openflow/types.ts';
 
@@ -33,6 +34,8 @@ export interface FlowDump<E = DumpedFlow> {
   flows: E[];
   /** False when OVS stopped early (decode error, connection failure): flows may be missing. */
   complete: boolean;
+  /** A big dump read as an index (options.lazy): `flows` parses every line when first asked. */
+  index?: FlowIndex<E>;
 }
 
 // Large dumps come as several replies, each with its header; all but the last say flags=[more].
@@ -42,6 +45,11 @@ const HEX_DUMP = /^[0-9a-f]{8} {1,2}[0-9a-f ]{2,}/;
 export interface DumpFlowsOptions {
   /** The command always prints a header (default form with statistics): an empty file is corrupt. */
   expectOutput?: boolean;
+  /**
+   * Read a dump of at least `from` bytes (default LAZY_DUMP_BYTES) as an index (flow-index.ts):
+   * its flows are parsed when asked for; `file` names it in the errors that may raise then.
+   */
+  lazy?: { file: string; from?: number };
 }
 
 export function parseDumpFlows(text: string, opts?: DumpFlowsOptions): Parsed<FlowDump>;
@@ -88,6 +96,10 @@ function readDump<E>(
   const diagnostics = binaryCheck(text);
   const dump: FlowDump<E | DumpedFlow> = { flows: [], complete: diagnostics.length === 0 };
   if (!dump.complete) return { value: dump, diagnostics };
+  const index =
+    opts.lazy && entry && text.length >= (opts.lazy.from ?? LAZY_DUMP_BYTES)
+      ? new FlowIndex<E>(text, opts.lazy.file, entry)
+      : undefined;
   const cut = text !== '' && !text.endsWith('\n');
   // Its line, the last one, is known at the end.
   const unterminated = cut ? noFinalNewline(0) : undefined;
@@ -127,7 +139,11 @@ function readDump<E>(
       }
       block = undefined;
     }
-    if (ACTIONS.within(text, s, e)) {
+    const a = ACTIONS.indexWithin(text, s, e);
+    if (a >= 0) {
+      // Placed now, parsed when asked for (flow-index.ts); the last line of a file without its
+      // newline is parsed now: whether it was cut off decides whether the dump is complete.
+      if (index && !last && (a === s || isSep(text.charCodeAt(a - 1))) && index.add(s, e, a, n)) continue;
       try {
         const flow = parseFlowAt(text, s, e);
         const odd = unsupportedOf(flow);
@@ -140,7 +156,8 @@ function readDump<E>(
           continue;
         }
         if (odd !== undefined) unmodelled(odd, n, text.slice(s, e));
-        dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
+        if (index) index.addParsed(s, e, a, n, flow, (entry as (flow: Flow, line: number) => E)(flow, n));
+        else dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
       } catch (err) {
         if (!(err instanceof FlowSyntaxError)) throw err;
         const t = text.slice(s, e);
@@ -182,7 +199,24 @@ function readDump<E>(
   if (n === 0 && opts.expectOutput)
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
+  if (index) {
+    Object.defineProperty(dump, 'flows', { enumerable: true, get: () => index.all() });
+    dump.index = index;
+    diagnostics.push(
+      diag(
+        'warning',
+        0,
+        'flows-indexed',
+        `${index.count.toLocaleString('en')} flows (${(text.length / 1048576).toFixed(0)} MB): each flow is parsed and checked when a trace looks it up; lines no trace reaches are not checked (\`vifpath snapshot\` checks every line)`,
+      ),
+    );
+  }
   return { value: dump, diagnostics };
+}
+
+/** A blank or a comma: what precedes a key. */
+function isSep(c: number): boolean {
+  return c === 32 || c === 44;
 }
 
 /** What String.prototype.trim removes. */

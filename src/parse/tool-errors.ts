@@ -47,6 +47,15 @@ export function stripToolErrors(text: string): {
   // Line by line without splitting: a 40 MB flow dump is one pass, its flow lines skipped at once.
   const cues = new Cues(text);
   for (let start = 0, n = 1; start < text.length; n++) {
+    // Past the first data line, straight to the next line that may be an error, counting lines
+    // on the way: a 40 MB dump without one is not walked line by line.
+    if (seenData) {
+      const hit = cues.next(start);
+      if (hit < 0) break;
+      const from = text.lastIndexOf('\n', hit - 1) + 1;
+      for (let i = text.indexOf('\n', start); i >= 0 && i < from; i = text.indexOf('\n', i + 1)) n++;
+      start = from;
+    }
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const next = end + 1;
@@ -108,5 +117,16 @@ class Cues {
       this.denied.within(t, start, end) ||
       this.timedOut.within(t, start, end);
     return any && !this.flow.within(t, start, end);
+  }
+
+  /** Where the next cue of any kind is from `start` on, or -1. */
+  next(start: number): number {
+    const t = this.text;
+    let best = -1;
+    for (const w of [this.colon, this.denied, this.timedOut]) {
+      const i = w.indexWithin(t, start, t.length);
+      if (i >= 0 && (best < 0 || i < best)) best = i;
+    }
+    return best;
   }
 }

@@ -9,6 +9,7 @@ import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
 import type { Diagnostic } from '../parse/diagnostics.ts';
+import { LAZY_DUMP_BYTES } from '../parse/flow-index.ts';
 import { parseLinks } from '../parse/links.ts';
 import type { SourcedRow } from '../parse/ovsdb-rows.ts';
 import { repairPaste } from '../parse/paste.ts';
@@ -33,6 +34,12 @@ import { readText, resolvesInside, walkHost } from './walk.ts';
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
   lenient?: boolean;
+  /**
+   * Read big flow dumps as an index whose flows are parsed when asked for (src/parse/flow-index.ts):
+   * for commands that look at a few tables (diagnose, trace), not those that print every flow.
+   * A number: from that many bytes on (tests; true is LAZY_DUMP_BYTES).
+   */
+  lazyFlows?: boolean | number;
   /** Override the archive limits (tests; otherwise the VIFPATH_ARCHIVE_MAX_* variables or the defaults). */
   archiveLimits?: Partial<ArchiveLimits>;
   /**
@@ -477,6 +484,14 @@ function readHostAt(
     done: new Set(),
     complete: new Map(),
     skipBytes: SKIP_DUMP_BYTES,
+    // --lenient reads every line now: a broken one is said among the rest, not when a trace reaches it.
+    lazy: _opts.lenient
+      ? undefined
+      : _opts.lazyFlows === true
+        ? LAZY_DUMP_BYTES
+        : _opts.lazyFlows === false
+          ? undefined
+          : _opts.lazyFlows,
     size: (f) => statSync(f.path).size,
   };
   // Each file through its kind's reader (sources/readers.ts), phase by phase.

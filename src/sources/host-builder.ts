@@ -447,10 +447,16 @@ export class HostBuilder {
         : version
           ? { version: version as BridgeFlows['version'] & string }
           : {}),
-      entries: dump.flows,
+      entries: [],
       complete: dump.complete,
       alternatives: [],
     };
+    const index = dump.index;
+    if (index) {
+      // Every flow only when something asks for every flow; the lookup is not part of the JSON.
+      Object.defineProperty(flows, 'entries', { enumerable: true, get: () => index.all() });
+      Object.defineProperty(flows, 'lookup', { enumerable: false, value: index });
+    } else flows.entries = dump.flows;
     this.styles.set(flows, style);
     const cur = b.flows;
     if (!cur.known) {

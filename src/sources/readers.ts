@@ -94,6 +94,8 @@ export interface DumpState {
   complete: Map<string, { file: string; score: number }>;
   /** Above this size a worse form is not parsed once a better one is complete. */
   skipBytes: number;
+  /** Dumps of at least this many bytes are read as an index, their flows parsed when asked for (diagnose, trace). */
+  lazy: number | undefined;
   size(f: HostFile): number;
 }
 
@@ -153,7 +155,10 @@ function parseFlowsFile(
   }
   const r = parseDumpFlows(
     x.text(),
-    { expectOutput: !k.noStats && !f.sniffed },
+    {
+      expectOutput: !k.noStats && !f.sniffed,
+      ...(s.lazy !== undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
+    },
     (flow, line) => new DumpEntry(flow, f.rel, line),
   );
   const version = versionOf(k);

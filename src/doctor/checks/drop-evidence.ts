@@ -1,5 +1,6 @@
 // Shared reading of a trace's drop: the flow, its counters and where it was found.
 import type { TraceResult } from '../../dataplane/trace.ts';
+import { inPortCandidates } from '../../model/flows.ts';
 import type { FlowEntry, Snapshot } from '../../model/snapshot.ts';
 import { formatFieldValue } from '../../openflow/fields.ts';
 import type { Flow } from '../../openflow/types.ts';
@@ -81,5 +82,7 @@ export function translationFlows(s: Snapshot, t: TraceResult): FlowEntry[] {
   if (!d?.entry || !b?.flows.known) return [];
   const port = inPortOf(d.entry.flow);
   if (port === undefined) return [];
-  return b.flows.value.entries.filter((e) => inPortOf(e.flow) === port && vlanOf(e.flow) !== undefined);
+  return inPortCandidates(b.flows.value, port).filter(
+    (e) => inPortOf(e.flow) === port && vlanOf(e.flow) !== undefined,
+  );
 }

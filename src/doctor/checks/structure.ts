@@ -2,6 +2,7 @@
 // could not open, a secure bridge without flows.
 
 import { peerRemedy, unplaced } from '../../dataplane/world.ts';
+import { flowCount } from '../../model/flows.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
@@ -24,7 +25,7 @@ export const structure: Check = {
           b.failMode.known &&
           b.failMode.value === 'secure' &&
           b.flows.known &&
-          b.flows.value.entries.length === 0 &&
+          flowCount(b.flows.value) === 0 &&
           b.flows.value.complete
         )
           out.push({

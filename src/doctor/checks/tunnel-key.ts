@@ -2,6 +2,7 @@
 // key it carries (table 4 VXLAN, 3 GRE, 6 Geneve): the sender's flood or unicast flow sets a
 // tun_id the receiver does not map (segmentation ids disagree, or a stale flow on the sender).
 import { nodesOf, ruleText, type TraceNode, walk } from '../../dataplane/tree.ts';
+import { tableFlows } from '../../model/flows.ts';
 import type { Finding } from '../finding.ts';
 import { provenDropped, unprovenAt } from '../proof.ts';
 import type { Check } from './check.ts';
@@ -46,9 +47,8 @@ export const tunnelKey: Check = {
         seen.add(k);
         const h = ctx.snapshot.hosts.find((x) => x.name === to.host);
         const b = h?.bridges.find((x) => x.name === to.bridge);
-        const maps = (b?.flows.known ? b.flows.value.entries : []).filter(
-          (e) =>
-            e.flow.table === table && e.flow.match.some((m) => m.kind === 'field' && m.field === 'tun_id'),
+        const maps = (b?.flows.known ? tableFlows(b.flows.value, table) : []).filter((e) =>
+          e.flow.match.some((m) => m.kind === 'field' && m.field === 'tun_id'),
         );
         // Where the sender set the key: the table whose lookup changed tun_id on the sending host.
         let setter: Extract<TraceNode, { kind: 'table' }> | undefined;

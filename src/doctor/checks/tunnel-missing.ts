@@ -2,6 +2,7 @@
 // has one that the flood flow of br-tun table 22 leaves out: the DISCOVER never enters the tunnel.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
+import { tableFlows } from '../../model/flows.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
 import { reachedServer } from '../context.ts';
@@ -80,7 +81,7 @@ export const tunnelMissing: Check = {
         // The port exists: is it in the flood flow of the VM's local VLAN?
         const tag = vm.port.tag.known ? vm.port.tag.value : null;
         for (const tp of toSrv) {
-          const flows = tp.bridge.flows.known ? tp.bridge.flows.value.entries : [];
+          const flows = tp.bridge.flows.known ? tableFlows(tp.bridge.flows.value, 22) : [];
           const ofport = tp.iface.ofport.known ? tp.iface.ofport.value : null;
           const outputsTo = (f: Flow): boolean =>
             f.actions.some(
