@@ -18,8 +18,8 @@ import { colors } from '../cli/colors.ts';
 import { formatDiagnosis } from '../cli/format-diagnosis.ts';
 import { EXIT } from '../errors/errors.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
-import { type ReadOptions, readCase } from '../sources/case-dir.ts';
-import { readInputs } from '../sources/inputs.ts';
+import { readCase } from '../sources/case-dir.ts';
+import { type InputOptions, readInputs } from '../sources/inputs.ts';
 import {
   cleanupCases,
   edit,
@@ -72,7 +72,7 @@ function pasted(show: string): string {
   });
 }
 
-function read(p: string, opts: ReadOptions = {}) {
+function read(p: string, opts: InputOptions = {}) {
   return p.endsWith('.tar') ? readInputs([p], opts)[0]! : readCase(p, opts);
 }
 

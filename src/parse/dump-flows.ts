@@ -16,6 +16,7 @@ import {
   VLOG,
 } from './diagnostics.ts';
 import { FlowIndex, LAZY_DUMP_BYTES } from './flow-index.ts';
+import { toolErrorAt } from './tool-errors.ts';
 
 export type { OpenFlowVersion } from '../openflow/types.ts';
 
@@ -50,6 +51,11 @@ export interface DumpFlowsOptions {
    * its flows are parsed when asked for; `file` names it in the errors that may raise then.
    */
   lazy?: { file: string; from?: number };
+  /**
+   * The text may still hold another tool's error lines (tool-errors.ts), said here as the reader
+   * would have: a 40 MB dump is then not searched for them apart (flow lines never are one).
+   */
+  toolErrors?: boolean;
 }
 
 export function parseDumpFlows(text: string, opts?: DumpFlowsOptions): Parsed<FlowDump>;
@@ -107,6 +113,8 @@ function readDump<E>(
   // OVS prints a decode error as a block: the `***decode error: X***` line, the message's hex dump,
   // and its log lines; the block is one diagnostic at its first line.
   let block: { d: Diagnostic; last: number } | undefined;
+  // Whether a line that is no tool error came before (options.toolErrors).
+  let seen = false;
   // Line by line, not split: a 200k-line array of substrings lives as long as the parse, which
   // makes the garbage collector copy every line once more.
   let n = 0;
@@ -130,6 +138,17 @@ function readDump<E>(
     while (s < e && isBlank(text.charCodeAt(s))) s++;
     while (e > s && isBlank(text.charCodeAt(e - 1))) e--;
     if (s === e) continue;
+    const a = ACTIONS.indexWithin(text, s, e);
+    if (a < 0 && opts.toolErrors) {
+      const t = toolErrorAt(text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol), n, seen);
+      if (t) {
+        diagnostics.push(t);
+        // After output: the command stopped part way, what it had not printed is missing.
+        if (seen) dump.complete = false;
+        continue;
+      }
+    }
+    seen = true;
     if (block) {
       const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
       if (HEX_DUMP.test(raw) || VLOG.test(raw)) {
@@ -139,7 +158,6 @@ function readDump<E>(
       }
       block = undefined;
     }
-    const a = ACTIONS.indexWithin(text, s, e);
     if (a >= 0) {
       // Placed now, parsed when asked for (flow-index.ts); the last line of a file without its
       // newline is parsed now: whether it was cut off decides whether the dump is complete.

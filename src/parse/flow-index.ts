@@ -89,16 +89,19 @@ export class FlowIndex<E> {
     const c = this.cols;
     const out: number[] = [];
     const DL_VLAN = new NextOccurrence('dl_vlan=');
-    for (const i of ids) {
-      const k = i * COLUMNS;
-      const p = c[k + PORT]!;
-      if (p !== inPort && p >= 0) continue;
-      if (vlan !== undefined) {
-        const v = this.keyAt(DL_VLAN, 8, c[k + START]!, c[k + ACTIONS]!);
-        if (v >= 0 && v !== vlan) continue;
+    // The port's lines only are searched, each alone (most lines are other ports').
+    readingLinesInAnyOrder(() => {
+      for (const i of ids) {
+        const k = i * COLUMNS;
+        const p = c[k + PORT]!;
+        if (p !== inPort && p >= 0) continue;
+        if (vlan !== undefined) {
+          const v = this.keyAt(DL_VLAN, 8, c[k + START]!, c[k + ACTIONS]!);
+          if (v >= 0 && v !== vlan) continue;
+        }
+        out.push(i);
       }
-      out.push(i);
-    }
+    });
     return this.parse(out);
   }
 

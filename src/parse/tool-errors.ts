@@ -29,6 +29,25 @@ export function toolErrorCode(line: string): string | undefined {
 }
 
 /**
+ * Line `n`, `l`, as another tool's error: after output (`afterData`), the command stopped part way.
+ * Undefined when it is no error line.
+ */
+export function toolErrorAt(l: string, n: number, afterData: boolean): Diagnostic | undefined {
+  const t = l.trim();
+  const code = toolErrorCode(t);
+  if (code === undefined) return undefined;
+  return diag(
+    'tool',
+    n,
+    code,
+    afterData
+      ? `the command failed after printing part of its output: ${t}`
+      : `the command printed an error instead of its output: ${t}`,
+    l,
+  );
+}
+
+/**
  * Blank out tool-error lines (keeping every other line at its number) and say what they were.
  * `data` is whether any other non-empty line is left; `partial` is the line of the first error that
  * followed output (the command stopped part way: what it had not printed yet is missing).
@@ -67,23 +86,13 @@ export function stripToolErrors(text: string): {
     const l = text.slice(start, end).replace(/\r$/, '');
     start = next;
     if (l.trim() === '') continue;
-    const code = toolErrorCode(l.trim());
-    if (code === undefined) {
+    const d = toolErrorAt(l, n, seenData);
+    if (d === undefined) {
       data = true;
       seenData = true;
       continue;
     }
-    diagnostics.push(
-      diag(
-        'tool',
-        n,
-        code,
-        seenData
-          ? `the command failed after printing part of its output: ${l.trim()}`
-          : `the command printed an error instead of its output: ${l.trim()}`,
-        l,
-      ),
-    );
+    diagnostics.push(d);
     if (seenData) partial ??= n;
     blank.push([end - l.length - (text.charCodeAt(end - 1) === 13 ? 1 : 0), end]);
   }

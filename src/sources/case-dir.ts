@@ -521,6 +521,10 @@ function readHostAt(
             elisions = r.elisions ?? [];
             stripped = r.text;
           }
+        } else if (f.kind.kind === 'dump-flows' && !pasted) {
+          // A dump as the command wrote it: its reader says other tools' error lines itself, among
+          // the lines that are no flow (a 40 MB dump is not searched for them apart).
+          stripped = raw;
         } else {
           // Another tool's error lines are diagnostics; the rest of the text is read as usual.
           const t = stripToolErrors(raw);

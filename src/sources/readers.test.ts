@@ -68,6 +68,42 @@ describe('output kept before a tool error is incomplete where it matters', () =>
     );
   });
 
+  it('the same in a sosreport, where the dump reader says the error line itself', () => {
+    const FIELD = join(OWN_FIXTURES, 'field', 'hotsos-openstack');
+    const brInt = (dir: string) =>
+      findBridge(readCase(dir).hosts.find((h) => h.name === 'compute')!, 'br-int')!;
+    const before = brInt(FIELD);
+    if (!before.flows.known) throw new Error('the fixture has a br-int dump');
+    const file = before.flows.value.file;
+    const d = mkdtempSync(join(tmpdir(), 'vifpath-readers-'));
+    tmp.push(d);
+    cpSync(FIELD, d, { recursive: true });
+    const path = join(d, file);
+    const text = readFileSync(path, 'utf8');
+    const cutAt = text.split('\n').length;
+    writeFileSync(path, `${text}Command timed out after 300s\n`);
+    const s = readCase(d);
+    const after = findBridge(s.hosts.find((h) => h.name === 'compute')!, 'br-int')!;
+    // The cut dump is passed over for a complete form of the same bridge, and says why.
+    if (!after.flows.known) throw new Error('br-int has a dump');
+    expect(after.flows.value.file).not.toBe(file);
+    expect(after.flows.value.complete).toBe(true);
+    expect(after.flows.value.alternatives).toContainEqual(expect.objectContaining({ file }));
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({ file, severity: 'tool', code: 'timeout', line: cutAt }),
+    );
+    // In place of the output: a fact about the host, not corrupt input.
+    writeFileSync(
+      path,
+      'ovs-ofctl: /var/run/openvswitch/br-int.mgmt: failed to connect to socket (Permission denied)\n',
+    );
+    const only = readCase(d);
+    expect(only.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
+    expect(only.diagnostics).toContainEqual(
+      expect.objectContaining({ file, severity: 'tool', code: 'permission-denied', line: 1 }),
+    );
+  });
+
   it('an ovs-vsctl list cut by an error line: rows before it are read, the host says what is missing', () => {
     const d = seedCopy();
     const list = readFileSync(join(OVS31, 'ovs-vsctl_-t_5_list_port'), 'utf8');

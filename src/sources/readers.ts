@@ -157,6 +157,7 @@ function parseFlowsFile(
     x.text(),
     {
       expectOutput: !k.noStats && !f.sniffed,
+      toolErrors: true,
       ...(s.lazy !== undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
     },
     (flow, line) => new DumpEntry(flow, f.rel, line),
