@@ -1,6 +1,6 @@
 // The CLI as users run it: the bin script in a child process, exit codes and output streams.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,47 @@ describe('vifpath snapshot', () => {
     expect(run('snapshot').status).toBe(2);
     expect(run('no-such-command').status).toBe(2);
     expect(run('--help').status).toBe(0);
+  });
+});
+
+describe('a big flow dump (read as an index by diagnose and trace)', () => {
+  it('a broken line no trace reaches: diagnose gives the seed verdict and says the lines were not all checked; snapshot refuses it naming file and line; a broken line on the path: exit 2 naming it', () => {
+    const d = mkdtempSync(join(tmpdir(), 'vifpath-cli-big-'));
+    try {
+      cpSync(SEED_CASE, d, { recursive: true });
+      const f = join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3');
+      const seed = readFileSync(f, 'utf8');
+      // 4 MB and more of per-port flows in a table the seed's packets never visit, one broken.
+      const filler = Array.from(
+        { length: 40_000 },
+        (_, i) =>
+          ` cookie=0x0, duration=5.1s, table=60, n_packets=0, n_bytes=0, priority=100,in_port=${i + 20} actions=load:0x${(i + 20).toString(16)}->NXM_NX_REG5[],resubmit(,71)`,
+      );
+      filler[20_000] = filler[20_000]!.replace('NXM_NX_REG5[]', 'NXM_NX');
+      const brokenLine = seed.split('\n').length + 20_000;
+      writeFileSync(f, `${seed}${filler.join('\n')}\n`);
+      const diag = run('diagnose', d);
+      expect(diag.stderr).toBe('');
+      expect(diag.status).toBe(1);
+      expect(diag.stdout).toMatch(/^PROBLEM: vif16.0 has no VLAN tag/);
+      expect(diag.stdout).toMatch(
+        /40,00\d flows \(\d+ MB\): each flow is parsed and checked when a trace looks it up/,
+      );
+      const snap = run('snapshot', d);
+      expect(snap.status).toBe(2);
+      expect(snap.stderr).toContain(`dom0/ovs-ofctl_dump-flows_xapi3:${brokenLine}:`);
+      // The same line in table 0, on the DISCOVER's path (in_port=2): diagnose reaches it.
+      writeFileSync(
+        f,
+        `${seed}${filler.map((l, i) => (i === 20_000 ? l.replace('table=60', 'table=0').replace(/in_port=\d+/, 'in_port=2') : l)).join('\n')}\n`,
+      );
+      const onPath = run('diagnose', d);
+      expect(onPath.status).toBe(2);
+      expect(onPath.stderr.trim().split('\n')).toHaveLength(1);
+      expect(onPath.stderr).toContain(`dom0/ovs-ofctl_dump-flows_xapi3:${brokenLine}:`);
+      expect(onPath.stdout).toBe('');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
