@@ -55,7 +55,7 @@ export function fleetVmCase(
   const group = named && ix.groups.find((g) => g.includes(vm.slice(0, colon)));
   const hosts = group ? withServers(ix, group) : vmHosts(ix, vm);
   if (!hosts) return undefined;
-  return { ...readHosts(ix, hosts, o.lenient ? { lenient: true } : {}), source: dir };
+  return { ...readHosts(ix, hosts, o.lenient ? { lenient: true } : { lazyFlows: true }), source: dir };
 }
 
 const exitOf = (v: Verdict): number =>

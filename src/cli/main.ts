@@ -153,7 +153,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     ) => {
       if (o.allVms) {
         if (o.vm) throw new InputError('--all-vms and --vm exclude each other', '--all-vms');
-        const read = async (): Promise<Snapshot[]> => (await snapshots(cases, o)).map((c) => c.snap);
+        const read = async (): Promise<Snapshot[]> => (await snapshots(cases, o, true)).map((c) => c.snap);
         return allVms(cases, o, read, out, setExit);
       }
       let worst: number = EXIT.ok;

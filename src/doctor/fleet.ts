@@ -261,7 +261,8 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
   const total = ix.hosts.length;
   const results: FleetVmResult[] = [];
   let done = 0;
-  const read: ReadOptions = o.lenient ? { lenient: true } : {};
+  // Like diagnose of one case: big dumps read as indexes (--lenient reads every line).
+  const read: ReadOptions = o.lenient ? { lenient: true } : { lazyFlows: true };
   const workers = Math.min(o.workers ?? (await import('node:os')).availableParallelism(), cs.length);
   if (workers <= 1) {
     for (const c of cs) {
