@@ -23,11 +23,12 @@ async function sources(
 ): Promise<CaseSource[]> {
   const lenient = o.lenient ?? false;
   const links = o.links !== undefined ? { links: o.links } : {};
-  if (!liveArgs(args)) return planCases(args, { lenient, ...links });
+  // Big dumps read as indexes: the page shows the flows traces look up (and says how many there are).
+  if (!liveArgs(args)) return planCases(args, { lenient, lazyFlows: true, ...links });
   const c = await collectLive(args, o, undefined);
   let snap: Snapshot;
   try {
-    snap = { ...readCase(c.dir, { lenient, ...links }), source: args.join(' ') };
+    snap = { ...readCase(c.dir, { lenient, lazyFlows: true, ...links }), source: args.join(' ') };
   } finally {
     dropTemporary(c);
   }

@@ -76,6 +76,8 @@ export interface FlowLookup {
   withInPort(port: string): FlowEntry[];
   /** The flows with a learn() action. */
   learning(): FlowEntry[];
+  /** The flows parsed so far (what traces looked up), in dump order. */
+  seen(): FlowEntry[];
 }
 
 export interface BridgeFlows {

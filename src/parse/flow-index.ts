@@ -129,6 +129,11 @@ export class FlowIndex<E> {
     return this.parse(this.learners);
   }
 
+  /** The flows parsed so far, in dump order. */
+  seen(): E[] {
+    return [...this.entries.keys()].sort((x, y) => x - y).map((i) => this.entries.get(i)!);
+  }
+
   /** Every flow, in dump order: the whole dump parsed. */
   all(): E[] {
     if (!this.every) this.every = this.parse(Array.from({ length: this.n }, (_, i) => i));

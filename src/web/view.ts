@@ -6,7 +6,7 @@
 import type { Finding } from '../doctor/finding.ts';
 import type { Evidence, Fact } from '../model/evidence.ts';
 import { findVms } from '../model/roles.ts';
-import type { Host, Port, Snapshot } from '../model/snapshot.ts';
+import type { BridgeFlows, FlowEntry, Host, Port, Snapshot } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import type { DiagnosisJson } from './adapt.ts';
 
@@ -55,6 +55,8 @@ export interface BridgeFlowsView {
   /** Why there are no flows (no dump in the case). */
   why?: string;
   rows: FlowRow[];
+  /** A big dump read as an index: how many flows it has (`rows` are those traces looked up). */
+  total?: number;
 }
 
 export interface VmRef {
@@ -92,6 +94,30 @@ export function tagText(p: Port): { tag?: number | null; text: string } {
 /** Stable, selector-free ids: the page looks elements up by key, never by name in a selector. */
 export function nodeKey(kind: NodeKind, host: string, ...rest: string[]): string {
   return [kind, host, ...rest].join('\u0000');
+}
+
+const flowRow = (e: FlowEntry): FlowRow => ({
+  table: e.flow.table ?? 0,
+  priority: e.flow.priority ?? 32768,
+  rule: formatFlowRule(e.flow),
+  n_packets: e.flow.stats.n_packets ?? null,
+  line: e.from.line,
+});
+
+/**
+ * A bridge's flows for the page. A big dump read as an index: the flows traces looked up, as of
+ * when the view is sent (the report's traces run after the view is built), and how many it has.
+ */
+function flowsView(host: string, bridge: string, fl: BridgeFlows): BridgeFlowsView {
+  const v: BridgeFlowsView = { host, bridge, file: fl.file, complete: fl.complete, rows: [] };
+  const lookup = fl.lookup;
+  if (!lookup) {
+    v.rows = fl.entries.map(flowRow);
+    return v;
+  }
+  v.total = lookup.count;
+  Object.defineProperty(v, 'rows', { enumerable: true, get: () => lookup.seen().map(flowRow) });
+  return v;
 }
 
 export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } = {}): View {
@@ -137,19 +163,7 @@ export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } =
       });
       const fl = factValue(b.flows);
       flows[bid] = fl
-        ? {
-            host: h.name,
-            bridge: b.name,
-            file: fl.file,
-            complete: fl.complete,
-            rows: fl.entries.map((e) => ({
-              table: e.flow.table ?? 0,
-              priority: e.flow.priority ?? 32768,
-              rule: formatFlowRule(e.flow),
-              n_packets: e.flow.stats.n_packets ?? null,
-              line: e.from.line,
-            })),
-          }
+        ? flowsView(h.name, b.name, fl)
         : {
             host: h.name,
             bridge: b.name,

@@ -190,3 +190,31 @@ describe('report', () => {
     expect(reportPage({ x: '<!--' })).not.toContain('"<!--"');
   });
 });
+
+describe('a big dump on the page (read as an index)', () => {
+  it('shows the flows the traces looked up, as of when the page is sent, and says how many the dump has', () => {
+    const whole = loadCase(readCase(SEED)).view;
+    const snap = readCase(SEED, { lazyFlows: 0 });
+    const { view } = loadCase(snap);
+    const id = Object.keys(view.flows).find((k) => view.flows[k]!.bridge === 'br-int')!;
+    const all = whole.flows[id]!.rows;
+    const shown = JSON.parse(JSON.stringify(view.flows[id]));
+    expect(shown.total).toBe(all.length);
+    const lookup = snap.hosts.flatMap((h) => h.bridges).find((b) => b.name === 'br-int')!.flows;
+    if (!lookup.known || !lookup.value.lookup) throw new Error('br-int read as an index');
+    // Exactly what was read, in dump order, as the whole dump shows it.
+    expect(shown.rows.length).toBe(lookup.value.lookup.parsed);
+    expect(shown.rows.length).toBeGreaterThan(0);
+    expect(shown.rows).toEqual(
+      all.filter((r) => shown.rows.some((x: { line: number }) => x.line === r.line)),
+    );
+    // A later trace reads more: the page sent then shows it.
+    lookup.value.lookup.table(0);
+    const later = JSON.parse(JSON.stringify(view.flows[id]));
+    expect(later.rows.map((r: { line: number }) => r.line)).toEqual(
+      all
+        .filter((r) => r.table === 0 || shown.rows.some((x: { line: number }) => x.line === r.line))
+        .map((r) => r.line),
+    );
+  });
+});

@@ -911,7 +911,7 @@
   function renderFlowBridges() {
     const sel = clear($('flow-bridge'));
     for (const [id, f] of Object.entries(state.view.flows))
-      sel.append(el('option', { value: id }, `${f.host} ${f.bridge} (${f.rows.length})`));
+      sel.append(el('option', { value: id }, `${f.host} ${f.bridge} (${f.total ?? f.rows.length})`));
   }
   function selectFlowBridge(id) {
     $('flow-bridge').value = id;
@@ -945,7 +945,12 @@
         ),
       );
     }
-    note.textContent = `${f.file}${f.complete ? '' : ' (incomplete dump)'} — ${rows.length} of ${f.rows.length} flows${rows.length > shown.length ? `, first ${shown.length} shown: filter to narrow` : ''}`;
+    // A big dump: only the flows traces looked up were read (the rest is on no traced path).
+    const read =
+      f.total === undefined
+        ? ''
+        : ` read by the traces (the dump has ${f.total}; \`vifpath snapshot\` lists them all)`;
+    note.textContent = `${f.file}${f.complete ? '' : ' (incomplete dump)'} — ${rows.length} of ${f.rows.length} flows${read}${rows.length > shown.length ? `, first ${shown.length} shown: filter to narrow` : ''}`;
   }
 
   // ---- Ports table (the table view above BIG nodes) and search.
