@@ -39,7 +39,8 @@ export class BoundedMemo<K, V> {
  * concatenation is flattened into a string of its own, and the view is then into that.
  */
 export function ownString(s: string): string {
-  return ` ${s}`.slice(1);
+  // Shorter ones are never views: V8 copies them when it cuts them out.
+  return s.length < 13 ? s : ` ${s}`.slice(1);
 }
 
 /**
@@ -49,9 +50,10 @@ export function ownString(s: string): string {
  * miss is an own copy (ownString), as in BoundedMemo.
  */
 export class TextMemo<V> {
-  private keys: (string | undefined)[] = [];
-  private hashes = new Int32Array(0);
-  private values: (V | undefined)[] = [];
+  /** Per slot, its key's hash with the low bit set (0: an empty slot): probed without a key read. */
+  private tags = new Int32Array(0);
+  /** Key and value of slot i at 2i and 2i + 1: a hit reads one place of memory for both. */
+  private entries: (string | V | undefined)[] = [];
   private mask = 0;
   private size = 0;
 
@@ -72,41 +74,45 @@ export class TextMemo<V> {
    * character folded in as h = Math.imul(h ^ c, TEXT_HASH_PRIME) from TEXT_HASH_BASIS).
    */
   getHashed(src: string, a: number, b: number, h: number): V {
+    const tag = h | 1;
     const len = b - a;
-    let i = h & this.mask;
-    for (let k = this.keys[i]; k !== undefined; k = this.keys[i]) {
-      if (this.hashes[i] === h && k.length === len && sameText(src, a, k)) return this.values[i]!;
+    const tags = this.tags;
+    let i = tag & this.mask;
+    for (let t = tags[i]!; t !== 0; t = tags[i]!) {
+      if (t === tag) {
+        const k = this.entries[2 * i] as string;
+        if (k.length === len && sameText(src, a, k)) return this.entries[2 * i + 1] as V;
+      }
       i = (i + 1) & this.mask;
     }
     const key = ownString(src.slice(a, b));
     const v = this.make(key);
     if (this.size >= this.max) this.clear();
-    else if (2 * (this.size + 1) > this.keys.length) this.grow();
-    this.insert(key, h, v);
+    else if (2 * (this.size + 1) > tags.length) this.grow();
+    this.insert(key, tag, v);
     return v;
   }
 
-  private insert(key: string, h: number, v: V): void {
-    let i = h & this.mask;
-    while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
-    this.keys[i] = key;
-    this.hashes[i] = h;
-    this.values[i] = v;
+  private insert(key: string, tag: number, v: V): void {
+    let i = tag & this.mask;
+    while (this.tags[i] !== 0) i = (i + 1) & this.mask;
+    this.tags[i] = tag;
+    this.entries[2 * i] = key;
+    this.entries[2 * i + 1] = v;
     this.size++;
   }
 
   private grow(): void {
-    const { keys, hashes, values } = this;
-    this.alloc(keys.length * 2);
+    const { tags, entries } = this;
+    this.alloc(tags.length * 2);
     this.size = 0;
-    for (let j = 0; j < keys.length; j++)
-      if (keys[j] !== undefined) this.insert(keys[j]!, hashes[j]!, values[j]!);
+    for (let j = 0; j < tags.length; j++)
+      if (tags[j] !== 0) this.insert(entries[2 * j] as string, tags[j]!, entries[2 * j + 1] as V);
   }
 
   private alloc(slots: number): void {
-    this.keys = new Array<string | undefined>(slots).fill(undefined);
-    this.values = new Array<V | undefined>(slots).fill(undefined);
-    this.hashes = new Int32Array(slots);
+    this.tags = new Int32Array(slots);
+    this.entries = new Array<string | V | undefined>(2 * slots).fill(undefined);
     this.mask = slots - 1;
   }
 

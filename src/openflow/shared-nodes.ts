@@ -275,6 +275,10 @@ function morePartRoom(): void {
   partHash = grow(partHash);
 }
 
+/** 1 for the characters that mean nothing to splitActionsAt: all but , ( ) [ ] { } and ". */
+const LIST_PLAIN = new Uint8Array(128).fill(1);
+for (const c of ',()[]{}"') LIST_PLAIN[c.charCodeAt(0)] = 0;
+
 /**
  * Split src[a, b) into actions as parseActions would (splitTopLevel at commas, after `balanced`),
  * into partStart/partEnd/partHash; their count, or -1 for a list to leave to parseActions: empty,
@@ -292,6 +296,11 @@ function splitActionsAt(src: string, a: number, b: number): number {
   let nestedCommas = 0;
   for (let i = a; i < b; i++) {
     const c = src.charCodeAt(i);
+    // Most characters are none of those below: one table read tells.
+    if (c >= 128 || LIST_PLAIN[c] === 1) {
+      h = Math.imul(h ^ c, TEXT_HASH_PRIME);
+      continue;
+    }
     if (c === 44) {
       if (depth === 0) {
         if (i === start) return -1;
@@ -328,7 +337,8 @@ function splitActionsAt(src: string, a: number, b: number): number {
 /** Frozen action lists by their nodes (identity), open addressing on a hash of the nodes' texts. */
 class ListsByNodes {
   private mask = 0;
-  private hashes = new Int32Array(0);
+  /** Per slot, the hash with the low bit set (0: an empty slot), probed before any list is read. */
+  private tags = new Int32Array(0);
   private lists: (Action[] | undefined)[] = [];
   private size = 0;
 
@@ -338,42 +348,66 @@ class ListsByNodes {
 
   /** The list of nodes[0, n) (h: their hash), made from a copy on first sight. */
   get(nodes: Action[], n: number, h: number): Action[] {
-    let i = h & this.mask;
-    for (let l = this.lists[i]; l !== undefined; l = this.lists[i]) {
-      if (this.hashes[i] === h && l.length === n && sameNodes(l, nodes, n)) return l;
+    const tag = h | 1;
+    const tags = this.tags;
+    let i = tag & this.mask;
+    for (let t = tags[i]!; t !== 0; t = tags[i]!) {
+      if (t === tag) {
+        const l = this.lists[i]!;
+        if (l.length === n && sameNodes(l, nodes, n)) return l;
+      }
       i = (i + 1) & this.mask;
     }
-    const list = Object.freeze(nodes.slice(0, n)) as Action[];
+    const list = Object.freeze(listOf(nodes, n)) as Action[];
     if (this.size >= this.max) this.clear();
-    else if (2 * (this.size + 1) > this.lists.length) this.grow();
-    this.insert(list, h);
+    else if (2 * (this.size + 1) > tags.length) this.grow();
+    this.insert(list, tag);
     return list;
   }
 
-  private insert(list: Action[], h: number): void {
-    let i = h & this.mask;
-    while (this.lists[i] !== undefined) i = (i + 1) & this.mask;
+  private insert(list: Action[], tag: number): void {
+    let i = tag & this.mask;
+    while (this.tags[i] !== 0) i = (i + 1) & this.mask;
+    this.tags[i] = tag;
     this.lists[i] = list;
-    this.hashes[i] = h;
     this.size++;
   }
 
   private grow(): void {
-    const { hashes, lists } = this;
-    this.alloc(lists.length * 2);
+    const { tags, lists } = this;
+    this.alloc(tags.length * 2);
     this.size = 0;
-    for (let j = 0; j < lists.length; j++) if (lists[j] !== undefined) this.insert(lists[j]!, hashes[j]!);
+    for (let j = 0; j < tags.length; j++) if (tags[j] !== 0) this.insert(lists[j]!, tags[j]!);
   }
 
   private alloc(slots: number): void {
     this.lists = new Array<Action[] | undefined>(slots).fill(undefined);
-    this.hashes = new Int32Array(slots);
+    this.tags = new Int32Array(slots);
     this.mask = slots - 1;
   }
 
   clear(): void {
     this.alloc(1024);
     this.size = 0;
+  }
+}
+
+/** A copy of nodes[0, n), by array literal for the common counts (see flow.ts's matchOf). */
+function listOf(nodes: readonly Action[], n: number): Action[] {
+  const s = nodes;
+  switch (n) {
+    case 1:
+      return [s[0]!];
+    case 2:
+      return [s[0]!, s[1]!];
+    case 3:
+      return [s[0]!, s[1]!, s[2]!];
+    case 4:
+      return [s[0]!, s[1]!, s[2]!, s[3]!];
+    case 5:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!];
+    default:
+      return s.slice(0, n);
   }
 }
 
