@@ -378,6 +378,18 @@ const CORPUS: Row[] = [
     code: 'tunnel-port-missing',
   },
   {
+    // Was 'problem' tunnel-port-missing: without compute1's br-tun flows nothing in the case says
+    // the VM's network is an overlay (it could be a VLAN network on a host that also tunnels).
+    name: "vxlan-tunport without compute1's br-tun dumps: undecided, the network's type and the dump asked for",
+    build: () => example('vxlan-tunport', (d) => rmDumps(d, 'compute1', 'br-tun')),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.findings.map((f) => f.code)).toContain('tunnel-network-type-unknown');
+      expect(d.collectNext).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
+    },
+  },
+  {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),
     verdict: 'undecided',

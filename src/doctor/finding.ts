@@ -44,6 +44,7 @@ export type FindingCode =
   | 'tunnel-flood-missing'
   | 'tunnel-key-unmapped'
   | 'tunnel-local-ip'
+  | 'tunnel-network-type-unknown'
   | 'tunnel-port-missing'
   | 'tunnel-receiver-missing'
   | 'tunnel-remote-unknown'

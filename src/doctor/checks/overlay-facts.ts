@@ -1,13 +1,18 @@
 // Shared facts for the overlay checks: the tunnel interfaces of a host with their options and
 // evidence, and the underlay addresses the case proves each host owns.
 
-import { nodesOf, type TraceNode } from '../../dataplane/tree.ts';
+import { nodesOf, ruleText, type TraceNode } from '../../dataplane/tree.ts';
 import type { TunnelConfig } from '../../dataplane/tunnel.ts';
 import { tunnelConfig } from '../../dataplane/tunnel.ts';
 import type { Evidence } from '../../model/evidence.ts';
+import { tableFlows } from '../../model/flows.ts';
+import { bridgeRole } from '../../model/roles.ts';
 import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
+import type { Flow } from '../../openflow/types.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
+import type { EvidenceItem } from '../finding.ts';
 import { unprovenAt } from '../proof.ts';
+import { evid } from './check.ts';
 
 export interface TunnelIface {
   host: Host;
@@ -62,4 +67,165 @@ export function tunnelHopsOfFailedDiscovers(
     for (const n of nodesOf(t.tree, 'tunnel')) if (!unprovenAt(ctx.world, t, n)) out.push({ vm, n });
   }
   return out;
+}
+
+/**
+ * What the case says of the VM's network type, from its host's flows for the VM's local VLAN (the
+ * port's tag): an overlay when a flow puts that VLAN into a tunnel key (br-tun's FLOOD/UCAST_TO_TUN)
+ * or maps a key to it (TUN_TO_LV); a VLAN or flat network when its physical bridge translates or
+ * strips it (local VLAN → segmentation id), or the integration bridge tags frames from a physical
+ * patch with it. Both, or neither: unknown, with why.
+ */
+export interface NetworkKind {
+  kind: 'overlay' | 'vlan' | 'unknown';
+  /** The flows that say so (for 'unknown', those that contradict each other, if any). */
+  evidence: EvidenceItem[];
+  /** Why the kind is unknown, in words. */
+  why?: string;
+}
+
+/** The Neutron tables whose flows type a local VLAN (br-tun's TUN_TO_LV 3/4/6, UCAST/FLOOD_TO_TUN 20/22; 0 elsewhere). */
+const TYPING_TABLES = [0, 3, 4, 6, 20, 22];
+
+export function vmNetworkKind(vm: VmPort): NetworkKind {
+  const h = vm.host;
+  const tag = vm.port.tag.known ? vm.port.tag.value : undefined;
+  if (tag === undefined)
+    return { kind: 'unknown', evidence: [], why: `the tag of ${vm.port.name} is unknown` };
+  if (tag === null)
+    return { kind: 'unknown', evidence: [], why: `${vm.port.name} has no tag, so no local VLAN to follow` };
+  const overlay: EvidenceItem[] = [];
+  const vlan: EvidenceItem[] = [];
+  const who = `${vm.port.name}'s network`;
+  for (const b of h.bridges) {
+    if (!b.flows.known) continue;
+    const f = b.flows.value;
+    const role = bridgeRole(h, b).role;
+    const entries = f.lookup ? TYPING_TABLES.flatMap((t) => tableFlows(f, t)) : f.entries;
+    for (const e of entries) {
+      const where = `${h.name} ${b.name} table ${e.flow.table}`;
+      const rule = ruleText(e);
+      const matched = matchedVlan(e.flow);
+      const key = setTunId(e.flow);
+      if (matched === tag && key !== undefined) {
+        overlay.push(
+          evid(
+            `${who} is an overlay: ${where} puts its local VLAN ${tag} into tunnel key 0x${key.toString(16)}: ${rule}`,
+            e.from,
+          ),
+        );
+        continue;
+      }
+      const setVlan = setVid(e.flow);
+      const keyIn = matchedTunId(e.flow);
+      if (keyIn !== undefined && setVlan === tag) {
+        overlay.push(
+          evid(
+            `${who} is an overlay: ${where} maps tunnel key 0x${keyIn.toString(16)} to its local VLAN ${tag}: ${rule}`,
+            e.from,
+          ),
+        );
+        continue;
+      }
+      if (role === 'physical' && matched === tag && keyIn === undefined) {
+        const strips = e.flow.actions.some((a) => a.type === 'strip_vlan' || a.type === 'pop_vlan');
+        if (setVlan !== undefined && setVlan !== tag)
+          vlan.push(
+            evid(
+              `${who} is a VLAN network: ${where} translates its local VLAN ${tag} to VLAN ${setVlan}: ${rule}`,
+              e.from,
+            ),
+          );
+        else if (strips && setVlan === undefined)
+          vlan.push(evid(`${who} is a flat network: ${where} strips its local VLAN ${tag}: ${rule}`, e.from));
+        continue;
+      }
+      if (role === 'integration' && setVlan === tag && keyIn === undefined && fromPhysicalPatch(h, b, e.flow))
+        vlan.push(
+          evid(
+            `${who} is a VLAN or flat network: ${where} tags frames from a physical bridge with its local VLAN ${tag}: ${rule}`,
+            e.from,
+          ),
+        );
+    }
+  }
+  if (overlay.length && !vlan.length) return { kind: 'overlay', evidence: overlay };
+  if (vlan.length && !overlay.length) return { kind: 'vlan', evidence: vlan };
+  if (overlay.length)
+    return {
+      kind: 'unknown',
+      evidence: [...overlay, ...vlan],
+      why: `${h.name}'s flows give its local VLAN ${tag} both a tunnel key and a physical network`,
+    };
+  const dumps = h.bridges.filter((b) => b.flows.known).length;
+  return {
+    kind: 'unknown',
+    evidence: [],
+    why:
+      dumps === 0
+        ? `${h.name} has no flow dump`
+        : `no flow of ${h.name} the case holds maps its local VLAN ${tag} to a tunnel key or a physical network`,
+  };
+}
+
+/** The dl_vlan (or vlan_vid with its present bit) a flow matches exactly, if any. */
+function matchedVlan(f: Flow): number | undefined {
+  for (const m of f.match) {
+    if (m.kind !== 'field' || m.value.t !== 'int' || m.value.m !== undefined) continue;
+    if (m.field === 'dl_vlan') return m.value.v;
+    if (m.field === 'vlan_vid' && m.value.v & 0x1000) return m.value.v & 0xfff;
+  }
+  return undefined;
+}
+
+function matchedTunId(f: Flow): bigint | undefined {
+  for (const m of f.match)
+    if (m.kind === 'field' && m.field === 'tun_id' && m.value.t === 'big' && m.value.m === undefined)
+      return m.value.v;
+  return undefined;
+}
+
+/** The tunnel key a flow's actions set (set_field, set_tunnel, load of the whole field). */
+function setTunId(f: Flow): bigint | undefined {
+  let key: bigint | undefined;
+  for (const a of f.actions) {
+    if (a.type === 'set_tunnel') key = a.id;
+    else if (a.type === 'set_field' && a.dst.field === 'tun_id' && a.value.t === 'big') key = a.value.v;
+    else if (a.type === 'set_field' && a.dst.field === 'tun_id' && a.value.t === 'int')
+      key = BigInt(a.value.v);
+    else if (a.type === 'load' && a.dst.field === 'tun_id' && a.dst.start === undefined) key = a.value;
+  }
+  return key;
+}
+
+/** The VLAN id a flow's actions set (mod_vlan_vid, set_field of vlan_vid), if any. */
+function setVid(f: Flow): number | undefined {
+  let vid: number | undefined;
+  for (const a of f.actions) {
+    if (a.type === 'mod_vlan_vid') vid = a.vid;
+    else if (a.type === 'set_field' && a.dst.field === 'vlan_vid' && a.value.t === 'int')
+      vid = a.value.v & 0xfff;
+    else if (a.type === 'strip_vlan' || a.type === 'pop_vlan') vid = undefined;
+  }
+  return vid;
+}
+
+/** The flow matches in_port of a patch port whose peer is on a physical bridge (or named int-<bridge>). */
+function fromPhysicalPatch(h: Host, b: Bridge, f: Flow): boolean {
+  const m = f.match.find((x) => x.kind === 'field' && x.field === 'in_port');
+  if (m?.kind !== 'field' || m.value.t !== 'port') return false;
+  const ref = m.value.port;
+  const port = b.ports.find((p) =>
+    p.interfaces.some((i) =>
+      ref.kind === 'name'
+        ? i.name === ref.name
+        : ref.kind === 'number' && i.ofport.known && i.ofport.value === ref.n,
+    ),
+  );
+  const i = port?.interfaces[0];
+  if (!port || !i) return false;
+  const peer = i.options.known ? i.options.value.peer : undefined;
+  const peerBridge = peer ? h.bridges.find((x) => x.ports.some((p) => p.name === peer)) : undefined;
+  if (peerBridge) return bridgeRole(h, peerBridge).role === 'physical';
+  return peer === undefined && port.name.startsWith('int-');
 }

@@ -1,12 +1,19 @@
 // The overlay checks on the Neutron overlay as data: each failure of ovs-tunnels.md §7 the case can
 // show is named with its cause and evidence; the healthy overlay gives none of them.
 
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../parse/services.ts';
 import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, runCheck as run2, tmpCase } from '../../testing/case-edits.ts';
+import {
+  cleanupCases,
+  edit,
+  runCheck as run2,
+  seedCase,
+  tagSeedVif16,
+  tmpCase,
+} from '../../testing/case-edits.ts';
 import { ROOT } from '../../testing/fixtures.ts';
 import { type OverlayOptions, overlayCase } from '../../testing/overlay-case.ts';
 import { buildSnapshot } from '../../testing/snapshot-builder.ts';
@@ -214,5 +221,65 @@ describe('a br-tun without its flow dump: NORMAL assumed there proves nothing', 
     expect(d.verdict).toBe('problem');
     expect(d.findings[0]!.code).toBe('tunnel-port-missing');
     expect(d.findings.map((f) => f.code)).not.toContain('tunnel-key-unmapped');
+  });
+});
+
+// A missing tunnel is a cause only on an overlay network: the case must say the VM's network is
+// one (its host's flows put the VM's local VLAN into a tunnel key, or map a key to it). A VLAN or
+// flat network (its physical bridge translates the local VLAN) needs no tunnel; a network the
+// case does not type is a gap naming what would type it, never an error.
+describe("tunnel-port-missing only when the VM's network is proven an overlay", () => {
+  afterAll(cleanupCases);
+  const VM_MAC = 'fa:16:3e:11:22:33';
+
+  it("vxlan-tunport: compute1's br-tun flows map the VM's VLAN 1 to tun_id 0x3e9, cited as evidence", () => {
+    const d = diagnose(readCase(join(ROOT, 'examples/vxlan-tunport')), { vm: VM_MAC });
+    const f = d.findings.find((x) => x.code === 'tunnel-port-missing')!;
+    expect(f.severity).toBe('error');
+    expect(f.evidence).toContainEqual({
+      text: expect.stringMatching(
+        /^tap7f3e1c2a-9b's network is an overlay: compute1 br-tun table 22 puts its local VLAN 1 into tunnel key 0x3e9: priority=1,dl_vlan=1 actions=/,
+      ),
+      file: 'compute1/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-tun',
+      line: expect.any(Number),
+    });
+  });
+
+  it("vxlan-tunport without compute1's br-tun dumps: the type is unknown, a gap saying what to collect", () => {
+    const d = diagnose(readCase(exampleWithout('vxlan-tunport', 'compute1', BR_TUN_DUMPS)), { vm: VM_MAC });
+    expect(d.findings.map((f) => f.code)).not.toContain('tunnel-port-missing');
+    expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(d.verdict).toBe('undecided');
+    const g = d.findings.find((f) => f.code === 'tunnel-network-type-unknown')!;
+    expect(g.role).toBe('gap');
+    expect(g.message).toMatch(
+      /^compute1 shows no tunnel to network \(172\.16\.0\.13\), where the DHCP server qdhcp-3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12 is, but the case does not say whether tap7f3e1c2a-9b's network is an overlay/,
+    );
+    expect(g.fix).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
+    expect(g.fix).toContain('openstack port show port-vm1 -c network_id');
+    expect(d.collectNext).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
+  });
+
+  it('a VLAN network (the seed, tagged, with a VXLAN tunnel on dom0 to another host): no tunnel claim', () => {
+    // The seed with vif16.0 tagged 1 and DomU translating 1042 where Dom0 sends 1041 (a proven
+    // drop), in a deployment that also runs VXLAN: dom0 has a tunnel to a third host, DomU's agent
+    // has local_ip 192.0.2.30. xapi3 translates local VLAN 1 to 1041: the network is a VLAN one.
+    const dir = seedCase((d) => {
+      tagSeedVif16(d, 1);
+      edit(join(d, 'domu/ovs-ofctl_dump-flows_br-int'), 'dl_vlan=1041', 'dl_vlan=1042');
+      appendFileSync(
+        join(d, 'dom0/ovs-vsctl_show'),
+        'Bridge "br-tun"\n    Port "vxlan-c0000263"\n        Interface "vxlan-c0000263"\n            type: vxlan\n            options: {in_key=flow, local_ip="192.0.2.10", out_key=flow, remote_ip="192.0.2.99"}\n',
+      );
+      writeFileSync(
+        join(d, 'domu/openvswitch_agent.ini'),
+        '[ovs]\nlocal_ip = 192.0.2.30\nbridge_mappings = physnet1:br-eth1\n[agent]\ntunnel_types = vxlan\n',
+      );
+    });
+    const d = diagnose(readCase(dir));
+    expect(d.findings.map((f) => f.code)).not.toContain('tunnel-port-missing');
+    expect(d.findings.map((f) => f.code)).not.toContain('tunnel-network-type-unknown');
+    expect(d.verdict).toBe('problem');
+    expect(d.findings[0]!.code).toBe('vlan-mismatch');
   });
 });

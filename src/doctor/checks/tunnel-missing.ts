@@ -1,17 +1,28 @@
 // The VM's host has no tunnel to the host of the DHCP server (l2population never created it), or
 // has one that the flood flow of br-tun table 22 leaves out: the DISCOVER never enters the tunnel.
+// Only on an overlay network: the VM's host runs tunnels for other networks too, and a VLAN or flat
+// network needs none. The case must type the network (vmNetworkKind): a VLAN/flat one gives
+// nothing, an untyped one a gap saying what would type it.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
-import { reachedServer } from '../context.ts';
+import { shellWord } from '../../runner/runner.ts';
+import { reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { vlanOf } from './drop-evidence.ts';
 import { excerptGap } from './excerpt.ts';
-import { addressesOf, RESTART_AGENT, tunnelsOf } from './overlay-facts.ts';
+import {
+  addressesOf,
+  type NetworkKind,
+  RESTART_AGENT,
+  type TunnelIface,
+  tunnelsOf,
+  vmNetworkKind,
+} from './overlay-facts.ts';
 
 export const tunnelMissing: Check = {
   id: 'tunnel-missing',
@@ -24,6 +35,8 @@ export const tunnelMissing: Check = {
       if (!t || reachedServer(ctx, vm)) continue;
       const mine = tunnelsOf(vm.host);
       if (mine.length === 0) continue; // not an overlay host
+      const kind = vmNetworkKind(vm);
+      if (kind.kind === 'vlan') continue; // a VLAN or flat network: no tunnel is on its path
       const tunnelled = new Set(
         nodesOf(t.tree, 'tunnel').map((n) => `${n.from.host}\u0000${n.from.remote_ip}`),
       );
@@ -58,6 +71,10 @@ export const tunnelMissing: Check = {
           );
           continue;
         }
+        if (toSrv.length === 0 && kind.kind === 'unknown') {
+          out.push(untyped(vm, srv.ns.name, srv.host.name, addrs, mine, kind));
+          continue;
+        }
         if (toSrv.length === 0) {
           out.push({
             code: 'tunnel-port-missing',
@@ -67,6 +84,7 @@ export const tunnelMissing: Check = {
             rootCause:
               "the OVS agent did not create the tunnel port: with l2_population it adds a tunnel only when the server tells it a port of the network is on that host (the DHCP agent's port not bound, an l2pop message lost, or the other agent's local_ip/tunnel_types not reported)",
             evidence: [
+              ...kind.evidence,
               evid(`${srv.host.name} owns ${addrs.join(', ')}`),
               evid(`${vm.host.name}'s tunnels:`),
               ...others,
@@ -95,7 +113,8 @@ export const tunnelMissing: Check = {
             (f) =>
               f.flow.table === 22 && vlanOf(f.flow) !== undefined && (tag === null || vlanOf(f.flow) === tag),
           );
-          if (mineFlood.length === 0 || mineFlood.some((f) => outputsTo(f.flow))) continue;
+          if (mineFlood.length === 0 || mineFlood.some((f) => outputsTo(f.flow)) || kind.kind !== 'overlay')
+            continue;
           out.push({
             code: 'tunnel-flood-missing',
             severity: 'error',
@@ -120,3 +139,39 @@ export const tunnelMissing: Check = {
     return out;
   },
 };
+
+/**
+ * No tunnel to the server's host, on a network the case does not type: a missing tunnel would be
+ * the cause only on an overlay. What would type it: the tunnel bridge's flows, the port's network.
+ */
+function untyped(
+  vm: VmPort,
+  ns: string,
+  srvHost: string,
+  addrs: string[],
+  mine: TunnelIface[],
+  kind: NetworkKind,
+): Finding {
+  const h = vm.host;
+  const ids = vm.port.interfaces[0]?.externalIds;
+  const ifaceId = ids?.known ? ids.value['iface-id'] : undefined;
+  const undumped = [...new Set(mine.map((t) => t.bridge))].filter((b) => !b.flows.known);
+  return {
+    code: 'tunnel-network-type-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${h.name}:${vm.port.name}`,
+    message: `${h.name} shows no tunnel to ${srvHost} (${addrs.join(', ')}), where the DHCP server ${ns} is, but the case does not say whether ${vm.port.name}'s network is an overlay (VXLAN/GRE/Geneve) or a VLAN/flat one (${kind.why}): the missing tunnel is the cause only for an overlay`,
+    evidence: [
+      ...kind.evidence,
+      ...mine.map((x) => evid(`${x.iface.name}: remote_ip=${x.cfg.remoteIp ?? '?'}`, x.from)),
+    ],
+    fix: [
+      ...undumped.map((b) => `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}   # on ${h.name}`),
+      ifaceId
+        ? `openstack port show ${shellWord(ifaceId)} -c network_id`
+        : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
+      'openstack network show <network_id> -c provider:network_type -c provider:segmentation_id',
+    ],
+  };
+}
