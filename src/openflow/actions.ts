@@ -19,6 +19,7 @@ import {
   parsePortNumber,
   parsePortRef,
   parseUint,
+  uintOf,
 } from './values.ts';
 
 const REF = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
@@ -53,6 +54,16 @@ function readFieldRef(text: string): FieldRef {
     if (ref.end >= def.bits) syntaxError(`bit range ${text} exceeds the ${def.bits}-bit field`, text);
   }
   return ref;
+}
+
+/** text[start, end) is one or more decimal digits. */
+function isDigits(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** text[start, end) is an identifier: [A-Za-z_][A-Za-z0-9_]*. */
@@ -310,7 +321,9 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
       const dst = parseFieldRef(d);
       // OVS refuses a value wider than what it loads ("value 0x10 does not fit into 4 bits").
       const width = dst.start === undefined ? lookupField(dst.field!)!.bits : dst.end! - dst.start + 1;
-      if (width < 128 && value >> BigInt(width) !== 0n)
+      // A value below 2^52 (most) is compared as a number: no BigInt made for the test.
+      const small = uintOf(v);
+      if (width < 128 && (small >= 0 ? small >= 2 ** width : value >> BigInt(width) !== 0n))
         syntaxError(`load:${v}->${d}: ${v} does not fit in the ${width} bits it loads (OVS refuses it)`, v);
       return { type: 'load', value, hex: v.startsWith('0x'), dst };
     },
@@ -349,13 +362,27 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [
     'conjunction',
     (arg) => {
-      const m = /^(\d+),(\d+)\/(\d+)$/.exec(need(arg, 'conjunction'));
-      if (!m) syntaxError(`conjunction(${arg}): expected (id,k/n)`, arg ?? '');
-      const clause = Number(m[2]);
-      const nClauses = Number(m[3]);
+      // id,k/n: three runs of decimal digits (what /^(\d+),(\d+)\/(\d+)$/ takes, without its match).
+      const a = need(arg, 'conjunction');
+      const comma = a.indexOf(',');
+      const slash = comma < 0 ? -1 : a.indexOf('/', comma + 1);
+      if (
+        slash < 0 ||
+        !isDigits(a, 0, comma) ||
+        !isDigits(a, comma + 1, slash) ||
+        !isDigits(a, slash + 1, a.length)
+      )
+        syntaxError(`conjunction(${arg}): expected (id,k/n)`, arg ?? '');
+      const clause = Number(a.slice(comma + 1, slash));
+      const nClauses = Number(a.slice(slash + 1));
       if (nClauses < 2 || nClauses > 64 || clause < 1 || clause > nClauses)
         syntaxError(`conjunction(${arg}): clause k/n needs 1 ≤ k ≤ n and 2 ≤ n ≤ 64`, arg ?? '');
-      return { type: 'conjunction', id: parseUint(m[1]!, 32, 'conjunction id'), clause, nClauses };
+      return {
+        type: 'conjunction',
+        id: parseUint(a.slice(0, comma), 32, 'conjunction id'),
+        clause,
+        nClauses,
+      };
     },
   ],
   [

@@ -9,7 +9,7 @@ import { matchItemHashed, resetSharedNodes, sharedActions } from './shared-nodes
 import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { Action, BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
-import { formatIntValue, parseBigValue, parseUint, uintAt } from './values.ts';
+import { formatIntValue, hexDigit, parseBigValue, parseUint, uintAt } from './values.ts';
 
 const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
   'send_flow_rem',
@@ -57,12 +57,50 @@ export function resetFlowSharing(): void {
   lastCookie = undefined;
 }
 
-function cookieAt(line: string, vs: number, end: number): BigValue {
-  if (!lastCookie || end - vs !== lastCookieText.length || !wordAt(line, vs, lastCookieText)) {
-    const val = line.slice(vs, end);
-    lastCookie = parseBigValue(val, 64, true, 'cookie');
-    lastCookieText = ownString(val);
+// The last cookie's value when it is 0x-hex (as dumps print it), in 32-bit halves, and its length:
+// the next line's cookie is compared by value in one reading of its digits (an equal value with as
+// many digits is an equal node, whatever the case of its letters).
+let lastHex = false;
+let lastHi = 0;
+let lastLo = 0;
+let lastLen = 0;
+
+// What readHex64 read.
+let hexHi = 0;
+let hexLo = 0;
+
+/** The 0x-hex number of 1 to 16 digits at line[vs, end) into hexHi and hexLo; false for any other text. */
+function readHex64(line: string, vs: number, end: number): boolean {
+  const n = end - vs - 2;
+  if (n < 1 || n > 16 || line.charCodeAt(vs) !== 48 || line.charCodeAt(vs + 1) !== 120) return false;
+  const split = end - Math.min(n, 8);
+  let hi = 0;
+  let lo = 0;
+  for (let i = vs + 2; i < end; i++) {
+    const d = hexDigit(line.charCodeAt(i));
+    if (d < 0) return false;
+    if (i < split) hi = hi * 16 + d;
+    else lo = lo * 16 + d;
   }
+  hexHi = hi;
+  hexLo = lo;
+  return true;
+}
+
+function cookieAt(line: string, vs: number, end: number): BigValue {
+  if (lastCookie !== undefined) {
+    if (lastHex) {
+      if (end - vs === lastLen && readHex64(line, vs, end) && hexHi === lastHi && hexLo === lastLo)
+        return lastCookie;
+    } else if (end - vs === lastCookieText.length && wordAt(line, vs, lastCookieText)) return lastCookie;
+  }
+  const val = line.slice(vs, end);
+  lastCookie = parseBigValue(val, 64, true, 'cookie');
+  lastCookieText = ownString(val);
+  lastLen = end - vs;
+  lastHex = readHex64(line, vs, end);
+  lastHi = hexHi;
+  lastLo = hexLo;
   return lastCookie;
 }
 

@@ -155,7 +155,8 @@ export function macAt(text: string, start: number): number {
   return n;
 }
 
-function hexDigit(c: number): number {
+/** The value of the hex digit with char code c, or -1. */
+export function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
