@@ -22,7 +22,7 @@ import {
   runTable,
   unsupported,
 } from './trace.ts';
-import type { TraceNode } from './tree.ts';
+import type { ActionAt, TraceNode } from './tree.ts';
 import { OFPP_LOCAL, type RtBridge } from './world.ts';
 
 /** What a handler sees: the bridge, the packet (mutable), the flow and the node to append to. */
@@ -55,7 +55,13 @@ function notModelled(fr: Frame, what: string): void {
   ignoredAction(fr.e, {
     code: 'unsupported-action',
     text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} is not modelled (${at(fr)})`,
+    at: actionAt(fr, what),
   });
+}
+
+function actionAt(fr: Frame, why: string): ActionAt {
+  const { file, line } = fr.f.entry.from;
+  return { host: fr.rb.host, bridge: fr.rb.name, table: fr.table, action: fr.node.text, why, file, line };
 }
 
 function out(fr: Frame, n: number): void {
@@ -130,6 +136,7 @@ export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
     fr.e.ignored ??= {
       code: 'controller',
       text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} (${at(fr)}) sends the packet to the controller, whose reaction the case does not show`,
+      at: actionAt(fr, 'it sends the packet to the controller, whose reaction the case does not show'),
     };
     return undefined;
   },
@@ -348,6 +355,7 @@ function unmodelled(fr: Frame, why: string): undefined {
   ignoredAction(fr.e, {
     code: 'unsupported-action',
     text: `${fr.rb.host}:${fr.rb.name}: action ${fr.node.text} is not modelled (${why}; ${at(fr)})`,
+    at: actionAt(fr, why),
   });
   return undefined;
 }

@@ -161,6 +161,21 @@ export interface Uncertainty {
     /** An inferred bridge whose ports (but the patch) are unknown: what it does is not followed. */
     | 'bridge-ports-unknown';
   text: string;
+  /** An action the walk did not follow (unsupported-action, controller): the flow that holds it. */
+  at?: ActionAt;
+}
+
+/** Where an action the model does not follow ran: its flow's bridge, table, file and line. */
+export interface ActionAt {
+  host: string;
+  bridge: string;
+  table: number;
+  /** The action as dumped. */
+  action: string;
+  /** Why it is not followed (`unknown action`, `group tables are not in the case`, ...). */
+  why: string;
+  file: string;
+  line: number;
 }
 
 export type TraceNode =

@@ -43,6 +43,16 @@ describe('an action the simulator does not model', () => {
     expect(drop.reason.code).toBe('no-output');
     expect(drop.uncertain).toMatchObject({ code: 'unsupported-action' });
     expect(drop.uncertain!.text).toContain(`action dr0p is not modelled (unknown action; ${DUMP}:2)`);
+    // Where, as data (diagnose names it in its headline without reading the text).
+    expect(drop.uncertain!.at).toEqual({
+      host: 'h',
+      bridge: 'xapi3',
+      table: 0,
+      action: 'dr0p',
+      why: 'unknown action',
+      file: DUMP,
+      line: 2,
+    });
     expect(t.uncertain).toEqual([drop.uncertain]);
     expect(t.unsupported).toEqual([
       {

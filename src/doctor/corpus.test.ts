@@ -389,6 +389,42 @@ const CORPUS: Row[] = [
       expect(d.collectNext).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
     },
   },
+  // An action the simulator does not model on the DISCOVER's path: the headline names it, where it
+  // is (host, bridge, table, the flow's file:line) and that the path past it is unknown; the
+  // finding gives the flow and the ofproto/trace that shows what OVS does there.
+  ...(
+    [
+      ['dr0p', 'unknown action'],
+      ['bundle(eth_src,0,hrw,ofport,members:1,3)', 'bundle is not simulated'],
+    ] as const
+  ).map(([action, why]) => ({
+    name: `the seed with its drop edited to \`${action}\`: undecided, the headline names the action and where`,
+    build: () =>
+      seed((d) =>
+        edit(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          'priority=2,in_port=2 actions=drop',
+          `priority=2,in_port=2 actions=${action}`,
+        ),
+      ),
+    verdict: 'undecided' as const,
+    check: (d: Diagnosis) => {
+      const at = 'dom0 xapi3 table 0 (dom0/ovs-ofctl_dump-flows_xapi3:4)';
+      expect(d.headline).toBe(
+        `the DISCOVER from dom0:vif16.0 is not followed past \`${action}\` on ${at}: the simulator does not model that action (${why}), so where the packet goes from there is unknown; collect \`ovs-appctl ofproto/trace xapi3 'udp,in_port=2,vlan_tci=0x0000,dl_src=<the-VM-MAC>,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67'   # on dom0\``,
+      );
+      expect(d.findings.filter((f) => f.role === 'cause')).toEqual([]);
+      const f = d.findings.find((x) => x.code === 'action-not-modelled')!;
+      expect(f).toMatchObject({ role: 'gap', subject: 'dom0:xapi3' });
+      expect(f.message).toContain(`\`${action}\` on ${at}`);
+      expect(f.evidence).toContainEqual({
+        text: `priority=2,in_port=2 actions=${action}`,
+        file: 'dom0/ovs-ofctl_dump-flows_xapi3',
+        line: 4,
+      });
+      expect(d.collectNext[0]).toMatch(/^ovs-appctl ofproto\/trace xapi3 /);
+    },
+  })),
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),

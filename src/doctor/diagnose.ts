@@ -23,7 +23,13 @@ import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
 import type { Diagnosis, Finding, PathSummary } from './finding.ts';
-import { provenDelivered, provenDropped, whyUnproven } from './proof.ts';
+import {
+  type ActionNotFollowed,
+  actionsNotFollowed,
+  provenDelivered,
+  provenDropped,
+  whyUnproven,
+} from './proof.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
 export const CHECKS: readonly Check[] = [
@@ -105,6 +111,8 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       ],
     });
   }
+  // An action the trace does not follow past, on a path it leaves open: what is unknown, and where.
+  findings.push(...notFollowedFindings(ctx));
   // What the readers said of the input: a cut dump, another tool's error text, a file not read.
   // Never a fault by itself; the traces that depend on a cut dump are already unproven.
   findings.push(...inputNotes(s));
@@ -384,10 +392,12 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
     if (!out.includes(x)) out.push(x);
   };
   // Undecided: first what would settle a path whose verdict rests on a step the case does not show.
+  // Or past an action it is not followed beyond: the ofproto/trace that shows what OVS does there.
   if (deep)
-    for (const t of [...ctx.discover.values(), ...ctx.offer.values()]) {
+    for (const [vm, t] of [...ctx.discover, ...ctx.offer]) {
       const u = whyUnproven(ctx.world, t);
       if (u) add(u.remedy);
+      else for (const a of actionsNotFollowed(t, vm.mac !== undefined)) add(a.remedy);
     }
   for (const h of ctx.snapshot.hosts) for (const g of h.gaps) add(`${h.name}: ${g}`);
   for (const f of findings) if (f.role === 'gap') for (const x of f.fix) add(x);
@@ -432,8 +442,11 @@ function undecidedHeadline(
   ] as const) {
     if (!t || p?.[what]?.verdict.startsWith(NOT_TRACED)) continue;
     const u = whyUnproven(ctx.world, t);
-    if (!u) continue;
     const whose = what === 'discover' ? `the DISCOVER from ${p!.vm}` : `the OFFER back to ${p!.vm}`;
+    const action = u ? undefined : actionsNotFollowed(t, vm?.mac !== undefined)[0];
+    if (action)
+      return `${whose} is not followed past ${actionText(action)}, so where the packet goes from there is unknown; collect \`${action.remedy}\``;
+    if (!u) continue;
     if (t.verdict === 'incomplete')
       return `${whose} is not followed to its end: ${u.text}; collect \`${u.remedy}\``;
     const claim =
@@ -457,4 +470,41 @@ function undecidedHeadline(
   if (leaning)
     return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
   return 'see the findings and what to collect';
+}
+
+/** `` `dr0p` on dom0 xapi3 table 0 (file:line): the simulator does not model that action (why) ``. */
+function actionText(a: ActionNotFollowed): string {
+  const { at } = a;
+  const where = `\`${at.action}\` on ${at.host} ${at.bridge} table ${at.table} (${at.file}:${at.line})`;
+  return a.controller
+    ? `${where}: ${at.why}`
+    : `${where}: the simulator does not model that action (${at.why})`;
+}
+
+/** One gap per action the DISCOVER or OFFER of a VM is not followed past (the same flow once). */
+function notFollowedFindings(ctx: ReturnType<typeof buildContext>): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const vm of ctx.vms)
+    for (const [what, t] of [
+      [`the DISCOVER from ${vm.port.name}`, ctx.discover.get(vm)],
+      [`the OFFER back to ${vm.port.name}`, ctx.offer.get(vm)],
+    ] as const) {
+      if (!t) continue;
+      for (const a of actionsNotFollowed(t, vm.mac !== undefined)) {
+        const k = `${a.at.host}\u0000${a.at.file}\u0000${a.at.line}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({
+          code: 'action-not-modelled',
+          role: 'gap',
+          severity: 'warning',
+          subject: `${a.at.host}:${a.at.bridge}`,
+          message: `${what} meets ${actionText(a)}; where the packet goes past it is unknown, and no verdict rests on it`,
+          evidence: [{ text: a.rule, file: a.at.file, line: a.at.line }],
+          fix: [a.remedy],
+        });
+      }
+    }
+  return out;
 }

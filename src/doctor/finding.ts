@@ -15,6 +15,7 @@ export type FindingRole = 'cause' | 'consequence' | 'observation' | 'gap';
 
 /** Every finding code diagnose can give (one check module owns each; adding one is a type change). */
 export type FindingCode =
+  | 'action-not-modelled'
   | 'assumed-neutron-bridge'
   | 'contradicted'
   | 'dead-vlan'

@@ -19,10 +19,21 @@
 //
 // A step like that anywhere in the tree makes a 'dropped' trace unproven (the branch through it
 // may be the one that arrives); on the path to one node, it makes what that node says unproven.
-import { endpointIs, nodesOf, type TraceNode, type TraceResult } from '../dataplane/tree.ts';
+import { formatPacket } from '../dataplane/packet.ts';
+import { PLACEHOLDER_MAC } from '../dataplane/probes.ts';
+import {
+  type ActionAt,
+  bridgeOf,
+  endpointIs,
+  nodesOf,
+  ruleText,
+  type TraceNode,
+  type TraceResult,
+} from '../dataplane/tree.ts';
 import type { World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { formatMac } from '../openflow/values.ts';
 import { shellWord } from '../runner/runner.ts';
 
 /** One step a trace took on what the case does not show, and what would settle it. */
@@ -188,4 +199,47 @@ function notShownStep(t: TraceResult): Unproven | undefined {
  */
 export function provenDropped(w: World, t: TraceResult | undefined): boolean {
   return t?.verdict === 'dropped' && unprovenSteps(w, t).length === 0;
+}
+
+/** An action on a path the trace did not follow past (not modelled, or the controller's): where, and what settles it. */
+export interface ActionNotFollowed {
+  at: ActionAt;
+  /** The flow that holds it, as dumped without counters. */
+  rule: string;
+  /** `ovs-appctl ofproto/trace` of the packet as it entered that bridge: what OVS does there. */
+  remedy: string;
+  /** The action sends the packet to the controller (modelled; its reaction is not in the case). */
+  controller: boolean;
+}
+
+/**
+ * The actions a trace did not follow past whose branches leave its verdict open ('incomplete'):
+ * one per flow, in the order the trace met them. None for a trace whose verdict they do not hold.
+ * `vmMacKnown` false: the trace's VM MAC is the placeholder, named as such in the remedy.
+ */
+export function actionsNotFollowed(t: TraceResult, vmMacKnown: boolean): ActionNotFollowed[] {
+  if (t.verdict !== 'incomplete') return [];
+  const out: ActionNotFollowed[] = [];
+  for (const u of t.uncertain) {
+    const at = u.at;
+    if (!at || out.some((x) => x.at.file === at.file && x.at.line === at.line)) continue;
+    const table = nodesOf(t.tree, 'table').find(
+      (n) =>
+        n.host === at.host &&
+        n.bridge === at.bridge &&
+        n.flow?.from.file === at.file &&
+        n.flow.from.line === at.line,
+    );
+    const br = table ? bridgeOf(t.tree, table) : undefined;
+    let packet = br ? formatPacket(br.packet, String(br.packet.in_port)) : '<the packet>';
+    // A MAC the trace made up (the case has no attached-mac) is not a value to trace with.
+    if (!vmMacKnown) packet = packet.replace(formatMac(PLACEHOLDER_MAC), '<the-VM-MAC>');
+    out.push({
+      at,
+      rule: table?.flow ? ruleText(table.flow) : `${at.action} (${at.file}:${at.line})`,
+      remedy: `ovs-appctl ofproto/trace ${shellWord(at.bridge)} ${shellWord(packet)}   # on ${at.host}`,
+      controller: u.code === 'controller',
+    });
+  }
+  return out;
 }
