@@ -34,7 +34,7 @@ import {
   type Unsupported,
 } from './tree.ts';
 import { tunnelOut } from './tunnel.ts';
-import { OFPP_LOCAL, peerRemedy, type RtBridge, type RtPort, type World } from './world.ts';
+import { mayMatch, OFPP_LOCAL, peerRemedy, type RtBridge, type RtPort, type World } from './world.ts';
 
 export type { Drop, Endpoint, Output, TraceNode, TraceResult } from './tree.ts';
 
@@ -338,7 +338,6 @@ export function enterBridge(
   };
   out.push(node);
   assume(e, rb.inferred);
-  for (const u of rb.unsupported) unsupported(e, rb, `flow not evaluated (unsupported match) ${u}`);
   const saved = e.uncertain;
   const savedExit = e.exited;
   const savedIgnored = e.ignored;
@@ -414,9 +413,13 @@ export function runTable(
   out.push(node);
   const saved = e.uncertain;
   // A flow the model cannot evaluate at this priority or above could have matched instead.
-  // Read from an index, the table says its own (the bridge's list is empty).
-  for (const u of t?.unsupported ?? []) unsupported(e, rb, `flow not evaluated (unsupported match) ${u}`);
-  const unsure = t?.unsupportedTop ?? rb.unsupportedTop.get(table);
+  // Flows here the model cannot evaluate, unless this packet's in_port or VLAN rules them out.
+  let unsure: number | undefined;
+  for (const u of t?.unsure ?? []) {
+    if (!mayMatch(u, p)) continue;
+    unsupported(e, rb, `flow not evaluated (unsupported match) ${u.text}`);
+    unsure = Math.max(unsure ?? -1, u.priority);
+  }
   if (unsure !== undefined && unsure >= (r.flow?.priority ?? -1) && !e.uncertain)
     e.uncertain = {
       code: 'unsupported-match',

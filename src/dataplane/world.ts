@@ -74,10 +74,6 @@ export interface RtBridge {
   portsUnknown?: Assumption;
   /** With portsUnknown: the host's wires without an OVS port, any of which may be its uplink. */
   uplinkCandidates?: string[];
-  /** Flows whose match the model cannot evaluate. */
-  unsupported: string[];
-  /** table → the highest priority of a flow there the model cannot evaluate. */
-  unsupportedTop: Map<number, number>;
   /** The flow dump was cut short or held unreadable lines: why (traces crossing it are not proven). */
   incomplete?: string;
   /** NORMAL's MAC table from `ovs-appctl fdb/show`: `vlan/mac` → OpenFlow port. */
@@ -157,8 +153,6 @@ export function buildWorld(snapshot: Snapshot): World {
         tables: null,
         ports: new Map(),
         byName: new Map(),
-        unsupported: [],
-        unsupportedTop: new Map(),
         ...(b.fdb
           ? {
               fdb: {
@@ -213,30 +207,60 @@ export interface Tables {
   get(table: number, p: Packet): UnsureTable | undefined;
 }
 
-/**
- * A compiled table; read from an index, with what the model cannot evaluate among its flows
- * (else the bridge's `unsupported` lists it for all tables).
- */
+/** A flow of the table whose match the model cannot evaluate, and what of it can rule a packet out. */
+export interface UnsureFlow {
+  text: string;
+  priority: number;
+  /** in_port and dl_vlan as numbers, when the flow matches them so (else any packet may match). */
+  inPort?: number;
+  vlan?: number;
+}
+
+/** A compiled table and the flows in it the model cannot evaluate. */
 export interface UnsureTable extends CompiledTable {
-  unsupported?: string[];
-  /** The highest priority of those flows. */
-  unsupportedTop?: number;
+  unsure: UnsureFlow[];
+}
+
+/** Whether packet `p` could match the unevaluated flow `u` (its in_port and VLAN do not rule it out). */
+export function mayMatch(u: UnsureFlow, p: Packet): boolean {
+  return (
+    (u.inPort === undefined || u.inPort === p.in_port) && (u.vlan === undefined || u.vlan === DL_VLAN.num!(p))
+  );
+}
+
+function compileUnsure(table: number, entries: readonly FlowEntry[], resolve: PortResolver): UnsureTable {
+  const c = compileTable(table, entries, resolve) as UnsureTable;
+  c.unsure = [];
+  for (const e of entries) {
+    const why = unsupportedMatch(e, resolve);
+    if (!why) continue;
+    const u: UnsureFlow = { text: why, priority: e.flow.priority };
+    for (const m of e.flow.match) {
+      if (m.kind !== 'field') continue;
+      if (m.field === 'in_port' && m.value.t === 'port' && m.value.port.kind === 'number')
+        u.inPort = m.value.port.n;
+      if (m.field === 'dl_vlan' && m.value.t === 'int' && m.value.m === undefined && m.value.v <= 4095)
+        u.vlan = m.value.v;
+    }
+    c.unsure.push(u);
+  }
+  return c;
 }
 
 /** A bridge's tables, each compiled when a trace first looks into it (most tables no trace visits). */
 class LazyTables implements Tables {
-  private readonly compiled = new Map<number, CompiledTable>();
+  private readonly compiled = new Map<number, UnsureTable>();
   constructor(
     private readonly pending: Map<number, FlowEntry[]>,
     private readonly resolve: PortResolver,
   ) {}
 
-  get(table: number, _p: Packet): CompiledTable | undefined {
+  get(table: number, _p: Packet): UnsureTable | undefined {
     const t = this.compiled.get(table);
     if (t) return t;
     const entries = this.pending.get(table);
     if (!entries) return undefined;
-    const c = compileTable(table, entries, this.resolve);
+    const c = compileUnsure(table, entries, this.resolve);
     this.compiled.set(table, c);
     this.pending.delete(table);
     return c;
@@ -245,7 +269,8 @@ class LazyTables implements Tables {
 
 /**
  * A big dump's tables (BridgeFlows.lookup): a table is compiled from the flows a packet from its
- * in_port, with its VLAN, can match, parsed then (a 50k-flow table 0 of per-port flows compiles a few).
+ * in_port, with its VLAN, can match, parsed then (a 50k-flow table 0 of per-port flows compiles a
+ * few); a table with lines, none of them for this packet, is an empty table, not an absent one.
  */
 class IndexedTables implements Tables {
   private readonly compiled = new Map<string, UnsureTable>();
@@ -259,16 +284,8 @@ class IndexedTables implements Tables {
     const k = `${table}/${p.in_port}/${vlan}`;
     const t = this.compiled.get(k);
     if (t) return t;
-    const entries = this.lookup.table(table, p.in_port, vlan);
-    if (entries.length === 0) return undefined;
-    const c: UnsureTable = compileTable(table, entries, this.resolve);
-    for (const e of entries) {
-      const why = unsupportedMatch(e, this.resolve);
-      if (!why) continue;
-      c.unsupported ??= [];
-      c.unsupported.push(why);
-      c.unsupportedTop = Math.max(c.unsupportedTop ?? -1, e.flow.priority);
-    }
+    if (!this.lookup.has(table)) return undefined;
+    const c = compileUnsure(table, this.lookup.table(table, p.in_port, vlan), this.resolve);
     this.compiled.set(k, c);
     return c;
   }
@@ -290,7 +307,7 @@ function unsupportedMatch(e: FlowEntry, resolve: PortResolver): string | undefin
 
 /**
  * A bridge's flows are looked at when a trace first enters the bridge (a fleet's world has
- * thousands nobody visits): `tables`, `unsupported` and `unsupportedTop` are getters until then.
+ * thousands nobody visits): `tables` is a getter until then.
  */
 function lazyFlows(rb: RtBridge, host: Host | undefined): void {
   const b = rb.bridge;
@@ -301,48 +318,31 @@ function lazyFlows(rb: RtBridge, host: Host | undefined): void {
     rb.incomplete = excerpt
       ? `${rb.host}:${rb.name}: the flow dump ${flows.file} is an excerpt (lines left out at line ${excerpt.line}): flows may be missing (collect \`${excerpt.collect}\`)`
       : `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;
-  const keys = ['tables', 'unsupported', 'unsupportedTop'] as const;
-  const prepare = (): void => {
-    for (const k of keys) delete rb[k];
-    prepareFlows(rb, flows);
-  };
-  for (const k of keys)
-    Object.defineProperty(rb, k, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        prepare();
-        return rb[k];
-      },
-    });
+  Object.defineProperty(rb, 'tables', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const t = prepareFlows(rb, flows);
+      Object.defineProperty(rb, 'tables', { configurable: true, enumerable: true, writable: true, value: t });
+      return t;
+    },
+  });
 }
 
-/** Group the flows by table and list those whose match the model cannot evaluate; compile nothing yet. */
-function prepareFlows(rb: RtBridge, flows: BridgeFlows): void {
-  const byTable = new Map<number, FlowEntry[]>();
+/** Group the flows by table (or use the dump's index); compile nothing yet. */
+function prepareFlows(rb: RtBridge, flows: BridgeFlows): Tables {
   const resolve = resolver(rb);
-  rb.unsupported = [];
-  rb.unsupportedTop = new Map();
-  // An index: each table says its own when compiled.
-  if (flows.lookup) {
-    rb.tables = new IndexedTables(flows.lookup, resolve);
-    return;
-  }
+  if (flows.lookup) return new IndexedTables(flows.lookup, resolve);
+  const byTable = new Map<number, FlowEntry[]>();
   for (const e of flows.entries) {
-    const f = e.flow;
-    const why = unsupportedMatch(e, resolve);
-    if (why) {
-      rb.unsupported.push(why);
-      rb.unsupportedTop.set(f.table, Math.max(rb.unsupportedTop.get(f.table) ?? -1, f.priority));
-    }
-    let l = byTable.get(f.table);
+    let l = byTable.get(e.flow.table);
     if (!l) {
       l = [];
-      byTable.set(f.table, l);
+      byTable.set(e.flow.table, l);
     }
     l.push(e);
   }
-  rb.tables = new LazyTables(byTable, resolve);
+  return new LazyTables(byTable, resolve);
 }
 
 /** An interface OVSDB lists on the host without the case showing its bridge. */
@@ -431,8 +431,6 @@ function inferPatches(w: World, host: string): void {
           ports: new Map(),
           byName: new Map(),
           inferred: why,
-          unsupported: [],
-          unsupportedTop: new Map(),
         };
         const trunk: PortVlan = {
           tag: null,

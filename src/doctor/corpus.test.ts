@@ -426,6 +426,50 @@ const CORPUS: Row[] = [
     },
   })),
   {
+    // A flow the simulator cannot evaluate, for another in_port: it cannot match this DISCOVER,
+    // so the drop below it stays proven (and so through a dump index, which never parses it).
+    name: 'the seed plus an unevaluable flow of another port on xapi3: still the untagged port',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+          '  cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=1,dp_hash=0x1 actions=drop\n',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+  },
+  {
+    // A table that has flows, none for this port: a miss, not an empty table.
+    name: 'the seed with its drop moved to a table holding only another port: no flow matches there',
+    build: () =>
+      seed((d) => {
+        const f = join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3');
+        writeFileSync(
+          f,
+          `${readFileSync(f, 'utf8').replace('priority=2,in_port=2 actions=drop', 'priority=2,in_port=2 actions=resubmit(,5)')}  cookie=0x0, duration=1.0s, table=5, n_packets=0, n_bytes=0, idle_age=1, priority=2,in_port=1 actions=NORMAL\n`,
+        );
+      }),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+    check: (d) => {
+      expect(d.headline).toContain('no flow matches (table miss: drop)');
+      expect(d.headline).not.toContain('is empty');
+    },
+  },
+  {
+    // The command printed an error in place of the dump: its flows are unknown, not none.
+    name: "the seed with xapi3's dump replaced by ovs-ofctl's permission error: undecided",
+    build: () =>
+      seed((d) =>
+        writeFileSync(
+          join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+          'ovs-ofctl: /var/run/openvswitch/xapi3.mgmt: Permission denied\n',
+        ),
+      ),
+    verdict: 'undecided',
+  },
+  {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),
     verdict: 'undecided',

@@ -74,6 +74,8 @@ export interface FlowLookup {
   table(table: number, inPort?: number, vlan?: number): FlowEntry[];
   /** The flows whose match says in_port=`port` (as written), any table, and those naming a port. */
   withInPort(port: string): FlowEntry[];
+  /** Whether the dump has flows in `table`. */
+  has(table: number): boolean;
   /** The flows with a learn() action. */
   learning(): FlowEntry[];
   /** The flows parsed so far (what traces looked up), in dump order. */

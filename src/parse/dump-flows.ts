@@ -143,8 +143,11 @@ function readDump<E>(
       const t = toolErrorAt(text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol), n, seen);
       if (t) {
         diagnostics.push(t);
-        // After output: the command stopped part way, what it had not printed is missing.
-        if (seen) dump.complete = false;
+        // After output: the command stopped part way, what it had not printed is missing. In
+        // place of it: nothing is known of the flows (not an empty table).
+        dump.complete = false;
+        // The tool's line ends the file without a newline: it is the line, not a cut flow.
+        if (unterminated && eol === text.length) diagnostics.splice(diagnostics.indexOf(unterminated), 1);
         continue;
       }
     }

@@ -14,9 +14,16 @@ import { clip } from './diagnostics.ts';
 /** Dumps at least this big are read as an index when the caller allows it (diagnose, trace). */
 export const LAZY_DUMP_BYTES = 4 * 1024 * 1024;
 
-/** No in_port in the match; an in_port not written as a decimal number below 2^31 (a name, LOCAL). */
+/**
+ * No in_port in the match; an in_port not written as a plain decimal port number (a name, LOCAL,
+ * a reserved number): such a line can match any packet as far as the index knows.
+ */
 const NO_PORT = -1;
 const NAMED_PORT = -2;
+// The values the index files a line under; above them the parser judges (and may refuse) the line.
+const MAX_TABLE = 254;
+const MAX_PORT = 0xfeff;
+const MAX_VID = 4095;
 
 /** A flow line of the dump at a line that parsing refused: exit 2 naming the file and the line. */
 export class LazyFlowError extends VifpathError {
@@ -46,6 +53,7 @@ export class FlowIndex<E> {
   // Each searches the dump once in all, line after line (see NextOccurrence).
   private readonly TABLE_KEY = new NextOccurrence('table=');
   private readonly IN_PORT_KEY = new NextOccurrence('in_port=');
+  private readonly QUOTE = new NextOccurrence('"');
 
   constructor(
     private readonly text: string,
@@ -67,7 +75,9 @@ export class FlowIndex<E> {
    * its table is not written as a decimal number: the caller parses it now and calls addParsed.
    */
   add(s: number, e: number, a: number, line: number): boolean {
-    const table = this.keyAt(this.TABLE_KEY, 6, s, a);
+    // A quoted name may hold anything, `,table=7,` included: such a line is parsed now.
+    if (this.QUOTE.indexWithin(this.text, s, a) >= 0) return false;
+    const table = this.keyAt(this.TABLE_KEY, 6, MAX_TABLE, s, a);
     if (table === NAMED_PORT) return false;
     this.place(s, e, a, line, table === NO_PORT ? 0 : table);
     return true;
@@ -96,7 +106,8 @@ export class FlowIndex<E> {
         const p = c[k + PORT]!;
         if (p !== inPort && p >= 0) continue;
         if (vlan !== undefined) {
-          const v = this.keyAt(DL_VLAN, 8, c[k + START]!, c[k + ACTIONS]!);
+          const v =
+            p === NAMED_PORT ? NO_PORT : this.keyAt(DL_VLAN, 8, MAX_VID, c[k + START]!, c[k + ACTIONS]!);
           if (v >= 0 && v !== vlan) continue;
         }
         out.push(i);
@@ -129,6 +140,10 @@ export class FlowIndex<E> {
     return this.parse(this.learners);
   }
 
+  has(table: number): boolean {
+    return this.linesOf(table).length > 0;
+  }
+
   /** The flows parsed so far, in dump order. */
   seen(): E[] {
     return [...this.entries.keys()].sort((x, y) => x - y).map((i) => this.entries.get(i)!);
@@ -153,7 +168,10 @@ export class FlowIndex<E> {
     c[k + ACTIONS] = a;
     c[k + LINE] = line;
     c[k + TABLE] = table;
-    c[k + PORT] = this.keyAt(this.IN_PORT_KEY, 8, s, a);
+    c[k + PORT] =
+      this.QUOTE.indexWithin(this.text, s, a) >= 0
+        ? NAMED_PORT
+        : this.keyAt(this.IN_PORT_KEY, 8, MAX_PORT, s, a);
     this.n++;
   }
 
@@ -174,13 +192,18 @@ export class FlowIndex<E> {
    * The decimal value of `key=` in text[s, a) where a key starts (after a blank or a comma):
    * NO_PORT when absent, NAMED_PORT when its value is not a plain decimal number.
    */
-  private keyAt(key: NextOccurrence, width: number, s: number, a: number): number {
+  /**
+   * The decimal value of `key=` in text[s, a) where a key starts (after a blank or a comma), at
+   * most `max`: NO_PORT when absent, NAMED_PORT when written otherwise, too big, or given twice:
+   * whatever is unusual is left to the parser (the line is then in every lookup, or parsed now).
+   */
+  private keyAt(key: NextOccurrence, width: number, max: number, s: number, a: number): number {
     const src = this.text;
     const k = key.indexWithin(src, s, a);
     if (k < 0) return NO_PORT;
     if (k > s) {
       const c = src.charCodeAt(k - 1);
-      // Inside another key's name or value: not a plain key, let the parser decide.
+      // Inside another key's name or value: not a plain key.
       if (c !== 32 && c !== 44) return NAMED_PORT;
     }
     let i = k + width;
@@ -190,10 +213,11 @@ export class FlowIndex<E> {
       const c = src.charCodeAt(i);
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
-      if (v > 0x7fffffff) return NAMED_PORT;
+      if (v > max) return NAMED_PORT;
     }
     const c = src.charCodeAt(i);
     if (i === from || (i < a && c !== 44 && c !== 32)) return NAMED_PORT;
+    if (key.indexWithin(src, i, a) >= 0) return NAMED_PORT;
     return v;
   }
 

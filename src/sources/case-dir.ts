@@ -498,6 +498,7 @@ function readHostAt(
   const read = (f: HostFile): void => {
     const rd = READERS[f.kind.kind] as Reader<Kind, unknown>;
     let partial: number | undefined;
+    let toolErrors = false;
     let excerpt: number | undefined;
     let elisions: readonly number[] = [];
     let stripped: string | undefined;
@@ -530,6 +531,7 @@ function readHostAt(
           const t = stripToolErrors(raw);
           push(f.rel, t.diagnostics);
           partial = t.partial;
+          toolErrors = t.diagnostics.length > 0;
           stripped = t.text;
           // A pasted output (not one sos wrote): what the paste did to it is undone first.
           if (f.sniffed || (!/(?:^|\/)sos_commands\//.test(f.rel) && stripped.length <= MAX_SNIFF_BYTES)) {
@@ -545,6 +547,7 @@ function readHostAt(
         return stripped;
       },
       partial: () => partial,
+      toolErrors: () => toolErrors,
       excerpt: () => excerpt,
       elisions: () => elisions,
       bridgeOf: (bridge) => bridgeOf(f, bridge),

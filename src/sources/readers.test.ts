@@ -102,6 +102,15 @@ describe('output kept before a tool error is incomplete where it matters', () =>
     expect(only.diagnostics).toContainEqual(
       expect.objectContaining({ file, severity: 'tool', code: 'permission-denied', line: 1 }),
     );
+    // Its flows are unknown, not none: the complete forms of the same bridge are used.
+    const br = findBridge(only.hosts.find((h) => h.name === 'compute')!, 'br-int')!;
+    if (!br.flows.known) throw new Error('br-int has a dump');
+    expect(br.flows.value.file).not.toBe(file);
+    expect(br.flows.value.entries.length).toBe(before.flows.value.entries.length);
+    // The tool's line last, without a newline: the line is the tool's, no flow was cut.
+    writeFileSync(path, `${text}Command timed out after 300s`);
+    const unterminated = readCase(d).diagnostics.filter((x) => x.file === file);
+    expect(unterminated.map((x) => x.code)).toEqual(['timeout']);
   });
 
   it('an ovs-vsctl list cut by an error line: rows before it are read, the host says what is missing', () => {

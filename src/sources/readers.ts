@@ -71,6 +71,8 @@ export interface ReadContext {
   text(): string;
   /** The line of a tool error that followed output (the command stopped part way), after text(). */
   partial(): number | undefined;
+  /** Whether text() blanked another tool's error lines (a dump with one is not complete). */
+  toolErrors(): boolean;
   /** The first elision line of a pasted excerpt (`...`, `[snip]`), after text(). */
   excerpt(): number | undefined;
   /** Every elision line of a pasted excerpt, after text(). */
@@ -336,9 +338,10 @@ export const READERS: Readers = {
   // --- the rest, in file order ---
   'dump-flows': reader('rest', parseFlowsFile, (v, x, k) => {
     const f = x.file;
-    // A tool's error after part of the dump (a sos timeout, permission denied): flows are missing.
+    // A tool's error after part of the dump (a sos timeout, permission denied): flows are missing;
+    // in place of the dump: nothing is known of them.
     // So does an excerpt (`...`, `[snip]`): what it leaves out is unknown.
-    if (x.partial() !== undefined || x.excerpt() !== undefined) v.dump.complete = false;
+    if (x.partial() !== undefined || x.toolErrors() || x.excerpt() !== undefined) v.dump.complete = false;
     x.b.applyFlows(v.bridge, v.dump, f.rel, v.version, { noStats: k.noStats, names: k.names });
     const score = nameScore(k, v.dump.version ?? v.version);
     if (v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
