@@ -1,6 +1,10 @@
 // `ovs-vsctl show`: a tree of Manager / Bridge / Controller / Port / Interface with `key: value`
 // lines. Parsed by relative indentation, so excerpts pasted without the UUID line (the seed) or
 // re-indented work too. vlan_mode is never printed here (see reference/trace-notes.md §1).
+// In a pasted excerpt a line is a record's only when no elision (`...`, given by the caller) lies
+// between the record's line and it: the left-out lines may hold the Bridge (or Port) line that owns
+// it. Such ports and interfaces are kept apart (unplacedPorts, unplacedInterfaces), such key lines
+// are not read.
 
 import { unquote } from '../openflow/values.ts';
 import { atomText, type Datum, mapOf } from '../ovsdb/datum.ts';
@@ -55,6 +59,18 @@ export interface VsctlShow {
   managers: ShowController[];
   bridges: ShowBridge[];
   ovsVersion?: string;
+  /**
+   * Ports after an elision of a pasted excerpt with no Bridge line between: the elided lines may
+   * hold the Bridge line that owns them, so indentation does not prove their bridge. Absent: none.
+   */
+  unplacedPorts?: (ShowPort & { elision: number })[];
+  /** Interfaces after an elision with no Port line between: their port (and bridge) unknown. */
+  unplacedInterfaces?: (ShowInterface & { elision: number })[];
+}
+
+export interface ShowOptions {
+  /** The elision lines of a pasted excerpt (`...`), blanked in the text (see paste.ts). */
+  elisions?: readonly number[];
 }
 
 const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -72,15 +88,19 @@ type Frame =
   | { kind: 'Port'; indent: number; node: ShowPort }
   | { kind: 'Interface'; indent: number; node: ShowInterface };
 
-export function parseVsctlShow(text: string): Parsed<VsctlShow> {
+export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<VsctlShow> {
   const { lines, diagnostics } = splitLines(text);
   const show: VsctlShow = { managers: [], bridges: [] };
   if (hasCorrupt(diagnostics)) return { value: show, diagnostics };
   const stack: Frame[] = [{ kind: 'root', indent: -1 }];
   let sawData = false;
+  const elisions = [...(opts.elisions ?? [])].sort((a, b) => a - b);
+  let cut = 0; // the last elision line before this one (0: none)
+  let nextCut = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const n = i + 1;
+    while (nextCut < elisions.length && elisions[nextCut]! < n) cut = elisions[nextCut++]!;
     const t = raw.trim();
     if (t === '') continue;
     const indent = raw.length - raw.trimStart().length;
@@ -95,6 +115,9 @@ export function parseVsctlShow(text: string): Parsed<VsctlShow> {
     }
     while (stack.length > 1 && stack[stack.length - 1]!.indent >= indent) stack.pop();
     const top = stack[stack.length - 1]!;
+    // An elision between this line and the record indentation gives it: the left-out lines may hold
+    // the record it belongs to (a Bridge line before a port), so it is not asserted of that one.
+    const cutFromTop = top.kind !== 'root' && cut > top.node.line;
     const node = NODE.exec(t);
     if (node) {
       sawData = true;
@@ -113,6 +136,9 @@ export function parseVsctlShow(text: string): Parsed<VsctlShow> {
         stack.push({ kind, indent, node: m });
       } else if (kind === 'Controller') {
         if (top.kind !== 'Bridge') bad();
+        else if (cutFromTop)
+          // Its bridge unknown: read (its lines attach to it) and kept nowhere.
+          stack.push({ kind, indent, node: { target: name, line: n } });
         else {
           const c: ShowController = { target: name, line: n };
           top.node.controllers.push(c);
@@ -122,14 +148,22 @@ export function parseVsctlShow(text: string): Parsed<VsctlShow> {
         if (top.kind !== 'Bridge') bad();
         else {
           const p: ShowPort = { name, line: n, interfaces: [], other: {} };
-          top.node.ports.push(p);
+          if (!cutFromTop) top.node.ports.push(p);
+          else {
+            show.unplacedPorts ??= [];
+            show.unplacedPorts.push(Object.assign(p, { elision: cut }));
+          }
           stack.push({ kind, indent, node: p });
         }
       } else if (kind === 'Interface') {
         if (top.kind !== 'Port') bad();
         else {
           const f: ShowInterface = { name, line: n, options: {}, other: {} };
-          top.node.interfaces.push(f);
+          if (!cutFromTop) top.node.interfaces.push(f);
+          else {
+            show.unplacedInterfaces ??= [];
+            show.unplacedInterfaces.push(Object.assign(f, { elision: cut }));
+          }
           stack.push({ kind, indent, node: f });
         }
       }
@@ -141,6 +175,8 @@ export function parseVsctlShow(text: string): Parsed<VsctlShow> {
       continue;
     }
     sawData = true;
+    // A record's own line after an elision may be another record's (one the elision left out).
+    if (cutFromTop) continue;
     const key = kv[1]!;
     const value = kv[2]!;
     let datum: Datum;

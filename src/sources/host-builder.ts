@@ -23,7 +23,7 @@ import type { FdbEntry } from '../parse/fdb-show.ts';
 import type { ParsedNamespace } from '../parse/ip-netns.ts';
 import type { ParsedNetDevice } from '../parse/net-types.ts';
 import type { OfctlShow } from '../parse/ovs-ofctl-show.ts';
-import type { VsctlShow } from '../parse/ovs-vsctl-show.ts';
+import type { ShowInterface, ShowPort, VsctlShow } from '../parse/ovs-vsctl-show.ts';
 import type { MonitorEvent } from '../parse/ovsdb-client-monitor.ts';
 import { monitorState } from '../parse/ovsdb-client-monitor.ts';
 import type {
@@ -156,9 +156,18 @@ export class HostBuilder {
     if (!p) {
       p = this.newPort(name, why);
       bridge.ports.push(p);
+      // A port an excerpted `ovs-vsctl show` gave without its bridge: its own lines are its facts.
+      const shown = this.pendingShowPorts.get(name);
+      if (shown) {
+        this.pendingShowPorts.delete(name);
+        this.showPortFacts(p, shown.sp, shown.file);
+      }
     }
     return p;
   }
+
+  /** Ports an excerpted `ovs-vsctl show` gave after an elision, not yet on a bridge. */
+  private pendingShowPorts = new Map<string, { sp: ShowPort; file: string }>();
 
   private iface(port: Port, name: string, why: string): Interface {
     let i = port.interfaces.find((x) => x.name === name);
@@ -308,7 +317,6 @@ export class HostBuilder {
       );
       for (const c of sb.controllers) if (!b.controllers.includes(c.target)) b.controllers.push(c.target);
       for (const sp of sb.ports) {
-        const pe = ev(file, sp.line);
         const pending = this.pendingPortRows.get(sp.name);
         if (pending) {
           this.pendingPortRows.delete(sp.name);
@@ -325,29 +333,80 @@ export class HostBuilder {
           });
           continue;
         }
-        const p = this.port(b, sp.name, why);
-        if (!p.from.some((x) => x.file === file)) p.from.push(pe);
-        p.tag = this.fact(p.tag, sp.tag ?? null, pe, `port ${sp.name} tag`);
-        p.trunks = this.fact(p.trunks, sp.trunks ?? [], pe, `port ${sp.name} trunks`);
-        if (!p.vlanMode.known)
-          p.vlanMode = unknown('ovs-vsctl show never prints vlan_mode; collect `ovs-vsctl list port`');
-        for (const si of sp.interfaces) {
-          const ie = ev(file, si.line);
-          const pi = this.pendingIfaceRows.get(si.name);
-          const i = this.iface(p, si.name, why);
-          if (pi) {
-            this.pendingIfaceRows.delete(si.name);
-            i.uuid = pi.uuid;
-            i.from.push(pi.ir.from);
-            this.interfaceFacts(i, pi.ir.row, pi.ir.from);
-          }
-          if (!i.from.some((x) => x.file === file)) i.from.push(ie);
-          i.type = this.fact(i.type, si.type ?? '', ie, `interface ${si.name} type`);
-          i.options = this.fact(i.options, si.options, ie, `interface ${si.name} options`);
-          if (si.error && !i.error) i.error = { text: si.error, from: ie };
-        }
+        this.showPortFacts(this.port(b, sp.name, why), sp, file);
       }
     }
+    this.applyUnplacedShow(show, file);
+  }
+
+  /** A port's own lines of `ovs-vsctl show` (tag, trunks, interfaces) on the port. */
+  private showPortFacts(p: Port, sp: ShowPort, file: string): void {
+    const pe = ev(file, sp.line);
+    if (!p.from.some((x) => x.file === file)) p.from.push(pe);
+    p.tag = this.fact(p.tag, sp.tag ?? null, pe, `port ${sp.name} tag`);
+    p.trunks = this.fact(p.trunks, sp.trunks ?? [], pe, `port ${sp.name} trunks`);
+    if (!p.vlanMode.known)
+      p.vlanMode = unknown('ovs-vsctl show never prints vlan_mode; collect `ovs-vsctl list port`');
+    for (const si of sp.interfaces) {
+      const pi = this.pendingIfaceRows.get(si.name);
+      const i = this.iface(p, si.name, 'ovs-vsctl show does not print it');
+      if (pi) {
+        this.pendingIfaceRows.delete(si.name);
+        i.uuid = pi.uuid;
+        i.from.push(pi.ir.from);
+        this.interfaceFacts(i, pi.ir.row, pi.ir.from);
+      }
+      this.showIfaceFacts(i, si, file);
+    }
+  }
+
+  private showIfaceFacts(i: Interface, si: ShowInterface, file: string): void {
+    const ie = ev(file, si.line);
+    if (!i.from.some((x) => x.file === file)) i.from.push(ie);
+    i.type = this.fact(i.type, si.type ?? '', ie, `interface ${si.name} type`);
+    i.options = this.fact(i.options, si.options, ie, `interface ${si.name} options`);
+    if (si.error && !i.error) i.error = { text: si.error, from: ie };
+  }
+
+  /**
+   * Ports and interfaces an excerpt shows after an elision that may have cut the record owning
+   * them: their own facts are theirs (names are unique in OVSDB), their bridge (or port) is not
+   * known from this output. On the port other evidence placed, else kept as unplaced interfaces
+   * (the port's own lines wait for evidence that places it: see port()); the host says which.
+   */
+  private applyUnplacedShow(show: VsctlShow, file: string): void {
+    const byElision = new Map<number, string[]>();
+    const note = (elision: number, name: string): void => {
+      byElision.set(elision, [...(byElision.get(elision) ?? []), name]);
+    };
+    for (const sp of show.unplacedPorts ?? []) {
+      note(sp.elision, sp.name);
+      const placed = this.findPort(sp.name);
+      if (placed) {
+        this.showPortFacts(placed.port, sp, file);
+        continue;
+      }
+      this.pendingShowPorts.set(sp.name, { sp, file });
+      for (const si of sp.interfaces) this.showIfaceFacts(this.unplacedIface(si.name), si, file);
+    }
+    for (const si of show.unplacedInterfaces ?? []) {
+      note(si.elision, si.name);
+      this.showIfaceFacts(this.findInterface(si.name) ?? this.unplacedIface(si.name), si, file);
+    }
+    for (const [elision, names] of byElision)
+      this.host.gaps.push(
+        `${file}: ${names.join(', ')} follow${names.length === 1 ? 's' : ''} the elision at line ${elision} with no ${show.unplacedPorts?.some((p) => p.elision === elision) ? 'Bridge' : 'Port'} line between: which ${show.unplacedPorts?.some((p) => p.elision === elision) ? 'bridge' : 'port'} ${names.length === 1 ? 'it is' : 'they are'} on is unknown (collect the whole \`ovs-vsctl show\`)`,
+      );
+  }
+
+  /** The interface of that name wherever it is, else a new unplaced one. */
+  private unplacedIface(name: string): Interface {
+    let i = this.findInterface(name);
+    if (!i) {
+      i = this.newInterface(name, 'ovs-vsctl show does not print it');
+      this.host.unplacedInterfaces.push(i);
+    }
+    return i;
   }
 
   /** Rows left without a bridge after every structured source: kept as unplaced interfaces. */

@@ -1,6 +1,6 @@
 // Damaged pastes (issue 15 item 2), made from real outputs (fixtures/pasted/PROVENANCE.md): read
 // as the real files they came from, an excerpt marked incomplete, a mixed escape refused.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,52 @@ describe('pasted outputs damaged as the field damages them', () => {
     expect(findBridge(h, 'br-ex')!.failMode.known).toBe(false);
     expect(findBridge(h, 'br-data')!.failMode).toMatchObject({ known: true, value: 'secure' });
     expect(findBridge(REAL, 'br-ex')!.failMode).toMatchObject({ known: true, value: null });
+  });
+});
+
+describe('an excerpt that may have cut the Bridge line of the ports after it', () => {
+  // excerpt-cut: br-data, br-tun to its patch-int, `...`, then br-int's ports without their
+  // `Bridge br-int` line. By indentation they would be br-tun's; nothing proves which bridge holds
+  // them, so they are interfaces of unknown bridge, with their own facts, and the host says so.
+  const { h } = host('excerpt-cut');
+  const AFTER = ['tap0e778df8-ca', 'qr-3a70b31c-3f', 'int-br-data', 'ha-550dc175-c0', 'qg-14f81a43-69'];
+  it('the ports before the elision stay on their bridges', () => {
+    expect(h.bridges.map((b) => b.name)).toEqual(['br-data', 'br-tun']);
+    expect(findBridge(h, 'br-tun')!.ports.map((p) => p.name)).toEqual(['vxlan-0a000085', 'patch-int']);
+  });
+  it('the ports after it are on no bridge: unplaced interfaces with their type and options', () => {
+    for (const name of AFTER) expect(findPort(h, name), name).toBeUndefined();
+    const names = h.unplacedInterfaces.map((i) => i.name);
+    expect(names).toEqual(expect.arrayContaining([...AFTER, 'patch-tun', 'br-int', 'fg-c8dcce74-c4']));
+    const patch = h.unplacedInterfaces.find((i) => i.name === 'patch-tun')!;
+    expect(patch.type).toMatchObject({ known: true, value: 'patch' });
+    expect(patch.options).toMatchObject({ known: true, value: { peer: 'patch-int' } });
+    expect(patch.from).toContainEqual({ file: 'compute/vsctl-show.txt', line: expect.any(Number) });
+  });
+  it("with the real `ovs-ofctl show br-int` beside it: the ports are br-int's, with the show's tags", () => {
+    const d = mkdtempSync(join(tmpdir(), 'vifpath-pasted-'));
+    try {
+      cpSync(join(HERE, 'excerpt-cut'), d, { recursive: true });
+      cpSync(
+        join(OWN_FIXTURES, 'field/hotsos-openstack/compute/sos_commands/openvswitch/ovs-ofctl_show_br-int'),
+        join(d, 'compute/ofctl-show-br-int.txt'),
+      );
+      const c = readCase(d).hosts[0]!;
+      expect(findPort(c, 'tap0e778df8-ca')!.bridge.name).toBe('br-int');
+      expect(findPort(c, 'tap0e778df8-ca')!.port.tag).toMatchObject({ known: true, value: 3 });
+      expect(findPort(c, 'patch-tun')!.port.interfaces[0]!.options).toMatchObject({
+        known: true,
+        value: { peer: 'patch-int' },
+      });
+      expect(c.unplacedInterfaces.map((i) => i.name)).not.toContain('tap0e778df8-ca');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('the host says which ports have an unknown bridge and what settles it', () => {
+    expect(h.gaps).toContain(
+      'compute/vsctl-show.txt: tap0e778df8-ca, qr-3a70b31c-3f, int-br-data, ha-550dc175-c0, qg-14f81a43-69, patch-tun, br-int, fg-c8dcce74-c4 follow the elision at line 31 with no Bridge line between: which bridge they are on is unknown (collect the whole `ovs-vsctl show`)',
+    );
   });
 });
 

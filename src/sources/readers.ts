@@ -313,7 +313,7 @@ export const READERS: Readers = {
   ),
   'vsctl-show': reader(
     'vsctl-show',
-    (x) => parseVsctlShow(x.text()),
+    (x) => parseVsctlShow(x.text(), { elisions: x.elisions() }),
     (v, x) => {
       x.b.applyShow(v, x.file.rel);
       if (x.excerpt() === undefined) return;
