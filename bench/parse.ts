@@ -28,8 +28,10 @@ function best(fn: () => number, runs = 5): number {
   return b;
 }
 
-const noStats = `${neutronDump(N, false).join('\n')}\n`;
-const withStats = `NXST_FLOW reply (xid=0x4):\n${neutronDump(N, true).join('\n')}\n`;
+// Joined into one flat string, as a file read is (a template literal around a join makes a cons
+// string, whose every character read costs a lookup more: 13% slower, a cost no real input has).
+const noStats = [...neutronDump(N, false), ''].join('\n');
+const withStats = ['NXST_FLOW reply (xid=0x4):', ...neutronDump(N, true), ''].join('\n');
 const check = parseDumpFlows(noStats);
 if (check.diagnostics.length > 0 || check.value.flows.length !== N)
   throw new Error(`bad dump: ${JSON.stringify(check.diagnostics[0])}`);

@@ -320,8 +320,9 @@ export function parseFlow(text: string): Flow {
  * Parse the flow at src[s, e) (no surrounding blanks): a dump's line read in place, without cutting
  * it out of the dump. Throws FlowSyntaxError with the column within the flow text.
  */
-export function parseFlowAt(src: string, s: number, e: number): Flow {
-  const ai = findActions(src, s, e);
+export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): Flow {
+  // Where `actions=` starts when the caller found it already (a blank or comma before it).
+  const ai = actionsAt >= 0 ? actionsAt : findActions(src, s, e);
   if (ai < 0) syntaxError('no "actions=" in flow', src.slice(s, e));
   // Every property from the start (one object shape, no out-of-object property store for a
   // cookie set later); absent optional ones stay undefined, which JSON and toEqual omit.

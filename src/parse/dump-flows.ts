@@ -166,7 +166,7 @@ function readDump<E>(
       // newline is parsed now: whether it was cut off decides whether the dump is complete.
       if (index && !last && (a === s || isSep(text.charCodeAt(a - 1))) && index.add(s, e, a, n)) continue;
       try {
-        const flow = parseFlowAt(text, s, e);
+        const flow = parseFlowAt(text, s, e, a === s || isSep(text.charCodeAt(a - 1)) ? a : -1);
         const odd = unsupportedOf(flow);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
         if (last && odd !== undefined) {

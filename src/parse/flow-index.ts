@@ -251,7 +251,9 @@ export class FlowIndex<E> {
     const e = this.cols[k + END]!;
     const line = this.cols[k + LINE]!;
     try {
-      return this.entry(parseFlowAt(this.text, s, e), line);
+      const a = this.cols[k + ACTIONS]!;
+      const c = this.text.charCodeAt(a - 1);
+      return this.entry(parseFlowAt(this.text, s, e, a === s || c === 32 || c === 44 ? a : -1), line);
     } catch (err) {
       if (!(err instanceof FlowSyntaxError)) throw err;
       throw new LazyFlowError(
