@@ -469,6 +469,46 @@ const CORPUS: Row[] = [
       ),
     verdict: 'undecided',
   },
+  // --- vifpath review H1-P4 (dump incomplete, healthy servers, unplaced interface, tag candidates) ---
+  {
+    // Only a tool's error where the flows should be: the headline names the dump and asks for it again.
+    name: "the seed with xapi3's dump only a tool error: undecided, the headline names the dump and why",
+    build: () =>
+      seed((d) =>
+        writeFileSync(
+          join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+          'ovs-ofctl: xapi3 is not a bridge or a socket\n',
+        ),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.headline).toContain('dom0/ovs-ofctl_dump-flows_xapi3');
+      expect(d.headline).toContain('dom0:xapi3');
+      expect(d.headline).toMatch(/tool's error/);
+      expect(d.headline).toContain('ovs-ofctl -O OpenFlow13 dump-flows xapi3   # on dom0');
+      expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows xapi3   # on dom0');
+      expect(d.paths[0]!.discover.drop).not.toMatch(/is empty/);
+      expect(d.paths[0]!.discover.drop).toMatch(/flows may be missing/);
+    },
+  },
+  {
+    name: "the seed with xapi3's dump cut short: undecided, the headline names the cut and asks for the dump again",
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          '  priority=9,in_port=2 actions=load:0x2->NXM_NX',
+        ),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.headline).toContain('dom0/ovs-ofctl_dump-flows_xapi3');
+      expect(d.headline).toMatch(/cut short/);
+      expect(d.collectNext[0]).toBe('ovs-ofctl -O OpenFlow13 dump-flows xapi3   # on dom0');
+      expect(d.paths[0]!.discover.drop).toMatch(/flows may be missing/);
+    },
+  },
+  // --- end of review H1-P4 rows ---
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),

@@ -256,15 +256,29 @@ function pathOf(
   unjoined: Set<string>,
 ): PathSummary['discover'] {
   const verdict = whyUnproven(ctx.world, t) === undefined ? t.verdict : 'incomplete';
-  const drop = t.drop
-    ? { drop: `${t.drop.host} ${t.drop.bridge}: ${t.drop.flow ?? t.drop.reason.text}` }
-    : {};
+  const drop = t.drop ? { drop: dropWhere(ctx, t.drop) } : {};
   const reached = t.reached.map(endpointText);
   if (verdict === 'incomplete' && from && to && from !== to && !joined(ctx, t, from, to)) {
     unjoined.add(`${from}\u0000${to}`);
     return { verdict: `${NOT_TRACED}: no wire ${from}→${to} (links.txt)`, reached, ...drop };
   }
   return { verdict, reached, ...drop };
+}
+
+/**
+ * `host bridge: flow` (or why it dies there), as far as the case shows it: below a bridge whose
+ * flow dump is not whole, a miss is no proof the table is empty, and any drop may be outranked.
+ */
+function dropWhere(ctx: ReturnType<typeof buildContext>, d: NonNullable<TraceResult['drop']>): string {
+  const where = `${d.host} ${d.bridge}`;
+  const u = d.uncertain;
+  const cut =
+    u?.code === 'dump-incomplete' ? ctx.world.bridges.find((b) => b.incomplete === u.text) : undefined;
+  if (!cut) return `${where}: ${d.flow ?? d.reason.text}`;
+  const same = cut.host === d.host && cut.name === d.bridge;
+  if (same && !d.flow && d.reason.code === 'table-miss')
+    return `${where}: no flow of table ${d.table ?? 0} in the dump matches, but the dump is incomplete: flows may be missing`;
+  return `${where}: ${d.flow ?? d.reason.text} (the flow dump of ${cut.host}:${cut.name} is incomplete: flows may be missing)`;
 }
 
 /** Does the case join hosts a and b: a wire path (links.txt, inferred XenServer wires), or a tunnel the trace took? */

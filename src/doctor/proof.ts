@@ -32,7 +32,7 @@ import {
 } from '../dataplane/tree.ts';
 import type { World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole } from '../model/roles.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
 import { shellWord } from '../runner/runner.ts';
 
@@ -177,8 +177,9 @@ export function provenDelivered(w: World, t: TraceResult | undefined): boolean {
  */
 export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   if (t.verdict === 'dropped') return unprovenSteps(w, t)[0];
-  // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect.
-  if (t.verdict === 'incomplete') return notShownStep(t);
+  // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect;
+  // or for a flow dump that is not whole (a tool's error in place of flows, a cut): which, and why.
+  if (t.verdict === 'incomplete') return notShownStep(t) ?? incompleteDumpStep(w, t);
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
   const target = t.target;
@@ -191,6 +192,55 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
 function notShownStep(t: TraceResult): Unproven | undefined {
   for (const d of t.drops) if (d.reason.gap) return { subject: `${d.host}:${d.bridge}`, ...d.reason.gap };
   return undefined;
+}
+
+/** The first branch (in tree order) that crossed a bridge whose flow dump is not whole. */
+function incompleteDumpStep(w: World, t: TraceResult): Unproven | undefined {
+  const stack: TraceNode[] = [t.tree];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if ((n.kind === 'drop' || n.kind === 'output') && n.uncertain?.code === 'dump-incomplete') {
+      const text = n.uncertain.text;
+      const rb = w.bridges.find((b) => b.incomplete === text);
+      if (rb) return incompleteDump(w, rb.host, rb.name);
+    }
+    if ('children' in n) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return undefined;
+}
+
+/**
+ * A bridge whose flow dump is not whole: which file, why (a tool's error in place of its flows,
+ * the dump cut short, a decode error, an excerpt), and the command that gives it again.
+ * Undefined when the bridge's dump is whole.
+ */
+export function incompleteDump(w: World, host: string, bridge: string): Unproven | undefined {
+  const rb = w.bridges.find((b) => b.host === host && b.name === bridge);
+  const b = rb?.bridge;
+  if (!rb?.incomplete || !b?.flows.known) return undefined;
+  const dump = b.flows.value;
+  const file = dump.file;
+  const h = w.snapshot.hosts.find((x) => x.name === host);
+  const excerpt = h && findExcerpt(h, 'flows', bridge);
+  const subject = `${host}:${bridge}`;
+  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(bridge)}   # on ${host}`;
+  if (excerpt) return { subject, text: rb.incomplete, remedy: excerpt.collect };
+  const notes = w.snapshot.diagnostics.filter((d) => d.file === file);
+  const count = dump.lookup ? dump.lookup.count : dump.entries.length;
+  const at = (d: { line: number }): string => (d.line ? `line ${d.line}: ` : '');
+  const error = notes.find((d) => (d.severity === 'ovs' && d.code === 'ovs-error') || d.severity === 'tool');
+  const cut = notes.find((d) => d.code === 'truncated');
+  const decode = notes.find((d) => d.code === 'decode-error');
+  const what = error
+    ? count === 0
+      ? `holds only a tool's error in place of its flows (${at(error)}"${error.text ?? error.message}"): its flows are not known`
+      : `holds a tool's error after ${count} flow(s) (${at(error)}"${error.text ?? error.message}"): the command stopped part way, flows may be missing`
+    : cut
+      ? `is cut short (${at(cut)}${cut.message}): flows after it may be missing`
+      : decode
+        ? `is incomplete (${at(decode)}${decode.message}): flows may be missing`
+        : 'is incomplete (unreadable lines): flows may be missing';
+  return { subject, text: `${subject}: the flow dump ${file} ${what}`, remedy: again };
 }
 
 /**
