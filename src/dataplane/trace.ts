@@ -6,6 +6,7 @@ import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
 import { type Excerpt, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
+import { shellWord } from '../runner/runner.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
 import { learnTargets } from './learned.ts';
@@ -349,7 +350,7 @@ export function enterBridge(
       assume(e, {
         code: 'no-flow-dump',
         text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` (Neutron's default)`,
-        remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${rb.name}   # on ${rb.host}`,
+        remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(rb.name)}   # on ${rb.host}`,
       });
       const t: TraceNode = {
         kind: 'table',
@@ -383,6 +384,22 @@ export function enterBridge(
               ? 'the actions the model follows output nothing (an action it ignores may output the packet)'
               : 'the actions output nothing: the packet is dropped',
       });
+    } else {
+      // Outputs the model follows, and an action it ignores that may send the packet elsewhere
+      // (to the DHCP server, say): that branch is not followed, so no drop beside it is proven.
+      const ignored = ignoredIn(e);
+      if (ignored) {
+        const kept = e.uncertain;
+        e.uncertain ??= ignored;
+        drop(e, node.children, rb, null, {
+          code: 'ignored-may-output',
+          text:
+            ignored.code === 'controller'
+              ? 'the controller may send the packet on: not followed'
+              : 'an action the model ignores may send the packet elsewhere: not followed',
+        });
+        e.uncertain = kept;
+      }
     }
   } finally {
     e.uncertain = saved;
@@ -432,7 +449,7 @@ export function runTable(
     assume(e, {
       code: 'learn',
       text: `${rb.host}:${rb.name} table ${table}: learn() writes flows here (priority ${learn.priority}) and the dump holds none; taken as nothing learned${r.flow ? ` (the lookup falls to \`${r.flow.rule}\`)` : ''}`,
-      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${rb.name} table=${table}   # on ${rb.host}, after traffic: learned flows appear`,
+      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(rb.name)} table=${table}   # on ${rb.host}, after traffic: learned flows appear`,
     });
   try {
     if (!r.flow) {
@@ -701,7 +718,7 @@ function endpointOf(
         assumption: {
           code: 'veth-peer',
           text: `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${d?.peer ? `; ip link shows ${dev}@${d.peer}` : ''})`,
-          remedy: `ip -d link show ${dev}   # on ${host}: its peer and peer netns`,
+          remedy: `ip -d link show ${shellWord(dev)}   # on ${host}: its peer and peer netns`,
         },
       };
     }

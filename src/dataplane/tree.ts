@@ -66,7 +66,12 @@ export type DropCode =
    * Into a bridge inferred from an int-<bridge> patch port with no port known but the patch (a
    * flood on it, or a wire to a device that may be its uplink): not followed.
    */
-  | 'bridge-ports-unknown';
+  | 'bridge-ports-unknown'
+  /**
+   * An action the model ignores (unknown, unmodelled, the controller) ran beside outputs it
+   * follows: where it sends the packet, if anywhere, is not followed.
+   */
+  | 'ignored-may-output';
 
 /**
  * Leaves of branches the trace does not follow (the case does not show where they go): unproven,
@@ -76,6 +81,7 @@ const NOT_FOLLOWED: ReadonlySet<DropCode> = new Set<DropCode>([
   'ofport-unknown',
   'patch-peer-unplaced',
   'bridge-ports-unknown',
+  'ignored-may-output',
 ]);
 
 export function isNotFollowed(r: DropReason): boolean {

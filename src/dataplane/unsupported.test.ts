@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { diagnose } from '../doctor/diagnose.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { cleanupCases, edit, seedCase, tmpCase } from '../testing/case-edits.ts';
 import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
@@ -74,7 +75,24 @@ describe('an action the simulator does not model', () => {
   it('before a table miss: the miss is not proven', () => {
     const t = traceOf(['priority=5,in_port=2 actions=frob,resubmit(,7)']);
     expect(t.verdict).toBe('incomplete');
-    expect(nodesOf(t.tree, 'drop')).toMatchObject([{ reason: { code: 'table-miss' }, uncertain: {} }]);
+    expect(nodesOf(t.tree, 'drop')).toMatchObject([
+      { reason: { code: 'table-miss' }, uncertain: {} },
+      { reason: { code: 'ignored-may-output' }, uncertain: {} },
+    ]);
+  });
+
+  it('after a table miss: where the ignored action sends the packet is a branch not followed', () => {
+    const t = traceOf(['priority=5,in_port=2 actions=resubmit(,7),group:1']);
+    expect(t.verdict).toBe('incomplete');
+    // The miss itself is proven; the group's branch is not followed.
+    expect(nodesOf(t.tree, 'drop')).toMatchObject([
+      { reason: { code: 'table-miss' } },
+      {
+        reason: { code: 'ignored-may-output', text: expect.stringContaining('not followed') },
+        uncertain: { code: 'unsupported-action' },
+      },
+    ]);
+    expect(nodesOf(t.tree, 'drop')[0]!.uncertain).toBeUndefined();
   });
 
   it('CONTROLLER alone: the controller may send the packet on, so the drop is not proven', () => {
@@ -89,10 +107,13 @@ describe('an action the simulator does not model', () => {
     expect(t.unsupported[0]).toMatchObject({ from: { file: DUMP, line: 2 } });
   });
 
-  it('CONTROLLER beside an output: the output is as proven as without it', () => {
+  it('CONTROLLER beside an output: the output is as proven as without it; the controller is a branch not followed', () => {
     const t = traceOf(['priority=5,in_port=2 actions=CONTROLLER:65535,LOCAL']);
     expect(t.verdict).toBe('delivered');
-    expect(t.uncertain).toEqual([]);
+    expect(nodesOf(t.tree, 'output').map((o) => o.uncertain)).toEqual([undefined]);
+    expect(nodesOf(t.tree, 'drop')).toMatchObject([
+      { reason: { code: 'ignored-may-output', text: expect.stringContaining('controller') } },
+    ]);
   });
 
   it('without one, actions that output nothing are a proven drop', () => {
@@ -141,4 +162,29 @@ describe('an action the simulator does not model', () => {
     );
     expect(text.stdout).not.toContain('the packet is dropped');
   }, 60_000);
+  it.each([
+    'NORMAL,group:1',
+    'NORMAL,bundle(eth_src,0,hrw,ofport,members:1,3)',
+    'NORMAL,CONTROLLER:65535',
+    'controller,NORMAL',
+    'group:1,NORMAL',
+  ])(
+    'the seed with `actions=%s` for its drop: not a proven drop, whatever the order, and diagnose names the action',
+    (acts) => {
+      const d = seedCase((dir) =>
+        edit(
+          join(dir, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          'priority=2,in_port=2 actions=drop',
+          `priority=2,in_port=2 actions=${acts}`,
+        ),
+      );
+      const t = traceCommand(readCase(d), { from: 'dom0:vif16.0', packet: 'dhcp-discover' });
+      expect(t.verdict).toBe('incomplete');
+      const r = diagnose(readCase(d));
+      expect(r.verdict).toBe('undecided');
+      const named = /controller/i.test(acts) ? /controller/i : acts.includes('group') ? 'group:1' : 'bundle(';
+      expect(r.headline).toMatch(named);
+      expect(r.headline).toContain('dom0/ovs-ofctl_dump-flows_xapi3:4');
+    },
+  );
 });
