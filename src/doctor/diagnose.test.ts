@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
 import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { buildSnapshot } from '../testing/snapshot-builder.ts';
 import { diagnose } from './diagnose.ts';
 
 afterAll(cleanupCases);
@@ -152,5 +153,50 @@ describe('the reference lab captures (shared/reference/fixtures)', () => {
     const u = diagnose(readCase(dir));
     expect(u.verdict).toBe('undecided');
     expect(JSON.stringify(u)).not.toMatch(/set Port vif2\.1/);
+  });
+});
+
+describe('the healthy headline', () => {
+  it('names only the DHCP servers the DISCOVER reached, not every server of the case', () => {
+    // Two qdhcp namespaces on br-int, on local VLANs 1 and 2: the VM (VLAN 1) reaches only the first.
+    const s = buildSnapshot([
+      {
+        name: 'h',
+        bridges: [
+          {
+            name: 'br-int',
+            failMode: 'secure',
+            flows: ['priority=0 actions=NORMAL'],
+            ports: [
+              {
+                name: 'tapvm',
+                ofport: 1,
+                tag: 1,
+                type: '',
+                ids: { 'iface-id': 'p1', 'attached-mac': 'fa:16:3e:00:00:01' },
+              },
+              { name: 'tapaaaa-01', ofport: 2, tag: 1, type: 'internal' },
+              { name: 'tapbbbb-02', ofport: 3, tag: 2, type: 'internal' },
+              { name: 'br-int', ofport: 65534, tag: null, type: 'internal' },
+            ],
+          },
+        ],
+        namespaces: [
+          {
+            name: 'qdhcp-aaaa',
+            devices: [{ name: 'tapaaaa-01', addresses: ['10.0.0.2/24'], mac: 'fa:16:3e:00:00:02' }],
+          },
+          {
+            name: 'qdhcp-bbbb',
+            devices: [{ name: 'tapbbbb-02', addresses: ['10.1.0.2/24'], mac: 'fa:16:3e:00:00:03' }],
+          },
+        ],
+      },
+    ]);
+    const d = diagnose(s);
+    expect(d.verdict).toBe('healthy');
+    expect(d.headline).toBe(
+      'the DHCP DISCOVER from tapvm reaches qdhcp-aaaa tapaaaa-01 and the OFFER comes back',
+    );
   });
 });

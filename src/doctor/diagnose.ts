@@ -28,6 +28,7 @@ import {
   actionsNotFollowed,
   provenDelivered,
   provenDropped,
+  provenReaches,
   whyUnproven,
 } from './proof.ts';
 
@@ -166,15 +167,22 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       collectNext,
     };
   }
-  if (provenPaths && !contradicted && leaning.length === 0)
+  if (provenPaths && !contradicted && leaning.length === 0) {
+    // The servers the DISCOVERs were proven to reach, not every server of the case.
+    const reached = ctx.servers.filter((x) =>
+      [...ctx.discover.values()].some((t) =>
+        provenReaches(ctx.world, t, { host: x.host.name, name: x.device.name }),
+      ),
+    );
     return {
       case: s.source,
       verdict: 'healthy',
-      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${ctx.servers.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
+      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
       findings,
       paths,
       collectNext: whatToCollect(ctx, findings, false),
     };
+  }
   for (const a of leaning)
     findings.push({
       code: 'assumed-neutron-bridge',

@@ -27,6 +27,7 @@ import {
   endpointIs,
   nodesOf,
   ruleText,
+  type TargetSpec,
   type TraceNode,
   type TraceResult,
 } from '../dataplane/tree.ts';
@@ -167,6 +168,13 @@ export function provenDelivered(w: World, t: TraceResult | undefined): boolean {
   return nodesOf(t.tree, 'output').some(
     (o) => !o.uncertain && !p.below.has(o) && target.some((x) => endpointIs(o, x)),
   );
+}
+
+/** The trace proves the packet reaches `target` (one of its targets, or any endpoint) on steps the case shows. */
+export function provenReaches(w: World, t: TraceResult, target: TargetSpec): boolean {
+  if (t.verdict !== 'delivered') return false;
+  const p = proofOf(w, t);
+  return nodesOf(t.tree, 'output').some((o) => !o.uncertain && !p.below.has(o) && endpointIs(o, target));
 }
 
 /**
