@@ -447,8 +447,14 @@ function undecidedHeadline(
 ): string {
   if (ctx.vms.length === 0) return 'no VM port is proven in the case, so no DHCP path can be traced';
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
-  if (untraced)
-    return `the DISCOVER from ${untraced.vm} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${ctx.servers.length === 0 ? '; no DHCP server (qdhcp namespace) is in the case either' : ''}`;
+  if (untraced) {
+    const vm = ctx.vms[paths.indexOf(untraced)]!;
+    const noServer =
+      ctx.servers.length === 0 ? '; no DHCP server (qdhcp namespace) is in the case either' : '';
+    const cut = cutInterface(vm);
+    if (cut) return `the DISCOVER from ${untraced.vm} is not traced: ${cut}${noServer}`;
+    return `the DISCOVER from ${untraced.vm} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${noServer}`;
+  }
   if (ctx.servers.length === 0)
     return `no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
   if (contradicted)
@@ -492,6 +498,22 @@ function undecidedHeadline(
   if (leaning)
     return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
   return 'see the findings and what to collect';
+}
+
+/**
+ * A VM port without its interface, whose interface the host holds unplaced because an elision of
+ * the pasted `ovs-vsctl show` cut it from its Port line: why the port is not traced, and what to
+ * collect. Undefined when that is not why.
+ */
+function cutInterface(vm: ReturnType<typeof buildContext>['vms'][number]): string | undefined {
+  if (vm.port.interfaces.length > 0) return undefined;
+  const i = vm.host.unplacedInterfaces.find((x) => x.name === vm.port.name);
+  if (!i) return undefined;
+  const ex = vm.host.excerpts?.find((x) => x.of === 'ovsdb' && i.from.some((e) => e.file === x.file));
+  const shown = ex && i.from.find((e) => e.file === ex.file);
+  if (!ex || !shown) return undefined;
+  const ofport = i.ofport.known && i.ofport.value !== null ? i.ofport : undefined;
+  return `its interface ${i.name} (${shown.file}:${shown.line}) follows an elision (lines left out at line ${ex.line}), so the excerpt does not show which port and bridge it belongs to${ofport ? ` (its ofport, ${ofport.value}, is known${ofport.from[0] ? ` from ${ofport.from[0].file}:${ofport.from[0].line}` : ''})` : ''}: collect the whole \`${ex.collect}\` on ${vm.host.name}`;
 }
 
 /** `` `dr0p` on dom0 xapi3 table 0 (file:line): the simulator does not model that action (why) ``. */
