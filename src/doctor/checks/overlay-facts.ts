@@ -9,7 +9,7 @@ import { tableFlows } from '../../model/flows.ts';
 import { bridgeRole } from '../../model/roles.ts';
 import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
-import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
+import { type DhcpServer, type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem } from '../finding.ts';
 import { unprovenAt } from '../proof.ts';
 import { evid } from './check.ts';
@@ -229,3 +229,127 @@ function fromPhysicalPatch(h: Host, b: Bridge, f: Flow): boolean {
   if (peerBridge) return bridgeRole(h, peerBridge).role === 'physical';
   return peer === undefined && port.name.startsWith('int-');
 }
+
+/**
+ * The tunnel keys a host's flows give one local VLAN: a key a flow puts that VLAN into (br-tun's
+ * FLOOD/UCAST_TO_TUN) or maps to it (TUN_TO_LV), each with the flows that say so. `described`
+ * words the VLAN in the evidence (`tap…'s local VLAN 1`, `local VLAN 5, the tag of the DHCP port …`).
+ */
+function keysOfLocalVlan(h: Host, tag: number, described: string): Map<bigint, EvidenceItem[]> {
+  const out = new Map<bigint, EvidenceItem[]>();
+  const add = (k: bigint, e: EvidenceItem): void => {
+    const l = out.get(k);
+    if (l) l.push(e);
+    else out.set(k, [e]);
+  };
+  for (const b of h.bridges) {
+    if (!b.flows.known) continue;
+    const f = b.flows.value;
+    const entries = f.lookup ? TYPING_TABLES.flatMap((t) => tableFlows(f, t)) : f.entries;
+    for (const e of entries) {
+      const key = setTunId(e.flow);
+      if (matchedVlan(e.flow) === tag && key !== undefined) {
+        add(
+          key,
+          evid(
+            `${h.name}'s ${b.name} puts ${described} into tunnel key 0x${key.toString(16)}: ${ruleText(e)}`,
+            e.from,
+          ),
+        );
+        continue;
+      }
+      const keyIn = matchedTunId(e.flow);
+      if (keyIn !== undefined && setVid(e.flow) === tag)
+        add(
+          keyIn,
+          evid(
+            `${h.name}'s ${b.name} maps tunnel key 0x${keyIn.toString(16)} to ${described}: ${ruleText(e)}`,
+            e.from,
+          ),
+        );
+    }
+  }
+  return out;
+}
+
+/** Is the DHCP server on the VM's network, as the case says? */
+export interface ServerNetwork {
+  on: 'same' | 'other' | 'unknown';
+  /** What says so (for 'unknown': the facts that contradict each other, if any). */
+  evidence: EvidenceItem[];
+  /** Why it is unknown, in words. */
+  why?: string;
+}
+
+const NET_ID = /^qdhcp-(.+)$/;
+
+/**
+ * Is `srv` on `vm`'s network? Two ways the case can tell: the tunnel keys (the keys the VM's host
+ * gives the VM's local VLAN against those the server's host gives the DHCP port's tag: a key in
+ * both puts them on one segment, two known sets with none in common on two), and the network id
+ * (Neutron's net_uuid in the VM port's other_config against the qdhcp namespace's id or the DHCP
+ * port's net_uuid). A way that says nothing is left out; two that disagree leave it unknown.
+ */
+export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
+  const same: EvidenceItem[] = [];
+  const other: EvidenceItem[] = [];
+  const unknown: string[] = [];
+  // The keys.
+  const vmTag = vm.port.tag.known ? vm.port.tag.value : null;
+  const srvPort = srv.ovs?.port;
+  const srvTag = srvPort?.tag.known ? srvPort.tag.value : null;
+  const vmKeys =
+    vmTag === null
+      ? new Map<bigint, EvidenceItem[]>()
+      : keysOfLocalVlan(vm.host, vmTag, `${vm.port.name}'s local VLAN ${vmTag}`);
+  const srvKeys =
+    srvTag === null || !srvPort
+      ? new Map<bigint, EvidenceItem[]>()
+      : keysOfLocalVlan(srv.host, srvTag, `local VLAN ${srvTag}, the tag of the DHCP port ${srvPort.name}`);
+  const shared = [...vmKeys.keys()].filter((k) => srvKeys.has(k));
+  if (shared.length) for (const k of shared) same.push(...vmKeys.get(k)!, ...srvKeys.get(k)!);
+  else if (vmKeys.size && srvKeys.size)
+    other.push(...[...vmKeys.values()].flat(), ...[...srvKeys.values()].flat());
+  else
+    unknown.push(
+      !vmKeys.size
+        ? `no flow of ${vm.host.name} the case holds gives ${vm.port.name}'s local VLAN${vmTag === null ? '' : ` ${vmTag}`} a tunnel key`
+        : !srvPort
+          ? `the DHCP port of ${srv.ns.name} is on no bridge of ${srv.host.name} the case shows`
+          : srvTag === null
+            ? `the tag of the DHCP port ${srvPort.name} is not known`
+            : `no flow of ${srv.host.name} the case holds gives local VLAN ${srvTag} (the DHCP port's tag) a tunnel key`,
+    );
+  // The network ids.
+  const vmIds = vm.port.otherConfig.known ? vm.port.otherConfig : undefined;
+  const vmNet = vmIds?.value.net_uuid?.toLowerCase();
+  const srvNets = new Map<string, EvidenceItem>();
+  const nsId = NET_ID.exec(srv.ns.name)?.[1]?.toLowerCase();
+  if (nsId) srvNets.set(nsId, evid(`the DHCP server's namespace is ${srv.ns.name}`, srv.ns.from[0]));
+  const portNet = srvPort?.otherConfig.known ? srvPort.otherConfig.value.net_uuid?.toLowerCase() : undefined;
+  if (portNet && !srvNets.has(portNet) && srvPort?.otherConfig.known)
+    srvNets.set(
+      portNet,
+      evid(`the DHCP port ${srvPort.name} has other_config net_uuid=${portNet}`, srvPort.otherConfig.from[0]),
+    );
+  if (vmNet && srvNets.size) {
+    const vmSays = evid(`${vm.port.name} has other_config net_uuid=${vmNet}`, vmIds?.from[0]);
+    if (srvNets.has(vmNet)) same.push(vmSays, srvNets.get(vmNet)!);
+    else other.push(vmSays, ...srvNets.values());
+  } else
+    unknown.push(
+      vmNet
+        ? `the DHCP server's network id is not known`
+        : `the case does not give ${vm.port.name}'s network id (its Port other_config net_uuid)`,
+    );
+  if (same.length && !other.length) return { on: 'same', evidence: same };
+  if (other.length && !same.length) return { on: 'other', evidence: other };
+  if (same.length)
+    return {
+      on: 'unknown',
+      evidence: [...same, ...other],
+      why: 'the tunnel keys and the network ids disagree',
+    };
+  return { on: 'unknown', evidence: [], why: unknown.join('; ') };
+}
+

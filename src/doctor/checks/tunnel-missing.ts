@@ -2,14 +2,16 @@
 // has one that the flood flow of br-tun table 22 leaves out: the DISCOVER never enters the tunnel.
 // Only on an overlay network: the VM's host runs tunnels for other networks too, and a VLAN or flat
 // network needs none. The case must type the network (vmNetworkKind): a VLAN/flat one gives
-// nothing, an untyped one a gap saying what would type it.
+// nothing, an untyped one a gap saying what would type it. Only toward a DHCP server the case puts
+// on the VM's network (serverNetwork: the same tunnel key both ends, or the same network id): one
+// proven on another network is left out, one it cannot place is a gap.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
 import { shellWord } from '../../runner/runner.ts';
-import { reachedServer, type VmPort } from '../context.ts';
+import { type DhcpServer, reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -19,6 +21,8 @@ import {
   addressesOf,
   type NetworkKind,
   RESTART_AGENT,
+  type ServerNetwork,
+  serverNetwork,
   type TunnelIface,
   tunnelsOf,
   vmNetworkKind,
@@ -40,8 +44,19 @@ export const tunnelMissing: Check = {
       const tunnelled = new Set(
         nodesOf(t.tree, 'tunnel').map((n) => `${n.from.host}\u0000${n.from.remote_ip}`),
       );
+      // Per host of a DHCP server: the servers there the case puts on the VM's network, else
+      // those it cannot place (a gap); a server proven on another network is no one's concern here.
+      const byHost = new Map<string, { srv: DhcpServer; net: ServerNetwork }[]>();
       for (const srv of ctx.servers) {
         if (srv.host === vm.host) continue;
+        const net = serverNetwork(vm, srv);
+        if (net.on === 'other') continue;
+        const l = byHost.get(srv.host.name);
+        if (l) l.push({ srv, net });
+        else byHost.set(srv.host.name, [{ srv, net }]);
+      }
+      for (const list of byHost.values()) {
+        const { srv, net } = list.find((x) => x.net.on === 'same') ?? list[0]!;
         const addrs = addressesOf(ctx, srv.host.name);
         if (addrs.length === 0) continue;
         if (addrs.some((a) => tunnelled.has(`${vm.host.name}\u0000${a}`))) continue;
@@ -75,6 +90,11 @@ export const tunnelMissing: Check = {
           out.push(untyped(vm, srv.ns.name, srv.host.name, addrs, mine, kind));
           continue;
         }
+        const lacking = `${vm.host.name} shows no tunnel to ${srv.host.name} (${addrs.join(', ')}), where the DHCP server ${srv.ns.name} is`;
+        if (toSrv.length === 0 && net.on !== 'same') {
+          out.push(unplaced(vm, srv, lacking, net, [...kind.evidence, ...others]));
+          continue;
+        }
         if (toSrv.length === 0) {
           out.push({
             code: 'tunnel-port-missing',
@@ -85,12 +105,13 @@ export const tunnelMissing: Check = {
               "the OVS agent did not create the tunnel port: with l2_population it adds a tunnel only when the server tells it a port of the network is on that host (the DHCP agent's port not bound, an l2pop message lost, or the other agent's local_ip/tunnel_types not reported)",
             evidence: [
               ...kind.evidence,
+              ...net.evidence,
               evid(`${srv.host.name} owns ${addrs.join(', ')}`),
               evid(`${vm.host.name}'s tunnels:`),
               ...others,
             ],
             fix: [
-              `openstack network agent list --host ${srv.host.name}   # the L2 agent alive, tunnel_types and local_ip reported`,
+              `openstack network agent list --host ${shellWord(srv.host.name)}   # the L2 agent alive, tunnel_types and local_ip reported (the case's host name taken as the agent's host: Neutron's may differ)`,
               `${RESTART_AGENT}   # on ${vm.host.name}: a full sync recreates the tunnel ports`,
             ],
           });
@@ -115,22 +136,28 @@ export const tunnelMissing: Check = {
           );
           if (mineFlood.length === 0 || mineFlood.some((f) => outputsTo(f.flow)) || kind.kind !== 'overlay')
             continue;
+          const floodEvidence = [
+            ...mineFlood.map((f) =>
+              evid(
+                `${ruleText(f)}${f.flow.stats.n_packets !== undefined ? ` (n_packets=${f.flow.stats.n_packets})` : ''}`,
+                f.from,
+              ),
+            ),
+            evid(`${tp.iface.name}: remote_ip=${tp.cfg.remoteIp}`, tp.from),
+          ];
+          const says = `${vm.host.name}'s flood flow for VLAN ${tag ?? '?'} (br-tun table 22) does not output to ${tp.iface.name}, the tunnel to ${srv.host.name}`;
+          if (net.on !== 'same') {
+            out.push(unplaced(vm, srv, says, net, floodEvidence));
+            continue;
+          }
           out.push({
             code: 'tunnel-flood-missing',
             severity: 'error',
             subject: `${vm.host.name}:${tp.bridge.name}:${tp.iface.name}`,
-            message: `${vm.host.name}'s flood flow for VLAN ${tag ?? '?'} (br-tun table 22) does not output to ${tp.iface.name}, the tunnel to ${srv.host.name}: broadcasts such as the DISCOVER never reach the DHCP server`,
+            message: `${says}: broadcasts such as the DISCOVER never reach the DHCP server`,
             rootCause:
               "l2population's flooding entry for that host was never added (or was removed): the agent adds the tunnel to table 22 when the server reports a port of the network there",
-            evidence: [
-              ...mineFlood.map((f) =>
-                evid(
-                  `${ruleText(f)}${f.flow.stats.n_packets !== undefined ? ` (n_packets=${f.flow.stats.n_packets})` : ''}`,
-                  f.from,
-                ),
-              ),
-              evid(`${tp.iface.name}: remote_ip=${tp.cfg.remoteIp}`, tp.from),
-            ],
+            evidence: [...floodEvidence, ...net.evidence],
             fix: [`${RESTART_AGENT}   # on ${vm.host.name}: re-installs the flood flows from l2pop`],
           });
         }
@@ -172,6 +199,46 @@ function untyped(
         ? `openstack port show ${shellWord(ifaceId)} -c network_id`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
       'openstack network show <network_id> -c provider:network_type -c provider:segmentation_id',
+    ],
+  };
+}
+
+/**
+ * A missing tunnel (or flood entry) toward a DHCP server the case does not place on the VM's
+ * network: the cause only if it is. What would place it: the VM port's network id, the DHCP
+ * port's tag and the server host's tunnel-bridge flows (the key it maps to that tag).
+ */
+function unplaced(
+  vm: VmPort,
+  srv: DhcpServer,
+  says: string,
+  net: ServerNetwork,
+  seen: Finding['evidence'],
+): Finding {
+  const ids = vm.port.interfaces[0]?.externalIds;
+  const ifaceId = ids?.known ? ids.value['iface-id'] : undefined;
+  const undumped = [...new Set(tunnelsOf(srv.host).map((t) => t.bridge))].filter((b) => !b.flows.known);
+  const netId = /^qdhcp-(.+)$/.exec(srv.ns.name)?.[1];
+  return {
+    code: 'tunnel-network-type-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${vm.host.name}:${vm.port.name}`,
+    message: `${says}, but the case does not say whether that server is on ${vm.port.name}'s network (${net.why ?? 'nothing places it'}): the missing tunnel is the cause only if it is`,
+    evidence: [...net.evidence, ...seen],
+    fix: [
+      ...undumped.map(
+        (b) =>
+          `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
+      ),
+      ifaceId
+        ? `openstack port show ${shellWord(ifaceId)} -c network_id`
+        : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
+      ...(netId
+        ? [
+            `openstack network show ${shellWord(netId)} -c provider:segmentation_id   # the network of ${srv.ns.name}`,
+          ]
+        : []),
     ],
   };
 }
