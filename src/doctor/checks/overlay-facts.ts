@@ -8,7 +8,7 @@ import type { Evidence } from '../../model/evidence.ts';
 import { tableFlows } from '../../model/flows.ts';
 import { bridgeRole } from '../../model/roles.ts';
 import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
-import type { Flow } from '../../openflow/types.ts';
+import type { Action, Flow } from '../../openflow/types.ts';
 import { type DhcpServer, type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem } from '../finding.ts';
 import { unprovenAt } from '../proof.ts';
@@ -353,3 +353,55 @@ export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
   return { on: 'unknown', evidence: [], why: unknown.join('; ') };
 }
 
+/**
+ * The first action of a flow whose outputs cannot be read off the flow itself: an action the
+ * simulator does not model (unknown, group, bundle, multipath, MPLS, the field stack, an action
+ * set), the controller (which may send the packet on), one that outputs by a register or by
+ * switching (NORMAL, FLOOD, ALL), or one that goes on in another table (resubmit, goto_table,
+ * ct(table=...)), also inside a clone.
+ */
+export function unreadOutput(actions: readonly Action[]): Action | undefined {
+  for (const a of actions) {
+    switch (a.type) {
+      case 'unsupported':
+      case 'group':
+      case 'controller':
+      case 'output_reg':
+      case 'normal':
+      case 'flood':
+      case 'all':
+      case 'resubmit':
+      case 'goto_table':
+      case 'write_actions':
+      case 'push_mpls':
+      case 'pop_mpls':
+      case 'set_mpls':
+      case 'dec_mpls_ttl':
+      case 'stack':
+      case 'delete_field':
+        return a;
+      case 'output':
+        if (
+          a.port.kind === 'reserved' &&
+          ['NORMAL', 'FLOOD', 'ALL', 'CONTROLLER', 'TABLE'].includes(a.port.name)
+        )
+          return a;
+        break;
+      case 'args':
+        if (a.name !== 'sample' && a.name !== 'fin_timeout') return a;
+        break;
+      case 'ct':
+        if (a.args.some((x) => x.kind === 'table' || (x.kind === 'exec' && unreadOutput(x.actions))))
+          return a;
+        break;
+      case 'clone': {
+        const inner = unreadOutput(a.actions);
+        if (inner) return inner;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 // tunnel-missing on the VXLAN examples: a missing tunnel (or flood entry) is a cause only toward a
-// DHCP server the case puts on the VM's network.
+// DHCP server the case puts on the VM's network, and only when the flood flow says all it does.
 import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -179,5 +179,25 @@ describe("tunnel-port-missing: only toward a DHCP server on the VM's network", (
     const f = d.findings.find((x) => x.code === 'tunnel-port-missing')!;
     expect(f.fix[0]).toMatch(/^openstack network agent list --host 'net2;touch x' {3}# /);
     expect(f.fix[0]).toContain("the case's host name taken as the agent's host");
+  });
+});
+
+describe('tunnel-flood-missing: no verdict on a flood flow the simulator does not model', () => {
+  for (const action of ['bundle(eth_src,0,hrw,ofport,members:2,3)', 'group:1', 'dr0p', 'CONTROLLER:65535'])
+    it(`compute1's table-22 flood flow doing \`${action}\`: undecided, no flood finding`, () => {
+      const d0 = example('vxlan-healthy');
+      flood(d0, action);
+      const d = diagnose(readCase(d0), { vm: VM_MAC });
+      expect(codes(d)).not.toContain('tunnel-flood-missing');
+      expect(errors(d)).toEqual([]);
+      expect(d.verdict).toBe('undecided');
+    });
+
+  it('a flood flow that outputs elsewhere only, all modelled, is still the cause', () => {
+    const d0 = example('vxlan-healthy');
+    flood(d0, 'output:2');
+    const d = diagnose(readCase(d0), { vm: VM_MAC });
+    expect(d.verdict).toBe('problem');
+    expect(d.findings[0]!.code).toBe('tunnel-flood-missing');
   });
 });

@@ -4,7 +4,8 @@
 // network needs none. The case must type the network (vmNetworkKind): a VLAN/flat one gives
 // nothing, an untyped one a gap saying what would type it. Only toward a DHCP server the case puts
 // on the VM's network (serverNetwork: the same tunnel key both ends, or the same network id): one
-// proven on another network is left out, one it cannot place is a gap.
+// proven on another network is left out, one it cannot place is a gap. A flood flow holding an
+// action whose outputs it does not show (bundle, group, the controller, ...) proves nothing.
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
@@ -25,6 +26,7 @@ import {
   serverNetwork,
   type TunnelIface,
   tunnelsOf,
+  unreadOutput,
   vmNetworkKind,
 } from './overlay-facts.ts';
 
@@ -125,7 +127,7 @@ export const tunnelMissing: Check = {
           const outputsTo = (f: Flow): boolean =>
             f.actions.some(
               (a) =>
-                a.type === 'output' &&
+                (a.type === 'output' || a.type === 'output_trunc' || a.type === 'enqueue') &&
                 ((a.port.kind === 'name' && a.port.name === tp.iface.name) ||
                   (a.port.kind === 'number' && a.port.n === ofport)),
             );
@@ -136,6 +138,9 @@ export const tunnelMissing: Check = {
           );
           if (mineFlood.length === 0 || mineFlood.some((f) => outputsTo(f.flow)) || kind.kind !== 'overlay')
             continue;
+          // An action whose outputs the flow does not show (bundle, group, the controller, ...) may
+          // send the DISCOVER into this tunnel: nothing is claimed (the trace names the action).
+          if (mineFlood.some((f) => unreadOutput(f.flow.actions))) continue;
           const floodEvidence = [
             ...mineFlood.map((f) =>
               evid(
