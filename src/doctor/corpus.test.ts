@@ -529,6 +529,93 @@ const CORPUS: Row[] = [
     },
   },
   // --- end of review H1-P4 rows ---
+  // --- review: tunnel-missing toward another network's server, a flood flow not modelled ---
+  ...(() => {
+    const NET = '3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
+    const NET2 = '5d5d5d5d-2b4d-4e8f-9a1c-7d5e6f8a0b12';
+    const TUN_FLOWS = 'compute1/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-tun';
+    // A second network node (172.16.0.14) serving another network: qdhcp-5d5d…, its br-tun maps
+    // key 0x3ea (the VM's network is 0x3e9) to the DHCP port's tag; no dnsmasq log or leases.
+    const network2 = (d: string, keep: boolean): void => {
+      const rels: string[] = [];
+      const root = join(d, 'network');
+      cpSync(root, join(d, 'network2'), {
+        recursive: true,
+        filter: (src) => {
+          rels.push(src.slice(root.length + 1));
+          return true;
+        },
+      });
+      const n2 = join(d, 'network2');
+      for (const f of [
+        'etc/openvswitch/conf.db',
+        'var/log/neutron/dnsmasq.log',
+        `var/lib/neutron/dhcp/${NET}/leases`,
+      ])
+        rmSync(join(n2, f), { force: true });
+      const named = rels.filter((r) => r.slice(r.lastIndexOf('/') + 1).includes(NET));
+      for (const r of named.sort((a, b) => b.length - a.length)) {
+        const i = r.lastIndexOf('/') + 1;
+        renameSync(join(n2, r), join(n2, r.slice(0, i) + r.slice(i).replaceAll(NET, NET2)));
+      }
+      for (const r of rels) {
+        const f = join(n2, r.replaceAll(NET, NET2));
+        if (!existsSync(f)) continue;
+        try {
+          const t = readFileSync(f, 'latin1');
+          const u = t
+            .replaceAll('172.16.0.13', '172.16.0.14')
+            .replaceAll(NET, NET2)
+            .replaceAll('0x3e9', '0x3ea');
+          if (u !== t) writeFileSync(f, u, 'latin1');
+        } catch {
+          // a folder
+        }
+      }
+      if (!keep) rmSync(root, { recursive: true });
+    };
+    return [
+      {
+        // Was 'problem' tunnel-port-missing toward network2, whose server the keys put on another network.
+        name: "vxlan-healthy with its network node replaced by another network's: undecided, no tunnel claimed",
+        build: () => example('vxlan-healthy', (d) => network2(d, false)),
+        verdict: 'undecided',
+        check: (d: Diagnosis) => {
+          expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+          expect(d.findings.map((f) => f.code)).not.toContain('tunnel-port-missing');
+        },
+      },
+      {
+        // Was the flood finding joined by a false tunnel-port-missing toward network2.
+        name: "vxlan-healthy plus another network's node, compute1's flood flow without the tunnel to network: the flood finding alone",
+        build: () =>
+          example('vxlan-healthy', (d) => {
+            network2(d, true);
+            edit(join(d, TUN_FLOWS), 'output:2,output:3', 'output:2');
+          }),
+        verdict: 'problem',
+        code: 'tunnel-flood-missing',
+        check: (d: Diagnosis) => expect(d.findings.map((f) => f.code)).not.toContain('tunnel-port-missing'),
+      },
+      ...['bundle(eth_src,0,hrw,ofport,members:2,3)', 'group:1'].map((action) => ({
+        // Was 'problem' tunnel-flood-missing while the action-not-modelled gap said no verdict rests on it.
+        name: `vxlan-healthy with compute1's flood flow doing \`${action}\`: undecided, the headline names the action`,
+        build: () => example('vxlan-healthy', (d) => edit(join(d, TUN_FLOWS), 'output:2,output:3', action)),
+        verdict: 'undecided' as const,
+        check: (d: Diagnosis) => {
+          expect(d.findings.map((f) => f.code)).not.toContain('tunnel-flood-missing');
+          expect(d.headline).toContain(action);
+        },
+      })),
+      {
+        name: 'examples/vxlan-tunport: the missing tunnel is the cause',
+        build: () => example('vxlan-tunport', () => {}),
+        verdict: 'problem',
+        code: 'tunnel-port-missing',
+      },
+    ] satisfies Row[];
+  })(),
+  // --- end of review tunnel-missing rows ---
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),
