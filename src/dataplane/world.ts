@@ -194,7 +194,8 @@ export function buildWorld(snapshot: Snapshot): World {
   return w;
 }
 
-function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
+/** A bridge's port names (and LOCAL) to OpenFlow port numbers, as far as the case gives them. */
+export function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
   return (ref) => {
     if (ref.kind === 'number') return ref.n;
     if (ref.kind === 'reserved') return ref.name === 'LOCAL' ? OFPP_LOCAL : undefined;

@@ -528,6 +528,23 @@ const CORPUS: Row[] = [
       expect(d.headline).toContain('the whole `ovs-vsctl show`');
     },
   },
+  {
+    // A second translation flow on the drop's port, written with the port's name: two candidates, no tag.
+    name: 'the seed plus `in_port=phy-xapi3,dl_vlan=2` on xapi3: the tag is 1 or 2, none proposed',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          ' cookie=0x0, duration=1s, table=0, n_packets=0, n_bytes=0, priority=4,in_port=phy-xapi3,dl_vlan=2 actions=mod_vlan_vid:1042,NORMAL\n',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+    check: (d) => {
+      expect(d.findings[0]!.fix.join('\n')).not.toMatch(/tag=\d/);
+      expect(d.findings[0]!.fix.join('\n')).toContain('(candidates: 1, 2)');
+    },
+  },
   // --- end of review H1-P4 rows ---
   // --- review: tunnel-missing toward another network's server, a flood flow not modelled ---
   ...(() => {

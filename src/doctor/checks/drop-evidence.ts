@@ -1,9 +1,10 @@
 // Shared reading of a trace's drop: the flow, its counters and where it was found.
 import type { TraceResult } from '../../dataplane/trace.ts';
+import { resolver, type World } from '../../dataplane/world.ts';
 import { inPortCandidates } from '../../model/flows.ts';
-import type { FlowEntry, Snapshot } from '../../model/snapshot.ts';
+import type { FlowEntry } from '../../model/snapshot.ts';
 import { formatFieldValue } from '../../openflow/fields.ts';
-import type { Flow } from '../../openflow/types.ts';
+import type { Flow, PortRef } from '../../openflow/types.ts';
 import type { EvidenceItem } from '../finding.ts';
 import { evid } from './check.ts';
 
@@ -29,10 +30,55 @@ export function dropText(t: TraceResult): string {
     : `dies on ${d.host} ${d.bridge}: ${d.reason.text}`;
 }
 
-/** The dl_vlan a flow matches, if it matches one. */
+/** What a flow's match says of the (outer) VLAN: nothing, no tag, one VLAN id, or what this cannot read. */
+export type VlanMatch =
+  | { kind: 'any' }
+  | { kind: 'untagged' }
+  | { kind: 'vid'; vid: number }
+  | { kind: 'unreadable'; text: string };
+
+const CFI = 0x1000;
+const VID_CFI = 0x1fff;
+
+/**
+ * The VLAN a flow matches: dl_vlan (0xffff: no tag), vlan_vid (OFPVID_PRESENT 0x1000 | VID) and
+ * vlan_tci (CFI 0x1000 | VID, PCP above) read as one VLAN id only when the mask fixes all 12 VID
+ * bits and the CFI/present bit; a mask that fixes the bit clear is no tag; anything else (a partial
+ * mask, two VLAN fields) is unreadable, never guessed.
+ */
+export function vlanMatchOf(f: Flow): VlanMatch {
+  let out: VlanMatch = { kind: 'any' };
+  for (const m of f.match) {
+    if (m.kind !== 'field' || (m.field !== 'dl_vlan' && m.field !== 'vlan_vid' && m.field !== 'vlan_tci'))
+      continue;
+    const text = `${m.field}=${formatFieldValue(m.value)}`;
+    let here: VlanMatch;
+    if (m.value.t !== 'int') here = { kind: 'unreadable', text };
+    else if (m.field === 'dl_vlan')
+      here =
+        m.value.m !== undefined
+          ? { kind: 'unreadable', text }
+          : m.value.v === 0xffff
+            ? { kind: 'untagged' }
+            : { kind: 'vid', vid: m.value.v & 0xfff };
+    else {
+      const mask = m.value.m ?? 0xffff;
+      const v = m.value.v;
+      if ((mask & CFI) !== 0 && (v & CFI) === 0)
+        here = (v & mask) === 0 ? { kind: 'untagged' } : { kind: 'unreadable', text };
+      else if ((mask & VID_CFI) === VID_CFI) here = { kind: 'vid', vid: v & 0xfff };
+      else here = { kind: 'unreadable', text };
+    }
+    if (out.kind !== 'any') return { kind: 'unreadable', text: `${text} beside another VLAN match` };
+    out = here;
+  }
+  return out;
+}
+
+/** The VLAN id a flow matches, if it matches exactly one (dl_vlan, vlan_vid or vlan_tci). */
 export function vlanOf(f: Flow): number | undefined {
-  const m = f.match.find((x) => x.kind === 'field' && x.field === 'dl_vlan');
-  return m?.kind === 'field' && m.value.t === 'int' ? m.value.v : undefined;
+  const v = vlanMatchOf(f);
+  return v.kind === 'vid' ? v.vid : undefined;
 }
 
 const DHCP_PORTS = new Set([67, 68]);
@@ -72,17 +118,63 @@ export function inPortOf(f: Flow): string | undefined {
   return m?.kind === 'field' ? formatFieldValue(m.value) : undefined;
 }
 
+/** The VLAN translation flows beside a trace's drop, and whether they are all this can read. */
+export interface Translations {
+  /** Flows of the dropping bridge on the drop's in_port that match one VLAN id, with it. */
+  flows: { entry: FlowEntry; vlan: number }[];
+  /**
+   * A flow that may be on that in_port with a VLAN match this cannot read, or one naming an
+   * in_port the bridge's ports do not resolve: the VLANs that port may bring in are not known.
+   */
+  unknown?: { entry: FlowEntry; why: string };
+}
+
 /**
  * The VLAN translation flows beside a trace's drop: flows of the dropping bridge that match the
- * same in_port as the dropping flow and a dl_vlan (the VLANs that port may bring in).
+ * same in_port as the dropping flow (a number or a name, both resolved to the OpenFlow port by
+ * the bridge's ports) and a VLAN id (the VLANs that port may bring in).
  */
-export function translationFlows(s: Snapshot, t: TraceResult): FlowEntry[] {
+export function translations(w: World, t: TraceResult): Translations {
   const d = t.drop;
+  const s = w.snapshot;
   const b = s.hosts.find((h) => h.name === d?.host)?.bridges.find((x) => x.name === d?.bridge);
-  if (!d?.entry || !b?.flows.known) return [];
-  const port = inPortOf(d.entry.flow);
-  if (port === undefined) return [];
-  return inPortCandidates(b.flows.value, port).filter(
-    (e) => inPortOf(e.flow) === port && vlanOf(e.flow) !== undefined,
-  );
+  const rb = w.bridges.find((x) => x.host === d?.host && x.name === d?.bridge);
+  if (!d?.entry || !b?.flows.known) return { flows: [] };
+  const resolve = rb ? resolver(rb) : () => undefined;
+  const portOf = (f: Flow): { ref?: PortRef; n?: number } => {
+    const m = f.match.find((x) => x.kind === 'field' && x.field === 'in_port');
+    if (m?.kind !== 'field') return {};
+    const ref: PortRef | undefined =
+      m.value.t === 'port'
+        ? m.value.port
+        : m.value.t === 'int'
+          ? { kind: 'number', n: m.value.v }
+          : undefined;
+    const n = ref ? resolve(ref) : undefined;
+    return { ...(ref ? { ref } : {}), ...(n !== undefined ? { n } : {}) };
+  };
+  const dropPort = portOf(d.entry.flow);
+  const written = inPortOf(d.entry.flow);
+  if (!dropPort.ref || written === undefined) return { flows: [] };
+  const out: Translations = { flows: [] };
+  // The index gives the lines with that decimal in_port and every line naming a port.
+  const key = dropPort.n !== undefined ? String(dropPort.n) : written;
+  for (const e of inPortCandidates(b.flows.value, key)) {
+    const p = portOf(e.flow);
+    if (!p.ref) continue;
+    const same =
+      dropPort.n !== undefined && p.n !== undefined ? p.n === dropPort.n : inPortOf(e.flow) === written;
+    const v = vlanMatchOf(e.flow);
+    if (v.kind === 'any' || v.kind === 'untagged') continue;
+    if (!same) {
+      // A port name the bridge does not resolve may be the drop's port.
+      if (p.n === undefined && p.ref.kind === 'name' && !out.unknown)
+        out.unknown = { entry: e, why: `its in_port ${p.ref.name} is no port the case gives this bridge` };
+      continue;
+    }
+    if (v.kind === 'vid') out.flows.push({ entry: e, vlan: v.vid });
+    else if (!out.unknown)
+      out.unknown = { entry: e, why: `its VLAN match ${v.text} fixes no single VLAN id` };
+  }
+  return out;
 }

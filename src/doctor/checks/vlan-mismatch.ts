@@ -14,7 +14,7 @@ import type { Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence, isPortDrop, translationFlows, vlanOf } from './drop-evidence.ts';
+import { dropEvidence, isPortDrop, translations } from './drop-evidence.ts';
 
 type TableNode = Extract<TraceNode, { kind: 'table' }>;
 type Crossing = Extract<TraceNode, { kind: 'wire' | 'tunnel' }>;
@@ -32,8 +32,10 @@ export const vlanMismatch: Check = {
       // The frame's VLAN as it entered the dropping bridge, and what that bridge's flows expect.
       const arrived = bridgeOf(t.tree, d.node)?.packet.vlans[0]?.vid;
       if (arrived === undefined) continue;
-      const expected = translationFlows(ctx.snapshot, t);
-      if (expected.length === 0 || expected.some((e) => vlanOf(e.flow) === arrived)) continue;
+      // Only when every flow on that port reads as one VLAN id: 'translates only' is then proven.
+      const tr = translations(ctx.world, t);
+      if (tr.unknown || tr.flows.length === 0 || tr.flows.some((e) => e.vlan === arrived)) continue;
+      const expected = tr.flows.map((e) => e.entry);
       // Who set that VLAN: the last flow on the path that changed it, and a wire crossed since.
       let setter: TableNode | undefined;
       let crossed: Crossing | undefined;
@@ -59,7 +61,7 @@ export const vlanMismatch: Check = {
         code: 'vlan-mismatch',
         severity: 'error' as const,
         subject: `${d.host}:${d.bridge}`,
-        message: `${setter.host} sends the DISCOVER to ${d.host} tagged ${arrived}, but ${d.host} ${d.bridge} translates only VLAN ${expected.map((e) => vlanOf(e.flow)).join(', ')} from that port, so it dies at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`,
+        message: `${setter.host} sends the DISCOVER to ${d.host} tagged ${arrived}, but ${d.host} ${d.bridge} translates only VLAN ${tr.flows.map((e) => e.vlan).join(', ')} from that port, so it dies at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`,
         rootCause:
           "the hosts disagree on the network's segmentation id (or the physical network mapping): the sender translates to one id, the receiver expects another",
         evidence: [

@@ -65,3 +65,38 @@ describe("the tag to set comes from the VM's own bridge", () => {
     expect(f[0]!.fix.join('\n')).toMatch(/the tag cannot be told from the case/);
   });
 });
+
+describe('the tag candidates: every translation flow on the drop in_port, however written', () => {
+  const withFlow = (match: string) =>
+    run(
+      vmPortUntagged,
+      seedCase((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          ` cookie=0x0, duration=1s, table=0, n_packets=0, n_bytes=0, priority=4,${match} actions=mod_vlan_vid:1042,NORMAL\n`,
+        ),
+      ),
+    )[0]!;
+  it.each([
+    ['in_port by number (the control)', 'in_port=2,dl_vlan=2'],
+    ['in_port by name', 'in_port=phy-xapi3,dl_vlan=2'],
+    ['a masked vlan_tci fixing the VID and CFI', 'in_port=2,vlan_tci=0x1002/0x1fff'],
+    ['an exact vlan_tci', 'in_port=2,vlan_tci=0x1002'],
+    ['a vlan_vid with OFPVID_PRESENT', 'in_port=2,vlan_vid=0x1002/0x1fff'],
+  ])('%s: candidates 1, 2, no tag set', (_n, match) => {
+    const f = withFlow(match);
+    expect(f.severity).toBe('error');
+    expect(f.fix.join('\n')).not.toMatch(/set Port .* tag=/);
+    expect(f.fix.join('\n')).toContain('(candidates: 1, 2)');
+  });
+  it.each([
+    ['a VLAN match that fixes no single VID', 'in_port=2,vlan_tci=0x1000/0x1000'],
+    ['an in_port name the bridge does not have', 'in_port=nosuch,dl_vlan=2'],
+  ])('%s: candidates unknown, the flow named, no tag set', (_n, match) => {
+    const f = withFlow(match);
+    expect(f.severity).toBe('error');
+    expect(f.fix.join('\n')).not.toMatch(/set Port .* tag=/);
+    expect(f.fix.join('\n')).toMatch(/the tag cannot be told from the case/);
+    expect(f.evidence.map((e) => e.text).join('\n')).toContain(match);
+  });
+});

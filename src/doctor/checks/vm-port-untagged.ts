@@ -8,7 +8,7 @@ import type { Finding } from '../finding.ts';
 import { provenDropped, unprovenSteps } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { dropEvidence, dropText, inPortOf, translationFlows, vlanOf } from './drop-evidence.ts';
+import { dropEvidence, dropText, inPortOf, translations } from './drop-evidence.ts';
 
 export const vmPortUntagged: Check = {
   id: 'vm-port-untagged',
@@ -114,12 +114,19 @@ export const vmPortUntagged: Check = {
       // which only the translation flows fed by that bridge carry (the drop's in_port is the patch
       // from it, on the VM's host). Another host's flows carry its own local VLANs or the wire's.
       // Exactly one network there determines it.
-      const flows = fedBy(ctx, vm, t) ? translationFlows(ctx.snapshot, t) : [];
-      const locals = [
-        ...new Set(flows.map((f) => vlanOf(f.flow)).filter((v): v is number => v !== undefined)),
-      ];
-      const local = locals.length === 1 ? locals[0] : undefined;
-      if (locals.length === 1)
+      // A flow on that port whose VLAN (or in_port) this cannot read leaves the set unknown.
+      const tr = fedBy(ctx, vm, t) ? translations(ctx.world, t) : { flows: [] };
+      const flows = tr.flows.map((f) => f.entry);
+      const locals = [...new Set(tr.flows.map((f) => f.vlan))];
+      const local = locals.length === 1 && !tr.unknown ? locals[0] : undefined;
+      if (tr.unknown)
+        ev.push(
+          evid(
+            `the flows on ${t.drop!.bridge} pass ${locals.length ? `local VLANs ${locals.join(', ')} and maybe more` : 'VLANs this cannot read'} from that port: \`${tr.unknown.entry.text}\` may match it and ${tr.unknown.why}, so the local VLANs of that port are not known`,
+            tr.unknown.entry.from,
+          ),
+        );
+      else if (locals.length === 1)
         ev.push(
           evid(
             `the flows on ${t.drop!.bridge} pass only local VLAN ${local} from that port (one network on the bridge): the tag is ${local}`,
@@ -141,7 +148,7 @@ export const vmPortUntagged: Check = {
               `ovs-vsctl set Port ${q} tag=${local}`,
             ]
           : [
-              `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')})` : ''}: find the port's network, then the local VLAN the agent gave it`,
+              `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')}${tr.unknown ? ', and maybe more' : ''})` : ''}: find the port's network, then the local VLAN the agent gave it`,
               `openstack port show ${shellWord(portId ?? vm.port.name)} -c network_id`,
               `ovs-vsctl --columns=name,tag,other_config find Port other_config:net_uuid=<network_id>   # on ${vm.host.name}: the tag of the network's other ports`,
             ];
