@@ -5,6 +5,7 @@
 // The underlay between the two hosts is not simulated: that is printed as an assumption.
 import { findExcerpt, type Host, type Interface } from '../model/snapshot.ts';
 import { formatIpv4 } from '../openflow/values.ts';
+import { shellWord } from '../runner/runner.ts';
 import { unnumbered } from './ofports.ts';
 import type { Packet } from './packet.ts';
 import { assume, drop, type Engine, enterBridge, excerptDrop, notFollowed } from './trace.ts';
@@ -89,7 +90,7 @@ export function tunnelConfig(host: string, name: string, i: Interface | undefine
     inferred: {
       code: 'tunnel-inferred',
       text: `${host}:${name}: type and options unknown; taken as a ${t} tunnel to ${remote} with key=flow (Neutron's ${t}-<hex remote ip> naming)`,
-      remedy: `ovs-vsctl list interface ${name}   # on ${host}`,
+      remedy: `ovs-vsctl list interface ${shellWord(name)}   # on ${host}`,
     },
   };
 }

@@ -105,7 +105,7 @@ function portVlan(p: Port | undefined, name: string): PortVlan {
       assumed: {
         code: 'port-vlan-unknown',
         text: `port ${name}: tag unknown (${p && !p.tag.known ? p.tag.why : 'not in OVSDB evidence'}); treated as a port without tag (trunk of every VLAN)`,
-        remedy: `ovs-vsctl list port ${name}`,
+        remedy: `ovs-vsctl list port ${shellWord(name)}`,
       },
     };
   }
@@ -120,7 +120,7 @@ function portVlan(p: Port | undefined, name: string): PortVlan {
       assumed = {
         code: 'vlan-mode-unknown',
         text: `port ${name}: vlan_mode unknown with tag and trunks; treated as access (OVS's default)`,
-        remedy: `ovs-vsctl get port ${name} vlan_mode`,
+        remedy: `ovs-vsctl get port ${shellWord(name)} vlan_mode`,
       };
   }
   return { tag, trunks, mode, ...(assumed ? { assumed } : {}) };
@@ -401,7 +401,7 @@ function inferPatches(w: World, host: string): void {
           rp.peerAssumed = {
             code: 'patch-inferred',
             text: `port ${rb.name}:${rp.name}: type unknown; taken as the patch peer of ${other.bridge.name}:${other.port.name} (its options:peer names it)`,
-            remedy: `ovs-vsctl list interface ${rp.name}   # on ${host}`,
+            remedy: `ovs-vsctl list interface ${shellWord(rp.name)}   # on ${host}`,
           };
         }
       if (rp.peer) continue;
@@ -411,7 +411,7 @@ function inferPatches(w: World, host: string): void {
       rp.peerAssumed = {
         code: 'patch-inferred',
         text: `port ${rb.name}:${rp.name}: type unknown; assumed a patch port to ${rp.peer} (Neutron names the pair int-<bridge>/phy-<bridge>)`,
-        remedy: `ovs-vsctl list interface ${rp.name}   # on ${host}`,
+        remedy: `ovs-vsctl list interface ${shellWord(rp.name)}   # on ${host}`,
       };
       if (m[1] === 'int' && !imap.has(rp.peer)) {
         // The other bridge is not in the case: infer it with its patch end and the host's unplaced wire.
@@ -423,7 +423,7 @@ function inferPatches(w: World, host: string): void {
         const why: Assumption = {
           code: 'bridge-inferred',
           text: `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL`,
-          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${name}   # on ${host}`,
+          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(name)}   # on ${host}`,
         };
         const nb: RtBridge = {
           host,

@@ -1,0 +1,127 @@
+// Every command diagnose suggests (fixes, what to collect, the traces' remedies) is safe to paste:
+// with port and bridge names from HOSTILE_NAMES, each command part reads back, the way sh splits
+// it, to words among which the name is one whole word; no name leaks out of its quotes.
+import { describe, expect, it } from 'vitest';
+import { shellWord } from '../runner/runner.ts';
+import { HOSTILE_NAMES } from '../testing/hostile-names.ts';
+import { buildSnapshot } from '../testing/snapshot-builder.ts';
+import { buildContext } from './context.ts';
+import { diagnose } from './diagnose.ts';
+import { unprovenSteps } from './proof.ts';
+
+/**
+ * sh's words of a suggested line, up to its comment (an unquoted `#` starting a word). Placeholders
+ * `<…>` are one word; `;` between commands is its own word. Throws on what sh would read as more
+ * than words: an unquoted `$`, backquote, `|`, `&`, `(`, `)`, `<`, `>`, newline, or an open quote.
+ */
+function shWords(line: string): { words: string[]; command: string } {
+  const words: string[] = [];
+  let w: string | null = null;
+  let i = 0;
+  const end = (): void => {
+    if (w !== null) words.push(w);
+    w = null;
+  };
+  for (; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === ' ' || c === '\t') end();
+    else if (c === '#' && w === null) break;
+    else if (c === ';') {
+      end();
+      words.push(';');
+    } else if (c === "'") {
+      const j = line.indexOf("'", i + 1);
+      if (j < 0) throw new Error(`open quote in: ${line}`);
+      w = (w ?? '') + line.slice(i + 1, j);
+      i = j;
+    } else if (c === '\\') {
+      if (i + 1 >= line.length) throw new Error(`trailing backslash in: ${line}`);
+      w = (w ?? '') + line[++i];
+    } else if (c === '<' && w === null && line.indexOf('>', i) > i) {
+      const j = line.indexOf('>', i);
+      words.push(line.slice(i, j + 1));
+      i = j;
+    } else if ('$`|&()<>"\n\r'.includes(c)) throw new Error(`unquoted ${JSON.stringify(c)} in: ${line}`);
+    else w = (w ?? '') + c;
+  }
+  end();
+  return { words, command: line.slice(0, i) };
+}
+
+/**
+ * A compute node whose VM port, its patch to a physical bridge the case lacks (so that bridge is
+ * inferred from the name) and that bridge all carry the hostile name; tags and types unknown, so
+ * the traces ask for them by name.
+ */
+function hostileCase(name: string) {
+  return buildSnapshot([
+    {
+      name: 'compute',
+      bridges: [
+        {
+          name: 'br-int',
+          failMode: 'secure',
+          flows: ['priority=0 actions=NORMAL'],
+          ports: [
+            {
+              name,
+              ofport: 1,
+              type: '',
+              ids: { 'iface-id': 'p1', 'attached-mac': 'fa:16:3e:00:00:01' },
+            },
+            { name: `int-${name}`, ofport: 2 },
+            { name: 'br-int', ofport: 65534, tag: null, type: 'internal' },
+          ],
+        },
+        { name, ports: [{ name: `x${name}`, ofport: 1 }] },
+      ],
+      namespaces: [{ name: 'qdhcp-aaaa', devices: [{ name: 'tapaaaa-01', addresses: ['10.0.0.2/24'] }] }],
+    },
+  ]);
+}
+
+const COMMAND =
+  /^(ovs-vsctl|ovs-ofctl|ovs-appctl|ovsdb-client|ip|openstack|systemctl|vifpath|tcpdump|ethtool|iptables|grep) /;
+
+describe('suggested commands with hostile names', () => {
+  it.each(HOSTILE_NAMES.map((n) => [JSON.stringify(n).slice(0, 40), n] as const))(
+    '%s: every command reads back to the same words',
+    (_label, name) => {
+      const s = hostileCase(name);
+      const d = diagnose(s);
+      const ctx = buildContext(s);
+      const traces = [...ctx.discover.values(), ...ctx.offer.values()];
+      const lines = [
+        ...d.findings.flatMap((f) => f.fix),
+        ...d.collectNext,
+        ...traces.flatMap((t) => t.assumptions.flatMap((a) => (a.remedy ? [a.remedy] : []))),
+        ...traces.flatMap((t) => unprovenSteps(ctx.world, t).map((u) => u.remedy)),
+      ];
+      const own = [name, `int-${name}`, `phy-${name}`, `x${name}`];
+      let named = 0;
+      for (const line of lines) {
+        // Commands only: prose remedies ('add the host behind …') and host gaps are not pasted.
+        if (!COMMAND.test(line)) continue;
+        const { words, command } = shWords(line);
+        // A name that sh would split, or run, is in the command only inside one whole word.
+        const whole = (x: string): boolean => own.some((o) => x === o || x.endsWith(`=${o}`));
+        for (const o of own)
+          if (shellWord(o) !== o && command.includes(o))
+            expect(
+              words.some((x) => whole(x) && x.includes(o)),
+              line,
+            ).toBe(true);
+        if (words.some((x) => own.includes(x))) named++;
+        // No word holds a name glued to anything else: the name went in as one word.
+        for (const x of words)
+          if (x.includes(name))
+            expect(
+              own.some((o) => x === o || x.endsWith(`=${o}`)),
+              line,
+            ).toBe(true);
+      }
+      // The case makes the traces ask for these ports by name.
+      expect(named).toBeGreaterThan(0);
+    },
+  );
+});
