@@ -1,7 +1,9 @@
 // NORMAL: OVS's L2 switch with its VLAN rules (reference/ovs-semantics.md §1): the input VLAN
 // from the ingress port's config, the MAC table when the case has one, flooding otherwise, and
 // the output tag per port mode.
+
 import type { Port } from '../model/snapshot.ts';
+import { shellWord } from '../runner/runner.ts';
 import { unnumbered } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import { assume, drop, type Engine, emit, floodUnnumbered, notShown } from './trace.ts';
@@ -120,7 +122,7 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
       assume(e, {
         code: 'fdb-age',
         text: `${rb.host}:${rb.name}: NORMAL used the MAC table collected in ${rb.fdb.file} (entries age out; it is the state at collection time)`,
-        remedy: `ovs-appctl fdb/show ${rb.name}   # again, at the time of the failure`,
+        remedy: `ovs-appctl fdb/show ${shellWord(rb.name)}   # again, at the time of the failure`,
       });
       node = {
         kind: 'normal',

@@ -7,6 +7,7 @@ import { portRole } from '../model/roles.ts';
 import { type Excerpt, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { shellWord } from '../runner/runner.ts';
+import { escapeControl } from '../text/escape.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
 import { learnTargets } from './learned.ts';
@@ -456,7 +457,11 @@ export function runTable(
       // Table miss: OpenFlow 1.3+ and OVS drop (no controller); a standalone bridge's NORMAL is a real flow in dumps.
       drop(e, node.children, rb, table, {
         code: 'table-miss',
-        text: t ? 'no flow matches (table miss: drop)' : `table ${table} is empty (table miss: drop)`,
+        text: t
+          ? 'no flow matches (table miss: drop)'
+          : rb.incomplete
+            ? `no flow of table ${table} in the dump, which is incomplete: flows may be missing`
+            : `table ${table} is empty (table miss: drop)`,
       });
       return;
     }
@@ -739,7 +744,7 @@ function endpointOf(
     assumption: {
       code: 'behind-port-unknown',
       text: `${host}:${port.name}: nothing in the case says what is behind this port`,
-      remedy: `add the host behind ${port.name} to the case, or a wire for it in links.txt`,
+      remedy: `add the host behind ${escapeControl(port.name)} to the case, or a wire for it in links.txt`,
     },
   };
 }

@@ -3,6 +3,7 @@
 // `ovs-vsctl show`, then `ovsdb-client monitor`, then `ovs-ofctl show`. A later source fills what
 // is unknown and adds its evidence when it agrees; when it disagrees the earlier value stays and
 // the conflict is reported.
+
 import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.ts';
 import type { DumpEntry } from '../model/flow-entry.ts';
 import type {
@@ -36,6 +37,7 @@ import type {
   Listener,
   Offloads,
 } from '../parse/services.ts';
+import { shellWord } from '../runner/runner.ts';
 import { sosName } from './file-kinds.ts';
 
 export interface RowWithEvidence {
@@ -728,14 +730,16 @@ export class HostBuilder {
     for (const b of h.bridges) {
       if (!b.flows.known)
         h.gaps.push(
-          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${b.name}\`)`,
+          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}\`)`,
         );
       if (!b.failMode.known) h.gaps.push(`bridge ${b.name}: fail_mode unknown (collect \`ovs-vsctl show\`)`);
       // Pasted `ovs-vsctl show` and dump-flows name ports but give no OpenFlow numbers: no trace
       // can start at or reach a port of this bridge.
       const ifaces = b.ports.flatMap((p) => p.interfaces);
       if (ifaces.length > 0 && ifaces.every((i) => !i.ofport.known))
-        h.gaps.push(`bridge ${b.name}: OpenFlow port numbers unknown (collect \`ovs-ofctl show ${b.name}\`)`);
+        h.gaps.push(
+          `bridge ${b.name}: OpenFlow port numbers unknown (collect \`ovs-ofctl show ${shellWord(b.name)}\`)`,
+        );
       const untagKnown = b.ports.filter((p) => !p.tag.known).map((p) => p.name);
       if (untagKnown.length > 0)
         h.gaps.push(
