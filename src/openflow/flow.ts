@@ -5,7 +5,7 @@ import { ownString, TEXT_HASH_BASIS, TEXT_HASH_PRIME, textHash } from '../memo/b
 import { formatActions } from './actions.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem, matchError } from './match.ts';
-import { matchItemHashed, resetSharedNodes, sharedActions } from './shared-nodes.ts';
+import { firstOf, matchItemHashed, resetSharedNodes, sharedActions } from './shared-nodes.ts';
 import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { Action, BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
@@ -265,37 +265,6 @@ function token(
   items = at + 1;
 }
 
-/**
- * A copy of items[0, n): an array literal per count, not slice. A literal has an allocation site,
- * through which V8 learns that a dump's match arrays outlive the parse and allocates them where
- * long-lived objects go, instead of copying each one twice as the young generation fills up.
- */
-function matchOf(items: readonly MatchItem[], n: number): MatchItem[] {
-  const s = items;
-  switch (n) {
-    case 0:
-      return [];
-    case 1:
-      return [s[0]!];
-    case 2:
-      return [s[0]!, s[1]!];
-    case 3:
-      return [s[0]!, s[1]!, s[2]!];
-    case 4:
-      return [s[0]!, s[1]!, s[2]!, s[3]!];
-    case 5:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!];
-    case 6:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!];
-    case 7:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!];
-    case 8:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!];
-    default:
-      return s.slice(0, n);
-  }
-}
-
 function withColumn(e: unknown, line: string, column: number): unknown {
   return e instanceof FlowSyntaxError ? new FlowSyntaxError(e.message, line, column) : e;
 }
@@ -400,7 +369,7 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
       throw new FlowSyntaxError(c.message, src.slice(s, e), at >= s ? at - s + 1 : undefined);
     }
   }
-  flow.match = matchOf(scratch, items);
+  flow.match = firstOf(scratch, items);
   try {
     flow.actions = sharedActions(src, ai + 8, e);
   } catch (err) {

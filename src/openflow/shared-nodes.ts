@@ -358,7 +358,7 @@ class ListsByNodes {
       }
       i = (i + 1) & this.mask;
     }
-    const list = Object.freeze(listOf(nodes, n)) as Action[];
+    const list = Object.freeze(firstOf(nodes, n)) as Action[];
     if (this.size >= this.max) this.clear();
     else if (2 * (this.size + 1) > tags.length) this.grow();
     this.insert(list, tag);
@@ -392,10 +392,17 @@ class ListsByNodes {
   }
 }
 
-/** A copy of nodes[0, n), by array literal for the common counts (see flow.ts's matchOf). */
-function listOf(nodes: readonly Action[], n: number): Action[] {
-  const s = nodes;
+/**
+ * A copy of xs[0, n) (a flow's match items, an action list): an array literal per count, not
+ * slice. A literal has an allocation site, through which V8 learns that a dump's arrays outlive
+ * the parse and allocates them where long-lived objects go, instead of copying each one twice as
+ * the young generation fills up.
+ */
+export function firstOf<T>(xs: readonly T[], n: number): T[] {
+  const s = xs;
   switch (n) {
+    case 0:
+      return [];
     case 1:
       return [s[0]!];
     case 2:
@@ -406,6 +413,12 @@ function listOf(nodes: readonly Action[], n: number): Action[] {
       return [s[0]!, s[1]!, s[2]!, s[3]!];
     case 5:
       return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!];
+    case 6:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!];
+    case 7:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!];
+    case 8:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!];
     default:
       return s.slice(0, n);
   }
