@@ -172,6 +172,9 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     const kv = KV.exec(t);
     if (!kv) {
       diagnostics.push(unreadable(lines, i, text, 'not-show', 'not an ovs-vsctl show line'));
+      // Read past with --lenient: the line may stand for lines left out (`[output truncated]`), so
+      // it cuts like an elision: what follows is not asserted of the records above it.
+      cut = n;
       continue;
     }
     sawData = true;

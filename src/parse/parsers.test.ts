@@ -166,6 +166,26 @@ describe('ovs-vsctl show', () => {
     expect(r.value.bridges.map((b) => b.name).sort()).toEqual(['br-int', 'br-of13', 'br-phys', 'br-tun']);
   });
 
+  it('a line it refuses (read past with --lenient) cuts like an elision: the ports after it are on no bridge', () => {
+    // The real hotsos show with br-ex and br-int's head replaced by a marker the reader does not know.
+    const real = read(
+      join(OWN_FIXTURES, 'field/hotsos-openstack/compute/sos_commands/openvswitch/ovs-vsctl_-t_5_show'),
+    ).split('\n');
+    const cut = [...real.slice(0, 37), '        [output truncated]', ...real.slice(47)].join('\n');
+    const r = parseVsctlShow(cut);
+    expect(r.diagnostics).toContainEqual(expect.objectContaining({ severity: 'corrupt', line: 38 }));
+    const brTun = r.value.bridges.find((b) => b.name === 'br-tun')!;
+    expect(brTun.ports.map((p) => p.name)).toEqual([
+      'vxlan-0a000085',
+      'patch-int',
+      'vxlan-0a000072',
+      'br-tun',
+    ]);
+    expect(r.value.unplacedPorts?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['sg-189f4c40-9d', 'tap0e778df8-ca', 'patch-tun']),
+    );
+  });
+
   it('reads the reference lab Dom0 with both bridges', () => {
     const r = parseVsctlShow(read(join(REF, 'healthy/dom0/sos_commands/openvswitch/ovs-vsctl_-t_5_show')));
     expect(r.diagnostics).toEqual([]);
