@@ -814,7 +814,9 @@ async function teardown(s: LabState): Promise<string[]> {
     rmSync(p, { recursive: true, force: true });
     removed.push(`${rel}`);
   }
-  // The record last: a teardown cut short can be run again.
+  // The record last: a teardown cut short can be run again. Its temporary copy too: an `up`
+  // killed while saving the record leaves it (writeState writes it, then renames it).
+  rmSync(join(s.dir, `${STATE_FILE}.tmp`), { force: true });
   rmSync(join(s.dir, STATE_FILE), { force: true });
   return removed;
 }
