@@ -71,7 +71,8 @@ export class FlowIndex<E> {
   }
 
   /**
-   * Place the flow line text[s, e) (line `line`, `actions=` at `a`) without parsing it. False when
+   * Place the flow line text[s, e) (line `line`, `actions=` at `a`, after a blank or a comma or
+   * at s: where parseFlowAt finds it) without parsing it. False when
    * its table is not written as a decimal number: the caller parses it now and calls addParsed.
    */
   add(s: number, e: number, a: number, line: number): boolean {
@@ -251,9 +252,8 @@ export class FlowIndex<E> {
     const e = this.cols[k + END]!;
     const line = this.cols[k + LINE]!;
     try {
-      const a = this.cols[k + ACTIONS]!;
-      const c = this.text.charCodeAt(a - 1);
-      return this.entry(parseFlowAt(this.text, s, e, a === s || c === 32 || c === 44 ? a : -1), line);
+      // Only add()'s lines get here: their `actions=` is the one parseFlowAt would find.
+      return this.entry(parseFlowAt(this.text, s, e, this.cols[k + ACTIONS]!), line);
     } catch (err) {
       if (!(err instanceof FlowSyntaxError)) throw err;
       throw new LazyFlowError(

@@ -487,11 +487,11 @@ function readHostAt(
     // --lenient reads every line now: a broken one is said among the rest, not when a trace reaches it.
     lazy: _opts.lenient
       ? undefined
-      : _opts.lazyFlows === true
-        ? LAZY_DUMP_BYTES
-        : _opts.lazyFlows === false
-          ? undefined
-          : _opts.lazyFlows,
+      : typeof _opts.lazyFlows === 'number'
+        ? _opts.lazyFlows
+        : _opts.lazyFlows
+          ? LAZY_DUMP_BYTES
+          : undefined,
     size: (f) => statSync(f.path).size,
   };
   // Each file through its kind's reader (sources/readers.ts), phase by phase.
