@@ -56,6 +56,21 @@ function readFieldRef(text: string): FieldRef {
   return ref;
 }
 
+// Spellings whose OVS field is narrower than the field the table files them under: NXM_OF_IN_PORT
+// is OVS's 16-bit MFF_IN_PORT, in_port and OXM_OF_IN_PORT the 32-bit MFF_IN_PORT_OXM (verified
+// with ovs-ofctl 3.1's move; ovs-refusals.test.ts checks every spelling's width against it).
+const NARROWER: ReadonlyMap<string, number> = new Map([['NXM_OF_IN_PORT', 16]]);
+
+/**
+ * How many bits a reference names, as OVS counts them; undefined when it depends on more than the
+ * text (a whole tun_metadata field: as wide as its TLV mapping says).
+ */
+export function refWidth(ref: FieldRef): number | undefined {
+  if (ref.start !== undefined) return ref.end! - ref.start + 1;
+  if (ref.field?.startsWith('tun_metadata')) return undefined;
+  return NARROWER.get(ref.name) ?? lookupField(ref.field!)?.bits;
+}
+
 /** text[start, end) is one or more decimal digits. */
 function isDigits(text: string, start: number, end: number): boolean {
   if (end <= start) return false;
@@ -320,7 +335,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
       const value = parseBig(v, 128, 'load value');
       const dst = parseFieldRef(d);
       // OVS refuses a value wider than what it loads ("value 0x10 does not fit into 4 bits").
-      const width = dst.start === undefined ? lookupField(dst.field!)!.bits : dst.end! - dst.start + 1;
+      const width = refWidth(dst) ?? 128;
       // A value below 2^52 (most) is compared as a number: no BigInt made for the test.
       const small = uintOf(v);
       if (width < 128 && (small >= 0 ? small >= 2 ** width : value >> BigInt(width) !== 0n))
@@ -332,7 +347,17 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     'move',
     (arg) => {
       const [s, d] = arrow(need(arg, 'move'), 'move');
-      return { type: 'move', src: parseFieldRef(s), dst: parseFieldRef(d) };
+      const src = parseFieldRef(s);
+      const dst = parseFieldRef(d);
+      // OVS refuses a move between references of different widths.
+      const ws = refWidth(src);
+      const wd = refWidth(dst);
+      if (ws !== undefined && wd !== undefined && ws !== wd)
+        syntaxError(
+          `move:${s}->${d}: the source is ${ws} bits wide, the destination ${wd} (OVS refuses it)`,
+          arg!,
+        );
+      return { type: 'move', src, dst };
     },
   ],
   [

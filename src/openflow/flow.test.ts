@@ -256,11 +256,15 @@ describe('flow syntax: properties', () => {
     .record({
       table: fc.option(fc.integer({ min: 0, max: 254 }), { nil: undefined }),
       priority: fc.option(u(16), { nil: undefined }),
-      // ... and the protocol of an L3/L4 field (OVS leaves the field out without one).
+      // ... and the protocol of an L3/L4 field (OVS leaves the field out without one; a port
+      // also without TCP, UDP, SCTP or ICMP: `ip,tp_dst` is `ip`).
       match: fc
         .uniqueArray(matchItem, { maxLength: 5, selector: fieldOf })
         .map((m) =>
           m.some((x) => /^(nw|tp)_/.test(x)) && !m.some((x) => fieldOf(x) === 'dl_type') ? ['udp', ...m] : m,
+        )
+        .map((m) =>
+          m.some((x) => x.startsWith('tp_')) ? m.map((x) => (x === 'ip' || x === 'arp' ? 'udp' : x)) : m,
         ),
       actions: fc
         .array(action, { minLength: 1, maxLength: 5 })

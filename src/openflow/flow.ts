@@ -105,9 +105,10 @@ function cookieAt(line: string, vs: number, end: number): BigValue {
 }
 
 /** An unsigned value of at most `bits` bits at line[vs, end); the general parser says what is wrong. */
-function uintIn(line: string, vs: number, end: number, bits: number, what: string): number {
+function uintIn(line: string, vs: number, end: number, bits: 8 | 16, what: string): number {
   const n = uintAt(line, vs, end);
-  return n >= 0 && n <= 2 ** bits - 1 ? n : parseUint(line.slice(vs, end), bits, what);
+  // A constant bound: `2 ** bits` is a call to Math.pow on every header field of every line.
+  return n >= 0 && n <= (bits === 8 ? 0xff : 0xffff) ? n : parseUint(line.slice(vs, end), bits, what);
 }
 
 function badDuration(line: string, vs: number, end: number): never {

@@ -53,10 +53,12 @@ const VLAN_SLOT_FIELD = 'vlan_tci';
 // ---- A field without its prerequisite. OVS (3.1) leaves a field out of the match when the flow
 // does not name the protocol it belongs to ("normalization changed ofp_match", logged at INFO
 // only): `tp_dst=67 actions=drop` is installed, and printed, as `actions=drop`, which drops every
-// packet. Only the plainest case is refused here: no dl_type at all (no shorthand, dl_type or
-// packet_type), where OVS leaves out every field of these prerequisites. With a dl_type that does
-// not fit (`ip,tp_dst=67`, `arp,nw_tos=4`) OVS also leaves the field out, but it reads others as
-// another field (`arp,nw_src` is arp_spa, `ip,arp_tpa` nw_dst): not checked.
+// packet. Refused here: no dl_type at all (no shorthand, dl_type or packet_type), where OVS leaves
+// out every field of these prerequisites; and a port or ICMP type/code (the fields OVS keeps in
+// tp_src/tp_dst) on a flow whose dl_type and nw_proto are not IPv4 or IPv6 with TCP, UDP, SCTP or
+// ICMP (ofputil_normalize_match's MAY_TP_ADDR: `ip,tp_dst=67` is installed as `ip`). Other
+// fields with a dl_type that does not fit are not checked: OVS reads some as another field
+// (`arp,nw_src` is arp_spa, `ip,arp_tpa` nw_dst).
 const NEEDS_DL_TYPE: ReadonlySet<string> = new Set([
   'ip',
   'ipv6',
@@ -70,23 +72,44 @@ const NEEDS_DL_TYPE: ReadonlySet<string> = new Set([
   'mpls',
 ]);
 
+/** The fields OVS keeps in the flow's tp_src and tp_dst (ports, ICMP type and code). */
+const IN_TP_BITS: ReadonlySet<string> = new Set(
+  ['tp', 'tcp', 'udp', 'sctp']
+    .flatMap((p) => [`${p}_src`, `${p}_dst`])
+    .concat('icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code'),
+);
+/** nw_proto values under which OVS keeps tp_src/tp_dst, by dl_type (MAY_TP_ADDR). */
+const TP_PROTOS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
+  [0x0800, new Set([6, 17, 132, 1])],
+  [0x86dd, new Set([6, 17, 132, 58])],
+]);
+
+// Bits of a field's code below its slot number.
+const NEEDS_TYPE_BIT = 1;
+const TP_BIT = 2;
+const SLOT_SHIFT = 2;
+
 /**
- * Canonical field name → slot number (fields sharing bits share one) times 2, plus 1 when OVS
- * drops the field from a flow that names no dl_type.
+ * Canonical field name → slot number (fields sharing bits share one) shifted by SLOT_SHIFT, plus
+ * NEEDS_TYPE_BIT when OVS drops the field from a flow that names no dl_type, and TP_BIT for the
+ * fields kept in tp_src/tp_dst.
  */
 const SLOT: ReadonlyMap<string, number> = (() => {
   const m = new Map<string, number>();
   let n = 0;
-  for (const def of FIELDS.values()) if (!m.has(def.name)) m.set(def.name, 2 * n++);
+  for (const def of FIELDS.values()) if (!m.has(def.name)) m.set(def.name, n++ << SLOT_SHIFT);
   for (const group of SHARED_SLOTS) for (const f of group) m.set(f, m.get(group[0]!)!);
-  for (const def of FIELDS.values())
-    if (def.prereq && NEEDS_DL_TYPE.has(def.prereq)) m.set(def.name, m.get(def.name)! | 1);
+  for (const def of FIELDS.values()) {
+    if (def.prereq && NEEDS_DL_TYPE.has(def.prereq)) m.set(def.name, m.get(def.name)! | NEEDS_TYPE_BIT);
+    if (IN_TP_BITS.has(def.name)) m.set(def.name, m.get(def.name)! | TP_BIT);
+  }
   return m;
 })();
-const DL_TYPE = SLOT.get('dl_type')! >> 1;
-const NW_PROTO = SLOT.get('nw_proto')! >> 1;
-const VLAN = SLOT.get(VLAN_SLOT_FIELD)! >> 1;
-const PACKET_TYPE = SLOT.get('packet_type')! >> 1;
+for (const f of IN_TP_BITS) if (!SLOT.has(f)) throw new Error(`IN_TP_BITS names an unknown field ${f}`);
+const DL_TYPE = SLOT.get('dl_type')! >> SLOT_SHIFT;
+const NW_PROTO = SLOT.get('nw_proto')! >> SLOT_SHIFT;
+const VLAN = SLOT.get(VLAN_SLOT_FIELD)! >> SLOT_SHIFT;
+const PACKET_TYPE = SLOT.get('packet_type')! >> SLOT_SHIFT;
 
 /** An item's code for matchError: a field's SLOT code; these for the rest. */
 export const CODE_UNKNOWN = -1;
@@ -131,15 +154,19 @@ export function matchError(
     slotB = new Int32Array(n * 2);
   }
   let needs = -1;
+  let tp = -1;
   let typed = false;
+  let packetType = false;
   for (let i = 0; i < n; i++) {
     const code = codes === undefined ? codeOf(items[i]!) : codes[i]!;
     slotB[i] = -1;
     if (code >= 0) {
-      const slot = code >> 1;
+      const slot = code >> SLOT_SHIFT;
       slotA[i] = slot;
-      if (code & 1 && needs < 0) needs = i;
-      if (slot === DL_TYPE || slot === PACKET_TYPE) typed = true;
+      if (code & NEEDS_TYPE_BIT && needs < 0) needs = i;
+      if (code & TP_BIT && tp < 0) tp = i;
+      if (slot === DL_TYPE) typed = true;
+      else if (slot === PACKET_TYPE) typed = packetType = true;
     } else if (code === CODE_SHORTHAND) {
       typed = true;
       slotA[i] = DL_TYPE;
@@ -170,7 +197,46 @@ export function matchError(
         }
     }
   }
+  // A packet_type names the dl_type its own way: left to OVS.
+  if (tp >= 0 && !packetType) return tpError(items, n, items[tp] as Extract<MatchItem, { kind: 'field' }>);
   return undefined;
+}
+
+/**
+ * The error for a port or ICMP field (`it`) on a flow whose dl_type and nw_proto (from shorthands
+ * and fields, which agree: conflicts are refused before) are not ones OVS keeps it under.
+ */
+function tpError(
+  items: readonly MatchItem[],
+  n: number,
+  it: Extract<MatchItem, { kind: 'field' }>,
+): { message: string; item: MatchItem } | undefined {
+  let dlType = -1;
+  let proto = -1;
+  for (let i = 0; i < n; i++) {
+    const x = items[i]!;
+    if (x.kind === 'shorthand') {
+      const sh = SHORTHANDS.get(x.name)!;
+      dlType = sh.dl_type;
+      if (sh.nw_proto !== undefined) proto = sh.nw_proto;
+    } else if (x.kind === 'field' && x.value.t === 'int' && x.value.m === undefined) {
+      if (x.field === 'dl_type') dlType = x.value.v;
+      else if (x.field === 'nw_proto') proto = x.value.v;
+    }
+  }
+  if (TP_PROTOS.get(dlType)?.has(proto)) return undefined;
+  const on =
+    proto >= 0
+      ? `nw_proto=${proto}`
+      : dlType === 0x0800
+        ? 'ip'
+        : dlType === 0x86dd
+          ? 'ipv6'
+          : `dl_type=0x${dlType.toString(16).padStart(4, '0')}`;
+  return {
+    message: `${formatMatchItem(it)} on a flow of ${on}, not TCP, UDP, SCTP or ICMP: OVS leaves ${it.field} out of the match ("normalization changed ofp_match"), so ovs-ofctl never prints it`,
+    item: it,
+  };
 }
 
 const PREREQ_TEXT: Record<string, string> = {
