@@ -7,7 +7,7 @@
 // absent from the bridge's `ovs-ofctl show` in the case, which lists every OpenFlow port) is a
 // fact, not an unknown, unless that `ovs-ofctl show` is an excerpt.
 import { type Bridge, findExcerpt, type Host, type Interface, type Port } from '../model/snapshot.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands } from '../runner/runner.ts';
 import type { Assumption, Uncertainty } from './tree.ts';
 
 export interface Unnumbered {
@@ -68,7 +68,7 @@ export function findInterface(h: Host | undefined, name: string): Unnumbered | u
 
 /** The command that gives a bridge's OpenFlow port numbers. */
 export function ofportRemedy(host: string, bridge: string): string {
-  return `ovs-ofctl show ${shellWord(bridge)}   # on ${host}: the OpenFlow port numbers`;
+  return `ovs-ofctl show ${operands(bridge)}   # on ${host}: the OpenFlow port numbers`;
 }
 
 function names(l: readonly string[]): string {

@@ -6,7 +6,7 @@ import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
 import { type Excerpt, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 import { escapeControl } from '../text/escape.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
@@ -351,7 +351,7 @@ export function enterBridge(
       assume(e, {
         code: 'no-flow-dump',
         text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` (Neutron's default)`,
-        remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(rb.name)}   # on ${rb.host}`,
+        remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}`,
       });
       const t: TraceNode = {
         kind: 'table',
@@ -450,7 +450,7 @@ export function runTable(
     assume(e, {
       code: 'learn',
       text: `${rb.host}:${rb.name} table ${table}: learn() writes flows here (priority ${learn.priority}) and the dump holds none; taken as nothing learned${r.flow ? ` (the lookup falls to \`${r.flow.rule}\`)` : ''}`,
-      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(rb.name)} table=${table}   # on ${rb.host}, after traffic: learned flows appear`,
+      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name, `table=${table}`)}   # on ${rb.host}, after traffic: learned flows appear`,
     });
   try {
     if (!r.flow) {

@@ -14,7 +14,7 @@ import type {
 } from '../model/snapshot.ts';
 import { findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
 import { FIELD_ACCESS } from './fields.ts';
 import type { Packet } from './packet.ts';
@@ -358,7 +358,7 @@ export function peerRemedy(h: Host, peer: string): string {
   const named = /^phy-(.+)$/.exec(peer)?.[1];
   const b = named && portless.includes(named) ? named : portless.length === 1 ? portless[0] : undefined;
   return b
-    ? `ovs-ofctl show ${shellWord(b)}   # on ${h.name}: its ports with their numbers (is ${peer} one?)`
+    ? `ovs-ofctl show ${operands(b)}   # on ${h.name}: its ports with their numbers (is ${peer} one?)`
     : `ovs-vsctl port-to-br ${shellWord(peer)}; ovs-vsctl show   # on ${h.name}`;
 }
 
@@ -423,7 +423,7 @@ function inferPatches(w: World, host: string): void {
         const why: Assumption = {
           code: 'bridge-inferred',
           text: `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL`,
-          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(name)}   # on ${host}`,
+          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${operands(name)}   # on ${host}`,
         };
         const nb: RtBridge = {
           host,

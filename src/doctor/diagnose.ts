@@ -7,7 +7,7 @@ import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole, portRole, xenVifDomid } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import type { Check } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
@@ -390,7 +390,7 @@ function riskyAssumptions(
         add(
           `${n.host}:${n.bridge}`,
           `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
-          `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(n.bridge)}   # on ${n.host}`,
+          `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}`,
         );
     }
     for (const a of t.assumptions)

@@ -112,6 +112,20 @@ describe('suggested commands with hostile names', () => {
               line,
             ).toBe(true);
         if (words.some((x) => own.includes(x))) named++;
+        // A name that looks like an option comes after `--` where the tool reads options anywhere
+        // on its line (ovs-ofctl, grep, openstack); ovs-vsctl and ovs-appctl stop at their first
+        // operand, and an option's value is no option.
+        let tool = '';
+        let ended = false;
+        for (let k = 0; k < words.length; k++) {
+          const x = words[k]!;
+          if (k === 0 || words[k - 1] === ';' || words[k - 1] === '|') {
+            tool = x;
+            ended = false;
+          } else if (x === '--') ended = true;
+          else if (x.startsWith('-') && own.includes(x) && /^(ovs-ofctl|grep|openstack)$/.test(tool))
+            expect(ended, `${x} read as an option in: ${line}`).toBe(true);
+        }
         // No word holds a name glued to anything else: the name went in as one word.
         for (const x of words)
           if (x.includes(name))

@@ -35,7 +35,7 @@ import type { World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole } from '../model/roles.ts';
 import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 
 /** One step a trace took on what the case does not show, and what would settle it. */
 export interface Unproven {
@@ -88,8 +88,8 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
     subject: `${br.host}:${br.bridge}`,
     text: `${br.host}:${br.bridge} ${br.inferred ? 'is not in the case (inferred) and has' : 'has'} no flow dump: NORMAL was assumed for ${where}, where the agent programs the ${role} bridge (${what})`,
     remedy: br.inferred
-      ? `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(br.bridge)}   # on ${br.host}`
-      : `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(br.bridge)}   # on ${br.host}`,
+      ? `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`
+      : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`,
   };
 }
 
@@ -231,7 +231,7 @@ export function incompleteDump(w: World, host: string, bridge: string): Unproven
   const h = w.snapshot.hosts.find((x) => x.name === host);
   const excerpt = h && findExcerpt(h, 'flows', bridge);
   const subject = `${host}:${bridge}`;
-  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(bridge)}   # on ${host}`;
+  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge)}   # on ${host}`;
   if (excerpt) return { subject, text: rb.incomplete, remedy: excerpt.collect };
   const notes = w.snapshot.diagnostics.filter((d) => d.file === file);
   const count = dump.lookup ? dump.lookup.count : dump.entries.length;

@@ -24,6 +24,17 @@ export function shellWord(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The data operands of a suggested command line, quoted, after `--` when one of them starts with
+ * `-`: quoting keeps a name one word for the shell, but a tool that reads options anywhere on its
+ * line (ovs-ofctl, grep, openstack) would still take `-n` for an option. For tools that stop at
+ * their first operand (ovs-vsctl, ovs-appctl) or take the name as an option's value, shellWord.
+ */
+export function operands(...words: string[]): string {
+  const q = words.map(shellWord).join(' ');
+  return words.some((w) => w.startsWith('-')) ? `-- ${q}` : q;
+}
+
 /** The command line sshd will hand to the remote shell for this argv. */
 export function remoteCommand(argv: readonly string[]): string {
   return argv.map(shellWord).join(' ');

@@ -37,7 +37,7 @@ import type {
   Listener,
   Offloads,
 } from '../parse/services.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands } from '../runner/runner.ts';
 import { sosName } from './file-kinds.ts';
 
 export interface RowWithEvidence {
@@ -730,7 +730,7 @@ export class HostBuilder {
     for (const b of h.bridges) {
       if (!b.flows.known)
         h.gaps.push(
-          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}\`)`,
+          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}\`)`,
         );
       if (!b.failMode.known) h.gaps.push(`bridge ${b.name}: fail_mode unknown (collect \`ovs-vsctl show\`)`);
       // Pasted `ovs-vsctl show` and dump-flows name ports but give no OpenFlow numbers: no trace
@@ -738,7 +738,7 @@ export class HostBuilder {
       const ifaces = b.ports.flatMap((p) => p.interfaces);
       if (ifaces.length > 0 && ifaces.every((i) => !i.ofport.known))
         h.gaps.push(
-          `bridge ${b.name}: OpenFlow port numbers unknown (collect \`ovs-ofctl show ${shellWord(b.name)}\`)`,
+          `bridge ${b.name}: OpenFlow port numbers unknown (collect \`ovs-ofctl show ${operands(b.name)}\`)`,
         );
       const untagKnown = b.ports.filter((p) => !p.tag.known).map((p) => p.name);
       if (untagKnown.length > 0)

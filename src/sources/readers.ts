@@ -36,7 +36,7 @@ import {
   parsePidFile,
   parseSockets,
 } from '../parse/services.ts';
-import { shellWord } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 import type { FileKind, SniffedKind } from './file-kinds.ts';
 import type { HostBuilder } from './host-builder.ts';
 
@@ -244,12 +244,12 @@ export function excerptOf(
     case 'ovsdb-dump':
       return { of: 'ovsdb', collect: 'ovsdb-client dump' };
     case 'ofctl-show':
-      return { of: 'ofctl-show', ...br, collect: `ovs-ofctl show ${shellWord(bridge ?? '<bridge>')}` };
+      return { of: 'ofctl-show', ...br, collect: `ovs-ofctl show ${operands(bridge ?? '<bridge>')}` };
     case 'dump-flows':
       return {
         of: 'flows',
         ...br,
-        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(bridge ?? '<bridge>')}`,
+        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge ?? '<bridge>')}`,
       };
     case 'ip-netns':
       return { of: 'netns', collect: 'ip netns' };

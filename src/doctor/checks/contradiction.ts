@@ -1,7 +1,7 @@
 // Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
 // captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
 // cause; a client that got no OFFER while the traces deliver both ways makes healthy impossible.
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -31,7 +31,7 @@ export const contradictions: Check = {
             rootCause: e.note.includes('no address')
               ? 'dnsmasq has no address for this client: no host entry it can read for the MAC (an unreadable or stale hosts file, e.g. after `cannot read …/host: Permission denied`) and no dynamic range'
               : 'dnsmasq ignores this client (a host entry with `ignore`, or a tag without a range)',
-            confirm: `look in dnsmasq's log for 'cannot read' and check the hosts file: grep -n ${shellWord(e.mac ?? '<mac>')} /var/lib/neutron/dhcp/*/host`,
+            confirm: `look in dnsmasq's log for 'cannot read' and check the hosts file: grep -n ${operands(e.mac ?? '<mac>')} /var/lib/neutron/dhcp/*/host`,
             evidence: [evid(`DHCPDISCOVER(${e.iface})${e.mac ? ` ${e.mac}` : ''} ${e.note}`, e.from)],
             fix: [
               'systemctl restart neutron-dhcp-agent   # changes state: rewrites the hosts file and reloads dnsmasq',

@@ -1,6 +1,6 @@
 // Tag 4095 is Neutron's DEAD_VLAN: the agent could not bind the port (and pairs the tag with an
 // in_port drop flow, since tag 4095 alone does not stop NORMAL).
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -32,7 +32,7 @@ export const deadVlan: Check = {
           fix: [
             '# on the agent host: find why binding failed',
             `grep -E ${shellWord(`${portId ?? vm.port.name}|binding_failed|Port .* was not found`)} /var/log/neutron/openvswitch-agent.log`,
-            `openstack port show ${portId ? shellWord(portId) : '<port-id: the case has no iface-id for it>'} -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it`,
+            `openstack port show ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'} -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it`,
             'systemctl restart neutron-openvswitch-agent   # changes state',
           ],
         };

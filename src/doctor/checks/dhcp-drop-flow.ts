@@ -1,6 +1,6 @@
 // A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
 import { formatFlowMatch } from '../../openflow/flow.ts';
-import { shellWord } from '../../runner/runner.ts';
+import { operands } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
@@ -31,8 +31,8 @@ export const dhcpDropFlow: Check = {
           evidence: dropEvidence(t, `the DHCP ${what}`),
           fix: [
             `# find who installed it (cookie) and the security group rules of the port`,
-            `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(d.bridge)} | grep -E 'tp_(src|dst)=6[78]'`,
-            `# remove it (after fixing its source, or it comes back): ovs-ofctl -O OpenFlow13 --strict del-flows ${shellWord(d.bridge)} ${shellWord(`table=${d.entry.flow.table},${formatFlowMatch(d.entry.flow)}`)}`,
+            `ovs-ofctl -O OpenFlow13 dump-flows ${operands(d.bridge)} | grep -E 'tp_(src|dst)=6[78]'`,
+            `# remove it (after fixing its source, or it comes back): ovs-ofctl -O OpenFlow13 --strict del-flows ${operands(d.bridge, `table=${d.entry.flow.table},${formatFlowMatch(d.entry.flow)}`)}`,
           ],
         });
       }

@@ -3,7 +3,7 @@ import { nodesOf } from '../../dataplane/tree.ts';
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
 import { findExcerpt } from '../../model/snapshot.ts';
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
@@ -53,7 +53,7 @@ export const dhcpPort: Check = {
               }),
             ],
             fix: [
-              `grep ${shellWord(net.net)} /var/log/neutron/dhcp-agent.log | tail   # on ${h.name}`,
+              `grep ${operands(net.net)} /var/log/neutron/dhcp-agent.log | tail   # on ${h.name}`,
               'systemctl restart neutron-dhcp-agent   # changes state: recreates the namespace',
             ],
           });

@@ -1,7 +1,7 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
 
 import { type Excerpt, findExcerpt, type Host } from '../../model/snapshot.ts';
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -125,7 +125,7 @@ export const dnsmasq: Check = {
             message: `dnsmasq on ${h.name} received ${disc.length} DISCOVER(s) from ${vm.mac} and answered none`,
             rootCause:
               'dnsmasq has no usable entry or range for the MAC (hosts file not synced, or the subnet has no DHCP range)',
-            confirm: `grep -in ${shellWord(mac)} /var/lib/neutron/dhcp/*/host   # on ${h.name}`,
+            confirm: `grep -in ${operands(mac)} /var/lib/neutron/dhcp/*/host   # on ${h.name}`,
             evidence: disc.slice(-3).map((e) => evid(`DHCPDISCOVER(${e.iface}) ${e.mac}`, e.from)),
             fix: ['systemctl restart neutron-dhcp-agent   # changes state: resyncs the hosts file'],
           });
@@ -184,7 +184,7 @@ export const dnsmasq: Check = {
             ],
             fix: [
               'systemctl restart neutron-dhcp-agent   # changes state: resyncs every network',
-              `grep -i ${shellWord(vm.mac)} ${shellWord(`/var/lib/neutron/dhcp/${net.net}/host`)}`,
+              `grep -i ${operands(vm.mac, `/var/lib/neutron/dhcp/${net.net}/host`)}`,
             ],
           });
         }

@@ -11,7 +11,7 @@ import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import { type DhcpServer, reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -199,9 +199,9 @@ function untyped(
       ...mine.map((x) => evid(`${x.iface.name}: remote_ip=${x.cfg.remoteIp ?? '?'}`, x.from)),
     ],
     fix: [
-      ...undumped.map((b) => `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}   # on ${h.name}`),
+      ...undumped.map((b) => `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${h.name}`),
       ifaceId
-        ? `openstack port show ${shellWord(ifaceId)} -c network_id`
+        ? `openstack port show ${operands(ifaceId)} -c network_id`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
       'openstack network show <network_id> -c provider:network_type -c provider:segmentation_id',
     ],
@@ -234,14 +234,14 @@ function unplaced(
     fix: [
       ...undumped.map(
         (b) =>
-          `ovs-ofctl -O OpenFlow13 dump-flows ${shellWord(b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
+          `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
       ),
       ifaceId
-        ? `openstack port show ${shellWord(ifaceId)} -c network_id`
+        ? `openstack port show ${operands(ifaceId)} -c network_id`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
       ...(netId
         ? [
-            `openstack network show ${shellWord(netId)} -c provider:segmentation_id   # the network of ${srv.ns.name}`,
+            `openstack network show ${operands(netId)} -c provider:segmentation_id   # the network of ${srv.ns.name}`,
           ]
         : []),
     ],

@@ -2,7 +2,7 @@
 // flows (which pass only known local VLANs) drop its frames. The agent never processed the port.
 
 import type { TraceResult } from '../../dataplane/tree.ts';
-import { shellWord } from '../../runner/runner.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import { provenDropped, unprovenSteps } from '../proof.ts';
@@ -149,7 +149,7 @@ export const vmPortUntagged: Check = {
             ]
           : [
               `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')}${tr.unknown ? ', and maybe more' : ''})` : ''}: find the port's network, then the local VLAN the agent gave it`,
-              `openstack port show ${shellWord(portId ?? vm.port.name)} -c network_id`,
+              `openstack port show ${operands(portId ?? vm.port.name)} -c network_id`,
               `ovs-vsctl --columns=name,tag,other_config find Port other_config:net_uuid=<network_id>   # on ${vm.host.name}: the tag of the network's other ports`,
             ];
       out.push({
