@@ -2,7 +2,9 @@
 // the least authoritative: OVSDB rows (ovs-vsctl list, ovsdb-client dump, conf.db), then
 // `ovs-vsctl show`, then `ovsdb-client monitor`, then `ovs-ofctl show`. A later source fills what
 // is unknown and adds its evidence when it agrees; when it disagrees the earlier value stays and
-// the conflict is reported.
+// the conflict is reported. Rows no Bridge row or `ovs-vsctl show` places (only `ovs-vsctl list
+// interface`/`list port` collected) are placed by the `ovs-ofctl show <bridge>` that lists them,
+// and the host's gaps say so.
 
 import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.ts';
 import type { DumpEntry } from '../model/flow-entry.ts';
@@ -276,6 +278,7 @@ export class HostBuilder {
 
   private applyIfaceRow(p: Port, iuuid: string, ir: RowWithEvidence): void {
     const name = optString(ir.row.name) ?? iuuid;
+    if (this.pendingIfaceRows.get(name)?.uuid === iuuid) this.pendingIfaceRows.delete(name);
     const i = this.iface(p, name, 'no OVSDB Interface row');
     i.uuid = iuuid;
     i.from.push(ir.from);
@@ -467,7 +470,7 @@ export class HostBuilder {
     const b = this.bridgeOfFile(fileBridge, ev(file, 0));
     const bridgeName = b.name;
     if (show.dpid) b.dpid ??= show.dpid;
-    const why = 'only ovs-ofctl show lists this port';
+    const why = `only ovs-ofctl show lists this port (collect \`ovs-vsctl list interface\` and \`ovs-vsctl list port\`)`;
     for (const op of show.ports) {
       const e = ev(file, op.line);
       const n = op.ofport === 'LOCAL' ? OFPP_LOCAL : op.ofport;
@@ -482,16 +485,76 @@ export class HostBuilder {
             if (x.name === name || (name.length === 15 && x.name.startsWith(name))) i = x;
       }
       if (!i) {
-        const unplaced = this.host.unplacedInterfaces.find((x) => x.name === name);
-        const p = this.port(b, name, why);
-        p.from.push(e);
-        i = this.iface(p, unplaced?.name ?? name, why);
+        // No structured source placed it: `ovs-vsctl list port`/`list interface` rows of that name
+        // give its facts, this output its bridge.
+        const placed = this.placeRowsByOfctl(b, name, n, file, e);
+        if (placed?.iface) i = placed.iface;
+        else {
+          const unplaced = this.host.unplacedInterfaces.find((x) => x.name === name);
+          const p = placed?.port ?? this.port(b, name, why);
+          p.from.push(e);
+          i = this.iface(p, unplaced?.name ?? name, why);
+        }
       }
       i.ofport = this.fact(i.ofport, n, e, `interface ${i.name} ofport`);
       if (!i.from.some((x) => x.file === file)) i.from.push(e);
       i.ofctl = { name: op.name, addr: op.addr, config: op.config, state: op.state, from: e };
     }
   }
+
+  /**
+   * Rows of a port or interface no structured source placed (the case has no `ovs-vsctl show`,
+   * no ovsdb-client dump, no Bridge row naming its Port row): `ovs-ofctl show <bridge>` listing it
+   * places it on that bridge. The rows keep their facts (external_ids, type, ofport, options; the
+   * tag only from a Port row); the host says which ports were placed so.
+   */
+  private placeRowsByOfctl(
+    b: Bridge,
+    name: string,
+    ofport: number,
+    file: string,
+    e: Evidence,
+  ): { port: Port; iface?: Interface } | undefined {
+    const pi = pickPending(this.pendingIfaceRows, name);
+    // The Port row of that name, else the one holding the interface row (a bond's member).
+    const pp =
+      pickPending(this.pendingPortRows, name) ??
+      (pi
+        ? [...this.pendingPortRows].find(([, v]) => uuidSet(v.pr.row.interfaces).includes(pi[1].uuid))
+        : undefined);
+    if (!pp && !pi) return undefined;
+    // An interface row with another OpenFlow number is another port of that (cut) name.
+    if (!pp && pi && name !== pi[0]) {
+      const of = optInt(pi[1].ir.row.ofport);
+      if (of !== null && of !== ofport) return undefined;
+    }
+    let port: Port;
+    if (pp) {
+      this.pendingPortRows.delete(pp[0]);
+      const { uuid, pr, ifaces, placedIfaces } = pp[1];
+      this.applyPortRow(b, uuid, pr, ifaces, placedIfaces);
+      port = b.ports.find((x) => x.name === pp[0])!;
+    } else
+      port = this.port(
+        b,
+        pi![0],
+        'the case has no `ovs-vsctl list port` row for it: collect `ovs-vsctl list port`',
+      );
+    if (!port.from.some((x) => x.file === e.file && x.line === e.line)) port.from.push(e);
+    const key = `${b.name}\u0000${file}`;
+    this.placedByOfctl.set(key, [...(this.placedByOfctl.get(key) ?? []), port.name]);
+    const match = (x: Interface): boolean =>
+      x.name === name || (name.length === 15 && x.name.startsWith(name));
+    let iface = port.interfaces.find(match);
+    if (!iface && pi) {
+      this.applyIfaceRow(port, pi[1].uuid, pi[1].ir);
+      iface = port.interfaces.find(match);
+    }
+    return iface ? { port, iface } : { port };
+  }
+
+  /** bridge NUL ofctl-show file → ports that output placed (rows gave their facts). */
+  private readonly placedByOfctl = new Map<string, string[]>();
 
   applyFlows(
     bridgeName: string,
@@ -727,6 +790,13 @@ export class HostBuilder {
   finish(): Host {
     this.finishRows();
     const h = this.host;
+    for (const [key, names] of this.placedByOfctl) {
+      const [bridge, file] = key.split('\u0000') as [string, string];
+      const them = names.length === 1 ? 'it' : 'them';
+      h.gaps.push(
+        `bridge ${bridge}: ${names.join(', ')} placed on it because ${file} lists ${them} (the case has no \`ovs-vsctl show\`, ovsdb-client dump, or \`ovs-vsctl list port\` with \`list bridge\`); the rest of what is known of ${them} is from its \`ovs-vsctl list\` rows (collect \`ovs-vsctl show\` to confirm)`,
+      );
+    }
     for (const b of h.bridges) {
       if (!b.flows.known)
         h.gaps.push(
@@ -753,6 +823,15 @@ export class HostBuilder {
         );
     return h;
   }
+}
+
+/** The pending row of that name, or of the one longer name it is cut from (ovs-ofctl cuts to 15 bytes). */
+function pickPending<V>(m: Map<string, V>, name: string): [string, V] | undefined {
+  const v = m.get(name);
+  if (v !== undefined) return [name, v];
+  if (name.length !== 15) return undefined;
+  const c = [...m].filter(([k]) => k.startsWith(name));
+  return c.length === 1 ? c[0] : undefined;
 }
 
 function rank(f: BridgeFlows): number {
