@@ -376,6 +376,14 @@ function bestOf(t: CompiledTable, p: Packet, skipConjunctive: boolean): LookupRe
   return best ? { flow: best, ambiguous } : { ambiguous };
 }
 
+/** Every flow of the table the classifier evaluates (not those it cannot), in no set order. */
+export function* flowsOf(t: CompiledTable): Generator<CompiledFlow> {
+  for (const sub of t.subtables)
+    for (const b of sub.buckets.values())
+      if (Array.isArray(b)) yield* b;
+      else yield b;
+}
+
 export function lookup(t: CompiledTable, p: Packet): LookupResult {
   if (!t.hasConjunctive) return bestOf(t, p, false);
   const all = allMatches(t, p);

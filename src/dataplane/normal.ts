@@ -147,10 +147,12 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
       children: [],
     };
   out.push(node);
+  const unknown = inPort.vlan.assumed?.code === 'port-vlan-unknown' ? [inPort.name] : [];
   for (const port of rb.ports.values()) {
     if (port.ofport === p.in_port) continue;
     if (only !== undefined && port.ofport !== only) continue;
     if (!port.local) assume(e, port.vlan.assumed);
+    if (!port.local && port.vlan.assumed?.code === 'port-vlan-unknown') unknown.push(port.name);
     const v = port.local ? LOCAL_VLAN : port.vlan;
     if (!includes(v, vlan)) continue;
     const q = clonePacket(p);
@@ -160,6 +162,7 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
     if (!untagged) q.vlans.unshift({ tpid: 0x8100, vid: vlan, pcp: p.vlans[0]?.pcp ?? 0 });
     emit(e, node.children, rb, port.ofport, q, depth + 1);
   }
+  if (unknown.length) node.vlanUnknown = unknown;
   // An inferred bridge with no port known but the patch: the flood goes to ports the case lacks.
   if (rb.portsUnknown && only === undefined)
     notShown(

@@ -1,16 +1,15 @@
 // Trace entry point from user input: `host:port`, a preset or field list (or a Packet value), an
 // optional MAC and target. The DHCP presets get their target by default: the case's DHCP server
 // namespaces for a DISCOVER/REQUEST, the VM's port for an OFFER/ACK.
-import { findServers, findVms } from '../model/roles.ts';
+import { findServers, findVms, withMac } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { findInterface } from './ofports.ts';
 import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
+import { PLACEHOLDER_MAC } from './probes.ts';
 import { TraceInputError, trace } from './trace.ts';
 import type { Assumption, TargetSpec, TraceResult } from './tree.ts';
 import { buildWorld, type World } from './world.ts';
-
-const PLACEHOLDER_MAC = 0xfa163e000001;
 
 export interface TraceRequest {
   /** `<host>:<port>` where the packet enters. */
@@ -54,11 +53,18 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
       kind = name === 'dhcp-discover' || name === 'dhcp-request' ? 'request' : 'reply';
       let m = mac ? macOf(mac) : undefined;
       if (m === undefined) {
-        const ids = findPort(h, port)?.port.interfaces[0]?.externalIds;
-        const attached = ids?.known ? ids.value['attached-mac'] : undefined;
-        if (attached && kind === 'request') {
-          m = macOf(attached);
-          mac = attached;
+        const at = findPort(h, port);
+        const vm =
+          at && kind === 'request' ? withMac({ host: h, bridge: at.bridge, port: at.port }) : undefined;
+        if (vm?.mac) {
+          m = macOf(vm.mac);
+          mac = vm.mac;
+          if (vm.macFrom)
+            notes.push({
+              code: 'vm-mac',
+              text: `the VM's MAC is not in OVSDB (no attached-mac on ${port}); ${vm.mac} taken from the flow that lets the port send from it (${vm.macFrom.file}:${vm.macFrom.line})`,
+              remedy: '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
+            });
         } else {
           m = PLACEHOLDER_MAC;
           notes.push({

@@ -228,6 +228,8 @@ export type TraceNode =
       text: string;
       /** The fdb/show line that decided a learned forward. */
       fdb?: { file: string; line: number };
+      /** Ports whose VLAN (tag) the case does not give, switched as trunks here. */
+      vlanUnknown?: string[];
       children: TraceNode[];
     }
   | { kind: 'patch'; from: PortAt; to: PortAt; assumed?: string; children: TraceNode[] }

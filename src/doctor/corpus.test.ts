@@ -7,6 +7,7 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -53,6 +54,24 @@ function example(name: string, change: (d: string) => void): string {
   cpSync(join(ROOT, 'examples', name), d, { recursive: true });
   change(d);
   return d;
+}
+
+/** A copy of the case folder `src`, changed. */
+function tmpFrom(src: string, change: (d: string) => void): string {
+  const d = tmpCase();
+  cpSync(src, d, { recursive: true });
+  change(d);
+  return d;
+}
+
+/** Rename a word in every file of a case that holds it. */
+function renameEverywhere(d: string, from: string, to: string): void {
+  for (const e of readdirSync(d, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const f = join(e.parentPath, e.name);
+    const t = readFileSync(f, 'latin1');
+    if (t.includes(from)) writeFileSync(f, t.replaceAll(from, to), 'latin1');
+  }
 }
 
 /** Remove a bridge's flow dumps (both spellings sos uses) from a host's sosreport tree. */
@@ -309,6 +328,85 @@ const CORPUS: Row[] = [
       expect(d.collectNext[0]).toBe(`ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on ${host}`);
     },
   })),
+  // The fresh-eyes review of this session: a published compute node (ovs-ofctl show and dump-flows
+  // only) was 'problem' twice over: a made-up MAC missed the anti-spoofing table 25, and with the
+  // MAC the drop at br-vlan rested on tags the case does not give.
+  {
+    name: 'a published flat/VLAN compute node with ovs-ofctl outputs only: undecided, MAC from table 25, tags asked for',
+    build: () => join(OWN_FIXTURES, 'field/vn-l2-flat-vlan'),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      const mac = d.findings.find(
+        (f) => f.code === 'vm-mac-from-flow' && f.subject.endsWith('qvo23d0f2c7-c2'),
+      )!;
+      expect(mac.message).toContain('fa:16:3e:80:db:c8');
+      expect(mac.evidence[0]).toMatchObject({ file: 'compute/ovs-ofctl_dump-flows_br-int', line: 21 });
+      expect(d.collectNext).toContain(
+        'ovs-vsctl --columns=name,tag list Port qvo23d0f2c7-c2 qvoe9feecdf-5d qvodbe633c6-33   # on compute',
+      );
+    },
+  },
+  {
+    name: 'the same with a second allowed MAC for the port: the MAC unknown, undecided, the MAC asked for',
+    build: () =>
+      tmpFrom(join(OWN_FIXTURES, 'field/vn-l2-flat-vlan'), (d) =>
+        appendFileSync(
+          join(d, 'compute/ovs-ofctl_dump-flows_br-int'),
+          ' cookie=0xb595b9f297d967e0, duration=342.073s, table=25, n_packets=0, n_bytes=0, priority=2,in_port=12,dl_src=fa:16:3e:80:db:c9 actions=NORMAL\n',
+        ),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(
+        d.findings.some((f) => f.code === 'vm-mac-from-flow' && f.subject.endsWith('qvo23d0f2c7-c2')),
+      ).toBe(false);
+      expect(d.collectNext.join('\n')).toMatch(/list Interface {3}# on compute: the VM port's attached-mac/);
+    },
+  },
+  ...([1, 2] as const).map((macs) => ({
+    name: `the VXLAN lab, the VM's attached-mac gone, br-int checking its source MAC (${macs} allowed): ${macs === 1 ? 'healthy, the MAC from the flow' : 'undecided, not dropped'}`,
+    build: () =>
+      example('vxlan-healthy', (d) => {
+        const ovs = join(d, 'compute1/sos_commands/openvswitch');
+        rmSync(join(d, 'compute1/etc/openvswitch/conf.db'));
+        edit(join(ovs, 'ovs-vsctl_-t_5_list_interface'), 'attached-mac="fa:16:3e:11:22:33", ', '');
+        for (const f of ['ovs-ofctl_dump-flows_br-int', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-int'])
+          appendFileSync(
+            join(ovs, f),
+            [
+              ' cookie=0x1c0a5e11, table=0, priority=9,in_port=2 actions=resubmit(,25)',
+              ' cookie=0x1c0a5e11, table=25, priority=2,in_port=2,dl_src=fa:16:3e:11:22:33 actions=resubmit(,58)',
+              ...(macs === 2
+                ? [
+                    ' cookie=0x1c0a5e11, table=25, priority=2,in_port=2,dl_src=fa:16:3e:11:22:44 actions=resubmit(,58)',
+                  ]
+                : []),
+              '',
+            ].join('\n'),
+          );
+      }),
+    verdict: macs === 1 ? ('healthy' as const) : ('undecided' as const),
+    check: (d: Diagnosis) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.findings.some((f) => f.code === 'vm-mac-from-flow')).toBe(macs === 1);
+    },
+  })),
+  {
+    name: "the VXLAN lab with the VM's port a hybrid plug (qvo): healthy, and says qbr/iptables are not modelled",
+    build: () =>
+      example('vxlan-healthy', (d) => {
+        rmSync(join(d, 'compute1/etc/openvswitch/conf.db'));
+        renameEverywhere(d, 'tap7f3e1c2a-9b', 'qvo7f3e1c2a-9b');
+        edit(join(d, 'links.txt'), /^.*qvo7f3e1c2a-9b.*\n/m, '');
+      }),
+    verdict: 'healthy',
+    check: (d) => {
+      const h = d.findings.find((f) => f.code === 'vm-port-hybrid')!;
+      expect(h.message).toMatch(/qbr7f3e1c2a-9b .*iptables.* not modelled/);
+    },
+  },
   {
     name: "the VXLAN lab without the network node's br-int dumps: undecided (as before)",
     build: () => example('vxlan-healthy', (d) => rmDumps(d, 'network', 'br-int')),

@@ -9,7 +9,7 @@ import { bridgeRole, portRole, xenVifDomid } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
-import type { Check } from './checks/check.ts';
+import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
 import { deadVlan } from './checks/dead-vlan.ts';
@@ -71,6 +71,35 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
         evidence: [],
         fix: [],
       });
+  for (const vm of ctx.vms)
+    if (vm.macFrom)
+      findings.push({
+        code: 'vm-mac-from-flow',
+        role: 'observation',
+        severity: 'info',
+        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+        message: `${vm.port.name} has no attached-mac in the case; its MAC ${vm.mac} is taken from the one flow that lets it send (${vm.macFrom.rule})`,
+        evidence: [evid(vm.macFrom.rule, vm.macFrom)],
+        fix: [
+          `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.port.name)}   # on ${vm.host.name}: attached-mac`,
+        ],
+      });
+  for (const vm of ctx.vms) {
+    // Hybrid plugging (the iptables firewall driver): VM tap → qbr Linux bridge → qvb/qvo veth.
+    const id = /^qvo(.+)$/.exec(vm.port.name)?.[1];
+    if (id)
+      findings.push({
+        code: 'vm-port-hybrid',
+        role: 'observation',
+        severity: 'info',
+        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+        message: `${vm.port.name} is a hybrid plug: the VM's tap${id} sits on the Linux bridge qbr${id}, joined to OVS by the veth qvb${id}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what qbr${id} and iptables do to DHCP is not modelled`,
+        evidence: [],
+        fix: [
+          `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and the rules that name tap${id}`,
+        ],
+      });
+  }
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
   if (ctx.vms.length === 0)
     findings.push({

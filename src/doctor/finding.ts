@@ -53,6 +53,8 @@ export type FindingCode =
   | 'tunnel-underlay-drop'
   | 'tunnel-vlan-map'
   | 'vlan-mismatch'
+  | 'vm-mac-from-flow'
+  | 'vm-port-hybrid'
   | 'vm-port-named'
   | 'vm-port-untagged'
   | 'wire-unknown';

@@ -19,7 +19,8 @@
 //
 // A step like that anywhere in the tree makes a 'dropped' trace unproven (the branch through it
 // may be the one that arrives); on the path to one node, it makes what that node says unproven.
-import { formatPacket } from '../dataplane/packet.ts';
+import { flowsOf, lookup } from '../dataplane/classifier.ts';
+import { clonePacket, formatPacket } from '../dataplane/packet.ts';
 import { PLACEHOLDER_MAC } from '../dataplane/probes.ts';
 import {
   type ActionAt,
@@ -32,7 +33,7 @@ import {
   type TraceResult,
 } from '../dataplane/tree.ts';
 import type { World } from '../dataplane/world.ts';
-import { type BridgeRole, bridgeRole } from '../model/roles.ts';
+import { type BridgeRole, bridgeRole, portRole } from '../model/roles.ts';
 import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
 import { operands, shellWord } from '../runner/runner.ts';
@@ -93,6 +94,78 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
   };
 }
 
+/**
+ * NORMAL on an integration bridge switched a VM or DHCP port whose tag the case does not give as a
+ * trunk: the agent gives each of them its network's local VLAN, which decides where NORMAL sends
+ * the frame and what the bridges past it see (a physical bridge drops an untagged frame from its
+ * patch). Patch and tunnel ports carry no tag there: a trunk is what they are.
+ */
+function vlanUnknown(s: Snapshot, n: Extract<TraceNode, { kind: 'normal' }>): Unproven | undefined {
+  const h = s.hosts.find((x) => x.name === n.host);
+  const b = h?.bridges.find((x) => x.name === n.bridge);
+  if (!h || !b || bridgeRole(h, b).role !== 'integration') return undefined;
+  const tagged = (n.vlanUnknown ?? []).filter((name) => {
+    const p = b.ports.find((x) => x.name === name);
+    const role = p ? portRole(s, h, b, p).role : 'unknown';
+    return role === 'vm' || role === 'service';
+  });
+  if (tagged.length === 0) return undefined;
+  return {
+    subject: `${n.host}:${n.bridge}`,
+    text: `${n.host}:${n.bridge}: the tag of ${tagged.join(', ')} is not in the case, so NORMAL switched ${tagged.length > 1 ? 'them' : 'it'} as a trunk; the agent gives each VM and DHCP port its network's local VLAN, which decides where NORMAL sends the frame`,
+    remedy: `ovs-vsctl --columns=name,tag list Port ${tagged.map(shellWord).join(' ')}   # on ${n.host}`,
+  };
+}
+
+/**
+ * A table the packet crossed with the placeholder MAC (the case gives no MAC for the VM) that holds
+ * a flow of higher priority than the one taken (or any, on a miss) which the packet would take
+ * with that flow's MAC: the VM's own MAC decides the step (Neutron's anti-spoofing table 25 drops
+ * any other source MAC).
+ */
+function macDecides(w: World, n: Extract<TraceNode, { kind: 'table' }>): Unproven | undefined {
+  const t = w.bridges.find((b) => b.host === n.host && b.name === n.bridge)?.tables?.get(n.table, n.before);
+  if (!t) return undefined;
+  const floor = n.flow?.flow.priority ?? -1;
+  const taken = n.flow ? lookup(t, n.before).flow : undefined;
+  for (const f of flowsOf(t)) {
+    if (f.priority <= floor) continue;
+    for (const m of f.flow.match) {
+      if (m.kind !== 'field' || m.value.t !== 'mac') continue;
+      const side = m.field === 'dl_src' ? 'dl_src' : m.field === 'dl_dst' ? 'dl_dst' : undefined;
+      if (!side || n.before[side] !== PLACEHOLDER_MAC) continue;
+      const p = clonePacket(n.before);
+      p[side] = m.value.v;
+      const got = lookup(t, p).flow;
+      if (got === undefined || got === taken || got.entry !== f.entry) continue;
+      return {
+        subject: `${n.host}:${n.bridge}`,
+        text: `${n.host}:${n.bridge} table ${n.table}: \`${f.rule}\` (${f.entry.from.file}:${f.entry.from.line}) matches the ${side === 'dl_src' ? 'source' : 'destination'} MAC, and the case does not give the VM's MAC (${formatMac(PLACEHOLDER_MAC)} was traced): with its own MAC the packet may take that flow`,
+        remedy: `ovs-vsctl --columns=name,external_ids list Interface   # on ${n.host}: the VM port's attached-mac (or give it: --mac)`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** A table lookup that rests on what the case does not show: NORMAL assumed, a tie, the MAC. */
+function tableStep(
+  w: World,
+  n: Extract<TraceNode, { kind: 'table' }>,
+  br: BridgeNode | undefined,
+  entered: NodeKind | undefined,
+): Unproven | undefined {
+  if (n.assumedNormal) return br ? assumedNormal(w.snapshot, br, entered) : undefined;
+  if (n.ambiguous?.length)
+    return {
+      subject: `${n.host}:${n.bridge}`,
+      text: `${n.host}:${n.bridge} table ${n.table}: ${n.ambiguous.length + 1} flows of one priority match the packet; which one OVS takes is not known`,
+      remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}`,
+    };
+  if (n.before.dl_src === PLACEHOLDER_MAC || n.before.dl_dst === PLACEHOLDER_MAC) return macDecides(w, n);
+  return undefined;
+}
+
 function proofOf(w: World, t: TraceResult): TraceProof {
   const s = w.snapshot;
   const cached = proofs.get(t);
@@ -119,13 +192,8 @@ function proofOf(w: World, t: TraceResult): TraceProof {
     if (n.kind === 'bridge') {
       br = n;
       entered = parent;
-    } else if (n.kind === 'table' && n.assumedNormal && br) here = assumedNormal(s, br, entered);
-    else if (n.kind === 'table' && n.ambiguous?.length)
-      here = {
-        subject: `${n.host}:${n.bridge}`,
-        text: `${n.host}:${n.bridge} table ${n.table}: ${n.ambiguous.length + 1} flows of one priority match the packet; which one OVS takes is not known`,
-        remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}`,
-      };
+    } else if (n.kind === 'table') here = tableStep(w, n, br, entered);
+    else if (n.kind === 'normal' && n.vlanUnknown?.length) here = vlanUnknown(s, n);
     else if (n.kind === 'drop' && n.reason.gap)
       // A branch the trace did not follow into a bridge the case does not show (it marks it).
       here = { subject: `${n.host}:${n.bridge}`, text: n.reason.gap.text, remedy: n.reason.gap.remedy };

@@ -1,6 +1,10 @@
 // Who is who on a bridge: the VM ports and the DHCP servers (qdhcp namespaces) of a case.
 // Below the dataplane and the doctor: the trace names its default targets with it, capture plans
 // its points with it, diagnose checks them.
+import { formatFlowRule } from '../openflow/flow.ts';
+import { formatMac } from '../openflow/values.ts';
+import type { Evidence } from './evidence.ts';
+import { inPortCandidates } from './flows.ts';
 import type { Bridge, Host, Namespace, NetDevice, Port, Snapshot } from './snapshot.ts';
 
 export interface VmPort {
@@ -8,6 +12,11 @@ export interface VmPort {
   bridge: Bridge;
   port: Port;
   mac?: string;
+  /**
+   * Where `mac` comes from when OVSDB has no attached-mac: the flow that lets the port send from
+   * it (Neutron's anti-spoofing flow, `in_port=N,dl_src=MAC actions=…`).
+   */
+  macFrom?: Evidence & { rule: string };
   /** Not recognised as a VM port (its role and why), taken as one because the operator named it. */
   named?: string;
 }
@@ -178,7 +187,10 @@ export function portsNamed(s: Snapshot, spec: string): VmPort[] {
     for (const b of h.bridges)
       for (const p of b.ports) {
         const ids = p.interfaces[0]?.externalIds.known ? p.interfaces[0].externalIds.value : {};
-        const mac = ids['attached-mac'];
+        // A MAC asked for may be one the flows give (withMac): looked for only then.
+        const mac =
+          ids['attached-mac'] ??
+          (MAC_TEXT.test(f) ? withMac({ host: h, bridge: b, port: p }).mac : undefined);
         if (
           f === p.name.toLowerCase() ||
           f === `${h.name}:${p.name}`.toLowerCase() ||
@@ -186,10 +198,12 @@ export function portsNamed(s: Snapshot, spec: string): VmPort[] {
           f === mac?.toLowerCase() ||
           f === ids['iface-id']?.toLowerCase()
         )
-          out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
+          out.push(withMac({ host: h, bridge: b, port: p }));
       }
   return out;
 }
+
+const MAC_TEXT = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /**
  * VM ports (portRole 'vm'). With `filter` (see portsNamed): the VM ports it names; when it names
@@ -207,11 +221,53 @@ export function findVms(s: Snapshot, filter?: string): VmPort[] {
     for (const b of h.bridges)
       for (const p of b.ports) {
         if (portRole(s, h, b, p).role !== 'vm') continue;
-        const ids = p.interfaces[0]?.externalIds.known ? p.interfaces[0].externalIds.value : {};
-        const mac = ids['attached-mac'];
-        out.push({ host: h, bridge: b, port: p, ...(mac ? { mac } : {}) });
+        out.push(withMac({ host: h, bridge: b, port: p }));
       }
   return out;
+}
+
+/**
+ * The VM port with its MAC: OVSDB's attached-mac, or else the one MAC the bridge's flows let the
+ * port send from. Neutron's agent installs `in_port=N,dl_src=MAC` (ARP/anti-spoofing, table 25 or
+ * the firewall's) for the port's MAC and its allowed address pairs: one MAC there is the VM's;
+ * none, or several, leave it unknown.
+ */
+export function withMac(v: VmPort): VmPort {
+  const ids = v.port.interfaces[0]?.externalIds.known ? v.port.interfaces[0].externalIds.value : {};
+  const attached = ids['attached-mac'];
+  if (attached) return { ...v, mac: attached };
+  if (v.mac) return v;
+  const from = macFromFlows(v.bridge, v.port);
+  return from ? { ...v, mac: from.mac, macFrom: from.at } : v;
+}
+
+function macFromFlows(b: Bridge, p: Port): { mac: string; at: Evidence & { rule: string } } | undefined {
+  if (!b.flows.known) return undefined;
+  const i = p.interfaces[0];
+  const ofport = i?.ofport.known ? i.ofport.value : undefined;
+  const names = new Set([p.name, ...p.interfaces.map((x) => x.name)]);
+  const seen = new Map<number, Evidence & { rule: string }>();
+  const written = [...(ofport !== undefined ? [String(ofport)] : []), ...names];
+  for (const w of written)
+    for (const e of inPortCandidates(b.flows.value, w)) {
+      let mine = false;
+      let mac: number | undefined;
+      for (const m of e.flow.match) {
+        if (m.kind !== 'field') continue;
+        if (m.field === 'in_port' && m.value.t === 'port') {
+          const r = m.value.port;
+          mine = (r.kind === 'number' && r.n === ofport) || (r.kind === 'name' && names.has(r.name));
+        } else if (m.field === 'dl_src' && m.value.t === 'mac' && m.value.m === undefined) mac = m.value.v;
+      }
+      // A group address is no VM's; a flow that drops is no allowance.
+      if (!mine || mac === undefined || Math.floor(mac / 2 ** 40) & 1) continue;
+      if (e.flow.actions.every((a) => a.type === 'drop')) continue;
+      if (!seen.has(mac))
+        seen.set(mac, { ...e.from, rule: `table=${e.flow.table}, ${formatFlowRule(e.flow)}` });
+    }
+  if (seen.size !== 1) return undefined;
+  const [[mac, at]] = [...seen] as [[number, Evidence & { rule: string }]];
+  return { mac: formatMac(mac), at };
 }
 
 export function findServers(s: Snapshot): DhcpServer[] {

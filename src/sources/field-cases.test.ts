@@ -248,11 +248,16 @@ describe('9506hqwy/openstack_study_notes vxlan instance: the VM’s compute node
     expect(d.verdict).toBe('undecided');
     expect(d.paths.map((p) => p.discover.verdict)).toEqual(['not traced', 'not traced', 'not traced']);
     expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    // The VM's MAC is the one its firewall flows let it send from (instance02's fa:16:3e:61:21:c6,
+    // as the notes say), and with it the controller's lease for it is found.
     expect(d.findings.map((f) => [f.code, f.role])).toEqual([
       ['interface-error', 'observation'],
       ['interface-error', 'observation'],
+      ['vm-mac-from-flow', 'observation'],
+      ['dhcp-lease-held', 'observation'],
       ['dhcp-server-not-in-case', 'gap'],
     ]);
+    expect(d.findings.find((f) => f.code === 'vm-mac-from-flow')!.message).toContain('fa:16:3e:61:21:c6');
     expect(d.collectNext).toContain(
       'compute: bridge br-int: OpenFlow port numbers unknown (collect `ovs-ofctl show br-int`)',
     );
