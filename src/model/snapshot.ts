@@ -134,6 +134,35 @@ export interface Listener {
   address: string;
   port: number;
   process?: string;
+  pid?: number;
+  from: Evidence;
+}
+
+/** Which sockets a listing (ss, netstat) shows: what a socket missing from it proves. */
+export interface SocketScope {
+  /** Of TCP and UDP, the protocols it lists. */
+  protos: ('tcp' | 'udp')[];
+  /** The IP versions it lists them for. */
+  families: (4 | 6)[];
+  /**
+   * listening: listening sockets only (-l; for UDP the unconnected ones); all: -a; connected:
+   * neither (the tools' default), which leaves every listening socket out.
+   */
+  states: 'listening' | 'all' | 'connected';
+  /** Whether it names each socket's process (-p, as root). */
+  processes: boolean;
+}
+
+/** One socket listing of a namespace. */
+export interface SocketListing {
+  file: string;
+  /** The command as the file's name says it (`ss -peaonmi`), when it does. */
+  command?: string;
+  /** Which sockets it covers: unknown when neither its name nor its header says. */
+  scope: Fact<SocketScope>;
+  /** The processes it shows owning a socket (of any type). */
+  processes: { name: string; pid: number; from: Evidence }[];
+  /** Its header line (the file as a whole when it has none). */
   from: Evidence;
 }
 
@@ -142,8 +171,13 @@ export interface Namespace {
   id?: number;
   /** Undefined when the case lists the namespace but not its devices. */
   devices?: NetDevice[];
-  /** Listening sockets (netstat/ss), when collected. */
+  /**
+   * Listening sockets (netstat/ss), when collected. One missing here is missing only from the
+   * sockets its listings cover (socketListings).
+   */
   sockets?: Listener[];
+  /** The listings those come from, with which sockets each covers. */
+  socketListings?: SocketListing[];
   /** Per device: is transmit checksum offload on (ethtool -k)? */
   offloads?: Record<string, { txChecksum?: boolean; from: Evidence }>;
   /** iptables-save: rule count and Neutron's CHECKSUM fill rule for DHCP replies, when present. */

@@ -1,50 +1,9 @@
-// The DHCP side of a case: sockets in a namespace (`netstat -W -neopa`, `ss -peaonmi`), offloads
-// (`ethtool -k`), `iptables-save`, the Neutron DHCP agent's hosts file, dnsmasq's log and a DHCP
-// client's output. Pure parsers: text in, typed value plus diagnostics out.
+// The DHCP side of a case (a namespace's sockets: sockets.ts): offloads (`ethtool -k`),
+// `iptables-save`, the Neutron DHCP agent's hosts file, dnsmasq's log and a DHCP client's output.
+// Pure parsers: text in, typed value plus diagnostics out.
 import { diag, type Parsed, splitLines } from './diagnostics.ts';
 
-export interface Listener {
-  proto: 'udp' | 'tcp';
-  address: string;
-  port: number;
-  process?: string;
-  line: number;
-}
-
-const NETSTAT =
-  /^(udp6?|tcp6?)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s+(?:LISTEN\s+)?.*?(?:(\d+)\/(\S+))?\s+(?:off|on|keepalive)/;
-const SS = /^(udp|tcp)\s+(?:UNCONN|LISTEN)\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s*(?:users:\(\("([^"]+)")?/;
-
-/** Listening sockets from netstat or ss output (other socket families are skipped). */
-export function parseSockets(text: string): Parsed<Listener[]> {
-  const { lines, diagnostics } = splitLines(text);
-  const out: Listener[] = [];
-  lines.forEach((l, i) => {
-    const m = NETSTAT.exec(l);
-    if (m) {
-      out.push({
-        proto: m[1]!.startsWith('udp') ? 'udp' : 'tcp',
-        address: m[2]!,
-        port: Number(m[3]),
-        ...(m[5] ? { process: m[5] } : {}),
-        line: i + 1,
-      });
-      return;
-    }
-    const s = SS.exec(l);
-    if (s)
-      out.push({
-        proto: s[1] as 'udp' | 'tcp',
-        address: s[2]!,
-        port: Number(s[3]),
-        ...(s[4] ? { process: s[4] } : {}),
-        line: i + 1,
-      });
-  });
-  if (lines.length > 0 && !/^(Active|Netid|Proto)/.test(lines[0]!))
-    diagnostics.push(diag('corrupt', 1, 'not-sockets', 'not netstat or ss output', lines[0]));
-  return { value: out, diagnostics };
-}
+export { parseSockets } from './sockets.ts';
 
 export interface Offloads {
   device: string;

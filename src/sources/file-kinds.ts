@@ -99,7 +99,8 @@ const ROWS: Row[] = [
   // netstat -s (protocol counters) and -agn (multicast groups): no sockets listed, not read.
   [/^(?:ip_netns_exec_.+?_)?netstat_-(?:s|W_-agn|agn)$/, () => ({ kind: 'aux' })],
   [
-    /^ip_netns_exec_(.+?)_(?:netstat_-W_-neopa|netstat_-neopa|netstat_-[a-zA-Z]+|ss_-[a-z]+)$/,
+    // Any options (`ss_-ltnp`, `ss_-4lun`, `netstat_-W_-neopa`): which sockets it covers is read from them.
+    /^ip_netns_exec_(.+?)_(?:netstat|ss)(?:_-[-A-Za-z0-9]+)+$/,
     (m) => ({ kind: 'sockets', ns: m[1]! }),
   ],
   [/^ip_netns_exec_(.+?)_ethtool_-k_(.+)$/, (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
@@ -230,7 +231,11 @@ export function sniff(text: string): SniffedKind | undefined {
     return { kind: 'iptables' };
   // ss (any options: `ss -ano -4` in a qdhcp namespace) or netstat's socket table; read in the
   // namespace the file's name says, else not at all.
-  if (/^Netid\s+State\s+Recv-Q\s+Send-Q\s/.test(first) || /^Active Internet connections\b/.test(first))
+  // (ss prints no Netid column when it lists one socket type, no State when one state: `ss -ltnp`, `ss -u`.)
+  if (
+    /^(?:Netid\s+)?(?:State\s+)?Recv-Q\s+Send-Q\s+Local Address:Port\s/.test(first) ||
+    /^Active Internet connections\b/.test(first)
+  )
     return { kind: 'sockets' };
   return undefined;
 }

@@ -36,9 +36,9 @@ import type {
   DhcpLogEvent,
   DhcpOpt,
   IptablesInfo,
-  Listener,
   Offloads,
 } from '../parse/services.ts';
+import type { SocketListingText } from '../parse/sockets.ts';
 import { operands } from '../runner/runner.ts';
 import { sosName } from './file-kinds.ts';
 
@@ -668,18 +668,31 @@ export class HostBuilder {
     };
   }
 
-  applySockets(ns: string | undefined, ls: readonly Listener[], file: string): void {
+  applySockets(ns: string | undefined, v: SocketListingText, file: string): void {
     if (ns === undefined) return;
     const n = this.namespace(ns);
     n.sockets = [
       ...(n.sockets ?? []),
-      ...ls.map((l) => ({
+      ...v.listeners.map((l) => ({
         proto: l.proto,
         address: l.address,
         port: l.port,
         ...(l.process ? { process: l.process } : {}),
+        ...(l.pid !== undefined ? { pid: l.pid } : {}),
         from: ev(file, l.line),
       })),
+    ];
+    // What the listing covers rests on its header (and the command in the file's name).
+    const from = ev(file, v.header ?? 0);
+    n.socketListings = [
+      ...(n.socketListings ?? []),
+      {
+        file,
+        ...(v.command ? { command: v.command } : {}),
+        scope: 'value' in v.scope ? known(v.scope.value, from) : unknown(`${file}: ${v.scope.why}`),
+        processes: v.processes.map((p) => ({ name: p.name, pid: p.pid, from: ev(file, p.line) })),
+        from,
+      },
     ];
     if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
   }

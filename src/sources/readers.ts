@@ -34,8 +34,8 @@ import {
   parseEthtoolK,
   parseIptablesSave,
   parsePidFile,
-  parseSockets,
 } from '../parse/services.ts';
+import { parseSockets } from '../parse/sockets.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import type { FileKind, SniffedKind } from './file-kinds.ts';
 import type { HostBuilder } from './host-builder.ts';
@@ -408,7 +408,8 @@ export const READERS: Readers = {
   ),
   sockets: reader(
     'rest',
-    (x) => parseSockets(x.text()),
+    // The command in the file's name says which sockets the listing covers.
+    (x) => parseSockets(x.text(), x.file.rel.split('/').pop()),
     (v, x, k) => x.b.applySockets(k.ns, v, x.file.rel),
   ),
   'ethtool-k': reader(

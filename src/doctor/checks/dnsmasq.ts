@@ -1,8 +1,10 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
 
-import { type Excerpt, findExcerpt, type Host } from '../../model/snapshot.ts';
+import { type Excerpt, findExcerpt, type Host, type SocketListing } from '../../model/snapshot.ts';
+import { coversUdp4Listeners, scopeGap } from '../../parse/sockets.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
-import type { Finding } from '../finding.ts';
+import type { DhcpServer } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -12,78 +14,158 @@ function logCut(h: Host): Excerpt | undefined {
   return h.excerpts?.find((x) => x.of === 'log' && x.file === h.dnsmasqLog?.file);
 }
 
+/** A listing in words: its command as the file name says it, else the file. */
+function listingName(l: SocketListing): string {
+  return l.command ? `\`${l.command}\`` : l.file;
+}
+
+/**
+ * Is something listening on udp :67 in the server's namespace? Only a listing that covers
+ * listening UDP sockets of IPv4 can say nothing does (`ss -ltnp` cannot); what the listings show
+ * of dnsmasq's process says whether it runs, whatever they cover.
+ */
+function listening(srv: DhcpServer): Finding[] {
+  const listings = srv.ns.socketListings ?? [];
+  const socks = srv.ns.sockets ?? [];
+  if (listings.length === 0 || socks.some((l) => l.proto === 'udp' && l.port === 67)) return [];
+  const subject = `${srv.host.name}:${srv.ns.name}`;
+  const net = srv.host.dhcpNetworks.find((n) => `qdhcp-${n.net}` === srv.ns.name);
+  const pid = net?.pid;
+  // dnsmasq as the listings show it: its sockets, else any socket of a process of that name.
+  const own = socks.filter((l) => /dnsmasq/.test(l.process ?? ''));
+  const procs = listings.flatMap((l) => l.processes);
+  const alive = procs.filter((p) => /dnsmasq/.test(p.name));
+  const aliveText = (): string => {
+    const pids = [...new Set(alive.map((p) => p.pid))];
+    return `dnsmasq runs (pid ${pids.join(', ')}${own.length ? `: ${own.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}` : ''})`;
+  };
+  const aliveEvidence = (): EvidenceItem[] =>
+    own.length
+      ? own.map((l) =>
+          evid(`dnsmasq (pid ${l.pid ?? '?'}) listens on ${l.proto} ${l.address}:${l.port}`, l.from),
+        )
+      : alive.slice(0, 1).map((p) => evid(`a socket of dnsmasq (pid ${p.pid})`, p.from));
+  const covering = listings.filter((l) => l.scope.known && coversUdp4Listeners(l.scope.value));
+  const base = covering[0];
+  if (!base) {
+    // No listing shows listening UDP sockets: absence of :67 in them proves nothing.
+    const why = listings.map((l) =>
+      l.scope.known ? `${listingName(l)}: ${scopeGap(l.scope.value)}` : l.scope.why,
+    );
+    return [
+      {
+        code: 'dnsmasq-listener-unknown',
+        role: 'gap',
+        severity: 'warning',
+        subject,
+        message: `whether anything listens on udp port 67 in ${srv.ns.name} is unknown: the case's socket listing of it shows no listening UDP socket of IPv4 (${why.join('; ')})${alive.length ? `; it shows that ${aliveText()}` : ''}`,
+        evidence: [
+          ...listings.map((l) => evid(`the socket listing ${listingName(l)}`, l.from)),
+          ...(alive.length ? aliveEvidence() : []),
+        ],
+        fix: [
+          `ip netns exec ${shellWord(srv.ns.name)} ss -ulpn   # on ${srv.host.name}: the listening UDP sockets and their processes`,
+        ],
+      },
+    ];
+  }
+  const none = evid(
+    `${listingName(base)} lists the listening UDP sockets: ${socks.length ? `${socks.length} listening socket(s) in all, ` : ''}none on udp :67`,
+    base.from,
+  );
+  // The :67 listener may be in a line the excerpt leaves out.
+  const hidden = findExcerpt(srv.host, 'sockets', srv.ns.name);
+  if (hidden)
+    return [
+      excerptGap(
+        srv.host,
+        hidden,
+        subject,
+        `the listening sockets of ${srv.ns.name} show none on udp port 67`,
+        'whether dnsmasq listens there',
+        [none],
+      ),
+    ];
+  if (alive.length)
+    // Running but not bound to :67 (the listings show dnsmasq with other sockets).
+    return [
+      {
+        code: 'dnsmasq-not-bound',
+        role: 'cause',
+        severity: 'error',
+        subject,
+        message: `${aliveText()} in ${srv.ns.name} but is not bound to udp port 67: it serves no DHCP there`,
+        rootCause:
+          'dnsmasq was started without a DHCP range for this subnet (the subnet has enable_dhcp off, or its options failed), or another process holds :67',
+        confirm: `ip netns exec ${shellWord(srv.ns.name)} cat /proc/$(pgrep -f ${shellWord(`dnsmasq.*${srv.ns.name.slice(6)}`)})/cmdline | tr '\\0' ' '   # look for --dhcp-range`,
+        evidence: [...aliveEvidence(), none],
+        fix: ['systemctl restart neutron-dhcp-agent   # changes state'],
+      },
+    ];
+  // Nothing on :67 and no dnsmasq among the processes: "not running" needs a listing that names
+  // processes; the agent's pid file then says dnsmasq was started and died.
+  const named = covering.find((l) => l.scope.known && l.scope.value.processes);
+  if (!named)
+    return [
+      {
+        code: 'dhcp-not-listening',
+        role: 'cause',
+        severity: 'error',
+        subject,
+        message: `nothing listens on udp port 67 in ${srv.ns.name}: no DHCP server answers there`,
+        rootCause: `dnsmasq is not running, or runs without binding :67 (${listingName(base)} names no processes${pid ? `; the agent's pid file names pid ${pid.pid}` : ''})`,
+        confirm: `ip netns exec ${shellWord(srv.ns.name)} ss -ulpn${pid ? `; ps -o pid,args -p ${pid.pid}` : ''}   # on ${srv.host.name}`,
+        evidence: [
+          none,
+          ...(pid ? [evid(`the agent's pid file names dnsmasq pid ${pid.pid}`, pid.from)] : []),
+        ],
+        fix: [
+          'grep -i dnsmasq /var/log/neutron/dhcp-agent.log | tail',
+          'systemctl restart neutron-dhcp-agent   # changes state',
+        ],
+      },
+    ];
+  // The pid file's pid may belong to another process now.
+  const holder = pid ? procs.find((p) => p.pid === pid.pid) : undefined;
+  return [
+    {
+      code: 'dnsmasq-not-running',
+      severity: 'error',
+      subject,
+      message: `nothing listens on udp port 67 in ${srv.ns.name}: dnsmasq is not running`,
+      rootCause: pid
+        ? `the DHCP agent started dnsmasq (pid ${pid.pid}) but it died and was not restarted: its pid file is stale`
+        : 'the DHCP agent did not start (or lost) dnsmasq for this network',
+      evidence: [
+        evid(
+          `${listingName(named)} lists the listening UDP sockets with their processes: ${socks.length ? `${socks.length} listening socket(s) in all, ` : ''}none on udp :67, none of dnsmasq`,
+          named.from,
+        ),
+        ...(pid
+          ? [
+              evid(
+                holder
+                  ? `the agent's pid file names dnsmasq pid ${pid.pid}, which is ${holder.name} here`
+                  : `the agent's pid file names dnsmasq pid ${pid.pid}, which has no socket here`,
+                pid.from,
+              ),
+            ]
+          : []),
+      ],
+      fix: [
+        'grep -i dnsmasq /var/log/neutron/dhcp-agent.log | tail',
+        'systemctl restart neutron-dhcp-agent   # changes state',
+      ],
+    },
+  ];
+}
+
 export const dnsmasq: Check = {
   id: 'dnsmasq',
   title: 'dnsmasq running with a host entry for the VM',
   run(ctx) {
     const out: Finding[] = [];
-    for (const srv of ctx.servers) {
-      const socks = srv.ns.sockets;
-      const noDhcp = socks !== undefined && !socks.some((l) => l.proto === 'udp' && l.port === 67);
-      // The :67 listener may be in a line the excerpt leaves out.
-      const hidden = findExcerpt(srv.host, 'sockets', srv.ns.name);
-      if (noDhcp && hidden) {
-        out.push(
-          excerptGap(
-            srv.host,
-            hidden,
-            `${srv.host.name}:${srv.ns.name}`,
-            `the listening sockets of ${srv.ns.name} show none on udp port 67`,
-            'whether dnsmasq listens there',
-            socks[0] ? [evid(`${socks.length} listening sockets, none on udp :67`, socks[0].from)] : [],
-          ),
-        );
-        continue;
-      }
-      if (socks && noDhcp) {
-        // Running but not bound to :67 (ss/netstat shows dnsmasq with other sockets), or not running.
-        const own = socks.filter((l) => /dnsmasq/.test(l.process ?? ''));
-        if (own.length) {
-          out.push({
-            code: 'dnsmasq-not-bound',
-            role: 'cause',
-            severity: 'error',
-            subject: `${srv.host.name}:${srv.ns.name}`,
-            message: `dnsmasq runs in ${srv.ns.name} (${own.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}) but is not bound to udp port 67: it serves no DHCP there`,
-            rootCause:
-              'dnsmasq was started without a DHCP range for this subnet (the subnet has enable_dhcp off, or its options failed), or another process holds :67',
-            confirm: `ip netns exec ${shellWord(srv.ns.name)} cat /proc/$(pgrep -f ${shellWord(`dnsmasq.*${srv.ns.name.slice(6)}`)})/cmdline | tr '\\0' ' '   # look for --dhcp-range`,
-            evidence: own.map((l) =>
-              evid(`dnsmasq listens on ${l.proto} ${l.address}:${l.port}, not udp :67`, l.from),
-            ),
-            fix: ['systemctl restart neutron-dhcp-agent   # changes state'],
-          });
-          continue;
-        }
-        // The agent's pid file for this network: present means dnsmasq was started and died.
-        const net = srv.host.dhcpNetworks.find((n) => `qdhcp-${n.net}` === srv.ns.name);
-        const pid = net?.pid;
-        out.push({
-          code: 'dnsmasq-not-running',
-          severity: 'error',
-          subject: `${srv.host.name}:${srv.ns.name}`,
-          message: `nothing listens on udp port 67 in ${srv.ns.name}: dnsmasq is not running`,
-          rootCause: pid
-            ? `the DHCP agent started dnsmasq (pid ${pid.pid}) but it died and was not restarted: its pid file is stale`
-            : 'the DHCP agent did not start (or lost) dnsmasq for this network',
-          evidence: [
-            evid(`${socks.length} listening sockets, none on udp :67`, socks[0]?.from ?? srv.ns.from[0]),
-            ...(pid
-              ? [
-                  evid(
-                    `the agent's pid file names dnsmasq pid ${pid.pid}, which has no socket here`,
-                    pid.from,
-                  ),
-                ]
-              : []),
-          ],
-          fix: [
-            'grep -i dnsmasq /var/log/neutron/dhcp-agent.log | tail',
-            'systemctl restart neutron-dhcp-agent   # changes state',
-          ],
-        });
-      }
-    }
+    for (const srv of ctx.servers) out.push(...listening(srv));
     // Bound, and its log says whether it answered this VM: DISCOVER without OFFER is a server that
     // hears and does not answer; OFFER/ACK is a server that answered (the fault is elsewhere).
     for (const vm of ctx.vms) {
