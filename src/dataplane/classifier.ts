@@ -376,6 +376,17 @@ function bestOf(t: CompiledTable, p: Packet, skipConjunctive: boolean): LookupRe
   return best ? { flow: best, ambiguous } : { ambiguous };
 }
 
+/**
+ * Whether a packet matches every item of `flow`'s match the classifier evaluates (a flow with items
+ * it cannot evaluate may match only a packet this accepts: `icmp6,…,nd_target=…` never a UDPv4 one).
+ */
+export function evaluablePartMatches(flow: Flow, resolve: PortResolver): (p: Packet) => boolean {
+  const { checks, bigChecks } = checksOf(flow, resolve);
+  return (p) =>
+    checks.every((c) => (c.get(p) & c.mask) >>> 0 === c.value >>> 0) &&
+    bigChecks.every((c) => (c.get(p) & c.mask) === c.value);
+}
+
 /** Every flow of the table the classifier evaluates (not those it cannot), in no set order. */
 export function* flowsOf(t: CompiledTable): Generator<CompiledFlow> {
   for (const sub of t.subtables)

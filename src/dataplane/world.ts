@@ -15,7 +15,13 @@ import type {
 import { findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
 import { operands, shellWord } from '../runner/runner.ts';
-import { type CompiledTable, compileTable, type PortResolver, unsupportedItem } from './classifier.ts';
+import {
+  type CompiledTable,
+  compileTable,
+  evaluablePartMatches,
+  type PortResolver,
+  unsupportedItem,
+} from './classifier.ts';
 import { FIELD_ACCESS } from './fields.ts';
 import type { Packet } from './packet.ts';
 import type { ResolvedEndpoint } from './trace.ts';
@@ -215,6 +221,8 @@ export interface UnsureFlow {
   /** in_port and dl_vlan as numbers, when the flow matches them so (else any packet may match). */
   inPort?: number;
   vlan?: number;
+  /** Whether a packet matches the items of the flow the model does evaluate. */
+  rest?: (p: Packet) => boolean;
 }
 
 /** A compiled table and the flows in it the model cannot evaluate. */
@@ -222,10 +230,15 @@ export interface UnsureTable extends CompiledTable {
   unsure: UnsureFlow[];
 }
 
-/** Whether packet `p` could match the unevaluated flow `u` (its in_port and VLAN do not rule it out). */
+/**
+ * Whether packet `p` could match the unevaluated flow `u`: its in_port and VLAN, and the rest of
+ * its match the model evaluates, do not rule it out.
+ */
 export function mayMatch(u: UnsureFlow, p: Packet): boolean {
   return (
-    (u.inPort === undefined || u.inPort === p.in_port) && (u.vlan === undefined || u.vlan === DL_VLAN.num!(p))
+    (u.inPort === undefined || u.inPort === p.in_port) &&
+    (u.vlan === undefined || u.vlan === DL_VLAN.num!(p)) &&
+    (u.rest === undefined || u.rest(p))
   );
 }
 
@@ -235,7 +248,11 @@ function compileUnsure(table: number, entries: readonly FlowEntry[], resolve: Po
   for (const e of entries) {
     const why = unsupportedMatch(e, resolve);
     if (!why) continue;
-    const u: UnsureFlow = { text: why, priority: e.flow.priority };
+    const u: UnsureFlow = {
+      text: why,
+      priority: e.flow.priority,
+      rest: evaluablePartMatches(e.flow, resolve),
+    };
     for (const m of e.flow.match) {
       if (m.kind !== 'field') continue;
       if (m.field === 'in_port' && m.value.t === 'port' && m.value.port.kind === 'number')

@@ -538,6 +538,20 @@ const CORPUS: Row[] = [
     code: 'vm-port-untagged',
   },
   {
+    // Neutron's OVS firewall installs `icmp6,…,icmp_type=136,nd_target=…` per port: nd_target is
+    // not evaluated, but the flow needs ICMPv6, so it cannot match a DISCOVER (was: undecided).
+    name: 'the seed plus an unevaluable ICMPv6 flow of the same port on xapi3: still the untagged port',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+          '  cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=95,icmp6,in_port=2,icmp_type=136,nd_target=fe80::f816:3eff:fea7:45cb actions=NORMAL\n',
+        ),
+      ),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
+  },
+  {
     // A table that has flows, none for this port: a miss, not an empty table.
     name: 'the seed with its drop moved to a table holding only another port: no flow matches there',
     build: () =>
