@@ -538,6 +538,27 @@ const CORPUS: Row[] = [
     code: 'vm-port-untagged',
   },
   {
+    // The same port's flow the simulator cannot evaluate, above the drop: undecided, and the
+    // headline and collect-next say which table and what settles it (they named nothing).
+    name: 'the seed plus an unevaluable flow of the same port above its drop: undecided, the table and ofproto/trace named',
+    build: () =>
+      seed((d) =>
+        appendFileSync(
+          join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3'),
+          '  cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2,dp_hash=0x1 actions=drop\n',
+        ),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.headline).toMatch(
+        /dom0:xapi3 table 0: a flow with a match the simulator does not evaluate \(priority 10\)/,
+      );
+      expect(d.collectNext[0]).toBe(
+        'ovs-appctl ofproto/trace xapi3 <the packet>   # on dom0: what OVS does there',
+      );
+    },
+  },
+  {
     // Neutron's OVS firewall installs `icmp6,…,icmp_type=136,nd_target=…` per port: nd_target is
     // not evaluated, but the flow needs ICMPv6, so it cannot match a DISCOVER (was: undecided).
     name: 'the seed plus an unevaluable ICMPv6 flow of the same port on xapi3: still the untagged port',

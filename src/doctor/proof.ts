@@ -255,7 +255,7 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   if (t.verdict === 'dropped') return unprovenSteps(w, t)[0];
   // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect;
   // or for a flow dump that is not whole (a tool's error in place of flows, a cut): which, and why.
-  if (t.verdict === 'incomplete') return notShownStep(t) ?? incompleteDumpStep(w, t);
+  if (t.verdict === 'incomplete') return notShownStep(t) ?? incompleteDumpStep(w, t) ?? unevaluatedStep(t);
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
   const target = t.target;
@@ -267,6 +267,18 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
 /** The first branch the trace did not follow into a bridge the case does not show. */
 function notShownStep(t: TraceResult): Unproven | undefined {
   for (const d of t.drops) if (d.reason.gap) return { subject: `${d.host}:${d.bridge}`, ...d.reason.gap };
+  return undefined;
+}
+
+/** The first branch whose lookup a flow the model does not evaluate could have decided. */
+function unevaluatedStep(t: TraceResult): Unproven | undefined {
+  for (const n of [...nodesOf(t.tree, 'drop'), ...nodesOf(t.tree, 'output')])
+    if (n.uncertain?.code === 'unsupported-match')
+      return {
+        subject: `${n.host}:${n.bridge}`,
+        text: n.uncertain.text,
+        remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}: what OVS does there`,
+      };
   return undefined;
 }
 
