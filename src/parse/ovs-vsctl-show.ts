@@ -10,6 +10,7 @@ import { unquote } from '../openflow/values.ts';
 import { atomText, type Datum, mapOf } from '../ovsdb/datum.ts';
 import { parseTextDatum, TextDatumError } from '../ovsdb/text-datum.ts';
 import {
+  clip,
   type Diagnostic,
   diag,
   hasCorrupt,
@@ -73,9 +74,50 @@ export interface ShowOptions {
   elisions?: readonly number[];
 }
 
-const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_NOTED = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\s+#.*)?$/;
 const NODE = /^(Manager|Bridge|Controller|Port|Interface) (.+)$/;
 const KV = /^([a-z_]+): ?(.*)$/;
+
+/**
+ * Where a printed value ends in `s`: a quoted string at its closing quote (`\"` inside it escaped),
+ * a set or map at its closing bracket (quotes inside respected), a bare word (never quoted: no blank,
+ * `"` or `#`, which OVS quotes) before the first of those. Undefined: a quote or bracket left open.
+ */
+function valueEnd(s: string): number | undefined {
+  let depth = 0;
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') {
+      for (i++; i < s.length && s[i] !== '"'; i++) if (s[i] === '\\') i++;
+      if (i >= s.length) return undefined;
+      if (depth === 0) return i + 1;
+    } else if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') {
+      if (depth === 0) return i;
+      if (--depth === 0) return i + 1;
+    } else if (depth === 0 && /[\s#]/.test(c)) return i;
+  }
+  return depth === 0 ? i : undefined;
+}
+
+/** An inline note pasted after a value (`Bridge "br-ex2"   # 브릿지명`): blanks, then `#`. */
+const NOTE = /^\s+#/;
+
+type Value = { value: string; note: boolean } | { error: string; open: boolean };
+
+/** A line's value (after `Bridge ` or `key: `) whole, without an inline note; else what is wrong. */
+function printedValue(s: string): Value {
+  const end = valueEnd(s);
+  if (end === undefined)
+    return { error: `${s.startsWith('"') ? 'a quote' : 'a bracket'} left open`, open: true };
+  const rest = s.slice(end);
+  if (rest === '' || NOTE.test(rest)) return { value: s.slice(0, end), note: rest !== '' };
+  return {
+    error: `text after the value: "${clip(rest.trim(), 24)}" (ovs-vsctl show prints nothing there; a note is blanks then #)`,
+    open: false,
+  };
+}
 
 function nameOf(text: string): string {
   return text.startsWith('"') && text.endsWith('"') && text.length >= 2 ? unquote(text) : text;
@@ -97,6 +139,21 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
   const elisions = [...(opts.elisions ?? [])].sort((a, b) => a - b);
   let cut = 0; // the last elision line before this one (0: none)
   let nextCut = 0;
+  // Lines with an inline note dropped (`# 브릿지명` after a value): said once, at the first.
+  let noted = 0;
+  let firstNote: number | undefined;
+  const note = (v: { note: boolean }, i: number): void => {
+    if (!v.note) return;
+    noted++;
+    firstNote ??= i;
+  };
+  const refuse = (v: { error: string; open: boolean }, i: number, what: string): void => {
+    diagnostics.push(
+      v.open
+        ? unreadable(lines, i, text, 'bad-value', `${what}: ${v.error}`)
+        : diag('corrupt', i + 1, 'bad-value', `${what}: ${v.error}`, lines[i]),
+    );
+  };
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const n = i + 1;
@@ -104,8 +161,10 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     const t = raw.trim();
     if (t === '') continue;
     const indent = raw.length - raw.trimStart().length;
-    if (UUID_LINE.test(t) && indent === 0) {
-      show.uuid = t;
+    const uuid = indent === 0 ? UUID_NOTED.exec(t) : null;
+    if (uuid) {
+      show.uuid = uuid[1]!;
+      note({ note: uuid[2] !== undefined }, i);
       continue;
     }
     const om = ovsMessage(t, n);
@@ -122,7 +181,15 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     if (node) {
       sawData = true;
       const kind = node[1] as Frame['kind'];
-      const name = nameOf(node[2]!);
+      const v = printedValue(node[2]!);
+      if ('error' in v) {
+        refuse(v, i, `${kind} name`);
+        // Not read: its lines are not asserted of the record above it (as after an elision).
+        cut = n;
+        continue;
+      }
+      note(v, i);
+      const name = nameOf(v.value);
       const bad = (): void => {
         diagnostics.push(diag('corrupt', n, 'misplaced', `${kind} line outside its parent`, raw));
       };
@@ -181,7 +248,13 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     // A record's own line after an elision may be another record's (one the elision left out).
     if (cutFromTop) continue;
     const key = kv[1]!;
-    const value = kv[2]!;
+    const v = printedValue(kv[2]!.trim());
+    if ('error' in v) {
+      refuse(v, i, key);
+      continue;
+    }
+    note(v, i);
+    const value = v.value;
     let datum: Datum;
     try {
       datum = parseTextDatum(value);
@@ -224,6 +297,16 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
         break;
     }
   }
+  if (firstNote !== undefined)
+    diagnostics.push(
+      diag(
+        'warning',
+        firstNote + 1,
+        'inline-note',
+        `${noted === 1 ? 'an inline note after the value' : `inline notes after values on ${noted} lines, the first here`} (blanks, then #: an annotated copy): dropped`,
+        lines[firstNote],
+      ),
+    );
   if (!sawData && !show.uuid && !diagnostics.some((d) => d.severity === 'ovs'))
     diagnostics.push(
       diag('corrupt', 0, 'empty', 'empty file: ovs-vsctl show always prints the database UUID'),

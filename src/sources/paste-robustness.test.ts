@@ -1,0 +1,194 @@
+// Pastes as they reach us (review of the paste readers): an `ovs-vsctl show` annotated inline, an
+// elision marker written `(...)`, a shell prompt copied before or after the output, a UTF-8 byte
+// order mark. Each row is a real string: the seed fixture (examples/xenserver-seed) with the edit
+// the row names, the published notes 9506hqwy/openstack_study_notes (the field fixture
+// study-notes-vxlan-network, PROVENANCE.md; the author marks elisions `(...)`, as in
+// operation/network/ovs_vxlan.md's `ip netns` block), or the Korean blog's annotated show the
+// review reproduced (`Bridge "br-ex2"   # 브릿지명`). Checked: the exit code, the one line on stderr
+// or the reader's note, and that the well-formed input reads exactly as before.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import { OWN_FIXTURES, ROOT, read, SEED_CASE } from '../testing/fixtures.ts';
+
+const BIN = join(ROOT, 'bin/vifpath.mjs');
+const STUDY = join(OWN_FIXTURES, 'field/study-notes-vxlan-network');
+const T = mkdtempSync(join(tmpdir(), 'vifpath-paste-robust-'));
+afterAll(() => rmSync(T, { recursive: true, force: true }));
+
+let made = 0;
+/** A copy of `from` with `edit` applied to its files (paths relative to the case). */
+function caseOf(from: string, edit: (at: (rel: string) => string) => void): string {
+  const d = join(T, `c${made++}`);
+  cpSync(from, d, { recursive: true });
+  edit((rel) => join(d, rel));
+  return d;
+}
+const seedWith = (edit: (at: (rel: string) => string) => void): string => caseOf(SEED_CASE, edit);
+const change = (p: string, f: (t: string) => string): void => writeFileSync(p, f(readFileSync(p, 'utf8')));
+const lines = (p: string, f: (l: string[]) => string[]): void =>
+  change(p, (t) => f(t.split('\n')).join('\n'));
+
+const run = (args: readonly string[]) =>
+  spawnSync('node', [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+/** diagnose --json without the case's path and the reader notes: what the case says. */
+function verdictOf(dir: string, extra: readonly string[] = []): { exit: number | null; doc: unknown } {
+  const r = run(['diagnose', '--json', ...extra, dir]);
+  const doc = JSON.parse(r.stdout) as { case?: string; findings: { code: string }[] };
+  delete doc.case;
+  doc.findings = doc.findings.filter((f) => f.code !== 'input-note');
+  return { exit: r.status, doc };
+}
+const SEED = verdictOf(SEED_CASE);
+
+const SHOW = 'dom0/ovs-vsctl_show';
+const LENIENT = ' (use --lenient to read the rest)';
+
+interface Row {
+  name: string;
+  dir: () => string;
+  args?: readonly string[];
+  exit: number;
+  /** exit 2: the one line on stderr, whole. */
+  stderr?: string;
+  /** Otherwise: a reader's note the text output holds, and the case reads as `like` (the seed) does. */
+  note?: string;
+  like?: () => string;
+}
+
+function check(row: Row): void {
+  const dir = row.dir();
+  const r = run(['diagnose', ...(row.args ?? []), dir]);
+  expect({ exit: r.status, stderr: r.stderr }).toMatchObject({ exit: row.exit });
+  if (row.stderr !== undefined) {
+    expect(r.stderr).toBe(`vifpath: ${row.stderr}\n`);
+    expect(r.stdout).toBe('');
+    return;
+  }
+  expect(r.stderr).toBe('');
+  if (row.note !== undefined) expect(r.stdout).toContain(row.note);
+  // Read exactly as the seed: the same verdict, headline, findings, paths and what to collect.
+  expect(verdictOf(dir, row.args)).toEqual(row.like ? verdictOf(row.like()) : SEED);
+}
+
+describe('1. an annotated ovs-vsctl show: a note after a complete value is dropped and said once', () => {
+  const annotated = () =>
+    seedWith((at) =>
+      lines(at(SHOW), (l) => {
+        l[0] = `${l[0]}   # 브릿지명`; // Bridge "xapi5", as the review quoted the blog
+        l[4] = `${l[4]}     # 내부 포트`; // type: internal
+        l[9] = `${l[9]}     # 패치 포트`; // type: patch
+        l[10] = `${l[10]}   # 피어`; // options: {peer="phy-xapi3"}
+        return l;
+      }),
+    );
+  it.each<Row>([
+    {
+      name: 'notes after a quoted bridge name, two types and a map: read as the seed',
+      dir: annotated,
+      exit: 1,
+      note: 'inline notes after values on 4 lines, the first here (blanks, then #: an annotated copy): dropped\n  evidence:\n    - Bridge "xapi5"   # 브릿지명  [dom0/ovs-vsctl_show:1]',
+    },
+    {
+      name: 'an unquoted name with a note',
+      dir: () =>
+        seedWith((at) => change(at(SHOW), (t) => t.replace('Port "vif16.0"', 'Port vif16.0  # 새 VM'))),
+      exit: 1,
+      note: 'an inline note after the value (blanks, then #: an annotated copy): dropped\n  evidence:\n    -     Port vif16.0  # 새 VM  [dom0/ovs-vsctl_show:6]',
+    },
+    {
+      name: 'other text after a quoted name: refused, naming the line',
+      dir: () =>
+        seedWith((at) => change(at(SHOW), (t) => t.replace('Bridge "xapi5"', 'Bridge "xapi5" 브릿지명'))),
+      exit: 2,
+      stderr: `${SHOW}:1: Bridge name: text after the value: "브릿지명" (ovs-vsctl show prints nothing there; a note is blanks then #) [Bridge "xapi5" 브릿지명]${LENIENT}`,
+    },
+    {
+      name: 'a # right after the closing quote is no note',
+      dir: () => seedWith((at) => change(at(SHOW), (t) => t.replace('Bridge "xapi5"', 'Bridge "xapi5"#1'))),
+      exit: 2,
+      stderr: `${SHOW}:1: Bridge name: text after the value: "#1" (ovs-vsctl show prints nothing there; a note is blanks then #) [Bridge "xapi5"#1]${LENIENT}`,
+    },
+    {
+      name: 'a quote left open',
+      dir: () => seedWith((at) => change(at(SHOW), (t) => t.replace('Port "vif16.0"', 'Port "vif16.0'))),
+      exit: 2,
+      stderr: `${SHOW}:6: Port name: a quote left open [    Port "vif16.0]${LENIENT}`,
+    },
+    {
+      name: 'a second word after a bare type',
+      dir: () => seedWith((at) => change(at(SHOW), (t) => t.replace('type: patch', 'type: patch port'))),
+      exit: 2,
+      stderr: `${SHOW}:10: type: text after the value: "port" (ovs-vsctl show prints nothing there; a note is blanks then #) [            type: patch port]${LENIENT}`,
+    },
+  ])('$name (exit $exit)', check);
+
+  const show = (body: string) => parseVsctlShow(`${body}\n`);
+  it.each<[string, string, (s: ReturnType<typeof show>['value']) => unknown, unknown]>([
+    ['the review’s bridge line', 'Bridge "br-ex2"   # 브릿지명', (s) => s.bridges[0]!.name, 'br-ex2'],
+    ['unquoted', 'Bridge br-ex2\t# 브릿지명', (s) => s.bridges[0]!.name, 'br-ex2'],
+    ['an escaped quote in the name', 'Bridge "br\\"x"  # q', (s) => s.bridges[0]!.name, 'br"x'],
+    [
+      'tag (was exit 2)',
+      'Bridge b\n    Port p\n        tag: 1   # 태그',
+      (s) => s.bridges[0]!.ports[0]!.tag,
+      1,
+    ],
+    [
+      'trunks',
+      'Bridge b\n    Port p\n        trunks: [1, 2]   # 트렁크',
+      (s) => s.bridges[0]!.ports[0]!.trunks,
+      [1, 2],
+    ],
+    [
+      'type: patch (was kept whole: the peer unresolved)',
+      'Bridge b\n    Port p\n        Interface p\n            type: patch     # 패치',
+      (s) => s.bridges[0]!.ports[0]!.interfaces[0]!.type,
+      'patch',
+    ],
+    [
+      'a # inside a quoted map value is the value’s',
+      'Bridge b\n    Port p\n        Interface p\n            options: {key="a # b", peer=q}  # 옵션',
+      (s) => s.bridges[0]!.ports[0]!.interfaces[0]!.options,
+      { key: 'a # b', peer: 'q' },
+    ],
+    ['ovs_version', 'Bridge b\n    Port p\novs_version: "2.17.9"   # 버전', (s) => s.ovsVersion, '2.17.9'],
+    [
+      'the database UUID',
+      '2a1ab795-d59f-4a33-a5a1-1fb4c942dce4  # uuid\nBridge b',
+      (s) => s.uuid,
+      '2a1ab795-d59f-4a33-a5a1-1fb4c942dce4',
+    ],
+  ])('%s', (_name, body, get, want) => {
+    const r = show(body);
+    expect(get(r.value)).toEqual(want);
+    expect(r.diagnostics.map((d) => [d.severity, d.code])).toEqual([['warning', 'inline-note']]);
+  });
+
+  it('real outputs read as before; annotating every line of them changes nothing but the one note', () => {
+    const real = [
+      join(OWN_FIXTURES, 'field/hotsos-openstack/compute/sos_commands/openvswitch/ovs-vsctl_-t_5_show'),
+      join(STUDY, 'controller/vsctl-show.txt'),
+      join(SEED_CASE, SHOW),
+    ];
+    for (const f of real) {
+      const text = read(f);
+      const plain = parseVsctlShow(text);
+      expect(plain.diagnostics.filter((d) => d.severity !== 'ovs')).toEqual([]);
+      const noted = parseVsctlShow(
+        text
+          .split('\n')
+          .map((l) => (l.trim() === '' ? l : `${l}   # 메모`))
+          .join('\n'),
+      );
+      expect(noted.value).toEqual(plain.value);
+      expect(noted.diagnostics).toEqual([
+        expect.objectContaining({ severity: 'warning', code: 'inline-note', line: 1 }),
+      ]);
+    }
+  });
+});
