@@ -21,9 +21,18 @@ export interface Repaired {
   refused?: number;
 }
 
-/** A line that stands for lines left out. */
-const ELISION =
-  /^\s*(?:\.{1,}|…|\[(?:snip|snipped|\.\.\.|…)\]|<snip>|\(snip\)|\.\s\.\s\.|-+\s*snip\s*-+)\s*$/i;
+/** An elision marker on its own: dots, an ellipsis, a word for "left out" (日本語, 中文, 한국어). */
+const BARE = '\\.+|…+|⋯+|⋮|\\.\\s\\.\\s\\.|省略|中略|以下省略|생략|중략|이하\\s*생략';
+/** In brackets or dashes, English words too (`[snip]`, `(output omitted)`, `-- snip --`, `(略)`). */
+const WORDED = `${BARE}|略|(?:output\\s+)?(?:snip|snipped|omitted|elided|truncated|cut)`;
+/**
+ * A line that stands for lines left out: a marker bare, in (), [], <>, {}, full-width （）, or
+ * between dashes: `...`, `(...)`, `[...]`, `…`, `[snip]`, `(省略)`, `--- snip ---`.
+ */
+const ELISION = new RegExp(
+  `^\\s*(?:${BARE}|\\((?:${WORDED})\\)|（(?:${WORDED})）|\\[(?:${WORDED})\\]|<(?:${WORDED})>|\\{(?:${WORDED})\\}|-+\\s*(?:${WORDED})\\s*-+)\\s*$`,
+  'i',
+);
 const ENTITY = /&(?:quot|lt|gt|amp|apos|nbsp|#\d{1,6}|#x[0-9a-f]{1,6});/gi;
 
 export interface RepairOptions {

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
+import { repairPaste } from '../parse/paste.ts';
 import { OWN_FIXTURES, ROOT, read, SEED_CASE } from '../testing/fixtures.ts';
+import { readCase } from './case-dir.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 const STUDY = join(OWN_FIXTURES, 'field/study-notes-vxlan-network');
@@ -46,6 +48,7 @@ function verdictOf(dir: string, extra: readonly string[] = []): { exit: number |
 const SEED = verdictOf(SEED_CASE);
 
 const SHOW = 'dom0/ovs-vsctl_show';
+const XAPI3 = 'dom0/ovs-ofctl_dump-flows_xapi3';
 const LENIENT = ' (use --lenient to read the rest)';
 
 interface Row {
@@ -190,5 +193,66 @@ describe('1. an annotated ovs-vsctl show: a note after a complete value is dropp
         expect.objectContaining({ severity: 'warning', code: 'inline-note', line: 1 }),
       ]);
     }
+  });
+});
+
+describe('2. elision markers: (...), [...], … and the like read as ... does', () => {
+  const ELIDED = [
+    '...',
+    '(...)',
+    '[...]',
+    '…',
+    '(…)',
+    '（省略）',
+    '(略)',
+    '(생략)',
+    '(snip)',
+    '-- snip --',
+    '[output truncated]',
+    '<...>',
+  ];
+  it.each(ELIDED)('%s in a dump between records: an excerpt, no record refused', (marker) => {
+    const flow = read(join(SEED_CASE, XAPI3)).split('\n');
+    const r = repairPaste([flow[0], flow[1], marker, flow[3], ''].join('\n'), { flows: true });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['excerpt']);
+    expect(r.elisions).toEqual([3]);
+    expect(r.text).toBe([flow[0], flow[1], '', flow[3], ''].join('\n'));
+  });
+  it.each(['(a)', '[1]', 'snip', '(see above)', '#', '......x'])('%s is no elision', (line) => {
+    expect(repairPaste(`${line}\n`).elisions).toBeUndefined();
+  });
+
+  // The study notes' br-int dump (headerless, as published) with its records 3-6 cut to the
+  // author's marker: was `lines 2-4 are one record wrapped … paste the dump unwrapped` (exit 2).
+  const cut = (marker: string) => () =>
+    caseOf(STUDY, (at) =>
+      lines(at('controller/dump-flows-br-int.txt'), (l) => [...l.slice(0, 2), marker, ...l.slice(6)]),
+    );
+  it('(...) in the study notes’ br-int dump: read as the same dump with ... (exit 3, an excerpt)', () => {
+    const paren = cut('(...)')();
+    const dots = cut('...')();
+    const r = run(['diagnose', paren]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      'an excerpt (lines were left out here): its facts are used, what it does not show stays unknown',
+    );
+    expect(r.stdout).toContain(
+      'controller/dump-flows-br-int.txt is an excerpt (lines left out at line 3): what it does not show is unknown',
+    );
+    expect(verdictOf(paren)).toEqual(verdictOf(dots));
+  });
+  it('the notes’ own ip netns block, `(...)` then one namespace: read, an excerpt', () => {
+    const d = caseOf(STUDY, (at) =>
+      writeFileSync(
+        at('controller/ip_netns'),
+        '(...)\n\nqdhcp-6ee86f5e-5d22-4c00-a2cd-6622ec856e17 (id: 2)\n',
+      ),
+    );
+    const s = readCase(d);
+    expect(s.diagnostics).toEqual([
+      expect.objectContaining({ file: 'controller/ip_netns', line: 1, severity: 'warning', code: 'excerpt' }),
+    ]);
+    expect(s.hosts[0]!.namespaces.map((n) => n.name)).toEqual(['qdhcp-6ee86f5e-5d22-4c00-a2cd-6622ec856e17']);
   });
 });
