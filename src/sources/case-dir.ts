@@ -29,7 +29,7 @@ import {
   type Reader,
   ROW_ORDER,
 } from './readers.ts';
-import { readText, resolvesInside, walkHost } from './walk.ts';
+import { decodeText, readText, resolvesInside, walkHost } from './walk.ts';
 
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
@@ -132,7 +132,7 @@ function sniffFile(p: string, rel: string): SniffedKind | undefined {
   if (st.size === 0 || st.size > MAX_SNIFF_BYTES) return undefined;
   const buf = readFileSync(p);
   if (buf.subarray(0, 4096).includes(0)) return undefined;
-  const k = sniff(buf.toString('utf8'));
+  const k = sniff(decodeText(buf));
   if (!k) return undefined;
   const bn = basename(p);
   const ns = namespaceOfName(bn);
@@ -628,7 +628,7 @@ function readLinks(
     statSync(lp).isFile() &&
     (given !== undefined || resolvesInside(caseDir, lp))
   ) {
-    const r = parseLinks(readFileSync(lp, 'utf8'));
+    const r = parseLinks(decodeText(readFileSync(lp)));
     for (const d of r.diagnostics) diagnostics.push({ ...d, file });
     for (const l of r.value) {
       for (const e of [l.a, l.b])

@@ -3,6 +3,7 @@
 // host name (`compute-0.example.org` → `compute-0`).
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { decodeText } from './walk.ts';
 
 /** A host name as `hostname` prints it (RFC 1123 labels), first line only. */
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
@@ -84,7 +85,7 @@ export function sosHostName(root: string): { name: string; file: string } | unde
       }
       try {
         if (!statSync(real).isFile() || statSync(real).size > 4096) continue;
-        const name = nameIn(rel, readFileSync(real, 'utf8'));
+        const name = nameIn(rel, decodeText(readFileSync(real)));
         if (name) return { name, file: relative(root, p).split(sep).join('/') };
       } catch {
         // unreadable: try the next

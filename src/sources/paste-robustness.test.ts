@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { repairPaste } from '../parse/paste.ts';
 import { OWN_FIXTURES, ROOT, read, SEED_CASE } from '../testing/fixtures.ts';
+import { escapeControl } from '../text/escape.ts';
 import { readCase } from './case-dir.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
@@ -254,5 +255,54 @@ describe('2. elision markers: (...), [...], … and the like read as ... does', 
       expect.objectContaining({ file: 'controller/ip_netns', line: 1, severity: 'warning', code: 'excerpt' }),
     ]);
     expect(s.hosts[0]!.namespaces.map((n) => n.name)).toEqual(['qdhcp-6ee86f5e-5d22-4c00-a2cd-6622ec856e17']);
+  });
+});
+
+describe('4. a UTF-8 byte order mark: accepted at the start of every file, shown escaped elsewhere', () => {
+  const renamedDump = (bom: string) => (at: (rel: string) => string) => {
+    writeFileSync(at('dom0/flows-xapi3.txt'), `${bom}${read(at(XAPI3))}`);
+    rmSync(at(XAPI3));
+  };
+  const bomCrlf = (p: string) => change(p, (t) => `\ufeff${t.replace(/\n/g, '\r\n')}`);
+  it.each<Row>([
+    {
+      name: 'the xapi3 dump with BOM and CRLF (was: not a flow line [\u{feff}NXST_FLOW reply…])',
+      dir: () => seedWith((at) => bomCrlf(at(XAPI3))),
+      exit: 1,
+    },
+    { name: 'ovs-vsctl show with BOM and CRLF', dir: () => seedWith((at) => bomCrlf(at(SHOW))), exit: 1 },
+    {
+      name: 'every file of the case with a BOM',
+      dir: () =>
+        seedWith((at) => {
+          for (const f of [
+            SHOW,
+            XAPI3,
+            'dom0/ovs-ofctl_show_xapi3',
+            'dom0/ovsdb-client_monitor_Interface_name_ofport',
+          ])
+            bomCrlf(at(f));
+          for (const f of ['ip_netns', 'ovs-ofctl_dump-flows_br-int', 'ovs-ofctl_show_br-int'])
+            bomCrlf(at(`domu/${f}`));
+          bomCrlf(at('links.txt'));
+        }),
+      exit: 1,
+    },
+    {
+      name: 'a pasted dump whose name says nothing, with a BOM: as without it',
+      dir: () => seedWith(renamedDump('\ufeff')),
+      like: () => seedWith(renamedDump('')),
+      exit: 1,
+    },
+    {
+      name: 'a BOM inside (two saved dumps concatenated): the line named, the BOM shown escaped',
+      dir: () => seedWith((at) => change(at(XAPI3), (t) => `${t}\ufeffNXST_FLOW reply (xid=0x4):\n`)),
+      exit: 2,
+      stderr: `${XAPI3}:5: not a flow line [\\u{feff}NXST_FLOW reply (xid=0x4):]${LENIENT}`,
+    },
+  ])('$name (exit $exit)', check);
+
+  it('invisible characters are escaped in any text from input', () => {
+    expect(escapeControl('\ufeffa\u200bb\u00adc\u2060d')).toBe('\\u{feff}a\\u{200b}b\\xadc\\u{2060}d');
   });
 });

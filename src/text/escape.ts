@@ -5,10 +5,14 @@
 
 /**
  * C0 controls (including TAB, LF, CR), DEL, C1 controls, the Unicode bidi embeddings, overrides and
- * isolates (Trojan Source), the implicit direction marks, and the line/paragraph separators.
+ * isolates (Trojan Source), the implicit direction marks, the line/paragraph separators, and the
+ * characters that print as nothing (soft hyphen, zero-width space/joiners, word joiner and the
+ * invisible operators, the byte order mark U+FEFF): a name or a line holding one looks like another.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_TEST = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const UNSAFE_TEST =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
