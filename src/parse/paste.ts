@@ -33,6 +33,21 @@ const ELISION = new RegExp(
   `^\\s*(?:${BARE}|\\((?:${WORDED})\\)|（(?:${WORDED})）|\\[(?:${WORDED})\\]|<(?:${WORDED})>|\\{(?:${WORDED})\\}|-+\\s*(?:${WORDED})\\s*-+)\\s*$`,
   'i',
 );
+/**
+ * A shell prompt copied with the output around it: `[root@dom0 ~]#`, `root@compute1:~# ovs-vsctl
+ * show`, `stack@devstack:~/devstack$`, or a bare `#`/`$` before a command that prints these outputs.
+ */
+const PROMPT = new RegExp(
+  [
+    String.raw`^\[[^\]\s@]+@[^\]\s]+(?:\s[^\]]*)?\]\s?[#$%>](?:\s.*)?$`,
+    String.raw`^[\w.-]+@[\w.-]+:[^\s#$%]*\s?[#$%](?:\s.*)?$`,
+    String.raw`^[#$]\s+(?:sudo\s+)?(?:ovs-vsctl|ovs-ofctl|ovs-appctl|ovsdb-client|ip|ifconfig|ss|netstat|iptables-save|ethtool|cat)(?:\s.*)?$`,
+  ].join('|'),
+);
+/** Whether `line` is a shell prompt (PROMPT), whatever blanks surround it. */
+export function isShellPrompt(line: string): boolean {
+  return PROMPT.test(line.trim());
+}
 const ENTITY = /&(?:quot|lt|gt|amp|apos|nbsp|#\d{1,6}|#x[0-9a-f]{1,6});/gi;
 
 export interface RepairOptions {
@@ -93,7 +108,24 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
     );
   if (opts.elisionsOnly)
     return { text: lines.join('\n'), diagnostics, ...(excerpt !== undefined ? { excerpt, elisions } : {}) };
-  // 3. Every line indented by the same extra whitespace.
+  // 3. A shell prompt before or after the output (copied from the terminal with it): not the
+  // command's, refused like any line the output's reader does not know (the prompt named), and
+  // blanked for --lenient.
+  for (const at of [lines.findIndex((l) => l.trim() !== ''), lines.findLastIndex((l) => l.trim() !== '')]) {
+    // (One line both first and last: blanked the first time, no prompt the second.)
+    if (at < 0 || !isShellPrompt(lines[at]!)) continue;
+    diagnostics.push(
+      diag(
+        'corrupt',
+        at + 1,
+        'shell-prompt',
+        "a shell prompt copied with the output, not the command's output: delete the line",
+        lines[at],
+      ),
+    );
+    lines[at] = '';
+  }
+  // 4. Every line indented by the same extra whitespace.
   // (A headerless dump's records have one space of their own.)
   let prefix = commonIndent(lines);
   if (opts.flows && prefix === ' ') prefix = '';
@@ -110,7 +142,7 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
       ),
     );
   }
-  // 4. Wrapped dump-flows records.
+  // 5. Wrapped dump-flows records.
   const refused = opts.flows ? rejoinFlows(lines, diagnostics) : undefined;
   return {
     text: lines.join('\n'),

@@ -12,7 +12,7 @@ import type { Diagnostic } from '../parse/diagnostics.ts';
 import { LAZY_DUMP_BYTES } from '../parse/flow-index.ts';
 import { parseLinks } from '../parse/links.ts';
 import type { SourcedRow } from '../parse/ovsdb-rows.ts';
-import { repairPaste } from '../parse/paste.ts';
+import { isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
@@ -132,7 +132,10 @@ function sniffFile(p: string, rel: string): SniffedKind | undefined {
   if (st.size === 0 || st.size > MAX_SNIFF_BYTES) return undefined;
   const buf = readFileSync(p);
   if (buf.subarray(0, 4096).includes(0)) return undefined;
-  const k = sniff(decodeText(buf));
+  // A shell prompt copied before the output hides nothing of what it is (the reader refuses it).
+  const text = decodeText(buf);
+  const first = /^\s*([^\n]*)/.exec(text)!;
+  const k = sniff(isShellPrompt(first[1]!) ? text.slice(first[0].length) : text);
   if (!k) return undefined;
   const bn = basename(p);
   const ns = namespaceOfName(bn);
