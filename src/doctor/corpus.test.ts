@@ -408,6 +408,36 @@ const CORPUS: Row[] = [
     },
   },
   {
+    // Was 'problem' tunnel-flood-missing: the flood flow, cut after `output:2` (its `,output:3`
+    // gone), is the last line of dumps without their final newline: it may be cut there.
+    name: "the VXLAN lab with compute1's br-tun dumps ending, without a newline, on the flood flow cut before its last output: undecided",
+    build: () =>
+      example('vxlan-healthy', (d) => {
+        rmSync(join(d, 'compute1/etc/openvswitch/conf.db'));
+        for (const f of ['ovs-ofctl_dump-flows_br-tun', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-tun']) {
+          const path = join(d, 'compute1/sos_commands/openvswitch', f);
+          const lines = readFileSync(path, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '');
+          const flood = lines.find((l) => l.includes('table=22') && /output:2,output:3$/.test(l))!;
+          writeFileSync(
+            path,
+            [...lines.filter((l) => l !== flood), flood.replace(',output:3', '')].join('\n'),
+          );
+        }
+      }),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.headline).toMatch(
+        /is the last line of .*br-tun, which has no final newline: the line may be cut/,
+      );
+      expect(d.collectNext[0]).toBe(
+        'ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1: the whole dump again',
+      );
+    },
+  },
+  {
     name: "the VXLAN lab without the network node's br-int dumps: undecided (as before)",
     build: () => example('vxlan-healthy', (d) => rmDumps(d, 'network', 'br-int')),
     verdict: 'undecided',

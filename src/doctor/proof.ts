@@ -162,6 +162,12 @@ function tableStep(
       text: `${n.host}:${n.bridge} table ${n.table}: ${n.ambiguous.length + 1} flows of one priority match the packet; which one OVS takes is not known`,
       remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}`,
     };
+  if (n.flow?.maybeCut)
+    return {
+      subject: `${n.host}:${n.bridge}`,
+      text: `${n.host}:${n.bridge} table ${n.table}: \`${n.rule ?? n.flow.text}\` is the last line of ${n.flow.from.file}, which has no final newline: the line may be cut where it still reads as a flow (its actions may go on)`,
+      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}: the whole dump again`,
+    };
   if (n.before.dl_src === PLACEHOLDER_MAC || n.before.dl_dst === PLACEHOLDER_MAC) return macDecides(w, n);
   return undefined;
 }

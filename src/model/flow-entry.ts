@@ -29,3 +29,12 @@ export class DumpEntry implements FlowEntry {
     return { flow: this.flow, text: this.text, from: this.from };
   }
 }
+
+/**
+ * The last line of a dump without its final newline, read as a flow: the output may have been cut
+ * there, at a boundary that still parses (`…,output:2` of `…,output:2,output:3`). Nothing that
+ * rests on what it does not say is proven.
+ */
+export class CutDumpEntry extends DumpEntry {
+  readonly maybeCut = true;
+}

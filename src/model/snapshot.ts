@@ -56,6 +56,8 @@ export interface FlowEntry {
   /** The line as dumped, for quoting. */
   text: string;
   from: Evidence;
+  /** The last line of a dump without its final newline: it may be cut where it still parses. */
+  maybeCut?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@
 // `apply` puts that value into the host. The phases say the order the host is built in.
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { ev, type Fact, unknown } from '../model/evidence.ts';
-import { DumpEntry } from '../model/flow-entry.ts';
+import { CutDumpEntry, DumpEntry } from '../model/flow-entry.ts';
 import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { diag, type Parsed } from '../parse/diagnostics.ts';
@@ -155,20 +155,30 @@ function parseFlowsFile(
     x.b.skipFlows(br, f.rel, `not read: ${w.file} is complete and preferred`);
     return undefined;
   }
+  const text = x.text();
+  // The last line of a file without its final newline may be cut where it still parses.
+  const cutAt = text !== '' && !text.endsWith('\n') ? lineCount(text) : 0;
   const r = parseDumpFlows(
-    x.text(),
+    text,
     {
       expectOutput: !k.noStats && !f.sniffed,
       toolErrors: true,
       ...(s.lazy !== undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
     },
-    (flow, line) => new DumpEntry(flow, f.rel, line),
+    (flow, line) => (line === cutAt ? new CutDumpEntry(flow, f.rel, line) : new DumpEntry(flow, f.rel, line)),
   );
   const version = versionOf(k);
   return {
     value: { dump: r.value, bridge: br, ...(version ? { version } : {}) },
     diagnostics: r.diagnostics,
   };
+}
+
+/** Lines in `text` (one more than its newlines). */
+function lineCount(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /**
