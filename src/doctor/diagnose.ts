@@ -196,7 +196,9 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       collectNext,
     };
   }
-  if (provenPaths && !contradicted && leaning.length === 0) {
+  // A firewall on a tunnel the paths cross that may drop them: the paths are not proven end to end.
+  const firewall = findings.find((f) => f.code === 'tunnel-underlay-unknown');
+  if (provenPaths && !contradicted && leaning.length === 0 && !firewall) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>
       [...ctx.discover.values()].some((t) =>
@@ -226,7 +228,10 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   return {
     case: s.source,
     verdict: 'undecided',
-    headline: undecidedHeadline(ctx, paths, contradicted, leaning.length > 0),
+    headline:
+      firewall && provenPaths && !contradicted && leaning.length === 0
+        ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
+        : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0),
     findings,
     paths,
     collectNext,

@@ -53,6 +53,7 @@ export type FindingCode =
   | 'tunnel-remote-unknown'
   | 'tunnel-types-empty'
   | 'tunnel-underlay-drop'
+  | 'tunnel-underlay-unknown'
   | 'tunnel-vlan-map'
   | 'vlan-mismatch'
   | 'vm-mac-from-flow'

@@ -244,10 +244,16 @@ export interface Host {
   };
   dnsmasqLog?: DhcpLog;
   dhcpClient?: DhcpClient;
-  /** The host's own iptables-save: rule count and rules that drop tunnel traffic (the underlay). */
+  /**
+   * The host's own iptables-save: rule count and its filter table (chains with their policies,
+   * rules in order), which decides whether tunnel traffic from a peer gets in (the underlay).
+   */
   iptables?: {
     rules: number;
-    tunnelDrops: { tunnel: 'vxlan' | 'geneve' | 'gre'; text: string; from: Evidence }[];
+    filter?: {
+      chains: { name: string; policy?: string; from: Evidence }[];
+      rules: { chain: string; text: string; from: Evidence }[];
+    };
     from: Evidence;
   };
   /** Files read for this host (relative to the case). */

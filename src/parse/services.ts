@@ -34,8 +34,16 @@ export interface IptablesInfo {
   rules: number;
   /** A mangle rule that fills UDP checksums toward the DHCP client (Neutron adds it for veth ports). */
   checksumFill?: { line: number; text: string };
-  /** filter rules that DROP/REJECT tunnel traffic (UDP 4789/8472/6081, GRE): an underlay firewall. */
-  tunnelDrops?: { line: number; text: string; tunnel: 'vxlan' | 'geneve' | 'gre' }[];
+  /**
+   * The filter table as it was saved: its chains (built-in ones with their policy) and its rules
+   * in order, each as its `-A CHAIN ...` line. Absent when the output has no filter table.
+   */
+  filter?: IptablesFilterSave;
+}
+
+export interface IptablesFilterSave {
+  chains: { name: string; policy?: string; line: number }[];
+  rules: { chain: string; text: string; line: number }[];
 }
 
 export function parseIptablesSave(text: string): Parsed<IptablesInfo> {
@@ -43,21 +51,17 @@ export function parseIptablesSave(text: string): Parsed<IptablesInfo> {
   const v: IptablesInfo = { rules: 0 };
   let table = '';
   lines.forEach((l, i) => {
-    if (l.startsWith('*')) table = l.slice(1).trim();
+    if (l.startsWith('*')) {
+      table = l.slice(1).trim();
+      if (table === 'filter') v.filter ??= { chains: [], rules: [] };
+    }
     if (l.startsWith('-A ')) v.rules++;
-    if (table === 'filter' && /^-A (INPUT|FORWARD)\b/.test(l) && /-j (DROP|REJECT)\b/.test(l)) {
-      const udp = /-p udp\b/.test(l) ? /--dport (4789|8472|6081)\b/.exec(l) : null;
-      const tunnel = udp
-        ? udp[1] === '6081'
-          ? 'geneve'
-          : 'vxlan'
-        : /-p (gre|47)\b/.test(l)
-          ? 'gre'
-          : undefined;
-      if (tunnel) {
-        v.tunnelDrops ??= [];
-        v.tunnelDrops.push({ line: i + 1, text: l, tunnel });
-      }
+    if (table === 'filter' && v.filter) {
+      // `:CHAIN POLICY [packets:bytes]`, `-` for a user chain.
+      const c = /^:(\S+) (\S+)/.exec(l);
+      if (c) v.filter.chains.push({ name: c[1]!, ...(c[2] !== '-' ? { policy: c[2]! } : {}), line: i + 1 });
+      const r = /^-A (\S+) /.exec(l);
+      if (r) v.filter.rules.push({ chain: r[1]!, text: l, line: i + 1 });
     }
     if (/-j CHECKSUM\b.*--checksum-fill/.test(l) && /--dport 68\b/.test(l))
       v.checksumFill = { line: i + 1, text: l };

@@ -711,13 +711,21 @@ export class HostBuilder {
 
   applyIptables(ns: string | undefined, v: IptablesInfo, file: string): void {
     if (ns === undefined) {
+      const f = v.filter;
       this.host.iptables = {
         rules: v.rules,
-        tunnelDrops: (v.tunnelDrops ?? []).map((d) => ({
-          tunnel: d.tunnel,
-          text: d.text,
-          from: ev(file, d.line),
-        })),
+        ...(f
+          ? {
+              filter: {
+                chains: f.chains.map((c) => ({
+                  name: c.name,
+                  ...(c.policy ? { policy: c.policy } : {}),
+                  from: ev(file, c.line),
+                })),
+                rules: f.rules.map((r) => ({ chain: r.chain, text: r.text, from: ev(file, r.line) })),
+              },
+            }
+          : {}),
         from: ev(file, 0),
       };
       return;

@@ -124,33 +124,67 @@ describe('overlay checks', () => {
       /table 3 maps it to local VLAN 6/,
     ],
   ];
-  it('F7 the underlay firewall drops VXLAN: the flows deliver, the iptables-save rule is the cause', () => {
-    const ipt = parseIptablesSave(
-      '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p udp -m udp --dport 4789 -j DROP\n-A INPUT -p gre -j REJECT\n-A OUTPUT -p udp --dport 4789 -j DROP\nCOMMIT\n',
-    );
-    expect(ipt.value.tunnelDrops).toEqual([
-      { line: 4, text: '-A FORWARD -p udp -m udp --dport 4789 -j DROP', tunnel: 'vxlan' },
-      { line: 5, text: '-A INPUT -p gre -j REJECT', tunnel: 'gre' },
-    ]);
+  // F7, with network's filter table read as iptables-save writes it (iptables-nft 1.8.9, saved in a
+  // throwaway namespace: see firewall.test.ts). The chain is evaluated in order for each peer.
+  const withIptables = (rules: string) => {
     const c = overlayCase();
     const s = buildSnapshot(c.hosts, c.links);
+    const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}COMMIT\n`;
+    const f = parseIptablesSave(text).value.filter!;
+    const from = (line: number) => ({ file: 'network/iptables-save', line });
     s.hosts.find((h) => h.name === 'network')!.iptables = {
-      rules: 3,
-      tunnelDrops: ipt.value.tunnelDrops!.map((d) => ({
-        tunnel: d.tunnel,
-        text: d.text,
-        from: { file: 'network/iptables-save', line: d.line },
-      })),
-      from: { file: 'network/iptables-save', line: 0 },
+      rules: f.rules.length,
+      filter: {
+        chains: f.chains.map((x) => ({
+          name: x.name,
+          ...(x.policy ? { policy: x.policy } : {}),
+          from: from(x.line),
+        })),
+        rules: f.rules.map((x) => ({ chain: x.chain, text: x.text, from: from(x.line) })),
+      },
+      from: from(0),
     };
     const d = diagnose(s, { vm: 'fa:16:3e:11:22:33' });
-    const f = d.findings.filter((x) => x.code === 'tunnel-underlay-drop');
-    // Only the VXLAN rule: the case has no GRE tunnel.
-    expect(f.map((x) => x.evidence[0])).toEqual([
-      { text: '-A FORWARD -p udp -m udp --dport 4789 -j DROP', file: 'network/iptables-save', line: 4 },
+    return { d, f: d.findings.filter((x) => x.code.startsWith('tunnel-underlay')) };
+  };
+
+  it('F7 the receiving host drops VXLAN in INPUT: that rule, and a fix that lets the peer in before it', () => {
+    const { d, f } = withIptables('-A INPUT -p udp -m udp --dport 4789 -j DROP\n');
+    expect(f.map((x) => x.code)).toEqual(['tunnel-underlay-drop']);
+    expect(f[0]!.evidence[0]).toEqual({
+      text: '-A INPUT -p udp -m udp --dport 4789 -j DROP',
+      file: 'network/iptables-save',
+      line: 5,
+    });
+    // Only compute1 -> network: the DISCOVER's hop to the server, not its flood to compute2.
+    expect(f[0]!.message).toContain('(compute1 172.16.0.11 -> network 172.16.0.13)');
+    expect(f[0]!.fix).toEqual([
+      expect.stringMatching(
+        /^iptables -I INPUT 1 -s 172\.16\.0\.11\/32 -d 172\.16\.0\.13\/32 -p udp -m udp --dport 4789 -j ACCEPT {3}# changes state, on network/,
+      ),
     ]);
-    expect(f[0]!.fix[0]).toMatch(/^iptables -D FORWARD -p udp -m udp --dport 4789 -j DROP /);
     expect(d.verdict).toBe('problem');
+  });
+
+  it('F7 the peers accepted first, a DROP after, FORWARD and GRE rules: nothing drops the VXLAN, healthy', () => {
+    const { d, f } = withIptables(
+      '-A INPUT -s 172.16.0.0/24 -p udp -m udp --dport 4789 -j ACCEPT\n-A INPUT -p udp -m udp --dport 4789 -j DROP\n-A INPUT -p gre -j REJECT --reject-with icmp-port-unreachable\n-A FORWARD -p udp -m udp --dport 4789 -j DROP\n',
+    );
+    expect(f).toEqual([]);
+    expect(d.verdict).toBe('healthy');
+  });
+
+  it('F7 an INPUT rule the model cannot decide before the DROP: a gap with the counters, undecided', () => {
+    const { d, f } = withIptables(
+      '-A INPUT -i eth1 -j ACCEPT\n-A INPUT -p udp -m udp --dport 4789 -j DROP\n',
+    );
+    expect(f.map((x) => [x.code, x.role])).toEqual([['tunnel-underlay-unknown', 'gap']]);
+    expect(f[0]!.message).toContain('INPUT rule 1 `-A INPUT -i eth1 -j ACCEPT`');
+    expect(f[0]!.fix).toEqual([
+      'iptables -L INPUT -nv --line-numbers   # on network: the counters say which rule the tunnel traffic hits',
+    ]);
+    expect(d.verdict).toBe('undecided');
+    expect(d.headline).toContain('iptables -L INPUT -nv --line-numbers');
   });
 
   it('F4 names the wrong remote_ip, not a missing port', () => {
