@@ -121,8 +121,18 @@ export type Endpoint =
   | { kind: 'vm'; host: string; device: string }
   /** A wire to a host the case does not hold. */
   | { kind: 'uncollected'; host: string; iface: string; from: { host: string; port: string } }
-  /** A tunnel to an underlay address no host of the case is known to own (an uncollected host). */
-  | { kind: 'beyond-tunnel'; remote_ip: string; tunnel: TunnelType; key: string; from: PortAt };
+  /**
+   * A tunnel to an underlay address no host of the case is known to own (an uncollected host), or
+   * one several hosts of the case claim (`claimants`: which of them receives it is unknown).
+   */
+  | {
+      kind: 'beyond-tunnel';
+      remote_ip: string;
+      tunnel: TunnelType;
+      key: string;
+      from: PortAt;
+      claimants?: string[];
+    };
 
 export type TunnelType =
   | 'vxlan'
@@ -510,7 +520,7 @@ export function endpointText(e: Endpoint): string {
     case 'uncollected':
       return `host ${e.host} (not in the case) ${e.iface}, wired to ${e.from.host}:${e.from.port}`;
     case 'beyond-tunnel':
-      return `beyond ${e.from.port} to ${e.remote_ip} (${e.tunnel} key ${e.key}; no host of the case owns ${e.remote_ip}: not collected)`;
+      return `beyond ${e.from.port} to ${e.remote_ip} (${e.tunnel} key ${e.key}; ${e.claimants ? `${e.claimants.join(' and ')} both claim ${e.remote_ip}: which one receives it is unknown` : `no host of the case owns ${e.remote_ip}: not collected`})`;
   }
 }
 

@@ -225,6 +225,44 @@ describe('overlay failures (ovs-tunnels.md §7)', () => {
   });
 });
 
+describe('who owns the remote_ip', () => {
+  // A host folder with the network node's underlay address on its eth0 (a tenant subnet may
+  // overlap the underlay); named so that it comes first, as app2 did in the review.
+  const withTwin = (ovs: boolean) => {
+    const { hosts, links } = overlayCase();
+    hosts.unshift({
+      name: 'app2',
+      devices: [{ name: 'eth0', addresses: ['172.16.0.13/24'] }],
+      ...(ovs
+        ? { bridges: [{ name: 'br-app', ports: [{ name: 'br-app', ofport: 65534, type: 'internal' }] }] }
+        : {}),
+    });
+    return traceCommand(buildSnapshot(hosts, links), {
+      from: `compute1:${VM.vm1.tap}`,
+      packet: 'dhcp-discover',
+    });
+  };
+  it('a host without OVS is no tunnel endpoint: the tunnel still reaches the network node', () => {
+    const t = withTwin(false);
+    expect(t.verdict).toBe('delivered');
+    expect(nodesOf(t.tree, 'tunnel').map((n) => n.to?.host)).toEqual(['compute2', 'network']);
+  });
+  it('two OVS hosts claiming it: the owner is unknown, not followed, both named', () => {
+    const t = withTwin(true);
+    expect(t.verdict).toBe('incomplete');
+    const tun = nodesOf(t.tree, 'tunnel').find((n) => n.from.remote_ip === '172.16.0.13')!;
+    expect(tun.to).toBeNull();
+    expect(nodesOf(tun, 'drop')).toEqual([]);
+    expect(nodesOf(tun, 'output').map((o) => o.endpoint)).toEqual([
+      expect.objectContaining({ kind: 'beyond-tunnel', claimants: ['app2', 'network'] }),
+    ]);
+    const a = t.assumptions.find((x) => x.code === 'underlay-owner')!;
+    expect(a.text).toBe(
+      '172.16.0.13 is claimed by app2 (its ip addr) and network (its ip addr): which of them a tunnel to 172.16.0.13 reaches is unknown, so it is not followed',
+    );
+  });
+});
+
 describe('what the case leaves unsaid', () => {
   it('no ip addr: the underlay owner is taken from the tunnels local_ip, said as an assumption', () => {
     const t = discover({ noAddresses: true });

@@ -95,9 +95,13 @@ export function tunnelConfig(host: string, name: string, i: Interface | undefine
   };
 }
 
-/** Who owns an underlay address, and how we know. */
+/**
+ * Who owns an underlay address, and how we know. `host` is undefined when several hosts that could
+ * end a tunnel claim the address (`claimants`): the owner is unknown, and `assumed` says so.
+ */
 export interface UnderlayOwner {
-  host: string;
+  host?: string;
+  claimants?: string[];
   /** Set when ownership is not proven by the host's own `ip addr` (agent config, tunnel options). */
   assumed?: Assumption;
 }
@@ -115,43 +119,63 @@ function inetOf(h: Host): Set<string> {
   return s;
 }
 
-/** Underlay addresses of every host: ip addr when collected, else the agent's local_ip, else its tunnels' local_ip. */
+/**
+ * Underlay addresses of every host: ip addr when collected, else the agent's local_ip, else its
+ * tunnels' local_ip. Only a host with OVS bridges ends a tunnel: a VM or router folder whose
+ * address is the same (a tenant subnet may overlap the underlay) owns nothing here. Two such
+ * hosts claiming one address leave its owner unknown.
+ */
 export function buildUnderlay(w: World): void {
+  const claims = new Map<string, { host: string; assumed?: Assumption }[]>();
+  const claim = (a: string, host: string, assumed?: Assumption): void => {
+    const list = claims.get(a) ?? [];
+    if (!list.some((c) => c.host === host)) list.push({ host, ...(assumed ? { assumed } : {}) });
+    claims.set(a, list);
+  };
   for (const h of w.hosts.values()) {
     const addrs = inetOf(h);
     const addressesKnown = h.devices !== undefined && h.devices.length > 0;
     w.underlay.set(h.name, { addressesKnown, addresses: addrs });
+    if (h.bridges.length === 0) continue;
     if (addressesKnown) {
-      for (const a of addrs) if (!w.owners.has(a)) w.owners.set(a, { host: h.name });
+      for (const a of addrs) claim(a, h.name);
       continue;
     }
     const li = h.agentConfig?.localIp;
     if (li) {
-      if (!w.owners.has(li.value))
-        w.owners.set(li.value, {
-          host: h.name,
-          assumed: {
-            code: 'underlay-owner',
-            text: `${h.name}'s addresses are not in the case; taken to own ${li.value} (local_ip in ${h.agentConfig!.file}:${li.line})`,
-            remedy: `ip -o address   # on ${h.name}`,
-          },
-        });
+      claim(li.value, h.name, {
+        code: 'underlay-owner',
+        text: `${h.name}'s addresses are not in the case; taken to own ${li.value} (local_ip in ${h.agentConfig!.file}:${li.line})`,
+        remedy: `ip -o address   # on ${h.name}`,
+      });
       continue;
     }
     for (const rb of w.bridges)
       if (rb.host === h.name)
         for (const rp of rb.ports.values()) {
           const l = rp.tunnel?.localIp;
-          if (l && l !== 'flow' && !w.owners.has(l))
-            w.owners.set(l, {
-              host: h.name,
-              assumed: {
-                code: 'underlay-owner',
-                text: `${h.name}'s addresses are not in the case; taken to own ${l} (options:local_ip of its tunnel ${rp.name})`,
-                remedy: `ip -o address   # on ${h.name}`,
-              },
+          if (l && l !== 'flow')
+            claim(l, h.name, {
+              code: 'underlay-owner',
+              text: `${h.name}'s addresses are not in the case; taken to own ${l} (options:local_ip of its tunnel ${rp.name})`,
+              remedy: `ip -o address   # on ${h.name}`,
             });
         }
+  }
+  for (const [a, list] of claims) {
+    if (list.length === 1) {
+      w.owners.set(a, list[0]!);
+      continue;
+    }
+    const names = list.map((c) => c.host);
+    w.owners.set(a, {
+      claimants: names,
+      assumed: {
+        code: 'underlay-owner',
+        text: `${a} is claimed by ${list.map((c) => `${c.host} (${c.assumed ? 'its agent or tunnel config' : 'its ip addr'})`).join(' and ')}: which of them a tunnel to ${a} reaches is unknown, so it is not followed`,
+        remedy: `ovs-appctl tnl/neigh/show   # on the sending host: the MAC ${a} resolves to; \`ip -o link\` on ${names.join(' and on ')} says whose it is`,
+      },
+    });
   }
 }
 
@@ -247,7 +271,10 @@ export function tunnelOut(
     return;
   }
   local ??= node.from.local_ip !== '?' ? node.from.local_ip : undefined;
-  const owner = e.w.owners.get(remote);
+  const found = e.w.owners.get(remote);
+  // Claimed by several hosts: which one receives it is unknown, like an address no host owns.
+  if (found?.claimants) assume(e, found.assumed);
+  const owner = found?.host !== undefined ? { host: found.host, assumed: found.assumed } : undefined;
   if (!owner) {
     e.leaves++;
     node.children.push({
@@ -262,6 +289,7 @@ export function tunnelOut(
         tunnel: t.type,
         key: hex(key),
         from: { host: rb.host, bridge: rb.name, port: port.name },
+        ...(found?.claimants ? { claimants: found.claimants } : {}),
       },
       ...(e.uncertain ? { uncertain: e.uncertain } : {}),
     });
