@@ -796,6 +796,47 @@ const CORPUS: Row[] = [
     ] satisfies Row[];
   })(),
   // --- end of review tunnel-missing rows ---
+  // --- review: another network's hosts file ---
+  ...(() => {
+    const NET = '3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
+    const OTHER = '9a8b7c6d-1111-2222-3333-444455556666';
+    const hosts = (d: string, net: string): string => join(d, 'network/var/lib/neutron/dhcp', net, 'host');
+    // The DHCP agent's hosts file of another network on the network node (one file per network).
+    const otherNetwork = (d: string): void => {
+      mkdirSync(join(hosts(d, OTHER), '..'), { recursive: true });
+      writeFileSync(
+        hosts(d, OTHER),
+        'fa:16:3e:77:88:99,host-10-1-0-3.openstacklocal,10.1.0.3\nfa:16:3e:77:88:aa,host-10-1-0-4.openstacklocal,10.1.0.4\n',
+      );
+    };
+    const dropVm = (d: string): void => edit(hosts(d, NET), /^fa:16:3e:11:22:33,.*\n/m, '');
+    return [
+      {
+        // Was 'problem' dnsmasq-no-host-entry for 9a8b…, `systemctl restart neutron-dhcp-agent`.
+        name: "vxlan-healthy plus another network's hosts file on the network node: healthy, no host-entry claim",
+        build: () => example('vxlan-healthy', otherNetwork),
+        verdict: 'healthy',
+        check: (d: Diagnosis) => {
+          expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+          expect(d.findings.map((f) => f.code)).not.toContain('dnsmasq-host-entry-unknown');
+        },
+      },
+      {
+        name: "…and vm1's MAC gone from its own network's file: the host-entry error, for that network only",
+        build: () =>
+          example('vxlan-healthy', (d) => {
+            otherNetwork(d);
+            dropVm(d);
+          }),
+        verdict: 'problem',
+        code: 'dnsmasq-no-host-entry',
+        check: (d: Diagnosis) =>
+          expect(d.findings.filter((f) => f.severity === 'error').map((f) => f.subject)).toEqual([
+            `network:${NET}`,
+          ]),
+      },
+    ] satisfies Row[];
+  })(),
   // --- review: an underlay firewall read in order; a VM folder holding a tunnel endpoint's address ---
   ...(() => {
     const IPT = 'network/sos_commands/networking/iptables-save';

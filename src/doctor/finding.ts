@@ -31,6 +31,7 @@ export type FindingCode =
   | 'dhcp-server-not-in-case'
   | 'discover-dropped'
   | 'dnsmasq-answered'
+  | 'dnsmasq-host-entry-unknown'
   | 'dnsmasq-listener-unknown'
   | 'dnsmasq-no-host-entry'
   | 'dnsmasq-not-answering'

@@ -3,11 +3,12 @@
 import { type Excerpt, findExcerpt, type Host, type SocketListing } from '../../model/snapshot.ts';
 import { coversUdp4Listeners, scopeGap } from '../../parse/sockets.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
-import type { DhcpServer } from '../context.ts';
+import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
+import { vmNetwork, vmNetworkCommands } from './vm-network.ts';
 
 /** The host's dnsmasq log, when the case holds it only as an excerpt. */
 function logCut(h: Host): Excerpt | undefined {
@@ -160,6 +161,88 @@ function listening(srv: DhcpServer): Finding[] {
   ];
 }
 
+/**
+ * The VM's MAC missing from dnsmasq's hosts file: a fault only in the file of the VM's own network
+ * (the agent writes one file per network, so every other network's file lacks it by design). The
+ * VM's network unknown and no hosts file of the case listing its MAC: a gap naming the files and
+ * how to tell its network, never an error.
+ */
+function hostEntries(ctx: DoctorContext, vm: VmPort, vmMac: string): Finding[] {
+  const mac = vmMac.toLowerCase();
+  const files = ctx.snapshot.hosts.flatMap((h) =>
+    h.dhcpNetworks.flatMap((net) => (net.hosts ? [{ h, net, hosts: net.hosts }] : [])),
+  );
+  const lacking = files.filter((x) => !x.hosts.some((e) => e.mac === mac));
+  if (lacking.length === 0) return [];
+  const mine = vmNetwork(ctx, vm);
+  const out: Finding[] = [];
+  for (const { h, net, hosts } of lacking) {
+    const id = net.net.toLowerCase();
+    if (mine.net !== id) continue;
+    const hidden = h.excerpts?.find(
+      (x) =>
+        x.of === 'dhcp-agent' &&
+        x.net === net.net &&
+        (hosts.length === 0 || hosts.some((e) => e.from.file === x.file)),
+    );
+    if (hidden) {
+      out.push(
+        excerptGap(
+          h,
+          hidden,
+          `${h.name}:${net.net}`,
+          `dnsmasq's hosts file for network ${net.net} (the case puts ${vm.port.name} on that network) shows no entry for ${vmMac} (${vm.port.name})`,
+          'whether it has one',
+          mine.evidence,
+        ),
+      );
+      continue;
+    }
+    out.push({
+      code: 'dnsmasq-no-host-entry',
+      severity: 'error',
+      subject: `${h.name}:${net.net}`,
+      message: `dnsmasq's hosts file for network ${net.net} has no entry for ${vmMac} (${vm.port.name}): it will not answer that MAC, and the case puts ${vm.port.name} on that network (see the evidence)`,
+      rootCause: 'the DHCP agent has not synced the port (RPC from neutron-server missed or failed)',
+      evidence: [
+        ...mine.evidence,
+        evid(
+          `${hosts.length} entries, none for ${vmMac}`,
+          hosts[0]?.from ?? { file: net.files[0]!, line: 0 },
+        ),
+      ],
+      fix: [
+        'systemctl restart neutron-dhcp-agent   # changes state: resyncs every network',
+        `grep -i ${operands(vmMac, `/var/lib/neutron/dhcp/${net.net}/host`)}`,
+      ],
+    });
+  }
+  if (mine.net !== undefined) return out;
+  // The VM's network unknown. A hosts file that lists the MAC is most likely its network's (the
+  // others lack it by design); a network the case places elsewhere is not its own. Else: a gap.
+  if (lacking.length < files.length) return out;
+  const open = lacking.filter((x) => !mine.not.has(x.net.net.toLowerCase()));
+  if (open.length === 0) return out;
+  out.push({
+    code: 'dnsmasq-host-entry-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${vm.host.name}:${vm.port.name}`,
+    message: `no dnsmasq hosts file of the case lists ${vmMac} (${vm.port.name}): ${open.map((x) => `${x.h.name}'s for network ${x.net.net}`).join(', ')}; the DHCP agent writes one file per network, so this is a fault only in the file of ${vm.port.name}'s own network, which the case does not give (${mine.why})`,
+    evidence: [
+      ...mine.evidence,
+      ...open.map((x) =>
+        evid(
+          `${x.hosts.length} entries, none for ${vmMac}`,
+          x.hosts[0]?.from ?? { file: x.net.files[0]!, line: 0 },
+        ),
+      ),
+    ],
+    fix: vmNetworkCommands(vm),
+  });
+  return out;
+}
+
 export const dnsmasq: Check = {
   id: 'dnsmasq',
   title: 'dnsmasq running with a host entry for the VM',
@@ -230,46 +313,7 @@ export const dnsmasq: Check = {
                 evidence: [evid(`${l.expiry} ${l.mac} ${l.ip}`, l.from)],
                 fix: [],
               });
-      for (const h of ctx.snapshot.hosts)
-        for (const net of h.dhcpNetworks) {
-          if (!net.hosts || net.hosts.some((e) => e.mac === vm.mac!.toLowerCase())) continue;
-          const hosts = net.hosts;
-          const hidden = h.excerpts?.find(
-            (x) =>
-              x.of === 'dhcp-agent' &&
-              x.net === net.net &&
-              (hosts.length === 0 || hosts.some((e) => e.from.file === x.file)),
-          );
-          if (hidden) {
-            out.push(
-              excerptGap(
-                h,
-                hidden,
-                `${h.name}:${net.net}`,
-                `dnsmasq's hosts file for network ${net.net} shows no entry for ${vm.mac} (${vm.port.name})`,
-                'whether it has one',
-              ),
-            );
-            continue;
-          }
-          out.push({
-            code: 'dnsmasq-no-host-entry',
-            severity: 'error',
-            subject: `${h.name}:${net.net}`,
-            message: `dnsmasq's hosts file for network ${net.net} has no entry for ${vm.mac} (${vm.port.name}): it will not answer that MAC`,
-            rootCause: 'the DHCP agent has not synced the port (RPC from neutron-server missed or failed)',
-            evidence: [
-              evid(
-                `${net.hosts.length} entries, none for ${vm.mac}`,
-                net.hosts[0]?.from ?? { file: net.files[0]!, line: 0 },
-              ),
-            ],
-            fix: [
-              'systemctl restart neutron-dhcp-agent   # changes state: resyncs every network',
-              `grep -i ${operands(vm.mac, `/var/lib/neutron/dhcp/${net.net}/host`)}`,
-            ],
-          });
-        }
+      out.push(...hostEntries(ctx, vm, vm.mac));
     }
     return out;
   },

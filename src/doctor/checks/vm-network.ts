@@ -1,0 +1,92 @@
+// Which Neutron network the VM's port is on, as far as the case decides it. The DHCP agent keeps
+// one hosts file per network (var/lib/neutron/dhcp/<net-id>/host, neutron/agent/linux/dhcp.py): a
+// MAC missing from another network's file is as it should be, so a check about a network's files
+// needs to know the VM is on that network.
+import { operands, shellWord } from '../../runner/runner.ts';
+import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
+import type { EvidenceItem } from '../finding.ts';
+import { provenReaches } from '../proof.ts';
+import { evid } from './check.ts';
+import { serverNetwork } from './overlay-facts.ts';
+
+const NET_ID = /^qdhcp-(.+)$/;
+
+/** The network id a DHCP server serves: its qdhcp-<net-id> namespace's (lower case). */
+export function serverNetId(srv: DhcpServer): string | undefined {
+  return NET_ID.exec(srv.ns.name)?.[1]?.toLowerCase();
+}
+
+export interface VmNetwork {
+  /** The VM's network id (lower case), when exactly one network is tied to the VM. */
+  net?: string;
+  /** What ties the VM to `net` (or, when it is unknown, to each of several networks). */
+  evidence: EvidenceItem[];
+  /** Networks the case proves the VM is not on (a DHCP server of the case placed on another network). */
+  not: Set<string>;
+  /** Why `net` is unknown, in words. */
+  why?: string;
+}
+
+/**
+ * The VM's network, from what ties it to one: its Port's other_config net_uuid (Neutron's OVS
+ * agent writes it), a DHCP server whose qdhcp-<net-id> namespace its DISCOVER provably reaches
+ * (a port's broadcast stays in its network's segment), or a server serverNetwork puts on its
+ * network (the same tunnel key at both ends). Two networks tied to it: unknown.
+ */
+export function vmNetwork(ctx: DoctorContext, vm: VmPort): VmNetwork {
+  const ties = new Map<string, EvidenceItem[]>();
+  const tie = (net: string, e: EvidenceItem[]): void => {
+    const l = ties.get(net);
+    if (l) l.push(...e);
+    else ties.set(net, [...e]);
+  };
+  const not = new Set<string>();
+  const oc = vm.port.otherConfig;
+  const own = oc.known ? oc.value.net_uuid?.toLowerCase() : undefined;
+  if (own && oc.known) tie(own, [evid(`${vm.port.name} has other_config net_uuid=${own}`, oc.from[0])]);
+  const t = ctx.discover.get(vm);
+  for (const srv of ctx.servers) {
+    const net = serverNetId(srv);
+    if (!net) continue;
+    if (t && provenReaches(ctx.world, t, { host: srv.host.name, name: srv.ns.name })) {
+      tie(net, [
+        evid(
+          `the DISCOVER from ${vm.port.name} reaches ${srv.ns.name} on ${srv.host.name}, proven by the flows (a broadcast stays in its network)`,
+        ),
+      ]);
+      continue;
+    }
+    const placed = serverNetwork(vm, srv);
+    if (placed.on === 'same') tie(net, placed.evidence);
+    else if (placed.on === 'other') not.add(net);
+  }
+  if (ties.size === 1) {
+    const [net, evidence] = [...ties][0]!;
+    return { net, evidence, not };
+  }
+  if (ties.size > 1)
+    return {
+      evidence: [...ties.values()].flat(),
+      not,
+      why: `the case ties ${vm.port.name} to ${ties.size} networks (${[...ties.keys()].join(', ')})`,
+    };
+  return {
+    evidence: [],
+    not,
+    why: `${vm.port.name} has no net_uuid in its Port other_config, and its DISCOVER is proven to reach no DHCP server of the case`,
+  };
+}
+
+/** The commands that say which network the VM's port is on. */
+export function vmNetworkCommands(vm: VmPort): string[] {
+  const ids = vm.port.interfaces[0]?.externalIds;
+  const ifaceId = ids?.known ? ids.value['iface-id'] : undefined;
+  return [
+    ifaceId
+      ? `openstack port show ${operands(ifaceId)} -c network_id   # the network of ${vm.port.name}`
+      : vm.mac
+        ? `openstack port list --mac-address ${operands(vm.mac)} -c ID -c network_id   # the network of ${vm.port.name}`
+        : `openstack port list --mac-address <the VM's MAC> -c ID -c network_id   # the network of ${vm.port.name}`,
+    `ovs-vsctl --columns=name,other_config list Port ${shellWord(vm.port.name)}   # on ${vm.host.name}: net_uuid, the network the agent bound it to`,
+  ];
+}
