@@ -796,10 +796,12 @@ const CORPUS: Row[] = [
     ] satisfies Row[];
   })(),
   // --- end of review tunnel-missing rows ---
-  // --- review: another network's hosts file ---
+  // --- review: another network's hosts file; a key another network's br-tun drops by design ---
   ...(() => {
     const NET = '3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
     const OTHER = '9a8b7c6d-1111-2222-3333-444455556666';
+    const OF = 'sos_commands/openvswitch';
+    const BR_TUN = ['ovs-ofctl_dump-flows_br-tun', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-tun'];
     const hosts = (d: string, net: string): string => join(d, 'network/var/lib/neutron/dhcp', net, 'host');
     // The DHCP agent's hosts file of another network on the network node (one file per network).
     const otherNetwork = (d: string): void => {
@@ -810,6 +812,12 @@ const CORPUS: Row[] = [
       );
     };
     const dropVm = (d: string): void => edit(hosts(d, NET), /^fa:16:3e:11:22:33,.*\n/m, '');
+    // The network node's br-tun on VNI 0x3ea (the VMs send 0x3e9), its hosts file without vm1.
+    const otherKey = (d: string): void => {
+      for (const f of BR_TUN) edit(join(d, 'network', OF, f), /0x3e9/g, '0x3ea');
+      dropVm(d);
+    };
+    const noVmNetwork = 'openstack port show port-vm1 -c network_id   # the network of tap7f3e1c2a-9b';
     return [
       {
         // Was 'problem' dnsmasq-no-host-entry for 9a8b…, `systemctl restart neutron-dhcp-agent`.
@@ -834,6 +842,47 @@ const CORPUS: Row[] = [
           expect(d.findings.filter((f) => f.severity === 'error').map((f) => f.subject)).toEqual([
             `network:${NET}`,
           ]),
+      },
+      {
+        // Was 'problem' dnsmasq-no-host-entry (the server's keys put it on another network).
+        name: "network's br-tun on VNI 0x3ea, compute1 flooding to compute2 only (l2pop): undecided, vm1's network asked for",
+        build: () =>
+          example('vxlan-healthy', (d) => {
+            otherKey(d);
+            for (const f of BR_TUN) edit(join(d, 'compute1', OF, f), 'output:2,output:3', 'output:2');
+          }),
+        verdict: 'undecided',
+        check: (d: Diagnosis) => {
+          expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+          expect(d.collectNext).toContain(noVmNetwork);
+        },
+      },
+      {
+        // Was 'problem' tunnel-key-unmapped: "the two hosts disagree on the segmentation id",
+        // restart the agents on compute1 and network.
+        name: "network's br-tun on VNI 0x3ea, l2_population off (flooding to every tunnel): undecided, no key claim, the networks asked for",
+        build: () =>
+          example('vxlan-healthy', (d) => {
+            otherKey(d);
+            for (const h of ['compute1', 'compute2', 'network'])
+              edit(
+                join(d, h, 'etc/neutron/plugins/ml2/openvswitch_agent.ini'),
+                'l2_population = True',
+                'l2_population = False',
+              );
+          }),
+        verdict: 'undecided',
+        check: (d: Diagnosis) => {
+          expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+          expect(d.findings.map((f) => f.code)).not.toContain('tunnel-key-unmapped');
+          expect(d.headline).toMatch(
+            /^compute1 sends the DISCOVER of tap7f3e1c2a-9b with vxlan key 0x3e9, and network br-tun table 4 maps only 0x3ea: it is dropped on arrival; that is a fault .* only if the DHCP server there/,
+          );
+          expect(d.collectNext[0]).toBe(noVmNetwork);
+          expect(d.collectNext).toContain(
+            `openstack network show ${NET} -c provider:network_type -c provider:segmentation_id   # the network of qdhcp-${NET}: its key`,
+          );
+        },
       },
     ] satisfies Row[];
   })(),

@@ -20,6 +20,7 @@ import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
 import { structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
+import { serverElsewhere } from './checks/vm-network.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
 import type { Diagnosis, Finding, PathSummary } from './finding.ts';
@@ -122,6 +123,15 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       findings.some((f) => f.severity === 'error' && f.evidence.length)
     )
       continue;
+    // A drop the checks leave open for want of the VM's network (at a server that may be another
+    // network's), or every server of the case on another network: not a fault the case shows.
+    const subject = `${vm.host.name}:${vm.port.name}`;
+    if (findings.some((f) => f.code === 'tunnel-key-network-unknown' && f.subject === subject)) continue;
+    const elsewhere = serverElsewhere(ctx, vm);
+    if (elsewhere) {
+      findings.push(elsewhere);
+      continue;
+    }
     findings.push({
       code: 'discover-dropped',
       role: 'cause',
@@ -231,7 +241,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
     headline:
       firewall && provenPaths && !contradicted && leaning.length === 0
         ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
-        : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0),
+        : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
     findings,
     paths,
     collectNext,
@@ -473,11 +483,15 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
   return out;
 }
 
+/** Gaps that say a DISCOVER's drop is a fault only if a server is on the VM's network, which the case does not say. */
+const OPEN_NETWORK: ReadonlySet<string> = new Set(['tunnel-key-network-unknown', 'dhcp-server-not-in-case']);
+
 function undecidedHeadline(
   ctx: ReturnType<typeof buildContext>,
   paths: PathSummary[],
   contradicted: boolean,
   leaning: boolean,
+  findings: readonly Finding[] = [],
 ): string {
   if (ctx.vms.length === 0) return 'no VM port is proven in the case, so no DHCP path can be traced';
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
@@ -525,6 +539,9 @@ function undecidedHeadline(
   ] as const)
     if (x?.verdict.startsWith(`${NOT_TRACED}:`))
       return `the ${what} ${p!.vm} is ${x.verdict.replace(/ \(links\.txt\)$/, '')}: write the wire between the hosts in links.txt${x.drop ? ` (as the case stands it ends at ${x.drop})` : ''}`;
+  // A DISCOVER that dies where the case does not say whether the server is the VM's: that gap.
+  const open = p && findings.find((f) => OPEN_NETWORK.has(f.code) && f.role === 'gap' && f.subject === p.vm);
+  if (open) return `${open.message}; collect \`${open.fix[0]}\``;
   if (p && p.discover.verdict !== 'delivered')
     return `the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
   if (p)

@@ -46,6 +46,7 @@ export type FindingCode =
   | 'patch-peer-missing'
   | 'secure-bridge-no-flows'
   | 'tunnel-flood-missing'
+  | 'tunnel-key-network-unknown'
   | 'tunnel-key-unmapped'
   | 'tunnel-local-ip'
   | 'tunnel-network-type-unknown'

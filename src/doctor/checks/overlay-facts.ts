@@ -7,7 +7,7 @@ import { tunnelConfig } from '../../dataplane/tunnel.ts';
 import type { Evidence } from '../../model/evidence.ts';
 import { tableFlows } from '../../model/flows.ts';
 import { bridgeRole } from '../../model/roles.ts';
-import type { Bridge, Host, Interface } from '../../model/snapshot.ts';
+import type { Bridge, Host, Interface, Port } from '../../model/snapshot.ts';
 import type { Action, Flow } from '../../openflow/types.ts';
 import { type DhcpServer, type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem } from '../finding.ts';
@@ -288,9 +288,16 @@ const NET_ID = /^qdhcp-(.+)$/;
  * gives the VM's local VLAN against those the server's host gives the DHCP port's tag: a key in
  * both puts them on one segment, two known sets with none in common on two), and the network id
  * (Neutron's net_uuid in the VM port's other_config against the qdhcp namespace's id or the DHCP
- * port's net_uuid). A way that says nothing is left out; two that disagree leave it unknown.
+ * port's net_uuid); and the segment Neutron's agent recorded on both ports (Port other_config
+ * network_type and segmentation_id). A way that says nothing is left out; two that disagree leave
+ * it unknown. `keysInQuestion`: the caller asks whether two hosts disagree on the key of one
+ * network, so keys that differ say nothing (a key in both still puts them on one segment).
  */
-export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
+export function serverNetwork(
+  vm: VmPort,
+  srv: DhcpServer,
+  opts: { keysInQuestion?: boolean } = {},
+): ServerNetwork {
   const same: EvidenceItem[] = [];
   const other: EvidenceItem[] = [];
   const unknown: string[] = [];
@@ -308,8 +315,12 @@ export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
       : keysOfLocalVlan(srv.host, srvTag, `local VLAN ${srvTag}, the tag of the DHCP port ${srvPort.name}`);
   const shared = [...vmKeys.keys()].filter((k) => srvKeys.has(k));
   if (shared.length) for (const k of shared) same.push(...vmKeys.get(k)!, ...srvKeys.get(k)!);
-  else if (vmKeys.size && srvKeys.size)
+  else if (vmKeys.size && srvKeys.size && !opts.keysInQuestion)
     other.push(...[...vmKeys.values()].flat(), ...[...srvKeys.values()].flat());
+  else if (vmKeys.size && srvKeys.size)
+    unknown.push(
+      `the tunnel keys differ (${keyList(vmKeys)} for ${vm.port.name}, ${keyList(srvKeys)} for the DHCP port), which is what is in question`,
+    );
   else
     unknown.push(
       !vmKeys.size
@@ -342,6 +353,17 @@ export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
         ? `the DHCP server's network id is not known`
         : `the case does not give ${vm.port.name}'s network id (its Port other_config net_uuid)`,
     );
+  // The segments Neutron's agent wrote on both ports.
+  const vmSeg = segmentOf(vm.port);
+  const srvSeg = srvPort ? segmentOf(srvPort) : undefined;
+  if (vmSeg && srvSeg) {
+    const says = [
+      evid(`${vm.port.name} has other_config ${vmSeg.text}`, vmSeg.from),
+      evid(`the DHCP port ${srvPort!.name} has other_config ${srvSeg.text}`, srvSeg.from),
+    ];
+    if (vmSeg.text === srvSeg.text) same.push(...says);
+    else other.push(...says);
+  }
   if (same.length && !other.length) return { on: 'same', evidence: same };
   if (other.length && !same.length) return { on: 'other', evidence: other };
   if (same.length)
@@ -351,6 +373,20 @@ export function serverNetwork(vm: VmPort, srv: DhcpServer): ServerNetwork {
       why: 'the tunnel keys and the network ids disagree',
     };
   return { on: 'unknown', evidence: [], why: unknown.join('; ') };
+}
+
+function keyList(keys: Map<bigint, unknown>): string {
+  return [...keys.keys()].map((k) => `0x${k.toString(16)}`).join(', ');
+}
+
+/** The segment Neutron's OVS agent recorded on a port: `network_type=vxlan, segmentation_id=1001`. */
+function segmentOf(p: Port): { text: string; from?: Evidence } | undefined {
+  if (!p.otherConfig.known) return undefined;
+  const type = p.otherConfig.value.network_type?.trim().toLowerCase();
+  const id = p.otherConfig.value.segmentation_id?.trim();
+  if (!type || !id) return undefined;
+  const from = p.otherConfig.from[0];
+  return { text: `network_type=${type}, segmentation_id=${id}`, ...(from ? { from } : {}) };
 }
 
 /**

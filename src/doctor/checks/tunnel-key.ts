@@ -1,13 +1,22 @@
 // The DISCOVER arrives through the tunnel, but the receiving br-tun has no TUN_TO_LV flow for the
 // key it carries (table 4 VXLAN, 3 GRE, 6 Geneve): the sender's flood or unicast flow sets a
 // tun_id the receiver does not map (segmentation ids disagree, or a stale flow on the sender).
+// Only toward a DHCP server the case puts on the VM's network: the agent maps a key in that table
+// only for a network with a port on the host (provision_local_vlan), and the table's default drop
+// discards every other key by design. So a receiver whose servers are all on other networks (or
+// that has none) is no one's concern here, and one the case cannot place is a gap, never an error.
+// Keys that differ do not place the server (that they differ is the question): the network ids do,
+// the segment both agents recorded on the ports, or a key both hosts give the two ports.
 import { nodesOf, ruleText, type TraceNode, walk } from '../../dataplane/tree.ts';
 import { tableFlows } from '../../model/flows.ts';
-import type { Finding } from '../finding.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
+import type { DhcpServer, VmPort } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenDropped, unprovenAt } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { RESTART_AGENT } from './overlay-facts.ts';
+import { RESTART_AGENT, type ServerNetwork, serverNetwork } from './overlay-facts.ts';
+import { serverNetId, vmNetworkCommands } from './vm-network.ts';
 
 const TUN_TO_LV: Record<string, number> = { vxlan: 4, gre: 3, geneve: 6 };
 
@@ -42,7 +51,16 @@ export const tunnelKey: Check = {
             break;
           }
         if (!dropped) continue;
-        const k = `${to.host}\u0000${n.from.key}`;
+        // The DHCP servers on the receiving host, placed on the VM's network or not.
+        const placed = ctx.servers
+          .filter((srv) => srv.host.name === to.host)
+          .map((srv) => ({ srv, net: serverNetwork(vm, srv, { keysInQuestion: true }) }));
+        const mine = placed.find((x) => x.net.on === 'same');
+        const open = placed.filter((x) => x.net.on === 'unknown');
+        if (!mine && open.length === 0) continue;
+        const k = mine
+          ? `${to.host}\u0000${n.from.key}`
+          : `${vm.host.name}\u0000${vm.port.name}\u0000${to.host}\u0000${n.from.key}`;
         if (seen.has(k)) continue;
         seen.add(k);
         const h = ctx.snapshot.hosts.find((x) => x.name === to.host);
@@ -63,29 +81,45 @@ export const tunnelKey: Check = {
             `0x${node.after.tun_id.toString(16)}` === n.from.key
           )
             setter = node;
+        const keysMapped = maps.length
+          ? `only ${maps.map((e) => ruleText(e).match(/tun_id=(\S+?)[, ]/)?.[1] ?? '?').join(', ')}`
+          : 'no key';
+        const shown: EvidenceItem[] = [
+          ...(setter?.flow
+            ? [evid(`${n.from.host} ${n.from.bridge}: ${ruleText(setter.flow)}`, setter.flow.from)]
+            : []),
+          ...maps.map((e) => evid(`${to.host} ${to.bridge}: ${ruleText(e)}`, e.from)),
+          ...(dropped.flow
+            ? [
+                evid(
+                  `${to.host} ${to.bridge} drops: ${ruleText(dropped.flow)}${dropped.flow.flow.stats.n_packets !== undefined ? ` (n_packets=${dropped.flow.flow.stats.n_packets})` : ''}`,
+                  dropped.flow.from,
+                ),
+              ]
+            : []),
+        ];
+        if (!mine) {
+          out.push(
+            unplaced(
+              vm,
+              open,
+              `${n.from.host} sends the DISCOVER of ${vm.port.name} with ${n.from.type} key ${n.from.key}, and ${to.host} ${to.bridge} table ${table} maps ${keysMapped}: it is dropped on arrival`,
+              shown,
+            ),
+          );
+          continue;
+        }
+        const netId = serverNetId(mine.srv);
         out.push({
           code: 'tunnel-key-unmapped',
           severity: 'error',
           subject: `${to.host}:${to.bridge}`,
-          message: `${n.from.host} sends the DISCOVER with ${n.from.type} key ${n.from.key}, but ${to.host} ${to.bridge} table ${table} maps ${maps.length ? `only ${maps.map((e) => ruleText(e).match(/tun_id=(\S+?)[, ]/)?.[1] ?? '?').join(', ')}` : 'no key'}: it is dropped on arrival`,
+          message: `${n.from.host} sends the DISCOVER with ${n.from.type} key ${n.from.key}, but ${to.host} ${to.bridge} table ${table} maps ${keysMapped}: it is dropped on arrival, though the DHCP server ${mine.srv.ns.name} there is on ${vm.port.name}'s network`,
           rootCause:
             'the two hosts disagree on the segmentation id of the network (a stale flood/unicast flow on the sender, or a stale provisioning on the receiver)',
-          evidence: [
-            ...(setter?.flow
-              ? [evid(`${n.from.host} ${n.from.bridge}: ${ruleText(setter.flow)}`, setter.flow.from)]
-              : []),
-            ...maps.map((e) => evid(`${to.host} ${to.bridge}: ${ruleText(e)}`, e.from)),
-            ...(dropped.flow
-              ? [
-                  evid(
-                    `${to.host} ${to.bridge} drops: ${ruleText(dropped.flow)}${dropped.flow.flow.stats.n_packets !== undefined ? ` (n_packets=${dropped.flow.flow.stats.n_packets})` : ''}`,
-                    dropped.flow.from,
-                  ),
-                ]
-              : []),
-          ],
+          evidence: [...mine.net.evidence, ...shown],
           fix: [
-            'openstack network show <network> -c provider:segmentation_id   # the key both sides must use',
+            `openstack network show ${netId ? operands(netId) : '<network>'} -c provider:segmentation_id   # the key both sides must use`,
             `${RESTART_AGENT}   # on ${n.from.host} and ${to.host}: both re-install the segment's flows`,
           ],
         });
@@ -94,3 +128,46 @@ export const tunnelKey: Check = {
     return out;
   },
 };
+
+/**
+ * The DISCOVER dropped on arrival at a host whose DHCP server(s) the case does not place on the
+ * VM's network: a fault (the hosts disagree on the network's key) only if one is on it; else the
+ * drop is br-tun discarding another network's key, as it should. What would place it: the VM
+ * port's network, the server's network's segmentation id, the DHCP port's net_uuid.
+ */
+function unplaced(
+  vm: VmPort,
+  open: { srv: DhcpServer; net: ServerNetwork }[],
+  says: string,
+  seen: EvidenceItem[],
+): Finding {
+  const names = open.map((x) => x.srv.ns.name).join(', ');
+  const whys = [...new Set(open.map((x) => x.net.why ?? 'nothing places it'))].join('; ');
+  return {
+    code: 'tunnel-key-network-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${vm.host.name}:${vm.port.name}`,
+    message: `${says}; that is a fault (the hosts disagree on the network's segmentation id) only if the DHCP server there (${names}) is on ${vm.port.name}'s network, which the case does not say (${whys}): br-tun maps a key only for a network with a port on its host, and drops every other key by design`,
+    evidence: [...open.flatMap((x) => x.net.evidence), ...seen],
+    fix: [
+      ...vmNetworkCommands(vm),
+      ...open.flatMap((x) => {
+        const id = serverNetId(x.srv);
+        const port = x.srv.ovs?.port.name;
+        return [
+          ...(id
+            ? [
+                `openstack network show ${operands(id)} -c provider:network_type -c provider:segmentation_id   # the network of ${x.srv.ns.name}: its key`,
+              ]
+            : []),
+          ...(port
+            ? [
+                `ovs-vsctl --columns=name,other_config list Port ${shellWord(port)}   # on ${x.srv.host.name}: the DHCP port's net_uuid and segmentation_id`,
+              ]
+            : []),
+        ];
+      }),
+    ],
+  };
+}

@@ -12,6 +12,7 @@ import { buildContext } from '../context.ts';
 import { diagnose } from '../diagnose.ts';
 import type { Diagnosis } from '../finding.ts';
 import { dnsmasq } from './dnsmasq.ts';
+import { tunnelKey } from './tunnel-key.ts';
 import { vmNetwork } from './vm-network.ts';
 
 afterAll(cleanupCases);
@@ -59,7 +60,18 @@ function otherConfig(d: string, host: string, port: string, text: string): void 
   writeFileSync(f, recs.join('\n\n'));
 }
 
+/** l2_population off in every agent config: br-tun floods to every tunnel. */
+function noL2pop(d: string): void {
+  for (const h of ['compute1', 'compute2', 'network'])
+    edit(
+      join(d, h, 'etc/neutron/plugins/ml2/openvswitch_agent.ini'),
+      'l2_population = True',
+      'l2_population = False',
+    );
+}
+
 const codes = (d: Diagnosis | { code: string }[]) => (Array.isArray(d) ? d : d.findings).map((f) => f.code);
+const errors = (d: Diagnosis) => d.findings.filter((f) => f.severity === 'error');
 
 describe("vmNetwork: what ties the VM's port to a network", () => {
   it('a DISCOVER proven to reach qdhcp-<net> puts the VM on that network', () => {
@@ -145,5 +157,97 @@ describe("dnsmasq's hosts file: only the VM's own network's", () => {
       }),
     );
     expect(codes(f).filter((c) => c.startsWith('dnsmasq-') && c.includes('host'))).toEqual([]);
+  });
+});
+
+describe("a tunnel key the receiving br-tun drops: a fault only toward a server on the VM's network", () => {
+  // The network node's br-tun on VNI 0x3ea (another network), flooding to every tunnel.
+  const onOtherKey = (d: string): void => {
+    rekey(d, 'network', '0x3e9', '0x3ea');
+    dropVmEntry(d);
+    noL2pop(d);
+  };
+
+  it('nothing places the server: a gap per VM, no error, undecided', () => {
+    // Was: PROBLEM "compute1 sends the DISCOVER with vxlan key 0x3e9, but network br-tun table 4
+    // maps only 0x3ea … the two hosts disagree on the segmentation id", restart agents on both.
+    const d = diagnose(readCase(vx(onOtherKey)));
+    expect(errors(d)).toEqual([]);
+    expect(d.verdict).toBe('undecided');
+    expect(codes(d)).not.toContain('tunnel-key-unmapped');
+    expect(codes(d)).not.toContain('discover-dropped');
+    const g = d.findings.find((f) => f.code === 'tunnel-key-network-unknown')!;
+    expect(g.role).toBe('gap');
+    expect(g.message).toMatch(
+      /^compute1 sends the DISCOVER of tap7f3e1c2a-9b with vxlan key 0x3e9, and network br-tun table 4 maps only 0x3ea: it is dropped on arrival; that is a fault .* only if the DHCP server there \(qdhcp-3c9e.*\) is on tap7f3e1c2a-9b's network/,
+    );
+    expect(d.headline).toBe(`${g.message}; collect \`${g.fix[0]}\``);
+    expect(d.collectNext).toContain(
+      `openstack network show ${NET} -c provider:network_type -c provider:segmentation_id   # the network of qdhcp-${NET}: its key`,
+    );
+  });
+
+  it("the VM port's net_uuid names the server's network: the disagreement is proven", () => {
+    const d = diagnose(
+      readCase(
+        vx((c) => {
+          onOtherKey(c);
+          otherConfig(c, 'compute1', 'tap7f3e1c2a-9b', `net_uuid="${NET}"`);
+        }),
+      ),
+      { vm: VM1 },
+    );
+    expect(d.verdict).toBe('problem');
+    const f = d.findings[0]!;
+    expect(f.code).toBe('tunnel-key-unmapped');
+    expect(f.evidence[0]!.text).toBe(`tap7f3e1c2a-9b has other_config net_uuid=${NET}`);
+    expect(f.fix[0]).toMatch(new RegExp(`^openstack network show ${NET} -c provider:segmentation_id`));
+  });
+
+  it('…naming another network: no claim toward that server, undecided', () => {
+    const d = diagnose(
+      readCase(
+        vx((c) => {
+          onOtherKey(c);
+          otherConfig(c, 'compute1', 'tap7f3e1c2a-9b', `net_uuid="${OTHER}"`);
+        }),
+      ),
+      { vm: VM1 },
+    );
+    expect(errors(d)).toEqual([]);
+    expect(d.verdict).toBe('undecided');
+    expect(codes(d)).not.toContain('tunnel-key-network-unknown');
+    const g = d.findings.find((f) => f.code === 'dhcp-server-not-in-case')!;
+    expect(g.subject).toBe('compute1:tap7f3e1c2a-9b');
+    expect(g.message).toMatch(/on another network than tap7f3e1c2a-9b's/);
+  });
+
+  it('the segment both agents recorded on the ports: the same one proves it, another rules it out', () => {
+    const seg = (dhcp: string) =>
+      vx((c) => {
+        onOtherKey(c);
+        otherConfig(c, 'compute1', 'tap7f3e1c2a-9b', 'network_type=vxlan, segmentation_id="1001"');
+        otherConfig(c, 'network', 'tapd4a1b2c3-e5', `network_type=vxlan, segmentation_id="${dhcp}"`);
+      });
+    const run = (dir: string) => tunnelKey.run(buildContext(readCase(dir), VM1));
+    const same = run(seg('1001'));
+    expect(codes(same)).toContain('tunnel-key-unmapped');
+    expect(same.find((f) => f.code === 'tunnel-key-unmapped')!.evidence.map((e) => e.text)).toContain(
+      'the DHCP port tapd4a1b2c3-e5 has other_config network_type=vxlan, segmentation_id=1001',
+    );
+    expect(run(seg('1002'))).toEqual([]);
+  });
+
+  it("a receiving host with no DHCP server: its drop is no one's concern", () => {
+    // compute2 on 0x3ea too (its VM's network then is the server's): compute1's 0x3e9 dies on both.
+    const f = runCheck(
+      tunnelKey,
+      vx((c) => {
+        onOtherKey(c);
+        rekey(c, 'compute2', '0x3e9', '0x3ea');
+        otherConfig(c, 'compute1', 'tap7f3e1c2a-9b', `net_uuid="${NET}"`);
+      }),
+    );
+    expect(f.map((x) => `${x.code} ${x.subject}`)).toEqual(['tunnel-key-unmapped network:br-tun']);
   });
 });

@@ -4,7 +4,7 @@
 // needs to know the VM is on that network.
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
-import type { EvidenceItem } from '../finding.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenReaches } from '../proof.ts';
 import { evid } from './check.ts';
 import { serverNetwork } from './overlay-facts.ts';
@@ -89,4 +89,28 @@ export function vmNetworkCommands(vm: VmPort): string[] {
         : `openstack port list --mac-address <the VM's MAC> -c ID -c network_id   # the network of ${vm.port.name}`,
     `ovs-vsctl --columns=name,other_config list Port ${shellWord(vm.port.name)}   # on ${vm.host.name}: net_uuid, the network the agent bound it to`,
   ];
+}
+
+/**
+ * A DISCOVER proven to reach no DHCP server, when the case places every DHCP server it holds on
+ * another network than the VM's: no fault the case shows (its own network's server is elsewhere),
+ * a gap saying so and how to find that server. Undefined when a server may be the VM's.
+ */
+export function serverElsewhere(ctx: DoctorContext, vm: VmPort): Finding | undefined {
+  if (ctx.servers.length === 0) return undefined;
+  const placed = ctx.servers.map((srv) => ({ srv, net: serverNetwork(vm, srv) }));
+  if (placed.some((x) => x.net.on !== 'other')) return undefined;
+  const names = placed.map((x) => `${x.srv.host.name}:${x.srv.ns.name}`).join(', ');
+  return {
+    code: 'dhcp-server-not-in-case',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${vm.host.name}:${vm.port.name}`,
+    message: `the DISCOVER from ${vm.port.name} reaches no DHCP server, but the case puts every DHCP server it holds (${names}) on another network than ${vm.port.name}'s (see the evidence): the server of its own network is not in the case, so where its DISCOVER should go is unknown (were those facts stale, the hosts would disagree on the network's key: the network ids settle it)`,
+    evidence: placed.flatMap((x) => x.net.evidence),
+    fix: [
+      ...vmNetworkCommands(vm),
+      'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
+    ],
+  };
 }
