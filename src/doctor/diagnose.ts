@@ -5,7 +5,7 @@
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
-import { bridgeRole, portRole, xenVifDomid } from '../model/roles.ts';
+import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
@@ -23,7 +23,7 @@ import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { serverElsewhere } from './checks/vm-network.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
-import type { Diagnosis, Finding, PathSummary } from './finding.ts';
+import type { Diagnosis, EvidenceItem, Finding, FindingCode, PathSummary } from './finding.ts';
 import {
   type ActionNotFollowed,
   actionsNotFollowed,
@@ -56,51 +56,56 @@ export function unknownVm(s: Snapshot, vm: string): VifpathError {
   );
 }
 
+/** What diagnose says of a VM port itself: named by --vm, its MAC from a flow, a hybrid plug. */
+function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
+  const out: Finding[] = [];
+  const note = (code: FindingCode, message: string, evidence: EvidenceItem[], fix: string[]): void => {
+    out.push({
+      code,
+      role: 'observation',
+      severity: 'info',
+      subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+      message,
+      evidence,
+      fix,
+    });
+  };
+  if (vm.named)
+    note(
+      'vm-port-named',
+      `${vm.host.name}:${vm.port.name} is taken as the VM port because you named it (--vm ${shellWord(named ?? '')}); by itself it is not recognised as one (${vm.named})`,
+      [],
+      [],
+    );
+  if (vm.macFrom)
+    note(
+      'vm-mac-from-flow',
+      `${vm.port.name} has no attached-mac in the case; its MAC ${vm.mac} is taken from the one flow that lets it send (${vm.macFrom.rule})`,
+      [evid(vm.macFrom.rule, vm.macFrom)],
+      [
+        `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.port.name)}   # on ${vm.host.name}: attached-mac`,
+      ],
+    );
+  // Hybrid plugging (the iptables firewall driver): VM tap → qbr Linux bridge → qvb/qvo veth.
+  const id = /^qvo(.+)$/.exec(vm.port.name)?.[1];
+  if (id)
+    note(
+      'vm-port-hybrid',
+      `${vm.port.name} is a hybrid plug: the VM's tap${id} sits on the Linux bridge qbr${id}, joined to OVS by the veth qvb${id}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what qbr${id} and iptables do to DHCP is not modelled`,
+      [],
+      [
+        `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and the rules that name tap${id}`,
+      ],
+    );
+  return out;
+}
+
 export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const ctx = buildContext(s, opts.vm);
   // A --vm that names no port of the case is bad input, with the names it could have meant.
   if (opts.vm !== undefined && ctx.vms.length === 0) throw unknownVm(s, opts.vm);
   const findings: Finding[] = [];
-  for (const vm of ctx.vms)
-    if (vm.named)
-      findings.push({
-        code: 'vm-port-named',
-        role: 'observation',
-        severity: 'info',
-        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-        message: `${vm.host.name}:${vm.port.name} is taken as the VM port because you named it (--vm ${shellWord(opts.vm!)}); by itself it is not recognised as one (${vm.named})`,
-        evidence: [],
-        fix: [],
-      });
-  for (const vm of ctx.vms)
-    if (vm.macFrom)
-      findings.push({
-        code: 'vm-mac-from-flow',
-        role: 'observation',
-        severity: 'info',
-        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-        message: `${vm.port.name} has no attached-mac in the case; its MAC ${vm.mac} is taken from the one flow that lets it send (${vm.macFrom.rule})`,
-        evidence: [evid(vm.macFrom.rule, vm.macFrom)],
-        fix: [
-          `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.port.name)}   # on ${vm.host.name}: attached-mac`,
-        ],
-      });
-  for (const vm of ctx.vms) {
-    // Hybrid plugging (the iptables firewall driver): VM tap → qbr Linux bridge → qvb/qvo veth.
-    const id = /^qvo(.+)$/.exec(vm.port.name)?.[1];
-    if (id)
-      findings.push({
-        code: 'vm-port-hybrid',
-        role: 'observation',
-        severity: 'info',
-        subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
-        message: `${vm.port.name} is a hybrid plug: the VM's tap${id} sits on the Linux bridge qbr${id}, joined to OVS by the veth qvb${id}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what qbr${id} and iptables do to DHCP is not modelled`,
-        evidence: [],
-        fix: [
-          `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and the rules that name tap${id}`,
-        ],
-      });
-  }
+  for (const vm of ctx.vms) findings.push(...vmNotes(vm, opts.vm));
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
   if (ctx.vms.length === 0)
     findings.push({
