@@ -817,7 +817,7 @@ const CORPUS: Row[] = [
       for (const f of BR_TUN) edit(join(d, 'network', OF, f), /0x3e9/g, '0x3ea');
       dropVm(d);
     };
-    const noVmNetwork = 'openstack port show port-vm1 -c network_id   # the network of tap7f3e1c2a-9b';
+    const noVmNetwork = 'openstack port show -c network_id port-vm1   # the network of tap7f3e1c2a-9b';
     return [
       {
         // Was 'problem' dnsmasq-no-host-entry for 9a8b…, `systemctl restart neutron-dhcp-agent`.
@@ -880,7 +880,7 @@ const CORPUS: Row[] = [
           );
           expect(d.collectNext[0]).toBe(noVmNetwork);
           expect(d.collectNext).toContain(
-            `openstack network show ${NET} -c provider:network_type -c provider:segmentation_id   # the network of qdhcp-${NET}: its key`,
+            `openstack network show -c provider:network_type -c provider:segmentation_id ${NET}   # the network of qdhcp-${NET}: its key`,
           );
         },
       },

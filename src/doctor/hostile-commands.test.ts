@@ -125,6 +125,9 @@ describe('suggested commands with hostile names', () => {
           } else if (x === '--') ended = true;
           else if (x.startsWith('-') && own.includes(x) && /^(ovs-ofctl|grep|openstack)$/.test(tool))
             expect(ended, `${x} read as an option in: ${line}`).toBe(true);
+          // argparse (openstack) takes every word after `--` as an operand: options go before it.
+          else if (ended && tool === 'openstack' && x.startsWith('-'))
+            expect.fail(`option ${x} after -- in: ${line}`);
         }
         // No word holds a name glued to anything else: the name went in as one word.
         for (const x of words)

@@ -56,10 +56,14 @@ function readFieldRef(text: string): FieldRef {
   return ref;
 }
 
-// Spellings whose OVS field is narrower than the field the table files them under: NXM_OF_IN_PORT
-// is OVS's 16-bit MFF_IN_PORT, in_port and OXM_OF_IN_PORT the 32-bit MFF_IN_PORT_OXM (verified
-// with ovs-ofctl 3.1's move; ovs-refusals.test.ts checks every spelling's width against it).
-const NARROWER: ReadonlyMap<string, number> = new Map([['NXM_OF_IN_PORT', 16]]);
+// Spellings whose OVS field is narrower than the field the table files them under: in_port and
+// NXM_OF_IN_PORT are OVS's 16-bit MFF_IN_PORT, in_port_oxm and OXM_OF_IN_PORT the 32-bit
+// MFF_IN_PORT_OXM (verified with ovs-ofctl 3.1's move; ovs-refusals.test.ts checks every
+// spelling's width against it).
+const NARROWER: ReadonlyMap<string, number> = new Map([
+  ['in_port', 16],
+  ['NXM_OF_IN_PORT', 16],
+]);
 
 /**
  * How many bits a reference names, as OVS counts them; undefined when it depends on more than the

@@ -32,7 +32,7 @@ export const deadVlan: Check = {
           fix: [
             '# on the agent host: find why binding failed',
             `grep -E ${shellWord(`${portId ?? vm.port.name}|binding_failed|Port .* was not found`)} /var/log/neutron/openvswitch-agent.log`,
-            `openstack port show ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'} -c binding_vif_type -c binding_host_id   # binding_failed means no mechanism driver took it`,
+            `openstack port show -c binding_vif_type -c binding_host_id ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'}   # binding_failed means no mechanism driver took it`,
             'systemctl restart neutron-openvswitch-agent   # changes state',
           ],
         };

@@ -290,7 +290,7 @@ describe("tunnel-port-missing only when the VM's network is proven an overlay", 
       /^compute1 shows no tunnel to network \(172\.16\.0\.13\), where the DHCP server qdhcp-3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12 is, but the case does not say whether tap7f3e1c2a-9b's network is an overlay/,
     );
     expect(g.fix).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
-    expect(g.fix).toContain('openstack port show port-vm1 -c network_id');
+    expect(g.fix).toContain('openstack port show -c network_id port-vm1');
     expect(d.collectNext).toContain('ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1');
   });
 

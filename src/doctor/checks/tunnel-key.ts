@@ -119,7 +119,7 @@ export const tunnelKey: Check = {
             'the two hosts disagree on the segmentation id of the network (a stale flood/unicast flow on the sender, or a stale provisioning on the receiver)',
           evidence: [...mine.net.evidence, ...shown],
           fix: [
-            `openstack network show ${netId ? operands(netId) : '<network>'} -c provider:segmentation_id   # the key both sides must use`,
+            `openstack network show -c provider:segmentation_id ${netId ? operands(netId) : '<network>'}   # the key both sides must use`,
             `${RESTART_AGENT}   # on ${n.from.host} and ${to.host}: both re-install the segment's flows`,
           ],
         });
@@ -158,7 +158,7 @@ function unplaced(
         return [
           ...(id
             ? [
-                `openstack network show ${operands(id)} -c provider:network_type -c provider:segmentation_id   # the network of ${x.srv.ns.name}: its key`,
+                `openstack network show -c provider:network_type -c provider:segmentation_id ${operands(id)}   # the network of ${x.srv.ns.name}: its key`,
               ]
             : []),
           ...(port

@@ -115,7 +115,7 @@ describe("tunnel-port-missing: only toward a DHCP server on the VM's network", (
     expect(g.message).toMatch(
       /^compute1 shows no tunnel to network2 \(172\.16\.0\.14\), where the DHCP server qdhcp-5d5d5d5d-2b4d-4e8f-9a1c-7d5e6f8a0b12 is, but the case does not say whether that server is on tap7f3e1c2a-9b's network/,
     );
-    expect(g.fix).toContain('openstack port show port-vm1 -c network_id');
+    expect(g.fix).toContain('openstack port show -c network_id port-vm1');
   });
 
   it("vxlan-tunport with the network node's br-tun dumps gone: its network unknown, a gap", () => {

@@ -203,7 +203,7 @@ function untyped(
     fix: [
       ...undumped.map((b) => `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${h.name}`),
       ifaceId
-        ? `openstack port show ${operands(ifaceId)} -c network_id`
+        ? `openstack port show -c network_id ${operands(ifaceId)}`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
       'openstack network show <network_id> -c provider:network_type -c provider:segmentation_id',
     ],
@@ -239,11 +239,11 @@ function unplaced(
           `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
       ),
       ifaceId
-        ? `openstack port show ${operands(ifaceId)} -c network_id`
+        ? `openstack port show -c network_id ${operands(ifaceId)}`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
       ...(netId
         ? [
-            `openstack network show ${operands(netId)} -c provider:segmentation_id   # the network of ${srv.ns.name}`,
+            `openstack network show -c provider:segmentation_id ${operands(netId)}   # the network of ${srv.ns.name}`,
           ]
         : []),
     ],

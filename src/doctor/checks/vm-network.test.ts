@@ -143,7 +143,7 @@ describe("dnsmasq's hosts file: only the VM's own network's", () => {
     const g = f.find((x) => x.code === 'dnsmasq-host-entry-unknown' && x.subject.endsWith('tap7f3e1c2a-9b'))!;
     expect(g).toMatchObject({ role: 'gap', severity: 'warning' });
     expect(g.message).toContain(`network's for network ${NET}`);
-    expect(g.fix[0]).toBe('openstack port show port-vm1 -c network_id   # the network of tap7f3e1c2a-9b');
+    expect(g.fix[0]).toBe('openstack port show -c network_id port-vm1   # the network of tap7f3e1c2a-9b');
     expect(diagnose(readCase(d), { vm: VM1 }).findings.filter((x) => x.severity === 'error')).toEqual([]);
   });
 
@@ -183,7 +183,7 @@ describe("a tunnel key the receiving br-tun drops: a fault only toward a server 
     );
     expect(d.headline).toBe(`${g.message}; collect \`${g.fix[0]}\``);
     expect(d.collectNext).toContain(
-      `openstack network show ${NET} -c provider:network_type -c provider:segmentation_id   # the network of qdhcp-${NET}: its key`,
+      `openstack network show -c provider:network_type -c provider:segmentation_id ${NET}   # the network of qdhcp-${NET}: its key`,
     );
   });
 
@@ -201,7 +201,7 @@ describe("a tunnel key the receiving br-tun drops: a fault only toward a server 
     const f = d.findings[0]!;
     expect(f.code).toBe('tunnel-key-unmapped');
     expect(f.evidence[0]!.text).toBe(`tap7f3e1c2a-9b has other_config net_uuid=${NET}`);
-    expect(f.fix[0]).toMatch(new RegExp(`^openstack network show ${NET} -c provider:segmentation_id`));
+    expect(f.fix[0]).toMatch(new RegExp(`^openstack network show -c provider:segmentation_id ${NET}`));
   });
 
   it('…naming another network: no claim toward that server, undecided', () => {

@@ -83,7 +83,7 @@ export function vmNetworkCommands(vm: VmPort): string[] {
   const ifaceId = ids?.known ? ids.value['iface-id'] : undefined;
   return [
     ifaceId
-      ? `openstack port show ${operands(ifaceId)} -c network_id   # the network of ${vm.port.name}`
+      ? `openstack port show -c network_id ${operands(ifaceId)}   # the network of ${vm.port.name}`
       : vm.mac
         ? `openstack port list --mac-address ${operands(vm.mac)} -c ID -c network_id   # the network of ${vm.port.name}`
         : `openstack port list --mac-address <the VM's MAC> -c ID -c network_id   # the network of ${vm.port.name}`,

@@ -149,7 +149,7 @@ export const vmPortUntagged: Check = {
             ]
           : [
               `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')}${tr.unknown ? ', and maybe more' : ''})` : ''}: find the port's network, then the local VLAN the agent gave it`,
-              `openstack port show ${operands(portId ?? vm.port.name)} -c network_id`,
+              `openstack port show -c network_id ${operands(portId ?? vm.port.name)}`,
               `ovs-vsctl --columns=name,tag,other_config find Port other_config:net_uuid=<network_id>   # on ${vm.host.name}: the tag of the network's other ports`,
             ];
       out.push({
