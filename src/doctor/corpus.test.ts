@@ -362,7 +362,9 @@ const CORPUS: Row[] = [
       expect(
         d.findings.some((f) => f.code === 'vm-mac-from-flow' && f.subject.endsWith('qvo23d0f2c7-c2')),
       ).toBe(false);
-      expect(d.collectNext.join('\n')).toMatch(/list Interface {3}# on compute: the VM port's attached-mac/);
+      expect(d.collectNext.join('\n')).toMatch(
+        /list Interface qvo23d0f2c7-c2 {3}# on compute: the VM port's attached-mac/,
+      );
     },
   },
   ...([1, 2] as const).map((macs) => ({
@@ -436,6 +438,18 @@ const CORPUS: Row[] = [
         'ovs-ofctl -O OpenFlow13 dump-flows br-tun   # on compute1: the whole dump again',
       );
     },
+  },
+  {
+    // A last line without its newline that ends in `drop` was not cut: OVS prints drop only for
+    // an empty action list (review: the seed saved so was undecided).
+    name: "the seed with xapi3's dump saved without its final newline: still the untagged port",
+    build: () =>
+      seed((d) => {
+        const f = join(d, 'dom0', 'ovs-ofctl_dump-flows_xapi3');
+        writeFileSync(f, readFileSync(f, 'utf8').replace(/\n+$/, ''));
+      }),
+    verdict: 'problem',
+    code: 'vm-port-untagged',
   },
   {
     name: "the VXLAN lab without the network node's br-int dumps: undecided (as before)",

@@ -123,7 +123,11 @@ function vlanUnknown(s: Snapshot, n: Extract<TraceNode, { kind: 'normal' }>): Un
  * with that flow's MAC: the VM's own MAC decides the step (Neutron's anti-spoofing table 25 drops
  * any other source MAC).
  */
-function macDecides(w: World, n: Extract<TraceNode, { kind: 'table' }>): Unproven | undefined {
+function macDecides(
+  w: World,
+  trace: TraceResult,
+  n: Extract<TraceNode, { kind: 'table' }>,
+): Unproven | undefined {
   const t = w.bridges.find((b) => b.host === n.host && b.name === n.bridge)?.tables?.get(n.table, n.before);
   if (!t) return undefined;
   const floor = n.flow?.flow.priority ?? -1;
@@ -141,7 +145,7 @@ function macDecides(w: World, n: Extract<TraceNode, { kind: 'table' }>): Unprove
       return {
         subject: `${n.host}:${n.bridge}`,
         text: `${n.host}:${n.bridge} table ${n.table}: \`${f.rule}\` (${f.entry.from.file}:${f.entry.from.line}) matches the ${side === 'dl_src' ? 'source' : 'destination'} MAC, and the case does not give the VM's MAC (${formatMac(PLACEHOLDER_MAC)} was traced): with its own MAC the packet may take that flow`,
-        remedy: `ovs-vsctl --columns=name,external_ids list Interface   # on ${n.host}: the VM port's attached-mac (or give it: --mac)`,
+        remedy: vmMacRemedy(trace, side),
       };
     }
   }
@@ -151,6 +155,7 @@ function macDecides(w: World, n: Extract<TraceNode, { kind: 'table' }>): Unprove
 /** A table lookup that rests on what the case does not show: NORMAL assumed, a tie, the MAC. */
 function tableStep(
   w: World,
+  t: TraceResult,
   n: Extract<TraceNode, { kind: 'table' }>,
   br: BridgeNode | undefined,
   entered: NodeKind | undefined,
@@ -168,8 +173,16 @@ function tableStep(
       text: `${n.host}:${n.bridge} table ${n.table}: \`${n.rule ?? n.flow.text}\` is the last line of ${n.flow.from.file}, which has no final newline: the line may be cut where it still reads as a flow (its actions may go on)`,
       remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}: the whole dump again`,
     };
-  if (n.before.dl_src === PLACEHOLDER_MAC || n.before.dl_dst === PLACEHOLDER_MAC) return macDecides(w, n);
+  if (n.before.dl_src === PLACEHOLDER_MAC || n.before.dl_dst === PLACEHOLDER_MAC) return macDecides(w, t, n);
   return undefined;
+}
+
+/** Where the VM's MAC is asked for: the port the DISCOVER starts from, or the OFFER's target. */
+function vmMacRemedy(t: TraceResult, side: 'dl_src' | 'dl_dst'): string {
+  const vm = side === 'dl_src' ? { host: t.start.host, name: t.start.port } : t.target?.[0];
+  return vm
+    ? `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.name)}   # on ${vm.host}: the VM port's attached-mac (or give it: --mac)`
+    : "ovs-vsctl --columns=name,external_ids list Interface   # on the VM's host: its port's attached-mac (or give it: --mac)";
 }
 
 function proofOf(w: World, t: TraceResult): TraceProof {
@@ -198,7 +211,7 @@ function proofOf(w: World, t: TraceResult): TraceProof {
     if (n.kind === 'bridge') {
       br = n;
       entered = parent;
-    } else if (n.kind === 'table') here = tableStep(w, n, br, entered);
+    } else if (n.kind === 'table') here = tableStep(w, t, n, br, entered);
     else if (n.kind === 'normal' && n.vlanUnknown?.length) here = vlanUnknown(s, n);
     else if (n.kind === 'drop' && n.reason.gap)
       // A branch the trace did not follow into a bridge the case does not show (it marks it).

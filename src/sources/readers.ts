@@ -165,7 +165,11 @@ function parseFlowsFile(
       toolErrors: true,
       ...(s.lazy !== undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
     },
-    (flow, line) => (line === cutAt ? new CutDumpEntry(flow, f.rel, line) : new DumpEntry(flow, f.rel, line)),
+    (flow, line) =>
+      // OVS prints `drop` only for an empty action list: a line ending in it was not cut.
+      line === cutAt && !(flow.actions.length === 1 && flow.actions[0]!.type === 'drop')
+        ? new CutDumpEntry(flow, f.rel, line)
+        : new DumpEntry(flow, f.rel, line),
   );
   const version = versionOf(k);
   return {
