@@ -94,7 +94,7 @@ function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
       `${vm.port.name} is a hybrid plug: the VM's tap${id} sits on the Linux bridge qbr${id}, joined to OVS by the veth qvb${id}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what qbr${id} and iptables do to DHCP is not modelled`,
       [],
       [
-        `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and the rules that name tap${id}`,
+        `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and chain neutron-openvswi-i${id.slice(0, 10)}, which must RETURN udp from the DHCP server (sport 67, dport 68)`,
       ],
     );
   return out;
@@ -213,7 +213,22 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   }
   // A firewall on a tunnel the paths cross that may drop them: the paths are not proven end to end.
   const firewall = findings.find((f) => f.code === 'tunnel-underlay-unknown');
-  if (provenPaths && !contradicted && leaning.length === 0 && !firewall) {
+  // A hybrid plug whose VM the server is not seen to have ACKed: qbr and iptables, not modelled,
+  // stand between the OFFER at qvo and the VM (an ACK means the VM got the OFFER and asked).
+  const hybrid = findings.find(
+    (f) =>
+      f.code === 'vm-port-hybrid' &&
+      !ctx.vms.some(
+        (vm) =>
+          f.subject === `${vm.host.name}:${vm.bridge.name}:${vm.port.name}` &&
+          vm.mac &&
+          findings.some(
+            (a) =>
+              a.code === 'dnsmasq-answered' && a.message.includes(vm.mac!) && a.message.includes('DHCPACK'),
+          ),
+      ),
+  );
+  if (provenPaths && !contradicted && leaning.length === 0 && !firewall && !hybrid) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>
       [...ctx.discover.values()].some((t) =>
@@ -246,7 +261,9 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
     headline:
       firewall && provenPaths && !contradicted && leaning.length === 0
         ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
-        : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
+        : hybrid && provenPaths && !contradicted && leaning.length === 0
+          ? `the flows deliver the DHCP traffic to ${hybrid.subject.split(':').pop()} and back, but ${hybrid.message}, and no DHCPACK to the VM is in the case; check \`${hybrid.fix[0]}\``
+          : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
     findings,
     paths,
     collectNext,
