@@ -2,8 +2,9 @@
 // from a peer's underlay address to this host's: the chain evaluated in order, as the kernel does.
 // The first rule that matches decides; jumps into user chains are followed (and RETURN, goto, the
 // built-in chain's policy); a rule with a match the table below does not decide for this packet
-// (an interface, a conntrack state, a module it does not know) may or may not match, so both ways
-// are followed: the outcome is proven only when every way ends alike. Pure: no I/O.
+// (an interface, a module it does not know) may or may not match, so both ways are followed: the
+// outcome is proven only when every way ends alike. The packet's conntrack state is one value for
+// the whole walk: each state it can have is walked on its own (CONNTRACK_WORLDS). Pure: no I/O.
 import type { Evidence } from '../../model/evidence.ts';
 
 export interface TunnelPacket {
@@ -15,7 +16,22 @@ export interface TunnelPacket {
   dport?: number;
   /** The destination is an address of this host (INPUT), not one it forwards to (FORWARD). */
   local: boolean;
+  /** Its conntrack state; undefined: any (evaluateChain tries each of CONNTRACK_WORLDS). */
+  state?: ConntrackState;
 }
+
+/**
+ * The conntrack states a well-formed tunnel packet (UDP to the tunnel port, or GRE) can have, one
+ * per packet: NEW (no reply seen yet on its tuple) or ESTABLISHED (the peer's reply seen), and
+ * UNTRACKED when the raw table exempts it (NOTRACK / CT --notrack, a table the model does not read).
+ * Not INVALID: nf_conntrack_proto_udp's udp_error() marks only a truncated header, a bad length
+ * or a bad checksum (a malformed packet), and GRE's tracker none that the tunnel sends. Not
+ * RELATED: only an expectation (a conntrack helper's, none for 4789/6081/GRE keyed tunnels; helpers
+ * are not assigned automatically since Linux 4.7) or an ICMP error makes a packet RELATED
+ * (netfilter conntrack docs, conntrack-tools manual "Connection tracking states").
+ */
+export const CONNTRACK_WORLDS = ['NEW', 'ESTABLISHED', 'UNTRACKED'] as const;
+export type ConntrackState = (typeof CONNTRACK_WORLDS)[number];
 
 export interface FilterTable {
   chains: { name: string; policy?: string; from: Evidence }[];
@@ -176,9 +192,32 @@ const MATCHES: Record<string, (arg: string, p: TunnelPacket) => Tri | [Tri, stri
       : !p.local && a === 'LOCAL'
         ? 'no'
         : ['maybe', 'the address type is not modelled'],
-  '--state': () => ['maybe', 'its conntrack state is not in the case'],
-  '--ctstate': () => ['maybe', 'its conntrack state is not in the case'],
+  '--state': inState,
+  '--ctstate': inState,
+  // physdev (iptables-extensions(8)): a peer's tunnel packet comes in on the underlay NIC, routed to
+  // this host (or by it), never bridged through a VM's device (tap/qvb/qvo): a VM's device never
+  // matches; --physdev-is-bridged is set only for a packet the bridge forwards, never for one
+  // delivered to this host (INPUT), nor --physdev-out; a bridge port under the underlay address, may be.
+  '--physdev-in': (a) => (VM_DEVICE.test(a) ? 'no' : ['maybe', 'the underlay NIC may be a bridge port']),
+  '--physdev-out': (a, p) =>
+    p.local || VM_DEVICE.test(a) ? 'no' : ['maybe', 'the bridge port it leaves by is not known'],
+  '--physdev-is-bridged': (_, p) => (p.local ? 'no' : ['maybe', 'whether it is bridged is not known']),
+  '--physdev-is-out': (_, p) => (p.local ? 'no' : ['maybe', 'whether it is bridged is not known']),
+  '--physdev-is-in': () => ['maybe', 'the underlay NIC may be a bridge port'],
 };
+/** Options that take no argument. */
+const FLAGS = new Set(['--physdev-is-bridged', '--physdev-is-out', '--physdev-is-in']);
+/** A VM's device as Neutron names it (tap, and the hybrid plug's veth pair qvb/qvo). */
+const VM_DEVICE = /^(tap|qvb|qvo)[0-9a-f]/;
+
+/** `--state`/`--ctstate` LIST against the packet's state; maybe when the state is any. */
+function inState(list: string, p: TunnelPacket): Tri | [Tri, string] {
+  if (p.state === undefined) return ['maybe', 'its conntrack state is not in the case'];
+  const ss = list.toUpperCase().split(',');
+  if (ss.includes(p.state)) return 'yes';
+  // SNAT/DNAT: whether the packet was NATed, which the case does not say.
+  return ss.some((x) => x === 'SNAT' || x === 'DNAT') ? ['maybe', 'whether it was NATed is not known'] : 'no';
+}
 const ALIASES: Record<string, string> = {
   '--protocol': '-p',
   '--source': '-s',
@@ -200,7 +239,10 @@ export function ruleMatches(opts: readonly Opt[], p: TunnelPacket): [Tri, string
   for (const o of opts) {
     const name = ALIASES[o.name] ?? o.name;
     const f = MATCHES[name];
-    const r = f && o.args.length === 1 ? f(o.args[0]!, p) : (['maybe', `${o.name} is not modelled`] as const);
+    const r =
+      f && o.args.length === (FLAGS.has(name) ? 0 : 1)
+        ? f(o.args[0] ?? '', p)
+        : (['maybe', `${o.name} is not modelled`] as const);
     const [t, why] = typeof r === 'string' ? [r] : r;
     const v: Tri = t === 'maybe' || !o.neg ? t : t === 'yes' ? 'no' : 'yes';
     if (v === 'no') return ['no'];
@@ -221,8 +263,35 @@ type End =
   | { v: 'return'; at: InsertAt }
   | { v: 'unknown'; rule: FilterRule; why: string };
 
-/** Every way `chain` of `t` can end for packet `p`: the verdict and what decided it. */
+/**
+ * Every way `chain` of `t` can end for packet `p`: the verdict and what decided it. A packet whose
+ * conntrack state is not given has one state all along the chain: each state it can have
+ * (CONNTRACK_WORLDS) is one world with its own path; the verdict is decided when every world ends
+ * alike. When they differ, the state tests are what decide: they are named (state left open).
+ */
 export function evaluateChain(t: FilterTable, chain: string, p: TunnelPacket): FirewallOutcome {
+  if (p.state !== undefined) return evaluateOne(t, chain, p);
+  const worlds = CONNTRACK_WORLDS.map((state) => evaluateOne(t, chain, { ...p, state }));
+  for (const v of ['accept', 'drop'] as const)
+    if (worlds.every((w) => w.verdict === v)) {
+      const by = worlds.flatMap((w) => (w.verdict === v ? w.by : []));
+      return { verdict: v, by: by.filter((d, i) => by.findIndex((e) => sameDecider(d, e)) === i) };
+    }
+  const open = evaluateOne(t, chain, p);
+  return open.verdict === 'unknown'
+    ? open
+    : { verdict: 'unknown', unsure: worlds.flatMap((w) => (w.verdict === 'unknown' ? w.unsure : [])) };
+}
+
+function sameDecider(a: Decider, b: Decider): boolean {
+  if (a.kind === 'rule' || b.kind === 'rule')
+    return (
+      a.kind === 'rule' && b.kind === 'rule' && a.rule.chain === b.rule.chain && a.rule.index === b.rule.index
+    );
+  return a.chain === b.chain && a.last.chain === b.last.chain && a.last.index === b.last.index;
+}
+
+function evaluateOne(t: FilterTable, chain: string, p: TunnelPacket): FirewallOutcome {
   const byChain = new Map<string, FilterRule[]>();
   const parsed = new Map<FilterRule, ReturnType<typeof parseRule>>();
   for (const r of t.rules) {

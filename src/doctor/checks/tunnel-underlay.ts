@@ -96,7 +96,15 @@ export const tunnelUnderlay: Check = {
     for (const n of hops) {
       const proto = protocolOf(n);
       const recv = ctx.world.owners.get(n.from.remote_ip)?.host;
-      if (!proto || !recv) continue;
+      // iptables (IPv4) never sees an IPv6 packet: ip6tables-save decides, which the case does not
+      // hold; an address family it cannot tell, likewise. No claim from iptables-save then.
+      if (
+        !proto ||
+        !recv ||
+        !isIpv4(n.from.remote_ip) ||
+        !(n.from.local_ip === '?' || isIpv4(n.from.local_ip))
+      )
+        continue;
       const k = `${n.from.host}\u0000${recv}\u0000${proto.words.join(' ')}\u0000${n.from.local_ip}\u0000${n.from.remote_ip}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -176,7 +184,7 @@ function render({ h, chain, o, hops }: Judged): Finding {
       const place =
         a.index !== undefined ? `ahead of ${a.chain} rule ${a.index}` : `at the end of ${a.chain}`;
       if (!isIpv4(n.from.local_ip) || !isIpv4(n.from.remote_ip))
-        return `# let ${proto.name} from ${n.from.host}'s underlay address (the case does not give it) through ${place}, on ${h.name}`;
+        return `# let ${proto.name} from ${n.from.host}'s underlay address (${isIpv4(n.from.remote_ip) && n.from.local_ip === '?' ? 'the case does not give it' : `${n.from.local_ip}, not IPv4`}) to ${n.from.remote_ip} through ${place}, on ${h.name}`;
       const cmd = a.index !== undefined ? `-I ${shellWord(a.chain)} ${a.index}` : `-A ${shellWord(a.chain)}`;
       return `iptables ${cmd} -s ${n.from.local_ip}/32 -d ${n.from.remote_ip}/32 ${proto.words.join(' ')} -j ACCEPT   # changes state, on ${h.name}: lets ${n.from.host}'s ${proto.name} through ${place}; add it to ${h.name}'s firewall configuration to keep it`;
     }),
