@@ -261,19 +261,20 @@ describe('a tunnel packet through a filter chain, in order', () => {
     ['Geneve is not port 4789', REVIEWER, 'INPUT', geneve(C1), 'accept INPUT:ACCEPT@INPUT'],
     // Jumps into a user chain: accepted either way (conntrack or the peer rule).
     [
-      'named peer: NEW and UNTRACKED by the peer rule, ESTABLISHED by conntrack',
+      // A UDP tunnel packet is never ESTABLISHED (each end sends from a hash port to the other's 4789).
+      'named peer: NEW and UNTRACKED by the peer rule',
       HARDENED,
       'INPUT',
       vxlan(C1),
-      'accept tunnels#1 INPUT#2',
+      'accept tunnels#1',
     ],
     ['peer behind -i eth1 and conntrack', HARDENED, 'INPUT', vxlan(C2), 'unknown INPUT#2 tunnels#3'],
     [
-      'RETURNed to INPUT, LOG goes on, policy DROP unless conntrack',
+      'RETURNed to INPUT, LOG goes on, policy DROP (never ESTABLISHED: conntrack accepts nothing)',
       HARDENED,
       'INPUT',
       vxlan('10.9.9.9'),
-      'unknown INPUT#2',
+      'drop INPUT:DROP@INPUT',
     ],
     ['GRE jumps too', HARDENED, 'INPUT', gre(C1), 'accept tunnels#1 INPUT#2'],
     // goto: a RETURN there returns from INPUT, past its GRE DROP, to the policy.
@@ -316,7 +317,7 @@ describe('a tunnel packet through a filter chain, in order', () => {
       TRIPLEO,
       'INPUT',
       vxlan(C1),
-      'accept INPUT#5 INPUT#1 INPUT:ACCEPT@INPUT',
+      'accept INPUT#5 INPUT:ACCEPT@INPUT',
     ],
     ['TripleO: GRE by 136', TRIPLEO, 'INPUT', gre(C2), 'accept INPUT#6 INPUT#1 INPUT:ACCEPT@INPUT'],
     [
@@ -334,7 +335,7 @@ describe('a tunnel packet through a filter chain, in order', () => {
       'drop INPUT#9',
     ],
     // ufw: a well-formed UDP packet is never INVALID; ufw-user-input takes 4789.
-    ['ufw allow 4789/udp', UFW, 'INPUT', vxlan(C1), 'accept ufw-user-input#2 ufw-before-input#2'],
+    ['ufw allow 4789/udp', UFW, 'INPUT', vxlan(C1), 'accept ufw-user-input#2'],
     [
       'ufw without a rule for 6081: NEW falls to the policy',
       UFW,

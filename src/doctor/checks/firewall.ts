@@ -33,6 +33,16 @@ export interface TunnelPacket {
 export const CONNTRACK_WORLDS = ['NEW', 'ESTABLISHED', 'UNTRACKED'] as const;
 export type ConntrackState = (typeof CONNTRACK_WORLDS)[number];
 
+/**
+ * The states a tunnel packet of `proto` can have. A UDP tunnel (VXLAN, Geneve) is never
+ * ESTABLISHED: each end sends from a hash source port to the other's 4789/6081, so no packet is
+ * ever the reply of another's tuple. GRE is tracked by addresses (and key), so the peer's own GRE
+ * packets are replies.
+ */
+function worldsOf(proto: TunnelPacket['proto']): readonly ConntrackState[] {
+  return proto === 'udp' ? ['NEW', 'UNTRACKED'] : CONNTRACK_WORLDS;
+}
+
 export interface FilterTable {
   chains: { name: string; policy?: string; from: Evidence }[];
   rules: { chain: string; text: string; from: Evidence }[];
@@ -271,7 +281,7 @@ type End =
  */
 export function evaluateChain(t: FilterTable, chain: string, p: TunnelPacket): FirewallOutcome {
   if (p.state !== undefined) return evaluateOne(t, chain, p);
-  const worlds = CONNTRACK_WORLDS.map((state) => evaluateOne(t, chain, { ...p, state }));
+  const worlds = worldsOf(p.proto).map((state) => evaluateOne(t, chain, { ...p, state }));
   for (const v of ['accept', 'drop'] as const)
     if (worlds.every((w) => w.verdict === v)) {
       const by = worlds.flatMap((w) => (w.verdict === v ? w.by : []));
