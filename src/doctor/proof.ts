@@ -130,8 +130,8 @@ function macDecides(
 ): Unproven | undefined {
   const t = w.bridges.find((b) => b.host === n.host && b.name === n.bridge)?.tables?.get(n.table, n.before);
   if (!t) return undefined;
+  // A flow above the one taken (or any, on a miss) that the packet takes with that flow's MAC.
   const floor = n.flow?.flow.priority ?? -1;
-  const taken = n.flow ? lookup(t, n.before).flow : undefined;
   for (const f of flowsOf(t)) {
     if (f.priority <= floor) continue;
     for (const m of f.flow.match) {
@@ -140,8 +140,7 @@ function macDecides(
       if (!side || n.before[side] !== PLACEHOLDER_MAC) continue;
       const p = clonePacket(n.before);
       p[side] = m.value.v;
-      const got = lookup(t, p).flow;
-      if (got === undefined || got === taken || got.entry !== f.entry) continue;
+      if (lookup(t, p).flow?.entry !== f.entry) continue;
       return {
         subject: `${n.host}:${n.bridge}`,
         text: `${n.host}:${n.bridge} table ${n.table}: \`${f.rule}\` (${f.entry.from.file}:${f.entry.from.line}) matches the ${side === 'dl_src' ? 'source' : 'destination'} MAC, and the case does not give the VM's MAC (${formatMac(PLACEHOLDER_MAC)} was traced): with its own MAC the packet may take that flow`,

@@ -11,9 +11,15 @@ export function tableFlows(f: BridgeFlows, table: number): FlowEntry[] {
   return f.lookup ? f.lookup.table(table) : f.entries.filter((e) => e.flow.table === table);
 }
 
-/** A superset of the flows matching in_port=`port` as written (the caller checks each). */
-export function inPortCandidates(f: BridgeFlows, port: string): readonly FlowEntry[] {
-  return f.lookup ? f.lookup.withInPort(port) : f.entries;
+/**
+ * A superset of the flows matching in_port= any of `ports` as written (the caller checks each),
+ * each once: a dump read whole is scanned once, however many spellings are asked for.
+ */
+export function inPortCandidates(f: BridgeFlows, ports: readonly string[]): readonly FlowEntry[] {
+  const lookup = f.lookup;
+  if (!lookup) return f.entries;
+  if (ports.length === 1) return lookup.withInPort(ports[0]!);
+  return [...new Set(ports.flatMap((p) => lookup.withInPort(p)))];
 }
 
 /** A superset of the flows with a learn() action (the caller checks each). */

@@ -248,23 +248,22 @@ function macFromFlows(b: Bridge, p: Port): { mac: string; at: Evidence & { rule:
   const names = new Set([p.name, ...p.interfaces.map((x) => x.name)]);
   const seen = new Map<number, Evidence & { rule: string }>();
   const written = [...(ofport !== undefined ? [String(ofport)] : []), ...names];
-  for (const w of written)
-    for (const e of inPortCandidates(b.flows.value, w)) {
-      let mine = false;
-      let mac: number | undefined;
-      for (const m of e.flow.match) {
-        if (m.kind !== 'field') continue;
-        if (m.field === 'in_port' && m.value.t === 'port') {
-          const r = m.value.port;
-          mine = (r.kind === 'number' && r.n === ofport) || (r.kind === 'name' && names.has(r.name));
-        } else if (m.field === 'dl_src' && m.value.t === 'mac' && m.value.m === undefined) mac = m.value.v;
-      }
-      // A group address is no VM's; a flow that drops is no allowance.
-      if (!mine || mac === undefined || Math.floor(mac / 2 ** 40) & 1) continue;
-      if (e.flow.actions.every((a) => a.type === 'drop')) continue;
-      if (!seen.has(mac))
-        seen.set(mac, { ...e.from, rule: `table=${e.flow.table}, ${formatFlowRule(e.flow)}` });
+  for (const e of inPortCandidates(b.flows.value, written)) {
+    let mine = false;
+    let mac: number | undefined;
+    for (const m of e.flow.match) {
+      if (m.kind !== 'field') continue;
+      if (m.field === 'in_port' && m.value.t === 'port') {
+        const r = m.value.port;
+        mine = (r.kind === 'number' && r.n === ofport) || (r.kind === 'name' && names.has(r.name));
+      } else if (m.field === 'dl_src' && m.value.t === 'mac' && m.value.m === undefined) mac = m.value.v;
     }
+    // A group address is no VM's; a flow that drops is no allowance.
+    if (!mine || mac === undefined || Math.floor(mac / 2 ** 40) & 1) continue;
+    if (e.flow.actions.every((a) => a.type === 'drop')) continue;
+    if (!seen.has(mac))
+      seen.set(mac, { ...e.from, rule: `table=${e.flow.table}, ${formatFlowRule(e.flow)}` });
+  }
   if (seen.size !== 1) return undefined;
   const [[mac, at]] = [...seen] as [[number, Evidence & { rule: string }]];
   return { mac: formatMac(mac), at };

@@ -67,7 +67,8 @@ export function noFinalNewline(lines: number): Diagnostic {
   return diag('warning', lines, 'no-final-newline', 'no newline at the end: the output may be cut off');
 }
 
-function countLines(text: string, upto: number): number {
+/** Lines in text[0, upto) (one more than its newlines). */
+export function countLines(text: string, upto: number): number {
   let n = 1;
   for (let i = 0; i < upto; i++) if (text.charCodeAt(i) === 10) n++;
   return n;

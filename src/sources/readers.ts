@@ -7,7 +7,7 @@ import { ev, type Fact, unknown } from '../model/evidence.ts';
 import { CutDumpEntry, DumpEntry } from '../model/flow-entry.ts';
 import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
-import { diag, type Parsed } from '../parse/diagnostics.ts';
+import { countLines, diag, type Parsed } from '../parse/diagnostics.ts';
 import { type FlowDump, parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseFdbShow } from '../parse/fdb-show.ts';
 import { parseIfconfig } from '../parse/ifconfig.ts';
@@ -157,7 +157,7 @@ function parseFlowsFile(
   }
   const text = x.text();
   // The last line of a file without its final newline may be cut where it still parses.
-  const cutAt = text !== '' && !text.endsWith('\n') ? lineCount(text) : 0;
+  const cutAt = text !== '' && !text.endsWith('\n') ? countLines(text, text.length) : 0;
   const r = parseDumpFlows(
     text,
     {
@@ -176,13 +176,6 @@ function parseFlowsFile(
     value: { dump: r.value, bridge: br, ...(version ? { version } : {}) },
     diagnostics: r.diagnostics,
   };
-}
-
-/** Lines in `text` (one more than its newlines). */
-function lineCount(text: string): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
 
 /**

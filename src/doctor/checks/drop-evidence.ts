@@ -159,7 +159,7 @@ export function translations(w: World, t: TraceResult): Translations {
   const out: Translations = { flows: [] };
   // The index gives the lines with that decimal in_port and every line naming a port.
   const key = dropPort.n !== undefined ? String(dropPort.n) : written;
-  for (const e of inPortCandidates(b.flows.value, key)) {
+  for (const e of inPortCandidates(b.flows.value, [key])) {
     const p = portOf(e.flow);
     if (!p.ref) continue;
     const same =
