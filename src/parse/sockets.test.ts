@@ -325,3 +325,157 @@ describe('which sockets a command lists, from its options', () => {
     expect(scope(name)).toMatch(why);
   });
 });
+
+// `ss -H` (--no-header), as operators paste it: captured like the outputs above (iproute2 6.1.0, as
+// root, dnsmasq 2.89 in a namespace with tapfix0 10.0.0.2/24 and its fe80:: address), stderr kept
+// (2>&1) where ss wrote some. Columns are narrower than with the header; the layout is the same.
+const SS_H_LUNP = lines(
+  'UNCONN 0      0                                 10.0.0.2:53 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=6))',
+  'UNCONN 0      0                          0.0.0.0%tapfix0:67 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=4))',
+  'UNCONN 0      0      [fe80::50b5:91ff:fe95:347e]%tapfix0:53    [::]:* users:(("dnsmasq",pid=10980,fd=11))',
+);
+const SS_H_TULPN = lines(
+  'udp UNCONN 0      0                                 10.0.0.2:53 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=6)) ',
+  'udp UNCONN 0      0                          0.0.0.0%tapfix0:67 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=4)) ',
+  'udp UNCONN 0      0      [fe80::50b5:91ff:fe95:347e]%tapfix0:53    [::]:* users:(("dnsmasq",pid=10980,fd=11))',
+  'tcp LISTEN 0      32                                10.0.0.2:53 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=7)) ',
+  'tcp LISTEN 0      32     [fe80::50b5:91ff:fe95:347e]%tapfix0:53    [::]:* users:(("dnsmasq",pid=10980,fd=12))',
+);
+const SS_H_LTNP = lines(
+  'LISTEN 0      32                                10.0.0.2:53 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=7))',
+  'LISTEN 0      32     [fe80::50b5:91ff:fe95:347e]%tapfix0:53    [::]:* users:(("dnsmasq",pid=10980,fd=12))',
+);
+const SS_H_ANO4 = lines(
+  'RTNETLINK answers: Invalid argument',
+  'udp UNCONN 0      0             10.0.0.2:53 0.0.0.0:*',
+  'udp UNCONN 0      0      0.0.0.0%tapfix0:67 0.0.0.0:*',
+  'tcp LISTEN 0      32            10.0.0.2:53 0.0.0.0:*',
+);
+// `ss -Hpeaonmi`: cgroup2 complaints first, -m's continuation lines (a tab) after each inet row.
+const SS_H_PEAONMI = lines(
+  'Failed to find cgroup2 mount',
+  'Failed to find cgroup2 mount',
+  'nl    UNCONN 0      0                                       16:0               *  sk=0 cb=0 groups=0x00000000\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0)                                                                          ',
+  'u_dgr UNCONN 0      0                                        * 47010548       * 0 users:(("dnsmasq",pid=10980,fd=10)) skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0) <->                                                               ',
+  'udp   UNCONN 0      0                                 10.0.0.2:53       0.0.0.0:* users:(("dnsmasq",pid=10980,fd=6)) ino:47010540 sk:432a cgroup:unreachable:1 <->',
+  '\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0)                    ',
+  'udp   UNCONN 0      0                          0.0.0.0%tapfix0:67       0.0.0.0:* users:(("dnsmasq",pid=10980,fd=4)) ino:47010537 sk:432b cgroup:unreachable:1 <->',
+  '\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0)                    ',
+  'tcp   LISTEN 0      32                                10.0.0.2:53       0.0.0.0:* users:(("dnsmasq",pid=10980,fd=7)) ino:47010541 sk:432c cgroup:unreachable:1 <->',
+  '\t skmem:(r0,rb131072,t0,tb16384,f0,w0,o0,bl0,d0) bbr cwnd:10         ',
+);
+const H_UDP = [
+  'udp 10.0.0.2:53 dnsmasq/10980',
+  'udp 0.0.0.0%tapfix0:67 dnsmasq/10980',
+  'udp [fe80::50b5:91ff:fe95:347e]%tapfix0:53 dnsmasq/10980',
+];
+const H_TCP = ['tcp 10.0.0.2:53 dnsmasq/10980', 'tcp [fe80::50b5:91ff:fe95:347e]%tapfix0:53 dnsmasq/10980'];
+const PASTED = 'ip netns exec qdhcp-3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
+
+// Read as with the header: the same listeners, the same scope from the command.
+const HEADERLESS: Row[] = [
+  [`${PASTED} ss -Hlunp.txt`, SS_H_LUNP, true, H_UDP, [10980, 10980, 10980], true],
+  [`${NS}ss_-Hulpn`, SS_H_LUNP, true, H_UDP, [10980, 10980, 10980], true],
+  [`${PASTED} ss --no-header -ulpn.txt`, SS_H_LUNP, true, H_UDP, [10980, 10980, 10980], true],
+  [
+    `${PASTED} ss -Htulpn.txt`,
+    SS_H_TULPN,
+    true,
+    [...H_UDP, ...H_TCP],
+    [10980, 10980, 10980, 10980, 10980],
+    true,
+  ],
+  [`${PASTED} ss -Hltnp.txt`, SS_H_LTNP, false, H_TCP, [10980, 10980], true],
+  [
+    `${PASTED} ss -Hano4.txt`,
+    SS_H_ANO4,
+    true,
+    ['udp 10.0.0.2:53', 'udp 0.0.0.0%tapfix0:67', 'tcp 10.0.0.2:53'],
+    [],
+    false,
+  ],
+  [
+    `${NS}ss_-Hpeaonmi`,
+    SS_H_PEAONMI,
+    true,
+    [
+      'udp 10.0.0.2:53 dnsmasq/10980',
+      'udp 0.0.0.0%tapfix0:67 dnsmasq/10980',
+      'tcp 10.0.0.2:53 dnsmasq/10980',
+    ],
+    [10980, 10980, 10980, 10980],
+    true,
+  ],
+];
+// Unknown: what the rows show is still read, which sockets the listing covers is not claimed.
+const HEADERLESS_UNKNOWN: [file: string, text: string, why: RegExp, listeners: string[]][] = [
+  // The name's command prints a header: the paste may have lost its top lines (and a listener).
+  [`${PASTED} ss -ulpn.txt`, SS_H_LUNP, /no header line where `ss -ulpn` prints one/, H_UDP],
+  // The name says -H, the content has a header: another command printed it.
+  [
+    `${PASTED} ss -Hulpn.txt`,
+    SS_ULPN,
+    /a header line where `ss -Hulpn` prints none/,
+    ['udp 10.0.0.2:53 dnsmasq/23352', 'udp 0.0.0.0%tapfix0:67 dnsmasq/23352'],
+  ],
+  // Rows with a Netid column under a command that lists one socket type.
+  [
+    `${PASTED} ss -Hulpn.txt`,
+    SS_H_TULPN,
+    /its rows have a Netid column .* `ss -Hulpn` lists one/,
+    [...H_UDP, ...H_TCP],
+  ],
+  // No command: without a Netid column, nothing says which protocol a row is (as with the header).
+  ['sockets.txt', SS_H_LUNP, /its name does not say which ss command/, []],
+  ['sockets.txt', SS_H_TULPN, /its name does not say which ss command/, [...H_UDP, ...H_TCP]],
+  // Empty: `ss -Hulpn` with nothing listening, or a command that printed nothing at all.
+  [`${PASTED} ss -Hulpn.txt`, '', /no ss or netstat listing/, []],
+];
+
+describe('ss -H: rows without a header line', () => {
+  const show = (text: string, file: string) => {
+    const v = parseSockets(text, file).value;
+    return v.listeners.map(
+      (l) => `${l.proto} ${l.address}:${l.port}${l.process ? ` ${l.process}/${l.pid}` : ''}`,
+    );
+  };
+  it.each(HEADERLESS)('%s', (file, text, covers, listeners, pids, processes) => {
+    const r = parseSockets(text, file);
+    expect(r.diagnostics).toEqual([]);
+    expect(show(text, file)).toEqual(listeners);
+    expect(r.value.processes.map((p) => p.pid)).toEqual(pids);
+    expect(r.value.header).toBeUndefined();
+    const s = r.value.scope;
+    if (!('value' in s)) throw new Error(`unknown scope: ${s.why}`);
+    expect(coversUdp4Listeners(s.value)).toBe(covers);
+    expect(s.value.processes).toBe(processes);
+  });
+  it('the same listeners, on their own lines, as the listing with its header', () => {
+    const h = parseSockets(SS_H_LUNP, `${PASTED} ss -Hlunp.txt`).value;
+    const w = parseSockets(SS_ULPN, `${NS}ss_-ulpn`).value;
+    expect(h.listeners.map((l) => l.line)).toEqual([1, 2, 3]);
+    expect(w.listeners.map((l) => l.line)).toEqual([2, 3]);
+    expect(h.scope).toEqual(w.scope);
+  });
+  it.each(HEADERLESS_UNKNOWN)('%s: unknown (%s)', (file, text, why, listeners) => {
+    const v = parseSockets(text, file).value;
+    expect(show(text, file)).toEqual(listeners);
+    expect('why' in v.scope && v.scope.why).toMatch(why);
+  });
+  it.each([
+    // a line that is no ss row (a note, a shell prompt) among the rows
+    ['a note among the rows', `# dhcp node\n${SS_H_LUNP}`],
+    ['a prompt before the rows', `[root@net1 ~]# ss -Hlunp\n${SS_H_LUNP}`],
+    // two layouts: rows of two commands pasted together
+    ['two layouts', `${SS_H_LUNP}${SS_H_TULPN}`],
+    // numbers only: no Netid or State column to say it is ss
+    ['queues and addresses only', '0      0      10.0.0.2:40000 10.0.0.5:53\n'],
+    // ss's stderr after a row is not ss's layout
+    ['stderr between rows', `${SS_H_LUNP}Failed to find cgroup2 mount\n${SS_H_LUNP}`],
+  ])('%s: not read as ss output', (_what, text) => {
+    const r = parseSockets(text, `${PASTED} ss -Hlunp.txt`);
+    expect(r.value.listeners).toEqual([]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['not-sockets']);
+    expect('why' in r.value.scope && r.value.scope.why).toMatch(/no ss or netstat listing/);
+  });
+});

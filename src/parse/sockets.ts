@@ -390,6 +390,70 @@ function hostPort(s: string): { address: string; port: number } | undefined {
 
 const SS_USER = /\("((?:[^"\\]|\\.)*)",pid=(\d+),/g;
 
+// ss -H (--no-header): the rows alone. Read only when every row has ss's layout, one for the whole
+// listing: [Netid] [State] Recv-Q Send-Q Local Peer [Process…], with a Netid or a State column to
+// tell it from any other table of numbers (iproute2 ss.c: sock_state_print's names).
+const SS_NETIDS = new Set([...SS_ALL, 'icmp6']);
+const SS_STATES = new Set([
+  'UNKNOWN',
+  'ESTAB',
+  'SYN-SENT',
+  'SYN-RECV',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'TIME-WAIT',
+  'UNCONN',
+  'CLOSE-WAIT',
+  'LAST-ACK',
+  'LISTEN',
+  'CLOSING',
+]);
+/** What ss writes on stderr before its rows (kept in the file by sos and by `2>&1` pastes). */
+const SS_STDERR = /^(?:Failed to find cgroup2 mount|RTNETLINK answers: .+)$/;
+
+export interface HeaderlessLayout {
+  netid: boolean;
+  state: boolean;
+}
+
+/**
+ * Lines that are ss rows printed without a header (`ss -Hulpn`), and the columns they have; undefined
+ * unless every line is one (ss's stderr before the first row, -e/-m/-i continuation lines and blank
+ * lines aside) and they all have one layout, with a Netid or a State column.
+ */
+export function headerlessSsLayout(lines: readonly string[]): HeaderlessLayout | undefined {
+  let layout: HeaderlessLayout | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.trim() === '') continue;
+    if (layout && /^\s/.test(l)) continue;
+    if (!layout && SS_STDERR.test(l)) continue;
+    const t = l.split(/\s+/);
+    let k = 0;
+    const netid = SS_NETIDS.has(t[k]!);
+    if (netid) k++;
+    const state = SS_STATES.has(t[k]!);
+    if (state) k++;
+    if (!netid && !state) return undefined;
+    if (!/^\d+$/.test(t[k] ?? '') || !/^\d+$/.test(t[k + 1] ?? '') || t.length < k + 4) return undefined;
+    if (!layout) layout = { netid, state };
+    else if (layout.netid !== netid || layout.state !== state) return undefined;
+  }
+  return layout;
+}
+
+/** Whether the command's options say it prints no header line (-H, --no-header). */
+function noHeader(c: SocketCommand): boolean {
+  for (const a of c.args) {
+    if (a === '--no-header') return true;
+    if (a.startsWith('--') || !a.startsWith('-')) continue;
+    // Options that take an operand (-A, -f, -N, -F) end the cluster.
+    const cluster = /^-([^AfNF]*)/.exec(a)![1]!;
+    if (cluster.includes('H')) return true;
+  }
+  return false;
+}
+
 /**
  * A socket listing as ss or netstat printed it, read with the command its file's name says
  * (`baseName`), which decides which sockets it covers.
@@ -405,6 +469,13 @@ export function parseSockets(text: string, baseName = ''): Parsed<SocketListingT
   let netid = false;
   let hasState = false;
   let states: SocketScope['states'] | undefined;
+  // ss -H: no header line, read when its rows say so unambiguously.
+  const headerless = headerlessSsLayout(lines);
+  if (headerless) {
+    tool = 'ss';
+    netid = headerless.netid;
+    hasState = headerless.state;
+  }
   lines.forEach((l, i) => {
     const n = i + 1;
     if (tool === undefined && n <= 10) {
@@ -476,9 +547,9 @@ export function parseSockets(text: string, baseName = ''): Parsed<SocketListingT
   });
   // netstat run without root names no process it does not own, and says so.
   const hidden = /^\((?:Not all processes could be identified|No info could be read for "-p")/m.test(text);
-  if (lines.length > 0 && header === undefined)
+  if (lines.length > 0 && tool === undefined)
     diagnostics.push(diag('corrupt', 1, 'not-sockets', 'not netstat or ss output', lines[0]));
-  const scope = listingScope(cmd, cs, { tool, netid, states, hidden });
+  const scope = listingScope(cmd, cs, { tool, netid, states, hidden, headerless: !!headerless });
   return {
     value: {
       ...(cmd ? { command: commandText(cmd) } : {}),
@@ -495,7 +566,13 @@ export function parseSockets(text: string, baseName = ''): Parsed<SocketListingT
 function listingScope(
   cmd: SocketCommand | undefined,
   cs: CommandScope | undefined,
-  seen: { tool?: SocketTool; netid: boolean; states?: SocketScope['states']; hidden: boolean },
+  seen: {
+    tool?: SocketTool;
+    netid: boolean;
+    states?: SocketScope['states'];
+    hidden: boolean;
+    headerless: boolean;
+  },
 ): ScopeResult {
   if (!seen.tool)
     return {
@@ -507,12 +584,21 @@ function listingScope(
     };
   const c = commandText(cmd);
   if (cmd.tool !== seen.tool) return { why: `its name says \`${c}\`, its content is ${seen.tool} output` };
+  // A listing without its header is whole only when the command prints none: else its first lines
+  // may be lost (a paste cut at the top), and with them a listener.
+  if (seen.tool === 'ss' && seen.headerless !== noHeader(cmd))
+    return {
+      why: seen.headerless
+        ? `it has no header line where \`${c}\` prints one: its first lines may be missing`
+        : `it has a header line where \`${c}\` prints none (-H): another command printed it`,
+    };
   if ('why' in cs) return cs;
+  const head = seen.headerless ? 'its rows have' : 'its header has';
   if (seen.tool === 'ss' && seen.netid !== cs.netid)
     return {
       why: seen.netid
-        ? `its header has a Netid column (several socket types) where \`${c}\` lists one`
-        : `its header has no Netid column (one socket type) where \`${c}\` lists several`,
+        ? `${head} a Netid column (several socket types) where \`${c}\` lists one`
+        : `${head} no Netid column (one socket type) where \`${c}\` lists several`,
     };
   if (seen.states && seen.states !== cs.scope.states)
     return {

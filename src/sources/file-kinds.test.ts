@@ -118,6 +118,16 @@ describe('pasted outputs recognised by content', () => {
       'Netid            State             Recv-Q            Send-Q                         Local Address:Port                       Peer Address:Port           Process\nudp              UNCONN            0                 0                                    0.0.0.0:67                              0.0.0.0:*\n',
       'sockets',
     ],
+    [
+      'ss -Hlunp (no header) in a qdhcp namespace',
+      'UNCONN 0      0                                 10.0.0.2:53 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=6))\nUNCONN 0      0                          0.0.0.0%tapfix0:67 0.0.0.0:* users:(("dnsmasq",pid=10980,fd=4))\n',
+      'sockets',
+    ],
+    [
+      'ss -Hano4 (no header) with its stderr first',
+      'RTNETLINK answers: Invalid argument\nudp UNCONN 0      0             10.0.0.2:53 0.0.0.0:*\nudp UNCONN 0      0      0.0.0.0%tapfix0:67 0.0.0.0:*\n',
+      'sockets',
+    ],
   ])('%s', (_what, text, kind) => {
     expect(sniff(text)?.kind).toBe(kind);
   });
@@ -125,6 +135,10 @@ describe('pasted outputs recognised by content', () => {
     'hello\nworld\n',
     '# notes about the case\n',
     'exec of "netstat" failed: No such file or directory\n',
+    // queues and addresses with no Netid or State column: nothing says it is ss
+    '0      0      10.0.0.2:40000 10.0.0.5:53\n',
+    // ss rows under a note that is no row
+    'dhcp node sockets\nUNCONN 0      0      0.0.0.0%tapfix0:67 0.0.0.0:*\n',
   ])('not an output: %j', (text) => {
     expect(sniff(text)).toBeUndefined();
   });

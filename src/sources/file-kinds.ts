@@ -6,6 +6,8 @@
 // too, each with the kind the reader will give its file, so what is collected and what is read
 // cannot drift (file-kinds.test.ts checks every one).
 
+import { headerlessSsLayout } from '../parse/sockets.ts';
+
 export type FileKind =
   | { kind: 'vsctl-show' }
   /** Collected for completeness or for a later issue; not read. */
@@ -232,9 +234,11 @@ export function sniff(text: string): SniffedKind | undefined {
   // ss (any options: `ss -ano -4` in a qdhcp namespace) or netstat's socket table; read in the
   // namespace the file's name says, else not at all.
   // (ss prints no Netid column when it lists one socket type, no State when one state: `ss -ltnp`, `ss -u`.)
+  // ss -H prints no header: rows that all have ss's layout (a Netid or State column, the two queues).
   if (
     /^(?:Netid\s+)?(?:State\s+)?Recv-Q\s+Send-Q\s+Local Address:Port\s/.test(first) ||
-    /^Active Internet connections\b/.test(first)
+    /^Active Internet connections\b/.test(first) ||
+    headerlessSsLayout(lines.slice(0, 50)) !== undefined
   )
     return { kind: 'sockets' };
   return undefined;
