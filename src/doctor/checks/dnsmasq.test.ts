@@ -65,7 +65,7 @@ describe('dnsmasq', () => {
 });
 
 // examples/vxlan-healthy with its qdhcp namespace's `ss -peaonmi` replaced by another listing (the
-// agent's pid file names dnsmasq pid 10834). Listings in the shape ss (iproute2 6.1.0) and netstat
+// agent's pid file names dnsmasq pid 10653). Listings in the shape ss (iproute2 6.1.0) and netstat
 // (net-tools 2.10) print on Debian 12 (src/parse/sockets.test.ts has the captures), pids changed.
 const VX_NET = '3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
 const VX_NS = `qdhcp-${VX_NET}`;
@@ -79,9 +79,9 @@ function vxlanWith(command: string, text: string): { dir: string; file: string }
   return { dir, file };
 }
 const SS_LTNP =
-  'State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\nLISTEN 0      32          10.0.0.2:53        0.0.0.0:*    users:(("dnsmasq",pid=10834,fd=7))\n';
+  'State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\nLISTEN 0      32          10.0.0.2:53        0.0.0.0:*    users:(("dnsmasq",pid=10653,fd=7))\n';
 const NETSTAT_TLNP =
-  'Active Internet connections (only servers)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name    \ntcp        0      0 10.0.0.2:53             0.0.0.0:*               LISTEN      10834/dnsmasq       \n';
+  'Active Internet connections (only servers)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name    \ntcp        0      0 10.0.0.2:53             0.0.0.0:*               LISTEN      10653/dnsmasq       \n';
 
 describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
   it.each([
@@ -92,7 +92,7 @@ describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
     (cmd, text) => {
       const { dir, file } = vxlanWith(cmd, text);
       const d = diagnose(readCase(dir));
-      // Was: PROBLEM "nothing listens on udp port 67 … dnsmasq (pid 10834) … died … pid file is stale",
+      // Was: PROBLEM "nothing listens on udp port 67 … dnsmasq (pid 10653) … died … pid file is stale",
       // its evidence at network/sos_commands/networking/ip_netns:1.
       expect(d.verdict).toBe('healthy');
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
@@ -100,7 +100,7 @@ describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
       const gap = d.findings.find((f) => f.code === 'dnsmasq-listener-unknown')!;
       expect(gap).toMatchObject({ role: 'gap', subject: `network:${VX_NS}` });
       expect(gap.message).toMatch(/lists TCP sockets only/);
-      expect(gap.message).toMatch(/dnsmasq runs \(pid 10834: tcp 10\.0\.0\.2:53\)/);
+      expect(gap.message).toMatch(/dnsmasq runs \(pid 10653: tcp 10\.0\.0\.2:53\)/);
       // Evidence: the listing's header and dnsmasq's line in it, never ip_netns.
       expect(gap.evidence.map((e) => `${e.file?.split('/').pop()}:${e.line}`)).toEqual([
         `${file}:1`,
@@ -113,12 +113,12 @@ describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
   it('a listing covering UDP (ss -ulpn) with dnsmasq on udp :53 and nothing on :67: still a problem, not bound', () => {
     const { dir, file } = vxlanWith(
       'ss_-ulpn',
-      'State  Recv-Q Send-Q   Local Address:Port Peer Address:PortProcess                            \nUNCONN 0      0             10.0.0.2:53        0.0.0.0:*    users:(("dnsmasq",pid=10834,fd=5))\n',
+      'State  Recv-Q Send-Q   Local Address:Port Peer Address:PortProcess                            \nUNCONN 0      0             10.0.0.2:53        0.0.0.0:*    users:(("dnsmasq",pid=10653,fd=5))\n',
     );
     const d = diagnose(readCase(dir));
     expect(d.verdict).toBe('problem');
     const f = d.findings.find((x) => x.code === 'dnsmasq-not-bound')!;
-    expect(f.message).toMatch(/dnsmasq runs \(pid 10834: udp 10\.0\.0\.2:53\)/);
+    expect(f.message).toMatch(/dnsmasq runs \(pid 10653: udp 10\.0\.0\.2:53\)/);
     expect(f.evidence.map((e) => `${e.file?.split('/').pop()}:${e.line}`)).toEqual([
       `${file}:2`,
       `${file}:1`,
@@ -131,7 +131,7 @@ describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
     );
     const d = diagnose(readCase(dir));
     expect(d.verdict).toBe('problem');
-    expect(d.headline).toMatch(/^nothing listens on udp port 67 .*dnsmasq \(pid 10834\) but it died/);
+    expect(d.headline).toMatch(/^nothing listens on udp port 67 .*dnsmasq \(pid 10653\) but it died/);
     const f = d.findings.find((x) => x.code === 'dnsmasq-not-running')!;
     expect(f.evidence[0]!.file).toBe(`network/sos_commands/networking/namespaces/${VX_NS}/${file}`);
     expect(f.evidence[0]!.line).toBe(1);
@@ -145,7 +145,7 @@ describe('dnsmasq and what the socket listing covers (vxlan-healthy)', () => {
     const d = diagnose(readCase(dir));
     expect(d.verdict).toBe('problem');
     const f = d.findings.find((x) => x.code === 'dhcp-not-listening')!;
-    expect(f.rootCause).toMatch(/names no processes; the agent's pid file names pid 10834/);
+    expect(f.rootCause).toMatch(/names no processes; the agent's pid file names pid 10653/);
     expect(JSON.stringify(f)).not.toMatch(/died|stale/);
   });
   it('the example as collected: udp :67 bound, nothing said', () => {
