@@ -62,6 +62,17 @@ describe('sos names (sos/report/plugins openvswitch.py, networking.py)', () => {
   ])('%s → %s', (name, kind) => {
     expect(kindOf(name)).toBe(kind);
   });
+  it.each([
+    // As an operator saves `ovs-ofctl dump-flows --rsort br-int` under sos's naming (published:
+    // HPCC-Cloud-Computing/hpcc-know-how, OpenStack-networking-Layer2-Introduction.md, 3.2.3).
+    ['ovs-ofctl_dump-flows_--rsort_br-int', 'br-int', false, false],
+    ['ovs-ofctl_dump-flows_--sort=priority_br-tun', 'br-tun', false, false],
+    ['ovs-ofctl_dump-flows_--no-stats_--names_br-int', 'br-int', true, true],
+    ['ovs-ofctl_-O_OpenFlow13_dump-flows_--no-names_br_int', 'br_int', false, false],
+    ['ovs-ofctl_dump-flows_br-int_--names', 'br-int', false, true],
+  ])('%s: options before the bridge are options, not its name', (name, bridge, noStats, names) => {
+    expect(classify(name)).toMatchObject({ kind: 'dump-flows', bridge, noStats, names });
+  });
   it('a snap-packaged dump keeps its bridge and version', () => {
     expect(classify('openstack-hypervisor.ovs-ofctl_-O_OpenFlow13_dump-flows_br-int')).toMatchObject({
       bridge: 'br-int',

@@ -46,6 +46,9 @@ const TABLES: Record<string, string> = {
 };
 
 const OPT = '(?:_--?[A-Za-z][A-Za-z0-9-]*(?:_[A-Za-z0-9]+)?)*';
+// Options written between dump-flows and the bridge (`ovs-ofctl dump-flows --rsort br-int`): only
+// ones that take no separate value, so the bridge's name is never read as an option's value.
+const FLOW_OPT = '(?:_--(?:r?sort|no-stats|names|no-names|read-only|strict|color)(?:=[A-Za-z_]+)?)*';
 const IFCONFIG = 'ifconfig(?:_-a)?';
 const IPADDR = 'ip(?:_-[a-z0-9]+)*_(?:a|addr|address)(?:_(?:show|list|ls))?';
 
@@ -68,12 +71,12 @@ const ROWS: Row[] = [
     (m) => ({ kind: 'ofctl-show', bridge: m[2]!, ...(m[1] ? { version: m[1] } : {}) }),
   ],
   [
-    new RegExp(`^ovs-ofctl(?:_-O_(OpenFlow1\\d))?(${OPT})_dump-flows_(.+?)(${OPT})$`),
+    new RegExp(`^ovs-ofctl(?:_-O_(OpenFlow1\\d))?(${OPT})_dump-flows(${FLOW_OPT})_(.+?)(${OPT})$`),
     (m) => ({
       kind: 'dump-flows',
-      bridge: m[3]!,
-      noStats: `${m[2]}${m[4]}`.includes('--no-stats'),
-      names: `${m[2]}${m[4]}`.includes('--names'),
+      bridge: m[4]!,
+      noStats: `${m[2]}${m[3]}${m[5]}`.includes('--no-stats'),
+      names: /--names(?!-)/.test(`${m[2]}${m[3]}${m[5]}`),
       ...(m[1] ? { version: m[1] } : {}),
     }),
   ],
@@ -207,9 +210,11 @@ export function sniff(text: string): SniffedKind | undefined {
   if (/^(?:NXST|OFPST)_FLOW reply\b/.test(first)) return { kind: 'dump-flows', noStats: false, names: false };
   if (/^OFPT_FEATURES_REPLY\b/.test(first) || /^OFPST_PORT_DESC reply\b/.test(first))
     return { kind: 'ofctl-show' };
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(first);
+  // ovs-vsctl show, after any comment lines an operator put above it (`# this is the compute node`).
+  const showFirst = lines.find((l) => !/^\s*#/.test(l))?.trim() ?? '';
+  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(showFirst);
   if (
-    (isUuid || /^Bridge \S/.test(first)) &&
+    (isUuid || /^Bridge \S/.test(showFirst)) &&
     lines.some((l) => /^\s+Bridge \S/.test(l) || /^Bridge \S/.test(l)) &&
     lines.some((l) => /^\s+(?:Port|Interface) \S/.test(l))
   )
