@@ -147,6 +147,9 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     noted++;
     firstNote ??= i;
   };
+  // Comment lines (`# this is the compute node`): an operator's notes on the copy, said once.
+  let comments = 0;
+  let firstComment: number | undefined;
   const refuse = (v: { error: string; open: boolean }, i: number, what: string): void => {
     diagnostics.push(
       v.open
@@ -165,6 +168,13 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     if (uuid) {
       show.uuid = uuid[1]!;
       note({ note: uuid[2] !== undefined }, i);
+      continue;
+    }
+    // ovs-vsctl show starts no line with `#` (it quotes a value holding one): a note on the copy.
+    // One that says lines were left out (`# ...`, `# snip`) is an elision, found before (paste.ts).
+    if (t.startsWith('#')) {
+      comments++;
+      firstComment ??= i;
       continue;
     }
     const om = ovsMessage(t, n);
@@ -305,6 +315,16 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
         'inline-note',
         `${noted === 1 ? 'an inline note after the value' : `inline notes after values on ${noted} lines, the first here`} (blanks, then #: an annotated copy): dropped`,
         lines[firstNote],
+      ),
+    );
+  if (firstComment !== undefined)
+    diagnostics.push(
+      diag(
+        'warning',
+        firstComment + 1,
+        'comment-line',
+        `${comments === 1 ? 'a comment line' : `${comments} comment lines, the first here`} (#: an annotated copy): skipped`,
+        lines[firstComment],
       ),
     );
   if (!sawData && !show.uuid && !diagnostics.some((d) => d.severity === 'ovs'))

@@ -48,6 +48,18 @@ const PROMPT = new RegExp(
 export function isShellPrompt(line: string): boolean {
   return PROMPT.test(line.trim());
 }
+/**
+ * A comment line (`# …`) that says lines were left out, in an output with no `#` line of its own:
+ * a marker (`# ...`, `# [snip]`) or a note that words it (`# other ports removed`).
+ */
+function commentElision(line: string): boolean {
+  const m = /^\s*#+\s*(.*)$/.exec(line);
+  if (!m) return false;
+  return (
+    ELISION.test(m[1]!) ||
+    /\.{3}|…|⋯|\b(?:snip|snipped|omitted|elided|truncated|removed|deleted|left out|cut)\b/i.test(m[1]!)
+  );
+}
 const ENTITY = /&(?:quot|lt|gt|amp|apos|nbsp|#\d{1,6}|#x[0-9a-f]{1,6});/gi;
 
 export interface RepairOptions {
@@ -55,6 +67,11 @@ export interface RepairOptions {
   flows?: boolean;
   /** A log or a service's file, read verbatim: only its elision lines are looked for. */
   elisionsOnly?: boolean;
+  /**
+   * The output prints no line starting with `#` (ovs-vsctl show): a comment line that says lines
+   * were left out is an elision too.
+   */
+  comments?: boolean;
 }
 
 export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
@@ -92,7 +109,7 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
   // 2. Elision lines: the output is an excerpt.
   const elisions: number[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!ELISION.test(lines[i]!)) continue;
+    if (!ELISION.test(lines[i]!) && !(opts.comments && commentElision(lines[i]!))) continue;
     elisions.push(i + 1);
     lines[i] = '';
   }

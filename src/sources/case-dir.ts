@@ -538,7 +538,10 @@ function readHostAt(
           stripped = t.text;
           // A pasted output (not one sos wrote): what the paste did to it is undone first.
           if (f.sniffed || (!/(?:^|\/)sos_commands\//.test(f.rel) && stripped.length <= MAX_SNIFF_BYTES)) {
-            const r = repairPaste(stripped, { flows: f.kind.kind === 'dump-flows' });
+            const r = repairPaste(stripped, {
+              flows: f.kind.kind === 'dump-flows',
+              comments: f.kind.kind === 'vsctl-show',
+            });
             push(f.rel, r.diagnostics);
             excerpt = r.excerpt;
             elisions = r.elisions ?? [];

@@ -89,6 +89,11 @@ describe('pasted outputs recognised by content', () => {
       'vsctl-show',
     ],
     [
+      "ovs-vsctl show under an operator's comment line (the seed, annotated)",
+      '# this is the compute node (dom0)\nBridge "xapi5"\n    fail_mode: secure\n    Port "xapi5"\n        Interface "xapi5"\n            type: internal\n',
+      'vsctl-show',
+    ],
+    [
       'dump-flows with header',
       'NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=1.0s, table=0, n_packets=7, n_bytes=799, idle_age=5, priority=2,in_port=2 actions=drop\n',
       'dump-flows',

@@ -371,3 +371,103 @@ describe('4. a UTF-8 byte order mark: accepted at the start of every file, shown
     expect(escapeControl('\ufeffa\u200bb\u00adc\u2060d')).toBe('\\u{feff}a\\u{200b}b\\xadc\\u{2060}d');
   });
 });
+
+describe('5. a comment line in an ovs-vsctl show (`# this is the compute node`): skipped and said once', () => {
+  // The seed's show annotated as operators annotate pastes: a line above it, one above the new port.
+  const commented = (top: string, mid: string) => (at: (rel: string) => string) =>
+    lines(at(SHOW), (l) => [top, ...l.slice(0, 5), mid, ...l.slice(5)]);
+  /** diagnose --json: the verdict and each finding's code and subject (line numbers move). */
+  const gist = (dir: string) => {
+    const r = run(['diagnose', '--json', dir]);
+    const doc = JSON.parse(r.stdout) as {
+      verdict: string;
+      headline: string;
+      findings: { code: string; subject: string }[];
+    };
+    return {
+      exit: r.status,
+      verdict: doc.verdict,
+      headline: doc.headline,
+      findings: doc.findings.filter((f) => f.code !== 'input-note').map((f) => `${f.code} ${f.subject}`),
+    };
+  };
+  const SEED_GIST = gist(SEED_CASE);
+  it.each<[string, (at: (rel: string) => string) => void, string]>([
+    [
+      'a note above the show and one above the new port (was: exit 2, not an ovs-vsctl show line)',
+      commented('# this is the compute node (dom0)', '    # the new VM, no tag:'),
+      `2 comment lines, the first here (#: an annotated copy): skipped\n  evidence:\n    - # this is the compute node (dom0)  [${SHOW}:1]`,
+    ],
+    [
+      'one note, not indented, between two ports',
+      (at) => lines(at(SHOW), (l) => [...l.slice(0, 5), '#vif16.0 = instance-0000002a', ...l.slice(5)]),
+      `a comment line (#: an annotated copy): skipped\n  evidence:\n    - #vif16.0 = instance-0000002a  [${SHOW}:6]`,
+    ],
+    [
+      'pasted under a name that says nothing, the note first (was: not recognised as ovs-vsctl show)',
+      (at) => {
+        writeFileSync(at('dom0/vsctl-show.txt'), `# dom0 (XenServer 6.5)\n${read(at(SHOW))}`);
+        rmSync(at(SHOW));
+      },
+      'a comment line (#: an annotated copy): skipped\n  evidence:\n    - # dom0 (XenServer 6.5)  [dom0/vsctl-show.txt:1]',
+    ],
+  ])('%s', (_name, edit, note) => {
+    const dir = seedWith(edit);
+    const r = run(['diagnose', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(note);
+    expect(gist(dir)).toEqual(SEED_GIST);
+  });
+  it('the evidence names the port line where it now is', () => {
+    const r = run(['diagnose', seedWith(commented('# compute node', '    # new VM'))]);
+    expect(r.stdout).toContain(`port vif16.0 on xapi5 has no tag  [${SHOW}:8]`);
+  });
+  it('a note that says lines were left out is an elision: an excerpt, what it hides unknown', () => {
+    const r = run(['diagnose', seedWith(commented('# dom0', '    # other ports removed'))]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain(`${SHOW} is an excerpt (lines left out at line 7)`);
+    for (const marker of ['# ...', '#…', '# [snip]', '# (output omitted)', '# snip'])
+      expect(repairPaste(`Bridge b\n${marker}\n    Port p\n`, { comments: true }).elisions).toEqual([2]);
+    // Only where the output has no # line of its own (ovs-vsctl show): elsewhere as before.
+    expect(repairPaste('Bridge b\n# ...\n').elisions).toBeUndefined();
+    expect(repairPaste('Bridge b\n# the compute node\n', { comments: true }).elisions).toBeUndefined();
+  });
+  it('a comment line reads as a blank line of the real outputs, with one note', () => {
+    const real = [
+      join(OWN_FIXTURES, 'field/hotsos-openstack/compute/sos_commands/openvswitch/ovs-vsctl_-t_5_show'),
+      join(STUDY, 'controller/vsctl-show.txt'),
+      join(SEED_CASE, SHOW),
+    ];
+    for (const f of real) {
+      const text = read(f).split('\n');
+      // A note after every third line, indented as the line it follows.
+      const withNotes: string[] = [];
+      const withBlanks: string[] = [];
+      text.forEach((l, i) => {
+        withNotes.push(l);
+        withBlanks.push(l);
+        if (i % 3 === 0 && i < text.length - 1) {
+          withNotes.push(`${/^\s*/.exec(l)![0]}# 메모 ${i}`);
+          withBlanks.push('');
+        }
+      });
+      const noted = parseVsctlShow(withNotes.join('\n'));
+      const blank = parseVsctlShow(withBlanks.join('\n'));
+      expect(noted.value).toEqual(blank.value);
+      expect(noted.diagnostics.filter((d) => d.severity !== 'ovs')).toEqual([
+        expect.objectContaining({ severity: 'warning', code: 'comment-line', line: 2 }),
+      ]);
+    }
+  });
+  it.each([
+    // real corruption stays refused: a note without its #, a # glued to a value
+    ['Bridge b\nthis is the compute node\n    Port p\n', 'not-show'],
+    ['Bridge b\n    Port p#1\n', 'bad-value'],
+  ])('%j: refused as before', (text, code) => {
+    expect(parseVsctlShow(text).diagnostics.map((d) => [d.severity, d.code])).toContainEqual([
+      'corrupt',
+      code,
+    ]);
+  });
+});
