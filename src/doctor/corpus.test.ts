@@ -31,7 +31,7 @@ import {
   tmpCase,
 } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
-import { UFW } from '../testing/iptables-saves.ts';
+import { NEUTRON_HYBRID_2016, UFW } from '../testing/iptables-saves.ts';
 import { diagnose } from './diagnose.ts';
 import type { Diagnosis } from './finding.ts';
 
@@ -411,14 +411,87 @@ const CORPUS: Row[] = [
       expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
       const h = d.findings.find((f) => f.code === 'vm-port-hybrid')!;
       expect(h.message).toMatch(/qbr7f3e1c2a-9b .*iptables.* not modelled/);
+      // compute1's iptables-save is empty (no filter table): the chains cannot be judged.
       expect(d.headline).toMatch(
-        /^the flows deliver the DHCP traffic to qvo7f3e1c2a-9b and back, but .*hybrid plug/,
-      );
-      expect(d.headline).toContain(
-        'chain neutron-openvswi-i7f3e1c2a-9, which must RETURN udp from the DHCP server',
+        /^the flows deliver the DHCP traffic to qvo7f3e1c2a-9b and back, but whether iptables on compute1 lets tap7f3e1c2a-9b's DHCP through qbr7f3e1c2a-9b is unknown: compute1's iptables-save has no filter table; collect `iptables-save -t filter {3}# on compute1: chains neutron-openvswi-o7f3e1c2a-9 and neutron-openvswi-i7f3e1c2a-9/,
       );
     },
   },
+  // --- a hybrid plug judged by the compute node's iptables-save (checks/hybrid-firewall.ts) ---
+  ...(() => {
+    // The VM's port renamed to the published save's VM (qvo0695f2ca-bf: chains
+    // neutron-openvswi-{i,o,s}0695f2ca-b), the save's DHCP port 172.24.220.3 made the case's 10.0.0.2.
+    const IPT = 'compute1/sos_commands/networking/iptables-save';
+    const hybrid = (save: string | null) =>
+      example('vxlan-healthy', (d) => {
+        rmSync(join(d, 'compute1/etc/openvswitch/conf.db'));
+        renameEverywhere(d, 'tap7f3e1c2a-9b', 'qvo0695f2ca-bf');
+        edit(join(d, 'links.txt'), /^.*qvo0695f2ca-bf.*\n/m, '');
+        if (save === null) rmSync(join(d, IPT));
+        else writeFileSync(join(d, IPT), save.replaceAll('172.24.220.3/32', '10.0.0.2/32'));
+      });
+    const codes = (d: Diagnosis) => d.findings.filter((f) => f.code.startsWith('hybrid-firewall'));
+    return [
+      {
+        // Was 'undecided' (vm-port-hybrid: "what qbr and iptables do to DHCP is not modelled").
+        name: "vxlan-healthy with the VM hybrid-plugged (qvo0695f2ca-bf) and compute1's save Neutron's chains for it (published iptables-save): healthy",
+        build: () => hybrid(NEUTRON_HYBRID_2016),
+        verdict: 'healthy',
+        check: (d: Diagnosis) => {
+          const [f, ...rest] = codes(d);
+          expect(rest).toEqual([]);
+          expect(f!.code).toBe('hybrid-firewall-pass');
+          expect(f!.message).toContain(
+            "iptables on compute1 lets tap0695f2ca-bf's DHCP through qbr0695f2ca-bf: the DISCOVER/REQUEST (0.0.0.0:68 → 255.255.255.255:67, tap0695f2ca-bf → qvb0695f2ca-bf) is accepted at neutron-openvswi-sg-chain rule 5",
+          );
+          expect(f!.message).toContain('the OFFER/ACK (10.0.0.2:67 → 10.0.0.3 or 255.255.255.255:68');
+          expect(f!.message).toContain('net.bridge.bridge-nf-call-iptables=1');
+        },
+      },
+      {
+        name: '…the ingress chain without its DHCP RETURNs (and without the ipset rule): problem at neutron-openvswi-sg-fallback, the ingress chain named',
+        build: () =>
+          hybrid(
+            NEUTRON_HYBRID_2016.split('\n')
+              .filter(
+                (l) =>
+                  !(l.startsWith('-A neutron-openvswi-i0695f2ca-b ') && /--sport 67|--match-set/.test(l)),
+              )
+              .join('\n'),
+          ),
+        verdict: 'problem',
+        code: 'hybrid-firewall-drop',
+        check: (d: Diagnosis) => {
+          const f = codes(d)[0]!;
+          expect(f.message).toContain(
+            "iptables on compute1 drops tap0695f2ca-bf's DHCP in qbr0695f2ca-bf: the OFFER/ACK (10.0.0.2:67 → 10.0.0.3 or 255.255.255.255:68, qvb0695f2ca-bf → tap0695f2ca-bf) at neutron-openvswi-sg-fallback rule 1",
+          );
+          expect(f.evidence[0]).toEqual({
+            text: '-A neutron-openvswi-sg-fallback -m comment --comment "Default drop rule for unmatched traffic." -j DROP',
+            file: IPT,
+            line: 164,
+          });
+          expect(d.headline).toContain(
+            'neutron-openvswi-i0695f2ca-b has no rule that RETURNs the DHCP server',
+          );
+          expect(f.fix[0]).toMatch(/^openstack port show -c security_group_ids -c port_security_enabled /);
+          expect(f.fix[1]).toMatch(/^# changes state, on compute1:/);
+        },
+      },
+      {
+        name: "…compute1's iptables-save absent: undecided, the command named",
+        build: () => hybrid(null),
+        verdict: 'undecided',
+        check: (d: Diagnosis) => {
+          expect(codes(d).map((f) => f.code)).toEqual(['hybrid-firewall-unknown']);
+          expect(d.headline).toContain(
+            'the case has no iptables-save of compute1; collect `iptables-save -t filter',
+          );
+          expect(d.collectNext.join('\n')).toContain('iptables-save -t filter   # on compute1');
+        },
+      },
+    ] satisfies Row[];
+  })(),
   {
     // Was 'problem' tunnel-flood-missing: the flood flow, cut after `output:2` (its `,output:3`
     // gone), is the last line of dumps without their final newline: it may be cut there.

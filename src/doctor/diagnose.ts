@@ -16,6 +16,7 @@ import { deadVlan } from './checks/dead-vlan.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
+import { hybridFirewall, hybridNames } from './checks/hybrid-firewall.ts';
 import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
 import { structure } from './checks/structure.ts';
@@ -38,6 +39,7 @@ export const CHECKS: readonly Check[] = [
   vmPortUntagged,
   deadVlan,
   dhcpDropFlow,
+  hybridFirewall,
   vlanMismatch,
   ...OVERLAY_CHECKS,
   dhcpPort,
@@ -87,14 +89,14 @@ function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
       ],
     );
   // Hybrid plugging (the iptables firewall driver): VM tap → qbr Linux bridge → qvb/qvo veth.
-  const id = /^qvo(.+)$/.exec(vm.port.name)?.[1];
-  if (id)
+  const n = hybridNames(vm.port.name);
+  if (n)
     note(
       'vm-port-hybrid',
-      `${vm.port.name} is a hybrid plug: the VM's tap${id} sits on the Linux bridge qbr${id}, joined to OVS by the veth qvb${id}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what qbr${id} and iptables do to DHCP is not modelled`,
+      `${vm.port.name} is a hybrid plug: the VM's ${n.tap} sits on the Linux bridge ${n.qbr}, joined to OVS by the veth ${n.qvb}/${vm.port.name}, where the iptables firewall filters; the traces start and end at ${vm.port.name}, and what ${n.qbr} and iptables do to DHCP is judged from ${vm.host.name}'s iptables-save (hybrid-firewall), ${n.qbr}'s own forwarding is not modelled`,
       [],
       [
-        `ip -d link show master ${shellWord(`qbr${id}`)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and chain neutron-openvswi-i${id.slice(0, 10)}, which must RETURN udp from the DHCP server (sport 67, dport 68)`,
+        `ip -d link show master ${shellWord(n.qbr)}; iptables-save -t filter   # on ${vm.host.name}: the bridge's ports, and chain ${n.ingress}, which must RETURN udp from the DHCP server (sport 67, dport 68)`,
       ],
     );
   return out;
@@ -216,7 +218,14 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   // A hybrid plug: qbr and the iptables firewall, which the model does not follow, stand between
   // the OFFER at qvo and the VM (a server's DHCPACK does not show the VM got it: a rebooting client
   // asks without an OFFER, and an old exchange says nothing of today's).
-  const hybrid = findings.find((f) => f.code === 'vm-port-hybrid');
+  // Unless iptables-save proves both directions pass (hybrid-firewall-pass for that port).
+  const hybrid = findings.find(
+    (f) =>
+      f.code === 'vm-port-hybrid' &&
+      !findings.some((g) => g.code === 'hybrid-firewall-pass' && g.subject === f.subject),
+  );
+  const hybridGap =
+    hybrid && findings.find((g) => g.role === 'gap' && g.subject === hybrid.subject && g.fix.length);
   if (provenPaths && !contradicted && leaning.length === 0 && !firewall && !hybrid) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>
@@ -251,7 +260,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       firewall && provenPaths && !contradicted && leaning.length === 0
         ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
         : hybrid && provenPaths && !contradicted && leaning.length === 0
-          ? `the flows deliver the DHCP traffic to ${hybrid.subject.split(':').pop()} and back, but ${hybrid.message}; check \`${hybrid.fix[0]}\``
+          ? `the flows deliver the DHCP traffic to ${hybrid.subject.split(':').pop()} and back, but ${hybridGap ? hybridGap.message : hybrid.message}; ${hybridGap ? 'collect' : 'check'} \`${(hybridGap ?? hybrid).fix[0]}\``
           : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
     findings,
     paths,

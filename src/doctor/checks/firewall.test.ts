@@ -5,10 +5,11 @@
 // compute2 172.16.0.12, network 172.16.0.13 receiving.
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../parse/services.ts';
-import { UFW } from '../../testing/iptables-saves.ts';
+import { NEUTRON_HYBRID_2016, UFW } from '../../testing/iptables-saves.ts';
 import {
   type Decider,
   evaluateChain,
+  type FilterPacket,
   type FilterTable,
   insertAt,
   parseRule,
@@ -224,7 +225,9 @@ describe('a tunnel packet through a filter chain, in order', () => {
       vxlan(C1),
       'accept tunnels#1',
     ],
-    ['peer behind -i eth1 and conntrack', HARDENED, 'INPUT', vxlan(C2), 'unknown INPUT#2 tunnels#3'],
+    // Only -i eth1 leaves it open: a VXLAN packet is never ESTABLISHED, so INPUT#2 decides nothing
+    // (was 'unknown INPUT#2 tunnels#3': every state world open alike now names only what opens them).
+    ['peer behind -i eth1 and conntrack', HARDENED, 'INPUT', vxlan(C2), 'unknown tunnels#3'],
     [
       'RETURNed to INPUT, LOG goes on, policy DROP (never ESTABLISHED: conntrack accepts nothing)',
       HARDENED,
@@ -345,5 +348,85 @@ describe('a tunnel packet through a filter chain, in order', () => {
       ],
     };
     expect(evaluateChain(t, 'INPUT', vxlan(C1)).verdict).toBe('unknown');
+  });
+});
+
+// A hybrid plug's DHCP through Neutron's per-port chains (iptables_hybrid), in the published save
+// of a compute node (testing/iptables-saves.ts NEUTRON_HYBRID_2016: VM tap0695f2ca-bf, DHCP ports
+// 172.24.220.2 and .3). The bridge forwards each frame between the VM's tap and the qvb veth.
+describe("a hybrid plug's DHCP in FORWARD (bridged, physdev known)", () => {
+  const ID = '0695f2ca-bf';
+  const discover: FilterPacket = {
+    proto: 'udp',
+    src: '0.0.0.0',
+    dst: '255.255.255.255',
+    sport: 68,
+    dport: 67,
+    local: false,
+    bridged: { bridge: `qbr${ID}`, in: `tap${ID}`, out: `qvb${ID}` },
+    states: ['NEW', 'UNTRACKED'],
+  };
+  const offer = (src: string | undefined): FilterPacket => ({
+    proto: 'udp',
+    ...(src ? { src } : {}),
+    dst: '255.255.255.255',
+    sport: 67,
+    dport: 68,
+    local: false,
+    bridged: { bridge: `qbr${ID}`, in: `qvb${ID}`, out: `tap${ID}` },
+    states: ['NEW', 'UNTRACKED'],
+  });
+  const t = filterOf(NEUTRON_HYBRID_2016);
+  const rulesOf = (o: ReturnType<typeof evaluateChain>) =>
+    o.verdict === 'unknown'
+      ? []
+      : o.by.map((d) => (d.kind === 'rule' ? `${d.rule.chain} ${d.rule.index}` : d.chain));
+
+  it('the DISCOVER: "Allow DHCP client traffic" RETURNs it, sg-chain ACCEPTs', () => {
+    const o = evaluateChain(t, 'FORWARD', discover);
+    expect(o.verdict).toBe('accept');
+    expect(rulesOf(o)).toEqual(['neutron-openvswi-sg-chain 5']);
+  });
+
+  it("the OFFER from a DHCP port's address: RETURNed by the ingress chain, accepted", () => {
+    for (const ip of ['172.24.220.2', '172.24.220.3'])
+      expect(evaluateChain(t, 'FORWARD', offer(ip)).verdict).toBe('accept');
+  });
+
+  it('the OFFER from another address: the ipset rule decides, so unknown (the set is not in the case)', () => {
+    const o = evaluateChain(t, 'FORWARD', offer('172.24.220.9'));
+    expect(o.verdict).toBe('unknown');
+    expect(o.verdict === 'unknown' && o.unsure.map((u) => u.rule.text)).toEqual([
+      expect.stringContaining('--match-set NIPv4e7b85005-a11b-405e-a60f- src -j RETURN'),
+    ]);
+  });
+
+  it("the OFFER with the server's address unknown: the -s rules are open, unknown", () => {
+    expect(evaluateChain(t, 'FORWARD', offer(undefined)).verdict).toBe('unknown');
+  });
+
+  it('the ingress chain without the DHCP RETURNs nor the ipset rule: dropped by sg-fallback', () => {
+    const cut: FilterTable = {
+      ...t,
+      rules: t.rules.filter(
+        (r) => !(r.chain === 'neutron-openvswi-i0695f2ca-b' && /--sport 67|--match-set/.test(r.text)),
+      ),
+    };
+    const o = evaluateChain(cut, 'FORWARD', offer('172.24.220.2'));
+    expect(o.verdict).toBe('drop');
+    expect(rulesOf(o)).toEqual(['neutron-openvswi-sg-fallback 1']);
+    // The DISCOVER is unaffected.
+    expect(evaluateChain(cut, 'FORWARD', discover).verdict).toBe('accept');
+  });
+
+  it("another VM's ports never match: the DISCOVER of a port without chains ends at FORWARD's own rules", () => {
+    const other = { ...discover, bridged: { bridge: 'qbrffff', in: 'tapffff', out: 'qvbffff' } };
+    // FORWARD's virbr0 rules: -i/-o are the bridge (qbrffff), not virbr0; the policy ACCEPT.
+    expect(evaluateChain(t, 'FORWARD', other).verdict).toBe('accept');
+  });
+
+  it('a tunnel packet still never matches a VM device (not bridged)', () => {
+    const o = evaluateChain(t, 'INPUT', vxlan(C1));
+    expect(o.verdict).not.toBe('drop');
   });
 });

@@ -1,5 +1,7 @@
-// What a host's iptables filter table does with one tunnel packet (UDP to the tunnel port, or GRE)
-// from a peer's underlay address to this host's: the chain evaluated in order, as the kernel does.
+// What a host's iptables filter table does with one packet: a tunnel packet (UDP to the tunnel
+// port, or GRE) from a peer's underlay address to this host's, or a VM's DHCP packet that a hybrid
+// plug's Linux bridge (qbr) forwards between the VM's tap and the qvb veth (br_netfilter hands it
+// to FORWARD with its bridge ports for physdev): the chain evaluated in order, as the kernel does.
 // The first rule that matches decides; jumps into user chains are followed (and RETURN, goto, the
 // built-in chain's policy); a rule with a match the table below does not decide for this packet
 // (an interface, a module it does not know) may or may not match, so both ways are followed: the
@@ -9,16 +11,29 @@ import type { Evidence } from '../../model/evidence.ts';
 
 export interface TunnelPacket {
   proto: 'udp' | 'gre';
-  /** The sender's underlay address; undefined when the trace does not know it. */
+  /** The sender's address; undefined when the case does not know it. */
   src?: string;
-  dst: string;
-  /** UDP destination port (4789 VXLAN, 6081 Geneve). */
+  /** Its destination address; undefined when the case does not know it. */
+  dst?: string;
+  /** UDP destination port (4789 VXLAN, 6081 Geneve; 67/68 DHCP). */
   dport?: number;
+  /** UDP source port when known (DHCP: 68 from the client, 67 from the server); undefined: a tunnel's hash port. */
+  sport?: number;
   /** The destination is an address of this host (INPUT), not one it forwards to (FORWARD). */
   local: boolean;
-  /** Its conntrack state; undefined: any (evaluateChain tries each of CONNTRACK_WORLDS). */
+  /**
+   * A frame a Linux bridge forwards (br_netfilter: FORWARD sees it with `-i`/`-o` the bridge and
+   * physdev the bridge ports it enters and leaves by); undefined: routed (a tunnel packet).
+   */
+  bridged?: { bridge: string; in: string; out?: string };
+  /** Its conntrack state; undefined: any it can have (evaluateChain tries each of `states`). */
   state?: ConntrackState;
+  /** The states it can have, one per walk; undefined: a tunnel packet's (worldsOf). */
+  states?: readonly ConntrackState[];
 }
+
+/** Any packet the evaluator walks (a tunnel packet, or a bridged DHCP packet). */
+export type FilterPacket = TunnelPacket;
 
 /**
  * The conntrack states a well-formed tunnel packet (UDP to the tunnel port, or GRE) can have, one
@@ -39,8 +54,8 @@ export type ConntrackState = (typeof CONNTRACK_WORLDS)[number];
  * ever the reply of another's tuple. GRE is tracked by addresses (and key), so the peer's own GRE
  * packets are replies.
  */
-function worldsOf(proto: TunnelPacket['proto']): readonly ConntrackState[] {
-  return proto === 'udp' ? ['NEW', 'UNTRACKED'] : CONNTRACK_WORLDS;
+function worldsOf(p: TunnelPacket): readonly ConntrackState[] {
+  return p.states ?? (p.proto === 'udp' ? ['NEW', 'UNTRACKED'] : CONNTRACK_WORLDS);
 }
 
 export interface FilterTable {
@@ -155,13 +170,24 @@ function allPorts(list: string): Tri | [Tri, string] {
 }
 
 /** An address match; why, when it cannot say. */
-function addr(net: string, a: string | undefined): Tri | [Tri, string] {
+function addr(net: string, a: string | undefined, whose: string): Tri | [Tri, string] {
   const r = inNet(net, a);
   if (r !== 'maybe') return r;
   return [
     'maybe',
-    a === undefined ? "the sender's address is not known" : `${net} is not an address it reads`,
+    a === undefined ? `the ${whose} address is not known` : `${net} is not an address it reads`,
   ];
+}
+
+/** A device name against an iptables interface pattern (`+` at the end matches any suffix). */
+function devIs(pattern: string, dev: string): Tri {
+  return pattern.endsWith('+')
+    ? dev.startsWith(pattern.slice(0, -1))
+      ? 'yes'
+      : 'no'
+    : pattern === dev
+      ? 'yes'
+      : 'no';
 }
 
 const OTHER_PROTOCOLS = new Set(
@@ -179,22 +205,29 @@ const MATCHES: Record<string, (arg: string, p: TunnelPacket) => Tri | [Tri, stri
     if (x === 'gre' || x === '47') return p.proto === 'gre' ? 'yes' : 'no';
     return OTHER_PROTOCOLS.has(x) || /^\d+$/.test(x) ? 'no' : ['maybe', `protocol ${a} is not one it knows`];
   },
-  '-s': (a, p) => addr(a, p.src),
-  '-d': (a, p) => addr(a, p.dst),
-  // A peer's packets never arrive on the loopback; which other device they arrive on, the case does not say.
-  '-i': (a) =>
-    a === '+'
-      ? 'yes'
-      : a === 'lo'
-        ? 'no'
-        : ['maybe', 'the device the tunnel traffic arrives on is not known'],
-  '-o': () => ['maybe', 'the device the tunnel traffic leaves by is not known'],
+  '-s': (a, p) => addr(a, p.src, "sender's"),
+  '-d': (a, p) => addr(a, p.dst, 'destination'),
+  // A bridged frame's in and out devices are the bridge itself (br_netfilter). A peer's packets
+  // never arrive on the loopback; which other device they arrive on, the case does not say.
+  '-i': (a, p) =>
+    p.bridged
+      ? devIs(a, p.bridged.bridge)
+      : a === '+'
+        ? 'yes'
+        : a === 'lo'
+          ? 'no'
+          : ['maybe', 'the device the tunnel traffic arrives on is not known'],
+  '-o': (a, p) =>
+    p.bridged
+      ? devIs(a, p.bridged.bridge)
+      : ['maybe', 'the device the tunnel traffic leaves by is not known'],
   '-m': () => 'yes', // loads a module; its options decide
   '--dport': (a, p) => inPorts(a, p.dport),
   '--dports': (a, p) => inPorts(a, p.dport),
-  '--ports': (a, p) => (inPorts(a, p.dport) === 'yes' ? 'yes' : allPorts(a)),
-  '--sport': allPorts,
-  '--sports': allPorts,
+  '--ports': (a, p) =>
+    inPorts(a, p.dport) === 'yes' ? 'yes' : p.sport !== undefined ? inPorts(a, p.sport) : allPorts(a),
+  '--sport': (a, p) => (p.sport !== undefined ? inPorts(a, p.sport) : allPorts(a)),
+  '--sports': (a, p) => (p.sport !== undefined ? inPorts(a, p.sport) : allPorts(a)),
   '--comment': () => 'yes',
   '--dst-type': (a, p) =>
     p.local && a.split(',').includes('LOCAL')
@@ -208,12 +241,27 @@ const MATCHES: Record<string, (arg: string, p: TunnelPacket) => Tri | [Tri, stri
   // this host (or by it), never bridged through a VM's device (tap/qvb/qvo): a VM's device never
   // matches; --physdev-is-bridged is set only for a packet the bridge forwards, never for one
   // delivered to this host (INPUT), nor --physdev-out; a bridge port under the underlay address, may be.
-  '--physdev-in': (a) => (VM_DEVICE.test(a) ? 'no' : ['maybe', 'the underlay NIC may be a bridge port']),
+  // A frame a bridge forwards (FORWARD): its ports are known, it is bridged, it enters and leaves
+  // by bridge ports (the out port unknown only when the caller does not give it).
+  '--physdev-in': (a, p) =>
+    p.bridged
+      ? devIs(a, p.bridged.in)
+      : VM_DEVICE.test(a)
+        ? 'no'
+        : ['maybe', 'the underlay NIC may be a bridge port'],
   '--physdev-out': (a, p) =>
-    p.local || VM_DEVICE.test(a) ? 'no' : ['maybe', 'the bridge port it leaves by is not known'],
-  '--physdev-is-bridged': (_, p) => (p.local ? 'no' : ['maybe', 'whether it is bridged is not known']),
-  '--physdev-is-out': (_, p) => (p.local ? 'no' : ['maybe', 'whether it is bridged is not known']),
-  '--physdev-is-in': () => ['maybe', 'the underlay NIC may be a bridge port'],
+    p.bridged
+      ? p.bridged.out !== undefined
+        ? devIs(a, p.bridged.out)
+        : ['maybe', 'the bridge port it leaves by is not known']
+      : p.local || VM_DEVICE.test(a)
+        ? 'no'
+        : ['maybe', 'the bridge port it leaves by is not known'],
+  '--physdev-is-bridged': (_, p) =>
+    p.bridged ? (p.local ? 'no' : 'yes') : p.local ? 'no' : ['maybe', 'whether it is bridged is not known'],
+  '--physdev-is-out': (_, p) =>
+    p.bridged ? (p.local ? 'no' : 'yes') : p.local ? 'no' : ['maybe', 'whether it is bridged is not known'],
+  '--physdev-is-in': (_, p) => (p.bridged ? 'yes' : ['maybe', 'the underlay NIC may be a bridge port']),
 };
 /** Options that take no argument. */
 const FLAGS = new Set(['--physdev-is-bridged', '--physdev-is-out', '--physdev-is-in']);
@@ -281,12 +329,23 @@ type End =
  */
 export function evaluateChain(t: FilterTable, chain: string, p: TunnelPacket): FirewallOutcome {
   if (p.state !== undefined) return evaluateOne(t, chain, p);
-  const worlds = worldsOf(p.proto).map((state) => evaluateOne(t, chain, { ...p, state }));
+  const worlds = worldsOf(p).map((state) => evaluateOne(t, chain, { ...p, state }));
   for (const v of ['accept', 'drop'] as const)
     if (worlds.every((w) => w.verdict === v)) {
       const by = worlds.flatMap((w) => (w.verdict === v ? w.by : []));
       return { verdict: v, by: by.filter((d, i) => by.findIndex((e) => sameDecider(d, e)) === i) };
     }
+  // Every world open alike (a rule other than a state test decides): those rules, not the state tests.
+  if (worlds.every((w) => w.verdict === 'unknown')) {
+    const unsure = worlds.flatMap((w) => (w.verdict === 'unknown' ? w.unsure : []));
+    return {
+      verdict: 'unknown',
+      unsure: unsure.filter(
+        (u, i) =>
+          unsure.findIndex((v) => v.rule.chain === u.rule.chain && v.rule.index === u.rule.index) === i,
+      ),
+    };
+  }
   const open = evaluateOne(t, chain, p);
   return open.verdict === 'unknown'
     ? open

@@ -1,0 +1,295 @@
+// A hybrid-plugged VM (Neutron's iptables_hybrid driver: the VM's tap<id> on the Linux bridge
+// qbr<id>, joined to br-int by the veth qvb<id>/qvo<id>): what the compute node's iptables filter
+// table does with its DHCP exchange, evaluated rule by rule (firewall.ts) from its iptables-save.
+// The bridge hands each frame it forwards to FORWARD (br_netfilter) with physdev naming the ports:
+// the DISCOVER/REQUEST enters by tap<id> and leaves by qvb<id> (neutron-openvswi-FORWARD →
+// neutron-openvswi-sg-chain → neutron-openvswi-o<id10>, whose "Allow DHCP client traffic" RETURN
+// takes it), the OFFER/ACK enters by qvb<id> and leaves by tap<id> (→ neutron-openvswi-i<id10>,
+// which must RETURN udp 67→68 from the DHCP port's address, else neutron-openvswi-sg-fallback
+// drops it). The copy a broadcast also delivers to qbr itself (INPUT) does not reach the VM nor
+// the server, so it does not matter here. Both are NEW (or untracked): neither is a reply to the
+// other's tuple (0.0.0.0:68→255.255.255.255:67, server:67→VM or broadcast:68).
+// A proven drop is the cause; a proven pass lets the verdict follow the flows; what the rules or
+// the case leave open (an unmodelled match, the server's address, the save or the port's chains
+// missing) is a gap naming what to collect. Assumed, and printed: the bridge hands frames to
+// iptables (net.bridge.bridge-nf-call-iptables=1, which the iptables_hybrid driver needs).
+import { findExcerpt } from '../../model/snapshot.ts';
+import { operands, shellWord } from '../../runner/runner.ts';
+import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
+import type { Check } from './check.ts';
+import { evid } from './check.ts';
+import { excerptGap } from './excerpt.ts';
+import {
+  type Decider,
+  evaluateChain,
+  type FilterPacket,
+  type FilterRule,
+  type FilterTable,
+} from './firewall.ts';
+
+/** The hybrid plug's names for a qvo port (Neutron: the port id's first 11 characters; chains 10). */
+export function hybridNames(
+  qvo: string,
+): { id: string; tap: string; qvb: string; qbr: string; ingress: string; egress: string } | undefined {
+  const id = /^qvo(.+)$/.exec(qvo)?.[1];
+  if (!id) return undefined;
+  return {
+    id,
+    tap: `tap${id}`,
+    qvb: `qvb${id}`,
+    qbr: `qbr${id}`,
+    ingress: `neutron-openvswi-i${id.slice(0, 10)}`,
+    egress: `neutron-openvswi-o${id.slice(0, 10)}`,
+  };
+}
+
+type Verdict =
+  | { verdict: 'accept'; by: Decider[] }
+  | { verdict: 'drop'; by: Decider[] }
+  | { verdict: 'unknown'; unsure: { rule: FilterRule; why: string }[] };
+
+/** One verdict over several packets (every address the case leaves possible): decided only when all agree. */
+function combine(t: FilterTable, packets: FilterPacket[]): Verdict {
+  const outs = packets.map((p) => evaluateChain(t, 'FORWARD', p));
+  for (const v of ['accept', 'drop'] as const)
+    if (outs.every((o) => o.verdict === v)) {
+      const by = outs.flatMap((o) => (o.verdict === v ? o.by : []));
+      return {
+        verdict: v,
+        by: by.filter((d, i) => by.findIndex((e) => deciderKey(e) === deciderKey(d)) === i),
+      };
+    }
+  const unsure = outs.flatMap((o) => (o.verdict === 'unknown' ? o.unsure : []));
+  if (unsure.length) return { verdict: 'unknown', unsure };
+  // Some addresses pass, others drop: which the server sends from (or to) decides.
+  return {
+    verdict: 'unknown',
+    unsure: outs.flatMap((o) =>
+      o.verdict === 'unknown'
+        ? []
+        : o.by.flatMap((d) =>
+            d.kind === 'rule'
+              ? [{ rule: d.rule, why: "which address the server's reply carries decides" }]
+              : [],
+          ),
+    ),
+  };
+}
+
+const deciderKey = (d: Decider): string =>
+  d.kind === 'rule'
+    ? `${d.rule.chain}\u0000${d.rule.index}`
+    : `p${d.chain}\u0000${d.last.chain}\u0000${d.last.index}`;
+
+export function deciderText(d: Decider): string {
+  if (d.kind === 'rule') return `${d.rule.chain} rule ${d.rule.index} \`${d.rule.text}\``;
+  const where = d.last.index !== undefined ? ` (RETURNed by ${d.last.chain} rule ${d.last.index})` : '';
+  return `${d.chain}'s policy ${d.policy}${where}`;
+}
+
+const deciderEvidence = (d: Decider): EvidenceItem =>
+  d.kind === 'rule' ? evid(d.rule.text, d.rule.from) : evid(`:${d.chain} ${d.policy}`, d.from);
+
+/** The VM's address from the DHCP agent's hosts file (by its MAC), when the case has it. */
+function vmAddress(ctx: DoctorContext, vm: VmPort): string | undefined {
+  if (!vm.mac) return undefined;
+  const mac = vm.mac.toLowerCase();
+  const ips = new Set(
+    ctx.snapshot.hosts.flatMap((h) =>
+      h.dhcpNetworks.flatMap((n) => (n.hosts ?? []).filter((e) => e.mac === mac && e.ip).map((e) => e.ip!)),
+    ),
+  );
+  return ips.size === 1 ? [...ips][0] : undefined;
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const num = (a: string): number => a.split('.').reduce((x, o) => ((x << 8) | Number(o)) >>> 0, 0);
+const sameNet = (a: string, b: string, len: number): boolean =>
+  len === 0 || num(a) >>> (32 - len) === num(b) >>> (32 - len);
+
+/**
+ * The addresses an OFFER can come from: every DHCP server's IPv4 addresses (not the metadata
+ * 169.254.169.254 nor loopback), those on the VM's subnet when the VM's address is known and some
+ * are. Every one is evaluated: a drop is proven only when each server's reply is dropped.
+ */
+function serverAddresses(servers: readonly DhcpServer[], vmIp: string | undefined): string[] {
+  const all = servers.flatMap((srv) =>
+    srv.device.addresses.filter(
+      (a) => a.family === 'inet' && IPV4.test(a.address) && !/^(169\.254|127)\./.test(a.address),
+    ),
+  );
+  const on = vmIp ? all.filter((a) => sameNet(a.address, vmIp, a.prefixlen)) : all;
+  return [...new Set((on.length ? on : all).map((a) => a.address))];
+}
+
+const DHCP_STATES = ['NEW', 'UNTRACKED'] as const;
+
+export const hybridFirewall: Check = {
+  id: 'hybrid-firewall',
+  title: "a hybrid plug's iptables chains drop the VM's DHCP",
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const vm of ctx.vms) {
+      const n = hybridNames(vm.port.name);
+      if (n) out.push(judge(ctx, vm, n));
+    }
+    return out;
+  },
+};
+
+function judge(ctx: DoctorContext, vm: VmPort, n: NonNullable<ReturnType<typeof hybridNames>>): Finding {
+  const h = vm.host;
+  const subject = `${h.name}:${vm.bridge.name}:${vm.port.name}`;
+  const gap = (message: string, fix: string[], evidence: EvidenceItem[] = []): Finding => ({
+    code: 'hybrid-firewall-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject,
+    message,
+    evidence,
+    fix,
+  });
+  const save = `iptables-save -t filter   # on ${h.name}: chains ${n.egress} and ${n.ingress}, which decide ${n.tap}'s DHCP`;
+  const filter = h.iptables?.filter;
+  if (!h.iptables)
+    return gap(
+      `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: the case has no iptables-save of ${h.name}`,
+      [save],
+    );
+  if (!filter)
+    return gap(
+      `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: ${h.name}'s iptables-save has no filter table`,
+      [save],
+      [evid(`${h.iptables.rules} rule(s), no *filter`, h.iptables.from)],
+    );
+  const missing = [n.egress, n.ingress].filter((c) => !filter.chains.some((x) => x.name === c));
+  const ids = vm.port.interfaces[0]?.externalIds;
+  const portId = ids?.known ? ids.value['iface-id'] : undefined;
+  const portShow = `openstack port show -c security_group_ids -c port_security_enabled ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'}   # the port's security groups (port security off: the agent sets up no chains)`;
+  if (missing.length)
+    return gap(
+      `${h.name}'s iptables-save has no chain ${missing.join(' nor ')}: the agent has not set up ${n.tap}'s security group chains (port security off, the port not yet processed, or a save from before), so what iptables does to its DHCP is unknown`,
+      [save, portShow],
+      [evid(`${filter.chains.length} chains in *filter`, h.iptables.from)],
+    );
+  const bridgedOut = { bridge: n.qbr, in: n.tap, out: n.qvb };
+  const discover = combine(filter, [
+    {
+      proto: 'udp',
+      src: '0.0.0.0',
+      dst: '255.255.255.255',
+      sport: 68,
+      dport: 67,
+      local: false,
+      bridged: bridgedOut,
+      states: DHCP_STATES,
+    },
+  ]);
+  const vmIp = vmAddress(ctx, vm);
+  const srcs = serverAddresses(ctx.servers, vmIp);
+  const dsts = [vmIp, '255.255.255.255'];
+  const offer = combine(
+    filter,
+    (srcs.length ? srcs : [undefined]).flatMap((src) =>
+      dsts.map(
+        (dst): FilterPacket => ({
+          proto: 'udp',
+          ...(src ? { src } : {}),
+          ...(dst ? { dst } : {}),
+          sport: 67,
+          dport: 68,
+          local: false,
+          bridged: { bridge: n.qbr, in: n.qvb, out: n.tap },
+          states: DHCP_STATES,
+        }),
+      ),
+    ),
+  );
+  const from = srcs.length ? srcs.join(' or ') : 'the DHCP server (its address is not in the case)';
+  const what = {
+    discover: `the DISCOVER/REQUEST (0.0.0.0:68 → 255.255.255.255:67, ${n.tap} → ${n.qvb})`,
+    offer: `the OFFER/ACK (${from}:67 → ${vmIp ?? "the VM's address"} or 255.255.255.255:68, ${n.qvb} → ${n.tap})`,
+  };
+  const dirs = [
+    ['discover', discover],
+    ['offer', offer],
+  ] as const;
+  const dropped = dirs.filter(([, v]) => v.verdict === 'drop') as [
+    'discover' | 'offer',
+    Extract<Verdict, { verdict: 'drop' }>,
+  ][];
+  if (dropped.length) {
+    const where = dropped
+      .map(([k, v]) => `${what[k]} at ${v.by.map(deciderText).join(' and at ')}`)
+      .join('; ');
+    const evidence = dropped.flatMap(([, v]) => v.by.map(deciderEvidence));
+    const cut = findExcerpt(h, 'iptables', null);
+    if (cut)
+      return excerptGap(
+        h,
+        cut,
+        subject,
+        `iptables on ${h.name} drops ${where}`,
+        'whether a rule it leaves out lets it through first',
+        evidence,
+      );
+    const offerDrop = dropped.some(([k]) => k === 'offer');
+    return {
+      code: 'hybrid-firewall-drop',
+      severity: 'error',
+      subject,
+      message: `iptables on ${h.name} drops ${n.tap}'s DHCP in ${n.qbr}: ${where}`,
+      rootCause: offerDrop
+        ? `${n.ingress} has no rule that RETURNs the DHCP server's reply (udp 67→68${srcs.length ? ` from ${srcs.join(' or ')}` : ''}) before it falls to the drop: the agent built the port's chains without the network's DHCP port address (or a security-group rule set replaced them)`
+        : `${n.egress} does not RETURN the VM's DHCP request (udp 68→67) before it reaches the drop`,
+      confirm: `iptables -L ${shellWord(offerDrop ? n.ingress : n.egress)} -nv --line-numbers   # on ${h.name}: the drop's counters grow while the VM asks for an address (they stay at 0 if net.bridge.bridge-nf-call-iptables=0: then iptables never sees bridged frames)`,
+      evidence,
+      fix: [
+        portShow,
+        `# changes state, on ${h.name}: restart the Open vSwitch agent (neutron-openvswitch-agent, or as the distribution names it) so it rebuilds ${offerDrop ? n.ingress : n.egress} with the DHCP rules`,
+      ],
+    };
+  }
+  const open = dirs.filter(([, v]) => v.verdict === 'unknown') as [
+    'discover' | 'offer',
+    Extract<Verdict, { verdict: 'unknown' }>,
+  ][];
+  if (open.length) {
+    const unsure = open.flatMap(([, v]) => v.unsure).slice(0, 4);
+    const chains = [...new Set(unsure.map((u) => u.rule.chain))];
+    return gap(
+      `whether iptables on ${h.name} lets ${open.map(([k]) => what[k]).join(' and ')} through ${n.qbr} depends on ${unsure
+        .map(
+          (u) =>
+            `${u.rule.index ? `${u.rule.chain} rule ${u.rule.index} ` : ''}\`${u.rule.text}\` (${u.why})`,
+        )
+        .join(', ')}`,
+      chains.map(
+        (c) =>
+          `iptables -L ${shellWord(c)} -nv --line-numbers   # on ${h.name}: the counters say which rule ${n.tap}'s DHCP hits`,
+      ),
+      unsure.map((u) => evid(u.rule.text, u.rule.from)),
+    );
+  }
+  const cut = findExcerpt(h, 'iptables', null);
+  if (cut)
+    return excerptGap(
+      h,
+      cut,
+      subject,
+      `iptables on ${h.name} lets ${n.tap}'s DHCP through`,
+      'whether a rule it leaves out drops it first',
+      [],
+    );
+  const ev = dirs.flatMap(([, v]) => (v.verdict === 'accept' ? v.by.map(deciderEvidence) : []));
+  return {
+    code: 'hybrid-firewall-pass',
+    role: 'observation',
+    severity: 'info',
+    subject,
+    message: `iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr}: ${what.discover} is accepted at ${(discover as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')}; ${what.offer} at ${(offer as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')} (assumed: ${n.qbr} hands frames to iptables, net.bridge.bridge-nf-call-iptables=1, as the iptables_hybrid driver needs)`,
+    evidence: ev.filter((e, i) => ev.findIndex((x) => x.file === e.file && x.line === e.line) === i),
+    fix: [],
+  };
+}
