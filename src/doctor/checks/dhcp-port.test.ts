@@ -1,7 +1,10 @@
 // dhcp-port alone: the server's port down, not on a bridge; a server not in the case is a gap.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupCases, edit, REF_LINKS, REF_NS, refCase, runCheck as run } from '../../testing/case-edits.ts';
+import { OWN_FIXTURES } from '../../testing/fixtures.ts';
 
 import { dhcpPort } from './dhcp-port.ts';
 
@@ -30,5 +33,75 @@ describe('dhcp-port', () => {
   });
   it('a healthy server: nothing', () => {
     expect(run(dhcpPort, refCase('healthy', ['dom0', 'domu'], REF_LINKS))).toEqual([]);
+  });
+  it("a DISCOVER arriving in another port's VLAN: that port's network, not a stale DHCP-port tag (published VLAN lab)", () => {
+    // study-notes-vlan (PROVENANCE.md): tap635485ff-6c's DISCOVER reaches the controller's br-int in
+    // VLAN 2, the tag of tap183c56bb-b2 (the flat network's DHCP port, its namespace not in the
+    // notes); the case's one DHCP server, tap52b1b85b-8e, is tagged 1. Was: dhcp-port-vlan-mismatch,
+    // "restart both agents". The notes hold no `ovs-ofctl show`: written here, the numbers from the
+    // flows (reg5 = the port's ofport; patches and uplinks 1 and 2, which decide nothing here).
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-'));
+    try {
+      cpSync(join(OWN_FIXTURES, 'field/study-notes-vlan'), dir, { recursive: true });
+      const show = (ports: [number | 'LOCAL', string][]): string =>
+        [
+          'OFPT_FEATURES_REPLY (xid=0x2): dpid:0000aabbccddeeff',
+          'n_tables:254, n_buffers:0',
+          ...ports.map(
+            ([n, name]) => ` ${n}(${name}): addr:aa:bb:cc:dd:ee:01\n     config:     0\n     state:      0`,
+          ),
+          'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0',
+          '',
+        ].join('\n');
+      const taps: Record<string, [number, string][]> = {
+        compute: [
+          [3, 'tap635485ff-6c'],
+          [5, 'tap0ab9a23c-99'],
+        ],
+        controller: [
+          [3, 'tap183c56bb-b2'],
+          [4, 'tap52b1b85b-8e'],
+        ],
+      };
+      for (const [host, own] of Object.entries(taps)) {
+        writeFileSync(
+          join(dir, host, 'ovs-ofctl_show_br-int'),
+          show([[1, 'int-br-mgmt'], [2, 'int-br-provider'], ...own, ['LOCAL', 'br-int']]),
+        );
+        writeFileSync(
+          join(dir, host, 'ovs-ofctl_show_br-mgmt'),
+          show([
+            [1, 'eth3'],
+            [2, 'phy-br-mgmt'],
+            ['LOCAL', 'br-mgmt'],
+          ]),
+        );
+        writeFileSync(
+          join(dir, host, 'ovs-ofctl_show_br-provider'),
+          show([
+            [1, 'eth2'],
+            [2, 'phy-br-provider'],
+            ['LOCAL', 'br-provider'],
+          ]),
+        );
+      }
+      writeFileSync(join(dir, 'links.txt'), 'compute:eth2 controller:eth2\n');
+      const f = run(dhcpPort, dir);
+      expect(f.filter((x) => x.code === 'dhcp-port-vlan-mismatch')).toEqual([]);
+      expect(f.filter((x) => x.severity === 'error')).toEqual([]);
+      // When the trace proves the DISCOVER lost (a flooded copy reaching tap183c56bb-b2 may not
+      // count as arriving), the VLAN it arrived in is said as a gap: another network's server.
+      for (const gap of f.filter(
+        (x) => x.code === 'dhcp-server-not-in-case' && x.subject === 'compute:tap635485ff-6c',
+      )) {
+        expect(gap.role).toBe('gap');
+        expect(gap.message).toMatch(
+          /in VLAN 2, the local VLAN of tap183c56bb-b2 there, not that of the DHCP port tap52b1b85b-8e \(VLAN 1\)/,
+        );
+        expect(gap.fix.join('\n')).not.toMatch(/restart/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

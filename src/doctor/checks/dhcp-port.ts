@@ -9,6 +9,7 @@ import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
+import { vmNetworkCommands } from './vm-network.ts';
 
 export const dhcpPort: Check = {
   id: 'dhcp-port',
@@ -142,6 +143,34 @@ export const dhcpPort: Check = {
             if (n.host === srv.host.name && n.bridge === srv.ovs.bridge.name && n.vlan !== undefined)
               seen.add(n.vlan);
           if (seen.size === 0 || seen.has(tag)) continue;
+          // Another port of that bridge in the VLAN the frame arrives in: that VLAN is the local
+          // VLAN of a network this host has, most likely the VM's own, whose DHCP server is then
+          // another than this one; nothing says this port's tag is stale.
+          const peers = srv.ovs.bridge.ports.filter(
+            (p) => p !== srv.ovs!.port && p.tag.known && p.tag.value !== null && seen.has(p.tag.value),
+          );
+          if (peers.length > 0) {
+            const vlans = [...seen].join(', ');
+            out.push({
+              code: 'dhcp-server-not-in-case',
+              role: 'gap',
+              severity: 'warning',
+              subject: `${vm.host.name}:${vm.port.name}`,
+              message: `the DISCOVER from ${vm.port.name} reaches ${srv.ovs.bridge.name} on ${srv.host.name} in VLAN ${vlans}, the local VLAN of ${peers.map((p) => p.name).join(', ')} there, not that of the DHCP port ${srv.ovs.port.name} (VLAN ${tag}): ${vm.port.name} is most likely on another network than ${srv.ns.name}'s, whose DHCP server the case does not show; a stale tag is not proven`,
+              evidence: [
+                evid(`port ${srv.ovs.port.name} tag ${tag}`, srv.ovs.port.tag.from[0]),
+                ...peers.flatMap((p) =>
+                  p.tag.known ? [evid(`port ${p.name} tag ${p.tag.value}`, p.tag.from[0])] : [],
+                ),
+                evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${vlans}`),
+              ],
+              fix: [
+                ...vmNetworkCommands(vm),
+                'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
+              ],
+            });
+            continue;
+          }
           out.push({
             code: 'dhcp-port-vlan-mismatch',
             severity: 'error',
