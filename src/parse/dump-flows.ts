@@ -118,6 +118,8 @@ function readDump<E>(
   // Line by line, not split: a 200k-line array of substrings lives as long as the parse, which
   // makes the garbage collector copy every line once more.
   let n = 0;
+  // A byte order mark past the file's start (decodeText strips that one): the next, searched once.
+  let bom = text.indexOf('\ufeff');
   for (let pos = 0; pos < text.length; ) {
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = text.length;
@@ -160,6 +162,22 @@ function readDump<E>(
         continue;
       }
       block = undefined;
+    }
+    if (bom >= 0 && bom < start) bom = text.indexOf('\ufeff', start);
+    if (a >= 0 && bom >= 0 && bom < eol) {
+      // Inside a flow line (its start, between fields, in a value): saved or joined badly (a
+      // pasted file, two dumps concatenated). Refused, never read around: which text was meant
+      // is not known.
+      diagnostics.push(
+        diag(
+          'corrupt',
+          n,
+          'bom-inside',
+          `a byte order mark (U+FEFF) inside the flow line, at column ${bom - start + 1} (text saved or joined badly): delete it`,
+          text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol),
+        ),
+      );
+      continue;
     }
     if (a >= 0) {
       // Placed now, parsed when asked for (flow-index.ts); the last line of a file without its

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { OWN_FIXTURES, ROOT, read, SEED_CASE } from '../testing/fixtures.ts';
@@ -365,7 +366,49 @@ describe('4. a UTF-8 byte order mark: accepted at the start of every file, shown
       exit: 2,
       stderr: `${XAPI3}:5: not a flow line [\\u{feff}NXST_FLOW reply (xid=0x4):]${LENIENT}`,
     },
+    {
+      name: 'a BOM inside a flow line, between two match fields (was: an unmodelled match \u{feff}in_port=2)',
+      dir: () =>
+        seedWith((at) =>
+          change(at(XAPI3), (t) => t.replace('priority=2,in_port=2', 'priority=2,\ufeffin_port=2')),
+        ),
+      exit: 2,
+      stderr: `${XAPI3}:4: a byte order mark (U+FEFF) inside the flow line, at column 115 (text saved or joined badly): delete it [  cookie=0x0, duration=278694.945s, table=0, n_packets=7, n_bytes=799, idle_age=65534, hard_age=65534, priority=2,\\u{feff}in_po…]${LENIENT}`,
+    },
+    {
+      name: 'a BOM before a flow line’s first field, past the file’s start (was: read silently)',
+      dir: () =>
+        seedWith((at) =>
+          lines(at(XAPI3), (l) => l.map((x, i) => (i === 3 ? x.replace('cookie', '\ufeffcookie') : x))),
+        ),
+      exit: 2,
+      stderr: `${XAPI3}:4: a byte order mark (U+FEFF) inside the flow line, at column 3 (text saved or joined badly): delete it [  \\u{feff}cookie=0x0, duration=278694.945s, table=0, n_packets=7, n_bytes=799, idle_age=65534, hard_age=65534, priority=2,in_po…]${LENIENT}`,
+    },
   ])('$name (exit $exit)', check);
+
+  // Where in a flow line the BOM sits (the seed's drop flow): every place refused as the line's
+  // error; before, some read silently (a value, either end) and some as an unmodelled match.
+  const DROP = read(join(SEED_CASE, XAPI3)).split('\n')[3]!;
+  it.each<[string, string]>([
+    ['at the line’s start', `\ufeff${DROP}`],
+    ['after the leading blanks', DROP.replace('cookie', '\ufeffcookie')],
+    ['at the line’s end', `${DROP}\ufeff`],
+    ['in a value (in_port=\ufeff2 read as 2)', DROP.replace('in_port=2', 'in_port=\ufeff2')],
+    ['in a key', DROP.replace('in_port', 'in_\ufeffport')],
+    ['after a comma', DROP.replace('priority=2,', 'priority=2,\ufeff')],
+    ['before actions=', DROP.replace(' actions=', ' \ufeffactions=')],
+    ['in an action', DROP.replace('actions=drop', 'actions=dr\ufeffop')],
+  ])('a BOM %s: refused as line 2’s error, the other flows read', (_where, line) => {
+    const r = parseDumpFlows(`NXST_FLOW reply (xid=0x4):\n${line}\n${DROP}\n`);
+    expect(r.diagnostics.map((d) => [d.severity, d.code, d.line])).toEqual([['corrupt', 'bom-inside', 2]]);
+    expect(r.value.flows.map((f) => f.line)).toEqual([3]);
+    expect(r.value.complete).toBe(false);
+  });
+  it('a dump without a BOM inside reads as before', () => {
+    const r = parseDumpFlows(read(join(SEED_CASE, XAPI3)));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value.flows).toHaveLength(3);
+  });
 
   it('invisible characters are escaped in any text from input', () => {
     expect(escapeControl('\ufeffa\u200bb\u00adc\u2060d')).toBe('\\u{feff}a\\u{200b}b\\xadc\\u{2060}d');
