@@ -132,6 +132,7 @@ export function planCapture(
       from: `${vm.host.name}:${vm.port.name}`,
       packet: discoverProbe(vm),
       targets: serverTargets(servers),
+      dhcpServers: true,
     });
     for (const f of flowsOf(discover, 'DISCOVER')) flows.push(f);
     if (opts.path)

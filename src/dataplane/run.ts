@@ -21,6 +21,11 @@ export interface TraceRequest {
   to?: string[];
   /** Targets given as data (diagnose); wins over `to`. */
   targets?: TargetSpec[] | null;
+  /**
+   * The targets are the case's DHCP servers (diagnose's DISCOVER; by default for a DISCOVER or
+   * REQUEST preset without `to`): a DHCP agent's port the case places in no namespace may be one.
+   */
+  dhcpServers?: boolean;
 }
 
 export function traceCommand(s: Snapshot, r: TraceRequest): TraceResult {
@@ -78,9 +83,11 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
     } else p = parsePacketSpec(r.packet).packet;
   }
   let targets: TargetSpec[] | null = null;
+  let dhcpServers = r.dhcpServers ?? false;
   if (r.targets !== undefined) targets = r.targets;
   else if (r.to?.length) targets = r.to.map((t) => splitAt('--to', t, 'domu:qdhcp-49a623fd-…'));
   else if (kind === 'request') {
+    dhcpServers = true;
     // The DHCP servers of the case ([] when none is: then nothing counts as reaching one).
     const servers = findServers(s);
     targets = servers.map((x) => ({ host: x.host.name, name: x.ns.name }));
@@ -113,7 +120,7 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
       `no OVS port "${port}" on host ${host} in this case${ports.length ? `; nearest: ${nameList(nearest(port, ports), ports.length)}` : ''}`,
     );
   }
-  return trace(w, host, port, p, { target: targets, assumptions: notes });
+  return trace(w, host, port, p, { target: targets, assumptions: notes, dhcpServers });
 }
 
 /** Every name a --to on `host` can mean (tree.ts endpointIs): ports, bridges, namespaces, devices, wire ends. */

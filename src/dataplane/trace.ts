@@ -136,11 +136,18 @@ function output(
   });
 }
 
+/** The command that names the namespace holding `port` (a DHCP agent's tap<id>) on `host`. */
+export function namespaceOfRemedy(host: string, port: string): string {
+  return `ip -all netns exec ip -d address show dev ${shellWord(port)}   # on ${host}: the namespace that holds it; collect that namespace`;
+}
+
 export interface TraceOptions {
   /** Where the packet should arrive; null asks ofproto/trace's question (any output). */
   target?: TargetSpec[] | null;
   /** Assumptions made before the walk (the VM's MAC). */
   assumptions?: Assumption[];
+  /** The targets are the case's DHCP servers: a DHCP agent's port in no namespace may be one (tree.ts judge). */
+  dhcpServers?: boolean;
 }
 
 /** Trace a packet entering `host`'s port `portName`. */
@@ -172,7 +179,7 @@ export function trace(
   const tree = root[0]!;
   const target = o.target ?? null;
   return {
-    ...judge(tree, target),
+    ...judge(tree, target, { dhcpServers: o.dhcpServers ?? false }),
     target,
     start: { host, bridge, port: portName, packet: clonePacket(packet) },
     tree,
@@ -739,6 +746,16 @@ function endpointOf(
       ...(d.up ? {} : { down: `${host} ${dev}` }),
     };
   if (wired) return { endpoint: { kind: 'vm', host, device: dev } };
+  // The DHCP agent's device (portRole: an OVS internal tap<id>) moved into a namespace the case lacks.
+  if (role === 'service' && port.name.startsWith('tap'))
+    return {
+      endpoint: { kind: 'port', host: rb.host, bridge: rb.name, port: port.name, role },
+      assumption: {
+        code: 'behind-port-unknown',
+        text: `${host}:${port.name}: an OVS internal port named tap<id> (the DHCP agent's device) in no namespace of the case: which qdhcp namespace holds it is not known`,
+        remedy: namespaceOfRemedy(host, port.name),
+      },
+    };
   return {
     endpoint: { kind: 'port', host: rb.host, bridge: rb.name, port: port.name, role },
     assumption: {

@@ -175,7 +175,12 @@ export interface Uncertainty {
     /** A patch peer OVSDB lists on a bridge the case does not show: the patch is not followed. */
     | 'patch-peer-unplaced'
     /** An inferred bridge whose ports (but the patch) are unknown: what it does is not followed. */
-    | 'bridge-ports-unknown';
+    | 'bridge-ports-unknown'
+    /**
+     * A DHCP request reaches a DHCP agent's port (an OVS internal tap<id>) that no namespace of the
+     * case holds: it may be this packet's DHCP server, the case does not say (judge, `dhcpServers`).
+     */
+    | 'server-unproven';
   text: string;
   /** An action the walk did not follow (unsupported-action, controller): the flow that holds it. */
   at?: ActionAt;
@@ -393,6 +398,18 @@ function endpointKey(e: Endpoint): string {
   }
 }
 
+/**
+ * A DHCP agent's port the packet reaches that the case places in no namespace: an OVS internal
+ * port named tap<id> (portRole 'service'; a router's qr-/qg-… ports are no DHCP server). A port
+ * the case does place in a qdhcp namespace is a namespace endpoint, and one of the DHCP targets.
+ */
+export function dhcpAgentPort(o: Output): string | undefined {
+  const e = o.endpoint;
+  if (e.kind === 'port' && e.role === 'service' && e.port.startsWith('tap')) return e.port;
+  if (e.kind === 'device' && e.role === 'service' && e.device.startsWith('tap')) return e.device;
+  return undefined;
+}
+
 /** A leaf that leaves the evidence toward the unknown (nothing known behind it). */
 function leavesEvidence(o: Output): boolean {
   const e = o.endpoint;
@@ -451,10 +468,17 @@ export function ruleText(e: FlowEntry): string {
  * dropped. With a target: delivered only when a proven branch reaches it; incomplete when a
  * branch is not proven or leaves the evidence (a port with nothing known behind it, a host the
  * case lacks: the target may lie beyond); else dropped, with the dead branch closest to it.
+ *
+ * `dhcpServers`: the targets are the case's DHCP servers (a DISCOVER/REQUEST's default question,
+ * diagnose's): a branch that reaches a DHCP agent's port the case places in no namespace may have
+ * reached this packet's server, so the packet is not proven lost, whatever other branches (a
+ * flooded copy dropped by Neutron's `in_port=phy-br-X actions=drop` on another physical network)
+ * hit: incomplete, that port named in `uncertain`, and no dead branch is the drop that matters.
  */
 export function judge(
   tree: TraceNode,
   target: TargetSpec[] | null,
+  o: { dhcpServers?: boolean } = {},
 ): Pick<TraceResult, 'verdict' | 'outputs' | 'reached' | 'drop' | 'drops' | 'uncertain'> {
   const outs: OutputNode[] = nodesOf(tree, 'output');
   const dropNodes = nodesOf(tree, 'drop');
@@ -478,28 +502,46 @@ export function judge(
   const uncertain: Uncertainty[] = [];
   for (const n of [...outs, ...dropNodes])
     if (n.uncertain && !uncertain.some((u) => u.text === n.uncertain!.text)) uncertain.push(n.uncertain);
-  const proven = outs.filter((o) => !o.uncertain);
+  const proven = outs.filter((x) => !x.uncertain);
   let verdict: Verdict;
+  // DHCP agent ports reached that may be the server (dhcpServers only), each named once.
+  const maybeServer = new Map<string, OutputNode>();
   if (!target) {
     verdict = proven.length > 0 ? 'delivered' : uncertain.length > 0 ? 'incomplete' : 'dropped';
   } else {
-    const hits = (o: OutputNode): boolean => target.some((t) => endpointIs(o, t));
+    const hits = (x: OutputNode): boolean => target.some((t) => endpointIs(x, t));
+    if (o.dhcpServers)
+      for (const x of outs) {
+        const port = dhcpAgentPort(x);
+        if (port !== undefined && !hits(x) && !maybeServer.has(`${x.host}\0${port}`))
+          maybeServer.set(`${x.host}\0${port}`, x);
+      }
     if (proven.some(hits)) verdict = 'delivered';
     else if (
-      outs.some((o) => o.uncertain) ||
+      outs.some((x) => x.uncertain) ||
       dropNodes.some((d) => d.uncertain) ||
-      outs.some((o) => leavesEvidence(o))
+      outs.some((x) => leavesEvidence(x)) ||
+      maybeServer.size > 0
     )
       verdict = 'incomplete';
     else verdict = 'dropped';
   }
+  if (verdict !== 'delivered')
+    for (const x of maybeServer.values()) {
+      const port = dhcpAgentPort(x)!;
+      uncertain.push({
+        code: 'server-unproven',
+        text: `${x.host}:${port} (${x.bridge}), an OVS internal port named tap<id> (the DHCP agent's device) in no namespace of the case, is reached: whether it is a DHCP server for this packet is not proven`,
+      });
+    }
   const targetHosts = new Set(target?.map((t) => t.host) ?? []);
   const score = (d: Drop, i: number): number =>
     (targetHosts.has(d.host) ? 1000 : 0) + (d.entry ? 100 : d.table !== null ? 50 : 0) + i / 1000;
   // A branch not followed (a port number, a bridge the case lacks) is no dead branch: never the drop that matters.
   const dead = drops.filter((d) => !isNotFollowed(d.reason));
   let drop: Drop | null = null;
-  if (verdict !== 'delivered' && dead.length)
+  // A copy reaches a port that may be the server: no dead branch is where the packet is lost.
+  if (verdict !== 'delivered' && maybeServer.size === 0 && dead.length)
     drop = dead.reduce((a, b, i) => (score(b, i) > score(a, dead.indexOf(a)) ? b : a));
   return { verdict, outputs, reached, drop, drops, uncertain };
 }

@@ -53,6 +53,7 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
         from: `${vm.host.name}:${vm.port.name}`,
         packet: discoverProbe(vm),
         targets: serverTargets(servers),
+        dhcpServers: true,
       }),
     );
     const srv = servers[0];

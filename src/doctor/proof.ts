@@ -22,9 +22,11 @@
 import { flowsOf, lookup } from '../dataplane/classifier.ts';
 import { clonePacket, formatPacket } from '../dataplane/packet.ts';
 import { PLACEHOLDER_MAC } from '../dataplane/probes.ts';
+import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import {
   type ActionAt,
   bridgeOf,
+  dhcpAgentPort,
   endpointIs,
   nodesOf,
   ruleText,
@@ -273,7 +275,8 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   if (t.verdict === 'dropped') return unprovenSteps(w, t)[0];
   // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect;
   // or for a flow dump that is not whole (a tool's error in place of flows, a cut): which, and why.
-  if (t.verdict === 'incomplete') return notShownStep(t) ?? incompleteDumpStep(w, t) ?? unevaluatedStep(t);
+  if (t.verdict === 'incomplete')
+    return notShownStep(t) ?? incompleteDumpStep(w, t) ?? unevaluatedStep(t) ?? serverUnprovenStep(t);
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
   const target = t.target;
@@ -285,6 +288,21 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
 /** The first branch the trace did not follow into a bridge the case does not show. */
 function notShownStep(t: TraceResult): Unproven | undefined {
   for (const d of t.drops) if (d.reason.gap) return { subject: `${d.host}:${d.bridge}`, ...d.reason.gap };
+  return undefined;
+}
+
+/**
+ * The first DHCP agent's port (an OVS internal tap<id>) the packet reaches that no namespace of the
+ * case holds, when the trace says it may be the server (tree.ts judge, 'server-unproven').
+ */
+function serverUnprovenStep(t: TraceResult): Unproven | undefined {
+  const u = t.uncertain.find((x) => x.code === 'server-unproven');
+  if (!u) return undefined;
+  for (const o of nodesOf(t.tree, 'output')) {
+    const port = dhcpAgentPort(o);
+    if (port === undefined || t.target?.some((x) => endpointIs(o, x))) continue;
+    return { subject: `${o.host}:${o.bridge}`, text: u.text, remedy: namespaceOfRemedy(o.host, port) };
+  }
   return undefined;
 }
 
