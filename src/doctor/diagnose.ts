@@ -3,6 +3,7 @@
 // a DHCP server and the OFFER the VM, proven, resting on no assumption about a bridge the agent
 // programs, and nothing in the case contradicts it; undecided: what is known, where the paths
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
+import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
@@ -492,6 +493,13 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
     for (const e of t.reached)
       if (e.kind === 'uncollected')
         add(`${e.host}: the host behind ${e.from.host}:${e.from.port} (a sosreport, or \`vifpath collect\`)`);
+      // A DHCP agent's port (an internal tap<id>): no wire leads on from it, a namespace holds it.
+      else if (
+        (e.kind === 'port' || e.kind === 'device') &&
+        e.role === 'service' &&
+        /^tap/.test(e.kind === 'port' ? e.port : e.device)
+      )
+        add(namespaceOfRemedy(e.host, e.kind === 'port' ? e.port : e.device));
       else if (e.kind === 'port')
         add(
           `${e.host}: what is behind ${e.bridge} port ${e.port} (a wire in links.txt, or the host it leads to)`,
