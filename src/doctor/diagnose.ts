@@ -219,11 +219,17 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   // A hybrid plug: qbr and the iptables firewall, which the model does not follow, stand between
   // the OFFER at qvo and the VM (a server's DHCPACK does not show the VM got it: a rebooting client
   // asks without an OFFER, and an old exchange says nothing of today's).
-  // Unless iptables-save proves both directions pass (hybrid-firewall-pass for that port).
+  // Unless iptables-save proves both directions pass (hybrid-firewall-pass for that port), or the
+  // host's bridges hand no frame to iptables (hybrid-firewall-bypassed: the sysctl 0, or
+  // br_netfilter not loaded; the chains decide nothing).
   const hybrid = findings.find(
     (f) =>
       f.code === 'vm-port-hybrid' &&
-      !findings.some((g) => g.code === 'hybrid-firewall-pass' && g.subject === f.subject),
+      !findings.some(
+        (g) =>
+          (g.code === 'hybrid-firewall-pass' || g.code === 'hybrid-firewall-bypassed') &&
+          g.subject === f.subject,
+      ),
   );
   const hybridGap =
     hybrid && findings.find((g) => g.role === 'gap' && g.subject === hybrid.subject && g.fix.length);

@@ -39,6 +39,7 @@ export type FindingCode =
   | 'dnsmasq-not-running'
   | 'dnsmasq-refused'
   | 'excerpt-unknown'
+  | 'hybrid-firewall-bypassed'
   | 'hybrid-firewall-drop'
   | 'hybrid-firewall-pass'
   | 'hybrid-firewall-unknown'

@@ -213,6 +213,9 @@ export interface DhcpClient {
   badChecksums?: number;
 }
 
+/** What br_netfilter's net.bridge.bridge-nf-call-iptables says of a host (Host.bridgeNfCallIptables). */
+export type BridgeNf = 'on' | 'off' | 'not-loaded';
+
 export interface Host {
   name: string;
   ovsVersion?: string;
@@ -256,6 +259,14 @@ export interface Host {
     };
     from: Evidence;
   };
+  /**
+   * net.bridge.bridge-nf-call-iptables, when the case says it (`sysctl -a`, `sysctl <key>`, its
+   * /proc/sys file): whether the host's Linux bridges hand the frames they forward to iptables
+   * (br_netfilter). `on`/`off` its value; `not-loaded` when br_netfilter is not loaded (a whole
+   * `sysctl -a` without the key, or sysctl saying it does not exist): no bridged frame reaches
+   * iptables. Unknown when the sources disagree; absent when the case does not say.
+   */
+  bridgeNfCallIptables?: Fact<BridgeNf>;
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

@@ -403,6 +403,11 @@ function readHostAt(
       relative(root, p).split(sep).join('/'),
     );
     if (dh) kind = { kind: DHCP_FILE_KINDS[dh[2] as keyof typeof DHCP_FILE_KINDS], net: dh[1]! };
+    // A kernel parameter's /proc/sys file (sos system plugin copies /proc/sys): its place names it.
+    if (
+      /(?:^|\/)proc\/sys\/net\/bridge\/bridge-nf-call-iptables$/.test(relative(root, p).split(sep).join('/'))
+    )
+      kind = { kind: 'sysctl', all: false, key: 'net.bridge.bridge-nf-call-iptables' };
     if (kind?.kind === 'aux') kind = undefined;
     const sniffed = kind ? undefined : sniffFile(p, relative(root, p).split(sep).join('/'));
     if (kind) files.push({ path: p, rel, kind });

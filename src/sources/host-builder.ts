@@ -6,11 +6,12 @@
 // interface`/`list port` collected) are placed by the `ovs-ofctl show <bridge>` that lists them,
 // and the host's gaps say so.
 
-import { type Evidence, ev, type Fact, known, unknown } from '../model/evidence.ts';
+import { type Evidence, ev, type Fact, known, unknown, where } from '../model/evidence.ts';
 import type { DumpEntry } from '../model/flow-entry.ts';
 import type {
   Bridge,
   BridgeFlows,
+  BridgeNf,
   DhcpNetwork,
   FileDiagnostic,
   Host,
@@ -737,6 +738,33 @@ export class HostBuilder {
         : {}),
       from: ev(file, 0),
     };
+  }
+
+  /**
+   * What one source says of net.bridge.bridge-nf-call-iptables. Sources that agree add their
+   * evidence; sources that disagree leave it unknown (which one is right the case does not say),
+   * and the conflict is reported.
+   */
+  applyBridgeNf(value: BridgeNf, e: Evidence): void {
+    const cur = this.host.bridgeNfCallIptables;
+    if (cur === undefined) {
+      this.host.bridgeNfCallIptables = known(value, e);
+      return;
+    }
+    if (!cur.known) return;
+    if (cur.value === value) {
+      if (!cur.from.some((x) => x.file === e.file && x.line === e.line)) cur.from.push(e);
+      return;
+    }
+    const was = cur.from[0]!;
+    this.diags.push({
+      file: e.file,
+      line: e.line,
+      severity: 'warning',
+      code: 'conflict',
+      message: `net.bridge.bridge-nf-call-iptables is ${value} here but ${cur.value} in ${where(was)}: taken as unknown`,
+    });
+    this.host.bridgeNfCallIptables = unknown(`${where(e)} says ${value} but ${where(was)} says ${cur.value}`);
   }
 
   private dhcpNetwork(net: string, file: string): DhcpNetwork {

@@ -36,6 +36,7 @@ import {
   parsePidFile,
 } from '../parse/services.ts';
 import { parseSockets } from '../parse/sockets.ts';
+import { parseSysctl, parseSysctlValue } from '../parse/sysctl.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import type { FileKind, SniffedKind } from './file-kinds.ts';
 import type { HostBuilder } from './host-builder.ts';
@@ -428,6 +429,31 @@ export const READERS: Readers = {
     'rest',
     (x) => parseIptablesSave(x.text()),
     (v, x, k) => x.b.applyIptables(k.ns, v, x.file.rel),
+  ),
+  sysctl: reader(
+    'rest',
+    (x, k) => (k.key ? parseSysctlValue(x.text(), k.key) : parseSysctl(x.text())),
+    (v, x, k) => {
+      const key = 'net.bridge.bridge-nf-call-iptables';
+      const file = x.file.rel;
+      const hit = v.bridge.findLast((e) => e.key === key);
+      const gone = v.missing.find((e) => e.key === key);
+      // br_netfilter normalises what is written to 0 or 1 (brnf_sysctl_call_tables).
+      if (hit && /^-?\d+$/.test(hit.value))
+        x.b.applyBridgeNf(Number(hit.value) !== 0 ? 'on' : 'off', ev(file, hit.line));
+      else if (gone) x.b.applyBridgeNf('not-loaded', ev(file, gone.line));
+      // A key missing from a listing proves it absent only when the listing is all of `sysctl -a`
+      // (so named, or a paste), with every family a kernel has (kernel, net, vm), nothing left
+      // out, the command not cut short. `sysctl KEY...` lists only the keys asked for.
+      else if (
+        !hit &&
+        (k.all || x.file.sniffed === true) &&
+        ['kernel', 'net', 'vm'].every((f) => v.families.includes(f)) &&
+        x.excerpt() === undefined &&
+        x.partial() === undefined
+      )
+        x.b.applyBridgeNf('not-loaded', ev(file, 0));
+    },
   ),
   'dhcp-hosts': reader(
     'rest',

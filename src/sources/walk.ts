@@ -18,6 +18,25 @@ export const CASE_MAX_DEPTH = 16;
 export const CASE_MAX_TEXT_BYTES = 256 * 1024 * 1024;
 /** Trees of a sosreport's root that are never walked. */
 const SOS_SKIPPED = new Set(['proc', 'sys']);
+/** The files of those trees that are read (sos system plugin's copy of /proc/sys), each on its own. */
+const SOS_PROC_FILES = ['proc/sys/net/bridge/bridge-nf-call-iptables'];
+
+/** `rel` under `root` when it and every folder on the way is what it says (no symbolic link). */
+function plainFile(root: string, rel: string): string | undefined {
+  let p = root;
+  const parts = rel.split('/');
+  for (const [i, part] of parts.entries()) {
+    p = join(p, part);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return undefined;
+    }
+    if (i < parts.length - 1 ? !st.isDirectory() : !st.isFile()) return undefined;
+  }
+  return p;
+}
 
 export interface WalkLimits {
   files: number;
@@ -68,7 +87,13 @@ export function walkHost(root: string, o: WalkOptions): string[] {
     const sosRoot = names.includes('sos_commands');
     for (const name of names) {
       if (full) return;
-      if (sosRoot && SOS_SKIPPED.has(name)) continue;
+      if (sosRoot && SOS_SKIPPED.has(name)) {
+        for (const f of SOS_PROC_FILES) {
+          const q = f.startsWith(`${name}/`) && out.length < lim.files ? plainFile(dir, f) : undefined;
+          if (q) out.push(q);
+        }
+        continue;
+      }
       const p = join(dir, name);
       let st: ReturnType<typeof lstatSync>;
       try {

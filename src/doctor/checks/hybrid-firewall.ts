@@ -11,9 +11,14 @@
 // other's tuple (0.0.0.0:68→255.255.255.255:67, server:67→VM or broadcast:68).
 // A proven drop is the cause; a proven pass lets the verdict follow the flows; what the rules or
 // the case leave open (an unmodelled match, the server's address, the save or the port's chains
-// missing) is a gap naming what to collect. Assumed, and printed: the bridge hands frames to
-// iptables (net.bridge.bridge-nf-call-iptables=1, which the iptables_hybrid driver needs).
-import { findExcerpt } from '../../model/snapshot.ts';
+// missing) is a gap naming what to collect. The bridge hands frames to iptables only when
+// net.bridge.bridge-nf-call-iptables is 1 (br_netfilter: or the bridge's own nf_call_iptables
+// option is set; the iptables_hybrid driver needs the sysctl): when the case says it is 1 that is
+// cited; when it says 0, or that br_netfilter is not loaded, the chains decide nothing (no drop is
+// claimed: hybrid-firewall-bypassed says the security groups are not enforced); when the case
+// does not say, it is assumed 1, and printed.
+import { type Fact, where } from '../../model/evidence.ts';
+import { type BridgeNf, findExcerpt } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -138,8 +143,77 @@ export const hybridFirewall: Check = {
   },
 };
 
-function judge(ctx: DoctorContext, vm: VmPort, n: NonNullable<ReturnType<typeof hybridNames>>): Finding {
+type Names = NonNullable<ReturnType<typeof hybridNames>>;
+
+const NF_KEY = 'net.bridge.bridge-nf-call-iptables';
+
+/** The sysctl's evidence: each source's line (a whole `sysctl -a` without the key: the file). */
+function nfEvidence(nf: Extract<Fact<BridgeNf>, { known: true }>): EvidenceItem[] {
+  return nf.from.map((e) =>
+    evid(
+      nf.value === 'not-loaded'
+        ? e.line > 0
+          ? `sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory`
+          : `no ${NF_KEY} in ${e.file} (all of sysctl -a)`
+        : `${NF_KEY} = ${nf.value === 'on' ? 1 : 0}`,
+      e,
+    ),
+  );
+}
+
+function judge(ctx: DoctorContext, vm: VmPort, n: Names): Finding {
+  const nf = vm.host.bridgeNfCallIptables;
+  const rules = judgeRules(ctx, vm, n, nf);
+  if (!nf?.known || nf.value === 'on') return rules;
+  return bypassed(vm, n, nf, rules);
+}
+
+/**
+ * The host's bridges hand no frame to iptables (the sysctl 0, or br_netfilter not loaded): the
+ * port's chains decide nothing, for DHCP or anything else. Not a cause of a DHCP failure, never a
+ * drop: an observation that the security groups are not enforced, with what the chains would do
+ * once they are (turning it on may then drop the DHCP).
+ */
+function bypassed(
+  vm: VmPort,
+  n: Names,
+  nf: Extract<Fact<BridgeNf>, { known: true }>,
+  rules: Finding,
+): Finding {
   const h = vm.host;
+  const at = nf.from.map(where).join(', ');
+  const why =
+    nf.value === 'off'
+      ? `${NF_KEY} = 0 on ${h.name} (${at}): its Linux bridges do not hand the frames they forward to iptables`
+      : `br_netfilter is not loaded on ${h.name} (${at}: ${nf.from.some((e) => e.line > 0) ? `sysctl cannot stat ${NF_KEY}` : `all of sysctl -a, without ${NF_KEY}`}): no Linux bridge hands the frames it forwards to iptables`;
+  const assumed =
+    nf.value === 'off'
+      ? ` (assumed: ${n.qbr}'s own nf_call_iptables option is off, as a bridge is created; \`ip -d link show ${shellWord(n.qbr)}\` on ${h.name} says)`
+      : '';
+  const would =
+    rules.code === 'hybrid-firewall-drop'
+      ? `; once they are, its chains decide, and they would drop its DHCP: ${rules.message.replace(`iptables on ${h.name} drops ${n.tap}'s DHCP in ${n.qbr}: `, '')}`
+      : rules.code === 'hybrid-firewall-pass'
+        ? '; once they are, its chains let its DHCP through'
+        : '';
+  const on = `sysctl -w ${NF_KEY}=1`;
+  return {
+    code: 'hybrid-firewall-bypassed',
+    role: 'observation',
+    severity: 'warning',
+    subject: `${h.name}:${vm.bridge.name}:${vm.port.name}`,
+    message: `${why}, so ${n.tap}'s security group chains (${n.egress}, ${n.ingress}) decide nothing for its DHCP, nor for any of its traffic: its security groups are not enforced on ${h.name} (Neutron's iptables_hybrid driver needs ${NF_KEY} = 1)${assumed}${would}`,
+    evidence: [...nfEvidence(nf), ...(rules.code === 'hybrid-firewall-drop' ? rules.evidence : [])],
+    fix: [
+      ...(rules.code === 'hybrid-firewall-drop' ? [rules.fix[0]!] : []),
+      `${nf.value === 'not-loaded' ? 'modprobe br_netfilter && ' : ''}${on}   # changes state, on ${h.name}: iptables then filters what its bridges forward and the security groups apply (persist it in /etc/sysctl.d/)${rules.code === 'hybrid-firewall-drop' ? `; first give ${n.ingress} its DHCP rules, or ${n.tap} loses DHCP` : ''}`,
+    ],
+  };
+}
+
+function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf> | undefined): Finding {
+  const h = vm.host;
+  const nfOn = nf?.known && nf.value === 'on' ? nf : undefined;
   const subject = `${h.name}:${vm.bridge.name}:${vm.port.name}`;
   const gap = (message: string, fix: string[], evidence: EvidenceItem[] = []): Finding => ({
     code: 'hybrid-firewall-unknown',
@@ -243,8 +317,8 @@ function judge(ctx: DoctorContext, vm: VmPort, n: NonNullable<ReturnType<typeof 
       rootCause: offerDrop
         ? `${n.ingress} has no rule that RETURNs the DHCP server's reply (udp 67→68${srcs.length ? ` from ${srcs.join(' or ')}` : ''}) before it falls to the drop: the agent built the port's chains without the network's DHCP port address (or a security-group rule set replaced them)`
         : `${n.egress} does not RETURN the VM's DHCP request (udp 68→67) before it reaches the drop`,
-      confirm: `iptables -L ${shellWord(offerDrop ? n.ingress : n.egress)} -nv --line-numbers   # on ${h.name}: the drop's counters grow while the VM asks for an address (they stay at 0 if net.bridge.bridge-nf-call-iptables=0: then iptables never sees bridged frames)`,
-      evidence,
+      confirm: `iptables -L ${shellWord(offerDrop ? n.ingress : n.egress)} -nv --line-numbers   # on ${h.name}: the drop's counters grow while the VM asks for an address${nfOn ? '' : ` (they stay at 0 if ${NF_KEY}=0: then iptables never sees bridged frames)`}`,
+      evidence: [...evidence, ...(nfOn ? nfEvidence(nfOn) : [])],
       fix: [
         portShow,
         `# changes state, on ${h.name}: restart the Open vSwitch agent (neutron-openvswitch-agent, or as the distribution names it) so it rebuilds ${offerDrop ? n.ingress : n.egress} with the DHCP rules`,
@@ -282,13 +356,19 @@ function judge(ctx: DoctorContext, vm: VmPort, n: NonNullable<ReturnType<typeof 
       'whether a rule it leaves out drops it first',
       [],
     );
-  const ev = dirs.flatMap(([, v]) => (v.verdict === 'accept' ? v.by.map(deciderEvidence) : []));
+  const ev = [
+    ...dirs.flatMap(([, v]) => (v.verdict === 'accept' ? v.by.map(deciderEvidence) : [])),
+    ...(nfOn ? nfEvidence(nfOn) : []),
+  ];
+  const handed = nfOn
+    ? `${n.qbr} hands them to iptables: ${NF_KEY} = 1, ${nfOn.from.map(where).join(', ')}`
+    : `assumed: ${n.qbr} hands frames to iptables, ${NF_KEY}=1, as the iptables_hybrid driver needs${nf && !nf.known ? `; the case does not settle it: ${nf.why}` : ''}`;
   return {
     code: 'hybrid-firewall-pass',
     role: 'observation',
     severity: 'info',
     subject,
-    message: `iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr}: ${what.discover} is accepted at ${(discover as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')}; ${what.offer} at ${(offer as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')} (assumed: ${n.qbr} hands frames to iptables, net.bridge.bridge-nf-call-iptables=1, as the iptables_hybrid driver needs)`,
+    message: `iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr}: ${what.discover} is accepted at ${(discover as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')}; ${what.offer} at ${(offer as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')} (${handed})`,
     evidence: ev.filter((e, i) => ev.findIndex((x) => x.file === e.file && x.line === e.line) === i),
     fix: [],
   };
