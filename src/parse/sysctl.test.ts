@@ -177,6 +177,20 @@ describe('read into the host', () => {
     expect(nf(d)).toBeUndefined();
   });
 
+  it('a pasted sysctl -a with lines left out: a missing key proves nothing; the host asks for all of sysctl -a', () => {
+    const d = sosHost({
+      'sysctl-a.txt': SYSCTL_A.replace(/^net\.bridge\..*\n/gm, '').replace(
+        /^(fs\.file-max = .*\n)/m,
+        '$1...\n',
+      ),
+    });
+    const h = readCase(d).hosts[0]!;
+    expect(h.bridgeNfCallIptables).toBeUndefined();
+    expect(h.excerpts).toEqual([
+      { of: 'other', collect: 'sysctl -a', file: 'compute1/sysctl-a.txt', line: 16 },
+    ]);
+  });
+
   it('a sysctl -a cut short by a tool error: a missing key proves nothing', () => {
     const cut = `${SYSCTL_A.replace(/^net\.bridge\..*\n/gm, '')}sos: command timed out after 300s\n`;
     expect(nf(sosHost({ 'sos_commands/kernel/sysctl_-a': cut }))).toBeUndefined();

@@ -285,6 +285,8 @@ export function excerptOf(
     case 'agent-log':
     case 'dhclient':
       return { of: 'log', collect: `the whole log (${rel})` };
+    case 'sysctl':
+      return { of: 'other', collect: k.key ? `sysctl ${k.key}` : 'sysctl -a' };
     default:
       return { of: 'other', collect: `the whole output (${rel})` };
   }
