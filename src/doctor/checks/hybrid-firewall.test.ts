@@ -101,6 +101,10 @@ describe('hybrid-firewall: what the port chains decide', () => {
       /^iptables-save -t filter {3}# on compute1: chains neutron-openvswi-o0695f2ca-b/,
     );
     expect(f.fix[1]).toMatch(/^openstack port show -c security_group_ids -c port_security_enabled /);
+    // Whether the chains matter at all: the case does not say the sysctl.
+    expect(f.fix[2]).toMatch(
+      /^sysctl net\.bridge\.bridge-nf-call-iptables {3}# on compute1: 0, or no such key/,
+    );
     expect(f.evidence).toEqual([{ text: expect.stringMatching(/chains in \*filter$/), file: IPT }]);
   });
 
@@ -169,6 +173,12 @@ describe('hybrid-firewall: net.bridge.bridge-nf-call-iptables from the case', ()
     expect(f.message).toContain(`(qbr0695f2ca-bf hands them to iptables: ${KEY} = 1, ${SYSCTL}:196)`);
     expect(f.message).not.toContain('assumed');
     expect(f.evidence).toContainEqual({ text: `${KEY} = 1`, file: SYSCTL, line: 196 });
+  });
+
+  it('1 and the server address unknown: the gap no longer asks for the sysctl', () => {
+    const { f } = run({ save, noServerAddress: true, files: { [SYSCTL]: SYSCTL_A } });
+    expect(f.code).toBe('hybrid-firewall-unknown');
+    expect(f.fix.join('\n')).not.toContain('sysctl');
   });
 
   it('1 with a dropping save: the drop stands, its confirm no longer hedges on the sysctl', () => {

@@ -222,7 +222,13 @@ function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf>
     subject,
     message,
     evidence,
-    fix,
+    // What the case does not say of the sysctl settles whether these chains matter at all.
+    fix: nfOn
+      ? fix
+      : [
+          ...fix,
+          `sysctl ${NF_KEY}   # on ${h.name}: 0, or no such key (br_netfilter not loaded), and iptables sees no bridged frame: the chains decide nothing`,
+        ],
   });
   const save = `iptables-save -t filter   # on ${h.name}: chains ${n.egress} and ${n.ingress}, which decide ${n.tap}'s DHCP`;
   const filter = h.iptables?.filter;
