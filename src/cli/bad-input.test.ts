@@ -157,6 +157,26 @@ describe('7. a path a command cannot write: one line naming it and what to do, e
       exit: 2,
       stderr: /^vifpath: --state .*a folder is a folder: give a file to write, e\.g\. .*watch\.json\n$/,
     },
+    // The reviewer's: `report -o` aimed at the case's own flow dump replaced it with HTML (exit 0).
+    {
+      name: 'report -o an existing file that is no vifpath report: kept',
+      args: () => ['report', SEED_CASE, '-o', at('file.txt')],
+      exit: 2,
+      stderr:
+        /^vifpath: -o .*file\.txt: the file exists and is not a vifpath report: vifpath overwrites only what it wrote; remove it or give another file\n$/,
+    },
+    {
+      name: 'watch --state an existing file that is no watch state: kept',
+      args: () => ['watch', 'local', '--once', '--state', at('file.txt')],
+      exit: 2,
+      stderr: /^vifpath: --state .*file\.txt: the file exists and is not a vifpath watch state/,
+    },
+    {
+      name: 'agent --pid-file an existing file that is no pid file: kept',
+      args: () => ['agent', 'lab:dom0', '--pid-file', at('file.txt')],
+      exit: 2,
+      stderr: /^vifpath: --pid-file .*file\.txt: the file exists and is not a pid file/,
+    },
     {
       name: 'agent --pid-file in a folder that does not exist',
       args: () => ['agent', 'lab:dom0', '--pid-file', '/nonexist-vifpath/agent.pid'],
@@ -166,12 +186,16 @@ describe('7. a path a command cannot write: one line naming it and what to do, e
   ];
   it.each(rows.map((r) => [r.name, r] as const))('%s', (_n, row) => {
     check(row);
+    // Whatever was refused, the file that was there is as it was.
+    expect(readFileSync(at('file.txt'), 'utf8')).toBe('not a folder\n');
   });
 
   it('report -o a file in a folder that exists: written, exit 0', () => {
     const r = run(['report', SEED_CASE, '-o', at('a folder', 'r.html')]);
     expect(r.status).toBe(0);
     expect(existsSync(at('a folder', 'r.html'))).toBe(true);
+    // Its own report it replaces.
+    expect(run(['report', SEED_CASE, '-o', at('a folder', 'r.html')]).status).toBe(0);
   });
 });
 

@@ -2,7 +2,7 @@
 // watch --state, agent --pid-file) and where it listens (serve --port/--listen, watch --metrics):
 // checked before any work, and what the system still refuses later said on one line, exit 2 —
 // never a stack trace.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VifpathError } from '../errors/errors.ts';
 import { InputError } from '../sources/errors.ts';
@@ -23,10 +23,37 @@ function writable(dir: string): boolean {
   }
 }
 
-/** A file to write: not a folder, in a folder that exists and can be written. `example`: a file name to suggest. */
-export function checkOutputFile(flag: string, path: string, example: string): void {
+/**
+ * A file to write: not a folder, in a folder that exists and can be written. `example`: a file name
+ * to suggest. `ours` says what vifpath writes there (`what`, and whether a file is one, from its
+ * first 4 KiB or its path): a non-empty file that is not is never overwritten (vifpath replaces only what it wrote).
+ */
+export function checkOutputFile(
+  flag: string,
+  path: string,
+  example: string,
+  ours?: { what: string; is: (head: string, path: string) => boolean },
+): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new InputError(`${flag} ${path} is a folder: give a file to write, e.g. ${join(path, example)}`);
+  if (ours && existsSync(path) && statSync(path).size > 0) {
+    let head = '';
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        const buf = Buffer.alloc(4096);
+        head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // Unreadable: not known to be ours.
+    }
+    if (!ours.is(head, path))
+      throw new InputError(
+        `${flag} ${path}: the file exists and is not ${ours.what}: vifpath overwrites only what it wrote; remove it or give another file`,
+      );
+  }
   const dir = dirname(path);
   if (!existsSync(dir)) {
     const up = existingAncestor(dir);

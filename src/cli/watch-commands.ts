@@ -203,7 +203,11 @@ export function watchCommands(
     .option('--ssl-cert <file>', 'ssl: endpoints: its certificate')
     .option('--ssl-ca <file>', 'ssl: endpoints: CA certificate of the server')
     .action(async (endpoints: string[], o: WatchCliOptions) => {
-      if (o.state !== undefined) checkOutputFile('--state', o.state, 'watch.json');
+      if (o.state !== undefined)
+        checkOutputFile('--state', o.state, 'watch.json', {
+          what: 'a vifpath watch state (JSON {version: 1, ports})',
+          is: isWatchState,
+        });
       const hosts = endpoints.map((e) => watchHost(e, o.labDir));
       const names = new Set<string>();
       for (const h of hosts) {
@@ -346,7 +350,11 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       "lab: its monitor connects through a proxy listening here that drops every update notification (echo and replies pass): the seed's silently deaf monitor",
     )
     .action(async (endpoint: string, o: AgentCliOptions) => {
-      if (o.pidFile !== undefined) checkOutputFile('--pid-file', o.pidFile, 'agent.pid');
+      if (o.pidFile !== undefined)
+        checkOutputFile('--pid-file', o.pidFile, 'agent.pid', {
+          what: 'a pid file (one number)',
+          is: (head) => /^\d+\n?$/.test(head),
+        });
       const lab = endpoint === 'lab:dom0';
       const h = watchHost(endpoint, o.labDir);
       const nets = pairs(o.network, '--network');
@@ -409,4 +417,14 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       await proxy?.close();
       if (o.pidFile) rmSync(o.pidFile, { force: true });
     });
+}
+
+/** Whether a file is a state `watch --state` wrote (read whole: a torn one is no state of ours). */
+function isWatchState(_head: string, path: string): boolean {
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; ports?: unknown };
+    return j.version === 1 && typeof j.ports === 'object' && j.ports !== null;
+  } catch {
+    return false;
+  }
 }

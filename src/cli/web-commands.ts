@@ -129,7 +129,10 @@ export function webCommands(
       o: LiveOptions & { out: string; vm?: string; lenient?: boolean; links?: string },
     ) => {
       // Before reading the case: a report that cannot be written is known now.
-      checkOutputFile('-o', o.out, 'report.html');
+      checkOutputFile('-o', o.out, 'report.html', {
+        what: 'a vifpath report',
+        is: (head) => head.includes('<title>vifpath report</title>'),
+      });
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
