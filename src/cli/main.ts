@@ -235,7 +235,10 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         },
       ) => {
         checkCaseFile(c);
-        const s = readCase(c, { lenient: o.lenient ?? false, lazyFlows: true });
+        // Read as diagnose reads it (a sosreport's host named by its hostname file), so that the
+        // host:port diagnose prints is one --from takes.
+        const [s] = readInputs([c], { lenient: o.lenient ?? false, lazyFlows: true });
+        if (!s) throw new InputError('trace: give one case', c);
         const t = traceCommand(s, {
           from: o.from,
           packet: o.packet,

@@ -65,6 +65,27 @@ describe('a sos collect bundle is one case with every node', () => {
   });
 });
 
+describe('trace names a sosreport host as diagnose does', () => {
+  // The reviewer's: diagnose printed compute4:tap0e778df8-ca, and `trace --from compute4:…` said
+  // 'no host "compute4" in the case (hosts: sosreport-compute4-…)' (trace read the archive by its name).
+  it.each([
+    ['the sosreport archive', () => COMPUTE4],
+    ['the sos collect bundle', () => BUNDLE],
+  ])('%s: --from compute4:tap0e778df8-ca is that host', async (_n, input) => {
+    const r = await cli(
+      'trace',
+      input(),
+      '--from',
+      'compute4:tap0e778df8-ca',
+      '--packet',
+      'dhcp-discover',
+      '--summary',
+    );
+    expect(r.code).not.toBe(EXIT.input);
+    expect(r.out).toMatch(/^from compute4:tap0e778df8-ca \(bridge br-int\)/m);
+  });
+});
+
 describe('sosreports and host folders given together form one case', () => {
   it('two node archives: one case, hosts by hostname (the root symlink, else hostname -f / hostnamectl)', () => {
     const cases = planCases([COMPUTE4, SUNBEAM]);
