@@ -51,9 +51,10 @@ export async function startTcpdump(
   // --immediate-mode: without it packets wait in the kernel ring and are lost when tcpdump stops.
   // -U with -w -: every packet is flushed down the pipe as it is captured.
   const tcpdump = ['tcpdump', '-i', dev, '-n', '-U', '--immediate-mode', '-w', opts.toFile ? file : '-'];
+  // `--`: the filter is an operand, never an option, whatever it begins with.
   const argv = opts.toFile
-    ? [...tcpdump, opts.filter ?? DHCP_FILTER]
-    : ['timeout', String(opts.maxSeconds ?? 600), ...tcpdump, opts.filter ?? DHCP_FILTER];
+    ? [...tcpdump, '--', opts.filter ?? DHCP_FILTER]
+    : ['timeout', '--', String(opts.maxSeconds ?? 600), ...tcpdump, '--', opts.filter ?? DHCP_FILTER];
   const child = runner.start(argv);
   let flushed: Promise<void> = Promise.resolve();
   if (!opts.toFile) {

@@ -10,7 +10,7 @@ import { writeJson } from '../model/json-stream.ts';
 import { toJson } from '../model/snapshot.ts';
 import { LocalRunner, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from '../sources/case-dir.ts';
-import { type HostSource, namespaceRunner } from '../sources/collect.ts';
+import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
 import { EXIT_PROBLEM } from './exit.ts';
@@ -49,6 +49,18 @@ function explicitPoints(specs: readonly string[], lab: Lab | undefined): Capture
     const dev = spec.slice(i + 1);
     if (lab && !(LAB_HOSTS as readonly string[]).includes(host))
       throw new InputError(`not a lab host (${LAB_HOSTS.join(', ')})`, spec);
+    // The namespace goes to `ip netns exec`, which takes no `--`: a name that could read as an
+    // option (or that a shell would split) never reaches it. The same rule as collect's.
+    if (!lab && host !== 'local' && !SAFE_NAME.test(host))
+      throw new InputError(
+        `--point: namespace ${JSON.stringify(host)} has characters outside [A-Za-z0-9_.-] or does not begin with a letter or digit: give local:<iface> or <netns>:<iface>`,
+        spec,
+      );
+    if (!SAFE_NAME.test(dev))
+      throw new InputError(
+        `--point: interface ${JSON.stringify(dev)} has characters outside [A-Za-z0-9_.-] or does not begin with a letter or digit`,
+        spec,
+      );
     const runner = lab
       ? new LocalRunner(NETNS(lab.ns(host as LabHost)), spec)
       : host === 'local'
@@ -187,6 +199,15 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         }
         points = [];
         for (const pt of plan.points) {
+          // Names from the hosts' own outputs: never handed to `ip netns exec` or tcpdump -i when
+          // they could read as an option.
+          const unsafe = [pt.ns, pt.dev].find((x) => x !== undefined && !SAFE_NAME.test(x));
+          if (unsafe !== undefined) {
+            plan.notes.push(
+              `${pointName(pt)} (${pt.why}): ${JSON.stringify(unsafe)} has characters outside [A-Za-z0-9_.-]; capture it by hand, not captured`,
+            );
+            continue;
+          }
           const runner = runnerOf(sources, names, pt.host, pt.ns);
           if (runner) points.push({ name: pointName(pt), runner, dev: pt.dev });
           else

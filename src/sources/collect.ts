@@ -113,7 +113,11 @@ const DHCP_DIR = '/var/lib/neutron/dhcp';
 const DHCP_FILES = ['host', 'opts', 'leases', 'pid'];
 /** Commands only some hosts have (XenStore exists in Xen guests): their absence is not news. */
 const OPTIONAL = new Set(['xenstore-read']);
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * Names (namespaces, devices, DHCP folders) vifpath hands to a tool: a letter or digit first, so no
+ * name reads as an option (`ip netns exec` takes no `--`), and nothing a shell or a path would split.
+ */
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Namespaces collected per host, and devices per namespace: beyond them, said and skipped. */
 const MAX_NAMESPACES = 200;
 const MAX_NS_DEVICES = 20;

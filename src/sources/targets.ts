@@ -3,6 +3,7 @@
 // case) and `?sudo` last. Anything else is a case directory or sosreport.
 import { existsSync } from 'node:fs';
 import { LocalRunner, NETNS, type Runner, SshRunner, SUDO } from '../runner/runner.ts';
+import { SAFE_NAME } from './collect.ts';
 import { InputError } from './errors.ts';
 
 export type TargetSpec =
@@ -35,7 +36,12 @@ export function parseTarget(text: string): Target {
   if (body === 'local') spec = { kind: 'local' };
   else if (body.startsWith('netns:')) {
     const ns = body.slice(6);
-    if (!/^[A-Za-z0-9_.-]{1,255}$/.test(ns)) throw new InputError('bad namespace name', text);
+    // `ip netns exec` takes no `--`: a name must not read as an option (collect's rule, SAFE_NAME).
+    if (!SAFE_NAME.test(ns))
+      throw new InputError(
+        `namespace ${JSON.stringify(ns)} has characters outside [A-Za-z0-9_.-] or does not begin with a letter or digit`,
+        text,
+      );
     spec = { kind: 'netns', ns };
   } else if (body.startsWith('lab:')) spec = { kind: 'lab', host: body.slice(4) };
   else {

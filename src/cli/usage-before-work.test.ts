@@ -1,0 +1,131 @@
+// Bad usage is refused before any work starts (review): one line on stderr, exit 2, no stack
+// trace, and nothing run on the hosts. The tools vifpath would run (ip, tcpdump, ovs-vsctl, uname)
+// are shims on PATH here that leave a mark when called, so "nothing ran" is checked, not assumed.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../testing/fixtures.ts';
+
+const BIN = join(ROOT, 'bin/vifpath.mjs');
+let T: string;
+const at = (...p: string[]): string => join(T, ...p);
+const SHIMMED = ['ip', 'tcpdump', 'timeout', 'uname', 'ovs-vsctl', 'ovs-ofctl', 'ovs-appctl', 'sudo'];
+
+/** vifpath with the shims first on PATH (real tools with `real`). */
+function run(args: readonly string[], opts: { real?: boolean; timeoutMs?: number } = {}) {
+  return spawnSync('node', [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 30_000,
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      ...(opts.real ? {} : { PATH: `${at('shims')}:${process.env.PATH}` }),
+    },
+  });
+}
+
+/** What the shims were asked to run (one file per call). */
+const ran = (): string[] => readdirSync(at('ran'));
+
+beforeAll(() => {
+  T = mkdtempSync(join(tmpdir(), 'vifpath-usage-'));
+  mkdirSync(at('shims'));
+  mkdirSync(at('ran'));
+  for (const tool of SHIMMED) {
+    const f = at('shims', tool);
+    writeFileSync(f, `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > "${at('ran')}/${tool}.$$"\nexit 1\n`);
+    chmodSync(f, 0o755);
+  }
+  mkdirSync(at('full'));
+  writeFileSync(at('full', 'mine.txt'), 'not vifpath’s\n');
+  writeFileSync(at('file.txt'), 'a file\n');
+});
+
+afterAll(() => rmSync(T, { recursive: true, force: true }));
+
+interface Row {
+  name: string;
+  args: () => string[];
+  /** The one line on stderr. */
+  stderr: RegExp;
+}
+
+/** Exit 2, one line, no stack trace, and no tool run. */
+function refused(row: Row): void {
+  for (const f of ran()) rmSync(at('ran', f));
+  const r = run(row.args());
+  expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 2 });
+  expect(r.stderr).not.toMatch(/\n\s+at |node:internal|^\w*Error:/m);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(row.stderr);
+  expect(ran()).toEqual([]);
+}
+
+describe('1. capture live --point: a namespace or interface name that could read as an option is refused', () => {
+  const live = (point: string): string[] => [
+    'capture',
+    'live',
+    '--point',
+    point,
+    '--seconds',
+    '1',
+    '-o',
+    at('cap-never'),
+  ];
+  const rows: Row[] = [
+    {
+      name: 'an option with a command substitution',
+      args: () => live('-evil$(id):eth0'),
+      stderr: /^vifpath: -evil\$\(id\):eth0: --point: namespace "-evil\$\(id\)" has characters outside/,
+    },
+    { name: 'a bare option', args: () => live('-n:eth0'), stderr: /namespace "-n"/ },
+    { name: 'a long option', args: () => live('--all:eth0'), stderr: /namespace "--all"/ },
+    { name: 'a shell word', args: () => live('ns;reboot:eth0'), stderr: /namespace "ns;reboot"/ },
+    { name: 'a space', args: () => live('my ns:eth0'), stderr: /namespace "my ns"/ },
+    {
+      name: 'an interface as an option',
+      args: () => live('local:-w/etc/x'),
+      stderr: /interface "-w\/etc\/x"/,
+    },
+    { name: 'an interface of a namespace', args: () => live('qdhcp-1:--help'), stderr: /interface "--help"/ },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      refused(row);
+      expect(existsSync(at('cap-never'))).toBe(false);
+    });
+  const targets: Row[] = [
+    {
+      name: 'collect netns:-evil',
+      args: () => ['collect', 'netns:-evil', '-o', at('cap-never')],
+      stderr: /^vifpath: netns:-evil: namespace "-evil" has characters outside/,
+    },
+    {
+      name: 'snapshot netns:--all',
+      args: () => ['snapshot', 'netns:--all'],
+      stderr: /namespace "--all"/,
+    },
+    {
+      name: 'capture live --vm with a netns:.hidden target',
+      args: () => ['capture', 'live', '--vm', 'vif1.0', 'netns:.hidden', '-o', at('cap-never')],
+      stderr: /namespace "\.hidden"/,
+    },
+  ];
+  for (const row of targets)
+    it(`a netns: target: ${row.name}`, () => {
+      refused(row);
+      expect(existsSync(at('cap-never'))).toBe(false);
+    });
+  it('a safe namespace name still reaches ip netns exec (the shim), with the filter after --', () => {
+    for (const f of ran()) rmSync(at('ran', f));
+    const r = run(['capture', 'live', '--point', 'qdhcp-1.a_b:tap0', '--seconds', '1', '-o', at('cap-ok')]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const calls = ran().filter((f) => f.startsWith('ip.'));
+    expect(calls.length).toBeGreaterThan(0);
+    const argv = spawnSync('cat', [at('ran', calls[0]!)], { encoding: 'utf8' }).stdout.split('\n');
+    expect(argv.slice(1, 8)).toEqual(['netns', 'exec', 'qdhcp-1.a_b', 'tcpdump', '-i', 'tap0', '-n']);
+    expect(argv[argv.indexOf('--') + 1]).toMatch(/^udp port 67/);
+  });
+});
