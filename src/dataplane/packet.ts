@@ -4,8 +4,8 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
 import { splitTopLevel } from '../openflow/text.ts';
-import { formatIpv4, formatMac, parseMacOnly } from '../openflow/values.ts';
-import { writeField } from './fields.ts';
+import { formatIpv4, formatMac, parseMacOnly, parseUint } from '../openflow/values.ts';
+import { readField, writeField } from './fields.ts';
 
 export interface Vlan {
   tpid: number;
@@ -165,13 +165,40 @@ export const PRESETS = ['dhcp-discover', 'dhcp-request', 'dhcp-offer', 'dhcp-ack
 /**
  * ofproto/trace style field list: `udp,dl_src=..,dl_dst=..,nw_src=..,udp_src=68,dl_vlan=5`.
  * `in_port` is returned separately (a name or number, resolved against the bridge).
+ *
+ * Every value is checked against its field's width as ovs-ofctl checks a flow (`dl_vlan=4096`,
+ * `tp_dst=70000`, `nw_ttl=999`, `-1` are refused, never cut to fit), and the list must say one
+ * thing: a field given twice with different values, two fields that overlap and disagree
+ * (`tp_dst=67,udp_dst=68`, `vlan_tci=0,dl_vlan_pcp=3`) or two protocols (`udp,tcp`) are refused
+ * naming both, never settled by taking the last; so is a protocol other than a preset's own
+ * (`dhcp-discover,tcp`), while a preset's other values are only defaults the list may change.
  */
 export function parsePacketSpec(
   text: string,
   base: Packet = emptyPacket(),
+  /** The preset `base` is (`dhcp-discover`): its protocol is said, another one contradicts it. */
+  baseName?: string,
 ): { packet: Packet; inPort?: string } {
   const p = clonePacket(base);
   let inPort: string | undefined;
+  let inPortTok = '';
+  // What each token set, read back after it: a later token that changes it contradicts it.
+  const said: { field: string; value: bigint; tok: string; proto: boolean }[] = [];
+  const check = (tok: string, proto: boolean): void => {
+    for (const s of said) {
+      if (readField(p, s.field) === s.value) continue;
+      throw new FlowSyntaxError(
+        s.proto && proto
+          ? `--packet: two protocols, "${s.tok}" and "${tok}"; give one`
+          : `--packet: "${s.tok}" and "${tok}" disagree (both set ${s.field}); give one value`,
+        text,
+      );
+    }
+  };
+  const record = (tok: string, fields: string[], proto: boolean): void => {
+    for (const field of fields) said.push({ field, value: readField(p, field) ?? 0n, tok, proto });
+  };
+  if (baseName !== undefined) record(baseName, ['dl_type', 'nw_proto'], true);
   for (const tok of splitTopLevel(text, ',')) {
     if (tok === '') continue;
     const eq = tok.indexOf('=');
@@ -181,31 +208,68 @@ export function parsePacketSpec(
     if (eq < 0 && sh) {
       p.dl_type = sh.dl_type;
       if (sh.nw_proto !== undefined) p.nw_proto = sh.nw_proto;
-      continue;
-    }
-    if (key === 'in_port') {
-      inPort = val;
-      continue;
-    }
-    if (key === 'dl_vlan' || key === 'vlan_vid') {
-      const vid = Number(val) & 0xfff;
-      if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid, pcp: 0 });
-      else p.vlans[0]!.vid = vid;
-      continue;
-    }
-    if (key === 'dl_vlan_pcp' || key === 'vlan_pcp') {
-      if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid: 0, pcp: Number(val) });
-      else p.vlans[0]!.pcp = Number(val);
+      check(tok, true);
+      record(tok, sh.nw_proto !== undefined ? ['dl_type', 'nw_proto'] : ['dl_type'], true);
       continue;
     }
     const def = lookupField(key);
     if (!def) throw new FlowSyntaxError(`unknown packet field "${key}"`, text);
-    const v = parseFieldValue({ ...def, maskable: false }, val);
-    if (!setPacketField(p, def.name, v.t === 'big' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : 0)) {
-      throw new FlowSyntaxError(`packet field "${key}" cannot be set in a trace`, text);
+    if (def.name === 'in_port') {
+      if (val === '') throw new FlowSyntaxError('--packet: in_port needs a value', text);
+      if (inPort !== undefined && inPort !== val)
+        throw new FlowSyntaxError(
+          `--packet: "${inPortTok}" and "${tok}" disagree (both set in_port); give one value`,
+          text,
+        );
+      inPort = val;
+      inPortTok = tok;
+      continue;
     }
+    if (def.name === 'dl_vlan' || def.name === 'vlan_vid') {
+      const vid = vlanValue(def.name, val);
+      if (vid === undefined) p.vlans.shift();
+      else if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid, pcp: 0 });
+      else p.vlans[0]!.vid = vid;
+    } else if (def.name === 'dl_vlan_pcp' || def.name === 'vlan_pcp') {
+      // As OVS's flow_set_vlan_pcp: a PCP on an untagged packet gives it a tag (VID 0).
+      const pcp = Number(parseUint(val, def.bits, def.name));
+      if (p.vlans.length === 0) p.vlans.push({ tpid: 0x8100, vid: 0, pcp });
+      else p.vlans[0]!.pcp = pcp;
+    } else {
+      const v = parseFieldValue({ ...def, maskable: false }, val);
+      if (!setPacketField(p, def.name, v.t === 'big' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : 0)) {
+        throw new FlowSyntaxError(`packet field "${key}" cannot be set in a trace`, text);
+      }
+    }
+    check(tok, false);
+    record(tok, [def.name], false);
   }
   return { packet: p, ...(inPort !== undefined ? { inPort } : {}) };
+}
+
+/**
+ * A VLAN ID as ovs-fields(7) reads it: dl_vlan 0..4095 or 0xffff (no tag); vlan_vid with its
+ * OFPVID_PRESENT bit (0x1000|VID) or 0 (no tag). undefined: no tag.
+ */
+function vlanValue(field: 'dl_vlan' | 'vlan_vid', text: string): number | undefined {
+  if (field === 'dl_vlan') {
+    const v = parseUint(text, 32, field);
+    if (v === 0xffff) return undefined;
+    if (v > 0xfff)
+      throw new FlowSyntaxError(
+        `dl_vlan: ${text} does not fit in 12 bits (0..4095, or 0xffff for no VLAN)`,
+        text,
+      );
+    return v;
+  }
+  const v = parseUint(text, 13, field);
+  if (v === 0) return undefined;
+  if (!(v & 0x1000))
+    throw new FlowSyntaxError(
+      `vlan_vid: ${text} lacks OFPVID_PRESENT (0x1000), so ofproto/trace reads it as no VLAN; write dl_vlan=${v} or vlan_vid=0x${(0x1000 | v).toString(16)}`,
+      text,
+    );
+  return v & 0xfff;
 }
 
 /** Set one field by canonical name (fields.ts's table); false for fields the packet model does not carry. */

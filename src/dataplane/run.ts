@@ -49,6 +49,7 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
     );
   const notes: Assumption[] = [];
   let p: Packet;
+  let spec: ReturnType<typeof parsePacketSpec>;
   let kind: 'request' | 'reply' | undefined;
   let mac = r.mac;
   if (typeof r.packet !== 'string') p = r.packet;
@@ -79,8 +80,14 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
           });
         }
       }
-      p = parsePacketSpec(rest.join(','), preset(name!, m)).packet;
-    } else p = parsePacketSpec(r.packet).packet;
+      spec = parsePacketSpec(rest.join(','), preset(name!, m), name);
+    } else spec = parsePacketSpec(r.packet);
+    p = spec.packet;
+    // The packet enters where --from says; an in_port of its own would be a second answer.
+    if (spec.inPort !== undefined)
+      throw new TraceInputError(
+        `--packet in_port=${spec.inPort}: the packet enters where --from says (${r.from}); leave in_port out of --packet`,
+      );
   }
   let targets: TargetSpec[] | null = null;
   let dhcpServers = r.dhcpServers ?? false;

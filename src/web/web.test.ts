@@ -122,6 +122,19 @@ describe('server', () => {
     expect(t.status).toBe(400);
     expect(((await t.json()) as { error: string }).error).toContain('nosuchport');
     expect((await get('/c/0/api/trace?from=dom0:vif16.0&packet=udp,bogus_field=1')).status).toBe(400);
+    // --packet values out of their field's range, contradictions, in_port beside from: as the CLI.
+    for (const [packet, why] of [
+      ['dl_vlan=99999', 'does not fit in 12 bits'],
+      ['dl_vlan=4096', 'does not fit in 12 bits'],
+      ['dl_vlan=-1', 'is not a number'],
+      ['dl_vlan=1,dl_vlan=2', '"dl_vlan=1" and "dl_vlan=2" disagree'],
+      ['udp,tcp', 'two protocols'],
+      ['in_port=5', 'the packet enters where --from says'],
+    ]) {
+      const r = await get(`/c/0/api/trace?from=dom0:vif15.1&packet=${encodeURIComponent(packet!)}`);
+      expect(r.status, packet).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toContain(why);
+    }
     expect((await get('/c/0/api/view')).status).toBe(200);
   });
 
