@@ -606,50 +606,67 @@ export function emit(
     tunnelOut(e, out, rb, port, p, depth);
     return;
   }
-  const link = e.w.links.get(`${rb.host}\u0000${port.name}`);
-  if (link) {
-    const node: TraceNode = {
-      kind: 'wire',
-      from: { host: rb.host, iface: port.name },
-      to: { host: link.host, iface: link.iface },
-      children: [],
-    };
-    out.push(node);
-    const remote = e.w.ifaces.get(link.host)?.get(link.iface);
-    if (remote) {
-      enterBridge(e, node.children, remote.bridge, remote.port, p, depth + 1);
-      return;
-    }
-    // An OVS port at the far end, whose number the case does not give: not a device reached.
-    const hidden = findInterface(e.w.hosts.get(link.host), link.iface);
-    if (hidden && isUnnumbered(hidden)) {
-      notFollowed(
-        e,
-        node.children,
-        { host: link.host, name: hidden.bridge.name },
-        `wire to ${link.host}:${link.iface}: its OpenFlow port number unknown, not followed`,
-        `${link.host}:${link.iface} is a port of ${hidden.bridge.name} without an OpenFlow port number in the case: ${hidden.bridge.name}'s flows cannot be looked up`,
-        [link.iface],
-      );
-      return;
-    }
-    // A device of the far host that may be the uplink of a bridge inferred there with unknown ports.
-    const up = e.w.bridges.find((b) => b.host === link.host && b.uplinkCandidates?.includes(link.iface));
-    if (up?.portsUnknown?.remedy) {
-      notShown(
-        e,
-        node.children,
-        up,
-        'bridge-ports-unknown',
-        `wire to ${link.host}:${link.iface}: it may be the uplink of ${up.name}, inferred (not in the case), its ports unknown`,
-        { text: up.portsUnknown.text, remedy: up.portsUnknown.remedy },
-      );
-      return;
-    }
-    deliver(e, node.children, rb, port, vlan, link.host, link.iface, true);
+  const peers = e.w.links.get(`${rb.host}\u0000${port.name}`);
+  if (peers?.length) {
+    // A shared segment (the interface wired more than once): the frame reaches every peer, each
+    // with its own copy of the packet.
+    for (const link of peers)
+      wireOut(e, out, rb, port, peers.length > 1 ? clonePacket(p) : p, vlan, link, depth);
     return;
   }
   deliver(e, out, rb, port, vlan, rb.host, port.name, false);
+}
+
+/** The frame crosses a wire to one far end: the bridge there, or the device it reaches. */
+function wireOut(
+  e: Engine,
+  out: TraceNode[],
+  rb: RtBridge,
+  port: RtPort,
+  p: Packet,
+  vlan: number | null,
+  link: { host: string; iface: string },
+  depth: number,
+): void {
+  const node: TraceNode = {
+    kind: 'wire',
+    from: { host: rb.host, iface: port.name },
+    to: { host: link.host, iface: link.iface },
+    children: [],
+  };
+  out.push(node);
+  const remote = e.w.ifaces.get(link.host)?.get(link.iface);
+  if (remote) {
+    enterBridge(e, node.children, remote.bridge, remote.port, p, depth + 1);
+    return;
+  }
+  // An OVS port at the far end, whose number the case does not give: not a device reached.
+  const hidden = findInterface(e.w.hosts.get(link.host), link.iface);
+  if (hidden && isUnnumbered(hidden)) {
+    notFollowed(
+      e,
+      node.children,
+      { host: link.host, name: hidden.bridge.name },
+      `wire to ${link.host}:${link.iface}: its OpenFlow port number unknown, not followed`,
+      `${link.host}:${link.iface} is a port of ${hidden.bridge.name} without an OpenFlow port number in the case: ${hidden.bridge.name}'s flows cannot be looked up`,
+      [link.iface],
+    );
+    return;
+  }
+  // A device of the far host that may be the uplink of a bridge inferred there with unknown ports.
+  const up = e.w.bridges.find((b) => b.host === link.host && b.uplinkCandidates?.includes(link.iface));
+  if (up?.portsUnknown?.remedy) {
+    notShown(
+      e,
+      node.children,
+      up,
+      'bridge-ports-unknown',
+      `wire to ${link.host}:${link.iface}: it may be the uplink of ${up.name}, inferred (not in the case), its ports unknown`,
+      { text: up.portsUnknown.text, remedy: up.portsUnknown.remedy },
+    );
+    return;
+  }
+  deliver(e, node.children, rb, port, vlan, link.host, link.iface, true);
 }
 
 /** The frame leaves OVS for a device: delivered, unless the device is down. */

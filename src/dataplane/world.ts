@@ -92,8 +92,13 @@ export interface World {
   /** host → interface name → bridge port. */
   ifaces: Map<string, Map<string, { bridge: RtBridge; port: RtPort }>>;
   hosts: Map<string, Host>;
-  /** `host\0iface` → the far end of its wire (links.txt or inferred), both directions. */
-  links: Map<string, { host: string; iface: string }>;
+  /**
+   * `host\0iface` → the far ends of its wires (links.txt or inferred), both directions. An
+   * interface wired more than once joins a shared segment (a provider network's flat/VLAN L2
+   * segment seen by a compute node and two DHCP-agent hosts): every interface of the segment
+   * reaches every other one, as a hub or switch would carry a frame to all of them.
+   */
+  links: Map<string, { host: string; iface: string }[]>;
   /** Where each device leads, worked out once per world (traces ask again and again). */
   endpoints: Map<string, ResolvedEndpoint>;
   /** host → its underlay addresses (the ends of its tunnels). */
@@ -143,10 +148,7 @@ export function buildWorld(snapshot: Snapshot): World {
     underlay: new Map(),
     owners: new Map(),
   };
-  for (const l of snapshot.links) {
-    w.links.set(`${l.a.host}\u0000${l.a.iface}`, l.b);
-    w.links.set(`${l.b.host}\u0000${l.b.iface}`, l.a);
-  }
+  w.links = segments(snapshot.links);
   for (const h of snapshot.hosts) {
     w.hosts.set(h.name, h);
     const imap = new Map<string, { bridge: RtBridge; port: RtPort }>();
@@ -480,4 +482,57 @@ function inferPatches(w: World, host: string): void {
         w.bridges.push(nb);
       }
     }
+}
+
+/**
+ * The wires as segments: interfaces joined by wires, directly or through an interface wired more
+ * than once, form one L2 segment; each interface's peers are the segment's other interfaces, in the
+ * order links.txt gives them. A plain wire is a segment of two: each end's one peer is the other.
+ */
+export function segments(
+  links: readonly { a: { host: string; iface: string }; b: { host: string; iface: string } }[],
+): Map<string, { host: string; iface: string }[]> {
+  const key = (x: { host: string; iface: string }): string => `${x.host}\u0000${x.iface}`;
+  const parent = new Map<string, string>();
+  const end = new Map<string, { host: string; iface: string }>();
+  const find = (k: string): string => {
+    let r = k;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    // Path compression: many wires on one segment stay linear.
+    let c = k;
+    while (c !== r) {
+      const n = parent.get(c)!;
+      parent.set(c, r);
+      c = n;
+    }
+    return r;
+  };
+  for (const l of links)
+    for (const x of [l.a, l.b])
+      if (!parent.has(key(x))) {
+        parent.set(key(x), key(x));
+        end.set(key(x), { host: x.host, iface: x.iface });
+      }
+  for (const l of links) {
+    const ra = find(key(l.a));
+    const rb = find(key(l.b));
+    if (ra !== rb) parent.set(rb, ra);
+  }
+  const members = new Map<string, string[]>();
+  for (const k of parent.keys()) {
+    const r = find(k);
+    const m = members.get(r);
+    if (m) m.push(k);
+    else members.set(r, [k]);
+  }
+  const out = new Map<string, { host: string; iface: string }[]>();
+  for (const k of parent.keys())
+    out.set(
+      k,
+      members
+        .get(find(k))!
+        .filter((m) => m !== k)
+        .map((m) => end.get(m)!),
+    );
+  return out;
 }

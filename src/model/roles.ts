@@ -131,10 +131,15 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
   if (br.role === 'physical' || br.role === 'tunnel')
     return { role: 'uplink', why: `on ${b.name}, a ${br.role} bridge (${br.why})` };
   if (p.trunks.known && p.trunks.value.length > 0) return { role: 'uplink', why: 'it trunks VLANs' };
-  const wire = s.links.find(
-    (l) => (l.a.host === h.name && l.a.iface === p.name) || (l.b.host === h.name && l.b.iface === p.name),
-  );
-  if (wire) {
+  // Every wire of the port (one interface wired more than once is a shared segment).
+  for (const wire of s.links) {
+    if (
+      !(
+        (wire.a.host === h.name && wire.a.iface === p.name) ||
+        (wire.b.host === h.name && wire.b.iface === p.name)
+      )
+    )
+      continue;
     const far = wire.a.host === h.name && wire.a.iface === p.name ? wire.b : wire.a;
     const fh = s.hosts.find((x) => x.name === far.host);
     if (
