@@ -377,6 +377,12 @@ function readHost(
   }
 }
 
+/** Whether an agent configuration file at `rel` (in the host, with /) is the host's own. */
+export function agentConfigPlace(rel: string): boolean {
+  const dirs = rel.split('/').slice(0, -1);
+  return dirs.length === 0 || (dirs.includes('etc') && !dirs.includes('templates'));
+}
+
 function readHostAt(
   root: string,
   name: string,
@@ -408,6 +414,11 @@ function readHostAt(
       /(?:^|\/)proc\/sys\/net\/bridge\/bridge-nf-call-iptables$/.test(relative(root, p).split(sep).join('/'))
     )
       kind = { kind: 'sysctl', all: false, key: 'net.bridge.bridge-nf-call-iptables' };
+    // An agent's configuration is the one /etc holds (or a pasted file at the host's top): a
+    // deployment tool's copy elsewhere (a Juju charm's Jinja templates under var/lib/juju/…/
+    // templates/) is no configuration of this host.
+    if (kind?.kind === 'agent-config' && !agentConfigPlace(relative(root, p).split(sep).join('/')))
+      kind = undefined;
     if (kind?.kind === 'aux') kind = undefined;
     const sniffed = kind ? undefined : sniffFile(p, relative(root, p).split(sep).join('/'));
     if (kind) files.push({ path: p, rel, kind });
