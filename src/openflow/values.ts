@@ -1,4 +1,5 @@
 // Parse and format the value kinds of flow syntax. Formatting reproduces what ovs-ofctl prints.
+import { readEscape } from '../text/unescape.ts';
 import { syntaxError } from './errors.ts';
 import type {
   BigValue,
@@ -401,12 +402,14 @@ export function formatPortRef(p: PortRef): string {
 
 /** C-style quoted string as OVS prints it ("we\"ird"). */
 export function unquote(text: string): string {
+  const body = text.slice(1, -1);
   let out = '';
-  for (let i = 1; i < text.length - 1; i++) {
-    const c = text[i]!;
-    if (c === '\\' && i + 1 < text.length - 1) {
-      const n = text[++i]!;
-      out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    const e = c === '\\' ? readEscape(body, i + 1) : undefined;
+    if (e) {
+      out += e.ch;
+      i = e.next - 1;
     } else out += c;
   }
   return out;

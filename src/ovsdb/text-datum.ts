@@ -1,5 +1,7 @@
 // The text form OVS utilities print OVSDB values in (`ovs-vsctl list`, `ovsdb-client dump`,
 // `ovsdb-client monitor`): `[]`, `[1, 2]`, `{peer=x, k="v w"}`, `"quoted"`, bare words, numbers.
+
+import { readEscape } from '../text/unescape.ts';
 import type { Atom, Datum } from './datum.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -26,9 +28,10 @@ class Reader {
         if (c === undefined) throw new TextDatumError('unterminated string');
         if (c === '"') break;
         if (c === '\\') {
-          const n = this.s[this.i++];
-          if (n === undefined) throw new TextDatumError('unterminated string');
-          out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+          const e = readEscape(this.s, this.i);
+          if (e === undefined) throw new TextDatumError('unterminated string');
+          out += e.ch;
+          this.i = e.next;
         } else out += c;
       }
       return out;
