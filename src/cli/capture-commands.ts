@@ -14,7 +14,17 @@ import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
 import { EXIT_PROBLEM } from './exit.ts';
-import { collectLive, dropTemporary, type LiveOptions, liveArgs, liveOptions, sourcesFor } from './live.ts';
+import {
+  collectLive,
+  dropTemporary,
+  type LiveOptions,
+  liveArgs,
+  liveNumbers,
+  liveOptions,
+  MAX_TIMEOUT_S,
+  numberOption,
+  sourcesFor,
+} from './live.ts';
 import { checkOutputDir } from './out-paths.ts';
 
 interface LiveCaptureOptions extends LiveOptions {
@@ -162,12 +172,19 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
       )
       .option('--lab <dir>', 'with --point: points are hosts of the lab in this state directory')
       .option('--renew', 'a lab is involved: make its VM ask for a lease while capturing')
-      .option('--seconds <n>', 'how long to capture (and to retry missing interfaces)', '10')
+      .option(
+        '--seconds <n>',
+        `how long to capture (and to retry missing interfaces), 1 to ${MAX_TIMEOUT_S}`,
+        '10',
+      )
       .option('-o, --out <dir>', 'where to keep the pcaps', 'vifpath-capture'),
   )
     .option('--json', 'print the analysis as JSON')
     .action(async (targets: string[], o: LiveCaptureOptions) => {
       if (!o.vm === !o.point) throw new InputError('give either --vm (with targets) or --point');
+      // Numbers before anything runs: `--seconds abc` used to capture for no time and report 0 frames.
+      const seconds = numberOption('--seconds', o.seconds, { min: 1, max: MAX_TIMEOUT_S });
+      liveNumbers(o);
       checkOutputDir('-o', o.out);
       let points: CapturePoint[];
       let lab: Lab | undefined;
@@ -219,7 +236,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
       try {
         const a = await captureLive(points, {
           dir: o.out,
-          seconds: Number(o.seconds),
+          seconds,
           ...(lab && o.renew ? { during: async () => void (await lab.renew()) } : {}),
         });
         const flows = plan ? await counters(plan, sources, names) : [];

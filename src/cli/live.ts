@@ -81,6 +81,42 @@ export const MAX_TIMEOUT_S = 86_400;
 /** Hosts at once: ssh masters and file descriptors per host, sized for fleets of a few thousand. */
 export const MAX_CONCURRENCY = 256;
 
+/**
+ * --timeout and --concurrency, checked: every command with live options calls this first, before
+ * any work (also when its inputs are not live and the numbers go unused: nonsense is still a
+ * usage error, never silently ignored).
+ */
+export function liveNumbers(o: LiveOptions): { timeoutS: number; concurrency: number } {
+  return {
+    timeoutS: numberOption('--timeout', o.timeout ?? '300', { min: 1, max: MAX_TIMEOUT_S }),
+    concurrency: numberOption('--concurrency', o.concurrency ?? '4', {
+      min: 1,
+      max: MAX_CONCURRENCY,
+      integer: true,
+    }),
+  };
+}
+
+/** Seconds of a duration option (watch, agent, capture): at least 0.1 s, at most a day. */
+export const MIN_SECONDS = 0.1;
+
+/**
+ * A duration in seconds as milliseconds: a number from MIN_SECONDS to MAX_TIMEOUT_S, or 0 where
+ * the option says 0 turns it off (`zeroOff`). NaN, negatives, `5s`, a zero that means nothing and
+ * more than a day are usage errors (exit 2) naming the option.
+ */
+export function secondsOption(flag: string, text: string, opts: { zeroOff?: boolean } = {}): number {
+  if (opts.zeroOff && /^\s*0+(\.0+)?\s*$/.test(text)) return 0;
+  try {
+    return Math.round(numberOption(flag, text, { min: MIN_SECONDS, max: MAX_TIMEOUT_S }) * 1000);
+  } catch (e) {
+    if (!opts.zeroOff) throw e;
+    throw new InputError(
+      `${flag} wants 0 (off) or a number of seconds from ${MIN_SECONDS} to ${MAX_TIMEOUT_S}, not "${text}"`,
+    );
+  }
+}
+
 function progressLine(done: number, total: number, r: HostResult): string {
   const width = 20;
   const bar = '#'.repeat(Math.round((done / total) * width)).padEnd(width, '.');
@@ -100,12 +136,7 @@ export async function collectLive(
   /** Say that evidence paths point into a temporary case (snapshot, diagnose print them). */
   announceTemporary = true,
 ): Promise<{ dir: string; results: HostResult[]; temporary: boolean }> {
-  const timeoutS = numberOption('--timeout', o.timeout ?? '300', { min: 1, max: MAX_TIMEOUT_S });
-  const concurrency = numberOption('--concurrency', o.concurrency ?? '4', {
-    min: 1,
-    max: MAX_CONCURRENCY,
-    integer: true,
-  });
+  const { timeoutS, concurrency } = liveNumbers(o);
   const sources = given ?? sourcesFor(args, o);
   // Temporary: removed at exit, on error and on Ctrl-C (it used to stay in /tmp after an interrupt).
   const dir = out ?? tempDir('vifpath-live-');

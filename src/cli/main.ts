@@ -19,7 +19,15 @@ import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
 import { formatTrace } from './format-trace.ts';
 import { labCommands } from './lab-commands.ts';
-import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import {
+  collectLive,
+  dropTemporary,
+  LINKS_HELP,
+  type LiveOptions,
+  liveArgs,
+  liveNumbers,
+  liveOptions,
+} from './live.ts';
 import { checkOutputDir, isSystemError, systemErrorLine } from './out-paths.ts';
 import { watchCommands } from './watch-commands.ts';
 import { webCommands } from './web-commands.ts';
@@ -192,6 +200,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       )
       .requiredOption('-o, --out <dir>', 'the case directory to write'),
   ).action(async (targets: string[], o: LiveOptions & { out: string }) => {
+    liveNumbers(o);
     if (!liveArgs(targets))
       throw new InputError('collect reads live targets, not case directories', targets[0]);
     checkOutputDir('-o', o.out);

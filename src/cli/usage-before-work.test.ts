@@ -129,3 +129,73 @@ describe('1. capture live --point: a namespace or interface name that could read
     expect(argv[argv.indexOf('--') + 1]).toMatch(/^udp port 67/);
   });
 });
+
+describe('2. numeric options: NaN, negative, a meaningless zero or past the limit is exit 2 before any work', () => {
+  const point = ['capture', 'live', '--point', 'local:lo', '-o', 'never'];
+  const watch = (...o: string[]): (() => string[]) => () => ['watch', 'unix:/nonexistent/db.sock', ...o];
+  const rows: Row[] = [
+    ...['abc', '-5', '0', '0.5', '86401', '1e3', '', '5s'].map((v) => ({
+      name: `capture live --seconds ${JSON.stringify(v)}`,
+      args: () => [...point, '--seconds', v],
+      stderr: new RegExp(`^vifpath: --seconds wants a number from 1 to 86400, not "${v}"\\n$`),
+    })),
+    {
+      name: 'capture live --timeout abc (unused with --point, still checked)',
+      args: () => [...point, '--timeout', 'abc'],
+      stderr: /--timeout wants a number/,
+    },
+    ...[
+      ['--timeout', 'abc'],
+      ['--timeout', '0'],
+      ['--timeout', '-1'],
+      ['--timeout', '86401'],
+      ['--concurrency', '0'],
+      ['--concurrency', '2.5'],
+      ['--concurrency', '257'],
+    ].map(([flag, v]) => ({
+      name: `collect ${flag} ${v}`,
+      args: () => ['collect', 'local', '-o', at('never'), flag!, v!],
+      stderr: new RegExp(`^vifpath: ${flag} wants .* not "${v}"\\n$`),
+    })),
+    ...['abc', '-1', '65536', '1.5'].map((v) => ({
+      name: `serve --port ${v}`,
+      args: () => ['serve', join(ROOT, 'examples/xenserver-seed'), '--port', v],
+      stderr: /^vifpath: --port .*: not a port \(0 to 65535/,
+    })),
+    {
+      name: 'serve --timeout x (an offline case: still checked)',
+      args: () => ['serve', join(ROOT, 'examples/xenserver-seed'), '--timeout', 'x'],
+      stderr: /--timeout wants a number/,
+    },
+    ...[
+      ['--grace', 'abc'],
+      ['--grace', '-1'],
+      ['--grace', '0'],
+      ['--grace', '86401'],
+      ['--poll', 'abc'],
+      ['--poll', '-2'],
+      ['--poll', '0.01'],
+      ['--probe', '0'],
+      ['--canary', '0'],
+      ['--canary', 'x'],
+      ['--nudge-interval', '0'],
+    ].flatMap(([flag, v]) =>
+      [[], ['--once']].map((once) => ({
+        name: `watch ${once.join('')} ${flag} ${v}`,
+        args: watch(...once, flag!, v!),
+        stderr: new RegExp(`^vifpath: ${flag} wants .*not "${v}"\\n$`),
+      })),
+    ),
+    {
+      name: 'agent --poll abc',
+      args: () => ['agent', 'unix:/nonexistent/db.sock', '--poll', 'abc'],
+      stderr: /^vifpath: --poll wants 0 \(off\) or a number of seconds from 0\.1 to 86400, not "abc"\n$/,
+    },
+  ];
+  for (const row of rows) it(row.name, () => refused(row));
+  it('in range still runs: --poll 0 is off, --seconds 1 captures', () => {
+    const r = run(['watch', 'unix:/nonexistent/db.sock', '--once', '--poll', '0', '--grace', '0.1']);
+    expect(r.stderr).toMatch(/cannot watch/);
+    expect(r.status).toBe(2);
+  });
+});

@@ -16,6 +16,7 @@ import { parseTarget } from '../sources/targets.ts';
 import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
 import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
+import { secondsOption } from './live.ts';
 import { checkOutputFile } from './out-paths.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
@@ -84,13 +85,6 @@ export function watchHost(
       );
     throw e;
   }
-}
-
-function seconds(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0)
-    throw new WatchError(`${what}: not a number of seconds: ${JSON.stringify(v)}`);
-  return Math.round(n * 1000);
 }
 
 function listen(addr: string, w: Watcher): Promise<Server> {
@@ -203,6 +197,12 @@ export function watchCommands(
     .option('--ssl-cert <file>', 'ssl: endpoints: its certificate')
     .option('--ssl-ca <file>', 'ssl: endpoints: CA certificate of the server')
     .action(async (endpoints: string[], o: WatchCliOptions) => {
+      // Every number first, --once or not (an option it does not use is still no place for nonsense).
+      const graceMs = o.grace !== undefined ? secondsOption('--grace', o.grace) : 10_000;
+      const pollMs = secondsOption('--poll', o.poll, { zeroOff: true });
+      const probeMs = secondsOption('--probe', o.probe);
+      const canaryMs = o.canary !== undefined ? secondsOption('--canary', o.canary) : undefined;
+      const nudgeIntervalMs = secondsOption('--nudge-interval', o.nudgeInterval);
       if (o.state !== undefined)
         checkOutputFile('--state', o.state, 'watch.json', {
           what: 'a vifpath watch state (JSON {version: 1, ports})',
@@ -248,11 +248,11 @@ export function watchCommands(
       async function run(hosts: WatchHost[]): Promise<void> {
         const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : alertLine(a)}\n`);
         const w = new Watcher(hosts, {
-          graceMs: o.grace !== undefined ? seconds(o.grace, '--grace') : 10_000,
-          pollMs: o.once ? 0 : seconds(o.poll, '--poll'),
-          probeMs: seconds(o.probe, '--probe') || 5000,
-          ...(o.canary && !o.once ? { canaryMs: seconds(o.canary, '--canary') } : {}),
-          ...(o.nudge ? { nudge: true, nudgeIntervalMs: seconds(o.nudgeInterval, '--nudge-interval') } : {}),
+          graceMs,
+          pollMs: o.once ? 0 : pollMs,
+          probeMs,
+          ...(canaryMs !== undefined && !o.once ? { canaryMs } : {}),
+          ...(o.nudge ? { nudge: true, nudgeIntervalMs } : {}),
           ...(o.state ? { stateFile: o.state } : {}),
           ...(ssl ? { ssl } : {}),
           onAlert: (a) => {
@@ -350,6 +350,8 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       "lab: its monitor connects through a proxy listening here that drops every update notification (echo and replies pass): the seed's silently deaf monitor",
     )
     .action(async (endpoint: string, o: AgentCliOptions) => {
+      const pollMs = secondsOption('--poll', o.poll, { zeroOff: true });
+      const canaryMs = o.canary !== undefined ? secondsOption('--canary', o.canary) : undefined;
       if (o.pidFile !== undefined)
         checkOutputFile('--pid-file', o.pidFile, 'agent.pid', {
           what: 'a pid file (one number)',
@@ -395,8 +397,8 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         remote: h.remote,
         ...(proxy ? { monitorRemote: proxy.remote } : {}),
         map,
-        pollMs: seconds(o.poll, '--poll'),
-        ...(o.canary ? { canaryMs: seconds(o.canary, '--canary') } : {}),
+        pollMs,
+        ...(canaryMs !== undefined ? { canaryMs } : {}),
         ofctl: async (args) => void (await execOk(['ovs-ofctl', ...args], { env })),
         log: (l) => out(`${l}\n`),
       });
@@ -408,7 +410,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         throw new WatchError(`agent: ${(e as Error).message}`);
       }
       if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
-      const poll = seconds(o.poll, '--poll');
+      const poll = pollMs;
       out(
         `${new Date().toISOString()} agent: started on ${h.remote} (monitor ${proxy ? `through ${proxy.remote}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
       );

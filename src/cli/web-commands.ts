@@ -10,7 +10,15 @@ import { InputError } from '../sources/errors.ts';
 import { planCases } from '../sources/inputs.ts';
 import { buildReport } from '../web/report.ts';
 import { type CaseSource, serve } from '../web/server.ts';
-import { collectLive, dropTemporary, LINKS_HELP, type LiveOptions, liveArgs, liveOptions } from './live.ts';
+import {
+  collectLive,
+  dropTemporary,
+  LINKS_HELP,
+  type LiveOptions,
+  liveArgs,
+  liveNumbers,
+  liveOptions,
+} from './live.ts';
 import { checkOutputFile, isSystemError, listenError, systemErrorLine } from './out-paths.ts';
 
 /**
@@ -83,6 +91,7 @@ export function webCommands(
       cases: string[],
       o: LiveOptions & { port: string; listen?: string; vm?: string; lenient?: boolean; links?: string },
     ) => {
+      liveNumbers(o);
       const port = /^\s*\d+\s*$/.test(o.port) ? Number(o.port) : Number.NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new InputError(`--port ${o.port}: not a port (0 to 65535; 0: any free port)`);
