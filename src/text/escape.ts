@@ -9,7 +9,7 @@
  * characters that print as nothing (soft hyphen, zero-width space/joiners, word joiner and the
  * invisible operators, the byte order mark U+FEFF): a name or a line holding one looks like another.
  */
-const UNSAFE =
+export const UNSAFE =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 const UNSAFE_TEST =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;

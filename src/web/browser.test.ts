@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, writeBigCase } from './testing/big-case.ts';
 import { launchChromium } from './testing/browser.ts';
+import { HOSTILE_HOST_SHOWN, rawControls, writeHostileHostCase } from './testing/hostile-host.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'vifpath.mjs');
@@ -76,6 +77,16 @@ function graph(page: Page) {
   });
 }
 
+/** The rendered DOM without its scripts (the data and the vendored code), as --dump-dom gives it, and the form's values. */
+function renderedText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const c = document.documentElement.cloneNode(true) as HTMLElement;
+    for (const s of c.querySelectorAll('script')) s.remove();
+    const values = [...document.querySelectorAll('input, select')].map((x) => (x as HTMLInputElement).value);
+    return [c.outerHTML, document.title, ...values].join('\n');
+  });
+}
+
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'vifpath-browser-'));
@@ -89,7 +100,8 @@ beforeAll(async () => {
   writeBigCase(hostile, { ports: 3, extraNames: [HOSTILE, '</script><script>alert(2)</script>'] });
   const big = join(tmp, 'big');
   writeBigCase(big, { ports: 1000 });
-  ({ proc: server, url: base } = await startServer([SEED, bad, hostile, big]));
+  const hostileHost = writeHostileHostCase(join(tmp, 'hostile-host'));
+  ({ proc: server, url: base } = await startServer([SEED, bad, hostile, big, hostileHost]));
   browser = await launchChromium();
 });
 
@@ -184,6 +196,28 @@ describe('vifpath serve in chromium', () => {
     await page.close();
   });
 
+  it('shows a host named "d\\x1b[31mom0\\u202e" escaped as the CLI prints it, and traces from it', async () => {
+    const page = await open(`${base}c/4/`);
+    expect(rawControls(await renderedText(page))).toEqual([]);
+    await expect(page.locator('#headline').textContent()).resolves.toContain(HOSTILE_HOST_SHOWN);
+    await expect(page.locator('#findings').textContent()).resolves.toContain(HOSTILE_HOST_SHOWN);
+    expect((await graph(page)).filter((n) => n.kind === 'host').map((n) => n.name)).toContain(
+      HOSTILE_HOST_SHOWN,
+    );
+    // The form shows the escaped name; the server is asked about the exact one.
+    await expect(page.locator('#trace-from').inputValue()).resolves.toBe(`${HOSTILE_HOST_SHOWN}:vif16.0`);
+    await page.evaluate(() => {
+      document.body.dataset.traceDone = '';
+    });
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('dropped');
+    await expect(page.locator('#trace-drop').textContent()).resolves.toContain(`${HOSTILE_HOST_SHOWN} xapi3`);
+    expect(rawControls(await renderedText(page))).toEqual([]);
+    await page.close();
+  });
+
   it('loads a 1,000-port case focused on the VM: its path, its drop, the table view', async () => {
     const page = await open(`${base}c/3/`);
     const nodes = await graph(page);
@@ -237,6 +271,31 @@ describe('vifpath report in chromium, offline', () => {
     await expect(page.locator('#trace-drop').textContent()).resolves.toContain('n_packets=7');
     await page.screenshot({ path: join(ARTIFACTS, 'report.png') });
     expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a host named "d\\x1b[31mom0\\u202e" escaped: no raw ESC or RLO in the DOM', async () => {
+    const file = join(tmp, 'report-hostile-host.html');
+    execFileSync(process.execPath, [BIN, 'report', join(tmp, 'hostile-host'), '-o', file]);
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, offline: true });
+    await page.route(/^(?!file:|data:)/, (route) => route.abort());
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.rendered)).toBe('1');
+    expect(rawControls(await renderedText(page))).toEqual([]);
+    await expect(page.locator('#headline').textContent()).resolves.toContain(HOSTILE_HOST_SHOWN);
+    await expect(page.locator('#case').textContent()).resolves.not.toMatch(/\u001b|\u202e/);
+    // The precomputed trace of the focus is found under the escaped name the form shows.
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('dropped');
+    await expect(page.locator('#trace-path').textContent()).resolves.toContain(
+      `${HOSTILE_HOST_SHOWN}:vif16.0`,
+    );
+    await page.evaluate(() => {
+      document.body.dataset.traceDone = '';
+    });
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
     await page.close();
   });
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { projectPath } from '../paths.ts';
+import { escapeControl, UNSAFE } from '../text/escape.ts';
 
 const require = createRequire(import.meta.url);
 const HERE = projectPath('src', 'web');
@@ -28,21 +29,26 @@ export function asset(name: string): string {
   return t;
 }
 
+/** Text from input as markup the server writes (a case name): control characters shown as the CLI shows them, then entities. */
 export function escapeHtml(s: string): string {
-  return s.replace(
+  return escapeControl(s).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 }
 
-/** JSON safe inside a <script> element: no `</script>`, no `<!--`, no JS line separators. */
+/**
+ * JSON safe inside a <script> element: no `</script>`, no `<!--`, no JS line separators, and no
+ * raw control, bidi or invisible character (escapeControl's set, U+2028/9 among them) in the file:
+ * each is a \\uXXXX escape, so the data parses back exact and the file's source shows nothing
+ * a viewer would act on.
+ */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+    .replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Inlined script text: `</script` cannot occur inside a script element. */

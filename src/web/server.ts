@@ -52,6 +52,13 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Whether a request's Host header names a loopback host (any port; absent: an HTTP/1.0 client). */
+export function loopbackHostHeader(h: string | undefined): boolean {
+  if (h === undefined) return true;
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::\d+)?$/.exec(h.trim().toLowerCase());
+  return m !== null && isLoopback(m[1] ?? m[2]!);
+}
+
 /** Everything the page needs from one case, computed once. */
 export function loadCase(snap: Snapshot, vm?: string): Loaded {
   const diagnosis = diagnosisJson(diagnose(snap, vm ? { vm } : {}));
@@ -93,8 +100,22 @@ export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}):
       return l;
     },
   };
+  // Listening on loopback only, a request must also name a loopback host: a page of another site
+  // whose name was made to resolve to 127.0.0.1 (DNS rebinding) names its own, and gets nothing.
+  const loopbackOnly = isLoopback(host);
   const server = createServer((req, res) => {
     try {
+      if (loopbackOnly && !loopbackHostHeader(req.headers.host)) {
+        send(
+          res,
+          421,
+          'application/json',
+          JSON.stringify({
+            error: 'this server answers only to a loopback Host (localhost, 127.0.0.1, [::1])',
+          }),
+        );
+        return;
+      }
       handle(req, res, cases, get);
     } catch (e) {
       // A bug must not take the server down; the answer says what happened.

@@ -1,7 +1,9 @@
 // The web server, view and report without a browser: the API answers with the JSON the CLI
 // prints, only GET/HEAD, only loopback unless asked, a bad case gets an error page while the
 // server goes on, names from input never reach markup.
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,7 @@ import { readCase } from '../sources/case-dir.ts';
 import { traceJson } from './adapt.ts';
 import { reportPage, scriptJson } from './page.ts';
 import { buildReport } from './report.ts';
-import { loadCase, type Running, serve } from './server.ts';
+import { loadCase, loopbackHostHeader, type Running, serve } from './server.ts';
 import { SEED, writeBigCase } from './testing/big-case.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -110,6 +112,36 @@ describe('server', () => {
   it('changes nothing: only GET and HEAD', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'])
       expect((await get('/c/0/api/trace?from=dom0:vif16.0', { method })).status).toBe(405);
+  });
+
+  it('answers only requests that name a loopback host (DNS rebinding: another site resolved to 127.0.0.1)', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL('/c/0/api/snapshot', running.url);
+        httpGet({ host: u.hostname, port: u.port, path: u.pathname, headers: { host } }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    expect(await status('evil.example')).toBe(421);
+    expect(await status('evil.example:8018')).toBe(421);
+    expect(await status(new URL(running.url).host)).toBe(200);
+    expect(await status(`localhost:${new URL(running.url).port}`)).toBe(200);
+  });
+
+  it.each([
+    ['127.0.0.1:8018', true],
+    ['localhost', true],
+    ['LOCALHOST:80', true],
+    ['[::1]:8018', true],
+    ['127.1.2.3', true],
+    ['evil.example', false],
+    ['127.0.0.1.evil.example', false],
+    ['localhost.evil.example:8018', false],
+    ['[::ffff:8.8.8.8]:80', false],
+    ['', false],
+  ])('Host %j loopback: %s', (h, ok) => {
+    expect(loopbackHostHeader(h)).toBe(ok);
   });
 
   it('answers a bad case with an error page naming file and line, and stays up', async () => {

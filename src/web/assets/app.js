@@ -51,6 +51,40 @@
   }
   const where = (file, line) => (file ? (line ? `${file}:${line}` : file) : '');
 
+  // ---- Names from the case are shown as the CLI prints them (src/text/escape.ts, escapeControl;
+  // web/escape.test.ts checks this copy against it): C0/C1 controls, DEL, the bidi embeddings,
+  // overrides and isolates, direction marks, line separators and invisible characters made
+  // visible (`\x1b`, `\u{202e}`), so a host named "d\x1b[31mom0\u202e" cannot colour or reverse
+  // what the page says. One place: every JSON document the page renders (view, diagnosis, traces)
+  // becomes a display copy when it arrives (display()), each string and key escaped once; the
+  // JSON itself stays exact, and what goes back to the server (a trace's from) is the exact name.
+  // <escape>
+  const UNSAFE =
+    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+  const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  function escapeControl(s) {
+    return s.replace(UNSAFE, (ch) => {
+      if (NAMED[ch]) return NAMED[ch];
+      const cp = ch.codePointAt(0);
+      return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+    });
+  }
+  // </escape>
+  /** The display copy of a JSON value: strings and keys escaped; a graph label's line breaks kept. */
+  function display(v, key) {
+    if (typeof v === 'string')
+      return key === 'label' ? v.split('\n').map(escapeControl).join('\n') : escapeControl(v);
+    if (Array.isArray(v)) return v.map((x) => display(x));
+    if (v && typeof v === 'object') {
+      const o = {};
+      for (const [k, x] of Object.entries(v)) o[escapeControl(k)] = display(x, k);
+      return o;
+    }
+    return v;
+  }
+  /** Shown `host:port` → the exact one (null: two ports print alike), for traces asked of the server. */
+  const exactFrom = new Map();
+
   // ---- Data: the JSON API when served, the inlined document in the report.
   async function getJson(path) {
     const r = await fetch(path, { headers: { accept: 'application/json' } });
@@ -68,9 +102,14 @@
         );
       return t;
     }
-    const q = new URLSearchParams({ from, packet });
+    const exact = exactFrom.get(from);
+    if (exact === null)
+      throw new Error(
+        `${from}: two ports of the case print alike; trace the one you mean with vifpath trace`,
+      );
+    const q = new URLSearchParams({ from: exact ?? from, packet });
     if (mac) q.set('mac', mac);
-    return getJson(`api/trace?${q}`);
+    return display(await getJson(`api/trace?${q}`));
   }
 
   // ---- Keys: how trace nodes find graph elements.
@@ -901,7 +940,7 @@
       if (state.shown) await showFocus(pathIds(t.tree));
       await markTrace(t, animate);
     } catch (e) {
-      $('trace-error').textContent = String(e.message || e);
+      $('trace-error').textContent = escapeControl(String(e.message || e));
     }
     api.traceDone = true;
     document.body.dataset.traceDone = '1';
@@ -1060,18 +1099,37 @@
     api.phases[name] = Math.round(performance.now());
   };
 
+  /** The exact `host:port` of every port the page may trace from, by how it is shown. */
+  function exactFroms(view) {
+    const froms = [
+      ...view.nodes.filter((n) => n.kind === 'port').map((n) => [n.host, n.name]),
+      ...(view.focus ? [[view.focus, null]] : []),
+    ];
+    for (const [host, name] of froms) {
+      const exact = name === null ? host : `${host}:${name}`;
+      const shown = name === null ? escapeControl(host) : `${escapeControl(host)}:${escapeControl(name)}`;
+      if (shown === exact) continue;
+      const had = exactFrom.get(shown);
+      exactFrom.set(shown, had === undefined || had === exact ? exact : null);
+    }
+  }
+
   async function start() {
     const inline = document.getElementById('vifpath-data');
     try {
       let trace = null;
       if (inline) {
-        state.report = JSON.parse(inline.textContent);
+        const data = JSON.parse(inline.textContent);
+        exactFroms(data.view);
+        state.report = display(data);
         state.view = state.report.view;
         state.diagnosis = state.report.diagnosis;
         if (state.view.focus)
           trace = state.report.traces[traceKey(state.view.focus, 'dhcp-discover')] || null;
       } else {
-        [state.view, state.diagnosis] = await Promise.all([getJson('api/view'), getJson('api/diagnosis')]);
+        const [view, diagnosis] = await Promise.all([getJson('api/view'), getJson('api/diagnosis')]);
+        exactFroms(view);
+        [state.view, state.diagnosis] = [display(view), display(diagnosis)];
         if (state.view.focus) trace = await runTrace(state.view.focus, 'dhcp-discover').catch(() => null);
       }
       phase('data');
@@ -1106,7 +1164,7 @@
       api.errors.push(String(e.message || e));
       const box = $('load-error');
       box.hidden = false;
-      box.textContent = `could not load the case: ${e.message || e}`;
+      box.textContent = escapeControl(`could not load the case: ${e.message || e}`);
       document.body.dataset.rendered = 'error';
     }
   }
