@@ -54,7 +54,7 @@ async function snapshots(
       live: false,
     }));
   }
-  if (o.keep !== undefined) checkOutputDir('--keep', o.keep, { empty: true });
+  if (o.keep !== undefined) checkOutputDir('--keep', o.keep);
   const c = await collectLive(args, o, o.keep);
   try {
     // What the hosts gave is read like any case; a command's own error text is a diagnostic.
@@ -203,7 +203,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     liveNumbers(o);
     if (!liveArgs(targets))
       throw new InputError('collect reads live targets, not case directories', targets[0]);
-    checkOutputDir('-o', o.out, { empty: true });
+    checkOutputDir('-o', o.out);
     const c = await collectLive(targets, o, o.out);
     const ok = c.results.filter((r) => r.ok).length;
     out(

@@ -7,7 +7,7 @@ import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld, type World } from '../dataplane/world.ts';
 import { type DhcpServer, findServers, findVms, type VmPort } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { provenDelivered } from './proof.ts';
+import { provenDelivered, provenReaches } from './proof.ts';
 
 export type { DhcpServer, VmPort };
 
@@ -19,6 +19,11 @@ export interface DoctorContext {
   /** Per VM whose port the world holds (see traceable). */
   discover: Map<VmPort, TraceResult>;
   offer: Map<VmPort, TraceResult>;
+  /**
+   * The server each VM's OFFER is traced from: the first its DISCOVER provably reaches, else the
+   * first of the case (a server the VM cannot reach says nothing of its way back).
+   */
+  offerServer?: Map<VmPort, DhcpServer>;
 }
 
 /**
@@ -45,6 +50,7 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
   const servers = findServers(s);
   const discover = new Map<VmPort, TraceResult>();
   const offer = new Map<VmPort, TraceResult>();
+  const offerServer = new Map<VmPort, DhcpServer>();
   for (const vm of vms) {
     if (!traceable(world, vm.host.name, vm.port.name)) continue;
     discover.set(
@@ -56,7 +62,10 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
         dhcpServers: true,
       }),
     );
-    const srv = servers[0];
+    const d = discover.get(vm)!;
+    const srv =
+      servers.find((x) => provenReaches(world, d, { host: x.host.name, name: x.ns.name })) ?? servers[0];
+    if (srv) offerServer.set(vm, srv);
     if (srv?.ovs && traceable(world, srv.host.name, srv.ovs.port.name))
       offer.set(
         vm,
@@ -67,5 +76,5 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
         }),
       );
   }
-  return { snapshot: s, world, vms, servers, discover, offer };
+  return { snapshot: s, world, vms, servers, discover, offer, offerServer };
 }

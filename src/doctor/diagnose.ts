@@ -183,7 +183,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const paths: PathSummary[] = ctx.vms.map((vm) => {
     const d = ctx.discover.get(vm);
     const o = ctx.offer.get(vm);
-    const srv = ctx.servers[0];
+    const srv = ctx.offerServer?.get(vm) ?? ctx.servers[0];
     return {
       vm: `${vm.host.name}:${vm.port.name}`,
       discover: d

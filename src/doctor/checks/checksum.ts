@@ -6,6 +6,7 @@ import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { serverFault } from './server-bearing.ts';
 
 export const checksum: Check = {
   id: 'checksum',
@@ -29,7 +30,7 @@ export const checksum: Check = {
       const client = ctx.snapshot.hosts.map((h) => h.dhcpClient).find(Boolean);
       const lost =
         (offers.length > 0 && client !== undefined && client.offers === 0) || badReplies.length > 0;
-      out.push({
+      const finding: Finding = {
         code: 'dhcp-reply-checksum',
         severity: lost || rulesWhole ? 'error' : 'warning',
         subject: `${srv.host.name}:${srv.ns.name}:${srv.device.name}`,
@@ -72,7 +73,10 @@ export const checksum: Check = {
           `ip netns exec ${shellWord(srv.ns.name)} iptables -t mangle -A POSTROUTING -o ${shellWord(srv.device.name)} -p udp --dport 68 -j CHECKSUM --checksum-fill   # changes state (the DHCP agent adds this rule itself when it manages the namespace)`,
           `# or turn the offload off: ip netns exec ${shellWord(srv.ns.name)} ethtool -K ${shellWord(srv.device.name)} tx off`,
         ],
-      });
+      };
+      // Bad replies captured are the VM's own evidence; else the server's set-up, tied to the VMs
+      // only as server-bearing.ts says.
+      out.push(badReplies.length ? finding : serverFault(ctx, srv, finding));
     }
     return out;
   },

@@ -4,11 +4,13 @@ import { nodesOf } from '../../dataplane/tree.ts';
 
 import { findExcerpt } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
+import type { VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
+import { serverFault } from './server-bearing.ts';
 import { vmNetworkCommands } from './vm-network.ts';
 
 export const dhcpPort: Check = {
@@ -93,8 +95,12 @@ export const dhcpPort: Check = {
     }
     for (const srv of ctx.servers) {
       const subject = `${srv.host.name}:${srv.ns.name}:${srv.device.name}`;
+      // A fault of this server is a cause only as the evidence ties it to the VMs (server-bearing.ts).
+      const fault = (f: Finding, vm?: VmPort): void => {
+        out.push(serverFault(ctx, srv, f, vm ? { vms: [vm] } : {}));
+      };
       if (!srv.device.up)
-        out.push({
+        fault({
           code: 'dhcp-port-down',
           severity: 'error',
           subject,
@@ -119,7 +125,7 @@ export const dhcpPort: Check = {
           ),
         );
       else if (!srv.ovs)
-        out.push({
+        fault({
           code: 'dhcp-port-not-on-bridge',
           severity: 'error',
           subject,
@@ -171,24 +177,27 @@ export const dhcpPort: Check = {
             });
             continue;
           }
-          out.push({
-            code: 'dhcp-port-vlan-mismatch',
-            severity: 'error',
-            subject,
-            message: `the DISCOVER from ${vm.port.name} reaches ${srv.ovs.bridge.name} in VLAN ${[...seen].join(', ')}, but the DHCP port ${srv.ovs.port.name} is tagged ${tag}`,
-            rootCause:
-              "the DHCP port's local VLAN and the translation flows of the network disagree (stale tag after an agent restart, or two agents)",
-            evidence: [
-              evid(`port ${srv.ovs.port.name} tag ${tag}`, srv.ovs.port.tag.from[0]),
-              evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${[...seen].join(', ')}`),
-            ],
-            fix: [
-              'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # changes state: both re-derive the local VLAN of the network',
-            ],
-          });
+          fault(
+            {
+              code: 'dhcp-port-vlan-mismatch',
+              severity: 'error',
+              subject,
+              message: `the DISCOVER from ${vm.port.name} reaches ${srv.ovs.bridge.name} in VLAN ${[...seen].join(', ')}, but the DHCP port ${srv.ovs.port.name} is tagged ${tag}`,
+              rootCause:
+                "the DHCP port's local VLAN and the translation flows of the network disagree (stale tag after an agent restart, or two agents)",
+              evidence: [
+                evid(`port ${srv.ovs.port.name} tag ${tag}`, srv.ovs.port.tag.from[0]),
+                evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${[...seen].join(', ')}`),
+              ],
+              fix: [
+                'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # changes state: both re-derive the local VLAN of the network',
+              ],
+            },
+            vm,
+          );
         }
       } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === null)
-        out.push({
+        fault({
           code: 'dhcp-port-untagged',
           severity: 'error',
           subject,

@@ -8,7 +8,8 @@ import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
-import { vmNetwork, vmNetworkCommands } from './vm-network.ts';
+import { serverFault } from './server-bearing.ts';
+import { serverNetId, vmNetwork, vmNetworkCommands } from './vm-network.ts';
 
 /** The host's dnsmasq log, when the case holds it only as an excerpt. */
 function logCut(h: Host): Excerpt | undefined {
@@ -198,7 +199,7 @@ function hostEntries(ctx: DoctorContext, vm: VmPort, vmMac: string): Finding[] {
       );
       continue;
     }
-    out.push({
+    const finding: Finding = {
       code: 'dnsmasq-no-host-entry',
       severity: 'error',
       subject: `${h.name}:${net.net}`,
@@ -215,7 +216,10 @@ function hostEntries(ctx: DoctorContext, vm: VmPort, vmMac: string): Finding[] {
         'systemctl restart neutron-dhcp-agent   # changes state: resyncs every network',
         `grep -i ${operands(vmMac, `/var/lib/neutron/dhcp/${net.net}/host`)}`,
       ],
-    });
+    };
+    // The file is the agent's on that host: its server there, as the evidence ties it to the VM.
+    const srv = ctx.servers.find((x) => x.host === h && serverNetId(x) === id);
+    out.push(srv ? serverFault(ctx, srv, finding, { vms: [vm] }) : finding);
   }
   if (mine.net !== undefined) return out;
   // The VM's network unknown. A hosts file that lists the MAC is most likely its network's (the
@@ -248,7 +252,8 @@ export const dnsmasq: Check = {
   title: 'dnsmasq running with a host entry for the VM',
   run(ctx) {
     const out: Finding[] = [];
-    for (const srv of ctx.servers) out.push(...listening(srv));
+    // A server's fault is a cause only as the evidence ties it to the VMs (server-bearing.ts).
+    for (const srv of ctx.servers) out.push(...listening(srv).map((f) => serverFault(ctx, srv, f)));
     // Bound, and its log says whether it answered this VM: DISCOVER without OFFER is a server that
     // hears and does not answer; OFFER/ACK is a server that answered (the fault is elsewhere).
     for (const vm of ctx.vms) {
@@ -281,8 +286,8 @@ export const dnsmasq: Check = {
               disc.slice(-3).map((e) => evid(`DHCPDISCOVER(${e.iface}) ${e.mac}`, e.from)),
             ),
           );
-        else if (disc.length && !disc.some((e) => e.note))
-          out.push({
+        else if (disc.length && !disc.some((e) => e.note)) {
+          const finding: Finding = {
             code: 'dnsmasq-not-answering',
             role: 'cause',
             severity: 'error',
@@ -293,7 +298,11 @@ export const dnsmasq: Check = {
             confirm: `grep -in ${operands(mac)} /var/lib/neutron/dhcp/*/host   # on ${h.name}`,
             evidence: disc.slice(-3).map((e) => evid(`DHCPDISCOVER(${e.iface}) ${e.mac}`, e.from)),
             fix: ['systemctl restart neutron-dhcp-agent   # changes state: resyncs the hosts file'],
-          });
+          };
+          // The server that logged it heard this VM: a cause unless another server answers it.
+          const srv = ctx.servers.find((x) => x.host === h && x.device.name === disc[0]!.iface);
+          out.push(srv ? serverFault(ctx, srv, finding, { vms: [vm], heard: true }) : finding);
+        }
       }
     }
     for (const vm of ctx.vms) {

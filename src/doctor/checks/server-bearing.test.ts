@@ -1,0 +1,151 @@
+// Two DHCP agents for one network (Neutron's dhcp_agents_per_network=2), one of them dead: its
+// fault is the VM's cause only when the evidence ties it to the VM (server-bearing.ts). The shape
+// a reviewer reproduced, built from the reference healthy lab: domu2 is a copy of domu (the same
+// qdhcp namespace) whose socket listing has no udp :67 listener.
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCase } from '../../sources/case-dir.ts';
+import { cleanupCases, edit, REF_NS, refCase } from '../../testing/case-edits.ts';
+import { buildContext } from '../context.ts';
+import { diagnose } from '../diagnose.ts';
+import type { Diagnosis, Finding } from '../finding.ts';
+import { dhcpPort } from './dhcp-port.ts';
+import { dnsmasq } from './dnsmasq.ts';
+
+afterAll(cleanupCases);
+
+const SS = `ip_netns_exec_${REF_NS}_ss_-ano_-4`;
+const LISTENING = [
+  'Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
+  'udp   UNCONN 0      0      10.0.0.2:53        0.0.0.0:*',
+  'udp   UNCONN 0      0      0.0.0.0:67         0.0.0.0:*',
+  'tcp   LISTEN 0      32     10.0.0.2:53        0.0.0.0:*',
+  '',
+].join('\n');
+
+/**
+ * dom0 + domu (listening on :67) + `dead` (domu's copy, nothing on :67), with the given wires.
+ * `secondVif`: dom0 gets a second guest vif on xapi2, vif3.1 (port 3), for the dead server's eth1.
+ */
+function twoAgents(
+  links: string,
+  opts: { secondVif?: boolean; dead?: string; change?: (d: string) => void } = {},
+): string {
+  const dead = opts.dead ?? 'domu2';
+  return refCase('healthy', ['dom0', 'domu'], links, (d) => {
+    writeFileSync(join(d, 'domu/sos_commands/networking', SS), LISTENING);
+    cpSync(join(d, 'domu'), join(d, dead), { recursive: true });
+    writeFileSync(
+      join(d, dead, 'sos_commands/networking', SS),
+      LISTENING.split('\n')
+        .filter((l) => !l.includes(':67 '))
+        .join('\n'),
+    );
+    if (opts.secondVif) {
+      const ovs = join(d, 'dom0/sos_commands/openvswitch');
+      edit(
+        join(ovs, 'ovs-vsctl_-t_5_show'),
+        '        Port vif2.1\n            Interface vif2.1\n',
+        '        Port vif2.1\n            Interface vif2.1\n        Port vif3.1\n            Interface vif3.1\n',
+      );
+      for (const f of ['ovs-ofctl_show_xapi2', 'ovs-ofctl_-O_OpenFlow13_show_xapi2'])
+        edit(
+          join(ovs, f),
+          ' LOCAL(xapi2)',
+          ' 3(vif3.1): addr:2a:d7:3b:cc:1a:0c\n     config:     0\n     state:      0\n LOCAL(xapi2)',
+        );
+    }
+    opts.change?.(d);
+  });
+}
+
+const ctxOf = (dir: string) => buildContext(readCase(dir));
+
+const of = (d: Diagnosis | Finding[], code: string, host: string): Finding[] =>
+  (Array.isArray(d) ? d : d.findings).filter((f) => f.code === code && f.subject.startsWith(`${host}:`));
+
+describe('a fault of one of two DHCP servers of a network', () => {
+  it('(a) the dead server no DISCOVER reaches (not wired): an observation, the verdict healthy', () => {
+    const d = diagnose(readCase(twoAgents('dom0:vif2.1 domu:eth1\n')));
+    expect(d.verdict).toBe('healthy');
+    const [f, ...more] = of(d, 'dhcp-not-listening', 'domu2');
+    expect(more).toEqual([]);
+    expect([f!.role, f!.severity]).toEqual(['observation', 'warning']);
+    expect(f!.message).toMatch(/not the cause: no DISCOVER of the case gets to domu2's/);
+    expect(f!.evidence.map((e) => e.text).join('\n')).toMatch(
+      /the DISCOVER from dom0:vif16\.0 never enters domu2:br-int, .* none on domu2/,
+    );
+    expect(d.findings.filter((x) => x.severity === 'error')).toEqual([]);
+  });
+
+  it('(a) with the dead server first among the servers: the OFFER is traced from the one reached', () => {
+    const d = diagnose(readCase(twoAgents('dom0:vif2.1 domu:eth1\n', { dead: 'adomu' })));
+    expect(d.verdict).toBe('healthy');
+    expect(d.paths[0]!.offer?.verdict).toBe('delivered');
+    expect(of(d, 'dhcp-not-listening', 'adomu').map((f) => f.severity)).toEqual(['warning']);
+  });
+
+  it('(a) its port down and untagged as well: every server-side fault of it is an observation', () => {
+    const f = [dhcpPort, dnsmasq].flatMap((c) =>
+      c.run(
+        ctxOf(
+          twoAgents('dom0:vif2.1 domu:eth1\n', {
+            change: (d) =>
+              edit(
+                join(d, `domu2/sos_commands/networking/ip_netns_exec_${REF_NS}_ip_address_show`),
+                /(tap5f1c9a2e-7b[^<]*<)[^>]*>/,
+                '$1BROADCAST,MULTICAST>',
+              ),
+          }),
+        ),
+      ),
+    );
+    expect(of(f, 'dhcp-port-down', 'domu2').map((x) => [x.role, x.severity])).toEqual([
+      ['observation', 'warning'],
+    ]);
+    expect(f.filter((x) => x.severity === 'error')).toEqual([]);
+  });
+
+  it('(b) both reached, the other proven working: lost redundancy, a warning, not the cause', () => {
+    const d = diagnose(
+      readCase(twoAgents('dom0:vif2.1 domu:eth1\ndom0:vif3.1 domu2:eth1\n', { secondVif: true })),
+    );
+    expect(d.verdict).toBe('healthy');
+    const [f, ...more] = of(d, 'dhcp-not-listening', 'domu2');
+    expect(more).toEqual([]);
+    expect([f!.role, f!.severity]).toEqual(['observation', 'warning']);
+    expect(f!.message).toMatch(
+      /^lost redundancy, not the cause: vif16\.0 also reaches qdhcp-\S+ on domu, another DHCP server of network 5f1c9a2e-/,
+    );
+    const ev = f!.evidence.map((e) => `${e.text} [${e.file ?? ''}]`).join('\n');
+    expect(ev).toMatch(/on domu listens on udp 0\.0\.0\.0:67 \[domu\//);
+    expect(ev).toMatch(/port tap5f1c9a2e-7b on br-int tag 1/);
+  });
+
+  it('(b) not when the other one is not proven listening (its listing not in the case): the cause', () => {
+    const d = diagnose(
+      readCase(
+        twoAgents('dom0:vif2.1 domu:eth1\ndom0:vif3.1 domu2:eth1\n', {
+          secondVif: true,
+          change: (dir) => writeFileSync(join(dir, 'domu/sos_commands/networking', SS), ''),
+        }),
+      ),
+    );
+    expect(d.verdict).toBe('problem');
+    expect(of(d, 'dhcp-not-listening', 'domu2').map((f) => f.severity)).toEqual(['error']);
+  });
+
+  it('(c) the only server the VM reaches is the dead one: still PROBLEM', () => {
+    const d = diagnose(readCase(twoAgents('dom0:vif3.1 domu2:eth1\n', { secondVif: true })));
+    expect(d.verdict).toBe('problem');
+    expect(d.findings[0]!.code).toBe('dhcp-not-listening');
+    expect(d.findings[0]!.subject).toBe(`domu2:${REF_NS}`);
+    expect(d.headline).toMatch(/^nothing listens on udp port 67 in qdhcp-/);
+  });
+
+  it('(c) which server the VM reaches unknown (no wire at all): not downgraded', () => {
+    const d = diagnose(readCase(twoAgents('')));
+    expect(of(d, 'dhcp-not-listening', 'domu2').map((f) => f.severity)).toEqual(['error']);
+  });
+});
