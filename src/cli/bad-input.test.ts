@@ -571,6 +571,46 @@ describe('15. the suggested report command: quoted for sh, with what selected th
       `vifpath report ${join(SEED_CASE, 'dom0')} ${join(SEED_CASE, 'domu')} --links ${links} --lenient -o report.html`,
     );
   });
+  it('a case folder named like an option (-mycase): the suggestion puts it after --, and runs', () => {
+    cpSync(SEED_CASE, at('-mycase'), { recursive: true });
+    const r = spawnSync('node', [BIN, 'diagnose', '--', '-mycase'], {
+      cwd: T,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(1);
+    const cmd = suggestion(r.stdout);
+    expect(cmd).toBe('vifpath report -o report.html -- -mycase');
+    const sh = spawnSync('sh', ['-c', cmd.replace(/^vifpath/, `node ${shellWord(BIN)}`)], {
+      cwd: T,
+      encoding: 'utf8',
+    });
+    expect(sh.status, sh.stderr).toBe(0);
+    expect(existsSync(at('report.html'))).toBe(true);
+  });
+  it.each([
+    ['a bidi override', 'vif16.0\u202e', "$'vif16.0\\xe2\\x80\\xae'"],
+    // short: ovsdb-client's table keeps its column width, and the name goes in JSON-escaped
+    ['ESC', 'vif\u001b', "$'vif\\x1b'"],
+  ])("a port name with %s: printed in $'…', which bash reads back to the port", (_what, name, quoted) => {
+    const dir = at(`ctl-${quoted.length}`);
+    renamedSeed(dir, name);
+    const r = run(['diagnose', dir, '--vm', name]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`    ovs-vsctl set Port ${quoted} tag=`);
+    const cmd = suggestion(r.stdout);
+    expect(cmd).toBe(`vifpath report ${dir} --vm ${quoted} -o report.html`);
+    const html = join(dir, 'suggested.html');
+    const bash = spawnSync(
+      'bash',
+      ['-c', cmd.replace(/^vifpath/, `node ${shellWord(BIN)}`).replace(/report\.html$/, shellWord(html))],
+      { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+    );
+    expect(bash.status, bash.stderr).toBe(0);
+    // The page's data escapes what a script must not hold raw (\u202e, \u001b): JSON either way.
+    const focus = /"focus":("(?:[^"\\]|\\.)*")/.exec(readFileSync(html, 'utf8'))?.[1];
+    expect(JSON.parse(focus ?? 'null')).toBe(`dom0:${name}`);
+  });
   it('several case directories: each suggestion names its own case', () => {
     const r = run(['diagnose', SEED_CASE, at('my case')]);
     expect([...r.stdout.matchAll(/^Picture \(.*\): (vifpath report .*)$/gm)].map((m) => m[1])).toEqual([

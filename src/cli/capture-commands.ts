@@ -185,7 +185,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
       // Numbers before anything runs: `--seconds abc` used to capture for no time and report 0 frames.
       const seconds = numberOption('--seconds', o.seconds, { min: 1, max: MAX_TIMEOUT_S });
       liveNumbers(o);
-      checkOutputDir('-o', o.out);
+      checkOutputDir('-o', o.out, { empty: true });
       let points: CapturePoint[];
       let lab: Lab | undefined;
       let plan: CapturePlan | undefined;

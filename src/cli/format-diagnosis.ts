@@ -1,15 +1,15 @@
 // Text rendering of a diagnosis: the verdict first, then each finding with its evidence and fix.
 import type { Diagnosis } from '../doctor/finding.ts';
-import { shellWord } from '../runner/runner.ts';
+import { vifpathLine } from '../runner/runner.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
 
 export interface FormatOptions {
   /**
-   * The arguments of `vifpath report` that show the same case as diagnosed (inputs and the options
-   * that selected it: --vm, --links, ...). Default: the case as one word.
+   * The arguments of `vifpath report` that show the same case as diagnosed: its inputs (operands)
+   * and the options that selected it (--vm, --links, ...). Default: the case as one word.
    */
-  report?: readonly string[];
+  report?: { operands: readonly string[]; options: readonly string[] };
 }
 
 export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}): string {
@@ -64,7 +64,7 @@ export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}):
   out.push(
     '',
     c.dim(
-      `Picture (topology, path, findings in one HTML file): vifpath report ${e((o.report ?? [d.case]).map(shellWord).join(' '))} -o report.html`,
+      `Picture (topology, path, findings in one HTML file): ${e(vifpathLine('report', o.report?.operands ?? [d.case], [...(o.report?.options ?? []), '-o', 'report.html']))}`,
     ),
   );
   return out.join('\n');

@@ -54,7 +54,7 @@ async function snapshots(
       live: false,
     }));
   }
-  if (o.keep !== undefined) checkOutputDir('--keep', o.keep);
+  if (o.keep !== undefined) checkOutputDir('--keep', o.keep, { empty: true });
   const c = await collectLive(args, o, o.keep);
   try {
     // What the hosts gave is read like any case; a command's own error text is a diagnostic.
@@ -75,9 +75,8 @@ async function snapshots(
 function reportArgs(
   c: { args: readonly string[]; live: boolean },
   o: LiveOptions & { vm?: string; links?: string; lenient?: boolean },
-): string[] {
-  return [
-    ...c.args,
+): { operands: string[]; options: string[] } {
+  const options = [
     ...(o.vm !== undefined ? ['--vm', o.vm] : []),
     ...(o.links !== undefined ? ['--links', o.links] : []),
     ...(o.lenient ? ['--lenient'] : []),
@@ -87,6 +86,7 @@ function reportArgs(
     ...(c.live && o.sudo ? ['--sudo'] : []),
     ...(c.live && o.labDir !== undefined && o.labDir !== DEFAULT_DIR ? ['--lab-dir', o.labDir] : []),
   ];
+  return { operands: [...c.args], options };
 }
 
 /**
@@ -203,7 +203,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     liveNumbers(o);
     if (!liveArgs(targets))
       throw new InputError('collect reads live targets, not case directories', targets[0]);
-    checkOutputDir('-o', o.out);
+    checkOutputDir('-o', o.out, { empty: true });
     const c = await collectLive(targets, o, o.out);
     const ok = c.results.filter((r) => r.ok).length;
     out(

@@ -2,7 +2,7 @@
 // watch --state, agent --pid-file) and where it listens (serve --port/--listen, watch --metrics):
 // checked before any work, and what the system still refuses later said on one line, exit 2 —
 // never a stack trace.
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VifpathError } from '../errors/errors.ts';
 import { InputError } from '../sources/errors.ts';
@@ -82,12 +82,20 @@ function writableFile(path: string): boolean {
   }
 }
 
-/** A folder to write into: a folder or nothing yet (made with its parents), never a file. */
-export function checkOutputDir(flag: string, path: string): void {
+/**
+ * A folder to write into: a folder or nothing yet (made with its parents), never a file. `empty`:
+ * vifpath writes its own files there (collect's case directory, capture's pcaps, --keep), so an
+ * existing folder must be empty: nothing vifpath did not make is overwritten or mixed in.
+ */
+export function checkOutputDir(flag: string, path: string, opts: { empty?: boolean } = {}): void {
   if (existsSync(path)) {
     if (!statSync(path).isDirectory())
       throw new InputError(
         `${flag} ${path} is a file, not a folder: give a folder to write into (it is made when missing)`,
+      );
+    if (opts.empty && readdirSync(path).length > 0)
+      throw new InputError(
+        `${flag} ${path}: the folder exists and is not empty: choose a new one (nothing is overwritten)`,
       );
     if (!writable(path))
       throw new InputError(`${flag} ${path}: cannot write in this folder (permission denied)`);

@@ -132,7 +132,9 @@ describe('1. capture live --point: a namespace or interface name that could read
 
 describe('2. numeric options: NaN, negative, a meaningless zero or past the limit is exit 2 before any work', () => {
   const point = ['capture', 'live', '--point', 'local:lo', '-o', 'never'];
-  const watch = (...o: string[]): (() => string[]) => () => ['watch', 'unix:/nonexistent/db.sock', ...o];
+  const watch =
+    (...o: string[]): (() => string[]) =>
+    () => ['watch', 'unix:/nonexistent/db.sock', ...o];
   const rows: Row[] = [
     ...['abc', '-5', '0', '0.5', '86401', '1e3', '', '5s'].map((v) => ({
       name: `capture live --seconds ${JSON.stringify(v)}`,
@@ -197,5 +199,42 @@ describe('2. numeric options: NaN, negative, a meaningless zero or past the limi
     const r = run(['watch', 'unix:/nonexistent/db.sock', '--once', '--poll', '0', '--grace', '0.1']);
     expect(r.stderr).toMatch(/cannot watch/);
     expect(r.status).toBe(2);
+  });
+});
+
+describe('3. an output folder that exists and is not empty is refused as collect refuses it (one helper)', () => {
+  const rows: Row[] = [
+    {
+      name: 'capture live -o a folder with a file of its own',
+      args: () => ['capture', 'live', '--point', 'local:lo', '--seconds', '1', '-o', at('full')],
+      stderr:
+        /^vifpath: -o .*\/full: the folder exists and is not empty: choose a new one \(nothing is overwritten\)\n$/,
+    },
+    {
+      name: 'capture live --vm -o the same',
+      args: () => ['capture', 'live', '--vm', 'vif1.0', 'local', '-o', at('full')],
+      stderr: /-o .*\/full: the folder exists and is not empty/,
+    },
+    {
+      name: 'collect -o the same',
+      args: () => ['collect', 'local', '-o', at('full')],
+      stderr: /^vifpath: -o .*\/full: the folder exists and is not empty: choose a new one/,
+    },
+    {
+      name: 'snapshot --keep the same',
+      args: () => ['snapshot', 'local', '--keep', at('full')],
+      stderr: /^vifpath: --keep .*\/full: the folder exists and is not empty/,
+    },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      refused(row);
+      expect(readdirSync(at('full'))).toEqual(['mine.txt']);
+    });
+  it('an empty folder is still taken', () => {
+    mkdirSync(at('empty-cap'));
+    const r = run(['capture', 'live', '--point', 'local:lo', '--seconds', '1', '-o', at('empty-cap')]);
+    expect(r.stderr).not.toMatch(/not empty/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

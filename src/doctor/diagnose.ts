@@ -8,7 +8,7 @@ import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { operands, shellWord } from '../runner/runner.ts';
+import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
@@ -155,7 +155,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
           ]
         : [],
       fix: [
-        `vifpath trace ${shellWord(s.source)} --from ${shellWord(`${vm.host.name}:${vm.port.name}`)} --packet dhcp-discover   # the full path`,
+        `${vifpathLine('trace', [s.source], ['--from', `${vm.host.name}:${vm.port.name}`, '--packet', 'dhcp-discover'])}   # the full path`,
       ],
     });
   }

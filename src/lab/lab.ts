@@ -25,7 +25,7 @@ import { VifpathError } from '../errors/errors.ts';
 import { projectPath } from '../paths.ts';
 import { onInterrupt } from '../runner/cleanup.ts';
 import { exec, execOk } from '../runner/exec.ts';
-import { LocalRunner, NETNS } from '../runner/runner.ts';
+import { LocalRunner, NETNS, vifpathLine } from '../runner/runner.ts';
 import { OvsInstance } from './ovs-instance.ts';
 import {
   type LabProcess,
@@ -156,7 +156,9 @@ export class Lab {
       if (!existsSync(dir)) return;
       if (!statSync(dir).isDirectory()) throw new LabError(`${dir} exists and is not a directory`);
       if (existsSync(join(dir, STATE_FILE)))
-        throw new LabError(`a lab already exists in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+        throw new LabError(
+          `a lab already exists in ${dir}: \`${vifpathLine('lab down', [], ['--dir', dir])}\` first`,
+        );
       const other = readdirSync(dir).filter((e) => e !== LOCK_FILE);
       if (other.length > 0)
         throw new LabError(

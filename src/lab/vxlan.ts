@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, execOk } from '../runner/exec.ts';
-import { LocalRunner, NETNS } from '../runner/runner.ts';
+import { LocalRunner, NETNS, vifpathLine } from '../runner/runner.ts';
 import { collectHost } from '../sources/collect.ts';
 import { OvsInstance } from './ovs-instance.ts';
 
@@ -180,7 +180,9 @@ export class OverlayLab {
       throw new Error(`unknown overlay scenario "${scenario}": one of ${OVERLAY_SCENARIOS.join(', ')}`);
     const dir = o.dir ?? `/tmp/vifpath-${prefix}`;
     if (existsSync(join(dir, OVERLAY_STATE)) || existsSync(join(dir, 'state.json')))
-      throw new Error(`a lab is already up in ${dir}: \`vifpath lab down --dir ${dir}\` first`);
+      throw new Error(
+        `a lab is already up in ${dir}: \`${vifpathLine('lab down', [], ['--dir', dir])}\` first`,
+      );
     const lab = new OverlayLab(o.type ?? 'vxlan', scenario, prefix, dir);
     mkdirSync(lab.dir, { recursive: true });
     const t0 = performance.now();

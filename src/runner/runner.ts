@@ -19,9 +19,41 @@ export interface Runner {
 }
 
 /** POSIX shell quoting of one word: safe characters bare, everything else in single quotes. */
-export function shellWord(s: string): string {
+function posixWord(s: string): string {
   if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What a printed line cannot show as itself: the characters escapeControl (text/escape.ts) makes
+ * visible, so that the line printed is the line pasted.
+ */
+const INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+const C_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\', "'": "\\'" };
+const UTF8 = new TextEncoder();
+
+/**
+ * One word of a suggested command line, quoted for the shell the operator pastes it into: safe
+ * characters bare, printable names in POSIX single quotes (`'vm port'`), and a name holding a
+ * control or invisible character (ESC, a bidi override, a zero-width space, a newline) in bash's
+ * ANSI-C quotes with that character escaped: `$'vif16.0\xe2\x80\xae'`. Single quotes would keep the
+ * character raw, which text output then shows escaped (`'vif16.0\u{202e}'`): pasted, the shell
+ * would take that backslash text literally and name a port that does not exist. The escapes are
+ * the name's UTF-8 bytes (`\xHH`), not `\uHHHH`, which bash leaves as text in a C locale.
+ * Only for lines printed to a person; argv handed to a shell (ssh) is remoteCommand's.
+ */
+export function shellWord(s: string): string {
+  if (!INVISIBLE.test(s)) return posixWord(s);
+  let out = "$'";
+  for (const ch of s) {
+    const named = C_ESCAPES[ch];
+    if (named) out += named;
+    else if (INVISIBLE.test(ch))
+      for (const b of UTF8.encode(ch)) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}'`;
 }
 
 /**
@@ -35,9 +67,29 @@ export function operands(...words: string[]): string {
   return words.some((w) => w.startsWith('-')) ? `-- ${q}` : q;
 }
 
-/** The command line sshd will hand to the remote shell for this argv. */
+/**
+ * A suggested `vifpath <sub>` line, every word quoted (shellWord): the operands (case paths,
+ * sosreports, targets) first, as the operator gave them, then the options; when an operand starts
+ * with `-` (a case folder named `-mycase`), which vifpath would read as an option, the options go
+ * first and the operands after `--`.
+ */
+export function vifpathLine(
+  sub: string,
+  operandWords: readonly string[],
+  optionWords: readonly string[] = [],
+): string {
+  const ops = operandWords.map(shellWord);
+  const opts = optionWords.map(shellWord);
+  const words = operandWords.some((w) => w.startsWith('-')) ? [...opts, '--', ...ops] : [...ops, ...opts];
+  return ['vifpath', sub, ...words].join(' ');
+}
+
+/**
+ * The command line sshd will hand to the remote shell for this argv: POSIX quotes only (the remote
+ * login shell may be dash, which has no `$'…'`; single quotes pass every byte as it is).
+ */
 export function remoteCommand(argv: readonly string[]): string {
-  return argv.map(shellWord).join(' ');
+  return argv.map(posixWord).join(' ');
 }
 
 export const NETNS = (ns: string): string[] => ['ip', 'netns', 'exec', ns];

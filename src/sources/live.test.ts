@@ -239,6 +239,8 @@ describe('diagnose live targets on a running lab', () => {
   });
 
   it('capture live over ssh: the pcap of dom0:vif16.0 streams back and is correlated with the lab points', async () => {
+    // capture live -o wants a new or empty folder (nothing is overwritten): last run's pcaps go first.
+    rmSync(join(ROOT, 'tmp/live-lab-capture'), { recursive: true, force: true });
     const r = await cli(
       'capture',
       'live',

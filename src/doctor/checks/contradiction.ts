@@ -1,7 +1,7 @@
 // Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
 // captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
 // cause; a client that got no OFFER while the traces deliver both ways makes healthy impossible.
-import { operands, shellWord } from '../../runner/runner.ts';
+import { operands, vifpathLine } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -104,7 +104,14 @@ export const contradictions: Check = {
         evidence: seen.map((x) => evid(x.text, x.from)),
         fix: [
           '# capture at both ends to see where the exchange stops (read-only):',
-          `vifpath capture live ${shellWord(`${vm.host.name}=ssh://root@${vm.host.name}`)}${srv && srv.host !== vm.host ? ` ${shellWord(`${srv.host.name}=ssh://root@${srv.host.name}`)}` : ''} --vm ${shellWord(vm.port.name)} --path --seconds 60 -o ./capture`,
+          vifpathLine(
+            'capture live',
+            [
+              `${vm.host.name}=ssh://root@${vm.host.name}`,
+              ...(srv && srv.host !== vm.host ? [`${srv.host.name}=ssh://root@${srv.host.name}`] : []),
+            ],
+            ['--vm', vm.port.name, '--path', '--seconds', '60', '-o', './capture'],
+          ),
         ],
       });
     }
