@@ -3,10 +3,12 @@
 // are shims on PATH here that leave a mark when called, so "nothing ran" is checked, not assumed.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../testing/fixtures.ts';
+import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 let T: string;
@@ -236,5 +238,52 @@ describe('3. an output folder that exists and is not empty is refused as collect
     const r = run(['capture', 'live', '--point', 'local:lo', '--seconds', '1', '-o', at('empty-cap')]);
     expect(r.stderr).not.toMatch(/not empty/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('4. watch --metrics: checked and bound before the monitor starts, --once or not', () => {
+  let db: TestOvsdbServer;
+  let held: Server;
+  let heldPort = 0;
+  beforeAll(async () => {
+    db = await TestOvsdbServer.create(at('db'));
+    held = createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    heldPort = (held.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    held.close();
+    await db.stop();
+  });
+  const bad =
+    /^vifpath: --metrics .*: give ADDRESS:PORT, an IP address of this machine and a port from 0 to 65535/;
+  const rows: { name?: string; metrics: () => string; stderr: RegExp }[] = [
+    { metrics: () => '127.0.0.1:99999', stderr: bad },
+    { metrics: () => 'foo', stderr: bad },
+    { metrics: () => 'foo:80', stderr: bad },
+    { metrics: () => '999.1.1.1:80', stderr: bad },
+    { metrics: () => '127.0.0.1:', stderr: bad },
+    { metrics: () => '', stderr: bad },
+    {
+      metrics: () => '10.9.9.9:9477',
+      stderr:
+        /^vifpath: --metrics 10\.9\.9\.9:9477: cannot listen: 10\.9\.9\.9 is not an address of this machine/,
+    },
+    {
+      name: '127.0.0.1:<a port in use>',
+      metrics: () => `127.0.0.1:${heldPort}`,
+      stderr: /^vifpath: --metrics 127\.0\.0\.1:\d+: cannot listen: the port is in use/,
+    },
+  ];
+  for (const row of rows)
+    for (const once of [[], ['--once']])
+      it(`${once.join(' ')} --metrics ${row.name ?? JSON.stringify(row.metrics())}: exit 2, the monitor never runs`, () => {
+        // A real OVSDB: the old code watched it and ran on without metrics (spawnSync's timeout would end it).
+        const args = ['watch', `h=${db.remote}`, '--grace', '0.1', ...once, '--metrics', row.metrics()];
+        refused({ name: '', args: () => args, stderr: row.stderr });
+      });
+  it('a good --metrics with --once: exit 0, the port freed', () => {
+    const r = run(['watch', `h=${db.remote}`, '--grace', '0.1', '--once', '--metrics', '127.0.0.1:0']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, VifpathError } from '../errors/errors.ts';
@@ -87,10 +88,23 @@ export function watchHost(
   }
 }
 
-function listen(addr: string, w: Watcher): Promise<Server> {
-  const m = /^(?:(\[[0-9a-fA-F:]+\]|[^:]+):)?(\d{1,5})$/.exec(addr);
-  if (!m) throw new WatchError(`--metrics ${addr}: give ADDRESS:PORT, e.g. 127.0.0.1:9477`);
-  const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+/** `--metrics [ADDRESS:]PORT`: an IP address (or localhost; 127.0.0.1 when left out) and a port. */
+export function metricsAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(addr);
+  const host = (m?.[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535 || (isIP(host) === 0 && host !== 'localhost'))
+    throw new WatchError(
+      `--metrics ${addr}: give ADDRESS:PORT, an IP address of this machine and a port from 0 to 65535 (e.g. 127.0.0.1:9477)`,
+    );
+  return { host, port };
+}
+
+/**
+ * Listen for Prometheus before the monitor starts: the user asked for metrics, so an address
+ * this machine does not have, a port in use or one it may not open is exit 2, and nothing runs.
+ */
+function listen(addr: string, at: { host: string; port: number }, w: Watcher): Promise<Server> {
   const srv = createServer((req, res) => {
     if (req.method === 'GET' && (req.url === '/metrics' || req.url === '/')) {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -100,9 +114,24 @@ function listen(addr: string, w: Watcher): Promise<Server> {
     }
   });
   return new Promise((resolve, reject) => {
-    srv.once('error', (e) => reject(new WatchError(`--metrics ${addr}: ${e.message}`)));
-    srv.listen(Number(m[2]), host, () => resolve(srv));
+    srv.once('error', (e) => reject(metricsError(addr, at, e)));
+    srv.listen(at.port, at.host, () => resolve(srv));
   });
+}
+
+function metricsError(addr: string, at: { host: string; port: number }, e: Error): WatchError {
+  const code = (e as { code?: string }).code;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is in use: choose another (port 0: any free port)'
+      : code === 'EADDRNOTAVAIL'
+        ? `${at.host} is not an address of this machine: give one of its addresses (ip -br address), or 127.0.0.1`
+        : code === 'EACCES' || code === 'EPERM'
+          ? at.port < 1024
+            ? 'ports below 1024 need root: choose 1024 or higher'
+            : 'permission denied: choose another port'
+          : e.message;
+  return new WatchError(`--metrics ${addr}: cannot listen: ${why}`);
 }
 
 /** Run the hook with the alert as JSON on stdin; its failures are reported, never fatal. */
@@ -203,6 +232,7 @@ export function watchCommands(
       const probeMs = secondsOption('--probe', o.probe);
       const canaryMs = o.canary !== undefined ? secondsOption('--canary', o.canary) : undefined;
       const nudgeIntervalMs = secondsOption('--nudge-interval', o.nudgeInterval);
+      const metricsAt = o.metrics !== undefined ? metricsAddress(o.metrics) : undefined;
       if (o.state !== undefined)
         checkOutputFile('--state', o.state, 'watch.json', {
           what: 'a vifpath watch state (JSON {version: 1, ports})',
@@ -261,9 +291,17 @@ export function watchCommands(
             if (o.exec) runHook(o.exec, a);
           },
         });
+        // Bound before the monitor starts (--once too: a bad --metrics is never silently ignored).
+        const srv = o.metrics && metricsAt ? await listen(o.metrics, metricsAt, w) : undefined;
+        if (srv && !o.once) {
+          const a = srv.address();
+          if (a && typeof a === 'object')
+            process.stderr.write(`vifpath watch: metrics on http://${a.address}:${a.port}/metrics\n`);
+        }
         try {
           await w.start();
         } catch (e) {
+          srv?.close();
           await w.stop().catch(() => undefined);
           throw new WatchError(
             `cannot watch: ${(e as Error).message}${forwards.length ? ` (over ssh: is ${o.remoteDb} the OVSDB socket there? --remote-db)` : ''}`,
@@ -278,17 +316,12 @@ export function watchCommands(
           // Every port past its grace is alerted now, whether or not its timer has run yet.
           w.fireDue();
           const stuck = w.waiting().alerted;
+          srv?.close();
           await w.stop();
           if (stuck.length === 0)
             out(o.json ? '' : `no stuck VM port on ${hosts.map((h) => h.name).join(', ')}\n`);
           setExit(stuck.length ? EXIT.problem : EXIT.ok);
           return;
-        }
-        const srv = o.metrics ? await listen(o.metrics, w) : undefined;
-        if (srv) {
-          const a = srv.address();
-          if (a && typeof a === 'object')
-            process.stderr.write(`vifpath watch: metrics on http://${a.address}:${a.port}/metrics\n`);
         }
         process.stderr.write(
           `vifpath watch: watching ${hosts.map((h) => `${h.name} (${h.remote})`).join(', ')}\n`,
