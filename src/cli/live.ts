@@ -46,8 +46,21 @@ export function liveArgs(args: readonly string[]): boolean {
 export function sourcesFor(args: readonly string[], o: LiveOptions): HostSource[] {
   let lab: Lab | undefined;
   const sshArgs = [...(o.sshConfig ? ['-F', o.sshConfig] : []), ...(o.identity ? ['-i', o.identity] : [])];
-  return args.map((a) => {
-    const t = parseTarget(a);
+  const targets = args.map(parseTarget);
+  // The same host folder twice is bad input naming both, as for offline inputs: never merged.
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    const name = t.name ?? (t.spec.kind === 'lab' ? t.spec.host : undefined);
+    if (name === undefined) continue;
+    const first = seen.get(name);
+    if (first !== undefined)
+      throw new InputError(
+        `two targets are host "${name}": ${first} and ${t.text}; give each host once, or name them apart: NAME=TARGET`,
+      );
+    seen.set(name, t.text);
+  }
+  return targets.map((t) => {
+    const a = t.text;
     if (t.spec.kind === 'lab') {
       const host = t.spec.host as LabSourceHost;
       if (!LAB_SOURCE_HOSTS.includes(host))

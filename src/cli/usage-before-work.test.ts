@@ -169,7 +169,7 @@ describe('2. numeric options: NaN, negative, a meaningless zero or past the limi
     {
       name: 'serve --timeout x (an offline case: still checked)',
       args: () => ['serve', join(ROOT, 'examples/xenserver-seed'), '--timeout', 'x'],
-      stderr: /--timeout wants a number/,
+      stderr: /^vifpath: --timeout /,
     },
     ...[
       ['--grace', 'abc'],
@@ -285,5 +285,43 @@ describe('4. watch --metrics: checked and bound before the monitor starts, --onc
   it('a good --metrics with --once: exit 0, the port freed', () => {
     const r = run(['watch', `h=${db.remote}`, '--grace', '0.1', '--once', '--metrics', '127.0.0.1:0']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+});
+
+describe('5. two live targets with the same host name: exit 2 naming both, nothing collected', () => {
+  const rows: Row[] = [
+    {
+      name: 'collect a=local a=local',
+      args: () => ['collect', 'a=local', 'a=local', '-o', at('dup')],
+      stderr:
+        /^vifpath: two targets are host "a": a=local and a=local; give each host once, or name them apart: NAME=TARGET\n$/,
+    },
+    {
+      name: 'collect a=local a=netns:x?sudo',
+      args: () => ['collect', 'a=local', 'b=local', 'a=netns:x?sudo', '-o', at('dup')],
+      stderr: /two targets are host "a": a=local and a=netns:x\?sudo;/,
+    },
+    {
+      name: 'snapshot dom0=ssh://h1 dom0=ssh://h2',
+      args: () => ['snapshot', 'dom0=ssh://h1', 'dom0=ssh://h2'],
+      stderr: /two targets are host "dom0": dom0=ssh:\/\/h1 and dom0=ssh:\/\/h2;/,
+    },
+    {
+      name: 'diagnose a lab host and a target named as it',
+      args: () => ['diagnose', 'lab:dom0', 'dom0=local', '--lab-dir', at('no-lab')],
+      stderr: /two targets are host "dom0": lab:dom0 and dom0=local;/,
+    },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      refused(row);
+      expect(existsSync(at('dup'))).toBe(false);
+    });
+  it('collectCase itself refuses two sources of one name before writing', async () => {
+    const { collectCase } = await import('../sources/collect.ts');
+    const { LocalRunner } = await import('../runner/runner.ts');
+    const src = { name: 'a', runner: new LocalRunner([], 'local') };
+    await expect(collectCase([src, src], at('dup-lib'))).rejects.toThrow(/two sources are host "a"/);
+    expect(existsSync(at('dup-lib'))).toBe(false);
   });
 });

@@ -361,6 +361,10 @@ export async function collectCase(
       'the case directory exists and is not empty: choose a new one (nothing is overwritten)',
       out,
     );
+  const named = sources.map((s) => s.name).filter((n): n is string => n !== undefined);
+  const twice = named.find((n, i) => named.indexOf(n) !== i);
+  if (twice !== undefined)
+    throw new InputError(`two sources are host "${twice}": give each host once (one folder each)`, out);
   mkdirSync(out, { recursive: true });
   const taken = new Set(sources.map((s) => s.name).filter((n): n is string => n !== undefined));
   const results: HostResult[] = new Array(sources.length);
