@@ -652,3 +652,69 @@ describe('nearest names', () => {
     expect(nameList(['a', 'b'], 5)).toBe('a, b, … (5 known)');
   });
 });
+
+// The reviewer's: options that cannot apply were accepted and ignored in silence.
+describe('options that cannot apply are said, not ignored', () => {
+  const rows: Row[] = [
+    {
+      name: 'collecting options with a case read from disk',
+      args: () => [
+        'diagnose',
+        SEED_CASE,
+        '--keep',
+        at('k2'),
+        '--timeout',
+        '5',
+        '--sudo',
+        '-i',
+        '/nonexistent',
+      ],
+      exit: 2,
+      stderr:
+        /^vifpath: --identity, --sudo, --timeout, --keep apply to live targets \(local, netns:NAME, ssh:\/\/host, lab:HOST\) only: .* is read from disk\n$/,
+    },
+    {
+      name: 'report --concurrency with a case read from disk',
+      args: () => ['report', SEED_CASE, '-o', at('a folder', 'c.html'), '--concurrency', '3'],
+      exit: 2,
+      stderr: /^vifpath: --concurrency applies to live targets .* only/,
+    },
+    {
+      name: "diagnose --vm '' (was: the automatic choice)",
+      args: () => ['diagnose', SEED_CASE, '--vm', ''],
+      exit: 2,
+      stderr: /^vifpath: --vm '': no port of the case has this name/,
+    },
+    {
+      name: "report --vm ''",
+      args: () => ['report', SEED_CASE, '-o', at('a folder', 'v.html'), '--vm', ''],
+      exit: 2,
+      stderr: /^vifpath: --vm '': no port of the case/,
+    },
+    {
+      name: "trace --mac '' (was: the made-up MAC)",
+      args: () => ['trace', SEED_CASE, '--from', 'dom0:vif16.0', '--packet', 'dhcp-discover', '--mac', ''],
+      exit: 2,
+      stderr: /^vifpath: mac: "" is not a MAC address/,
+    },
+    {
+      name: 'trace --json --summary (was: --summary ignored)',
+      args: () => [
+        'trace',
+        SEED_CASE,
+        '--from',
+        'dom0:vif16.0',
+        '--packet',
+        'dhcp-discover',
+        '--json',
+        '--summary',
+      ],
+      exit: 2,
+      stderr: /^vifpath: --json and --summary exclude each other/,
+    },
+  ];
+  it.each(rows.map((r) => [r.name, r] as const))('%s', (_n, row) => {
+    check(row);
+    expect(existsSync(at('k2'))).toBe(false);
+  });
+});

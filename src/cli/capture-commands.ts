@@ -181,7 +181,8 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
   )
     .option('--json', 'print the analysis as JSON')
     .action(async (targets: string[], o: LiveCaptureOptions) => {
-      if (!o.vm === !o.point) throw new InputError('give either --vm (with targets) or --point');
+      if ((o.vm === undefined) === !o.point)
+        throw new InputError('give either --vm (with targets) or --point');
       // Numbers before anything runs: `--seconds abc` used to capture for no time and report 0 frames.
       const seconds = numberOption('--seconds', o.seconds, { min: 1, max: MAX_TIMEOUT_S });
       liveNumbers(o);

@@ -23,14 +23,41 @@ export const LINKS_HELP =
   "wires between the hosts, one `hostA:iface hostB:iface` a line (links.txt format): for sosreports given together, or instead of a case directory's links.txt";
 
 export function liveOptions(c: Command): Command {
-  return c
-    .option('--ssh-config <file>', 'ssh client configuration for ssh:// targets (ssh -F)')
-    .option('-i, --identity <file>', 'private key for ssh:// targets (ssh -i)')
-    .option('--sudo', 'run every command with sudo -n on every target')
-    .option('--lab-dir <dir>', 'state directory of the lab for lab:HOST targets', DEFAULT_DIR)
-    .option('--timeout <s>', 'give up on a host after this many seconds', '300')
-    .option('--concurrency <n>', 'hosts collected at once', '4');
+  return (
+    c
+      .option('--ssh-config <file>', 'ssh client configuration for ssh:// targets (ssh -F)')
+      .option('-i, --identity <file>', 'private key for ssh:// targets (ssh -i)')
+      .option('--sudo', 'run every command with sudo -n on every target')
+      .option('--lab-dir <dir>', 'state directory of the lab for lab:HOST targets', DEFAULT_DIR)
+      .option('--timeout <s>', 'give up on a host after this many seconds', '300')
+      .option('--concurrency <n>', 'hosts collected at once', '4')
+      // A case read from disk is collected from nobody: an option for collecting is a mistake to
+      // say, not to ignore (the reviewer's `diagnose CASE --keep k --sudo -i key` ran as if alone).
+      .hook('preAction', (cmd) => {
+        const first = cmd.processedArgs[0] as string | string[] | undefined;
+        const args = Array.isArray(first) ? first : first === undefined ? [] : [first];
+        if (args.length === 0 || args.some(isLiveTarget)) return;
+        const given = LIVE_ONLY.filter(([key]) => cmd.getOptionValueSource(key) === 'cli').map(
+          ([, flag]) => flag,
+        );
+        if (given.length > 0)
+          throw new InputError(
+            `${given.join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to live targets (local, netns:NAME, ssh://host, lab:HOST) only: ${args[0]} is read from disk`,
+          );
+      })
+  );
 }
+
+/** The options liveOptions adds (and --keep), by commander's key: meaningful for live targets only. */
+const LIVE_ONLY: readonly [string, string][] = [
+  ['sshConfig', '--ssh-config'],
+  ['identity', '--identity'],
+  ['sudo', '--sudo'],
+  ['labDir', '--lab-dir'],
+  ['timeout', '--timeout'],
+  ['concurrency', '--concurrency'],
+  ['keep', '--keep'],
+];
 
 /** All live targets, or none (a case directory): mixing them is a usage error. */
 export function liveArgs(args: readonly string[]): boolean {

@@ -160,18 +160,18 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       },
     ) => {
       if (o.allVms) {
-        if (o.vm) throw new InputError('--all-vms and --vm exclude each other', '--all-vms');
+        if (o.vm !== undefined) throw new InputError('--all-vms and --vm exclude each other', '--all-vms');
         const read = async (): Promise<Snapshot[]> => (await snapshots(cases, o, true)).map((c) => c.snap);
         return allVms(cases, o, read, out, setExit);
       }
       let worst: number = EXIT.ok;
       // A fleet's case directory: read only the hosts the VM's paths need.
-      const fleet = o.vm ? fleetVmCase(cases, o, o.vm) : undefined;
+      const fleet = o.vm !== undefined ? fleetVmCase(cases, o, o.vm) : undefined;
       const all = fleet ? [{ snap: fleet, args: cases, live: false }] : await snapshots(cases, o, true);
       for (const [i, c] of all.entries()) {
         const snap = c.snap;
         addCaptures(snap, o.pcap ?? []);
-        const d = diagnose(snap, o.vm ? { vm: o.vm } : {});
+        const d = diagnose(snap, o.vm !== undefined ? { vm: o.vm } : {});
         if (o.json) jsonDocument(d, all.length > 1, out);
         else {
           // Several cases: each begins with its name (the verdict line follows).
@@ -243,6 +243,10 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
           lenient?: boolean;
         },
       ) => {
+        if (o.json && o.summary)
+          throw new InputError(
+            '--json and --summary exclude each other: --json prints the whole tree, --summary the path as text',
+          );
         checkCaseFile(c);
         // Read as diagnose reads it (a sosreport's host named by its hostname file), so that the
         // host:port diagnose prints is one --from takes.
@@ -251,7 +255,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         const t = traceCommand(s, {
           from: o.from,
           packet: o.packet,
-          ...(o.mac ? { mac: o.mac } : {}),
+          ...(o.mac !== undefined ? { mac: o.mac } : {}),
           ...(o.to ? { to: o.to } : {}),
           ...(o.any ? { targets: null } : {}),
         });

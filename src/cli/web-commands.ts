@@ -96,14 +96,14 @@ export function webCommands(
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new InputError(`--port ${o.port}: not a port (0 to 65535; 0: any free port)`);
       const src = await sources(cases, o);
-      if (o.vm) checkVm(src, o.vm);
+      if (o.vm !== undefined) checkVm(src, o.vm);
       const host = o.listen ?? '127.0.0.1';
       let running: Awaited<ReturnType<typeof serve>>;
       try {
         running = await serve(src, {
           port,
           ...(o.listen ? { host: o.listen, allowRemote: true } : {}),
-          ...(o.vm ? { vm: o.vm } : {}),
+          ...(o.vm !== undefined ? { vm: o.vm } : {}),
         });
       } catch (e) {
         if (e instanceof VifpathError) throw e;
@@ -145,7 +145,7 @@ export function webCommands(
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
-      const html = buildReport(src[0]!.load(), o.vm ? { vm: o.vm } : {});
+      const html = buildReport(src[0]!.load(), o.vm !== undefined ? { vm: o.vm } : {});
       try {
         writeFileSync(o.out, html);
       } catch (e) {

@@ -57,7 +57,7 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
     const [name, ...rest] = r.packet.split(',');
     if ((PRESETS as readonly string[]).includes(name!)) {
       kind = name === 'dhcp-discover' || name === 'dhcp-request' ? 'request' : 'reply';
-      let m = mac ? macOf(mac) : undefined;
+      let m = mac !== undefined ? macOf(mac) : undefined;
       if (m === undefined) {
         const at = findPort(h, port);
         const vm =

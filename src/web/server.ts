@@ -61,8 +61,8 @@ export function loopbackHostHeader(h: string | undefined): boolean {
 
 /** Everything the page needs from one case, computed once. */
 export function loadCase(snap: Snapshot, vm?: string): Loaded {
-  const diagnosis = diagnosisJson(diagnose(snap, vm ? { vm } : {}));
-  return { snap, diagnosis, view: buildView(snap, diagnosis, vm ? { vm } : {}) };
+  const diagnosis = diagnosisJson(diagnose(snap, vm !== undefined ? { vm } : {}));
+  return { snap, diagnosis, view: buildView(snap, diagnosis, vm !== undefined ? { vm } : {}) };
 }
 
 export interface Running {
