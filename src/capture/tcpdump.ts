@@ -1,8 +1,9 @@
 // One tcpdump on some host (a Runner: local, a namespace, a lab host, ssh), writing pcap to its
 // stdout, which lands in a local file: the same for every kind of host. It is up when tcpdump
 // says "listening on"; stopping it waits for the stream to end.
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../runner/make-dir.ts';
 import type { Runner } from '../runner/runner.ts';
 
 export interface Tcpdump {
@@ -47,7 +48,7 @@ export async function startTcpdump(
   file: string,
   opts: TcpdumpOptions = {},
 ): Promise<Tcpdump> {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   // --immediate-mode: without it packets wait in the kernel ring and are lost when tcpdump stops.
   // -U with -w -: every packet is flushed down the pipe as it is captured.
   const tcpdump = ['tcpdump', '-i', dev, '-n', '-U', '--immediate-mode', '-w', opts.toFile ? file : '-'];

@@ -2,7 +2,17 @@
 // watch --state, agent --pid-file) and where it listens (serve --port/--listen, watch --metrics):
 // checked before any work, and what the system still refuses later said on one line, exit 2 —
 // never a stack trace.
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VifpathError } from '../errors/errors.ts';
 import { InputError } from '../sources/errors.ts';
@@ -12,6 +22,50 @@ function existingAncestor(path: string): string {
   let p = path;
   while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
   return p;
+}
+
+/**
+ * Kernel pseudo-filesystems (linux/magic.h): no place for a case, a capture or a report. mkdir
+ * there fails with ENOENT, and Node's mkdirSync({ recursive: true }) then retries forever (100%
+ * CPU on `collect -o /proc/x`), so they are refused before anything is made.
+ */
+const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x62656570, 'configfs'],
+  [0x65735543, 'fusectl'],
+  [0x1cd1, 'devpts'],
+  [0x19800202, 'mqueue'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x6e736673, 'nsfs'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x43415d53, 'smackfs'],
+  [0x958458f6, 'hugetlbfs'],
+]);
+
+/** The pseudo-filesystem `dir` is on, if it is on one. */
+function pseudoFs(dir: string): string | undefined {
+  try {
+    return PSEUDO_FS.get(Number(statfsSync(dir).type) >>> 0);
+  } catch {
+    return undefined;
+  }
+}
+
+function refusePseudoFs(flag: string, path: string, dir: string): void {
+  const fs = pseudoFs(dir);
+  if (fs !== undefined)
+    throw new InputError(
+      `${flag} ${path}: ${dir} is on ${fs}, a kernel filesystem, not one for files: write elsewhere`,
+    );
 }
 
 function writable(dir: string): boolean {
@@ -65,6 +119,7 @@ export function checkOutputFile(
   }
   if (!statSync(dir).isDirectory())
     throw new InputError(`${flag} ${path}: ${dir} is not a folder: write elsewhere`);
+  refusePseudoFs(flag, path, dir);
   if (!writable(dir))
     throw new InputError(`${flag} ${path}: cannot write in ${dir} (permission denied): write elsewhere`);
   if (existsSync(path) && !writableFile(path))
@@ -93,6 +148,7 @@ export function checkOutputDir(flag: string, path: string, opts: { empty?: boole
       throw new InputError(
         `${flag} ${path} is a file, not a folder: give a folder to write into (it is made when missing)`,
       );
+    refusePseudoFs(flag, path, path);
     if (opts.empty && readdirSync(path).length > 0)
       throw new InputError(
         `${flag} ${path}: the folder exists and is not empty: choose a new one (nothing is overwritten)`,
@@ -104,6 +160,7 @@ export function checkOutputDir(flag: string, path: string, opts: { empty?: boole
   const up = existingAncestor(path);
   if (!statSync(up).isDirectory())
     throw new InputError(`${flag} ${path}: ${up} is a file, not a folder: write elsewhere`);
+  refusePseudoFs(flag, path, up);
   if (!writable(up)) throw new InputError(`${flag} ${path}: cannot create it in ${up} (permission denied)`);
 }
 

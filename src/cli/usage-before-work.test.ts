@@ -325,3 +325,57 @@ describe('5. two live targets with the same host name: exit 2 naming both, nothi
     expect(existsSync(at('dup-lib'))).toBe(false);
   });
 });
+
+describe('6. an output on a kernel filesystem (/proc, /sys) is refused at once, never an endless mkdir', () => {
+  const kernel = /is on (proc|sysfs), a kernel filesystem, not one for files: write elsewhere\n$/;
+  const rows: Row[] = [
+    {
+      name: 'collect -o /proc/vifpathx',
+      args: () => ['collect', 'local', '-o', '/proc/vifpathx'],
+      stderr: kernel,
+    },
+    {
+      name: 'collect -o /proc/vifpathx/a/b',
+      args: () => ['collect', 'local', '-o', '/proc/vifpathx/a/b'],
+      stderr: /^vifpath: -o \/proc\/vifpathx\/a\/b: \/proc is on proc/,
+    },
+    {
+      name: 'snapshot --keep /proc/vpk',
+      args: () => ['snapshot', 'local', '--keep', '/proc/vpk'],
+      stderr: /^vifpath: --keep \/proc\/vpk: \/proc is on proc, a kernel filesystem/,
+    },
+    {
+      name: 'capture live -o /proc/vpc',
+      args: () => ['capture', 'live', '--point', 'local:lo', '--seconds', '1', '-o', '/proc/vpc'],
+      stderr: kernel,
+    },
+    {
+      name: 'collect -o /sys/kernel/vifpathx',
+      args: () => ['collect', 'local', '-o', '/sys/kernel/vifpathx'],
+      stderr: /\/sys\/kernel is on sysfs/,
+    },
+    {
+      name: 'report -o /proc/r.html (the folder exists)',
+      args: () => ['report', join(ROOT, 'examples/xenserver-seed'), '-o', '/proc/r.html'],
+      stderr: /^vifpath: -o \/proc\/r\.html: \/proc is on proc/,
+    },
+    {
+      name: 'report -o /proc/vpx/r.html (as before: the folder does not exist)',
+      args: () => ['report', join(ROOT, 'examples/xenserver-seed'), '-o', '/proc/vpx/r.html'],
+      stderr: /^vifpath: -o \/proc\/vpx\/r\.html: folder \/proc\/vpx does not exist/,
+    },
+    {
+      name: 'watch --state /proc/w.json',
+      args: () => ['watch', 'unix:/nonexistent/db.sock', '--state', '/proc/w.json'],
+      stderr: /^vifpath: --state \/proc\/w\.json: \/proc is on proc/,
+    },
+  ];
+  for (const row of rows) it(row.name, () => refused(row));
+  it('makeDirs (collect, capture) fails at once where mkdir cannot make a folder, and makes nested ones elsewhere', async () => {
+    const { makeDirs } = await import('../runner/make-dir.ts');
+    expect(() => makeDirs('/proc/vifpath-never/x')).toThrow(/ENOENT/);
+    makeDirs(at('made', 'a', 'b'));
+    makeDirs(at('made', 'a', 'b'));
+    expect(existsSync(at('made', 'a', 'b'))).toBe(true);
+  });
+});

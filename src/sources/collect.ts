@@ -8,6 +8,7 @@ import { LimitError } from '../errors/errors.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
 import type { ExecResult } from '../runner/exec.ts';
+import { makeDirs } from '../runner/make-dir.ts';
 import { isMissingCommand, isTransportFailure, NETNS, type Runner } from '../runner/runner.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
@@ -365,7 +366,7 @@ export async function collectCase(
   const twice = named.find((n, i) => named.indexOf(n) !== i);
   if (twice !== undefined)
     throw new InputError(`two sources are host "${twice}": give each host once (one folder each)`, out);
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const taken = new Set(sources.map((s) => s.name).filter((n): n is string => n !== undefined));
   const results: HostResult[] = new Array(sources.length);
   let next = 0;
