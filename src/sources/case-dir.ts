@@ -394,7 +394,11 @@ function readHostAt(
   const b = new HostBuilder(name, diagnostics);
   const all: string[] = [];
   const where = root === path ? relative(caseDir, path) || path : basename(path);
-  for (const p of walkHost(root, { where, lenient: _opts.lenient ?? false, diagnostics })) all.push(p);
+  // A link may lead anywhere in the case directory; in a sosreport or archive read on its own (or
+  // given beside others), only within it.
+  const boundary = _opts.hosts || root !== path ? root : caseDir;
+  for (const p of walkHost(root, { where, boundary, lenient: _opts.lenient ?? false, diagnostics }))
+    all.push(p);
   const files: HostFile[] = [];
   for (const p of all) {
     const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));

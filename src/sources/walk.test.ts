@@ -2,11 +2,13 @@
 // silently and counted a sosreport's proc/ and sys/. Now proc/ and sys/ of a sosreport are never
 // walked, the file count and depth are named limits (LimitError, exit 2; a warning under
 // --lenient), and no symbolic link is followed out of the case.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
+import { diagnose } from '../doctor/diagnose.ts';
 import { LimitError } from '../errors/errors.ts';
 import type { FileDiagnostic } from '../model/diagnostic.ts';
 import { SEED_CASE } from '../testing/fixtures.ts';
@@ -78,7 +80,7 @@ describe('case file walk', () => {
     ]);
   });
 
-  it('symbolic links: none followed inside a host, none out of the case; a host linked inside the case is read', async () => {
+  it('symbolic links: none followed out of the case (each one named); a host linked inside the case is read', async () => {
     const outside = join(dir, 'outside');
     cpSync(join(SEED_CASE, 'domu'), join(outside, 'elsewhere'), { recursive: true });
     writeFileSync(join(outside, 'links.txt'), 'dom0:vif16.0 elsewhere:eth1\n');
@@ -93,7 +95,136 @@ describe('case file walk', () => {
     expect(s.hosts.map((h) => h.name)).toEqual(['dom0', 'domu', 'real-domu']);
     expect(s.links).toEqual([]);
     expect(s.hosts[0]!.files.some((f) => f.includes('more'))).toBe(false);
-    expect(s.diagnostics).toMatchObject([{ file: 'elsewhere', severity: 'warning', code: 'symlink-out' }]);
+    expect(s.diagnostics).toMatchObject([
+      { file: 'elsewhere', severity: 'warning', code: 'symlink-out' },
+      { file: 'dom0/more', severity: 'warning', code: 'symlink-out' },
+    ]);
+    expect(s.diagnostics[1]!.message).toBe(
+      `symlink to outside the case not followed (${join(outside, 'elsewhere')})`,
+    );
+  });
+
+  describe('symbolic links in a host folder: followed inside the case, named when not (review: skipped in silence)', () => {
+    /** The seed with dom0's flow dump moved to `shared/` and linked back under its own name. */
+    const linkedSeed = (name: string): string => {
+      const c = join(dir, name);
+      cpSync(SEED_CASE, c, { recursive: true });
+      mkdirSync(join(c, 'shared'));
+      renameSync(join(c, 'dom0/ovs-ofctl_dump-flows_xapi3'), join(c, 'shared/flows.txt'));
+      return c;
+    };
+    const seedVerdict = diagnose(readCase(SEED_CASE));
+
+    it('a file linked from elsewhere in the case (relative or absolute) is read under its link name: the same diagnosis as the seed', () => {
+      for (const [name, target] of [
+        ['rel', '../shared/flows.txt'],
+        ['abs', ''],
+      ] as const) {
+        const c = linkedSeed(`linked-${name}`);
+        symlinkSync(target || join(c, 'shared/flows.txt'), join(c, 'dom0/ovs-ofctl_dump-flows_xapi3'));
+        const s = readCase(c);
+        expect(s.hosts.find((h) => h.name === 'dom0')!.files).toContain('dom0/ovs-ofctl_dump-flows_xapi3');
+        expect(s.diagnostics.filter((d) => d.code.startsWith('symlink'))).toEqual([]);
+        const d = diagnose(s);
+        expect([d.verdict, d.headline]).toEqual([seedVerdict.verdict, seedVerdict.headline]);
+        expect(d.headline).toContain('n_packets=7');
+      }
+    });
+
+    it('the same link out of the case: not followed, and said (the file named, where it points)', () => {
+      const c = linkedSeed('linked-out');
+      const away = mkdtempSync(join(tmpdir(), 'vifpath-test-walk-away-'));
+      try {
+        cpSync(join(c, 'shared/flows.txt'), join(away, 'flows.txt'));
+        rmSync(join(c, 'shared'), { recursive: true });
+        symlinkSync(join(away, 'flows.txt'), join(c, 'dom0/ovs-ofctl_dump-flows_xapi3'));
+        const s = readCase(c);
+        expect(s.hosts.find((h) => h.name === 'dom0')!.files).not.toContain(
+          'dom0/ovs-ofctl_dump-flows_xapi3',
+        );
+        expect(s.diagnostics).toContainEqual({
+          file: 'dom0/ovs-ofctl_dump-flows_xapi3',
+          line: 0,
+          severity: 'warning',
+          code: 'symlink-out',
+          message: `symlink to outside the case not followed (${join(away, 'flows.txt')})`,
+        });
+      } finally {
+        rmSync(away, { recursive: true, force: true });
+      }
+    });
+
+    // Links inside one host folder, walked on their own: [link, target, what the walk yields, diagnostic code].
+    const rows: [string, string, string[], string | null][] = [
+      ['ovs-vsctl_show', 'raw/show.txt', ['ovs-vsctl_show', 'raw/other'], null],
+      ['ovs-vsctl_show', 'missing', ['raw/other', 'raw/show.txt'], 'symlink-dangling'],
+      ['ovs-vsctl_show', '/etc/hostname', ['raw/other', 'raw/show.txt'], 'symlink-out'],
+      ['ovs-vsctl_show', '../outside-of-host', ['raw/other', 'raw/show.txt'], 'symlink-out'],
+      ['zz-again', 'raw', ['raw/other', 'raw/show.txt'], null], // a folder read already: once
+      ['a-first', 'raw', ['a-first/other', 'a-first/show.txt'], null], // met first: read there, once
+      ['raw/loop', '..', ['raw/other', 'raw/show.txt'], null], // a loop: ends
+      ['raw/self', 'self', ['raw/other', 'raw/show.txt'], 'symlink-dangling'], // ELOOP
+      ['null', '/dev/null', ['raw/other', 'raw/show.txt'], 'symlink-out'],
+    ];
+    it.each(rows)('%s -> %s', (link, target, want, code) => {
+      const root = join(dir, `host-${link.replace(/\W/g, '_')}-${target.replace(/\W/g, '_')}`);
+      files(root, ['raw/show.txt', 'raw/other']);
+      writeFileSync(join(dir, 'outside-of-host'), 'x\n');
+      symlinkSync(target, join(root, link));
+      const diagnostics: FileDiagnostic[] = [];
+      const got = walkHost(root, { where: 'h', boundary: root, lenient: false, diagnostics });
+      expect(got.map((p) => relative(root, p)).sort()).toEqual(want);
+      expect(diagnostics.map((d) => [d.file, d.code])).toEqual(code ? [[`h/${link}`, code]] : []);
+    });
+
+    it("a sosreport's own links stay as before: passed over in silence, their targets read by their own names", () => {
+      const root = join(dir, 'sos-links');
+      files(root, [
+        'sos_commands/host/hostname',
+        'sos_commands/networking/ip_-o_addr',
+        'etc/neutron/plugins/ml2/ml2_conf.ini',
+      ]);
+      symlinkSync('sos_commands/host/hostname', join(root, 'hostname'));
+      symlinkSync('sos_commands/networking/ip_-o_addr', join(root, 'ip_addr'));
+      symlinkSync('sos_commands/kernel/uname_-a', join(root, 'uname')); // not collected: dangling
+      symlinkSync('plugins/ml2/ml2_conf.ini', join(root, 'etc/neutron/plugin.ini'));
+      symlinkSync('../sos_commands', join(root, 'etc/commands')); // a folder link back into the report
+      const diagnostics: FileDiagnostic[] = [];
+      const got = walkHost(root, { where: 'h', lenient: false, diagnostics });
+      expect(got.map((p) => relative(root, p))).toEqual([
+        'etc/neutron/plugins/ml2/ml2_conf.ini',
+        'sos_commands/host/hostname',
+        'sos_commands/networking/ip_-o_addr',
+      ]);
+      expect(diagnostics).toEqual([]);
+      // ... but one out of the report is said.
+      symlinkSync('/etc/hostname', join(root, 'sos_commands/host/hostname_-f'));
+      const d2: FileDiagnostic[] = [];
+      walkHost(root, { where: 'h', lenient: false, diagnostics: d2 });
+      expect(d2.map((d) => [d.file, d.code])).toEqual([['h/sos_commands/host/hostname_-f', 'symlink-out']]);
+    });
+
+    it('an archive: a member linking inside it is read under its name; one out of it is named, not followed', () => {
+      const src = join(dir, 'archive-src');
+      cpSync(join(SEED_CASE, 'dom0'), src, { recursive: true });
+      mkdirSync(join(src, 'raw'));
+      renameSync(join(src, 'ovs-ofctl_dump-flows_xapi3'), join(src, 'raw/flows'));
+      symlinkSync('raw/flows', join(src, 'ovs-ofctl_dump-flows_xapi3'));
+      symlinkSync('/etc/passwd', join(src, 'evil'));
+      symlinkSync('../../../../../../../../etc/shadow', join(src, 'evil2'));
+      const c = join(dir, 'archive-case');
+      cpSync(join(SEED_CASE, 'domu'), join(c, 'domu'), { recursive: true });
+      execFileSync('tar', ['-czf', join(c, 'dom0.tar.gz'), '-C', src, '.']);
+      const s = readCase(c);
+      expect(s.hosts.find((h) => h.name === 'dom0')!.files).toContain(
+        'dom0.tar.gz/ovs-ofctl_dump-flows_xapi3',
+      );
+      expect(s.diagnostics.filter((d) => d.code === 'symlink-out').map((d) => d.file)).toEqual([
+        'dom0.tar.gz/evil',
+        'dom0.tar.gz/evil2',
+      ]);
+      expect(diagnose(s).headline).toContain('n_packets=7');
+    });
   });
 
   it('a text file over CASE_MAX_TEXT_BYTES: exit 2 naming it; --lenient warns and reads the rest', async () => {

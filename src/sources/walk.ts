@@ -1,12 +1,16 @@
 // The case reader's file walk, bounded: files of one host folder in a sorted depth-first order,
-// never through a symbolic link (so never out of the case), without a sosreport's proc/ and sys/
-// trees (tens of thousands of files vifpath never reads), with a cap on the files and the depth.
-// A limit hit is a LimitError naming the folder, the limit and what to do (exit 2), or with
-// --lenient a warning and the walk goes on with what it has.
+// without a sosreport's proc/ and sys/ trees (tens of thousands of files vifpath never reads), with
+// a cap on the files and the depth. A limit hit is a LimitError naming the folder, the limit and
+// what to do (exit 2), or with --lenient a warning and the walk goes on with what it has.
+// Symbolic links: one whose real target stays inside the case (the case directory, or the
+// sosreport's root) is followed, a folder once (loops end there); one out of the case, to nothing,
+// or to something that is no file or folder is not, and the walk says so, naming it (a warning). A
+// sosreport's own links within its tree (its root's `hostname` -> sos_commands/host/hostname) are
+// passed over as before: the file they name is read under its own name.
 
 import { isAscii } from 'node:buffer';
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { LimitError } from '../errors/errors.ts';
 import type { Diagnostic, FileDiagnostic } from '../model/diagnostic.ts';
 
@@ -58,6 +62,11 @@ export function walkLimits(over: Partial<WalkLimits> = {}): WalkLimits {
 export interface WalkOptions {
   /** How the host folder is named in messages (relative to the case). */
   where: string;
+  /**
+   * Where a symbolic link may lead (the case directory; a sosreport's or archive's own root when it
+   * is read on its own). Default: the host folder.
+   */
+  boundary?: string;
   lenient: boolean;
   limits?: Partial<WalkLimits>;
   diagnostics: FileDiagnostic[];
@@ -76,7 +85,46 @@ export function walkHost(root: string, o: WalkOptions): string[] {
     warn('limit', `${message}; read what came before it`, file);
   };
   const shown = (dir: string): string => join(o.where, relative(root, dir)) || o.where;
-  const visit = (dir: string, depth: number): void => {
+  const real = (p: string): string | undefined => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const within = (base: string, p: string): boolean =>
+    p === base || p.startsWith(base.endsWith(sep) ? base : base + sep);
+  const boundary = real(o.boundary ?? root) ?? resolve(o.boundary ?? root);
+  // Folders read (real paths): a link to one already read, or to its own ancestor, is not walked again.
+  const dirs = new Set<string>();
+  // A file reached both by a link and by its own name is read once, under the link's name (what
+  // the operator called it: a dump-flows link names its bridge); two regular files (hard links) stay two.
+  const byInode = new Map<string, { at: number; link: boolean }>();
+  const add = (p: string, key: string, link: boolean): void => {
+    const seen = byInode.get(key);
+    if (seen?.link && !link) return;
+    if (seen && !seen.link && link) {
+      out[seen.at] = p;
+      seen.link = true;
+      return;
+    }
+    if (out.length >= lim.files) {
+      full = true;
+      hit(
+        `more than ${lim.files} files in this host folder (CASE_MAX_FILES; a sosreport's proc/ and sys/ are not counted): give the host's sosreport or only the outputs vifpath reads, or set VIFPATH_CASE_MAX_FILES`,
+        o.where,
+      );
+      return;
+    }
+    if (!seen) byInode.set(key, { at: out.length, link });
+    out.push(p);
+  };
+  const visit = (dir: string, depth: number, sosBase: string | undefined): void => {
+    const here = real(dir);
+    if (here !== undefined) {
+      if (dirs.has(here)) return;
+      dirs.add(here);
+    }
     let names: string[];
     try {
       names = readdirSync(dir).sort();
@@ -85,6 +133,7 @@ export function walkHost(root: string, o: WalkOptions): string[] {
       return;
     }
     const sosRoot = names.includes('sos_commands');
+    if (sosRoot && here !== undefined) sosBase = here;
     for (const name of names) {
       if (full) return;
       if (sosRoot && SOS_SKIPPED.has(name)) {
@@ -101,7 +150,40 @@ export function walkHost(root: string, o: WalkOptions): string[] {
       } catch {
         continue; // gone since it was listed
       }
-      if (st.isSymbolicLink()) continue;
+      const link = st.isSymbolicLink();
+      if (link) {
+        let to = '';
+        try {
+          to = readlinkSync(p);
+        } catch {}
+        const target = real(p);
+        if (target === undefined) {
+          // A sosreport's own link to an output it did not collect (hotsos: hostname -> sos_commands/host/hostname).
+          if (sosBase !== undefined && within(sosBase, resolve(dir, to))) continue;
+          warn('symlink-dangling', `symlink to nothing (${to}): not read`, shown(p));
+          continue;
+        }
+        if (!within(boundary, target)) {
+          warn('symlink-out', `symlink to outside the case not followed (${to})`, shown(p));
+          continue;
+        }
+        // A sosreport's own link within its tree: what it names is read under its own name.
+        if (sosBase !== undefined && within(sosBase, target)) continue;
+        try {
+          st = statSync(p);
+        } catch {
+          continue;
+        }
+        if (!st.isDirectory() && !st.isFile()) {
+          warn(
+            'symlink-special',
+            `symlink to something that is no file or folder (${to}): not read`,
+            shown(p),
+          );
+          continue;
+        }
+        if (st.isDirectory() && dirs.has(target)) continue; // read already (or a loop)
+      }
       if (st.isDirectory()) {
         if (depth + 1 > lim.depth) {
           hit(
@@ -110,21 +192,14 @@ export function walkHost(root: string, o: WalkOptions): string[] {
           );
           continue;
         }
-        visit(p, depth + 1);
+        visit(p, depth + 1, sosBase);
       } else if (st.isFile()) {
-        if (out.length >= lim.files) {
-          full = true;
-          hit(
-            `more than ${lim.files} files in this host folder (CASE_MAX_FILES; a sosreport's proc/ and sys/ are not counted): give the host's sosreport or only the outputs vifpath reads, or set VIFPATH_CASE_MAX_FILES`,
-            o.where,
-          );
-          return;
-        }
-        out.push(p);
+        add(p, `${st.dev}:${st.ino}`, link);
+        if (full) return;
       }
     }
   };
-  visit(root, 0);
+  visit(root, 0, undefined);
   return out;
 }
 
