@@ -1,5 +1,5 @@
 // dhcp-port alone: the server's port down, not on a bridge; a server not in the case is a gap.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,58 @@ describe('dhcp-port', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  describe("a DISCOVER in another port's VLAN, and the case's own word on the VM's network", () => {
+    // The reviewer's case: the reference lab with the DHCP port retagged 2 and a router port qr-…
+    // in VLAN 1 (where the DISCOVER arrives). Whether the tag is stale turns on the VM's network.
+    const NET = '5f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10';
+    const OS = 'sos_commands/openvswitch';
+    const retag = (record: RegExp, from: RegExp, to: string) => (file: string) =>
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .split('\n\n')
+          .map((r) => (record.test(r) ? r.replace(from, to) : r))
+          .join('\n\n'),
+      );
+    const build = (vmNet: boolean) =>
+      refCase('healthy', ['dom0', 'domu'], REF_LINKS, (d) => {
+        retag(
+          /^name\s+: tap5f1c9a2e-7b$/m,
+          /^tag\s+: 1$/m,
+          'tag                 : 2',
+        )(join(d, `domu/${OS}/ovs-vsctl_-t_5_list_port`));
+        edit(
+          join(d, `domu/${OS}/ovs-vsctl_-t_5_show`),
+          / {8}Port tap5f1c9a2e-7b\n {12}tag: 1\n/,
+          '        Port qr-0a1b2c3d-4e\n            tag: 1\n            Interface qr-0a1b2c3d-4e\n                type: internal\n        Port tap5f1c9a2e-7b\n            tag: 2\n',
+        );
+        for (const f of ['ovs-ofctl_show_br-int', 'ovs-ofctl_-O_OpenFlow13_show_br-int'])
+          edit(
+            join(d, `domu/${OS}/${f}`),
+            / LOCAL\(br-int\)/,
+            ' 3(qr-0a1b2c3d-4e): addr:fa:16:3e:0a:1b:2c\n     config:     0\n     state:      0\n     speed: 0 Mbps now, 0 Mbps max\n LOCAL(br-int)',
+          );
+        if (vmNet)
+          retag(
+            /^name\s+: vif16\.0$/m,
+            /^other_config\s+: \{\}$/m,
+            `other_config        : {net_uuid="${NET}"}`,
+          )(join(d, `dom0/${OS}/ovs-vsctl_-t_5_list_port`));
+      });
+    it("nothing ties the VM to the server's network: the qr port's VLAN explains it, a gap", () => {
+      const f = run(dhcpPort, build(false));
+      expect(f.map((x) => x.code)).not.toContain('dhcp-port-vlan-mismatch');
+      expect(f.find((x) => x.code === 'dhcp-server-not-in-case')?.message).toMatch(
+        /in VLAN 1, the local VLAN of qr-0a1b2c3d-4e there, not that of the DHCP port tap5f1c9a2e-7b \(VLAN 2\)/,
+      );
+    });
+    it("the VM's Port says net_uuid of the server's network: the stale tag stands (was: the gap)", () => {
+      const f = run(dhcpPort, build(true));
+      const m = f.find((x) => x.code === 'dhcp-port-vlan-mismatch');
+      expect(m?.severity).toBe('error');
+      expect(m?.evidence.map((e) => e.text).join('\n')).toContain(`net_uuid=${NET}`);
+      expect(f.map((x) => x.code)).not.toContain('dhcp-server-not-in-case');
+    });
   });
 });

@@ -11,7 +11,7 @@ import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
 import { serverFault } from './server-bearing.ts';
-import { vmNetworkCommands } from './vm-network.ts';
+import { serverNetId, vmNetwork, vmNetworkCommands } from './vm-network.ts';
 
 export const dhcpPort: Check = {
   id: 'dhcp-port',
@@ -155,7 +155,11 @@ export const dhcpPort: Check = {
           const peers = srv.ovs.bridge.ports.filter(
             (p) => p !== srv.ovs!.port && p.tag.known && p.tag.value !== null && seen.has(p.tag.value),
           );
-          if (peers.length > 0) {
+          // ... unless the case ties the VM to this server's network (its Port's net_uuid, say):
+          // then the frame arrives in the wrong VLAN whoever else uses it, and the tag is stale.
+          const net = vmNetwork(ctx, vm);
+          const same = net.net !== undefined && net.net === serverNetId(srv);
+          if (peers.length > 0 && !same) {
             const vlans = [...seen].join(', ');
             out.push({
               code: 'dhcp-server-not-in-case',
@@ -188,6 +192,7 @@ export const dhcpPort: Check = {
               evidence: [
                 evid(`port ${srv.ovs.port.name} tag ${tag}`, srv.ovs.port.tag.from[0]),
                 evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${[...seen].join(', ')}`),
+                ...(same ? net.evidence : []),
               ],
               fix: [
                 'systemctl restart neutron-openvswitch-agent neutron-dhcp-agent   # changes state: both re-derive the local VLAN of the network',
