@@ -2,11 +2,11 @@
 // fault is the VM's cause only when the evidence ties it to the VM (server-bearing.ts). The shape
 // a reviewer reproduced, built from the reference healthy lab: domu2 is a copy of domu (the same
 // qdhcp namespace) whose socket listing has no udp :67 listener.
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, edit, REF_NS, refCase } from '../../testing/case-edits.ts';
+import { cleanupCases, edit, REF_NS, refCase, refVmMac } from '../../testing/case-edits.ts';
 import { buildContext } from '../context.ts';
 import { diagnose } from '../diagnose.ts';
 import type { Diagnosis, Finding } from '../finding.ts';
@@ -132,6 +132,51 @@ describe('a fault of one of two DHCP servers of a network', () => {
         }),
       ),
     );
+    expect(d.verdict).toBe('problem');
+    expect(of(d, 'dhcp-not-listening', 'domu2').map((f) => f.severity)).toEqual(['error']);
+  });
+
+  // The working server's own dnsmasq log answering this VM proves it serves it as a listener
+  // would: domu's socket listing left out, its log (as the reviewer's two_nolist case has it).
+  const LOG = 'domu/var/log/neutron/dnsmasq.log';
+  const logLines = (types: string[]) =>
+    [
+      'Nov 29 18:27:18 dnsmasq[10653]: started, version 2.90 cachesize 150',
+      'Nov 29 18:27:18 dnsmasq-dhcp[10653]: DHCP, static leases only on 10.0.0.0, lease time 1d',
+      ...types.map(
+        (t) =>
+          `Nov 29 18:27:20 dnsmasq-dhcp[10653]: 2643794556 ${t}(tap5f1c9a2e-7b)${t === 'DHCPDISCOVER' ? '' : ' 10.0.0.3'} fa:16:3e:11:22:33 `,
+      ),
+      '',
+    ].join('\n');
+  const logOnly = (types: string[]) =>
+    twoAgents('dom0:vif2.1 domu:eth1\ndom0:vif3.1 domu2:eth1\n', {
+      secondVif: true,
+      change: (dir) => {
+        refVmMac(dir);
+        rmSync(join(dir, 'domu/sos_commands/networking', SS));
+        mkdirSync(join(dir, LOG, '..'), { recursive: true });
+        writeFileSync(join(dir, LOG), logLines(types));
+      },
+    });
+
+  it('(b) the other one with no socket listing but its own log answering the VM: lost redundancy', () => {
+    const d = diagnose(readCase(logOnly(['DHCPDISCOVER', 'DHCPOFFER', 'DHCPREQUEST', 'DHCPACK'])));
+    expect(d.verdict).toBe('healthy');
+    const [f, ...more] = of(d, 'dhcp-not-listening', 'domu2');
+    expect(more).toEqual([]);
+    expect([f!.role, f!.severity]).toEqual(['observation', 'warning']);
+    expect(f!.message).toMatch(/^lost redundancy, not the cause: vif16\.0 also reaches qdhcp-\S+ on domu, /);
+    const ev = f!.evidence.map((e) => `${e.text} [${e.file ?? ''}:${e.line ?? ''}]`).join('\n');
+    expect(ev).toContain(
+      `dnsmasq on domu answered vif16.0's fa:16:3e:11:22:33: DHCPOFFER(tap5f1c9a2e-7b) 10.0.0.3 [${LOG}:4]`,
+    );
+    expect(ev).toContain(`DHCPACK(tap5f1c9a2e-7b) 10.0.0.3 [${LOG}:6]`);
+    expect(ev).not.toMatch(/listens on udp/);
+  });
+
+  it('(b) not when its log shows only DISCOVERs from the VM, no OFFER: not proof, the cause', () => {
+    const d = diagnose(readCase(logOnly(['DHCPDISCOVER', 'DHCPDISCOVER'])));
     expect(d.verdict).toBe('problem');
     expect(of(d, 'dhcp-not-listening', 'domu2').map((f) => f.severity)).toEqual(['error']);
   });

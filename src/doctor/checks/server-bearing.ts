@@ -9,8 +9,9 @@
 //   off any bridge, its host), or the case puts the VM on another network. An observation about
 //   that server, the verdict unaffected.
 // - redundant: a VM that reaches it (or may) provably reaches another server of the SAME network
-//   (qdhcp-<net-id>) that is proven working: listening on udp :67, its port up and tagged, its
-//   OFFER back proven delivered, and nothing in the case saying it does not answer that VM. Lost
+//   (qdhcp-<net-id>) that is proven working: listening on udp :67 (or its own dnsmasq log
+//   showing an OFFER or ACK to the VM's MAC on its port), its port up and tagged, its OFFER back
+//   proven delivered, and nothing in the case saying it does not answer that VM. Lost
 //   redundancy (Neutron's dhcp_agents_per_network), a warning, not the cause.
 // - cause: anything else (the VM may reach only the faulty server, or which one is not known):
 //   the check's finding stands.
@@ -134,18 +135,26 @@ export function offerFrom(ctx: DoctorContext, vm: VmPort, srv: DhcpServer): Trac
 }
 
 /**
- * The server is proven to serve this VM: udp :67 listened on in its namespace, its port up, on a
- * bridge and tagged, its OFFER back proven delivered, and nothing of the case saying otherwise (a
- * hosts file of its network without the VM's MAC, a log of DISCOVERs from it left unanswered, a
- * veth with transmit checksum offload and no fill rule). The evidence, or undefined.
+ * The server is proven to serve this VM: it answers on udp :67 — a listener in its namespace, or
+ * its own dnsmasq log (the one the case holds of its host) showing an OFFER or ACK to the VM's MAC
+ * on its port, which proves it answers this VM at least as well as a listener does —, its port up,
+ * on a bridge and tagged, its OFFER back proven delivered, and nothing of the case saying
+ * otherwise (a hosts file of its network without the VM's MAC, a log of DISCOVERs from it left
+ * unanswered, a veth with transmit checksum offload and no fill rule). The evidence, or undefined.
  */
 function working(ctx: DoctorContext, vm: VmPort, s: DhcpServer): EvidenceItem[] | undefined {
   const listener = (s.ns.sockets ?? []).find((l) => l.proto === 'udp' && l.port === 67);
-  if (!listener || !s.device.up || !s.ovs) return undefined;
+  const mac = vm.mac?.toLowerCase();
+  // Its own log's answers to this VM, on its port (a host's log may hold several servers').
+  const answered = mac
+    ? (s.host.dnsmasqLog?.events ?? []).filter(
+        (e) => e.mac === mac && e.iface === s.device.name && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK'),
+      )
+    : [];
+  if ((!listener && answered.length === 0) || !s.device.up || !s.ovs) return undefined;
   const tag = s.ovs.port.tag;
   if (!tag.known || tag.value === null) return undefined;
   if (!provenDelivered(ctx.world, offerFrom(ctx, vm, s))) return undefined;
-  const mac = vm.mac?.toLowerCase();
   if (mac) {
     const net = s.host.dhcpNetworks.find((n) => `qdhcp-${n.net}` === s.ns.name);
     if (net?.hosts && !net.hosts.some((e) => e.mac === mac)) return undefined;
@@ -158,10 +167,22 @@ function working(ctx: DoctorContext, vm: VmPort, s: DhcpServer): EvidenceItem[] 
   }
   if (s.veth && s.ns.offloads?.[s.device.name]?.txChecksum && !s.ns.iptables?.checksumFill) return undefined;
   return [
-    evid(
-      `${s.ns.name} on ${s.host.name} listens on ${listener.proto} ${listener.address}:${listener.port}`,
-      listener.from,
-    ),
+    ...(listener
+      ? [
+          evid(
+            `${s.ns.name} on ${s.host.name} listens on ${listener.proto} ${listener.address}:${listener.port}`,
+            listener.from,
+          ),
+        ]
+      : []),
+    ...answered
+      .slice(-2)
+      .map((e) =>
+        evid(
+          `dnsmasq on ${s.host.name} answered ${vm.port.name}'s ${mac}: ${e.type}(${e.iface})${e.ip ? ` ${e.ip}` : ''}`,
+          e.from,
+        ),
+      ),
     evid(`${s.device.name} is UP`, s.device.from),
     evid(`port ${s.ovs.port.name} on ${s.ovs.bridge.name} tag ${tag.value}`, tag.from[0]),
     evid(
@@ -207,7 +228,7 @@ export function serverBearing(ctx: DoctorContext, srv: DhcpServer, opts: Bearing
   const by = [...new Set(backups.map((b) => `${b.by.ns.name} on ${b.by.host.name}`))];
   return {
     kind: 'redundant',
-    text: `lost redundancy, not the cause: ${backups.map((b) => b.vm.port.name).join(', ')} also ${backups.length > 1 ? 'reach' : 'reaches'} ${by.join(', ')}, another DHCP server of network ${net}, proven working (listening on udp :67, its port up and tagged, its OFFER back delivered); the network has one working DHCP agent fewer`,
+    text: `lost redundancy, not the cause: ${backups.map((b) => b.vm.port.name).join(', ')} also ${backups.length > 1 ? 'reach' : 'reaches'} ${by.join(', ')}, another DHCP server of network ${net}, proven working (listening on udp :67 or, in its own dnsmasq log, answering the VM; its port up and tagged, its OFFER back delivered); the network has one working DHCP agent fewer`,
     evidence: [...backups.flatMap((b) => b.evidence), ...away],
   };
 }
