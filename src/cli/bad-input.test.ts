@@ -3,7 +3,16 @@
 // exit 2, no stack trace; several cases give parseable JSON and a header each; the suggested
 // report command is quoted for sh and keeps what selected the case. CLI invocations as tables.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +197,34 @@ describe('7. a path a command cannot write: one line naming it and what to do, e
     check(row);
     // Whatever was refused, the file that was there is as it was.
     expect(readFileSync(at('file.txt'), 'utf8')).toBe('not a folder\n');
+  });
+
+  it('a case whose host folders are links out of it: exit 2 saying so (was: only "nothing readable")', () => {
+    const c = at('linked-case');
+    mkdirSync(c);
+    symlinkSync(join(SEED_CASE, 'dom0'), join(c, 'dom0'));
+    symlinkSync(join(SEED_CASE, 'domu'), join(c, 'domu'));
+    check({
+      name: 'linked',
+      args: () => ['diagnose', c],
+      exit: 2,
+      stderr:
+        /^vifpath: nothing readable in .*linked-case: dom0, domu are symbolic links out of the case, not followed .*give them as arguments \(with --links for the wires\)\n$/,
+    });
+  });
+
+  it('report -o a pipe (bash process substitution, /dev/fd/63 on proc): written, exit 0', () => {
+    const out = at('a folder', 'piped.html');
+    const r = spawnSync(
+      'bash',
+      ['-c', `node "$0" report "$1" -o >(cat > "$2"); wait $!`, BIN, SEED_CASE, out],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^vifpath: wrote \/dev\/fd\/\d+ /);
+    expect(readFileSync(out, 'utf8')).toContain('<title>vifpath report</title>');
   });
 
   it('report -o a file in a folder that exists: written, exit 0', () => {

@@ -90,6 +90,15 @@ export function checkOutputFile(
 ): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new InputError(`${flag} ${path} is a folder: give a file to write, e.g. ${join(path, example)}`);
+  // A pipe or terminal the caller opened (`-o >(gzip > r.gz)` is /dev/fd/63, `-o /dev/stdout`): a
+  // stream, written as given, wherever its name lives (/dev/fd is on proc).
+  if (existsSync(path)) {
+    const st = statSync(path);
+    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) {
+      if (!writableFile(path)) throw new InputError(`${flag} ${path}: cannot be written (permission denied)`);
+      return;
+    }
+  }
   if (ours && existsSync(path) && statSync(path).size > 0) {
     let head = '';
     try {

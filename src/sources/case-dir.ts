@@ -326,7 +326,13 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   const readable = hosts.filter((h) => h.files.length > 0);
   if (readable.length === 0 && !opts.lenient) {
     const where = hostDirs.length === 1 ? hostDirs[0]!.path : caseDir;
-    throw new InputError(`nothing readable in ${where} (${EXPECTED})`);
+    // Host folders that are links out of the case were the case: say so, not only "nothing".
+    const out = diagnostics.filter((d) => d.code === 'symlink-out').map((d) => d.file);
+    throw new InputError(
+      out.length > 0
+        ? `nothing readable in ${where}: ${out.join(', ')} ${out.length > 1 ? 'are symbolic links' : 'is a symbolic link'} out of the case, not followed (a case must not read what it does not hold): copy the host folders in, or give them as arguments (with --links for the wires)`
+        : `nothing readable in ${where} (${EXPECTED})`,
+    );
   }
   if (readable.length > 0 && unreadable.size > 0)
     for (let i = hosts.length - 1; i >= 0; i--)
