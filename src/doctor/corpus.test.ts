@@ -1184,6 +1184,10 @@ const CORPUS: Row[] = [
   },
 ];
 
+/** Commands that change a host (what a fix line runs before its `#` comment). */
+const CHANGES_STATE =
+  /\bsystemctl (?:restart|start|stop|reload)\b|\bovs-vsctl (?:.* )?(?:set|add-port|del-port|add-br|del-br|clear|remove|destroy)\b|\bovs-ofctl (?:.* )?(?:add-flows?|del-flows|mod-flows|mod-port)\b|\bip (?:.* )?(?:link set|addr add|addr del|link add|link del)\b|\bsysctl -w\b|\biptables -[IADR]\b|\bmodprobe\b|\bethtool -K\b/;
+
 describe('the corpus: verdict, leading finding and exit code', () => {
   it.each(CORPUS.map((r) => [r.name, r] as const))('%s', (_n, row) => {
     const d = diagnose(read(row.build()));
@@ -1194,6 +1198,14 @@ describe('the corpus: verdict, leading finding and exit code', () => {
     if (row.code) expect(d.findings[0]?.code).toBe(row.code);
     // Never more certain than the evidence: an error always cites evidence; fixes are quoted.
     for (const f of d.findings) if (f.severity === 'error') expect(f.evidence.length).toBeGreaterThan(0);
+    // A command that changes a host says so (a reviewer found agent restarts without the marker).
+    // (On its line, or said by the comment line just before it.)
+    for (const lines of [...d.findings.map((f) => f.fix), d.collectNext])
+      lines.forEach((x, i) => {
+        if (!CHANGES_STATE.test(x.replace(/#.*$/, ''))) return;
+        const before = i > 0 && lines[i - 1]!.startsWith('#') ? lines[i - 1]! : '';
+        expect(`${before} ${x}`, x).toMatch(/changes state/);
+      });
     // The JSON document round-trips with the contract's fields.
     const j = JSON.parse(JSON.stringify(d));
     expect(Object.keys(j)).toEqual(

@@ -72,7 +72,7 @@ export const tunnelEndpoints: Check = {
           ],
           fix: [
             `# set [ovs] local_ip in ${h.agentConfig?.file ?? 'openvswitch_agent.ini'} to the host's underlay address (${addrs.join(' or ') || '?'}), then`,
-            `${RESTART_AGENT}   # on ${h.name}: recreates its tunnels with that source (and the peers' tunnels towards it)`,
+            `${RESTART_AGENT}   # changes state, on ${h.name}: recreates its tunnels with that source (and the peers' tunnels towards it)`,
           ],
         });
       } else if (d.reason.code === 'tunnel-port-not-found') {
@@ -90,7 +90,7 @@ export const tunnelEndpoints: Check = {
           ],
           fix: [
             `grep 'receive tunnel port not found' /var/log/openvswitch/ovs-vswitchd.log   # on ${d.host}: one line per packet`,
-            `${RESTART_AGENT}   # on ${d.host} (after fixing local_ip on ${n.from.host} if it is the one that changed)`,
+            `${RESTART_AGENT}   # changes state, on ${d.host} (after fixing local_ip on ${n.from.host} if it is the one that changed)`,
           ],
         });
       }

@@ -120,7 +120,7 @@ export const tunnelKey: Check = {
           evidence: [...mine.net.evidence, ...shown],
           fix: [
             `openstack network show -c provider:segmentation_id ${netId ? operands(netId) : '<network>'}   # the key both sides must use`,
-            `${RESTART_AGENT}   # on ${n.from.host} and ${to.host}: both re-install the segment's flows`,
+            `${RESTART_AGENT}   # changes state, on ${n.from.host} and ${to.host}: both re-install the segment's flows`,
           ],
         });
       }

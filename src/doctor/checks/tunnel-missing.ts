@@ -114,7 +114,7 @@ export const tunnelMissing: Check = {
             ],
             fix: [
               `openstack network agent list --host ${shellWord(srv.host.name)}   # the L2 agent alive, tunnel_types and local_ip reported (the case's host name taken as the agent's host: Neutron's may differ)`,
-              `${RESTART_AGENT}   # on ${vm.host.name}: a full sync recreates the tunnel ports`,
+              `${RESTART_AGENT}   # changes state, on ${vm.host.name}: a full sync recreates the tunnel ports`,
             ],
           });
           continue;
@@ -165,7 +165,7 @@ export const tunnelMissing: Check = {
             rootCause:
               "l2population's flooding entry for that host was never added (or was removed): the agent adds the tunnel to table 22 when the server reports a port of the network there",
             evidence: [...floodEvidence, ...net.evidence],
-            fix: [`${RESTART_AGENT}   # on ${vm.host.name}: re-installs the flood flows from l2pop`],
+            fix: [`${RESTART_AGENT}   # changes state, on ${vm.host.name}: re-installs the flood flows from l2pop`],
           });
         }
       }

@@ -53,7 +53,7 @@ export const tunnelRemote: Check = {
           ],
           fix: [
             `ovs-appctl tnl/arp/show   # on ${h.name}: ${r} never resolves`,
-            `${RESTART_AGENT}   # on ${h.name}: the agent recreates tunnels from the peers' reported local_ip`,
+            `${RESTART_AGENT}   # changes state, on ${h.name}: the agent recreates tunnels from the peers' reported local_ip`,
           ],
         });
       }

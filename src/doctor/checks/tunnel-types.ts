@@ -31,7 +31,7 @@ export const tunnelTypes: Check = {
         evidence: [evid('tunnel_types =', { file: h.agentConfig!.file, line: tt.line })],
         fix: [
           `# set [agent] tunnel_types = ${[...types].join(',')} and [ovs] local_ip in ${h.agentConfig!.file}, then`,
-          `${RESTART_AGENT}   # on ${h.name}`,
+          `${RESTART_AGENT}   # changes state, on ${h.name}`,
         ],
       });
     }
