@@ -216,6 +216,17 @@ export interface DhcpClient {
 /** What br_netfilter's net.bridge.bridge-nf-call-iptables says of a host (Host.bridgeNfCallIptables). */
 export type BridgeNf = 'on' | 'off' | 'not-loaded';
 
+/**
+ * A Linux bridge of the host's own namespace with its own br_netfilter option, as `ip -d link` (or
+ * `ip -d address`) prints it: `nf_call_iptables 1` hands the frames it forwards to iptables whatever
+ * net.bridge.bridge-nf-call-iptables says (br_netfilter_hooks.c: brnf_call_iptables ||
+ * br_opt_get(br, BROPT_NF_CALL_IPTABLES)). Unknown when the sources disagree.
+ */
+export interface LinuxBridge {
+  name: string;
+  nfCallIptables: Fact<boolean>;
+}
+
 export interface Host {
   name: string;
   ovsVersion?: string;
@@ -267,6 +278,8 @@ export interface Host {
    * iptables. Unknown when the sources disagree; absent when the case does not say.
    */
   bridgeNfCallIptables?: Fact<BridgeNf>;
+  /** The Linux bridges whose own nf_call_iptables option the case gives (`ip -d link`); absent: none. */
+  linuxBridges?: LinuxBridge[];
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

@@ -1,5 +1,6 @@
 // iproute2 addresses: `ip address show` / `ip -d address` (blocks), `ip -o addr` (one line per
-// address, `\` joins continuation), `ip -j addr` (JSON).
+// address, `\` joins continuation), `ip -j addr` (JSON). `ip -s -d link` has the same blocks
+// without addresses (its RX/TX counter lines are passed over): read for a bridge's own options.
 import { diag, hasCorrupt, type Parsed, splitLines, unreadable } from './diagnostics.ts';
 import type { ParsedNetDevice } from './net-types.ts';
 
@@ -7,6 +8,7 @@ const HEAD = /^(\d+): ([^:@\s]+)(?:@(\S+?))?: <([A-Z_,-]*)> (.*)$/;
 const LINK = /^link\/(\S+)(?: ([0-9a-f:]{17}))?/;
 const INET = /^(inet6?) ([0-9a-fA-F.:]+)\/(\d+)/;
 const ONELINE = /^(\d+): ([^:@\s]+)(?:@\S+)?\s+(inet6?) ([0-9a-fA-F.:]+)\/(\d+)/;
+const BRIDGE_NF = /^bridge .*\bnf_call_iptables (\d+)\b/;
 const ONELINE_LINK = /^(\d+): ([^:@\s]+)(?:@(\S+?))?: <([A-Z_,-]*)> (.*)$/;
 
 function headInfo(dev: ParsedNetDevice, rest: string): void {
@@ -72,6 +74,13 @@ export function parseIpAddr(text: string): Parsed<ParsedNetDevice[]> {
       if (lk[2]) dev.mac = lk[2];
       return;
     }
+    // -d: a bridge's details (`bridge forward_delay ... nf_call_iptables 1 ...`), not a port's
+    // (`bridge_slave ...`).
+    const nf = BRIDGE_NF.exec(t);
+    if (nf) {
+      dev.bridgeNfCallIptables = { value: nf[1] !== '0', line: n };
+      return;
+    }
     const a = INET.exec(t);
     if (a)
       dev.addresses.push({
@@ -123,6 +132,9 @@ export function parseIpAddrJson(text: string): Parsed<ParsedNetDevice[]> {
     if (typeof o.ifindex === 'number') d.index = o.ifindex;
     if (typeof o.link === 'string') d.peer = o.link;
     if (typeof o.address === 'string') d.mac = o.address;
+    const li = o.linkinfo as { info_kind?: unknown; info_data?: Record<string, unknown> } | undefined;
+    if (li?.info_kind === 'bridge' && typeof li.info_data?.nf_call_iptables === 'number')
+      d.bridgeNfCallIptables = { value: li.info_data.nf_call_iptables !== 0, line: 1 };
     if (typeof o.mtu === 'number') d.mtu = o.mtu;
     if (typeof o.operstate === 'string') d.operstate = o.operstate;
     for (const a of Array.isArray(o.addr_info) ? (o.addr_info as JsonAddr[]) : []) {

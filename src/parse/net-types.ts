@@ -22,4 +22,10 @@ export interface ParsedNetDevice {
   mtu?: number;
   addresses: ParsedAddress[];
   line: number;
+  /**
+   * A Linux bridge's own br_netfilter option as `ip -d link`/`ip -d address` print it in the
+   * bridge's details (`bridge forward_delay ... nf_call_iptables 0|1 ...`; JSON: linkinfo.info_data),
+   * with that line; absent for any other device, or without -d.
+   */
+  bridgeNfCallIptables?: { value: boolean; line: number };
 }

@@ -21,6 +21,8 @@ export type FileKind =
   | { kind: 'ip-netns' }
   | { kind: 'ifconfig'; ns?: string }
   | { kind: 'ip-addr'; ns?: string }
+  /** `ip -s -d link` of the host's own namespace: read for each Linux bridge's own nf_call_iptables. */
+  | { kind: 'ip-link' }
   | { kind: 'xen-domid' }
   | { kind: 'sockets'; ns?: string }
   | { kind: 'ethtool-k'; ns?: string; dev: string }
@@ -56,6 +58,8 @@ const OPT = '(?:_--?[A-Za-z][A-Za-z0-9-]*(?:_[A-Za-z0-9]+)?)*';
 const FLOW_OPT = '(?:_--(?:r?sort|no-stats|names|no-names|read-only|strict|color)(?:=[A-Za-z_]+)?)*';
 const IFCONFIG = 'ifconfig(?:_-a)?';
 const IPADDR = 'ip(?:_-[a-z0-9]+)*_(?:a|addr|address)(?:_(?:show|list|ls))?';
+
+const IPLINK = 'ip(?:_-[a-z0-9]+)*_(?:l|link)(?:_(?:show|list|ls))?';
 
 type Row = [RegExp, (m: RegExpExecArray) => FileKind | undefined];
 
@@ -103,6 +107,7 @@ const ROWS: Row[] = [
   [new RegExp(`^ip_netns_exec_(.+?)_${IPADDR}$`), (m) => ({ kind: 'ip-addr', ns: m[1]! })],
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
+  [new RegExp(`^${IPLINK}$`), () => ({ kind: 'ip-link' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
   [/^(.+)\.pcap(?:ng)?$/, (m) => ({ kind: 'capture', name: m[1]! })],
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
@@ -312,7 +317,8 @@ export function bridgeCommands(br: string): CollectedCommand[] {
 /** The host's own (root) namespace. */
 export const NET_COMMANDS: readonly CollectedCommand[] = [
   { argv: ['ip', '-d', 'address'], reads: 'ip-addr' },
-  { argv: ['ip', '-s', '-d', 'link'], reads: 'aux' },
+  // Each Linux bridge's own nf_call_iptables (a hybrid plug's qbr: whether iptables sees its frames).
+  { argv: ['ip', '-s', '-d', 'link'], reads: 'ip-link' },
   { argv: ['ip', 'route', 'show', 'table', 'all'], reads: 'aux' },
   // The host's firewall: what the underlay of its tunnels passes.
   { argv: ['iptables-save'], reads: 'iptables' },

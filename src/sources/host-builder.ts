@@ -767,6 +767,41 @@ export class HostBuilder {
     this.host.bridgeNfCallIptables = unknown(`${where(e)} says ${value} but ${where(was)} says ${cur.value}`);
   }
 
+  /**
+   * Each Linux bridge's own nf_call_iptables option (`ip -d link`, `ip -d address` of the host's
+   * namespace). Sources that agree add their evidence; sources that disagree leave it unknown.
+   */
+  applyBridgeOptions(devices: readonly ParsedNetDevice[], file: string): void {
+    for (const d of devices) {
+      const o = d.bridgeNfCallIptables;
+      if (!o) continue;
+      const e = ev(file, o.line);
+      if (!this.host.linuxBridges) this.host.linuxBridges = [];
+      const list = this.host.linuxBridges;
+      const cur = list.find((b) => b.name === d.name);
+      if (!cur) {
+        list.push({ name: d.name, nfCallIptables: known(o.value, e) });
+        continue;
+      }
+      const f = cur.nfCallIptables;
+      if (!f.known) continue;
+      if (f.value === o.value) {
+        if (!f.from.some((x) => x.file === e.file && x.line === e.line)) f.from.push(e);
+        continue;
+      }
+      const was = f.from[0]!;
+      const say = (v: boolean): string => `nf_call_iptables ${v ? 1 : 0}`;
+      this.diags.push({
+        file: e.file,
+        line: e.line,
+        severity: 'warning',
+        code: 'conflict',
+        message: `${d.name}'s ${say(o.value)} here but ${say(f.value)} in ${where(was)}: taken as unknown`,
+      });
+      cur.nfCallIptables = unknown(`${where(e)} says ${say(o.value)} but ${where(was)} says ${say(f.value)}`);
+    }
+  }
+
   private dhcpNetwork(net: string, file: string): DhcpNetwork {
     let n = this.host.dhcpNetworks.find((x) => x.net === net);
     if (!n) {

@@ -264,6 +264,8 @@ export function excerptOf(
     case 'ifconfig':
     case 'ip-addr':
       return { of: 'devices', ...nsOf(k.ns), collect: inNs(k.ns, 'ip -d address show') };
+    case 'ip-link':
+      return { of: 'other', collect: 'ip -s -d link' };
     case 'sockets':
       return { of: 'sockets', ...nsOf(k.ns), collect: inNs(k.ns, 'ss -peaonmi') };
     case 'iptables':
@@ -370,7 +372,16 @@ export const READERS: Readers = {
   'ip-addr': reader(
     'rest',
     (x) => parseIpAddr(x.text()),
-    (v, x, k) => x.b.applyDevices(k.ns, v, x.file.rel),
+    (v, x, k) => {
+      x.b.applyDevices(k.ns, v, x.file.rel);
+      if (k.ns === undefined) x.b.applyBridgeOptions(v, x.file.rel);
+    },
+  ),
+  // Not its devices (no addresses: they would read as a host without any): only the bridges' options.
+  'ip-link': reader(
+    'rest',
+    (x) => parseIpAddr(x.text()),
+    (v, x) => x.b.applyBridgeOptions(v, x.file.rel),
   ),
   'agent-config': reader(
     'rest',
