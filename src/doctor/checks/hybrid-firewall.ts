@@ -17,8 +17,8 @@
 // cited; when it says 0, or that br_netfilter is not loaded, the chains decide nothing (no drop is
 // claimed: hybrid-firewall-bypassed says the security groups are not enforced); when the case
 // does not say, it is assumed 1, and printed.
-import { type Fact, where } from '../../model/evidence.ts';
-import { type BridgeNf, findExcerpt } from '../../model/snapshot.ts';
+import { type Evidence, type Fact, where } from '../../model/evidence.ts';
+import { type BridgeNf, findExcerpt, type Host } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -32,6 +32,10 @@ import {
   type FilterRule,
   type FilterTable,
 } from './firewall.ts';
+
+/** The host's iptables-save (one per host in this model). */
+type IptablesSave = NonNullable<Host['iptables']>;
+const savesOf = (h: Host): IptablesSave[] => (h.iptables ? [h.iptables] : []);
 
 /** The hybrid plug's names for a qvo port (Neutron: the port id's first 11 characters; chains 10). */
 export function hybridNames(
@@ -161,98 +165,172 @@ function nfEvidence(nf: Extract<Fact<BridgeNf>, { known: true }>): EvidenceItem[
   );
 }
 
+/** What says whether qbr hands the VM's frames to iptables, when something in the case does. */
+interface Handed {
+  /** The sysctl's lines and/or the bridge's own option's line. */
+  evidence: EvidenceItem[];
+  /** In words, with file:line (after "qbr<id> hands them to iptables: "). */
+  text: string;
+}
+
+/** The bridge's own nf_call_iptables option, as `ip -d link` gives it (Host.linuxBridges). */
+function bridgeOption(vm: VmPort, qbr: string): Fact<boolean> | undefined {
+  return vm.host.linuxBridges?.find((b) => b.name === qbr)?.nfCallIptables;
+}
+
+const optEvidence = (qbr: string, o: Extract<Fact<boolean>, { known: true }>): EvidenceItem[] =>
+  o.from.map((e) => evid(`${qbr}: bridge … nf_call_iptables ${o.value ? 1 : 0}`, e));
+
 function judge(ctx: DoctorContext, vm: VmPort, n: Names): Finding {
   const nf = vm.host.bridgeNfCallIptables;
-  const rules = judgeRules(ctx, vm, n, nf);
-  if (!nf?.known || nf.value === 'on') return rules;
-  return bypassed(vm, n, nf, rules);
+  const opt = bridgeOption(vm, n.qbr);
+  const at = (f: { from: Evidence[] }): string => f.from.map(where).join(', ');
+  // br_netfilter_hooks.c: brnf_call_iptables || br_opt_get(br, BROPT_NF_CALL_IPTABLES), for a
+  // bridge whose frames reach the hooks at all (br_netfilter loaded).
+  if (opt?.known && opt.value && !(nf?.known && nf.value === 'not-loaded')) {
+    const sys = nf?.known ? ` whatever ${NF_KEY} = ${nf.value === 'on' ? 1 : 0} (${at(nf)}) says` : '';
+    return judgeRules(ctx, vm, n, nf, {
+      evidence: [...optEvidence(n.qbr, opt), ...(nf?.known ? nfEvidence(nf) : [])],
+      text: `its own nf_call_iptables is 1, ${at(opt)},${sys}`,
+    });
+  }
+  if (nf?.known && nf.value === 'on')
+    return judgeRules(ctx, vm, n, nf, { evidence: nfEvidence(nf), text: `${NF_KEY} = 1, ${at(nf)}` });
+  const rules = judgeRules(ctx, vm, n, nf, undefined);
+  if (!nf?.known) return rules;
+  return bypassed(ctx, vm, n, nf, opt, rules);
 }
 
 /**
- * The host's bridges hand no frame to iptables (the sysctl 0, or br_netfilter not loaded): the
- * port's chains decide nothing, for DHCP or anything else. Not a cause of a DHCP failure, never a
- * drop: an observation that the security groups are not enforced, with what the chains would do
- * once they are (turning it on may then drop the DHCP).
+ * The host's bridges hand no frame to iptables (the sysctl 0 and the bridge's own option off or
+ * not in the case, or br_netfilter not loaded): the port's chains decide nothing, for DHCP or
+ * anything else. Not a cause of a DHCP failure, never a drop: an observation that the security
+ * groups are not enforced, with what the save would do were the frames handed to iptables. The
+ * sysctl is offered only when that passes both ways: it applies to every bridge of the host, so
+ * when the save would drop (or what it would do is not known) the line is given commented out,
+ * with what turning it on would do, and only read-only commands beside it.
  */
 function bypassed(
+  ctx: DoctorContext,
   vm: VmPort,
   n: Names,
   nf: Extract<Fact<BridgeNf>, { known: true }>,
+  opt: Fact<boolean> | undefined,
   rules: Finding,
 ): Finding {
   const h = vm.host;
   const at = nf.from.map(where).join(', ');
+  const optOff = opt?.known && !opt.value ? opt : undefined;
   const why =
     nf.value === 'off'
-      ? `${NF_KEY} = 0 on ${h.name} (${at}): its Linux bridges do not hand the frames they forward to iptables`
-      : `br_netfilter is not loaded on ${h.name} (${at}: ${nf.from.some((e) => e.line > 0) ? `sysctl cannot stat ${NF_KEY}` : `all of sysctl -a, without ${NF_KEY}`}): no Linux bridge hands the frames it forwards to iptables`;
+      ? `${NF_KEY} = 0 on ${h.name} (${at})${optOff ? ` and ${n.qbr}'s own nf_call_iptables is 0 (${optOff.from.map(where).join(', ')})` : ''}: ${optOff ? n.qbr : 'its Linux bridges'} do${optOff ? 'es' : ''} not hand the frames ${optOff ? 'it forwards' : 'they forward'} to iptables`
+      : `br_netfilter is not loaded on ${h.name} (${at}: ${nf.from.some((e) => e.line > 0) ? `sysctl cannot stat ${NF_KEY}` : `all of sysctl -a, without ${NF_KEY}`}): no Linux bridge hands the frames it forwards to iptables${opt?.known && opt.value ? ` (${n.qbr}'s own nf_call_iptables 1 needs br_netfilter's hooks)` : ''}`;
   const assumed =
-    nf.value === 'off'
-      ? ` (assumed: ${n.qbr}'s own nf_call_iptables option is off, as a bridge is created; \`ip -d link show ${shellWord(n.qbr)}\` on ${h.name} says)`
+    nf.value === 'off' && !optOff
+      ? ` (assumed: ${n.qbr}'s own nf_call_iptables option is off, as a bridge is created${opt && !opt.known ? `; the case does not settle it: ${opt.why}` : ''}; \`ip -d link show ${shellWord(n.qbr)}\` on ${h.name} says)`
       : '';
-  const would =
-    rules.code === 'hybrid-firewall-drop'
-      ? `; once they are, its chains decide, and they would drop its DHCP: ${rules.message.replace(`iptables on ${h.name} drops ${n.tap}'s DHCP in ${n.qbr}: `, '')}`
-      : rules.code === 'hybrid-firewall-pass'
-        ? '; once they are, its chains let its DHCP through'
-        : '';
-  const on = `sysctl -w ${NF_KEY}=1`;
+  const w = wouldDo(ctx, vm, n, rules);
+  const chains = w.missing.length
+    ? `${n.tap}'s security group chain${w.missing.length > 1 ? 's' : ''} ${w.missing.join(' nor ')} ${w.missing.length > 1 ? 'are' : 'is'} not in the save (${h.name}'s iptables-save), and iptables would not see its frames anyway: no security group is enforced for it on ${h.name}`
+    : `${n.tap}'s security group chains (${n.egress}, ${n.ingress}) decide nothing for its DHCP, nor for any of its traffic: its security groups are not enforced on ${h.name}`;
+  const on = `${nf.value === 'not-loaded' ? 'modprobe br_netfilter && ' : ''}sysctl -w ${NF_KEY}=1`;
+  const fix = w.allowed
+    ? [
+        `${on}   # changes state, on ${h.name}: iptables then filters what its bridges forward and the security groups apply (persist it in /etc/sysctl.d/)`,
+      ]
+    : [
+        ...w.readOnly,
+        `# ${on}   # changes state, on ${h.name}: NOT YET, it applies to every bridge of ${h.name}: only once iptables-save shows ${w.firstly} and lets ${n.tap}'s DHCP through both ways`,
+      ];
   return {
     code: 'hybrid-firewall-bypassed',
     role: 'observation',
     severity: 'warning',
     subject: `${h.name}:${vm.bridge.name}:${vm.port.name}`,
-    message: `${why}, so ${n.tap}'s security group chains (${n.egress}, ${n.ingress}) decide nothing for its DHCP, nor for any of its traffic: its security groups are not enforced on ${h.name} (Neutron's iptables_hybrid driver needs ${NF_KEY} = 1)${assumed}${would}`,
-    evidence: [...nfEvidence(nf), ...(rules.code === 'hybrid-firewall-drop' ? rules.evidence : [])],
-    fix: [
-      ...(rules.code === 'hybrid-firewall-drop' ? [rules.fix[0]!] : []),
-      `${nf.value === 'not-loaded' ? 'modprobe br_netfilter && ' : ''}${on}   # changes state, on ${h.name}: iptables then filters what its bridges forward and the security groups apply (persist it in /etc/sysctl.d/)${rules.code === 'hybrid-firewall-drop' ? `; first give ${n.ingress} its DHCP rules, or ${n.tap} loses DHCP` : ''}`,
-    ],
+    message: `${why}, so ${chains} (Neutron's iptables_hybrid driver needs ${NF_KEY} = 1)${assumed}; ${w.text}`,
+    evidence: [...nfEvidence(nf), ...(optOff ? optEvidence(n.qbr, optOff) : []), ...w.evidence],
+    fix,
   };
 }
 
-function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf> | undefined): Finding {
+/** A pass's rules, without its head nor what it says of the sysctl (which the bypass says instead). */
+const passed = (m: string): string => {
+  const body = m.replace(/^[^:]*: /, '');
+  const cut = body.lastIndexOf(' (assumed: ');
+  return cut < 0 ? body : body.slice(0, cut);
+};
+
+/** What the save would do to the VM's DHCP were its bridge's frames handed to iptables. */
+function wouldDo(
+  ctx: DoctorContext,
+  vm: VmPort,
+  n: Names,
+  rules: Finding,
+): {
+  allowed: boolean;
+  text: string;
+  evidence: EvidenceItem[];
+  readOnly: string[];
+  firstly: string;
+  missing: string[];
+} {
   const h = vm.host;
-  const nfOn = nf?.known && nf.value === 'on' ? nf : undefined;
-  const subject = `${h.name}:${vm.bridge.name}:${vm.port.name}`;
-  const gap = (message: string, fix: string[], evidence: EvidenceItem[] = []): Finding => ({
-    code: 'hybrid-firewall-unknown',
-    role: 'gap',
-    severity: 'warning',
-    subject,
-    message,
-    evidence,
-    // What the case does not say of the sysctl settles whether these chains matter at all.
-    fix: nfOn
-      ? fix
-      : [
-          ...fix,
-          `sysctl ${NF_KEY}   # on ${h.name}: 0, or no such key (br_netfilter not loaded), and iptables sees no bridged frame: the chains decide nothing`,
-        ],
-  });
-  const save = `iptables-save -t filter   # on ${h.name}: chains ${n.egress} and ${n.ingress}, which decide ${n.tap}'s DHCP`;
-  const filter = h.iptables?.filter;
-  if (!h.iptables)
-    return gap(
-      `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: the case has no iptables-save of ${h.name}`,
-      [save],
-    );
-  if (!filter)
-    return gap(
-      `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: ${h.name}'s iptables-save has no filter table`,
-      [save],
-      [evid(`${h.iptables.rules} rule(s), no *filter`, h.iptables.from)],
-    );
-  const missing = [n.egress, n.ingress].filter((c) => !filter.chains.some((x) => x.name === c));
-  const ids = vm.port.interfaces[0]?.externalIds;
-  const portId = ids?.known ? ids.value['iface-id'] : undefined;
-  const portShow = `openstack port show -c security_group_ids -c port_security_enabled ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'}   # the port's security groups (port security off: the agent sets up no chains)`;
-  if (missing.length)
-    return gap(
-      `${h.name}'s iptables-save has no chain ${missing.join(' nor ')}: the agent has not set up ${n.tap}'s security group chains (port security off, the port not yet processed, or a save from before), so what iptables does to its DHCP is unknown`,
-      [save, portShow],
-      [evid(`${filter.chains.length} chains in *filter`, h.iptables.from)],
-    );
+  // The save the verdict rests on: the one its evidence cites (several saves), else the only one.
+  const saves = savesOf(h);
+  const filter = (
+    saves.find((sv) => rules.evidence.some((e) => e.file === sv.from.file)) ??
+    (saves.length === 1 ? saves[0] : undefined)
+  )?.filter;
+  const missing = filter ? [n.egress, n.ingress].filter((c) => !filter.chains.some((x) => x.name === c)) : [];
+  const forwardL = `iptables -L FORWARD -nv --line-numbers   # on ${h.name}: the policy and rules every bridged frame would meet`;
+  const sysctlAsk = (x: string): boolean => x.startsWith(`sysctl ${NF_KEY} `);
+  if (rules.code === 'hybrid-firewall-pass')
+    return {
+      allowed: true,
+      text: `were they handed to iptables, its chains would let its DHCP through (${passed(rules.message)})`,
+      evidence: [],
+      readOnly: [],
+      firstly: '',
+      missing,
+    };
+  // The port's chains not in the save: what FORWARD does without them, all the same.
+  const v =
+    filter && (rules.code === 'hybrid-firewall-drop' || missing.length) && !findExcerpt(h, 'iptables', null)
+      ? evaluateDhcp(ctx, vm, n, filter)
+      : undefined;
+  if (v?.verdict === 'drop') {
+    const policy = v.by.find((d) => d.kind === 'policy' && d.chain === 'FORWARD' && d.policy === 'DROP');
+    const every = policy
+      ? `: FORWARD's policy DROP takes every bridged frame no rule accepts first, so every VM on ${h.name}'s Linux bridges would lose traffic — fix the chains/policy first`
+      : '';
+    return {
+      allowed: false,
+      text: `enabling ${NF_KEY}=1 would drop its DHCP: ${v.where}${every}`,
+      evidence: v.by
+        .map(deciderEvidence)
+        .filter((e, i, a) => a.findIndex((x) => x.file === e.file && x.line === e.line) === i),
+      readOnly: [...(missing.length ? rules.fix.filter((x) => !sysctlAsk(x)) : [rules.fix[0]!]), forwardL],
+      firstly: policy
+        ? `the port's chains (the agent's neutron-openvswi-FORWARD) or a FORWARD that accepts bridged traffic (now FORWARD's policy DROP would cut every bridged VM)`
+        : `${n.ingress} with its DHCP rules (now ${n.tap} would lose DHCP)`,
+      missing,
+    };
+  }
+  const reason = missing.length
+    ? `${n.tap}'s chains are not in the save${v?.verdict === 'accept' ? ' (FORWARD would let its DHCP through, with no security group applied)' : ''}`
+    : rules.message;
+  return {
+    allowed: false,
+    text: `what enabling ${NF_KEY}=1 would do to its DHCP, and to the other VMs on ${h.name}'s bridges, is not decided: ${reason}`,
+    evidence: rules.evidence,
+    readOnly: [...rules.fix.filter((x) => !sysctlAsk(x)), forwardL],
+    firstly: `what FORWARD and ${n.tap}'s chains do to bridged frames`,
+    missing,
+  };
+}
+
+/** What the filter table's FORWARD does to the VM's DHCP, both ways, as qbr would hand it over. */
+function evaluateDhcp(ctx: DoctorContext, vm: VmPort, n: Names, filter: FilterTable) {
   const bridgedOut = { bridge: n.qbr, in: n.tap, out: n.qvb };
   const discover = combine(filter, [
     {
@@ -299,18 +377,150 @@ function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf>
     'discover' | 'offer',
     Extract<Verdict, { verdict: 'drop' }>,
   ][];
+  const where = dropped.map(([k, v]) => `${what[k]} at ${v.by.map(deciderText).join(' and at ')}`).join('; ');
+  const by = dropped.flatMap(([, v]) => v.by);
+  return {
+    discover,
+    offer,
+    vmIp,
+    srcs,
+    what,
+    dirs,
+    dropped,
+    where,
+    by,
+    verdict: dropped.length
+      ? ('drop' as const)
+      : dirs.every(([, v]) => v.verdict === 'accept')
+        ? ('accept' as const)
+        : ('unknown' as const),
+  };
+}
+
+/** What the gap says when the case leaves a hybrid plug's firewall open: the commands that settle it. */
+function gapOf(vm: VmPort, handed: Handed | undefined) {
+  const h = vm.host;
+  const subject = `${h.name}:${vm.bridge.name}:${vm.port.name}`;
+  return (message: string, fix: string[], evidence: EvidenceItem[] = []): Finding => ({
+    code: 'hybrid-firewall-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject,
+    message,
+    evidence,
+    // What the case does not say of the sysctl settles whether these chains matter at all.
+    fix: handed
+      ? fix
+      : [
+          ...fix,
+          `sysctl ${NF_KEY}   # on ${h.name}: 0, or no such key (br_netfilter not loaded), and iptables sees no bridged frame: the chains decide nothing`,
+        ],
+  });
+}
+
+/**
+ * Every iptables save of the host judged on its own. Several that differ (iptables-nft's and
+ * iptables-legacy's rule sets can both hook the kernel: a packet either drops is dropped): a
+ * proven drop in any is the drop, citing its file; all passing is a pass; anything else is a gap
+ * naming each file and what it says. Never one save picked in silence.
+ */
+function judgeRules(
+  ctx: DoctorContext,
+  vm: VmPort,
+  n: Names,
+  nf: Fact<BridgeNf> | undefined,
+  handed: Handed | undefined,
+): Finding {
+  const h = vm.host;
+  const saves = savesOf(h);
+  if (saves.length === 0)
+    return gapOf(vm, handed)(
+      `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: the case has no iptables-save of ${h.name}`,
+      [saveCommand(h.name, n)],
+    );
+  if (saves.length === 1)
+    return judgeSave(ctx, vm, n, nf, handed, saves[0]!, h.name, `${h.name}'s iptables-save`);
+  const each = saves.map((sv) => ({
+    file: sv.from.file,
+    f: judgeSave(ctx, vm, n, nf, handed, sv, `${h.name} (${sv.from.file})`, `${h.name}'s ${sv.from.file}`),
+  }));
+  const files = each.map((x) => x.file).join(' and ');
+  const several = `${h.name} has ${saves.length} iptables saves that differ (${files}): iptables-nft's and iptables-legacy's rule sets can both hook the kernel, and what either drops is dropped`;
+  const now = `iptables-nft-save -t filter; iptables-legacy-save -t filter   # on ${h.name}: which rule sets the kernel holds now (one of ${files} may be an older save)`;
+  const dedupe = (ev: EvidenceItem[]) =>
+    ev.filter(
+      (e, i) => ev.findIndex((x) => x.file === e.file && x.line === e.line && x.text === e.text) === i,
+    );
+  const drops = each.filter((x) => x.f.code === 'hybrid-firewall-drop');
+  if (drops.length) {
+    const d = drops[0]!.f;
+    return {
+      ...d,
+      message: `${drops.map((x) => x.f.message).join('; ')} (${several})`,
+      ...(d.confirm ? { confirm: `${d.confirm}; ${now}` } : {}),
+      evidence: dedupe(drops.flatMap((x) => x.f.evidence)),
+    };
+  }
+  if (each.every((x) => x.f.code === 'hybrid-firewall-pass'))
+    return {
+      ...each[0]!.f,
+      message: each.map((x) => x.f.message).join('; and '),
+      evidence: dedupe(each.flatMap((x) => x.f.evidence)),
+    };
+  return gapOf(vm, handed)(
+    `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: ${several}, and they do not settle it: ${each
+      .map((x) => `${x.file}: ${x.f.message}`)
+      .join('; ')}`,
+    [...new Set([...each.flatMap((x) => x.f.fix), now])],
+    dedupe(each.flatMap((x) => x.f.evidence)),
+  );
+}
+
+const saveCommand = (host: string, n: Names): string =>
+  `iptables-save -t filter   # on ${host}: chains ${n.egress} and ${n.ingress}, which decide ${n.tap}'s DHCP`;
+
+/** One save's verdict; `on` names the host (and the file, when it has several), `saveName` the save. */
+function judgeSave(
+  ctx: DoctorContext,
+  vm: VmPort,
+  n: Names,
+  nf: Fact<BridgeNf> | undefined,
+  handed: Handed | undefined,
+  sv: IptablesSave,
+  on: string,
+  saveName: string,
+): Finding {
+  const h = vm.host;
+  const subject = `${h.name}:${vm.bridge.name}:${vm.port.name}`;
+  const gap = gapOf(vm, handed);
+  const save = saveCommand(h.name, n);
+  const filter = sv.filter;
+  if (!filter)
+    return gap(
+      `whether iptables on ${on} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: ${saveName} has no filter table`,
+      [save],
+      [evid(`${sv.rules} rule(s), no *filter`, sv.from)],
+    );
+  const missing = [n.egress, n.ingress].filter((c) => !filter.chains.some((x) => x.name === c));
+  const ids = vm.port.interfaces[0]?.externalIds;
+  const portId = ids?.known ? ids.value['iface-id'] : undefined;
+  const portShow = `openstack port show -c security_group_ids -c port_security_enabled ${portId ? operands(portId) : '<port-id: the case has no iface-id for it>'}   # the port's security groups (port security off: the agent sets up no chains)`;
+  if (missing.length)
+    return gap(
+      `${saveName} has no chain ${missing.join(' nor ')}: the agent has not set up ${n.tap}'s security group chains (port security off, the port not yet processed, or a save from before), so what iptables does to its DHCP is unknown`,
+      [save, portShow],
+      [evid(`${filter.chains.length} chains in *filter`, sv.from)],
+    );
+  const { discover, offer, srcs, what, dirs, dropped, where } = evaluateDhcp(ctx, vm, n, filter);
   if (dropped.length) {
-    const where = dropped
-      .map(([k, v]) => `${what[k]} at ${v.by.map(deciderText).join(' and at ')}`)
-      .join('; ');
     const evidence = dropped.flatMap(([, v]) => v.by.map(deciderEvidence));
-    const cut = findExcerpt(h, 'iptables', null);
+    const cut = excerptOf(h, sv);
     if (cut)
       return excerptGap(
         h,
         cut,
         subject,
-        `iptables on ${h.name} drops ${where}`,
+        `iptables on ${on} drops ${where}`,
         'whether a rule it leaves out lets it through first',
         evidence,
       );
@@ -319,12 +529,12 @@ function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf>
       code: 'hybrid-firewall-drop',
       severity: 'error',
       subject,
-      message: `iptables on ${h.name} drops ${n.tap}'s DHCP in ${n.qbr}: ${where}`,
+      message: `iptables on ${on} drops ${n.tap}'s DHCP in ${n.qbr}: ${where}${handed ? ` (${n.qbr} hands them to iptables: ${handed.text})` : ''}`,
       rootCause: offerDrop
         ? `${n.ingress} has no rule that RETURNs the DHCP server's reply (udp 67→68${srcs.length ? ` from ${srcs.join(' or ')}` : ''}) before it falls to the drop: the agent built the port's chains without the network's DHCP port address (or a security-group rule set replaced them)`
         : `${n.egress} does not RETURN the VM's DHCP request (udp 68→67) before it reaches the drop`,
-      confirm: `iptables -L ${shellWord(offerDrop ? n.ingress : n.egress)} -nv --line-numbers   # on ${h.name}: the drop's counters grow while the VM asks for an address${nfOn ? '' : ` (they stay at 0 if ${NF_KEY}=0: then iptables never sees bridged frames)`}`,
-      evidence: [...evidence, ...(nfOn ? nfEvidence(nfOn) : [])],
+      confirm: `iptables -L ${shellWord(offerDrop ? n.ingress : n.egress)} -nv --line-numbers   # on ${h.name}: the drop's counters grow while the VM asks for an address${handed ? '' : ` (they stay at 0 if ${NF_KEY}=0: then iptables never sees bridged frames)`}`,
+      evidence: [...evidence, ...(handed?.evidence ?? [])],
       fix: [
         portShow,
         `# changes state, on ${h.name}: restart the Open vSwitch agent (neutron-openvswitch-agent, or as the distribution names it) so it rebuilds ${offerDrop ? n.ingress : n.egress} with the DHCP rules`,
@@ -339,7 +549,7 @@ function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf>
     const unsure = open.flatMap(([, v]) => v.unsure).slice(0, 4);
     const chains = [...new Set(unsure.map((u) => u.rule.chain))];
     return gap(
-      `whether iptables on ${h.name} lets ${open.map(([k]) => what[k]).join(' and ')} through ${n.qbr} depends on ${unsure
+      `whether iptables on ${on} lets ${open.map(([k]) => what[k]).join(' and ')} through ${n.qbr} depends on ${unsure
         .map(
           (u) =>
             `${u.rule.index ? `${u.rule.chain} rule ${u.rule.index} ` : ''}\`${u.rule.text}\` (${u.why})`,
@@ -352,30 +562,35 @@ function judgeRules(ctx: DoctorContext, vm: VmPort, n: Names, nf: Fact<BridgeNf>
       unsure.map((u) => evid(u.rule.text, u.rule.from)),
     );
   }
-  const cut = findExcerpt(h, 'iptables', null);
+  const cut = excerptOf(h, sv);
   if (cut)
     return excerptGap(
       h,
       cut,
       subject,
-      `iptables on ${h.name} lets ${n.tap}'s DHCP through`,
+      `iptables on ${on} lets ${n.tap}'s DHCP through`,
       'whether a rule it leaves out drops it first',
       [],
     );
   const ev = [
     ...dirs.flatMap(([, v]) => (v.verdict === 'accept' ? v.by.map(deciderEvidence) : [])),
-    ...(nfOn ? nfEvidence(nfOn) : []),
+    ...(handed?.evidence ?? []),
   ];
-  const handed = nfOn
-    ? `${n.qbr} hands them to iptables: ${NF_KEY} = 1, ${nfOn.from.map(where).join(', ')}`
+  const handedText = handed
+    ? `${n.qbr} hands them to iptables: ${handed.text}`
     : `assumed: ${n.qbr} hands frames to iptables, ${NF_KEY}=1, as the iptables_hybrid driver needs${nf && !nf.known ? `; the case does not settle it: ${nf.why}` : ''}`;
   return {
     code: 'hybrid-firewall-pass',
     role: 'observation',
     severity: 'info',
     subject,
-    message: `iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr}: ${what.discover} is accepted at ${(discover as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')}; ${what.offer} at ${(offer as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')} (${handed})`,
+    message: `iptables on ${on} lets ${n.tap}'s DHCP through ${n.qbr}: ${what.discover} is accepted at ${(discover as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')}; ${what.offer} at ${(offer as Extract<Verdict, { by: Decider[] }>).by.map(deciderText).join(' and at ')} (${handedText})`,
     evidence: ev.filter((e, i) => ev.findIndex((x) => x.file === e.file && x.line === e.line) === i),
     fix: [],
   };
 }
+
+/** The excerpt note of this save's own file, if it is one. */
+const excerptOf = (h: Host, sv: IptablesSave) =>
+  h.excerpts?.find((x) => x.of === 'iptables' && x.file === sv.from.file) ??
+  (savesOf(h).length === 1 ? findExcerpt(h, 'iptables', null) : undefined);
