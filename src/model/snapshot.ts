@@ -227,6 +227,16 @@ export interface LinuxBridge {
   nfCallIptables: Fact<boolean>;
 }
 
+/** One iptables-save of a host (its file: `from.file`). */
+export interface IptablesSave {
+  rules: number;
+  filter?: {
+    chains: { name: string; policy?: string; from: Evidence }[];
+    rules: { chain: string; text: string; from: Evidence }[];
+  };
+  from: Evidence;
+}
+
 export interface Host {
   name: string;
   ovsVersion?: string;
@@ -259,17 +269,14 @@ export interface Host {
   dnsmasqLog?: DhcpLog;
   dhcpClient?: DhcpClient;
   /**
-   * The host's own iptables-save: rule count and its filter table (chains with their policies,
-   * rules in order), which decides whether tunnel traffic from a peer gets in (the underlay).
+   * The host's own iptables saves (iptables-save format only), each as read: rule count and its
+   * filter table (chains with their policies, rules in order), which decide what the host's
+   * firewall does (the underlay's tunnel packets, a hybrid plug's DHCP). Every save the case holds
+   * is kept, in the order read, identical ones once: iptables-nft and iptables-legacy rule sets can
+   * both hook the kernel (iptables-save and iptables-legacy-save), and which one was read last
+   * decides nothing. The checks evaluate each.
    */
-  iptables?: {
-    rules: number;
-    filter?: {
-      chains: { name: string; policy?: string; from: Evidence }[];
-      rules: { chain: string; text: string; from: Evidence }[];
-    };
-    from: Evidence;
-  };
+  iptables?: IptablesSave[];
   /**
    * net.bridge.bridge-nf-call-iptables, when the case says it (`sysctl -a`, `sysctl <key>`, its
    * /proc/sys file): whether the host's Linux bridges hand the frames they forward to iptables

@@ -26,6 +26,8 @@ export interface ShowInterface {
   type?: string;
   options: Record<string, string>;
   error?: string;
+  /** The line of `error:` (evidence for it cites that line, not the Interface line). */
+  errorLine?: number;
   /** Other `key: value` lines, as printed. */
   other: Record<string, string>;
 }
@@ -302,7 +304,10 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
       case 'Interface':
         if (key === 'type') top.node.type = str;
         else if (key === 'options') top.node.options = mapOf(datum);
-        else if (key === 'error') top.node.error = str;
+        else if (key === 'error') {
+          top.node.error = str;
+          top.node.errorLine = n;
+        }
         else top.node.other[key] = value;
         break;
     }

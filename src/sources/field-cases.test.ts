@@ -279,3 +279,15 @@ describe('9506hqwy/openstack_study_notes vxlan instance: the VM’s compute node
     ]);
   });
 });
+
+describe('9506hqwy/openstack_study_notes vlan: a VM port whose device is gone', () => {
+  it("the interface's error cites its own `error:` line (was the Interface line above it)", () => {
+    const s = readCase(join(OWN_FIXTURES, 'field/study-notes-vlan'));
+    const h = s.hosts.find((x) => x.name === 'compute')!;
+    const p = findPort(h, 'tap635485ff-6c')!;
+    const e = p.port.interfaces[0]!.error!;
+    expect(e.text).toBe('could not open network device tap635485ff-6c (No such device)');
+    // compute/ovs-vsctl_show:33 is `Interface tap635485ff-6c`, :34 its `error: "…"`.
+    expect(e.from).toMatchObject({ file: 'compute/ovs-vsctl_show', line: 34 });
+  });
+});

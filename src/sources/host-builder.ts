@@ -371,7 +371,7 @@ export class HostBuilder {
     if (!i.from.some((x) => x.file === file)) i.from.push(ie);
     i.type = this.fact(i.type, si.type ?? '', ie, `interface ${si.name} type`);
     i.options = this.fact(i.options, si.options, ie, `interface ${si.name} options`);
-    if (si.error && !i.error) i.error = { text: si.error, from: ie };
+    if (si.error && !i.error) i.error = { text: si.error, from: ev(file, si.errorLine ?? si.line) };
   }
 
   /**
@@ -712,8 +712,14 @@ export class HostBuilder {
 
   applyIptables(ns: string | undefined, v: IptablesInfo, file: string): void {
     if (ns === undefined) {
+      // Every save is kept (iptables-nft's and iptables-legacy's can both hook the kernel): the
+      // checks evaluate each. One identical to a save already read (the same rules, chains and
+      // policies; counters aside) is the same evidence, read once.
       const f = v.filter;
-      this.host.iptables = {
+      const saves = this.host.iptables ?? [];
+      const same = saves.find((x) => iptablesKey(x) === iptablesKey({ rules: v.rules, filter: f }));
+      if (same) return;
+      saves.push({
         rules: v.rules,
         ...(f
           ? {
@@ -728,7 +734,8 @@ export class HostBuilder {
             }
           : {}),
         from: ev(file, 0),
-      };
+      });
+      this.host.iptables = saves;
       return;
     }
     this.namespace(ns).iptables = {
@@ -946,4 +953,19 @@ function mergeDevices(cur: NetDevice[] | undefined, add: NetDevice[]): NetDevice
           ex.addresses.push(a);
   }
   return cur;
+}
+
+/** What one iptables save says, without where it says it: two saves with one key are one. */
+function iptablesKey(v: {
+  rules: number;
+  filter?: {
+    chains: readonly { name: string; policy?: string }[];
+    rules: readonly { chain: string; text: string }[];
+  };
+}): string {
+  return JSON.stringify([
+    v.rules,
+    v.filter ? v.filter.chains.map((c) => [c.name, c.policy ?? '']) : null,
+    v.filter ? v.filter.rules.map((r) => [r.chain, r.text]) : null,
+  ]);
 }

@@ -319,6 +319,37 @@ describe('diagnose with the sysctl', () => {
 // Two iptables saves of compute1 (iptables-nft's sos `iptables-save` and a pasted
 // iptables-legacy-save, known by its content): both rule sets can hook the kernel, so every save
 // is judged, whichever is read last (the reviewer's hybC/hybC2).
+describe('hybrid-firewall: several iptables saves of one host', () => {
+  const LEGACY = 'compute1/iptables-legacy-save.txt';
+  it('one passes, the other drops the OFFER, in either order: the drop, citing its file', () => {
+    for (const [sos, pasted, dropFile] of [
+      [save, DROPS_OFFER, LEGACY],
+      [DROPS_OFFER, save, IPT],
+    ] as const) {
+      const { f } = run({ save: sos, files: { [LEGACY]: pasted } });
+      expect(f.code).toBe('hybrid-firewall-drop');
+      expect(f.message).toContain(`iptables on compute1 (${dropFile}) drops tap0695f2ca-bf's DHCP`);
+      expect(f.message).toMatch(/compute1 has 2 iptables saves that differ/);
+      expect(f.evidence).toContainEqual(expect.objectContaining({ file: dropFile, line: FALLBACK_LINE }));
+    }
+  });
+
+  it('one passes, the other cannot be settled: undecided, both files named', () => {
+    const { f } = run({ save, files: { [LEGACY]: NO_DHCP_RETURN } });
+    expect(f).toMatchObject({ code: 'hybrid-firewall-unknown', role: 'gap' });
+    expect(f.message).toContain(`${LEGACY}: whether iptables on compute1 (${LEGACY}) lets`);
+    expect(f.message).toContain(`${IPT}: iptables on compute1 (${IPT}) lets tap0695f2ca-bf's DHCP through`);
+    expect(f.fix.join('\n')).toContain('iptables-legacy-save -t filter');
+  });
+
+  it('two identical saves are one: the verdict and message as for one', () => {
+    const { f, host } = run({ save, files: { [LEGACY]: save } });
+    expect(host.iptables).toHaveLength(1);
+    expect(f.code).toBe('hybrid-firewall-pass');
+    expect(f.message).toMatch(/^iptables on compute1 lets /);
+  });
+});
+
 // The bridge's own nf_call_iptables (`ip -s -d link`, real iproute2 text: parse/fixtures/ip-link,
 // its qbrtest renamed to the VM's qbr, appended to compute1's own ip_-s_-d_link), with the sysctl
 // and the save: whether iptables sees the frames, and, when it does not, what enabling it would do.

@@ -18,7 +18,7 @@
 // claimed: hybrid-firewall-bypassed says the security groups are not enforced); when the case
 // does not say, it is assumed 1, and printed.
 import { type Evidence, type Fact, where } from '../../model/evidence.ts';
-import { type BridgeNf, findExcerpt, type Host } from '../../model/snapshot.ts';
+import { type BridgeNf, findExcerpt, type Host, type IptablesSave } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -32,10 +32,6 @@ import {
   type FilterRule,
   type FilterTable,
 } from './firewall.ts';
-
-/** The host's iptables-save (one per host in this model). */
-type IptablesSave = NonNullable<Host['iptables']>;
-const savesOf = (h: Host): IptablesSave[] => (h.iptables ? [h.iptables] : []);
 
 /** The hybrid plug's names for a qvo port (Neutron: the port id's first 11 characters; chains 10). */
 export function hybridNames(
@@ -276,7 +272,7 @@ function wouldDo(
 } {
   const h = vm.host;
   // The save the verdict rests on: the one its evidence cites (several saves), else the only one.
-  const saves = savesOf(h);
+  const saves = h.iptables ?? [];
   const filter = (
     saves.find((sv) => rules.evidence.some((e) => e.file === sv.from.file)) ??
     (saves.length === 1 ? saves[0] : undefined)
@@ -432,7 +428,7 @@ function judgeRules(
   handed: Handed | undefined,
 ): Finding {
   const h = vm.host;
-  const saves = savesOf(h);
+  const saves = h.iptables ?? [];
   if (saves.length === 0)
     return gapOf(vm, handed)(
       `whether iptables on ${h.name} lets ${n.tap}'s DHCP through ${n.qbr} is unknown: the case has no iptables-save of ${h.name}`,
@@ -593,4 +589,4 @@ function judgeSave(
 /** The excerpt note of this save's own file, if it is one. */
 const excerptOf = (h: Host, sv: IptablesSave) =>
   h.excerpts?.find((x) => x.of === 'iptables' && x.file === sv.from.file) ??
-  (savesOf(h).length === 1 ? findExcerpt(h, 'iptables', null) : undefined);
+  (h.iptables?.length === 1 ? findExcerpt(h, 'iptables', null) : undefined);

@@ -132,18 +132,20 @@ describe('overlay checks', () => {
     const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}COMMIT\n`;
     const f = parseIptablesSave(text).value.filter!;
     const from = (line: number) => ({ file: 'network/iptables-save', line });
-    s.hosts.find((h) => h.name === 'network')!.iptables = {
-      rules: f.rules.length,
-      filter: {
-        chains: f.chains.map((x) => ({
-          name: x.name,
-          ...(x.policy ? { policy: x.policy } : {}),
-          from: from(x.line),
-        })),
-        rules: f.rules.map((x) => ({ chain: x.chain, text: x.text, from: from(x.line) })),
+    s.hosts.find((h) => h.name === 'network')!.iptables = [
+      {
+        rules: f.rules.length,
+        filter: {
+          chains: f.chains.map((x) => ({
+            name: x.name,
+            ...(x.policy ? { policy: x.policy } : {}),
+            from: from(x.line),
+          })),
+          rules: f.rules.map((x) => ({ chain: x.chain, text: x.text, from: from(x.line) })),
+        },
+        from: from(0),
       },
-      from: from(0),
-    };
+    ];
     const d = diagnose(s, { vm: 'fa:16:3e:11:22:33' });
     return { d, f: d.findings.filter((x) => x.code.startsWith('tunnel-underlay')) };
   };

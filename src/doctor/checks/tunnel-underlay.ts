@@ -77,6 +77,9 @@ interface Judged {
   h: Host;
   chain: 'INPUT' | 'FORWARD';
   o: FirewallOutcome;
+  /** The save it comes from; `several` set (its file) when the host has more than one. */
+  file: string;
+  several?: string;
   /** The hops it decides alike, with their protocol. */
   hops: { n: Hop; recv: string; proto: NonNullable<ReturnType<typeof protocolOf>> }[];
 }
@@ -111,16 +114,33 @@ export const tunnelUnderlay: Check = {
       for (const h of ctx.snapshot.hosts) {
         // The receiver's INPUT; a host that may forward it (see mayForward), its FORWARD.
         const chain = h.name === recv ? 'INPUT' : mayForward(ctx, h) ? 'FORWARD' : undefined;
-        const filter = h.iptables?.filter;
-        if (!chain || !filter) continue;
-        const o = evaluateChain(filter, chain, { ...proto.packet, local: chain === 'INPUT' });
-        if (o.verdict === 'accept') continue;
-        // Not known to be on the path: only a drop by a rule aimed at the tunnel protocol counts.
-        if (chain === 'FORWARD' && (o.verdict === 'unknown' || !o.by.every(namesProtocol))) continue;
-        const gk = `${h.name}\u0000${chain}\u0000${o.verdict === 'unknown' ? o.unsure.map((u) => u.rule.text).join('\n') : o.by.map(deciderText).join('\n')}`;
-        const g = groups.get(gk);
-        if (g) g.hops.push({ n, recv, proto });
-        else groups.set(gk, { h, chain, o, hops: [{ n, recv, proto }] });
+        if (!chain) continue;
+        // Every save of the host (iptables-nft's and iptables-legacy's can both hook the kernel):
+        // a drop in any is a drop, citing its file; else what any leaves open is said.
+        const outs = (h.iptables ?? []).flatMap((sv) => {
+          if (!sv.filter) return [];
+          const o = evaluateChain(sv.filter, chain, { ...proto.packet, local: chain === 'INPUT' });
+          if (o.verdict === 'accept') return [];
+          // Not known to be on the path: only a drop by a rule aimed at the tunnel protocol counts.
+          if (chain === 'FORWARD' && (o.verdict === 'unknown' || !o.by.every(namesProtocol))) return [];
+          return [{ o, file: sv.from.file }];
+        });
+        const drops = outs.filter((x) => x.o.verdict === 'drop');
+        for (const { o, file } of drops.length ? drops : outs) {
+          const several = (h.iptables?.length ?? 0) > 1 ? file : undefined;
+          const gk = `${h.name}\u0000${chain}\u0000${file}\u0000${o.verdict === 'unknown' ? o.unsure.map((u) => u.rule.text).join('\n') : o.by.map(deciderText).join('\n')}`;
+          const g = groups.get(gk);
+          if (g) g.hops.push({ n, recv, proto });
+          else
+            groups.set(gk, {
+              h,
+              chain,
+              o,
+              file,
+              ...(several ? { several } : {}),
+              hops: [{ n, recv, proto }],
+            });
+        }
       }
     }
     return [...groups.values()].map(render);
@@ -136,7 +156,10 @@ const hopEvidence = (n: Hop): EvidenceItem =>
 const deciderEvidence = (d: Decider): EvidenceItem =>
   d.kind === 'rule' ? evid(d.rule.text, d.rule.from) : evid(`:${d.chain} ${d.policy}`, d.from);
 
-function render({ h, chain, o, hops }: Judged): Finding {
+function render({ h, chain, o, file, several, hops }: Judged): Finding {
+  const in_ = several
+    ? ` (by ${several}, one of ${h.name}'s ${h.iptables?.length} iptables saves: iptables-nft's and iptables-legacy's rule sets can both hook the kernel)`
+    : '';
   const names = [...new Set(hops.map((x) => x.proto.name))].join(', ');
   const pairs = hops.map((x) => pairOf(x.n, x.recv)).join(', ');
   const hopEv = hops.slice(0, 3).map((x) => hopEvidence(x.n));
@@ -153,7 +176,7 @@ function render({ h, chain, o, hops }: Judged): Finding {
           (u) =>
             `${u.rule.index ? `${u.rule.chain} rule ${u.rule.index} ` : ''}\`${u.rule.text}\` (${u.why})`,
         )
-        .join(', ')}: one way through ${chain} accepts it, another does not`,
+        .join(', ')}: one way through ${chain} accepts it, another does not${in_}`,
       evidence: [...unsure.map((u) => evid(u.rule.text, u.rule.from)), ...hopEv],
       fix: chains.map(
         (c) =>
@@ -163,7 +186,9 @@ function render({ h, chain, o, hops }: Judged): Finding {
   }
   const evidence = [...o.by.map(deciderEvidence), ...hopEv];
   const where = o.by.map(deciderText).join(' and at ');
-  const cut = findExcerpt(h, 'iptables', null);
+  const cut =
+    h.excerpts?.find((x) => x.of === 'iptables' && x.file === file) ??
+    (several ? undefined : findExcerpt(h, 'iptables', null));
   if (cut)
     return excerptGap(
       h,
@@ -193,7 +218,7 @@ function render({ h, chain, o, hops }: Judged): Finding {
     code: 'tunnel-underlay-drop',
     severity: 'error',
     subject: h.name,
-    message: `${h.name}'s firewall drops ${names} ${chain === 'INPUT' ? 'from its tunnel peers' : 'it forwards between tunnel peers'} (${pairs}) at ${where}: the flows deliver the DHCP traffic, the underlay does not`,
+    message: `${h.name}'s firewall drops ${names} ${chain === 'INPUT' ? 'from its tunnel peers' : 'it forwards between tunnel peers'} (${pairs}) at ${where}${in_}: the flows deliver the DHCP traffic, the underlay does not`,
     ...(chain === 'INPUT'
       ? { rootCause: `${h.name}'s INPUT chain drops the overlay from these peers before anything accepts it` }
       : {
