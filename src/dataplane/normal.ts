@@ -2,12 +2,13 @@
 // from the ingress port's config, the MAC table when the case has one, flooding otherwise, and
 // the output tag per port mode.
 
+import { bridgeRole, portRole } from '../model/roles.ts';
 import type { Port } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
-import { unnumbered } from './ofports.ts';
+import { portList, unnumbered } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import { assume, drop, type Engine, emit, floodUnnumbered, notShown } from './trace.ts';
-import type { TraceNode } from './tree.ts';
+import type { TraceNode, Uncertainty } from './tree.ts';
 import type { PortVlan, RtBridge, RtPort } from './world.ts';
 
 function includes(v: PortVlan, vlan: number): boolean {
@@ -71,6 +72,26 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
     return;
   }
   assume(e, inPort.vlan.assumed);
+  // The input port's tag unknown, taken as a trunk: the frame's VLAN, so all NORMAL does with it, rests on that.
+  const inUnknown = inPort.vlan.assumed?.code === 'port-vlan-unknown';
+  const saved = e.uncertain;
+  if (inUnknown && tagDecides(e, rb, inPort)) e.uncertain ??= vlanAssumed(rb, inPort.name);
+  try {
+    switchIn(e, out, rb, inPort, p, depth, inUnknown);
+  } finally {
+    e.uncertain = saved;
+  }
+}
+
+function switchIn(
+  e: Engine,
+  out: TraceNode[],
+  rb: RtBridge,
+  inPort: RtPort,
+  p: Packet,
+  depth: number,
+  inUnknown: boolean,
+): void {
   const iv = inputVlan(inPort, p);
   if ('drop' in iv) {
     const node: TraceNode = {
@@ -147,14 +168,20 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
       children: [],
     };
   out.push(node);
-  const unknown = inPort.vlan.assumed?.code === 'port-vlan-unknown' ? [inPort.name] : [];
+  const unknown = inUnknown ? [inPort.name] : [];
+  // Ports the assumed VLAN leaves out, which the frame's real one may reach.
+  const skipped: string[] = [];
   for (const port of rb.ports.values()) {
     if (port.ofport === p.in_port) continue;
     if (only !== undefined && port.ofport !== only) continue;
     if (!port.local) assume(e, port.vlan.assumed);
-    if (!port.local && port.vlan.assumed?.code === 'port-vlan-unknown') unknown.push(port.name);
+    const outUnknown = !port.local && port.vlan.assumed?.code === 'port-vlan-unknown';
+    if (outUnknown) unknown.push(port.name);
     const v = port.local ? LOCAL_VLAN : port.vlan;
-    if (!includes(v, vlan)) continue;
+    if (!includes(v, vlan)) {
+      skipped.push(port.name);
+      continue;
+    }
     const q = clonePacket(p);
     // The output tag: stripped on access ports (and native-untagged for its own VLAN), else the frame's VLAN.
     q.vlans.shift();
@@ -163,6 +190,11 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
     emit(e, node.children, rb, port.ofport, q, depth + 1);
   }
   if (unknown.length) node.vlanUnknown = unknown;
+  if (inUnknown && only === undefined && skipped.length && tagDecides(e, rb, inPort))
+    drop(e, node.children, rb, null, {
+      code: 'vlan-assumed',
+      text: `NORMAL: ${portList(skipped)} ${skipped.length > 1 ? 'are' : 'is'} not in VLAN ${vlan}, the one ${inPort.name}'s assumed trunk gives the frame; with its real tag the frame may go there: not followed`,
+    });
   // An inferred bridge with no port known but the patch: the flood goes to ports the case lacks.
   if (rb.portsUnknown && only === undefined)
     notShown(
@@ -177,6 +209,29 @@ export function normalSwitch(e: Engine, out: TraceNode[], rb: RtBridge, p: Packe
   if (only === undefined) floodUnnumbered(e, node.children, rb, (port) => mayCarry(port, vlan));
   else if (!rb.ports.has(only) && unnumbered(rb.bridge, e.w.hosts.get(rb.host)).length)
     emit(e, node.children, rb, only, clonePacket(p), depth + 1);
+}
+
+/**
+ * Does the tag the case does not give decide what NORMAL does (src/doctor/proof.ts, vlanUnknown)?
+ * On an integration bridge the agent gives each VM and DHCP port its network's local VLAN; its
+ * patch and tunnel ports carry no tag (a trunk is what they are), nor do an inferred bridge's.
+ */
+function tagDecides(e: Engine, rb: RtBridge, port: RtPort): boolean {
+  const h = e.w.hosts.get(rb.host);
+  if (!h || !rb.bridge || !port.port || bridgeRole(h, rb.bridge).role !== 'integration') return false;
+  const role = portRole(e.w.snapshot, h, rb.bridge, port.port).role;
+  return role === 'vm' || role === 'service';
+}
+
+/**
+ * A branch of NORMAL that rests on a port whose tag the case does not give, switched as a trunk of
+ * every VLAN (world.ts portVlan): the frame's VLAN, and where it goes, are not proven.
+ */
+export function vlanAssumed(rb: Pick<RtBridge, 'host' | 'name'>, port: string): Uncertainty {
+  return {
+    code: 'vlan-assumed',
+    text: `${rb.host}:${rb.name}: the tag of port ${port} is not in the case; NORMAL switched it as a port without tag (trunk of every VLAN), and the frame's VLAN (so where it goes) rests on that: \`ovs-vsctl --columns=name,tag list Port ${shellWord(port)}\` on ${rb.host} gives it`,
+  };
 }
 
 /** Could this port (of unknown OpenFlow number) get a frame of `vlan`? Unknown config: yes. */

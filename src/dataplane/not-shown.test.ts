@@ -154,7 +154,14 @@ describe('(b) a flood into an inferred bridge with no known uplink: not followed
       'incomplete',
       '2 wires of the host have no OVS port: eth1, eth2',
     ],
-    ["the seed as it is: eth1 is br-eth1's uplink, the flood is followed", () => {}, 'delivered', undefined],
+    // Was 'delivered': the OFFER enters domu's br-int from tap7b39ecad-81, whose tag the seed does
+    // not give; NORMAL's choice of VLAN, so where the OFFER goes, rests on that (vlan-assumed).
+    [
+      "the seed as it is: eth1 is br-eth1's uplink, the flood is followed (the DHCP port's tag unknown: incomplete)",
+      () => {},
+      'incomplete',
+      undefined,
+    ],
   ])('%s', (_name, change, verdict, why) => {
     const t = offer(seedCase(change));
     expect(t.verdict).toBe(verdict);
@@ -169,7 +176,9 @@ describe('(b) a flood into an inferred bridge with no known uplink: not followed
     expect(leaf.reason.text).toBe(
       'flood on br-eth1: bridge br-eth1 is inferred (not in the case), its ports unknown',
     );
-    expect(leaf.uncertain?.text).toContain(why);
+    // The first reason on the way is the leaf's (here the DHCP port's unknown tag); its own stays in the gap.
+    expect(leaf.uncertain).toBeDefined();
+    expect(leaf.reason.gap?.text).toContain(why);
     expect(leaf.reason.gap?.remedy).toBe('ovs-vsctl show   # on domu: the ports of br-eth1');
     expect(t.assumptions).toContainEqual(
       expect.objectContaining({

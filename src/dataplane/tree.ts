@@ -71,7 +71,12 @@ export type DropCode =
    * An action the model ignores (unknown, unmodelled, the controller) ran beside outputs it
    * follows: where it sends the packet, if anywhere, is not followed.
    */
-  | 'ignored-may-output';
+  | 'ignored-may-output'
+  /**
+   * NORMAL took the input port, whose tag the case does not give, as a trunk: the frame's real
+   * VLAN may be another, and the ports of that VLAN (which the assumed one skips) get it: not followed.
+   */
+  | 'vlan-assumed';
 
 /**
  * Leaves of branches the trace does not follow (the case does not show where they go): unproven,
@@ -82,6 +87,7 @@ const NOT_FOLLOWED: ReadonlySet<DropCode> = new Set<DropCode>([
   'patch-peer-unplaced',
   'bridge-ports-unknown',
   'ignored-may-output',
+  'vlan-assumed',
 ]);
 
 export function isNotFollowed(r: DropReason): boolean {
@@ -180,7 +186,12 @@ export interface Uncertainty {
      * A DHCP request reaches a DHCP agent's port (an OVS internal tap<id>) that no namespace of the
      * case holds: it may be this packet's DHCP server, the case does not say (judge, `dhcpServers`).
      */
-    | 'server-unproven';
+    | 'server-unproven'
+    /**
+     * NORMAL switched the frame with a port (the input, or this branch's output) whose tag the case
+     * does not give taken as a trunk of every VLAN: the frame's VLAN, and so where it goes, rest on it.
+     */
+    | 'vlan-assumed';
   text: string;
   /** An action the walk did not follow (unsupported-action, controller): the flow that holds it. */
   at?: ActionAt;

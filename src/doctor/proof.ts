@@ -276,7 +276,13 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   // Incomplete for a bridge the case does not show: the trace's own mark, with what to collect;
   // or for a flow dump that is not whole (a tool's error in place of flows, a cut): which, and why.
   if (t.verdict === 'incomplete')
-    return notShownStep(t) ?? incompleteDumpStep(w, t) ?? unevaluatedStep(t) ?? serverUnprovenStep(t);
+    return (
+      notShownStep(t) ??
+      incompleteDumpStep(w, t) ??
+      unevaluatedStep(t) ??
+      serverUnprovenStep(t) ??
+      (t.uncertain.some((u) => u.code === 'vlan-assumed') ? unprovenSteps(w, t)[0] : undefined)
+    );
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
   const target = t.target;
