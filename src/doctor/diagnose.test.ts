@@ -200,3 +200,22 @@ describe('the healthy headline', () => {
     );
   });
 });
+
+describe('the VM you named has no device (OVS: No such device)', () => {
+  // study-notes-vlan (PROVENANCE.md): tap635485ff-6c's VM is gone from the compute node; OVS
+  // still holds its port, with error "could not open network device … (No such device)".
+  const c = join(OWN_FIXTURES, 'field/study-notes-vlan');
+  it('with --vm: PROBLEM, the error line as evidence, read-only next steps (was: undecided, asking for port numbers)', () => {
+    const d = diagnose(readCase(c), { vm: 'tap635485ff-6c' });
+    expect(d.verdict).toBe('problem');
+    const f = d.findings[0]!;
+    expect(f.code).toBe('vm-device-missing');
+    expect(f.evidence[0]).toMatchObject({ file: 'compute/ovs-vsctl_show', line: 34 });
+    expect(f.fix[0]).toMatch(/^virsh list --all {3}# on compute: /);
+    for (const x of f.fix) expect(x).not.toMatch(/changes state|restart|set |add-port/);
+  });
+  it('without --vm a stale port of a gone VM decides nothing (common, harmless to the others)', () => {
+    const d = diagnose(readCase(c));
+    expect(d.findings.map((f) => f.code)).not.toContain('vm-device-missing');
+  });
+});

@@ -103,6 +103,40 @@ function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
   return out;
 }
 
+/** The VM's interface OVS could not open for want of a device (its error says so, or ofport -1). */
+function deviceMissing(vm: VmPort): Finding | undefined {
+  const i = vm.port.interfaces.find(
+    (x) => (x.error && /No such device/.test(x.error.text)) || (x.ofport.known && x.ofport.value === -1),
+  );
+  if (!i) return undefined;
+  const ids = i.externalIds.known ? i.externalIds.value : {};
+  const ifaceId = ids['iface-id'];
+  const on = `on ${vm.host.name}`;
+  return {
+    code: 'vm-device-missing',
+    severity: 'error',
+    subject: `${vm.host.name}:${vm.bridge.name}:${vm.port.name}`,
+    message: `${vm.port.name} has no device on ${vm.host.name}: OVS holds the port but could not open it (${i.error ? i.error.text : 'ofport -1'}), so no frame of the VM enters OVS there`,
+    rootCause:
+      'the instance is not running on this host (stopped, deleted or moved: the port is stale), or Nova/libvirt did not create its tap',
+    evidence: [
+      evid(
+        i.error ? `error "${i.error.text}"` : 'ofport -1',
+        i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
+      ),
+    ],
+    fix: [
+      `virsh list --all   # ${on}: is the instance running here (libvirt creates its tap)?`,
+      ...(ifaceId
+        ? [
+            `openstack port show -c device_id -c binding_host_id -c status ${operands(ifaceId)}   # the instance and host Neutron binds the port to`,
+          ]
+        : []),
+      `ovs-vsctl --columns=name,error,ofport list Interface ${shellWord(i.name)}   # ${on}: still missing?`,
+    ],
+  };
+}
+
 export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const ctx = buildContext(s, opts.vm);
   // A --vm that names no port of the case is bad input, with the names it could have meant.
@@ -122,6 +156,14 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
         'ovs-vsctl list interface   # on the compute node: shows attached-mac and iface-id of each VM port',
       ],
     });
+  // The VM you named has no device on its host: OVS holds its port but could not open it, so no
+  // frame of the VM enters OVS there, whatever the flows would do with one. (Not for every VM of
+  // the case: a stale port of a deleted VM is common and harms no other.)
+  if (opts.vm !== undefined)
+    for (const vm of ctx.vms) {
+      const f = deviceMissing(vm);
+      if (f) findings.unshift(f);
+    }
   // A DISCOVER proven to die for a reason no check names is still a fault: say where.
   for (const vm of ctx.vms) {
     const t = ctx.discover.get(vm);

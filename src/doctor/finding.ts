@@ -45,6 +45,7 @@ export type FindingCode =
   | 'hybrid-firewall-unknown'
   | 'input-note'
   | 'interface-error'
+  | 'vm-device-missing'
   | 'no-vm-port'
   | 'offer-dropped'
   | 'patch-peer-missing'
