@@ -548,6 +548,8 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
         /^tap/.test(e.kind === 'port' ? e.port : e.device)
       )
         add(namespaceOfRemedy(e.host, e.kind === 'port' ? e.port : e.device));
+      // Another VM's port (a flood reaches every VM of the VLAN): nothing to follow there.
+      else if ((e.kind === 'port' || e.kind === 'device') && e.role === 'vm') continue;
       else if (e.kind === 'port')
         add(
           `${e.host}: what is behind ${e.bridge} port ${e.port} (a wire in links.txt, or the host it leads to)`,

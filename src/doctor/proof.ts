@@ -115,7 +115,8 @@ function vlanUnknown(s: Snapshot, n: Extract<TraceNode, { kind: 'normal' }>): Un
   return {
     subject: `${n.host}:${n.bridge}`,
     text: `${n.host}:${n.bridge}: the tag of ${tagged.join(', ')} is not in the case, so NORMAL switched ${tagged.length > 1 ? 'them' : 'it'} as a trunk; the agent gives each VM and DHCP port its network's local VLAN, which decides where NORMAL sends the frame`,
-    remedy: `ovs-vsctl --columns=name,tag list Port ${tagged.map(shellWord).join(' ')}   # on ${n.host}`,
+    // Sorted: each VM's trace lists the ports in its own order, and one command asks for them all.
+    remedy: `ovs-vsctl --columns=name,tag list Port ${[...tagged].sort().map(shellWord).join(' ')}   # on ${n.host}`,
   };
 }
 
