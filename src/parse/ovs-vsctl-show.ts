@@ -307,8 +307,7 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
         else if (key === 'error') {
           top.node.error = str;
           top.node.errorLine = n;
-        }
-        else top.node.other[key] = value;
+        } else top.node.other[key] = value;
         break;
     }
   }

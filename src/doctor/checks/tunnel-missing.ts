@@ -165,7 +165,9 @@ export const tunnelMissing: Check = {
             rootCause:
               "l2population's flooding entry for that host was never added (or was removed): the agent adds the tunnel to table 22 when the server reports a port of the network there",
             evidence: [...floodEvidence, ...net.evidence],
-            fix: [`${RESTART_AGENT}   # changes state, on ${vm.host.name}: re-installs the flood flows from l2pop`],
+            fix: [
+              `${RESTART_AGENT}   # changes state, on ${vm.host.name}: re-installs the flood flows from l2pop`,
+            ],
           });
         }
       }

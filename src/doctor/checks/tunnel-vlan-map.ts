@@ -55,7 +55,9 @@ export const tunnelVlanMap: Check = {
             srv.ovs!.port.tag.known ? srv.ovs!.port.tag.from[0] : undefined,
           ),
         ],
-        fix: [`${RESTART_AGENT}   # changes state, on ${n.to.host}: re-provisions the local VLAN and its tun_id mapping`],
+        fix: [
+          `${RESTART_AGENT}   # changes state, on ${n.to.host}: re-provisions the local VLAN and its tun_id mapping`,
+        ],
       });
     }
     return out;
