@@ -349,6 +349,10 @@ const CORPUS: Row[] = [
       // Once, in one order (was three permutations, one per VM), and no "what is behind" another
       // VM's port the flood reached (a reviewer's finding).
       expect(d.collectNext.filter((x) => x.includes('--columns=name,tag list Port'))).toHaveLength(1);
+      // One iptables-save on compute, not one per hybrid VM.
+      expect(
+        d.collectNext.filter((x) => x.startsWith('iptables-save -t filter   # on compute')),
+      ).toHaveLength(1);
       expect(d.collectNext.join('\n')).not.toMatch(/what is behind br-int port qvo/);
     },
   },

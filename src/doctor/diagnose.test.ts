@@ -217,5 +217,11 @@ describe('the VM you named has no device (OVS: No such device)', () => {
   it('without --vm a stale port of a gone VM decides nothing (common, harmless to the others)', () => {
     const d = diagnose(readCase(c));
     expect(d.findings.map((f) => f.code)).not.toContain('vm-device-missing');
+    // Its interface-error observation says where a VM's tap comes from (was: "must exist before
+    // ovs-vsctl add-port", as if someone had to make it).
+    const e = d.findings.find((f) => f.code === 'interface-error' && f.subject.endsWith(':tap635485ff-6c'))!;
+    expect(e.fix).toEqual([
+      "ip link show tap635485ff-6c; virsh list --all   # on compute: libvirt creates a VM's tap when the instance starts; is it running here?",
+    ]);
   });
 });

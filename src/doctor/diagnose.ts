@@ -523,8 +523,15 @@ function riskyAssumptions(
 /** Host gaps first (they name host and command); when undecided, also where the paths leave the case. */
 function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[], deep: boolean): string[] {
   const out: string[] = [];
+  // One command on one host is asked once, whatever each asker says it is for (the same
+  // iptables-save for each hybrid VM of a host).
+  const asked = new Set<string>();
   const add = (x: string): void => {
-    if (!out.includes(x)) out.push(x);
+    const m = /^(.*?) {3}# on ([^\s:]+)/.exec(x);
+    const key = m ? `${m[1]}\0${m[2]}` : undefined;
+    if (out.includes(x) || (key !== undefined && asked.has(key))) return;
+    if (key !== undefined) asked.add(key);
+    out.push(x);
   };
   // Undecided: first what would settle a path whose verdict rests on a step the case does not show.
   // Or past an action it is not followed beyond: the ofproto/trace that shows what OVS does there.

@@ -3,6 +3,7 @@
 
 import { peerRemedy, unplaced } from '../../dataplane/world.ts';
 import { flowCount } from '../../model/flows.ts';
+import { portRole } from '../../model/roles.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
@@ -98,9 +99,16 @@ export const structure: Check = {
                     i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
                   ),
                 ],
-                fix: [
-                  `ip link show ${shellWord(i.name)}   # the device must exist before ovs-vsctl add-port`,
-                ],
+                // A VM's tap is made by libvirt when the instance starts: a missing one says the
+                // instance is not running here, not that someone must create a device.
+                fix:
+                  portRole(ctx.snapshot, h, b, p).role === 'vm'
+                    ? [
+                        `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
+                      ]
+                    : [
+                        `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
+                      ],
               });
           }
       }
