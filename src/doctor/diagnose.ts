@@ -20,7 +20,7 @@ import { dnsmasq } from './checks/dnsmasq.ts';
 import { hybridFirewall, hybridNames } from './checks/hybrid-firewall.ts';
 import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
-import { structure } from './checks/structure.ts';
+import { openFailure, structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { serverElsewhere } from './checks/vm-network.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
@@ -119,12 +119,7 @@ function deviceMissing(vm: VmPort): Finding | undefined {
     message: `${vm.port.name} has no device on ${vm.host.name}: OVS holds the port but could not open it (${i.error ? i.error.text : 'ofport -1'}), so no frame of the VM enters OVS there`,
     rootCause:
       'the instance is not running on this host (stopped, deleted or moved: the port is stale), or Nova/libvirt did not create its tap',
-    evidence: [
-      evid(
-        i.error ? `error "${i.error.text}"` : 'ofport -1',
-        i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
-      ),
-    ],
+    evidence: [openFailure(i)],
     fix: [
       `virsh list --all   # ${on}: is the instance running here (libvirt creates its tap)?`,
       ...(ifaceId

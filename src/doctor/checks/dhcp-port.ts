@@ -11,7 +11,7 @@ import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
 import { serverFault } from './server-bearing.ts';
-import { serverNetId, vmNetwork, vmNetworkCommands } from './vm-network.ts';
+import { ownServerCommands, serverNetId, vmNetwork } from './vm-network.ts';
 
 export const dhcpPort: Check = {
   id: 'dhcp-port',
@@ -174,10 +174,7 @@ export const dhcpPort: Check = {
                 ),
                 evid(`NORMAL on ${srv.ovs.bridge.name} switched the frame in VLAN ${vlans}`),
               ],
-              fix: [
-                ...vmNetworkCommands(vm),
-                'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
-              ],
+              fix: ownServerCommands(vm),
             });
             continue;
           }

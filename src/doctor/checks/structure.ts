@@ -4,9 +4,9 @@
 import { peerRemedy, unplaced } from '../../dataplane/world.ts';
 import { flowCount } from '../../model/flows.ts';
 import { portRole } from '../../model/roles.ts';
-import { findExcerpt } from '../../model/snapshot.ts';
+import { findExcerpt, type Interface } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
-import type { Finding } from '../finding.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -93,12 +93,7 @@ export const structure: Check = {
                 severity: 'warning',
                 subject: `${h.name}:${b.name}:${i.name}`,
                 message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}`,
-                evidence: [
-                  evid(
-                    i.error ? `error "${i.error.text}"` : 'ofport -1',
-                    i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
-                  ),
-                ],
+                evidence: [openFailure(i)],
                 // A VM's tap is made by libvirt when the instance starts: a missing one says the
                 // instance is not running here, not that someone must create a device.
                 fix:
@@ -116,3 +111,11 @@ export const structure: Check = {
     return out;
   },
 };
+
+/** What says OVS could not open an interface: its error, else its ofport -1 (diagnose's vm-device-missing too). */
+export function openFailure(i: Interface): EvidenceItem {
+  return evid(
+    i.error ? `error "${i.error.text}"` : 'ofport -1',
+    i.error?.from ?? (i.ofport.known ? i.ofport.from[0] : undefined),
+  );
+}

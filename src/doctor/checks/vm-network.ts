@@ -108,9 +108,14 @@ export function serverElsewhere(ctx: DoctorContext, vm: VmPort): Finding | undef
     subject: `${vm.host.name}:${vm.port.name}`,
     message: `the DISCOVER from ${vm.port.name} reaches no DHCP server, but the case puts every DHCP server it holds (${names}) on another network than ${vm.port.name}'s (see the evidence): the server of its own network is not in the case, so where its DISCOVER should go is unknown (were those facts stale, the hosts would disagree on the network's key: the network ids settle it)`,
     evidence: placed.flatMap((x) => x.net.evidence),
-    fix: [
-      ...vmNetworkCommands(vm),
-      'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
-    ],
+    fix: ownServerCommands(vm),
   };
+}
+
+/** How to find the DHCP server of the VM's own network when the case holds another's. */
+export function ownServerCommands(vm: VmPort): string[] {
+  return [
+    ...vmNetworkCommands(vm),
+    'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
+  ];
 }
