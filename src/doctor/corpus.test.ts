@@ -124,7 +124,14 @@ const CORPUS: Row[] = [
     verdict: 'undecided',
     check: (d) => {
       expect(JSON.stringify(d)).not.toMatch(/Port vif2\.1/);
-      expect(d.collectNext.join('\n')).toMatch(/what is behind device vif2\.1/);
+      // What is behind vif2.1 is asked once, by the wire's links.txt line naming it a candidate end.
+      expect(d.collectNext.join('\n')).not.toMatch(/what is behind device vif2\.1/);
+      expect(d.collectNext).toContain(
+        'links.txt: add the line `dom0:<iface> domu:<iface>`   # the wire between dom0 and domu (or give it with --links FILE)',
+      );
+      expect(d.findings.find((f) => f.code === 'wire-unknown')!.message).toMatch(
+        /ports with nothing known behind them: dom0:vif2\.1, domu:eth1$/,
+      );
     },
   },
   {

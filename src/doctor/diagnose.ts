@@ -216,22 +216,30 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
 
   // Where a path would cross between hosts the case does not join (no wire, no tunnel), it is
   // not traced, and what to write in links.txt is asked for.
-  const unjoined = new Set<string>();
+  const unjoined: Unjoined = new Map();
   const paths: PathSummary[] = ctx.vms.map((vm) => {
     const d = ctx.discover.get(vm);
     const o = ctx.offer.get(vm);
     const srv = ctx.offerServer?.get(vm) ?? ctx.servers[0];
+    const name = `${vm.host.name}:${vm.port.name}`;
     return {
-      vm: `${vm.host.name}:${vm.port.name}`,
+      vm: name,
       discover: d
-        ? pathOf(ctx, d, vm.host.name, srv?.host.name, unjoined)
+        ? pathOf(ctx, d, vm.host.name, srv?.host.name, unjoined, `the DISCOVER from ${name}`)
         : { verdict: NOT_TRACED, reached: [] },
-      ...(o ? { offer: pathOf(ctx, o, srv?.host.name, vm.host.name, unjoined) } : {}),
+      ...(o
+        ? { offer: pathOf(ctx, o, srv?.host.name, vm.host.name, unjoined, `the OFFER back to ${name}`) }
+        : {}),
     };
   });
-  for (const pair of unjoined) {
-    const [a, b] = pair.split('\u0000') as [string, string];
-    findings.push(noWire(ctx, a, b));
+  // The candidate ends of a wire asked for in links.txt: not asked again as 'what is behind' them.
+  const wireEnds = new Set<string>();
+  for (const w of unjoined.values()) {
+    const f = noWire(ctx, w);
+    findings.push(f);
+    if (f.code === 'wire-unknown')
+      for (const e of [...openEnds(ctx, w.a), ...openEnds(ctx, w.b)])
+        wireEnds.add(`${e.host}\u0000${e.name}`);
   }
   const causes = findings.filter((f) => f.severity === 'error');
   const contradicted = findings.some((f) => f.code === 'contradicted');
@@ -296,7 +304,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
       evidence: [],
       fix: a.remedy ? [a.remedy] : [],
     });
-  const collectNext = whatToCollect(ctx, findings, true);
+  const collectNext = whatToCollect(ctx, findings, true, wireEnds);
   return {
     case: s.source,
     verdict: 'undecided',
@@ -360,22 +368,39 @@ function knownPorts(s: Snapshot): string {
 const NOT_TRACED = 'not traced';
 
 /**
+ * The wires the case lacks between two hosts: one per pair of hosts whichever way the paths
+ * needing it go (a DISCOVER a→b and its OFFER b→a ask for the same wire), keyed by the pair in
+ * order; `a` is the host the first path needing it leaves.
+ */
+interface MissingWire {
+  a: string;
+  b: string;
+  /** The paths that would cross it: what each is, which way, and where it ends as the case stands. */
+  paths: { what: string; from: string; to: string; reached: string[] }[];
+}
+type Unjoined = Map<string, MissingWire>;
+
+/**
  * A trace's path as the doctor may state it: 'dropped' or 'delivered' only when proven
  * (proof.ts), else 'incomplete'; an incomplete path from host `from` to host `to` that nothing in
- * the case joins is 'not traced' (the pair is added to `unjoined`).
+ * the case joins is 'not traced' (the pair is added to `unjoined`, with `what` the path is).
  */
 function pathOf(
   ctx: ReturnType<typeof buildContext>,
   t: TraceResult,
   from: string | undefined,
   to: string | undefined,
-  unjoined: Set<string>,
+  unjoined: Unjoined,
+  what: string,
 ): PathSummary['discover'] {
   const verdict = whyUnproven(ctx.world, t) === undefined ? t.verdict : 'incomplete';
   const drop = t.drop ? { drop: dropWhere(ctx, t.drop) } : {};
   const reached = t.reached.map(endpointText);
   if (verdict === 'incomplete' && from && to && from !== to && !joined(ctx, t, from, to)) {
-    unjoined.add(`${from}\u0000${to}`);
+    const key = [from, to].sort().join('\u0000');
+    const w = unjoined.get(key) ?? { a: from, b: to, paths: [] };
+    unjoined.set(key, w);
+    w.paths.push({ what, from, to, reached });
     return { verdict: `${NOT_TRACED}: no wire ${from}→${to} (links.txt)`, reached, ...drop };
   }
   return { verdict, reached, ...drop };
@@ -431,43 +456,61 @@ function joined(ctx: ReturnType<typeof buildContext>, t: TraceResult, a: string,
   return false;
 }
 
-/** The gap: the path between two hosts is not in the case; what to write in links.txt. */
-function noWire(ctx: ReturnType<typeof buildContext>, a: string, b: string): Finding {
-  // Ports of either host that lead out with nothing in the case behind them: the wire's candidate ends.
-  const ends = (host: string): string[] => {
-    const h = ctx.snapshot.hosts.find((x) => x.name === host);
-    if (!h) return [];
-    const wired = new Set(
-      ctx.snapshot.links
-        .flatMap((l) => [l.a, l.b])
-        .filter((e) => e.host === host)
-        .map((e) => e.iface),
-    );
-    return h.bridges.flatMap((br) =>
-      br.ports
-        .filter((p) => {
-          const i = p.interfaces[0];
-          const type = i?.type.known ? i.type.value : undefined;
-          return (
-            !wired.has(p.name) &&
-            portRole(ctx.snapshot, h, br, p).role === 'uplink' &&
-            !(type && ['vxlan', 'gre', 'geneve', 'stt'].includes(type))
-          );
-        })
-        .map((p) => p.name),
-    );
-  };
-  const cands = [...ends(a).map((x) => `${a}:${x}`), ...ends(b).map((x) => `${b}:${x}`)];
+/** Ports of a host that lead out with nothing in the case behind them: a missing wire's candidate ends. */
+function openEnds(
+  ctx: ReturnType<typeof buildContext>,
+  host: string,
+): { host: string; name: string; bridge: string; from?: { file: string; line: number } }[] {
+  const h = ctx.snapshot.hosts.find((x) => x.name === host);
+  if (!h) return [];
+  const wired = new Set(
+    ctx.snapshot.links
+      .flatMap((l) => [l.a, l.b])
+      .filter((e) => e.host === host)
+      .map((e) => e.iface),
+  );
+  return h.bridges.flatMap((br) =>
+    br.ports
+      .filter((p) => {
+        const i = p.interfaces[0];
+        const type = i?.type.known ? i.type.value : undefined;
+        return (
+          !wired.has(p.name) &&
+          portRole(ctx.snapshot, h, br, p).role === 'uplink' &&
+          !(type && ['vxlan', 'gre', 'geneve', 'stt'].includes(type))
+        );
+      })
+      .map((p) => ({ host, name: p.name, bridge: br.name, ...(p.from[0] ? { from: p.from[0] } : {}) })),
+  );
+}
+
+/**
+ * The gap: the wire between two hosts is not in the case; what to write in links.txt. Asked once
+ * per pair of hosts, with every path that needs it (the DISCOVER one way, the OFFER back the other)
+ * and the candidate ends on both hosts as evidence.
+ */
+function noWire(ctx: ReturnType<typeof buildContext>, w: MissingWire): Finding {
+  const { a, b } = w;
+  const endsOf = [...openEnds(ctx, a), ...openEnds(ctx, b)];
+  const cands = endsOf.map((x) => `${x.host}:${x.name}`);
   const xen = ctx.snapshot.hosts.some((h) =>
     h.bridges.some((br) => br.ports.some((p) => xenVifDomid(p.name) !== undefined)),
   );
+  const both = w.paths.some((p) => p.from === b);
   return {
     code: 'wire-unknown',
     role: 'gap',
     severity: 'warning',
-    subject: `${a}→${b}`,
-    message: `the path from ${a} to ${b} is not traced: the case has no wire (or tunnel) joining them${cands.length ? `; ports with nothing known behind them: ${cands.join(', ')}` : ''}`,
-    evidence: [],
+    subject: both ? `${a}↔${b}` : `${a}→${b}`,
+    message: `the path from ${a} to ${b}${both ? ' and back' : ''} is not traced: the case has no wire (or tunnel) joining them${cands.length ? `; ports with nothing known behind them: ${cands.join(', ')}` : ''}`,
+    evidence: [
+      ...w.paths.map((p) =>
+        evid(
+          `${p.what} is not traced from ${p.from} to ${p.to}${p.reached.length ? `; as the case stands it ends at ${p.reached.slice(0, 3).join('; ')}${p.reached.length > 3 ? `; … (${p.reached.length})` : ''}` : ''}`,
+        ),
+      ),
+      ...endsOf.map((x) => evid(`${x.host}:${x.name} on ${x.bridge}: nothing in the case behind it`, x.from)),
+    ],
     fix: [
       `links.txt: add the line \`${a}:<iface> ${b}:<iface>\`   # the wire between ${a} and ${b} (or give it with --links FILE)`,
       ...(xen
@@ -516,7 +559,12 @@ function riskyAssumptions(
 }
 
 /** Host gaps first (they name host and command); when undecided, also where the paths leave the case. */
-function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[], deep: boolean): string[] {
+function whatToCollect(
+  ctx: ReturnType<typeof buildContext>,
+  findings: Finding[],
+  deep: boolean,
+  wireEnds: ReadonlySet<string> = new Set(),
+): string[] {
   const out: string[] = [];
   // One command on one host is asked once, whatever each asker says it is for (the same
   // iptables-save for each hybrid VM of a host).
@@ -552,6 +600,12 @@ function whatToCollect(ctx: ReturnType<typeof buildContext>, findings: Finding[]
         add(namespaceOfRemedy(e.host, e.kind === 'port' ? e.port : e.device));
       // Another VM's port (a flood reaches every VM of the VLAN): nothing to follow there.
       else if ((e.kind === 'port' || e.kind === 'device') && e.role === 'vm') continue;
+      // A candidate end of a wire-unknown gap: its links.txt line already asks what is behind it.
+      else if (
+        (e.kind === 'port' || e.kind === 'device') &&
+        wireEnds.has(`${e.host}\u0000${e.kind === 'port' ? e.port : e.device}`)
+      )
+        continue;
       else if (e.kind === 'port')
         add(
           `${e.host}: what is behind ${e.bridge} port ${e.port} (a wire in links.txt, or the host it leads to)`,
