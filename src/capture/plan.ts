@@ -1,5 +1,5 @@
-// Where to capture a VM's DHCP exchange, from a snapshot of the hosts: the VM's port, the DHCP
-// server's device inside its qdhcp namespace and, with `path`, both ends of every wire the
+// Where to capture a VM's DHCP exchange, from a snapshot of the hosts: the VM's port, the device of
+// each DHCP server of its network inside its qdhcp namespace and, with `path`, both ends of every wire the
 // DISCOVER crosses; and which flows the DISCOVER and the OFFER hit (their counters are read
 // again after the capture, to say which flow saw the packets).
 
@@ -14,6 +14,8 @@ import {
 import { runTrace } from '../dataplane/run.ts';
 import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld } from '../dataplane/world.ts';
+import { ownServerCommands, serverNames, vmServers } from '../doctor/checks/vm-network.ts';
+import { type DoctorContext, traceable } from '../doctor/context.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { findServers, findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -43,7 +45,8 @@ export interface PathFlow {
 
 export interface CapturePlan {
   vm: { host: string; port: string; mac?: string };
-  server?: { host: string; ns: string; dev: string };
+  /** Every DHCP server captured at: each of the VM's network's, never another network's. */
+  servers: { host: string; ns: string; dev: string }[];
   points: PlannedPoint[];
   flows: PathFlow[];
   notes: string[];
@@ -105,35 +108,61 @@ export function planCapture(
         if (me.host === vmAt.host && me.iface === vmAt.port)
           points.push({ host: peer.host, dev: peer.iface, why: "the VM's own interface" });
 
-  const servers = findServers(s).filter((x) => !opts.dhcpNs || x.ns.name === opts.dhcpNs);
-  if (opts.dhcpNs && servers.length === 0)
+  const all = findServers(s);
+  const named = all.filter((x) => !opts.dhcpNs || x.ns.name === opts.dhcpNs);
+  if (opts.dhcpNs && named.length === 0)
     throw new CapturePlanError(
       `--dhcp-ns ${opts.dhcpNs}: no such namespace with a device in the collected hosts`,
     );
-  const srv = servers[0];
-  if (!srv) notes.push('no qdhcp namespace in the collected hosts: add the host running the DHCP agent');
-  else {
-    if (servers.length > 1 && !opts.dhcpNs)
-      notes.push(
-        `${servers.length} DHCP server devices; capturing at ${srv.ns.name} ${srv.device.name} (choose with --dhcp-ns)`,
-      );
-    points.push({
-      host: srv.host.name,
-      ns: srv.ns.name,
-      dev: srv.device.name,
-      why: "the DHCP server's device",
-    });
-  }
+  if (all.length === 0)
+    notes.push('no qdhcp namespace in the collected hosts: add the host running the DHCP agent');
 
   const flows: PathFlow[] = [];
+  let servers = named;
   if (vm) {
     const world = buildWorld(s);
+    // Every server a target, as diagnose traces it: what the DISCOVER provably reaches ties the
+    // VM to a network (vm-network.ts), whichever server is captured.
     const discover = runTrace(s, world, {
       from: `${vm.host.name}:${vm.port.name}`,
       packet: discoverProbe(vm),
-      targets: serverTargets(servers),
+      targets: serverTargets(all),
       dhcpServers: true,
     });
+    const ctx: DoctorContext = {
+      snapshot: s,
+      world,
+      vms: [vm],
+      servers: all,
+      discover: new Map([[vm, discover]]),
+      offer: new Map(),
+    };
+    // Each server of the VM's network (dhcp_agents_per_network > 1: one per network node), never
+    // another network's: the exchange stops where none of them answers.
+    const mine = vmServers(ctx, vm);
+    if (!opts.dhcpNs) {
+      servers = mine.mine;
+      for (const o of mine.others)
+        notes.push(
+          `not capturing at ${o.srv.host.name}:${o.srv.ns.name} ${o.srv.device.name}, a DHCP server of another network: ${o.why}`,
+        );
+      if (mine.network.net === undefined && servers.length > 1)
+        notes.push(
+          `which DHCP server serves ${vm.port.name}'s network is unknown (${mine.network.why}): capturing at each of ${serverNames(servers)}`,
+        );
+      else if (mine.network.net !== undefined && servers.length > 1)
+        notes.push(
+          `network ${mine.network.net} of ${vm.port.name} has ${servers.length} DHCP servers in the collected hosts: capturing at each (one answering is enough)`,
+        );
+      else if (servers.length === 0 && all.length > 0)
+        notes.push(
+          `no DHCP server of ${vm.port.name}'s network in the collected hosts: add the host running it (${ownServerCommands(vm).join('; ')})`,
+        );
+    } else
+      for (const o of mine.others.filter((x) => named.includes(x.srv)))
+        notes.push(
+          `--dhcp-ns ${opts.dhcpNs} on ${o.srv.host.name} is a DHCP server of another network: ${o.why}; captured as asked`,
+        );
     for (const f of flowsOf(discover, 'DISCOVER')) flows.push(f);
     if (opts.path)
       for (const w of wiresCrossed(discover))
@@ -141,18 +170,34 @@ export function planCapture(
           const p = { host: end.host, dev: end.iface, why: 'a wire on the DISCOVER path' };
           if (!points.some((x) => x.host === p.host && x.dev === p.dev && !x.ns)) points.push(p);
         }
-    if (srv?.ovs) {
-      const offer = runTrace(s, world, {
-        from: `${srv.host.name}:${srv.ovs.port.name}`,
-        packet: offerProbe(vm, srv),
-        targets: vmTarget(vm),
-      });
-      for (const f of flowsOf(offer, 'OFFER')) flows.push(f);
-    }
-  }
+    // The OFFER of each server captured: a flow on several ways back is listed once.
+    for (const srv of servers)
+      if (srv.ovs && traceable(world, srv.host.name, srv.ovs.port.name)) {
+        const offer = runTrace(s, world, {
+          from: `${srv.host.name}:${srv.ovs.port.name}`,
+          packet: offerProbe(vm, srv),
+          targets: vmTarget(vm),
+        });
+        for (const f of flowsOf(offer, 'OFFER'))
+          if (!flows.some((x) => x.direction === f.direction && x.file === f.file && x.line === f.line))
+            flows.push(f);
+      }
+  } else if (servers.length > 1)
+    notes.push(
+      `${vmAt.host}:${vmAt.port} is not in the case, so its network is unknown: capturing at each DHCP server (${serverNames(servers)})`,
+    );
+  // The servers' points right after the VM's own, before the wires.
+  const at = points.findIndex((x) => x.why === 'a wire on the DISCOVER path');
+  const serverPoints = servers.map((srv) => ({
+    host: srv.host.name,
+    ns: srv.ns.name,
+    dev: srv.device.name,
+    why: "the DHCP server's device",
+  }));
+  points.splice(at < 0 ? points.length : at, 0, ...serverPoints);
   return {
     vm: vmAt,
-    ...(srv ? { server: { host: srv.host.name, ns: srv.ns.name, dev: srv.device.name } } : {}),
+    servers: servers.map((srv) => ({ host: srv.host.name, ns: srv.ns.name, dev: srv.device.name })),
     points,
     flows,
     notes,

@@ -7,6 +7,7 @@ import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld, type World } from '../dataplane/world.ts';
 import { type DhcpServer, findServers, findVms, type VmPort } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { vmServers } from './checks/vm-network.ts';
 import { provenDelivered, provenReaches } from './proof.ts';
 
 export type { DhcpServer, VmPort };
@@ -20,8 +21,9 @@ export interface DoctorContext {
   discover: Map<VmPort, TraceResult>;
   offer: Map<VmPort, TraceResult>;
   /**
-   * The server each VM's OFFER is traced from: the first its DISCOVER provably reaches, else the
-   * first of the case (a server the VM cannot reach says nothing of its way back).
+   * The server each VM's OFFER is traced from: of those its DISCOVER provably reaches, the first
+   * whose OFFER is proven back, else the first reached; none reached: the first that may be the
+   * VM's (vm-network.ts), else the first of the case.
    */
   offerServer?: Map<VmPort, DhcpServer>;
 }
@@ -51,30 +53,48 @@ export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
   const discover = new Map<VmPort, TraceResult>();
   const offer = new Map<VmPort, TraceResult>();
   const offerServer = new Map<VmPort, DhcpServer>();
-  for (const vm of vms) {
-    if (!traceable(world, vm.host.name, vm.port.name)) continue;
-    discover.set(
-      vm,
-      runTrace(s, world, {
-        from: `${vm.host.name}:${vm.port.name}`,
-        packet: discoverProbe(vm),
-        targets: serverTargets(servers),
-        dhcpServers: true,
-      }),
-    );
-    const d = discover.get(vm)!;
-    const srv =
-      servers.find((x) => provenReaches(world, d, { host: x.host.name, name: x.ns.name })) ?? servers[0];
-    if (srv) offerServer.set(vm, srv);
-    if (srv?.ovs && traceable(world, srv.host.name, srv.ovs.port.name))
-      offer.set(
+  for (const vm of vms)
+    if (traceable(world, vm.host.name, vm.port.name))
+      discover.set(
         vm,
         runTrace(s, world, {
+          from: `${vm.host.name}:${vm.port.name}`,
+          packet: discoverProbe(vm),
+          targets: serverTargets(servers),
+          dhcpServers: true,
+        }),
+      );
+  const ctx: DoctorContext = { snapshot: s, world, vms, servers, discover, offer, offerServer };
+  const offerOf = (vm: VmPort, srv: DhcpServer): TraceResult | undefined =>
+    srv.ovs && traceable(world, srv.host.name, srv.ovs.port.name)
+      ? runTrace(s, world, {
           from: `${srv.host.name}:${srv.ovs.port.name}`,
           packet: offerProbe(vm, srv),
           targets: vmTarget(vm),
-        }),
-      );
+        })
+      : undefined;
+  for (const [vm, d] of discover) {
+    // One server answering is enough for the VM (dhcp_agents_per_network > 1): of the servers its
+    // DISCOVER provably reaches, the first whose OFFER is proven back, else the first reached; the
+    // others' ways back are judged by offer-path, as lost redundancy when one works.
+    const reached = servers.filter((x) => provenReaches(world, d, { host: x.host.name, name: x.ns.name }));
+    let chosen: { srv: DhcpServer; t: TraceResult | undefined } | undefined;
+    for (const srv of reached) {
+      const t = offerOf(vm, srv);
+      chosen ??= { srv, t };
+      if (provenDelivered(world, t)) {
+        chosen = { srv, t };
+        break;
+      }
+    }
+    // None reached: a server that may be the VM's, not one the case places on another network.
+    if (!chosen) {
+      const srv = vmServers(ctx, vm).mine[0] ?? servers[0];
+      if (srv) chosen = { srv, t: offerOf(vm, srv) };
+    }
+    if (!chosen) continue;
+    offerServer.set(vm, chosen.srv);
+    if (chosen.t) offer.set(vm, chosen.t);
   }
-  return { snapshot: s, world, vms, servers, discover, offer, offerServer };
+  return ctx;
 }

@@ -288,7 +288,8 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
     return {
       case: s.source,
       verdict: 'healthy',
-      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}`).join(', ')} and the OFFER comes back`,
+      // Several servers (dhcp_agents_per_network > 1 share the namespace's name): each with its host.
+      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}${reached.length > 1 ? ` on ${x.host.name}` : ''}`).join(', ')} and the OFFER comes back`,
       findings,
       paths,
       collectNext: whatToCollect(ctx, findings, false),

@@ -6,6 +6,7 @@ import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { whereItStops } from './exchange-stop.ts';
 
 export const contradictions: Check = {
   id: 'contradiction',
@@ -81,35 +82,24 @@ export const contradictions: Check = {
                 from: { file: cap.file, line: 0 },
               });
       }
-      // dnsmasq never logging this MAC counts only beside a sign that the VM asked (its client's
-      // output, a capture of its DISCOVERs): a VM that has not asked since the log began is no contrary.
-      const mac = vm.mac?.toLowerCase();
-      if (seen.length > 0)
-        for (const h of ctx.snapshot.hosts) {
-          const log = h.dnsmasqLog;
-          if (log && mac && !log.events.some((e) => e.type === 'DHCPDISCOVER' && e.mac === mac))
-            seen.push({
-              text: `dnsmasq's log on ${h.name} (${log.events.length} DHCP lines) never shows a DISCOVER from ${mac}`,
-              from: { file: log.file, line: 0 },
-            });
-        }
       if (seen.length === 0) continue;
-      const srv = ctx.servers[0];
+      // Where it stops, as each DHCP server that may be the VM's saw it (its dnsmasq log, a capture
+      // at its device), never another network's; only beside a sign that the VM asked: a log
+      // without its DISCOVER says nothing of a VM that has not asked since the log began.
+      const stop = whereItStops(ctx, vm);
+      const hostsToCapture = [...new Set([vm.host.name, ...stop.servers.map((x) => x.host.name)])];
       out.push({
         code: 'contradicted',
         role: 'observation',
         severity: 'warning',
         subject: `${vm.host.name}:${vm.port.name}`,
-        message: `the flows deliver the DISCOVER to the DHCP server and the OFFER back to ${vm.port.name}, but what the hosts saw says the exchange fails`,
-        evidence: seen.map((x) => evid(x.text, x.from)),
+        message: `the flows deliver the DISCOVER to the DHCP server and the OFFER back to ${vm.port.name}, but what the hosts saw says the exchange fails; ${stop.text}`,
+        evidence: [...seen.map((x) => evid(x.text, x.from)), ...stop.evidence],
         fix: [
-          '# capture at both ends to see where the exchange stops (read-only):',
+          `# capture at ${vm.port.name} and at ${stop.servers.length > 1 ? `each of its DHCP servers (${stop.servers.length})` : 'its DHCP server'} to see where the exchange stops (read-only):`,
           vifpathLine(
             'capture live',
-            [
-              `${vm.host.name}=ssh://root@${vm.host.name}`,
-              ...(srv && srv.host !== vm.host ? [`${srv.host.name}=ssh://root@${srv.host.name}`] : []),
-            ],
+            hostsToCapture.map((h) => `${h}=ssh://root@${h}`),
             ['--vm', vm.port.name, '--path', '--seconds', '60', '-o', './capture'],
           ),
         ],

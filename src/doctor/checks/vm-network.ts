@@ -119,3 +119,50 @@ export function ownServerCommands(vm: VmPort): string[] {
     'openstack network agent list --agent-type dhcp --network <network_id>   # the hosts serving it: add one to the case',
   ];
 }
+
+/** The DHCP servers of the case as they bear on one VM: those that may serve it, and the others. */
+export interface VmServers {
+  /**
+   * The servers that may serve the VM: those of its network when the case ties it to one (plus
+   * any whose namespace names no network); else every server the case does not place elsewhere.
+   */
+  mine: DhcpServer[];
+  /** Servers the case places on another network than the VM's, with why (in words, and the evidence). */
+  others: { srv: DhcpServer; why: string; evidence: EvidenceItem[] }[];
+  /** The VM's network as the case decides it; `network.net` undefined: which of `mine` serve it is unknown. */
+  network: VmNetwork;
+}
+
+/**
+ * Which DHCP servers of the case are the VM's (Neutron's dhcp_agents_per_network puts one
+ * qdhcp-<net-id> namespace of a network on each of several nodes; a node serves many networks).
+ */
+export function vmServers(ctx: DoctorContext, vm: VmPort): VmServers {
+  const network = vmNetwork(ctx, vm);
+  const mine: DhcpServer[] = [];
+  const others: VmServers['others'] = [];
+  for (const srv of ctx.servers) {
+    const net = serverNetId(srv);
+    if (net !== undefined && network.net !== undefined && net !== network.net) {
+      const why = `it serves network ${net}, ${vm.port.name} is on ${network.net}`;
+      others.push({
+        srv,
+        why: `${why}${network.evidence[0] ? ` (${network.evidence[0].text})` : ''}`,
+        evidence: [evid(`${srv.ns.name} on ${srv.host.name}: ${why}:`), ...network.evidence],
+      });
+    } else if (net !== undefined && network.not.has(net)) {
+      const placed = serverNetwork(vm, srv).evidence;
+      others.push({
+        srv,
+        why: `the case places it on another network than ${vm.port.name}'s${placed[0] ? ` (${placed[0].text})` : ''}`,
+        evidence: placed,
+      });
+    } else mine.push(srv);
+  }
+  return { mine, others, network };
+}
+
+/** `qdhcp-… on host` for each server, in words. */
+export function serverNames(servers: readonly DhcpServer[]): string {
+  return servers.map((s) => `${s.ns.name} on ${s.host.name}`).join(', ');
+}
