@@ -2,6 +2,7 @@
 // --summary: the same tree, pruned differently. Names from input are escaped for the terminal.
 import { formatPacket } from '../dataplane/packet.ts';
 import {
+  type Drop,
   endpointText,
   isNotFollowed,
   ruleText,
@@ -19,7 +20,23 @@ function counters(n: {
   return `${s.n_packets !== undefined ? `n_packets=${s.n_packets}, ` : ''}${esc(n.flow.from.file)}:${n.flow.from.line}`;
 }
 
-function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: boolean): void {
+/** What the printers say of a dead branch that is not where the packet is lost (tree.ts DropBranch). */
+function copyNote(t: TraceResult, d: Drop): string {
+  if (d.branch === 'copy')
+    return `a flooded copy: no way leads from there to ${targetText(t.target)}; it does not decide the verdict`;
+  return t.verdict === 'dropped'
+    ? 'one of the copies that die: the case locates no target, so which of them would have reached it is not known'
+    : 'a flooded copy: the case locates no target to tell whether it matters; it does not decide the verdict';
+}
+
+function lines(
+  n: TraceNode,
+  depth: number,
+  c: Colors,
+  out: string[],
+  summary: boolean,
+  copies: ReadonlyMap<TraceNode, string>,
+): void {
   const pad = '  '.repeat(depth);
   let next = depth + 1;
   switch (n.kind) {
@@ -86,33 +103,58 @@ function lines(n: TraceNode, depth: number, c: Colors, out: string[], summary: b
         return;
       }
       out.push(
-        `${pad}${c.red(`x ${n.reason.code === 'drop-flow' || n.reason.code === 'table-miss' ? 'drop' : esc(n.reason.text)}`)}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
+        `${pad}${c.red(`x ${n.reason.code === 'drop-flow' || n.reason.code === 'table-miss' ? 'drop' : esc(n.reason.text)}`)}${copies.has(n) ? c.dim(`  (${esc(copies.get(n)!)})`) : ''}${n.uncertain ? c.yellow(`  (not proven: ${esc(n.uncertain.text)})`) : ''}`,
       );
       return;
     case 'unsupported':
       out.push(`${pad}${c.yellow(`? ${esc(n.text)}`)}`);
       return;
   }
-  for (const ch of n.children) lines(ch, next, c, out, summary);
+  for (const ch of n.children) lines(ch, next, c, out, summary, copies);
 }
+
+/** Undecided branches and copies listed under the verdict before "… and N more". */
+const MAX_LISTED = 6;
 
 export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } = {}): string {
   const out: string[] = [
     `Trace of ${esc(formatPacket(t.start.packet, t.start.port))}`,
     `from ${esc(t.start.host)}:${esc(t.start.port)} (bridge ${esc(t.start.bridge)}); target: ${esc(targetText(t.target))}`,
   ];
-  lines(t.tree, 0, c, out, o.summary ?? false);
+  // Dead branches that are not where the packet is lost, with what to say of each.
+  const copies = new Map<TraceNode, string>();
+  for (const d of t.drops)
+    if (d !== t.drop && d.branch !== 'toward' && !isNotFollowed(d.reason)) copies.set(d.node, copyNote(t, d));
+  lines(t.tree, 0, c, out, o.summary ?? false, copies);
   out.push('');
   const v = t.verdict.toUpperCase();
   out.push(
     `Verdict: ${t.verdict === 'delivered' ? c.green(v) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}`,
   );
   for (const e of t.reached) out.push(`  reaches ${esc(endpointText(e))}`);
-  if (t.drop)
+  const where = (d: Drop): string =>
+    `${esc(d.host)} ${esc(d.bridge)}${d.table !== null ? ` table ${d.table}` : ''}: ${esc(d.flow ?? d.reason.text)}${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`;
+  if (t.drop) out.push(`  dropped on ${where(t.drop)}`);
+  if (t.stop)
     out.push(
-      `  dropped on ${esc(t.drop.host)} ${esc(t.drop.bridge)}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}: ${esc(t.drop.flow ?? t.drop.reason.text)}${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}`,
+      `  ${c.red('stops:')} ${esc(t.stop.text)}${t.stop.uncertain ? c.yellow(`  (not proven: ${esc(t.stop.uncertain.text)})`) : ''}`,
     );
-  for (const u of t.uncertain) out.push(`  ${c.yellow('not proven:')} ${esc(u.text)}`);
+  const collect = (r: string | undefined): string => (r ? c.dim(`  [collect: ${esc(r)}]`) : '');
+  // An incomplete verdict names the branches it rests on, each with what would decide it.
+  if (t.verdict === 'incomplete') {
+    for (const u of t.undecided.slice(0, MAX_LISTED))
+      out.push(
+        `  ${c.yellow(u.kind === 'leaves' ? 'undecided:' : 'not proven:')} ${esc(u.text)}${collect(u.remedy)}`,
+      );
+    if (t.undecided.length > MAX_LISTED)
+      out.push(`  … and ${t.undecided.length - MAX_LISTED} more undecided branches (--json: undecided)`);
+  } else
+    for (const u of t.uncertain) out.push(`  ${c.yellow('not proven:')} ${esc(u.text)}${collect(u.remedy)}`);
+  // The copies that die, when the packet is not delivered: said as copies, never as where it stops.
+  const dead = t.verdict === 'delivered' ? [] : t.drops.filter((d) => copies.has(d.node));
+  for (const d of dead.slice(0, MAX_LISTED))
+    out.push(`  ${c.dim(`copy dies on ${where(d)} (${esc(copyNote(t, d))})`)}`);
+  if (dead.length > MAX_LISTED) out.push(`  ${c.dim(`… and ${dead.length - MAX_LISTED} more copies die`)}`);
   if (t.assumptions.length) {
     out.push('Assumptions (what the case did not say, and what would settle it):');
     for (const a of t.assumptions)

@@ -18,6 +18,7 @@ import {
   MAX_DEPTH,
   MAX_RESUBMITS,
   notFollowed,
+  notModelledRemedy,
   portNumber,
   runTable,
   unsupported,
@@ -55,6 +56,7 @@ function notModelled(fr: Frame, what: string): void {
   ignoredAction(fr.e, {
     code: 'unsupported-action',
     text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} is not modelled (${at(fr)})`,
+    remedy: notModelledRemedy(fr.rb),
     at: actionAt(fr, what),
   });
 }
@@ -136,6 +138,7 @@ export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
     fr.e.ignored ??= {
       code: 'controller',
       text: `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} (${at(fr)}) sends the packet to the controller, whose reaction the case does not show`,
+      remedy: notModelledRemedy(fr.rb),
       at: actionAt(fr, 'it sends the packet to the controller, whose reaction the case does not show'),
     };
     return undefined;
@@ -355,6 +358,7 @@ function unmodelled(fr: Frame, why: string): undefined {
   ignoredAction(fr.e, {
     code: 'unsupported-action',
     text: `${fr.rb.host}:${fr.rb.name}: action ${fr.node.text} is not modelled (${why}; ${at(fr)})`,
+    remedy: notModelledRemedy(fr.rb),
     at: actionAt(fr, why),
   });
   return undefined;

@@ -101,18 +101,24 @@ const DISCOVER = { from: `compute:${VM}`, packet: 'dhcp-discover', mac: 'fa:16:3
 const plain = colors(false);
 
 describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that branch', () => {
+  // br-mgmt's isolation drop (compute's and the controller's) is of a copy NORMAL flooded there:
+  // no way leads from br-mgmt to the DHCP server, so it is never where the DISCOVER stops. Was:
+  // the dropped rows said 'dropped on controller br-mgmt: priority=2,in_port=1 actions=drop'.
+  const STOP =
+    'the branch toward controller:qdhcp-vlan ends on controller br-int (entered by int-br-provider), whose way to it is tap52b1b85b-8e: NORMAL switched the frame in VLAN 2; tap52b1b85b-8e has tag 1';
   const rows: {
     name: string;
     shape?: Shape;
     to?: string[];
     verdict: 'delivered' | 'dropped' | 'incomplete';
-    drop: 'none' | 'isolation';
+    /** Where the branch toward the server ends, when it does. */
+    stop: string | null;
     serverUnproven: boolean;
   }[] = [
     {
       name: "reaches the flat network's DHCP port, its namespace not in the case: incomplete, no drop",
       verdict: 'incomplete',
-      drop: 'none',
+      stop: STOP,
       serverUnproven: true,
     },
     {
@@ -124,14 +130,14 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
         ],
       },
       verdict: 'delivered',
-      drop: 'none',
+      stop: null,
       serverUnproven: false,
     },
     {
-      name: 'no DHCP port in VLAN 2 at all: dropped (the DISCOVER reaches no server), the isolation drop shown',
+      name: 'no DHCP port in VLAN 2 at all: dropped (the DISCOVER reaches no server), where the branch toward it stops, the isolation drops named as copies',
       shape: { dhcpPorts: [{ name: VLAN_DHCP, ofport: 4, tag: 1, type: 'internal' }] },
       verdict: 'dropped',
-      drop: 'isolation',
+      stop: STOP,
       serverUnproven: false,
     },
     {
@@ -143,14 +149,14 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
         ],
       },
       verdict: 'dropped',
-      drop: 'isolation',
+      stop: STOP,
       serverUnproven: false,
     },
     {
       name: '--to names one namespace: "did it get there" asks about that one only',
       to: ['controller:qdhcp-vlan'],
       verdict: 'dropped',
-      drop: 'isolation',
+      stop: STOP,
       serverUnproven: false,
     },
   ];
@@ -159,25 +165,34 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       const s = ovsVlanCase(r.shape);
       const t = traceCommand(s, { ...DISCOVER, ...(r.to ? { to: r.to } : {}) });
       expect(t.verdict).toBe(r.verdict);
-      if (r.drop === 'none') expect(t.drop).toBeNull();
-      else
-        expect(t.drop).toMatchObject({
-          bridge: 'br-mgmt',
-          flow: 'priority=2,in_port=1 actions=drop',
-          reason: { code: 'drop-flow' },
-        });
+      // No dead branch is where the DISCOVER is lost: both br-mgmt drops are copies.
+      expect(t.drop).toBeNull();
+      expect(t.drops.map((d) => [d.host, d.bridge, d.flow, d.branch])).toEqual([
+        ['compute', 'br-mgmt', 'priority=2,in_port=1 actions=drop', 'copy'],
+        ['controller', 'br-mgmt', 'priority=2,in_port=1 actions=drop', 'copy'],
+      ]);
+      expect(t.stop?.text ?? null).toBe(r.stop);
       const unproven = t.uncertain.filter((u) => u.code === 'server-unproven');
       if (r.serverUnproven) {
         expect(unproven).toHaveLength(1);
         expect(unproven[0]!.text).toContain(`controller:${FLAT_DHCP}`);
       } else expect(unproven).toEqual([]);
       // Every printer says the same: JSON, text, summary.
-      const j = traceJson(t) as { verdict: string; drop: unknown };
+      const j = traceJson(t) as { verdict: string; drop: unknown; stop: { text: string } | null };
       expect(j.verdict).toBe(r.verdict);
-      expect(j.drop === null).toBe(r.drop === 'none');
+      expect(j.drop).toBeNull();
+      expect(j.stop?.text ?? null).toBe(r.stop);
       for (const text of [formatTrace(t, plain), formatTrace(t, plain, { summary: true })]) {
         expect(text).toContain(`Verdict: ${r.verdict.toUpperCase()}`);
-        expect(text.includes('dropped on ')).toBe(r.drop !== 'none');
+        expect(text).not.toContain('dropped on ');
+        expect(text).toMatch(
+          /x drop {2}\(a flooded copy: no way leads from there to controller:qdhcp-vlan[^)]*; it does not decide the verdict\)/,
+        );
+        if (r.stop) expect(text).toContain(`stops: ${r.stop}`);
+        // Under the verdict the copies are named as copies (not when the DISCOVER is delivered).
+        expect(
+          text.includes('copy dies on controller br-mgmt table 0: priority=2,in_port=1 actions=drop'),
+        ).toBe(r.verdict !== 'delivered');
       }
     });
 

@@ -80,6 +80,7 @@ describe('the seed DISCOVER through an excerpt: not proven dropped; the same lin
     expect(t.uncertain).toContainEqual({
       code: 'excerpt',
       text: 'dom0: dom0/ovs-vsctl_show is an excerpt (lines left out at line 12): the patch peer phy-xapi9 may be in what it leaves out',
+      remedy: 'ovs-vsctl show   # on dom0: the whole output',
     });
     expect(t.assumptions).toContainEqual(
       expect.objectContaining({ code: 'excerpt', remedy: 'ovs-vsctl show   # on dom0: the whole output' }),

@@ -231,6 +231,7 @@ export function vlanAssumed(rb: Pick<RtBridge, 'host' | 'name'>, port: string): 
   return {
     code: 'vlan-assumed',
     text: `${rb.host}:${rb.name}: the tag of port ${port} is not in the case; NORMAL switched it as a port without tag (trunk of every VLAN), and the frame's VLAN (so where it goes) rests on that: \`ovs-vsctl --columns=name,tag list Port ${shellWord(port)}\` on ${rb.host} gives it`,
+    remedy: `ovs-vsctl --columns=name,tag list Port ${shellWord(port)}   # on ${rb.host}`,
   };
 }
 

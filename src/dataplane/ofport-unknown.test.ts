@@ -110,6 +110,7 @@ describe('vifpath trace --from a port: exit codes and what it says', () => {
       {
         code: 'ofport-unknown',
         text: 'compute:tap648437e1-0d is a port of br-int but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced',
+        remedy: 'ovs-ofctl show br-int   # on compute: the OpenFlow port numbers',
       },
     ]);
     expect(t.assumptions).toContainEqual({

@@ -84,8 +84,8 @@ export function ofportAssumption(host: string, bridge: string, ports: readonly s
   };
 }
 
-export function ofportUncertainty(text: string): Uncertainty {
-  return { code: 'ofport-unknown', text };
+export function ofportUncertainty(text: string, remedy?: string): Uncertainty {
+  return { code: 'ofport-unknown', text, ...(remedy ? { remedy } : {}) };
 }
 
 /** The interface's own error (a device OVS could not open), for messages. */

@@ -3,7 +3,7 @@
 // counters and the file:line beside them. The CLI's --json and the web page print this.
 import type { FlowEntry } from '../model/snapshot.ts';
 import { formatPacket } from './packet.ts';
-import { type Drop, ruleText, type TraceNode, type TraceResult } from './tree.ts';
+import { type Drop, ruleText, type Stop, type TraceNode, type TraceResult, type Undecided } from './tree.ts';
 
 function flowJson(e: FlowEntry): object {
   return {
@@ -23,12 +23,28 @@ function dropJson(d: Drop): object {
     flow: d.flow,
     n_packets: d.n_packets ?? null,
     reason: d.reason,
+    branch: d.branch,
     ...(d.entry ? { file: d.entry.from.file, line: d.entry.from.line } : {}),
     ...(d.uncertain ? { uncertain: d.uncertain } : {}),
   };
 }
 
-export function nodeJson(n: TraceNode, inPort?: string): object {
+function stopJson(s: Stop): object {
+  const { node: _node, ...rest } = s;
+  return rest;
+}
+
+function undecidedJson(u: Undecided): object {
+  const { node: _node, ...rest } = u;
+  return rest;
+}
+
+/** A tree node as JSON; `branches`: what each dead branch is to the verdict (TraceResult.drops). */
+export function nodeJson(
+  n: TraceNode,
+  inPort?: string,
+  branches?: ReadonlyMap<TraceNode, Drop['branch']>,
+): object {
   switch (n.kind) {
     case 'bridge':
       return {
@@ -38,7 +54,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
         inPort: n.inPort,
         packet: formatPacket(n.packet, n.inPort),
         ...(n.inferred ? { inferred: n.inferred } : {}),
-        children: n.children.map((c) => nodeJson(c, n.inPort)),
+        children: n.children.map((c) => nodeJson(c, n.inPort, branches)),
       };
     case 'table':
       return {
@@ -52,7 +68,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
         ...(n.conjId !== undefined ? { conjId: n.conjId } : {}),
         before: formatPacket(n.before, inPort),
         ...(n.after ? { after: formatPacket(n.after, inPort) } : {}),
-        children: n.children.map((c) => nodeJson(c, inPort)),
+        children: n.children.map((c) => nodeJson(c, inPort, branches)),
       };
     case 'action':
       return {
@@ -60,7 +76,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
         type: n.action.type,
         text: n.text,
         ...(n.note ? { note: n.note } : {}),
-        children: n.children.map((c) => nodeJson(c, inPort)),
+        children: n.children.map((c) => nodeJson(c, inPort, branches)),
       };
     case 'normal':
       return {
@@ -71,7 +87,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
         decision: n.decision,
         text: n.text,
         ...(n.fdb ? { fdb: n.fdb } : {}),
-        children: n.children.map((c) => nodeJson(c, inPort)),
+        children: n.children.map((c) => nodeJson(c, inPort, branches)),
       };
     case 'patch':
     case 'wire':
@@ -87,6 +103,7 @@ export function nodeJson(n: TraceNode, inPort?: string): object {
         table: n.table,
         reason: n.reason,
         flow: n.flow ? flowJson(n.flow) : null,
+        ...(branches?.has(n) ? { branch: branches.get(n) } : {}),
         ...(n.uncertain ? { uncertain: n.uncertain } : {}),
       };
     case 'unsupported':
@@ -104,8 +121,10 @@ export function traceJson(t: TraceResult): object {
     reached: t.reached,
     drop: t.drop ? dropJson(t.drop) : null,
     drops: t.drops.map(dropJson),
+    stop: t.stop ? stopJson(t.stop) : null,
+    undecided: t.undecided.map(undecidedJson),
     uncertain: t.uncertain,
-    tree: nodeJson(t.tree),
+    tree: nodeJson(t.tree, undefined, new Map(t.drops.map((d) => [d.node, d.branch]))),
     assumptions: t.assumptions,
     unsupported: t.unsupported,
   };

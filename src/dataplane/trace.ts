@@ -18,16 +18,19 @@ import {
   isUnnumbered,
   noOpenFlowPort,
   ofportAssumption,
+  ofportRemedy,
   ofportUncertainty,
   portList,
   unnumbered,
 } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
+import { towardTargets } from './toward.ts';
 import {
   type Assumption,
   type DropReason,
   type Endpoint,
   judge,
+  namespaceOfRemedy,
   setRuleFormatter,
   type TargetSpec,
   type TraceNode,
@@ -95,6 +98,11 @@ export function ignoredAction(e: Engine, u: Uncertainty): void {
   e.ignored ??= u;
 }
 
+/** What shows what OVS itself does where the model does not follow the packet. */
+export function notModelledRemedy(rb: Pick<RtBridge, 'host' | 'name'>): string {
+  return `ovs-appctl ofproto/trace ${shellWord(rb.name)} <the packet>   # on ${rb.host}: what OVS does there`;
+}
+
 /** Append a drop leaf. */
 export function drop(
   e: Engine,
@@ -136,10 +144,7 @@ function output(
   });
 }
 
-/** The command that names the namespace holding `port` (a DHCP agent's tap<id>) on `host`. */
-export function namespaceOfRemedy(host: string, port: string): string {
-  return `ip -all netns exec ip -d address show dev ${shellWord(port)}   # on ${host}: the namespace that holds it; collect that namespace`;
-}
+export { namespaceOfRemedy };
 
 export interface TraceOptions {
   /** Where the packet should arrive; null asks ofproto/trace's question (any output). */
@@ -178,8 +183,12 @@ export function trace(
   } else bridge = enterUnnumbered(e, root, host, portName, packet);
   const tree = root[0]!;
   const target = o.target ?? null;
+  // Where a way leads to the target: a flooded copy dying off every such way decides nothing.
+  const toward = target?.length
+    ? towardTargets(w, target, (rb, rp, h, dev, wired) => resolved(w, rb, rp, h, dev, wired).endpoint)
+    : undefined;
   return {
-    ...judge(tree, target, { dhcpServers: o.dhcpServers ?? false }),
+    ...judge(tree, target, { dhcpServers: o.dhcpServers ?? false, ...(toward ? { toward } : {}) }),
     target,
     start: { host, bridge, port: portName, packet: clonePacket(packet) },
     tree,
@@ -249,7 +258,7 @@ export function notFollowed(
 ): void {
   assume(e, ofportAssumption(rb.host, rb.name, ports));
   const saved = e.uncertain;
-  e.uncertain ??= ofportUncertainty(why);
+  e.uncertain ??= ofportUncertainty(why, ofportRemedy(rb.host, rb.name));
   drop(e, out, rb, null, { code: 'ofport-unknown', text });
   e.uncertain = saved;
 }
@@ -269,7 +278,7 @@ export function notShown(
 ): void {
   assume(e, { code: code === 'patch-peer-unplaced' ? code : 'bridge-inferred', ...gap });
   const saved = e.uncertain;
-  e.uncertain ??= { code, text: gap.text };
+  e.uncertain ??= { code, text: gap.text, remedy: gap.remedy };
   drop(e, out, rb, null, { code, text, gap });
   e.uncertain = saved;
 }
@@ -294,7 +303,11 @@ export function excerptDrop(
     remedy: `${x.collect}   # on ${rb.host}: the whole output`,
   });
   const saved = e.uncertain;
-  e.uncertain ??= { code: 'excerpt', text: `${rb.host}: ${why}` };
+  e.uncertain ??= {
+    code: 'excerpt',
+    text: `${rb.host}: ${why}`,
+    remedy: `${x.collect}   # on ${rb.host}: the whole output`,
+  };
   drop(e, out, rb, null, reason);
   e.uncertain = saved;
 }
@@ -352,7 +365,16 @@ export function enterBridge(
   const savedIgnored = e.ignored;
   e.exited = false;
   e.ignored = undefined;
-  if (rb.incomplete && !e.uncertain) e.uncertain = { code: 'dump-incomplete', text: rb.incomplete };
+  if (rb.incomplete && !e.uncertain) {
+    const cut = e.w.hosts.get(rb.host) && findExcerpt(e.w.hosts.get(rb.host)!, 'flows', rb.name);
+    e.uncertain = {
+      code: 'dump-incomplete',
+      text: rb.incomplete,
+      remedy: cut
+        ? cut.collect
+        : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}: the whole dump`,
+    };
+  }
   try {
     if (!rb.tables) {
       assume(e, {
@@ -449,6 +471,7 @@ export function runTable(
     e.uncertain = {
       code: 'unsupported-match',
       text: `${rb.host}:${rb.name} table ${table}: a flow with a match the simulator does not evaluate (priority ${unsure}) could have matched`,
+      remedy: notModelledRemedy(rb),
     };
   // A table that learn() writes to, with nothing learned in the dump: a learned flow that would
   // outrank what matched (or the miss) is unknown, so the lookup is an assumption.
@@ -680,18 +703,31 @@ function deliver(
   dev: string,
   wired: boolean,
 ): void {
-  const key = `${host}\u0000${dev}\u0000${wired}`;
-  let d = e.w.endpoints.get(key);
-  if (!d) {
-    d = endpointOf(e.w, rb, port, host, dev, wired);
-    e.w.endpoints.set(key, d);
-  }
+  const d = resolved(e.w, rb, port, host, dev, wired);
   assume(e, d.assumption);
   if (d.down) {
     drop(e, out, rb, null, { code: 'port-down', text: `${d.down} is DOWN: the frame is not received` });
     return;
   }
   output(e, out, rb, port.name, vlan, d.endpoint);
+}
+
+/** Where device `dev` of `host` leads, worked out once per world. */
+function resolved(
+  w: World,
+  rb: RtBridge,
+  port: RtPort,
+  host: string,
+  dev: string,
+  wired: boolean,
+): ResolvedEndpoint {
+  const key = `${host}\u0000${dev}\u0000${wired}`;
+  let d = w.endpoints.get(key);
+  if (!d) {
+    d = endpointOf(w, rb, port, host, dev, wired);
+    w.endpoints.set(key, d);
+  }
+  return d;
 }
 
 export interface ResolvedEndpoint {

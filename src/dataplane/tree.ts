@@ -4,7 +4,9 @@
 import type { PortRole } from '../model/roles.ts';
 import type { FlowEntry } from '../model/snapshot.ts';
 import type { Action } from '../openflow/types.ts';
+import { shellWord } from '../runner/runner.ts';
 import type { Packet } from './packet.ts';
+import type { Toward, Way } from './toward.ts';
 
 /** What a trace assumed because the case did not say, and the command that would settle it. */
 export interface Assumption {
@@ -193,6 +195,8 @@ export interface Uncertainty {
      */
     | 'vlan-assumed';
   text: string;
+  /** The command (or what to add to the case) that would decide the branch, when the walk knows it. */
+  remedy?: string;
   /** An action the walk did not follow (unsupported-action, controller): the flow that holds it. */
   at?: ActionAt;
 }
@@ -317,6 +321,18 @@ export interface Output {
   endpoint: Endpoint;
 }
 
+/**
+ * What a dead branch is to a verdict with a target (judge). A flood (NORMAL, a flow's several
+ * outputs, a shared segment of links.txt) sends copies every way; most die harmlessly:
+ * - 'toward': a way leads on from where it died to a target the case locates (toward.ts): the
+ *   branch that would have reached it. Without a target (ofproto/trace's question) every dead
+ *   branch is 'toward': any output counts.
+ * - 'copy': no way leads from there to any target: a flooded copy; its drop decides nothing.
+ * - 'unplaced': no target is located in the case (no DHCP server in it), so whether this copy is
+ *   the one that would have reached it is not known.
+ */
+export type DropBranch = 'toward' | 'copy' | 'unplaced';
+
 export interface Drop {
   host: string;
   bridge: string;
@@ -328,8 +344,48 @@ export interface Drop {
   flow: string | null;
   n_packets?: number;
   uncertain?: Uncertainty;
+  /** What this dead branch is to the verdict. */
+  branch: DropBranch;
   /** The drop node in the tree. */
   node: DropNode;
+}
+
+/**
+ * A branch an 'incomplete' verdict rests on: where it leaves what the case proves, why, and what
+ * would decide it. One per distinct reason (a flood past one unproven step has many leaves).
+ */
+export interface Undecided {
+  /** 'leaves': the branch goes where the case holds nothing (an uncollected host, a port with
+   *  nothing known behind it, a tunnel to an address no host of the case owns); 'not-proven': a
+   *  step on it rests on what the case does not show (its Uncertainty); 'server': it reaches a
+   *  DHCP agent's port in no namespace of the case. */
+  kind: 'leaves' | 'not-proven' | 'server';
+  host: string;
+  bridge: string;
+  text: string;
+  remedy?: string;
+  /** The first leaf that rests on it. */
+  node: OutputNode | DropNode;
+}
+
+/**
+ * Where the branch toward the target ends when no drop ends it: the last bridge on it from which
+ * a way still leads to the target, and the port of that way no copy left by (NORMAL switched the
+ * frame in another VLAN, the flows output elsewhere).
+ */
+export interface Stop {
+  host: string;
+  bridge: string;
+  inPort: string;
+  /** The port of the way to the target (toward.ts), and its tag when the case gives one. */
+  way: string;
+  wayTag?: number;
+  /** The VLAN NORMAL switched the frame in there, when NORMAL ran. */
+  vlan?: number;
+  text: string;
+  /** Why the way the branch took up to there is not proven, when a step above rests on what the case does not show. */
+  uncertain?: Uncertainty;
+  node: Extract<TraceNode, { kind: 'bridge' }>;
 }
 
 export type Verdict = 'delivered' | 'dropped' | 'incomplete';
@@ -342,9 +398,17 @@ export interface TraceResult {
   tree: TraceNode;
   outputs: Output[];
   reached: Endpoint[];
-  /** The dead branch that matters (closest to the target); null when delivered. */
+  /**
+   * The dead branch that matters: on the way to the target (closest to it), never a flooded copy
+   * that dies where no way leads to the target; null when delivered, or when no dead branch is
+   * known to matter (see `stop`, `undecided`, and each drop's `branch`).
+   */
   drop: Drop | null;
   drops: Drop[];
+  /** Where the branch toward the target ends when no drop ends it (a dead verdict's stopping point). */
+  stop: Stop | null;
+  /** What an 'incomplete' verdict rests on, with what would decide it; [] otherwise. */
+  undecided: Undecided[];
   /** Branches whose end the evidence does not prove (unsupported action, cut dump, uncollected host). */
   uncertain: Uncertainty[];
   assumptions: Assumption[];
@@ -429,8 +493,9 @@ function leavesEvidence(o: Output): boolean {
   return e.kind === 'uncollected' || e.kind === 'beyond-tunnel';
 }
 
-export function dropOf(d: DropNode): Drop {
+export function dropOf(d: DropNode, branch: DropBranch = 'toward'): Drop {
   return {
+    branch,
     host: d.host,
     bridge: d.bridge,
     table: d.table,
@@ -485,12 +550,21 @@ export function ruleText(e: FlowEntry): string {
  * reached this packet's server, so the packet is not proven lost, whatever other branches (a
  * flooded copy dropped by Neutron's `in_port=phy-br-X actions=drop` on another physical network)
  * hit: incomplete, that port named in `uncertain`, and no dead branch is the drop that matters.
+ *
+ * `toward` (toward.ts): whether a way leads from where a copy died to a target. A flood's copies
+ * die harmlessly on bridges that lead nowhere near the target; only a dead branch on the way to
+ * it is the drop that matters ('toward'); the others are 'copy' (or 'unplaced' when the case
+ * locates no target), said as such by every printer and never the packet's stopping point.
+ * Without `toward` (a caller with no world) every dead branch is taken as on the way.
  */
 export function judge(
   tree: TraceNode,
   target: TargetSpec[] | null,
-  o: { dhcpServers?: boolean } = {},
-): Pick<TraceResult, 'verdict' | 'outputs' | 'reached' | 'drop' | 'drops' | 'uncertain'> {
+  o: { dhcpServers?: boolean; toward?: Toward } = {},
+): Pick<
+  TraceResult,
+  'verdict' | 'outputs' | 'reached' | 'drop' | 'drops' | 'uncertain' | 'stop' | 'undecided'
+> {
   const outs: OutputNode[] = nodesOf(tree, 'output');
   const dropNodes = nodesOf(tree, 'drop');
   const outputs: Output[] = outs.map((o) => ({
@@ -509,7 +583,6 @@ export function judge(
       reached.push(o.endpoint);
     }
   }
-  const drops = dropNodes.map(dropOf);
   const uncertain: Uncertainty[] = [];
   for (const n of [...outs, ...dropNodes])
     if (n.uncertain && !uncertain.some((u) => u.text === n.uncertain!.text)) uncertain.push(n.uncertain);
@@ -517,10 +590,10 @@ export function judge(
   let verdict: Verdict;
   // DHCP agent ports reached that may be the server (dhcpServers only), each named once.
   const maybeServer = new Map<string, OutputNode>();
+  const hits = (x: OutputNode): boolean => target?.some((t) => endpointIs(x, t)) ?? false;
   if (!target) {
     verdict = proven.length > 0 ? 'delivered' : uncertain.length > 0 ? 'incomplete' : 'dropped';
   } else {
-    const hits = (x: OutputNode): boolean => target.some((t) => endpointIs(x, t));
     if (o.dhcpServers)
       for (const x of outs) {
         const port = dhcpAgentPort(x);
@@ -537,24 +610,193 @@ export function judge(
       verdict = 'incomplete';
     else verdict = 'dropped';
   }
+  const serverUnproven = new Map<OutputNode, Uncertainty>();
   if (verdict !== 'delivered')
     for (const x of maybeServer.values()) {
       const port = dhcpAgentPort(x)!;
-      uncertain.push({
+      const u: Uncertainty = {
         code: 'server-unproven',
         text: `${x.host}:${port} (${x.bridge}), an OVS internal port named tap<id> (the DHCP agent's device) in no namespace of the case, is reached: whether it is a DHCP server for this packet is not proven`,
-      });
+        remedy: namespaceOfRemedy(x.host, port),
+      };
+      uncertain.push(u);
+      serverUnproven.set(x, u);
     }
+  // Topology tells copies apart only when it joins where the packet enters to a target: where the
+  // case's own ways are cut (a patch peer missing, a port without its number), a dead branch may
+  // be the one that mattered, and each is taken as on the way.
+  const joined =
+    o.toward !== undefined &&
+    tree.kind === 'bridge' &&
+    o.toward(tree.host, tree.bridge, tree.inPort) !== undefined;
+  // Each dead branch, with the bridge it died in (entered by which port): on the way to a target or a copy.
+  const inBridge = joined && target?.length ? bridgesOf(tree) : undefined;
+  const branchOf = (d: DropNode): DropBranch => {
+    if (!target) return 'toward';
+    if (target.length === 0) return 'unplaced';
+    if (!o.toward || !inBridge) return 'toward';
+    // Asked of the bridge the copy was in (a tunnel's far end dropping it on arrival is below
+    // the sending bridge): whether a way led on from there to a target.
+    const br = inBridge.get(d);
+    return br && o.toward(br.host, br.bridge, br.inPort) ? 'toward' : 'copy';
+  };
+  const drops = dropNodes.map((d) => dropOf(d, branchOf(d)));
   const targetHosts = new Set(target?.map((t) => t.host) ?? []);
   const score = (d: Drop, i: number): number =>
     (targetHosts.has(d.host) ? 1000 : 0) + (d.entry ? 100 : d.table !== null ? 50 : 0) + i / 1000;
   // A branch not followed (a port number, a bridge the case lacks) is no dead branch: never the drop that matters.
   const dead = drops.filter((d) => !isNotFollowed(d.reason));
+  // The dead branches that may be where the packet is lost: on the way to a target; with no
+  // target located, the only one when every branch is dead (one copy dying among several is
+  // not known to be the one that matters).
+  const candidates = dead.filter(
+    (d) => d.branch === 'toward' || (d.branch === 'unplaced' && verdict === 'dropped' && dead.length === 1),
+  );
   let drop: Drop | null = null;
   // A copy reaches a port that may be the server: no dead branch is where the packet is lost.
-  if (verdict !== 'delivered' && maybeServer.size === 0 && dead.length)
-    drop = dead.reduce((a, b, i) => (score(b, i) > score(a, dead.indexOf(a)) ? b : a));
-  return { verdict, outputs, reached, drop, drops, uncertain };
+  if (verdict !== 'delivered' && maybeServer.size === 0 && candidates.length)
+    drop = candidates.reduce((a, b) => (score(b, dead.indexOf(b)) > score(a, dead.indexOf(a)) ? b : a));
+  const stop =
+    verdict !== 'delivered' && !drop && joined && target?.length ? stopOf(tree, target, o.toward!) : null;
+  const undecided = verdict === 'incomplete' ? undecidedOf(tree, target, hits, serverUnproven) : [];
+  return { verdict, outputs, reached, drop, drops, uncertain, stop, undecided };
+}
+
+/** The bridge node each node sits in (the packet as it entered that bridge, and by which port). */
+function bridgesOf(tree: TraceNode): Map<TraceNode, Extract<TraceNode, { kind: 'bridge' }>> {
+  const out = new Map<TraceNode, Extract<TraceNode, { kind: 'bridge' }>>();
+  // Without recursion: big floods make big trees.
+  const stack: { n: TraceNode; br?: Extract<TraceNode, { kind: 'bridge' }> }[] = [{ n: tree }];
+  while (stack.length) {
+    const { n, br: above } = stack.pop()!;
+    const br = n.kind === 'bridge' ? n : above;
+    if (br) out.set(n, br);
+    if ('children' in n) for (const c of n.children) stack.push({ n: c, ...(br ? { br } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The last bridge, deepest in the tree, from which a way still leads to a target, when no drop
+ * ends the branch there: the packet got that far toward the target and no copy took the way on.
+ */
+function stopOf(tree: TraceNode, target: TargetSpec[], toward: Toward): Stop | null {
+  let best: { n: Extract<TraceNode, { kind: 'bridge' }>; depth: number; way: Way } | undefined;
+  for (const { node: n, depth } of walkFlat(tree)) {
+    if (n.kind !== 'bridge') continue;
+    const way = toward(n.host, n.bridge, n.inPort);
+    if (way && (!best || depth > best.depth)) best = { n, depth, way };
+  }
+  if (!best) return null;
+  const { n, way } = best;
+  // NORMAL's VLAN there (the first switch of the frame in that bridge, not one of a later bridge),
+  // and the uncertainty its leaves inherit (a leaf of that bridge first, else any below it).
+  let vlan: number | undefined;
+  let uncertain: Uncertainty | undefined;
+  const stack: TraceNode[] = [...n.children];
+  while (stack.length) {
+    const x = stack.shift()!;
+    if (x.kind === 'normal' && x.vlan !== undefined) vlan ??= x.vlan;
+    if ((x.kind === 'output' || x.kind === 'drop') && x.uncertain) uncertain ??= x.uncertain;
+    if ('children' in x && x.kind !== 'patch' && x.kind !== 'wire' && x.kind !== 'tunnel')
+      stack.push(...x.children);
+  }
+  uncertain ??= nodesOf(n, 'output').find((x) => x.uncertain)?.uncertain;
+  uncertain ??= nodesOf(n, 'drop').find((x) => x.uncertain)?.uncertain;
+  const why =
+    vlan !== undefined && way.tag !== undefined && way.tag !== vlan
+      ? `NORMAL switched the frame in VLAN ${vlan}; ${way.port} has tag ${way.tag}`
+      : vlan !== undefined
+        ? `NORMAL switched the frame in VLAN ${vlan} and sent no copy out of ${way.port}`
+        : `its flows send no copy out of ${way.port}`;
+  return {
+    host: n.host,
+    bridge: n.bridge,
+    inPort: n.inPort,
+    way: way.port,
+    ...(way.tag !== undefined ? { wayTag: way.tag } : {}),
+    ...(vlan !== undefined ? { vlan } : {}),
+    text: `the branch toward ${targetText(target)} ends on ${n.host} ${n.bridge} (entered by ${n.inPort}), whose way to it is ${way.port}: ${why}`,
+    ...(uncertain ? { uncertain } : {}),
+    node: n,
+  };
+}
+
+/** Every node with its depth, depth first in tree order, without recursion. */
+function walkFlat(t: TraceNode): { node: TraceNode; depth: number }[] {
+  const out: { node: TraceNode; depth: number }[] = [];
+  const stack: { node: TraceNode; depth: number }[] = [{ node: t, depth: 0 }];
+  while (stack.length) {
+    const x = stack.pop()!;
+    out.push(x);
+    const n = x.node;
+    if ('children' in n)
+      for (let i = n.children.length - 1; i >= 0; i--)
+        stack.push({ node: n.children[i]!, depth: x.depth + 1 });
+  }
+  return out;
+}
+
+/** What an incomplete verdict rests on, in tree order, one per reason. */
+function undecidedOf(
+  tree: TraceNode,
+  target: TargetSpec[] | null,
+  hits: (x: OutputNode) => boolean,
+  serverUnproven: Map<OutputNode, Uncertainty>,
+): Undecided[] {
+  const out: Undecided[] = [];
+  const seen = new Set<string>();
+  const add = (u: Undecided): void => {
+    if (seen.has(u.text)) return;
+    seen.add(u.text);
+    out.push(u);
+  };
+  for (const { node: n } of walkFlat(tree)) {
+    if (n.kind !== 'output' && n.kind !== 'drop') continue;
+    const at = { host: n.host, bridge: n.bridge, node: n };
+    if (n.uncertain)
+      add({
+        kind: 'not-proven',
+        ...at,
+        text: n.uncertain.text,
+        ...(n.uncertain.remedy ? { remedy: n.uncertain.remedy } : {}),
+      });
+    else if (n.kind === 'output') {
+      const s = serverUnproven.get(n);
+      if (s) add({ kind: 'server', ...at, text: s.text, ...(s.remedy ? { remedy: s.remedy } : {}) });
+      else if (target && !hits(n) && leavesEvidence(n))
+        add({
+          kind: 'leaves',
+          ...at,
+          text: `leaves the case: ${endpointText(n.endpoint)}`,
+          remedy: beyondRemedy(n.endpoint),
+        });
+    }
+  }
+  return out;
+}
+
+/** What would show where a branch that leaves the case goes. */
+function beyondRemedy(e: Endpoint): string {
+  switch (e.kind) {
+    case 'beyond-tunnel':
+      return e.claimants
+        ? `ip -o address   # on ${e.claimants.join(' and on ')}: which one owns ${e.remote_ip}`
+        : `add the host that owns ${e.remote_ip} to the case (its sosreport; \`ip -o address\` there shows ${e.remote_ip})`;
+    case 'uncollected':
+      return `add host ${e.host} to the case (its sosreport; its ${e.iface} is wired to ${e.from.host}:${e.from.port})`;
+    case 'port':
+      return `add the host behind ${e.port} to the case, or a wire for it in links.txt`;
+    case 'device':
+      return `add the host behind ${e.device} to the case, or a wire for it in links.txt`;
+    default:
+      return 'add the host it leads to to the case';
+  }
+}
+
+/** The command that names the namespace holding `port` (a DHCP agent's tap<id>) on `host`. */
+export function namespaceOfRemedy(host: string, port: string): string {
+  return `ip -all netns exec ip -d address show dev ${shellWord(port)}   # on ${host}: the namespace that holds it; collect that namespace`;
 }
 
 /** One line for an endpoint, as the printers and findings say it. */

@@ -618,6 +618,11 @@
     visit(tree, null);
     return out;
   }
+  // A dead branch that is not where the packet is lost (tree.ts DropBranch): said as such.
+  const COPY_NOTE = {
+    copy: ' (a flooded copy: no way leads from there to the target; it does not decide the verdict)',
+    unplaced: ' (a copy: the case locates no target to tell whether it matters)',
+  };
   function dropFlowOf(d) {
     return d.node.flow || d.table?.flow || null;
   }
@@ -642,7 +647,7 @@
         b.addClass('drop');
         b.data(
           'label',
-          `${state.nodesById.get(b.id()).label}\n✕ ${f ? `${ruleOf(f)} (n_packets=${f.n_packets ?? '?'})` : d.node.reason.text}`,
+          `${state.nodesById.get(b.id()).label}\n✕ ${COPY_NOTE[d.node.branch] ? 'flooded copy: ' : ''}${f ? `${ruleOf(f)} (n_packets=${f.n_packets ?? '?'})` : d.node.reason.text}`,
         );
         const sz = nodeSize(b.data('label'));
         b.data({ w: sz.w, h: sz.h });
@@ -839,6 +844,8 @@
             d.file ? el('span', { class: 'where' }, ` ${where(d.file, d.line)}`) : null,
           )
         : null,
+      // Where the branch toward the target ends when no drop ends it (src/dataplane/tree.ts Stop).
+      t.stop ? el('p', { class: 'drop-line', id: 'trace-stop' }, `stops: ${t.stop.text}`) : null,
       allDrops.length > (d ? 1 : 0)
         ? el(
             'details',
@@ -852,24 +859,36 @@
                 return el(
                   'li',
                   {},
-                  `${x.node.host} ${x.node.bridge}: ${x.node.reason.text}${f ? ` — ${ruleOf(f)} (n_packets=${f.n_packets ?? '?'})` : ''}`,
+                  `${x.node.host} ${x.node.bridge}: ${x.node.reason.text}${f ? ` — ${ruleOf(f)} (n_packets=${f.n_packets ?? '?'})` : ''}${COPY_NOTE[x.node.branch] ?? ''}`,
                 );
               }),
             ),
           )
         : null,
-      t.uncertain?.length
+      // An incomplete verdict: the branches it rests on, each with what would decide it.
+      t.undecided?.length
         ? el(
             'details',
-            { class: 'uncertain', open: true },
-            el('summary', {}, `not proven (${t.uncertain.length})`),
+            { class: 'uncertain', open: true, id: 'trace-undecided' },
+            el('summary', {}, `undecided (${t.undecided.length})`),
             el(
               'ul',
               {},
-              t.uncertain.map((u) => el('li', {}, u.text)),
+              t.undecided.map((u) => el('li', {}, `${u.text}${u.remedy ? ` — collect: ${u.remedy}` : ''}`)),
             ),
           )
-        : null,
+        : t.uncertain?.length
+          ? el(
+              'details',
+              { class: 'uncertain', open: true },
+              el('summary', {}, `not proven (${t.uncertain.length})`),
+              el(
+                'ul',
+                {},
+                t.uncertain.map((u) => el('li', {}, u.text)),
+              ),
+            )
+          : null,
       t.outputs.length
         ? el(
             'details',
