@@ -24,14 +24,16 @@ export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}):
   );
   if (d.paths.length) {
     out.push('', 'Paths (as the flows say):');
+    // Where a path not proven dropped stops is where the case stops showing it, not a drop.
+    const at = (x: { verdict: string; drop?: string }): string =>
+      x.drop
+        ? x.verdict === 'dropped'
+          ? ` at ${e(x.drop)}`
+          : `; as the case stands it ends at ${e(x.drop)}`
+        : '';
     for (const p of d.paths) {
-      out.push(
-        `  ${e(p.vm)}: DISCOVER ${p.discover.verdict}${p.discover.drop ? ` at ${e(p.discover.drop)}` : ''}`,
-      );
-      if (p.offer)
-        out.push(
-          `  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${p.offer.drop ? ` at ${e(p.offer.drop)}` : ''}`,
-        );
+      out.push(`  ${e(p.vm)}: DISCOVER ${p.discover.verdict}${at(p.discover)}`);
+      if (p.offer) out.push(`  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${at(p.offer)}`);
     }
   }
   for (const f of d.findings) {

@@ -34,6 +34,7 @@ import {
   provenReaches,
   whyUnproven,
 } from './proof.ts';
+import { tunnelEndCommands, tunnelEndGap, tunnelEndText, unknownTunnelEnd } from './tunnel-end.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
 export const CHECKS: readonly Check[] = [
@@ -395,14 +396,20 @@ function pathOf(
   what: string,
 ): PathSummary['discover'] {
   const verdict = whyUnproven(ctx.world, t) === undefined ? t.verdict : 'incomplete';
-  const drop = t.drop ? { drop: dropWhere(ctx, t.drop) } : {};
+  const drop = t.drop ? { drop: dropWhere(ctx, t.drop, verdict === 'dropped') } : {};
   const reached = t.reached.map(endpointText);
   if (verdict === 'incomplete' && from && to && from !== to && !joined(ctx, t, from, to)) {
     const key = [from, to].sort().join('\u0000');
     const w = unjoined.get(key) ?? { a: from, b: to, paths: [] };
     unjoined.set(key, w);
     w.paths.push({ what, from, to, reached });
-    return { verdict: `${NOT_TRACED}: no wire ${from}→${to} (links.txt)`, reached, ...drop };
+    // A host with tunnels to addresses no host owns, the other's tunnel end not in the case: no wire is missing.
+    const end = unknownTunnelEnd(ctx, from, to);
+    return {
+      verdict: `${NOT_TRACED}: ${end ? tunnelEndText(end) : `no wire ${from}→${to} (links.txt)`}`,
+      reached,
+      ...drop,
+    };
   }
   return { verdict, reached, ...drop };
 }
@@ -410,13 +417,20 @@ function pathOf(
 /**
  * `host bridge: flow` (or why it dies there), as far as the case shows it: below a bridge whose
  * flow dump is not whole, a miss is no proof the table is empty, and any drop may be outranked.
+ * A path not proven dropped (`proven` false) ends there as the case stands, and is not said to be
+ * dropped: 'the actions output nothing' (to the ports the case shows), not '… the packet is dropped'.
  */
-function dropWhere(ctx: ReturnType<typeof buildContext>, d: NonNullable<TraceResult['drop']>): string {
+function dropWhere(
+  ctx: ReturnType<typeof buildContext>,
+  d: NonNullable<TraceResult['drop']>,
+  proven: boolean,
+): string {
   const where = `${d.host} ${d.bridge}`;
   const u = d.uncertain;
   const cut =
     u?.code === 'dump-incomplete' ? ctx.world.bridges.find((b) => b.incomplete === u.text) : undefined;
-  if (!cut) return `${where}: ${d.flow ?? d.reason.text}`;
+  if (!cut)
+    return `${where}: ${d.flow ?? (proven ? d.reason.text : d.reason.text.replace(/: the packet is dropped$/, ''))}`;
   const same = cut.host === d.host && cut.name === d.bridge;
   if (same && !d.flow && d.reason.code === 'table-miss')
     return `${where}: no flow of table ${d.table ?? 0} in the dump matches, but the dump is incomplete: flows may be missing`;
@@ -492,6 +506,12 @@ function openEnds(
  */
 function noWire(ctx: ReturnType<typeof buildContext>, w: MissingWire): Finding {
   const { a, b } = w;
+  const end = unknownTunnelEnd(ctx, a, b);
+  if (end)
+    return tunnelEndGap(
+      end,
+      w.paths.map((p) => evid(`${p.what} is not traced from ${p.from} to ${p.to}`)),
+    );
   const endsOf = [...openEnds(ctx, a), ...openEnds(ctx, b)];
   const cands = endsOf.map((x) => `${x.host}:${x.name}`);
   const xen = ctx.snapshot.hosts.some((h) =>
@@ -672,8 +692,12 @@ function undecidedHeadline(
     ['DISCOVER from', p?.discover],
     ['OFFER back to', p?.offer],
   ] as const)
-    if (x?.verdict.startsWith(`${NOT_TRACED}:`))
-      return `the ${what} ${p!.vm} is ${x.verdict.replace(/ \(links\.txt\)$/, '')}: write the wire between the hosts in links.txt${x.drop ? ` (as the case stands it ends at ${x.drop})` : ''}`;
+    if (x?.verdict.startsWith(`${NOT_TRACED}:`)) {
+      // A tunnel whose far end is missing (tunnel-end.ts): that end is what to collect, not a wire.
+      const srv = vm && (ctx.offerServer?.get(vm) ?? ctx.servers[0]);
+      const end = vm && srv ? unknownTunnelEnd(ctx, vm.host.name, srv.host.name) : undefined;
+      return `the ${what} ${p!.vm} is ${x.verdict.replace(/ \(links\.txt\)$/, '')}: ${end && !x.verdict.endsWith('(links.txt)') ? `collect \`${tunnelEndCommands(end)[0]!.replace(/ {3}#.*$/, '')}\` on ${end.peer}` : 'write the wire between the hosts in links.txt'}${x.drop ? ` (as the case stands it ends at ${x.drop})` : ''}`;
+    }
   // A DISCOVER that dies where the case does not say whether the server is the VM's: that gap.
   const open = p && findings.find((f) => OPEN_NETWORK.has(f.code) && f.role === 'gap' && f.subject === p.vm);
   if (open) return `${open.message}; collect \`${open.fix[0]}\``;

@@ -1,9 +1,18 @@
 // dhcp-port alone: the server's port down, not on a bridge; a server not in the case is a gap.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupCases, edit, REF_LINKS, REF_NS, refCase, runCheck as run } from '../../testing/case-edits.ts';
+import {
+  cleanupCases,
+  edit,
+  REF_LINKS,
+  REF_NS,
+  refCase,
+  runCheck as run,
+  seedCase,
+  tmpCase,
+} from '../../testing/case-edits.ts';
 import { OWN_FIXTURES } from '../../testing/fixtures.ts';
 
 import { dhcpPort } from './dhcp-port.ts';
@@ -156,5 +165,126 @@ describe('dhcp-port', () => {
       expect(m?.evidence.map((e) => e.text).join('\n')).toContain(`net_uuid=${NET}`);
       expect(f.map((x) => x.code)).not.toContain('dhcp-server-not-in-case');
     });
+  });
+  describe('a tap in its namespace that no bridge in the case holds: an error only where the bridges are listed', () => {
+    // slawqo-where-is-my-packet-2 (field PROVENANCE.md): the blog's `ip netns` and `ip netns exec
+    // qdhcp-… ip a` of the controller; dnsmasq answered the VM there, so the tap IS on br-int. Was:
+    // PROBLEM dhcp-port-not-on-bridge with 'systemctl restart neutron-dhcp-agent # changes state'.
+    const SLAWQO = join(OWN_FIXTURES, 'field/slawqo-where-is-my-packet-2');
+    const NS = 'qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b';
+    const qdhcpOnly = (): string => {
+      const d = tmpCase();
+      mkdirSync(join(d, 'controller'));
+      for (const f of ['ip_netns', `ip_netns_exec_${NS}_ip_a`])
+        cpSync(join(SLAWQO, 'controller', f), join(d, 'controller', f));
+      return d;
+    };
+    const SEED_NS = 'domu/ip_netns_exec_qdhcp-49a623fd-c168-4f27-ad82-946bfb6df3d7_ifconfig';
+    const rows: {
+      name: string;
+      build: () => string;
+      code: string;
+      role: string;
+      severity: string;
+      message: RegExp;
+      evidence: string[];
+      fix: string[];
+    }[] = [
+      {
+        name: "the blog's qdhcp namespace alone: the host's bridges are not in the case",
+        build: qdhcpOnly,
+        code: 'dhcp-port-bridge-unknown',
+        role: 'gap',
+        severity: 'warning',
+        message: new RegExp(
+          `^tapdcb8a7b0-69 is in ${NS}; whether it is a port of an OVS bridge of controller is unknown: the case lists no port of controller's integration bridge \\(no ovs-vsctl show`,
+        ),
+        evidence: [`tapdcb8a7b0-69 in ${NS} [controller/ip_netns_exec_${NS}_ip_a:7]`],
+        fix: [
+          'ovs-vsctl show   # on controller: is tapdcb8a7b0-69 a port of its integration bridge (br-int)?',
+        ],
+      },
+      {
+        name: "the blog's whole case: the controller's bridges known from their flow dumps alone",
+        build: () => SLAWQO,
+        code: 'dhcp-port-bridge-unknown',
+        role: 'gap',
+        severity: 'warning',
+        message: /; br-int, br-tun are known from their flow dumps alone, which name no port list/,
+        evidence: [`tapdcb8a7b0-69 in ${NS} [controller/ip_netns_exec_${NS}_ip_a:7]`],
+        fix: [
+          'ovs-vsctl show   # on controller: is tapdcb8a7b0-69 a port of its integration bridge (br-int)?',
+        ],
+      },
+      {
+        name: "the seed's DHCP tap renamed in its namespace: domu's br-int is listed (ovs-ofctl show), the tap is not on it",
+        build: () => seedCase((d) => edit(join(d, SEED_NS), /^tap7b39ecad-81 /m, 'tap7b39ecad-99 ')),
+        code: 'dhcp-port-not-on-bridge',
+        role: 'cause',
+        severity: 'error',
+        message:
+          /^tap7b39ecad-99 is in qdhcp-49a623fd-c168-4f27-ad82-946bfb6df3d7 but no OVS bridge of domu has its port$/,
+        evidence: [
+          `tap7b39ecad-99 in qdhcp-49a623fd-c168-4f27-ad82-946bfb6df3d7 [${SEED_NS}:10]`,
+          'ports of br-int, without tap7b39ecad-99: int-br-eth1, tap7b39ecad-81, qr-78592dd4-ec, qr-55af50c7-32, br-int [domu/ovs-ofctl_show_br-int]',
+        ],
+        fix: [
+          'ovs-vsctl show   # on domu: is the tap on br-int?',
+          'systemctl restart neutron-dhcp-agent   # changes state',
+        ],
+      },
+      {
+        name: "the seed without domu's ovs-ofctl show: br-int known from its flows alone",
+        build: () =>
+          seedCase((d) => {
+            edit(join(d, SEED_NS), /^tap7b39ecad-81 /m, 'tap7b39ecad-99 ');
+            rmSync(join(d, 'domu/ovs-ofctl_show_br-int'));
+          }),
+        code: 'dhcp-port-bridge-unknown',
+        role: 'gap',
+        severity: 'warning',
+        message:
+          /; br-int is known from its flow dump alone, which names no port list \(no ovs-vsctl show, ovs-ofctl show br-int or conf\.db of domu\)$/,
+        evidence: [`tap7b39ecad-99 in qdhcp-49a623fd-c168-4f27-ad82-946bfb6df3d7 [${SEED_NS}:10]`],
+        fix: ['ovs-vsctl show   # on domu: is tap7b39ecad-99 a port of its integration bridge (br-int)?'],
+      },
+      {
+        name: "the reference lab's DHCP tap renamed in its namespace: ovs-vsctl show lists every bridge",
+        build: () =>
+          refCase('healthy', ['dom0', 'domu'], REF_LINKS, (d) =>
+            edit(
+              join(d, `domu/sos_commands/networking/ip_netns_exec_${REF_NS}_ip_address_show`),
+              /tap5f1c9a2e-7b/g,
+              'tap5f1c9a2e-99',
+            ),
+          ),
+        code: 'dhcp-port-not-on-bridge',
+        role: 'cause',
+        severity: 'error',
+        message: new RegExp(`^tap5f1c9a2e-99 is in ${REF_NS} but no OVS bridge of domu has its port$`),
+        evidence: [
+          `tap5f1c9a2e-99 in ${REF_NS} [domu/sos_commands/networking/ip_netns_exec_${REF_NS}_ip_address_show:7]`,
+          "domu's bridges and their ports, without tap5f1c9a2e-99 [domu/sos_commands/openvswitch/ovs-vsctl_-t_5_show]",
+        ],
+        fix: [
+          'ovs-vsctl show   # on domu: is the tap on br-int?',
+          'systemctl restart neutron-dhcp-agent   # changes state',
+        ],
+      },
+    ];
+    for (const r of rows)
+      it(r.name, () => {
+        const f = run(dhcpPort, r.build()).filter((x) =>
+          /^dhcp-port-(?:bridge-unknown|not-on-bridge)$/.test(x.code),
+        );
+        expect(f).toHaveLength(1);
+        const x = f[0]!;
+        expect([x.code, x.role ?? 'cause', x.severity]).toEqual([r.code, r.role, r.severity]);
+        expect(x.message).toMatch(r.message);
+        expect(
+          x.evidence.map((e) => `${e.text}${e.file ? ` [${e.file}${e.line ? `:${e.line}` : ''}]` : ''}`),
+        ).toEqual(r.evidence);
+        expect(x.fix).toEqual(r.fix);
+      });
   });
 });

@@ -2,10 +2,12 @@ import { nodesOf } from '../../dataplane/tree.ts';
 
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
-import { findExcerpt } from '../../model/snapshot.ts';
+import { bridgeRole } from '../../model/roles.ts';
+import { findExcerpt, type Host } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
+import { classify } from '../../sources/file-kinds.ts';
 import type { VmPort } from '../context.ts';
-import type { Finding } from '../finding.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
@@ -124,19 +126,36 @@ export const dhcpPort: Check = {
             [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from)],
           ),
         );
-      else if (!srv.ovs)
-        fault({
-          code: 'dhcp-port-not-on-bridge',
-          severity: 'error',
-          subject,
-          message: `${srv.device.name} is in ${srv.ns.name} but no OVS bridge of ${srv.host.name} has its port`,
-          evidence: [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from)],
-          fix: [
-            `ovs-vsctl show   # on ${srv.host.name}: is the tap on br-int?`,
-            'systemctl restart neutron-dhcp-agent   # changes state',
-          ],
-        });
-      else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value !== null) {
+      else if (!srv.ovs) {
+        // Absent from the bridges only where the case lists them: a host whose bridges are known
+        // from their flow dumps alone (or not at all) says nothing of where the tap is plugged.
+        const tap = srv.veth ? `tap${srv.device.name.slice(3)}` : srv.device.name;
+        const listing = portsListing(srv.host, tap);
+        if ('unknown' in listing)
+          out.push({
+            code: 'dhcp-port-bridge-unknown',
+            role: 'gap',
+            severity: 'warning',
+            subject,
+            message: `${srv.device.name} is in ${srv.ns.name}; whether ${tap === srv.device.name ? 'it' : tap} is a port of an OVS bridge of ${srv.host.name} is unknown: ${listing.unknown}`,
+            evidence: [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from), ...listing.evidence],
+            fix: [
+              `ovs-vsctl show   # on ${srv.host.name}: is ${tap} a port of its integration bridge (br-int)?`,
+            ],
+          });
+        else
+          fault({
+            code: 'dhcp-port-not-on-bridge',
+            severity: 'error',
+            subject,
+            message: `${srv.device.name} is in ${srv.ns.name} but no OVS bridge of ${srv.host.name} has its port${tap === srv.device.name ? '' : ` ${tap}`}`,
+            evidence: [evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from), ...listing.evidence],
+            fix: [
+              `ovs-vsctl show   # on ${srv.host.name}: is the tap on br-int?`,
+              'systemctl restart neutron-dhcp-agent   # changes state',
+            ],
+          });
+      } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value !== null) {
         // Frames for the network reach the DHCP port's bridge in one VLAN; is the port in it?
         const tag = srv.ovs.port.tag.value;
         for (const vm of ctx.vms) {
@@ -215,3 +234,51 @@ export const dhcpPort: Check = {
     return out;
   },
 };
+
+/**
+ * Where the case lists the ports of `h`'s bridges, so that `tap`'s absence from them is proven: a
+ * whole OVSDB listing (ovs-vsctl show, conf.db, ovsdb-client dump: every bridge and port), or a
+ * listing of the integration bridge, where Neutron plugs a DHCP port (ovs-vsctl list bridge,
+ * ovs-ofctl show). Else `unknown` says why: bridges known only from their flow dumps list no port.
+ */
+function portsListing(
+  h: Host,
+  tap: string,
+): { evidence: EvidenceItem[] } | { unknown: string; evidence: EvidenceItem[] } {
+  // OVSDB knows the interface (a monitor of the Interface table), without its bridge.
+  const unplaced = h.unplacedInterfaces.find((i) => i.name === tap);
+  if (unplaced)
+    return {
+      unknown: `OVSDB has the interface ${tap}, but the case does not show its bridge`,
+      evidence: [evid(`interface ${tap} in OVSDB`, unplaced.from[0])],
+    };
+  const whole = h.bridges
+    .flatMap((b) => b.from)
+    .find((e) => {
+      const k = classify(e.file.split('/').pop() ?? e.file)?.kind;
+      return k === 'vsctl-show' || k === 'conf-db' || k === 'ovsdb-dump';
+    });
+  if (whole)
+    return {
+      evidence: [evid(`${h.name}'s bridges and their ports, without ${tap}`, { file: whole.file, line: 0 })],
+    };
+  const integration = h.bridges.filter(
+    (b) =>
+      b.from.length > 0 && bridgeRole(h, b).role === 'integration' && !findExcerpt(h, 'ofctl-show', b.name),
+  );
+  if (integration.length)
+    return {
+      evidence: integration.map((b) =>
+        evid(`ports of ${b.name}, without ${tap}: ${b.ports.map((p) => p.name).join(', ')}`, {
+          file: b.from[0]!.file,
+          line: 0,
+        }),
+      ),
+    };
+  const flowsOnly = h.bridges.filter((b) => b.from.length === 0).map((b) => b.name);
+  const listed = h.bridges.filter((b) => b.from.length > 0).map((b) => b.name);
+  return {
+    unknown: `the case lists no port of ${h.name}'s integration bridge${listed.length ? ` (it lists ${listed.join(', ')}'s only)` : ''}${flowsOnly.length ? `; ${flowsOnly.join(', ')} ${flowsOnly.length > 1 ? 'are' : 'is'} known from ${flowsOnly.length > 1 ? 'their' : 'its'} flow dump${flowsOnly.length > 1 ? 's' : ''} alone, which name${flowsOnly.length > 1 ? '' : 's'} no port list` : ''} (no ovs-vsctl show, ovs-ofctl show br-int or conf.db of ${h.name})`,
+    evidence: [],
+  };
+}
