@@ -150,14 +150,16 @@ export function buildUnderlay(w: World): void {
       });
       continue;
     }
-    for (const rb of w.bridges)
-      if (rb.host === h.name)
-        for (const rp of rb.ports.values()) {
-          const l = rp.tunnel?.localIp;
+    // Every tunnel interface OVSDB shows, with an OpenFlow port number or not: a tunnel port whose
+    // number the case lacks (no `ovs-ofctl show`) still says which address the host sends from.
+    for (const b of h.bridges)
+      for (const p of b.ports)
+        for (const i of p.interfaces) {
+          const l = tunnelConfig(h.name, i.name, i)?.localIp;
           if (l && l !== 'flow')
             claim(l, h.name, {
               code: 'underlay-owner',
-              text: `${h.name}'s addresses are not in the case; taken to own ${l} (options:local_ip of its tunnel ${rp.name})`,
+              text: `${h.name}'s addresses are not in the case; taken to own ${l} (options:local_ip of its tunnel ${i.name})`,
               remedy: `ip -o address   # on ${h.name}`,
             });
         }
@@ -305,7 +307,8 @@ export function tunnelOut(
   assume(e, {
     code: 'underlay',
     text: `the underlay carries ${t.type} ${src ?? rb.host} -> ${remote}${t.dstPort !== undefined ? ` (UDP ${t.dstPort})` : ''} (not simulated: routes, ARP, firewalls on the path)`,
-    remedy: `tcpdump -ni <underlay iface> ${t.type === 'gre' ? 'ip proto 47' : `udp port ${t.dstPort ?? 4789}`}   # on ${rb.host} and ${owner.host}`,
+    // One command for both hosts, whichever way the packet crosses: the names in one order.
+    remedy: `tcpdump -ni <underlay iface> ${t.type === 'gre' ? 'ip proto 47' : `udp port ${t.dstPort ?? 4789}`}   # on ${[rb.host, owner.host].sort().join(' and ')}`,
   });
   const recv = src
     ? receivePort(e.w, owner.host, t.type, key, src, remote, t.dstPort)
@@ -334,9 +337,12 @@ export function tunnelOut(
   }
   if (!recv) {
     const at = ownerBridge ?? { host: owner.host, name: '(datapath)' };
+    const near = src ? nearMiss(e.w, owner.host, t.type, key, src, remote, t.dstPort) : undefined;
     const reason: DropReason = {
       code: 'tunnel-port-not-found',
-      text: `${owner.host} has no ${t.type} port for this packet (key ${hex(key)}, from ${src ?? '?'} to ${remote}): OVS drops it ("receive tunnel port not found")`,
+      text: near
+        ? `${owner.host} has no ${t.type} port for this packet (key ${hex(key)}, from ${src} to ${remote}${t.dstPort !== undefined ? `, UDP ${t.dstPort}` : ''}): ${near}`
+        : `${owner.host} has no ${t.type} port for this packet (key ${hex(key)}, from ${src ?? '?'} to ${remote}): OVS drops it ("receive tunnel port not found")`,
     };
     const cut = findExcerpt(e.w.hosts.get(owner.host)!, 'ovsdb');
     if (cut) excerptDrop(e, node.children, at, cut, `a ${t.type} port for ${src ?? rb.host}`, reason);
@@ -353,6 +359,39 @@ export function tunnelOut(
   p.tun_src = src ? ipv4(src) : 0;
   p.tun_dst = ipv4(remote);
   enterBridge(e, node.children, recv.bridge, recv.port, p, depth + 1);
+}
+
+/**
+ * Why no port of `host` receives a packet that one of its ports would take but for the UDP
+ * destination port or the key: that port named, with the option that stops it. Undefined when no
+ * port comes that close (then the addresses are what differ).
+ */
+function nearMiss(
+  w: World,
+  host: string,
+  type: TunnelType,
+  key: bigint,
+  src: string,
+  dst: string,
+  dstPort: number | undefined,
+): string | undefined {
+  for (const rb of w.bridges) {
+    if (rb.host !== host) continue;
+    for (const rp of rb.ports.values()) {
+      const t = rp.tunnel;
+      if (!t || t.type !== type) continue;
+      if (t.localIp && t.localIp !== 'flow' && t.localIp !== dst) continue;
+      if (t.remoteIp !== src && t.remoteIp !== 'flow') continue;
+      // A packet to a UDP port no tunnel of the host listens on is not OVS's at all: the kernel
+      // (or the userspace datapath's tunnel port map) never hands it to a tunnel port, and OVS
+      // logs nothing.
+      if (t.dstPort !== dstPort)
+        return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) takes UDP ${t.dstPort ?? '?'}${rp.iface?.options.known && rp.iface.options.value.dst_port === undefined ? ` (no dst_port option: OVS's default for ${type})` : ''}, so nothing on ${host} receives UDP ${dstPort ?? '?'} as ${type}: the packet is dropped on arrival`;
+      if (t.inKey !== 'flow' && t.inKey !== key)
+        return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) accepts only key ${hex(t.inKey)} (options in_key/key), not ${hex(key)}: OVS drops it ("receive tunnel port not found")`;
+    }
+  }
+  return undefined;
 }
 
 /** No known source address: accept a port on the remote whose remote_ip is any address the sender owns. */

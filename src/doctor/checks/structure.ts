@@ -1,5 +1,5 @@
 // Broken plumbing anywhere on the path: a patch port whose peer is missing, an interface OVS
-// could not open, a secure bridge without flows.
+// could not open, a secure bridge without flows; and a host whose OVS was not answering.
 
 import { peerRemedy, unplaced } from '../../dataplane/world.ts';
 import { flowCount } from '../../model/flows.ts';
@@ -10,10 +10,12 @@ import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
+import { ovsNotAnswering } from './ovs-down.ts';
+import { isTunnelIface, tunnelOpenFailure } from './tunnel-open.ts';
 
 export const structure: Check = {
   id: 'structure',
-  title: 'patch peers, interface errors, secure bridges without flows',
+  title: 'patch peers, interface errors, secure bridges without flows, OVS not answering',
   run(ctx) {
     const out: Finding[] = [];
     for (const h of ctx.snapshot.hosts) {
@@ -87,27 +89,45 @@ export const structure: Check = {
                   `ovs-vsctl show   # on ${h.name}: does ${peer} exist? (a misnamed peer leaves the patch dead)`,
                 ],
               });
-            if (i.error || (i.ofport.known && i.ofport.value === -1))
+            if (!(i.error || (i.ofport.known && i.ofport.value === -1))) continue;
+            // A tunnel's device is OVS's own (no device must exist before add-port): what its
+            // error says of a tunnel, and the port that holds its configuration when it is shown.
+            if (isTunnelIface(i)) {
+              const why = tunnelOpenFailure(h, b, i);
               out.push({
                 code: 'interface-error',
                 severity: 'warning',
                 subject: `${h.name}:${b.name}:${i.name}`,
-                message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}`,
-                evidence: [openFailure(i)],
-                // A VM's tap is made by libvirt when the instance starts: a missing one says the
-                // instance is not running here, not that someone must create a device.
-                fix:
-                  portRole(ctx.snapshot, h, b, p).role === 'vm'
-                    ? [
-                        `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
-                      ]
-                    : [
-                        `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
-                      ],
+                message: `OVS could not open the tunnel port ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}: it has no OpenFlow port, nothing leaves or enters by it`,
+                rootCause: why.rootCause,
+                ...(why.confirm ? { confirm: why.confirm } : {}),
+                evidence: [openFailure(i), ...why.evidence.filter((e) => e.text !== openFailure(i).text)],
+                fix: why.fix,
               });
+              continue;
+            }
+            out.push({
+              code: 'interface-error',
+              severity: 'warning',
+              subject: `${h.name}:${b.name}:${i.name}`,
+              message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}`,
+              evidence: [openFailure(i)],
+              // A VM's tap is made by libvirt when the instance starts: a missing one says the
+              // instance is not running here, not that someone must create a device.
+              fix:
+                portRole(ctx.snapshot, h, b, p).role === 'vm'
+                  ? [
+                      `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
+                    ]
+                  : [
+                      `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
+                    ],
+            });
           }
       }
     }
+    // A host whose OVS outputs are the tools' errors: OVS was not answering there.
+    out.push(...ovsNotAnswering(ctx.snapshot));
     return out;
   },
 };

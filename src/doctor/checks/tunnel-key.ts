@@ -15,7 +15,8 @@ import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenDropped, unprovenAt } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
-import { RESTART_AGENT, type ServerNetwork, serverNetwork } from './overlay-facts.ts';
+import { RESTART_AGENT, type ServerNetwork, serverNetwork, tunnelsOf } from './overlay-facts.ts';
+import { keyOption } from './tunnel-endpoints.ts';
 import { serverNetId, vmNetworkCommands } from './vm-network.ts';
 
 const TUN_TO_LV: Record<string, number> = { vxlan: 4, gre: 3, geneve: 6 };
@@ -105,6 +106,26 @@ export const tunnelKey: Check = {
               open,
               `${n.from.host} sends the DISCOVER of ${vm.port.name} with ${n.from.type} key ${n.from.key}, and ${to.host} ${to.bridge} table ${table} maps ${keysMapped}: it is dropped on arrival`,
               shown,
+            ),
+          );
+          continue;
+        }
+        // The sender's tunnel port fixes the key (options key= or out_key= a number): the flows
+        // set the network's key and OVS replaces it on output. That, not the segment, is the cause.
+        const sender = ctx.snapshot.hosts.find((x) => x.name === n.from.host);
+        const tp = sender ? tunnelsOf(sender).find((x) => x.iface.name === n.from.port) : undefined;
+        if (tp && tp.cfg.outKey !== 'flow' && `0x${tp.cfg.outKey.toString(16)}` === n.from.key) {
+          const set = setter?.flow && setter.before.tun_id !== setter.after?.tun_id ? setter : undefined;
+          const flowKey =
+            (set?.after ? `0x${set.after.tun_id.toString(16)}` : undefined) ??
+            (keysMapped.startsWith('only ') ? keysMapped.slice(5) : 'another');
+          out.push(
+            keyOption(
+              tp,
+              'out',
+              flowKey,
+              `${to.host} ${to.bridge} table ${table} maps ${keysMapped}, so the DISCOVER, sent with ${n.from.key}, is dropped on arrival`,
+              [...mine.net.evidence, ...shown],
             ),
           );
           continue;

@@ -9,11 +9,13 @@
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
+import type { FlowEntry } from '../../model/snapshot.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
-import { type DhcpServer, reachedServer, type VmPort } from '../context.ts';
+import { type DhcpServer, type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { Finding } from '../finding.ts';
+import { provenDropped } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { vlanOf } from './drop-evidence.ts';
@@ -29,6 +31,8 @@ import {
   unreadOutput,
   vmNetworkKind,
 } from './overlay-facts.ts';
+import { openFailure } from './structure.ts';
+import { failedToOpen, tunnelOpenFailure } from './tunnel-open.ts';
 
 export const tunnelMissing: Check = {
   id: 'tunnel-missing',
@@ -121,9 +125,52 @@ export const tunnelMissing: Check = {
         }
         // The port exists: is it in the flood flow of the VM's local VLAN?
         const tag = vm.port.tag.known ? vm.port.tag.value : null;
-        for (const tp of toSrv) {
+        // A tunnel port OVS could not open has no OpenFlow port: nothing leaves by it, whatever
+        // the flows say. The cause when every tunnel to that host is such a port.
+        if (kind.kind === 'overlay' && toSrv.every((tp) => failedToOpen(tp.iface))) {
+          const tp = toSrv[0]!;
           const flows = tp.bridge.flows.known ? tableFlows(tp.bridge.flows.value, 22) : [];
-          const ofport = tp.iface.ofport.known ? tp.iface.ofport.value : null;
+          const flood = flows.filter((f) => f.flow.table === 22 && tag !== null && vlanOf(f.flow) === tag);
+          const says = `${vm.host.name}'s tunnel to ${srv.host.name}, ${tp.iface.name}, failed to open (${tp.iface.error ? `"${tp.iface.error.text}"` : 'ofport -1'})`;
+          if (net.on !== 'same') {
+            out.push(unplaced(vm, srv, says, net, [openFailure(tp.iface)]));
+            continue;
+          }
+          const why = tunnelOpenFailure(vm.host, tp.bridge, tp.iface);
+          const failed = openFailure(tp.iface);
+          out.push({
+            code: 'tunnel-port-failed',
+            severity: 'error',
+            subject: `${vm.host.name}:${tp.bridge.name}:${tp.iface.name}`,
+            message: `${says}: OVS gave it no OpenFlow port, so nothing leaves ${vm.host.name} by it${flood.length ? ` (the flood flow for VLAN ${tag} outputs to ${flood.flatMap((f) => outputsOf(f.flow)).join(', ') || 'no port'})` : ''}: the DISCOVER of ${vm.port.name} never reaches the DHCP server ${srv.ns.name}`,
+            rootCause: why.rootCause,
+            ...(why.confirm ? { confirm: why.confirm } : {}),
+            evidence: [
+              failed,
+              ...why.evidence.filter((e) => e.text !== failed.text),
+              ...flood.map((f) => evid(floodText(f), f.from)),
+              ...net.evidence,
+            ],
+            fix: why.fix,
+          });
+          continue;
+        }
+        for (const tp of toSrv) {
+          if (failedToOpen(tp.iface)) continue; // interface-error says so; another tunnel to the host is open
+          const flows = tp.bridge.flows.known ? tableFlows(tp.bridge.flows.value, 22) : [];
+          const ofport =
+            tp.iface.ofport.known && tp.iface.ofport.value !== null && tp.iface.ofport.value >= 0
+              ? tp.iface.ofport.value
+              : null;
+          // The OpenFlow numbers the case gives the bridge's other ports: an output to one of
+          // them is not to this tunnel, one to any other number may be.
+          const others = new Set(
+            tp.bridge.ports.flatMap((p) =>
+              p.interfaces.flatMap((x) =>
+                x !== tp.iface && x.ofport.known && x.ofport.value !== null ? [x.ofport.value] : [],
+              ),
+            ),
+          );
           const outputsTo = (f: Flow): boolean =>
             f.actions.some(
               (a) =>
@@ -131,28 +178,72 @@ export const tunnelMissing: Check = {
                 ((a.port.kind === 'name' && a.port.name === tp.iface.name) ||
                   (a.port.kind === 'number' && a.port.n === ofport)),
             );
+          const maybeTo = (f: Flow): number[] =>
+            ofport !== null
+              ? []
+              : f.actions.flatMap((a) =>
+                  (a.type === 'output' || a.type === 'output_trunc' || a.type === 'enqueue') &&
+                  a.port.kind === 'number' &&
+                  !others.has(a.port.n)
+                    ? [a.port.n]
+                    : [],
+                );
           // Neutron's FLOOD_TO_TUN: table 22, one flow per local VLAN.
           const mineFlood = flows.filter(
             (f) =>
               f.flow.table === 22 && vlanOf(f.flow) !== undefined && (tag === null || vlanOf(f.flow) === tag),
           );
-          if (mineFlood.length === 0 || mineFlood.some((f) => outputsTo(f.flow)) || kind.kind !== 'overlay')
+          if (kind.kind !== 'overlay') continue;
+          if (mineFlood.length === 0) {
+            const gone = floodFlowAbsent(ctx, vm, tp, srv.host.name, tag, flows);
+            if (gone && net.on !== 'same') out.push(unplaced(vm, srv, gone.says, net, gone.evidence));
+            else if (gone)
+              out.push({
+                code: 'tunnel-flood-missing',
+                severity: 'error',
+                subject: `${vm.host.name}:${tp.bridge.name}:${tp.iface.name}`,
+                message: `${gone.says}: it dies in table 22 ${gone.dies}`,
+                rootCause:
+                  "the agent never installed the VLAN's flood flow (or it was removed): with l2population it adds one when the server reports a port of the network on another host, without it when it provisions the local VLAN",
+                evidence: [...gone.evidence, ...net.evidence],
+                fix: [`${RESTART_AGENT}   # changes state, on ${vm.host.name}: re-installs the flood flows`],
+              });
             continue;
+          }
+          if (mineFlood.some((f) => outputsTo(f.flow))) continue;
           // An action whose outputs the flow does not show (bundle, group, the controller, ...) may
           // send the DISCOVER into this tunnel: nothing is claimed (the trace names the action).
           if (mineFlood.some((f) => unreadOutput(f.flow.actions))) continue;
           // The last line of a dump without its newline may be cut before the output it lacks.
           if (mineFlood.some((f) => f.maybeCut)) continue;
           const floodEvidence = [
-            ...mineFlood.map((f) =>
-              evid(
-                `${ruleText(f)}${f.flow.stats.n_packets !== undefined ? ` (n_packets=${f.flow.stats.n_packets})` : ''}`,
-                f.from,
-              ),
-            ),
+            ...mineFlood.map((f) => evid(floodText(f), f.from)),
             evid(`${tp.iface.name}: remote_ip=${tp.cfg.remoteIp}`, tp.from),
           ];
-          const says = `${vm.host.name}'s flood flow for VLAN ${tag ?? '?'} (br-tun table 22) does not output to ${tp.iface.name}, the tunnel to ${srv.host.name}`;
+          // The flood flow outputs to a number, and the case does not give the tunnel's: whether
+          // that number is the tunnel is unknown, never a missing flood entry.
+          const maybe = [...new Set(mineFlood.flatMap((f) => maybeTo(f.flow)))];
+          if (maybe.length > 0) {
+            out.push({
+              code: 'tunnel-flood-port-unknown',
+              role: 'gap',
+              severity: 'warning',
+              subject: `${vm.host.name}:${tp.bridge.name}:${tp.iface.name}`,
+              message: `${vm.host.name}'s flood flow for VLAN ${tag ?? '?'} (${tp.bridge.name} table 22) outputs to port ${maybe.join(', ')}, and the case does not give the OpenFlow port number of ${tp.iface.name}, the tunnel to ${srv.host.name}: whether the DISCOVER enters that tunnel is unknown`,
+              evidence: [
+                ...floodEvidence,
+                evid(
+                  `${tp.iface.name}: OpenFlow port number not in the case${tp.iface.ofport.known ? '' : ` (${tp.iface.ofport.why})`}`,
+                ),
+              ],
+              fix: [
+                `ovs-ofctl show ${operands(tp.bridge.name)}   # on ${vm.host.name}: the OpenFlow port numbers (is ${tp.iface.name} port ${maybe.join(' or ')}?)`,
+                `ovs-vsctl --columns=name,ofport list Interface ${shellWord(tp.iface.name)}   # on ${vm.host.name}: its OpenFlow port number`,
+              ],
+            });
+            continue;
+          }
+          const says = `${vm.host.name}'s flood flow for VLAN ${tag ?? '?'} (${tp.bridge.name} table 22) does not output to ${tp.iface.name}, the tunnel to ${srv.host.name}`;
           if (net.on !== 'same') {
             out.push(unplaced(vm, srv, says, net, floodEvidence));
             continue;
@@ -248,6 +339,58 @@ function unplaced(
             `openstack network show -c provider:segmentation_id ${operands(netId)}   # the network of ${srv.ns.name}`,
           ]
         : []),
+    ],
+  };
+}
+
+/** A table-22 flow as evidence: its rule and counter. */
+function floodText(f: FlowEntry): string {
+  return `${ruleText(f)}${f.flow.stats.n_packets !== undefined ? ` (n_packets=${f.flow.stats.n_packets})` : ''}`;
+}
+
+/** The ports a flow outputs to, as written (`2`, `"vxlan-0a00644d"`). */
+function outputsOf(f: Flow): string[] {
+  return f.actions.flatMap((a) =>
+    a.type === 'output' || a.type === 'output_trunc' || a.type === 'enqueue'
+      ? [a.port.kind === 'number' ? `port ${a.port.n}` : a.port.kind === 'name' ? a.port.name : a.port.name]
+      : [],
+  );
+}
+
+/**
+ * No table-22 flow for the VM's local VLAN at all, and the DISCOVER proven to die in that table of
+ * that bridge: the flood entry is missing, not merely short of one tunnel. What says so (the
+ * table's flows for other VLANs, its default), or undefined when the trace does not prove the drop
+ * there, or the dump may hide such a flow.
+ */
+function floodFlowAbsent(
+  ctx: DoctorContext,
+  vm: VmPort,
+  tp: TunnelIface,
+  srvHost: string,
+  tag: number | null,
+  table22: FlowEntry[],
+): { says: string; dies: string; evidence: Finding['evidence'] } | undefined {
+  const t = ctx.discover.get(vm);
+  const d = t?.drop;
+  if (tag === null || !t || !d || !provenDropped(ctx.world, t)) return undefined;
+  if (d.host !== vm.host.name || d.bridge !== tp.bridge.name || d.table !== 22) return undefined;
+  if (!tp.bridge.flows.known || !tp.bridge.flows.value.complete) return undefined;
+  const in22 = table22.filter((f) => f.flow.table === 22);
+  const others = in22.filter((f) => vlanOf(f.flow) !== undefined && vlanOf(f.flow) !== tag);
+  const rest = in22.filter((f) => vlanOf(f.flow) === undefined);
+  const where = `${vm.host.name}'s ${tp.bridge.name} table 22`;
+  return {
+    says: `${where} has no flood flow for VLAN ${tag} (${vm.port.name}'s local VLAN): the DISCOVER, a broadcast, never enters ${tp.iface.name}, the tunnel to ${srvHost}`,
+    dies: d.flow
+      ? `at \`${d.flow}\`${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`
+      : `(${d.reason.text})`,
+    evidence: [
+      ...(others.length
+        ? others.map((f) => evid(`table 22 floods VLAN ${vlanOf(f.flow)}: ${floodText(f)}`, f.from))
+        : [evid(`${where}: no flood flow for any VLAN in ${tp.bridge.flows.value.file}`)]),
+      ...rest.map((f) => evid(`table 22: ${floodText(f)}`, f.from)),
+      evid(`${tp.iface.name}: remote_ip=${tp.cfg.remoteIp}`, tp.from),
     ],
   };
 }
