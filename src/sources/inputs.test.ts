@@ -57,6 +57,21 @@ describe('a sos collect bundle is one case with every node', () => {
       readInputs([BUNDLE])[0]!.hosts[0]!.bridges.map((b) => b.name),
     );
   });
+  it('two node sosreports unpacked side by side (no sos_logs/, any folder name) are two hosts, never one', () => {
+    // As an operator leaves them after `tar xf` of each node's archive into one folder.
+    const side = join(tmp, 'side-by-side');
+    mkdirSync(side);
+    for (const a of [COMPUTE4, SUNBEAM]) execFileSync('tar', ['-xf', a, '-C', side]);
+    const [s, ...more] = readInputs([side]);
+    expect(more).toEqual([]);
+    expect(s!.hosts.map((h) => h.name)).toEqual(['compute4', 'noble-sunbeam']);
+    expect(s!.hosts[0]!.bridges.map((b) => b.name).sort()).toEqual(['br-data', 'br-ex', 'br-int', 'br-tun']);
+    // One unpacked sosreport in a folder is still that one host.
+    const single = join(tmp, 'single');
+    mkdirSync(single);
+    execFileSync('tar', ['-xf', COMPUTE4, '-C', single]);
+    expect(readInputs([single])[0]!.hosts.map((h) => h.name)).toEqual(['compute4']);
+  });
   it('diagnose --json prints one document that names the case', async () => {
     const r = await cli('diagnose', '--json', '--exit-zero', BUNDLE);
     const j = JSON.parse(r.out);

@@ -39,10 +39,21 @@ function isDir(p: string): boolean {
   return statSync(p).isDirectory();
 }
 
-/** A folder that sos collect wrote (unpacked): node sosreports beside sos_logs/ or sos_reports/. */
+/**
+ * A folder that sos collect wrote (unpacked): node sosreports beside sos_logs/ or sos_reports/; or
+ * any folder holding two sosreports or more (trees or archives), as one is left after unpacking
+ * them side by side: each is a host, never one host merged from all.
+ */
 export function isCollectBundle(dir: string): boolean {
   if (!isDir(dir)) return false;
   const entries = readdirSync(dir);
+  const nodes = entries.filter(
+    (e) =>
+      SOSREPORT.test(e) &&
+      !/\.(?:sha256|md5)$/.test(e) &&
+      (ARCHIVE.test(e) || (isDir(join(dir, e)) && existsSync(join(dir, e, 'sos_commands')))),
+  );
+  if (nodes.length >= 2) return true;
   return (
     entries.some((e) => SOSREPORT.test(e) && (ARCHIVE.test(e) || isDir(join(dir, e)))) &&
     (entries.some((e) => BUNDLE_MARKERS.includes(e) && isDir(join(dir, e))) ||
