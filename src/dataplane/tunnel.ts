@@ -24,7 +24,18 @@ export const TUNNEL_TYPES: readonly TunnelType[] = [
   'lisp',
 ];
 
-const DEFAULT_UDP: Partial<Record<TunnelType, number>> = { vxlan: 4789, geneve: 6081, stt: 7471, gtpu: 2152 };
+/**
+ * OVS's UDP (STT: TCP) destination port of a tunnel type without options:dst_port: vxlan 4789,
+ * stt 7471, gtpu 2152 (ovs-vswitchd.conf.db(5), Interface type), geneve 6081, lisp 4341
+ * (lib/netdev-vport.c GENEVE_DST_PORT, LISP_DST_PORT).
+ */
+const DEFAULT_UDP: Partial<Record<TunnelType, number>> = {
+  vxlan: 4789,
+  geneve: 6081,
+  stt: 7471,
+  gtpu: 2152,
+  lisp: 4341,
+};
 
 /** A tunnel interface as OVS configures it: a value, `flow`, or absent for each option. */
 export interface TunnelConfig {

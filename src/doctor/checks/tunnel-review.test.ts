@@ -244,6 +244,27 @@ describe('two tunnels kept apart by their options', () => {
   });
 });
 
+describe('the receiver fixes the key (network: in_key=5000)', () => {
+  it("the option on the receiving port, not a missing port for compute's address", () => {
+    const x = yeasy((d) =>
+      edit(
+        join(d, 'network', OVS, 'ovs-vsctl_-t_5_show'),
+        'in_key=flow, local_ip="10.0.100.77"',
+        'in_key="5000", local_ip="10.0.100.77"',
+      ),
+    );
+    expect(codes(x)).not.toContain('tunnel-receiver-missing');
+    const f = one(x, 'tunnel-key-option');
+    expect(f.subject).toBe('network:br-tun:vxlan-0a006458');
+    expect(f.message).toBe(
+      'compute sends the DISCOVER with vxlan key 0x3e9, but network\'s vxlan-0a006458 has options in_key=5000: it takes only packets with key 0x1388, and OVS drops the others ("receive tunnel port not found")',
+    );
+    expect(f.fix[1]).toBe(
+      'ovs-vsctl remove Interface vxlan-0a006458 options in_key -- set Interface vxlan-0a006458 options:in_key=flow options:out_key=flow   # changes state, on network: the key from the flows, as Neutron creates its tunnels',
+    );
+  });
+});
+
 describe('no flood flow for the VLAN in table 22 at all', () => {
   it('tunnel-flood-missing says so, with the table, and the headline names it', () => {
     const x = yeasy((d) => edit(join(d, C_TUN_FLOWS), FLOOD, ''));
