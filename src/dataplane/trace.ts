@@ -4,7 +4,7 @@
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
-import { type Excerpt, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
+import { type Excerpt, excerptCut, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import { escapeControl } from '../text/escape.ts';
@@ -296,7 +296,7 @@ export function excerptDrop(
   what: string,
   reason: DropReason,
 ): void {
-  const why = `${x.file} is an excerpt (lines left out at line ${x.line}): ${what} may be in what it leaves out`;
+  const why = `${x.file} is an excerpt (${excerptCut(x)}): ${what} may be in what it leaves out`;
   assume(e, {
     code: 'excerpt',
     text: `${rb.host}: ${why}`,

@@ -12,7 +12,7 @@ import type {
   Snapshot,
   VlanMode,
 } from '../model/snapshot.ts';
-import { findExcerpt } from '../model/snapshot.ts';
+import { excerptCut, findExcerpt } from '../model/snapshot.ts';
 import type { PortRef } from '../openflow/types.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import {
@@ -336,7 +336,7 @@ function lazyFlows(rb: RtBridge, host: Host | undefined): void {
   const excerpt = host && findExcerpt(host, 'flows', rb.name);
   if (!flows.complete)
     rb.incomplete = excerpt
-      ? `${rb.host}:${rb.name}: the flow dump ${flows.file} is an excerpt (lines left out at line ${excerpt.line}): flows may be missing (collect \`${excerpt.collect}\`)`
+      ? `${rb.host}:${rb.name}: the flow dump ${flows.file} is an excerpt (${excerptCut(excerpt)}): flows may be missing (collect \`${excerpt.collect}\`)`
       : `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;
   Object.defineProperty(rb, 'tables', {
     configurable: true,

@@ -331,6 +331,13 @@ export interface Excerpt {
   net?: string;
   /** The command whose whole output settles what the excerpt leaves out. */
   collect: string;
+  /** A filter its file's name says the output went through (`grep tag`, `table=0`): no elision line then. */
+  filter?: string;
+}
+
+/** Where an excerpt leaves lines out, as said in a message: `lines left out at line 4`, `filtered by \`grep tag\``. */
+export function excerptCut(x: Pick<Excerpt, 'line' | 'filter'>): string {
+  return x.filter !== undefined ? `filtered by \`${x.filter}\`` : `lines left out at line ${x.line}`;
 }
 
 export interface LinkEnd {

@@ -17,6 +17,7 @@ import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
 import { CRITICAL, classify, namespaceOfName, type SniffedKind, sniff, VERBATIM } from './file-kinds.ts';
+import { filteredName } from './filtered-name.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
 import {
   type DumpState,
@@ -435,6 +436,9 @@ function readHostAt(
     else if (sniffed) files.push({ path: p, rel, kind: sniffed, sniffed: true });
     else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
   }
+  // A name with a filter after its bridge or record (`ovs-ofctl_show_br-int_grep_X`): which
+  // reading holds is decided when the case's bridges are known (bridgeOf, nameRows).
+  for (const f of files) if (!f.sniffed) markFiltered(f);
   // A folder with files of which none is readable: readCase decides (bad input when no host of
   // the case is readable, else a warning); an empty folder is not a host.
   if (files.length === 0 && all.length > 0) {
@@ -481,7 +485,7 @@ function readHostAt(
   // A pasted per-bridge output names its bridge in its file name (`flows-xapi3.txt`), or is the
   // only one of its kind beside the one `ovs-ofctl show` that does; else it stays unplaced.
   const bridgeOf = (f: HostFile, bridge: string | undefined): string | undefined => {
-    if (bridge !== undefined) return bridge;
+    if (bridge !== undefined) return f.filtered ? filteredBridge(f, bridge) : bridge;
     const bn = basename(f.path);
     const named = b.host.bridges
       .map((x) => x.name)
@@ -507,6 +511,78 @@ function readHostAt(
       message: `an ${f.kind.kind === 'dump-flows' ? 'ovs-ofctl dump-flows' : 'ovs-ofctl show'} output, but neither its name nor the case says which bridge it is about: not used (name the file after the bridge, e.g. ovs-ofctl_dump-flows_br-int)`,
     });
     return undefined;
+  };
+  // A per-bridge output whose name has a filter after the bridge: a bridge of the case so named
+  // is that bridge; else the file is an excerpt of the bridge before the filter, or not read when
+  // the case has that bridge's whole output. Never a bridge of its own.
+  const filteredBridge = (f: HostFile, bridge: string): string | undefined => {
+    const fl = f.filtered!;
+    const same = (x: HostFile): boolean =>
+      x !== f && x.kind.kind === f.kind.kind && 'bridge' in x.kind && x.kind.bridge !== undefined;
+    // The bridges the case knows: OVSDB's, and those other per-bridge outputs are named after.
+    const known = new Set(b.host.bridges.map((x) => x.name));
+    for (const x of files)
+      if (x !== f && !x.filtered && 'bridge' in x.kind && x.kind.bridge !== undefined)
+        known.add(x.kind.bridge);
+    if (known.has(bridge)) return bridge;
+    const what = f.kind.kind === 'dump-flows' ? 'ovs-ofctl dump-flows' : 'ovs-ofctl show';
+    const whole = files.find(
+      (x) => same(x) && !x.filtered && (x.kind as { bridge: string }).bridge === fl.before,
+    );
+    const says =
+      fl.how === 'match'
+        ? `\`${fl.filter}\` after the bridge's name is a flow match (only the flows it matches are shown)`
+        : `\`${fl.filter}\` after the bridge's name is the filter its output went through`;
+    if (whole) {
+      diagnostics.push({
+        file: f.rel,
+        line: 0,
+        severity: 'warning',
+        code: 'filtered',
+        message: `not read: \`${what} ${fl.before}\` filtered (${says}, not a bridge); ${whole.rel} is its whole output`,
+      });
+      return undefined;
+    }
+    fl.read = fl.before;
+    diagnostics.push({
+      file: f.rel,
+      line: 0,
+      severity: 'warning',
+      code: 'filtered',
+      message: `read as an excerpt of \`${what} ${fl.before}\`: ${says}, not a bridge (the case has no bridge ${bridge}); what it does not show is unknown`,
+    });
+    return fl.before;
+  };
+  // `ovs-vsctl list port NAME | grep …`: the record's lines the filter kept, without its name
+  // column: the name the command gave is the record's (one record listed). Rows still without a
+  // name are said, not dropped in silence.
+  const nameRows = (f: HostFile, rows: readonly SourcedRow[]): readonly SourcedRow[] => {
+    const fl = f.filtered;
+    if (f.kind.kind !== 'vsctl-list' || !fl) return rows;
+    const table = f.kind.table;
+    const record = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(fl.before) ? undefined : fl.before;
+    const unnamed = rows.filter((r) => !('name' in r.row));
+    if (record && rows.length === 1 && unnamed.length === 1 && table !== 'Open_vSwitch') {
+      fl.read = record;
+      diagnostics.push({
+        file: f.rel,
+        line: 0,
+        severity: 'warning',
+        code: 'filtered',
+        message: `read as an excerpt of \`ovs-vsctl list ${table.toLowerCase()} ${record}\` (\`${fl.filter}\` after it is the filter its output went through): its lines are ${table} ${record}'s; what it does not show is unknown`,
+      });
+      return [{ ...rows[0]!, row: { ...rows[0]!.row, name: record } }];
+    }
+    if (unnamed.length > 0)
+      diagnostics.push({
+        file: f.rel,
+        line: unnamed[0]!.line,
+        severity: 'warning',
+        code: 'filtered',
+        message: `\`ovs-vsctl list ${table.toLowerCase()}\` filtered (\`${fl.filter}\`): ${unnamed.length === 1 ? 'a record' : `${unnamed.length} records`} without its name column, not placed on any ${table.toLowerCase()} (collect the whole \`ovs-vsctl list ${table.toLowerCase()}\`)`,
+      });
+    fl.read ??= record ?? '';
+    return rows.filter((r) => 'name' in r.row);
   };
   const dumps: DumpState = {
     named: files.filter((f) => f.kind.kind === 'dump-flows' && !f.sniffed && f.kind.bridge !== undefined),
@@ -580,10 +656,11 @@ function readHostAt(
       },
       partial: () => partial,
       toolErrors: () => toolErrors,
-      excerpt: () => excerpt,
+      // A file whose name says it was filtered (and was read so) is an excerpt from its first line.
+      excerpt: () => excerpt ?? (f.filtered?.read !== undefined ? 1 : undefined),
       elisions: () => elisions,
       bridgeOf: (bridge) => bridgeOf(f, bridge),
-      addRows: (rows, defaults) => addRows(rows, f.rel, defaults),
+      addRows: (rows, defaults) => addRows(nameRows(f, rows), f.rel, defaults),
       read,
     };
     const parsed = rd.parse(x, f.kind);
@@ -595,12 +672,16 @@ function readHostAt(
     // The host's bridges, ports and interfaces, whole: an excerpt of them hides nothing then.
     if (WHOLE_INVENTORY.has(f.kind.kind) && excerpt === undefined && cut === undefined) wholeInventory = true;
     // An excerpt: the host says which output, so that no check asserts what it leaves out.
+    const cutAt = x.excerpt();
     const spec =
-      excerpt === undefined ? undefined : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind));
+      cutAt === undefined ? undefined : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind));
     if (spec) {
-      b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: excerpt! }];
+      const filter = excerpt === undefined && f.filtered ? { filter: f.filtered.filter } : {};
+      b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: cutAt!, ...filter }];
       b.host.gaps.push(
-        `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
+        excerpt === undefined && f.filtered
+          ? `${f.rel} is filtered (\`${f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
+          : `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
       );
     }
     // An OVS state output cut short (its last record unfinished, or a tool error after part of
@@ -632,6 +713,20 @@ function readHostAt(
       b.host.excerpts.push({ of: 'ovsdb', file: ports.file, line: ports.line, collect: 'ovs-vsctl show' });
   }
   return b.finish();
+}
+
+/** A name-classified per-bridge or per-record output whose name carries a filter: noted on the file. */
+function markFiltered(f: HostFile): void {
+  const k = f.kind;
+  if (k.kind === 'ofctl-show' || k.kind === 'dump-flows') {
+    if (k.bridge === undefined) return;
+    const fl = filteredName(k.bridge, k.kind === 'dump-flows');
+    if (fl) f.filtered = fl;
+  } else if (k.kind === 'vsctl-list') {
+    const m = /_list_(?:bridge|port|interface|open_vswitch|controller|manager)_(.+)$/i.exec(basename(f.path));
+    const fl = m ? filteredName(m[1]!, false) : undefined;
+    if (fl) f.filtered = fl;
+  }
 }
 
 /** Outputs that list every bridge, port and interface of the host. */

@@ -39,6 +39,7 @@ import { parseSockets } from '../parse/sockets.ts';
 import { parseSysctl, parseSysctlValue } from '../parse/sysctl.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import type { FileKind, SniffedKind } from './file-kinds.ts';
+import type { FilteredName } from './filtered-name.ts';
 import type { HostBuilder } from './host-builder.ts';
 
 export type Kind = FileKind['kind'];
@@ -50,6 +51,11 @@ export interface HostFile {
   kind: FileKind | SniffedKind;
   /** Recognised by content (a pasted output), not by its name. */
   sniffed?: boolean;
+  /**
+   * Its name carries a filter after the bridge or record (`…_show_br-int_grep_X`, `…_xapi3_table_0`,
+   * filtered-name.ts); `read`: the bridge or record it was read as, an excerpt of its output.
+   */
+  filtered?: FilteredName & { read?: string };
 }
 
 /**

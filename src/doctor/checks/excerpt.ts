@@ -1,7 +1,7 @@
 // What an excerpt leaves out is unknown (issue 15 item 2): a check that would assert an absence
 // from an output the case holds only as an excerpt (a paste with `...` or `[snip]`) gives a gap
 // instead, naming the output and the command that gives it whole. What the excerpt shows is used.
-import type { Excerpt, Host } from '../../model/snapshot.ts';
+import { type Excerpt, excerptCut, type Host } from '../../model/snapshot.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import { evid } from './check.ts';
 
@@ -19,7 +19,7 @@ export function excerptGap(
     role: 'gap',
     severity: 'warning',
     subject,
-    message: `${what}; ${x.file} is an excerpt (lines left out at line ${x.line}), so ${question} is unknown`,
+    message: `${what}; ${x.file} is an excerpt (${excerptCut(x)}), so ${question} is unknown`,
     evidence: [...evidence, evid('an excerpt', { file: x.file, line: x.line })],
     fix: [`${x.collect}   # on ${h.name}: the whole output, not an excerpt`],
   };
