@@ -202,6 +202,8 @@ export interface DhcpNetwork {
 
 export interface DhcpLog {
   file: string;
+  /** The network whose dnsmasq wrote it, when its place says (`<dnsmasq_base_log_dir>/<net-id>/dhcp_dns_log`). */
+  net?: string;
   events: { type: string; iface: string; mac?: string; ip?: string; note?: string; from: Evidence }[];
 }
 

@@ -420,6 +420,11 @@ function readHostAt(
       relative(root, p).split(sep).join('/'),
     );
     if (dh) kind = { kind: DHCP_FILE_KINDS[dh[2] as keyof typeof DHCP_FILE_KINDS], net: dh[1]! };
+    // Neutron's dnsmasq log (dnsmasq_base_log_dir): its folder is named after the network.
+    const dl = /(?:^|\/)([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})\/dhcp_dns_log$/i.exec(
+      relative(root, p).split(sep).join('/'),
+    );
+    if (dl && kind?.kind === 'dnsmasq-log') kind = { kind: 'dnsmasq-log', net: dl[1]! };
     // A kernel parameter's /proc/sys file (sos system plugin copies /proc/sys): its place names it.
     if (
       /(?:^|\/)proc\/sys\/net\/bridge\/bridge-nf-call-iptables$/.test(relative(root, p).split(sep).join('/'))

@@ -32,7 +32,8 @@ export type FileKind =
    * `key` (its /proc/sys file, `sysctl -n KEY`). vifpath reads net.bridge.bridge-nf-call-iptables.
    */
   | { kind: 'sysctl'; all: boolean; key?: string }
-  | { kind: 'dnsmasq-log' }
+  /** net: the network whose dnsmasq wrote it (Neutron's `<dnsmasq_base_log_dir>/<net-id>/dhcp_dns_log`). */
+  | { kind: 'dnsmasq-log'; net?: string }
   | { kind: 'dhclient' }
   | { kind: 'dhcp-hosts'; net: string }
   | { kind: 'dhcp-leases'; net: string }
@@ -127,6 +128,9 @@ const ROWS: Row[] = [
   [/^sysctl(?:_[a-z][\w-]*(?:\.[\w-]+)+)+$/, () => ({ kind: 'sysctl', all: false })],
   [/^(?:netstat_-W_-neopa|ss_-peaonmi)$/, () => ({ kind: 'sockets' })],
   [/^dnsmasq.*\.log$/, () => ({ kind: 'dnsmasq-log' })],
+  // Neutron's dnsmasq, when dnsmasq_base_log_dir is set, logs to <dir>/<net-id>/dhcp_dns_log
+  // (neutron/agent/linux/dhcp.py: --log-facility=os.path.join(log_dir, 'dhcp_dns_log')).
+  [/^dhcp_dns_log$/, () => ({ kind: 'dnsmasq-log' })],
   [
     /^(?:neutron-)?openvswitch-agent\.log$|^(?:screen-)?q-agt\.log$|^neutron-openvswitch-agent\.log$/,
     () => ({ kind: 'agent-log' }),

@@ -853,9 +853,10 @@ export class HostBuilder {
     }));
   }
 
-  applyDnsmasqLog(events: readonly DhcpLogEvent[], file: string): void {
+  applyDnsmasqLog(events: readonly DhcpLogEvent[], file: string, net?: string): void {
     this.host.dnsmasqLog = {
       file,
+      ...(net ? { net } : {}),
       events: events.map((e) => ({
         type: e.type,
         iface: e.iface,

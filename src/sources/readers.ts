@@ -497,7 +497,7 @@ export const READERS: Readers = {
   'dnsmasq-log': reader(
     'rest',
     (x) => parseDnsmasqLog(x.text()),
-    (v, x) => x.b.applyDnsmasqLog(v, x.file.rel),
+    (v, x, k) => x.b.applyDnsmasqLog(v, x.file.rel, k.net),
   ),
   dhclient: reader(
     'rest',
