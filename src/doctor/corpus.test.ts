@@ -93,7 +93,9 @@ function pasted(show: string): string {
 }
 
 function read(p: string, opts: InputOptions = {}) {
-  return p.endsWith('.tar') ? readInputs([p], opts)[0]! : readCase(p, opts);
+  // A sos collect bundle, or a flat folder of pasted files (one host): read as the CLI reads them.
+  const flat = !p.endsWith('.tar') && readdirSync(p, { withFileTypes: true }).every((e) => e.isFile());
+  return p.endsWith('.tar') || flat ? readInputs([p], opts)[0]! : readCase(p, opts);
 }
 
 const exitOf = (d: Diagnosis): number =>
@@ -1190,6 +1192,34 @@ const CORPUS: Row[] = [
     ] satisfies Row[];
   })(),
   // --- end of review underlay-firewall / address-owner rows ---
+  // Loose files an operator pastes (the reference lab's veth DHCP port, real output): dhclient -v
+  // before and after the fix, dnsmasq's log, an indented `ovs-vsctl show`. Was undecided, "no DHCP
+  // server", the DHCP port's tap taken for the VM, the dhclient and dnsmasq files unread.
+  {
+    name: 'pasted files of the veth DHCP port pitfall: dnsmasq OFFERed, the client dropped them for bad checksums',
+    build: () => join(OWN_FIXTURES, 'reference/pitfall-veth-dhcp-port'),
+    verdict: 'problem',
+    code: 'dhcp-reply-checksum',
+    check: (d) => {
+      expect(d.findings[0]!.fix).toContain(
+        "ip netns exec qdhcp-<network-id> ethtool -K ns-5f1c9a2e-7b tx off   # changes state: dnsmasq's replies leave with whole checksums; lost when the agent re-creates the device",
+      );
+      expect(d.paths.map((p) => p.vm)).toEqual([]);
+      expect(d.findings.map((f) => f.code)).toContain('dhcp-client-runs-differ');
+    },
+  },
+  {
+    name: 'the same without dnsmasq’s log: the client’s count alone is a hint, undecided',
+    build: () =>
+      tmpFrom(join(OWN_FIXTURES, 'reference/pitfall-veth-dhcp-port'), (d) =>
+        rmSync(join(d, '1-dnsmasq-offers.log')),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.findings[0]!.code).toBe('dhcp-client-bad-checksums');
+    },
+  },
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),

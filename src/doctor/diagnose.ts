@@ -14,6 +14,7 @@ import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
 import { deadVlan } from './checks/dead-vlan.ts';
+import { dhcpClientRuns } from './checks/dhcp-client.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
@@ -22,6 +23,7 @@ import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
 import { openFailure, structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
+import { noVmDetail, vmIdentity } from './checks/vm-identity.ts';
 import { serverElsewhere } from './checks/vm-network.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
@@ -50,6 +52,8 @@ export const CHECKS: readonly Check[] = [
   offerPath,
   structure,
   contradictions,
+  dhcpClientRuns,
+  vmIdentity,
 ];
 
 /** A --vm that names no port of the case (findVms found none): exit 2, the nearest names listed. */
@@ -140,18 +144,22 @@ export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
   const findings: Finding[] = [];
   for (const vm of ctx.vms) findings.push(...vmNotes(vm, opts.vm));
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
-  if (ctx.vms.length === 0)
+  if (ctx.vms.length === 0) {
+    // What the case does know: the DHCP server's ports, the VM's MAC from its client's output.
+    const known = noVmDetail(s);
     findings.push({
       code: 'no-vm-port',
       role: 'gap',
       severity: 'warning',
       subject: 'VM',
-      message: `no port of the case is proven a VM port (Neutron's external_ids iface-id/attached-mac, or a guest vif)${knownPorts(s)}`,
+      message: `no port of the case is proven a VM port (Neutron's external_ids iface-id/attached-mac, or a guest vif)${known.text}${knownPorts(s)}`,
       evidence: [],
       fix: [
+        ...known.fix,
         'ovs-vsctl list interface   # on the compute node: shows attached-mac and iface-id of each VM port',
       ],
     });
+  }
   // The VM you named has no device on its host: OVS holds its port but could not open it, so no
   // frame of the VM enters OVS there, whatever the flows would do with one. (Not for every VM of
   // the case: a stale port of a deleted VM is common and harms no other.)
@@ -655,8 +663,13 @@ function undecidedHeadline(
     const noServer =
       ctx.servers.length === 0 ? '; no DHCP server (qdhcp namespace) is in the case either' : '';
     const cut = cutInterface(vm);
-    if (cut) return `the DISCOVER from ${untraced.vm} is not traced: ${cut}${noServer}`;
-    return `the DISCOVER from ${untraced.vm} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${noServer}`;
+    // A port taken for the VM by its name alone is said to be so (vm-identity.ts says why).
+    const byName = findings.some(
+      (f) => f.code === 'vm-port-by-name' && f.subject.split(', ').includes(untraced.vm),
+    );
+    const who = `${untraced.vm}${byName ? ' (the VM port by its name alone)' : ''}`;
+    if (cut) return `the DISCOVER from ${who} is not traced: ${cut}${noServer}`;
+    return `the DISCOVER from ${who} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${noServer}`;
   }
   if (ctx.servers.length === 0)
     return `no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;

@@ -9,7 +9,9 @@ export type Severity =
   /** Another tool printed an error in place of its output (`exec of "netstat" failed`, iproute2's `Error: ...`). */
   | 'tool'
   /** Readable, but something is missing or unusual (a dump cut short: incomplete, not corrupt). */
-  | 'warning';
+  | 'warning'
+  /** For the record, nothing wrong with the input: a file given that vifpath does not read, and why. */
+  | 'info';
 
 export interface Diagnostic {
   severity: Severity;

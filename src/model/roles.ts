@@ -19,6 +19,11 @@ export interface VmPort {
   macFrom?: Evidence & { rule: string };
   /** Not recognised as a VM port (its role and why), taken as one because the operator named it. */
   named?: string;
+  /**
+   * Taken for a VM port by its name alone (tap<id>, not internal, no Neutron binding keys): a veth
+   * DHCP port (ovs_use_veth) is named alike, and nothing in the case tells them apart.
+   */
+  byName?: boolean;
 }
 
 export interface DhcpServer {
@@ -76,6 +81,37 @@ export function bridgeRole(h: Host, b: Bridge): { role: BridgeRole; why: string 
 
 export type PortRole = 'vm' | 'uplink' | 'patch' | 'service' | 'local' | 'unknown';
 
+/** A DHCP server's device named by a dnsmasq log of the case, indexed by name (built once per snapshot). */
+const servedDevices = new WeakMap<Snapshot, Map<string, { host: string; from: Evidence }>>();
+
+function dnsmasqDevices(s: Snapshot): Map<string, { host: string; from: Evidence }> {
+  let m = servedDevices.get(s);
+  if (m) return m;
+  m = new Map();
+  for (const h of s.hosts)
+    for (const e of h.dnsmasqLog?.events ?? [])
+      if (!m.has(e.iface)) m.set(e.iface, { host: h.name, from: e.from });
+  servedDevices.set(s, m);
+  return m;
+}
+
+/**
+ * The dnsmasq log line that names this port's device as the one it serves DHCP on: the port itself
+ * (an internal tap<id>), or the namespace end ns-<id> of the veth pair whose bridge end is tap<id>
+ * (Neutron names both after the DHCP port's id). dnsmasq sees no device but its namespace's.
+ */
+export function dnsmasqServes(
+  s: Snapshot,
+  name: string,
+): { device: string; host: string; from: Evidence } | undefined {
+  const m = dnsmasqDevices(s);
+  for (const device of [name, ...(name.startsWith('tap') ? [`ns-${name.slice(3)}`] : [])]) {
+    const hit = m.get(device);
+    if (hit) return { device, ...hit };
+  }
+  return undefined;
+}
+
 const XEN_VIF = /^vif(\d+)\.(\d+)$/;
 const NEUTRON_VM_NAME = /^(tap|qvo)[0-9a-f]{8}-[0-9a-f]{2}$/;
 const NEUTRON_SERVICE_NAME = /^(qr|qg|sg|fg|ha|rfp|fpr)-[0-9a-f]{8}-[0-9a-f]{2}$/;
@@ -111,7 +147,12 @@ export function vmByOwnFacts(name: string, ids: Readonly<Record<string, string>>
  * namespace, or an OVS internal port named tap<id> (the DHCP agent's). Anything else is unknown,
  * and nothing is advised for it.
  */
-export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: PortRole; why: string } {
+export function portRole(
+  s: Snapshot,
+  h: Host,
+  b: Bridge,
+  p: Port,
+): { role: PortRole; why: string; byName?: boolean } {
   const i = p.interfaces[0];
   if (i?.ofport.known && i.ofport.value === 65534) return { role: 'local', why: "the bridge's own port" };
   const type = i?.type.known ? i.type.value : undefined;
@@ -127,6 +168,12 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
     ),
   );
   if (inNs) return { role: 'service', why: 'its device is in a namespace (DHCP or router)' };
+  const served = dnsmasqServes(s, p.name);
+  if (served)
+    return {
+      role: 'service',
+      why: `dnsmasq's log (${served.from.file}:${served.from.line}) serves DHCP on ${served.device}${served.device === p.name ? '' : `, the namespace end of its veth pair`}`,
+    };
   const br = bridgeRole(h, b);
   if (br.role === 'physical' || br.role === 'tunnel')
     return { role: 'uplink', why: `on ${b.name}, a ${br.role} bridge (${br.why})` };
@@ -171,7 +218,13 @@ export function portRole(s: Snapshot, h: Host, b: Bridge, p: Port): { role: Port
       role: 'service',
       why: "an OVS internal port named tap<id>: the DHCP agent's device (a VM's tap is not internal)",
     };
-  if (NEUTRON_VM_NAME.test(p.name)) return { role: 'vm', why: "Neutron's VM port naming" };
+  if (NEUTRON_VM_NAME.test(p.name))
+    return {
+      role: 'vm',
+      why: "Neutron's VM port naming",
+      // qvo<id> is only ever a VM's hybrid plug; a tap<id> that is no internal port may be a veth DHCP port.
+      ...(p.name.startsWith('tap') ? { byName: true } : {}),
+    };
   if (NEUTRON_SERVICE_NAME.test(p.name))
     return {
       role: 'service',
@@ -218,15 +271,18 @@ const MAC_TEXT = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 export function findVms(s: Snapshot, filter?: string): VmPort[] {
   if (filter !== undefined) {
     const named = portsNamed(s, filter).map((v) => ({ v, role: portRole(s, v.host, v.bridge, v.port) }));
-    const vms = named.filter((x) => x.role.role === 'vm').map((x) => x.v);
+    const vms = named
+      .filter((x) => x.role.role === 'vm')
+      .map((x) => (x.role.byName ? { ...x.v, byName: true } : x.v));
     return vms.length ? vms : named.map((x) => ({ ...x.v, named: `${x.role.role} port: ${x.role.why}` }));
   }
   const out: VmPort[] = [];
   for (const h of s.hosts)
     for (const b of h.bridges)
       for (const p of b.ports) {
-        if (portRole(s, h, b, p).role !== 'vm') continue;
-        out.push(withMac({ host: h, bridge: b, port: p }));
+        const r = portRole(s, h, b, p);
+        if (r.role !== 'vm') continue;
+        out.push(withMac({ host: h, bridge: b, port: p, ...(r.byName ? { byName: true } : {}) }));
       }
   return out;
 }

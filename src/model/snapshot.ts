@@ -204,15 +204,36 @@ export interface DhcpLog {
   file: string;
   /** The network whose dnsmasq wrote it, when its place says (`<dnsmasq_base_log_dir>/<net-id>/dhcp_dns_log`). */
   net?: string;
-  events: { type: string; iface: string; mac?: string; ip?: string; note?: string; from: Evidence }[];
+  events: {
+    type: string;
+    iface: string;
+    mac?: string;
+    ip?: string;
+    note?: string;
+    /** The dnsmasq process that logged it. */
+    pid?: number;
+    from: Evidence;
+  }[];
 }
 
+/** One run of a DHCP client as its output shows it (dhclient -v). */
 export interface DhcpClient {
   file: string;
   discovers: number;
   offers: number;
   lease: string | null;
   badChecksums?: number;
+  /** The client's MAC and interface, from its `Listening on LPF/<iface>/<mac>` line. */
+  mac?: string;
+  iface?: string;
+  /** Where the output says so, each line's text kept for evidence. */
+  at: {
+    listening?: Evidence & { text: string };
+    badChecksums?: Evidence & { text: string };
+    noOffers?: Evidence & { text: string };
+    bound?: Evidence & { text: string };
+    firstDiscover?: Evidence & { text: string };
+  };
 }
 
 /** What br_netfilter's net.bridge.bridge-nf-call-iptables says of a host (Host.bridgeNfCallIptables). */
@@ -269,7 +290,11 @@ export interface Host {
     arpResponder?: { value: boolean; line: number };
   };
   dnsmasqLog?: DhcpLog;
-  dhcpClient?: DhcpClient;
+  /**
+   * Each DHCP client output of the host, in the order read (by file name): runs of different
+   * moments (before and after a fix) are kept apart, never merged; no file says which is the later.
+   */
+  dhcpClients?: DhcpClient[];
   /**
    * The host's own iptables saves (iptables-save format only), each as read: rule count and its
    * filter table (chains with their policies, rules in order), which decide what the host's

@@ -182,8 +182,14 @@ export interface DhcpLogEvent {
   ip?: string;
   /** What dnsmasq said besides addresses: `no address available`, `ignored`, `no address configured`. */
   note?: string;
+  /** The process that logged it (`dnsmasq-dhcp[11748]:`): `ip netns identify PID` names its namespace. */
+  pid?: number;
   line: number;
 }
+
+/** dnsmasq's own log line (its log file, syslog, journalctl): `dnsmasq-dhcp[PID]: ... DHCPOFFER(dev) ...`. */
+export const DNSMASQ_DHCP_LINE =
+  /\bdnsmasq(?:-dhcp)?\[(\d+)\]: .*\b(DHCPDISCOVER|DHCPOFFER|DHCPREQUEST|DHCPACK|DHCPNAK)\(/;
 
 export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
   const { lines, diagnostics } = splitLines(text);
@@ -195,38 +201,86 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
     const mac = rest.find((w) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(w));
     const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
     const note = rest.filter((w) => w !== mac && w !== ip && /^[a-z]+$/.test(w)).join(' ');
+    const pid = /\bdnsmasq(?:-dhcp)?\[(\d+)\]:/.exec(l)?.[1];
     out.push({
       type: m[1] as DhcpLogEvent['type'],
       iface: m[2]!,
       ...(mac ? { mac: mac.toLowerCase() } : {}),
       ...(ip ? { ip } : {}),
       ...(note ? { note } : {}),
+      ...(pid ? { pid: Number(pid) } : {}),
       line: i + 1,
     });
   });
   return { value: out, diagnostics };
 }
 
+/** Where one of the client's messages is in its output (1-based line). */
+export interface DhcpClientLine {
+  line: number;
+  text: string;
+}
+
 export interface DhcpClientOutput {
   discovers: number;
   offers: number;
   lease: string | null;
+  /** Packets dropped for a bad UDP checksum, summed over dhclient's `N bad udp checksums in M packets` lines. */
   badChecksums?: number;
-  noOffers?: number;
+  /** The client's MAC and interface (`Listening on LPF/eth0/fa:16:3e:11:22:33`). */
+  mac?: string;
+  iface?: string;
+  /** The lines that say so: the first `Listening on`, the first bad-checksum count, `No DHCPOFFERS received`, `bound to`. */
+  at: {
+    listening?: DhcpClientLine;
+    badChecksums?: DhcpClientLine;
+    noOffers?: DhcpClientLine;
+    bound?: DhcpClientLine;
+    firstDiscover?: DhcpClientLine;
+  };
 }
+
+/**
+ * A dhclient line, bare or as syslog/journalctl writes it (`Nov 25 12:57:27 vm dhclient[812]: DHCPDISCOVER …`):
+ * the message without the prefix.
+ */
+export function dhclientMessage(l: string): string {
+  return l.replace(/^.*?\bdhclient\[\d+\]:\s*/, '');
+}
+
+/** Lines only ISC dhclient -v prints: its banner, its sockets, its DISCOVERs, its verdicts. */
+export const DHCLIENT_LINE =
+  /^(?:Internet Systems Consortium DHCP Client \S+|(?:Listening|Sending) on {1,3}(?:LPF|BPF|Socket|DLPI|NIT)\/|DHCPDISCOVER on \S+ to \S+ port \d+|No DHCPOFFERS received\.|bound to \S+ -- renewal in|\d+ bad udp checksums in \d+ packets$)/;
 
 /** dhclient -v output (the VM's console, or the lab's record). */
 export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
   const { lines, diagnostics } = splitLines(text);
-  const v: DhcpClientOutput = { discovers: 0, offers: 0, lease: null };
-  lines.forEach((l, i) => {
-    if (l.startsWith('DHCPDISCOVER')) v.discovers++;
-    else if (l.startsWith('DHCPOFFER')) v.offers++;
+  const v: DhcpClientOutput = { discovers: 0, offers: 0, lease: null, at: {} };
+  lines.forEach((raw, i) => {
+    const l = dhclientMessage(raw.trimStart());
+    const at = { line: i + 1, text: l.trim() };
+    if (l.startsWith('DHCPDISCOVER')) {
+      v.discovers++;
+      v.at.firstDiscover ??= at;
+    } else if (l.startsWith('DHCPOFFER')) v.offers++;
     const b = /^bound to (\S+)/.exec(l);
-    if (b) v.lease = b[1]!;
+    if (b) {
+      v.lease = b[1]!;
+      v.at.bound = at;
+    }
+    // dhclient says it each time half or more of 5+ packets were bad, then counts anew (common/packet.c).
     const c = /(\d+) bad udp checksums in \d+ packets/.exec(l);
-    if (c) v.badChecksums = Number(c[1]);
-    if (l.startsWith('No DHCPOFFERS received')) v.noOffers = i + 1;
+    if (c) {
+      v.badChecksums = (v.badChecksums ?? 0) + Number(c[1]);
+      v.at.badChecksums ??= at;
+    }
+    if (l.startsWith('No DHCPOFFERS received')) v.at.noOffers = at;
+    const s = /^Listening on {1,3}\w+\/([^/\s]+)\/((?:[0-9a-f]{2}:){5}[0-9a-f]{2})\b/i.exec(l);
+    if (s && !v.at.listening) {
+      v.iface = s[1]!;
+      v.mac = s[2]!.toLowerCase();
+      v.at.listening = at;
+    }
   });
   return { value: v, diagnostics };
 }

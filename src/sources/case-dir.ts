@@ -2,7 +2,7 @@
 // a sosreport archive or a flat folder of sosreport-named files, plus links.txt.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
@@ -16,7 +16,15 @@ import { isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { InputError } from './errors.ts';
-import { CRITICAL, classify, namespaceOfName, type SniffedKind, sniff, VERBATIM } from './file-kinds.ts';
+import {
+  CRITICAL,
+  classify,
+  namespaceOfName,
+  notReadWhy,
+  type SniffedKind,
+  sniff,
+  VERBATIM,
+} from './file-kinds.ts';
 import { filteredName } from './filtered-name.ts';
 import { HostBuilder, type RowStore } from './host-builder.ts';
 import {
@@ -124,25 +132,61 @@ const SKIP_DUMP_BYTES = 64 * 1024;
 /** Pasted outputs are read by content up to this size; bigger unknown files are not opened. */
 const MAX_SNIFF_BYTES = 8 * 1024 * 1024;
 
-/** A file outside a sosreport's own tree whose name says nothing: is it an output we read? */
-function sniffFile(p: string, rel: string): SniffedKind | undefined {
+/**
+ * A file outside a sosreport's own tree whose name says nothing: the output it is, or why it is
+ * not read (said, never skipped silently); undefined for the sosreport's own files.
+ */
+function sniffFile(p: string, rel: string): { kind: SniffedKind } | { why: string } | undefined {
   if (/(?:^|\/)sos_(?:commands|logs|reports)\/|(?:^|\/)(?:proc|sys|etc|var|usr|run)\//.test(rel))
     return undefined;
-  if (/\.(?:tar|xz|gz|bz2|tgz|zip|json\.gz|pcapng?|png|jpe?g|html?)$/i.test(p)) return undefined;
+  const bn = basename(p);
+  // What the collector writes beside the outputs: the host's name (read for it) and its own log.
+  if (bn === 'hostname' || bn === 'vifpath-collect.log') return undefined;
+  if (bn === 'links.txt')
+    return {
+      why: "not read here: a case's wires are read from the links.txt beside its host folders, or given with --links FILE",
+    };
+  const ext = /\.(?:tar|xz|gz|bz2|tgz|zip|json\.gz|pcapng?|png|jpe?g|html?)$/i.exec(p);
+  if (ext) return { why: `not read: a ${ext[0]} file inside a host folder (no command's output)` };
   const st = statSync(p);
-  if (st.size === 0 || st.size > MAX_SNIFF_BYTES) return undefined;
+  if (st.size === 0) return { why: 'not read: empty' };
+  if (st.size > MAX_SNIFF_BYTES)
+    return {
+      why: `not read: over ${MAX_SNIFF_BYTES / 1024 / 1024} MiB, and its name is none vifpath reads (name it as sosreport names its command)`,
+    };
   const buf = readFileSync(p);
-  if (buf.subarray(0, 4096).includes(0)) return undefined;
+  if (buf.subarray(0, 4096).includes(0))
+    return { why: 'not read: binary, and its name is none vifpath reads (a packet capture: <point>.pcap)' };
   // A shell prompt copied before the output hides nothing of what it is (the reader refuses it).
   const text = decodeText(buf);
   const first = /^\s*([^\n]*)/.exec(text)!;
-  const k = sniff(isShellPrompt(first[1]!) ? text.slice(first[0].length) : text);
-  if (!k) return undefined;
-  const bn = basename(p);
+  const body = isShellPrompt(first[1]!) ? text.slice(first[0].length) : text;
+  const k = sniff(body);
+  if (!k) {
+    const known = notReadWhy(body);
+    return {
+      why: known
+        ? `not read: ${known}`
+        : "not read: neither its name nor its content is an output vifpath reads (OVS's, ip, ifconfig, iptables-save, ss/netstat, sysctl, dnsmasq's log, dhclient -v; or a file named as sosreport names its command)",
+    };
+  }
   const ns = namespaceOfName(bn);
   if (ns && (k.kind === 'ip-addr' || k.kind === 'ifconfig' || k.kind === 'sockets' || k.kind === 'iptables'))
-    return { ...k, ns };
-  return k;
+    return { kind: { ...k, ns } };
+  return { kind: k };
+}
+
+/** Whether `p` lies in a sosreport's own tree (a folder from `root` down to it holds sos_commands/). */
+function inSosTree(root: string, p: string, memo: Map<string, boolean>): boolean {
+  for (let d = dirname(p); ; d = dirname(d)) {
+    let sos = memo.get(d);
+    if (sos === undefined) {
+      sos = existsSync(join(d, 'sos_commands'));
+      memo.set(d, sos);
+    }
+    if (sos) return true;
+    if (d === root || dirname(d) === d || !d.startsWith(root)) return false;
+  }
 }
 
 /** Words a pasted file's name uses for the command, not the bridge (`flows-xapi3.txt` → xapi3). */
@@ -407,6 +451,7 @@ function readHostAt(
   for (const p of walkHost(root, { where, boundary, lenient: _opts.lenient ?? false, diagnostics }))
     all.push(p);
   const files: HostFile[] = [];
+  const sosDirs = new Map<string, boolean>();
   for (const p of all) {
     const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));
     const bn = basename(p);
@@ -435,11 +480,19 @@ function readHostAt(
     // templates/) is no configuration of this host.
     if (kind?.kind === 'agent-config' && !agentConfigPlace(relative(root, p).split(sep).join('/')))
       kind = undefined;
-    if (kind?.kind === 'aux') kind = undefined;
-    const sniffed = kind ? undefined : sniffFile(p, relative(root, p).split(sep).join('/'));
+    // Collected on purpose and not read (the collector's registry says so): nothing to say.
+    const aux = kind?.kind === 'aux';
+    if (aux) kind = undefined;
+    const sniffed = kind || aux ? undefined : sniffFile(p, relative(root, p).split(sep).join('/'));
     if (kind) files.push({ path: p, rel, kind });
-    else if (sniffed) files.push({ path: p, rel, kind: sniffed, sniffed: true });
-    else if (!rel.includes(`${sep}proc${sep}`)) b.host.ignored.push(rel);
+    else if (sniffed && 'kind' in sniffed) files.push({ path: p, rel, kind: sniffed.kind, sniffed: true });
+    else if (!rel.includes(`${sep}proc${sep}`)) {
+      b.host.ignored.push(rel);
+      // A loose file the operator gave is said not read, with why: never dropped in silence (a
+      // sosreport's own files, thousands vifpath has no use for, are not listed).
+      if (sniffed && !inSosTree(root, p, sosDirs))
+        diagnostics.push({ file: rel, line: 0, severity: 'info', code: 'not-read', message: sniffed.why });
+    }
   }
   // A name with a filter after its bridge or record (`ovs-ofctl_show_br-int_grep_X`): which
   // reading holds is decided when the case's bridges are known (bridgeOf, nameRows).

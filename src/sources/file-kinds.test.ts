@@ -1,17 +1,23 @@
 // What is collected is what is read: every command the collector runs writes a file the reader
 // classifies as the kind the registry says. Plus the names sos gives (3.x, 4.x, snap prefixes) and
 // pasted outputs recognised by content.
+
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OWN_FIXTURES, read } from '../testing/fixtures.ts';
 import {
   bridgeCommands,
   classify,
   deviceCommands,
   NET_COMMANDS,
   NS_COMMANDS,
+  notReadWhy,
   OVS_COMMANDS,
   sniff,
   sosName,
 } from './file-kinds.ts';
+
+const PITFALL = (f: string): string => read(join(OWN_FIXTURES, 'reference/pitfall-veth-dhcp-port', f));
 
 const kindOf = (name: string): string => classify(name)?.kind ?? 'unread';
 const fileOf = (argv: readonly string[]): string => sosName(argv.filter((a) => a !== '--'));
@@ -144,8 +150,43 @@ describe('pasted outputs recognised by content', () => {
       'RTNETLINK answers: Invalid argument\nudp UNCONN 0      0             10.0.0.2:53 0.0.0.0:*\nudp UNCONN 0      0      0.0.0.0%tapfix0:67 0.0.0.0:*\n',
       'sockets',
     ],
+    // The reference lab's veth DHCP port case (fixtures/reference/pitfall-veth-dhcp-port), files as
+    // an operator names them: their names say nothing vifpath reads.
+    ['dnsmasq log (1-dnsmasq-offers.log)', PITFALL('1-dnsmasq-offers.log'), 'dnsmasq-log'],
+    [
+      'dnsmasq lines in syslog, between other daemons',
+      `Nov 25 12:57:26 network systemd[1]: Started neutron-dhcp-agent.service.\n${PITFALL('1-dnsmasq-offers.log').replace(/^(Nov 25 \S+) /gm, '$1 network ')}`,
+      'dnsmasq-log',
+    ],
+    ['dhclient -v, no OFFER (1-dhclient-txcsum-on.txt)', PITFALL('1-dhclient-txcsum-on.txt'), 'dhclient'],
+    ['dhclient -v, bound (3-dhclient-txcsum-off.txt)', PITFALL('3-dhclient-txcsum-off.txt'), 'dhclient'],
+    [
+      'dhclient -v without its banner (the console shows only the tail)',
+      PITFALL('1-dhclient-txcsum-on.txt').split('\n').slice(8).join('\n'),
+      'dhclient',
+    ],
   ])('%s', (_what, text, kind) => {
     expect(sniff(text)?.kind).toBe(kind);
+  });
+  it.each([
+    [
+      "ethtool -K's report of its change (2-ethtool.txt, its prompt line left out as the reader does)",
+      PITFALL('2-ethtool.txt').split('\n').slice(1).join('\n'),
+      /^`ethtool -K`'s report of a change it made/,
+    ],
+    [
+      'tcpdump text (study notes)',
+      read(join(OWN_FIXTURES, 'field/study-notes-vxlan-instance/compute/tcpdump-n-e-i-eth0.txt')),
+      /^tcpdump's text/,
+    ],
+    [
+      'ovs-dpctl show (study notes)',
+      read(join(OWN_FIXTURES, 'field/study-notes-vxlan-instance/compute/dpctl-show.txt')),
+      /^`ovs-dpctl show`/,
+    ],
+  ])('recognised, not read, and why: %s', (_what, text, why) => {
+    expect(sniff(text)).toBeUndefined();
+    expect(notReadWhy(text)).toMatch(why);
   });
   it.each([
     'hello\nworld\n',
@@ -155,6 +196,8 @@ describe('pasted outputs recognised by content', () => {
     '0      0      10.0.0.2:40000 10.0.0.5:53\n',
     // ss rows under a note that is no row
     'dhcp node sockets\nUNCONN 0      0      0.0.0.0%tapfix0:67 0.0.0.0:*\n',
+    // one dhclient-like line in prose is no dhclient output
+    'we saw "No DHCPOFFERS received." on the console\n',
   ])('not an output: %j', (text) => {
     expect(sniff(text)).toBeUndefined();
   });

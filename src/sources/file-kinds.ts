@@ -6,6 +6,7 @@
 // too, each with the kind the reader will give its file, so what is collected and what is read
 // cannot drift (file-kinds.test.ts checks every one).
 
+import { DHCLIENT_LINE, DNSMASQ_DHCP_LINE, dhclientMessage } from '../parse/services.ts';
 import { headerlessSsLayout } from '../parse/sockets.ts';
 
 export type FileKind =
@@ -272,6 +273,38 @@ export function sniff(text: string): SniffedKind | undefined {
     headerlessSsLayout(lines.slice(0, 50)) !== undefined
   )
     return { kind: 'sockets' };
+  // dnsmasq's DHCP lines (its log file, or syslog/journalctl with other daemons' lines between):
+  // `dnsmasq-dhcp[11748]: 1346682157 DHCPOFFER(ns-5f1c9a2e-7b) 10.0.0.3 fa:16:3e:11:22:33`.
+  if (lines.some((l) => DNSMASQ_DHCP_LINE.test(l))) return { kind: 'dnsmasq-log' };
+  // dhclient -v (bare, or from syslog): its banner, or two of the lines only it prints.
+  const client = lines.slice(0, 100).map((l) => dhclientMessage(l.trimStart()));
+  if (
+    /^Internet Systems Consortium DHCP Client \S+/.test(client[0] ?? '') ||
+    client.filter((l) => DHCLIENT_LINE.test(l)).length >= 2
+  )
+    return { kind: 'dhclient' };
+  return undefined;
+}
+
+/**
+ * Outputs recognised but not read, with why (what a loose file of that kind is told): undefined
+ * when the text is no output vifpath knows.
+ */
+export function notReadWhy(text: string): string | undefined {
+  const first =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
+  if (/^Actual changes:$/.test(first))
+    return "`ethtool -K`'s report of a change it made: neither when nor the device's state now (`ip netns exec <ns> ethtool -k <dev>` shows that)";
+  if (/^(?:tcpdump: )?listening on \S+, link-type\b/.test(first) || /^\d\d:\d\d:\d\d\.\d{6} /.test(first))
+    return "tcpdump's text: vifpath reads packet captures as pcap files (`tcpdump -w <point>.pcap`)";
+  if (/^system@\S+:$|^netdev@\S+:$/.test(first))
+    return '`ovs-dpctl show` (the datapath, not the bridges: `ovs-vsctl show` and `ovs-ofctl show <bridge>` are read)';
+  const eth = /^Features for (\S+):$/.exec(first);
+  if (eth)
+    return `\`ethtool -k ${eth[1]}\`, but neither its name nor its content says which namespace ${eth[1]} is in (save it as ip_netns_exec_<ns>_ethtool_-k_${eth[1]})`;
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import type {
   Bridge,
   BridgeFlows,
   BridgeNf,
+  DhcpClient,
   DhcpNetwork,
   FileDiagnostic,
   Host,
@@ -863,19 +864,30 @@ export class HostBuilder {
         ...(e.mac ? { mac: e.mac } : {}),
         ...(e.ip ? { ip: e.ip } : {}),
         ...(e.note ? { note: e.note } : {}),
+        ...(e.pid !== undefined ? { pid: e.pid } : {}),
         from: ev(file, e.line),
       })),
     };
   }
 
   applyDhclient(v: DhcpClientOutput, file: string): void {
-    this.host.dhcpClient = {
+    const at: DhcpClient['at'] = {};
+    for (const k of ['listening', 'badChecksums', 'noOffers', 'bound', 'firstDiscover'] as const) {
+      const x = v.at[k];
+      if (x) at[k] = { ...ev(file, x.line), text: x.text };
+    }
+    // Each output is one run of the client: a second one is another moment, kept beside the first.
+    this.host.dhcpClients ??= [];
+    this.host.dhcpClients.push({
       file,
       discovers: v.discovers,
       offers: v.offers,
       lease: v.lease,
       ...(v.badChecksums !== undefined ? { badChecksums: v.badChecksums } : {}),
-    };
+      ...(v.mac ? { mac: v.mac } : {}),
+      ...(v.iface ? { iface: v.iface } : {}),
+      at,
+    });
   }
 
   /** Say what a fuller picture would need. */

@@ -60,16 +60,30 @@ export const contradictions: Check = {
     for (const vm of delivered) {
       const mine = clientHosts(vm);
       const hosts = ctx.snapshot.hosts.filter((h) => single || mine.has(h.name));
-      // A client of this VM that got its lease settles it: the exchange worked (whatever a capture missed).
-      if (hosts.some((h) => h.dhcpClient?.lease)) continue;
+      // A client of this VM that got its lease settles it: the exchange worked (whatever a capture
+      // missed). Not when another run of a client failed: runs of different moments are each
+      // what they are (dhcp-client.ts says they differ), one's lease does not undo another's failure.
+      // A client whose output names another MAC is another VM's.
+      const vmMac = vm.mac?.toLowerCase();
+      const runs = hosts.flatMap((h) =>
+        (h.dhcpClients ?? []).filter((c) => !c.mac || !vmMac || c.mac === vmMac).map((c) => ({ h, c })),
+      );
+      const failed = runs.filter(({ c }) => c.lease === null && c.discovers > 0);
+      const bound = runs.filter(({ c }) => c.lease);
+      if (bound.length > 0 && failed.length === 0) continue;
       const seen: { text: string; from?: { file: string; line: number } }[] = [];
-      for (const h of hosts) {
-        const c = h.dhcpClient;
-        if (c && c.lease === null && c.discovers > 0)
+      for (const { h, c } of failed)
+        seen.push({
+          text: `${h.name}'s DHCP client (${c.file}) sent ${c.discovers} DISCOVER(s) and ${c.offers === 0 ? 'received no OFFER' : `received ${c.offers} OFFER(s) but no lease`}`,
+          from: c.at.noOffers ?? { file: c.file, line: 0 },
+        });
+      if (seen.length > 0)
+        for (const { c } of bound)
           seen.push({
-            text: `${h.name}'s DHCP client sent ${c.discovers} DISCOVER(s) and ${c.offers === 0 ? 'received no OFFER' : `received ${c.offers} OFFER(s) but no lease`}`,
-            from: { file: c.file, line: 0 },
+            text: `another run (${c.file}) got ${c.lease}: the outputs are of different moments, and which is the later they do not say`,
+            ...(c.at.bound ? { from: c.at.bound } : {}),
           });
+      for (const h of hosts) {
         // At the server a capture may see only what it receives; the client's side is what counts.
         if (!serverHosts.has(h.name))
           for (const cap of h.captures ?? [])

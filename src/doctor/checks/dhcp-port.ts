@@ -70,6 +70,11 @@ export const dhcpPort: Check = {
       );
       // A host whose DHCP agent files are in the case, without its namespaces: name it and the network.
       const agents = ctx.snapshot.hosts.flatMap((h) => h.dhcpNetworks.map((net) => ({ h, net })));
+      // A dnsmasq log of the case shows a server at work, on a device whose namespace is not here.
+      const logged = ctx.snapshot.hosts.flatMap((h) => {
+        const e = h.dnsmasqLog?.events[0];
+        return e ? [{ h, e, devices: [...new Set(h.dnsmasqLog!.events.map((x) => x.iface))] }] : [];
+      });
       out.push({
         code: 'dhcp-server-not-in-case',
         role: 'gap',
@@ -77,21 +82,32 @@ export const dhcpPort: Check = {
         subject: 'DHCP server',
         message: listed.length
           ? `a qdhcp namespace is listed (${listed.join(', ')}) but its devices are not in the case`
-          : agents.length
-            ? `the case holds the DHCP agent's files (${agents.map(({ h, net }) => `${h.name}: network ${net.net}`).join(', ')}) but no qdhcp namespace with a device: that host's namespaces were not collected`
-            : 'the case holds no DHCP server (no qdhcp namespace with a device): the host running the DHCP agent was not collected, or it has none for this network',
-        evidence: agents.map(({ h, net }) =>
-          evid(`DHCP agent state for network ${net.net}`, { file: net.files[0] ?? h.name, line: 0 }),
-        ),
+          : logged.length && !agents.length
+            ? `dnsmasq's log shows a DHCP server at work (${logged.map(({ h, devices }) => `${h.name}: on ${devices.join(', ')}`).join('; ')}), but its qdhcp namespace (devices, sockets, iptables) is not in the case`
+            : agents.length
+              ? `the case holds the DHCP agent's files (${agents.map(({ h, net }) => `${h.name}: network ${net.net}`).join(', ')}) but no qdhcp namespace with a device: that host's namespaces were not collected`
+              : 'the case holds no DHCP server (no qdhcp namespace with a device): the host running the DHCP agent was not collected, or it has none for this network',
+        evidence: [
+          ...agents.map(({ h, net }) =>
+            evid(`DHCP agent state for network ${net.net}`, { file: net.files[0] ?? h.name, line: 0 }),
+          ),
+          ...logged.map(({ e }) => evid(`${e.type}(${e.iface})${e.mac ? ` ${e.mac}` : ''}`, e.from)),
+        ],
         fix: agents.length
           ? agents.map(
               ({ h, net }) =>
                 `ip netns; ip netns exec ${shellWord(`qdhcp-${net.net}`)} ip -d address show   # on ${h.name}`,
             )
-          : [
-              'openstack network agent list --agent-type dhcp   # which host serves the network',
-              'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
-            ],
+          : logged.length
+            ? logged.map(({ h, e }) =>
+                e.pid !== undefined
+                  ? `ip netns identify ${e.pid}; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}: the namespace of the dnsmasq that logged, and its devices (or add the host's sosreport)`
+                  : `ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}, or add its sosreport to the case`,
+              )
+            : [
+                'openstack network agent list --agent-type dhcp   # which host serves the network',
+                'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
+              ],
       });
       return out;
     }
