@@ -188,7 +188,21 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     const top = stack[stack.length - 1]!;
     // An elision between this line and the record indentation gives it: the left-out lines may hold
     // the record it belongs to (a Bridge line before a port), so it is not asserted of that one.
-    const cutFromTop = top.kind !== 'root' && cut > top.node.line;
+    // At the top of the tree, a Port, Interface or Controller line after an elision (or first of
+    // all: the copy began inside a bridge) belongs to a record the excerpt leaves out.
+    const headless = top.kind === 'root' && (cut > 0 || !sawData);
+    const cutFromTop = headless || (top.kind !== 'root' && cut > top.node.line);
+    if (headless && !sawData && cut === 0 && /^(?:Port|Interface|Controller)\s/.test(t)) {
+      cut = n;
+      diagnostics.push(
+        diag(
+          'warning',
+          n,
+          'excerpt',
+          `an excerpt: it starts at a ${t.split(/\s/)[0]} line, its Bridge line left out: which bridge its records are on is unknown`,
+        ),
+      );
+    }
     const node = NODE.exec(t);
     if (node) {
       sawData = true;
@@ -214,20 +228,20 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
         show.managers.push(m);
         stack.push({ kind, indent, node: m });
       } else if (kind === 'Controller') {
-        if (top.kind !== 'Bridge') bad();
+        if (top.kind !== 'Bridge' && !(headless && cut > 0)) bad();
         else if (cutFromTop)
           // Its bridge unknown: read (its lines attach to it) and kept nowhere.
           stack.push({ kind, indent, node: { target: name, line: n } });
         else {
           const c: ShowController = { target: name, line: n };
-          top.node.controllers.push(c);
+          if (top.kind === 'Bridge') top.node.controllers.push(c);
           stack.push({ kind, indent, node: c });
         }
       } else if (kind === 'Port') {
-        if (top.kind !== 'Bridge') bad();
+        if (top.kind !== 'Bridge' && !(headless && cut > 0)) bad();
         else {
           const p: ShowPort = { name, line: n, interfaces: [], other: {} };
-          if (!cutFromTop) top.node.ports.push(p);
+          if (!cutFromTop && top.kind === 'Bridge') top.node.ports.push(p);
           else {
             show.unplacedPorts ??= [];
             show.unplacedPorts.push(Object.assign(p, { elision: cut }));
@@ -235,10 +249,10 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
           stack.push({ kind, indent, node: p });
         }
       } else if (kind === 'Interface') {
-        if (top.kind !== 'Port') bad();
+        if (top.kind !== 'Port' && !(headless && cut > 0)) bad();
         else {
           const f: ShowInterface = { name, line: n, options: {}, other: {} };
-          if (!cutFromTop) top.node.interfaces.push(f);
+          if (!cutFromTop && top.kind === 'Port') top.node.interfaces.push(f);
           else {
             show.unplacedInterfaces ??= [];
             show.unplacedInterfaces.push(Object.assign(f, { elision: cut }));
