@@ -10,7 +10,7 @@ import type { FileDiagnostic, Snapshot } from '../model/snapshot.ts';
 import { removeTempDir } from '../runner/cleanup.ts';
 import { ARCHIVE, type CaseHost, isSosTree, type ReadOptions, readCase, unpack } from './case-dir.ts';
 import { InputError } from './errors.ts';
-import { sosHostName } from './host-name.ts';
+import { shortHostName, sosHostName } from './host-name.ts';
 
 export interface InputOptions extends ReadOptions {
   /** `--links FILE`: the wires between the hosts. */
@@ -145,30 +145,66 @@ function classify(arg: string): Input {
 /** The name a host gets when nothing inside says it: its folder or archive name. */
 const folderName = (path: string): string => basename(path).replace(ARCHIVE, '');
 
+/**
+ * The node name sos collect gives a node's archive (`sosreport-compute01-2024-03-03-aaaaaaa.tar.xz`
+ * → compute01): the name it reached the node by, whatever the node calls itself.
+ */
+export function nodeNameOf(archive: string): string | undefined {
+  const m = /^sosreport-(.+?)-\d{4}-\d{2}-\d{2}-[A-Za-z0-9]+$/.exec(folderName(archive));
+  return m ? shortHostName(m[1]!) : undefined;
+}
+
 /** The hosts of one case given one by one: names decided as each is opened, duplicates refused. */
 class HostNames {
   private readonly taken = new Map<string, string>();
-  constructor(explicit: readonly { name: string; path: string }[]) {
+  constructor(
+    explicit: readonly { name: string; path: string }[],
+    private readonly said: (d: FileDiagnostic) => void = () => {},
+  ) {
     for (const e of explicit) this.claim(e.name, e.path, 'named on the command line');
   }
-  private claim(name: string, path: string, how: string): string {
+  private claim(name: string, path: string, how: string, bundle?: string): string {
     const other = this.taken.get(name);
-    if (other !== undefined)
-      throw new InputError(
-        `two inputs are host "${name}" (${how}): ${other} and ${path}; give each host once, or name them on the command line: NAME=PATH`,
-        path,
-      );
+    if (other !== undefined) {
+      // A node of a sos collect bundle cannot be named on the command line: advice it can follow.
+      const advice = bundle
+        ? isDir(bundle)
+          ? `give each host once: the bundle's node archives one by one instead of ${bundle}, each named if need be (NAME=PATH)`
+          : `extract ${bundle} (tar xf) and give each host once: its node archives one by one, each named if need be (NAME=PATH)`
+        : 'give each host once, or name them on the command line: NAME=PATH';
+      throw new InputError(`two inputs are host "${name}" (${how}): ${other} and ${path}; ${advice}`, path);
+    }
     this.taken.set(name, path);
     return name;
   }
-  /** For readCase: the sosreport's own hostname file, else the folder or archive name. */
-  namer(path: string, explicit: string | undefined): CaseHost['name'] {
+  /**
+   * For readCase: the sosreport's own hostname file, else the folder or archive name. A node of a
+   * sos collect bundle (`bundle`: the bundle as given) whose hostname another host of the case
+   * has, or says only `localhost`, is named by its archive's node name, said.
+   */
+  namer(path: string, explicit: string | undefined, bundle?: string): CaseHost['name'] {
     if (explicit !== undefined) return explicit;
     return (root: string) => {
       const own = sosHostName(root);
-      return own
-        ? this.claim(own.name, path, `by its ${own.file}`)
-        : this.claim(folderName(path), path, 'by its folder or archive name: no hostname file in it');
+      if (!own)
+        return this.claim(folderName(path), path, 'by its folder or archive name: no hostname file in it');
+      const node = bundle !== undefined ? nodeNameOf(path) : undefined;
+      if (node !== undefined && node !== own.name && (own.name === 'localhost' || this.taken.has(own.name))) {
+        const why =
+          own.name === 'localhost'
+            ? `its ${own.file} says only "localhost"`
+            : `its ${own.file} says "${own.name}", as ${this.taken.get(own.name)} does`;
+        const name = this.claim(node, path, 'by the node name sos collect gave its archive', bundle);
+        this.said({
+          file: path,
+          line: 0,
+          severity: 'warning',
+          code: 'host-named-by-node',
+          message: `host named ${name}, the node name sos collect gave its archive: ${why}`,
+        });
+        return name;
+      }
+      return this.claim(own.name, path, `by its ${own.file}`, bundle);
     };
   }
 }
@@ -200,7 +236,7 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
   const unpacked: string[] = [];
   const diagnostics: FileDiagnostic[] = [];
   try {
-    const hosts: { path: string; name?: string }[] = [];
+    const hosts: { path: string; name?: string; bundle?: string }[] = [];
     for (const i of inputs) {
       if (i.kind === 'host') hosts.push({ path: i.path, ...(i.name ? { name: i.name } : {}) });
       else if (i.kind === 'bundle') {
@@ -212,11 +248,12 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
         const nodes = bundleHosts(bundleRoot(dir));
         if (nodes.length === 0)
           throw new InputError('a sos collect bundle without any node sosreport (sosreport-*)', i.path);
-        for (const n of nodes) hosts.push({ path: n });
+        for (const n of nodes) hosts.push({ path: n, bundle: i.path });
       }
     }
     const names = new HostNames(
       hosts.filter((h) => h.name !== undefined) as { name: string; path: string }[],
+      (d) => diagnostics.push(d),
     );
     const where = (p: string): string => {
       for (const u of unpacked) if (p.startsWith(u + sep)) return p.slice(u.length + 1);
@@ -224,7 +261,7 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
     };
     const snap = readCase(commonDir(hosts.map((h) => h.path)), {
       ...opts,
-      hosts: hosts.map((h) => ({ path: h.path, name: names.namer(where(h.path), h.name) })),
+      hosts: hosts.map((h) => ({ path: h.path, name: names.namer(where(h.path), h.name, h.bundle) })),
       links: opts.links ?? null,
     });
     return { ...snap, source: name, diagnostics: [...diagnostics, ...snap.diagnostics] };
