@@ -144,7 +144,7 @@ export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } 
   if (t.verdict === 'incomplete') {
     for (const u of t.undecided.slice(0, MAX_LISTED))
       out.push(
-        `  ${c.yellow(u.kind === 'leaves' ? 'undecided:' : 'not proven:')} ${esc(u.text)}${collect(u.remedy)}`,
+        `  ${c.yellow(u.kind === 'not-proven' || u.kind === 'server' ? 'not proven:' : 'undecided:')} ${esc(u.text)}${collect(u.remedy)}`,
       );
     if (t.undecided.length > MAX_LISTED)
       out.push(`  … and ${t.undecided.length - MAX_LISTED} more undecided branches (--json: undecided)`);

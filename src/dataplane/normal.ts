@@ -5,7 +5,7 @@
 import { bridgeRole, portRole } from '../model/roles.ts';
 import type { Port } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
-import { portList, unnumbered } from './ofports.ts';
+import { portList } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
 import { assume, drop, type Engine, emit, floodUnnumbered, notShown } from './trace.ts';
 import type { TraceNode, Uncertainty } from './tree.ts';
@@ -207,8 +207,9 @@ function switchIn(
     );
   // Ports the case names without a number: the flood (or the learned port) may be one of them.
   if (only === undefined) floodUnnumbered(e, node.children, rb, (port) => mayCarry(port, vlan));
-  else if (!rb.ports.has(only) && unnumbered(rb.bridge, e.w.hosts.get(rb.host)).length)
-    emit(e, node.children, rb, only, clonePacket(p), depth + 1);
+  // A learned port the case does not show: emit says what it may be (a port without its number, one
+  // an excerpt leaves out) or that the case has no such port.
+  else if (!rb.ports.has(only)) emit(e, node.children, rb, only, clonePacket(p), depth + 1);
 }
 
 /**

@@ -6,7 +6,14 @@
 // the numbers. A port known to have no number (OVSDB `[]`, -1: OVS could not open the device, or
 // absent from the bridge's `ovs-ofctl show` in the case, which lists every OpenFlow port) is a
 // fact, not an unknown, unless that `ovs-ofctl show` is an excerpt.
-import { type Bridge, findExcerpt, type Host, type Interface, type Port } from '../model/snapshot.ts';
+import {
+  type Bridge,
+  excerptCut,
+  findExcerpt,
+  type Host,
+  type Interface,
+  type Port,
+} from '../model/snapshot.ts';
 import { operands } from '../runner/runner.ts';
 import type { Assumption, Uncertainty } from './tree.ts';
 
@@ -27,6 +34,42 @@ const cache = new WeakMap<Bridge, Unnumbered[]>();
 function ofctlShown(b: Bridge, h: Host | undefined): boolean {
   if (h && findExcerpt(h, 'ofctl-show', b.name)) return false;
   return b.ports.some((p) => p.interfaces.some((i) => i.ofctl));
+}
+
+/** An output a bridge's ports are known from that may leave some out: where, how, and what gives it whole. */
+export interface PortsCut {
+  file: string;
+  /** How it is cut: `lines left out at line 4`, `filtered by \`grep tag\``, no LOCAL port. */
+  cut: string;
+  collect: string;
+}
+
+const OFPP_LOCAL = 65534;
+
+/**
+ * The outputs a bridge's ports are known from, when its port list may lack ports: its `ovs-ofctl
+ * show` cut (an excerpt, or one without the LOCAL port, which a whole one always lists: a port
+ * with a number may be left out), and a cut OVSDB output (`ovs-vsctl show`, whose ports then lack
+ * their tags too) when the first is cut or absent. [] when the case lists every port.
+ */
+export function portsCut(b: Bridge | undefined, h: Host | undefined): PortsCut[] {
+  if (!b || !h) return [];
+  const out: PortsCut[] = [];
+  const ofctl = findExcerpt(h, 'ofctl-show', b.name);
+  const shown = b.ports.flatMap((p) => p.interfaces.filter((i) => i.ofctl));
+  if (ofctl) out.push({ file: ofctl.file, cut: excerptCut(ofctl), collect: ofctl.collect });
+  else if (shown.length && !shown.some((i) => i.ofport.known && i.ofport.value === OFPP_LOCAL))
+    out.push({
+      file: shown[0]!.ofctl!.from.file,
+      cut: 'no LOCAL port, which a whole `ovs-ofctl show` always lists',
+      collect: `ovs-ofctl show ${operands(b.name)}`,
+    });
+  // The cut OVSDB output that lists the bridge's ports (`ovs-vsctl show`) first, else any.
+  const cuts = (h.excerpts ?? []).filter((x) => x.of === 'ovsdb');
+  const ovsdb = cuts.find((x) => x.collect === 'ovs-vsctl show') ?? cuts[0];
+  if (ovsdb && (out.length || !shown.length))
+    out.push({ file: ovsdb.file, cut: excerptCut(ovsdb), collect: ovsdb.collect });
+  return out;
 }
 
 /** The interfaces of a bridge (of host h) whose OpenFlow port number the case does not give. */

@@ -20,7 +20,9 @@ import {
   ofportAssumption,
   ofportRemedy,
   ofportUncertainty,
+  type PortsCut,
   portList,
+  portsCut,
   unnumbered,
 } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
@@ -312,14 +314,20 @@ export function excerptDrop(
   e.uncertain = saved;
 }
 
-/** A flood also goes to the bridge's ports without a known number (those `mayGet` accepts): say so. */
+/**
+ * A flood also goes to the bridge's ports without a known number (those `mayGet` accepts), and to
+ * the ports an excerpt of its port list leaves out (ofports.ts portsCut): say so, each a branch
+ * not followed. A flood the case shows going nowhere is not proven to go nowhere when the list of
+ * ports it floods to is cut.
+ */
 export function floodUnnumbered(
   e: Engine,
   out: TraceNode[],
   rb: RtBridge,
   mayGet: (port: Port) => boolean = () => true,
 ): void {
-  const missed = unnumbered(rb.bridge, e.w.hosts.get(rb.host))
+  const h = e.w.hosts.get(rb.host);
+  const missed = unnumbered(rb.bridge, h)
     .filter((u) => mayGet(u.port))
     .map((u) => u.iface.name);
   if (missed.length)
@@ -331,6 +339,28 @@ export function floodUnnumbered(
       `${rb.host}:${rb.name}: the flood also goes to ${portList(missed)}, whose OpenFlow port numbers the case does not give`,
       missed,
     );
+  const cut = rb.portsUnknown ? [] : portsCut(rb.bridge, h);
+  if (cut.length) floodExcerpt(e, out, rb, cut);
+}
+
+/**
+ * A flood on a bridge whose ports the case knows only from excerpts: the ports they leave out get
+ * a copy too, and one may be the way to the target. A branch not followed (never a dead one),
+ * whose uncertainty and assumption name the whole outputs to collect.
+ */
+function floodExcerpt(e: Engine, out: TraceNode[], rb: RtBridge, cut: readonly PortsCut[]): void {
+  const files = cut.map((x) => `${x.file} (${x.cut})`);
+  const why = `${files.join(' and ')} ${cut.length > 1 ? 'are excerpts' : 'is an excerpt'}: other ports of ${rb.name}, which the flood also goes to, may be in what ${cut.length > 1 ? 'they leave' : 'it leaves'} out`;
+  const remedy = `${cut.map((x) => x.collect).join('; ')}   # on ${rb.host}: the whole output${cut.length > 1 ? 's (the ports, and their tags)' : ''}`;
+  const u: Uncertainty = { code: 'excerpt', text: `${rb.host}: ${why}`, remedy };
+  assume(e, { code: 'excerpt', text: u.text, remedy });
+  const saved = e.uncertain;
+  e.uncertain ??= u;
+  drop(e, out, rb, null, {
+    code: 'excerpt-ports',
+    text: `flood to the ports of ${rb.name} the case leaves out (an excerpt): not followed`,
+  });
+  e.uncertain = saved;
 }
 
 export function enterBridge(
@@ -395,7 +425,14 @@ export function enterBridge(
       node.children.push(t);
       const a: TraceNode = { kind: 'action', action: { type: 'normal' }, text: 'NORMAL', children: [] };
       t.children.push(a);
+      const before = e.leaves;
       normalSwitch(e, a.children, rb, p, depth + 1);
+      // NORMAL sent no copy anywhere (no other port of the frame's VLAN): OVS's "no output".
+      if (e.leaves === before)
+        drop(e, a.children, rb, 0, {
+          code: 'no-output',
+          text: 'NORMAL sent no copy: no other port of the bridge takes the frame: the packet is dropped',
+        });
       return;
     }
     const before = e.leaves;

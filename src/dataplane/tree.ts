@@ -78,7 +78,12 @@ export type DropCode =
    * NORMAL took the input port, whose tag the case does not give, as a trunk: the frame's real
    * VLAN may be another, and the ports of that VLAN (which the assumed one skips) get it: not followed.
    */
-  | 'vlan-assumed';
+  | 'vlan-assumed'
+  /**
+   * A flood on a bridge whose ports the case knows only from excerpts (a pasted `ovs-ofctl show`,
+   * `ovs-vsctl show` with `...`): the ports they leave out get a copy too: not followed.
+   */
+  | 'excerpt-ports';
 
 /**
  * Leaves of branches the trace does not follow (the case does not show where they go): unproven,
@@ -90,6 +95,7 @@ const NOT_FOLLOWED: ReadonlySet<DropCode> = new Set<DropCode>([
   'bridge-ports-unknown',
   'ignored-may-output',
   'vlan-assumed',
+  'excerpt-ports',
 ]);
 
 export function isNotFollowed(r: DropReason): boolean {
@@ -358,14 +364,18 @@ export interface Undecided {
   /** 'leaves': the branch goes where the case holds nothing (an uncollected host, a port with
    *  nothing known behind it, a tunnel to an address no host of the case owns); 'not-proven': a
    *  step on it rests on what the case does not show (its Uncertainty); 'server': it reaches a
-   *  DHCP agent's port in no namespace of the case. */
-  kind: 'leaves' | 'not-proven' | 'server';
+   *  DHCP agent's port in no namespace of the case. What a verdict that would be 'dropped' with
+   *  neither a drop nor a stop to name rests on instead (judge): 'unplaced', no branch leaves the
+   *  case but it locates no target, so which end is the way to one is not known; 'unjoined', no
+   *  branch reaches the target and the case shows no way to it from where the packet enters;
+   *  'no-end', the tree shows no end of the packet at all (no output, no drop). */
+  kind: 'leaves' | 'not-proven' | 'server' | 'unplaced' | 'unjoined' | 'no-end';
   host: string;
   bridge: string;
   text: string;
   remedy?: string;
-  /** The first leaf that rests on it. */
-  node: OutputNode | DropNode;
+  /** The first leaf that rests on it (for 'no-end', the bridge the packet entered). */
+  node: OutputNode | DropNode | Extract<TraceNode, { kind: 'bridge' }>;
 }
 
 /**
@@ -658,8 +668,78 @@ export function judge(
     drop = candidates.reduce((a, b) => (score(b, dead.indexOf(b)) > score(a, dead.indexOf(a)) ? b : a));
   const stop =
     verdict !== 'delivered' && !drop && joined && target?.length ? stopOf(tree, target, o.toward!) : null;
+  // A dropped verdict names where the packet is lost: the drop on the branch toward the target, or
+  // where that branch ends (stop). With neither, nothing shows it lost: every branch dies but the
+  // case locates no target to tell which of them matters, or the tree shows no end at all (a walk
+  // that appended no leaf). Incomplete, and why: never 'dropped' with nothing to show.
+  if (verdict === 'dropped' && !drop && !stop)
+    return {
+      verdict: 'incomplete',
+      outputs,
+      reached,
+      drop,
+      drops,
+      uncertain,
+      stop,
+      undecided: [unsettled(tree, target, dead, outs, o.dhcpServers ?? false)],
+    };
   const undecided = verdict === 'incomplete' ? undecidedOf(tree, target, hits, serverUnproven) : [];
   return { verdict, outputs, reached, drop, drops, uncertain, stop, undecided };
+}
+
+/**
+ * Why a trace that no branch takes to its target names neither a drop nor a stop (judge): the case
+ * locates no target (which dead copy, or which end, is the way to it is not known), the case shows
+ * no way from where the packet enters to the target, or the tree has no leaf at all.
+ */
+function unsettled(
+  tree: TraceNode,
+  target: TargetSpec[] | null,
+  dead: readonly Drop[],
+  outs: readonly OutputNode[],
+  dhcpServers: boolean,
+): Undecided {
+  const root = tree.kind === 'bridge' ? tree : undefined;
+  const leaf = dead[0]?.node ?? outs[0];
+  if (!leaf || !root)
+    return {
+      kind: 'no-end',
+      host: root?.host ?? '',
+      bridge: root?.bridge ?? '',
+      text: `the trace shows no end of the packet${root ? ` entering ${root.host} ${root.bridge} by ${root.inPort}` : ''} (no output, no drop): where it goes is not proven`,
+      ...(root
+        ? {
+            remedy: `ovs-appctl ofproto/trace ${shellWord(root.bridge)} <the packet>   # on ${root.host}: what OVS does there`,
+          }
+        : {}),
+      node: root ?? leaf!,
+    };
+  const ends = [
+    ...new Set([
+      ...dead.map((d) => `dies on ${d.host} ${d.bridge}`),
+      ...outs.map((x) => `at ${endpointText(x.endpoint)}`),
+    ]),
+  ];
+  const list = `${ends.slice(0, 4).join('; ')}${ends.length > 4 ? `; … (${ends.length})` : ''}`;
+  const at = { host: leaf.host, bridge: leaf.bridge, node: leaf };
+  if (!target?.length)
+    return {
+      kind: 'unplaced',
+      ...at,
+      text: `the case locates no target, and no branch leaves it (${list}): which of them is the way to the target is not known`,
+      remedy: dhcpServers
+        ? 'add the host running the DHCP agent (its qdhcp namespace) to the case, or name the target: --to <host>:<port>'
+        : 'name the target: --to <host>:<port>',
+    };
+  const hosts = [...new Set(target.map((t) => t.host))].filter((h) => h !== root.host);
+  return {
+    kind: 'unjoined',
+    ...at,
+    text: `no branch reaches ${targetText(target)}, and the case shows no way to it from ${root.host} ${root.bridge} (entered by ${root.inPort}); the branches end: ${list}`,
+    remedy: hosts.length
+      ? `add what joins ${root.host} to ${hosts.join(', ')} to the case (a wire in links.txt, or the host between)`
+      : `ovs-vsctl show   # on ${root.host}: the ports and patches that join ${root.bridge} to ${targetText(target)}`,
+  };
 }
 
 /** The bridge node each node sits in (the packet as it entered that bridge, and by which port). */
