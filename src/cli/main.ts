@@ -136,6 +136,10 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       .description('name the cause of a DHCP failure, with the evidence and the fix')
       .argument('<case...>', 'case directory or sosreport; or live targets that together form one case')
       .option('--vm <port|mac|iface-id>', 'only this VM port')
+      .option(
+        '--mac <mac>',
+        "the VM's MAC where the case does not give it (as trace --mac; with several VMs, name it: --vm)",
+      )
       .option('--all-vms', 'one line per VM (verdict, headline), the whole fleet, on every core')
       .option('--json', 'print the diagnosis as JSON')
       .option('--lenient', 'report corrupt files as warnings and read the rest')
@@ -151,6 +155,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       cases: string[],
       o: LiveOptions & {
         vm?: string;
+        mac?: string;
         allVms?: boolean;
         json?: boolean;
         lenient?: boolean;
@@ -171,7 +176,10 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       for (const [i, c] of all.entries()) {
         const snap = c.snap;
         addCaptures(snap, o.pcap ?? []);
-        const d = diagnose(snap, o.vm !== undefined ? { vm: o.vm } : {});
+        const d = diagnose(snap, {
+          ...(o.vm !== undefined ? { vm: o.vm } : {}),
+          ...(o.mac !== undefined ? { mac: o.mac } : {}),
+        });
         if (o.json) jsonDocument(d, all.length > 1, out);
         else {
           // Several cases: each begins with its name (the verdict line follows).

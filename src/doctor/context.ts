@@ -1,12 +1,15 @@
 // What every check needs: the snapshot, the trace world, the VM ports, the DHCP servers, and the
 // DISCOVER / OFFER traces between them (computed once).
 
+import { macOf } from '../dataplane/packet.ts';
 import { discoverProbe, offerProbe, serverTargets, vmTarget } from '../dataplane/probes.ts';
 import { runTrace } from '../dataplane/run.ts';
 import type { TraceResult } from '../dataplane/trace.ts';
 import { buildWorld, type World } from '../dataplane/world.ts';
+import { VifpathError } from '../errors/errors.ts';
 import { type DhcpServer, findServers, findVms, type VmPort } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { formatMac } from '../openflow/values.ts';
 import { vmServers } from './checks/vm-network.ts';
 import { provenDelivered, provenReaches } from './proof.ts';
 
@@ -46,9 +49,29 @@ export function traceable(world: World, host: string, port: string): boolean {
   return world.ifaces.get(host)?.has(port) ?? false;
 }
 
-export function buildContext(s: Snapshot, vmFilter?: string): DoctorContext {
+/**
+ * `--mac`: the VM's MAC where the case does not give it (as trace --mac). It must be a MAC, name one
+ * VM (--vm, or the case has one), and agree with a MAC the case gives that port.
+ */
+export function withGivenMac(vms: readonly VmPort[], mac: string, vmFilter?: string): VmPort[] {
+  const m = formatMac(macOf(mac));
+  if (vms.length > 1)
+    throw new VifpathError(
+      `--mac ${m}: the case has ${vms.length} VM ports (${vms.map((v) => `${v.host.name}:${v.port.name}`).join(', ')}): name the one it is of with --vm`,
+    );
+  const vm = vms[0];
+  if (!vm) return [];
+  if (vm.mac && vm.mac.toLowerCase() !== m && !vm.macFrom)
+    throw new VifpathError(
+      `--mac ${m}: ${vm.host.name}:${vm.port.name}${vmFilter !== undefined ? '' : ' (the VM port of the case)'} has attached-mac ${vm.mac.toLowerCase()} in OVSDB`,
+    );
+  return [{ ...vm, mac: m }];
+}
+
+export function buildContext(s: Snapshot, vmFilter?: string, mac?: string): DoctorContext {
   const world = buildWorld(s);
-  const vms = findVms(s, vmFilter);
+  const found = findVms(s, vmFilter);
+  const vms = mac !== undefined ? withGivenMac(found, mac, vmFilter) : found;
   const servers = findServers(s);
   const discover = new Map<VmPort, TraceResult>();
   const offer = new Map<VmPort, TraceResult>();

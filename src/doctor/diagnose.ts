@@ -137,8 +137,8 @@ function deviceMissing(vm: VmPort): Finding | undefined {
   };
 }
 
-export function diagnose(s: Snapshot, opts: { vm?: string } = {}): Diagnosis {
-  const ctx = buildContext(s, opts.vm);
+export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}): Diagnosis {
+  const ctx = buildContext(s, opts.vm, opts.mac);
   // A --vm that names no port of the case is bad input, with the names it could have meant.
   if (opts.vm !== undefined && ctx.vms.length === 0) throw unknownVm(s, opts.vm);
   const findings: Finding[] = [];

@@ -183,8 +183,8 @@ function tableStep(
 function vmMacRemedy(t: TraceResult, side: 'dl_src' | 'dl_dst'): string {
   const vm = side === 'dl_src' ? { host: t.start.host, name: t.start.port } : t.target?.[0];
   return vm
-    ? `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.name)}   # on ${vm.host}: the VM port's attached-mac (or give it: --mac)`
-    : "ovs-vsctl --columns=name,external_ids list Interface   # on the VM's host: its port's attached-mac (or give it: --mac)";
+    ? `ovs-vsctl --columns=name,external_ids list Interface ${shellWord(vm.name)}   # on ${vm.host}: the VM port's attached-mac (or give it: --vm ${shellWord(`${vm.host}:${vm.name}`)} --mac <its MAC>)`
+    : "ovs-vsctl --columns=name,external_ids list Interface   # on the VM's host: its port's attached-mac (or give it: --vm <host:port> --mac <its MAC>)";
 }
 
 function proofOf(w: World, t: TraceResult): TraceProof {
