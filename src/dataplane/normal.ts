@@ -112,10 +112,11 @@ function switchIn(
   let only: number | undefined;
   let node: Extract<TraceNode, { kind: 'normal' }> | undefined;
   if (!rb.fdb)
+    // Per bridge: what to collect names the host and the bridge, never a bare <bridge>.
     assume(e, {
       code: 'no-fdb',
-      text: 'NORMAL: no MAC learning table in the case; frames flood as if no address were learned',
-      remedy: 'ovs-appctl fdb/show <bridge>',
+      text: `${rb.host}:${rb.name}: NORMAL: no MAC learning table in the case; frames flood as if no address were learned`,
+      remedy: `ovs-appctl fdb/show ${shellWord(rb.name)}   # on ${rb.host}`,
     });
   else if (!multicast) {
     const hit = rb.fdb.entries.get(`${vlan}/${p.dl_dst}`);
