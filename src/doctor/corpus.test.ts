@@ -26,6 +26,7 @@ import {
   edit,
   REF_NS,
   refCase,
+  refServerListening,
   seedCase,
   tagSeedVif16,
   tmpCase,
@@ -116,8 +117,22 @@ const CORPUS: Row[] = [
     check: (d) => expect(d.findings.map((f) => f.code)).toContain('assumed-neutron-bridge'),
   },
   {
-    name: 'reference healthy lab with its wire: healthy',
+    // The flows prove the path, not the server: the capture holds no socket listing, process or
+    // dnsmasq log of the DomU's namespace. Was: healthy.
+    name: 'reference healthy lab with its wire: the path delivers, whether dnsmasq answers is not in the case, undecided',
     build: () => ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n'),
+    verdict: 'undecided',
+    code: 'dhcp-server-unproven',
+    check: (d) => {
+      expect(d.headline).toBe(
+        `the path delivers (the DHCP DISCOVER from vif16.0 reaches ${REF_NS} tap5f1c9a2e-7b and the OFFER comes back); whether dnsmasq answers is not in the case: collect \`ip netns exec ${REF_NS} ss -ulpn\` on domu`,
+      );
+      expect(d.collectNext).toContain(`ip netns exec ${REF_NS} ss -ulpn   # on domu: dnsmasq listening on udp :67`);
+    },
+  },
+  {
+    name: "reference healthy lab with its wire and its namespace's `ss -ulpn` (dnsmasq on udp :67): healthy",
+    build: () => ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', refServerListening),
     verdict: 'healthy',
   },
   {

@@ -1,11 +1,11 @@
 // Diagnose against reality: the seed's conclusion, and every lab scenario's real cause (cases
 // collected from real OVS/dnsmasq/dhclient by the global lab setup).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
-import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
+import { cleanupCases, REF_SS, refServerListening, tmpCase } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT, SEED_CASE } from '../testing/fixtures.ts';
 import { buildSnapshot } from '../testing/snapshot-builder.ts';
 import { diagnose } from './diagnose.ts';
@@ -143,14 +143,19 @@ describe('the reference lab captures (shared/reference/fixtures)', () => {
     expect(d.findings[0]!.evidence[0]!.line).toBeGreaterThan(1);
   });
 
-  it('healthy: healthy', () => {
-    const d = diagnose(readCase(asCase('healthy')));
+  it("healthy, with its namespace's `ss -ulpn` (dnsmasq on udp :67): healthy; without it: undecided", () => {
+    const dir = asCase('healthy');
+    expect(diagnose(readCase(dir)).verdict).toBe('undecided');
+    refServerListening(dir);
+    const d = diagnose(readCase(dir));
     expect(d.verdict).toBe('healthy');
+    expect(d.findings.map((f) => f.code)).not.toContain('dhcp-server-unproven');
     // Without the wire, the path leaves what the case shows at vif2.1: undecided, and vif2.1 (DomU's
     // uplink on the physical bridge) is never taken for a VM port nor advised a tag.
-    const dir = asCase('healthy');
-    rmSync(join(dir, 'links.txt'));
-    const u = diagnose(readCase(dir));
+    const unwired = asCase('healthy');
+    refServerListening(unwired);
+    rmSync(join(unwired, 'links.txt'));
+    const u = diagnose(readCase(unwired));
     expect(u.verdict).toBe('undecided');
     expect(JSON.stringify(u)).not.toMatch(/set Port vif2\.1/);
   });
@@ -185,6 +190,8 @@ describe('the healthy headline', () => {
           {
             name: 'qdhcp-aaaa',
             devices: [{ name: 'tapaaaa-01', addresses: ['10.0.0.2/24'], mac: 'fa:16:3e:00:00:02' }],
+            // dnsmasq at work there (a real `ss -ulpn`): without it the verdict waits on the server.
+            sockets: { file: basename(REF_SS), text: readFileSync(REF_SS, 'utf8') },
           },
           {
             name: 'qdhcp-bbbb',

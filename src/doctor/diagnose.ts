@@ -36,6 +36,7 @@ import {
   provenReaches,
   whyUnproven,
 } from './proof.ts';
+import { listenerCommand, serverUnproven } from './server-at-work.ts';
 import { tunnelEndCommands, tunnelEndGap, tunnelEndText, unknownTunnelEnd } from './tunnel-end.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
@@ -287,6 +288,14 @@ export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}):
   );
   const hybridGap =
     hybrid && findings.find((g) => g.role === 'gap' && g.subject === hybrid.subject && g.fix.length);
+  // The flows prove the path, not the server: whether dnsmasq answers at the server each VM's
+  // exchange is proven with must be in the case too (server-at-work.ts), or the verdict waits.
+  const idle = provenPaths
+    ? serverUnproven(
+        ctx.vms.flatMap((vm) => (ctx.offerServer?.get(vm) ? [{ vm, srv: ctx.offerServer.get(vm)! }] : [])),
+      )
+    : undefined;
+  if (idle) findings.push(idle.finding);
   if (provenPaths && !contradicted && leaning.length === 0 && !firewall && !hybrid) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>
@@ -294,14 +303,24 @@ export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}):
         provenReaches(ctx.world, t, { host: x.host.name, name: x.device.name }),
       ),
     );
+    // Several servers (dhcp_agents_per_network > 1 share the namespace's name): each with its host.
+    const proven = `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}${reached.length > 1 ? ` on ${x.host.name}` : ''}`).join(', ')} and the OFFER comes back`;
+    if (!idle)
+      return {
+        case: s.source,
+        verdict: 'healthy',
+        headline: proven,
+        findings,
+        paths,
+        collectNext: whatToCollect(ctx, findings, false),
+      };
     return {
       case: s.source,
-      verdict: 'healthy',
-      // Several servers (dhcp_agents_per_network > 1 share the namespace's name): each with its host.
-      headline: `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}${reached.length > 1 ? ` on ${x.host.name}` : ''}`).join(', ')} and the OFFER comes back`,
+      verdict: 'undecided',
+      headline: `the path delivers (${proven}); whether dnsmasq answers is not in the case: collect \`${listenerCommand(idle.first)}\` on ${idle.first.host.name}`,
       findings,
       paths,
-      collectNext: whatToCollect(ctx, findings, false),
+      collectNext: whatToCollect(ctx, findings, true, wireEnds),
     };
   }
   for (const a of leaning)

@@ -45,6 +45,14 @@ export function tagSeedVif16(d: string, tag: number): void {
 export const REF = join(OWN_FIXTURES, 'reference');
 export const REF_NS = 'qdhcp-5f1c9a2e-7b3d-4c8e-9a61-0d2b4e6f8a10';
 export const REF_LINKS = 'dom0:vif2.1 domu:eth1\n';
+/** A real `ss -ulpn` of the reference lab's DHCP namespace with dnsmasq running (src/parse/fixtures/dnsmasq-ss/PROVENANCE.md). */
+export const REF_SS_FILE = `ip_netns_exec_${REF_NS}_ss_-ulpn`;
+export const REF_SS = join(OWN_FIXTURES, 'dnsmasq-ss', REF_SS_FILE);
+
+/** Show the reference lab's dnsmasq at work: its namespace's listening sockets, in the DomU's sosreport. */
+export function refServerListening(d: string, host = 'domu'): void {
+  cpSync(REF_SS, join(d, host, 'sos_commands/networking', REF_SS_FILE));
+}
 
 /** A reference lab capture (sosreport trees): the hosts asked for, and links.txt when given. */
 export function refCase(

@@ -8,6 +8,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firewallDump } from '../../bench/big-case.ts';
+import { REF_SS, REF_SS_FILE } from './case-edits.ts';
 import { OWN_FIXTURES } from './fixtures.ts';
 
 const REF = join(OWN_FIXTURES, 'reference', 'healthy');
@@ -105,6 +106,8 @@ export function writeFleet(dir: string, o: FleetOptions): FleetVm[] {
       join(hostsDir, 'host'),
       `fa:16:3e:e3:46:c1,host-10-0-0-2.openstacklocal,10.0.0.2\n${broken === 'no-host-entry' ? '' : `${mac},host-10-0-0-3.openstacklocal,10.0.0.3\n`}`,
     );
+    // dnsmasq at work in the network node's namespace (a real `ss -ulpn`: dnsmasq-ss/PROVENANCE.md).
+    cpSync(REF_SS, join(n, 'sos_commands/networking', REF_SS_FILE));
     links.push(`${computeName(i)}:vif2.1 ${networkName(i)}:eth1`);
     vms.push({ host: computeName(i), port: 'vif16.0', mac, ...(broken ? { broken } : {}) });
   }

@@ -3,6 +3,9 @@
 // br-phy; br-tun flows as neutron's br_tun.py programs them with l2population and the ARP
 // responder (the same values as ../shared/reference/ovs-tunnels.md and src/lab/vxlan.ts). Knobs
 // break it the way the reference's eight failures do.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { REF_SS } from './case-edits.ts';
 import type { BridgeSpec, HostSpec, PortSpec } from './snapshot-builder.ts';
 
 export const UNDERLAY = { compute1: '172.16.0.11', compute2: '172.16.0.12', network: '172.16.0.13' } as const;
@@ -180,7 +183,12 @@ function hostSpec(h: OverlayHost, o: OverlayOptions): HostSpec {
     ...(h === 'network'
       ? {
           namespaces: [
-            { name: QDHCP, devices: [{ name: DHCP_TAP, mac: DHCP_MAC, addresses: ['10.0.0.2/24'] }] },
+            {
+              name: QDHCP,
+              devices: [{ name: DHCP_TAP, mac: DHCP_MAC, addresses: ['10.0.0.2/24'] }],
+              // dnsmasq at work there: a real `ss -ulpn` of a DHCP namespace (dnsmasq-ss/PROVENANCE.md).
+              sockets: { file: basename(REF_SS), text: readFileSync(REF_SS, 'utf8') },
+            },
           ],
         }
       : {}),

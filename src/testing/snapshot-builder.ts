@@ -14,6 +14,7 @@ import type {
   VlanMode,
 } from '../model/snapshot.ts';
 import { parseFlow } from '../openflow/flow.ts';
+import { parseSockets } from '../parse/sockets.ts';
 
 export interface PortSpec {
   name: string;
@@ -50,7 +51,8 @@ export interface DeviceSpec {
 export interface HostSpec {
   name: string;
   bridges?: BridgeSpec[];
-  namespaces?: { name: string; devices?: DeviceSpec[] }[];
+  /** sockets: the text of a socket listing of the namespace (a real `ss -ulpn`, say), parsed as the case reader parses it. */
+  namespaces?: { name: string; devices?: DeviceSpec[]; sockets?: { file: string; text: string } }[];
   devices?: DeviceSpec[];
 }
 
@@ -125,6 +127,35 @@ function bridge(host: string, b: BridgeSpec): Bridge {
   };
 }
 
+/** A namespace's sockets and listing from a socket listing's text, as host-builder.ts applySockets makes them. */
+function sockets(
+  host: string,
+  l: { file: string; text: string },
+): Pick<Namespace, 'sockets' | 'socketListings'> {
+  const file = `${host}/${l.file}`;
+  const v = parseSockets(l.text, l.file).value;
+  const from = at(file, v.header ?? 0);
+  return {
+    sockets: v.listeners.map((x) => ({
+      proto: x.proto,
+      address: x.address,
+      port: x.port,
+      ...(x.process ? { process: x.process } : {}),
+      ...(x.pid !== undefined ? { pid: x.pid } : {}),
+      from: at(file, x.line),
+    })),
+    socketListings: [
+      {
+        file,
+        ...(v.command ? { command: v.command } : {}),
+        scope: 'value' in v.scope ? known(v.scope.value, from) : unknown(`${file}: ${v.scope.why}`),
+        processes: v.processes.map((p) => ({ name: p.name, pid: p.pid, from: at(file, p.line) })),
+        from,
+      },
+    ],
+  };
+}
+
 export function buildSnapshot(hosts: HostSpec[], links: [string, string][] = []): Snapshot {
   const hs: Host[] = hosts.map((h) => ({
     name: h.name,
@@ -136,6 +167,7 @@ export function buildSnapshot(hosts: HostSpec[], links: [string, string][] = [])
         ...(n.devices
           ? { devices: n.devices.map((d) => device(h.name, d, `ip_netns_exec_${n.name}_ip_-d_address_show`)) }
           : {}),
+        ...(n.sockets ? sockets(h.name, n.sockets) : {}),
         from: [at(`${h.name}/ip_netns`)],
       }),
     ),
