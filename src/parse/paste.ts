@@ -44,6 +44,18 @@ const PROMPT = new RegExp(
     String.raw`^[#$]\s+(?:sudo\s+)?(?:ovs-vsctl|ovs-ofctl|ovs-appctl|ovsdb-client|ip|ifconfig|ss|netstat|iptables-save|ethtool|cat)(?:\s.*)?$`,
   ].join('|'),
 );
+/** The tools whose outputs vifpath reads, as typed (a colon after the name is the tool's own error). */
+const TOOLS = String.raw`(?:ovs-vsctl|ovs-ofctl|ovs-appctl|ovs-dpctl|ovsdb-client|ip|ifconfig|ss|netstat|iptables-save|iptables-legacy-save|iptables-nft-save|ethtool|sysctl|cat|journalctl|dhclient)`;
+/**
+ * A command line typed above its output: a shell prompt with a command (PROMPT's forms), or the
+ * command alone (`sudo ovs-ofctl dump-flows br-int`, `ip netns exec qdhcp-… ip a`).
+ */
+const COMMAND = new RegExp(
+  String.raw`^(?:(?:\[[^\]\s@]+@[^\]\s]+(?:\s[^\]]*)?\]\s?|[\w.-]+@[\w.-]+:[^\s#$%]*\s?)?[#$%]\s*)?(?:sudo\s+(?:-\S+\s+)*)?${TOOLS}\s+[^\s:]`,
+);
+export function isCommandLine(line: string): boolean {
+  return COMMAND.test(line.trim());
+}
 /** Whether `line` is a shell prompt (PROMPT), whatever blanks surround it. */
 export function isShellPrompt(line: string): boolean {
   return PROMPT.test(line.trim());
@@ -128,6 +140,15 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
   // 3. A shell prompt before or after the output (copied from the terminal with it): not the
   // command's, refused like any line the output's reader does not know (the prompt named), and
   // blanked for --lenient.
+  // The command typed above its output (`sudo ovs-ofctl dump-flows br-int`, `[root@dom0 ~]#
+  // ovs-vsctl show`): no line of the output, skipped and said.
+  const head = lines.findIndex((l) => l.trim() !== '');
+  if (head >= 0 && lines.findLastIndex((l) => l.trim() !== '') > head && isCommandLine(lines[head]!)) {
+    diagnostics.push(
+      diag('warning', head + 1, 'command-line', 'command line above the output: skipped', lines[head]),
+    );
+    lines[head] = '';
+  }
   for (const at of [lines.findIndex((l) => l.trim() !== ''), lines.findLastIndex((l) => l.trim() !== '')]) {
     // (One line both first and last: blanked the first time, no prompt the second.)
     if (at < 0 || !isShellPrompt(lines[at]!)) continue;
