@@ -56,3 +56,16 @@ describe("the notes' network node", () => {
     );
   });
 });
+
+describe("the notes' DHCP host file, tab-indented as pasted (was: exit 2 'expected \"mac,name,ip\"')", () => {
+  it('read without the indent, said', () => {
+    const s = readCase(FIX);
+    const file = 'network/var/lib/neutron/dhcp/f84a328e-407e-4ca6-87bb-ec148853c585/host';
+    expect(s.diagnostics.filter((d) => d.file === file).map((d) => `${d.line} ${d.message}`)).toEqual([
+      '1 every line indented by "\\t" (a paste): read without it',
+    ]);
+    expect(s.hosts[0]!.dhcpNetworks[0]!.hosts?.map((h) => [h.mac, h.name, h.ip])).toEqual([
+      ['fa:16:3e:79:3b:ac', 'host-10-0-0-2.openstacklocal', '10.0.0.2'],
+    ]);
+  });
+});

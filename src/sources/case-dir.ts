@@ -679,7 +679,8 @@ function readHostAt(
           stripped = raw;
           // A pasted log or agent file read verbatim may still be an excerpt (`...`, `[snip]`).
           if (pasted) {
-            const r = repairPaste(raw, { elisionsOnly: true });
+            // The DHCP agent's files start every line at the margin: a common indent is the paste's.
+            const r = repairPaste(raw, { elisionsOnly: true, indent: f.kind.kind.startsWith('dhcp-') });
             push(f.rel, r.diagnostics);
             excerpt = r.excerpt;
             elisions = r.elisions ?? [];
