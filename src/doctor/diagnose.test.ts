@@ -17,10 +17,13 @@ const BIN = join(ROOT, 'bin/vifpath.mjs');
 describe('the seed case', () => {
   const d = diagnose(readCase(SEED_CASE));
 
-  it('names the direct cause, where, and the root cause', () => {
+  it('names the direct cause, where, and the probable root cause with what confirms it', () => {
     expect(d.verdict).toBe('problem');
     expect(d.headline).toBe(
-      'vif16.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3 at `priority=2,in_port=2 actions=drop` (n_packets=7); the port exists in OVSDB with an ofport but was never tagged, so the L2 agent never processed it (its OVSDB monitor did not report the new port): check the monitor, restart the agent or switch it to polling',
+      "vif16.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3 at `priority=2,in_port=2 actions=drop` (n_packets=7); probable root cause: the port exists in OVSDB with an ofport but was never tagged: the L2 agent never finished processing it; most likely its OVSDB monitor did not report the new port (the default minimize_polling = True relies on it; the agent config is not in the case), else fetching the port's details from the Neutron server failed (RPC)",
+    );
+    expect(d.findings[0]!.confirm).toMatch(
+      /^grep vif16\.0 \/var\/log\/neutron\/openvswitch-agent\.log; ovsdb-client monitor /,
     );
     const f = d.findings[0]!;
     expect(f.code).toBe('vm-port-untagged');
@@ -67,7 +70,7 @@ describe('the seed case', () => {
     );
     let f = diagnose(readCase(dir)).findings[0]!;
     expect(f.evidence.map((e) => e.text)).toContain(
-      "domu's agent log (2 port events) never mentions vif16.0: the agent never saw the port",
+      "domu's agent log (2 port events) never mentions vif16.0",
     );
     writeFileSync(
       log,
@@ -83,6 +86,11 @@ describe('the seed case', () => {
       file: 'domu/var/log/neutron/openvswitch-agent.log',
       line: 1,
     });
+    // What it points at: the agent looks on another bridge (probable, with what confirms it).
+    expect(f.rootCause).toMatch(
+      /; most likely the agent looks for its ports on another bridge than xapi5, where this port is/,
+    );
+    expect(f.confirm).toMatch(/integration_bridge/);
   });
 
   it('says what to collect next, on which host', () => {
@@ -106,6 +114,7 @@ describe('the seed case', () => {
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j.findings[0]).sort()).toEqual([
       'code',
+      'confirm',
       'evidence',
       'fix',
       'message',

@@ -1,9 +1,17 @@
 // vm-port-untagged alone: the cause only with a proven drop, the tag only when determined.
 
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupCases, edit, runCheck as run, seedCase, tagSeedVif16 } from '../../testing/case-edits.ts';
+import {
+  cleanupCases,
+  edit,
+  refCase,
+  runCheck as run,
+  seedCase,
+  tagSeedVif16,
+} from '../../testing/case-edits.ts';
+import { OWN_FIXTURES } from '../../testing/fixtures.ts';
 import { vmPortUntagged } from './vm-port-untagged.ts';
 
 afterAll(cleanupCases);
@@ -99,4 +107,112 @@ describe('the tag candidates: every translation flow on the drop in_port, howeve
     expect(f.fix.join('\n')).toMatch(/the tag cannot be told from the case/);
     expect(f.evidence.map((e) => e.text).join('\n')).toContain(match);
   });
+});
+
+describe('why the agent left the port untagged: probable, from the evidence, never against it', () => {
+  // A real openvswitch_agent.ini (hotsos-openstack, field PROVENANCE.md): [agent] without
+  // minimize_polling, so the default (True) relies on the OVSDB monitor.
+  const INI = join(
+    OWN_FIXTURES,
+    'field/hotsos-openstack/compute/etc/neutron/plugins/ml2/openvswitch_agent.ini',
+  );
+  const withIni = (extra: string) => (d: string) => {
+    const at = join(d, 'dom0/etc/neutron/plugins/ml2');
+    mkdirSync(at, { recursive: true });
+    writeFileSync(
+      join(at, 'openvswitch_agent.ini'),
+      readFileSync(INI, 'utf8').replace('[agent]\n', `[agent]\n${extra}`),
+    );
+  };
+  // The agent's log line when its interface monitor reports a new interface, constructed from
+  // Neutron's source (no published log line of it was found): neutron/agent/common/async_process.py
+  // (openstack/neutron) logs each line the monitor prints as LOG.debug('Output received from
+  // [%(cmd)s]: %(data)s'), the command being neutron/agent/common/ovsdb_monitor.py's
+  // SimpleInterfaceMonitor, `ovsdb-client monitor [<ovsdb_connection>] Interface
+  // name,ofport,external_ids --format=json`; the prefix is oslo.log's default (time, pid, level,
+  // logger, request ids). The JSON is what ovsdb-client 3.1.0 printed here for `ovs-vsctl add-port
+  // xapi5 vif16.0` on a throwaway ovsdb-server (no ovs-vswitchd, so ofport is still the empty set).
+  const MONITOR_LINE =
+    '2026-11-29 22:43:24.512 4242 DEBUG neutron.agent.common.async_process [-] Output received from [ovsdb-client monitor tcp:127.0.0.1:6640 Interface name,ofport,external_ids --format=json]: {"data":[["67f5e166-77a3-46e2-a1df-6fc680dbbaed","insert","vif16.0",["set",[]],["map",[]]]],"headings":["row","action","name","ofport","external_ids"]}\n';
+  const withLog = (d: string) => {
+    const at = join(d, 'domu/var/log/neutron');
+    mkdirSync(at, { recursive: true });
+    writeFileSync(join(at, 'openvswitch-agent.log'), MONITOR_LINE);
+  };
+  const POLLING =
+    '# if new ports keep being missed, stop relying on the OVSDB monitor: in openvswitch_agent.ini [agent] set minimize_polling = False';
+  const rows: {
+    name: string;
+    build: () => string;
+    reason: RegExp;
+    confirm: RegExp;
+    evidence?: RegExp;
+    polling: boolean;
+  }[] = [
+    {
+      name: 'the seed (no agent config or log): the monitor most likely, else the RPC',
+      build: () => seedCase(),
+      reason:
+        /; most likely its OVSDB monitor did not report the new port \(the default minimize_polling = True relies on it; the agent config is not in the case\), else fetching the port's details from the Neutron server failed \(RPC\)$/,
+      confirm:
+        /^grep vif16\.0 \/var\/log\/neutron\/openvswitch-agent\.log; ovsdb-client monitor Interface name,ofport,external_ids --format=json {3}# /,
+      polling: true,
+    },
+    {
+      name: 'an agent config leaving minimize_polling at its default: the monitor',
+      build: () => seedCase(withIni('')),
+      reason:
+        /most likely its OVSDB monitor did not report the new port \(dom0's agent config leaves minimize_polling at its default, True, which relies on it\)/,
+      confirm: /ovsdb-client monitor Interface/,
+      evidence:
+        /^dom0's OVS agent config does not set minimize_polling: the default \(True\) relies on the OVSDB monitor$/,
+      polling: true,
+    },
+    {
+      // The reviewer's seed-polling. Was: 'its OVSDB monitor did not report the new port … switch it
+      // to polling' as a proven root cause, and 'set minimize_polling = False' (already set).
+      name: 'minimize_polling = False: not the monitor; the RPC, and no advice to switch to polling',
+      build: () => seedCase(withIni('minimize_polling = False\n')),
+      reason:
+        /; not for want of seeing it: it polls OVSDB \(minimize_polling = False on dom0\); most likely fetching the port's details from the Neutron server failed or timed out \(RPC; a binding that failed would have left it in VLAN 4095, the agent's port_dead\)$/,
+      confirm: /^grep vif16\.0 \/var\/log\/neutron\/openvswitch-agent\.log {3}# on dom0: /,
+      evidence: /^dom0's OVS agent has minimize_polling = False: it polls OVSDB every 2 s/,
+      polling: false,
+    },
+    {
+      // The reviewer's seed-agentlog. Was: the monitor 'did not report the new port', against the log.
+      name: 'the agent log shows the monitor reported the insert: not the monitor',
+      build: () => seedCase(withLog),
+      reason:
+        /; not for want of seeing it: its OVSDB monitor reported the port \(insert, domu's agent log\); most likely fetching the port's details/,
+      confirm: /^grep vif16\.0 \/var\/log\/neutron\/openvswitch-agent\.log {3}# on domu: /,
+      evidence:
+        /^domu's agent log shows its OVSDB monitor reported vif16\.0 \(insert\): 2026-11-29 22:43:24\.512 4242 DEBUG/,
+      polling: false,
+    },
+    {
+      name: "the reference lab's seed failure: the interface's external_ids are known and hold no iface-id",
+      build: () => refCase('seed-failure', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n'),
+      reason:
+        /; most likely it has no external_ids:iface-id, and the agent only processes ports that carry one \(Nova sets it when it plugs the VIF\)$/,
+      confirm: /^ovs-vsctl get Interface vif16\.0 external_ids {3}# on dom0: /,
+      polling: false,
+    },
+  ];
+  for (const r of rows)
+    it(r.name, () => {
+      const [f] = run(vmPortUntagged, r.build());
+      // The untagged port and its drop are proven; the reason is labelled probable (confirm).
+      expect([f?.code, f?.severity]).toEqual(['vm-port-untagged', 'error']);
+      expect(f!.message).toMatch(/^vif16\.0 has no VLAN tag on xapi\d, so its DISCOVER dies on /);
+      expect(f!.rootCause).toMatch(
+        /^the port exists in OVSDB with an ofport but was never tagged: the L2 agent never finished processing it; /,
+      );
+      expect(f!.rootCause).toMatch(r.reason);
+      expect(f!.confirm).toMatch(r.confirm);
+      if (r.evidence)
+        expect(f!.evidence.map((e) => e.text)).toContainEqual(expect.stringMatching(r.evidence));
+      expect(f!.fix.includes(POLLING)).toBe(r.polling);
+      if (!r.polling) expect(f!.fix.join('\n')).not.toMatch(/minimize_polling|monitor sees new ports/);
+    });
 });
