@@ -1,5 +1,5 @@
 // Text rendering of a diagnosis: the verdict first, then each finding with its evidence and fix.
-import type { Diagnosis } from '../doctor/finding.ts';
+import type { Diagnosis, PathVerdict } from '../doctor/finding.ts';
 import { vifpathLine } from '../runner/runner.ts';
 import { escapeControl as e } from '../text/escape.ts';
 import type { Colors } from './colors.ts';
@@ -24,13 +24,18 @@ export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}):
   );
   if (d.paths.length) {
     out.push('', 'Paths (as the flows say):');
-    // Where a path not proven dropped stops is where the case stops showing it, not a drop.
-    const at = (x: { verdict: string; drop?: string }): string =>
-      x.drop
+    // Where a path not proven dropped stops is where the case stops showing it, not a drop; an
+    // incomplete one says what it rests on (the first branch or step not proven).
+    const at = (x: PathVerdict): string =>
+      (x.drop
         ? x.verdict === 'dropped'
           ? ` at ${e(x.drop)}`
           : `; as the case stands it ends at ${e(x.drop)}`
-        : '';
+        : x.stop
+          ? x.verdict === 'dropped'
+            ? `: stops on ${e(x.stop)}`
+            : `; as the case stands it stops on ${e(x.stop)}`
+          : '') + (x.undecided ? `; not proven: ${e(x.undecided)}` : '');
     for (const p of d.paths) {
       out.push(`  ${e(p.vm)}: DISCOVER ${p.discover.verdict}${at(p.discover)}`);
       if (p.offer) out.push(`  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${at(p.offer)}`);

@@ -9,6 +9,7 @@
 // copy to br-mgmt, which drops it. One judge (tree.ts) decides; every printer says the same.
 import { describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
+import { formatDiagnosis } from '../cli/format-diagnosis.ts';
 import { formatTrace } from '../cli/format-trace.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { readCase } from '../sources/case-dir.ts';
@@ -106,6 +107,7 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
   // the dropped rows said 'dropped on controller br-mgmt: priority=2,in_port=1 actions=drop'.
   const STOP =
     'the branch toward controller:qdhcp-vlan ends on controller br-int (entered by int-br-provider), whose way to it is tap52b1b85b-8e: NORMAL switched the frame in VLAN 2; tap52b1b85b-8e has tag 1';
+  const STOP_PATH = `stops on controller br-int (entered by int-br-provider): NORMAL switched the frame in VLAN 2; tap52b1b85b-8e has tag 1`;
   const rows: {
     name: string;
     shape?: Shape;
@@ -113,6 +115,8 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
     verdict: 'delivered' | 'dropped' | 'incomplete';
     /** Where the branch toward the server ends, when it does. */
     stop: string | null;
+    /** diagnose's Paths line for the DISCOVER, after the VM's name. */
+    path?: string;
     serverUnproven: boolean;
   }[] = [
     {
@@ -120,6 +124,7 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       verdict: 'incomplete',
       stop: STOP,
       serverUnproven: true,
+      path: `DISCOVER incomplete; as the case stands it ${STOP_PATH}; not proven: controller:${FLAT_DHCP} (br-int), an OVS internal port named tap<id> (the DHCP agent's device) in no namespace of the case, is reached: whether it is a DHCP server for this packet is not proven`,
     },
     {
       name: 'the same port in a qdhcp namespace of the case: delivered',
@@ -132,6 +137,7 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       verdict: 'delivered',
       stop: null,
       serverUnproven: false,
+      path: 'DISCOVER delivered',
     },
     {
       name: 'no DHCP port in VLAN 2 at all: dropped (the DISCOVER reaches no server), where the branch toward it stops, the isolation drops named as copies',
@@ -139,6 +145,7 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       verdict: 'dropped',
       stop: STOP,
       serverUnproven: false,
+      path: `DISCOVER dropped: ${STOP_PATH}`,
     },
     {
       name: 'in VLAN 2 a VM port named tap<id> (not internal), not a DHCP agent port: dropped',
@@ -151,6 +158,7 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       verdict: 'dropped',
       stop: STOP,
       serverUnproven: false,
+      path: `DISCOVER dropped: ${STOP_PATH}`,
     },
     {
       name: '--to names one namespace: "did it get there" asks about that one only',
@@ -182,6 +190,14 @@ describe('a flooded DISCOVER that reaches a DHCP agent port is judged on that br
       expect(j.verdict).toBe(r.verdict);
       expect(j.drop).toBeNull();
       expect(j.stop?.text ?? null).toBe(r.stop);
+      // diagnose's Paths line names the stop and what the verdict rests on (was only 'DISCOVER
+      // dropped' / 'DISCOVER incomplete').
+      if (r.path)
+        expect(
+          formatDiagnosis(diagnose(s), plain)
+            .split('\n')
+            .filter((l) => l.startsWith(`  compute:${VM}: `)),
+        ).toEqual([`  compute:${VM}: ${r.path}`]);
       for (const text of [formatTrace(t, plain), formatTrace(t, plain, { summary: true })]) {
         expect(text).toContain(`Verdict: ${r.verdict.toUpperCase()}`);
         expect(text).not.toContain('dropped on ');

@@ -392,6 +392,8 @@ export interface Stop {
   wayTag?: number;
   /** The VLAN NORMAL switched the frame in there, when NORMAL ran. */
   vlan?: number;
+  /** Why no copy went on there (`NORMAL switched the frame in VLAN 2; tap52b1b85b-8e has tag 1`). */
+  why: string;
   text: string;
   /** Why the way the branch took up to there is not proven, when a step above rests on what the case does not show. */
   uncertain?: Uncertainty;
@@ -666,8 +668,11 @@ export function judge(
   // A copy reaches a port that may be the server: no dead branch is where the packet is lost.
   if (verdict !== 'delivered' && maybeServer.size === 0 && candidates.length)
     drop = candidates.reduce((a, b) => (score(b, dead.indexOf(b)) > score(a, dead.indexOf(a)) ? b : a));
+  // A branch that reaches the target, unproven, does not stop short of it: no stop then.
   const stop =
-    verdict !== 'delivered' && !drop && joined && target?.length ? stopOf(tree, target, o.toward!) : null;
+    verdict !== 'delivered' && !drop && joined && target?.length && !outs.some(hits)
+      ? stopOf(tree, target, o.toward!)
+      : null;
   // A dropped verdict names where the packet is lost: the drop on the branch toward the target, or
   // where that branch ends (stop). With neither, nothing shows it lost: every branch dies but the
   // case locates no target to tell which of them matters, or the tree shows no end at all (a walk
@@ -796,6 +801,7 @@ function stopOf(tree: TraceNode, target: TargetSpec[], toward: Toward): Stop | n
     way: way.port,
     ...(way.tag !== undefined ? { wayTag: way.tag } : {}),
     ...(vlan !== undefined ? { vlan } : {}),
+    why,
     text: `the branch toward ${targetText(target)} ends on ${n.host} ${n.bridge} (entered by ${n.inPort}), whose way to it is ${way.port}: ${why}`,
     ...(uncertain ? { uncertain } : {}),
     node: n,

@@ -422,8 +422,14 @@ function pathOf(
   unjoined: Unjoined,
   what: string,
 ): PathSummary['discover'] {
-  const verdict = whyUnproven(ctx.world, t) === undefined ? t.verdict : 'incomplete';
-  const drop = t.drop ? { drop: dropWhere(ctx, t.drop, verdict === 'dropped') } : {};
+  const u = whyUnproven(ctx.world, t);
+  const verdict = u === undefined ? t.verdict : 'incomplete';
+  // Where it dies; else where the branch toward the target ends; and, not proven, what that rests on.
+  const drop = t.drop
+    ? { drop: dropWhere(ctx, t.drop, verdict === 'dropped') }
+    : t.stop
+      ? { stop: `${t.stop.host} ${t.stop.bridge} (entered by ${t.stop.inPort}): ${t.stop.why}` }
+      : {};
   const reached = t.reached.map(endpointText);
   if (verdict === 'incomplete' && from && to && from !== to && !joined(ctx, t, from, to)) {
     const key = [from, to].sort().join('\u0000');
@@ -438,7 +444,9 @@ function pathOf(
       ...drop,
     };
   }
-  return { verdict, reached, ...drop };
+  const why = verdict === 'incomplete' ? (t.undecided[0]?.text ?? u?.text) : undefined;
+  const rests = why !== undefined ? { undecided: why } : {};
+  return { verdict, reached, ...drop, ...rests };
 }
 
 /**
@@ -662,6 +670,12 @@ function whatToCollect(
         add(`${e.host}: what is behind device ${e.device} (a wire in links.txt, or the host it leads to)`);
   for (const t of [...ctx.discover.values(), ...ctx.offer.values()])
     for (const a of t.assumptions) if (a.remedy && a.code !== 'behind-port-unknown') add(a.remedy);
+  // What an incomplete path rests on when no step, end or assumption above asks for it: no target
+  // located, no way to it, no end (tree.ts judge); the other kinds' remedies are asked above.
+  for (const t of [...ctx.discover.values(), ...ctx.offer.values()]) {
+    const u = t.verdict === 'incomplete' ? t.undecided[0] : undefined;
+    if (u?.remedy && (u.kind === 'unplaced' || u.kind === 'unjoined' || u.kind === 'no-end')) add(u.remedy);
+  }
   return out;
 }
 

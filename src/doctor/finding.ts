@@ -98,10 +98,23 @@ export interface Finding {
 export type Verdict = 'healthy' | 'problem' | 'undecided';
 
 /** Per VM: where its DISCOVER and OFFER go, as the traces say. */
+/**
+ * One packet's path as the flows say it: the verdict, every end reached, where it dies (`drop`),
+ * where the branch toward the target ends when no drop ends it (`stop`: `host bridge (entered by
+ * port): why`), and what an incomplete verdict rests on (`undecided`, the trace's first).
+ */
+export interface PathVerdict {
+  verdict: string;
+  reached: string[];
+  drop?: string;
+  stop?: string;
+  undecided?: string;
+}
+
 export interface PathSummary {
   vm: string;
-  discover: { verdict: string; reached: string[]; drop?: string };
-  offer?: { verdict: string; reached: string[]; drop?: string };
+  discover: PathVerdict;
+  offer?: PathVerdict;
 }
 
 export interface Diagnosis {

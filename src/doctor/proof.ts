@@ -269,7 +269,8 @@ export function provenReaches(w: World, t: TraceResult, target: TargetSpec): boo
 /**
  * Why the trace's own verdict is not proof, when it is not: for 'dropped' the first unproven step
  * anywhere, for 'delivered' the first on the branches that arrive, for 'incomplete' the first
- * branch the trace did not follow into a bridge the case does not show (its reason's `gap`).
+ * branch the trace did not follow into a bridge the case does not show (its reason's `gap`), …,
+ * else the first branch that leaves the case (its undecided entry).
  * Undefined: the verdict stands (or is 'incomplete' for other reasons the trace says itself).
  */
 export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
@@ -282,7 +283,8 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
       incompleteDumpStep(w, t) ??
       unevaluatedStep(t) ??
       serverUnprovenStep(t) ??
-      (t.uncertain.some((u) => u.code === 'vlan-assumed') ? unprovenSteps(w, t)[0] : undefined)
+      (t.uncertain.some((u) => u.code === 'vlan-assumed') ? unprovenSteps(w, t)[0] : undefined) ??
+      leavesStep(t)
     );
   if (t.verdict !== 'delivered' || !t.target || provenDelivered(w, t)) return undefined;
   const p = proofOf(w, t);
@@ -290,6 +292,24 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
   for (const o of nodesOf(t.tree, 'output'))
     if (!o.uncertain && target.some((x) => endpointIs(o, x)) && p.below.has(o)) return p.below.get(o);
   return undefined;
+}
+
+/**
+ * The branches that leave the case (tree.ts undecided 'leaves': a tunnel to an address no host of
+ * the case owns, a port or wire to a host not collected): the first, and what to add to the case
+ * for each (any of them may lead to the target; a flood over many tunnels names the first four).
+ */
+function leavesStep(t: TraceResult): Unproven | undefined {
+  const all = t.undecided.filter((x) => x.kind === 'leaves' && x.remedy);
+  const u = all[0];
+  if (!u) return undefined;
+  const remedies = [...new Set(all.map((x) => x.remedy!))];
+  const more = all.length - 1;
+  return {
+    subject: `${u.host}:${u.bridge}`,
+    text: more ? `${u.text} (and ${more} more branch${more > 1 ? 'es' : ''} leaving the case)` : u.text,
+    remedy: `${remedies.slice(0, 4).join('; ')}${remedies.length > 4 ? `; … (${remedies.length} in all: the trace's undecided)` : ''}`,
+  };
 }
 
 /** The first branch the trace did not follow into a bridge the case does not show. */
