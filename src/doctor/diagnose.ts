@@ -21,6 +21,7 @@ import { dnsmasq } from './checks/dnsmasq.ts';
 import { hybridFirewall, hybridNames } from './checks/hybrid-firewall.ts';
 import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
+import { ovsNotAnswering } from './checks/ovs-down.ts';
 import { openFailure, structure } from './checks/structure.ts';
 import { vlanMismatch } from './checks/vlan-mismatch.ts';
 import { noVmDetail, vmIdentity } from './checks/vm-identity.ts';
@@ -60,8 +61,9 @@ export const CHECKS: readonly Check[] = [
 /** A --vm that names no port of the case (findVms found none): exit 2, the nearest names listed. */
 export function unknownVm(s: Snapshot, vm: string): VifpathError {
   const all = s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`)));
+  const down = ovsNotAnswering(s);
   return new VifpathError(
-    `--vm ${shellWord(vm)}: no port of the case has this name, host:port, MAC or iface-id (MACs and iface-ids come from \`ovs-vsctl list interface\`)${all.length ? `; nearest: ${nameList(nearest(vm, all), all.length)}` : '; the case has no OVS port'}`,
+    `--vm ${shellWord(vm)}: no port of the case has this name, host:port, MAC or iface-id (MACs and iface-ids come from \`ovs-vsctl list interface\`)${all.length ? `; nearest: ${nameList(nearest(vm, all), all.length)}` : '; the case has no OVS port'}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors), so no port of ${down.length > 1 ? 'those hosts' : 'that host'} is in the case: \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`,
   );
 }
 
@@ -138,10 +140,17 @@ function deviceMissing(vm: VmPort): Finding | undefined {
   };
 }
 
-export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}): Diagnosis {
+/**
+ * vm: the VM asked about (--vm); each: it is one of --all-vms's, asked about in turn rather than
+ * named (a stale port of a gone VM is then said, not a cause); mac: --mac.
+ */
+export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string; each?: boolean } = {}): Diagnosis {
   const ctx = buildContext(s, opts.vm, opts.mac);
-  // A --vm that names no port of the case is bad input, with the names it could have meant.
-  if (opts.vm !== undefined && ctx.vms.length === 0) throw unknownVm(s, opts.vm);
+  // A --vm that names no port of the case is bad input, with the names it could have meant; unless
+  // OVS was not answering on a host when the case was collected: the port may be one of its, and
+  // the case cannot decide (undecided, saying so), which is no fault of the input.
+  if (opts.vm !== undefined && ctx.vms.length === 0 && ovsNotAnswering(s).length === 0)
+    throw unknownVm(s, opts.vm);
   const findings: Finding[] = [];
   for (const vm of ctx.vms) findings.push(...vmNotes(vm, opts.vm));
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
@@ -163,11 +172,21 @@ export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}):
   }
   // The VM you named has no device on its host: OVS holds its port but could not open it, so no
   // frame of the VM enters OVS there, whatever the flows would do with one. (Not for every VM of
-  // the case: a stale port of a deleted VM is common and harms no other.)
+  // the case: a stale port of a deleted VM is common and harms no other. --all-vms asks of each VM
+  // port in turn without your naming it: there it is said, and decides nothing, as without --vm.)
   if (opts.vm !== undefined)
     for (const vm of ctx.vms) {
       const f = deviceMissing(vm);
-      if (f) findings.unshift(f);
+      if (f && !opts.each) findings.unshift(f);
+      else if (f) {
+        const { rootCause: _, ...seen } = f;
+        findings.push({
+          ...seen,
+          role: 'observation',
+          severity: 'warning',
+          message: `${f.message}: most likely a stale port of a VM no longer running here, which decides nothing (name it with --vm to ask about it)`,
+        });
+      }
     }
   // A DISCOVER proven to die for a reason no check names is still a fault: say where.
   for (const vm of ctx.vms) {
@@ -192,7 +211,7 @@ export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string } = {}):
       role: 'cause',
       severity: 'error',
       subject: `${vm.host.name}:${vm.port.name}`,
-      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `it dies on ${t.drop.host} ${t.drop.bridge}${t.drop.flow ? ` at \`${t.drop.flow}\`${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}` : `: ${t.drop.reason.text}`}` : 'no branch reaches one'}`,
+      message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `it dies on ${t.drop.host} ${t.drop.bridge}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}${t.drop.flow ? ` at \`${t.drop.flow}\`${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}` : `: ${t.drop.reason.text}`}` : 'no branch reaches one'}`,
       evidence: t.drop
         ? [
             {
@@ -640,7 +659,12 @@ function whatToCollect(
       if (u) add(u.remedy);
       else for (const a of actionsNotFollowed(t, vm.mac !== undefined)) add(a.remedy);
     }
-  for (const h of ctx.snapshot.hosts) for (const g of h.gaps) add(`${h.name}: ${g}`);
+  // A host whose OVS was not answering: its OVS outputs were collected and hold OVS's errors; the
+  // same commands before OVS runs again would bring the same errors (ovs-not-answering says what to do).
+  const ovsDown = new Set(findings.filter((f) => f.code === 'ovs-not-answering').map((f) => f.subject));
+  for (const h of ctx.snapshot.hosts)
+    for (const g of h.gaps)
+      if (!ovsDown.has(h.name) || !/`ovs-(?:vsctl|ofctl|appctl)\b/.test(g)) add(`${h.name}: ${g}`);
   for (const f of findings) if (f.role === 'gap') for (const x of f.fix) add(x);
   if (!deep) return out;
   for (const t of ctx.discover.values())
@@ -689,7 +713,10 @@ function undecidedHeadline(
   leaning: boolean,
   findings: readonly Finding[] = [],
 ): string {
-  if (ctx.vms.length === 0) return 'no VM port is proven in the case, so no DHCP path can be traced';
+  if (ctx.vms.length === 0) {
+    const down = findings.filter((f) => f.code === 'ovs-not-answering');
+    return `no VM port is proven in the case, so no DHCP path can be traced${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
+  }
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
   if (untraced) {
     const vm = ctx.vms[paths.indexOf(untraced)]!;
@@ -747,8 +774,14 @@ function undecidedHeadline(
   // A DISCOVER that dies where the case does not say whether the server is the VM's: that gap.
   const open = p && findings.find((f) => OPEN_NETWORK.has(f.code) && f.role === 'gap' && f.subject === p.vm);
   if (open) return `${open.message}; collect \`${open.fix[0]}\``;
-  if (p && p.discover.verdict !== 'delivered')
+  if (p && p.discover.verdict !== 'delivered') {
+    // A step the DISCOVER rests on that the case does not show (a patch peer without its number):
+    // that, and what settles it, before where the branches end.
+    const und = vm && ctx.discover.get(vm)?.undecided.find((x) => x.kind === 'not-proven' && x.remedy);
+    if (und)
+      return `the DISCOVER from ${p.vm} is not followed to its end: ${und.text}; collect \`${und.remedy}\``;
     return `the DISCOVER from ${p.vm} leaves what the case shows (${p.discover.reached.join('; ') || 'no end'}) before reaching the DHCP server`;
+  }
   if (p)
     return `the DISCOVER from ${p.vm} reaches the DHCP server, but the OFFER back is not proven (${p.offer ? p.offer.reached.join('; ') || p.offer.verdict : 'not traced: the server has no OVS port with an OpenFlow port number in the case'})`;
   if (leaning)

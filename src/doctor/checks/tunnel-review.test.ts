@@ -67,6 +67,11 @@ describe('an unknown OpenFlow port number is no missing flood entry (compute wit
     expect(codes(x)).not.toContain('tunnel-end-unknown');
     expect(text(x)).not.toContain("compute's tunnel end is not in the case");
     expect(x.paths[0]!.discover.verdict).toBe('incomplete');
+    // The headline: the step the DISCOVER rests on and what settles it (was 'leaves what the case
+    // shows (compute bridge br-int LOCAL port; …)').
+    expect(x.headline).toBe(
+      "the DISCOVER from compute:qvoc4493802-43 is not followed to its end: compute: the patch peer br-tun:patch-int of br-int:patch-tun has no OpenFlow port number in the case: br-tun's flows cannot be looked up; collect `ovs-ofctl show br-tun   # on compute: the OpenFlow port numbers`",
+    );
   });
 
   it('with the port numbers known, a flood flow to another number still proves the entry missing', () => {
@@ -297,11 +302,33 @@ describe('no flood flow for the VLAN in table 22 at all', () => {
   });
 });
 
+describe('a drop no check names', () => {
+  it('the headline says the table it dies in', () => {
+    const x = yeasy((d) =>
+      edit(
+        join(d, C_TUN_FLOWS),
+        'dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=resubmit(,22)',
+        'dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop',
+      ),
+    );
+    expect(x.headline).toBe(
+      'the DISCOVER from qvoc4493802-43 does not reach a DHCP server: it dies on compute br-tun table 2 at `priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=drop` (n_packets=22)',
+    );
+  });
+});
+
 describe('collect next', () => {
   it('asks one underlay capture for both hosts, whichever way the paths cross', () => {
     const x = yeasy();
     const dumps = x.collectNext.filter((c) => c.startsWith('tcpdump -ni <underlay iface> udp port 4789'));
     expect(dumps).toEqual(['tcpdump -ni <underlay iface> udp port 4789   # on compute and network']);
+  });
+  it('asks the MAC table of each bridge NORMAL switched on, naming host and bridge (never a bare <bridge>)', () => {
+    const x = yeasy();
+    expect(x.collectNext.filter((c) => c.includes('fdb/show'))).toEqual([
+      'ovs-appctl fdb/show br-int   # on compute',
+      'ovs-appctl fdb/show br-int   # on network',
+    ]);
   });
 });
 
@@ -350,6 +377,22 @@ describe('OVS not answering on a host when its outputs were collected', () => {
     );
     for (const line of g.fix) expect(line).not.toContain('changes state');
     expect(g.fix.some((l) => /^ovs-(vsctl|ofctl) /.test(l))).toBe(false);
+    // Not asked again for the outputs that hold those errors (was 'compute: bridge br-int:
+    // fail_mode unknown (collect `ovs-vsctl show`)').
+    expect(x.collectNext.filter((c) => c.startsWith('compute: ') && c.includes('`ovs-'))).toEqual([]);
+    expect(x.collectNext).toContain(g.fix[0]);
+    expect(x.headline).toBe(
+      "no VM port is proven in the case, so no DHCP path can be traced; OVS was not answering on compute when the outputs were collected (its files hold OVS's errors): collect `systemctl status openvswitch-switch ovsdb-server ovs-vswitchd` there",
+    );
+  });
+
+  it('--vm naming a port of that host: undecided (the case cannot tell), not bad input', () => {
+    const d = tmpCase();
+    cpSync(FIX, d, { recursive: true });
+    down(d);
+    const x = diagnose(readCase(d), { vm: VM });
+    expect(x.verdict).toBe('undecided');
+    expect(codes(x)).toContain('ovs-not-answering');
   });
 
   it('one bridge missing while the others answer is that bridge, not OVS', () => {
