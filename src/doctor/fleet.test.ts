@@ -3,9 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readCase } from '../sources/case-dir.ts';
 import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
-import { ROOT } from '../testing/fixtures.ts';
+import { OWN_FIXTURES, ROOT } from '../testing/fixtures.ts';
 import { type Breakage, computeName, networkName, unitMac, writeFleet } from '../testing/fleet-case.ts';
+import { diagnose } from './diagnose.ts';
 import { diagnoseFleet, fleetIndex, readHosts, vmHosts } from './fleet.ts';
 
 afterAll(cleanupCases);
@@ -84,4 +86,30 @@ describe('a generated fleet of 28 hosts', () => {
     const d = JSON.parse(r.stdout) as { verdict: string; headline: string };
     expect(d.headline).toMatch(CAUSE['dead-vlan']);
   });
+});
+
+describe('--all-vms and a stale port of a gone VM', () => {
+  // study-notes-vlan (field PROVENANCE.md): tap635485ff-6c's VM is gone, OVS holds its port with
+  // "could not open network device … (No such device)". Was (reviewer, lb-compute-ofport): each
+  // such port PROBLEM under --all-vms, the run exit 1, while diagnose without --vm is undecided.
+  const c = join(OWN_FIXTURES, 'field/study-notes-vlan');
+  it('decides nothing there, as without --vm; named with --vm it is the cause', () => {
+    const all = spawnSync('node', [BIN, 'diagnose', c, '--all-vms', '--json'], { encoding: 'utf8' });
+    const one = spawnSync('node', [BIN, 'diagnose', c], { encoding: 'utf8' });
+    const named = spawnSync('node', [BIN, 'diagnose', c, '--vm', 'tap635485ff-6c'], { encoding: 'utf8' });
+    expect([all.status, one.status, named.status]).toEqual([3, 3, 1]);
+    const got = JSON.parse(all.stdout).vms as { vm: string; verdict: string }[];
+    expect(got.map((v) => [v.vm, v.verdict])).toEqual([
+      ['tap0ab9a23c-99', 'undecided'],
+      ['tap635485ff-6c', 'undecided'],
+    ]);
+    // Said all the same, as what it is.
+    const f = diagnose(readCase(c), { vm: 'tap635485ff-6c', each: true }).findings.find(
+      (x) => x.code === 'vm-device-missing',
+    );
+    expect([f?.role, f?.severity, f?.rootCause]).toEqual(['observation', 'warning', undefined]);
+    expect(f?.message).toMatch(
+      /: most likely a stale port of a VM no longer running here, which decides nothing \(name it with --vm to ask about it\)$/,
+    );
+  }, 60_000);
 });

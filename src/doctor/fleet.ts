@@ -194,7 +194,7 @@ export function diagnoseGroups(
       if (!g.includes(vm.host.name)) continue;
       const ids = vm.port.interfaces[0]?.externalIds.known ? vm.port.interfaces[0].externalIds.value : {};
       const id = ids['iface-id'] ?? vm.mac ?? vm.port.name;
-      const d = diagnose(s, { vm: id });
+      const d = diagnose(s, { vm: id, each: true });
       out.push({ vm: vm.port.name, host: vm.host.name, verdict: d.verdict, headline: d.headline });
     }
   }

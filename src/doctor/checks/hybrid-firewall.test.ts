@@ -120,6 +120,21 @@ describe('hybrid-firewall: what the port chains decide', () => {
     );
   });
 
+  it('a FORWARD rule every direction hangs on is named once (was: three times, once per direction)', () => {
+    // The published save with an unmodelled match at the head of FORWARD, which the DISCOVER, the
+    // OFFER to the VM's address and the one to broadcast all cross.
+    const rule = '-A FORWARD -m mark --mark 0x1/0x1 -j DROP';
+    const { f } = run({
+      save: save.replace('-A FORWARD -j neutron-filter-top\n', `${rule}\n-A FORWARD -j neutron-filter-top\n`),
+    });
+    expect(f.code).toBe('hybrid-firewall-unknown');
+    expect(
+      f.message.endsWith(`depends on FORWARD rule 1 \`${rule}\` (--mark 0x1/0x1: --mark is not modelled)`),
+    ).toBe(true);
+    expect(f.message.split(rule)).toHaveLength(2);
+    expect(f.evidence.map((e) => e.text)).toEqual([rule]);
+  });
+
   it('`-m set` in the ingress chain before the fallback: unknown, the rule named', () => {
     const { f } = run({ save: NO_DHCP_RETURN });
     expect(f.code).toBe('hybrid-firewall-unknown');

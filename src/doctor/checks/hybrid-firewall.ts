@@ -542,7 +542,15 @@ function judgeSave(
     Extract<Verdict, { verdict: 'unknown' }>,
   ][];
   if (open.length) {
-    const unsure = open.flatMap(([, v]) => v.unsure).slice(0, 4);
+    // A rule both directions (or the OFFER to the VM's address and to broadcast) hang on is one rule.
+    const seen = new Set<string>();
+    const unsure = open
+      .flatMap(([, v]) => v.unsure)
+      .filter((u) => {
+        const k = `${u.rule.chain}\u0000${u.rule.index ?? ''}\u0000${u.rule.text}`;
+        return !seen.has(k) && seen.add(k);
+      })
+      .slice(0, 4);
     const chains = [...new Set(unsure.map((u) => u.rule.chain))];
     return gap(
       `whether iptables on ${on} lets ${open.map(([k]) => what[k]).join(' and ')} through ${n.qbr} depends on ${unsure

@@ -79,15 +79,41 @@ export function vmNetwork(ctx: DoctorContext, vm: VmPort): VmNetwork {
 
 /** The commands that say which network the VM's port is on. */
 export function vmNetworkCommands(vm: VmPort): string[] {
+  return [
+    ...portNetworkCommands(vm),
+    `ovs-vsctl --columns=name,other_config list Port ${shellWord(vm.port.name)}   # on ${vm.host.name}: net_uuid, the network the agent bound it to`,
+  ];
+}
+
+/**
+ * Which network the VM's Neutron port is on: `openstack port show` by its iface-id when the case
+ * has it (Neutron knows ports by ID, never by the OVS port's name); else how to find the port,
+ * with values only from the evidence: by its MAC, by the ID its Neutron-style name carries
+ * (tap/qvo/qvb + the first 11 characters of the port's ID), and from OVSDB (its iface-id).
+ */
+export function portNetworkCommands(vm: VmPort): string[] {
   const ids = vm.port.interfaces[0]?.externalIds;
   const ifaceId = ids?.known ? ids.value['iface-id'] : undefined;
+  const name = vm.port.name;
+  if (ifaceId) return [`openstack port show -c network_id ${operands(ifaceId)}   # the network of ${name}`];
+  const short = /^(?:tap|qvo|qvb)([0-9a-f]{8}-[0-9a-f]{2})$/.exec(name)?.[1];
+  // Nova's external_ids:vm-uuid is the instance, the port's device_id.
+  const device = ids?.known ? ids.value['vm-uuid'] : undefined;
   return [
-    ifaceId
-      ? `openstack port show -c network_id ${operands(ifaceId)}   # the network of ${vm.port.name}`
-      : vm.mac
-        ? `openstack port list --mac-address ${operands(vm.mac)} -c ID -c network_id   # the network of ${vm.port.name}`
-        : `openstack port list --mac-address <the VM's MAC> -c ID -c network_id   # the network of ${vm.port.name}`,
-    `ovs-vsctl --columns=name,other_config list Port ${shellWord(vm.port.name)}   # on ${vm.host.name}: net_uuid, the network the agent bound it to`,
+    ...(device
+      ? [`openstack port list --device-id ${operands(device)} -c ID -c network_id   # the network of ${name}`]
+      : []),
+    ...(vm.mac
+      ? [
+          `openstack port list --mac-address ${operands(vm.mac)} -c ID -c network_id   # the network of ${name}`,
+        ]
+      : []),
+    ...(short
+      ? [
+          `openstack port list -c ID -c network_id | grep ${shellWord(short)}   # the network of ${name}: its name carries the first 11 characters of its Neutron port's ID`,
+        ]
+      : []),
+    `ovs-vsctl get Interface ${shellWord(name)} external_ids   # on ${vm.host.name}: iface-id is its Neutron port's ID${vm.mac ? '' : ', attached-mac its MAC'} (then: openstack port show -c network_id <that ID>)`,
   ];
 }
 

@@ -3,6 +3,7 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readCase } from '../../sources/case-dir.ts';
 import {
   cleanupCases,
   edit,
@@ -11,7 +12,9 @@ import {
   seedCase,
   tagSeedVif16,
 } from '../../testing/case-edits.ts';
-import { OWN_FIXTURES } from '../../testing/fixtures.ts';
+import { OWN_FIXTURES, ROOT, SEED_CASE } from '../../testing/fixtures.ts';
+import { buildContext } from '../context.ts';
+import { portNetworkCommands } from './vm-network.ts';
 import { vmPortUntagged } from './vm-port-untagged.ts';
 
 afterAll(cleanupCases);
@@ -215,4 +218,64 @@ describe('why the agent left the port untagged: probable, from the evidence, nev
       expect(f!.fix.includes(POLLING)).toBe(r.polling);
       if (!r.polling) expect(f!.fix.join('\n')).not.toMatch(/minimize_polling|monitor sees new ports/);
     });
+});
+
+describe("the port's network: Neutron knows a port by its ID, never by the OVS port's name", () => {
+  // Was (reviewer, cn-vlan-2nets): `openstack port show -c network_id tapaaaaaaaa-01`, which
+  // Neutron rejects. Real cases: the seed (vif16.0, no external_ids, no MAC), the notes' VLAN lab
+  // (ovs-vsctl show only: tap0ab9a23c-99 with its MAC from the flows, tap635485ff-6c without),
+  // vxlan-healthy (iface-id port-vm1 in OVSDB).
+  const rows: { name: string; dir: string; port: string; lines: string[] }[] = [
+    {
+      name: 'the seed: nothing but the name, which carries no port ID',
+      dir: SEED_CASE,
+      port: 'vif16.0',
+      lines: [
+        "ovs-vsctl get Interface vif16.0 external_ids   # on dom0: iface-id is its Neutron port's ID, attached-mac its MAC (then: openstack port show -c network_id <that ID>)",
+      ],
+    },
+    {
+      name: 'a Neutron tap with its MAC from the flows',
+      dir: join(OWN_FIXTURES, 'field/study-notes-vlan'),
+      port: 'tap0ab9a23c-99',
+      lines: [
+        'openstack port list --mac-address fa:16:3e:ac:ee:39 -c ID -c network_id   # the network of tap0ab9a23c-99',
+        "openstack port list -c ID -c network_id | grep 0ab9a23c-99   # the network of tap0ab9a23c-99: its name carries the first 11 characters of its Neutron port's ID",
+        "ovs-vsctl get Interface tap0ab9a23c-99 external_ids   # on compute: iface-id is its Neutron port's ID (then: openstack port show -c network_id <that ID>)",
+      ],
+    },
+    {
+      name: 'a Neutron tap without its MAC',
+      dir: join(OWN_FIXTURES, 'field/study-notes-vlan'),
+      port: 'tap635485ff-6c',
+      lines: [
+        "openstack port list -c ID -c network_id | grep 635485ff-6c   # the network of tap635485ff-6c: its name carries the first 11 characters of its Neutron port's ID",
+        "ovs-vsctl get Interface tap635485ff-6c external_ids   # on compute: iface-id is its Neutron port's ID, attached-mac its MAC (then: openstack port show -c network_id <that ID>)",
+      ],
+    },
+    {
+      name: 'the iface-id in OVSDB: the port by its ID',
+      dir: join(ROOT, 'examples/vxlan-healthy'),
+      port: 'tap7f3e1c2a-9b',
+      lines: ['openstack port show -c network_id port-vm1   # the network of tap7f3e1c2a-9b'],
+    },
+  ];
+  for (const r of rows)
+    it(r.name, () => {
+      const vm = buildContext(readCase(r.dir)).vms.find((v) => v.port.name === r.port)!;
+      expect(portNetworkCommands(vm)).toEqual(r.lines);
+    });
+  it('the untagged seed with two candidate tags: the fix finds the network without naming vif16.0 to Neutron', () => {
+    const f = run(
+      vmPortUntagged,
+      seedCase((d) =>
+        appendFileSync(
+          join(d, 'dom0/ovs-ofctl_dump-flows_xapi3'),
+          ' cookie=0x0, duration=1s, table=0, n_packets=0, n_bytes=0, priority=4,in_port=2,dl_vlan=2 actions=mod_vlan_vid:1042,NORMAL\n',
+        ),
+      ),
+    )[0]!;
+    expect(f.fix).toContain(rows[0]!.lines[0]);
+    expect(f.fix.join('\n')).not.toMatch(/openstack port show -c network_id vif16\.0/);
+  });
 });

@@ -10,6 +10,7 @@ import { provenDropped, unprovenSteps } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { dropEvidence, dropText, inPortOf, translations } from './drop-evidence.ts';
+import { portNetworkCommands } from './vm-network.ts';
 
 export const vmPortUntagged: Check = {
   id: 'vm-port-untagged',
@@ -99,7 +100,7 @@ export const vmPortUntagged: Check = {
             ]
           : [
               `# the tag cannot be told from the case${locals.length ? ` (candidates: ${locals.join(', ')}${tr.unknown ? ', and maybe more' : ''})` : ''}: find the port's network, then the local VLAN the agent gave it`,
-              `openstack port show -c network_id ${operands(portId ?? vm.port.name)}`,
+              ...portNetworkCommands(vm),
               `ovs-vsctl --columns=name,tag,other_config find Port other_config:net_uuid=<network_id>   # on ${vm.host.name}: the tag of the network's other ports`,
             ];
       out.push({
