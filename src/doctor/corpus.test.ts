@@ -127,7 +127,9 @@ const CORPUS: Row[] = [
       expect(d.headline).toBe(
         `the path delivers (the DHCP DISCOVER from vif16.0 reaches ${REF_NS} tap5f1c9a2e-7b and the OFFER comes back); whether dnsmasq answers is not in the case: collect \`ip netns exec ${REF_NS} ss -ulpn\` on domu`,
       );
-      expect(d.collectNext).toContain(`ip netns exec ${REF_NS} ss -ulpn   # on domu: dnsmasq listening on udp :67`);
+      expect(d.collectNext).toContain(
+        `ip netns exec ${REF_NS} ss -ulpn   # on domu: dnsmasq listening on udp :67`,
+      );
     },
   },
   {
