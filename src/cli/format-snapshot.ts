@@ -66,6 +66,16 @@ function bridgeLines(b: Bridge, c: Colors): string[] {
 function hostLines(h: Host, c: Colors): string[] {
   const out: string[] = [];
   out.push(c.bold(`host ${e(h.name)}`) + (h.ovsVersion ? `  (Open vSwitch ${e(h.ovsVersion)})` : ''));
+  // OVN (Host.ovn): what says so, first line; vifpath models ML2/OVS only.
+  if (h.ovn.known && h.ovn.value) {
+    const v = h.ovn.value;
+    const first = v.chassis[0] ?? v.central[0]!;
+    const role = v.chassis.length > 0 ? 'an OVN chassis' : "OVN's databases";
+    out.push(
+      `  ${c.yellow(`${role} (not modelled)`)}: ${e(first.text.length > 100 ? `${first.text.slice(0, 99)}…` : first.text)} ${c.dim(`[${e(where(first.from))}]`)}`,
+    );
+  }
+  if (h.snap) out.push(`  commands: the ${e(h.snap.name)} snap's (${e(h.snap.name)}.ovs-vsctl …)`);
   for (const b of h.bridges) for (const l of bridgeLines(b, c)) out.push(l);
   if (h.unplacedInterfaces.length > 0) {
     out.push('  interfaces in OVSDB on no bridge the case shows:');

@@ -1237,6 +1237,33 @@ const CORPUS: Row[] = [
       expect(d.findings[0]!.code).toBe('dhcp-client-bad-checksums');
     },
   },
+  // OVN hosts (doctor/ovn.ts): vifpath models ML2/OVS only; was undecided asking for the DHCP agent
+  // and a qdhcp namespace OVN does not have (Sunbeam), or vm-port-untagged on OVN's untagged VM port.
+  {
+    name: "a Sunbeam hypervisor (hotsos, ML2/OVN, snap OVS): undecided, ovn-not-modelled, OVN's commands spelled for the snap",
+    build: () => join(OWN_FIXTURES, 'field/hotsos-sunbeam'),
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.findings.map((f) => f.code)).not.toContain('dhcp-server-not-in-case');
+      expect(d.collectNext[0]).toMatch(
+        /^openstack-hypervisor\.ovn-appctl -t ovn-controller connection-status/,
+      );
+    },
+  },
+  {
+    name: "the study notes' ML2/OVN lab, a VM on the compute node: undecided, ovn-not-modelled, its DISCOVER not traced",
+    build: () => join(OWN_FIXTURES, 'field/study-notes-ovn-geneve'),
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.findings.map((f) => f.code)).not.toContain('vm-port-untagged');
+      expect(d.paths[0]).toMatchObject({
+        vm: 'compute:tap704a9e45-54',
+        discover: { verdict: 'not traced: compute is OVN (not modelled)' },
+      });
+    },
+  },
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),

@@ -29,6 +29,7 @@ import { serverElsewhere } from './checks/vm-network.ts';
 import { vmPortUntagged } from './checks/vm-port-untagged.ts';
 import { buildContext, reachedServer } from './context.ts';
 import type { Diagnosis, EvidenceItem, Finding, FindingCode, PathSummary } from './finding.ts';
+import { type OvnScope, ovnAlso, ovnFindings, ovnHeadline, ovnScope } from './ovn.ts';
 import {
   type ActionNotFollowed,
   actionsNotFollowed,
@@ -145,6 +146,69 @@ function deviceMissing(vm: VmPort): Finding | undefined {
  * named (a stale port of a gone VM is then said, not a cause); mac: --mac.
  */
 export function diagnose(s: Snapshot, opts: { vm?: string; mac?: string; each?: boolean } = {}): Diagnosis {
+  // Hosts the case shows are OVN's are not ML2/OVS: not traced, no verdict on them (ovn.ts).
+  const scope = ovnScope(s, opts.vm, opts.mac);
+  return scope ? withOvn(s, scope, opts) : diagnoseMl2(s, opts);
+}
+
+/**
+ * A case with OVN hosts: the rest diagnosed as ML2/OVS (when a VM of the case is there, or no VM
+ * is anywhere), each OVN host said (ovn-not-modelled). No verdict rests on an OVN host: healthy only
+ * when no VM of the case is on one; the ML2/OVS DHCP agent's gap is not asked without an ML2/OVS
+ * VM (an OVN VM has no DHCP agent).
+ */
+function withOvn(
+  s: Snapshot,
+  scope: OvnScope,
+  opts: { vm?: string; mac?: string; each?: boolean },
+): Diagnosis {
+  // A --vm no port answers to: bad input, unless OVS was not answering on an ML2/OVS host (as below).
+  const down = ovsNotAnswering(scope.modelled).length > 0;
+  if (opts.vm !== undefined && scope.vms.length === 0 && scope.ml2Vms.length === 0 && !down)
+    throw unknownVm(s, opts.vm);
+  const ovn = ovnFindings(scope);
+  const notTraced = scope.vms.map((v) => ({
+    vm: `${v.host.name}:${v.port.name}`,
+    discover: { verdict: `${NOT_TRACED}: ${v.host.name} is OVN (not modelled)`, reached: [] },
+  }));
+  const runMl2 =
+    scope.modelled.hosts.length > 0 &&
+    (scope.ml2Vms.length > 0 || (scope.vms.length === 0 && (opts.vm === undefined || down)));
+  if (!runMl2) {
+    const findings = [...ovn, ...inputNotes(s)];
+    return {
+      case: s.source,
+      verdict: 'undecided',
+      headline: ovnHeadline(scope),
+      findings,
+      paths: notTraced,
+      collectNext: [...new Set(ovn.filter((f) => f.role === 'gap').flatMap((f) => f.fix))],
+    };
+  }
+  const d = diagnoseMl2(scope.modelled, scope.ml2Vms.length > 0 || down ? opts : {});
+  const rank = { cause: 0, consequence: 1, observation: 2, gap: 3 } as const;
+  const findings = d.findings.filter((f) => scope.ml2Vms.length > 0 || f.code !== 'dhcp-server-not-in-case');
+  // Before the reader's notes and the other gaps of its rank: what the case is comes first.
+  const at = findings.findIndex((f) => rank[f.role ?? 'observation'] >= rank[ovn[0]!.role!]);
+  findings.splice(at < 0 ? findings.length : at, 0, ...ovn);
+  // The dropped gap's commands are no longer asked for; the OVN hosts' are.
+  const gone = new Set(d.findings.filter((f) => !findings.includes(f)).flatMap((f) => f.fix));
+  const kept = d.collectNext.filter((x) => !gone.has(x) || findings.some((f) => f.fix.includes(x)));
+  const collectNext = [...new Set([...kept, ...ovn.filter((f) => f.role === 'gap').flatMap((f) => f.fix)])];
+  const verdict = d.verdict === 'healthy' && scope.vms.length > 0 ? 'undecided' : d.verdict;
+  const also = ovnAlso(scope, ovn);
+  return {
+    ...d,
+    case: s.source,
+    verdict,
+    headline: `${d.headline}${verdict === d.verdict ? also : also.replace(/^; /, '; but ')}`,
+    findings,
+    paths: [...d.paths, ...notTraced],
+    collectNext,
+  };
+}
+
+function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: boolean }): Diagnosis {
   const ctx = buildContext(s, opts.vm, opts.mac);
   // A --vm that names no port of the case is bad input, with the names it could have meant; unless
   // OVS was not answering on a host when the case was collected: the port may be one of its, and

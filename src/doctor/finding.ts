@@ -52,6 +52,7 @@ export type FindingCode =
   | 'vm-device-missing'
   | 'no-vm-port'
   | 'offer-dropped'
+  | 'ovn-not-modelled'
   | 'ovs-not-answering'
   | 'patch-peer-missing'
   | 'secure-bridge-no-flows'

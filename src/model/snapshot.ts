@@ -260,9 +260,58 @@ export interface IptablesSave {
   from: Evidence;
 }
 
+/**
+ * One line of the case that shows OVN on a host. A chassis sign: ovn-controller programs the
+ * host's OVS (Neutron ML2/OVN, MicroOVN, Sunbeam's openstack-hypervisor snap). A central sign: the
+ * host runs OVN's databases or ovn-northd, or the case holds their contents read there.
+ */
+export interface OvnSign {
+  role: 'chassis' | 'central';
+  /**
+   * config: ovn-controller's own settings in the Open_vSwitch row (external_ids ovn-remote,
+   * ovn-encap-type…); record: a Port or Interface row ovn-controller wrote (external_ids
+   * ovn-installed, ovn-chassis-id, ovn-localnet-port…); tunnel: a tunnel port named as
+   * ovn-controller names them (ovn-<chassis>-<n>, key=flow); flow: a flow of OVN's logical pipeline
+   * (metadata=, controller(userdata=…)); process: ovn-controller, neutron-ovn-metadata-agent or
+   * ovn-northd running (ps); log: ovn-controller's or ovn-northd's log lines; sos-plugin: sos ran
+   * its ovn_host (ovn-controller's pid file or the ovn-host package) or ovn_central plugin;
+   * db-output: an ovn-nbctl / ovn-sbctl output.
+   */
+  kind: 'config' | 'record' | 'tunnel' | 'flow' | 'process' | 'log' | 'sos-plugin' | 'db-output';
+  /** What the line says, quoted (or said, for a file that shows it by its name). */
+  text: string;
+  from: Evidence;
+}
+
+/** What the case shows of OVN on a host (Host.ovn). */
+export interface OvnHost {
+  /** What shows ovn-controller programs this host's OVS, strongest first; empty: nothing does. */
+  chassis: OvnSign[];
+  /** What shows the host runs or reads OVN's northbound/southbound databases; empty: nothing does. */
+  central: OvnSign[];
+  /** external_ids:ovn-remote, the southbound database ovn-controller connects to. */
+  remote?: string;
+  /** external_ids:system-id, the chassis' name in the southbound database. */
+  systemId?: string;
+}
+
 export interface Host {
   name: string;
   ovsVersion?: string;
+  /**
+   * OVN on this host, from the case's own lines (HostBuilder): known with what shows it; known
+   * null when the host's Open_vSwitch row is in the case without ovn-controller's settings (no
+   * external_ids ovn-*) and nothing else shows OVN (its evidence: that row's external_ids);
+   * unknown when the case says neither. vifpath models Neutron ML2/OVS: an OVN chassis is not
+   * diagnosed as one (doctor/ovn.ts).
+   */
+  ovn: Fact<OvnHost | null>;
+  /**
+   * The snap the host's OVS commands come from, when the case's file names carry its prefix
+   * (sos names them as it ran them: `openstack-hypervisor.ovs-vsctl_-t_5_show`): the commands
+   * suggested for the host are spelled `<snap>.<tool>` (model/ovn.ts hostTool).
+   */
+  snap?: { name: string; from: Evidence };
   domid?: number;
   bridges: Bridge[];
   /** Interfaces OVSDB knows (e.g. from a monitor) whose bridge the case does not show. */

@@ -22,6 +22,7 @@ import {
   namespaceOfName,
   notReadWhy,
   type SniffedKind,
+  snapOf,
   sniff,
   VERBATIM,
 } from './file-kinds.ts';
@@ -455,6 +456,11 @@ function readHostAt(
   for (const p of all) {
     const rel = root === path ? relative(caseDir, p) : join(basename(path), relative(root, p));
     const bn = basename(p);
+    // What sos's file names say: its OVN plugins, the snap its OVS commands came from (below).
+    const plugin = /(?:^|\/)sos_commands\/(ovn_host|ovn_central)\//.exec(
+      relative(root, p).split(sep).join('/'),
+    );
+    if (plugin) b.ovnPlugin(plugin[1] as 'ovn_host' | 'ovn_central', rel);
     let kind = classify(bn);
     if (kind?.kind === 'conf-db') {
       const r = relative(root, p).split(sep).join('/');
@@ -497,6 +503,13 @@ function readHostAt(
   // A name with a filter after its bridge or record (`ovs-ofctl_show_br-int_grep_X`): which
   // reading holds is decided when the case's bridges are known (bridgeOf, nameRows).
   for (const f of files) if (!f.sniffed) markFiltered(f);
+  // The snap's prefix on a file read (an OVS output), else on any file of the host.
+  const snapped = [...files.map((f) => f.path), ...all].find((p) => snapOf(basename(p)) !== undefined);
+  if (snapped !== undefined)
+    b.applySnap(
+      snapOf(basename(snapped))!,
+      root === path ? relative(caseDir, snapped) : join(basename(path), relative(root, snapped)),
+    );
   // A folder with files of which none is readable: readCase decides (bad input when no host of
   // the case is readable, else a warning); an empty folder is not a host.
   if (files.length === 0 && all.length > 0) {

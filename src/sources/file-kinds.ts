@@ -43,7 +43,13 @@ export type FileKind =
   | { kind: 'fdb'; bridge: string }
   | { kind: 'agent-config' }
   | { kind: 'capture'; name: string }
-  | { kind: 'agent-log' };
+  | { kind: 'agent-log' }
+  /** A process listing (sos process plugin): read for OVN's daemons (ovn-controller, ovn-northd…). */
+  | { kind: 'ps' }
+  /** ovn-controller's or ovn-northd's log (the file, or its journal as sos saves it). */
+  | { kind: 'ovn-log'; daemon: 'ovn-controller' | 'ovn-northd' }
+  /** An ovn-nbctl / ovn-sbctl output (sos ovn_central, a paste named after it): OVN's databases read here. */
+  | { kind: 'ovn-db'; tool: 'ovn-nbctl' | 'ovn-sbctl' };
 
 const TABLES: Record<string, string> = {
   bridge: 'Bridge',
@@ -138,6 +144,14 @@ const ROWS: Row[] = [
   ],
   [/^(?:openvswitch_agent|ml2_conf|ovs_neutron_plugin)\.ini$/, () => ({ kind: 'agent-config' })],
   [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
+  // sos process plugin: ps_auxfwww, ps_auxwww, ps_auxwwwm, ps_alxwww, ps_-elfL (the full command lines).
+  [/^ps_(?:aux\w*|alx\w*|-e[fl]\w*)$/, () => ({ kind: 'ps' })],
+  // The log file (var/log/ovn/), or its journal (sos ovn_host: journalctl_--no-pager_--unit_ovn-controller).
+  [
+    /^(?:journalctl(?:_--?[\w-]+)*_--unit_(ovn-controller|ovn-northd)|(ovn-controller|ovn-northd)\.log)$/,
+    (m) => ({ kind: 'ovn-log', daemon: (m[1] ?? m[2]) as 'ovn-controller' | 'ovn-northd' }),
+  ],
+  [/^(ovn-nbctl|ovn-sbctl)(?:_.+)?$/, (m) => ({ kind: 'ovn-db', tool: m[1] as 'ovn-nbctl' | 'ovn-sbctl' })],
 ];
 
 /**
@@ -145,6 +159,11 @@ const ROWS: Row[] = [
  * for Sunbeam's hypervisor snap; ovn_host/microovn: `microovn.`).
  */
 const SNAP_PREFIX = /^(?:openstack-hypervisor|microovn|microstack)\./;
+
+/** The snap a file's name says its command came from (`openstack-hypervisor`), if any. */
+export function snapOf(baseName: string): string | undefined {
+  return SNAP_PREFIX.exec(baseName)?.[0].slice(0, -1);
+}
 
 /** Classify by base name; undefined for files vifpath does not read. */
 export function classify(baseName: string): FileKind | undefined {
@@ -199,6 +218,7 @@ export const VERBATIM: ReadonlySet<FileKind['kind']> = new Set([
   'dhcp-opts',
   'dhcp-pid',
   'dhclient',
+  'ovn-log',
 ]);
 
 /** What a pasted file's own name says about the bridge it is about, if anything. */

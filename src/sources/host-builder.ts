@@ -18,6 +18,8 @@ import type {
   Host,
   Interface,
   NetDevice,
+  OvnHost,
+  OvnSign,
   Port,
   VlanMode,
 } from '../model/snapshot.ts';
@@ -78,11 +80,51 @@ export class HostBuilder {
       dhcpNetworks: [],
       unplacedInterfaces: [],
       namespaces: [],
+      ovn: unknown('not read yet'),
       files: [],
       ignored: [],
       gaps: [],
     };
     this.diags = diags;
+  }
+
+  /** What the case's lines said of OVN so far (finish() decides Host.ovn). */
+  private readonly ovnSigns: OvnSign[] = [];
+  /** The Open_vSwitch row's external_ids, when the case has them. */
+  private ovsIds?: { ids: Record<string, string>; from: Evidence };
+
+  /** What the signs so far are of (a daemon once, whichever `ps` listing shows it). */
+  private readonly ovnSignKeys = new Set<string>();
+
+  /** A line of the case that shows OVN on this host (a flow, a process, a log line…); `key`: what it is of, once. */
+  ovnSign(sign: OvnSign, key?: string): void {
+    if (key !== undefined) {
+      if (this.ovnSignKeys.has(key)) return;
+      this.ovnSignKeys.add(key);
+    }
+    const same = (x: OvnSign): boolean =>
+      x.kind === sign.kind && x.from.file === sign.from.file && x.from.line === sign.from.line;
+    if (!this.ovnSigns.some(same)) this.ovnSigns.push(sign);
+  }
+
+  /** A file sos wrote with one of its OVN plugins (sos_commands/ovn_host/, sos_commands/ovn_central/). */
+  ovnPlugin(plugin: 'ovn_host' | 'ovn_central', file: string): void {
+    if (this.ovnSigns.some((x) => x.kind === 'sos-plugin' && x.text.startsWith(`sos ran its ${plugin} `)))
+      return;
+    this.ovnSigns.push({
+      role: plugin === 'ovn_host' ? 'chassis' : 'central',
+      kind: 'sos-plugin',
+      text:
+        plugin === 'ovn_host'
+          ? "sos ran its ovn_host plugin (it does where ovn-controller's pid file or the ovn-host package is)"
+          : "sos ran its ovn_central plugin (OVN's databases or ovn-northd are on this host)",
+      from: ev(file, 0),
+    });
+  }
+
+  /** The host's OVS commands are a snap's: its file names carry the prefix (`openstack-hypervisor.`). */
+  applySnap(name: string, file: string): void {
+    this.host.snap ??= { name, from: ev(file, 0) };
   }
 
   /** Set a fact: fill when unknown, add evidence when equal, report when different. */
@@ -191,6 +233,9 @@ export class HostBuilder {
     if (ovs) {
       const v = optString(ovs.row.ovs_version);
       if (v) this.host.ovsVersion = v;
+      // ovn-controller's settings live there (ovn-remote, ovn-encap-type, ovn-bridge-mappings…).
+      if ('external_ids' in ovs.row)
+        this.ovsIds = { ids: mapOf(ovs.row.external_ids), from: colEv(ovs, 'external_ids') };
     }
     const ports = store.get('Port') ?? new Map<string, RowWithEvidence>();
     const ifaces = store.get('Interface') ?? new Map<string, RowWithEvidence>();
@@ -361,7 +406,7 @@ export class HostBuilder {
         this.pendingIfaceRows.delete(si.name);
         i.uuid = pi.uuid;
         i.from.push(pi.ir.from);
-        this.interfaceFacts(i, pi.ir.row, pi.ir.from);
+        this.interfaceFacts(i, pi.ir.row, pi.ir.from, pi.ir.columnLines);
       }
       this.showIfaceFacts(i, si, file);
     }
@@ -890,10 +935,106 @@ export class HostBuilder {
     });
   }
 
+  /**
+   * Host.ovn from what the case said: ovn-controller's settings in the Open_vSwitch row, the Port
+   * and Interface rows it wrote, its tunnels, flows, processes, logs, sos's OVN plugins. A log or
+   * sos's plugin alone (a past, or a package) does not outweigh an Open_vSwitch row without
+   * ovn-controller's settings.
+   */
+  private ovnFact(): Host['ovn'] {
+    const signs: OvnSign[] = [...this.ovnSigns];
+    const ids = this.ovsIds;
+    const ovnKeys = ids ? Object.keys(ids.ids).filter((k) => k.startsWith('ovn-')) : [];
+    if (ids && ovnKeys.length > 0) {
+      // ovn-remote first: it is what ovn-controller connects to.
+      const keys = ovnKeys.sort((a, b) => Number(b === 'ovn-remote') - Number(a === 'ovn-remote'));
+      signs.push({
+        role: 'chassis',
+        kind: 'config',
+        text: `Open_vSwitch external_ids: ${keys.map((k) => mapEntry(k, ids.ids[k]!)).join(', ')}`,
+        from: ids.from,
+      });
+    }
+    for (const b of this.host.bridges)
+      for (const p of b.ports) {
+        const pids = p.externalIds.known ? p.externalIds.value : {};
+        const pk = OVN_PORT_KEYS.find((k) => pids[k] !== undefined);
+        if (pk && p.externalIds.known && p.externalIds.from[0])
+          signs.push({
+            role: 'chassis',
+            kind: 'record',
+            text: `Port ${p.name} external_ids:${mapEntry(pk, pids[pk]!)}`,
+            from: p.externalIds.from[0],
+          });
+        for (const i of p.interfaces) {
+          const iids = i.externalIds.known ? i.externalIds.value : {};
+          const ik = OVN_IFACE_KEYS.find((k) => iids[k] !== undefined);
+          if (ik && i.externalIds.known && i.externalIds.from[0])
+            signs.push({
+              role: 'chassis',
+              kind: 'record',
+              text: `Interface ${i.name} external_ids:${mapEntry(ik, iids[ik]!)}`,
+              from: i.externalIds.from[0],
+            });
+          const type = i.type.known ? i.type.value : undefined;
+          const opts = i.options.known ? i.options.value : undefined;
+          if (
+            type !== undefined &&
+            ['geneve', 'vxlan', 'stt'].includes(type) &&
+            OVN_TUNNEL.test(i.name) &&
+            (opts === undefined || opts.key === 'flow') &&
+            i.from[0]
+          )
+            signs.push({
+              role: 'chassis',
+              kind: 'tunnel',
+              text: `Interface ${i.name}: type ${type}${
+                opts
+                  ? `, options ${Object.entries(opts)
+                      .map(([k, v]) => mapEntry(k, v))
+                      .join(', ')}`
+                  : ''
+              } (ovn-controller names its tunnels ovn-<chassis>-<n>)`,
+              from: i.from[0],
+            });
+        }
+      }
+    const order = (x: OvnSign): number => SIGN_ORDER.indexOf(x.kind);
+    const pick = (role: OvnSign['role']): OvnSign[] => {
+      const per = new Map<string, number>();
+      return signs
+        .filter((x) => x.role === role)
+        .sort((a, b) => order(a) - order(b))
+        .filter((x) => {
+          const n = (per.get(x.kind) ?? 0) + 1;
+          per.set(x.kind, n);
+          return n <= SIGNS_PER_KIND;
+        });
+    };
+    let chassis = pick('chassis');
+    // Only a log or sos's plugin choice, against an Open_vSwitch row without ovn-controller's settings.
+    if (ids && ovnKeys.length === 0 && !chassis.some((x) => CURRENT.has(x.kind))) chassis = [];
+    const central = pick('central');
+    if (chassis.length === 0 && central.length === 0) {
+      if (ids) return known(null, ids.from);
+      return unknown(
+        "the case holds no Open_vSwitch row (`ovs-vsctl list Open_vSwitch`: its external_ids ovn-remote says whether ovn-controller programs this host's OVS) and nothing else shows OVN",
+      );
+    }
+    const value: OvnHost = {
+      chassis,
+      central,
+      ...(ids?.ids['ovn-remote'] ? { remote: ids.ids['ovn-remote'] } : {}),
+      ...(ids?.ids['system-id'] && chassis.length > 0 ? { systemId: ids.ids['system-id'] } : {}),
+    };
+    return known(value, ...[...chassis, ...central].map((x) => x.from));
+  }
+
   /** Say what a fuller picture would need. */
   finish(): Host {
     this.finishRows();
     const h = this.host;
+    h.ovn = this.ovnFact();
     for (const [key, names] of this.placedByOfctl) {
       const [bridge, file] = key.split('\u0000') as [string, string];
       const them = names.length === 1 ? 'it' : 'them';
@@ -927,6 +1068,39 @@ export class HostBuilder {
         );
     return h;
   }
+}
+
+/** Port external_ids ovn-controller writes (controller/encaps.c, patch.c). */
+const OVN_PORT_KEYS = [
+  'ovn-chassis-id',
+  'ovn-localnet-port',
+  'ovn-l2gateway-port',
+  'ovn-l3gateway-port',
+  'ovn-logical-patch-port',
+];
+/** Interface external_ids ovn-controller writes once it has bound the port (controller/binding.c). */
+const OVN_IFACE_KEYS = ['ovn-installed'];
+/** ovn-controller's tunnel names: `ovn-%.6s-%x` of the remote chassis (`ovn<idx>-%.5s-%x` with ovn-chassis-idx). */
+const OVN_TUNNEL = /^ovn\d*-.{1,6}-[0-9a-f]+$/;
+/** Evidence of OVN, strongest first: what OVSDB and the flows say now, then processes, logs, sos. */
+const SIGN_ORDER: readonly OvnSign['kind'][] = [
+  'config',
+  'record',
+  'tunnel',
+  'flow',
+  'process',
+  'log',
+  'sos-plugin',
+  'db-output',
+];
+/** Signs that say the host's state now; a log or sos's plugin choice may tell of a past or of a package only. */
+const CURRENT: ReadonlySet<OvnSign['kind']> = new Set(['config', 'record', 'tunnel', 'flow', 'process']);
+/** Signs kept per kind (a host with 200 bound VM ports needs no 200 lines to show it is a chassis). */
+const SIGNS_PER_KIND = 3;
+
+/** `key=value` as ovs-vsctl prints a map entry (the value quoted when it needs it). */
+function mapEntry(k: string, v: string): string {
+  return `${k}=${/^[A-Za-z_][\w.-]*$/.test(v) && v !== 'true' && v !== 'false' ? v : JSON.stringify(v)}`;
 }
 
 /** The pending row of that name, or of the one longer name it is cut from (ovs-ofctl cuts to 15 bytes). */

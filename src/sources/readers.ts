@@ -14,6 +14,7 @@ import { parseIfconfig } from '../parse/ifconfig.ts';
 import { agentConfigOf, parseIni } from '../parse/ini.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
+import { ovnFlowLine, parseOvnDbOutput, parseOvnLog, parseOvnProcesses } from '../parse/ovn.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import {
   parseVsctlShow,
@@ -361,6 +362,15 @@ export const READERS: Readers = {
     // So does an excerpt (`...`, `[snip]`): what it leaves out is unknown.
     if (x.partial() !== undefined || x.toolErrors() || x.excerpt() !== undefined) v.dump.complete = false;
     x.b.applyFlows(v.bridge, v.dump, f.rel, v.version, { noStats: k.noStats, names: k.names });
+    // A flow of OVN's logical pipeline: ovn-controller wrote this bridge's flows.
+    const ovn = ovnFlowLine(x.text());
+    if (ovn)
+      x.b.ovnSign({
+        role: 'chassis',
+        kind: 'flow',
+        text: ovn.text,
+        from: ev(f.rel, ovn.line),
+      });
     const score = nameScore(k, v.dump.version ?? v.version);
     if (v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
       x.dumps.complete.set(v.bridge, { file: f.rel, score });
@@ -503,6 +513,43 @@ export const READERS: Readers = {
     'rest',
     (x) => parseDhclient(x.text()),
     (v, x) => x.b.applyDhclient(v, x.file.rel),
+  ),
+  ps: reader(
+    'rest',
+    (x) => parseOvnProcesses(x.text()),
+    (v, x) => {
+      for (const p of v)
+        x.b.ovnSign(
+          { role: p.role, kind: 'process', text: p.text, from: ev(x.file.rel, p.line) },
+          `process ${p.daemon}`,
+        );
+    },
+  ),
+  'ovn-log': reader(
+    'rest',
+    (x) => parseOvnLog(x.text()),
+    (v, x, k) => {
+      if (v)
+        x.b.ovnSign({
+          role: k.daemon === 'ovn-controller' ? 'chassis' : 'central',
+          kind: 'log',
+          text: v.text,
+          from: ev(x.file.rel, v.line),
+        });
+    },
+  ),
+  'ovn-db': reader(
+    'rest',
+    (x) => parseOvnDbOutput(x.text()),
+    (v, x, k) => {
+      if (v)
+        x.b.ovnSign({
+          role: 'central',
+          kind: 'db-output',
+          text: `${k.tool} output: ${v.text}`,
+          from: ev(x.file.rel, v.line),
+        });
+    },
   ),
   'xen-domid': reader(
     'rest',

@@ -32,3 +32,25 @@ export function needRoot(): void {
   if (process.getuid?.() !== 0)
     throw new Error('this test runs real OVS in network namespaces: run the suite as root');
 }
+
+/** The field fixtures of OVN hosts (src/parse/fixtures/field/PROVENANCE.md). */
+export const OVN_FIELD_CASES: readonly string[] = ['hotsos-sunbeam', 'study-notes-ovn-geneve'].map((e) =>
+  join(OWN_FIXTURES, 'field', e),
+);
+
+/**
+ * Every ML2/OVS case the repository holds, none of whose hosts runs OVN: the seed, the examples,
+ * the reference lab captures, the other field fixtures.
+ */
+export function ml2OvsCases(): string[] {
+  const dirs = (d: string): string[] =>
+    readdirSync(d)
+      .filter((e) => statSync(join(d, e)).isDirectory())
+      .map((e) => join(d, e));
+  return [
+    SEED_CASE,
+    ...dirs(join(ROOT, 'examples')),
+    ...['healthy', 'seed-failure'].map((e) => join(OWN_FIXTURES, 'reference', e)),
+    ...dirs(join(OWN_FIXTURES, 'field')).filter((d) => !OVN_FIELD_CASES.includes(d)),
+  ];
+}

@@ -173,6 +173,7 @@ export function buildSnapshot(hosts: HostSpec[], links: [string, string][] = [])
     ),
     ...(h.devices ? { devices: h.devices.map((d) => device(h.name, d, 'ip_-d_address')) } : {}),
     dhcpNetworks: [],
+    ovn: unknown('not given in the test case'),
     files: [],
     ignored: [],
     gaps: [],
