@@ -5,7 +5,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
-import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
+import { cleanupCases, ofctlShow, tmpCase } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT } from '../testing/fixtures.ts';
 import { diagnose } from './diagnose.ts';
 import type { Diagnosis } from './finding.ts';
@@ -20,17 +20,7 @@ const NS = `qdhcp-${NET}`;
 const SS = `controller/ip_netns_exec_${NS}_ss_-ano_-4`;
 const AGENT = `controller/var/lib/neutron/dhcp/${NET}`;
 
-function show(ports: [number | 'LOCAL', string][]): string {
-  return [
-    'OFPT_FEATURES_REPLY (xid=0x2): dpid:0000aabbccddeeff',
-    'n_tables:254, n_buffers:0',
-    ...ports.map(
-      ([n, name]) => ` ${n}(${name}): addr:aa:bb:cc:dd:ee:01\n     config:     0\n     state:      0`,
-    ),
-    'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0',
-    '',
-  ].join('\n');
-}
+const show = ofctlShow;
 
 function flat(change: (d: string) => void = () => {}): string {
   const d = tmpCase();

@@ -85,3 +85,26 @@ export function refVmMac(d: string, mac = 'fa:16:3e:11:22:33'): void {
 export function runCheck(c: Check, dir: string): Finding[] {
   return c.run(buildContext(readCase(dir)));
 }
+
+/** The reference DHCP namespace's `ss -ano -4` file name, and a listing with dnsmasq's udp :67 listener. */
+export const REF_SS_ANO = `ip_netns_exec_${REF_NS}_ss_-ano_-4`;
+export const REF_LISTENING = [
+  'Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
+  'udp   UNCONN 0      0      10.0.0.2:53        0.0.0.0:*',
+  'udp   UNCONN 0      0      0.0.0.0:67         0.0.0.0:*',
+  'tcp   LISTEN 0      32     10.0.0.2:53        0.0.0.0:*',
+  '',
+].join('\n');
+
+/** `ovs-ofctl show` as OVS prints it, for a case whose source gives the ports but not this output. */
+export function ofctlShow(ports: [number | 'LOCAL', string][]): string {
+  return [
+    'OFPT_FEATURES_REPLY (xid=0x2): dpid:0000aabbccddeeff',
+    'n_tables:254, n_buffers:0',
+    ...ports.map(
+      ([n, name]) => ` ${n}(${name}): addr:aa:bb:cc:dd:ee:01\n     config:     0\n     state:      0`,
+    ),
+    'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0',
+    '',
+  ].join('\n');
+}

@@ -7,7 +7,7 @@
 // added to dom0's `ovs-vsctl show` and `ovs-ofctl show xapi2` as OVS prints them.
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { edit, REF, REF_NS, refCase, refVmMac } from './case-edits.ts';
+import { edit, REF, REF_LISTENING, REF_NS, REF_SS_ANO, refCase, refVmMac } from './case-edits.ts';
 import { ROOT } from './fixtures.ts';
 
 /** The network of the reference lab's DHCP server, and another one. */
@@ -40,15 +40,8 @@ export function dnsmasqLog(shows: LogShows): string {
   return `${lines.join('\n')}\n`;
 }
 
-const SS = `ip_netns_exec_${REF_NS}_ss_-ano_-4`;
-/** An `ss -ano -4` of dnsmasq's namespace (the listener the server-bearing tests use). */
-const LISTENING = [
-  'Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
-  'udp   UNCONN 0      0      10.0.0.2:53        0.0.0.0:*',
-  'udp   UNCONN 0      0      0.0.0.0:67         0.0.0.0:*',
-  'tcp   LISTEN 0      32     10.0.0.2:53        0.0.0.0:*',
-  '',
-].join('\n');
+const SS = REF_SS_ANO;
+const LISTENING = REF_LISTENING;
 
 export interface AgentSpec {
   host: string;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   cleanupCases,
   edit,
+  ofctlShow,
   REF_LINKS,
   REF_NS,
   refCase,
@@ -52,16 +53,7 @@ describe('dhcp-port', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-'));
     try {
       cpSync(join(OWN_FIXTURES, 'field/study-notes-vlan'), dir, { recursive: true });
-      const show = (ports: [number | 'LOCAL', string][]): string =>
-        [
-          'OFPT_FEATURES_REPLY (xid=0x2): dpid:0000aabbccddeeff',
-          'n_tables:254, n_buffers:0',
-          ...ports.map(
-            ([n, name]) => ` ${n}(${name}): addr:aa:bb:cc:dd:ee:01\n     config:     0\n     state:      0`,
-          ),
-          'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0',
-          '',
-        ].join('\n');
+      const show = ofctlShow;
       const taps: Record<string, [number, string][]> = {
         compute: [
           [3, 'tap635485ff-6c'],

@@ -6,7 +6,15 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../../sources/case-dir.ts';
-import { cleanupCases, edit, REF_NS, refCase, refVmMac } from '../../testing/case-edits.ts';
+import {
+  cleanupCases,
+  edit,
+  REF_LISTENING,
+  REF_NS,
+  REF_SS_ANO,
+  refCase,
+  refVmMac,
+} from '../../testing/case-edits.ts';
 import { buildContext } from '../context.ts';
 import { diagnose } from '../diagnose.ts';
 import type { Diagnosis, Finding } from '../finding.ts';
@@ -15,14 +23,8 @@ import { dnsmasq } from './dnsmasq.ts';
 
 afterAll(cleanupCases);
 
-const SS = `ip_netns_exec_${REF_NS}_ss_-ano_-4`;
-const LISTENING = [
-  'Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
-  'udp   UNCONN 0      0      10.0.0.2:53        0.0.0.0:*',
-  'udp   UNCONN 0      0      0.0.0.0:67         0.0.0.0:*',
-  'tcp   LISTEN 0      32     10.0.0.2:53        0.0.0.0:*',
-  '',
-].join('\n');
+const SS = REF_SS_ANO;
+const LISTENING = REF_LISTENING;
 
 /**
  * dom0 + domu (listening on :67) + `dead` (domu's copy, nothing on :67), with the given wires.
