@@ -51,7 +51,7 @@ export function ovsNotAnswering(s: Snapshot): Finding[] {
       message: `OVS on ${h.name} was not answering when its outputs were collected: ${parts.join('; ')}. The case holds OVS's errors, not ${h.name}'s bridges, ports or flows, so no path through ${h.name} is known (and none is judged broken for it)`,
       evidence,
       fix: [
-        `systemctl status openvswitch-switch ovsdb-server ovs-vswitchd   # on ${h.name}: are ${which} running? (RHEL and its kin: systemctl status openvswitch ovsdb-server ovs-vswitchd)`,
+        `systemctl status openvswitch-switch ovsdb-server ovs-vswitchd   # on ${h.name}: ${db.length && swDown ? 'are' : 'is'} ${which} running? (RHEL and its kin: systemctl status openvswitch ovsdb-server ovs-vswitchd)`,
         `tail -n 50 /var/log/openvswitch/ovsdb-server.log /var/log/openvswitch/ovs-vswitchd.log   # on ${h.name}: why they stopped`,
         `# once OVS answers on ${h.name}, collect its OVS outputs again (sos report -o openvswitch, or vifpath collect): those in the case are its errors`,
       ],

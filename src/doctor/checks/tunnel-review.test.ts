@@ -395,6 +395,16 @@ describe('OVS not answering on a host when its outputs were collected', () => {
     expect(codes(x)).toContain('ovs-not-answering');
   });
 
+  it('only ovsdb-server down (vifpath collect on a host without OVS running): asked about that one daemon', () => {
+    const d = tmpCase();
+    cpSync(FIX, d, { recursive: true });
+    down(d, []);
+    const g = one(diagnose(readCase(d)), 'ovs-not-answering');
+    expect(g.fix[0]).toBe(
+      'systemctl status openvswitch-switch ovsdb-server ovs-vswitchd   # on compute: is ovsdb-server running? (RHEL and its kin: systemctl status openvswitch ovsdb-server ovs-vswitchd)',
+    );
+  });
+
   it('one bridge missing while the others answer is that bridge, not OVS', () => {
     const d = tmpCase();
     cpSync(FIX, d, { recursive: true });
