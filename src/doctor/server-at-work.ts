@@ -3,6 +3,7 @@
 // verdict needs the case to show the server at work too (design.md: never state more than the
 // evidence proves): a udp :67 listener in its namespace, dnsmasq among the processes of its socket
 // listing, or dnsmasq's own log answering (DHCPOFFER/DHCPACK) on its port.
+import { dnsmasqEvents } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 import { evid } from './checks/check.ts';
 import type { DhcpServer, VmPort } from './context.ts';
@@ -35,7 +36,7 @@ export function serverAtWork(srv: DhcpServer, vm?: VmPort): EvidenceItem[] {
     );
   const devs = deviceNames(srv);
   const mac = vm?.mac?.toLowerCase();
-  const answers = (srv.host.dnsmasqLog?.events ?? []).filter(
+  const answers = dnsmasqEvents(srv.host).filter(
     (e) => devs.includes(e.iface) && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK'),
   );
   const toVm = mac ? answers.filter((e) => e.mac === mac) : [];

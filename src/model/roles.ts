@@ -5,7 +5,15 @@ import { formatFlowRule } from '../openflow/flow.ts';
 import { formatMac } from '../openflow/values.ts';
 import type { Evidence } from './evidence.ts';
 import { inPortCandidates } from './flows.ts';
-import type { Bridge, Host, Namespace, NetDevice, Port, Snapshot } from './snapshot.ts';
+import {
+  type Bridge,
+  dnsmasqEvents,
+  type Host,
+  type Namespace,
+  type NetDevice,
+  type Port,
+  type Snapshot,
+} from './snapshot.ts';
 
 export interface VmPort {
   host: Host;
@@ -89,8 +97,7 @@ function dnsmasqDevices(s: Snapshot): Map<string, { host: string; from: Evidence
   if (m) return m;
   m = new Map();
   for (const h of s.hosts)
-    for (const e of h.dnsmasqLog?.events ?? [])
-      if (!m.has(e.iface)) m.set(e.iface, { host: h.name, from: e.from });
+    for (const e of dnsmasqEvents(h)) if (!m.has(e.iface)) m.set(e.iface, { host: h.name, from: e.from });
   servedDevices.set(s, m);
   return m;
 }

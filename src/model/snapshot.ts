@@ -338,7 +338,12 @@ export interface Host {
     l2Population?: { value: boolean; line: number };
     arpResponder?: { value: boolean; line: number };
   };
-  dnsmasqLog?: DhcpLog;
+  /**
+   * Each dnsmasq log of the host, in the order read (by file name), each with its own file and
+   * network: a host may hold several (one per network under dnsmasq_base_log_dir, a rotated or a
+   * pasted one beside the agent's). What they show counts together (`dnsmasqEvents`).
+   */
+  dnsmasqLogs?: DhcpLog[];
   /**
    * Each DHCP client output of the host, in the order read (by file name): runs of different
    * moments (before and after a fix) are kept apart, never merged; no file says which is the later.
@@ -454,6 +459,11 @@ export function findExcerpt(h: Host, of: ExcerptOf, scope?: string | null): Exce
   return h.excerpts?.find(
     (x) => x.of === of && (scope === undefined || (x.bridge ?? x.ns ?? x.net ?? null) === scope),
   );
+}
+
+/** Every DHCP line of every dnsmasq log of the host, log by log in the order read; each keeps its file and line. */
+export function dnsmasqEvents(h: Host): DhcpLog['events'] {
+  return (h.dnsmasqLogs ?? []).flatMap((l) => l.events);
 }
 
 export function findPort(host: Host, name: string): { bridge: Bridge; port: Port } | undefined {

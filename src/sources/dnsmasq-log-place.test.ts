@@ -42,20 +42,22 @@ describe('read where Neutron writes it, the network from its folder', () => {
     const h = readCase(c).hosts[0]!;
     // Was: only in `ignored`.
     expect(h.ignored).toEqual([]);
-    expect(h.dnsmasqLog).toMatchObject({
-      file: `controller/${dir}/dhcp_dns_log`,
-      events: [
-        { type: 'DHCPDISCOVER', iface: 'tapdcb8a7b0-69', mac: 'fa:16:3e:3d:0f:f6' },
-        { type: 'DHCPOFFER', iface: 'tapdcb8a7b0-69', ip: '10.0.0.57', mac: 'fa:16:3e:3d:0f:f6' },
-      ],
-    });
-    expect(h.dnsmasqLog?.net).toBe(net);
+    expect(h.dnsmasqLogs).toMatchObject([
+      {
+        file: `controller/${dir}/dhcp_dns_log`,
+        events: [
+          { type: 'DHCPDISCOVER', iface: 'tapdcb8a7b0-69', mac: 'fa:16:3e:3d:0f:f6' },
+          { type: 'DHCPOFFER', iface: 'tapdcb8a7b0-69', ip: '10.0.0.57', mac: 'fa:16:3e:3d:0f:f6' },
+        ],
+      },
+    ]);
+    expect(h.dnsmasqLogs?.[0]?.net).toBe(net);
   });
   it('the fixture as the reviewer gave it', () => {
     const h = readCase(FIX).hosts[0]!;
     expect(h.ignored).toEqual([]);
-    expect(h.dnsmasqLog?.net).toBe(NET);
-    expect(h.dnsmasqLog?.events.map((e) => e.from)).toEqual([
+    expect(h.dnsmasqLogs?.[0]?.net).toBe(NET);
+    expect(h.dnsmasqLogs?.[0]?.events.map((e) => e.from)).toEqual([
       { file: `controller/var/log/neutron/dnsmasq/${NET}/dhcp_dns_log`, line: 1 },
       { file: `controller/var/log/neutron/dnsmasq/${NET}/dhcp_dns_log`, line: 2 },
     ]);

@@ -900,7 +900,9 @@ export class HostBuilder {
   }
 
   applyDnsmasqLog(events: readonly DhcpLogEvent[], file: string, net?: string): void {
-    this.host.dnsmasqLog = {
+    // Each log is its own file: a second one is kept beside the first, never in its place.
+    this.host.dnsmasqLogs ??= [];
+    this.host.dnsmasqLogs.push({
       file,
       ...(net ? { net } : {}),
       events: events.map((e) => ({
@@ -912,7 +914,7 @@ export class HostBuilder {
         ...(e.pid !== undefined ? { pid: e.pid } : {}),
         from: ev(file, e.line),
       })),
-    };
+    });
   }
 
   applyDhclient(v: DhcpClientOutput, file: string): void {

@@ -6,7 +6,7 @@
 // The client's count alone, with no server log, proves no cause: a hint, what to collect.
 
 import type { DhcpClient, DhcpLog, Host, Snapshot } from '../../model/snapshot.ts';
-import { findExcerpt } from '../../model/snapshot.ts';
+import { dnsmasqEvents, findExcerpt } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { DhcpServer } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -40,7 +40,7 @@ function loggedLosses(s: Snapshot): LoggedLoss[] {
       // Only a client whose output names its MAC is tied to the server's lines for that MAC.
       if (!run.mac || !rejecting(run)) continue;
       for (const h of s.hosts) {
-        const mine = h.dnsmasqLog?.events.filter((e) => e.mac === run.mac) ?? [];
+        const mine = dnsmasqEvents(h).filter((e) => e.mac === run.mac);
         const offers = mine.filter((e) => e.type === 'DHCPOFFER');
         if (offers.length === 0) continue;
         const iface = offers.at(-1)!.iface;
@@ -204,7 +204,7 @@ export const checksum: Check = {
       // An excerpt of the rules does not show the fill rule absent: as if not collected.
       const rulesCut = srv.ns.iptables ? findExcerpt(srv.host, 'iptables', srv.ns.name) : undefined;
       const rulesWhole = srv.ns.iptables !== undefined && rulesCut === undefined;
-      const offers = srv.host.dnsmasqLog?.events.filter((e) => e.type === 'DHCPOFFER') ?? [];
+      const offers = dnsmasqEvents(srv.host).filter((e) => e.type === 'DHCPOFFER');
       // A run of a client that took no OFFER: this server's, when its MAC is one dnsmasq offered to
       // (or its output names none).
       const offered = new Set(offers.flatMap((e) => (e.mac ? [e.mac] : [])));

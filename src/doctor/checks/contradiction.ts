@@ -1,6 +1,7 @@
 // Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
 // captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
 // cause; a client that got no OFFER while the traces deliver both ways makes healthy impossible.
+import { dnsmasqEvents } from '../../model/snapshot.ts';
 import { operands, vifpathLine } from '../../runner/runner.ts';
 import { reachedServer } from '../context.ts';
 import type { Finding } from '../finding.ts';
@@ -16,7 +17,7 @@ export const contradictions: Check = {
     const macs = new Set(ctx.vms.flatMap((v) => (v.mac ? [v.mac.toLowerCase()] : [])));
     // dnsmasq saw the DISCOVER and refused it.
     for (const h of ctx.snapshot.hosts)
-      for (const e of h.dnsmasqLog?.events ?? [])
+      for (const e of dnsmasqEvents(h))
         if (
           e.type === 'DHCPDISCOVER' &&
           e.note &&

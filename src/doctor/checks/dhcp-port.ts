@@ -3,7 +3,7 @@ import { nodesOf } from '../../dataplane/tree.ts';
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
 import { bridgeRole } from '../../model/roles.ts';
-import { findExcerpt, type Host } from '../../model/snapshot.ts';
+import { dnsmasqEvents, findExcerpt, type Host } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { classify } from '../../sources/file-kinds.ts';
 import type { VmPort } from '../context.ts';
@@ -72,8 +72,9 @@ export const dhcpPort: Check = {
       const agents = ctx.snapshot.hosts.flatMap((h) => h.dhcpNetworks.map((net) => ({ h, net })));
       // A dnsmasq log of the case shows a server at work, on a device whose namespace is not here.
       const logged = ctx.snapshot.hosts.flatMap((h) => {
-        const e = h.dnsmasqLog?.events[0];
-        return e ? [{ h, e, devices: [...new Set(h.dnsmasqLog!.events.map((x) => x.iface))] }] : [];
+        const events = dnsmasqEvents(h);
+        const e = events[0];
+        return e ? [{ h, e, devices: [...new Set(events.map((x) => x.iface))] }] : [];
       });
       out.push({
         code: 'dhcp-server-not-in-case',

@@ -1,6 +1,12 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
 
-import { type Excerpt, findExcerpt, type Host, type SocketListing } from '../../model/snapshot.ts';
+import {
+  dnsmasqEvents,
+  type Excerpt,
+  findExcerpt,
+  type Host,
+  type SocketListing,
+} from '../../model/snapshot.ts';
 import { coversUdp4Listeners, scopeGap } from '../../parse/sockets.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
@@ -11,9 +17,10 @@ import { excerptGap } from './excerpt.ts';
 import { serverFault } from './server-bearing.ts';
 import { serverNetId, vmNetwork, vmNetworkCommands } from './vm-network.ts';
 
-/** The host's dnsmasq log, when the case holds it only as an excerpt. */
+/** A dnsmasq log of the host that the case holds only as an excerpt (what it leaves out may answer). */
 function logCut(h: Host): Excerpt | undefined {
-  return h.excerpts?.find((x) => x.of === 'log' && x.file === h.dnsmasqLog?.file);
+  const files = new Set((h.dnsmasqLogs ?? []).map((l) => l.file));
+  return h.excerpts?.find((x) => x.of === 'log' && files.has(x.file));
 }
 
 /** A listing in words: its command as the file name says it, else the file. */
@@ -260,7 +267,7 @@ export const dnsmasq: Check = {
       if (!vm.mac) continue;
       const mac = vm.mac.toLowerCase();
       for (const h of ctx.snapshot.hosts) {
-        const ev = h.dnsmasqLog?.events.filter((e) => e.mac === mac) ?? [];
+        const ev = dnsmasqEvents(h).filter((e) => e.mac === mac);
         const disc = ev.filter((e) => e.type === 'DHCPDISCOVER');
         const answers = ev.filter((e) => e.type === 'DHCPOFFER' || e.type === 'DHCPACK');
         if (answers.length)

@@ -4,6 +4,7 @@
 // the VM's DISCOVER and of its answer. One server answering is enough for the VM, so a server that
 // got the DISCOVER and stayed silent while another answered is lost redundancy, not where the
 // exchange stops; a server of another network says nothing of it.
+import { dnsmasqEvents } from '../../model/snapshot.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem } from '../finding.ts';
 import { evid } from './check.ts';
@@ -41,10 +42,12 @@ export function serverSaw(ctx: DoctorContext, vm: VmPort, srv: DhcpServer): Serv
   const evidence: EvidenceItem[] = [];
   let heard: boolean | undefined;
   let answered: boolean | undefined;
-  const log = srv.host.dnsmasqLog;
+  // Every dnsmasq log of its host counts together (one per network, or a rotated one beside).
+  const logs = srv.host.dnsmasqLogs ?? [];
+  const events = dnsmasqEvents(srv.host);
   const alone = ctx.servers.every((x) => x === srv || x.host !== srv.host);
-  if (log && (alone || log.events.some((e) => e.iface === dev))) {
-    const mine = log.events.filter((e) => e.mac === mac && e.iface === dev);
+  if (logs.length && (alone || events.some((e) => e.iface === dev))) {
+    const mine = events.filter((e) => e.mac === mac && e.iface === dev);
     const disc = mine.filter((e) => e.type === 'DHCPDISCOVER');
     const ans = mine.filter((e) => e.type === 'DHCPOFFER' || e.type === 'DHCPACK');
     heard = disc.length > 0 || ans.length > 0;
@@ -62,12 +65,13 @@ export function serverSaw(ctx: DoctorContext, vm: VmPort, srv: DhcpServer): Serv
         ),
       );
     else
-      evidence.push(
-        evid(
-          `dnsmasq's log on ${srv.host.name} (${log.events.length} DHCP lines) never shows a DISCOVER from ${mac} on ${dev}`,
-          { file: log.file, line: 0 },
-        ),
-      );
+      for (const l of logs)
+        evidence.push(
+          evid(
+            `dnsmasq's log on ${srv.host.name} (${l.events.length} DHCP lines${logs.length > 1 ? `, one of its ${logs.length}` : ''}) never shows a DISCOVER from ${mac} on ${dev}`,
+            { file: l.file, line: 0 },
+          ),
+        );
   }
   const ip = srv.device.addresses.filter((a) => a.family === 'inet').map((a) => a.address);
   for (const c of capturesAt(srv)) {

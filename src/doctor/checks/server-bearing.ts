@@ -20,6 +20,7 @@
 import { offerProbe, vmTarget } from '../../dataplane/probes.ts';
 import { runTrace } from '../../dataplane/run.ts';
 import { type Endpoint, nodesOf, type TraceResult } from '../../dataplane/tree.ts';
+import { dnsmasqEvents } from '../../model/snapshot.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import { traceable } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -147,7 +148,7 @@ function working(ctx: DoctorContext, vm: VmPort, s: DhcpServer): EvidenceItem[] 
   const mac = vm.mac?.toLowerCase();
   // Its own log's answers to this VM, on its port (a host's log may hold several servers').
   const answered = mac
-    ? (s.host.dnsmasqLog?.events ?? []).filter(
+    ? dnsmasqEvents(s.host).filter(
         (e) => e.mac === mac && e.iface === s.device.name && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK'),
       )
     : [];
@@ -158,7 +159,7 @@ function working(ctx: DoctorContext, vm: VmPort, s: DhcpServer): EvidenceItem[] 
   if (mac) {
     const net = s.host.dhcpNetworks.find((n) => `qdhcp-${n.net}` === s.ns.name);
     if (net?.hosts && !net.hosts.some((e) => e.mac === mac)) return undefined;
-    const ev = s.host.dnsmasqLog?.events.filter((e) => e.mac === mac) ?? [];
+    const ev = dnsmasqEvents(s.host).filter((e) => e.mac === mac);
     if (
       ev.some((e) => e.type === 'DHCPDISCOVER') &&
       !ev.some((e) => e.type === 'DHCPOFFER' || e.type === 'DHCPACK')

@@ -5,7 +5,7 @@
 // MAC the client's output gives) is said, and how to find the VM's port.
 
 import { dnsmasqServes } from '../../model/roles.ts';
-import type { Snapshot } from '../../model/snapshot.ts';
+import { dnsmasqEvents, type Snapshot } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -59,7 +59,7 @@ export const vmIdentity: Check = {
     const clients = new Set([
       ...macs,
       ...ctx.snapshot.hosts.flatMap((h) =>
-        (h.dnsmasqLog?.events ?? []).flatMap((e) => (e.type === 'DHCPDISCOVER' && e.mac ? [e.mac] : [])),
+        dnsmasqEvents(h).flatMap((e) => (e.type === 'DHCPDISCOVER' && e.mac ? [e.mac] : [])),
       ),
     ]);
     // Nova's own key settles it too (vm-uuid; vm-id in some deployments' records).
