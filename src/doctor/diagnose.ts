@@ -14,7 +14,7 @@ import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
 import { deadVlan } from './checks/dead-vlan.ts';
-import { dhcpClientRuns } from './checks/dhcp-client.ts';
+import { dhcpClientRuns, dhcpClientServers } from './checks/dhcp-client.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
@@ -38,7 +38,7 @@ import {
   provenReaches,
   whyUnproven,
 } from './proof.ts';
-import { listenerCommand, serverUnproven } from './server-at-work.ts';
+import { listenerCommand, serverShownByClient, serverUnproven } from './server-at-work.ts';
 import { tunnelEndCommands, tunnelEndGap, tunnelEndText, unknownTunnelEnd } from './tunnel-end.ts';
 
 /** In the order their findings explain a failure: the direct cause on the path first. */
@@ -56,6 +56,7 @@ export const CHECKS: readonly Check[] = [
   structure,
   contradictions,
   dhcpClientRuns,
+  dhcpClientServers,
   vmIdentity,
 ];
 
@@ -373,12 +374,12 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
     hybrid && findings.find((g) => g.role === 'gap' && g.subject === hybrid.subject && g.fix.length);
   // The flows prove the path, not the server: whether dnsmasq answers at the server each VM's
   // exchange is proven with must be in the case too (server-at-work.ts), or the verdict waits.
-  const idle = provenPaths
-    ? serverUnproven(
-        ctx.vms.flatMap((vm) => (ctx.offerServer?.get(vm) ? [{ vm, srv: ctx.offerServer.get(vm)! }] : [])),
-      )
-    : undefined;
+  const served = provenPaths
+    ? ctx.vms.flatMap((vm) => (ctx.offerServer?.get(vm) ? [{ vm, srv: ctx.offerServer.get(vm)! }] : []))
+    : [];
+  const idle = provenPaths ? serverUnproven(ctx, served) : undefined;
   if (idle) findings.push(idle.finding);
+  findings.push(...serverShownByClient(ctx, served));
   if (provenPaths && !contradicted && leaning.length === 0 && !firewall && !hybrid) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>

@@ -19,6 +19,8 @@ export type FindingCode =
   | 'assumed-neutron-bridge'
   | 'contradicted'
   | 'dead-vlan'
+  | 'dhcp-answer-foreign'
+  | 'dhcp-client-answered'
   | 'dhcp-client-bad-checksums'
   | 'dhcp-client-runs-differ'
   | 'dhcp-drop-flow'

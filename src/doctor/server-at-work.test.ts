@@ -5,7 +5,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCase } from '../sources/case-dir.ts';
-import { cleanupCases, ofctlShow, tmpCase } from '../testing/case-edits.ts';
+import { cleanupCases, edit, ofctlShow, REF, tmpCase } from '../testing/case-edits.ts';
 import { OWN_FIXTURES, ROOT } from '../testing/fixtures.ts';
 import { diagnose } from './diagnose.ts';
 import type { Diagnosis } from './finding.ts';
@@ -67,6 +67,8 @@ function vxlan(change: (d: string) => void): string {
 const VX_NS = 'qdhcp-3c9e1f7a-2b4d-4e8f-9a1c-7d5e6f8a0b12';
 const VX_SS = `network/sos_commands/networking/namespaces/${VX_NS}/ip_netns_exec_${VX_NS}_ss_-peaonmi`;
 const VX_LOG = 'network/var/log/neutron/dnsmasq.log';
+/** What vm1's dhclient -v printed: `DHCPOFFER of 10.0.0.3 from 10.0.0.2` (line 10), `DHCPACK …` (line 12). */
+const VX_CLIENT = 'vm1/dhclient_-1_-v_eth0';
 
 const unproven = (d: Diagnosis) => d.findings.filter((f) => f.code === 'dhcp-server-unproven');
 
@@ -130,11 +132,12 @@ const rows: {
     check: (d) => expect(unproven(d)).toEqual([]),
   },
   {
-    name: 'vxlan-healthy without its socket listing and dnsmasq log: undecided',
+    name: "vxlan-healthy without its socket listing, dnsmasq log and vm1's dhclient output: undecided",
     build: () =>
       vxlan((d) => {
         rmSync(join(d, VX_SS));
         rmSync(join(d, VX_LOG));
+        rmSync(join(d, VX_CLIENT));
       }),
     verdict: 'undecided',
     check: (d) => {
@@ -143,6 +146,63 @@ const rows: {
         `ip netns exec ${VX_NS} ss -ulpn   # on network: dnsmasq listening on udp :67`,
       );
     },
+  },
+  {
+    // Was: undecided, dhcp-server-unproven (the client's lines did not count).
+    name: "vxlan-healthy without its socket listing and dnsmasq log, vm1's dhclient took OFFER and ACK from 10.0.0.2, the DHCP port's address: healthy",
+    build: () =>
+      vxlan((d) => {
+        rmSync(join(d, VX_SS));
+        rmSync(join(d, VX_LOG));
+      }),
+    verdict: 'healthy',
+    check: (d) => {
+      expect(unproven(d)).toEqual([]);
+      const [f] = d.findings.filter((x) => x.code === 'dhcp-client-answered');
+      expect([f?.role, f?.severity, f?.subject]).toEqual(['observation', 'info', `network:${VX_NS}`]);
+      expect(f!.evidence.map((e) => [e.file, e.line])).toEqual([
+        [VX_CLIENT, 10],
+        [VX_CLIENT, 12],
+      ]);
+      expect(f!.evidence[0]!.text).toContain('"DHCPOFFER of 10.0.0.3 from 10.0.0.2"');
+      expect(d.findings.filter((x) => x.code === 'dhcp-answer-foreign')).toEqual([]);
+    },
+  },
+  {
+    // 10.0.0.9 is no DHCP port of the network: another server's answer (maybe a rogue one).
+    name: "the same, vm1's dhclient answered from 10.0.0.9 instead: not this server at work, undecided, said",
+    build: () =>
+      vxlan((d) => {
+        rmSync(join(d, VX_SS));
+        rmSync(join(d, VX_LOG));
+        edit(join(d, VX_CLIENT), /from 10\.0\.0\.2$/gm, 'from 10.0.0.9');
+      }),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(unproven(d)).toHaveLength(1);
+      expect(d.findings.filter((x) => x.code === 'dhcp-client-answered')).toEqual([]);
+      const [f] = d.findings.filter((x) => x.code === 'dhcp-answer-foreign');
+      expect([f?.role, f?.severity, f?.subject]).toEqual([
+        'observation',
+        'warning',
+        'compute1:tap7f3e1c2a-9b',
+      ]);
+      expect(f!.message).toContain(
+        'from 10.0.0.9, the address of no DHCP port of its network the case shows (10.0.0.2',
+      );
+      expect(f!.message).toContain('a rogue one');
+      expect(f!.evidence.map((e) => [e.text, e.line])).toEqual([
+        ['DHCPOFFER of 10.0.0.3 from 10.0.0.9', 10],
+        ['DHCPACK of 10.0.0.3 from 10.0.0.9', 12],
+      ]);
+    },
+  },
+  {
+    // The server at work by its log, the client answered by another address too: healthy, the other said.
+    name: "vxlan-healthy as collected, vm1's dhclient answered from 10.0.0.9: healthy by dnsmasq's own lines, the other server said",
+    build: () => vxlan((d) => edit(join(d, VX_CLIENT), /from 10\.0\.0\.2$/gm, 'from 10.0.0.9')),
+    verdict: 'healthy',
+    check: (d) => expect(d.findings.filter((x) => x.code === 'dhcp-answer-foreign')).toHaveLength(1),
   },
 ];
 
@@ -153,4 +213,43 @@ describe('dhcp-server-unproven', () => {
       expect(d.verdict, d.headline).toBe(r.verdict);
       r.check(d);
     });
+});
+
+// The reference lab (dom0 + domu, no socket listing or log of the DomU's namespace) with what the
+// VM's dhclient printed (vm16/dhclient_-1_-v_eth0.txt, its MAC fa:16:3e:11:22:33; the DHCP port is
+// 10.0.0.2). The VM port has no MAC in the case: the run is tied to it only by --mac.
+describe("the VM's own dhclient output as the server at work", () => {
+  const ref = (scenario: string, client: string): string => {
+    const d = tmpCase();
+    for (const h of ['dom0', 'domu']) cpSync(join(REF, scenario, h), join(d, h), { recursive: true });
+    cpSync(join(REF, scenario, client), join(d, 'vm16', 'dhclient_-1_-v_eth0.txt'));
+    writeFileSync(join(d, 'links.txt'), 'dom0:vif2.1 domu:eth1\n');
+    return d;
+  };
+  const MAC = 'fa:16:3e:11:22:33';
+
+  it('healthy lab, --mac the run names: healthy, the client quoted', () => {
+    const d = diagnose(readCase(ref('healthy', 'vm16/dhclient_-1_-v_eth0.txt')), { mac: MAC });
+    expect(d.verdict, d.headline).toBe('healthy');
+    const f = d.findings.find((x) => x.code === 'dhcp-client-answered');
+    expect(f?.evidence.map((e) => [e.file, e.line])).toEqual([
+      ['vm16/dhclient_-1_-v_eth0.txt', 10],
+      ['vm16/dhclient_-1_-v_eth0.txt', 12],
+    ]);
+  });
+
+  it("healthy lab, the VM port without a MAC: the run is nobody's, still undecided", () => {
+    const d = diagnose(readCase(ref('healthy', 'vm16/dhclient_-1_-v_eth0.txt')));
+    expect(d.verdict).toBe('undecided');
+    expect(unproven(d)).toHaveLength(1);
+  });
+
+  it('seed failure with the run dhclient printed after the fix (OFFER from 10.0.0.2): still a problem', () => {
+    const d = diagnose(readCase(ref('seed-failure', 'fix-by-setting-tag/dhclient_-1_-v_eth0.txt')), {
+      mac: MAC,
+    });
+    expect(d.verdict, d.headline).toBe('problem');
+    expect(d.findings.find((f) => f.role === 'cause')?.code).toBe('vm-port-untagged');
+    expect(d.findings.filter((x) => x.code === 'dhcp-client-answered')).toEqual([]);
+  });
 });

@@ -226,6 +226,8 @@ export interface DhcpClient {
   /** The client's MAC and interface, from its `Listening on LPF/<iface>/<mac>` line. */
   mac?: string;
   iface?: string;
+  /** Each OFFER and ACK it took, with the address it came from (`DHCPOFFER of 10.0.0.3 from 10.0.0.2`). */
+  answers?: (Evidence & { type: 'DHCPOFFER' | 'DHCPACK'; server: string; ip?: string; text: string })[];
   /** Where the output says so, each line's text kept for evidence. */
   at: {
     listening?: Evidence & { text: string };

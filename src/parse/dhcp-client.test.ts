@@ -21,6 +21,7 @@ describe('dhclient -v, one run per output', () => {
         badChecksums: 5,
         mac: 'fa:16:3e:11:22:33',
         iface: 'eth0',
+        answers: [],
         at: {
           listening: { line: 6, text: 'Listening on LPF/eth0/fa:16:3e:11:22:33' },
           firstDiscover: { line: 9, text: 'DHCPDISCOVER on eth0 to 255.255.255.255 port 67 interval 1' },
@@ -38,6 +39,23 @@ describe('dhclient -v, one run per output', () => {
         lease: '10.0.0.3',
         mac: 'fa:16:3e:11:22:33',
         iface: 'eth0',
+        // Where each answer came from: the DHCP port's address (server-at-work.ts).
+        answers: [
+          {
+            type: 'DHCPOFFER',
+            ip: '10.0.0.3',
+            server: '10.0.0.2',
+            line: 10,
+            text: 'DHCPOFFER of 10.0.0.3 from 10.0.0.2',
+          },
+          {
+            type: 'DHCPACK',
+            ip: '10.0.0.3',
+            server: '10.0.0.2',
+            line: 12,
+            text: 'DHCPACK of 10.0.0.3 from 10.0.0.2',
+          },
+        ],
         at: {
           listening: { line: 6, text: 'Listening on LPF/eth0/fa:16:3e:11:22:33' },
           firstDiscover: { line: 9, text: 'DHCPDISCOVER on eth0 to 255.255.255.255 port 67 interval 2' },

@@ -230,6 +230,11 @@ export interface DhcpClientOutput {
   /** The client's MAC and interface (`Listening on LPF/eth0/fa:16:3e:11:22:33`). */
   mac?: string;
   iface?: string;
+  /**
+   * The answers it took, each with the address it came from (`DHCPOFFER of 10.0.0.3 from 10.0.0.2`,
+   * older dhclient `DHCPACK from 10.0.0.2 (xid=…)`): the packet's source, the server's address.
+   */
+  answers: DhcpClientAnswer[];
   /** The lines that say so: the first `Listening on`, the first bad-checksum count, `No DHCPOFFERS received`, `bound to`. */
   at: {
     listening?: DhcpClientLine;
@@ -238,6 +243,13 @@ export interface DhcpClientOutput {
     bound?: DhcpClientLine;
     firstDiscover?: DhcpClientLine;
   };
+}
+
+/** An OFFER or ACK the client took, as its output says: the address offered and where it came from. */
+export interface DhcpClientAnswer extends DhcpClientLine {
+  type: 'DHCPOFFER' | 'DHCPACK';
+  server: string;
+  ip?: string;
 }
 
 /**
@@ -255,7 +267,7 @@ export const DHCLIENT_LINE =
 /** dhclient -v output (the VM's console, or the lab's record). */
 export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
   const { lines, diagnostics } = splitLines(text);
-  const v: DhcpClientOutput = { discovers: 0, offers: 0, lease: null, at: {} };
+  const v: DhcpClientOutput = { discovers: 0, offers: 0, lease: null, answers: [], at: {} };
   lines.forEach((raw, i) => {
     const l = dhclientMessage(raw.trimStart());
     const at = { line: i + 1, text: l.trim() };
@@ -263,6 +275,14 @@ export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
       v.discovers++;
       v.at.firstDiscover ??= at;
     } else if (l.startsWith('DHCPOFFER')) v.offers++;
+    const a = /^(DHCPOFFER|DHCPACK)(?: of (\d+\.\d+\.\d+\.\d+))? from (\d+\.\d+\.\d+\.\d+)\b/.exec(l);
+    if (a)
+      v.answers.push({
+        type: a[1] as DhcpClientAnswer['type'],
+        server: a[3]!,
+        ...(a[2] ? { ip: a[2] } : {}),
+        ...at,
+      });
     const b = /^bound to (\S+)/.exec(l);
     if (b) {
       v.lease = b[1]!;

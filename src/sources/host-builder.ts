@@ -933,6 +933,17 @@ export class HostBuilder {
       ...(v.badChecksums !== undefined ? { badChecksums: v.badChecksums } : {}),
       ...(v.mac ? { mac: v.mac } : {}),
       ...(v.iface ? { iface: v.iface } : {}),
+      ...(v.answers.length
+        ? {
+            answers: v.answers.map((x) => ({
+              ...ev(file, x.line),
+              type: x.type,
+              server: x.server,
+              ...(x.ip ? { ip: x.ip } : {}),
+              text: x.text,
+            })),
+          }
+        : {}),
       at,
     });
   }

@@ -4,9 +4,12 @@
 // (dhclient -v prints no time), so neither is taken for the present.
 
 import type { DhcpClient, Host } from '../../model/snapshot.ts';
+import { shellWord } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
+import { serverAddresses } from '../server-at-work.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
+import { serverNames, vmServers } from './vm-network.ts';
 
 /** One run in words: what it ended with. */
 function outcome(run: DhcpClient): string {
@@ -47,6 +50,43 @@ export const dhcpClientRuns: Check = {
         }),
         fix: [],
       });
+    }
+    return out;
+  },
+};
+
+/**
+ * A VM's own DHCP client took an OFFER or ACK from an address that is no DHCP port of its network
+ * the case shows: another server answered it (one of the network the case does not hold, or a rogue
+ * one on its segment). Said, never counted as the network's server at work (server-at-work.ts).
+ */
+export const dhcpClientServers: Check = {
+  id: 'dhcp-client-servers',
+  title: "whose answers the VM's DHCP client took",
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const vm of ctx.vms) {
+      const mac = vm.mac?.toLowerCase();
+      if (!mac) continue;
+      const { mine } = vmServers(ctx, vm);
+      const own = new Set(mine.flatMap(serverAddresses));
+      if (own.size === 0) continue;
+      const runs = ctx.snapshot.hosts.flatMap((h) => h.dhcpClients ?? []).filter((r) => r.mac === mac);
+      const foreign = runs.flatMap((r) => (r.answers ?? []).filter((a) => !own.has(a.server)));
+      for (const server of new Set(foreign.map((a) => a.server))) {
+        const took = foreign.filter((a) => a.server === server);
+        out.push({
+          code: 'dhcp-answer-foreign',
+          role: 'observation',
+          severity: 'warning',
+          subject: `${vm.host.name}:${vm.port.name}`,
+          message: `${vm.port.name}'s DHCP client (${mac}) took ${[...new Set(took.map((a) => a.type))].join(' and ')} from ${server}, the address of no DHCP port of its network the case shows (${[...own].join(', ')}: ${serverNames(mine)}): another DHCP server answered it, one of its network the case does not hold or a rogue one on its segment; that answer does not show ${serverNames(mine)} at work`,
+          evidence: took.slice(-2).map((a) => evid(a.text, a)),
+          fix: [
+            `openstack port list --fixed-ip ${shellWord(`ip-address=${server}`)} --long   # the Neutron port holding ${server}; none: a server Neutron did not make`,
+          ],
+        });
+      }
     }
     return out;
   },
