@@ -74,10 +74,11 @@ async function snapshots(
 /** `vifpath report` arguments that show what diagnose looked at: the case and the options that chose it. */
 function reportArgs(
   c: { args: readonly string[]; live: boolean },
-  o: LiveOptions & { vm?: string; links?: string; lenient?: boolean },
+  o: LiveOptions & { vm?: string; mac?: string; links?: string; lenient?: boolean },
 ): { operands: string[]; options: string[] } {
   const options = [
     ...(o.vm !== undefined ? ['--vm', o.vm] : []),
+    ...(o.mac !== undefined ? ['--mac', o.mac] : []),
     ...(o.links !== undefined ? ['--links', o.links] : []),
     ...(o.lenient ? ['--lenient'] : []),
     // Live targets collected again: reached the same way.

@@ -1,6 +1,7 @@
 // `vifpath serve` and `vifpath report`: argument handling and printing; the work is in src/web.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { givenMacPort } from '../doctor/context.ts';
 import { unknownVm } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
@@ -43,12 +44,18 @@ async function sources(
   return [{ name: args.join(' '), load: () => snap }];
 }
 
+/** The MAC of the VM's port where the case does not give it: diagnose --mac's meaning and checks. */
+const MAC_HELP =
+  "the VM's MAC where the case does not give it (as diagnose --mac; with several VMs, name it: --vm)";
+
 /**
- * serve --vm: a name no case holds is bad input now (the page would only say so on first use).
- * Cases are read once here and kept for the server; one that cannot be read is left to its page.
+ * serve --vm, --mac: a name no case holds, or a MAC diagnose would refuse, is bad input now (the
+ * page would only say so on first use). Cases are read once here and kept for the server; one that
+ * cannot be read is left to its page.
  */
-function checkVm(src: CaseSource[], vm: string): void {
+function checkVm(src: CaseSource[], vm: string | undefined, mac: string | undefined): void {
   let first: Snapshot | undefined;
+  let found = vm === undefined;
   for (const [i, c] of src.entries()) {
     let snap: Snapshot;
     try {
@@ -57,10 +64,16 @@ function checkVm(src: CaseSource[], vm: string): void {
       continue;
     }
     src[i] = { name: c.name, load: () => snap };
-    if (findVms(snap, vm).length) return;
+    // As diagnose: a MAC of one VM port, never against the attached-mac OVSDB gives it.
+    if (mac !== undefined) givenMacPort(snap, mac, vm);
+    if (vm !== undefined && findVms(snap, vm).length) {
+      // Without --mac the other cases wait for their pages.
+      if (mac === undefined) return;
+      found = true;
+    }
     first ??= snap;
   }
-  if (first) throw unknownVm(first, vm);
+  if (!found && first && vm !== undefined) throw unknownVm(first, vm);
 }
 
 export function webCommands(
@@ -85,18 +98,26 @@ export function webCommands(
         'listen on this address instead of 127.0.0.1 (anyone who reaches it sees the whole case)',
       )
       .option('--vm <port|mac|iface-id>', 'the VM port to focus on')
+      .option('--mac <mac>', MAC_HELP)
       .option('--lenient', 'report corrupt files as warnings and read the rest'),
   ).action(
     async (
       cases: string[],
-      o: LiveOptions & { port: string; listen?: string; vm?: string; lenient?: boolean; links?: string },
+      o: LiveOptions & {
+        port: string;
+        listen?: string;
+        vm?: string;
+        mac?: string;
+        lenient?: boolean;
+        links?: string;
+      },
     ) => {
       liveNumbers(o);
       const port = /^\s*\d+\s*$/.test(o.port) ? Number(o.port) : Number.NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new InputError(`--port ${o.port}: not a port (0 to 65535; 0: any free port)`);
       const src = await sources(cases, o);
-      if (o.vm !== undefined) checkVm(src, o.vm);
+      if (o.vm !== undefined || o.mac !== undefined) checkVm(src, o.vm, o.mac);
       const host = o.listen ?? '127.0.0.1';
       let running: Awaited<ReturnType<typeof serve>>;
       try {
@@ -104,6 +125,7 @@ export function webCommands(
           port,
           ...(o.listen ? { host: o.listen, allowRemote: true } : {}),
           ...(o.vm !== undefined ? { vm: o.vm } : {}),
+          ...(o.mac !== undefined ? { mac: o.mac } : {}),
         });
       } catch (e) {
         if (e instanceof VifpathError) throw e;
@@ -131,11 +153,12 @@ export function webCommands(
       .requiredOption('-o, --out <file>', 'the HTML file to write')
       .option('--links <file>', LINKS_HELP)
       .option('--vm <port|mac|iface-id>', 'the VM port to focus on')
+      .option('--mac <mac>', MAC_HELP)
       .option('--lenient', 'report corrupt files as warnings and read the rest'),
   ).action(
     async (
       cases: string[],
-      o: LiveOptions & { out: string; vm?: string; lenient?: boolean; links?: string },
+      o: LiveOptions & { out: string; vm?: string; mac?: string; lenient?: boolean; links?: string },
     ) => {
       // Before reading the case: a report that cannot be written is known now.
       checkOutputFile('-o', o.out, 'report.html', {
@@ -145,7 +168,10 @@ export function webCommands(
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
-      const html = buildReport(src[0]!.load(), o.vm !== undefined ? { vm: o.vm } : {});
+      const html = buildReport(src[0]!.load(), {
+        ...(o.vm !== undefined ? { vm: o.vm } : {}),
+        ...(o.mac !== undefined ? { mac: o.mac } : {}),
+      });
       try {
         writeFileSync(o.out, html);
       } catch (e) {

@@ -68,6 +68,20 @@ export function withGivenMac(vms: readonly VmPort[], mac: string, vmFilter?: str
   return [{ ...vm, mac: m }];
 }
 
+/**
+ * `--mac` for the commands that show a case (report, serve): the VM port it gives the MAC of, as
+ * `host:port` (trace's --from), with the MAC as diagnose takes it; undefined when the case has no
+ * VM port. Refused as diagnose refuses it (withGivenMac).
+ */
+export function givenMacPort(
+  s: Snapshot,
+  mac: string,
+  vmFilter?: string,
+): { from: string; mac: string } | undefined {
+  const vm = withGivenMac(findVms(s, vmFilter), mac, vmFilter)[0];
+  return vm?.mac ? { from: `${vm.host.name}:${vm.port.name}`, mac: vm.mac } : undefined;
+}
+
 export function buildContext(s: Snapshot, vmFilter?: string, mac?: string): DoctorContext {
   const world = buildWorld(s);
   const found = findVms(s, vmFilter);

@@ -3,6 +3,7 @@
 // file has no server to trace on demand.
 import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
+import { givenMacPort } from '../doctor/context.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type DiagnosisJson, type TraceJson, traceJson } from './adapt.ts';
 import { reportPage } from './page.ts';
@@ -20,15 +21,23 @@ export interface ReportData {
 /** At most this many VM ports get a precomputed trace (the one under investigation always does). */
 export const REPORT_TRACES = 200;
 
-export function reportData(snap: Snapshot, o: { vm?: string; now?: Date } = {}): ReportData {
-  const { view, diagnosis } = loadCase(snap, o.vm);
+export function reportData(snap: Snapshot, o: { vm?: string; mac?: string; now?: Date } = {}): ReportData {
+  const { view, diagnosis } = loadCase(snap, o.vm, o.mac);
+  // --mac: the VM port it gives the MAC of is traced with it (as diagnose traced it).
+  const given = o.mac !== undefined ? givenMacPort(snap, o.mac, o.vm) : undefined;
   const froms = [
     ...new Set([...(view.focus ? [view.focus] : []), ...view.vms.map((v) => `${v.host}:${v.port}`)]),
   ].slice(0, REPORT_TRACES);
   const traces: Record<string, TraceJson> = {};
   for (const from of froms)
     try {
-      traces[`${from} dhcp-discover`] = traceJson(traceCommand(snap, { from, packet: 'dhcp-discover' }));
+      traces[`${from} dhcp-discover`] = traceJson(
+        traceCommand(snap, {
+          from,
+          packet: 'dhcp-discover',
+          ...(given?.from === from ? { mac: given.mac } : {}),
+        }),
+      );
     } catch (e) {
       // A VM port OVS gave no OpenFlow port (ofport -1, or absent from `ovs-ofctl show`) cannot
       // be traced: the page says the report holds no trace of it, the diagnosis says why. One whose
@@ -38,6 +47,6 @@ export function reportData(snap: Snapshot, o: { vm?: string; now?: Date } = {}):
   return { view, diagnosis, traces, generated: (o.now ?? new Date()).toISOString() };
 }
 
-export function buildReport(snap: Snapshot, o: { vm?: string; now?: Date } = {}): string {
+export function buildReport(snap: Snapshot, o: { vm?: string; mac?: string; now?: Date } = {}): string {
   return reportPage(reportData(snap, o));
 }

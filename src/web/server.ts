@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { traceCommand } from '../dataplane/run.ts';
+import { givenMacPort } from '../doctor/context.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
@@ -33,11 +34,15 @@ export interface ServeOptions {
   host?: string;
   allowRemote?: boolean;
   vm?: string;
+  /** The VM's MAC where the case does not give it (diagnose --mac): diagnosed and traced with it. */
+  mac?: string;
 }
 
 interface Getter {
   snap: (i: number) => Snapshot;
   full: (i: number) => Loaded;
+  /** `--mac`'s VM port of case i (`host:port`) and its MAC, when the server was given one. */
+  given: (i: number) => { from: string; mac: string } | undefined;
 }
 
 interface Loaded {
@@ -60,9 +65,10 @@ export function loopbackHostHeader(h: string | undefined): boolean {
 }
 
 /** Everything the page needs from one case, computed once. */
-export function loadCase(snap: Snapshot, vm?: string): Loaded {
-  const diagnosis = diagnosisJson(diagnose(snap, vm !== undefined ? { vm } : {}));
-  return { snap, diagnosis, view: buildView(snap, diagnosis, vm !== undefined ? { vm } : {}) };
+export function loadCase(snap: Snapshot, vm?: string, mac?: string): Loaded {
+  const opts = { ...(vm !== undefined ? { vm } : {}), ...(mac !== undefined ? { mac } : {}) };
+  const diagnosis = diagnosisJson(diagnose(snap, opts));
+  return { snap, diagnosis, view: buildView(snap, diagnosis, opts) };
 }
 
 export interface Running {
@@ -91,10 +97,11 @@ export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}):
   };
   const get: Getter = {
     snap,
+    given: (i) => (o.mac !== undefined ? givenMacPort(snap(i), o.mac, o.vm) : undefined),
     full: (i) => {
       let l = loaded.get(i);
       if (!l) {
-        l = loadCase(snap(i), o.vm);
+        l = loadCase(snap(i), o.vm, o.mac);
         loaded.set(i, l);
       }
       return l;
@@ -244,9 +251,11 @@ function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseS
     case '/api/trace': {
       const from = url.searchParams.get('from');
       const packet = url.searchParams.get('packet') ?? 'dhcp-discover';
-      const mac = url.searchParams.get('mac') || undefined;
       if (!from) return json(res, 400, { error: 'from=<host>:<port> is required' });
       try {
+        // The VM --mac gives the MAC of is traced with it unless the request names another.
+        const given = get.given(i);
+        const mac = url.searchParams.get('mac') || (given?.from === from ? given.mac : undefined);
         return json(
           res,
           200,

@@ -3,6 +3,7 @@
 // hosts; tunnels; namespaces with their devices; VMs), per-bridge flow tables with counters, and
 // which graph elements each finding concerns. Served as GET /api/view and inlined in the report.
 
+import { givenMacPort } from '../doctor/context.ts';
 import type { Finding } from '../doctor/finding.ts';
 import type { Evidence, Fact } from '../model/evidence.ts';
 import { findVms } from '../model/roles.ts';
@@ -120,7 +121,7 @@ function flowsView(host: string, bridge: string, fl: BridgeFlows): BridgeFlowsVi
   return v;
 }
 
-export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } = {}): View {
+export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string; mac?: string } = {}): View {
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const byKey = new Map<string, string>();
@@ -236,8 +237,11 @@ export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string } =
   // The one --vm names (by name, host:port, MAC or iface-id): a VM even when only named so.
   const named = opts.vm !== undefined ? findVms(s, opts.vm) : [];
   const vmPorts = [...findVms(s), ...named.filter((v) => v.named)];
+  // --mac: the MAC of the one VM port it is of, where the case gives none.
+  const given = opts.mac !== undefined ? givenMacPort(s, opts.mac, opts.vm) : undefined;
   const vms: VmRef[] = [];
-  for (const vm of vmPorts) {
+  for (const found of vmPorts) {
+    const vm = given?.from === `${found.host.name}:${found.port.name}` ? { ...found, mac: given.mac } : found;
     const pid = portIds.get(`${vm.host.name}\u0000${vm.port.name}`);
     if (!pid) continue;
     const dom = /^vif(\d+)\./.exec(vm.port.name)?.[1];
