@@ -207,6 +207,30 @@ function sourceOf(w: World, host: string, remote: string): string | undefined {
   return addrs.find((a) => a.startsWith(`${prefix}.`)) ?? (addrs.length === 1 ? addrs[0] : undefined);
 }
 
+/**
+ * The host's tunnel ports a packet of `type` from `src` to `dst` fits by its addresses: the same
+ * type, local_ip `dst` (or unset, or flow), remote_ip `src` or flow. Which of them takes it is then
+ * the UDP port's and the key's say (receivePort; nearMiss names the one that comes close).
+ */
+function* addressedPorts(
+  w: World,
+  host: string,
+  type: TunnelType,
+  src: string,
+  dst: string,
+): Generator<{ bridge: RtBridge; port: RtPort; tunnel: TunnelConfig }> {
+  for (const rb of w.bridges) {
+    if (rb.host !== host) continue;
+    for (const rp of rb.ports.values()) {
+      const t = rp.tunnel;
+      if (!t || t.type !== type) continue;
+      if (t.localIp && t.localIp !== 'flow' && t.localIp !== dst) continue;
+      if (t.remoteIp !== src && t.remoteIp !== 'flow') continue;
+      yield { bridge: rb, port: rp, tunnel: t };
+    }
+  }
+}
+
 /** The remote host's tunnel port that accepts (type, key, src, dst), OVS's tnl_find order: exact remote first, then remote_ip=flow. */
 export function receivePort(
   w: World,
@@ -218,17 +242,11 @@ export function receivePort(
   dstPort: number | undefined,
 ): { bridge: RtBridge; port: RtPort } | undefined {
   const cands: { bridge: RtBridge; port: RtPort; rank: number }[] = [];
-  for (const rb of w.bridges) {
-    if (rb.host !== host) continue;
-    for (const rp of rb.ports.values()) {
-      const t = rp.tunnel;
-      if (!t || t.type !== type) continue;
-      if (t.dstPort !== dstPort) continue;
-      if (t.inKey !== 'flow' && t.inKey !== key) continue;
-      if (t.localIp && t.localIp !== 'flow' && t.localIp !== dst) continue;
-      if (t.remoteIp === src) cands.push({ bridge: rb, port: rp, rank: t.inKey === 'flow' ? 1 : 0 });
-      else if (t.remoteIp === 'flow') cands.push({ bridge: rb, port: rp, rank: t.inKey === 'flow' ? 3 : 2 });
-    }
+  for (const { bridge, port, tunnel: t } of addressedPorts(w, host, type, src, dst)) {
+    if (t.dstPort !== dstPort) continue;
+    if (t.inKey !== 'flow' && t.inKey !== key) continue;
+    const exact = t.remoteIp === src;
+    cands.push({ bridge, port, rank: (exact ? 0 : 2) + (t.inKey === 'flow' ? 1 : 0) });
   }
   cands.sort((a, b) => a.rank - b.rank);
   return cands[0];
@@ -386,21 +404,14 @@ function nearMiss(
   dst: string,
   dstPort: number | undefined,
 ): string | undefined {
-  for (const rb of w.bridges) {
-    if (rb.host !== host) continue;
-    for (const rp of rb.ports.values()) {
-      const t = rp.tunnel;
-      if (!t || t.type !== type) continue;
-      if (t.localIp && t.localIp !== 'flow' && t.localIp !== dst) continue;
-      if (t.remoteIp !== src && t.remoteIp !== 'flow') continue;
-      // A packet to a UDP port no tunnel of the host listens on is not OVS's at all: the kernel
-      // (or the userspace datapath's tunnel port map) never hands it to a tunnel port, and OVS
-      // logs nothing.
-      if (t.dstPort !== dstPort)
-        return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) takes UDP ${t.dstPort ?? '?'}${rp.iface?.options.known && rp.iface.options.value.dst_port === undefined ? ` (no dst_port option: OVS's default for ${type})` : ''}, so nothing on ${host} receives UDP ${dstPort ?? '?'} as ${type}: the packet is dropped on arrival`;
-      if (t.inKey !== 'flow' && t.inKey !== key)
-        return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) accepts only key ${hex(t.inKey)} (options in_key/key), not ${hex(key)}: OVS drops it ("receive tunnel port not found")`;
-    }
+  for (const { port: rp, tunnel: t } of addressedPorts(w, host, type, src, dst)) {
+    // A packet to a UDP port no tunnel of the host listens on is not OVS's at all: the kernel
+    // (or the userspace datapath's tunnel port map) never hands it to a tunnel port, and OVS
+    // logs nothing.
+    if (t.dstPort !== dstPort)
+      return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) takes UDP ${t.dstPort ?? '?'}${rp.iface?.options.known && rp.iface.options.value.dst_port === undefined ? ` (no dst_port option: OVS's default for ${type})` : ''}, so nothing on ${host} receives UDP ${dstPort ?? '?'} as ${type}: the packet is dropped on arrival`;
+    if (t.inKey !== 'flow' && t.inKey !== key)
+      return `its ${type} port ${rp.name} (remote_ip ${t.remoteIp}) accepts only key ${hex(t.inKey)} (options in_key/key), not ${hex(key)}: OVS drops it ("receive tunnel port not found")`;
   }
   return undefined;
 }
