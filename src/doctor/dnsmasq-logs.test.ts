@@ -62,6 +62,28 @@ describe('two dnsmasq logs on one host', () => {
     expect(answered?.evidence.map((e) => `${e.file}:${e.line}`)).toEqual([`${LOG2}:1`, `${LOG2}:19`]);
   });
 
+  it('the other log an excerpt without answers: what it leaves out may answer, a gap, not a fault', () => {
+    // dnsmasq-2.log pasted as a ticket cuts it: its DHCP lines left out (`...`), the options kept.
+    // Was (only the last log read was asked whether it is cut): dnsmasq-not-answering.
+    const e = tmpCase();
+    cpSync(d, e, { recursive: true });
+    const kept = readFileSync(join(e, LOG2), 'utf8').split('\n').slice(1, 7);
+    expect(kept.join('\n')).not.toMatch(/DHCP(OFFER|ACK)\(/);
+    writeFileSync(join(e, LOG2), ['...', ...kept, ''].join('\n'));
+    // Without vm1's dhclient output, whose OFFER from 10.0.0.2 shows the server at work.
+    rmSync(join(e, 'vm1/dhclient_-1_-v_eth0'));
+    const r = diagnose(readCase(e));
+    const codes = r.findings.map((f) => f.code);
+    expect(codes).not.toContain('dnsmasq-not-answering');
+    const gap = r.findings.find(
+      (f) => f.code === 'excerpt-unknown' && f.subject === 'network:tapd4a1b2c3-e5',
+    );
+    expect(gap?.message).toContain(
+      "dnsmasq's log on network shows 1 DISCOVER(s) from fa:16:3e:11:22:33 and no answer",
+    );
+    expect(r.verdict, r.headline).toBe('undecided');
+  });
+
   it('the DISCOVER alone (the answers not collected) is still a server that does not answer', () => {
     const e = tmpCase();
     cpSync(d, e, { recursive: true });
