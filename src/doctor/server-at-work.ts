@@ -6,7 +6,7 @@
 // (dhclient -v) taking an OFFER or ACK from its port's address. The client's lines count only from
 // a VM of that server's network (its MAC the run's, the server on its network) and from one of the
 // server's own addresses: an answer from another address is another server's (dhcp-client.ts).
-import { dnsmasqEvents } from '../model/snapshot.ts';
+import { type DhcpClient, dnsmasqEvents } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 import { evid } from './checks/check.ts';
 import { serverNetId, vmNetwork } from './checks/vm-network.ts';
@@ -40,23 +40,28 @@ function sameNetwork(ctx: DoctorContext, vm: VmPort, srv: DhcpServer): boolean {
 function clientAnswers(ctx: DoctorContext, srv: DhcpServer, vm?: VmPort): EvidenceItem[] {
   const ips = serverAddresses(srv);
   if (ips.length === 0) return [];
+  // The runs' answers from its addresses first (cheap), by the client's MAC: only a VM with such a
+  // run is asked whether it is on the server's network.
+  const byMac = new Map<string, NonNullable<DhcpClient['answers']>>();
+  for (const h of ctx.snapshot.hosts)
+    for (const run of h.dhcpClients ?? []) {
+      const took = (run.answers ?? []).filter((a) => ips.includes(a.server));
+      if (run.mac && took.length) byMac.set(run.mac, [...(byMac.get(run.mac) ?? []), ...took]);
+    }
+  if (byMac.size === 0) return [];
   const vms = [...(vm ? [vm] : []), ...ctx.vms.filter((v) => v !== vm)];
   for (const v of vms) {
     const mac = v.mac?.toLowerCase();
-    if (!mac || !sameNetwork(ctx, v, srv)) continue;
-    const took = ctx.snapshot.hosts
-      .flatMap((h) => h.dhcpClients ?? [])
-      .filter((run) => run.mac === mac)
-      .flatMap((run) => (run.answers ?? []).filter((a) => ips.includes(a.server)));
-    if (took.length)
-      return took
-        .slice(-2)
-        .map((a) =>
-          evid(
-            `${v.port.name}'s DHCP client (${mac}) took ${a.type} from ${a.server}, ${srv.ns.name}'s address: "${a.text}"`,
-            a,
-          ),
-        );
+    const took = mac ? byMac.get(mac) : undefined;
+    if (!mac || !took || !sameNetwork(ctx, v, srv)) continue;
+    return took
+      .slice(-2)
+      .map((a) =>
+        evid(
+          `${v.port.name}'s DHCP client (${mac}) took ${a.type} from ${a.server}, ${srv.ns.name}'s address: "${a.text}"`,
+          a,
+        ),
+      );
   }
   return [];
 }

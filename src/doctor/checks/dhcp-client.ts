@@ -68,11 +68,13 @@ export const dhcpClientServers: Check = {
     for (const vm of ctx.vms) {
       const mac = vm.mac?.toLowerCase();
       if (!mac) continue;
+      const runs = ctx.snapshot.hosts.flatMap((h) => h.dhcpClients ?? []).filter((r) => r.mac === mac);
+      const answers = runs.flatMap((r) => r.answers ?? []);
+      if (answers.length === 0) continue;
       const { mine } = vmServers(ctx, vm);
       const own = new Set(mine.flatMap(serverAddresses));
       if (own.size === 0) continue;
-      const runs = ctx.snapshot.hosts.flatMap((h) => h.dhcpClients ?? []).filter((r) => r.mac === mac);
-      const foreign = runs.flatMap((r) => (r.answers ?? []).filter((a) => !own.has(a.server)));
+      const foreign = answers.filter((a) => !own.has(a.server));
       for (const server of new Set(foreign.map((a) => a.server))) {
         const took = foreign.filter((a) => a.server === server);
         out.push({
