@@ -13,12 +13,14 @@ import {
   actionNodeAt,
   dropWithOthers,
   parseActions,
+  parseFieldRef,
+  refWidth,
   resetActionSharing,
 } from './actions.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
-import type { Action, FieldValue, MatchItem } from './types.ts';
-import { hexFmt, ipv4At, macAt, PORT_NAMED_MIN, prefixToMask4, uintAt } from './values.ts';
+import type { Action, FieldRef, FieldValue, MatchItem } from './types.ts';
+import { hexFmt, ipv4At, macAt, OFPP_MAX, PORT_NAMED_MIN, prefixToMask4, uintAt } from './values.ts';
 
 const SHARE_MAX = 100_000;
 
@@ -54,11 +56,11 @@ const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
  * 48-bit MAC or tagged key into a heap number just to look it up. Grows by doubling up to twice
  * `capacity` slots; at `capacity` nodes it starts over empty.
  */
-class NumericNodes {
+class NumericNodes<T> {
   private mask = 0;
   /** Slot i: key at 2i, spelling id + 1 at 2i + 1 (0 = empty). */
   private keys = new Float64Array(0);
-  private nodes: (MatchItem | undefined)[] = [];
+  private nodes: (T | undefined)[] = [];
   private size = 0;
 
   constructor(readonly capacity: number) {
@@ -69,7 +71,7 @@ class NumericNodes {
     const { keys, nodes } = this;
     this.mask = slots - 1;
     this.keys = new Float64Array(slots * 2);
-    this.nodes = new Array<MatchItem | undefined>(slots).fill(undefined);
+    this.nodes = new Array<T | undefined>(slots).fill(undefined);
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       if (n === undefined) continue;
@@ -92,11 +94,11 @@ class NumericNodes {
     }
   }
 
-  get(id: number, key: number): MatchItem | undefined {
+  get(id: number, key: number): T | undefined {
     return this.nodes[this.slot(id, key)];
   }
 
-  set(id: number, key: number, node: MatchItem): void {
+  set(id: number, key: number, node: T): void {
     if (this.size >= this.capacity) this.clear();
     else if (2 * (this.size + 1) > this.nodes.length) this.resize(this.nodes.length * 2);
     const i = this.slot(id, key);
@@ -114,7 +116,7 @@ class NumericNodes {
   }
 }
 
-const numeric = new NumericNodes(SHARE_MAX);
+const numeric = new NumericNodes<MatchItem>(SHARE_MAX);
 // Keys and nodes are made from an own copy of the text: a node must not keep its dump alive.
 const byText = new TextMemo(SHARE_MAX, parseMatchItem);
 // Frozen: the list is shared by every flow with this text.
@@ -129,6 +131,9 @@ export function resetSharedNodes(): void {
   spellings.clear();
   numeric.clear();
   listsByNodes.clear();
+  actionNums.clear();
+  loadRefs.clear();
+  refIds = 0;
   partNodes.length = 0;
   resetActionSharing();
 }
@@ -439,11 +444,111 @@ export function sharedActions(src: string, a: number, b: number): Action[] {
   let drops = 0;
   for (let k = 0; k < n; k++) {
     // In order: the first action parseAction refuses is the error, as in parseActions.
-    const node = actionNodeAt(src, partStart[k]!, partEnd[k]!, partHash[k]!);
+    const node =
+      numericAction(src, partStart[k]!, partEnd[k]!) ??
+      actionNodeAt(src, partStart[k]!, partEnd[k]!, partHash[k]!);
     if (node.type === 'drop') drops++;
     partNodes[k] = node;
     h = Math.imul(h ^ partHash[k]!, TEXT_HASH_PRIME);
   }
   if (drops > 0 && drops < n) dropWithOthers(src.slice(a, b));
   return listsByNodes.get(partNodes, n, h);
+}
+
+// ---- Actions whose argument is a number (output:N, load:0xN->REF, mod_vlan_vid:N,
+// conjunction(id,k/n)): a dump has one per port, each seen once or twice, so reading them by text
+// means parsing and copying out a key for most. Read here straight from the line and shared by
+// value; anything else about them (a bound crossed, another spelling) takes parseAction's path,
+// which says what is wrong. Both paths give equal nodes (checked by a property test).
+
+const OUTPUT = 0;
+const MOD_VLAN_VID = 1;
+const CONJUNCTION = 2;
+/** load:0x…->REF: LOAD + REF's id (one per reference text). */
+const LOAD = 3;
+
+const actionNums = new NumericNodes<Action>(SHARE_MAX);
+let refIds = 0;
+// A load's destination by its text, with its id and width; null: parseFieldRef refuses it.
+const loadRefs = new TextMemo(SHARE_MAX, (text: string) => {
+  let ref: FieldRef;
+  try {
+    ref = parseFieldRef(text);
+  } catch {
+    return null;
+  }
+  return { ref, id: refIds++, width: refWidth(ref) ?? 128 };
+});
+
+function isWordAt(src: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (src.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Decimal digits only in src[a, b), at most 15 (uintAt also reads 0x). */
+function decimalAt(src: string, a: number, b: number): number {
+  if (b - a > 1 && src.charCodeAt(a + 1) === 120) return -1;
+  return uintAt(src, a, b);
+}
+
+/** The shared node of the numeric action at src[a, b), or undefined for parseAction's path. */
+function numericAction(src: string, a: number, b: number): Action | undefined {
+  switch (src.charCodeAt(a)) {
+    case 111: {
+      if (b - a < 8 || !isWordAt(src, a, 'output:')) return undefined;
+      const n = decimalAt(src, a + 7, b);
+      if (n < 0 || n >= OFPP_MAX) return undefined;
+      const hit = actionNums.get(OUTPUT, n);
+      if (hit !== undefined) return hit;
+      const node: Action = { type: 'output', port: { kind: 'number', n }, bare: false };
+      actionNums.set(OUTPUT, n, node);
+      return node;
+    }
+    case 109: {
+      if (b - a < 14 || !isWordAt(src, a, 'mod_vlan_vid:')) return undefined;
+      const n = uintAt(src, a + 13, b);
+      if (n < 0 || n > 4095) return undefined;
+      const hit = actionNums.get(MOD_VLAN_VID, n);
+      if (hit !== undefined) return hit;
+      const node: Action = { type: 'mod_vlan_vid', vid: n };
+      actionNums.set(MOD_VLAN_VID, n, node);
+      return node;
+    }
+    case 99: {
+      if (b - a < 17 || src.charCodeAt(b - 1) !== 41 || !isWordAt(src, a, 'conjunction(')) return undefined;
+      const comma = src.indexOf(',', a + 12);
+      const slash = comma < 0 || comma >= b ? -1 : src.indexOf('/', comma + 1);
+      if (slash < 0 || slash >= b) return undefined;
+      const id = decimalAt(src, a + 12, comma);
+      const clause = decimalAt(src, comma + 1, slash);
+      const nClauses = decimalAt(src, slash + 1, b - 1);
+      if (id < 0 || id > 0xffffffff || nClauses < 2 || nClauses > 64 || clause < 1 || clause > nClauses)
+        return undefined;
+      const key = id * 16384 + clause * 128 + nClauses;
+      const hit = actionNums.get(CONJUNCTION, key);
+      if (hit !== undefined) return hit;
+      const node: Action = { type: 'conjunction', id, clause, nClauses };
+      actionNums.set(CONJUNCTION, key, node);
+      return node;
+    }
+    case 108: {
+      if (b - a < 12 || !isWordAt(src, a, 'load:0x')) return undefined;
+      let arrow = a + 7;
+      while (arrow < b && src.charCodeAt(arrow) !== 45) arrow++;
+      if (arrow + 2 >= b || src.charCodeAt(arrow + 1) !== 62) return undefined;
+      const n = uintAt(src, a + 5, arrow);
+      if (n < 0) return undefined;
+      const r = loadRefs.get(src, arrow + 2, b);
+      // Another `->` in the reference (lastIndexOf reads the line otherwise), or a value wider
+      // than the reference: parseAction's path, and its error.
+      if (r === null || (r.width < 53 && n >= 2 ** r.width)) return undefined;
+      const hit = actionNums.get(LOAD + r.id, n);
+      if (hit !== undefined) return hit;
+      const node: Action = { type: 'load', value: BigInt(n), hex: true, dst: r.ref };
+      actionNums.set(LOAD + r.id, n, node);
+      return node;
+    }
+    default:
+      return undefined;
+  }
 }
