@@ -7,7 +7,7 @@ import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { dnsmasqEvents, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { type Check, evid } from './checks/check.ts';
@@ -188,7 +188,11 @@ function withOvn(
   }
   const d = diagnoseMl2(scope.modelled, scope.ml2Vms.length > 0 || down ? opts : {});
   const rank = { cause: 0, consequence: 1, observation: 2, gap: 3 } as const;
-  const findings = d.findings.filter((f) => scope.ml2Vms.length > 0 || f.code !== 'dhcp-server-not-in-case');
+  const findings = d.findings.filter(
+    (f) =>
+      scope.ml2Vms.length > 0 ||
+      (f.code !== 'dhcp-server-not-in-case' && f.code !== 'dhcp-server-not-traced'),
+  );
   // Before the reader's notes and the other gaps of its rank: what the case is comes first.
   const at = findings.findIndex((f) => rank[f.role ?? 'observation'] >= rank[ovn[0]!.role!]);
   findings.splice(at < 0 ? findings.length : at, 0, ...ovn);
@@ -418,6 +422,11 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
       fix: a.remedy ? [a.remedy] : [],
     });
   const collectNext = whatToCollect(ctx, findings, true, wireEnds);
+  // No VM port, and the server answered a MAC: the VM's side (its port, its client) is asked first.
+  if (ctx.vms.length === 0 && findings.some((f) => f.code === 'dnsmasq-answered')) {
+    const vmSide = findings.find((f) => f.code === 'no-vm-port')?.fix ?? [];
+    collectNext.sort((a, b) => Number(!vmSide.includes(a)) - Number(!vmSide.includes(b)));
+  }
   return {
     case: s.source,
     verdict: 'undecided',
@@ -779,14 +788,19 @@ function undecidedHeadline(
   findings: readonly Finding[] = [],
 ): string {
   if (ctx.vms.length === 0) {
+    // The server answered a MAC (dnsmasq's log): the question is whether the answer reached the VM.
+    const answered = findings.find((f) => f.code === 'dnsmasq-answered');
+    const e = answered && lastAnswer(ctx.snapshot, answered.subject);
+    const ask = findings.find((f) => f.code === 'no-vm-port')?.fix[0];
+    if (e && ask)
+      return `the DHCP server answered ${e.mac}${e.ip ? ` with ${e.ip}` : ''} (${e.type} on ${answered!.subject}${e.time ? ` at ${e.time}` : ''}, ${e.from.file}:${e.from.line}); whether that answer reached the VM is not in the case: it proves no VM port, so the way back is not traced; collect \`${ask.replace(/ {3}#.*$/, '')}\` on the compute node, and the VM's own DHCP client output`;
     const down = findings.filter((f) => f.code === 'ovs-not-answering');
     return `no VM port is proven in the case, so no DHCP path can be traced${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
   }
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
   if (untraced) {
     const vm = ctx.vms[paths.indexOf(untraced)]!;
-    const noServer =
-      ctx.servers.length === 0 ? '; no DHCP server (qdhcp namespace) is in the case either' : '';
+    const noServer = ctx.servers.length === 0 ? `; ${serverWanting(findings)} either` : '';
     const cut = cutInterface(vm);
     // A port taken for the VM by its name alone is said to be so (vm-identity.ts says why).
     const byName = findings.some(
@@ -796,8 +810,10 @@ function undecidedHeadline(
     if (cut) return `the DISCOVER from ${who} is not traced: ${cut}${noServer}`;
     return `the DISCOVER from ${who} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${noServer}`;
   }
-  if (ctx.servers.length === 0)
-    return `no DHCP server (qdhcp namespace) is in the case; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: add the host running the DHCP agent`;
+  if (ctx.servers.length === 0) {
+    const seen = findings.find((f) => f.code === 'dhcp-server-not-traced');
+    return `${serverWanting(findings)}; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent'}`;
+  }
   if (contradicted)
     return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
   const p =
@@ -852,6 +868,28 @@ function undecidedHeadline(
   if (leaning)
     return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
   return 'see the findings and what to collect';
+}
+
+/** dnsmasq's last answer (DHCPOFFER, DHCPACK) logged on `subject` (host:device), or undefined. */
+function lastAnswer(s: Snapshot, subject: string): ReturnType<typeof dnsmasqEvents>[number] | undefined {
+  const at = subject.indexOf(':');
+  const h = s.hosts.find((x) => x.name === subject.slice(0, at));
+  return (h ? dnsmasqEvents(h) : [])
+    .filter(
+      (e) => e.iface === subject.slice(at + 1) && e.mac && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK'),
+    )
+    .at(-1);
+}
+
+/**
+ * What the case lacks of a DHCP server when it holds none in a qdhcp namespace: nothing at all, or
+ * a dnsmasq a `ps` listing shows (dhcp-server-not-traced), which is a server, only not traced to.
+ */
+function serverWanting(findings: readonly Finding[]): string {
+  const seen = findings.filter((f) => f.code === 'dhcp-server-not-traced');
+  return seen.length
+    ? `the DHCP server dnsmasq runs as (${seen.map((f) => f.subject).join(', ')}, from \`ps\`) is in no qdhcp namespace of the case, so no path is traced to it`
+    : 'no DHCP server (qdhcp namespace) is in the case';
 }
 
 /**

@@ -34,6 +34,7 @@ export type FindingCode =
   | 'dhcp-port-vlan-mismatch'
   | 'dhcp-reply-checksum'
   | 'dhcp-server-not-in-case'
+  | 'dhcp-server-not-traced'
   | 'dhcp-server-unproven'
   | 'discover-dropped'
   | 'dnsmasq-answered'

@@ -89,15 +89,22 @@ export function bridgeRole(h: Host, b: Bridge): { role: BridgeRole; why: string 
 
 export type PortRole = 'vm' | 'uplink' | 'patch' | 'service' | 'local' | 'unknown';
 
-/** A DHCP server's device named by a dnsmasq log of the case, indexed by name (built once per snapshot). */
-const servedDevices = new WeakMap<Snapshot, Map<string, { host: string; from: Evidence }>>();
+/** Where the case names a device dnsmasq serves on: a DHCP line of its log, or its command line in `ps`. */
+type Served = { host: string; from: Evidence; by: 'log' | 'ps' };
 
-function dnsmasqDevices(s: Snapshot): Map<string, { host: string; from: Evidence }> {
+/** A DHCP server's device named by a dnsmasq log or process of the case, indexed by name (built once per snapshot). */
+const servedDevices = new WeakMap<Snapshot, Map<string, Served>>();
+
+function dnsmasqDevices(s: Snapshot): Map<string, Served> {
   let m = servedDevices.get(s);
   if (m) return m;
   m = new Map();
-  for (const h of s.hosts)
-    for (const e of dnsmasqEvents(h)) if (!m.has(e.iface)) m.set(e.iface, { host: h.name, from: e.from });
+  for (const h of s.hosts) {
+    for (const e of dnsmasqEvents(h))
+      if (!m.has(e.iface)) m.set(e.iface, { host: h.name, from: e.from, by: 'log' });
+    for (const p of h.dnsmasqProcesses ?? [])
+      for (const d of p.interfaces) if (!m.has(d)) m.set(d, { host: h.name, from: p.from, by: 'ps' });
+  }
   servedDevices.set(s, m);
   return m;
 }
@@ -107,10 +114,7 @@ function dnsmasqDevices(s: Snapshot): Map<string, { host: string; from: Evidence
  * (an internal tap<id>), or the namespace end ns-<id> of the veth pair whose bridge end is tap<id>
  * (Neutron names both after the DHCP port's id). dnsmasq sees no device but its namespace's.
  */
-export function dnsmasqServes(
-  s: Snapshot,
-  name: string,
-): { device: string; host: string; from: Evidence } | undefined {
+export function dnsmasqServes(s: Snapshot, name: string): ({ device: string } & Served) | undefined {
   const m = dnsmasqDevices(s);
   for (const device of [name, ...(name.startsWith('tap') ? [`ns-${name.slice(3)}`] : [])]) {
     const hit = m.get(device);
@@ -179,7 +183,7 @@ export function portRole(
   if (served)
     return {
       role: 'service',
-      why: `dnsmasq's log (${served.from.file}:${served.from.line}) serves DHCP on ${served.device}${served.device === p.name ? '' : `, the namespace end of its veth pair`}`,
+      why: `${served.by === 'ps' ? "dnsmasq's command line in `ps`" : "dnsmasq's log"} (${served.from.file}:${served.from.line}) serves DHCP on ${served.device}${served.device === p.name ? '' : `, the namespace end of its veth pair`}`,
     };
   const br = bridgeRole(h, b);
   if (br.role === 'physical' || br.role === 'tunnel')

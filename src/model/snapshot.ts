@@ -212,8 +212,25 @@ export interface DhcpLog {
     note?: string;
     /** The dnsmasq process that logged it. */
     pid?: number;
+    /** When, as the line's own stamp says. */
+    time?: string;
+    /** The line as logged. */
+    text?: string;
     from: Evidence;
   }[];
+}
+
+/** A dnsmasq process a `ps` listing of the host shows (parse/services.ts parseDnsmasqProcesses). */
+export interface DnsmasqProcess {
+  pid?: number;
+  /** The devices it serves DHCP on (--interface). */
+  interfaces: string[];
+  /** The Neutron network whose files it reads (/var/lib/neutron/dhcp/<net>/). */
+  net?: string;
+  /** The namespace its command line starts it in (`ip netns exec <ns> dnsmasq …`); a listing says no more. */
+  namespace?: string;
+  text: string;
+  from: Evidence;
 }
 
 /** One run of a DHCP client as its output shows it (dhclient -v). */
@@ -346,6 +363,8 @@ export interface Host {
    * pasted one beside the agent's). What they show counts together (`dnsmasqEvents`).
    */
   dnsmasqLogs?: DhcpLog[];
+  /** The dnsmasq processes the host's `ps` listings show, each once (by pid and command line). */
+  dnsmasqProcesses?: DnsmasqProcess[];
   /**
    * Each DHCP client output of the host, in the order read (by file name): runs of different
    * moments (before and after a fix) are kept apart, never merged; no file says which is the later.

@@ -184,8 +184,16 @@ export interface DhcpLogEvent {
   note?: string;
   /** The process that logged it (`dnsmasq-dhcp[11748]:`): `ip netns identify PID` names its namespace. */
   pid?: number;
+  /** When, as the line's own stamp says (syslog `Jan  1 14:39:05`, ISO `2024-03-01T10:00:00…`). */
+  time?: string;
+  /** The line as logged (trimmed), quoted as evidence. */
+  text: string;
   line: number;
 }
+
+/** A log line's leading time stamp: syslog's (`Jan  1 14:39:05`) or an ISO one (journalctl -o short-iso, rsyslog). */
+const LOG_TIME =
+  /^\s*((?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)|(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?))\s/;
 
 /** dnsmasq's own log line (its log file, syslog, journalctl): `dnsmasq-dhcp[PID]: ... DHCPOFFER(dev) ...`. */
 export const DNSMASQ_DHCP_LINE =
@@ -202,6 +210,7 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
     const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
     const note = rest.filter((w) => w !== mac && w !== ip && /^[a-z]+$/.test(w)).join(' ');
     const pid = /\bdnsmasq(?:-dhcp)?\[(\d+)\]:/.exec(l)?.[1];
+    const time = LOG_TIME.exec(l)?.[1];
     out.push({
       type: m[1] as DhcpLogEvent['type'],
       iface: m[2]!,
@@ -209,10 +218,66 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
       ...(ip ? { ip } : {}),
       ...(note ? { note } : {}),
       ...(pid ? { pid: Number(pid) } : {}),
+      ...(time ? { time } : {}),
+      text: l.trim(),
       line: i + 1,
     });
   });
   return { value: out, diagnostics };
+}
+
+/** A dnsmasq process as a `ps` listing shows it: the devices it serves on and the network whose files it reads. */
+export interface DnsmasqProcess {
+  pid?: number;
+  /** Its `--interface=` devices (`-i DEV` too), in order. */
+  interfaces: string[];
+  /** The Neutron network whose files it reads (`/var/lib/neutron/dhcp/<net>/…`), when it does. */
+  net?: string;
+  /** The namespace it was started in, when the line shows it (`ip netns exec <ns> dnsmasq …`, a rootwrap parent). */
+  namespace?: string;
+  text: string;
+  line: number;
+}
+
+/**
+ * The dnsmasq processes of a `ps` listing (ps -ef, ps aux[f]ww, ps -elf, sos's process plugin; a
+ * `| grep dnsmasq` of one): a line whose command is dnsmasq itself (after ps's time column or
+ * its tree art `\_`), or `ip netns exec <ns> dnsmasq …` (Neutron's rootwrap parent, which names the
+ * namespace). `grep dnsmasq` is no dnsmasq. A listing does not say which namespace a process runs
+ * in: only the command line can.
+ */
+export function parseDnsmasqProcesses(text: string): Parsed<DnsmasqProcess[]> {
+  const out: DnsmasqProcess[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const l = raw.replace(/\r$/, '');
+    if (!/dnsmasq/.test(l)) continue;
+    const ns = /\bip netns exec (\S+) (?:\S*\/)?dnsmasq\s+(-.*)$/.exec(l);
+    // After ps's TIME column (00:00:00, 0:00, 1-02:03:04) and any tree art of `ps f` (|, \_).
+    const own = /(?:^|\s)(?:\d+-)?(?:\d+:)?\d+:\d\d(?:\s+(?:\||\\_))*\s+(?:\S*\/)?dnsmasq\s+(-.*)$/.exec(l);
+    const args = (ns?.[2] ?? own?.[1])?.split(/\s+/);
+    if (!args) continue;
+    const interfaces: string[] = [];
+    args.forEach((a, k) => {
+      const m = /^--interface=(\S+)$/.exec(a);
+      if (m) interfaces.push(m[1]!);
+      else if (a === '-i' && args[k + 1]) interfaces.push(args[k + 1]!);
+    });
+    const net = /\/var\/lib\/neutron\/dhcp\/([0-9a-f-]{36})\//.exec(l)?.[1];
+    // ps -ef, ps aux: USER PID …; ps -elf: F S UID PID …. A numeric first column without a state
+    // letter after it is ps alx's F UID PID or ps -ef's numeric UID PID: no pid is taken from it.
+    const w = l.trim().split(/\s+/);
+    const pid = !/^\d+$/.test(w[0] ?? '') ? w[1] : /^[A-Z]$/.test(w[1] ?? '') ? w[3] : undefined;
+    out.push({
+      // A rootwrap parent's pid is its own, not dnsmasq's.
+      ...(!ns && pid && /^\d+$/.test(pid) ? { pid: Number(pid) } : {}),
+      interfaces,
+      ...(net ? { net } : {}),
+      ...(ns ? { namespace: ns[1]! } : {}),
+      text: l.trim(),
+      line: i + 1,
+    });
+  }
+  return { value: out, diagnostics: [] };
 }
 
 /** Where one of the client's messages is in its output (1-based line). */

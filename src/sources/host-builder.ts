@@ -41,6 +41,7 @@ import type {
   DhcpOpt,
   IptablesInfo,
   Offloads,
+  DnsmasqProcess as ParsedDnsmasqProcess,
 } from '../parse/services.ts';
 import type { SocketListingText } from '../parse/sockets.ts';
 import { operands } from '../runner/runner.ts';
@@ -912,9 +913,29 @@ export class HostBuilder {
         ...(e.ip ? { ip: e.ip } : {}),
         ...(e.note ? { note: e.note } : {}),
         ...(e.pid !== undefined ? { pid: e.pid } : {}),
+        ...(e.time ? { time: e.time } : {}),
+        text: e.text,
         from: ev(file, e.line),
       })),
     });
+  }
+
+  /** The dnsmasq processes of a `ps` listing: one seen in two listings (ps_auxfwww, ps_-elfL) is kept once. */
+  applyDnsmasqProcesses(procs: readonly ParsedDnsmasqProcess[], file: string): void {
+    for (const p of procs) {
+      const key = (x: { pid?: number; interfaces: readonly string[] }): string =>
+        `${x.pid ?? ''}\u0000${x.interfaces.join(' ')}`;
+      if ((this.host.dnsmasqProcesses ?? []).some((x) => key(x) === key(p))) continue;
+      this.host.dnsmasqProcesses ??= [];
+      this.host.dnsmasqProcesses.push({
+        ...(p.pid !== undefined ? { pid: p.pid } : {}),
+        interfaces: [...p.interfaces],
+        ...(p.net ? { net: p.net } : {}),
+        ...(p.namespace ? { namespace: p.namespace } : {}),
+        text: p.text,
+        from: ev(file, p.line),
+      });
+    }
   }
 
   applyDhclient(v: DhcpClientOutput, file: string): void {

@@ -14,7 +14,13 @@ import { parseIfconfig } from '../parse/ifconfig.ts';
 import { agentConfigOf, parseIni } from '../parse/ini.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
-import { ovnFlowLine, parseOvnDbOutput, parseOvnLog, parseOvnProcesses } from '../parse/ovn.ts';
+import {
+  type OvnProcess,
+  ovnFlowLine,
+  parseOvnDbOutput,
+  parseOvnLog,
+  parseOvnProcesses,
+} from '../parse/ovn.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import {
   parseVsctlShow,
@@ -26,12 +32,14 @@ import {
 import { parseOvsdbMonitor } from '../parse/ovsdb-client-monitor.ts';
 import { parseOvsdbDump, parseVsctlList, type SourcedRow } from '../parse/ovsdb-rows.ts';
 import {
+  type DnsmasqProcess,
   parseAgentLog,
   parseDhclient,
   parseDhcpHosts,
   parseDhcpLeases,
   parseDhcpOpts,
   parseDnsmasqLog,
+  parseDnsmasqProcesses,
   parseEthtoolK,
   parseIptablesSave,
   parsePidFile,
@@ -516,13 +524,20 @@ export const READERS: Readers = {
   ),
   ps: reader(
     'rest',
-    (x) => parseOvnProcesses(x.text()),
+    (x): Parsed<{ ovn: OvnProcess[]; dnsmasq: DnsmasqProcess[] }> => {
+      const t = x.text();
+      return {
+        value: { ovn: parseOvnProcesses(t).value, dnsmasq: parseDnsmasqProcesses(t).value },
+        diagnostics: [],
+      };
+    },
     (v, x) => {
-      for (const p of v)
+      for (const p of v.ovn)
         x.b.ovnSign(
           { role: p.role, kind: 'process', text: p.text, from: ev(x.file.rel, p.line) },
           `process ${p.daemon}`,
         );
+      x.b.applyDnsmasqProcesses(v.dnsmasq, x.file.rel);
     },
   ),
   'ovn-log': reader(

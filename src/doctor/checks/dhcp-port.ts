@@ -3,7 +3,7 @@ import { nodesOf } from '../../dataplane/tree.ts';
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
 import { bridgeRole } from '../../model/roles.ts';
-import { dnsmasqEvents, findExcerpt, type Host } from '../../model/snapshot.ts';
+import { dnsmasqEvents, findExcerpt, findPort, type Host } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { classify } from '../../sources/file-kinds.ts';
 import type { VmPort } from '../context.ts';
@@ -76,6 +76,10 @@ export const dhcpPort: Check = {
         const e = events[0];
         return e ? [{ h, e, devices: [...new Set(events.map((x) => x.iface))] }] : [];
       });
+      // dnsmasq in a `ps` listing of the case: a DHCP server, placed as far as the case places it.
+      const running = psServers(ctx.snapshot.hosts);
+      out.push(...running);
+      if (running.length && !listed.length) return out;
       out.push({
         code: 'dhcp-server-not-in-case',
         role: 'gap',
@@ -251,6 +255,81 @@ export const dhcpPort: Check = {
     return out;
   },
 };
+
+/**
+ * The dnsmasq processes the hosts' `ps` listings show that are DHCP servers of the cloud (Neutron's,
+ * reading /var/lib/neutron/dhcp/<net>/, or serving on a port of an OVS bridge of their host), none
+ * in a qdhcp namespace the case holds with its devices (findServers would have it): one gap each,
+ * saying what the case shows of it (the device it serves on, where that device is, its OVS port and
+ * tag) and what it lacks to place it. A `ps` listing names no namespace: the process's own
+ * command line (`ip netns exec`), or its device listed in the host's own namespace, places it.
+ */
+function psServers(hosts: readonly Host[]): Finding[] {
+  const out: Finding[] = [];
+  for (const h of hosts)
+    for (const p of h.dnsmasqProcesses ?? [])
+      for (const dev of p.interfaces) {
+        const tap = dev.startsWith('ns-') ? `tap${dev.slice(3)}` : dev;
+        const ovs = findPort(h, tap) ?? findPort(h, dev);
+        if (!p.net && !ovs) continue;
+        const pid = p.pid !== undefined ? `pid ${p.pid}, ` : '';
+        const about = [p.pid !== undefined ? `pid ${p.pid}` : '', p.net ? `network ${p.net}` : '']
+          .filter(Boolean)
+          .join(', ');
+        const evidence: EvidenceItem[] = [
+          evid(`dnsmasq ${pid}--interface=${dev}${p.net ? `, files of network ${p.net}` : ''}`, p.from),
+        ];
+        const inNs = h.namespaces.find((n) => (n.devices ?? []).some((d) => d.name === dev));
+        const own = inNs ? undefined : (h.devices ?? []).find((d) => d.name === dev);
+        let place: string;
+        let fix: string[] = [];
+        if (own) {
+          const addrs = own.addresses
+            .filter((a) => a.family === 'inet')
+            .map((a) => `${a.address}/${a.prefixlen}`);
+          place = `the case shows ${dev} on the host itself (in its own network namespace: ${own.up ? 'UP' : 'not UP'}${addrs.length ? `, ${addrs.join(', ')}` : ''}), not in a qdhcp namespace, as a DHCP agent with use_namespaces = False runs it`;
+          evidence.push(
+            evid(
+              `${dev} in ${h.name}'s own namespace${addrs.length ? `, ${addrs.join(', ')}` : ''}`,
+              own.from,
+            ),
+          );
+        } else if (p.namespace) {
+          place = `its command line starts it in ${p.namespace}, whose devices are not in the case`;
+          fix = [
+            `ip netns exec ${shellWord(p.namespace)} ip -d address show   # on ${h.name}: ${dev} and its address`,
+          ];
+        } else {
+          place = `which namespace it runs in is not in the case (a \`ps\` listing does not say)`;
+          fix = [
+            p.pid !== undefined
+              ? `ip netns identify ${p.pid}   # on ${h.name}: the namespace dnsmasq runs in (nothing printed: the host's own)`
+              : `ip -d address show ${shellWord(dev)}; ip netns   # on ${h.name}: is ${dev} in the host's own namespace, or in which`,
+            `ip netns exec qdhcp-${p.net ?? '<network-id>'} ip -d address show   # on ${h.name}, if it runs in a namespace`,
+          ];
+        }
+        let port = '';
+        if (ovs) {
+          const t = ovs.port.tag;
+          port = `; ${ovs.port.name} is a port of ${ovs.bridge.name}${t.known ? (t.value === null ? ' with no VLAN tag' : ` with tag ${t.value}`) : ', its tag unknown'}`;
+          evidence.push(
+            t.known && t.from[0]
+              ? evid(`port ${ovs.port.name} on ${ovs.bridge.name}, tag ${t.value ?? 'none'}`, t.from[0])
+              : evid(`port ${ovs.port.name} on ${ovs.bridge.name}`, ovs.bridge.from[0]),
+          );
+        }
+        out.push({
+          code: 'dhcp-server-not-traced',
+          role: 'gap',
+          severity: 'warning',
+          subject: `${h.name}:${dev}`,
+          message: `a \`ps\` listing shows dnsmasq${about ? ` (${about})` : ''} running on ${h.name} and serving DHCP on ${dev}: ${place}${port}; ${own ? 'vifpath traces DHCP paths only to a server in a qdhcp namespace, so none is traced to it' : 'until it is placed no DHCP path is traced to it'}`,
+          evidence,
+          fix,
+        });
+      }
+  return out;
+}
 
 /**
  * Where the case lists the ports of `h`'s bridges, so that `tap`'s absence from them is proven: a

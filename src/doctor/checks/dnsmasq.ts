@@ -312,6 +312,8 @@ export const dnsmasq: Check = {
         }
       }
     }
+    // No VM port in the case: what dnsmasq answered is still said (answeredAnyone).
+    if (ctx.vms.length === 0) out.push(...answeredAnyone(ctx));
     for (const vm of ctx.vms) {
       if (!vm.mac) continue;
       // A lease for the VM's MAC: dnsmasq answered it up to ACK at least once. Not a fault by
@@ -334,3 +336,55 @@ export const dnsmasq: Check = {
     return out;
   },
 };
+
+/** How many MACs dnsmasq answered are said, the last answered first. */
+const MAX_ANSWERED = 3;
+
+/**
+ * Without a VM port in the case, the MACs dnsmasq's log shows it answered (DHCPOFFER, DHCPACK) whose
+ * client's own output the case does not hold: one observation per MAC (the last answered first), quoting its exchange, each line with its time. It
+ * proves the server side answered that MAC then, not that the answer reached the VM, nor anything
+ * of today: the VM's side is what the case lacks (no-vm-port asks for its port by that MAC).
+ */
+export function answeredAnyone(ctx: DoctorContext): Finding[] {
+  const out: Finding[] = [];
+  // A MAC whose own DHCP client output the case holds: what reached the VM is in the case, and
+  // the client's checks (dhcp-client.ts, veth-pitfall) judge it.
+  const clients = new Set(
+    ctx.snapshot.hosts.flatMap((h) => (h.dhcpClients ?? []).flatMap((c) => (c.mac ? [c.mac] : []))),
+  );
+  for (const h of ctx.snapshot.hosts) {
+    const events = dnsmasqEvents(h);
+    const last = new Map<string, (typeof events)[number]>();
+    for (const e of events)
+      if (e.mac && !clients.has(e.mac) && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK')) {
+        last.delete(e.mac);
+        last.set(e.mac, e);
+      }
+    const macs = [...last.keys()].reverse();
+    for (const mac of macs.slice(0, MAX_ANSWERED)) {
+      const a = last.get(mac)!;
+      const lines = events.filter((e) => e.mac === mac && e.iface === a.iface).slice(-4);
+      const acked = a.type === 'DHCPACK';
+      out.push({
+        code: 'dnsmasq-answered',
+        role: 'observation',
+        severity: 'info',
+        subject: `${h.name}:${a.iface}`,
+        message: `dnsmasq's log on ${h.name} shows the DHCP server answered ${mac}${a.ip ? ` with ${a.ip}` : ''}${a.time ? ` at ${a.time}` : ''} (${a.type} on ${a.iface}${
+          lines.length > 1
+            ? `, after ${lines
+                .slice(0, -1)
+                .map((e) => e.type)
+                .join(', ')}`
+            : ''
+        }): ${acked ? 'the exchange went through on the server side' : 'the server side offered an address'}; whether the answer reached the VM is not in the case (it proves no VM port to follow it to)${macs.length > MAX_ANSWERED && mac === macs[0] ? `; ${macs.length - MAX_ANSWERED} more MAC(s) answered in that log` : ''}`,
+        evidence: lines.map((e) =>
+          evid(e.text ?? `${e.type}(${e.iface})${e.ip ? ` ${e.ip}` : ''} ${e.mac}`, e.from),
+        ),
+        fix: [],
+      });
+    }
+  }
+  return out;
+}

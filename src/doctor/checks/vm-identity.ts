@@ -33,18 +33,43 @@ export function noVmDetail(s: Snapshot): { text: string; fix: string[] } {
     ),
   );
   const macs = clientMacs(s);
+  // The MACs dnsmasq answered (its log's OFFER/ACK), the last answered first: the VM each is of
+  // got an answer from the server; whether it reached the VM is on the VM's side.
+  const answered = new Map<string, string | undefined>();
+  for (const h of s.hosts)
+    for (const e of dnsmasqEvents(h))
+      if (e.mac && (e.type === 'DHCPOFFER' || e.type === 'DHCPACK')) {
+        answered.delete(e.mac);
+        answered.set(e.mac, e.ip);
+      }
+  const answeredMacs = [...answered]
+    .reverse()
+    .filter(([m]) => !macs.includes(m))
+    .slice(0, 3);
   const text = [
     ...served,
     ...(macs.length
       ? [`the DHCP client's output gives the VM's MAC, ${macs.join(', ')}, which no port of the case carries`]
       : []),
+    ...(answeredMacs.length
+      ? [
+          `dnsmasq's log shows answers to ${answeredMacs.map(([m, ip]) => `${m}${ip ? ` (${ip})` : ''}`).join(', ')}, whose port${answeredMacs.length > 1 ? 's are' : ' is'} not proven in the case`,
+        ]
+      : []),
   ].join('; ');
   return {
     text: text ? `; ${text}` : '',
-    fix: macs.map(
-      (m) =>
-        `ovs-vsctl --columns=name,external_ids find Interface ${shellWord(`external_ids:attached-mac="${m}"`)}   # on the compute node: the VM's port, by the MAC its client gives`,
-    ),
+    fix: [
+      ...macs.map(
+        (m) =>
+          `ovs-vsctl --columns=name,external_ids find Interface ${shellWord(`external_ids:attached-mac="${m}"`)}   # on the compute node: the VM's port, by the MAC its client gives`,
+      ),
+      ...answeredMacs.flatMap(([m, ip]) => [
+        `ovs-vsctl --columns=name,external_ids,ofport find Interface ${shellWord(`external_ids:attached-mac="${m}"`)}   # on the compute node: the port of the VM dnsmasq answered, by its MAC`,
+        `openstack port show "$(openstack port list --mac-address ${shellWord(m)} -f value -c ID)" -c device_id -c binding_host_id   # the VM (device_id) ${m} is of, and its compute node`,
+        `openstack console log show <device_id> | grep -iE 'dhcp|lease|udhcpc'   # the VM's own DHCP client: did it take ${ip ?? 'the address'}?`,
+      ]),
+    ],
   };
 }
 
