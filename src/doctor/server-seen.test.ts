@@ -4,7 +4,7 @@
 // dnsmasq's log answering a MAC no VM port of the case carries (the server answered; whether the
 // answer reached the VM is the VM's side, asked for). Both cases are published outputs, verbatim
 // (fixtures/PROVENANCE.md).
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDnsmasqProcesses } from '../parse/services.ts';
@@ -88,6 +88,28 @@ describe('dnsmasq in a ps listing', () => {
     expect(f.message).toMatch(/tag 1/);
     expect(f.fix[0]).toMatch(/^ip netns identify 24702 {3}# on xianghui-10-9-1-141/);
     expect(r.collectNext).toContain(f.fix[0]);
+  });
+
+  it('with a VM port named (one added to br-int, tag 1): the headline says the server is not traced, not absent', () => {
+    // Edit: a port tapaaaaaaaa-01 (tag 1) added to ovs-vsctl_show's br-int before int-br-eth0.
+    // Was: '…; no DHCP server (qdhcp namespace) is in the case either'.
+    const d = tmpCase();
+    cpSync(HAVANA, d, { recursive: true });
+    const show = join(d, HOST, 'ovs-vsctl_show');
+    const text = readFileSync(show, 'utf8');
+    writeFileSync(
+      show,
+      text.replace(
+        '        Port "int-br-eth0"',
+        '        Port "tapaaaaaaaa-01"\n            tag: 1\n            Interface "tapaaaaaaaa-01"\n        Port "int-br-eth0"',
+      ),
+    );
+    const r = diagnose(readCase(d), { vm: 'tapaaaaaaaa-01' });
+    expect(r.verdict).toBe('undecided');
+    expect(r.headline).toMatch(
+      /the DHCP server dnsmasq runs as \(xianghui-10-9-1-141:tap909c5f0b-61, from `ps`\) is in no qdhcp namespace of the case, so no path is traced to it either$/,
+    );
+    expect(r.headline).not.toMatch(/no DHCP server/);
   });
 });
 
