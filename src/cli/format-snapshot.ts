@@ -51,9 +51,18 @@ function bridgeLines(b: Bridge, c: Colors): string[] {
   if (!b.flows.known) out.push(`    flows: ${c.dim(`not collected (${e(b.flows.why)})`)}`);
   else {
     const f = b.flows.value;
-    out.push(
-      `    flows: ${f.entries.length} from ${e(f.file)}${f.version ? ` (${e(f.version)})` : ''}${f.complete ? '' : c.red(' INCOMPLETE')}`,
-    );
+    const tables = f.tables;
+    if (tables) {
+      // Per-table dumps merged: which tables are known, and that any other is not.
+      const cut = tables.filter((t) => !t.complete).map((t) => t.table);
+      out.push(
+        `    flows: ${f.entries.length} of table${tables.length === 1 ? '' : 's'} ${tables.map((t) => t.table).join(', ')}${cut.length ? c.red(` (table${cut.length === 1 ? '' : 's'} ${cut.join(', ')} INCOMPLETE)`) : ''} from per-table dumps; ${c.red('other tables UNKNOWN')}`,
+      );
+      for (const t of tables) out.push(`      ${c.dim(`table ${t.table}: ${e(t.file)}`)}`);
+    } else
+      out.push(
+        `    flows: ${f.entries.length} from ${e(f.file)}${f.version ? ` (${e(f.version)})` : ''}${f.complete ? '' : c.red(' INCOMPLETE')}`,
+      );
     for (const x of f.entries) {
       const s = x.flow.stats;
       const counters = s.n_packets !== undefined ? `  n_packets=${s.n_packets} n_bytes=${s.n_bytes}` : '';

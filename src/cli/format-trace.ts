@@ -65,7 +65,11 @@ function lines(
           out.push(
             `${pad}    ${c.yellow(`ambiguous: also matches at the same priority: ${n.ambiguous.map((a) => esc(ruleText(a))).join(' | ')}`)}`,
           );
-      } else out.push(`${pad}${String(n.table).padStart(2)}. ${c.yellow('no flow matches (table miss)')}`);
+      } else if (n.tableUnknown)
+        out.push(
+          `${pad}${String(n.table).padStart(2)}. ${c.yellow('not in the case (no per-table dump of it): its flows unknown')}`,
+        );
+      else out.push(`${pad}${String(n.table).padStart(2)}. ${c.yellow('no flow matches (table miss)')}`);
       break;
     case 'action':
       // An explicit drop prints as its drop line only.

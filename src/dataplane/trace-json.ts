@@ -64,6 +64,7 @@ export function nodeJson(
         table: n.table,
         flow: n.flow ? flowJson(n.flow) : null,
         ...(n.assumedNormal ? { assumedNormal: true } : {}),
+        ...(n.tableUnknown ? { tableUnknown: true } : {}),
         ...(n.ambiguous ? { ambiguous: n.ambiguous.map(flowJson) } : {}),
         ...(n.conjId !== undefined ? { conjId: n.conjId } : {}),
         before: formatPacket(n.before, inPort),

@@ -4,7 +4,14 @@
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
 import { portRole } from '../model/roles.ts';
-import { type Excerpt, excerptCut, type FlowEntry, findExcerpt, type Port } from '../model/snapshot.ts';
+import {
+  type Excerpt,
+  excerptCut,
+  type FlowEntry,
+  findExcerpt,
+  type Port,
+  type TableDump,
+} from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import { escapeControl } from '../text/escape.ts';
@@ -496,6 +503,12 @@ export function runTable(
   };
   out.push(node);
   const saved = e.uncertain;
+  // Per-table dumps (BridgeFlows.tables): a table none of them holds is unknown, whatever the
+  // lookup finds there (nothing: no proof of a miss); one whose own dump is not whole may lack a
+  // flow that outranks what matched. A table they hold whole is judged as in a whole dump.
+  const missing = rb.held && !rb.held.has(table);
+  if (missing) node.tableUnknown = true;
+  if (rb.held && !e.uncertain) e.uncertain = heldUncertainty(e, rb, rb.held, table);
   // A flow the model cannot evaluate at this priority or above could have matched instead.
   // Flows here the model cannot evaluate, unless this packet's in_port or VLAN rules them out.
   let unsure: number | undefined;
@@ -524,11 +537,13 @@ export function runTable(
       // Table miss: OpenFlow 1.3+ and OVS drop (no controller); a standalone bridge's NORMAL is a real flow in dumps.
       drop(e, node.children, rb, table, {
         code: 'table-miss',
-        text: t
-          ? 'no flow matches (table miss: drop)'
-          : rb.incomplete
-            ? `no flow of table ${table} in the dump, which is incomplete: flows may be missing`
-            : `table ${table} is empty (table miss: drop)`,
+        text: missing
+          ? `table ${table} is in no per-table dump of the case: its flows are unknown`
+          : t
+            ? 'no flow matches (table miss: drop)'
+            : rb.incomplete
+              ? `no flow of table ${table} in the dump, which is incomplete: flows may be missing`
+              : `table ${table} is empty (table miss: drop)`,
       });
       return;
     }
@@ -551,6 +566,41 @@ export function runTable(
   } finally {
     e.uncertain = saved;
   }
+}
+
+/**
+ * Why a lookup in table `table` of a bridge known from per-table dumps is not proven, if it is
+ * not: the table is in none of them (its flows unknown: collect that table), or its dump is an
+ * excerpt or incomplete.
+ */
+function heldUncertainty(
+  e: Engine,
+  rb: RtBridge,
+  held: ReadonlyMap<number, TableDump>,
+  table: number,
+): Uncertainty | undefined {
+  const d = held.get(table);
+  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name, `table=${table}`)}   # on ${rb.host}`;
+  if (!d)
+    return {
+      code: 'excerpt',
+      text: `${rb.host}:${rb.name}: table ${table} is in none of the case's per-table dumps of ${rb.name} (tables ${[...held.keys()].join(', ')}): its flows are unknown`,
+      remedy: again,
+    };
+  if (d.complete) return undefined;
+  const h = e.w.hosts.get(rb.host);
+  const x = h?.excerpts?.find((y) => y.of === 'flows' && y.file === d.file);
+  return x
+    ? {
+        code: 'excerpt',
+        text: `${rb.host}:${rb.name}: the dump of table ${table}, ${d.file}, is an excerpt (${excerptCut(x)}): flows of table ${table} may be missing`,
+        remedy: `${again}: the whole table`,
+      }
+    : {
+        code: 'dump-incomplete',
+        text: `${rb.host}:${rb.name}: the dump of table ${table}, ${d.file}, is incomplete (cut short or unreadable lines): flows of table ${table} may be missing`,
+        remedy: again,
+      };
 }
 
 export function portNumber(

@@ -241,6 +241,8 @@ export type TraceNode =
       rule?: string;
       /** No flow dump for the bridge: the lookup is the assumed `priority=0 actions=NORMAL`. */
       assumedNormal?: boolean;
+      /** The bridge's flows come from per-table dumps and none holds this table: its flows are unknown. */
+      tableUnknown?: boolean;
       ambiguous?: FlowEntry[];
       conjId?: number;
       before: Packet;

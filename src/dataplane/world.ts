@@ -10,6 +10,7 @@ import type {
   Interface,
   Port,
   Snapshot,
+  TableDump,
   VlanMode,
 } from '../model/snapshot.ts';
 import { excerptCut, findExcerpt } from '../model/snapshot.ts';
@@ -82,6 +83,12 @@ export interface RtBridge {
   uplinkCandidates?: string[];
   /** The flow dump was cut short or held unreadable lines: why (traces crossing it are not proven). */
   incomplete?: string;
+  /**
+   * The flows come from per-table dumps (BridgeFlows.tables): the tables they hold. A lookup in
+   * one of them is judged as in a whole dump (unless its own dump is incomplete); in any other
+   * table it is unknown (trace.ts runTable).
+   */
+  held?: ReadonlyMap<number, TableDump>;
   /** NORMAL's MAC table from `ovs-appctl fdb/show`: `vlan/mac` → OpenFlow port. */
   fdb?: { file: string; entries: Map<string, { port: number; line: number }> };
 }
@@ -334,7 +341,8 @@ function lazyFlows(rb: RtBridge, host: Host | undefined): void {
   if (!b?.flows.known) return;
   const flows = b.flows.value;
   const excerpt = host && findExcerpt(host, 'flows', rb.name);
-  if (!flows.complete)
+  if (flows.tables) rb.held = new Map(flows.tables.map((t) => [t.table, t]));
+  else if (!flows.complete)
     rb.incomplete = excerpt
       ? `${rb.host}:${rb.name}: the flow dump ${flows.file} is an excerpt (${excerptCut(excerpt)}): flows may be missing (collect \`${excerpt.collect}\`)`
       : `${rb.host}:${rb.name}: the flow dump ${flows.file} is incomplete (cut short or unreadable lines): flows may be missing`;

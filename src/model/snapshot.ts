@@ -95,6 +95,21 @@ export interface BridgeFlows {
   complete: boolean;
   /** Other dumps of the same bridge that were not used, and why. */
   alternatives: { file: string; why: string }[];
+  /**
+   * The flows come from per-table dumps (`ovs-ofctl dump-flows <br> table=N`, one file a table,
+   * merged): the tables they hold, each all of that table's flows (`complete`: its dump was not
+   * cut, no lines left out), in table order. A table not listed is unknown, not empty: `complete`
+   * above is false (the bridge's flows are not all known). Absent: a dump of the whole bridge.
+   */
+  tables?: TableDump[];
+}
+
+/** One table's flows, dumped alone (`ovs-ofctl dump-flows <br> table=N`). */
+export interface TableDump {
+  table: number;
+  file: string;
+  /** False when the dump was cut short, had unreadable lines or lines left out: flows of the table may be missing. */
+  complete: boolean;
 }
 
 export interface Bridge {

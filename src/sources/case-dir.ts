@@ -15,6 +15,7 @@ import type { SourcedRow } from '../parse/ovsdb-rows.ts';
 import { isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
+import { operands } from '../runner/runner.ts';
 import { InputError } from './errors.ts';
 import {
   CRITICAL,
@@ -601,9 +602,23 @@ function readHostAt(
       (x) => same(x) && !x.filtered && (x.kind as { bridge: string }).bridge === fl.before,
     );
     const says =
-      fl.how === 'match'
-        ? `\`${fl.filter}\` after the bridge's name is a flow match (only the flows it matches are shown)`
-        : `\`${fl.filter}\` after the bridge's name is the filter its output went through`;
+      fl.table === 255
+        ? `\`${fl.filter}\` after the bridge's name is OpenFlow's "all tables"`
+        : fl.table !== undefined
+          ? `\`${fl.filter}\` after the bridge's name is the one table it dumps`
+          : fl.how === 'match'
+            ? `\`${fl.filter}\` after the bridge's name is a flow match (only the flows it matches are shown)`
+            : `\`${fl.filter}\` after the bridge's name is the filter its output went through`;
+    if (whole && fl.table !== undefined && fl.table !== 255) {
+      diagnostics.push({
+        file: f.rel,
+        line: 0,
+        severity: 'info',
+        code: 'filtered',
+        message: `not read: table ${fl.table} of \`${what} ${fl.before}\` alone (${says}, not a bridge); ${whole.rel} is the bridge's whole dump, read instead`,
+      });
+      return undefined;
+    }
     if (whole) {
       diagnostics.push({
         file: f.rel,
@@ -614,7 +629,21 @@ function readHostAt(
       });
       return undefined;
     }
+    // `table=255`: every table, the bridge's whole dump.
+    if (fl.table === 255) {
+      diagnostics.push({
+        file: f.rel,
+        line: 0,
+        severity: 'info',
+        code: 'filtered',
+        message: `read as the whole \`${what} ${fl.before}\`: ${says}, not a bridge (the case has no bridge ${bridge})`,
+      });
+      return fl.before;
+    }
     fl.read = fl.before;
+    // One table's dump: merged with the bridge's other tables (HostBuilder.applyFlows), said once
+    // per bridge when all are read (perTableNote).
+    if (fl.table !== undefined) return fl.before;
     diagnostics.push({
       file: f.rel,
       line: 0,
@@ -729,7 +758,10 @@ function readHostAt(
       partial: () => partial,
       toolErrors: () => toolErrors,
       // A file whose name says it was filtered (and was read so) is an excerpt from its first line.
-      excerpt: () => excerpt ?? (f.filtered?.read !== undefined ? 1 : undefined),
+      // One table's dump (`table=N`) holds all of that table: not an excerpt (BridgeFlows.tables
+      // says which tables the bridge's flows hold), unless its flows say otherwise (readers.ts).
+      excerpt: () =>
+        excerpt ?? (f.filtered?.read !== undefined && f.filtered.table === undefined ? 1 : undefined),
       elisions: () => elisions,
       bridgeOf: (bridge) => bridgeOf(f, bridge),
       addRows: (rows, defaults) => addRows(nameRows(f, rows), f.rel, defaults),
@@ -774,6 +806,7 @@ function readHostAt(
     for (const f of files) if (READERS[f.kind.kind].phase === phase) read(f);
   }
   if (files.length === 0) b.host.gaps.push('no file vifpath can read in this host folder');
+  perTableNote(b.host, diagnostics);
   // The host's bridges, ports and interfaces are known only from excerpts when no whole output
   // lists them: an excerpted `ovs-ofctl show` (ports by name) counts then too.
   if (wholeInventory && b.host.excerpts) {
@@ -785,6 +818,29 @@ function readHostAt(
       b.host.excerpts.push({ of: 'ovsdb', file: ports.file, line: ports.line, collect: 'ovs-vsctl show' });
   }
   return b.finish();
+}
+
+/**
+ * A bridge whose flows come from per-table dumps: said once (which files, which tables), and the
+ * host's gap names what is unknown: every other table (the whole dump settles it).
+ */
+function perTableNote(h: Host, diagnostics: FileDiagnostic[]): void {
+  for (const br of h.bridges) {
+    const f = br.flows.known ? br.flows.value : undefined;
+    if (!f?.tables) continue;
+    const list = f.tables.map((t) => t.table).join(', ');
+    const cut = f.tables.filter((t) => !t.complete).map((t) => t.table);
+    diagnostics.push({
+      file: f.tables[0]!.file,
+      line: 0,
+      severity: 'info',
+      code: 'per-table',
+      message: `${br.name}'s flows read from ${f.tables.length === 1 ? 'a dump of one table' : `${f.tables.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${f.tables.map((t) => t.file).join(', ')}): table${f.tables.length === 1 ? '' : 's'} ${list} as dumped, any other table unknown`,
+    });
+    h.gaps.push(
+      `bridge ${br.name}: flows of table${f.tables.length === 1 ? '' : 's'} ${list} only (per-table dumps${cut.length ? `; table${cut.length === 1 ? '' : 's'} ${cut.join(', ')} incomplete` : ''}): any other table's flows are unknown (collect the whole \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.name)}\`)`,
+    );
+  }
 }
 
 /** A name-classified per-bridge or per-record output whose name carries a filter: noted on the file. */

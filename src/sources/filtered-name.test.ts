@@ -14,7 +14,6 @@ describe('filteredName: the operand and the filter in a mangled name', () => {
     // [operand as the name has it, dump-flows?, before, filter, how]
     ['br-int_grep_3e399bf2-31', false, 'br-int', 'grep 3e399bf2-31', 'pipe'],
     ['qvo3e399bf2-31_grep_tag', false, 'qvo3e399bf2-31', 'grep tag', 'pipe'],
-    ['xapi3_table_0', true, 'xapi3', 'table=0', 'match'],
     ['br-int_table_0_in_port_2', true, 'br-int', 'table=0,in_port=2', 'match'],
     ['br-tun_head_-20', true, 'br-tun', 'head -20', 'pipe'],
   ] as const)('%s', (operand, dump, before, filter, how) => {
@@ -56,17 +55,20 @@ describe('a filtered output is an excerpt of the bridge or record before the fil
     ]);
     expect(h.gaps.join('\n')).not.toMatch(/bridge br-int_grep/);
   });
-  it('the seed with `ovs-ofctl dump-flows xapi3 table=0`: xapi3 flows from it, incomplete', () => {
+  it('the seed with `ovs-ofctl dump-flows xapi3 table=0`: xapi3 flows of table 0 (per-table.test.ts), other tables unknown', () => {
     const s = readCase(join(FIX, 'seed-table0'));
     const dom0 = s.hosts.find((x) => x.name === 'dom0')!;
     expect(dom0.bridges.map((b) => b.name).sort()).toEqual(['xapi3', 'xapi5']);
     const f = findBridge(dom0, 'xapi3')!.flows;
     expect(f.known && f.value.entries.length).toBe(3);
-    // Only table 0 is shown: what other tables hold is unknown, not absent.
+    // Only table 0 is shown, all of it: what other tables hold is unknown, not absent.
     expect(f.known && f.value.complete).toBe(false);
-    expect(findExcerpt(dom0, 'flows', 'xapi3')?.file).toBe('dom0/ovs-ofctl_dump-flows_xapi3_table_0');
+    expect(f.known && f.value.tables).toEqual([
+      { table: 0, file: 'dom0/ovs-ofctl_dump-flows_xapi3_table_0', complete: true },
+    ]);
+    expect(findExcerpt(dom0, 'flows', 'xapi3')).toBeUndefined();
     expect(dom0.gaps).toContain(
-      'dom0/ovs-ofctl_dump-flows_xapi3_table_0 is filtered (`table=0`): what it does not show is unknown (collect the whole `ovs-ofctl -O OpenFlow13 dump-flows xapi3`)',
+      "bridge xapi3: flows of table 0 only (per-table dumps): any other table's flows are unknown (collect the whole `ovs-ofctl -O OpenFlow13 dump-flows xapi3`)",
     );
     expect(dom0.gaps.join('\n')).not.toMatch(/xapi3_table_0: no flow dump|bridge xapi3_table_0/);
   });

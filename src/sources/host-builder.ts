@@ -21,6 +21,7 @@ import type {
   OvnHost,
   OvnSign,
   Port,
+  TableDump,
   VlanMode,
 } from '../model/snapshot.ts';
 import { parseMacOnly } from '../openflow/values.ts';
@@ -610,8 +611,14 @@ export class HostBuilder {
     file: string,
     version: string | undefined,
     style: DumpStyle,
+    table?: number,
+    filtered?: boolean,
   ): void {
     const b = this.bridgeOfFile(bridgeName);
+    if (table !== undefined) {
+      this.applyTableFlows(b, dump, file, version, style, table);
+      return;
+    }
     const flows: BridgeFlows = {
       file,
       ...(dump.version
@@ -630,8 +637,24 @@ export class HostBuilder {
       Object.defineProperty(flows, 'lookup', { enumerable: false, value: index });
     } else flows.entries = dump.flows;
     this.styles.set(flows, style);
+    if (filtered) this.filteredDumps.add(flows);
     const cur = b.flows;
     if (!cur.known) {
+      b.flows = known(flows, ev(file, 0));
+      return;
+    }
+    // A filtered excerpt (`grep`, `in_port=2`) beside per-table dumps: they are read, it is not.
+    if (filtered && cur.value.tables) {
+      cur.value.alternatives.push({ file, why: FILTERED_LOSES });
+      return;
+    }
+    // A dump of the whole bridge wins over per-table dumps read before it (not checked against
+    // them: taken at other times, their counters and learned flows differ anyway).
+    if (cur.value.tables) {
+      flows.alternatives = [
+        ...cur.value.alternatives,
+        ...cur.value.tables.map((t) => ({ file: t.file, why: wholeWins(t.table, file) })),
+      ];
       b.flows = known(flows, ev(file, 0));
       return;
     }
@@ -645,6 +668,85 @@ export class HostBuilder {
       b.flows = known(flows, ev(file, 0));
     } else cur.value.alternatives.push({ file, why: whyNot(flows, cur.value) });
   }
+
+  /**
+   * One table's dump (`ovs-ofctl dump-flows <br> table=N`): merged with the bridge's other
+   * per-table dumps into one flow table that knows which tables it holds (BridgeFlows.tables).
+   * Each flow keeps its own file and line. A whole dump of the bridge wins; of two dumps of one
+   * table the better is kept (complete, then OpenFlow 1.1+, counters, port numbers).
+   */
+  private applyTableFlows(
+    b: Bridge,
+    dump: FlowDump<DumpEntry>,
+    file: string,
+    version: string | undefined,
+    style: DumpStyle,
+    table: number,
+  ): void {
+    const ver = dump.version ?? (version as BridgeFlows['version']);
+    const part: BridgeFlows = {
+      file,
+      ...(ver ? { version: ver } : {}),
+      entries: dump.flows,
+      complete: dump.complete,
+      alternatives: [],
+    };
+    this.styles.set(part, style);
+    const held: TableDump = { table, file, complete: dump.complete };
+    const cur = b.flows;
+    if (!cur.known) {
+      b.flows = known({ ...part, complete: false, tables: [held] }, ev(file, 0));
+      this.parts.set(held, part);
+      return;
+    }
+    const f = cur.value;
+    if (!f.tables && this.filteredDumps.has(f)) {
+      b.flows = known(
+        {
+          ...part,
+          complete: false,
+          tables: [held],
+          alternatives: [...f.alternatives, { file: f.file, why: FILTERED_LOSES }],
+        },
+        ev(file, 0),
+      );
+      this.parts.set(held, part);
+      return;
+    }
+    if (!f.tables) {
+      f.alternatives.push({ file, why: wholeWins(table, f.file) });
+      return;
+    }
+    const same = f.tables.find((t) => t.table === table);
+    if (same) {
+      const old = this.parts.get(same);
+      if (old && this.score(part) <= this.score(old)) {
+        f.alternatives.push({ file, why: whyNot(part, old) });
+        return;
+      }
+      if (old) f.alternatives.push({ file: old.file, why: whyNot(old, part) });
+      f.entries = f.entries.filter((e) => e.flow.table !== table);
+      f.tables = f.tables.filter((t) => t !== same);
+    }
+    this.parts.set(held, part);
+    // Table order, each table's flows in its dump's order: as one dump of the bridge lists them.
+    f.tables = [...f.tables, held].sort((x, y) => x.table - y.table);
+    const order = new Map(f.tables.map((t, i) => [t.table, i]));
+    f.entries = [...f.entries, ...dump.flows].sort(
+      (x, y) => (order.get(x.flow.table) ?? 0) - (order.get(y.flow.table) ?? 0),
+    );
+    f.file = f.tables[0]!.file;
+    const first = this.parts.get(f.tables[0]!);
+    if (first?.version) f.version = first.version;
+    else delete f.version;
+    cur.from = f.tables.map((t) => ev(t.file, 0));
+  }
+
+  /** Dumps read as excerpts because their file's name says they were filtered. */
+  private readonly filteredDumps = new WeakSet<BridgeFlows>();
+
+  /** Each per-table dump as read, for choosing between two dumps of one table. */
+  private readonly parts = new WeakMap<TableDump, BridgeFlows>();
 
   /** A dump of the bridge that was not read because a better one is complete. */
   skipFlows(bridgeName: string, file: string, why: string): void {
@@ -1154,6 +1256,13 @@ function rank(f: BridgeFlows): number {
 export interface DumpStyle {
   noStats: boolean;
   names: boolean;
+}
+
+const FILTERED_LOSES =
+  "filtered (an excerpt of the bridge's flows): the bridge's per-table dumps are read instead";
+
+function wholeWins(table: number, whole: string): string {
+  return `table ${table} alone; ${whole} is the bridge's whole dump, read instead`;
 }
 
 function whyNot(loser: BridgeFlows, winner: BridgeFlows): string {

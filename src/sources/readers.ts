@@ -149,7 +149,7 @@ const versionOf = (k: DumpKind): string | undefined => ('version' in k ? k.versi
 function parseFlowsFile(
   x: ReadContext,
   k: DumpKind,
-): Parsed<{ dump: FlowDump<DumpEntry>; bridge: string; version?: string }> | undefined {
+): Parsed<{ dump: FlowDump<DumpEntry>; bridge: string; version?: string; table?: number }> | undefined {
   const f = x.file;
   const s = x.dumps;
   const br = x.bridgeOf(k.bridge);
@@ -172,6 +172,9 @@ function parseFlowsFile(
     return undefined;
   }
   const text = x.text();
+  // A per-table dump (`dump-flows br table=N`, its name says: case-dir.ts): one table's flows,
+  // merged with the bridge's other tables (HostBuilder.applyFlows), so parsed whole, not indexed.
+  const perTable = f.filtered?.read !== undefined ? f.filtered.table : undefined;
   // The last line of a file without its final newline may be cut where it still parses.
   const cutAt = text !== '' && !text.endsWith('\n') ? countLines(text, text.length) : 0;
   const r = parseDumpFlows(
@@ -179,7 +182,7 @@ function parseFlowsFile(
     {
       expectOutput: !k.noStats && !f.sniffed,
       toolErrors: true,
-      ...(s.lazy !== undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
+      ...(s.lazy !== undefined && perTable === undefined ? { lazy: { file: f.rel, from: s.lazy } } : {}),
     },
     (flow, line) =>
       // OVS prints `drop` only for an empty action list: a line ending in it was not cut.
@@ -188,9 +191,31 @@ function parseFlowsFile(
         : new DumpEntry(flow, f.rel, line),
   );
   const version = versionOf(k);
+  const diagnostics = [...r.diagnostics];
+  let table = perTable;
+  // Its name says one table; a flow of another table says it holds something else (a whole dump
+  // so named, a paste of several): not one table's flows, read as an excerpt of the bridge.
+  const other = table === undefined ? undefined : r.value.flows.find((e) => e.flow.table !== table);
+  if (other && f.filtered) {
+    diagnostics.push(
+      diag(
+        'warning',
+        other.line,
+        'filtered',
+        `its name says \`table=${table}\`, but this flow is of table ${other.flow.table}: not the dump of table ${table} alone, read as an excerpt of \`ovs-ofctl dump-flows ${br}\` (what it does not show is unknown)`,
+      ),
+    );
+    delete f.filtered.table;
+    table = undefined;
+  }
   return {
-    value: { dump: r.value, bridge: br, ...(version ? { version } : {}) },
-    diagnostics: r.diagnostics,
+    value: {
+      dump: r.value,
+      bridge: br,
+      ...(version ? { version } : {}),
+      ...(table !== undefined ? { table } : {}),
+    },
+    diagnostics,
   };
 }
 
@@ -369,7 +394,15 @@ export const READERS: Readers = {
     // in place of the dump: nothing is known of them.
     // So does an excerpt (`...`, `[snip]`): what it leaves out is unknown.
     if (x.partial() !== undefined || x.toolErrors() || x.excerpt() !== undefined) v.dump.complete = false;
-    x.b.applyFlows(v.bridge, v.dump, f.rel, v.version, { noStats: k.noStats, names: k.names });
+    x.b.applyFlows(
+      v.bridge,
+      v.dump,
+      f.rel,
+      v.version,
+      { noStats: k.noStats, names: k.names },
+      v.table,
+      v.table === undefined && f.filtered?.read !== undefined,
+    );
     // A flow of OVN's logical pipeline: ovn-controller wrote this bridge's flows.
     const ovn = ovnFlowLine(x.text());
     if (ovn)
@@ -380,7 +413,8 @@ export const READERS: Readers = {
         from: ev(f.rel, ovn.line),
       });
     const score = nameScore(k, v.dump.version ?? v.version);
-    if (v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
+    // One table's dump, complete, is not the bridge's: it makes no other form of the bridge's unread.
+    if (v.table === undefined && v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
       x.dumps.complete.set(v.bridge, { file: f.rel, score });
   }),
   'ip-netns': reader(
