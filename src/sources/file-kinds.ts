@@ -91,7 +91,9 @@ const ROWS: Row[] = [
     new RegExp(`^ovs-ofctl(?:_-O_(OpenFlow1\\d))?(${OPT})_dump-flows(${FLOW_OPT})_(.+?)(${OPT})$`),
     (m) => ({
       kind: 'dump-flows',
-      bridge: m[4]!,
+      // `--table_0` after the bridge looks like an option with its value: it is a table filter
+      // typed as one (ovs-ofctl has no --table), kept with the bridge for filteredName to read.
+      bridge: /^_--table_/.test(m[5]!) ? `${m[4]}${m[5]}` : m[4]!,
       noStats: `${m[2]}${m[3]}${m[5]}`.includes('--no-stats'),
       names: /--names(?!-)/.test(`${m[2]}${m[3]}${m[5]}`),
       ...(m[1] ? { version: m[1] } : {}),

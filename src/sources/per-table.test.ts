@@ -13,6 +13,7 @@ import { type BridgeFlows, findBridge, type Snapshot } from '../model/snapshot.t
 import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
+import { classify } from './file-kinds.ts';
 import { filteredName } from './filtered-name.ts';
 
 afterAll(cleanupCases);
@@ -55,6 +56,15 @@ describe('filteredName: one table after dump-flows', () => {
     ['br-int_table=255', 'br-int', 255],
   ] as const)('%s', (operand, before, table) => {
     expect(filteredName(operand, true)).toEqual({ before, filter: `table=${table}`, how: 'match', table });
+  });
+  it('`--table 0` typed as if an option (ovs-ofctl has none): kept with the bridge, read as table 0', () => {
+    // Was: `_--table_0` taken for an option of dump-flows, the file for br-int's whole dump.
+    expect(classify('ovs-ofctl_dump-flows_br-int_--table_0')).toMatchObject({ bridge: 'br-int_--table_0' });
+    expect(filteredName('br-int_--table_0', true)?.table).toBe(0);
+    expect(classify('ovs-ofctl_dump-flows_br-int_--no-stats')).toMatchObject({
+      bridge: 'br-int',
+      noStats: true,
+    });
   });
   it('a table and more is a flow match, no table of its own', () => {
     expect(filteredName('br-int_table=0,in_port=2', true)).toEqual({
