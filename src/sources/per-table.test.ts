@@ -172,6 +172,22 @@ describe('compass4nfv-vxlan: host5 br-tun printed table by table (`…_br-tun_ta
       remedy: 'ovs-ofctl -O OpenFlow13 dump-flows br-tun table=22   # on host5',
     });
   });
+  it('a table whose own dump is an excerpt (`...`): a miss there is not proven, the table asked for', () => {
+    const d = compass((x) => {
+      const f = join(x, 'host5', BR_TUN(2));
+      writeFileSync(f, `${readFileSync(f, 'utf8').split('\n')[0]}\n...\n`);
+    });
+    const s = readCase(d);
+    expect(flowsOf(s, 'host5', 'br-tun').tables!.find((t) => t.table === 2)!.complete).toBe(false);
+    const t = discover(s);
+    const drop = t.drops.find((x) => x.host === 'host5' && x.bridge === 'br-tun')!;
+    expect(drop.table).toBe(2);
+    expect(drop.uncertain).toEqual({
+      code: 'excerpt',
+      text: 'host5:br-tun: the dump of table 2, host5/ovs-ofctl_dump-flows_br-tun_table_2, is an excerpt (lines left out at line 2): flows of table 2 may be missing',
+      remedy: 'ovs-ofctl -O OpenFlow13 dump-flows br-tun table=2   # on host5: the whole table',
+    });
+  });
   it('a table a file holds: a miss there is a real miss (OVS drops it), proven', () => {
     // Table 22 without its VLAN 1 flood flow: the broadcast misses... and the default drop takes it.
     const d = compass((x) => {
