@@ -284,6 +284,13 @@ export interface LinuxBridge {
   nfCallIptables: Fact<boolean>;
 }
 
+/** A Linux bridge in `brctl show` (Host.brctl): its line, and each interface on it with its line. */
+export interface BrctlBridge {
+  name: string;
+  from: Evidence;
+  interfaces: { name: string; from: Evidence }[];
+}
+
 /** One iptables-save of a host (its file: `from.file`). */
 export interface IptablesSave {
   rules: number;
@@ -404,6 +411,11 @@ export interface Host {
   bridgeNfCallIptables?: Fact<BridgeNf>;
   /** The Linux bridges whose own nf_call_iptables option the case gives (`ip -d link`); absent: none. */
   linuxBridges?: LinuxBridge[];
+  /**
+   * The host's Linux bridges and their interfaces as `brctl show` lists them (its file; `whole`
+   * when every line of it was read, so an interface missing from a bridge is proven missing).
+   */
+  brctl?: { file: string; whole: boolean; bridges: BrctlBridge[] };
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

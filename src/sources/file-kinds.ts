@@ -41,6 +41,8 @@ export type FileKind =
   | { kind: 'dhcp-opts'; net: string }
   | { kind: 'dhcp-pid'; net: string }
   | { kind: 'fdb'; bridge: string }
+  /** `brctl show`: the Linux bridges and their interfaces (the hybrid plug's qbr, its tap and qvb). */
+  | { kind: 'brctl-show' }
   | { kind: 'agent-config' }
   | { kind: 'capture'; name: string }
   | { kind: 'agent-log' }
@@ -121,6 +123,7 @@ const ROWS: Row[] = [
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
   [/^(.+)\.pcap(?:ng)?$/, (m) => ({ kind: 'capture', name: m[1]! })],
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
+  [/^brctl_show$/, () => ({ kind: 'brctl-show' })],
   // netstat -s (protocol counters) and -agn (multicast groups): no sockets listed, not read.
   [/^(?:ip_netns_exec_.+?_)?netstat_-(?:s|W_-agn|agn)$/, () => ({ kind: 'aux' })],
   [
@@ -269,6 +272,7 @@ export function sniff(text: string): SniffedKind | undefined {
     for (const [re, table] of VSCTL_LIST_TABLE) if (re.test(head)) return { kind: 'vsctl-list', table };
     return undefined;
   }
+  if (/^bridge name\s+bridge id\s+STP enabled\s+interfaces\s*$/.test(first)) return { kind: 'brctl-show' };
   if (/^\d+: [^:\s]+(?:@\S+)?: <[A-Z_,-]*> /.test(first)) return { kind: 'ip-addr' };
   if (/^\[\{"ifindex":/.test(first)) return { kind: 'ip-addr' };
   if (/^\S+: flags=\d+<[A-Z_,]*>\s+mtu \d+$/.test(first) || /^\S+\s+Link encap:/.test(first))

@@ -6,6 +6,7 @@ import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { ev, type Fact, unknown } from '../model/evidence.ts';
 import { CutDumpEntry, DumpEntry } from '../model/flow-entry.ts';
 import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
+import { parseBrctlShow } from '../parse/brctl-show.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { countLines, diag, type Parsed } from '../parse/diagnostics.ts';
 import { type FlowDump, parseDumpFlows } from '../parse/dump-flows.ts';
@@ -477,6 +478,23 @@ export const READERS: Readers = {
       x.b.host.agentLog = {
         file,
         events: v.map((e) => ({ kind: e.kind, subject: e.subject, text: e.text, from: ev(file, e.line) })),
+      };
+    },
+  ),
+  'brctl-show': reader(
+    'rest',
+    (x) => parseBrctlShow(x.text()),
+    (v, x) => {
+      const file = x.file.rel;
+      x.b.host.brctl = {
+        file,
+        // An excerpt (lines left out) proves no absence, nor does a line not read.
+        whole: v.whole && x.excerpt() === undefined,
+        bridges: v.bridges.map((b) => ({
+          name: b.name,
+          from: ev(file, b.line),
+          interfaces: b.interfaces.map((i) => ({ name: i.name, from: ev(file, i.line) })),
+        })),
       };
     },
   ),
