@@ -29,6 +29,11 @@ export interface DoctorContext {
    * VM's (vm-network.ts), else the first of the case.
    */
   offerServer?: Map<VmPort, DhcpServer>;
+  /**
+   * How the VMs were asked about: `named` with --vm, `each` as one of --all-vms's (named for the
+   * run, not by the operator); undefined: every VM port of the case, none named.
+   */
+  asked?: 'named' | 'each';
 }
 
 /**

@@ -13,7 +13,7 @@ import { nameList, nearest } from '../text/nearest.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
-import { deadVlan } from './checks/dead-vlan.ts';
+import { deadTagged, deadVlan, staleFinding, staleProof } from './checks/dead-vlan.ts';
 import { dhcpClientRuns, dhcpClientServers } from './checks/dhcp-client.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
@@ -220,9 +220,31 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   // the case cannot decide (undecided, saying so), which is no fault of the input.
   if (opts.vm !== undefined && ctx.vms.length === 0 && ovsNotAnswering(s).length === 0)
     throw unknownVm(s, opts.vm);
+  ctx.asked = opts.vm === undefined ? undefined : opts.each ? 'each' : 'named';
+  // A port at 4095 whose device is gone (dead-vlan.ts): what a deleted VM left behind. Not named,
+  // it is no VM port of the case (without --vm it is left out of the VMs), said for what it is,
+  // and decides nothing; named with --vm, it is the VM asked about (dead-vlan says its fault).
+  const stale: Finding[] = [];
+  if (ctx.asked !== 'named') {
+    const gone = new Set<VmPort>();
+    for (const vm of ctx.vms) {
+      const proof = deadTagged(vm) ? staleProof(vm) : undefined;
+      if (!proof) continue;
+      gone.add(vm);
+      stale.push(staleFinding(vm, proof));
+    }
+    if (ctx.asked === undefined && gone.size) ctx.vms = ctx.vms.filter((v) => !gone.has(v));
+  }
   const findings: Finding[] = [];
   for (const vm of ctx.vms) findings.push(...vmNotes(vm, opts.vm));
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
+  // What else is said of a stale port (its open error, its hybrid plug and firewall chains) is
+  // said by its stale-port finding, or is no VM's concern.
+  const staleOf = new Set(stale.map((f) => f.subject));
+  const aboutStale = new Set<FindingCode>(['interface-error', 'vm-port-hybrid', 'hybrid-firewall-unknown']);
+  for (let i = findings.length - 1; i >= 0; i--)
+    if (aboutStale.has(findings[i]!.code) && staleOf.has(findings[i]!.subject)) findings.splice(i, 1);
+  findings.push(...stale);
   if (ctx.vms.length === 0) {
     // What the case does know: the DHCP server's ports, the VM's MAC from its client's output.
     const known = noVmDetail(s);
@@ -247,7 +269,7 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
     for (const vm of ctx.vms) {
       const f = deviceMissing(vm);
       if (f && !opts.each) findings.unshift(f);
-      else if (f) {
+      else if (f && !staleOf.has(f.subject)) {
         const { rootCause: _, ...seen } = f;
         findings.push({
           ...seen,
@@ -787,6 +809,9 @@ function undecidedHeadline(
   leaning: boolean,
   findings: readonly Finding[] = [],
 ): string {
+  // One of --all-vms's VMs whose port is stale: that is what there is to say of it.
+  const stale = ctx.asked === 'each' ? findings.find((f) => f.code === 'stale-port') : undefined;
+  if (stale) return stale.message;
   if (ctx.vms.length === 0) {
     // The server answered a MAC (dnsmasq's log): the question is whether the answer reached the VM.
     const answered = findings.find((f) => f.code === 'dnsmasq-answered');

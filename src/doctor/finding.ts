@@ -59,6 +59,7 @@ export type FindingCode =
   | 'ovs-not-answering'
   | 'patch-peer-missing'
   | 'secure-bridge-no-flows'
+  | 'stale-port'
   | 'tunnel-end-unknown'
   | 'tunnel-dst-port-mismatch'
   | 'tunnel-flood-missing'
