@@ -10,10 +10,11 @@ import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.t
 import { dnsmasqEvents, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
+import { agentBridges } from './checks/agent-bridges.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
-import { deadTagged, deadVlan, staleFinding, staleProof } from './checks/dead-vlan.ts';
+import { deadTagged, deadVlan, dhcpDeadVlan, staleFinding, staleProof } from './checks/dead-vlan.ts';
 import { dhcpClientRuns, dhcpClientServers } from './checks/dhcp-client.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort } from './checks/dhcp-port.ts';
@@ -49,7 +50,9 @@ export const CHECKS: readonly Check[] = [
   hybridFirewall,
   vlanMismatch,
   ...OVERLAY_CHECKS,
+  dhcpDeadVlan,
   dhcpPort,
+  agentBridges,
   dnsmasq,
   checksum,
   offerPath,
@@ -755,6 +758,9 @@ function whatToCollect(
       if (u) add(u.remedy);
       else for (const a of actionsNotFollowed(t, vm.mac !== undefined)) add(a.remedy);
     }
+  // The OVS agent's log, where the case shows the agent has not wired a host or bound its DHCP port.
+  for (const f of findings)
+    if ((f.code === 'agent-bridge-missing' || f.code === 'dhcp-port-dead-vlan') && f.fix[0]) add(f.fix[0]);
   // A host whose OVS was not answering: its OVS outputs were collected and hold OVS's errors; the
   // same commands before OVS runs again would bring the same errors (ovs-not-answering says what to do).
   const ovsDown = new Set(findings.filter((f) => f.code === 'ovs-not-answering').map((f) => f.subject));
@@ -820,7 +826,12 @@ function undecidedHeadline(
     if (e && ask)
       return `the DHCP server answered ${e.mac}${e.ip ? ` with ${e.ip}` : ''} (${e.type} on ${answered!.subject}${e.time ? ` at ${e.time}` : ''}, ${e.from.file}:${e.from.line}); whether that answer reached the VM is not in the case: it proves no VM port, so the way back is not traced; collect \`${ask.replace(/ {3}#.*$/, '')}\` on the compute node, and the VM's own DHCP client output`;
     const down = findings.filter((f) => f.code === 'ovs-not-answering');
-    return `no VM port is proven in the case, so no DHCP path can be traced${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
+    // A DHCP port the case shows at the dead VLAN: what a VM of its network would meet.
+    const dead = findings.filter((f) => f.code === 'dhcp-port-dead-vlan' && f.severity !== 'info');
+    const deadText = dead.length
+      ? `; but the DHCP port${dead.length > 1 ? 's' : ''} ${dead.map((f) => f.subject.split(':').pop()).join(', ')} on ${[...new Set(dead.map((f) => f.subject.split(':')[0]))].join(', ')} ${dead.length > 1 ? 'are' : 'is'} at VLAN 4095 (Neutron's dead VLAN): DHCP for ${dead.length > 1 ? 'their networks' : 'its network'} cannot work from there (see the findings)`
+      : '';
+    return `no VM port is proven in the case, so no DHCP path can be traced${deadText}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
   }
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
   if (untraced) {

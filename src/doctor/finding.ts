@@ -16,6 +16,7 @@ export type FindingRole = 'cause' | 'consequence' | 'observation' | 'gap';
 /** Every finding code diagnose can give (one check module owns each; adding one is a type change). */
 export type FindingCode =
   | 'action-not-modelled'
+  | 'agent-bridge-missing'
   | 'assumed-neutron-bridge'
   | 'contradicted'
   | 'dead-vlan'
@@ -28,6 +29,7 @@ export type FindingCode =
   | 'dhcp-namespace-missing'
   | 'dhcp-not-listening'
   | 'dhcp-port-bridge-unknown'
+  | 'dhcp-port-dead-vlan'
   | 'dhcp-port-down'
   | 'dhcp-port-not-on-bridge'
   | 'dhcp-port-untagged'

@@ -7,19 +7,17 @@
 // the case (diagnose leaves it out and says it: staleFinding), never the cause; named with --vm it
 // is the VM asked about, and its fault is said with what proves the device gone, and fixed by
 // cleaning the port up, not by restarting the agent.
-import type { VmPort } from '../../model/roles.ts';
+import { portRole, type VmPort } from '../../model/roles.ts';
+import type { Bridge, Host, Port } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenDropped } from '../proof.ts';
+import { agentLogCommand } from './agent-bridges.ts';
 import type { Check } from './check.ts';
-import { evid } from './check.ts';
+import { evid, quoted } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
 import { hybridNames } from './hybrid-firewall.ts';
-
-/** A name quoted for sh, always (a cleanup command reads the same whatever the name is). */
-export function quoted(s: string): string {
-  return /^[\x20-\x7e]*$/.test(s) ? `'${s.replace(/'/g, `'\\''`)}'` : shellWord(s);
-}
+import { serverFault } from './server-bearing.ts';
 
 export function deadTagged(vm: VmPort): boolean {
   return vm.port.tag.known && vm.port.tag.value === 4095;
@@ -151,6 +149,136 @@ export const deadVlan: Check = {
             ],
       });
     }
+    return out;
+  },
+};
+
+/**
+ * A DHCP port at the dead VLAN: no VM's DHCP frame reaches it (they come in their network's local
+ * VLAN), so DHCP for its network cannot work from that host. A server of the case (its namespace's
+ * device on that port): its fault as the evidence ties it to the VMs (server-bearing.ts); with no
+ * VM in the case, said and deciding nothing. A DHCP agent's port known only by Neutron's naming (an
+ * internal tap<id>, its namespace's devices not in the case): said, with the qdhcp namespace that
+ * most likely holds it when the host lists one alone; its network is not proven, so it is no VM's
+ * cause.
+ */
+export const dhcpDeadVlan: Check = {
+  id: 'dhcp-dead-vlan',
+  title: 'DHCP port on the dead VLAN (4095)',
+  run(ctx) {
+    const out: Finding[] = [];
+    const seen = new Set<Port>();
+    const base = (h: Host, b: Bridge, p: Port, ns: string | undefined): Finding => ({
+      code: 'dhcp-port-dead-vlan',
+      severity: 'error',
+      subject: `${h.name}:${b.name}:${p.name}`,
+      message: `the DHCP port ${p.name}${ns ? ` of ${ns}` : ''} is tagged 4095 (Neutron's dead VLAN) on ${h.name}:${b.name}: no VM's DHCP frame reaches it (they come in their network's local VLAN), so DHCP for its network cannot work from host ${h.name}`,
+      rootCause:
+        "the OVS agent did not bind the DHCP port (it is not running, stopped before wiring the host, or the port's binding failed): see the agent's log",
+      evidence: [evid(`port ${p.name} tag 4095`, p.tag.known ? p.tag.from[0] : undefined)],
+      fix: [
+        agentLogCommand(h),
+        `grep -F ${quoted(p.name.replace(/^tap/, ''))} /var/log/neutron/openvswitch-agent.log | tail -n 20   # on ${h.name}: what the agent did with this port (its id begins so)`,
+        `openstack port list --device-owner network:dhcp --long   # which network's DHCP port begins with ${p.name.replace(/^tap/, '')}, and its status`,
+      ],
+    });
+    for (const srv of ctx.servers) {
+      const o = srv.ovs;
+      if (!o?.port.tag.known || o.port.tag.value !== 4095 || seen.has(o.port)) continue;
+      seen.add(o.port);
+      const f = base(srv.host, o.bridge, o.port, srv.ns.name);
+      f.evidence.push(evid(`${srv.device.name} in ${srv.ns.name}`, srv.device.from));
+      // A VM's DISCOVER proven to die on the way: where (the first such VM).
+      const died = ctx.vms.map((vm) => ctx.discover.get(vm)).find((t) => t && provenDropped(ctx.world, t));
+      if (died?.drop) f.evidence.push(...dropEvidence(died, `the DHCP DISCOVER from ${died.start.port}`));
+      else if (died?.stop)
+        f.evidence.push(
+          evid(
+            `the DHCP DISCOVER from ${died.start.port} stops on ${died.stop.host} ${died.stop.bridge}: ${died.stop.why}`,
+          ),
+        );
+      // No VM in the case: what it means for one is said, the verdict waits on a VM.
+      out.push(
+        ctx.vms.length
+          ? serverFault(ctx, srv, f)
+          : {
+              ...f,
+              role: 'observation',
+              severity: 'warning',
+              message: `${f.message}; a VM of that network would get no address from this server (no VM is in the case)`,
+            },
+      );
+    }
+    for (const h of ctx.snapshot.hosts)
+      for (const b of h.bridges)
+        for (const p of b.ports) {
+          if (seen.has(p) || !p.tag.known || p.tag.value !== 4095) continue;
+          if (portRole(ctx.snapshot, h, b, p).role !== 'service' || !/^tap/.test(p.name)) continue;
+          // A tap<id> in a namespace of the case that is no server (a router's?) is not said here.
+          if (
+            h.namespaces.some((n) =>
+              n.devices?.some((d) => d.name === p.name || d.name === `ns-${p.name.slice(3)}`),
+            )
+          )
+            continue;
+          seen.add(p);
+          const i = p.interfaces[0];
+          const f = base(h, b, p, undefined);
+          const internal = i?.type.known ? [evid(`${i.name} type internal`, i.type.from[0])] : [];
+          const byName = `${p.name} is the DHCP agent's port by Neutron's naming: an internal port named tap<id>`;
+          // Other DHCP-agent ports of the host with a VLAN tag: this one may be a stale port of a
+          // network no longer served here, or its network's; the case does not say which.
+          const agentPorts = h.bridges.flatMap((x) =>
+            x.ports.filter((q) => /^tap/.test(q.name) && portRole(ctx.snapshot, h, x, q).role === 'service'),
+          );
+          const tagged = agentPorts.filter(
+            (q) => q !== p && q.tag.known && q.tag.value !== null && q.tag.value !== 4095,
+          );
+          if (tagged.length) {
+            const { rootCause: _, ...said } = f;
+            out.push({
+              ...said,
+              role: 'observation',
+              severity: 'info',
+              message: `the DHCP port ${p.name} is tagged 4095 (Neutron's dead VLAN) on ${h.name}:${b.name}, so it gets no VM's DHCP frame (${byName}); ${tagged.map((q) => `${q.name} (tag ${q.tag.known ? q.tag.value : '?'})`).join(', ')} ${tagged.length > 1 ? 'are DHCP ports' : 'is a DHCP port'} of ${h.name} with a VLAN tag, so it may be a stale DHCP port of a network no longer served here: whether its network has a working DHCP port on ${h.name} the case does not say`,
+              evidence: [
+                ...f.evidence,
+                ...internal,
+                ...tagged.map((q) =>
+                  evid(
+                    `port ${q.name} tag ${q.tag.known ? q.tag.value : '?'}`,
+                    q.tag.known ? q.tag.from[0] : undefined,
+                  ),
+                ),
+              ],
+            });
+            continue;
+          }
+          const qdhcp = h.namespaces.filter((n) => n.name.startsWith('qdhcp-'));
+          const one =
+            agentPorts.length === 1 && qdhcp.length === 1 && qdhcp[0]!.devices === undefined
+              ? qdhcp[0]
+              : undefined;
+          out.push({
+            ...f,
+            role: 'observation',
+            severity: 'warning',
+            message: `${f.message} (${byName}${one ? `; most likely in ${one.name}, the one qdhcp namespace \`ip netns\` lists on ${h.name}, whose devices are not in the case` : ''}); a VM of that network would get no address from it${ctx.vms.length ? " (which network it serves the case does not prove, so it is no VM's cause here)" : ' (no VM is in the case)'}`,
+            evidence: [
+              ...f.evidence,
+              ...internal,
+              ...(one ? [evid(`namespace ${one.name}`, one.from[0])] : []),
+            ],
+            fix: [
+              ...f.fix,
+              ...(one
+                ? [
+                    `ip netns exec ${quoted(one.name)} ip -d address show   # on ${h.name}: is ${p.name} its device?`,
+                  ]
+                : []),
+            ],
+          });
+        }
     return out;
   },
 };

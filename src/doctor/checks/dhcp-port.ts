@@ -176,6 +176,8 @@ export const dhcpPort: Check = {
               'systemctl restart neutron-dhcp-agent   # changes state',
             ],
           });
+      } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === 4095) {
+        // The dead VLAN: dhcp-dead-vlan (dead-vlan.ts) says it.
       } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value !== null) {
         // Frames for the network reach the DHCP port's bridge in one VLAN; is the port in it?
         const tag = srv.ovs.port.tag.value;
