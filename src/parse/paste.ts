@@ -25,12 +25,27 @@ export interface Repaired {
 const BARE = '\\.+|…+|⋯+|⋮|\\.\\s\\.\\s\\.|省略|中略|以下省略|생략|중략|이하\\s*생략';
 /** In brackets or dashes, English words too (`[snip]`, `(output omitted)`, `-- snip --`, `(略)`). */
 const WORDED = `${BARE}|略|(?:output\\s+)?(?:snip|snipped|omitted|elided|truncated|cut)`;
+/** What says, inside a note, that lines were left out: a marker, or a word for it. */
+const LEFT_OUT = String.raw`(?:\.{3}|…|⋯|省略|略|생략|\b(?:snip|snipped|omitted|elided|truncated|removed|deleted|skipped|left out|cut)\b)`;
+/**
+ * A note in brackets that words what was left out (`[... Bridge br-int omitted ...]`, `(other
+ * ports removed)`): the whole line in one pair of brackets, a marker or such a word inside.
+ */
+const NOTED = [
+  ['\\[', '\\]'],
+  ['\\(', '\\)'],
+  ['<', '>'],
+  ['（', '）'],
+]
+  .map(([o, c]) => `${o}[^${o}${c}\\n]*${LEFT_OUT}[^${o}${c}\\n]*${c}`)
+  .join('|');
 /**
  * A line that stands for lines left out: a marker bare, in (), [], <>, {}, full-width （）, or
- * between dashes: `...`, `(...)`, `[...]`, `…`, `[snip]`, `(省略)`, `--- snip ---`.
+ * between dashes: `...`, `(...)`, `[...]`, `…`, `[snip]`, `(省略)`, `--- snip ---`;
+ * or a note in brackets that words it (NOTED).
  */
 const ELISION = new RegExp(
-  `^\\s*(?:${BARE}|\\((?:${WORDED})\\)|（(?:${WORDED})）|\\[(?:${WORDED})\\]|<(?:${WORDED})>|\\{(?:${WORDED})\\}|-+\\s*(?:${WORDED})\\s*-+)\\s*$`,
+  `^\\s*(?:${BARE}|\\((?:${WORDED})\\)|（(?:${WORDED})）|\\[(?:${WORDED})\\]|<(?:${WORDED})>|\\{(?:${WORDED})\\}|-+\\s*(?:${WORDED})\\s*-+|${NOTED})\\s*$`,
   'i',
 );
 /**

@@ -212,6 +212,9 @@ describe('2. elision markers: (...), [...], … and the like read as ... does', 
     '-- snip --',
     '[output truncated]',
     '<...>',
+    // A note in brackets that words what was left out (review3 assaf-gre-nextgen1's show, line 2).
+    '[... Bridge br-int omitted ...]',
+    '(other ports removed)',
   ];
   it.each(ELIDED)('%s in a dump between records: an excerpt, no record refused', (marker) => {
     const flow = read(join(SEED_CASE, XAPI3)).split('\n');
