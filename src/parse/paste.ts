@@ -201,7 +201,9 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
       ),
     );
   }
-  // 5. Wrapped dump-flows records.
+  // 5. A note after a record's actions (` # …`, an annotated copy).
+  if (opts.flows) dropFlowNotes(lines, diagnostics);
+  // 6. Wrapped dump-flows records.
   const refused = opts.flows ? rejoinFlows(lines, diagnostics) : undefined;
   return {
     text: lines.join('\n'),
@@ -209,6 +211,58 @@ export function repairPaste(text: string, opts: RepairOptions = {}): Repaired {
     ...(excerpt !== undefined ? { excerpt, elisions } : {}),
     ...(refused !== undefined ? { refused } : {}),
   };
+}
+
+/**
+ * Where a note pasted after a record's actions starts (the blanks before its `#`), else -1. ovs-ofctl
+ * prints no `#` in a flow (a name holding one is quoted; ovs-ofctl's own flow files take `#` for a
+ * comment, lib/dynamic-string.c ds_get_preprocessed_line), so a `#` after `actions=` with a blank
+ * before it, outside quotes and parentheses, starts the operator's note.
+ */
+export function flowNoteAt(line: string): number {
+  const a = line.indexOf('actions=');
+  if (a < 0) return -1;
+  let depth = 0;
+  for (let i = a + 8; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '"') {
+      for (i++; i < line.length && line[i] !== '"'; i++) if (line[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === '#' && depth === 0 && /[ \t]/.test(line[i - 1]!)) {
+      let j = i;
+      while (j > a && /[ \t]/.test(line[j - 1]!)) j--;
+      return j;
+    }
+  }
+  return -1;
+}
+
+/** Notes after records' actions (blanks, then `#`): dropped, said once at the first. */
+function dropFlowNotes(lines: string[], diagnostics: Diagnostic[]): void {
+  let first: number | undefined;
+  let count = 0;
+  let text: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const at = flowNoteAt(lines[i]!);
+    if (at < 0) continue;
+    count++;
+    if (first === undefined) {
+      first = i;
+      text = lines[i]!.slice(at).trim();
+    }
+    lines[i] = lines[i]!.slice(0, at);
+  }
+  if (first === undefined) return;
+  diagnostics.push(
+    diag(
+      'warning',
+      first + 1,
+      'inline-note',
+      `${count === 1 ? 'a note after the actions' : `notes after the actions on ${count} lines, the first here`} (blanks, then #: an annotated copy): dropped`,
+      text,
+    ),
+  );
 }
 
 /** Every line indented by the same extra whitespace (a paste): read without it, said. */

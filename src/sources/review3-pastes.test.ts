@@ -4,9 +4,11 @@
 // iproute2's abbreviated commands. Each was refused (exit 2) or not read; each is read now, with
 // what was skipped said. Run through the CLI as an operator would.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../testing/fixtures.ts';
+import { flowNoteAt } from '../parse/paste.ts';
+import { fixtureFiles, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
@@ -36,5 +38,64 @@ describe('assaf-gre-nextgen1: `[... Bridge br-int omitted ...]` in ovs-vsctl sho
     expect(r.stdout).toContain(
       'NextGen1/ovs-vsctl_show is an excerpt (lines left out at line 2): what it does not show is unknown',
     );
+  });
+});
+
+const CN = join(R3, 'cn-vlan-flat-multinet');
+const lineOf = (rel: string, n: number): string => readFileSync(join(CN, rel), 'utf8').split('\n')[n - 1]!;
+
+describe('cn-vlan-flat-multinet: the author\'s `# note` after a flow (was exit 2, cannot read action "drop #")', () => {
+  it.each<[string, string, string]>([
+    // compute br-int line 1 ends with `# ` as pasted; controller br-ex line 1 carries a Chinese note.
+    ['compute/ovs-ofctl_dump-flows_br-int', 'actions=drop', '# '],
+    [
+      'controller/ovs-ofctl_dump-flows_br-ex',
+      'actions=strip_vlan,NORMAL',
+      '#  从数据包中剥离VLAN标记（如果存在）然后转发',
+    ],
+  ])('%s:1: the note starts at the blanks before #', (rel, ends, note) => {
+    const l = lineOf(rel, 1);
+    const at = flowNoteAt(l);
+    expect(l.slice(0, at).endsWith(ends)).toBe(true);
+    expect(l.slice(at).trim()).toBe(note.trim());
+  });
+  it('no line of any real dump the repository holds has one (learn(), note:, controller(), quoted names)', () => {
+    const dumps = fixtureFiles(/dump-flows/);
+    expect(dumps.length).toBeGreaterThan(20);
+    for (const f of dumps)
+      for (const l of readFileSync(f, 'utf8').split('\n')) expect([f, flowNoteAt(l)]).toEqual([f, -1]);
+  });
+  it.each<[string, number]>([
+    // A # with no blank before it, or inside parentheses or quotes, is no note (the flow parser decides).
+    ['priority=1 actions=drop#x', -1],
+    ['priority=1 actions=learn(table=1, #x)', -1],
+    ['priority=1 actions=output:"a #b"', -1],
+    ['priority=1 #x actions=drop', -1],
+  ])('%s: %s', (l, at) => {
+    expect(flowNoteAt(l)).toBe(at);
+  });
+  it('read: the notes dropped and said (one per dump), the flows kept; diagnose undecided (exit 3)', () => {
+    const s = readCase(CN);
+    expect(s.diagnostics.filter((d) => d.code === 'inline-note')).toEqual([
+      expect.objectContaining({
+        file: 'compute/ovs-ofctl_dump-flows_br-int',
+        line: 1,
+        severity: 'warning',
+        text: '#',
+      }),
+      expect.objectContaining({
+        file: 'controller/ovs-ofctl_dump-flows_br-ex',
+        line: 1,
+        text: '#  从数据包中剥离VLAN标记（如果存在）然后转发',
+      }),
+    ]);
+    const brInt = s.hosts.find((h) => h.name === 'compute')!.bridges.find((b) => b.name === 'br-int')!;
+    expect(brInt.flows.known && brInt.flows.value.entries[0]!.text).toMatch(
+      /vlan_tci=0x0fff\/0x1fff actions=drop$/,
+    );
+    expect(brInt.flows.known && brInt.flows.value.complete).toBe(true);
+    const r = run('diagnose', CN);
+    expect([r.status, r.stderr]).toEqual([3, '']);
+    expect(r.stdout).toContain('a note after the actions (blanks, then #: an annotated copy): dropped');
   });
 });
