@@ -41,6 +41,9 @@ export interface FlowDump<E = DumpedFlow> {
 
 // Large dumps come as several replies, each with its header; all but the last say flags=[more].
 const HEADER = /^(NXST|OFPST)_FLOW reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\):(?: flags=\[more\])?$/;
+/** The header with its colon lost (a hand-edited paste): read as the header, said. */
+const HEADER_NO_COLON =
+  /^(NXST|OFPST)_FLOW reply(?: \(OF1\.(\d)\))? \(xid=0x[0-9a-f]+\)(?: flags=\[more\])?$/;
 const HEX_DUMP = /^[0-9a-f]{8} {1,2}[0-9a-f ]{2,}/;
 
 export interface DumpFlowsOptions {
@@ -208,7 +211,18 @@ function readDump<E>(
       continue;
     }
     const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
-    const h = HEADER.exec(raw);
+    const loose = HEADER.test(raw) ? null : HEADER_NO_COLON.exec(raw);
+    const h = loose ?? HEADER.exec(raw);
+    if (loose)
+      diagnostics.push(
+        diag(
+          'warning',
+          n,
+          'header-colon',
+          'the header line without its colon (an edited copy): read as the header',
+          raw,
+        ),
+      );
     if (h) {
       dump.header = raw;
       dump.version = h[2] ? (`OpenFlow1${h[2]}` as OpenFlowVersion) : 'OpenFlow10';

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { flowNoteAt } from '../parse/paste.ts';
 import { fixtureFiles, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
@@ -97,5 +98,37 @@ describe('cn-vlan-flat-multinet: the author\'s `# note` after a flow (was exit 2
     const r = run('diagnose', CN);
     expect([r.status, r.stderr]).toEqual([3, '']);
     expect(r.stdout).toContain('a note after the actions (blanks, then #: an annotated copy): dropped');
+  });
+});
+
+const BLOG = join(R3, 'blog-ml2-hybrid-vlan');
+
+describe('blog-ml2-hybrid-vlan: `NXST_FLOW reply (xid=0x4)`, the header without its colon (was exit 2, not a flow line)', () => {
+  it('read as the header and said; its flows read (the same dump with the colon reads the same)', () => {
+    const text = readFileSync(join(BLOG, 'compute-node/ovs-ofctl_dump-flows_br-int'), 'utf8');
+    expect(text.split('\n')[0]).toBe('NXST_FLOW reply (xid=0x4)');
+    const loose = parseDumpFlows(text);
+    const whole = parseDumpFlows(text.replace('(xid=0x4)\n', '(xid=0x4):\n'));
+    expect(loose.diagnostics).toEqual([
+      expect.objectContaining({ line: 1, severity: 'warning', code: 'header-colon' }),
+    ]);
+    expect(whole.diagnostics).toEqual([]);
+    expect(loose.value.flows.map((f) => f.text)).toEqual(whole.value.flows.map((f) => f.text));
+    expect(loose.value.version).toBe('OpenFlow10');
+    expect(loose.value.complete).toBe(true);
+  });
+  it.each(['NXST_FLOW reply (xid=0x4) x', 'NXST_FLOW reply', 'NXST_FLOW reply (xid=0x4);'])(
+    '%s is still no header',
+    (line) => {
+      expect(parseDumpFlows(`${line}\n`).diagnostics[0]).toMatchObject({
+        severity: 'corrupt',
+        code: 'not-a-flow',
+      });
+    },
+  );
+  it('the case reads (no exit 2): the note at line 1', () => {
+    const r = run('diagnose', BLOG);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('the header line without its colon (an edited copy): read as the header');
   });
 });
