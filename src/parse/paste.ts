@@ -48,6 +48,10 @@ const ELISION = new RegExp(
   `^\\s*(?:${BARE}|\\((?:${WORDED})\\)|（(?:${WORDED})）|\\[(?:${WORDED})\\]|<(?:${WORDED})>|\\{(?:${WORDED})\\}|-+\\s*(?:${WORDED})\\s*-+|${NOTED})\\s*$`,
   'i',
 );
+/** Whether `line` stands for lines left out of a pasted output (`...`, `[snip]`, `[... omitted ...]`). */
+export function isElision(line: string): boolean {
+  return ELISION.test(line);
+}
 /**
  * A shell prompt copied with the output around it: `[root@dom0 ~]#`, `root@compute1:~# ovs-vsctl
  * show`, `stack@devstack:~/devstack$`, or a bare `#`/`$` before a command that prints these outputs.

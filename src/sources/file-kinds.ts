@@ -6,6 +6,7 @@
 // too, each with the kind the reader will give its file, so what is collected and what is read
 // cannot drift (file-kinds.test.ts checks every one).
 
+import { isElision } from '../parse/paste.ts';
 import { DHCLIENT_LINE, DNSMASQ_DHCP_LINE, dhclientMessage } from '../parse/services.ts';
 import { headerlessSsLayout } from '../parse/sockets.ts';
 
@@ -245,10 +246,11 @@ const VSCTL_LIST_TABLE: [RegExp, string][] = [
  */
 export function sniff(text: string): SniffedKind | undefined {
   const head = text.slice(0, 64 * 1024);
+  // Elision lines (`...`, `[snip]`) say an excerpt: what it is, is read from the lines it shows.
   const lines = head
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.trim() !== '');
+    .filter((l) => l.trim() !== '' && !isElision(l));
   const first = lines[0]?.trim() ?? '';
   if (first === '') return undefined;
   if (/^(?:NXST|OFPST)_FLOW reply\b/.test(first)) return { kind: 'dump-flows', noStats: false, names: false };
@@ -261,6 +263,15 @@ export function sniff(text: string): SniffedKind | undefined {
     (isUuid || /^Bridge \S/.test(showFirst)) &&
     lines.some((l) => /^\s+Bridge \S/.test(l) || /^Bridge \S/.test(l)) &&
     lines.some((l) => /^\s+(?:Port|Interface) \S/.test(l))
+  )
+    return { kind: 'vsctl-show' };
+  // An excerpt that starts inside a bridge (`...`, then `Port "qvo…"`, its tag, its Interface):
+  // every line one ovs-vsctl show prints (a record's line, or a record's `key: value`).
+  const shown = lines.slice(0, 200).filter((l) => !/^\s*#/.test(l));
+  if (
+    /^(?:Port|Interface|Controller) \S/.test(showFirst) &&
+    shown.some((l) => /^\s*(?:Port|Interface) \S/.test(l)) &&
+    shown.every((l) => /^\s*(?:(?:Manager|Bridge|Controller|Port|Interface) \S|[a-z_]+: ?\S)/.test(l))
   )
     return { kind: 'vsctl-show' };
   const flowLines = lines.slice(0, 20).filter((l) => /(?:^|[ ,])actions=/.test(l));

@@ -335,6 +335,111 @@ export function excerptOf(
   }
 }
 
+/** The first whole `ovs-vsctl show` read of each host (its file): another whole one must agree. */
+const WHOLE_SHOW = new WeakMap<HostBuilder, { file: string; show: VsctlShow }>();
+
+/**
+ * The first thing two whole `ovs-vsctl show` outputs disagree on (the database, a bridge, a port,
+ * its tag or trunks, an interface, its type or options), with its line in each; undefined: they
+ * agree. What changes from one run to the next without a change of configuration (is_connected,
+ * an interface's error) is not compared.
+ */
+export function showDifference(
+  a: VsctlShow,
+  b: VsctlShow,
+): { what: string; there: string; here: string; line: number; thereLine?: number } | undefined {
+  const q = (x: unknown): string => (x === undefined ? 'none' : JSON.stringify(x));
+  if (a.uuid !== b.uuid && a.uuid !== undefined && b.uuid !== undefined)
+    return { what: 'the database UUID', there: a.uuid, here: b.uuid, line: 1, thereLine: 1 };
+  const byName = <T extends { name: string }>(xs: readonly T[]): Map<string, T> =>
+    new Map(xs.map((x) => [x.name, x]));
+  const ab = byName(a.bridges);
+  const bb = byName(b.bridges);
+  for (const [name, x] of bb)
+    if (!ab.has(name)) return { what: `bridge ${name}`, there: 'absent', here: 'shown', line: x.line };
+  for (const [name, x] of ab)
+    if (!bb.has(name))
+      return { what: `bridge ${name}`, there: 'shown', here: 'absent', line: 0, thereLine: x.line };
+  for (const [name, y] of bb) {
+    const x = ab.get(name)!;
+    if (x.failMode !== y.failMode)
+      return {
+        what: `bridge ${name}'s fail_mode`,
+        there: q(x.failMode),
+        here: q(y.failMode),
+        line: y.line,
+        thereLine: x.line,
+      };
+    if (x.datapathType !== y.datapathType)
+      return {
+        what: `bridge ${name}'s datapath_type`,
+        there: q(x.datapathType),
+        here: q(y.datapathType),
+        line: y.line,
+        thereLine: x.line,
+      };
+    const ap = byName(x.ports);
+    const bp = byName(y.ports);
+    for (const [pn, p] of bp)
+      if (!ap.has(pn)) return { what: `port ${pn} on ${name}`, there: 'absent', here: 'shown', line: p.line };
+    for (const [pn, p] of ap)
+      if (!bp.has(pn))
+        return {
+          what: `port ${pn} on ${name}`,
+          there: 'shown',
+          here: 'absent',
+          line: y.line,
+          thereLine: p.line,
+        };
+    for (const [pn, p] of bp) {
+      const o = ap.get(pn)!;
+      if (o.tag !== p.tag)
+        return { what: `port ${pn}'s tag`, there: q(o.tag), here: q(p.tag), line: p.line, thereLine: o.line };
+      if (q(o.trunks) !== q(p.trunks))
+        return {
+          what: `port ${pn}'s trunks`,
+          there: q(o.trunks),
+          here: q(p.trunks),
+          line: p.line,
+          thereLine: o.line,
+        };
+      const ai = byName(o.interfaces);
+      const bi = byName(p.interfaces);
+      for (const [iname, i] of bi) {
+        const j = ai.get(iname);
+        if (!j)
+          return { what: `interface ${iname} of port ${pn}`, there: 'absent', here: 'shown', line: i.line };
+        if (j.type !== i.type)
+          return {
+            what: `interface ${iname}'s type`,
+            there: q(j.type),
+            here: q(i.type),
+            line: i.line,
+            thereLine: j.line,
+          };
+        if (q(j.options) !== q(i.options))
+          return {
+            what: `interface ${iname}'s options`,
+            there: q(j.options),
+            here: q(i.options),
+            line: i.line,
+            thereLine: j.line,
+          };
+      }
+      for (const [iname, j] of ai)
+        if (!bi.has(iname))
+          return {
+            what: `interface ${iname} of port ${pn}`,
+            there: 'shown',
+            here: 'absent',
+            line: p.line,
+            thereLine: j.line,
+          };
+    }
+  }
+  return undefined;
+}
+
 export const READERS: Readers = {
   // Collected for completeness, never read (classify's callers drop these files).
   aux: reader<'aux', undefined>(
@@ -368,6 +473,27 @@ export const READERS: Readers = {
     'vsctl-show',
     (x) => parseVsctlShow(x.text(), { elisions: x.elisions() }),
     (v, x) => {
+      // Two whole outputs of one host that disagree: which is its state is unknown (bad input,
+      // naming both). Excerpts of one output (a bridge each) are joined, each line its evidence.
+      const whole =
+        x.excerpt() === undefined && x.partial() === undefined && !v.unplacedPorts && !v.unplacedInterfaces;
+      if (whole) {
+        const first = WHOLE_SHOW.get(x.b);
+        const d = first && showDifference(first.show, v);
+        if (first && d) {
+          x.diagnostics.push({
+            file: x.file.rel,
+            ...diag(
+              'corrupt',
+              d.line,
+              'shows-disagree',
+              `two whole \`ovs-vsctl show\` outputs of this host disagree on ${d.what}: ${d.there} in ${first.file}${d.thereLine ? `:${d.thereLine}` : ''}, ${d.here} here (taken at different times, or on different hosts): keep the one of the time in question`,
+            ),
+          });
+          return;
+        }
+        if (!first) WHOLE_SHOW.set(x.b, { file: x.file.rel, show: v });
+      }
       x.b.applyShow(v, x.file.rel);
       if (x.excerpt() === undefined) return;
       unknownWhereCut(v, x);

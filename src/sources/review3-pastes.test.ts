@@ -4,13 +4,15 @@
 // iproute2's abbreviated commands. Each was refused (exit 2) or not read; each is read now, with
 // what was skipped said. Run through the CLI as an operator would.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { flowNoteAt } from '../parse/paste.ts';
 import { fixtureFiles, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
+import { sniff } from './file-kinds.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 const R3 = join(ROOT, 'src/sources/fixtures/review3');
@@ -130,5 +132,115 @@ describe('blog-ml2-hybrid-vlan: `NXST_FLOW reply (xid=0x4)`, the header without 
     const r = run('diagnose', BLOG);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('the header line without its colon (an edited copy): read as the header');
+  });
+});
+
+const COMPASS = join(R3, 'compass4nfv-vxlan');
+const KOLLA = join(R3, 'kr-kolla-4095');
+const T = mkdtempSync(join(tmpdir(), 'vifpath-review3-'));
+afterAll(() => rmSync(T, { recursive: true, force: true }));
+let made = 0;
+/** A case of one host `h` holding `files` (name → text). */
+function caseWith(files: Record<string, string>): string {
+  const d = join(T, `c${made++}`);
+  mkdirSync(join(d, 'h'), { recursive: true });
+  for (const [n, t] of Object.entries(files)) writeFileSync(join(d, 'h', n), t);
+  return d;
+}
+const text = (p: string): string => readFileSync(p, 'utf8');
+
+describe('an ovs-vsctl show excerpt whose first line is `...` is read by content, under any name (was: not read)', () => {
+  it.each<[string, string]>([
+    [
+      'compass4nfv host5/ovs-vsctl_show.2 (starts `...`, then Bridge br-tun)',
+      join(COMPASS, 'host5/ovs-vsctl_show.2'),
+    ],
+    [
+      'compass4nfv host1/ovs-vsctl_show.2 (starts `...`, then Bridge br-int)',
+      join(COMPASS, 'host1/ovs-vsctl_show.2'),
+    ],
+    [
+      'kr-kolla compute02 (starts `...`, then Port qvoc35c730d-be: its Bridge line left out)',
+      join(KOLLA, 'compute02/ovs-vsctl_show'),
+    ],
+  ])('sniff: %s', (_, p) => {
+    expect(sniff(text(p))).toEqual({ kind: 'vsctl-show' });
+  });
+  it.each<[string, string]>([
+    // The compass ip addr excerpt begins with `...` too: an ip address output, not a show.
+    [
+      'ip addr after `...`',
+      join(COMPASS, 'host1/ip_net_exec_qdhcp-d60e4d79-bc10-4470-9434-297ace28ca84_ip_addr'),
+    ],
+    ['ps aux | grep', join(COMPASS, 'host1/ps_aux_grep_d60e4d79-bc10-4470-9434-297ace28ca84')],
+  ])('sniff: %s is no ovs-vsctl show', (_, p) => {
+    expect(sniff(text(p))?.kind).not.toBe('vsctl-show');
+  });
+  it("compass4nfv: each host's excerpts (a bridge each) are joined, each record's line from its own file", () => {
+    const s = readCase(COMPASS);
+    expect(s.diagnostics.filter((d) => d.code === 'not-read').map((d) => d.file)).toEqual([
+      'host1/ps_aux_grep_d60e4d79-bc10-4470-9434-297ace28ca84',
+    ]);
+    const h5 = s.hosts.find((h) => h.name === 'host5')!;
+    const shown = (from: readonly { file: string; line: number }[]) =>
+      from.filter((e) => e.file.includes('vsctl_show')).map((e) => `${e.file}:${e.line}`);
+    expect(h5.bridges.map((b) => [b.name, shown(b.from)])).toEqual([
+      ['br-int', ['host5/ovs-vsctl_show:2']],
+      ['br-tun', ['host5/ovs-vsctl_show.2:2']],
+    ]);
+    expect(h5.excerpts?.filter((e) => e.of === 'ovsdb').map((e) => `${e.file}:${e.line}`)).toEqual([
+      'host5/ovs-vsctl_show:1',
+      'host5/ovs-vsctl_show.2:1',
+    ]);
+    const h1 = s.hosts.find((h) => h.name === 'host1')!;
+    expect(h1.bridges.map((b) => b.name)).toEqual(['br-tun', 'br-int', 'br-prv']);
+    const tap = h1.bridges.find((b) => b.name === 'br-int')!.ports.find((p) => p.name === 'tapa4f7640a-a8')!;
+    expect(tap.tag).toMatchObject({
+      known: true,
+      value: 1,
+      from: [{ file: 'host1/ovs-vsctl_show.2', line: 6 }],
+    });
+  });
+  it('compass4nfv diagnose: no exit 2, the excerpts said; undecided (br-tun dumps filtered by table)', () => {
+    const r = run('diagnose', COMPASS);
+    expect([r.status, r.stderr]).toEqual([3, '']);
+    expect(r.stdout).not.toMatch(/input-note \(host\d\/ovs-vsctl_show\.\d\)[^\n]*\n\s*not read/);
+    expect(r.stdout).toContain('host5/ovs-vsctl_show.2 is an excerpt (lines left out at line 1)');
+  });
+  it.each(['ovs-vsctl-show.txt', 'vsctl-show-2.txt', 'ovs-vsctl_show.2'])(
+    "kr-kolla's excerpt saved as %s: read (was exit 2, nothing readable)",
+    (name) => {
+      const d = caseWith({ [name]: text(join(KOLLA, 'compute02/ovs-vsctl_show')) });
+      const s = readCase(d);
+      expect(s.hosts[0]!.files).toEqual([`h/${name}`]);
+      expect(s.hosts[0]!.unplacedInterfaces.map((i) => i.name)).toEqual(['qvoc35c730d-be']);
+    },
+  );
+});
+
+describe('two whole ovs-vsctl show outputs of one host', () => {
+  const seedShow = text(join(ROOT, 'examples/xenserver-seed/dom0/ovs-vsctl_show'));
+  it('the same output twice: read, no error', () => {
+    const s = readCase(caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': seedShow }));
+    expect(s.diagnostics.filter((d) => d.severity === 'corrupt' || d.code === 'conflict')).toEqual([]);
+  });
+  it.each<[string, (t: string) => string, string]>([
+    [
+      'a tag in one',
+      (t) => t.replace('    Port "vif16.0"\n', '    Port "vif16.0"\n        tag: 1\n'),
+      "h/vsctl-show-2.txt:6: two whole `ovs-vsctl show` outputs of this host disagree on port vif16.0's tag: none in h/ovs-vsctl_show:6, 1 here",
+    ],
+    [
+      'a port gone from one',
+      (t) => t.replace('    Port "vif16.0"\n        Interface "vif16.0"\n', ''),
+      'h/vsctl-show-2.txt:1: two whole `ovs-vsctl show` outputs of this host disagree on port vif16.0 on xapi5: shown in h/ovs-vsctl_show:6, absent here',
+    ],
+  ])('%s: bad input naming both (exit 2)', (_, edit, line) => {
+    const d = caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': edit(seedShow) });
+    const r = run('diagnose', d);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      `vifpath: ${line} (taken at different times, or on different hosts): keep the one of the time in question (use --lenient to read the rest)\n`,
+    );
   });
 });
