@@ -12,7 +12,7 @@ import type { Diagnostic } from '../parse/diagnostics.ts';
 import { LAZY_DUMP_BYTES } from '../parse/flow-index.ts';
 import { parseLinks } from '../parse/links.ts';
 import type { SourcedRow } from '../parse/ovsdb-rows.ts';
-import { isShellPrompt, repairPaste } from '../parse/paste.ts';
+import { isCommandLine, isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { operands } from '../runner/runner.ts';
@@ -20,6 +20,7 @@ import { InputError } from './errors.ts';
 import {
   CRITICAL,
   classify,
+  commandOf,
   namespaceOfName,
   notReadWhy,
   type SniffedKind,
@@ -160,9 +161,11 @@ function sniffFile(p: string, rel: string): { kind: SniffedKind } | { why: strin
   if (buf.subarray(0, 4096).includes(0))
     return { why: 'not read: binary, and its name is none vifpath reads (a packet capture: <point>.pcap)' };
   // A shell prompt copied before the output hides nothing of what it is (the reader refuses it).
+  // The command typed above it (the reader skips it, said) says which namespace or bridge.
   const text = decodeText(buf);
   const first = /^\s*([^\n]*)/.exec(text)!;
-  const body = isShellPrompt(first[1]!) ? text.slice(first[0].length) : text;
+  const typed = isCommandLine(first[1]!) ? first[1]! : undefined;
+  const body = isShellPrompt(first[1]!) || typed ? text.slice(first[0].length) : text;
   const k = sniff(body);
   if (!k) {
     const known = notReadWhy(body);
@@ -172,9 +175,12 @@ function sniffFile(p: string, rel: string): { kind: SniffedKind } | { why: strin
         : "not read: neither its name nor its content is an output vifpath reads (OVS's, ip, ifconfig, iptables-save, ss/netstat, sysctl, dnsmasq's log, dhclient -v; or a file named as sosreport names its command)",
     };
   }
-  const ns = namespaceOfName(bn);
+  const cmd = typed === undefined ? undefined : commandOf(typed);
+  const ns = (cmd?.kind === k.kind && 'ns' in cmd ? cmd.ns : undefined) ?? namespaceOfName(bn);
   if (ns && (k.kind === 'ip-addr' || k.kind === 'ifconfig' || k.kind === 'sockets' || k.kind === 'iptables'))
     return { kind: { ...k, ns } };
+  if (cmd?.kind === k.kind && (k.kind === 'dump-flows' || k.kind === 'ofctl-show') && 'bridge' in cmd)
+    return { kind: { ...k, bridge: cmd.bridge } };
   return { kind: k };
 }
 

@@ -68,9 +68,27 @@ const OPT = '(?:_--?[A-Za-z][A-Za-z0-9-]*(?:_[A-Za-z0-9]+)?)*';
 // ones that take no separate value, so the bridge's name is never read as an option's value.
 const FLOW_OPT = '(?:_--(?:r?sort|no-stats|names|no-names|read-only|strict|color)(?:=[A-Za-z_]+)?)*';
 const IFCONFIG = 'ifconfig(?:_-a)?';
-const IPADDR = 'ip(?:_-[a-z0-9]+)*_(?:a|addr|address)(?:_(?:show|list|ls))?';
-
-const IPLINK = 'ip(?:_-[a-z0-9]+)*_(?:l|link)(?:_(?:show|list|ls))?';
+/**
+ * iproute2 takes any prefix of a word for it, the first of its table that the prefix begins
+ * (lib/utils.c matches(); ip/ip.c cmds[]: address before addrlabel, neighbor before netns, link
+ * before l2tp; `ip address` and `ip netns` check list/show/lst first, `ip link` checks set before
+ * show): `ip a`, `ip addr s`, `ip l sh`, `ip net exec`, `ip netns e`.
+ */
+const prefixes = (word: string, from: number): string => {
+  const out: string[] = [];
+  for (let n = word.length; n >= from; n--) out.push(word.slice(0, n));
+  return `(?:${out.join('|')})`;
+};
+/** address's show: list, show, lst, each cut anywhere. */
+const ADDR_SHOW = `(?:${prefixes('list', 1)}|${prefixes('show', 1)}|lst|ls)`;
+/** link's show: as address's, but `s` alone is `set`. */
+const LINK_SHOW = `(?:${prefixes('list', 1)}|${prefixes('show', 2)}|lst|ls)`;
+const IPADDR = `ip(?:_-[a-z0-9]+)*_${prefixes('address', 1)}(?:_${ADDR_SHOW})?`;
+const IPLINK = `ip(?:_-[a-z0-9]+)*_${prefixes('link', 1)}(?:_${LINK_SHOW})?`;
+/** `ip netns` (net, netn: `ne` is neighbor) and its list (list, show, lst). */
+const NETNS = `ip_${prefixes('netns', 3)}`;
+/** `ip netns exec <ns>` with the words cut (`ip net e qdhcp-…`): the namespace is group 1. */
+const NETNS_EXEC = `${NETNS}_${prefixes('exec', 1)}_(.+?)`;
 
 type Row = [RegExp, (m: RegExpExecArray) => FileKind | undefined];
 
@@ -115,9 +133,9 @@ const ROWS: Row[] = [
   ],
   [/^ovsdb-client(?:_-f_\w+|_--format_\w+)?_dump(?:_.*)?$/, () => ({ kind: 'ovsdb-dump' })],
   [/^conf\.db$/, () => ({ kind: 'conf-db' })],
-  [/^ip_netns(?:_list)?$/, () => ({ kind: 'ip-netns' })],
-  [new RegExp(`^ip_netns_exec_(.+?)_${IFCONFIG}$`), (m) => ({ kind: 'ifconfig', ns: m[1]! })],
-  [new RegExp(`^ip_netns_exec_(.+?)_${IPADDR}$`), (m) => ({ kind: 'ip-addr', ns: m[1]! })],
+  [new RegExp(`^${NETNS}(?:_${ADDR_SHOW})?$`), () => ({ kind: 'ip-netns' })],
+  [new RegExp(`^${NETNS_EXEC}_${IFCONFIG}$`), (m) => ({ kind: 'ifconfig', ns: m[1]! })],
+  [new RegExp(`^${NETNS_EXEC}_${IPADDR}$`), (m) => ({ kind: 'ip-addr', ns: m[1]! })],
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [new RegExp(`^${IPLINK}$`), () => ({ kind: 'ip-link' })],
@@ -126,14 +144,14 @@ const ROWS: Row[] = [
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
   [/^brctl_show$/, () => ({ kind: 'brctl-show' })],
   // netstat -s (protocol counters) and -agn (multicast groups): no sockets listed, not read.
-  [/^(?:ip_netns_exec_.+?_)?netstat_-(?:s|W_-agn|agn)$/, () => ({ kind: 'aux' })],
+  [new RegExp(`^(?:${NETNS_EXEC}_)?netstat_-(?:s|W_-agn|agn)$`), () => ({ kind: 'aux' })],
   [
     // Any options (`ss_-ltnp`, `ss_-4lun`, `netstat_-W_-neopa`): which sockets it covers is read from them.
-    /^ip_netns_exec_(.+?)_(?:netstat|ss)(?:_-[-A-Za-z0-9]+)+$/,
+    new RegExp(`^${NETNS_EXEC}_(?:netstat|ss)(?:_-[-A-Za-z0-9]+)+$`),
     (m) => ({ kind: 'sockets', ns: m[1]! }),
   ],
-  [/^ip_netns_exec_(.+?)_ethtool_-k_(.+)$/, (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
-  [/^ip_netns_exec_(.+?)_iptables-save$/, (m) => ({ kind: 'iptables', ns: m[1]! })],
+  [new RegExp(`^${NETNS_EXEC}_ethtool_-k_(.+)$`), (m) => ({ kind: 'ethtool-k', ns: m[1]!, dev: m[2]! })],
+  [new RegExp(`^${NETNS_EXEC}_iptables-save$`), (m) => ({ kind: 'iptables', ns: m[1]! })],
   [/^iptables-save$/, () => ({ kind: 'iptables' })],
   // sos kernel plugin: sos_commands/kernel/sysctl_-a (canonical/hotsos's fake sosreports have it).
   [/^sysctl_(?:-a|--all)$/, () => ({ kind: 'sysctl', all: true })],
@@ -182,6 +200,27 @@ export function classify(baseName: string): FileKind | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * What a command line typed above a pasted output says it is (`ip net exec qdhcp-… ip addr`,
+ * `$ sudo ovs-ofctl dump-flows br-int`): the kind its sosreport name gets, with the namespace or
+ * bridge it names. Undefined when it names none, or when its output went through anything (a pipe,
+ * a redirection, a second command): what it shows is not the command's whole output then. A bridge
+ * is taken only when it is the command's last word (no flow match after it).
+ */
+export function commandOf(line: string): FileKind | undefined {
+  const m =
+    /^(?:(?:\[[^\]\s@]+@[^\]\s]+(?:\s[^\]]*)?\]\s?|[\w.-]+@[\w.-]+:[^\s#$%]*\s?)?[#$%]\s*)?(?:sudo\s+(?:-\S+\s+)*)?(.+)$/.exec(
+      line.trim(),
+    );
+  const cmd = m?.[1]?.trim() ?? '';
+  if (cmd === '' || /[|;&<>`$()]/.test(cmd)) return undefined;
+  const argv = cmd.split(/\s+/);
+  const k = classify(sosName(argv));
+  if (!k || k.kind === 'aux') return undefined;
+  if ('bridge' in k && k.bridge !== argv[argv.length - 1]) return undefined;
+  return k;
 }
 
 /** The sosreport name of a command line (sos `_mangle_command`), for writing case dirs. */
@@ -347,7 +386,9 @@ export function notReadWhy(text: string): string | undefined {
 
 /** The namespace a pasted file's name says (`ip netns exec qdhcp-X ip a` saved under its command). */
 export function namespaceOfName(baseName: string): string | undefined {
-  return /(?:^|[_ ])exec[_ ]((?:qdhcp|qrouter|snat|fip|ovnmeta)-[0-9a-f-]+)/.exec(baseName)?.[1];
+  return /(?:^|[_ ])(?:net(?:ns?)?[_ ]e(?:x(?:ec?)?)?|exec)[_ ]((?:qdhcp|qrouter|snat|fip|ovnmeta)-[0-9a-f-]+)/.exec(
+    baseName,
+  )?.[1];
 }
 
 // --- What the collector runs: each command with the kind the reader gives its file. ---

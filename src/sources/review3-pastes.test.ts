@@ -12,7 +12,7 @@ import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { flowNoteAt } from '../parse/paste.ts';
 import { fixtureFiles, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
-import { sniff } from './file-kinds.ts';
+import { classify, commandOf, sniff } from './file-kinds.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 const R3 = join(ROOT, 'src/sources/fixtures/review3');
@@ -242,5 +242,74 @@ describe('two whole ovs-vsctl show outputs of one host', () => {
     expect(r.stderr).toBe(
       `vifpath: ${line} (taken at different times, or on different hosts): keep the one of the time in question (use --lenient to read the rest)\n`,
     );
+  });
+});
+
+const NET = 'qdhcp-d60e4d79-bc10-4470-9434-297ace28ca84';
+
+describe("iproute2's abbreviations (lib/utils.c matches(), ip/ip.c cmds[]): `ip net exec … ip addr` was not read", () => {
+  it.each<[string, ReturnType<typeof classify>]>([
+    [`ip_net_exec_${NET}_ip_addr`, { kind: 'ip-addr', ns: NET }],
+    [`ip_netns_exec_${NET}_ip_a`, { kind: 'ip-addr', ns: NET }],
+    [`ip_netn_e_${NET}_ip_address_s`, { kind: 'ip-addr', ns: NET }],
+    [`ip_net_exe_${NET}_ip_-d_a_sh`, { kind: 'ip-addr', ns: NET }],
+    [`ip_net_exec_${NET}_ifconfig_-a`, { kind: 'ifconfig', ns: NET }],
+    [`ip_net_exec_${NET}_ss_-ano`, { kind: 'sockets', ns: NET }],
+    [`ip_net_ex_${NET}_iptables-save`, { kind: 'iptables', ns: NET }],
+    [`ip_net_exec_${NET}_ethtool_-k_tapa4f7640a-a8`, { kind: 'ethtool-k', ns: NET, dev: 'tapa4f7640a-a8' }],
+    [`ip_net_exec_${NET}_netstat_-s`, { kind: 'aux' }],
+    ['ip_net', { kind: 'ip-netns' }],
+    ['ip_netns_ls', { kind: 'ip-netns' }],
+    ['ip_net_sh', { kind: 'ip-netns' }],
+    ['ip_ad', { kind: 'ip-addr' }],
+    ['ip_-d_addr_l', { kind: 'ip-addr' }],
+    ['ip_l_sh', { kind: 'ip-link' }],
+    ['ip_li_lst', { kind: 'ip-link' }],
+    // Other commands than the ones read: `ne` is neighbor, `addrl` addrlabel, `ip a a` adds an
+    // address, `ip l s` sets a link.
+    [`ip_ne_exec_${NET}_ip_a`, undefined],
+    ['ip_n', undefined],
+    ['ip_addrl', undefined],
+    ['ip_a_a', undefined],
+    ['ip_l_s', undefined],
+  ])('%s', (name, kind) => {
+    expect(classify(name)).toEqual(kind);
+  });
+  it.each<[string, ReturnType<typeof commandOf>]>([
+    // The command line the compass4nfv post has above its paste (SOURCE.md).
+    [`ip net exec ${NET} ip addr`, { kind: 'ip-addr', ns: NET }],
+    // slawqo/kaplonskipl's posts (src/parse/command-line.test.ts).
+    [
+      '$ sudo ip netns exec qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b ip a',
+      { kind: 'ip-addr', ns: 'qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b' },
+    ],
+    [
+      'sudo ovs-ofctl dump-flows br-int',
+      { kind: 'dump-flows', bridge: 'br-int', noStats: false, names: false },
+    ],
+    ['[root@dom0 ~]# ovs-vsctl show', { kind: 'vsctl-show' }],
+    // Its output filtered: not the command's whole output.
+    ['sudo ovs-ofctl show br-int | grep 3e399bf2-31', undefined],
+    ['ovs-ofctl dump-flows br-tun table=0', undefined],
+  ])('the command line %s', (line, kind) => {
+    expect(commandOf(line)).toEqual(kind);
+  });
+  it('compass4nfv host1: `ip net exec … ip addr` saved under its sos name: the namespace has its tap', () => {
+    const h1 = readCase(COMPASS).hosts.find((h) => h.name === 'host1')!;
+    const ns = h1.namespaces.find((n) => n.name === NET)!;
+    expect(ns.devices?.map((d) => d.name)).toEqual(['tapa4f7640a-a8']);
+    expect(h1.files).toContain(`host1/ip_net_exec_${NET}_ip_addr`);
+  });
+  it('the same output under any name with the command typed above it: the namespace from the command', () => {
+    const out = text(join(COMPASS, `host1/ip_net_exec_${NET}_ip_addr`));
+    const d = caseWith({ 'qdhcp-addr.txt': `ip net exec ${NET} ip addr\n${out}` });
+    const s = readCase(d);
+    expect(s.hosts[0]!.namespaces.find((n) => n.name === NET)?.devices?.map((x) => x.name)).toEqual([
+      'tapa4f7640a-a8',
+    ]);
+    expect(s.diagnostics.map((x) => [x.file, x.line, x.code])).toEqual([
+      ['h/qdhcp-addr.txt', 2, 'excerpt'],
+      ['h/qdhcp-addr.txt', 1, 'command-line'],
+    ]);
   });
 });
