@@ -7,7 +7,7 @@ import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
-import { dnsmasqEvents, type Snapshot } from '../model/snapshot.ts';
+import { dnsmasqEvents, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { agentBridges } from './checks/agent-bridges.ts';
@@ -65,12 +65,55 @@ export const CHECKS: readonly Check[] = [
 
 /** A --vm that names no port of the case (findVms found none): exit 2, the nearest names listed. */
 export function unknownVm(s: Snapshot, vm: string): VifpathError {
-  const all = s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`)));
+  const all = [
+    ...s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`))),
+    ...s.hosts.flatMap((h) => (h.unplacedPorts ?? []).map((p) => `${h.name}:${p.name}`)),
+  ];
   const down = ovsNotAnswering(s);
   return new VifpathError(
     `--vm ${shellWord(vm)}: no port of the case has this name, host:port, MAC or iface-id (MACs and iface-ids come from \`ovs-vsctl list interface\`)${all.length ? `; nearest: ${nameList(nearest(vm, all), all.length)}` : '; the case has no OVS port'}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors), so no port of ${down.length > 1 ? 'those hosts' : 'that host'} is in the case: \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`,
   );
 }
+
+/**
+ * The ports an excerpt shows without their bridge (Host.unplacedPorts) that `spec` names (the port
+ * or its interface, bare or host:name, any letter case); all of them without `spec`.
+ */
+function unplacedNamed(s: Snapshot, spec?: string): { host: Host; port: Port }[] {
+  const f = spec?.toLowerCase();
+  const names = (h: Host, p: Port): string[] =>
+    [p.name, ...p.interfaces.map((i) => i.name)]
+      .flatMap((n) => [n, `${h.name}:${n}`])
+      .map((n) => n.toLowerCase());
+  return s.hosts.flatMap((host) =>
+    (host.unplacedPorts ?? [])
+      .filter((port) => f === undefined || names(host, port).includes(f))
+      .map((port) => ({ host, port })),
+  );
+}
+
+/**
+ * An OVS port an excerpt shows without its Bridge line: the port is in the case, where it is is
+ * not; no path from it can be traced until the whole output is collected.
+ */
+function unplacedPortGap(host: Host, port: Port): Finding {
+  const at = port.from[0];
+  const tag = port.tag.known && port.tag.value !== null ? `, tag ${port.tag.value} there` : '';
+  const file = at?.file ?? 'an excerpt';
+  const f: Finding = {
+    code: 'excerpt-unknown',
+    role: 'gap',
+    severity: 'warning',
+    subject: `${host.name}:${port.name}`,
+    message: `${port.name} is an OVS port of ${host.name} (${at ? `${at.file}:${at.line}` : file}${tag}), but ${file} is an excerpt that leaves out the Bridge line above it: which bridge it is on, its OpenFlow port number and so the path of its DHCP are unknown`,
+    evidence: [evid(`Port ${port.name}${tag ? ` (tag: ${(port.tag as { value: number }).value})` : ''}`, at)],
+    fix: [`ovs-vsctl show   # on ${host.name}: the whole output, not an excerpt`],
+  };
+  UNPLACED.add(f);
+  return f;
+}
+/** The findings unplacedPortGap made (the headline names the port --vm found there). */
+const UNPLACED = new WeakSet<Finding>();
 
 /** What diagnose says of a VM port itself: named by --vm, its MAC from a flow, a hybrid plug. */
 function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
@@ -168,7 +211,13 @@ function withOvn(
 ): Diagnosis {
   // A --vm no port answers to: bad input, unless OVS was not answering on an ML2/OVS host (as below).
   const down = ovsNotAnswering(scope.modelled).length > 0;
-  if (opts.vm !== undefined && scope.vms.length === 0 && scope.ml2Vms.length === 0 && !down)
+  if (
+    opts.vm !== undefined &&
+    scope.vms.length === 0 &&
+    scope.ml2Vms.length === 0 &&
+    !down &&
+    unplacedNamed(s, opts.vm).length === 0
+  )
     throw unknownVm(s, opts.vm);
   const ovn = ovnFindings(scope);
   const notTraced = scope.vms.map((v) => ({
@@ -221,7 +270,14 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   // A --vm that names no port of the case is bad input, with the names it could have meant; unless
   // OVS was not answering on a host when the case was collected: the port may be one of its, and
   // the case cannot decide (undecided, saying so), which is no fault of the input.
-  if (opts.vm !== undefined && ctx.vms.length === 0 && ovsNotAnswering(s).length === 0)
+  // A port an excerpt shows without its bridge is a port of the case all the same: said, undecided.
+  const unplaced = ctx.vms.length === 0 && opts.vm !== undefined ? unplacedNamed(s, opts.vm) : [];
+  if (
+    opts.vm !== undefined &&
+    ctx.vms.length === 0 &&
+    ovsNotAnswering(s).length === 0 &&
+    unplaced.length === 0
+  )
     throw unknownVm(s, opts.vm);
   ctx.asked = opts.vm === undefined ? undefined : opts.each ? 'each' : 'named';
   // A port at 4095 whose device is gone (dead-vlan.ts): what a deleted VM left behind. Not named,
@@ -238,7 +294,7 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
     }
     if (ctx.asked === undefined && gone.size) ctx.vms = ctx.vms.filter((v) => !gone.has(v));
   }
-  const findings: Finding[] = [];
+  const findings: Finding[] = unplaced.map((u) => unplacedPortGap(u.host, u.port));
   for (const vm of ctx.vms) findings.push(...vmNotes(vm, opts.vm));
   for (const c of CHECKS) for (const f of c.run(ctx)) findings.push(f);
   // What else is said of a stale port (its open error, its hybrid plug and firewall chains) is
@@ -248,7 +304,7 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   for (let i = findings.length - 1; i >= 0; i--)
     if (aboutStale.has(findings[i]!.code) && staleOf.has(findings[i]!.subject)) findings.splice(i, 1);
   findings.push(...stale);
-  if (ctx.vms.length === 0) {
+  if (ctx.vms.length === 0 && unplaced.length === 0) {
     // What the case does know: the DHCP server's ports, the VM's MAC from its client's output.
     const known = noVmDetail(s);
     findings.push({
@@ -506,7 +562,10 @@ function inputNotes(s: Snapshot): Finding[] {
 }
 
 function knownPorts(s: Snapshot): string {
-  const names = s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`)));
+  const names = [
+    ...s.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports.map((p) => `${h.name}:${p.name}`))),
+    ...unplacedNamed(s).map((u) => `${u.host.name}:${u.port.name} (its bridge unknown)`),
+  ];
   if (names.length === 0) return '';
   return `; ports in the case: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, … (${names.length})` : ''}`;
 }
@@ -818,6 +877,14 @@ function undecidedHeadline(
   // One of --all-vms's VMs whose port is stale: that is what there is to say of it.
   const stale = ctx.asked === 'each' ? findings.find((f) => f.code === 'stale-port') : undefined;
   if (stale) return stale.message;
+  const unplaced = findings.find((f) => UNPLACED.has(f));
+  if (ctx.vms.length === 0 && unplaced) {
+    const [host, port] = [
+      unplaced.subject.split(':')[0],
+      unplaced.subject.slice(unplaced.subject.indexOf(':') + 1),
+    ];
+    return `${port} is an OVS port of ${host}, but the case shows it only in an excerpt of \`ovs-vsctl show\` without its bridge, so no DHCP path from it can be traced: collect the whole \`ovs-vsctl show\` on ${host}`;
+  }
   if (ctx.vms.length === 0) {
     // The server answered a MAC (dnsmasq's log): the question is whether the answer reached the VM.
     const answered = findings.find((f) => f.code === 'dnsmasq-answered');

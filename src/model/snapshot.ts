@@ -357,6 +357,13 @@ export interface Host {
   bridges: Bridge[];
   /** Interfaces OVSDB knows (e.g. from a monitor) whose bridge the case does not show. */
   unplacedInterfaces: Interface[];
+  /**
+   * OVS ports an excerpted `ovs-vsctl show` shows after an elision that may have cut their Bridge
+   * line (`...`, then `Port qvo…`), on no bridge other evidence gives: ports of the host, their
+   * bridge unknown, with what the excerpt shows of them (a tag only when shown). Their interfaces
+   * are the ones unplacedInterfaces lists. Absent: none.
+   */
+  unplacedPorts?: Port[];
   namespaces: Namespace[];
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];

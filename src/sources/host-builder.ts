@@ -1170,6 +1170,19 @@ export class HostBuilder {
   finish(): Host {
     this.finishRows();
     const h = this.host;
+    // Ports an excerpt showed without their Bridge line that nothing placed: OVS ports all the same.
+    for (const [name, { sp, file }] of this.pendingShowPorts) {
+      const p = this.newPort(name, `${file} is an excerpt: the lines it leaves out may say it`);
+      const pe = ev(file, sp.line);
+      p.from.push(pe);
+      if (sp.tag !== undefined) p.tag = known(sp.tag, pe);
+      if (sp.trunks !== undefined) p.trunks = known(sp.trunks, pe);
+      for (const si of sp.interfaces) {
+        const i = this.findInterface(si.name);
+        if (i) p.interfaces.push(i);
+      }
+      h.unplacedPorts = [...(h.unplacedPorts ?? []), p];
+    }
     h.ovn = this.ovnFact();
     for (const [key, names] of this.placedByOfctl) {
       const [bridge, file] = key.split('\u0000') as [string, string];

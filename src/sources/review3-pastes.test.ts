@@ -313,3 +313,43 @@ describe("iproute2's abbreviations (lib/utils.c matches(), ip/ip.c cmds[]): `ip 
     ]);
   });
 });
+
+describe('kr-kolla-4095: an excerpt of one port, its Bridge line left out: the port is an OVS port of the case', () => {
+  const HEAD =
+    'UNDECIDED: qvoc35c730d-be is an OVS port of compute02, but the case shows it only in an excerpt of `ovs-vsctl show` without its bridge, so no DHCP path from it can be traced: collect the whole `ovs-vsctl show` on compute02';
+  it('read: the port kept with what the excerpt shows of it (tag 4095, its interface), its bridge unknown', () => {
+    const h = readCase(KOLLA).hosts[0]!;
+    expect(h.bridges).toEqual([]);
+    expect(h.unplacedPorts?.map((p) => [p.name, p.tag, p.interfaces.map((i) => i.name)])).toEqual([
+      [
+        'qvoc35c730d-be',
+        { known: true, value: 4095, from: [{ file: 'compute02/ovs-vsctl_show', line: 2 }] },
+        ['qvoc35c730d-be'],
+      ],
+    ]);
+  });
+  it.each(['qvoc35c730d-be', 'compute02:QVOC35C730D-BE'])(
+    '--vm %s finds it: undecided, the bridge to collect (was exit 2, the case has no OVS port)',
+    (vm) => {
+      const r = run('diagnose', KOLLA, '--vm', vm);
+      expect([r.status, r.stderr, r.stdout.split('\n')[0]]).toEqual([3, '', HEAD]);
+      expect(r.stdout).toContain(
+        'qvoc35c730d-be is an OVS port of compute02 (compute02/ovs-vsctl_show:2, tag 4095 there), but compute02/ovs-vsctl_show is an excerpt that leaves out the Bridge line above it',
+      );
+    },
+  );
+  it("a name of no port: still bad input, the excerpt's port among the nearest", () => {
+    const r = run('diagnose', KOLLA, '--vm', 'qvoc35c730d-bf');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('; nearest: compute02:qvoc35c730d-be');
+  });
+  it('without --vm: the port listed among the ports of the case; saved as ovs-vsctl-show.txt the same (was exit 2, nothing readable)', () => {
+    const plain = run('diagnose', KOLLA);
+    expect(plain.status).toBe(3);
+    expect(plain.stdout).toContain('ports in the case: compute02:qvoc35c730d-be (its bridge unknown)');
+    const d = caseWith({ 'ovs-vsctl-show.txt': text(join(KOLLA, 'compute02/ovs-vsctl_show')) });
+    const r = run('diagnose', d, '--vm', 'qvoc35c730d-be');
+    expect([r.status, r.stderr]).toEqual([3, '']);
+    expect(r.stdout.split('\n')[0]).toBe(HEAD.replaceAll('compute02', 'h'));
+  });
+});
