@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { givenMacPort } from '../doctor/context.ts';
-import { unknownVm } from '../doctor/diagnose.ts';
+import { unknownVm, unplacedNamed } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -66,7 +66,8 @@ function checkVm(src: CaseSource[], vm: string | undefined, mac: string | undefi
     src[i] = { name: c.name, load: () => snap };
     // As diagnose: a MAC of one VM port, never against the attached-mac OVSDB gives it.
     if (mac !== undefined) givenMacPort(snap, mac, vm);
-    if (vm !== undefined && findVms(snap, vm).length) {
+    // (A port an excerpt shows without its bridge is one: its page says what is unknown.)
+    if (vm !== undefined && (findVms(snap, vm).length || unplacedNamed(snap, vm).length)) {
       // Without --mac the other cases wait for their pages.
       if (mac === undefined) return;
       found = true;

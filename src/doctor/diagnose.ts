@@ -79,7 +79,7 @@ export function unknownVm(s: Snapshot, vm: string): VifpathError {
  * The ports an excerpt shows without their bridge (Host.unplacedPorts) that `spec` names (the port
  * or its interface, bare or host:name, any letter case); all of them without `spec`.
  */
-function unplacedNamed(s: Snapshot, spec?: string): { host: Host; port: Port }[] {
+export function unplacedNamed(s: Snapshot, spec?: string): { host: Host; port: Port }[] {
   const f = spec?.toLowerCase();
   const names = (h: Host, p: Port): string[] =>
     [p.name, ...p.interfaces.map((i) => i.name)]

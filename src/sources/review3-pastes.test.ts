@@ -3,7 +3,7 @@
 // its colon, excerpts of one `ovs-vsctl show` in several files, an excerpt saved under any name,
 // iproute2's abbreviated commands. Each was refused (exit 2) or not read; each is read now, with
 // what was skipped said. Run through the CLI as an operator would.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -351,5 +351,31 @@ describe('kr-kolla-4095: an excerpt of one port, its Bridge line left out: the p
     const r = run('diagnose', d, '--vm', 'qvoc35c730d-be');
     expect([r.status, r.stderr]).toEqual([3, '']);
     expect(r.stdout.split('\n')[0]).toBe(HEAD.replaceAll('compute02', 'h'));
+  });
+});
+
+describe('kr-kolla-4095 with serve --vm: the port named is one of the case (was exit 2 before the server started)', () => {
+  it('the server starts', async () => {
+    const child = spawn('node', [BIN, 'serve', KOLLA, '--port', '0', '--vm', 'qvoc35c730d-be'], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /on (http:\/\/\S+\/)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.stderr.on('data', (b: Buffer) => {
+          err += b.toString();
+        });
+        child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+      });
+      expect((await fetch(new URL('c/0/api/view', url))).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
