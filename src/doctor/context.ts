@@ -34,6 +34,11 @@ export interface DoctorContext {
    * run, not by the operator); undefined: every VM port of the case, none named.
    */
   asked?: 'named' | 'each';
+  /**
+   * The VM's MAC as `--mac` gives it (lower case), kept also when the case proves no VM port to
+   * carry it: what the hosts logged for that MAC is the VM's.
+   */
+  givenMac?: string;
 }
 
 /**
@@ -106,7 +111,16 @@ export function buildContext(s: Snapshot, vmFilter?: string, mac?: string): Doct
           dhcpServers: true,
         }),
       );
-  const ctx: DoctorContext = { snapshot: s, world, vms, servers, discover, offer, offerServer };
+  const ctx: DoctorContext = {
+    snapshot: s,
+    world,
+    vms,
+    servers,
+    discover,
+    offer,
+    offerServer,
+    ...(mac !== undefined ? { givenMac: formatMac(macOf(mac)).toLowerCase() } : {}),
+  };
   const offerOf = (vm: VmPort, srv: DhcpServer): TraceResult | undefined =>
     srv.ovs && traceable(world, srv.host.name, srv.ovs.port.name)
       ? runTrace(s, world, {

@@ -27,6 +27,7 @@ import {
   REF_NS,
   refCase,
   refServerListening,
+  refVmMac,
   seedCase,
   tagSeedVif16,
   tmpCase,
@@ -253,14 +254,15 @@ const CORPUS: Row[] = [
     },
   },
   {
-    name: 'dnsmasq saw the DISCOVER and had no address for it',
+    name: "dnsmasq saw the VM's DISCOVER (its attached-mac) and had no address for it",
     build: () =>
-      ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', (d) =>
+      ref('healthy', ['dom0', 'domu'], 'dom0:vif2.1 domu:eth1\n', (d) => {
+        refVmMac(d);
         appendFileSync(
           join(d, 'domu/dnsmasq.log'),
           'Nov 25 13:00:01 dnsmasq-dhcp[7364]: DHCPDISCOVER(tap5f1c9a2e-7b) fa:16:3e:11:22:33 no address available\n',
-        ),
-      ),
+        );
+      }),
     verdict: 'problem',
     code: 'dnsmasq-refused',
   },

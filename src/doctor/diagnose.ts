@@ -465,6 +465,9 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   const idle = provenPaths ? serverUnproven(ctx, served) : undefined;
   if (idle) findings.push(idle.finding);
   findings.push(...serverShownByClient(ctx, served));
+  // dnsmasq refused a MAC the case ties to no VM port while a VM's MAC is not in the case: that
+  // VM may be the one refused, so the paths do not make it healthy (contradiction.ts).
+  const refusedUntied = findings.find((f) => f.code === 'dnsmasq-refused-untied' && f.severity === 'warning');
   if (provenPaths && !contradicted && leaning.length === 0 && !firewall && !hybrid) {
     // The servers the DISCOVERs were proven to reach, not every server of the case.
     const reached = ctx.servers.filter((x) =>
@@ -474,6 +477,15 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
     );
     // Several servers (dhcp_agents_per_network > 1 share the namespace's name): each with its host.
     const proven = `the DHCP DISCOVER from ${ctx.vms.map((v) => v.port.name).join(', ')} reaches ${reached.map((x) => `${x.ns.name} ${x.device.name}${reached.length > 1 ? ` on ${x.host.name}` : ''}`).join(', ')} and the OFFER comes back`;
+    if (refusedUntied)
+      return {
+        case: s.source,
+        verdict: 'undecided',
+        headline: `the path delivers (${proven}), but ${refusalText(refusedUntied)}`,
+        findings,
+        paths,
+        collectNext: whatToCollect(ctx, findings, true, wireEnds),
+      };
     if (!idle)
       return {
         case: s.source,
@@ -503,8 +515,13 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
       fix: a.remedy ? [a.remedy] : [],
     });
   const collectNext = whatToCollect(ctx, findings, true, wireEnds);
+  // No VM port, and dnsmasq refused a MAC: whether it is the VM's (its port, the hosts file) first.
+  const refusedAsk =
+    ctx.vms.length === 0 ? findings.find((f) => f.code === 'dnsmasq-refused-untied')?.fix : undefined;
+  if (refusedAsk)
+    collectNext.sort((a, b) => Number(!refusedAsk.includes(a)) - Number(!refusedAsk.includes(b)));
   // No VM port, and the server answered a MAC: the VM's side (its port, its client) is asked first.
-  if (ctx.vms.length === 0 && findings.some((f) => f.code === 'dnsmasq-answered')) {
+  else if (ctx.vms.length === 0 && findings.some((f) => f.code === 'dnsmasq-answered')) {
     const vmSide = findings.find((f) => f.code === 'no-vm-port')?.fix ?? [];
     collectNext.sort((a, b) => Number(!vmSide.includes(a)) - Number(!vmSide.includes(b)));
   }
@@ -521,6 +538,17 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
     paths,
     collectNext,
   };
+}
+
+/** A dnsmasq-refused-untied finding in a headline: the refused line, what it means, what ties it. */
+function refusalText(f: Finding): string {
+  const e = f.evidence.findLast((x) => x.text.startsWith('DHCPDISCOVER')) ?? f.evidence[0]!;
+  const at = e.file ? `, ${e.file}:${e.line}` : '';
+  const mac = /\b((?:[0-9a-f]{2}:){5}[0-9a-f]{2})\b/.exec(e.text)?.[1];
+  const means = /no address/.test(e.text)
+    ? "that MAC is not in its network's hosts file"
+    : 'dnsmasq ignores that MAC';
+  return `dnsmasq on ${f.subject.split(':')[0]} refused a DISCOVER (\`${e.text}\`${at}: ${means}) and nothing in the case ties ${mac ?? 'that client'} to a VM: collect \`${f.fix[0]!.replace(/ {3}#.*$/, '')}\` (is it the VM's port?), the network's hosts file and the VM's port (see the findings)`;
 }
 
 const MAX_INPUT_NOTES = 12;
@@ -886,6 +914,9 @@ function undecidedHeadline(
     return `${port} is an OVS port of ${host}, but the case shows it only in an excerpt of \`ovs-vsctl show\` without its bridge, so no DHCP path from it can be traced: collect the whole \`ovs-vsctl show\` on ${host}`;
   }
   if (ctx.vms.length === 0) {
+    // dnsmasq refused a MAC no VM port of the case carries: whether it is the VM's is the question.
+    const refused = findings.find((f) => f.code === 'dnsmasq-refused-untied');
+    if (refused) return `no VM port is proven in the case, and ${refusalText(refused)}`;
     // The server answered a MAC (dnsmasq's log): the question is whether the answer reached the VM.
     const answered = findings.find((f) => f.code === 'dnsmasq-answered');
     const e = answered && lastAnswer(ctx.snapshot, answered.subject);

@@ -47,6 +47,7 @@ export type FindingCode =
   | 'dnsmasq-not-bound'
   | 'dnsmasq-not-running'
   | 'dnsmasq-refused'
+  | 'dnsmasq-refused-untied'
   | 'excerpt-unknown'
   | 'hybrid-firewall-bypassed'
   | 'hybrid-firewall-drop'

@@ -1,44 +1,166 @@
 // Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
 // captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
-// cause; a client that got no OFFER while the traces deliver both ways makes healthy impossible.
-import { dnsmasqEvents } from '../../model/snapshot.ts';
-import { operands, vifpathLine } from '../../runner/runner.ts';
-import { reachedServer } from '../context.ts';
-import type { Finding } from '../finding.ts';
+// cause when its MAC is a VM's of the case (the server heard that VM and refused it); a MAC the
+// case ties to no VM port is said, with what would tie it, and blames no server. A client that got
+// no OFFER while the traces deliver both ways makes healthy impossible.
+import type { DhcpLog, Host } from '../../model/snapshot.ts';
+import { operands, shellWord, vifpathLine } from '../../runner/runner.ts';
+import { type DoctorContext, reachedServer } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { whereItStops } from './exchange-stop.ts';
+import { serverFault } from './server-bearing.ts';
+import { serverNetId } from './vm-network.ts';
+
+type LogEvent = DhcpLog['events'][number];
+
+/** Neutron's default base_mac prefix (a deployment may set another: a hint, never a proof). */
+const NEUTRON_DEFAULT_OUI = 'fa:16:3e';
+
+/**
+ * The network whose dnsmasq logged the line, as the case says it: the log's place, the server of
+ * the case on that device, the `ps` line or the agent's pid file of the process that logged it.
+ */
+function loggedNet(ctx: DoctorContext, h: Host, log: DhcpLog, e: LogEvent): string | undefined {
+  if (log.net) return log.net;
+  const srv = ctx.servers.find((x) => x.host === h && x.device.name === e.iface);
+  const bySrv = srv && serverNetId(srv);
+  if (bySrv) return bySrv;
+  const nets = new Set([
+    ...(h.dnsmasqProcesses ?? [])
+      .filter((p) => p.net && ((e.pid !== undefined && p.pid === e.pid) || p.interfaces.includes(e.iface)))
+      .map((p) => p.net!),
+    ...h.dhcpNetworks.filter((n) => e.pid !== undefined && n.pid?.pid === e.pid).map((n) => n.net),
+  ]);
+  return nets.size === 1 ? [...nets][0] : undefined;
+}
+
+/** What dnsmasq's refusal means (Neutron runs it with static ranges: a known MAC gets an address). */
+function refusalMeaning(note: string): string {
+  return note.includes('no address')
+    ? 'dnsmasq has no address for this client: no host entry it can read for the MAC (an unreadable or stale hosts file, e.g. after `cannot read …/host: Permission denied`) and no dynamic range'
+    : 'dnsmasq ignores this client (a host entry with `ignore`, or a tag without a range)';
+}
+
+/**
+ * dnsmasq saw a DISCOVER and refused it ("no address available", "ignored"). The VM's cause only
+ * when its MAC is a VM port's of the case (attached-mac, the anti-spoofing flow, or --mac): that
+ * server heard that VM (server-bearing.ts decides whether another server answers it). A MAC no VM
+ * port of the case carries is another client's as far as the case shows: said, with what would
+ * tie it (is it a Neutron port's, the VM's; the network's hosts file), never a fault to fix.
+ */
+function refusals(ctx: DoctorContext): Finding[] {
+  const out: Finding[] = [];
+  const macless = ctx.vms.filter((v) => !v.mac);
+  // One finding per server device, MAC and refusal: its last lines as the evidence.
+  const groups = new Map<string, { h: Host; log: DhcpLog; events: LogEvent[] }>();
+  for (const h of ctx.snapshot.hosts)
+    for (const log of h.dnsmasqLogs ?? [])
+      for (const e of log.events) {
+        if (e.type !== 'DHCPDISCOVER' || !e.note || !/no address|ignored/.test(e.note)) continue;
+        const key = [h.name, e.iface, e.mac ?? '', e.note].join('\u0000');
+        const g = groups.get(key) ?? { h, log, events: [] };
+        g.events.push(e);
+        groups.set(key, g);
+      }
+  for (const { h, log, events } of groups.values()) {
+    const e = events.at(-1)!;
+    const note = e.note!;
+    const lines = events
+      .slice(-3)
+      .map((x) => evid(`DHCPDISCOVER(${x.iface})${x.mac ? ` ${x.mac}` : ''} ${note}`, x.from));
+    const vm = e.mac ? ctx.vms.find((v) => v.mac?.toLowerCase() === e.mac) : undefined;
+    // --mac names the VM's MAC where the case proves no VM port to carry it.
+    const given = !vm && ctx.vms.length === 0 && e.mac !== undefined && ctx.givenMac === e.mac;
+    if (vm || given) {
+      const finding: Finding = {
+        code: 'dnsmasq-refused',
+        role: 'cause',
+        severity: 'error',
+        subject: `${h.name}:${e.iface}`,
+        message: `dnsmasq received the DISCOVER from ${e.mac} (${vm ? vm.port.name : 'the VM, as --mac gives its MAC'}) on ${e.iface} and answered nothing: "${note}"`,
+        rootCause: refusalMeaning(note),
+        confirm: `look in dnsmasq's log for 'cannot read' and check the hosts file: grep -n ${operands(e.mac!)} /var/lib/neutron/dhcp/*/host`,
+        evidence: lines,
+        fix: [
+          'systemctl restart neutron-dhcp-agent   # changes state: rewrites the hosts file and reloads dnsmasq',
+        ],
+      };
+      // The server that logged it heard this VM: a cause unless another server answers it.
+      const srv = ctx.servers.find((x) => x.host === h && x.device.name === e.iface);
+      out.push(vm && srv ? serverFault(ctx, srv, finding, { vms: [vm], heard: true }) : finding);
+      continue;
+    }
+    out.push(untied(ctx, h, log, e, lines, macless.length > 0 || ctx.vms.length === 0));
+  }
+  return out;
+}
+
+/** A refusal of a MAC no VM port of the case carries: what it says, what would tie it to the VM. */
+function untied(
+  ctx: DoctorContext,
+  h: Host,
+  log: DhcpLog,
+  e: LogEvent,
+  lines: EvidenceItem[],
+  open: boolean,
+): Finding {
+  const mac = e.mac;
+  const who = mac ?? 'a client whose MAC the line does not give';
+  const net = loggedNet(ctx, h, log, e);
+  const file = net?.toLowerCase();
+  const agentNet = file ? h.dhcpNetworks.find((n) => n.net.toLowerCase() === file) : undefined;
+  const entry = mac ? agentNet?.hosts?.find((x) => x.mac === mac) : undefined;
+  const evidence: EvidenceItem[] = [...lines];
+  if (agentNet?.hosts)
+    evidence.push(
+      entry
+        ? evid(`the hosts file of network ${agentNet.net} lists ${mac}`, entry.from)
+        : evid(
+            `the hosts file of network ${agentNet.net}: ${agentNet.hosts.length} entries, none for ${who}`,
+            agentNet.hosts[0]?.from ?? { file: agentNet.files[0]!, line: 0 },
+          ),
+    );
+  const macless = ctx.vms.filter((v) => !v.mac);
+  const why =
+    ctx.vms.length === 0
+      ? 'the case proves no VM port'
+      : macless.length
+        ? `the case gives no MAC for ${macless.map((v) => `${v.host.name}:${v.port.name}`).join(', ')}`
+        : `the VM ports of the case carry ${ctx.vms.map((v) => `${v.mac!.toLowerCase()} (${v.port.name})`).join(', ')}`;
+  const hint =
+    mac && !mac.startsWith(NEUTRON_DEFAULT_OUI)
+      ? `; ${mac} is not of Neutron's default base_mac (${NEUTRON_DEFAULT_OUI}:…), a hint that it is no Neutron port's (base_mac is configurable: not a proof)`
+      : '';
+  const meaning = e.note!.includes('no address')
+    ? 'as Neutron runs dnsmasq (static ranges only) that MAC is not in the hosts file of the network it serves there'
+    : 'dnsmasq ignores that MAC (a host entry with `ignore`, or a tag without a range)';
+  const quoted = mac ? `'${mac}'` : '<MAC>';
+  const hostsFile = net
+    ? `cat /var/lib/neutron/dhcp/${shellWord(net)}/host   # on ${h.name}: the hosts file of network ${net}, which dnsmasq serves on ${e.iface}: an entry for ${who}?`
+    : `cat /var/lib/neutron/dhcp/<network-id>/host   # on ${h.name}: the hosts file of the network dnsmasq serves on ${e.iface} (its qdhcp-<network-id> namespace: \`${e.pid !== undefined ? `ip netns identify ${e.pid}` : 'ip netns'}\`): an entry for ${who}?`;
+  return {
+    code: 'dnsmasq-refused-untied',
+    role: open ? 'gap' : 'observation',
+    severity: open ? 'warning' : 'info',
+    subject: `${h.name}:${e.iface}`,
+    message: `dnsmasq on ${h.name} received a DISCOVER from ${who} on ${e.iface} and refused it, "${e.note}": ${meaning}; nothing in the case ties ${mac ?? 'that client'} to a VM port (${why})${open ? ', so whether this is the VM failing is not known' : ': another client than the VMs of the case, as far as the case shows'}${hint}`,
+    evidence,
+    fix: [
+      `openstack port list --mac-address ${quoted} --long   # is ${mac ?? 'it'} a Neutron port's MAC (none listed: no port of Neutron's has it), and then \`openstack port show <ID> -c device_id -c network_id\`: the VM's?`,
+      hostsFile,
+      `ovs-vsctl --columns=name,external_ids find Interface 'external_ids:attached-mac="${mac ?? '<MAC>'}"'   # on the compute node: the VM port of ${mac ?? 'that MAC'}, if a VM has it`,
+    ],
+  };
+}
 
 export const contradictions: Check = {
   id: 'contradiction',
   title: 'what the hosts saw against what the flows say',
   run(ctx) {
     const out: Finding[] = [];
-    const macs = new Set(ctx.vms.flatMap((v) => (v.mac ? [v.mac.toLowerCase()] : [])));
-    // dnsmasq saw the DISCOVER and refused it.
-    for (const h of ctx.snapshot.hosts)
-      for (const e of dnsmasqEvents(h))
-        if (
-          e.type === 'DHCPDISCOVER' &&
-          e.note &&
-          /no address|ignored/.test(e.note) &&
-          (!e.mac || macs.size === 0 || macs.has(e.mac))
-        )
-          out.push({
-            code: 'dnsmasq-refused',
-            role: 'cause',
-            severity: 'error',
-            subject: `${h.name}:${e.iface}`,
-            message: `dnsmasq received the DISCOVER${e.mac ? ` from ${e.mac}` : ''} on ${e.iface} and answered nothing: "${e.note}"`,
-            rootCause: e.note.includes('no address')
-              ? 'dnsmasq has no address for this client: no host entry it can read for the MAC (an unreadable or stale hosts file, e.g. after `cannot read …/host: Permission denied`) and no dynamic range'
-              : 'dnsmasq ignores this client (a host entry with `ignore`, or a tag without a range)',
-            confirm: `look in dnsmasq's log for 'cannot read' and check the hosts file: grep -n ${operands(e.mac ?? '<mac>')} /var/lib/neutron/dhcp/*/host`,
-            evidence: [evid(`DHCPDISCOVER(${e.iface})${e.mac ? ` ${e.mac}` : ''} ${e.note}`, e.from)],
-            fix: [
-              'systemctl restart neutron-dhcp-agent   # changes state: rewrites the hosts file and reloads dnsmasq',
-            ],
-          });
+    out.push(...refusals(ctx));
     // The traces deliver both ways, but the client or the server says otherwise.
     const delivered = ctx.vms.filter(
       (vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered',
