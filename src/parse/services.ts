@@ -199,16 +199,112 @@ const LOG_TIME =
 export const DNSMASQ_DHCP_LINE =
   /\bdnsmasq(?:-dhcp)?\[(\d+)\]: .*\b(DHCPDISCOVER|DHCPOFFER|DHCPREQUEST|DHCPACK|DHCPNAK)\(/;
 
+const DHCP_TYPE = /(DHCPDISCOVER|DHCPOFFER|DHCPREQUEST|DHCPACK|DHCPNAK)\(([^)]+)\)\s*(.*)$/;
+const MAC_WORD = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+const IP_WORD = /^\d+\.\d+\.\d+\.\d+$/;
+
+/**
+ * What dnsmasq logs after a DHCP packet's address and MAC when it does not answer it as asked
+ * (rfc2131.c's messages): a refusal, a NAK's reason.
+ */
+export const DNSMASQ_DHCP_MESSAGES: readonly string[] = [
+  'no address available',
+  'no address configured',
+  'no unique-id',
+  'no leases left',
+  'ignored',
+  'disabled',
+  'wrong address',
+  'wrong network',
+  'wrong server-ID',
+  'lease not found',
+  'unknown lease',
+  'address not available',
+  'address in use',
+  'address reserved',
+  'static lease available',
+];
+
+/** The words after `TYPE(dev)`: an address, a MAC, then a message dnsmasq prints, each optional. */
+function knownDhcpLine(line: string): boolean {
+  const m = DHCP_TYPE.exec(line);
+  if (!m) return false;
+  const w = m[3]!
+    .trim()
+    .split(/\s+/)
+    .filter((x) => x !== '');
+  let k = 0;
+  if (IP_WORD.test(w[k] ?? '')) k++;
+  if (MAC_WORD.test(w[k] ?? '')) k++;
+  const rest = w.slice(k).join(' ');
+  return rest === '' || DNSMASQ_DHCP_MESSAGES.includes(rest);
+}
+
+/** A line a log writes itself: a time stamp, `prog[pid]:`, or journalctl's `-- … --` marks. */
+function logLine(l: string): boolean {
+  return LOG_TIME.test(l) || /^\s*[\w./-]+\[\d+\]:/.test(l) || /^\s*-- /.test(l);
+}
+
+/** Lines one wrapped log line may be taken from (its first line and those after it). */
+const MAX_LOG_WRAP = 4;
+
 export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
   const { lines, diagnostics } = splitLines(text);
   const out: DhcpLogEvent[] = [];
-  lines.forEach((l, i) => {
-    const m = /(DHCPDISCOVER|DHCPOFFER|DHCPREQUEST|DHCPACK|DHCPNAK)\(([^)]+)\)\s*(.*)$/.exec(l);
-    if (!m) return;
+  for (let i = 0; i < lines.length; i++) {
+    let l = lines[i]!;
+    const n = i + 1;
+    if (!DHCP_TYPE.test(l)) continue;
+    // A DHCP line wrapped by a paste (a blog's code block, a forum): the lines right after it that
+    // are no log line of their own (no time stamp, no `dnsmasq[pid]:`, no DHCP packet) are its
+    // rest when, joined to it (at a blank a wrap lost, or none), it reads as a line dnsmasq logs;
+    // else each is a fragment, not read. A blank line ends it (a wrap adds none).
+    const more: number[] = [];
+    for (let j = i + 1; j < lines.length && more.length < MAX_LOG_WRAP - 1; j++) {
+      const b = lines[j]!;
+      if (b.trim() === '' || logLine(b) || DHCP_TYPE.test(b)) break;
+      more.push(j);
+    }
+    let taken = 0;
+    for (let k = more.length; k >= 1 && taken === 0; k--) {
+      const joined: string[] = [];
+      for (let bits = 0; bits < 1 << k; bits++) {
+        let c = l.trimEnd();
+        for (let q = 0; q < k; q++) c += (bits & (1 << q) ? '' : ' ') + lines[more[q]!]!.trim();
+        if (knownDhcpLine(c)) joined.push(c);
+      }
+      // One reading only: two (a blank lost or not) would be a guess.
+      if (joined.length !== 1) continue;
+      l = joined[0]!;
+      taken = k;
+      diagnostics.push(
+        diag(
+          'warning',
+          n,
+          'rejoined',
+          `a log line wrapped over lines ${n}-${more[k - 1]! + 1} (a paste): rejoined`,
+          l.trim(),
+        ),
+      );
+    }
+    for (const j of more.slice(taken))
+      diagnostics.push(
+        diag(
+          'warning',
+          j + 1,
+          'fragment',
+          `not a log line (no time stamp, no dnsmasq[pid]:) and no rest of line ${n} that dnsmasq would log: a fragment, not read`,
+          lines[j],
+        ),
+      );
+    const m = DHCP_TYPE.exec(l)!;
     const rest = m[3]!.trim().split(/\s+/);
-    const mac = rest.find((w) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(w));
-    const ip = rest.find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w));
-    const note = rest.filter((w) => w !== mac && w !== ip && /^[a-z]+$/.test(w)).join(' ');
+    const mac = rest.find((w) => MAC_WORD.test(w));
+    const ip = rest.find((w) => IP_WORD.test(w));
+    const words = rest.filter((w) => w !== mac && w !== ip).join(' ');
+    const note = DNSMASQ_DHCP_MESSAGES.includes(words)
+      ? words
+      : rest.filter((w) => w !== mac && w !== ip && /^[a-z]+$/.test(w)).join(' ');
     const pid = /\bdnsmasq(?:-dhcp)?\[(\d+)\]:/.exec(l)?.[1];
     const time = LOG_TIME.exec(l)?.[1];
     out.push({
@@ -220,9 +316,10 @@ export function parseDnsmasqLog(text: string): Parsed<DhcpLogEvent[]> {
       ...(pid ? { pid: Number(pid) } : {}),
       ...(time ? { time } : {}),
       text: l.trim(),
-      line: i + 1,
+      line: n,
     });
-  });
+    i += taken;
+  }
   return { value: out, diagnostics };
 }
 
