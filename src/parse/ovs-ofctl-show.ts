@@ -37,6 +37,20 @@ const PORT = /^(\d+|LOCAL)\((.*)\): addr:([0-9a-f]{2}(?::[0-9a-f]{2}){5})$/;
 const PROP = /^(config|state|current|advertised|supported|peer):\s*(.*)$/;
 const SPEED = /^speed: (\d+) Mbps now, (\d+) Mbps max$/;
 const IGNORED = /^(n_tables:|capabilities:|actions:|OFPT_GET_CONFIG_REPLY)/;
+/**
+ * The words of the `capabilities:` and `actions:` header fields (ofp-print: OF1.0's action names
+ * in capitals before OVS 2.0, in lower case since), whatever the OpenFlow version.
+ */
+const HEADER_WORDS = new Set(
+  [
+    'FLOW_STATS TABLE_STATS PORT_STATS STP IP_REASM QUEUE_STATS ARP_MATCH_IP GROUP_STATS PORT_BLOCKED BUNDLES FLOW_MONITORING',
+    'OUTPUT SET_VLAN_VID SET_VLAN_PCP STRIP_VLAN SET_DL_SRC SET_DL_DST SET_NW_SRC SET_NW_DST SET_NW_TOS SET_NW_ECN SET_TP_SRC SET_TP_DST ENQUEUE',
+    'COPY_TTL_OUT COPY_TTL_IN SET_MPLS_LABEL SET_MPLS_TC SET_MPLS_TTL DEC_MPLS_TTL PUSH_VLAN POP_VLAN PUSH_MPLS POP_MPLS SET_QUEUE GROUP SET_NW_TTL DEC_NW_TTL',
+    'output enqueue set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst',
+  ].flatMap((l) => l.split(' ')),
+);
+/** A line of those words only: the rest of a header field a paste wrapped (`ARP_MATCH_IP`). */
+const headerWords = (t: string): boolean => t.split(/\s+/).every((w) => HEADER_WORDS.has(w));
 
 export function parseOfctlShow(text: string): Parsed<OfctlShow> {
   const { lines, diagnostics } = splitLines(text);
@@ -63,6 +77,23 @@ export function parseOfctlShow(text: string): Parsed<OfctlShow> {
     if (IGNORED.test(t)) {
       const nt = /^n_tables:(\d+)/.exec(t);
       if (nt) show.nTables = Number(nt[1]);
+      // A header field wrapped by a doc or a forum (its words go on at the next lines): lines of
+      // its words only are the field's, header text vifpath does not use. Said once per field; a
+      // blank line ends it (a wrap adds none).
+      const field = /^(capabilities|actions):/.exec(t)?.[1];
+      let j = i + 1;
+      while (field && j < lines.length && headerWords(lines[j]!.trim())) j++;
+      if (j > i + 1) {
+        diagnostics.push(
+          diag(
+            'warning',
+            n,
+            'rejoined',
+            `the ${field}: header field wrapped over lines ${n}-${j} (a paste): read as one field (header text, not used)`,
+          ),
+        );
+        i = j - 1;
+      }
       continue;
     }
     m = PORT.exec(t);
