@@ -406,7 +406,8 @@ function rejoinHeader(lines: string[], i: number, diagnostics: Diagnostic[]): vo
   const at = [i];
   for (let j = i + 1; j < lines.length && parts.length < 8; j++) {
     const b = lines[j]!;
-    if (b.trim() === '') continue;
+    // A blank line ends the header: a paste's wrap never adds one.
+    if (b.trim() === '') break;
     if (b.includes('actions=') || indent(b) > 0) break;
     parts.push(b);
     at.push(j);
@@ -458,7 +459,9 @@ function rejoinFlows(lines: string[], diagnostics: Diagnostic[]): number | undef
     let open = !a.includes('actions=');
     for (let j = i + 1; j < lines.length; j++) {
       const b = lines[j]!;
-      if (b.trim() === '') continue;
+      // A wrap never adds a blank line: one ends the record (a record whole before it stands
+      // alone; the poster's prose after it is no part of it, and is judged on its own).
+      if (b.trim() === '') break;
       if (notRecord(b)) break;
       const cont =
         k > 0
