@@ -19,6 +19,7 @@ import {
   splitLines,
   unreadable,
 } from './diagnostics.ts';
+import { unflattenShow } from './vsctl-show-flat.ts';
 
 export interface ShowInterface {
   name: string;
@@ -136,6 +137,8 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
   const { lines, diagnostics } = splitLines(text);
   const show: VsctlShow = { managers: [], bridges: [] };
   if (hasCorrupt(diagnostics)) return { value: show, diagnostics };
+  // A forum's or a doc's copy with every line at one indentation: the keywords give the tree.
+  diagnostics.push(...unflattenShow(lines));
   const stack: Frame[] = [{ kind: 'root', indent: -1 }];
   let sawData = false;
   const elisions = [...(opts.elisions ?? [])].sort((a, b) => a - b);

@@ -295,13 +295,14 @@ export function sniff(text: string): SniffedKind | undefined {
   if (/^(?:NXST|OFPST)_FLOW reply\b/.test(first)) return { kind: 'dump-flows', noStats: false, names: false };
   if (/^OFPT_FEATURES_REPLY\b/.test(first) || /^OFPST_PORT_DESC reply\b/.test(first))
     return { kind: 'ofctl-show' };
-  // ovs-vsctl show, after any comment lines an operator put above it (`# this is the compute node`).
+  // ovs-vsctl show, after any comment lines an operator put above it (`# this is the compute node`);
+  // its indentation flattened by a forum too (every line at the margin: parse/vsctl-show-flat.ts).
   const showFirst = lines.find((l) => !/^\s*#/.test(l))?.trim() ?? '';
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(showFirst);
   if (
     (isUuid || /^Bridge \S/.test(showFirst)) &&
     lines.some((l) => /^\s+Bridge \S/.test(l) || /^Bridge \S/.test(l)) &&
-    lines.some((l) => /^\s+(?:Port|Interface) \S/.test(l))
+    lines.some((l) => /^\s*(?:Port|Interface) \S/.test(l))
   )
     return { kind: 'vsctl-show' };
   // An excerpt that starts inside a bridge (`...`, then `Port "qvo…"`, its tag, its Interface):
