@@ -315,6 +315,47 @@ describe('flow syntax: properties', () => {
     );
   });
 
+  it('header fields read first (as dumps print them) = the same fields read among match tokens', () => {
+    // The header ahead of the match is read by its keys' characters (headerPrefix); the same
+    // fields after a match token take the general tokenizer: one flow or one error either way.
+    const value = fc.oneof(
+      hexOrDec(16),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => `0x${v.toString(16)}`),
+      fc.constantFrom('', '0x', '-1', '65536', '256', '0x1/0xff', '278700.004s', '1.s', '12s', 'x'),
+    );
+    const key = fc.constantFrom(
+      'cookie',
+      'duration',
+      'table',
+      'n_packets',
+      'n_bytes',
+      'idle_age',
+      'hard_age',
+      'idle_timeout',
+      'hard_timeout',
+      'importance',
+      'priority',
+    );
+    const header = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 5 });
+    const outcome = (t: string): unknown => {
+      try {
+        return parseFlow(t);
+      } catch (e) {
+        if (e instanceof FlowSyntaxError) return e.message;
+        throw e;
+      }
+    };
+    fc.assert(
+      fc.property(header, matchItem, (h, m) => {
+        const fields = h.map(([k, v]) => `${k}=${v}`);
+        expect(outcome(`${fields.join(', ')}, ${m} actions=drop`)).toEqual(
+          outcome(`${m},${fields.join(',')} actions=drop`),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('MAC and IPv6 values survive format/parse', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (n) => {

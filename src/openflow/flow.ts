@@ -226,6 +226,50 @@ function headerAt(line: string, start: number, keyEnd: number, hk: number): Head
   return undefined;
 }
 
+// HEADER by the first character of its key, each key with its `=`: dumps print these first.
+const HEADER_BY_FIRST: ({ key: string; set: HeaderField }[] | undefined)[] = [];
+for (const [key, set] of HEADER) {
+  const c = key.charCodeAt(0);
+  const same = HEADER_BY_FIRST[c] ?? [];
+  same.push({ key: `${key}=`, set });
+  HEADER_BY_FIRST[c] = same;
+}
+
+/**
+ * The header fields ovs-ofctl prints before the match (cookie, duration, table, statistics,
+ * priority...), read from src[i, ai) by their key's characters, neither hashed nor looked up as
+ * the tokens after them are; where the header ends, the index of the first token that is none.
+ */
+function headerPrefix(flow: Flow, src: string, s: number, e: number, ai: number): number {
+  let i = s;
+  for (;;) {
+    let c = src.charCodeAt(i);
+    while (i < ai && (c === 44 || c === 32)) c = src.charCodeAt(++i);
+    if (i >= ai) return i;
+    const hs = HEADER_BY_FIRST[c];
+    if (hs === undefined) return i;
+    let set: HeaderField | undefined;
+    let vs = i;
+    for (let k = 0; k < hs.length; k++) {
+      const h = hs[k]!;
+      if (i + h.key.length <= ai && wordAt(src, i, h.key)) {
+        set = h.set;
+        vs = i + h.key.length;
+        break;
+      }
+    }
+    if (set === undefined) return i;
+    let end = vs;
+    for (c = src.charCodeAt(end); end < ai && c !== 44 && c !== 32; c = src.charCodeAt(++end));
+    try {
+      set(flow, src, vs, end);
+    } catch (err) {
+      throw withColumn(err, src.slice(s, e), i - s + 1);
+    }
+    i = end;
+  }
+}
+
 // The flags' names are 12 to 16 characters long: a shorter word (ip, arp, tcp...) is none.
 const FLAG_MIN = Math.min(...[...FLAGS].map((x) => x.length));
 
@@ -334,7 +378,7 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
       }
     }
   } else {
-    let i = s;
+    let i = headerPrefix(flow, src, s, e, ai);
     for (;;) {
       let c = src.charCodeAt(i);
       while (i < ai && (c === 44 || c === 32)) c = src.charCodeAt(++i);
