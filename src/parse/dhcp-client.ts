@@ -6,8 +6,8 @@
 // `udhcpc: started, v1.25.0`, `udhcpc: sending discover`, `udhcpc: sending select for 10.0.0.3`,
 // `udhcpc: lease of …`, `udhcpc: no lease, failing`. udhcpc prints neither its MAC nor the
 // server's address, and says no OFFER itself: a `select` (its REQUEST) follows each OFFER it took.
-// Pure parser: text in, typed value plus diagnostics out. Not yet recognised as a file kind
-// (sources/file-kinds.ts decides which parser reads a file).
+// Pure parser: text in, typed value plus diagnostics out. sources/file-kinds.ts takes such a text
+// (by its banner and lines, under any name) for the VM's DHCP client output, as it does dhclient's.
 import { type Parsed, splitLines } from './diagnostics.ts';
 import type { DhcpClientOutput } from './services.ts';
 

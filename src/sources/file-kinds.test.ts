@@ -17,6 +17,12 @@ import {
   sosName,
 } from './file-kinds.ts';
 
+const BUGNOTE_CONSOLE = read(
+  join(
+    OWN_FIXTURES,
+    '../../doctor/fixtures/bugnote-no-address-available/instance/openstack_console_log_show',
+  ),
+);
 const PITFALL = (f: string): string => read(join(OWN_FIXTURES, 'reference/pitfall-veth-dhcp-port', f));
 
 const kindOf = (name: string): string => classify(name)?.kind ?? 'unread';
@@ -165,6 +171,8 @@ describe('pasted outputs recognised by content', () => {
       PITFALL('1-dhclient-txcsum-on.txt').split('\n').slice(8).join('\n'),
       'dhclient',
     ],
+    // cirros' udhcpc in `openstack console log show` (a published note: doctor/fixtures/PROVENANCE.md)
+    ['udhcpc in a cirros console log (bugnote-no-address-available)', BUGNOTE_CONSOLE, 'dhclient'],
   ])('%s', (_what, text, kind) => {
     expect(sniff(text)?.kind).toBe(kind);
   });

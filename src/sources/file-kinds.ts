@@ -6,6 +6,7 @@
 // too, each with the kind the reader will give its file, so what is collected and what is read
 // cannot drift (file-kinds.test.ts checks every one).
 
+import { isUdhcpc } from '../parse/dhcp-client.ts';
 import { isElision } from '../parse/paste.ts';
 import { DHCLIENT_LINE, DNSMASQ_DHCP_LINE, dhclientMessage } from '../parse/services.ts';
 import { headerlessSsLayout } from '../parse/sockets.ts';
@@ -360,6 +361,8 @@ export function sniff(text: string): SniffedKind | undefined {
     client.filter((l) => DHCLIENT_LINE.test(l)).length >= 2
   )
     return { kind: 'dhclient' };
+  // cirros' udhcpc (a VM's console log): its banner and what it sent, read as dhclient's output is.
+  if (isUdhcpc(lines.slice(0, 200).join('\n'))) return { kind: 'dhclient' };
   return undefined;
 }
 

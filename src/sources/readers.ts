@@ -2,12 +2,14 @@
 // The table is a mapped type over FileKind['kind'], so a kind without a reader is a type error.
 // `parse` turns the file into a value (undefined: not read, e.g. a dump of an unknown bridge);
 // `apply` puts that value into the host. The phases say the order the host is built in.
+
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { ev, type Fact, unknown } from '../model/evidence.ts';
 import { CutDumpEntry, DumpEntry } from '../model/flow-entry.ts';
 import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
 import { parseBrctlShow } from '../parse/brctl-show.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
+import { isUdhcpc, parseUdhcpc } from '../parse/dhcp-client.ts';
 import { countLines, diag, type Parsed } from '../parse/diagnostics.ts';
 import { type FlowDump, parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseFdbShow } from '../parse/fdb-show.ts';
@@ -697,7 +699,7 @@ export const READERS: Readers = {
   ),
   dhclient: reader(
     'rest',
-    (x) => parseDhclient(x.text()),
+    (x) => (isUdhcpc(x.text()) ? parseUdhcpc(x.text()) : parseDhclient(x.text())),
     (v, x) => x.b.applyDhclient(v, x.file.rel),
   ),
   ps: reader(
