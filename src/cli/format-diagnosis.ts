@@ -41,6 +41,14 @@ export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}):
       if (p.offer) out.push(`  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${at(p.offer)}`);
     }
   }
+  // Every capture read, whatever it shows (what of it a finding cites is in the finding).
+  if (d.captures?.length) {
+    out.push('', 'Captures read:');
+    for (const x of d.captures)
+      out.push(
+        `  ${e(x.point)} (${e(x.file)}): ${x.dhcpMessages} DHCP message(s)${x.from ? `, ${x.from === x.to ? x.from : `${x.from} to ${x.to}`}` : ''}; ${e(x.use.join('; '))}`,
+      );
+  }
   for (const f of d.findings) {
     out.push('');
     const sev =

@@ -11,6 +11,7 @@ import { dnsmasqEvents, type Host, type Port, type Snapshot } from '../model/sna
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { agentBridges } from './checks/agent-bridges.ts';
+import { captureReads, weighCaptures } from './checks/capture-at-vm.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
 import { contradictions } from './checks/contradiction.ts';
@@ -229,6 +230,7 @@ function withOvn(
     (scope.ml2Vms.length > 0 || (scope.vms.length === 0 && (opts.vm === undefined || down)));
   if (!runMl2) {
     const findings = [...ovn, ...inputNotes(s)];
+    const captures = captureReads(s, undefined, findings);
     return {
       case: s.source,
       verdict: 'undecided',
@@ -236,6 +238,7 @@ function withOvn(
       findings,
       paths: notTraced,
       collectNext: [...new Set(ovn.filter((f) => f.role === 'gap').flatMap((f) => f.fix))],
+      ...(captures.length ? { captures } : {}),
     };
   }
   const d = diagnoseMl2(scope.modelled, scope.ml2Vms.length > 0 || down ? opts : {});
@@ -254,8 +257,15 @@ function withOvn(
   const collectNext = [...new Set([...kept, ...ovn.filter((f) => f.role === 'gap').flatMap((f) => f.fix)])];
   const verdict = d.verdict === 'healthy' && scope.vms.length > 0 ? 'undecided' : d.verdict;
   const also = ovnAlso(scope, ovn);
+  // The captures of the OVN hosts too (read, not placed: those hosts are not traced).
+  const ml2Hosts = new Set(scope.modelled.hosts.map((h) => h.name));
+  const captures = [
+    ...(d.captures ?? []),
+    ...captureReads({ ...s, hosts: s.hosts.filter((h) => !ml2Hosts.has(h.name)) }, undefined, findings),
+  ];
   return {
     ...d,
+    ...(captures.length ? { captures } : {}),
     case: s.source,
     verdict,
     headline: `${d.headline}${verdict === d.verdict ? also : also.replace(/^; /, '; but ')}`,
@@ -267,6 +277,17 @@ function withOvn(
 
 function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: boolean }): Diagnosis {
   const ctx = buildContext(s, opts.vm, opts.mac);
+  const d = decideMl2(s, opts, ctx);
+  // Every capture read is said, whatever it shows and whether or not a finding cites it.
+  const captures = captureReads(s, ctx, d.findings);
+  return captures.length ? { ...d, captures } : d;
+}
+
+function decideMl2(
+  s: Snapshot,
+  opts: { vm?: string; mac?: string; each?: boolean },
+  ctx: ReturnType<typeof buildContext>,
+): Diagnosis {
   // A --vm that names no port of the case is bad input, with the names it could have meant; unless
   // OVS was not answering on a host when the case was collected: the port may be one of its, and
   // the case cannot decide (undecided, saying so), which is no fault of the input.
@@ -380,6 +401,9 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   // What the readers said of the input: a cut dump, another tool's error text, a file not read.
   // Never a fault by itself; the traces that depend on a cut dump are already unproven.
   findings.push(...inputNotes(s));
+  // A capture at a VM's port against the flows: a drop it contradicts is no proven fault (undecided),
+  // one it supports gets it as evidence.
+  weighCaptures(ctx, findings);
   // A finding without evidence is never an error.
   for (const f of findings) {
     if (f.severity === 'error' && f.evidence.length === 0) {
@@ -518,7 +542,10 @@ function diagnoseMl2(s: Snapshot, opts: { vm?: string; mac?: string; each?: bool
   // No VM port, and dnsmasq refused a MAC: whether it is the VM's (its port, the hosts file) first.
   const refusedAsk =
     ctx.vms.length === 0 ? findings.find((f) => f.code === 'dnsmasq-refused-untied')?.fix : undefined;
-  if (refusedAsk)
+  // A capture and the flow dump that disagree: both again, together, first.
+  const againAsk = findings.find((f) => f.code === 'drop-contradicted')?.fix;
+  if (againAsk) collectNext.sort((a, b) => Number(!againAsk.includes(a)) - Number(!againAsk.includes(b)));
+  else if (refusedAsk)
     collectNext.sort((a, b) => Number(!refusedAsk.includes(a)) - Number(!refusedAsk.includes(b)));
   // No VM port, and the server answered a MAC: the VM's side (its port, its client) is asked first.
   else if (ctx.vms.length === 0 && findings.some((f) => f.code === 'dnsmasq-answered')) {
@@ -905,6 +932,10 @@ function undecidedHeadline(
   // One of --all-vms's VMs whose port is stale: that is what there is to say of it.
   const stale = ctx.asked === 'each' ? findings.find((f) => f.code === 'stale-port') : undefined;
   if (stale) return stale.message;
+  // A capture at the VM's port shows its exchange answered where the flows drop it.
+  const again = findings.find((f) => f.code === 'drop-contradicted');
+  if (again)
+    return `${again.message}: take both again, together: \`${again.fix[1]}\` and, during it, \`${again.fix[2]!.replace(/ {3}#.*$/, '')}\``;
   const unplaced = findings.find((f) => UNPLACED.has(f));
   if (ctx.vms.length === 0 && unplaced) {
     const [host, port] = [

@@ -39,6 +39,7 @@ export type FindingCode =
   | 'dhcp-server-not-traced'
   | 'dhcp-server-unproven'
   | 'discover-dropped'
+  | 'drop-contradicted'
   | 'dnsmasq-answered'
   | 'dnsmasq-host-entry-unknown'
   | 'dnsmasq-listener-unknown'
@@ -135,4 +136,26 @@ export interface Diagnosis {
   paths: PathSummary[];
   /** What to collect (or where to capture) next, most useful first. */
   collectNext: string[];
+  /** The packet captures read (the case's `<point>.pcap`, --pcap), each whatever it shows; absent: none. */
+  captures?: CaptureRead[];
+}
+
+/** A packet capture diagnose read: where, what DHCP it holds, and what was taken from it. */
+export interface CaptureRead {
+  /** `host:iface`, the iface from the file's name (`vif16.0.pcap`, capture live's `host_iface.pcap`). */
+  point: string;
+  file: string;
+  /** DHCP messages decoded from it (frames of other traffic are not counted). */
+  dhcpMessages: number;
+  /** UTC times of its first and last DHCP message. */
+  from?: string;
+  to?: string;
+  /** The DHCP message types it holds. */
+  messages: string[];
+  /** The client MACs (chaddr) of those messages. */
+  clients: string[];
+  /** Where it was taken as the case places it (a VM's port, a DHCP server's device) and what of that VM it holds. */
+  use: string[];
+  /** The findings whose evidence cites it. */
+  citedBy: string[];
 }

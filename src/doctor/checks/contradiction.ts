@@ -1,5 +1,7 @@
 // Contrary evidence beats configuration: what the hosts saw (the VM's DHCP client, dnsmasq's log,
-// captures) against what the flows say. A DISCOVER dnsmasq answered "no address available" is a
+// captures) against what the flows say, both ways: a capture at the VM's port showing its exchange
+// answered where the flows drop its DISCOVER (capture-at-vm.ts), and a failure the hosts saw where
+// the flows deliver. A DISCOVER dnsmasq answered "no address available" is a
 // cause when its MAC is a VM's of the case (the server heard that VM and refused it); a MAC the
 // case ties to no VM port is said, with what would tie it, and blames no server. A client that got
 // no OFFER while the traces deliver both ways makes healthy impossible.
@@ -7,6 +9,7 @@ import type { DhcpLog, Host } from '../../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
+import { dropContradictions } from './capture-at-vm.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { whereItStops } from './exchange-stop.ts';
@@ -161,6 +164,8 @@ export const contradictions: Check = {
   run(ctx) {
     const out: Finding[] = [];
     out.push(...refusals(ctx));
+    // The flows say the VM's DISCOVER dies, but a capture at its port shows it answered.
+    out.push(...dropContradictions(ctx));
     // The traces deliver both ways, but the client or the server says otherwise.
     const delivered = ctx.vms.filter(
       (vm) => reachedServer(ctx, vm) && ctx.offer.get(vm)?.verdict === 'delivered',
