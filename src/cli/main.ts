@@ -99,6 +99,28 @@ function jsonDocument(value: unknown, many: boolean, out: (s: string) => void): 
   out('\n');
 }
 
+/**
+ * An option that takes one value given twice (`--vm a --vm b`, `-o a.html -o b.html`) is a usage
+ * error naming it, never "the last one wins" in silence. Options meant to repeat are variadic
+ * (`--pcap`, `--point`, `--to`) and keep collecting. Checked while parsing: before any work.
+ */
+function refuseRepeatedOptions(cmd: Command): void {
+  for (const opt of cmd.options) {
+    if (opt.variadic || opt.negate || !(opt.required || opt.optional)) continue;
+    const parse = opt.parseArg;
+    let seen: string | undefined;
+    opt.argParser(<T>(value: string, previous: T): T => {
+      const name = opt.long ?? opt.short ?? opt.flags;
+      const said = opt.long && opt.short ? `${opt.short}/${opt.long}` : name;
+      if (seen !== undefined)
+        throw new InputError(`${said} given twice (${seen}, then ${value}): it takes one value`);
+      seen = value;
+      return parse ? parse(value, previous) : (value as T);
+    });
+  }
+  for (const sub of cmd.commands) refuseRepeatedOptions(sub);
+}
+
 function program(out: (s: string) => void, setExit: (code: number) => void): Command {
   const p = new Command('vifpath')
     .description('why does this VM get no IP from DHCP on Open vSwitch + Neutron, and what fixes it')
@@ -256,6 +278,9 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
           throw new InputError(
             '--json and --summary exclude each other: --json prints the whole tree, --summary the path as text',
           );
+        // --any asks whether the packet leaves on any port; --to whether it reaches these: one
+        // answer each, so both together is a usage error (never one dropped in silence).
+        if (o.any && o.to !== undefined) throw new InputError('--to and --any exclude each other');
         checkCaseFile(c);
         // Read as diagnose reads it (a sosreport's host named by its hostname file), so that the
         // host:port diagnose prints is one --from takes.
@@ -279,6 +304,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
   labCommands(p, out, setExit);
   watchCommands(p, out, setExit);
   webCommands(p, out, setExit);
+  refuseRepeatedOptions(p);
   return p;
 }
 

@@ -348,10 +348,17 @@ interface AgentCliOptions {
 }
 
 function pairs(xs: readonly string[] | undefined, what: string): [string, string][] {
+  const seen = new Map<string, string>();
   return (xs ?? []).map((x) => {
     const i = x.indexOf('=');
     if (i <= 0 || i === x.length - 1) throw new WatchError(`${what} ${x}: give KEY=VALUE`);
-    return [x.slice(0, i), x.slice(i + 1)];
+    const k = x.slice(0, i);
+    // One key twice is a contradiction (or a typo), never "the last one wins": it would program
+    // the lab with whichever came last.
+    const before = seen.get(k);
+    if (before !== undefined) throw new WatchError(`${what} ${before} and ${what} ${x}: ${k} given twice`);
+    seen.set(k, x);
+    return [k, x.slice(i + 1)];
   });
 }
 
@@ -393,6 +400,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       const lab = endpoint === 'lab:dom0';
       const h = watchHost(endpoint, o.labDir);
       const nets = pairs(o.network, '--network');
+      const ports = Object.fromEntries(pairs(o.port, '--port'));
       const networks: Record<string, number> = {};
       for (const [k, v] of nets) {
         const n = Number(v);
@@ -413,7 +421,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         intPatch: need(o.intPatch, 'int-xapi3', '--int-patch'),
         phyPatch: need(o.phyPatch, 'phy-xapi3', '--phy-patch'),
         networks,
-        ports: Object.fromEntries(pairs(o.port, '--port')),
+        ports,
         ...(def ? { defaultNetwork: def } : {}),
       };
       if (Object.keys(networks).length === 0)

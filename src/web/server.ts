@@ -17,6 +17,7 @@ import { givenMacPort } from '../doctor/context.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
+import { escapeControl } from '../text/escape.ts';
 import { type DiagnosisJson, diagnosisJson, traceJson } from './adapt.ts';
 import { ASSETS, asset, errorPage, escapeHtml, servedPage } from './page.ts';
 import { buildView, type View } from './view.ts';
@@ -180,6 +181,28 @@ function errorText(e: unknown): string {
   return e instanceof VifpathError ? e.oneLine() : String((e as Error)?.message ?? e);
 }
 
+/** The query parameters each API takes; anything else is refused, never ignored. */
+const API_PARAMS: Record<string, readonly string[]> = { '/api/trace': ['from', 'packet', 'mac'] };
+
+/**
+ * A parameter the endpoint does not take (`bogus=1`, trace's `to=`, which the API does not
+ * support: `vifpath trace --to` does), or one given twice (`from=a&from=b`): the request is
+ * refused naming it, never answered for part of it or for the last value only.
+ */
+function queryError(q: URLSearchParams, allowed: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const k of q.keys()) {
+    if (!allowed.includes(k))
+      return escapeControl(
+        `${k}: not a parameter of this API${allowed.length ? ` (it takes ${allowed.join(', ')})` : ' (it takes none)'}${k === 'to' ? '; a trace toward a target: vifpath trace --to' : ''}`,
+      );
+    if (seen.has(k))
+      return escapeControl(`${k}: given twice (${q.getAll(k).join(', ')}): it takes one value`);
+    seen.add(k);
+  }
+  return undefined;
+}
+
 function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseSource[], get: Getter): true {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: GET and HEAD only' }), {
@@ -224,6 +247,10 @@ function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseS
     return true;
   }
   const isApi = rest.startsWith('/api/');
+  if (isApi) {
+    const bad = queryError(url.searchParams, API_PARAMS[rest] ?? []);
+    if (bad) return json(res, 400, { error: bad });
+  }
   try {
     get.snap(i);
   } catch (e) {
