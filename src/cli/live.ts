@@ -6,7 +6,7 @@ import { LAB_SOURCE_HOSTS, type LabSourceHost, labSource } from '../lab/targets.
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { collectCase, type HostResult, type HostSource } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
-import { isLiveTarget, parseTarget, runnerFor } from '../sources/targets.ts';
+import { isLiveTarget, parseTarget, runnerFor, type Target } from '../sources/targets.ts';
 import { escapeControl as e } from '../text/escape.ts';
 
 export interface LiveOptions {
@@ -85,6 +85,20 @@ export function sourcesFor(args: readonly string[], o: LiveOptions): HostSource[
         `two targets are host "${name}": ${first} and ${t.text}; give each host once, or name them apart: NAME=TARGET`,
       );
     seen.set(name, t.text);
+  }
+  // The same target twice (`local local`, `ssh://dom0 ssh://DOM0?sudo`) is one host given twice:
+  // bad input naming both, never collected twice into folders renamed apart (vm, vm-2). Named apart
+  // on purpose (`a=local b=local`) it is what was asked.
+  const same = new Map<string, Target>();
+  for (const t of targets) {
+    const spec = t.spec.kind === 'ssh' ? { ...t.spec, host: t.spec.host.toLowerCase() } : t.spec;
+    const key = JSON.stringify(spec);
+    const first = same.get(key);
+    if (first !== undefined && !(first.name !== undefined && t.name !== undefined))
+      throw new InputError(
+        `the same host is given twice: ${first.text} and ${t.text}; give each host once (or name them apart on purpose: A=TARGET B=TARGET)`,
+      );
+    same.set(key, t);
   }
   return targets.map((t) => {
     const a = t.text;
