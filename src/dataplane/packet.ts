@@ -4,7 +4,7 @@
 import { FlowSyntaxError } from '../openflow/errors.ts';
 import { lookupField, parseFieldValue, SHORTHANDS } from '../openflow/fields.ts';
 import { splitTopLevel } from '../openflow/text.ts';
-import { formatIpv4, formatMac, parseMacOnly, parseUint } from '../openflow/values.ts';
+import { formatIpv4, formatIpv6, formatMac, parseMacOnly, parseUint } from '../openflow/values.ts';
 import { readField, writeField } from './fields.ts';
 
 export interface Vlan {
@@ -184,6 +184,8 @@ export function parsePacketSpec(
   let inPortTok = '';
   // What each token set, read back after it: a later token that changes it contradicts it.
   const said: { field: string; value: bigint; tok: string; proto: boolean }[] = [];
+  // Every field token, checked against the protocol once the whole list is read.
+  const given: { field: string; tok: string }[] = [];
   const check = (tok: string, proto: boolean): void => {
     for (const s of said) {
       if (readField(p, s.field) === s.value) continue;
@@ -237,14 +239,105 @@ export function parsePacketSpec(
       else p.vlans[0]!.pcp = pcp;
     } else {
       const v = parseFieldValue({ ...def, maskable: false }, val);
-      if (!setPacketField(p, def.name, v.t === 'big' ? v.v : 'v' in v && typeof v.v === 'number' ? v.v : 0)) {
-        throw new FlowSyntaxError(`packet field "${key}" cannot be set in a trace`, text);
+      const n = 'v' in v && (typeof v.v === 'number' || typeof v.v === 'bigint') ? v.v : undefined;
+      // A value the model cannot hold, or a field it does not carry: said, never left out.
+      if (n === undefined || !setPacketField(p, def.name, n)) {
+        throw new FlowSyntaxError(
+          `--packet: "${tok}": ${key} is not modelled by the simulator, so a trace cannot honour it; leave it out or use ovs-appctl ofproto/trace`,
+          text,
+        );
       }
     }
     check(tok, false);
     record(tok, [def.name], false);
+    given.push({ field: def.name, tok });
+  }
+  // A field the packet's protocol does not have (`arp,udp_dst=67`, `udp,ipv6_src=::1`,
+  // `udp,icmp_type=3`): ofproto/trace refuses it ("prerequisites not met for setting …"), so is it
+  // here, never dropped or read as another field that shares its bits.
+  for (const g of given) {
+    const need = prereqMissing(g.field, p);
+    if (need)
+      throw new FlowSyntaxError(
+        `--packet: "${g.tok}" needs ${need}, and the packet is ${protoText(p)}: prerequisites not met (as ofproto/trace says)`,
+        text,
+      );
   }
   return { packet: p, ...(inPort !== undefined ? { inPort } : {}) };
+}
+
+const IPV4 = 0x0800;
+const IPV6 = 0x86dd;
+/** Fields OVS reads as IPv4 only (the rest of prereq 'ip', nw_proto, nw_tos, nw_ttl…, are IPv4 or IPv6). */
+const IPV4_ONLY: ReadonlySet<string> = new Set(['nw_src', 'nw_dst']);
+const L4: Record<string, number> = { tcp: 6, udp: 17, sctp: 132 };
+
+/**
+ * What field `field` needs that packet `p` is not (ovs-fields(7) prerequisites, as OVS's
+ * mf_are_prereqs_ok checks them; the table is the one flows are checked with, openflow/fields.ts),
+ * or undefined when it has it. tp_src/tp_dst are taken as any TCP, UDP or SCTP port.
+ */
+export function prereqMissing(field: string, p: Packet): string | undefined {
+  const prereq = lookupField(field)?.prereq;
+  const ipAny = p.dl_type === IPV4 || p.dl_type === IPV6;
+  switch (prereq) {
+    case undefined:
+    case 'vlan':
+      return undefined;
+    case 'ip':
+      if (IPV4_ONLY.has(field)) return p.dl_type === IPV4 ? undefined : 'IPv4 (ip, or dl_type=0x0800)';
+      return ipAny ? undefined : 'IP (ip or ipv6)';
+    case 'ipv6':
+      return p.dl_type === IPV6 ? undefined : 'IPv6 (ipv6, or dl_type=0x86dd)';
+    case 'arp':
+      return p.dl_type === 0x0806 || p.dl_type === 0x8035 ? undefined : 'ARP (arp or rarp)';
+    case 'tcp':
+    case 'udp':
+    case 'sctp':
+      return ipAny && p.nw_proto === L4[prereq]
+        ? undefined
+        : `${prereq.toUpperCase()} (${prereq} or ${prereq}6)`;
+    case 'l4':
+      return ipAny && Object.values(L4).includes(p.nw_proto) ? undefined : 'TCP, UDP or SCTP';
+    case 'icmp':
+      return p.dl_type === IPV4 && p.nw_proto === 1 ? undefined : 'ICMP (icmp)';
+    case 'icmp6':
+      return p.dl_type === IPV6 && p.nw_proto === 58 ? undefined : 'ICMPv6 (icmp6)';
+    default:
+      return prereq;
+  }
+}
+
+/** The packet's protocol in words, for an error. */
+function protoText(p: Packet): string {
+  const name = protoName(p);
+  if (name) return name;
+  return p.dl_type === 0
+    ? 'of no protocol (no dl_type)'
+    : `dl_type=0x${p.dl_type.toString(16).padStart(4, '0')}`;
+}
+
+/** The shorthand ofproto/trace prints for the packet's protocol, if any. */
+function protoName(p: Packet): string | undefined {
+  if (p.dl_type === IPV4 || p.dl_type === IPV6) {
+    const six = p.dl_type === IPV6 ? '6' : '';
+    switch (p.nw_proto) {
+      case 6:
+        return `tcp${six}`;
+      case 17:
+        return `udp${six}`;
+      case 132:
+        return `sctp${six}`;
+      case 1:
+        return six ? undefined : 'icmp';
+      case 58:
+        return six ? 'icmp6' : undefined;
+    }
+    return six ? 'ipv6' : 'ip';
+  }
+  if (p.dl_type === 0x0806) return 'arp';
+  if (p.dl_type === 0x8035) return 'rarp';
+  return undefined;
 }
 
 /**
@@ -277,23 +370,14 @@ export function setPacketField(p: Packet, field: string, v: number | bigint): bo
   return writeField(p, field, typeof v === 'bigint' ? v : BigInt(v));
 }
 
-/** The packet as ofproto/trace prints a flow (the fields that are set). */
+/**
+ * The packet as ofproto/trace prints a flow: the fields of its protocol (IPv4 or IPv6 addresses,
+ * ports or ICMP type and code, ARP's fields), and any other field the packet carries a value in,
+ * so that every field a --packet gave shows.
+ */
 export function formatPacket(p: Packet, inPort?: string): string {
   const parts: string[] = [];
-  const proto =
-    p.dl_type === 0x0800
-      ? p.nw_proto === 17
-        ? 'udp'
-        : p.nw_proto === 6
-          ? 'tcp'
-          : p.nw_proto === 1
-            ? 'icmp'
-            : 'ip'
-      : p.dl_type === 0x0806
-        ? 'arp'
-        : p.dl_type === 0x86dd
-          ? 'ipv6'
-          : undefined;
+  const proto = protoName(p);
   if (proto) parts.push(proto);
   if (p.tun_id) parts.push(`tun_id=0x${p.tun_id.toString(16)}`);
   if (p.tun_src) parts.push(`tun_src=${formatIpv4(p.tun_src)}`);
@@ -303,10 +387,33 @@ export function formatPacket(p: Packet, inPort?: string): string {
   else for (const v of p.vlans) parts.push(`dl_vlan=${v.vid}${v.pcp ? `,dl_vlan_pcp=${v.pcp}` : ''}`);
   parts.push(`dl_src=${formatMac(p.dl_src)}`, `dl_dst=${formatMac(p.dl_dst)}`);
   if (!proto) parts.push(`dl_type=0x${p.dl_type.toString(16).padStart(4, '0')}`);
-  if (p.dl_type === 0x0800) {
-    parts.push(`nw_src=${formatIpv4(p.nw_src)}`, `nw_dst=${formatIpv4(p.nw_dst)}`);
-    if (p.nw_proto === 17 || p.nw_proto === 6) parts.push(`tp_src=${p.tp_src}`, `tp_dst=${p.tp_dst}`);
+  const ip = p.dl_type === IPV4 || p.dl_type === IPV6;
+  if (p.dl_type === IPV4) parts.push(`nw_src=${formatIpv4(p.nw_src)}`, `nw_dst=${formatIpv4(p.nw_dst)}`);
+  if (p.dl_type === IPV6)
+    parts.push(`ipv6_src=${formatIpv6(p.ipv6_src)}`, `ipv6_dst=${formatIpv6(p.ipv6_dst)}`);
+  if (ip) {
+    if (proto === 'ip' || proto === 'ipv6') {
+      if (p.nw_proto) parts.push(`nw_proto=${p.nw_proto}`);
+    }
+    if (p.nw_tos) parts.push(`nw_tos=${p.nw_tos}`);
+    // Presets send with TTL 64; any other (given, or after dec_ttl) is said.
+    if (p.nw_ttl && p.nw_ttl !== 64) parts.push(`nw_ttl=${p.nw_ttl}`);
+    if (Object.values(L4).includes(p.nw_proto)) parts.push(`tp_src=${p.tp_src}`, `tp_dst=${p.tp_dst}`);
+    else if (proto === 'icmp' || proto === 'icmp6')
+      parts.push(`icmp_type=${p.tp_src}`, `icmp_code=${p.tp_dst}`);
   }
+  if (p.dl_type === 0x0806 || p.dl_type === 0x8035)
+    parts.push(
+      `arp_spa=${formatIpv4(p.arp_spa)}`,
+      `arp_tpa=${formatIpv4(p.arp_tpa)}`,
+      `arp_op=${p.arp_op}`,
+      `arp_sha=${formatMac(p.arp_sha)}`,
+      `arp_tha=${formatMac(p.arp_tha)}`,
+    );
+  if (p.pkt_mark) parts.push(`pkt_mark=0x${p.pkt_mark.toString(16)}`);
+  if (p.ct_state) parts.push(`ct_state=0x${p.ct_state.toString(16)}`);
+  if (p.ct_zone) parts.push(`ct_zone=${p.ct_zone}`);
+  if (p.ct_mark) parts.push(`ct_mark=0x${p.ct_mark.toString(16)}`);
   p.regs.forEach((r, i) => {
     if (r) parts.push(`reg${i}=0x${r.toString(16)}`);
   });
