@@ -873,6 +873,34 @@ function bridgeOfValue(value: unknown, k: HostFile['kind']): string | undefined 
   return 'bridge' in k ? k.bridge : undefined;
 }
 
+/**
+ * Whether a wire's end names nothing of host `h`: no bridge, OVS port or interface, kernel device
+ * of the host or of its namespaces; said only when that is proven: the host's interface list is in
+ * the case, or the name is an unlikely one (over 15 bytes, which Linux refuses, a '/', ':' or space,
+ * which it refuses too, or a control character), since a host without its interface list may have a
+ * kernel device the case does not show (the seed's domu:eth1).
+ */
+function unknownEnd(h: Host, iface: string): boolean {
+  const names = new Set<string>();
+  for (const b of h.bridges) {
+    names.add(b.name);
+    for (const p of b.ports) {
+      names.add(p.name);
+      for (const i of p.interfaces ?? []) names.add(i.name);
+    }
+  }
+  for (const i of h.unplacedInterfaces) names.add(i.name);
+  for (const p of h.unplacedPorts ?? []) {
+    names.add(p.name);
+    for (const i of p.interfaces ?? []) names.add(i.name);
+  }
+  for (const d of h.devices ?? []) names.add(d.name);
+  for (const n of h.namespaces) for (const d of n.devices ?? []) names.add(d.name);
+  if (names.has(iface)) return false;
+  const impossible = Buffer.byteLength(iface) > 15 || /[/:\s\x00-\x1f\x7f]/.test(iface);
+  return h.devices !== undefined || impossible;
+}
+
 function readLinks(
   caseDir: string,
   hosts: Host[],
@@ -891,9 +919,38 @@ function readLinks(
   ) {
     const r = parseLinks(decodeText(readFileSync(lp)));
     for (const d of r.diagnostics) diagnostics.push({ ...d, file });
+    // An interface on several lines is a shared L2 segment (README: a provider network seen by
+    // several hosts), except where it cannot be: wired to two interfaces of one host, which would
+    // loop that host to itself (`dom0:vif15.1 domu:eth1`, then `dom0:vif15.1 domu:eth0`). That is a
+    // contradiction, refused naming both lines, never both wires kept in silence.
+    const ends = new Map<string, { line: number; peer: { host: string; iface: string } }[]>();
+    const endText = (e: { host: string; iface: string }): string => `${e.host}:${e.iface}`;
     for (const l of r.value) {
-      for (const e of [l.a, l.b])
-        if (!hosts.some((h) => h.name === e.host))
+      let same = false;
+      for (const [e, peer] of [
+        [l.a, l.b],
+        [l.b, l.a],
+      ] as const) {
+        const key = endText(e);
+        const before = ends.get(key) ?? [];
+        if (before.some((x) => endText(x.peer) === endText(peer))) {
+          same = true;
+          continue;
+        }
+        const clash = before.find((x) => x.peer.host === peer.host);
+        if (clash)
+          throw new InputError(
+            `${key} is wired twice: to ${endText(clash.peer)} (line ${clash.line}) and to ${endText(peer)} (line ${l.line}); a wire to two interfaces of ${peer.host} would loop it to itself (a segment shared by several hosts is written one line per host): keep the true wire`,
+            file,
+            l.line,
+          );
+        ends.set(key, [...before, { line: l.line, peer }]);
+      }
+      // The same wire again says nothing new: one wire.
+      if (same) continue;
+      for (const e of [l.a, l.b]) {
+        const h = hosts.find((x) => x.name === e.host);
+        if (!h)
           diagnostics.push({
             file,
             line: l.line,
@@ -901,6 +958,15 @@ function readLinks(
             code: 'unknown-host',
             message: `no host folder "${e.host}" in the case`,
           });
+        else if (unknownEnd(h, e.iface))
+          diagnostics.push({
+            file,
+            line: l.line,
+            severity: 'warning',
+            code: 'unknown-port',
+            message: `host ${e.host} has no port or interface "${e.iface}" in the case${h.devices === undefined ? " (a name with a control character, '/', ':' or a space, or over 15 bytes: mistyped?)" : ' (neither OVS nor its interface list shows it)'}`,
+          });
+      }
       links.push({ a: l.a, b: l.b, from: ev(file, l.line), inferred: false });
     }
   }
