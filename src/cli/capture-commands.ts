@@ -1,6 +1,6 @@
 // `vifpath capture analyze|live`: argument handling and printing; the work is in src/capture.
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { analyzeFiles, describeExchange } from '../capture/analyze.ts';
 import { type CapturePoint, captureLive } from '../capture/live.ts';
@@ -13,7 +13,7 @@ import { readCase } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
-import { EXIT_PROBLEM } from './exit.ts';
+import { EXIT, EXIT_PROBLEM } from './exit.ts';
 import {
   collectLive,
   dropTemporary,
@@ -76,6 +76,14 @@ function explicitPoints(specs: readonly string[], lab: Lab | undefined): Capture
       : host === 'local'
         ? new LocalRunner([], spec)
         : new LocalRunner(NETNS(host), spec);
+    // A local interface that does not exist is a bad point, said before anything runs (exit 2),
+    // never a capture of nothing reported afterwards. Lab and namespace points may appear while
+    // capturing (a VM's vif at --renew): those are retried as before.
+    if (!lab && host === 'local' && dev !== 'any' && !existsSync(join('/sys/class/net', dev)))
+      throw new InputError(
+        `--point: this host has no interface ${JSON.stringify(dev)} (ip link lists the ones it has)`,
+        spec,
+      );
     return { name: spec, runner, dev };
   });
 }
@@ -267,7 +275,16 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
             }
           }
         }
-        if (a.exchanges.length === 0 || a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
+        // An exchange seen without its lease is a problem proven (1); nothing seen at all proves
+        // nothing (no client asked, or every point missed): undecided (3), never "a problem".
+        if (a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
+        else if (a.exchanges.length === 0) {
+          if (!o.json)
+            out(
+              `undecided: no DHCP exchange was seen${a.missed.length ? `, and ${a.missed.length} of ${points.length} point(s) could not capture` : ''}: nothing proves a problem or its absence\n`,
+            );
+          setExit(EXIT.undecided);
+        }
       } finally {
         for (const s of sources) await s.runner.close();
       }
