@@ -610,11 +610,13 @@ function readHostAt(
     const says =
       fl.table === 255
         ? `\`${fl.filter}\` after the bridge's name is OpenFlow's "all tables"`
-        : fl.table !== undefined
-          ? `\`${fl.filter}\` after the bridge's name is the one table it dumps`
-          : fl.how === 'match'
-            ? `\`${fl.filter}\` after the bridge's name is a flow match (only the flows it matches are shown)`
-            : `\`${fl.filter}\` after the bridge's name is the filter its output went through`;
+        : fl.table !== undefined && fl.cut !== undefined
+          ? `\`${fl.filter}\` after the bridge's name is the one table it dumps, filtered by \`${fl.cut}\``
+          : fl.table !== undefined
+            ? `\`${fl.filter}\` after the bridge's name is the one table it dumps`
+            : fl.how === 'match'
+              ? `\`${fl.filter}\` after the bridge's name is a flow match (only the flows it matches are shown)`
+              : `\`${fl.filter}\` after the bridge's name is the filter its output went through`;
     if (whole && fl.table !== undefined && fl.table !== 255) {
       diagnostics.push({
         file: f.rel,
@@ -648,8 +650,18 @@ function readHostAt(
     }
     fl.read = fl.before;
     // One table's dump: merged with the bridge's other tables (HostBuilder.applyFlows), said once
-    // per bridge when all are read (perTableNote).
-    if (fl.table !== undefined) return fl.before;
+    // per bridge when all are read (perTableNote); filtered, an excerpt of that table, said here.
+    if (fl.table !== undefined && fl.cut === undefined) return fl.before;
+    if (fl.table !== undefined) {
+      diagnostics.push({
+        file: f.rel,
+        line: 0,
+        severity: 'warning',
+        code: 'filtered',
+        message: `read as an excerpt of table ${fl.table} of \`${what} ${fl.before}\`: ${says}, not a bridge (the case has no bridge ${bridge}); what it does not show of table ${fl.table} is unknown`,
+      });
+      return fl.before;
+    }
     diagnostics.push({
       file: f.rel,
       line: 0,
@@ -767,7 +779,7 @@ function readHostAt(
       // One table's dump (`table=N`) holds all of that table: not an excerpt (BridgeFlows.tables
       // says which tables the bridge's flows hold), unless its flows say otherwise (readers.ts).
       excerpt: () =>
-        excerpt ?? (f.filtered?.read !== undefined && f.filtered.table === undefined ? 1 : undefined),
+        excerpt ?? (f.filtered?.read !== undefined && f.filtered.cut !== undefined ? 1 : undefined),
       elisions: () => elisions,
       bridgeOf: (bridge) => bridgeOf(f, bridge),
       addRows: (rows, defaults) => addRows(nameRows(f, rows), f.rel, defaults),
@@ -784,13 +796,16 @@ function readHostAt(
     // An excerpt: the host says which output, so that no check asserts what it leaves out.
     const cutAt = x.excerpt();
     const spec =
-      cutAt === undefined ? undefined : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind));
+      cutAt === undefined
+        ? undefined
+        : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind), tableOfValue(parsed.value));
     if (spec) {
-      const filter = excerpt === undefined && f.filtered ? { filter: f.filtered.filter } : {};
+      const filter =
+        excerpt === undefined && f.filtered ? { filter: f.filtered.cut ?? f.filtered.filter } : {};
       b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: cutAt!, ...filter }];
       b.host.gaps.push(
         excerpt === undefined && f.filtered
-          ? `${f.rel} is filtered (\`${f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
+          ? `${f.rel} is filtered (\`${f.filtered.cut ?? f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
           : `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
       );
     }
@@ -841,7 +856,7 @@ function perTableNote(h: Host, diagnostics: FileDiagnostic[]): void {
       line: 0,
       severity: 'info',
       code: 'per-table',
-      message: `${br.name}'s flows read from ${f.tables.length === 1 ? 'a dump of one table' : `${f.tables.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${f.tables.map((t) => t.file).join(', ')}): table${f.tables.length === 1 ? '' : 's'} ${list} as dumped, any other table unknown`,
+      message: `${br.name}'s flows read from ${f.tables.length === 1 ? 'a dump of one table' : `${f.tables.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${f.tables.map((t) => t.file).join(', ')}): table${f.tables.length === 1 ? '' : 's'} ${list} as dumped${cut.length ? ` (${cut.length === 1 ? `table ${cut[0]}'s dump is` : `tables ${cut.join(', ')}: their dumps are`} not whole)` : ''}, any other table unknown`,
     });
     h.gaps.push(
       `bridge ${br.name}: flows of table${f.tables.length === 1 ? '' : 's'} ${list} only (per-table dumps${cut.length ? `; table${cut.length === 1 ? '' : 's'} ${cut.join(', ')} incomplete` : ''}): any other table's flows are unknown (collect the whole \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.name)}\`)`,
@@ -861,6 +876,12 @@ function markFiltered(f: HostFile): void {
     const fl = m ? filteredName(m[1]!, false) : undefined;
     if (fl) f.filtered = fl;
   }
+}
+
+/** The one table a per-table flow dump was read as (readers.ts parseFlowsFile). */
+function tableOfValue(value: unknown): number | undefined {
+  const v = value as { table?: unknown } | undefined;
+  return typeof v?.table === 'number' ? v.table : undefined;
 }
 
 /** Outputs that list every bridge, port and interface of the host. */

@@ -11,13 +11,55 @@ const FIX = join(ROOT, 'src/sources/fixtures/filtered-names');
 
 describe('filteredName: the operand and the filter in a mangled name', () => {
   it.each([
-    // [operand as the name has it, dump-flows?, before, filter, how]
-    ['br-int_grep_3e399bf2-31', false, 'br-int', 'grep 3e399bf2-31', 'pipe'],
-    ['qvo3e399bf2-31_grep_tag', false, 'qvo3e399bf2-31', 'grep tag', 'pipe'],
-    ['br-int_table_0_in_port_2', true, 'br-int', 'table=0,in_port=2', 'match'],
-    ['br-tun_head_-20', true, 'br-tun', 'head -20', 'pipe'],
-  ] as const)('%s', (operand, dump, before, filter, how) => {
-    expect(filteredName(operand, dump)).toEqual({ before, filter, how });
+    // [operand as the name has it, dump-flows?, before, filter, how, table, cut]
+    ['br-int_grep_3e399bf2-31', false, 'br-int', 'grep 3e399bf2-31', 'pipe', undefined, 'grep 3e399bf2-31'],
+    ['qvo3e399bf2-31_grep_tag', false, 'qvo3e399bf2-31', 'grep tag', 'pipe', undefined, 'grep tag'],
+    ['br-int_table_0_in_port_2', true, 'br-int', 'table=0,in_port=2', 'match', 0, 'in_port=2'],
+    ['br-tun_head_-20', true, 'br-tun', 'head -20', 'pipe', undefined, 'head -20'],
+  ] as const)('%s', (operand, dump, before, filter, how, table, cut) => {
+    expect(filteredName(operand, dump)).toEqual({ before, filter, how, table, cut });
+  });
+  // Names of real files in reviewers' cases (fixtures/filtered-names/PROVENANCE.md): the bridge,
+  // then any of a table, a flow match and a pipe, in any order; the table stays the table.
+  it.each([
+    // datacentred-gre-dhcp (Nick Jones's post): `dump-flows br-tun table=2 | grep 0x1b` on osnet0
+    ['br-tun_table=2_grep_0x1b', 'br-tun', 'table=2 | grep 0x1b', 'pipe', 2, 'grep 0x1b'],
+    ['br-tun_table=21_grep_0x1b', 'br-tun', 'table=21 | grep 0x1b', 'pipe', 21, 'grep 0x1b'],
+    // its acid: each part alone
+    ['br-tun_table=10', 'br-tun', 'table=10', 'match', 10, undefined],
+    ['br-tun_grep_0x1b', 'br-tun', 'grep 0x1b', 'pipe', undefined, 'grep 0x1b'],
+    // the same as sos's rule writes them, and in the other order (a name typed by hand)
+    ['br-tun_table_2_grep_0x1b', 'br-tun', 'table=2 | grep 0x1b', 'pipe', 2, 'grep 0x1b'],
+    ['br-tun_grep_0x1b_table=2', 'br-tun', 'table=2 | grep 0x1b', 'pipe', 2, 'grep 0x1b'],
+    ['br-tun_table(2)_grep_0x1b', 'br-tun', 'table=2 | grep 0x1b', 'pipe', 2, 'grep 0x1b'],
+    // the operations guide's compute node; a port-check post
+    ['br-int_grep_vlan=2113', 'br-int', 'grep vlan=2113', 'pipe', undefined, 'grep vlan=2113'],
+    ['br-eth1_grep_2113', 'br-eth1', 'grep 2113', 'pipe', undefined, 'grep 2113'],
+    ['br-tun_grep_0x3', 'br-tun', 'grep 0x3', 'pipe', undefined, 'grep 0x3'],
+    [
+      'br-int_grep_fa:16:3e:14:b6:10',
+      'br-int',
+      'grep fa:16:3e:14:b6:10',
+      'pipe',
+      undefined,
+      'grep fa:16:3e:14:b6:10',
+    ],
+    // a grep's first word is its pattern: `grep table=2` shows lines of any table with `table=2` in them
+    ['br-tun_grep_table=2', 'br-tun', 'grep table=2', 'pipe', undefined, 'grep table=2'],
+    ['br-tun_grep_-v_table_0', 'br-tun', 'grep -v table 0', 'pipe', undefined, 'grep -v table 0'],
+    // a table and a match and a pipe; two tables are no one table; every table filtered is the bridge filtered
+    [
+      'br-int_table=0_in_port=2_grep_0x1b',
+      'br-int',
+      'table=0,in_port=2 | grep 0x1b',
+      'pipe',
+      0,
+      'in_port=2 | grep 0x1b',
+    ],
+    ['br-int_table_0_table_1', 'br-int', 'table=0,table=1', 'match', undefined, 'table=0,table=1'],
+    ['br-tun_table_255_grep_x', 'br-tun', 'table=255 | grep x', 'pipe', undefined, 'table=255 | grep x'],
+  ] as const)('dump-flows %s', (operand, before, filter, how, table, cut) => {
+    expect(filteredName(operand, true)).toEqual({ before, filter, how, table, cut });
   });
   it.each([
     ['br-int', true],
@@ -25,6 +67,8 @@ describe('filteredName: the operand and the filter in a mangled name', () => {
     ['br_ex', true],
     // a flow match only after dump-flows: `ovs-ofctl show br-int_table_0` names a bridge
     ['br-int_table_0', false],
+    // a pipe with no pattern is no filter of a name
+    ['br-int_grep', true],
   ] as const)('%s: no filter', (operand, dump) => {
     expect(filteredName(operand, dump)).toBeUndefined();
   });

@@ -66,16 +66,21 @@ describe('filteredName: one table after dump-flows', () => {
       noStats: true,
     });
   });
-  it('a table and more is a flow match, no table of its own', () => {
+  it('a table and more: that table, filtered by the rest (an excerpt of the table)', () => {
+    // Was: a flow match with no table of its own (an excerpt of the whole bridge).
     expect(filteredName('br-int_table=0,in_port=2', true)).toEqual({
       before: 'br-int',
       filter: 'table=0,in_port=2',
       how: 'match',
+      table: 0,
+      cut: 'in_port=2',
     });
     expect(filteredName('br-int_table_0_in_port_2', true)).toEqual({
       before: 'br-int',
       filter: 'table=0,in_port=2',
       how: 'match',
+      table: 0,
+      cut: 'in_port=2',
     });
   });
   it('not after ovs-ofctl show, not a table number', () => {

@@ -209,6 +209,7 @@ function parseFlowsFile(
       ),
     );
     delete f.filtered.table;
+    f.filtered.cut = f.filtered.filter;
     table = undefined;
   }
   return {
@@ -281,6 +282,8 @@ export function excerptOf(
   k: FileKind | SniffedKind,
   rel: string,
   bridge: string | undefined,
+  /** A per-table dump's table: its whole dump is the command that settles what it leaves out. */
+  table?: number,
 ): Omit<Excerpt, 'file' | 'line'> {
   const inNs = (ns: string | undefined, cmd: string): string =>
     ns ? `ip netns exec ${shellWord(ns)} ${cmd}` : cmd;
@@ -300,7 +303,7 @@ export function excerptOf(
       return {
         of: 'flows',
         ...br,
-        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge ?? '<bridge>')}`,
+        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge ?? '<bridge>', ...(table !== undefined ? [`table=${table}`] : []))}`,
       };
     case 'ip-netns':
       return { of: 'netns', collect: 'ip netns' };
