@@ -337,9 +337,18 @@ export interface DnsmasqProcess {
 }
 
 /**
+ * A dnsmasq command line as Neutron's DHCP agent starts it, alone on its line (tree art of `ps f`
+ * allowed before it): its `--interface=`, `--dhcp-hostsfile=` or per-network file under
+ * /var/lib/neutron/dhcp (/var/lib/quantum/dhcp before Havana) makes it one.
+ */
+export const DNSMASQ_COMMAND =
+  /^\s*(?:(?:\||\\_)\s+)*(?:\S*\/)?dnsmasq\s+(-(?=(?:.*\s)?(?:--interface=\S|--dhcp-hostsfile=\S|\S*\/var\/lib\/(?:neutron|quantum)\/dhcp\/)).*)$/;
+
+/**
  * The dnsmasq processes of a `ps` listing (ps -ef, ps aux[f]ww, ps -elf, sos's process plugin; a
- * `| grep dnsmasq` of one): a line whose command is dnsmasq itself (after ps's time column or
- * its tree art `\_`), or `ip netns exec <ns> dnsmasq …` (Neutron's rootwrap parent, which names the
+ * `| grep dnsmasq` of one): a line whose command is dnsmasq itself (after ps's time column or its
+ * tree art `\_`; or alone, the ps columns cut from a paste, when Neutron's arguments make it one:
+ * DNSMASQ_COMMAND), or `ip netns exec <ns> dnsmasq …` (Neutron's rootwrap parent, which names the
  * namespace). `grep dnsmasq` is no dnsmasq. A listing does not say which namespace a process runs
  * in: only the command line can.
  */
@@ -351,7 +360,10 @@ export function parseDnsmasqProcesses(text: string): Parsed<DnsmasqProcess[]> {
     const ns = /\bip netns exec (\S+) (?:\S*\/)?dnsmasq\s+(-.*)$/.exec(l);
     // After ps's TIME column (00:00:00, 0:00, 1-02:03:04) and any tree art of `ps f` (|, \_).
     const own = /(?:^|\s)(?:\d+-)?(?:\d+:)?\d+:\d\d(?:\s+(?:\||\\_))*\s+(?:\S*\/)?dnsmasq\s+(-.*)$/.exec(l);
-    const args = (ns?.[2] ?? own?.[1])?.split(/\s+/);
+    // The command column alone (the ps columns cut from a paste): only with an argument Neutron's
+    // DHCP agent gives it, so that no other line starting with `dnsmasq -` is taken for a process.
+    const bare = ns || own ? undefined : DNSMASQ_COMMAND.exec(l);
+    const args = (ns?.[2] ?? own?.[1] ?? bare?.[1])?.split(/\s+/);
     if (!args) continue;
     const interfaces: string[] = [];
     args.forEach((a, k) => {
@@ -359,7 +371,8 @@ export function parseDnsmasqProcesses(text: string): Parsed<DnsmasqProcess[]> {
       if (m) interfaces.push(m[1]!);
       else if (a === '-i' && args[k + 1]) interfaces.push(args[k + 1]!);
     });
-    const net = /\/var\/lib\/neutron\/dhcp\/([0-9a-f-]{36})\//.exec(l)?.[1];
+    // Neutron's (quantum's before Havana) per-network files.
+    const net = /\/var\/lib\/(?:neutron|quantum)\/dhcp\/([0-9a-f-]{36})\//.exec(l)?.[1];
     // ps -ef, ps aux: USER PID …; ps -elf: F S UID PID …. A numeric first column without a state
     // letter after it is ps alx's F UID PID or ps -ef's numeric UID PID: no pid is taken from it.
     const w = l.trim().split(/\s+/);

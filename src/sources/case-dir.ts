@@ -23,6 +23,7 @@ import {
   commandOf,
   namespaceOfName,
   notReadWhy,
+  psCommand,
   type SniffedKind,
   snapOf,
   sniff,
@@ -509,7 +510,7 @@ function readHostAt(
   }
   // A name with a filter after its bridge or record (`ovs-ofctl_show_br-int_grep_X`): which
   // reading holds is decided when the case's bridges are known (bridgeOf, nameRows).
-  for (const f of files) if (!f.sniffed) markFiltered(f);
+  for (const f of files) if (!f.sniffed) markFiltered(f, diagnostics);
   // The snap's prefix on a file read (an OVS output), else on any file of the host.
   const snapped = [...files.map((f) => f.path), ...all].find((p) => snapOf(basename(p)) !== undefined);
   if (snapped !== undefined)
@@ -803,11 +804,14 @@ function readHostAt(
       const filter =
         excerpt === undefined && f.filtered ? { filter: f.filtered.cut ?? f.filtered.filter } : {};
       b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: cutAt!, ...filter }];
-      b.host.gaps.push(
-        excerpt === undefined && f.filtered
-          ? `${f.rel} is filtered (\`${f.filtered.cut ?? f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
-          : `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
-      );
+      // A ps listing says what runs, never what does not (no check reads an absence from it): its
+      // excerpt is said (markFiltered, repairPaste), not a gap to collect.
+      if (f.kind.kind !== 'ps')
+        b.host.gaps.push(
+          excerpt === undefined && f.filtered
+            ? `${f.rel} is filtered (\`${f.filtered.cut ?? f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
+            : `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
+        );
     }
     // An OVS state output cut short (its last record unfinished, or a tool error after part of
     // it): what precedes is used, and the host says what is missing. A dump says it in its flows.
@@ -865,8 +869,26 @@ function perTableNote(h: Host, diagnostics: FileDiagnostic[]): void {
 }
 
 /** A name-classified per-bridge or per-record output whose name carries a filter: noted on the file. */
-function markFiltered(f: HostFile): void {
+function markFiltered(f: HostFile, diagnostics: FileDiagnostic[]): void {
   const k = f.kind;
+  // `ps auxww | grep <net>`: the lines the filter kept, an excerpt of the listing (said).
+  if (k.kind === 'ps') {
+    const bn = basename(f.path);
+    const snap = snapOf(bn);
+    const name = snap === undefined ? bn : bn.slice(snap.length + 1);
+    const fl = filteredName(name, false);
+    const cmd = fl && psCommand(fl.before);
+    if (!fl || cmd === undefined) return;
+    f.filtered = { ...fl, read: cmd };
+    diagnostics.push({
+      file: f.rel,
+      line: 0,
+      severity: 'warning',
+      code: 'filtered',
+      message: `read as an excerpt of \`${cmd}\` (\`${fl.filter}\` after it is the filter its output went through): the processes it shows are read, what it does not show is unknown`,
+    });
+    return;
+  }
   if (k.kind === 'ofctl-show' || k.kind === 'dump-flows') {
     if (k.bridge === undefined) return;
     const fl = filteredName(k.bridge, k.kind === 'dump-flows');

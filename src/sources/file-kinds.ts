@@ -8,8 +8,15 @@
 
 import { isUdhcpc } from '../parse/dhcp-client.ts';
 import { isElision } from '../parse/paste.ts';
-import { DHCLIENT_LINE, DNSMASQ_DHCP_LINE, dhclientMessage } from '../parse/services.ts';
+import {
+  DHCLIENT_LINE,
+  DNSMASQ_COMMAND,
+  DNSMASQ_DHCP_LINE,
+  dhclientMessage,
+  parseDnsmasqProcesses,
+} from '../parse/services.ts';
 import { headerlessSsLayout } from '../parse/sockets.ts';
+import { filteredName } from './filtered-name.ts';
 
 export type FileKind =
   | { kind: 'vsctl-show' }
@@ -169,8 +176,10 @@ const ROWS: Row[] = [
   ],
   [/^(?:openvswitch_agent|ml2_conf|ovs_neutron_plugin)\.ini$/, () => ({ kind: 'agent-config' })],
   [/^dhclient_.*$/, () => ({ kind: 'dhclient' })],
-  // sos process plugin: ps_auxfwww, ps_auxwww, ps_auxwwwm, ps_alxwww, ps_-elfL (the full command lines).
-  [/^ps_(?:aux\w*|alx\w*|-e[fl]\w*)$/, () => ({ kind: 'ps' })],
+  // ps with its options: sos's process plugin (ps_auxfwww, ps_auxwww, ps_auxwwwm, ps_alxwww,
+  // ps_-elfL: the full command lines), an operator's (ps_faux, ps_-ef), or filtered
+  // (`ps auxww | grep <net>` saved as ps_auxww_grep_<net>: an excerpt, case-dir.ts says so).
+  [/^ps(?:[_ ].*)?$/, (m) => (psCommand(m[0]) !== undefined ? { kind: 'ps' } : undefined)],
   // The log file (var/log/ovn/), or its journal (sos ovn_host: journalctl_--no-pager_--unit_ovn-controller).
   [
     /^(?:journalctl(?:_--?[\w-]+)*_--unit_(ovn-controller|ovn-northd)|(ovn-controller|ovn-northd)\.log)$/,
@@ -222,6 +231,19 @@ export function commandOf(line: string): FileKind | undefined {
   if (!k || k.kind === 'aux') return undefined;
   if ('bridge' in k && k.bridge !== argv[argv.length - 1]) return undefined;
   return k;
+}
+
+// `ps` and its option words (BSD `auxww`, `faux`; `-ef`, `-elfL`; `-eo pid,args` mangled `-eo_pid_args`).
+const PS_NAME = /^ps(?:[_ ]-{0,2}[A-Za-z][A-Za-z0-9]*)*$/;
+
+/**
+ * The ps command a file's name says (`ps auxww`), without the filter its output went through
+ * (`ps_auxww_grep_5f1e4cc8-…`: filteredName); undefined when the name is no ps command.
+ */
+export function psCommand(name: string): string | undefined {
+  // The filter first: `ps_faux_grep_dnsmasq` is `ps faux` filtered, though grep looks like an option word.
+  const before = filteredName(name, false)?.before ?? name;
+  return PS_NAME.test(before) ? before.split(/[_ ]+/).join(' ') : undefined;
 }
 
 /** The sosreport name of a command line (sos `_mangle_command`), for writing case dirs. */
@@ -279,6 +301,11 @@ const VSCTL_LIST_TABLE: [RegExp, string][] = [
   [/^ofport\s+:/m, 'Interface'],
   [/^(?:tag|trunks|vlan_mode)\s+:/m, 'Port'],
 ];
+
+// ps's header: BSD (`USER PID %CPU …`, `F UID PID …` of ps alx) or System V (`UID PID PPID …`, `F S UID PID …`).
+const PS_HEADER = /^(?:F\s+S\s+UID|F\s+UID|USER|UID)\s+PID\s+(?:PPID|%CPU)\s/;
+// A ps row: USER PID (F S UID PID of ps -elf) … then its TIME column and a command.
+const PS_ROW = /^\s*(?:\d+\s+[A-Z]\s+)?\S+\s+\d+\s.*\s(?:\d+-)?(?:\d+:)?\d+:\d\d\s+\S/;
 
 /**
  * Recognise a command's output by what it holds (the first lines that are not blank): for files
@@ -351,6 +378,16 @@ export function sniff(text: string): SniffedKind | undefined {
     headerlessSsLayout(lines.slice(0, 50)) !== undefined
   )
     return { kind: 'sockets' };
+  // ps: its header first, or rows (or the command column alone, the ps columns cut) of which one
+  // is a dnsmasq Neutron started, its arguments distinctive (`--interface=`, `--dhcp-hostsfile=`,
+  // /var/lib/neutron/dhcp/<net>/…): `ps auxww | grep <net>` pasted under any name.
+  if (PS_HEADER.test(first)) return { kind: 'ps' };
+  const psLines = lines.slice(0, 50);
+  if (
+    psLines.some((l) => parseDnsmasqProcesses(l).value.some((p) => p.interfaces.length > 0 || p.net)) &&
+    psLines.filter((l) => PS_ROW.test(l) || DNSMASQ_COMMAND.test(l)).length >= psLines.length / 2
+  )
+    return { kind: 'ps' };
   // dnsmasq's DHCP lines (its log file, or syslog/journalctl with other daemons' lines between):
   // `dnsmasq-dhcp[11748]: 1346682157 DHCPOFFER(ns-5f1c9a2e-7b) 10.0.0.3 fa:16:3e:11:22:33`.
   if (lines.some((l) => DNSMASQ_DHCP_LINE.test(l))) return { kind: 'dnsmasq-log' };

@@ -221,7 +221,7 @@ describe('compass4nfv-vxlan: host5 br-tun printed table by table (`…_br-tun_ta
     expect(tun.tables).toBeUndefined();
     expect(tun.complete).toBe(true);
     expect(tun.file).toBe('host5/ovs-ofctl_dump-flows_br-tun');
-    const said = s.diagnostics.filter((x) => x.code === 'filtered');
+    const said = s.diagnostics.filter((x) => x.code === 'filtered' && x.file.startsWith('host5/'));
     expect(said).toHaveLength(8);
     expect(said[0]!.message).toMatch(
       /^not read: table \d+ of `ovs-ofctl dump-flows br-tun` alone .*; host5\/ovs-ofctl_dump-flows_br-tun is the bridge's whole dump, read instead$/,
@@ -235,7 +235,7 @@ describe('compass4nfv-vxlan: host5 br-tun printed table by table (`…_br-tun_ta
     const s = readCase(d);
     const tun = flowsOf(s, 'host5', 'br-tun');
     expect(held(tun)).toEqual([0, 2, 4, 6, 10, 20, 22]);
-    expect(s.diagnostics.find((x) => x.code === 'filtered')).toMatchObject({
+    expect(s.diagnostics.find((x) => x.code === 'filtered' && x.file.startsWith('host5/'))).toMatchObject({
       file: `host5/${BR_TUN(3)}`,
       line: 1,
       severity: 'warning',

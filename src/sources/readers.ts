@@ -50,7 +50,7 @@ import {
 import { parseSockets } from '../parse/sockets.ts';
 import { parseSysctl, parseSysctlValue } from '../parse/sysctl.ts';
 import { operands, shellWord } from '../runner/runner.ts';
-import type { FileKind, SniffedKind } from './file-kinds.ts';
+import { type FileKind, psCommand, type SniffedKind } from './file-kinds.ts';
 import type { FilteredName } from './filtered-name.ts';
 import type { HostBuilder } from './host-builder.ts';
 
@@ -335,6 +335,11 @@ export function excerptOf(
       return { of: 'log', collect: `the whole log (${rel})` };
     case 'sysctl':
       return { of: 'other', collect: k.key ? `sysctl ${k.key}` : 'sysctl -a' };
+    case 'ps': {
+      // `ps auxww` from ps_auxww or ps_auxww_grep_<net>.
+      const cmd = psCommand(rel.slice(rel.lastIndexOf('/') + 1));
+      return { of: 'other', collect: cmd ?? `the whole output (${rel})` };
+    }
     default:
       return { of: 'other', collect: `the whole output (${rel})` };
   }
