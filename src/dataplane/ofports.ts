@@ -137,3 +137,31 @@ export function ifaceError(i: Interface): string {
 }
 
 export { names as portList };
+
+/**
+ * A port the case knows only by its name in a bridge's flows (`in_port="qvo899ffb14-e4"`, or an
+ * output to it, as ovs-ofctl prints ports with --names, OVS ≥ 2.8 by default): that name proves a
+ * port of that bridge, not its OpenFlow port number. The first flow naming it, with its file and
+ * line; undefined when no flow of the host names it (or two bridges' flows do).
+ */
+export function namedInFlows(
+  h: Host | undefined,
+  name: string,
+): { bridge: Bridge; from: { file: string; line: number } } | undefined {
+  const hits: { bridge: Bridge; from: { file: string; line: number } }[] = [];
+  for (const bridge of h?.bridges ?? []) {
+    const f = bridge.flows.known ? bridge.flows.value : undefined;
+    if (!f) continue;
+    const names = (ref: unknown): boolean => {
+      const r = ref as { kind?: string; name?: string } | undefined;
+      return r?.kind === 'name' && r.name === name;
+    };
+    const e = f.entries.find(
+      (x) =>
+        x.flow.match.some((m) => 'value' in m && m.value.t === 'port' && names(m.value.port)) ||
+        x.flow.actions.some((a) => 'port' in a && names((a as { port?: unknown }).port)),
+    );
+    if (e) hits.push({ bridge, from: { file: e.from.file, line: e.from.line } });
+  }
+  return hits.length === 1 ? hits[0] : undefined;
+}

@@ -4,7 +4,7 @@
 import { findServers, findVms, withMac } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { nameList, nearest } from '../text/nearest.ts';
-import { findInterface } from './ofports.ts';
+import { findInterface, namedInFlows } from './ofports.ts';
 import { macOf, type Packet, PRESETS, parsePacketSpec, preset } from './packet.ts';
 import { PLACEHOLDER_MAC } from './probes.ts';
 import { TraceInputError, trace } from './trace.ts';
@@ -121,7 +121,7 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
         `--to: nothing named "${t.name}" on host ${t.host} in this case (a port, bridge, namespace or device); nearest: ${nameList(near, known.size)}`,
       );
     }
-  if (!w.ifaces.get(host)?.has(port) && !findInterface(h, port)) {
+  if (!w.ifaces.get(host)?.has(port) && !findInterface(h, port) && !namedInFlows(h, port)) {
     const ports = h.bridges.flatMap((b) => b.ports.map((x) => `${host}:${x.name}`));
     throw new TraceInputError(
       `no OVS port "${port}" on host ${host} in this case${ports.length ? `; nearest: ${nameList(nearest(port, ports), ports.length)}` : ''}`,

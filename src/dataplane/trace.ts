@@ -23,6 +23,7 @@ import {
   findInterface,
   ifaceError,
   isUnnumbered,
+  namedInFlows,
   noOpenFlowPort,
   ofportAssumption,
   ofportRemedy,
@@ -220,7 +221,29 @@ function enterUnnumbered(
   packet: Packet,
 ): string {
   const found = findInterface(e.w.hosts.get(host), portName);
-  if (!found) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
+  if (!found) {
+    // Named in a bridge's flows only (ovs-ofctl --names): a port of that bridge, its number unknown.
+    const named = namedInFlows(e.w.hosts.get(host), portName);
+    if (!named) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
+    const node: TraceNode = {
+      kind: 'bridge',
+      host,
+      bridge: named.bridge.name,
+      inPort: portName,
+      packet: clonePacket(packet),
+      children: [],
+    };
+    out.push(node);
+    notFollowed(
+      e,
+      node.children,
+      { host, name: named.bridge.name },
+      `in_port ${portName}: OpenFlow port number unknown, not traced`,
+      `${host}:${portName} is a port of ${named.bridge.name} (its flows name it: ${named.from.file}:${named.from.line}) but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced`,
+      [portName],
+    );
+    return named.bridge.name;
+  }
   const { bridge, iface } = found;
   // A port named by its Port record whose one interface is named otherwise.
   const alias = e.w.ifaces.get(host)?.get(iface.name);
