@@ -42,7 +42,7 @@ import {
   type Reader,
   ROW_ORDER,
 } from './readers.ts';
-import { decodeText, readText, resolvesInside, walkHost } from './walk.ts';
+import { decodeText, readText, resolvesInside, specialKind, walkHost } from './walk.ts';
 
 export interface ReadOptions {
   /** Corrupt files become warnings instead of an error. */
@@ -371,7 +371,20 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
           });
         return false;
       })
-      .filter((h) => statSync(h.path).isDirectory() || ARCHIVE.test(h.path));
+      .filter((h) => {
+        const st = statSync(h.path);
+        if (st.isDirectory() || (st.isFile() && ARCHIVE.test(h.path))) return true;
+        // A FIFO, socket or device is never opened (a FIFO blocks): said, not skipped in silence.
+        if (!st.isFile() && basename(h.path) !== 'links.txt')
+          diagnostics.push({
+            file: relative(caseDir, h.path),
+            line: 0,
+            severity: 'warning',
+            code: 'special-file',
+            message: `${specialKind(st)}, not a file or folder: not read`,
+          });
+        return false;
+      });
   }
   for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics, opts));
   // Nothing readable anywhere is bad input, never an empty case with a verdict; a folder that is
@@ -954,6 +967,14 @@ function readLinks(
   const links: Link[] = [];
   const lp = given ?? join(caseDir, 'links.txt');
   const file = given ?? 'links.txt';
+  if (given !== null && existsSync(lp) && !statSync(lp).isFile() && !statSync(lp).isDirectory())
+    diagnostics.push({
+      file,
+      line: 0,
+      severity: 'warning',
+      code: 'special-file',
+      message: `${specialKind(statSync(lp))}, not a file: not read (no wires from it)`,
+    });
   if (
     given !== null &&
     existsSync(lp) &&

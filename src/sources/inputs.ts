@@ -11,6 +11,7 @@ import { removeTempDir } from '../runner/cleanup.ts';
 import { ARCHIVE, type CaseHost, isSosTree, type ReadOptions, readCase, unpack } from './case-dir.ts';
 import { InputError } from './errors.ts';
 import { shortHostName, sosHostName } from './host-name.ts';
+import { specialKind } from './walk.ts';
 
 export interface InputOptions extends ReadOptions {
   /** `--links FILE`: the wires between the hosts. */
@@ -80,8 +81,16 @@ function isHostFolder(dir: string): boolean {
     entries.length > 0 &&
     entries.every((e) => {
       const st = lstatSync(join(dir, e));
-      return st.isFile() && !ARCHIVE.test(e);
-    })
+      // A FIFO, socket or device among the outputs is named by the walk, not read.
+      return (
+        (st.isFile() && !ARCHIVE.test(e)) ||
+        st.isFIFO() ||
+        st.isSocket() ||
+        st.isCharacterDevice() ||
+        st.isBlockDevice()
+      );
+    }) &&
+    entries.some((e) => lstatSync(join(dir, e)).isFile())
   );
 }
 
@@ -115,7 +124,14 @@ function looksLikeArchive(path: string): boolean {
  * saying what is expected, not a failed unpack.
  */
 export function checkCaseFile(path: string): void {
-  if (!existsSync(path) || isDir(path) || ARCHIVE.test(path) || looksLikeArchive(path)) return;
+  if (!existsSync(path) || isDir(path)) return;
+  // Never opened to look (a FIFO blocks): a FIFO, socket or device is no case.
+  const st = statSync(path);
+  if (!st.isFile())
+    throw new InputError(
+      `${path} is ${specialKind(st)}, not a case folder, sosreport archive or sos collect bundle`,
+    );
+  if (ARCHIVE.test(path) || looksLikeArchive(path)) return;
   throw new InputError(
     `${path} is a file, not a case folder, sosreport archive or sos collect bundle (expected a case folder with one folder per host, a sosreport tree or .tar.xz/.tar.gz/.tar.bz2 archive, or a folder of command outputs${basename(path) === 'links.txt' ? `; the case is its folder, ${dirname(path)}` : ''})`,
   );
@@ -277,7 +293,12 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
  */
 export function planCases(args: readonly string[], opts: InputOptions = {}): PlannedCase[] {
   if (opts.links !== undefined && !(existsSync(opts.links) && statSync(opts.links).isFile()))
-    throw new InputError('--links: no such file', opts.links);
+    throw new InputError(
+      existsSync(opts.links)
+        ? `--links: ${specialKind(statSync(opts.links))}, not a file of wires (hostA:iface hostB:iface a line)`
+        : '--links: no such file',
+      opts.links,
+    );
   const inputs = args.map(classify);
   const cases = inputs.filter((i) => i.kind === 'case');
   if (cases.length === inputs.length)

@@ -2,9 +2,11 @@
 // without a sosreport's proc/ and sys/ trees (tens of thousands of files vifpath never reads), with
 // a cap on the files and the depth. A limit hit is a LimitError naming the folder, the limit and
 // what to do (exit 2), or with --lenient a warning and the walk goes on with what it has.
-// Symbolic links: one whose real target stays inside the case (the case directory, or the
-// sosreport's root) is followed, a folder once (loops end there); one out of the case, to nothing,
-// or to something that is no file or folder is not, and the walk says so, naming it (a warning). A
+// Symbolic links: one to a file whose real target stays inside the case (the case directory, or the
+// sosreport's root) is followed; one to a folder (its files would be read as this folder's: `up ->
+// ..` merged the other hosts into this one), out of the case, to nothing, or to something that is
+// no file or folder is not, and the walk says so, naming it (a warning). So is a FIFO, socket or
+// device in the case: never opened (a FIFO would block). A
 // sosreport's own links within its tree (its root's `hostname` -> sos_commands/host/hostname) are
 // passed over as before: the file they name is read under its own name.
 
@@ -182,7 +184,16 @@ export function walkHost(root: string, o: WalkOptions): string[] {
           );
           continue;
         }
-        if (st.isDirectory() && dirs.has(target)) continue; // read already (or a loop)
+        // A link to a folder is never walked: `up -> ..` would read the other hosts' outputs as
+        // this host's. What it names is read where it is (its own host's folder), not here.
+        if (st.isDirectory()) {
+          warn(
+            'symlink-dir',
+            `symlink to a folder (${to}): not followed (its files would be read as this folder's); copy them here if they are this host's`,
+            shown(p),
+          );
+          continue;
+        }
       }
       if (st.isDirectory()) {
         if (depth + 1 > lim.depth) {
@@ -196,11 +207,32 @@ export function walkHost(root: string, o: WalkOptions): string[] {
       } else if (st.isFile()) {
         add(p, `${st.dev}:${st.ino}`, link);
         if (full) return;
+      } else {
+        // Never opened (a FIFO would block the read for ever): named, so nothing is skipped in silence.
+        warn('special-file', `${specialKind(st)}, not a file: not read`, shown(p));
       }
     }
   };
   visit(root, 0, undefined);
   return out;
+}
+
+/** What a path that is no regular file, folder or link is, in words ("a FIFO (named pipe)"). */
+export function specialKind(st: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
 }
 
 /** Whether `p` (a symbolic link or not) resolves inside `dir`: what the case reader may follow. */
