@@ -1,7 +1,7 @@
 // `vifpath watch` (stuck-port watchdog) and `vifpath agent` (the lab's L2 agent): argument
 // handling and printing only; the work is in src/watch and src/lab/agent.ts.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
 import { secondsOption } from './live.ts';
 import { checkOutputFile } from './out-paths.ts';
+import { checkPidFile, PidFile } from './pid-file.ts';
 
 export const LOCAL_DB = '/var/run/openvswitch/db.sock';
 const AGENT_INI = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
@@ -384,7 +385,10 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
     .option('--poll <s>', "polling fallback while its monitor is deaf (0: none, like the seed's agent)", '2')
     .option('--canary <s>', 'its own canary in Open_vSwitch external_ids')
     .option('--lab-dir <dir>', 'state directory of the lab', DEFAULT_DIR)
-    .option('--pid-file <file>', 'write its pid here once it runs (removed on a clean exit)')
+    .option(
+      '--pid-file <file>',
+      "write its pid here once it runs (removed on a clean exit while it still holds its pid); an existing file is replaced only when its pid is gone or a vifpath agent's",
+    )
     .option(
       '--deaf-monitor <socket>',
       "lab: its monitor connects through a proxy listening here that drops every update notification (echo and replies pass): the seed's silently deaf monitor",
@@ -397,6 +401,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
           what: 'a pid file (one number)',
           is: (head) => /^\d+\n?$/.test(head),
         });
+      if (o.pidFile !== undefined) checkPidFile('--pid-file', o.pidFile);
       const lab = endpoint === 'lab:dom0';
       const h = watchHost(endpoint, o.labDir);
       const nets = pairs(o.network, '--network');
@@ -450,15 +455,30 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         await proxy?.close();
         throw new WatchError(`agent: ${(e as Error).message}`);
       }
-      if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
+      const pidFile = o.pidFile ? new PidFile(o.pidFile) : undefined;
+      // Checked again now that the agent runs (another program may have written it since).
+      if (pidFile) {
+        try {
+          checkPidFile('--pid-file', pidFile.path);
+          pidFile.write();
+        } catch (e) {
+          await agent.stop().catch(() => undefined);
+          await proxy?.close();
+          throw e;
+        }
+      }
       const poll = pollMs;
       out(
         `${new Date().toISOString()} agent: started on ${h.remote} (monitor ${proxy ? `through ${proxy.remote}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
       );
       await untilSignal();
-      await agent.stop();
-      await proxy?.close();
-      if (o.pidFile) rmSync(o.pidFile, { force: true });
+      try {
+        await agent.stop();
+        await proxy?.close();
+      } finally {
+        // Only the file it wrote, and only while it still holds its pid.
+        pidFile?.remove();
+      }
     });
 }
 
