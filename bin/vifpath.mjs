@@ -86,9 +86,31 @@ async function loadMain() {
 }
 
 // `vifpath ... | head` closes the pipe early: that is not an error.
+// Any other failure to write stdout (`> /dev/full`: ENOSPC, a quota, EIO) is one line, exit 2, never
+// a stack trace; a long-running command (watch, agent) stops as on Ctrl-C, undoing what it made.
+const WRITE_ERRORS = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+  EBADF: 'stdout is closed',
+  EAGAIN: 'stdout is non-blocking and full',
+};
+let outFailed = false;
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
+  if (outFailed) return;
+  outFailed = true;
+  const why =
+    WRITE_ERRORS[e.code] ??
+    String(e.message)
+      .replace(/^[A-Z0-9_]+: /, '')
+      .replace(/, write$/, '');
+  process.stderr.write(`vifpath: cannot write the output: ${why}${e.code ? ` (${e.code})` : ''}\n`);
+  process.exitCode = 2;
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
 });
 const { main } = await loadMain();
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = outFailed ? 2 : code;

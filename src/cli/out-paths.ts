@@ -7,15 +7,18 @@ import {
   closeSync,
   constants,
   existsSync,
+  lstatSync,
   openSync,
   readdirSync,
+  readlinkSync,
   readSync,
   statfsSync,
   statSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { VifpathError } from '../errors/errors.ts';
 import { InputError } from '../sources/errors.ts';
+import { specialKind } from '../sources/walk.ts';
 
 /** The nearest folder of `path` that exists (itself when it does). */
 function existingAncestor(path: string): string {
@@ -91,10 +94,16 @@ export function checkOutputFile(
   if (existsSync(path) && statSync(path).isDirectory())
     throw new InputError(`${flag} ${path} is a folder: give a file to write, e.g. ${join(path, example)}`);
   // A pipe or terminal the caller opened (`-o >(gzip > r.gz)` is /dev/fd/63, `-o /dev/stdout`): a
-  // stream, written as given, wherever its name lives (/dev/fd is on proc).
+  // stream, written as given, wherever its name lives (/dev/fd is on proc). Any other FIFO, socket
+  // or device is refused before it is opened (review5: `mkfifo fifo.html; report -o fifo.html`
+  // waited for ever for a reader; a device is no file to replace).
   if (existsSync(path)) {
     const st = statSync(path);
-    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) {
+    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket() || st.isBlockDevice()) {
+      if (!callersStream(path))
+        throw new InputError(
+          `${flag} ${path} is ${specialKind(st)}, not a regular file: vifpath writes only files (nothing was opened); give a file${flag === '-o' ? ' (or -o - for stdout)' : ''}`,
+        );
       if (!writableFile(path)) throw new InputError(`${flag} ${path}: cannot be written (permission denied)`);
       return;
     }
@@ -135,6 +144,32 @@ export function checkOutputFile(
     throw new InputError(
       `${flag} ${path}: the file exists and cannot be written (permission denied): write elsewhere`,
     );
+}
+
+/**
+ * Whether `path` names one of this process's own open descriptors (/dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N): a stream the caller opened, through a symbolic link (lstat), never
+ * a FIFO or device given by its own name.
+ */
+function callersStream(path: string): boolean {
+  let p = path;
+  for (let i = 0; i < 8; i++) {
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return false;
+    }
+    if (!st.isSymbolicLink()) return false;
+    const abs = resolve(p);
+    if (/^\/(?:dev\/(?:fd\/\d+|stdout|stderr)|proc\/(?:self|thread-self|\d+)\/fd\/\d+)$/.test(abs)) {
+      // /dev/stdout -> /proc/self/fd/1: ours when it ends at a descriptor of this process.
+      if (/^\/proc\/\d+\//.test(abs) && !abs.startsWith(`/proc/${process.pid}/`)) return false;
+      if (/\/fd\/\d+$/.test(abs)) return true;
+    }
+    p = resolve(dirname(abs), readlinkSync(abs));
+  }
+  return false;
 }
 
 function writableFile(path: string): boolean {

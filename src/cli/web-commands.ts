@@ -9,6 +9,7 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { planCases } from '../sources/inputs.ts';
+import { escapeControl as esc } from '../text/escape.ts';
 import { buildReport } from '../web/report.ts';
 import { type CaseSource, serve } from '../web/server.ts';
 import {
@@ -132,7 +133,7 @@ export function webCommands(
         if (e instanceof VifpathError) throw e;
         throw listenError(e, { port: '--port', host: '--listen' }, host, port);
       }
-      out(`vifpath: serving ${cases.join(' ')} on ${running.url} (read-only; Ctrl-C stops)\n`);
+      out(`vifpath: serving ${esc(cases.join(' '))} on ${running.url} (read-only; Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
         process.once('SIGINT', stop);
@@ -151,7 +152,7 @@ export function webCommands(
         '<case...>',
         'case directory; or sosreports, host folders and sos collect bundles (together one case); or live targets forming one case',
       )
-      .requiredOption('-o, --out <file>', 'the HTML file to write')
+      .requiredOption('-o, --out <file>', 'the HTML file to write (-: write the page to stdout)')
       .option('--links <file>', LINKS_HELP)
       .option('--vm <port|mac|iface-id>', 'the VM port to focus on')
       .option('--mac <mac>', MAC_HELP)
@@ -161,11 +162,14 @@ export function webCommands(
       cases: string[],
       o: LiveOptions & { out: string; vm?: string; mac?: string; lenient?: boolean; links?: string },
     ) => {
+      // `-o -`: the page on stdout (`report CASE -o - | gzip > r.html.gz`), nothing else there.
+      const toStdout = o.out === '-';
       // Before reading the case: a report that cannot be written is known now.
-      checkOutputFile('-o', o.out, 'report.html', {
-        what: 'a vifpath report',
-        is: (head) => head.includes('<title>vifpath report</title>'),
-      });
+      if (!toStdout)
+        checkOutputFile('-o', o.out, 'report.html', {
+          what: 'a vifpath report',
+          is: (head) => head.includes('<title>vifpath report</title>'),
+        });
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
@@ -173,6 +177,10 @@ export function webCommands(
         ...(o.vm !== undefined ? { vm: o.vm } : {}),
         ...(o.mac !== undefined ? { mac: o.mac } : {}),
       });
+      if (toStdout) {
+        out(html);
+        return;
+      }
       try {
         writeFileSync(o.out, html);
       } catch (e) {
@@ -180,7 +188,7 @@ export function webCommands(
         throw new InputError(`-o ${o.out}: cannot write the report: ${systemErrorLine(e)}`);
       }
       out(
-        `vifpath: wrote ${o.out} (${Math.round(html.length / 1024)} KiB; open it in a browser, no server needed)\n`,
+        `vifpath: wrote ${esc(o.out)} (${Math.round(html.length / 1024)} KiB; open it in a browser, no server needed)\n`,
       );
     },
   );
