@@ -13,6 +13,7 @@ import { readCase } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
+import { escapeControl as esc } from '../text/escape.ts';
 import { EXIT, EXIT_PROBLEM } from './exit.ts';
 import {
   collectLive,
@@ -157,7 +158,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
       } else {
         out(`${a.frames} frames in ${inputs.length} capture(s), ${a.exchanges.length} DHCP exchange(s)\n`);
         for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
-        for (const d of a.diagnostics) out(`  ${d.severity}: ${d.file}:${d.line}: ${d.message}\n`);
+        for (const d of a.diagnostics) out(`  ${d.severity}: ${esc(`${d.file}:${d.line}: ${d.message}`)}\n`);
       }
       if (a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
     });
@@ -253,10 +254,10 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         else {
           for (const n of plan?.notes ?? []) out(`note: ${n}\n`);
           out(
-            `${a.frames} frames at ${a.files.length} point(s) (pcaps in ${o.out}), ${a.exchanges.length} DHCP exchange(s)\n`,
+            `${a.frames} frames at ${a.files.length} point(s) (pcaps in ${esc(o.out)}), ${a.exchanges.length} DHCP exchange(s)\n`,
           );
           for (const m of a.missed)
-            out(`  ${m}: could not capture (interface missing or down the whole time)\n`);
+            out(`  ${esc(m)}: could not capture (interface missing or down the whole time)\n`);
           for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
           // Where the DISCOVERs died, by the flow that counted them during the capture.
           for (const f of flows)

@@ -196,7 +196,7 @@ export function labCommands(
       }
       const l = Lab.open(o.dir);
       await collect(l, caseDir);
-      out(`case written to ${caseDir} (hosts dom0, domu, vm; scenario ${l.state.scenario})\n`);
+      out(`case written to ${e(caseDir)} (hosts dom0, domu, vm; scenario ${l.state.scenario})\n`);
     });
 
   lab

@@ -238,7 +238,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     const c = await collectLive(targets, o, o.out);
     const ok = c.results.filter((r) => r.ok).length;
     out(
-      `collected ${ok}/${c.results.length} hosts into ${o.out}: ${c.results.map((r) => `${r.name} (${r.ok ? `${r.files} files` : 'failed'})`).join(', ')}\n`,
+      `collected ${ok}/${c.results.length} hosts into ${esc(o.out)}: ${c.results.map((r) => `${esc(r.name)} (${r.ok ? `${r.files} files` : 'failed'})`).join(', ')}\n`,
     );
     if (ok < c.results.length) setExit(EXIT.problem);
   });

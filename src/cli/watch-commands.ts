@@ -14,6 +14,7 @@ import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
 import { execOk } from '../runner/exec.ts';
 import { parseTarget } from '../sources/targets.ts';
+import { escapeControl as esc } from '../text/escape.ts';
 import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
 import { StallProxy } from '../watch/stall-proxy.ts';
 import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
@@ -138,10 +139,10 @@ function metricsError(addr: string, at: { host: string; port: number }, e: Error
 /** Run the hook with the alert as JSON on stdin; its failures are reported, never fatal. */
 function runHook(cmd: string, a: Alert): void {
   const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'] });
-  child.on('error', (e) => process.stderr.write(`vifpath watch: --exec: ${e.message}\n`));
+  child.on('error', (e) => process.stderr.write(`vifpath watch: --exec: ${esc(e.message)}\n`));
   child.on('close', (rc) => {
     if (rc !== 0)
-      process.stderr.write(`vifpath watch: --exec exited ${rc} for ${a.kind} ${a.port ?? a.host}\n`);
+      process.stderr.write(`vifpath watch: --exec exited ${rc} for ${a.kind} ${esc(a.port ?? a.host)}\n`);
   });
   child.stdin.on('error', () => undefined);
   child.stdin.end(`${JSON.stringify(a)}\n`);
@@ -277,7 +278,7 @@ export function watchCommands(
         for (const f of forwards) await f.close();
       }
       async function run(hosts: WatchHost[]): Promise<void> {
-        const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : alertLine(a)}\n`);
+        const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : esc(alertLine(a))}\n`);
         const w = new Watcher(hosts, {
           graceMs,
           pollMs: o.once ? 0 : pollMs,
@@ -320,12 +321,12 @@ export function watchCommands(
           srv?.close();
           await w.stop();
           if (stuck.length === 0)
-            out(o.json ? '' : `no stuck VM port on ${hosts.map((h) => h.name).join(', ')}\n`);
+            out(o.json ? '' : `no stuck VM port on ${esc(hosts.map((h) => h.name).join(', '))}\n`);
           setExit(stuck.length ? EXIT.problem : EXIT.ok);
           return;
         }
         process.stderr.write(
-          `vifpath watch: watching ${hosts.map((h) => `${h.name} (${h.remote})`).join(', ')}\n`,
+          `vifpath watch: watching ${esc(hosts.map((h) => `${h.name} (${h.remote})`).join(', '))}\n`,
         );
         await untilSignal();
         srv?.close();
@@ -446,7 +447,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
         pollMs,
         ...(canaryMs !== undefined ? { canaryMs } : {}),
         ofctl: async (args) => void (await execOk(['ovs-ofctl', ...args], { env })),
-        log: (l) => out(`${l}\n`),
+        log: (l) => out(`${esc(l)}\n`),
       });
       try {
         await agent.start();
@@ -469,7 +470,7 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       }
       const poll = pollMs;
       out(
-        `${new Date().toISOString()} agent: started on ${h.remote} (monitor ${proxy ? `through ${proxy.remote}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
+        `${new Date().toISOString()} agent: started on ${esc(h.remote)} (monitor ${proxy ? `through ${esc(proxy.remote)}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
       );
       await untilSignal();
       try {

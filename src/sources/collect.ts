@@ -10,6 +10,7 @@ import { parseIpNetns } from '../parse/ip-netns.ts';
 import type { ExecResult } from '../runner/exec.ts';
 import { makeDirs } from '../runner/make-dir.ts';
 import { isMissingCommand, isTransportFailure, NETNS, type Runner } from '../runner/runner.ts';
+import { escapeControl } from '../text/escape.ts';
 import { readCase } from './case-dir.ts';
 import { InputError } from './errors.ts';
 import {
@@ -243,7 +244,17 @@ async function collectNetworking(c: HostCollector, src: HostSource): Promise<voi
   if (src.namespaces) c.write(join(NET_DIR, 'ip_netns'), namespaces.map((n) => `${n}\n`).join(''));
   else {
     const r = await c.save(runner, ['ip', 'netns'], NET_DIR);
-    if (r.rc === 0) namespaces = parseIpNetns(r.stdout).value.map((n) => n.name);
+    if (r.rc === 0) {
+      const parsed = parseIpNetns(r.stdout);
+      namespaces = parsed.value.map((n) => n.name);
+      // A line that is no name the parser takes (review5: `qdhcp-e\x1b[31m`, a control character
+      // in it) was dropped in silence: said, escaped, like the other names left out.
+      for (const d of parsed.diagnostics)
+        if (d.text?.trim())
+          c.skip(
+            `namespace "${escapeControl(d.text.trim().replace(/ \(id: \d+\)$/, ''))}": its name has characters outside [A-Za-z0-9_.-]; collect it by hand`,
+          );
+    }
   }
   // Names outside SAFE_NAME are never handed to `ip netns exec` (no name may read as an option).
   for (const n of namespaces.filter((x) => !SAFE_NAME.test(x)))
