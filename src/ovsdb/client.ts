@@ -204,7 +204,11 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
         return;
       }
       if (outstanding) {
-        conn.close(); // silent for two intervals: treat as dead, reconnect
+        // Silent for two intervals: treat as dead, reconnect; a request waiting is told it timed out
+        // (review5: a peer that accepted and said nothing was "get_schema: connection closed").
+        conn.close(
+          `${remoteText(this.remote)} timed out: nothing received for ${Math.round(idle / 100) / 10} s (vifpath's keepalive: an echo every ${every / 1000} s, given up after two unanswered)`,
+        );
         return;
       }
       outstanding = true;

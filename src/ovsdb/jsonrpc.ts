@@ -88,9 +88,10 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
     this.write({ method, params, id: null });
   }
 
-  close(): void {
+  /** Close; `why` (e.g. a keepalive that timed out) is what the requests still waiting are told. */
+  close(why?: string): void {
     this.stream.destroy();
-    this.shutdown(undefined);
+    this.shutdown(undefined, why);
   }
 
   private write(msg: Json): void {
@@ -166,11 +167,11 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcEvents> {
     this.shutdown(e);
   }
 
-  private shutdown(e: Error | undefined): void {
+  private shutdown(e: Error | undefined, why?: string): void {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.pending.values())
-      p.reject(e ?? new ConnectionClosed(`${p.method}: connection closed`));
+      p.reject(e ?? new ConnectionClosed(`${p.method}: ${why ?? 'connection closed'}`));
     this.pending.clear();
     const truncated = e === undefined && this.splitter.pending > 0;
     this.emit('close', truncated ? new ProtocolError('connection closed inside a message') : e);
