@@ -13,6 +13,7 @@ import { readCase } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
+import { specialKind } from '../sources/walk.ts';
 import { escapeControl as esc } from '../text/escape.ts';
 import { EXIT, EXIT_PROBLEM } from './exit.ts';
 import {
@@ -141,7 +142,9 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         const eq = f.indexOf('=');
         const file = eq > 0 ? f.slice(eq + 1) : f;
         if (!existsSync(file)) throw new InputError('no such capture file', file);
-        if (!statSync(file).isFile()) throw new InputError('not a capture file (a folder?)', file);
+        const st = statSync(file);
+        // Said for what it is (review5: /dev/zero, a FIFO were "a folder?"); never opened.
+        if (!st.isFile()) throw new InputError(`${specialKind(st)}: not a capture file`, file);
         return {
           path: file,
           file,

@@ -1076,6 +1076,9 @@ export function addCaptures(s: Snapshot, specs: readonly string[]): void {
         spec,
       );
     if (!existsSync(file)) throw new InputError('no such capture file', file);
+    // Never opened unless a file (a FIFO blocks, /dev/zero never ends).
+    const st = statSync(file);
+    if (!st.isFile()) throw new InputError(`--pcap: ${specialKind(st)}: not a capture file`, file);
     const r = dhcpSightingsFile(file, file, `${host.name}:${basename(file).replace(/\.pcap(ng)?$/, '')}`);
     const bad = r.diagnostics.find((d) => d.severity === 'corrupt');
     if (bad) throw new InputError(bad.message, file, bad.line || undefined);
