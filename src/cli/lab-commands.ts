@@ -107,8 +107,8 @@ export function labCommands(
       const r = await down(o.dir);
       out(
         r.removed.length
-          ? `removed ${r.removed.length}: ${r.removed.join(', ')}\n`
-          : `nothing of a lab in ${labDir(o.dir)}\n`,
+          ? `removed ${r.removed.length}: ${e(r.removed.join(', '))}\n`
+          : `nothing of a lab in ${e(labDir(o.dir))}\n`,
       );
       if (r.kept.length)
         out(
@@ -116,7 +116,7 @@ export function labCommands(
         );
       const left = await leftovers(o.dir);
       if (left.length) {
-        out(`still present: ${left.join(', ')}\n`);
+        out(`still present: ${e(left.join(', '))}\n`);
         setExit(1);
       }
     });
@@ -190,7 +190,7 @@ export function labCommands(
         const l = OverlayLab.attach(o.dir);
         await l.collect(caseDir);
         out(
-          `case written to ${caseDir} (hosts compute1, compute2, network, underlay, vm1, vm2; ${l.type}, scenario ${l.scenario})\n`,
+          `case written to ${e(caseDir)} (hosts compute1, compute2, network, underlay, vm1, vm2; ${l.type}, scenario ${l.scenario})\n`,
         );
         return;
       }
