@@ -3,6 +3,7 @@
 // says "listening on"; stopping it waits for the stream to end.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { killGroup } from '../runner/cleanup.ts';
 import { makeDirs } from '../runner/make-dir.ts';
 import type { Runner } from '../runner/runner.ts';
 
@@ -87,7 +88,7 @@ export async function startTcpdump(
     stop: async () => {
       if (!exited) {
         await new Promise((r) => setTimeout(r, 100));
-        child.kill('SIGTERM');
+        killGroup(child, 'SIGTERM');
       }
       await closed;
       await flushed;

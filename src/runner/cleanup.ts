@@ -1,23 +1,84 @@
-// What this process made and must not leave behind: temporary directories (removed on exit, on
-// error and on SIGINT/SIGTERM/SIGHUP) and teardown hooks that run before the process dies of a
-// signal (a half-built lab). On a signal, hooks run, temp dirs go, then the signal is raised again
-// so the exit status still says what ended the process.
+// What this process made and must not leave behind: temporary directories, folders it made for the
+// user that are not complete yet (made paths), child processes (each in its own process group) and
+// teardown hooks that run before the process dies of a signal (a half-built lab). On a signal: the
+// children's process groups are ended (SIGTERM, then SIGKILL) and reaped, hooks run, whatever the
+// main flow started meanwhile is ended too, temp dirs and unkept made paths go, then the signal is
+// raised again so the exit status still says what ended the process (130, 143). At exit (also after
+// an error) the same, without waiting: SIGKILL to every group still running.
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dirs = new Set<string>();
+const made = new Set<string>();
 const hooks = new Set<() => Promise<void> | void>();
+const children = new Set<ChildProcess>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
+let ending: NodeJS.Signals | undefined;
 
 function removeAll(): void {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs.clear();
+  for (const p of made) rmSync(p, { recursive: true, force: true });
+  made.clear();
+}
+
+/** Signal a child's whole process group (it leads one: spawned detached); gone already is fine. */
+export function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    try {
+      child.kill(sig);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Wait until every child in `cs` has exited (been reaped), at most `ms`. */
+function exited(cs: readonly ChildProcess[], ms: number): Promise<void> {
+  const running = cs.filter((c) => c.exitCode === null && c.signalCode === null);
+  if (running.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = running.length;
+    const timer = setTimeout(resolve, ms);
+    for (const c of running)
+      c.once('exit', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+  });
+}
+
+/** End the children running now: SIGTERM to their groups, SIGKILL to what is left. */
+async function endChildren(): Promise<void> {
+  const cs = [...children];
+  if (cs.length === 0) return;
+  for (const c of cs) killGroup(c, 'SIGTERM');
+  await exited(cs, 3000);
+  for (const c of cs) killGroup(c, 'SIGKILL');
+  await exited(cs, 3000);
+}
+
+function killAllNow(): void {
+  for (const c of children) killGroup(c, 'SIGKILL');
+  children.clear();
 }
 
 async function onSignal(sig: NodeJS.Signals): Promise<void> {
   for (const s of SIGNALS) process.removeListener(s, onSignal);
+  ending = sig;
+  // Nothing else may hold the event loop while this runs: the process must die of `sig`, not end
+  // quietly with the main flow's exit code once its children are gone.
+  const hold = setInterval(() => undefined, 1000);
+  // First what runs now (a tcpdump in a namespace would keep the namespace a hook deletes).
+  await endChildren();
   for (const h of [...hooks]) {
     try {
       await h();
@@ -25,15 +86,39 @@ async function onSignal(sig: NodeJS.Signals): Promise<void> {
       process.stderr.write(`vifpath: cleanup after ${sig}: ${(e as Error).message}\n`);
     }
   }
+  // What the main flow started while the hooks ran.
+  await endChildren();
+  killAllNow();
   removeAll();
+  clearInterval(hold);
   process.kill(process.pid, sig);
 }
 
 function install(): void {
   if (installed) return;
   installed = true;
-  process.on('exit', removeAll);
+  process.on('exit', () => {
+    killAllNow();
+    removeAll();
+  });
   for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+/** The signal this process is ending by, once one came: long work stops starting new commands. */
+export function interrupted(): NodeJS.Signals | undefined {
+  return ending;
+}
+
+/**
+ * A child process spawned with `detached: true` (its own process group: a `timeout`, `sudo` or
+ * `tar` and what it starts): its group is ended when this process ends, however it ends, unless it
+ * exited before.
+ */
+export function trackChild(child: ChildProcess): void {
+  install();
+  if (child.pid === undefined) return;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
 }
 
 /**
@@ -51,6 +136,25 @@ export function tempDir(prefix: string, base: string = tmpdir()): string {
 export function removeTempDir(d: string): void {
   rmSync(d, { recursive: true, force: true });
   dirs.delete(d);
+}
+
+/**
+ * A path this process made for the user (collect's case folder, a host folder in it) that is not
+ * complete yet: removed if the process ends (a signal, an error) before `keep()`; `remove()` removes
+ * it now. Record it right after making it.
+ */
+export function madePath(path: string): { keep(): void; remove(): void } {
+  install();
+  made.add(path);
+  return {
+    keep: () => {
+      made.delete(path);
+    },
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      made.delete(path);
+    },
+  };
 }
 
 /** Run `fn` if a signal ends the process before the returned function is called. */

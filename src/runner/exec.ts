@@ -1,6 +1,9 @@
 // Running a command is data: {argv, rc, stdout, stderr, durationMs}. argv arrays only; nothing
-// ever goes through a shell.
+// ever goes through a shell. Each command runs in its own process group, recorded (cleanup.ts):
+// ended with whatever it started (sudo's command, timeout's, tar's gzip) on a timeout, and when
+// vifpath ends, also by a signal sent to vifpath alone.
 import { spawn } from 'node:child_process';
+import { killGroup, trackChild } from './cleanup.ts';
 
 export interface ExecResult {
   argv: string[];
@@ -34,11 +37,13 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      detached: true,
     });
+    trackChild(child);
     // Our own timer, not spawn's `timeout`: Node clears that one on 'exit' only, and a command that
     // is not installed (ENOENT) never exits, so its timer kept the process alive for the whole
     // timeout after the work was done (`collect local` idled 30 s on a missing xenstore-read).
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs ? setTimeout(() => killGroup(child, 'SIGKILL'), opts.timeoutMs) : undefined;
     const done = (): void => clearTimeout(timer);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -55,7 +60,7 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
       }
       into.push(b.subarray(0, Math.max(0, room)));
       overflow = true;
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
     };
     child.stdout?.on('data', take(out));
     child.stderr?.on('data', take(err));

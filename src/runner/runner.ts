@@ -4,14 +4,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onInterrupt, removeTempDir, tempDir } from './cleanup.ts';
+import { onInterrupt, removeTempDir, tempDir, trackChild } from './cleanup.ts';
 import { type ExecOptions, type ExecResult, exec } from './exec.ts';
 
 export interface Runner {
   /** How to reach the host, for messages (`ssh://root@dom0`, `local`, `netns:qdhcp-…`). */
   readonly label: string;
   run(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** Start a long-running command (tcpdump) with stdout and stderr as pipes. */
+  /**
+   * Start a long-running command (tcpdump) with stdout and stderr as pipes, in its own process
+   * group (stop it with cleanup.ts's killGroup), ended with vifpath however vifpath ends.
+   */
   start(argv: readonly string[]): ChildProcess;
   /** The same host, with `prefix` put in front of every command (`ip netns exec NS`, `sudo -n --`). */
   within(prefix: readonly string[], label: string): Runner;
@@ -92,6 +95,11 @@ export function remoteCommand(argv: readonly string[]): string {
   return argv.map(posixWord).join(' ');
 }
 
+function started(child: ChildProcess): ChildProcess {
+  trackChild(child);
+  return child;
+}
+
 export const NETNS = (ns: string): string[] => ['ip', 'netns', 'exec', ns];
 export const SUDO = ['sudo', '-n', '--'];
 
@@ -105,7 +113,7 @@ export class LocalRunner implements Runner {
   }
   start(argv: readonly string[]): ChildProcess {
     const full = [...this.prefix, ...argv];
-    return spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    return started(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
   }
   within(prefix: readonly string[], label: string): Runner {
     return new LocalRunner([...this.prefix, ...prefix], label);
@@ -187,7 +195,7 @@ export class SshRunner implements Runner {
    */
   start(argv: readonly string[]): ChildProcess {
     const a = this.sshArgv(argv, false);
-    return spawn(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    return started(spawn(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
   }
 
   within(prefix: readonly string[], label: string): Runner {
