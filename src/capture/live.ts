@@ -2,6 +2,7 @@
 // interface exists, as the seed's author did for the new VM's vif), optionally while something
 // triggers DHCP, then the exchanges correlated by xid across the points.
 import { join } from 'node:path';
+import { interrupted } from '../runner/cleanup.ts';
 import { LocalRunner, type Runner } from '../runner/runner.ts';
 import { analyze, type CaptureAnalysis } from './analyze.ts';
 import { startTcpdump, type Tcpdump } from './tcpdump.ts';
@@ -34,6 +35,8 @@ export async function captureLive(
   // First try every point; the ones whose interface is not there yet keep retrying in the background.
   const tryStart = async (i: number): Promise<void> => {
     const p = points[i]!;
+    // A signal came: its cleanup ends the tcpdumps running; none is started after it.
+    if (interrupted()) return;
     const t = await startTcpdump(p.runner, p.dev, files[i]!, {
       waitMs: 1000,
       toFile: p.runner instanceof LocalRunner,
@@ -44,7 +47,7 @@ export async function captureLive(
   };
   await Promise.all(points.map((_, i) => tryStart(i)));
   const retry = (async () => {
-    while (!stopRetry && Date.now() < deadline) {
+    while (!stopRetry && !interrupted() && Date.now() < deadline) {
       for (let i = 0; i < points.length; i++) if (!running[i]) await tryStart(i);
       if (running.every(Boolean)) return;
       await new Promise((r) => setTimeout(r, 200));

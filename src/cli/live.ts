@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_DIR, Lab } from '../lab/lab.ts';
 import { LAB_SOURCE_HOSTS, type LabSourceHost, labSource } from '../lab/targets.ts';
-import { removeTempDir, tempDir } from '../runner/cleanup.ts';
+import { interrupted, removeTempDir, tempDir } from '../runner/cleanup.ts';
 import { collectCase, type HostResult, type HostSource } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { isLiveTarget, parseTarget, runnerFor, type Target } from '../sources/targets.ts';
@@ -180,6 +180,9 @@ function progressLine(done: number, total: number, r: HostResult): string {
   return `[${bar}] ${done}/${total} hosts  ${e(what)}`;
 }
 
+/** Lines of a failed host's collect log printed when no host could be collected. */
+const LOG_LINES_SHOWN = 20;
+
 /** Collect the targets into `out` (a temporary directory when not given). */
 export async function collectLive(
   args: readonly string[],
@@ -207,6 +210,17 @@ export async function collectLive(
             : `${progressLine(done, total, r)}\n`,
         ),
     });
+    const sig = interrupted();
+    if (sig) {
+      const kept = results.filter((r) => r?.ok).map((r) => r.name);
+      throw new InputError(
+        `interrupted (${sig}): ${
+          out === undefined || kept.length === 0
+            ? 'nothing collected is kept'
+            : `${out} keeps the host(s) collected before: ${kept.join(', ')} (no links.txt)`
+        }`,
+      );
+    }
     for (const r of results.filter((x) => !x.ok))
       process.stderr.write(`vifpath: ${e(`${r.label}: not collected: ${r.error}`)}\n`);
     for (const r of results.filter((x) => x.ok && x.missing.length))
@@ -214,7 +228,21 @@ export async function collectLive(
     for (const r of results.filter((x) => x.ok))
       for (const what of r.skipped)
         process.stderr.write(`vifpath: ${e(`${r.name}: not collected: ${what}`)}\n`);
-    if (results.every((r) => !r.ok)) throw new InputError('no target could be collected', args.join(' '));
+    if (results.every((r) => !r.ok)) {
+      // Nothing was collected: collectCase removed what it made (a case folder holding only
+      // failure logs would refuse the same command again), so the logs are said here.
+      for (const r of results) {
+        const log = r.log ?? [];
+        const shown = log.slice(-LOG_LINES_SHOWN);
+        process.stderr.write(
+          `vifpath: ${e(`${r.label}: what vifpath-collect.log said${log.length > shown.length ? ` (its last ${shown.length} of ${log.length} lines)` : ''}:`)}\n${shown.map((l) => `  ${e(l)}\n`).join('')}`,
+        );
+      }
+      throw new InputError(
+        `no target could be collected${out !== undefined ? `: nothing written in ${out}` : ''}`,
+        args.join(' '),
+      );
+    }
     ok = true;
     if (out === undefined && announceTemporary)
       process.stderr.write(

@@ -4,15 +4,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export function makeDirs(path: string): void {
+/** Returns the folders it made, outermost first (the first one is what to remove to undo it). */
+export function makeDirs(path: string): string[] {
   const missing: string[] = [];
   for (let p = path; !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.push(p);
+  const made: string[] = [];
   for (const p of missing.reverse()) {
     try {
       mkdirSync(p);
+      made.push(p);
     } catch (e) {
       // Made meanwhile by someone else (another host's worker): fine.
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
     }
   }
+  return made;
 }

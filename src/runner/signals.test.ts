@@ -3,15 +3,29 @@
 // dies of the signal (exit 130 / 143). The real CLI, real tcpdump, ssh and tar; every wait is a poll
 // for a condition with a generous bound, never a fixed delay.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../testing/fixtures.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 const work = mkdtempSync(join(tmpdir(), 'sigtest-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// An "ssh server" that accepts and never says a word: ssh waits for its banner.
+const held: Socket[] = [];
+let mute: Server;
+let port = 0;
+beforeAll(async () => {
+  mute = createServer((s) => void held.push(s));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  port = (mute.address() as { port: number }).port;
+});
+afterAll(() => {
+  for (const s of held) s.destroy();
+  mute.close();
+  rmSync(work, { recursive: true, force: true });
+});
 
 interface Proc {
   pid: number;
@@ -41,6 +55,7 @@ async function until<T>(what: string, f: () => T | undefined, ms = 60_000): Prom
 
 function vifpath(args: string[]): {
   child: ChildProcess;
+  stderr: () => string;
   ended: Promise<{ code: number | null; signal: string | null; stderr: string }>;
 } {
   // detached: its own process group, so the signal reaches vifpath alone (as `kill PID` does).
@@ -57,7 +72,7 @@ function vifpath(args: string[]): {
   const ended = new Promise<{ code: number | null; signal: string | null; stderr: string }>((r) =>
     child.on('close', (code, signal) => r({ code, signal, stderr })),
   );
-  return { child, ended };
+  return { child, stderr: () => stderr, ended };
 }
 
 /** Processes descended from `pid` (children, their children, …). */
@@ -96,3 +111,48 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone', (sig) => {
     expect(processes().filter((p) => p.args.includes(out))).toEqual([]);
   });
 });
+
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone during collect', (sig) => {
+  it.each([
+    ['a folder it makes', false],
+    ['an empty folder that was there', true],
+  ])(
+    'ssh to a host that never answers, into %s: no ssh left, no control folder, the folder as before',
+    async (_, existed) => {
+      const out = join(work, `col-${sig}-${existed}`);
+      if (existed) mkdirSync(out);
+      const v = vifpath(['collect', `ssh://root@127.0.0.1:${port}`, '-o', out]);
+      const ssh = await until('ssh to connect', () =>
+        descendants(v.child.pid!).find((p) => p.args.startsWith('ssh ') && p.args.includes(`-p ${port}`)),
+      );
+      const control = /ControlPath=(\S+)\/%C/.exec(ssh.args)?.[1];
+      expect(control).toBeDefined();
+      expect(existsSync(control!)).toBe(true);
+      await until('the staging folder', () => existsSync(join(out, '.collecting-0')));
+      process.kill(v.child.pid!, sig);
+      const r = await v.ended;
+      expect(r.signal).toBe(sig);
+      expect(alive(ssh.pid)).toBe(false);
+      expect(processes().filter((p) => p.args.includes(`-p ${port}`))).toEqual([]);
+      expect(existsSync(control!)).toBe(false);
+      if (existed) expect(readdirSync(out)).toEqual([]);
+      else expect(existsSync(out)).toBe(false);
+      expect(r.stderr).toContain(`interrupted (${sig}): nothing collected is kept`);
+    },
+  );
+
+  it('a host collected before the signal stays, the one still collecting goes', async () => {
+    const out = join(work, `col-some-${sig}`);
+    const v = vifpath(['collect', 'here=local', `far=ssh://root@127.0.0.1:${port}`, '-o', out]);
+    await until('the local host to be collected', () => /here: \d+ files/.test(v.stderr()));
+    await until('ssh to connect', () =>
+      descendants(v.child.pid!).find((p) => p.args.startsWith('ssh ') && p.args.includes(`-p ${port}`)),
+    );
+    process.kill(v.child.pid!, sig);
+    const r = await v.ended;
+    expect(r.signal).toBe(sig);
+    expect(readdirSync(out)).toEqual(['here']);
+    expect(processes().filter((p) => p.args.includes(`-p ${port}`))).toEqual([]);
+  });
+});
+

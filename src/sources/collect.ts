@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { LimitError } from '../errors/errors.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpNetns } from '../parse/ip-netns.ts';
+import { interrupted, madePath } from '../runner/cleanup.ts';
 import type { ExecResult } from '../runner/exec.ts';
 import { makeDirs } from '../runner/make-dir.ts';
 import { isMissingCommand, isTransportFailure, NETNS, type Runner } from '../runner/runner.ts';
@@ -69,6 +70,8 @@ export interface HostResult {
   /** What the collector left out on purpose, said (names it will not pass to a tool, caps). */
   skipped: string[];
   ms: number;
+  /** A failed host's vifpath-collect.log (when nothing was collected, the case folder is removed). */
+  log?: string[];
 }
 
 const OVS_DIR = 'sos_commands/openvswitch';
@@ -148,6 +151,8 @@ class HostCollector {
   }
 
   async run(runner: Runner, argv: string[]): Promise<ExecResult> {
+    const sig = interrupted();
+    if (sig) throw new Error(`interrupted (${sig})`);
     const left = this.deadline - Date.now();
     if (left <= 0) throw new HostTimeout(`timed out after ${this.opts.hostTimeoutMs ?? 300_000} ms`);
     this.commands++;
@@ -156,6 +161,9 @@ class HostCollector {
       timeoutMs: Math.min(left, this.opts.commandTimeoutMs ?? 30_000),
       maxOutputBytes: max,
     });
+    // Ended by the signal's cleanup: what it printed is not the host's answer.
+    const after = interrupted();
+    if (after) throw new Error(`interrupted (${after})`);
     this.log.push(
       `rc=${r.rc ?? r.signal} ${Math.round(r.durationMs)}ms ${runner.label}: ${JSON.stringify(argv)}${r.overflow ? ` (stopped: output over ${max} bytes)` : ''}`,
     );
@@ -318,7 +326,7 @@ export async function collectHost(
     name: src.name ?? root,
     label: src.runner.label,
     ok,
-    ...(error ? { error } : {}),
+    ...(error ? { error, log: c.log } : {}),
     files: c.files,
     commands: c.commands,
     missing: [...c.missing].sort(),
@@ -377,7 +385,13 @@ export async function collectCase(
   const twice = named.find((n, i) => named.indexOf(n) !== i);
   if (twice !== undefined)
     throw new InputError(`two sources are host "${twice}": give each host once (one folder each)`, out);
-  makeDirs(out);
+  // What this collection makes is undone when it yields nothing (every host failed, an error, a
+  // signal): the case folder when it made it, else what it made inside. A host's folder is kept
+  // once the host is done (a failed one only beside a collected one); the case folder as soon as
+  // one host is collected.
+  const created = makeDirs(out)[0];
+  const top = created !== undefined ? madePath(created) : undefined;
+  const failed: ReturnType<typeof madePath>[] = [];
   const taken = new Set(sources.map((s) => s.name).filter((n): n is string => n !== undefined));
   const results: HostResult[] = new Array(sources.length);
   let next = 0;
@@ -389,18 +403,40 @@ export async function collectCase(
       const src = sources[i]!;
       // Unnamed hosts get a temporary folder, renamed after `hostname` answers.
       const tmpName = src.name ?? `.collecting-${i}`;
+      let made = madePath(join(out, tmpName));
       const r = await collectHost(src, join(out, tmpName), opts);
       if (!src.name) {
         const hn = join(out, tmpName, 'hostname');
         const name = hostName(existsSync(hn) ? readFileSync(hn, 'utf8') : `host${i + 1}`, taken);
+        const renamed = madePath(join(out, name));
         renameSync(join(out, tmpName), join(out, name));
+        made.keep();
+        made = renamed;
         r.name = name;
       }
+      if (r.ok) {
+        made.keep();
+        top?.keep();
+      } else failed.push(made);
       results[i] = r;
       opts.progress?.(++done, sources.length, r);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, sources.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, sources.length) }, worker));
+  } catch (e) {
+    for (const m of failed) m.remove();
+    top?.remove();
+    throw e;
+  }
+  if (results.every((r) => !r.ok)) {
+    for (const m of failed) m.remove();
+    top?.remove();
+    return results;
+  }
+  // Interrupted: only what is complete stays (the signal's cleanup removes the rest).
+  if (interrupted()) return results;
+  for (const m of failed) m.keep();
   writeLinks(out);
   return results;
 }
