@@ -9,7 +9,7 @@ import { writeJson } from '../model/json-stream.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { addCaptures, readCase } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
-import { checkCaseFile, readInputs } from '../sources/inputs.ts';
+import { checkCaseFile, readInputsAsync } from '../sources/inputs.ts';
 import { escapeControl as esc } from '../text/escape.ts';
 import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
@@ -47,7 +47,7 @@ async function snapshots(
 ): Promise<{ snap: Snapshot; args: readonly string[]; live: boolean }[]> {
   const links = { ...(o.links !== undefined ? { links: o.links } : {}), lazyFlows };
   if (!liveArgs(args)) {
-    const snaps = readInputs(args, { lenient: o.lenient ?? false, ...links });
+    const snaps = await readInputsAsync(args, { lenient: o.lenient ?? false, ...links });
     return snaps.map((snap, i) => ({
       snap,
       args: snaps.length === args.length && snaps.length > 1 ? [args[i]!] : args,
@@ -261,7 +261,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
     .option('--json', 'print the trace as JSON')
     .option('--lenient', 'report corrupt files as warnings and read the rest')
     .action(
-      (
+      async (
         c: string,
         o: {
           from: string;
@@ -284,7 +284,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
         checkCaseFile(c);
         // Read as diagnose reads it (a sosreport's host named by its hostname file), so that the
         // host:port diagnose prints is one --from takes.
-        const [s] = readInputs([c], { lenient: o.lenient ?? false, lazyFlows: true });
+        const [s] = await readInputsAsync([c], { lenient: o.lenient ?? false, lazyFlows: true });
         if (!s) throw new InputError('trace: give one case', c);
         const t = traceCommand(s, {
           from: o.from,

@@ -3,10 +3,11 @@
 // dies of the signal (exit 130 / 143). The real CLI, real tcpdump, ssh and tar; every wait is a poll
 // for a condition with a generous bound, never a fixed delay.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../testing/fixtures.ts';
 
@@ -156,3 +157,56 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone during collec
   });
 });
 
+/**
+ * A small .tar.gz holding one 3 GiB member of zeros: gzip members concatenated (gzip -d reads them
+ * as one stream), so it is made in a moment, while `tar -tvf` takes tens of seconds to list it.
+ */
+function bigArchive(path: string): void {
+  const size = 3 * 1024 ** 3;
+  const h = Buffer.alloc(512);
+  const field = (off: number, len: number, v: string): void => void h.write(v, off, len, 'latin1');
+  field(0, 100, 'm');
+  field(100, 8, '0000644\0');
+  field(108, 8, '0000000\0');
+  field(116, 8, '0000000\0');
+  field(124, 12, `${size.toString(8).padStart(11, '0')}\0`);
+  field(
+    136,
+    12,
+    `${Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, '0')}\0`,
+  );
+  field(148, 8, '        ');
+  field(156, 1, '0');
+  field(257, 8, 'ustar\x0000');
+  let sum = 0;
+  for (const b of h) sum += b;
+  field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+  const chunk = gzipSync(Buffer.alloc(64 * 1024 ** 2), { level: constants.Z_BEST_SPEED });
+  const parts = [gzipSync(h), ...Array.from({ length: size / (64 * 1024 ** 2) }, () => chunk)];
+  parts.push(gzipSync(Buffer.alloc(10240)));
+  writeFileSync(path, Buffer.concat(parts));
+}
+
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone while it reads an archive', (sig) => {
+  it('snapshot of a .tar.gz: tar -tvf and its gzip -d are gone when it has exited', async () => {
+    const archive = join(work, `big-${sig}.tar.gz`);
+    bigArchive(archive);
+    const v = vifpath(['snapshot', archive]);
+    const [tar, gzip] = await until('tar and its gzip', () => {
+      const d = descendants(v.child.pid!);
+      const t = d.find((p) => p.args.startsWith('tar -tvf'));
+      const g = t && d.find((p) => p.ppid === t.pid && p.args.startsWith('gzip'));
+      return t && g ? [t, g] : undefined;
+    });
+    expect(tar.pgid).toBe(tar.pid);
+    process.kill(v.child.pid!, sig);
+    const r = await v.ended;
+    expect(r.signal).toBe(sig);
+    expect(alive(tar.pid)).toBe(false);
+    expect(alive(gzip.pid)).toBe(false);
+    expect(processes().filter((p) => p.args.includes(archive))).toEqual([]);
+    rmSync(archive);
+  });
+});

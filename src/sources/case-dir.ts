@@ -1,6 +1,6 @@
 // Builds a Snapshot from a case directory (design.md): one folder per host, each a sosreport tree,
 // a sosreport archive or a flat folder of sosreport-named files, plus links.txt.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { dhcpSightingsFile } from '../capture/analyze.ts';
@@ -15,6 +15,7 @@ import type { SourcedRow } from '../parse/ovsdb-rows.ts';
 import { isCommandLine, isShellPrompt, repairPaste } from '../parse/paste.ts';
 import { stripToolErrors } from '../parse/tool-errors.ts';
 import { removeTempDir, tempDir } from '../runner/cleanup.ts';
+import { exec } from '../runner/exec.ts';
 import { operands } from '../runner/runner.ts';
 import { InputError } from './errors.ts';
 import {
@@ -244,29 +245,72 @@ const EXPECTED =
   'expected a sosreport (tree or .tar.xz/.tar.gz/.tar.bz2), or outputs such as ovs-vsctl_-t_5_show, ovs-ofctl_dump-flows_<bridge>, ovs-ofctl_show_<bridge>, ip_-d_address, ip_netns, conf.db — by sosreport name or pasted with any name';
 
 /**
- * Unpack a sosreport archive into a temporary folder (removed after the host is read, and at exit or
- * on a signal). Its listing is checked first: a member over the per-member limit, a total over the
- * total limit or too many members is a LimitError naming the member and the limit, before anything
- * is written; with --lenient an oversized member is left out with a warning and the rest is read.
+ * What reading a case waits on another process for: an archive unpacked (tar). Reading is written
+ * once, as a generator that yields these requests: `runSync` answers them with spawnSync (library
+ * callers, tests), `runAsync` with a recorded child process in its own process group (the CLI), so
+ * that a signal reaches vifpath while tar runs and ends tar and its gzip (cleanup.ts).
  */
-export function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
-  const lim = archiveLimits(opts);
-  const list = spawnSync('tar', ['-tvf', archive, '--numeric-owner'], {
-    encoding: 'utf8',
-    maxBuffer: Math.min(lim.members, ARCHIVE_MAX_MEMBERS) * 512 + 1024 * 1024,
-  });
-  if (list.error && (list.error as NodeJS.ErrnoException).code === 'ENOBUFS')
-    throw new LimitError(
-      `the archive lists more than ${lim.members} members (ARCHIVE_MAX_MEMBERS; set VIFPATH_ARCHIVE_MAX_MEMBERS to read it)`,
-      archive,
-    );
-  if (list.status !== 0)
-    throw new InputError(`cannot unpack archive: ${(list.stderr ?? '').trim().split('\n')[0]}`, archive);
+export interface ArchiveRequest {
+  archive: string;
+  opts: ReadOptions;
+  diagnostics: FileDiagnostic[];
+}
+export type Reading<T> = Generator<ArchiveRequest, T, string>;
+
+/** The folder `archive` is unpacked into (a temporary folder: the caller removes it once read). */
+export function* unpackStep(
+  archive: string,
+  opts: ReadOptions,
+  diagnostics: FileDiagnostic[],
+): Reading<string> {
+  return yield { archive, opts, diagnostics };
+}
+
+/** Drive a reading to its end, unpacking synchronously. */
+export function runSync<T>(g: Reading<T>): T {
+  let r = g.next();
+  while (!r.done) {
+    let dir: string;
+    try {
+      dir = unpack(r.value.archive, r.value.opts, r.value.diagnostics);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(dir);
+  }
+  return r.value;
+}
+
+/** Drive a reading to its end, unpacking with tar as a child process the event loop waits on. */
+export async function runAsync<T>(g: Reading<T>): Promise<T> {
+  let r = g.next();
+  while (!r.done) {
+    let dir: string;
+    try {
+      dir = await unpackAsync(r.value.archive, r.value.opts, r.value.diagnostics);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(dir);
+  }
+  return r.value;
+}
+
+/** `tar -tvf`: the listing, checked against the limits; returns the members to leave out. */
+function checkListing(
+  archive: string,
+  listing: string,
+  lim: ArchiveLimits,
+  opts: ReadOptions,
+  diagnostics: FileDiagnostic[],
+): string[] {
   const excluded: string[] = [];
   let total = 0;
   let members = 0;
   // GNU tar: `-rw-r--r-- 0/0   1048576 2024-01-01 00:00 name` (devices show `major,minor`).
-  for (const line of list.stdout.split('\n')) {
+  for (const line of listing.split('\n')) {
     const m = /^(\S)\S*\s+\S+\s+(\d+|\d+,\s*\d+)\s+\S+\s+\S+\s(.*)$/.exec(line);
     if (!m) continue;
     if (++members > lim.members)
@@ -297,42 +341,84 @@ export function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiag
         archive,
       );
   }
+  return excluded;
+}
+
+const listArgv = (archive: string): string[] => ['tar', '-tvf', archive, '--numeric-owner'];
+const listCap = (lim: ArchiveLimits): number =>
+  Math.min(lim.members, ARCHIVE_MAX_MEMBERS) * 512 + 1024 * 1024;
+const tooManyMembers = (lim: ArchiveLimits, archive: string): LimitError =>
+  new LimitError(
+    `the archive lists more than ${lim.members} members (ARCHIVE_MAX_MEMBERS; set VIFPATH_ARCHIVE_MAX_MEMBERS to read it)`,
+    archive,
+  );
+const extractArgv = (archive: string, dir: string, excluded: readonly string[]): string[] => [
+  'tar',
+  '-xf',
+  archive,
+  '-C',
+  dir,
+  '--no-same-owner',
+  '--no-same-permissions',
+  '--no-wildcards',
+  ...excluded.map((n) => `--exclude=${n}`),
+];
+const unpackError = (archive: string, stderr: string): InputError =>
+  new InputError(`cannot unpack archive: ${stderr.trim().split('\n')[0]}`, archive);
+
+/**
+ * Unpack a sosreport archive into a temporary folder (removed after the host is read, and at exit or
+ * on a signal). Its listing is checked first: a member over the per-member limit, a total over the
+ * total limit or too many members is a LimitError naming the member and the limit, before anything
+ * is written; with --lenient an oversized member is left out with a warning and the rest is read.
+ * Synchronously (runSync's way); unpackAsync is the same with tar a child a signal can end.
+ */
+export function unpack(archive: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
+  const lim = archiveLimits(opts);
+  const list = spawnSync(listArgv(archive)[0]!, listArgv(archive).slice(1), {
+    encoding: 'utf8',
+    maxBuffer: listCap(lim),
+  });
+  if (list.error && (list.error as NodeJS.ErrnoException).code === 'ENOBUFS')
+    throw tooManyMembers(lim, archive);
+  if (list.status !== 0) throw unpackError(archive, list.stderr ?? '');
+  const excluded = checkListing(archive, list.stdout, lim, opts, diagnostics);
   const dir = tempDir('vifpath-sos-');
-  try {
-    execFileSync(
-      'tar',
-      [
-        '-xf',
-        archive,
-        '-C',
-        dir,
-        '--no-same-owner',
-        '--no-same-permissions',
-        '--no-wildcards',
-        ...excluded.map((n) => `--exclude=${n}`),
-      ],
-      { stdio: 'pipe' },
-    );
-  } catch (e) {
+  const x = extractArgv(archive, dir, excluded);
+  const r = spawnSync(x[0]!, x.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) {
     removeTempDir(dir);
-    throw new InputError(
-      `cannot unpack archive: ${
-        String((e as { stderr?: Buffer }).stderr ?? e)
-          .trim()
-          .split('\n')[0]
-      }`,
-      archive,
-    );
+    throw unpackError(archive, r.stderr ?? String(r.error ?? ''));
+  }
+  return dir;
+}
+
+/** unpack, with tar run by exec: recorded, in its own process group, ended however vifpath ends. */
+export async function unpackAsync(
+  archive: string,
+  opts: ReadOptions,
+  diagnostics: FileDiagnostic[],
+): Promise<string> {
+  const lim = archiveLimits(opts);
+  const list = await exec(listArgv(archive), { maxOutputBytes: listCap(lim) });
+  if (list.overflow) throw tooManyMembers(lim, archive);
+  if (list.rc !== 0) throw unpackError(archive, list.stderr);
+  const excluded = checkListing(archive, list.stdout, lim, opts, diagnostics);
+  const dir = tempDir('vifpath-sos-');
+  const r = await exec(extractArgv(archive, dir, excluded));
+  if (r.rc !== 0) {
+    removeTempDir(dir);
+    throw unpackError(archive, r.stderr || `tar ended by ${r.signal}`);
   }
   return dir;
 }
 
 /** Resolve a host's folder: itself, or an archive inside it / beside it. */
-function hostRoot(path: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): string {
-  if (statSync(path).isFile()) return unpack(path, opts, diagnostics);
+function* hostRoot(path: string, opts: ReadOptions, diagnostics: FileDiagnostic[]): Reading<string> {
+  if (statSync(path).isFile()) return yield* unpackStep(path, opts, diagnostics);
   const entries = readdirSync(path);
   if (entries.length === 1 && ARCHIVE.test(entries[0]!))
-    return unpack(join(path, entries[0]!), opts, diagnostics);
+    return yield* unpackStep(join(path, entries[0]!), opts, diagnostics);
   return path;
 }
 
@@ -344,6 +430,15 @@ export function isSosTree(dir: string): boolean {
 }
 
 export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
+  return runSync(readCaseSteps(caseDir, opts));
+}
+
+/** readCase, its archives unpacked by child processes a signal can end (the CLI's way). */
+export function readCaseAsync(caseDir: string, opts: ReadOptions = {}): Promise<Snapshot> {
+  return runAsync(readCaseSteps(caseDir, opts));
+}
+
+export function* readCaseSteps(caseDir: string, opts: ReadOptions = {}): Reading<Snapshot> {
   if (!existsSync(caseDir)) throw new InputError('no such case directory or file', caseDir);
   const diagnostics: FileDiagnostic[] = [];
   const hosts: Host[] = [];
@@ -386,7 +481,7 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
         return false;
       });
   }
-  for (const h of hostDirs) hosts.push(readHost(h.name, h.path, caseDir, diagnostics, opts));
+  for (const h of hostDirs) hosts.push(yield* readHost(h.name, h.path, caseDir, diagnostics, opts));
   // Nothing readable anywhere is bad input, never an empty case with a verdict; a folder that is
   // no host beside readable ones (saved traces, notes) is a warning and not a host.
   const unreadable = new Set(diagnostics.filter((d) => d.code === 'nothing-readable').map((d) => d.file));
@@ -433,14 +528,14 @@ export function readCase(caseDir: string, opts: ReadOptions = {}): Snapshot {
   return snapshot;
 }
 
-function readHost(
+function* readHost(
   nameOf: CaseHost['name'],
   path: string,
   caseDir: string,
   diagnostics: FileDiagnostic[],
   opts: ReadOptions,
-): Host {
-  const root = hostRoot(path, opts, diagnostics);
+): Reading<Host> {
+  const root = yield* hostRoot(path, opts, diagnostics);
   try {
     const name = typeof nameOf === 'string' ? nameOf : nameOf(root);
     return readHostAt(root, name, path, caseDir, diagnostics, opts);

@@ -8,7 +8,18 @@ import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, stat
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { FileDiagnostic, Snapshot } from '../model/snapshot.ts';
 import { removeTempDir } from '../runner/cleanup.ts';
-import { ARCHIVE, type CaseHost, isSosTree, type ReadOptions, readCase, unpack } from './case-dir.ts';
+import {
+  ARCHIVE,
+  type CaseHost,
+  isSosTree,
+  type Reading,
+  type ReadOptions,
+  readCase,
+  readCaseSteps,
+  runAsync,
+  runSync,
+  unpackStep,
+} from './case-dir.ts';
 import { InputError } from './errors.ts';
 import { shortHostName, sosHostName } from './host-name.ts';
 import { specialKind } from './walk.ts';
@@ -22,6 +33,8 @@ export interface InputOptions extends ReadOptions {
 export interface PlannedCase {
   name: string;
   load: () => Snapshot;
+  /** The same reading, its archives unpacked by runSync or runAsync (case-dir.ts). */
+  steps: () => Reading<Snapshot>;
 }
 
 type Input =
@@ -248,7 +261,7 @@ function commonDir(paths: readonly string[]): string {
 }
 
 /** Read hosts and bundles as one case (bundle archives unpacked here, removed once read). */
-function readTogether(inputs: readonly Input[], name: string, opts: InputOptions): Snapshot {
+function* readTogether(inputs: readonly Input[], name: string, opts: InputOptions): Reading<Snapshot> {
   const unpacked: string[] = [];
   const diagnostics: FileDiagnostic[] = [];
   try {
@@ -258,7 +271,7 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
       else if (i.kind === 'bundle') {
         let dir = i.path;
         if (!isDir(dir)) {
-          dir = unpack(dir, opts, diagnostics);
+          dir = yield* unpackStep(dir, opts, diagnostics);
           unpacked.push(dir);
         }
         const nodes = bundleHosts(bundleRoot(dir));
@@ -275,7 +288,7 @@ function readTogether(inputs: readonly Input[], name: string, opts: InputOptions
       for (const u of unpacked) if (p.startsWith(u + sep)) return p.slice(u.length + 1);
       return p;
     };
-    const snap = readCase(commonDir(hosts.map((h) => h.path)), {
+    const snap = yield* readCaseSteps(commonDir(hosts.map((h) => h.path)), {
       ...opts,
       hosts: hosts.map((h) => ({ path: h.path, name: names.namer(where(h.path), h.name, h.bundle) })),
       links: opts.links ?? null,
@@ -305,6 +318,7 @@ export function planCases(args: readonly string[], opts: InputOptions = {}): Pla
     return cases.map((c) => ({
       name: c.path,
       load: () => readCase(c.path, opts),
+      steps: () => readCaseSteps(c.path, opts),
     }));
   if (cases.length > 0)
     throw new InputError(
@@ -312,10 +326,26 @@ export function planCases(args: readonly string[], opts: InputOptions = {}): Pla
       cases[0]!.path,
     );
   const name = args.join(' ');
-  return [{ name, load: () => readTogether(inputs, name, opts) }];
+  return [
+    {
+      name,
+      load: () => runSync(readTogether(inputs, name, opts)),
+      steps: () => readTogether(inputs, name, opts),
+    },
+  ];
 }
 
 /** Every case the arguments name, read now. */
 export function readInputs(args: readonly string[], opts: InputOptions = {}): Snapshot[] {
   return planCases(args, opts).map((c) => c.load());
+}
+
+/**
+ * readInputs for the CLI: archives are unpacked by child processes the event loop waits on, so a
+ * signal reaches vifpath while tar runs, and ends tar (and its gzip) with it.
+ */
+export async function readInputsAsync(args: readonly string[], opts: InputOptions = {}): Promise<Snapshot[]> {
+  const snaps: Snapshot[] = [];
+  for (const c of planCases(args, opts)) snaps.push(await runAsync(c.steps()));
+  return snaps;
 }
