@@ -225,24 +225,15 @@ function enterUnnumbered(
     // Named in a bridge's flows only (ovs-ofctl --names): a port of that bridge, its number unknown.
     const named = namedInFlows(e.w.hosts.get(host), portName);
     if (!named) throw new TraceInputError(`no OVS port "${portName}" on host ${host} in this case`);
-    const node: TraceNode = {
-      kind: 'bridge',
-      host,
-      bridge: named.bridge.name,
-      inPort: portName,
-      packet: clonePacket(packet),
-      children: [],
-    };
-    out.push(node);
-    notFollowed(
+    return unnumberedStart(
       e,
-      node.children,
-      { host, name: named.bridge.name },
-      `in_port ${portName}: OpenFlow port number unknown, not traced`,
-      `${host}:${portName} is a port of ${named.bridge.name} (its flows name it: ${named.from.file}:${named.from.line}) but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced`,
-      [portName],
+      out,
+      host,
+      named.bridge.name,
+      portName,
+      packet,
+      ` (its flows name it: ${named.from.file}:${named.from.line})`,
     );
-    return named.bridge.name;
   }
   const { bridge, iface } = found;
   // A port named by its Port record whose one interface is named otherwise.
@@ -255,11 +246,23 @@ function enterUnnumbered(
     throw new TraceInputError(
       `OVS port "${portName}" on host ${host} is not an OpenFlow port (${noOpenFlowPort(found)})${ifaceError(iface)}: no packet enters there`,
     );
-  const rb = { host, name: bridge.name };
+  return unnumberedStart(e, out, host, bridge.name, portName, packet, ifaceError(iface));
+}
+
+/** The start at a port of `bridge` whose OpenFlow number is unknown: a node whose one leaf says so. */
+function unnumberedStart(
+  e: Engine,
+  out: TraceNode[],
+  host: string,
+  bridge: string,
+  portName: string,
+  packet: Packet,
+  why: string,
+): string {
   const node: TraceNode = {
     kind: 'bridge',
     host,
-    bridge: bridge.name,
+    bridge,
     inPort: portName,
     packet: clonePacket(packet),
     children: [],
@@ -268,12 +271,12 @@ function enterUnnumbered(
   notFollowed(
     e,
     node.children,
-    rb,
+    { host, name: bridge },
     `in_port ${portName}: OpenFlow port number unknown, not traced`,
-    `${host}:${portName} is a port of ${bridge.name}${ifaceError(iface)} but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced`,
+    `${host}:${portName} is a port of ${bridge}${why} but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced`,
     [portName],
   );
-  return bridge.name;
+  return bridge;
 }
 
 /**
