@@ -770,12 +770,18 @@ function takeLock(dir: string): () => void {
 /** Shell commands for what looks like a lab in `dir`, when its record cannot be trusted (never run). */
 function manualCleanup(dir: string, prefix: string | undefined): string {
   const cmds: string[] = [];
+  // The prefix comes from the record that cannot be trusted: it may be another, live lab's. Its
+  // namespaces are named for the operator to check, never handed over as commands to run.
   if (prefix && PREFIX.test(prefix)) {
     const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
-    for (const l of list.split('\n')) {
-      const n = l.split(' ')[0] ?? '';
-      if (n.startsWith(`${prefix}-`)) cmds.push(`ip netns del ${n}`);
-    }
+    const named = list
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => n.startsWith(`${prefix}-`));
+    if (named.length > 0)
+      cmds.push(
+        `the record names the prefix ${prefix}, and these namespaces have it: ${named.join(', ')}; delete one (ip netns del NAME) only once you know it is this lab's, not another lab's (vifpath lab status --dir <its folder>)`,
+      );
   }
   const probe: LabState = {
     version: 2,
@@ -792,8 +798,8 @@ function manualCleanup(dir: string, prefix: string | undefined): string {
     renewals: [],
   };
   for (const p of unrecordedDaemons(probe)) cmds.push(`kill ${p.pid}  # ${p.what}`);
-  cmds.push(`then look at ${dir} and remove it yourself`);
-  return `To clean up by hand: ${cmds.join('; ')}`;
+  cmds.push(`look at ${dir} and remove it yourself`);
+  return `To clean up by hand: ${cmds.join('; then ')}`;
 }
 
 /** Remove exactly what the record lists: its processes (still the same ones), namespaces, files. */

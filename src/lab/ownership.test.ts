@@ -105,6 +105,26 @@ describe('down removes nothing it did not record', () => {
     expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 
+  it("a corrupt state.json naming another lab's prefix: its namespaces named for a check, never as commands", async () => {
+    const ns = `vl0ff1ce-dom0`;
+    await exec(['ip', 'netns', 'add', ns]);
+    try {
+      const d = join(base, 'corrupt-other');
+      mkdirSync(join(d, 'dom0'), { recursive: true });
+      writeFileSync(join(d, STATE_FILE), '{"version": 2, "prefix": "vl0ff1ce", "namespaces": ["vl0ff1ce-dom0"');
+      const e = await rejection(down(d));
+      expect(e.exit).toBe(2);
+      expect(e.message).toContain(
+        `these namespaces have it: ${ns}; delete one (ip netns del NAME) only once`,
+      );
+      expect(e.message).not.toContain(`ip netns del ${ns}`);
+      expect(e.message).toMatch(/To clean up by hand: (?!then)/);
+      expect((await exec(['ip', 'netns', 'list'])).stdout).toContain(ns);
+    } finally {
+      await exec(['ip', 'netns', 'del', ns]);
+    }
+  });
+
   it('a foreign state.json (prefix qdhcp, a Neutron namespace listed, another dir): nothing removed', async () => {
     const ns = `qdhcp-vifpath-test-${process.pid}`;
     await exec(['ip', 'netns', 'add', ns]);
