@@ -111,7 +111,10 @@ describe('down removes nothing it did not record', () => {
     try {
       const d = join(base, 'corrupt-other');
       mkdirSync(join(d, 'dom0'), { recursive: true });
-      writeFileSync(join(d, STATE_FILE), '{"version": 2, "prefix": "vl0ff1ce", "namespaces": ["vl0ff1ce-dom0"');
+      writeFileSync(
+        join(d, STATE_FILE),
+        '{"version": 2, "prefix": "vl0ff1ce", "namespaces": ["vl0ff1ce-dom0"',
+      );
       const e = await rejection(down(d));
       expect(e.exit).toBe(2);
       expect(e.message).toContain(
