@@ -5,7 +5,7 @@
 // main flow started meanwhile is ended too, temp dirs and unkept made paths go, then the signal is
 // raised again so the exit status still says what ended the process (130, 143). At exit (also after
 // an error) the same, without waiting: SIGKILL to every group still running.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,11 +110,27 @@ export function interrupted(): NodeJS.Signals | undefined {
 }
 
 /**
+ * Spawn a command in its own process group (`detached`), tracked as trackChild does. The signal
+ * handlers are installed before the child exists: a signal that comes once the child runs but before
+ * spawn has returned to us (someone who saw it in `ps`) would otherwise end this process with no
+ * handler and leave the child running.
+ */
+export function spawnTracked(
+  argv: readonly string[],
+  opts: Omit<SpawnOptions, 'detached'> = {},
+): ChildProcess {
+  install();
+  const child = spawn(argv[0]!, argv.slice(1), { ...opts, detached: true });
+  trackChild(child);
+  return child;
+}
+
+/**
  * A child process spawned with `detached: true` (its own process group: a `timeout`, `sudo` or
  * `tar` and what it starts): its group is ended when this process ends, however it ends, unless it
  * exited before.
  */
-export function trackChild(child: ChildProcess): void {
+function trackChild(child: ChildProcess): void {
   install();
   if (child.pid === undefined) return;
   children.add(child);

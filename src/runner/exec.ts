@@ -2,8 +2,7 @@
 // ever goes through a shell. Each command runs in its own process group, recorded (cleanup.ts):
 // ended with whatever it started (sudo's command, timeout's, tar's gzip) on a timeout, and when
 // vifpath ends, also by a signal sent to vifpath alone.
-import { spawn } from 'node:child_process';
-import { killGroup, trackChild } from './cleanup.ts';
+import { killGroup, spawnTracked } from './cleanup.ts';
 
 export interface ExecResult {
   argv: string[];
@@ -33,13 +32,11 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
   if (!cmd) return Promise.reject(new Error('exec: empty argv'));
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const child = spawnTracked([cmd, ...args], {
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      detached: true,
     });
-    trackChild(child);
     // Our own timer, not spawn's `timeout`: Node clears that one on 'exit' only, and a command that
     // is not installed (ENOENT) never exits, so its timer kept the process alive for the whole
     // timeout after the work was done (`collect local` idled 30 s on a missing xenstore-read).

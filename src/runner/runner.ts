@@ -1,10 +1,10 @@
 // Where a command runs: this machine, a namespace on it, with sudo, or another host over the
 // system's ssh client. Every runner takes an argv array. Only ssh needs a command line (the remote
 // sshd hands it to the login shell), so argv is quoted word by word there and nowhere else.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onInterrupt, removeTempDir, tempDir, trackChild } from './cleanup.ts';
+import { onInterrupt, removeTempDir, spawnTracked, tempDir } from './cleanup.ts';
 import { type ExecOptions, type ExecResult, exec } from './exec.ts';
 
 export interface Runner {
@@ -95,11 +95,6 @@ export function remoteCommand(argv: readonly string[]): string {
   return argv.map(posixWord).join(' ');
 }
 
-function started(child: ChildProcess): ChildProcess {
-  trackChild(child);
-  return child;
-}
-
 export const NETNS = (ns: string): string[] => ['ip', 'netns', 'exec', ns];
 export const SUDO = ['sudo', '-n', '--'];
 
@@ -113,7 +108,7 @@ export class LocalRunner implements Runner {
   }
   start(argv: readonly string[]): ChildProcess {
     const full = [...this.prefix, ...argv];
-    return started(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    return spawnTracked(full, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
   within(prefix: readonly string[], label: string): Runner {
     return new LocalRunner([...this.prefix, ...prefix], label);
@@ -195,7 +190,7 @@ export class SshRunner implements Runner {
    */
   start(argv: readonly string[]): ChildProcess {
     const a = this.sshArgv(argv, false);
-    return started(spawn(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    return spawnTracked(a, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   within(prefix: readonly string[], label: string): Runner {

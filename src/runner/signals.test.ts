@@ -3,7 +3,15 @@
 // dies of the signal (exit 130 / 143). The real CLI, real tcpdump, ssh and tar; every wait is a poll
 // for a condition with a generous bound, never a fixed delay.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +118,34 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone', (sig) => {
     expect(r.signal).toBe(status);
     expect(alive(tcpdump.pid)).toBe(false);
     expect(processes().filter((p) => p.args.includes(out))).toEqual([]);
+  });
+});
+
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s as the command starts', (sig) => {
+  // A command that signals its parent at once: the signal can come before spawn has returned to
+  // vifpath (a test that saw tcpdump in `ps` did that). The handlers are in place before the child
+  // exists, so the child is still ended and vifpath still dies of the signal.
+  it('a child that signals vifpath as it starts is ended all the same', async () => {
+    const pidFile = join(work, `early-${sig}.pid`);
+    const script = `import { register } from 'tsx/esm/api'; register();
+      const { LocalRunner } = await import(${JSON.stringify(join(ROOT, 'src/runner/runner.ts'))});
+      new LocalRunner().start(['sh', '-c', 'echo $$ > "$1"; kill -${sig.slice(3)} $PPID; exec sleep 600', 'sh', ${JSON.stringify(pidFile)}]);
+      setInterval(() => undefined, 1000);`;
+    const child = spawn('node', ['--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });
+    const ended = await new Promise<string | null>((r) => child.on('close', (_c, s) => r(s)));
+    const pid = Number(
+      await until('the pid file', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8')),
+    );
+    try {
+      expect(ended).toBe(sig);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
   });
 });
 
