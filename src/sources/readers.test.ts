@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBridge, findPort } from '../model/snapshot.ts';
+import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { OWN_FIXTURES, SEED_CASE } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
-import { PHASES, READERS, ROW_ORDER } from './readers.ts';
+import { PHASES, READERS, ROW_ORDER, showDifference } from './readers.ts';
 
 const tmp: string[] = [];
 afterEach(() => {
@@ -173,5 +174,128 @@ describe('a cut last line (no newline, unparseable) is incomplete, not corrupt, 
     expect(s.diagnostics.filter((x) => x.severity === 'corrupt')).toEqual([]);
     expect(other.bridges.length).toBeGreaterThan(0);
     expect(other.gaps.some((g) => g.startsWith('other/etc/openvswitch/conf.db is cut short'))).toBe(true);
+  });
+});
+
+describe('showDifference: the first thing two whole `ovs-vsctl show` outputs disagree on', () => {
+  // ovs31-neutron's output (its README.md says how it was captured), each row an edit of it; the line in each output.
+  const show = readFileSync(join(OVS31, 'ovs-vsctl_-t_5_show'), 'utf8');
+  const parsed = (t: string) => parseVsctlShow(t).value;
+  it('the same output: none', () => {
+    expect(showDifference(parsed(show), parsed(show))).toBeUndefined();
+  });
+  it.each<[string, string, string, ReturnType<typeof showDifference>]>([
+    [
+      'the database UUID',
+      'f3f045bc-b7dd-45fc-9e3a-ad5c8405fc5f',
+      'f3f045bc-b7dd-45fc-9e3a-ad5c8405fc50',
+      {
+        what: 'the database UUID',
+        there: 'f3f045bc-b7dd-45fc-9e3a-ad5c8405fc5f',
+        here: 'f3f045bc-b7dd-45fc-9e3a-ad5c8405fc50',
+        line: 1,
+        thereLine: 1,
+      },
+    ],
+    [
+      'a bridge only here',
+      '    Bridge br-of13\n',
+      '    Bridge br-new\n        Port br-new\n            Interface br-new\n    Bridge br-of13\n',
+      { what: 'bridge br-new', there: 'absent', here: 'shown', line: 47 },
+    ],
+    [
+      'a bridge only there',
+      '    Bridge br-of13\n        datapath_type: netdev\n        Port p13a\n            Interface p13a\n                type: internal\n        Port p13b\n            Interface p13b\n                type: internal\n        Port br-of13\n            Interface br-of13\n                type: internal\n',
+      '',
+      { what: 'bridge br-of13', there: 'shown', here: 'absent', line: 0, thereLine: 47 },
+    ],
+    [
+      'fail_mode',
+      '        fail_mode: secure\n        datapath_type: netdev\n        Port a-very',
+      '        fail_mode: standalone\n        datapath_type: netdev\n        Port a-very',
+      { what: "bridge br-int's fail_mode", there: '"secure"', here: '"standalone"', line: 2, thereLine: 2 },
+    ],
+    [
+      'datapath_type',
+      '    Bridge br-of13\n        datapath_type: netdev\n',
+      '    Bridge br-of13\n',
+      { what: "bridge br-of13's datapath_type", there: '"netdev"', here: 'none', line: 47, thereLine: 47 },
+    ],
+    [
+      'a port only here',
+      '        Port br-of13\n',
+      '        Port p13c\n            Interface p13c\n        Port br-of13\n',
+      { what: 'port p13c on br-of13', there: 'absent', here: 'shown', line: 55 },
+    ],
+    [
+      'a port only there',
+      '        Port p13b\n            Interface p13b\n                type: internal\n',
+      '',
+      { what: 'port p13b on br-of13', there: 'shown', here: 'absent', line: 47, thereLine: 52 },
+    ],
+    [
+      'a tag',
+      '            tag: 20\n',
+      '            tag: 21\n',
+      { what: "port pntag's tag", there: '20', here: '21', line: 16, thereLine: 16 },
+    ],
+    [
+      'trunks',
+      '            trunks: [10, 20]\n',
+      '            trunks: [10]\n',
+      { what: "port ptrunk's trunks", there: '[10,20]', here: '[10]', line: 32, thereLine: 32 },
+    ],
+    [
+      'an interface only here (after one with another type: that one first)',
+      '            Interface pntag\n                type: internal\n',
+      '            Interface pntag\n                type: system\n            Interface pntag2\n',
+      { what: "interface pntag's type", there: '"internal"', here: '"system"', line: 18, thereLine: 18 },
+    ],
+    [
+      'an interface only here',
+      '            Interface pntag\n                type: internal\n',
+      '            Interface pntag\n                type: internal\n            Interface pntag2\n',
+      { what: 'interface pntag2 of port pntag', there: 'absent', here: 'shown', line: 20 },
+    ],
+    [
+      'an interface only there (after another type: the type first)',
+      '            Interface pntag\n                type: internal\n',
+      '            Interface pntag\n                type: system\n',
+      { what: "interface pntag's type", there: '"internal"', here: '"system"', line: 18, thereLine: 18 },
+    ],
+    [
+      'an interface renamed: the new name, shown here',
+      '        Port pntag\n            tag: 20\n            Interface pntag\n                type: internal\n',
+      '        Port pntag\n            tag: 20\n            Interface pntag0\n                type: internal\n',
+      { what: 'interface pntag0 of port pntag', there: 'absent', here: 'shown', line: 18 },
+    ],
+    [
+      'options',
+      '                options: {peer=patch-int}\n',
+      '                options: {peer=patch-int2}\n',
+      {
+        what: "interface patch-tun's options",
+        there: '{"peer":"patch-int"}',
+        here: '{"peer":"patch-int2"}',
+        line: 9,
+        thereLine: 9,
+      },
+    ],
+  ])('%s', (_, from, to, expected) => {
+    expect(show).toContain(from);
+    expect(showDifference(parsed(show), parsed(show.replace(from, to)))).toEqual(expected);
+  });
+  it('an interface only there: named with the port line here', () => {
+    const two = show.replace(
+      '            Interface pntag\n                type: internal\n',
+      '            Interface pntag\n                type: internal\n            Interface pntag2\n',
+    );
+    expect(showDifference(parsed(two), parsed(show))).toEqual({
+      what: 'interface pntag2 of port pntag',
+      there: 'shown',
+      here: 'absent',
+      line: 16,
+      thereLine: 20,
+    });
   });
 });
