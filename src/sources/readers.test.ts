@@ -286,16 +286,22 @@ describe('showDifference: the first thing two whole `ovs-vsctl show` outputs dis
     expect(showDifference(parsed(show), parsed(show.replace(from, to)))).toEqual(expected);
   });
   it('an interface only there: named with the port line here', () => {
-    const two = show.replace(
-      '            Interface pntag\n                type: internal\n',
-      '            Interface pntag\n                type: internal\n            Interface pntag2\n',
-    );
+    // An error line (not compared) moves the lines after it there: the port's differs here.
+    const two = show
+      .replace(
+        '            Interface pntag\n                type: internal\n',
+        '            Interface pntag\n                type: internal\n            Interface pntag2\n',
+      )
+      .replace(
+        '            Interface a-very-long-port-name-1\n',
+        '            Interface a-very-long-port-name-1\n                error: "gone"\n',
+      );
     expect(showDifference(parsed(two), parsed(show))).toEqual({
       what: 'interface pntag2 of port pntag',
       there: 'shown',
       here: 'absent',
       line: 16,
-      thereLine: 20,
+      thereLine: 21,
     });
   });
 });
