@@ -348,103 +348,104 @@ export function excerptOf(
 /** The first whole `ovs-vsctl show` read of each host (its file): another whole one must agree. */
 const WHOLE_SHOW = new WeakMap<HostBuilder, { file: string; show: VsctlShow }>();
 
+/** What two whole `ovs-vsctl show` outputs disagree on: each one's value, its line in each. */
+export interface ShowDifference {
+  what: string;
+  there: string;
+  here: string;
+  line: number;
+  thereLine?: number;
+}
+
+/** A field compared, as named in the message, and how to read it. */
+type ShowField<T> = readonly [name: string, read: (x: T) => unknown];
+const BRIDGE_FIELDS: readonly ShowField<ShowBridge>[] = [
+  ['fail_mode', (b) => b.failMode],
+  ['datapath_type', (b) => b.datapathType],
+];
+const PORT_FIELDS: readonly ShowField<ShowPort>[] = [
+  ['tag', (p) => p.tag],
+  ['trunks', (p) => p.trunks],
+];
+const INTERFACE_FIELDS: readonly ShowField<ShowInterface>[] = [
+  ['type', (i) => i.type],
+  ['options', (i) => i.options],
+];
+
+/** A value as the message prints it; compared so too (one JSON text per value). */
+const showValue = (x: unknown): string => (x === undefined ? 'none' : JSON.stringify(x));
+
+/** The first field of `owner` that differs, with its line in each. */
+function fieldDifference<T extends { line: number }>(
+  owner: string,
+  fields: readonly ShowField<T>[],
+  there: T,
+  here: T,
+): ShowDifference | undefined {
+  for (const [field, read] of fields) {
+    const a = showValue(read(there));
+    const b = showValue(read(here));
+    if (a !== b)
+      return { what: `${owner}'s ${field}`, there: a, here: b, line: here.line, thereLine: there.line };
+  }
+  return undefined;
+}
+
+/** Shown only here: its line here. */
+const onlyHere = (what: string, line: number): ShowDifference => ({
+  what,
+  there: 'absent',
+  here: 'shown',
+  line,
+});
+/** Shown only there: its line there; here, the line of what would hold it (0: the output). */
+const onlyThere = (what: string, line: number, thereLine: number): ShowDifference => ({
+  what,
+  there: 'shown',
+  here: 'absent',
+  line,
+  thereLine,
+});
+
 /**
  * The first thing two whole `ovs-vsctl show` outputs disagree on (the database, a bridge, a port,
  * its tag or trunks, an interface, its type or options), with its line in each; undefined: they
  * agree. What changes from one run to the next without a change of configuration (is_connected,
  * an interface's error) is not compared.
  */
-export function showDifference(
-  a: VsctlShow,
-  b: VsctlShow,
-): { what: string; there: string; here: string; line: number; thereLine?: number } | undefined {
-  const q = (x: unknown): string => (x === undefined ? 'none' : JSON.stringify(x));
+export function showDifference(a: VsctlShow, b: VsctlShow): ShowDifference | undefined {
   if (a.uuid !== b.uuid && a.uuid !== undefined && b.uuid !== undefined)
     return { what: 'the database UUID', there: a.uuid, here: b.uuid, line: 1, thereLine: 1 };
   const byName = <T extends { name: string }>(xs: readonly T[]): Map<string, T> =>
     new Map(xs.map((x) => [x.name, x]));
   const ab = byName(a.bridges);
   const bb = byName(b.bridges);
-  for (const [name, x] of bb)
-    if (!ab.has(name)) return { what: `bridge ${name}`, there: 'absent', here: 'shown', line: x.line };
-  for (const [name, x] of ab)
-    if (!bb.has(name))
-      return { what: `bridge ${name}`, there: 'shown', here: 'absent', line: 0, thereLine: x.line };
+  for (const [name, x] of bb) if (!ab.has(name)) return onlyHere(`bridge ${name}`, x.line);
+  for (const [name, x] of ab) if (!bb.has(name)) return onlyThere(`bridge ${name}`, 0, x.line);
   for (const [name, y] of bb) {
     const x = ab.get(name)!;
-    if (x.failMode !== y.failMode)
-      return {
-        what: `bridge ${name}'s fail_mode`,
-        there: q(x.failMode),
-        here: q(y.failMode),
-        line: y.line,
-        thereLine: x.line,
-      };
-    if (x.datapathType !== y.datapathType)
-      return {
-        what: `bridge ${name}'s datapath_type`,
-        there: q(x.datapathType),
-        here: q(y.datapathType),
-        line: y.line,
-        thereLine: x.line,
-      };
+    const d = fieldDifference(`bridge ${name}`, BRIDGE_FIELDS, x, y);
+    if (d) return d;
     const ap = byName(x.ports);
     const bp = byName(y.ports);
-    for (const [pn, p] of bp)
-      if (!ap.has(pn)) return { what: `port ${pn} on ${name}`, there: 'absent', here: 'shown', line: p.line };
-    for (const [pn, p] of ap)
-      if (!bp.has(pn))
-        return {
-          what: `port ${pn} on ${name}`,
-          there: 'shown',
-          here: 'absent',
-          line: y.line,
-          thereLine: p.line,
-        };
+    for (const [pn, p] of bp) if (!ap.has(pn)) return onlyHere(`port ${pn} on ${name}`, p.line);
+    for (const [pn, p] of ap) if (!bp.has(pn)) return onlyThere(`port ${pn} on ${name}`, y.line, p.line);
     for (const [pn, p] of bp) {
       const o = ap.get(pn)!;
-      if (o.tag !== p.tag)
-        return { what: `port ${pn}'s tag`, there: q(o.tag), here: q(p.tag), line: p.line, thereLine: o.line };
-      if (q(o.trunks) !== q(p.trunks))
-        return {
-          what: `port ${pn}'s trunks`,
-          there: q(o.trunks),
-          here: q(p.trunks),
-          line: p.line,
-          thereLine: o.line,
-        };
+      const d = fieldDifference(`port ${pn}`, PORT_FIELDS, o, p);
+      if (d) return d;
       const ai = byName(o.interfaces);
       const bi = byName(p.interfaces);
+      // Interfaces here in their order: a new one or one whose fields differ, whichever comes first.
       for (const [iname, i] of bi) {
         const j = ai.get(iname);
-        if (!j)
-          return { what: `interface ${iname} of port ${pn}`, there: 'absent', here: 'shown', line: i.line };
-        if (j.type !== i.type)
-          return {
-            what: `interface ${iname}'s type`,
-            there: q(j.type),
-            here: q(i.type),
-            line: i.line,
-            thereLine: j.line,
-          };
-        if (q(j.options) !== q(i.options))
-          return {
-            what: `interface ${iname}'s options`,
-            there: q(j.options),
-            here: q(i.options),
-            line: i.line,
-            thereLine: j.line,
-          };
+        const d = j
+          ? fieldDifference(`interface ${iname}`, INTERFACE_FIELDS, j, i)
+          : onlyHere(`interface ${iname} of port ${pn}`, i.line);
+        if (d) return d;
       }
       for (const [iname, j] of ai)
-        if (!bi.has(iname))
-          return {
-            what: `interface ${iname} of port ${pn}`,
-            there: 'shown',
-            here: 'absent',
-            line: p.line,
-            thereLine: j.line,
-          };
+        if (!bi.has(iname)) return onlyThere(`interface ${iname} of port ${pn}`, p.line, j.line);
     }
   }
   return undefined;
