@@ -2,25 +2,13 @@
 // two seconds and said "0 frames … could not capture", exit 1: a problem proven, from nothing. Now
 // a local interface that does not exist is bad input said before anything runs (exit 2, the folder
 // not made), and a capture that saw no DHCP exchange is undecided (exit 3), said so.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../testing/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
-let T: string;
-beforeAll(() => {
-  T = mkdtempSync(join(tmpdir(), 'vifpath-capexit-'));
-});
-afterAll(() => rmSync(T, { recursive: true, force: true }));
-const run = (args: readonly string[]) =>
-  spawnSync('node', [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+const T = scratchDir('vifpath-capexit-');
+const run = (args: readonly string[]) => runVifpath(args, { timeoutMs: 60_000 });
 
 describe('capture live: a point that names nothing, a capture that sees nothing', () => {
   it('local:nosuchif0: exit 2 before capturing, naming it', () => {

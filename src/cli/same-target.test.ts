@@ -3,25 +3,13 @@
 // and vm-2), against the README ("the same host given twice is bad input (exit 2, naming both),
 // never merged or renamed"). Now the same target twice is exit 2 naming both, before anything runs
 // or is written; different targets (`local`, `netns:…`) and targets named apart on purpose are not.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../testing/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
-let T: string;
-beforeAll(() => {
-  T = mkdtempSync(join(tmpdir(), 'vifpath-same-'));
-});
-afterAll(() => rmSync(T, { recursive: true, force: true }));
-const run = (args: readonly string[]) =>
-  spawnSync('node', [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+const T = scratchDir('vifpath-same-');
+const run = (args: readonly string[]) => runVifpath(args, { timeoutMs: 60_000 });
 
 const rows: [string, () => string[], RegExp][] = [
   [

@@ -1,0 +1,34 @@
+// Running vifpath as an operator does, for tests of the CLI: its own process (exit code, stdout and
+// stderr as they are printed), and a scratch folder per test file for what it writes.
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { ROOT } from './fixtures.ts';
+
+/** The CLI's entry point. */
+export const BIN = join(ROOT, 'bin/vifpath.mjs');
+
+/**
+ * `vifpath ARGS` in a child process, without colours (NO_COLOR), its output as text.
+ * `timeoutMs`: killed after it (a hang fails the test with the output so far); none by default.
+ */
+export function runVifpath(
+  args: readonly string[],
+  opts: { timeoutMs?: number; cwd?: string } = {},
+): SpawnSyncReturns<string> {
+  return spawnSync('node', [BIN, ...args], {
+    encoding: 'utf8',
+    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+}
+
+/** A new folder under the temporary directory, removed after the tests of the file (or describe) calling it. */
+export function scratchDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
