@@ -1,23 +1,15 @@
 // Review5 item 9: `capture analyze /dev/zero` (or a FIFO) said "not a capture file (a folder?)";
 // `diagnose --pcap dom0:FIFO` hung for ever. Now each says what the path is, exit 2, never opened.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
+import { SEED_CASE } from '../testing/fixtures.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-capture-nf-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('vifpath-test-capture-nf-');
 const fifo = join(dir, 'cap.pcap');
 execFileSync('mkfifo', [fifo]);
-const run = (args: string[]) =>
-  spawnSync('node', [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+const run = (args: string[]) => runVifpath(args, { timeoutMs: 30_000 });
 
 describe('captures that are no files', () => {
   it.each([

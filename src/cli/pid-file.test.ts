@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../testing/fixtures.ts';
+import { BIN, runVifpath } from '../testing/cli.ts';
 import { checkPidFile, PidFile, pidOwner } from './pid-file.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-pidfile-'));
 const kids: ChildProcess[] = [];
 afterAll(() => {
@@ -35,11 +34,9 @@ describe('pidOwner', () => {
     expect(pidOwner(deadPid()).kind).toBe('dead');
     expect(pidOwner(0).kind).toBe('dead');
     // A process whose command line is `node … /x/bin/vifpath.mjs agent lab:dom0`.
-    const fake = spawn(
-      'node',
-      ['-e', 'setInterval(() => {}, 1000)', join(ROOT, 'bin/vifpath.mjs'), 'agent', 'lab:dom0'],
-      { stdio: 'ignore' },
-    );
+    const fake = spawn('node', ['-e', 'setInterval(() => {}, 1000)', BIN, 'agent', 'lab:dom0'], {
+      stdio: 'ignore',
+    });
     kids.push(fake);
     return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => {
       expect(pidOwner(fake.pid!).kind).toBe('agent');
@@ -76,12 +73,7 @@ describe('checkPidFile and PidFile', () => {
 });
 
 describe('agent --pid-file through the CLI (before any lab is needed)', () => {
-  const run = (args: string[]) =>
-    spawnSync('node', [BIN, ...args], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+  const run = (args: string[]) => runVifpath(args, { timeoutMs: 30_000 });
   const lab = ['--lab-dir', at('no-lab')];
   it("init's pid file, a live sleep's: exit 2 naming the file, the file as it was", () => {
     writeFileSync(at('init.pid'), '1\n');

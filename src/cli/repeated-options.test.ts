@@ -3,24 +3,17 @@
 // tenant=2` programmed the lab with 2), `trace --to X --any` dropped --to and flipped the answer,
 // and the serve API ignored unknown or repeated query parameters. Now each is a usage error naming
 // the option (exit 2, one line, before any work), and options meant to repeat still do.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { BIN, runVifpath, scratchDir } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
 const S = join(ROOT, 'examples/xenserver-seed');
 const env = { ...process.env, NO_COLOR: '1' };
-let T: string;
-beforeAll(() => {
-  T = mkdtempSync(join(tmpdir(), 'vifpath-repeat-'));
-});
-afterAll(() => rmSync(T, { recursive: true, force: true }));
+const T = scratchDir('vifpath-repeat-');
 
-const run = (args: readonly string[]) =>
-  spawnSync('node', [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env });
+const run = (args: readonly string[]) => runVifpath(args, { timeoutMs: 60_000 });
 
 const refused: [string, () => string[], RegExp][] = [
   [

@@ -2,24 +2,17 @@
 // namespace into dom0 ("12 file(s) read" for 8); a FIFO named like an output, a socket, a FIFO
 // given as --links or as the case were skipped in silence (or hung). Now the link is not followed
 // and each is named in the diagnostics (input notes); nothing is opened that could block.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, SEED_CASE } from '../testing/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
+import { SEED_CASE } from '../testing/fixtures.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
-const run = (args: string[]) =>
-  spawnSync('node', [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+const run = (args: string[]) => runVifpath(args, { timeoutMs: 30_000 });
 
 describe('links to folders and files that are no files, inside a case', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vifpath-test-special-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('vifpath-test-special-');
   const c = join(dir, 'h5');
   cpSync(SEED_CASE, c, { recursive: true });
   symlinkSync('..', join(c, 'dom0/up'));
