@@ -1,18 +1,13 @@
 // A collect where every target fails leaves nothing: not the case folder it made (the same command
 // again was refused: "the folder exists and is not empty"), not its files in a folder that was
 // there and empty. What the failed host's vifpath-collect.log said is printed instead. The real CLI.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../testing/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
-const work = mkdtempSync(join(tmpdir(), 'collect-nothing-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync('node', [BIN, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const work = scratchDir('collect-nothing-');
+const run = (args: string[]) => runVifpath(args, { cwd: work });
 const NS = 'netns:vifpath-test-no-such-namespace';
 
 describe('collect where no target can be collected', () => {

@@ -6,20 +6,14 @@
 // wire twice is one wire, and an end
 // a known host proves it lacks (its interface list is in the case, or the name is none a sane
 // interface has) is a warning, escaped, as an end on an unknown host already was.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
 const SEED = join(ROOT, 'examples/xenserver-seed');
-let T: string;
-beforeAll(() => {
-  T = mkdtempSync(join(tmpdir(), 'vifpath-links-'));
-});
-afterAll(() => rmSync(T, { recursive: true, force: true }));
+const T = scratchDir('vifpath-links-');
 
 let n = 0;
 /** The seed with these links.txt lines; the command's result. */
@@ -27,11 +21,7 @@ function seedWith(links: string, args: (dir: string) => string[]) {
   const dir = join(T, `s${n++}`);
   cpSync(SEED, dir, { recursive: true });
   writeFileSync(join(dir, 'links.txt'), links);
-  return spawnSync('node', [BIN, ...args(dir)], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  return runVifpath(args(dir), { timeoutMs: 60_000 });
 }
 
 describe('links.txt: one port wired to two interfaces of one host', () => {

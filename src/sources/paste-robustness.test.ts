@@ -6,22 +6,19 @@
 // operation/network/ovs_vxlan.md's `ip netns` block), or the Korean blog's annotated show the
 // review reproduced (`Bridge "br-ex2"   # 브릿지명`). Checked: the exit code, the one line on stderr
 // or the reader's note, and that the well-formed input reads exactly as before.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { parseVsctlShow } from '../parse/ovs-vsctl-show.ts';
 import { isShellPrompt, repairPaste } from '../parse/paste.ts';
-import { OWN_FIXTURES, ROOT, read, SEED_CASE } from '../testing/fixtures.ts';
+import { runVifpath, scratchDir } from '../testing/cli.ts';
+import { OWN_FIXTURES, read, SEED_CASE } from '../testing/fixtures.ts';
 import { escapeControl } from '../text/escape.ts';
 import { readCase } from './case-dir.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
 const STUDY = join(OWN_FIXTURES, 'field/study-notes-vxlan-network');
-const T = mkdtempSync(join(tmpdir(), 'vifpath-paste-robust-'));
-afterAll(() => rmSync(T, { recursive: true, force: true }));
+const T = scratchDir('vifpath-paste-robust-');
 
 let made = 0;
 /** A copy of `from` with `edit` applied to its files (paths relative to the case). */
@@ -36,8 +33,7 @@ const change = (p: string, f: (t: string) => string): void => writeFileSync(p, f
 const lines = (p: string, f: (l: string[]) => string[]): void =>
   change(p, (t) => f(t.split('\n')).join('\n'));
 
-const run = (args: readonly string[]) =>
-  spawnSync('node', [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const run = (args: readonly string[]) => runVifpath(args);
 
 /** diagnose --json without the case's path and the reader notes: what the case says. */
 function verdictOf(dir: string, extra: readonly string[] = []): { exit: number | null; doc: unknown } {

@@ -3,21 +3,19 @@
 // its colon, excerpts of one `ovs-vsctl show` in several files, an excerpt saved under any name,
 // iproute2's abbreviated commands. Each was refused (exit 2) or not read; each is read now, with
 // what was skipped said. Run through the CLI as an operator would.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDumpFlows } from '../parse/dump-flows.ts';
 import { flowNoteAt } from '../parse/paste.ts';
+import { BIN, runVifpath, scratchDir } from '../testing/cli.ts';
 import { fixtureFiles, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
 import { classify, commandOf, sniff } from './file-kinds.ts';
 
-const BIN = join(ROOT, 'bin/vifpath.mjs');
 const R3 = join(ROOT, 'src/sources/fixtures/review3');
-const run = (...args: string[]) =>
-  spawnSync('node', [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const run = (...args: string[]) => runVifpath(args);
 
 describe('assaf-gre-nextgen1: `[... Bridge br-int omitted ...]` in ovs-vsctl show (was exit 2, not an ovs-vsctl show line)', () => {
   it('an elision: br-tun read, the output an excerpt from line 2', () => {
@@ -137,8 +135,7 @@ describe('blog-ml2-hybrid-vlan: `NXST_FLOW reply (xid=0x4)`, the header without 
 
 const COMPASS = join(R3, 'compass4nfv-vxlan');
 const KOLLA = join(R3, 'kr-kolla-4095');
-const T = mkdtempSync(join(tmpdir(), 'vifpath-review3-'));
-afterAll(() => rmSync(T, { recursive: true, force: true }));
+const T = scratchDir('vifpath-review3-');
 let made = 0;
 /** A case of one host `h` holding `files` (name → text). */
 function caseWith(files: Record<string, string>): string {
