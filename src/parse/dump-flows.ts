@@ -211,8 +211,11 @@ function readDump<E>(
       continue;
     }
     const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
-    const loose = HEADER.test(raw) ? null : HEADER_NO_COLON.exec(raw);
-    const h = loose ?? HEADER.exec(raw);
+    // The header without the blanks a paste leaves around it (`NXST_FLOW reply (xid=0x4): `); not
+    // trim(), which takes a byte order mark too (two saved dumps joined: refused below).
+    const head = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    const loose = HEADER.test(head) ? null : HEADER_NO_COLON.exec(head);
+    const h = loose ?? HEADER.exec(head);
     if (loose)
       diagnostics.push(
         diag(
@@ -224,7 +227,7 @@ function readDump<E>(
         ),
       );
     if (h) {
-      dump.header = raw;
+      dump.header = head;
       dump.version = h[2] ? (`OpenFlow1${h[2]}` as OpenFlowVersion) : 'OpenFlow10';
       continue;
     }
@@ -265,6 +268,30 @@ function readDump<E>(
     );
   }
   return { value: dump, diagnostics };
+}
+
+/**
+ * The line of a dump's first flow when no header line comes before it although the flow is in the
+ * form that prints one: only the default form (OF1.0, with statistics) prints `idle_age=`, and it
+ * prints `NXST_FLOW reply (xid=…):` first (OVS 3.1: `--names`, `--sort`, `--no-stats` and `-O` print
+ * no idle_age, `-O` prints its own header). Such a dump lost lines above its first flow (an excerpt
+ * a poster cut out); undefined when the header is there, or the form says nothing.
+ */
+export function headerCutAt(text: string): number | undefined {
+  let n = 0;
+  for (let pos = 0; pos < text.length; ) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    n++;
+    const line = text.slice(pos, eol).trim();
+    pos = eol + 1;
+    if (line === '') continue;
+    if (HEADER.test(line) || HEADER_NO_COLON.test(line)) return undefined;
+    const a = line.indexOf('actions=');
+    if (a < 0) continue;
+    return /(?:^|[ ,])idle_age=\d/.test(line.slice(0, a)) ? n : undefined;
+  }
+  return undefined;
 }
 
 /** A blank or a comma: what precedes a key. */

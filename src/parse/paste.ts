@@ -21,8 +21,8 @@ export interface Repaired {
   refused?: number;
 }
 
-/** An elision marker on its own: dots, an ellipsis, a word for "left out" (日本語, 中文, 한국어). */
-const BARE = '\\.+|…+|⋯+|⋮|\\.\\s\\.\\s\\.|省略|中略|以下省略|생략|중략|이하\\s*생략';
+/** An elision marker on its own: dots (`...`, `。。。`, `・・・`), an ellipsis, a word for "left out" (日本語, 中文, 한국어). */
+const BARE = '\\.+|…+|⋯+|⋮|。{2,}|・{2,}|．{2,}|\\.\\s\\.\\s\\.|省略|中略|以下省略|생략|중략|이하\\s*생략';
 /** In brackets or dashes, English words too (`[snip]`, `(output omitted)`, `-- snip --`, `(略)`). */
 const WORDED = `${BARE}|略|(?:output\\s+)?(?:snip|snipped|omitted|elided|truncated|cut)`;
 /** What says, inside a note, that lines were left out: a marker, or a word for it. */

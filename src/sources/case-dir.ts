@@ -8,7 +8,8 @@ import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
 import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
-import type { Diagnostic } from '../parse/diagnostics.ts';
+import { type Diagnostic, diag } from '../parse/diagnostics.ts';
+import { headerCutAt } from '../parse/dump-flows.ts';
 import { LAZY_DUMP_BYTES } from '../parse/flow-index.ts';
 import { parseLinks } from '../parse/links.ts';
 import type { SourcedRow } from '../parse/ovsdb-rows.ts';
@@ -878,6 +879,24 @@ function readHostAt(
             // A wrapped dump record refused (blanked, never read as flows): flows are missing.
             partial ??= r.refused;
             stripped = r.text;
+          }
+        }
+        // A bridge's dump in the form that prints a header, without it: lines were left out above
+        // its first flow (a poster's excerpt with no marker), so its table misses prove nothing. A
+        // file named for one table (or a filter) keeps the reading its name gives: one table asked
+        // for whole, its header commonly dropped when tables are pasted one after another.
+        if (f.kind.kind === 'dump-flows' && excerpt === undefined && f.filtered === undefined) {
+          const at = headerCutAt(stripped);
+          if (at !== undefined) {
+            excerpt = at;
+            push(f.rel, [
+              diag(
+                'warning',
+                at,
+                'header-missing',
+                'no `NXST_FLOW reply` line above the first flow, though its flows are in the form that prints one (idle_age=): lines were left out above it, read as an excerpt',
+              ),
+            ]);
           }
         }
         return stripped;
