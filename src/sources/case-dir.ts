@@ -872,6 +872,7 @@ function readHostAt(
             const r = repairPaste(stripped, {
               flows: f.kind.kind === 'dump-flows',
               comments: f.kind.kind === 'vsctl-show',
+              vsctlShow: f.kind.kind === 'vsctl-show',
             });
             push(f.rel, r.diagnostics);
             excerpt = r.excerpt;

@@ -96,3 +96,34 @@ describe('pasted dumps from a Chinese DVR post (cn-dvr-juno-compute in /tmp/revi
     expect(r.value.flows).toHaveLength(2);
   });
 });
+
+describe('ovs-vsctl show copied from below its UUID line (xianghui-havana-gre in /tmp/review6)', () => {
+  // The published block's first lines: ovs-vsctl's own 4 spaces, no UUID line above them.
+  const SHOW = [
+    '    Bridge br-int',
+    '        Port "tap6ea55329-d8"',
+    '            tag: 1',
+    '            Interface "tap6ea55329-d8"',
+    '                type: internal',
+    '    ovs_version: "1.10.0"',
+    '',
+  ].join('\n');
+  it.each([
+    ['as published: no note (was: "every line indented by 4 spaces (a paste)")', SHOW, []],
+    [
+      "the same with a chat's 2 extra spaces: the paste said",
+      SHOW.replace(/^(?=.)/gm, '  '),
+      ['every line indented by "      " (a paste): read without it'],
+    ],
+    [
+      'a whole show indented by 4 spaces (its UUID line too): the paste said',
+      `    0b3a1e21-6d1f-4f0c-9d4e-5b8a6f1c2d3e\n${SHOW.replace(/^(?=.)/gm, '    ')}`,
+      ['every line indented by "    " (a paste): read without it'],
+      '    Bridge br-int',
+    ],
+  ])('%s', (_, text, notes, bridge = 'Bridge br-int') => {
+    const r = repairPaste(text, { comments: true, vsctlShow: true });
+    expect(r.diagnostics.map((d) => d.message)).toEqual(notes);
+    expect(r.text.split('\n')[r.text.split('\n').findIndex((l) => l.includes('Bridge'))]).toBe(bridge);
+  });
+});
