@@ -58,7 +58,10 @@ function bridgeLines(b: Bridge, c: Colors): string[] {
       out.push(
         `    flows: ${f.entries.length} of table${tables.length === 1 ? '' : 's'} ${tables.map((t) => t.table).join(', ')}${cut.length ? c.red(` (table${cut.length === 1 ? '' : 's'} ${cut.join(', ')} INCOMPLETE)`) : ''} from per-table dumps; ${c.red('other tables UNKNOWN')}`,
       );
-      for (const t of tables) out.push(`      ${c.dim(`table ${t.table}: ${e(t.file)}`)}`);
+      for (const t of tables)
+        out.push(
+          `      ${c.dim(`table ${t.table}: ${e(t.file)}${t.bridgeDump ? " (the bridge's dump, not whole)" : ''}`)}`,
+        );
     } else
       out.push(
         `    flows: ${f.entries.length} from ${e(f.file)}${f.version ? ` (${e(f.version)})` : ''}${f.complete ? '' : c.red(' INCOMPLETE')}`,

@@ -607,24 +607,31 @@ function heldUncertainty(
 ): Uncertainty | undefined {
   const d = held.get(table);
   const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name, `table=${table}`)}   # on ${rb.host}`;
-  if (!d)
+  if (!d) {
+    const own = [...held.values()].filter((t) => !t.bridgeDump).map((t) => t.table);
+    const bridgeDump = [...held.values()].find((t) => t.bridgeDump)?.file;
     return {
       code: 'excerpt',
-      text: `${rb.host}:${rb.name}: table ${table} is in none of the case's per-table dumps of ${rb.name} (tables ${[...held.keys()].join(', ')}): its flows are unknown`,
+      text: `${rb.host}:${rb.name}: table ${table} is in none of the case's per-table dumps of ${rb.name} (tables ${own.join(', ')})${bridgeDump ? ` nor in the bridge's dump ${bridgeDump}, which is not whole` : ''}: its flows are unknown`,
       remedy: again,
     };
+  }
   if (d.complete) return undefined;
   const h = e.w.hosts.get(rb.host);
   const x = h?.excerpts?.find((y) => y.of === 'flows' && y.file === d.file);
+  // A table no per-table dump holds, as the bridge's own dump (not whole) shows it.
+  const dump = d.bridgeDump
+    ? `the bridge's dump ${d.file}, which alone shows table ${table},`
+    : `the dump of table ${table}, ${d.file},`;
   return x
     ? {
         code: 'excerpt',
-        text: `${rb.host}:${rb.name}: the dump of table ${table}, ${d.file}, is an excerpt (${excerptCut(x)}): flows of table ${table} may be missing`,
+        text: `${rb.host}:${rb.name}: ${dump} is an excerpt (${excerptCut(x)}): flows of table ${table} may be missing`,
         remedy: `${again}: the whole table`,
       }
     : {
         code: 'dump-incomplete',
-        text: `${rb.host}:${rb.name}: the dump of table ${table}, ${d.file}, is incomplete (cut short or unreadable lines): flows of table ${table} may be missing`,
+        text: `${rb.host}:${rb.name}: ${dump} is incomplete (cut short or unreadable lines): flows of table ${table} may be missing`,
         remedy: again,
       };
 }

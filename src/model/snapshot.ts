@@ -99,7 +99,9 @@ export interface BridgeFlows {
    * The flows come from per-table dumps (`ovs-ofctl dump-flows <br> table=N`, one file a table,
    * merged): the tables they hold, each all of that table's flows (`complete`: its dump was not
    * cut, no lines left out), in table order. A table not listed is unknown, not empty: `complete`
-   * above is false (the bridge's flows are not all known). Absent: a dump of the whole bridge.
+   * above is false (the bridge's flows are not all known). A table no per-table dump holds may
+   * come from the bridge's dump when that is not whole (TableDump.bridgeDump). Absent: a dump of
+   * the whole bridge.
    */
   tables?: TableDump[];
 }
@@ -110,6 +112,11 @@ export interface TableDump {
   file: string;
   /** False when the dump was cut short, had unreadable lines or lines left out: flows of the table may be missing. */
   complete: boolean;
+  /**
+   * The table's flows as the bridge's own dump (`file`) shows them, a dump that is not whole (an
+   * excerpt, cut short) and no dump of this table alone: `complete` is false.
+   */
+  bridgeDump?: true;
 }
 
 export interface Bridge {

@@ -32,7 +32,7 @@ import {
   VERBATIM,
 } from './file-kinds.ts';
 import { filteredName } from './filtered-name.ts';
-import { HostBuilder, type RowStore } from './host-builder.ts';
+import { BRIDGE_DUMP_UNUSED, HostBuilder, type RowStore } from './host-builder.ts';
 import {
   type DumpState,
   excerptOf,
@@ -714,9 +714,15 @@ function readHostAt(
         known.add(x.kind.bridge);
     if (known.has(bridge)) return bridge;
     const what = f.kind.kind === 'dump-flows' ? 'ovs-ofctl dump-flows' : 'ovs-ofctl show';
-    const whole = files.find(
+    const wholes = files.filter(
       (x) => same(x) && !x.filtered && (x.kind as { bridge: string }).bridge === fl.before,
     );
+    const oneTable = fl.table !== undefined && fl.table !== 255 && f.kind.kind === 'dump-flows';
+    // The bridge's dump displaces one table's only when it is whole: an excerpt, or a dump cut
+    // short, is read first, then merged with the per-table dumps (HostBuilder.applyTableFlows).
+    if (oneTable) for (const w of wholes) read(w);
+    const done = dumps.complete.get(fl.before);
+    const whole = oneTable ? (wholes.length && done ? { rel: done.file } : undefined) : wholes[0];
     const says =
       fl.table === 255
         ? `\`${fl.filter}\` after the bridge's name is OpenFlow's "all tables"`
@@ -978,20 +984,39 @@ function readHostAt(
  * host's gap names what is unknown: every other table (the whole dump settles it).
  */
 function perTableNote(h: Host, diagnostics: FileDiagnostic[]): void {
+  const tablesText = (ts: readonly number[]): string => `table${ts.length === 1 ? '' : 's'} ${ts.join(', ')}`;
   for (const br of h.bridges) {
     const f = br.flows.known ? br.flows.value : undefined;
     if (!f?.tables) continue;
-    const list = f.tables.map((t) => t.table).join(', ');
-    const cut = f.tables.filter((t) => !t.complete).map((t) => t.table);
+    const own = f.tables.filter((t) => !t.bridgeDump);
+    const shown = f.tables.filter((t) => t.bridgeDump).map((t) => t.table);
+    const cut = own.filter((t) => !t.complete).map((t) => t.table);
+    // The bridge's dump beside them, not whole (HostBuilder.mergeBridgeDump): what it adds, if anything.
+    const bridgeFile =
+      f.tables.find((t) => t.bridgeDump)?.file ??
+      f.alternatives.find((a) => a.why === BRIDGE_DUMP_UNUSED)?.file;
+    const how =
+      bridgeFile === undefined
+        ? ''
+        : h.excerpts?.some((x) => x.of === 'flows' && x.file === bridgeFile)
+          ? 'an excerpt'
+          : 'incomplete (cut short or unreadable lines)';
+    const beside =
+      bridgeFile === undefined
+        ? ''
+        : shown.length
+          ? `; ${tablesText(shown)} only as ${bridgeFile} shows ${shown.length === 1 ? 'it' : 'them'}: the bridge's dump, ${how}, so not whole`
+          : `; ${bridgeFile}, the bridge's dump, is ${how}: every table it shows is read from that table's own dump`;
+    const files = own.map((t) => t.file);
     diagnostics.push({
-      file: f.tables[0]!.file,
+      file: (own[0] ?? f.tables[0]!).file,
       line: 0,
       severity: 'info',
       code: 'per-table',
-      message: `${br.name}'s flows read from ${f.tables.length === 1 ? 'a dump of one table' : `${f.tables.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${f.tables.map((t) => t.file).join(', ')}): table${f.tables.length === 1 ? '' : 's'} ${list} as dumped${cut.length ? ` (${cut.length === 1 ? `table ${cut[0]}'s dump is` : `tables ${cut.join(', ')}: their dumps are`} not whole)` : ''}, any other table unknown`,
+      message: `${br.name}'s flows read from ${own.length === 1 ? 'a dump of one table' : `${own.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${files.join(', ')}): ${tablesText(own.map((t) => t.table))} as dumped${cut.length ? ` (${cut.length === 1 ? `table ${cut[0]}'s dump is` : `tables ${cut.join(', ')}: their dumps are`} not whole)` : ''}${beside}${beside ? ';' : ','} any other table unknown`,
     });
     h.gaps.push(
-      `bridge ${br.name}: flows of table${f.tables.length === 1 ? '' : 's'} ${list} only (per-table dumps${cut.length ? `; table${cut.length === 1 ? '' : 's'} ${cut.join(', ')} incomplete` : ''}): any other table's flows are unknown (collect the whole \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.name)}\`)`,
+      `bridge ${br.name}: flows of ${tablesText(own.map((t) => t.table))} only (per-table dumps${cut.length ? `; ${tablesText(cut)} incomplete` : ''}${shown.length ? `; ${tablesText(shown)} only from the bridge's dump, ${how}` : ''}): any other table's flows are unknown (collect the whole \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.name)}\`)`,
     );
   }
 }

@@ -15,6 +15,7 @@ import type {
   DhcpClient,
   DhcpNetwork,
   FileDiagnostic,
+  FlowEntry,
   Host,
   Interface,
   NetDevice,
@@ -649,12 +650,23 @@ export class HostBuilder {
       return;
     }
     // A dump of the whole bridge wins over per-table dumps read before it (not checked against
-    // them: taken at other times, their counters and learned flows differ anyway).
+    // them: taken at other times, their counters and learned flows differ anyway). One that is not
+    // whole (an excerpt, cut short) only adds the tables none of them holds, each not whole.
     if (cur.value.tables) {
-      flows.alternatives = [
-        ...cur.value.alternatives,
-        ...cur.value.tables.map((t) => ({ file: t.file, why: wholeWins(t.table, file) })),
-      ];
+      if (!flows.complete) {
+        this.mergeBridgeDump(cur, flows);
+        return;
+      }
+      const lost = new Set<string>();
+      flows.alternatives = [...cur.value.alternatives];
+      for (const t of cur.value.tables) {
+        if (lost.has(t.file)) continue;
+        lost.add(t.file);
+        flows.alternatives.push({
+          file: t.file,
+          why: t.bridgeDump ? whyNot(this.parts.get(t) ?? cur.value, flows) : wholeWins(t.table, file),
+        });
+      }
       b.flows = known(flows, ev(file, 0));
       return;
     }
@@ -713,33 +725,97 @@ export class HostBuilder {
       this.parts.set(held, part);
       return;
     }
-    if (!f.tables) {
+    if (!f.tables && f.complete) {
       f.alternatives.push({ file, why: wholeWins(table, f.file) });
       return;
     }
-    const same = f.tables.find((t) => t.table === table);
+    if (!f.tables) {
+      // The bridge's dump is not whole (an excerpt, cut short): it displaces no table's own dump.
+      // Its tables become parts of the per-table flows, each not whole; this one is merged next.
+      const tables: BridgeFlows = {
+        file,
+        ...(ver ? { version: ver } : {}),
+        entries: [],
+        complete: false,
+        alternatives: [...f.alternatives],
+        tables: [],
+      };
+      const merged: Known<BridgeFlows> = { known: true, value: tables, from: [ev(file, 0)] };
+      b.flows = merged;
+      this.mergeBridgeDump(merged, f);
+      this.mergeTable(merged, held, part);
+      return;
+    }
+    this.mergeTable(cur, held, part);
+  }
+
+  /**
+   * One table's flows into a bridge's per-table flows: of two dumps of one table the better is
+   * kept (complete, then OpenFlow 1.1+, counters, port numbers); a dump of the table alone always
+   * wins over the table as the bridge's dump (not whole) shows it. False: `part` was not kept.
+   */
+  private mergeTable(cur: Known<BridgeFlows>, held: TableDump, part: BridgeFlows): boolean {
+    const f = cur.value;
+    const tables = f.tables ?? [];
+    const same = tables.find((t) => t.table === held.table);
     if (same) {
       const old = this.parts.get(same);
-      if (old && this.score(part) <= this.score(old)) {
-        f.alternatives.push({ file, why: whyNot(part, old) });
-        return;
+      const worse = held.bridgeDump
+        ? !same.bridgeDump || (old !== undefined && this.score(part) <= this.score(old))
+        : !same.bridgeDump && old !== undefined && this.score(part) <= this.score(old);
+      if (worse) {
+        if (!held.bridgeDump) f.alternatives.push({ file: part.file, why: whyNot(part, old ?? f) });
+        return false;
       }
-      if (old) f.alternatives.push({ file: old.file, why: whyNot(old, part) });
-      f.entries = f.entries.filter((e) => e.flow.table !== table);
-      f.tables = f.tables.filter((t) => t !== same);
+      f.entries = f.entries.filter((e) => e.flow.table !== held.table);
+      f.tables = tables.filter((t) => t !== same);
+      // The bridge's dump is said once, when no table of it is left.
+      if (old && !same.bridgeDump) f.alternatives.push({ file: old.file, why: whyNot(old, part) });
+      else if (old && !f.tables.some((t) => t.file === old.file))
+        f.alternatives.push(bridgeDumpUnused(old.file));
     }
     this.parts.set(held, part);
     // Table order, each table's flows in its dump's order: as one dump of the bridge lists them.
-    f.tables = [...f.tables, held].sort((x, y) => x.table - y.table);
+    f.tables = [...(f.tables ?? []), held].sort((x, y) => x.table - y.table);
     const order = new Map(f.tables.map((t, i) => [t.table, i]));
-    f.entries = [...f.entries, ...dump.flows].sort(
+    f.entries = [...f.entries, ...part.entries].sort(
       (x, y) => (order.get(x.flow.table) ?? 0) - (order.get(y.flow.table) ?? 0),
     );
     f.file = f.tables[0]!.file;
     const first = this.parts.get(f.tables[0]!);
     if (first?.version) f.version = first.version;
     else delete f.version;
-    cur.from = f.tables.map((t) => ev(t.file, 0));
+    cur.from = [...new Set(f.tables.map((t) => t.file))].map((x) => ev(x, 0));
+    return true;
+  }
+
+  /**
+   * A bridge's dump that is not whole (an excerpt, cut short), beside per-table dumps: each table
+   * it shows that none of them holds is merged as a part, not whole (TableDump.bridgeDump); the
+   * others are read from their own dumps. Said among the alternatives when it adds no table.
+   */
+  private mergeBridgeDump(cur: Known<BridgeFlows>, whole: BridgeFlows): void {
+    const style = this.styles.get(whole);
+    const byTable = new Map<number, FlowEntry[]>();
+    for (const e of whole.entries) {
+      const list = byTable.get(e.flow.table);
+      if (list) list.push(e);
+      else byTable.set(e.flow.table, [e]);
+    }
+    let added = false;
+    for (const [table, entries] of byTable) {
+      const part: BridgeFlows = {
+        file: whole.file,
+        ...(whole.version ? { version: whole.version } : {}),
+        entries,
+        complete: false,
+        alternatives: [],
+      };
+      if (style) this.styles.set(part, style);
+      if (this.mergeTable(cur, { table, file: whole.file, complete: false, bridgeDump: true }, part))
+        added = true;
+    }
+    if (!added) cur.value.alternatives.push(bridgeDumpUnused(whole.file));
   }
 
   /** Dumps read as excerpts because their file's name says they were filtered. */
@@ -1273,6 +1349,16 @@ export interface DumpStyle {
 
 const FILTERED_LOSES =
   "filtered (an excerpt of the bridge's flows): the bridge's per-table dumps are read instead";
+
+type Known<T> = Extract<Fact<T>, { known: true }>;
+
+/** Why a bridge's dump that is not whole is unused beside per-table dumps (case-dir.ts says it). */
+export const BRIDGE_DUMP_UNUSED =
+  "the bridge's dump, not whole (an excerpt, or cut short): every table it shows is read from that table's own dump";
+
+function bridgeDumpUnused(file: string): { file: string; why: string } {
+  return { file, why: BRIDGE_DUMP_UNUSED };
+}
 
 function wholeWins(table: number, whole: string): string {
   return `table ${table} alone; ${whole} is the bridge's whole dump, read instead`;

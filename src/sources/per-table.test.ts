@@ -15,12 +15,14 @@ import { ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
 import { classify } from './file-kinds.ts';
 import { filteredName } from './filtered-name.ts';
+import { BRIDGE_DUMP_UNUSED } from './host-builder.ts';
 
 afterAll(cleanupCases);
 
 const FIX = join(ROOT, 'src/sources/fixtures/per-table');
 const DVR = join(FIX, 'cn-dvr-vxlan');
 const C4N = join(FIX, 'compass4nfv-vxlan');
+const JUNO = join(FIX, 'cn-dvr-juno-compute');
 const id = (x: string): string => x;
 const colors = { bold: id, dim: id, red: id, yellow: id, green: id };
 
@@ -240,6 +242,98 @@ describe('compass4nfv-vxlan: host5 br-tun printed table by table (`…_br-tun_ta
       line: 1,
       severity: 'warning',
     });
+  });
+});
+
+// review6 #4: dvr-compute1's `ovs-ofctl dump-flows br-tun` is the author's excerpt (two table-1
+// flows between `。。。` lines), beside the tables 0, 1, 2, 20 he printed one by one. Read with
+// --lenient: the excerpt's header and elisions are said, and it is not whole either way.
+describe('cn-dvr-juno-compute: the bridge dump is an excerpt beside per-table dumps', () => {
+  const TUN = 'dvr-compute1/ovs-ofctl_dump-flows_br-tun';
+  const juno = (change: (d: string) => void): string => {
+    const d = tmpCase();
+    cpSync(JUNO, d, { recursive: true });
+    change(d);
+    return d;
+  };
+  const fromPatch = (s: Snapshot) =>
+    traceCommand(s, { from: 'dvr-compute1:patch-int', packet: 'dhcp-discover,dl_vlan=1' });
+  it('the per-table dumps are read, each table whole; the excerpt displaces none (was: "not read: … the bridge\'s whole dump")', () => {
+    const s = readCase(JUNO, { lenient: true });
+    const tun = flowsOf(s, 'dvr-compute1', 'br-tun');
+    expect(held(tun)).toEqual([0, 1, 2, 20]);
+    expect(tun.tables!.every((t) => t.complete && !t.bridgeDump)).toBe(true);
+    expect(tun.entries).toHaveLength(20);
+    expect(tun.alternatives).toEqual([{ file: TUN, why: BRIDGE_DUMP_UNUSED }]);
+    const notes = s.diagnostics.filter((d) => d.file.startsWith('dvr-compute1/ovs-ofctl_dump-flows_br-tun'));
+    expect(notes.map((d) => d.message).join('\n')).not.toMatch(/whole dump|not read: table/);
+    expect(notes.find((d) => d.code === 'per-table')?.message).toMatch(
+      /: tables 0, 1, 2, 20 as dumped; dvr-compute1\/ovs-ofctl_dump-flows_br-tun, the bridge's dump, is (an excerpt|incomplete \(cut short or unreadable lines\)): every table it shows is read from that table's own dump; any other table unknown$/,
+    );
+  });
+  it("the trace from patch-int takes the table files' flows to table 22, which no file holds", () => {
+    const t = fromPatch(readCase(JUNO, { lenient: true }));
+    const tables = nodesOf(t.tree, 'table').filter((n) => n.host === 'dvr-compute1' && n.bridge === 'br-tun');
+    expect(tables.map((n) => [n.table, n.flow?.from])).toEqual([
+      [0, { file: `${TUN}_table=0`, line: 2 }],
+      [1, { file: `${TUN}_table=1`, line: 7 }],
+      [2, { file: `${TUN}_table=2`, line: 2 }],
+      [22, undefined],
+    ]);
+    expect(tables.at(-1)!.tableUnknown).toBe(true);
+    expect(t.verdict).toBe('incomplete');
+  });
+  it('a table only the excerpt shows: merged, not whole; a miss there is not proven', () => {
+    // Its elisions as `...` (the reviewer's _ctl2): both of its table-1 flows read, whatever
+    // becomes of `。。。`.
+    const s = readCase(
+      juno((d) => {
+        rmSync(join(d, `${TUN}_table=1`));
+        const f = join(d, TUN);
+        writeFileSync(f, readFileSync(f, 'utf8').replaceAll('。。。', '...').replace(': \n', ':\n'));
+      }),
+      { lenient: true },
+    );
+    const tun = flowsOf(s, 'dvr-compute1', 'br-tun');
+    expect(tun.tables!.map((t) => [t.table, t.file, t.complete, t.bridgeDump ?? false])).toEqual([
+      [0, `${TUN}_table=0`, true, false],
+      [1, TUN, false, true],
+      [2, `${TUN}_table=2`, true, false],
+      [20, `${TUN}_table=20`, true, false],
+    ]);
+    expect(tun.alternatives).toEqual([]);
+    expect(s.hosts.find((h) => h.name === 'dvr-compute1')!.gaps).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^bridge br-tun: flows of tables 0, 2, 20 only \(per-table dumps; table 1 only from the bridge's dump, /,
+        ),
+      ]),
+    );
+    // The DISCOVER is no arp: the excerpt's table-1 flows miss it, which proves nothing.
+    const t = fromPatch(s);
+    const drop = t.drops.find((x) => x.host === 'dvr-compute1' && x.bridge === 'br-tun')!;
+    expect(drop.table).toBe(1);
+    expect(drop.uncertain?.text).toMatch(
+      /^dvr-compute1:br-tun: the bridge's dump dvr-compute1\/ovs-ofctl_dump-flows_br-tun, which alone shows table 1, is (an excerpt|incomplete)/,
+    );
+    expect(t.verdict).toBe('incomplete');
+  });
+  it('a whole dump of the bridge still displaces them', () => {
+    const d = juno((x) =>
+      writeFileSync(
+        join(x, TUN),
+        `NXST_FLOW reply (xid=0x4):\n${[0, 1, 2, 20].map((n) => readFileSync(join(x, `${TUN}_table=${n}`), 'utf8')).join('')}`,
+      ),
+    );
+    const s = readCase(d, { lenient: true });
+    const tun = flowsOf(s, 'dvr-compute1', 'br-tun');
+    expect(tun.tables).toBeUndefined();
+    expect(tun.complete).toBe(true);
+    expect(
+      s.diagnostics
+        .filter((x) => x.code === 'filtered' && x.file.startsWith('dvr-compute1/'))
+        .map((x) => x.message),
+    ).toHaveLength(4);
   });
 });
 
