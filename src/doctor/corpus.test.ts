@@ -325,6 +325,25 @@ const CORPUS: Row[] = [
     },
   },
   {
+    // review6 #5a: the host whose `ip netns` lists the qdhcp namespace is in the case, only the
+    // namespace's devices are not. Was: '…: add the host running the DHCP agent'.
+    name: "slawqo's controller without its qdhcp namespace's `ip a`: undecided, that namespace's devices asked for",
+    build: () =>
+      tmpFrom(join(OWN_FIXTURES, 'field/slawqo-where-is-my-packet-2'), (d) =>
+        rmSync(join(d, 'controller/ip_netns_exec_qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b_ip_a')),
+      ),
+    verdict: 'undecided',
+    check: (d) => {
+      const ns = 'qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b';
+      expect(d.headline).toBe(
+        `the devices of the qdhcp namespace controller lists (${ns}) were not collected, so no DHCP server is in the case; the DISCOVER from compute1:qvo3e399bf2-31 reaches nothing: collect \`ip netns exec ${ns} ip -d address show\` on controller`,
+      );
+      expect(d.findings.find((f) => f.code === 'dhcp-server-not-in-case')!.fix[0]).toBe(
+        `ip netns exec ${ns} ip -d address show   # on controller: its devices (the DHCP port, its address)`,
+      );
+    },
+  },
+  {
     name: 'the same compute node in a sos collect bundle: undecided',
     build: () => join(ROOT, 'src/sources/fixtures/sos-collect/sos-collector-2025-05-12-qkwzd.tar'),
     verdict: 'undecided',

@@ -241,3 +241,21 @@ describe('the VM you named has no device (OVS: No such device)', () => {
     ]);
   });
 });
+
+describe('qdhcp namespaces listed, their devices not collected (review6 #5a)', () => {
+  it('cn-dvr-juno-compute: the headline asks for those devices, quoted, on the host that lists them (was: "no DHCP server (qdhcp namespace) is in the case either")', () => {
+    // The reviewer's case (sources/fixtures/per-table/PROVENANCE.md), read with --lenient as there.
+    const d = diagnose(
+      readCase(join(ROOT, 'src/sources/fixtures/per-table/cn-dvr-juno-compute'), { lenient: true }),
+    );
+    expect(d.verdict).toBe('undecided');
+    expect(d.headline).toMatch(
+      /; the devices of the qdhcp namespaces dvr-compute1 lists \(qdhcp-401f678d-4518-446c-9a33-cd2fb054c104, qdhcp-db755841-0764-4a8f-b962-8df008ce6330\) were not collected, so no DHCP server is in the case either: collect `ip netns exec qdhcp-401f678d-4518-446c-9a33-cd2fb054c104 ip -d address show` on dvr-compute1, and the same for each other one$/,
+    );
+    expect(d.findings.find((f) => f.code === 'dhcp-server-not-in-case')!.fix).toEqual([
+      'ip netns exec qdhcp-401f678d-4518-446c-9a33-cd2fb054c104 ip -d address show   # on dvr-compute1: its devices (the DHCP port, its address)',
+      'ip netns exec qdhcp-db755841-0764-4a8f-b962-8df008ce6330 ip -d address show   # on dvr-compute1: its devices (the DHCP port, its address)',
+      "openstack network agent list --agent-type dhcp   # which host serves the VM's network (if none of these)",
+    ]);
+  });
+});

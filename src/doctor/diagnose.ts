@@ -18,7 +18,7 @@ import { contradictions } from './checks/contradiction.ts';
 import { deadTagged, deadVlan, dhcpDeadVlan, staleFinding, staleProof } from './checks/dead-vlan.ts';
 import { dhcpClientRuns, dhcpClientServers } from './checks/dhcp-client.ts';
 import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
-import { dhcpPort } from './checks/dhcp-port.ts';
+import { dhcpPort, qdhcpDevicesCommand, uncollectedQdhcp } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
 import { hybridFirewall, hybridNames } from './checks/hybrid-firewall.ts';
 import { offerPath } from './checks/offer-path.ts';
@@ -965,7 +965,8 @@ function undecidedHeadline(
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
   if (untraced) {
     const vm = ctx.vms[paths.indexOf(untraced)]!;
-    const noServer = ctx.servers.length === 0 ? `; ${serverWanting(findings)} either` : '';
+    const want = ctx.servers.length === 0 ? serverWanting(findings, ctx.snapshot.hosts) : undefined;
+    const noServer = want ? `; ${want.text} either${want.collect ? `: ${want.collect}` : ''}` : '';
     const cut = cutInterface(vm);
     // A port taken for the VM by its name alone is said to be so (vm-identity.ts says why).
     const byName = findings.some(
@@ -977,7 +978,8 @@ function undecidedHeadline(
   }
   if (ctx.servers.length === 0) {
     const seen = findings.find((f) => f.code === 'dhcp-server-not-traced');
-    return `${serverWanting(findings)}; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent'}`;
+    const want = serverWanting(findings, ctx.snapshot.hosts);
+    return `${want.text}; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
   }
   if (contradicted)
     return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
@@ -1048,13 +1050,30 @@ function lastAnswer(s: Snapshot, subject: string): ReturnType<typeof dnsmasqEven
 
 /**
  * What the case lacks of a DHCP server when it holds none in a qdhcp namespace: nothing at all, or
- * a dnsmasq a `ps` listing shows (dhcp-server-not-traced), which is a server, only not traced to.
+ * a dnsmasq a `ps` listing shows (dhcp-server-not-traced), which is a server, only not traced to,
+ * or qdhcp namespaces a host of the case lists whose devices were not collected: then the command
+ * that collects them (the dhcp-server-not-in-case finding gives one for each).
  */
-function serverWanting(findings: readonly Finding[]): string {
+function serverWanting(
+  findings: readonly Finding[],
+  hosts: readonly Host[],
+): { text: string; collect?: string } {
   const seen = findings.filter((f) => f.code === 'dhcp-server-not-traced');
-  return seen.length
-    ? `the DHCP server dnsmasq runs as (${seen.map((f) => f.subject).join(', ')}, from \`ps\`) is in no qdhcp namespace of the case, so no path is traced to it`
-    : 'no DHCP server (qdhcp namespace) is in the case';
+  if (seen.length)
+    return {
+      text: `the DHCP server dnsmasq runs as (${seen.map((f) => f.subject).join(', ')}, from \`ps\`) is in no qdhcp namespace of the case, so no path is traced to it`,
+    };
+  const listed = uncollectedQdhcp(hosts);
+  if (!listed.length) return { text: 'no DHCP server (qdhcp namespace) is in the case' };
+  const by = [...new Set(listed.map((x) => x.h))].map((h) => ({
+    h,
+    names: listed.filter((x) => x.h === h).map((x) => x.ns),
+  }));
+  const first = listed[0]!;
+  return {
+    text: `the devices of the qdhcp namespace${listed.length > 1 ? 's' : ''} ${by.map(({ h, names }) => `${h.name} lists (${names.join(', ')})`).join(' and ')} were not collected, so no DHCP server is in the case`,
+    collect: `collect \`${qdhcpDevicesCommand(first.ns)}\` on ${first.h.name}${listed.length > 1 ? ', and the same for each other one' : ''}`,
+  };
 }
 
 /**

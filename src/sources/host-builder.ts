@@ -46,7 +46,7 @@ import type {
   DnsmasqProcess as ParsedDnsmasqProcess,
 } from '../parse/services.ts';
 import type { SocketListingText } from '../parse/sockets.ts';
-import { operands } from '../runner/runner.ts';
+import { operands, shellWord } from '../runner/runner.ts';
 import { sosName } from './file-kinds.ts';
 
 export interface RowWithEvidence {
@@ -1289,7 +1289,7 @@ export class HostBuilder {
     for (const ns of h.namespaces)
       if (!ns.devices)
         h.gaps.push(
-          `namespace ${ns.name}: devices not collected (\`ip netns exec ${ns.name} ip -d address show\`)`,
+          `namespace ${ns.name}: devices not collected (\`ip netns exec ${shellWord(ns.name)} ip -d address show\`)`,
         );
     return h;
   }

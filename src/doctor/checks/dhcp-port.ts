@@ -68,6 +68,8 @@ export const dhcpPort: Check = {
       const listed = ctx.snapshot.hosts.flatMap((h) =>
         h.namespaces.filter((n) => n.name.startsWith('qdhcp-')).map((n) => `${h.name}:${n.name}`),
       );
+      // Listed by `ip netns`, its devices not collected: the command that collects each (the headline's too).
+      const uncollected = uncollectedQdhcp(ctx.snapshot.hosts);
       // A host whose DHCP agent files are in the case, without its namespaces: name it and the network.
       const agents = ctx.snapshot.hosts.flatMap((h) => h.dhcpNetworks.map((net) => ({ h, net })));
       // A dnsmasq log of the case shows a server at work, on a device whose namespace is not here.
@@ -98,21 +100,29 @@ export const dhcpPort: Check = {
           ),
           ...logged.map(({ e }) => evid(`${e.type}(${e.iface})${e.mac ? ` ${e.mac}` : ''}`, e.from)),
         ],
-        fix: agents.length
-          ? agents.map(
-              ({ h, net }) =>
-                `ip netns; ip netns exec ${shellWord(`qdhcp-${net.net}`)} ip -d address show   # on ${h.name}`,
-            )
-          : logged.length
-            ? logged.map(({ h, e }) =>
-                e.pid !== undefined
-                  ? `ip netns identify ${e.pid}; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}: the namespace of the dnsmasq that logged, and its devices (or add the host's sosreport)`
-                  : `ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}, or add its sosreport to the case`,
+        fix: uncollected.length
+          ? [
+              ...uncollected.map(
+                ({ h, ns }) =>
+                  `${qdhcpDevicesCommand(ns)}   # on ${h.name}: its devices (the DHCP port, its address)`,
+              ),
+              "openstack network agent list --agent-type dhcp   # which host serves the VM's network (if none of these)",
+            ]
+          : agents.length
+            ? agents.map(
+                ({ h, net }) =>
+                  `ip netns; ip netns exec ${shellWord(`qdhcp-${net.net}`)} ip -d address show   # on ${h.name}`,
               )
-            : [
-                'openstack network agent list --agent-type dhcp   # which host serves the network',
-                'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
-              ],
+            : logged.length
+              ? logged.map(({ h, e }) =>
+                  e.pid !== undefined
+                    ? `ip netns identify ${e.pid}; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}: the namespace of the dnsmasq that logged, and its devices (or add the host's sosreport)`
+                    : `ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on ${h.name}, or add its sosreport to the case`,
+                )
+              : [
+                  'openstack network agent list --agent-type dhcp   # which host serves the network',
+                  'ip netns; ip netns exec qdhcp-<network-id> ip -d address show   # on that host, or add its sosreport to the case',
+                ],
       });
       return out;
     }
@@ -266,6 +276,18 @@ export const dhcpPort: Check = {
  * tag) and what it lacks to place it. A `ps` listing names no namespace: the process's own
  * command line (`ip netns exec`), or its device listed in the host's own namespace, places it.
  */
+/** The qdhcp namespaces a host's `ip netns` lists whose devices the case does not hold, host by host. */
+export function uncollectedQdhcp(hosts: readonly Host[]): { h: Host; ns: string }[] {
+  return hosts.flatMap((h) =>
+    h.namespaces.filter((n) => n.name.startsWith('qdhcp-') && !n.devices).map((n) => ({ h, ns: n.name })),
+  );
+}
+
+/** The command that collects a namespace's devices (and so the DHCP port in a qdhcp one). */
+export function qdhcpDevicesCommand(ns: string): string {
+  return `ip netns exec ${shellWord(ns)} ip -d address show`;
+}
+
 function psServers(hosts: readonly Host[]): Finding[] {
   const out: Finding[] = [];
   for (const h of hosts)
