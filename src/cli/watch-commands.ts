@@ -1,6 +1,5 @@
 // `vifpath watch` (stuck-port watchdog) and `vifpath agent` (the lab's L2 agent): argument
 // handling and printing only; the work is in src/watch and src/lab/agent.ts.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
@@ -12,6 +11,7 @@ import { DEFAULT_DIR } from '../lab/lab.ts';
 import { OvsInstance } from '../lab/ovs-instance.ts';
 import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
+import { onInterrupt, spawnTracked } from '../runner/cleanup.ts';
 import { execOk } from '../runner/exec.ts';
 import { parseTarget } from '../sources/targets.ts';
 import { escapeControl as esc } from '../text/escape.ts';
@@ -136,16 +136,20 @@ function metricsError(addr: string, at: { host: string; port: number }, e: Error
   return new WatchError(`--metrics ${addr}: cannot listen: ${why}`);
 }
 
-/** Run the hook with the alert as JSON on stdin; its failures are reported, never fatal. */
+/**
+ * Run the hook with the alert as JSON on stdin; its failures are reported, never fatal. Tracked in
+ * its own process group: a signal to vifpath alone (a supervisor's stop) ends the hook and whatever
+ * it started, not only vifpath.
+ */
 function runHook(cmd: string, a: Alert): void {
-  const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const child = spawnTracked(['/bin/sh', '-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'] });
   child.on('error', (e) => process.stderr.write(`vifpath watch: --exec: ${esc(e.message)}\n`));
   child.on('close', (rc) => {
     if (rc !== 0)
       process.stderr.write(`vifpath watch: --exec exited ${rc} for ${a.kind} ${esc(a.port ?? a.host)}\n`);
   });
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(`${JSON.stringify(a)}\n`);
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(`${JSON.stringify(a)}\n`);
 }
 
 interface WatchCliOptions {
@@ -328,9 +332,17 @@ export function watchCommands(
         process.stderr.write(
           `vifpath watch: watching ${esc(hosts.map((h) => `${h.name} (${h.remote})`).join(', '))}\n`,
         );
-        await untilSignal();
-        srv?.close();
-        await w.stop();
+        // Until a signal. cleanup.ts ends the --exec hooks' process groups, then this closes the
+        // monitor (the canary key goes), the metrics server and the ssh forwards, and vifpath dies of
+        // the signal (130/143) like every other command; a handler of our own racing that one could
+        // be cut short by it.
+        await new Promise<never>(() => {
+          onInterrupt(async () => {
+            srv?.close();
+            await w.stop();
+            for (const f of forwards) await f.close();
+          });
+        });
       }
     });
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { constants, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../testing/fixtures.ts';
+import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
 const work = mkdtempSync(join(tmpdir(), 'sigtest-'));
@@ -118,6 +119,60 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone', (sig) => {
     expect(r.signal).toBe(status);
     expect(alive(tcpdump.pid)).toBe(false);
     expect(processes().filter((p) => p.args.includes(out))).toEqual([]);
+  });
+});
+
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone while an --exec hook runs', (sig) => {
+  // watch's cheapest trigger: a VM port (Neutron's iface-id, no tag) on a real ovsdb-server is
+  // alerted as stuck after --grace, and the alert runs the hook.
+  it('watch --exec: the hook and what it started are gone when it has exited', async () => {
+    const s = await TestOvsdbServer.create(join(work, `db-${sig}`));
+    const left: number[] = [];
+    try {
+      await s.vsctl('add-br', 'br-int');
+      await s.vsctl(
+        'add-port',
+        'br-int',
+        'vif16.0',
+        '--',
+        'set',
+        'interface',
+        'vif16.0',
+        'external_ids:iface-id=3f1c9a2e',
+        'external_ids:attached-mac=fa:16:3e:00:00:01',
+        'external_ids:vm-uuid=vm-1',
+      );
+      // The stuck alert's hook waits on a child of its own (what a pager script starts); the
+      // others (monitor-ok) end at once. The comment tells this run's hook from any other's.
+      const mark = `vifpath-hook-test-${process.pid}-${sig}`;
+      const hook = `grep -q '"kind":"stuck"' || exit 0; sleep 600 & wait # ${mark}`;
+      const v = vifpath(['watch', `dom0=${s.remote}`, '--grace', '0.1', '--poll', '0', '--exec', hook]);
+      left.push(v.child.pid!);
+      const [sh, sleep] = await until('the hook and its sleep', () => {
+        const d = descendants(v.child.pid!);
+        const h = d.find(
+          (p) => p.args.includes(mark) && d.some((z) => z.ppid === p.pid && z.args === 'sleep 600'),
+        );
+        const z = h && d.find((p) => p.ppid === h.pid && p.args === 'sleep 600');
+        return h && z ? [h, z] : undefined;
+      });
+      left.push(sh.pid, sleep.pid);
+      process.kill(v.child.pid!, sig);
+      // Its exit, not the close of its pipes: a hook left running holds them (it inherits stderr).
+      await until('vifpath to exit', () => v.child.exitCode !== null || v.child.signalCode !== null);
+      expect(v.child.signalCode).toBe(sig);
+      expect(alive(sh.pid)).toBe(false);
+      expect(alive(sleep.pid)).toBe(false);
+    } finally {
+      for (const pid of left)
+        for (const target of [-pid, pid])
+          try {
+            process.kill(target, 'SIGKILL');
+          } catch {
+            // gone, as it should be
+          }
+      await s.stop();
+    }
   });
 });
 

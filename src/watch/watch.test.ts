@@ -453,10 +453,19 @@ describe('vifpath watch (CLI)', () => {
     expect(JSON.parse(out.join('').trim())).toMatchObject({ kind: 'stuck', port: 'vif23.0' });
   });
 
-  it('--metrics serves Prometheus text; SIGTERM exits 0', async () => {
+  it('--metrics serves Prometheus text; SIGTERM: its canary key is removed, then it dies of the signal', async () => {
     const s = await server();
     await addVm(s, 'vif8.0');
-    const r = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--metrics', '127.0.0.1:0']);
+    const r = cli([
+      'watch',
+      `h=${s.remote}`,
+      '--grace',
+      '0.1',
+      '--metrics',
+      '127.0.0.1:0',
+      '--canary',
+      '0.2',
+    ]);
     const port = await waitFor(
       () => /metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(r.err())?.[1],
       'metrics address',
@@ -466,8 +475,16 @@ describe('vifpath watch (CLI)', () => {
     expect(text).toContain('vifpath_watch_ports{host="h",state="stuck"} 1');
     expect(text).toContain('vifpath_watch_monitor_state{host="h",state="ok"} 1');
     expect(text).toContain('# TYPE vifpath_watch_bind_latency_seconds histogram');
+    // The first canary write comes --canary after the start.
+    const t0 = Date.now();
+    while (!(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).includes('vifpath-canary-')) {
+      if (Date.now() - t0 > 20_000) throw new Error('timed out waiting for the canary key');
+      await new Promise((res) => setTimeout(res, 20));
+    }
     r.child.kill('SIGTERM');
-    expect(await r.exit).toBe(0);
+    await r.exit;
+    expect(r.child.signalCode).toBe('SIGTERM');
+    expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).not.toContain('vifpath-canary');
   });
 
   it('--nudge: the stuck port is alerted, then nudged once (rate limit), and a Neutron-style monitor sees it; without the flag nothing is written', async () => {
@@ -478,7 +495,8 @@ describe('vifpath watch (CLI)', () => {
     const plain = cli(['watch', `h=${s.remote}`, '--grace', '0.1', '--json']);
     await waitFor(() => plain.out().includes('"stuck"'), 'stuck without --nudge');
     plain.child.kill('SIGTERM');
-    expect(await plain.exit).toBe(0);
+    await plain.exit;
+    expect(plain.child.signalCode).toBe('SIGTERM');
     expect(await ext()).not.toContain('vifpath-nudge');
     const peer = spawn(
       'ovsdb-client',
@@ -511,7 +529,8 @@ describe('vifpath watch (CLI)', () => {
     await waitFor(() => seen.includes('vifpath-nudge'), 'the peer monitor reporting the nudge');
     expect(await ext()).toContain('vifpath-nudge');
     r.child.kill('SIGTERM');
-    expect(await r.exit).toBe(0);
+    await r.exit;
+    expect(r.child.signalCode).toBe('SIGTERM');
     // The port's alerts, in order (the host's own monitor-ok line at start aside); nothing at stop.
     expect(lines().at(-1)?.kind).toBe('nudge');
     expect(
@@ -550,6 +569,7 @@ describe('vifpath watch (CLI)', () => {
     expect(lines().find((x) => x.port === 'vif10.0')).toMatchObject({ kind: 'stuck', repeat: true });
     expect(lines().find((x) => x.port === 'vif11.0')?.repeat).toBeUndefined();
     b.child.kill('SIGTERM');
-    expect(await b.exit).toBe(0);
+    await b.exit;
+    expect(b.child.signalCode).toBe('SIGTERM');
   });
 });
