@@ -164,7 +164,8 @@ describe('case file walk', () => {
       ['zz-again', 'raw', ['raw/other', 'raw/show.txt'], 'symlink-dir'],
       ['a-first', 'raw', ['raw/other', 'raw/show.txt'], 'symlink-dir'],
       ['raw/loop', '..', ['raw/other', 'raw/show.txt'], 'symlink-dir'],
-      ['raw/self', 'self', ['raw/other', 'raw/show.txt'], 'symlink-dangling'], // ELOOP
+      ['raw/self', 'self', ['raw/other', 'raw/show.txt'], 'symlink-loop'],
+      ['raw/gone', 'raw/none/x', ['raw/other', 'raw/show.txt'], 'symlink-dangling'],
       ['null', '/dev/null', ['raw/other', 'raw/show.txt'], 'symlink-out'],
     ];
     it.each(rows)('%s -> %s', (link, target, want, code) => {
@@ -176,6 +177,63 @@ describe('case file walk', () => {
       const got = walkHost(root, { where: 'h', boundary: root, lenient: false, diagnostics });
       expect(got.map((p) => relative(root, p)).sort()).toEqual(want);
       expect(diagnostics.map((d) => [d.file, d.code])).toEqual(code ? [[`h/${link}`, code]] : []);
+    });
+
+    // Loops were 'symlink to nothing' (realpath's ELOOP taken for a missing target): [what, in a
+    // sosreport's tree, links [name, target], the warnings [file, message]]. In a sosreport a link
+    // to nothing is passed over in silence (an output sos did not collect); a loop is no such thing.
+    const loops: [string, boolean, [string, string][], [string, string][]][] = [
+      ['self', false, [['self', 'self']], [['h/self', 'symlink loop (ELOOP, to self): not read']]],
+      [
+        'a -> b -> a',
+        false,
+        [
+          ['a', 'b'],
+          ['b', 'a'],
+        ],
+        [
+          ['h/a', 'symlink loop (ELOOP, to b): not read'],
+          ['h/b', 'symlink loop (ELOOP, to a): not read'],
+        ],
+      ],
+      [
+        'three, through a folder',
+        false,
+        [
+          ['x', 'raw/y'],
+          ['raw/y', '../z'],
+          ['z', 'x'],
+        ],
+        [
+          ['h/raw/y', 'symlink loop (ELOOP, to ../z): not read'],
+          ['h/x', 'symlink loop (ELOOP, to raw/y): not read'],
+          ['h/z', 'symlink loop (ELOOP, to x): not read'],
+        ],
+      ],
+      ['dangling', false, [['gone', 'missing']], [['h/gone', 'symlink to nothing (missing): not read']]],
+      [
+        'sosreport, a -> b -> a',
+        true,
+        [
+          ['sos_commands/host/hostname', '../../hostname'],
+          ['hostname', 'sos_commands/host/hostname'],
+        ],
+        [
+          ['h/hostname', 'symlink loop (ELOOP, to sos_commands/host/hostname): not read'],
+          ['h/sos_commands/host/hostname', 'symlink loop (ELOOP, to ../../hostname): not read'],
+        ],
+      ],
+      ['sosreport, dangling', true, [['hostname', 'sos_commands/host/hostname']], []],
+    ];
+    it.each(loops)('loop: %s', (what, sos, links, want) => {
+      const root = join(dir, `loop-${what.replace(/\W/g, '_')}`);
+      const plain = ['raw/show.txt', ...(sos ? ['sos_commands/host/uname_-a'] : [])];
+      files(root, plain);
+      for (const [name, target] of links) symlinkSync(target, join(root, name));
+      const diagnostics: FileDiagnostic[] = [];
+      const got = walkHost(root, { where: 'h', lenient: false, diagnostics });
+      expect(got.map((p) => relative(root, p))).toEqual(plain);
+      expect(diagnostics.map((d) => [d.file, d.message])).toEqual(want);
     });
 
     it("a sosreport's own links stay as before: passed over in silence, their targets read by their own names", () => {

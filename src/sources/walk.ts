@@ -4,8 +4,8 @@
 // what to do (exit 2), or with --lenient a warning and the walk goes on with what it has.
 // Symbolic links: one to a file whose real target stays inside the case (the case directory, or the
 // sosreport's root) is followed; one to a folder (its files would be read as this folder's: `up ->
-// ..` merged the other hosts into this one), out of the case, to nothing, or to something that is
-// no file or folder is not, and the walk says so, naming it (a warning). So is a FIFO, socket or
+// ..` merged the other hosts into this one), out of the case, to nothing, in a loop, or to something
+// that is no file or folder is not, and the walk says so, naming it (a warning). So is a FIFO, socket or
 // device in the case: never opened (a FIFO would block). A
 // sosreport's own links within its tree (its root's `hostname` -> sos_commands/host/hostname) are
 // passed over as before: the file they name is read under its own name.
@@ -158,8 +158,15 @@ export function walkHost(root: string, o: WalkOptions): string[] {
         try {
           to = readlinkSync(p);
         } catch {}
-        const target = real(p);
-        if (target === undefined) {
+        let target: string;
+        try {
+          target = realpathSync(p);
+        } catch (e) {
+          // A link that leads back to itself (a -> b -> a, self -> self) is no missing file: say so.
+          if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
+            warn('symlink-loop', `symlink loop (ELOOP, to ${to}): not read`, shown(p));
+            continue;
+          }
           // A sosreport's own link to an output it did not collect (hotsos: hostname -> sos_commands/host/hostname).
           if (sosBase !== undefined && within(sosBase, resolve(dir, to))) continue;
           warn('symlink-dangling', `symlink to nothing (${to}): not read`, shown(p));
