@@ -513,11 +513,11 @@ describe('12. --vm: a port name, host:port, MAC or iface-id of any port', () => 
 });
 
 describe("12. --vm host:port on a fleet: only that host's group is read", () => {
-  it('the same hosts as its MAC reads, and the same diagnosis', () => {
+  it('the same hosts as its MAC reads, and the same diagnosis', async () => {
     const dir = at('fleet');
     writeFleet(dir, { units: 8, flowsPerDump: 20, broken: new Map([[3, 'untagged']]) });
-    const byPort = fleetVmCase([dir], {}, `${computeName(3)}:vif16.0`);
-    const byMac = fleetVmCase([dir], {}, unitMac(3));
+    const byPort = await fleetVmCase([dir], {}, `${computeName(3)}:vif16.0`);
+    const byMac = await fleetVmCase([dir], {}, unitMac(3));
     expect(byPort?.hosts.map((h) => h.name)).toEqual(byMac?.hosts.map((h) => h.name));
     expect(byPort!.hosts.length).toBeLessThan(16);
     const r = run(['diagnose', dir, '--vm', `${computeName(3)}:vif16.0`, '--json']);

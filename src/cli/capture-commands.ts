@@ -9,7 +9,7 @@ import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
 import { writeJson } from '../model/json-stream.ts';
 import { toJson } from '../model/snapshot.ts';
 import { LocalRunner, NETNS, type Runner } from '../runner/runner.ts';
-import { readCase } from '../sources/case-dir.ts';
+import { readCaseAsync } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
 import { flowCounters } from '../sources/flow-counters.ts';
@@ -217,7 +217,7 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         const c = await collectLive(targets, o, undefined, sources, false);
         names = c.results.map((r) => r.name);
         try {
-          plan = planCapture(readCase(c.dir, { lenient: true }), o.vm!, {
+          plan = planCapture(await readCaseAsync(c.dir, { lenient: true }), o.vm!, {
             ...(o.dhcpNs ? { dhcpNs: o.dhcpNs } : {}),
             path: o.path ?? false,
           });

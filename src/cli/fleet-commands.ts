@@ -11,7 +11,7 @@ import {
   fleetIndex,
   fleetVerdict,
   hostFolderCount,
-  readHosts,
+  readHostsAsync,
   vmHosts,
   withServers,
 } from '../doctor/fleet.ts';
@@ -36,11 +36,11 @@ export function caseDirArg(args: readonly string[], o: { links?: string }): stri
  * hosts the VM's paths need are read. undefined: not a fleet, or no host mentions the VM (the
  * whole case is read, and diagnose says what it finds).
  */
-export function fleetVmCase(
+export async function fleetVmCase(
   args: readonly string[],
   o: { links?: string; lenient?: boolean },
   vm: string,
-): Snapshot | undefined {
+): Promise<Snapshot | undefined> {
   const dir = caseDirArg(args, o);
   if (!dir || hostFolderCount(dir) < FLEET_MIN_HOSTS) return undefined;
   const ix = fleetIndex(dir);
@@ -55,7 +55,10 @@ export function fleetVmCase(
   const group = named && ix.groups.find((g) => g.includes(vm.slice(0, colon)));
   const hosts = group ? withServers(ix, group) : vmHosts(ix, vm);
   if (!hosts) return undefined;
-  return { ...readHosts(ix, hosts, o.lenient ? { lenient: true } : { lazyFlows: true }), source: dir };
+  return {
+    ...(await readHostsAsync(ix, hosts, o.lenient ? { lenient: true } : { lazyFlows: true })),
+    source: dir,
+  };
 }
 
 const exitOf = (v: Verdict): number =>

@@ -7,7 +7,7 @@ import { VifpathError } from '../errors/errors.ts';
 import { DEFAULT_DIR, LabError } from '../lab/lab.ts';
 import { writeJson } from '../model/json-stream.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
-import { addCaptures, readCase } from '../sources/case-dir.ts';
+import { addCaptures, readCaseAsync } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { checkCaseFile, readInputsAsync } from '../sources/inputs.ts';
 import { escapeControl as esc } from '../text/escape.ts';
@@ -58,7 +58,7 @@ async function snapshots(
   const c = await collectLive(args, o, o.keep);
   try {
     // What the hosts gave is read like any case; a command's own error text is a diagnostic.
-    const snap = readCase(c.dir, { lenient: o.lenient ?? false, ...links });
+    const snap = await readCaseAsync(c.dir, { lenient: o.lenient ?? false, ...links });
     return [
       {
         snap: { ...snap, source: o.keep ?? args.join(' ') },
@@ -194,7 +194,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
       }
       let worst: number = EXIT.ok;
       // A fleet's case directory: read only the hosts the VM's paths need.
-      const fleet = o.vm !== undefined ? fleetVmCase(cases, o, o.vm) : undefined;
+      const fleet = o.vm !== undefined ? await fleetVmCase(cases, o, o.vm) : undefined;
       const all = fleet ? [{ snap: fleet, args: cases, live: false }] : await snapshots(cases, o, true);
       for (const [i, c] of all.entries()) {
         const snap = c.snap;

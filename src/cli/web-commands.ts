@@ -6,7 +6,7 @@ import { unknownVm, unplacedNamed } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { readCase } from '../sources/case-dir.ts';
+import { readCaseAsync, runAsync } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { planCases } from '../sources/inputs.ts';
 import { escapeControl as esc } from '../text/escape.ts';
@@ -34,11 +34,20 @@ async function sources(
   const lenient = o.lenient ?? false;
   const links = o.links !== undefined ? { links: o.links } : {};
   // Big dumps read as indexes: the page shows the flows traces look up (and says how many there are).
-  if (!liveArgs(args)) return planCases(args, { lenient, lazyFlows: true, ...links });
+  // Archives are unpacked by tar as a tracked child the event loop waits on (runAsync), never by a
+  // synchronous one: while that runs no signal handler can, and Ctrl-C left tar and its temp dir.
+  if (!liveArgs(args))
+    return planCases(args, { lenient, lazyFlows: true, ...links }).map((c) => ({
+      name: c.name,
+      load: () => runAsync(c.steps()),
+    }));
   const c = await collectLive(args, o, undefined);
   let snap: Snapshot;
   try {
-    snap = { ...readCase(c.dir, { lenient, lazyFlows: true, ...links }), source: args.join(' ') };
+    snap = {
+      ...(await readCaseAsync(c.dir, { lenient, lazyFlows: true, ...links })),
+      source: args.join(' '),
+    };
   } finally {
     dropTemporary(c);
   }
@@ -54,13 +63,13 @@ const MAC_HELP =
  * page would only say so on first use). Cases are read once here and kept for the server; one that
  * cannot be read is left to its page.
  */
-function checkVm(src: CaseSource[], vm: string | undefined, mac: string | undefined): void {
+async function checkVm(src: CaseSource[], vm: string | undefined, mac: string | undefined): Promise<void> {
   let first: Snapshot | undefined;
   let found = vm === undefined;
   for (const [i, c] of src.entries()) {
     let snap: Snapshot;
     try {
-      snap = c.load();
+      snap = await c.load();
     } catch {
       continue;
     }
@@ -119,7 +128,7 @@ export function webCommands(
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new InputError(`--port ${o.port}: not a port (0 to 65535; 0: any free port)`);
       const src = await sources(cases, o);
-      if (o.vm !== undefined || o.mac !== undefined) checkVm(src, o.vm, o.mac);
+      if (o.vm !== undefined || o.mac !== undefined) await checkVm(src, o.vm, o.mac);
       const host = o.listen ?? '127.0.0.1';
       let running: Awaited<ReturnType<typeof serve>>;
       try {
@@ -173,7 +182,7 @@ export function webCommands(
       const src = await sources(cases, o);
       if (src.length !== 1)
         throw new InputError('report: give one case (or the live targets of one case)', cases[1]);
-      const html = buildReport(src[0]!.load(), {
+      const html = buildReport(await src[0]!.load(), {
         ...(o.vm !== undefined ? { vm: o.vm } : {}),
         ...(o.mac !== undefined ? { mac: o.mac } : {}),
       });

@@ -11,7 +11,14 @@ import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseLinks } from '../parse/links.ts';
 import { projectPath } from '../paths.ts';
-import { ARCHIVE, type ReadOptions, readCase } from '../sources/case-dir.ts';
+import {
+  ARCHIVE,
+  type Reading,
+  type ReadOptions,
+  readCaseSteps,
+  runAsync,
+  runSync,
+} from '../sources/case-dir.ts';
 import { diagnose } from './diagnose.ts';
 import type { Verdict } from './finding.ts';
 
@@ -134,6 +141,19 @@ export function vmHosts(ix: FleetIndex, filter: string): string[] | undefined {
  * of the fleet that are simply not read this time, which is no warning.
  */
 export function readHosts(ix: FleetIndex, hosts: readonly string[], opts: ReadOptions = {}): Snapshot {
+  return runSync(readHostsSteps(ix, hosts, opts));
+}
+
+/** readHosts, its archives unpacked by tar as a child a signal can end (the CLI's way). */
+export function readHostsAsync(
+  ix: FleetIndex,
+  hosts: readonly string[],
+  opts: ReadOptions = {},
+): Promise<Snapshot> {
+  return runAsync(readHostsSteps(ix, hosts, opts));
+}
+
+function* readHostsSteps(ix: FleetIndex, hosts: readonly string[], opts: ReadOptions): Reading<Snapshot> {
   const want = new Set(hosts);
   const fleet = new Set(ix.hosts.map((h) => h.name.replace(ARCHIVE, '')));
   const elsewhere = new Set(
@@ -144,7 +164,7 @@ export function readHosts(ix: FleetIndex, hosts: readonly string[], opts: ReadOp
   const hs = ix.hosts
     .filter((h) => want.has(h.name.replace(ARCHIVE, '')))
     .map((h) => ({ name: h.name.replace(ARCHIVE, ''), path: h.path }));
-  const s = readCase(ix.caseDir, { ...opts, hosts: hs });
+  const s = yield* readCaseSteps(ix.caseDir, { ...opts, hosts: hs });
   return {
     ...s,
     links: s.links.filter((l) => want.has(l.a.host) && want.has(l.b.host)),

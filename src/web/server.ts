@@ -25,8 +25,8 @@ import { buildView, type View } from './view.ts';
 export interface CaseSource {
   /** What the case is called on the page (its directory, or the live targets). */
   name: string;
-  /** Reads the case; throws a VifpathError (file and line) when it cannot. */
-  load: () => Snapshot;
+  /** Reads the case; throws (or rejects with) a VifpathError (file and line) when it cannot. */
+  load: () => Snapshot | Promise<Snapshot>;
 }
 
 export interface ServeOptions {
@@ -40,6 +40,9 @@ export interface ServeOptions {
 }
 
 interface Getter {
+  /** Reads case i once (requests for it meanwhile wait on the same reading); a failure is not kept. */
+  read: (i: number) => Promise<Snapshot>;
+  /** Case i, once read. */
   snap: (i: number) => Snapshot;
   full: (i: number) => Loaded;
   /** `--mac`'s VM port of case i (`host:port`) and its MAC, when the server was given one. */
@@ -87,16 +90,32 @@ export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}):
   // Reading a case is quick and says whether it is readable; diagnosing it (a trace per VM) is
   // not, so the page is answered once the case is read and the diagnosis waits for the API.
   const snaps = new Map<number, Snapshot>();
+  const reading = new Map<number, Promise<Snapshot>>();
   const loaded = new Map<number, Loaded>();
-  const snap = (i: number): Snapshot => {
-    let x = snaps.get(i);
-    if (!x) {
-      x = cases[i]!.load();
-      snaps.set(i, x);
+  const read = (i: number): Promise<Snapshot> => {
+    let r = reading.get(i);
+    if (!r) {
+      r = (async () => cases[i]!.load())().then(
+        (x) => {
+          snaps.set(i, x);
+          return x;
+        },
+        (e: unknown) => {
+          reading.delete(i);
+          throw e;
+        },
+      );
+      reading.set(i, r);
     }
+    return r;
+  };
+  const snap = (i: number): Snapshot => {
+    const x = snaps.get(i);
+    if (!x) throw new Error(`case ${i} used before it was read`);
     return x;
   };
   const get: Getter = {
+    read,
     snap,
     given: (i) => (o.mac !== undefined ? givenMacPort(snap(i), o.mac, o.vm) : undefined),
     full: (i) => {
@@ -124,10 +143,9 @@ export async function serve(cases: readonly CaseSource[], o: ServeOptions = {}):
         );
         return;
       }
-      handle(req, res, cases, get);
+      handle(req, res, cases, get).catch((e: unknown) => fail(res, e));
     } catch (e) {
-      // A bug must not take the server down; the answer says what happened.
-      send(res, 500, 'application/json', JSON.stringify({ error: String((e as Error).message ?? e) }));
+      fail(res, e);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -203,7 +221,21 @@ function queryError(q: URLSearchParams, allowed: readonly string[]): string | un
   return undefined;
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseSource[], get: Getter): true {
+/** A bug must not take the server down; the answer says what happened. */
+function fail(res: ServerResponse, e: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  send(res, 500, 'application/json', JSON.stringify({ error: String((e as Error)?.message ?? e) }));
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cases: readonly CaseSource[],
+  get: Getter,
+): Promise<true> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: GET and HEAD only' }), {
       allow: 'GET, HEAD',
@@ -252,7 +284,7 @@ function handle(req: IncomingMessage, res: ServerResponse, cases: readonly CaseS
     if (bad) return json(res, 400, { error: bad });
   }
   try {
-    get.snap(i);
+    await get.read(i);
   } catch (e) {
     const msg = errorText(e);
     if (isApi) return json(res, 422, { error: msg });
