@@ -163,7 +163,16 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
         for (const e of a.exchanges) out(`${describeExchange(e, a.points).join('\n')}\n`);
         for (const d of a.diagnostics) out(`  ${d.severity}: ${esc(`${d.file}:${d.line}: ${d.message}`)}\n`);
       }
+      // As capture live: an exchange without its lease is a problem proven (1); captures holding no
+      // DHCP at all prove nothing either way (the wrong interface, the wrong moment): undecided (3).
       if (a.exchanges.some((e) => !e.lease)) setExit(EXIT_PROBLEM);
+      else if (a.exchanges.length === 0) {
+        if (!o.json)
+          out(
+            `undecided: no DHCP packet in ${esc(inputs.map((i) => i.file).join(', '))}: nothing proves a problem or its absence\n`,
+          );
+        setExit(EXIT.undecided);
+      }
     });
   liveOptions(
     cap
