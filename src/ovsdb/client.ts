@@ -195,15 +195,16 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const every = this.opts.probeIntervalMs;
     if (!every) return;
     clearInterval(this.probe);
-    let outstanding = false;
+    // When the unanswered echo went out (0: none). Anything received since answers it: judged by
+    // that, not by the idle time, which a tick a few ms late finds over one interval even when the
+    // answer came at once (a quiet, healthy link was dropped every second interval).
+    let sentAt = 0;
     this.probe = setInterval(() => {
       if (conn.isClosed) return;
+      if (sentAt !== 0 && conn.lastReceived >= sentAt) sentAt = 0;
       const idle = Date.now() - conn.lastReceived;
-      if (idle < every) {
-        outstanding = false;
-        return;
-      }
-      if (outstanding) {
+      if (idle < every) return;
+      if (sentAt !== 0) {
         // Silent for two intervals: treat as dead, reconnect; a request waiting is told it timed out
         // (review5: a peer that accepted and said nothing was "get_schema: connection closed").
         conn.close(
@@ -211,7 +212,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
         );
         return;
       }
-      outstanding = true;
+      sentAt = Date.now();
       conn.request('echo', []).catch(() => undefined);
     }, every);
     this.probe.unref();
