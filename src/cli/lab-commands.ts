@@ -185,7 +185,9 @@ export function labCommands(
     .argument('<case-dir>')
     .option(...dirOpt)
     .action(async (caseDir: string, o: { dir: string }) => {
-      checkOutputDir('the case folder', caseDir);
+      // Like collect -o and capture live -o: an earlier case or the operator's files are never
+      // overwritten nor mixed with the lab's (review8 1.2).
+      checkOutputDir('the case folder', caseDir, { empty: true });
       if (OverlayLab.isOverlay(o.dir)) {
         const l = OverlayLab.attach(o.dir);
         await l.collect(caseDir);

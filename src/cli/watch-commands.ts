@@ -70,6 +70,9 @@ export function watchHost(
     if (!existsSync(sock)) throw new WatchError(`${arg}: no lab OVSDB at ${sock} (is the lab up? --lab-dir)`);
     return named(lab[1]!, `unix:${sock}`);
   }
+  // The lab's other hosts (vm, qdhcp) run no OVS of their own.
+  if (body.startsWith('lab:'))
+    throw new WatchError(`${arg}: not a lab OVSDB: the lab runs OVS on lab:dom0 and lab:domu`);
   if (body.startsWith('ssh://')) {
     const t = parseTarget(body);
     if (t.spec.kind !== 'ssh' || t.sudo)
@@ -84,7 +87,7 @@ export function watchHost(
   } catch (e) {
     if (e instanceof RemoteError)
       throw new WatchError(
-        `${arg}: not an OVSDB endpoint (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, local, lab:dom0)`,
+        `${arg}: not an OVSDB endpoint (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, local, lab:dom0, lab:domu, ssh://[USER@]HOST)`,
       );
     throw e;
   }

@@ -23,9 +23,10 @@ import { dhcpSightings } from '../capture/analyze.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { projectPath } from '../paths.ts';
-import { onInterrupt } from '../runner/cleanup.ts';
+import { interrupted, onInterrupt } from '../runner/cleanup.ts';
 import { exec, execOk } from '../runner/exec.ts';
 import { LocalRunner, NETNS, vifpathLine } from '../runner/runner.ts';
+import { escapeControl } from '../text/escape.ts';
 import { OvsInstance } from './ovs-instance.ts';
 import {
   type LabProcess,
@@ -109,7 +110,10 @@ export class Lab {
   static open(dir = DEFAULT_DIR): Lab {
     dir = labDir(dir);
     const s = readState(dir);
-    if (!s) throw new LabError(`no lab in ${dir} (start one with \`vifpath lab up\`)`);
+    if (!s)
+      throw new LabError(
+        `no lab in ${dir} (start one with \`${vifpathLine('lab up', [], dir === labDir(DEFAULT_DIR) ? [] : ['--dir', dir])}\`)`,
+      );
     return new Lab(s);
   }
 
@@ -193,37 +197,65 @@ export class Lab {
       if (createdDir) rmdirSync(dir);
       throw e;
     }
-    // Interrupted (Ctrl-C, kill): stop building, tear down what was built, then die of the signal.
+    // Interrupted (Ctrl-C, kill): stop building, tear down what was built, say so, then die of the
+    // signal. The hook says it: the signal's cleanup ends the process once its hooks are done,
+    // before an error thrown from here would reach main's printing.
     let finished: () => void = () => {};
     const done = new Promise<void>((r) => {
       finished = r;
     });
+    let said = '';
     const unhook = onInterrupt(async () => {
       lab.aborted = true;
       await done;
+      if (said) process.stderr.write(`vifpath lab: ${escapeControl(said)}\n`);
     });
+    let cut = false;
     try {
       await lab.build(spec, opts.dhcpTimeout ?? 6);
+      // A signal during the last step (the boot DHCP: its dhclient ended by the signal's cleanup)
+      // is no finished lab: torn down, never reported as up (review8 1.3).
+      lab.step();
       lab.state.ready = true;
       lab.state.timings.upMs = Math.round(performance.now() - t0);
       lab.save();
     } catch (e) {
-      await teardown(lab.state);
+      cut = lab.aborted || interrupted() !== undefined;
+      let left: string[];
+      try {
+        await teardown(lab.state);
+        left = await builtLeft(lab.state);
+      } catch (t) {
+        left = [(t as Error).message];
+      }
       release();
-      if (createdDir && readdirSync(dir).length === 0) rmdirSync(dir);
-      throw lab.aborted ? new LabError(`lab up interrupted: everything it built in ${dir} was removed`) : e;
+      if (createdDir && existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+      const line =
+        left.length > 0
+          ? `lab up ${cut ? 'interrupted' : `failed (${(e as Error).message})`}: the lab is left partly up (${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}): \`${vifpathLine('lab down', [], ['--dir', dir])}\``
+          : cut
+            ? `lab up interrupted: everything it built in ${dir} was removed`
+            : undefined;
+      if (cut) said = line!;
+      else if (line) throw new LabError(line);
+      else throw e;
     } finally {
-      unhook();
+      // Interrupted, the hook is running or about to: it is the one that speaks.
+      if (!cut) unhook();
       release();
       finished();
     }
+    // The signal's cleanup ends the process (its hook above said what happened): nothing more here.
+    if (cut) await new Promise<never>(() => {});
     return lab;
   }
 
   /** Set by a signal: the build stops at its next step. */
   aborted = false;
   private step(): void {
-    if (this.aborted) throw new LabError('interrupted');
+    // interrupted(): set as the signal comes, before the hook that sets `aborted` runs (the
+    // signal's cleanup ends the running commands first, and the build goes on meanwhile).
+    if (this.aborted || interrupted() !== undefined) throw new LabError('interrupted');
   }
   /** Record a path (relative to the lab directory) before creating it. */
   private own(rel: string): string {
@@ -536,6 +568,9 @@ export class Lab {
     const tapBytes = await cap.stop();
     const tapClientPackets = tapBytes === null ? null : clientMessages(tapBytes, capName);
     const vmPackets = await vmCap.stop();
+    // A dhclient ended by a signal's cleanup (rc null) is no DHCP outcome: nothing is recorded.
+    if (this.aborted || interrupted() !== undefined)
+      throw new LabError('interrupted: the DHCP attempt was cut short, no outcome recorded');
     const output = (r.stdout + r.stderr)
       .split('\n')
       .filter((l) => l.trim() !== '' && !/^(Internet Systems|Copyright|All rights|For info)/.test(l));
@@ -845,13 +880,25 @@ export async function leftovers(dir: string, prefix?: string): Promise<string[]>
   }
   const pre = prefix ?? s?.prefix;
   if (pre) for (const n of await netnsList()) if (n.startsWith(`${pre}-`)) out.push(`namespace ${n}`);
-  if (s) {
-    for (const p of [...s.processes, ...unrecordedDaemons(s)])
-      if (alive(p.pid) && isRecorded(p)) out.push(`process ${p.pid} (${p.what})`);
-    for (const rel of s.files) if (existsSync(join(dir, rel))) out.push(`file ${join(dir, rel)}`);
-  }
+  if (s) out.push(...recordedLeft(s));
   if (existsSync(dir) && (s?.createdDir ?? true)) out.push(`directory ${dir}`);
   return [...new Set(out)];
+}
+
+/** What a record lists that still exists: its processes (the same ones) and files. */
+function recordedLeft(s: LabState): string[] {
+  const out: string[] = [];
+  for (const p of [...s.processes, ...unrecordedDaemons(s)])
+    if (alive(p.pid) && isRecorded(p)) out.push(`process ${p.pid} (${p.what})`);
+  for (const rel of s.files) if (existsSync(join(s.dir, rel))) out.push(`file ${join(s.dir, rel)}`);
+  return out;
+}
+
+/** What `up` built that a teardown left (read before the record went: `s` is the record in memory). */
+async function builtLeft(s: LabState): Promise<string[]> {
+  const list = await netnsList();
+  const ns = s.namespaces.filter((n) => list.includes(n)).map((n) => `namespace ${n}`);
+  return [...ns, ...recordedLeft(s).filter((x) => x !== `file ${join(s.dir, STATE_FILE)}`)];
 }
 
 /**

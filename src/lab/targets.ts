@@ -15,12 +15,24 @@ const domid = (id: number): Record<string, string> => ({ 'sos_commands/xen/xenst
 
 export function labSource(lab: Lab, host: LabSourceHost, name: string = host): HostSource {
   const runner = new LocalRunner(lab.wrap(host, []), `lab:${host}`);
+  // The emulated host's own name (what it would print), not the machine's: `uname -n` in the
+  // namespace answers with the machine's. `name` may be the operator's NAME= for the folder.
+  const hostname = host;
   // Only the lab's own files: never this machine's conf.db, agent config, logs or DHCP files.
   if (host === 'vm')
-    return { name, runner, ovs: false, namespaces: [], emulated: domid(VM_DOMID), mappedFilesOnly: true };
+    return {
+      name,
+      hostname,
+      runner,
+      ovs: false,
+      namespaces: [],
+      emulated: domid(VM_DOMID),
+      mappedFilesOnly: true,
+    };
   if (host === 'dom0')
     return {
       name,
+      hostname,
       runner,
       namespaces: [],
       mappedFilesOnly: true,
@@ -28,6 +40,7 @@ export function labSource(lab: Lab, host: LabSourceHost, name: string = host): H
     };
   return {
     name,
+    hostname,
     runner,
     namespaces: [QDHCP],
     inNamespace: (ns) =>

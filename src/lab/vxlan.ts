@@ -579,6 +579,8 @@ export class OverlayLab {
       const r = await collectHost(
         {
           name: h,
+          // Its own name, not the machine's (its namespace shares the machine's UTS name).
+          hostname: h,
           runner: new LocalRunner(inst.wrap([]), `lab:${h}`),
           namespaces: h === 'network' ? [OVERLAY_QDHCP] : [],
           inNamespace: (ns) =>
@@ -607,6 +609,7 @@ export class OverlayLab {
     const ul = await collectHost(
       {
         name: 'underlay',
+        hostname: 'underlay',
         runner: new LocalRunner(NETNS(this.ns('underlay')), 'lab:underlay'),
         ovs: false,
         namespaces: [],
@@ -618,7 +621,13 @@ export class OverlayLab {
     for (const name of Object.keys(OVERLAY_VMS)) {
       const d = join(out, name);
       const r = await collectHost(
-        { name, runner: new LocalRunner(NETNS(this.ns(name)), `lab:${name}`), ovs: false, namespaces: [] },
+        {
+          name,
+          hostname: name,
+          runner: new LocalRunner(NETNS(this.ns(name)), `lab:${name}`),
+          ovs: false,
+          namespaces: [],
+        },
         d,
       );
       if (!r.ok) throw new Error(`collecting ${name}: ${r.error}`);

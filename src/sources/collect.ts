@@ -42,6 +42,12 @@ export interface HostSource {
   mappedFilesOnly?: boolean;
   /** false: the host has no Open vSwitch of its own (do not ask the machine's default one). */
   ovs?: boolean;
+  /**
+   * The host's own name, for its `hostname` file, when `uname -n` there cannot say it: the lab's
+   * namespaces share this machine's UTS namespace, so every emulated host would be named as the
+   * machine (and diagnose of their folders together finds one host twice).
+   */
+  hostname?: string;
   /** Files written as given (case-relative path → text): what an emulated host cannot answer itself. */
   emulated?: Readonly<Record<string, string>>;
 }
@@ -338,7 +344,7 @@ export async function collectHost(
     const id = await c.run(src.runner, ['uname', '-n']);
     if (id.rc !== 0)
       throw new Error(`${src.runner.label}: cannot run commands: ${id.stderr.trim().slice(0, 300)}`);
-    c.write('hostname', id.stdout);
+    c.write('hostname', src.hostname !== undefined ? `${src.hostname}\n` : id.stdout);
     if (src.ovs !== false) await collectOvs(c, src.runner);
     await collectNetworking(c, src);
     const domid = await c.run(src.runner, ['xenstore-read', 'domid']);
