@@ -71,16 +71,24 @@ function rebuild(src: string, parsed: readonly DumpedFlow[]): number {
   }
   return out.length;
 }
-// ... plus one copy of every node the flows share (match items, their values, action lists and
-// actions), collected beforehand: what a parse must build once however it shares. Frozen nodes
-// (integer formats, empty stats, field references) are left out, so the printed floor is, if
+// ... plus one copy of every distinct node the flows hold (match items, their values, action lists
+// and actions), collected beforehand: what a parse must build once however it shares. Distinct by
+// value, not by identity: the floor is that of a parser sharing every equal node, whatever this one
+// shares (a parser that shares less builds more, and must not lower its own bar by it). Frozen
+// nodes (integer formats, empty stats, field references) are left out, so the printed floor is, if
 // anything, faster than the real one.
 const sharedNodes: object[] = [];
 {
   const seen = new Set<object>();
+  const equal = new Set<string>();
+  const byValue = (x: unknown): string =>
+    JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
   const visit = (x: unknown): void => {
     if (typeof x !== 'object' || x === null || seen.has(x)) return;
     seen.add(x);
+    const k = byValue(x);
+    if (equal.has(k)) return;
+    equal.add(k);
     if (Array.isArray(x) || !Object.isFrozen(x)) sharedNodes.push(x);
     for (const v of Object.values(x)) visit(v);
   };
