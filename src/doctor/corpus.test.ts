@@ -48,6 +48,8 @@ interface Row {
   verdict: Diagnosis['verdict'];
   /** The leading finding's code (undefined: none, or not asserted). */
   code?: string;
+  /** diagnose's --vm (undefined: none). */
+  vm?: string;
   check?: (d: Diagnosis) => void;
 }
 
@@ -99,6 +101,9 @@ function read(p: string, opts: InputOptions = {}) {
   const flat = !p.endsWith('.tar') && readdirSync(p, { withFileTypes: true }).every((e) => e.isFile());
   return p.endsWith('.tar') || flat ? readInputs([p], opts)[0]! : readCase(p, opts);
 }
+
+/** The cases of the seventh review (src/sources/fixtures/review7/PROVENANCE.md). */
+const REVIEW7 = join(ROOT, 'src/sources/fixtures/review7');
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -1285,6 +1290,77 @@ const CORPUS: Row[] = [
       });
     },
   },
+  // review7 #1: an `ovs-vsctl show` excerpt (OSISM's docs) shows the DHCP agent's internal tap at
+  // tag 4095 without its Bridge line. Was: only '… (its bridge unknown)', nothing of the dead VLAN.
+  {
+    name: "OSISM's dead DHCP tap (tag 4095) in an excerpt without its bridge: undecided, dhcp-port-dead-vlan said as with its Bridge line",
+    build: () => join(REVIEW7, 'osism-dead-tap-4095'),
+    verdict: 'undecided',
+    code: 'dhcp-port-dead-vlan',
+    check: (d) => {
+      const f = d.findings[0]!;
+      expect(f).toMatchObject({ role: 'observation', severity: 'warning', subject: 'net:tapc0f9a508-89' });
+      expect(f.message).toMatch(
+        /^the DHCP port tapc0f9a508-89 is tagged 4095 \(Neutron's dead VLAN\) on a bridge of net that net\/ovs-vsctl_show does not name/,
+      );
+      expect(f.evidence[0]).toEqual({
+        text: 'port tapc0f9a508-89 tag 4095',
+        file: 'net/ovs-vsctl_show',
+        line: 2,
+      });
+      expect(f.fix.at(-1)).toBe(
+        'ovs-vsctl show   # on net: the whole output, which bridge tapc0f9a508-89 is on',
+      );
+      expect(f.fix.join('\n')).not.toMatch(/changes state/);
+      expect(d.headline).toMatch(/; but the DHCP port tapc0f9a508-89 on net is at VLAN 4095/);
+      // The same excerpt with its Bridge line: the same judgement, no more certain unplaced.
+      const placed = diagnose(
+        read(
+          tmpFrom(join(REVIEW7, 'osism-dead-tap-4095'), (c) =>
+            edit(join(c, 'net/ovs-vsctl_show'), /^\.\.\.\n/, '      Bridge br-int\n'),
+          ),
+        ),
+      );
+      const g = placed.findings.find((x) => x.code === 'dhcp-port-dead-vlan')!;
+      expect(g.subject).toBe('net:br-int:tapc0f9a508-89');
+      expect([placed.verdict, g.role, g.severity]).toEqual([d.verdict, f.role, f.severity]);
+    },
+  },
+  {
+    // The same excerpt with the tap not internal (a VM's tap by Neutron's naming): the placed case
+    // says dead-vlan; unplaced, it is said and decides nothing.
+    name: 'a VM tap at tag 4095 in an excerpt without its bridge: undecided, dead-vlan said as an observation',
+    build: () =>
+      tmpFrom(join(REVIEW7, 'osism-dead-tap-4095'), (c) =>
+        edit(join(c, 'net/ovs-vsctl_show'), /^ *type: internal\n/m, ''),
+      ),
+    verdict: 'undecided',
+    code: 'dead-vlan',
+    check: (d) => {
+      expect(d.findings[0]).toMatchObject({
+        role: 'observation',
+        severity: 'warning',
+        subject: 'net:tapc0f9a508-89',
+      });
+      expect(d.findings[0]!.evidence[0]).toMatchObject({ file: 'net/ovs-vsctl_show', line: 2 });
+      expect(d.headline).toMatch(
+        /; the VM port net:tapc0f9a508-89 is at VLAN 4095 \(Neutron's dead VLAN\) on a bridge the excerpt does not name/,
+      );
+    },
+  },
+  {
+    // Named with --vm: the port is still placed nowhere; its dead VLAN is in the headline.
+    name: 'the same dead DHCP tap named with --vm: undecided, its dead VLAN in the headline',
+    build: () => join(REVIEW7, 'osism-dead-tap-4095'),
+    vm: 'tapc0f9a508-89',
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.headline).toBe(
+        "tapc0f9a508-89 is an OVS port of net, at VLAN 4095 (Neutron's dead VLAN), but the case shows it only in an excerpt of `ovs-vsctl show` without its bridge, so no DHCP path from it can be traced: collect the whole `ovs-vsctl show` on net",
+      );
+      expect(d.findings.map((f) => f.code)).toContain('excerpt-unknown');
+    },
+  },
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),
@@ -1300,7 +1376,7 @@ const CHANGES_STATE =
 
 describe('the corpus: verdict, leading finding and exit code', () => {
   it.each(CORPUS.map((r) => [r.name, r] as const))('%s', (_n, row) => {
-    const d = diagnose(read(row.build()));
+    const d = diagnose(read(row.build()), row.vm === undefined ? {} : { vm: row.vm });
     expect({ verdict: d.verdict, exit: exitOf(d) }).toEqual({
       verdict: row.verdict,
       exit: row.verdict === 'healthy' ? 0 : row.verdict === 'problem' ? 1 : 3,
@@ -1341,7 +1417,8 @@ describe('the corpus read through dump indexes gives the same diagnoses', () => 
     expect(dumps(indexed).length).toBe(dumps(whole).length);
     expect(dumps(indexed).every((b) => b.flows.known && b.flows.value.lookup)).toBe(true);
     expect(notes(indexed, 'flows-indexed')).toEqual(notes(whole, ''));
-    expect(same(diagnose(indexed))).toEqual(same(diagnose(whole)));
+    const opts = row.vm === undefined ? {} : { vm: row.vm };
+    expect(same(diagnose(indexed, opts))).toEqual(same(diagnose(whole, opts)));
   });
 });
 

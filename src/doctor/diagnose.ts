@@ -100,21 +100,24 @@ export function unplacedNamed(s: Snapshot, spec?: string): { host: Host; port: P
 function unplacedPortGap(host: Host, port: Port): Finding {
   const at = port.from[0];
   const tag = port.tag.known && port.tag.value !== null ? `, tag ${port.tag.value} there` : '';
+  // 4095 is said for what it is whatever the bridge: only Neutron's OVS agent sets it.
+  const dead =
+    port.tag.known && port.tag.value === 4095 ? ": Neutron's dead VLAN, the OVS agent did not bind it" : '';
   const file = at?.file ?? 'an excerpt';
   const f: Finding = {
     code: 'excerpt-unknown',
     role: 'gap',
     severity: 'warning',
     subject: `${host.name}:${port.name}`,
-    message: `${port.name} is an OVS port of ${host.name} (${at ? `${at.file}:${at.line}` : file}${tag}), but ${file} is an excerpt that leaves out the Bridge line above it: which bridge it is on, its OpenFlow port number and so the path of its DHCP are unknown`,
+    message: `${port.name} is an OVS port of ${host.name} (${at ? `${at.file}:${at.line}` : file}${tag}${dead}), but ${file} is an excerpt that leaves out the Bridge line above it: which bridge it is on, its OpenFlow port number and so the path of its DHCP are unknown`,
     evidence: [evid(`Port ${port.name}${tag ? ` (tag: ${(port.tag as { value: number }).value})` : ''}`, at)],
     fix: [`ovs-vsctl show   # on ${host.name}: the whole output, not an excerpt`],
   };
-  UNPLACED.add(f);
+  UNPLACED.set(f, port);
   return f;
 }
-/** The findings unplacedPortGap made (the headline names the port --vm found there). */
-const UNPLACED = new WeakSet<Finding>();
+/** The findings unplacedPortGap made, with their port (the headline names it, and its dead VLAN). */
+const UNPLACED = new WeakMap<Finding, Port>();
 
 /** What diagnose says of a VM port itself: named by --vm, its MAC from a flow, a hybrid plug. */
 function vmNotes(vm: VmPort, named: string | undefined): Finding[] {
@@ -942,7 +945,9 @@ function undecidedHeadline(
       unplaced.subject.split(':')[0],
       unplaced.subject.slice(unplaced.subject.indexOf(':') + 1),
     ];
-    return `${port} is an OVS port of ${host}, but the case shows it only in an excerpt of \`ovs-vsctl show\` without its bridge, so no DHCP path from it can be traced: collect the whole \`ovs-vsctl show\` on ${host}`;
+    const tag = UNPLACED.get(unplaced)!.tag;
+    const dead = tag.known && tag.value === 4095 ? ", at VLAN 4095 (Neutron's dead VLAN)" : '';
+    return `${port} is an OVS port of ${host}${dead}, but the case shows it only in an excerpt of \`ovs-vsctl show\` without its bridge, so no DHCP path from it can be traced: collect the whole \`ovs-vsctl show\` on ${host}`;
   }
   if (ctx.vms.length === 0) {
     // dnsmasq refused a MAC no VM port of the case carries: whether it is the VM's is the question.
@@ -960,7 +965,12 @@ function undecidedHeadline(
     const deadText = dead.length
       ? `; but the DHCP port${dead.length > 1 ? 's' : ''} ${dead.map((f) => f.subject.split(':').pop()).join(', ')} on ${[...new Set(dead.map((f) => f.subject.split(':')[0]))].join(', ')} ${dead.length > 1 ? 'are' : 'is'} at VLAN 4095 (Neutron's dead VLAN): DHCP for ${dead.length > 1 ? 'their networks' : 'its network'} cannot work from there (see the findings)`
       : '';
-    return `no VM port is proven in the case, so no DHCP path can be traced${deadText}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
+    // A VM port an excerpt shows at 4095 without its bridge (dead-vlan.ts): said, deciding nothing.
+    const deadVm = findings.filter((f) => f.code === 'dead-vlan' && f.role === 'observation');
+    const deadVmText = deadVm.length
+      ? `; the VM port${deadVm.length > 1 ? 's' : ''} ${deadVm.map((f) => f.subject).join(', ')} ${deadVm.length > 1 ? 'are' : 'is'} at VLAN 4095 (Neutron's dead VLAN) on a bridge the excerpt does not name: collect the whole \`ovs-vsctl show\``
+      : '';
+    return `no VM port is proven in the case, so no DHCP path can be traced${deadText}${deadVmText}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
   }
   const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
   if (untraced) {

@@ -156,12 +156,13 @@ export function vmByOwnFacts(name: string, ids: Readonly<Record<string, string>>
  * that is not a physical or tunnel bridge; an uplink is a port on a physical or tunnel bridge, a
  * trunk, or a wire to a host of the case that runs OVS; a service port is a DHCP/router device in a
  * namespace, or an OVS internal port named tap<id> (the DHCP agent's). Anything else is unknown,
- * and nothing is advised for it.
+ * and nothing is advised for it. `b` undefined: a port an excerpt shows without its bridge
+ * (Host.unplacedPorts), judged by its own facts alone (no bridge role says it is an uplink).
  */
 export function portRole(
   s: Snapshot,
   h: Host,
-  b: Bridge,
+  b: Bridge | undefined,
   p: Port,
 ): { role: PortRole; why: string; byName?: boolean } {
   const i = p.interfaces[0];
@@ -185,8 +186,8 @@ export function portRole(
       role: 'service',
       why: `${served.by === 'ps' ? "dnsmasq's command line in `ps`" : "dnsmasq's log"} (${served.from.file}:${served.from.line}) serves DHCP on ${served.device}${served.device === p.name ? '' : `, the namespace end of its veth pair`}`,
     };
-  const br = bridgeRole(h, b);
-  if (br.role === 'physical' || br.role === 'tunnel')
+  const br = b ? bridgeRole(h, b) : undefined;
+  if (b && (br?.role === 'physical' || br?.role === 'tunnel'))
     return { role: 'uplink', why: `on ${b.name}, a ${br.role} bridge (${br.why})` };
   if (p.trunks.known && p.trunks.value.length > 0) return { role: 'uplink', why: 'it trunks VLANs' };
   // Every wire of the port (one interface wired more than once is a shared segment).

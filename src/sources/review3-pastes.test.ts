@@ -312,7 +312,7 @@ describe("iproute2's abbreviations (lib/utils.c matches(), ip/ip.c cmds[]): `ip 
 
 describe('kr-kolla-4095: an excerpt of one port, its Bridge line left out: the port is an OVS port of the case', () => {
   const HEAD =
-    'UNDECIDED: qvoc35c730d-be is an OVS port of compute02, but the case shows it only in an excerpt of `ovs-vsctl show` without its bridge, so no DHCP path from it can be traced: collect the whole `ovs-vsctl show` on compute02';
+    "UNDECIDED: qvoc35c730d-be is an OVS port of compute02, at VLAN 4095 (Neutron's dead VLAN), but the case shows it only in an excerpt of `ovs-vsctl show` without its bridge, so no DHCP path from it can be traced: collect the whole `ovs-vsctl show` on compute02";
   it('read: the port kept with what the excerpt shows of it (tag 4095, its interface), its bridge unknown', () => {
     const h = readCase(KOLLA).hosts[0]!;
     expect(h.bridges).toEqual([]);
@@ -330,7 +330,7 @@ describe('kr-kolla-4095: an excerpt of one port, its Bridge line left out: the p
       const r = run('diagnose', KOLLA, '--vm', vm);
       expect([r.status, r.stderr, r.stdout.split('\n')[0]]).toEqual([3, '', HEAD]);
       expect(r.stdout).toContain(
-        'qvoc35c730d-be is an OVS port of compute02 (compute02/ovs-vsctl_show:2, tag 4095 there), but compute02/ovs-vsctl_show is an excerpt that leaves out the Bridge line above it',
+        "qvoc35c730d-be is an OVS port of compute02 (compute02/ovs-vsctl_show:2, tag 4095 there: Neutron's dead VLAN, the OVS agent did not bind it), but compute02/ovs-vsctl_show is an excerpt that leaves out the Bridge line above it",
       );
     },
   );
@@ -343,6 +343,11 @@ describe('kr-kolla-4095: an excerpt of one port, its Bridge line left out: the p
     const plain = run('diagnose', KOLLA);
     expect(plain.status).toBe(3);
     expect(plain.stdout).toContain('ports in the case: compute02:qvoc35c730d-be (its bridge unknown)');
+    // Its tag 4095 said, deciding nothing (review7 #1; was: not a word of the dead VLAN).
+    expect(plain.stdout.split('\n')[0]).toBe(
+      "UNDECIDED: no VM port is proven in the case, so no DHCP path can be traced; the VM port compute02:qvoc35c730d-be is at VLAN 4095 (Neutron's dead VLAN) on a bridge the excerpt does not name: collect the whole `ovs-vsctl show`",
+    );
+    expect(plain.stdout).toContain('[warning] dead-vlan (compute02:qvoc35c730d-be) observation');
     const d = caseWith({ 'ovs-vsctl-show.txt': text(join(KOLLA, 'compute02/ovs-vsctl_show')) });
     const r = run('diagnose', d, '--vm', 'qvoc35c730d-be');
     expect([r.status, r.stderr]).toEqual([3, '']);

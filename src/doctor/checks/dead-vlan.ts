@@ -149,6 +149,33 @@ export const deadVlan: Check = {
             ],
       });
     }
+    // A VM port an excerpt shows without its Bridge line, at 4095: the tag is proven, the bridge
+    // and the path are not, so it is said and decides nothing (named with --vm, diagnose says it
+    // as the port asked about: unplacedPortGap).
+    if (ctx.asked === undefined)
+      for (const h of ctx.snapshot.hosts)
+        for (const p of h.unplacedPorts ?? []) {
+          if (!p.tag.known || p.tag.value !== 4095) continue;
+          const role = portRole(ctx.snapshot, h, undefined, p);
+          if (role.role !== 'vm') continue;
+          const at = p.tag.from[0];
+          const gone = p.interfaces.find((i) => i.error && /No such device/.test(i.error.text));
+          out.push({
+            code: 'dead-vlan',
+            role: 'observation',
+            severity: 'warning',
+            subject: `${h.name}:${p.name}`,
+            message: `${p.name} on ${h.name} (a VM port by ${role.why}) is tagged 4095 (Neutron's dead VLAN) on a bridge that ${at?.file ?? 'the excerpt'} does not name (an excerpt without its Bridge line): the OVS agent did not bind it${gone?.error ? `, and OVS says "${gone.error.text}": most likely a stale port of a deleted VM` : ''}; no path from it can be traced until the whole \`ovs-vsctl show\` places it (name it with --vm to ask about it)`,
+            evidence: [
+              evid(`port ${p.name} tag 4095`, at),
+              ...(gone?.error ? [evid(`error "${gone.error.text}"`, gone.error.from)] : []),
+            ],
+            fix: [
+              `ovs-vsctl show   # on ${h.name}: the whole output, which bridge ${p.name} is on`,
+              `ovs-vsctl --columns=name,error,ofport,external_ids list Interface ${quoted(p.name)}   # on ${h.name}: its error, ofport and iface-id (the Neutron port it was plugged for)`,
+            ],
+          });
+        }
     return out;
   },
 };
@@ -168,20 +195,28 @@ export const dhcpDeadVlan: Check = {
   run(ctx) {
     const out: Finding[] = [];
     const seen = new Set<Port>();
-    const base = (h: Host, b: Bridge, p: Port, ns: string | undefined): Finding => ({
-      code: 'dhcp-port-dead-vlan',
-      severity: 'error',
-      subject: `${h.name}:${b.name}:${p.name}`,
-      message: `the DHCP port ${p.name}${ns ? ` of ${ns}` : ''} is tagged 4095 (Neutron's dead VLAN) on ${h.name}:${b.name}: no VM's DHCP frame reaches it (they come in their network's local VLAN), so DHCP for its network cannot work from host ${h.name}`,
-      rootCause:
-        "the OVS agent did not bind the DHCP port (it is not running, stopped before wiring the host, or the port's binding failed): see the agent's log",
-      evidence: [evid(`port ${p.name} tag 4095`, p.tag.known ? p.tag.from[0] : undefined)],
-      fix: [
-        agentLogCommand(h),
-        `grep -F ${quoted(p.name.replace(/^tap/, ''))} /var/log/neutron/openvswitch-agent.log | tail -n 20   # on ${h.name}: what the agent did with this port (its id begins so)`,
-        `openstack port list --device-owner network:dhcp --long   # which network's DHCP port begins with ${p.name.replace(/^tap/, '')}, and its status`,
-      ],
-    });
+    // `b` undefined: a port an excerpt shows without its Bridge line; the tag is proven, the
+    // bridge is not. Only Neutron's OVS agent sets 4095, on the integration bridge's ports: what
+    // follows is said as following from that, and the whole `ovs-vsctl show` is asked for.
+    const base = (h: Host, b: Bridge | undefined, p: Port, ns: string | undefined): Finding => {
+      const at = p.tag.known ? p.tag.from[0] : undefined;
+      const fate = `no VM's DHCP frame reaches it (they come in their network's local VLAN), so DHCP for its network cannot work from host ${h.name}`;
+      return {
+        code: 'dhcp-port-dead-vlan',
+        severity: 'error',
+        subject: b ? `${h.name}:${b.name}:${p.name}` : `${h.name}:${p.name}`,
+        message: `the DHCP port ${p.name}${ns ? ` of ${ns}` : ''} is tagged 4095 (Neutron's dead VLAN) ${b ? `on ${h.name}:${b.name}: ${fate}` : `on a bridge of ${h.name} that ${at?.file ?? 'the excerpt'} does not name (an excerpt without its Bridge line); only Neutron's OVS agent sets that tag, on the integration bridge's ports; there ${fate}`}`,
+        rootCause:
+          "the OVS agent did not bind the DHCP port (it is not running, stopped before wiring the host, or the port's binding failed): see the agent's log",
+        evidence: [evid(`port ${p.name} tag 4095`, at)],
+        fix: [
+          agentLogCommand(h),
+          `grep -F ${quoted(p.name.replace(/^tap/, ''))} /var/log/neutron/openvswitch-agent.log | tail -n 20   # on ${h.name}: what the agent did with this port (its id begins so)`,
+          `openstack port list --device-owner network:dhcp --long   # which network's DHCP port begins with ${p.name.replace(/^tap/, '')}, and its status`,
+          ...(b ? [] : [`ovs-vsctl show   # on ${h.name}: the whole output, which bridge ${p.name} is on`]),
+        ],
+      };
+    };
     for (const srv of ctx.servers) {
       const o = srv.ovs;
       if (!o?.port.tag.known || o.port.tag.value !== 4095 || seen.has(o.port)) continue;
@@ -209,76 +244,83 @@ export const dhcpDeadVlan: Check = {
             },
       );
     }
+    // Every bridge's ports, then those an excerpt shows without their bridge (unplaced).
     for (const h of ctx.snapshot.hosts)
-      for (const b of h.bridges)
-        for (const p of b.ports) {
-          if (seen.has(p) || !p.tag.known || p.tag.value !== 4095) continue;
-          if (portRole(ctx.snapshot, h, b, p).role !== 'service' || !/^tap/.test(p.name)) continue;
-          // A tap<id> in a namespace of the case that is no server (a router's?) is not said here.
-          if (
-            h.namespaces.some((n) =>
-              n.devices?.some((d) => d.name === p.name || d.name === `ns-${p.name.slice(3)}`),
-            )
+      for (const [b, p] of [
+        ...h.bridges.flatMap((b) => b.ports.map((p) => [b, p] as const)),
+        ...(h.unplacedPorts ?? []).map((p) => [undefined, p] as const),
+      ]) {
+        if (seen.has(p) || !p.tag.known || p.tag.value !== 4095) continue;
+        if (portRole(ctx.snapshot, h, b, p).role !== 'service' || !/^tap/.test(p.name)) continue;
+        // A tap<id> in a namespace of the case that is no server (a router's?) is not said here.
+        if (
+          h.namespaces.some((n) =>
+            n.devices?.some((d) => d.name === p.name || d.name === `ns-${p.name.slice(3)}`),
           )
-            continue;
-          seen.add(p);
-          const i = p.interfaces[0];
-          const f = base(h, b, p, undefined);
-          const internal = i?.type.known ? [evid(`${i.name} type internal`, i.type.from[0])] : [];
-          const byName = `${p.name} is the DHCP agent's port by Neutron's naming: an internal port named tap<id>`;
-          // Other DHCP-agent ports of the host with a VLAN tag: this one may be a stale port of a
-          // network no longer served here, or its network's; the case does not say which.
-          const agentPorts = h.bridges.flatMap((x) =>
-            x.ports.filter((q) => /^tap/.test(q.name) && portRole(ctx.snapshot, h, x, q).role === 'service'),
-          );
-          const tagged = agentPorts.filter(
-            (q) => q !== p && q.tag.known && q.tag.value !== null && q.tag.value !== 4095,
-          );
-          if (tagged.length) {
-            const { rootCause: _, ...said } = f;
-            out.push({
-              ...said,
-              role: 'observation',
-              severity: 'info',
-              message: `the DHCP port ${p.name} is tagged 4095 (Neutron's dead VLAN) on ${h.name}:${b.name}, so it gets no VM's DHCP frame (${byName}); ${tagged.map((q) => `${q.name} (tag ${q.tag.known ? q.tag.value : '?'})`).join(', ')} ${tagged.length > 1 ? 'are DHCP ports' : 'is a DHCP port'} of ${h.name} with a VLAN tag, so it may be a stale DHCP port of a network no longer served here: whether its network has a working DHCP port on ${h.name} the case does not say`,
-              evidence: [
-                ...f.evidence,
-                ...internal,
-                ...tagged.map((q) =>
-                  evid(
-                    `port ${q.name} tag ${q.tag.known ? q.tag.value : '?'}`,
-                    q.tag.known ? q.tag.from[0] : undefined,
-                  ),
-                ),
-              ],
-            });
-            continue;
-          }
-          const qdhcp = h.namespaces.filter((n) => n.name.startsWith('qdhcp-'));
-          const one =
-            agentPorts.length === 1 && qdhcp.length === 1 && qdhcp[0]!.devices === undefined
-              ? qdhcp[0]
-              : undefined;
+        )
+          continue;
+        seen.add(p);
+        const i = p.interfaces[0];
+        const f = base(h, b, p, undefined);
+        const internal = i?.type.known ? [evid(`${i.name} type internal`, i.type.from[0])] : [];
+        const byName = `${p.name} is the DHCP agent's port by Neutron's naming: an internal port named tap<id>`;
+        // Other DHCP-agent ports of the host with a VLAN tag: this one may be a stale port of a
+        // network no longer served here, or its network's; the case does not say which.
+        const agentPorts = [
+          ...h.bridges.flatMap((x) => x.ports.map((q) => [x, q] as const)),
+          ...(h.unplacedPorts ?? []).map((q) => [undefined, q] as const),
+        ]
+          .filter(([x, q]) => /^tap/.test(q.name) && portRole(ctx.snapshot, h, x, q).role === 'service')
+          .map(([, q]) => q);
+        const tagged = agentPorts.filter(
+          (q) => q !== p && q.tag.known && q.tag.value !== null && q.tag.value !== 4095,
+        );
+        const on = b ? `${h.name}:${b.name}` : `a bridge of ${h.name} the excerpt does not name`;
+        if (tagged.length) {
+          const { rootCause: _, ...said } = f;
           out.push({
-            ...f,
+            ...said,
             role: 'observation',
-            severity: 'warning',
-            message: `${f.message} (${byName}${one ? `; most likely in ${one.name}, the one qdhcp namespace \`ip netns\` lists on ${h.name}, whose devices are not in the case` : ''}); a VM of that network would get no address from it${ctx.vms.length ? " (which network it serves the case does not prove, so it is no VM's cause here)" : ' (no VM is in the case)'}`,
+            severity: 'info',
+            message: `the DHCP port ${p.name} is tagged 4095 (Neutron's dead VLAN) on ${on}, so it gets no VM's DHCP frame (${byName}); ${tagged.map((q) => `${q.name} (tag ${q.tag.known ? q.tag.value : '?'})`).join(', ')} ${tagged.length > 1 ? 'are DHCP ports' : 'is a DHCP port'} of ${h.name} with a VLAN tag, so it may be a stale DHCP port of a network no longer served here: whether its network has a working DHCP port on ${h.name} the case does not say`,
             evidence: [
               ...f.evidence,
               ...internal,
-              ...(one ? [evid(`namespace ${one.name}`, one.from[0])] : []),
-            ],
-            fix: [
-              ...f.fix,
-              ...(one
-                ? [
-                    `ip netns exec ${quoted(one.name)} ip -d address show   # on ${h.name}: is ${p.name} its device?`,
-                  ]
-                : []),
+              ...tagged.map((q) =>
+                evid(
+                  `port ${q.name} tag ${q.tag.known ? q.tag.value : '?'}`,
+                  q.tag.known ? q.tag.from[0] : undefined,
+                ),
+              ),
             ],
           });
+          continue;
         }
+        const qdhcp = h.namespaces.filter((n) => n.name.startsWith('qdhcp-'));
+        const one =
+          agentPorts.length === 1 && qdhcp.length === 1 && qdhcp[0]!.devices === undefined
+            ? qdhcp[0]
+            : undefined;
+        out.push({
+          ...f,
+          role: 'observation',
+          severity: 'warning',
+          message: `${f.message} (${byName}${one ? `; most likely in ${one.name}, the one qdhcp namespace \`ip netns\` lists on ${h.name}, whose devices are not in the case` : ''}); a VM of that network would get no address from it${ctx.vms.length ? " (which network it serves the case does not prove, so it is no VM's cause here)" : ' (no VM is in the case)'}`,
+          evidence: [
+            ...f.evidence,
+            ...internal,
+            ...(one ? [evid(`namespace ${one.name}`, one.from[0])] : []),
+          ],
+          fix: [
+            ...f.fix,
+            ...(one
+              ? [
+                  `ip netns exec ${quoted(one.name)} ip -d address show   # on ${h.name}: is ${p.name} its device?`,
+                ]
+              : []),
+          ],
+        });
+      }
     return out;
   },
 };
