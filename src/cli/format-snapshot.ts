@@ -2,6 +2,7 @@
 // counters, namespaces with their devices and addresses, links, gaps and diagnostics.
 import type { Fact } from '../model/evidence.ts';
 import { where } from '../model/evidence.ts';
+import { chassisByNames } from '../model/ovn.ts';
 import type { Bridge, Host, Interface, Port, Snapshot } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { escapeControl as e } from '../text/escape.ts';
@@ -82,7 +83,12 @@ function hostLines(h: Host, c: Colors): string[] {
   if (h.ovn.known && h.ovn.value) {
     const v = h.ovn.value;
     const first = v.chassis[0] ?? v.central[0]!;
-    const role = v.chassis.length > 0 ? 'an OVN chassis' : "OVN's databases";
+    const role =
+      v.chassis.length > 0
+        ? chassisByNames(h)
+          ? 'likely an OVN chassis, by port names'
+          : 'an OVN chassis'
+        : "OVN's databases";
     out.push(
       `  ${c.yellow(`${role} (not modelled)`)}: ${e(first.text.length > 100 ? `${first.text.slice(0, 99)}…` : first.text)} ${c.dim(`[${e(where(first.from))}]`)}`,
     );

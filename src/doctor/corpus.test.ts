@@ -1361,6 +1361,40 @@ const CORPUS: Row[] = [
       expect(d.findings.map((f) => f.code)).toContain('excerpt-unknown');
     },
   },
+  // review7 #2: a real sos `ovs-ofctl dump-ports-desc br-int` of an OVN compute, names only. Was:
+  // 'no DHCP server (qdhcp namespace) is in the case; … br-int port ovn-26f986-0 (nothing in the
+  // case says what is behind it) …: add the host running the DHCP agent'.
+  {
+    name: "an OVN compute's dump-ports-desc alone (RDO CI sos): undecided, likely OVN by its ovn-<chassis>-<n> port names, `ovs-vsctl show` asked to confirm",
+    build: () => join(REVIEW7, 'rdo-sos-ovn-dump-ports-desc'),
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.headline).toMatch(
+        /^np0005532586:tap5da37c9f-8b, np0005532586:tap5836fd2a-7b are likely on OVN \(np0005532586 looks like an OVN chassis: its br-int ports ovn-26f986-0, ovn-ade391-0, … \(5\), named as ovn-controller names its tunnels \(a sign from names, not proof\), np0005532586\/sos_commands\/openvswitch\/ovs-ofctl_dump-ports-desc_br-int:2\): .*; collect `ovs-vsctl show` on np0005532586 to confirm$/,
+      );
+      const all = JSON.stringify(d);
+      expect(all).not.toMatch(/qdhcp-|--agent-type dhcp|add the host running the DHCP agent/);
+      expect(d.collectNext[0]).toMatch(/^ovs-vsctl show {3}# on np0005532586: the type of ovn-26f986-0, /);
+      expect(d.paths.map((p) => p.discover.verdict)).toEqual([
+        'not traced: np0005532586 looks like OVN by its port names (not modelled)',
+        'not traced: np0005532586 looks like OVN by its port names (not modelled)',
+      ]);
+    },
+  },
+  {
+    // The same tunnel names with their type in `ovs-vsctl show`: proof, said as such.
+    name: 'atmosphere#661 (a cut ovs-vsctl show: ovn-… geneve key=flow): undecided, an OVN chassis',
+    build: () => join(REVIEW7, 'atmosphere-661-ohm0-ovn'),
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.headline).toMatch(
+        /^ctl:tap926c3327-e0 is on OVN \(ctl is an OVN chassis: its tunnel port ovn-69eb38-0/,
+      );
+      expect(d.headline).not.toMatch(/to confirm/);
+    },
+  },
   {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),

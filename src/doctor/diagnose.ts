@@ -6,6 +6,7 @@
 import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
+import { chassisByNames } from '../model/ovn.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
 import { dnsmasqEvents, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
@@ -226,7 +227,10 @@ function withOvn(
   const ovn = ovnFindings(scope);
   const notTraced = scope.vms.map((v) => ({
     vm: `${v.host.name}:${v.port.name}`,
-    discover: { verdict: `${NOT_TRACED}: ${v.host.name} is OVN (not modelled)`, reached: [] },
+    discover: {
+      verdict: `${NOT_TRACED}: ${v.host.name} ${chassisByNames(v.host) ? 'looks like OVN by its port names' : 'is OVN'} (not modelled)`,
+      reached: [],
+    },
   }));
   const runMl2 =
     scope.modelled.hosts.length > 0 &&

@@ -6,7 +6,7 @@
 // the lines that prove OVN, and gives the read-only commands that look at OVN's DHCP, spelled as
 // they run there (a snap's `openstack-hypervisor.ovs-vsctl`). OVN itself is not simulated.
 import { type Evidence, where } from '../model/evidence.ts';
-import { hostTool, isOvn, ovnCentral, ovnChassis, ovnControllerLog } from '../model/ovn.ts';
+import { chassisByNames, hostTool, isOvn, ovnCentral, ovnChassis, ovnControllerLog } from '../model/ovn.ts';
 import { findVms, type VmPort } from '../model/roles.ts';
 import type { Host, OvnSign, Snapshot } from '../model/snapshot.ts';
 import { PUT_DHCP_OPTS, shortUserdata } from '../parse/ovn.ts';
@@ -61,6 +61,11 @@ function cite(x: OvnSign): string {
       }
       case 'tunnel':
         return `its tunnel port ${/^Interface (\S+?):/.exec(x.text)?.[1] ?? ''}, named as ovn-controller names them`;
+      case 'tunnel-names': {
+        const m = /^(\S+) ports ([^:]+):/.exec(x.text);
+        const names = m ? m[2]!.split(', ') : [];
+        return `its ${m?.[1] ?? ''} ports ${names.slice(0, 2).join(', ')}${names.length > 2 ? `, … (${names.length})` : ''}, named as ovn-controller names its tunnels (a sign from names, not proof)`;
+      }
       case 'flow':
         return x.text.includes(PUT_DHCP_OPTS)
           ? 'its flows answer DHCP through ovn-controller (put_dhcp_opts)'
@@ -76,6 +81,15 @@ function cite(x: OvnSign): string {
     }
   })();
   return `${what}, ${where(x.from)}`;
+}
+
+/** What confirms a chassis known by its port names: the ports' type, ovn-controller's settings. */
+function confirmCommands(h: Host): string[] {
+  const names = /^\S+ ports ([^:]+):/.exec(ovnChassis(h)!.chassis[0]!.text)?.[1] ?? 'the ovn-… ports';
+  return [
+    `${hostTool(h, 'ovs-vsctl')} show   # on ${h.name}: the type of ${names} (geneve or vxlan with key=flow: ovn-controller's tunnels, so OVN)`,
+    `${hostTool(h, 'ovs-vsctl')} get Open_vSwitch . external_ids   # on ${h.name}: ovn-remote there means ovn-controller programs this OVS`,
+  ];
 }
 
 /** The flow by which ovn-controller answers the VM's DHCPv4 (put_dhcp_opts, on its MAC), if the dump has it. */
@@ -199,8 +213,9 @@ export function ovnFindings(scope: OvnScope): Finding[] {
     const vmText = vms.length
       ? `; ${vms.map((v) => v.port.name).join(', ')} ${vms.length > 1 ? 'are VM ports' : 'is a VM port'} there, not traced`
       : '';
+    const byNames = chassisByNames(h);
     const message = chassis
-      ? `${h.name} is an OVN chassis: ovn-controller programs its OVS (${cite(first)})${central ? ", and OVN's databases are run or read there" : ''}. vifpath models Neutron ML2/OVS only (the OVS agent's VLAN tags on br-int, a DHCP agent's dnsmasq in a qdhcp namespace), so it traces nothing and gives no verdict here${vmText}. On OVN there is no DHCP agent and no qdhcp namespace to look for: ovn-controller answers the DISCOVER itself (OVN's native DHCP, from the northbound DHCP_Options of the VM's subnet)${flow ? `; the flow where it does so for ${vm!.port.name} is in the evidence, its counters say how many of the VM's requests reached it` : ''}.`
+      ? `${h.name} ${byNames ? `looks like an OVN chassis (${cite(first)}; \`ovs-vsctl show\` confirms it)` : `is an OVN chassis: ovn-controller programs its OVS (${cite(first)})`}${central ? ", and OVN's databases are run or read there" : ''}. vifpath models Neutron ML2/OVS only (the OVS agent's VLAN tags on br-int, a DHCP agent's dnsmasq in a qdhcp namespace), so it traces nothing and gives no verdict here${vmText}. ${byNames ? 'If it is OVN, there is' : 'On OVN there is'} no DHCP agent and no qdhcp namespace to look for: ovn-controller answers the DISCOVER itself (OVN's native DHCP, from the northbound DHCP_Options of the VM's subnet)${flow ? `; the flow where it does so for ${vm!.port.name} is in the evidence, its counters say how many of the VM's requests reached it` : ''}.`
       : `${h.name} runs or reads OVN's databases (${cite(first)}): this deployment's Neutron is likely ML2/OVN, which vifpath does not model; its DHCP is answered by ovn-controller on each chassis (OVN's native DHCP), not by a DHCP agent. Nothing in the case shows ovn-controller programs ${h.name}'s own OVS${ml2Here.length ? `, so ${ml2Here.map((v) => v.port.name).join(', ')} ${ml2Here.length > 1 ? 'are' : 'is'} diagnosed as ML2/OVS: if ovn-controller does program it, that diagnosis does not hold` : ''}.`;
     out.push({
       code: 'ovn-not-modelled',
@@ -221,6 +236,7 @@ export function ovnFindings(scope: OvnScope): Finding[] {
           : []),
       ],
       fix: [
+        ...(byNames ? confirmCommands(h) : []),
         ...(chassis ? chassisCommands(h, vm, scope) : centralCommands(h)),
         ...(ml2Here.length
           ? [
@@ -250,13 +266,18 @@ export function ovnHeadline(scope: OvnScope): string {
   const chassis = scope.hosts.filter((h) => ovnChassis(h));
   const first = chassis[0] ?? scope.hosts[0]!;
   const sign = (ovnChassis(first)?.chassis ?? ovnCentral(first)?.central ?? [])[0]!;
+  // Every chassis known by its port names alone: said as likely, and what confirms it asked for.
+  const byNames = chassis.length > 0 && chassis.every(chassisByNames);
   const what =
     scope.vms.length > 0
-      ? `${hostNames(scope.vms.map((v) => `${v.host.name}:${v.port.name}`))} ${scope.vms.length > 1 ? 'are' : 'is'} on OVN (${first.name} is an OVN chassis: ${cite(sign)})`
+      ? `${hostNames(scope.vms.map((v) => `${v.host.name}:${v.port.name}`))} ${scope.vms.length > 1 ? 'are' : 'is'} ${byNames ? `likely on OVN (${first.name} looks like an OVN chassis: ${cite(sign)})` : `on OVN (${first.name} is an OVN chassis: ${cite(sign)})`}`
       : chassis.length > 0
-        ? `${hostNames(chassis.map((h) => h.name))} ${chassis.length > 1 ? 'are OVN chassis' : 'is an OVN chassis'} (${chassis.length > 1 ? `${first.name}: ` : ''}${cite(sign)})`
+        ? `${hostNames(chassis.map((h) => h.name))} ${chassis.length > 1 ? `${byNames ? 'look like' : 'are'} OVN chassis` : `${byNames ? 'looks like' : 'is'} an OVN chassis`} (${chassis.length > 1 ? `${first.name}: ` : ''}${cite(sign)})`
         : `the case shows OVN's databases on ${hostNames(scope.hosts.map((h) => h.name))} (${cite(sign)})`;
-  return `${what}: vifpath models Neutron ML2/OVS only and gives no verdict there; on OVN, ovn-controller answers DHCP itself (native DHCP from the subnet's DHCP_Options), with no DHCP agent or qdhcp namespace: see ovn-not-modelled for ovn-trace and ovn-nbctl`;
+  const confirm = byNames
+    ? `; collect \`${hostTool(first, 'ovs-vsctl')} show\` on ${hostNames(chassis.map((h) => h.name))} to confirm`
+    : '';
+  return `${what}: vifpath models Neutron ML2/OVS only and gives no verdict there; on OVN, ovn-controller answers DHCP itself (native DHCP from the subnet's DHCP_Options), with no DHCP agent or qdhcp namespace: see ovn-not-modelled for ovn-trace and ovn-nbctl${confirm}`;
 }
 
 /**
@@ -268,12 +289,14 @@ export function ovnAlso(scope: OvnScope, findings: readonly Finding[]): string {
   if (scope.vms.length)
     return `; ${hostNames(scope.vms.map((v) => `${v.host.name}:${v.port.name}`))} ${scope.vms.length > 1 ? 'are' : 'is'} on OVN, not modelled (ovn-not-modelled)`;
   if (scope.ml2Vms.length > 0 && !findings.some((f) => f.role === 'gap')) return '';
-  const chassis = scope.hosts.filter((h) => ovnChassis(h)).map((h) => h.name);
+  const chassisHosts = scope.hosts.filter((h) => ovnChassis(h));
+  const chassis = chassisHosts.map((h) => h.name);
   const central = scope.hosts.filter((h) => !ovnChassis(h)).map((h) => h.name);
+  const byNames = chassisHosts.length > 0 && chassisHosts.every(chassisByNames);
   const said = [
     ...(chassis.length
       ? [
-          `${hostNames(chassis)} ${chassis.length > 1 ? 'are OVN chassis' : 'is an OVN chassis'}, not modelled`,
+          `${hostNames(chassis)} ${chassis.length > 1 ? `${byNames ? 'look like' : 'are'} OVN chassis` : `${byNames ? 'looks like' : 'is'} an OVN chassis`}${byNames ? ' by port names' : ''}, not modelled`,
         ]
       : []),
     ...(central.length

@@ -8,6 +8,15 @@ export function ovnChassis(h: Host): OvnHost | undefined {
   return h.ovn.known && h.ovn.value && h.ovn.value.chassis.length > 0 ? h.ovn.value : undefined;
 }
 
+/**
+ * The host is taken for an OVN chassis by its port names alone (tunnel-names): said as likely, with
+ * what confirms it.
+ */
+export function chassisByNames(h: Host): boolean {
+  const c = ovnChassis(h);
+  return c?.chassis.every((x) => x.kind === 'tunnel-names') ?? false;
+}
+
 /** What shows the host runs or reads OVN's databases or ovn-northd, when something does. */
 export function ovnCentral(h: Host): OvnHost | undefined {
   return h.ovn.known && h.ovn.value && h.ovn.value.central.length > 0 ? h.ovn.value : undefined;

@@ -321,11 +321,21 @@ export interface OvnSign {
    * ovn-installed, ovn-chassis-id, ovn-localnet-port…); tunnel: a tunnel port named as
    * ovn-controller names them (ovn-<chassis>-<n>, key=flow); flow: a flow of OVN's logical pipeline
    * (metadata=, controller(userdata=…)); process: ovn-controller, neutron-ovn-metadata-agent or
-   * ovn-northd running (ps); log: ovn-controller's or ovn-northd's log lines; sos-plugin: sos ran
+   * ovn-northd running (ps); tunnel-names: several ports of a bridge named as ovn-controller names
+   * its tunnels, their type not in the case (a sign from names, not proof); log: ovn-controller's or ovn-northd's log lines; sos-plugin: sos ran
    * its ovn_host (ovn-controller's pid file or the ovn-host package) or ovn_central plugin;
    * db-output: an ovn-nbctl / ovn-sbctl output.
    */
-  kind: 'config' | 'record' | 'tunnel' | 'flow' | 'process' | 'log' | 'sos-plugin' | 'db-output';
+  kind:
+    | 'config'
+    | 'record'
+    | 'tunnel'
+    | 'flow'
+    | 'process'
+    | 'tunnel-names'
+    | 'log'
+    | 'sos-plugin'
+    | 'db-output';
   /** What the line says, quoted (or said, for a file that shows it by its name). */
   text: string;
   from: Evidence;

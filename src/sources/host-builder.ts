@@ -1211,6 +1211,24 @@ export class HostBuilder {
             });
         }
       }
+    // Ports named as ovn-controller names its tunnels whose type the case does not give (a sos
+    // `ovs-ofctl dump-ports-desc` lists names only): several on one bridge are a sign, from names.
+    for (const b of this.host.bridges) {
+      const named = b.ports.filter(
+        (p) =>
+          OVN_TUNNEL.test(p.name) &&
+          p.from[0] &&
+          p.interfaces.every((i) => !i.type.known) &&
+          !signs.some((x) => x.kind === 'tunnel' && x.text.startsWith(`Interface ${p.name}:`)),
+      );
+      if (named.length < TUNNEL_NAMES_MIN) continue;
+      signs.push({
+        role: 'chassis',
+        kind: 'tunnel-names',
+        text: `${b.name} ports ${named.map((p) => p.name).join(', ')}: named as ovn-controller names its tunnels (ovn-<chassis>-<n>), their type not in the case (a sign from names, not proof)`,
+        from: named[0]!.from[0]!,
+      });
+    }
     const order = (x: OvnSign): number => SIGN_ORDER.indexOf(x.kind);
     const pick = (role: OvnSign['role']): OvnSign[] => {
       const per = new Map<string, number>();
@@ -1314,10 +1332,13 @@ const SIGN_ORDER: readonly OvnSign['kind'][] = [
   'tunnel',
   'flow',
   'process',
+  'tunnel-names',
   'log',
   'sos-plugin',
   'db-output',
 ];
+/** Ports of one bridge named as OVN's tunnels that make a sign (one such name may be anyone's). */
+const TUNNEL_NAMES_MIN = 2;
 /** Signs that say the host's state now; a log or sos's plugin choice may tell of a past or of a package only. */
 const CURRENT: ReadonlySet<OvnSign['kind']> = new Set(['config', 'record', 'tunnel', 'flow', 'process']);
 /** Signs kept per kind (a host with 200 bound VM ports needs no 200 lines to show it is a chassis). */

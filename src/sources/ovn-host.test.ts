@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostTool, isOvn, ovnCentral, ovnChassis, ovnControllerLog } from '../model/ovn.ts';
+import { chassisByNames, hostTool, isOvn, ovnCentral, ovnChassis, ovnControllerLog } from '../model/ovn.ts';
 import type { Host } from '../model/snapshot.ts';
 import { ml2OvsCases, OWN_FIXTURES, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
@@ -74,6 +74,24 @@ describe('the study notes’ ML2/OVN lab: two chassis, the controller where the 
   });
 });
 
+describe("review7 #2: an OVN compute's sos dump-ports-desc of br-int (src/sources/fixtures/review7/PROVENANCE.md)", () => {
+  const R7 = join(ROOT, 'src/sources/fixtures/review7');
+  it('five ovn-<chassis>-<n> ports of unknown type: one sign from names, said as no proof', () => {
+    const h = readCase(join(R7, 'rdo-sos-ovn-dump-ports-desc')).hosts[0]!;
+    const file = 'np0005532586/sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_br-int';
+    expect(kinds(h, 'chassis')).toEqual([['tunnel-names', `${file}:2`]]);
+    expect(ovnChassis(h)!.chassis[0]!.text).toBe(
+      'br-int ports ovn-26f986-0, ovn-ade391-0, ovn-b7d5b3-0, ovn-c237ed-0, ovn-49b8a0-0: named as ovn-controller names its tunnels (ovn-<chassis>-<n>), their type not in the case (a sign from names, not proof)',
+    );
+    expect(chassisByNames(h)).toBe(true);
+  });
+  it('the same names with their type (atmosphere#661: geneve, key=flow): tunnel signs, no sign from names', () => {
+    const h = readCase(join(R7, 'atmosphere-661-ohm0-ovn')).hosts[0]!;
+    expect(kinds(h, 'chassis').map(([k]) => k)).toEqual(['tunnel', 'tunnel']);
+    expect(chassisByNames(h)).toBe(false);
+  });
+});
+
 describe('what each kind of evidence weighs', () => {
   let n = 0;
   const host = (files: Record<string, string>): Host => {
@@ -125,6 +143,28 @@ describe('what each kind of evidence weighs', () => {
     expect(ovnChassis(h)?.chassis.map((x) => [x.kind, x.text, x.from.line])).toEqual([
       ['record', 'Interface br-int external_ids:ovn-installed="true"', 2],
     ]);
+  });
+  // `ovs-ofctl dump-ports-desc` lines (OVS 3.x), names only: how many ovn-<chassis>-<n> ports make a sign.
+  const DESC = (...names: string[]) =>
+    `OFPST_PORT_DESC reply (xid=0x2):\n${names.map((n, i) => ` ${i + 1}(${n}): addr:02:9f:13:80:f8:1${i}\n     config:     0\n     state:      0\n     speed: 0 Mbps now, 0 Mbps max\n`).join('')}`;
+  it.each<[string, string[], string[]]>([
+    [
+      'two ovn-<chassis>-<n> ports of unknown type',
+      ['ovn-26f986-0', 'ovn-ade391-0', 'tap5da37c9f-8b'],
+      ['tunnel-names'],
+    ],
+    ['one alone (a name anyone may give)', ['ovn-26f986-0', 'tap5da37c9f-8b'], []],
+    ["ML2/OVS's tunnel names", ['vxlan-ac10000b', 'patch-tun'], []],
+  ])('names only: %s', (_, names, signs) => {
+    const h = host({ 'sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_br-int': DESC(...names) });
+    expect(kinds(h, 'chassis').map(([k]) => k)).toEqual(signs);
+  });
+  it('names against an Open_vSwitch row without ovn-* keys: not OVN', () => {
+    const h = host({
+      'sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_br-int': DESC('ovn-26f986-0', 'ovn-ade391-0'),
+      'sos_commands/openvswitch/ovs-vsctl_-t_5_list_Open_vSwitch': OVS_ROW('hostname=c1'),
+    });
+    expect(h.ovn).toMatchObject({ known: true, value: null });
   });
   it('an ovn-nbctl that printed its error, or an empty journal: no sign', () => {
     const h = host({
