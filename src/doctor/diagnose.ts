@@ -817,11 +817,52 @@ function noWire(ctx: ReturnType<typeof buildContext>, w: MissingWire): Finding {
   };
 }
 
+/** A port's "tag unknown" assumptions folded with the others of its host and reason (tagFolds). */
+interface TagFold {
+  text: string;
+  remedy: string;
+}
+
+/**
+ * The traces' per-port "tag unknown" assumptions (dataplane world.ts: one per port, its remedy
+ * `ovs-vsctl list port NAME`), folded where two or more ports of one host lack their tag for the
+ * same reason: one assumption naming them, one command for every port's tag. Keyed by the
+ * per-port remedy, as the trace gives it (a name on two hosts: both hosts' folds).
+ */
+function tagFolds(ctx: ReturnType<typeof buildContext>): Map<string, TagFold[]> {
+  const remedies = new Set<string>();
+  for (const t of [...ctx.discover.values(), ...ctx.offer.values()])
+    for (const a of t.assumptions) if (a.code === 'port-vlan-unknown' && a.remedy) remedies.add(a.remedy);
+  const groups = new Map<string, { host: string; why: string; ports: { name: string; remedy: string }[] }>();
+  for (const h of ctx.snapshot.hosts)
+    for (const b of h.bridges)
+      for (const p of b.ports) {
+        if (p.tag.known) continue;
+        const remedy = `ovs-vsctl list port ${shellWord(p.name)}`;
+        if (!remedies.has(remedy)) continue;
+        const key = `${h.name}\0${p.tag.why}`;
+        const g = groups.get(key) ?? { host: h.name, why: p.tag.why, ports: [] };
+        g.ports.push({ name: p.name, remedy });
+        groups.set(key, g);
+      }
+  const out = new Map<string, TagFold[]>();
+  for (const g of groups.values()) {
+    if (g.ports.length < 2) continue;
+    const fold: TagFold = {
+      text: `ports ${g.ports.map((x) => x.name).join(', ')} of ${g.host}: tag unknown (for each: ${g.why}); treated as ports without tag (trunk of every VLAN)`,
+      remedy: `ovs-vsctl list port   # on ${g.host}: every port's tag (${g.ports.length} unknown in the case)`,
+    };
+    for (const x of g.ports) out.set(x.remedy, [...(out.get(x.remedy) ?? []), fold]);
+  }
+  return out;
+}
+
 /** Assumptions the traces made about bridges the agent programs: a verdict may not rest on them. */
 function riskyAssumptions(
   ctx: ReturnType<typeof buildContext>,
 ): { subject: string; text: string; remedy?: string }[] {
   const out = new Map<string, { subject: string; text: string; remedy?: string }>();
+  const folds = tagFolds(ctx);
   const add = (subject: string, text: string, remedy?: string): void => {
     if (!out.has(text)) out.set(text, { subject, text, ...(remedy ? { remedy } : {}) });
   };
@@ -847,8 +888,12 @@ function riskyAssumptions(
         a.code === 'learn' ||
         a.code === 'port-vlan-unknown' ||
         a.code === 'vlan-mode-unknown'
-      )
-        add('trace', a.text, a.remedy);
+      ) {
+        // Several ports of a host without their tag for one reason: one assumption for them.
+        const folded = a.code === 'port-vlan-unknown' && a.remedy ? folds.get(a.remedy) : undefined;
+        if (folded) for (const x of folded) add('trace', x.text, x.remedy);
+        else add('trace', a.text, a.remedy);
+      }
   }
   return [...out.values()];
 }
@@ -915,8 +960,11 @@ function whatToCollect(
         );
       else if (e.kind === 'device')
         add(`${e.host}: what is behind device ${e.device} (a wire in links.txt, or the host it leads to)`);
+  const folds = tagFolds(ctx);
   for (const t of [...ctx.discover.values(), ...ctx.offer.values()])
-    for (const a of t.assumptions) if (a.remedy && a.code !== 'behind-port-unknown') add(a.remedy);
+    for (const a of t.assumptions)
+      if (a.remedy && a.code !== 'behind-port-unknown')
+        for (const x of folds.get(a.remedy)?.map((f) => f.remedy) ?? [a.remedy]) add(x);
   // What an incomplete path rests on when no step, end or assumption above asks for it: no target
   // located, no way to it, no end (tree.ts judge); the other kinds' remedies are asked above.
   for (const t of [...ctx.discover.values(), ...ctx.offer.values()]) {
