@@ -1396,6 +1396,38 @@ const CORPUS: Row[] = [
     },
   },
   {
+    // review7 #4d: Octavia's health-manager port named with --vm. Was: 'o-hm0 is a VM port there'.
+    name: 'atmosphere#661 --vm o-hm0 (an internal port, no VM identity): taken as the VM port because you named it',
+    build: () => join(REVIEW7, 'atmosphere-661-ohm0-ovn'),
+    vm: 'o-hm0',
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.findings[0]!.message).not.toMatch(/o-hm0 is a VM port/);
+      expect(d.findings[0]!.message).toContain(
+        '; o-hm0, taken as the VM port because you named it (by itself not recognised as one: unknown port: no Neutron external_ids or naming, no uplink evidence), is there, not traced.',
+      );
+      expect(d.findings.find((f) => f.code === 'vm-port-named')).toMatchObject({
+        subject: 'ctl:br-int:o-hm0',
+        severity: 'info',
+        message:
+          'ctl:o-hm0 is taken as the VM port because you named it (--vm o-hm0); by itself it is not recognised as one (unknown port: no Neutron external_ids or naming, no uplink evidence)',
+      });
+    },
+  },
+  {
+    // The VM port of the same case, recognised by its name: still called one, no vm-port-named note.
+    name: 'atmosphere#661 --vm tap926c3327-e0: a VM port there',
+    build: () => join(REVIEW7, 'atmosphere-661-ohm0-ovn'),
+    vm: 'tap926c3327-e0',
+    verdict: 'undecided',
+    code: 'ovn-not-modelled',
+    check: (d) => {
+      expect(d.findings[0]!.message).toContain('; tap926c3327-e0 is a VM port there, not traced.');
+      expect(d.findings.map((f) => f.code)).not.toContain('vm-port-named');
+    },
+  },
+  {
     name: 'no VM port in the case: undecided, the ports it knows listed',
     build: () => ref('healthy', ['domu'], null),
     verdict: 'undecided',

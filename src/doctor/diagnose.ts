@@ -225,6 +225,8 @@ function withOvn(
   )
     throw unknownVm(s, opts.vm);
   const ovn = ovnFindings(scope);
+  // A port on OVN taken as the VM's only because --vm names it: said as for an ML2/OVS host.
+  const named = scope.vms.flatMap((v) => vmNotes(v, opts.vm).filter((f) => f.code === 'vm-port-named'));
   const notTraced = scope.vms.map((v) => ({
     vm: `${v.host.name}:${v.port.name}`,
     discover: {
@@ -236,7 +238,7 @@ function withOvn(
     scope.modelled.hosts.length > 0 &&
     (scope.ml2Vms.length > 0 || (scope.vms.length === 0 && (opts.vm === undefined || down)));
   if (!runMl2) {
-    const findings = [...ovn, ...inputNotes(s)];
+    const findings = [...ovn, ...named, ...inputNotes(s)];
     const captures = captureReads(s, undefined, findings);
     return {
       case: s.source,
@@ -257,7 +259,7 @@ function withOvn(
   );
   // Before the reader's notes and the other gaps of its rank: what the case is comes first.
   const at = findings.findIndex((f) => rank[f.role ?? 'observation'] >= rank[ovn[0]!.role!]);
-  findings.splice(at < 0 ? findings.length : at, 0, ...ovn);
+  findings.splice(at < 0 ? findings.length : at, 0, ...ovn, ...named);
   // The dropped gap's commands are no longer asked for; the OVN hosts' are.
   const gone = new Set(d.findings.filter((f) => !findings.includes(f)).flatMap((f) => f.fix));
   const kept = d.collectNext.filter((x) => !gone.has(x) || findings.some((f) => f.fix.includes(x)));

@@ -210,9 +210,23 @@ export function ovnFindings(scope: OvnScope): Finding[] {
     const flow = vm && dhcpFlow(vm);
     const signs = [...(chassis?.chassis ?? []), ...(central?.central ?? [])];
     const first = signs[0]!;
-    const vmText = vms.length
-      ? `; ${vms.map((v) => v.port.name).join(', ')} ${vms.length > 1 ? 'are VM ports' : 'is a VM port'} there, not traced`
-      : '';
+    // A port taken as the VM's only because --vm names it is not called a VM port (vm-port-named).
+    const recognised = vms.filter((v) => !v.named);
+    const named = vms.filter((v) => v.named);
+    const vmText = [
+      ...(recognised.length
+        ? [
+            `${recognised.map((v) => v.port.name).join(', ')} ${recognised.length > 1 ? 'are VM ports' : 'is a VM port'} there, not traced`,
+          ]
+        : []),
+      ...(named.length
+        ? [
+            `${named.map((v) => v.port.name).join(', ')}, taken as the VM port because you named it (by itself not recognised as one: ${named[0]!.named}), ${named.length > 1 ? 'are' : 'is'} there, not traced`,
+          ]
+        : []),
+    ]
+      .map((x) => `; ${x}`)
+      .join('');
     const byNames = chassisByNames(h);
     const message = chassis
       ? `${h.name} ${byNames ? `looks like an OVN chassis (${cite(first)}; \`ovs-vsctl show\` confirms it)` : `is an OVN chassis: ovn-controller programs its OVS (${cite(first)})`}${central ? ", and OVN's databases are run or read there" : ''}. vifpath models Neutron ML2/OVS only (the OVS agent's VLAN tags on br-int, a DHCP agent's dnsmasq in a qdhcp namespace), so it traces nothing and gives no verdict here${vmText}. ${byNames ? 'If it is OVN, there is' : 'On OVN there is'} no DHCP agent and no qdhcp namespace to look for: ovn-controller answers the DISCOVER itself (OVN's native DHCP, from the northbound DHCP_Options of the VM's subnet)${flow ? `; the flow where it does so for ${vm!.port.name} is in the evidence, its counters say how many of the VM's requests reached it` : ''}.`
