@@ -3,7 +3,7 @@
 // then the report file opened from file:// with every network request refused. Screenshots are
 // kept in tmp/web-artifacts/.
 /// <reference lib="dom" />
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,38 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'vifpath.mjs');
 const ARTIFACTS = join(ROOT, 'tmp', 'web-artifacts');
 const HOSTILE = '<img src=x onerror=alert(1)>';
+/** The bundled example whose cause has no probable part (a root cause, nothing to confirm). */
+const TUNPORT = join(ROOT, 'examples', 'vxlan-tunport');
+/** What a value the page forgot to skip or format becomes as text. */
+const JUNK = /null|undefined|NaN|\[object Object\]/;
+
+/** The CLI's own words for the root causes of a case: `vifpath diagnose`'s lines, as printed. */
+function cliRootLines(dir: string): string[] {
+  const r = spawnSync(process.execPath, [BIN, 'diagnose', dir], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return r.stdout
+    .split('\n')
+    .filter((l) => /^ {2}(probable root cause|root cause|to confirm): /.test(l))
+    .map((l) => l.trim());
+}
+
+/** The page's words for the same: each finding's root cause and confirm lines, in order. */
+function pageRootLines(page: Page): Promise<string[]> {
+  return page.$$eval('#findings .root, #findings .confirm', (els) => els.map((e) => e.textContent ?? ''));
+}
+
+/** Runs a trace from the page's form and waits for it. */
+async function traceIn(page: Page, from: string, packet: string): Promise<void> {
+  await page.fill('#trace-from', from);
+  await page.selectOption('#trace-packet', packet);
+  await page.evaluate(() => {
+    document.body.dataset.traceDone = '';
+  });
+  await page.click('#trace-run');
+  await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+}
 
 let tmp: string;
 let server: ChildProcess;
@@ -168,6 +200,36 @@ describe('vifpath serve in chromium', () => {
     await page.close();
   });
 
+  // Was: "…n_packets=7 dom0/ovs-ofctl_dump-flows_xapi3:4nullnullnull<details>…" on every trace
+  // panel: the DOM's append writes a null it is given as "null" (review8 3.1).
+  it('writes no null, undefined, NaN or [object Object] on the seed trace panel: DISCOVER and OFFER', async () => {
+    const page = await open(`${base}c/0/`);
+    await page.waitForSelector('#trace-verdict');
+    expect(await page.locator('#trace-result').textContent()).not.toMatch(JUNK);
+    for (const [from, packet] of [
+      ['dom0:vif16.0', 'dhcp-discover'],
+      ['domu:tap7b39ecad-81', 'dhcp-offer'],
+    ] as const) {
+      await traceIn(page, from, packet);
+      await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
+      const text = (await page.locator('#trace-result').textContent()) ?? '';
+      expect(text.length).toBeGreaterThan(100);
+      expect(text, `${from} ${packet}`).not.toMatch(JUNK);
+    }
+    expect(await page.locator('#findings').textContent()).not.toMatch(JUNK);
+    await page.close();
+  });
+
+  // Was: "root cause: the port exists …" with no "probable" and no "to confirm" line, where
+  // diagnose says "probable root cause:" and how to confirm it (review8 2.1).
+  it("words the seed's probable root cause and what confirms it as diagnose does", async () => {
+    const page = await open(`${base}c/0/`);
+    const cli = cliRootLines(SEED);
+    expect(cli.map((l) => l.split(':')[0])).toEqual(['probable root cause', 'to confirm']);
+    expect(await pageRootLines(page)).toEqual(cli);
+    await page.close();
+  });
+
   it('gives a bad case an error page naming file and line, and the server stays up', async () => {
     const page = await browser.newPage();
     const r = await page.goto(`${base}c/1/`);
@@ -271,6 +333,29 @@ describe('vifpath report in chromium, offline', () => {
     await expect(page.locator('#trace-drop').textContent()).resolves.toContain('n_packets=7');
     await page.screenshot({ path: join(ARTIFACTS, 'report.png') });
     expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  // The report's trace panel and findings, for a finding with something to confirm (the seed) and
+  // one without (vxlan-tunport: a root cause, proven): the page's words are the CLI's.
+  it.each([
+    ['the seed', SEED, ['probable root cause', 'to confirm']],
+    ['vxlan-tunport', TUNPORT, ['root cause']],
+  ])('%s: no junk on the trace panel, root causes worded as diagnose words them', async (_n, dir, kinds) => {
+    const file = join(tmp, `report-${kinds.length}.html`);
+    execFileSync(process.execPath, [BIN, 'report', dir, '-o', file]);
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, offline: true });
+    await page.route(/^(?!file:|data:)/, (route) => route.abort());
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+    await page.waitForSelector('#trace-verdict');
+    const panel = (await page.locator('#trace-result').textContent()) ?? '';
+    expect(panel.length).toBeGreaterThan(100);
+    expect(panel).not.toMatch(JUNK);
+    expect(await page.locator('#findings').textContent()).not.toMatch(JUNK);
+    const cli = cliRootLines(dir);
+    expect(cli.map((l) => l.split(':')[0])).toEqual(kinds);
+    expect(await pageRootLines(page)).toEqual(cli);
     await page.close();
   });
 

@@ -38,6 +38,13 @@
       else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
       else e.setAttribute(k, String(v));
     }
+    return append(e, ...kids);
+  }
+  /**
+   * Adds kids to `e`, skipping the empty ones a condition gives (null, undefined, false): the
+   * DOM's own append writes them as the text "null". Every container is filled through here.
+   */
+  function append(e, ...kids) {
     for (const k of kids.flat()) {
       if (k === undefined || k === null || k === false) continue;
       e.append(typeof k === 'string' || typeof k === 'number' ? document.createTextNode(String(k)) : k);
@@ -150,7 +157,7 @@
     badge.className = `badge ${d.verdict}`;
     $('headline').textContent = d.headline;
     const diag = clear($('diagnostics'));
-    for (const x of v.diagnostics) diag.append(el('li', {}, `${where(x.file, x.line)}: ${x.message}`));
+    for (const x of v.diagnostics) append(diag, el('li', {}, `${where(x.file, x.line)}: ${x.message}`));
     $('diagnostics-box').hidden = v.diagnostics.length === 0;
   }
 
@@ -161,7 +168,8 @@
     state.diagnosis.findings.forEach((f, i) => {
       if (i === 30) {
         more = el('ol', { start: 31 });
-        ol.append(
+        append(
+          ol,
           el(
             'li',
             { class: 'more' },
@@ -188,7 +196,12 @@
           el('span', { class: 'subject' }, f.subject),
         ),
         el('p', { class: 'message' }, f.message),
-        f.rootCause ? el('p', { class: 'root' }, 'root cause: ', f.rootCause) : null,
+        // Worded as the CLI words it (src/cli/format-diagnosis.ts): a cause with something to
+        // confirm is probable, and what confirms it is shown.
+        f.rootCause
+          ? el('p', { class: 'root' }, f.confirm ? 'probable root cause: ' : 'root cause: ', f.rootCause)
+          : null,
+        f.confirm ? el('p', { class: 'confirm' }, 'to confirm: ', el('code', {}, f.confirm)) : null,
         f.evidence.length
           ? el(
               'ul',
@@ -212,11 +225,11 @@
             )
           : null,
       );
-      (more || ol).append(li);
+      append(more || ol, li);
     });
-    if (state.diagnosis.findings.length === 0) ol.append(el('li', {}, 'no findings'));
+    if (state.diagnosis.findings.length === 0) append(ol, el('li', {}, 'no findings'));
     const ul = clear($('collect'));
-    for (const c of state.diagnosis.collectNext) ul.append(el('li', {}, c));
+    for (const c of state.diagnosis.collectNext) append(ul, el('li', {}, c));
     $('collect-box').hidden = state.diagnosis.collectNext.length === 0;
   }
 
@@ -472,7 +485,8 @@
 
   function showDetails(n) {
     const box = clear($('details'));
-    box.append(
+    append(
+      box,
       el('h3', {}, `${n.kind} ${n.name}`),
       el(
         'dl',
@@ -826,7 +840,8 @@
     const branch = mainBranch(t);
     const d = t.drop;
     const allDrops = drops(t.tree);
-    box.append(
+    append(
+      box,
       el(
         'p',
         {},
@@ -969,7 +984,7 @@
   function renderFlowBridges() {
     const sel = clear($('flow-bridge'));
     for (const [id, f] of Object.entries(state.view.flows))
-      sel.append(el('option', { value: id }, `${f.host} ${f.bridge} (${f.total ?? f.rows.length})`));
+      append(sel, el('option', { value: id }, `${f.host} ${f.bridge} (${f.total ?? f.rows.length})`));
   }
   function selectFlowBridge(id) {
     $('flow-bridge').value = id;
@@ -992,7 +1007,8 @@
     const shown = rows.slice(0, MAX_FLOW_ROWS);
     for (const r of shown) {
       const hit = state.matched?.has(`${f.file}:${r.line}`);
-      body.append(
+      append(
+        body,
         el(
           'tr',
           { class: hit ? 'matched' : '' },
@@ -1022,7 +1038,8 @@
         )
       : ports;
     for (const n of rows.slice(0, 5000)) {
-      body.append(
+      append(
+        body,
         el(
           'tr',
           { 'data-id': n.id, class: n.tagText === 'no tag' ? 'notag' : '' },
@@ -1068,7 +1085,8 @@
       )
       .slice(0, 50);
     for (const n of hits)
-      ul.append(
+      append(
+        ul,
         el(
           'li',
           {},
@@ -1085,7 +1103,7 @@
           ),
         ),
       );
-    if (hits.length === 0) ul.append(el('li', {}, 'no match'));
+    if (hits.length === 0) append(ul, el('li', {}, 'no match'));
   }
 
   // ---- Start.
@@ -1094,7 +1112,7 @@
     const froms = state.report
       ? Object.keys(state.report.traces).map((k) => k.split(' ')[0])
       : state.view.nodes.filter((n) => n.kind === 'port').map((n) => `${n.host}:${n.name}`);
-    for (const f of [...new Set(froms)].slice(0, 5000)) list.append(el('option', { value: f }));
+    for (const f of [...new Set(froms)].slice(0, 5000)) append(list, el('option', { value: f }));
     $('trace-from').value = state.view.focus || froms[0] || '';
     if (state.report) {
       $('trace-packet').value = 'dhcp-discover';
