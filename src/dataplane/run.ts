@@ -1,7 +1,7 @@
 // Trace entry point from user input: `host:port`, a preset or field list (or a Packet value), an
 // optional MAC and target. The DHCP presets get their target by default: the case's DHCP server
 // namespaces for a DISCOVER/REQUEST, the VM's port for an OFFER/ACK.
-import { findServers, findVms, withMac } from '../model/roles.ts';
+import { findServers, findVms, type VmPort, withMac } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { findInterface, namedInFlows } from './ofports.ts';
@@ -60,17 +60,32 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
       let m = mac !== undefined ? macOf(mac) : undefined;
       if (m === undefined) {
         const at = findPort(h, port);
+        // A request leaves the VM's port (--from); a reply goes to it: the VM port of the case
+        // (the --to one when given), its MAC as diagnose takes it (roles.ts withMac: OVSDB's
+        // attached-mac, else the one MAC the flows let it send from).
+        const reply = kind === 'reply' ? replyVms(s, r.to) : [];
         const vm =
-          at && kind === 'request' ? withMac({ host: h, bridge: at.bridge, port: at.port }) : undefined;
+          kind === 'request'
+            ? at && withMac({ host: h, bridge: at.bridge, port: at.port })
+            : new Set(reply.map((v) => v.mac!.toLowerCase())).size === 1
+              ? reply[0]
+              : undefined;
         if (vm?.mac) {
           m = macOf(vm.mac);
           mac = vm.mac;
           if (vm.macFrom)
             notes.push({
               code: 'vm-mac',
-              text: `the VM's MAC is not in OVSDB (no attached-mac on ${port}); ${vm.mac} taken from the flow that lets the port send from it (${vm.macFrom.file}:${vm.macFrom.line})`,
+              text: `the VM's MAC is not in OVSDB (no attached-mac on ${vm.port.name}); ${vm.mac} taken from the flow that lets the port send from it (${vm.macFrom.file}:${vm.macFrom.line})`,
               remedy: '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
             });
+        } else if (reply.length > 1) {
+          m = PLACEHOLDER_MAC;
+          notes.push({
+            code: 'vm-mac',
+            text: `the case has ${reply.length} VM ports with different MACs (${reply.map((v) => `${v.host.name}:${v.port.name} ${v.mac}`).join(', ')}): which one the reply goes to is not said; fa:16:3e:00:00:01 used`,
+            remedy: '--to <the VM port, host:port>, or --mac <the VM MAC>',
+          });
         } else {
           m = PLACEHOLDER_MAC;
           notes.push({
@@ -128,6 +143,15 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
     );
   }
   return trace(w, host, port, p, { target: targets, assumptions: notes, dhcpServers });
+}
+
+/**
+ * The VM ports a reply preset may go to, with their MACs as diagnose takes them (findVms): those
+ * --to names when given, else every one of the case; a port without a MAC is no candidate.
+ */
+function replyVms(s: Snapshot, to: readonly string[] | undefined): VmPort[] {
+  const named = (v: VmPort): boolean => !to?.length || to.some((t) => t === `${v.host.name}:${v.port.name}`);
+  return findVms(s).filter((v) => v.mac && named(v));
 }
 
 /** Every name a --to on `host` can mean (tree.ts endpointIs): ports, bridges, namespaces, devices, wire ends. */

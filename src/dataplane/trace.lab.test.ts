@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BOOT_SCENARIOS as SCENARIOS } from '../lab/topology.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { labResult } from '../testing/lab-cases.ts';
+import { formatPacket } from './packet.ts';
 import { traceCommand } from './run.ts';
 import { nodesOf } from './tree.ts';
 
@@ -42,5 +43,25 @@ describe('NORMAL with the MAC table of the case (fdb/show)', () => {
     ]);
     const learned = nodesOf(t.tree, 'normal').filter((n) => n.decision === 'learned');
     expect(learned.length).toBe(4);
+  });
+});
+
+// The OFFER preset's destination is the VM's MAC as diagnose takes it (OVSDB's attached-mac), not
+// the placeholder. Was: `trace <seed-missing-tag case> --from domu:tap7b39ecad-81 --packet
+// dhcp-offer` used fa:16:3e:00:00:01 and said "the VM's MAC is not in the case", though
+// dom0's `ovs-vsctl list interface` holds attached-mac="fa:16:3e:11:22:33".
+describe('the dhcp-offer preset toward the VM of a lab case', () => {
+  it.each([['seed-missing-tag'], ['healthy']])('%s: goes to attached-mac fa:16:3e:11:22:33', (name) => {
+    const s = readCase(labResult(name).caseDir);
+    for (const to of [undefined, ['dom0:vif16.0']]) {
+      const t = traceCommand(s, {
+        from: 'domu:tap7b39ecad-81',
+        packet: 'dhcp-offer',
+        ...(to ? { to } : {}),
+      });
+      expect(formatPacket(t.start.packet)).toContain('dl_dst=fa:16:3e:11:22:33');
+      expect(t.assumptions.filter((a) => a.code === 'vm-mac')).toEqual([]);
+      expect(t.target).toEqual([{ host: 'dom0', name: 'vif16.0' }]);
+    }
   });
 });
