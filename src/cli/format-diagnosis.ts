@@ -36,9 +36,11 @@ export function formatDiagnosis(d: Diagnosis, c: Colors, o: FormatOptions = {}):
             ? `: stops on ${e(x.stop)}`
             : `; as the case stands it stops on ${e(x.stop)}`
           : '') + (x.undecided ? `; not proven: ${e(x.undecided)}` : '');
+    // Delivered tagged (onto a port without tag) is said as how it arrives, not as "delivered".
+    const how = (x: PathVerdict): string => (x.tagged ? e(x.tagged) : x.verdict);
     for (const p of d.paths) {
-      out.push(`  ${e(p.vm)}: DISCOVER ${p.discover.verdict}${at(p.discover)}`);
-      if (p.offer) out.push(`  ${' '.repeat(p.vm.length)}  OFFER back ${p.offer.verdict}${at(p.offer)}`);
+      out.push(`  ${e(p.vm)}: DISCOVER ${how(p.discover)}${at(p.discover)}`);
+      if (p.offer) out.push(`  ${' '.repeat(p.vm.length)}  OFFER back ${how(p.offer)}${at(p.offer)}`);
     }
   }
   // Every capture read, whatever it shows (what of it a finding cites is in the finding).

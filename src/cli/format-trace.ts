@@ -1,6 +1,7 @@
 // Text printers of the one trace tree, in the spirit of ofproto/trace (detailed) and ovn-trace's
 // --summary: the same tree, pruned differently. Names from input are escaped for the terminal.
 import { formatPacket } from '../dataplane/packet.ts';
+import { type TaggedArrival, taggedText } from '../dataplane/tagged.ts';
 import {
   type Drop,
   endpointText,
@@ -120,7 +121,15 @@ function lines(
 /** Undecided branches and copies listed under the verdict before "… and N more". */
 const MAX_LISTED = 6;
 
-export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } = {}): string {
+export function formatTrace(
+  t: TraceResult,
+  c: Colors,
+  o: {
+    summary?: boolean;
+    /** Where it reaches a target tagged (dataplane/tagged.ts taggedArrivals): said under the verdict. */
+    tagged?: readonly TaggedArrival[];
+  } = {},
+): string {
   const out: string[] = [
     `Trace of ${esc(formatPacket(t.start.packet, t.start.port))}`,
     `from ${esc(t.start.host)}:${esc(t.start.port)} (bridge ${esc(t.start.bridge)}); target: ${esc(targetText(t.target))}`,
@@ -132,10 +141,14 @@ export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } 
   lines(t.tree, 0, c, out, o.summary ?? false, copies);
   out.push('');
   const v = t.verdict.toUpperCase();
+  // Delivered onto a port without tag, still tagged: OVS is right, but an ordinary receiver
+  // ignores the frame, so the verdict says so beside the word.
+  const tagged = t.verdict === 'delivered' ? (o.tagged ?? []) : [];
   out.push(
-    `Verdict: ${t.verdict === 'delivered' ? c.green(v) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}`,
+    `Verdict: ${t.verdict === 'delivered' ? c.green(v) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}${tagged.length ? c.yellow(', but tagged where it arrives (see below)') : ''}`,
   );
   for (const e of t.reached) out.push(`  reaches ${esc(endpointText(e))}`);
+  for (const a of tagged) out.push(`  ${c.yellow('but it')} ${esc(taggedText(a, { host: true }))}`);
   const where = (d: Drop): string =>
     `${esc(d.host)} ${esc(d.bridge)}${d.table !== null ? ` table ${d.table}` : ''}: ${esc(d.flow ?? d.reason.text)}${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`;
   if (t.drop) out.push(`  dropped on ${where(t.drop)}`);

@@ -1,6 +1,7 @@
 // Command line: argument parsing and printing only; the work is in the library.
 import { Command, CommanderError } from 'commander';
 import { traceCommand } from '../dataplane/run.ts';
+import { taggedArrivals } from '../dataplane/tagged.ts';
 import { traceJson } from '../dataplane/trace-json.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
@@ -294,7 +295,7 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
           ...(o.any ? { targets: null } : {}),
         });
         out(
-          `${o.json ? toJson(traceJson(t)) : formatTrace(t, colors(true), { summary: o.summary ?? false })}\n`,
+          `${o.json ? toJson(traceJson(t)) : formatTrace(t, colors(true), { summary: o.summary ?? false, tagged: taggedArrivals(s, t) })}\n`,
         );
         setExit(
           t.verdict === 'delivered' ? EXIT.ok : t.verdict === 'dropped' ? EXIT.problem : EXIT.undecided,

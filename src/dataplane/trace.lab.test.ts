@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { colors } from '../cli/colors.ts';
+import { formatTrace } from '../cli/format-trace.ts';
 import { BOOT_SCENARIOS as SCENARIOS } from '../lab/topology.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { labResult } from '../testing/lab-cases.ts';
 import { formatPacket } from './packet.ts';
 import { traceCommand } from './run.ts';
+import { taggedArrivals } from './tagged.ts';
 import { nodesOf } from './tree.ts';
 
 describe.each(SCENARIOS.map((s) => [s.name] as const))(
@@ -63,5 +66,35 @@ describe('the dhcp-offer preset toward the VM of a lab case', () => {
       expect(t.assumptions.filter((a) => a.code === 'vm-mac')).toEqual([]);
       expect(t.target).toEqual([{ host: 'dom0', name: 'vif16.0' }]);
     }
+  });
+});
+
+// The seed's OFFER leaves vif16.0 (no tag: a trunk) tagged VLAN 1, as OVS's NORMAL does: the trace
+// keeps that output, and says it arrives tagged. Was: "Verdict: DELIVERED", "reaches host vm device
+// eth0", as if the way back worked.
+describe('the OFFER onto the untagged vif16.0 (seed-missing-tag)', () => {
+  it('is output tagged VLAN 1 and said so under the verdict', () => {
+    const s = readCase(labResult('seed-missing-tag').caseDir);
+    const t = traceCommand(s, { from: 'domu:tap7b39ecad-81', packet: 'dhcp-offer' });
+    expect(t.verdict).toBe('delivered');
+    expect(t.outputs.find((o) => o.port === 'vif16.0')).toMatchObject({ host: 'dom0', vlan: 1 });
+    expect(taggedArrivals(s, t)).toEqual([
+      { host: 'dom0', port: 'vif16.0', vlan: 1, portTag: 'none', guest: true },
+    ]);
+    const text = formatTrace(t, colors(false), { tagged: taggedArrivals(s, t) }).split('\n');
+    expect(text).toContain('Verdict: DELIVERED, but tagged where it arrives (see below)');
+    expect(text).toContain(
+      '  but it reaches dom0:vif16.0 tagged VLAN 1 (the port has no tag: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
+    );
+  });
+
+  it('the healthy lab (vif16.0 tag 1): delivered untagged, nothing said of a tag', () => {
+    const s = readCase(labResult('healthy').caseDir);
+    const t = traceCommand(s, { from: 'domu:tap7b39ecad-81', packet: 'dhcp-offer' });
+    expect(t.verdict).toBe('delivered');
+    expect(taggedArrivals(s, t)).toEqual([]);
+    const text = formatTrace(t, colors(false), { tagged: taggedArrivals(s, t) });
+    expect(text).toContain('\nVerdict: DELIVERED\n');
+    expect(text).not.toMatch(/but tagged|tagged VLAN/);
   });
 });

@@ -2,6 +2,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { colors } from '../cli/colors.ts';
+import { formatDiagnosis } from '../cli/format-diagnosis.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { cleanupCases, tmpCase } from '../testing/case-edits.ts';
 import { labResult } from '../testing/lab-cases.ts';
@@ -68,5 +70,24 @@ describe.each(Object.entries(EXPECTED))('lab scenario %s', (name, code) => {
         expect(d.findings[0]!.evidence.some((e) => e.file?.endsWith('/pid') && e.line === 1)).toBe(true);
       }
     }
+  });
+});
+
+// diagnose's paths say how the OFFER arrives where it leaves vif16.0 tagged. Was: "OFFER back
+// delivered" for the seed-missing-tag lab, whose OFFER leaves the untagged vif16.0 tagged VLAN 1.
+describe('the way back in the paths', () => {
+  it.each([
+    [
+      'seed-missing-tag',
+      'OFFER back reaches vif16.0 tagged VLAN 1 (the port has no tag: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
+    ],
+    ['healthy', 'OFFER back delivered'],
+  ])('%s: %s', (name, line) => {
+    const d = diagnose(readCase(labResult(name).caseDir));
+    expect(d.paths[0]!.offer!.verdict).toBe('delivered');
+    const offer = formatDiagnosis(d, colors(false))
+      .split('\n')
+      .find((l) => l.includes('OFFER back'));
+    expect(offer?.trim()).toBe(line);
   });
 });

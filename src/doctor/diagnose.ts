@@ -3,6 +3,8 @@
 // a DHCP server and the OFFER the VM, proven, resting on no assumption about a bridge the agent
 // programs, and nothing in the case contradicts it; undecided: what is known, where the paths
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
+
+import { taggedArrivals, taggedText } from '../dataplane/tagged.ts';
 import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
@@ -687,7 +689,14 @@ function pathOf(
   }
   const why = verdict === 'incomplete' ? (t.undecided[0]?.text ?? u?.text) : undefined;
   const rests = why !== undefined ? { undecided: why } : {};
-  return { verdict, reached, ...drop, ...rests };
+  const tagged = verdict === 'delivered' ? taggedArrivals(ctx.snapshot, t) : [];
+  return {
+    verdict,
+    reached,
+    ...drop,
+    ...rests,
+    ...(tagged.length ? { tagged: tagged.map((a) => taggedText(a)).join('; ') } : {}),
+  };
 }
 
 /**

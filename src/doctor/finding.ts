@@ -118,6 +118,11 @@ export interface PathVerdict {
   drop?: string;
   stop?: string;
   undecided?: string;
+  /**
+   * Delivered, but tagged where it arrives (a port without tag, a trunk, keeps the 802.1Q
+   * header): how, said in place of a plain "delivered" (dataplane/tagged.ts).
+   */
+  tagged?: string;
 }
 
 export interface PathSummary {
