@@ -91,3 +91,40 @@ describe('the way back in the paths', () => {
     expect(offer?.trim()).toBe(line);
   });
 });
+
+// A healthy case's dnsmasq-answered says nothing is left to look at once the flows carry the OFFER
+// back, and counts what it cites. Was: "…(DHCPOFFER, DHCPACK, DHCPOFFER, DHCPACK): the server side
+// works, look at the way back and the client" under HEALTHY, with 3 log lines cited.
+describe('dnsmasq-answered', () => {
+  it('healthy lab: the way back is proven, and every answer listed is cited', () => {
+    const d = diagnose(readCase(labResult('healthy').caseDir));
+    expect(d.verdict).toBe('healthy');
+    const f = d.findings.find((x) => x.code === 'dnsmasq-answered')!;
+    expect(f.message).toBe(
+      "dnsmasq's log on domu shows it answered fa:16:3e:11:22:33 (DHCPOFFER, DHCPACK): the server side works, and the flows carry the OFFER back to vif16.0",
+    );
+    expect(f.evidence.map((e) => e.text.split('(')[0])).toEqual(['DHCPOFFER', 'DHCPACK']);
+  });
+
+  it('healthy lab renewed: 4 answers, the last 3 cited, and the message says so', () => {
+    const dir = tmpCase();
+    cpSync(labResult('healthy').caseDir, dir, { recursive: true });
+    // A renewal as dnsmasq logs it: the boot exchange's lines again, after the first.
+    const log = join(dir, 'domu/var/log/neutron/dnsmasq.log');
+    const text = readFileSync(log, 'utf8');
+    const exchange = text.split('\n').filter((l) => /DHCP(DISCOVER|OFFER|REQUEST|ACK)\(/.test(l));
+    expect(exchange.length).toBe(4);
+    writeFileSync(log, `${text}${exchange.join('\n')}\n`);
+    const d = diagnose(readCase(dir));
+    const f = d.findings.find((x) => x.code === 'dnsmasq-answered')!;
+    expect(f.message).toBe(
+      "dnsmasq's log on domu shows it answered fa:16:3e:11:22:33 (4 answers: 2 DHCPOFFER, 2 DHCPACK; the last 3 cited): the server side works, and the flows carry the OFFER back to vif16.0",
+    );
+    expect(f.evidence.map((e) => e.text.split('(')[0])).toEqual(['DHCPACK', 'DHCPOFFER', 'DHCPACK']);
+  });
+
+  it('seed-missing-tag: nothing answered, no dnsmasq-answered', () => {
+    const d = diagnose(readCase(labResult('seed-missing-tag').caseDir));
+    expect(d.findings.filter((x) => x.code === 'dnsmasq-answered')).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 // dnsmasq itself: running (a udp :67 listener in the namespace) and knowing the VM's MAC.
 
+import { taggedArrivals } from '../../dataplane/tagged.ts';
 import {
   dnsmasqEvents,
   type Excerpt,
@@ -11,6 +12,7 @@ import { coversUdp4Listeners, scopeGap } from '../../parse/sockets.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import type { DhcpServer, DoctorContext, VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
+import { provenDelivered } from '../proof.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -270,19 +272,33 @@ export const dnsmasq: Check = {
         const ev = dnsmasqEvents(h).filter((e) => e.mac === mac);
         const disc = ev.filter((e) => e.type === 'DHCPDISCOVER');
         const answers = ev.filter((e) => e.type === 'DHCPOFFER' || e.type === 'DHCPACK');
-        if (answers.length)
+        if (answers.length) {
+          // The last few answers are cited; the message counts all of them and says which are cited.
+          const cited = answers.slice(-MAX_CITED);
+          const types = (xs: typeof answers): string[] => [...new Set(xs.map((e) => e.type))];
+          const kinds =
+            cited.length === answers.length
+              ? answers.map((e) => e.type).join(', ')
+              : `${answers.length} answers: ${types(answers)
+                  .map((t) => `${answers.filter((e) => e.type === t).length} ${t}`)
+                  .join(', ')}; the last ${cited.length} cited`;
+          // Whether anything is left to look at: the flows prove the OFFER back to the VM's port
+          // (untagged where it arrives), or they do not.
+          const o = ctx.offer.get(vm);
+          const back =
+            o && provenDelivered(ctx.world, o) && taggedArrivals(ctx.snapshot, o).length === 0
+              ? `, and the flows carry the OFFER back to ${vm.port.name}`
+              : `; the way back to ${vm.port.name} and the client are what is left to look at`;
           out.push({
             code: 'dnsmasq-answered',
             role: 'observation',
             severity: 'info',
             subject: `${h.name}:${answers[0]!.iface}`,
-            message: `dnsmasq's log on ${h.name} shows it answered ${vm.mac} (${answers.map((e) => e.type).join(', ')}): the server side works, look at the way back and the client`,
-            evidence: answers
-              .slice(-3)
-              .map((e) => evid(`${e.type}(${e.iface}) ${e.ip ?? ''} ${e.mac}`, e.from)),
+            message: `dnsmasq's log on ${h.name} shows it answered ${vm.mac} (${kinds}): the server side works${back}`,
+            evidence: cited.map((e) => evid(`${e.type}(${e.iface}) ${e.ip ?? ''} ${e.mac}`, e.from)),
             fix: [],
           });
-        else if (disc.length && !disc.some((e) => e.note) && logCut(h))
+        } else if (disc.length && !disc.some((e) => e.note) && logCut(h))
           out.push(
             excerptGap(
               h,
@@ -336,6 +352,9 @@ export const dnsmasq: Check = {
     return out;
   },
 };
+
+/** How many of a VM's answers in dnsmasq's log are cited, the last ones. */
+const MAX_CITED = 3;
 
 /** How many MACs dnsmasq answered are said, the last answered first. */
 const MAX_ANSWERED = 3;
