@@ -6,9 +6,10 @@ import { analyzeFiles, describeExchange } from '../capture/analyze.ts';
 import { type CapturePoint, captureLive } from '../capture/live.ts';
 import { type CapturePlan, CapturePlanError, planCapture, pointName } from '../capture/plan.ts';
 import { DEFAULT_DIR, LAB_HOSTS, Lab, type LabHost } from '../lab/lab.ts';
+import { VM_VIF } from '../lab/topology.ts';
 import { writeJson } from '../model/json-stream.ts';
 import { toJson } from '../model/snapshot.ts';
-import { LocalRunner, NETNS, type Runner } from '../runner/runner.ts';
+import { LocalRunner, NETNS, type Runner, vifpathLine } from '../runner/runner.ts';
 import { readCaseAsync } from '../sources/case-dir.ts';
 import { type HostSource, namespaceRunner, SAFE_NAME } from '../sources/collect.ts';
 import { InputError } from '../sources/errors.ts';
@@ -202,8 +203,17 @@ export function captureCommands(p: Command, out: (s: string) => void, setExit: (
   )
     .option('--json', 'print the analysis as JSON')
     .action(async (targets: string[], o: LiveCaptureOptions) => {
+      // --lab alone names a lab but not what to capture in it: both ways, with its own names.
+      if (o.vm === undefined && !o.point && o.lab !== undefined) {
+        const lab = Lab.open(o.lab);
+        throw new InputError(
+          `--lab names the lab, not what to capture in it: give --point on its hosts (${LAB_HOSTS.join('|')}:<iface>), e.g. \`${vifpathLine('capture', [], ['live', '--lab', o.lab, ...(o.renew ? ['--renew'] : []), '--point', 'vm:eth0', `dom0:${VM_VIF}`, `qdhcp:${lab.dhcpDev()}`])}\`; or follow the VM, which also counts the flows on its path: \`${vifpathLine('capture', [], ['live', '--vm', VM_VIF, 'lab:dom0', 'lab:domu', '--lab-dir', o.lab, '--path', ...(o.renew ? ['--renew'] : [])])}\``,
+        );
+      }
       if ((o.vm === undefined) === !o.point)
-        throw new InputError('give either --vm (with targets) or --point');
+        throw new InputError(
+          'give either --vm (with targets) or --point (with --lab <dir>: points on the hosts of that lab)',
+        );
       // Numbers before anything runs: `--seconds abc` used to capture for no time and report 0 frames.
       const seconds = numberOption('--seconds', o.seconds, { min: 1, max: MAX_TIMEOUT_S });
       liveNumbers(o);
