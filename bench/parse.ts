@@ -81,8 +81,7 @@ const sharedNodes: object[] = [];
 {
   const seen = new Set<object>();
   const equal = new Set<string>();
-  const byValue = (x: unknown): string =>
-    JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  const byValue = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
   const visit = (x: unknown): void => {
     if (typeof x !== 'object' || x === null || seen.has(x)) return;
     seen.add(x);
