@@ -2,7 +2,7 @@
 // an action to the simulator is one parser row there and one handler here (the mapped type makes
 // a missing handler a type error). A handler appends its effects under the action's node.
 import { formatAction } from '../openflow/actions.ts';
-import type { Action, ActionType } from '../openflow/types.ts';
+import type { Action, ActionType, FieldRef } from '../openflow/types.ts';
 import type { CompiledFlow } from './classifier.ts';
 import { readBits, writeBits, writeField } from './fields.ts';
 import { normalSwitch } from './normal.ts';
@@ -24,7 +24,7 @@ import {
   unsupported,
 } from './trace.ts';
 import type { ActionAt, TraceNode } from './tree.ts';
-import { OFPP_LOCAL, type RtBridge } from './world.ts';
+import { isStandIn, OFPP_LOCAL, type RtBridge } from './world.ts';
 
 /** What a handler sees: the bridge, the packet (mutable), the flow and the node to append to. */
 export interface Frame {
@@ -105,11 +105,32 @@ function output(fr: Frame, port: { kind: string; n?: number; name?: string }): u
   return undefined;
 }
 
+/**
+ * The action reads in_port as a value while the packet came in on a port whose OpenFlow number
+ * the case does not give (world.ts: a stand-in): what it computes from it is not known, so the
+ * branch is not followed (true), never run on the stand-in.
+ */
+function readsStandIn(fr: Frame, src: FieldRef): boolean {
+  if ((src.field ?? src.name) !== 'in_port' || !isStandIn(fr.p.in_port)) return false;
+  const name = fr.rb.ports.get(fr.p.in_port)?.name ?? '?';
+  fr.node.note = 'in_port as a number: unknown, not followed';
+  notFollowed(
+    fr.e,
+    fr.node.children,
+    fr.rb,
+    `${fr.node.text}: in_port ${name}: its OpenFlow port number unknown, not followed`,
+    `${fr.rb.host}:${fr.rb.name}: ${fr.node.text} (${at(fr)}) uses in_port as a number, and the case does not give ${name}'s`,
+    [name],
+  );
+  return true;
+}
+
 export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
   drop: (fr) => dropByFlow(fr),
   output: (fr, a) => output(fr, a.port),
   enqueue: (fr, a) => output(fr, a.port),
   output_reg: (fr, a) => {
+    if (readsStandIn(fr, a.src)) return undefined;
     const v = readBits(fr.p, a.src.field ?? a.src.name, a.src.start, a.src.end);
     if (v === undefined) return void notModelled(fr, `field ${a.src.name} is not modelled`);
     const n = Number(v);
@@ -172,6 +193,7 @@ export const HANDLERS: { readonly [K in ActionType]: Handler<K> } = {
     return undefined;
   },
   move: (fr, a) => {
+    if (readsStandIn(fr, a.src)) return 'stop';
     const v = readBits(fr.p, a.src.field ?? a.src.name, a.src.start, a.src.end);
     if (v === undefined || !writeBits(fr.p, a.dst.field ?? a.dst.name, v, a.dst.start, a.dst.end))
       notModelled(fr, 'field not modelled');

@@ -112,12 +112,13 @@ describe('an excerpted ovs-ofctl show does not list every port', () => {
     expect(() => from(withShow(SHOW))).toThrow(TraceInputError);
     expect(() => from(withShow(SHOW))).toThrow(/does not list it/);
   });
-  it('an excerpt without the VM port: its number unknown, not followed (undecided)', () => {
+  it('an excerpt without the VM port: its number unknown, but the flows name it: traced (the MAC given is not the one its flows let send: dropped)', () => {
+    // Was: not followed, undecided. Every flow on the way names ports, so no number is needed;
+    // the firewall's table 71 lets the port send from fa:16:3e:61:21:c6 only, and table 93 drops.
     const t = from(withShow([...SHOW, '...']));
-    expect(t.verdict).toBe('incomplete');
-    expect(t.assumptions.map((a) => a.remedy)).toContain(
-      'ovs-ofctl show br-int   # on compute: the OpenFlow port numbers',
-    );
+    expect(t.verdict).toBe('dropped');
+    expect([t.drop?.bridge, t.drop?.table, t.drop?.flow]).toEqual(['br-int', 93, 'priority=0 actions=drop']);
+    expect(t.assumptions.map((a) => a.code)).not.toContain('ofport-unknown');
   });
 });
 

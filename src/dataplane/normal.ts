@@ -7,7 +7,7 @@ import type { Port } from '../model/snapshot.ts';
 import { shellWord } from '../runner/runner.ts';
 import { portList } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
-import { assume, drop, type Engine, emit, floodUnnumbered, notShown } from './trace.ts';
+import { assume, drop, type Engine, emit, floodUnnumbered, notFollowed, notShown } from './trace.ts';
 import type { TraceNode, Uncertainty } from './tree.ts';
 import type { PortVlan, RtBridge, RtPort } from './world.ts';
 
@@ -120,6 +120,19 @@ function switchIn(
     });
   else if (!multicast) {
     const hit = rb.fdb.entries.get(`${vlan}/${p.dl_dst}`);
+    if (hit && rb.standIns && !rb.ports.has(hit.port)) {
+      // Learned on a port number the case gives no port: one known by name only, the input one
+      // or another; which, the case does not say.
+      notFollowed(
+        e,
+        out,
+        rb,
+        `NORMAL: destination learned on port ${hit.port} (${rb.fdb.file}:${hit.line}), which may be ${portList(rb.standIns)} (OpenFlow port numbers unknown): not followed`,
+        `${rb.host}:${rb.name}: NORMAL's MAC table (${rb.fdb.file}:${hit.line}) sends the frame to port ${hit.port}, which may be ${rb.standIns.length === 1 ? '' : 'one of '}${portList(rb.standIns)}, whose OpenFlow port numbers the case does not give`,
+        rb.standIns,
+      );
+      return;
+    }
     if (hit) {
       const fdb = { file: rb.fdb.file, line: hit.line };
       if (hit.port === p.in_port) {

@@ -33,24 +33,29 @@ describe('vifpath trace --from a port: exit codes and what it says', () => {
     args: string[];
     exit: number;
     stdout?: string[];
+    notStdout?: string[];
     stderr?: RegExp;
   }[] = [
     {
-      name: 'a VM port of a pasted ovs-vsctl show (no OpenFlow number): undecided, with the command',
+      // Was: not followed at br-int, `ovs-ofctl show br-int` asked. Its dumps name every port
+      // (OVS 3.3 prints names): matched by name, the trace runs to where it leaves the case.
+      name: 'a VM port of a pasted ovs-vsctl show (no OpenFlow number), flows by name: traced, undecided where it leaves the case',
       args: [STUDY, '--from', 'compute:tap648437e1-0d', '--packet', 'dhcp-discover'],
       exit: 3,
       stdout: [
+        '60. priority=100,in_port="tap648437e1-0d" actions=load:0x4->NXM_NX_REG5[],load:0x3->NXM_NX_REG6[],resubmit(,71)',
+        'bridge("br-tun") in_port=patch-int',
         'Verdict: INCOMPLETE',
-        '~ not followed: in_port tap648437e1-0d: OpenFlow port number unknown, not traced',
-        'not proven: compute:tap648437e1-0d is a port of br-int but the case does not give its OpenFlow port number',
-        '[collect: ovs-ofctl show br-int   # on compute: the OpenFlow port numbers]',
+        'undecided: leaves the case: beyond vxlan-ac10000b to 172.16.0.11 (vxlan key 0xef',
       ],
+      notStdout: ['not traced', 'ovs-ofctl show br-int'],
     },
     {
-      name: 'the same without a target (--any), and for an OFFER',
+      name: 'an OFFER from it without a target (--any): dropped where the flows drop it (br-int table 93)',
       args: [STUDY, '--from', 'compute:tap648437e1-0d', '--packet', 'dhcp-offer', '--any', '--summary'],
-      exit: 3,
-      stdout: ['Verdict: INCOMPLETE', 'ovs-ofctl show br-int'],
+      exit: 1,
+      stdout: ['Verdict: DROPPED', 'dropped on compute br-int table 93: priority=0 actions=drop'],
+      notStdout: ['ovs-ofctl show br-int'],
     },
     {
       name: 'a stale port (its device gone): undecided, the OVSDB error said',
@@ -75,10 +80,13 @@ describe('vifpath trace --from a port: exit codes and what it says', () => {
       stderr: /^vifpath: --from: no host "network" in the case \(hosts: compute, controller\)\n$/,
     },
     {
-      name: 'ovs-issues-141: servers0 has no ovs-ofctl show: router0 undecided',
+      // Was: undecided, `ovs-ofctl show servers0` asked. No flow dump: NORMAL (assumed, said),
+      // which needs no number, floods to the bridge's LOCAL port.
+      name: 'ovs-issues-141: servers0 has no ovs-ofctl show: router0 traced through NORMAL to LOCAL',
       args: [ISSUE141, '--from', 'host:router0', '--packet', 'dhcp-discover', '--any'],
-      exit: 3,
-      stdout: ['[collect: ovs-ofctl show servers0   # on host: the OpenFlow port numbers]'],
+      exit: 0,
+      stdout: ['Verdict: DELIVERED', 'reaches host bridge servers0 LOCAL port', 'no flow dump in the case'],
+      notStdout: ['ovs-ofctl show servers0'],
     },
     {
       name: 'ovs-issues-141: ovs-ofctl show clients0 does not list router1: not an OpenFlow port, bad input',
@@ -92,37 +100,38 @@ describe('vifpath trace --from a port: exit codes and what it says', () => {
     const r = run(...c.args);
     expect(r.status).toBe(c.exit);
     for (const s of c.stdout ?? []) expect(r.stdout).toContain(s);
+    for (const s of c.notStdout ?? []) expect(r.stdout).not.toContain(s);
     if (c.stderr) {
       expect(r.stderr).toMatch(c.stderr);
       expect(r.stdout).toBe('');
     } else expect(r.stderr).toBe('');
   });
 
-  it('--json: verdict incomplete, no drop, the uncertainty and the assumption with the remedy', () => {
-    const r = run(STUDY, '--from', 'compute:tap648437e1-0d', '--packet', 'dhcp-discover', '--json');
+  it('--json (a port OVS could not open: not traced): verdict incomplete, no drop, the uncertainty and the assumption with the remedy', () => {
+    const r = run(STUDY, '--from', 'compute:tap0ab9a23c-99', '--packet', 'dhcp-discover', '--json');
     expect(r.status).toBe(3);
     const t = JSON.parse(r.stdout);
     expect(t.verdict).toBe('incomplete');
-    expect(t.from).toEqual({ host: 'compute', bridge: 'br-int', port: 'tap648437e1-0d' });
+    expect(t.from).toEqual({ host: 'compute', bridge: 'br-int', port: 'tap0ab9a23c-99' });
     expect(t.drop).toBeNull();
     expect(t.outputs).toEqual([]);
     expect(t.uncertain).toEqual([
       {
         code: 'ofport-unknown',
-        text: 'compute:tap648437e1-0d is a port of br-int but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced',
+        text: 'compute:tap0ab9a23c-99 is a port of br-int (OVSDB error: could not open network device tap0ab9a23c-99 (No such device)) but the case does not give its OpenFlow port number: what the bridge does with the packet (flows match on in_port) is not traced',
         remedy: 'ovs-ofctl show br-int   # on compute: the OpenFlow port numbers',
       },
     ]);
     expect(t.assumptions).toContainEqual({
       code: 'ofport-unknown',
-      text: 'compute:br-int: the case gives no OpenFlow port number for tap648437e1-0d (`ovs-vsctl show` and `dump-flows` do not give it); the trace does not follow the packet through it',
+      text: 'compute:br-int: the case gives no OpenFlow port number for tap0ab9a23c-99 (`ovs-vsctl show` and `dump-flows` do not give it); the trace does not follow the packet through it',
       remedy: 'ovs-ofctl show br-int   # on compute: the OpenFlow port numbers',
     });
     expect(t.tree).toMatchObject({
       kind: 'bridge',
       host: 'compute',
       bridge: 'br-int',
-      inPort: 'tap648437e1-0d',
+      inPort: 'tap0ab9a23c-99',
       children: [{ kind: 'drop', reason: { code: 'ofport-unknown' } }],
     });
   });
@@ -182,30 +191,33 @@ describe('traces that start at or reach a port without an OpenFlow number', () =
       remedy: [],
     },
     {
-      name: "the start port's OVSDB ofport row missing: undecided at xapi5",
+      // Was: undecided at xapi5. xapi5 (no flow dump: NORMAL) needs no number; xapi3's numbered
+      // drop flow proves the drop, as with every number known.
+      name: "the start port's OVSDB ofport row missing: xapi5's NORMAL needs no number, dropped at xapi3 as with it",
       snap: () => seedWithout(['vif16.0']),
-      verdict: 'incomplete',
-      drop: null,
-      remedy: ['ovs-ofctl show xapi5   # on dom0: the OpenFlow port numbers'],
-      notFollowed: ['in_port vif16.0: OpenFlow port number unknown, not traced'],
+      verdict: 'dropped',
+      drop: 'priority=2,in_port=2 actions=drop',
+      remedy: [],
     },
     {
-      name: 'xapi3 named by ovs-vsctl show only: the patch to phy-xapi3 is not followed (was: patch peer missing, dropped)',
+      // The patch is crossed (phy-xapi3 held by name), but xapi3's flows match in_port=2 by
+      // number: whether phy-xapi3 is 2 is what the case does not say.
+      name: 'xapi3 named by ovs-vsctl show only, its flows by number: not followed at its table 0 (was: at the patch)',
       snap: () => seedWithout(['phy-xapi3', 'vif15.1', 'xapi3'], { tag: true, xapi3InVsctl: true }),
       verdict: 'incomplete',
       drop: null,
       remedy: ['ovs-ofctl show xapi3   # on dom0: the OpenFlow port numbers'],
       notFollowed: [
-        'patch port int-xapi3 to xapi3:phy-xapi3: its OpenFlow port number unknown, not followed',
+        "table 0: `priority=4,in_port=2,dl_vlan=1 actions=mod_vlan_vid:1041,NORMAL` (dom0/ovs-ofctl_dump-flows_xapi3:3) matches in_port by number; phy-xapi3's OpenFlow port number unknown, not followed",
       ],
     },
     {
-      name: "vif15.1's number unknown: xapi3's NORMAL floods to LOCAL and to vif15.1, not followed (was: dropped)",
+      // Was: the flood to vif15.1 not followed (undecided). NORMAL needs no number.
+      name: "vif15.1's number unknown: xapi3's NORMAL floods to LOCAL and to vif15.1, delivered",
       snap: () => seedWithout(['vif15.1'], { tag: true, xapi3InVsctl: true }),
-      verdict: 'incomplete',
+      verdict: 'delivered',
       drop: null,
-      remedy: ['ovs-ofctl show xapi3   # on dom0: the OpenFlow port numbers'],
-      notFollowed: ['flood to vif15.1: OpenFlow port numbers unknown, not followed'],
+      remedy: [],
     },
     {
       name: "the untagged DISCOVER still dies at xapi3's drop flow: a proven drop stays proven",
@@ -230,10 +242,12 @@ describe('traces that start at or reach a port without an OpenFlow number', () =
       if (d.reason.code === 'ofport-unknown') expect(d.uncertain).toBeDefined();
   });
 
-  it('the flood that reaches xapi3 LOCAL still lists it', () => {
+  it('the flood that reaches xapi3 LOCAL still lists it, and vif15.1 (no number) beside it', () => {
     const t = traceCommand(seedWithout(['vif15.1'], { tag: true, xapi3InVsctl: true }), DISCOVER);
     expect(t.reached).toContainEqual({ kind: 'local', host: 'dom0', bridge: 'xapi3' });
-    expect(t.uncertain.map((u) => u.code)).toEqual(['ofport-unknown']);
+    // vif15.1 (no number) gets its copy: over its wire to domU's br-int.
+    expect(nodesOf(t.tree, 'wire').map((n) => n.from)).toContainEqual({ host: 'dom0', iface: 'vif15.1' });
+    expect(t.uncertain).toEqual([]);
   });
 
   it('a port OVS gave no number (ofport -1) is bad input with that reason, not undecided', () => {
@@ -287,14 +301,37 @@ describe('output by number, and tunnels, to ports without a known number', () =>
     expect(t.drop?.reason.code).toBe('no-such-port');
   });
 
-  it('VXLAN to a host whose tunnel ports have no known number: not followed (was: receive tunnel port not found)', () => {
+  /** The overlay, network's tunnel ports without a known number; its br-tun's flows naming them or by number. */
+  const overlayUnnumbered = (byNumber: boolean): Snapshot => {
     const c = overlayCase();
+    const net = c.hosts.find((h) => h.name === 'network')!;
+    const tun = net.bridges!.find((b) => b.name === 'br-tun')!;
+    if (byNumber)
+      for (const p of tun.ports)
+        if (p.name.startsWith('vxlan-'))
+          tun.flows = tun.flows!.map((f) => f.replace(`in_port=${p.name} `, `in_port=${p.ofport} `));
     const s = buildSnapshot(c.hosts, c.links);
     const network = s.hosts.find((h) => h.name === 'network')!;
     for (const b of network.bridges)
       for (const p of b.ports)
         for (const i of p.interfaces)
           if (i.name.startsWith('vxlan-')) i.ofport = unknown('pasted ovs-vsctl show');
+    return s;
+  };
+  it('VXLAN to a host whose tunnel ports have no known number, its flows naming them: delivered (was: not followed)', () => {
+    const t = traceCommand(overlayUnnumbered(false), {
+      from: `compute1:${VM.vm1.tap}`,
+      packet: 'dhcp-discover',
+    });
+    expect(t.verdict).toBe('delivered');
+    expect(t.reached).toContainEqual(expect.objectContaining({ device: DHCP_TAP }));
+    expect(remedyOf(t)).toEqual([]);
+  });
+  it('the same with its br-tun matching in_port by number: not followed (was: receive tunnel port not found)', () => {
+    const s = overlayUnnumbered(true);
+    const tun = s.hosts.find((h) => h.name === 'network')!.bridges.find((b) => b.name === 'br-tun')!;
+    const flows = tun.flows.known ? tun.flows.value.entries.map((e) => e.text) : [];
+    expect(flows.filter((f) => /in_port=\d+ /.test(f))).toHaveLength(2);
     const t = traceCommand(s, { from: `compute1:${VM.vm1.tap}`, packet: 'dhcp-discover' });
     expect(t.verdict).toBe('incomplete');
     expect(t.drops.filter((d) => d.reason.code === 'tunnel-port-not-found')).toEqual([]);

@@ -13,6 +13,7 @@ import {
   type TableDump,
 } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
+import { OFPP_MAX } from '../openflow/values.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import { escapeControl } from '../text/escape.ts';
 import { execute } from './actions.ts';
@@ -49,7 +50,15 @@ import {
   type Unsupported,
 } from './tree.ts';
 import { tunnelOut } from './tunnel.ts';
-import { mayMatch, OFPP_LOCAL, peerRemedy, type RtBridge, type RtPort, type World } from './world.ts';
+import {
+  isStandIn,
+  mayMatch,
+  OFPP_LOCAL,
+  peerRemedy,
+  type RtBridge,
+  type RtPort,
+  type World,
+} from './world.ts';
 
 export type { Drop, Endpoint, Output, TraceNode, TraceResult } from './tree.ts';
 
@@ -360,8 +369,9 @@ export function floodUnnumbered(
   mayGet: (port: Port) => boolean = () => true,
 ): void {
   const h = e.w.hosts.get(rb.host);
+  // Those held under a stand-in number got their copy: the ones left (OVS could not open them).
   const missed = unnumbered(rb.bridge, h)
-    .filter((u) => mayGet(u.port))
+    .filter((u) => mayGet(u.port) && !rb.byName.has(u.iface.name))
     .map((u) => u.iface.name);
   if (missed.length)
     notFollowed(
@@ -508,6 +518,15 @@ export function enterBridge(
   }
 }
 
+function tableNode(
+  rb: RtBridge,
+  table: number,
+  flow: FlowEntry | null,
+  p: Packet,
+): Extract<TraceNode, { kind: 'table' }> {
+  return { kind: 'table', host: rb.host, bridge: rb.name, table, flow, before: clonePacket(p), children: [] };
+}
+
 export function runTable(
   e: Engine,
   out: TraceNode[],
@@ -516,18 +535,48 @@ export function runTable(
   table: number,
   depth: number,
 ): void {
+  if (
+    rb.standIns &&
+    !isStandIn(p.in_port) &&
+    p.in_port > 0 &&
+    p.in_port < OFPP_MAX &&
+    !rb.ports.has(p.in_port)
+  ) {
+    // in_port set to a number (resubmit(N,…), load) no port of the bridge has in the case: it may
+    // be one of those known by name only, and flows naming them may match.
+    const node = tableNode(rb, table, null, p);
+    out.push(node);
+    notFollowed(
+      e,
+      node.children,
+      rb,
+      `table ${table}: in_port ${p.in_port} may be ${portList(rb.standIns)} (OpenFlow port numbers unknown): not followed`,
+      `${rb.host}:${rb.name}: in_port is ${p.in_port}, which may be ${rb.standIns.length === 1 ? '' : 'one of '}${portList(rb.standIns)}, whose OpenFlow port numbers the case does not give: which flows match is not known`,
+      rb.standIns,
+    );
+    return;
+  }
   const t = rb.tables?.get(table, p);
   const r = t ? lookup(t, p) : { ambiguous: [] };
-  const node: Extract<TraceNode, { kind: 'table' }> = {
-    kind: 'table',
-    host: rb.host,
-    bridge: rb.name,
-    table,
-    flow: r.flow?.entry ?? null,
-    before: clonePacket(p),
-    children: [],
-  };
+  // A flow matching in_port by a number the case gives no port, at this priority or above, when
+  // the packet came in on a port known by name only: whether it matches is not known.
+  const byNumber = isStandIn(p.in_port)
+    ? t?.unsure.find((u) => u.byNumber && u.priority >= (r.flow?.priority ?? -1) && mayMatch(u, p))?.byNumber
+    : undefined;
+  const node = tableNode(rb, table, byNumber ? null : (r.flow?.entry ?? null), p);
   out.push(node);
+  if (byNumber) {
+    const name = rb.ports.get(p.in_port)?.name ?? '?';
+    notFollowed(
+      e,
+      node.children,
+      rb,
+      `table ${table}: \`${byNumber.rule}\` (${byNumber.from.file}:${byNumber.from.line}) matches in_port by number; ${name}'s OpenFlow port number unknown, not followed`,
+      `${rb.host}:${rb.name} table ${table}: the flow \`${byNumber.rule}\` (${byNumber.from.file}:${byNumber.from.line}) matches in_port by number, and the case does not give ${name}'s: whether it matches the packet is not known`,
+      [name],
+    );
+    return;
+  }
   const saved = e.uncertain;
   // Per-table dumps (BridgeFlows.tables): a table none of them holds is unknown, whatever the
   // lookup finds there (nothing: no proof of a miss); one whose own dump is not whole may lack a
@@ -539,7 +588,8 @@ export function runTable(
   // Flows here the model cannot evaluate, unless this packet's in_port or VLAN rules them out.
   let unsure: number | undefined;
   for (const u of t?.unsure ?? []) {
-    if (!mayMatch(u, p)) continue;
+    // By number below the flow that matched: it cannot win (one above it stopped the lookup).
+    if (u.byNumber || !mayMatch(u, p)) continue;
     unsupported(e, rb, `flow not evaluated (unsupported match) ${u.text}`);
     unsure = Math.max(unsure ?? -1, u.priority);
   }

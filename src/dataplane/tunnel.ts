@@ -145,7 +145,9 @@ export function buildUnderlay(w: World): void {
   };
   for (const h of w.hosts.values()) {
     const addrs = inetOf(h);
-    const addressesKnown = h.devices !== undefined && h.devices.length > 0;
+    // Devices without any address are an `ip link` output read as `ip addr` (its content is the
+    // same but the addresses): no address is known then, not "none" (`ip addr` shows lo's at least).
+    const addressesKnown = h.devices?.some((d) => d.addresses.length > 0) ?? false;
     w.underlay.set(h.name, { addressesKnown, addresses: addrs });
     if (h.bridges.length === 0) continue;
     if (addressesKnown) {

@@ -14,7 +14,9 @@ import type {
   VlanMode,
 } from '../model/snapshot.ts';
 import { excerptCut, findExcerpt } from '../model/snapshot.ts';
+import { formatFlowRule } from '../openflow/flow.ts';
 import type { PortRef } from '../openflow/types.ts';
+import { OFPP_MAX } from '../openflow/values.ts';
 import { operands, shellWord } from '../runner/runner.ts';
 import {
   type CompiledTable,
@@ -24,6 +26,7 @@ import {
   unsupportedItem,
 } from './classifier.ts';
 import { FIELD_ACCESS } from './fields.ts';
+import { unnumbered } from './ofports.ts';
 import type { Packet } from './packet.ts';
 import type { ResolvedEndpoint } from './trace.ts';
 import type { Assumption } from './tree.ts';
@@ -36,6 +39,20 @@ import {
 } from './tunnel.ts';
 
 export const OFPP_LOCAL = 65534;
+
+/**
+ * Stand-in port numbers: a port the case names without its OpenFlow number (pasted `ovs-vsctl
+ * show`, dumps printed with --names) is held under a number no OpenFlow port has (OVS's are 16
+ * bits), so flows naming it, NORMAL, floods and patches work on it as on any port. It is never a
+ * guess at the real number: a step that needs the real one (a flow matching or sending to a
+ * number, in_port copied into a field, a learned port) is not followed (trace.ts, actions.ts,
+ * normal.ts), and no stand-in is printed.
+ */
+const STAND_IN_BASE = 0x40000000;
+
+export function isStandIn(n: number): boolean {
+  return n >= STAND_IN_BASE && n < 2 * STAND_IN_BASE;
+}
 
 export interface PortVlan {
   tag: number | null;
@@ -62,6 +79,8 @@ export interface RtPort {
   /** A VXLAN/GRE/Geneve port: its type, addresses and keys. */
   tunnel?: TunnelConfig;
   local: boolean;
+  /** `ofport` is a stand-in: the case does not give the port's OpenFlow number. */
+  standIn?: true;
 }
 
 export interface RtBridge {
@@ -72,6 +91,8 @@ export interface RtBridge {
   tables: Tables | null;
   ports: Map<number, RtPort>;
   byName: Map<string, RtPort>;
+  /** The ports held under stand-in numbers (their OpenFlow numbers unknown), when any. */
+  standIns?: string[];
   /** Not in the case at all: inferred from Neutron naming. */
   inferred?: Assumption;
   /**
@@ -156,6 +177,7 @@ export function buildWorld(snapshot: Snapshot): World {
     owners: new Map(),
   };
   w.links = segments(snapshot.links);
+  let nextStandIn = STAND_IN_BASE;
   for (const h of snapshot.hosts) {
     w.hosts.set(h.name, h);
     const imap = new Map<string, { bridge: RtBridge; port: RtPort }>();
@@ -179,9 +201,24 @@ export function buildWorld(snapshot: Snapshot): World {
             }
           : {}),
       };
+      // Ports without a known number. Not one OVSDB says OVS could not open (its ofport is -1
+      // then: no packet enters or leaves there), whose branches stay not followed.
+      const numberless = new Set(
+        unnumbered(b, h)
+          .filter((u) => !u.iface.error)
+          .map((u) => u.iface),
+      );
       for (const p of b.ports) {
         for (const i of p.interfaces) {
-          const of = i.ofport.known ? i.ofport.value : null;
+          let of = i.ofport.known ? i.ofport.value : null;
+          let standIn = false;
+          // The interface named as its bridge is always the bridge's LOCAL port.
+          if (of === null && numberless.has(i) && i.name === b.name) of = OFPP_LOCAL;
+          else if (of === null && numberless.has(i)) {
+            of = nextStandIn++;
+            standIn = true;
+            rb.standIns = [...(rb.standIns ?? []), i.name];
+          }
           if (of === null || of < 0) continue;
           const tunnel = tunnelConfig(h.name, i.name, i);
           const rp: RtPort = {
@@ -193,6 +230,7 @@ export function buildWorld(snapshot: Snapshot): World {
             local: of === OFPP_LOCAL,
             ...(i.options.known && i.options.value.peer ? { peer: i.options.value.peer } : {}),
             ...(tunnel ? { tunnel } : {}),
+            ...(standIn ? { standIn: true as const } : {}),
           };
           rb.ports.set(of, rp);
           rb.byName.set(i.name, rp);
@@ -209,10 +247,15 @@ export function buildWorld(snapshot: Snapshot): World {
   return w;
 }
 
-/** A bridge's port names (and LOCAL) to OpenFlow port numbers, as far as the case gives them. */
+/**
+ * A bridge's port names (and LOCAL) to OpenFlow port numbers, as far as the case gives them (a
+ * port without one: its stand-in). A number no port of the bridge has, while some have stand-ins,
+ * may be one of theirs: undefined (not evaluated) below OVS's reserved ports.
+ */
 export function resolver(rb: RtBridge): (ref: PortRef) => number | undefined {
   return (ref) => {
-    if (ref.kind === 'number') return ref.n;
+    if (ref.kind === 'number')
+      return rb.standIns && !rb.ports.has(ref.n) && ref.n < OFPP_MAX ? undefined : ref.n;
     if (ref.kind === 'reserved') return ref.name === 'LOCAL' ? OFPP_LOCAL : undefined;
     return rb.byName.get(ref.name)?.ofport;
   };
@@ -232,6 +275,11 @@ export interface UnsureFlow {
   vlan?: number;
   /** Whether a packet matches the items of the flow the model does evaluate. */
   rest?: (p: Packet) => boolean;
+  /**
+   * It matches in_port by a number no port of the bridge has in the case, while some have only
+   * stand-ins: a packet from one of those may match it (which, the case does not say).
+   */
+  byNumber?: { rule: string; from: FlowEntry['from'] };
 }
 
 /** A compiled table and the flows in it the model cannot evaluate. */
@@ -245,7 +293,9 @@ export interface UnsureTable extends CompiledTable {
  */
 export function mayMatch(u: UnsureFlow, p: Packet): boolean {
   return (
-    (u.inPort === undefined || u.inPort === p.in_port) &&
+    (u.inPort === undefined ||
+      u.inPort === p.in_port ||
+      (u.byNumber !== undefined && isStandIn(p.in_port))) &&
     (u.vlan === undefined || u.vlan === DL_VLAN.num!(p)) &&
     (u.rest === undefined || u.rest(p))
   );
@@ -264,8 +314,10 @@ function compileUnsure(table: number, entries: readonly FlowEntry[], resolve: Po
     };
     for (const m of e.flow.match) {
       if (m.kind !== 'field') continue;
-      if (m.field === 'in_port' && m.value.t === 'port' && m.value.port.kind === 'number')
+      if (m.field === 'in_port' && m.value.t === 'port' && m.value.port.kind === 'number') {
         u.inPort = m.value.port.n;
+        if (resolve(m.value.port) === undefined) u.byNumber = { rule: formatFlowRule(e.flow), from: e.from };
+      }
       if (m.field === 'dl_vlan' && m.value.t === 'int' && m.value.m === undefined && m.value.v <= 4095)
         u.vlan = m.value.v;
     }
@@ -308,11 +360,13 @@ class IndexedTables implements Tables {
 
   get(table: number, p: Packet): UnsureTable | undefined {
     const vlan = DL_VLAN.num!(p);
-    const k = `${table}/${p.in_port}/${vlan}`;
+    // A stand-in in_port: the index files lines by the number written, so all the table's lines.
+    const k = isStandIn(p.in_port) ? `${table}/*` : `${table}/${p.in_port}/${vlan}`;
     const t = this.compiled.get(k);
     if (t) return t;
     if (!this.lookup.has(table)) return undefined;
-    const c = compileUnsure(table, this.lookup.table(table, p.in_port, vlan), this.resolve);
+    const lines = isStandIn(p.in_port) ? this.lookup.table(table) : this.lookup.table(table, p.in_port, vlan);
+    const c = compileUnsure(table, lines, this.resolve);
     this.compiled.set(k, c);
     return c;
   }

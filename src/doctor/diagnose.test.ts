@@ -243,14 +243,16 @@ describe('the VM you named has no device (OVS: No such device)', () => {
 });
 
 describe('qdhcp namespaces listed, their devices not collected (review6 #5a)', () => {
-  it('cn-dvr-juno-compute: the headline asks for those devices, quoted, on the host that lists them (was: "no DHCP server (qdhcp namespace) is in the case either")', () => {
+  it('cn-dvr-juno-compute: the headline asks for those devices, quoted, on the host that lists them (was: "no DHCP server (qdhcp namespace) is in the case either"); the DISCOVERs traced through the named flows', () => {
     // The reviewer's case (sources/fixtures/per-table/PROVENANCE.md), read with --lenient as there.
     const d = diagnose(
       readCase(join(ROOT, 'src/sources/fixtures/per-table/cn-dvr-juno-compute'), { lenient: true }),
     );
     expect(d.verdict).toBe('undecided');
     expect(d.headline).toMatch(
-      /; the devices of the qdhcp namespaces dvr-compute1 lists \(qdhcp-401f678d-4518-446c-9a33-cd2fb054c104, qdhcp-db755841-0764-4a8f-b962-8df008ce6330\) were not collected, so no DHCP server is in the case either: collect `ip netns exec qdhcp-401f678d-4518-446c-9a33-cd2fb054c104 ip -d address show` on dvr-compute1, and the same for each other one$/,
+      // The VM ports have no OpenFlow number in the case; br-int's flows name them, so the
+      // DISCOVERs are traced (was: "is not traced: … does not give its OpenFlow port number").
+      /^the devices of the qdhcp namespaces dvr-compute1 lists \(qdhcp-401f678d-4518-446c-9a33-cd2fb054c104, qdhcp-db755841-0764-4a8f-b962-8df008ce6330\) were not collected, so no DHCP server is in the case; the DISCOVER from dvr-compute1:qvo111517d8-c5, dvr-compute1:qvo4e843b99-fb reaches dvr-compute1 br-int port qr-001d0ed9-01 \(nothing in the case says what is behind it\); .*: collect `ip netns exec qdhcp-401f678d-4518-446c-9a33-cd2fb054c104 ip -d address show` on dvr-compute1, and the same for each other one$/,
     );
     expect(d.findings.find((f) => f.code === 'dhcp-server-not-in-case')!.fix).toEqual([
       'ip netns exec qdhcp-401f678d-4518-446c-9a33-cd2fb054c104 ip -d address show   # on dvr-compute1: its devices (the DHCP port, its address)',

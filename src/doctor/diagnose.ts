@@ -1035,24 +1035,32 @@ function undecidedHeadline(
       : '';
     return `no VM port is proven in the case, so no DHCP path can be traced${deadText}${deadVmText}${down.length ? `; OVS was not answering on ${down.map((f) => f.subject).join(', ')} when the outputs were collected (its files hold OVS's errors): collect \`${down[0]!.fix[0]!.replace(/ {3}#.*$/, '')}\` there` : ''}`;
   }
-  const untraced = paths.find((x) => x.discover.verdict === NOT_TRACED);
+  // A port OVS could not open (its device gone: a deleted VM's) has no path to trace; when other
+  // VMs' paths are traced, the headline is about them (the interface-error finding names it).
+  const opened = (i: number): boolean => !ctx.vms[i]!.port.interfaces.some((x) => x.error);
+  const traced = paths.some((x) => x.discover.verdict !== NOT_TRACED);
+  // A port taken for the VM by its name alone is said to be so (vm-identity.ts says why).
+  const byName = (vm: string): boolean =>
+    findings.some((f) => f.code === 'vm-port-by-name' && f.subject.split(', ').includes(vm));
+  const untraced = paths.find((x, i) => x.discover.verdict === NOT_TRACED && (opened(i) || !traced));
   if (untraced) {
     const vm = ctx.vms[paths.indexOf(untraced)]!;
     const want = ctx.servers.length === 0 ? serverWanting(findings, ctx.snapshot.hosts) : undefined;
     const noServer = want ? `; ${want.text} either${want.collect ? `: ${want.collect}` : ''}` : '';
     const cut = cutInterface(vm);
-    // A port taken for the VM by its name alone is said to be so (vm-identity.ts says why).
-    const byName = findings.some(
-      (f) => f.code === 'vm-port-by-name' && f.subject.split(', ').includes(untraced.vm),
-    );
-    const who = `${untraced.vm}${byName ? ' (the VM port by its name alone)' : ''}`;
+    const who = `${untraced.vm}${byName(untraced.vm) ? ' (the VM port by its name alone)' : ''}`;
     if (cut) return `the DISCOVER from ${who} is not traced: ${cut}${noServer}`;
     return `the DISCOVER from ${who} is not traced: the case names its port but does not give its OpenFlow port number (\`ovs-ofctl show\` does)${noServer}`;
   }
   if (ctx.servers.length === 0) {
     const seen = findings.find((f) => f.code === 'dhcp-server-not-traced');
     const want = serverWanting(findings, ctx.snapshot.hosts);
-    return `${want.text}; the DISCOVER from ${paths.map((p) => p.vm).join(', ')} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
+    return `${want.text}; the DISCOVER from ${paths
+      .filter((p) => p.discover.verdict !== NOT_TRACED)
+      .map((p) => `${p.vm}${byName(p.vm) ? ' (the VM port by its name alone)' : ''}`)
+      .join(
+        ', ',
+      )} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
   }
   if (contradicted)
     return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';

@@ -34,7 +34,7 @@ import {
   type TraceNode,
   type TraceResult,
 } from '../dataplane/tree.ts';
-import type { World } from '../dataplane/world.ts';
+import { isStandIn, type World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole, portRole } from '../model/roles.ts';
 import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
@@ -432,7 +432,10 @@ export function actionsNotFollowed(t: TraceResult, vmMacKnown: boolean): ActionN
         n.flow.from.line === at.line,
     );
     const br = table ? bridgeOf(t.tree, table) : undefined;
-    let packet = br ? formatPacket(br.packet, String(br.packet.in_port)) : '<the packet>';
+    // A port without a known number (a stand-in, dataplane/world.ts) is traced by its name.
+    let packet = br
+      ? formatPacket(br.packet, isStandIn(br.packet.in_port) ? br.inPort : String(br.packet.in_port))
+      : '<the packet>';
     // A MAC the trace made up (the case has no attached-mac) is not a value to trace with.
     if (!vmMacKnown) packet = packet.replace(formatMac(PLACEHOLDER_MAC), '<the-VM-MAC>');
     out.push({

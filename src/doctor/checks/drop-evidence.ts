@@ -167,9 +167,16 @@ export function translations(w: World, t: TraceResult): Translations {
     const v = vlanMatchOf(e.flow);
     if (v.kind === 'any' || v.kind === 'untagged') continue;
     if (!same) {
-      // A port name the bridge does not resolve may be the drop's port.
-      if (p.n === undefined && p.ref.kind === 'name' && !out.unknown)
-        out.unknown = { entry: e, why: `its in_port ${p.ref.name} is no port the case gives this bridge` };
+      // A port name the bridge does not resolve may be the drop's port; so may a number no port
+      // of the bridge has while some have no known number (dataplane/world.ts resolver).
+      if (p.n === undefined && (p.ref.kind === 'name' || p.ref.kind === 'number') && !out.unknown)
+        out.unknown = {
+          entry: e,
+          why:
+            p.ref.kind === 'name'
+              ? `its in_port ${p.ref.name} is no port the case gives this bridge`
+              : `its in_port ${inPortOf(e.flow)} is a number the case gives no port of this bridge`,
+        };
       continue;
     }
     if (v.kind === 'vid') out.flows.push({ entry: e, vlan: v.vid });

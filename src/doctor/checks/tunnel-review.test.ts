@@ -68,9 +68,10 @@ describe('an unknown OpenFlow port number is no missing flood entry (compute wit
     expect(text(x)).not.toContain("compute's tunnel end is not in the case");
     expect(x.paths[0]!.discover.verdict).toBe('incomplete');
     // The headline: the step the DISCOVER rests on and what settles it (was 'leaves what the case
-    // shows (compute bridge br-int LOCAL port; …)').
+    // shows (compute bridge br-int LOCAL port; …)'). The patch is crossed (patch-int held by its
+    // name); br-tun's table 0 matches in_port by number, which stops it (was: the patch itself).
     expect(x.headline).toBe(
-      "the DISCOVER from compute:qvoc4493802-43 is not followed to its end: compute: the patch peer br-tun:patch-int of br-int:patch-tun has no OpenFlow port number in the case: br-tun's flows cannot be looked up; collect `ovs-ofctl show br-tun   # on compute: the OpenFlow port numbers`",
+      "the DISCOVER from compute:qvoc4493802-43 is not followed to its end: compute:br-tun table 0: the flow `priority=1,in_port=1 actions=resubmit(,2)` (compute/sos_commands/openvswitch/ovs-ofctl_dump-flows_br-tun:2) matches in_port by number, and the case does not give patch-int's: whether it matches the packet is not known; collect `ovs-ofctl show br-tun   # on compute: the OpenFlow port numbers`",
     );
   });
 
