@@ -82,6 +82,11 @@ export const OVSDB_REQUEST_TIMEOUT_MS = 60_000;
 
 interface MonitorEvents {
   change: [changes: RowChange[]];
+  /**
+   * An update notification the server sent on its own (a change after the monitor request), even
+   * one that changes nothing in the replica: proof the monitor hears. A resync's reply is not one.
+   */
+  update: [changes: RowChange[]];
 }
 
 /** A live monitor: its replica of the rows, kept current; 'change' after every update and resync. */
@@ -473,6 +478,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
           changes = applyUpdate2(m.rows, params[2] ?? null, m.schema);
           m.lastTxnId = params[1];
         }
+        m.emit('update', changes);
         if (changes.length) m.emit('change', changes);
       } else if (method === 'locked' || method === 'stolen') {
         if (typeof params[0] === 'string') this.emit(method, params[0]);

@@ -2,8 +2,11 @@
 // _since, reconnect + full resync, echo keepalive), and a read-only poll of the same tables on a
 // second connection compared with the monitor's replica. A row the poll saw change that the monitor
 // has still not reported one poll later means the monitor is deaf: the view then comes from the
-// polls until the monitor agrees again. Optionally a canary: a key written to Open_vSwitch
-// external_ids at an interval that the monitor must report (the only write; removed on stop).
+// polls. It is trusted again only once it has reported a change by itself (an update notification,
+// the canary's or any other) and agrees with the poll: its own resync returns the current rows, so
+// agreeing after one proves nothing (review8 4.2: a monitor still deaf was called ok every round).
+// Optionally a canary: a key written to Open_vSwitch external_ids at an interval that the monitor
+// must report (the only write; removed on stop).
 import { EventEmitter } from 'node:events';
 import type { Replica, RowChange } from '../ovsdb/cache.ts';
 import { type Monitor, type Operation, OvsdbClient } from '../ovsdb/client.ts';
@@ -92,6 +95,12 @@ export class HostEyes extends EventEmitter<EyesEvents> {
   private polling = false;
   private canarySeq = 0;
   private canaryOut: { value: string; sentAt: number } | undefined;
+  /** Found deaf and not yet proven to hear again: stays so across resyncs and reconnections. */
+  private suspect = false;
+  /** What the current monitor reported by itself since the last resync (undefined: nothing yet). */
+  private heard: string | undefined;
+  /** A resync of our own is under way: its disconnect is no lost connection; attempts seen. */
+  private ownResync: number | undefined;
 
   constructor(readonly opts: EyesOptions) {
     super();
@@ -121,16 +130,34 @@ export class HostEyes extends EventEmitter<EyesEvents> {
       probeIntervalMs: o.probeMs ?? 5000,
     });
     const mc = this.monitorClient;
-    mc.on('disconnect', () => this.setState('down', 'monitor connection lost; reconnecting'));
+    mc.on('disconnect', () => {
+      if (this.ownResync === undefined) this.setState('down', 'monitor connection lost; reconnecting');
+    });
+    mc.on('reconnecting', () => {
+      // The first attempt is our resync's; a second one means it could not reconnect: that is down.
+      if (this.ownResync !== undefined && ++this.ownResync > 1) {
+        this.ownResync = undefined;
+        this.setState('down', 'monitor connection lost: its resync could not reconnect; reconnecting');
+      }
+    });
     mc.on('resync', () => {
+      this.ownResync = undefined;
       this.versions.clear();
       this.pending.clear();
-      this.setState('ok', `monitor resynced (reconnect ${mc.reconnects})`);
+      this.heard = undefined;
+      // The resync's reply is the rows as they are: it says nothing of whether updates come through.
+      if (this.suspect)
+        this.setState(
+          'deaf',
+          `monitor reconnected (reconnect ${mc.reconnects}) but not yet proven to hear updates`,
+        );
+      else this.setState('ok', `monitor resynced (reconnect ${mc.reconnects})`);
       this.emit('view', null);
     });
     const reqs = Object.fromEntries(Object.entries(COLUMNS).map(([t, columns]) => [t, { columns }]));
     this.monitor = await mc.monitor(DB, reqs);
     this.monitor.on('change', (changes) => this.onMonitor(changes));
+    this.monitor.on('update', (changes) => this.onUpdate(changes));
     this.pollClient = await OvsdbClient.connect(o.remote, { ...common, requestTimeoutMs: 10_000 });
     this.setState('ok', 'monitor started');
     if (o.pollMs) this.every(o.pollMs, () => this.poll());
@@ -146,28 +173,66 @@ export class HostEyes extends EventEmitter<EyesEvents> {
 
   private setState(s: EyesState, detail: string): void {
     if (s === this.state) return;
-    if (s === 'deaf') {
+    if (s === 'deaf' && this.deafSince === undefined) {
       this.deafEpisodes++;
       this.deafSince = Date.now();
-    } else if (s === 'ok') this.deafSince = undefined;
+    } else if (s === 'ok') {
+      this.deafSince = undefined;
+      this.suspect = false;
+    }
     this.state = s;
     this.emit('state', s, detail);
   }
 
+  /** Every change to the replica: from an update, or from a resync. */
   private onMonitor(changes: RowChange[]): void {
     for (const c of changes) {
       const k = `${c.table}/${c.uuid}`;
       this.versions.set(k, (this.versions.get(k) ?? 0) + 1);
+    }
+    if (this.state === 'ok') this.emit('view', changes);
+  }
+
+  /** An update the server sent by itself: the canary comes back here only, never from a resync. */
+  private onUpdate(changes: RowChange[]): void {
+    let what: string | undefined;
+    for (const c of changes) {
       if (c.table === 'Open_vSwitch' && c.new && this.canaryOut) {
         const v = canonDatum(c.new.external_ids);
         if (v.includes(JSON.stringify([this.canaryKey, this.canaryOut.value]))) {
+          what = `the canary ${this.canaryKey}=${this.canaryOut.value}`;
           this.canaryRttMs = Date.now() - this.canaryOut.sentAt;
           this.canaryOut = undefined;
           this.emit('canary', this.canaryRttMs);
         }
       }
     }
-    if (this.state === 'ok') this.emit('view', changes);
+    const c = changes[0];
+    this.heard ??= what ?? (c ? `a change of ${c.table} ${c.uuid}` : 'an update');
+    if (!this.suspect || this.state === 'down') return;
+    // Proven to hear: ok once the poll agrees too (at once when there is no poll to ask).
+    if (this.opts.pollMs) this.poll().catch(() => undefined);
+    else {
+      this.setState('ok', `monitor reported ${this.heard} by itself again`);
+      this.emit('view', null);
+    }
+  }
+
+  /** Found deaf: say so once, go on from the polls, and resync the monitor (once per episode). */
+  private becomeDeaf(detail: string): void {
+    if (this.state === 'deaf') return;
+    this.suspect = true;
+    this.heard = undefined;
+    const resync = (this.opts.resyncOnDeaf ?? true) && this.monitorClient?.isConnected;
+    this.setState(
+      'deaf',
+      `${detail}${resync ? '; resyncing it (ok again only once it reports a change by itself)' : ''}`,
+    );
+    if (resync) {
+      this.ownResync = 0;
+      this.monitorClient!.resyncNow();
+    }
+    this.emit('view', null);
   }
 
   /** Read the monitored tables once (read-only), on the poll connection. */
@@ -234,12 +299,12 @@ export class HostEyes extends EventEmitter<EyesEvents> {
         this.emit('view', null);
         return;
       }
-      if (deaf && this.state !== 'deaf') {
-        this.setState('deaf', deaf);
-        if (this.opts.resyncOnDeaf ?? true) this.monitorClient?.resyncNow();
-      } else if (!deaf && next.size === 0 && this.state === 'deaf')
-        this.setState('ok', 'monitor agrees with the poll again');
-      if (this.state !== 'ok') this.emit('view', null);
+      const was = this.state;
+      if (deaf && this.state !== 'deaf') this.becomeDeaf(deaf);
+      else if (!deaf && next.size === 0 && this.state === 'deaf' && this.heard !== undefined)
+        this.setState('ok', `monitor reported ${this.heard} by itself and agrees with the poll again`);
+      // Not trusted: the view is this poll. Trusted again: it is the monitor's replica, read once.
+      if (this.state !== 'ok' || was !== 'ok') this.emit('view', null);
     } finally {
       this.polling = false;
     }
@@ -248,8 +313,7 @@ export class HostEyes extends EventEmitter<EyesEvents> {
   private async canary(): Promise<void> {
     if (this.stopped || !this.pollClient) return;
     if (this.canaryOut && this.state === 'ok')
-      this.setState(
-        'deaf',
+      this.becomeDeaf(
         `canary ${this.canaryKey}=${this.canaryOut.value} written ${Date.now() - this.canaryOut.sentAt} ms ago, never reported by the monitor`,
       );
     const value = `${process.pid}-${++this.canarySeq}`;

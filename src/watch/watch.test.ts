@@ -141,7 +141,7 @@ describe('watch (library) against ovsdb-server', () => {
     expect(m).toContain('vifpath_watch_ports{host="h1",state="seen"} 2');
   });
 
-  it('a monitor that drops updates (echo still answered) is called deaf by the poll; the port is still alerted; resync recovers it', async () => {
+  it('a monitor that drops updates (echo still answered) is called deaf by the poll; the port is still alerted; its resync is no proof: ok only once it reports a change by itself', async () => {
     const s = await server();
     const proxy = await StallProxy.start(join(DIR, `proxy${++n}.sock`), s.sock);
     cleanups.push(() => proxy.close());
@@ -154,33 +154,69 @@ describe('watch (library) against ovsdb-server', () => {
     await addVm(s, 'vif9.0');
     const deaf = await waitFor(() => find(alerts, 'monitor-deaf'), 'monitor-deaf');
     const detectMs = Date.parse(deaf.at) - t0;
-    expect(deaf.message).toMatch(/has not reported it/);
+    expect(deaf.message).toMatch(
+      /has not reported it; resyncing it \(ok again only once it reports a change by itself\)/,
+    );
     // The port reached watch through the polls although the monitor never said a word of it.
     expect(proxy.dropped).toBeGreaterThan(0);
     const stuck = await waitFor(() => find(alerts, 'stuck', 'vif9.0'), 'stuck via polls');
     expect(stuck.waitingFor).toEqual(['tag (untagged)']);
-    const ok = await waitFor(
-      () => alerts.find((a) => a.kind === 'monitor-ok' && alerts.indexOf(a) > alerts.indexOf(deaf)),
-      'monitor-ok',
+    // Its own resync has run and the polls agree with the fresh replica: still deaf, and the
+    // resync's reconnection was no "connection lost".
+    const e = w.eyes.get('h')!;
+    await waitFor(() => e.monitorClient!.reconnects >= 1, 'the resync');
+    const polls = e.polls;
+    await waitFor(() => e.polls >= polls + 3, 'three polls after the resync');
+    const sinceDeaf = (): Alert[] => alerts.slice(alerts.indexOf(deaf) + 1);
+    expect(sinceDeaf().filter((a) => a.kind.startsWith('monitor-'))).toEqual([]);
+    expect(e.state).toBe('deaf');
+    // Updates come through again, but nothing changed: nothing proves it yet.
+    proxy.setMode('pass');
+    const p2 = e.polls;
+    await waitFor(() => e.polls >= p2 + 3, 'three polls with updates passing');
+    expect(sinceDeaf().filter((a) => a.kind.startsWith('monitor-'))).toEqual([]);
+    // The next change arrives as an update: that is the proof.
+    await s.vsctl('set', 'port', 'vif9.0', 'tag=2');
+    const ok = await waitFor(() => sinceDeaf().find((a) => a.kind === 'monitor-ok'), 'monitor-ok');
+    expect(ok.message).toMatch(
+      /^OVSDB monitor ok: monitor reported a change of (Port|Interface) \S+ by itself and agrees with the poll again$/,
     );
-    expect(ok.message).toMatch(/resync/);
-    expect(w.eyes.get('h')?.deafEpisodes).toBeGreaterThanOrEqual(1);
+    await waitFor(() => find(alerts, 'bound', 'vif9.0'), 'bound');
+    expect(sinceDeaf().filter((a) => a.kind === 'monitor-down' || a.kind === 'monitor-deaf')).toEqual([]);
+    expect(e.deafEpisodes).toBe(1);
     console.log(`deaf monitor detected ${detectMs} ms after the missed change (poll 150 ms)`);
   });
 
-  it('on a quiet system the canary catches a deaf monitor, and its key is removed on stop', async () => {
+  it('on a quiet system the canary catches a deaf monitor; DEAF holds through its resync and every canary round until a canary comes back as an update; its key is removed on stop', async () => {
     const s = await server();
     const proxy = await StallProxy.start(join(DIR, `proxy${++n}.sock`), s.sock);
     cleanups.push(() => proxy.close());
     const { w, alerts } = await watcher([{ name: 'q', remote: s.remote, monitorRemote: proxy.remote }], {
       canaryMs: 150,
+      pollMs: 100,
     });
-    await waitFor(() => w.eyes.get('q')?.canaryRttMs !== undefined, 'a canary round trip');
+    const e = w.eyes.get('q')!;
+    await waitFor(() => e.canaryRttMs !== undefined, 'a canary round trip');
     expect(w.metrics()).toMatch(/vifpath_watch_canary_rtt_seconds\{host="q"\} \d/);
     expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).toContain('vifpath-canary-');
     proxy.setMode('drop-updates');
     const deaf = await waitFor(() => find(alerts, 'monitor-deaf'), 'canary deafness');
-    expect(deaf.message).toMatch(/canary .* never reported/);
+    expect(deaf.message).toMatch(/canary .* never reported by the monitor; resyncing it/);
+    // The review's flapping (DEAF, then 2 ms later OK "agrees with the poll again", every round):
+    // three more canaries dropped, the resync done, polls agreeing with its replica — still DEAF.
+    await waitFor(() => e.monitorClient!.reconnects >= 1, 'the resync');
+    const dropped = proxy.dropped;
+    await waitFor(() => proxy.dropped >= dropped + 3, 'three more canaries dropped');
+    const sinceDeaf = (): Alert[] => alerts.slice(alerts.indexOf(deaf) + 1);
+    expect(sinceDeaf()).toEqual([]);
+    expect(e.state).toBe('deaf');
+    expect(w.metrics()).toContain('vifpath_watch_monitor_state{host="q",state="deaf"} 1');
+    proxy.setMode('pass');
+    const ok = await waitFor(() => sinceDeaf().find((a) => a.kind === 'monitor-ok'), 'monitor-ok');
+    expect(ok.message).toMatch(
+      /^OVSDB monitor ok: monitor reported the canary vifpath-canary-\d+=\d+-\d+ by itself and agrees with the poll again$/,
+    );
+    expect(sinceDeaf().map((a) => a.kind)).toEqual(['monitor-ok']);
     await w.stop();
     expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).not.toContain('vifpath-canary');
   });
