@@ -17,7 +17,7 @@ import { parseTarget } from '../sources/targets.ts';
 import { escapeControl as esc } from '../text/escape.ts';
 import { forwardOvsdb, type SshForward } from '../watch/ssh-forward.ts';
 import { StallProxy } from '../watch/stall-proxy.ts';
-import { type Alert, alertLine, Watcher, type WatchHost } from '../watch/watcher.ts';
+import { type Alert, alertText, Watcher, type WatchHost } from '../watch/watcher.ts';
 import { secondsOption } from './live.ts';
 import { checkOutputFile } from './out-paths.ts';
 import { checkPidFile, PidFile } from './pid-file.ts';
@@ -62,13 +62,16 @@ export function watchHost(
     } catch {
       // no agent config here: the default grace
     }
-    return named('local', `unix:${LOCAL_DB}`, grace);
+    return { ...named('local', `unix:${LOCAL_DB}`, grace), diagnose: { operands: ['local'], options: [] } };
   }
   const lab = /^lab:(dom0|domu)$/.exec(body);
   if (lab) {
     const sock = join(labDir, lab[1]!, 'run', 'db.sock');
     if (!existsSync(sock)) throw new WatchError(`${arg}: no lab OVSDB at ${sock} (is the lab up? --lab-dir)`);
-    return named(lab[1]!, `unix:${sock}`);
+    return {
+      ...named(lab[1]!, `unix:${sock}`),
+      diagnose: { operands: [`lab:${lab[1]!}`], options: ['--lab-dir', labDir] },
+    };
   }
   // The lab's other hosts (vm, qdhcp) run no OVS of their own.
   if (body.startsWith('lab:'))
@@ -79,7 +82,7 @@ export function watchHost(
       throw new WatchError(
         `${arg}: give ssh://[user@]host[:port] (a forwarded socket cannot sudo: log in as a user that can open it)`,
       );
-    return { ...named(t.spec.host, ''), ssh: t.spec };
+    return { ...named(t.spec.host, ''), ssh: t.spec, diagnose: { operands: [body], options: [] } };
   }
   try {
     const r = parseRemote(body);
@@ -268,6 +271,13 @@ export function watchCommands(
         ...(o.sshConfig ? ['-F', o.sshConfig] : []),
         ...(o.identity ? ['-i', o.identity] : []),
       ];
+      // diagnose takes the same ssh options, spelled --ssh-config and -i.
+      for (const h of hosts)
+        if (h.ssh && h.diagnose)
+          h.diagnose.options.push(
+            ...(o.sshConfig ? ['--ssh-config', o.sshConfig] : []),
+            ...(o.identity ? ['-i', o.identity] : []),
+          );
       try {
         for (const h of hosts)
           if (h.ssh) {
@@ -285,7 +295,8 @@ export function watchCommands(
         for (const f of forwards) await f.close();
       }
       async function run(hosts: WatchHost[]): Promise<void> {
-        const print = (a: Alert): void => out(`${o.json ? JSON.stringify(a) : esc(alertLine(a))}\n`);
+        const print = (a: Alert): void =>
+          out(`${o.json ? JSON.stringify(a) : alertText(a).split('\n').map(esc).join('\n')}\n`);
         const w = new Watcher(hosts, {
           graceMs,
           pollMs: o.once ? 0 : pollMs,

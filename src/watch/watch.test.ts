@@ -13,7 +13,7 @@ import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { awaitsBinding, isVmPort } from './port-role.ts';
 import { StallProxy } from './stall-proxy.ts';
-import { type Alert, Watcher, type WatchOptions } from './watcher.ts';
+import { type Alert, alertLine, alertText, Watcher, type WatchOptions } from './watcher.ts';
 
 const DIR = join(ROOT, 'tmp/watch-test');
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -219,6 +219,60 @@ describe('watch (library) against ovsdb-server', () => {
     expect(sinceDeaf().map((a) => a.kind)).toEqual(['monitor-ok']);
     await w.stop();
     expect(await s.vsctl('get', 'Open_vSwitch', '.', 'external_ids')).not.toContain('vifpath-canary');
+  });
+
+  it('since and how long: a port there before watch is "at least" (existed when watch started), one created while watching counts from its first sighting; the alert says what to do, names quoted', async () => {
+    const s = await server();
+    // Waiting before watch started: OVSDB keeps no creation time.
+    await addVm(s, 'vif20.0');
+    const tStart = Date.now();
+    const diagnose = { operands: ['lab:dom0'], options: ['--lab-dir', '/tmp/my lab'] };
+    const { w, alerts } = await watcher([{ name: 'h', remote: s.remote, diagnose }], { graceMs: 300 });
+    const old = await waitFor(() => find(alerts, 'stuck', 'vif20.0'), 'stuck (there before watch)');
+    expect(old.sinceAtLeast).toBe(true);
+    expect(Date.parse(old.since!)).toBeGreaterThanOrEqual(tStart);
+    expect(old.message).toMatch(
+      /^stuck for at least \d+(\.\d)? m?s \(existed when watch started\), waiting for tag \(untagged\)$/,
+    );
+    expect(alertLine(old)).toContain(` since<=${old.since} stuck for at least `);
+    // Created while watching: since is the monitor's first sighting of the new row.
+    const tAdd = Date.now();
+    await addVm(s, "vm port'21", undefined, NEUTRON("id 'x'"));
+    const fresh = await waitFor(() => find(alerts, 'stuck', "vm port'21"), 'stuck (created while watching)');
+    expect(fresh.sinceAtLeast).toBeUndefined();
+    expect(Date.parse(fresh.since!)).toBeGreaterThanOrEqual(tAdd);
+    expect(fresh.message).toMatch(
+      /^stuck for \d+(\.\d)? m?s since it appeared, waiting for tag \(untagged\)$/,
+    );
+    expect(alertLine(fresh)).toContain(` since=${fresh.since} stuck for `);
+    // What to do: read-only looks first, then what changes state; every name from OVSDB quoted.
+    expect(fresh.next).toEqual([
+      String.raw`vifpath diagnose lab:dom0 --lab-dir '/tmp/my lab' --vm 'vm port'\''21'   # read-only: the drop flow, the tag the flows expect, why, and the fix`,
+      String.raw`ovs-vsctl --columns=name,tag,other_config list Port 'vm port'\''21'; ovs-vsctl get Interface 'vm port'\''21' external_ids   # read-only, on h: the agent writes net_uuid/segmentation_id in other_config when it binds a port; iface-id is what it asks the Neutron server about`,
+      String.raw`grep 'id '\''x'\''' /var/log/neutron/openvswitch-agent.log   # read-only, on the host running neutron-openvswitch-agent: did its OVSDB monitor report the port, did fetching its details (RPC) fail?`,
+      'systemctl restart neutron-openvswitch-agent   # changes state, on the host running neutron-openvswitch-agent: it reprocesses every port and tags this one (devstack: restart q-agt)',
+      String.raw`# or now, on h (changes state): ovs-vsctl set Port 'vm port'\''21' tag=<the local VLAN diagnose derives from the flows: watch has no flows>`,
+    ]);
+    expect(alertText(fresh).split('\n')).toEqual([alertLine(fresh), ...fresh.next!.map((l) => `    ${l}`)]);
+    // Bound: the same two ways of counting; only the wait with a known start is a bind latency.
+    await s.vsctl('set', 'port', 'vif20.0', 'tag=3');
+    await s.vsctl('set', 'port', "vm port'21", 'tag=3');
+    const b20 = await waitFor(() => find(alerts, 'bound', 'vif20.0'), 'vif20.0 bound');
+    const b21 = await waitFor(() => find(alerts, 'bound', "vm port'21"), 'vm port bound');
+    expect(b20.message).toMatch(
+      /^now bound \(tag 3\) after at least \d+(\.\d)? m?s \(existed when watch started\)$/,
+    );
+    expect(b21.message).toMatch(/^now bound \(tag 3\) after \d+(\.\d)? m?s since it appeared$/);
+    expect(b20.next).toBeUndefined();
+    expect(w.metrics()).toContain('vifpath_watch_bind_latency_seconds_count 1');
+    // Losing the tag later is seen happen: counted from then, and the dead VLAN adds the binding look.
+    await s.vsctl('set', 'port', 'vif20.0', 'tag=4095');
+    const lost = await waitFor(() => find(alerts, 'lost-tag', 'vif20.0'), 'lost-tag');
+    expect(lost.sinceAtLeast).toBeUndefined();
+    expect(lost.message).toMatch(/^lost its tag for \d+(\.\d)? m?s, waiting for a usable tag/);
+    expect(lost.next).toContain(
+      'openstack port show -c binding_vif_type -c binding_host_id id-vif20.0   # read-only: binding_failed, or bound to a host other than h',
+    );
   });
 
   it('survives ovsdb-server kill -9 + restart: a port added while it was down is alerted after the resync', async () => {

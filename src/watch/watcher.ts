@@ -9,6 +9,7 @@ import type { Replica } from '../ovsdb/cache.ts';
 import type { SslFiles } from '../ovsdb/remote.ts';
 import { type InterfaceRow, type PortRow, rowsOf } from '../ovsdb/vswitch.ts';
 import { type EyesOptions, type EyesState, HostEyes } from './eyes.ts';
+import { type DiagnoseTarget, nextSteps } from './next-steps.ts';
 import { awaitsBinding } from './port-role.ts';
 
 export type AlertKind =
@@ -29,6 +30,11 @@ export interface Alert {
   ifaceId?: string | null;
   /** When the port started waiting (appeared, or lost its tag). */
   since?: string;
+  /**
+   * The port was already waiting when watch started: since is when watch first saw it, and the
+   * wait began then or earlier (OVSDB keeps no creation time); waitingMs is a lower bound.
+   */
+  sinceAtLeast?: true;
   waitingMs?: number;
   waitingFor?: string[];
   /** The row values the alert rests on. */
@@ -36,6 +42,8 @@ export interface Alert {
   /** Alerted before, by this watch or one that ran before it (state file). */
   repeat?: boolean;
   message: string;
+  /** What to do (stuck, lost-tag): command lines with a comment each, read-only ones first. */
+  next?: string[];
 }
 
 export interface WatchHost {
@@ -44,6 +52,8 @@ export interface WatchHost {
   monitorRemote?: string;
   /** This host's grace (its agent's polling interval is known), else WatchOptions.graceMs. */
   graceMs?: number;
+  /** The endpoint as a `vifpath diagnose` live target, when there is one (the alert's next step). */
+  diagnose?: DiagnoseTarget;
 }
 
 export interface WatchOptions {
@@ -67,6 +77,8 @@ interface Track {
   firstSeen: number;
   /** Waiting since (undefined: bound). */
   waitingSince: number | undefined;
+  /** waitingSince is when watch started and first saw it already waiting: a lower bound. */
+  sinceAtLeast: boolean;
   everBound: boolean;
   alerted: boolean;
   /** Alerted by an earlier run for the same waiting episode (state file). */
@@ -80,6 +92,7 @@ interface Track {
 interface SavedTrack {
   firstSeen: number;
   waitingSince: number | null;
+  sinceAtLeast?: boolean;
   everBound: boolean;
   alerted: boolean;
 }
@@ -117,6 +130,8 @@ export class Watcher {
   private readonly alertCounts = new Map<string, number>();
   private saveTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Hosts evaluated once: a port first seen in a host's first view was there before watch. */
+  private readonly looked = new Set<string>();
 
   constructor(
     readonly hosts: readonly WatchHost[],
@@ -201,6 +216,10 @@ export class Watcher {
     for (const b of rowsOf(view, 'Bridge')) for (const p of b.ports) bridgeOf.set(p, b.name);
     const now = Date.now();
     const seen = new Set<string>();
+    // The first view is the rows as watch found them; later ones show a port as it is created (the
+    // monitor's insert, or the poll that first has it): that sighting is its appearance.
+    const atStart = !this.looked.has(h.name);
+    this.looked.add(h.name);
     for (const p of rowsOf(view, 'Port')) {
       const i = p.interfaces.map((u) => ifaces.get(u)).find(Boolean);
       if (!awaitsBinding({ name: i?.name ?? p.name, externalIds: i?.externalIds ?? {} })) continue;
@@ -217,6 +236,7 @@ export class Watcher {
           ifaceId: i?.externalIds['iface-id'] ?? null,
           firstSeen: s?.firstSeen ?? now,
           waitingSince: s?.waitingSince ?? undefined,
+          sinceAtLeast: s?.sinceAtLeast ?? false,
           everBound: s?.everBound ?? false,
           alerted: false,
           alertedBefore: s?.alerted ?? false,
@@ -239,24 +259,23 @@ export class Watcher {
       };
       if (t.reasons.length === 0) {
         if (t.waitingSince !== undefined) {
-          if (!t.everBound) this.latencies.push(now - t.waitingSince);
+          // Appearance → tag: a wait that began before watch has no known start.
+          if (!t.everBound && !t.sinceAtLeast) this.latencies.push(now - t.waitingSince);
           if (t.alerted || t.alertedBefore)
-            this.emit(
-              this.portAlert(
-                t,
-                'bound',
-                now,
-                `now bound (tag ${p.tag}) after ${fmtMs(now - t.waitingSince)}`,
-              ),
-            );
+            this.emit(this.portAlert(t, 'bound', now, `now bound (tag ${p.tag}) after ${waited(t, now)}`));
           t.waitingSince = undefined;
           this.clearTimers(t);
           t.alerted = false;
           t.alertedBefore = false;
         }
         t.everBound = true;
+        t.sinceAtLeast = false;
       } else if (t.waitingSince === undefined || !t.timer) {
-        t.waitingSince ??= now;
+        if (t.waitingSince === undefined) {
+          t.waitingSince = now;
+          // Already waiting in the first view (nothing saved says since when): OVSDB does not say.
+          t.sinceAtLeast = atStart;
+        }
         if (!t.alerted) {
           const due = t.waitingSince + this.graceOf(h) - now;
           t.timer = setTimeout(() => this.fire(t!), Math.max(0, due));
@@ -287,13 +306,32 @@ export class Watcher {
       port: t.name,
       ifaceId: t.ifaceId,
       ...(t.waitingSince !== undefined
-        ? { since: new Date(t.waitingSince).toISOString(), waitingMs: now - t.waitingSince }
+        ? {
+            since: new Date(t.waitingSince).toISOString(),
+            ...(t.sinceAtLeast ? { sinceAtLeast: true as const } : {}),
+            waitingMs: now - t.waitingSince,
+          }
         : {}),
       ...(kind === 'stuck' || kind === 'lost-tag' ? { waitingFor: t.reasons } : {}),
       evidence: t.evidence,
       ...(t.alertedBefore ? { repeat: true } : {}),
       message,
+      ...(kind === 'stuck' || kind === 'lost-tag'
+        ? {
+            next: nextSteps({
+              host: t.host,
+              port: t.name,
+              ifaceId: t.ifaceId,
+              reasons: t.reasons,
+              ...(this.hostOf(t)?.diagnose ? { diagnose: this.hostOf(t)!.diagnose! } : {}),
+            }),
+          }
+        : {}),
     };
+  }
+
+  private hostOf(t: Track): WatchHost | undefined {
+    return this.hosts.find((h) => h.name === t.host);
   }
 
   private fire(t: Track): void {
@@ -315,7 +353,7 @@ export class Watcher {
         t,
         kind,
         now,
-        `${kind === 'stuck' ? 'stuck' : 'lost its tag'} for ${fmtMs(now - t.waitingSince)}, waiting for ${t.reasons.join(', ')}`,
+        `${kind === 'stuck' ? 'stuck' : 'lost its tag'} for ${waited(t, now)}, waiting for ${t.reasons.join(', ')}`,
       ),
     );
     if (this.opts.nudge) {
@@ -344,12 +382,7 @@ export class Watcher {
     const now = Date.now();
     const all = [...this.tracks.values()].filter((t) => t.waitingSince !== undefined);
     const mk = (t: Track): Alert =>
-      this.portAlert(
-        t,
-        kindOf(t),
-        now,
-        `waiting ${fmtMs(now - t.waitingSince!)} for ${t.reasons.join(', ')}`,
-      );
+      this.portAlert(t, kindOf(t), now, `waiting ${waited(t, now)} for ${t.reasons.join(', ')}`);
     return { alerted: all.filter((t) => t.alerted).map(mk), all: all.map(mk) };
   }
 
@@ -452,6 +485,7 @@ export class Watcher {
       ports[k] = {
         firstSeen: t.firstSeen,
         waitingSince: t.waitingSince ?? null,
+        ...(t.sinceAtLeast ? { sinceAtLeast: true } : {}),
         everBound: t.everBound,
         alerted: t.alerted || t.alertedBefore,
       };
@@ -474,12 +508,22 @@ export function fmtMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** How long a port has waited, said as a lower bound when it was waiting before watch started. */
+function waited(t: Track, now: number): string {
+  const ms = fmtMs(now - (t.waitingSince ?? now));
+  return t.sinceAtLeast
+    ? `at least ${ms} (existed when watch started)`
+    : t.everBound
+      ? ms
+      : `${ms} since it appeared`;
+}
+
 /** One alert as one text line. */
 export function alertLine(a: Alert): string {
   const parts = [a.at, a.kind.toUpperCase(), a.host];
   if (a.port !== undefined) parts.push(a.port);
   if (a.ifaceId) parts.push(`iface-id=${a.ifaceId}`);
-  if (a.since) parts.push(`since=${a.since}`);
+  if (a.since) parts.push(a.sinceAtLeast ? `since<=${a.since}` : `since=${a.since}`);
   if (a.repeat) parts.push('(repeat)');
   parts.push(a.message);
   if (a.evidence) {
@@ -491,4 +535,9 @@ export function alertLine(a: Alert): string {
   return parts
     .join(' ')
     .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The alert line, then its next steps indented below it, one pastable command line each. */
+export function alertText(a: Alert): string {
+  return [alertLine(a), ...(a.next ?? []).map((l) => `    ${l}`)].join('\n');
 }
