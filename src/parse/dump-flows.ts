@@ -278,6 +278,8 @@ function readDump<E>(
  * a poster cut out); undefined when the header is there, or the form says nothing.
  */
 export function headerCutAt(text: string): number | undefined {
+  // A header anywhere (a dump piped through sort puts it last): the file kept it, nothing says a cut.
+  if (text.includes('_FLOW reply')) return undefined;
   let n = 0;
   for (let pos = 0; pos < text.length; ) {
     let eol = text.indexOf('\n', pos);

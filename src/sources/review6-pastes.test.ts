@@ -33,6 +33,8 @@ describe('a dump in the form that prints a header, without it: an excerpt', () =
     ['--no-stats', ' priority=3,in_port=1 actions=drop\n', undefined],
     ['the header with a trailing blank (a paste)', `NXST_FLOW reply (xid=0x4): \n${DEFAULT}\n`, undefined],
     ['idle_age only inside the actions', ' priority=1 actions=learn(table=1,idle_age=5)\n', undefined],
+    // review9: the seed's xapi3 dump piped through sort: its header last, nothing left out.
+    ['the header after the flows (sorted)', `${DEFAULT}\nNXST_FLOW reply (xid=0x4):\n`, undefined],
   ])('%s', (_, text, line) => {
     expect(headerCutAt(text)).toBe(line);
   });
