@@ -104,6 +104,8 @@ function read(p: string, opts: InputOptions = {}) {
 
 /** The cases of the seventh review (src/sources/fixtures/review7/PROVENANCE.md). */
 const REVIEW7 = join(ROOT, 'src/sources/fixtures/review7');
+/** The seed with ovn-… port names added (src/sources/fixtures/review9/PROVENANCE.md). */
+const REVIEW9 = join(ROOT, 'src/sources/fixtures/review9');
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -1393,6 +1395,52 @@ const CORPUS: Row[] = [
         /^ctl:tap926c3327-e0 is on OVN \(ctl is an OVN chassis: its tunnel port ovn-69eb38-0/,
       );
       expect(d.headline).not.toMatch(/to confirm/);
+    },
+  },
+  // review9 #3: the seed plus two ports named as ovn-controller's tunnels
+  // (src/sources/fixtures/review9/PROVENANCE.md). Was, for f2 and f3: 'UNDECIDED: dom0:vif16.0 is
+  // likely on OVN (dom0 looks like an OVN chassis: its xapi3 ports ovn-abc123-0, ovn-def456-1, …'
+  // (exit 3), hiding the seed's proven drop. ovn-controller's tunnels are on the integration bridge
+  // only, and beside Neutron's OVS agent such names are names.
+  ...(
+    [
+      [
+        'f2-ofctl: the names on the physical bridge xapi3 (ovs-ofctl show)',
+        'f2-ofctl',
+        'the default minimize_polling = True relies on it; the agent config is not in the case',
+      ],
+      [
+        'f3-agent: the same, with the OVS agent running and its config naming the bridges',
+        'f3-agent',
+        'minimize_polling = True on dom0 relies on it',
+      ],
+    ] as const
+  ).map(
+    ([name, dir, polling]): Row => ({
+      name: `review9 ${name}: the seed's problem, not OVN`,
+      build: () => join(REVIEW9, dir),
+      verdict: 'problem',
+      code: 'vm-port-untagged',
+      check: (d) => {
+        // The seed's headline (the corpus's first row), the agent config's line where f3 has it.
+        expect(d.headline).toBe(
+          `vif16.0 has no VLAN tag on xapi5, so its DISCOVER dies on dom0 xapi3 at \`priority=2,in_port=2 actions=drop\` (n_packets=7); probable root cause: the port exists in OVSDB with an ofport but was never tagged: the L2 agent never finished processing it; most likely its OVSDB monitor did not report the new port (${polling}), else fetching the port's details from the Neutron server failed (RPC)`,
+        );
+        expect(d.findings[0]!.fix).toContain('ovs-vsctl set Port vif16.0 tag=1');
+        expect(JSON.stringify(d)).not.toMatch(/OVN|ovn-not-modelled/);
+      },
+    }),
+  ),
+  {
+    // Names with a type (system ports in `ovs-vsctl show`): never a sign; unchanged by the fix.
+    name: 'review9 f1-vsctl: the names as system ports of xapi5 in ovs-vsctl show: undecided, where they lead is not in the case',
+    build: () => join(REVIEW9, 'f1-vsctl'),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.headline).toBe(
+        'the DISCOVER from dom0:vif16.0 is not followed to its end: leaves the case: dom0 xapi5 port ovn-abc123-0 (nothing in the case says what is behind it) (and 1 more branch leaving the case); collect `add the host behind ovn-abc123-0 to the case, or a wire for it in links.txt; add the host behind ovn-def456-1 to the case, or a wire for it in links.txt`',
+      );
+      expect(d.findings.map((f) => f.code)).not.toContain('ovn-not-modelled');
     },
   },
   {

@@ -321,8 +321,9 @@ export interface OvnSign {
    * ovn-installed, ovn-chassis-id, ovn-localnet-port…); tunnel: a tunnel port named as
    * ovn-controller names them (ovn-<chassis>-<n>, key=flow); flow: a flow of OVN's logical pipeline
    * (metadata=, controller(userdata=…)); process: ovn-controller, neutron-ovn-metadata-agent or
-   * ovn-northd running (ps); tunnel-names: several ports of a bridge named as ovn-controller names
-   * its tunnels, their type not in the case (a sign from names, not proof); log: ovn-controller's or ovn-northd's log lines; sos-plugin: sos ran
+   * ovn-northd running (ps); tunnel-names: several ports of the integration bridge named as
+   * ovn-controller names its tunnels, their type not in the case, on a host that shows no Neutron
+   * OVS agent (process, config, its flows) (a sign from names, not proof); log: ovn-controller's or ovn-northd's log lines; sos-plugin: sos ran
    * its ovn_host (ovn-controller's pid file or the ovn-host package) or ovn_central plugin;
    * db-output: an ovn-nbctl / ovn-sbctl output.
    */

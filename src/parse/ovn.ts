@@ -33,8 +33,8 @@ function program(first: string, second: string | undefined): string {
   return /^python[\d.]*$/.test(p) && second ? base(second) : p;
 }
 
-/** The OVN daemon a `ps` line runs, if any. */
-function daemonOf(line: string): string | undefined {
+/** The daemon of `known` a `ps` line runs, if any. */
+function daemonOf(line: string, known: (p: string) => boolean): string | undefined {
   const w = line.trim().split(/\s+/);
   for (let i = 0; i < w.length - 1; i++) {
     if (!TIME.test(w[i]!)) continue;
@@ -42,7 +42,7 @@ function daemonOf(line: string): string | undefined {
     while (j < w.length && TREE.test(w[j]!)) j++;
     if (j >= w.length) continue;
     const p = program(w[j]!, w[j + 1]);
-    if (Object.hasOwn(DAEMONS, p)) return p;
+    if (known(p)) return p;
   }
   return undefined;
 }
@@ -57,7 +57,7 @@ export function parseOvnProcesses(text: string): Parsed<OvnProcess[]> {
   for (const [i, raw] of text.split('\n').entries()) {
     const l = raw.replace(/\r$/, '');
     if (!/ovn/.test(l)) continue;
-    const daemon = daemonOf(l);
+    const daemon = daemonOf(l, (p) => Object.hasOwn(DAEMONS, p));
     if (daemon === undefined || seen.has(daemon)) continue;
     seen.add(daemon);
     out.push({ daemon, role: DAEMONS[daemon]!, line: i + 1, text: l.trim() });
@@ -66,6 +66,20 @@ export function parseOvnProcesses(text: string): Parsed<OvnProcess[]> {
   const rank = Object.keys(DAEMONS);
   out.sort((a, b) => rank.indexOf(a.daemon) - rank.indexOf(b.daemon));
   return { value: out, diagnostics: [] };
+}
+
+/**
+ * The first `ps` line running Neutron's Open vSwitch agent (ML2/OVS; devstack's q-agt runs the same
+ * program): on such a host ports named like ovn-controller's tunnels are names only.
+ */
+export function parseOvsAgentProcess(text: string): Parsed<{ line: number; text: string } | undefined> {
+  for (const [i, raw] of text.split('\n').entries()) {
+    const l = raw.replace(/\r$/, '');
+    if (!l.includes('neutron-openvswitch-agent')) continue;
+    if (daemonOf(l, (p) => p === 'neutron-openvswitch-agent'))
+      return { value: { line: i + 1, text: l.trim() }, diagnostics: [] };
+  }
+  return { value: undefined, diagnostics: [] };
 }
 
 /**
@@ -122,4 +136,18 @@ export function ovnFlowLine(text: string): { line: number; text: string } | unde
     return undefined;
   };
   return find(PUT_DHCP_OPTS) ?? find('controller(userdata=');
+}
+
+/**
+ * The first flow of a dump that Neutron's Open vSwitch agent writes on its integration bridge and
+ * ovn-controller never does: a switch by NORMAL (ovn-controller outputs to ports explicitly and
+ * replaces every flow of br-int), or the drop of the agent's dead VLAN 4095 (vlan_tci=0x0fff/0x1fff).
+ * Searched in the text as it is, as ovnFlowLine.
+ */
+export function ovsAgentFlowLine(text: string): { line: number; text: string } | undefined {
+  const m =
+    /^.*(?:\bactions=(?:[^\n]*[,:])?NORMAL\b|\bvlan_tci=0x0fff\/0x1fff\b[^\n]*\bactions=drop\b).*$/m.exec(
+      text,
+    );
+  return m ? { line: countLines(text, m.index), text: m[0].replace(/\r$/, '').trim() } : undefined;
 }

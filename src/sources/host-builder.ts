@@ -8,6 +8,7 @@
 
 import { type Evidence, ev, type Fact, known, unknown, where } from '../model/evidence.ts';
 import type { DumpEntry } from '../model/flow-entry.ts';
+import { bridgeRole } from '../model/roles.ts';
 import type {
   Bridge,
   BridgeFlows,
@@ -95,6 +96,16 @@ export class HostBuilder {
   private readonly ovnSigns: OvnSign[] = [];
   /** The Open_vSwitch row's external_ids, when the case has them. */
   private ovsIds?: { ids: Record<string, string>; from: Evidence };
+
+  /**
+   * What shows Neutron's OVS agent (ML2/OVS) on this host: its process, or a flow only it writes
+   * (with the bridge: it counts on the integration bridge only). Its config is Host.agentConfig.
+   */
+  private readonly ml2Signs: { text: string; from: Evidence; bridge?: string }[] = [];
+
+  ml2AgentSign(sign: { text: string; from: Evidence; bridge?: string }): void {
+    this.ml2Signs.push(sign);
+  }
 
   /** What the signs so far are of (a daemon once, whichever `ps` listing shows it). */
   private readonly ovnSignKeys = new Set<string>();
@@ -1213,7 +1224,14 @@ export class HostBuilder {
       }
     // Ports named as ovn-controller names its tunnels whose type the case does not give (a sos
     // `ovs-ofctl dump-ports-desc` lists names only): several on one bridge are a sign, from names.
-    for (const b of this.host.bridges) {
+    // ovn-controller puts its tunnels on the integration bridge only; and where the host shows
+    // Neutron's OVS agent (its process, its config, a flow only it writes) they are names only.
+    const c = this.host.agentConfig;
+    const agentConfig = c !== undefined && Object.keys(c).some((k) => k !== 'file');
+    const ml2Here = agentConfig || this.ml2Signs.some((x) => x.bridge === undefined);
+    for (const b of ml2Here ? [] : this.host.bridges) {
+      if (bridgeRole(this.host, b).role !== 'integration') continue;
+      if (this.ml2Signs.some((x) => x.bridge === b.name)) continue;
       const named = b.ports.filter(
         (p) =>
           OVN_TUNNEL.test(p.name) &&

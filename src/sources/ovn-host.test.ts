@@ -2,17 +2,19 @@
 // OVN outputs of the field fixtures (src/parse/fixtures/field/PROVENANCE.md: hotsos's Sunbeam
 // hypervisor, the study notes' ML2/OVN lab), every line checked by hand; and never on the ML2/OVS
 // cases (the seed, the examples, the reference captures, the other field fixtures).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chassisByNames, hostTool, isOvn, ovnCentral, ovnChassis, ovnControllerLog } from '../model/ovn.ts';
 import type { Host } from '../model/snapshot.ts';
+import { ovsAgentFlowLine } from '../parse/ovn.ts';
 import { ml2OvsCases, OWN_FIXTURES, ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
 import { classify, snapOf } from './file-kinds.ts';
 
 const FIELD = join(OWN_FIXTURES, 'field');
+const REVIEW9 = join(ROOT, 'src/sources/fixtures/review9');
 const tmp = mkdtempSync(join(tmpdir(), 'vifpath-ovn-host-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -158,6 +160,84 @@ describe('what each kind of evidence weighs', () => {
   ])('names only: %s', (_, names, signs) => {
     const h = host({ 'sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_br-int': DESC(...names) });
     expect(kinds(h, 'chassis').map(([k]) => k)).toEqual(signs);
+  });
+  // review9 #3 (src/sources/fixtures/review9/PROVENANCE.md): ovn-controller puts its tunnels on the
+  // integration bridge only, and where the host shows Neutron's OVS agent the names are names.
+  const HOTSOS_INT = join(
+    FIELD,
+    'hotsos-openstack/compute/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-int',
+  );
+  const intFlow = (n: number) =>
+    `OFPST_FLOW reply (OF1.3) (xid=0x2):\n${readFileSync(HOTSOS_INT, 'utf8').split('\n')[n - 1]}\n`;
+  const AGENT_PS = readFileSync(join(REVIEW9, 'f3-agent/dom0/ps_-ef'), 'utf8');
+  const NAMES = DESC('ovn-26f986-0', 'ovn-ade391-0', 'tap5da37c9f-8b');
+  it.each<[string, Record<string, string>, string[]]>([
+    ['on br-int, nothing else: a sign', {}, ['tunnel-names']],
+    [
+      'on br-int, a ps whose agent line is a grep of it: a sign',
+      {
+        'ps_-ef': `${AGENT_PS.split('\n')[0]}\nroot      2999  2400  0 10:05 pts/0    00:00:00 grep neutron-openvswitch-agent\n`,
+      },
+      ['tunnel-names'],
+    ],
+    [
+      "on br-int, br-ex's default NORMAL flow (OVN leaves the physical bridges to NORMAL): a sign",
+      {
+        'sos_commands/openvswitch/ovs-ofctl_dump-flows_br-ex': readFileSync(
+          join(
+            FIELD,
+            'hotsos-sunbeam/hypervisor/sos_commands/openvswitch/openstack-hypervisor.ovs-ofctl_-O_OpenFlow13_dump-flows_br-ex',
+          ),
+          'utf8',
+        ),
+      },
+      ['tunnel-names'],
+    ],
+    ['on br-int, neutron-openvswitch-agent running (ps -ef)', { 'ps_-ef': AGENT_PS }, []],
+    [
+      'on br-int, openvswitch_agent.ini',
+      { 'etc/neutron/plugins/ml2/openvswitch_agent.ini': '[ovs]\nintegration_bridge = br-int\n' },
+      [],
+    ],
+    [
+      "on br-int, the agent's drop of its dead VLAN 4095 in br-int's flows (hotsos ML2/OVS compute)",
+      { 'sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-int': intFlow(2) },
+      [],
+    ],
+    [
+      "on br-int, a NORMAL flow in br-int's flows (hotsos ML2/OVS compute's table 60)",
+      { 'sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-int': intFlow(28) },
+      [],
+    ],
+  ])('names: %s', (_, more, signs) => {
+    const h = host({ 'sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_br-int': NAMES, ...more });
+    expect(kinds(h, 'chassis').map(([k]) => k)).toEqual(signs);
+  });
+  it.each([
+    ['br-ex (not the integration bridge)', 'br-ex'],
+    ['xapi3, bridge_mappings in openvswitch_agent.ini', 'xapi3'],
+  ])('names on %s: no sign', (_, bridge) => {
+    const h = host({
+      [`sos_commands/openvswitch/ovs-ofctl_dump-ports-desc_${bridge}`]: NAMES,
+      ...(bridge === 'xapi3'
+        ? { 'etc/neutron/plugins/ml2/openvswitch_agent.ini': '[ovs]\nbridge_mappings = physnet1:xapi3\n' }
+        : {}),
+    });
+    expect(kinds(h, 'chassis')).toEqual([]);
+  });
+  it("OVN's own br-int dumps hold no flow taken for the OVS agent's; an ML2/OVS br-int does", () => {
+    for (const f of [
+      'hotsos-sunbeam/hypervisor/sos_commands/openvswitch/openstack-hypervisor.ovs-ofctl_dump-flows_br-int',
+      'study-notes-ovn-geneve/compute/ovs-ofctl_dump-flows_br-int',
+    ])
+      expect(ovsAgentFlowLine(readFileSync(join(FIELD, f), 'utf8')), f).toBeUndefined();
+    expect(ovsAgentFlowLine(readFileSync(HOTSOS_INT, 'utf8'))?.line).toBe(2);
+  });
+  it('the review9 cases: no OVN on dom0 (names on xapi3; f3 with the agent), f1 (typed system ports) none either', () => {
+    for (const c of ['f1-vsctl', 'f2-ofctl', 'f3-agent']) {
+      const h = readCase(join(REVIEW9, c)).hosts.find((x) => x.name === 'dom0')!;
+      expect(isOvn(h), c).toBe(false);
+    }
   });
   it('names against an Open_vSwitch row without ovn-* keys: not OVN', () => {
     const h = host({

@@ -20,9 +20,11 @@ import { parseIpNetns } from '../parse/ip-netns.ts';
 import {
   type OvnProcess,
   ovnFlowLine,
+  ovsAgentFlowLine,
   parseOvnDbOutput,
   parseOvnLog,
   parseOvnProcesses,
+  parseOvsAgentProcess,
 } from '../parse/ovn.ts';
 import { parseOfctlShow } from '../parse/ovs-ofctl-show.ts';
 import {
@@ -550,6 +552,9 @@ export const READERS: Readers = {
         text: ovn.text,
         from: ev(f.rel, ovn.line),
       });
+    // A flow only Neutron's OVS agent writes there: counted if this bridge is the integration one.
+    const agent = ovsAgentFlowLine(x.text());
+    if (agent) x.b.ml2AgentSign({ text: agent.text, from: ev(f.rel, agent.line), bridge: v.bridge });
     const score = nameScore(k, v.dump.version ?? v.version);
     // One table's dump, complete, is not the bridge's: it makes no other form of the bridge's unread.
     if (v.table === undefined && v.dump.complete && score > (x.dumps.complete.get(v.bridge)?.score ?? -1))
@@ -713,14 +718,25 @@ export const READERS: Readers = {
   ),
   ps: reader(
     'rest',
-    (x): Parsed<{ ovn: OvnProcess[]; dnsmasq: DnsmasqProcess[] }> => {
+    (
+      x,
+    ): Parsed<{
+      ovn: OvnProcess[];
+      agent: { line: number; text: string } | undefined;
+      dnsmasq: DnsmasqProcess[];
+    }> => {
       const t = x.text();
       return {
-        value: { ovn: parseOvnProcesses(t).value, dnsmasq: parseDnsmasqProcesses(t).value },
+        value: {
+          ovn: parseOvnProcesses(t).value,
+          agent: parseOvsAgentProcess(t).value,
+          dnsmasq: parseDnsmasqProcesses(t).value,
+        },
         diagnostics: [],
       };
     },
     (v, x) => {
+      if (v.agent) x.b.ml2AgentSign({ text: v.agent.text, from: ev(x.file.rel, v.agent.line) });
       for (const p of v.ovn)
         x.b.ovnSign(
           { role: p.role, kind: 'process', text: p.text, from: ev(x.file.rel, p.line) },
