@@ -78,13 +78,21 @@ describe('the OFFER onto the untagged vif16.0 (seed-missing-tag)', () => {
     const t = traceCommand(s, { from: 'domu:tap7b39ecad-81', packet: 'dhcp-offer' });
     expect(t.verdict).toBe('delivered');
     expect(t.outputs.find((o) => o.port === 'vif16.0')).toMatchObject({ host: 'dom0', vlan: 1 });
-    expect(taggedArrivals(s, t)).toEqual([
-      { host: 'dom0', port: 'vif16.0', vlan: 1, portTag: 'none', guest: true },
-    ]);
+    const a = taggedArrivals(s, t);
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({
+      host: 'dom0',
+      port: 'vif16.0',
+      vlan: 1,
+      portTag: 'none',
+      by: { kind: 'normal' },
+      known: true,
+      guest: true,
+    });
     const text = formatTrace(t, colors(false), { tagged: taggedArrivals(s, t) }).split('\n');
     expect(text).toContain('Verdict: DELIVERED, but tagged where it arrives (see below)');
     expect(text).toContain(
-      '  but it reaches dom0:vif16.0 tagged VLAN 1 (the port has no tag: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
+      '  but it reaches dom0:vif16.0 tagged VLAN 1 (the port has no tag, so NORMAL sends the frame tagged, as on a trunk: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
     );
   });
 

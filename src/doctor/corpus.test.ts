@@ -430,6 +430,51 @@ const CORPUS: Row[] = [
       );
     },
   },
+  // review9 a0c/h2-healthy-tagged (examples/vxlan-healthy plus this one flow on compute1's br-int,
+  // both dumps): an explicit output keeps the frame's tag (trace-notes.md 7: only NORMAL applies the
+  // port's tag 1), so the OFFER reaches the VM tagged and its eth0 ignores it. Was: HEALTHY, exit 0,
+  // the path line saying the guest ignores it, with "the case does not give the port's tag" (it does).
+  ...(['', 'strip_vlan,'] as const).map((strip) => ({
+    name: `the VXLAN lab with table=60 sending the OFFER to tap7f3e1c2a-9b by \`actions=${strip}output:2\`: ${strip ? 'healthy (untagged)' : 'problem, it arrives tagged VLAN 1'}`,
+    build: () =>
+      example('vxlan-healthy', (d) => {
+        const ovs = join(d, 'compute1/sos_commands/openvswitch');
+        for (const f of ['ovs-ofctl_dump-flows_br-int', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-int'])
+          appendFileSync(
+            join(ovs, f),
+            ` cookie=0x1c0a5e11, duration=3.117s, table=60, n_packets=1, n_bytes=342, idle_age=1, priority=50,udp,dl_dst=fa:16:3e:11:22:33,tp_src=67,tp_dst=68 actions=${strip}output:2\n`,
+          );
+      }),
+    verdict: strip ? ('healthy' as const) : ('problem' as const),
+    ...(strip ? {} : { code: 'offer-tagged' }),
+    check: (d: Diagnosis) => {
+      const why =
+        "`output:2`, an explicit output, keeps the frame's tag; only NORMAL applies the port's tag 1: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface";
+      if (strip) {
+        expect(d.paths[0]!.offer).toEqual(expect.objectContaining({ verdict: 'delivered' }));
+        expect(d.paths[0]!.offer!.tagged).toBeUndefined();
+        return;
+      }
+      expect(d.headline).toBe(
+        `the DISCOVER reaches the DHCP server but the OFFER back reaches tap7f3e1c2a-9b tagged VLAN 1 (${why})`,
+      );
+      expect(d.paths[0]!.offer!.tagged).toBe(`reaches tap7f3e1c2a-9b tagged VLAN 1 (${why})`);
+      const f = d.findings.find((x) => x.code === 'offer-tagged')!;
+      expect(f.evidence.map((e) => `${e.file}:${e.line}`)).toEqual([
+        'compute1/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-int:12',
+        'compute1/sos_commands/openvswitch/ovs-vsctl_-t_5_list_port:213',
+      ]);
+      expect(f.evidence[0]!.text).toContain('actions=output:2` (n_packets=1)');
+      // The way to fix it names the flow, and no VLAN or port value the case does not give.
+      expect(f.fix).toEqual([
+        "# the flow at compute1/sos_commands/openvswitch/ovs-ofctl_-O_OpenFlow13_dump-flows_br-int:12 outputs to tap7f3e1c2a-9b without removing the VLAN: an output to a VM port needs strip_vlan (pop_vlan) before it, as the agent's own flows do; find what added that flow, and remove or correct it there",
+        'ovs-vsctl --columns=name,tag,trunks,vlan_mode list port tap7f3e1c2a-9b   # on compute1',
+      ]);
+      expect(d.findings.find((x) => x.code === 'dnsmasq-answered')!.message).not.toMatch(
+        /carry the OFFER back/,
+      );
+    },
+  })),
   ...([1, 2] as const).map((macs) => ({
     name: `the VXLAN lab, the VM's attached-mac gone, br-int checking its source MAC (${macs} allowed): ${macs === 1 ? 'healthy, the MAC from the flow' : 'undecided, not dropped'}`,
     build: () =>

@@ -79,7 +79,7 @@ describe('the way back in the paths', () => {
   it.each([
     [
       'seed-missing-tag',
-      'OFFER back reaches vif16.0 tagged VLAN 1 (the port has no tag: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
+      'OFFER back reaches vif16.0 tagged VLAN 1 (the port has no tag, so NORMAL sends the frame tagged, as on a trunk: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
     ],
     ['healthy', 'OFFER back delivered'],
   ])('%s: %s', (name, line) => {

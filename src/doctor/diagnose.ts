@@ -458,9 +458,13 @@ function decideMl2(
   const causes = findings.filter((f) => f.severity === 'error');
   const contradicted = findings.some((f) => f.code === 'contradicted');
   const leaning = riskyAssumptions(ctx);
-  const provenPaths =
+  const flowsCarry =
     ctx.vms.length > 0 &&
     ctx.vms.every((vm) => reachedServer(ctx, vm) && provenDelivered(ctx.world, ctx.offer.get(vm)));
+  // An OFFER the flows output to the VM only tagged is not back (offer-path.ts: a cause when the
+  // case's facts make it tagged, else the port's tag is what is left to collect).
+  const taggedBack = findings.find((f) => f.code === 'offer-tagged-unknown');
+  const provenPaths = flowsCarry && !taggedBack;
   if (causes.length) {
     const f = causes[0]!;
     const collectNext = whatToCollect(ctx, findings, false);
@@ -567,11 +571,13 @@ function decideMl2(
     case: s.source,
     verdict: 'undecided',
     headline:
-      firewall && provenPaths && !contradicted && leaning.length === 0
-        ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
-        : hybrid && provenPaths && !contradicted && leaning.length === 0
-          ? `the flows deliver the DHCP traffic to ${hybrid.subject.split(':').pop()} and back, but ${hybridGap ? hybridGap.message : hybrid.message}; ${hybridGap ? 'collect' : 'check'} \`${(hybridGap ?? hybrid).fix[0]}\``
-          : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
+      taggedBack && flowsCarry && !contradicted && leaning.length === 0
+        ? `the flows carry the DHCP traffic, but ${taggedBack.message}: collect \`${taggedBack.fix[0]!.replace(/ {3}#.*$/, '')}\` on ${taggedBack.subject.split(':')[0]}`
+        : firewall && provenPaths && !contradicted && leaning.length === 0
+          ? `the flows deliver the DHCP traffic, but ${firewall.message}; collect \`${firewall.fix[0]}\``
+          : hybrid && provenPaths && !contradicted && leaning.length === 0
+            ? `the flows deliver the DHCP traffic to ${hybrid.subject.split(':').pop()} and back, but ${hybridGap ? hybridGap.message : hybrid.message}; ${hybridGap ? 'collect' : 'check'} \`${(hybridGap ?? hybrid).fix[0]}\``
+            : undecidedHeadline(ctx, paths, contradicted, leaning.length > 0, findings),
     findings,
     paths,
     collectNext,

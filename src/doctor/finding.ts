@@ -59,6 +59,8 @@ export type FindingCode =
   | 'vm-device-missing'
   | 'no-vm-port'
   | 'offer-dropped'
+  | 'offer-tagged'
+  | 'offer-tagged-unknown'
   | 'ovn-not-modelled'
   | 'ovs-not-answering'
   | 'patch-peer-missing'

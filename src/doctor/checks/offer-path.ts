@@ -1,9 +1,13 @@
 // The way back: an OFFER from the DHCP port to the VM, traced like the DISCOVER.
 
-import { reachedServer } from '../context.ts';
-import type { Finding } from '../finding.ts';
-import { provenDropped, provenReaches } from '../proof.ts';
-import type { Check } from './check.ts';
+import { type TaggedArrival, taggedArrivals, taggedText } from '../../dataplane/tagged.ts';
+import { endpointIs, nodesOf, ruleText } from '../../dataplane/tree.ts';
+import { findPort } from '../../model/snapshot.ts';
+import { shellWord } from '../../runner/runner.ts';
+import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
+import type { EvidenceItem, Finding } from '../finding.ts';
+import { provenDelivered, provenDropped, provenReaches, unprovenAt } from '../proof.ts';
+import { type Check, evid } from './check.ts';
 import { dropEvidence, dropText } from './drop-evidence.ts';
 import { offerFrom, serverFault } from './server-bearing.ts';
 
@@ -40,7 +44,90 @@ export const offerPath: Check = {
         };
         out.push(several ? serverFault(ctx, srv, finding, { vms: [vm] }) : finding);
       }
+      const tagged = offerTagged(ctx, vm);
+      if (tagged.length) out.push(taggedFinding(ctx, vm, tagged));
     }
     return out;
   },
 };
+
+/**
+ * The OFFER the flows deliver to the VM's port only tagged (no proven untagged copy reaches it):
+ * the guest's eth0 ignores an 802.1Q frame, so the way back does not work though OVS outputs it.
+ * Only arrivals on steps the case shows (proof.ts); an output below an unproven step is the
+ * undecided headline's as any other.
+ */
+export function offerTagged(ctx: DoctorContext, vm: VmPort): TaggedArrival[] {
+  const o = ctx.offer.get(vm);
+  if (!o || !provenDelivered(ctx.world, o)) return [];
+  const shown = (n: Parameters<typeof unprovenAt>[2] & { uncertain?: unknown }): boolean =>
+    !n.uncertain && !unprovenAt(ctx.world, o, n);
+  const target = o.target ?? [];
+  const untagged = nodesOf(o.tree, 'output').some(
+    (n) => n.vlan === null && shown(n) && target.some((x) => endpointIs(n, x)),
+  );
+  return untagged ? [] : taggedArrivals(ctx.snapshot, o).filter((a) => shown(a.node));
+}
+
+/**
+ * Known (an explicit output keeps the tag; NORMAL onto a port without tag sends it tagged): the
+ * cause, with the flow or the port fact that makes it so. Unknown (NORMAL onto a port whose tag
+ * the case does not give, taken as a trunk): a gap, with the Port row to collect.
+ */
+function taggedFinding(ctx: DoctorContext, vm: VmPort, all: TaggedArrival[]): Finding {
+  const subject = `${vm.host.name}:${vm.port.name}`;
+  const known = all.filter((a) => a.known);
+  const a = known[0] ?? all[0]!;
+  const onHost = `# on ${a.host}`;
+  const portRow = `ovs-vsctl --columns=name,tag,trunks,vlan_mode list port ${shellWord(a.port)}   ${onHost}`;
+  if (!known.length)
+    return {
+      code: 'offer-tagged-unknown',
+      role: 'gap',
+      severity: 'warning',
+      subject,
+      message: `the OFFER back ${taggedText(a)}; whether it leaves tagged rests on the port's tag, which the case does not give`,
+      evidence: [
+        evid(`NORMAL outputs the OFFER to ${a.port} in VLAN ${a.vlan} (on ${a.host} ${a.node.bridge})`),
+      ],
+      fix: [`${portRow}: its tag (an access port gets the OFFER untagged)`],
+    };
+  const ev: EvidenceItem[] = [];
+  const fix: string[] = [];
+  if (a.by.kind === 'output') {
+    const f = a.by.flow;
+    const n = f?.flow.stats.n_packets;
+    ev.push(
+      evid(
+        f
+          ? `the OFFER is output to ${a.port} tagged VLAN ${a.vlan} by \`${ruleText(f)}\`${n !== undefined ? ` (n_packets=${n})` : ''}: \`${a.by.action}\` keeps the frame's tag`
+          : `the OFFER is output to ${a.port} tagged VLAN ${a.vlan} by \`${a.by.action}\` (on ${a.host} ${a.node.bridge}): an explicit output keeps the frame's tag`,
+        f?.from,
+      ),
+    );
+    fix.push(
+      `# ${f ? `the flow at ${f.from.file}:${f.from.line}` : `\`${a.by.action}\``} outputs to ${a.port} without removing the VLAN: an output to a VM port needs strip_vlan (pop_vlan) before it, as the agent's own flows do; find what added that flow, and remove or correct it there`,
+    );
+  } else
+    fix.push(
+      `# ${a.port} has no tag, so NORMAL sends it VLAN ${a.vlan} tagged: a VM port needs its network's local VLAN as tag, which the OVS agent sets when it binds the port (see its log)`,
+    );
+  const h = ctx.snapshot.hosts.find((x) => x.name === a.host);
+  const tag = h ? findPort(h, a.port)?.port.tag : undefined;
+  if (tag?.known)
+    ev.push(
+      evid(
+        tag.value === null ? `port ${a.port} has no tag` : `port ${a.port} has tag ${tag.value}`,
+        tag.from[0],
+      ),
+    );
+  fix.push(portRow);
+  return {
+    code: 'offer-tagged',
+    severity: 'error',
+    subject,
+    message: `the DISCOVER reaches the DHCP server but the OFFER back ${taggedText(a)}`,
+    evidence: ev,
+    fix,
+  };
+}
