@@ -423,6 +423,29 @@ describe('11. trace: a --to or --from the case does not hold is bad input, with 
       args: trace('--from', 'dom0:vif16.0', '--to', 'domu:eth1', 'dom0:xapi5', '--summary'),
       exit: 0,
     },
+    // A reply preset with two VMs of different MACs: no verdict on a made-up MAC (review9 #1).
+    {
+      name: 'dhcp-offer without --to, two VMs with different MACs: which one is asked',
+      args: () => ['trace', VXLAN, '--from', 'network:tapd4a1b2c3-e5', '--packet', 'dhcp-offer'],
+      exit: 2,
+      stderr:
+        /^vifpath: --packet dhcp-offer: the case has 2 VM ports with different MACs \(compute1:tap7f3e1c2a-9b fa:16:3e:11:22:33, compute2:tap9c8b7a6d-5e fa:16:3e:44:55:66\): say which one the reply goes to with --to <host:port> or --mac <MAC>\n$/,
+    },
+    {
+      name: "dhcp-offer --to the guest's end of the VM port's wire: that VM's MAC",
+      args: () => [
+        'trace',
+        VXLAN,
+        '--from',
+        'network:tapd4a1b2c3-e5',
+        '--packet',
+        'dhcp-offer',
+        '--to',
+        'vm1:eth0',
+      ],
+      exit: 0,
+      stdout: /^Trace of udp,.*dl_dst=fa:16:3e:11:22:33,/,
+    },
   ];
   it.each(rows.map((r) => [r.name, r] as const))('%s', (_n, row) => {
     check(row);

@@ -63,7 +63,7 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
         // A request leaves the VM's port (--from); a reply goes to it: the VM port of the case
         // (the --to one when given), its MAC as diagnose takes it (roles.ts withMac: OVSDB's
         // attached-mac, else the one MAC the flows let it send from).
-        const reply = kind === 'reply' ? replyVms(s, r.to) : [];
+        const reply = kind === 'reply' ? replyVms(s, w, r.to) : [];
         const vm =
           kind === 'request'
             ? at && withMac({ host: h, bridge: at.bridge, port: at.port })
@@ -80,11 +80,31 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
               remedy: '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
             });
         } else if (reply.length > 1) {
+          // A made-up MAC is unknown unicast, which NORMAL floods: every flow and MAC-table entry
+          // that decides on a VM's real MAC would be skipped, and the verdict (and exit code) would
+          // rest on a MAC no VM has. Which VM the reply goes to is the question's, not the case's.
+          const list = reply.map((v) => `${v.host.name}:${v.port.name} ${v.mac}`).join(', ');
+          if (r.targets === undefined)
+            throw new TraceInputError(
+              r.to?.length
+                ? `--packet ${name}: --to names ${reply.length} VM ports with different MACs (${list}); a reply goes to one MAC: give one of them, or --mac <MAC>`
+                : `--packet ${name}: the case has ${reply.length} VM ports with different MACs (${list}): say which one the reply goes to with --to <host:port> or --mac <MAC>`,
+            );
           m = PLACEHOLDER_MAC;
           notes.push({
             code: 'vm-mac',
-            text: `the case has ${reply.length} VM ports with different MACs (${reply.map((v) => `${v.host.name}:${v.port.name} ${v.mac}`).join(', ')}): which one the reply goes to is not said; fa:16:3e:00:00:01 used`,
-            remedy: '--to <the VM port, host:port>, or --mac <the VM MAC>',
+            text: `the targets are ${reply.length} VM ports with different MACs (${list}): which one the reply goes to is not said; fa:16:3e:00:00:01 used`,
+            remedy: '--mac <the VM MAC>',
+          });
+        } else if (kind === 'reply' && r.to?.length && findVms(s).some((v) => v.mac)) {
+          m = PLACEHOLDER_MAC;
+          notes.push({
+            code: 'vm-mac',
+            text: `--to names no VM port of the case (VM ports: ${findVms(s)
+              .filter((v) => v.mac)
+              .map((v) => `${v.host.name}:${v.port.name} ${v.mac}`)
+              .join(', ')}); fa:16:3e:00:00:01 used`,
+            remedy: '--to <the VM port, host:port, or the device wired to it>, or --mac <the VM MAC>',
           });
         } else {
           m = PLACEHOLDER_MAC;
@@ -147,10 +167,16 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
 
 /**
  * The VM ports a reply preset may go to, with their MACs as diagnose takes them (findVms): those
- * --to names when given, else every one of the case; a port without a MAC is no candidate.
+ * --to names when given, else every one of the case; a port without a MAC is no candidate. --to
+ * names a VM port by its own host:port or by an end of its wires (links.txt: the guest's
+ * `vm1:eth0`), as the trace follows them (world.ts links; endpointIs takes either as the target).
  */
-function replyVms(s: Snapshot, to: readonly string[] | undefined): VmPort[] {
-  const named = (v: VmPort): boolean => !to?.length || to.some((t) => t === `${v.host.name}:${v.port.name}`);
+function replyVms(s: Snapshot, w: World, to: readonly string[] | undefined): VmPort[] {
+  const named = (v: VmPort): boolean => {
+    if (!to?.length) return true;
+    const ends = (w.links.get(`${v.host.name}\u0000${v.port.name}`) ?? []).map((e) => `${e.host}:${e.iface}`);
+    return to.some((t) => t === `${v.host.name}:${v.port.name}` || ends.includes(t));
+  };
   return findVms(s).filter((v) => v.mac && named(v));
 }
 
