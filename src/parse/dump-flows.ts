@@ -212,8 +212,13 @@ function readDump<E>(
     }
     const raw = text.slice(start, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
     // The header without the blanks a paste leaves around it (`NXST_FLOW reply (xid=0x4): `); not
-    // trim(), which takes a byte order mark too (two saved dumps joined: refused below).
-    const head = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    // trim(), which takes a byte order mark too (two saved dumps joined: refused below); not a
+    // regex, whose `[ \t]+$` backtracks quadratically over a long run of blanks inside a line.
+    let hs = 0;
+    let he = raw.length;
+    while (hs < he && isSpaceOrTab(raw.charCodeAt(hs))) hs++;
+    while (he > hs && isSpaceOrTab(raw.charCodeAt(he - 1))) he--;
+    const head = raw.slice(hs, he);
     const loose = HEADER.test(head) ? null : HEADER_NO_COLON.exec(head);
     const h = loose ?? HEADER.exec(head);
     if (loose)
@@ -294,6 +299,10 @@ export function headerCutAt(text: string): number | undefined {
     return /(?:^|[ ,])idle_age=\d/.test(line.slice(0, a)) ? n : undefined;
   }
   return undefined;
+}
+
+function isSpaceOrTab(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 /** A blank or a comma: what precedes a key. */

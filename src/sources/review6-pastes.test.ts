@@ -88,6 +88,13 @@ describe('pasted dumps from a Chinese DVR post (cn-dvr-juno-compute in /tmp/revi
     expect(r.value.flows).toHaveLength(1);
   });
 
+  it('a line of blanks between words is passed in one go (the fuzz run hung on a trailing-blank regex)', () => {
+    // bench/fuzz's input 298 (seed 1): an ethtool output with 800k blanks inside its second line.
+    const r = parseDumpFlows(`NXST_FLOW reply (xid=0x4):\nPause paramet${' '.repeat(300_000)}ers\n`);
+    expect(r.value.header).toBe('NXST_FLOW reply (xid=0x4):');
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['not-a-flow']);
+  });
+
   it('`。。。` is an elision, as `...` is (was: "one record wrapped over several lines")', () => {
     const p = repairPaste(BR_TUN, { flows: true });
     expect(p.excerpt).toBe(2);
