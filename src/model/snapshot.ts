@@ -487,11 +487,20 @@ export interface Excerpt {
   collect: string;
   /** A filter its file's name says the output went through (`grep tag`, `table=0`): no elision line then. */
   filter?: string;
+  /**
+   * Cut at its end, what says so (`no \`ovs_version:\` line`): `line` is the one after its last,
+   * where the lines left out would start.
+   */
+  end?: string;
 }
 
-/** Where an excerpt leaves lines out, as said in a message: `lines left out at line 4`, `filtered by \`grep tag\``. */
-export function excerptCut(x: Pick<Excerpt, 'line' | 'filter'>): string {
-  return x.filter !== undefined ? `filtered by \`${x.filter}\`` : `lines left out at line ${x.line}`;
+/**
+ * Where an excerpt leaves lines out, as said in a message: `lines left out at line 4`, `filtered
+ * by \`grep tag\``, `cut after line 11, no \`ovs_version:\` line`.
+ */
+export function excerptCut(x: Pick<Excerpt, 'line' | 'filter' | 'end'>): string {
+  if (x.filter !== undefined) return `filtered by \`${x.filter}\``;
+  return x.end !== undefined ? `cut after line ${x.line - 1}, ${x.end}` : `lines left out at line ${x.line}`;
 }
 
 export interface LinkEnd {

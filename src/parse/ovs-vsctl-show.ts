@@ -70,11 +70,23 @@ export interface VsctlShow {
   unplacedPorts?: (ShowPort & { elision: number })[];
   /** Interfaces after an elision with no Port line between: their port (and bridge) unknown. */
   unplacedInterfaces?: (ShowInterface & { elision: number })[];
+  /**
+   * A paste without the `ovs_version:` line a whole output ends with: its last line, after which
+   * bridges and ports are unknown (ShowOptions.pasted). Absent: not cut there.
+   */
+  cutAfter?: number;
 }
 
 export interface ShowOptions {
   /** The elision lines of a pasted excerpt (`...`), blanked in the text (see paste.ts). */
   elisions?: readonly number[];
+  /**
+   * A copy of the output (not one a collector wrote, and no tool error in it): one without its
+   * closing `ovs_version:` line is cut there (cutAfter). OVS records its version at start (every
+   * packaged OVS does), so a whole output ends with it; a database no daemon initialised (a lab's,
+   * XenServer's sosreports) may not, which is why only pastes are judged by it.
+   */
+  pasted?: boolean;
 }
 
 const UUID_NOTED = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\s+#.*)?$/;
@@ -141,6 +153,7 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
   diagnostics.push(...unflattenShow(lines));
   const stack: Frame[] = [{ kind: 'root', indent: -1 }];
   let sawData = false;
+  let lastData = 0;
   const elisions = [...(opts.elisions ?? [])].sort((a, b) => a - b);
   let cut = 0; // the last elision line before this one (0: none)
   let nextCut = 0;
@@ -209,6 +222,7 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
     const node = NODE.exec(t);
     if (node) {
       sawData = true;
+      lastData = n;
       const kind = node[1] as Frame['kind'];
       const v = printedValue(node[2]!);
       if ('error' in v) {
@@ -274,6 +288,7 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
       continue;
     }
     sawData = true;
+    lastData = n;
     // A record's own line after an elision may be another record's (one the elision left out).
     if (cutFromTop) continue;
     const key = kv[1]!;
@@ -348,6 +363,32 @@ export function parseVsctlShow(text: string, opts: ShowOptions = {}): Parsed<Vsc
         lines[firstComment],
       ),
     );
+  // A paste's first line (the database UUID) may be left out and nothing else with it; its last
+  // (`ovs_version:`) left out means the copy stops there: bridges and ports after it are unknown.
+  // A tool's error or a line cut short says so already.
+  const said = diagnostics.some((d) => d.severity === 'ovs' || d.code === 'truncated');
+  if (opts.pasted && sawData && !said) {
+    const head = show.uuid === undefined ? ' It starts below its first line (no database UUID line).' : '';
+    if (show.ovsVersion === undefined && !elisions.some((e) => e > lastData)) {
+      show.cutAfter = lastData;
+      diagnostics.push(
+        diag(
+          'warning',
+          lastData,
+          'excerpt',
+          `an excerpt: no \`ovs_version:\` line after this one, which a whole ovs-vsctl show ends with: the copy stops here, bridges and ports after it are unknown.${head}`,
+        ),
+      );
+    } else if (head)
+      diagnostics.push(
+        diag(
+          'info',
+          1,
+          'no-uuid-line',
+          `${head.trim().replace(/\.$/, '')}: what follows is read as the output`,
+        ),
+      );
+  }
   if (!sawData && !show.uuid && !diagnostics.some((d) => d.severity === 'ovs'))
     diagnostics.push(
       diag('corrupt', 0, 'empty', 'empty file: ovs-vsctl show always prints the database UUID'),

@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
-import type { FileDiagnostic, Host, Link, Snapshot } from '../model/snapshot.ts';
+import { excerptCut, type FileDiagnostic, type Host, type Link, type Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
 import { type Diagnostic, diag } from '../parse/diagnostics.ts';
 import { headerCutAt } from '../parse/dump-flows.ts';
@@ -834,6 +834,13 @@ function readHostAt(
     size: (f) => statSync(f.path).size,
   };
   // Each file through its kind's reader (sources/readers.ts), phase by phase.
+  const interfacesListed = files.some(
+    (f) =>
+      f.kind.kind === 'conf-db' ||
+      f.kind.kind === 'ovsdb-dump' ||
+      (f.kind.kind === 'monitor' && f.kind.table === 'Interface') ||
+      (f.kind.kind === 'vsctl-list' && f.kind.table === 'Interface' && !f.filtered),
+  );
   const read = (f: HostFile): void => {
     const rd = READERS[f.kind.kind] as Reader<Kind, unknown>;
     let partial: number | undefined;
@@ -841,6 +848,8 @@ function readHostAt(
     let excerpt: number | undefined;
     let elisions: readonly number[] = [];
     let stripped: string | undefined;
+    let pastedText = false;
+    let end: string | undefined;
     const x: ReadContext = {
       host: name,
       b,
@@ -875,6 +884,7 @@ function readHostAt(
           stripped = t.text;
           // A pasted output (not one sos wrote): what the paste did to it is undone first.
           if (f.sniffed || (!/(?:^|\/)sos_commands\//.test(f.rel) && stripped.length <= MAX_SNIFF_BYTES)) {
+            pastedText = true;
             const r = repairPaste(stripped, {
               flows: f.kind.kind === 'dump-flows',
               comments: f.kind.kind === 'vsctl-show',
@@ -916,6 +926,13 @@ function readHostAt(
       excerpt: () =>
         excerpt ?? (f.filtered?.read !== undefined && f.filtered.cut !== undefined ? 1 : undefined),
       elisions: () => elisions,
+      pasted: () => pastedText,
+      interfacesListed: () => interfacesListed,
+      cutAtEnd: (line, why) => {
+        if (excerpt === undefined) end = why;
+        excerpt ??= line;
+        elisions = [...elisions, line];
+      },
       bridgeOf: (bridge) => bridgeOf(f, bridge),
       addRows: (rows, defaults) => addRows(nameRows(f, rows), f.rel, defaults),
       read,
@@ -937,14 +954,18 @@ function readHostAt(
     if (spec) {
       const filter =
         excerpt === undefined && f.filtered ? { filter: f.filtered.cut ?? f.filtered.filter } : {};
-      b.host.excerpts = [...(b.host.excerpts ?? []), { ...spec, file: f.rel, line: cutAt!, ...filter }];
+      const ended = end !== undefined ? { end } : {};
+      b.host.excerpts = [
+        ...(b.host.excerpts ?? []),
+        { ...spec, file: f.rel, line: cutAt!, ...filter, ...ended },
+      ];
       // A ps listing says what runs, never what does not (no check reads an absence from it): its
       // excerpt is said (markFiltered, repairPaste), not a gap to collect.
       if (f.kind.kind !== 'ps')
         b.host.gaps.push(
           excerpt === undefined && f.filtered
             ? `${f.rel} is filtered (\`${f.filtered.cut ?? f.filtered.filter}\`): what it does not show is unknown (collect the whole \`${spec.collect}\`)`
-            : `${f.rel} is an excerpt (lines left out at line ${excerpt}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
+            : `${f.rel} is an excerpt (${excerptCut({ line: excerpt!, ...ended })}): what it does not show is unknown (collect the whole \`${spec.collect}\`)`,
         );
     }
     // An OVS state output cut short (its last record unfinished, or a tool error after part of

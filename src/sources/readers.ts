@@ -98,6 +98,15 @@ export interface ReadContext {
   excerpt(): number | undefined;
   /** Every elision line of a pasted excerpt, after text(). */
   elisions(): readonly number[];
+  /** Whether text() read the file as a copy of an output (pasted, sniffed), not as a collector wrote it. */
+  pasted(): boolean;
+  /**
+   * Whether another output of the host lists every interface it has (a monitor's initial table,
+   * `ovs-vsctl list interface`, conf.db, ovsdb-client dump): a paste cut at its end leaves none out.
+   */
+  interfacesListed(): boolean;
+  /** The output is cut at this line (after its last), `why` says how it shows (an excerpt from there). */
+  cutAtEnd(line: number, why: string): void;
   /** Diagnostics that keep their severity whatever the file's kind (a capture's are its own). */
   diagnostics: FileDiagnostic[];
   /** The bridge a per-bridge output is about (its name, the file name, the case); undefined: said. */
@@ -484,8 +493,17 @@ export const READERS: Readers = {
   ),
   'vsctl-show': reader(
     'vsctl-show',
-    (x) => parseVsctlShow(x.text(), { elisions: x.elisions() }),
+    (x) => {
+      const text = x.text();
+      return parseVsctlShow(text, {
+        elisions: x.elisions(),
+        // With every interface listed elsewhere, those the show places on no bridge are said as
+        // such (unplaced): its end cuts nothing the case lacks.
+        pasted: x.pasted() && !x.interfacesListed() && x.partial() === undefined && !x.toolErrors(),
+      });
+    },
     (v, x) => {
+      if (v.cutAfter !== undefined) x.cutAtEnd(v.cutAfter + 1, 'no `ovs_version:` line');
       // Two whole outputs of one host that disagree: which is its state is unknown (bad input,
       // naming both). Excerpts of one output (a bridge each) are joined, each line its evidence.
       const whole =

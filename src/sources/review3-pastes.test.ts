@@ -23,6 +23,8 @@ describe('assaf-gre-nextgen1: `[... Bridge br-int omitted ...]` in ovs-vsctl sho
     const h = s.hosts[0]!;
     expect(s.diagnostics.filter((d) => d.file === 'NextGen1/ovs-vsctl_show')).toEqual([
       expect.objectContaining({ line: 2, severity: 'warning', code: 'excerpt' }),
+      // No `ovs_version:` line: the paste stops after its last line too (review10 P1).
+      expect.objectContaining({ line: 18, severity: 'warning', code: 'excerpt' }),
     ]);
     expect(h.bridges.map((b) => [b.name, b.ports.map((p) => p.name)])).toContainEqual([
       'br-tun',
@@ -216,8 +218,15 @@ describe('an ovs-vsctl show excerpt whose first line is `...` is read by content
 
 describe('two whole ovs-vsctl show outputs of one host', () => {
   const seedShow = text(join(ROOT, 'examples/xenserver-seed/dom0/ovs-vsctl_show'));
+  // The seed's show has no `ovs_version:` line (a paste cut there: an excerpt) unless another
+  // output lists every interface: its monitor's initial table does.
+  const monitor = {
+    'ovsdb-client_monitor_Interface_name_ofport': text(
+      join(ROOT, 'examples/xenserver-seed/dom0/ovsdb-client_monitor_Interface_name_ofport'),
+    ),
+  };
   it('the same output twice: read, no error', () => {
-    const s = readCase(caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': seedShow }));
+    const s = readCase(caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': seedShow, ...monitor }));
     expect(s.diagnostics.filter((d) => d.severity === 'corrupt' || d.code === 'conflict')).toEqual([]);
   });
   it.each<[string, (t: string) => string, string]>([
@@ -232,7 +241,7 @@ describe('two whole ovs-vsctl show outputs of one host', () => {
       'h/vsctl-show-2.txt:1: two whole `ovs-vsctl show` outputs of this host disagree on port vif16.0 on xapi5: shown in h/ovs-vsctl_show:6, absent here',
     ],
   ])('%s: bad input naming both (exit 2)', (_, edit, line) => {
-    const d = caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': edit(seedShow) });
+    const d = caseWith({ 'ovs-vsctl_show': seedShow, 'vsctl-show-2.txt': edit(seedShow), ...monitor });
     const r = run('diagnose', d);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(

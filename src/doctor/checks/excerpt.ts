@@ -20,7 +20,11 @@ export function excerptGap(
     severity: 'warning',
     subject,
     message: `${what}; ${x.file} is an excerpt (${excerptCut(x)}), so ${question} is unknown`,
-    evidence: [...evidence, evid('an excerpt', { file: x.file, line: x.line })],
+    // An excerpt cut at its end: its last line (the one after it is not in the file).
+    evidence: [
+      ...evidence,
+      evid('an excerpt', { file: x.file, line: x.end !== undefined ? x.line - 1 : x.line }),
+    ],
     fix: [`${x.collect}   # on ${h.name}: the whole output, not an excerpt`],
   };
 }

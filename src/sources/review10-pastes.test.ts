@@ -1,0 +1,76 @@
+// Published outputs of the tenth review (src/sources/fixtures/review10/PROVENANCE.md; each case's
+// SOURCE.md says where): an `ovs-vsctl show` pasted without the `ovs_version:` line every whole
+// output ends with (one bridge's block, or cut after one) is an excerpt of the host's bridges and
+// ports, so a patch peer it does not show is not proven missing. Run through the CLI as an
+// operator would.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../doctor/diagnose.ts';
+import { runVifpath } from '../testing/cli.ts';
+import { ROOT } from '../testing/fixtures.ts';
+import { readCase } from './case-dir.ts';
+
+const R10 = join(ROOT, 'src/sources/fixtures/review10');
+const run = (...args: string[]) => runVifpath(args);
+
+describe('a pasted ovs-vsctl show without its ovs_version line: an excerpt cut at its end (review10 P1)', () => {
+  // [case, --lenient, host, the show's last line, the patch peer it does not show]
+  const rows: [string, boolean, string, number, string][] = [
+    ['liuchao-havana-gre-md', true, 'ComputeNode', 21, 'patch-int'],
+    ['ctl-frag-indented', false, 'compute', 11, 'patch-int'],
+    ['elatov-kolla-aio-vsctl-cut', false, 'osa', 31, 'phy-br-ex'],
+  ];
+  it.each(rows)(
+    '%s: read as an excerpt of the host ovsdb, cut after its last line',
+    (c, lenient, host, last) => {
+      const s = readCase(join(R10, c), { lenient });
+      const h = s.hosts.find((x) => x.name === host)!;
+      expect(h.excerpts).toContainEqual({
+        of: 'ovsdb',
+        file: `${host}/ovs-vsctl_show`,
+        line: last + 1,
+        collect: 'ovs-vsctl show',
+        end: 'no `ovs_version:` line',
+      });
+      expect(h.gaps).toContain(
+        `${host}/ovs-vsctl_show is an excerpt (cut after line ${last}, no \`ovs_version:\` line): what it does not show is unknown (collect the whole \`ovs-vsctl show\`)`,
+      );
+      expect(
+        s.diagnostics
+          .filter((d) => d.file === `${host}/ovs-vsctl_show` && d.code === 'excerpt')
+          .map((d) => d.line),
+      ).toEqual([last]);
+    },
+  );
+  it.each(rows)(
+    '%s: diagnose is undecided (exit 3), the peer not proven missing, the whole show asked for',
+    (c, lenient, host, last, peer) => {
+      const r = run('diagnose', join(R10, c), ...(lenient ? ['--lenient'] : []));
+      expect([r.status, r.stderr]).toEqual([3, '']);
+      expect(r.stdout).not.toContain('PROBLEM');
+      expect(r.stdout).not.toContain('has no peer');
+      expect(r.stdout).toContain(
+        `${host}/ovs-vsctl_show is an excerpt (cut after line ${last}, no \`ovs_version:\` line): the patch peer ${peer} may be in what it leaves out`,
+      );
+      expect(r.stdout).toContain(`ovs-vsctl show   # on ${host}: the whole output`);
+    },
+  );
+  it('the one without its UUID line says it starts below its first line; the one with it does not', () => {
+    const said = (c: string, host: string): string | undefined =>
+      readCase(join(R10, c)).diagnostics.find(
+        (d) => d.file === `${host}/ovs-vsctl_show` && d.code === 'excerpt',
+      )?.message;
+    expect(said('ctl-frag-indented', 'compute')).toBe(
+      'an excerpt: no `ovs_version:` line after this one, which a whole ovs-vsctl show ends with: the copy stops here, bridges and ports after it are unknown. It starts below its first line (no database UUID line).',
+    );
+    expect(said('elatov-kolla-aio-vsctl-cut', 'osa')).toBe(
+      'an excerpt: no `ovs_version:` line after this one, which a whole ovs-vsctl show ends with: the copy stops here, bridges and ports after it are unknown.',
+    );
+  });
+  it('the seed keeps its reading: its dom0 monitor lists every interface, so the cut hides none (problem, exit 1)', () => {
+    const s = readCase(join(ROOT, 'examples/xenserver-seed'));
+    expect(s.hosts.find((h) => h.name === 'dom0')!.excerpts).toBeUndefined();
+    const d = diagnose(s);
+    expect([d.verdict, d.findings[0]!.code]).toEqual(['problem', 'vm-port-untagged']);
+  });
+});
