@@ -74,3 +74,45 @@ describe('a pasted ovs-vsctl show without its ovs_version line: an excerpt cut a
     expect([d.verdict, d.findings[0]!.code]).toEqual(['problem', 'vm-port-untagged']);
   });
 });
+
+describe('a patch peer the cut show does not show: what the excerpt may leave out, no misnaming (review10 P4)', () => {
+  // [case, --lenient, subject, the finding's message, its fix]
+  const rows: [string, boolean, string, string, string[]][] = [
+    [
+      'elatov-kolla-aio-vsctl-cut',
+      false,
+      'osa:br-int:patch-tun',
+      'patch port patch-tun names peer patch-int, which no bridge in the case shows (the case has br-tun without its ports, which may hold it); osa/ovs-vsctl_show is an excerpt (cut after line 31, no `ovs_version:` line), so whether patch-int exists is unknown',
+      [
+        'ovs-vsctl show   # on osa: the whole output, not an excerpt',
+        'ovs-ofctl show br-tun   # on osa: its ports with their numbers (is patch-int one?)',
+      ],
+    ],
+    [
+      // phy-br-ex is br-ex's end by Neutron's naming: br-tun is not offered as its holder.
+      'elatov-kolla-aio-vsctl-cut',
+      false,
+      'osa:br-int:int-br-ex',
+      'patch port int-br-ex names peer phy-br-ex, which no bridge in the case shows; osa/ovs-vsctl_show is an excerpt (cut after line 31, no `ovs_version:` line), so whether phy-br-ex exists is unknown',
+      ['ovs-vsctl show   # on osa: the whole output, not an excerpt'],
+    ],
+    [
+      'liuchao-havana-gre-md',
+      true,
+      'ComputeNode:br-int:patch-tun',
+      'patch port patch-tun names peer patch-int, which no bridge in the case shows (the case has br-tun without its ports, which may hold it); ComputeNode/ovs-vsctl_show is an excerpt (cut after line 21, no `ovs_version:` line), so whether patch-int exists is unknown',
+      [
+        'ovs-vsctl show   # on ComputeNode: the whole output, not an excerpt',
+        'ovs-ofctl show br-tun   # on ComputeNode: its ports with their numbers (is patch-int one?)',
+      ],
+    ],
+  ];
+  it.each(rows)('%s %s', (c, lenient, subject, message, fix) => {
+    const d = diagnose(readCase(join(R10, c), { lenient }));
+    const f = d.findings.filter((x) => x.subject === subject);
+    expect(f.map((x) => [x.code, x.role, x.severity, x.message, x.fix])).toEqual([
+      ['excerpt-unknown', 'gap', 'warning', message, fix],
+    ]);
+    expect(d.findings.some((x) => x.code === 'patch-peer-missing')).toBe(false);
+  });
+});

@@ -48,19 +48,28 @@ export const structure: Check = {
             const peerEv = evid(`options:peer=${peer}`, i.options.known ? i.options.from[0] : undefined);
             const dangling =
               i.type.known && i.type.value === 'patch' && peer && !names.has(peer) && h.bridges.length > 1;
-            // The peer may be on a bridge, or be a port, that an excerpt leaves out.
-            if (dangling && hidden)
-              out.push(
-                excerptGap(
-                  h,
-                  hidden,
-                  `${h.name}:${b.name}:${i.name}`,
-                  `patch port ${i.name} names peer ${peer}, which no bridge in the case shows`,
-                  `whether ${peer} exists`,
-                  [peerEv],
-                ),
+            // The peer may be on a bridge, or be a port, that an excerpt leaves out: no misnaming
+            // is suggested. A bridge the case has without its ports (a flow dump of it) may hold it.
+            if (dangling && hidden) {
+              // Neutron names a physical bridge's end phy-<bridge>: that bridge, not another, then.
+              const named = /^phy-(.+)$/.exec(peer)?.[1];
+              const portless = h.bridges
+                .filter((x) => x.ports.length === 0 && (named === undefined || x.name === named))
+                .map((x) => x.name);
+              const holder =
+                portless.length === 0
+                  ? ''
+                  : ` (the case has ${portless.join(', ')} without ${portless.length === 1 ? 'its' : 'their'} ports, which may hold it)`;
+              const g = excerptGap(
+                h,
+                hidden,
+                `${h.name}:${b.name}:${i.name}`,
+                `patch port ${i.name} names peer ${peer}, which no bridge in the case shows${holder}`,
+                `whether ${peer} exists`,
+                [peerEv],
               );
-            else if (dangling && unplaced(h, peer)) {
+              out.push(portless.length ? { ...g, fix: [...g.fix, peerRemedy(h, peer)] } : g);
+            } else if (dangling && unplaced(h, peer)) {
               // OVSDB has the peer, the case does not show its bridge: a gap, not a dead patch.
               const pi = unplaced(h, peer)!;
               out.push({
