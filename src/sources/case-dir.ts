@@ -944,7 +944,9 @@ function readHostAt(
     rd.apply(parsed.value, x, f.kind);
     const cut = parsed.diagnostics.find((d) => d.code === 'truncated')?.line ?? partial;
     // The host's bridges, ports and interfaces, whole: an excerpt of them hides nothing then.
-    if (WHOLE_INVENTORY.has(f.kind.kind) && excerpt === undefined && cut === undefined) wholeInventory = true;
+    // (A file filtered by its name is an excerpt too: x.excerpt().)
+    if (WHOLE_INVENTORY.has(f.kind.kind) && x.excerpt() === undefined && cut === undefined)
+      wholeInventory = true;
     // An excerpt: the host says which output, so that no check asserts what it leaves out.
     const cutAt = x.excerpt();
     const spec =
@@ -1067,6 +1069,20 @@ function markFiltered(f: HostFile, diagnostics: FileDiagnostic[]): void {
     if (k.bridge === undefined) return;
     const fl = filteredName(k.bridge, k.kind === 'dump-flows');
     if (fl) f.filtered = fl;
+  } else if (k.kind === 'vsctl-show') {
+    // `ovs-vsctl show | grep …`: the lines the filter kept; nothing it dropped is asserted
+    // (readers.ts unknownWhereCut: no default fail_mode, tag, type or options).
+    const m = /^ovs-vsctl(?:_-t_\d+)?_show_(.+)$/.exec(basename(f.path));
+    const fl = m ? filteredName(`show_${m[1]}`, false) : undefined;
+    if (!fl) return;
+    f.filtered = { ...fl, read: 'ovs-vsctl show' };
+    diagnostics.push({
+      file: f.rel,
+      line: 0,
+      severity: 'warning',
+      code: 'filtered',
+      message: `read as an excerpt of \`ovs-vsctl show\` (\`${fl.filter}\` after it is the filter its output went through): the lines it kept are read; every fact it does not show (a bridge, port or interface, a fail_mode, tag, type or options) is unknown, none taken as absent or default`,
+    });
   } else if (k.kind === 'vsctl-list') {
     const m = /_list_(?:bridge|port|interface|open_vswitch|controller|manager)_(.+)$/i.exec(basename(f.path));
     const fl = m ? filteredName(m[1]!, false) : undefined;

@@ -102,6 +102,11 @@ type Row = [RegExp, (m: RegExpExecArray) => FileKind | undefined];
 
 const ROWS: Row[] = [
   [/^ovs-vsctl(?:_-t_\d+)?_show$/, () => ({ kind: 'vsctl-show' })],
+  // `ovs-vsctl show | grep …` (sos's name: `ovs-vsctl_show_grep_…`): the show, filtered (markFiltered).
+  [
+    /^ovs-vsctl(?:_-t_\d+)?_show_(.+)$/,
+    (m) => (filteredName(`show_${m[1]}`, false) ? { kind: 'vsctl-show' } : undefined),
+  ],
   [
     new RegExp(
       `^ovs-vsctl(?:_-t_\\d+)?${OPT}_list_(bridge|port|interface|open_vswitch|controller|manager)(?:_(.+))?$`,

@@ -261,6 +261,15 @@ function unknownWhereCut(v: VsctlShow, x: ReadContext): void {
     if (si) ifaces.add(si);
     else ports.add(sp);
   }
+  // A show filtered by its name's `| grep …` may have lost any line of any record: every default.
+  if (x.file.filtered)
+    for (const sb of v.bridges) {
+      bridges.add(sb);
+      for (const sp of sb.ports) {
+        ports.add(sp);
+        for (const si of sp.interfaces) ifaces.add(si);
+      }
+    }
   const h = x.b.host;
   for (const sb of v.bridges) {
     const br = h.bridges.find((b) => b.name === sb.name);
@@ -499,7 +508,13 @@ export const READERS: Readers = {
         elisions: x.elisions(),
         // With every interface listed elsewhere, those the show places on no bridge are said as
         // such (unplaced): its end cuts nothing the case lacks.
-        pasted: x.pasted() && !x.interfacesListed() && x.partial() === undefined && !x.toolErrors(),
+        // A filtered show (`| grep …`) is an excerpt from its first line, said so once (markFiltered).
+        pasted:
+          x.pasted() &&
+          !x.file.filtered &&
+          !x.interfacesListed() &&
+          x.partial() === undefined &&
+          !x.toolErrors(),
       });
     },
     (v, x) => {

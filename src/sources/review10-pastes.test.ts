@@ -9,6 +9,7 @@ import { diagnose } from '../doctor/diagnose.ts';
 import { runVifpath } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { readCase } from './case-dir.ts';
+import { classify } from './file-kinds.ts';
 
 const R10 = join(ROOT, 'src/sources/fixtures/review10');
 const run = (...args: string[]) => runVifpath(args);
@@ -114,5 +115,57 @@ describe('a patch peer the cut show does not show: what the excerpt may leave ou
       ['excerpt-unknown', 'gap', 'warning', message, fix],
     ]);
     expect(d.findings.some((x) => x.code === 'patch-peer-missing')).toBe(false);
+  });
+});
+
+describe('`ovs-vsctl show | grep -E "Bridge|Port|tag|options"` saved under its sos name: a filtered excerpt (review10 P3)', () => {
+  const file = 'compute1/ovs-vsctl_show_grep_-E_Bridge_Port_tag_options_';
+  it.each<[string, ReturnType<typeof classify>]>([
+    ['ovs-vsctl_show_grep_-E_Bridge_Port_tag_options_', { kind: 'vsctl-show' }],
+    ['ovs-vsctl_show_grep_tag', { kind: 'vsctl-show' }],
+    ['ovs-vsctl_-t_5_show', { kind: 'vsctl-show' }],
+  ])('%s is an ovs-vsctl show by its name', (name, kind) => {
+    expect(classify(name)).toEqual(kind);
+  });
+  it('read: one note naming the filter, an excerpt from line 1, no default asserted (was: fail_mode standalone (default))', () => {
+    const s = readCase(join(R10, 'networkop-vxlan-grep'));
+    const h = s.hosts[0]!;
+    expect(
+      s.diagnostics.filter((d) => d.file === file).map((d) => [d.severity, d.line, d.code, d.message]),
+    ).toEqual([
+      [
+        'warning',
+        0,
+        'filtered',
+        'read as an excerpt of `ovs-vsctl show` (`grep -E Bridge Port tag options` after it is the filter its output went through): the lines it kept are read; every fact it does not show (a bridge, port or interface, a fail_mode, tag, type or options) is unknown, none taken as absent or default',
+      ],
+    ]);
+    expect(h.excerpts).toContainEqual({
+      of: 'ovsdb',
+      file,
+      line: 1,
+      collect: 'ovs-vsctl show',
+      filter: 'grep -E Bridge Port tag options',
+    });
+    expect(h.bridges.map((b) => [b.name, b.failMode.known])).toEqual([
+      ['br-tun', false],
+      ['br-int', false],
+    ]);
+    // What the filter kept is read: the VM port's tag; an absent `tag:` line proves no "no tag".
+    const ports = h.bridges.flatMap((b) => b.ports.map((p) => [p.name, p.tag.known ? p.tag.value : '?']));
+    expect(ports).toContainEqual(['tap258336bc-4f', 5]);
+    expect(ports).toContainEqual(['patch-tun', '?']);
+    expect(
+      h.bridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces)).filter((i) => i.type.known),
+    ).toEqual([]);
+  });
+  it('snapshot prints no default fail_mode for it', () => {
+    const r = run('snapshot', join(R10, 'networkop-vxlan-grep'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('(default)');
+    expect(r.stdout).toContain('  bridge br-int  fail_mode ?\n');
+    expect(r.stdout).toContain(
+      `gap: ${file} is filtered (\`grep -E Bridge Port tag options\`): what it does not show is unknown (collect the whole \`ovs-vsctl show\`)`,
+    );
   });
 });
