@@ -106,11 +106,12 @@ describe('a flood on a bridge whose ports the case knows only in part: not prove
       EXCERPT.remedy,
     ],
     [
-      'es-gre-compute without its `...` lines: no LOCAL port in its ovs-ofctl show',
+      // Its show, without the `...`, still ends without `ovs_version:`: cut after its last line.
+      'es-gre-compute without its `...` lines: no LOCAL port in its ovs-ofctl show, no ovs_version in its show',
       noElision,
       'compute:qvob079c24c-83',
-      'compute: compute/ovs-ofctl_show_br-int (no LOCAL port, which a whole `ovs-ofctl show` always lists) is an excerpt: other ports of br-int, which the flood also goes to, may be in what it leaves out',
-      'ovs-ofctl show br-int   # on compute: the whole output',
+      'compute: compute/ovs-ofctl_show_br-int (no LOCAL port, which a whole `ovs-ofctl show` always lists) and compute/ovs-vsctl_show (cut after line 4, no `ovs_version:` line) are excerpts: other ports of br-int, which the flood also goes to, may be in what they leave out',
+      'ovs-ofctl show br-int; ovs-vsctl show   # on compute: the whole outputs (the ports, and their tags)',
     ],
     [
       "slawqo's compute1 (was DROPPED on br-int table 0: the actions output nothing)",
