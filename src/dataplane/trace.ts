@@ -3,7 +3,7 @@
 // the handler table in actions.ts, NORMAL by normal.ts, fields are read and written through
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
-import { portRole } from '../model/roles.ts';
+import { bridgeRole, portRole } from '../model/roles.ts';
 import {
   type Excerpt,
   excerptCut,
@@ -611,6 +611,7 @@ export function runTable(
   try {
     if (!r.flow) {
       // Table miss: OpenFlow 1.3+ and OVS drop (no controller); a standalone bridge's NORMAL is a real flow in dumps.
+      if (table === 0 && !missing && !e.uncertain) e.uncertain = agentDefaultMissing(e, rb);
       drop(e, node.children, rb, table, {
         code: 'table-miss',
         text: missing
@@ -642,6 +643,26 @@ export function runTable(
   } finally {
     e.uncertain = saved;
   }
+}
+
+/**
+ * A miss in table 0 of the bridge the case takes for Neutron's integration bridge. Its agent always
+ * installs a catch-all there (`priority=0 actions=NORMAL`, `priority=1 actions=normal` before
+ * Icehouse, `priority=0 actions=resubmit(,60)` or the like since), and a catch-all matches every
+ * packet: a miss means the dump lacks it, so it is cut (an abridged paste) or the agent never
+ * finished the bridge. Either way the miss is no proof of a drop.
+ */
+function agentDefaultMissing(e: Engine, rb: RtBridge): Uncertainty | undefined {
+  const h = e.w.hosts.get(rb.host);
+  if (!h || !rb.bridge) return undefined;
+  const role = bridgeRole(h, rb.bridge);
+  if (role.role !== 'integration') return undefined;
+  const file = rb.bridge.flows.known ? rb.bridge.flows.value.file : undefined;
+  return {
+    code: 'agent-default-missing',
+    text: `${rb.host}:${rb.name} (taken for Neutron's integration bridge: ${role.why}): no flow of table 0${file ? ` in ${file}` : ''} matches, but the table holds no catch-all flow, which Neutron's OVS agent always installs there: the dump is cut, or the agent never finished setting the bridge up`,
+    remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}: the whole dump`,
+  };
 }
 
 /**

@@ -186,6 +186,11 @@ export interface Uncertainty {
     | 'ofport-unknown'
     /** The drop rests on an absence from an output the case holds only as an excerpt. */
     | 'excerpt'
+    /**
+     * A miss in table 0 of the integration bridge, whose dump lacks the catch-all flow Neutron's
+     * agent always installs there: the dump is cut, or the agent never finished the bridge.
+     */
+    | 'agent-default-missing'
     /** A patch peer OVSDB lists on a bridge the case does not show: the patch is not followed. */
     | 'patch-peer-unplaced'
     /** An inferred bridge whose ports (but the patch) are unknown: what it does is not followed. */

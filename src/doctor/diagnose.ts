@@ -6,8 +6,9 @@
 
 import { taggedArrivals, taggedText } from '../dataplane/tagged.ts';
 import { namespaceOfRemedy } from '../dataplane/trace.ts';
-import { endpointText, nodesOf, type TraceResult } from '../dataplane/tree.ts';
+import { endpointText, nodesOf, ruleText, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
+import { tableFlows } from '../model/flows.ts';
 import { chassisByNames } from '../model/ovn.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
 import { dnsmasqEvents, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
@@ -395,12 +396,14 @@ function decideMl2(
       subject: `${vm.host.name}:${vm.port.name}`,
       message: `the DISCOVER from ${vm.port.name} does not reach a DHCP server: ${t.drop ? `it dies on ${t.drop.host} ${t.drop.bridge}${t.drop.table !== null ? ` table ${t.drop.table}` : ''}${t.drop.flow ? ` at \`${t.drop.flow}\`${t.drop.n_packets !== undefined ? ` (n_packets=${t.drop.n_packets})` : ''}` : `: ${t.drop.reason.text}`}` : 'no branch reaches one'}`,
       evidence: t.drop
-        ? [
-            {
-              text: t.drop.flow ?? t.drop.reason.text,
-              ...(t.drop.entry ? { file: t.drop.entry.from.file, line: t.drop.entry.from.line } : {}),
-            },
-          ]
+        ? t.drop.entry || t.drop.reason.code !== 'table-miss'
+          ? [
+              {
+                text: t.drop.flow ?? t.drop.reason.text,
+                ...(t.drop.entry ? { file: t.drop.entry.from.file, line: t.drop.entry.from.line } : {}),
+              },
+            ]
+          : missEvidence(ctx, t.drop)
         : [],
       fix: [
         `${vifpathLine('trace', [s.source], ['--from', `${vm.host.name}:${vm.port.name}`, '--packet', 'dhcp-discover'])}   # the full path`,
@@ -720,6 +723,8 @@ function dropWhere(
   const u = d.uncertain;
   const cut =
     u?.code === 'dump-incomplete' ? ctx.world.bridges.find((b) => b.incomplete === u.text) : undefined;
+  if (u?.code === 'agent-default-missing' && d.reason.code === 'table-miss')
+    return `${where}: no flow of table ${d.table ?? 0} in the dump matches, but the dump lacks the catch-all the agent installs there`;
   if (!cut)
     return `${where}: ${d.flow ?? (proven ? d.reason.text : d.reason.text.replace(/: the packet is dropped$/, ''))}`;
   const same = cut.host === d.host && cut.name === d.bridge;
@@ -916,6 +921,35 @@ function riskyAssumptions(
 }
 
 /** Host gaps first (they name host and command); when undecided, also where the paths leave the case. */
+/** Flows of the table cited for a miss: enough to check it against the dump, not a copy of it. */
+const MISS_FLOWS = 6;
+
+/**
+ * What a table miss rests on: the dump it is read from and the flows that table holds there (none
+ * match the packet), each by file and line; an empty table by its dump file and number. Nothing
+ * when the case holds no dump of that bridge (then it is no evidence, and no error).
+ */
+function missEvidence(
+  ctx: ReturnType<typeof buildContext>,
+  d: NonNullable<TraceResult['drop']>,
+): EvidenceItem[] {
+  const rb = ctx.world.bridges.find((b) => b.host === d.host && b.name === d.bridge);
+  const flows = rb?.bridge?.flows.known ? rb.bridge.flows.value : undefined;
+  if (!flows || d.table === null) return [];
+  const file = rb?.held?.get(d.table)?.file ?? flows.file;
+  const held = tableFlows(flows, d.table);
+  if (held.length === 0) return [{ text: `table ${d.table} holds no flow (table miss: drop)`, file }];
+  const more = held.length - MISS_FLOWS;
+  return [
+    {
+      text: `no flow of table ${d.table} matches (table miss: drop); the table's ${held.length} flow(s) in the dump:`,
+      file,
+    },
+    ...held.slice(0, MISS_FLOWS).map((e) => ({ text: ruleText(e), file: e.from.file, line: e.from.line })),
+    ...(more > 0 ? [{ text: `… and ${more} more flow(s) of table ${d.table}`, file }] : []),
+  ];
+}
+
 function whatToCollect(
   ctx: ReturnType<typeof buildContext>,
   findings: Finding[],

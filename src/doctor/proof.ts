@@ -281,6 +281,7 @@ export function whyUnproven(w: World, t: TraceResult): Unproven | undefined {
     return (
       notShownStep(t) ??
       incompleteDumpStep(w, t) ??
+      agentDefaultStep(t) ??
       unevaluatedStep(t) ??
       serverUnprovenStep(t) ??
       (t.uncertain.some((u) => u.code === 'vlan-assumed') ? unprovenSteps(w, t)[0] : undefined) ??
@@ -342,6 +343,17 @@ function unevaluatedStep(t: TraceResult): Unproven | undefined {
         text: n.uncertain.text,
         remedy: `ovs-appctl ofproto/trace ${shellWord(n.bridge)} <the packet>   # on ${n.host}: what OVS does there`,
       };
+  return undefined;
+}
+
+/**
+ * The first miss in table 0 of an integration bridge whose dump lacks the catch-all Neutron's agent
+ * installs there (trace.ts agentDefaultMissing): the whole dump settles it.
+ */
+function agentDefaultStep(t: TraceResult): Unproven | undefined {
+  for (const d of t.drops)
+    if (d.uncertain?.code === 'agent-default-missing' && d.uncertain.remedy)
+      return { subject: `${d.host}:${d.bridge}`, text: d.uncertain.text, remedy: d.uncertain.remedy };
   return undefined;
 }
 
