@@ -443,9 +443,7 @@ export function enterBridge(
     e.uncertain = {
       code: 'dump-incomplete',
       text: rb.incomplete,
-      remedy: cut
-        ? cut.collect
-        : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}: the whole dump`,
+      remedy: `${cut ? cut.collect : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}`}   # on ${rb.host}: the whole dump`,
     };
   }
   try {

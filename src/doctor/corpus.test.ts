@@ -106,6 +106,8 @@ function read(p: string, opts: InputOptions = {}) {
 const REVIEW7 = join(ROOT, 'src/sources/fixtures/review7');
 /** The seed with ovn-… port names added (src/sources/fixtures/review9/PROVENANCE.md). */
 const REVIEW9 = join(ROOT, 'src/sources/fixtures/review9');
+/** The cases of the tenth review (src/dataplane/fixtures/PROVENANCE.md). */
+const REVIEW10 = join(ROOT, 'src/dataplane/fixtures/review10');
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -332,6 +334,22 @@ const CORPUS: Row[] = [
     },
   },
   {
+    // review10 P5: the paths stop where the author's br-int excerpt ends. Was: '… reaches nothing',
+    // and the first collect line 'ovs-ofctl -O OpenFlow13 dump-flows br-int' named no host.
+    name: 'kiosk007 two-node VXLAN (br-int dump an excerpt, no qdhcp devices): undecided, the DISCOVER not proven past the excerpt',
+    build: () => join(REVIEW10, 'kiosk-ovs-vxlan-2node'),
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(d.headline).toContain(
+        '; the DISCOVER from instance-vm01:qvo271f9531-54, instance-vm01:qvo6b5d65c3-82, instance-vm01:qvo7d4e020e-fd is not proven past instance-vm01 br-int (it stops where the excerpt of its flow dump ends): collect `ip netns exec qdhcp-d953cf16-af03-45e0-864a-867c0798280c ip -d address show` on instance-vm00',
+      );
+      expect(d.collectNext[0]).toBe(
+        'ovs-ofctl -O OpenFlow13 dump-flows br-int   # on instance-vm01: the whole dump',
+      );
+    },
+  },
+  {
     // review6 #5a: the host whose `ip netns` lists the qdhcp namespace is in the case, only the
     // namespace's devices are not. Was: '…: add the host running the DHCP agent'.
     name: "slawqo's controller without its qdhcp namespace's `ip a`: undecided, that namespace's devices asked for",
@@ -343,7 +361,7 @@ const CORPUS: Row[] = [
     check: (d) => {
       const ns = 'qdhcp-5d90176f-d6e4-461e-94c1-c0f44e7cc52b';
       expect(d.headline).toBe(
-        `the devices of the qdhcp namespace controller lists (${ns}) were not collected, so no DHCP server is in the case; the DISCOVER from compute1:qvo3e399bf2-31 reaches nothing: collect \`ip netns exec ${ns} ip -d address show\` on controller`,
+        `the devices of the qdhcp namespace controller lists (${ns}) were not collected, so no DHCP server is in the case; the DISCOVER from compute1:qvo3e399bf2-31 is not followed to an end the case shows (see the paths): collect \`ip netns exec ${ns} ip -d address show\` on controller`,
       );
       expect(d.findings.find((f) => f.code === 'dhcp-server-not-in-case')!.fix[0]).toBe(
         `ip netns exec ${ns} ip -d address show   # on controller: its devices (the DHCP port, its address)`,

@@ -11,7 +11,7 @@ import { VifpathError } from '../errors/errors.ts';
 import { tableFlows } from '../model/flows.ts';
 import { chassisByNames } from '../model/ovn.ts';
 import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
-import { dnsmasqEvents, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
+import { dnsmasqEvents, findExcerpt, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { agentBridges } from './checks/agent-bridges.ts';
@@ -1028,6 +1028,45 @@ function whatToCollect(
 /** Gaps that say a DISCOVER's drop is a fault only if a server is on the VM's network, which the case does not say. */
 const OPEN_NETWORK: ReadonlySet<string> = new Set(['tunnel-key-network-unknown', 'dhcp-server-not-in-case']);
 
+/**
+ * What the headline says of traced DISCOVERs none of which is followed to an end: where each stops
+ * when the first thing its verdict rests on is a flow dump the case does not hold whole (an
+ * excerpt, a cut, no agent catch-all in table 0): 'is not proven past <host> <bridge> (…)'; else
+ * that they are not followed to an end. Undefined when any path has a verdict of its own.
+ */
+function stoppedAt(ctx: ReturnType<typeof buildContext>): string | undefined {
+  const where = new Map<string, string>();
+  let other = false;
+  for (const t of ctx.discover.values()) {
+    if (t.verdict !== 'incomplete') return undefined;
+    const n = t.undecided[0]?.kind === 'not-proven' ? t.undecided[0].node : undefined;
+    const u = n?.kind === 'drop' ? n.uncertain : undefined;
+    // 'excerpt' also marks a flood to ports an excerpt leaves out: a flow dump's only at a lookup.
+    const dump =
+      u &&
+      (u.code === 'excerpt'
+        ? n?.kind === 'drop' && (n.reason.code === 'table-miss' || n.reason.code === 'drop-flow')
+        : DUMP_NOT_WHOLE.has(u.code));
+    if (n?.kind !== 'drop' || !u || !dump) {
+      other = true;
+      continue;
+    }
+    const h = ctx.snapshot.hosts.find((x) => x.name === n.host);
+    const why =
+      u.code === 'agent-default-missing'
+        ? `in table ${n.table ?? 0}, whose dump lacks the catch-all flow Neutron's agent installs there`
+        : h && findExcerpt(h, 'flows', n.bridge)
+          ? 'where the excerpt of its flow dump ends'
+          : 'where its flow dump is cut';
+    where.set(`${n.host} ${n.bridge}`, why);
+  }
+  if (other || where.size === 0) return 'is not followed to an end the case shows (see the paths)';
+  return `is not proven past ${[...where].map(([b, why]) => `${b} (it stops ${why})`).join(', ')}`;
+}
+
+/** Uncertainties that say a flow dump of the case is not whole where the path stops. */
+const DUMP_NOT_WHOLE: ReadonlySet<string> = new Set(['dump-incomplete', 'agent-default-missing']);
+
 function undecidedHeadline(
   ctx: ReturnType<typeof buildContext>,
   paths: PathSummary[],
@@ -1095,12 +1134,16 @@ function undecidedHeadline(
   if (ctx.servers.length === 0) {
     const seen = findings.find((f) => f.code === 'dhcp-server-not-traced');
     const want = serverWanting(findings, ctx.snapshot.hosts);
+    const reached = [...new Set(paths.flatMap((p) => p.discover.reached))];
+    // Reaching no end is said only of a path proven to end: one that stops where the case stops
+    // showing it (an excerpt's end, a dump without the agent's catch-all) is not proven at all.
+    const stops = reached.length === 0 ? stoppedAt(ctx) : undefined;
     return `${want.text}; the DISCOVER from ${paths
       .filter((p) => p.discover.verdict !== NOT_TRACED)
       .map((p) => `${p.vm}${byName(p.vm) ? ' (the VM port by its name alone)' : ''}`)
       .join(
         ', ',
-      )} reaches ${[...new Set(paths.flatMap((p) => p.discover.reached))].join('; ') || 'nothing'}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
+      )} ${stops ?? `reaches ${reached.join('; ') || 'nothing'}`}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
   }
   if (contradicted)
     return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';

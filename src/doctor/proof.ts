@@ -387,7 +387,8 @@ export function incompleteDump(w: World, host: string, bridge: string): Unproven
   const excerpt = h && findExcerpt(h, 'flows', bridge);
   const subject = `${host}:${bridge}`;
   const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge)}   # on ${host}`;
-  if (excerpt) return { subject, text: rb.incomplete, remedy: excerpt.collect };
+  if (excerpt)
+    return { subject, text: rb.incomplete, remedy: `${excerpt.collect}   # on ${host}: the whole dump` };
   const notes = w.snapshot.diagnostics.filter((d) => d.file === file);
   const count = dump.lookup ? dump.lookup.count : dump.entries.length;
   const at = (d: { line: number }): string => (d.line ? `line ${d.line}: ` : '');
