@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shellWord } from '../runner/runner.ts';
-import { BIN, runVifpath, scratchDir } from '../testing/cli.ts';
+import { BIN, runVifpath, scratchDir, until } from '../testing/cli.ts';
 import { needRoot } from '../testing/fixtures.ts';
 import { down, leftovers } from './lab.ts';
 import { readState, STATE_FILE } from './state.ts';
@@ -28,16 +28,6 @@ function namespaces(): string[] {
     .split('\n')
     .map((l) => l.split(' ')[0]!)
     .filter((n) => n !== '');
-}
-
-async function until<T>(what: string, f: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`still waiting after ${ms} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every file under `d` with its content, to see that nothing changed. */

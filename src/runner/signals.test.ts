@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 
@@ -51,16 +52,6 @@ function processes(): Proc[] {
     .map((l) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s(.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), args: m[4]! }));
-}
-
-async function until<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`still waiting after ${ms} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function vifpath(args: string[]): {

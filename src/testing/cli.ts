@@ -32,3 +32,17 @@ export function scratchDir(prefix: string): string {
   afterAll(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }
+
+/**
+ * Poll `f` every 50 ms until it gives a value (not undefined or false), at most `ms`: a test waits
+ * for a condition (a process started, a file written), never for a fixed delay.
+ */
+export async function until<T>(what: string, f: () => T | undefined | false, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`still waiting after ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
