@@ -14,17 +14,30 @@ import { neutronDump } from './neutron-dump.ts';
 const N = Number(process.env.BENCH_FLOWS ?? 200_000);
 const PY_N = Number(process.env.BENCH_PY_FLOWS ?? 20_000);
 
-/** Best of `runs` cold parses: the shared-node tables are emptied before each. */
-function best(fn: () => number, runs = 5): number {
-  let b = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    resetFlowSharing();
-    const t0 = performance.now();
-    const n = fn();
-    const dt = (performance.now() - t0) / 1000;
-    if (n <= 0) throw new Error('nothing parsed');
-    b = Math.min(b, dt);
-  }
+// A full collection before each timed call: each starts, as the one parse of a `vifpath` process
+// does, on a heap without the garbage of the calls before it (whose marking and compaction would
+// otherwise fall inside whichever call happens to fill the heap).
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:parse does)');
+const collect = gc;
+
+/**
+ * Best of `runs` for each of fns, run in turn (1, 2, 3, 1, 2, 3...): the parse and the floor it is
+ * compared with see the same spells of a noisy machine, not one spell each. Each cold: the
+ * shared-node tables are emptied before every call.
+ */
+function bestOfEach(fns: readonly (() => number)[], runs = 7): number[] {
+  const b = fns.map(() => Number.POSITIVE_INFINITY);
+  for (let i = 0; i < runs; i++)
+    for (let k = 0; k < fns.length; k++) {
+      resetFlowSharing();
+      collect();
+      const t0 = performance.now();
+      const n = fns[k]!();
+      const dt = (performance.now() - t0) / 1000;
+      if (n <= 0) throw new Error('nothing parsed');
+      b[k] = Math.min(b[k]!, dt);
+    }
   return b;
 }
 
@@ -35,8 +48,6 @@ const withStats = ['NXST_FLOW reply (xid=0x4):', ...neutronDump(N, true), ''].jo
 const check = parseDumpFlows(noStats);
 if (check.diagnostics.length > 0 || check.value.flows.length !== N)
   throw new Error(`bad dump: ${JSON.stringify(check.diagnostics[0])}`);
-
-const tNo = best(() => parseDumpFlows(noStats).value.flows.length);
 
 // The floor under any parser that returns this model, on this machine: build only the objects a
 // parse returns per flow (DumpedFlow, Flow, its match array, the line's text) from the parsed dump,
@@ -101,8 +112,13 @@ function copyShared(nodes: readonly object[]): number {
   for (const n of nodes) out.push(Array.isArray(n) ? n.slice() : { ...n });
   return out.length;
 }
-const tFloor = best(() => rebuild(noStats, check.value.flows)) + best(() => copyShared(sharedNodes));
-const tStats = best(() => parseDumpFlows(withStats).value.flows.length);
+const [tNo, tRebuild, tShared, tStats] = bestOfEach([
+  () => parseDumpFlows(noStats).value.flows.length,
+  () => rebuild(noStats, check.value.flows),
+  () => copyShared(sharedNodes),
+  () => parseDumpFlows(withStats).value.flows.length,
+]) as [number, number, number, number];
+const tFloor = tRebuild + tShared;
 
 // The peer: python ovs.flow on the first PY_N lines of the same --no-stats text (it is slow).
 const dir = mkdtempSync(join(tmpdir(), 'vifpath-bench-'));
