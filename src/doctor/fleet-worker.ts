@@ -2,18 +2,26 @@
 // with one result per VM and asks for more (doctor/fleet.ts hands them out).
 import { parentPort, workerData } from 'node:worker_threads';
 import { VifpathError } from '../errors/errors.ts';
-import { diagnoseGroups, type FleetReply, type FleetRequest, indexFromPlain } from './fleet.ts';
+import { reportChildren, setTempBase } from '../runner/cleanup.ts';
+import { diagnoseGroupsAsync, type FleetReply, type FleetRequest, indexFromPlain } from './fleet.ts';
 
 const ix = indexFromPlain(workerData.index);
 const port = parentPort!;
-port.on('message', (m: FleetRequest) => {
+// Signals reach the main thread only: it records the tar this thread runs, and made the folder
+// archives are unpacked into, so that both go however the process ends.
+setTempBase(workerData.tempBase);
+reportChildren((child, running) => port.postMessage({ child, running } satisfies FleetReply));
+port.on('message', async (m: FleetRequest) => {
   if ('done' in m) {
     port.close();
     return;
   }
   let reply: FleetReply;
   try {
-    reply = { results: diagnoseGroups(ix, m.chunk, workerData.read), hosts: m.chunk.flat().length };
+    reply = {
+      results: await diagnoseGroupsAsync(ix, m.chunk, workerData.read),
+      hosts: m.chunk.flat().length,
+    };
   } catch (e) {
     // Bad input (a corrupt file, a limit) keeps its exit code, file and line across the thread.
     reply =

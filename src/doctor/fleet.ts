@@ -11,6 +11,7 @@ import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseLinks } from '../parse/links.ts';
 import { projectPath } from '../paths.ts';
+import { removeTempDir, tempDir, trackGroup } from '../runner/cleanup.ts';
 import {
   ARCHIVE,
   type Reading,
@@ -195,6 +196,13 @@ export function subCase(s: Snapshot, hosts: readonly string[]): Snapshot {
   };
 }
 
+/** The hosts `groups` are read with: theirs and their DHCP servers'. */
+function groupHosts(ix: FleetIndex, groups: readonly string[][]): string[] {
+  const hosts = new Set<string>();
+  for (const g of groups) for (const h of withServers(ix, g)) hosts.add(h);
+  return [...hosts];
+}
+
 /**
  * Diagnose every VM of `groups`: their hosts (and the DHCP servers' hosts) are read together once,
  * each group is diagnosed on its own part of the case, as if it were a case of its own.
@@ -204,9 +212,19 @@ export function diagnoseGroups(
   groups: readonly string[][],
   opts: ReadOptions = {},
 ): FleetVmResult[] {
-  const hosts = new Set<string>();
-  for (const g of groups) for (const h of withServers(ix, g)) hosts.add(h);
-  const all = readHosts(ix, [...hosts], opts);
+  return diagnoseRead(ix, groups, readHosts(ix, groupHosts(ix, groups), opts));
+}
+
+/** diagnoseGroups, its archives unpacked by tar as a child a signal can end (the CLI's way). */
+export async function diagnoseGroupsAsync(
+  ix: FleetIndex,
+  groups: readonly string[][],
+  opts: ReadOptions = {},
+): Promise<FleetVmResult[]> {
+  return diagnoseRead(ix, groups, await readHostsAsync(ix, groupHosts(ix, groups), opts));
+}
+
+function diagnoseRead(ix: FleetIndex, groups: readonly string[][], all: Snapshot): FleetVmResult[] {
   const out: FleetVmResult[] = [];
   for (const g of groups) {
     const s = groups.length === 1 ? all : subCase(all, withServers(ix, g));
@@ -266,6 +284,8 @@ export function indexFromPlain(p: PlainIndex): FleetIndex {
 export type FleetRequest = { chunk: string[][] } | { done: true };
 export type FleetReply =
   | { results: FleetVmResult[]; hosts: number }
+  /** A child process group (tar) the worker started or saw end: the main thread records it. */
+  | { child: number; running: boolean }
   | { error: string; exit?: ExitCode; file?: string; line?: number };
 
 export interface FleetOptions extends ReadOptions {
@@ -286,7 +306,7 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
   const workers = Math.min(o.workers ?? (await import('node:os')).availableParallelism(), cs.length);
   if (workers <= 1) {
     for (const c of cs) {
-      results.push(...diagnoseGroups(ix, c, read));
+      results.push(...(await diagnoseGroupsAsync(ix, c, read)));
       done += c.reduce((n, g) => n + g.length, 0);
       o.onProgress?.(done, total, results.length);
     }
@@ -300,41 +320,53 @@ export async function diagnoseFleet(caseDir: string, o: FleetOptions = {}): Prom
     };
     let next = 0;
     const pool: InstanceType<typeof Worker>[] = [];
-    await new Promise<void>((resolve, reject) => {
-      let running = workers;
-      // The first failure ends the run: every worker is stopped, the error is the command's.
-      const fail = (e: Error): void => {
-        reject(e);
-        for (const w of pool) void w.terminate();
-      };
-      for (let i = 0; i < workers; i++) {
-        const w = new Worker(projectPath('src', 'doctor', 'fleet-worker.mjs'), {
-          workerData: { index: plain, read },
-        });
-        pool.push(w);
-        const feed = (): void => {
-          const c = cs[next++];
-          w.postMessage(c ? ({ chunk: c } satisfies FleetRequest) : ({ done: true } satisfies FleetRequest));
+    // The workers' archives are unpacked in here: recorded by this thread, which alone sees signals.
+    const tempBase = tempDir('vifpath-fleet-');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let running = workers;
+        // The first failure ends the run: every worker is stopped, the error is the command's.
+        const fail = (e: Error): void => {
+          reject(e);
+          for (const w of pool) void w.terminate();
         };
-        w.on('message', (m: FleetReply) => {
-          if ('error' in m) {
-            fail(
-              m.exit !== undefined ? new VifpathError(m.error, m.exit, m.file, m.line) : new Error(m.error),
+        for (let i = 0; i < workers; i++) {
+          const w = new Worker(projectPath('src', 'doctor', 'fleet-worker.mjs'), {
+            workerData: { index: plain, read, tempBase },
+          });
+          pool.push(w);
+          const feed = (): void => {
+            const c = cs[next++];
+            w.postMessage(
+              c ? ({ chunk: c } satisfies FleetRequest) : ({ done: true } satisfies FleetRequest),
             );
-            return;
-          }
-          results.push(...m.results);
-          done += m.hosts;
-          o.onProgress?.(done, total, results.length);
+          };
+          w.on('message', (m: FleetReply) => {
+            if ('child' in m) {
+              trackGroup(m.child, m.running);
+              return;
+            }
+            if ('error' in m) {
+              fail(
+                m.exit !== undefined ? new VifpathError(m.error, m.exit, m.file, m.line) : new Error(m.error),
+              );
+              return;
+            }
+            results.push(...m.results);
+            done += m.hosts;
+            o.onProgress?.(done, total, results.length);
+            feed();
+          });
+          w.on('error', fail);
+          w.on('exit', () => {
+            if (--running === 0) resolve();
+          });
           feed();
-        });
-        w.on('error', fail);
-        w.on('exit', () => {
-          if (--running === 0) resolve();
-        });
-        feed();
-      }
-    });
+        }
+      });
+    } finally {
+      removeTempDir(tempBase);
+    }
   }
   results.sort((a, b) => (a.host === b.host ? (a.vm < b.vm ? -1 : 1) : a.host < b.host ? -1 : 1));
   return { case: caseDir, vms: results };

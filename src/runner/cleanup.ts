@@ -14,6 +14,13 @@ const dirs = new Set<string>();
 const made = new Set<string>();
 const hooks = new Set<() => Promise<void> | void>();
 const children = new Set<ChildProcess>();
+// Process groups a worker thread of this process started (their leaders' pids, as the worker said):
+// signals come to the main thread only, which ends them with its own children.
+const groups = new Set<number>();
+// In a worker thread: told of each child it starts and ends (see reportChildren).
+let childListener: ((pid: number, running: boolean) => void) | undefined;
+// Where tempDir makes its folders when no base is given (setTempBase).
+let tempBase: string | undefined;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 let ending: NodeJS.Signals | undefined;
@@ -39,6 +46,23 @@ export function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
+/** Signal the process group led by `pid`; false once it is gone. */
+function signalGroup(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wait until no group of `pids` has a process left, at most `ms` (they are not ours to reap). */
+async function groupsGone(pids: readonly number[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (pids.some((p) => signalGroup(p, 0)) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Wait until every child in `cs` has exited (been reaped), at most `ms`. */
 function exited(cs: readonly ChildProcess[], ms: number): Promise<void> {
   const running = cs.filter((c) => c.exitCode === null && c.signalCode === null);
@@ -59,16 +83,21 @@ function exited(cs: readonly ChildProcess[], ms: number): Promise<void> {
 /** End the children running now: SIGTERM to their groups, SIGKILL to what is left. */
 async function endChildren(): Promise<void> {
   const cs = [...children];
-  if (cs.length === 0) return;
+  const gs = [...groups];
+  if (cs.length === 0 && gs.length === 0) return;
   for (const c of cs) killGroup(c, 'SIGTERM');
-  await exited(cs, 3000);
+  for (const g of gs) signalGroup(g, 'SIGTERM');
+  await Promise.all([exited(cs, 3000), groupsGone(gs, 3000)]);
   for (const c of cs) killGroup(c, 'SIGKILL');
-  await exited(cs, 3000);
+  for (const g of gs) signalGroup(g, 'SIGKILL');
+  await Promise.all([exited(cs, 3000), groupsGone(gs, 3000)]);
 }
 
 function killAllNow(): void {
   for (const c of children) killGroup(c, 'SIGKILL');
   children.clear();
+  for (const g of groups) signalGroup(g, 'SIGKILL');
+  groups.clear();
 }
 
 async function onSignal(sig: NodeJS.Signals): Promise<void> {
@@ -132,16 +161,47 @@ export function spawnTracked(
  */
 function trackChild(child: ChildProcess): void {
   install();
-  if (child.pid === undefined) return;
+  const pid = child.pid;
+  if (pid === undefined) return;
   children.add(child);
-  child.once('exit', () => children.delete(child));
+  childListener?.(pid, true);
+  child.once('exit', () => {
+    children.delete(child);
+    childListener?.(pid, false);
+  });
+}
+
+/**
+ * In a worker thread, which no signal reaches: tell `listener` of every child (process group) it
+ * starts and of its end, for the main thread to record with trackGroup.
+ */
+export function reportChildren(listener: (pid: number, running: boolean) => void): void {
+  childListener = listener;
+}
+
+/**
+ * Record (running) or forget the process group a worker thread started: ended, as this process's
+ * own children are, however this process ends.
+ */
+export function trackGroup(pid: number, running: boolean): void {
+  install();
+  if (running) groups.add(pid);
+  else groups.delete(pid);
+}
+
+/**
+ * Make tempDir's folders under `dir` (a worker thread's, under a folder its main thread made and
+ * recorded: removed with it if the process ends by a signal, which the worker never sees).
+ */
+export function setTempBase(dir: string): void {
+  tempBase = dir;
 }
 
 /**
  * A new directory under the system's temporary folder (or `base`), removed when the process ends
  * however it ends.
  */
-export function tempDir(prefix: string, base: string = tmpdir()): string {
+export function tempDir(prefix: string, base: string = tempBase ?? tmpdir()): string {
   install();
   const d = mkdtempSync(join(base, prefix));
   dirs.add(d);

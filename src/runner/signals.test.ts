@@ -19,6 +19,7 @@ import { constants, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
+import { writeFleet } from '../testing/fleet-case.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 
 const BIN = join(ROOT, 'bin/vifpath.mjs');
@@ -317,4 +318,44 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone while it read
       }
     },
   );
+});
+
+// diagnose --all-vms reads a fleet in worker threads, which no signal reaches: the main thread
+// records the tar each worker runs and the folder their archives are unpacked into.
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s to vifpath alone during diagnose --all-vms', (sig) => {
+  it('a worker thread unpacking an archive: its tar and gzip are gone, and its temporary folders', async () => {
+    const fleet = join(work, `fleet-${sig}`);
+    mkdirSync(fleet);
+    // 28 hosts (two chunks: two workers), then one host as a big archive, in the second chunk.
+    writeFleet(fleet, { units: 14 });
+    bigArchive(join(fleet, 'z-big.tar.gz'));
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('vifpath-')));
+    const v = vifpath(['diagnose', fleet, '--all-vms']);
+    const left: number[] = [v.child.pid!];
+    try {
+      const [tar, gzip] = await until('tar and its gzip, in a worker', () => {
+        const d = descendants(v.child.pid!);
+        const t = d.find((p) => p.args.startsWith('tar -tvf') && p.args.includes('z-big'));
+        const g = t && d.find((p) => p.ppid === t.pid && p.args.startsWith('gzip'));
+        return t && g ? [t, g] : undefined;
+      });
+      left.push(tar.pid, gzip.pid);
+      expect(tar.pgid).toBe(tar.pid);
+      expect(readdirSync(tmpdir()).some((n) => n.startsWith('vifpath-fleet-') && !before.has(n))).toBe(true);
+      process.kill(v.child.pid!, sig);
+      await until('vifpath to exit', () => v.child.exitCode !== null || v.child.signalCode !== null);
+      expect(v.child.signalCode).toBe(sig);
+      expect(alive(tar.pid)).toBe(false);
+      expect(alive(gzip.pid)).toBe(false);
+      expect(readdirSync(tmpdir()).filter((n) => n.startsWith('vifpath-') && !before.has(n))).toEqual([]);
+    } finally {
+      for (const pid of left)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone, as it should be
+        }
+      rmSync(fleet, { recursive: true, force: true });
+    }
+  });
 });
