@@ -85,9 +85,11 @@ async function loadMain() {
   return await import('../src/cli/main.ts');
 }
 
-// `vifpath ... | head` closes the pipe early: that is not an error.
+// `vifpath ... | head` closes the pipe early: that is not an error (quiet, the exit code so far).
 // Any other failure to write stdout (`> /dev/full`: ENOSPC, a quota, EIO) is one line, exit 2, never
-// a stack trace; a long-running command (watch, agent) stops as on Ctrl-C, undoing what it made.
+// a stack trace. Either way a command that started something (a child, a watch's monitor, a lab being
+// built) stops as on Ctrl-C, undoing what it made, then exits with that code, not of a SIGTERM.
+let stopForOutput = () => false;
 const WRITE_ERRORS = {
   ENOSPC: 'no space left on device',
   EDQUOT: 'disk quota exceeded',
@@ -99,7 +101,11 @@ const WRITE_ERRORS = {
 };
 let outFailed = false;
 process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (e.code === 'EPIPE') {
+    const code = process.exitCode ?? 0;
+    if (!stopForOutput(code, 'the output closed')) process.exit(code);
+    return;
+  }
   if (outFailed) return;
   outFailed = true;
   const why =
@@ -109,8 +115,9 @@ process.stdout.on('error', (e) => {
       .replace(/, write$/, '');
   process.stderr.write(`vifpath: cannot write the output: ${why}${e.code ? ` (${e.code})` : ''}\n`);
   process.exitCode = 2;
-  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+  stopForOutput(2, 'the output failed');
 });
-const { main } = await loadMain();
+const { main, stopForOutput: stopper } = await loadMain();
+stopForOutput = stopper;
 const code = await main(process.argv.slice(2));
 process.exitCode = outFailed ? 2 : code;

@@ -33,6 +33,8 @@ import { checkOutputDir, isSystemError, systemErrorLine } from './out-paths.ts';
 import { watchCommands } from './watch-commands.ts';
 import { webCommands } from './web-commands.ts';
 
+// For bin/vifpath.mjs: a stdout that fails stops what this process started (cleanup.ts).
+export { stopForOutput } from '../runner/cleanup.ts';
 export { EXIT };
 
 /**

@@ -11,7 +11,7 @@ import { DEFAULT_DIR } from '../lab/lab.ts';
 import { OvsInstance } from '../lab/ovs-instance.ts';
 import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
-import { onInterrupt, spawnTracked } from '../runner/cleanup.ts';
+import { interrupted, runUntilStopped, spawnTracked } from '../runner/cleanup.ts';
 import { execOk } from '../runner/exec.ts';
 import { parseTarget } from '../sources/targets.ts';
 import { escapeControl as esc } from '../text/escape.ts';
@@ -151,7 +151,8 @@ function runHook(cmd: string, a: Alert): void {
   const child = spawnTracked(['/bin/sh', '-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'] });
   child.on('error', (e) => process.stderr.write(`vifpath watch: --exec: ${esc(e.message)}\n`));
   child.on('close', (rc) => {
-    if (rc !== 0)
+    // Ended by watch's own stop (a signal, a stdout gone): no failure of the hook's.
+    if (rc !== 0 && !interrupted())
       process.stderr.write(`vifpath watch: --exec exited ${rc} for ${a.kind} ${esc(a.port ?? a.host)}\n`);
   });
   child.stdin?.on('error', () => undefined);
@@ -177,18 +178,6 @@ interface WatchCliOptions {
   sshConfig?: string;
   identity?: string;
   remoteDb: string;
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (s: string): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(s);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export function watchCommands(
@@ -350,12 +339,10 @@ export function watchCommands(
         // monitor (the canary key goes), the metrics server and the ssh forwards, and vifpath dies of
         // the signal (130/143) like every other command; a handler of our own racing that one could
         // be cut short by it.
-        await new Promise<never>(() => {
-          onInterrupt(async () => {
-            srv?.close();
-            await w.stop();
-            for (const f of forwards) await f.close();
-          });
+        await runUntilStopped(async () => {
+          srv?.close();
+          await w.stop();
+          for (const f of forwards) await f.close();
         });
       }
     });
@@ -498,14 +485,16 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       out(
         `${new Date().toISOString()} agent: started on ${esc(h.remote)} (monitor ${proxy ? `through ${esc(proxy.remote)}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
       );
-      await untilSignal();
-      try {
-        await agent.stop();
-        await proxy?.close();
-      } finally {
-        // Only the file it wrote, and only while it still holds its pid.
-        pidFile?.remove();
-      }
+      // Until a signal: then it stops, and dies of the signal (130/143) as watch does.
+      await runUntilStopped(async () => {
+        try {
+          await agent.stop();
+          await proxy?.close();
+        } finally {
+          // Only the file it wrote, and only while it still holds its pid.
+          pidFile?.remove();
+        }
+      });
     });
 }
 

@@ -3,8 +3,10 @@
 // teardown hooks that run before the process dies of a signal (a half-built lab). On a signal: the
 // children's process groups are ended (SIGTERM, then SIGKILL) and reaped, hooks run, whatever the
 // main flow started meanwhile is ended too, temp dirs and unkept made paths go, then the signal is
-// raised again so the exit status still says what ended the process (130, 143). At exit (also after
-// an error) the same, without waiting: SIGKILL to every group still running.
+// raised again so the exit status still says what ended the process (130, 143). A stdout that can no
+// longer be written (stopForOutput) stops the process the same way, then exits with the code given
+// (2, or quietly for a reader gone): not of a signal nobody sent. At exit (also after an error) the
+// same, without waiting: SIGKILL to every group still running.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,8 @@ let childListener: ((pid: number, running: boolean) => void) | undefined;
 let tempBase: string | undefined;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
-let ending: NodeJS.Signals | undefined;
+// Why the process is ending: a signal's name, or what stopped it without one (stopForOutput).
+let ending: string | undefined;
 
 function removeAll(): void {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -100,10 +103,11 @@ function killAllNow(): void {
   groups.clear();
 }
 
-async function onSignal(sig: NodeJS.Signals): Promise<void> {
+/** Stop: end what runs, run the hooks, remove what was made, then `finish` ends the process. */
+async function stop(why: string, finish: () => void): Promise<void> {
   for (const s of SIGNALS) process.removeListener(s, onSignal);
-  ending = sig;
-  // Nothing else may hold the event loop while this runs: the process must die of `sig`, not end
+  ending = why;
+  // Nothing else may hold the event loop while this runs: the process must end by `finish`, not
   // quietly with the main flow's exit code once its children are gone.
   const hold = setInterval(() => undefined, 1000);
   // First what runs now (a tcpdump in a namespace would keep the namespace a hook deletes).
@@ -112,7 +116,7 @@ async function onSignal(sig: NodeJS.Signals): Promise<void> {
     try {
       await h();
     } catch (e) {
-      process.stderr.write(`vifpath: cleanup after ${sig}: ${(e as Error).message}\n`);
+      process.stderr.write(`vifpath: cleanup after ${why}: ${(e as Error).message}\n`);
     }
   }
   // What the main flow started while the hooks ran.
@@ -120,7 +124,23 @@ async function onSignal(sig: NodeJS.Signals): Promise<void> {
   killAllNow();
   removeAll();
   clearInterval(hold);
-  process.kill(process.pid, sig);
+  finish();
+}
+
+function onSignal(sig: NodeJS.Signals): Promise<void> {
+  return stop(sig, () => process.kill(process.pid, sig));
+}
+
+/**
+ * Stdout cannot be written any more (a reader gone, a full disk): stop as on a signal (a watch or an
+ * agent would otherwise run on, and its hooks undo what it made: the canary key, a half-built lab),
+ * then exit with `code`. False when this process has nothing of ours to stop (no child, temp dir or
+ * hook was ever registered): the caller decides.
+ */
+export function stopForOutput(code: number, why: string): boolean {
+  if (!installed) return false;
+  if (ending === undefined) void stop(why, () => process.exit(code));
+  return true;
 }
 
 function install(): void {
@@ -133,8 +153,11 @@ function install(): void {
   for (const s of SIGNALS) process.on(s, onSignal);
 }
 
-/** The signal this process is ending by, once one came: long work stops starting new commands. */
-export function interrupted(): NodeJS.Signals | undefined {
+/**
+ * Why this process is ending (a signal's name, or `stdout failed` …), once it is: long work stops
+ * starting new commands.
+ */
+export function interrupted(): string | undefined {
   return ending;
 }
 
@@ -240,6 +263,17 @@ export function onInterrupt(fn: () => Promise<void> | void): () => void {
   return () => {
     hooks.delete(fn);
   };
+}
+
+/**
+ * A long-running command (watch, agent, serve) runs until a signal (or a stdout gone): then `undo`
+ * closes what it opened, as one of the stop's hooks, and the process ends as every command does
+ * (dies of the signal: 130, 143). A listener of its own on SIGINT/SIGTERM would end it with exit 0
+ * while nothing else was registered, and of the signal once a child had been spawned.
+ */
+export function runUntilStopped(undo: () => Promise<void> | void): Promise<never> {
+  onInterrupt(undo);
+  return new Promise<never>(() => {});
 }
 
 /** Temporary directories this process still holds (for tests). */
