@@ -6,6 +6,7 @@ import { unknownVm, unplacedNamed } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { findVms } from '../model/roles.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { runUntilStopped } from '../runner/cleanup.ts';
 import { readCaseAsync, runAsync } from '../sources/case-dir.ts';
 import { InputError } from '../sources/errors.ts';
 import { planCases } from '../sources/inputs.ts';
@@ -143,12 +144,8 @@ export function webCommands(
         throw listenError(e, { port: '--port', host: '--listen' }, host, port);
       }
       out(`vifpath: serving ${esc(cases.join(' '))} on ${running.url} (read-only; Ctrl-C stops)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await running.close();
+      // Until a signal: then it closes, and dies of the signal (130/143) as watch and agent do.
+      await runUntilStopped(() => running.close());
     },
   );
   liveOptions(
