@@ -89,7 +89,7 @@ async function loadMain() {
 // Any other failure to write stdout (`> /dev/full`: ENOSPC, a quota, EIO) is one line, exit 2, never
 // a stack trace. Either way a command that started something (a child, a watch's monitor, a lab being
 // built) stops as on Ctrl-C, undoing what it made, then exits with that code, not of a SIGTERM.
-let stopForOutput = () => false;
+let stopAndExit = () => false;
 const WRITE_ERRORS = {
   ENOSPC: 'no space left on device',
   EDQUOT: 'disk quota exceeded',
@@ -103,7 +103,7 @@ let outFailed = false;
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') {
     const code = process.exitCode ?? 0;
-    if (!stopForOutput(code, 'the output closed')) process.exit(code);
+    if (!stopAndExit(code, 'the output closed')) process.exit(code);
     return;
   }
   if (outFailed) return;
@@ -115,9 +115,9 @@ process.stdout.on('error', (e) => {
       .replace(/, write$/, '');
   process.stderr.write(`vifpath: cannot write the output: ${why}${e.code ? ` (${e.code})` : ''}\n`);
   process.exitCode = 2;
-  stopForOutput(2, 'the output failed');
+  stopAndExit(2, 'the output failed');
 });
-const { main, stopForOutput: stopper } = await loadMain();
-stopForOutput = stopper;
+const { main, stopAndExit: stopper } = await loadMain();
+stopAndExit = stopper;
 const code = await main(process.argv.slice(2));
 process.exitCode = outFailed ? 2 : code;

@@ -34,7 +34,7 @@ import { watchCommands } from './watch-commands.ts';
 import { webCommands } from './web-commands.ts';
 
 // For bin/vifpath.mjs: a stdout that fails stops what this process started (cleanup.ts).
-export { stopForOutput } from '../runner/cleanup.ts';
+export { stopAndExit } from '../runner/cleanup.ts';
 export { EXIT };
 
 /**

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, VifpathError } from '../errors/errors.ts';
 import { LabAgent, type NetworkMap } from '../lab/agent.ts';
-import { DEFAULT_DIR } from '../lab/lab.ts';
+import { DEFAULT_DIR, labDir as labDirOf } from '../lab/lab.ts';
 import { OvsInstance } from '../lab/ovs-instance.ts';
+import { readState } from '../lab/state.ts';
 import { SEG_ID } from '../lab/topology.ts';
 import { parseRemote, RemoteError, remoteText, type SslFiles } from '../ovsdb/remote.ts';
-import { interrupted, runUntilStopped, spawnTracked } from '../runner/cleanup.ts';
+import { interrupted, runUntilStopped, spawnTracked, stopAndExit } from '../runner/cleanup.ts';
 import { execOk } from '../runner/exec.ts';
 import { parseTarget } from '../sources/targets.ts';
 import { escapeControl as esc } from '../text/escape.ts';
@@ -41,10 +42,18 @@ export function agentPollingInterval(ini: string): number | undefined {
 }
 
 /** `[name=]unix:PATH | tcp:H:P | ssl:H:P | local | lab:dom0|domu | ssh://…` → a watched host. */
+/** A lab endpoint's lab: its directory (absolute) and the prefix of the lab that was up at start. */
+interface LabTarget {
+  endpoint: string;
+  dir: string;
+  prefix: string | undefined;
+}
+
 export function watchHost(
   arg: string,
-  labDir: string,
-): WatchHost & { ssh?: { user?: string; host: string; port?: number } } {
+  labDirArg: string,
+): WatchHost & { ssh?: { user?: string; host: string; port?: number }; lab?: LabTarget } {
+  const labDir = labDirOf(labDirArg);
   const eq = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
   const body = eq ? eq[2]! : arg;
   const named = (n: string, remote: string, graceMs?: number): WatchHost => ({
@@ -70,7 +79,8 @@ export function watchHost(
     if (!existsSync(sock)) throw new WatchError(`${arg}: no lab OVSDB at ${sock} (is the lab up? --lab-dir)`);
     return {
       ...named(lab[1]!, `unix:${sock}`),
-      diagnose: { operands: [`lab:${lab[1]!}`], options: ['--lab-dir', labDir] },
+      diagnose: { operands: [`lab:${lab[1]!}`], options: ['--lab-dir', labDirArg] },
+      lab: { endpoint: body, dir: labDir, prefix: labPrefix(labDir) },
     };
   }
   // The lab's other hosts (vm, qdhcp) run no OVS of their own.
@@ -140,6 +150,44 @@ function metricsError(addr: string, at: { host: string; port: number }, e: Error
             : 'permission denied: choose another port'
           : e.message;
   return new WatchError(`--metrics ${addr}: cannot listen: ${why}`);
+}
+
+/** The prefix of the lab recorded in `dir`, undefined when none is, or its record cannot be trusted. */
+function labPrefix(dir: string): string | undefined {
+  try {
+    return readState(dir)?.prefix;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Once the lab a lab: endpoint works on is taken down (its record gone, or another lab's in its
+ * place), `gone` is called with one line saying so: the lab's OVS will not come back, so retrying is
+ * pointless, but `lab down` stops only what the lab started, not a watch or agent someone else ran.
+ * While the lab is there, an OVSDB that is down or deaf is reported as ever. Checked every second.
+ */
+function whenLabGone(targets: readonly (LabTarget | undefined)[], gone: (line: string) => void): void {
+  const labs = targets.filter((t): t is LabTarget => t !== undefined);
+  if (labs.length === 0) return;
+  const timer = setInterval(() => {
+    for (const t of labs) {
+      let now: string | undefined;
+      let readable = true;
+      try {
+        now = readState(t.dir)?.prefix;
+      } catch {
+        readable = false; // a record it cannot read says nothing about whether the lab is there
+      }
+      if (!readable || (now !== undefined && (t.prefix === undefined || now === t.prefix))) continue;
+      clearInterval(timer);
+      gone(
+        `${t.endpoint}: the lab${t.prefix ? ` ${t.prefix}` : ''} in ${t.dir} is gone (${now ? `lab ${now} is there now` : 'taken down'}); stopped`,
+      );
+      return;
+    }
+  }, 1000);
+  timer.unref();
 }
 
 /**
@@ -339,6 +387,13 @@ export function watchCommands(
         // monitor (the canary key goes), the metrics server and the ssh forwards, and vifpath dies of
         // the signal (130/143) like every other command; a handler of our own racing that one could
         // be cut short by it.
+        whenLabGone(
+          hosts.map((h) => (h as { lab?: LabTarget }).lab),
+          (line) => {
+            process.stderr.write(`vifpath watch: ${esc(line)}\n`);
+            stopAndExit(EXIT.input, 'the lab is gone');
+          },
+        );
         await runUntilStopped(async () => {
           srv?.close();
           await w.stop();
@@ -485,6 +540,10 @@ export function agentCommand(program: Command, out: (s: string) => void): void {
       out(
         `${new Date().toISOString()} agent: started on ${esc(h.remote)} (monitor ${proxy ? `through ${esc(proxy.remote)}, which drops every update` : 'direct'}; polling fallback ${poll ? `every ${poll} ms` : 'none'})\n`,
       );
+      whenLabGone([h.lab], (line) => {
+        process.stderr.write(`vifpath agent: ${esc(line)}\n`);
+        stopAndExit(EXIT.input, 'the lab is gone');
+      });
       // Until a signal: then it stops, and dies of the signal (130/143) as watch does.
       await runUntilStopped(async () => {
         try {

@@ -3,10 +3,10 @@
 // teardown hooks that run before the process dies of a signal (a half-built lab). On a signal: the
 // children's process groups are ended (SIGTERM, then SIGKILL) and reaped, hooks run, whatever the
 // main flow started meanwhile is ended too, temp dirs and unkept made paths go, then the signal is
-// raised again so the exit status still says what ended the process (130, 143). A stdout that can no
-// longer be written (stopForOutput) stops the process the same way, then exits with the code given
-// (2, or quietly for a reader gone): not of a signal nobody sent. At exit (also after an error) the
-// same, without waiting: SIGKILL to every group still running.
+// raised again so the exit status still says what ended the process (130, 143). A stdout that can
+// no longer be written, or a lab a watch or agent works on taken down (stopAndExit), stops the
+// process the same way, then exits with the code given: not of a signal nobody sent. At exit (also
+// after an error) the same, without waiting: SIGKILL to every group still running.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ let childListener: ((pid: number, running: boolean) => void) | undefined;
 let tempBase: string | undefined;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
-// Why the process is ending: a signal's name, or what stopped it without one (stopForOutput).
+// Why the process is ending: a signal's name, or what stopped it without one (stopAndExit).
 let ending: string | undefined;
 
 function removeAll(): void {
@@ -132,12 +132,13 @@ function onSignal(sig: NodeJS.Signals): Promise<void> {
 }
 
 /**
- * Stdout cannot be written any more (a reader gone, a full disk): stop as on a signal (a watch or an
- * agent would otherwise run on, and its hooks undo what it made: the canary key, a half-built lab),
- * then exit with `code`. False when this process has nothing of ours to stop (no child, temp dir or
- * hook was ever registered): the caller decides.
+ * Stop as on a signal (end what runs, run the hooks: a watch's canary key, a half-built lab, an
+ * agent's pid file), then exit with `code`: stdout that cannot be written any more (a reader gone, a
+ * full disk), or what a long-running command watches gone (a lab taken down). Not of a signal nobody
+ * sent. False when this process has nothing of ours to stop (no child, temp dir or hook was ever
+ * registered): the caller decides.
  */
-export function stopForOutput(code: number, why: string): boolean {
+export function stopAndExit(code: number, why: string): boolean {
   if (!installed) return false;
   if (ending === undefined) void stop(why, () => process.exit(code));
   return true;
