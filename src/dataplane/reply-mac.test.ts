@@ -125,3 +125,28 @@ describe('two VMs, the OFFER to vm1 dropped by a flow on its MAC', () => {
     expect(t).toThrow(line);
   });
 });
+
+// review11 P6: a request from a port that is no VM's (the undercloud's eth0, br-ctlplane's uplink;
+// src/doctor/fixtures/PROVENANCE.md) carries no VM's MAC: the note says the frame's source MAC.
+// Was: "the VM's MAC is not in the case (no attached-mac on eth0)". A VM port keeps the VM's wording.
+describe('the MAC a request preset leaves from', () => {
+  it.each([
+    [
+      'the undercloud uplink eth0',
+      join(ROOT, 'src/doctor/fixtures/tripleo-undercloud-osp16'),
+      'undercloud:eth0',
+      "the frame's source MAC is not in the case (eth0 is not a VM port: uplink port, on br-ctlplane, a physical bridge (holds phy-br-ctlplane (the agent's patch from the integration bridge))); fa:16:3e:00:00:01 used",
+      "--mac <the frame's source MAC>",
+    ],
+    [
+      'the seed VM port vif16.0',
+      SEED_CASE,
+      'dom0:vif16.0',
+      "the VM's MAC is not in the case (no attached-mac on vif16.0); fa:16:3e:00:00:01 used",
+      '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
+    ],
+  ] as const)('%s', (_name, dir, from, text, remedy) => {
+    const t = traceCommand(readCase(dir), { from, packet: 'dhcp-discover' });
+    expect(t.assumptions.filter((a) => a.code === 'vm-mac')).toEqual([{ code: 'vm-mac', text, remedy }]);
+  });
+});

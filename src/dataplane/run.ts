@@ -1,7 +1,7 @@
 // Trace entry point from user input: `host:port`, a preset or field list (or a Packet value), an
 // optional MAC and target. The DHCP presets get their target by default: the case's DHCP server
 // namespaces for a DISCOVER/REQUEST, the VM's port for an OFFER/ACK.
-import { findServers, findVms, type VmPort, withMac } from '../model/roles.ts';
+import { findServers, findVms, portRole, type VmPort, withMac } from '../model/roles.ts';
 import { findPort, type Snapshot } from '../model/snapshot.ts';
 import { nameList, nearest } from '../text/nearest.ts';
 import { findInterface, namedInFlows } from './ofports.ts';
@@ -108,11 +108,24 @@ export function runTrace(s: Snapshot, w: World, r: TraceRequest): TraceResult {
           });
         } else {
           m = PLACEHOLDER_MAC;
-          notes.push({
-            code: 'vm-mac',
-            text: `the VM's MAC is not in the case${kind === 'request' ? ` (no attached-mac on ${port})` : ''}; fa:16:3e:00:00:01 used`,
-            remedy: '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
-          });
+          // A request from a port that is no VM's (an uplink, a patch, ...): its frames are not one
+          // VM's, so the MAC wanted is the frame's source, not "the VM's".
+          const at = kind === 'request' ? findPort(h, port) : undefined;
+          const role = at && portRole(s, h, at.bridge, at.port);
+          notes.push(
+            role && role.role !== 'vm' && role.role !== 'unknown'
+              ? {
+                  code: 'vm-mac',
+                  text: `the frame's source MAC is not in the case (${port} is not a VM port: ${role.role} port, ${role.why}); fa:16:3e:00:00:01 used`,
+                  remedy: "--mac <the frame's source MAC>",
+                }
+              : {
+                  code: 'vm-mac',
+                  text: `the VM's MAC is not in the case${kind === 'request' ? ` (no attached-mac on ${port})` : ''}; fa:16:3e:00:00:01 used`,
+                  remedy:
+                    '--mac <the VM MAC>, or collect `ovs-vsctl list interface` (external_ids:attached-mac)',
+                },
+          );
         }
       }
       spec = parsePacketSpec(rest.join(','), preset(name!, m), name);

@@ -108,6 +108,8 @@ const REVIEW7 = join(ROOT, 'src/sources/fixtures/review7');
 const REVIEW9 = join(ROOT, 'src/sources/fixtures/review9');
 /** The cases of the tenth review (src/dataplane/fixtures/PROVENANCE.md). */
 const REVIEW10 = join(ROOT, 'src/dataplane/fixtures/review10');
+/** The eleventh review's Juno compute whose OVS agent exited at start (src/doctor/fixtures/PROVENANCE.md). */
+const CN_JUNO_STOP = join(ROOT, 'src/doctor/fixtures/cn-juno-agent-terminated');
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -1544,6 +1546,59 @@ const CORPUS: Row[] = [
     verdict: 'undecided',
     code: 'no-vm-port',
     check: (d) => expect(d.findings[0]!.message).toMatch(/ports in the case: domu:/),
+  },
+  // review11 P2: the OVS agent's own log says it exited at start (src/doctor/fixtures/PROVENANCE.md,
+  // cn-juno-agent-terminated). Was: the line read and dropped, nothing said of it.
+  ...(['as published', 'behind a Juno log prefix'] as const).map(
+    (how): Row => ({
+      name: `the OVS agent exited at start, its log line ${how}: undecided, agent-stopped with both ways out, none chosen`,
+      build: () =>
+        how === 'as published'
+          ? CN_JUNO_STOP
+          : // The reviewer's control: the same line behind Neutron's Juno prefix (made up in its format).
+            tmpFrom(CN_JUNO_STOP, (c) =>
+              edit(
+                join(c, 'compute1/var/log/neutron/openvswitch-agent.log'),
+                /^Bridge/,
+                '2015-03-18 17:31:32.200 2476 ERROR neutron.plugins.openvswitch.agent.ovs_neutron_agent [-] Bridge',
+              ),
+            ),
+      verdict: 'undecided',
+      code: 'agent-stopped',
+      check: (d) => {
+        const f = d.findings[0]!;
+        expect(f).toMatchObject({ role: 'observation', severity: 'warning', subject: 'compute1' });
+        expect(f.message).toMatch(
+          /^the OVS agent on compute1 stopped at start: bridge br-ex for physical network external does not exist; while it is down no port on compute1 gets a VLAN tag or flows from it/,
+        );
+        expect(f.evidence[0]).toEqual({
+          text: 'Bridge br-ex for physical network external does not exist. Agent terminated!',
+          file: 'compute1/var/log/neutron/openvswitch-agent.log',
+          line: 1,
+        });
+        expect(f.fix[0]).toMatch(
+          /either create it .*, or take external:br-ex out of \[ovs\] bridge_mappings/,
+        );
+        expect(f.fix).toContain(
+          "ovs-vsctl --may-exist add-br 'br-ex'   # changes state, on compute1: the first way",
+        );
+        expect(f.fix.at(-1)).toMatch(/^systemctl status neutron-openvswitch-agent {3}# on compute1/);
+      },
+    }),
+  ),
+  // review11 P6: the undercloud's eth0, br-ctlplane's uplink, named with --vm. An uplink is never
+  // tagged. Was: a vm-port-untagged warning "eth0 has no VLAN tag on br-ctlplane".
+  {
+    name: 'an OSP 16.1 undercloud, --vm its provisioning uplink eth0: undecided, no untagged warning for the uplink',
+    build: () => join(ROOT, 'src/doctor/fixtures/tripleo-undercloud-osp16'),
+    vm: 'undercloud:eth0',
+    verdict: 'undecided',
+    check: (d) => {
+      expect(d.findings.map((f) => f.code)).not.toContain('vm-port-untagged');
+      expect(d.findings.find((f) => f.code === 'vm-port-named')?.message).toMatch(
+        /^undercloud:eth0 is taken as the VM port because you named it .*\(uplink port: on br-ctlplane, a physical bridge/,
+      );
+    },
   },
 ];
 

@@ -14,7 +14,7 @@ import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.t
 import { dnsmasqEvents, findExcerpt, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
-import { agentBridges } from './checks/agent-bridges.ts';
+import { agentBridges, agentStopped } from './checks/agent-bridges.ts';
 import { captureReads, weighCaptures } from './checks/capture-at-vm.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
@@ -57,6 +57,7 @@ export const CHECKS: readonly Check[] = [
   ...OVERLAY_CHECKS,
   dhcpDeadVlan,
   dhcpPort,
+  agentStopped,
   agentBridges,
   dnsmasq,
   checksum,

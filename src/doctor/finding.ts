@@ -17,6 +17,7 @@ export type FindingRole = 'cause' | 'consequence' | 'observation' | 'gap';
 export type FindingCode =
   | 'action-not-modelled'
   | 'agent-bridge-missing'
+  | 'agent-stopped'
   | 'assumed-neutron-bridge'
   | 'contradicted'
   | 'dead-vlan'

@@ -5,6 +5,18 @@ import type { DhcpSighting } from './capture.ts';
 import type { FileDiagnostic } from './diagnostic.ts';
 import type { Evidence, Fact } from './evidence.ts';
 
+/**
+ * Why the Neutron OVS agent exited at start, as its log says it (neutron's ovs_neutron_agent.py,
+ * Juno to 2024.2: each message logged just before sys.exit(1)/SystemExit(1)). `other`: main()'s
+ * "<error> Agent terminated!" for any other configuration error, with the error as logged.
+ */
+export type AgentStop =
+  | { reason: 'bridge-missing'; bridge: string; physnet: string }
+  | { reason: 'local-ip-invalid'; localIp: string }
+  | { reason: 'patch-port-failed' }
+  | { reason: 'tunnel-type-invalid'; tunnelType: string }
+  | { reason: 'other'; message: string };
+
 export type { DhcpSighting } from './capture.ts';
 export type { Diagnostic, FileDiagnostic } from './diagnostic.ts';
 
@@ -386,8 +398,11 @@ export interface Host {
   /** Devices of the host's own (root) namespace, when collected. */
   devices?: NetDevice[];
   dhcpNetworks: DhcpNetwork[];
-  /** The Neutron OVS agent's log lines about ports, when the case has the log. */
-  agentLog?: { file: string; events: { kind: string; subject: string; text: string; from: Evidence }[] };
+  /** The Neutron OVS agent's log lines about ports and its exits at start, when the case has the log. */
+  agentLog?: {
+    file: string;
+    events: { kind: string; subject: string; text: string; from: Evidence; stop?: AgentStop }[];
+  };
   /** DHCP seen in the host's packet captures (`<name>.pcap`, name = the capture point). */
   captures?: { file: string; point: string; sightings: DhcpSighting[] }[];
   /** The Neutron OVS agent's configuration, when the case has it (etc/neutron/...ini). */

@@ -1,6 +1,7 @@
 // The DHCP side of a case (a namespace's sockets: sockets.ts): offloads (`ethtool -k`),
 // `iptables-save`, the Neutron DHCP agent's hosts file, dnsmasq's log and a DHCP client's output.
 // Pure parsers: text in, typed value plus diagnostics out.
+import type { AgentStop } from '../model/snapshot.ts';
 import { diag, type Parsed, splitLines } from './diagnostics.ts';
 
 export { parseSockets } from './sockets.ts';
@@ -481,11 +482,20 @@ export function parseDhclient(text: string): Parsed<DhcpClientOutput> {
 }
 
 export interface AgentLogEvent {
-  kind: 'processing' | 'updated' | 'not-on-bridge' | 'binding-failed' | 'local-vlan' | 'monitor-output';
-  /** The port id (Neutron port uuid) or, for monitor output, the text it names. */
+  kind:
+    | 'processing'
+    | 'updated'
+    | 'not-on-bridge'
+    | 'binding-failed'
+    | 'local-vlan'
+    | 'monitor-output'
+    | 'agent-stopped';
+  /** The port id (Neutron port uuid); for monitor output, the text it names; for a stop, the message without the log prefix. */
   subject: string;
   text: string;
   line: number;
+  /** For agent-stopped: why, typed. */
+  stop?: AgentStop;
 }
 
 // Messages of neutron's ovs_neutron_agent (ovs_neutron_agent.py) that tell whether a port was seen.
@@ -498,18 +508,65 @@ const AGENT_PATTERNS: [AgentLogEvent['kind'], RegExp][] = [
   ['monitor-output', /Output received from (?:ovsdb monitor|\[.*ovsdb-client.*\]): (.*)$/],
 ];
 
-/** The Neutron OVS agent's log: the lines that say which ports it processed or could not. */
+// The messages ovs_neutron_agent.py logs right before it exits at start (sys.exit(1) or
+// SystemExit(1)), the same text from Juno (2014.2) to 2024.2; the specific ones before main()'s
+// catch-all "%s Agent terminated!" (lower-case "agent terminated!" since 2023), which also ends the
+// first two. Juno's "Invalid tunnel type" went through that catch-all as a tuple: `other`.
+const STOP_PATTERNS: [RegExp, (m: RegExpExecArray) => AgentStop][] = [
+  [
+    /Bridge (\S+) for physical network (\S+) does not exist\. Agent terminated!/,
+    (m) => ({ reason: 'bridge-missing', bridge: m[1]!, physnet: m[2]! }),
+  ],
+  [
+    /Failed to create OVS patch port\. Cannot have tunneling enabled on this agent, since this version of OVS does not support tunnels or patch ports\. Agent terminated!/,
+    () => ({ reason: 'patch-port-failed' }),
+  ],
+  [
+    /Tunneling can't be enabled with invalid local_ip '([^']*)'\. IP couldn't be found on this host's interfaces\./,
+    (m) => ({ reason: 'local-ip-invalid', localIp: m[1]! }),
+  ],
+  [
+    /Invalid tunnel type specified: ([^\s(),']+)\s*$/,
+    (m) => ({ reason: 'tunnel-type-invalid', tunnelType: m[1]! }),
+  ],
+  [
+    /(\S.*?)\s+[Aa]gent terminated(?: after \d+ initialization attempts)?!/,
+    (m) => ({ reason: 'other', message: m[1]! }),
+  ],
+];
+
+// Neutron's (oslo.log) prefix `<date> <time> <pid> <LEVEL> <logger> [<request>] ` (quantum's:
+// `<date> <time> <LEVEL> [<logger>] `), dropped from a stop's message.
+const NEUTRON_PREFIX = /^.*?\b(?:ERROR|CRITICAL|WARNING)\s+(?:\S+\s+)?\[[^\]]*\]\s+/;
+
+function agentStop(l: string): { stop: AgentStop; message: string } | undefined {
+  for (const [re, make] of STOP_PATTERNS) {
+    const m = re.exec(l);
+    if (!m) continue;
+    const stop = make(m);
+    const from = stop.reason === 'other' ? l.replace(NEUTRON_PREFIX, '') : l.slice(m.index);
+    if (stop.reason === 'other') stop.message = stop.message.replace(NEUTRON_PREFIX, '');
+    return { stop, message: from };
+  }
+  return undefined;
+}
+
+/** The Neutron OVS agent's log: the lines that say which ports it processed or could not, and why it exited at start. */
 export function parseAgentLog(text: string): Parsed<AgentLogEvent[]> {
   const { lines, diagnostics } = splitLines(text);
   const out: AgentLogEvent[] = [];
+  const cut = (l: string) => (l.length > 300 ? `${l.slice(0, 300)}…` : l);
   lines.forEach((l, i) => {
     for (const [kind, re] of AGENT_PATTERNS) {
       const m = re.exec(l);
       if (m) {
-        out.push({ kind, subject: m[1]!, text: l.length > 300 ? `${l.slice(0, 300)}…` : l, line: i + 1 });
-        break;
+        out.push({ kind, subject: m[1]!, text: cut(l), line: i + 1 });
+        return;
       }
     }
+    const s = agentStop(l);
+    if (s)
+      out.push({ kind: 'agent-stopped', subject: cut(s.message), text: cut(l), line: i + 1, stop: s.stop });
   });
   return { value: out, diagnostics };
 }

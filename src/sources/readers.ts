@@ -652,7 +652,13 @@ export const READERS: Readers = {
       const file = x.file.rel;
       x.b.host.agentLog = {
         file,
-        events: v.map((e) => ({ kind: e.kind, subject: e.subject, text: e.text, from: ev(file, e.line) })),
+        events: v.map((e) => ({
+          kind: e.kind,
+          subject: e.subject,
+          text: e.text,
+          from: ev(file, e.line),
+          ...(e.stop ? { stop: e.stop } : {}),
+        })),
       };
     },
   ),

@@ -8,7 +8,7 @@
 // network a VM is on, and so which bridge it needs, the case may not say): a warning with the
 // config line and the listing, asking for the agent's log.
 import { bridgeRole } from '../../model/roles.ts';
-import { findExcerpt, type Host } from '../../model/snapshot.ts';
+import { type AgentStop, findExcerpt, type Host } from '../../model/snapshot.ts';
 import { classify } from '../../sources/file-kinds.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import type { Check } from './check.ts';
@@ -40,6 +40,8 @@ export const agentBridges: Check = {
     for (const h of ctx.snapshot.hosts) {
       const c = h.agentConfig;
       if (!c || h.bridges.length === 0) continue;
+      // The agent's own log says it stopped for a missing bridge: agent-stopped says it, with these lines.
+      if (lastStop(h)?.stop.reason === 'bridge-missing') continue;
       const listing = bridgeListing(h);
       if (!listing) continue;
       const names = new Set(h.bridges.map((b) => b.name));
@@ -107,6 +109,143 @@ export const agentBridges: Check = {
             `ovs-vsctl --may-exist add-br ${quoted(br)}   # changes state, on ${h.name}: the first way`,
           ]),
           `${RESTART_AGENT}   # changes state, on ${h.name}: once the log says why it stopped and that is fixed`,
+        ],
+      });
+    }
+    return out;
+  },
+};
+
+type StopEvent = NonNullable<Host['agentLog']>['events'][number] & { stop: AgentStop };
+
+/** The last exit at start the host's OVS agent log shows. */
+function lastStop(h: Host): StopEvent | undefined {
+  return h.agentLog?.events.filter((e): e is StopEvent => e.stop !== undefined).pop();
+}
+
+const STATUS = 'systemctl status neutron-openvswitch-agent';
+
+/** What the agent's message says, in words, and the candidate fixes (none chosen: the log cannot choose). */
+function stopReason(h: Host, s: AgentStop): { why: string; fix: string[]; evidence: EvidenceItem[] } {
+  const c = h.agentConfig;
+  const on = `on ${h.name}`;
+  switch (s.reason) {
+    case 'bridge-missing': {
+      const listing = bridgeListing(h);
+      const has = h.bridges.some((b) => b.name === s.bridge);
+      const mapped = c?.bridgeMappings?.value[s.physnet] === s.bridge;
+      const evidence: EvidenceItem[] = [];
+      if (mapped)
+        evidence.push(
+          evid(`bridge_mappings maps ${s.physnet} to ${s.bridge}`, {
+            file: c!.file,
+            line: c!.bridgeMappings!.line,
+          }),
+        );
+      if (listing)
+        evidence.push(
+          evid(
+            `${h.name}'s bridges: ${h.bridges.map((b) => b.name).join(', ')}; ${has ? `${s.bridge} is there now` : `no ${s.bridge}`}`,
+            {
+              file: listing,
+              line: 0,
+            },
+          ),
+        );
+      const where = c
+        ? `[ovs] bridge_mappings in ${c.file}`
+        : `[ovs] bridge_mappings in the agent's configuration (openvswitch_agent.ini, or ml2_conf.ini in older releases)`;
+      return {
+        why: `bridge ${s.bridge} for physical network ${s.physnet} does not exist${listing && has ? ` (the case's listing has ${s.bridge}: created after the agent stopped?)` : ''}`,
+        evidence,
+        fix:
+          listing && has
+            ? [`${RESTART_AGENT}   # changes state, ${on}: ${s.bridge} exists now`]
+            : [
+                `# ${s.bridge}: either create it and plug into it ${h.name}'s interface for physical network ${s.physnet} (which interface the case does not say), or take ${s.physnet}:${s.bridge} out of ${where} if ${h.name} needs no physical network ${s.physnet}`,
+                `ovs-vsctl --may-exist add-br ${quoted(s.bridge)}   # changes state, ${on}: the first way`,
+                `${RESTART_AGENT}   # changes state, ${on}: after either`,
+              ],
+      };
+    }
+    case 'local-ip-invalid':
+      return {
+        why: `local_ip ${s.localIp} is on none of ${h.name}'s interfaces, so it cannot build tunnels`,
+        evidence: c?.localIp
+          ? [evid(`local_ip = ${c.localIp.value}`, { file: c.file, line: c.localIp.line })]
+          : [],
+        fix: [
+          `ip -o address show   # ${on}: which address the tunnel underlay has`,
+          `# either set [ovs] local_ip${c ? ` in ${c.file}` : ''} to that address, or give ${s.localIp} to the underlay interface (which one the case does not say)`,
+          `${RESTART_AGENT}   # changes state, ${on}: after either`,
+        ],
+      };
+    case 'patch-port-failed':
+      return {
+        why: 'it could not create the patch ports between its integration and tunnel bridges (its message: this OVS does not support tunnels or patch ports)',
+        evidence: [],
+        fix: [
+          `ovs-vsctl --version; ovs-vsctl show   # ${on}: the OVS version and whether patch-tun/patch-int exist`,
+          `${RESTART_AGENT}   # changes state, ${on}: once OVS supports patch ports, or with tunnel_types empty if ${h.name} needs no tunnels`,
+        ],
+      };
+    case 'tunnel-type-invalid':
+      return {
+        why: `tunnel_types names ${s.tunnelType}, a type this agent does not support`,
+        evidence: c?.tunnelTypes
+          ? [
+              evid(`tunnel_types = ${c.tunnelTypes.value.join(',')}`, {
+                file: c.file,
+                line: c.tunnelTypes.line,
+              }),
+            ]
+          : [],
+        fix: [
+          `# set [agent] tunnel_types${c ? ` in ${c.file}` : ''} to types this release supports (the network's type decides which; the case does not say)`,
+          `${RESTART_AGENT}   # changes state, ${on}: after that`,
+        ],
+      };
+    case 'other':
+      return {
+        why: s.message,
+        evidence: [],
+        fix: [
+          `${RESTART_AGENT}   # changes state, ${on}: once the configuration error the log names is fixed`,
+        ],
+      };
+  }
+}
+
+/**
+ * The OVS agent's log says it exited at start (a missing mapped bridge, a local_ip the host does not
+ * have, ...): while it is down it tags and programs no port of the host. A warning with the log line,
+ * the candidates that fix it, and how to see it running again; a later port line in the same log
+ * says it ran again since, and is said.
+ */
+export const agentStopped: Check = {
+  id: 'agent-stopped',
+  title: 'the OVS agent exited at start, as its log says',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const h of ctx.snapshot.hosts) {
+      const stop = lastStop(h);
+      if (!stop) continue;
+      const later = h.agentLog!.events.find((e) => e.stop === undefined && e.from.line > stop.from.line);
+      const r = stopReason(h, stop.stop);
+      out.push({
+        code: 'agent-stopped',
+        role: 'observation',
+        severity: later ? 'info' : 'warning',
+        subject: h.name,
+        message: `the OVS agent on ${h.name} stopped at start: ${r.why}${
+          later
+            ? `; its log shows it working again later (line ${later.from.line}), so it was restarted since`
+            : `; while it is down no port on ${h.name} gets a VLAN tag or flows from it (a VM plugged meanwhile stays untagged, and Nova's wait for its port to go up times out)`
+        }`,
+        evidence: [evid(stop.subject, stop.from), ...r.evidence],
+        fix: [
+          ...r.fix,
+          `${STATUS}   # on ${h.name}: active (running), and no new "Agent terminated!" in /var/log/neutron/openvswitch-agent.log`,
         ],
       });
     }

@@ -3,6 +3,7 @@
 
 import type { TraceResult } from '../../dataplane/tree.ts';
 import type { Evidence } from '../../model/evidence.ts';
+import { portRole } from '../../model/roles.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -20,6 +21,9 @@ export const vmPortUntagged: Check = {
     for (const vm of ctx.vms) {
       const t = ctx.discover.get(vm);
       if (!vm.port.tag.known || vm.port.tag.value !== null || !t || reachedServer(ctx, vm)) continue;
+      // An uplink (a port of a physical or tunnel bridge, a trunk, a wire to OVS) named with --vm:
+      // the agent never tags one, so its missing tag says nothing.
+      if (portRole(ctx.snapshot, vm.host, vm.bridge, vm.port).role === 'uplink') continue;
       // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
       if (!provenDropped(ctx.world, t)) {
         const why = unprovenSteps(ctx.world, t)[0]?.text ?? t.uncertain[0]?.text;
@@ -207,10 +211,13 @@ function agentReason(ctx: DoctorContext, vm: VmPort, portId: string | undefined)
       );
     else if (about.length === 0)
       evidence.push(
-        evid(`${h.name}'s agent log (${log.events.length} port events) never mentions ${portId ?? name}`, {
-          file: log.file,
-          line: 0,
-        }),
+        evid(
+          `${h.name}'s agent log (${log.events.filter((e) => e.stop === undefined).length} port events) never mentions ${portId ?? name}`,
+          {
+            file: log.file,
+            line: 0,
+          },
+        ),
       );
     else if (reported?.host === h.name)
       evidence.push(

@@ -1,0 +1,75 @@
+// The OVS agent's exits at start, as operators published them (each line verbatim from where it
+// says): the stop typed, the message without the log prefix.
+import { describe, expect, it } from 'vitest';
+import type { AgentStop } from '../model/snapshot.ts';
+import { parseAgentLog } from './services.ts';
+
+const ROWS: { from: string; line: string; stop: AgentStop; subject: string }[] = [
+  {
+    from: "Chinese Juno install notes §11.2, compute1's /var/log/neutron/openvswitch-agent.log (GitHub index file id 14667887019; src/doctor/fixtures/review11)",
+    line: 'Bridge br-ex for physical network external does not exist. Agent terminated!',
+    stop: { reason: 'bridge-missing', bridge: 'br-ex', physnet: 'external' },
+    subject: 'Bridge br-ex for physical network external does not exist. Agent terminated!',
+  },
+  {
+    from: 'Korean troubleshooting note on neutron-server memory (GitHub index file id 2792736952)',
+    line: 'Bridge br-ex for physical network phynet2 does not exist. Agent terminated!',
+    stop: { reason: 'bridge-missing', bridge: 'br-ex', physnet: 'phynet2' },
+    subject: 'Bridge br-ex for physical network phynet2 does not exist. Agent terminated!',
+  },
+  {
+    from: 'Compute node runbook §33 "Compute Node OVS/Nova Runtime Checks" (GitHub index file id 54622629100)',
+    line: 'Bridge br-ex for physical network provider does not exist. Agent terminated!',
+    stop: { reason: 'bridge-missing', bridge: 'br-ex', physnet: 'provider' },
+    subject: 'Bridge br-ex for physical network provider does not exist. Agent terminated!',
+  },
+  {
+    from: 'https://github.com/iesgn/openstack-debian-ansible/issues/8 (Icehouse, /var/log/neutron/ovs-agent.log)',
+    line: '2014-06-13 07:22:33.421 4006 ERROR neutron.plugins.openvswitch.agent.ovs_neutron_agent [req-e1954c60-4f16-4b7e-b8a9-5ed8e95fc30b None] Failed to create OVS patch port. Cannot have tunneling enabled on this agent, since this version of OVS does not support tunnels or patch ports. Agent terminated!',
+    stop: { reason: 'patch-port-failed' },
+    subject:
+      'Failed to create OVS patch port. Cannot have tunneling enabled on this agent, since this version of OVS does not support tunnels or patch ports. Agent terminated!',
+  },
+  {
+    from: 'https://github.com/bilelmsekni/OpenStack-Grizzly-Install-Guide/issues/60 (Grizzly, quantum)',
+    line: '2013-05-22 22:03:13    ERROR [quantum.plugins.openvswitch.agent.ovs_quantum_agent] Failed to create OVS patch port. Cannot have tunneling enabled on this agent, since this version of OVS does not support tunnels or patch ports. Agent terminated!',
+    stop: { reason: 'patch-port-failed' },
+    subject:
+      'Failed to create OVS patch port. Cannot have tunneling enabled on this agent, since this version of OVS does not support tunnels or patch ports. Agent terminated!',
+  },
+  {
+    from: 'CentOS install script comment (GitHub index file id 42545062082)',
+    line: "ERROR neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Tunneling can't be enabled with invalid local_ip '10.0.1.1'. IP couldn't be found on this host's interfaces.",
+    stop: { reason: 'local-ip-invalid', localIp: '10.0.1.1' },
+    subject:
+      "Tunneling can't be enabled with invalid local_ip '10.0.1.1'. IP couldn't be found on this host's interfaces.",
+  },
+  {
+    from: 'https://github.com/openstack/puppet-neutron/pull/12 (Juno-era ML2 VLAN setup)',
+    line: 'ERROR neutron.plugins.openvswitch.agent.ovs_neutron_agent [-] Tunneling cannot be enabled without a valid local_ip. Agent terminated!',
+    stop: { reason: 'other', message: 'Tunneling cannot be enabled without a valid local_ip.' },
+    subject: 'Tunneling cannot be enabled without a valid local_ip. Agent terminated!',
+  },
+  {
+    from: 'Install script comment, Mitaka (GitHub index file id 81536481; the line after its "# ")',
+    line: "2016-06-20 12:16:11.537 7736 ERROR neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [req-d17e9f19-0a2c-4f86-ac89-7d078842e820 - - - - -] Parsing bridge_mappings failed: Invalid mapping: 'br-provider'. Agent terminated!",
+    stop: { reason: 'other', message: "Parsing bridge_mappings failed: Invalid mapping: 'br-provider'." },
+    subject: "Parsing bridge_mappings failed: Invalid mapping: 'br-provider'. Agent terminated!",
+  },
+];
+
+describe('parseAgentLog: the agent exiting at start', () => {
+  it.each(ROWS)('$from', ({ line, stop, subject }) => {
+    const r = parseAgentLog(`${line}\n`);
+    expect(r.value).toEqual([{ kind: 'agent-stopped', subject, text: line, line: 1, stop }]);
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('each line its own event, with its line number (two real lines of the table, one log)', () => {
+    const r = parseAgentLog(`${ROWS[6]!.line}\n\n${ROWS[0]!.line}\n`);
+    expect(r.value.map((e) => [e.stop?.reason, e.line])).toEqual([
+      ['other', 1],
+      ['bridge-missing', 3],
+    ]);
+  });
+});
