@@ -1,7 +1,7 @@
 // Text printers of the one trace tree, in the spirit of ofproto/trace (detailed) and ovn-trace's
 // --summary: the same tree, pruned differently. Names from input are escaped for the terminal.
 import { formatPacket } from '../dataplane/packet.ts';
-import { type TaggedArrival, taggedText } from '../dataplane/tagged.ts';
+import { type Arrival, tagCollect, taggedText } from '../dataplane/tagged.ts';
 import {
   type Drop,
   endpointText,
@@ -118,18 +118,21 @@ function lines(
   for (const ch of n.children) lines(ch, next, c, out, summary, copies);
 }
 
+/** Beside DELIVERED: how it arrives, when it arrives tagged. */
+function arrivalNote(a: Arrival, c: Colors): string {
+  if (a.how === 'tag-unknown')
+    return c.yellow(
+      ", but whether it arrives untagged rests on the port's tag, which the case does not give (see below)",
+    );
+  if (a.how === 'untagged') return '';
+  const who = a.tagged.filter((x) => x.known).every((x) => x.guest) ? 'the guest' : 'the receiver';
+  return c.red(`, but only tagged where it arrives: ${who} ignores it (see below)`);
+}
+
 /** Undecided branches and copies listed under the verdict before "… and N more". */
 const MAX_LISTED = 6;
 
-export function formatTrace(
-  t: TraceResult,
-  c: Colors,
-  o: {
-    summary?: boolean;
-    /** Where it reaches a target tagged (dataplane/tagged.ts taggedArrivals): said under the verdict. */
-    tagged?: readonly TaggedArrival[];
-  } = {},
-): string {
+export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } = {}): string {
   const out: string[] = [
     `Trace of ${esc(formatPacket(t.start.packet, t.start.port))}`,
     `from ${esc(t.start.host)}:${esc(t.start.port)} (bridge ${esc(t.start.bridge)}); target: ${esc(targetText(t.target))}`,
@@ -141,14 +144,20 @@ export function formatTrace(
   lines(t.tree, 0, c, out, o.summary ?? false, copies);
   out.push('');
   const v = t.verdict.toUpperCase();
-  // Delivered onto a port without tag, still tagged: OVS is right, but an ordinary receiver
-  // ignores the frame, so the verdict says so beside the word.
-  const tagged = t.verdict === 'delivered' ? (o.tagged ?? []) : [];
+  // Delivered, but tagged where it arrives: OVS is right that it reaches the port, but an ordinary
+  // receiver ignores an 802.1Q frame, so the verdict says what that makes of it (and the exit code
+  // follows: cli/exit.ts traceExit), in diagnose's words.
+  const a = t.arrival;
   out.push(
-    `Verdict: ${t.verdict === 'delivered' ? c.green(v) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}${tagged.length ? c.yellow(', but tagged where it arrives (see below)') : ''}`,
+    `Verdict: ${t.verdict === 'delivered' ? (a && a.how !== 'untagged' ? c.yellow(v) : c.green(v)) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}${a ? arrivalNote(a, c) : ''}`,
   );
   for (const e of t.reached) out.push(`  reaches ${esc(endpointText(e))}`);
-  for (const a of tagged) out.push(`  ${c.yellow('but it')} ${esc(taggedText(a, { host: true }))}`);
+  for (const x of a?.tagged ?? [])
+    out.push(
+      a!.how === 'tag-unknown'
+        ? `  ${c.yellow('not proven:')} it ${esc(taggedText(x, { host: true }))}${c.dim(`  [collect: ${esc(tagCollect(x))}]`)}`
+        : `  ${c.yellow(a!.how === 'tagged' ? 'but it' : 'a copy also')} ${esc(taggedText(x, { host: true }))}`,
+    );
   const where = (d: Drop): string =>
     `${esc(d.host)} ${esc(d.bridge)}${d.table !== null ? ` table ${d.table}` : ''}: ${esc(d.flow ?? d.reason.text)}${d.n_packets !== undefined ? ` (n_packets=${d.n_packets})` : ''}`;
   if (t.drop) out.push(`  dropped on ${where(t.drop)}`);

@@ -1,7 +1,6 @@
 // Command line: argument parsing and printing only; the work is in the library.
 import { Command, CommanderError } from 'commander';
 import { traceCommand } from '../dataplane/run.ts';
-import { taggedArrivals } from '../dataplane/tagged.ts';
 import { traceJson } from '../dataplane/trace-json.ts';
 import { diagnose } from '../doctor/diagnose.ts';
 import { VifpathError } from '../errors/errors.ts';
@@ -14,7 +13,7 @@ import { checkCaseFile, readInputsAsync } from '../sources/inputs.ts';
 import { escapeControl as esc } from '../text/escape.ts';
 import { captureCommands } from './capture-commands.ts';
 import { colors } from './colors.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, traceExit } from './exit.ts';
 import { allVms, fleetVmCase } from './fleet-commands.ts';
 import { formatDiagnosis } from './format-diagnosis.ts';
 import { formatSnapshot } from './format-snapshot.ts';
@@ -297,11 +296,9 @@ function program(out: (s: string) => void, setExit: (code: number) => void): Com
           ...(o.any ? { targets: null } : {}),
         });
         out(
-          `${o.json ? toJson(traceJson(t)) : formatTrace(t, colors(true), { summary: o.summary ?? false, tagged: taggedArrivals(s, t) })}\n`,
+          `${o.json ? toJson(traceJson(t)) : formatTrace(t, colors(true), { summary: o.summary ?? false })}\n`,
         );
-        setExit(
-          t.verdict === 'delivered' ? EXIT.ok : t.verdict === 'dropped' ? EXIT.problem : EXIT.undecided,
-        );
+        setExit(traceExit(t));
       },
     );
   labCommands(p, out, setExit);

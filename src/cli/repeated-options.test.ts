@@ -119,7 +119,7 @@ describe('serve API: a parameter it does not take, or one given twice', () => {
   const rows: [string, string, RegExp][] = [
     ['from twice', 'c/0/api/trace?from=dom0:vif16.0&from=dom0:vif15.1', /^from: given twice/],
     ['unknown', 'c/0/api/trace?from=dom0:vif16.0&bogus=1', /^bogus: not a parameter of this API/],
-    ['to (unsupported)', 'c/0/api/trace?from=dom0:vif16.0&to=domu:eth1', /^to: not a parameter.*trace --to/],
+    ['to twice', 'c/0/api/trace?from=dom0:vif16.0&to=domu:eth1&to=dom0:vif15.1', /^to: given twice/],
     [
       'packet twice',
       'c/0/api/trace?from=dom0:vif16.0&packet=dhcp-discover&packet=dhcp-offer',

@@ -5,6 +5,7 @@
 // keeps its tag whatever the port's tag; NORMAL applies it and sends a VLAN tagged only on a trunk
 // (a port without tag, or native-tagged).
 import { type FlowEntry, findPort, type Snapshot } from '../model/snapshot.ts';
+import { shellWord } from '../runner/runner.ts';
 import { endpointIs, nodesOf, type OutputNode, type TraceNode, type TraceResult } from './tree.ts';
 
 export interface TaggedArrival {
@@ -34,8 +35,38 @@ export interface TaggedArrival {
   node: OutputNode;
 }
 
+/**
+ * How a delivered trace arrives at its target. The verdict stays OVS's (the port is reached); this
+ * says whether the receiver takes it, for the exit code and the printers, as diagnose does for the
+ * OFFER (offer-path.ts). 'untagged': some arrival is untagged. 'tagged': every arrival is tagged
+ * and the case's facts make it so, so an ordinary receiver ignores it (exit 1, as diagnose's
+ * offer-tagged). 'tag-unknown': tagged only by NORMAL onto ports whose tag the case does not give
+ * (exit 3, as diagnose's offer-tagged-unknown: the Port row decides).
+ */
+export interface Arrival {
+  how: 'untagged' | 'tagged' | 'tag-unknown';
+  /** The tagged arrivals (with 'untagged': copies that arrive tagged besides). */
+  tagged: TaggedArrival[];
+}
+
+/** Null when there is no target or it is not reached. */
+export function arrivalOf(s: Snapshot, t: Pick<TraceResult, 'verdict' | 'target' | 'tree'>): Arrival | null {
+  if (t.verdict !== 'delivered' || !t.target?.length) return null;
+  const target = t.target;
+  const tagged = taggedArrivals(s, t);
+  const untagged =
+    !tagged.length ||
+    nodesOf(t.tree, 'output').some((o) => o.vlan === null && target.some((x) => endpointIs(o, x)));
+  return { how: untagged ? 'untagged' : tagged.some((a) => a.known) ? 'tagged' : 'tag-unknown', tagged };
+}
+
+/** The command that gives the port's tag (what decides an arrival that is not `known`). */
+export function tagCollect(a: TaggedArrival): string {
+  return `ovs-vsctl --columns=name,tag,trunks,vlan_mode list port ${shellWord(a.port)}   # on ${a.host}`;
+}
+
 /** Every output to one of the trace's targets that leaves tagged (one per port and VLAN). */
-export function taggedArrivals(s: Snapshot, t: TraceResult): TaggedArrival[] {
+export function taggedArrivals(s: Snapshot, t: Pick<TraceResult, 'target' | 'tree'>): TaggedArrival[] {
   if (!t.target?.length) return [];
   const target = t.target;
   const outs = nodesOf(t.tree, 'output').filter(

@@ -3,6 +3,7 @@
 // counters and the file:line beside them. The CLI's --json and the web page print this.
 import type { FlowEntry } from '../model/snapshot.ts';
 import { formatPacket } from './packet.ts';
+import { type TaggedArrival, tagCollect, taggedText } from './tagged.ts';
 import { type Drop, ruleText, type Stop, type TraceNode, type TraceResult, type Undecided } from './tree.ts';
 
 function flowJson(e: FlowEntry): object {
@@ -128,5 +129,25 @@ export function traceJson(t: TraceResult): object {
     tree: nodeJson(t.tree, undefined, new Map(t.drops.map((d) => [d.node, d.branch]))),
     assumptions: t.assumptions,
     unsupported: t.unsupported,
+    arrival: t.arrival ? { how: t.arrival.how, tagged: t.arrival.tagged.map(taggedJson) } : null,
+  };
+}
+
+/** A tagged arrival: where, who output it, the port's tag as the case gives it, and why (`text`). */
+function taggedJson(a: TaggedArrival): object {
+  return {
+    host: a.host,
+    bridge: a.node.bridge,
+    port: a.port,
+    vlan: a.vlan,
+    portTag: a.portTag,
+    by:
+      a.by.kind === 'output'
+        ? { kind: 'output', action: a.by.action, flow: a.by.flow ? flowJson(a.by.flow) : null }
+        : { kind: 'normal' },
+    known: a.known,
+    guest: a.guest,
+    text: taggedText(a, { host: true }),
+    ...(a.known ? {} : { collect: tagCollect(a) }),
   };
 }

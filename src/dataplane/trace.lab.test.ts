@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
+import { traceExit } from '../cli/exit.ts';
 import { formatTrace } from '../cli/format-trace.ts';
 import { BOOT_SCENARIOS as SCENARIOS } from '../lab/topology.ts';
 import { readCase } from '../sources/case-dir.ts';
 import { labResult } from '../testing/lab-cases.ts';
 import { formatPacket } from './packet.ts';
 import { traceCommand } from './run.ts';
-import { taggedArrivals } from './tagged.ts';
 import { nodesOf } from './tree.ts';
 
 describe.each(SCENARIOS.map((s) => [s.name] as const))(
@@ -70,15 +70,18 @@ describe('the dhcp-offer preset toward the VM of a lab case', () => {
 });
 
 // The seed's OFFER leaves vif16.0 (no tag: a trunk) tagged VLAN 1, as OVS's NORMAL does: the trace
-// keeps that output, and says it arrives tagged. Was: "Verdict: DELIVERED", "reaches host vm device
-// eth0", as if the way back worked.
+// keeps that output, and says it arrives tagged: only tagged, so the guest ignores it, which is
+// not healthy (exit 1, as diagnose's offer-tagged). Was: "Verdict: DELIVERED", "reaches host vm
+// device eth0", as if the way back worked; then "DELIVERED, but tagged where it arrives", exit 0.
 describe('the OFFER onto the untagged vif16.0 (seed-missing-tag)', () => {
   it('is output tagged VLAN 1 and said so under the verdict', () => {
     const s = readCase(labResult('seed-missing-tag').caseDir);
     const t = traceCommand(s, { from: 'domu:tap7b39ecad-81', packet: 'dhcp-offer' });
     expect(t.verdict).toBe('delivered');
     expect(t.outputs.find((o) => o.port === 'vif16.0')).toMatchObject({ host: 'dom0', vlan: 1 });
-    const a = taggedArrivals(s, t);
+    expect(t.arrival?.how).toBe('tagged');
+    expect(traceExit(t)).toBe(1);
+    const a = t.arrival!.tagged;
     expect(a).toHaveLength(1);
     expect(a[0]).toMatchObject({
       host: 'dom0',
@@ -89,8 +92,10 @@ describe('the OFFER onto the untagged vif16.0 (seed-missing-tag)', () => {
       known: true,
       guest: true,
     });
-    const text = formatTrace(t, colors(false), { tagged: taggedArrivals(s, t) }).split('\n');
-    expect(text).toContain('Verdict: DELIVERED, but tagged where it arrives (see below)');
+    const text = formatTrace(t, colors(false)).split('\n');
+    expect(text).toContain(
+      'Verdict: DELIVERED, but only tagged where it arrives: the guest ignores it (see below)',
+    );
     expect(text).toContain(
       '  but it reaches dom0:vif16.0 tagged VLAN 1 (the port has no tag, so NORMAL sends the frame tagged, as on a trunk: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)',
     );
@@ -100,8 +105,9 @@ describe('the OFFER onto the untagged vif16.0 (seed-missing-tag)', () => {
     const s = readCase(labResult('healthy').caseDir);
     const t = traceCommand(s, { from: 'domu:tap7b39ecad-81', packet: 'dhcp-offer' });
     expect(t.verdict).toBe('delivered');
-    expect(taggedArrivals(s, t)).toEqual([]);
-    const text = formatTrace(t, colors(false), { tagged: taggedArrivals(s, t) });
+    expect(t.arrival).toEqual({ how: 'untagged', tagged: [] });
+    expect(traceExit(t)).toBe(0);
+    const text = formatTrace(t, colors(false));
     expect(text).toContain('\nVerdict: DELIVERED\n');
     expect(text).not.toMatch(/but tagged|tagged VLAN/);
   });

@@ -35,6 +35,7 @@ import {
   unnumbered,
 } from './ofports.ts';
 import { clonePacket, type Packet } from './packet.ts';
+import { arrivalOf } from './tagged.ts';
 import { towardTargets } from './toward.ts';
 import {
   type Assumption,
@@ -206,13 +207,18 @@ export function trace(
   const toward = target?.length
     ? towardTargets(w, target, (rb, rp, h, dev, wired) => resolved(w, rb, rp, h, dev, wired).endpoint)
     : undefined;
+  const judged = judge(tree, target, {
+    dhcpServers: o.dhcpServers ?? false,
+    ...(toward ? { toward } : {}),
+  });
   return {
-    ...judge(tree, target, { dhcpServers: o.dhcpServers ?? false, ...(toward ? { toward } : {}) }),
+    ...judged,
     target,
     start: { host, bridge, port: portName, packet: clonePacket(packet) },
     tree,
     assumptions: [...e.assumptions.values()],
     unsupported: [...e.unsupported.values()],
+    arrival: arrivalOf(w.snapshot, { verdict: judged.verdict, target, tree }),
   };
 }
 

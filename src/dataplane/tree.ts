@@ -6,6 +6,7 @@ import type { FlowEntry } from '../model/snapshot.ts';
 import type { Action } from '../openflow/types.ts';
 import { shellWord } from '../runner/runner.ts';
 import type { Packet } from './packet.ts';
+import type { Arrival } from './tagged.ts';
 import type { Toward, Way } from './toward.ts';
 
 /** What a trace assumed because the case did not say, and the command that would settle it. */
@@ -432,6 +433,11 @@ export interface TraceResult {
   uncertain: Uncertainty[];
   assumptions: Assumption[];
   unsupported: Unsupported[];
+  /**
+   * Delivered to a target: whether it arrives there untagged (tagged.ts arrivalOf; an ordinary
+   * receiver ignores an 802.1Q frame). Null without a target or when not delivered.
+   */
+  arrival: Arrival | null;
 }
 
 /** Every node, depth first, with its depth in the tree. */

@@ -4,7 +4,7 @@
 // kept in tmp/web-artifacts/.
 /// <reference lib="dom" />
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +20,23 @@ const ARTIFACTS = join(ROOT, 'tmp', 'web-artifacts');
 const HOSTILE = '<img src=x onerror=alert(1)>';
 /** The bundled example whose cause has no probable part (a root cause, nothing to confirm). */
 const TUNPORT = join(ROOT, 'examples', 'vxlan-tunport');
+/**
+ * review9 a0c/h2-healthy-tagged: examples/vxlan-healthy (two VMs, vm1 on compute1, vm2 on compute2)
+ * plus one flow on compute1's br-int that outputs the OFFER to vm1's port (tag 1) without
+ * strip_vlan: it arrives tagged VLAN 1 (diagnose: PROBLEM, offer-tagged).
+ */
+function writeTaggedOfferCase(dir: string): string {
+  cpSync(join(ROOT, 'examples', 'vxlan-healthy'), dir, { recursive: true });
+  for (const f of ['ovs-ofctl_dump-flows_br-int', 'ovs-ofctl_-O_OpenFlow13_dump-flows_br-int'])
+    appendFileSync(
+      join(dir, 'compute1/sos_commands/openvswitch', f),
+      ' cookie=0x1c0a5e11, duration=3.117s, table=60, n_packets=1, n_bytes=342, idle_age=1, priority=50,udp,dl_dst=fa:16:3e:11:22:33,tp_src=67,tp_dst=68 actions=output:2\n',
+    );
+  return dir;
+}
+/** The CLI's words for that arrival (vifpath trace … --to compute1:tap7f3e1c2a-9b). */
+const TAGGED_VM1 =
+  "reaches compute1:tap7f3e1c2a-9b tagged VLAN 1 (`output:2`, an explicit output, keeps the frame's tag; only NORMAL applies the port's tag 1: the guest sees an 802.1Q frame and ignores it unless it runs a VLAN interface)";
 /** What a value the page forgot to skip or format becomes as text. */
 const JUNK = /null|undefined|NaN|\[object Object\]/;
 
@@ -133,7 +150,8 @@ beforeAll(async () => {
   const big = join(tmp, 'big');
   writeBigCase(big, { ports: 1000 });
   const hostileHost = writeHostileHostCase(join(tmp, 'hostile-host'));
-  ({ proc: server, url: base } = await startServer([SEED, bad, hostile, big, hostileHost]));
+  const tagged = writeTaggedOfferCase(join(tmp, 'tagged-offer'));
+  ({ proc: server, url: base } = await startServer([SEED, bad, hostile, big, hostileHost, tagged]));
   browser = await launchChromium();
 });
 
@@ -280,6 +298,39 @@ describe('vifpath serve in chromium', () => {
     await page.close();
   });
 
+  // Two VMs, the OFFER to vm1 output tagged. Was: the OFFER preset answered "the case has 2 VM
+  // ports with different MACs …: say which one the reply goes to with --to <host:port> or --mac
+  // <MAC>" (the page had no way to say it), and a tagged arrival showed as a plain "delivered".
+  it('traces the OFFER to the VM under investigation, then to the one picked, and says vm1 gets it only tagged', async () => {
+    const page = await open(`${base}c/5/`);
+    await traceIn(page, 'network:tapd4a1b2c3-e5', 'dhcp-offer');
+    await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
+    await expect(page.locator('#trace-to').inputValue()).resolves.toBe('compute1:tap7f3e1c2a-9b');
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('delivered');
+    const note = page.locator('#trace-tagged');
+    await expect(note.locator('p').textContent()).resolves.toBe(
+      'tagged only tagged where it arrives: the guest ignores it',
+    );
+    await expect(note.locator('li').allTextContents()).resolves.toEqual([TAGGED_VM1]);
+    // Picking vm2's port (search) while the OFFER is set up makes it the target, not the source.
+    await page.fill('#search', 'tap9c8b7a6d');
+    await page.locator('#search-results a', { hasText: 'port compute2' }).first().click();
+    await expect(page.locator('#trace-to').inputValue()).resolves.toBe('compute2:tap9c8b7a6d-5e');
+    await expect(page.locator('#trace-from').inputValue()).resolves.toBe('network:tapd4a1b2c3-e5');
+    await page.evaluate(() => {
+      document.body.dataset.traceDone = '';
+    });
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('delivered');
+    await expect(page.locator('#trace-path').textContent()).resolves.toContain('vm2');
+    expect(await page.locator('#trace-tagged').count()).toBe(0);
+    expect(await page.locator('#trace-result').textContent()).not.toMatch(JUNK);
+    await page.screenshot({ path: join(ARTIFACTS, 'tagged-offer.png') });
+    await page.close();
+  });
+
   it('loads a 1,000-port case focused on the VM: its path, its drop, the table view', async () => {
     const page = await open(`${base}c/3/`);
     const nodes = await graph(page);
@@ -356,6 +407,30 @@ describe('vifpath report in chromium, offline', () => {
     const cli = cliRootLines(dir);
     expect(cli.map((l) => l.split(':')[0])).toEqual(kinds);
     expect(await pageRootLines(page)).toEqual(cli);
+    await page.close();
+  });
+
+  // The report holds the OFFER from the DHCP server to the VM under investigation. Was: the packet
+  // choice disabled (DISCOVERs only), so the tagged way back never showed.
+  it('the tagged-OFFER case: the OFFER preset traces to vm1 and says it arrives only tagged', async () => {
+    const file = join(tmp, 'report-tagged.html');
+    execFileSync(process.execPath, [BIN, 'report', join(tmp, 'tagged-offer'), '-o', file]);
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, offline: true });
+    await page.route(/^(?!file:|data:)/, (route) => route.abort());
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+    await page.selectOption('#trace-packet', 'dhcp-offer');
+    await expect(page.locator('#trace-from').inputValue()).resolves.toBe('network:tapd4a1b2c3-e5');
+    await expect(page.locator('#trace-to').inputValue()).resolves.toBe('compute1:tap7f3e1c2a-9b');
+    await page.evaluate(() => {
+      document.body.dataset.traceDone = '';
+    });
+    await page.click('#trace-run');
+    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
+    await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('delivered');
+    await expect(page.locator('#trace-tagged li').allTextContents()).resolves.toEqual([TAGGED_VM1]);
+    expect(await page.locator('#trace-result').textContent()).not.toMatch(JUNK);
     await page.close();
   });
 

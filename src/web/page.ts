@@ -84,6 +84,7 @@ const BODY = `
 <section id="trace-box"><h2>Trace</h2>
 <form id="trace-form">
 <input id="trace-from" list="port-list" placeholder="host:port" aria-label="from host:port"><datalist id="port-list"></datalist>
+<input id="trace-to" list="port-list" placeholder="to host:port (OFFER: the VM)" aria-label="to host:port">
 <select id="trace-packet" aria-label="packet"><option value="dhcp-discover">DHCP DISCOVER</option><option value="dhcp-offer">DHCP OFFER</option><option value="custom">fields…</option></select>
 <input id="trace-fields" hidden placeholder="udp,dl_src=…,udp_dst=67" aria-label="packet fields">
 <input id="trace-mac" placeholder="VM MAC (optional)" aria-label="MAC" size="17">

@@ -13,7 +13,10 @@ import type { View } from './view.ts';
 export interface ReportData {
   view: View;
   diagnosis: DiagnosisJson;
-  /** `"<host>:<port> dhcp-discover"` → that trace. */
+  /**
+   * `"<host>:<port> dhcp-discover"` → that trace; `"<server host:port> dhcp-offer <vm host:port>"` →
+   * the OFFER from that DHCP server's port to the VM under investigation.
+   */
   traces: Record<string, TraceJson>;
   generated: string;
 }
@@ -44,6 +47,22 @@ export function reportData(snap: Snapshot, o: { vm?: string; mac?: string; now?:
       // number the case does not give (pasted `ovs-vsctl show`) has its undecided trace.
       if (!(e instanceof TraceInputError)) throw e;
     }
+  // The way back to the VM under investigation, from each DHCP server (a reply goes to one VM:
+  // the page's OFFER preset asks for it by --to, as the CLI does).
+  if (view.focus)
+    for (const from of view.servers)
+      try {
+        traces[`${from} dhcp-offer ${view.focus}`] = traceJson(
+          traceCommand(snap, {
+            from,
+            packet: 'dhcp-offer',
+            to: [view.focus],
+            ...(given?.from === view.focus ? { mac: given.mac } : {}),
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof TraceInputError)) throw e;
+      }
   return { view, diagnosis, traces, generated: (o.now ?? new Date()).toISOString() };
 }
 

@@ -200,19 +200,19 @@ function errorText(e: unknown): string {
 }
 
 /** The query parameters each API takes; anything else is refused, never ignored. */
-const API_PARAMS: Record<string, readonly string[]> = { '/api/trace': ['from', 'packet', 'mac'] };
+const API_PARAMS: Record<string, readonly string[]> = { '/api/trace': ['from', 'packet', 'mac', 'to'] };
 
 /**
- * A parameter the endpoint does not take (`bogus=1`, trace's `to=`, which the API does not
- * support: `vifpath trace --to` does), or one given twice (`from=a&from=b`): the request is
- * refused naming it, never answered for part of it or for the last value only.
+ * A parameter the endpoint does not take (`bogus=1`), or one given twice (`from=a&from=b`, `to=a&to=b`:
+ * a reply goes to one VM): the request is refused naming it, never answered for part of it or for
+ * the last value only.
  */
 function queryError(q: URLSearchParams, allowed: readonly string[]): string | undefined {
   const seen = new Set<string>();
   for (const k of q.keys()) {
     if (!allowed.includes(k))
       return escapeControl(
-        `${k}: not a parameter of this API${allowed.length ? ` (it takes ${allowed.join(', ')})` : ' (it takes none)'}${k === 'to' ? '; a trace toward a target: vifpath trace --to' : ''}`,
+        `${k}: not a parameter of this API${allowed.length ? ` (it takes ${allowed.join(', ')})` : ' (it takes none)'}`,
       );
     if (seen.has(k))
       return escapeControl(`${k}: given twice (${q.getAll(k).join(', ')}): it takes one value`);
@@ -315,10 +315,14 @@ async function handle(
         // The VM --mac gives the MAC of is traced with it unless the request names another.
         const given = get.given(i);
         const mac = url.searchParams.get('mac') || (given?.from === from ? given.mac : undefined);
+        // to: where it should arrive, as trace --to (a reply preset: the VM it goes to).
+        const to = url.searchParams.get('to');
         return json(
           res,
           200,
-          traceJson(traceCommand(get.snap(i), { from, packet, ...(mac ? { mac } : {}) })),
+          traceJson(
+            traceCommand(get.snap(i), { from, packet, ...(mac ? { mac } : {}), ...(to ? { to: [to] } : {}) }),
+          ),
         );
       } catch (e) {
         if (e instanceof VifpathError) return json(res, 400, { error: errorText(e) });

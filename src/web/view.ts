@@ -6,7 +6,7 @@
 import { givenMacPort } from '../doctor/context.ts';
 import type { Finding } from '../doctor/finding.ts';
 import type { Evidence, Fact } from '../model/evidence.ts';
-import { findVms } from '../model/roles.ts';
+import { findServers, findVms } from '../model/roles.ts';
 import type { BridgeFlows, FlowEntry, Host, Port, Snapshot } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import type { DiagnosisJson } from './adapt.ts';
@@ -76,6 +76,8 @@ export interface View {
   vms: VmRef[];
   /** The VM port under investigation (`host:port`): the one the first error concerns, else the first VM. */
   focus: string | null;
+  /** The OVS port (`host:port`) each DHCP server hangs off: where an OFFER enters. */
+  servers: string[];
   /** Graph node ids per finding, in the order of diagnosis.findings. */
   findingTargets: string[][];
   diagnostics: { file: string; line: number; message: string }[];
@@ -339,6 +341,9 @@ export function buildView(s: Snapshot, d: DiagnosisJson, opts: { vm?: string; ma
     flows,
     vms,
     focus: wanted ? `${wanted.host}:${wanted.port}` : null,
+    servers: [
+      ...new Set(findServers(s).flatMap((x) => (x.ovs ? [`${x.host.name}:${x.ovs.port.name}`] : []))),
+    ],
     findingTargets,
     diagnostics: s.diagnostics.map((x) => ({
       file: x.file,

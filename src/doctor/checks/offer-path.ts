@@ -1,9 +1,8 @@
 // The way back: an OFFER from the DHCP port to the VM, traced like the DISCOVER.
 
-import { type TaggedArrival, taggedArrivals, taggedText } from '../../dataplane/tagged.ts';
+import { type TaggedArrival, tagCollect, taggedArrivals, taggedText } from '../../dataplane/tagged.ts';
 import { endpointIs, nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { findPort } from '../../model/snapshot.ts';
-import { shellWord } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import { provenDelivered, provenDropped, provenReaches, unprovenAt } from '../proof.ts';
@@ -78,8 +77,7 @@ function taggedFinding(ctx: DoctorContext, vm: VmPort, all: TaggedArrival[]): Fi
   const subject = `${vm.host.name}:${vm.port.name}`;
   const known = all.filter((a) => a.known);
   const a = known[0] ?? all[0]!;
-  const onHost = `# on ${a.host}`;
-  const portRow = `ovs-vsctl --columns=name,tag,trunks,vlan_mode list port ${shellWord(a.port)}   ${onHost}`;
+  const portRow = tagCollect(a);
   if (!known.length)
     return {
       code: 'offer-tagged-unknown',

@@ -15,6 +15,8 @@
     shown: null, // Set of node ids in the focus graph, or null when the whole topology is drawn
     trace: null,
     report: null,
+    /** The VM port last picked on the page (`host:port` as shown): where a reply preset goes. */
+    pickedVm: null,
   };
   const api = {
     rendered: false,
@@ -99,24 +101,46 @@
     if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
     return body;
   }
-  const traceKey = (from, packet) => `${from} ${packet}`;
-  async function runTrace(from, packet, mac) {
+  // The report's keys (report.ts): "from packet", and "from packet to" for a trace toward one VM.
+  const traceKey = (from, packet, to) => (to ? `${from} ${packet} ${to}` : `${from} ${packet}`);
+  async function runTrace(from, packet, mac, to) {
     if (state.report) {
-      const t = state.report.traces[traceKey(from, packet)];
+      const t = state.report.traces[traceKey(from, packet, to)];
       if (!t)
         throw new Error(
-          `the report holds no trace of ${packet} from ${from}; run vifpath serve to trace anything`,
+          `the report holds no trace of ${packet} from ${from}${to ? ` to ${to}` : ''}; run vifpath serve to trace anything`,
         );
       return t;
     }
-    const exact = exactFrom.get(from);
-    if (exact === null)
-      throw new Error(
-        `${from}: two ports of the case print alike; trace the one you mean with vifpath trace`,
-      );
-    const q = new URLSearchParams({ from: exact ?? from, packet });
+    const exact = (shown) => {
+      const x = exactFrom.get(shown);
+      if (x === null)
+        throw new Error(
+          `${shown}: two ports of the case print alike; trace the one you mean with vifpath trace`,
+        );
+      return x ?? shown;
+    };
+    const q = new URLSearchParams({ from: exact(from), packet });
     if (mac) q.set('mac', mac);
+    if (to) q.set('to', exact(to));
     return display(await getJson(`api/trace?${q}`));
+  }
+
+  // ---- Replies: an OFFER goes to one VM (trace --to), entering at the DHCP server's port.
+  const REPLY = new Set(['dhcp-offer']);
+  const vmPorts = () => new Set(state.view.vms.map((v) => `${v.host}:${v.port}`));
+  /** The VM a reply goes to: the one picked on the page, else the one under investigation. */
+  const selectedVm = () => state.pickedVm || state.view.focus || '';
+  /**
+   * Switching to a reply preset: the VM goes in "to" (the one picked, or the one "from" named) and
+   * "from" becomes the DHCP server's port when the case has one (the first, as listed).
+   */
+  function replyForm() {
+    const from = $('trace-from').value.trim();
+    if (vmPorts().has(from)) state.pickedVm = from;
+    if (!$('trace-to').value.trim()) $('trace-to').value = selectedVm();
+    if ((!from || vmPorts().has(from)) && state.view.servers?.length)
+      $('trace-from').value = state.view.servers[0];
   }
 
   // ---- Keys: how trace nodes find graph elements.
@@ -835,6 +859,44 @@
     return last;
   }
 
+  /**
+   * Delivered, but tagged where it arrives (dataplane/tagged.ts arrivalOf), in the CLI's words: only
+   * tagged, so the receiver ignores it (trace exits 1), or resting on a port tag the case does not
+   * give (exit 3), or a copy besides an untagged one.
+   */
+  function taggedNote(a) {
+    if (!a?.tagged.length) return null;
+    const who = a.tagged.filter((x) => x.known).every((x) => x.guest) ? 'the guest' : 'the receiver';
+    const head = {
+      tagged: `only tagged where it arrives: ${who} ignores it`,
+      'tag-unknown': "whether it arrives untagged rests on the port's tag, which the case does not give",
+      untagged: 'a copy also arrives tagged',
+    }[a.how];
+    return el(
+      'div',
+      { class: `tagged-note ${a.how}`, id: 'trace-tagged' },
+      el(
+        'p',
+        {},
+        el(
+          'span',
+          {
+            class: `badge ${a.how === 'untagged' ? 'delivered' : a.how === 'tagged' ? 'dropped' : 'incomplete'}`,
+          },
+          a.how,
+        ),
+        ` ${head}`,
+      ),
+      el(
+        'ul',
+        {},
+        a.tagged.map((x) =>
+          el('li', {}, x.text, x.collect ? el('div', { class: 'remedy' }, el('code', {}, x.collect)) : null),
+        ),
+      ),
+    );
+  }
+
   function renderTrace(t) {
     const box = clear($('trace-result'));
     const branch = mainBranch(t);
@@ -849,6 +911,7 @@
         t.packet ? el('code', { class: 'packet' }, ` ${t.packet}`) : null,
       ),
       el('p', { class: 'path-line', id: 'trace-path' }, pathLine(branch)),
+      taggedNote(t.arrival),
       d
         ? el(
             'p',
@@ -963,12 +1026,12 @@
     renderFlows();
   }
 
-  async function doTrace(from, packet, mac, animate) {
+  async function doTrace(from, packet, mac, animate, to) {
     $('trace-error').textContent = '';
     api.traceDone = false;
     document.body.dataset.traceDone = '';
     try {
-      const t = await runTrace(from, packet, mac);
+      const t = await runTrace(from, packet, mac, to);
       state.trace = t;
       renderTrace(t);
       if (state.shown) await showFocus(pathIds(t.tree));
@@ -1070,7 +1133,14 @@
   }
 
   async function pick(n) {
-    if (n.kind === 'port') $('trace-from').value = `${n.host}:${n.name}`;
+    if (n.kind === 'port') {
+      const hp = `${n.host}:${n.name}`;
+      // A VM port picked while a reply is set up is where the reply goes, not where it enters.
+      const vm = vmPorts().has(hp);
+      if (vm) state.pickedVm = hp;
+      if (vm && REPLY.has($('trace-packet').value)) $('trace-to').value = hp;
+      else $('trace-from').value = hp;
+    }
     showDetails(n);
     await highlight([n.id], 'searched');
   }
@@ -1115,18 +1185,24 @@
     for (const f of [...new Set(froms)].slice(0, 5000)) append(list, el('option', { value: f }));
     $('trace-from').value = state.view.focus || froms[0] || '';
     if (state.report) {
+      const offers = Object.keys(state.report.traces).some((k) => k.split(' ')[1] === 'dhcp-offer');
       $('trace-packet').value = 'dhcp-discover';
-      $('trace-packet').disabled = true;
+      for (const o of $('trace-packet').options)
+        o.disabled = o.value === 'custom' || (o.value === 'dhcp-offer' && !offers);
+      $('trace-packet').disabled = !offers;
       $('trace-mac').disabled = true;
       $('trace-fields').disabled = true;
       $('trace-note').textContent =
-        'report: the DISCOVER of each VM port was traced when the report was made; vifpath serve traces anything';
+        `report: the DISCOVER of each VM port${offers ? ', and the OFFER from each DHCP server to the VM under investigation,' : ''} was traced when the report was made; vifpath serve traces anything`;
     }
     $('trace-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const p = $('trace-packet').value;
       const packet = p === 'custom' ? $('trace-fields').value : p;
-      doTrace($('trace-from').value.trim(), packet, $('trace-mac').value.trim(), true);
+      const mac = $('trace-mac').value.trim();
+      // A reply with neither a VM nor a MAC goes to the selected VM (the CLI asks which one).
+      if (REPLY.has(p) && !$('trace-to').value.trim() && !mac) $('trace-to').value = selectedVm();
+      doTrace($('trace-from').value.trim(), packet, mac, true, $('trace-to').value.trim());
     });
   }
 
@@ -1218,6 +1294,7 @@
     });
     $('trace-packet').addEventListener('change', () => {
       $('trace-fields').hidden = $('trace-packet').value !== 'custom';
+      if (REPLY.has($('trace-packet').value)) replyForm();
     });
     start();
   });
