@@ -454,9 +454,11 @@ export function enterBridge(
   }
   try {
     if (!rb.tables) {
+      const h = e.w.hosts.get(rb.host);
+      const role = h && rb.bridge ? bridgeRole(h, rb.bridge) : undefined;
       assume(e, {
         code: 'no-flow-dump',
-        text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` (Neutron's default)`,
+        text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` ${role?.role === 'external' ? `(not Neutron's: an external OpenFlow controller programs the bridge, ${role.why}, and its flows decide everything)` : "(Neutron's default)"}`,
         remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}`,
       });
       const t: TraceNode = {

@@ -740,14 +740,25 @@ function unsettled(
   ];
   const list = `${ends.slice(0, 4).join('; ')}${ends.length > 4 ? `; … (${ends.length})` : ''}`;
   const at = { host: leaf.host, bridge: leaf.bridge, node: leaf };
+  // Every branch ends on the host the packet entered, at that host's own ports (its VMs, its
+  // service and internal devices, LOCAL) or dead there: a DHCP server it reaches is on that host.
+  const own = (e: Endpoint): boolean =>
+    e.kind === 'local' || e.kind === 'namespace'
+      ? e.host === root.host
+      : (e.kind === 'port' || e.kind === 'device') &&
+        e.host === root.host &&
+        ['vm', 'service', 'local'].includes(e.role);
+  const home = dead.every((d) => d.host === root.host) && outs.every((x) => own(x.endpoint));
   if (!target?.length)
     return {
       kind: 'unplaced',
       ...at,
       text: `the case locates no target, and no branch leaves it (${list}): which of them is the way to the target is not known`,
-      remedy: dhcpServers
-        ? 'add the host running the DHCP agent (its qdhcp namespace) to the case, or name the target: --to <host>:<port>'
-        : 'name the target: --to <host>:<port>',
+      remedy: !dhcpServers
+        ? 'name the target: --to <host>:<port>'
+        : home
+          ? `ip netns; ip -all netns exec ip -d address show   # on ${root.host}: every branch ends on ${root.host}, at its own ports, so a DHCP server for this packet would be there (its qdhcp namespace); or name the target: --to <host>:<port>`
+          : 'add the host running the DHCP agent (its qdhcp namespace) to the case, or name the target: --to <host>:<port>',
     };
   const hosts = [...new Set(target.map((t) => t.host))].filter((h) => h !== root.host);
   return {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
 import { formatDiagnosis } from '../cli/format-diagnosis.ts';
+import { traceCommand } from '../dataplane/run.ts';
 import { EXIT } from '../errors/errors.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { readCase } from '../sources/case-dir.ts';
@@ -110,6 +111,8 @@ const REVIEW9 = join(ROOT, 'src/sources/fixtures/review9');
 const REVIEW10 = join(ROOT, 'src/dataplane/fixtures/review10');
 /** The eleventh review's Juno compute whose OVS agent exited at start (src/doctor/fixtures/PROVENANCE.md). */
 const CN_JUNO_STOP = join(ROOT, 'src/doctor/fixtures/cn-juno-agent-terminated');
+/** Cases of the eleventh review (src/doctor/fixtures/PROVENANCE.md, each with its SOURCE.md). */
+const REVIEW11 = join(ROOT, 'src/doctor/fixtures/review11');
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -1538,6 +1541,79 @@ const CORPUS: Row[] = [
     check: (d) => {
       expect(d.findings[0]!.message).toContain('; tap926c3327-e0 is a VM port there, not traced.');
       expect(d.findings.map((f) => f.code)).not.toContain('vm-port-named');
+    },
+  },
+  {
+    // review11 P4/P5: OpenDaylight programs br-int on both hosts (Controller tcp:192.168.50.20:6633,
+    // not the agent's 127.0.0.1:6633). Was: 'the agent programs it (integration bridge: named
+    // br-int): NORMAL was assumed', vm-port-untagged on both VM ports, the headline ending 'add the
+    // host running the DHCP agent' (the DISCOVER reaches devstack-control's DHCP tap), and each
+    // br-int dump asked twice in collect-next (host gap and command form).
+    name: 'flavio ODL two-node VXLAN (br-int programmed by OpenDaylight): undecided, no untagged-port warning, the DHCP tap asked for',
+    build: () => join(REVIEW11, 'flavio-odl-vxlan-2node'),
+    verdict: 'undecided',
+    check: (d) => {
+      const codes = d.findings.map((f) => f.code);
+      expect(codes).not.toContain('vm-port-untagged');
+      expect(codes).not.toContain('dhcp-port-untagged');
+      const assumed = d.findings.filter((f) => f.code === 'assumed-neutron-bridge');
+      expect(assumed.map((f) => f.subject)).toEqual(['devstack-compute-1:br-int', 'devstack-control:br-int']);
+      for (const f of assumed) {
+        expect(f.message).toContain(
+          `an external OpenFlow controller programs it (Controller "tcp:192.168.50.20:6633" in ${f.subject.split(':')[0]}/ovs-vsctl_show; Neutron's OVS agent would be the local 127.0.0.1:6633 or none): its flows decide everything`,
+        );
+        expect(f.message).not.toMatch(/the agent programs it/);
+      }
+      expect(d.headline).toMatch(
+        /: collect `ip -all netns exec ip -d address show dev tap085eeb79-ac` on devstack-control \(devstack-control, which is in the case, holds the DHCP agent's device the DISCOVER reaches\)$/,
+      );
+      expect(d.headline).not.toMatch(/add the host running the DHCP agent/);
+      for (const h of ['devstack-compute-1', 'devstack-control'])
+        expect(d.collectNext.filter((x) => x.includes('dump-flows br-int') && x.includes(h))).toHaveLength(1);
+      const t = traceCommand(read(join(REVIEW11, 'flavio-odl-vxlan-2node')), {
+        from: 'devstack-compute-1:tap4c6f3e8f-02',
+        packet: 'dhcp-discover',
+      });
+      expect(t.assumptions.find((a) => a.code === 'no-flow-dump')!.text).toBe(
+        'devstack-compute-1:br-int: no flow dump in the case; assumed `priority=0 actions=NORMAL` (not Neutron\'s: an external OpenFlow controller programs the bridge, Controller "tcp:192.168.50.20:6633" in devstack-compute-1/ovs-vsctl_show, and its flows decide everything)',
+      );
+    },
+  },
+  {
+    // review11 P3: a whole `ovs-vsctl show` (UUID line to ovs_version "2.9.0") with br-ex portless
+    // and no br-tun: br-int's int-br-ex and patch-tun are dead. Was: the headline '…: add the host
+    // running the DHCP agent', each patch-peer-missing fix 'ovs-vsctl show   # on ilo-7428: does
+    // phy-br-ex exist?', and collect-next led by br-ex's flow dump (a bridge with no port).
+    name: 'juju forum compute, br-ex empty and no br-tun (whole listing): undecided, br-int shut in on ilo-7428, only a local DHCP server can answer',
+    build: () => join(REVIEW11, 'juju-forum-brex-empty'),
+    verdict: 'undecided',
+    check: (d) => {
+      const off = d.findings.find((f) => f.code === 'no-way-off-host')!;
+      expect([off.subject, off.role, off.severity]).toEqual(['ilo-7428:br-int', 'observation', 'warning']);
+      expect(off.message).toBe(
+        "ilo-7428:br-int has no way off the host: its patches int-br-ex and patch-tun point at phy-br-ex and patch-int, which the whole listing of ilo-7428's bridges (ilo-7428/ovs-vsctl_show) does not have, and its other ports are ilo-7428's own (VM, service and internal ports; no tunnel, no NIC): no DHCP server on another host can answer its ports, only one on ilo-7428",
+      );
+      expect(d.headline).toBe(
+        `no DHCP server (qdhcp namespace) is in the case; ${off.message}; collect \`ip netns; ip -all netns exec ip -d address show\` on ilo-7428`,
+      );
+      const peers = d.findings.filter((f) => f.code === 'patch-peer-missing');
+      expect(peers.map((f) => f.message)).toEqual([
+        "patch port int-br-ex names peer phy-br-ex, which the whole listing of ilo-7428's bridges does not have: the patch is dead, nothing crosses it",
+        "patch port patch-tun names peer patch-int, which the whole listing of ilo-7428's bridges does not have: the patch is dead, nothing crosses it",
+      ]);
+      for (const f of peers) expect(f.fix.join('\n')).not.toMatch(/ovs-vsctl show/);
+      expect(d.collectNext[0]).toMatch(/^ip netns; ip -all netns exec ip -d address show {3}# on ilo-7428:/);
+      expect(d.collectNext.join('\n')).not.toMatch(/dump-flows br-ex|add the host running the DHCP agent/);
+      // trace alone: every branch ends on ilo-7428 (at its own ports, or dead there).
+      const t = traceCommand(read(join(REVIEW11, 'juju-forum-brex-empty')), {
+        from: 'ilo-7428:qvob6c9a70b-e1',
+        packet: 'dhcp-discover',
+      });
+      expect([t.verdict, t.undecided[0]!.kind, t.undecided[0]!.remedy]).toEqual([
+        'incomplete',
+        'unplaced',
+        'ip netns; ip -all netns exec ip -d address show   # on ilo-7428: every branch ends on ilo-7428, at its own ports, so a DHCP server for this packet would be there (its qdhcp namespace); or name the target: --to <host>:<port>',
+      ]);
     },
   },
   {

@@ -14,7 +14,7 @@ import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.t
 import { dnsmasqEvents, findExcerpt, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
-import { agentBridges, agentStopped } from './checks/agent-bridges.ts';
+import { agentBridges, agentStopped, wholeListing } from './checks/agent-bridges.ts';
 import { captureReads, weighCaptures } from './checks/capture-at-vm.ts';
 import { type Check, evid } from './checks/check.ts';
 import { checksum } from './checks/checksum.ts';
@@ -25,6 +25,7 @@ import { dhcpDropFlow } from './checks/dhcp-drop-flow.ts';
 import { dhcpPort, qdhcpDevicesCommand, uncollectedQdhcp } from './checks/dhcp-port.ts';
 import { dnsmasq } from './checks/dnsmasq.ts';
 import { hybridFirewall, hybridNames } from './checks/hybrid-firewall.ts';
+import { offHost } from './checks/off-host.ts';
 import { offerPath } from './checks/offer-path.ts';
 import { OVERLAY_CHECKS } from './checks/overlay.ts';
 import { ovsNotAnswering } from './checks/ovs-down.ts';
@@ -63,6 +64,7 @@ export const CHECKS: readonly Check[] = [
   checksum,
   offerPath,
   structure,
+  offHost,
   contradictions,
   dhcpClientRuns,
   dhcpClientServers,
@@ -899,7 +901,9 @@ function riskyAssumptions(
       if (role && role.role !== 'unknown')
         add(
           `${n.host}:${n.bridge}`,
-          `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
+          role.role === 'external'
+            ? `${n.host}:${n.bridge} has no flow dump, and an external OpenFlow controller programs it (${role.why}; Neutron's OVS agent would be the local 127.0.0.1:6633 or none): its flows decide everything, and NORMAL, which was assumed, is not Neutron's default there`
+            : `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
           `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}`,
         );
     }
@@ -960,14 +964,25 @@ function whatToCollect(
   const out: string[] = [];
   // One command on one host is asked once, whatever each asker says it is for (the same
   // iptables-save for each hybrid VM of a host).
-  const asked = new Set<string>();
+  // A host gap names its command as `host: what (collect \`cmd\`)`: the same ask as `cmd   # on
+  // host`, which says what it decides and takes the gap's place.
+  const asked = new Map<string, { at: number; gap: boolean }>();
   const add = (x: string): void => {
-    const m = /^(.*?) {3}# on ([^\s:]+)/.exec(x);
-    const key = m ? `${m[1]}\0${m[2]}` : undefined;
-    if (out.includes(x) || (key !== undefined && asked.has(key))) return;
-    if (key !== undefined) asked.add(key);
+    if (out.includes(x)) return;
+    const cmd = /^(.*?) {3}# on ([^\s:]+)/.exec(x);
+    const gap = cmd ? null : /^([^\s:]+): .*\(collect `([^`]+)`\)$/.exec(x);
+    const key = cmd ? `${cmd[1]}\0${cmd[2]}` : gap ? `${gap[2]}\0${gap[1]}` : undefined;
+    const was = key === undefined ? undefined : asked.get(key);
+    if (was?.gap && cmd) {
+      out[was.at] = x;
+      asked.set(key!, { at: was.at, gap: false });
+    }
+    if (was) return;
+    if (key !== undefined) asked.set(key, { at: out.length, gap: gap !== null });
     out.push(x);
   };
+  // A bridge a whole listing shows shut in on its host: what is on that host decides, first.
+  for (const f of findings) if (f.code === 'no-way-off-host') for (const x of f.fix) add(x);
   // Undecided: first what would settle a path whose verdict rests on a step the case does not show.
   // Or past an action it is not followed beyond: the ofproto/trace that shows what OVS does there.
   if (deep)
@@ -982,9 +997,18 @@ function whatToCollect(
   // A host whose OVS was not answering: its OVS outputs were collected and hold OVS's errors; the
   // same commands before OVS runs again would bring the same errors (ovs-not-answering says what to do).
   const ovsDown = new Set(findings.filter((f) => f.code === 'ovs-not-answering').map((f) => f.subject));
+  // A bridge a whole listing shows without any port moves no frame: its flows decide nothing.
+  const portless = new Set(
+    ctx.snapshot.hosts.flatMap((h) =>
+      wholeListing(h) ? h.bridges.filter((b) => b.ports.length === 0).map((b) => `${h.name}\0${b.name}`) : [],
+    ),
+  );
   for (const h of ctx.snapshot.hosts)
-    for (const g of h.gaps)
+    for (const g of h.gaps) {
+      const flowless = /^bridge (\S+): no flow dump /.exec(g);
+      if (flowless && portless.has(`${h.name}\0${flowless[1]}`)) continue;
       if (!ovsDown.has(h.name) || !/`ovs-(?:vsctl|ofctl|appctl)\b/.test(g)) add(`${h.name}: ${g}`);
+    }
   for (const f of findings) if (f.role === 'gap') for (const x of f.fix) add(x);
   if (!deep) return out;
   for (const t of ctx.discover.values())
@@ -1139,12 +1163,26 @@ function undecidedHeadline(
     // Reaching no end is said only of a path proven to end: one that stops where the case stops
     // showing it (an excerpt's end, a dump without the agent's catch-all) is not proven at all.
     const stops = reached.length === 0 ? stoppedAt(ctx) : undefined;
-    return `${want.text}; the DISCOVER from ${paths
+    const from = paths
       .filter((p) => p.discover.verdict !== NOT_TRACED)
       .map((p) => `${p.vm}${byName(p.vm) ? ' (the VM port by its name alone)' : ''}`)
-      .join(
-        ', ',
-      )} ${stops ?? `reaches ${reached.join('; ') || 'nothing'}`}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : 'add the host running the DHCP agent')}`;
+      .join(', ');
+    // A whole listing proves the VMs' bridge shut in on its host: no other host can answer them.
+    const shut = findings.filter((f) => f.code === 'no-way-off-host');
+    const tracedVms = ctx.vms.filter((vm) => ctx.discover.has(vm));
+    if (
+      !want.collect &&
+      !seen &&
+      shut.length > 0 &&
+      tracedVms.every((vm) => shut.some((f) => f.subject === `${vm.host.name}:${vm.bridge.name}`))
+    )
+      return `${want.text}; ${shut.map((f) => f.message).join('; ')}; ${collectText(shut[0]!.fix[0]!)}`;
+    // The DISCOVER reaches a DHCP agent's device on a host of the case: which namespace holds it
+    // decides, not another host.
+    const agentPort = [...ctx.discover.values()]
+      .flatMap((t) => t.undecided)
+      .find((u) => u.kind === 'server' && u.remedy);
+    return `${want.text}; the DISCOVER from ${from} ${stops ?? `reaches ${reached.join('; ') || 'nothing'}`}: ${want.collect ?? (seen ? (seen.fix[0] ? `collect \`${seen.fix[0].replace(/ {3}#.*$/, '')}\`` : 'see the findings') : agentPort ? `${collectText(agentPort.remedy!)} (${agentPort.host}, which is in the case, holds the DHCP agent's device the DISCOVER reaches)` : 'add the host running the DHCP agent')}`;
   }
   if (contradicted)
     return 'the flows deliver, but what the hosts saw contradicts it (see the findings): capture on the path';
@@ -1200,6 +1238,12 @@ function undecidedHeadline(
   if (leaning)
     return 'the paths deliver, but only on assumptions about bridges the agent programs (see the findings)';
   return 'see the findings and what to collect';
+}
+
+/** A collect line (`cmd   # on host: why`) for a headline: "collect `cmd` on host". */
+function collectText(remedy: string): string {
+  const m = /^(.*?) {3}# on ([^\s:]+)/.exec(remedy);
+  return m ? `collect \`${m[1]}\` on ${m[2]}` : `collect \`${remedy}\``;
 }
 
 /** dnsmasq's last answer (DHCPOFFER, DHCPACK) logged on `subject` (host:device), or undefined. */

@@ -59,6 +59,7 @@ export type FindingCode =
   | 'interface-error'
   | 'vm-device-missing'
   | 'no-vm-port'
+  | 'no-way-off-host'
   | 'offer-dropped'
   | 'offer-tagged'
   | 'offer-tagged-unknown'

@@ -10,7 +10,8 @@
 //   (local VLAN → segmentation id, `in_port=phy-… actions=drop`), the integration bridge entered
 //   from a physical or tunnel patch (segmentation id → local VLAN, `in_port=int-… actions=drop`),
 //   every tunnel bridge (tun_id ⇄ local VLAN) — NORMAL assumes away exactly what decides the
-//   branch, and nothing past it is proof.
+//   branch, and nothing past it is proof. On a bridge an external controller programs
+//   (OpenDaylight: roles.ts externalController) NORMAL is never the agent's: no step of it is proof.
 // - Two flows of one priority matching the packet: which one OVS takes is not known.
 // - A branch the trace itself did not follow into a bridge the case does not show (a patch peer
 //   OVSDB lists without the case showing its bridge, an inferred bridge whose ports are unknown):
@@ -61,17 +62,30 @@ interface TraceProof {
 
 const proofs = new WeakMap<TraceResult, TraceProof>();
 
-function roleOf(s: Snapshot, host: string, bridge: string, inferred: boolean): BridgeRole {
+function roleOf(
+  s: Snapshot,
+  host: string,
+  bridge: string,
+  inferred: boolean,
+): { role: BridgeRole; why: string } {
   // A bridge the world inferred (absent from the case) is inferred from int-<bridge>: a physical one.
-  if (inferred) return 'physical';
+  if (inferred) return { role: 'physical', why: 'inferred' };
   const h = s.hosts.find((x) => x.name === host);
   const b = h?.bridges.find((x) => x.name === bridge);
-  return h && b ? bridgeRole(h, b).role : 'unknown';
+  return h && b ? bridgeRole(h, b) : { role: 'unknown', why: '' };
 }
 
 /** NORMAL assumed where the agent's flows would decide the branch (see the header). */
 function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefined): Unproven | undefined {
-  const role = roleOf(s, br.host, br.bridge, br.inferred !== undefined);
+  const { role, why } = roleOf(s, br.host, br.bridge, br.inferred !== undefined);
+  const remedy = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`;
+  // A foreign controller's flows decide every frame, whatever port it enters by.
+  if (role === 'external')
+    return {
+      subject: `${br.host}:${br.bridge}`,
+      text: `${br.host}:${br.bridge} has no flow dump: NORMAL was assumed for a frame from ${br.inPort}, but an external OpenFlow controller programs the bridge (${why}): its flows decide everything, and nothing says they switch with NORMAL`,
+      remedy,
+    };
   const fromPatch = entered === 'patch';
   const where = fromPatch
     ? `a frame from the patch ${br.inPort}`
@@ -92,7 +106,7 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
     text: `${br.host}:${br.bridge} ${br.inferred ? 'is not in the case (inferred) and has' : 'has'} no flow dump: NORMAL was assumed for ${where}, where the agent programs the ${role} bridge (${what})`,
     remedy: br.inferred
       ? `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`
-      : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`,
+      : remedy,
   };
 }
 

@@ -50,15 +50,59 @@ function ovsPortOf(h: Host, name: string): { bridge: Bridge; port: Port } | unde
   return undefined;
 }
 
-export type BridgeRole = 'integration' | 'physical' | 'tunnel' | 'unknown';
+/**
+ * external: a bridge an OpenFlow controller programs that is not the local Neutron OVS agent's
+ * (OpenDaylight, ONOS and the like): its flows decide everything, and nothing of Neutron's
+ * (NORMAL, local VLAN tags) is to be assumed on it.
+ */
+export type BridgeRole = 'integration' | 'physical' | 'tunnel' | 'external' | 'unknown';
+
+const CONTROLLER = /^(tcp|ssl):(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/;
+
+function loopback(addr: string): boolean {
+  return /^127\./.test(addr) || addr === '::1' || addr === '0:0:0:0:0:0:0:1';
+}
 
 /**
- * What Neutron's OVS agent makes of a bridge, from evidence: the agent's config (integration_bridge,
- * bridge_mappings), its naming (br-int, br-tun), or its patch pairs (the integration bridge holds
- * int-<phys>, the physical bridge phy-<phys>; br-tun holds patch-int). Used to tell VM ports from
- * uplinks and to say which assumptions touch a bridge the agent programs.
+ * The bridge's active controller (tcp:/ssl:, as `ovs-vsctl show` prints its Controller) that is not
+ * the local agent's, if any. Neutron's OVS agent with its native OpenFlow interface sets
+ * `tcp:<of_listen_address>:<of_listen_port>` (defaults 127.0.0.1 and 6633; `tcp:[::1]:6633` for an
+ * IPv6 address), a local listener; its older ovs-ofctl interface sets none, nor does
+ * ovn-controller. A listener of loopback is taken for the agent's (or another local process's:
+ * nothing says it is foreign); passive targets (ptcp:, punix:) are the switch listening, not a
+ * controller programming it. A remote one (OpenDaylight's tcp:<its address>:6633 or 6653) is
+ * external, even on the controller's own host.
+ */
+export function externalController(h: Host, b: Bridge): string | undefined {
+  const c = h.agentConfig;
+  for (const target of b.controllers) {
+    const m = CONTROLLER.exec(target);
+    if (!m) continue;
+    const addr = m[2] ?? m[3]!;
+    const port = m[4] !== undefined ? Number(m[4]) : undefined;
+    if (loopback(addr)) continue;
+    // The agent configured to listen on a non-loopback address of its host.
+    if (c?.ofListenAddress?.value === addr && (port ?? 6633) === (c.ofListenPort?.value ?? 6633)) continue;
+    return target;
+  }
+  return undefined;
+}
+
+/**
+ * What Neutron's OVS agent makes of a bridge, from evidence: an external controller (then it is
+ * not the agent's), the agent's config (integration_bridge, bridge_mappings), its naming (br-int,
+ * br-tun), or its patch pairs (the integration bridge holds int-<phys>, the physical bridge
+ * phy-<phys>; br-tun holds patch-int). Used to tell VM ports from uplinks and to say which
+ * assumptions touch a bridge the agent programs.
  */
 export function bridgeRole(h: Host, b: Bridge): { role: BridgeRole; why: string } {
+  // First: whatever its name, a bridge a foreign controller programs is not the agent's.
+  const ext = externalController(h, b);
+  if (ext)
+    return {
+      role: 'external',
+      why: `Controller "${ext}"${b.from[0] ? ` in ${b.from[0].file}` : ''}`,
+    };
   const c = h.agentConfig;
   if (c?.integrationBridge?.value === b.name)
     return { role: 'integration', why: `integration_bridge in ${c.file}` };

@@ -418,6 +418,9 @@ export interface Host {
     tunnelTypes?: { value: string[]; line: number };
     l2Population?: { value: boolean; line: number };
     arpResponder?: { value: boolean; line: number };
+    /** [ovs] of_listen_address / of_listen_port: the agent's own OpenFlow controller (defaults 127.0.0.1:6633). */
+    ofListenAddress?: { value: string; line: number };
+    ofListenPort?: { value: number; line: number };
   };
   /**
    * Each dnsmasq log of the host, in the order read (by file name), each with its own file and

@@ -46,6 +46,12 @@ export interface AgentConfig {
   tunnelTypes?: { value: string[]; line: number };
   l2Population?: { value: boolean; line: number };
   arpResponder?: { value: boolean; line: number };
+  /**
+   * [ovs] of_listen_address / of_listen_port: where the agent's native OpenFlow controller listens
+   * (Neutron's defaults 127.0.0.1 and 6633), the target it sets on its bridges.
+   */
+  ofListenAddress?: { value: string; line: number };
+  ofListenPort?: { value: number; line: number };
 }
 
 export function agentConfigOf(ini: Ini): AgentConfig {
@@ -90,5 +96,9 @@ export function agentConfigOf(ini: Ini): AgentConfig {
   if (l2) c.l2Population = bool(l2);
   const ar = get(['agent', 'AGENT'], 'arp_responder');
   if (ar) c.arpResponder = bool(ar);
+  const ola = get(['ovs', 'OVS'], 'of_listen_address');
+  if (ola?.value) c.ofListenAddress = { value: ola.value, line: ola.line };
+  const olp = get(['ovs', 'OVS'], 'of_listen_port');
+  if (olp && /^\d+$/.test(olp.value)) c.ofListenPort = { value: Number(olp.value), line: olp.line };
   return c;
 }

@@ -340,6 +340,15 @@ describe('agent configuration (ini)', () => {
       bridgeMappings: { value: { physnet1: 'br-eth1', physnet2: 'br-ex' }, line: 9 },
     });
   });
+  it("reads of_listen_address and of_listen_port (where the agent's own OpenFlow controller listens)", () => {
+    const r = parseIni(
+      '[ovs]\nof_listen_address = 192.168.50.20\nof_listen_port = 6653\nof_interface = native\n',
+    );
+    expect(agentConfigOf(r.value)).toEqual({
+      ofListenAddress: { value: '192.168.50.20', line: 2 },
+      ofListenPort: { value: 6653, line: 3 },
+    });
+  });
 });
 
 describe('ovs-appctl fdb/show', () => {

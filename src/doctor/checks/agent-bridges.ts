@@ -27,6 +27,15 @@ export function bridgeListing(h: Host): string | undefined {
     });
 }
 
+/**
+ * bridgeListing, when the listing also ran to its end (its `ovs_version`, the last line of a whole
+ * `ovs-vsctl show`, or a dump's Open_vSwitch row): every port of every bridge is in it. A copy
+ * that starts at a Bridge line and ends without it (the seed's) shows what it shows, not all.
+ */
+export function wholeListing(h: Host): string | undefined {
+  return h.ovsVersion ? bridgeListing(h) : undefined;
+}
+
 /** The OVS agent's log on a host (read-only): what the findings below ask for, one command per host. */
 export function agentLogCommand(h: Host): string {
   return `grep -E 'ERROR|CRITICAL|does not exist|Agent terminated' /var/log/neutron/openvswitch-agent.log | tail -n 50; systemctl status neutron-openvswitch-agent   # on ${h.name}: why the OVS agent stopped or bound nothing (or add its log to the case)`;

@@ -250,7 +250,12 @@ export const dhcpPort: Check = {
             vm,
           );
         }
-      } else if (srv.ovs.port.tag.known && srv.ovs.port.tag.value === null)
+      } else if (
+        srv.ovs.port.tag.known &&
+        srv.ovs.port.tag.value === null &&
+        // No local VLAN is the agent's to give on a bridge a foreign controller programs.
+        bridgeRole(srv.host, srv.ovs.bridge).role !== 'external'
+      )
         fault({
           code: 'dhcp-port-untagged',
           severity: 'error',

@@ -7,6 +7,7 @@ import { portRole } from '../../model/roles.ts';
 import { findExcerpt, type Interface } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
+import { agentLogCommand, wholeListing } from './agent-bridges.ts';
 import type { Check } from './check.ts';
 import { evid } from './check.ts';
 import { excerptGap } from './excerpt.ts';
@@ -20,6 +21,7 @@ export const structure: Check = {
     const out: Finding[] = [];
     for (const h of ctx.snapshot.hosts) {
       const hidden = findExcerpt(h, 'ovsdb');
+      const listing = hidden ? undefined : wholeListing(h);
       const names = new Set(
         h.bridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => i.name))),
       );
@@ -87,7 +89,23 @@ export const structure: Check = {
                 ],
                 fix: [peerRemedy(h, peer)],
               });
-            } else if (dangling)
+            } else if (dangling && listing)
+              // The case holds the host's whole listing: it answers whether the peer exists (no).
+              out.push({
+                code: 'patch-peer-missing',
+                severity: 'warning',
+                subject: `${h.name}:${b.name}:${i.name}`,
+                message: `patch port ${i.name} names peer ${peer}, which the whole listing of ${h.name}'s bridges does not have: the patch is dead, nothing crosses it`,
+                evidence: [
+                  peerEv,
+                  evid(`${h.name}'s bridges and their ports, without ${peer}`, { file: listing, line: 0 }),
+                ],
+                fix: [
+                  `grep -E '^[[:space:]]*(bridge_mappings|tunnel_types)' /etc/neutron/plugins/ml2/openvswitch_agent.ini /etc/neutron/plugins/ml2/ml2_conf.ini   # on ${h.name}: the OVS agent makes ${peer} at start from these (phy-<bridge> on a bridge of bridge_mappings, patch-int on br-tun for tunnel_types)`,
+                  agentLogCommand(h),
+                ],
+              });
+            else if (dangling)
               out.push({
                 code: 'patch-peer-missing',
                 severity: 'warning',

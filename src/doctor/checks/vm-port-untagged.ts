@@ -3,7 +3,7 @@
 
 import type { TraceResult } from '../../dataplane/tree.ts';
 import type { Evidence } from '../../model/evidence.ts';
-import { portRole } from '../../model/roles.ts';
+import { bridgeRole, portRole } from '../../model/roles.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -24,6 +24,9 @@ export const vmPortUntagged: Check = {
       // An uplink (a port of a physical or tunnel bridge, a trunk, a wire to OVS) named with --vm:
       // the agent never tags one, so its missing tag says nothing.
       if (portRole(ctx.snapshot, vm.host, vm.bridge, vm.port).role === 'uplink') continue;
+      // A bridge an external controller programs (OpenDaylight) isolates networks by its own flows:
+      // a port's tag carries no Neutron meaning there, and none is missing.
+      if (bridgeRole(vm.host, vm.bridge).role === 'external') continue;
       // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
       if (!provenDropped(ctx.world, t)) {
         const why = unprovenSteps(ctx.world, t)[0]?.text ?? t.uncertain[0]?.text;
