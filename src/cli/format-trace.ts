@@ -148,8 +148,15 @@ export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } 
   // receiver ignores an 802.1Q frame, so the verdict says what that makes of it (and the exit code
   // follows: cli/exit.ts traceExit), in diagnose's words.
   const a = t.arrival;
+  // The walk says dropped, but every way it stops rests on a step the case does not show
+  // (doctor/proof.ts provenTrace): said as diagnose says it, the steps listed below.
+  const walked = t.walked
+    ? c.yellow(
+        ': as the case stands it is dropped, but that rests on what the case does not show (see below)',
+      )
+    : '';
   out.push(
-    `Verdict: ${t.verdict === 'delivered' ? (a && a.how !== 'untagged' ? c.yellow(v) : c.green(v)) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}${a ? arrivalNote(a, c) : ''}`,
+    `Verdict: ${t.verdict === 'delivered' ? (a && a.how !== 'untagged' ? c.yellow(v) : c.green(v)) : t.verdict === 'dropped' ? c.red(v) : c.yellow(v)}${a ? arrivalNote(a, c) : ''}${walked}`,
   );
   for (const e of t.reached) out.push(`  reaches ${esc(endpointText(e))}`);
   for (const x of a?.tagged ?? [])
@@ -163,7 +170,7 @@ export function formatTrace(t: TraceResult, c: Colors, o: { summary?: boolean } 
   if (t.drop) out.push(`  dropped on ${where(t.drop)}`);
   if (t.stop)
     out.push(
-      `  ${c.red('stops:')} ${esc(t.stop.text)}${t.stop.uncertain ? c.yellow(`  (not proven: ${esc(t.stop.uncertain.text)})`) : ''}`,
+      `  ${t.verdict === 'dropped' ? c.red('stops:') : c.yellow('stops:')} ${esc(t.stop.text)}${t.stop.uncertain ? c.yellow(`  (not proven: ${esc(t.stop.uncertain.text)})`) : ''}`,
     );
   const collect = (r: string | undefined): string => (r ? c.dim(`  [collect: ${esc(r)}]`) : '');
   // An incomplete verdict names the branches it rests on, each with what would decide it.

@@ -130,6 +130,8 @@ export function traceJson(t: TraceResult): object {
     assumptions: t.assumptions,
     unsupported: t.unsupported,
     arrival: t.arrival ? { how: t.arrival.how, tagged: t.arrival.tagged.map(taggedJson) } : null,
+    // What the walk said when the verdict is 'incomplete' only because that rests on unproven steps.
+    ...(t.walked ? { walked: t.walked } : {}),
   };
 }
 

@@ -458,7 +458,15 @@ export function enterBridge(
       const role = h && rb.bridge ? bridgeRole(h, rb.bridge) : undefined;
       assume(e, {
         code: 'no-flow-dump',
-        text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` ${role?.role === 'external' ? `(not Neutron's: an external OpenFlow controller programs the bridge, ${role.why}, and its flows decide everything)` : "(Neutron's default)"}`,
+        // Plain NORMAL is Neutron's default only for frames of a bridge's own ports; a frame entering
+        // by a patch or a tunnel meets the agent's VLAN translation (or drop) instead.
+        text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` ${
+          role?.role === 'external'
+            ? `(not Neutron's: an external OpenFlow controller programs the bridge, ${role.why}, and its flows decide everything)`
+            : inPort.peer !== undefined || inPort.tunnel
+              ? `for the frame from the ${inPort.tunnel ? 'tunnel' : 'patch'} ${inPort.name}, though where Neutron's agent programs the bridge its flows translate such a frame's VLAN (or drop it) instead`
+              : "(Neutron's default)"
+        }`,
         remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}`,
       });
       const t: TraceNode = {

@@ -438,6 +438,12 @@ export interface TraceResult {
    * receiver ignores an 802.1Q frame). Null without a target or when not delivered.
    */
   arrival: Arrival | null;
+  /**
+   * Set by the doctor (proof.ts provenTrace) for the trace a user is shown: the walk says
+   * 'dropped', but every way it stops rests on a step the case does not show, so `verdict` is
+   * 'incomplete' and `undecided` names those steps. The tree and everything else stay the walk's.
+   */
+  walked?: 'dropped';
 }
 
 /** Every node, depth first, with its depth in the tree. */

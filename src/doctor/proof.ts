@@ -23,6 +23,7 @@
 import { flowsOf, lookup } from '../dataplane/classifier.ts';
 import { clonePacket, formatPacket } from '../dataplane/packet.ts';
 import { PLACEHOLDER_MAC } from '../dataplane/probes.ts';
+import { runTrace, type TraceRequest } from '../dataplane/run.ts';
 import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import {
   type ActionAt,
@@ -34,8 +35,9 @@ import {
   type TargetSpec,
   type TraceNode,
   type TraceResult,
+  type Undecided,
 } from '../dataplane/tree.ts';
-import { isStandIn, type World } from '../dataplane/world.ts';
+import { buildWorld, isStandIn, type World } from '../dataplane/world.ts';
 import { type BridgeRole, bridgeRole, portRole } from '../model/roles.ts';
 import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
@@ -427,6 +429,44 @@ export function incompleteDump(w: World, host: string, bridge: string): Unproven
  */
 export function provenDropped(w: World, t: TraceResult | undefined): boolean {
   return t?.verdict === 'dropped' && unprovenSteps(w, t).length === 0;
+}
+
+/**
+ * The trace as the trace command and the page say it. The tree stays OVS's walk; but a 'dropped'
+ * that is not proven (provenDropped: a step above some stop rests on what the case does not show)
+ * is what diagnose calls UNDECIDED on the same path, so it is said 'incomplete' (exit 3), each
+ * such step in `undecided` with diagnose's text and the command that settles it, and `walked`
+ * keeps what the walk itself said. Anything else is returned as it is.
+ */
+export function provenTrace(w: World, t: TraceResult): TraceResult {
+  if (t.verdict !== 'dropped') return t;
+  const steps = unprovenSteps(w, t);
+  if (!steps.length) return t;
+  const below = proofOf(w, t).below;
+  // The first leaf that rests on each step (the page marks it), else where the walk stops.
+  const leaves = [...nodesOf(t.tree, 'drop'), ...nodesOf(t.tree, 'output')];
+  const fallback = t.drop?.node ?? t.stop?.node ?? (t.tree.kind === 'bridge' ? t.tree : leaves[0]);
+  const undecided: Undecided[] = [];
+  for (const u of steps) {
+    const node = leaves.find((n) => below.get(n)?.text === u.text) ?? fallback;
+    if (!node) continue;
+    const i = u.subject.indexOf(':');
+    undecided.push({
+      kind: 'not-proven',
+      host: u.subject.slice(0, i),
+      bridge: u.subject.slice(i + 1),
+      text: u.text,
+      remedy: u.remedy,
+      node,
+    });
+  }
+  return { ...t, verdict: 'incomplete', walked: 'dropped', undecided };
+}
+
+/** A trace asked of a case (the trace command, the page), as provenTrace says it. */
+export function traceProven(s: Snapshot, r: TraceRequest): TraceResult {
+  const w = buildWorld(s);
+  return provenTrace(w, runTrace(s, w, r));
 }
 
 /** An action on a path the trace did not follow past (not modelled, or the controller's): where, and what settles it. */

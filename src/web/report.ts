@@ -1,9 +1,9 @@
 // `vifpath report`: the page as one self-contained HTML file (scripts, styles and data inlined;
 // nothing fetched when opened), with the DISCOVER of every VM port traced beforehand, since a
 // file has no server to trace on demand.
-import { traceCommand } from '../dataplane/run.ts';
 import { TraceInputError } from '../dataplane/trace.ts';
 import { givenMacPort } from '../doctor/context.ts';
+import { traceProven } from '../doctor/proof.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type DiagnosisJson, type TraceJson, traceJson } from './adapt.ts';
 import { reportPage } from './page.ts';
@@ -35,7 +35,7 @@ export function reportData(snap: Snapshot, o: { vm?: string; mac?: string; now?:
   for (const from of froms)
     try {
       traces[`${from} dhcp-discover`] = traceJson(
-        traceCommand(snap, {
+        traceProven(snap, {
           from,
           packet: 'dhcp-discover',
           ...(given?.from === from ? { mac: given.mac } : {}),
@@ -53,7 +53,7 @@ export function reportData(snap: Snapshot, o: { vm?: string; mac?: string; now?:
     for (const from of view.servers)
       try {
         traces[`${from} dhcp-offer ${view.focus}`] = traceJson(
-          traceCommand(snap, {
+          traceProven(snap, {
             from,
             packet: 'dhcp-offer',
             to: [view.focus],

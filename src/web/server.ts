@@ -12,9 +12,9 @@
 //   GET /assets/<name>                 the page's scripts and styles (cytoscape, elkjs, app.js, app.css)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { traceCommand } from '../dataplane/run.ts';
 import { givenMacPort } from '../doctor/context.ts';
 import { diagnose } from '../doctor/diagnose.ts';
+import { traceProven } from '../doctor/proof.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { type Snapshot, toJson } from '../model/snapshot.ts';
 import { escapeControl } from '../text/escape.ts';
@@ -321,7 +321,7 @@ async function handle(
           res,
           200,
           traceJson(
-            traceCommand(get.snap(i), { from, packet, ...(mac ? { mac } : {}), ...(to ? { to: [to] } : {}) }),
+            traceProven(get.snap(i), { from, packet, ...(mac ? { mac } : {}), ...(to ? { to: [to] } : {}) }),
           ),
         );
       } catch (e) {
