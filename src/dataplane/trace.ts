@@ -3,7 +3,7 @@
 // the handler table in actions.ts, NORMAL by normal.ts, fields are read and written through
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
-import { bridgeRole, portRole } from '../model/roles.ts';
+import { bridgeRole, portRole, remoteController } from '../model/roles.ts';
 import {
   type Excerpt,
   excerptCut,
@@ -463,9 +463,11 @@ export function enterBridge(
         text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` ${
           role?.role === 'external'
             ? `(not Neutron's: an external OpenFlow controller programs the bridge, ${role.why}, and its flows decide everything)`
-            : inPort.peer !== undefined || inPort.tunnel
-              ? `for the frame from the ${inPort.tunnel ? 'tunnel' : 'patch'} ${inPort.name}, though where Neutron's agent programs the bridge its flows translate such a frame's VLAN (or drop it) instead`
-              : "(Neutron's default)"
+            : rb.bridge && remoteController(rb.bridge)
+              ? `(Neutron's default, if Neutron's agent programs the bridge: its controller is remote, Controller "${remoteController(rb.bridge)}", the agent on another host or an SDN controller)`
+              : inPort.peer !== undefined || inPort.tunnel
+                ? `for the frame from the ${inPort.tunnel ? 'tunnel' : 'patch'} ${inPort.name}, though where Neutron's agent programs the bridge its flows translate such a frame's VLAN (or drop it) instead`
+                : "(Neutron's default)"
         }`,
         remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}`,
       });

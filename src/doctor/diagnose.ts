@@ -10,7 +10,7 @@ import { endpointText, nodesOf, ruleText, type TraceResult } from '../dataplane/
 import { VifpathError } from '../errors/errors.ts';
 import { tableFlows } from '../model/flows.ts';
 import { chassisByNames } from '../model/ovn.ts';
-import { bridgeRole, portRole, type VmPort, xenVifDomid } from '../model/roles.ts';
+import { bridgeRole, portRole, remoteController, type VmPort, xenVifDomid } from '../model/roles.ts';
 import { dnsmasqEvents, findExcerpt, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
 import { nameList, nearest } from '../text/nearest.ts';
@@ -903,7 +903,9 @@ function riskyAssumptions(
           `${n.host}:${n.bridge}`,
           role.role === 'external'
             ? `${n.host}:${n.bridge} has no flow dump, and an external OpenFlow controller programs it (${role.why}; Neutron's OVS agent would be the local 127.0.0.1:6633 or none): its flows decide everything, and NORMAL, which was assumed, is not Neutron's default there`
-            : `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
+            : b && remoteController(b)
+              ? `${n.host}:${n.bridge} has no flow dump, and its controller is remote (Controller "${remoteController(b)}"): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say: NORMAL was assumed`
+              : `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
           `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}`,
         );
     }

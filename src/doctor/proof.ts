@@ -38,7 +38,7 @@ import {
   type Undecided,
 } from '../dataplane/tree.ts';
 import { buildWorld, isStandIn, type World } from '../dataplane/world.ts';
-import { type BridgeRole, bridgeRole, portRole } from '../model/roles.ts';
+import { type BridgeRole, bridgeRole, portRole, remoteController } from '../model/roles.ts';
 import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
 import { operands, shellWord } from '../runner/runner.ts';
@@ -95,6 +95,17 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
       ? `a frame from a tunnel`
       : `a frame from ${br.inPort}`;
   if (role === 'unknown') return undefined;
+  // A remote controller the case does not tie to the agent (roles.ts): Neutron's agent elsewhere
+  // or an SDN controller; only the first switches this way, so NORMAL is proof of nothing here.
+  const h = s.hosts.find((x) => x.name === br.host);
+  const b = br.inferred ? undefined : h?.bridges.find((x) => x.name === br.bridge);
+  const remote = b ? remoteController(b) : undefined;
+  if (remote)
+    return {
+      subject: `${br.host}:${br.bridge}`,
+      text: `${br.host}:${br.bridge} has no flow dump: NORMAL was assumed for ${where}, but the bridge's controller is remote (Controller "${remote}"${b?.from[0] ? ` in ${b.from[0].file}` : ''}): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say; only the agent's flows are NORMAL's kind`,
+      remedy,
+    };
   if (role === 'integration' && !fromPatch) return undefined;
   if (role === 'physical' && !fromPatch && entered !== 'tunnel') return undefined;
   const what =

@@ -64,25 +64,45 @@ function loopback(addr: string): boolean {
 }
 
 /**
- * The bridge's active controller (tcp:/ssl:, as `ovs-vsctl show` prints its Controller) that is not
- * the local agent's, if any. Neutron's OVS agent with its native OpenFlow interface sets
- * `tcp:<of_listen_address>:<of_listen_port>` (defaults 127.0.0.1 and 6633; `tcp:[::1]:6633` for an
- * IPv6 address), a local listener; its older ovs-ofctl interface sets none, nor does
- * ovn-controller. A listener of loopback is taken for the agent's (or another local process's:
- * nothing says it is foreign); passive targets (ptcp:, punix:) are the switch listening, not a
- * controller programming it. A remote one (OpenDaylight's tcp:<its address>:6633 or 6653) is
- * external, even on the controller's own host.
+ * The bridge's first active controller (tcp:/ssl:) that is not a listener of loopback, when nothing
+ * on the bridge ties it to Neutron's agent: no patch the agent makes (patch-tun, patch-int, int-*,
+ * phy-*), which an agent programming the bridge from another host (XenServer's compute VM for
+ * Dom0) makes as any agent does. Then who programs the bridge (the agent elsewhere, or an SDN
+ * controller such as OpenDaylight, which puts its tunnels on br-int itself) is not known.
+ */
+export function remoteController(b: Bridge): string | undefined {
+  if (b.ports.some((p) => /^(?:patch-tun|patch-int|int-|phy-)/.test(p.name))) return undefined;
+  for (const target of b.controllers) {
+    const m = CONTROLLER.exec(target);
+    if (m && !loopback(m[2] ?? m[3]!)) return target;
+  }
+  return undefined;
+}
+
+/**
+ * The bridge's active controller (tcp:/ssl:, as `ovs-vsctl show` prints its Controller) that is
+ * proven not the Neutron OVS agent's, if any. The agent with its native OpenFlow interface sets
+ * `tcp:<of_listen_address>:<of_listen_port>` (defaults 127.0.0.1 and 6633); its older ovs-ofctl
+ * interface sets none, nor does ovn-controller. A remote controller alone proves nothing: the agent
+ * may listen on its host's address (puppet-openstack sets of_listen_address to it), or run on
+ * another host (XenServer: the agent in the compute VM programs Dom0's bridges, its controller
+ * `tcp:<the VM's address>:6633`, the seed's own topology). So only the host's agent config in the
+ * case decides: its listener (the defaults when unset) is not that controller, so something else
+ * (OpenDaylight, ONOS and the like) programs the bridge. Passive targets (ptcp:, punix:) are the
+ * switch listening, not a controller.
  */
 export function externalController(h: Host, b: Bridge): string | undefined {
   const c = h.agentConfig;
+  if (!c) return undefined;
   for (const target of b.controllers) {
     const m = CONTROLLER.exec(target);
     if (!m) continue;
     const addr = m[2] ?? m[3]!;
-    const port = m[4] !== undefined ? Number(m[4]) : undefined;
+    const port = m[4] !== undefined ? Number(m[4]) : 6633;
+    if ((c.ofListenAddress?.value ?? '127.0.0.1') === addr && port === (c.ofListenPort?.value ?? 6633))
+      continue;
+    // A loopback listener other than the agent's: another local process, not said to be foreign.
     if (loopback(addr)) continue;
-    // The agent configured to listen on a non-loopback address of its host.
-    if (c?.ofListenAddress?.value === addr && (port ?? 6633) === (c.ofListenPort?.value ?? 6633)) continue;
     return target;
   }
   return undefined;

@@ -2,7 +2,7 @@ import { nodesOf } from '../../dataplane/tree.ts';
 
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
-import { bridgeRole } from '../../model/roles.ts';
+import { bridgeRole, remoteController } from '../../model/roles.ts';
 import { dnsmasqEvents, findExcerpt, findPort, type Host } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { classify } from '../../sources/file-kinds.ts';
@@ -254,7 +254,8 @@ export const dhcpPort: Check = {
         srv.ovs.port.tag.known &&
         srv.ovs.port.tag.value === null &&
         // No local VLAN is the agent's to give on a bridge a foreign controller programs.
-        bridgeRole(srv.host, srv.ovs.bridge).role !== 'external'
+        bridgeRole(srv.host, srv.ovs.bridge).role !== 'external' &&
+        !remoteController(srv.ovs.bridge)
       )
         fault({
           code: 'dhcp-port-untagged',

@@ -3,7 +3,7 @@
 
 import type { TraceResult } from '../../dataplane/tree.ts';
 import type { Evidence } from '../../model/evidence.ts';
-import { bridgeRole, portRole } from '../../model/roles.ts';
+import { bridgeRole, portRole, remoteController } from '../../model/roles.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { type DoctorContext, reachedServer, type VmPort } from '../context.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
@@ -26,7 +26,8 @@ export const vmPortUntagged: Check = {
       if (portRole(ctx.snapshot, vm.host, vm.bridge, vm.port).role === 'uplink') continue;
       // A bridge an external controller programs (OpenDaylight) isolates networks by its own flows:
       // a port's tag carries no Neutron meaning there, and none is missing.
-      if (bridgeRole(vm.host, vm.bridge).role === 'external') continue;
+      // So, likely, one whose remote controller nothing ties to the agent (roles.ts remoteController).
+      if (bridgeRole(vm.host, vm.bridge).role === 'external' || remoteController(vm.bridge)) continue;
       // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
       if (!provenDropped(ctx.world, t)) {
         const why = unprovenSteps(ctx.world, t)[0]?.text ?? t.uncertain[0]?.text;
