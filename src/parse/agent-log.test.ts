@@ -72,4 +72,14 @@ describe('parseAgentLog: the agent exiting at start', () => {
       ['bridge-missing', 3],
     ]);
   });
+
+  it('a long line of anything else is read at once: nothing in it, no regex backtracking over it', () => {
+    // The fuzz run's input 298 (an ethtool output with a long run of blanks, any file can be named
+    // as the agent's log) hung the catch-all's lazy `(\S.*?)\s+agent terminated` for minutes.
+    const long = `${'x '.repeat(150_000)}${' '.repeat(300_000)}y`;
+    expect(parseAgentLog(`${long}\n`).value).toEqual([]);
+    expect(parseAgentLog(`${long} Agent terminated!\n`).value[0]?.stop?.reason).toBe('other');
+    // "terminated" glued to the word before it is no such line.
+    expect(parseAgentLog('xAgent terminated!\n').value).toEqual([]);
+  });
 });

@@ -529,26 +529,40 @@ const STOP_PATTERNS: [RegExp, (m: RegExpExecArray) => AgentStop][] = [
     /Invalid tunnel type specified: ([^\s(),']+)\s*$/,
     (m) => ({ reason: 'tunnel-type-invalid', tunnelType: m[1]! }),
   ],
-  [
-    /(\S.*?)\s+[Aa]gent terminated(?: after \d+ initialization attempts)?!/,
-    (m) => ({ reason: 'other', message: m[1]! }),
-  ],
 ];
+
+/** Where `[Aa]gent terminated` starts in l, or -1 (two searches: linear on any line). */
+function terminatedAt(l: string): number {
+  const a = l.indexOf('Agent terminated');
+  const b = l.indexOf('agent terminated');
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+}
 
 // Neutron's (oslo.log) prefix `<date> <time> <pid> <LEVEL> <logger> [<request>] ` (quantum's:
 // `<date> <time> <LEVEL> [<logger>] `), dropped from a stop's message.
 const NEUTRON_PREFIX = /^.*?\b(?:ERROR|CRITICAL|WARNING)\s+(?:\S+\s+)?\[[^\]]*\]\s+/;
 
 function agentStop(l: string): { stop: AgentStop; message: string } | undefined {
+  // The patterns only on a line that says the agent stopped: found by plain searches first, as a
+  // regex scanning every line of a long file for them backtracks quadratically over a long line.
+  const at = terminatedAt(l);
+  if (
+    at < 0 &&
+    !l.includes("Tunneling can't be enabled with invalid local_ip") &&
+    !l.includes('Invalid tunnel type specified: ')
+  )
+    return undefined;
   for (const [re, make] of STOP_PATTERNS) {
     const m = re.exec(l);
-    if (!m) continue;
-    const stop = make(m);
-    const from = stop.reason === 'other' ? l.replace(NEUTRON_PREFIX, '') : l.slice(m.index);
-    if (stop.reason === 'other') stop.message = stop.message.replace(NEUTRON_PREFIX, '');
-    return { stop, message: from };
+    if (m) return { stop: make(m), message: l.slice(m.index) };
   }
-  return undefined;
+  // The catch-all "%s Agent terminated!" (or "… agent terminated after N initialization attempts!").
+  if (at <= 0 || !/\s/.test(l[at - 1]!)) return undefined;
+  const rest = l.slice(at + 'agent terminated'.length);
+  if (!rest.startsWith('!') && !/^ after \d+ initialization attempts!/.test(rest)) return undefined;
+  const message = l.slice(0, at).trim().replace(NEUTRON_PREFIX, '');
+  if (message === '') return undefined;
+  return { stop: { reason: 'other', message }, message: l.replace(NEUTRON_PREFIX, '') };
 }
 
 /** The Neutron OVS agent's log: the lines that say which ports it processed or could not, and why it exited at start. */
