@@ -108,8 +108,13 @@ function hostLines(h: Host, c: Colors): string[] {
     });
     out.push(`  devices: ${devs.join(', ')}`);
   }
+  // `ip link` shows no address: the names only, said so.
+  const links = (l: NonNullable<typeof h.links>): string =>
+    `${l.devices.map((d) => `${e(d.name)}${d.up ? '' : ' (down)'}`).join(', ')} ${c.dim(`(ip link, ${e(l.file)}: no addresses shown)`)}`;
+  if (h.links) out.push(`  links: ${links(h.links)}`);
   for (const ns of h.namespaces) {
     out.push(`  namespace ${e(ns.name)}${ns.id !== undefined ? ` (id ${ns.id})` : ''}`);
+    if (ns.links) out.push(`    links: ${links(ns.links)}`);
     if (!ns.devices) out.push(`    ${c.dim('devices not collected')}`);
     else
       for (const d of ns.devices) {

@@ -978,7 +978,8 @@ function endpointOf(
   };
   const direct = inNs(dev);
   if (direct) return direct;
-  const d = h.devices?.find((x) => x.name === dev);
+  // An `ip link` listing shows the device in the host's own namespace as well (not its addresses).
+  const d = h.devices?.find((x) => x.name === dev) ?? h.links?.devices.find((x) => x.name === dev);
   // Neutron's ovs_use_veth: tap<id> on the bridge, ns-<id> in the namespace.
   if (dev.startsWith('tap')) {
     const peer = inNs(`ns-${dev.slice(3)}`, dev);

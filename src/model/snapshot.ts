@@ -165,6 +165,28 @@ export interface NetDevice {
   from: Evidence;
 }
 
+/** A device as `ip link` shows it: no address (link output has none, which says nothing of them). */
+export interface LinkDevice {
+  name: string;
+  /** The `@peer` after its name (a veth's peer, a VLAN's parent). */
+  peer?: string;
+  mac?: string;
+  up: boolean;
+  from: Evidence;
+}
+
+/** One `ip link` listing of a namespace. */
+export interface LinkListing {
+  file: string;
+  /**
+   * Whether it lists every device: named as the whole command's output (not a paste whose name
+   * does not say, not filtered), nothing left out (no excerpt, error, cut or unread line). Only
+   * then does a name missing from it prove the device absent.
+   */
+  whole: boolean;
+  devices: LinkDevice[];
+}
+
 export interface Listener {
   proto: 'udp' | 'tcp';
   address: string;
@@ -207,6 +229,8 @@ export interface Namespace {
   id?: number;
   /** Undefined when the case lists the namespace but not its devices. */
   devices?: NetDevice[];
+  /** Its devices as `ip netns exec <ns> ip link` lists them (no addresses: `devices` has those). */
+  links?: LinkListing;
   /**
    * Listening sockets (netstat/ss), when collected. One missing here is missing only from the
    * sockets its listings cover (socketListings).
@@ -459,6 +483,11 @@ export interface Host {
    * when every line of it was read, so an interface missing from a bridge is proven missing).
    */
   brctl?: { file: string; whole: boolean; bridges: BrctlBridge[] };
+  /**
+   * The host's own (root) namespace as `ip link` lists it (`ip -d link show`, sos's ip_-s_-d_link),
+   * kept apart from `devices`: link output shows no addresses, so it proves none absent.
+   */
+  links?: LinkListing;
   /** Files read for this host (relative to the case). */
   files: string[];
   /** Files present but not used (unknown command names). */

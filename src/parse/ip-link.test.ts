@@ -40,7 +40,7 @@ describe('ip -d link: a bridge’s own nf_call_iptables', () => {
     ['ip_link', { kind: 'ip-link' }],
     ['ip_-d_link_show', { kind: 'ip-link' }],
     ['ip_-d_address', { kind: 'ip-addr' }],
-    ['ip_netns_exec_qdhcp-1_ip_-d_link', undefined],
+    ['ip_netns_exec_qdhcp-1_ip_-d_link', { kind: 'ip-link', ns: 'qdhcp-1' }],
   ])('%s is read as %o', (name, kind) => {
     expect(classify(name)).toEqual(kind);
   });

@@ -180,7 +180,14 @@ function sniffFile(p: string, rel: string): { kind: SniffedKind } | { why: strin
   }
   const cmd = typed === undefined ? undefined : commandOf(typed);
   const ns = (cmd?.kind === k.kind && 'ns' in cmd ? cmd.ns : undefined) ?? namespaceOfName(bn);
-  if (ns && (k.kind === 'ip-addr' || k.kind === 'ifconfig' || k.kind === 'sockets' || k.kind === 'iptables'))
+  if (
+    ns &&
+    (k.kind === 'ip-addr' ||
+      k.kind === 'ip-link' ||
+      k.kind === 'ifconfig' ||
+      k.kind === 'sockets' ||
+      k.kind === 'iptables')
+  )
     return { kind: { ...k, ns } };
   if (cmd?.kind === k.kind && (k.kind === 'dump-flows' || k.kind === 'ofctl-show') && 'bridge' in cmd)
     return { kind: { ...k, bridge: cmd.bridge } };

@@ -168,7 +168,10 @@ describe('9506hqwy/openstack_study_notes vxlan network: a controller with the qd
     ).toEqual(['169.254.169.254/32', '192.168.101.1/24']);
     expect(ns.sockets!.length).toBe(8);
     expect(ns.sockets!.some((l) => l.proto === 'udp' && l.address === '0.0.0.0' && l.port === 67)).toBe(true);
-    expect(h.devices!.length).toBe(11);
+    // ip-d-link-show.txt is link output: its devices, none of their addresses (not "none").
+    expect(h.devices).toBeUndefined();
+    expect(h.links).toMatchObject({ file: 'controller/ip-d-link-show.txt', whole: false });
+    expect(h.links!.devices.length).toBe(11);
   });
   it('no VM here: the internal taps are the DHCP agent’s ports; undecided, asking for OpenFlow port numbers', () => {
     for (const n of ['tap183c56bb-b2', 'tap52b1b85b-8e', 'tap2dac2cf0-61']) {
@@ -223,7 +226,7 @@ describe('9506hqwy/openstack_study_notes vxlan instance: the VM’s compute node
     const vm = findPort(compute, 'tap648437e1-0d')!;
     expect(vm.port.tag).toMatchObject({ known: true, value: 3 });
     expect(vm.port.interfaces[0]!.type).toMatchObject({ known: true, value: '' });
-    expect(compute.devices!.find((d) => d.name === 'tap648437e1-0d')!.mac).toBe('fe:16:3e:61:21:c6');
+    expect(compute.links!.devices.find((d) => d.name === 'tap648437e1-0d')!.mac).toBe('fe:16:3e:61:21:c6');
     const stale = ['tap0ab9a23c-99', 'tap635485ff-6c'].map((n) => {
       const p = findPort(compute, n)!;
       return [p.port.tag.known && p.port.tag.value, p.port.interfaces[0]!.error?.text];

@@ -121,8 +121,9 @@ describe('pasted outputs recognised by content', () => {
       'ofctl-show',
     ],
     [
+      // slawqo-where-is-my-packet-2/controller/ip_netns_exec_qdhcp-5d90176f-…_ip_a, lines 1-4
       'ip a',
-      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n',
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n',
       'ip-addr',
     ],
     [

@@ -31,8 +31,11 @@ export type FileKind =
   | { kind: 'ip-netns' }
   | { kind: 'ifconfig'; ns?: string }
   | { kind: 'ip-addr'; ns?: string }
-  /** `ip -s -d link` of the host's own namespace: read for each Linux bridge's own nf_call_iptables. */
-  | { kind: 'ip-link' }
+  /**
+   * `ip link` (`ip -s -d link`, `ip -d link show`): which devices the namespace has, never their
+   * addresses (it shows none); of the host's own namespace also each Linux bridge's nf_call_iptables.
+   */
+  | { kind: 'ip-link'; ns?: string }
   | { kind: 'xen-domid' }
   | { kind: 'sockets'; ns?: string }
   | { kind: 'ethtool-k'; ns?: string; dev: string }
@@ -149,6 +152,7 @@ const ROWS: Row[] = [
   [new RegExp(`^${NETNS}(?:_${ADDR_SHOW})?$`), () => ({ kind: 'ip-netns' })],
   [new RegExp(`^${NETNS_EXEC}_${IFCONFIG}$`), (m) => ({ kind: 'ifconfig', ns: m[1]! })],
   [new RegExp(`^${NETNS_EXEC}_${IPADDR}$`), (m) => ({ kind: 'ip-addr', ns: m[1]! })],
+  [new RegExp(`^${NETNS_EXEC}_${IPLINK}$`), (m) => ({ kind: 'ip-link', ns: m[1]! })],
   [new RegExp(`^${IFCONFIG}$`), () => ({ kind: 'ifconfig' })],
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [new RegExp(`^${IPLINK}$`), () => ({ kind: 'ip-link' })],
@@ -357,8 +361,16 @@ export function sniff(text: string): SniffedKind | undefined {
     return undefined;
   }
   if (/^bridge name\s+bridge id\s+STP enabled\s+interfaces\s*$/.test(first)) return { kind: 'brctl-show' };
-  if (/^\d+: [^:\s]+(?:@\S+)?: <[A-Z_,-]*> /.test(first)) return { kind: 'ip-addr' };
-  if (/^\[\{"ifindex":/.test(first)) return { kind: 'ip-addr' };
+  // `ip addr` and `ip link` print the same device blocks; only `ip addr` has inet/inet6 lines (lo's
+  // 127.0.0.1 at least), and only `ip link` prints `mode DEFAULT` in each head. Without an inet line
+  // it is read as link output, which claims no address absent: a guess the other way would.
+  if (/^\d+: [^:\s]+(?:@\S+)?: <[A-Z_,-]*> /.test(first))
+    return lines.some((l) => /^\s+inet6? [0-9a-fA-F:.]+(?:\/\d+)?\s/.test(l))
+      ? { kind: 'ip-addr' }
+      : { kind: 'ip-link' };
+  // `ip -j`: an address listing has each device's addr_info (`[]` when it has none).
+  if (/^\[\{"ifindex":/.test(first))
+    return /"addr_info":/.test(head) ? { kind: 'ip-addr' } : { kind: 'ip-link' };
   if (/^\S+: flags=\d+<[A-Z_,]*>\s+mtu \d+$/.test(first) || /^\S+\s+Link encap:/.test(first))
     return { kind: 'ifconfig' };
   if (lines.every((l) => /^(?:qdhcp|qrouter|qlbaas|snat|fip|ovnmeta)-\S+(?: \(id: \d+\))?$/.test(l)))

@@ -19,6 +19,7 @@ import type {
   FlowEntry,
   Host,
   Interface,
+  LinkListing,
   NetDevice,
   OvnHost,
   OvnSign,
@@ -882,6 +883,41 @@ export class HostBuilder {
     const n = this.namespace(ns);
     n.devices = mergeDevices(n.devices, list);
     if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
+  }
+
+  /** An `ip link` listing: the devices it shows, never their addresses (Host.links, Namespace.links). */
+  applyLinks(
+    ns: string | undefined,
+    devices: readonly ParsedNetDevice[],
+    file: string,
+    whole: boolean,
+  ): void {
+    const listing: LinkListing = {
+      file,
+      whole,
+      devices: devices.map((d) => ({
+        name: d.name,
+        ...(d.peer ? { peer: d.peer } : {}),
+        ...(d.mac ? { mac: d.mac } : {}),
+        up: d.up,
+        from: ev(file, d.line),
+      })),
+    };
+    const on = ns === undefined ? this.host : this.namespace(ns);
+    // Two listings of one namespace: the whole one proves absence, either shows presence.
+    if (on.links && (on.links.whole || !whole)) {
+      for (const d of listing.devices)
+        if (!on.links.devices.some((x) => x.name === d.name)) on.links.devices.push(d);
+      return;
+    }
+    if (on.links)
+      for (const d of on.links.devices)
+        if (!listing.devices.some((x) => x.name === d.name)) listing.devices.push(d);
+    on.links = listing;
+    if (ns !== undefined) {
+      const n = this.namespace(ns);
+      if (!n.from.some((x) => x.file === file)) n.from.push(ev(file, 0));
+    }
   }
 
   private readonly styles = new WeakMap<BridgeFlows, DumpStyle>();

@@ -331,7 +331,7 @@ export function excerptOf(
     case 'ip-addr':
       return { of: 'devices', ...nsOf(k.ns), collect: inNs(k.ns, 'ip -d address show') };
     case 'ip-link':
-      return { of: 'other', collect: 'ip -s -d link' };
+      return { of: 'other', ...nsOf(k.ns), collect: inNs(k.ns, 'ip -s -d link') };
     case 'sockets':
       return { of: 'sockets', ...nsOf(k.ns), collect: inNs(k.ns, 'ss -peaonmi') };
     case 'iptables':
@@ -611,11 +611,27 @@ export const READERS: Readers = {
       if (k.ns === undefined) x.b.applyBridgeOptions(v, x.file.rel);
     },
   ),
-  // Not its devices (no addresses: they would read as a host without any): only the bridges' options.
+  // Not `devices` (no addresses: they would read as devices without any): a listing of its own,
+  // and of the host's own namespace the Linux bridges' options.
   'ip-link': reader(
     'rest',
-    (x) => parseIpAddr(x.text()),
-    (v, x) => x.b.applyBridgeOptions(v, x.file.rel),
+    (x) => {
+      const r = parseIpAddr(x.text());
+      return { value: { devices: r.value, clean: r.diagnostics.length === 0 }, diagnostics: r.diagnostics };
+    },
+    (v, x, k) => {
+      const f = x.file;
+      // A paste recognised by content alone may be a filtered listing (`ip link show master …`).
+      const whole =
+        v.clean &&
+        f.sniffed !== true &&
+        f.filtered === undefined &&
+        x.excerpt() === undefined &&
+        x.partial() === undefined &&
+        !x.toolErrors();
+      x.b.applyLinks(k.ns, v.devices, f.rel, whole);
+      if (k.ns === undefined) x.b.applyBridgeOptions(v.devices, f.rel);
+    },
   ),
   'agent-config': reader(
     'rest',
