@@ -1360,6 +1360,36 @@ const CORPUS: Row[] = [
       });
     },
   },
+  // review7 #c: two br-int ports of deleted VMs ("No such device") on a compute whose `ip -d link
+  // show` is in the case and lists neither tap. Was: each fix asked `ip link show <tap>` again.
+  {
+    name: "9506hqwy's Octavia compute: the stale taps' absence read from its ip -d link show, not asked again",
+    build: () => join(REVIEW7, 'jp-octavia-lb-compute'),
+    verdict: 'undecided',
+    check: (d) => {
+      const stale = d.findings.filter((f) => f.code === 'interface-error');
+      expect(stale.map((f) => f.subject)).toEqual([
+        'compute:br-int:tap0ab9a23c-99',
+        'compute:br-int:tap635485ff-6c',
+      ]);
+      for (const f of stale) {
+        const tap = f.subject.split(':')[2]!;
+        expect(f.message).toContain(
+          `; compute's \`ip link\` listing (compute/ip_-d_link_show) has no ${tap}: the device does not exist there`,
+        );
+        expect(f.evidence[1]).toMatchObject({
+          text: `14 devices listed, no ${tap}`,
+          file: 'compute/ip_-d_link_show',
+        });
+        expect(f.fix).toEqual([
+          'virsh list --all   # on compute: is the instance running here? (libvirt creates its tap when it starts)',
+        ]);
+      }
+      expect([...d.findings.flatMap((f) => f.fix), ...d.collectNext].join('\n')).not.toMatch(
+        /ip link show tap(0ab9|6354)/,
+      );
+    },
+  },
   // review7 #1: an `ovs-vsctl show` excerpt (OSISM's docs) shows the DHCP agent's internal tap at
   // tag 4095 without its Bridge line. Was: only '… (its bridge unknown)', nothing of the dead VLAN.
   {

@@ -595,6 +595,22 @@ export function dnsmasqEvents(h: Host): DhcpLog['events'] {
   return (h.dnsmasqLogs ?? []).flatMap((l) => l.events);
 }
 
+/**
+ * What the host's own `ip link` listing says of a device: the line that shows it, or that a whole
+ * listing lacks it (the device does not exist there); undefined when the case has no listing that
+ * decides (none, or one that may leave devices out).
+ */
+export function linkShows(
+  host: Host,
+  name: string,
+): { shown: LinkDevice } | { absent: LinkListing } | undefined {
+  const l = host.links;
+  if (!l) return undefined;
+  const d = l.devices.find((x) => x.name === name);
+  if (d) return { shown: d };
+  return l.whole ? { absent: l } : undefined;
+}
+
 export function findPort(host: Host, name: string): { bridge: Bridge; port: Port } | undefined {
   for (const bridge of host.bridges)
     for (const port of bridge.ports) if (port.name === name) return { bridge, port };

@@ -4,7 +4,7 @@
 import { peerRemedy, unplaced } from '../../dataplane/world.ts';
 import { flowCount } from '../../model/flows.ts';
 import { portRole } from '../../model/roles.ts';
-import { findExcerpt, type Interface } from '../../model/snapshot.ts';
+import { findExcerpt, type Interface, linkShows } from '../../model/snapshot.ts';
 import { shellWord } from '../../runner/runner.ts';
 import type { EvidenceItem, Finding } from '../finding.ts';
 import { agentLogCommand, wholeListing } from './agent-bridges.ts';
@@ -133,19 +133,36 @@ export const structure: Check = {
               });
               continue;
             }
+            const vm = portRole(ctx.snapshot, h, b, p).role === 'vm';
+            // The host's whole `ip link` listing already says whether the device exists: said, not asked again.
+            const link = linkShows(h, i.name);
+            const gone = link && 'absent' in link ? link.absent : undefined;
             out.push({
               code: 'interface-error',
               severity: 'warning',
               subject: `${h.name}:${b.name}:${i.name}`,
-              message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}`,
-              evidence: [openFailure(i)],
+              message: `OVS could not open ${i.name}${i.error ? `: ${i.error.text}` : ' (ofport -1)'}${gone ? `; ${h.name}'s \`ip link\` listing (${gone.file}) has no ${i.name}: the device does not exist there${vm ? " (libvirt removes a VM's tap when the instance stops or is deleted; the port stays on the bridge)" : ''}` : ''}`,
+              evidence: [
+                openFailure(i),
+                ...(gone
+                  ? [
+                      evid(`${gone.devices.length} devices listed, no ${i.name}`, {
+                        file: gone.file,
+                        line: 0,
+                      }),
+                    ]
+                  : []),
+              ],
               // A VM's tap is made by libvirt when the instance starts: a missing one says the
               // instance is not running here, not that someone must create a device.
-              fix:
-                portRole(ctx.snapshot, h, b, p).role === 'vm'
-                  ? [
-                      `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
-                    ]
+              fix: vm
+                ? [
+                    gone
+                      ? `virsh list --all   # on ${h.name}: is the instance running here? (libvirt creates its tap when it starts)`
+                      : `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
+                  ]
+                : gone
+                  ? []
                   : [
                       `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
                     ],
