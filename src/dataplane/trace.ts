@@ -978,8 +978,9 @@ function endpointOf(
   };
   const direct = inNs(dev);
   if (direct) return direct;
-  // An `ip link` listing shows the device in the host's own namespace as well (not its addresses).
-  const d = h.devices?.find((x) => x.name === dev) ?? h.links?.devices.find((x) => x.name === dev);
+  const d = h.devices?.find((x) => x.name === dev);
+  // Its `@peer` as an `ip link` listing shows it, when the address listing has none.
+  const peerOf = d?.peer ?? h.links?.devices.find((x) => x.name === dev)?.peer;
   // Neutron's ovs_use_veth: tap<id> on the bridge, ns-<id> in the namespace.
   if (dev.startsWith('tap')) {
     const peer = inNs(`ns-${dev.slice(3)}`, dev);
@@ -990,7 +991,7 @@ function endpointOf(
         ...(down ? { down } : {}),
         assumption: {
           code: 'veth-peer',
-          text: `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${d?.peer ? `; ip link shows ${dev}@${d.peer}` : ''})`,
+          text: `${host}:${dev} is taken as the veth peer of ns-${dev.slice(3)} (Neutron's tap-/ns- naming${peerOf ? `; ip link shows ${dev}@${peerOf}` : ''})`,
           remedy: `ip -d link show ${shellWord(dev)}   # on ${host}: its peer and peer netns`,
         },
       };

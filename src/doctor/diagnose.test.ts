@@ -234,10 +234,14 @@ describe('the VM you named has no device (OVS: No such device)', () => {
     const d = diagnose(readCase(c));
     expect(d.findings.map((f) => f.code)).not.toContain('vm-device-missing');
     // Its interface-error observation says where a VM's tap comes from (was: "must exist before
-    // ovs-vsctl add-port", as if someone had to make it).
+    // ovs-vsctl add-port", as if someone had to make it), and that compute's whole `ip -d link show`
+    // lacks it (was: 'ip link show tap635485ff-6c; …', asking what the case shows).
     const e = d.findings.find((f) => f.code === 'interface-error' && f.subject.endsWith(':tap635485ff-6c'))!;
+    expect(e.message).toContain(
+      "; compute's `ip link` listing (compute/ip_-d_link_show) has no tap635485ff-6c: the device does not exist there",
+    );
     expect(e.fix).toEqual([
-      "ip link show tap635485ff-6c; virsh list --all   # on compute: libvirt creates a VM's tap when the instance starts; is it running here?",
+      'virsh list --all   # on compute: is the instance running here? (libvirt creates its tap when it starts)',
     ]);
   });
 });
