@@ -2,8 +2,8 @@ import { nodesOf } from '../../dataplane/tree.ts';
 
 // The DHCP server's side: the qdhcp namespace, its port and whether frames can reach it.
 
-import { bridgeRole, remoteController } from '../../model/roles.ts';
-import { dnsmasqEvents, findExcerpt, findPort, type Host } from '../../model/snapshot.ts';
+import { bridgeRole, portRole, remoteController } from '../../model/roles.ts';
+import { dnsmasqEvents, findExcerpt, findPort, type Host, type Snapshot } from '../../model/snapshot.ts';
 import { operands, shellWord } from '../../runner/runner.ts';
 import { classify } from '../../sources/file-kinds.ts';
 import type { VmPort } from '../context.ts';
@@ -102,10 +102,17 @@ export const dhcpPort: Check = {
         ],
         fix: uncollected.length
           ? [
-              ...uncollected.map(
-                ({ h, ns }) =>
-                  `${qdhcpDevicesCommand(ns)}   # on ${h.name}: its devices (the DHCP port, its address)`,
-              ),
+              ...uncollected.map(({ h, ns }) => {
+                // The DHCP agent's ports the case shows on this host: what to look for in the output.
+                const taps = agentTaps(ctx.snapshot, h);
+                const which =
+                  taps.length === 1
+                    ? `; the DHCP agent's port the case shows on ${h.name}: ${taps[0]}`
+                    : taps.length
+                      ? `; the DHCP agent's ports the case shows on ${h.name}: ${taps.join(', ')}, which namespace holds each not shown`
+                      : '';
+                return `${qdhcpDevicesCommand(ns)}   # on ${h.name}: its devices (the DHCP port, its address${which})`;
+              }),
               "openstack network agent list --agent-type dhcp   # which host serves the VM's network (if none of these)",
             ]
           : agents.length
@@ -287,6 +294,22 @@ export function uncollectedQdhcp(hosts: readonly Host[]): { h: Host; ns: string 
   return hosts.flatMap((h) =>
     h.namespaces.filter((n) => n.name.startsWith('qdhcp-') && !n.devices).map((n) => ({ h, ns: n.name })),
   );
+}
+
+/**
+ * The DHCP agent's ports a host shows (an OVS internal port named tap<id>, portRole 'service'), as
+ * `<bridge> <port> (tag N)`, each name quoted for the shell: which namespace holds each is not known.
+ */
+function agentTaps(s: Snapshot, h: Host): string[] {
+  return [
+    ...h.bridges.flatMap((b) => b.ports.map((p) => [b, p] as const)),
+    ...(h.unplacedPorts ?? []).map((p) => [undefined, p] as const),
+  ]
+    .filter(([b, p]) => /^tap/.test(p.name) && portRole(s, h, b, p).role === 'service')
+    .map(
+      ([b, p]) =>
+        `${b ? `${shellWord(b.name)} ` : ''}${shellWord(p.name)}${p.tag.known && p.tag.value !== null ? ` (tag ${p.tag.value})` : ''}`,
+    );
 }
 
 /** The command that collects a namespace's devices (and so the DHCP port in a qdhcp one). */
