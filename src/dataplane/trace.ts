@@ -3,6 +3,7 @@
 // the handler table in actions.ts, NORMAL by normal.ts, fields are read and written through
 // fields.ts. Every default it assumes and every action or field it does not model is recorded.
 import { VifpathError } from '../errors/errors.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import { bridgeRole, portRole, remoteController } from '../model/roles.ts';
 import {
   type Excerpt,
@@ -14,7 +15,7 @@ import {
 } from '../model/snapshot.ts';
 import { formatFlowRule } from '../openflow/flow.ts';
 import { OFPP_MAX } from '../openflow/values.ts';
-import { operands, shellWord } from '../runner/runner.ts';
+import { shellWord } from '../runner/runner.ts';
 import { escapeControl } from '../text/escape.ts';
 import { execute } from './actions.ts';
 import { lookup } from './classifier.ts';
@@ -449,7 +450,7 @@ export function enterBridge(
     e.uncertain = {
       code: 'dump-incomplete',
       text: rb.incomplete,
-      remedy: `${cut ? cut.collect : `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}`}   # on ${rb.host}: the whole dump`,
+      remedy: `${cut ? cut.collect : dumpFlowsCommand(e.w.hosts.get(rb.host), rb.name)}   # on ${rb.host}: the whole dump`,
     };
   }
   try {
@@ -469,7 +470,7 @@ export function enterBridge(
                 ? `for the frame from the ${inPort.tunnel ? 'tunnel' : 'patch'} ${inPort.name}, though where Neutron's agent programs the bridge its flows translate such a frame's VLAN (or drop it) instead`
                 : "(Neutron's default)"
         }`,
-        remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}`,
+        remedy: `${dumpFlowsCommand(e.w.hosts.get(rb.host), rb.name)}   # on ${rb.host}`,
       });
       const t: TraceNode = {
         kind: 'table',
@@ -622,7 +623,7 @@ export function runTable(
     assume(e, {
       code: 'learn',
       text: `${rb.host}:${rb.name} table ${table}: learn() writes flows here (priority ${learn.priority}) and the dump holds none; taken as nothing learned${r.flow ? ` (the lookup falls to \`${r.flow.rule}\`)` : ''}`,
-      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name, `table=${table}`)}   # on ${rb.host}, after traffic: learned flows appear`,
+      remedy: `${dumpFlowsCommand(e.w.hosts.get(rb.host), rb.name, `table=${table}`)}   # on ${rb.host}, after traffic: learned flows appear`,
     });
   try {
     if (!r.flow) {
@@ -677,7 +678,7 @@ function agentDefaultMissing(e: Engine, rb: RtBridge): Uncertainty | undefined {
   return {
     code: 'agent-default-missing',
     text: `${rb.host}:${rb.name} (taken for Neutron's integration bridge: ${role.why}): no flow of table 0${file ? ` in ${file}` : ''} matches, but the table holds no catch-all flow, which Neutron's OVS agent always installs there: the dump is cut, or the agent never finished setting the bridge up`,
-    remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name)}   # on ${rb.host}: the whole dump`,
+    remedy: `${dumpFlowsCommand(h, rb.name)}   # on ${rb.host}: the whole dump`,
   };
 }
 
@@ -693,7 +694,7 @@ function heldUncertainty(
   table: number,
 ): Uncertainty | undefined {
   const d = held.get(table);
-  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(rb.name, `table=${table}`)}   # on ${rb.host}`;
+  const again = `${dumpFlowsCommand(e.w.hosts.get(rb.host), rb.name, `table=${table}`)}   # on ${rb.host}`;
   if (!d) {
     const own = [...held.values()].filter((t) => !t.bridgeDump).map((t) => t.table);
     const bridgeDump = [...held.values()].find((t) => t.bridgeDump)?.file;

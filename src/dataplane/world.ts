@@ -1,6 +1,7 @@
 // What the trace engine knows of the case: every bridge with its compiled tables and ports, the
 // patch and wire connections between them, and the endpoints (namespaces, host devices). Facts
 // the case lacks are filled by explicit, printed assumptions.
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import type {
   Bridge,
   BridgeFlows,
@@ -504,7 +505,10 @@ function inferPatches(w: World, host: string): void {
         const why: Assumption = {
           code: 'bridge-inferred',
           text: `bridge ${host}:${name} is not in the case; inferred from ${rb.name}'s patch port ${rp.name}${wires.length === 1 ? ` with ${wires[0]} (the host's only wire without an OVS port) as its uplink` : ''}, forwarding with NORMAL`,
-          remedy: `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${operands(name)}   # on ${host}`,
+          remedy: `ovs-vsctl show; ${dumpFlowsCommand(
+            w.snapshot.hosts.find((x) => x.name === host),
+            name,
+          )}   # on ${host}`,
         };
         const nb: RtBridge = {
           host,

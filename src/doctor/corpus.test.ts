@@ -1367,6 +1367,20 @@ const CORPUS: Row[] = [
       });
     },
   },
+  // OVS before 1.10 has no `ovs-ofctl -O`: a host whose ovs_version is older is asked in its own
+  // form. Was: 'neutron: bridge br-int: no flow dump (collect `ovs-ofctl -O OpenFlow13 dump-flows br-int`)'.
+  {
+    name: "Fuel's Neutron node on OVS 1.4.0+build0: the flow dumps asked without -O, which its ovs-ofctl lacks",
+    build: () => join(ROOT, 'src/sources/fixtures/ovs-old/fuel-ha-neutron'),
+    verdict: 'undecided',
+    check: (d) => {
+      for (const br of ['br-mgmt', 'br-ex', 'br-int', 'br-tun'])
+        expect(d.collectNext).toContain(
+          `neutron: bridge ${br}: no flow dump (collect \`ovs-ofctl dump-flows ${br}\`)`,
+        );
+      expect([...d.collectNext, ...d.findings.flatMap((f) => f.fix)].join('\n')).not.toMatch(/-O OpenFlow/);
+    },
+  },
   // review7 #c: two br-int ports of deleted VMs ("No such device") on a compute whose `ip -d link
   // show` is in the case and lists neither tap. Was: each fix asked `ip link show <tap>` again.
   {

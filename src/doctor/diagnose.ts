@@ -3,13 +3,13 @@
 // a DHCP server and the OFFER the VM, proven, resting on no assumption about a bridge the agent
 // programs, and nothing in the case contradicts it; undecided: what is known, where the paths
 // go, and exactly what to collect. Unknown is never broken: a gap is never an error.
-
 import { taggedArrivals, taggedText } from '../dataplane/tagged.ts';
 import { namespaceOfRemedy } from '../dataplane/trace.ts';
 import { endpointText, nodesOf, ruleText, type TraceResult } from '../dataplane/tree.ts';
 import { VifpathError } from '../errors/errors.ts';
 import { tableFlows } from '../model/flows.ts';
 import { chassisByNames } from '../model/ovn.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import { bridgeRole, portRole, remoteController, type VmPort, xenVifDomid } from '../model/roles.ts';
 import { dnsmasqEvents, findExcerpt, type Host, type Port, type Snapshot } from '../model/snapshot.ts';
 import { operands, shellWord, vifpathLine } from '../runner/runner.ts';
@@ -906,7 +906,7 @@ function riskyAssumptions(
             : b && remoteController(b)
               ? `${n.host}:${n.bridge} has no flow dump, and its controller is remote (Controller "${remoteController(b)}"): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say: NORMAL was assumed`
               : `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
-          `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}`,
+          `${dumpFlowsCommand(h, n.bridge)}   # on ${n.host}`,
         );
     }
     for (const a of t.assumptions)

@@ -38,10 +38,11 @@ import {
   type Undecided,
 } from '../dataplane/tree.ts';
 import { buildWorld, isStandIn, type World } from '../dataplane/world.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import { type BridgeRole, bridgeRole, portRole, remoteController } from '../model/roles.ts';
-import { findExcerpt, type Snapshot } from '../model/snapshot.ts';
+import { findExcerpt, type Host, type Snapshot } from '../model/snapshot.ts';
 import { formatMac } from '../openflow/values.ts';
-import { operands, shellWord } from '../runner/runner.ts';
+import { shellWord } from '../runner/runner.ts';
 
 /** One step a trace took on what the case does not show, and what would settle it. */
 export interface Unproven {
@@ -77,10 +78,12 @@ function roleOf(
   return h && b ? bridgeRole(h, b) : { role: 'unknown', why: '' };
 }
 
+const hostOf = (s: Snapshot, name: string): Host | undefined => s.hosts.find((x) => x.name === name);
+
 /** NORMAL assumed where the agent's flows would decide the branch (see the header). */
 function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefined): Unproven | undefined {
   const { role, why } = roleOf(s, br.host, br.bridge, br.inferred !== undefined);
-  const remedy = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`;
+  const remedy = `${dumpFlowsCommand(hostOf(s, br.host), br.bridge)}   # on ${br.host}`;
   // A foreign controller's flows decide every frame, whatever port it enters by.
   if (role === 'external')
     return {
@@ -118,7 +121,7 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
     subject: `${br.host}:${br.bridge}`,
     text: `${br.host}:${br.bridge} ${br.inferred ? 'is not in the case (inferred) and has' : 'has'} no flow dump: NORMAL was assumed for ${where}, where the agent programs the ${role} bridge (${what})`,
     remedy: br.inferred
-      ? `ovs-vsctl show; ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.bridge)}   # on ${br.host}`
+      ? `ovs-vsctl show; ${dumpFlowsCommand(hostOf(s, br.host), br.bridge)}   # on ${br.host}`
       : remedy,
   };
 }
@@ -200,7 +203,7 @@ function tableStep(
     return {
       subject: `${n.host}:${n.bridge}`,
       text: `${n.host}:${n.bridge} table ${n.table}: \`${n.rule ?? n.flow.text}\` is the last line of ${n.flow.from.file}, which has no final newline: the line may be cut where it still reads as a flow (its actions may go on)`,
-      remedy: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(n.bridge)}   # on ${n.host}: the whole dump again`,
+      remedy: `${dumpFlowsCommand(hostOf(w.snapshot, n.host), n.bridge)}   # on ${n.host}: the whole dump again`,
     };
   if (n.before.dl_src === PLACEHOLDER_MAC || n.before.dl_dst === PLACEHOLDER_MAC) return macDecides(w, t, n);
   return undefined;
@@ -413,7 +416,7 @@ export function incompleteDump(w: World, host: string, bridge: string): Unproven
   const h = w.snapshot.hosts.find((x) => x.name === host);
   const excerpt = h && findExcerpt(h, 'flows', bridge);
   const subject = `${host}:${bridge}`;
-  const again = `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge)}   # on ${host}`;
+  const again = `${dumpFlowsCommand(h, bridge)}   # on ${host}`;
   if (excerpt)
     return { subject, text: rb.incomplete, remedy: `${excerpt.collect}   # on ${host}: the whole dump` };
   const notes = w.snapshot.diagnostics.filter((d) => d.file === file);

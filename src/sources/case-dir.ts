@@ -6,6 +6,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { LimitError } from '../errors/errors.ts';
 import { ev } from '../model/evidence.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import { excerptCut, type FileDiagnostic, type Host, type Link, type Snapshot } from '../model/snapshot.ts';
 import type { Row } from '../ovsdb/datum.ts';
 import { type Diagnostic, diag } from '../parse/diagnostics.ts';
@@ -959,7 +960,7 @@ function readHostAt(
     const spec =
       cutAt === undefined
         ? undefined
-        : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind), tableOfValue(parsed.value));
+        : excerptOf(f.kind, f.rel, bridgeOfValue(parsed.value, f.kind), tableOfValue(parsed.value), b.host);
     if (spec) {
       const filter =
         excerpt === undefined && f.filtered ? { filter: f.filtered.cut ?? f.filtered.filter } : {};
@@ -1046,7 +1047,7 @@ function perTableNote(h: Host, diagnostics: FileDiagnostic[]): void {
       message: `${br.name}'s flows read from ${own.length === 1 ? 'a dump of one table' : `${own.length} dumps of one table each`} (\`ovs-ofctl dump-flows ${operands(br.name)} table=N\`: ${files.join(', ')}): ${tablesText(own.map((t) => t.table))} as dumped${cut.length ? ` (${cut.length === 1 ? `table ${cut[0]}'s dump is` : `tables ${cut.join(', ')}: their dumps are`} not whole)` : ''}${beside}${beside ? ';' : ','} any other table unknown`,
     });
     h.gaps.push(
-      `bridge ${br.name}: flows of ${tablesText(own.map((t) => t.table))} only (per-table dumps${cut.length ? `; ${tablesText(cut)} incomplete` : ''}${shown.length ? `; ${tablesText(shown)} only from the bridge's dump, ${how}` : ''}): any other table's flows are unknown (collect the whole \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(br.name)}\`)`,
+      `bridge ${br.name}: flows of ${tablesText(own.map((t) => t.table))} only (per-table dumps${cut.length ? `; ${tablesText(cut)} incomplete` : ''}${shown.length ? `; ${tablesText(shown)} only from the bridge's dump, ${how}` : ''}): any other table's flows are unknown (collect the whole \`${dumpFlowsCommand(h, br.name)}\`)`,
     );
   }
 }

@@ -37,6 +37,11 @@ export type FileKind =
    */
   | { kind: 'ip-link'; ns?: string }
   | { kind: 'xen-domid' }
+  /**
+   * The host's OVS version: the database's ovs_version (sos: `ovs-vsctl -t 5 get Open_vSwitch .
+   * ovs_version`), or a tool's `--version` (ovs-vswitchd's; ovs-vsctl's, sos's `ovs-vsctl -t 5 --version`).
+   */
+  | { kind: 'ovs-version' }
   | { kind: 'sockets'; ns?: string }
   | { kind: 'ethtool-k'; ns?: string; dev: string }
   | { kind: 'iptables'; ns?: string }
@@ -157,6 +162,10 @@ const ROWS: Row[] = [
   [new RegExp(`^${IPADDR}$`), () => ({ kind: 'ip-addr' })],
   [new RegExp(`^${IPLINK}$`), () => ({ kind: 'ip-link' })],
   [/^xenstore-read_domid$/, () => ({ kind: 'xen-domid' })],
+  [
+    /^(?:ovs-vswitchd_--version|ovs-vsctl(?:_-t_\d+)?_(?:--version|get_Open_vSwitch_\._ovs_version))$/,
+    () => ({ kind: 'ovs-version' }),
+  ],
   [/^(.+)\.pcap(?:ng)?$/, (m) => ({ kind: 'capture', name: m[1]! })],
   [/^ovs-appctl_fdb\.show_(.+)$/, (m) => ({ kind: 'fdb', bridge: m[1]! })],
   [/^brctl_show$/, () => ({ kind: 'brctl-show' })],

@@ -5,9 +5,9 @@
 // the conflict is reported. Rows no Bridge row or `ovs-vsctl show` places (only `ovs-vsctl list
 // interface`/`list port` collected) are placed by the `ovs-ofctl show <bridge>` that lists them,
 // and the host's gaps say so.
-
 import { type Evidence, ev, type Fact, known, unknown, where } from '../model/evidence.ts';
 import type { DumpEntry } from '../model/flow-entry.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
 import { bridgeRole } from '../model/roles.ts';
 import type {
   Bridge,
@@ -1341,9 +1341,7 @@ export class HostBuilder {
     }
     for (const b of h.bridges) {
       if (!b.flows.known)
-        h.gaps.push(
-          `bridge ${b.name}: no flow dump (collect \`ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}\`)`,
-        );
+        h.gaps.push(`bridge ${b.name}: no flow dump (collect \`${dumpFlowsCommand(this.host, b.name)}\`)`);
       if (!b.failMode.known) h.gaps.push(`bridge ${b.name}: fail_mode unknown (collect \`ovs-vsctl show\`)`);
       // Pasted `ovs-vsctl show` and dump-flows name ports but give no OpenFlow numbers: no trace
       // can start at or reach a port of this bridge.

@@ -2,11 +2,11 @@
 // The table is a mapped type over FileKind['kind'], so a kind without a reader is a type error.
 // `parse` turns the file into a value (undefined: not read, e.g. a dump of an unknown bridge);
 // `apply` puts that value into the host. The phases say the order the host is built in.
-
 import { dhcpSightingsFile } from '../capture/analyze.ts';
 import { ev, type Fact, unknown } from '../model/evidence.ts';
 import { CutDumpEntry, DumpEntry } from '../model/flow-entry.ts';
-import type { Excerpt, FileDiagnostic } from '../model/snapshot.ts';
+import { dumpFlowsCommand } from '../model/ovs-version.ts';
+import type { Excerpt, FileDiagnostic, Host } from '../model/snapshot.ts';
 import { parseBrctlShow } from '../parse/brctl-show.ts';
 import { parseConfDbFile } from '../parse/conf-db.ts';
 import { isUdhcpc, parseUdhcpc } from '../parse/dhcp-client.ts';
@@ -304,6 +304,8 @@ export function excerptOf(
   bridge: string | undefined,
   /** A per-table dump's table: its whole dump is the command that settles what it leaves out. */
   table?: number,
+  /** The host's OVS version, when the case shows it: the ovs-ofctl form it takes. */
+  host?: Pick<Host, 'ovsVersion'>,
 ): Omit<Excerpt, 'file' | 'line'> {
   const inNs = (ns: string | undefined, cmd: string): string =>
     ns ? `ip netns exec ${shellWord(ns)} ${cmd}` : cmd;
@@ -323,7 +325,11 @@ export function excerptOf(
       return {
         of: 'flows',
         ...br,
-        collect: `ovs-ofctl -O OpenFlow13 dump-flows ${operands(bridge ?? '<bridge>', ...(table !== undefined ? [`table=${table}`] : []))}`,
+        collect: dumpFlowsCommand(
+          host,
+          bridge ?? '<bridge>',
+          ...(table !== undefined ? [`table=${table}`] : []),
+        ),
       };
     case 'ip-netns':
       return { of: 'netns', collect: 'ip netns' };
@@ -824,6 +830,20 @@ export const READERS: Readers = {
           text: `${k.tool} output: ${v.text}`,
           from: ev(x.file.rel, v.line),
         });
+    },
+  ),
+  // After the database's rows and `ovs-vsctl show` (their ovs_version first), before the dumps
+  // whose re-collect line takes the host's ovs-ofctl form.
+  'ovs-version': reader(
+    'ofctl-show',
+    (x): Parsed<string | undefined> => {
+      const t = x.text().trim();
+      // `"2.17.9"` (the database's column), `ovs-vswitchd (Open vSwitch) 1.4.0+build0`.
+      const m = /^"?(\d+\.\d+[^"\s]*)"?$/.exec(t) ?? /^\S+ \(Open vSwitch\) (\d+\.\d+\S*)/m.exec(t);
+      return { value: m?.[1], diagnostics: [] };
+    },
+    (v, x) => {
+      if (v !== undefined && !x.b.host.ovsVersion) x.b.host.ovsVersion = v;
     },
   ),
   'xen-domid': reader(

@@ -1,4 +1,5 @@
 // A flow that drops DHCP itself (security-group or anti-spoofing style), with its counters.
+import { dumpFlowsCommand, ofctl } from '../../model/ovs-version.ts';
 import { formatFlowMatch } from '../../openflow/flow.ts';
 import { operands } from '../../runner/runner.ts';
 import type { Finding } from '../finding.ts';
@@ -21,6 +22,7 @@ export const dhcpDropFlow: Check = {
         if (!t || !provenDropped(ctx.world, t)) continue;
         const d = t.drop;
         if (!d?.entry || !matchesDhcp(d.entry.flow)) continue;
+        const dh = ctx.snapshot.hosts.find((x) => x.name === d.host);
         out.push({
           code: 'dhcp-drop-flow',
           severity: 'error' as const,
@@ -31,8 +33,8 @@ export const dhcpDropFlow: Check = {
           evidence: dropEvidence(t, `the DHCP ${what}`),
           fix: [
             `# find who installed it (cookie) and the security group rules of the port`,
-            `ovs-ofctl -O OpenFlow13 dump-flows ${operands(d.bridge)} | grep -E 'tp_(src|dst)=6[78]'`,
-            `# remove it (after fixing its source, or it comes back): ovs-ofctl -O OpenFlow13 --strict del-flows ${operands(d.bridge, `table=${d.entry.flow.table},${formatFlowMatch(d.entry.flow)}`)}`,
+            `${dumpFlowsCommand(dh, d.bridge)} | grep -E 'tp_(src|dst)=6[78]'`,
+            `# remove it (after fixing its source, or it comes back): ${ofctl(dh)} --strict del-flows ${operands(d.bridge, `table=${d.entry.flow.table},${formatFlowMatch(d.entry.flow)}`)}`,
           ],
         });
       }

@@ -9,6 +9,7 @@
 import { nodesOf, ruleText } from '../../dataplane/tree.ts';
 import { neutronTunnelName } from '../../dataplane/tunnel.ts';
 import { tableFlows } from '../../model/flows.ts';
+import { dumpFlowsCommand } from '../../model/ovs-version.ts';
 import type { FlowEntry } from '../../model/snapshot.ts';
 import { findExcerpt } from '../../model/snapshot.ts';
 import type { Flow } from '../../openflow/types.ts';
@@ -294,7 +295,7 @@ function untyped(
       ...mine.map((x) => evid(`${x.iface.name}: remote_ip=${x.cfg.remoteIp ?? '?'}`, x.from)),
     ],
     fix: [
-      ...undumped.map((b) => `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${h.name}`),
+      ...undumped.map((b) => `${dumpFlowsCommand(h, b.name)}   # on ${h.name}`),
       ifaceId
         ? `openstack port show -c network_id ${operands(ifaceId)}`
         : `openstack port list --mac-address <the VM's MAC> -c network_id   # the port of ${vm.port.name}`,
@@ -329,7 +330,7 @@ function unplaced(
     fix: [
       ...undumped.map(
         (b) =>
-          `ovs-ofctl -O OpenFlow13 dump-flows ${operands(b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
+          `${dumpFlowsCommand(srv.host, b.name)}   # on ${srv.host.name}: the key it maps to the DHCP port's tag`,
       ),
       ifaceId
         ? `openstack port show -c network_id ${operands(ifaceId)}`
