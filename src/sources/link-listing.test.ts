@@ -49,14 +49,15 @@ describe('link output and address output told apart by content', () => {
 });
 
 describe('a case with link output under any name', () => {
-  let dir: string | undefined;
+  // Every case a test made (some make two), removed after it.
+  const dirs: string[] = [];
   afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
   /** The flat network's controller outputs, each saved under the given name in host `ctl`. */
   const caseOf = (files: [string, string][]): ReturnType<typeof readCase> => {
-    dir = mkdtempSync(join(tmpdir(), 'vifpath-links-'));
+    const dir = mkdtempSync(join(tmpdir(), 'vifpath-links-'));
+    dirs.push(dir);
     mkdirSync(join(dir, 'ctl'));
     for (const [from, to] of files)
       copyFileSync(F(`field/study-notes-flat/controller/${from}`), join(dir, 'ctl', to));
