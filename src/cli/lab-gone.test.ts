@@ -3,11 +3,11 @@
 // would never come back. Now each notices its lab is gone (its record removed) and exits 2 with one
 // line, closing what it opened (the agent's pid file); while the lab is there, its OVSDB going down
 // is reported as ever and they keep running. A real lab (root, OVS); every wait is a poll.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, runVifpath, scratchDir, until } from '../testing/cli.ts';
+import { runVifpath, scratchDir, startVifpath, until } from '../testing/cli.ts';
 
 const work = scratchDir('vifpath-test-labgone-');
 const dir = join(work, 'lab');
@@ -16,20 +16,8 @@ afterAll(() => {
 });
 
 function start(args: string[]): { child: ChildProcess; said: () => string; out: () => string } {
-  const child = spawn('node', [BIN, ...args], {
-    cwd: work,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  child.stderr!.on('data', (b: Buffer) => {
-    err += b.toString();
-  });
-  return { child, said: () => err, out: () => out };
+  const v = startVifpath(args, { cwd: work });
+  return { child: v.child, said: v.stderr, out: v.stdout };
 }
 
 const ended = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null;

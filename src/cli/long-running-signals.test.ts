@@ -3,11 +3,11 @@
 // listener of their own and exited 0 (every row below but watch's), unless cleanup.ts's handler,
 // installed by a child they had spawned, raised the signal first: which one won decided the status.
 // The real CLI, a real ovsdb-server; every wait is a poll.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, scratchDir, until } from '../testing/cli.ts';
+import { scratchDir, startVifpath, until } from '../testing/cli.ts';
 import { SEED_CASE } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 
@@ -59,19 +59,10 @@ const commands: [string, () => string[], RegExp][] = [
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s to a long-running command', (sig) => {
   it.each(commands)('%s: dies of the signal', async (what, argv, running) => {
-    const v: ChildProcess = spawn('node', [BIN, ...argv()], {
-      cwd: work,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let said = '';
-    const add = (b: Buffer): void => {
-      said += b.toString();
-    };
-    v.stdout!.on('data', add);
-    v.stderr!.on('data', add);
+    const started = startVifpath(argv(), { cwd: work });
+    const v = started.child;
     try {
-      await until(`${what} to run`, () => running.test(said));
+      await until(`${what} to run`, () => running.test(started.stdout() + started.stderr()));
       if (what.startsWith('agent')) expect(existsSync(pidFile)).toBe(true);
       process.kill(v.pid!, sig);
       await until('vifpath to exit', () => v.exitCode !== null || v.signalCode !== null);

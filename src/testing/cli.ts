@@ -1,6 +1,6 @@
 // Running vifpath as an operator does, for tests of the CLI: its own process (exit code, stdout and
 // stderr as they are printed), and a scratch folder per test file for what it writes.
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,30 @@ export function runVifpath(
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     env: { ...process.env, NO_COLOR: '1' },
   });
+}
+
+/**
+ * `vifpath ARGS` started and left running (a watch, an agent, a server), without colours: its
+ * process, and what it has printed so far on stdout and on stderr.
+ */
+export function startVifpath(
+  args: readonly string[],
+  opts: { cwd?: string } = {},
+): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn('node', [BIN, ...args], {
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  return { child, stdout: () => out, stderr: () => err };
 }
 
 /** A new folder under the temporary directory, removed after the tests of the file (or describe) calling it. */

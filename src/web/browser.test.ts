@@ -61,6 +61,11 @@ function pageRootLines(page: Page): Promise<string[]> {
 async function traceIn(page: Page, from: string, packet: string): Promise<void> {
   await page.fill('#trace-from', from);
   await page.selectOption('#trace-packet', packet);
+  await runTrace(page);
+}
+
+/** Runs the trace the page's form holds and waits for it. */
+async function runTrace(page: Page): Promise<void> {
   await page.evaluate(() => {
     document.body.dataset.traceDone = '';
   });
@@ -187,11 +192,7 @@ describe('vifpath serve in chromium', () => {
     const page = await open(`${base}c/0/`);
     await page.fill('#trace-from', 'dom0:vif16.0');
     await page.selectOption('#trace-packet', 'dhcp-discover');
-    await page.evaluate(() => {
-      document.body.dataset.traceDone = '';
-    });
-    await page.click('#trace-run');
-    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await runTrace(page);
     await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('dropped');
     const drop = await page.locator('#trace-drop').textContent();
     expect(drop).toContain('dom0 xapi3');
@@ -286,11 +287,7 @@ describe('vifpath serve in chromium', () => {
     );
     // The form shows the escaped name; the server is asked about the exact one.
     await expect(page.locator('#trace-from').inputValue()).resolves.toBe(`${HOSTILE_HOST_SHOWN}:vif16.0`);
-    await page.evaluate(() => {
-      document.body.dataset.traceDone = '';
-    });
-    await page.click('#trace-run');
-    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await runTrace(page);
     await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
     await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('dropped');
     await expect(page.locator('#trace-drop').textContent()).resolves.toContain(`${HOSTILE_HOST_SHOWN} xapi3`);
@@ -317,11 +314,7 @@ describe('vifpath serve in chromium', () => {
     await page.locator('#search-results a', { hasText: 'port compute2' }).first().click();
     await expect(page.locator('#trace-to').inputValue()).resolves.toBe('compute2:tap9c8b7a6d-5e');
     await expect(page.locator('#trace-from').inputValue()).resolves.toBe('network:tapd4a1b2c3-e5');
-    await page.evaluate(() => {
-      document.body.dataset.traceDone = '';
-    });
-    await page.click('#trace-run');
-    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await runTrace(page);
     await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
     await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('delivered');
     await expect(page.locator('#trace-path').textContent()).resolves.toContain('vm2');
@@ -422,11 +415,7 @@ describe('vifpath report in chromium, offline', () => {
     await page.selectOption('#trace-packet', 'dhcp-offer');
     await expect(page.locator('#trace-from').inputValue()).resolves.toBe('network:tapd4a1b2c3-e5');
     await expect(page.locator('#trace-to').inputValue()).resolves.toBe('compute1:tap7f3e1c2a-9b');
-    await page.evaluate(() => {
-      document.body.dataset.traceDone = '';
-    });
-    await page.click('#trace-run');
-    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await runTrace(page);
     await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
     await expect(page.locator('#trace-verdict').textContent()).resolves.toBe('delivered');
     await expect(page.locator('#trace-tagged li').allTextContents()).resolves.toEqual([TAGGED_VM1]);
@@ -450,11 +439,7 @@ describe('vifpath report in chromium, offline', () => {
     await expect(page.locator('#trace-path').textContent()).resolves.toContain(
       `${HOSTILE_HOST_SHOWN}:vif16.0`,
     );
-    await page.evaluate(() => {
-      document.body.dataset.traceDone = '';
-    });
-    await page.click('#trace-run');
-    await page.waitForSelector('body[data-trace-done="1"]', { timeout: 30_000 });
+    await runTrace(page);
     await expect(page.locator('#trace-error').textContent()).resolves.toBe('');
     await page.close();
   });
