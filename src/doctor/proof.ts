@@ -97,18 +97,19 @@ function assumedNormal(s: Snapshot, br: BridgeNode, entered: NodeKind | undefine
     : entered === 'tunnel'
       ? `a frame from a tunnel`
       : `a frame from ${br.inPort}`;
-  if (role === 'unknown') return undefined;
   // A remote controller the case does not tie to the agent (roles.ts): Neutron's agent elsewhere
-  // or an SDN controller; only the first switches this way, so NORMAL is proof of nothing here.
+  // or an SDN controller; only the first switches this way, so NORMAL is proof of nothing here,
+  // whatever the bridge's role (most such bridges have none the case shows).
   const h = s.hosts.find((x) => x.name === br.host);
   const b = br.inferred ? undefined : h?.bridges.find((x) => x.name === br.bridge);
-  const remote = b ? remoteController(b) : undefined;
+  const remote = h && b ? remoteController(h, b) : undefined;
   if (remote)
     return {
       subject: `${br.host}:${br.bridge}`,
       text: `${br.host}:${br.bridge} has no flow dump: NORMAL was assumed for ${where}, but the bridge's controller is remote (Controller "${remote}"${b?.from[0] ? ` in ${b.from[0].file}` : ''}): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say; only the agent's flows are NORMAL's kind`,
       remedy,
     };
+  if (role === 'unknown') return undefined;
   if (role === 'integration' && !fromPatch) return undefined;
   if (role === 'physical' && !fromPatch && entered !== 'tunnel') return undefined;
   const what =

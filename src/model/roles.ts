@@ -70,11 +70,26 @@ function loopback(addr: string): boolean {
  * Dom0) makes as any agent does. Then who programs the bridge (the agent elsewhere, or an SDN
  * controller such as OpenDaylight, which puts its tunnels on br-int itself) is not known.
  */
-export function remoteController(b: Bridge): string | undefined {
+export function remoteController(h: Host, b: Bridge): string | undefined {
   if (b.ports.some((p) => /^(?:patch-tun|patch-int|int-|phy-)/.test(p.name))) return undefined;
+  // The host's agent config ties the bridge to the agent (it names the bridge), or names the
+  // controller as its own listener: an agent that died before it made its patches (the fresh
+  // host whose VMs stay untagged) is still the agent.
+  const c = h.agentConfig;
+  if (
+    c &&
+    (c.integrationBridge?.value === b.name ||
+      (c.bridgeMappings && Object.values(c.bridgeMappings.value).includes(b.name)))
+  )
+    return undefined;
   for (const target of b.controllers) {
     const m = CONTROLLER.exec(target);
-    if (m && !loopback(m[2] ?? m[3]!)) return target;
+    if (!m) continue;
+    const addr = m[2] ?? m[3]!;
+    if (loopback(addr)) continue;
+    const port = m[4] !== undefined ? Number(m[4]) : 6633;
+    if (c?.ofListenAddress?.value === addr && port === (c.ofListenPort?.value ?? 6633)) continue;
+    return target;
   }
   return undefined;
 }

@@ -262,7 +262,7 @@ export const dhcpPort: Check = {
         srv.ovs.port.tag.value === null &&
         // No local VLAN is the agent's to give on a bridge a foreign controller programs.
         bridgeRole(srv.host, srv.ovs.bridge).role !== 'external' &&
-        !remoteController(srv.ovs.bridge)
+        !remoteController(srv.host, srv.ovs.bridge)
       )
         fault({
           code: 'dhcp-port-untagged',

@@ -135,7 +135,9 @@ export const structure: Check = {
             }
             const vm = portRole(ctx.snapshot, h, b, p).role === 'vm';
             // The host's whole `ip link` listing already says whether the device exists: said, not asked again.
-            const link = linkShows(h, i.name);
+            // Only for a kernel device: `ip link` never lists a DPDK or vhost-user port's device.
+            const kernel = !i.type.known || ['', 'system', 'internal', 'tap'].includes(i.type.value);
+            const link = kernel ? linkShows(h, i.name) : undefined;
             const gone = link && 'absent' in link ? link.absent : undefined;
             out.push({
               code: 'interface-error',
@@ -155,17 +157,23 @@ export const structure: Check = {
               ],
               // A VM's tap is made by libvirt when the instance starts: a missing one says the
               // instance is not running here, not that someone must create a device.
-              fix: vm
+              fix: !kernel
                 ? [
-                    gone
-                      ? `virsh list --all   # on ${h.name}: is the instance running here? (libvirt creates its tap when it starts)`
-                      : `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
+                    `ovs-vsctl --columns=name,type,options,error list Interface ${shellWord(i.name)}; ovs-vsctl get Open_vSwitch . other_config   # on ${h.name}: a ${i.type.known ? i.type.value : ''} port's device is no kernel device (never in ip link): dpdk-init and the port's options (dpdk-devargs, vhost-server-path) say what OVS tried to open`,
                   ]
-                : gone
-                  ? []
-                  : [
-                      `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
-                    ],
+                : vm
+                  ? [
+                      gone
+                        ? `virsh list --all   # on ${h.name}: is the instance running here? (libvirt creates its tap when it starts)`
+                        : `ip link show ${shellWord(i.name)}; virsh list --all   # on ${h.name}: libvirt creates a VM's tap when the instance starts; is it running here?`,
+                    ]
+                  : gone
+                    ? [
+                        `ovs-vsctl --columns=name,type,external_ids list Interface ${shellWord(i.name)}   # on ${h.name}: what made the port; recreate its device, or remove the stale port (ovs-vsctl del-port)`,
+                      ]
+                    : [
+                        `ip link show ${shellWord(i.name)}   # on ${h.name}: the device must exist before ovs-vsctl add-port`,
+                      ],
             });
           }
       }

@@ -27,7 +27,8 @@ export const vmPortUntagged: Check = {
       // A bridge an external controller programs (OpenDaylight) isolates networks by its own flows:
       // a port's tag carries no Neutron meaning there, and none is missing.
       // So, likely, one whose remote controller nothing ties to the agent (roles.ts remoteController).
-      if (bridgeRole(vm.host, vm.bridge).role === 'external' || remoteController(vm.bridge)) continue;
+      if (bridgeRole(vm.host, vm.bridge).role === 'external' || remoteController(vm.host, vm.bridge))
+        continue;
       // Only a proven drop makes the missing tag the cause; otherwise it is an observation.
       if (!provenDropped(ctx.world, t)) {
         const why = unprovenSteps(ctx.world, t)[0]?.text ?? t.uncertain[0]?.text;
