@@ -13,7 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colors } from '../cli/colors.ts';
 import { formatDiagnosis } from '../cli/format-diagnosis.ts';
@@ -113,6 +113,13 @@ const REVIEW10 = join(ROOT, 'src/dataplane/fixtures/review10');
 const CN_JUNO_STOP = join(ROOT, 'src/doctor/fixtures/cn-juno-agent-terminated');
 /** Cases of the eleventh review (src/doctor/fixtures/PROVENANCE.md, each with its SOURCE.md). */
 const REVIEW11 = join(ROOT, 'src/doctor/fixtures/review11');
+/** compute1's agent log of /tmp/review12/_ctl-healthy-agentlog, verbatim (see its row). */
+const REVIEW12_AGENT_LOG = [
+  '2026-11-29 10:00:01.123 1234 ERROR neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Bridge br-ex for physical network external does not exist. Agent terminated!',
+  '2026-11-29 10:05:01.456 1301 INFO neutron.common.config [-] Logging enabled!',
+  '2026-11-29 10:05:02.456 1301 INFO neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Agent initialized successfully, now running...',
+  '2026-11-29 10:05:03.456 1301 INFO neutron.agent.securitygroups_rpc [-] Preparing filters for devices set()',
+];
 
 const exitOf = (d: Diagnosis): number =>
   d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'problem' ? EXIT.problem : EXIT.undecided;
@@ -1712,6 +1719,67 @@ const CORPUS: Row[] = [
           "ovs-vsctl --may-exist add-br 'br-ex'   # changes state, on compute1: the first way",
         );
         expect(f.fix.at(-1)).toMatch(/^systemctl status neutron-openvswitch-agent {3}# on compute1/);
+      },
+    }),
+  ),
+  // review12 P2: the reviewer's control /tmp/review12/_ctl-healthy-agentlog, examples/vxlan-healthy plus
+  // this compute1 log (made by the reviewer in Neutron's log format: the stop is the cn-juno published
+  // line, the start is OVSNeutronAgent.daemon_loop's LOG.info text in ovs_neutron_agent.py). Was: a
+  // warning "while it is down no port … gets a VLAN tag", with add-br br-ex, a restart, and "take
+  // external:br-ex out of bridge_mappings" in an ini that has no bridge_mappings.
+  ...(
+    [
+      ['started again', true, false],
+      ['no start line, the ini maps nothing', false, false],
+      ['no start line, the ini maps external:br-ex', false, true],
+    ] as const
+  ).map(
+    ([how, started, mapped]): Row => ({
+      name: `the OVS agent stopped once for br-ex on a healthy overlay, ${how}: agent-stopped ${started ? 'info, no state-changing fix' : mapped ? 'warning, both ways out' : 'warning, a restart only'}`,
+      build: () =>
+        example('vxlan-healthy', (d) => {
+          const log = join(d, 'compute1/var/log/neutron/openvswitch-agent.log');
+          mkdirSync(dirname(log), { recursive: true });
+          writeFileSync(
+            log,
+            REVIEW12_AGENT_LOG.filter((_, i) => started || i === 0)
+              .join('\n')
+              .concat('\n'),
+          );
+          if (mapped)
+            edit(
+              join(d, 'compute1/etc/neutron/plugins/ml2/openvswitch_agent.ini'),
+              /^\[ovs\]\n/m,
+              '[ovs]\nbridge_mappings = external:br-ex\n',
+            );
+        }),
+      verdict: 'healthy',
+      check: (d) => {
+        const f = d.findings.find((x) => x.code === 'agent-stopped')!;
+        expect(f).toMatchObject({ severity: started ? 'info' : 'warning', subject: 'compute1' });
+        const changes = f.fix.filter((l) => l.includes('# changes state'));
+        const takeOut = f.fix.some((l) => l.includes('take external:br-ex out of'));
+        if (started) {
+          expect(f.message).toMatch(
+            /^the OVS agent on compute1 stopped at start once \(line 1: .*no longer maps external to br-ex, so the stop predates it\), and started again at line 3 \("Agent initialized successfully, now running\.\.\."\): the stop is history$/,
+          );
+          expect(f.evidence[1]).toMatchObject({ line: 3 });
+          expect(changes).toEqual([]);
+        } else if (mapped) {
+          expect(f.message).toMatch(/while it is down no port on compute1 gets a VLAN tag/);
+          expect(takeOut).toBe(true);
+          expect(f.fix).toContain(
+            "ovs-vsctl --may-exist add-br 'br-ex'   # changes state, on compute1: the first way",
+          );
+        } else {
+          expect(f.message).toMatch(
+            /the configuration in the case \(compute1\/etc\/neutron\/plugins\/ml2\/openvswitch_agent\.ini\) no longer maps external to br-ex, so the stop predates it/,
+          );
+          expect(takeOut).toBe(false);
+          expect(changes).toEqual([
+            'systemctl restart neutron-openvswitch-agent   # changes state, on compute1: it reads compute1/etc/neutron/plugins/ml2/openvswitch_agent.ini, which no longer maps external to br-ex',
+          ]);
+        }
       },
     }),
   ),

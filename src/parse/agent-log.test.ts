@@ -83,3 +83,45 @@ describe('parseAgentLog: the agent exiting at start', () => {
     expect(parseAgentLog('xAgent terminated!\n').value).toEqual([]);
   });
 });
+
+// The agent running: the start line of OVSNeutronAgent.daemon_loop and rpc_loop's resync line
+// (ovs_neutron_agent.py, LOG.info texts), as a log holds them. A stop before either is history.
+const RUNNING: { from: string; line: string; kind: string; subject: string }[] = [
+  {
+    from: "review12 control /tmp/review12/_ctl-healthy-agentlog, compute1's openvswitch-agent.log line 3",
+    line: '2026-11-29 10:05:02.456 1301 INFO neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Agent initialized successfully, now running...',
+    kind: 'agent-started',
+    subject: 'Agent initialized successfully, now running...',
+  },
+  {
+    from: "ovs_neutron_agent.py rpc_loop's LOG.info text behind the same review12 prefix",
+    line: '2026-11-29 10:05:03.001 1301 INFO neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Agent out of sync with plugin!',
+    kind: 'agent-resync',
+    subject: 'Agent out of sync with plugin!',
+  },
+];
+
+describe('parseAgentLog: the agent running', () => {
+  it.each(RUNNING)('$from', ({ line, kind, subject }) => {
+    expect(parseAgentLog(`${line}\n`).value).toEqual([{ kind, subject, text: line, line: 1 }]);
+  });
+
+  it("the OVN agent's start line (neutron/agent/ovn/ovn_neutron_agent.py's LOG.info text) is not the OVS agent's", () => {
+    const line =
+      '2026-11-29 10:05:02.456 1301 INFO neutron.agent.ovn.ovn_neutron_agent [-] OVN Neutron Agent initialized successfully, now running... ';
+    expect(parseAgentLog(`${line}\n`).value).toEqual([]);
+  });
+
+  it("the review12 control's whole log: the stop at line 1, the start at line 3, nothing else", () => {
+    const log = [
+      '2026-11-29 10:00:01.123 1234 ERROR neutron.plugins.ml2.drivers.openvswitch.agent.ovs_neutron_agent [-] Bridge br-ex for physical network external does not exist. Agent terminated!',
+      '2026-11-29 10:05:01.456 1301 INFO neutron.common.config [-] Logging enabled!',
+      RUNNING[0]!.line,
+      '2026-11-29 10:05:03.456 1301 INFO neutron.agent.securitygroups_rpc [-] Preparing filters for devices set()',
+    ].join('\n');
+    expect(parseAgentLog(`${log}\n`).value.map((e) => [e.kind, e.line])).toEqual([
+      ['agent-stopped', 1],
+      ['agent-started', 3],
+    ]);
+  });
+});

@@ -489,8 +489,10 @@ export interface AgentLogEvent {
     | 'binding-failed'
     | 'local-vlan'
     | 'monitor-output'
+    | 'agent-started'
+    | 'agent-resync'
     | 'agent-stopped';
-  /** The port id (Neutron port uuid); for monitor output, the text it names; for a stop, the message without the log prefix. */
+  /** The port id (Neutron port uuid); for monitor output, the text it names; for a start, resync or stop, the message without the log prefix. */
   subject: string;
   text: string;
   line: number;
@@ -506,6 +508,11 @@ const AGENT_PATTERNS: [AgentLogEvent['kind'], RegExp][] = [
   ['binding-failed', /Device ([0-9a-f-]{36}) not defined on plugin or binding failed/],
   ['local-vlan', /Assigning (\d+) as local vlan for net-id=([0-9a-f-]{36})/],
   ['monitor-output', /Output received from (?:ovsdb monitor|\[.*ovsdb-client.*\]): (.*)$/],
+  // OVSNeutronAgent.daemon_loop's first line, once its set-up is done (Grizzly's ovs_quantum_agent to
+  // 2024.2, INFO), and rpc_loop's on its first pass and each full resync: the agent runs. Right after
+  // the log prefix's `] ` (or alone on a line), so that "OVN Neutron Agent initialized …" is not it.
+  ['agent-started', /(?:^|\] )(Agent initialized successfully, now running\.*)/],
+  ['agent-resync', /(?:^|\] )(Agent out of sync with plugin!)/],
 ];
 
 // The messages ovs_neutron_agent.py logs right before it exits at start (sys.exit(1) or

@@ -142,7 +142,11 @@ function stopReason(h: Host, s: AgentStop): { why: string; fix: string[]; eviden
     case 'bridge-missing': {
       const listing = bridgeListing(h);
       const has = h.bridges.some((b) => b.name === s.bridge);
-      const mapped = c?.bridgeMappings?.value[s.physnet] === s.bridge;
+      const maps = c?.bridgeMappings?.value ?? {};
+      const mapped = maps[s.physnet] === s.bridge;
+      // The case's configuration, read, maps the physnet elsewhere or not at all: the stop is older
+      // than that file (the operator's way out, already taken), so taking the mapping out is no fix.
+      const unmapped = c !== undefined && !mapped;
       const evidence: EvidenceItem[] = [];
       if (mapped)
         evidence.push(
@@ -150,6 +154,17 @@ function stopReason(h: Host, s: AgentStop): { why: string; fix: string[]; eviden
             file: c!.file,
             line: c!.bridgeMappings!.line,
           }),
+        );
+      else if (c)
+        evidence.push(
+          c.bridgeMappings
+            ? evid(
+                `bridge_mappings = ${Object.entries(maps)
+                  .map(([p, b]) => `${p}:${b}`)
+                  .join(',')}: no ${s.physnet}:${s.bridge}`,
+                { file: c.file, line: c.bridgeMappings.line },
+              )
+            : evid(`no bridge_mappings in ${c.file}`, { file: c.file, line: 0 }),
         );
       if (listing)
         evidence.push(
@@ -165,16 +180,20 @@ function stopReason(h: Host, s: AgentStop): { why: string; fix: string[]; eviden
         ? `[ovs] bridge_mappings in ${c.file}`
         : `[ovs] bridge_mappings in the agent's configuration (openvswitch_agent.ini, or ml2_conf.ini in older releases)`;
       return {
-        why: `bridge ${s.bridge} for physical network ${s.physnet} does not exist${listing && has ? ` (the case's listing has ${s.bridge}: created after the agent stopped?)` : ''}`,
+        why: `bridge ${s.bridge} for physical network ${s.physnet} does not exist${listing && has ? ` (the case's listing has ${s.bridge}: created after the agent stopped?)` : ''}${unmapped ? `; the configuration in the case (${c!.file}) no longer maps ${s.physnet} to ${s.bridge}, so the stop predates it` : ''}`,
         evidence,
         fix:
           listing && has
             ? [`${RESTART_AGENT}   # changes state, ${on}: ${s.bridge} exists now`]
-            : [
-                `# ${s.bridge}: either create it and plug into it ${h.name}'s interface for physical network ${s.physnet} (which interface the case does not say), or take ${s.physnet}:${s.bridge} out of ${where} if ${h.name} needs no physical network ${s.physnet}`,
-                `ovs-vsctl --may-exist add-br ${quoted(s.bridge)}   # changes state, ${on}: the first way`,
-                `${RESTART_AGENT}   # changes state, ${on}: after either`,
-              ],
+            : unmapped
+              ? [
+                  `${RESTART_AGENT}   # changes state, ${on}: it reads ${c!.file}, which no longer maps ${s.physnet} to ${s.bridge}`,
+                ]
+              : [
+                  `# ${s.bridge}: either create it and plug into it ${h.name}'s interface for physical network ${s.physnet} (which interface the case does not say), or take ${s.physnet}:${s.bridge} out of ${where} if ${h.name} needs no physical network ${s.physnet}`,
+                  `ovs-vsctl --may-exist add-br ${quoted(s.bridge)}   # changes state, ${on}: the first way`,
+                  `${RESTART_AGENT}   # changes state, ${on}: after either`,
+                ],
       };
     }
     case 'local-ip-invalid':
@@ -228,8 +247,9 @@ function stopReason(h: Host, s: AgentStop): { why: string; fix: string[]; eviden
 /**
  * The OVS agent's log says it exited at start (a missing mapped bridge, a local_ip the host does not
  * have, ...): while it is down it tags and programs no port of the host. A warning with the log line,
- * the candidates that fix it, and how to see it running again; a later port line in the same log
- * says it ran again since, and is said.
+ * the candidates that fix it, and how to see it running again. A later line of the same log from a
+ * running agent (its start line, a resync, a port it processed) makes the stop history: info, with
+ * no state-changing fix.
  */
 export const agentStopped: Check = {
   id: 'agent-stopped',
@@ -239,23 +259,29 @@ export const agentStopped: Check = {
     for (const h of ctx.snapshot.hosts) {
       const stop = lastStop(h);
       if (!stop) continue;
-      const later = h.agentLog!.events.find((e) => e.stop === undefined && e.from.line > stop.from.line);
+      const after = h.agentLog!.events.filter((e) => e.stop === undefined && e.from.line > stop.from.line);
+      const started = after.find((e) => e.kind === 'agent-started');
+      const later = started ?? after[0];
       const r = stopReason(h, stop.stop);
+      const status = `${STATUS}   # on ${h.name}: active (running), and no new "Agent terminated!" in /var/log/neutron/openvswitch-agent.log`;
       out.push({
         code: 'agent-stopped',
         role: 'observation',
         severity: later ? 'info' : 'warning',
         subject: h.name,
-        message: `the OVS agent on ${h.name} stopped at start: ${r.why}${
-          later
-            ? `; its log shows it working again later (line ${later.from.line}), so it was restarted since`
-            : `; while it is down no port on ${h.name} gets a VLAN tag or flows from it (a VM plugged meanwhile stays untagged, and Nova's wait for its port to go up times out)`
-        }`,
-        evidence: [evid(stop.subject, stop.from), ...r.evidence],
-        fix: [
-          ...r.fix,
-          `${STATUS}   # on ${h.name}: active (running), and no new "Agent terminated!" in /var/log/neutron/openvswitch-agent.log`,
+        message: later
+          ? `the OVS agent on ${h.name} stopped at start once (line ${stop.from.line}: ${r.why}), and ${
+              started
+                ? `started again at line ${started.from.line} ("${started.subject}")`
+                : `its log shows it working again at line ${later.from.line}`
+            }: the stop is history`
+          : `the OVS agent on ${h.name} stopped at start: ${r.why}; while it is down no port on ${h.name} gets a VLAN tag or flows from it (a VM plugged meanwhile stays untagged, and Nova's wait for its port to go up times out)`,
+        evidence: [
+          evid(stop.subject, stop.from),
+          ...(later ? [evid(later.text, later.from)] : []),
+          ...r.evidence,
         ],
+        fix: later ? [status] : [...r.fix, status],
       });
     }
     return out;
