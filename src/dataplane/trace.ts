@@ -457,6 +457,7 @@ export function enterBridge(
     if (!rb.tables) {
       const h = e.w.hosts.get(rb.host);
       const role = h && rb.bridge ? bridgeRole(h, rb.bridge) : undefined;
+      const remote = h && rb.bridge ? remoteController(h, rb.bridge) : undefined;
       assume(e, {
         code: 'no-flow-dump',
         // Plain NORMAL is Neutron's default only for frames of a bridge's own ports; a frame entering
@@ -464,8 +465,8 @@ export function enterBridge(
         text: `${rb.host}:${rb.name}: no flow dump in the case; assumed \`priority=0 actions=NORMAL\` ${
           role?.role === 'external'
             ? `(not Neutron's: an external OpenFlow controller programs the bridge, ${role.why}, and its flows decide everything)`
-            : h && rb.bridge && remoteController(h, rb.bridge)
-              ? `(Neutron's default, if Neutron's agent programs the bridge: its controller is remote, Controller "${remoteController(h, rb.bridge)}", the agent on another host or an SDN controller)`
+            : remote
+              ? `(Neutron's default, if Neutron's agent programs the bridge: its controller is remote, Controller "${remote}", the agent on another host or an SDN controller)`
               : inPort.peer !== undefined || inPort.tunnel
                 ? `for the frame from the ${inPort.tunnel ? 'tunnel' : 'patch'} ${inPort.name}, though where Neutron's agent programs the bridge its flows translate such a frame's VLAN (or drop it) instead`
                 : "(Neutron's default)"

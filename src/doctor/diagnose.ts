@@ -898,13 +898,14 @@ function riskyAssumptions(
       const h = ctx.snapshot.hosts.find((x) => x.name === n.host);
       const b = h?.bridges.find((x) => x.name === n.bridge);
       const role = h && b ? bridgeRole(h, b) : undefined;
+      const remote = h && b ? remoteController(h, b) : undefined;
       if (role && role.role !== 'unknown')
         add(
           `${n.host}:${n.bridge}`,
           role.role === 'external'
             ? `${n.host}:${n.bridge} has no flow dump, and an external OpenFlow controller programs it (${role.why}; Neutron's OVS agent would be the local 127.0.0.1:6633 or none): its flows decide everything, and NORMAL, which was assumed, is not Neutron's default there`
-            : h && b && remoteController(h, b)
-              ? `${n.host}:${n.bridge} has no flow dump, and its controller is remote (Controller "${remoteController(h, b)}"): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say: NORMAL was assumed`
+            : remote
+              ? `${n.host}:${n.bridge} has no flow dump, and its controller is remote (Controller "${remote}"): Neutron's agent on another host (as XenServer's compute VM programs Dom0's bridges) or an SDN controller (OpenDaylight and the like), which the case does not say: NORMAL was assumed`
               : `${n.host}:${n.bridge} has no flow dump, and the agent programs it (${role.role} bridge: ${role.why}): NORMAL was assumed`,
           `${dumpFlowsCommand(h, n.bridge)}   # on ${n.host}`,
         );

@@ -64,6 +64,25 @@ function loopback(addr: string): boolean {
 }
 
 /**
+ * The bridge's first active controller (tcp:/ssl:) that is neither a listener of loopback (the
+ * agent's default 127.0.0.1:6633, or another local process: not said to be foreign) nor the
+ * listener the host's agent config gives (of_listen_address:of_listen_port).
+ */
+function otherController(h: Host, b: Bridge): string | undefined {
+  const c = h.agentConfig;
+  for (const target of b.controllers) {
+    const m = CONTROLLER.exec(target);
+    if (!m) continue;
+    const addr = m[2] ?? m[3]!;
+    if (loopback(addr)) continue;
+    const port = m[4] !== undefined ? Number(m[4]) : 6633;
+    if (c?.ofListenAddress?.value === addr && port === (c.ofListenPort?.value ?? 6633)) continue;
+    return target;
+  }
+  return undefined;
+}
+
+/**
  * The bridge's first active controller (tcp:/ssl:) that is not a listener of loopback, when nothing
  * on the bridge ties it to Neutron's agent: no patch the agent makes (patch-tun, patch-int, int-*,
  * phy-*), which an agent programming the bridge from another host (XenServer's compute VM for
@@ -82,16 +101,7 @@ export function remoteController(h: Host, b: Bridge): string | undefined {
       (c.bridgeMappings && Object.values(c.bridgeMappings.value).includes(b.name)))
   )
     return undefined;
-  for (const target of b.controllers) {
-    const m = CONTROLLER.exec(target);
-    if (!m) continue;
-    const addr = m[2] ?? m[3]!;
-    if (loopback(addr)) continue;
-    const port = m[4] !== undefined ? Number(m[4]) : 6633;
-    if (c?.ofListenAddress?.value === addr && port === (c.ofListenPort?.value ?? 6633)) continue;
-    return target;
-  }
-  return undefined;
+  return otherController(h, b);
 }
 
 /**
@@ -107,20 +117,7 @@ export function remoteController(h: Host, b: Bridge): string | undefined {
  * switch listening, not a controller.
  */
 export function externalController(h: Host, b: Bridge): string | undefined {
-  const c = h.agentConfig;
-  if (!c) return undefined;
-  for (const target of b.controllers) {
-    const m = CONTROLLER.exec(target);
-    if (!m) continue;
-    const addr = m[2] ?? m[3]!;
-    const port = m[4] !== undefined ? Number(m[4]) : 6633;
-    if ((c.ofListenAddress?.value ?? '127.0.0.1') === addr && port === (c.ofListenPort?.value ?? 6633))
-      continue;
-    // A loopback listener other than the agent's: another local process, not said to be foreign.
-    if (loopback(addr)) continue;
-    return target;
-  }
-  return undefined;
+  return h.agentConfig ? otherController(h, b) : undefined;
 }
 
 /**

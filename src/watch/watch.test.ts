@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 import { OvsInstance } from '../lab/ovs-instance.ts';
+import { startVifpath } from '../testing/cli.ts';
 import { ROOT } from '../testing/fixtures.ts';
 import { TestOvsdbServer } from '../testing/ovsdb-server.ts';
 import { awaitsBinding, isVmPort } from './port-role.ts';
@@ -467,23 +468,13 @@ function cli(args: string[]): {
   err: () => string;
   exit: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/vifpath.mjs'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  child.stderr!.on('data', (b: Buffer) => {
-    err += b.toString();
-  });
+  const { child, stdout, stderr } = startVifpath(args);
   const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     return exit;
   });
-  return { child, out: () => out, err: () => err, exit };
+  return { child, out: stdout, err: stderr, exit };
 }
 
 describe('vifpath watch (CLI)', () => {
