@@ -67,3 +67,7 @@ export function ensureSystemDeps() {
     process.exit(2);
   }
 }
+
+// Run directly (the benches' npm pre-scripts): a bench with a real peer (ovs.flow, ovs-vswitchd,
+// tcpdump, chromium) installs what it measures against instead of dying on a stack trace.
+if (import.meta.url === `file://${process.argv[1]}`) ensureSystemDeps();

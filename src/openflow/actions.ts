@@ -255,6 +255,9 @@ function outputTrunc(a: string): Action {
   return { type: 'output_trunc', port, maxLen };
 }
 
+/** The one `drop` node: a list's drops are counted by identity (no load of a megamorphic `type`). */
+export const DROP_ACTION: Action = { type: 'drop' };
+
 /** Action name → parser. The argument is what follows `name:` or sits inside `name(...)`. */
 const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [
@@ -271,7 +274,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['ALL', noArg('ALL', { type: 'all' })],
   ['LOCAL', noArg('LOCAL', { type: 'local' })],
   ['IN_PORT', noArg('IN_PORT', { type: 'in_port' })],
-  ['drop', noArg('drop', { type: 'drop' })],
+  ['drop', noArg('drop', DROP_ACTION)],
   [
     'CONTROLLER',
     (arg) =>
@@ -701,6 +704,18 @@ export function actionNodeAt(src: string, a: number, b: number, h: number): Acti
   return actionNodes.getHashed(src, a, b, h);
 }
 
+/** actionNodeAt for a caller reading the text's code units from a window: src[i] is w[i - o]. */
+export function actionNodeAtW(
+  src: string,
+  w: Uint16Array,
+  o: number,
+  a: number,
+  b: number,
+  h: number,
+): Action {
+  return actionNodes.getHashedW(src, w, o, a, b, h);
+}
+
 /** parseActions' refusal of `drop` with other actions in the list `text`. */
 export function dropWithOthers(text: string): never {
   return syntaxError(`"drop" must not be accompanied by any other action (OVS 3.x refuses "${text}")`, text);
@@ -716,7 +731,7 @@ export function parseActions(text: string): Action[] {
   for (const p of parts) {
     if (p === '') syntaxError(`empty action in "${text}"`, text);
     const a = actionNodes.get(p, 0, p.length);
-    if (a.type === 'drop') drops++;
+    if (a === DROP_ACTION) drops++;
     out.push(a);
   }
   // OVS 3.x: `drop` is the whole list or absent (`drop,drop` reads as drop); ovs-ofctl refuses

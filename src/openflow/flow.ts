@@ -3,13 +3,14 @@
 // on what OVS prints.
 import { ownString, TEXT_HASH_BASIS, TEXT_HASH_PRIME, textHash } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
+import { charsAlone, charsFrom, charsOf, forgetChars } from './chars.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem, matchError } from './match.ts';
-import { firstOf, matchItemHashed, resetSharedNodes, sharedActions } from './shared-nodes.ts';
+import { firstOf, matchItemHashed, resetSharedNodes, sharedActionsW } from './shared-nodes.ts';
 import { NextOccurrence, splitTopLevel } from './text.ts';
 import type { Action, BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
-import { formatIntValue, hexDigit, parseBigValue, parseUint, uintAt } from './values.ts';
+import { formatIntValue, hexDigit, parseBigValue, parseUint, uintAt, uintW } from './values.ts';
 
 const FLAGS: ReadonlySet<string> = new Set<FlowFlag>([
   'send_flow_rem',
@@ -26,6 +27,22 @@ const NO_FLAGS = Object.freeze([]) as unknown as FlowFlag[];
 const NO_MATCH = Object.freeze([]) as unknown as MatchItem[];
 const NO_ACTIONS = Object.freeze([]) as unknown as Action[];
 
+/** The flow being read (parseFlowAt): its header fields and flags, before the flow is made. */
+const cur: Flow = {
+  cookie: undefined,
+  table: 0,
+  tableShown: false,
+  priority: DEFAULT_PRIORITY,
+  priorityShown: false,
+  stats: NO_STATS,
+  idle_timeout: undefined,
+  hard_timeout: undefined,
+  importance: undefined,
+  flags: NO_FLAGS,
+  match: NO_MATCH,
+  actions: NO_ACTIONS,
+};
+
 /** `actions=` in src[s, e) that starts a word, or -1. */
 function findActions(src: string, s: number, e: number): number {
   let i = src.indexOf('actions=', s);
@@ -41,6 +58,18 @@ function findActions(src: string, s: number, e: number): number {
 function wordAt(src: string, at: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (src.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
   return true;
+}
+
+/** Whether the window w (from o: chars.ts) holds the code units `word` at `at`. */
+function codesAt(w: Uint16Array, o: number, at: number, word: readonly number[]): boolean {
+  const p = at - o;
+  for (let k = 0; k < word.length; k++) if (w[p + k] !== word[k]) return false;
+  return true;
+}
+
+/** The code units of s. */
+function codesOf(s: string): number[] {
+  return Array.from(s, (c) => c.charCodeAt(0));
 }
 
 // Asked once per line of a dump read in place: each searches the dump once in all.
@@ -69,28 +98,33 @@ let lastLen = 0;
 let hexHi = 0;
 let hexLo = 0;
 
-/** The 0x-hex number of 1 to 16 digits at line[vs, end) into hexHi and hexLo; false for any other text. */
-function readHex64(line: string, vs: number, end: number): boolean {
+/**
+ * The 0x-hex number of 1 to 16 digits at [vs, end) of the window w (from o) into hexHi and hexLo;
+ * false for any other text.
+ */
+function readHex64(w: Uint16Array, o: number, vs: number, end: number): boolean {
   const n = end - vs - 2;
-  if (n < 1 || n > 16 || line.charCodeAt(vs) !== 48 || line.charCodeAt(vs + 1) !== 120) return false;
+  if (n < 1 || n > 16 || w[vs - o] !== 48 || w[vs + 1 - o] !== 120) return false;
   const split = end - Math.min(n, 8);
   let hi = 0;
   let lo = 0;
   for (let i = vs + 2; i < end; i++) {
-    const d = hexDigit(line.charCodeAt(i));
+    const d = hexDigit(w[i - o]!);
     if (d < 0) return false;
     if (i < split) hi = hi * 16 + d;
     else lo = lo * 16 + d;
   }
-  hexHi = hi;
-  hexLo = lo;
+  // As int32 (| 0): a module variable holding a number past 2^31 is a heap number, one allocated
+  // per line (a cookie's high half usually is).
+  hexHi = hi | 0;
+  hexLo = lo | 0;
   return true;
 }
 
-function cookieAt(line: string, vs: number, end: number): BigValue {
+function cookieAt(line: string, w: Uint16Array, o: number, vs: number, end: number): BigValue {
   if (lastCookie !== undefined) {
     if (lastHex) {
-      if (end - vs === lastLen && readHex64(line, vs, end) && hexHi === lastHi && hexLo === lastLo)
+      if (end - vs === lastLen && readHex64(w, o, vs, end) && hexHi === lastHi && hexLo === lastLo)
         return lastCookie;
     } else if (end - vs === lastCookieText.length && wordAt(line, vs, lastCookieText)) return lastCookie;
   }
@@ -98,15 +132,23 @@ function cookieAt(line: string, vs: number, end: number): BigValue {
   lastCookie = parseBigValue(val, 64, true, 'cookie');
   lastCookieText = ownString(val);
   lastLen = end - vs;
-  lastHex = readHex64(line, vs, end);
+  lastHex = readHex64(w, o, vs, end);
   lastHi = hexHi;
   lastLo = hexLo;
   return lastCookie;
 }
 
 /** An unsigned value of at most `bits` bits at line[vs, end); the general parser says what is wrong. */
-function uintIn(line: string, vs: number, end: number, bits: 8 | 16, what: string): number {
-  const n = uintAt(line, vs, end);
+function uintIn(
+  line: string,
+  w: Uint16Array,
+  o: number,
+  vs: number,
+  end: number,
+  bits: 8 | 16,
+  what: string,
+): number {
+  const n = uintW(w, o, vs, end);
   // A constant bound: `2 ** bits` is a call to Math.pow on every header field of every line.
   return n >= 0 && n <= (bits === 8 ? 0xff : 0xffff) ? n : parseUint(line.slice(vs, end), bits, what);
 }
@@ -142,62 +184,71 @@ function statsOf(f: Flow): FlowStats {
   return f.stats;
 }
 
-type StatKey = 'n_packets' | 'n_bytes' | 'idle_age' | 'hard_age';
-type HeaderField = (f: Flow, line: string, vs: number, end: number) => void;
-
-function stat(key: StatKey): HeaderField {
-  return (f, line, vs, end) => {
-    const n = uintAt(line, vs, end);
-    statsOf(f)[key] = n >= 0 ? n : parseUint(line.slice(vs, end), 64, key);
-  };
-}
-
-function u16(key: 'idle_timeout' | 'hard_timeout' | 'importance'): HeaderField {
-  return (f, line, vs, end) => {
-    f[key] = uintIn(line, vs, end, 16, key);
-  };
-}
-
 /**
- * What ovs-ofctl prints before the match, in its order: key → how it sets the flow. The rest is
- * match. A list, not a map: headerAt compares a few lengths instead of cutting and hashing a key.
+ * What ovs-ofctl prints before the match, in its order; the rest is match. Numbered: setHeader sets
+ * each in one switch (a table of closures made each of a line's three or four header fields a call
+ * through V8's generic Call builtin).
  */
-const HEADER: readonly [string, HeaderField][] = [
-  [
-    'cookie',
-    (f, line, vs, end) => {
-      f.cookie = cookieAt(line, vs, end);
-    },
-  ],
-  [
-    'duration',
-    (f, line, vs, end) => {
+const HEADER = [
+  'cookie',
+  'duration',
+  'table',
+  'n_packets',
+  'n_bytes',
+  'idle_age',
+  'hard_age',
+  'idle_timeout',
+  'hard_timeout',
+  'importance',
+  'priority',
+] as const;
+
+/** Sets the header field HEADER[id] of f from its value at line[vs, end). */
+function setHeader(
+  id: number,
+  f: Flow,
+  line: string,
+  w: Uint16Array,
+  o: number,
+  vs: number,
+  end: number,
+): void {
+  switch (id) {
+    case 0:
+      f.cookie = cookieAt(line, w, o, vs, end);
+      return;
+    case 1: {
       const st = statsOf(f);
       [st.duration, st.durationDigits] = durationAt(line, vs, end);
-    },
-  ],
-  [
-    'table',
-    (f, line, vs, end) => {
-      f.table = uintIn(line, vs, end, 8, 'table');
+      return;
+    }
+    case 2:
+      f.table = uintIn(line, w, o, vs, end, 8, 'table');
       f.tableShown = true;
-    },
-  ],
-  ['n_packets', stat('n_packets')],
-  ['n_bytes', stat('n_bytes')],
-  ['idle_age', stat('idle_age')],
-  ['hard_age', stat('hard_age')],
-  ['idle_timeout', u16('idle_timeout')],
-  ['hard_timeout', u16('hard_timeout')],
-  ['importance', u16('importance')],
-  [
-    'priority',
-    (f, line, vs, end) => {
-      f.priority = uintIn(line, vs, end, 16, 'priority');
+      return;
+    case 3:
+    case 4:
+    case 5:
+    case 6: {
+      const key = HEADER[id] as 'n_packets' | 'n_bytes' | 'idle_age' | 'hard_age';
+      const n = uintW(w, o, vs, end);
+      statsOf(f)[key] = n >= 0 ? n : parseUint(line.slice(vs, end), 64, key);
+      return;
+    }
+    case 7:
+      f.idle_timeout = uintIn(line, w, o, vs, end, 16, 'idle_timeout');
+      return;
+    case 8:
+      f.hard_timeout = uintIn(line, w, o, vs, end, 16, 'hard_timeout');
+      return;
+    case 9:
+      f.importance = uintIn(line, w, o, vs, end, 16, 'importance');
+      return;
+    default:
+      f.priority = uintIn(line, w, o, vs, end, 16, 'priority');
       f.priorityShown = true;
-    },
-  ],
-];
+  }
+}
 
 // The match items of the flow being parsed (the first `items` of scratch; copied out at the end at
 // their exact count: setting an array's length to 0 lets go of its store, which push then grows
@@ -208,30 +259,30 @@ let codes = new Int32Array(64);
 
 // HEADER by key length, each with the textHash of its key: most tokens are match items, turned
 // away by one array read and a comparison of hashes the tokenizer computed as it read the key.
-const HEADER_BY_LEN: { key: string; hash: number; set: HeaderField }[][] = [];
-for (const [key, set] of HEADER) {
+const HEADER_BY_LEN: { codes: number[]; hash: number; id: number }[][] = [];
+for (const [id, key] of HEADER.entries()) {
   const same = HEADER_BY_LEN[key.length] ?? [];
-  same.push({ key, hash: textHash(key, 0, key.length), set });
+  same.push({ codes: codesOf(key), hash: textHash(key, 0, key.length), id });
   HEADER_BY_LEN[key.length] = same;
 }
 
 /** The header field whose key is line[start, keyEnd) (hk its textHash), found without cutting it out. */
-function headerAt(line: string, start: number, keyEnd: number, hk: number): HeaderField | undefined {
+function headerAt(w: Uint16Array, o: number, start: number, keyEnd: number, hk: number): number {
   const hs = HEADER_BY_LEN[keyEnd - start];
-  if (hs === undefined) return undefined;
+  if (hs === undefined) return -1;
   for (let k = 0; k < hs.length; k++) {
     const h = hs[k]!;
-    if (h.hash === hk && wordAt(line, start, h.key)) return h.set;
+    if (h.hash === hk && codesAt(w, o, start, h.codes)) return h.id;
   }
-  return undefined;
+  return -1;
 }
 
 // HEADER by the first character of its key, each key with its `=`: dumps print these first.
-const HEADER_BY_FIRST: ({ key: string; set: HeaderField }[] | undefined)[] = [];
-for (const [key, set] of HEADER) {
+const HEADER_BY_FIRST: ({ codes: number[]; id: number }[] | undefined)[] = [];
+for (const [id, key] of HEADER.entries()) {
   const c = key.charCodeAt(0);
   const same = HEADER_BY_FIRST[c] ?? [];
-  same.push({ key: `${key}=`, set });
+  same.push({ codes: codesOf(`${key}=`), id });
   HEADER_BY_FIRST[c] = same;
 }
 
@@ -240,29 +291,37 @@ for (const [key, set] of HEADER) {
  * priority...), read from src[i, ai) by their key's characters, neither hashed nor looked up as
  * the tokens after them are; where the header ends, the index of the first token that is none.
  */
-function headerPrefix(flow: Flow, src: string, s: number, e: number, ai: number): number {
+function headerPrefix(
+  flow: Flow,
+  src: string,
+  w: Uint16Array,
+  o: number,
+  s: number,
+  e: number,
+  ai: number,
+): number {
   let i = s;
   for (;;) {
-    let c = src.charCodeAt(i);
-    while (i < ai && (c === 44 || c === 32)) c = src.charCodeAt(++i);
+    let c = w[i - o]!;
+    while (i < ai && (c === 44 || c === 32)) c = w[++i - o]!;
     if (i >= ai) return i;
     const hs = HEADER_BY_FIRST[c];
     if (hs === undefined) return i;
-    let set: HeaderField | undefined;
+    let id = -1;
     let vs = i;
     for (let k = 0; k < hs.length; k++) {
       const h = hs[k]!;
-      if (i + h.key.length <= ai && wordAt(src, i, h.key)) {
-        set = h.set;
-        vs = i + h.key.length;
+      if (i + h.codes.length <= ai && codesAt(w, o, i, h.codes)) {
+        id = h.id;
+        vs = i + h.codes.length;
         break;
       }
     }
-    if (set === undefined) return i;
+    if (id < 0) return i;
     let end = vs;
-    for (c = src.charCodeAt(end); end < ai && c !== 44 && c !== 32; c = src.charCodeAt(++end));
+    for (c = w[end - o]!; end < ai && c !== 44 && c !== 32; c = w[++end - o]!);
     try {
-      set(flow, src, vs, end);
+      setHeader(id, flow, src, w, o, vs, end);
     } catch (err) {
       throw withColumn(err, src.slice(s, e), i - s + 1);
     }
@@ -280,6 +339,8 @@ const FLAG_MIN = Math.min(...[...FLAGS].map((x) => x.length));
 function token(
   f: Flow,
   line: string,
+  w: Uint16Array,
+  o: number,
   start: number,
   eq: number,
   slash: number,
@@ -287,9 +348,9 @@ function token(
   hk: number,
   ht: number,
 ): void {
-  const header = headerAt(line, start, eq < 0 ? end : eq, hk);
-  if (header !== undefined) {
-    header(f, line, eq < 0 ? end : eq + 1, end);
+  const header = headerAt(w, o, start, eq < 0 ? end : eq, hk);
+  if (header >= 0) {
+    setHeader(header, f, line, w, o, eq < 0 ? end : eq + 1, end);
     return;
   }
   if (eq < 0 && end - start >= FLAG_MIN) {
@@ -306,7 +367,7 @@ function token(
     wider.set(codes);
     codes = wider;
   }
-  scratch[at] = matchItemHashed(line, start, eq, slash, end, hk, ht, codes, at);
+  scratch[at] = matchItemHashed(line, w, o, start, eq, slash, end, hk, ht, codes, at);
   items = at + 1;
 }
 
@@ -318,6 +379,12 @@ function withColumn(e: unknown, line: string, column: number): unknown {
 export function releaseFlowText(): void {
   QUOTE.reset();
   PAREN.reset();
+  forgetChars();
+}
+
+/** The lines of one dump are parsed next, in order (parseFlowAt's inOrder), until releaseFlowText. */
+export function holdFlowText(): void {
+  forgetChars();
 }
 
 /** Parse one flow. Throws FlowSyntaxError (with the column) on text that is not a flow. */
@@ -334,27 +401,27 @@ export function parseFlow(text: string): Flow {
  * Parse the flow at src[s, e) (no surrounding blanks): a dump's line read in place, without cutting
  * it out of the dump. Throws FlowSyntaxError with the column within the flow text.
  */
-export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): Flow {
+export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, inOrder = false): Flow {
   // Where `actions=` starts when the caller found it already (a blank or comma before it).
   const ai = actionsAt >= 0 ? actionsAt : findActions(src, s, e);
   if (ai < 0) syntaxError('no "actions=" in flow', src.slice(s, e));
-  // Every property from the start (one object shape, no out-of-object property store for a
-  // cookie set later); absent optional ones stay undefined, which JSON and toEqual omit.
-  const flow: Flow = {
-    cookie: undefined,
-    table: 0,
-    tableShown: false,
-    priority: DEFAULT_PRIORITY,
-    priorityShown: false,
-    stats: NO_STATS,
-    idle_timeout: undefined,
-    hard_timeout: undefined,
-    importance: undefined,
-    flags: NO_FLAGS,
-    match: NO_MATCH,
-    actions: NO_ACTIONS,
-  };
+  // The line is read into `cur`, one object for every line; the flow is made once it is read, all
+  // of its properties in one literal: a flow made first and filled in as the line is read takes a
+  // write barrier per store once V8 allocates a dump's flows where long-lived objects go.
+  const flow = cur;
+  flow.cookie = undefined;
+  flow.table = 0;
+  flow.tableShown = false;
+  flow.priority = DEFAULT_PRIORITY;
+  flow.priorityShown = false;
+  flow.stats = NO_STATS;
+  flow.idle_timeout = undefined;
+  flow.hard_timeout = undefined;
+  flow.importance = undefined;
+  flow.flags = NO_FLAGS;
   items = 0;
+  const w = charsOf(src, s, e, inOrder);
+  const o = charsFrom;
   // Quoted names and parentheses can hold separators: split those carefully, the rest by hand.
   if (QUOTE.within(src, s, ai) || PAREN.within(src, s, ai)) {
     const line = src.slice(s, e);
@@ -366,6 +433,8 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
         token(
           flow,
           tok,
+          charsAlone(tok),
+          0,
           0,
           eq,
           eq < 0 ? -1 : tok.indexOf('/', eq),
@@ -378,10 +447,10 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
       }
     }
   } else {
-    let i = headerPrefix(flow, src, s, e, ai);
+    let i = headerPrefix(flow, src, w, o, s, e, ai);
     for (;;) {
-      let c = src.charCodeAt(i);
-      while (i < ai && (c === 44 || c === 32)) c = src.charCodeAt(++i);
+      let c = w[i - o]!;
+      while (i < ai && (c === 44 || c === 32)) c = w[++i - o]!;
       if (i >= ai) break;
       const start = i;
       let eq = -1;
@@ -389,7 +458,7 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
       // The token's textHash, and its key's (what precedes the first `=`), as it is read.
       let h = TEXT_HASH_BASIS;
       let hk = 0;
-      for (; i < ai && c !== 44 && c !== 32; c = src.charCodeAt(++i)) {
+      for (; i < ai && c !== 44 && c !== 32; c = w[++i - o]!) {
         if (c === 61) {
           if (eq < 0) {
             eq = i;
@@ -399,7 +468,7 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
         h = Math.imul(h ^ c, TEXT_HASH_PRIME);
       }
       try {
-        token(flow, src, start, eq, slash, i, eq < 0 ? h : hk, h);
+        token(flow, src, w, o, start, eq, slash, i, eq < 0 ? h : hk, h);
       } catch (err) {
         throw withColumn(err, src.slice(s, e), start - s + 1);
       }
@@ -414,13 +483,27 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1): 
       throw new FlowSyntaxError(c.message, src.slice(s, e), at >= s ? at - s + 1 : undefined);
     }
   }
-  flow.match = firstOf(scratch, items);
+  const match = firstOf(scratch, items);
+  let actions: Action[];
   try {
-    flow.actions = sharedActions(src, ai + 8, e);
+    actions = sharedActionsW(src, w, o, ai + 8, e);
   } catch (err) {
     throw withColumn(err, src.slice(s, e), ai - s + 9);
   }
-  return flow;
+  return {
+    cookie: flow.cookie,
+    table: flow.table,
+    tableShown: flow.tableShown,
+    priority: flow.priority,
+    priorityShown: flow.priorityShown,
+    stats: flow.stats,
+    idle_timeout: flow.idle_timeout,
+    hard_timeout: flow.hard_timeout,
+    importance: flow.importance,
+    flags: flow.flags,
+    match,
+    actions,
+  };
 }
 
 /** The flow as ovs-ofctl prints it (without the leading space of a dump line). */

@@ -10,17 +10,19 @@
 import { TEXT_HASH_BASIS, TEXT_HASH_PRIME, TextMemo, textHash } from '../memo/bounded-memo.ts';
 import {
   ACTIONS_MAX_DEPTH,
-  actionNodeAt,
+  actionNodeAtW,
+  DROP_ACTION,
   dropWithOthers,
   parseActions,
   parseFieldRef,
   refWidth,
   resetActionSharing,
 } from './actions.ts';
+import { charsAlone } from './chars.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
 import type { Action, FieldRef, FieldValue, MatchItem } from './types.ts';
-import { hexFmt, ipv4At, macAt, OFPP_MAX, PORT_NAMED_MIN, prefixToMask4, uintAt } from './values.ts';
+import { hexFmt, ipv4W, macW, OFPP_MAX, PORT_NAMED_MIN, prefixToMask4, uintW } from './values.ts';
 
 const SHARE_MAX = 100_000;
 /**
@@ -38,6 +40,11 @@ const LIST_SLOTS = 8192;
 /** A field as spelled in a dump (`in_port`, `NXM_OF_IN_PORT`...); `id` tags its nodes in `numeric`. */
 interface Spelling {
   def: FieldDef;
+  /** def's kind, maskable and name, copied: FieldDefs have several shapes, so reading them from def
+   * is a megamorphic load per token. */
+  kind: FieldDef['kind'];
+  maskable: boolean;
+  field: string;
   name: string;
   id: number;
   /** Largest value the field holds (others take the general path, which says what is wrong). */
@@ -53,6 +60,9 @@ const SPELLINGS: ReadonlyMap<string, Spelling> = new Map(
     name,
     {
       def,
+      kind: def.kind,
+      maskable: def.maskable === true,
+      field: def.name,
       name,
       id,
       max: 2 ** (def.valueBits ?? def.bits) - 1,
@@ -135,15 +145,31 @@ export function matchItemAt(
   at: number,
 ): MatchItem {
   const ht = textHash(line, start, end);
-  return matchItemHashed(line, start, eq, slash, end, eq < 0 ? ht : textHash(line, start, eq), ht, codes, at);
+  const w = charsAlone(line);
+  return matchItemHashed(
+    line,
+    w,
+    0,
+    start,
+    eq,
+    slash,
+    end,
+    eq < 0 ? ht : textHash(line, start, eq),
+    ht,
+    codes,
+    at,
+  );
 }
 
 /**
  * matchItemAt for a tokenizer that hashed the token as it read it: hk is the textHash of
- * line[start, eq) (of the whole token when eq < 0), ht that of line[start, end).
+ * line[start, eq) (of the whole token when eq < 0), ht that of line[start, end); w holds the
+ * line's code units, line[i] at w[i - o] (chars.ts).
  */
 export function matchItemHashed(
   line: string,
+  w: Uint16Array,
+  o: number,
   start: number,
   eq: number,
   slash: number,
@@ -154,15 +180,15 @@ export function matchItemHashed(
   at: number,
 ): MatchItem {
   if (eq > 0) {
-    const sp = spellings.getHashed(line, start, eq, hk);
+    const sp = spellings.getHashedW(line, w, o, start, eq, hk);
     if (sp !== null) {
       codes[at] = sp.code;
-      const item = numericItem(sp, line, eq + 1, slash, end);
+      const item = numericItem(sp, w, o, eq + 1, slash, end);
       if (item !== undefined) return item;
     } else codes[at] = CODE_UNKNOWN;
-    return byText.getHashed(line, start, end, ht);
+    return byText.getHashedW(line, w, o, start, end, ht);
   }
-  const item = byText.getHashed(line, start, end, ht);
+  const item = byText.getHashedW(line, w, o, start, end, ht);
   codes[at] = item.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
   return item;
 }
@@ -170,20 +196,20 @@ export function matchItemHashed(
 /** The shared node for a value of a common kind, or undefined to take the general path. */
 function numericItem(
   sp: Spelling,
-  line: string,
+  w: Uint16Array,
+  o: number,
   vs: number,
   slash: number,
   end: number,
 ): MatchItem | undefined {
-  const def = sp.def;
   let key: number;
   let value: FieldValue;
-  switch (def.kind) {
+  switch (sp.kind) {
     case 'port': {
       if (slash >= 0) return undefined;
       // Decimal only: OVS reads `0x3` as a port name.
-      if (line.charCodeAt(vs + 1) === 120) return undefined;
-      const n = uintAt(line, vs, end);
+      if (w[vs + 1 - o] === 120) return undefined;
+      const n = uintW(w, o, vs, end);
       if (n < 0 || n >= PORT_NAMED_MIN) return undefined;
       key = n;
       const hit = numeric.get(sp.id, key);
@@ -193,9 +219,9 @@ function numericItem(
     }
     case 'int': {
       if (slash >= 0) return undefined;
-      const n = uintAt(line, vs, end);
+      const n = uintW(w, o, vs, end);
       if (n < 0 || n > sp.max || (n & sp.zero) !== 0) return undefined;
-      const pad = line.charCodeAt(vs + 1) === 120 ? end - vs - 2 : -1;
+      const pad = w[vs + 1 - o] === 120 ? end - vs - 2 : -1;
       key = n + (pad + 1) * P32;
       const hit = numeric.get(sp.id, key);
       if (hit !== undefined) return hit;
@@ -204,7 +230,7 @@ function numericItem(
     }
     case 'mac': {
       if (slash >= 0 || end - vs !== 17) return undefined;
-      const n = macAt(line, vs);
+      const n = macW(w, o, vs);
       if (n < 0) return undefined;
       key = n;
       const hit = numeric.get(sp.id, key);
@@ -213,14 +239,14 @@ function numericItem(
       break;
     }
     case 'ipv4': {
-      const n = ipv4At(line, vs, slash < 0 ? end : slash);
+      const n = ipv4W(w, o, vs, slash < 0 ? end : slash);
       if (n < 0) return undefined;
       let len = -1;
       if (slash >= 0) {
-        if (!def.maskable) return undefined;
-        len = uintAt(line, slash + 1, end);
+        if (!sp.maskable) return undefined;
+        len = uintW(w, o, slash + 1, end);
         // Only a plain decimal /len (not 0x.., not a dotted mask) takes this path.
-        if (len < 0 || len > 32 || line.charCodeAt(slash + 2) === 120 || end - slash > 3) return undefined;
+        if (len < 0 || len > 32 || w[slash + 2 - o] === 120 || end - slash > 3) return undefined;
       }
       key = n + (len + 1) * P32;
       const hit = numeric.get(sp.id, key);
@@ -231,7 +257,7 @@ function numericItem(
     default:
       return undefined;
   }
-  const item: MatchItem = { kind: 'field', field: def.name, name: sp.name, value };
+  const item: MatchItem = { kind: 'field', field: sp.field, name: sp.name, value };
   numeric.set(sp.id, key, item);
   return item;
 }
@@ -270,7 +296,7 @@ for (const c of ',()[]{}"') LIST_PLAIN[c.charCodeAt(0)] = 0;
  * an empty action, quotes or braces, parentheses that do not balance or nest too deep, or a comma
  * inside brackets of a list without parentheses (splitTopLevel's fast path splits there).
  */
-function splitActionsAt(src: string, a: number, b: number): number {
+function splitActionsAt(w: Uint16Array, o: number, a: number, b: number): number {
   if (a >= b) return -1;
   let n = 0;
   let start = a;
@@ -280,7 +306,7 @@ function splitActionsAt(src: string, a: number, b: number): number {
   let opened = false;
   let nestedCommas = 0;
   for (let i = a; i < b; i++) {
-    const c = src.charCodeAt(i);
+    const c = w[i - o]!;
     // Most characters are none of those below: one table read tells.
     if (c >= 128 || LIST_PLAIN[c] === 1) {
       h = Math.imul(h ^ c, TEXT_HASH_PRIME);
@@ -335,7 +361,7 @@ class ListsByNodes {
       const l = this.lists[i]!;
       if (l.length === n && sameNodes(l, nodes, n)) return l;
     }
-    const list = Object.freeze(firstOf(nodes, n)) as Action[];
+    const list = firstOf(nodes, n);
     this.tags[i] = tag;
     this.lists[i] = list;
     return list;
@@ -388,16 +414,21 @@ const listsByNodes = new ListsByNodes();
 
 /** The action list at src[a, b) (everything after `actions=`), shared and frozen. */
 export function sharedActions(src: string, a: number, b: number): Action[] {
-  const n = splitActionsAt(src, a, b);
+  return sharedActionsW(src, charsAlone(src), 0, a, b);
+}
+
+/** sharedActions for a caller reading src's code units from a window: src[i] is w[i - o]. */
+export function sharedActionsW(src: string, w: Uint16Array, o: number, a: number, b: number): Action[] {
+  const n = splitActionsAt(w, o, a, b);
   if (n < 0) return actionLists.get(src, a, b);
   let h = TEXT_HASH_BASIS;
   let drops = 0;
   for (let k = 0; k < n; k++) {
     // In order: the first action parseAction refuses is the error, as in parseActions.
     const node =
-      numericAction(src, partStart[k]!, partEnd[k]!) ??
-      actionNodeAt(src, partStart[k]!, partEnd[k]!, partHash[k]!);
-    if (node.type === 'drop') drops++;
+      numericAction(src, w, o, partStart[k]!, partEnd[k]!) ??
+      actionNodeAtW(src, w, o, partStart[k]!, partEnd[k]!, partHash[k]!);
+    if (node === DROP_ACTION) drops++;
     partNodes[k] = node;
     h = Math.imul(h ^ partHash[k]!, TEXT_HASH_PRIME);
   }
@@ -430,23 +461,37 @@ const loadRefs = new TextMemo(SHARE_MAX, (text: string) => {
   return { ref, id: refIds++, width: refWidth(ref) ?? 128 };
 });
 
-function isWordAt(src: string, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (src.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
+/** Whether the window w (from o) holds `word`'s code units at `at`. */
+function isWordAt(w: Uint16Array, o: number, at: number, word: readonly number[]): boolean {
+  const p = at - o;
+  for (let k = 0; k < word.length; k++) if (w[p + k] !== word[k]) return false;
   return true;
 }
 
-/** Decimal digits only in src[a, b), at most 15 (uintAt also reads 0x). */
-function decimalAt(src: string, a: number, b: number): number {
-  if (b - a > 1 && src.charCodeAt(a + 1) === 120) return -1;
-  return uintAt(src, a, b);
+const codesOf = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
+const OUTPUT_COLON = codesOf('output:');
+const MOD_VLAN_VID_COLON = codesOf('mod_vlan_vid:');
+const CONJUNCTION_PAREN = codesOf('conjunction(');
+const LOAD_HEX = codesOf('load:0x');
+
+/** Decimal digits only in [a, b) of the window, at most 15 (uintW also reads 0x). */
+function decimalAt(w: Uint16Array, o: number, a: number, b: number): number {
+  if (b - a > 1 && w[a + 1 - o] === 120) return -1;
+  return uintW(w, o, a, b);
+}
+
+/** The first c in [a, b) of the window, or -1. */
+function indexIn(w: Uint16Array, o: number, c: number, a: number, b: number): number {
+  for (let i = a; i < b; i++) if (w[i - o] === c) return i;
+  return -1;
 }
 
 /** The shared node of the numeric action at src[a, b), or undefined for parseAction's path. */
-function numericAction(src: string, a: number, b: number): Action | undefined {
-  switch (src.charCodeAt(a)) {
+function numericAction(src: string, w: Uint16Array, o: number, a: number, b: number): Action | undefined {
+  switch (w[a - o]) {
     case 111: {
-      if (b - a < 8 || !isWordAt(src, a, 'output:')) return undefined;
-      const n = decimalAt(src, a + 7, b);
+      if (b - a < 8 || !isWordAt(w, o, a, OUTPUT_COLON)) return undefined;
+      const n = decimalAt(w, o, a + 7, b);
       if (n < 0 || n >= OFPP_MAX) return undefined;
       const hit = actionNums.get(OUTPUT, n);
       if (hit !== undefined) return hit;
@@ -455,8 +500,8 @@ function numericAction(src: string, a: number, b: number): Action | undefined {
       return node;
     }
     case 109: {
-      if (b - a < 14 || !isWordAt(src, a, 'mod_vlan_vid:')) return undefined;
-      const n = uintAt(src, a + 13, b);
+      if (b - a < 14 || !isWordAt(w, o, a, MOD_VLAN_VID_COLON)) return undefined;
+      const n = uintW(w, o, a + 13, b);
       if (n < 0 || n > 4095) return undefined;
       const hit = actionNums.get(MOD_VLAN_VID, n);
       if (hit !== undefined) return hit;
@@ -465,13 +510,13 @@ function numericAction(src: string, a: number, b: number): Action | undefined {
       return node;
     }
     case 99: {
-      if (b - a < 17 || src.charCodeAt(b - 1) !== 41 || !isWordAt(src, a, 'conjunction(')) return undefined;
-      const comma = src.indexOf(',', a + 12);
-      const slash = comma < 0 || comma >= b ? -1 : src.indexOf('/', comma + 1);
-      if (slash < 0 || slash >= b) return undefined;
-      const id = decimalAt(src, a + 12, comma);
-      const clause = decimalAt(src, comma + 1, slash);
-      const nClauses = decimalAt(src, slash + 1, b - 1);
+      if (b - a < 17 || w[b - 1 - o] !== 41 || !isWordAt(w, o, a, CONJUNCTION_PAREN)) return undefined;
+      const comma = indexIn(w, o, 44, a + 12, b);
+      const slash = comma < 0 ? -1 : indexIn(w, o, 47, comma + 1, b);
+      if (slash < 0) return undefined;
+      const id = decimalAt(w, o, a + 12, comma);
+      const clause = decimalAt(w, o, comma + 1, slash);
+      const nClauses = decimalAt(w, o, slash + 1, b - 1);
       if (id < 0 || id > 0xffffffff || nClauses < 2 || nClauses > 64 || clause < 1 || clause > nClauses)
         return undefined;
       const key = id * 16384 + clause * 128 + nClauses;
@@ -482,13 +527,15 @@ function numericAction(src: string, a: number, b: number): Action | undefined {
       return node;
     }
     case 108: {
-      if (b - a < 12 || !isWordAt(src, a, 'load:0x')) return undefined;
+      if (b - a < 12 || !isWordAt(w, o, a, LOAD_HEX)) return undefined;
       let arrow = a + 7;
-      while (arrow < b && src.charCodeAt(arrow) !== 45) arrow++;
-      if (arrow + 2 >= b || src.charCodeAt(arrow + 1) !== 62) return undefined;
-      const n = uintAt(src, a + 5, arrow);
+      while (arrow < b && w[arrow - o] !== 45) arrow++;
+      if (arrow + 2 >= b || w[arrow + 1 - o] !== 62) return undefined;
+      const n = uintW(w, o, a + 5, arrow);
       if (n < 0) return undefined;
-      const r = loadRefs.get(src, arrow + 2, b);
+      let rh = TEXT_HASH_BASIS;
+      for (let i = arrow + 2 - o; i < b - o; i++) rh = Math.imul(rh ^ w[i]!, TEXT_HASH_PRIME);
+      const r = loadRefs.getHashedW(src, w, o, arrow + 2, b, rh);
       // Another `->` in the reference (lastIndexOf reads the line otherwise), or a value wider
       // than the reference: parseAction's path, and its error.
       if (r === null || (r.width < 53 && n >= 2 ** r.width)) return undefined;

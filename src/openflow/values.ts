@@ -145,6 +145,71 @@ export function parseMacOnly(text: string, what: string): number {
 }
 
 /** The canonical xx:xx:xx:xx:xx:xx address at text[start, start + 17), or -1. */
+/** uintAt over the code units at [start, end) of a window w that starts at o (chars.ts). */
+export function uintW(w: Uint16Array, o: number, start: number, end: number): number {
+  const n = end - start;
+  if (n <= 0) return -1;
+  const a = start - o;
+  const b = end - o;
+  let v = 0;
+  if (n > 2 && w[a] === 48 && w[a + 1] === 120) {
+    if (n - 2 > 13) return -1;
+    for (let i = a + 2; i < b; i++) {
+      const c = w[i]!;
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  if (n > 15) return -1;
+  for (let i = a; i < b; i++) {
+    const c = w[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** macAt over a window w that starts at o (chars.ts). */
+export function macW(w: Uint16Array, o: number, start: number): number {
+  let n = 0;
+  const a = start - o;
+  for (let i = a; i < a + 17; i += 3) {
+    const hi = hexDigit(w[i]!);
+    const lo = hexDigit(w[i + 1]!);
+    if (hi < 0 || lo < 0 || (i < a + 15 && w[i + 2] !== 58)) return -1;
+    n = n * 256 + hi * 16 + lo;
+  }
+  return n;
+}
+
+/** ipv4At over a window w that starts at o (chars.ts). */
+export function ipv4W(w: Uint16Array, o: number, start: number, end: number): number {
+  if (end - start > 15) return -1;
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start - o; i < end - o; i++) {
+    const c = w[i]!;
+    if (c === 46) {
+      if (digits === 0 || octet > 255) return -1;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + c - 48;
+      digits++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 && octet <= 255 ? n * 256 + octet : -1;
+}
+
 export function macAt(text: string, start: number): number {
   let n = 0;
   for (let i = start; i < start + 17; i += 3) {

@@ -2,7 +2,7 @@
 // (OF1.3+), --no-stats, --names (no header), headerless pastes; with OVS's own errors, log lines
 // and `***decode error***` blocks kept as diagnostics.
 import { FlowSyntaxError } from '../openflow/errors.ts';
-import { parseFlowAt, releaseFlowText } from '../openflow/flow.ts';
+import { holdFlowText, parseFlowAt, releaseFlowText } from '../openflow/flow.ts';
 import { NextOccurrence } from '../openflow/text.ts';
 import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
 import {
@@ -77,6 +77,7 @@ export function parseDumpFlows<E>(
   entry?: (flow: Flow, line: number) => E,
 ): Parsed<FlowDump<E | DumpedFlow>> {
   try {
+    holdFlowText();
     return readDump(text, opts, entry);
   } finally {
     releaseFlowText();
@@ -187,7 +188,7 @@ function readDump<E>(
       // newline is parsed now: whether it was cut off decides whether the dump is complete.
       if (index && !last && (a === s || isSep(text.charCodeAt(a - 1))) && index.add(s, e, a, n)) continue;
       try {
-        const flow = parseFlowAt(text, s, e, a === s || isSep(text.charCodeAt(a - 1)) ? a : -1);
+        const flow = parseFlowAt(text, s, e, a === s || isSep(text.charCodeAt(a - 1)) ? a : -1, true);
         const odd = unsupportedOf(flow);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
         if (last && odd !== undefined) {
