@@ -110,6 +110,12 @@ function readDump<E>(
     opts.lazy && entry && text.length >= (opts.lazy.from ?? LAZY_DUMP_BYTES)
       ? new FlowIndex<E>(text, opts.lazy.file, entry)
       : undefined;
+  // The flows' array made about as long as the dump has lines (filled in by index, cut to its
+  // count at the end): grown by push, a 200k-flow dump's array is copied some 25 times, and the
+  // large ones each come as fresh pages from the kernel.
+  const flows: (E | DumpedFlow)[] = index ? [] : new Array(linesAbout(text));
+  dump.flows = flows;
+  let count = 0;
   const cut = text !== '' && !text.endsWith('\n');
   // Its line, the last one, is known at the end.
   const unterminated = cut ? noFinalNewline(0) : undefined;
@@ -200,7 +206,7 @@ function readDump<E>(
         }
         if (odd !== undefined) unmodelled(odd, n, text.slice(s, e));
         if (index) index.addParsed(s, e, a, n, flow, (entry as (flow: Flow, line: number) => E)(flow, n));
-        else dump.flows.push(entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) });
+        else flows[count++] = entry ? entry(flow, n) : { flow, line: n, text: text.slice(s, e) };
       } catch (err) {
         if (!(err instanceof FlowSyntaxError)) throw err;
         const t = text.slice(s, e);
@@ -258,6 +264,7 @@ function readDump<E>(
     diagnostics.push(diag('corrupt', n, 'not-a-flow', 'not a flow line', raw));
   }
   if (unterminated) unterminated.line = n;
+  flows.length = count;
   if (n === 0 && opts.expectOutput)
     diagnostics.push(diag('corrupt', 0, 'empty', 'empty file: dump-flows always prints a header line'));
   if (diagnostics.some((d) => d.severity === 'corrupt')) dump.complete = false;
@@ -300,6 +307,17 @@ export function headerCutAt(text: string): number | undefined {
     return /(?:^|[ ,])idle_age=\d/.test(line.slice(0, a)) ? n : undefined;
   }
   return undefined;
+}
+
+/**
+ * About as many lines as `text` has, at least: counted in its first 64K characters, scaled by its
+ * length (10% more, a few more); a bound of 1M at most (the array grows past it as needed).
+ */
+function linesAbout(text: string): number {
+  const head = Math.min(text.length, 65536);
+  let n = 1;
+  for (let p = text.indexOf('\n'); p >= 0 && p < head; p = text.indexOf('\n', p + 1)) n++;
+  return Math.min(1_000_000, Math.ceil(((n * text.length) / Math.max(head, 1)) * 1.1) + 16);
 }
 
 function isSpaceOrTab(c: number): boolean {
