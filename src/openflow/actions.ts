@@ -5,6 +5,7 @@ import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatFieldValue, lookupField, parseFieldValue } from './fields.ts';
 import { splitTopLevel } from './text.ts';
 import type { Action, ActionType, ArgsActionName, CtArg, FieldRef, LearnSpec, PortRef } from './types.ts';
+import { madeUnsupported } from './unsupported.ts';
 import {
   formatInt,
   formatIntValue,
@@ -643,7 +644,10 @@ export function parseAction(text: string): Action {
   }
   const parser = PARSERS.get(name);
   // Well-formed but not in the table: kept verbatim; the simulator reports it as unsupported.
-  if (!parser) return { type: 'unsupported', name, text };
+  if (!parser) {
+    madeUnsupported();
+    return { type: 'unsupported', name, text };
+  }
   if (dst !== undefined && name !== 'check_pkt_larger') syntaxError(`cannot read action "${text}"`, text);
   return parser(arg, paren, dst);
 }

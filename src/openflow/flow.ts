@@ -7,7 +7,7 @@ import { charsAlone, charsFrom, charsOf, forgetChars } from './chars.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem, matchError } from './match.ts';
 import { firstOf, matchItemHashed, resetSharedNodes, sharedActionsW } from './shared-nodes.ts';
-import { NextOccurrence, splitTopLevel } from './text.ts';
+import { splitTopLevel } from './text.ts';
 import type { Action, BigValue, Flow, FlowFlag, FlowStats, MatchItem } from './types.ts';
 import { DEFAULT_PRIORITY } from './types.ts';
 import { formatIntValue, hexDigit, parseBigValue, parseUint, uintAt, uintW } from './values.ts';
@@ -71,10 +71,6 @@ function codesAt(w: Uint16Array, o: number, at: number, word: readonly number[])
 function codesOf(s: string): number[] {
   return Array.from(s, (c) => c.charCodeAt(0));
 }
-
-// Asked once per line of a dump read in place: each searches the dump once in all.
-const QUOTE = new NextOccurrence('"');
-const PAREN = new NextOccurrence('(');
 
 // The cookie is the same on most flows of a dump: remember the last one parsed.
 let lastCookieText = '';
@@ -290,6 +286,7 @@ for (const [id, key] of HEADER.entries()) {
  * The header fields ovs-ofctl prints before the match (cookie, duration, table, statistics,
  * priority...), read from src[i, ai) by their key's characters, neither hashed nor looked up as
  * the tokens after them are; where the header ends, the index of the first token that is none.
+ * -1 at a parenthesis or a quote: the line is for parseFlowAt's careful path.
  */
 function headerPrefix(
   flow: Flow,
@@ -319,7 +316,8 @@ function headerPrefix(
     }
     if (id < 0) return i;
     let end = vs;
-    for (c = w[end - o]!; end < ai && c !== 44 && c !== 32; c = w[++end - o]!);
+    for (c = w[end - o]!; end < ai && c !== 44 && c !== 32; c = w[++end - o]!)
+      if (c === 40 || c === 34) return -1;
     try {
       setHeader(id, flow, src, w, o, vs, end);
     } catch (err) {
@@ -375,10 +373,80 @@ function withColumn(e: unknown, line: string, column: number): unknown {
   return e instanceof FlowSyntaxError ? new FlowSyntaxError(e.message, line, column) : e;
 }
 
+/** Nothing read yet into the flow being read (and none of its match items). */
+function startFlow(flow: Flow): void {
+  flow.cookie = undefined;
+  flow.table = 0;
+  flow.tableShown = false;
+  flow.priority = DEFAULT_PRIORITY;
+  flow.priorityShown = false;
+  flow.stats = NO_STATS;
+  flow.idle_timeout = undefined;
+  flow.hard_timeout = undefined;
+  flow.importance = undefined;
+  flow.flags = NO_FLAGS;
+  items = 0;
+}
+
+/** What each ASCII character is to quickMatch's tokenizer: 0 nothing, 1 a separator, 2 `=`, 3 `/`, 4 `(` or `"`. */
+const CHAR_CLASS = new Uint8Array(128);
+CHAR_CLASS[44] = 1;
+CHAR_CLASS[32] = 1;
+CHAR_CLASS[61] = 2;
+CHAR_CLASS[47] = 3;
+CHAR_CLASS[40] = 4;
+CHAR_CLASS[34] = 4;
+
+/**
+ * Reads the header and match of the flow at src[s, ai) into flow (w from o: chars.ts); false at a
+ * parenthesis or a quote, with whatever it read left for startFlow to forget.
+ */
+function quickMatch(
+  flow: Flow,
+  src: string,
+  w: Uint16Array,
+  o: number,
+  s: number,
+  e: number,
+  ai: number,
+): boolean {
+  let i = headerPrefix(flow, src, w, o, s, e, ai);
+  if (i < 0) return false;
+  for (;;) {
+    let c = w[i - o]!;
+    while (i < ai && (c === 44 || c === 32)) c = w[++i - o]!;
+    if (i >= ai) return true;
+    const start = i;
+    let eq = -1;
+    let slash = -1;
+    // The token's textHash, and its key's (what precedes the first `=`), as it is read.
+    let h = TEXT_HASH_BASIS;
+    let hk = 0;
+    for (; i < ai; c = w[++i - o]!) {
+      const k = c < 128 ? CHAR_CLASS[c]! : 0;
+      if (k !== 0) {
+        if (k === 1) break;
+        if (k === 2) {
+          if (eq < 0) {
+            eq = i;
+            hk = h;
+          }
+        } else if (k === 3) {
+          if (eq >= 0 && slash < 0) slash = i;
+        } else return false;
+      }
+      h = Math.imul(h ^ c, TEXT_HASH_PRIME);
+    }
+    try {
+      token(flow, src, w, o, start, eq, slash, i, eq < 0 ? h : hk, h);
+    } catch (err) {
+      throw withColumn(err, src.slice(s, e), start - s + 1);
+    }
+  }
+}
+
 /** parseFlowAt is done with the text it read in place: keep nothing of it. */
 export function releaseFlowText(): void {
-  QUOTE.reset();
-  PAREN.reset();
   forgetChars();
 }
 
@@ -409,21 +477,14 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, i
   // of its properties in one literal: a flow made first and filled in as the line is read takes a
   // write barrier per store once V8 allocates a dump's flows where long-lived objects go.
   const flow = cur;
-  flow.cookie = undefined;
-  flow.table = 0;
-  flow.tableShown = false;
-  flow.priority = DEFAULT_PRIORITY;
-  flow.priorityShown = false;
-  flow.stats = NO_STATS;
-  flow.idle_timeout = undefined;
-  flow.hard_timeout = undefined;
-  flow.importance = undefined;
-  flow.flags = NO_FLAGS;
+  startFlow(flow);
   items = 0;
   const w = charsOf(src, s, e, inOrder);
   const o = charsFrom;
-  // Quoted names and parentheses can hold separators: split those carefully, the rest by hand.
-  if (QUOTE.within(src, s, ai) || PAREN.within(src, s, ai)) {
+  // The match read by hand; quoted names and parentheses can hold separators: a line with either
+  // before `actions=` is read again, carefully.
+  if (!quickMatch(flow, src, w, o, s, e, ai)) {
+    startFlow(flow);
     const line = src.slice(s, e);
     for (const tok of splitTopLevel(src.slice(s, ai), ', ')) {
       if (tok === '') continue;
@@ -444,33 +505,6 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, i
         );
       } catch (err) {
         throw withColumn(err, line, line.indexOf(tok) + 1);
-      }
-    }
-  } else {
-    let i = headerPrefix(flow, src, w, o, s, e, ai);
-    for (;;) {
-      let c = w[i - o]!;
-      while (i < ai && (c === 44 || c === 32)) c = w[++i - o]!;
-      if (i >= ai) break;
-      const start = i;
-      let eq = -1;
-      let slash = -1;
-      // The token's textHash, and its key's (what precedes the first `=`), as it is read.
-      let h = TEXT_HASH_BASIS;
-      let hk = 0;
-      for (; i < ai && c !== 44 && c !== 32; c = w[++i - o]!) {
-        if (c === 61) {
-          if (eq < 0) {
-            eq = i;
-            hk = h;
-          }
-        } else if (c === 47 && eq >= 0 && slash < 0) slash = i;
-        h = Math.imul(h ^ c, TEXT_HASH_PRIME);
-      }
-      try {
-        token(flow, src, w, o, start, eq, slash, i, eq < 0 ? h : hk, h);
-      } catch (err) {
-        throw withColumn(err, src.slice(s, e), start - s + 1);
       }
     }
   }

@@ -10,16 +10,21 @@ import {
   TUN_FLAGS,
 } from './fields.ts';
 import type { MatchItem } from './types.ts';
+import { madeUnsupported } from './unsupported.ts';
 
 export function parseMatchItem(token: string): MatchItem {
   const eq = token.indexOf('=');
   if (eq < 0) {
     if (SHORTHANDS.has(token)) return { kind: 'shorthand', name: token };
+    madeUnsupported();
     return { kind: 'unsupported', text: token };
   }
   const key = token.slice(0, eq);
   const def = lookupField(key);
-  if (!def) return { kind: 'unsupported', text: token };
+  if (!def) {
+    madeUnsupported();
+    return { kind: 'unsupported', text: token };
+  }
   return { kind: 'field', field: def.name, name: key, value: parseFieldValue(def, token.slice(eq + 1)) };
 }
 

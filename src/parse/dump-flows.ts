@@ -5,6 +5,7 @@ import { FlowSyntaxError } from '../openflow/errors.ts';
 import { holdFlowText, parseFlowAt, releaseFlowText } from '../openflow/flow.ts';
 import { NextOccurrence } from '../openflow/text.ts';
 import type { Flow, OpenFlowVersion } from '../openflow/types.ts';
+import { unsupportedMade } from '../openflow/unsupported.ts';
 import {
   binaryCheck,
   type Diagnostic,
@@ -195,7 +196,7 @@ function readDump<E>(
       if (index && !last && (a === s || isSep(text.charCodeAt(a - 1))) && index.add(s, e, a, n)) continue;
       try {
         const flow = parseFlowAt(text, s, e, a === s || isSep(text.charCodeAt(a - 1)) ? a : -1, true);
-        const odd = unsupportedOf(flow);
+        const odd = unsupportedMade() === 0 ? undefined : unsupportedOf(flow);
         // A last line without its newline that reads as unknown syntax was most likely cut off.
         if (last && odd !== undefined) {
           diagnostics.push(
