@@ -332,7 +332,7 @@ const FLAG_MIN = Math.min(...[...FLAGS].map((x) => x.length));
 
 /**
  * One `key[=value]` token at line[start, end): header field, flag or match item. hk is the
- * textHash of its key (the whole token when it has no `=`), ht that of the whole token.
+ * textHash of its key (the whole token when it has no `=`).
  */
 function token(
   f: Flow,
@@ -344,7 +344,6 @@ function token(
   slash: number,
   end: number,
   hk: number,
-  ht: number,
 ): void {
   const header = headerAt(w, o, start, eq < 0 ? end : eq, hk);
   if (header >= 0) {
@@ -365,7 +364,7 @@ function token(
     wider.set(codes);
     codes = wider;
   }
-  scratch[at] = matchItemHashed(line, w, o, start, eq, slash, end, hk, ht, codes, at);
+  scratch[at] = matchItemHashed(line, w, o, start, eq, slash, end, hk, codes, at);
   items = at + 1;
 }
 
@@ -419,7 +418,8 @@ function quickMatch(
     const start = i;
     let eq = -1;
     let slash = -1;
-    // The token's textHash, and its key's (what precedes the first `=`), as it is read.
+    // The textHash of its key (what precedes the first `=`; the whole token when it has none), as
+    // it is read: the value's is taken only when the token is looked up by its text.
     let h = TEXT_HASH_BASIS;
     let hk = 0;
     for (; i < ai; c = w[++i - o]!) {
@@ -435,10 +435,10 @@ function quickMatch(
           if (eq >= 0 && slash < 0) slash = i;
         } else return false;
       }
-      h = Math.imul(h ^ c, TEXT_HASH_PRIME);
+      if (eq < 0) h = Math.imul(h ^ c, TEXT_HASH_PRIME);
     }
     try {
-      token(flow, src, w, o, start, eq, slash, i, eq < 0 ? h : hk, h);
+      token(flow, src, w, o, start, eq, slash, i, eq < 0 ? h : hk);
     } catch (err) {
       throw withColumn(err, src.slice(s, e), start - s + 1);
     }
@@ -489,7 +489,6 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, i
     for (const tok of splitTopLevel(src.slice(s, ai), ', ')) {
       if (tok === '') continue;
       const eq = tok.indexOf('=');
-      const ht = textHash(tok, 0, tok.length);
       try {
         token(
           flow,
@@ -500,8 +499,7 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, i
           eq,
           eq < 0 ? -1 : tok.indexOf('/', eq),
           tok.length,
-          eq < 0 ? ht : textHash(tok, 0, eq),
-          ht,
+          textHash(tok, 0, eq < 0 ? tok.length : eq),
         );
       } catch (err) {
         throw withColumn(err, line, line.indexOf(tok) + 1);

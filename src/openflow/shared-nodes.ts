@@ -121,6 +121,7 @@ export function resetSharedNodes(): void {
   spellings.clear();
   numeric.clear();
   listsByNodes.clear();
+  recentLists.clear();
   actionNums.clear();
   loadRefs.clear();
   refIds = 0;
@@ -144,7 +145,6 @@ export function matchItemAt(
   codes: Int32Array,
   at: number,
 ): MatchItem {
-  const ht = textHash(line, start, end);
   const w = charsAlone(line);
   return matchItemHashed(
     line,
@@ -154,17 +154,16 @@ export function matchItemAt(
     eq,
     slash,
     end,
-    eq < 0 ? ht : textHash(line, start, eq),
-    ht,
+    textHash(line, start, eq < 0 ? end : eq),
     codes,
     at,
   );
 }
 
 /**
- * matchItemAt for a tokenizer that hashed the token as it read it: hk is the textHash of
- * line[start, eq) (of the whole token when eq < 0), ht that of line[start, end); w holds the
- * line's code units, line[i] at w[i - o] (chars.ts).
+ * matchItemAt for a tokenizer that hashed the token's key as it read it: hk is the textHash of
+ * line[start, eq) (of the whole token when eq < 0; that of the rest is taken only for the tokens
+ * looked up by their whole text); w holds the line's code units, line[i] at w[i - o] (chars.ts).
  */
 export function matchItemHashed(
   line: string,
@@ -175,22 +174,27 @@ export function matchItemHashed(
   slash: number,
   end: number,
   hk: number,
-  ht: number,
   codes: Int32Array,
   at: number,
 ): MatchItem {
-  if (eq > 0) {
-    const sp = spellings.getHashedW(line, w, o, start, eq, hk);
+  if (eq >= 0) {
+    const sp = eq > start ? spellings.getHashedW(line, w, o, start, eq, hk) : null;
     if (sp !== null) {
       codes[at] = sp.code;
       const item = numericItem(sp, w, o, eq + 1, slash, end);
       if (item !== undefined) return item;
     } else codes[at] = CODE_UNKNOWN;
-    return byText.getHashedW(line, w, o, start, end, ht);
+    return byText.getHashedW(line, w, o, start, end, hashOn(hk, w, o, eq, end));
   }
-  const item = byText.getHashedW(line, w, o, start, end, ht);
+  const item = byText.getHashedW(line, w, o, start, end, hk);
   codes[at] = item.kind === 'shorthand' ? CODE_SHORTHAND : CODE_UNKNOWN;
   return item;
+}
+
+/** textHash of a token from that of its first part (h) and its code units at [a, b) of w (from o). */
+function hashOn(h: number, w: Uint16Array, o: number, a: number, b: number): number {
+  for (let i = a - o; i < b - o; i++) h = Math.imul(h ^ w[i]!, TEXT_HASH_PRIME);
+  return h;
 }
 
 /** The shared node for a value of a common kind, or undefined to take the general path. */
@@ -422,6 +426,9 @@ export function sharedActionsW(src: string, w: Uint16Array, o: number, a: number
   const n = splitActionsAt(w, o, a, b);
   if (n < 0) return actionLists.get(src, a, b);
   let h = TEXT_HASH_BASIS;
+  for (let k = 0; k < n; k++) h = Math.imul(h ^ partHash[k]!, TEXT_HASH_PRIME);
+  const seen = recentLists.get(w, a - o, b - o, h);
+  if (seen !== undefined) return seen;
   let drops = 0;
   for (let k = 0; k < n; k++) {
     // In order: the first action parseAction refuses is the error, as in parseActions.
@@ -430,11 +437,62 @@ export function sharedActionsW(src: string, w: Uint16Array, o: number, a: number
       actionNodeAtW(src, w, o, partStart[k]!, partEnd[k]!, partHash[k]!);
     if (node === DROP_ACTION) drops++;
     partNodes[k] = node;
-    h = Math.imul(h ^ partHash[k]!, TEXT_HASH_PRIME);
   }
   if (drops > 0 && drops < n) dropWithOthers(src.slice(a, b));
-  return listsByNodes.get(partNodes, n, h);
+  const list = listsByNodes.get(partNodes, n, h);
+  recentLists.set(w, a - o, b - o, h, list);
+  return list;
 }
+
+/**
+ * Action lists by their text, for texts of at most RECENT_UNITS code units, direct-mapped
+ * (RECENT_SLOTS) with each slot's text kept in place: a dump repeats a few lists on every port
+ * (`resubmit(,24)`, `ct(table=72,zone=NXM_NX_REG6[0..15])`), and such a list is then one lookup,
+ * not one per action and one for the list. Holds only lists sharedActionsW made from that text.
+ */
+const RECENT_SLOTS = 4096;
+const RECENT_UNITS = 64;
+
+class RecentLists {
+  private readonly tags = new Int32Array(RECENT_SLOTS);
+  private readonly lens = new Int32Array(RECENT_SLOTS);
+  private readonly units = new Uint16Array(RECENT_SLOTS * RECENT_UNITS);
+  private readonly lists: (Action[] | undefined)[] = new Array<Action[] | undefined>(RECENT_SLOTS).fill(
+    undefined,
+  );
+
+  /** The list made from the text w[p, q) (h: its hash), if this slot holds it. */
+  get(w: Uint16Array, p: number, q: number, h: number): Action[] | undefined {
+    const tag = h | 1;
+    const i = (tag >>> 7) & (RECENT_SLOTS - 1);
+    const len = q - p;
+    if (this.tags[i] !== tag || this.lens[i] !== len) return undefined;
+    const u = this.units;
+    const at = i * RECENT_UNITS;
+    for (let k = 0; k < len; k++) if (u[at + k] !== w[p + k]) return undefined;
+    return this.lists[i];
+  }
+
+  set(w: Uint16Array, p: number, q: number, h: number, list: Action[]): void {
+    const len = q - p;
+    if (len > RECENT_UNITS) return;
+    const tag = h | 1;
+    const i = (tag >>> 7) & (RECENT_SLOTS - 1);
+    const u = this.units;
+    const at = i * RECENT_UNITS;
+    for (let k = 0; k < len; k++) u[at + k] = w[p + k]!;
+    this.tags[i] = tag;
+    this.lens[i] = len;
+    this.lists[i] = list;
+  }
+
+  clear(): void {
+    this.tags.fill(0);
+    this.lists.fill(undefined);
+  }
+}
+
+const recentLists = new RecentLists();
 
 // ---- Actions whose argument is a number (output:N, load:0xN->REF, mod_vlan_vid:N,
 // conjunction(id,k/n)): a dump has one per port, each seen once or twice, so reading them by text
