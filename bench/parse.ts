@@ -122,7 +122,7 @@ const tFloor = tRebuild + tShared;
 
 // The peer: python ovs.flow on the first PY_N lines of the same --no-stats text (it is slow).
 const dir = mkdtempSync(join(tmpdir(), 'vifpath-bench-'));
-let py: { flows: number; seconds: number; runs: number };
+let py: { flows: number; seconds: number; runs: number; cores: number };
 try {
   const file = join(dir, 'br-int.no-stats');
   writeFileSync(file, `${noStats.split('\n').slice(0, PY_N).join('\n')}\n`);
@@ -148,7 +148,7 @@ console.log(
   `  object floor, no parsing : ${Math.round(N / tFloor).toLocaleString('en')} flows/s (${(tFloor * 1000).toFixed(0)} ms to build its ${(sharedNodes.length / N).toFixed(1)} shared + 5 own objects per flow; parse at ${((tFloor / tNo) * 100).toFixed(0)}% of it)`,
 );
 console.log(
-  `  ovs.flow --no-stats form : ${Math.round(peer).toLocaleString('en')} flows/s (${py.flows} flows in ${py.seconds.toFixed(2)} s, best of ${py.runs})`,
+  `  ovs.flow --no-stats form : ${Math.round(peer).toLocaleString('en')} flows/s (${py.flows} flows in ${py.seconds.toFixed(2)} s, best of ${py.runs} runs on ${py.cores} cores)`,
 );
 console.log(
   `  ratio vifpath / ovs.flow : ${(ours / peer).toFixed(1)}x   (targets, issue 20: parse >= 50% of the object floor and >= 10x ovs.flow)`,
