@@ -40,29 +40,8 @@ export function uintOf(text: string): number {
 
 /** uintOf for text[start, end), without cutting the text out. */
 export function uintAt(text: string, start: number, end: number): number {
-  const n = end - start;
-  if (n <= 0) return -1;
-  let v = 0;
-  if (n > 2 && text.charCodeAt(start) === 48 && text.charCodeAt(start + 1) === 120) {
-    if (n - 2 > 13) return -1;
-    for (let i = start + 2; i < end; i++) {
-      const c = text.charCodeAt(i);
-      let d: number;
-      if (c >= 48 && c <= 57) d = c - 48;
-      else if (c >= 97 && c <= 102) d = c - 87;
-      else if (c >= 65 && c <= 70) d = c - 55;
-      else return -1;
-      v = v * 16 + d;
-    }
-    return v;
-  }
-  if (n > 15) return -1;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+  // Longer than 15 characters is never one (15 decimal digits, or 0x and 13 hex digits).
+  return end - start > 15 ? -1 : uintW(unitsOf(text, start, end - start), start, start, end);
 }
 
 /** An unsigned integer of at most `bits` bits (≤ 52), decimal or 0x hex. */
@@ -145,6 +124,18 @@ export function parseMacOnly(text: string, what: string): number {
 }
 
 /** The canonical xx:xx:xx:xx:xx:xx address at text[start, start + 17), or -1. */
+const FEW = new Uint16Array(17);
+
+/**
+ * The code units of text[start, start + n), n at most 17, as a window that starts at `start`: the
+ * string readers below are their window readers on a copy (a character past the text's end reads
+ * as 0, which none of them takes for a digit or a separator).
+ */
+function unitsOf(text: string, start: number, n: number): Uint16Array {
+  for (let k = 0; k < n; k++) FEW[k] = text.charCodeAt(start + k) || 0;
+  return FEW;
+}
+
 /** uintAt over the code units at [start, end) of a window w that starts at o (chars.ts). */
 export function uintW(w: Uint16Array, o: number, start: number, end: number): number {
   const n = end - start;
@@ -211,14 +202,7 @@ export function ipv4W(w: Uint16Array, o: number, start: number, end: number): nu
 }
 
 export function macAt(text: string, start: number): number {
-  let n = 0;
-  for (let i = start; i < start + 17; i += 3) {
-    const hi = hexDigit(text.charCodeAt(i));
-    const lo = hexDigit(text.charCodeAt(i + 1));
-    if (hi < 0 || lo < 0 || (i < start + 15 && text.charCodeAt(i + 2) !== 58)) return -1;
-    n = n * 256 + hi * 16 + lo;
-  }
-  return n;
+  return macW(unitsOf(text, start, 17), start, start);
 }
 
 /** The value of the hex digit with char code c, or -1. */
@@ -260,25 +244,7 @@ export function parseIpv4Only(text: string, what: string): number {
 
 /** Four decimal octets at text[start, end), or -1. */
 export function ipv4At(text: string, start: number, end: number): number {
-  if (end - start > 15) return -1;
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || octet > 255) return -1;
-      n = n * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + c - 48;
-      digits++;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 && octet <= 255 ? n * 256 + octet : -1;
+  return end - start > 15 ? -1 : ipv4W(unitsOf(text, start, end - start), start, start, end);
 }
 
 export function prefixToMask4(len: number): number {
