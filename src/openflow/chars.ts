@@ -50,6 +50,18 @@ export function charsOf(src: string, s: number, e: number, inOrder: boolean): Ui
   return units;
 }
 
+/** The code units of s (a word a parser looks for with unitsAt). */
+export function unitsOf(s: string): number[] {
+  return Array.from(s, (c) => c.charCodeAt(0));
+}
+
+/** Whether the window w (from o) holds the code units `word` at `at`. */
+export function unitsAt(w: Uint16Array, o: number, at: number, word: readonly number[]): boolean {
+  const p = at - o;
+  for (let k = 0; k < word.length; k++) if (w[p + k] !== word[k]) return false;
+  return true;
+}
+
 let alone = new Uint16Array(256);
 
 /**

@@ -3,7 +3,7 @@
 // on what OVS prints.
 import { ownString, TEXT_HASH_BASIS, TEXT_HASH_PRIME, textHash } from '../memo/bounded-memo.ts';
 import { formatActions } from './actions.ts';
-import { charsAlone, charsFrom, charsOf, forgetChars } from './chars.ts';
+import { charsAlone, charsFrom, charsOf, forgetChars, unitsAt, unitsOf } from './chars.ts';
 import { FlowSyntaxError, syntaxError } from './errors.ts';
 import { formatMatchItem, matchError } from './match.ts';
 import { firstOf, matchItemHashed, resetSharedNodes, sharedActionsW } from './shared-nodes.ts';
@@ -58,18 +58,6 @@ function findActions(src: string, s: number, e: number): number {
 function wordAt(src: string, at: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (src.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
   return true;
-}
-
-/** Whether the window w (from o: chars.ts) holds the code units `word` at `at`. */
-function codesAt(w: Uint16Array, o: number, at: number, word: readonly number[]): boolean {
-  const p = at - o;
-  for (let k = 0; k < word.length; k++) if (w[p + k] !== word[k]) return false;
-  return true;
-}
-
-/** The code units of s. */
-function codesOf(s: string): number[] {
-  return Array.from(s, (c) => c.charCodeAt(0));
 }
 
 // The cookie is the same on most flows of a dump: remember the last one parsed.
@@ -258,7 +246,7 @@ let codes = new Int32Array(64);
 const HEADER_BY_LEN: { codes: number[]; hash: number; id: number }[][] = [];
 for (const [id, key] of HEADER.entries()) {
   const same = HEADER_BY_LEN[key.length] ?? [];
-  same.push({ codes: codesOf(key), hash: textHash(key, 0, key.length), id });
+  same.push({ codes: unitsOf(key), hash: textHash(key, 0, key.length), id });
   HEADER_BY_LEN[key.length] = same;
 }
 
@@ -268,7 +256,7 @@ function headerAt(w: Uint16Array, o: number, start: number, keyEnd: number, hk: 
   if (hs === undefined) return -1;
   for (let k = 0; k < hs.length; k++) {
     const h = hs[k]!;
-    if (h.hash === hk && codesAt(w, o, start, h.codes)) return h.id;
+    if (h.hash === hk && unitsAt(w, o, start, h.codes)) return h.id;
   }
   return -1;
 }
@@ -278,7 +266,7 @@ const HEADER_BY_FIRST: ({ codes: number[]; id: number }[] | undefined)[] = [];
 for (const [id, key] of HEADER.entries()) {
   const c = key.charCodeAt(0);
   const same = HEADER_BY_FIRST[c] ?? [];
-  same.push({ codes: codesOf(`${key}=`), id });
+  same.push({ codes: unitsOf(`${key}=`), id });
   HEADER_BY_FIRST[c] = same;
 }
 
@@ -308,7 +296,7 @@ function headerPrefix(
     let vs = i;
     for (let k = 0; k < hs.length; k++) {
       const h = hs[k]!;
-      if (i + h.codes.length <= ai && codesAt(w, o, i, h.codes)) {
+      if (i + h.codes.length <= ai && unitsAt(w, o, i, h.codes)) {
         id = h.id;
         vs = i + h.codes.length;
         break;
@@ -478,7 +466,6 @@ export function parseFlowAt(src: string, s: number, e: number, actionsAt = -1, i
   // write barrier per store once V8 allocates a dump's flows where long-lived objects go.
   const flow = cur;
   startFlow(flow);
-  items = 0;
   const w = charsOf(src, s, e, inOrder);
   const o = charsFrom;
   // The match read by hand; quoted names and parentheses can hold separators: a line with either

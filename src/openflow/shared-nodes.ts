@@ -18,7 +18,7 @@ import {
   refWidth,
   resetActionSharing,
 } from './actions.ts';
-import { charsAlone } from './chars.ts';
+import { charsAlone, unitsAt, unitsOf } from './chars.ts';
 import { FIELDS, type FieldDef } from './fields.ts';
 import { CODE_SHORTHAND, CODE_UNKNOWN, fieldCode, parseMatchItem } from './match.ts';
 import type { Action, FieldRef, FieldValue, MatchItem } from './types.ts';
@@ -519,18 +519,10 @@ const loadRefs = new TextMemo(SHARE_MAX, (text: string) => {
   return { ref, id: refIds++, width: refWidth(ref) ?? 128 };
 });
 
-/** Whether the window w (from o) holds `word`'s code units at `at`. */
-function isWordAt(w: Uint16Array, o: number, at: number, word: readonly number[]): boolean {
-  const p = at - o;
-  for (let k = 0; k < word.length; k++) if (w[p + k] !== word[k]) return false;
-  return true;
-}
-
-const codesOf = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
-const OUTPUT_COLON = codesOf('output:');
-const MOD_VLAN_VID_COLON = codesOf('mod_vlan_vid:');
-const CONJUNCTION_PAREN = codesOf('conjunction(');
-const LOAD_HEX = codesOf('load:0x');
+const OUTPUT_COLON = unitsOf('output:');
+const MOD_VLAN_VID_COLON = unitsOf('mod_vlan_vid:');
+const CONJUNCTION_PAREN = unitsOf('conjunction(');
+const LOAD_HEX = unitsOf('load:0x');
 
 /** Decimal digits only in [a, b) of the window, at most 15 (uintW also reads 0x). */
 function decimalAt(w: Uint16Array, o: number, a: number, b: number): number {
@@ -548,7 +540,7 @@ function indexIn(w: Uint16Array, o: number, c: number, a: number, b: number): nu
 function numericAction(src: string, w: Uint16Array, o: number, a: number, b: number): Action | undefined {
   switch (w[a - o]) {
     case 111: {
-      if (b - a < 8 || !isWordAt(w, o, a, OUTPUT_COLON)) return undefined;
+      if (b - a < 8 || !unitsAt(w, o, a, OUTPUT_COLON)) return undefined;
       const n = decimalAt(w, o, a + 7, b);
       if (n < 0 || n >= OFPP_MAX) return undefined;
       const hit = actionNums.get(OUTPUT, n);
@@ -558,7 +550,7 @@ function numericAction(src: string, w: Uint16Array, o: number, a: number, b: num
       return node;
     }
     case 109: {
-      if (b - a < 14 || !isWordAt(w, o, a, MOD_VLAN_VID_COLON)) return undefined;
+      if (b - a < 14 || !unitsAt(w, o, a, MOD_VLAN_VID_COLON)) return undefined;
       const n = uintW(w, o, a + 13, b);
       if (n < 0 || n > 4095) return undefined;
       const hit = actionNums.get(MOD_VLAN_VID, n);
@@ -568,7 +560,7 @@ function numericAction(src: string, w: Uint16Array, o: number, a: number, b: num
       return node;
     }
     case 99: {
-      if (b - a < 17 || w[b - 1 - o] !== 41 || !isWordAt(w, o, a, CONJUNCTION_PAREN)) return undefined;
+      if (b - a < 17 || w[b - 1 - o] !== 41 || !unitsAt(w, o, a, CONJUNCTION_PAREN)) return undefined;
       const comma = indexIn(w, o, 44, a + 12, b);
       const slash = comma < 0 ? -1 : indexIn(w, o, 47, comma + 1, b);
       if (slash < 0) return undefined;
@@ -585,7 +577,7 @@ function numericAction(src: string, w: Uint16Array, o: number, a: number, b: num
       return node;
     }
     case 108: {
-      if (b - a < 12 || !isWordAt(w, o, a, LOAD_HEX)) return undefined;
+      if (b - a < 12 || !unitsAt(w, o, a, LOAD_HEX)) return undefined;
       let arrow = a + 7;
       while (arrow < b && w[arrow - o] !== 45) arrow++;
       if (arrow + 2 >= b || w[arrow + 1 - o] !== 62) return undefined;
